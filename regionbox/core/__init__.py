@@ -1,0 +1,1 @@
+"""Service-independent building blocks: context, state, ids, topology, events, audit."""

@@ -1,0 +1,59 @@
+"""Who is calling, in which account and region, for which operation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from regionbox.server import Cloud
+
+
+@dataclass
+class Caller:
+    """The identity behind an access key, as GetCallerIdentity and CloudTrail show it."""
+
+    account_id: str
+    arn: str
+    user_id: str
+    access_key_id: str = ""
+    # "Root", "IAMUser", "AssumedRole" (CloudTrail's userIdentity.type)
+    type: str = "Root"
+    # For assumed roles: the role's ARN and the session name.
+    role_arn: str | None = None
+    session_name: str | None = None
+
+    @classmethod
+    def root(cls, account_id: str, access_key_id: str = "") -> "Caller":
+        return cls(account_id=account_id, arn=f"arn:aws:iam::{account_id}:root", user_id=account_id, access_key_id=access_key_id)
+
+
+@dataclass
+class RequestContext:
+    cloud: "Cloud"
+    caller: Caller
+    region: str
+    request_id: str
+    service: str = ""
+    operation: str = ""
+    source_ip: str = "127.0.0.1"
+    user_agent: str = ""
+    # Resources a provider touched, for the audit trail: [{"ResourceType": ..., "ResourceName": ...}]
+    resources: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def account_id(self) -> str:
+        return self.caller.account_id
+
+    @property
+    def scope(self) -> tuple[str, str]:
+        """Store scope for regional resources."""
+        return (self.caller.account_id, self.region)
+
+    @property
+    def global_scope(self) -> tuple[str, str]:
+        """Store scope for global resources (IAM)."""
+        return (self.caller.account_id, "")
+
+    def touched(self, resource_type: str, name: str) -> None:
+        self.resources.append({"ResourceType": resource_type, "ResourceName": name})

@@ -1,0 +1,105 @@
+"""Regions and Availability Zones, and switching an AZ off.
+
+Names and zone ids are the real ones where we know them: AZ names are mapped to ids per
+account on AWS, and we use one fixed mapping. Regions we do not know get three AZs a, b, c.
+Services place nodes in AZs and subscribe to "az.outage" / "az.restore" on the event bus;
+``outage`` and ``restore`` are the single mechanism every service uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from regionbox.core.events import EventBus
+
+# region -> [(zone name suffix, zone id)], from AWS's published AZ ids.
+KNOWN_ZONES: dict[str, list[tuple[str, str]]] = {
+    "us-east-1": [("a", "use1-az6"), ("b", "use1-az1"), ("c", "use1-az2"), ("d", "use1-az4"), ("e", "use1-az3"), ("f", "use1-az5")],
+    "us-east-2": [("a", "use2-az1"), ("b", "use2-az2"), ("c", "use2-az3")],
+    "us-west-1": [("a", "usw1-az1"), ("c", "usw1-az3")],
+    "us-west-2": [("a", "usw2-az1"), ("b", "usw2-az2"), ("c", "usw2-az3"), ("d", "usw2-az4")],
+    "ap-northeast-1": [("a", "apne1-az4"), ("c", "apne1-az1"), ("d", "apne1-az2")],
+    "ap-northeast-2": [("a", "apne2-az1"), ("b", "apne2-az2"), ("c", "apne2-az3"), ("d", "apne2-az4")],
+    "ap-northeast-3": [("a", "apne3-az3"), ("b", "apne3-az1"), ("c", "apne3-az2")],
+    "ap-southeast-1": [("a", "apse1-az1"), ("b", "apse1-az2"), ("c", "apse1-az3")],
+    "ap-southeast-2": [("a", "apse2-az1"), ("b", "apse2-az3"), ("c", "apse2-az2")],
+    "ap-south-1": [("a", "aps1-az1"), ("b", "aps1-az3"), ("c", "aps1-az2")],
+    "eu-west-1": [("a", "euw1-az1"), ("b", "euw1-az2"), ("c", "euw1-az3")],
+    "eu-west-2": [("a", "euw2-az2"), ("b", "euw2-az3"), ("c", "euw2-az1")],
+    "eu-central-1": [("a", "euc1-az2"), ("b", "euc1-az3"), ("c", "euc1-az1")],
+    "eu-north-1": [("a", "eun1-az1"), ("b", "eun1-az2"), ("c", "eun1-az3")],
+    "ca-central-1": [("a", "cac1-az1"), ("b", "cac1-az2"), ("d", "cac1-az4")],
+    "sa-east-1": [("a", "sae1-az1"), ("b", "sae1-az2"), ("c", "sae1-az3")],
+}
+
+REGION_NAMES = list(KNOWN_ZONES)
+
+
+@dataclass(frozen=True)
+class Zone:
+    name: str  # ap-northeast-1a
+    zone_id: str  # apne1-az4
+    region: str
+
+    @property
+    def group(self) -> str:
+        return self.region
+
+
+class UnknownZone(KeyError):
+    pass
+
+
+class Topology:
+    def __init__(self, bus: EventBus, store=None) -> None:
+        self.bus = bus
+        self._store = store
+        self._down: set[str] = set()
+        if store is not None:
+            raw = store.get_meta("topology.down")
+            if raw:
+                self._down = set(raw.decode().split(",")) - {""}
+
+    def zones(self, region: str) -> list[Zone]:
+        known = KNOWN_ZONES.get(region)
+        if known is None:
+            prefix = "".join(part[0] for part in region.split("-")[:-1]) + region.rsplit("-", 1)[-1]
+            known = [(suffix, f"{prefix}-az{i}") for i, suffix in enumerate("abc", start=1)]
+        return [Zone(f"{region}{suffix}", zone_id, region) for suffix, zone_id in known]
+
+    def zone(self, name: str) -> Zone:
+        region = name[:-1]
+        for zone in self.zones(region):
+            if zone.name == name or zone.zone_id == name:
+                return zone
+        raise UnknownZone(name)
+
+    def is_available(self, zone_name: str) -> bool:
+        return zone_name not in self._down
+
+    @property
+    def down(self) -> set[str]:
+        return set(self._down)
+
+    def _save(self) -> None:
+        if self._store is not None:
+            self._store.set_meta("topology.down", ",".join(sorted(self._down)).encode())
+
+    async def outage(self, zone_name: str) -> Zone:
+        """Switch an AZ off: every service stops what it placed there, as a power loss would."""
+        zone = self.zone(zone_name)
+        self._down.add(zone.name)
+        self._save()
+        await self.bus.publish("az.outage", zone)
+        return zone
+
+    async def restore(self, zone_name: str) -> Zone:
+        zone = self.zone(zone_name)
+        self._down.discard(zone.name)
+        self._save()
+        await self.bus.publish("az.restore", zone)
+        return zone
+
+    def reset(self) -> None:
+        self._down.clear()
+        self._save()
