@@ -1,0 +1,3 @@
+from regionbox.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The ASGI front door: which service is a request for, and who is calling."""

@@ -1,0 +1,76 @@
+"""Which service a request is for.
+
+AWS tells services apart by host name; with one endpoint for all of them we read what the SDKs
+send anyway: the SigV4 signing name (and for JSON services the X-Amz-Target prefix, for query
+services the Version), falling back to the Action or target alone for unsigned calls.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from regionbox.core.errors import ServiceError
+from regionbox.protocol.http import HttpRequest
+from regionbox.protocol.specs import service_model
+
+
+class ServiceIndex:
+    def __init__(self, services: list[str]):
+        self.by_signing_name: dict[str, list[str]] = {}
+        self.by_target_prefix: dict[str, str] = {}
+        self.by_action: dict[str, list[str]] = {}
+        self.api_version: dict[str, str] = {}
+        self.rest_services: list[str] = []
+        for name in services:
+            model = service_model(name)
+            metadata = model.metadata
+            for key in {metadata.get("signingName"), metadata.get("endpointPrefix")} - {None}:
+                self.by_signing_name.setdefault(key, []).append(name)
+            if metadata.get("targetPrefix"):
+                self.by_target_prefix[metadata["targetPrefix"]] = name
+            self.api_version[name] = metadata.get("apiVersion", "")
+            protocols = metadata.get("protocols") or [metadata["protocol"]]
+            if "query" in protocols or "ec2" in protocols:
+                for operation in model.operation_names:
+                    self.by_action.setdefault(operation, []).append(name)
+            if metadata["protocol"].startswith("rest"):
+                self.rest_services.append(name)
+
+    def route(self, request: HttpRequest, signing_name: str | None) -> str:
+        target = request.headers.get("x-amz-target")
+        if target:
+            service = self.by_target_prefix.get(target.rsplit(".", 1)[0])
+            if service:
+                return service
+        candidates = self.by_signing_name.get(signing_name or "", [])
+        if len(candidates) == 1:
+            return candidates[0]
+        if len(candidates) > 1 or not signing_name:
+            service = self._by_query_action(request, candidates)
+            if service:
+                return service
+            if candidates:
+                return candidates[0]
+        if signing_name:
+            raise ServiceError("UnrecognizedClientException", f"regionbox does not serve the service '{signing_name}'.", status=400)
+        if request.path.startswith("/service/"):
+            # smithy-rpc-v2 (CloudWatch): POST /service/{ServiceName}/operation/{Operation}
+            for prefix, service in self.by_target_prefix.items():
+                if request.path.startswith(f"/service/{prefix}/"):
+                    return service
+        if "s3" in self.rest_services:
+            return "s3"
+        raise ServiceError("MissingAuthenticationToken", "Request is missing Authentication Token", status=403)
+
+    def _by_query_action(self, request: HttpRequest, candidates: list[str]) -> str | None:
+        fields = request.query
+        if request.body and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            fields = fields + parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
+        values = dict(fields)
+        action, version = values.get("Action"), values.get("Version")
+        if not action:
+            return None
+        matches = [s for s in self.by_action.get(action, []) if not candidates or s in candidates]
+        if version:
+            matches = [s for s in matches if self.api_version[s] == version] or matches
+        return matches[0] if matches else None
