@@ -43,7 +43,7 @@ class Paginator:
     def page(self, items: Sequence, token: str | None, limit: int | None, default_limit: int = 100) -> tuple[list, str | None]:
         """Slice ``items`` (a stable ordering) from a token; return the page and the next token."""
         start = 0
-        if token:
+        if token is not None:
             payload = self.decode(token)
             if not isinstance(payload, dict) or not isinstance(payload.get("o"), int) or payload["o"] < 0:
                 raise InvalidToken(token)

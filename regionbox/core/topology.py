@@ -68,10 +68,12 @@ class Topology:
         return [Zone(f"{region}{suffix}", zone_id, region) for suffix, zone_id in known]
 
     def zone(self, name: str) -> Zone:
-        region = name[:-1]
-        for zone in self.zones(region):
-            if zone.name == name or zone.zone_id == name:
-                return zone
+        """A zone by name (ap-northeast-1a) or by zone id (apne1-az4)."""
+        regions = [name[:-1]] if not name[-1].isdigit() else REGION_NAMES
+        for region in regions:
+            for zone in self.zones(region):
+                if name in (zone.name, zone.zone_id):
+                    return zone
         raise UnknownZone(name)
 
     def is_available(self, zone_name: str) -> bool:

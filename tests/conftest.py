@@ -1,0 +1,1 @@
+"""Shared fixtures come from the regionbox pytest plugin (regionbox.testing.plugin): ``cloud``."""
