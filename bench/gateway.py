@@ -1,0 +1,100 @@
+"""Gateway benchmark: start-up time, GetCallerIdentity and PutLogEvents over one keep-alive
+connection with pre-signed requests, RSS; and moto's server measured in the same run as a peer.
+
+    python3 bench/gateway.py [--count 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _harness import capture, replay, rss_kib  # noqa: E402
+
+from regionbox.testing.clients import free_port  # noqa: E402
+
+
+def wait_ready(url: str, process: subprocess.Popen, timeout: float = 30) -> float:
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return time.perf_counter() - started
+        except OSError:
+            time.sleep(0.005)
+    raise TimeoutError(url)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=5000)
+    args = parser.parse_args()
+
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    state = tempfile.mkdtemp(prefix="regionbox-bench-")
+    launched = time.perf_counter()
+    cloud = subprocess.Popen([sys.executable, "-m", "regionbox", "up", "--port", str(port), "--state-dir", state],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_ready(endpoint + "/_regionbox/health", cloud)
+        ready = time.perf_counter() - launched
+        idle_rss = rss_kib(cloud.pid)
+
+        sts = capture(endpoint, "sts", "get_caller_identity", {})
+        logs_setup = __import__("boto3").client("logs", endpoint_url=endpoint, region_name="us-east-1",
+                                                aws_access_key_id="123456789012", aws_secret_access_key="x")
+        logs_setup.create_log_group(logGroupName="bench")
+        logs_setup.create_log_stream(logGroupName="bench", logStreamName="s")
+        now = int(time.time() * 1000)
+        put = capture(endpoint, "logs", "put_log_events", {
+            "logGroupName": "bench", "logStreamName": "s",
+            "logEvents": [{"timestamp": now + i, "message": f"event {i} " + "x" * 80} for i in range(10)]})
+
+        replay("127.0.0.1", port, sts, 500, "warm-up")
+        figures = [replay("127.0.0.1", port, sts, args.count, "sts GetCallerIdentity"),
+                   replay("127.0.0.1", port, put, args.count, "logs PutLogEvents (10 events)")]
+        peak_rss = rss_kib(cloud.pid, "VmHWM")
+    finally:
+        cloud.terminate()
+        cloud.wait(30)
+        shutil.rmtree(state, ignore_errors=True)
+
+    print(f"regionbox {'start to ready':<24} {ready * 1000:8.0f} ms   (target < 1000 ms)")
+    print(f"regionbox {'idle RSS':<24} {idle_rss / 1024:8.1f} MB   (target < 120 MB)")
+    print(f"regionbox {'peak RSS':<24} {peak_rss / 1024:8.1f} MB")
+    for figure in figures:
+        print("regionbox " + figure.line())
+
+    moto = shutil.which("moto_server")
+    if not moto:
+        print("moto_server not installed (pip install 'moto[server]'): no peer baseline")
+        return
+    moto_port = free_port()
+    peer = subprocess.Popen([moto, "-p", str(moto_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        launched = time.perf_counter()
+        moto_ready = wait_ready(f"http://127.0.0.1:{moto_port}/moto-api/", peer)
+        moto_sts = capture(f"http://127.0.0.1:{moto_port}", "sts", "get_caller_identity", {})
+        replay("127.0.0.1", moto_port, moto_sts, 200, "warm-up")
+        moto_fig = replay("127.0.0.1", moto_port, moto_sts, min(args.count, 2000), "sts GetCallerIdentity")
+    finally:
+        peer.terminate()
+        peer.wait(30)
+    print(f"moto      {'start to ready':<24} {moto_ready * 1000:8.0f} ms")
+    print("moto      " + moto_fig.line())
+    print(f"ratio regionbox/moto GetCallerIdentity throughput: {figures[0].ops / moto_fig.ops:.2f}x, "
+          f"p50 {moto_fig.pct(0.5) / figures[0].pct(0.5):.2f}x faster")
+
+
+if __name__ == "__main__":
+    main()
