@@ -79,7 +79,7 @@ class Cloud:
     def status(self) -> dict:
         engines = {}
         for name, provider in self.providers.items():
-            engines.update(provider.engines() if hasattr(provider, "engines") else {})
+            engines.update(provider.engines())
         return {
             "version": __import__("regionbox").__version__,
             "endpoint": f"http://{self.config.host}:{self.config.port}",

@@ -34,6 +34,11 @@ class Provider:
     async def stop(self) -> None:
         """Called once on shutdown: stop engines cleanly, keeping their data."""
 
+    def engines(self) -> dict[str, str]:
+        """Engines this service runs, for `regionbox status`: name -> "real redis-server 7.0 ..." or
+        "embedded (install redis-server for the real engine)"."""
+        return {}
+
     async def reset(self) -> None:
         """Forget everything (POST /_regionbox/reset): stop engines and drop their data.
         Documents in the store are already wiped by the store itself."""
