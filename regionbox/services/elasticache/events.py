@@ -1,0 +1,135 @@
+"""ElastiCache events: what happened to clusters, groups and users, as DescribeEvents lists it.
+
+Every module of the service records through ``record_event``. The message texts are AWS's own
+(see ``Messages``), so scripts that grep the event log for "Failover ... completed" or
+"Added cache node" behave as against the real service. AWS keeps 14 days of events; older ones
+are dropped when a new one is recorded.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from regionbox.core import clock
+from regionbox.core.errors import ServiceError
+from regionbox.core.pagination import InvalidToken
+from regionbox.core.store import Scope, Store
+from regionbox.services.elasticache.models import EVENTS, Event
+
+SOURCE_TYPES = (
+    "cache-cluster",
+    "cache-parameter-group",
+    "cache-security-group",
+    "cache-subnet-group",
+    "replication-group",
+    "serverless-cache",
+    "serverless-cache-snapshot",
+    "user",
+    "user-group",
+)
+RETENTION = timedelta(days=14)
+DEFAULT_DURATION_MINUTES = 60  # "By default, only the events occurring within the last hour are returned"
+
+_sequence = itertools.count()
+
+
+class Messages:
+    """AWS's event texts. Placeholders: cluster/group ids, node ids ("0001"), zones."""
+
+    CACHE_CLUSTER_CREATED = "Cache cluster created"
+    CACHE_CLUSTER_DELETED = "Cache cluster deleted"
+    CACHE_NODE_ADDED = "Added cache node {node} in availability zone {zone}"
+    CACHE_NODES_REMOVED = "Removed cache nodes {nodes}"
+    CACHE_NODE_RESTARTED = "Cache node {node} restarted"
+    CACHE_NODE_SHUTDOWN = "Cache node {node} shutdown"
+    RECOVERING_NODES = "Recovering cache nodes {nodes}"
+    FINISHED_RECOVERY = "Finished recovery for cache nodes {nodes}"
+    CLUSTER_PARAMETERS_CHANGED = "Updated parameter group for the cache cluster"
+    PARAMETER_GROUP_CHANGED = "Cache parameter group {group} changed"
+    REPLICATION_GROUP_CREATED = "Replication group {group} created"
+    REPLICATION_GROUP_DELETED = "Replication group {group} deleted"
+    TEST_FAILOVER = "Test Failover API called for node group {node_group}"
+    FAILOVER_COMPLETED = "Failover from primary node {old} to replica node {new} completed"
+
+
+def _store_of(provider_or_store: Any) -> Store:
+    return provider_or_store if isinstance(provider_or_store, Store) else provider_or_store.store
+
+
+def record_event(provider_or_store: Any, scope: Scope, source_id: str, source_type: str, message: str,
+                 when: float | None = None) -> Event:
+    """Append an event to the account's and region's log (durably: it is one store write)."""
+    store = _store_of(provider_or_store)
+    events = store.collection(EVENTS, Event)
+    event = Event(source_id=source_id, source_type=source_type, message=message, date=when if when is not None else clock.epoch())
+    # Keys sort by time, then by arrival, so two events in the same microsecond keep their order.
+    key = f"{event.date:017.6f}-{next(_sequence):09d}"
+    events.put(scope, key, event)
+    cutoff = event.date - RETENTION.total_seconds()
+    for old_key, old in events.items(scope):
+        if old.date >= cutoff:
+            break
+        events.delete(scope, old_key)
+    return event
+
+
+def _epoch(value: datetime | float | None) -> float | None:
+    if value is None or isinstance(value, (int, float)):
+        return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.timestamp()
+
+
+class EventsMixin:
+    """DescribeEvents."""
+
+    def describe_events(self, ctx, params: dict) -> dict:
+        source_type = params.get("SourceType")
+        if source_type is not None and source_type not in SOURCE_TYPES:
+            raise ServiceError("InvalidParameterValue", f"Invalid value for parameter SourceType: {source_type}")
+        max_records = params.get("MaxRecords")
+        if max_records is not None and not 20 <= max_records <= 100:
+            raise ServiceError("InvalidParameterValue", "The parameter MaxRecords must be between 20 and 100.")
+        duration = params.get("Duration")
+        if duration is not None and not 0 <= duration <= RETENTION.total_seconds() // 60:
+            raise ServiceError("InvalidParameterValue", "The parameter Duration must be between 0 and 20160.")
+        start, end = _epoch(params.get("StartTime")), _epoch(params.get("EndTime"))
+        if start is not None and end is not None and start > end:
+            raise ServiceError("InvalidParameterCombination", "The parameter StartTime must be before EndTime.")
+        now = clock.epoch()
+        # The window: an explicit interval wins; Duration counts back from EndTime (or now); with
+        # neither, the last hour, as AWS does.
+        if start is None:
+            minutes = duration if duration is not None else DEFAULT_DURATION_MINUTES
+            if end is None:
+                start = now - minutes * 60
+            else:
+                start = end - minutes * 60
+        elif duration is not None and end is None:
+            end = start + duration * 60
+        end = now if end is None else end
+        source_id = params.get("SourceIdentifier")
+        matching = [
+            event
+            for event in self.store.collection(EVENTS, Event).values(ctx.scope)
+            if start <= event.date <= end
+            and (source_type is None or event.source_type == source_type)
+            and (source_id is None or event.source_id == source_id)
+        ]
+        matching.reverse()  # newest first, as the console and the API list them
+        try:
+            page, marker = self.cloud.paginator.page(matching, params.get("Marker"), max_records, default_limit=100)
+        except InvalidToken:
+            raise ServiceError("InvalidParameterValue", "Invalid marker provided.") from None
+        result: dict[str, Any] = {
+            "Events": [
+                {"SourceIdentifier": e.source_id, "SourceType": e.source_type, "Message": e.message, "Date": clock.from_epoch(e.date)}
+                for e in page
+            ]
+        }
+        if marker:
+            result["Marker"] = marker
+        return result
