@@ -8,13 +8,14 @@ lookups by attribute and time stay fast; retained 90 days, as CloudTrail's event
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
 
 from regionbox.core import clock
-from regionbox.core.context import RequestContext
+from regionbox.core.context import Caller, RequestContext
 from regionbox.core.store import Store
 
 _SCHEMA = """
@@ -39,11 +40,42 @@ CREATE TABLE IF NOT EXISTS audit_resources (
 CREATE INDEX IF NOT EXISTS audit_resources_name ON audit_resources(resource_name);
 """
 
-READ_ONLY_PREFIXES = ("Describe", "Get", "List", "Lookup", "Head", "Search", "Select", "Query", "Scan", "BatchGet", "Check", "Test")
+READ_ONLY_PREFIXES = ("Describe", "Get", "List", "Lookup", "Head", "Search", "Select", "Query", "Scan", "BatchGet", "Check",
+                      "Test", "Filter")
 
 
 def is_read_only(operation: str) -> bool:
     return operation.startswith(READ_ONLY_PREFIXES)
+
+
+GLOBAL_EVENT_SOURCES = frozenset({"iam.amazonaws.com", "sts.amazonaws.com"})
+GLOBAL_EVENT_REGION = "us-east-1"
+
+
+def user_identity(caller: Caller) -> dict[str, Any]:
+    """CloudTrail's userIdentity block for a caller."""
+    identity: dict[str, Any] = {
+        "type": caller.type,
+        "principalId": caller.user_id,
+        "arn": caller.arn,
+        "accountId": caller.account_id,
+    }
+    if caller.access_key_id:
+        identity["accessKeyId"] = caller.access_key_id
+    if caller.type == "AssumedRole" and caller.role_arn:
+        identity["sessionContext"] = {
+            "sessionIssuer": {"type": "Role", "principalId": caller.user_id.split(":", 1)[0], "arn": caller.role_arn,
+                              "accountId": caller.account_id, "userName": caller.role_arn.rsplit("/", 1)[-1]},
+            "attributes": {"mfaAuthenticated": "false"},
+        }
+    return identity
+
+
+def _resource(resource: dict[str, Any], account_id: str) -> dict[str, Any]:
+    entry = {"type": resource["ResourceType"], "accountId": account_id}
+    name = resource["ResourceName"]
+    entry["ARN" if name.startswith("arn:") else "name"] = name
+    return entry
 
 
 def _json_safe(value: Any) -> Any:
@@ -58,6 +90,38 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def _redacted(value: Any) -> Any:
+    """Secrets never reach the trail: CloudTrail writes a placeholder for them."""
+    if isinstance(value, dict):
+        return {k: (HIDDEN if k in SECRET_FIELDS else _redacted(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    return value
+
+
+SECRET_FIELDS = frozenset({"SecretAccessKey", "Password", "MasterUserPassword", "AuthToken", "SecretString",
+                           "SecretBinary", "PrivateKey"})
+HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
+
+# LookupEvents attribute -> column of audit_events
+LOOKUP_COLUMNS = {"EventId": "id", "EventName": "event_name", "Username": "username",
+                  "EventSource": "event_source", "AccessKeyId": "access_key_id", "ReadOnly": "read_only"}
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    rowid: int
+    event_id: str
+    event_time: float
+    event_name: str
+    event_source: str
+    username: str | None
+    access_key_id: str | None
+    read_only: bool
+    record: bytes
+    resources: list[tuple[str, str]]
+
+
 class AuditTrail:
     def __init__(self, store: Store):
         self.store = store
@@ -67,20 +131,11 @@ class AuditTrail:
     def record(self, ctx: RequestContext, event_source: str, params: dict, error: Exception | None = None,
                response: dict | None = None) -> None:
         caller = ctx.caller
-        identity: dict[str, Any] = {
-            "type": caller.type,
-            "principalId": caller.user_id,
-            "arn": caller.arn,
-            "accountId": caller.account_id,
-            "accessKeyId": caller.access_key_id,
-        }
-        if caller.type == "AssumedRole" and caller.role_arn:
-            identity["sessionContext"] = {
-                "sessionIssuer": {"type": "Role", "arn": caller.role_arn, "accountId": caller.account_id,
-                                  "userName": caller.role_arn.rsplit("/", 1)[-1]},
-            }
+        identity = user_identity(caller)
         username = caller.session_name if caller.type == "AssumedRole" else (
             "root" if caller.type == "Root" else caller.arn.rsplit("/", 1)[-1])
+        # Global services (IAM, STS's global endpoint) record their events in us-east-1, as on AWS.
+        region = GLOBAL_EVENT_REGION if event_source in GLOBAL_EVENT_SOURCES else ctx.region
         event_id = str(uuid.uuid4())
         when = clock.epoch()
         read_only = is_read_only(ctx.operation)
@@ -90,15 +145,15 @@ class AuditTrail:
             "eventTime": clock.iso(when).split(".")[0] + "Z",
             "eventSource": event_source,
             "eventName": ctx.operation,
-            "awsRegion": ctx.region,
+            "awsRegion": region,
             "sourceIPAddress": ctx.source_ip,
             "userAgent": ctx.user_agent,
-            "requestParameters": _json_safe(params) or None,
-            "responseElements": _json_safe(response) if response is not None and not read_only else None,
+            "requestParameters": _redacted(_json_safe(params)) or None,
+            "responseElements": _redacted(_json_safe(response)) if response is not None and not read_only else None,
             "requestID": ctx.request_id,
             "eventID": event_id,
             "readOnly": read_only,
-            "resources": [{"type": r["ResourceType"], "ARN": r["ResourceName"]} for r in ctx.resources] or None,
+            "resources": [_resource(r, caller.account_id) for r in ctx.resources] or None,
             "eventType": "AwsApiCall",
             "managementEvent": True,
             "recipientAccountId": caller.account_id,
@@ -109,7 +164,7 @@ class AuditTrail:
         with self.store.transaction():
             self.store.execute(
                 "INSERT INTO audit_events VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (event_id, caller.account_id, ctx.region, when, ctx.operation, event_source, username,
+                (event_id, caller.account_id, region, when, ctx.operation, event_source, username,
                  caller.access_key_id, int(read_only), orjson.dumps(record)),
             )
             if ctx.resources:
@@ -117,3 +172,40 @@ class AuditTrail:
                     "INSERT INTO audit_resources VALUES (?,?,?)",
                     [(event_id, r["ResourceType"], r["ResourceName"]) for r in ctx.resources],
                 )
+
+    def lookup(self, account: str, region: str, *, attribute: tuple[str, str] | None = None,
+               start: float | None = None, end: float | None = None, before: tuple[float, int] | None = None,
+               limit: int = 50) -> list[AuditEvent]:
+        """Events of one account and region, newest first, optionally matching one attribute
+        (LookupEvents' keys), within [start, end], strictly older than the ``before`` cursor."""
+        where, args = ["account=?", "region=?"], [account, region]
+        if attribute is not None:
+            key, value = attribute
+            if key in ("ResourceType", "ResourceName"):
+                column = "resource_type" if key == "ResourceType" else "resource_name"
+                where.append(f"EXISTS (SELECT 1 FROM audit_resources r WHERE r.event_id=audit_events.id AND r.{column}=?)")
+            elif key == "ReadOnly":
+                where.append("read_only=?")
+                value = 1 if value.lower() == "true" else 0
+            else:
+                where.append(f"{LOOKUP_COLUMNS[key]}=?")
+            args.append(value)
+        for sql, values in (("event_time>=?", (start,)), ("event_time<=?", (end,)), ("(event_time, rowid) < (?, ?)", before)):
+            if values is not None and None not in values:
+                where.append(sql)
+                args.extend(values)
+        rows = self.store.execute(
+            "SELECT rowid, id, event_time, event_name, event_source, username, access_key_id, read_only, record "
+            f"FROM audit_events WHERE {' AND '.join(where)} ORDER BY event_time DESC, rowid DESC LIMIT ?",
+            (*args, limit),
+        ).fetchall()
+        resources: dict[str, list[tuple[str, str]]] = {}
+        if rows:
+            ids = [row[1] for row in rows]
+            for event_id, rtype, rname in self.store.execute(
+                f"SELECT event_id, resource_type, resource_name FROM audit_resources WHERE event_id IN ({','.join('?' * len(ids))})",
+                ids,
+            ):
+                resources.setdefault(event_id, []).append((rtype, rname))
+        return [AuditEvent(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]), row[8],
+                           resources.get(row[1], [])) for row in rows]

@@ -1,0 +1,1 @@
+"""CloudTrail: event history (LookupEvents) over the audit trail every call is recorded in."""

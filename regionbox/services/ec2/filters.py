@@ -1,0 +1,38 @@
+"""EC2's Filters parameter, shared by every Describe* operation.
+
+Semantics as EC2: values within one filter are ORed, filters are ANDed, values may use the
+wildcards ``*`` and ``?``, and a filter name the operation does not know is an error.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Any, Callable, Iterable, TypeVar
+
+from regionbox.core.errors import ServiceError
+
+T = TypeVar("T")
+# filter name -> the item's value(s) for it
+Fields = dict[str, Callable[[Any], Any]]
+
+
+def _values(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, bool):
+        return ["true" if value else "false"]
+    if isinstance(value, (list, tuple, set)):
+        return [v for item in value for v in _values(item)]
+    return [str(value)]
+
+
+def apply(items: Iterable[T], filters: list[dict] | None, fields: Fields) -> list[T]:
+    checks = []
+    for f in filters or []:
+        name = f.get("Name")
+        if name not in fields:
+            raise ServiceError("InvalidParameterValue", f"The filter '{name}' is invalid")
+        patterns = [p.replace("[", "[[]") for p in f.get("Values") or []]
+        checks.append((fields[name], patterns))
+    return [item for item in items
+            if all(any(fnmatch.fnmatchcase(v, p) for v in _values(get(item)) for p in patterns) for get, patterns in checks)]

@@ -1,0 +1,72 @@
+"""DescribeRegions and DescribeAvailabilityZones, from the cloud's topology.
+
+A zone switched off with ``regionbox az outage`` is reported as ``impaired`` with a message,
+which is how AWS's console and API show an AZ in trouble.
+"""
+
+from __future__ import annotations
+
+from regionbox.core.context import RequestContext
+from regionbox.core.errors import ServiceError
+from regionbox.core.topology import REGION_NAMES, Zone
+from regionbox.services.ec2 import filters
+
+_REGION_FIELDS: filters.Fields = {
+    "region-name": lambda r: r["RegionName"],
+    "endpoint": lambda r: r["Endpoint"],
+    "opt-in-status": lambda r: r["OptInStatus"],
+}
+
+_ZONE_FIELDS: filters.Fields = {
+    "zone-name": lambda z: z["ZoneName"],
+    "zone-id": lambda z: z["ZoneId"],
+    "state": lambda z: z["State"],
+    "region-name": lambda z: z["RegionName"],
+    "group-name": lambda z: z["GroupName"],
+    "opt-in-status": lambda z: z["OptInStatus"],
+    "network-border-group": lambda z: z["NetworkBorderGroup"],
+    "zone-type": lambda z: z["ZoneType"],
+    "message": lambda z: [m["Message"] for m in z["Messages"]],
+}
+
+
+class ZonesMixin:
+    def describe_regions(self, ctx: RequestContext, params: dict) -> dict:
+        regions = [{"RegionName": name, "Endpoint": f"ec2.{name}.amazonaws.com", "OptInStatus": "opt-in-not-required"}
+                   for name in REGION_NAMES]
+        wanted = params.get("RegionNames")
+        if wanted:
+            unknown = [n for n in wanted if n not in REGION_NAMES]
+            if unknown:
+                raise ServiceError("InvalidParameterValue", f"Invalid region names: {', '.join(unknown)}")
+            regions = [r for r in regions if r["RegionName"] in wanted]
+        return {"Regions": filters.apply(regions, params.get("Filters"), _REGION_FIELDS)}
+
+    def _zone_shape(self, zone: Zone) -> dict:
+        up = self.cloud.topology.is_available(zone.name)
+        return {
+            "ZoneName": zone.name,
+            "ZoneId": zone.zone_id,
+            "RegionName": zone.region,
+            "State": "available" if up else "impaired",
+            "OptInStatus": "opt-in-not-required",
+            "Messages": [] if up else [{"Message": f"{zone.name} is experiencing a power outage (regionbox az outage)."}],
+            "GroupName": zone.group,
+            "NetworkBorderGroup": zone.region,
+            "ZoneType": "availability-zone",
+        }
+
+    def describe_availability_zones(self, ctx: RequestContext, params: dict) -> dict:
+        zones = [self._zone_shape(z) for z in self.cloud.topology.zones(ctx.region)]
+        names, zone_ids = params.get("ZoneNames") or [], params.get("ZoneIds") or []
+        known_names = {z["ZoneName"] for z in zones}
+        known_ids = {z["ZoneId"] for z in zones}
+        unknown = [n for n in names if n not in known_names]
+        if unknown:
+            raise ServiceError("InvalidParameterValue", f"Invalid availability zone: [{unknown[0]}]")
+        unknown = [i for i in zone_ids if i not in known_ids]
+        if unknown:
+            raise ServiceError("InvalidParameterValue", f"Invalid availability zone-id: [{unknown[0]}]")
+        if names or zone_ids:
+            zones = [z for z in zones if z["ZoneName"] in names or z["ZoneId"] in zone_ids]
+        return {"AvailabilityZones": filters.apply(zones, params.get("Filters"), _ZONE_FIELDS)}

@@ -1,0 +1,1 @@
+"""IAM: roles, their trust policies and inline policies (global: one namespace per account)."""

@@ -1,0 +1,1 @@
+"""CloudWatch Logs: log groups, streams, events in an indexed SQLite table, filter patterns."""

@@ -1,0 +1,324 @@
+"""CloudWatch Logs filter patterns, compiled to a predicate over an event's message.
+
+Three syntaxes, as CloudWatch Logs has them:
+
+- terms: ``ERROR``, ``"quoted phrase"``, ``-excluded``, ``?either ?or``, ``%regex%``;
+  plain terms must all match, at least one ``?`` term must match when there are any,
+  no ``-`` term may match. Matching is case-sensitive and by substring.
+- JSON: ``{ $.user.id = 5 && ($.level = "ERR*" || $.latency > 1.5) }`` with ``=``, ``!=``,
+  ``<``, ``<=``, ``>``, ``>=``, ``IS NULL``, ``NOT EXISTS``, ``IS TRUE``/``IS FALSE``; string values
+  may use ``*`` wildcards; a message that is not a JSON object never matches.
+- space-delimited: ``[ip, user, ..., status = 4*, size > 1000]`` over whitespace-separated fields,
+  where ``"..."`` and ``[...]`` group a field, and ``...`` stands for any number of fields.
+
+A pattern that does not parse raises ``PatternError`` with the reason.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from typing import Any, Callable
+
+Predicate = Callable[[str], bool]
+
+
+class PatternError(ValueError):
+    pass
+
+
+def compile_pattern(pattern: str | None) -> Predicate:
+    text = (pattern or "").strip()
+    if not text:
+        return lambda message: True
+    if text.startswith("{"):
+        return _json_pattern(text)
+    if text.startswith("["):
+        return _space_delimited(text)
+    return _terms(text)
+
+
+# -- terms -------------------------------------------------------------------------------------
+
+_TERM = re.compile(r'([?-]?)(?:"((?:[^"\\]|\\.)*)"|%((?:[^%\\]|\\.)+)%|([^\s"%]+))')
+
+
+def _terms(text: str) -> Predicate:
+    required: list[Predicate] = []
+    optional: list[Predicate] = []
+    excluded: list[Predicate] = []
+    position = 0
+    while position < len(text):
+        if text[position].isspace():
+            position += 1
+            continue
+        match = _TERM.match(text, position)
+        if match is None:
+            raise PatternError(f"Invalid character(s) in term '{text[position:].split()[0]}'")
+        prefix, quoted, regex, bare = match.groups()
+        if regex is not None:
+            try:
+                compiled = re.compile(regex)
+            except re.error as exc:
+                raise PatternError(f"Invalid regular expression '%{regex}%': {exc}") from None
+            test: Predicate = lambda m, c=compiled: c.search(m) is not None
+        else:
+            needle = re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else bare
+            test = lambda m, n=needle: n in m
+        {"": required, "?": optional, "-": excluded}[prefix].append(test)
+        position = match.end()
+
+    def matches(message: str) -> bool:
+        return (all(t(message) for t in required)
+                and (not optional or any(t(message) for t in optional))
+                and not any(t(message) for t in excluded))
+
+    return matches
+
+
+# -- shared comparison of a field against a pattern value ----------------------------------------
+
+_NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        return float(value)
+    return None
+
+
+def _compare(actual: Any, operator: str, expected: Any, expected_is_string: bool) -> bool:
+    if not expected_is_string and _as_number(expected) is not None:
+        left, right = _as_number(actual), float(expected)
+        if left is None:
+            return False
+        return {"=": left == right, "!=": left != right, "<": left < right, "<=": left <= right,
+                ">": left > right, ">=": left >= right}[operator]
+    if operator not in ("=", "!="):
+        raise PatternError(f"Operator {operator} needs a numeric value")
+    if actual is None or isinstance(actual, (dict, list)):
+        return False
+    text = ("true" if actual else "false") if isinstance(actual, bool) else str(actual)
+    equal = fnmatch.fnmatchcase(text, str(expected).replace("[", "[[]"))
+    return equal if operator == "=" else not equal
+
+
+# -- JSON patterns -------------------------------------------------------------------------------
+
+_JSON_TOKEN = re.compile(r"""
+    \s*(?:
+      (?P<op>&&|\|\||!=|<=|>=|=|<|>|\(|\))
+    | (?P<string>"(?:[^"\\]|\\.)*")
+    | (?P<word>[^\s()=!<>&|"]+)
+    )""", re.X)
+_MISSING = object()
+
+
+def _json_tokens(body: str) -> list[tuple[str, str]]:
+    tokens, position = [], 0
+    while position < len(body):
+        if body[position:].strip() == "":
+            break
+        match = _JSON_TOKEN.match(body, position)
+        if match is None or match.end() == position:
+            raise PatternError(f"Invalid filter pattern near '{body[position:].strip()[:20]}'")
+        kind = match.lastgroup
+        tokens.append((kind, match.group(kind)))
+        position = match.end()
+    return tokens
+
+
+_SELECTOR_PART = re.compile(r"\.([A-Za-z0-9_\-@$]+)|\[(\d+)\]|\[\*\]")
+
+
+def _selector(text: str) -> list:
+    if not text.startswith("$"):
+        raise PatternError(f"Invalid selector '{text}': selectors start with $")
+    parts, position = [], 1
+    while position < len(text):
+        match = _SELECTOR_PART.match(text, position)
+        if match is None:
+            raise PatternError(f"Invalid selector '{text}'")
+        parts.append(match.group(1) if match.group(1) is not None else (int(match.group(2)) if match.group(2) else "*"))
+        position = match.end()
+    return parts
+
+
+def _resolve(document: Any, path: list) -> list:
+    """Values a selector reaches (``[*]`` may reach several); empty when it reaches nothing."""
+    values = [document]
+    for part in path:
+        reached = []
+        for value in values:
+            if part == "*" and isinstance(value, list):
+                reached.extend(value)
+            elif isinstance(part, int) and isinstance(value, list) and part < len(value):
+                reached.append(value[part])
+            elif isinstance(part, str) and part != "*" and isinstance(value, dict) and part in value:
+                reached.append(value[part])
+        values = reached
+    return values
+
+
+class _JsonParser:
+    """Recursive descent: or := and ('||' and)*; and := unary ('&&' unary)*; unary := '(' or ')' | test."""
+
+    def __init__(self, tokens: list[tuple[str, str]]):
+        self.tokens = tokens
+        self.position = 0
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.position] if self.position < len(self.tokens) else None
+
+    def take(self) -> tuple[str, str]:
+        token = self.peek()
+        if token is None:
+            raise PatternError("Invalid filter pattern: unexpected end")
+        self.position += 1
+        return token
+
+    def parse(self) -> Callable[[Any], bool]:
+        expression = self.disjunction()
+        if self.peek() is not None:
+            raise PatternError(f"Invalid filter pattern near '{self.peek()[1]}'")
+        return expression
+
+    def disjunction(self):
+        terms = [self.conjunction()]
+        while self.peek() == ("op", "||"):
+            self.take()
+            terms.append(self.conjunction())
+        return terms[0] if len(terms) == 1 else (lambda doc, ts=terms: any(t(doc) for t in ts))
+
+    def conjunction(self):
+        terms = [self.unary()]
+        while self.peek() == ("op", "&&"):
+            self.take()
+            terms.append(self.unary())
+        return terms[0] if len(terms) == 1 else (lambda doc, ts=terms: all(t(doc) for t in ts))
+
+    def unary(self):
+        if self.peek() == ("op", "("):
+            self.take()
+            inner = self.disjunction()
+            if self.take() != ("op", ")"):
+                raise PatternError("Invalid filter pattern: missing )")
+            return inner
+        return self.test()
+
+    def test(self):
+        kind, text = self.take()
+        if kind != "word":
+            raise PatternError(f"Invalid filter pattern near '{text}'")
+        path = _selector(text)
+        kind, text = self.take()
+        if kind == "word" and text.upper() in ("IS", "NOT"):
+            return self.keyword_test(path, text.upper())
+        if kind != "op" or text not in ("=", "!=", "<", "<=", ">", ">="):
+            raise PatternError(f"Invalid filter pattern: expected an operator after the selector, got '{text}'")
+        operator = text
+        kind, value = self.take()
+        if kind == "op":
+            raise PatternError(f"Invalid filter pattern: expected a value after {operator}")
+        is_string = kind == "string"
+        if is_string:
+            value = json.loads(value)
+        elif operator not in ("=", "!=") and _as_number(value) is None:
+            raise PatternError(f"Invalid filter pattern: {operator} needs a number, got '{value}'")
+
+        def test(doc, path=path, operator=operator, value=value, is_string=is_string):
+            found = _resolve(doc, path)
+            return any(_compare(v, operator, value, is_string) for v in found)
+
+        return test
+
+    def keyword_test(self, path: list, first: str):
+        words = [first]
+        while self.peek() and self.peek()[0] == "word" and self.peek()[1].upper() in ("NOT", "NULL", "EXISTS", "TRUE", "FALSE"):
+            words.append(self.take()[1].upper())
+        phrase = " ".join(words)
+        if phrase == "IS NULL":
+            return lambda doc: any(v is None for v in _resolve(doc, path))
+        if phrase == "NOT EXISTS":
+            return lambda doc: not _resolve(doc, path)
+        if phrase == "EXISTS":
+            return lambda doc: bool(_resolve(doc, path))
+        if phrase in ("IS TRUE", "IS FALSE"):
+            wanted = phrase == "IS TRUE"
+            return lambda doc: any(v is wanted for v in _resolve(doc, path))
+        raise PatternError(f"Invalid filter pattern: unknown test '{phrase}'")
+
+
+def _json_pattern(text: str) -> Predicate:
+    if not text.endswith("}"):
+        raise PatternError("Invalid filter pattern: a JSON pattern ends with }")
+    tokens = _json_tokens(text[1:-1])
+    if not tokens:
+        raise PatternError("Invalid filter pattern: empty JSON pattern")
+    expression = _JsonParser(tokens).parse()
+
+    def matches(message: str) -> bool:
+        try:
+            document = json.loads(message)
+        except ValueError:
+            return False
+        return isinstance(document, (dict, list)) and expression(document)
+
+    return matches
+
+
+# -- space-delimited patterns --------------------------------------------------------------------
+
+_FIELD = re.compile(r'"[^"]*"|\[[^\]]*\]|\S+')
+_CONDITION = re.compile(r"^\s*([A-Za-z_][\w]*)\s*(!=|<=|>=|=|<|>)\s*(.+?)\s*$")
+
+
+def _split_fields(message: str) -> list[str]:
+    return [f[1:-1] if f[:1] in '"[' and len(f) > 1 else f for f in _FIELD.findall(message)]
+
+
+def _space_delimited(text: str) -> Predicate:
+    if not text.endswith("]"):
+        raise PatternError("Invalid filter pattern: a space-delimited pattern ends with ]")
+    specs = [s.strip() for s in text[1:-1].split(",")]
+    if any(not s for s in specs):
+        raise PatternError("Invalid filter pattern: empty field in space-delimited pattern")
+    # each spec: "..." (any fields) or a field with optional conditions joined by && / ||
+    compiled: list[Callable[[str], bool] | None] = []
+    for spec in specs:
+        if spec == "...":
+            compiled.append(None)
+            continue
+        alternatives = []
+        for alternative in spec.split("||"):
+            conditions = []
+            for part in alternative.split("&&"):
+                part = part.strip()
+                match = _CONDITION.match(part)
+                if match is None:
+                    if not re.fullmatch(r"[A-Za-z_]\w*", part):
+                        raise PatternError(f"Invalid filter pattern: bad field '{part}'")
+                    continue
+                _, operator, value = match.groups()
+                is_string = value.startswith('"')
+                value = value[1:-1] if is_string else value
+                if operator not in ("=", "!=") and _as_number(value) is None:
+                    raise PatternError(f"Invalid filter pattern: {operator} needs a number, got '{value}'")
+                conditions.append(lambda f, o=operator, v=value, s=is_string: _compare(f, o, v, s))
+            alternatives.append(conditions)
+        compiled.append(lambda f, alts=alternatives: any(all(c(f) for c in conds) for conds in alts))
+
+    def fits(fields: list[str], specs: list) -> bool:
+        if not specs:
+            return not fields
+        head, rest = specs[0], specs[1:]
+        if head is None:
+            return any(fits(fields[i:], rest) for i in range(len(fields) + 1))
+        return bool(fields) and head(fields[0]) and fits(fields[1:], rest)
+
+    return lambda message: fits(_split_fields(message), compiled)
