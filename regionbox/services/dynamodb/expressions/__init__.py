@@ -1,0 +1,25 @@
+"""DynamoDB's expression language: parse once per request, evaluate per item.
+
+    attrs = ExpressionAttributes(params.get("ExpressionAttributeNames"), params.get("ExpressionAttributeValues"))
+    condition = parse_condition(text, attrs)               # .evaluate(item) -> bool
+    update = parse_update(text, attrs, key_names=("pk",))  # .apply(item) -> new item; .updated_old/new
+    projection = parse_projection(text, attrs)             # .apply(item) -> projected item
+    key = parse_key_condition(text, attrs, [("pk", "S"), ("sk", "N")])  # .hash_value, .lower, .upper
+    attrs.check_unused()                                   # after all expressions of the request
+
+Every user mistake raises ServiceError("ValidationException", <DynamoDB's message>).
+"""
+
+from regionbox.services.dynamodb.expressions.attributes import ExpressionAttributes
+from regionbox.services.dynamodb.expressions.condition import Condition, parse_condition
+from regionbox.services.dynamodb.expressions.keycondition import KeyCondition, parse_key_condition
+from regionbox.services.dynamodb.expressions.paths import Path, get_path, path_str
+from regionbox.services.dynamodb.expressions.projection import Projection, parse_projection, projection_of_names
+from regionbox.services.dynamodb.expressions.reserved import RESERVED_WORDS, is_reserved
+from regionbox.services.dynamodb.expressions.update import Update, parse_update
+
+__all__ = [
+    "Condition", "ExpressionAttributes", "KeyCondition", "Path", "Projection", "RESERVED_WORDS", "Update",
+    "get_path", "is_reserved", "parse_condition", "parse_key_condition", "parse_projection", "parse_update",
+    "path_str", "projection_of_names",
+]

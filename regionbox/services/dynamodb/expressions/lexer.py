@@ -1,0 +1,229 @@
+"""Tokens of DynamoDB expressions, and the parser base every expression grammar shares:
+token cursor, DynamoDB-style syntax errors, document paths with ``#name`` / ``:value``
+substitution, reserved-word checks and the order in which DynamoDB reports semantic errors.
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from regionbox.core.errors import ServiceError
+from regionbox.services.dynamodb.expressions.attributes import ExpressionAttributes
+from regionbox.services.dynamodb.expressions.paths import Path
+from regionbox.services.dynamodb.expressions.reserved import RESERVED_WORDS
+
+# token kinds
+NAME, NAMEREF, VALUEREF, INT, PUNCT, EOF = "name", "#", ":", "int", "punct", "eof"
+
+_IDENT_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
+_IDENT = _IDENT_START | frozenset("0123456789")
+_DIGITS = frozenset("0123456789")
+_TWO_CHAR = ("<>", "<=", ">=")
+_ONE_CHAR = frozenset("()[],.=<>+-")
+_SPACE = frozenset(" \t\r\n")
+
+
+class Token:
+    __slots__ = ("kind", "text", "start", "end")
+
+    def __init__(self, kind: str, text: str, start: int, end: int):
+        self.kind = kind
+        self.text = text
+        self.start = start
+        self.end = end
+
+    @property
+    def upper(self) -> str:
+        return self.text.upper() if self.kind == NAME else ""
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"Token({self.kind}, {self.text!r})"
+
+
+def tokenize(text: str, fail) -> list[Token]:
+    """Split ``text`` into tokens; ``fail(token_text, start, end)`` reports a bad character."""
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in _SPACE:
+            i += 1
+            continue
+        start = i
+        if c in _IDENT_START:
+            i += 1
+            while i < n and text[i] in _IDENT:
+                i += 1
+            tokens.append(Token(NAME, text[start:i], start, i))
+        elif c == "#" or c == ":":
+            i += 1
+            while i < n and text[i] in _IDENT:
+                i += 1
+            tokens.append(Token(NAMEREF if c == "#" else VALUEREF, text[start:i], start, i))
+        elif c in _DIGITS:
+            i += 1
+            while i < n and text[i] in _DIGITS:
+                i += 1
+            tokens.append(Token(INT, text[start:i], start, i))
+        elif text.startswith(_TWO_CHAR, i):
+            i += 2
+            tokens.append(Token(PUNCT, text[start:i], start, i))
+        elif c in _ONE_CHAR:
+            i += 1
+            tokens.append(Token(PUNCT, c, start, i))
+        else:
+            fail(c, start, start + 1, tokens)
+    tokens.append(Token(EOF, "<EOF>", n, n))
+    return tokens
+
+
+# Semantic errors, in the order DynamoDB reports them when an expression has several.
+_ERROR_ORDER = ("parens", "function", "misused", "reserved", "undefined", "operand", "distinct", "type", "overlap", "other")
+
+
+class ParserBase:
+    """Recursive-descent helpers over a token list. ``label`` names the parameter in messages
+    ("ConditionExpression", "UpdateExpression", ...)."""
+
+    label = "Expression"
+
+    def __init__(self, text: str, attrs: ExpressionAttributes, label: str | None = None):
+        if label:
+            self.label = label
+        self.text = text
+        self.attrs = attrs
+        self.errors: dict[str, str] = {}
+        if not isinstance(text, str) or not text.strip():
+            raise self.invalid("The expression can not be empty;")
+        self.tokens = tokenize(text, self._bad_character)
+        self.pos = 0
+
+    # -- errors ------------------------------------------------------------------------------
+    def invalid(self, message: str) -> ServiceError:
+        return ServiceError("ValidationException", f"Invalid {self.label}: {message}")
+
+    def _bad_character(self, char: str, start: int, end: int, tokens: list[Token]) -> NoReturn:
+        near_start = tokens[-1].start if tokens else start
+        raise self.invalid(f'Syntax error; token: "{char}", near: "{self.text[near_start:end + 1].strip()}"')
+
+    def syntax_error(self, token: Token | None = None) -> NoReturn:
+        """DynamoDB's message: the offending token and the text around it (the token before
+        through the token after)."""
+        index = self.pos if token is None else self.tokens.index(token)
+        token = self.tokens[index]
+        before = self.tokens[index - 1] if index > 0 else token
+        after = self.tokens[index + 1] if index + 1 < len(self.tokens) else token
+        near = self.text[before.start:max(after.end, token.end)]
+        raise self.invalid(f'Syntax error; token: "{token.text}", near: "{near}"')
+
+    def note(self, category: str, message: str) -> None:
+        """Remember a semantic error; the first of the highest-priority category is raised by
+        ``finish`` once the whole expression has parsed (DynamoDB reports syntax first)."""
+        self.errors.setdefault(category, message)
+
+    def finish(self) -> None:
+        if self.peek().kind != EOF:
+            self.syntax_error()
+        for category in _ERROR_ORDER:
+            if category in self.errors:
+                raise self.invalid(self.errors[category])
+
+    # -- cursor ------------------------------------------------------------------------------
+    def peek(self, offset: int = 0) -> Token:
+        index = self.pos + offset
+        return self.tokens[index] if index < len(self.tokens) else self.tokens[-1]
+
+    def advance(self) -> Token:
+        token = self.tokens[self.pos]
+        if token.kind != EOF:
+            self.pos += 1
+        return token
+
+    def at_punct(self, text: str) -> bool:
+        token = self.tokens[self.pos]
+        return token.kind == PUNCT and token.text == text
+
+    def at_keyword(self, word: str) -> bool:
+        token = self.tokens[self.pos]
+        return token.kind == NAME and token.text.upper() == word
+
+    def expect_punct(self, text: str) -> Token:
+        if not self.at_punct(text):
+            self.syntax_error()
+        return self.advance()
+
+    def expect_keyword(self, word: str) -> Token:
+        if not self.at_keyword(word):
+            self.syntax_error()
+        return self.advance()
+
+    def closing(self, index: int) -> int:
+        """Index of the ')' matching the '(' at ``index`` (the EOF token when unbalanced)."""
+        depth = 0
+        for i in range(index, len(self.tokens)):
+            token = self.tokens[i]
+            if token.kind == PUNCT and token.text == "(":
+                depth += 1
+            elif token.kind == PUNCT and token.text == ")":
+                depth -= 1
+                if depth == 0:
+                    return i
+        return len(self.tokens) - 1
+
+    def redundant_parens(self) -> bool:
+        """At '(': is it ``((x))``, two parentheses around the very same thing?"""
+        if not (self.at_punct("(") and self.peek(1).kind == PUNCT and self.peek(1).text == "("):
+            return False
+        outer, inner = self.closing(self.pos), self.closing(self.pos + 1)
+        return outer == inner + 1
+
+    # -- operands ----------------------------------------------------------------------------
+    def value(self, token: Token) -> dict | None:
+        value = self.attrs.value(token.text)
+        if value is None:
+            self.note("undefined", f"An expression attribute value used in expression is not defined; attribute value: {token.text}")
+        return value
+
+    def path_element_name(self, token: Token) -> str:
+        if token.kind == NAMEREF:
+            name = self.attrs.name(token.text)
+            if name is None:
+                self.note("undefined", f"An expression attribute name used in the document path is not defined; attribute name: {token.text}")
+                return token.text
+            return name
+        if token.text.upper() in RESERVED_WORDS:
+            self.note("reserved", f"Attribute name is a reserved keyword; reserved keyword: {token.text}")
+        return token.text
+
+    def parse_path(self) -> Path:
+        """``name ( '.' name | '[' int ']' )*`` where a name is an identifier or ``#ref``."""
+        token = self.peek()
+        if token.kind not in (NAME, NAMEREF) or token.upper in _KEYWORDS:
+            self.syntax_error()
+        self.advance()
+        return self.parse_path_steps([self.path_element_name(token)])
+
+    def parse_path_steps(self, elements: list) -> Path:
+        """The ``.name`` and ``[index]`` steps that follow the start of a path."""
+        while True:
+            if self.at_punct("."):
+                self.advance()
+                token = self.peek()
+                if token.kind not in (NAME, NAMEREF):
+                    self.syntax_error()
+                self.advance()
+                elements.append(self.path_element_name(token))
+            elif self.at_punct("["):
+                self.advance()
+                token = self.peek()
+                if token.kind != INT:
+                    self.syntax_error()
+                self.advance()
+                self.expect_punct("]")
+                elements.append(int(token.text))
+            else:
+                return tuple(elements)
+
+
+# Words that are grammar, never a document path (DynamoDB reports them as syntax errors).
+_KEYWORDS = frozenset({"AND", "OR", "NOT", "BETWEEN", "IN"})
