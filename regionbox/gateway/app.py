@@ -123,9 +123,13 @@ class Gateway:
         protocol = negotiate(model, request)
         serializer = serializer_for(model, protocol)
         operation = None
+        try:
+            caller = self.cloud.credentials.resolve(scope.access_key_id if scope else None)
+        except ServiceError as exc:  # an expired session key (ExpiredToken)
+            return serializer.serialize_error(None, exc, request_id)
         ctx = RequestContext(
             cloud=self.cloud,
-            caller=self.cloud.credentials.resolve(scope.access_key_id if scope else None),
+            caller=caller,
             region=(scope.region if scope and scope.region else self.cloud.config.default_region),
             request_id=request_id,
             service=service,
