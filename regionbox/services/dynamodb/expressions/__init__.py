@@ -7,6 +7,11 @@
     key = parse_key_condition(text, attrs, [("pk", "S"), ("sk", "N")])  # .hash_value, .lower, .upper
     attrs.check_unused()                                   # after all expressions of the request
 
+or, for a whole request in either style (expressions or legacy parameters):
+
+    exprs = compile_request(params, key_schema=[("pk", "S")], expression_parameters=("ConditionExpression",))
+    exprs.condition / .update / .projection / .key_condition / .filter   # None when absent
+
 Every user mistake raises ServiceError("ValidationException", <DynamoDB's message>).
 """
 
@@ -17,9 +22,10 @@ from regionbox.services.dynamodb.expressions.paths import Path, get_path, path_s
 from regionbox.services.dynamodb.expressions.projection import Projection, parse_projection, projection_of_names
 from regionbox.services.dynamodb.expressions.reserved import RESERVED_WORDS, is_reserved
 from regionbox.services.dynamodb.expressions.update import Update, parse_update
+from regionbox.services.dynamodb.expressions.request import RequestExpressions, compile_request  # noqa: E402  (uses legacy)
 
 __all__ = [
-    "Condition", "ExpressionAttributes", "KeyCondition", "Path", "Projection", "RESERVED_WORDS", "Update",
+    "Condition", "ExpressionAttributes", "RequestExpressions", "compile_request", "KeyCondition", "Path", "Projection", "RESERVED_WORDS", "Update",
     "get_path", "is_reserved", "parse_condition", "parse_key_condition", "parse_projection", "parse_update",
     "path_str", "projection_of_names",
 ]

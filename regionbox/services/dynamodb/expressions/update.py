@@ -104,6 +104,9 @@ def _add(item: dict, path: Path, current: dict | None, value: dict) -> None:
     if kind not in current:
         raise _error(WRONG_TYPE)
     members = current[kind]
+    if kind == "L":  # only AttributeUpdates ADD appends to lists; the expression grammar forbids it
+        set_path(item, path, {"L": members + value["L"]})
+        return
     if kind == "NS":
         have = {Decimal(n) for n in members}
         extra = [n for n in value[kind] if Decimal(n) not in have]

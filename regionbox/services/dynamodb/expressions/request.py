@@ -1,0 +1,99 @@
+"""All the expressions of one request, in either style, checked the way DynamoDB checks them.
+
+``compile_request(params, key_schema=...)`` is what an item operation calls once: it rejects
+mixing expression and legacy parameters, placeholders without expressions, parses every
+expression against one ``ExpressionAttributes``, reports unused placeholders, and returns the
+compiled objects (None where the request has none).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from regionbox.core.errors import ServiceError
+from regionbox.services.dynamodb import legacy
+from regionbox.services.dynamodb.expressions.attributes import ExpressionAttributes
+from regionbox.services.dynamodb.expressions.condition import Condition, parse_condition
+from regionbox.services.dynamodb.expressions.keycondition import KeyCondition, parse_key_condition
+from regionbox.services.dynamodb.expressions.projection import Projection, parse_projection
+from regionbox.services.dynamodb.expressions.update import Update, parse_update
+
+EXPRESSION_PARAMETERS = ("UpdateExpression", "ConditionExpression", "KeyConditionExpression", "FilterExpression",
+                         "ProjectionExpression")
+LEGACY_PARAMETERS = ("AttributeUpdates", "Expected", "KeyConditions", "QueryFilter", "ScanFilter", "AttributesToGet",
+                     "ConditionalOperator")
+
+
+@dataclass
+class RequestExpressions:
+    condition: Condition | None = None  # ConditionExpression / Expected
+    update: Update | None = None  # UpdateExpression / AttributeUpdates
+    projection: Projection | None = None  # ProjectionExpression / AttributesToGet
+    key_condition: KeyCondition | None = None  # KeyConditionExpression / KeyConditions
+    filter: Condition | None = None  # FilterExpression / QueryFilter / ScanFilter
+
+
+def _invalid(message: str) -> ServiceError:
+    return ServiceError("ValidationException", message)
+
+
+def _braces(names: list[str]) -> str:
+    return "{" + ", ".join(names) + "}"
+
+
+def compile_request(params: dict, key_schema: Sequence[tuple[str, str]] = (),
+                    expression_parameters: Sequence[str] = ()) -> RequestExpressions:
+    """``params``: the operation's input (or one TransactItems / RequestItems entry).
+    ``key_schema``: [(name, type), ...] of the table, or of the index a Query reads.
+    ``expression_parameters``: the expression members this operation accepts, for the message
+    when placeholders come without any expression (e.g. ("UpdateExpression", "ConditionExpression"))."""
+    present_expr = [p for p in EXPRESSION_PARAMETERS if params.get(p) is not None]
+    present_legacy = [p for p in LEGACY_PARAMETERS if params.get(p) is not None]
+    if present_expr and present_legacy:
+        raise _invalid("Can not use both expression and non-expression parameters in the same request: "
+                       f"Non-expression parameters: {_braces(present_legacy)} Expression parameters: {_braces(present_expr)}")
+    names, values = params.get("ExpressionAttributeNames"), params.get("ExpressionAttributeValues")
+    if not present_expr:
+        accepted = [p for p in expression_parameters] or ["an expression"]
+        nulls = " and ".join(accepted) + (" are null" if len(accepted) > 1 else " is null")
+        if names is not None:
+            raise _invalid(f"ExpressionAttributeNames can only be specified when using expressions: {nulls}"
+                           if expression_parameters else "ExpressionAttributeNames can only be specified when using expressions")
+        if values is not None:
+            raise _invalid(f"ExpressionAttributeValues can only be specified when using expressions: {nulls}"
+                           if expression_parameters else "ExpressionAttributeValues can only be specified when using expressions")
+    key_names = tuple(name for name, _ in key_schema)
+    out = RequestExpressions()
+    if present_expr:
+        attrs = ExpressionAttributes(names, values)
+        if params.get("KeyConditionExpression") is not None:
+            out.key_condition = parse_key_condition(params["KeyConditionExpression"], attrs, key_schema)
+        if params.get("UpdateExpression") is not None:
+            out.update = parse_update(params["UpdateExpression"], attrs, key_names)
+        if params.get("ConditionExpression") is not None:
+            out.condition = parse_condition(params["ConditionExpression"], attrs)
+        if params.get("FilterExpression") is not None:
+            out.filter = parse_condition(params["FilterExpression"], attrs, "FilterExpression")
+            if out.key_condition is not None:
+                for path in out.filter.paths:
+                    if path[0] in key_names:
+                        raise _invalid("Filter Expression can only contain non-primary key attributes: "
+                                       f"Primary key attribute: {path[0]}")
+        if params.get("ProjectionExpression") is not None:
+            out.projection = parse_projection(params["ProjectionExpression"], attrs)
+        attrs.check_unused()
+        return out
+    operator = params.get("ConditionalOperator")
+    if params.get("Expected") is not None:
+        out.condition = legacy.expected_condition(params["Expected"], operator)
+    if params.get("AttributeUpdates") is not None:
+        out.update = legacy.attribute_updates(params["AttributeUpdates"], key_names)
+    if params.get("KeyConditions") is not None:
+        out.key_condition = legacy.key_conditions(params["KeyConditions"], key_schema)
+    for parameter in ("QueryFilter", "ScanFilter"):
+        if params.get(parameter) is not None:
+            out.filter = legacy.filter_condition(params[parameter], operator, parameter, key_names)
+    if params.get("AttributesToGet") is not None:
+        out.projection = legacy.attributes_to_get(params["AttributesToGet"])
+    return out
