@@ -1,0 +1,1 @@
+"""DynamoDB: tables, items, queries, transactions, PartiQL, streams and TTL on SQLite."""

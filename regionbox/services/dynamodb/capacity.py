@@ -1,0 +1,83 @@
+"""Capacity units and item collection metrics, computed as DynamoDB documents them.
+
+Reads: one unit per 4 KB (rounded up) strongly consistent, half that eventually consistent; a
+Query or Scan sums the sizes of the items it read before rounding. Writes: one unit per 1 KB of
+the larger of the old and new item. Transactions cost double (the caller multiplies).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from regionbox.services.dynamodb.models import Table
+from regionbox.services.dynamodb.storage import Item, Schema, index_key, project
+from regionbox.services.dynamodb.types import item_size
+
+
+def read_units(size: int, consistent: bool) -> float:
+    units = float(max(1, math.ceil(size / 4096)))
+    return units if consistent else units / 2
+
+
+def write_units(old: Item | None, new: Item | None) -> float:
+    size = max(item_size(old) if old else 0, item_size(new) if new else 0)
+    return float(max(1, math.ceil(size / 1024)))
+
+
+def consumed(mode: str, table: Table, units: float, read: bool, index_units: dict[str, float] | None = None,
+             index_name: str | None = None) -> dict:
+    """A ConsumedCapacity entry for TOTAL or INDEXES."""
+    kind = "ReadCapacityUnits" if read else "WriteCapacityUnits"
+    out: dict[str, Any] = {"TableName": table.name, "CapacityUnits": units, kind: units}
+    if mode == "INDEXES":
+        table_units = units - sum((index_units or {}).values())
+        if index_name is None:
+            out["Table"] = {"CapacityUnits": table_units, kind: table_units}
+        gsis: dict[str, dict] = {}
+        lsis: dict[str, dict] = {}
+        kinds = {ix["name"]: ix["kind"] for ix in table.indexes}
+        for name, value in (index_units or {}).items():
+            (gsis if kinds.get(name) == "GSI" else lsis)[name] = {"CapacityUnits": value, kind: value}
+        if gsis:
+            out["GlobalSecondaryIndexes"] = gsis
+        if lsis:
+            out["LocalSecondaryIndexes"] = lsis
+    return out
+
+
+def index_write_units(schema: Schema, old: Item | None, new: Item | None) -> dict[str, float]:
+    """Units each secondary index consumes for one item write: a write to an index where the
+    item appears (twice when its index key changed: delete and put)."""
+    units: dict[str, float] = {}
+    for index in schema.indexes:
+        old_key = index_key(index, old) if old else None
+        new_key = index_key(index, new) if new else None
+        if old_key is None and new_key is None:
+            continue
+        size = max(item_size(project(index, schema, old)) if old_key else 0,
+                   item_size(project(index, schema, new)) if new_key else 0)
+        per = float(max(1, math.ceil(size / 1024)))
+        units[index.name] = per * (2 if old_key and new_key and old_key != new_key else 1)
+    return units
+
+
+def collection_metrics(table: Table, schema: Schema, item: Item | None) -> dict | None:
+    """ItemCollectionMetrics: only tables with local secondary indexes have item collections."""
+    if item is None or not any(ix.kind == "LSI" for ix in schema.indexes):
+        return None
+    return {"ItemCollectionKey": {schema.hash_name: item[schema.hash_name]}, "SizeEstimateRangeGB": [0.0, 1.0]}
+
+
+def write_output(out: dict, params: dict, table: Table, schema: Schema, old: Item | None, new: Item | None,
+                 key: Item | None = None) -> None:
+    """Add ConsumedCapacity and ItemCollectionMetrics to a single-item write's output."""
+    mode = params.get("ReturnConsumedCapacity")
+    if mode and mode != "NONE":
+        index_units = index_write_units(schema, old, new) if mode == "INDEXES" else {}
+        total = write_units(old, new) + sum(index_units.values())
+        out["ConsumedCapacity"] = consumed(mode, table, total, read=False, index_units=index_units)
+    if params.get("ReturnItemCollectionMetrics") == "SIZE":
+        metrics = collection_metrics(table, schema, new or old or key)
+        if metrics:
+            out["ItemCollectionMetrics"] = metrics

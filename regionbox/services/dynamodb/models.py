@@ -1,0 +1,118 @@
+"""DynamoDB state kept as documents: tables with their indexes, streams and TTL settings.
+
+Items themselves live in SQLite tables of their own (storage.py); a ``Table`` document holds
+what DescribeTable shows plus the internal integer ids (``tid`` for the table, ``xid`` per
+index) under which storage keeps its rows. Ids are never reused, so a table deleted and
+created again under the same name never sees the old rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Projection types that decide what an index row carries.
+KEYS_ONLY, INCLUDE, ALL = "KEYS_ONLY", "INCLUDE", "ALL"
+
+
+class Keyed:
+    """Key schema accessors shared by tables and indexes (both have ``key_schema``)."""
+
+    key_schema: list[dict[str, str]]
+
+    @property
+    def hash_name(self) -> str:
+        return next(k["AttributeName"] for k in self.key_schema if k["KeyType"] == "HASH")
+
+    @property
+    def range_name(self) -> str | None:
+        return next((k["AttributeName"] for k in self.key_schema if k["KeyType"] == "RANGE"), None)
+
+
+@dataclass
+class Index(Keyed):
+    """A global or local secondary index."""
+
+    name: str
+    xid: int
+    kind: str  # "GSI" or "LSI"
+    key_schema: list[dict[str, str]]
+    projection: dict[str, Any]
+    status: str = "ACTIVE"  # GSIs: CREATING -> ACTIVE, DELETING
+    backfilling: bool = False
+    read_capacity: int = 0
+    write_capacity: int = 0
+
+
+@dataclass
+class Stream:
+    """One stream of a table (a table that disables and re-enables streams gets a new one)."""
+
+    arn: str
+    label: str
+    table_name: str
+    sid: int
+    view_type: str
+    created: float
+    enabled: bool = True
+    disabled_at: float | None = None
+    key_schema: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Table(Keyed):
+    name: str
+    tid: int
+    table_id: str
+    arn: str
+    key_schema: list[dict[str, str]]
+    attribute_definitions: list[dict[str, str]]
+    created: float
+    status: str = "CREATING"
+    billing_mode: str = "PROVISIONED"
+    read_capacity: int = 0
+    write_capacity: int = 0
+    billing_mode_updated: float | None = None
+    indexes: list[dict[str, Any]] = field(default_factory=list)  # Index documents
+    stream: dict[str, Any] | None = None  # the current Stream document, enabled or not
+    ttl_attribute: str | None = None
+    ttl_status: str = "DISABLED"
+    tags: dict[str, str] = field(default_factory=dict)
+    deletion_protection: bool = False
+    table_class: str = "STANDARD"
+    sse: dict[str, Any] | None = None
+    throughput_decreases_today: int = 0
+    last_increase: float | None = None
+    last_decrease: float | None = None
+
+    # -- key schema --------------------------------------------------------------------------
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        return (self.hash_name,) if self.range_name is None else (self.hash_name, self.range_name)
+
+    def attribute_type(self, name: str) -> str | None:
+        return next((a["AttributeType"] for a in self.attribute_definitions if a["AttributeName"] == name), None)
+
+    # -- indexes -----------------------------------------------------------------------------
+    def index_objects(self) -> list[Index]:
+        return [Index(**doc) for doc in self.indexes]
+
+    def index(self, name: str) -> Index | None:
+        return next((Index(**doc) for doc in self.indexes if doc["name"] == name), None)
+
+    def set_index(self, index: Index) -> None:
+        from dataclasses import asdict
+
+        self.indexes = [doc for doc in self.indexes if doc["name"] != index.name] + [asdict(index)]
+
+    def drop_index(self, name: str) -> None:
+        self.indexes = [doc for doc in self.indexes if doc["name"] != name]
+
+    @property
+    def stream_obj(self) -> Stream | None:
+        return Stream(**self.stream) if self.stream else None
+
+    @property
+    def stream_enabled(self) -> bool:
+        return bool(self.stream and self.stream["enabled"])
