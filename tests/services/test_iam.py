@@ -1,0 +1,177 @@
+"""IAM roles and inline policies through boto3, with AWS's errors and messages."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+ACCOUNT = "123456789012"
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::bucket/*"}]})
+
+
+@pytest.fixture
+def iam(cloud):
+    return cloud.client("iam", account=ACCOUNT)
+
+
+def error_of(call) -> dict:
+    with pytest.raises(ClientError) as info:
+        call()
+    return {**info.value.response["Error"], "Status": info.value.response["ResponseMetadata"]["HTTPStatusCode"]}
+
+
+def test_create_get_role(iam):
+    created = iam.create_role(RoleName="worker", Path="/service/", AssumeRolePolicyDocument=TRUST,
+                              Description="runs jobs", MaxSessionDuration=7200,
+                              Tags=[{"Key": "team", "Value": "data"}])["Role"]
+    assert re.fullmatch(r"AROA[A-Z2-7]{17}", created["RoleId"])
+    assert created["Arn"] == f"arn:aws:iam::{ACCOUNT}:role/service/worker"
+    assert created["Path"] == "/service/"
+    role = iam.get_role(RoleName="worker")["Role"]
+    # boto3 decodes the URL-encoded document IAM returns.
+    assert role["AssumeRolePolicyDocument"] == json.loads(TRUST)
+    assert (role["Description"], role["MaxSessionDuration"], role["RoleId"]) == ("runs jobs", 7200, created["RoleId"])
+    assert role["Tags"] == [{"Key": "team", "Value": "data"}]
+    assert role["CreateDate"] == created["CreateDate"]
+
+
+def test_role_document_is_url_encoded_on_the_wire(cloud, iam):
+    iam.create_role(RoleName="raw", AssumeRolePolicyDocument=TRUST)
+    raw = cloud.client("iam", account=ACCOUNT)
+    captured = {}
+    raw.meta.events.register("after-call.iam.GetRole", lambda http_response, **_: captured.update(body=http_response.text))
+    raw.get_role(RoleName="raw")
+    assert "<AssumeRolePolicyDocument>%7B%22Version%22%3A%20%222012-10-17%22" in captured["body"]
+
+
+def test_role_names_are_unique_regardless_of_case(iam):
+    iam.create_role(RoleName="Builder", AssumeRolePolicyDocument=TRUST)
+    error = error_of(lambda: iam.create_role(RoleName="builder", AssumeRolePolicyDocument=TRUST))
+    assert error == {"Type": "Sender", "Code": "EntityAlreadyExists",
+                     "Message": "Role with name builder already exists.", "Status": 409}
+
+
+def test_missing_role(iam):
+    error = error_of(lambda: iam.get_role(RoleName="ghost"))
+    assert (error["Code"], error["Message"], error["Status"]) == ("NoSuchEntity", "The role with name ghost cannot be found.", 404)
+    assert error_of(lambda: iam.delete_role(RoleName="ghost"))["Code"] == "NoSuchEntity"
+
+
+@pytest.mark.parametrize("document, message", [
+    ("{not json", "This policy contains invalid Json"),
+    (json.dumps({"Version": "2012-10-17"}), "Missing required field Statement"),
+    (json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole"}]}),
+     "AssumeRolepolicy contained an invalid principal: Missing required field Principal"),
+    (json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
+                                                          "Action": "sts:AssumeRole", "Resource": "*"}]}),
+     "Has prohibited field Resource"),
+    (json.dumps({"Version": "2019-01-01", "Statement": []}), "The policy failed legacy parsing"),
+])
+def test_malformed_trust_policies(iam, document, message):
+    error = error_of(lambda: iam.create_role(RoleName="r", AssumeRolePolicyDocument=document))
+    assert (error["Code"], error["Message"]) == ("MalformedPolicyDocument", message)
+
+
+def test_invalid_role_name_and_session_duration(cloud):
+    iam = cloud.client("iam", account=ACCOUNT, config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+    error = error_of(lambda: iam.create_role(RoleName="bad name", AssumeRolePolicyDocument=TRUST))
+    assert error["Code"] == "ValidationError"
+    assert "roleName" in error["Message"] and "regular expression pattern" in error["Message"]
+    error = error_of(lambda: iam.create_role(RoleName="x" * 65, AssumeRolePolicyDocument=TRUST))
+    assert error["Code"] == "ValidationError" and "length less than or equal to 64" in error["Message"]
+    error = error_of(lambda: iam.create_role(RoleName="ok", AssumeRolePolicyDocument=TRUST, MaxSessionDuration=60))
+    assert error["Code"] == "ValidationError" and "maxSessionDuration" in error["Message"]
+
+
+def test_trust_policy_size_limit(iam):
+    big = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/r{i:04d}"}, "Action": "sts:AssumeRole"}
+        for i in range(40)]})
+    error = error_of(lambda: iam.create_role(RoleName="big", AssumeRolePolicyDocument=big))
+    assert (error["Code"], error["Message"], error["Status"]) == (
+        "LimitExceeded", "Cannot exceed quota for ACLSizePerRole: 2048", 409)
+
+
+def test_list_roles_paginates_with_marker(iam):
+    for i in range(7):
+        iam.create_role(RoleName=f"role-{i}", AssumeRolePolicyDocument=TRUST, Path="/app/" if i % 2 else "/")
+    first = iam.list_roles(MaxItems=3)
+    assert first["IsTruncated"] is True and len(first["Roles"]) == 3
+    second = iam.list_roles(MaxItems=3, Marker=first["Marker"])
+    third = iam.list_roles(MaxItems=3, Marker=second["Marker"])
+    assert third["IsTruncated"] is False and "Marker" not in third
+    names = [r["RoleName"] for page in (first, second, third) for r in page["Roles"]]
+    assert names == [f"role-{i}" for i in range(7)]
+    paginated = [r["RoleName"] for page in iam.get_paginator("list_roles").paginate(PaginationConfig={"PageSize": 2})
+                 for r in page["Roles"]]
+    assert paginated == names
+    assert [r["RoleName"] for r in iam.list_roles(PathPrefix="/app/")["Roles"]] == ["role-1", "role-3", "role-5"]
+    assert error_of(lambda: iam.list_roles(Marker="forged-marker"))["Code"] == "ValidationError"
+
+
+def test_inline_policies_and_delete_conflict(iam):
+    iam.create_role(RoleName="app", AssumeRolePolicyDocument=TRUST)
+    iam.put_role_policy(RoleName="app", PolicyName="s3-write", PolicyDocument=POLICY)
+    iam.put_role_policy(RoleName="app", PolicyName="a-first", PolicyDocument=POLICY)
+    got = iam.get_role_policy(RoleName="app", PolicyName="s3-write")
+    assert (got["RoleName"], got["PolicyName"], got["PolicyDocument"]) == ("app", "s3-write", json.loads(POLICY))
+    assert iam.list_role_policies(RoleName="app")["PolicyNames"] == ["a-first", "s3-write"]
+    error = error_of(lambda: iam.delete_role(RoleName="app"))
+    assert error == {"Type": "Sender", "Code": "DeleteConflict",
+                     "Message": "Cannot delete entity, must delete policies first.", "Status": 409}
+    iam.delete_role_policy(RoleName="app", PolicyName="s3-write")
+    iam.delete_role_policy(RoleName="app", PolicyName="a-first")
+    error = error_of(lambda: iam.get_role_policy(RoleName="app", PolicyName="s3-write"))
+    assert (error["Code"], error["Message"]) == ("NoSuchEntity", "The role policy with name s3-write cannot be found.")
+    iam.delete_role(RoleName="app")
+    assert error_of(lambda: iam.get_role(RoleName="app"))["Code"] == "NoSuchEntity"
+
+
+@pytest.mark.parametrize("document, message", [
+    (json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*"}]}),
+     "Policy statement must contain resources."),
+    (json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*"}]}),
+     "Policy statement must contain actions."),
+    (json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}]}),
+     "Policy document should not specify a principal."),
+    (json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Maybe", "Action": "s3:*", "Resource": "*"}]}),
+     "Invalid effect: Maybe"),
+])
+def test_malformed_inline_policies(iam, document, message):
+    iam.create_role(RoleName="app", AssumeRolePolicyDocument=TRUST)
+    error = error_of(lambda: iam.put_role_policy(RoleName="app", PolicyName="p", PolicyDocument=document))
+    assert (error["Code"], error["Message"]) == ("MalformedPolicyDocument", message)
+
+
+def test_inline_policy_size_limit(iam):
+    iam.create_role(RoleName="app", AssumeRolePolicyDocument=TRUST)
+    big = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::bucket-{i:05d}/*"} for i in range(200)]})
+    error = error_of(lambda: iam.put_role_policy(RoleName="app", PolicyName="big", PolicyDocument=big))
+    assert (error["Code"], error["Message"]) == ("LimitExceeded", "Maximum policy size of 10240 bytes exceeded for role app")
+
+
+def test_update_role_and_trust_policy_and_tags(iam):
+    iam.create_role(RoleName="app", AssumeRolePolicyDocument=TRUST)
+    iam.update_role(RoleName="app", Description="new", MaxSessionDuration=43200)
+    new_trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "sts:AssumeRole"}]})
+    iam.update_assume_role_policy(RoleName="app", PolicyDocument=new_trust)
+    iam.tag_role(RoleName="app", Tags=[{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}])
+    iam.untag_role(RoleName="app", TagKeys=["a"])
+    role = iam.get_role(RoleName="app")["Role"]
+    assert (role["Description"], role["MaxSessionDuration"]) == ("new", 43200)
+    assert role["AssumeRolePolicyDocument"] == json.loads(new_trust)
+    assert iam.list_role_tags(RoleName="app")["Tags"] == [{"Key": "b", "Value": "2"}]
+
+
+def test_iam_is_global(cloud):
+    cloud.client("iam", account=ACCOUNT, region="eu-west-1").create_role(RoleName="global", AssumeRolePolicyDocument=TRUST)
+    assert cloud.client("iam", account=ACCOUNT, region="ap-northeast-1").get_role(RoleName="global")["Role"]["RoleName"] == "global"
