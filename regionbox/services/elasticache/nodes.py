@@ -1,0 +1,126 @@
+"""Redis/Valkey nodes of replication groups: how each member runs, and talking to it as admin.
+
+Every member cluster is one engine process. Its settings come from the group: replication
+(``replicaof`` the current primary, so a node restarted after a crash or an AZ outage comes back
+as a replica), cluster mode, TLS, and users. Users live in an ACL file in the node's data
+directory, rewritten and reloaded (``ACL LOAD``) whenever the group's AUTH token or user group
+changes, so the engine itself answers NOAUTH / WRONGPASS.
+
+regionbox talks to the nodes as its own ACL user (``regionbox-admin``), which exists on every node
+and whose password is a per-state-directory secret; replicas authenticate to their primary with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import redis.asyncio as aioredis
+
+from regionbox.engines import Node, NodeSpec
+from regionbox.services.elasticache.models import CacheCluster, ReplicationGroup
+
+if TYPE_CHECKING:
+    from regionbox.services.elasticache.provider import ElastiCacheProvider
+
+ADMIN_USER = "regionbox-admin"
+NODE_TIMEOUT_MS = 2000  # cluster bus: how long before a silent node is suspected
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def node_key(scope: tuple[str, str], cluster_id: str) -> str:
+    """The supervisor's id for a member cluster's node: unique across accounts and regions."""
+    return f"{scope[0]}.{scope[1]}.{cluster_id}"
+
+
+class RedisNodes:
+    def __init__(self, provider: "ElastiCacheProvider") -> None:
+        self.provider = provider
+        self.admin_password = provider.cloud._secret("elasticache.admin").hex()
+
+    @property
+    def supervisor(self):
+        return self.provider.supervisor
+
+    def node(self, scope, cluster_id: str) -> Node | None:
+        return self.supervisor.node(node_key(scope, cluster_id))
+
+    def data_dir(self, scope, cluster_id: str) -> Path:
+        return self.supervisor.root / node_key(scope, cluster_id)
+
+    # -- how a member runs ----------------------------------------------------------------------
+    def spec(self, scope, rg: ReplicationGroup, cluster: CacheCluster, primary: CacheCluster | None) -> NodeSpec:
+        """The engine settings for ``cluster``; ``primary`` is the node it replicates (None: it is primary)."""
+        data_dir = self.data_dir(scope, cluster.cluster_id)
+        node = cluster.nodes[0]
+        options: dict = {"aclfile": str(data_dir / "users.acl"), "masteruser": ADMIN_USER, "masterauth": self.admin_password,
+                         "maxclients": 10000}
+        if rg.cluster_enabled:
+            options.update({
+                "cluster-enabled": "yes",
+                "cluster-config-file": "nodes.conf",
+                "cluster-node-timeout": NODE_TIMEOUT_MS,
+                # regionbox decides failovers (as ElastiCache does), so that a single-shard cluster
+                # fails over too and the model always knows who is primary.
+                "cluster-replica-no-failover": "yes",
+                "cluster-require-full-coverage": "no",
+                "cluster-announce-ip": node.address,
+            })
+        elif primary is not None:
+            options["replicaof"] = f"{primary.nodes[0].address} {primary.nodes[0].port}"
+        if rg.transit_encryption:
+            ca = self.provider.ca
+            cert, key = ca.issue(data_dir / "tls", [node.address, rg.primary_address, rg.reader_address, rg.config_address])
+            options.update({
+                "port": 0, "tls-port": node.port, "tls-cert-file": str(cert), "tls-key-file": str(key),
+                "tls-ca-cert-file": str(ca.ensure()), "tls-auth-clients": "no", "tls-replication": "yes",
+                "tls-cluster": "yes" if rg.cluster_enabled else "no",
+            })
+        return NodeSpec(node_id=node_key(scope, cluster.cluster_id), engine=rg.engine, version=rg.engine_version,
+                        zone=node.zone, port=node.port, options=options, data_dir=data_dir, address=node.address)
+
+    def write_acl(self, scope, rg: ReplicationGroup, cluster_id: str) -> None:
+        path = self.data_dir(scope, cluster_id) / "users.acl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lines = [f"user {ADMIN_USER} on #{sha256(self.admin_password)} ~* &* +@all", *self.provider.acl_lines(scope, rg)]
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("\n".join(lines) + "\n")
+        tmp.replace(path)
+
+    async def reload_acl(self, scope, rg: ReplicationGroup) -> None:
+        """Rewrite every member's ACL file and make running nodes load it."""
+        for cluster_id in rg.member_clusters:
+            self.write_acl(scope, rg, cluster_id)
+        await asyncio.gather(*(self.command(scope, rg, cid, "ACL", "LOAD") for cid in rg.member_clusters), return_exceptions=True)
+
+    # -- admin connection -----------------------------------------------------------------------------
+    def client(self, rg: ReplicationGroup, node: Node) -> aioredis.Redis:
+        kwargs = {}
+        if rg.transit_encryption:
+            kwargs = {"ssl": True, "ssl_ca_certs": str(self.provider.ca.ensure()), "ssl_check_hostname": False}
+        return aioredis.Redis(host=node.address, port=node.port, username=ADMIN_USER, password=self.admin_password,
+                              socket_timeout=10, socket_connect_timeout=2, decode_responses=True, **kwargs)
+
+    async def command(self, scope, rg: ReplicationGroup, cluster_id: str, *args):
+        node = self.node(scope, cluster_id)
+        if node is None or not node.running:
+            raise ConnectionError(f"node {cluster_id} is not running")
+        client = self.client(rg, node)
+        try:
+            return await client.execute_command(*args)
+        finally:
+            await client.aclose()
+
+    async def replication_offset(self, scope, rg: ReplicationGroup, cluster_id: str) -> int:
+        """How far a replica got in its primary's stream (larger: less lag); -1 when unreachable."""
+        try:
+            info = await self.command(scope, rg, cluster_id, "INFO", "replication")
+        except Exception:  # noqa: BLE001 - an unreachable replica is simply not a candidate
+            return -1
+        info = info if isinstance(info, dict) else {}
+        return int(info.get("slave_repl_offset", info.get("master_repl_offset", 0)) or 0)

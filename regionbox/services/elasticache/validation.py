@@ -1,0 +1,114 @@
+"""Input checks with ElastiCache's own error codes and messages."""
+
+from __future__ import annotations
+
+import re
+
+from regionbox.core.errors import ServiceError
+
+ENGINES = ("redis", "valkey")
+MAX_REPLICAS = 5
+MAX_NODE_GROUPS = 500
+SLOT_COUNT = 16384
+_IDENTIFIER = re.compile(r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]*(?<!-)$")
+# AUTH tokens: 16-128 printable ASCII characters, except space, '"', '/' and '@'.
+_AUTH_TOKEN = re.compile(r'^[!#-.0-?A-~]{16,128}$')
+
+
+def invalid_value(message: str) -> ServiceError:
+    return ServiceError("InvalidParameterValue", message)
+
+
+def invalid_combination(message: str) -> ServiceError:
+    return ServiceError("InvalidParameterCombination", message)
+
+
+def identifier(name: str, value: str, max_length: int = 40) -> str:
+    """Ids are stored lower-case; letters, digits and hyphens; no trailing or double hyphen."""
+    if not value or len(value) > max_length or not _IDENTIFIER.match(value):
+        raise invalid_value(
+            f"The parameter {name} is not a valid identifier. Identifiers must begin with a letter; must contain only "
+            "ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.")
+    return value.lower()
+
+
+def engine(value: str | None) -> str:
+    value = (value or "redis").lower()
+    if value not in ENGINES:
+        raise invalid_value(f"Invalid value for parameter Engine: {value}. Replication groups support engines redis and valkey.")
+    return value
+
+
+def auth_token(token: str | None, transit_encryption: bool) -> None:
+    if token is None:
+        return
+    if not transit_encryption:
+        raise invalid_value("The AUTH token is only supported when encryption-in-transit is enabled")
+    if not _AUTH_TOKEN.match(token):
+        raise invalid_value("Invalid AuthToken provided.")
+
+
+def failover_settings(automatic_failover: bool, multi_az: bool, nodes_per_group: int, cluster_enabled: bool) -> None:
+    if multi_az and not automatic_failover:
+        raise invalid_combination("Multi-AZ can only be enabled when automatic failover is enabled.")
+    if automatic_failover and nodes_per_group < 2 and not cluster_enabled:
+        raise invalid_combination("When using automatic failover, there must be at least 2 cache clusters in the replication group.")
+    if multi_az and nodes_per_group < 2:
+        raise invalid_combination("To enable Multi-AZ, the replication group must have at least one replica in each node group.")
+
+
+def replica_count(value: int, name: str = "ReplicasPerNodeGroup") -> int:
+    if not 0 <= value <= MAX_REPLICAS:
+        raise invalid_value(f"The parameter {name} must be between 0 and {MAX_REPLICAS}.")
+    return value
+
+
+def parse_slots(text: str) -> list[tuple[int, int]]:
+    """'0-5460,5461-8000' -> [(0, 5460), (5461, 8000)], checked."""
+    ranges = []
+    for part in text.split(","):
+        bounds = part.strip().split("-")
+        try:
+            low, high = (int(bounds[0]), int(bounds[-1])) if len(bounds) <= 2 else (None, None)
+        except ValueError:
+            low = high = None
+        if low is None or high is None or not 0 <= low <= high < SLOT_COUNT:
+            raise invalid_value(f"Invalid slot range {part.strip()!r}: slots must be ranges of numbers between 0 and 16383.")
+        ranges.append((low, high))
+    return ranges
+
+
+def slot_coverage(groups_slots: list[str]) -> None:
+    """Slots given per node group must cover 0-16383 exactly once."""
+    seen = [False] * SLOT_COUNT
+    for text in groups_slots:
+        for low, high in parse_slots(text):
+            for slot in range(low, high + 1):
+                if seen[slot]:
+                    raise invalid_value(f"Slot {slot} is assigned to more than one node group.")
+                seen[slot] = True
+    if not all(seen):
+        raise invalid_value("The node groups' slots must cover all 16384 hash slots (0-16383).")
+
+
+def format_slots(slots: list[int]) -> str:
+    """Sorted slot numbers -> '0-5460,10923-16383' as DescribeReplicationGroups shows them."""
+    parts: list[str] = []
+    start = prev = None
+    for slot in sorted(slots):
+        if start is None:
+            start = prev = slot
+        elif slot == prev + 1:
+            prev = slot
+        else:
+            parts.append(f"{start}-{prev}")
+            start = prev = slot
+    if start is not None:
+        parts.append(f"{start}-{prev}")
+    return ",".join(parts)
+
+
+def even_slot_ranges(count: int) -> list[str]:
+    """16384 slots split into ``count`` contiguous ranges, as ElastiCache distributes them."""
+    bounds = [round(i * SLOT_COUNT / count) for i in range(count + 1)]
+    return [f"{bounds[i]}-{bounds[i + 1] - 1}" for i in range(count)]
