@@ -17,15 +17,18 @@ from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import InvalidToken
 from regionbox.core.store import Scope
+from regionbox.protocol.validate import VALIDATION_CODES
 from regionbox.services.base import Provider
 from regionbox.services.logs.events import EventTable
 from regionbox.services.logs.models import LogGroup, LogStream
 from regionbox.services.logs.reads import ReadsMixin
 
+# CloudWatch Logs reports constraint violations as InvalidParameterException, not ValidationException.
+VALIDATION_CODES["logs"] = "InvalidParameterException"
+
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 MAX_BATCH_BYTES = 1_048_576
 EVENT_OVERHEAD_BYTES = 26
-MAX_BATCH_EVENTS = 10_000
 DAY_MS = 86_400_000
 MAX_BATCH_SPAN_MS = DAY_MS
 TOO_NEW_MS = 2 * 3_600_000
@@ -349,10 +352,8 @@ class LogsProvider(ReadsMixin, Provider):
     def put_log_events(self, ctx: RequestContext, params: dict) -> dict:
         group = self._group(ctx.scope, params["logGroupName"])
         stream = self._stream(ctx.scope, group.name, params["logStreamName"])
+        # The model's limits (1..10,000 events, non-empty messages) are checked by the protocol layer.
         events = params["logEvents"]
-        if len(events) > MAX_BATCH_EVENTS:
-            raise invalid("1 validation error detected: Value at 'logEvents' failed to satisfy constraint: "
-                          f"Member must have length less than or equal to {MAX_BATCH_EVENTS}")
         size = sum(len(e["message"].encode()) for e in events) + EVENT_OVERHEAD_BYTES * len(events)
         if size > MAX_BATCH_BYTES:
             raise invalid(f"Upload too large: {size} bytes exceeds limit of {MAX_BATCH_BYTES}")

@@ -1,0 +1,319 @@
+"""CloudWatch Logs through boto3: groups, streams, retention, PutLogEvents' rules, GetLogEvents'
+tokens, FilterLogEvents' patterns, and the append() API other services write with."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+ACCOUNT = "123456789012"
+HOUR = 3_600_000
+DAY = 24 * HOUR
+
+
+@pytest.fixture
+def logs(cloud):
+    return cloud.client("logs", account=ACCOUNT)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def error_of(call) -> dict:
+    with pytest.raises(ClientError) as info:
+        call()
+    return info.value.response["Error"]
+
+
+def stream(logs, group="/app/web", name="main", events=None):
+    if not logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]:
+        logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName=name)
+    if events:
+        logs.put_log_events(logGroupName=group, logStreamName=name, logEvents=events)
+
+
+def messages(events) -> list[str]:
+    return [e["message"] for e in events]
+
+
+# -- groups ------------------------------------------------------------------------------------
+
+def test_log_groups_lifecycle(logs):
+    logs.create_log_group(logGroupName="/app/web", tags={"team": "web"})
+    logs.create_log_group(logGroupName="/app/worker")
+    logs.create_log_group(logGroupName="/other/Web-Frontend")
+    error = error_of(lambda: logs.create_log_group(logGroupName="/app/web"))
+    assert (error["Code"], error["Message"]) == ("ResourceAlreadyExistsException", "The specified log group already exists")
+    groups = logs.describe_log_groups()["logGroups"]
+    assert [g["logGroupName"] for g in groups] == ["/app/web", "/app/worker", "/other/Web-Frontend"]
+    web = groups[0]
+    assert web["arn"] == f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/app/web:*"
+    assert web["logGroupArn"] == f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/app/web"
+    assert web["storedBytes"] == 0 and "retentionInDays" not in web and web["creationTime"] > 0
+    assert [g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePrefix="/app/")["logGroups"]] == ["/app/web", "/app/worker"]
+    # logGroupNamePattern matches anywhere in the name, ignoring case.
+    assert [g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePattern="web")["logGroups"]] == [
+        "/app/web", "/other/Web-Frontend"]
+    error = error_of(lambda: logs.describe_log_groups(logGroupNamePrefix="/app", logGroupNamePattern="web"))
+    assert error["Code"] == "InvalidParameterException"
+    assert logs.list_tags_for_resource(resourceArn=web["logGroupArn"])["tags"] == {"team": "web"}
+    logs.delete_log_group(logGroupName="/app/worker")
+    error = error_of(lambda: logs.delete_log_group(logGroupName="/app/worker"))
+    assert (error["Code"], error["Message"]) == ("ResourceNotFoundException", "The specified log group does not exist.")
+
+
+def test_describe_log_groups_paginates(logs):
+    for i in range(7):
+        logs.create_log_group(logGroupName=f"/g/{i}")
+    pages = list(logs.get_paginator("describe_log_groups").paginate(PaginationConfig={"PageSize": 3}))
+    assert [len(p["logGroups"]) for p in pages] == [3, 3, 1]
+    assert [g["logGroupName"] for p in pages for g in p["logGroups"]] == [f"/g/{i}" for i in range(7)]
+    assert error_of(lambda: logs.describe_log_groups(nextToken="forged"))["Code"] == "InvalidParameterException"
+
+
+def test_retention_policy(cloud, logs):
+    logs.create_log_group(logGroupName="/app/web")
+    logs.put_retention_policy(logGroupName="/app/web", retentionInDays=30)
+    assert logs.describe_log_groups()["logGroups"][0]["retentionInDays"] == 30
+    error = error_of(lambda: logs.put_retention_policy(logGroupName="/app/web", retentionInDays=2))
+    assert error["Code"] == "InvalidParameterException"
+    assert "Member must satisfy enum value set: [1, 3, 5, 7, 14, 30" in error["Message"]
+    logs.delete_retention_policy(logGroupName="/app/web")
+    assert "retentionInDays" not in logs.describe_log_groups()["logGroups"][0]
+    error = error_of(lambda: logs.put_retention_policy(logGroupName="/nope", retentionInDays=1))
+    assert error["Code"] == "ResourceNotFoundException"
+
+
+# -- streams -----------------------------------------------------------------------------------
+
+def test_log_streams_order_prefix_and_pages(logs):
+    logs.create_log_group(logGroupName="/app/web")
+    now = now_ms()
+    for name, offset in (("b-stream", 3), ("a-stream", 1), ("c-other", 2)):
+        logs.create_log_stream(logGroupName="/app/web", logStreamName=name)
+        logs.put_log_events(logGroupName="/app/web", logStreamName=name,
+                            logEvents=[{"timestamp": now - 1000 + offset, "message": name}])
+    error = error_of(lambda: logs.create_log_stream(logGroupName="/app/web", logStreamName="a-stream"))
+    assert (error["Code"], error["Message"]) == ("ResourceAlreadyExistsException", "The specified log stream already exists")
+    names = lambda **kw: [s["logStreamName"] for s in logs.describe_log_streams(logGroupName="/app/web", **kw)["logStreams"]]  # noqa: E731
+    assert names() == ["a-stream", "b-stream", "c-other"]
+    assert names(descending=True) == ["c-other", "b-stream", "a-stream"]
+    assert names(logStreamNamePrefix="b") == ["b-stream"]
+    assert names(orderBy="LastEventTime") == ["a-stream", "c-other", "b-stream"]
+    assert names(orderBy="LastEventTime", descending=True) == ["b-stream", "c-other", "a-stream"]
+    error = error_of(lambda: logs.describe_log_streams(logGroupName="/app/web", orderBy="LastEventTime", logStreamNamePrefix="a"))
+    assert (error["Code"], error["Message"]) == ("InvalidParameterException", "Cannot order by LastEventTime with a logStreamNamePrefix.")
+    first = logs.describe_log_streams(logGroupName="/app/web", limit=2)
+    rest = logs.describe_log_streams(logGroupName="/app/web", limit=2, nextToken=first["nextToken"])
+    assert messages([{"message": s["logStreamName"]} for s in first["logStreams"] + rest["logStreams"]]) == [
+        "a-stream", "b-stream", "c-other"]
+    assert "nextToken" not in rest
+    detail = logs.describe_log_streams(logGroupName="/app/web", logStreamNamePrefix="a-")["logStreams"][0]
+    assert detail["firstEventTimestamp"] == detail["lastEventTimestamp"] == now - 999
+    assert detail["arn"] == f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/app/web:log-stream:a-stream"
+    assert detail["lastIngestionTime"] >= detail["creationTime"]
+    logs.delete_log_stream(logGroupName="/app/web", logStreamName="a-stream")
+    assert names() == ["b-stream", "c-other"]
+    error = error_of(lambda: logs.get_log_events(logGroupName="/app/web", logStreamName="a-stream"))
+    assert (error["Code"], error["Message"]) == ("ResourceNotFoundException", "The specified log stream does not exist.")
+
+
+# -- PutLogEvents ------------------------------------------------------------------------------
+
+def test_put_log_events_rules(cloud, logs):
+    stream(logs)
+    now = now_ms()
+    put = lambda events, client=logs: client.put_log_events(logGroupName="/app/web", logStreamName="main", logEvents=events)  # noqa: E731
+    error = error_of(lambda: put([{"timestamp": now, "message": "b"}, {"timestamp": now - 5, "message": "a"}]))
+    assert (error["Code"], error["Message"]) == (
+        "InvalidParameterException", "Log events in a single PutLogEvents request must be in chronological order.")
+    error = error_of(lambda: put([{"timestamp": now - DAY - 1000, "message": "a"}, {"timestamp": now, "message": "b"}]))
+    assert (error["Code"], error["Message"]) == (
+        "InvalidParameterException", "The batch of log events in a single PutLogEvents request cannot span more than 24 hours.")
+    big = [{"timestamp": now, "message": "x" * 262_000} for _ in range(5)]
+    error = error_of(lambda: put(big))
+    assert error["Code"] == "InvalidParameterException"
+    assert error["Message"] == f"Upload too large: {5 * (262_000 + 26)} bytes exceeds limit of 1048576"
+    unvalidated = cloud.client("logs", account=ACCOUNT, config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+    error = error_of(lambda: put([{"timestamp": now, "message": "m"}] * 10_001, unvalidated))
+    assert error["Code"] == "InvalidParameterException" and "10000" in error["Message"]
+    # Sequence tokens are accepted and ignored, as AWS does now.
+    result = logs.put_log_events(logGroupName="/app/web", logStreamName="main", sequenceToken="whatever",
+                                 logEvents=[{"timestamp": now, "message": "ok"}])
+    assert "rejectedLogEventsInfo" not in result and result["nextSequenceToken"]
+    error = error_of(lambda: logs.put_log_events(logGroupName="/app/web", logStreamName="ghost",
+                                                 logEvents=[{"timestamp": now, "message": "x"}]))
+    assert (error["Code"], error["Message"]) == ("ResourceNotFoundException", "The specified log stream does not exist.")
+
+
+def test_put_log_events_rejects_too_old_too_new_and_expired(logs):
+    stream(logs)
+    now = now_ms()
+    events = [{"timestamp": now - 15 * DAY + 5 * HOUR, "message": "too old"},
+              {"timestamp": now - 15 * DAY + 6 * HOUR, "message": "too old 2"},
+              {"timestamp": now - 15 * DAY + 7 * HOUR, "message": "too old 3"}]
+    result = logs.put_log_events(logGroupName="/app/web", logStreamName="main", logEvents=events)
+    assert result["rejectedLogEventsInfo"] == {"tooOldLogEventEndIndex": 2}
+    events = [{"timestamp": now - HOUR, "message": "fine"}, {"timestamp": now + 3 * HOUR, "message": "too new"}]
+    result = logs.put_log_events(logGroupName="/app/web", logStreamName="main", logEvents=events)
+    assert result["rejectedLogEventsInfo"] == {"tooNewLogEventStartIndex": 1}
+    logs.put_retention_policy(logGroupName="/app/web", retentionInDays=1)
+    events = [{"timestamp": now - DAY - 60_000, "message": "expired"}, {"timestamp": now - 600_000, "message": "kept"}]
+    result = logs.put_log_events(logGroupName="/app/web", logStreamName="main", logEvents=events)
+    assert result["rejectedLogEventsInfo"] == {"expiredLogEventEndIndex": 0}
+    stored = logs.get_log_events(logGroupName="/app/web", logStreamName="main", startFromHead=True)["events"]
+    assert messages(stored) == ["fine", "kept"]
+
+
+# -- GetLogEvents ------------------------------------------------------------------------------
+
+def test_get_log_events_tokens_walk_both_ways(logs):
+    now = now_ms() - 60_000
+    stream(logs, events=[{"timestamp": now + i, "message": f"event {i}"} for i in range(10)])
+    read = lambda **kw: logs.get_log_events(logGroupName="/app/web", logStreamName="main", **kw)  # noqa: E731
+    # Without a token: the newest events, still in time order.
+    tail = read(limit=3)
+    assert messages(tail["events"]) == ["event 7", "event 8", "event 9"]
+    assert tail["nextForwardToken"].startswith("f/") and tail["nextBackwardToken"].startswith("b/")
+    assert len(tail["nextForwardToken"]) == 58
+    # Walking backward from the tail reaches the start, then the same token comes back.
+    back = read(limit=3, nextToken=tail["nextBackwardToken"])
+    assert messages(back["events"]) == ["event 4", "event 5", "event 6"]
+    seen, token = [], tail["nextBackwardToken"]
+    while True:
+        page = read(limit=4, nextToken=token)
+        if page["nextBackwardToken"] == token:
+            assert page["events"] == []
+            break
+        seen = messages(page["events"]) + seen
+        token = page["nextBackwardToken"]
+    assert seen == [f"event {i}" for i in range(7)]
+    # Forward from the head, then the same forward token at the end.
+    head = read(limit=4, startFromHead=True)
+    assert messages(head["events"]) == ["event 0", "event 1", "event 2", "event 3"]
+    collected, token = messages(head["events"]), head["nextForwardToken"]
+    while True:
+        page = read(limit=4, nextToken=token)
+        if page["nextForwardToken"] == token:
+            break
+        collected += messages(page["events"])
+        token = page["nextForwardToken"]
+    assert collected == [f"event {i}" for i in range(10)]
+    # New events show up on the forward token that had reached the end.
+    logs.put_log_events(logGroupName="/app/web", logStreamName="main", logEvents=[{"timestamp": now + 20, "message": "late"}])
+    assert messages(read(nextToken=token)["events"]) == ["late"]
+    # Time range: startTime inclusive, endTime exclusive.
+    assert messages(read(startTime=now + 2, endTime=now + 5, startFromHead=True)["events"]) == ["event 2", "event 3", "event 4"]
+    assert read(startFromHead=True)["events"][0]["ingestionTime"] >= now
+    error = error_of(lambda: read(nextToken="f/12345"))
+    assert error["Code"] == "InvalidParameterException"
+
+
+def test_get_log_events_by_group_identifier(logs):
+    now = now_ms()
+    stream(logs, events=[{"timestamp": now, "message": "hi"}])
+    arn = logs.describe_log_groups()["logGroups"][0]["logGroupArn"]
+    assert messages(logs.get_log_events(logGroupIdentifier=arn, logStreamName="main")["events"]) == ["hi"]
+
+
+# -- FilterLogEvents ---------------------------------------------------------------------------
+
+FILTER_EVENTS = [
+    "ERROR disk full on /dev/sda1",
+    "WARN slow request took 1200 ms",
+    "INFO user logged in",
+    '{"level": "ERROR", "user": {"id": 42, "name": "alice"}, "latency": 1.5, "tags": ["a", "b"]}',
+    '{"level": "INFO", "user": {"id": 7, "name": "bob"}, "latency": 0.2, "retry": null}',
+    '{"level": "WARN", "user": {"id": 9, "name": "albert"}, "latency": 3, "ok": true}',
+    "ERROR connection reset by peer",
+    "127.0.0.1 frank GET /index.html 404 2326",
+    "10.0.0.2 alice POST /api 200 512",
+]
+
+
+@pytest.fixture
+def filled(logs):
+    now = now_ms() - 60_000
+    stream(logs, name="one", events=[{"timestamp": now + i, "message": m} for i, m in enumerate(FILTER_EVENTS[:5])])
+    stream(logs, name="two", events=[{"timestamp": now + 5 + i, "message": m} for i, m in enumerate(FILTER_EVENTS[5:])])
+    return now
+
+
+@pytest.mark.parametrize("pattern, expected", [
+    ("", list(range(9))),
+    ("ERROR", [0, 3, 6]),
+    ("ERROR -disk", [3, 6]),
+    ('"connection reset"', [6]),
+    ("?WARN ?INFO", [1, 2, 4, 5]),
+    ("ERROR disk", [0]),
+    ("%user [a-z]+ in%", [2]),
+    ('{ $.level = "ERROR" }', [3]),
+    ('{ $.user.id > 8 }', [3, 5]),
+    ('{ $.user.id = 7 }', [4]),
+    ('{ $.level != "ERROR" }', [4, 5]),
+    ('{ $.user.name = "al*" }', [3, 5]),
+    ('{ $.user.name = al* }', [3, 5]),
+    ('{ $.latency >= 1.5 && $.level = "ERROR" }', [3]),
+    ('{ ($.level = "INFO") || ($.latency > 2) }', [4, 5]),
+    ('{ $.retry IS NULL }', [4]),
+    ('{ $.retry NOT EXISTS }', [3, 5]),
+    ('{ $.ok IS TRUE }', [5]),
+    ('{ $.tags[1] = "b" }', [3]),
+    ("[ip, user, method, path, status = 4*, size]", [7]),
+    ("[ip, user = alice, ...]", [8]),
+    ("[..., size > 1000]", [7]),
+])
+def test_filter_patterns(logs, filled, pattern, expected):
+    found = logs.filter_log_events(logGroupName="/app/web", filterPattern=pattern)["events"]
+    assert messages(found) == [FILTER_EVENTS[i] for i in expected]
+
+
+def test_filter_streams_time_range_and_pages(logs, filled):
+    now = filled
+    found = logs.filter_log_events(logGroupName="/app/web", logStreamNames=["two"], filterPattern="ERROR")["events"]
+    assert messages(found) == [FILTER_EVENTS[6]] and found[0]["logStreamName"] == "two"
+    assert len(found[0]["eventId"]) == 56 and found[0]["ingestionTime"] >= found[0]["timestamp"]
+    assert len(logs.filter_log_events(logGroupName="/app/web", logStreamNamePrefix="on")["events"]) == 5
+    # FilterLogEvents' endTime is inclusive.
+    ranged = logs.filter_log_events(logGroupName="/app/web", startTime=now + 2, endTime=now + 4)["events"]
+    assert messages(ranged) == FILTER_EVENTS[2:5]
+    pages = list(logs.get_paginator("filter_log_events").paginate(logGroupName="/app/web", PaginationConfig={"PageSize": 2}))
+    assert [m for p in pages for m in messages(p["events"])] == FILTER_EVENTS
+    assert all(len(p["events"]) <= 2 for p in pages)
+    error = error_of(lambda: logs.filter_log_events(logGroupName="/app/web", filterPattern="{ $.level = }"))
+    assert error["Code"] == "InvalidParameterException"
+    error = error_of(lambda: logs.filter_log_events(logGroupName="/app/web", nextToken="forged"))
+    assert error["Code"] == "InvalidParameterException"
+    error = error_of(lambda: logs.filter_log_events(logGroupName="/nope"))
+    assert (error["Code"], error["Message"]) == ("ResourceNotFoundException", "The specified log group does not exist.")
+
+
+def test_delete_group_deletes_its_events(logs, filled):
+    logs.delete_log_group(logGroupName="/app/web")
+    logs.create_log_group(logGroupName="/app/web")
+    assert logs.filter_log_events(logGroupName="/app/web")["events"] == []
+    assert logs.describe_log_streams(logGroupName="/app/web")["logStreams"] == []
+
+
+# -- the ingestion API other services use --------------------------------------------------------
+
+def test_append_creates_group_and_stream(cloud, logs):
+    provider = cloud.cloud.providers["logs"]
+    now = now_ms()
+
+    async def append():
+        return provider.append(ACCOUNT, "us-east-1", "RDSOSMetrics", "db-1",
+                               [{"timestamp": now + 1, "message": json.dumps({"cpu": 12.5})}, (now, "first")])
+
+    assert cloud.run(append()) == 2
+    assert [g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]] == ["RDSOSMetrics"]
+    events = logs.get_log_events(logGroupName="RDSOSMetrics", logStreamName="db-1", startFromHead=True)["events"]
+    assert messages(events) == ["first", '{"cpu": 12.5}']
+    assert messages(logs.filter_log_events(logGroupName="RDSOSMetrics", filterPattern="{ $.cpu > 10 }")["events"]) == ['{"cpu": 12.5}']
+    assert logs.describe_log_groups()["logGroups"][0]["storedBytes"] == len("first") + len('{"cpu": 12.5}')
