@@ -19,7 +19,7 @@ import orjson
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.services.dynamodb import capacity
-from regionbox.services.dynamodb.expression_params import Expressions
+from regionbox.services.dynamodb.expressions.request import compile_request
 from regionbox.services.dynamodb.models import Table
 from regionbox.services.dynamodb.storage import Item, Schema
 from regionbox.services.dynamodb.types import (
@@ -37,6 +37,10 @@ IDEMPOTENCY_WINDOW = 600  # ClientRequestToken is remembered for 10 minutes
 MAX_BATCH_WRITE = 25
 MAX_BATCH_GET = 100
 MAX_TRANSACT = 100
+# The expression members each kind of request accepts (for compile_request's messages).
+_CONDITION = ("ConditionExpression",)
+_UPDATE = ("UpdateExpression", "ConditionExpression")
+_PROJECTION = ("ProjectionExpression",)
 
 
 def _invalid(message: str) -> ServiceError:
@@ -134,9 +138,7 @@ class ItemOperations:
         table = self.table_for_items(ctx, params["TableName"])
         schema = self.schema(table)
         item, size = self.checked_item(table, schema, params["Item"])
-        expressions = Expressions(params, "PutItem")
-        condition = expressions.condition()
-        expressions.finish()
+        condition = compile_request(params, schema.key_types, _CONDITION).condition
         kind = params.get("ReturnValues")
         return_values(kind, ("NONE", "ALL_OLD"), None, None)
         old = self.read(schema, schema.key_of(item))
@@ -154,9 +156,7 @@ class ItemOperations:
         table = self.table_for_items(ctx, params["TableName"])
         schema = self.schema(table)
         key = self.checked_key(schema, params["Key"])
-        expressions = Expressions(params, "GetItem")
-        projection = expressions.projection()
-        expressions.finish()
+        projection = compile_request(params, schema.key_types, _PROJECTION).projection
         found = self.items.get(schema, key)
         out: dict[str, Any] = {}
         if found is not None:
@@ -172,9 +172,7 @@ class ItemOperations:
         table = self.table_for_items(ctx, params["TableName"])
         schema = self.schema(table)
         key = self.checked_key(schema, params["Key"])
-        expressions = Expressions(params, "DeleteItem")
-        condition = expressions.condition()
-        expressions.finish()
+        condition = compile_request(params, schema.key_types, _CONDITION).condition
         kind = params.get("ReturnValues")
         return_values(kind, ("NONE", "ALL_OLD"), None, None)
         old = self.read(schema, key)
@@ -193,10 +191,8 @@ class ItemOperations:
         table = self.table_for_items(ctx, params["TableName"])
         schema = self.schema(table)
         key = self.checked_key(schema, params["Key"])
-        expressions = Expressions(params, "UpdateItem")
-        update = expressions.update(schema.key_names)
-        condition = expressions.condition()
-        expressions.finish()
+        compiled = compile_request(params, schema.key_types, _UPDATE)
+        update, condition = compiled.update, compiled.condition
         kind = params.get("ReturnValues")
         return_values(kind, ("NONE", "ALL_OLD", "ALL_NEW", "UPDATED_OLD", "UPDATED_NEW"), None, None)
         old = self.read(schema, key)
@@ -234,9 +230,7 @@ class ItemOperations:
         for name, spec in request.items():
             table = self.table_for_items(ctx, name)
             schema = self.schema(table)
-            expressions = Expressions(spec, "BatchGetItem")
-            projection = expressions.projection()
-            expressions.finish()
+            projection = compile_request(spec, schema.key_types, _PROJECTION).projection
             keys = [self.checked_key(schema, raw) for raw in spec["Keys"]]
             seen = set()
             for key in keys:
@@ -328,6 +322,12 @@ class ItemOperations:
             return key, seen[2]
         return (key, fingerprint), None
 
+    def _remember(self, remembered, out: dict) -> None:
+        """Keep a transaction's output under its ClientRequestToken (from ``_idempotent``)."""
+        if remembered is not None:
+            key, fingerprint = remembered
+            self._idempotency[key] = (time.time(), fingerprint, out)
+
     def transact_write_items(self: "DynamoDBProvider", ctx: RequestContext, params: dict) -> dict:
         remembered, previous = self._idempotent(ctx, params.get("ClientRequestToken"), params)
         if previous is not None:
@@ -344,12 +344,10 @@ class ItemOperations:
             ((action, spec),) = entry.items()
             table = self.table_for_items(ctx, spec["TableName"])
             schema = self.schema(table)
-            expressions = Expressions(spec, "Transact" + action)
-            update = expressions.update(schema.key_names) if action == "Update" else None
-            condition = expressions.condition()
+            compiled = compile_request(spec, schema.key_types, _UPDATE if action == "Update" else _CONDITION)
+            update, condition = compiled.update, compiled.condition
             if action == "ConditionCheck" and condition is None:
                 raise _invalid("The ConditionExpression can not be empty")
-            expressions.finish()
             if action == "Put":
                 item, _ = self.checked_item(table, schema, spec["Item"])
                 key = schema.key_of(item)
@@ -397,9 +395,7 @@ class ItemOperations:
             for action, spec, table, schema, key, item, update, condition in prepared:
                 units.setdefault(table.name, [table, 0.0])[1] += 2.0 * capacity.write_units(None, item or key)
             out["ConsumedCapacity"] = [capacity.consumed(mode, t, u, read=False) for t, u in units.values()]
-        if remembered is not None:
-            (key, fingerprint) = remembered
-            self._idempotency[key] = (time.time(), fingerprint, out)
+        self._remember(remembered, out)
         return out
 
     def transact_get_items(self: "DynamoDBProvider", ctx: RequestContext, params: dict) -> dict:
@@ -414,9 +410,7 @@ class ItemOperations:
             table = self.table_for_items(ctx, spec["TableName"])
             schema = self.schema(table)
             key = self.checked_key(schema, spec["Key"])
-            expressions = Expressions(spec, "TransactGetItems")
-            projection = expressions.projection()
-            expressions.finish()
+            projection = compile_request(spec, schema.key_types, _PROJECTION).projection
             found = self.items.get(schema, key)
             units.setdefault(table.name, [table, 0.0])[1] += 2.0 * capacity.read_units(found[1] if found else 0, True)
             if found is None:

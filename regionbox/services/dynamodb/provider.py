@@ -17,13 +17,14 @@ from regionbox.services.base import Provider
 from regionbox.services.dynamodb.items import ItemOperations
 from regionbox.services.dynamodb.models import Table
 from regionbox.services.dynamodb.query import QueryOperations
+from regionbox.services.dynamodb.statements import StatementOperations
 from regionbox.services.dynamodb.storage import ItemStore, Schema
 from regionbox.services.dynamodb.streams import Streams
 from regionbox.services.dynamodb.tables import TableOperations
 from regionbox.services.dynamodb.ttl import TtlSweeper
 
 
-class DynamoDBProvider(TableOperations, ItemOperations, QueryOperations, Provider):
+class DynamoDBProvider(TableOperations, ItemOperations, QueryOperations, StatementOperations, Provider):
     service = "dynamodb"
     # Item reads and writes are data events: CloudTrail does not record them as management events.
     data_events = frozenset({

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.services.dynamodb import capacity
-from regionbox.services.dynamodb.expression_params import Expressions
+from regionbox.services.dynamodb.expressions.request import compile_request
 from regionbox.services.dynamodb.models import ALL, Index, Table
 from regionbox.services.dynamodb.storage import Item, Position, Schema, hash32
 from regionbox.services.dynamodb.types import sort_key, validate_item
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 PAGE_BYTES = 1024 * 1024
 SEGMENT_SPACE = 1 << 32
+_QUERY_EXPRESSIONS = ("KeyConditionExpression", "FilterExpression", "ProjectionExpression")
+_SCAN_EXPRESSIONS = ("FilterExpression", "ProjectionExpression")
 
 
 def _invalid(message: str) -> ServiceError:
@@ -83,7 +85,7 @@ class QueryOperations:
         return key
 
     def _page(self: "DynamoDBProvider", table: Table, schema: Schema, index: Index | None, rows, params: dict,
-              expressions: Expressions, filter_, projection, select: str) -> dict:
+              filter_, projection, select: str) -> dict:
         limit = params.get("Limit")
         if limit is not None and limit < 1:
             raise _invalid(f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: "
@@ -122,18 +124,17 @@ class QueryOperations:
         table = self.table_for_items(ctx, params["TableName"])
         schema, index = self._read_target(table, params)
         key_types = schema.key_types if index is None else next(k for ix, k in schema.index_key_types if ix.name == index.name)
-        expressions = Expressions(params, "Query")
-        key_condition = expressions.key_condition(key_types)
-        filter_ = expressions.filter(key_names={n for n, _ in key_types})
-        projection = expressions.projection()
-        expressions.finish()
+        compiled = compile_request(params, key_types, _QUERY_EXPRESSIONS)
+        key_condition, filter_, projection = compiled.key_condition, compiled.filter, compiled.projection
+        if key_condition is None:
+            raise _invalid("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
         select = self._check_select(params, index, projection is not None)
         start = self._start_position(schema, index, params.get("ExclusiveStartKey"), key_types)
         if start is not None and start.hk != sort_key(key_condition.hash_value):
             raise _invalid("The provided starting key is outside query boundaries based on provided conditions")
         forward = params.get("ScanIndexForward", True)
         rows = self.items.query(schema, index, key_condition.hash_value, key_condition.lower, key_condition.upper, forward, start)
-        return self._page(table, schema, index, rows, params, expressions, filter_, projection, select)
+        return self._page(table, schema, index, rows, params, filter_, projection, select)
 
     def scan(self: "DynamoDBProvider", ctx: RequestContext, params: dict) -> dict:
         table = self.table_for_items(ctx, params["TableName"])
@@ -150,11 +151,9 @@ class QueryOperations:
         h_range = (0, SEGMENT_SPACE)
         if total is not None:
             h_range = (segment * SEGMENT_SPACE // total, (segment + 1) * SEGMENT_SPACE // total)
-        expressions = Expressions(params, "Scan")
-        filter_ = expressions.filter(key_names=set())
-        projection = expressions.projection()
-        expressions.finish()
+        compiled = compile_request(params, key_types, _SCAN_EXPRESSIONS)
+        filter_, projection = compiled.filter, compiled.projection
         select = self._check_select(params, index, projection is not None)
         start = self._start_position(schema, index, params.get("ExclusiveStartKey"), key_types)
         rows = self.items.scan(schema, index, h_range, start)
-        return self._page(table, schema, index, rows, params, expressions, filter_, projection, select)
+        return self._page(table, schema, index, rows, params, filter_, projection, select)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("regionbox.dynamodb.ttl")
 
-SERVICE_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+SERVICE_IDENTITY = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
 FIVE_YEARS = 5 * 365 * 24 * 3600
 BATCH = 200
 

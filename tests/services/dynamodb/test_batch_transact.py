@@ -36,7 +36,8 @@ def test_batch_errors(ddb):
     with aws_error("ValidationException", contains="Member must have length less than or equal to 25"):
         ddb.batch_write_item(RequestItems={"a": [{"PutRequest": {"Item": k(f"x{i}")}} for i in range(26)]})
     with aws_error("ValidationException", "Too many items requested for the BatchGetItem call"):
-        ddb.batch_get_item(RequestItems={"a": {"Keys": [k(f"x{i}") for i in range(101)]}})
+        ddb.batch_get_item(RequestItems={"a": {"Keys": [k(f"x{i}") for i in range(60)]},
+                                         "b": {"Keys": [k(f"x{i}") for i in range(60)]}})
     with aws_error("ResourceNotFoundException"):
         ddb.batch_get_item(RequestItems={"nope": {"Keys": [k("x")]}})
 

@@ -17,7 +17,7 @@ def ddb(cloud):
                                          "Projection": {"ProjectionType": "KEYS_ONLY"}}])
     with_writes = []
     for i in range(-5, 25):
-        item = {"pk": {"S": "p"}, "sk": {"N": str(i)}, "v": {"N": str(i * 10)}, "other": {"S": f"o{i}"},
+        item = {"pk": {"S": "p"}, "sk": {"N": str(i)}, "v": {"N": str(i * 10)}, "extra": {"S": f"o{i}"},
                 "alt": {"S": f"{29 - i:03d}"}}
         if i % 2 == 0:
             item["g"] = {"S": "even"}
@@ -86,9 +86,9 @@ def test_limit_paging_and_filter_counts(ddb):
 def test_select_count_and_projection(ddb):
     out = ddb.query(TableName="t", KeyConditionExpression="pk = :p", Select="COUNT", ExpressionAttributeValues={":p": {"S": "p"}})
     assert out["Count"] == 30 and "Items" not in out
-    out = ddb.query(TableName="t", KeyConditionExpression="pk = :p AND sk = :s", ProjectionExpression="other",
+    out = ddb.query(TableName="t", KeyConditionExpression="pk = :p AND sk = :s", ProjectionExpression="extra",
                     ExpressionAttributeValues={":p": {"S": "p"}, ":s": {"N": "1"}})
-    assert out["Items"] == [{"other": {"S": "o1"}}]
+    assert out["Items"] == [{"extra": {"S": "o1"}}]
 
 
 def test_query_errors(ddb):
@@ -111,7 +111,7 @@ def test_gsi_query_projection_and_paging(ddb):
     out = ddb.query(TableName="t", IndexName="by-g", KeyConditionExpression="g = :g AND sk > :s", Limit=3,
                     ExpressionAttributeValues={":g": {"S": "even"}, ":s": {"N": "0"}})
     assert sks(out) == [2, 4, 6]
-    assert set(out["Items"][0]) == {"pk", "sk", "g", "v"}  # INCLUDE projection: keys plus v, not "other"
+    assert set(out["Items"][0]) == {"pk", "sk", "g", "v"}  # INCLUDE projection: keys plus v, not "extra"
     assert set(out["LastEvaluatedKey"]) == {"pk", "sk", "g"}
     rest = ddb.query(TableName="t", IndexName="by-g", KeyConditionExpression="g = :g AND sk > :s",
                      ExclusiveStartKey=out["LastEvaluatedKey"], ExpressionAttributeValues={":g": {"S": "even"}, ":s": {"N": "0"}})
@@ -130,7 +130,7 @@ def test_lsi_query(ddb):
     assert set(out["Items"][0]) == {"pk", "sk", "alt"}
     full = ddb.query(TableName="t", IndexName="by-alt", KeyConditionExpression="pk = :p", Limit=1, Select="ALL_ATTRIBUTES",
                      ExpressionAttributeValues={":p": {"S": "p"}})
-    assert full["Items"][0]["other"] == {"S": "o24"}  # fetched from the table
+    assert full["Items"][0]["extra"] == {"S": "o24"}  # fetched from the table
 
 
 def test_scan_paging_and_parallel_segments(ddb):

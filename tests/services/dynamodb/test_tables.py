@@ -64,7 +64,7 @@ def test_create_errors(cloud):
                    "which is required when specifying a LocalSecondaryIndex"):
         ddb.create_table(TableName="x", KeySchema=[{"AttributeName": "a", "KeyType": "HASH"}],
                          AttributeDefinitions=[{"AttributeName": "a", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
-                         LocalSecondaryIndexes=[{"IndexName": "l", "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
+                         LocalSecondaryIndexes=[{"IndexName": "lsi1", "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
                                                  "Projection": {"ProjectionType": "ALL"}}])
     with aws_error("ResourceNotFoundException", "Requested resource not found"):
         ddb.get_item(TableName="missing", Key={"pk": {"S": "a"}})
@@ -72,16 +72,17 @@ def test_create_errors(cloud):
 
 def test_list_tables_pagination(cloud):
     ddb = cloud.client("dynamodb")
-    for name in ("t1", "t2", "t3", "t4", "t5"):
+    names = ["tab1", "tab2", "tab3", "tab4", "tab5"]
+    for name in names:
         create_table(ddb, name)
     first = ddb.list_tables(Limit=2)
-    assert first["TableNames"] == ["t1", "t2"] and first["LastEvaluatedTableName"] == "t2"
-    second = ddb.list_tables(Limit=2, ExclusiveStartTableName="t2")
-    assert second["TableNames"] == ["t3", "t4"]
-    last = ddb.list_tables(Limit=2, ExclusiveStartTableName="t4")
-    assert last["TableNames"] == ["t5"] and "LastEvaluatedTableName" not in last
-    names = [n for page in ddb.get_paginator("list_tables").paginate(PaginationConfig={"PageSize": 2}) for n in page["TableNames"]]
-    assert names == ["t1", "t2", "t3", "t4", "t5"]
+    assert first["TableNames"] == ["tab1", "tab2"] and first["LastEvaluatedTableName"] == "tab2"
+    second = ddb.list_tables(Limit=2, ExclusiveStartTableName="tab2")
+    assert second["TableNames"] == ["tab3", "tab4"]
+    last = ddb.list_tables(Limit=2, ExclusiveStartTableName="tab4")
+    assert last["TableNames"] == ["tab5"] and "LastEvaluatedTableName" not in last
+    paged = [n for page in ddb.get_paginator("list_tables").paginate(PaginationConfig={"PageSize": 2}) for n in page["TableNames"]]
+    assert paged == names
 
 
 def test_gsi_added_by_update_table_is_backfilled(cloud):

@@ -1,0 +1,229 @@
+"""PartiQL: ExecuteStatement, BatchExecuteStatement and ExecuteTransaction run the plans that
+``partiql.py`` parses, through the same reads, checks and write path as the item operations.
+
+A SELECT whose WHERE fixes the partition key (by equality, on the table or the named index)
+runs as a Query; anything else is a Scan with the WHERE as a filter, as DynamoDB does. UPDATE
+and DELETE must name the whole primary key; the rest of their WHERE is a condition.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from regionbox.core.context import RequestContext
+from regionbox.core.errors import ServiceError
+from regionbox.core.pagination import InvalidToken
+from regionbox.services.dynamodb import capacity
+from regionbox.services.dynamodb.items import Change, conditional_failed
+from regionbox.services.dynamodb.partiql import DeletePlan, InsertPlan, SelectPlan, UpdatePlan, parse_statement
+from regionbox.services.dynamodb.query import SEGMENT_SPACE
+from regionbox.services.dynamodb.expressions.paths import project
+
+if TYPE_CHECKING:
+    from regionbox.services.dynamodb.provider import DynamoDBProvider
+
+
+def _invalid(message: str) -> ServiceError:
+    return ServiceError("ValidationException", message)
+
+
+def _duplicate() -> ServiceError:
+    return ServiceError("DuplicateItemException", "Duplicate primary key exists in table")
+
+
+# Error codes of BatchExecuteStatement's per-statement errors and of cancellation reasons.
+_BATCH_CODES = {
+    "ConditionalCheckFailedException": "ConditionalCheckFailed",
+    "DuplicateItemException": "DuplicateItem",
+    "ValidationException": "ValidationError",
+    "ResourceNotFoundException": "ResourceNotFound",
+}
+
+
+class StatementOperations:
+    # -- planning helpers ------------------------------------------------------------------
+    def _plan_write(self: "DynamoDBProvider", ctx: RequestContext, plan) -> tuple[Any, Any, dict, dict | None, Any]:
+        """(table, schema, key, new item or None, condition) of an INSERT/UPDATE/DELETE, before reading."""
+        table = self.table_for_items(ctx, plan.table)
+        schema = self.schema(table)
+        if isinstance(plan, InsertPlan):
+            item, _ = self.checked_item(table, schema, plan.item)
+            return table, schema, schema.key_of(item), item, None
+        key = self.checked_key(schema, plan.where.key(schema.key_types))
+        if isinstance(plan, UpdatePlan):
+            plan.check_keys(schema.key_names)
+        return table, schema, key, None, plan.where
+
+    def _resolve_write(self: "DynamoDBProvider", plan, schema, key: dict, item: dict | None, where,
+                       old: dict | None, on_failure: str | None) -> dict | None:
+        """The new item for a write plan given the stored ``old`` one; raises the statement's error."""
+        if isinstance(plan, InsertPlan):
+            if old is not None:
+                raise _duplicate()
+            return item
+        if old is None:
+            if isinstance(plan, DeletePlan):
+                return None
+            raise conditional_failed(None, on_failure)
+        if not where.evaluate(old):
+            raise conditional_failed(old, on_failure)
+        if isinstance(plan, DeletePlan):
+            return None
+        new = plan.apply(old)
+        self.checked_updated(schema, new)
+        return new
+
+    @staticmethod
+    def _returning(plan, old: dict | None, new: dict | None) -> list[dict]:
+        kind = getattr(plan, "returning", None)
+        if kind is None:
+            return []
+        if kind == "ALL_OLD":
+            return [old] if old else []
+        if kind == "ALL_NEW":
+            return [new] if new else []
+        source = old if kind == "UPDATED_OLD" else new
+        return [project(source or {}, plan.paths)]
+
+    def _execute_write(self: "DynamoDBProvider", ctx: RequestContext, plan, on_failure: str | None) -> list[dict]:
+        table, schema, key, item, where = self._plan_write(ctx, plan)
+        old = self.read(schema, key)
+        new = self._resolve_write(plan, schema, key, item, where, old, on_failure)
+        self.commit(ctx, [Change(table, schema, old, new)])
+        return self._returning(plan, old, new)
+
+    # -- SELECT ----------------------------------------------------------------------------
+    def _execute_select(self: "DynamoDBProvider", ctx: RequestContext, plan: SelectPlan, params: dict) -> dict:
+        table = self.table_for_items(ctx, plan.table)
+        schema, index = self._read_target(table, {"IndexName": plan.index, "ConsistentRead": params.get("ConsistentRead")})
+        key_types = schema.key_types if index is None else next(k for ix, k in schema.index_key_types if ix.name == index.name)
+        start = None
+        token = params.get("NextToken")
+        if token:
+            try:
+                start = self.cloud.paginator.decode(token)
+            except InvalidToken:
+                raise _invalid("Given NextToken is not valid") from None
+        start_position = self._start_position(schema, index, _from_plain(start["k"]), key_types) if start else None
+        key_condition = plan.where.key_condition(key_types) if plan.where is not None else None
+        if key_condition is not None:
+            rows = self.items.query(schema, index, key_condition.hash_value, key_condition.lower, key_condition.upper, True,
+                                    start_position)
+        else:
+            rows = self.items.scan(schema, index, (0, SEGMENT_SPACE), start_position)
+        page = self._page(table, schema, index, rows, {"Limit": params.get("Limit"),
+                                                       "ReturnConsumedCapacity": params.get("ReturnConsumedCapacity"),
+                                                       "ConsistentRead": params.get("ConsistentRead")},
+                          plan.where, None, "ALL_ATTRIBUTES")
+        out: dict[str, Any] = {"Items": [plan.project(item) for item in page["Items"]]}
+        if "LastEvaluatedKey" in page:
+            out["LastEvaluatedKey"] = page["LastEvaluatedKey"]
+            out["NextToken"] = self.cloud.paginator.encode({"k": _plain(page["LastEvaluatedKey"])})
+        if "ConsumedCapacity" in page:
+            out["ConsumedCapacity"] = page["ConsumedCapacity"]
+        return out
+
+    # -- operations ------------------------------------------------------------------------
+    def execute_statement(self: "DynamoDBProvider", ctx: RequestContext, params: dict) -> dict:
+        plan = parse_statement(params["Statement"], params.get("Parameters"))
+        if isinstance(plan, SelectPlan):
+            return self._execute_select(ctx, plan, params)
+        items = self._execute_write(ctx, plan, params.get("ReturnValuesOnConditionCheckFailure"))
+        return {"Items": items}
+
+    def batch_execute_statement(self: "DynamoDBProvider", ctx: RequestContext, params: dict) -> dict:
+        statements = params["Statements"]
+        if len(statements) > 25:
+            raise _invalid("1 validation error detected: Value at 'statements' failed to satisfy constraint: "
+                           "Member must have length less than or equal to 25")
+        responses = []
+        for request in statements:
+            response: dict[str, Any] = {}
+            try:
+                plan = parse_statement(request["Statement"], request.get("Parameters"))
+                response["TableName"] = plan.table
+                if isinstance(plan, SelectPlan):
+                    table = self.table_for_items(ctx, plan.table)
+                    schema = self.schema(table)
+                    key = self.checked_key(schema, plan.where.key(schema.key_types) if plan.where else {})
+                    found = self.read(schema, key)
+                    if found is not None and plan.where.evaluate(found):
+                        response["Item"] = plan.project(found)
+                else:
+                    self._execute_write(ctx, plan, request.get("ReturnValuesOnConditionCheckFailure"))
+            except ServiceError as error:
+                code = _BATCH_CODES.get(error.code)
+                if code is None:
+                    raise
+                response["Error"] = {"Code": code, "Message": error.message}
+                if error.fields.get("Item"):
+                    response["Error"]["Item"] = error.fields["Item"]
+            responses.append(response)
+        return {"Responses": responses}
+
+    def execute_transaction(self: "DynamoDBProvider", ctx: RequestContext, params: dict) -> dict:
+        remembered, previous = self._idempotent(ctx, params.get("ClientRequestToken"), params)
+        if previous is not None:
+            return previous
+        statements = params["TransactStatements"]
+        if len(statements) > 100:
+            raise _invalid("1 validation error detected: Value at 'transactStatements' failed to satisfy constraint: "
+                           "Member must have length less than or equal to 100")
+        plans = [parse_statement(s["Statement"], s.get("Parameters")) for s in statements]
+        reads = [isinstance(p, SelectPlan) for p in plans]
+        if any(reads) and not all(reads):
+            raise _invalid("Transaction must contain either only reads or only writes")
+        if all(reads):
+            responses = []
+            for plan in plans:
+                table = self.table_for_items(ctx, plan.table)
+                schema = self.schema(table)
+                key = self.checked_key(schema, plan.where.key(schema.key_types) if plan.where else {})
+                found = self.read(schema, key)
+                responses.append({"Item": plan.project(found)} if found is not None and plan.where.evaluate(found) else {})
+            return {"Responses": responses}
+        prepared = []
+        seen = set()
+        for plan, statement in zip(plans, statements):
+            table, schema, key, item, where = self._plan_write(ctx, plan)
+            marker = (table.tid, schema.storage_key(key))
+            if marker in seen:
+                raise _invalid("Transaction request cannot include multiple operations on one item")
+            seen.add(marker)
+            prepared.append((plan, statement, table, schema, key, item, where))
+        changes, reasons = [], []
+        for plan, statement, table, schema, key, item, where in prepared:
+            old = self.read(schema, key)
+            reason: dict[str, Any] = {"Code": "None"}
+            try:
+                new = self._resolve_write(plan, schema, key, item, where, old,
+                                          statement.get("ReturnValuesOnConditionCheckFailure"))
+                changes.append(Change(table, schema, old, new))
+            except ServiceError as error:
+                code = _BATCH_CODES.get(error.code)
+                if code is None:
+                    raise
+                reason = {"Code": code, "Message": error.message}
+                if error.fields.get("Item"):
+                    reason["Item"] = error.fields["Item"]
+            reasons.append(reason)
+        if any(r["Code"] != "None" for r in reasons):
+            codes = ", ".join(r["Code"] for r in reasons)
+            raise ServiceError("TransactionCanceledException",
+                               f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
+                               CancellationReasons=reasons)
+        self.commit(ctx, changes)
+        out: dict[str, Any] = {"Responses": [{} for _ in plans]}
+        self._remember(remembered, out)
+        return out
+
+
+def _plain(key: dict) -> dict:
+    """A key as JSON for a NextToken (binary values as hex)."""
+    return {name: ({"Bhex": value["B"].hex()} if "B" in value else value) for name, value in key.items()}
+
+
+def _from_plain(key: Any) -> dict:
+    if not isinstance(key, dict):
+        raise _invalid("Given NextToken is not valid")
+    return {name: ({"B": bytes.fromhex(value["Bhex"])} if "Bhex" in value else value) for name, value in key.items()}
