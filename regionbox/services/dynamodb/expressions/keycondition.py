@@ -98,26 +98,35 @@ class KeyConditionParser(ConditionParser):
     label = "KeyConditionExpression"
 
     def parse_terms(self) -> list[_Term]:
-        terms = [self.parse_term()]
-        while self.at_keyword("AND"):
-            self.advance()
-            terms.append(self.parse_term())
+        terms = self.parse_and_chain()
         token = self.peek()
         if token.upper in ("OR", "NOT"):
             raise self.invalid(f"Invalid operator used in KeyConditionExpression: {token.upper}")
         self.finish()
         return terms
 
-    def parse_term(self) -> _Term:
+    def parse_and_chain(self) -> list[_Term]:
+        terms = self.parse_term()
+        while self.at_keyword("AND"):
+            self.advance()
+            terms += self.parse_term()
+        return terms
+
+    def parse_term(self) -> list[_Term]:
+        """One term, or the terms of a parenthesized AND chain (boto3 wraps the whole key
+        condition in parentheses: ``(#n0 = :v0 AND #n1 BETWEEN :v1 AND :v2)``)."""
         if self.at_keyword("NOT"):
             raise self.invalid("Invalid operator used in KeyConditionExpression: NOT")
         if self.at_punct("("):
             if self.redundant_parens():
                 self.note("parens", "The expression has redundant parentheses;")
             self.advance()
-            term = self.parse_term()
+            terms = self.parse_and_chain()
             self.expect_punct(")")
-            return term
+            return terms
+        return [self.parse_single_term()]
+
+    def parse_single_term(self) -> _Term:
         left = self.parse_operand()
         token = self.peek()
         if left.kind == "function":
