@@ -36,6 +36,8 @@ MAX_DEPTH = 32
 # Arithmetic context: one digit more than DynamoDB keeps, so that a result needing more than
 # 38 digits is detected (Inexact/Rounded) rather than silently rounded.
 _CTX = Context(prec=39, Emax=999, Emin=-999, traps=[InvalidOperation])
+# Normalizing must never round: a 40-digit input is an error, not 38 digits.
+_EXACT = Context(prec=100000, Emax=999999, Emin=-999999, traps=[InvalidOperation])
 _MAX_EXPONENT = 125  # adjusted exponent of the largest magnitude (9.99..E+125)
 _MIN_EXPONENT = -130  # adjusted exponent of the smallest magnitude (1E-130)
 
@@ -93,14 +95,14 @@ def check_number(number: Decimal) -> Decimal:
     """``number`` normalized, or the error DynamoDB gives when it cannot be stored."""
     if not number:
         return Decimal(0)
-    number = number.normalize(_CTX)
-    if len(number.as_tuple().digits) > 38:
-        raise invalid("Attempting to store more than 38 significant digits in a Number")
-    exponent = number.adjusted()
+    exponent = number.adjusted()  # before normalizing, which could underflow absurd exponents
     if exponent > _MAX_EXPONENT:
         raise invalid("Number overflow. Attempting to store a number with magnitude larger than supported range")
     if exponent < _MIN_EXPONENT:
         raise invalid("Number underflow. Attempting to store a number with magnitude smaller than supported range")
+    number = number.normalize(_EXACT)
+    if len(number.as_tuple().digits) > 38:
+        raise invalid("Attempting to store more than 38 significant digits in a Number")
     return number
 
 

@@ -149,14 +149,23 @@ class ConditionParser(ParserBase):
             if self.redundant_parens():
                 self.note("parens", "The expression has redundant parentheses;")
             self.advance()
+            first_error = None
             try:
                 inner = self.parse_or()
                 self.expect_punct(")")
                 if not self._starts_comparison():
                     return inner
-            except ServiceError:
-                pass
+            except ServiceError as err:
+                first_error, first_index = err, self.error_index
             self.pos, self.errors, self.paths = start, errors, paths
+            try:
+                return self.parse_comparison(self.parse_operand())
+            except ServiceError:
+                # Report the error found furthest into the text, as a parser trying both
+                # alternatives would.
+                if first_error is not None and first_index >= self.error_index:
+                    raise first_error from None
+                raise
         left = self.parse_operand()
         return self.parse_comparison(left)
 

@@ -14,6 +14,7 @@ from regionbox.services.dynamodb.expressions.reserved import RESERVED_WORDS
 
 # token kinds
 NAME, NAMEREF, VALUEREF, INT, PUNCT, EOF = "name", "#", ":", "int", "punct", "eof"
+BAD = "bad"  # a character no rule accepts: a syntax error wherever the parser meets it
 
 _IDENT_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 _IDENT = _IDENT_START | frozenset("0123456789")
@@ -40,8 +41,8 @@ class Token:
         return f"Token({self.kind}, {self.text!r})"
 
 
-def tokenize(text: str, fail) -> list[Token]:
-    """Split ``text`` into tokens; ``fail(token_text, start, end)`` reports a bad character."""
+def tokenize(text: str) -> list[Token]:
+    """Split ``text`` into tokens (the last one is EOF)."""
     tokens: list[Token] = []
     i, n = 0, len(text)
     while i < n:
@@ -72,7 +73,8 @@ def tokenize(text: str, fail) -> list[Token]:
             i += 1
             tokens.append(Token(PUNCT, c, start, i))
         else:
-            fail(c, start, start + 1, tokens)
+            i += 1
+            tokens.append(Token(BAD, c, start, i))
     tokens.append(Token(EOF, "<EOF>", n, n))
     return tokens
 
@@ -93,18 +95,15 @@ class ParserBase:
         self.text = text
         self.attrs = attrs
         self.errors: dict[str, str] = {}
+        self.error_index = -1  # token index of the last syntax error (the furthest one wins)
         if not isinstance(text, str) or not text.strip():
             raise self.invalid("The expression can not be empty;")
-        self.tokens = tokenize(text, self._bad_character)
+        self.tokens = tokenize(text)
         self.pos = 0
 
     # -- errors ------------------------------------------------------------------------------
     def invalid(self, message: str) -> ServiceError:
         return ServiceError("ValidationException", f"Invalid {self.label}: {message}")
-
-    def _bad_character(self, char: str, start: int, end: int, tokens: list[Token]) -> NoReturn:
-        near_start = tokens[-1].start if tokens else start
-        raise self.invalid(f'Syntax error; token: "{char}", near: "{self.text[near_start:end + 1].strip()}"')
 
     def syntax_error(self, token: Token | None = None) -> NoReturn:
         """DynamoDB's message: the offending token and the text around it (the token before
@@ -114,6 +113,7 @@ class ParserBase:
         before = self.tokens[index - 1] if index > 0 else token
         after = self.tokens[index + 1] if index + 1 < len(self.tokens) else token
         near = self.text[before.start:max(after.end, token.end)]
+        self.error_index = index
         raise self.invalid(f'Syntax error; token: "{token.text}", near: "{near}"')
 
     def note(self, category: str, message: str) -> None:
