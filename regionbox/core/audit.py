@@ -129,8 +129,11 @@ class AuditTrail:
         store.on_reset(lambda: store.db.execute("DELETE FROM audit_events"))
 
     def record(self, ctx: RequestContext, event_source: str, params: dict, error: Exception | None = None,
-               response: dict | None = None) -> None:
+               response: dict | None = None, recipient_account: str | None = None) -> None:
+        """Record a call in the caller's account, or in ``recipient_account`` (the other account of
+        a cross-account call, such as the role's account for AssumeRole)."""
         caller = ctx.caller
+        recipient = recipient_account or caller.account_id
         identity = user_identity(caller)
         username = caller.session_name if caller.type == "AssumedRole" else (
             "root" if caller.type == "Root" else caller.arn.rsplit("/", 1)[-1])
@@ -153,10 +156,10 @@ class AuditTrail:
             "requestID": ctx.request_id,
             "eventID": event_id,
             "readOnly": read_only,
-            "resources": [_resource(r, caller.account_id) for r in ctx.resources] or None,
+            "resources": [_resource(r, recipient) for r in ctx.resources] or None,
             "eventType": "AwsApiCall",
             "managementEvent": True,
-            "recipientAccountId": caller.account_id,
+            "recipientAccountId": recipient,
         }
         if error is not None:
             record["errorCode"] = getattr(error, "code", type(error).__name__)
@@ -164,7 +167,7 @@ class AuditTrail:
         with self.store.transaction():
             self.store.execute(
                 "INSERT INTO audit_events VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (event_id, caller.account_id, region, when, ctx.operation, event_source, username,
+                (event_id, recipient, region, when, ctx.operation, event_source, username,
                  caller.access_key_id, int(read_only), orjson.dumps(record)),
             )
             if ctx.resources:

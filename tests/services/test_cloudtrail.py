@@ -135,3 +135,16 @@ def test_events_are_isolated_per_account_and_region(cloud):
     assert len(lookup(cloud, region="us-west-2")) == 1
     assert lookup(cloud, account=OTHER, region="us-west-2") == []
     assert lookup(cloud, region="us-west-1") == []
+
+
+def test_cross_account_assume_role_is_in_both_trails(cloud):
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": OTHER}, "Action": "sts:AssumeRole"}]})
+    role = cloud.client("iam", account=ACCOUNT).create_role(RoleName="for-other", AssumeRolePolicyDocument=trust)["Role"]
+    cloud.client("sts", account=OTHER).assume_role(RoleArn=role["Arn"], RoleSessionName="visitor")
+    for account in (ACCOUNT, OTHER):
+        events = lookup(cloud, account=account, **by("EventName", "AssumeRole"))
+        assert len(events) == 1, account
+        record = json.loads(events[0]["CloudTrailEvent"])
+        assert record["recipientAccountId"] == account
+        assert record["userIdentity"]["arn"] == f"arn:aws:iam::{OTHER}:root"

@@ -82,6 +82,10 @@ class StsProvider(Provider):
         self._mark_used(role, ctx.region)
         ctx.touched("AWS::IAM::AccessKey", result["Credentials"]["AccessKeyId"])
         ctx.touched("AWS::IAM::Role", role.arn)
+        if account != caller.account_id:
+            # A cross-account AssumeRole is in both accounts' trails, as on AWS: the gateway records
+            # it for the caller, this records it for the role's owner.
+            self.cloud.audit.record(ctx, "sts.amazonaws.com", params, response=result, recipient_account=account)
         return result
 
     def get_session_token(self, ctx: RequestContext, params: dict) -> dict:
@@ -109,9 +113,10 @@ class StsProvider(Provider):
             "aws:CurrentTime": clock.iso(clock.now()),
             "sts:RoleSessionName": params["RoleSessionName"],
         }
-        for key in ("ExternalId", "SourceIdentity"):
-            if params.get(key):
-                context[f"sts:{key}" if key == "ExternalId" else f"aws:{key}"] = params[key]
+        if params.get("ExternalId"):
+            context["sts:ExternalId"] = params["ExternalId"]
+        if params.get("SourceIdentity"):
+            context["aws:SourceIdentity"] = params["SourceIdentity"]
         for tag in params.get("Tags") or []:
             context[f"aws:RequestTag/{tag['Key']}"] = tag["Value"]
         aliases = [caller.role_arn] if caller.role_arn else []
