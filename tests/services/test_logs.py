@@ -317,3 +317,30 @@ def test_append_creates_group_and_stream(cloud, logs):
     assert messages(events) == ["first", '{"cpu": 12.5}']
     assert messages(logs.filter_log_events(logGroupName="RDSOSMetrics", filterPattern="{ $.cpu > 10 }")["events"]) == ['{"cpu": 12.5}']
     assert logs.describe_log_groups()["logGroups"][0]["storedBytes"] == len("first") + len('{"cpu": 12.5}')
+
+
+def test_groups_streams_and_events_survive_kill9(tmp_path):
+    from regionbox.testing.process import CloudProcess
+
+    first = CloudProcess(state_dir=tmp_path).start()
+    try:
+        logs = first.client("logs", account=ACCOUNT)
+        now = now_ms()
+        stream(logs, events=[{"timestamp": now + i, "message": f"durable {i}"} for i in range(3)])
+        logs.put_retention_policy(logGroupName="/app/web", retentionInDays=7)
+        token = logs.get_log_events(logGroupName="/app/web", logStreamName="main", startFromHead=True)["nextForwardToken"]
+        first.kill9()
+        second = CloudProcess(state_dir=tmp_path, port=first.port).start()
+        try:
+            logs = second.client("logs", account=ACCOUNT)
+            group = logs.describe_log_groups()["logGroups"][0]
+            assert (group["logGroupName"], group["retentionInDays"]) == ("/app/web", 7)
+            events = logs.get_log_events(logGroupName="/app/web", logStreamName="main", startFromHead=True)["events"]
+            assert messages(events) == ["durable 0", "durable 1", "durable 2"]
+            # Tokens handed out before the crash still work after it.
+            logs.put_log_events(logGroupName="/app/web", logStreamName="main", logEvents=[{"timestamp": now + 5, "message": "after"}])
+            assert messages(logs.get_log_events(logGroupName="/app/web", logStreamName="main", nextToken=token)["events"]) == ["after"]
+        finally:
+            second.stop()
+    finally:
+        first.stop()

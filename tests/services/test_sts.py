@@ -181,3 +181,24 @@ def test_session_policy_is_validated(cloud):
     assert 1 <= result["PackedPolicySize"] <= 100
     error = error_of(lambda: sts.assume_role(RoleArn=role["Arn"], RoleSessionName="s1", Policy="{not json"))
     assert error["Code"] == "MalformedPolicyDocument"
+
+
+def test_roles_and_session_credentials_survive_kill9(tmp_path):
+    from regionbox.testing.process import CloudProcess
+
+    first = CloudProcess(state_dir=tmp_path).start()
+    try:
+        role = first.client("iam", account=ROLE_ACCOUNT).create_role(
+            RoleName="durable", AssumeRolePolicyDocument=trust({"AWS": OTHER_ACCOUNT}))["Role"]
+        credentials = first.client("sts", account=OTHER_ACCOUNT).assume_role(
+            RoleArn=role["Arn"], RoleSessionName="keep")["Credentials"]
+        first.kill9()
+        second = CloudProcess(state_dir=tmp_path, port=first.port).start()
+        try:
+            assert second.client("iam", account=ROLE_ACCOUNT).get_role(RoleName="durable")["Role"]["RoleId"] == role["RoleId"]
+            identity = session_client(second, "sts", credentials).get_caller_identity()
+            assert identity["Arn"] == f"arn:aws:sts::{ROLE_ACCOUNT}:assumed-role/durable/keep"
+        finally:
+            second.stop()
+    finally:
+        first.stop()
