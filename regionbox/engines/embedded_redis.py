@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import hashlib
 import pickle
 import sys
 import time
@@ -28,6 +29,10 @@ from regionbox.engines.embedded_server import EmbeddedServer, run_forever
 
 VERSION = "7.0.15"
 DUMP_FILE = "embedded-dump.pickle"
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def encode(value: Any, resp3: bool = False) -> bytes:
@@ -80,7 +85,7 @@ class Session:
 
     def __init__(self, server: "EmbeddedRedis") -> None:
         self.db = 0
-        self.authenticated = not server.password
+        self.authenticated = not server.default_user_needs_password()
         self.queue: list[list[bytes]] | None = None  # inside MULTI
         self.queue_failed = False
         self.name: bytes | None = None
@@ -98,11 +103,32 @@ class EmbeddedRedis(EmbeddedServer):
         for key, value in self.options.items():
             self.config[key] = str(value)
         self.password = self.config.get("requirepass", "")
+        # ACL users: name -> SHA-256 digests of their passwords, or None for "nopass". Without an
+        # ACL file the only user is "default", whose password is requirepass.
+        self.users: dict[bytes, list[str] | None] = {}
+        self.load_acl()
         self.data_dir = Path(self.config["dir"]) if self.config.get("dir") else None
         self.started = time.time()
         self.stats = {"total_connections_received": 0, "total_commands_processed": 0, "expired_keys": 0}
         self._sweeper: asyncio.Task | None = None
         self.load()
+
+    def load_acl(self) -> None:
+        """Users from ``aclfile`` (``user <name> on #<sha256>|>password|nopass ...``), as ACL LOAD reads it."""
+        users: dict[bytes, list[str] | None] = {b"default": [_sha256(self.password.encode())] if self.password else None}
+        acl_file = self.config.get("aclfile")
+        if acl_file:
+            users = {}
+            for line in Path(acl_file).read_text().splitlines():
+                words = line.split()
+                if len(words) < 3 or words[0] != "user" or "on" not in words:
+                    continue
+                digests = [w[1:] for w in words if w.startswith("#")] + [_sha256(w[1:].encode()) for w in words if w.startswith(">")]
+                users[words[1].encode()] = None if "nopass" in words else digests
+        self.users = users
+
+    def default_user_needs_password(self) -> bool:
+        return self.users.get(b"default", []) is not None
 
     # -- persistence -------------------------------------------------------------------------------
     def load(self) -> None:
@@ -208,8 +234,8 @@ def quit_(server, session, args):
 
 
 def _authenticate(server, session, user: bytes, password: bytes) -> None:
-    # With no requirepass the default user is "nopass": any password is accepted, as in Redis 6+.
-    if user != b"default" or (server.password and password.decode(errors="replace") != server.password):
+    digests = server.users.get(user, [])
+    if digests is not None and _sha256(password) not in digests:
         raise RedisError("WRONGPASS invalid username-password pair or user is disabled.")
     session.authenticated = True
 
@@ -218,7 +244,7 @@ def _authenticate(server, session, user: bytes, password: bytes) -> None:
 def auth(server, session, args):
     if len(args) > 2:
         raise SYNTAX
-    if len(args) == 1 and not server.password:
+    if len(args) == 1 and not server.default_user_needs_password():
         raise RedisError("ERR AUTH <password> called without any password configured for the default user. "
                          "Are you sure your configuration is correct?")
     user, password = (b"default", args[0]) if len(args) == 1 else args
@@ -250,6 +276,19 @@ def hello(server, session, args):
     session.resp3 = protocol == 3
     return Map({b"server": b"redis", b"version": VERSION.encode(), b"proto": protocol, b"id": id(session) & 0xFFFFFFFF,
                 b"mode": b"standalone", b"role": b"master", b"modules": []})
+
+
+@command("acl", -2)
+def acl(server, session, args):
+    sub = args[0].lower()
+    if sub == b"load":
+        server.load_acl()
+        return OK
+    if sub == b"whoami":
+        return b"default"
+    if sub == b"users":
+        return sorted(server.users)
+    raise RedisError(f"ERR unknown subcommand '{sub.decode(errors='replace')}'. Try ACL HELP.")
 
 
 @command("select", 2)
@@ -312,6 +351,7 @@ def config(server, session, args):
             server.config[key.decode().lower()] = value.decode()
             if key.lower() == b"requirepass":
                 server.password = value.decode()
+                server.load_acl()
         return OK
     if sub == b"resetstat":
         return OK

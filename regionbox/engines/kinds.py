@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +46,29 @@ def require_binary(engine: str) -> str:
     return path
 
 
+# Without the binary, the embedded engine runs as a process taking the same flags.
+EMBEDDED = {"redis": "regionbox.engines.embedded_redis", "valkey": "regionbox.engines.embedded_redis",
+            "memcached": "regionbox.engines.embedded_memcached"}
+
+
+def launcher(engine: str) -> list[str]:
+    """The real binary, or the embedded engine (``python -m ...``) when it is not installed."""
+    path = binary(engine)
+    if path is not None:
+        return [path]
+    if engine in EMBEDDED:
+        return [sys.executable, "-m", EMBEDDED[engine]]
+    raise EngineNotInstalled(f"unknown engine {engine}")
+
+
+def describe(engine: str) -> str:
+    """For `regionbox status`: which engine runs and, when embedded, how to get the real one."""
+    path = binary(engine)
+    if path is not None:
+        return f"real ({path})"
+    return f"embedded (single node only; for the real engine {INSTALL_HINTS.get(engine, engine)})"
+
+
 def _redis_argv(exe: str, spec: "NodeSpec", address: str, port: int, data_dir: Path) -> list[str]:
     settings: dict[str, Any] = {
         "bind": address,
@@ -62,7 +86,7 @@ def _redis_argv(exe: str, spec: "NodeSpec", address: str, port: int, data_dir: P
         "repl-diskless-sync-delay": "0",
     }
     settings.update(spec.options)
-    argv = [exe]
+    argv = launcher(spec.engine)
     for key, value in settings.items():
         if value is None:
             continue
@@ -73,7 +97,7 @@ def _redis_argv(exe: str, spec: "NodeSpec", address: str, port: int, data_dir: P
 
 
 def _memcached_argv(exe: str, spec: "NodeSpec", address: str, port: int, data_dir: Path) -> list[str]:
-    argv = [exe, "-l", address, "-p", str(port), "-U", "0"]
+    argv = [*launcher("memcached"), "-l", address, "-p", str(port), "-U", "0"]
     if os.geteuid() == 0:
         argv += ["-u", "root"]  # memcached refuses to run as root unless told which user to be
     for flag, value in spec.options.items():
@@ -84,7 +108,7 @@ def _memcached_argv(exe: str, spec: "NodeSpec", address: str, port: int, data_di
 
 
 def argv(spec: "NodeSpec", address: str, port: int, data_dir: Path) -> list[str]:
-    exe = require_binary(spec.engine)
+    exe = launcher(spec.engine)[0]
     if spec.engine in ("redis", "valkey"):
         return _redis_argv(exe, spec, address, port, data_dir)
     if spec.engine == "memcached":

@@ -80,7 +80,14 @@ class CacheCluster:
     # Memcached: the configuration endpoint (auto-discovery) and its config version, bumped on
     # every node change.
     config_address: str | None = None
+    config_port: int = MEMCACHED_PORT
     config_version: int = 1
+    # Memcached node changes asked by ModifyCacheCluster, until applied: zones of the nodes to add,
+    # ids of the nodes to remove.
+    nodes_to_add: list[str] = field(default_factory=list)
+    nodes_to_remove: list[str] = field(default_factory=list)
+    # Single-node Redis/Valkey clusters outside replication groups: SHA-256 digests of AUTH tokens.
+    auth_token_hashes: list[str] = field(default_factory=list)
     pending: dict[str, Any] = field(default_factory=dict)  # PendingModifiedValues
     tags: list[dict[str, str]] = field(default_factory=list)
 

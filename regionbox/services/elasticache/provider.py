@@ -13,11 +13,13 @@ import logging
 from typing import Any, Coroutine
 
 from regionbox.core.arns import arn
-from regionbox.engines import AddressAllocator, EndpointProxy, Node, ProxyHub, Supervisor, binary
+from regionbox.engines import AddressAllocator, EndpointProxy, Node, ProxyHub, Supervisor, kinds
 from regionbox.services.base import Provider
+from regionbox.services.elasticache.cache_clusters import CacheClustersMixin
 from regionbox.services.elasticache.cluster import ClusterModeMixin
 from regionbox.services.elasticache.events import EventsMixin, record_event
 from regionbox.services.elasticache.failover import FailoverMixin
+from regionbox.services.elasticache.groups import GroupsMixin
 from regionbox.services.elasticache.modify import ModifyMixin
 from regionbox.services.elasticache.models import (CACHE_CLUSTERS, REPLICATION_GROUPS, USER_GROUPS, USERS, CacheCluster,
                                                    ReplicationGroup, User, UserGroup)
@@ -29,7 +31,8 @@ from regionbox.services.elasticache.users import UsersMixin
 log = logging.getLogger("regionbox.elasticache")
 
 
-class ElastiCacheProvider(ReplicationGroupsMixin, ModifyMixin, FailoverMixin, ClusterModeMixin, UsersMixin, EventsMixin, Provider):
+class ElastiCacheProvider(ReplicationGroupsMixin, ModifyMixin, FailoverMixin, ClusterModeMixin, UsersMixin, CacheClustersMixin,
+                          GroupsMixin, EventsMixin, Provider):
     service = "elasticache"
 
     def __init__(self, cloud) -> None:
@@ -103,14 +106,14 @@ class ElastiCacheProvider(ReplicationGroupsMixin, ModifyMixin, FailoverMixin, Cl
     def engines(self) -> dict[str, str]:
         found = {}
         for engine in ("redis", "valkey", "memcached"):
-            path = binary(engine)
-            found[f"elasticache.{engine}"] = f"real ({path})" if path else "not installed"
+            found[f"elasticache.{engine}"] = kinds.describe(engine)
         return found
 
     async def start(self) -> None:
         """Bring back every replication group's nodes and endpoints after a restart."""
         for scope, _, rg in list(self.groups.all()):
             self.background(self.restore_group(scope, rg), f"restoring {rg.replication_group_id}")
+        await self.restore_cache_clusters()
 
     async def _cancel_tasks(self) -> None:
         for task in list(self._tasks):
@@ -122,6 +125,7 @@ class ElastiCacheProvider(ReplicationGroupsMixin, ModifyMixin, FailoverMixin, Cl
         for proxy in list(self.endpoints.values()):
             proxy.close()
         self.endpoints.clear()
+        self.close_configuration_endpoints()
 
     async def stop(self) -> None:
         await self._cancel_tasks()

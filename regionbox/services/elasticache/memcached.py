@@ -1,0 +1,247 @@
+"""Memcached data plane: the configuration endpoint that auto-discovery clients ask, and how a
+Memcached node runs (threads and memory from its node type, flags from its parameter group).
+
+The configuration endpoint listens on its own loopback address on 11211, as a cluster's
+``ConfigurationEndpoint`` does. It answers ``config get cluster`` (engine 1.4.14 and later) and
+``get AmazonElastiCache:cluster`` (earlier engines) in ElastiCache's format::
+
+    CONFIG cluster 0 <length>\\r\\n<version>\\n<host>|<ip>|<port> <host>|<ip>|<port>\\n\\r\\nEND\\r\\n
+
+where the version is bumped on every change of the node list. Every other command is forwarded
+to one of the cluster's running nodes, as on AWS the configuration endpoint's DNS name resolves
+to one of the nodes. Clients may pipeline: to keep answers in order, a configuration request that
+arrives while forwarded commands are outstanding is queued behind a meta no-op (``mn``) sent to
+the node, and answered when the node's ``MN`` comes back.
+
+Host names: AWS lists each node's DNS name; here the host is the node's own address, which
+resolves everywhere without a DNS server, and the ip field carries the same address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import deque
+from typing import Callable
+
+log = logging.getLogger("regionbox.elasticache.memcached")
+
+LEGACY_KEY = b"AmazonElastiCache:cluster"
+# Requests that carry a data block after the command line: (command, index of the length word).
+_DATA_LENGTH_WORD = {b"set": 4, b"add": 4, b"replace": 4, b"append": 4, b"prepend": 4, b"cas": 4, b"ms": 2}
+
+# Node type -> (vCPUs, memory GiB) for the types people use; unknown types are derived from
+# their size ("xlarge" = 4 vCPUs ...). Memcached runs one worker thread per vCPU, as ElastiCache does.
+NODE_TYPES = {
+    "cache.t2.micro": (1, 0.555), "cache.t2.small": (1, 1.55), "cache.t2.medium": (2, 3.22),
+    "cache.t3.micro": (2, 0.5), "cache.t3.small": (2, 1.37), "cache.t3.medium": (2, 3.09),
+    "cache.t4g.micro": (2, 0.5), "cache.t4g.small": (2, 1.37), "cache.t4g.medium": (2, 3.09),
+    "cache.m5.large": (2, 6.38), "cache.m5.xlarge": (4, 12.93), "cache.m5.2xlarge": (8, 26.04),
+    "cache.m6g.large": (2, 6.38), "cache.m6g.xlarge": (4, 12.93), "cache.m7g.large": (2, 6.38),
+    "cache.r5.large": (2, 13.07), "cache.r6g.large": (2, 13.07), "cache.r6g.xlarge": (4, 26.32),
+    "cache.r7g.large": (2, 13.07), "cache.r7g.xlarge": (4, 26.32),
+}
+_NODE_TYPE = re.compile(r"^cache\.[a-z0-9]+\.(nano|micro|small|medium|large|xlarge|[0-9]+xlarge)$")
+# Memory left to the OS and connections, as ElastiCache's memcached_connections_overhead.
+OVERHEAD_MB = 100
+
+
+def valid_node_type(node_type: str) -> bool:
+    return node_type in NODE_TYPES or bool(_NODE_TYPE.match(node_type))
+
+
+def node_resources(node_type: str) -> tuple[int, float]:
+    if node_type in NODE_TYPES:
+        return NODE_TYPES[node_type]
+    size = node_type.rsplit(".", 1)[-1]
+    if size.endswith("xlarge"):
+        factor = int(size[:-6] or 1)
+        return 4 * factor, 13.0 * factor
+    return 2, {"nano": 0.5, "micro": 0.5, "small": 1.37, "medium": 3.09}.get(size, 6.38)
+
+
+# Parameters of the memcached families that are command-line flags of memcached.
+_FLAG_PARAMETERS = {
+    "max_item_size": "-I", "chunk_size": "-n", "chunk_size_growth_factor": "-f", "backlog_queue_limit": "-b",
+    "max_simultaneous_connections": "-c", "binding_protocol": "-B",
+}
+_BOOLEAN_FLAGS = {"cas_disabled": "-C", "large_memory_pages": "-L", "lock_down_paged_memory": "-k",
+                  "error_on_memory_exhausted": "-M"}
+_EXTENDED = {"idle_timeout", "lru_crawler", "lru_maintainer", "slab_reassign", "slab_automove", "hash_algorithm",
+             "hashpower_init", "modern", "watcher_logbuf_size", "worker_logbuf_size", "track_sizes"}
+
+
+def memcached_options(node_type: str, parameters: dict[str, str]) -> dict:
+    """memcached flags for a node: -t from the node type's vCPUs, -m from its memory, and the
+    parameter group's settings (``-I 2m``, ``-c 65000``, ``-o idle_timeout=30`` ...)."""
+    threads, memory_gib = node_resources(node_type)
+    overhead = int(parameters.get("memcached_connections_overhead", OVERHEAD_MB))
+    options: dict = {"-t": threads, "-m": max(int(memory_gib * 1024) - overhead, 16)}
+    extended = []
+    for name, value in parameters.items():
+        if name in _FLAG_PARAMETERS:
+            options[_FLAG_PARAMETERS[name]] = value
+        elif name in _BOOLEAN_FLAGS and value in ("1", "true", "yes"):
+            options[_BOOLEAN_FLAGS[name]] = True
+        elif name in _EXTENDED:
+            extended.append(f"{name}={value}" if value not in ("1", "true", "yes") else name)
+            if value in ("0", "false", "no"):
+                extended[-1] = f"no_{name}"
+    if extended:
+        options["-o"] = ",".join(extended)
+    return options
+
+
+# -- auto-discovery ---------------------------------------------------------------------------------
+def cluster_config(version: int, nodes: list[tuple[str, int]]) -> bytes:
+    """The configuration text: version line, then the nodes as host|ip|port, then a blank line."""
+    listing = " ".join(f"{address}|{address}|{port}" for address, port in nodes)
+    return f"{version}\n{listing}\n".encode()
+
+
+def config_reply(version: int, nodes: list[tuple[str, int]], legacy: bool = False) -> bytes:
+    body = cluster_config(version, nodes)
+    header = b"VALUE %s 0 %d" % (LEGACY_KEY, len(body)) if legacy else b"CONFIG cluster 0 %d" % len(body)
+    return header + b"\r\n" + body + b"\r\nEND\r\n"
+
+
+# What the endpoint needs to know about its cluster, read fresh for every request:
+# (config version, nodes listed, nodes running that commands may be forwarded to).
+ClusterView = Callable[[], tuple[int, list[tuple[str, int]], list[tuple[str, int]]]]
+
+
+class ConfigurationEndpoint:
+    def __init__(self, address: str, port: int, view: ClusterView) -> None:
+        self.address = address
+        self.port = port
+        self.view = view
+        self._server: asyncio.base_events.Server | None = None
+        self._connections: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> "ConfigurationEndpoint":
+        self._server = await asyncio.start_server(self._serve, self.address, self.port, reuse_address=True, limit=1 << 21)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for writer in list(self._connections):
+            writer.close()
+        self._connections.clear()
+
+    def reply(self, legacy: bool) -> bytes:
+        version, nodes, _ = self.view()
+        return config_reply(version, nodes, legacy)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._connections.add(writer)
+        session = _Session(self, reader, writer)
+        try:
+            await session.run()
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError, IndexError):
+            pass
+        finally:
+            await session.close()
+            self._connections.discard(writer)
+            writer.close()
+
+
+class _Session:
+    """One client of the configuration endpoint, and its connection to a node (opened lazily)."""
+
+    def __init__(self, endpoint: ConfigurationEndpoint, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.endpoint = endpoint
+        self.reader = reader
+        self.writer = writer
+        self.upstream: asyncio.StreamWriter | None = None
+        self.relay: asyncio.Task | None = None
+        # One entry per ``mn`` sent to the node: the configuration reply to send in place of its
+        # MN, or None for the client's own ``mn``.
+        self.waiting: deque[bytes | None] = deque()
+
+    async def run(self) -> None:
+        while True:
+            line = await self.reader.readline()
+            if not line or not line.endswith(b"\n"):
+                return
+            words = line.split()
+            command = words[0].lower() if words else b""
+            if command == b"config":
+                reply = self.endpoint.reply(False) if words[1:3] == [b"get", b"cluster"] else b"ERROR\r\n"
+                await self.answer(reply)
+                continue
+            if command in (b"get", b"gets") and words[1:] == [LEGACY_KEY]:
+                await self.answer(self.endpoint.reply(True))
+                continue
+            if command == b"quit":
+                return
+            data = b""
+            if command in _DATA_LENGTH_WORD and len(words) > _DATA_LENGTH_WORD[command]:
+                data = await self.reader.readexactly(int(words[_DATA_LENGTH_WORD[command]]) + 2)
+            if not await self.forward(line + data, own_noop=command == b"mn"):
+                self.writer.write(b"SERVER_ERROR no cache node available\r\n")
+                await self.writer.drain()
+
+    async def answer(self, reply: bytes) -> None:
+        if self.upstream is None or self.upstream.is_closing():
+            self.writer.write(reply)
+            await self.writer.drain()
+        else:
+            self.waiting.append(reply)
+            self.upstream.write(b"mn\r\n")
+
+    async def forward(self, request: bytes, own_noop: bool) -> bool:
+        if self.upstream is None or self.upstream.is_closing():
+            if not await self.connect():
+                return False
+        if own_noop:
+            self.waiting.append(None)
+        self.upstream.write(request)
+        await self.upstream.drain()
+        return True
+
+    async def connect(self) -> bool:
+        _, _, running = self.endpoint.view()
+        for address, port in running:
+            try:
+                node_reader, self.upstream = await asyncio.open_connection(address, port)
+            except OSError:
+                continue
+            self.waiting.clear()
+            self.relay = asyncio.get_running_loop().create_task(self.relay_answers(node_reader))
+            return True
+        return False
+
+    async def relay_answers(self, node_reader: asyncio.StreamReader) -> None:
+        """Node -> client, answer by answer, swapping our MN markers for configuration replies."""
+        try:
+            while True:
+                line = await node_reader.readline()
+                if not line:
+                    break
+                out = line
+                if line.startswith(b"VALUE "):
+                    out += await node_reader.readexactly(int(line.split()[3]) + 2)
+                elif line.startswith(b"VA "):
+                    out += await node_reader.readexactly(int(line.split()[1]) + 2)
+                elif line == b"MN\r\n" and self.waiting:
+                    marker = self.waiting.popleft()
+                    out = marker if marker is not None else line
+                self.writer.write(out)
+                if not node_reader._buffer:  # noqa: SLF001 - flush when the node has nothing more queued
+                    await self.writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError, IndexError):
+            pass
+        # The node went away (crash, AZ outage): the client sees its connection close, as it
+        # would on AWS, and reconnects.
+        self.writer.close()
+
+    async def close(self) -> None:
+        if self.upstream is not None:
+            self.upstream.close()
+        if self.relay is not None:
+            self.relay.cancel()
+            await asyncio.gather(self.relay, return_exceptions=True)
