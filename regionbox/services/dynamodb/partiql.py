@@ -491,10 +491,13 @@ class _Parser:
 
         return size
 
-    def set_value(self) -> Getter:
+    def at_update_function(self) -> bool:
         token = self.peek()
-        if token.kind == "ident" and self.peek(1).kind == "punct" and self.peek(1).text == "(" and \
-                token.text.lower() in ("list_append", "set_add", "set_delete", "if_not_exists"):
+        return token.kind == "ident" and self.peek(1).kind == "punct" and self.peek(1).text == "(" and \
+            token.text.lower() in _UPDATE_FUNCTIONS
+
+    def set_value(self) -> Getter:
+        if self.at_update_function():
             return self.update_function()
         left, _ = self.operand()
         if self.at("+") or self.at("-"):
@@ -521,7 +524,9 @@ class _Parser:
     def update_function(self) -> Getter:
         name = self.advance().text.lower()
         self.expect("(")
-        first, _ = self.operand()
+        # The first argument reads without failing on a missing attribute (if_not_exists needs
+        # that; set_add on a missing set starts one) and may itself be a function call.
+        first = self.update_function() if self.at_update_function() else self.operand()[0]
         self.expect(",")
         second = self.set_value()
         self.expect(")")
@@ -671,6 +676,7 @@ class _Parser:
         return lambda item: (v := get(item)) is not None and (t := arg(item)) is not None and t.get("S") in v
 
 
+_UPDATE_FUNCTIONS = frozenset({"list_append", "set_add", "set_delete", "if_not_exists"})
 _VALUE_WORDS = frozenset({"TRUE", "FALSE", "NULL"})
 _BOOLEAN_FUNCTIONS = frozenset({"begins_with", "contains", "attribute_exists", "attribute_not_exists",
                                 "attribute_type", "exists"})
