@@ -251,8 +251,15 @@ class CacheClustersMixin(StandaloneRedisMixin):
         await asyncio.gather(*(self.start_cache_node(scope, cluster, node) for node in cluster.nodes))
         if cluster.engine == "memcached":
             await self.open_configuration_endpoint(scope, cluster)
+        self._finish_creation(scope, cluster_id)
+
+    def _finish_creation(self, scope, cluster_id: str) -> None:
+        """Available once every node runs. A node placed in an AZ that is down starts when the AZ
+        comes back; until then the cluster stays "creating"."""
         cluster = self.clusters.get(scope, cluster_id)
-        if cluster is None or cluster.status != "creating":
+        if cluster is None or cluster.status != "creating" or (cluster.engine == "memcached" and (scope, cluster_id) not in self.config_endpoints):
+            return
+        if not all((live := self.supervisor.node(n.engine_node_key)) is not None and live.running for n in cluster.nodes):
             return
         for node in cluster.nodes:
             node.status = "available"
@@ -297,7 +304,12 @@ class CacheClustersMixin(StandaloneRedisMixin):
         scope, cluster_id, node_id = owner
         cluster = self.clusters.get(scope, cluster_id)
         cache_node = next((n for n in cluster.nodes if n.node_id == node_id), None) if cluster else None
-        if cache_node is None or cache_node.status in ("creating", "deleting", "rebooting"):
+        if cache_node is None:
+            return
+        if cluster.status == "creating" and event == "started":
+            self._finish_creation(scope, cluster_id)
+            return
+        if cache_node.status in ("creating", "deleting", "rebooting"):
             return
         if event == "exited" and cache_node.status == "available":
             cache_node.status = "failed"

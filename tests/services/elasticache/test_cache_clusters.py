@@ -1,0 +1,154 @@
+"""Cache clusters through boto3: status transitions and waiters, validation with AWS's codes,
+single-node Redis used with redis-py, and replication-group members in DescribeCacheClusters."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from botocore.exceptions import ClientError
+
+from tests.services.elasticache.memcached_helpers import FAST, create_memcached, describe, modify_and_wait
+
+
+def error_of(call, **params) -> tuple[str, str]:
+    with pytest.raises(ClientError) as caught:
+        call(**params)
+    return caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]
+
+
+def test_status_transitions_and_waiters(cloud):
+    ec = cloud.client("elasticache")
+    created = create_memcached(ec, "lifecycle", nodes=1, wait=False)
+    assert created["CacheClusterStatus"] == "creating" and "CacheNodes" not in created
+    assert created["ARN"] == "arn:aws:elasticache:us-east-1:000000000000:cluster:lifecycle"
+    ec.get_waiter("cache_cluster_available").wait(CacheClusterId="lifecycle", WaiterConfig=FAST)
+    assert describe(ec, "lifecycle")["CacheNodes"][0]["CacheNodeStatus"] == "available"
+
+    # Not applied immediately: the change waits for the maintenance window, shown as pending.
+    pending = ec.modify_cache_cluster(CacheClusterId="lifecycle", NumCacheNodes=2)["CacheCluster"]
+    assert pending["PendingModifiedValues"] == {"NumCacheNodes": 2} and pending["CacheClusterStatus"] == "available"
+    assert describe(ec, "lifecycle")["NumCacheNodes"] == 1
+
+    modifying = ec.modify_cache_cluster(CacheClusterId="lifecycle", NumCacheNodes=2, ApplyImmediately=True)["CacheCluster"]
+    assert modifying["CacheClusterStatus"] == "modifying" and modifying["PendingModifiedValues"] == {"NumCacheNodes": 2}
+    ec.get_waiter("cache_cluster_available").wait(CacheClusterId="lifecycle", WaiterConfig=FAST)
+    done = describe(ec, "lifecycle")
+    assert done["NumCacheNodes"] == 2 and done["PendingModifiedValues"] == {}
+
+    deleting = ec.delete_cache_cluster(CacheClusterId="lifecycle")["CacheCluster"]
+    assert deleting["CacheClusterStatus"] == "deleting"
+    ec.get_waiter("cache_cluster_deleted").wait(CacheClusterId="lifecycle", WaiterConfig=FAST)
+    assert error_of(ec.describe_cache_clusters, CacheClusterId="lifecycle") == ("CacheClusterNotFound", "CacheCluster not found: lifecycle")
+
+
+def test_validation_errors(cloud):
+    ec = cloud.client("elasticache")
+    base = {"CacheNodeType": "cache.t3.micro", "Engine": "memcached", "NumCacheNodes": 1}
+    create_memcached(ec, "taken", nodes=1, wait=False)
+    assert error_of(ec.create_cache_cluster, CacheClusterId="taken", **base)[0] == "CacheClusterAlreadyExists"
+    assert error_of(ec.create_cache_cluster, CacheClusterId="9starts-with-digit", **base)[0] == "InvalidParameterValue"
+    assert error_of(ec.create_cache_cluster, CacheClusterId="double--hyphen", **base)[0] == "InvalidParameterValue"
+    assert error_of(ec.create_cache_cluster, CacheClusterId="r", Engine="redis", CacheNodeType="cache.t3.micro", NumCacheNodes=2) == (
+        "InvalidParameterValue", "Cannot create a Redis cluster with a NumCacheNodes parameter greater than 1.")
+    assert error_of(ec.create_cache_cluster, CacheClusterId="m", **{**base, "NumCacheNodes": 41})[0] == "NodeQuotaForClusterExceeded"
+    assert error_of(ec.create_cache_cluster, CacheClusterId="m", **{**base, "NumCacheNodes": 0})[0] == "InvalidParameterValue"
+    # Memcached has no replication, snapshots or AUTH.
+    assert error_of(ec.create_cache_cluster, CacheClusterId="m", SnapshotRetentionLimit=5, **base)[0] == "InvalidParameterCombination"
+    assert error_of(ec.create_cache_cluster, CacheClusterId="m", AuthToken="a" * 20, **base)[0] == "InvalidParameterCombination"
+    assert error_of(ec.create_cache_cluster, CacheClusterId="m", EngineVersion="9.9", **base) == (
+        "InvalidParameterCombination", "Cannot find version 9.9 for memcached")
+    assert error_of(ec.create_cache_cluster, CacheClusterId="m", Engine="oracle", CacheNodeType="cache.t3.micro")[0] == "InvalidParameterValue"
+    assert error_of(ec.create_cache_cluster, CacheClusterId="m", Engine="memcached")[0] == "InvalidParameterValue"
+    assert error_of(ec.create_cache_cluster, CacheClusterId="m", PreferredAvailabilityZones=["us-east-1a"],
+                    **{**base, "NumCacheNodes": 2})[0] == "InvalidParameterValue"
+    assert error_of(ec.create_cache_cluster, CacheClusterId="m", PreferredAvailabilityZone="eu-west-1a", **base)[0] == "InvalidParameterValue"
+    assert error_of(ec.create_cache_cluster, CacheClusterId="m", AZMode="cross-az", **base)[0] == "InvalidParameterValue"
+    assert error_of(ec.create_cache_cluster, CacheClusterId="m", AZMode="single-az",
+                    PreferredAvailabilityZones=["us-east-1a", "us-east-1b"], **{**base, "NumCacheNodes": 2})[0] == "InvalidParameterCombination"
+    assert error_of(ec.create_cache_cluster, CacheClusterId="m", CacheParameterGroupName="default.redis7", **base)[0] == "InvalidParameterCombination"
+    assert error_of(ec.create_cache_cluster, CacheClusterId="m", CacheParameterGroupName="nope", **base)[0] == "CacheParameterGroupNotFound"
+    assert error_of(ec.create_cache_cluster, CacheClusterId="m", CacheSubnetGroupName="nope", **base)[0] == "CacheSubnetGroupNotFoundFault"
+    assert error_of(ec.create_cache_cluster, CacheClusterId="m", Engine="redis", CacheNodeType="cache.t3.micro",
+                    AuthToken="a-valid-token-1234")[0] == "InvalidParameterValue"  # AUTH needs transit encryption
+
+    ec.get_waiter("cache_cluster_available").wait(CacheClusterId="taken", WaiterConfig=FAST)
+    modify_and_wait(ec, "taken", NumCacheNodes=2)
+    assert error_of(ec.modify_cache_cluster, CacheClusterId="taken", NumCacheNodes=1, ApplyImmediately=True)[0] == "InvalidParameterValue"
+    assert error_of(ec.modify_cache_cluster, CacheClusterId="taken", NumCacheNodes=1, CacheNodeIdsToRemove=["0009"],
+                    ApplyImmediately=True)[0] == "InvalidParameterValue"
+    assert error_of(ec.modify_cache_cluster, CacheClusterId="taken", NumCacheNodes=3, CacheNodeIdsToRemove=["0001"],
+                    ApplyImmediately=True)[0] == "InvalidParameterCombination"
+    assert error_of(ec.modify_cache_cluster, CacheClusterId="taken", NumCacheNodes=4, NewAvailabilityZones=["us-east-1a"],
+                    ApplyImmediately=True)[0] == "InvalidParameterValue"
+    assert error_of(ec.describe_cache_clusters, MaxRecords=5)[0] == "InvalidParameterValue"
+    for call in (ec.modify_cache_cluster, ec.delete_cache_cluster, ec.describe_cache_clusters):
+        assert error_of(call, CacheClusterId="ghost") == ("CacheClusterNotFound", "CacheCluster not found: ghost")
+
+
+def test_a_cluster_placed_in_a_zone_that_is_down_stays_creating(cloud):
+    ec = cloud.client("elasticache")
+    cloud.run(cloud.cloud.topology.outage("us-east-1c"))
+    create_memcached(ec, "waiting", nodes=2, wait=False, PreferredAvailabilityZones=["us-east-1a", "us-east-1c"])
+    assert describe(ec, "waiting")["CacheClusterStatus"] == "creating"
+    # Still being created: no changes yet.
+    assert error_of(ec.modify_cache_cluster, CacheClusterId="waiting", NumCacheNodes=3, ApplyImmediately=True)[0] == "InvalidCacheClusterState"
+    assert error_of(ec.delete_cache_cluster, CacheClusterId="waiting")[0] == "InvalidCacheClusterState"
+    cloud.run(cloud.cloud.topology.restore("us-east-1c"))
+    ec.get_waiter("cache_cluster_available").wait(CacheClusterId="waiting", WaiterConfig=FAST)
+    assert [n["CacheNodeStatus"] for n in describe(ec, "waiting")["CacheNodes"]] == ["available", "available"]
+
+
+def test_single_node_redis_cluster_with_parameters(cloud):
+    ec = cloud.client("elasticache")
+    ec.create_cache_parameter_group(CacheParameterGroupName="lru", CacheParameterGroupFamily="redis7", Description="lru")
+    ec.modify_cache_parameter_group(CacheParameterGroupName="lru", ParameterNameValues=[
+        {"ParameterName": "maxmemory-policy", "ParameterValue": "allkeys-lru"}])
+    created = ec.create_cache_cluster(CacheClusterId="solo", Engine="redis", CacheNodeType="cache.t3.micro",
+                                      NumCacheNodes=1, CacheParameterGroupName="lru", PreferredAvailabilityZone="us-east-1b")
+    assert created["CacheCluster"]["EngineVersion"] == "7.1" and created["CacheCluster"]["SnapshotRetentionLimit"] == 0
+    ec.get_waiter("cache_cluster_available").wait(CacheClusterId="solo", WaiterConfig=FAST)
+    node = describe(ec, "solo")["CacheNodes"][0]
+    assert node["CustomerAvailabilityZone"] == "us-east-1b" and node["Endpoint"]["Port"] == 6379
+    client = redis.Redis(host=node["Endpoint"]["Address"], port=6379)
+    assert client.set("session:1", "alice", ex=60) and client.get("session:1") == b"alice"
+    assert client.incrby("hits", 5) == 5
+    assert client.config_get("maxmemory-policy") == {"maxmemory-policy": "allkeys-lru"}
+    # An immediate parameter reaches the running node at once.
+    ec.modify_cache_parameter_group(CacheParameterGroupName="lru", ParameterNameValues=[
+        {"ParameterName": "timeout", "ParameterValue": "300"}])
+    for _ in range(100):
+        if client.config_get("timeout") == {"timeout": "300"}:
+            break
+        __import__("time").sleep(0.05)
+    assert client.config_get("timeout") == {"timeout": "300"}
+
+
+def test_redis_cluster_with_auth_token_over_tls(cloud):
+    ec = cloud.client("elasticache")
+    ec.create_cache_cluster(CacheClusterId="secure", Engine="redis", CacheNodeType="cache.t3.micro", NumCacheNodes=1,
+                            TransitEncryptionEnabled=True, AuthToken="correct-horse-battery-staple")
+    ec.get_waiter("cache_cluster_available").wait(CacheClusterId="secure", WaiterConfig=FAST)
+    described = describe(ec, "secure")
+    assert described["AuthTokenEnabled"] and described["TransitEncryptionEnabled"]
+    endpoint = described["CacheNodes"][0]["Endpoint"]
+    ca = str(cloud.cloud.providers["elasticache"].ca.ensure())
+    tls = {"host": endpoint["Address"], "port": endpoint["Port"], "ssl": True, "ssl_ca_certs": ca, "ssl_check_hostname": False}
+    with pytest.raises(redis.AuthenticationError):
+        redis.Redis(**tls).ping()
+    with pytest.raises(redis.AuthenticationError):
+        redis.Redis(password="wrong-token-000000", **tls).ping()
+    assert redis.Redis(password="correct-horse-battery-staple", **tls).ping()
+
+
+def test_replication_group_members_are_listed(cloud):
+    ec = cloud.client("elasticache")
+    create_memcached(ec, "plain", nodes=1, wait=False)
+    ec.create_replication_group(ReplicationGroupId="rg", ReplicationGroupDescription="members", Engine="redis",
+                                CacheNodeType="cache.t3.micro", NumCacheClusters=2)
+    ec.get_waiter("replication_group_available").wait(ReplicationGroupId="rg", WaiterConfig=FAST)
+    listed = {c["CacheClusterId"]: c for c in ec.describe_cache_clusters(ShowCacheNodeInfo=True)["CacheClusters"]}
+    assert set(listed) == {"plain", "rg-001", "rg-002"}
+    assert listed["rg-001"]["ReplicationGroupId"] == "rg" and listed["rg-001"]["Engine"] == "redis"
+    assert listed["rg-002"]["CacheNodes"][0]["Endpoint"]["Port"] == 6379
+    alone = ec.describe_cache_clusters(ShowCacheClustersNotInReplicationGroups=True)["CacheClusters"]
+    assert [c["CacheClusterId"] for c in alone] == ["plain"]
