@@ -31,15 +31,22 @@ class ClusterModeMixin:
     async def _node_id(self, scope, rg: ReplicationGroup, cluster_id: str) -> str:
         return await self.redis.command(scope, rg, cluster_id, "CLUSTER", "MYID")
 
-    async def cluster_nodes(self, scope, rg: ReplicationGroup) -> dict:
-        """CLUSTER NODES from the first node that answers, keyed by "address:port"."""
+    async def _cluster_info(self, scope, rg: ReplicationGroup, cluster_id: str) -> dict[str, str]:
+        text = await self.redis.command(scope, rg, cluster_id, "CLUSTER", "INFO")
+        return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+
+    async def _cluster_nodes_of(self, scope, rg: ReplicationGroup, cluster_id: str) -> list[dict]:
+        return parse_cluster_nodes(await self.redis.command(scope, rg, cluster_id, "CLUSTER", "NODES"))
+
+    async def cluster_nodes(self, scope, rg: ReplicationGroup) -> list[dict]:
+        """CLUSTER NODES from the first node that answers."""
         for cluster_id in rg.member_clusters:
             if self.running_address(scope, cluster_id):
                 try:
-                    return await self.redis.command(scope, rg, cluster_id, "CLUSTER", "NODES")
+                    return await self._cluster_nodes_of(scope, rg, cluster_id)
                 except Exception:  # noqa: BLE001 - ask the next node
                     continue
-        return {}
+        return []
 
     async def _wait(self, what: str, predicate, timeout: float = JOIN_TIMEOUT) -> None:
         loop = asyncio.get_running_loop()
@@ -55,7 +62,7 @@ class ClusterModeMixin:
             await self.redis.command(scope, rg, via, "CLUSTER", "MEET", node.address, str(node.port))
 
         async def everyone_known() -> bool:
-            counts = await asyncio.gather(*(self.redis.command(scope, rg, cid, "CLUSTER", "INFO") for cid in [via, *cluster_ids]),
+            counts = await asyncio.gather(*(self._cluster_info(scope, rg, cid) for cid in [via, *cluster_ids]),
                                           return_exceptions=True)
             wanted = len(set([via, *cluster_ids]))
             return all(not isinstance(c, BaseException) and int(c.get("cluster_known_nodes", 0)) >= wanted for c in counts)
@@ -68,17 +75,32 @@ class ClusterModeMixin:
             primary_id = await self._node_id(scope, rg, group.primary)
 
             async def knows_primary(cid=cluster_id, pid=primary_id) -> bool:
-                nodes = await self.redis.command(scope, rg, cid, "CLUSTER", "NODES")
-                return any(n.get("node_id") == pid and "master" in n.get("flags", "") for n in nodes.values())
+                nodes = await self._cluster_nodes_of(scope, rg, cid)
+                return any(n["id"] == pid and "master" in n["flags"] for n in nodes)
 
             await self._wait(f"{cluster_id} learning its primary", knows_primary)
             await self.redis.command(scope, rg, cluster_id, "CLUSTER", "REPLICATE", primary_id)
 
+    async def _wait_consistent(self, scope, rg: ReplicationGroup) -> None:
+        """Until every running node has the same view of nodes and slots (gossip has spread)."""
+        async def agreed() -> bool:
+            running = [cid for cid in rg.member_clusters if self.running_address(scope, cid)]
+            views = await asyncio.gather(*(self._cluster_nodes_of(scope, rg, cid) for cid in running), return_exceptions=True)
+            if any(isinstance(v, BaseException) for v in views):
+                return False
+            signatures = {tuple(sorted((n["id"], n["master"], tuple(n["slots"])) for n in view
+                                       if "fail" not in n["flags"] and "handshake" not in n["flags"])) for view in views}
+            return len(signatures) == 1 and all(len(v) >= len(running) for v in views)
+
+        await self._wait("nodes agreeing on the configuration", agreed)
+
     async def _wait_ok(self, scope, rg: ReplicationGroup) -> None:
         async def all_ok() -> bool:
-            infos = await asyncio.gather(*(self.redis.command(scope, rg, cid, "CLUSTER", "INFO") for cid in rg.member_clusters
+            infos = await asyncio.gather(*(self._cluster_info(scope, rg, cid) for cid in rg.member_clusters
                                            if self.running_address(scope, cid)), return_exceptions=True)
-            return all(not isinstance(i, BaseException) and i.get("cluster_state") == "ok" for i in infos)
+            # With cluster-require-full-coverage off a node says "ok" before it knows every slot's owner.
+            return all(not isinstance(i, BaseException) and i.get("cluster_state") == "ok"
+                       and i.get("cluster_slots_assigned") == "16384" for i in infos)
 
         await self._wait("cluster state ok", all_ok)
 
@@ -125,18 +147,17 @@ class ClusterModeMixin:
         nodes = await self.cluster_nodes(scope, rg)
         by_address = {f"{c.nodes[0].address}:{c.nodes[0].port}": c for c in self.members_of(scope, rg)}
         changed = False
-        for address, info in nodes.items():
-            cluster = by_address.get(address.split("@")[0])
-            if cluster is None or "fail" in info.get("flags", ""):
+        for info in nodes:
+            cluster = by_address.get(info["address"])
+            if cluster is None or "fail" in info["flags"]:
                 continue
             group = rg.node_group(cluster.node_group_id)
-            if "master" in info.get("flags", "") and info.get("slots"):
-                slots = [s for r in info["slots"] for s in _slot_range(r)]
-                text = check.format_slots(slots)
+            if "master" in info["flags"] and info["slots"]:
+                text = check.format_slots(info["slots"])
                 if group.primary != cluster.cluster_id or group.slots != text:
                     group.primary, group.slots, changed = cluster.cluster_id, text, True
                 cluster.role = "primary"
-            elif "slave" in info.get("flags", ""):
+            elif "slave" in info["flags"]:
                 cluster.role = "replica"
             self.clusters.put(scope, cluster.cluster_id, cluster)
         if changed:
@@ -193,8 +214,29 @@ class ClusterModeMixin:
             work = self._add_shards(scope, rg.replication_group_id, added_groups)
         rg.status = "modifying"
         self.save_group(scope, rg)
-        self.background(work, f"resharding {rg.replication_group_id}")
+        self.background(self._resharding(scope, rg.replication_group_id, work), f"resharding {rg.replication_group_id}")
         return {"ReplicationGroup": self.describe_group(scope, rg)}
+
+    async def _resharding(self, scope, group_id: str, work) -> None:
+        try:
+            await work
+        except Exception:
+            # Close slots left half-migrated so the cluster serves every slot again.
+            rg = self.groups.get(scope, group_id)
+            if rg is not None:
+                via = next((g.primary for g in rg.node_groups if self.running_address(scope, g.primary)), None)
+                if via is not None:
+                    await self._redis_cli(scope, rg, via, "fix", check=False)
+            raise
+        finally:
+            # Whatever happened, the group serves again; its Slots show where the slots really are.
+            rg = self.groups.get(scope, group_id)
+            if rg is not None and rg.status == "modifying":
+                try:
+                    await self.sync_cluster_roles(scope, rg)
+                finally:
+                    rg.status = "available"
+                    self.save_group(scope, rg)
 
     async def _add_shards(self, scope, group_id: str, added_groups: list[str]) -> None:
         async with self.lock(scope, group_id):
@@ -207,6 +249,9 @@ class ClusterModeMixin:
             via = rg.node_groups[0].primary
             await self._meet(scope, rg, via, added)
             await self._replicate(scope, rg, [cid for g in new_groups for cid in g.members if cid != g.primary])
+            await self._wait_consistent(scope, rg)
+            # A new primary refuses imports for its first two seconds (CLUSTER_WRITABLE_DELAY).
+            await self._wait_ok(scope, rg)
             await self._redis_cli(scope, rg, via, "rebalance", "--cluster-use-empty-masters")
             for cluster in clusters:
                 cluster.status = cluster.nodes[0].status = "available"
@@ -221,6 +266,7 @@ class ClusterModeMixin:
             leaving = [rg.node_group(ng) for ng in to_remove]
             staying = [g for g in rg.node_groups if g.node_group_id not in to_remove]
             staying_ids = [await self._node_id(scope, rg, g.primary) for g in staying]
+            await self._wait_consistent(scope, rg)
             for index, group in enumerate(leaving):
                 source_id = await self._node_id(scope, rg, group.primary)
                 slots = sum(high - low + 1 for low, high in check.parse_slots(group.slots)) if group.slots else 0
@@ -228,6 +274,7 @@ class ClusterModeMixin:
                 shares = [slots // len(staying) + (1 if i < slots % len(staying) else 0) for i in range(len(staying))]
                 for target_id, share in zip(staying_ids, shares):
                     if share:
+                        await self._wait_consistent(scope, rg)
                         await self._redis_cli(scope, rg, group.primary, "reshard", "--cluster-from", source_id,
                                               "--cluster-to", target_id, "--cluster-slots", str(share), "--cluster-yes")
             removed = [cid for g in leaving for cid in g.members]
@@ -244,7 +291,7 @@ class ClusterModeMixin:
         self.save_group(scope, rg)
         self.refresh_endpoints(scope, rg)
 
-    async def _redis_cli(self, scope, rg: ReplicationGroup, via: str, command: str, *args: str) -> None:
+    async def _redis_cli(self, scope, rg: ReplicationGroup, via: str, command: str, *args: str, check: bool = True) -> None:
         """Run ``redis-cli --cluster <command>`` against the cluster through node ``via``."""
         exe = shutil.which("redis-cli") or shutil.which("valkey-cli")
         if exe is None:
@@ -257,18 +304,23 @@ class ClusterModeMixin:
         process = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
                                                        stdin=asyncio.subprocess.DEVNULL)
         output, _ = await process.communicate()
-        if process.returncode != 0:
+        if process.returncode != 0 and check:
             raise RuntimeError(f"redis-cli --cluster {command} failed: {output.decode(errors='replace')[-1500:]}")
 
 
-def _slot_range(item) -> range:
-    """A slot entry of CLUSTER NODES as redis-py parses it: ["0", "5460"] or "0-5460" or "42"."""
-    if isinstance(item, (list, tuple)):
-        low, high = int(item[0]), int(item[-1])
-    else:
-        text = str(item)
-        if text.startswith("["):
-            return range(0)  # a slot being imported/migrated, listed separately
-        low, _, high = text.partition("-")
-        low, high = int(low), int(high or low)
-    return range(low, high + 1)
+def parse_cluster_nodes(text: str) -> list[dict]:
+    """CLUSTER NODES lines -> [{"id", "address" ("ip:port"), "flags" (set), "master", "slots" (list of ints)}]."""
+    nodes = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) < 8:
+            continue
+        slots: list[int] = []
+        for item in fields[8:]:
+            if item.startswith("["):
+                continue  # a slot being imported or migrated
+            low, _, high = item.partition("-")
+            slots.extend(range(int(low), int(high or low) + 1))
+        nodes.append({"id": fields[0], "address": fields[1].split("@")[0], "flags": set(fields[2].split(",")),
+                      "master": fields[3], "slots": slots})
+    return nodes

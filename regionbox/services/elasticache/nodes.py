@@ -69,6 +69,8 @@ class RedisNodes:
                 # fails over too and the model always knows who is primary.
                 "cluster-replica-no-failover": "yes",
                 "cluster-require-full-coverage": "no",
+                # Replicas stay in their node group, as ElastiCache's do.
+                "cluster-allow-replica-migration": "no",
                 "cluster-announce-ip": node.address,
             })
         elif primary is not None:

@@ -247,6 +247,17 @@ class ReplicationGroupsMixin:
         await self.supervisor.start(self.redis.spec(scope, rg, cluster, primary))
 
     async def build_group(self, scope, group_id: str) -> None:
+        try:
+            await self._build_group(scope, group_id)
+        except Exception:
+            # As on AWS: the group stays, in "create-failed", until it is deleted.
+            rg = self.groups.get(scope, group_id)
+            if rg is not None and rg.status == "creating":
+                rg.status = "create-failed"
+                self.save_group(scope, rg)
+            raise
+
+    async def _build_group(self, scope, group_id: str) -> None:
         async with self.lock(scope, group_id):
             rg = self.groups.get(scope, group_id)
             if rg is None or rg.status != "creating":
