@@ -15,6 +15,7 @@ Every user mistake raises ``ServiceError("ValidationException", <AWS's text>)``.
 
 from __future__ import annotations
 
+import re
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any, Sequence
 
@@ -28,6 +29,7 @@ ALL_TYPES = ("S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL")
 _ALL_TYPES = frozenset(ALL_TYPES)
 
 INVALID = "One or more parameter values were invalid: "
+_VALUE_KEY = re.compile(r":[A-Za-z0-9_]+\Z")
 MAX_ITEM_SIZE = 400 * 1024
 MAX_HASH_KEY_SIZE = 2048
 MAX_RANGE_KEY_SIZE = 1024
@@ -156,6 +158,8 @@ def validate_value(value: Any, depth: int = 0) -> dict:
             raise invalid("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
         return value
     if kind == "N":
+        if type(data) is str and _is_canonical_integer(data):
+            return value
         text = format_number(parse_number(data))
         return value if text == data else {"N": text}
     if kind == "B":
@@ -187,6 +191,13 @@ def validate_value(value: Any, depth: int = 0) -> dict:
         _check_depth(depth)
         return {"M": {name: validate_value(v, depth + 1) for name, v in data.items()}}
     raise invalid("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
+
+
+def _is_canonical_integer(text: str) -> bool:
+    """Fast path for the common case: an integer already in canonical form ("42", "-7")."""
+    digits = text[1:] if text[:1] == "-" else text
+    return (0 < len(digits) <= 38 and digits.isascii() and digits.isdigit()
+            and (digits[0] != "0" or (digits == "0" and digits is text)))
 
 
 def _check_depth(depth: int) -> None:
@@ -230,7 +241,7 @@ def validate_expression_values(values: dict | None) -> dict:
         return {}
     out = {}
     for key, value in values.items():
-        if not key.startswith(":") or len(key) < 2 or not all(c.isalnum() or c == "_" for c in key[1:]):
+        if not _VALUE_KEY.match(key):
             raise invalid(f'ExpressionAttributeValues contains invalid key: Syntax error; key: "{key}"')
         try:
             out[key] = validate_value(value)

@@ -7,6 +7,8 @@ placeholder no expression used, with DynamoDB's message.
 
 from __future__ import annotations
 
+import re
+
 from regionbox.core.errors import ServiceError
 from regionbox.services.dynamodb.types import validate_expression_values
 
@@ -15,13 +17,7 @@ def _invalid(message: str) -> ServiceError:
     return ServiceError("ValidationException", message)
 
 
-def _is_placeholder(key: object, sigil: str) -> bool:
-    return (
-        isinstance(key, str)
-        and len(key) > 1
-        and key[0] == sigil
-        and all(c.isascii() and (c.isalnum() or c == "_") for c in key[1:])
-    )
+_NAME_KEY = re.compile(r"#[A-Za-z0-9_]+\Z")
 
 
 class ExpressionAttributes:
@@ -35,7 +31,7 @@ class ExpressionAttributes:
             if not names:
                 raise _invalid("ExpressionAttributeNames must not be empty")
             for key, name in names.items():
-                if not _is_placeholder(key, "#"):
+                if not isinstance(key, str) or not _NAME_KEY.match(key):
                     raise _invalid(f'ExpressionAttributeNames contains invalid key: Syntax error; key: "{key}"')
                 if not isinstance(name, str) or not name:
                     raise _invalid(f"ExpressionAttributeNames contains invalid value: Empty attribute name for key {key}")

@@ -5,6 +5,7 @@ substitution, reserved-word checks and the order in which DynamoDB reports seman
 
 from __future__ import annotations
 
+import re
 from typing import NoReturn
 
 from regionbox.core.errors import ServiceError
@@ -13,15 +14,17 @@ from regionbox.services.dynamodb.expressions.paths import Path
 from regionbox.services.dynamodb.expressions.reserved import RESERVED_WORDS
 
 # token kinds
-NAME, NAMEREF, VALUEREF, INT, PUNCT, EOF = "name", "#", ":", "int", "punct", "eof"
+NAME, NAMEREF, VALUEREF, INT, PUNCT, EOF = "name", "#", ":", "int", "punct", "eof"  # == regex group names
 BAD = "bad"  # a character no rule accepts: a syntax error wherever the parser meets it
 
-_IDENT_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
-_IDENT = _IDENT_START | frozenset("0123456789")
-_DIGITS = frozenset("0123456789")
-_TWO_CHAR = ("<>", "<=", ">=")
-_ONE_CHAR = frozenset("()[],.=<>+-")
-_SPACE = frozenset(" \t\r\n")
+# One pass of one compiled pattern; the group that matched names the token kind. (Only the
+# parse uses it, once per distinct expression text: tokens are cached by text.)
+_TOKEN = re.compile(
+    r"\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<ref>[#:][A-Za-z0-9_]*)|(?P<int>[0-9]+)"
+    r"|(?P<punct><>|<=|>=|[()\[\],.=<>+\-])|(?P<bad>\S))"
+)
+_CACHE_LIMIT = 2048
+_token_cache: dict[str, tuple] = {}
 
 
 class Token:
@@ -41,41 +44,27 @@ class Token:
         return f"Token({self.kind}, {self.text!r})"
 
 
-def tokenize(text: str) -> list[Token]:
-    """Split ``text`` into tokens (the last one is EOF)."""
-    tokens: list[Token] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c in _SPACE:
-            i += 1
+def tokenize(text: str) -> tuple:
+    """Split ``text`` into tokens (the last one is EOF). Tokens are immutable, so the list for
+    a text is computed once and shared by every request that sends the same expression."""
+    tokens = _token_cache.get(text)
+    if tokens is not None:
+        return tokens
+    out = []
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup
+        if kind is None:  # trailing whitespace
             continue
-        start = i
-        if c in _IDENT_START:
-            i += 1
-            while i < n and text[i] in _IDENT:
-                i += 1
-            tokens.append(Token(NAME, text[start:i], start, i))
-        elif c == "#" or c == ":":
-            i += 1
-            while i < n and text[i] in _IDENT:
-                i += 1
-            tokens.append(Token(NAMEREF if c == "#" else VALUEREF, text[start:i], start, i))
-        elif c in _DIGITS:
-            i += 1
-            while i < n and text[i] in _DIGITS:
-                i += 1
-            tokens.append(Token(INT, text[start:i], start, i))
-        elif text.startswith(_TWO_CHAR, i):
-            i += 2
-            tokens.append(Token(PUNCT, text[start:i], start, i))
-        elif c in _ONE_CHAR:
-            i += 1
-            tokens.append(Token(PUNCT, c, start, i))
-        else:
-            i += 1
-            tokens.append(Token(BAD, c, start, i))
-    tokens.append(Token(EOF, "<EOF>", n, n))
+        start, end = match.span(kind)
+        token_text = match.group(kind)
+        if kind == "ref":
+            kind = NAMEREF if token_text[0] == "#" else VALUEREF
+        out.append(Token(kind, token_text, start, end))
+    out.append(Token(EOF, "<EOF>", len(text), len(text)))
+    tokens = tuple(out)
+    if len(_token_cache) >= _CACHE_LIMIT:
+        _token_cache.clear()
+    _token_cache[text] = tokens
     return tokens
 
 
