@@ -4,12 +4,16 @@ GetLogEvents reads one stream in time order: index (sid, ts). FilterLogEvents re
 (or some of its streams) in time order: index (gid, ts). Both indexes end in the rowid, which
 breaks ties between events with the same timestamp in the order they were ingested and is the
 event's identity in tokens and event ids.
+
+Each stream's statistics (first/last event time, last ingestion, bytes, sequence) live in a
+small table beside the events and are updated in the same transaction as the insert: a row of
+integers is much cheaper to rewrite on every PutLogEvents than the stream's JSON document.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable, Iterator
+from dataclasses import dataclass, replace
+from typing import Iterator
 
 from regionbox.core.store import Store
 
@@ -23,6 +27,15 @@ CREATE TABLE IF NOT EXISTS log_events (
 );
 CREATE INDEX IF NOT EXISTS log_events_stream ON log_events(sid, ts);
 CREATE INDEX IF NOT EXISTS log_events_group ON log_events(gid, ts);
+CREATE TABLE IF NOT EXISTS log_stream_stats (
+    sid INTEGER PRIMARY KEY,
+    gid INTEGER NOT NULL,
+    first_ts INTEGER NOT NULL,
+    last_ts INTEGER NOT NULL,
+    last_ingestion INTEGER NOT NULL,
+    stored_bytes INTEGER NOT NULL,
+    sequence INTEGER NOT NULL
+);
 """
 
 # A position in a stream or group: (timestamp, rowid). Events are ordered by it.
@@ -43,26 +56,67 @@ class StoredEvent:
         return (self.timestamp, self.rowid)
 
 
+@dataclass(frozen=True)
+class StreamStats:
+    gid: int
+    first_timestamp: int
+    last_timestamp: int
+    last_ingestion: int
+    stored_bytes: int
+    sequence: int  # rowid of the stream's latest event: its upload sequence
+
+
 class EventTable:
     def __init__(self, store: Store):
         self.store = store
         store.db.executescript(_SCHEMA)
-        store.on_reset(lambda: store.db.execute("DELETE FROM log_events"))
+        store.on_reset(self._reset)
+        self.stats: dict[int, StreamStats] = {}
+        self._load_stats()
 
-    def insert(self, gid: int, sid: int, ingested: int, events: Iterable[tuple[int, str]]) -> int:
-        """Insert (timestamp, message) pairs; returns the last rowid. Call inside a transaction."""
-        self.store.executemany(
-            "INSERT INTO log_events(gid, sid, ts, ingested, message) VALUES (?,?,?,?,?)",
-            [(gid, sid, ts, ingested, message) for ts, message in events],
-        )
-        # executemany leaves cursor.lastrowid unset; SQLite still knows the last row it inserted.
-        return self.store.execute("SELECT last_insert_rowid()").fetchone()[0]
+    def _load_stats(self) -> None:
+        rows = self.store.execute("SELECT sid, gid, first_ts, last_ts, last_ingestion, stored_bytes, sequence FROM log_stream_stats")
+        self.stats = {row[0]: StreamStats(*row[1:]) for row in rows}
+
+    def _reset(self) -> None:
+        self.store.db.execute("DELETE FROM log_events")
+        self.store.db.execute("DELETE FROM log_stream_stats")
+        self.stats = {}
+
+    def insert(self, gid: int, sid: int, ingested: int, events: list[tuple[int, str]]) -> StreamStats:
+        """Insert (timestamp, message) pairs, in time order, and update the stream's statistics,
+        in one transaction. Returns the new statistics."""
+        previous = self.stats.get(sid)
+        size = sum(len(message.encode()) for _, message in events)
+        with self.store.transaction():
+            self.store.executemany(
+                "INSERT INTO log_events(gid, sid, ts, ingested, message) VALUES (?,?,?,?,?)",
+                [(gid, sid, ts, ingested, message) for ts, message in events],
+            )
+            # executemany leaves cursor.lastrowid unset; SQLite still knows the last row it inserted.
+            sequence = self.store.execute("SELECT last_insert_rowid()").fetchone()[0]
+            if previous is None:
+                stats = StreamStats(gid, events[0][0], events[-1][0], ingested, size, sequence)
+            else:
+                stats = replace(previous, first_timestamp=min(previous.first_timestamp, events[0][0]),
+                                last_timestamp=max(previous.last_timestamp, events[-1][0]), last_ingestion=ingested,
+                                stored_bytes=previous.stored_bytes + size, sequence=sequence)
+            self.store.execute("INSERT OR REPLACE INTO log_stream_stats VALUES (?,?,?,?,?,?,?)",
+                               (sid, stats.gid, stats.first_timestamp, stats.last_timestamp, stats.last_ingestion,
+                                stats.stored_bytes, stats.sequence))
+        self.stats[sid] = stats
+        return stats
 
     def delete_stream(self, sid: int) -> None:
         self.store.execute("DELETE FROM log_events WHERE sid=?", (sid,))
+        self.store.execute("DELETE FROM log_stream_stats WHERE sid=?", (sid,))
+        self.stats.pop(sid, None)
 
     def delete_group(self, gid: int) -> None:
         self.store.execute("DELETE FROM log_events WHERE gid=?", (gid,))
+        self.store.execute("DELETE FROM log_stream_stats WHERE gid=?", (gid,))
+        for sid in [sid for sid, stats in self.stats.items() if stats.gid == gid]:
+            del self.stats[sid]
 
     def read(self, *, sid: int | None = None, gid: int | None = None, sids: list[int] | None = None,
              start: int | None = None, end: int | None = None, after: Cursor | None = None,

@@ -25,8 +25,4 @@ class LogStream:
     arn: str
     sid: int  # key of the stream's events in the events table
     creation_time: int
-    first_event_timestamp: int | None = None
-    last_event_timestamp: int | None = None
-    last_ingestion_time: int | None = None
-    stored_bytes: int = 0
-    upload_sequence: int = 0
+    # Event statistics are kept beside the events (events.StreamStats), not in this document.

@@ -19,7 +19,7 @@ from regionbox.core.pagination import InvalidToken
 from regionbox.core.store import Scope
 from regionbox.protocol.validate import VALIDATION_CODES
 from regionbox.services.base import Provider
-from regionbox.services.logs.events import EventTable
+from regionbox.services.logs.events import EventTable, StreamStats
 from regionbox.services.logs.models import LogGroup, LogStream
 from regionbox.services.logs.reads import ReadsMixin
 
@@ -35,6 +35,7 @@ TOO_NEW_MS = 2 * 3_600_000
 TOO_OLD_MS = 14 * DAY_MS
 TAGS_MAX = 50
 GROUP_RESOURCE = "AWS::Logs::LogGroup"
+_NO_EVENTS = StreamStats(gid=0, first_timestamp=0, last_timestamp=0, last_ingestion=0, stored_bytes=0, sequence=0)
 STREAM_RESOURCE = "AWS::Logs::LogStream"
 
 
@@ -176,7 +177,7 @@ class LogsProvider(ReadsMixin, Provider):
             "metricFilterCount": 0,
             "arn": f"{group.arn}:*",
             "logGroupArn": group.arn,
-            "storedBytes": sum(s.stored_bytes for s in self._streams_of(scope, group.name)),
+            "storedBytes": sum(self._stats(s).stored_bytes for s in self._streams_of(scope, group.name)),
             "logGroupClass": group.log_group_class,
             "deletionProtectionEnabled": group.deletion_protection,
         }
@@ -318,16 +319,18 @@ class LogsProvider(ReadsMixin, Provider):
         ctx.touched(STREAM_RESOURCE, stream.name)
         return {}
 
-    @staticmethod
-    def _stream_shape(stream: LogStream) -> dict:
+    def _stats(self, stream: LogStream) -> StreamStats:
+        return self.events.stats.get(stream.sid) or _NO_EVENTS
+
+    def _stream_shape(self, stream: LogStream) -> dict:
+        stats = self._stats(stream)
         shape = {"logStreamName": stream.name, "creationTime": stream.creation_time, "arn": stream.arn,
-                 "storedBytes": stream.stored_bytes}
-        if stream.first_event_timestamp is not None:
-            shape["firstEventTimestamp"] = stream.first_event_timestamp
-            shape["lastEventTimestamp"] = stream.last_event_timestamp
-            shape["lastIngestionTime"] = stream.last_ingestion_time
-        if stream.upload_sequence:
-            shape["uploadSequenceToken"] = _sequence_token(stream.upload_sequence)
+                 "storedBytes": stats.stored_bytes}
+        if stats.sequence:
+            shape["firstEventTimestamp"] = stats.first_timestamp
+            shape["lastEventTimestamp"] = stats.last_timestamp
+            shape["lastIngestionTime"] = stats.last_ingestion
+            shape["uploadSequenceToken"] = _sequence_token(stats.sequence)
         return shape
 
     def describe_log_streams(self, ctx: RequestContext, params: dict) -> dict:
@@ -339,7 +342,7 @@ class LogsProvider(ReadsMixin, Provider):
         if prefix:
             streams = [s for s in streams if s.name.startswith(prefix)]
         if order_by == "LastEventTime":
-            sort_key = lambda s: (s.last_event_timestamp or 0, s.name)  # noqa: E731
+            sort_key = lambda s: (self._stats(s).last_timestamp, s.name)  # noqa: E731
         else:
             sort_key = lambda s: (s.name,)  # noqa: E731
         page, token = self._page(streams, sort_key, params, descending=bool(params.get("descending")))
@@ -378,25 +381,11 @@ class LogsProvider(ReadsMixin, Provider):
         if end < len(events):
             rejected["tooNewLogEventStartIndex"] = end
         accepted = [(e["timestamp"], e["message"]) for e in events[first:end]]
-        self._ingest(ctx.scope, group, stream, accepted, now)
-        result: dict = {"nextSequenceToken": _sequence_token(stream.upload_sequence)}
+        stats = self.events.insert(group.gid, stream.sid, now, accepted) if accepted else self._stats(stream)
+        result: dict = {"nextSequenceToken": _sequence_token(stats.sequence)}
         if rejected:
             result["rejectedLogEventsInfo"] = rejected
         return result
-
-    def _ingest(self, scope: Scope, group: LogGroup, stream: LogStream, events: list[tuple[int, str]], now: int) -> None:
-        """Store events (sorted by time) and update the stream's statistics, in one transaction."""
-        with self.store.transaction():
-            if events:
-                stream.upload_sequence = self.events.insert(group.gid, stream.sid, now, events)
-                first, last = events[0][0], events[-1][0]
-                stream.first_event_timestamp = min(first, stream.first_event_timestamp or first)
-                stream.last_event_timestamp = max(last, stream.last_event_timestamp or last)
-                stream.last_ingestion_time = now
-                stream.stored_bytes += sum(len(m.encode()) for _, m in events)
-            else:
-                stream.upload_sequence += 1
-            self.streams.put(scope, self._stream_key(group.name, stream.name), stream)
 
     def append(self, account: str, region: str, group_name: str, stream_name: str,
                events: Iterable[dict | tuple[int, str]]) -> int:
@@ -411,7 +400,8 @@ class LogsProvider(ReadsMixin, Provider):
         cutoff = self._retention_cutoff(group)
         if cutoff is not None:
             pairs = [p for p in pairs if p[0] >= cutoff]
-        self._ingest(scope, group, stream, pairs, now_ms())
+        if pairs:
+            self.events.insert(group.gid, stream.sid, now_ms(), pairs)
         return len(pairs)
 
 
