@@ -171,6 +171,16 @@ def test_filter_label():
     )
 
 
+def test_expression_size_limit():
+    values = {":v": N(1)}
+    longest = "a = :v OR " * 409 + "a = :v"  # 4096 bytes
+    assert len(longest) == 4096
+    parse_condition(longest, ExpressionAttributes(None, values))
+    assert condition_error(longest + " ", values=values) == (
+        "Invalid ConditionExpression: Expression size has exceeded the maximum allowed size; expression size: 4097"
+    )
+
+
 def test_in_accepts_up_to_100_operands():
     values = {f":v{i}": N(i) for i in range(101)}
     ok = "a IN (" + ", ".join(f":v{i}" for i in range(100)) + ")"

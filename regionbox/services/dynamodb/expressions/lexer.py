@@ -24,6 +24,7 @@ _TOKEN = re.compile(
     r"|(?P<punct><>|<=|>=|[()\[\],.=<>+\-])|(?P<bad>\S))"
 )
 _CACHE_LIMIT = 2048
+MAX_EXPRESSION_SIZE = 4096  # bytes, per expression (DynamoDB's documented limit)
 _token_cache: dict[str, tuple] = {}
 
 
@@ -87,6 +88,9 @@ class ParserBase:
         self.error_index = -1  # token index of the last syntax error (the furthest one wins)
         if not isinstance(text, str) or not text.strip():
             raise self.invalid("The expression can not be empty;")
+        size = len(text.encode("utf-8"))
+        if size > MAX_EXPRESSION_SIZE:
+            raise self.invalid(f"Expression size has exceeded the maximum allowed size; expression size: {size}")
         self.tokens = tokenize(text)
         self.pos = 0
 
