@@ -69,9 +69,8 @@ def record_event(provider_or_store: Any, scope: Scope, source_id: str, source_ty
     events.put(scope, key, event)
     cutoff = event.date - RETENTION.total_seconds()
     for old_key, old in events.items(scope):
-        if old.date >= cutoff:
-            break
-        events.delete(scope, old_key)
+        if old.date < cutoff:
+            events.delete(scope, old_key)
     return event
 
 
@@ -119,7 +118,9 @@ class EventsMixin:
             and (source_type is None or event.source_type == source_type)
             and (source_id is None or event.source_id == source_id)
         ]
-        matching.reverse()  # newest first, as the console and the API list them
+        # Newest first, as the console and the API list them; events recorded with the same time
+        # keep their order of arrival.
+        matching = [e for _, e in sorted(enumerate(matching), key=lambda pair: (pair[1].date, pair[0]), reverse=True)]
         try:
             page, marker = self.cloud.paginator.page(matching, params.get("Marker"), max_records, default_limit=100)
         except InvalidToken:
