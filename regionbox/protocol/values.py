@@ -20,6 +20,7 @@ import base64
 import binascii
 import calendar
 import math
+import re
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
@@ -115,9 +116,12 @@ def format_iso8601(moment: datetime) -> str:
     return text + "Z"
 
 
+_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
 def _looks_numeric(text: str) -> bool:
-    body = text[1:] if text[0] in "+-" else text
-    return bool(body) and body.replace(".", "", 1).replace("e", "", 1).replace("E", "", 1).lstrip("+-").isdigit()
+    # Exponents may be signed: 5.1e-119 is how Python and botocore write small doubles.
+    return _NUMBER_TEXT.fullmatch(text) is not None
 
 
 def _parse_text_timestamp(text: str) -> datetime:

@@ -20,14 +20,19 @@ CBOR serializers keep); pass ``millis=True`` for millisecond precision.
 from __future__ import annotations
 
 import re
+import re._parser as _sre_parser
+from typing import Any, Callable
 from datetime import datetime, timezone
 
 from botocore.model import OperationModel, ServiceModel, Shape
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
 from regionbox.protocol.validate import pattern_of
 
 _TEXT_ALPHABET = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Co", "Cn", "Zl", "Zp", "Zs"))
+_PATTERN_ALPHABET = st.characters(codec="utf-8", exclude_categories=("Cs", "Co", "Cn"),
+                                  exclude_characters="".join(map(chr, [*range(0, 9), 11, 12, *range(14, 32)])))
 _HEADER_ALPHABET = st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters=",\"")
 _INT_RANGE = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**53), 2**53), "biginteger": (-(2**53), 2**53)}
 _EXTRA_ITEMS = 2      # lists and maps grow at most this far beyond their minimum
@@ -174,9 +179,105 @@ def _pattern_strings(compiled: re.Pattern[str], low: int, longest: int, header: 
         size_low, size_high = max(low, q_low), min(longest, q_high, max(low, q_low) + _EXTRA_CHARS)
         if pool and size_low <= size_high:
             return st.text(st.sampled_from(pool), min_size=size_low, max_size=size_high)
+    def usable(text: str) -> bool:
+        return low <= len(text) <= longest and not _UNSAFE.search(text) and (not header or all(map(_header_safe, text)))
+
     strings = st.from_regex(compiled, fullmatch=True, alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)))
-    return strings.filter(lambda s: low <= len(s) <= longest and not _UNSAFE.search(s)
-                          and (not header or all(_header_safe(c) for c in s)))
+    fallback = _example_of(compiled, low, longest, usable)
+    if fallback is None:
+        return strings.filter(usable)
+    # Drawn strings that break the length bounds are replaced by a constructed one instead of
+    # being filtered out: with dozens of operations drawn per example, filters would starve.
+    return strings.map(lambda text: text if usable(text) else fallback)
+
+
+def _example_of(compiled: re.Pattern[str], low: int, longest: int, usable: Callable[[str], bool]) -> str | None:
+    """One string matching the pattern with at least ``low`` characters, built directly from
+    the parsed regex: repeats start at their minimum and grow until the length is reached."""
+    try:
+        tree = _sre_parser.parse(compiled.pattern)
+    except Exception:  # noqa: BLE001 - any pattern we cannot read simply has no fallback
+        return None
+    try:
+        shortest = len(_generate(tree, [0]))
+    except (ValueError, RecursionError):
+        return None
+    for target in (low, low + 1, max(low, 1) * 2):
+        deficit = [target - shortest]  # characters the repeats must add beyond their minimum
+        try:
+            text = _generate(tree, deficit)
+        except (ValueError, RecursionError):
+            return None
+        if compiled.fullmatch(text) and usable(text):
+            return text
+    return None
+
+
+def _generate(items: Any, deficit: list[int]) -> str:
+    out = []
+    for op, arg in items:
+        name = str(op)
+        if name == "LITERAL":
+            out.append(chr(arg))
+        elif name in ("NOT_LITERAL", "ANY"):
+            out.append(next(c for c in _POOL if c != "\n" and (name == "ANY" or ord(c) != arg)))
+        elif name == "IN":
+            out.append(_class_char(arg))
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            least, most, body = arg
+            most = min(most, 1 << 20)
+            count = 0
+            while count < least:
+                out.append(_generate(body, deficit))
+                count += 1
+            while deficit[0] > 0 and count < most:
+                piece = _generate(body, [0])
+                if not piece:
+                    break
+                out.append(piece)
+                deficit[0] -= len(piece)
+                count += 1
+        elif name == "SUBPATTERN":
+            out.append(_generate(arg[-1], deficit))
+        elif name == "BRANCH":
+            out.append(_generate(arg[1][0], deficit))
+        elif name == "AT":
+            continue
+        else:
+            raise ValueError(f"cannot build {name}")
+    return "".join(out)
+
+
+def _class_char(items: list) -> str:
+    single = re.compile(_class_regex(items))
+    for char in _POOL:
+        if char != "\n" and single.fullmatch(char):
+            return char
+    raise ValueError("empty character class")
+
+
+def _class_regex(items: list) -> str:
+    """Rebuild a one-character regex from a parsed IN node (ranges, literals, categories)."""
+    parts, negate = [], False
+    for op, arg in items:
+        name = str(op)
+        if name == "NEGATE":
+            negate = True
+        elif name == "LITERAL":
+            parts.append(re.escape(chr(arg)))
+        elif name == "RANGE":
+            parts.append(f"{re.escape(chr(arg[0]))}-{re.escape(chr(arg[1]))}")
+        elif name == "CATEGORY":
+            parts.append(_CATEGORIES[str(arg)])
+        else:
+            raise ValueError(f"cannot build class item {name}")
+    return "[" + ("^" if negate else "") + "".join(parts) + "]"
+
+
+_CATEGORIES = {
+    "CATEGORY_DIGIT": r"\d", "CATEGORY_NOT_DIGIT": r"\D", "CATEGORY_SPACE": r"\s",
+    "CATEGORY_NOT_SPACE": r"\S", "CATEGORY_WORD": r"\w", "CATEGORY_NOT_WORD": r"\W",
+}
 
 
 def _header_safe(char: str) -> bool:
@@ -193,6 +294,18 @@ def _quantifier_bounds(quantifier: str) -> tuple[int, int]:
     if len(numbers) == 1:
         return first, first
     return first, int(numbers[1]) if numbers[1] else 1 << 30
+
+
+def _regex_strings(compiled, alphabet: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """Strings matching a pattern. Patterns that name whitespace or control characters
+    themselves (IAM policy documents: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+) need those in the
+    alphabet; they get every character XML 1.0 can carry."""
+    strategy = st.from_regex(compiled, fullmatch=True, alphabet=alphabet)
+    try:
+        strategy.validate()
+    except InvalidArgument:
+        strategy = st.from_regex(compiled, fullmatch=True, alphabet=_PATTERN_ALPHABET)
+    return strategy
 
 
 def _header_map_keys() -> st.SearchStrategy[str]:

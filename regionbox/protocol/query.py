@@ -1,0 +1,234 @@
+"""The AWS query protocol (STS, IAM, ElastiCache, RDS, ELBv2, CloudFormation, SNS, CloudWatch's
+query variant): form-encoded input, XML output.
+
+Input is ``Action=Op&Version=...`` plus flat keys, in the POST form body or (GET) the query
+string. Keys name a path through the input shape, as botocore's QuerySerializer writes them:
+
+- structure member: ``Parent.MemberLocationName``;
+- list: ``Name.member.N`` (the member's locationName replaces ``member``), flattened ``Name.N``;
+  an empty list is ``Name=`` with no value;
+- map: ``Name.entry.N.key`` / ``Name.entry.N.value`` (flattened: ``Name.N.key``).
+
+Output is ``<OpResponse xmlns=NS><OpResult>..</OpResult><ResponseMetadata><RequestId>``
+(``OpResult`` is the output shape's ``resultWrapper``), errors are ``<ErrorResponse><Error>
+<Type/><Code/><Message/></Error><RequestId/></ErrorResponse>`` with the modeled HTTP status.
+``ec2.py`` subclasses both halves for EC2's dialect.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+from xml.etree import ElementTree
+
+from botocore.model import OperationModel, ServiceModel, Shape
+
+from regionbox.core.errors import ServiceError
+from regionbox.protocol import values, xml
+from regionbox.protocol.errors import error_spec
+from regionbox.protocol.http import HttpRequest, HttpResponse
+from regionbox.protocol.validate import path_name, validate
+
+CONTENT_TYPE = "text/xml"
+
+# How each query service reports bad input. Coral-based services (IAM, STS, ELBv2,
+# CloudFormation ...) answer "ValidationError: 1 validation error detected: ..." and enforce the
+# model's constraints; the older ones only check that required parameters are present and
+# leave ranges and patterns to the service itself, with their own codes and wording:
+#   ElastiCache/RDS: InvalidParameterValue "The parameter Engine must be provided and must not be null."
+#   CloudWatch:      MissingParameter "The parameter MetricName is required."
+# Keyed by the model's endpointPrefix: this is wire-dialect data, not service behaviour.
+_LEGACY_DIALECTS = {
+    "elasticache": ("InvalidParameterValue", "The parameter {name} must be provided and must not be null."),
+    "rds": ("InvalidParameterValue", "The parameter {name} must be provided and must not be null."),
+    "monitoring": ("MissingParameter", "The parameter {name} is required."),
+}
+
+
+class QueryNode:
+    """One dotted key segment of a query request: ``Tags.member.1.Key`` is four nested nodes."""
+
+    __slots__ = ("value", "children")
+
+    def __init__(self) -> None:
+        self.value: str | None = None
+        self.children: dict[str, QueryNode] = {}
+
+    @classmethod
+    def from_fields(cls, fields: list[tuple[str, str]]) -> "QueryNode":
+        root = cls()
+        for key, value in fields:
+            node = root
+            for part in key.split("."):
+                node = node.children.setdefault(part, cls())
+            node.value = value
+        return root
+
+    def indexed(self) -> list["QueryNode"]:
+        """Children named 1, 2, 3 ... in numeric order (list items, map entries)."""
+        numbered = [(int(name), child) for name, child in self.children.items() if name.isdigit()]
+        return [child for _, child in sorted(numbered, key=lambda pair: pair[0])]
+
+
+class Parser:
+    timestamp_default = values.ISO8601
+
+    def __init__(self, model: ServiceModel):
+        self.model = model
+        self.version = model.metadata.get("apiVersion", "")
+        self.legacy = _LEGACY_DIALECTS.get(model.metadata.get("endpointPrefix", ""))
+
+    # --- entry point -------------------------------------------------------------------------
+
+    def parse(self, request: HttpRequest) -> tuple[OperationModel, dict[str, Any]]:
+        fields = self.fields(request)
+        action = next((value for key, value in fields if key == "Action"), None)
+        if not action:
+            raise ServiceError("MissingAction", "Missing Action", 400)
+        if action not in self.model.operation_names:
+            version = next((value for key, value in fields if key == "Version"), None) or self.version
+            raise ServiceError("InvalidAction", f"Could not find operation {action} for version {version}", 400)
+        operation = self.model.operation_model(action)
+        shape = operation.input_shape
+        if shape is None:
+            return operation, {}
+        tree = QueryNode.from_fields([(key, value) for key, value in fields if key not in ("Action", "Version")])
+        params = self.decode_structure(shape, tree, "")
+        self.validate(shape, params)
+        return operation, params
+
+    def fields(self, request: HttpRequest) -> list[tuple[str, str]]:
+        """Every key=value of the request: query string, then the form body."""
+        texts = [request.query_string]
+        content_type = request.headers.get("content-type", "")
+        if request.body and (not content_type or content_type.startswith("application/x-www-form-urlencoded")):
+            try:
+                texts.append(request.body.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                raise ServiceError("MalformedQueryString", "The request body is not valid UTF-8 form data.", 400) from exc
+        fields: list[tuple[str, str]] = []
+        for text in texts:
+            if not text:
+                continue
+            try:
+                fields.extend(parse_qsl(text, keep_blank_values=True, errors="strict"))
+            except (UnicodeDecodeError, ValueError) as exc:
+                raise ServiceError("MalformedQueryString", f"The query string is malformed: {exc}", 400) from exc
+        return fields
+
+    # --- decoding ----------------------------------------------------------------------------
+
+    def member_key(self, shape: Shape, member_name: str) -> str:
+        """The key segment of a structure member (botocore's query naming)."""
+        return xml.member_xml_name(shape, member_name)
+
+    def list_items(self, shape: Shape, node: QueryNode) -> list[QueryNode]:
+        if shape.serialization.get("flattened"):
+            return node.indexed()
+        holder = node.children.get(shape.member.serialization.get("name", "member"))
+        return holder.indexed() if holder is not None else []
+
+    def decode_structure(self, shape: Shape, node: QueryNode, path: str) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for member_name, member_shape in shape.members.items():
+            child = node.children.get(self.member_key(member_shape, member_name))
+            if child is None:
+                continue
+            value = self.decode(member_shape, child, f"{path}{member_name}")
+            if value is not None:
+                result[member_name] = value
+        return result
+
+    def decode(self, shape: Shape, node: QueryNode, path: str) -> Any:
+        kind = shape.type_name
+        if kind == "structure":
+            return self.decode_structure(shape, node, path + ".")
+        if kind == "list":
+            return [self.decode(shape.member, item, f"{path}.{index}") for index, item in enumerate(self.list_items(shape, node), 1)]
+        if kind == "map":
+            entries = node.indexed() if shape.serialization.get("flattened") else \
+                (node.children["entry"].indexed() if "entry" in node.children else [])
+            key_name = shape.key.serialization.get("name", "key")
+            value_name = shape.value.serialization.get("name", "value")
+            result = {}
+            for entry in entries:
+                key_node = entry.children.get(key_name)
+                if key_node is None or key_node.value is None:
+                    continue
+                key = self.decode(shape.key, key_node, path)
+                value_node = entry.children.get(value_name)
+                result[key] = self.decode(shape.value, value_node, f"{path}.{key}") if value_node is not None else None
+            return result
+        if node.value is None:
+            return None
+        try:
+            return xml.parse_scalar(shape, node.value)
+        except ValueError as exc:
+            raise self.invalid_value(path, node.value, shape) from exc
+
+    # --- validation --------------------------------------------------------------------------
+
+    def invalid_value(self, path: str, text: str, shape: Shape) -> ServiceError:
+        if self.legacy:
+            return ServiceError("InvalidParameterValue", f"Value ({text}) for parameter {path} is invalid.", 400)
+        where = ".".join(path_name(part) for part in path.split("."))
+        return ServiceError("ValidationError", f"1 validation error detected: Value '{text}' at '{where}' "
+                                               f"failed to satisfy constraint: Member must be of type {shape.type_name}", 400)
+
+    def validate(self, shape: Shape, params: dict[str, Any]) -> None:
+        if self.legacy is None:
+            validate(shape, params, code="ValidationError")
+            return
+        code, template = self.legacy
+        for name in shape.required_members:
+            if params.get(name) is None:
+                raise ServiceError(code, template.format(name=name), 400)
+
+
+class Serializer:
+    timestamp_default = values.ISO8601
+
+    def __init__(self, model: ServiceModel):
+        self.model = model
+        metadata = model.metadata
+        self.namespace = metadata.get("xmlNamespace") or \
+            f"https://{metadata.get('endpointPrefix', '')}.amazonaws.com/doc/{metadata.get('apiVersion', '')}/"
+
+    def serialize_response(self, operation: OperationModel, output: dict[str, Any], request_id: str) -> HttpResponse:
+        root = ElementTree.Element(f"{operation.name}Response", {"xmlns": self.namespace})
+        shape = operation.output_shape
+        if shape is not None:
+            wrapper = shape.serialization.get("resultWrapper")
+            holder = ElementTree.SubElement(root, wrapper) if wrapper else root
+            xml.encode_members(holder, shape, output or {}, self.timestamp_default)
+        self.add_request_id(root, request_id)
+        return self.response(200, root, request_id)
+
+    def add_request_id(self, root: ElementTree.Element, request_id: str) -> None:
+        metadata = ElementTree.SubElement(root, "ResponseMetadata")
+        ElementTree.SubElement(metadata, "RequestId").text = request_id
+
+    def serialize_error(self, operation: OperationModel | None, error: ServiceError, request_id: str) -> HttpResponse:
+        spec = error_spec(self.model, error)
+        root = ElementTree.Element("ErrorResponse", {"xmlns": self.namespace})
+        detail = ElementTree.SubElement(root, "Error")
+        ElementTree.SubElement(detail, "Type").text = spec.fault
+        self.error_fields(detail, spec, error)
+        ElementTree.SubElement(root, "RequestId").text = request_id
+        return self.response(spec.status, root, request_id)
+
+    def error_fields(self, detail: ElementTree.Element, spec: Any, error: ServiceError) -> None:
+        """<Code>, <Message> and the modeled extra members of the error shape."""
+        ElementTree.SubElement(detail, "Code").text = spec.code
+        ElementTree.SubElement(detail, "Message").text = error.message
+        if spec.shape is not None and spec.extra_fields:
+            members = {name: value for name, value in spec.extra_fields.items() if name not in ("Code", "Message", "Type")}
+            xml.encode_members(detail, spec.shape, members, self.timestamp_default)
+
+    def response(self, status: int, root: ElementTree.Element, request_id: str) -> HttpResponse:
+        body = xml.to_bytes(root)
+        return HttpResponse(status, [
+            ("x-amzn-RequestId", request_id),
+            ("Content-Type", CONTENT_TYPE),
+            ("Content-Length", str(len(body))),
+        ], body)
