@@ -301,6 +301,13 @@ class _Parser:
             index = token2.text
         return token.text, index
 
+    def base_table(self, verb: str) -> str:
+        """Writes go to a table, never to an index."""
+        table, index = self.table_name()
+        if index is not None:
+            self.fail(f"{verb} cannot target an index")
+        return table
+
     def select(self) -> SelectPlan:
         self.expect("SELECT")
         projection: list[Path] | None = None
@@ -316,9 +323,7 @@ class _Parser:
     def insert(self) -> InsertPlan:
         self.expect("INSERT")
         self.expect("INTO")
-        table, index = self.table_name()
-        if index is not None:
-            self.fail("INSERT cannot target an index")
+        table = self.base_table("INSERT")
         self.expect("VALUE")
         value = self.literal()
         if "M" not in value:
@@ -329,9 +334,7 @@ class _Parser:
 
     def update(self) -> UpdatePlan:
         self.expect("UPDATE")
-        table, index = self.table_name()
-        if index is not None:
-            self.fail("UPDATE cannot target an index")
+        table = self.base_table("UPDATE")
         actions: list[tuple[str, Path, Any]] = []
         while self.at("SET") or self.at("REMOVE"):
             kind = self.advance().upper
@@ -354,9 +357,7 @@ class _Parser:
     def delete(self) -> DeletePlan:
         self.expect("DELETE")
         self.expect("FROM")
-        table, index = self.table_name()
-        if index is not None:
-            self.fail("DELETE cannot target an index")
+        table = self.base_table("DELETE")
         self.expect("WHERE")
         where = self.where()
         return DeletePlan(table, where, self.returning())

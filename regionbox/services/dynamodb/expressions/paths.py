@@ -45,55 +45,33 @@ def set_path(item: dict, path: Path, new: dict) -> None:
     if len(path) == 1:
         item[path[0]] = new
         return
-    parent = item.get(path[0])
-    if parent is None:
-        raise InvalidPath(path)
-    item[path[0]] = _set_in(parent, path, 1, new)
 
-
-def _set_in(container: dict, path: Path, depth: int, new: dict) -> dict:
-    step = path[depth]
-    last = depth == len(path) - 1
-    if isinstance(step, int):
-        items = container.get("L")
-        if items is None:
-            raise InvalidPath(path)
-        items = list(items)
-        if last:
-            if step >= len(items):
-                items.append(new)
-            else:
-                items[step] = new
+    def put(children, step) -> None:
+        if isinstance(children, list) and step >= len(children):
+            children.append(new)
         else:
-            if step >= len(items):
-                raise InvalidPath(path)
-            items[step] = _set_in(items[step], path, depth + 1, new)
-        return {"L": items}
-    members = container.get("M")
-    if members is None:
-        raise InvalidPath(path)
-    members = dict(members)
-    if last:
-        members[step] = new
-    else:
-        child = members.get(step)
-        if child is None:
-            raise InvalidPath(path)
-        members[step] = _set_in(child, path, depth + 1, new)
-    return {"M": members}
+            children[step] = new
+
+    item[path[0]] = _rewrite(_top(item, path), path, 1, put)
 
 
 def remove_paths(item: dict, paths: list[Path]) -> None:
     """Remove several paths from ``item`` at once. List indexes refer to the list as it was
-    before the update, so the elements of one list are removed from the highest index down."""
+    before the update, so the elements of one list are removed from the highest index down.
+    Removing what is not there (a missing key, an index past the end) changes nothing."""
     for path in sorted(paths, key=_removal_order):
         if len(path) == 1:
             item.pop(path[0], None)
-            continue
-        parent = item.get(path[0])
-        if parent is None:
-            raise InvalidPath(path)
-        item[path[0]] = _remove_in(parent, path, 1)
+        else:
+            item[path[0]] = _rewrite(_top(item, path), path, 1, _drop)
+
+
+def _drop(children, step) -> None:
+    if isinstance(children, list):
+        if step < len(children):
+            del children[step]
+    else:
+        children.pop(step, None)
 
 
 def _removal_order(path: Path) -> tuple:
@@ -101,36 +79,31 @@ def _removal_order(path: Path) -> tuple:
     return tuple((0, -p) if isinstance(p, int) else (1, p) for p in path)
 
 
-def _remove_in(container: dict, path: Path, depth: int) -> dict:
+def _top(item: dict, path: Path) -> dict:
+    value = item.get(path[0])
+    if value is None:
+        raise InvalidPath(path)
+    return value
+
+
+def _rewrite(container: dict, path: Path, depth: int, at_leaf) -> dict:
+    """A copy of ``container`` with ``path[depth:]`` changed by ``at_leaf(children, step)``,
+    which edits the copied list or map that holds the last step. Every step before the last
+    must exist and be of the right kind (an index needs a list, a name a map)."""
     step = path[depth]
-    last = depth == len(path) - 1
-    if isinstance(step, int):
-        items = container.get("L")
-        if items is None:
+    kind = "L" if isinstance(step, int) else "M"
+    children = container.get(kind)
+    if children is None:
+        raise InvalidPath(path)
+    children = list(children) if kind == "L" else dict(children)
+    if depth == len(path) - 1:
+        at_leaf(children, step)
+    else:
+        present = step < len(children) if kind == "L" else step in children
+        if not present:
             raise InvalidPath(path)
-        if step >= len(items):
-            return container  # removing past the end changes nothing, as on DynamoDB
-        items = list(items)
-        if last:
-            del items[step]
-        else:
-            items[step] = _remove_in(items[step], path, depth + 1)
-        return {"L": items}
-    members = container.get("M")
-    if members is None:
-        raise InvalidPath(path)
-    if last:
-        if step not in members:
-            return container
-        members = dict(members)
-        del members[step]
-        return {"M": members}
-    child = members.get(step)
-    if child is None:
-        raise InvalidPath(path)
-    members = dict(members)
-    members[step] = _remove_in(child, path, depth + 1)
-    return {"M": members}
+        children[step] = _rewrite(children[step], path, depth + 1, at_leaf)
+    return {kind: children}
 
 
 def overlap_error(paths: list[Path]) -> str | None:
