@@ -95,7 +95,7 @@ class ReplicationGroupsMixin:
         scope = ctx.scope
         group_id = check.identifier("ReplicationGroupId", params["ReplicationGroupId"])
         if self.groups.get(scope, group_id) is not None:
-            raise ServiceError("ReplicationGroupAlreadyExistsFault", f"Replication group {group_id} already exists.")
+            raise ServiceError("ReplicationGroupAlreadyExists", f"Replication group {group_id} already exists.")
         engine = check.engine(params.get("Engine"))
         configs = params.get("NodeGroupConfiguration") or []
         parameter_group = params.get("CacheParameterGroupName") or ""
@@ -397,7 +397,7 @@ class ReplicationGroupsMixin:
     def delete_replication_group(self, ctx, params: dict) -> dict:
         rg = self.get_group(ctx.scope, params["ReplicationGroupId"])
         if rg.status == "deleting":
-            raise ServiceError("InvalidReplicationGroupStateFault",
+            raise ServiceError("InvalidReplicationGroupState",
                                f"Replication group {rg.replication_group_id} has status deleting which is not valid for deletion.")
         if params.get("FinalSnapshotIdentifier"):
             raise check.invalid_value("Final snapshots are not supported by regionbox yet.")

@@ -1,0 +1,72 @@
+"""What the replication group tests share: creating a group and waiting for it, endpoints,
+redis clients on them, and waiting for a condition without timing assertions."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import redis
+from botocore.exceptions import ClientError
+
+FAST = {"Delay": 0.1, "MaxAttempts": 600}
+
+
+def create_group(ec, group_id: str, wait: bool = True, **params) -> dict:
+    params.setdefault("ReplicationGroupDescription", f"{group_id} for tests")
+    created = ec.create_replication_group(ReplicationGroupId=group_id, **params)["ReplicationGroup"]
+    if wait:
+        ec.get_waiter("replication_group_available").wait(ReplicationGroupId=group_id, WaiterConfig=FAST)
+    return created
+
+
+def describe(ec, group_id: str) -> dict:
+    return ec.describe_replication_groups(ReplicationGroupId=group_id)["ReplicationGroups"][0]
+
+
+def wait_available(ec, group_id: str) -> dict:
+    ec.get_waiter("replication_group_available").wait(ReplicationGroupId=group_id, WaiterConfig=FAST)
+    return describe(ec, group_id)
+
+
+def members(group: dict) -> list[dict]:
+    return [m for ng in group["NodeGroups"] for m in ng["NodeGroupMembers"]]
+
+
+def primary_member(group: dict) -> dict:
+    return next(m for m in members(group) if m["CurrentRole"] == "primary")
+
+
+def client(endpoint: dict, **kwargs) -> redis.Redis:
+    kwargs.setdefault("socket_timeout", 5)
+    kwargs.setdefault("socket_connect_timeout", 2)
+    return redis.Redis(host=endpoint["Address"], port=endpoint["Port"], **kwargs)
+
+
+def primary(group: dict, **kwargs) -> redis.Redis:
+    return client(group["NodeGroups"][0]["PrimaryEndpoint"], **kwargs)
+
+
+def eventually(condition, timeout: float = 30, what: str = "condition"):
+    """Poll until ``condition()`` is truthy (exceptions count as not yet) and return its value."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+            if value:
+                return value
+        except Exception as exc:  # noqa: BLE001 - not yet
+            last = exc
+        time.sleep(0.05)
+    pytest.fail(f"{what} did not happen within {timeout}s (last error: {last!r})")
+
+
+def error_of(call, **params) -> tuple[str, str]:
+    with pytest.raises(ClientError) as info:
+        call(**params)
+    return info.value.response["Error"]["Code"], info.value.response["Error"]["Message"]
+
+
+def events(ec, source_id: str) -> list[str]:
+    return [e["Message"] for e in ec.describe_events(SourceIdentifier=source_id, Duration=60)["Events"]]
