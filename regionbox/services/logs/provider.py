@@ -69,7 +69,7 @@ class LogsProvider(ReadsMixin, Provider):
         self.events = EventTable(self.store)
 
     async def start(self) -> None:
-        for scope, _, group in list(self.groups.all()):
+        for _, _, group in list(self.groups.all()):
             self._purge_expired(group)
 
     # -- lookups -------------------------------------------------------------------------------
@@ -130,11 +130,11 @@ class LogsProvider(ReadsMixin, Provider):
         return page, token
 
     # -- log groups ----------------------------------------------------------------------------
-    def _create_group(self, ctx_scope: Scope, name: str, **fields) -> LogGroup:
-        account, region = ctx_scope
+    def _create_group(self, scope: Scope, name: str, **fields) -> LogGroup:
+        account, region = scope
         group = LogGroup(name=name, arn=f"arn:aws:logs:{region}:{account}:log-group:{name}", gid=_new_key(),
                          creation_time=now_ms(), **fields)
-        self.groups.put(ctx_scope, name, group)
+        self.groups.put(scope, name, group)
         return group
 
     def create_log_group(self, ctx: RequestContext, params: dict) -> dict:
