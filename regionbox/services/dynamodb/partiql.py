@@ -3,10 +3,11 @@
 ``parse_statement(text, parameters)`` returns a plan the engine executes; this module never
 touches storage. Supported::
 
-    SELECT * | path[, path...] FROM "table"[."index"] [WHERE cond]
+    SELECT * | path[, path...] FROM "table"[."index"] [WHERE cond] [ORDER BY sortkey [ASC|DESC]]
     INSERT INTO "table" VALUE {'pk': 'a', 'n': 1, ...}
     UPDATE "table" SET path = value[, ...] [REMOVE path[, ...]] [SET ...] WHERE cond [RETURNING ...]
     DELETE FROM "table" WHERE cond [RETURNING ALL OLD *]
+    EXISTS(SELECT * FROM "table" WHERE cond)          (ExecuteTransaction condition checks)
 
 Conditions: = <> != < <= > >=, AND, OR, NOT, parentheses, BETWEEN .. AND .., IN [..] / IN (..),
 IS [NOT] MISSING, IS [NOT] NULL, begins_with(), contains(), attribute_type(), size().
@@ -98,6 +99,7 @@ class SelectPlan:
     index: str | None
     projection: list[Path] | None  # None: SELECT *
     where: Where | None
+    forward: bool = True  # ORDER BY <sort key> ASC (default) or DESC
 
     def project(self, item: dict) -> dict:
         return item if self.projection is None else project(item, self.projection)
@@ -149,7 +151,15 @@ class DeletePlan:
     returning: str | None = None  # "ALL_OLD"
 
 
-Plan = SelectPlan | InsertPlan | UpdatePlan | DeletePlan
+@dataclass
+class ExistsPlan:
+    """``EXISTS(SELECT ...)`` in ExecuteTransaction: a condition check that the item exists
+    (and matches the WHERE clause)."""
+
+    select: SelectPlan
+
+
+Plan = SelectPlan | InsertPlan | UpdatePlan | DeletePlan | ExistsPlan
 
 
 # --------------------------------------------------------------------------------------------
@@ -233,7 +243,8 @@ def _tokenize(text: str) -> list[_Tok]:
 # parser
 # --------------------------------------------------------------------------------------------
 class _Parser:
-    def __init__(self, text: str, parameters: list | None):
+    def __init__(self, text: str, parameters: list | None, allow_exists: bool = False):
+        self.allow_exists = allow_exists
         if not isinstance(text, str) or not text.strip():
             raise _invalid(NOT_WELL_FORMED + "Statement is empty")
         self.tokens = _tokenize(text)
@@ -281,8 +292,15 @@ class _Parser:
             plan = self.update()
         elif word == "DELETE":
             plan = self.delete()
+        elif word == "EXISTS":
+            if not self.allow_exists:
+                raise _invalid("Unsupported operation: EXISTS can only be used in ExecuteTransaction")
+            self.advance()
+            self.expect("(")
+            plan = ExistsPlan(self.select())
+            self.expect(")")
         else:
-            self.fail("Unsupported statement; expected SELECT, INSERT, UPDATE or DELETE")
+            self.fail("Unsupported statement; expected SELECT, INSERT, UPDATE, DELETE or EXISTS")
         if self.peek().kind != "eof":
             self.fail("Unexpected token")
         if self.used_parameters != len(self.parameters):
@@ -318,7 +336,15 @@ class _Parser:
         self.expect("FROM")
         table, index = self.table_name()
         where = self.where() if self.accept("WHERE") else None
-        return SelectPlan(table, index, projection, where)
+        forward = True
+        if self.accept("ORDER"):
+            self.expect("BY")
+            self.path()  # DynamoDB orders by the sort key only; the engine reads it in key order
+            if self.accept("DESC"):
+                forward = False
+            else:
+                self.accept("ASC")
+        return SelectPlan(table, index, projection, where, forward)
 
     def insert(self) -> InsertPlan:
         self.expect("INSERT")
@@ -683,9 +709,11 @@ _BOOLEAN_FUNCTIONS = frozenset({"begins_with", "contains", "attribute_exists", "
                                 "attribute_type", "exists"})
 
 
-def parse_statement(statement: str, parameters: list | None = None) -> Plan:
-    """Parse one PartiQL statement with its ``Parameters`` into a plan for the engine."""
-    return _Parser(statement, parameters).statement()
+def parse_statement(statement: str, parameters: list | None = None, allow_exists: bool = False) -> Plan:
+    """Parse one PartiQL statement with its ``Parameters`` into a plan for the engine.
+    ``allow_exists``: ExecuteTransaction accepts ``EXISTS(SELECT ...)`` condition checks
+    (an ExistsPlan); elsewhere they are rejected."""
+    return _Parser(statement, parameters, allow_exists).statement()
 
 
-__all__ = ["DeletePlan", "InsertPlan", "Plan", "SelectPlan", "UpdatePlan", "Where", "parse_statement"]
+__all__ = ["DeletePlan", "ExistsPlan", "InsertPlan", "Plan", "SelectPlan", "UpdatePlan", "Where", "parse_statement"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from regionbox.core.errors import ServiceError
-from regionbox.services.dynamodb.partiql import DeletePlan, InsertPlan, SelectPlan, UpdatePlan, parse_statement
+from regionbox.services.dynamodb.partiql import DeletePlan, ExistsPlan, InsertPlan, SelectPlan, UpdatePlan, parse_statement
 from regionbox.services.dynamodb.types import sort_key
 
 S = lambda s: {"S": s}  # noqa: E731
@@ -18,8 +18,8 @@ ITEM = {"pk": S("u1"), "sk": N(3), "name": S("Ada"), "age": N(36), "tags": {"SS"
 
 def error(statement, parameters=None) -> str:
     with pytest.raises(ServiceError) as info:
-        plan = parse_statement(statement, parameters)
-        if not isinstance(plan, (SelectPlan, InsertPlan)):
+        plan = parse_statement(statement, parameters, allow_exists=True)
+        if not isinstance(plan, (SelectPlan, InsertPlan, ExistsPlan)):
             plan.where.key(KEYS)
     assert info.value.code == "ValidationException"
     return info.value.message
@@ -42,6 +42,20 @@ def test_select_projection_index_and_parameters():
     assert plan.project(ITEM) == {"name": S("Ada"), "m": {"M": {"x": {"L": [S("two")]}}}, "age": N(36)}
     kc = plan.where.key_condition(KEYS)
     assert kc.op == "BETWEEN" and kc.values == (N(1), N(5))
+
+
+def test_select_order_by():
+    assert parse_statement("SELECT * FROM t WHERE pk = 'a' ORDER BY sk DESC").forward is False
+    assert parse_statement("SELECT * FROM t WHERE pk = 'a' ORDER BY sk ASC").forward is True
+    assert parse_statement("SELECT * FROM t WHERE pk = 'a'").forward is True
+
+
+def test_exists_for_transactions():
+    with pytest.raises(ServiceError, match="EXISTS can only be used in ExecuteTransaction"):
+        parse_statement("EXISTS(SELECT * FROM t WHERE pk = 'a')")
+    plan = parse_statement("EXISTS(SELECT * FROM \"t\" WHERE pk = ? AND sk = 3 AND age > 1)", [S("u1")], allow_exists=True)
+    assert isinstance(plan, ExistsPlan) and plan.select.table == "t"
+    assert plan.select.where.key(KEYS) == {"pk": S("u1"), "sk": N(3)} and plan.select.where.evaluate(ITEM)
 
 
 def test_select_without_where_or_key_is_a_scan():
@@ -138,7 +152,8 @@ def test_delete():
     "statement, parameters, expected",
     [
         ("", None, "Statement wasn't well formed, can't be processed: Statement is empty"),
-        ("SELEC * FROM t", None, "Statement wasn't well formed, can't be processed: Unsupported statement; expected SELECT, INSERT, UPDATE or DELETE at token: SELEC"),
+        ("SELEC * FROM t", None, "Statement wasn't well formed, can't be processed: Unsupported statement; expected SELECT, INSERT, UPDATE, DELETE or EXISTS at token: SELEC"),
+        ("EXISTS(SELECT * FROM t WHERE pk = 'a'", None, "Statement wasn't well formed, can't be processed: Expected ) at token: <EOF>"),
         ("SELECT * FROM", None, "Statement wasn't well formed, can't be processed: Expected table name at token: <EOF>"),
         ("SELECT * FROM t WHERE", None, "Statement wasn't well formed, can't be processed: Expected a value at token: <EOF>"),
         ("SELECT * FROM t WHERE a = 'x", None, "Statement wasn't well formed, can't be processed: Unterminated quoted string"),
