@@ -510,7 +510,13 @@ def test_compile_request_errors():
     )
     assert error(compile_request, {"ExpressionAttributeNames": {"#a": "a"}},
                  expression_parameters=("ProjectionExpression",)) == (
-        "ExpressionAttributeNames can only be specified when using expressions: ProjectionExpression is null"
+        "ExpressionAttributeNames can only be specified when using expressions"
+    )
+    assert error(compile_request, {"ExpressionAttributeValues": {":v": N(1)}}, expression_parameters=("ProjectionExpression",)) == (
+        "ExpressionAttributeValues can only be specified when using expressions: ProjectionExpression is null"
+    )
+    assert error(compile_request, {"Expected": {}, "ExpressionAttributeNames": {}}) == (
+        "ExpressionAttributeNames can only be specified when using expressions"
     )
     assert error(compile_request, {"ExpressionAttributeValues": {":v": N(1)}},
                  expression_parameters=("UpdateExpression", "ConditionExpression")) == (

@@ -57,9 +57,8 @@ def compile_request(params: dict, key_schema: Sequence[tuple[str, str]] = (),
     if not present_expr:
         accepted = [p for p in expression_parameters] or ["an expression"]
         nulls = " and ".join(accepted) + (" are null" if len(accepted) > 1 else " is null")
-        if names is not None:
-            raise _invalid(f"ExpressionAttributeNames can only be specified when using expressions: {nulls}"
-                           if expression_parameters else "ExpressionAttributeNames can only be specified when using expressions")
+        if names is not None:  # (DynamoDB names the null expressions only for values)
+            raise _invalid("ExpressionAttributeNames can only be specified when using expressions")
         if values is not None:
             raise _invalid(f"ExpressionAttributeValues can only be specified when using expressions: {nulls}"
                            if expression_parameters else "ExpressionAttributeValues can only be specified when using expressions")
