@@ -87,7 +87,7 @@ class Parser:
             raise ServiceError("MissingAction", "Missing Action", 400)
         if action not in self.model.operation_names:
             version = next((value for key, value in fields if key == "Version"), None) or self.version
-            raise ServiceError("InvalidAction", f"Could not find operation {action} for version {version}", 400)
+            raise self.unknown_action(action, version)
         operation = self.model.operation_model(action)
         shape = operation.input_shape
         if shape is None:
@@ -96,6 +96,9 @@ class Parser:
         params = self.decode_structure(shape, tree, "")
         self.validate(shape, params)
         return operation, params
+
+    def unknown_action(self, action: str, version: str) -> ServiceError:
+        return ServiceError("InvalidAction", f"Could not find operation {action} for version {version}", 400)
 
     def fields(self, request: HttpRequest) -> list[tuple[str, str]]:
         """Every key=value of the request: query string, then the form body."""
@@ -182,7 +185,7 @@ class Parser:
         code, template = self.legacy
         for name in shape.required_members:
             if params.get(name) is None:
-                raise ServiceError(code, template.format(name=name), 400)
+                raise ServiceError(code, template.format(name=self.member_key(shape.members[name], name)), 400)
 
 
 class Serializer:
