@@ -152,3 +152,52 @@ def test_replication_group_members_are_listed(cloud):
     assert listed["rg-002"]["CacheNodes"][0]["Endpoint"]["Port"] == 6379
     alone = ec.describe_cache_clusters(ShowCacheClustersNotInReplicationGroups=True)["CacheClusters"]
     assert [c["CacheClusterId"] for c in alone] == ["plain"]
+
+
+def test_clusters_come_back_after_a_restart_and_a_crash(tmp_path):
+    from pymemcache.client.base import Client
+
+    from regionbox.testing import CloudProcess
+    from tests.services.elasticache.memcached_helpers import discover
+
+    process = CloudProcess(tmp_path / "state").start()
+    try:
+        ec = process.client("elasticache")
+        create_memcached(ec, "durable-mc", nodes=2, AZMode="cross-az")
+        ec.create_cache_cluster(CacheClusterId="durable-redis", Engine="redis", CacheNodeType="cache.t3.micro", NumCacheNodes=1)
+        ec.get_waiter("cache_cluster_available").wait(CacheClusterId="durable-redis", WaiterConfig=FAST)
+        before_mc, before_redis = describe(ec, "durable-mc"), describe(ec, "durable-redis")
+        redis_node = before_redis["CacheNodes"][0]["Endpoint"]
+        redis.Redis(host=redis_node["Address"], port=redis_node["Port"]).set("kept", "across restarts")
+        status = __import__("subprocess").run([__import__("sys").executable, "-m", "regionbox", "status", "--endpoint", process.endpoint],
+                                              capture_output=True, text=True, timeout=60).stdout
+        assert "memcached" in status and "real" in status
+
+        for restart in (process.stop, process.kill9):
+            restart()
+            process.start()
+            ec = process.client("elasticache")
+            ec.get_waiter("cache_cluster_available").wait(CacheClusterId="durable-mc", WaiterConfig=FAST)
+            after_mc = describe(ec, "durable-mc")
+            assert [n["Endpoint"] for n in after_mc["CacheNodes"]] == [n["Endpoint"] for n in before_mc["CacheNodes"]]
+            assert after_mc["ConfigurationEndpoint"] == before_mc["ConfigurationEndpoint"]
+            _, nodes = discover(after_mc["ConfigurationEndpoint"])
+            for node in nodes:
+                for _ in range(100):
+                    try:
+                        Client(node, connect_timeout=1, default_noreply=False).set("alive", b"yes")
+                        break
+                    except OSError:
+                        __import__("time").sleep(0.05)
+                assert Client(node).get("alive") == b"yes"
+            client = redis.Redis(host=redis_node["Address"], port=redis_node["Port"])
+            for _ in range(100):
+                try:
+                    value = client.get("kept")
+                    break
+                except redis.ConnectionError:
+                    __import__("time").sleep(0.05)
+            if restart == process.stop:
+                assert value == b"across restarts"  # a clean stop saves Redis's data
+    finally:
+        process.cleanup()

@@ -26,7 +26,7 @@ def test_auto_discovery_follows_nodes_added_and_removed(cloud):
     version, nodes = discover(endpoint)
     assert nodes == node_endpoints(cluster) and len(set(a for a, _ in nodes)) == 2
 
-    client = HashClient(nodes)
+    client = HashClient(nodes, default_noreply=False)
     for i in range(200):
         client.set(f"key{i}", f"value{i}".encode())
     assert all(Client(node).stats()[b"curr_items"] > 0 for node in nodes)  # spread over both nodes
@@ -37,7 +37,7 @@ def test_auto_discovery_follows_nodes_added_and_removed(cloud):
     assert grown["CacheNodes"][2]["CustomerAvailabilityZone"] == "us-east-1c"
     new_version, nodes = discover(endpoint)
     assert new_version > version and len(nodes) == 3 and nodes == node_endpoints(grown)
-    client = HashClient(nodes)
+    client = HashClient(nodes, default_noreply=False)
     for i in range(200):
         client.set(f"key{i}", f"value{i}".encode())
     assert client.get_many([f"key{i}" for i in range(200)]) == {f"key{i}": f"value{i}".encode() for i in range(200)}
@@ -51,7 +51,7 @@ def test_auto_discovery_follows_nodes_added_and_removed(cloud):
     assert last_version > new_version and (removed["Address"], removed["Port"]) not in nodes
     with pytest.raises(OSError):
         socket.create_connection((removed["Address"], removed["Port"]), timeout=2).close()
-    client = HashClient(nodes)
+    client = HashClient(nodes, default_noreply=False)
     client.set("after", b"shrink")
     assert client.get("after") == b"shrink"
 
@@ -79,7 +79,7 @@ def test_legacy_discovery_key_and_forwarding(cloud):
     config_client = Client((endpoint["Address"], endpoint["Port"]))
     with pytest.raises(MemcacheClientError, match="non-numeric"):  # the node's own error passes through
         config_client.incr("k", 1)
-    config_client.set("n", b"41")
+    assert config_client.set("n", b"41", noreply=False)
     assert config_client.incr("n", 1) == 42 and client.get("n") == b"42"
 
 
@@ -92,7 +92,7 @@ def test_nodes_are_placed_in_the_zones_asked_and_an_outage_kills_them(cloud):
     addresses = {n["Endpoint"]["Address"] for n in cluster["CacheNodes"]}
     assert len(addresses) == 3 and all(a.startswith("127.") and a != "127.0.0.1" for a in addresses)
     node_a = node_endpoints(cluster)[0]
-    Client(node_a).set("x", b"1")
+    Client(node_a, default_noreply=False).set("x", b"1")
 
     cloud.run(cloud.cloud.topology.outage("us-east-1a"))
     during = describe(ec, "zonal")
@@ -101,7 +101,7 @@ def test_nodes_are_placed_in_the_zones_asked_and_an_outage_kills_them(cloud):
         socket.create_connection(node_a, timeout=2).close()
     _, nodes = discover(during["ConfigurationEndpoint"])
     assert len(nodes) == 3  # a failed node stays a member, as on AWS, until it recovers
-    survivors = HashClient(nodes[1:])
+    survivors = HashClient(nodes[1:], default_noreply=False)
     survivors.set("still", b"works")
     assert survivors.get("still") == b"works"
 
