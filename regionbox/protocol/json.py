@@ -1,0 +1,153 @@
+"""AWS JSON 1.0 / 1.1 (``awsJson1_0``, ``awsJson1_1``): DynamoDB, Logs, CloudTrail, Organizations ...
+
+Request: ``POST /`` with ``X-Amz-Target: {targetPrefix}.{Operation}`` and a JSON object body.
+Response: the output as a JSON object; errors as ``{"__type": ..., "message": ...}`` plus the
+``x-amzn-ErrorType`` header (and ``x-amzn-query-error: Code;Sender`` for awsQueryCompatible
+models, which botocore reads to report the query-protocol code).
+
+What the real services do and we copy:
+- unknown or missing target: 400 ``UnknownOperationException`` with no message;
+- a body that is not JSON, or a value of the wrong type: 400 ``SerializationException``
+  (wrong types in Jackson's words: "Start of structure or map found where not expected.",
+  "NUMBER_VALUE cannot be converted to String" ...);
+- constraint violations: 400 with the service's validation code (``validate.py``);
+- JSON 1.0 services with versioned target prefixes (``DynamoDB_20120810``) send namespaced
+  ``__type`` values (``com.amazonaws.dynamodb.v20120810#ResourceNotFoundException``, and
+  ``com.amazon.coral.service#...`` / ``com.amazon.coral.validate#ValidationException`` for the
+  framework's own errors); the others send the bare shape name;
+- every response carries ``x-amzn-RequestId`` and ``x-amz-crc32`` (CRC32 of the body, which
+  botocore verifies for DynamoDB).
+
+The hot path (DynamoDB GetItem/PutItem) is: one orjson parse, one compiled decoder walk,
+validation, and on the way out one compiled encoder walk plus one orjson dump.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from typing import Any
+
+import orjson
+from botocore.model import OperationModel, ServiceModel
+
+from regionbox.core.errors import ServiceError
+from regionbox.protocol.errors import ErrorSpec, error_spec
+from regionbox.protocol.http import HttpRequest, HttpResponse
+from regionbox.protocol.shapecodec import BodyTypeError, ShapeCodec
+from regionbox.protocol.validate import validate, validation_code_for
+
+_VERSIONED_PREFIX = re.compile(r"^[A-Za-z]+_(\d{8})$")
+# Errors raised by the Coral framework itself rather than by the service.
+_FRAMEWORK_NAMESPACES = {
+    "UnknownOperationException": "com.amazon.coral.service",
+    "SerializationException": "com.amazon.coral.service",
+    "InternalFailure": "com.amazon.coral.service",
+    "ValidationException": "com.amazon.coral.validate",
+}
+
+
+def serialization_error(message: str = "") -> ServiceError:
+    return ServiceError("SerializationException", message, status=400)
+
+
+def load_json_body(body: bytes) -> Any:
+    """The request body as JSON; an empty body is an empty object (some SDKs send none)."""
+    if not body or body.isspace():
+        return {}
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise serialization_error() from None
+
+
+def decode_params(codec: ShapeCodec, operation: OperationModel, document: Any) -> dict[str, Any]:
+    try:
+        return codec.decode_input(operation.input_shape, document)
+    except BodyTypeError as exc:
+        raise serialization_error(str(exc)) from None
+
+
+def error_document(codec: ShapeCodec, spec: ErrorSpec, error: ServiceError, type_name: str) -> dict[str, Any]:
+    """The JSON/CBOR error body: ``__type``, the message under the shape's own key, and the
+    extra modeled members the provider gave."""
+    document: dict[str, Any] = {"__type": type_name}
+    if spec.extra_fields and spec.shape is not None:
+        document.update(codec.encode_output(spec.shape, spec.extra_fields))
+    if error.message:
+        document[spec.message_key] = error.message
+        if spec.message_key not in ("message", "Message"):
+            document["message"] = error.message  # what every SDK reads
+    return document
+
+
+def query_error_header(model: ServiceModel, spec: ErrorSpec) -> list[tuple[str, str]]:
+    if "awsQueryCompatible" in model.metadata:
+        return [("x-amzn-query-error", f"{spec.code};{spec.fault}")]
+    return []
+
+
+class Parser:
+    def __init__(self, model: ServiceModel):
+        self.model = model
+        self.codec = JsonCodec(model)
+        self.target_prefix = model.metadata.get("targetPrefix", "")
+        self.validation_code = validation_code_for(model.service_name)
+        self._operations = {name: model.operation_model(name) for name in model.operation_names}
+
+    def parse(self, request: HttpRequest) -> tuple[OperationModel, dict[str, Any]]:
+        operation = self.operation_for(request.headers.get("x-amz-target", ""))
+        params = decode_params(self.codec, operation, load_json_body(request.body))
+        validate(operation.input_shape, params, self.validation_code)
+        return operation, params
+
+    def operation_for(self, target: str) -> OperationModel:
+        prefix, _, name = target.rpartition(".")
+        operation = self._operations.get(name) if prefix == self.target_prefix else None
+        if operation is None:
+            raise ServiceError("UnknownOperationException", "", status=400)
+        return operation
+
+
+class Serializer:
+    def __init__(self, model: ServiceModel):
+        self.model = model
+        self.codec = JsonCodec(model)
+        version = model.metadata.get("jsonVersion", "1.0")
+        self.content_type = f"application/x-amz-json-{version}"
+        versioned = _VERSIONED_PREFIX.match(model.metadata.get("targetPrefix", ""))
+        self.namespace = None
+        if versioned and version == "1.0":
+            self.namespace = f"com.amazonaws.{model.metadata['endpointPrefix'].split('.')[-1]}.v{versioned.group(1)}"
+
+    def serialize_response(self, operation: OperationModel, output: dict[str, Any], request_id: str) -> HttpResponse:
+        body = orjson.dumps(self.codec.encode_output(operation.output_shape, output))
+        return HttpResponse(200, self._headers(body, request_id), body)
+
+    def serialize_error(self, operation: OperationModel | None, error: ServiceError, request_id: str) -> HttpResponse:
+        spec = error_spec(self.model, error)
+        body = orjson.dumps(error_document(self.codec, spec, error, self._type_name(spec)))
+        headers = self._headers(body, request_id)
+        headers.append(("x-amzn-ErrorType", spec.type_name))
+        headers.extend(query_error_header(self.model, spec))
+        return HttpResponse(spec.status, headers, body)
+
+    def _type_name(self, spec: ErrorSpec) -> str:
+        if self.namespace is None:
+            return spec.type_name
+        if spec.shape is None:
+            namespace = _FRAMEWORK_NAMESPACES.get(spec.type_name, "com.amazon.coral.service")
+            return f"{namespace}#{spec.type_name}"
+        return f"{self.namespace}#{spec.type_name}"
+
+    def _headers(self, body: bytes, request_id: str) -> list[tuple[str, str]]:
+        return [
+            ("Content-Type", self.content_type),
+            ("x-amzn-RequestId", request_id),
+            ("x-amz-crc32", str(zlib.crc32(body))),
+            ("Content-Length", str(len(body))),
+        ]
+
+
+class JsonCodec(ShapeCodec):
+    """JSON bodies: epoch-second timestamps unless the member says otherwise, base64 blobs."""
