@@ -12,8 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import redis
 from pymemcache.client.base import Client as MemcacheClient
+from pymemcache.client.hash import HashClient
 
+from regionbox.engines import kinds
 from regionbox.testing.clients import free_port
+from tests.services.elasticache.memcached_helpers import create_memcached, describe, discover
 
 
 def _serve(module: str, *args: str, port: int):
@@ -260,3 +263,25 @@ def test_memcached_evicts_least_recently_used_beyond_its_memory(mc):
         mc.set(f"big{i}", value)
     assert mc.get("big0") is None and mc.get("big19") == value
     assert mc.stats()[b"evictions"] > 0
+
+
+# -- the cloud without the binaries --------------------------------------------------------------------
+def test_clusters_run_on_embedded_engines_when_binaries_are_missing(cloud, monkeypatch):
+    monkeypatch.setattr(kinds, "binary", lambda engine: None)
+    engines = cloud.cloud.status()["engines"]
+    assert engines["elasticache.memcached"].startswith("embedded") and "apt-get install memcached" in engines["elasticache.memcached"]
+    assert engines["elasticache.redis"].startswith("embedded") and "redis-server" in engines["elasticache.redis"]
+
+    ec = cloud.client("elasticache")
+    create_memcached(ec, "embedded-mc", nodes=2)
+    _, nodes = discover(describe(ec, "embedded-mc")["ConfigurationEndpoint"])
+    client = HashClient(nodes, default_noreply=False)
+    for i in range(50):
+        client.set(f"k{i}", str(i).encode())
+    assert client.get("k7") == b"7"
+
+    ec.create_cache_cluster(CacheClusterId="embedded-redis", Engine="redis", CacheNodeType="cache.t3.micro", NumCacheNodes=1)
+    ec.get_waiter("cache_cluster_available").wait(CacheClusterId="embedded-redis", WaiterConfig={"Delay": 0.2, "MaxAttempts": 300})
+    endpoint = describe(ec, "embedded-redis")["CacheNodes"][0]["Endpoint"]
+    r = redis.Redis(host=endpoint["Address"], port=endpoint["Port"])
+    assert r.set("session", "x", ex=30) and r.get("session") == b"x" and r.info()["embedded"] == "regionbox"
