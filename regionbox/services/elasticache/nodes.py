@@ -60,6 +60,8 @@ class RedisNodes:
         node = cluster.nodes[0]
         options: dict = {"aclfile": str(data_dir / "users.acl"), "masteruser": ADMIN_USER, "masterauth": self.admin_password,
                          "maxclients": 10000}
+        # The parameter group's settings (maxmemory-policy, timeout ...), from the node's first start.
+        options.update(self.provider.redis_directives(scope, rg.parameter_group))
         if rg.cluster_enabled:
             options.update({
                 "cluster-enabled": "yes",

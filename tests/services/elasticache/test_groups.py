@@ -126,3 +126,25 @@ def test_tags_on_clusters_and_groups(cloud):
     assert code_of(ec.list_tags_for_resource, ResourceName=other_account) == "CacheClusterNotFound"
     assert code_of(ec.add_tags_to_resource, ResourceName=cluster_arn,
                    Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(50)]) == "TagQuotaPerResourceExceeded"
+
+
+def test_parameters_reach_replication_group_nodes(cloud):
+    import redis
+
+    ec = cloud.client("elasticache")
+    ec.create_cache_parameter_group(CacheParameterGroupName="rg-params", CacheParameterGroupFamily="redis7", Description="x")
+    ec.modify_cache_parameter_group(CacheParameterGroupName="rg-params", ParameterNameValues=[
+        {"ParameterName": "maxmemory-policy", "ParameterValue": "allkeys-lfu"}])
+    ec.create_replication_group(ReplicationGroupId="tuned", ReplicationGroupDescription="x", Engine="redis",
+                                CacheNodeType="cache.t3.micro", NumCacheClusters=1, CacheParameterGroupName="rg-params")
+    ec.get_waiter("replication_group_available").wait(ReplicationGroupId="tuned", WaiterConfig={"Delay": 0.2, "MaxAttempts": 300})
+    endpoint = ec.describe_cache_clusters(CacheClusterId="tuned-001", ShowCacheNodeInfo=True)["CacheClusters"][0]["CacheNodes"][0]["Endpoint"]
+    node = redis.Redis(host=endpoint["Address"], port=endpoint["Port"])
+    assert node.config_get("maxmemory-policy") == {"maxmemory-policy": "allkeys-lfu"}
+    ec.modify_cache_parameter_group(CacheParameterGroupName="rg-params", ParameterNameValues=[
+        {"ParameterName": "maxmemory-policy", "ParameterValue": "volatile-ttl"}])
+    for _ in range(100):
+        if node.config_get("maxmemory-policy") == {"maxmemory-policy": "volatile-ttl"}:
+            break
+        __import__("time").sleep(0.05)
+    assert node.config_get("maxmemory-policy") == {"maxmemory-policy": "volatile-ttl"}
