@@ -14,8 +14,9 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from regionbox.core.errors import ServiceError
-from regionbox.services.dynamodb.expressions.condition import Condition, _begins_with, _contains
-from regionbox.services.dynamodb.expressions.keycondition import KeyCondition, _Term, key_condition_of
+from regionbox.services.dynamodb.expressions.condition import Condition
+from regionbox.services.dynamodb.expressions.evaluate import begins_with, between, comparison, contains, one_of
+from regionbox.services.dynamodb.expressions.keycondition import KeyCondition, KeyTerm, key_condition_of
 from regionbox.services.dynamodb.expressions.projection import Projection, projection_of_names
 from regionbox.services.dynamodb.expressions.update import Update
 from regionbox.services.dynamodb.types import INVALID, compare, type_of, validate_value, values_equal
@@ -38,6 +39,7 @@ _OPERATORS: dict[str, tuple[Any, tuple[str, ...] | None]] = {
     "IN": ("1+", ("S", "N", "B")),
     "BETWEEN": (2, ("S", "N", "B")),
 }
+_COMPARATORS = {"EQ": "=", "NE": "<>", "LE": "<=", "LT": "<", "GE": ">=", "GT": ">"}
 _KEY_OPERATORS = {"EQ": "=", "LE": "<=", "LT": "<", "GE": ">=", "GT": ">", "BEGINS_WITH": "begins_with", "BETWEEN": "BETWEEN"}
 
 
@@ -72,41 +74,24 @@ def _operator_predicate(name: str, operator: str, values: list | None) -> Predic
     def get(item: dict) -> dict | None:
         return item.get(name)
 
-    if operator == "EQ":
-        return lambda item: (v := get(item)) is not None and values_equal(v, first)
-    if operator == "NE":
-        return lambda item: not ((v := get(item)) is not None and values_equal(v, first))
-    if operator in ("LE", "LT", "GE", "GT"):
-        test = {"LE": lambda c: c <= 0, "LT": lambda c: c < 0, "GE": lambda c: c >= 0, "GT": lambda c: c > 0}[operator]
+    def constant(value: dict):
+        return lambda item: value
 
-        def ordered(item: dict) -> bool:
-            v = get(item)
-            c = compare(v, first) if v is not None else None
-            return c is not None and test(c)
-
-        return ordered
+    if operator in _COMPARATORS:
+        return comparison(_COMPARATORS[operator], get, constant(first))
     if operator == "NOT_NULL":
         return lambda item: get(item) is not None
     if operator == "NULL":
         return lambda item: get(item) is None
     if operator == "CONTAINS":
-        return lambda item: _contains(get(item), first)
+        return lambda item: contains(get(item), first)
     if operator == "NOT_CONTAINS":
-        return lambda item: (v := get(item)) is not None and not _contains(v, first)
+        return lambda item: (v := get(item)) is not None and not contains(v, first)
     if operator == "BEGINS_WITH":
-        return lambda item: _begins_with(get(item), first)
+        return lambda item: begins_with(get(item), first)
     if operator == "IN":
-        return lambda item: (v := get(item)) is not None and any(values_equal(v, o) for o in values)
-    low, high = values
-
-    def between(item: dict) -> bool:
-        v = get(item)
-        if v is None:
-            return False
-        a, b = compare(v, low), compare(v, high)
-        return a is not None and b is not None and a >= 0 and b <= 0
-
-    return between
+        return one_of(get, [constant(v) for v in values])
+    return between(get, constant(values[0]), constant(values[1]))
 
 
 def _expected_predicate(name: str, spec: dict) -> Predicate:
@@ -218,7 +203,7 @@ def key_conditions(conditions: dict, key_schema) -> KeyCondition:
         _operator_predicate(name, operator, values)
         if operator not in _KEY_OPERATORS:
             raise _invalid("Attempted conditional constraint is not an indexable operation")
-        terms.append(_Term(name, _KEY_OPERATORS[operator], tuple(validate_value(v) for v in values)))
+        terms.append(KeyTerm(name, _KEY_OPERATORS[operator], tuple(validate_value(v) for v in values)))
     return key_condition_of(terms, key_schema)
 
 

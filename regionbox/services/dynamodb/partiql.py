@@ -18,15 +18,15 @@ Values: 'strings', numbers, true/false, null, [lists], {'maps': ...}, <<sets>>, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable
 
 from regionbox.core.errors import ServiceError
-from regionbox.services.dynamodb.expressions.condition import (
-    _begins_with, _between, _comparison, _contains, _in, _size_of,
+from regionbox.services.dynamodb.expressions.evaluate import (
+    begins_with, between, both, comparison, contains, either, one_of, size_of,
 )
-from regionbox.services.dynamodb.expressions.keycondition import KeyCondition, _Term, key_condition_of
+from regionbox.services.dynamodb.expressions.keycondition import KeyCondition, KeyTerm, key_condition_of
 from regionbox.services.dynamodb.expressions.paths import InvalidPath, Path, get_path, project, remove_paths, set_path
 from regionbox.services.dynamodb.types import (
     add_numbers, check_item_size, format_number, parse_number, subtract_numbers, type_of, validate_item, validate_value,
@@ -82,11 +82,11 @@ class Where:
         hash_term = next((t for t in self.terms if t[0] == hash_name and t[1] == "="), None)
         if hash_term is None or type_of(hash_term[2][0]) != key_schema[0][1]:
             return None
-        chosen = [_Term(*hash_term)]
+        chosen = [KeyTerm(*hash_term)]
         range_term = next((t for t in self.terms if t[0] == range_name and t[1] in _RANGE_OPS
                            and all(type_of(v) == key_schema[1][1] for v in t[2])), None)
         if range_term is not None and not (range_term[1] == "begins_with" and key_schema[1][1] == "N"):
-            chosen.append(_Term(*range_term))
+            chosen.append(KeyTerm(*range_term))
         return key_condition_of(chosen, key_schema)
 
 
@@ -513,7 +513,7 @@ class _Parser:
 
         def size(item: dict) -> dict | None:
             value = get_path(item, path)
-            n = _size_of(value) if value is not None else None
+            n = size_of(value) if value is not None else None
             return None if n is None else {"N": str(n)}
 
         return size
@@ -603,14 +603,14 @@ class _Parser:
         while self.accept("OR"):
             state["or"] = True
             right = self.and_condition(None, state)
-            left = (lambda a, b: lambda item: a(item) or b(item))(left, right)
+            left = either(left, right)
         return left
 
     def and_condition(self, terms, state) -> Predicate:
         left = self.not_condition(terms, state)
         while self.accept("AND"):
             right = self.not_condition(terms, state)
-            left = (lambda a, b: lambda item: a(item) and b(item))(left, right)
+            left = both(left, right)
         return left
 
     def not_condition(self, terms, state) -> Predicate:
@@ -643,7 +643,7 @@ class _Parser:
             text = "<>" if op.text == "!=" else op.text
             if simple and right_literal is not None and terms is not None:
                 terms.append((name_token.text, text, (right_literal,)))
-            return _comparison(text, left, right)
+            return comparison(text, left, right)
         if op.upper == "BETWEEN":
             self.advance()
             low, low_literal = self.operand()
@@ -651,7 +651,7 @@ class _Parser:
             high, high_literal = self.operand()
             if simple and low_literal is not None and high_literal is not None and terms is not None:
                 terms.append((name_token.text, "BETWEEN", (low_literal, high_literal)))
-            return _between(left, low, high)
+            return between(left, low, high)
         if op.upper == "IN":
             self.advance()
             closing = "]" if self.accept("[") else (self.expect("(") and ")")
@@ -659,7 +659,7 @@ class _Parser:
             while self.accept(","):
                 options.append(self.operand()[0])
             self.expect(closing)
-            return _in(left, options)
+            return one_of(left, options)
         if op.upper == "IS":
             self.advance()
             negate = self.accept("NOT")
@@ -696,9 +696,9 @@ class _Parser:
         if name == "begins_with":
             if literal is not None and len(path) == 1 and terms is not None:
                 terms.append((path[0], "begins_with", (literal,)))
-            return lambda item: _begins_with(get(item), arg(item))
+            return lambda item: begins_with(get(item), arg(item))
         if name == "contains":
-            return lambda item: _contains(get(item), arg(item))
+            return lambda item: contains(get(item), arg(item))
         # attribute_type(path, 'S')
         return lambda item: (v := get(item)) is not None and (t := arg(item)) is not None and t.get("S") in v
 

@@ -24,9 +24,12 @@ from typing import Any, Callable
 from regionbox.core.errors import ServiceError
 
 from regionbox.services.dynamodb.expressions.attributes import ExpressionAttributes
-from regionbox.services.dynamodb.expressions.lexer import EOF, NAME, NAMEREF, PUNCT, VALUEREF, ParserBase, Token
+from regionbox.services.dynamodb.expressions.lexer import NAME, NAMEREF, PUNCT, VALUEREF, ParserBase, Token
 from regionbox.services.dynamodb.expressions.paths import Path, get_path, path_str
-from regionbox.services.dynamodb.types import ALL_TYPES, compare, values_equal
+from regionbox.services.dynamodb.expressions.evaluate import (
+    begins_with, between, both, comparison, contains, either, one_of, size_of,
+)
+from regionbox.services.dynamodb.types import ALL_TYPES, compare
 
 Getter = Callable[[dict], Any]
 Predicate = Callable[[dict], bool]
@@ -74,19 +77,10 @@ class Operand:
 
         def size(item: dict) -> dict | None:
             value = inner(item)
-            n = _size_of(value) if value is not None else None
+            n = size_of(value) if value is not None else None
             return None if n is None else {"N": str(n)}
 
         return size
-
-
-def _size_of(value: dict) -> int | None:
-    ((kind, data),) = value.items()
-    if kind == "S":
-        return len(data.encode("utf-8"))
-    if kind in ("B", "SS", "NS", "BS", "L", "M"):
-        return len(data)
-    return None
 
 
 class Condition:
@@ -123,7 +117,7 @@ class ConditionParser(ParserBase):
         while self.at_keyword("OR"):
             self.advance()
             right = self.parse_and()
-            left = _or(left, right)
+            left = either(left, right)
         return left
 
     def parse_and(self) -> Predicate:
@@ -131,7 +125,7 @@ class ConditionParser(ParserBase):
         while self.at_keyword("AND"):
             self.advance()
             right = self.parse_not()
-            left = _and(left, right)
+            left = both(left, right)
         return left
 
     def parse_not(self) -> Predicate:
@@ -180,7 +174,7 @@ class ConditionParser(ParserBase):
             right = self.parse_operand()
             self.check_operands(token.text, [left, right])
             self.check_distinct(token.text, left, right)
-            return _comparison(token.text, left.getter(), right.getter())
+            return comparison(token.text, left.getter(), right.getter())
         if token.upper == "BETWEEN":
             self.advance()
             low = self.parse_operand()
@@ -188,7 +182,7 @@ class ConditionParser(ParserBase):
             high = self.parse_operand()
             self.check_operands("BETWEEN", [left, low, high])
             self.check_between(low, high)
-            return _between(left.getter(), low.getter(), high.getter())
+            return between(left.getter(), low.getter(), high.getter())
         if token.upper == "IN":
             self.advance()
             self.expect_punct("(")
@@ -201,7 +195,7 @@ class ConditionParser(ParserBase):
                 self.note("operand", "Too many operands for operator or function; operator or function: IN, number of operands: "
                           f"{len(options)}")
             self.check_operands("IN", [left, *options])
-            return _in(left.getter(), [o.getter() for o in options])
+            return one_of(left.getter(), [o.getter() for o in options])
         if left.kind == "function":
             if left.name == "size":
                 self.note("misused", "The function is not allowed to be used this way in an expression; function: size")
@@ -329,9 +323,9 @@ class ConditionParser(ParserBase):
                 return value is not None and wanted is not None and "S" in wanted and wanted["S"] in value
             return attribute_type
         if name == "begins_with":
-            return lambda item: _begins_with(first(item), second(item))
+            return lambda item: begins_with(first(item), second(item))
         if name == "contains":
-            return lambda item: _contains(first(item), second(item))
+            return lambda item: contains(first(item), second(item))
         return lambda item: False  # size as a condition: noted as misused
 
 
@@ -347,94 +341,9 @@ def _show(value: dict) -> str:
     return data.decode("latin-1") if isinstance(data, bytes) else str(data)
 
 
-# -- evaluation primitives -----------------------------------------------------------------------
-def _or(left: Predicate, right: Predicate) -> Predicate:
-    return lambda item: left(item) or right(item)
-
-
-def _and(left: Predicate, right: Predicate) -> Predicate:
-    return lambda item: left(item) and right(item)
-
-
-def _comparison(op: str, left: Getter, right: Getter) -> Predicate:
-    if op == "=":
-        def eq(item: dict) -> bool:
-            a, b = left(item), right(item)
-            return a is not None and b is not None and values_equal(a, b)
-        return eq
-    if op == "<>":
-        # A missing attribute is "not equal" to any value, as on DynamoDB.
-        def ne(item: dict) -> bool:
-            a, b = left(item), right(item)
-            return not (a is not None and b is not None and values_equal(a, b))
-        return ne
-    test = {"<": lambda c: c < 0, "<=": lambda c: c <= 0, ">": lambda c: c > 0, ">=": lambda c: c >= 0}[op]
-
-    def ordered(item: dict) -> bool:
-        a, b = left(item), right(item)
-        if a is None or b is None:
-            return False
-        c = compare(a, b)
-        return c is not None and test(c)
-
-    return ordered
-
-
-def _between(value: Getter, low: Getter, high: Getter) -> Predicate:
-    def between(item: dict) -> bool:
-        v, lo, hi = value(item), low(item), high(item)
-        if v is None or lo is None or hi is None:
-            return False
-        a, b = compare(v, lo), compare(v, hi)
-        return a is not None and b is not None and a >= 0 and b <= 0
-    return between
-
-
-def _in(value: Getter, options: list[Getter]) -> Predicate:
-    def within(item: dict) -> bool:
-        v = value(item)
-        if v is None:
-            return False
-        for option in options:
-            o = option(item)
-            if o is not None and values_equal(v, o):
-                return True
-        return False
-    return within
-
-
-def _begins_with(value: dict | None, prefix: dict | None) -> bool:
-    if value is None or prefix is None:
-        return False
-    if "S" in value and "S" in prefix:
-        return value["S"].startswith(prefix["S"])
-    if "B" in value and "B" in prefix:
-        return value["B"].startswith(prefix["B"])
-    return False
-
-
-def _contains(value: dict | None, operand: dict | None) -> bool:
-    if value is None or operand is None:
-        return False
-    ((kind, data),) = value.items()
-    if kind == "S":
-        return "S" in operand and operand["S"] in data
-    if kind == "B":
-        return "B" in operand and operand["B"] in data
-    if kind == "SS":
-        return "S" in operand and operand["S"] in data
-    if kind == "BS":
-        return "B" in operand and operand["B"] in data
-    if kind == "NS":
-        return "N" in operand and any(values_equal(operand, {"N": n}) for n in data)
-    if kind == "L":
-        return any(values_equal(element, operand) for element in data)
-    return False
-
-
 def parse_condition(text: str, attrs: ExpressionAttributes, label: str = "ConditionExpression") -> Condition:
     """Parse a ConditionExpression (or, with ``label="FilterExpression"``, a filter)."""
     return ConditionParser(text, attrs, label).parse()
 
 
-__all__ = ["Condition", "ConditionParser", "Operand", "parse_condition", "EOF", "NAME", "NAMEREF"]
+__all__ = ["Condition", "ConditionParser", "Operand", "parse_condition"]

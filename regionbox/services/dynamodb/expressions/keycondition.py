@@ -87,7 +87,9 @@ def _prefix_end(prefix: bytes):
     return (stripped[:-1] + bytes((stripped[-1] + 1,)), False)
 
 
-class _Term:
+class KeyTerm:
+    """One condition of a key condition: attribute name, operator, operand values."""
+
     __slots__ = ("name", "op", "values")
 
     def __init__(self, name: str, op: str, values: tuple):
@@ -97,7 +99,7 @@ class _Term:
 class KeyConditionParser(ConditionParser):
     label = "KeyConditionExpression"
 
-    def parse_terms(self) -> list[_Term]:
+    def parse_terms(self) -> list[KeyTerm]:
         terms = self.parse_and_chain()
         token = self.peek()
         if token.upper in ("OR", "NOT"):
@@ -105,14 +107,14 @@ class KeyConditionParser(ConditionParser):
         self.finish()
         return terms
 
-    def parse_and_chain(self) -> list[_Term]:
+    def parse_and_chain(self) -> list[KeyTerm]:
         terms = self.parse_term()
         while self.at_keyword("AND"):
             self.advance()
             terms += self.parse_term()
         return terms
 
-    def parse_term(self) -> list[_Term]:
+    def parse_term(self) -> list[KeyTerm]:
         """One term, or the terms of a parenthesized AND chain (boto3 wraps the whole key
         condition in parentheses: ``(#n0 = :v0 AND #n1 BETWEEN :v1 AND :v2)``)."""
         if self.at_keyword("NOT"):
@@ -126,7 +128,7 @@ class KeyConditionParser(ConditionParser):
             return terms
         return [self.parse_single_term()]
 
-    def parse_single_term(self) -> _Term:
+    def parse_single_term(self) -> KeyTerm:
         left = self.parse_operand()
         token = self.peek()
         if left.kind == "function":
@@ -159,18 +161,18 @@ class KeyConditionParser(ConditionParser):
             raise self.invalid("Invalid operator used in KeyConditionExpression: IN")
         self.syntax_error()
 
-    def term_of(self, subject: Operand, op: str, operands: list[Operand]) -> _Term:
+    def term_of(self, subject: Operand, op: str, operands: list[Operand]) -> KeyTerm:
         if subject.kind != "path":
             self.note("operand", "Operator or function requires a document path; operator or function: "
                       f"{op}")
-            return _Term("", op, ())
+            return KeyTerm("", op, ())
         if len(subject.path) != 1:
             self.note("other", "KeyConditionExpressions cannot have conditions on nested attributes")
         for operand in operands:
             if operand.kind != "value":
                 self.note("other", "KeyConditionExpressions cannot contain document paths as the value of a condition"
                           if operand.kind == "path" else "Invalid operator used in KeyConditionExpression: " + op)
-        return _Term(subject.path[0], op, tuple(o.value for o in operands))
+        return KeyTerm(subject.path[0], op, tuple(o.value for o in operands))
 
 
 def parse_key_condition(text: str, attrs: ExpressionAttributes, key_schema: KeySchema) -> KeyCondition:
@@ -186,7 +188,7 @@ def key_condition_of(terms, key_schema: KeySchema) -> KeyCondition:
     range_name, range_type = key_schema[1] if len(key_schema) > 1 else (None, None)
     if len(terms) > len(key_schema):
         raise _error("KeyConditionExpressions must only contain one condition per key")
-    by_name: dict[str, _Term] = {}
+    by_name: dict[str, KeyTerm] = {}
     for term in terms:
         if term.name in by_name:
             raise _error("KeyConditionExpressions must only contain one condition per key")
