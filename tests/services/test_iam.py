@@ -175,3 +175,64 @@ def test_update_role_and_trust_policy_and_tags(iam):
 def test_iam_is_global(cloud):
     cloud.client("iam", account=ACCOUNT, region="eu-west-1").create_role(RoleName="global", AssumeRolePolicyDocument=TRUST)
     assert cloud.client("iam", account=ACCOUNT, region="ap-northeast-1").get_role(RoleName="global")["Role"]["RoleName"] == "global"
+
+
+def test_managed_policies_versions_and_attachments(iam):
+    created = iam.create_policy(PolicyName="s3-rw", Path="/team/", PolicyDocument=POLICY, Description="bucket access")["Policy"]
+    arn = created["Arn"]
+    assert arn == f"arn:aws:iam::{ACCOUNT}:policy/team/s3-rw"
+    assert re.fullmatch(r"ANPA[A-Z2-7]{17}", created["PolicyId"])
+    assert (created["DefaultVersionId"], created["AttachmentCount"], created["IsAttachable"]) == ("v1", 0, True)
+    error = error_of(lambda: iam.create_policy(PolicyName="S3-RW", PolicyDocument=POLICY))
+    assert (error["Code"], error["Message"], error["Status"]) == (
+        "EntityAlreadyExists", "A policy called S3-RW already exists. Duplicate names are not allowed.", 409)
+    assert iam.get_policy_version(PolicyArn=arn, VersionId="v1")["PolicyVersion"]["Document"] == json.loads(POLICY)
+    newer = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+    assert iam.create_policy_version(PolicyArn=arn, PolicyDocument=newer, SetAsDefault=True)["PolicyVersion"]["VersionId"] == "v2"
+    assert [v["VersionId"] for v in iam.list_policy_versions(PolicyArn=arn)["Versions"]] == ["v2", "v1"]
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"] == "v2"
+    error = error_of(lambda: iam.delete_policy_version(PolicyArn=arn, VersionId="v2"))
+    assert (error["Code"], error["Message"]) == ("DeleteConflict", "Cannot delete the default version of a policy.")
+
+    iam.create_role(RoleName="app", AssumeRolePolicyDocument=TRUST)
+    lambda_basic = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    iam.attach_role_policy(RoleName="app", PolicyArn=arn)
+    iam.attach_role_policy(RoleName="app", PolicyArn=lambda_basic)
+    assert iam.list_attached_role_policies(RoleName="app")["AttachedPolicies"] == [
+        {"PolicyName": "s3-rw", "PolicyArn": arn}, {"PolicyName": "AWSLambdaBasicExecutionRole", "PolicyArn": lambda_basic}]
+    assert [p["PolicyName"] for p in iam.list_attached_role_policies(RoleName="app", PathPrefix="/team/")["AttachedPolicies"]] == ["s3-rw"]
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 1
+    assert [p["PolicyName"] for p in iam.list_policies(Scope="Local", OnlyAttached=True)["Policies"]] == ["s3-rw"]
+    error = error_of(lambda: iam.delete_role(RoleName="app"))
+    assert (error["Code"], error["Message"]) == ("DeleteConflict", "Cannot delete entity, must detach all policies first.")
+    error = error_of(lambda: iam.delete_policy(PolicyArn=arn))
+    assert (error["Code"], error["Message"]) == ("DeleteConflict", "Cannot delete a policy attached to entities.")
+    missing = f"arn:aws:iam::{ACCOUNT}:policy/nope"
+    error = error_of(lambda: iam.attach_role_policy(RoleName="app", PolicyArn=missing))
+    assert (error["Code"], error["Message"]) == ("NoSuchEntity", f"Policy {missing} does not exist or is not attachable.")
+    error = error_of(lambda: iam.detach_role_policy(RoleName="app", PolicyArn=missing))
+    assert (error["Code"], error["Message"]) == ("NoSuchEntity", f"Policy {missing} was not found.")
+
+    iam.detach_role_policy(RoleName="app", PolicyArn=arn)
+    iam.detach_role_policy(RoleName="app", PolicyArn=lambda_basic)
+    iam.delete_role(RoleName="app")
+    error = error_of(lambda: iam.delete_policy(PolicyArn=arn))
+    assert error["Code"] == "DeleteConflict" and "more than one version" in error["Message"]
+    iam.delete_policy_version(PolicyArn=arn, VersionId="v1")
+    iam.delete_policy(PolicyArn=arn)
+    assert error_of(lambda: iam.get_policy(PolicyArn=arn))["Code"] == "NoSuchEntity"
+
+
+def test_managed_policy_limits(iam):
+    arn = iam.create_policy(PolicyName="p", PolicyDocument=POLICY)["Policy"]["Arn"]
+    for _ in range(4):
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=POLICY)
+    error = error_of(lambda: iam.create_policy_version(PolicyArn=arn, PolicyDocument=POLICY))
+    assert error["Code"] == "LimitExceeded" and "up to 5 versions" in error["Message"]
+    iam.create_role(RoleName="app", AssumeRolePolicyDocument=TRUST)
+    for i in range(10):
+        iam.attach_role_policy(RoleName="app", PolicyArn=f"arn:aws:iam::aws:policy/Example{i}")
+    error = error_of(lambda: iam.attach_role_policy(RoleName="app", PolicyArn=arn))
+    assert (error["Code"], error["Message"]) == ("LimitExceeded", "Cannot exceed quota for PoliciesPerRole: 10")
+    error = error_of(lambda: iam.create_policy(PolicyName="bad", PolicyDocument=TRUST))
+    assert error["Code"] == "MalformedPolicyDocument"

@@ -1,4 +1,4 @@
-"""IAM state: roles with their trust policy and inline policies."""
+"""IAM state: roles with their trust policy, inline and attached policies; managed policies."""
 
 from __future__ import annotations
 
@@ -22,3 +22,30 @@ class Role:
     inline_policies: dict[str, str] = field(default_factory=dict)
     last_used: float | None = None
     last_used_region: str | None = None
+    # ARNs of attached managed policies, in attachment order
+    attached_policies: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PolicyVersion:
+    version_id: str  # "v1", "v2" ...
+    document: str
+    create_date: float
+
+
+@dataclass
+class ManagedPolicy:
+    """A customer managed policy: named, versioned (at most five versions), attachable."""
+
+    name: str
+    policy_id: str
+    arn: str
+    path: str
+    create_date: float
+    update_date: float
+    default_version_id: str
+    versions: list[PolicyVersion]
+    next_version: int = 2
+    description: str | None = None
+    tags: list[dict] = field(default_factory=list)
+    attachment_count: int = 0

@@ -1,4 +1,4 @@
-"""IAM roles and their inline policies.
+"""IAM roles, their inline policies, and (managed.py) managed policies and attachments.
 
 IAM is global: roles live in the account's global scope, so a role created through any region's
 endpoint is the same role everywhere. Role names are unique per account regardless of case, as on
@@ -17,7 +17,8 @@ from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import InvalidToken
 from regionbox.services.base import Provider
 from regionbox.services.iam import policy
-from regionbox.services.iam.models import Role
+from regionbox.services.iam.managed import ManagedPoliciesMixin
+from regionbox.services.iam.models import ManagedPolicy, Role
 
 ROLES_PER_ACCOUNT = 1000
 TRUST_POLICY_MAX = 2048  # ACLSizePerRole default quota
@@ -44,12 +45,13 @@ def validation_error(message: str) -> ServiceError:
     return ServiceError("ValidationError", message, status=400)
 
 
-class IamProvider(Provider):
+class IamProvider(ManagedPoliciesMixin, Provider):
     service: ClassVar[str] = "iam"
 
     def __init__(self, cloud) -> None:
         super().__init__(cloud)
         self.roles = self.store.collection("iam.roles", Role)
+        self.policies = self.store.collection("iam.policies", ManagedPolicy)
 
     # -- lookups other services use (STS AssumeRole) -----------------------------------------
     def role_by_arn(self, role_arn: str) -> Role | None:
@@ -68,6 +70,10 @@ class IamProvider(Provider):
         if role is None:
             raise no_such_role(name)
         return role
+
+    def _save_role(self, ctx: RequestContext, role: Role) -> None:
+        self.roles.put(ctx.global_scope, role.name.lower(), role)
+        ctx.touched(ROLE_RESOURCE, role.name)
 
     # -- roles ---------------------------------------------------------------------------------
     def _role_shape(self, role: Role) -> dict:
@@ -113,8 +119,7 @@ class IamProvider(Provider):
             permissions_boundary=params.get("PermissionsBoundary"),
             tags=tags,
         )
-        self.roles.put(ctx.global_scope, name.lower(), role)
-        ctx.touched(ROLE_RESOURCE, name)
+        self._save_role(ctx, role)
         return {"Role": self._role_shape(role)}
 
     def get_role(self, ctx: RequestContext, params: dict) -> dict:
@@ -126,6 +131,7 @@ class IamProvider(Provider):
 
     def list_roles(self, ctx: RequestContext, params: dict) -> dict:
         prefix = params.get("PathPrefix") or "/"
+        # IAM lists entities in name order.
         roles = sorted((r for r in self.roles.values(ctx.global_scope) if r.path.startswith(prefix)),
                        key=lambda r: r.name.lower())
         # ListRoles leaves out tags and the boundary, as AWS does.
@@ -137,6 +143,8 @@ class IamProvider(Provider):
         role = self._role(ctx, params["RoleName"])
         if role.inline_policies:
             raise ServiceError("DeleteConflict", "Cannot delete entity, must delete policies first.", status=409)
+        if role.attached_policies:
+            raise ServiceError("DeleteConflict", "Cannot delete entity, must detach all policies first.", status=409)
         self.roles.delete(ctx.global_scope, role.name.lower())
         ctx.touched(ROLE_RESOURCE, role.name)
         return {}
@@ -147,15 +155,13 @@ class IamProvider(Provider):
             role.description = params["Description"]
         if params.get("MaxSessionDuration") is not None:
             role.max_session_duration = params["MaxSessionDuration"]
-        self.roles.put(ctx.global_scope, role.name.lower(), role)
-        ctx.touched(ROLE_RESOURCE, role.name)
+        self._save_role(ctx, role)
         return {}
 
     def update_role_description(self, ctx: RequestContext, params: dict) -> dict:
         role = self._role(ctx, params["RoleName"])
         role.description = params["Description"]
-        self.roles.put(ctx.global_scope, role.name.lower(), role)
-        ctx.touched(ROLE_RESOURCE, role.name)
+        self._save_role(ctx, role)
         return {"Role": self._role_shape(role)}
 
     def update_assume_role_policy(self, ctx: RequestContext, params: dict) -> dict:
@@ -165,8 +171,7 @@ class IamProvider(Provider):
         if _policy_size(document) > TRUST_POLICY_MAX:
             raise ServiceError("LimitExceeded", f"Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_MAX}", status=409)
         role.assume_role_policy_document = document
-        self.roles.put(ctx.global_scope, role.name.lower(), role)
-        ctx.touched(ROLE_RESOURCE, role.name)
+        self._save_role(ctx, role)
         return {}
 
     # -- inline policies -------------------------------------------------------------------
@@ -179,8 +184,7 @@ class IamProvider(Provider):
             raise ServiceError("LimitExceeded",
                                f"Maximum policy size of {INLINE_POLICIES_MAX} bytes exceeded for role {role.name}", status=409)
         role.inline_policies[name] = document
-        self.roles.put(ctx.global_scope, role.name.lower(), role)
-        ctx.touched(ROLE_RESOURCE, role.name)
+        self._save_role(ctx, role)
         return {}
 
     def _inline_policy_name(self, role: Role, name: str) -> str:
@@ -201,8 +205,7 @@ class IamProvider(Provider):
     def delete_role_policy(self, ctx: RequestContext, params: dict) -> dict:
         role = self._role(ctx, params["RoleName"])
         del role.inline_policies[self._inline_policy_name(role, params["PolicyName"])]
-        self.roles.put(ctx.global_scope, role.name.lower(), role)
-        ctx.touched(ROLE_RESOURCE, role.name)
+        self._save_role(ctx, role)
         return {}
 
     # -- tags ------------------------------------------------------------------------------
@@ -221,16 +224,14 @@ class IamProvider(Provider):
     def tag_role(self, ctx: RequestContext, params: dict) -> dict:
         role = self._role(ctx, params["RoleName"])
         role.tags = self._checked_tags(params["Tags"], role.tags)
-        self.roles.put(ctx.global_scope, role.name.lower(), role)
-        ctx.touched(ROLE_RESOURCE, role.name)
+        self._save_role(ctx, role)
         return {}
 
     def untag_role(self, ctx: RequestContext, params: dict) -> dict:
         role = self._role(ctx, params["RoleName"])
         removed = set(params["TagKeys"])
         role.tags = [t for t in role.tags if t["Key"] not in removed]
-        self.roles.put(ctx.global_scope, role.name.lower(), role)
-        ctx.touched(ROLE_RESOURCE, role.name)
+        self._save_role(ctx, role)
         return {}
 
     def list_role_tags(self, ctx: RequestContext, params: dict) -> dict:

@@ -1,0 +1,205 @@
+"""Customer managed policies, their versions, and attaching policies to roles.
+
+regionbox has no copy of AWS's own managed-policy catalogue: an ``arn:aws:iam::aws:policy/...``
+ARN is attachable (AWS's policies are taken to exist, so templates that attach
+AWSLambdaBasicExecutionRole work), but GetPolicy and ListPolicies know only the account's own
+policies.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from regionbox.core import clock, ids
+from regionbox.core.context import RequestContext
+from regionbox.core.errors import ServiceError
+from regionbox.services.iam import policy
+from regionbox.services.iam.models import ManagedPolicy, PolicyVersion
+
+POLICY_SIZE_MAX = 6144  # characters, whitespace excluded
+VERSIONS_MAX = 5
+ATTACHED_PER_ROLE_MAX = 10
+POLICY_RESOURCE = "AWS::IAM::Policy"
+_AWS_MANAGED = re.compile(r"arn:aws:iam::aws:policy/([\w+=,.@/-]+)")
+
+
+def _no_such_policy(arn: str) -> ServiceError:
+    return ServiceError("NoSuchEntity", f"Policy {arn} does not exist or is not attachable.", status=404)
+
+
+class ManagedPoliciesMixin:
+    def _policy(self, ctx: RequestContext, arn: str) -> ManagedPolicy:
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or parts[4] != ctx.account_id or not parts[5].startswith("policy/"):
+            raise _no_such_policy(arn)
+        found = self.policies.get(ctx.global_scope, parts[5].rsplit("/", 1)[-1].lower())
+        if found is None or found.arn != arn:
+            raise _no_such_policy(arn)
+        return found
+
+    def _save_policy(self, ctx: RequestContext, managed: ManagedPolicy) -> None:
+        self.policies.put(ctx.global_scope, managed.name.lower(), managed)
+        ctx.touched(POLICY_RESOURCE, managed.arn)
+
+    @staticmethod
+    def _checked_document(document: str) -> None:
+        policy.parse(document, trust=False)
+        if len("".join(document.split())) > POLICY_SIZE_MAX:
+            raise ServiceError("LimitExceeded", f"Cannot exceed quota for PolicySize: {POLICY_SIZE_MAX}", status=409)
+
+    @staticmethod
+    def _policy_shape(managed: ManagedPolicy) -> dict:
+        shape = {
+            "PolicyName": managed.name, "PolicyId": managed.policy_id, "Arn": managed.arn, "Path": managed.path,
+            "DefaultVersionId": managed.default_version_id, "AttachmentCount": managed.attachment_count,
+            "PermissionsBoundaryUsageCount": 0, "IsAttachable": True,
+            "CreateDate": managed.create_date, "UpdateDate": managed.update_date,
+        }
+        if managed.description:
+            shape["Description"] = managed.description
+        if managed.tags:
+            shape["Tags"] = managed.tags
+        return shape
+
+    @staticmethod
+    def _version_shape(managed: ManagedPolicy, version: PolicyVersion, with_document: bool = True) -> dict:
+        shape = {"VersionId": version.version_id, "IsDefaultVersion": version.version_id == managed.default_version_id,
+                 "CreateDate": version.create_date}
+        if with_document:
+            # Documents come back URL-encoded, as IAM returns them.
+            shape["Document"] = quote(version.document, safe="")
+        return shape
+
+    # -- policies ------------------------------------------------------------------------------
+    def create_policy(self, ctx: RequestContext, params: dict) -> dict:
+        name, path = params["PolicyName"], params.get("Path") or "/"
+        if self.policies.get(ctx.global_scope, name.lower()) is not None:
+            raise ServiceError("EntityAlreadyExists",
+                               f"A policy called {name} already exists. Duplicate names are not allowed.", status=409)
+        self._checked_document(params["PolicyDocument"])
+        now = clock.epoch()
+        managed = ManagedPolicy(
+            name=name, policy_id=ids.upper_id("ANPA", 17), arn=f"arn:aws:iam::{ctx.account_id}:policy{path}{name}",
+            path=path, create_date=now, update_date=now, default_version_id="v1",
+            versions=[PolicyVersion("v1", params["PolicyDocument"], now)], description=params.get("Description"),
+            tags=self._checked_tags(params.get("Tags") or []),
+        )
+        self._save_policy(ctx, managed)
+        shape = self._policy_shape(managed)
+        shape.pop("Description", None)  # CreatePolicy's answer leaves the description out, as AWS's does
+        return {"Policy": shape}
+
+    def get_policy(self, ctx: RequestContext, params: dict) -> dict:
+        return {"Policy": self._policy_shape(self._policy(ctx, params["PolicyArn"]))}
+
+    def delete_policy(self, ctx: RequestContext, params: dict) -> dict:
+        managed = self._policy(ctx, params["PolicyArn"])
+        if managed.attachment_count:
+            raise ServiceError("DeleteConflict", "Cannot delete a policy attached to entities.", status=409)
+        if len(managed.versions) > 1:
+            raise ServiceError("DeleteConflict", "This policy has more than one version. Before you delete a policy, "
+                               "you must delete the policy's versions. The default version is deleted with the policy.",
+                               status=409)
+        self.policies.delete(ctx.global_scope, managed.name.lower())
+        ctx.touched(POLICY_RESOURCE, managed.arn)
+        return {}
+
+    def list_policies(self, ctx: RequestContext, params: dict) -> dict:
+        # Only the account's own ("Local") policies exist here; Scope=AWS lists none.
+        found = [] if params.get("Scope") == "AWS" else self.policies.values(ctx.global_scope)
+        prefix = params.get("PathPrefix") or "/"
+        found = sorted((p for p in found if p.path.startswith(prefix) and (not params.get("OnlyAttached") or p.attachment_count)),
+                       key=lambda p: p.name.lower())
+        page, marker = self._page(found, params)
+        return self._truncated({"Policies": [{k: v for k, v in self._policy_shape(p).items() if k not in ("Description", "Tags")}
+                                             for p in page]}, marker)
+
+    # -- versions ------------------------------------------------------------------------------
+    def _version(self, managed: ManagedPolicy, version_id: str) -> PolicyVersion:
+        for version in managed.versions:
+            if version.version_id == version_id:
+                return version
+        raise ServiceError("NoSuchEntity", f"Policy {managed.arn} version {version_id} does not exist or is not attachable.",
+                           status=404)
+
+    def get_policy_version(self, ctx: RequestContext, params: dict) -> dict:
+        managed = self._policy(ctx, params["PolicyArn"])
+        return {"PolicyVersion": self._version_shape(managed, self._version(managed, params["VersionId"]))}
+
+    def create_policy_version(self, ctx: RequestContext, params: dict) -> dict:
+        managed = self._policy(ctx, params["PolicyArn"])
+        if len(managed.versions) >= VERSIONS_MAX:
+            raise ServiceError("LimitExceeded", f"A managed policy can have up to {VERSIONS_MAX} versions. Before you "
+                               "create a new version, you must delete an existing version.", status=409)
+        self._checked_document(params["PolicyDocument"])
+        version = PolicyVersion(f"v{managed.next_version}", params["PolicyDocument"], clock.epoch())
+        managed.versions.append(version)
+        managed.next_version += 1
+        managed.update_date = version.create_date
+        if params.get("SetAsDefault"):
+            managed.default_version_id = version.version_id
+        self._save_policy(ctx, managed)
+        return {"PolicyVersion": self._version_shape(managed, version, with_document=False)}
+
+    def list_policy_versions(self, ctx: RequestContext, params: dict) -> dict:
+        managed = self._policy(ctx, params["PolicyArn"])
+        # Newest first, as IAM lists them.
+        page, marker = self._page(list(reversed(managed.versions)), params)
+        return self._truncated({"Versions": [self._version_shape(managed, v, with_document=False) for v in page]}, marker)
+
+    def delete_policy_version(self, ctx: RequestContext, params: dict) -> dict:
+        managed = self._policy(ctx, params["PolicyArn"])
+        version = self._version(managed, params["VersionId"])
+        if version.version_id == managed.default_version_id:
+            raise ServiceError("DeleteConflict", "Cannot delete the default version of a policy.", status=409)
+        managed.versions.remove(version)
+        self._save_policy(ctx, managed)
+        return {}
+
+    def set_default_policy_version(self, ctx: RequestContext, params: dict) -> dict:
+        managed = self._policy(ctx, params["PolicyArn"])
+        managed.default_version_id = self._version(managed, params["VersionId"]).version_id
+        managed.update_date = clock.epoch()
+        self._save_policy(ctx, managed)
+        return {}
+
+    # -- attachments ---------------------------------------------------------------------------
+    def attach_role_policy(self, ctx: RequestContext, params: dict) -> dict:
+        role = self._role(ctx, params["RoleName"])
+        arn = params["PolicyArn"]
+        managed = None if _AWS_MANAGED.fullmatch(arn) else self._policy(ctx, arn)
+        if arn in role.attached_policies:
+            return {}  # attaching twice changes nothing, as on AWS
+        if len(role.attached_policies) >= ATTACHED_PER_ROLE_MAX:
+            raise ServiceError("LimitExceeded", f"Cannot exceed quota for PoliciesPerRole: {ATTACHED_PER_ROLE_MAX}", status=409)
+        with self.store.transaction():
+            role.attached_policies.append(arn)
+            self._save_role(ctx, role)
+            if managed is not None:
+                managed.attachment_count += 1
+                self._save_policy(ctx, managed)
+        return {}
+
+    def detach_role_policy(self, ctx: RequestContext, params: dict) -> dict:
+        role = self._role(ctx, params["RoleName"])
+        arn = params["PolicyArn"]
+        if arn not in role.attached_policies:
+            raise ServiceError("NoSuchEntity", f"Policy {arn} was not found.", status=404)
+        with self.store.transaction():
+            role.attached_policies.remove(arn)
+            self._save_role(ctx, role)
+            if not _AWS_MANAGED.fullmatch(arn):
+                managed = self.policies.get(ctx.global_scope, arn.rsplit("/", 1)[-1].lower())
+                if managed is not None and managed.arn == arn:
+                    managed.attachment_count = max(0, managed.attachment_count - 1)
+                    self._save_policy(ctx, managed)
+        return {}
+
+    def list_attached_role_policies(self, ctx: RequestContext, params: dict) -> dict:
+        role = self._role(ctx, params["RoleName"])
+        prefix = params.get("PathPrefix") or "/"
+        attached = [{"PolicyName": arn.rsplit("/", 1)[-1], "PolicyArn": arn} for arn in role.attached_policies
+                    if ("/" + arn.split(":policy/", 1)[-1]).startswith(prefix)]
+        page, marker = self._page(attached, params)
+        return self._truncated({"AttachedPolicies": page}, marker)
