@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -333,7 +334,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-u", dest="user")
     parser.add_argument("-U", dest="udp_port")
     parser.add_argument("-v", action="count")
+    parser.add_argument("-Z", dest="tls", action="store_true")
     args, _unknown = parser.parse_known_args(argv)
+    if args.tls:
+        sys.exit("the embedded Memcached does not serve TLS: install memcached for encryption in transit")
     options = {"-m": args.memory, "-t": args.threads, "-I": args.item_size}
     run_forever(EmbeddedMemcached(args.address, args.port, options))
 

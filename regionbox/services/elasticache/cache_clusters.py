@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from typing import Any
 
 from regionbox.core import clock
@@ -97,7 +98,7 @@ class CacheClustersMixin(StandaloneRedisMixin):
             raise check.invalid_value(f"Invalid value for parameter CacheNodeType: {node_type}")
         count = params.get("NumCacheNodes", 1)
         if engine == "memcached":
-            self._check_memcached_only_options(params)
+            self._check_memcached_only_options(params, version)
             if count < 1:
                 raise check.invalid_value("The parameter NumCacheNodes must be greater than 0.")
             if count > MAX_MEMCACHED_NODES:
@@ -141,8 +142,11 @@ class CacheClustersMixin(StandaloneRedisMixin):
         return {"CacheCluster": self.describe_cache_cluster(scope, cluster, show_nodes=False)}
 
     @staticmethod
-    def _check_memcached_only_options(params: dict) -> None:
-        """Memcached has no replication, snapshots or AUTH: asking for them is a bad combination."""
+    def _check_memcached_only_options(params: dict, version: str) -> None:
+        """Memcached has no replication, snapshots or AUTH: asking for them is a bad combination;
+        encryption in transit needs 1.6.12 or later."""
+        if params.get("TransitEncryptionEnabled") and tuple(map(int, version.split("."))) < (1, 6, 12):
+            raise check.invalid_combination("Encryption in transit is supported for Memcached version 1.6.12 and later.")
         for name in ("SnapshotArns", "SnapshotName", "SnapshotRetentionLimit", "SnapshotWindow"):
             if params.get(name):
                 raise check.invalid_combination(f"{name} is not supported for engine memcached. Snapshots are only "
@@ -187,7 +191,8 @@ class CacheClustersMixin(StandaloneRedisMixin):
     def node_spec(self, scope, cluster: CacheCluster, node: CacheNode) -> NodeSpec:
         key = self.engine_node_id(scope, cluster, node)
         if cluster.engine == "memcached":
-            options = memcached_options(cluster.node_type, self.parameter_values(scope, cluster.parameter_group))
+            tls = self.ca.issue(self.supervisor.root / key / "tls", [node.address]) if cluster.transit_encryption else None
+            options = memcached_options(cluster.node_type, self.parameter_values(scope, cluster.parameter_group), tls)
             return NodeSpec(node_id=key, engine="memcached", version=cluster.engine_version, zone=node.zone, port=node.port,
                             options=options, address=node.address)
         return self.standalone_spec(scope, cluster, key)
@@ -227,7 +232,14 @@ class CacheClustersMixin(StandaloneRedisMixin):
             self.clusters.put(scope, cluster.cluster_id, cluster)
         else:
             self.supervisor.allocator.reserve(cluster.config_address, cluster.config_port)
-        endpoint = ConfigurationEndpoint(cluster.config_address, cluster.config_port, self._cluster_view(scope, cluster.cluster_id))
+        server_tls = node_tls = None
+        if cluster.transit_encryption:
+            directory = self.supervisor.root / f"{scope[0]}.{scope[1]}.{cluster.cluster_id}.config" / "tls"
+            server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            server_tls.load_cert_chain(*self.ca.issue(directory, [cluster.config_address]))
+            node_tls = ssl.create_default_context(cafile=str(self.ca.ensure()))
+        endpoint = ConfigurationEndpoint(cluster.config_address, cluster.config_port, self._cluster_view(scope, cluster.cluster_id),
+                                         server_tls, node_tls)
         await endpoint.start()
         self.config_endpoints[(scope, cluster.cluster_id)] = endpoint
 

@@ -22,7 +22,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import ssl
 from collections import deque
+from pathlib import Path
 from typing import Callable
 
 log = logging.getLogger("regionbox.elasticache.memcached")
@@ -72,9 +74,10 @@ _EXTENDED = {"idle_timeout", "lru_crawler", "lru_maintainer", "slab_reassign", "
              "hashpower_init", "modern", "watcher_logbuf_size", "worker_logbuf_size", "track_sizes"}
 
 
-def memcached_options(node_type: str, parameters: dict[str, str]) -> dict:
-    """memcached flags for a node: -t from the node type's vCPUs, -m from its memory, and the
-    parameter group's settings (``-I 2m``, ``-c 65000``, ``-o idle_timeout=30`` ...)."""
+def memcached_options(node_type: str, parameters: dict[str, str], tls: tuple[Path, Path] | None = None) -> dict:
+    """memcached flags for a node: -t from the node type's vCPUs, -m from its memory, the
+    parameter group's settings (``-I 2m``, ``-c 65000``, ``-o idle_timeout=30`` ...), and TLS
+    (``-Z`` with the node's certificate) for in-transit encryption."""
     threads, memory_gib = node_resources(node_type)
     overhead = int(parameters.get("memcached_connections_overhead", OVERHEAD_MB))
     options: dict = {"-t": threads, "-m": max(int(memory_gib * 1024) - overhead, 16)}
@@ -84,10 +87,11 @@ def memcached_options(node_type: str, parameters: dict[str, str]) -> dict:
             options[_FLAG_PARAMETERS[name]] = value
         elif name in _BOOLEAN_FLAGS and value in ("1", "true", "yes"):
             options[_BOOLEAN_FLAGS[name]] = True
-        elif name in _EXTENDED:
-            extended.append(f"{name}={value}" if value not in ("1", "true", "yes") else name)
-            if value in ("0", "false", "no"):
-                extended[-1] = f"no_{name}"
+        elif name in _EXTENDED and value not in ("0", "false", "no"):
+            extended.append(name if value in ("1", "true", "yes") else f"{name}={value}")
+    if tls is not None:
+        options["-Z"] = True
+        extended += [f"ssl_chain_cert={tls[0]}", f"ssl_key={tls[1]}"]
     if extended:
         options["-o"] = ",".join(extended)
     return options
@@ -112,15 +116,22 @@ ClusterView = Callable[[], tuple[int, list[tuple[str, int]], list[tuple[str, int
 
 
 class ConfigurationEndpoint:
-    def __init__(self, address: str, port: int, view: ClusterView) -> None:
+    """``server_tls`` / ``node_tls``: with in-transit encryption, clients speak TLS to the endpoint
+    and the endpoint speaks TLS to the nodes."""
+
+    def __init__(self, address: str, port: int, view: ClusterView, server_tls: ssl.SSLContext | None = None,
+                 node_tls: ssl.SSLContext | None = None) -> None:
         self.address = address
         self.port = port
         self.view = view
+        self.server_tls = server_tls
+        self.node_tls = node_tls
         self._server: asyncio.base_events.Server | None = None
         self._connections: set[asyncio.StreamWriter] = set()
 
     async def start(self) -> "ConfigurationEndpoint":
-        self._server = await asyncio.start_server(self._serve, self.address, self.port, reuse_address=True, limit=1 << 21)
+        self._server = await asyncio.start_server(self._serve, self.address, self.port, reuse_address=True, limit=1 << 21,
+                                                  ssl=self.server_tls)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
@@ -207,7 +218,7 @@ class _Session:
         _, _, running = self.endpoint.view()
         for address, port in running:
             try:
-                node_reader, self.upstream = await asyncio.open_connection(address, port)
+                node_reader, self.upstream = await asyncio.open_connection(address, port, ssl=self.endpoint.node_tls)
             except OSError:
                 continue
             self.waiting.clear()

@@ -37,9 +37,11 @@ def read_until(sock: socket.socket, terminator: bytes) -> bytes:
     return data
 
 
-def discover(endpoint: dict, command: bytes = b"config get cluster") -> tuple[int, list[tuple[str, int]]]:
-    """The auto-discovery step: ask the configuration endpoint, parse ElastiCache's answer."""
-    with socket.create_connection((endpoint["Address"], endpoint["Port"]), timeout=10) as sock:
+def discover(endpoint: dict, command: bytes = b"config get cluster", tls=None) -> tuple[int, list[tuple[str, int]]]:
+    """The auto-discovery step: ask the configuration endpoint, parse ElastiCache's answer.
+    ``tls``: an ``ssl.SSLContext`` for clusters with encryption in transit."""
+    with socket.create_connection((endpoint["Address"], endpoint["Port"]), timeout=10) as raw:
+        sock = tls.wrap_socket(raw, server_hostname=endpoint["Address"]) if tls else raw
         sock.sendall(command + b"\r\n")
         answer = read_until(sock, b"END\r\n")
     header, rest = answer.split(b"\r\n", 1)

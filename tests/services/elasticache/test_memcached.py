@@ -8,7 +8,7 @@ import socket
 import pytest
 from pymemcache.client.base import Client
 from pymemcache.client.hash import HashClient
-from pymemcache.exceptions import MemcacheClientError
+from pymemcache.exceptions import MemcacheClientError, MemcacheUnexpectedCloseError
 
 from tests.services.elasticache.memcached_helpers import create_memcached, describe, discover, modify_and_wait, read_until
 
@@ -141,3 +141,24 @@ def test_threads_follow_the_node_type_and_parameters_reach_the_flags(cloud):
     ec.get_waiter("cache_cluster_available").wait(CacheClusterId="threaded", WaiterConfig={"Delay": 0.2, "MaxAttempts": 300})
     assert Client(node).stats("settings")[b"item_size_max"] == 4194304
     assert describe(ec, "threaded")["CacheNodes"][0]["ParameterGroupStatus"] == "in-sync"
+
+
+def test_encryption_in_transit(cloud):
+    import ssl
+
+    ec = cloud.client("elasticache")
+    with pytest.raises(ec.exceptions.ClientError) as old_version:
+        create_memcached(ec, "old-tls", nodes=1, EngineVersion="1.6.6", TransitEncryptionEnabled=True)
+    assert old_version.value.response["Error"]["Code"] == "InvalidParameterCombination"
+
+    create_memcached(ec, "tls", nodes=2, TransitEncryptionEnabled=True)
+    cluster = describe(ec, "tls")
+    assert cluster["TransitEncryptionEnabled"]
+    tls = ssl.create_default_context(cafile=str(cloud.cloud.providers["elasticache"].ca.ensure()))
+    _, nodes = discover(cluster["ConfigurationEndpoint"], tls=tls)
+    assert nodes == node_endpoints(cluster)
+    client = HashClient(nodes, default_noreply=False, tls_context=tls)
+    client.set("secret", b"over tls")
+    assert client.get("secret") == b"over tls"
+    with pytest.raises((ConnectionError, MemcacheUnexpectedCloseError)):  # plain text is refused
+        Client(nodes[0], connect_timeout=2, timeout=2).version()
