@@ -25,8 +25,8 @@ Predicate = Callable[[dict], bool]
 
 # operator -> (number of values: int or "1+" for IN, types the values may have: None = any)
 _OPERATORS: dict[str, tuple[Any, tuple[str, ...] | None]] = {
-    "EQ": (1, None),
-    "NE": (1, None),
+    "EQ": (1, ("S", "N", "B", "SS", "NS", "BS")),
+    "NE": (1, ("S", "N", "B", "SS", "NS", "BS")),
     "LE": (1, ("S", "N", "B")),
     "LT": (1, ("S", "N", "B")),
     "GE": (1, ("S", "N", "B")),
@@ -50,8 +50,10 @@ def _invalid(message: str) -> ServiceError:
 # --------------------------------------------------------------------------------------------
 # conditions: Expected, QueryFilter, ScanFilter
 # --------------------------------------------------------------------------------------------
-def _operator_predicate(name: str, operator: str, values: list | None) -> Predicate:
-    """One ComparisonOperator on attribute ``name`` (values already validated)."""
+def _operator_predicate(name: str, operator: str, values: list | None, check_types: bool = True) -> Predicate:
+    """One ComparisonOperator on attribute ``name``, checked in DynamoDB's order: the values,
+    their number, one type for all, the types the operator accepts (filters and key conditions;
+    Expected does not check those), BETWEEN's bounds."""
     spec = _OPERATORS.get(operator)
     if spec is None:
         raise _invalid(f"1 validation error detected: Value '{operator}' at 'comparisonOperator' failed to satisfy constraint: "
@@ -60,15 +62,15 @@ def _operator_predicate(name: str, operator: str, values: list | None) -> Predic
     values = [validate_value(v) for v in (values or [])]
     if (count == "1+" and not values) or (count != "1+" and len(values) != count):
         raise _invalid(INVALID + f"Invalid number of argument(s) for the {operator} ComparisonOperator")
-    if types is not None:
+    if len({type_of(v) for v in values}) > 1:
+        raise _invalid(INVALID + "AttributeValues inside AttributeValueList must be of same type")
+    if types is not None and check_types:
         for value in values:
             kind = type_of(value)
             if kind not in types:
                 raise _invalid(INVALID + f"ComparisonOperator {operator} is not valid for {kind} AttributeValue type")
-    if operator == "BETWEEN" and compare(values[0], values[1]) is not None and compare(values[0], values[1]) > 0:
+    if operator == "BETWEEN" and (compare(values[0], values[1]) or 0) > 0:
         raise _invalid("The BETWEEN condition was provided a range where the lower bound is greater than the upper bound")
-    if operator == "BETWEEN" and type_of(values[0]) != type_of(values[1]):
-        raise _invalid(INVALID + "AttributeValues inside AttributeValueList must be of same type")
     first = values[0] if values else None
 
     def get(item: dict) -> dict | None:
@@ -105,8 +107,11 @@ def _expected_predicate(name: str, spec: dict) -> Predicate:
     if operator is not None:
         if exists is not None:
             raise _invalid(INVALID + f"Exists and ComparisonOperator cannot be used together for Attribute: {name}")
+        if not has_list and not has_value and operator not in ("NULL", "NOT_NULL"):
+            raise _invalid(INVALID + f"Value or AttributeValueList must be used with ComparisonOperator: {operator} "
+                           f"for Attribute: {name}")
         values = spec.get("AttributeValueList") if has_list else ([spec["Value"]] if has_value else [])
-        return _operator_predicate(name, operator, values)
+        return _operator_predicate(name, operator, values, check_types=False)
     if has_list:
         raise _invalid(INVALID + f"AttributeValueList can only be used with a ComparisonOperator for Attribute: {name}")
     if exists is False:
@@ -114,7 +119,8 @@ def _expected_predicate(name: str, spec: dict) -> Predicate:
             raise _invalid(INVALID + f"Value cannot be used when Exists is false for Attribute: {name}")
         return lambda item: name not in item
     if not has_value:
-        raise _invalid(INVALID + f"Value must be provided when Exists is true for Attribute: {name}")
+        shown = "null" if exists is None else "true"
+        raise _invalid(INVALID + f"Value must be provided when Exists is {shown} for Attribute: {name}")
     value = validate_value(spec["Value"])
     return lambda item: (v := item.get(name)) is not None and values_equal(v, value)
 
@@ -194,6 +200,8 @@ def attribute_updates(updates: dict, key_names=()) -> Update:
 # --------------------------------------------------------------------------------------------
 def key_conditions(conditions: dict, key_schema) -> KeyCondition:
     """KeyConditions (Query) as a KeyCondition for ``key_schema`` ([(name, type), ...])."""
+    if not 1 <= len(conditions) <= 2:
+        raise _invalid("Conditions can be of length 1 or 2 only")
     terms = []
     for name, spec in conditions.items():
         spec = spec or {}

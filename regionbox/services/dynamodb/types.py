@@ -209,6 +209,8 @@ def _validate_set(kind: str, data: list) -> list:
     if kind == "SS":
         if not all(isinstance(s, str) for s in data):
             raise invalid("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
+        if not all(data):
+            raise invalid(INVALID + "An string set may not have a empty string as a member")
         if len(set(data)) != len(data):
             raise invalid(INVALID + f"Input collection [{', '.join(data)}] contains duplicates.")
         return data
@@ -218,6 +220,8 @@ def _validate_set(kind: str, data: list) -> list:
             raise invalid("Input collection contains duplicates")
         return [format_number(n) for n in numbers]
     blobs = [bytes(b.encode() if isinstance(b, str) else b) for b in data]
+    if not all(blobs):
+        raise invalid(INVALID + "Binary sets may not contain null or empty values")
     if len(set(blobs)) != len(blobs):
         raise invalid("Input collection contains duplicates")
     return blobs

@@ -54,13 +54,13 @@ def test_expected_conditional_operator():
          "One or more parameter values were invalid: Exists and ComparisonOperator cannot be used together for Attribute: age"),
         ({"AttributeValueList": [N(1)]},
          "One or more parameter values were invalid: AttributeValueList can only be used with a ComparisonOperator for Attribute: age"),
-        ({"ComparisonOperator": "EQ"}, "One or more parameter values were invalid: Invalid number of argument(s) for the EQ ComparisonOperator"),
+        ({"ComparisonOperator": "EQ"}, "One or more parameter values were invalid: Value or AttributeValueList must be used with ComparisonOperator: EQ for Attribute: age"),
+        ({"ComparisonOperator": "EQ", "AttributeValueList": []}, "One or more parameter values were invalid: Invalid number of argument(s) for the EQ ComparisonOperator"),
+        ({}, "One or more parameter values were invalid: Value must be provided when Exists is null for Attribute: age"),
+        ({"ComparisonOperator": "IN", "AttributeValueList": [N(1), S("a")]},
+         "One or more parameter values were invalid: AttributeValues inside AttributeValueList must be of same type"),
         ({"ComparisonOperator": "NULL", "AttributeValueList": [N(1)]},
          "One or more parameter values were invalid: Invalid number of argument(s) for the NULL ComparisonOperator"),
-        ({"ComparisonOperator": "GT", "AttributeValueList": [{"SS": ["a"]}]},
-         "One or more parameter values were invalid: ComparisonOperator GT is not valid for SS AttributeValue type"),
-        ({"ComparisonOperator": "BEGINS_WITH", "AttributeValueList": [N(1)]},
-         "One or more parameter values were invalid: ComparisonOperator BEGINS_WITH is not valid for N AttributeValue type"),
         ({"ComparisonOperator": "BETWEEN", "AttributeValueList": [N(5), N(1)]},
          "The BETWEEN condition was provided a range where the lower bound is greater than the upper bound"),
         ({"ComparisonOperator": "BETWEEN", "AttributeValueList": [N(1), S("5")]},
@@ -98,6 +98,24 @@ def test_expected_errors(spec, expected):
 def test_comparison_operators(name, spec, expected):
     assert legacy.expected_condition({name: spec}).evaluate(ITEM) is expected
     assert legacy.filter_condition({name: spec}).evaluate(ITEM) is expected
+
+
+@pytest.mark.parametrize(
+    "spec, expected",
+    [
+        (op("GT", {"SS": ["a"]}), "One or more parameter values were invalid: ComparisonOperator GT is not valid for SS AttributeValue type"),
+        (op("BEGINS_WITH", N(1)), "One or more parameter values were invalid: ComparisonOperator BEGINS_WITH is not valid for N AttributeValue type"),
+        (op("EQ", {"L": []}), "One or more parameter values were invalid: ComparisonOperator EQ is not valid for L AttributeValue type"),
+        (op("NOT_NULL", N(1)), "One or more parameter values were invalid: Invalid number of argument(s) for the NOT_NULL ComparisonOperator"),
+    ],
+)
+def test_filter_operand_types(spec, expected):
+    assert error(legacy.filter_condition, {"age": spec}) == expected
+
+
+def test_expected_does_not_check_operand_types():
+    # Expected compares whatever it is given; a value of another type simply does not match.
+    assert not legacy.expected_condition({"age": op("GT", {"SS": ["a"]})}).evaluate(ITEM)
 
 
 def test_filters():
@@ -171,7 +189,9 @@ def test_key_conditions():
         ({"pk": op("EQ", S("k")), "sk": op("NE", N(1))}, "Attempted conditional constraint is not an indexable operation"),
         ({"pk": op("EQ", S("k")), "sk": op("IN", N(1))}, "Attempted conditional constraint is not an indexable operation"),
         ({"pk": op("EQ", N(1))}, "One or more parameter values were invalid: Condition parameter type does not match schema type"),
-        ({"pk": op("EQ", S("k")), "sk": op("EQ", N(1)), "x": op("EQ", N(1))}, "KeyConditionExpressions must only contain one condition per key"),
+        ({"pk": op("EQ", S("k")), "sk": op("EQ", N(1)), "x": op("EQ", N(1))}, "Conditions can be of length 1 or 2 only"),
+        ({"pk": op("EQ", S("k")), "x": op("EQ", N(1))}, "Query condition missed key schema element: sk"),
+        ({"pk": op("BEGINS_WITH", S("k"))}, "Query key condition not supported"),
     ],
 )
 def test_key_conditions_errors(conditions, expected):
@@ -197,6 +217,12 @@ def test_compile_request_with_legacy_parameters():
     assert exprs.key_condition.hash_value == S("k") and exprs.filter.evaluate(ITEM) and exprs.projection.apply(ITEM) == {"age": N(36)}
     exprs = compile_request({"ScanFilter": {"age": op("GT", N(100))}})
     assert not exprs.filter.evaluate(ITEM)
+
+
+def test_key_conditions_go_with_filter_expressions():
+    exprs = compile_request({"KeyConditions": {"pk": op("EQ", S("k"))}, "FilterExpression": "age > :n",
+                             "ExpressionAttributeValues": {":n": N(1)}}, key_schema=[("pk", "S")])
+    assert exprs.key_condition.hash_value == S("k") and exprs.filter.evaluate(ITEM)
 
 
 @pytest.mark.parametrize(

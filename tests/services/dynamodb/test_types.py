@@ -30,6 +30,8 @@ def message(fn, *args, **kwargs) -> str:
         ({"BS": []}, "One or more parameter values were invalid: Binary sets should not be empty"),
         ({"SS": ["a", "a"]}, "One or more parameter values were invalid: Input collection [a, a] contains duplicates."),
         ({"NS": ["1", "1.0"]}, "Input collection contains duplicates"),
+        ({"SS": ["a", ""]}, "One or more parameter values were invalid: An string set may not have a empty string as a member"),
+        ({"BS": [b"a", b""]}, "One or more parameter values were invalid: Binary sets may not contain null or empty values"),
         ({"BS": [b"x", b"x"]}, "Input collection contains duplicates"),
         ({"N": "abc"}, "The parameter cannot be converted to a numeric value: abc"),
         ({"N": ""}, "The parameter cannot be converted to a numeric value"),

@@ -97,14 +97,32 @@ class KeyTerm:
 
 
 class KeyConditionParser(ConditionParser):
+    """Parses the condition grammar, then checks the shape a key condition must have. DynamoDB
+    reports problems in that order: syntax and placeholders first (prefixed "Invalid
+    KeyConditionExpression:"), then shape errors (unprefixed), then the key schema."""
+
     label = "KeyConditionExpression"
+
+    def __init__(self, text: str, attrs: ExpressionAttributes):
+        super().__init__(text, attrs)
+        self.shape_error: str | None = None
+
+    def shape(self, message: str) -> None:
+        if self.shape_error is None:
+            self.shape_error = message
 
     def parse_terms(self) -> list[KeyTerm]:
         terms = self.parse_and_chain()
-        token = self.peek()
-        if token.upper in ("OR", "NOT"):
-            raise self.invalid(f"Invalid operator used in KeyConditionExpression: {token.upper}")
+        while self.at_keyword("OR"):
+            self.shape("Invalid operator used in KeyConditionExpression: OR")
+            self.advance()
+            self.parse_and_chain()
         self.finish()
+        if self.shape_error:
+            raise _error(self.shape_error)
+        names = [term.name for term in terms]
+        if len(set(names)) != len(names):
+            raise _error("KeyConditionExpressions must only contain one condition per key")
         return terms
 
     def parse_and_chain(self) -> list[KeyTerm]:
@@ -118,61 +136,87 @@ class KeyConditionParser(ConditionParser):
         """One term, or the terms of a parenthesized AND chain (boto3 wraps the whole key
         condition in parentheses: ``(#n0 = :v0 AND #n1 BETWEEN :v1 AND :v2)``)."""
         if self.at_keyword("NOT"):
-            raise self.invalid("Invalid operator used in KeyConditionExpression: NOT")
+            self.shape("Invalid operator used in KeyConditionExpression: NOT")
+            self.advance()
+            return self.parse_term()
         if self.at_punct("("):
+            start, errors, paths = self.pos, dict(self.errors), list(self.paths)
             if self.redundant_parens():
                 self.note("parens", "The expression has redundant parentheses;")
             self.advance()
-            terms = self.parse_and_chain()
-            self.expect_punct(")")
-            return terms
+            try:
+                terms = self.parse_and_chain()
+                while self.at_keyword("OR"):
+                    self.shape("Invalid operator used in KeyConditionExpression: OR")
+                    self.advance()
+                    self.parse_and_chain()
+                self.expect_punct(")")
+                return terms
+            except ServiceError:  # "(pk) = :v": a parenthesized operand, not a group
+                self.pos, self.errors, self.paths = start, errors, paths
         return [self.parse_single_term()]
 
     def parse_single_term(self) -> KeyTerm:
         left = self.parse_operand()
         token = self.peek()
-        if left.kind == "function":
-            self.check_function(left)
-            if left.name in CONDITION_FUNCTIONS and left.name != "begins_with":
-                self.note("other", f"Invalid operator used in KeyConditionExpression: {left.name}")
-            if left.name != "begins_with" or len(left.args) != 2:
-                self.finish()  # raises the error noted above
-            return self.term_of(left.args[0], "begins_with", left.args[1:])
         if token.kind == PUNCT and token.text in COMPARATORS:
             self.advance()
-            if token.text == "<>":
-                raise self.invalid("Invalid operator used in KeyConditionExpression: <>")
             right = self.parse_operand()
-            if left.kind == "value" and right.kind == "path":  # ":v = pk" is allowed
-                left, right = right, left
-                token_text = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}.get(token.text, token.text)
-            else:
-                token_text = token.text
-            self.check_distinct(token_text, left, right)
-            return self.term_of(left, token_text, [right])
+            self.check_operands(token.text, [left, right])
+            self.check_distinct(token.text, left, right)
+            if token.text == "<>":
+                self.shape("Invalid operator used in KeyConditionExpression: <>")
+            if left.kind != "path" and right.kind == "path":  # ":v < sk" means "sk > :v"
+                return self.term_of(right, _MIRROR.get(token.text, token.text), [left])
+            return self.term_of(left, token.text, [right])
         if token.upper == "BETWEEN":
             self.advance()
             low = self.parse_operand()
             self.expect_keyword("AND")
             high = self.parse_operand()
+            self.check_operands("BETWEEN", [left, low, high])
             self.check_between(low, high)
+            if left.kind != "path":
+                self.shape("Invalid condition in KeyConditionExpression: BETWEEN operator must have the key attribute "
+                           "as its first operand")
             return self.term_of(left, "BETWEEN", [low, high])
         if token.upper == "IN":
-            raise self.invalid("Invalid operator used in KeyConditionExpression: IN")
+            self.advance()
+            self.expect_punct("(")
+            options = [self.parse_operand()]
+            while self.at_punct(","):
+                self.advance()
+                options.append(self.parse_operand())
+            self.expect_punct(")")
+            self.shape("Invalid operator used in KeyConditionExpression: IN")
+            return self.term_of(left, "IN", options)
+        if left.kind == "function":
+            self.check_function(left)
+            if left.name == "size":
+                self.note("misused", "The function is not allowed to be used this way in an expression; function: size")
+            elif left.name != "begins_with" and left.name in CONDITION_FUNCTIONS:
+                self.shape(f"Invalid operator used in KeyConditionExpression: {left.name}")
+            elif left.name == "begins_with" and left.args and left.args[0].kind != "path":
+                self.shape("Invalid condition in KeyConditionExpression: begins_with operator must have the key "
+                           "attribute as its first operand")
+            return self.term_of(left.args[0] if left.args else left, "begins_with", left.args[1:])
         self.syntax_error()
 
     def term_of(self, subject: Operand, op: str, operands: list[Operand]) -> KeyTerm:
+        for operand in [subject, *operands]:
+            if operand.kind == "function":
+                self.shape("KeyConditionExpressions cannot contain nested operations")
+        if any(operand.kind == "path" for operand in operands):
+            self.shape("Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition")
         if subject.kind != "path":
-            self.note("operand", "Operator or function requires a document path; operator or function: "
-                      f"{op}")
+            self.shape("Invalid condition in KeyConditionExpression: No key attribute specified")
             return KeyTerm("", op, ())
         if len(subject.path) != 1:
-            self.note("other", "KeyConditionExpressions cannot have conditions on nested attributes")
-        for operand in operands:
-            if operand.kind != "value":
-                self.note("other", "KeyConditionExpressions cannot contain document paths as the value of a condition"
-                          if operand.kind == "path" else "Invalid operator used in KeyConditionExpression: " + op)
+            self.shape("KeyConditionExpressions cannot have conditions on nested attributes")
         return KeyTerm(subject.path[0], op, tuple(o.value for o in operands))
+
+
+_MIRROR = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
 
 
 def parse_key_condition(text: str, attrs: ExpressionAttributes, key_schema: KeySchema) -> KeyCondition:
@@ -182,34 +226,34 @@ def parse_key_condition(text: str, attrs: ExpressionAttributes, key_schema: KeyS
     return key_condition_of(terms, key_schema)
 
 
-def key_condition_of(terms, key_schema: KeySchema) -> KeyCondition:
-    """Check terms ((name, op, values) each) against the key schema; shared with KeyConditions."""
-    hash_name, hash_type = key_schema[0]
-    range_name, range_type = key_schema[1] if len(key_schema) > 1 else (None, None)
-    if len(terms) > len(key_schema):
-        raise _error("KeyConditionExpressions must only contain one condition per key")
-    by_name: dict[str, KeyTerm] = {}
-    for term in terms:
-        if term.name in by_name:
-            raise _error("KeyConditionExpressions must only contain one condition per key")
-        by_name[term.name] = term
-    hash_term = by_name.get(hash_name)
-    if hash_term is None:
-        raise _error(f"Query condition missed key schema element: {hash_name}")
-    for name in by_name:
-        if name not in (hash_name, range_name):
-            raise _error(f"Query condition missed key schema element: {range_name or hash_name}")
-    if hash_term.op != "=":
+_NOT_INDEXABLE = ("IN", "<>")  # (legacy NULL, NOT_NULL, NE, CONTAINS, NOT_CONTAINS are rejected earlier)
+
+
+def key_condition_of(terms: list[KeyTerm], key_schema: KeySchema) -> KeyCondition:
+    """Check terms against the key schema, in DynamoDB's order; shared with KeyConditions."""
+    by_name = {term.name: term for term in terms}
+    if len(key_schema) == 1 and len(by_name) > 1:
         raise _error("Query key condition not supported")
-    _check_type(hash_term.values, hash_type)
-    range_term = by_name.get(range_name) if range_name else None
-    if range_term is None:
-        return KeyCondition(hash_name, hash_term.values[0])
-    _check_type(range_term.values, range_type)
-    if range_term.op == "begins_with" and range_type == "N":
-        raise _error("Invalid KeyConditionExpression: Incorrect operand type for operator or function; "
-                     "operator or function: begins_with, operand type: N")
-    return KeyCondition(hash_name, hash_term.values[0], range_name, range_term.op, range_term.values)
+    found = []
+    for position, (name, kind) in enumerate(key_schema):
+        term = by_name.get(name)
+        if term is None:
+            if position == 0 or len(by_name) > 1:
+                raise _error(f"Query condition missed key schema element: {name}")
+            continue
+        if term.op in _NOT_INDEXABLE:
+            raise _error("Attempted conditional constraint is not an indexable operation")
+        _check_type(term.values, kind)
+        if position == 0 and term.op != "=":
+            raise _error("Query key condition not supported")
+        found.append(term)
+    if len(found) < len(by_name):  # a condition on an attribute outside the key schema
+        raise _error("Query key condition not supported")
+    hash_term = found[0]
+    if len(found) == 1:
+        return KeyCondition(hash_term.name, hash_term.values[0])
+    range_term = found[1]
+    return KeyCondition(hash_term.name, hash_term.values[0], range_term.name, range_term.op, range_term.values)
 
 
 def _check_type(values: tuple, expected: str) -> None:

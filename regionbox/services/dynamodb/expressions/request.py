@@ -50,24 +50,31 @@ def compile_request(params: dict, key_schema: Sequence[tuple[str, str]] = (),
     when placeholders come without any expression (e.g. ("UpdateExpression", "ConditionExpression"))."""
     present_expr = [p for p in EXPRESSION_PARAMETERS if params.get(p) is not None]
     present_legacy = [p for p in LEGACY_PARAMETERS if params.get(p) is not None]
+    # DynamoDB lets KeyConditions go with a FilterExpression / ProjectionExpression, as long as
+    # there is no KeyConditionExpression.
+    if "KeyConditions" in present_legacy and params.get("KeyConditionExpression") is None:
+        present_legacy.remove("KeyConditions")
     if present_expr and present_legacy:
         raise _invalid("Can not use both expression and non-expression parameters in the same request: "
                        f"Non-expression parameters: {_braces(present_legacy)} Expression parameters: {_braces(present_expr)}")
     names, values = params.get("ExpressionAttributeNames"), params.get("ExpressionAttributeValues")
-    if not present_expr:
-        accepted = [p for p in expression_parameters] or ["an expression"]
-        nulls = " and ".join(accepted) + (" are null" if len(accepted) > 1 else " is null")
-        if names is not None:  # (DynamoDB names the null expressions only for values)
-            raise _invalid("ExpressionAttributeNames can only be specified when using expressions")
-        if values is not None:
-            raise _invalid(f"ExpressionAttributeValues can only be specified when using expressions: {nulls}"
-                           if expression_parameters else "ExpressionAttributeValues can only be specified when using expressions")
+    if not present_expr and names is not None:
+        raise _invalid("ExpressionAttributeNames can only be specified when using expressions")
+    # Values only make sense with expressions that take values (not ProjectionExpression); the
+    # message names those that are missing.
+    value_expressions = [p for p in expression_parameters if p != "ProjectionExpression"]
+    if values is not None and not any(params.get(p) is not None for p in value_expressions or EXPRESSION_PARAMETERS):
+        nulls = " and ".join(value_expressions) + (" are null" if len(value_expressions) > 1 else " is null")
+        raise _invalid("ExpressionAttributeValues can only be specified when using expressions"
+                       + (f": {nulls}" if value_expressions else ""))
     key_names = tuple(name for name, _ in key_schema)
     out = RequestExpressions()
     if present_expr:
         attrs = ExpressionAttributes(names, values)
         if params.get("KeyConditionExpression") is not None:
             out.key_condition = parse_key_condition(params["KeyConditionExpression"], attrs, key_schema)
+        elif params.get("KeyConditions") is not None:
+            out.key_condition = legacy.key_conditions(params["KeyConditions"], key_schema)
         if params.get("UpdateExpression") is not None:
             out.update = parse_update(params["UpdateExpression"], attrs, key_names)
         if params.get("ConditionExpression") is not None:

@@ -186,7 +186,8 @@ class UpdateParser(ParserBase):
         (kind,) = value
         allowed = ("N", "SS", "NS", "BS") if section == "ADD" else ("SS", "NS", "BS")
         if kind not in allowed:
-            self.note("type", f"Incorrect operand type for operator or function; operator: {section}, operand type: {_LONG_TYPE[kind]}")
+            self.note("type", f"Incorrect operand type for operator or function; operator: {section}, operand type: "
+                      f"{_LONG_TYPE[kind]}, typeSet: ALLOWED_FOR_{section}_OPERAND")
 
     # -- SET values ------------------------------------------------------------------------
     def parse_value(self) -> Value:
