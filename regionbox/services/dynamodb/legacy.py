@@ -80,7 +80,7 @@ def _operator_predicate(name: str, operator: str, values: list | None, check_typ
         return lambda item: value
 
     if operator in _COMPARATORS:
-        return comparison(_COMPARATORS[operator], get, constant(first))
+        return comparison(_COMPARATORS[operator], get, constant(first), right_constant=first)
     if operator == "NOT_NULL":
         return lambda item: get(item) is not None
     if operator == "NULL":

@@ -643,7 +643,7 @@ class _Parser:
             text = "<>" if op.text == "!=" else op.text
             if simple and right_literal is not None and terms is not None:
                 terms.append((name_token.text, text, (right_literal,)))
-            return comparison(text, left, right)
+            return comparison(text, left, right, left_literal, right_literal)
         if op.upper == "BETWEEN":
             self.advance()
             low, low_literal = self.operand()

@@ -104,6 +104,25 @@ def test_functions(expression, expected):
     assert evaluate(expression) is expected
 
 
+def test_literal_comparisons_agree_with_attribute_comparisons():
+    # Comparisons with a literal are specialised; they must decide exactly as the general path
+    # (attribute against attribute) does, for every pair of value types and operators.
+    samples = [N(-1.5), N(0), N(2), N(10), S(""), S("a"), S("ab"), S("é"), {"B": b"\x00"}, {"B": b"\xff"},
+               {"BOOL": True}, {"BOOL": False}, {"NULL": True}, {"SS": ["a"]}, {"NS": ["1"]}, {"L": [N(1)]},
+               {"M": {"k": S("v")}}]
+    for op in ("=", "<>", "<", "<=", ">", ">="):
+        for left in samples + [None]:
+            for right in samples:
+                item = {"b": right} if left is None else {"a": left, "b": right}
+                attrs = ExpressionAttributes(None, {":v": right})
+                literal = parse_condition(f"a {op} :v", attrs).evaluate(item)
+                mirrored = parse_condition(f":v {op} a", ExpressionAttributes(None, {":v": right})).evaluate(item)
+                general = parse_condition(f"a {op} b", ExpressionAttributes()).evaluate(item)
+                reverse = parse_condition(f"b {op} a", ExpressionAttributes()).evaluate(item)
+                assert literal is general, (left, op, right)
+                assert mirrored is reverse, (right, op, left)
+
+
 def test_names_and_nested_placeholders():
     names = {"#s": "status", "#m": "mp", "#i": "inr", "#dot": "a.b"}
     item = {"status": S("ok"), "mp": ITEM["mp"], "a.b": N(1)}

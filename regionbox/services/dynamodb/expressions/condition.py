@@ -174,7 +174,7 @@ class ConditionParser(ParserBase):
             right = self.parse_operand()
             self.check_operands(token.text, [left, right])
             self.check_distinct(token.text, left, right)
-            return comparison(token.text, left.getter(), right.getter())
+            return comparison(token.text, left.getter(), right.getter(), _constant(left), _constant(right))
         if token.upper == "BETWEEN":
             self.advance()
             low = self.parse_operand()
@@ -334,6 +334,10 @@ def _literal_type(operand: Operand) -> str | None:
         for kind in operand.value:
             return kind
     return None
+
+
+def _constant(operand: Operand) -> dict | None:
+    return operand.value if operand.kind == "value" else None
 
 
 def _show(value: dict) -> str:

@@ -4,6 +4,8 @@ Shared by expressions, legacy conditions and PartiQL WHERE clauses."""
 
 from __future__ import annotations
 
+import operator
+from decimal import Decimal
 from typing import Any, Callable
 
 from regionbox.services.dynamodb.types import compare, values_equal
@@ -29,7 +31,19 @@ def both(left: Predicate, right: Predicate) -> Predicate:
     return lambda item: left(item) and right(item)
 
 
-def comparison(op: str, left: Getter, right: Getter) -> Predicate:
+_ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+_MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "<>": "<>"}
+
+
+def comparison(op: str, left: Getter, right: Getter, left_constant: dict | None = None,
+               right_constant: dict | None = None) -> Predicate:
+    """``left op right``. When one side is a literal (its value given as ``*_constant``), the
+    comparison is specialised: the literal is decoded once, not per item (filters over large
+    scans spend their time here)."""
+    if right_constant is not None and left_constant is None:
+        return _against_constant(op, left, right_constant)
+    if left_constant is not None and right_constant is None:
+        return _against_constant(_MIRRORED[op], right, left_constant)
     if op == "=":
         def eq(item: dict) -> bool:
             a, b = left(item), right(item)
@@ -51,6 +65,45 @@ def comparison(op: str, left: Getter, right: Getter) -> Predicate:
         return c is not None and test(c)
 
     return ordered
+
+
+def _against_constant(op: str, get: Getter, constant: dict) -> Predicate:
+    ((kind, data),) = constant.items()
+    if op in ("=", "<>"):
+        if kind in ("S", "N", "B", "BOOL", "NULL"):
+            # Stored values and placeholders are canonical (types.validate_value), so equal
+            # numbers have equal text and a plain comparison of the payload is exact.
+            if op == "=":
+                return lambda item: (v := get(item)) is not None and v.get(kind, _ABSENT) == data
+            return lambda item: (v := get(item)) is None or v.get(kind, _ABSENT) != data
+        if op == "=":
+            return lambda item: (v := get(item)) is not None and values_equal(v, constant)
+        return lambda item: (v := get(item)) is None or not values_equal(v, constant)
+    test = _ORDER[op]
+    if kind == "N":
+        bound = Decimal(data)
+
+        def ordered_number(item: dict) -> bool:
+            v = get(item)
+            n = v.get("N") if v is not None else None
+            return n is not None and test(Decimal(n), bound)
+
+        return ordered_number
+    if kind == "S":
+        bound_bytes = data.encode("utf-8")
+
+        def ordered_string(item: dict) -> bool:
+            v = get(item)
+            text = v.get("S") if v is not None else None
+            return text is not None and test(text.encode("utf-8"), bound_bytes)
+
+        return ordered_string
+    if kind == "B":
+        return lambda item: (v := get(item)) is not None and (b := v.get("B")) is not None and test(b, data)
+    return lambda item: False  # sets, lists, maps, booleans and nulls have no order
+
+
+_ABSENT = object()
 
 
 def between(value: Getter, low: Getter, high: Getter) -> Predicate:
