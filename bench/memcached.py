@@ -3,7 +3,7 @@ Memcached node of regionbox, and against a bare memcached started by this script
 threads and memory, in one run; printed as a ratio. The configuration endpoint (which forwards
 commands to a node) is measured too, for information: clients use it only for discovery.
 
-    python3 bench/memcached.py [--seconds 5] [--node-type cache.m5.large] [--concurrency 64]
+    python3 bench/memcached.py [--seconds 5] [--rounds 3] [--node-type cache.m5.large] [--concurrency 64]
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--node-type", default="cache.m5.large")
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     if not (shutil.which("memcaslap") or shutil.which("memaslap")) or not shutil.which("memcached"):
         sys.exit("needs memcached and memcaslap: apt-get install memcached libmemcached-tools")
@@ -82,8 +83,13 @@ def main() -> None:
         wait_port("127.0.0.1", bare_port)
 
         memcaslap(node["Address"], node["Port"], 1, args.concurrency, client_threads)  # warm-up
-        bare_tps = memcaslap("127.0.0.1", bare_port, args.seconds, args.concurrency, client_threads)
-        node_tps = memcaslap(node["Address"], node["Port"], args.seconds, args.concurrency, client_threads)
+        # Alternate the two, best of each: the machine is shared, and a burst of someone else's
+        # work should not decide the ratio.
+        bare_runs, node_runs = [], []
+        for _ in range(args.rounds):
+            bare_runs.append(memcaslap("127.0.0.1", bare_port, args.seconds, args.concurrency, client_threads))
+            node_runs.append(memcaslap(node["Address"], node["Port"], args.seconds, args.concurrency, client_threads))
+        bare_tps, node_tps = max(bare_runs), max(node_runs)
         config_tps = memcaslap(config["Address"], config["Port"], args.seconds, args.concurrency, client_threads)
     finally:
         cloud.terminate()
@@ -95,8 +101,9 @@ def main() -> None:
     print(f"memcached node {args.node_type} (-t {options['-t']} -m {options['-m']}), memcaslap -T {client_threads} "
           f"-c {args.concurrency} -t {args.seconds}s")
     print(f"CreateCacheCluster to available      {ready * 1000:8.0f} ms")
-    print(f"bare memcached                       {bare_tps:10.0f} ops/s")
-    print(f"regionbox node endpoint              {node_tps:10.0f} ops/s   ratio {node_tps / bare_tps:.2f} (target >= 0.95)")
+    print(f"bare memcached                       {bare_tps:10.0f} ops/s   (best of {args.rounds}: {', '.join(f'{r:.0f}' for r in bare_runs)})")
+    print(f"regionbox node endpoint              {node_tps:10.0f} ops/s   ratio {node_tps / bare_tps:.2f} (target >= 0.95; "
+          f"runs {', '.join(f'{r:.0f}' for r in node_runs)})")
     print(f"regionbox configuration endpoint     {config_tps:10.0f} ops/s   ratio {config_tps / bare_tps:.2f} (forwarded; for discovery)")
 
 

@@ -127,11 +127,12 @@ class ConfigurationEndpoint:
         self.server_tls = server_tls
         self.node_tls = node_tls
         self._server: asyncio.base_events.Server | None = None
-        self._connections: set[asyncio.StreamWriter] = set()
+        self.clients: set[_ClientSide] = set()
 
     async def start(self) -> "ConfigurationEndpoint":
-        self._server = await asyncio.start_server(self._serve, self.address, self.port, reuse_address=True, limit=1 << 21,
-                                                  ssl=self.server_tls)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: _ClientSide(self), self.address, self.port, reuse_address=True,
+                                                ssl=self.server_tls)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
@@ -139,120 +140,179 @@ class ConfigurationEndpoint:
         if self._server is not None:
             self._server.close()
             self._server = None
-        for writer in list(self._connections):
-            writer.close()
-        self._connections.clear()
+        for client in list(self.clients):
+            client.close()
+        self.clients.clear()
 
     def reply(self, legacy: bool) -> bytes:
         version, nodes, _ = self.view()
         return config_reply(version, nodes, legacy)
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._connections.add(writer)
-        session = _Session(self, reader, writer)
-        try:
-            await session.run()
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError, IndexError):
-            pass
-        finally:
-            await session.close()
-            self._connections.discard(writer)
-            writer.close()
+
+class _Backpressure(asyncio.Protocol):
+    """Stop reading one side while the other side's send buffer is full."""
+
+    peer_transport: asyncio.Transport | None = None
+
+    def pause_writing(self) -> None:
+        if self.peer_transport is not None:
+            self.peer_transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.peer_transport is not None:
+            self.peer_transport.resume_reading()
 
 
-class _Session:
-    """One client of the configuration endpoint, and its connection to a node (opened lazily)."""
+class _ClientSide(_Backpressure):
+    """One client of the configuration endpoint. Requests are cut at command boundaries (data
+    blocks of storage commands pass through untouched); configuration requests are answered here,
+    everything else goes to a node over one connection opened at the first forwarded command."""
 
-    def __init__(self, endpoint: ConfigurationEndpoint, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, endpoint: ConfigurationEndpoint) -> None:
         self.endpoint = endpoint
-        self.reader = reader
-        self.writer = writer
-        self.upstream: asyncio.StreamWriter | None = None
-        self.relay: asyncio.Task | None = None
+        self.transport: asyncio.Transport | None = None
+        self.node: _NodeSide | None = None
+        self.connecting = False
+        self.inbox = bytearray()
+        self.skip = 0  # bytes of a data block still to pass through
+        self.outbox: list[bytes] = []  # forwarded bytes waiting for the node connection
         # One entry per ``mn`` sent to the node: the configuration reply to send in place of its
         # MN, or None for the client's own ``mn``.
         self.waiting: deque[bytes | None] = deque()
 
-    async def run(self) -> None:
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        self.endpoint.clients.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.inbox
+        buffer += data
+        forward = bytearray()
+        position = 0
         while True:
-            line = await self.reader.readline()
-            if not line or not line.endswith(b"\n"):
-                return
+            if self.skip:
+                taken = min(self.skip, len(buffer) - position)
+                forward += buffer[position:position + taken]
+                position += taken
+                self.skip -= taken
+                if self.skip:
+                    break
+            end = buffer.find(b"\n", position)
+            if end < 0:
+                break
+            line = bytes(buffer[position:end + 1])
+            position = end + 1
             words = line.split()
             command = words[0].lower() if words else b""
-            if command == b"config":
-                reply = self.endpoint.reply(False) if words[1:3] == [b"get", b"cluster"] else b"ERROR\r\n"
-                await self.answer(reply)
-                continue
-            if command in (b"get", b"gets") and words[1:] == [LEGACY_KEY]:
-                await self.answer(self.endpoint.reply(True))
+            if command == b"config" or (command in (b"get", b"gets") and words[1:] == [LEGACY_KEY]):
+                reply = b"ERROR\r\n" if command == b"config" and words[1:3] != [b"get", b"cluster"] else self.endpoint.reply(command != b"config")
+                if self.node is None and not self.connecting and not forward:
+                    self.transport.write(reply)  # nothing outstanding at a node: answer at once
+                else:
+                    forward += b"mn\r\n"
+                    self.waiting.append(reply)
                 continue
             if command == b"quit":
+                self.close()
                 return
-            data = b""
-            if command in _DATA_LENGTH_WORD and len(words) > _DATA_LENGTH_WORD[command]:
-                data = await self.reader.readexactly(int(words[_DATA_LENGTH_WORD[command]]) + 2)
-            if not await self.forward(line + data, own_noop=command == b"mn"):
-                self.writer.write(b"SERVER_ERROR no cache node available\r\n")
-                await self.writer.drain()
+            forward += line
+            if command == b"mn":
+                self.waiting.append(None)
+            length_word = _DATA_LENGTH_WORD.get(command)
+            if length_word is not None and len(words) > length_word and words[length_word].isdigit():
+                self.skip = int(words[length_word]) + 2
+        del buffer[:position]
+        if forward:
+            self.send(bytes(forward))
 
-    async def answer(self, reply: bytes) -> None:
-        if self.upstream is None or self.upstream.is_closing():
-            self.writer.write(reply)
-            await self.writer.drain()
-        else:
-            self.waiting.append(reply)
-            self.upstream.write(b"mn\r\n")
+    def send(self, data: bytes) -> None:
+        if self.node is not None and self.node.transport is not None:
+            self.node.transport.write(data)
+            return
+        self.outbox.append(data)
+        if not self.connecting:
+            self.connecting = True
+            asyncio.get_running_loop().create_task(self.connect())
 
-    async def forward(self, request: bytes, own_noop: bool) -> bool:
-        if self.upstream is None or self.upstream.is_closing():
-            if not await self.connect():
-                return False
-        if own_noop:
-            self.waiting.append(None)
-        self.upstream.write(request)
-        await self.upstream.drain()
-        return True
-
-    async def connect(self) -> bool:
+    async def connect(self) -> None:
+        loop = asyncio.get_running_loop()
         _, _, running = self.endpoint.view()
         for address, port in running:
             try:
-                node_reader, self.upstream = await asyncio.open_connection(address, port, ssl=self.endpoint.node_tls)
+                _, node = await loop.create_connection(lambda: _NodeSide(self), address, port, ssl=self.endpoint.node_tls)
             except OSError:
                 continue
-            self.waiting.clear()
-            self.relay = asyncio.get_running_loop().create_task(self.relay_answers(node_reader))
-            return True
-        return False
+            if self.transport is None or self.transport.is_closing():
+                node.transport.close()
+                return
+            self.node, self.connecting = node, False
+            self.peer_transport = node.transport
+            node.transport.write(b"".join(self.outbox))
+            self.outbox.clear()
+            return
+        self.connecting = False
+        if self.transport is not None:
+            self.transport.write(b"SERVER_ERROR no cache node available\r\n")
+            self.close()
 
-    async def relay_answers(self, node_reader: asyncio.StreamReader) -> None:
-        """Node -> client, answer by answer, swapping our MN markers for configuration replies."""
-        try:
-            while True:
-                line = await node_reader.readline()
-                if not line:
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def connection_lost(self, exc) -> None:
+        self.endpoint.clients.discard(self)
+        if self.node is not None and self.node.transport is not None:
+            self.node.transport.close()
+        self.transport = None
+
+
+class _NodeSide(_Backpressure):
+    """The node's answers on their way back, cut at answer boundaries to find our MN markers."""
+
+    def __init__(self, client: _ClientSide) -> None:
+        self.client = client
+        self.transport: asyncio.Transport | None = None
+        self.peer_transport = client.transport
+        self.inbox = bytearray()
+        self.skip = 0
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.inbox
+        buffer += data
+        out = bytearray()
+        position = 0
+        waiting = self.client.waiting
+        while True:
+            if self.skip:
+                taken = min(self.skip, len(buffer) - position)
+                out += buffer[position:position + taken]
+                position += taken
+                self.skip -= taken
+                if self.skip:
                     break
-                out = line
-                if line.startswith(b"VALUE "):
-                    out += await node_reader.readexactly(int(line.split()[3]) + 2)
-                elif line.startswith(b"VA "):
-                    out += await node_reader.readexactly(int(line.split()[1]) + 2)
-                elif line == b"MN\r\n" and self.waiting:
-                    marker = self.waiting.popleft()
-                    out = marker if marker is not None else line
-                self.writer.write(out)
-                if not node_reader._buffer:  # noqa: SLF001 - flush when the node has nothing more queued
-                    await self.writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError, ValueError, IndexError):
-            pass
+            end = buffer.find(b"\n", position)
+            if end < 0:
+                break
+            line = buffer[position:end + 1]
+            position = end + 1
+            if line.startswith(b"VALUE "):
+                self.skip = int(line.split()[3]) + 2
+            elif line.startswith(b"VA "):
+                self.skip = int(line.split()[1]) + 2
+            elif line == b"MN\r\n" and waiting:
+                marker = waiting.popleft()
+                if marker is not None:
+                    line = marker
+            out += line
+        del buffer[:position]
+        if out and self.client.transport is not None:
+            self.client.transport.write(bytes(out))
+
+    def connection_lost(self, exc) -> None:
         # The node went away (crash, AZ outage): the client sees its connection close, as it
         # would on AWS, and reconnects.
-        self.writer.close()
-
-    async def close(self) -> None:
-        if self.upstream is not None:
-            self.upstream.close()
-        if self.relay is not None:
-            self.relay.cancel()
-            await asyncio.gather(self.relay, return_exceptions=True)
+        self.transport = None
+        self.client.close()
