@@ -424,6 +424,8 @@ class _Parser:
                     self.fail("Expected a list index or a key")
                 self.expect("]")
             else:
+                if len(elements) > 32:  # deeper than any item can nest
+                    raise _invalid("The document path has too many nesting levels; nesting levels: " + str(len(elements)))
                 return tuple(elements)
 
     def literal(self) -> dict:
@@ -713,7 +715,10 @@ def parse_statement(statement: str, parameters: list | None = None, allow_exists
     """Parse one PartiQL statement with its ``Parameters`` into a plan for the engine.
     ``allow_exists``: ExecuteTransaction accepts ``EXISTS(SELECT ...)`` condition checks
     (an ExistsPlan); elsewhere they are rejected."""
-    return _Parser(statement, parameters, allow_exists).statement()
+    try:
+        return _Parser(statement, parameters, allow_exists).statement()
+    except RecursionError:  # absurd nesting of parentheses, NOTs or literals
+        raise _invalid(NOT_WELL_FORMED + "Statement is nested too deeply") from None
 
 
 __all__ = ["DeletePlan", "ExistsPlan", "InsertPlan", "Plan", "SelectPlan", "UpdatePlan", "Where", "parse_statement"]

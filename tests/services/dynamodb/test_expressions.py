@@ -200,6 +200,26 @@ def test_expression_size_limit():
     )
 
 
+def test_absurd_nesting_is_a_validation_error():
+    values = {":v": N(1)}
+    deep = "(" * 1500 + "a = :v" + ")" * 1500
+    assert condition_error(deep, values=values) == "Invalid ConditionExpression: The expression is nested too deeply;"
+    assert condition_error("NOT " * 1000 + "a = :v", values=values) == "Invalid ConditionExpression: The expression is nested too deeply;"
+    assert error(parse_update, "SET a = " + "(" * 1500 + ":v" + ")" * 1500, ExpressionAttributes(None, values)) == (
+        "Invalid UpdateExpression: The expression is nested too deeply;"
+    )
+
+
+def test_document_paths_nest_at_most_32_levels():
+    parse_projection(".".join(["a"] * 32), ExpressionAttributes())
+    assert error(parse_projection, ".".join(["a"] * 33), ExpressionAttributes()) == (
+        "Invalid ProjectionExpression: The document path has too many nesting levels; nesting levels: 33"
+    )
+    assert error(parse_update, "SET " + "a" + "[0]" * 40 + " = :v", ExpressionAttributes(None, {":v": N(1)})) == (
+        "Invalid UpdateExpression: The document path has too many nesting levels; nesting levels: 41"
+    )
+
+
 def test_in_accepts_up_to_100_operands():
     values = {f":v{i}": N(i) for i in range(101)}
     ok = "a IN (" + ", ".join(f":v{i}" for i in range(100)) + ")"

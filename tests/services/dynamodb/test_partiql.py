@@ -169,6 +169,9 @@ def test_delete():
         ("DELETE FROM t WHERE sk = 1", None, "Where clause does not contain a mandatory equality on all key attributes"),
         ("DELETE FROM t WHERE pk = 1 AND sk = 1", None, "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N"),
         ("DELETE FROM t.idx WHERE pk = 'a' AND sk = 1", None, "Statement wasn't well formed, can't be processed: DELETE cannot target an index at token: WHERE"),
+        ("SELECT * FROM t WHERE " + "(" * 3000 + "a = 1" + ")" * 3000, None, "Statement wasn't well formed, can't be processed: Statement is nested too deeply"),
+        ("INSERT INTO t VALUE " + "[" * 3000 + "]" * 3000, None, "Statement wasn't well formed, can't be processed: Statement is nested too deeply"),
+        ("SELECT " + ".".join(["a"] * 33) + " FROM t", None, "The document path has too many nesting levels; nesting levels: 33"),
         ("SELECT * FROM t WHERE a = $", None, "Statement wasn't well formed, can't be processed: Unexpected character: $"),
     ],
 )

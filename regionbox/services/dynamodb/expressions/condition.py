@@ -24,7 +24,7 @@ from typing import Any, Callable
 from regionbox.core.errors import ServiceError
 
 from regionbox.services.dynamodb.expressions.attributes import ExpressionAttributes
-from regionbox.services.dynamodb.expressions.lexer import NAME, NAMEREF, PUNCT, VALUEREF, ParserBase, Token
+from regionbox.services.dynamodb.expressions.lexer import NAME, NAMEREF, PUNCT, VALUEREF, ParserBase, Token, parse_guarded
 from regionbox.services.dynamodb.expressions.paths import Path, get_path, path_str
 from regionbox.services.dynamodb.expressions.evaluate import (
     begins_with, between, both, comparison, contains, either, one_of, size_of,
@@ -347,7 +347,8 @@ def _show(value: dict) -> str:
 
 def parse_condition(text: str, attrs: ExpressionAttributes, label: str = "ConditionExpression") -> Condition:
     """Parse a ConditionExpression (or, with ``label="FilterExpression"``, a filter)."""
-    return ConditionParser(text, attrs, label).parse()
+    parser = ConditionParser(text, attrs, label)
+    return parse_guarded(parser, parser.parse)
 
 
 __all__ = ["Condition", "ConditionParser", "Operand", "parse_condition"]

@@ -11,7 +11,7 @@ from typing import Sequence
 from regionbox.core.errors import ServiceError
 from regionbox.services.dynamodb.expressions.attributes import ExpressionAttributes
 from regionbox.services.dynamodb.expressions.condition import COMPARATORS, CONDITION_FUNCTIONS, ConditionParser, Operand
-from regionbox.services.dynamodb.expressions.lexer import PUNCT
+from regionbox.services.dynamodb.expressions.lexer import PUNCT, parse_guarded
 from regionbox.services.dynamodb.types import INVALID, compare, sort_key, values_equal
 
 KeySchema = Sequence[tuple[str, str]]  # (hash name, type), then (range name, type) if any
@@ -222,7 +222,8 @@ _MIRROR = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
 def parse_key_condition(text: str, attrs: ExpressionAttributes, key_schema: KeySchema) -> KeyCondition:
     """Parse a KeyConditionExpression for a table or index whose key schema is ``key_schema``
     (``[(hash_name, "S"|"N"|"B"), (range_name, type)?]``)."""
-    terms = KeyConditionParser(text, attrs).parse_terms()
+    parser = KeyConditionParser(text, attrs)
+    terms = parse_guarded(parser, parser.parse_terms)
     return key_condition_of(terms, key_schema)
 
 

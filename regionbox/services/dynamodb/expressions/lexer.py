@@ -25,6 +25,17 @@ _TOKEN = re.compile(
 )
 _CACHE_LIMIT = 2048
 MAX_EXPRESSION_SIZE = 4096  # bytes, per expression (DynamoDB's documented limit)
+MAX_PATH_DEPTH = 32  # levels of a document path, as deep as an item may nest
+
+
+def parse_guarded(parser: "ParserBase", parse):
+    """Run ``parse`` (a recursive-descent entry point) so that absurd nesting, which a 4 KB
+    expression can reach, is a ValidationException and not a RecursionError. (DynamoDB rejects
+    such expressions too; its exact text for this case is not documented.)"""
+    try:
+        return parse()
+    except RecursionError:
+        raise parser.invalid("The expression is nested too deeply;") from None
 _token_cache: dict[str, tuple] = {}
 
 
@@ -215,6 +226,8 @@ class ParserBase:
                 self.expect_punct("]")
                 elements.append(int(token.text))
             else:
+                if len(elements) > MAX_PATH_DEPTH:
+                    self.note("other", f"The document path has too many nesting levels; nesting levels: {len(elements)}")
                 return tuple(elements)
 
 

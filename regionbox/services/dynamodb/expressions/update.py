@@ -21,7 +21,7 @@ from typing import Callable
 
 from regionbox.core.errors import ServiceError
 from regionbox.services.dynamodb.expressions.attributes import ExpressionAttributes
-from regionbox.services.dynamodb.expressions.lexer import NAME, NAMEREF, PUNCT, VALUEREF, ParserBase, Token
+from regionbox.services.dynamodb.expressions.lexer import NAME, NAMEREF, PUNCT, VALUEREF, ParserBase, Token, parse_guarded
 from regionbox.services.dynamodb.expressions.paths import (
     InvalidPath, Path, get_path, overlap_error, project, remove_paths, set_path,
 )
@@ -324,4 +324,5 @@ def _arithmetic(op: str, left: Value, right: Value) -> Value:
 def parse_update(text: str, attrs: ExpressionAttributes, key_names=()) -> Update:
     """Parse an UpdateExpression. ``key_names``: the table's key attributes, which an update
     may not touch."""
-    return UpdateParser(text, attrs).parse(key_names)
+    parser = UpdateParser(text, attrs)
+    return parse_guarded(parser, lambda: parser.parse(key_names))
