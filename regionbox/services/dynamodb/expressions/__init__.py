@@ -13,6 +13,11 @@ or, for a whole request in either style (expressions or legacy parameters):
     exprs.condition / .update / .projection / .key_condition / .filter   # None when absent
 
 Every user mistake raises ServiceError("ValidationException", <DynamoDB's message>).
+
+Modules: lexer (tokens, parser base, error order), attributes (placeholders), paths (document
+paths: read, copy-on-write set/remove, projection), evaluate (comparisons and functions as
+closures), condition / update / projection / keycondition (the grammars), request (one call per
+request, both styles), reserved (DynamoDB's 573 reserved words).
 """
 
 from regionbox.services.dynamodb.expressions.attributes import ExpressionAttributes
@@ -22,10 +27,11 @@ from regionbox.services.dynamodb.expressions.paths import Path, get_path, path_s
 from regionbox.services.dynamodb.expressions.projection import Projection, parse_projection, projection_of_names
 from regionbox.services.dynamodb.expressions.reserved import RESERVED_WORDS, is_reserved
 from regionbox.services.dynamodb.expressions.update import Update, parse_update
-from regionbox.services.dynamodb.expressions.request import RequestExpressions, compile_request  # noqa: E402  (uses legacy)
+# Last: request uses legacy, which uses the modules above.
+from regionbox.services.dynamodb.expressions.request import RequestExpressions, compile_request
 
 __all__ = [
-    "Condition", "ExpressionAttributes", "RequestExpressions", "compile_request", "KeyCondition", "Path", "Projection", "RESERVED_WORDS", "Update",
-    "get_path", "is_reserved", "parse_condition", "parse_key_condition", "parse_projection", "parse_update",
-    "path_str", "projection_of_names",
+    "Condition", "ExpressionAttributes", "KeyCondition", "Path", "Projection", "RESERVED_WORDS", "RequestExpressions",
+    "Update", "compile_request", "get_path", "is_reserved", "parse_condition", "parse_key_condition", "parse_projection",
+    "parse_update", "path_str", "projection_of_names",
 ]
