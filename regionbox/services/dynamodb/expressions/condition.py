@@ -176,31 +176,41 @@ class ConditionParser(ParserBase):
             self.check_distinct(token.text, left, right)
             return comparison(token.text, left.getter(), right.getter(), _constant(left), _constant(right))
         if token.upper == "BETWEEN":
-            self.advance()
-            low = self.parse_operand()
-            self.expect_keyword("AND")
-            high = self.parse_operand()
-            self.check_operands("BETWEEN", [left, low, high])
-            self.check_between(low, high)
+            low, high = self.parse_between_bounds(left)
             return between(left.getter(), low.getter(), high.getter())
         if token.upper == "IN":
-            self.advance()
-            self.expect_punct("(")
-            options = [self.parse_operand()]
-            while self.at_punct(","):
-                self.advance()
-                options.append(self.parse_operand())
-            self.expect_punct(")")
-            if len(options) > 100:
-                self.note("operand", "Too many operands for operator or function; operator or function: IN, number of operands: "
-                          f"{len(options)}")
-            self.check_operands("IN", [left, *options])
+            options = self.parse_in_options(left)
             return one_of(left.getter(), [o.getter() for o in options])
         if left.kind == "function":
             if left.name == "size":
                 self.note("misused", "The function is not allowed to be used this way in an expression; function: size")
             return self.function_predicate(left)
         self.syntax_error()
+
+    def parse_between_bounds(self, left: Operand) -> tuple[Operand, Operand]:
+        """At BETWEEN: ``low AND high``, checked."""
+        self.expect_keyword("BETWEEN")
+        low = self.parse_operand()
+        self.expect_keyword("AND")
+        high = self.parse_operand()
+        self.check_operands("BETWEEN", [left, low, high])
+        self.check_between(low, high)
+        return low, high
+
+    def parse_in_options(self, left: Operand) -> list[Operand]:
+        """At IN: ``( operand, ... )``, at most 100 of them."""
+        self.expect_keyword("IN")
+        self.expect_punct("(")
+        options = [self.parse_operand()]
+        while self.at_punct(","):
+            self.advance()
+            options.append(self.parse_operand())
+        self.expect_punct(")")
+        if len(options) > 100:
+            self.note("operand", "Too many operands for operator or function; operator or function: IN, number of operands: "
+                      f"{len(options)}")
+        self.check_operands("IN", [left, *options])
+        return options
 
     # -- operands ----------------------------------------------------------------------------
     def parse_operand(self) -> Operand:

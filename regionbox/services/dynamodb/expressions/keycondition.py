@@ -170,24 +170,13 @@ class KeyConditionParser(ConditionParser):
                 return self.term_of(right, _MIRROR.get(token.text, token.text), [left])
             return self.term_of(left, token.text, [right])
         if token.upper == "BETWEEN":
-            self.advance()
-            low = self.parse_operand()
-            self.expect_keyword("AND")
-            high = self.parse_operand()
-            self.check_operands("BETWEEN", [left, low, high])
-            self.check_between(low, high)
+            low, high = self.parse_between_bounds(left)
             if left.kind != "path":
                 self.shape("Invalid condition in KeyConditionExpression: BETWEEN operator must have the key attribute "
                            "as its first operand")
             return self.term_of(left, "BETWEEN", [low, high])
         if token.upper == "IN":
-            self.advance()
-            self.expect_punct("(")
-            options = [self.parse_operand()]
-            while self.at_punct(","):
-                self.advance()
-                options.append(self.parse_operand())
-            self.expect_punct(")")
+            options = self.parse_in_options(left)
             self.shape("Invalid operator used in KeyConditionExpression: IN")
             return self.term_of(left, "IN", options)
         if left.kind == "function":
