@@ -35,10 +35,7 @@ MAX_HASH_KEY_SIZE = 2048
 MAX_RANGE_KEY_SIZE = 1024
 MAX_DEPTH = 32
 
-# Arithmetic context: one digit more than DynamoDB keeps, so that a result needing more than
-# 38 digits is detected (Inexact/Rounded) rather than silently rounded.
-_CTX = Context(prec=39, Emax=999, Emin=-999, traps=[InvalidOperation])
-# Normalizing must never round: a 40-digit input is an error, not 38 digits.
+# Normalizing and arithmetic must never round: a 40-digit number is an error, not 38 digits.
 _EXACT = Context(prec=100000, Emax=999999, Emin=-999999, traps=[InvalidOperation])
 _MAX_EXPONENT = 125  # adjusted exponent of the largest magnitude (9.99..E+125)
 _MIN_EXPONENT = -130  # adjusted exponent of the smallest magnitude (1E-130)
@@ -121,12 +118,14 @@ def number_of(value: dict) -> Decimal:
 
 
 def add_numbers(a: Decimal, b: Decimal) -> Decimal:
-    """a + b as DynamoDB computes it (an SET a = b + :c or ADD), checked for storage."""
-    return check_number(_CTX.add(a, b))
+    """a + b as DynamoDB computes it (SET a = b + :c, ADD), checked for storage. The sum is
+    exact (operands span at most ~260 digits), so a result that needs more than 38 digits is
+    reported rather than silently rounded."""
+    return check_number(_EXACT.add(a, b))
 
 
 def subtract_numbers(a: Decimal, b: Decimal) -> Decimal:
-    return check_number(_CTX.subtract(a, b))
+    return check_number(_EXACT.subtract(a, b))
 
 
 # --------------------------------------------------------------------------------------------
@@ -432,7 +431,7 @@ _INVERT = bytes.maketrans(b"0123456789", b"9876543210")
 def encode_number(number: Decimal) -> bytes:
     if not number:
         return _ZERO
-    sign, digits, exp = number.normalize(_CTX).as_tuple()
+    sign, digits, exp = number.normalize(_EXACT).as_tuple()
     text = "".join(map(str, digits)).encode()
     e = len(digits) + exp  # value = 0.<digits> x 10^e
     biased = e + 129

@@ -97,6 +97,8 @@ def test_arithmetic_is_exact_and_checked():
     big = Decimal("9.9999999999999999999999999999999999999E+125")
     assert message(t.add_numbers, big, big).startswith("Number overflow")
     assert "38 significant digits" in message(t.add_numbers, Decimal("1e37"), Decimal("0.1"))
+    assert "38 significant digits" in message(t.add_numbers, Decimal("1e125"), Decimal("1e-130"))  # exact, not rounded
+    assert t.add_numbers(Decimal("99999999999999999999999999999999999999"), Decimal(1)) == Decimal("1e38")
 
 
 # -- comparison ---------------------------------------------------------------------------------
