@@ -62,6 +62,8 @@ def user_identity(caller: Caller) -> dict[str, Any]:
     }
     if caller.access_key_id:
         identity["accessKeyId"] = caller.access_key_id
+    if caller.type == "IAMUser":
+        identity["userName"] = caller.arn.rsplit("/", 1)[-1]
     if caller.type == "AssumedRole" and caller.role_arn:
         identity["sessionContext"] = {
             "sessionIssuer": {"type": "Role", "principalId": caller.user_id.split(":", 1)[0], "arn": caller.role_arn,

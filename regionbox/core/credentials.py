@@ -1,8 +1,9 @@
 """From an access key to a caller.
 
 DESIGN: a 12-digit access key id is that account's root; keys minted by STS belong to the
-account of the role assumed (they are stored, so they survive restarts); anything else is the
-default account. Session keys past their expiration are refused with ``ExpiredToken``, as AWS
+account of the role assumed, and IAM users' access keys to the user (both are stored, so they
+survive restarts); anything else is the default account. A session key past its expiration is
+refused with ``ExpiredToken`` and a deactivated user key with ``InvalidClientTokenId``, as AWS
 refuses them, instead of silently becoming the default account.
 """
 
@@ -16,6 +17,8 @@ from regionbox.core.errors import ServiceError
 from regionbox.core.store import Store
 
 _SCOPE = ("", "")
+# Expiration of long-term keys (IAM users' access keys): 9999-12-31.
+NEVER = 253402300799.0
 
 
 class ExpiredToken(ServiceError):
@@ -23,52 +26,66 @@ class ExpiredToken(ServiceError):
         super().__init__("ExpiredToken", "The security token included in the request is expired", status=400)
 
 
+class InvalidClientTokenId(ServiceError):
+    def __init__(self) -> None:
+        super().__init__("InvalidClientTokenId", "The security token included in the request is invalid.", status=403)
+
+
 @dataclasses.dataclass
-class SessionCredentials:
+class IssuedCredentials:
+    """An access key regionbox issued: STS session credentials or an IAM user's access key."""
+
     access_key_id: str
     secret_access_key: str
-    session_token: str
+    session_token: str  # empty for long-term keys
     expiration: float
     # Caller fields (account_id, arn, user_id, type, role_arn, session_name) the key acts as.
     caller: dict
+    active: bool = True
 
 
 class CredentialRegistry:
     def __init__(self, store: Store, default_account: str):
         self.default_account = default_account
-        self._sessions = store.collection("sts.sessions", SessionCredentials)
+        self._issued = store.collection("credentials.issued", IssuedCredentials)
 
-    def register(self, credentials: SessionCredentials) -> None:
+    def register(self, credentials: IssuedCredentials) -> None:
         self._purge_expired()
-        self._sessions.put(_SCOPE, credentials.access_key_id, credentials)
+        self._issued.put(_SCOPE, credentials.access_key_id, credentials)
 
-    def session(self, access_key_id: str) -> SessionCredentials | None:
-        return self._sessions.get(_SCOPE, access_key_id)
+    def forget(self, access_key_id: str) -> None:
+        self._issued.delete(_SCOPE, access_key_id)
+
+    def issued(self, access_key_id: str) -> IssuedCredentials | None:
+        return self._issued.get(_SCOPE, access_key_id)
 
     def account_of(self, access_key_id: str) -> str:
         """The account an access key belongs to (GetAccessKeyInfo), expired or not."""
         if len(access_key_id) == 12 and access_key_id.isdigit():
             return access_key_id
-        session = self.session(access_key_id)
-        return session.caller["account_id"] if session is not None else self.default_account
+        issued = self.issued(access_key_id)
+        return issued.caller["account_id"] if issued is not None else self.default_account
 
     def resolve(self, access_key_id: str | None) -> Caller:
-        """The caller behind a key; raises ``ExpiredToken`` for an expired STS session key."""
+        """The caller behind a key; raises ``ExpiredToken`` / ``InvalidClientTokenId`` for keys
+        that were issued and no longer work."""
         if not access_key_id:
             return Caller.root(self.default_account)
         if len(access_key_id) == 12 and access_key_id.isdigit():
             return Caller.root(access_key_id, access_key_id)
-        session = self._sessions.get(_SCOPE, access_key_id)
-        if session is not None:
-            if session.expiration <= time.time():
+        issued = self._issued.get(_SCOPE, access_key_id)
+        if issued is not None:
+            if not issued.active:
+                raise InvalidClientTokenId()
+            if issued.expiration <= time.time():
                 raise ExpiredToken()
-            return Caller(**{**session.caller, "access_key_id": access_key_id})
+            return Caller(**{**issued.caller, "access_key_id": access_key_id})
         return Caller.root(self.default_account, access_key_id)
 
     def _purge_expired(self) -> None:
         # Keep expired sessions a day so their callers get ExpiredToken rather than the default
         # account; after that the registry forgets them.
         horizon = time.time() - 86400
-        for _, key, session in list(self._sessions.all()):
-            if session.expiration < horizon:
-                self._sessions.delete(_SCOPE, key)
+        for _, key, issued in list(self._issued.all()):
+            if issued.expiration < horizon:
+                self._issued.delete(_SCOPE, key)

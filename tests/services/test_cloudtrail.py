@@ -148,3 +148,14 @@ def test_cross_account_assume_role_is_in_both_trails(cloud):
         record = json.loads(events[0]["CloudTrailEvent"])
         assert record["recipientAccountId"] == account
         assert record["userIdentity"]["arn"] == f"arn:aws:iam::{OTHER}:root"
+
+
+def test_iam_user_identity(cloud):
+    iam = cloud.client("iam", account=ACCOUNT)
+    iam.create_user(UserName="dev")
+    key = iam.create_access_key(UserName="dev")["AccessKey"]
+    cloud.client("logs", access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"]).create_log_group(logGroupName="/dev")
+    event = lookup(cloud, **by("Username", "dev"))[0]
+    assert (event["EventName"], event["AccessKeyId"]) == ("CreateLogGroup", key["AccessKeyId"])
+    identity = json.loads(event["CloudTrailEvent"])["userIdentity"]
+    assert (identity["type"], identity["arn"], identity["userName"]) == ("IAMUser", f"arn:aws:iam::{ACCOUNT}:user/dev", "dev")

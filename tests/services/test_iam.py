@@ -236,3 +236,67 @@ def test_managed_policy_limits(iam):
     assert (error["Code"], error["Message"]) == ("LimitExceeded", "Cannot exceed quota for PoliciesPerRole: 10")
     error = error_of(lambda: iam.create_policy(PolicyName="bad", PolicyDocument=TRUST))
     assert error["Code"] == "MalformedPolicyDocument"
+
+
+def test_users_and_their_policies(iam):
+    user = iam.create_user(UserName="alice", Path="/staff/", Tags=[{"Key": "team", "Value": "ops"}])["User"]
+    assert re.fullmatch(r"AIDA[A-Z2-7]{17}", user["UserId"])
+    assert user["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/staff/alice"
+    error = error_of(lambda: iam.create_user(UserName="ALICE"))
+    assert (error["Code"], error["Message"], error["Status"]) == ("EntityAlreadyExists", "User with name ALICE already exists.", 409)
+    assert iam.get_user(UserName="alice")["User"]["Tags"] == [{"Key": "team", "Value": "ops"}]
+    assert [u["UserName"] for u in iam.list_users(PathPrefix="/staff/")["Users"]] == ["alice"]
+    error = error_of(lambda: iam.get_user(UserName="bob"))
+    assert (error["Code"], error["Message"]) == ("NoSuchEntity", "The user with name bob cannot be found.")
+    assert iam.get_user()["User"]["Arn"] == f"arn:aws:iam::{ACCOUNT}:root"
+
+    iam.put_user_policy(UserName="alice", PolicyName="read", PolicyDocument=POLICY)
+    assert iam.get_user_policy(UserName="alice", PolicyName="read")["PolicyDocument"] == json.loads(POLICY)
+    assert iam.list_user_policies(UserName="alice")["PolicyNames"] == ["read"]
+    big = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::bucket-{i:05d}/*"} for i in range(40)]})
+    error = error_of(lambda: iam.put_user_policy(UserName="alice", PolicyName="big", PolicyDocument=big))
+    assert (error["Code"], error["Message"]) == ("LimitExceeded", "Maximum policy size of 2048 bytes exceeded for user alice")
+    error = error_of(lambda: iam.delete_user_policy(UserName="alice", PolicyName="nope"))
+    assert (error["Code"], error["Message"]) == ("NoSuchEntity", "The user policy with name nope cannot be found.")
+    iam.attach_user_policy(UserName="alice", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    assert [p["PolicyName"] for p in iam.list_attached_user_policies(UserName="alice")["AttachedPolicies"]] == ["ReadOnlyAccess"]
+    assert error_of(lambda: iam.delete_user(UserName="alice"))["Message"] == "Cannot delete entity, must delete policies first."
+    iam.delete_user_policy(UserName="alice", PolicyName="read")
+    assert error_of(lambda: iam.delete_user(UserName="alice"))["Message"] == "Cannot delete entity, must detach all policies first."
+    iam.detach_user_policy(UserName="alice", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    iam.delete_user(UserName="alice")
+    assert iam.list_users()["Users"] == []
+
+
+def test_access_keys_act_as_the_user(cloud, iam):
+    iam.create_user(UserName="ci")
+    key = iam.create_access_key(UserName="ci")["AccessKey"]
+    assert key["AccessKeyId"].startswith("AKIA") and len(key["SecretAccessKey"]) == 40 and key["Status"] == "Active"
+    as_user = dict(access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"])
+    identity = cloud.client("sts", **as_user).get_caller_identity()
+    assert identity["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/ci"
+    assert identity["Account"] == ACCOUNT and identity["UserId"].startswith("AIDA")
+    user_iam = cloud.client("iam", **as_user)
+    assert user_iam.get_user()["User"]["UserName"] == "ci"
+    second = user_iam.create_access_key()["AccessKey"]
+    assert [k["AccessKeyId"] for k in iam.list_access_keys(UserName="ci")["AccessKeyMetadata"]] == [
+        key["AccessKeyId"], second["AccessKeyId"]]
+    error = error_of(lambda: iam.create_access_key(UserName="ci"))
+    assert (error["Code"], error["Message"]) == ("LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2")
+    # A role that trusts the user can be assumed with the user's key.
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/ci"}, "Action": "sts:AssumeRole"}]})
+    role = iam.create_role(RoleName="deploy", AssumeRolePolicyDocument=trust)["Role"]
+    assert cloud.client("sts", **as_user).assume_role(RoleArn=role["Arn"], RoleSessionName="ci")["AssumedRoleUser"]
+    iam.update_access_key(UserName="ci", AccessKeyId=key["AccessKeyId"], Status="Inactive")
+    error = error_of(lambda: cloud.client("sts", **as_user).get_caller_identity())
+    assert (error["Code"], error["Status"]) == ("InvalidClientTokenId", 403)
+    assert error_of(lambda: iam.delete_user(UserName="ci"))["Message"] == "Cannot delete entity, must delete access keys first."
+    iam.delete_access_key(UserName="ci", AccessKeyId=key["AccessKeyId"])
+    iam.delete_access_key(UserName="ci", AccessKeyId=second["AccessKeyId"])
+    error = error_of(lambda: iam.delete_access_key(UserName="ci", AccessKeyId=key["AccessKeyId"]))
+    assert (error["Code"], error["Message"]) == ("NoSuchEntity", f"The Access Key with id {key['AccessKeyId']} cannot be found.")
+    iam.delete_user(UserName="ci")
+    # A deleted key is just an unknown key: the default account's root.
+    assert cloud.client("sts", **as_user).get_caller_identity()["Account"] == "000000000000"

@@ -153,7 +153,7 @@ def test_expired_session_credentials_are_refused(cloud):
     credentials = cloud.client("sts", account=OTHER_ACCOUNT).assume_role(RoleArn=role["Arn"], RoleSessionName="s1")["Credentials"]
     # Age the session in the registry rather than waiting 15 minutes.
     registry = cloud.cloud.credentials
-    session = registry.session(credentials["AccessKeyId"])
+    session = registry.issued(credentials["AccessKeyId"])
     session.expiration = 0
     registry.register(session)
     error = error_of(lambda: session_client(cloud, "sts", credentials).get_caller_identity())

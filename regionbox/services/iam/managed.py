@@ -1,4 +1,4 @@
-"""Customer managed policies, their versions, and attaching policies to roles.
+"""Customer managed policies and their versions (attaching them is in entities.py).
 
 regionbox has no copy of AWS's own managed-policy catalogue: an ``arn:aws:iam::aws:policy/...``
 ARN is attachable (AWS's policies are taken to exist, so templates that attach
@@ -8,20 +8,16 @@ policies.
 
 from __future__ import annotations
 
-import re
-from urllib.parse import quote
-
 from regionbox.core import clock, ids
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.services.iam import policy
+from regionbox.services.iam.entities import encoded, policy_size
 from regionbox.services.iam.models import ManagedPolicy, PolicyVersion
 
 POLICY_SIZE_MAX = 6144  # characters, whitespace excluded
 VERSIONS_MAX = 5
-ATTACHED_PER_ROLE_MAX = 10
 POLICY_RESOURCE = "AWS::IAM::Policy"
-_AWS_MANAGED = re.compile(r"arn:aws:iam::aws:policy/([\w+=,.@/-]+)")
 
 
 def _no_such_policy(arn: str) -> ServiceError:
@@ -45,7 +41,7 @@ class ManagedPoliciesMixin:
     @staticmethod
     def _checked_document(document: str) -> None:
         policy.parse(document, trust=False)
-        if len("".join(document.split())) > POLICY_SIZE_MAX:
+        if policy_size(document) > POLICY_SIZE_MAX:
             raise ServiceError("LimitExceeded", f"Cannot exceed quota for PolicySize: {POLICY_SIZE_MAX}", status=409)
 
     @staticmethod
@@ -68,7 +64,7 @@ class ManagedPoliciesMixin:
                  "CreateDate": version.create_date}
         if with_document:
             # Documents come back URL-encoded, as IAM returns them.
-            shape["Document"] = quote(version.document, safe="")
+            shape["Document"] = encoded(version.document)
         return shape
 
     # -- policies ------------------------------------------------------------------------------
@@ -163,43 +159,3 @@ class ManagedPoliciesMixin:
         managed.update_date = clock.epoch()
         self._save_policy(ctx, managed)
         return {}
-
-    # -- attachments ---------------------------------------------------------------------------
-    def attach_role_policy(self, ctx: RequestContext, params: dict) -> dict:
-        role = self._role(ctx, params["RoleName"])
-        arn = params["PolicyArn"]
-        managed = None if _AWS_MANAGED.fullmatch(arn) else self._policy(ctx, arn)
-        if arn in role.attached_policies:
-            return {}  # attaching twice changes nothing, as on AWS
-        if len(role.attached_policies) >= ATTACHED_PER_ROLE_MAX:
-            raise ServiceError("LimitExceeded", f"Cannot exceed quota for PoliciesPerRole: {ATTACHED_PER_ROLE_MAX}", status=409)
-        with self.store.transaction():
-            role.attached_policies.append(arn)
-            self._save_role(ctx, role)
-            if managed is not None:
-                managed.attachment_count += 1
-                self._save_policy(ctx, managed)
-        return {}
-
-    def detach_role_policy(self, ctx: RequestContext, params: dict) -> dict:
-        role = self._role(ctx, params["RoleName"])
-        arn = params["PolicyArn"]
-        if arn not in role.attached_policies:
-            raise ServiceError("NoSuchEntity", f"Policy {arn} was not found.", status=404)
-        with self.store.transaction():
-            role.attached_policies.remove(arn)
-            self._save_role(ctx, role)
-            if not _AWS_MANAGED.fullmatch(arn):
-                managed = self.policies.get(ctx.global_scope, arn.rsplit("/", 1)[-1].lower())
-                if managed is not None and managed.arn == arn:
-                    managed.attachment_count = max(0, managed.attachment_count - 1)
-                    self._save_policy(ctx, managed)
-        return {}
-
-    def list_attached_role_policies(self, ctx: RequestContext, params: dict) -> dict:
-        role = self._role(ctx, params["RoleName"])
-        prefix = params.get("PathPrefix") or "/"
-        attached = [{"PolicyName": arn.rsplit("/", 1)[-1], "PolicyArn": arn} for arn in role.attached_policies
-                    if ("/" + arn.split(":policy/", 1)[-1]).startswith(prefix)]
-        page, marker = self._page(attached, params)
-        return self._truncated({"AttachedPolicies": page}, marker)

@@ -1,4 +1,5 @@
-"""IAM state: roles with their trust policy, inline and attached policies; managed policies."""
+"""IAM state: roles (with their trust policy) and users, their inline and attached policies;
+managed policies."""
 
 from __future__ import annotations
 
@@ -24,6 +25,21 @@ class Role:
     last_used_region: str | None = None
     # ARNs of attached managed policies, in attachment order
     attached_policies: list[str] = field(default_factory=list)
+
+
+@dataclass
+class User:
+    name: str
+    user_id: str
+    arn: str
+    path: str
+    create_date: float
+    permissions_boundary: str | None = None
+    tags: list[dict] = field(default_factory=list)
+    inline_policies: dict[str, str] = field(default_factory=dict)
+    attached_policies: list[str] = field(default_factory=list)
+    # [{"AccessKeyId", "Status", "CreateDate"}]; secrets live in the credential registry only
+    access_keys: list[dict] = field(default_factory=list)
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""IAM roles, their inline policies, and (managed.py) managed policies and attachments.
+"""IAM roles; users and access keys (users.py); managed policies (managed.py); inline and
+attached policies of both roles and users (entities.py).
 
 IAM is global: roles live in the account's global scope, so a role created through any region's
 endpoint is the same role everywhere. Role names are unique per account regardless of case, as on
@@ -8,7 +9,6 @@ AWS. Policy documents are stored exactly as given and returned URL-encoded, as I
 from __future__ import annotations
 
 from typing import ClassVar
-from urllib.parse import quote
 
 from regionbox.core import clock, ids
 from regionbox.core.arns import Arn
@@ -17,40 +17,27 @@ from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import InvalidToken
 from regionbox.services.base import Provider
 from regionbox.services.iam import policy
+from regionbox.services.iam.entities import ROLE, EntityPoliciesMixin, encoded, policy_size
 from regionbox.services.iam.managed import ManagedPoliciesMixin
-from regionbox.services.iam.models import ManagedPolicy, Role
+from regionbox.services.iam.models import ManagedPolicy, Role, User
+from regionbox.services.iam.users import UsersMixin
 
 ROLES_PER_ACCOUNT = 1000
 TRUST_POLICY_MAX = 2048  # ACLSizePerRole default quota
-INLINE_POLICIES_MAX = 10240  # aggregate size of a role's inline policies
 TAGS_MAX = 50
-ROLE_RESOURCE = "AWS::IAM::Role"
-
-
-def _encoded(document: str) -> str:
-    # IAM returns documents URL-encoded (RFC 3986); boto3 decodes them back to JSON.
-    return quote(document, safe="")
-
-
-def _policy_size(document: str) -> int:
-    # IAM counts policy size without whitespace.
-    return len("".join(document.split()))
-
-
-def no_such_role(name: str) -> ServiceError:
-    return ServiceError("NoSuchEntity", f"The role with name {name} cannot be found.", status=404)
 
 
 def validation_error(message: str) -> ServiceError:
     return ServiceError("ValidationError", message, status=400)
 
 
-class IamProvider(ManagedPoliciesMixin, Provider):
+class IamProvider(UsersMixin, ManagedPoliciesMixin, EntityPoliciesMixin, Provider):
     service: ClassVar[str] = "iam"
 
     def __init__(self, cloud) -> None:
         super().__init__(cloud)
         self.roles = self.store.collection("iam.roles", Role)
+        self.users = self.store.collection("iam.users", User)
         self.policies = self.store.collection("iam.policies", ManagedPolicy)
 
     # -- lookups other services use (STS AssumeRole) -----------------------------------------
@@ -66,14 +53,10 @@ class IamProvider(ManagedPoliciesMixin, Provider):
         return role if role is not None and role.arn == role_arn else None
 
     def _role(self, ctx: RequestContext, name: str) -> Role:
-        role = self.roles.get(ctx.global_scope, name.lower())
-        if role is None:
-            raise no_such_role(name)
-        return role
+        return self._entity(ctx, ROLE, name)
 
     def _save_role(self, ctx: RequestContext, role: Role) -> None:
-        self.roles.put(ctx.global_scope, role.name.lower(), role)
-        ctx.touched(ROLE_RESOURCE, role.name)
+        self._save_entity(ctx, ROLE, role)
 
     # -- roles ---------------------------------------------------------------------------------
     def _role_shape(self, role: Role) -> dict:
@@ -83,7 +66,7 @@ class IamProvider(ManagedPoliciesMixin, Provider):
             "RoleId": role.role_id,
             "Arn": role.arn,
             "CreateDate": role.create_date,
-            "AssumeRolePolicyDocument": _encoded(role.assume_role_policy_document),
+            "AssumeRolePolicyDocument": encoded(role.assume_role_policy_document),
             "MaxSessionDuration": role.max_session_duration,
         }
         if role.description is not None:
@@ -104,7 +87,7 @@ class IamProvider(ManagedPoliciesMixin, Provider):
         if len(self.roles.values(ctx.global_scope)) >= ROLES_PER_ACCOUNT:
             raise ServiceError("LimitExceeded", f"Cannot exceed quota for RolesPerAccount: {ROLES_PER_ACCOUNT}", status=409)
         policy.parse(document, trust=True)
-        if _policy_size(document) > TRUST_POLICY_MAX:
+        if policy_size(document) > TRUST_POLICY_MAX:
             raise ServiceError("LimitExceeded", f"Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_MAX}", status=409)
         tags = self._checked_tags(params.get("Tags") or [])
         role = Role(
@@ -140,13 +123,7 @@ class IamProvider(ManagedPoliciesMixin, Provider):
         return self._truncated({"Roles": shapes}, marker)
 
     def delete_role(self, ctx: RequestContext, params: dict) -> dict:
-        role = self._role(ctx, params["RoleName"])
-        if role.inline_policies:
-            raise ServiceError("DeleteConflict", "Cannot delete entity, must delete policies first.", status=409)
-        if role.attached_policies:
-            raise ServiceError("DeleteConflict", "Cannot delete entity, must detach all policies first.", status=409)
-        self.roles.delete(ctx.global_scope, role.name.lower())
-        ctx.touched(ROLE_RESOURCE, role.name)
+        self._delete_entity(ctx, ROLE, self._role(ctx, params["RoleName"]))
         return {}
 
     def update_role(self, ctx: RequestContext, params: dict) -> dict:
@@ -168,45 +145,33 @@ class IamProvider(ManagedPoliciesMixin, Provider):
         role = self._role(ctx, params["RoleName"])
         document = params["PolicyDocument"]
         policy.parse(document, trust=True)
-        if _policy_size(document) > TRUST_POLICY_MAX:
+        if policy_size(document) > TRUST_POLICY_MAX:
             raise ServiceError("LimitExceeded", f"Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_MAX}", status=409)
         role.assume_role_policy_document = document
         self._save_role(ctx, role)
         return {}
 
-    # -- inline policies -------------------------------------------------------------------
+    # -- the role's inline and attached policies ----------------------------------------------
     def put_role_policy(self, ctx: RequestContext, params: dict) -> dict:
-        role = self._role(ctx, params["RoleName"])
-        name, document = params["PolicyName"], params["PolicyDocument"]
-        policy.parse(document, trust=False)
-        others = sum(_policy_size(d) for n, d in role.inline_policies.items() if n != name)
-        if others + _policy_size(document) > INLINE_POLICIES_MAX:
-            raise ServiceError("LimitExceeded",
-                               f"Maximum policy size of {INLINE_POLICIES_MAX} bytes exceeded for role {role.name}", status=409)
-        role.inline_policies[name] = document
-        self._save_role(ctx, role)
-        return {}
-
-    def _inline_policy_name(self, role: Role, name: str) -> str:
-        if name not in role.inline_policies:
-            raise ServiceError("NoSuchEntity", f"The role policy with name {name} cannot be found.", status=404)
-        return name
+        return self._put_inline(ctx, ROLE, params["RoleName"], params)
 
     def get_role_policy(self, ctx: RequestContext, params: dict) -> dict:
-        role = self._role(ctx, params["RoleName"])
-        name = self._inline_policy_name(role, params["PolicyName"])
-        return {"RoleName": role.name, "PolicyName": name, "PolicyDocument": _encoded(role.inline_policies[name])}
+        return self._get_inline(ctx, ROLE, params["RoleName"], params)
 
     def list_role_policies(self, ctx: RequestContext, params: dict) -> dict:
-        role = self._role(ctx, params["RoleName"])
-        page, marker = self._page(sorted(role.inline_policies), params)
-        return self._truncated({"PolicyNames": page}, marker)
+        return self._list_inline(ctx, ROLE, params["RoleName"], params)
 
     def delete_role_policy(self, ctx: RequestContext, params: dict) -> dict:
-        role = self._role(ctx, params["RoleName"])
-        del role.inline_policies[self._inline_policy_name(role, params["PolicyName"])]
-        self._save_role(ctx, role)
-        return {}
+        return self._delete_inline(ctx, ROLE, params["RoleName"], params)
+
+    def attach_role_policy(self, ctx: RequestContext, params: dict) -> dict:
+        return self._attach(ctx, ROLE, params["RoleName"], params["PolicyArn"])
+
+    def detach_role_policy(self, ctx: RequestContext, params: dict) -> dict:
+        return self._detach(ctx, ROLE, params["RoleName"], params["PolicyArn"])
+
+    def list_attached_role_policies(self, ctx: RequestContext, params: dict) -> dict:
+        return self._list_attached(ctx, ROLE, params["RoleName"], params)
 
     # -- tags ------------------------------------------------------------------------------
     def _checked_tags(self, tags: list[dict], existing: list[dict] = ()) -> list[dict]:

@@ -17,7 +17,7 @@ from typing import ClassVar
 from regionbox.core import clock, ids
 from regionbox.core.arns import Arn
 from regionbox.core.context import Caller, RequestContext
-from regionbox.core.credentials import SessionCredentials
+from regionbox.core.credentials import IssuedCredentials
 from regionbox.core.errors import ServiceError
 from regionbox.services.base import Provider
 from regionbox.services.iam import policy
@@ -125,7 +125,7 @@ class StsProvider(Provider):
 
     def _mint(self, caller: Caller, duration: int, prefix: str) -> dict:
         expiration = int(time.time()) + duration
-        credentials = SessionCredentials(
+        credentials = IssuedCredentials(
             access_key_id=ids.access_key_id(prefix),
             secret_access_key=ids.secret_access_key(),
             session_token=ids.token(356),
