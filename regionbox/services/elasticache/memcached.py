@@ -149,10 +149,37 @@ class ConfigurationEndpoint:
         return config_reply(version, nodes, legacy)
 
 
-class _Backpressure(asyncio.Protocol):
-    """Stop reading one side while the other side's send buffer is full."""
+class _Side(asyncio.Protocol):
+    """One side of a forwarded connection: cuts its byte stream into lines, passing data blocks
+    through untouched, and stops reading while the other side's send buffer is full."""
 
     peer_transport: asyncio.Transport | None = None
+    inbox: bytearray
+    skip: int = 0  # bytes of a data block still to pass through
+
+    def lines(self, data: bytes, out: bytearray):
+        """The complete lines in what has arrived; a handler that sees a line announcing a data
+        block sets ``skip``, and the block goes to ``out`` as it arrives."""
+        buffer = self.inbox
+        buffer += data
+        position = 0
+        try:
+            while True:
+                if self.skip:
+                    taken = min(self.skip, len(buffer) - position)
+                    out += buffer[position:position + taken]
+                    position += taken
+                    self.skip -= taken
+                    if self.skip:
+                        return
+                end = buffer.find(b"\n", position)
+                if end < 0:
+                    return
+                line = bytes(buffer[position:end + 1])
+                position = end + 1
+                yield line
+        finally:
+            del buffer[:position]
 
     def pause_writing(self) -> None:
         if self.peer_transport is not None:
@@ -163,7 +190,7 @@ class _Backpressure(asyncio.Protocol):
             self.peer_transport.resume_reading()
 
 
-class _ClientSide(_Backpressure):
+class _ClientSide(_Side):
     """One client of the configuration endpoint. Requests are cut at command boundaries (data
     blocks of storage commands pass through untouched); configuration requests are answered here,
     everything else goes to a node over one connection opened at the first forwarded command."""
@@ -174,7 +201,6 @@ class _ClientSide(_Backpressure):
         self.node: _NodeSide | None = None
         self.connecting = False
         self.inbox = bytearray()
-        self.skip = 0  # bytes of a data block still to pass through
         self.outbox: list[bytes] = []  # forwarded bytes waiting for the node connection
         # One entry per ``mn`` sent to the node: the configuration reply to send in place of its
         # MN, or None for the client's own ``mn``.
@@ -185,23 +211,9 @@ class _ClientSide(_Backpressure):
         self.endpoint.clients.add(self)
 
     def data_received(self, data: bytes) -> None:
-        buffer = self.inbox
-        buffer += data
         forward = bytearray()
-        position = 0
-        while True:
-            if self.skip:
-                taken = min(self.skip, len(buffer) - position)
-                forward += buffer[position:position + taken]
-                position += taken
-                self.skip -= taken
-                if self.skip:
-                    break
-            end = buffer.find(b"\n", position)
-            if end < 0:
-                break
-            line = bytes(buffer[position:end + 1])
-            position = end + 1
+        quitting = False
+        for line in self.lines(data, forward):
             words = line.split()
             command = words[0].lower() if words else b""
             if command == b"config" or (command in (b"get", b"gets") and words[1:] == [LEGACY_KEY]):
@@ -213,17 +225,18 @@ class _ClientSide(_Backpressure):
                     self.waiting.append(reply)
                 continue
             if command == b"quit":
-                self.close()
-                return
+                quitting = True
+                break
             forward += line
             if command == b"mn":
                 self.waiting.append(None)
             length_word = _DATA_LENGTH_WORD.get(command)
             if length_word is not None and len(words) > length_word and words[length_word].isdigit():
                 self.skip = int(words[length_word]) + 2
-        del buffer[:position]
         if forward:
             self.send(bytes(forward))
+        if quitting:
+            self.close()
 
     def send(self, data: bytes) -> None:
         if self.node is not None and self.node.transport is not None:
@@ -266,7 +279,7 @@ class _ClientSide(_Backpressure):
         self.transport = None
 
 
-class _NodeSide(_Backpressure):
+class _NodeSide(_Side):
     """The node's answers on their way back, cut at answer boundaries to find our MN markers."""
 
     def __init__(self, client: _ClientSide) -> None:
@@ -274,30 +287,14 @@ class _NodeSide(_Backpressure):
         self.transport: asyncio.Transport | None = None
         self.peer_transport = client.transport
         self.inbox = bytearray()
-        self.skip = 0
 
     def connection_made(self, transport) -> None:
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
-        buffer = self.inbox
-        buffer += data
         out = bytearray()
-        position = 0
         waiting = self.client.waiting
-        while True:
-            if self.skip:
-                taken = min(self.skip, len(buffer) - position)
-                out += buffer[position:position + taken]
-                position += taken
-                self.skip -= taken
-                if self.skip:
-                    break
-            end = buffer.find(b"\n", position)
-            if end < 0:
-                break
-            line = buffer[position:end + 1]
-            position = end + 1
+        for line in self.lines(data, out):
             if line.startswith(b"VALUE "):
                 self.skip = int(line.split()[3]) + 2
             elif line.startswith(b"VA "):
@@ -307,7 +304,6 @@ class _NodeSide(_Backpressure):
                 if marker is not None:
                     line = marker
             out += line
-        del buffer[:position]
         if out and self.client.transport is not None:
             self.client.transport.write(bytes(out))
 
