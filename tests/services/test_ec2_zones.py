@@ -64,3 +64,11 @@ def test_outage_shows_as_impaired(cloud):
     assert [z["ZoneName"] for z in impaired] == ["ap-northeast-1c"] and impaired[0]["Messages"]
     cloud.run(cloud.cloud.topology.restore("ap-northeast-1c"))
     assert {z["State"] for z in zones(cloud)} == {"available"}
+
+
+def test_dry_run(cloud):
+    with pytest.raises(ClientError) as info:
+        cloud.client("ec2").describe_availability_zones(DryRun=True)
+    error = info.value.response["Error"]
+    assert (error["Code"], error["Message"]) == ("DryRunOperation", "Request would have succeeded, but DryRun flag is set.")
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 412

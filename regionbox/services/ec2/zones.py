@@ -10,6 +10,7 @@ from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.core.topology import REGION_NAMES, Zone
 from regionbox.services.ec2 import filters
+from regionbox.services.ec2.common import check_dry_run
 
 _REGION_FIELDS: filters.Fields = {
     "region-name": lambda r: r["RegionName"],
@@ -32,6 +33,7 @@ _ZONE_FIELDS: filters.Fields = {
 
 class ZonesMixin:
     def describe_regions(self, ctx: RequestContext, params: dict) -> dict:
+        check_dry_run(params)
         regions = [{"RegionName": name, "Endpoint": f"ec2.{name}.amazonaws.com", "OptInStatus": "opt-in-not-required"}
                    for name in REGION_NAMES]
         wanted = params.get("RegionNames")
@@ -57,6 +59,7 @@ class ZonesMixin:
         }
 
     def describe_availability_zones(self, ctx: RequestContext, params: dict) -> dict:
+        check_dry_run(params)
         zones = [self._zone_shape(z) for z in self.cloud.topology.zones(ctx.region)]
         names, zone_ids = params.get("ZoneNames") or [], params.get("ZoneIds") or []
         known_names = {z["ZoneName"] for z in zones}
