@@ -63,3 +63,29 @@ def test_assumed_role_session_sees_only_the_roles_account(cloud):
     logs = cloud.client("logs", access_key=credentials["AccessKeyId"], secret_key=credentials["SecretAccessKey"],
                         session_token=credentials["SessionToken"])
     assert [g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]] == ["/in-A"]
+
+
+def test_delegated_access_is_audited_in_the_target_account(cloud):
+    """The architecture notes' "no direct login" pattern: the security account's team assumes a
+    role in the network account; the network account's trail names the session and the role."""
+    security, network = "333333333333", "444444444444"
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{security}:root"}, "Action": "sts:AssumeRole",
+         "Condition": {"StringEquals": {"sts:ExternalId": "netops"}}}]})
+    role = cloud.client("iam", account=network).create_role(RoleName="NetworkOperator", AssumeRolePolicyDocument=trust)["Role"]
+    credentials = cloud.client("sts", account=security).assume_role(
+        RoleArn=role["Arn"], RoleSessionName="alice", ExternalId="netops")["Credentials"]
+    session = dict(access_key=credentials["AccessKeyId"], secret_key=credentials["SecretAccessKey"],
+                   session_token=credentials["SessionToken"])
+    cloud.client("logs", region="ap-northeast-1", **session).create_log_group(logGroupName="/network/flow-logs")
+    assert cloud.client("logs", account=network, region="ap-northeast-1").describe_log_groups()["logGroups"][0][
+        "logGroupName"] == "/network/flow-logs"
+    assert cloud.client("logs", account=security, region="ap-northeast-1").describe_log_groups()["logGroups"] == []
+    trail = cloud.client("cloudtrail", account=network, region="ap-northeast-1").lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateLogGroup"}])["Events"]
+    identity = json.loads(trail[0]["CloudTrailEvent"])["userIdentity"]
+    assert identity["arn"] == f"arn:aws:sts::{network}:assumed-role/NetworkOperator/alice"
+    assert identity["sessionContext"]["sessionIssuer"]["arn"] == role["Arn"]
+    assumed = cloud.client("cloudtrail", account=security).lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "AssumeRole"}])["Events"]
+    assert json.loads(assumed[0]["CloudTrailEvent"])["requestParameters"]["RoleArn"] == role["Arn"]
