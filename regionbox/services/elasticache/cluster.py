@@ -113,11 +113,14 @@ class ClusterModeMixin:
             await self.redis.command(scope, rg, group.primary, "CLUSTER", "ADDSLOTSRANGE", *ranges)
         await self._replicate(scope, rg, [cid for g in rg.node_groups for cid in g.members if cid != g.primary])
         await self._wait_ok(scope, rg)
+        # Every node must know every replica before clients ask any of them for CLUSTER SLOTS.
+        await self._wait_consistent(scope, rg)
 
     async def join_replicas(self, scope, rg: ReplicationGroup, added: list[str]) -> None:
         via = next(cid for cid in rg.member_clusters if cid not in added and self.running_address(scope, cid))
         await self._meet(scope, rg, via, added)
         await self._replicate(scope, rg, added)
+        await self._wait_consistent(scope, rg)
 
     async def forget_nodes(self, scope, rg: ReplicationGroup, removed: list[str]) -> None:
         ids = []
