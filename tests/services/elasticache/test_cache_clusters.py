@@ -3,11 +3,17 @@ single-node Redis used with redis-py, and replication-group members in DescribeC
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+
 import pytest
 import redis
 from botocore.exceptions import ClientError
+from pymemcache.client.base import Client
 
-from tests.services.elasticache.memcached_helpers import FAST, create_memcached, describe, modify_and_wait
+from regionbox.testing import CloudProcess
+from tests.services.elasticache.memcached_helpers import FAST, create_memcached, describe, discover, modify_and_wait
 
 
 def error_of(call, **params) -> tuple[str, str]:
@@ -119,7 +125,7 @@ def test_single_node_redis_cluster_with_parameters(cloud):
     for _ in range(100):
         if client.config_get("timeout") == {"timeout": "300"}:
             break
-        __import__("time").sleep(0.05)
+        time.sleep(0.05)
     assert client.config_get("timeout") == {"timeout": "300"}
 
 
@@ -155,11 +161,6 @@ def test_replication_group_members_are_listed(cloud):
 
 
 def test_clusters_come_back_after_a_restart_and_a_crash(tmp_path):
-    from pymemcache.client.base import Client
-
-    from regionbox.testing import CloudProcess
-    from tests.services.elasticache.memcached_helpers import discover
-
     process = CloudProcess(tmp_path / "state").start()
     try:
         ec = process.client("elasticache")
@@ -169,7 +170,7 @@ def test_clusters_come_back_after_a_restart_and_a_crash(tmp_path):
         before_mc, before_redis = describe(ec, "durable-mc"), describe(ec, "durable-redis")
         redis_node = before_redis["CacheNodes"][0]["Endpoint"]
         redis.Redis(host=redis_node["Address"], port=redis_node["Port"]).set("kept", "across restarts")
-        status = __import__("subprocess").run([__import__("sys").executable, "-m", "regionbox", "status", "--endpoint", process.endpoint],
+        status = subprocess.run([sys.executable, "-m", "regionbox", "status", "--endpoint", process.endpoint],
                                               capture_output=True, text=True, timeout=60).stdout
         assert "memcached" in status and "real" in status
 
@@ -188,7 +189,7 @@ def test_clusters_come_back_after_a_restart_and_a_crash(tmp_path):
                         Client(node, connect_timeout=1, default_noreply=False).set("alive", b"yes")
                         break
                     except OSError:
-                        __import__("time").sleep(0.05)
+                        time.sleep(0.05)
                 assert Client(node).get("alive") == b"yes"
             client = redis.Redis(host=redis_node["Address"], port=redis_node["Port"])
             for _ in range(100):
@@ -196,7 +197,7 @@ def test_clusters_come_back_after_a_restart_and_a_crash(tmp_path):
                     value = client.get("kept")
                     break
                 except redis.ConnectionError:
-                    __import__("time").sleep(0.05)
+                    time.sleep(0.05)
             if restart == process.stop:
                 assert value == b"across restarts"  # a clean stop saves Redis's data
     finally:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
+import redis
 from botocore.exceptions import ClientError
 
 from tests.services.elasticache.memcached_helpers import create_memcached
@@ -129,8 +132,6 @@ def test_tags_on_clusters_and_groups(cloud):
 
 
 def test_parameters_reach_replication_group_nodes(cloud):
-    import redis
-
     ec = cloud.client("elasticache")
     ec.create_cache_parameter_group(CacheParameterGroupName="rg-params", CacheParameterGroupFamily="redis7", Description="x")
     ec.modify_cache_parameter_group(CacheParameterGroupName="rg-params", ParameterNameValues=[
@@ -146,5 +147,5 @@ def test_parameters_reach_replication_group_nodes(cloud):
     for _ in range(100):
         if node.config_get("maxmemory-policy") == {"maxmemory-policy": "volatile-ttl"}:
             break
-        __import__("time").sleep(0.05)
+        time.sleep(0.05)
     assert node.config_get("maxmemory-policy") == {"maxmemory-policy": "volatile-ttl"}
