@@ -300,3 +300,28 @@ def test_access_keys_act_as_the_user(cloud, iam):
     iam.delete_user(UserName="ci")
     # A deleted key is just an unknown key: the default account's root.
     assert cloud.client("sts", **as_user).get_caller_identity()["Account"] == "000000000000"
+
+
+def test_instance_profiles(iam):
+    iam.create_role(RoleName="web", AssumeRolePolicyDocument=TRUST)
+    iam.create_role(RoleName="other", AssumeRolePolicyDocument=TRUST)
+    profile = iam.create_instance_profile(InstanceProfileName="web-profile", Path="/ec2/")["InstanceProfile"]
+    assert profile["Arn"] == f"arn:aws:iam::{ACCOUNT}:instance-profile/ec2/web-profile"
+    assert re.fullmatch(r"AIPA[A-Z2-7]{17}", profile["InstanceProfileId"]) and profile["Roles"] == []
+    error = error_of(lambda: iam.create_instance_profile(InstanceProfileName="web-profile"))
+    assert (error["Code"], error["Message"]) == ("EntityAlreadyExists", "Instance Profile web-profile already exists.")
+    iam.add_role_to_instance_profile(InstanceProfileName="web-profile", RoleName="web")
+    error = error_of(lambda: iam.add_role_to_instance_profile(InstanceProfileName="web-profile", RoleName="other"))
+    assert (error["Code"], error["Message"]) == ("LimitExceeded", "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1")
+    got = iam.get_instance_profile(InstanceProfileName="web-profile")["InstanceProfile"]
+    assert [r["RoleName"] for r in got["Roles"]] == ["web"]
+    assert [p["InstanceProfileName"] for p in iam.list_instance_profiles_for_role(RoleName="web")["InstanceProfiles"]] == ["web-profile"]
+    assert [p["InstanceProfileName"] for p in iam.list_instance_profiles(PathPrefix="/ec2/")["InstanceProfiles"]] == ["web-profile"]
+    message = "Cannot delete entity, must remove roles from instance profile first."
+    assert error_of(lambda: iam.delete_role(RoleName="web"))["Message"] == message
+    assert error_of(lambda: iam.delete_instance_profile(InstanceProfileName="web-profile"))["Message"] == message
+    iam.remove_role_from_instance_profile(InstanceProfileName="web-profile", RoleName="web")
+    iam.delete_instance_profile(InstanceProfileName="web-profile")
+    iam.delete_role(RoleName="web")
+    error = error_of(lambda: iam.get_instance_profile(InstanceProfileName="web-profile"))
+    assert (error["Code"], error["Message"]) == ("NoSuchEntity", "Instance Profile web-profile cannot be found.")

@@ -43,6 +43,17 @@ class User:
 
 
 @dataclass
+class InstanceProfile:
+    name: str
+    profile_id: str
+    arn: str
+    path: str
+    create_date: float
+    role_names: list[str] = field(default_factory=list)  # at most one, as on AWS
+    tags: list[dict] = field(default_factory=list)
+
+
+@dataclass
 class PolicyVersion:
     version_id: str  # "v1", "v2" ...
     document: str

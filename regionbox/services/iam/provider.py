@@ -1,5 +1,5 @@
-"""IAM roles; users and access keys (users.py); managed policies (managed.py); inline and
-attached policies of both roles and users (entities.py).
+"""IAM roles; users and access keys (users.py); managed policies (managed.py); instance profiles
+(instance_profiles.py); inline and attached policies of both roles and users (entities.py).
 
 IAM is global: roles live in the account's global scope, so a role created through any region's
 endpoint is the same role everywhere. Role names are unique per account regardless of case, as on
@@ -18,8 +18,9 @@ from regionbox.core.pagination import InvalidToken
 from regionbox.services.base import Provider
 from regionbox.services.iam import policy
 from regionbox.services.iam.entities import ROLE, EntityPoliciesMixin, encoded, policy_size
+from regionbox.services.iam.instance_profiles import InstanceProfilesMixin
 from regionbox.services.iam.managed import ManagedPoliciesMixin
-from regionbox.services.iam.models import ManagedPolicy, Role, User
+from regionbox.services.iam.models import InstanceProfile, ManagedPolicy, Role, User
 from regionbox.services.iam.users import UsersMixin
 
 ROLES_PER_ACCOUNT = 1000
@@ -31,7 +32,7 @@ def validation_error(message: str) -> ServiceError:
     return ServiceError("ValidationError", message, status=400)
 
 
-class IamProvider(UsersMixin, ManagedPoliciesMixin, EntityPoliciesMixin, Provider):
+class IamProvider(UsersMixin, InstanceProfilesMixin, ManagedPoliciesMixin, EntityPoliciesMixin, Provider):
     service: ClassVar[str] = "iam"
 
     def __init__(self, cloud) -> None:
@@ -39,6 +40,7 @@ class IamProvider(UsersMixin, ManagedPoliciesMixin, EntityPoliciesMixin, Provide
         self.roles = self.store.collection("iam.roles", Role)
         self.users = self.store.collection("iam.users", User)
         self.policies = self.store.collection("iam.policies", ManagedPolicy)
+        self.instance_profiles = self.store.collection("iam.instance_profiles", InstanceProfile)
 
     # -- lookups other services use (STS AssumeRole) -----------------------------------------
     def role_by_arn(self, role_arn: str) -> Role | None:
@@ -123,7 +125,11 @@ class IamProvider(UsersMixin, ManagedPoliciesMixin, EntityPoliciesMixin, Provide
         return self._truncated({"Roles": shapes}, marker)
 
     def delete_role(self, ctx: RequestContext, params: dict) -> dict:
-        self._delete_entity(ctx, ROLE, self._role(ctx, params["RoleName"]))
+        role = self._role(ctx, params["RoleName"])
+        if self.profiles_with_role(ctx, role):
+            raise ServiceError("DeleteConflict", "Cannot delete entity, must remove roles from instance profile first.",
+                               status=409)
+        self._delete_entity(ctx, ROLE, role)
         return {}
 
     def update_role(self, ctx: RequestContext, params: dict) -> dict:
