@@ -162,3 +162,52 @@ def test_modify_failover_settings(cloud):
                     ApplyImmediately=True)[0] == "InvalidParameterCombination"
     assert error_of(ec.modify_replication_group, ReplicationGroupId="nope", ApplyImmediately=True)[0] == \
         "ReplicationGroupNotFoundFault"
+
+
+def _pids_listening(address: str) -> set[int]:
+    """Engine processes of this test's cloud, found by the address they serve (from /proc)."""
+    import pathlib
+
+    found = set()
+    for proc in pathlib.Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmdline = (proc / "cmdline").read_bytes()
+            except OSError:
+                continue
+            # redis-server retitles itself "redis-server <address>:<port>".
+            if b"redis-server" in cmdline and f"{address}:".encode() in cmdline:
+                found.add(int(proc.name))
+    return found
+
+
+def test_data_survives_a_clean_restart_and_groups_survive_kill_9(tmp_path):
+    from regionbox.testing.process import CloudProcess
+
+    process = CloudProcess(state_dir=tmp_path).start()
+    try:
+        ec = process.client("elasticache")
+        create_group(ec, "durable", NumCacheClusters=2, AutomaticFailoverEnabled=True)
+        before = describe(ec, "durable")
+        primary(before).set("kept", "across restarts")
+        primary(before).wait(1, 2000)
+        process.stop()
+        process.start()
+        ec = process.client("elasticache")
+        after = wait_available(ec, "durable")
+        assert after["NodeGroups"] == before["NodeGroups"]  # same nodes, roles and endpoints
+        assert eventually(lambda: primary(after).get("kept") == b"across restarts", what="data after a clean restart")
+
+        node_address = members(after)[0]["ReadEndpoint"]["Address"]
+        old_pids = _pids_listening(node_address)
+        assert old_pids
+        process.kill9()
+        # The engines die with regionbox (PR_SET_PDEATHSIG): nothing is left behind.
+        eventually(lambda: not _pids_listening(node_address), what="engine processes gone after kill -9")
+        process.start()
+        ec = process.client("elasticache")
+        restored = wait_available(ec, "durable")
+        assert [m["ReadEndpoint"] for m in members(restored)] == [m["ReadEndpoint"] for m in members(before)]
+        assert eventually(lambda: primary(restored).set("writable", "again"), what="group serving after a crash")
+    finally:
+        process.cleanup()
