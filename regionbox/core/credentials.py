@@ -48,6 +48,7 @@ class CredentialRegistry:
     def __init__(self, store: Store, default_account: str):
         self.default_account = default_account
         self._issued = store.collection("credentials.issued", IssuedCredentials)
+        self._purged_at = 0.0
 
     def register(self, credentials: IssuedCredentials) -> None:
         self._purge_expired()
@@ -85,7 +86,11 @@ class CredentialRegistry:
     def _purge_expired(self) -> None:
         # Keep expired sessions a day so their callers get ExpiredToken rather than the default
         # account; after that the registry forgets them.
-        horizon = time.time() - 86400
+        now = time.time()
+        if now - self._purged_at < 60:
+            return  # a sweep a minute is plenty, and keeps AssumeRole O(1)
+        self._purged_at = now
+        horizon = now - 86400
         for _, key, issued in list(self._issued.all()):
             if issued.expiration < horizon:
                 self._issued.delete(_SCOPE, key)
