@@ -48,6 +48,7 @@ def is_read_only(operation: str) -> bool:
     return operation.startswith(READ_ONLY_PREFIXES)
 
 
+RETENTION_SECONDS = 90 * 86400
 GLOBAL_EVENT_SOURCES = frozenset({"iam.amazonaws.com", "sts.amazonaws.com"})
 GLOBAL_EVENT_REGION = "us-east-1"
 
@@ -129,6 +130,8 @@ class AuditTrail:
         self.store = store
         store.db.executescript(_SCHEMA)
         store.on_reset(lambda: store.db.execute("DELETE FROM audit_events"))
+        # Event history keeps 90 days, as CloudTrail's does; older events go at start-up.
+        store.execute("DELETE FROM audit_events WHERE event_time < ?", (clock.epoch() - RETENTION_SECONDS,))
 
     def record(self, ctx: RequestContext, event_source: str, params: dict, error: Exception | None = None,
                response: dict | None = None, recipient_account: str | None = None) -> None:

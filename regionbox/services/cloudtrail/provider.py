@@ -11,12 +11,12 @@ from datetime import datetime
 from typing import ClassVar
 
 from regionbox.core import clock
+from regionbox.core.audit import RETENTION_SECONDS
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import InvalidToken
 from regionbox.services.base import Provider
 
-HISTORY_SECONDS = 90 * 86400
 MAX_RESULTS = 50
 ATTRIBUTE_KEYS = ("EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName",
                   "EventSource", "AccessKeyId")
@@ -45,7 +45,7 @@ class CloudTrailProvider(Provider):
             raise ServiceError("InvalidTimeRangeException", "Start time must be earlier than end time.")
         # A token is only good for the query that produced it, as on AWS.
         query = [list(attribute) if attribute else None, start, end]
-        start = max(start or 0.0, clock.epoch() - HISTORY_SECONDS)
+        start = max(start or 0.0, clock.epoch() - RETENTION_SECONDS)
         before = None
         if params.get("NextToken"):
             try:
