@@ -344,3 +344,31 @@ def test_groups_streams_and_events_survive_kill9(tmp_path):
             second.stop()
     finally:
         first.stop()
+
+
+# -- filter patterns never crash -------------------------------------------------------------------
+
+_PATTERN_PIECES = ["{", "}", "(", ")", "[", "]", "$.a", "$.b[0]", "$.c.d", "=", "!=", ">", "<=", "&&", "||", '"x*"', "1.5",
+                   "IS", "NULL", "NOT", "EXISTS", "TRUE", "?", "-", "%", "ERROR", "...", ",", "w1", '"', "\\", " "]
+
+
+def test_any_filter_pattern_compiles_or_is_refused_cleanly():
+    """Whatever a caller types as a pattern, the answer is a predicate or a PatternError (an
+    InvalidParameterException on the wire), never another exception (a 500)."""
+    from hypothesis import given, settings, strategies as st
+
+    from regionbox.services.logs.patterns import PatternError, compile_pattern
+
+    pieces = st.lists(st.sampled_from(_PATTERN_PIECES) | st.text(max_size=3), max_size=12).map("".join)
+    messages_ = st.sampled_from(['{"a": 1, "b": [2], "c": {"d": "xy"}}', "ERROR x y 3", "", "[1, 2]", "null", "w1 w2 w3"])
+
+    @settings(max_examples=400, deadline=None)
+    @given(pieces, messages_)
+    def check(pattern, message):
+        try:
+            predicate = compile_pattern(pattern)
+        except PatternError:
+            return
+        assert predicate(message) in (True, False)
+
+    check()
