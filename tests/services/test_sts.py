@@ -202,3 +202,18 @@ def test_roles_and_session_credentials_survive_kill9(tmp_path):
             second.stop()
     finally:
         first.stop()
+
+
+def test_session_tags_need_tag_session_in_the_trust_policy(cloud):
+    sts = cloud.client("sts", account=OTHER_ACCOUNT)
+    plain = make_role(cloud, name="plain")
+    error = error_of(lambda: sts.assume_role(RoleArn=plain["Arn"], RoleSessionName="s1", Tags=[{"Key": "team", "Value": "a"}]))
+    assert error["Code"] == "AccessDenied"
+    assert error["Message"] == (f"User: arn:aws:iam::{OTHER_ACCOUNT}:root is not authorized to perform: "
+                                f"sts:TagSession on resource: {plain['Arn']}")
+    tagging = make_role(cloud, name="tagging", document=trust(
+        {"AWS": OTHER_ACCOUNT}, action=["sts:AssumeRole", "sts:TagSession"],
+        condition={"StringEquals": {"aws:RequestTag/team": "a"}}))
+    assert sts.assume_role(RoleArn=tagging["Arn"], RoleSessionName="s1", Tags=[{"Key": "team", "Value": "a"}])["Credentials"]
+    error = error_of(lambda: sts.assume_role(RoleArn=tagging["Arn"], RoleSessionName="s1", Tags=[{"Key": "team", "Value": "b"}]))
+    assert error["Code"] == "AccessDenied"

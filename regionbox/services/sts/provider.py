@@ -54,12 +54,19 @@ class StsProvider(Provider):
             raise validation_error(f"{role_arn} is invalid") from None
         duration = params.get("DurationSeconds") or 3600
         role = self.cloud.providers["iam"].role_by_arn(role_arn)
-        denied = access_denied(f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}")
         if role is None:
             # AWS does not say whether the role exists: a missing role is just "not authorized".
-            raise denied
-        if not policy.allows(policy.parse(role.assume_role_policy_document, trust=True), self._trust_request(ctx, params)):
-            raise denied
+            raise self._denied(caller, "sts:AssumeRole", role_arn)
+        trust = policy.parse(role.assume_role_policy_document, trust=True)
+        # Session tags and a source identity need their own permissions in the trust policy.
+        actions = ["sts:AssumeRole"]
+        if params.get("Tags") or params.get("TransitiveTagKeys"):
+            actions.append("sts:TagSession")
+        if params.get("SourceIdentity"):
+            actions.append("sts:SetSourceIdentity")
+        for action in actions:
+            if not policy.allows(trust, self._trust_request(ctx, params, action)):
+                raise self._denied(caller, action, role_arn)
         if caller.type == "AssumedRole" and duration > ROLE_CHAINING_MAX:
             raise validation_error("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
         if duration > role.max_session_duration:
@@ -99,7 +106,11 @@ class StsProvider(Provider):
         return {"Credentials": self._mint(caller, duration, "ASIA")}
 
     # -- helpers ------------------------------------------------------------------------------
-    def _trust_request(self, ctx: RequestContext, params: dict) -> policy.Request:
+    @staticmethod
+    def _denied(caller: Caller, action: str, role_arn: str) -> ServiceError:
+        return access_denied(f"User: {caller.arn} is not authorized to perform: {action} on resource: {role_arn}")
+
+    def _trust_request(self, ctx: RequestContext, params: dict, action: str) -> policy.Request:
         caller = ctx.caller
         principal_arn = caller.role_arn or caller.arn
         context = {
@@ -120,7 +131,7 @@ class StsProvider(Provider):
         for tag in params.get("Tags") or []:
             context[f"aws:RequestTag/{tag['Key']}"] = tag["Value"]
         aliases = [caller.role_arn] if caller.role_arn else []
-        return policy.Request(account_id=caller.account_id, principal_arn=caller.arn, action="sts:AssumeRole",
+        return policy.Request(account_id=caller.account_id, principal_arn=caller.arn, action=action,
                               aliases=aliases, context=context)
 
     def _mint(self, caller: Caller, duration: int, prefix: str) -> dict:
