@@ -372,3 +372,63 @@ def test_any_filter_pattern_compiles_or_is_refused_cleanly():
         assert predicate(message) in (True, False)
 
     check()
+
+
+# -- Logs Insights -----------------------------------------------------------------------------------
+
+def insights(logs, query: str, **kwargs) -> dict:
+    now = int(time.time())
+    query_id = logs.start_query(logGroupName="/app/web", startTime=now - 3600, endTime=now + 60, queryString=query,
+                                **kwargs)["queryId"]
+    result = logs.get_query_results(queryId=query_id)
+    assert result["status"] == "Complete"
+    return result
+
+
+def rows(result: dict) -> list[dict]:
+    return [{f["field"]: f["value"] for f in row if f["field"] != "@ptr"} for row in result["results"]]
+
+
+def test_insights_fields_filter_sort_limit(logs, filled):
+    result = insights(logs, 'fields @timestamp, @message, user.name | filter level = "ERROR" or @message like /reset/ '
+                            "| sort @timestamp desc | limit 5")
+    found = rows(result)
+    assert [r["@message"] for r in found] == [FILTER_EVENTS[6], FILTER_EVENTS[3]]
+    assert found[1]["user.name"] == "alice" and "user.name" not in found[0]
+    assert found[0]["@timestamp"].count(":") == 2 and len(found[0]["@timestamp"]) == 23  # 2026-11-28 18:00:00.000
+    assert all(any(f["field"] == "@ptr" for f in row) for row in result["results"])
+    assert result["statistics"]["recordsScanned"] == 9 and result["statistics"]["recordsMatched"] == 2
+    numeric = rows(insights(logs, "fields user.id | filter user.id > 8 | sort user.id asc"))
+    assert [r["user.id"] for r in numeric] == ["9", "42"]
+    assert len(rows(insights(logs, "fields @message | limit 3"))) == 3
+    assert len(rows(insights(logs, "fields @message", limit=4))) == 4
+    assert [r["@message"] for r in rows(insights(logs, "filter @logStream = 'two' and @message not like /ERROR/"))] == \
+        [FILTER_EVENTS[i] for i in (8, 7, 5)]
+
+
+def test_insights_stats(logs, filled):
+    found = rows(insights(logs, "stats count(*) as n, avg(latency), max(user.id) by level | sort n desc, level asc"))
+    assert found == [
+        {"n": "6"},  # the six messages without a level
+        {"level": "ERROR", "n": "1", "avg(latency)": "1.5", "max(user.id)": "42"},
+        {"level": "INFO", "n": "1", "avg(latency)": "0.2", "max(user.id)": "7"},
+        {"level": "WARN", "n": "1", "avg(latency)": "3", "max(user.id)": "9"},
+    ]
+    binned = rows(insights(logs, "stats count(*) by bin(1h)"))
+    assert sum(int(r["count(*)"]) for r in binned) == 9 and all(r["bin(1h)"].endswith(":00:00.000") for r in binned)
+
+
+def test_insights_errors_and_bookkeeping(logs, filled):
+    now = int(time.time())
+    error = error_of(lambda: logs.start_query(logGroupName="/app/web", startTime=now, endTime=now,
+                                              queryString="fields @message | bogus"))
+    assert error["Code"] == "MalformedQueryException"
+    error = error_of(lambda: logs.start_query(logGroupName="/nope", startTime=now, endTime=now, queryString="fields @message"))
+    assert error["Code"] == "ResourceNotFoundException"
+    error = error_of(lambda: logs.start_query(logGroupName="/app/web", startTime=now, endTime=now - 10, queryString="fields @message"))
+    assert error["Code"] == "InvalidParameterException"
+    assert error_of(lambda: logs.get_query_results(queryId="nope"))["Code"] == "ResourceNotFoundException"
+    query_id = logs.start_query(logGroupName="/app/web", startTime=now - 60, endTime=now, queryString="fields @message")["queryId"]
+    assert logs.stop_query(queryId=query_id)["success"] is False
+    described = logs.describe_queries(logGroupName="/app/web")["queries"]
+    assert [q["queryId"] for q in described] == [query_id] and described[0]["status"] == "Complete"

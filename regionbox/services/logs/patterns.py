@@ -165,22 +165,33 @@ def _resolve(document: Any, path: list) -> list:
     return values
 
 
-class _JsonParser:
-    """Recursive descent: or := and ('||' and)*; and := unary ('&&' unary)*; unary := '(' or ')' | test."""
+class TokenCursor:
+    """Walks a list of (kind, text) tokens; shared by the pattern and Insights parsers."""
+
+    # What is raised when a token is needed past the end.
+    error_type: type[Exception]
+    end_message: str
 
     def __init__(self, tokens: list[tuple[str, str]]):
         self.tokens = tokens
         self.position = 0
 
-    def peek(self) -> tuple[str, str] | None:
-        return self.tokens[self.position] if self.position < len(self.tokens) else None
+    def peek(self, offset: int = 0) -> tuple[str, str] | None:
+        index = self.position + offset
+        return self.tokens[index] if index < len(self.tokens) else None
 
     def take(self) -> tuple[str, str]:
         token = self.peek()
         if token is None:
-            raise PatternError("Invalid filter pattern: unexpected end")
+            raise self.error_type(self.end_message)
         self.position += 1
         return token
+
+
+class _JsonParser(TokenCursor):
+    """Recursive descent: or := and ('||' and)*; and := unary ('&&' unary)*; unary := '(' or ')' | test."""
+
+    error_type, end_message = PatternError, "Invalid filter pattern: unexpected end"
 
     def parse(self) -> Callable[[Any], bool]:
         expression = self.disjunction()

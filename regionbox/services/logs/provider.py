@@ -2,8 +2,9 @@
 
 Groups and streams are documents; events are rows in their own indexed table (events.py) and a
 PutLogEvents call is one SQLite transaction. Reading (GetLogEvents, FilterLogEvents) is in
-reads.py. Other services write logs the way AWS services do, without the public API's batch
-rules: ``cloud.providers["logs"].append(account, region, group, stream, events)``.
+reads.py, Logs Insights queries in queries.py and insights.py. Other services write logs the way
+AWS services do, without the public API's batch rules:
+``cloud.providers["logs"].append(account, region, group, stream, events)``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from regionbox.protocol.validate import VALIDATION_CODES
 from regionbox.services.base import Provider
 from regionbox.services.logs.events import EventTable, StreamStats
 from regionbox.services.logs.models import LogGroup, LogStream
+from regionbox.services.logs.queries import QueriesMixin
 from regionbox.services.logs.reads import ReadsMixin
 
 # CloudWatch Logs reports constraint violations as InvalidParameterException, not ValidationException.
@@ -57,7 +59,7 @@ def _new_key() -> int:
     return secrets.randbits(62) + 1
 
 
-class LogsProvider(ReadsMixin, Provider):
+class LogsProvider(QueriesMixin, ReadsMixin, Provider):
     service: ClassVar[str] = "logs"
     # CloudTrail does not record PutLogEvents as a management event.
     data_events = frozenset({"PutLogEvents"})
@@ -67,6 +69,11 @@ class LogsProvider(ReadsMixin, Provider):
         self.groups = self.store.collection("logs.groups", LogGroup)
         self.streams = self.store.collection("logs.streams", LogStream)
         self.events = EventTable(self.store)
+        # Logs Insights query runs: scope -> query id -> QueryRun (kept in memory, see queries.py)
+        self.query_runs: dict = {}
+
+    async def reset(self) -> None:
+        self.query_runs.clear()
 
     async def start(self) -> None:
         for _, _, group in list(self.groups.all()):
