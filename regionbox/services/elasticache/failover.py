@@ -34,16 +34,16 @@ class FailoverMixin:
         if rg.cluster_enabled:
             if rg.config_address:
                 targets = [t for cid in rg.member_clusters if (t := self.running_address(scope, cid))]
-                self.open_endpoint(rg.config_address, rg.port, targets)
+                self.open_endpoint(rg.config_address, rg.config_port or rg.port, targets)
             return
         group = rg.node_groups[0]
         primary = self.running_address(scope, group.primary)
         replicas = [t for cid in group.members if cid != group.primary and (t := self.running_address(scope, cid))]
-        if rg.primary_address:
-            self.open_endpoint(rg.primary_address, rg.port, [primary] if primary else [])
+        if rg.primary_address and not self.redis.primary_binds_endpoint(rg):
+            self.open_endpoint(rg.primary_address, rg.primary_port or rg.port, [primary] if primary else [])
         if rg.reader_address:
             # As on AWS, the reader endpoint reaches the primary when there is no replica.
-            self.open_endpoint(rg.reader_address, rg.port, replicas or ([primary] if primary else []))
+            self.open_endpoint(rg.reader_address, rg.reader_port or rg.port, replicas or ([primary] if primary else []))
 
     # -- engine events -----------------------------------------------------------------------------
     def _set_member_status(self, scope, cluster: CacheCluster, status: str) -> None:
@@ -56,8 +56,8 @@ class FailoverMixin:
         if rg is None or rg.status in ("creating", "deleting"):
             return
         group = rg.node_group(cluster.node_group_id)
-        if group is None:
-            return
+        if group is None or cluster.status == "creating":
+            return  # a member being added: its first start is not a recovery
         if event == "exited":
             self._set_member_status(scope, cluster, "rebooting")
             self.event(scope, cluster.cluster_id, "cache-cluster", Messages.RECOVERING_NODES.format(nodes=cluster.nodes[0].node_id))
@@ -141,6 +141,7 @@ class FailoverMixin:
             # Stop writes on the old primary and let the new one catch up: nothing acknowledged is lost.
             await self.redis.command(scope, rg, old, "CLIENT", "PAUSE", str(int(CATCH_UP_TIMEOUT * 1000)), "WRITE")
             await self._catch_up(scope, rg, old, new)
+        await self.redis.move_primary_endpoint(scope, rg, old, new)
         await self.redis.command(scope, rg, new, "REPLICAOF", "NO", "ONE")
         followers = [cid for cid in group.members if cid != new and self.running_address(scope, cid)]
         await asyncio.gather(*(self.redis.command(scope, rg, cid, "REPLICAOF", new_node.address, str(new_node.port))

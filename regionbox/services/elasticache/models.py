@@ -144,10 +144,14 @@ class ReplicationGroup:
     data_tiering: str = "disabled"
     network_type: str = "ipv4"
     ip_discovery: str = "ipv4"
-    # Stable endpoints (addresses served by the endpoint proxies).
+    # Stable endpoints. Their ports equal ``port`` when every node has its own loopback address;
+    # on hosts without that they are distinct ports on 127.0.0.1.
     primary_address: str | None = None  # cluster mode disabled
+    primary_port: int | None = None
     reader_address: str | None = None  # cluster mode disabled
+    reader_port: int | None = None
     config_address: str | None = None  # cluster mode enabled
+    config_port: int | None = None
     pending: dict[str, Any] = field(default_factory=dict)  # ReplicationGroupPendingModifiedValues
     log_delivery: list[dict[str, Any]] = field(default_factory=list)
     tags: list[dict[str, str]] = field(default_factory=list)

@@ -77,6 +77,8 @@ class RedisNodes:
             })
         elif primary is not None:
             options["replicaof"] = f"{primary.nodes[0].address} {primary.nodes[0].port}"
+        elif self.primary_binds_endpoint(rg):
+            options["bind"] = f"{node.address} {rg.primary_address}"
         if rg.transit_encryption:
             ca = self.provider.ca
             cert, key = ca.issue(data_dir / "tls", [node.address, rg.primary_address, rg.reader_address, rg.config_address])
@@ -87,6 +89,31 @@ class RedisNodes:
             })
         return NodeSpec(node_id=node_key(scope, cluster.cluster_id), engine=rg.engine, version=rg.engine_version,
                         zone=node.zone, port=node.port, options=options, data_dir=data_dir, address=node.address)
+
+    # -- the primary endpoint --------------------------------------------------------------------
+    def primary_binds_endpoint(self, rg: ReplicationGroup) -> bool:
+        """Whether the primary serves the primary endpoint itself (else a proxy forwards to it).
+
+        With a loopback address per node, the current primary also listens on the primary
+        endpoint's address, and a failover moves that address to the new primary: clients get the
+        engine's own speed, as on AWS where the endpoint is a DNS name for the primary's address.
+        Without per-node addresses the endpoint is another port, which one process cannot share.
+        """
+        return (not rg.cluster_enabled and bool(rg.primary_address) and self.supervisor.allocator.enabled
+                and (rg.primary_port or rg.port) == rg.port)
+
+    async def move_primary_endpoint(self, scope, rg: ReplicationGroup, old: str, new: str) -> None:
+        """Give the primary endpoint's address to ``new``: the old primary (if alive) lets go first."""
+        if not self.primary_binds_endpoint(rg):
+            return
+        old_node, new_node = self.node(scope, old), self.node(scope, new)
+        if old_node is not None and old_node.running:
+            try:
+                await self.command(scope, rg, old, "CONFIG", "SET", "bind", old_node.address)
+            except Exception:  # noqa: BLE001 - a dying node lets go of its addresses anyway
+                pass
+        if new_node is not None:
+            await self.command(scope, rg, new, "CONFIG", "SET", "bind", f"{new_node.address} {rg.primary_address}")
 
     def write_acl(self, scope, rg: ReplicationGroup, cluster_id: str) -> None:
         path = self.data_dir(scope, cluster_id) / "users.acl"

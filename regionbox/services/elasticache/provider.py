@@ -88,10 +88,13 @@ class ElastiCacheProvider(ReplicationGroupsMixin, ModifyMixin, FailoverMixin, Cl
             proxy.set_targets(targets)
 
     def close_endpoint(self, address: str | None, port: int) -> None:
-        proxy = self.endpoints.pop((address, port), None) if address else None
+        if not address:
+            return
+        proxy = self.endpoints.pop((address, port), None)
         if proxy is not None:
             proxy.close()
-            self.supervisor.allocator.release(address, port)
+        # Also an endpoint served by a node itself (the primary endpoint): the address is free again.
+        self.supervisor.allocator.release(address, port)
 
     async def _on_engine_event(self, node: Node, event: str) -> None:
         owner = self.node_owner.get(node.node_id)

@@ -32,6 +32,12 @@ def _endpoint(address: str | None, port: int) -> dict | None:
     return {"Address": address, "Port": port} if address else None
 
 
+def endpoints_of(rg: ReplicationGroup) -> list[tuple[str, int]]:
+    """The group's stable endpoints as (address, port)."""
+    return [(address, port or rg.port) for address, port in ((rg.primary_address, rg.primary_port),
+            (rg.reader_address, rg.reader_port), (rg.config_address, rg.config_port)) if address]
+
+
 def not_found(group_id: str) -> ServiceError:
     return ServiceError("ReplicationGroupNotFoundFault", f"Replication group {group_id} not found.", status=404)
 
@@ -229,12 +235,12 @@ class ReplicationGroupsMixin:
                 self.clusters.put(scope, cluster_id, cluster)
         if rg.cluster_enabled:
             if not rg.config_address:
-                rg.config_address, _ = allocator.allocate(rg.port)
+                rg.config_address, rg.config_port = allocator.allocate(rg.port)
         else:
             if not rg.primary_address:
-                rg.primary_address, _ = allocator.allocate(rg.port)
+                rg.primary_address, rg.primary_port = allocator.allocate(rg.port)
             if not rg.reader_address:
-                rg.reader_address, _ = allocator.allocate(rg.port)
+                rg.reader_address, rg.reader_port = allocator.allocate(rg.port)
         self.save_group(scope, rg)
 
     async def start_member(self, scope, rg: ReplicationGroup, cluster: CacheCluster) -> None:
@@ -311,9 +317,8 @@ class ReplicationGroupsMixin:
             return
         async with self.lock(scope, rg.replication_group_id):
             allocator = self.supervisor.allocator
-            for address in (rg.primary_address, rg.reader_address, rg.config_address):
-                if address:
-                    allocator.reserve(address, rg.port)
+            for address, port in endpoints_of(rg):
+                allocator.reserve(address, port)
             members = self.members_of(scope, rg)
             results = await asyncio.gather(*(self.start_member(scope, rg, m) for m in members if m.nodes[0].address),
                                            return_exceptions=True)
@@ -346,8 +351,8 @@ class ReplicationGroupsMixin:
             if rg.cluster_enabled:
                 shaped["Slots"] = group.slots
             elif rg.status != "creating":
-                shaped["PrimaryEndpoint"] = _endpoint(rg.primary_address, rg.port)
-                shaped["ReaderEndpoint"] = _endpoint(rg.reader_address, rg.port)
+                shaped["PrimaryEndpoint"] = _endpoint(rg.primary_address, rg.primary_port or rg.port)
+                shaped["ReaderEndpoint"] = _endpoint(rg.reader_address, rg.reader_port or rg.port)
             shaped["NodeGroupMembers"] = members
             node_groups.append(shaped)
         result: dict[str, Any] = {
@@ -363,7 +368,7 @@ class ReplicationGroupsMixin:
             "MemberClustersOutpostArns": [],
         }
         if rg.cluster_enabled and rg.config_address and rg.status != "creating":
-            result["ConfigurationEndpoint"] = _endpoint(rg.config_address, rg.port)
+            result["ConfigurationEndpoint"] = _endpoint(rg.config_address, rg.config_port or rg.port)
         if rg.auth_token_last_modified:
             result["AuthTokenLastModifiedDate"] = rg.auth_token_last_modified
         if rg.transit_encryption:
@@ -372,7 +377,7 @@ class ReplicationGroupsMixin:
             result["UserGroupIds"] = list(rg.user_group_ids)
         if rg.kms_key_id:
             result["KmsKeyId"] = rg.kms_key_id
-        if rg.cluster_enabled is False and len(rg.member_clusters) > 1 and rg.status == "available":
+        if not rg.cluster_enabled and rg.snapshot_retention_limit > 0 and len(rg.member_clusters) > 1:
             result["SnapshottingClusterId"] = next((c for c in rg.member_clusters if c != rg.node_groups[0].primary), None)
         return result
 
@@ -418,9 +423,8 @@ class ReplicationGroupsMixin:
             if rg is None:
                 return
             await asyncio.gather(*(self.stop_member(scope, cid) for cid in rg.member_clusters))
-            self.close_endpoint(rg.primary_address, rg.port)
-            self.close_endpoint(rg.reader_address, rg.port)
-            self.close_endpoint(rg.config_address, rg.port)
+            for address, port in endpoints_of(rg):
+                self.close_endpoint(address, port)
             for ugid in rg.user_group_ids:
                 self.detach_user_group(scope, ugid, group_id)
             self.groups.delete(scope, group_id)

@@ -48,7 +48,12 @@ class LocalCA:
         return self.cert_path
 
     def issue(self, directory: Path, addresses: list[str]) -> tuple[Path, Path]:
-        """A server certificate for ``addresses`` (IPs or names), written to ``directory``."""
+        """A server certificate for ``addresses`` (IPs or names), written to ``directory``.
+
+        A node keeps its certificate across restarts and failovers: its addresses never change."""
+        cert_path, key_path = directory / "node.crt", directory / "node.key"
+        if cert_path.exists() and key_path.exists():
+            return cert_path, key_path
         self.ensure()
         ca_key = serialization.load_pem_private_key(self.key_path.read_bytes(), None)
         ca_cert = x509.load_pem_x509_certificate(self.cert_path.read_bytes())
@@ -67,7 +72,6 @@ class LocalCA:
                 .add_extension(x509.SubjectAlternativeName(names), critical=False)
                 .sign(ca_key, hashes.SHA256()))
         directory.mkdir(parents=True, exist_ok=True)
-        cert_path, key_path = directory / "node.crt", directory / "node.key"
         cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         _write_key(key_path, key)
         return cert_path, key_path
