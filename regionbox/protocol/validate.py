@@ -99,7 +99,7 @@ def compile_pattern(pattern: str) -> re.Pattern[str] | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # FutureWarning for nested sets: semantics differ
-            return re.compile(pattern)
+            return re.compile(pattern, re.ASCII)  # Java: \\d, \\w, \\s are ASCII-only
     except (re.error, Warning, RecursionError, OverflowError):
         return None
 

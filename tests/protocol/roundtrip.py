@@ -19,19 +19,23 @@ from urllib.parse import urlsplit
 
 import botocore.parsers
 import botocore.serialize
+import pytest
 from botocore.awsrequest import HeadersDict, create_request_object, prepare_request_dict
 from botocore.model import OperationModel, Shape
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from regionbox.core.errors import ServiceError
 from regionbox.protocol import parser_for, serializer_for
+from regionbox.protocol.errors import message_key
 from regionbox.protocol.http import HttpRequest, HttpResponse
 from regionbox.protocol.specs import service_model
 from tests.protocol.strategies import ShapeStrategies
 
+# No shrinking: an example spans a dozen operations, and shrinking one takes minutes; the
+# failing operation and value are in the assertion message anyway.
 FAST = settings(max_examples=6, deadline=None, database=None, derandomize=False,
-                suppress_health_check=list(HealthCheck))
+                suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 
 class RoundTrip:
@@ -134,6 +138,22 @@ def every_operation(trip: RoundTrip, part: int, check: Callable[[OperationModel,
     run()
 
 
+def as_sent(shape: Shape | None, params: dict[str, Any]) -> dict[str, Any]:
+    """The params without what an empty value makes vanish on the wire: an empty payload (an
+    empty body), empty lists and maps bound to the query string or headers."""
+    if shape is None:
+        return params
+    payload = shape.serialization.get("payload")
+    kept = {}
+    for name, value in params.items():
+        member = shape.members[name]
+        vanishes = name == payload or member.serialization.get("location") in ("querystring", "header", "headers")
+        if vanishes and value in (b"", "", [], {}):
+            continue
+        kept[name] = value
+    return kept
+
+
 def normalize(shape: Shape | None, value: Any) -> Any:
     """Values as botocore round-trips them: no None members, aware UTC datetimes, bytes for
     blobs, floats for floating shapes; empty structures kept."""
@@ -159,3 +179,70 @@ def normalize(shape: Shape | None, value: Any) -> Any:
     if kind in ("float", "double"):
         return float(value)
     return value
+
+
+MESSAGES = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=30)
+
+
+def check_request_round_trip(trip: RoundTrip, part: int) -> None:
+    def check(operation, params):
+        parsed = as_sent(operation.input_shape, trip.request(operation, params))
+        assert parsed == normalize(operation.input_shape, as_sent(operation.input_shape, params)), operation.name
+    every_operation(trip, part, check, trip.strategies.input)
+
+
+def check_response_round_trip(trip: RoundTrip, part: int) -> None:
+    def check(operation, output):
+        shape = operation.output_shape
+        payload = shape.serialization.get("payload") if shape is not None else None
+        if payload and isinstance(output.get(payload), bytes):
+            # botocore hands non-streaming blob payloads back decoded as UTF-8 text
+            output = {**output, payload: bytes(byte & 0x7F for byte in output[payload])}
+        parsed = as_sent(shape, trip.response(operation, output))
+        if shape is not None:  # botocore reports the HTTP status in statusCode members
+            parsed = {name: value for name, value in parsed.items()
+                      if shape.members[name].serialization.get("location") != "statusCode" or name in output}
+        assert normalize(shape, parsed) == normalize(shape, as_sent(shape, output)), operation.name
+    every_operation(trip, part, check, trip.strategies.output)
+
+
+def check_error_round_trip(trip: RoundTrip, data) -> None:
+    operation = trip.operations[0]
+    query_compatible = "awsQueryCompatible" in trip.model.metadata
+    for shape in trip.model.error_shapes:
+        fields = data.draw(trip.strategies.error(shape), label=shape.name)
+        message = data.draw(MESSAGES)
+        key = message_key(shape)
+        fields.pop(key, None)
+        meta = shape.metadata.get("error") or {}
+        response, parsed = trip.error(operation, ServiceError(shape.name, message, **fields))
+        expected_code = (meta.get("code") or shape.name) if query_compatible else shape.name
+        assert parsed["Error"]["Code"] == expected_code
+        assert parsed["Error"]["Message"] == message
+        assert response.status == meta.get("httpStatusCode", 400)
+        assert parsed["ResponseMetadata"]["HTTPStatusCode"] == response.status
+        for name, value in fields.items():
+            assert normalize(shape.members[name], parsed.get(name)) == normalize(shape.members[name], value), name
+
+
+def round_trip_tests(services: list[str], protocol: str | None = None) -> tuple[Callable, Callable, Callable]:
+    """The three property tests (requests, responses, errors) over every operation and every
+    modeled error of ``services``; a test module assigns them to test_* names."""
+
+    @pytest.mark.parametrize("service, part", slices(services))
+    def test_requests_round_trip(service, part):
+        check_request_round_trip(trip_for(service, protocol), part)
+
+    @pytest.mark.parametrize("service, part", slices(services))
+    def test_responses_round_trip(service, part):
+        check_response_round_trip(trip_for(service, protocol), part)
+
+    @pytest.mark.parametrize("service", services)
+    def test_errors_round_trip(service):
+        @FAST
+        @given(data=st.data())
+        def run(data):
+            check_error_round_trip(trip_for(service, protocol), data)
+        run()
+
+    return test_requests_round_trip, test_responses_round_trip, test_errors_round_trip

@@ -59,15 +59,17 @@ class ShapeStrategies:
     def error(self, shape: Shape) -> st.SearchStrategy[dict]:
         return self.for_shape(shape)
 
-    def for_shape(self, shape: Shape, depth: int = 0, header: bool = False) -> st.SearchStrategy:
-        key = (shape.name, shape.type_name, depth, header, _location(shape))
+    def for_shape(self, shape: Shape, depth: int = 0, header: bool = False, nonempty: bool = False) -> st.SearchStrategy:
+        """``nonempty``: at least one element/character, for required members that an empty
+        value would make disappear on the wire (query lists, headers, payloads)."""
+        key = (shape.name, shape.type_name, depth, header, _location(shape), nonempty)
         strategy = self._cache.get(key)
         if strategy is None:
-            strategy = self._build(shape, depth, header)
+            strategy = self._build(shape, depth, header, nonempty)
             self._cache[key] = strategy
         return strategy
 
-    def _build(self, shape: Shape, depth: int, header: bool) -> st.SearchStrategy:
+    def _build(self, shape: Shape, depth: int, header: bool, nonempty: bool) -> st.SearchStrategy:
         kind = shape.type_name
         meta = shape.metadata
         if meta.get("document"):
@@ -75,17 +77,17 @@ class ShapeStrategies:
         if kind == "structure":
             return self._structure(shape, depth)
         if kind == "list":
-            low, high = _sizes(meta, depth >= self.max_depth)
+            low, high = _sizes(meta, depth >= self.max_depth, nonempty)
             element = self.for_shape(shape.member, depth + 1, header)
             return st.lists(element, min_size=low, max_size=high)
         if kind == "map":
-            low, high = _sizes(meta, depth >= self.max_depth)
+            low, high = _sizes(meta, depth >= self.max_depth, nonempty)
             in_headers = _location(shape) == "headers"
             keys = _header_map_keys() if in_headers else self.for_shape(shape.key, depth + 1)
             values = self.for_shape(shape.value, depth + 1, in_headers)
             return st.dictionaries(keys, values, min_size=low, max_size=high)
         if kind == "string":
-            return _strings(shape, header or _location(shape) == "header", _location(shape) == "uri")
+            return _strings(shape, header or _location(shape) == "header", nonempty or _location(shape) == "uri")
         if kind == "boolean":
             return st.booleans()
         if kind in _INT_RANGE:
@@ -96,7 +98,7 @@ class ShapeStrategies:
             width = 32 if kind == "float" else 64
             return st.floats(min_value=float(low), max_value=float(high), allow_nan=False, allow_infinity=False, width=width)
         if kind == "blob":
-            low = int(meta.get("min", 0))
+            low = max(int(meta.get("min", 0)), int(nonempty))
             high = int(min(meta.get("max", low + _EXTRA_CHARS), low + _EXTRA_CHARS))
             return st.binary(min_size=low, max_size=high)
         if kind == "timestamp":
@@ -113,11 +115,15 @@ class ShapeStrategies:
             choices = [name for name in members if not deep or not _recursive_risk(members[name])] or list(members)
             return st.one_of([st.fixed_dictionaries({name: self.for_shape(members[name], depth + 1)}) for name in choices])
         required = set(shape.required_members)
+        payload = shape.serialization.get("payload")
         fixed, optional = {}, {}
         for name, member in members.items():
             if member.serialization.get("eventstream") or member.metadata.get("eventstream"):
                 continue
-            strategy = st.deferred(lambda m=member: self.for_shape(m, depth + 1))
+            if _location(member) == "statusCode":
+                continue  # the HTTP status: not a value to draw at random
+            nonempty = name in required and (name == payload or _location(member) in ("querystring", "header"))
+            strategy = st.deferred(lambda m=member, n=nonempty: self.for_shape(m, depth + 1, nonempty=n))
             # botocore fills idempotency tokens itself when they are missing; always give one.
             if name in required or member.metadata.get("idempotencyToken"):
                 fixed[name] = strategy
@@ -130,8 +136,8 @@ def _location(shape: Shape) -> str | None:
     return shape.serialization.get("location")
 
 
-def _sizes(meta: dict, deep: bool) -> tuple[int, int]:
-    low = int(meta.get("min", 0))
+def _sizes(meta: dict, deep: bool, nonempty: bool = False) -> tuple[int, int]:
+    low = max(int(meta.get("min", 0)), int(nonempty))
     if deep:
         return low, low
     return low, int(min(meta.get("max", low + _EXTRA_ITEMS), low + _EXTRA_ITEMS))
@@ -141,13 +147,14 @@ def _recursive_risk(shape: Shape) -> bool:
     return shape.type_name in ("structure", "list", "map")
 
 
-def _strings(shape: Shape, header: bool, uri: bool) -> st.SearchStrategy[str]:
+def _strings(shape: Shape, header: bool, nonempty: bool) -> st.SearchStrategy[str]:
     meta = shape.metadata
     if shape.enum:
         return st.sampled_from(list(shape.enum))
+    uri = _location(shape) == "uri"
     low = int(meta.get("min", 0))
-    if uri:
-        low = max(low, 1)  # an empty label would change the path
+    if uri or nonempty:
+        low = max(low, 1)  # an empty label would change the path; an empty header vanishes
     longest = int(meta.get("max", 1 << 30))
     high = min(longest, low + _EXTRA_CHARS)
     compiled = pattern_of(shape)
@@ -173,7 +180,7 @@ def _pattern_strings(compiled: re.Pattern[str], low: int, longest: int, header: 
     simple = _SIMPLE_PATTERN.fullmatch(compiled.pattern)
     if simple:
         char_class, quantifier = simple.groups()
-        single = re.compile(char_class)
+        single = re.compile(char_class, re.ASCII)
         pool = [c for c in _POOL if single.fullmatch(c) and (not header or _header_safe(c))]
         q_low, q_high = _quantifier_bounds(quantifier)
         size_low, size_high = max(low, q_low), min(longest, q_high, max(low, q_low) + _EXTRA_CHARS)
@@ -249,7 +256,7 @@ def _generate(items: Any, deficit: list[int]) -> str:
 
 
 def _class_char(items: list) -> str:
-    single = re.compile(_class_regex(items))
+    single = re.compile(_class_regex(items), re.ASCII)
     for char in _POOL:
         if char != "\n" and single.fullmatch(char):
             return char

@@ -7,35 +7,16 @@ from datetime import datetime, timezone
 
 import cbor2
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from regionbox.core.errors import ServiceError
 from regionbox.protocol import negotiate
 from regionbox.protocol.http import HttpRequest
-from tests.protocol.roundtrip import FAST, slices, trip_for
-from tests.protocol.test_json import check_error_round_trip, check_request_round_trip, check_response_round_trip
+from tests.protocol.roundtrip import check_request_round_trip, round_trip_tests, slices, trip_for
 
 CBOR_SERVICES = ["cloudwatch"]
 
 
-@pytest.mark.parametrize("service, part", slices(CBOR_SERVICES))
-def test_requests_round_trip(service, part):
-    check_request_round_trip(trip_for(service), part)
-
-
-@pytest.mark.parametrize("service, part", slices(CBOR_SERVICES))
-def test_responses_round_trip(service, part):
-    check_response_round_trip(trip_for(service), part)
-
-
-@pytest.mark.parametrize("service", CBOR_SERVICES)
-def test_errors_round_trip(service):
-    @FAST
-    @given(data=st.data())
-    def run(data):
-        check_error_round_trip(trip_for(service), data)
-    run()
+test_requests_round_trip, test_responses_round_trip, test_errors_round_trip = round_trip_tests(CBOR_SERVICES)
 
 
 @pytest.mark.parametrize("part", [part for _, part in slices(["cloudwatch"])])

@@ -7,69 +7,16 @@ import zlib
 
 import orjson
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from regionbox.core.errors import ServiceError
-from regionbox.protocol.errors import message_key
 from regionbox.protocol.http import HttpRequest
-from tests.protocol.roundtrip import FAST, RoundTrip, every_operation, normalize, slices, trip_for
+from tests.protocol.roundtrip import RoundTrip, round_trip_tests
 
 JSON_SERVICES = ["organizations", "logs", "cloudtrail", "dynamodb", "dynamodbstreams", "dax", "transfer",
                  "pi", "discovery", "mgh", "network-firewall"]
-MESSAGES = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=30)
 
 
-def check_request_round_trip(trip: RoundTrip, part: int) -> None:
-    def check(operation, params):
-        parsed = trip.request(operation, params)
-        assert parsed == normalize(operation.input_shape, params), operation.name
-    every_operation(trip, part, check, trip.strategies.input)
-
-
-def check_response_round_trip(trip: RoundTrip, part: int) -> None:
-    def check(operation, output):
-        parsed = trip.response(operation, output)
-        assert normalize(operation.output_shape, parsed) == normalize(operation.output_shape, output), operation.name
-    every_operation(trip, part, check, trip.strategies.output)
-
-
-def check_error_round_trip(trip: RoundTrip, data) -> None:
-    operation = trip.operations[0]
-    query_compatible = "awsQueryCompatible" in trip.model.metadata
-    for shape in trip.model.error_shapes:
-        fields = data.draw(trip.strategies.error(shape), label=shape.name)
-        message = data.draw(MESSAGES)
-        key = message_key(shape)
-        fields.pop(key, None)
-        meta = shape.metadata.get("error") or {}
-        response, parsed = trip.error(operation, ServiceError(shape.name, message, **fields))
-        expected_code = (meta.get("code") or shape.name) if query_compatible else shape.name
-        assert parsed["Error"]["Code"] == expected_code
-        assert parsed["Error"]["Message"] == message
-        assert response.status == meta.get("httpStatusCode", 400)
-        assert parsed["ResponseMetadata"]["HTTPStatusCode"] == response.status
-        for name, value in fields.items():
-            assert normalize(shape.members[name], parsed.get(name)) == normalize(shape.members[name], value), name
-
-
-@pytest.mark.parametrize("service, part", slices(JSON_SERVICES))
-def test_requests_round_trip(service, part):
-    check_request_round_trip(trip_for(service), part)
-
-
-@pytest.mark.parametrize("service, part", slices(JSON_SERVICES))
-def test_responses_round_trip(service, part):
-    check_response_round_trip(trip_for(service), part)
-
-
-@pytest.mark.parametrize("service", JSON_SERVICES)
-def test_errors_round_trip(service):
-    @FAST
-    @given(data=st.data())
-    def run(data):
-        check_error_round_trip(trip_for(service), data)
-    run()
+test_requests_round_trip, test_responses_round_trip, test_errors_round_trip = round_trip_tests(JSON_SERVICES)
 
 
 # --- direct behaviour -------------------------------------------------------------------------
