@@ -164,7 +164,9 @@ class ModifyMixin:
         for ng_id, (count, zones) in targets.items():
             group = rg.node_group(ng_id)
             current = len(group.members) - 1
-            replica_zones = self.spread_zones(scope, count - current, (zones or [])[current:count] or None, start=len(group.members))
+            # PreferredAvailabilityZones lists the primary's zone first, then one per replica.
+            replica_zones = self.spread_zones(scope, count - current, (zones or [])[1 + current:1 + count] or None,
+                                              start=len(group.members))
             prefix = f"{rg.replication_group_id}-{ng_id}-" if rg.cluster_enabled else f"{rg.replication_group_id}-"
             for zone in replica_zones:
                 number = self.next_member_number(rg, prefix)
@@ -215,13 +217,17 @@ class ModifyMixin:
                     raise check.invalid_value(f"Cannot remove the primary node {cid}.")
             removed = list(explicit)
         else:
-            for ng_id, (count, _) in self._replica_targets(rg, params).items():
+            targets = self._replica_targets(rg, params)
+            for ng_id, (count, _) in targets.items():
                 group = rg.node_group(ng_id)
                 replicas = [cid for cid in group.members if cid != group.primary]
-                if count >= len(replicas):
+                # A count for every shard leaves shards that already have fewer replicas alone.
+                if count >= len(replicas) and (params.get("ReplicaConfiguration") or len(targets) == 1):
                     raise check.invalid_value(f"The new replica count {count} must be less than the current replica count "
                                               f"{len(replicas)} of node group {ng_id}.")
                 removed.extend(replicas[count:])
+            if not removed:
+                raise check.invalid_value("The new replica count must be less than the current replica count.")
         for group in rg.node_groups:
             left = len([cid for cid in group.members if cid != group.primary and cid not in removed])
             if left < minimum:

@@ -135,3 +135,31 @@ def test_cluster_mode_validation(cloud):
     assert error_of(ec.modify_replication_group_shard_configuration, ReplicationGroupId="two", NodeGroupCount=1,
                     ApplyImmediately=True)[0] == "InvalidParameterValue"
     assert ec.get_waiter("replication_group_available").wait(ReplicationGroupId="two", WaiterConfig=FAST) is None
+
+
+def test_replicas_added_to_and_removed_from_one_shard(cloud):
+    ec = cloud.client("elasticache")
+    create_group(ec, "grow", NumNodeGroups=2, ReplicasPerNodeGroup=0, ClusterMode="enabled")
+    client = cluster_client(describe(ec, "grow"))
+    for i in range(100):
+        client.set(f"k{i}", i)
+    ec.increase_replica_count(ReplicationGroupId="grow", ApplyImmediately=True, ReplicaConfiguration=[
+        {"NodeGroupId": "0001", "NewReplicaCount": 1, "PreferredAvailabilityZones": ["us-east-1a", "us-east-1c"]}])
+    group = wait_available(ec, "grow")
+    first = group["NodeGroups"][0]["NodeGroupMembers"]
+    assert [m["CacheClusterId"] for m in first] == ["grow-0001-001", "grow-0001-002"]
+    assert first[1]["PreferredAvailabilityZone"] == "us-east-1c"
+    assert [m["CacheClusterId"] for m in group["NodeGroups"][1]["NodeGroupMembers"]] == ["grow-0002-001"]
+    # The new replica serves reads of its shard's keys (READONLY on a replica connection).
+    address = ec.describe_cache_clusters(CacheClusterId="grow-0001-002", ShowCacheNodeInfo=True)["CacheClusters"][0][
+        "CacheNodes"][0]["Endpoint"]
+    import redis
+
+    replica = redis.Redis(address["Address"], address["Port"])
+    replica.execute_command("READONLY")
+    keys = [f"k{i}" for i in range(100) if client.keyslot(f"k{i}") <= 8191]
+    assert eventually(lambda: all(replica.get(k) is not None for k in keys), what="replica of shard 0001 synced")
+    ec.decrease_replica_count(ReplicationGroupId="grow", ApplyImmediately=True, NewReplicaCount=0)
+    group = wait_available(ec, "grow")
+    assert group["MemberClusters"] == ["grow-0001-001", "grow-0002-001"]
+    assert all(client.get(f"k{i}") == str(i).encode() for i in range(100))
