@@ -24,9 +24,9 @@ from regionbox.core.errors import ServiceError
 from regionbox.protocol import values
 from regionbox.protocol.errors import error_spec
 from regionbox.protocol.http import HttpRequest, HttpResponse
-from regionbox.protocol.json import decode_params, error_document, query_error_header, serialization_error
+from regionbox.protocol.json import error_document, query_error_header, read_params, serialization_error
 from regionbox.protocol.shapecodec import BodyTypeError, Encoder, ShapeCodec
-from regionbox.protocol.validate import validate, validation_code_for
+from regionbox.protocol.validate import validation_code_for
 
 CONTENT_TYPE = "application/cbor"
 
@@ -81,9 +81,7 @@ class Parser:
 
     def parse(self, request: HttpRequest) -> tuple[OperationModel, dict[str, Any]]:
         operation = self.operation_for(request.path)
-        params = decode_params(self.codec, operation, load_cbor_body(request.body))
-        validate(operation.input_shape, params, self.validation_code)
-        return operation, params
+        return operation, read_params(self.codec, operation, load_cbor_body(request.body), self.validation_code)
 
     def operation_for(self, path: str) -> OperationModel:
         name = path[len(self.prefix):] if path.startswith(self.prefix) else ""

@@ -61,11 +61,17 @@ def load_json_body(body: bytes) -> Any:
         raise serialization_error() from None
 
 
-def decode_params(codec: ShapeCodec, operation: OperationModel, document: Any) -> dict[str, Any]:
+def read_params(codec: ShapeCodec, operation: OperationModel, document: Any, validation_code: str) -> dict[str, Any]:
+    """Decode a parsed body against the operation's input and validate it. Bodies nested
+    deeper than Python can follow are refused as unreadable, never answered with a 500."""
     try:
-        return codec.decode_input(operation.input_shape, document)
+        params = codec.decode_input(operation.input_shape, document)
+        validate(operation.input_shape, params, validation_code)
     except BodyTypeError as exc:
         raise serialization_error(str(exc)) from None
+    except RecursionError:
+        raise serialization_error("The request body is nested too deeply.") from None
+    return params
 
 
 def error_document(codec: ShapeCodec, spec: ErrorSpec, error: ServiceError, type_name: str) -> dict[str, Any]:
@@ -97,9 +103,7 @@ class Parser:
 
     def parse(self, request: HttpRequest) -> tuple[OperationModel, dict[str, Any]]:
         operation = self.operation_for(request.headers.get("x-amz-target", ""))
-        params = decode_params(self.codec, operation, load_json_body(request.body))
-        validate(operation.input_shape, params, self.validation_code)
-        return operation, params
+        return operation, read_params(self.codec, operation, load_json_body(request.body), self.validation_code)
 
     def operation_for(self, target: str) -> OperationModel:
         prefix, _, name = target.rpartition(".")

@@ -121,3 +121,9 @@ def test_query_compatible_json_sends_query_error_header():
     assert response.header("x-amzn-query-error") == "ResourceNotFound;Sender"
     assert parsed["Error"]["Code"] == "ResourceNotFound"
     assert response.status == 404
+
+
+def test_deeply_nested_body_is_a_serialization_error_not_a_500(dynamodb):
+    nested = "{\"M\": {\"a\": " * 500 + "{\"S\": \"leaf\"}" + "}}" * 500  # within orjson's 1024 levels
+    body = ('{"TableName": "t", "Key": {"k": ' + nested + "}}").encode()
+    assert parse_error(dynamodb, dynamodb_request(body)).code == "SerializationException"
