@@ -32,6 +32,7 @@ import orjson
 from botocore.model import OperationModel, ServiceModel
 
 from regionbox.core.errors import ServiceError
+from regionbox.protocol import values
 from regionbox.protocol.errors import ErrorSpec, error_spec
 from regionbox.protocol.http import HttpRequest, HttpResponse
 from regionbox.protocol.shapecodec import BodyTypeError, ShapeCodec
@@ -125,12 +126,12 @@ class Serializer:
             self.namespace = f"com.amazonaws.{model.metadata['endpointPrefix'].split('.')[-1]}.v{versioned.group(1)}"
 
     def serialize_response(self, operation: OperationModel, output: dict[str, Any], request_id: str) -> HttpResponse:
-        body = orjson.dumps(self.codec.encode_output(operation.output_shape, output))
+        body = self.codec.dumps(self.codec.encode_output(operation.output_shape, output))
         return HttpResponse(200, self._headers(body, request_id), body)
 
     def serialize_error(self, operation: OperationModel | None, error: ServiceError, request_id: str) -> HttpResponse:
         spec = error_spec(self.model, error)
-        body = orjson.dumps(error_document(self.codec, spec, error, self._type_name(spec)))
+        body = self.codec.dumps(error_document(self.codec, spec, error, self._type_name(spec)))
         headers = self._headers(body, request_id)
         headers.append(("x-amzn-ErrorType", spec.type_name))
         headers.extend(query_error_header(self.model, spec))
@@ -155,3 +156,14 @@ class Serializer:
 
 class JsonCodec(ShapeCodec):
     """JSON bodies: epoch-second timestamps unless the member says otherwise, base64 blobs."""
+
+    @staticmethod
+    def dumps(document: Any) -> bytes:
+        """orjson, with the blobs that ``native`` collections still hold written as base64."""
+        return orjson.dumps(document, default=_blob_as_base64)
+
+
+def _blob_as_base64(value: Any) -> str:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return values.b64encode(bytes(value))
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")

@@ -9,7 +9,8 @@ A ``ShapeCodec`` compiles each botocore shape once into a small function:
 - ``encoder(shape)(python value) -> wire value``: drops ``None`` members and keys the model does
   not know, renames members to their wire names, formats timestamps and blobs. Shapes whose
   values are already wire-native (strings, booleans, integers, documents) compile to ``None``
-  and are passed through untouched, which keeps large outputs cheap.
+  and are passed through untouched, which keeps large outputs cheap; so do lists and maps
+  whose elements need nothing but what the document encoder does itself (``native``).
 
 Subclasses choose the leaf conversions: JSON (base64 blobs, epoch-number timestamps, "NaN"
 strings for non-finite floats) and CBOR (raw byte strings, tag-1 timestamps).
@@ -70,6 +71,7 @@ class ShapeCodec:
         self.model = model
         self._decoders: dict[tuple[str, str], Decoder] = {}
         self._encoders: dict[tuple[str, str, str], Encoder] = {}
+        self._native: dict[tuple[str, str], bool] = {}
 
     # --- decoding (requests) -----------------------------------------------------------------
 
@@ -187,8 +189,12 @@ class ShapeCodec:
             encoder = None
         elif kind == "structure":
             plan: dict[str, tuple[str, Encoder]] = {}
+            plain: set[str] = set()  # members written as they are, under their own name
 
             def encoder(value: dict) -> dict:
+                # Fast path (DynamoDB's {"S": "..."} values): nothing to rename, convert or drop.
+                if value.keys() <= plain and None not in value.values():
+                    return value
                 out = {}
                 for name, item in value.items():
                     entry = plan.get(name)
@@ -200,7 +206,11 @@ class ShapeCodec:
             self._encoders[key] = encoder
             for name, member in shape.members.items():
                 plan[name] = (self.wire_name(member, name), self.encoder(member))
+                if plan[name] == (name, None):
+                    plain.add(name)
             return encoder
+        elif kind in ("list", "map") and self.native(shape):
+            encoder = None  # e.g. DynamoDB items: written by the document encoder as they are
         elif kind == "list":
             holder: list[Encoder] = []
 
@@ -235,6 +245,30 @@ class ShapeCodec:
             encoder = None  # strings, booleans, integers: already what the wire carries
         self._encoders[key] = encoder
         return encoder
+
+    def native(self, shape: Shape) -> bool:
+        """Whether values of this shape can go to the document encoder untouched: no
+        timestamps or floats to format, no members to rename. Blobs count as native because
+        the document encoder writes bytes itself (``dumps``). Inside such values a ``None``
+        member would be written as null, which every SDK reads as absent."""
+        key = (shape.name, shape.type_name)
+        if key not in self._native:
+            self._native[key] = True  # a recursive reference does not decide by itself
+            self._native[key] = self._native_now(shape)
+        return self._native[key]
+
+    def _native_now(self, shape: Shape) -> bool:
+        kind = shape.type_name
+        if shape.metadata.get("document"):
+            return True
+        if kind == "structure":
+            return all(self.wire_name(member, name) == name and self.native(member)
+                       for name, member in shape.members.items())
+        if kind == "list":
+            return self.native(shape.member)
+        if kind == "map":
+            return self.native(shape.value)
+        return kind not in ("timestamp",) and kind not in _FLOAT_TYPES
 
     def timestamp_encoder(self, fmt: str) -> Encoder:
         return lambda value: values.format_timestamp(value, fmt)
