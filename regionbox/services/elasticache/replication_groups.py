@@ -16,6 +16,7 @@ from regionbox.core import clock
 from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import InvalidToken
 from regionbox.core.topology import UnknownZone
+from regionbox.engines import kinds
 from regionbox.services.elasticache import validation as check
 from regionbox.services.elasticache.events import Messages
 from regionbox.services.elasticache.models import ALL_SLOTS, REDIS_PORT, CacheCluster, CacheNode, NodeGroup, ReplicationGroup
@@ -103,6 +104,10 @@ class ReplicationGroupsMixin:
         if self.groups.get(scope, group_id) is not None:
             raise ServiceError("ReplicationGroupAlreadyExists", f"Replication group {group_id} already exists.")
         engine = check.engine(params.get("Engine"))
+        if kinds.binary(engine) is None:
+            # Replication and cluster mode need the real engine; the embedded one is single-node only.
+            raise check.invalid_value(f"Replication groups need the real {engine} engine, which is not installed here: "
+                                      f"{kinds.INSTALL_HINTS[engine]}.")
         configs = params.get("NodeGroupConfiguration") or []
         parameter_group = params.get("CacheParameterGroupName") or ""
         cluster_enabled = (params.get("ClusterMode") in ("enabled", "compatible") or "cluster.on" in parameter_group

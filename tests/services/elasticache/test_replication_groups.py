@@ -211,3 +211,12 @@ def test_data_survives_a_clean_restart_and_groups_survive_kill_9(tmp_path):
         assert eventually(lambda: primary(restored).set("writable", "again"), what="group serving after a crash")
     finally:
         process.cleanup()
+
+
+def test_without_the_real_engine_replication_groups_say_how_to_install_it(cloud, monkeypatch):
+    from regionbox.engines import kinds
+
+    monkeypatch.setattr(kinds, "binary", lambda engine: None)
+    code, message = error_of(cloud.client("elasticache").create_replication_group, ReplicationGroupId="noengine",
+                             ReplicationGroupDescription="d")
+    assert code == "InvalidParameterValue" and "apt-get install redis-server" in message
