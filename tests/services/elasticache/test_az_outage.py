@@ -52,3 +52,31 @@ def test_outage_of_a_replica_zone_leaves_the_primary_alone(cloud):
     replica = client(members(group)[1]["ReadEndpoint"])
     assert eventually(lambda: replica.get("k") == b"v", what="replica back")
     assert eventually(lambda: client(reader).info("replication")["role"] == "slave", what="reader endpoint on the replica")
+
+
+def test_outage_in_cluster_mode_promotes_the_shard_replica(cloud):
+    from redis.cluster import RedisCluster
+
+    ec = cloud.client("elasticache")
+    create_group(ec, "shardaz", NumNodeGroups=2, ReplicasPerNodeGroup=1, ClusterMode="enabled")
+    group = describe(ec, "shardaz")
+    assert group["NodeGroups"][0]["NodeGroupMembers"][0]["PreferredAvailabilityZone"] == "us-east-1a"
+    endpoint = group["ConfigurationEndpoint"]
+    client = RedisCluster(host=endpoint["Address"], port=endpoint["Port"], socket_timeout=2)
+    for i in range(200):
+        client.set(f"k{i}", i)
+    for node in client.get_primaries():
+        node.redis_connection.wait(1, 2000)
+    cloud.post("/_regionbox/az/us-east-1a/outage")
+    assert "Failover from primary node shardaz-0001-001 to replica node shardaz-0001-002 completed" in events(ec, "shardaz")
+    fresh = RedisCluster(host=endpoint["Address"], port=endpoint["Port"], socket_timeout=2)
+    assert all(fresh.get(f"k{i}") == str(i).encode() for i in range(200))
+    fresh.set("during", "outage")
+    cloud.post("/_regionbox/az/us-east-1a/restore")
+    # The node of the restored AZ rejoins its shard as a replica (listed once it has data).
+    returned = ec.describe_cache_clusters(CacheClusterId="shardaz-0001-001", ShowCacheNodeInfo=True)["CacheClusters"][0][
+        "CacheNodes"][0]["Endpoint"]["Address"]
+    eventually(lambda: (returned, "replica") in {(n.host, n.server_type) for n in
+                                                 RedisCluster(host=endpoint["Address"], port=endpoint["Port"]).get_nodes()},
+               what="the restored node back as a replica")
+    assert fresh.get("during") == b"outage"
