@@ -51,10 +51,11 @@ def error_spec(model: ServiceModel, error: ServiceError) -> ErrorSpec:
     if shape is None:
         return ErrorSpec(error.code, error.code, error.status, error.sender_fault)
     meta = shape.metadata.get("error") or {}
-    status = meta.get("httpStatusCode") or error.status
+    server_fault = _is_fault(model, shape.name)
+    status = meta.get("httpStatusCode") or (500 if server_fault and error.status < 500 else error.status)
     if "senderFault" in meta:
         sender_fault = bool(meta["senderFault"])
-    elif shape.metadata.get("fault"):
+    elif server_fault:
         sender_fault = False
     else:
         sender_fault = error.sender_fault if not meta else status < 500
@@ -75,6 +76,13 @@ def message_key(shape: Shape | None) -> str:
             if name in shape.members:
                 return name
     return "message"
+
+
+def _is_fault(model: ServiceModel, name: str) -> bool:
+    """The shape's ``fault`` trait (a server-side error: 500, Receiver). botocore's Shape does
+    not expose it, so it is read from the model's raw shape map."""
+    raw = getattr(getattr(model, "_shape_resolver", None), "_shape_map", {}).get(name, {})
+    return bool(raw.get("fault"))
 
 
 @lru_cache(maxsize=None)

@@ -219,7 +219,8 @@ def check_error_round_trip(trip: RoundTrip, data) -> None:
         expected_code = (meta.get("code") or shape.name) if query_compatible else shape.name
         assert parsed["Error"]["Code"] == expected_code
         assert parsed["Error"]["Message"] == message
-        assert response.status == meta.get("httpStatusCode", 400)
+        fault = trip.model._shape_resolver._shape_map[shape.name].get("fault")  # server error: 500
+        assert response.status == meta.get("httpStatusCode", 500 if fault else 400)
         assert parsed["ResponseMetadata"]["HTTPStatusCode"] == response.status
         for name, value in fields.items():
             assert normalize(shape.members[name], parsed.get(name)) == normalize(shape.members[name], value), name
