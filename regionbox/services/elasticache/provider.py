@@ -110,6 +110,8 @@ class ElastiCacheProvider(ReplicationGroupsMixin, ModifyMixin, FailoverMixin, Cl
         found = {}
         for engine in ("redis", "valkey", "memcached"):
             found[f"elasticache.{engine}"] = kinds.describe(engine)
+        # TLS clients trust this CA (TransitEncryptionEnabled): `regionbox status` prints where it is.
+        found["elasticache.tls-ca"] = f"local CA certificate {self.ca.cert_path}"
         return found
 
     async def start(self) -> None:
