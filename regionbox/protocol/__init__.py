@@ -55,7 +55,9 @@ def negotiate(model: ServiceModel, request: HttpRequest) -> str:
             return "smithy-rpc-v2-cbor"
         if "json" in protocols and "x-amz-target" in request.headers:
             return "json"
-        if "query" in protocols and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        if "query" in protocols and (
+                request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
+                or (request.method == "GET" and request.query_param("Action") is not None)):
             return "query"
     return protocol_of(model)
 

@@ -43,6 +43,7 @@ def test_negotiation_follows_the_request():
     assert negotiate(model, json_request) == "json"
     form = HttpRequest("POST", "/", "", {"content-type": "application/x-www-form-urlencoded"}, b"Action=ListMetrics")
     assert negotiate(model, form) == "query"
+    assert negotiate(model, HttpRequest("GET", "/", "Action=ListMetrics&Version=2010-08-01", {}, b"")) == "query"
 
 
 def test_unknown_operation_and_malformed_body():
