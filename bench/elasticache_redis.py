@@ -33,6 +33,7 @@ from redis.cluster import RedisCluster
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from regionbox.testing.process import CloudProcess  # noqa: E402
+from tests.services.elasticache.redis_helpers import redis_pids  # noqa: E402
 
 FAST = {"Delay": 0.05, "MaxAttempts": 2000}
 
@@ -65,15 +66,7 @@ def bare_redis(workdir: pathlib.Path) -> tuple[subprocess.Popen, int]:
 
 
 def pid_of(address: str) -> int:
-    for proc in pathlib.Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                cmdline = (proc / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"redis-server" in cmdline and f"{address}:".encode() in cmdline:
-                return int(proc.name)
-    raise LookupError(address)
+    return next(iter(redis_pids(address)))
 
 
 def create(ec, group_id: str, **params) -> tuple[dict, float]:

@@ -3,6 +3,7 @@ redis clients on them, and waiting for a condition without timing assertions."""
 
 from __future__ import annotations
 
+import pathlib
 import time
 
 import pytest
@@ -70,3 +71,17 @@ def error_of(call, **params) -> tuple[str, str]:
 
 def events(ec, source_id: str) -> list[str]:
     return [e["Message"] for e in ec.describe_events(SourceIdentifier=source_id, Duration=60)["Events"]]
+
+
+def redis_pids(address: str) -> set[int]:
+    """redis-server processes serving ``address``, from /proc (they retitle themselves "redis-server <address>:<port>")."""
+    found = set()
+    for proc in pathlib.Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmdline = (proc / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"redis-server" in cmdline and f"{address}:".encode() in cmdline:
+                found.add(int(proc.name))
+    return found

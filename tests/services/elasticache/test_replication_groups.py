@@ -8,7 +8,7 @@ import pytest
 import redis
 
 from tests.services.elasticache.redis_helpers import (FAST, client, create_group, describe, error_of, eventually, members,
-                                                      primary, wait_available)
+                                                      primary, redis_pids, wait_available)
 
 
 def test_creating_then_available_with_aws_shape(cloud):
@@ -164,22 +164,6 @@ def test_modify_failover_settings(cloud):
         "ReplicationGroupNotFoundFault"
 
 
-def _pids_listening(address: str) -> set[int]:
-    """Engine processes of this test's cloud, found by the address they serve (from /proc)."""
-    import pathlib
-
-    found = set()
-    for proc in pathlib.Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                cmdline = (proc / "cmdline").read_bytes()
-            except OSError:
-                continue
-            # redis-server retitles itself "redis-server <address>:<port>".
-            if b"redis-server" in cmdline and f"{address}:".encode() in cmdline:
-                found.add(int(proc.name))
-    return found
-
 
 def test_data_survives_a_clean_restart_and_groups_survive_kill_9(tmp_path):
     from regionbox.testing.process import CloudProcess
@@ -199,11 +183,11 @@ def test_data_survives_a_clean_restart_and_groups_survive_kill_9(tmp_path):
         assert eventually(lambda: primary(after).get("kept") == b"across restarts", what="data after a clean restart")
 
         node_address = members(after)[0]["ReadEndpoint"]["Address"]
-        old_pids = _pids_listening(node_address)
+        old_pids = redis_pids(node_address)
         assert old_pids
         process.kill9()
         # The engines die with regionbox (PR_SET_PDEATHSIG): nothing is left behind.
-        eventually(lambda: not _pids_listening(node_address), what="engine processes gone after kill -9")
+        eventually(lambda: not redis_pids(node_address), what="engine processes gone after kill -9")
         process.start()
         ec = process.client("elasticache")
         restored = wait_available(ec, "durable")
