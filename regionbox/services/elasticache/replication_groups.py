@@ -370,7 +370,6 @@ class ReplicationGroupsMixin:
             "ARN": rg.arn, "LogDeliveryConfigurations": list(rg.log_delivery), "ReplicationGroupCreateTime": rg.created,
             "DataTiering": rg.data_tiering, "AutoMinorVersionUpgrade": rg.auto_minor_version_upgrade,
             "NetworkType": rg.network_type, "IpDiscovery": rg.ip_discovery, "ClusterMode": rg.cluster_mode, "Engine": rg.engine,
-            "MemberClustersOutpostArns": [],
         }
         if rg.cluster_enabled and rg.config_address and rg.status != "creating":
             result["ConfigurationEndpoint"] = _endpoint(rg.config_address, rg.config_port or rg.port)
