@@ -57,9 +57,10 @@ def load_json_body(body: bytes) -> Any:
     if not body or body.isspace():
         return {}
     try:
-        return orjson.loads(body)
+        document = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise serialization_error() from None
+    return {} if document is None else document  # a bare null is read as no input
 
 
 def read_params(codec: ShapeCodec, operation: OperationModel, document: Any, validation_code: str) -> dict[str, Any]:
