@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 import urllib.error
 import urllib.request
@@ -66,6 +67,11 @@ def up(host, port, state_dir, ephemeral, default_account) -> None:
     cloud = Cloud(config)
     server = uvicorn.Server(uvicorn_config(cloud))
 
+    # uvicorn re-raises a captured SIGTERM after shutdown, under whatever handler was there
+    # before it; with the default one the process would die by the signal instead of exiting 0.
+    # This handler also asks for shutdown if SIGTERM arrives before uvicorn installs its own.
+    signal.signal(signal.SIGTERM, lambda *_: setattr(server, "should_exit", True))
+
     async def run() -> None:
         loop = asyncio.get_running_loop()
         task = loop.create_task(server.serve())
@@ -76,10 +82,21 @@ def up(host, port, state_dir, ephemeral, default_account) -> None:
         await task
 
     try:
-        asyncio.run(run())
+        # uvicorn's loop="uvloop" only applies in Server.run(); serve() runs on whatever loop we
+        # make, so make the fast one (about half the per-request latency of asyncio's).
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            runner.run(run())
     except KeyboardInterrupt:
         pass
     console.print("regionbox stopped.")
+
+
+def _loop_factory():
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 def _print_banner(cloud) -> None:

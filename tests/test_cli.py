@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import time
 
 from regionbox import __version__
 from regionbox.testing import CloudProcess
@@ -16,10 +17,18 @@ def test_version():
     assert result.returncode == 0 and __version__ in result.stdout
 
 
+def banner_of(process: CloudProcess) -> str:
+    # The health check can answer a moment before the banner is written.
+    deadline = time.time() + 10
+    while "use it with" not in (text := process.log_path.read_text()) and time.time() < deadline:
+        time.sleep(0.05)
+    return text
+
+
 def test_up_prints_endpoint_state_dir_and_services(tmp_path):
     process = CloudProcess(tmp_path / "state").start()
     try:
-        banner = process.log_path.read_text()
+        banner = banner_of(process)
         assert f"ready on http://127.0.0.1:{process.port}" in banner
         assert str(tmp_path / "state") in banner
         assert "sts" in banner and "dynamodb" in banner
