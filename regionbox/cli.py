@@ -166,5 +166,27 @@ az.command("outage")(_zone_command("outage"))
 az.command("restore")(_zone_command("restore"))
 
 
+@main.group()
+def elasticache() -> None:
+    """ElastiCache helpers."""
+
+
+@elasticache.command("ca-cert")
+@click.option("--state-dir", type=click.Path(path_type=Path), default=None,
+              help="State directory of the cloud (default: asked of the running cloud).")
+@click.option("--endpoint", default=DEFAULT_ENDPOINT, show_default=True)
+def elasticache_ca_cert(state_dir: Path | None, endpoint: str) -> None:
+    """Print the PEM certificate of the local CA that signs the TLS nodes (TransitEncryptionEnabled).
+
+    Give it to TLS clients as their CA file, e.g. redis-py's ssl_ca_certs or redis-cli --cacert."""
+    from regionbox.services.elasticache.tls import LocalCA, ca_directory
+
+    if state_dir is None:
+        state_dir = Path(_call(endpoint, "GET", "/_regionbox/status")["state_dir"])
+    # A cloud creates its CA when it starts; for a state directory never served yet, the CA made
+    # here is the one the cloud will use.
+    click.echo(LocalCA(ca_directory(state_dir)).ensure().read_text(), nl=False)
+
+
 if __name__ == "__main__":
     main()

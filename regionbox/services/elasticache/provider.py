@@ -25,7 +25,7 @@ from regionbox.services.elasticache.models import (CACHE_CLUSTERS, REPLICATION_G
                                                    ReplicationGroup, User, UserGroup)
 from regionbox.services.elasticache.nodes import RedisNodes
 from regionbox.services.elasticache.replication_groups import ReplicationGroupsMixin
-from regionbox.services.elasticache.tls import LocalCA
+from regionbox.services.elasticache.tls import LocalCA, ca_directory
 from regionbox.services.elasticache.users import UsersMixin
 
 log = logging.getLogger("regionbox.elasticache")
@@ -45,7 +45,7 @@ class ElastiCacheProvider(ReplicationGroupsMixin, ModifyMixin, FailoverMixin, Cl
                                      AddressAllocator(str(cloud.state_dir), enabled=cloud.config.loopback_addresses),
                                      bus=cloud.bus, topology=cloud.topology)
         self.supervisor.listen(self._on_engine_event)
-        self.ca = LocalCA(cloud.state_dir / "elasticache" / "tls")
+        self.ca = LocalCA(ca_directory(cloud.state_dir))
         self.redis = RedisNodes(self)
         self.proxies = ProxyHub()
         # Stable endpoints by address: primary, reader and configuration endpoints of groups.
@@ -116,6 +116,9 @@ class ElastiCacheProvider(ReplicationGroupsMixin, ModifyMixin, FailoverMixin, Cl
 
     async def start(self) -> None:
         """Bring back every replication group's nodes and endpoints after a restart."""
+        # The CA exists from the start, so `regionbox elasticache ca-cert` can print it before the
+        # first TLS cluster is created (clients configure their trust store once).
+        self.ca.ensure()
         for scope, _, rg in list(self.groups.all()):
             self.background(self.restore_group(scope, rg), f"restoring {rg.replication_group_id}")
         await self.restore_cache_clusters()

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import os
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+
+def ca_directory(state_dir: Path | str) -> Path:
+    """Where the CA of a state directory lives: the cloud and `regionbox elasticache ca-cert` agree on it."""
+    return Path(state_dir) / "elasticache" / "tls"
 
 
 def _write_key(path: Path, key) -> None:
@@ -44,7 +50,11 @@ class LocalCA:
                                                  encipher_only=False, decipher_only=False), critical=True)
                     .sign(key, hashes.SHA256()))
             _write_key(self.key_path, key)
-            self.cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+            # The certificate appears whole or not at all: `regionbox elasticache ca-cert` may read it
+            # from another process at any moment, and its presence says the key is there too.
+            partial = self.cert_path.with_suffix(f".pem.{os.getpid()}")
+            partial.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+            os.replace(partial, self.cert_path)
         return self.cert_path
 
     def issue(self, directory: Path, addresses: list[str]) -> tuple[Path, Path]:
