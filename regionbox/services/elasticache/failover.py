@@ -21,6 +21,7 @@ from regionbox.services.elasticache.models import CacheCluster, NodeGroup, Repli
 log = logging.getLogger("regionbox.elasticache")
 
 CATCH_UP_TIMEOUT = 5.0
+RECOVERY_TIMEOUT = 60.0
 
 
 class FailoverMixin:
@@ -58,19 +59,21 @@ class FailoverMixin:
         group = rg.node_group(cluster.node_group_id)
         if group is None or cluster.status == "creating":
             return  # a member being added: its first start is not a recovery
+        node_id = cluster.nodes[0].node_id
         if event == "exited":
             self._set_member_status(scope, cluster, "rebooting")
-            self.event(scope, cluster.cluster_id, "cache-cluster", Messages.RECOVERING_NODES.format(nodes=cluster.nodes[0].node_id))
             self.refresh_endpoints(scope, rg)
             if cluster.cluster_id == group.primary and rg.automatic_failover == "enabled":
                 # Inline, not in the background: the supervisor restarts a crashed node only after
                 # its listeners return, and the node must come back as a replica of the new
-                # primary, never as an empty primary that its replicas would copy.
-                await self.fail_over(scope, rg.replication_group_id, group.node_group_id, planned=False)
+                # primary, never as an empty primary that its replicas would copy. It records
+                # "Recovering cache nodes" after the failover events, in AWS's order.
+                if await self.fail_over(scope, rg.replication_group_id, group.node_group_id, planned=False):
+                    return
+            self.event(scope, cluster.cluster_id, "cache-cluster", Messages.RECOVERING_NODES.format(nodes=node_id))
         elif event == "started":
             self._set_member_status(scope, cluster, "available")
-            self.event(scope, cluster.cluster_id, "cache-cluster", Messages.CACHE_NODE_RESTARTED.format(node=cluster.nodes[0].node_id))
-            self.event(scope, cluster.cluster_id, "cache-cluster", Messages.FINISHED_RECOVERY.format(nodes=cluster.nodes[0].node_id))
+            self.event(scope, cluster.cluster_id, "cache-cluster", Messages.CACHE_NODE_RESTARTED.format(node=node_id))
             self.background(self._rejoin(scope, rg.replication_group_id, cluster.cluster_id), f"rejoining {cluster.cluster_id}")
 
     async def _rejoin(self, scope, group_id: str, cluster_id: str) -> None:
@@ -90,6 +93,8 @@ class FailoverMixin:
             if rg.cluster_enabled:
                 await self.sync_cluster_roles(scope, rg)
             self.refresh_endpoints(scope, rg)
+        # Back and following the primary: for a failed primary this is the replacement replica.
+        self.event(scope, cluster_id, "cache-cluster", Messages.FINISHED_RECOVERY.format(nodes=cluster.nodes[0].node_id))
 
     # -- choosing and promoting ---------------------------------------------------------------------
     async def _best_replica(self, scope, rg: ReplicationGroup, group: NodeGroup, exclude: str | None) -> str | None:
@@ -126,7 +131,16 @@ class FailoverMixin:
                 self.clusters.put(scope, cid, cluster)
             self.save_group(scope, rg)
             self.refresh_endpoints(scope, rg)
-            self.event(scope, group_id, "replication-group", Messages.FAILOVER_COMPLETED.format(old=old, new=new))
+            # AWS's sequence: the failover on the cache cluster that lost the primary role and on
+            # the group, then the old primary's recovery as a replica (both for TestFailover and
+            # for a primary that failed).
+            completed = Messages.FAILOVER_COMPLETED.format(old=old, new=new)
+            self.event(scope, old, "cache-cluster", completed)
+            self.event(scope, group_id, "replication-group", completed)
+            old_node_id = self.clusters.get(scope, old).nodes[0].node_id
+            self.event(scope, old, "cache-cluster", Messages.RECOVERING_NODES.format(nodes=old_node_id))
+            if old_alive:
+                self.background(self._finish_recovery(scope, rg, old, new), f"recovery of {old}")
             # Restarts of the old primary (after a crash or an outage) must come back as a replica.
             for cid in group.members:
                 node = self.redis.node(scope, cid)
@@ -134,6 +148,25 @@ class FailoverMixin:
                     node.spec = self.redis.spec(scope, rg, self.clusters.get(scope, cid),
                                                 None if cid == new else self.clusters.get(scope, new))
             return True
+
+    async def _finish_recovery(self, scope, rg: ReplicationGroup, old: str, new: str) -> None:
+        """After TestFailover: the old primary has recovered once it replicates from the new one."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + RECOVERY_TIMEOUT
+        while loop.time() < deadline:
+            try:
+                info = await self.redis.command(scope, rg, old, "INFO", "replication")
+            except Exception:  # noqa: BLE001 - restarting or unreachable for a moment: ask again
+                info = {}
+            if info.get("role") == "slave" and info.get("master_link_status") == "up":
+                break
+            await asyncio.sleep(0.05)
+        else:
+            log.warning("%s did not start replicating from %s", old, new)
+            return
+        cluster = self.clusters.get(scope, old)
+        if cluster is not None:
+            self.event(scope, old, "cache-cluster", Messages.FINISHED_RECOVERY.format(nodes=cluster.nodes[0].node_id))
 
     async def _promote_single(self, scope, rg: ReplicationGroup, group: NodeGroup, old: str, new: str, graceful: bool) -> None:
         new_node = self.clusters.get(scope, new).nodes[0]

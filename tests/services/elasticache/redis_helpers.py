@@ -73,6 +73,17 @@ def events(ec, source_id: str) -> list[str]:
     return [e["Message"] for e in ec.describe_events(SourceIdentifier=source_id, Duration=60)["Events"]]
 
 
+def event_log(ec) -> list[tuple[str, str]]:
+    """(source, message) of every recent event, oldest first: the order AWS documents them in."""
+    return [(e["SourceIdentifier"], e["Message"]) for e in reversed(ec.describe_events(Duration=60)["Events"])]
+
+
+def in_order(log: list, expected: list) -> bool:
+    """``expected`` appears in ``log`` as a subsequence (other events may come between)."""
+    remaining = iter(log)
+    return all(item in remaining for item in expected)
+
+
 def redis_pids(address: str) -> set[int]:
     """redis-server processes serving ``address``, from /proc (they retitle themselves "redis-server <address>:<port>")."""
     found = set()

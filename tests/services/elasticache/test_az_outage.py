@@ -3,8 +3,8 @@ DescribeReplicationGroups shows it, and the nodes come back as replicas when the
 
 from __future__ import annotations
 
-from tests.services.elasticache.redis_helpers import (client, create_group, describe, events, eventually, members, primary,
-                                                      primary_member)
+from tests.services.elasticache.redis_helpers import (client, create_group, describe, event_log, events, eventually, in_order,
+                                                      members, primary, primary_member)
 
 
 def test_outage_of_the_primary_zone_fails_over_and_restore_brings_a_replica_back(cloud):
@@ -34,8 +34,11 @@ def test_outage_of_the_primary_zone_fails_over_and_restore_brings_a_replica_back
     eventually(lambda: ec.describe_cache_clusters(CacheClusterId="multiaz-001")["CacheClusters"][0]["CacheClusterStatus"]
                == "available", what="member available again")
     assert primary_member(describe(ec, "multiaz"))["CacheClusterId"] == new_primary["CacheClusterId"]
-    messages = events(ec, "multiaz-001")
-    assert "Recovering cache nodes 0001" in messages and "Finished recovery for cache nodes 0001" in messages
+    # The failed primary's node, replaced by a replica once its zone is back, after the failover.
+    completed = f"Failover from primary node multiaz-001 to replica node {new_primary['CacheClusterId']} completed"
+    expected = [("multiaz-001", completed), ("multiaz", completed), ("multiaz-001", "Recovering cache nodes 0001"),
+                ("multiaz-001", "Cache node 0001 restarted"), ("multiaz-001", "Finished recovery for cache nodes 0001")]
+    assert eventually(lambda: in_order(event_log(ec), expected), what="the outage events"), event_log(ec)
 
 
 def test_outage_of_a_replica_zone_leaves_the_primary_alone(cloud):

@@ -7,8 +7,8 @@ import signal
 
 import redis
 
-from tests.services.elasticache.redis_helpers import (client, create_group, describe, error_of, events, eventually, members,
-                                                      primary, primary_member, wait_available)
+from tests.services.elasticache.redis_helpers import (client, create_group, describe, error_of, event_log, events, eventually,
+                                                      in_order, members, primary, primary_member, wait_available)
 
 SCOPE = ("000000000000", "us-east-1")
 
@@ -38,9 +38,11 @@ def test_test_failover_moves_the_primary_and_keeps_every_write(cloud):
     assert old["CurrentRole"] == "replica"
     old_client = client(old["ReadEndpoint"])
     assert eventually(lambda: old_client.get("after") == b"1", what="old primary replicating from the new one")
-    messages = events(ec, "tf")
-    assert "Test Failover API called for node group 0001" in messages
-    assert f"Failover from primary node tf-001 to replica node {new_primary['CacheClusterId']} completed" in messages
+    # AWS's five events, in AWS's order: the old primary recovers as a replica.
+    completed = f"Failover from primary node tf-001 to replica node {new_primary['CacheClusterId']} completed"
+    expected = [("tf", "Test Failover API called for node group 0001"), ("tf-001", completed), ("tf", completed),
+                ("tf-001", "Recovering cache nodes 0001"), ("tf-001", "Finished recovery for cache nodes 0001")]
+    assert eventually(lambda: in_order(event_log(ec), expected), what="the failover events"), event_log(ec)
 
 
 def test_test_failover_errors(cloud):
@@ -74,7 +76,10 @@ def test_crashed_primary_fails_over_to_the_replica_with_least_lag(cloud):
     old = client(members(after)[0]["ReadEndpoint"])
     assert eventually(lambda: old.get("after") == b"failover", what="crashed node back as a replica")
     assert old.info("replication")["role"] == "slave"
-    assert "Failover from primary node crash-001 to replica node crash-002 completed" in events(ec, "crash")
+    completed = "Failover from primary node crash-001 to replica node crash-002 completed"
+    expected = [("crash-001", completed), ("crash", completed), ("crash-001", "Recovering cache nodes 0001"),
+                ("crash-001", "Finished recovery for cache nodes 0001")]
+    assert eventually(lambda: in_order(event_log(ec), expected), what="the failover events"), event_log(ec)
 
 
 def test_without_automatic_failover_the_primary_is_restarted_in_place(cloud):

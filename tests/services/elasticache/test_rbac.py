@@ -140,3 +140,44 @@ def test_user_errors(cloud):
     ec.delete_user_group(UserGroupId="g")
     assert ec.delete_user(UserId="u1")["Status"] == "deleting"
     assert [u["UserId"] for u in ec.describe_users()["Users"]] == ["default"]
+
+
+def test_users_user_groups_and_their_acls_come_back_after_kill_9(tmp_path):
+    from regionbox.testing.process import CloudProcess
+
+    process = CloudProcess(state_dir=tmp_path).start()
+    try:
+        ec = process.client("elasticache")
+        ec.create_user(UserId="app", UserName="app", Engine="redis", Passwords=["app-password-01234567"],
+                       AccessString="on ~app:* +@all")
+        ec.create_user(UserId="closed-default", UserName="default", Engine="redis", NoPasswordRequired=True,
+                       AccessString="off ~* +@all")
+        ec.create_user_group(UserGroupId="crew", Engine="redis", UserIds=["app", "closed-default"])
+        create_group(ec, "durable-rbac", NumCacheClusters=1, TransitEncryptionEnabled=True, UserGroupIds=["crew"])
+        users_before = ec.describe_users()["Users"]
+        groups_before = ec.describe_user_groups()["UserGroups"]
+        ca = tmp_path / "elasticache" / "tls" / "ca.pem"
+        endpoint = describe(ec, "durable-rbac")["NodeGroups"][0]["PrimaryEndpoint"]
+
+        def connect(**kwargs) -> redis.Redis:
+            return redis.Redis(host=endpoint["Address"], port=endpoint["Port"], ssl=True, ssl_ca_certs=str(ca),
+                               socket_timeout=5, protocol=2, retry=NO_RETRY, **kwargs)
+
+        connect(username="app", password="app-password-01234567").set("app:1", "x")
+        process.kill9()
+        process.start()
+        ec = process.client("elasticache")
+        assert ec.describe_users()["Users"] == users_before
+        assert ec.describe_user_groups()["UserGroups"] == groups_before
+        assert wait_available(ec, "durable-rbac")["UserGroupIds"] == ["crew"]
+        # The engine enforces the same users after the crash.
+        app = connect(username="app", password="app-password-01234567")
+        assert eventually(lambda: app.set("app:2", "y"), what="the app user writing after the crash")
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            app.set("elsewhere", "z")
+        with pytest.raises(redis.exceptions.AuthenticationError):
+            connect(username="app", password="not-the-password-123").ping()
+        with pytest.raises(redis.exceptions.AuthenticationError):
+            connect().ping()  # "default" is switched off
+    finally:
+        process.cleanup()
