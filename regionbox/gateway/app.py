@@ -22,6 +22,7 @@ from regionbox.gateway import internal
 from regionbox.gateway.identity import credential_scope
 from regionbox.gateway.routing import ServiceIndex
 from regionbox.protocol import HttpRequest, HttpResponse, negotiate, parser_for, serializer_for
+from regionbox.protocol.errors import credential_error
 from regionbox.protocol.http import decode_body
 from regionbox.protocol.specs import service_model
 
@@ -125,8 +126,8 @@ class Gateway:
         operation = None
         try:
             caller = self.cloud.credentials.resolve(scope.access_key_id if scope else None)
-        except ServiceError as exc:  # an expired session key (ExpiredToken)
-            return serializer.serialize_error(None, exc, request_id)
+        except ServiceError as exc:  # an expired session key or a deactivated user key
+            return serializer.serialize_error(None, credential_error(protocol, exc), request_id)
         ctx = RequestContext(
             cloud=self.cloud,
             caller=caller,

@@ -65,6 +65,21 @@ def error_spec(model: ServiceModel, error: ServiceError) -> ErrorSpec:
     return ErrorSpec(shape.name, meta.get("code") or shape.name, int(status), sender_fault, shape, key, extras)
 
 
+# Refused credentials are spelled per protocol family: query and ec2 services answer ExpiredToken
+# and InvalidClientTokenId; JSON services (DynamoDB, Logs) ExpiredTokenException and
+# UnrecognizedClientException with 400, rest-json services (Lambda) the same codes with 403.
+_JSON_CREDENTIAL_CODES = {"ExpiredToken": "ExpiredTokenException", "InvalidClientTokenId": "UnrecognizedClientException"}
+_CREDENTIAL_STATUS = {"json": 400, "smithy-rpc-v2-cbor": 400, "rest-json": 403}
+
+
+def credential_error(protocol: str, error: ServiceError) -> ServiceError:
+    """``error`` (ExpiredToken or InvalidClientTokenId) as services speaking ``protocol`` say it."""
+    code = _JSON_CREDENTIAL_CODES.get(error.code)
+    if code is None or protocol not in _CREDENTIAL_STATUS:
+        return error
+    return ServiceError(code, error.message, status=_CREDENTIAL_STATUS[protocol])
+
+
 def error_shape(model: ServiceModel, code: str) -> Shape | None:
     return _error_index(model).get(code)
 

@@ -292,6 +292,8 @@ def test_access_keys_act_as_the_user(cloud, iam):
     iam.update_access_key(UserName="ci", AccessKeyId=key["AccessKeyId"], Status="Inactive")
     error = error_of(lambda: cloud.client("sts", **as_user).get_caller_identity())
     assert (error["Code"], error["Status"]) == ("InvalidClientTokenId", 403)
+    error = error_of(lambda: cloud.client("logs", **as_user).describe_log_groups())
+    assert (error["Code"], error["Status"]) == ("UnrecognizedClientException", 400)
     assert error_of(lambda: iam.delete_user(UserName="ci"))["Message"] == "Cannot delete entity, must delete access keys first."
     iam.delete_access_key(UserName="ci", AccessKeyId=key["AccessKeyId"])
     iam.delete_access_key(UserName="ci", AccessKeyId=second["AccessKeyId"])

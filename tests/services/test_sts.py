@@ -159,6 +159,10 @@ def test_expired_session_credentials_are_refused(cloud):
     error = error_of(lambda: session_client(cloud, "sts", credentials).get_caller_identity())
     assert error["Code"] == "ExpiredToken"
     assert error["Message"] == "The security token included in the request is expired"
+    # JSON services spell it as DynamoDB does
+    error = error_of(lambda: session_client(cloud, "dynamodb", credentials).list_tables())
+    assert (error["Code"], error["Status"]) == ("ExpiredTokenException", 400)
+    assert error["Message"] == "The security token included in the request is expired"
 
 
 def test_get_session_token(cloud):
