@@ -181,11 +181,12 @@ class CacheClustersMixin(StandaloneRedisMixin):
         return [self.spread_zones(scope, 1)[0]] * count
 
     def _check_parameter_group(self, scope, name: str, engine: str, version: str) -> None:
-        group = self.get_parameter_group(scope, name)
+        """The group exists and belongs to the version's family (AWS's message for a mismatch)."""
+        # default.<family>.cluster.on is the default family's group with cluster mode switched on.
+        group = self.get_parameter_group(scope, name.removesuffix(".cluster.on") if name.startswith("default.") else name)
         family = catalog.family_of(engine, version)
         if group.family != family:
-            raise check.invalid_combination(f"The parameter group {group.name} has family {group.family}, which does not "
-                                            f"match the engine {engine} {version} (family {family}).")
+            raise check.invalid_combination(f"Expected a parameter group of family {family} but found one of family {group.family}")
 
     # -- running nodes -----------------------------------------------------------------------------------
     def node_spec(self, scope, cluster: CacheCluster, node: CacheNode) -> NodeSpec:

@@ -11,11 +11,17 @@ import asyncio
 
 from regionbox.core import clock
 from regionbox.core.errors import ServiceError
+from regionbox.services.elasticache import engine_catalog as catalog
 from regionbox.services.elasticache import validation as check
 from regionbox.services.elasticache.events import Messages
 from regionbox.services.elasticache.models import ReplicationGroup
+from regionbox.services.elasticache.replication_groups import default_group
 
 STRATEGIES = ("ROTATE", "SET", "DELETE")
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".") if part.isdigit())
 
 
 class ModifyMixin:
@@ -66,6 +72,14 @@ class ModifyMixin:
         if to_add and (rg.auth_token_enabled and strategy != "DELETE"):
             raise check.invalid_combination("User groups cannot be added to a replication group that uses an AUTH token.")
 
+        version = self._engine_upgrade(rg, params.get("EngineVersion"))
+        parameter_group = params.get("CacheParameterGroupName") or rg.parameter_group
+        if version != rg.engine_version and not params.get("CacheParameterGroupName") and parameter_group.startswith("default."):
+            # A major upgrade moves a group on a default parameter group to the new family's default.
+            parameter_group = default_group(rg.engine, version, rg.cluster_enabled)
+        if version != rg.engine_version or params.get("CacheParameterGroupName"):
+            self._check_parameter_group(scope, parameter_group, rg.engine, version)
+
         primary_id = params.get("PrimaryClusterId")
         if primary_id is not None:
             if rg.cluster_enabled:
@@ -80,11 +94,16 @@ class ModifyMixin:
         rg.multi_az = "enabled" if new_multi_az else "disabled"
         for name, attr in (("SnapshotRetentionLimit", "snapshot_retention_limit"), ("SnapshotWindow", "snapshot_window"),
                            ("PreferredMaintenanceWindow", "preferred_maintenance_window"), ("CacheNodeType", "node_type"),
-                           ("EngineVersion", "engine_version"), ("AutoMinorVersionUpgrade", "auto_minor_version_upgrade"),
-                           ("CacheParameterGroupName", "parameter_group"), ("SecurityGroupIds", "security_group_ids"),
+                           ("AutoMinorVersionUpgrade", "auto_minor_version_upgrade"), ("SecurityGroupIds", "security_group_ids"),
                            ("IpDiscovery", "ip_discovery"), ("TransitEncryptionMode", "transit_encryption_mode")):
             if params.get(name) is not None:
                 setattr(rg, attr, params[name])
+        rg.engine_version = version
+        new_parameters = parameter_group != rg.parameter_group
+        if new_parameters:
+            # Its immediate parameters reach the running nodes (CONFIG SET) in the background.
+            rg.parameter_group = parameter_group
+            engine_work = True
         if strategy is not None:
             engine_work = True
             if strategy == "ROTATE":
@@ -109,21 +128,36 @@ class ModifyMixin:
             engine_work = True
         if engine_work:
             rg.status = "modifying"
-            self.background(self._apply_modification(scope, rg.replication_group_id, primary_id), "modifying")
+            self.background(self._apply_modification(scope, rg.replication_group_id, primary_id, new_parameters), "modifying")
         self.save_group(scope, rg)
         for cluster in self.members_of(scope, rg):
             cluster.auth_token_enabled = rg.auth_token_enabled
             cluster.auth_token_last_modified = rg.auth_token_last_modified
             cluster.engine_version = rg.engine_version
+            cluster.parameter_group = rg.parameter_group
             self.clusters.put(scope, cluster.cluster_id, cluster)
         ctx.touched("ReplicationGroup", rg.replication_group_id)
         return {"ReplicationGroup": self.describe_group(scope, rg)}
 
-    async def _apply_modification(self, scope, group_id: str, primary_id: str | None) -> None:
+    def _engine_upgrade(self, rg: ReplicationGroup, requested: str | None) -> str:
+        """The version a group moves to: one AWS offers, never lower than the current one."""
+        if requested is None:
+            return rg.engine_version
+        version = catalog.resolve_version(rg.engine, requested)
+        if version is None:
+            raise check.invalid_combination(f"Cannot find version {requested} for {rg.engine}")
+        if _version_key(version) < _version_key(rg.engine_version):
+            # AWS allows upgrades only; going back means a new group from a backup.
+            raise check.invalid_combination(f"Cannot downgrade the engine version from {rg.engine_version} to {version}.")
+        return version
+
+    async def _apply_modification(self, scope, group_id: str, primary_id: str | None, new_parameters: bool = False) -> None:
         rg = self.groups.get(scope, group_id)
         if rg is None:
             return
         await self.redis.reload_acl(scope, rg)
+        if new_parameters:
+            await asyncio.gather(*(self.apply_standalone_parameters(scope, cid) for cid in rg.member_clusters))
         if primary_id is not None and primary_id != rg.node_groups[0].primary:
             await self.fail_over(scope, group_id, rg.node_groups[0].node_group_id, planned=True, target=primary_id)
         rg = self.groups.get(scope, group_id)

@@ -17,6 +17,7 @@ from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import InvalidToken
 from regionbox.core.topology import UnknownZone
 from regionbox.engines import kinds
+from regionbox.services.elasticache import engine_catalog as catalog
 from regionbox.services.elasticache import validation as check
 from regionbox.services.elasticache.events import Messages
 from regionbox.services.elasticache.models import ALL_SLOTS, REDIS_PORT, CacheCluster, CacheNode, NodeGroup, ReplicationGroup
@@ -24,9 +25,13 @@ from regionbox.services.elasticache.nodes import node_key
 
 log = logging.getLogger("regionbox.elasticache")
 
-DEFAULT_ENGINE_VERSION = {"redis": "7.1", "valkey": "8.0"}
 MAX_CACHE_CLUSTERS = 6  # cluster mode disabled: one primary and up to five replicas
 SYNC_TIMEOUT = 30.0
+
+
+def default_group(engine: str, version: str, cluster_enabled: bool) -> str:
+    """The default parameter group of a version, in its cluster-mode variant when sharded (as AWS names them)."""
+    return catalog.default_parameter_group(engine, version) + (".cluster.on" if cluster_enabled else "")
 
 
 def _endpoint(address: str | None, port: int) -> dict | None:
@@ -104,6 +109,9 @@ class ReplicationGroupsMixin:
         if self.groups.get(scope, group_id) is not None:
             raise ServiceError("ReplicationGroupAlreadyExists", f"Replication group {group_id} already exists.")
         engine = check.engine(params.get("Engine"))
+        version = catalog.resolve_version(engine, params.get("EngineVersion"))
+        if version is None:
+            raise check.invalid_combination(f"Cannot find version {params['EngineVersion']} for {engine}")
         if kinds.binary(engine) is None:
             # Replication and cluster mode need the real engine; the embedded one is single-node only.
             raise check.invalid_value(f"Replication groups need the real {engine} engine, which is not installed here: "
@@ -119,6 +127,8 @@ class ReplicationGroupsMixin:
             raise check.invalid_combination("AuthToken and UserGroupIds cannot be specified together.")
         for ugid in user_group_ids:
             self.get_user_group(scope, ugid)
+        if parameter_group:
+            self._check_parameter_group(scope, parameter_group, engine, version)
 
         if cluster_enabled:
             plan = self._plan_sharded(scope, params, configs)
@@ -139,12 +149,12 @@ class ReplicationGroupsMixin:
         rg = ReplicationGroup(
             replication_group_id=group_id, arn=self.arn(ctx, f"replicationgroup:{group_id}"),
             description=params.get("ReplicationGroupDescription", ""), engine=engine,
-            engine_version=params.get("EngineVersion") or DEFAULT_ENGINE_VERSION[engine],
+            engine_version=version,
             node_type=params.get("CacheNodeType") or "cache.t4g.micro", created=now,
             cluster_enabled=cluster_enabled, cluster_mode="enabled" if cluster_enabled else "disabled",
             automatic_failover="enabled" if automatic else "disabled", multi_az="enabled" if multi_az else "disabled",
             port=params.get("Port") or REDIS_PORT,
-            parameter_group=parameter_group or f"default.{engine}7{'.cluster.on' if cluster_enabled else ''}",
+            parameter_group=parameter_group or default_group(engine, version, cluster_enabled),
             subnet_group=params.get("CacheSubnetGroupName") or "default",
             security_group_ids=list(params.get("SecurityGroupIds") or []),
             transit_encryption=transit, transit_encryption_mode="required" if transit else None,

@@ -204,3 +204,48 @@ def test_without_the_real_engine_replication_groups_say_how_to_install_it(cloud,
     code, message = error_of(cloud.client("elasticache").create_replication_group, ReplicationGroupId="noengine",
                              ReplicationGroupDescription="d")
     assert code == "InvalidParameterValue" and "apt-get install redis-server" in message
+
+
+def test_engine_version_and_parameter_group_on_create_and_modify(cloud):
+    ec = cloud.client("elasticache")
+    create = ec.create_replication_group
+    assert error_of(create, ReplicationGroupId="v", ReplicationGroupDescription="d", EngineVersion="9.9") == \
+        ("InvalidParameterCombination", "Cannot find version 9.9 for redis")
+    assert error_of(create, ReplicationGroupId="v", ReplicationGroupDescription="d", CacheParameterGroupName="nope")[0] == \
+        "CacheParameterGroupNotFound"
+    ec.create_cache_parameter_group(CacheParameterGroupName="mc", CacheParameterGroupFamily="memcached1.6", Description="x")
+    assert error_of(create, ReplicationGroupId="v", ReplicationGroupDescription="d", CacheParameterGroupName="mc") == \
+        ("InvalidParameterCombination", "Expected a parameter group of family redis7 but found one of family memcached1.6")
+
+    create_group(ec, "old", NumCacheClusters=2, EngineVersion="6.2")
+    member = ec.describe_cache_clusters(CacheClusterId="old-002")["CacheClusters"][0]
+    assert member["EngineVersion"] == "6.2" and member["CacheParameterGroup"]["CacheParameterGroupName"] == "default.redis6.x"
+    modify = ec.modify_replication_group
+    assert error_of(modify, ReplicationGroupId="old", EngineVersion="6.0", ApplyImmediately=True) == \
+        ("InvalidParameterCombination", "Cannot downgrade the engine version from 6.2 to 6.0.")
+    assert error_of(modify, ReplicationGroupId="old", EngineVersion="9.9", ApplyImmediately=True) == \
+        ("InvalidParameterCombination", "Cannot find version 9.9 for redis")
+    assert error_of(modify, ReplicationGroupId="old", CacheParameterGroupName="mc", ApplyImmediately=True)[0] == \
+        "InvalidParameterCombination"
+
+    # Upgrade to 7.1 with a redis7 group: the nodes get its settings at once.
+    ec.create_cache_parameter_group(CacheParameterGroupName="lru7", CacheParameterGroupFamily="redis7", Description="x")
+    ec.modify_cache_parameter_group(CacheParameterGroupName="lru7", ParameterNameValues=[
+        {"ParameterName": "maxmemory-policy", "ParameterValue": "allkeys-lru"}])
+    modified = modify(ReplicationGroupId="old", EngineVersion="7.1", CacheParameterGroupName="lru7",
+                      ApplyImmediately=True)["ReplicationGroup"]
+    assert modified["Status"] == "modifying"
+    group = wait_available(ec, "old")
+    for cluster_id in group["MemberClusters"]:
+        cluster = ec.describe_cache_clusters(CacheClusterId=cluster_id, ShowCacheNodeInfo=True)["CacheClusters"][0]
+        assert cluster["EngineVersion"] == "7.1" and cluster["CacheParameterGroup"]["CacheParameterGroupName"] == "lru7"
+        node = client(cluster["CacheNodes"][0]["Endpoint"])
+        assert node.config_get("maxmemory-policy") == {"maxmemory-policy": "allkeys-lru"}
+
+    # A group on a default parameter group moves to the new family's default with a major upgrade.
+    create_group(ec, "plain6", NumCacheClusters=1, EngineVersion="6.x")
+    assert ec.describe_cache_clusters(CacheClusterId="plain6-001")["CacheClusters"][0]["EngineVersion"] == "6.2"
+    modify(ReplicationGroupId="plain6", EngineVersion="7.0", ApplyImmediately=True)
+    wait_available(ec, "plain6")
+    upgraded = ec.describe_cache_clusters(CacheClusterId="plain6-001")["CacheClusters"][0]
+    assert (upgraded["EngineVersion"], upgraded["CacheParameterGroup"]["CacheParameterGroupName"]) == ("7.0", "default.redis7")
