@@ -163,3 +163,29 @@ def test_replicas_added_to_and_removed_from_one_shard(cloud):
     group = wait_available(ec, "grow")
     assert group["MemberClusters"] == ["grow-0001-001", "grow-0002-001"]
     assert all(client.get(f"k{i}") == str(i).encode() for i in range(100))
+
+
+def test_a_sharded_group_comes_back_with_its_data_after_a_clean_restart(tmp_path):
+    from regionbox.testing.process import CloudProcess
+
+    process = CloudProcess(state_dir=tmp_path).start()
+    try:
+        ec = process.client("elasticache")
+        create_group(ec, "durable-shards", NumNodeGroups=2, ReplicasPerNodeGroup=1, ClusterMode="enabled")
+        before = describe(ec, "durable-shards")
+        endpoint = before["ConfigurationEndpoint"]
+        cluster = cluster_client(before)
+        for i in range(200):
+            cluster.set(f"k{i}", i)
+        process.stop()
+        process.start()
+        ec = process.client("elasticache")
+        after = wait_available(ec, "durable-shards")
+        assert after["ConfigurationEndpoint"] == endpoint
+        assert [(g["NodeGroupId"], g["Slots"]) for g in after["NodeGroups"]] == \
+            [(g["NodeGroupId"], g["Slots"]) for g in before["NodeGroups"]]
+        fresh = eventually(lambda: cluster_client(after), what="the cluster answering after the restart")
+        assert eventually(lambda: all(fresh.get(f"k{i}") == str(i).encode() for i in range(200)), what="every key back")
+        assert fresh.set("after", "restart")
+    finally:
+        process.cleanup()
