@@ -162,6 +162,14 @@ def test_modify_failover_settings(cloud):
                     ApplyImmediately=True)[0] == "InvalidParameterCombination"
     assert error_of(ec.modify_replication_group, ReplicationGroupId="nope", ApplyImmediately=True)[0] == \
         "ReplicationGroupNotFoundFault"
+    # Automatic failover without a replica, and a node group that does not exist.
+    create_group(ec, "single", NumCacheClusters=1)
+    assert error_of(ec.modify_replication_group, ReplicationGroupId="single", AutomaticFailoverEnabled=True,
+                    ApplyImmediately=True) == ("InvalidParameterCombination", "When using automatic failover, there must be "
+                                               "at least 2 cache clusters in the replication group.")
+    assert error_of(ec.increase_replica_count, ReplicationGroupId="single", ApplyImmediately=True,
+                    ReplicaConfiguration=[{"NodeGroupId": "0009", "NewReplicaCount": 1}]) == \
+        ("NodeGroupNotFoundFault", "The node group 0009 is not found in replication group single.")
 
 
 
