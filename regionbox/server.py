@@ -67,6 +67,7 @@ class Cloud:
                 await provider.stop()
             except Exception:  # noqa: BLE001 - stop the others regardless
                 log.exception("stopping %s failed", provider.service)
+        self.audit.flush()
         self.store.close()
         self.config.cleanup()
 

@@ -3,10 +3,15 @@
 The gateway records every management call after it ran (successful or not), with who made it,
 from where, what it asked and which resources it touched. Kept in its own SQLite table so
 lookups by attribute and time stay fast; retained 90 days, as CloudTrail's event history is.
+
+Calls that change state are written before their response is sent. Read-only calls (Describe,
+List, Get ...) are many and cheap, so their events are written in batches, at most a second later
+(CloudTrail itself delivers events minutes after the call); a lookup writes what is pending first.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,11 +46,14 @@ CREATE INDEX IF NOT EXISTS audit_resources_name ON audit_resources(resource_name
 """
 
 READ_ONLY_PREFIXES = ("Describe", "Get", "List", "Lookup", "Head", "Search", "Select", "Query", "Scan", "BatchGet", "Check",
-                      "Test", "Filter")
+                      "Filter")
+# "Test" operations that only read; others act (ElastiCache TestFailover fails a primary over).
+READ_ONLY_TESTS = frozenset({"TestMetricFilter", "TestInvokeMethod", "TestDNSAnswer", "TestEventPattern",
+                             "TestInvokeAuthorizer", "TestTransformer"})
 
 
 def is_read_only(operation: str) -> bool:
-    return operation.startswith(READ_ONLY_PREFIXES)
+    return operation.startswith(READ_ONLY_PREFIXES) or operation in READ_ONLY_TESTS
 
 
 RETENTION_SECONDS = 90 * 86400
@@ -129,7 +137,10 @@ class AuditTrail:
     def __init__(self, store: Store):
         self.store = store
         store.db.executescript(_SCHEMA)
-        store.on_reset(lambda: store.db.execute("DELETE FROM audit_events"))
+        store.on_reset(self._reset)
+        # read-only events waiting for the next batch: (event row, resource rows)
+        self._pending: list[tuple[tuple, list[tuple[str, str, str]]]] = []
+        self._flush_timer: asyncio.TimerHandle | None = None
         # Event history keeps 90 days, as CloudTrail's does; older events go at start-up.
         store.execute("DELETE FROM audit_events WHERE event_time < ?", (clock.epoch() - RETENTION_SECONDS,))
 
@@ -169,23 +180,49 @@ class AuditTrail:
         if error is not None:
             record["errorCode"] = getattr(error, "code", type(error).__name__)
             record["errorMessage"] = getattr(error, "message", str(error))
+        row = (event_id, recipient, region, when, ctx.operation, event_source, username,
+               caller.access_key_id, int(read_only), orjson.dumps(record))
+        resources = [(event_id, r["ResourceType"], r["ResourceName"]) for r in ctx.resources]
+        if read_only:
+            self._pending.append((row, resources))
+            self._flush_soon()
+        else:
+            self._write([(row, resources)])
+
+    def flush(self) -> None:
+        """Write the pending read-only events."""
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
+        pending, self._pending = self._pending, []
+        if pending:
+            self._write(pending)
+
+    def _flush_soon(self) -> None:
+        if self._flush_timer is not None:
+            return
+        try:
+            self._flush_timer = asyncio.get_running_loop().call_later(1.0, self.flush)
+        except RuntimeError:  # no event loop (a script using the store directly): write now
+            self.flush()
+
+    def _write(self, events: list[tuple[tuple, list[tuple[str, str, str]]]]) -> None:
         with self.store.transaction():
-            self.store.execute(
-                "INSERT INTO audit_events VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (event_id, recipient, region, when, ctx.operation, event_source, username,
-                 caller.access_key_id, int(read_only), orjson.dumps(record)),
-            )
-            if ctx.resources:
-                self.store.executemany(
-                    "INSERT INTO audit_resources VALUES (?,?,?)",
-                    [(event_id, r["ResourceType"], r["ResourceName"]) for r in ctx.resources],
-                )
+            self.store.executemany("INSERT INTO audit_events VALUES (?,?,?,?,?,?,?,?,?,?)", [row for row, _ in events])
+            resources = [resource for _, rows in events for resource in rows]
+            if resources:
+                self.store.executemany("INSERT INTO audit_resources VALUES (?,?,?)", resources)
+
+    def _reset(self) -> None:
+        self._pending.clear()
+        self.store.db.execute("DELETE FROM audit_events")
 
     def lookup(self, account: str, region: str, *, attribute: tuple[str, str] | None = None,
                start: float | None = None, end: float | None = None, before: tuple[float, int] | None = None,
                limit: int = 50) -> list[AuditEvent]:
         """Events of one account and region, newest first, optionally matching one attribute
         (LookupEvents' keys), within [start, end], strictly older than the ``before`` cursor."""
+        self.flush()
         where, args = ["account=?", "region=?"], [account, region]
         if attribute is not None:
             key, value = attribute

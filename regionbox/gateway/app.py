@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from botocore import xform_name
 
 from regionbox.core import ids
-from regionbox.core.audit import is_read_only
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import InternalFailure, NotImplementedOperation, ServiceError
 from regionbox.gateway import internal
@@ -173,8 +172,9 @@ class Gateway:
         return self._methods[key]
 
     def _audited(self, service: str, operation: str, error: Exception | None) -> bool:
-        """CloudTrail management events: calls that change state (data events excluded)."""
-        if isinstance(error, NotImplementedOperation) or is_read_only(operation):
+        """CloudTrail management events, reads and writes; data events (items, log events,
+        stream records) are not in event history, as on AWS."""
+        if isinstance(error, NotImplementedOperation):
             return False
         provider = self.cloud.providers.get(service)
         return provider is not None and operation not in provider.data_events

@@ -61,8 +61,8 @@ def _new_key() -> int:
 
 class LogsProvider(QueriesMixin, ReadsMixin, Provider):
     service: ClassVar[str] = "logs"
-    # CloudTrail does not record PutLogEvents as a management event.
-    data_events = frozenset({"PutLogEvents"})
+    # Writing and reading log events are not management events: CloudTrail's history omits them.
+    data_events = frozenset({"PutLogEvents", "GetLogEvents", "FilterLogEvents", "GetLogRecord"})
 
     def __init__(self, cloud) -> None:
         super().__init__(cloud)
