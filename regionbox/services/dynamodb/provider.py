@@ -29,6 +29,7 @@ class DynamoDBProvider(TableOperations, ItemOperations, QueryOperations, Stateme
     # Item reads and writes are data events: CloudTrail does not record them as management events.
     data_events = frozenset({
         "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems",
+        "GetItem", "BatchGetItem", "TransactGetItems", "Query", "Scan",
         "ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction",
     })
 
