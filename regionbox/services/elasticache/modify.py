@@ -43,7 +43,7 @@ class ModifyMixin:
         new_automatic = rg.automatic_failover == "enabled" if automatic is None else automatic
         new_multi_az = rg.multi_az == "enabled" if multi_az is None else multi_az
         if rg.cluster_enabled and not new_automatic:
-            raise check.invalid_combination("Automatic failover cannot be disabled for Redis (cluster mode enabled) replication groups.")
+            raise check.invalid_combination("Turning off automatic failover for replication group with cluster mode enabled is not supported.")
         check.failover_settings(new_automatic, new_multi_az, nodes_per_group, rg.cluster_enabled)
 
         token = params.get("AuthToken")
@@ -265,7 +265,7 @@ class ModifyMixin:
         for group in rg.node_groups:
             left = len([cid for cid in group.members if cid != group.primary and cid not in removed])
             if left < minimum:
-                raise check.invalid_value("The replica count cannot be less than 1 when automatic failover is enabled.")
+                raise check.invalid_value("Must have at least 1 replica when cluster mode is disabled with auto failover enabled.")
         for group in rg.node_groups:
             group.members = [cid for cid in group.members if cid not in removed]
         rg.status = "modifying"

@@ -129,6 +129,8 @@ def test_cluster_mode_validation(cloud):
     assert error_of(ec.modify_replication_group_shard_configuration, ReplicationGroupId="small", NodeGroupCount=2,
                     ApplyImmediately=True)[0] == "InvalidParameterValue"
     create_group(ec, "two", NumNodeGroups=2, ClusterMode="enabled")
+    assert error_of(ec.modify_replication_group, ReplicationGroupId="two", AutomaticFailoverEnabled=False, ApplyImmediately=True) == \
+        ("InvalidParameterCombination", "Turning off automatic failover for replication group with cluster mode enabled is not supported.")
     assert error_of(ec.modify_replication_group_shard_configuration, ReplicationGroupId="two", NodeGroupCount=1,
                     ApplyImmediately=True, NodeGroupsToRemove=["0007"]) == \
         ("NodeGroupNotFoundFault", "The node group 0007 is not found in replication group two.")

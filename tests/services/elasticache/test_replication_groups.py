@@ -162,6 +162,8 @@ def test_modify_failover_settings(cloud):
                     ApplyImmediately=True)[0] == "InvalidParameterCombination"
     assert error_of(ec.modify_replication_group, ReplicationGroupId="nope", ApplyImmediately=True)[0] == \
         "ReplicationGroupNotFoundFault"
+    assert error_of(ec.decrease_replica_count, ReplicationGroupId="mod", NewReplicaCount=0, ApplyImmediately=True) == \
+        ("InvalidParameterValue", "Must have at least 1 replica when cluster mode is disabled with auto failover enabled.")
     # Automatic failover without a replica, and a node group that does not exist.
     create_group(ec, "single", NumCacheClusters=1)
     assert error_of(ec.modify_replication_group, ReplicationGroupId="single", AutomaticFailoverEnabled=True,
