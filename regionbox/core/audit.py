@@ -185,7 +185,10 @@ class AuditTrail:
         resources = [(event_id, r["ResourceType"], r["ResourceName"]) for r in ctx.resources]
         if read_only:
             self._pending.append((row, resources))
-            self._flush_soon()
+            if len(self._pending) >= 1000:
+                self.flush()
+            else:
+                self._flush_soon()
         else:
             self._write([(row, resources)])
 
