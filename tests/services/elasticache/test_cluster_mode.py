@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import threading
 
-from redis.cluster import RedisCluster
+from redis.cluster import RedisCluster, parse_cluster_shards_with_str_keys
 
-from tests.services.elasticache.redis_helpers import FAST, create_group, describe, error_of, events, eventually, wait_available
+from tests.services.elasticache.redis_helpers import (FAST, create_group, describe, error_of, event_log, events, eventually, in_order,
+                                                      wait_available)
 
 
 def cluster_client(group: dict) -> RedisCluster:
@@ -45,9 +46,16 @@ def test_three_shards_with_slots_and_redis_cluster_from_the_configuration_endpoi
     shard_sizes = [len(client.get_node(host=n.host, port=n.port).redis_connection.keys()) for n in client.get_primaries()]
     assert sum(shard_sizes) == 300 and min(shard_sizes) > 0
 
+    # CLUSTER SHARDS names the same reachable node addresses, with each shard's slots.
+    shards = parse_cluster_shards_with_str_keys(client.get_primaries()[0].redis_connection.execute_command("CLUSTER", "SHARDS"))
+    assert {node[b"ip"].decode() for shard in shards for node in shard["nodes"]} == described
+    assert sorted(tuple(shard["slots"]) for shard in shards) == [(0, 5460), (5461, 10922), (10923, 16383)]
+
     ec.test_failover(ReplicationGroupId="shards", NodeGroupId="0002")
-    assert eventually(lambda: "Failover from primary node shards-0002-001 to replica node shards-0002-002 completed"
-                      in events(ec, "shards"), what="shard failover")
+    completed = "Failover from primary node shards-0002-001 to replica node shards-0002-002 completed"
+    expected = [("shards", "Test Failover API called for node group 0002"), ("shards-0002-001", completed), ("shards", completed),
+                ("shards-0002-001", "Recovering cache nodes 0001"), ("shards-0002-001", "Finished recovery for cache nodes 0001")]
+    assert eventually(lambda: in_order(event_log(ec), expected), what="shard failover events"), event_log(ec)
     assert all(client.get(f"user:{i}") == str(i).encode() for i in range(300))
     client.set("after-failover", 1)
 
