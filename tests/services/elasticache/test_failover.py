@@ -38,6 +38,10 @@ def test_test_failover_moves_the_primary_and_keeps_every_write(cloud):
     assert old["CurrentRole"] == "replica"
     old_client = client(old["ReadEndpoint"])
     assert eventually(lambda: old_client.get("after") == b"1", what="old primary replicating from the new one")
+    (other,) = [m for m in members(after) if m["CacheClusterId"] not in ("tf-001", new_primary["CacheClusterId"])]
+    other_client = client(other["ReadEndpoint"])
+    assert eventually(lambda: other_client.get("after") == b"1", what="the other replica following the new primary")
+    assert other_client.info("replication")["master_host"] == new_primary["ReadEndpoint"]["Address"]
     # AWS's five events, in AWS's order: the old primary recovers as a replica.
     completed = f"Failover from primary node tf-001 to replica node {new_primary['CacheClusterId']} completed"
     expected = [("tf", "Test Failover API called for node group 0001"), ("tf-001", completed), ("tf", completed),
