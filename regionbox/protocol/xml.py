@@ -141,12 +141,36 @@ def encode_members(node: ElementTree.Element, shape: Shape, value: dict, timesta
             encode(node, member_shape, member_value, member_xml_name(member_shape, member_name), timestamp_default)
 
 
+# Text escapes as ElementTree's, plus CR: a literal CR would reach the reader as LF (XML
+# end-of-line normalization). Attributes also keep their LF and TAB.
+_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+_ATTRIBUTE_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
+                                    "\r": "&#13;", "\n": "&#10;", "\t": "&#09;"})
+
+
 def to_bytes(root: ElementTree.Element) -> bytes:
-    text = ElementTree.tostring(root, encoding="unicode")
-    # A literal CR would reach the reader as LF (XML end-of-line normalization); ElementTree
-    # does not escape it, so we do. CR can only occur inside text or attribute values here.
-    text = text.replace("\r", "&#13;")
-    return b'<?xml version="1.0" encoding="UTF-8"?>' + text.encode("utf-8")
+    """The document, written directly: our trees have plain tag names, attributes and text, no
+    tails or comments, and ElementTree's general writer costs ~3x more per response."""
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>']
+    _write(root, parts)
+    return "".join(parts).encode("utf-8")
+
+
+def _write(node: ElementTree.Element, parts: list[str]) -> None:
+    tag = node.tag
+    start = f"<{tag}"
+    if node.attrib:
+        start += "".join(f' {name}="{value.translate(_ATTRIBUTE_ESCAPES)}"' for name, value in node.attrib.items())
+    text = node.text
+    if text is None and not len(node):
+        parts.append(start + " />")
+        return
+    parts.append(start + ">")
+    if text:
+        parts.append(text.translate(_TEXT_ESCAPES))
+    for child in node:
+        _write(child, parts)
+    parts.append(f"</{tag}>")
 
 
 def document(shape: Shape, value: dict, root_name: str, timestamp_default: str = values.ISO8601) -> bytes:
