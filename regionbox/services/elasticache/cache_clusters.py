@@ -111,8 +111,8 @@ class CacheClustersMixin(StandaloneRedisMixin):
                 raise check.invalid_combination("AZMode and PreferredAvailabilityZones are only supported for Memcached clusters.")
             check.auth_token(params.get("AuthToken"), bool(params.get("TransitEncryptionEnabled")))
         zones = self._placement(scope, params, count)
-        parameter_group = params.get("CacheParameterGroupName") or catalog.default_parameter_group(engine, version)
-        self._check_parameter_group(scope, parameter_group, engine, version)
+        parameter_group = self._check_parameter_group(
+            scope, params.get("CacheParameterGroupName") or catalog.default_parameter_group(engine, version), engine, version)
         subnet_group = params.get("CacheSubnetGroupName")
         if subnet_group:
             subnet_group = self.get_subnet_group(scope, subnet_group).name
@@ -180,13 +180,27 @@ class CacheClustersMixin(StandaloneRedisMixin):
             return self.spread_zones(scope, count)
         return [self.spread_zones(scope, 1)[0]] * count
 
-    def _check_parameter_group(self, scope, name: str, engine: str, version: str) -> None:
-        """The group exists and belongs to the version's family (AWS's message for a mismatch)."""
+    def _check_parameter_group(self, scope, name: str, engine: str, version: str) -> str:
+        """The group's stored name, once it is known to exist and to belong to the version's family."""
         # default.<family>.cluster.on is the default family's group with cluster mode switched on.
-        group = self.get_parameter_group(scope, name.removesuffix(".cluster.on") if name.startswith("default.") else name)
+        cluster_on = name.startswith("default.") and name.endswith(".cluster.on")
+        group = self.get_parameter_group(scope, name.removesuffix(".cluster.on") if cluster_on else name)
         family = catalog.family_of(engine, version)
         if group.family != family:
             raise check.invalid_combination(f"Expected a parameter group of family {family} but found one of family {group.family}")
+        return group.name + (".cluster.on" if cluster_on else "")
+
+    def upgraded_parameter_group(self, scope, engine: str, current_version: str, current_group: str, version: str,
+                                 requested_group: str | None, cluster_enabled: bool = False) -> str:
+        """The parameter group after a modification: the one asked for, or the current one, except
+        that a version upgrade moves a default group to the new family's default (as AWS does).
+        Checked against the version's family whenever either changes."""
+        group = requested_group or current_group
+        if version != current_version and not requested_group and group.startswith("default."):
+            group = catalog.default_parameter_group(engine, version, cluster_enabled)
+        if version != current_version or requested_group:
+            group = self._check_parameter_group(scope, group, engine, version)
+        return group
 
     # -- running nodes -----------------------------------------------------------------------------------
     def node_spec(self, scope, cluster: CacheCluster, node: CacheNode) -> NodeSpec:
@@ -415,11 +429,9 @@ class CacheClustersMixin(StandaloneRedisMixin):
         change = self._node_count_change(scope, cluster, params) if memcached else None
         if not memcached and (params.get("NumCacheNodes") not in (None, 1) or params.get("CacheNodeIdsToRemove")):
             raise check.invalid_value("Cannot modify a Redis cluster to have a NumCacheNodes parameter greater than 1.")
-        if params.get("CacheParameterGroupName"):
-            self._check_parameter_group(scope, params["CacheParameterGroupName"], cluster.engine, cluster.engine_version)
-        if params.get("EngineVersion") and catalog.resolve_version(cluster.engine, params["EngineVersion"]) != cluster.engine_version:
-            raise ServiceError("NotImplemented", "Engine version upgrades of cache clusters are not implemented by regionbox yet.",
-                               status=501, sender_fault=False)
+        version = check.engine_upgrade(cluster.engine, cluster.engine_version, params.get("EngineVersion"))
+        parameter_group = self.upgraded_parameter_group(scope, cluster.engine, cluster.engine_version, cluster.parameter_group,
+                                                        version, params.get("CacheParameterGroupName"))
         if not memcached and params.get("AuthToken") is not None:
             self.modify_auth_token(cluster, params)
         # Settings with no effect on the nodes take effect at once.
@@ -434,8 +446,9 @@ class CacheClustersMixin(StandaloneRedisMixin):
             cluster.security_group_ids = list(params["SecurityGroupIds"])
         if params.get("NotificationTopicArn") is not None:
             cluster.notification_topic_arn = params["NotificationTopicArn"] or None
-        if params.get("CacheParameterGroupName"):
-            cluster.parameter_group = self.get_parameter_group(scope, params["CacheParameterGroupName"]).name
+        cluster.engine_version = version
+        if parameter_group != cluster.parameter_group:
+            cluster.parameter_group = parameter_group
             # A new group reaches the nodes at their next reboot, as on AWS.
             for node in cluster.nodes:
                 node.parameter_group_status = "pending-reboot" if memcached else "applying"

@@ -52,8 +52,9 @@ def resolve_version(engine: str, version: str | None) -> str | None:
     return None
 
 
-def default_parameter_group(engine: str, version: str) -> str:
-    return f"default.{family_of(engine, version)}"
+def default_parameter_group(engine: str, version: str, cluster_enabled: bool = False) -> str:
+    """The default group of a version, in its cluster-mode variant when sharded (as AWS names them)."""
+    return f"default.{family_of(engine, version)}" + (".cluster.on" if cluster_enabled else "")
 
 
 @dataclass(frozen=True)

@@ -11,17 +11,11 @@ import asyncio
 
 from regionbox.core import clock
 from regionbox.core.errors import ServiceError
-from regionbox.services.elasticache import engine_catalog as catalog
 from regionbox.services.elasticache import validation as check
 from regionbox.services.elasticache.events import Messages
 from regionbox.services.elasticache.models import ReplicationGroup
-from regionbox.services.elasticache.replication_groups import default_group
 
 STRATEGIES = ("ROTATE", "SET", "DELETE")
-
-
-def _version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split(".") if part.isdigit())
 
 
 class ModifyMixin:
@@ -72,13 +66,9 @@ class ModifyMixin:
         if to_add and (rg.auth_token_enabled and strategy != "DELETE"):
             raise check.invalid_combination("User groups cannot be added to a replication group that uses an AUTH token.")
 
-        version = self._engine_upgrade(rg, params.get("EngineVersion"))
-        parameter_group = params.get("CacheParameterGroupName") or rg.parameter_group
-        if version != rg.engine_version and not params.get("CacheParameterGroupName") and parameter_group.startswith("default."):
-            # A major upgrade moves a group on a default parameter group to the new family's default.
-            parameter_group = default_group(rg.engine, version, rg.cluster_enabled)
-        if version != rg.engine_version or params.get("CacheParameterGroupName"):
-            self._check_parameter_group(scope, parameter_group, rg.engine, version)
+        version = check.engine_upgrade(rg.engine, rg.engine_version, params.get("EngineVersion"))
+        parameter_group = self.upgraded_parameter_group(scope, rg.engine, rg.engine_version, rg.parameter_group, version,
+                                                        params.get("CacheParameterGroupName"), rg.cluster_enabled)
 
         primary_id = params.get("PrimaryClusterId")
         if primary_id is not None:
@@ -138,18 +128,6 @@ class ModifyMixin:
             self.clusters.put(scope, cluster.cluster_id, cluster)
         ctx.touched("ReplicationGroup", rg.replication_group_id)
         return {"ReplicationGroup": self.describe_group(scope, rg)}
-
-    def _engine_upgrade(self, rg: ReplicationGroup, requested: str | None) -> str:
-        """The version a group moves to: one AWS offers, never lower than the current one."""
-        if requested is None:
-            return rg.engine_version
-        version = catalog.resolve_version(rg.engine, requested)
-        if version is None:
-            raise check.invalid_combination(f"Cannot find version {requested} for {rg.engine}")
-        if _version_key(version) < _version_key(rg.engine_version):
-            # AWS allows upgrades only; going back means a new group from a backup.
-            raise check.invalid_combination(f"Cannot downgrade the engine version from {rg.engine_version} to {version}.")
-        return version
 
     async def _apply_modification(self, scope, group_id: str, primary_id: str | None, new_parameters: bool = False) -> None:
         rg = self.groups.get(scope, group_id)

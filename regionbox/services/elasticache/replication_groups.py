@@ -29,11 +29,6 @@ MAX_CACHE_CLUSTERS = 6  # cluster mode disabled: one primary and up to five repl
 SYNC_TIMEOUT = 30.0
 
 
-def default_group(engine: str, version: str, cluster_enabled: bool) -> str:
-    """The default parameter group of a version, in its cluster-mode variant when sharded (as AWS names them)."""
-    return catalog.default_parameter_group(engine, version) + (".cluster.on" if cluster_enabled else "")
-
-
 def _endpoint(address: str | None, port: int) -> dict | None:
     return {"Address": address, "Port": port} if address else None
 
@@ -128,7 +123,7 @@ class ReplicationGroupsMixin:
         for ugid in user_group_ids:
             self.get_user_group(scope, ugid)
         if parameter_group:
-            self._check_parameter_group(scope, parameter_group, engine, version)
+            parameter_group = self._check_parameter_group(scope, parameter_group, engine, version)
 
         if cluster_enabled:
             plan = self._plan_sharded(scope, params, configs)
@@ -154,7 +149,7 @@ class ReplicationGroupsMixin:
             cluster_enabled=cluster_enabled, cluster_mode="enabled" if cluster_enabled else "disabled",
             automatic_failover="enabled" if automatic else "disabled", multi_az="enabled" if multi_az else "disabled",
             port=params.get("Port") or REDIS_PORT,
-            parameter_group=parameter_group or default_group(engine, version, cluster_enabled),
+            parameter_group=parameter_group or catalog.default_parameter_group(engine, version, cluster_enabled),
             subnet_group=params.get("CacheSubnetGroupName") or "default",
             security_group_ids=list(params.get("SecurityGroupIds") or []),
             transit_encryption=transit, transit_encryption_mode="required" if transit else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from regionbox.core.errors import ServiceError
+from regionbox.services.elasticache import engine_catalog as catalog
 
 ENGINES = ("redis", "valkey")
 MAX_REPLICAS = 5
@@ -37,6 +38,26 @@ def engine(value: str | None) -> str:
     if value not in ENGINES:
         raise invalid_value(f"Invalid value for parameter Engine: {value}. Replication groups support engines redis and valkey.")
     return value
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".") if part.isdigit())
+
+
+def engine_upgrade(engine: str, current: str, requested: str | None) -> str:
+    """The version a cluster or group moves to: one AWS offers, never lower than the current one.
+
+    The installed engine binary serves every version; the version is what the API reports and
+    what picks the parameter group family."""
+    if requested is None:
+        return current
+    version = catalog.resolve_version(engine, requested)
+    if version is None:
+        raise invalid_combination(f"Cannot find version {requested} for {engine}")
+    if _version_key(version) < _version_key(current):
+        # AWS allows upgrades only; going back means a new cluster from a backup.
+        raise invalid_combination(f"Cannot downgrade the engine version from {current} to {version}.")
+    return version
 
 
 def auth_token(token: str | None, transit_encryption: bool) -> None:

@@ -127,6 +127,27 @@ def test_single_node_redis_cluster_with_parameters(cloud):
             break
         time.sleep(0.05)
     assert client.config_get("timeout") == {"timeout": "300"}
+    # Versions only go up, to one AWS offers.
+    assert error_of(ec.modify_cache_cluster, CacheClusterId="solo", EngineVersion="6.2", ApplyImmediately=True) == (
+        "InvalidParameterCombination", "Cannot downgrade the engine version from 7.1 to 6.2.")
+    assert error_of(ec.modify_cache_cluster, CacheClusterId="solo", EngineVersion="8.8", ApplyImmediately=True) == (
+        "InvalidParameterCombination", "Cannot find version 8.8 for redis")
+
+
+def test_engine_version_upgrades_move_default_parameter_groups(cloud):
+    ec = cloud.client("elasticache")
+    create_memcached(ec, "old-mc", nodes=1, EngineVersion="1.5.16")
+    assert describe(ec, "old-mc")["CacheParameterGroup"]["CacheParameterGroupName"] == "default.memcached1.5"
+    ec.create_cache_parameter_group(CacheParameterGroupName="mc14", CacheParameterGroupFamily="memcached1.4", Description="x")
+    assert error_of(ec.modify_cache_cluster, CacheClusterId="old-mc", CacheParameterGroupName="mc14", ApplyImmediately=True) == (
+        "InvalidParameterCombination", "Expected a parameter group of family memcached1.5 but found one of family memcached1.4")
+    upgraded = modify_and_wait(ec, "old-mc", EngineVersion="1.6.22")
+    assert upgraded["EngineVersion"] == "1.6.22"
+    after = describe(ec, "old-mc")
+    assert (after["EngineVersion"], after["CacheParameterGroup"]["CacheParameterGroupName"]) == ("1.6.22", "default.memcached1.6")
+    node = after["CacheNodes"][0]["Endpoint"]
+    client = Client((node["Address"], node["Port"]), default_noreply=False)
+    assert client.set("still", b"served") and client.get("still") == b"served"
 
 
 def test_redis_cluster_with_auth_token_over_tls(cloud):
