@@ -62,3 +62,22 @@ def test_without_a_running_cloud_it_says_how_to_start_one():
     result = subprocess.run([sys.executable, "-m", "regionbox", "elasticache", "ca-cert", "--endpoint", "http://127.0.0.1:9"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and "regionbox up" in result.stdout
+
+
+def test_redis_cluster_over_tls_verifies_every_node_with_the_printed_certificate(cloud, tmp_path):
+    from redis.cluster import RedisCluster
+
+    ca_file = tmp_path / "regionbox-ca.pem"
+    ca_file.write_text(ca_cert("--endpoint", cloud.endpoint))
+    ec = cloud.client("elasticache")
+    create_group(ec, "tls-shards", NumNodeGroups=2, ReplicasPerNodeGroup=1, ClusterMode="enabled", TransitEncryptionEnabled=True,
+                 AuthToken="tls-shards-token-0123456")
+    endpoint = describe(ec, "tls-shards")["ConfigurationEndpoint"]
+    # Discovery through the configuration endpoint, then every node it names, all verified with hostnames.
+    cluster = RedisCluster(host=endpoint["Address"], port=endpoint["Port"], ssl=True, ssl_ca_certs=str(ca_file),
+                           ssl_cert_reqs="required", ssl_check_hostname=True, password="tls-shards-token-0123456",
+                           socket_timeout=5)
+    for i in range(100):
+        cluster.set(f"k{i}", i)
+    assert all(cluster.get(f"k{i}") == str(i).encode() for i in range(100))
+    assert len(cluster.get_primaries()) == 2
