@@ -111,7 +111,7 @@ class ElastiCacheProvider(ReplicationGroupsMixin, ModifyMixin, FailoverMixin, Cl
         for engine in ("redis", "valkey", "memcached"):
             found[f"elasticache.{engine}"] = kinds.describe(engine)
         # TLS clients trust this CA (TransitEncryptionEnabled): `regionbox status` prints where it is.
-        found["elasticache.tls-ca"] = f"local CA certificate {self.ca.cert_path}"
+        found["elasticache.tls-ca"] = f"local CA certificate {self.ca.cert_path} (printed by: regionbox elasticache ca-cert)"
         return found
 
     async def start(self) -> None:

@@ -3,6 +3,7 @@ PEM (and nothing else) verifies the nodes, hostname included; a client trusting 
 
 from __future__ import annotations
 
+import os
 import socket
 import ssl
 import subprocess
@@ -31,6 +32,10 @@ def test_a_tls_client_verifies_the_nodes_with_the_printed_certificate(cloud, tmp
     pem = ca_cert("--endpoint", cloud.endpoint)
     assert pem.startswith("-----BEGIN CERTIFICATE-----\n") and pem.rstrip().endswith("-----END CERTIFICATE-----")
     assert pem.count("BEGIN CERTIFICATE") == 1
+    # `regionbox status` says where it is and how to print it.
+    status = subprocess.run([sys.executable, "-m", "regionbox", "status", "--endpoint", cloud.endpoint], capture_output=True,
+                            text=True, timeout=60, env={**os.environ, "COLUMNS": "400"}).stdout  # a table row on one line
+    assert "regionbox elasticache ca-cert" in status
     # The same certificate from the state directory, without asking the cloud.
     assert ca_cert("--state-dir", str(cloud.cloud.state_dir)) == pem
     ca_file = tmp_path / "regionbox-ca.pem"
