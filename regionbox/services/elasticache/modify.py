@@ -98,6 +98,9 @@ class ModifyMixin:
             engine_work = True
             if strategy == "ROTATE":
                 # Old and new token both work until a SET (or the next ROTATE) retires the old one.
+                # Unlike AWS, a ROTATE that adds the first token requires it at once: Redis cannot
+                # let clients in without AUTH and also accept `AUTH <token>` (with "nopass" the
+                # one-argument AUTH that clients send is an error).
                 rg.auth_token_hashes = [*rg.auth_token_hashes[-1:], self.redis_hash(token)]
             elif strategy == "SET":
                 rg.auth_token_hashes = [self.redis_hash(token)]
