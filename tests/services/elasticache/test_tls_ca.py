@@ -86,3 +86,18 @@ def test_redis_cluster_over_tls_verifies_every_node_with_the_printed_certificate
         cluster.set(f"k{i}", i)
     assert all(cluster.get(f"k{i}") == str(i).encode() for i in range(100))
     assert len(cluster.get_primaries()) == 2
+
+
+def test_the_certificate_printed_before_the_first_start_is_the_one_the_cloud_uses(tmp_path):
+    from regionbox.testing.process import CloudProcess
+
+    state = tmp_path / "state"
+    before = ca_cert("--state-dir", str(state))  # clients can be configured before the cloud ever runs
+    process = CloudProcess(state_dir=state).start()
+    try:
+        assert ca_cert("--endpoint", process.endpoint) == before
+        process.kill9()
+        process.start()
+        assert ca_cert("--endpoint", process.endpoint) == before  # the same across restarts
+    finally:
+        process.cleanup()
