@@ -432,8 +432,9 @@ class CacheClustersMixin(StandaloneRedisMixin):
         version = check.engine_upgrade(cluster.engine, cluster.engine_version, params.get("EngineVersion"))
         parameter_group = self.upgraded_parameter_group(scope, cluster.engine, cluster.engine_version, cluster.parameter_group,
                                                         version, params.get("CacheParameterGroupName"))
-        if not memcached and params.get("AuthToken") is not None:
-            self.modify_auth_token(cluster, params)
+        if memcached and (params.get("AuthToken") or params.get("AuthTokenUpdateStrategy")):
+            raise check.invalid_combination("AuthToken is not supported for engine memcached.")
+        token_strategy = None if memcached else self.check_auth_token_update(cluster, params)
         # Settings with no effect on the nodes take effect at once.
         for name, attribute in (("PreferredMaintenanceWindow", "preferred_maintenance_window"),
                                 ("SnapshotWindow", "snapshot_window"), ("SnapshotRetentionLimit", "snapshot_retention_limit"),
@@ -447,6 +448,8 @@ class CacheClustersMixin(StandaloneRedisMixin):
         if params.get("NotificationTopicArn") is not None:
             cluster.notification_topic_arn = params["NotificationTopicArn"] or None
         cluster.engine_version = version
+        if token_strategy is not None:
+            self.modify_auth_token(cluster, params.get("AuthToken"), token_strategy)
         if parameter_group != cluster.parameter_group:
             cluster.parameter_group = parameter_group
             # A new group reaches the nodes at their next reboot, as on AWS.

@@ -15,8 +15,6 @@ from regionbox.services.elasticache import validation as check
 from regionbox.services.elasticache.events import Messages
 from regionbox.services.elasticache.models import ReplicationGroup
 
-STRATEGIES = ("ROTATE", "SET", "DELETE")
-
 
 class ModifyMixin:
     def _require_available(self, rg: ReplicationGroup) -> None:
@@ -41,21 +39,10 @@ class ModifyMixin:
         check.failover_settings(new_automatic, new_multi_az, nodes_per_group, rg.cluster_enabled)
 
         token = params.get("AuthToken")
-        strategy = params.get("AuthTokenUpdateStrategy")
-        if strategy is not None and strategy not in STRATEGIES:
-            raise check.invalid_value(f"Invalid value for parameter AuthTokenUpdateStrategy: {strategy}")
-        if token is not None or strategy is not None:
-            strategy = strategy or "ROTATE"
-            if strategy == "DELETE":
-                if token is not None:
-                    raise check.invalid_combination("AuthToken cannot be specified with AuthTokenUpdateStrategy DELETE.")
-                if not rg.auth_token_enabled:
-                    raise check.invalid_combination("The replication group has no AUTH token to delete.")
-            elif token is None:
-                raise check.invalid_value(f"AuthToken is required with AuthTokenUpdateStrategy {strategy}.")
-            check.auth_token(token, rg.transit_encryption)
-            if rg.user_group_ids and strategy != "DELETE":
-                raise check.invalid_combination("AuthToken cannot be used with a replication group that has user groups.")
+        strategy = check.auth_token_update(token, params.get("AuthTokenUpdateStrategy"), rg.auth_token_enabled,
+                                           rg.transit_encryption)
+        if strategy not in (None, "DELETE") and rg.user_group_ids:
+            raise check.invalid_combination("AuthToken cannot be used with a replication group that has user groups.")
 
         to_add = list(params.get("UserGroupIdsToAdd") or [])
         to_remove = list(params.get("UserGroupIdsToRemove") or [])
@@ -96,16 +83,8 @@ class ModifyMixin:
             engine_work = True
         if strategy is not None:
             engine_work = True
-            if strategy == "ROTATE":
-                # Old and new token both work until a SET (or the next ROTATE) retires the old one.
-                # Unlike AWS, a ROTATE that adds the first token requires it at once: Redis cannot
-                # let clients in without AUTH and also accept `AUTH <token>` (with "nopass" the
-                # one-argument AUTH that clients send is an error).
-                rg.auth_token_hashes = [*rg.auth_token_hashes[-1:], self.redis_hash(token)]
-            elif strategy == "SET":
-                rg.auth_token_hashes = [self.redis_hash(token)]
-            else:
-                rg.auth_token_hashes = []
+            rg.auth_token_hashes = check.updated_token_hashes(rg.auth_token_hashes, strategy,
+                                                              token and self.redis_hash(token))
             rg.auth_token_last_modified = clock.epoch()
         if to_add or to_remove:
             engine_work = True

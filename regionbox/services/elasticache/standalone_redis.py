@@ -51,18 +51,15 @@ class StandaloneRedisMixin:
         cluster.auth_token_enabled = True
         cluster.auth_token_last_modified = clock.epoch()
 
-    def modify_auth_token(self, cluster: CacheCluster, params: dict) -> None:
-        """AuthTokenUpdateStrategy: SET replaces the tokens, ROTATE adds one (both work until the next
-        SET), DELETE removes AUTH."""
-        token, strategy = params["AuthToken"], params.get("AuthTokenUpdateStrategy") or "ROTATE"
-        check.auth_token(token, cluster.transit_encryption)
-        if strategy == "DELETE":
-            cluster.auth_token_hashes, cluster.auth_token_enabled = [], False
-        elif strategy == "ROTATE" and cluster.auth_token_hashes:
-            cluster.auth_token_hashes = [cluster.auth_token_hashes[-1], sha256(token)]
-        else:
-            cluster.auth_token_hashes = [sha256(token)]
-            cluster.auth_token_enabled = True
+    def check_auth_token_update(self, cluster: CacheCluster, params: dict) -> str | None:
+        """The AuthTokenUpdateStrategy of a ModifyCacheCluster call, checked (None: no change)."""
+        return check.auth_token_update(params.get("AuthToken"), params.get("AuthTokenUpdateStrategy"),
+                                       bool(cluster.auth_token_hashes), cluster.transit_encryption, what="cache cluster")
+
+    def modify_auth_token(self, cluster: CacheCluster, token: str | None, strategy: str) -> None:
+        """SET replaces the tokens, ROTATE adds one (both work until the next SET), DELETE removes AUTH."""
+        cluster.auth_token_hashes = check.updated_token_hashes(cluster.auth_token_hashes, strategy, token and sha256(token))
+        cluster.auth_token_enabled = bool(cluster.auth_token_hashes)
         cluster.auth_token_last_modified = clock.epoch()
         self.background(self._reload_standalone_acl(cluster), f"changing the AUTH token of {cluster.cluster_id}")
 

@@ -69,6 +69,39 @@ def auth_token(token: str | None, transit_encryption: bool) -> None:
         raise invalid_value("Invalid AuthToken provided.")
 
 
+AUTH_TOKEN_STRATEGIES = ("ROTATE", "SET", "DELETE")
+
+
+def auth_token_update(token: str | None, strategy: str | None, has_token: bool, transit_encryption: bool,
+                      what: str = "replication group") -> str | None:
+    """The AuthTokenUpdateStrategy a Modify call asks for (ROTATE when only a token is given), or
+    None when it changes no token."""
+    if strategy is not None and strategy not in AUTH_TOKEN_STRATEGIES:
+        raise invalid_value(f"Invalid value for parameter AuthTokenUpdateStrategy: {strategy}")
+    if token is None and strategy is None:
+        return None
+    strategy = strategy or "ROTATE"
+    if strategy == "DELETE":
+        if token is not None:
+            raise invalid_combination("AuthToken cannot be specified with AuthTokenUpdateStrategy DELETE.")
+        if not has_token:
+            raise invalid_combination(f"The {what} has no AUTH token to delete.")
+    elif token is None:
+        raise invalid_value(f"AuthToken is required with AuthTokenUpdateStrategy {strategy}.")
+    auth_token(token, transit_encryption)
+    return strategy
+
+
+def updated_token_hashes(hashes: list[str], strategy: str, new_hash: str | None) -> list[str]:
+    """ROTATE: the last token and the new one both work until a SET (or the next ROTATE) retires the
+    old one. Unlike AWS, a ROTATE that adds the first token requires it at once: Redis cannot let
+    clients in without AUTH and also accept `AUTH <token>` (with "nopass", the one-argument AUTH
+    that clients send is an error). SET: only the new token. DELETE: none."""
+    if strategy == "ROTATE":
+        return [*hashes[-1:], new_hash]
+    return [new_hash] if strategy == "SET" else []
+
+
 def failover_settings(automatic_failover: bool, multi_az: bool, nodes_per_group: int, cluster_enabled: bool) -> None:
     if multi_az and not automatic_failover:
         raise invalid_combination("Multi-AZ can only be enabled when automatic failover is enabled.")

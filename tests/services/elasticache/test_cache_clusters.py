@@ -14,6 +14,7 @@ from pymemcache.client.base import Client
 
 from regionbox.testing import CloudProcess
 from tests.services.elasticache.memcached_helpers import FAST, create_memcached, describe, discover, modify_and_wait
+from tests.services.elasticache.redis_helpers import eventually
 
 
 def error_of(call, **params) -> tuple[str, str]:
@@ -165,6 +166,31 @@ def test_redis_cluster_with_auth_token_over_tls(cloud):
     with pytest.raises(redis.AuthenticationError):
         redis.Redis(password="wrong-token-000000", **tls).ping()
     assert redis.Redis(password="correct-horse-battery-staple", **tls).ping()
+
+    # The same ROTATE / SET / DELETE as replication groups, through ModifyCacheCluster.
+    ec.modify_cache_cluster(CacheClusterId="secure", AuthToken="second-horse-battery-staple", AuthTokenUpdateStrategy="ROTATE",
+                            ApplyImmediately=True)
+    for token in ("correct-horse-battery-staple", "second-horse-battery-staple"):
+        eventually(lambda: redis.Redis(password=token, **tls).ping(), what=f"AUTH with {token}")
+    ec.modify_cache_cluster(CacheClusterId="secure", AuthToken="second-horse-battery-staple", AuthTokenUpdateStrategy="SET",
+                            ApplyImmediately=True)
+    eventually(lambda: _refused(lambda: redis.Redis(password="correct-horse-battery-staple", **tls).ping()), what="old token refused")
+    assert error_of(ec.modify_cache_cluster, CacheClusterId="secure", AuthToken="second-horse-battery-staple",
+                    AuthTokenUpdateStrategy="DELETE", ApplyImmediately=True) == (
+        "InvalidParameterCombination", "AuthToken cannot be specified with AuthTokenUpdateStrategy DELETE.")
+    deleted = ec.modify_cache_cluster(CacheClusterId="secure", AuthTokenUpdateStrategy="DELETE", ApplyImmediately=True)
+    assert deleted["CacheCluster"]["AuthTokenEnabled"] is False
+    eventually(lambda: redis.Redis(**tls).ping(), what="no AUTH needed")
+    assert error_of(ec.modify_cache_cluster, CacheClusterId="secure", AuthTokenUpdateStrategy="DELETE", ApplyImmediately=True) == (
+        "InvalidParameterCombination", "The cache cluster has no AUTH token to delete.")
+
+
+def _refused(call) -> bool:
+    try:
+        call()
+    except redis.AuthenticationError:
+        return True
+    return False
 
 
 def test_replication_group_members_are_listed(cloud):
