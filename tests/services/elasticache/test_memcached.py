@@ -68,6 +68,10 @@ def test_legacy_discovery_key_and_forwarding(cloud):
     endpoint = cluster["ConfigurationEndpoint"]
     version, nodes = discover(endpoint, b"get AmazonElastiCache:cluster")
     assert nodes == node_endpoints(cluster)
+    # It is an ordinary item to a memcached client: the body is the version and the node list.
+    listing = Client((endpoint["Address"], endpoint["Port"])).get("AmazonElastiCache:cluster")
+    (host, ip, port), = [entry.split("|") for entry in listing.decode().split("\n")[1].split()]
+    assert listing.decode().split("\n")[0] == str(version) and (ip, int(port)) == nodes[0]
     # Everything else goes to a node, in order, even pipelined with configuration requests.
     with socket.create_connection((endpoint["Address"], endpoint["Port"])) as sock:
         sock.sendall(b"set k 0 0 5\r\nhello\r\nconfig get cluster\r\nget k\r\nmn\r\nconfig get nothing\r\n")
