@@ -182,10 +182,28 @@ class Parser:
         if self.legacy is None:
             validate(shape, params, code="ValidationError")
             return
-        code, template = self.legacy
-        for name in shape.required_members:
-            if params.get(name) is None:
-                raise ServiceError(code, template.format(name=self.member_key(shape.members[name], name)), 400)
+        self.require(shape, params, "")
+
+    def require(self, shape: Shape, value: Any, prefix: str) -> None:
+        """The legacy dialects' only check: required members are present, at any depth, named by
+        their query key (``MetricDataQueries.member.1.MetricStat.Metric``)."""
+        if shape.type_name == "structure":
+            code, template = self.legacy
+            for name in shape.required_members:
+                if value.get(name) is None:
+                    raise ServiceError(code, template.format(name=prefix + self.member_key(shape.members[name], name)), 400)
+            for name, item in value.items():
+                if item is not None and name in shape.members:
+                    self.require(shape.members[name], item, f"{prefix}{self.member_key(shape.members[name], name)}.")
+        elif shape.type_name == "list":
+            item_name = "" if shape.serialization.get("flattened") else shape.member.serialization.get("name", "member") + "."
+            for index, item in enumerate(value, 1):
+                if item is not None:
+                    self.require(shape.member, item, f"{prefix}{item_name}{index}.")
+        elif shape.type_name == "map":
+            for key, item in value.items():
+                if item is not None:
+                    self.require(shape.value, item, f"{prefix}{key}.")
 
 
 class Serializer:

@@ -134,17 +134,21 @@ def keeps_required(shape, value, protocol: str) -> bool:
 
 
 def expressible(shape, value, protocol: str) -> bool:
+    """``value`` leaves a trace on the wire of ``protocol``."""
     if value is None:
         return False
+    in_body = "location" not in shape.serialization
     if shape.type_name == "list":
         if value:  # items that are empty structures leave nothing, except in XML (<member/>)
-            return protocol == "rest-xml" or bool(normalized(value))
+            return protocol == "rest-xml" or any(expressible(shape.member, item, protocol) for item in value)
         # query writes an empty list as "Name=", rest-xml as <Name/>; ec2 and flattened lists drop it
-        return protocol in ("query", "rest-xml") and not shape.serialization.get("flattened") \
-            and "location" not in shape.serialization
-    if shape.type_name in ("structure", "map"):
-        # rest-xml writes even an empty structure or map as an element (<Name/>)
-        return bool(normalized(value)) or (protocol == "rest-xml" and "location" not in shape.serialization)
+        return protocol in ("query", "rest-xml") and not shape.serialization.get("flattened") and in_body
+    if shape.type_name == "structure":
+        # rest-xml writes even an empty structure as an element (<Name/>)
+        return (protocol == "rest-xml" and in_body) or any(
+            expressible(shape.members[name], item, protocol) for name, item in value.items() if name in shape.members)
+    if shape.type_name == "map":
+        return bool(value) or (protocol == "rest-xml" and in_body)
     return True
 
 
