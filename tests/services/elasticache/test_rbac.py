@@ -142,7 +142,7 @@ def test_user_errors(cloud):
     assert [u["UserId"] for u in ec.describe_users()["Users"]] == ["default"]
 
 
-def test_users_user_groups_and_their_acls_come_back_after_kill_9(tmp_path):
+def test_users_groups_and_their_settings_come_back_after_kill_9(tmp_path):
     from regionbox.testing.process import CloudProcess
 
     process = CloudProcess(state_dir=tmp_path).start()
@@ -153,9 +153,17 @@ def test_users_user_groups_and_their_acls_come_back_after_kill_9(tmp_path):
         ec.create_user(UserId="closed-default", UserName="default", Engine="redis", NoPasswordRequired=True,
                        AccessString="off ~* +@all")
         ec.create_user_group(UserGroupId="crew", Engine="redis", UserIds=["app", "closed-default"])
-        create_group(ec, "durable-rbac", NumCacheClusters=1, TransitEncryptionEnabled=True, UserGroupIds=["crew"])
+        ec.create_cache_parameter_group(CacheParameterGroupName="kept-params", CacheParameterGroupFamily="redis7", Description="x")
+        ec.modify_cache_parameter_group(CacheParameterGroupName="kept-params", ParameterNameValues=[
+            {"ParameterName": "maxmemory-policy", "ParameterValue": "allkeys-lru"}])
+        ec.create_cache_subnet_group(CacheSubnetGroupName="kept-subnets", CacheSubnetGroupDescription="x",
+                                     SubnetIds=["subnet-0a1b2c3d"])
+        create_group(ec, "durable-rbac", NumCacheClusters=1, TransitEncryptionEnabled=True, UserGroupIds=["crew"],
+                     CacheParameterGroupName="kept-params", CacheSubnetGroupName="kept-subnets")
         users_before = ec.describe_users()["Users"]
         groups_before = ec.describe_user_groups()["UserGroups"]
+        parameters_before = ec.describe_cache_parameters(CacheParameterGroupName="kept-params", Source="user")["Parameters"]
+        subnets_before = ec.describe_cache_subnet_groups(CacheSubnetGroupName="kept-subnets")["CacheSubnetGroups"]
         ca = tmp_path / "elasticache" / "tls" / "ca.pem"
         endpoint = describe(ec, "durable-rbac")["NodeGroups"][0]["PrimaryEndpoint"]
 
@@ -169,6 +177,8 @@ def test_users_user_groups_and_their_acls_come_back_after_kill_9(tmp_path):
         ec = process.client("elasticache")
         assert ec.describe_users()["Users"] == users_before
         assert ec.describe_user_groups()["UserGroups"] == groups_before
+        assert ec.describe_cache_parameters(CacheParameterGroupName="kept-params", Source="user")["Parameters"] == parameters_before
+        assert ec.describe_cache_subnet_groups(CacheSubnetGroupName="kept-subnets")["CacheSubnetGroups"] == subnets_before
         assert wait_available(ec, "durable-rbac")["UserGroupIds"] == ["crew"]
         # The engine enforces the same users after the crash.
         app = connect(username="app", password="app-password-01234567")
@@ -179,5 +189,6 @@ def test_users_user_groups_and_their_acls_come_back_after_kill_9(tmp_path):
             connect(username="app", password="not-the-password-123").ping()
         with pytest.raises(redis.exceptions.AuthenticationError):
             connect().ping()  # "default" is switched off
+        assert app.config_get("maxmemory-policy") == {"maxmemory-policy": "allkeys-lru"}  # the group's settings again
     finally:
         process.cleanup()
