@@ -26,8 +26,6 @@ class Config:
     ephemeral: bool = field(default_factory=lambda: _env("EPHEMERAL", "0") in ("1", "true", "yes"))
     default_account: str = field(default_factory=lambda: _env("DEFAULT_ACCOUNT", "000000000000"))
     default_region: str = field(default_factory=lambda: _env("DEFAULT_REGION", "us-east-1"))
-    # SigV4 signatures are parsed for the access key and scope, and verified only when asked.
-    verify_signatures: bool = field(default_factory=lambda: _env("VERIFY_SIGNATURES", "0") in ("1", "true", "yes"))
     # Each engine node gets its own 127.x.y.z address (Linux routes 127/8 to lo); off elsewhere.
     loopback_addresses: bool = field(default_factory=lambda: _env("LOOPBACK_ADDRESSES", "auto") != "0")
 

@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from regionbox import __version__
 from regionbox.testing import CloudProcess
@@ -63,3 +64,20 @@ def test_sigterm_stops_cleanly(tmp_path):
 def test_status_without_a_cloud_says_how_to_start_one():
     result = run("status", "--endpoint", "http://127.0.0.1:9")
     assert result.returncode == 1 and "regionbox up" in result.stdout
+
+
+def test_ephemeral_and_default_account(tmp_path):
+    """--ephemeral keeps state in a temporary directory that is gone on exit; --default-account
+    is the account of access keys that name none."""
+    process = CloudProcess(tmp_path / "unused", extra_args=["--ephemeral", "--default-account", "111122223333"]).start()
+    try:
+        banner = banner_of(process)
+        assert "(ephemeral)" in banner
+        state_dir = process.get("/_regionbox/status")["state_dir"]
+        assert state_dir != str(tmp_path / "unused") and Path(state_dir).is_dir()
+        sts = process.client("sts", access_key="AKIDEXAMPLE")
+        assert sts.get_caller_identity()["Account"] == "111122223333"
+        assert process.client("sts", account="123456789012").get_caller_identity()["Account"] == "123456789012"
+    finally:
+        process.stop()
+    assert not Path(state_dir).exists()
