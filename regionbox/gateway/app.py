@@ -18,7 +18,7 @@ from regionbox.core import ids
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import InternalFailure, NotImplementedOperation, ServiceError
 from regionbox.gateway import internal
-from regionbox.gateway.identity import credential_scope
+from regionbox.gateway.identity import credential_scope, verify_signature
 from regionbox.gateway.routing import ServiceIndex
 from regionbox.protocol import HttpRequest, HttpResponse, negotiate, parser_for, serializer_for
 from regionbox.protocol.errors import credential_error
@@ -111,6 +111,7 @@ class Gateway:
     async def _aws(self, request: HttpRequest, source_ip: str) -> HttpResponse:
         request_id = ids.request_id()
         scope = credential_scope(request)
+        signed_body = request.body
         try:
             request.body = decode_body(request.headers, request.body)
             service = self.index.route(request, scope.service if scope else None)
@@ -125,7 +126,10 @@ class Gateway:
         operation = None
         try:
             caller = self.cloud.credentials.resolve(scope.access_key_id if scope else None)
-        except ServiceError as exc:  # an expired session key or a deactivated user key
+            issued = self.cloud.credentials.issued(scope.access_key_id) if scope else None
+            if issued is not None:
+                verify_signature(request, signed_body, scope, issued)
+        except ServiceError as exc:  # expired, deactivated, wrongly signed or missing its token
             return serializer.serialize_error(None, credential_error(protocol, exc), request_id)
         ctx = RequestContext(
             cloud=self.cloud,

@@ -65,15 +65,17 @@ def error_spec(model: ServiceModel, error: ServiceError) -> ErrorSpec:
     return ErrorSpec(shape.name, meta.get("code") or shape.name, int(status), sender_fault, shape, key, extras)
 
 
-# Refused credentials are spelled per protocol family: query and ec2 services answer ExpiredToken
-# and InvalidClientTokenId; JSON services (DynamoDB, Logs) ExpiredTokenException and
-# UnrecognizedClientException with 400, rest-json services (Lambda) the same codes with 403.
-_JSON_CREDENTIAL_CODES = {"ExpiredToken": "ExpiredTokenException", "InvalidClientTokenId": "UnrecognizedClientException"}
+# Refused credentials are spelled per protocol family: query and ec2 services answer ExpiredToken,
+# InvalidClientTokenId and SignatureDoesNotMatch; JSON services (DynamoDB, Logs)
+# ExpiredTokenException, UnrecognizedClientException and InvalidSignatureException with 400,
+# rest-json services (Lambda) the same codes with 403.
+_JSON_CREDENTIAL_CODES = {"ExpiredToken": "ExpiredTokenException", "InvalidClientTokenId": "UnrecognizedClientException",
+                          "SignatureDoesNotMatch": "InvalidSignatureException"}
 _CREDENTIAL_STATUS = {"json": 400, "smithy-rpc-v2-cbor": 400, "rest-json": 403}
 
 
 def credential_error(protocol: str, error: ServiceError) -> ServiceError:
-    """``error`` (ExpiredToken or InvalidClientTokenId) as services speaking ``protocol`` say it."""
+    """``error`` (a refused credential) as services speaking ``protocol`` say it."""
     code = _JSON_CREDENTIAL_CODES.get(error.code)
     if code is None or protocol not in _CREDENTIAL_STATUS:
         return error
