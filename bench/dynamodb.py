@@ -22,7 +22,7 @@ import urllib.request
 import boto3
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _harness import Figures, RawRequest, capture, replay  # noqa: E402
+from _harness import Figures, RawRequest, capture, replay, wire_bytes  # noqa: E402
 
 from regionbox.testing.clients import free_port  # noqa: E402
 
@@ -76,24 +76,30 @@ def prepare(endpoint: str) -> dict[str, RawRequest]:
 
 
 async def _concurrent(port: int, request: RawRequest, per_connection: int, connections: int) -> tuple[float, list[float]]:
-    head = f"{request.method} {request.path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
-    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + f"Content-Length: {len(request.body)}\r\n\r\n"
-    raw = head.encode() + request.body
+    raw = wire_bytes(request, "127.0.0.1", port)
     latencies: list[float] = []
 
     async def worker() -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        closing = False
         for _ in range(per_connection):
             t0 = time.perf_counter()
+            if closing:
+                # The server closed after its last answer (moto's werkzeug does, every time):
+                # reconnect as any HTTP client would; the reconnection is part of the cost.
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.write(raw)
             header = await reader.readuntil(b"\r\n\r\n")
-            if not header.startswith(b"HTTP/1.1 200"):
+            if not header.split(b" ", 2)[1:2] == [b"200"]:
                 raise RuntimeError(header[:200])
-            length = 0
+            length, closing = 0, header.startswith(b"HTTP/1.0")
             for line in header.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+                elif name.strip().lower() == b"connection":
+                    closing = value.strip().lower() == b"close"
             await reader.readexactly(length)
             latencies.append(time.perf_counter() - t0)
         writer.close()
