@@ -188,3 +188,39 @@ def test_number_ordering_is_numeric(cloud):
     out = ddb.query(TableName="n", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "x"}})
     from decimal import Decimal
     assert [Decimal(i["sk"]["N"]) for i in out["Items"]] == [Decimal(n) for n in numbers]
+
+
+def test_scan_select_and_consistent_read_rules(ddb):
+    out = ddb.scan(TableName="t", Select="COUNT")
+    assert out["Count"] == 31 and "Items" not in out
+    out = ddb.scan(TableName="t", Select="SPECIFIC_ATTRIBUTES", ProjectionExpression="extra",
+                   FilterExpression="sk = :s", ExpressionAttributeValues={":s": {"N": "3"}})
+    assert out["Items"] == [{"extra": {"S": "o3"}}]
+    out = ddb.query(TableName="t", Select="SPECIFIC_ATTRIBUTES", AttributesToGet=["v"], KeyConditions={
+        "pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "p"}]}}, Limit=1)
+    assert out["Items"] == [{"v": {"N": "-50"}}]
+    with aws_error("ValidationException", "Consistent reads are not supported on global secondary indexes"):
+        ddb.scan(TableName="t", IndexName="by-g", ConsistentRead=True)
+    # A strongly consistent read of an LSI is allowed, as on AWS.
+    assert ddb.query(TableName="t", IndexName="by-alt", ConsistentRead=True, KeyConditionExpression="pk = :p",
+                     ExpressionAttributeValues={":p": {"S": "p"}}, Select="COUNT")["Count"] == 30
+    out = ddb.scan(TableName="t", IndexName="by-g", Select="COUNT", Segment=0, TotalSegments=1)
+    assert out["Count"] == 15
+
+
+def test_consumed_capacity_by_index(ddb):
+    out = ddb.query(TableName="t", IndexName="by-g", KeyConditionExpression="g = :g", ReturnConsumedCapacity="INDEXES",
+                    ExpressionAttributeValues={":g": {"S": "even"}})
+    consumed = out["ConsumedCapacity"]
+    assert consumed["TableName"] == "t"
+    assert consumed["GlobalSecondaryIndexes"]["by-g"]["CapacityUnits"] == consumed["CapacityUnits"] > 0
+    total = ddb.query(TableName="t", KeyConditionExpression="pk = :p", ReturnConsumedCapacity="TOTAL",
+                      ExpressionAttributeValues={":p": {"S": "p"}})["ConsumedCapacity"]
+    assert set(total) == {"TableName", "CapacityUnits", "ReadCapacityUnits"}
+    # A write that changes a GSI key and an LSI key is charged on each index.
+    out = ddb.put_item(TableName="t", Item={"pk": {"S": "p"}, "sk": {"N": "100"}, "g": {"S": "odd"}, "alt": {"S": "x"}},
+                       ReturnConsumedCapacity="INDEXES")["ConsumedCapacity"]
+    assert out["Table"]["CapacityUnits"] == 1.0
+    assert out["GlobalSecondaryIndexes"]["by-g"]["CapacityUnits"] == 1.0
+    assert out["LocalSecondaryIndexes"]["by-alt"]["CapacityUnits"] == 1.0
+    assert out["CapacityUnits"] == 3.0

@@ -159,3 +159,94 @@ def test_records_are_published_on_the_bus(cloud):
         assert seen[0]["account"] == "000000000000" and seen[0]["record"]["eventName"] == "INSERT"
     finally:
         unsubscribe()
+
+
+def test_records_carry_creation_time_and_keep_write_order_per_item(cloud):
+    ddb, arn = stream_table(cloud)
+    before = time.time()
+    for n in range(3):
+        for key in ("a", "b"):
+            ddb.put_item(TableName="t", Item={"pk": {"S": key}, "n": {"N": str(n)}})
+    after = time.time()
+    records = read_all(cloud.client("dynamodbstreams"), arn)
+    for key in ("a", "b"):
+        mine = [r for r in records if r["dynamodb"]["Keys"]["pk"]["S"] == key]
+        assert [r["eventName"] for r in mine] == ["INSERT", "MODIFY", "MODIFY"]
+        assert [r["dynamodb"]["NewImage"]["n"]["N"] for r in mine] == ["0", "1", "2"]
+    for record in records:
+        created = record["dynamodb"]["ApproximateCreationDateTime"].timestamp()
+        assert int(before) - 1 <= created <= after + 1  # whole seconds, as AWS rounds them
+        # SizeBytes counts the keys and images: {"pk": "a"} is 3 bytes, an image adds pk + n.
+        assert record["dynamodb"]["SizeBytes"] >= 3
+
+
+def test_trimmed_records_raise_trimmed_data_access(cloud):
+    ddb, arn = stream_table(cloud)
+    streams = cloud.client("dynamodbstreams")
+    ddb.put_item(TableName="t", Item={"pk": {"S": "old"}})
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    early = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    seq = streams.get_records(ShardIterator=early)["Records"][0]["dynamodb"]["SequenceNumber"]
+    provider = cloud.cloud.providers["dynamodb"]
+    provider.streams.trim(now=time.time() + 24 * 3600 + 60)  # as the sweeper would a day later
+    message = "The operation attempted to read past the oldest stream record in a shard."
+    with aws_error("TrimmedDataAccessException", message):
+        streams.get_records(ShardIterator=early)
+    with aws_error("TrimmedDataAccessException", message):
+        streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=seq)
+    # TRIM_HORIZON now starts after the trimmed records and sees only new ones.
+    ddb.put_item(TableName="t", Item={"pk": {"S": "new"}})
+    horizon = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in streams.get_records(ShardIterator=horizon)["Records"]] == ["new"]
+
+
+def test_iterating_across_rollover_with_a_polling_reader(cloud):
+    """A reader that follows shards as a consumer does (children after the parent ends) sees every record once."""
+    provider = cloud.cloud.providers["dynamodb"]
+    provider.streams.shard_max_records = 3
+    try:
+        ddb, arn = stream_table(cloud, "KEYS_ONLY")
+        streams = cloud.client("dynamodbstreams")
+        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")["ShardIterator"]
+        seen = []
+        for i in range(8):
+            ddb.put_item(TableName="t", Item={"pk": {"S": f"k{i}"}})
+            out = streams.get_records(ShardIterator=iterator, Limit=2)
+            seen += [r["dynamodb"]["Keys"]["pk"]["S"] for r in out["Records"]]
+            iterator = out.get("NextShardIterator")
+            while iterator is None:  # the shard closed and is read to its end: move to its child
+                children = streams.describe_stream(StreamArn=arn, ShardFilter={"Type": "CHILD_SHARDS", "ShardId": shard})
+                shard = children["StreamDescription"]["Shards"][0]["ShardId"]
+                iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+                out = streams.get_records(ShardIterator=iterator)
+                seen += [r["dynamodb"]["Keys"]["pk"]["S"] for r in out["Records"]]
+                iterator = out.get("NextShardIterator")
+        while True:
+            out = streams.get_records(ShardIterator=iterator)
+            if not out["Records"]:
+                break
+            seen += [r["dynamodb"]["Keys"]["pk"]["S"] for r in out["Records"]]
+            iterator = out["NextShardIterator"]
+        assert seen == [f"k{i}" for i in range(8)]
+        shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+        for parent, child in zip(shards, shards[1:]):
+            assert child["ParentShardId"] == parent["ShardId"]
+            ending = int(parent["SequenceNumberRange"]["EndingSequenceNumber"])
+            assert int(child["SequenceNumberRange"]["StartingSequenceNumber"]) > ending
+    finally:
+        provider.streams.shard_max_records = 0
+
+
+def test_disabling_a_stream_closes_its_shard(cloud):
+    ddb, arn = stream_table(cloud)
+    ddb.put_item(TableName="t", Item={"pk": {"S": "a"}})
+    label = arn.split("/stream/")[1]
+    ddb.update_table(TableName="t", StreamSpecification={"StreamEnabled": False})
+    streams = cloud.client("dynamodbstreams")
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][-1]
+    assert "EndingSequenceNumber" in shard["SequenceNumberRange"]
+    table = ddb.update_table(TableName="t", StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+    description = table["TableDescription"]
+    assert description["LatestStreamLabel"] != label and description["LatestStreamArn"].endswith(description["LatestStreamLabel"])
+    assert description["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}

@@ -135,8 +135,11 @@ def test_billing_mode_and_throughput_changes(cloud):
 def test_deletion_protection(cloud):
     ddb = cloud.client("dynamodb")
     create_table(ddb, DeletionProtectionEnabled=True)
-    with aws_error("ValidationException", contains="protected against deletion"):
+    assert ddb.describe_table(TableName="t")["Table"]["DeletionProtectionEnabled"] is True
+    with aws_error("ValidationException", "Resource cannot be deleted as it is currently protected against deletion. "
+                                          "Disable deletion protection first."):
         ddb.delete_table(TableName="t")
+    assert ddb.describe_table(TableName="t")["Table"]["TableStatus"] == "ACTIVE"
     ddb.update_table(TableName="t", DeletionProtectionEnabled=False)
     ddb.delete_table(TableName="t")
 
