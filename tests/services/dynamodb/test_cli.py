@@ -23,3 +23,28 @@ def test_cli_table_and_items(cloud):
     assert got["Item"] == {"id": {"S": "1"}, "n": {"N": "5"}}
     scanned = aws(cloud, "dynamodb", "scan", "--table-name", "cli")
     assert scanned["Count"] == 1
+
+
+def test_cli_query_update_and_stream(cloud):
+    aws(cloud, "dynamodb", "create-table", "--table-name", "orders", "--billing-mode", "PAY_PER_REQUEST",
+        "--attribute-definitions", "AttributeName=customer,AttributeType=S", "AttributeName=n,AttributeType=N",
+        "--key-schema", "AttributeName=customer,KeyType=HASH", "AttributeName=n,KeyType=RANGE",
+        "--stream-specification", "StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES")
+    for n in range(3):
+        aws(cloud, "dynamodb", "put-item", "--table-name", "orders",
+            "--item", json.dumps({"customer": {"S": "c1"}, "n": {"N": str(n)}, "total": {"N": "10"}}))
+    updated = aws(cloud, "dynamodb", "update-item", "--table-name", "orders", "--key", '{"customer": {"S": "c1"}, "n": {"N": "1"}}',
+                  "--update-expression", "SET #t = #t + :d", "--condition-expression", "attribute_exists(customer)",
+                  "--expression-attribute-names", '{"#t": "total"}', "--expression-attribute-values", '{":d": {"N": "5"}}',
+                  "--return-values", "UPDATED_NEW")
+    assert updated["Attributes"] == {"total": {"N": "15"}}
+    queried = aws(cloud, "dynamodb", "query", "--table-name", "orders", "--key-condition-expression", "customer = :c AND n >= :n",
+                  "--expression-attribute-values", '{":c": {"S": "c1"}, ":n": {"N": "1"}}', "--no-scan-index-forward")
+    assert [i["n"]["N"] for i in queried["Items"]] == ["2", "1"]
+    arn = aws(cloud, "dynamodb", "describe-table", "--table-name", "orders")["Table"]["LatestStreamArn"]
+    assert aws(cloud, "dynamodbstreams", "list-streams", "--table-name", "orders")["Streams"][0]["StreamArn"] == arn
+    shard = aws(cloud, "dynamodbstreams", "describe-stream", "--stream-arn", arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = aws(cloud, "dynamodbstreams", "get-shard-iterator", "--stream-arn", arn, "--shard-id", shard,
+                   "--shard-iterator-type", "TRIM_HORIZON")["ShardIterator"]
+    records = aws(cloud, "dynamodbstreams", "get-records", "--shard-iterator", iterator)["Records"]
+    assert [r["eventName"] for r in records] == ["INSERT", "INSERT", "INSERT", "MODIFY"]

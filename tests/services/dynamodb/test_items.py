@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 import pytest
-from boto3.dynamodb.conditions import Attr
+from boto3.dynamodb.conditions import Attr, Key
 from engine_helpers import aws_error, create_table
 
 
@@ -145,3 +145,53 @@ def test_resource_layer(cloud):
             batch.put_item(Item={"id": f"b{i}", "n": i})
     assert table.scan(Select="COUNT")["Count"] == 61
     assert table.scan(FilterExpression=Attr("n").gte(50))["Count"] == 10
+
+
+def test_return_values_on_condition_check_failure_for_update_and_delete(ddb):
+    ddb.put_item(TableName="t", Item={**key(), "v": {"N": "1"}})
+    with aws_error("ConditionalCheckFailedException") as info:
+        ddb.update_item(TableName="t", Key=key(), UpdateExpression="SET v = :two", ConditionExpression="v = :two",
+                        ExpressionAttributeValues={":two": {"N": "2"}}, ReturnValuesOnConditionCheckFailure="ALL_OLD")
+    assert info.value.response["Item"] == {**key(), "v": {"N": "1"}}
+    with aws_error("ConditionalCheckFailedException") as info:
+        ddb.delete_item(TableName="t", Key=key(), ConditionExpression="attribute_not_exists(v)",
+                        ReturnValuesOnConditionCheckFailure="ALL_OLD")
+    assert info.value.response["Item"]["v"] == {"N": "1"}
+    with aws_error("ConditionalCheckFailedException") as info:
+        ddb.delete_item(TableName="t", Key=key(), ConditionExpression="attribute_not_exists(v)",
+                        ReturnValuesOnConditionCheckFailure="NONE")
+    assert "Item" not in info.value.response
+    # A table without local secondary indexes has no item collections to report on.
+    out = ddb.put_item(TableName="t", Item={**key(), "v": {"N": "3"}}, ReturnItemCollectionMetrics="SIZE")
+    assert "ItemCollectionMetrics" not in out
+
+
+def test_resource_layer_queries_pages_and_batch_deletes(cloud):
+    client = cloud.client("dynamodb")
+    create_table(client, "events", ("user", "S"), ("ts", "N"))
+    table = cloud.resource("dynamodb").Table("events")
+    with table.batch_writer(overwrite_by_pkeys=["user", "ts"]) as batch:
+        for ts in range(30):
+            batch.put_item(Item={"user": "u1", "ts": ts, "kind": "click" if ts % 3 else "view"})
+        batch.put_item(Item={"user": "u1", "ts": 0, "kind": "replaced"})  # same key in one batch: last one wins
+        batch.put_item(Item={"user": "u2", "ts": 1, "kind": "view"})
+    pages, items, start = 0, [], {}
+    while True:
+        out = table.query(KeyConditionExpression=Key("user").eq("u1") & Key("ts").gte(0), Limit=8, **start)
+        items += out["Items"]
+        pages += 1
+        if "LastEvaluatedKey" not in out:
+            break
+        start = {"ExclusiveStartKey": out["LastEvaluatedKey"]}
+    assert [int(i["ts"]) for i in items] == list(range(30)) and pages == 4
+    assert items[0]["kind"] == "replaced"
+    out = table.query(KeyConditionExpression=Key("user").eq("u1") & Key("ts").lt(10), FilterExpression=Attr("kind").eq("view"),
+                      ScanIndexForward=False, ProjectionExpression="ts")
+    assert out["Items"] == [{"ts": 9}, {"ts": 6}, {"ts": 3}]
+    with table.batch_writer() as batch:
+        for ts in range(30):
+            batch.delete_item(Key={"user": "u1", "ts": ts})
+    assert table.scan()["Items"] == [{"user": "u2", "ts": 1, "kind": "view"}]
+    with aws_error("ValidationException"):
+        table.put_item(Item={"user": "u3", "ts": 1}, ConditionExpression=Attr("user").not_exists() | Attr("ts").eq(2),
+                       ReturnValues="ALL_NEW")  # PutItem accepts only NONE or ALL_OLD
