@@ -110,7 +110,8 @@ def test_gsi_added_by_update_table_is_backfilled(cloud):
     blue = ddb.query(TableName="t", IndexName="by-colour", KeyConditionExpression="colour = :c",
                      ExpressionAttributeValues={":c": {"S": "blue"}}, Select="COUNT")
     assert blue["Count"] == 400
-    ddb.update_table(TableName="t", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by-colour"}}])
+    out = ddb.update_table(TableName="t", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by-colour"}}])
+    assert out["TableDescription"]["GlobalSecondaryIndexes"][0]["IndexStatus"] == "DELETING"
     deadline = time.time() + 30
     while "GlobalSecondaryIndexes" in ddb.describe_table(TableName="t")["Table"]:
         assert time.time() < deadline
