@@ -20,6 +20,17 @@ def test_acknowledged_writes_survive_kill_9(tmp_path):
                          BillingMode="PAY_PER_REQUEST",
                          StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
         ddb.get_waiter("table_exists").wait(TableName="t", WaiterConfig={"Delay": 0.05, "MaxAttempts": 100})
+        # Every kind of write, acknowledged just before the crash: update, delete, transaction, TTL setting.
+        ddb.put_item(TableName="t", Item={"pk": {"S": "gone"}})
+        ddb.put_item(TableName="t", Item={"pk": {"S": "counter"}, "n": {"N": "1"}})
+        ddb.update_item(TableName="t", Key={"pk": {"S": "counter"}}, UpdateExpression="ADD n :one",
+                        ExpressionAttributeValues={":one": {"N": "1"}})
+        ddb.delete_item(TableName="t", Key={"pk": {"S": "gone"}})
+        ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": "t", "Item": {"pk": {"S": "tx1"}}}},
+            {"Update": {"TableName": "t", "Key": {"pk": {"S": "counter"}}, "UpdateExpression": "ADD n :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}}}}])
+        ddb.update_time_to_live(TableName="t", TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"})
         acknowledged: list[str] = []
         stop = threading.Event()
 
@@ -48,9 +59,12 @@ def test_acknowledged_writes_survive_kill_9(tmp_path):
             stored |= {i["pk"]["S"] for i in page["Items"]}
         missing = [k for k in acknowledged if k not in stored]
         assert not missing, f"{len(missing)} acknowledged writes lost, e.g. {missing[:5]}"
+        assert "gone" not in stored and "tx1" in stored
+        assert ddb.get_item(TableName="t", Key={"pk": {"S": "counter"}})["Item"]["n"] == {"N": "3"}
+        assert ddb.describe_time_to_live(TableName="t")["TimeToLiveDescription"]["TimeToLiveStatus"] == "ENABLED"
         indexed = ddb.query(TableName="t", IndexName="by-g", KeyConditionExpression="g = :g",
                             ExpressionAttributeValues={":g": {"S": "all"}}, Select="COUNT")["Count"]
-        assert indexed == len(stored)
+        assert indexed == len([k for k in stored if k.startswith("k")])  # counter and tx1 have no "g"
         # The stream has a record for every stored item, and new writes keep increasing sequence numbers.
         streams = process.client("dynamodbstreams")
         arn = ddb.describe_table(TableName="t")["Table"]["LatestStreamArn"]
@@ -64,7 +78,7 @@ def test_acknowledged_writes_survive_kill_9(tmp_path):
             keys |= {r["dynamodb"]["Keys"]["pk"]["S"] for r in out["Records"]}
             last_seq = int(out["Records"][-1]["dynamodb"]["SequenceNumber"])
             iterator = out.get("NextShardIterator")
-        assert keys == stored
+        assert keys == stored | {"gone"}  # "gone" was written, then deleted: two records
         ddb.put_item(TableName="t", Item={"pk": {"S": "after"}, "g": {"S": "all"}})
         out = streams.get_records(ShardIterator=iterator)
         assert int(out["Records"][0]["dynamodb"]["SequenceNumber"]) > last_seq

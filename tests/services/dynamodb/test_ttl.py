@@ -42,3 +42,13 @@ def test_user_deletes_have_no_service_identity(cloud):
     arn = ddb.describe_table(TableName="t")["Table"]["LatestStreamArn"]
     remove = read_all(cloud.client("dynamodbstreams"), arn)[-1]
     assert remove["eventName"] == "REMOVE" and "userIdentity" not in remove
+
+
+def test_sweep_interval_is_configurable(cloud, monkeypatch):
+    from regionbox.services.dynamodb.ttl import TtlSweeper
+
+    provider = cloud.cloud.providers["dynamodb"]
+    monkeypatch.setenv("REGIONBOX_DYNAMODB_TTL_INTERVAL", "0.25")
+    assert TtlSweeper(provider).interval == 0.25
+    monkeypatch.delenv("REGIONBOX_DYNAMODB_TTL_INTERVAL")
+    assert TtlSweeper(provider).interval == 2.0
