@@ -55,6 +55,10 @@ class QueryOperations:
             what = "ProjectionExpression" if params.get("ProjectionExpression") is not None else "AttributesToGet"
             raise _invalid(f"Cannot specify the {what} when choosing to get {select}" if what == "AttributesToGet" else
                            "One or more parameter values were invalid: Select type " + select + " is not supported with ProjectionExpression" )
+        if select == "SPECIFIC_ATTRIBUTES" and not has_projection:
+            # AWS refuses this (ValidationException); the wording here follows its other Select messages.
+            raise _invalid("One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES requires "
+                           "AttributesToGet or ProjectionExpression")
         if select == "ALL_PROJECTED_ATTRIBUTES" and index is None:
             raise _invalid("One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is supported only for index queries")
         if select == "ALL_ATTRIBUTES" and index is not None and index.kind == "GSI" and index.projection.get("ProjectionType") != ALL:

@@ -201,6 +201,8 @@ def test_scan_select_and_consistent_read_rules(ddb):
     assert out["Items"] == [{"v": {"N": "-50"}}]
     with aws_error("ValidationException", "Consistent reads are not supported on global secondary indexes"):
         ddb.scan(TableName="t", IndexName="by-g", ConsistentRead=True)
+    with aws_error("ValidationException", contains="SPECIFIC_ATTRIBUTES"):
+        ddb.scan(TableName="t", Select="SPECIFIC_ATTRIBUTES")  # with nothing to select
     # A strongly consistent read of an LSI is allowed, as on AWS.
     assert ddb.query(TableName="t", IndexName="by-alt", ConsistentRead=True, KeyConditionExpression="pk = :p",
                      ExpressionAttributeValues={":p": {"S": "p"}}, Select="COUNT")["Count"] == 30
