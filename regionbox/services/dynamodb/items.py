@@ -291,12 +291,7 @@ class ItemOperations:
         if mode and mode != "NONE":
             out["ConsumedCapacity"] = [capacity.consumed(mode, tables[n], u, read=False) for n, u in units.items()]
         if params.get("ReturnItemCollectionMetrics") == "SIZE":
-            metrics: dict[str, list] = {}
-            for change in changes:
-                entry = capacity.collection_metrics(change.table, change.schema, change.new or change.old)
-                if entry:
-                    metrics.setdefault(change.table.name, []).append(entry)
-            out["ItemCollectionMetrics"] = metrics
+            out["ItemCollectionMetrics"] = _collection_metrics_by_table(changes)
         return out
 
     # -- transactions ----------------------------------------------------------------------
@@ -395,6 +390,8 @@ class ItemOperations:
             for action, spec, table, schema, key, item, update, condition in prepared:
                 units.setdefault(table.name, [table, 0.0])[1] += 2.0 * capacity.write_units(None, item or key)
             out["ConsumedCapacity"] = [capacity.consumed(mode, t, u, read=False) for t, u in units.values()]
+        if params.get("ReturnItemCollectionMetrics") == "SIZE":
+            out["ItemCollectionMetrics"] = _collection_metrics_by_table(changes)
         self._remember(remembered, out)
         return out
 
@@ -422,3 +419,13 @@ class ItemOperations:
         if mode and mode != "NONE":
             out["ConsumedCapacity"] = [capacity.consumed(mode, t, u, read=True) for t, u in units.values()]
         return out
+
+
+def _collection_metrics_by_table(changes: list[Change]) -> dict[str, list]:
+    """ItemCollectionMetrics of a multi-item write: per table, one entry per item written to a table with LSIs."""
+    metrics: dict[str, list] = {}
+    for change in changes:
+        entry = capacity.collection_metrics(change.table, change.schema, change.new or change.old)
+        if entry:
+            metrics.setdefault(change.table.name, []).append(entry)
+    return metrics

@@ -195,3 +195,23 @@ def test_resource_layer_queries_pages_and_batch_deletes(cloud):
     with aws_error("ValidationException"):
         table.put_item(Item={"user": "u3", "ts": 1}, ConditionExpression=Attr("user").not_exists() | Attr("ts").eq(2),
                        ReturnValues="ALL_NEW")  # PutItem accepts only NONE or ALL_OLD
+
+
+def test_item_collection_metrics_of_multi_item_writes(cloud):
+    ddb = cloud.client("dynamodb")
+    create_table(ddb, "lsi", ("pk", "S"), ("sk", "S"), more_attributes=[("alt", "S")],
+                 LocalSecondaryIndexes=[{"IndexName": "by-alt", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                                                             {"AttributeName": "alt", "KeyType": "RANGE"}],
+                                         "Projection": {"ProjectionType": "KEYS_ONLY"}}])
+    create_table(ddb, "plain")
+    out = ddb.batch_write_item(RequestItems={
+        "lsi": [{"PutRequest": {"Item": {"pk": {"S": "a"}, "sk": {"S": str(i)}, "alt": {"S": "z"}}}} for i in range(2)],
+        "plain": [{"PutRequest": {"Item": {"pk": {"S": "a"}}}}]}, ReturnItemCollectionMetrics="SIZE")
+    metrics = out["ItemCollectionMetrics"]
+    assert list(metrics) == ["lsi"] and len(metrics["lsi"]) == 2
+    assert metrics["lsi"][0]["ItemCollectionKey"] == {"pk": {"S": "a"}} and len(metrics["lsi"][0]["SizeEstimateRangeGB"]) == 2
+    out = ddb.transact_write_items(TransactItems=[
+        {"Update": {"TableName": "lsi", "Key": {"pk": {"S": "b"}, "sk": {"S": "1"}}, "UpdateExpression": "SET alt = :a",
+                    "ExpressionAttributeValues": {":a": {"S": "y"}}}},
+        {"Delete": {"TableName": "plain", "Key": {"pk": {"S": "a"}}}}], ReturnItemCollectionMetrics="SIZE")
+    assert out["ItemCollectionMetrics"] == {"lsi": [{"ItemCollectionKey": {"pk": {"S": "b"}}, "SizeEstimateRangeGB": [0.0, 1.0]}]}
