@@ -250,3 +250,45 @@ def test_disabling_a_stream_closes_its_shard(cloud):
     description = table["TableDescription"]
     assert description["LatestStreamLabel"] != label and description["LatestStreamArn"].endswith(description["LatestStreamLabel"])
     assert description["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+
+
+def test_concurrent_counter_updates_stream_in_write_order(cloud):
+    """Eight clients incrementing one counter: its records read back 1, 2, 3 ... with no gap or swap."""
+    import threading
+
+    ddb, arn = stream_table(cloud, "NEW_AND_OLD_IMAGES")
+    errors = []
+
+    def bump():
+        client = cloud.client("dynamodb")
+        try:
+            for _ in range(15):
+                client.update_item(TableName="t", Key={"pk": {"S": "counter"}}, UpdateExpression="ADD n :one",
+                                   ExpressionAttributeValues={":one": {"N": "1"}})
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=bump) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors
+    records = read_all(cloud.client("dynamodbstreams"), arn)
+    assert [int(r["dynamodb"]["NewImage"]["n"]["N"]) for r in records] == list(range(1, 121))
+    assert [r["dynamodb"]["OldImage"]["n"]["N"] for r in records[1:]] == [str(n) for n in range(1, 120)]
+
+
+def test_shards_roll_over_by_age(cloud):
+    provider = cloud.cloud.providers["dynamodb"]
+    saved = provider.streams.shard_seconds
+    provider.streams.shard_seconds = 0.0  # every shard is "old" at its next write (AWS: about 4 hours)
+    try:
+        ddb, arn = stream_table(cloud, "KEYS_ONLY")
+        for i in range(3):
+            ddb.put_item(TableName="t", Item={"pk": {"S": f"k{i}"}})
+        shards = cloud.client("dynamodbstreams").describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+        assert len(shards) == 3 and [s.get("ParentShardId") for s in shards[1:]] == [s["ShardId"] for s in shards[:2]]
+        assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in read_all(cloud.client("dynamodbstreams"), arn)] == ["k0", "k1", "k2"]
+    finally:
+        provider.streams.shard_seconds = saved
