@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import statistics
 import time
+import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -145,3 +147,17 @@ def rss_kib(pid: int, field: str = "VmRSS") -> int:
             if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
+
+
+def wait_ready(url: str, process: subprocess.Popen, timeout: float = 30) -> float:
+    """Seconds until ``url`` answers; raises if ``process`` exits first or time runs out."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: the server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return time.perf_counter() - started
+        except OSError:
+            time.sleep(0.005)
+    raise TimeoutError(url)

@@ -17,30 +17,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 import boto3
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _harness import Figures, RawRequest, capture, replay, wire_bytes  # noqa: E402
+from _harness import Figures, RawRequest, capture, replay, wait_ready, wire_bytes  # noqa: E402
 
 from regionbox.testing.clients import free_port  # noqa: E402
 
 TABLE = "bench"
 CONNECTIONS = 16
-
-
-def wait_ready(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
-    started = time.perf_counter()
-    while time.perf_counter() - started < timeout:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} exited")
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.02)
-    raise TimeoutError(url)
 
 
 def prepare(endpoint: str) -> dict[str, RawRequest]:

@@ -13,25 +13,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _harness import capture, replay, rss_kib  # noqa: E402
+from _harness import capture, replay, rss_kib, wait_ready  # noqa: E402
 
 from regionbox.testing.clients import free_port  # noqa: E402
-
-
-def wait_ready(url: str, process: subprocess.Popen, timeout: float = 30) -> float:
-    started = time.perf_counter()
-    while time.perf_counter() - started < timeout:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} exited")
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return time.perf_counter() - started
-        except OSError:
-            time.sleep(0.005)
-    raise TimeoutError(url)
 
 
 def main() -> None:
