@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import time
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from botocore import xform_name

@@ -221,7 +221,7 @@ class ItemOperations:
         request = params["RequestItems"]
         total = sum(len(spec.get("Keys") or []) for spec in request.values())
         if total > MAX_BATCH_GET:
-            raise _invalid(f"Too many items requested for the BatchGetItem call")
+            raise _invalid("Too many items requested for the BatchGetItem call")
         if total == 0:
             raise _invalid("1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must not be null")
         responses: dict[str, list] = {}

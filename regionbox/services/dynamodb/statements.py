@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import InvalidToken
-from regionbox.services.dynamodb import capacity
 from regionbox.services.dynamodb.items import Change, conditional_failed
 from regionbox.services.dynamodb.partiql import DeletePlan, InsertPlan, SelectPlan, UpdatePlan, parse_statement
 from regionbox.services.dynamodb.query import SEGMENT_SPACE

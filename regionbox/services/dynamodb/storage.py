@@ -31,7 +31,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Iterator
 
 from regionbox.core.store import Store
-from regionbox.services.dynamodb.models import ALL, INCLUDE, KEYS_ONLY, Index, Table
+from regionbox.services.dynamodb.models import ALL, INCLUDE, Index, Table
 from regionbox.services.dynamodb.types import item_size, sort_key
 
 _SCHEMA = """

@@ -235,7 +235,7 @@ class Streams:
         ).fetchone()
         if row is None:
             raise ServiceError("ResourceNotFoundException",
-                               f"Requested resource not found: Shard does not exist")
+                               "Requested resource not found: Shard does not exist")
         return row
 
     def iterator(self, scope: tuple[str, str], arn: str, shard_id: str, kind: str, sequence: str | None) -> str:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from regionbox.core.arns import arn
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
-from regionbox.services.dynamodb.models import ALL, INCLUDE, KEYS_ONLY, Index, Table
+from regionbox.services.dynamodb.models import INCLUDE, Index, Table
 
 if TYPE_CHECKING:
     from regionbox.services.dynamodb.provider import DynamoDBProvider
@@ -45,12 +45,12 @@ def _check_key_schema(key_schema: list[dict], what: str = "") -> None:
     if len(key_schema) > 2:
         raise _invalid("1 validation error detected: Value '" + str(key_schema) + "' at 'keySchema' failed to satisfy constraint: Member must have length less than or equal to 2")
     if key_schema[0]["KeyType"] != "HASH":
-        raise _invalid(f"Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+        raise _invalid("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
     if len(key_schema) == 2:
         if key_schema[1]["KeyType"] != "RANGE":
             raise _invalid("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
         if key_schema[0]["AttributeName"] == key_schema[1]["AttributeName"]:
-            raise _invalid(f"Both the Hash Key and the Range Key element in the KeySchema have the same name")
+            raise _invalid("Both the Hash Key and the Range Key element in the KeySchema have the same name")
 
 
 def _check_projection(projection: dict, index_name: str) -> dict:

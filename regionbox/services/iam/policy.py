@@ -74,7 +74,7 @@ def _validate_statement(statement: Any, trust: bool) -> None:
     for key in ("Action", "NotAction"):
         for action in _as_list(statement.get(key)):
             if not isinstance(action, str) or (action != "*" and ":" not in action):
-                raise malformed(f"Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.")
+                raise malformed("Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.")
     has_principal = "Principal" in statement or "NotPrincipal" in statement
     has_resource = "Resource" in statement or "NotResource" in statement
     if trust:

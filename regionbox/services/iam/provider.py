@@ -189,7 +189,7 @@ class IamProvider(UsersMixin, InstanceProfilesMixin, ManagedPoliciesMixin, Entit
             seen.add(tag["Key"].lower())
             merged[tag["Key"]] = {"Key": tag["Key"], "Value": tag.get("Value", "")}
         if len(merged) > TAGS_MAX:
-            raise ServiceError("LimitExceeded", f"The number of tags has reached the maximum limit.", status=409)
+            raise ServiceError("LimitExceeded", "The number of tags has reached the maximum limit.", status=409)
         return list(merged.values())
 
     def tag_role(self, ctx: RequestContext, params: dict) -> dict:

@@ -258,7 +258,7 @@ class LogsProvider(QueriesMixin, ReadsMixin, Provider):
         if len(parts) != 7 or parts[2] != "logs" or parts[5] != "log-group":
             raise invalid(f"Invalid resource ARN: {arn}")
         if parts[3] != ctx.region or parts[4] != ctx.account_id:
-            raise not_found(f"The specified resource does not exist.")
+            raise not_found("The specified resource does not exist.")
         group = self.groups.get(ctx.scope, parts[6])
         if group is None:
             raise not_found("The specified resource does not exist.")

@@ -7,7 +7,7 @@ import threading
 
 from redis.cluster import RedisCluster, parse_cluster_shards_with_str_keys
 
-from tests.services.elasticache.redis_helpers import (FAST, create_group, describe, error_of, event_log, events, eventually, in_order,
+from tests.services.elasticache.redis_helpers import (FAST, create_group, describe, error_of, event_log, eventually, in_order,
                                                       wait_available)
 
 
