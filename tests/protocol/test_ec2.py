@@ -5,39 +5,19 @@ from __future__ import annotations
 from xml.etree import ElementTree
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from regionbox.core.errors import ServiceError
 from regionbox.protocol.http import HttpRequest
 from regionbox.protocol.specs import service_model
 from tests.protocol.botocore_wire import botocore_parse
-from tests.protocol.xml_family import (EVERY_OPERATION_SETTINGS, PROPERTY_SETTINGS, check_input, check_output,
-                                       check_simplest, codec, every_operation, operation_and)
+from tests.protocol.xml_family import codec, property_tests
 
 FORM = {"content-type": "application/x-www-form-urlencoded; charset=utf-8"}
 MODEL = service_model("ec2")
 
+(test_botocore_requests_parse_back_to_the_same_input, test_our_responses_parse_in_botocore_to_the_same_output,
+ test_every_operation_round_trips_its_simplest_input_and_output) = property_tests(["ec2"], "ec2")
 
-@PROPERTY_SETTINGS
-@given(data=st.data())
-def test_botocore_requests_parse_back_to_the_same_input(data):
-    operation, params = data.draw(operation_and("ec2", "ec2", "input"))
-    check_input("ec2", "ec2", operation, params)
-
-
-@PROPERTY_SETTINGS
-@given(data=st.data())
-def test_our_responses_parse_in_botocore_to_the_same_output(data):
-    operation, output = data.draw(operation_and("ec2", "ec2", "output"))
-    check_output("ec2", "ec2", operation, output)
-
-
-@pytest.mark.parametrize(("service", "operation"), every_operation(["ec2"]))
-@EVERY_OPERATION_SETTINGS
-@given(data=st.data())
-def test_every_operation_round_trips_its_simplest_input_and_output(service, operation, data):
-    check_simplest(service, "ec2", operation, data)
 
 
 def parse(body: str):

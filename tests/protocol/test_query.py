@@ -12,28 +12,14 @@ from regionbox.core.errors import ServiceError
 from regionbox.protocol import negotiate, parser_for, serializer_for
 from regionbox.protocol.http import HttpRequest
 from regionbox.protocol.specs import service_model
-from tests.protocol.xml_family import (EVERY_OPERATION_SETTINGS, PROPERTY_SETTINGS, check_error, check_simplest,
-                                       check_input, check_output, codec, error_case, error_shapes, every_operation,
-                                       operation_and)
+from tests.protocol.xml_family import PROPERTY_SETTINGS, check_error, codec, error_case, error_shapes, property_tests
 
 SERVICES = ["sts", "iam", "elasticache", "rds", "elbv2", "cloudformation", "sns", "cloudwatch"]
 FORM = {"content-type": "application/x-www-form-urlencoded; charset=utf-8"}
 
+(test_botocore_requests_parse_back_to_the_same_input, test_our_responses_parse_in_botocore_to_the_same_output,
+ test_every_operation_round_trips_its_simplest_input_and_output) = property_tests(SERVICES, "query")
 
-@pytest.mark.parametrize("service", SERVICES)
-@PROPERTY_SETTINGS
-@given(data=st.data())
-def test_botocore_requests_parse_back_to_the_same_input(service, data):
-    operation, params = data.draw(operation_and(service, "query", "input"))
-    check_input(service, "query", operation, params)
-
-
-@pytest.mark.parametrize("service", SERVICES)
-@PROPERTY_SETTINGS
-@given(data=st.data())
-def test_our_responses_parse_in_botocore_to_the_same_output(service, data):
-    operation, output = data.draw(operation_and(service, "query", "output"))
-    check_output(service, "query", operation, output)
 
 
 @pytest.mark.parametrize("service", [s for s in SERVICES if error_shapes(s)])
@@ -46,13 +32,6 @@ def test_modeled_errors_reach_botocore_with_code_message_and_status(service, dat
     meta = shape.metadata.get("error") or {}
     sender = meta.get("senderFault", meta.get("httpStatusCode", 400) < 500)
     assert parsed["Error"]["Type"] == ("Sender" if sender else "Receiver")
-
-
-@pytest.mark.parametrize(("service", "operation"), every_operation(SERVICES))
-@EVERY_OPERATION_SETTINGS
-@given(data=st.data())
-def test_every_operation_round_trips_its_simplest_input_and_output(service, operation, data):
-    check_simplest(service, "query", operation, data)
 
 
 # --- direct cases ------------------------------------------------------------------------------

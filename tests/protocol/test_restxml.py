@@ -13,28 +13,15 @@ from regionbox.core.errors import ServiceError
 from regionbox.protocol.http import HttpRequest
 from regionbox.protocol.specs import service_model
 from tests.protocol.botocore_wire import botocore_parse
-from tests.protocol.xml_family import (EVERY_OPERATION_SETTINGS, PROPERTY_SETTINGS, check_error, check_input, check_output,
-                                       check_simplest, codec, error_case, every_operation, operation_and)
+from tests.protocol.xml_family import PROPERTY_SETTINGS, check_error, codec, error_case, property_tests
 
 SERVICES = ["s3", "route53"]
 S3 = service_model("s3")
 ROUTE53 = service_model("route53")
 
+(test_botocore_requests_parse_back_to_the_same_input, test_our_responses_parse_in_botocore_to_the_same_output,
+ test_every_operation_round_trips_its_simplest_input_and_output) = property_tests(SERVICES, "rest-xml")
 
-@pytest.mark.parametrize("service", SERVICES)
-@PROPERTY_SETTINGS
-@given(data=st.data())
-def test_botocore_requests_parse_back_to_the_same_input(service, data):
-    operation, params = data.draw(operation_and(service, "rest-xml", "input"))
-    check_input(service, "rest-xml", operation, params)
-
-
-@pytest.mark.parametrize("service", SERVICES)
-@PROPERTY_SETTINGS
-@given(data=st.data())
-def test_our_responses_parse_in_botocore_to_the_same_output(service, data):
-    operation, output = data.draw(operation_and(service, "rest-xml", "output"))
-    check_output(service, "rest-xml", operation, output)
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -43,13 +30,6 @@ def test_our_responses_parse_in_botocore_to_the_same_output(service, data):
 def test_modeled_errors_reach_botocore_with_code_message_and_status(service, data):
     name, fields, message = data.draw(error_case(service))
     check_error(service, "rest-xml", service_model(service), name, fields, message)
-
-
-@pytest.mark.parametrize(("service", "operation"), every_operation(SERVICES))
-@EVERY_OPERATION_SETTINGS
-@given(data=st.data())
-def test_every_operation_round_trips_its_simplest_input_and_output(service, operation, data):
-    check_simplest(service, "rest-xml", operation, data)
 
 
 # --- direct cases ------------------------------------------------------------------------------

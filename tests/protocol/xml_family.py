@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import import_module
-from typing import Any
+from typing import Any, Callable
 
 import boto3
 import pytest
 from botocore.model import OperationModel, ServiceModel
 from botocore.exceptions import ParamValidationError
-from hypothesis import HealthCheck, Phase, assume, settings
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
 from regionbox.core.errors import ServiceError
@@ -243,3 +243,31 @@ def error_case(service: str) -> st.SearchStrategy[tuple[str, dict, str]]:
                       min_size=1, max_size=30)
     return st.sampled_from(error_shapes(service)).flatmap(
         lambda name: st.tuples(st.just(name), builder.error(model.shape_for(name)), message))
+
+
+def property_tests(services: list[str], protocol: str) -> tuple[Callable, Callable, Callable]:
+    """The round-trip properties over ``services`` in ``protocol``: botocore's requests parse back
+    to their input, our responses parse in botocore to their output, and every operation's
+    simplest input and output round-trip. A test module assigns them to test_* names."""
+
+    @pytest.mark.parametrize("service", services)
+    @PROPERTY_SETTINGS
+    @given(data=st.data())
+    def requests(service, data):
+        operation, params = data.draw(operation_and(service, protocol, "input"))
+        check_input(service, protocol, operation, params)
+
+    @pytest.mark.parametrize("service", services)
+    @PROPERTY_SETTINGS
+    @given(data=st.data())
+    def responses(service, data):
+        operation, output = data.draw(operation_and(service, protocol, "output"))
+        check_output(service, protocol, operation, output)
+
+    @pytest.mark.parametrize(("service", "operation"), every_operation(services))
+    @EVERY_OPERATION_SETTINGS
+    @given(data=st.data())
+    def simplest(service, operation, data):
+        check_simplest(service, protocol, operation, data)
+
+    return requests, responses, simplest
