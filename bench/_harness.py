@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import socket
 import subprocess
 import statistics
+import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
+from typing import Iterator
 from urllib.parse import urlsplit
 
 import boto3
 from botocore.awsrequest import AWSResponse
+
+from regionbox.testing.clients import free_port
 
 
 @dataclass
@@ -161,3 +168,33 @@ def wait_ready(url: str, process: subprocess.Popen, timeout: float = 30) -> floa
         except OSError:
             time.sleep(0.005)
     raise TimeoutError(url)
+
+
+@dataclass
+class Regionbox:
+    process: subprocess.Popen
+    port: int
+    state_dir: str
+    ready_seconds: float  # from launch to a ready health check
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@contextlib.contextmanager
+def running_regionbox(prefix: str = "regionbox-bench-") -> Iterator[Regionbox]:
+    """A `regionbox up` process on a free port with a fresh state directory, stopped and its
+    state removed on exit."""
+    port = free_port()
+    state = tempfile.mkdtemp(prefix=prefix)
+    launched = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "regionbox", "up", "--port", str(port), "--state-dir", state],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/_regionbox/health", process)
+        yield Regionbox(process, port, state, time.perf_counter() - launched)
+    finally:
+        process.terminate()
+        process.wait(30)
+        shutil.rmtree(state, ignore_errors=True)

@@ -15,13 +15,12 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 import boto3
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _harness import Figures, RawRequest, capture, replay, wait_ready, wire_bytes  # noqa: E402
+from _harness import Figures, RawRequest, capture, replay, running_regionbox, wait_ready, wire_bytes  # noqa: E402
 
 from regionbox.testing.clients import free_port  # noqa: E402
 
@@ -132,16 +131,8 @@ def main() -> None:
     parser.add_argument("--skip-moto", action="store_true")
     args = parser.parse_args()
 
-    port = free_port()
-    state = tempfile.mkdtemp(prefix="regionbox-bench-")
-    cloud = start([sys.executable, "-m", "regionbox", "up", "--port", str(port), "--state-dir", state],
-                  f"http://127.0.0.1:{port}/_regionbox/health")
-    try:
-        ours = measure(f"regionbox (pid {cloud.pid})", port, args.count)
-    finally:
-        cloud.terminate()
-        cloud.wait(30)
-        shutil.rmtree(state, ignore_errors=True)
+    with running_regionbox() as cloud:
+        ours = measure(f"regionbox (pid {cloud.process.pid})", cloud.port, args.count)
 
     get = ours["GetItem"]
     query = ours["Query (100 items)"]

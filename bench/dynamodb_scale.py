@@ -17,9 +17,7 @@ import argparse
 import json
 import os
 import random
-import shutil
 import sys
-import tempfile
 import time
 
 from botocore.auth import SigV4Auth
@@ -27,10 +25,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _harness import Figures, RawRequest, ResponseReader, connect, rss_kib, wire_bytes  # noqa: E402
-from dynamodb import start  # noqa: E402
+from _harness import Figures, RawRequest, ResponseReader, connect, rss_kib, running_regionbox, wire_bytes  # noqa: E402
 
-from regionbox.testing.clients import free_port  # noqa: E402
 
 TABLE = "scale"
 PER_PARTITION = 10
@@ -110,12 +106,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=2000)
     args = parser.parse_args()
 
-    port = free_port()
-    state = tempfile.mkdtemp(prefix="regionbox-scale-")
-    cloud = start([sys.executable, "-m", "regionbox", "up", "--port", str(port), "--state-dir", state],
-                  f"http://127.0.0.1:{port}/_regionbox/health")
-    try:
-        conn = Connection(port)
+    with running_regionbox("regionbox-scale-") as cloud:
+        conn = Connection(cloud.port)
         create(conn)
         print(f"loading {args.items:,} items through BatchWriteItem (25 per request, signed)", flush=True)
         rate = load(conn, args.items)
@@ -140,15 +132,11 @@ def main() -> None:
             sample(conn, "DescribeTable", describe, lambda out: None),
         ]
         table = conn.call("DescribeTable", {"TableName": TABLE})["Table"]
-        print(f"\nregionbox (pid {cloud.pid}), table of {table['ItemCount']:,} items, {table['TableSizeBytes']:,} bytes")
+        print(f"\nregionbox (pid {cloud.process.pid}), table of {table['ItemCount']:,} items, {table['TableSizeBytes']:,} bytes")
         print(f"  load: {rate:,.0f} items/s through BatchWriteItem")
         for figures in results:
             print("  " + figures.line())
-        print(f"  server RSS {rss_kib(cloud.pid) / 1024:.0f} MiB; state directory {du(state) / 2**20:.0f} MiB")
-    finally:
-        cloud.terminate()
-        cloud.wait(30)
-        shutil.rmtree(state, ignore_errors=True)
+        print(f"  server RSS {rss_kib(cloud.process.pid) / 1024:.0f} MiB; state directory {du(cloud.state_dir) / 2**20:.0f} MiB")
 
 
 def du(path: str) -> int:

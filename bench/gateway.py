@@ -11,11 +11,10 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _harness import capture, replay, rss_kib, wait_ready  # noqa: E402
+from _harness import capture, replay, rss_kib, running_regionbox, wait_ready  # noqa: E402
 
 from regionbox.testing.clients import free_port  # noqa: E402
 
@@ -25,16 +24,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=5000)
     args = parser.parse_args()
 
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    state = tempfile.mkdtemp(prefix="regionbox-bench-")
-    launched = time.perf_counter()
-    cloud = subprocess.Popen([sys.executable, "-m", "regionbox", "up", "--port", str(port), "--state-dir", state],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_ready(endpoint + "/_regionbox/health", cloud)
-        ready = time.perf_counter() - launched
-        idle_rss = rss_kib(cloud.pid)
+    with running_regionbox() as cloud:
+        port, endpoint, ready = cloud.port, cloud.endpoint, cloud.ready_seconds
+        idle_rss = rss_kib(cloud.process.pid)
 
         sts = capture(endpoint, "sts", "get_caller_identity", {})
         logs_setup = __import__("boto3").client("logs", endpoint_url=endpoint, region_name="us-east-1",
@@ -49,11 +41,7 @@ def main() -> None:
         replay("127.0.0.1", port, sts, 500, "warm-up")
         figures = [replay("127.0.0.1", port, sts, args.count, "sts GetCallerIdentity"),
                    replay("127.0.0.1", port, put, args.count, "logs PutLogEvents (10 events)")]
-        peak_rss = rss_kib(cloud.pid, "VmHWM")
-    finally:
-        cloud.terminate()
-        cloud.wait(30)
-        shutil.rmtree(state, ignore_errors=True)
+        peak_rss = rss_kib(cloud.process.pid, "VmHWM")
 
     print(f"regionbox {'start to ready':<24} {ready * 1000:8.0f} ms   (target < 1000 ms)")
     print(f"regionbox {'idle RSS':<24} {idle_rss / 1024:8.1f} MB   (target < 120 MB)")
@@ -68,7 +56,6 @@ def main() -> None:
     moto_port = free_port()
     peer = subprocess.Popen([moto, "-p", str(moto_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        launched = time.perf_counter()
         moto_ready = wait_ready(f"http://127.0.0.1:{moto_port}/moto-api/", peer)
         moto_sts = capture(f"http://127.0.0.1:{moto_port}", "sts", "get_caller_identity", {})
         replay("127.0.0.1", moto_port, moto_sts, 200, "warm-up")
