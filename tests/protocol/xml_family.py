@@ -155,6 +155,9 @@ def expressible(shape, value, protocol: str) -> bool:
 def check_output(service: str, protocol: str, operation: OperationModel, output: dict) -> None:
     if operation.has_event_stream_output:
         return  # event streams (S3 SelectObjectContent) are not serialized by regionbox yet
+    clashes = output_clashes(operation)
+    if clashes:
+        output = one_of_each_clash(operation.output_shape, output)
     _, serializer = codec(service, protocol)
     response = serializer.serialize_response(operation, output, "request-id-1")
     assert 200 <= response.status < 300
@@ -167,7 +170,7 @@ def check_output(service: str, protocol: str, operation: OperationModel, output:
     payload = operation.output_shape.serialization.get("payload") if operation.output_shape else None
     if payload and output.get(payload) in ("", b""):
         output = {key: value for key, value in output.items() if key != payload}  # empty raw body = none
-    if output_clashes(operation):
+    if clashes:  # the reader also fills the twin of each member written
         assert contains(normalized(parsed), normalized(output))
     else:
         assert normalized(parsed) == normalized(output)
@@ -200,6 +203,29 @@ def contains(whole: Any, part: Any) -> bool:
     if isinstance(part, list):
         return isinstance(whole, list) and len(whole) == len(part) and all(map(contains, whole, part))
     return whole == part
+
+
+def one_of_each_clash(shape, value: Any) -> Any:
+    """``value`` with at most one of the members that share an element name (a provider fills
+    S3's deprecated Event or Events, never both: written together they are one ambiguous list)."""
+    if value is None or shape is None:
+        return value
+    if shape.type_name == "structure" and isinstance(value, dict):
+        kept, names = {}, set()
+        for name, item in value.items():
+            member = shape.members.get(name)
+            xml_name = xml.member_xml_name(member, name) if member is not None and "location" not in member.serialization else None
+            if item is not None and xml_name is not None:
+                if xml_name in names:
+                    continue
+                names.add(xml_name)
+            kept[name] = one_of_each_clash(member, item)
+        return kept
+    if shape.type_name == "list" and isinstance(value, list):
+        return [one_of_each_clash(shape.member, item) for item in value]
+    if shape.type_name == "map" and isinstance(value, dict):
+        return {key: one_of_each_clash(shape.value, item) for key, item in value.items()}
+    return value
 
 
 def check_error(service: str, protocol: str, model: ServiceModel, shape_name: str, fields: dict, message: str) -> dict:
