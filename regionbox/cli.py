@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sys
 import urllib.error
@@ -16,10 +15,10 @@ from rich.console import Console
 from rich.table import Table
 
 from regionbox import __version__
-from regionbox.config import Config
+from regionbox.config import Config, client_endpoint
 
 console = Console(highlight=False)
-DEFAULT_ENDPOINT = os.environ.get("REGIONBOX_ENDPOINT", os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"))
+DEFAULT_ENDPOINT = client_endpoint()
 
 
 def _call(endpoint: str, method: str, path: str) -> dict:
@@ -179,7 +178,7 @@ def elasticache_ca_cert(state_dir: Path | None, endpoint: str) -> None:
     """Print the PEM certificate of the local CA that signs the TLS nodes (TransitEncryptionEnabled).
 
     Give it to TLS clients as their CA file, e.g. redis-py's ssl_ca_certs or redis-cli --cacert."""
-    from regionbox.services.elasticache.tls import LocalCA, ca_directory
+    from regionbox.core.tls import LocalCA, ca_directory
 
     if state_dir is None:
         state_dir = Path(_call(endpoint, "GET", "/_regionbox/status")["state_dir"])

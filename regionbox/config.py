@@ -1,4 +1,8 @@
-"""Settings, from command-line flags or REGIONBOX_* environment variables (flags win)."""
+"""Settings, from command-line flags or REGIONBOX_* environment variables (flags win).
+
+This is the only module that reads the environment: every knob of every service is a field here,
+documented in the README's settings table.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,17 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(f"REGIONBOX_{name}", default)
 
 
+def _flag(name: str, default: str = "0") -> bool:
+    return _env(name, default).lower() in ("1", "true", "yes", "on")
+
+
 def default_state_dir() -> Path:
     return Path(platformdirs.user_data_dir("regionbox"))
+
+
+def client_endpoint() -> str:
+    """Where the `regionbox` command finds a running cloud (status, az ...)."""
+    return os.environ.get("REGIONBOX_ENDPOINT", os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"))
 
 
 @dataclass
@@ -23,11 +36,18 @@ class Config:
     host: str = field(default_factory=lambda: _env("HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: int(_env("PORT", "4566")))
     state_dir: Path | None = field(default_factory=lambda: Path(_env("STATE_DIR", "")) if _env("STATE_DIR", "") else None)
-    ephemeral: bool = field(default_factory=lambda: _env("EPHEMERAL", "0") in ("1", "true", "yes"))
+    ephemeral: bool = field(default_factory=lambda: _flag("EPHEMERAL"))
     default_account: str = field(default_factory=lambda: _env("DEFAULT_ACCOUNT", "000000000000"))
     default_region: str = field(default_factory=lambda: _env("DEFAULT_REGION", "us-east-1"))
-    # Each engine node gets its own 127.x.y.z address (Linux routes 127/8 to lo); off elsewhere.
+    # Each engine node and data-plane listener gets its own 127.x.y.z address (Linux routes 127/8
+    # to lo); "0" puts them on ports of 127.0.0.1 instead.
     loopback_addresses: bool = field(default_factory=lambda: _env("LOOPBACK_ADDRESSES", "auto") != "0")
+    # DynamoDB: seconds between sweeps for expired TTL items; seconds a new table or index stays
+    # CREATING; when a stream shard rolls over (by age in seconds, and by record count, 0 = no limit).
+    dynamodb_ttl_interval: float = field(default_factory=lambda: float(_env("DYNAMODB_TTL_INTERVAL", "2")))
+    dynamodb_create_delay: float = field(default_factory=lambda: float(_env("DYNAMODB_CREATE_DELAY", "0")))
+    dynamodb_shard_seconds: float = field(default_factory=lambda: float(_env("DYNAMODB_SHARD_SECONDS", str(4 * 3600))))
+    dynamodb_shard_records: int = field(default_factory=lambda: int(_env("DYNAMODB_SHARD_RECORDS", "0")))
 
     def __post_init__(self) -> None:
         self._tmp: tempfile.TemporaryDirectory | None = None

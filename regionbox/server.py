@@ -1,4 +1,12 @@
-"""The cloud: state, topology, providers, and the HTTP server that serves them."""
+"""The cloud: the shared infrastructure every service uses, the registry of services, and the
+HTTP server that serves them.
+
+``Cloud`` is a small registry, not a grab-bag: settings, the state store, the event bus, AZ
+topology, who callers are, pagination, the audit trail, background tasks, and the data-plane
+infrastructure (one address allocator, one engine supervisor, one proxy hub, one set of
+listeners, one local CA), each existing once. Services reach each other only through
+``cloud.services.api(name)``. The engine infrastructure is created on first use.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +14,26 @@ import asyncio
 import logging
 import secrets
 import time
-from importlib import import_module
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from regionbox.config import Config
+from regionbox.core.addresses import AddressAllocator
 from regionbox.core.audit import AuditTrail
 from regionbox.core.credentials import CredentialRegistry
 from regionbox.core.events import EventBus
 from regionbox.core.pagination import Paginator
+from regionbox.core.registry import ServiceRegistry
 from regionbox.core.store import Store
+from regionbox.core.tasks import Tasks
 from regionbox.core.topology import Topology
-from regionbox.services import PROVIDERS
-from regionbox.services.base import Provider
+from regionbox.services import SERVICES
+
+if TYPE_CHECKING:
+    from regionbox.core.listeners import Listeners
+    from regionbox.core.tls import LocalCA
+    from regionbox.engines import ProxyHub, Supervisor
 
 log = logging.getLogger("regionbox")
 
@@ -33,17 +49,8 @@ class Cloud:
         self.credentials = CredentialRegistry(self.store, self.config.default_account)
         self.paginator = Paginator(self._secret("pagination"))
         self.audit = AuditTrail(self.store)
-        self.providers: dict[str, Provider] = {}
-        self.failed_providers: dict[str, str] = {}
-        for spec in PROVIDERS:
-            module_name, class_name = spec.split(":")
-            try:
-                cls = getattr(import_module(module_name), class_name)
-            except Exception as exc:  # noqa: BLE001 - report a broken service, serve the rest
-                log.exception("service %s failed to load", spec)
-                self.failed_providers[module_name] = repr(exc)
-                continue
-            self.providers[cls.service] = cls(self)
+        self.tasks = Tasks()
+        self.services = ServiceRegistry(self, SERVICES)
         self.ready = False
 
     def _secret(self, name: str) -> bytes:
@@ -55,40 +62,79 @@ class Cloud:
             self.store.set_meta(key, value)
         return value
 
+    # -- data-plane infrastructure, created on first use -------------------------------------------
+    @cached_property
+    def addresses(self) -> AddressAllocator:
+        """Loopback addresses for engine nodes and listeners: one allocator, so no two collide and
+        an AZ's nodes can be cut off as a set."""
+        return AddressAllocator(str(self.state_dir), enabled=self.config.loopback_addresses)
+
+    @cached_property
+    def supervisor(self) -> "Supervisor":
+        from regionbox.engines import Supervisor
+
+        return Supervisor(self.state_dir / "engines", self.addresses, bus=self.bus, topology=self.topology)
+
+    @cached_property
+    def proxies(self) -> "ProxyHub":
+        from regionbox.engines import ProxyHub
+
+        return ProxyHub()
+
+    @cached_property
+    def listeners(self) -> "Listeners":
+        from regionbox.core.listeners import Listeners
+
+        return Listeners(self.addresses, self.topology, self.bus)
+
+    @cached_property
+    def ca(self) -> "LocalCA":
+        from regionbox.core.tls import LocalCA, ca_directory
+
+        return LocalCA(ca_directory(self.state_dir))
+
+    def _created(self, name: str) -> bool:
+        return name in self.__dict__
+
+    # -- lifecycle --------------------------------------------------------------------------------
     async def start(self) -> None:
-        for provider in self.providers.values():
-            await provider.start()
+        await self.services.start()
         self.ready = True
 
     async def stop(self) -> None:
         self.ready = False
-        for provider in self.providers.values():
-            try:
-                await provider.stop()
-            except Exception:  # noqa: BLE001 - stop the others regardless
-                log.exception("stopping %s failed", provider.service)
+        await self.services.stop()
+        await self.tasks.cancel()
+        if self._created("listeners"):
+            await self.listeners.close_all()
+        if self._created("supervisor"):
+            await self.supervisor.close()
+        if self._created("proxies"):
+            self.proxies.shutdown()
         self.audit.flush()
         self.store.close()
         self.config.cleanup()
 
     async def reset(self) -> None:
-        for provider in self.providers.values():
-            await provider.reset()
+        await self.services.reset()
+        if self._created("listeners"):
+            await self.listeners.close_all()
+        if self._created("supervisor"):
+            await self.supervisor.reset()
         self.store.reset()
         self.topology.reset()
 
     def status(self) -> dict:
-        engines = {}
-        for name, provider in self.providers.items():
-            engines.update(provider.engines())
         return {
             "version": __import__("regionbox").__version__,
             "endpoint": f"http://{self.config.host}:{self.config.port}",
             "state_dir": str(self.state_dir),
             "ephemeral": self.config.ephemeral,
-            "services": {name: "running" for name in sorted(self.providers)} | {m: f"failed: {e}" for m, e in self.failed_providers.items()},
-            "engines": engines,
+            "services": self.services.states(),
+            "engines": self.services.engines(),
             "zones_down": sorted(self.topology.down),
+            "background_failures": [{"owner": f.owner, "what": f.what, "error": f.error, "at": f.at}
+                                    for f in self.tasks.failures],
         }
 
 

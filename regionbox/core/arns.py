@@ -1,12 +1,22 @@
-"""ARNs: build and take apart."""
+"""ARNs: build and take apart. Every ARN regionbox writes is built here, in the region's partition."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 
-def arn(service: str, region: str, account: str, resource: str, partition: str = "aws") -> str:
-    return f"arn:{partition}:{service}:{region}:{account}:{resource}"
+def partition_of(region: str) -> str:
+    """aws-cn for the China regions, aws-us-gov for GovCloud, aws everywhere else; a global
+    resource (region "") is in the standard partition."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def arn(service: str, region: str, account: str, resource: str, partition: str | None = None) -> str:
+    return f"arn:{partition or partition_of(region)}:{service}:{region}:{account}:{resource}"
 
 
 @dataclass(frozen=True)

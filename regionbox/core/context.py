@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from regionbox.server import Cloud
+from regionbox.core.arns import arn, partition_of
 
 
 @dataclass
@@ -25,12 +24,11 @@ class Caller:
 
     @classmethod
     def root(cls, account_id: str, access_key_id: str = "") -> "Caller":
-        return cls(account_id=account_id, arn=f"arn:aws:iam::{account_id}:root", user_id=account_id, access_key_id=access_key_id)
+        return cls(account_id=account_id, arn=arn("iam", "", account_id, "root"), user_id=account_id, access_key_id=access_key_id)
 
 
 @dataclass
 class RequestContext:
-    cloud: "Cloud"
     caller: Caller
     region: str
     request_id: str
@@ -54,6 +52,15 @@ class RequestContext:
     def global_scope(self) -> tuple[str, str]:
         """Store scope for global resources (IAM)."""
         return (self.caller.account_id, "")
+
+    @property
+    def partition(self) -> str:
+        return partition_of(self.region)
+
+    def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
+        """The ARN of the caller's resource: ``ctx.arn("dynamodb", "table/Music")``; global
+        resources (IAM) have no region: ``ctx.arn("iam", "role/r", regional=False)``."""
+        return arn(service, self.region if regional else "", self.account_id, resource, self.partition)
 
     def touched(self, resource_type: str, name: str) -> None:
         self.resources.append({"ResourceType": resource_type, "ResourceName": name})

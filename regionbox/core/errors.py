@@ -24,15 +24,13 @@ class ServiceError(Exception):
 
 
 class NotImplementedOperation(ServiceError):
-    """A known operation of a known service that regionbox does not implement yet."""
+    """A known operation of a known service that regionbox does not implement (yet)."""
 
-    def __init__(self, service: str, operation: str):
-        super().__init__(
-            "NotImplemented",
-            f"The operation {operation} of service {service} is not implemented by regionbox yet.",
-            status=501,
-            sender_fault=False,
-        )
+    def __init__(self, service: str, operation: str, reason: str | None = None):
+        message = f"The operation {operation} of service {service} is not implemented by regionbox yet."
+        if reason:
+            message += f" ({reason})"
+        super().__init__("NotImplemented", message, status=501, sender_fault=False)
 
 
 class InternalFailure(ServiceError):
@@ -40,5 +38,14 @@ class InternalFailure(ServiceError):
         super().__init__("InternalFailure", message, status=500, sender_fault=False)
 
 
-def validation_error(message: str, code: str = "ValidationException") -> ServiceError:
-    return ServiceError(code, message, status=400)
+class InvalidInput(ServiceError):
+    """Bad input, answered with the code the service uses for it: its ``Dialect.validation_code``,
+    else its protocol's usual one (ValidationException, ValidationError for query services). The
+    gateway fills the code in, so handlers of every service write the same ``raise invalid(...)``."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(code, message, status=400)
+
+
+def invalid(message: str) -> InvalidInput:
+    return InvalidInput(message)

@@ -6,6 +6,12 @@ every write goes to SQLite before the call returns. WAL with ``synchronous=NORMA
 committed transaction is in the OS page cache before we acknowledge it, so it survives ``kill -9``
 of the server (not a power cut, which is the trade AWS-emulation users want for speed).
 
+Documents carry a schema: a dataclass model declares ``SCHEMA_VERSION`` and ``MIGRATIONS``
+(version -> function that turns a stored document of the version before into this version), and
+a collection opened with a newer model migrates its stored documents once, in one transaction.
+Fields a model no longer has are dropped when read, fields it gained take their defaults, so an
+upgrade never makes a whole collection unloadable.
+
 Services whose data is large or needs indexes (DynamoDB items, log events, audit records)
 create their own tables through ``Store.db`` / ``Store.execute`` and keep the same guarantee.
 Everything runs on the event loop thread; SQLite calls are short and synchronous on purpose.
@@ -14,6 +20,7 @@ Everything runs on the event loop thread; SQLite calls are short and synchronous
 from __future__ import annotations
 
 import dataclasses
+import logging
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -23,6 +30,8 @@ from typing import Any, Callable, Generic, Iterator, TypeVar
 import orjson
 
 T = TypeVar("T")
+log = logging.getLogger("regionbox.store")
+Migration = Callable[[dict], dict]
 
 # Scope of a resource: (account id, region). Global services (IAM, Organizations) use region "".
 Scope = tuple[str, str]
@@ -103,6 +112,10 @@ class Store:
             self._collections[name] = Collection(self, name, model)
         return self._collections[name]
 
+    def collections_in_use(self) -> set[str]:
+        """Names of the collections that hold at least one document (which services to restore)."""
+        return {row[0] for row in self.execute("SELECT DISTINCT collection FROM documents").fetchall()}
+
     def get_meta(self, name: str) -> bytes | None:
         row = self.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
         return row[0] if row else None
@@ -134,13 +147,45 @@ class Collection(Generic[T]):
         self.store = store
         self.name = name
         self.model = model
+        self._fields = {f.name for f in dataclasses.fields(model)} if model is not None else set()
         self._seq = 0
         self._items: dict[Scope, dict[str, T]] = {}
+        self._migrate()
         self._reload()
+
+    @property
+    def schema_version(self) -> int:
+        return getattr(self.model, "SCHEMA_VERSION", 1)
+
+    def _migrate(self) -> None:
+        """Bring stored documents up to the model's schema version, once, in one transaction."""
+        key = f"schema.{self.name}"
+        raw = self.store.get_meta(key)
+        stored = int(raw) if raw else 1
+        wanted = self.schema_version
+        if stored > wanted:
+            log.warning("%s: stored documents have schema version %s, newer than this regionbox's %s; "
+                        "fields it does not know are ignored", self.name, stored, wanted)
+            return
+        if stored < wanted:
+            migrations: dict[int, Migration] = getattr(self.model, "MIGRATIONS", {})
+            with self.store.transaction() as db:
+                rows = db.execute("SELECT account, region, key, doc FROM documents WHERE collection=?", (self.name,)).fetchall()
+                for account, region, doc_key, doc in rows:
+                    document = orjson.loads(doc)
+                    for version in range(stored + 1, wanted + 1):
+                        if version in migrations:
+                            document = migrations[version](document)
+                    db.execute("UPDATE documents SET doc=? WHERE collection=? AND account=? AND region=? AND key=?",
+                               (orjson.dumps(document), self.name, account, region, doc_key))
+                db.execute("INSERT OR REPLACE INTO meta(name, value) VALUES (?, ?)", (key, str(wanted).encode()))
 
     def _decode(self, raw: bytes) -> T:
         doc = orjson.loads(raw)
-        return self.model(**doc) if self.model else doc
+        if self.model is None:
+            return doc
+        # Fields this model no longer has (removed, or written by a newer regionbox) are dropped.
+        return self.model(**{name: value for name, value in doc.items() if name in self._fields})
 
     def _reload(self) -> None:
         self._items = {}

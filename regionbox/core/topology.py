@@ -79,6 +79,23 @@ class Topology:
     def is_available(self, zone_name: str) -> bool:
         return zone_name not in self._down
 
+    def place(self, region: str, count: int, *, candidates: list[str] | None = None,
+              pinned: list[str] | None = None, start: int = 0) -> list[str]:
+        """Zones for ``count`` new nodes, the one placement rule of every service.
+
+        ``pinned`` zones (the caller named them) come first and are kept even when down: that
+        node then gets the failure AWS reports. The rest go round robin, from ``start``, over the
+        ``candidates`` (the AZs of the subnets given; default every AZ of the region) that are
+        up, skipping zones in an outage as AWS places new nodes only where there is capacity.
+        With every candidate down they go round robin over all of them, and wait for their zone.
+        """
+        zones = list(pinned or [])[:count]
+        names = candidates or [zone.name for zone in self.zones(region)]
+        healthy = [name for name in names if self.is_available(name)] or names
+        while len(zones) < count:
+            zones.append(healthy[(start + len(zones)) % len(healthy)])
+        return zones
+
     @property
     def down(self) -> set[str]:
         return set(self._down)

@@ -13,7 +13,7 @@ addresses, and endpoint proxies that follow role changes.
     proxy.set_targets([...]); proxy.close()
 """
 
-from regionbox.engines.addresses import AddressAllocator, loopback_aliases_work
+from regionbox.core.addresses import AddressAllocator, loopback_aliases_work
 from regionbox.engines.kinds import EngineNotInstalled, binary, require_binary
 from regionbox.engines.proxy import EndpointProxy, ProxyHub
 from regionbox.engines.supervisor import Node, NodeSpec, Supervisor

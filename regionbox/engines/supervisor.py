@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from regionbox.engines import kinds
-from regionbox.engines.addresses import AddressAllocator
+from regionbox.core.addresses import AddressAllocator
 
 log = logging.getLogger("regionbox.engines")
 
@@ -299,7 +299,7 @@ class Supervisor:
     # -- leftovers from a previous run -------------------------------------------------------------
     def kill_leftovers(self) -> None:
         """Kill engine processes that a previous run (killed with -9) left behind."""
-        for pid_file in self.root.glob("*/node.pid"):
+        for pid_file in self.root.rglob("node.pid"):
             try:
                 pid_text, exe = pid_file.read_text().split("\n")[:2]
                 pid = int(pid_text)

@@ -1,27 +1,28 @@
 """The ASGI application: one entry point for every service.
 
-A request flows one way: route (which service) -> identify (which account, region, caller) ->
-parse (protocol layer, from the service's botocore model) -> provider method -> serialize.
-Internal endpoints under /_regionbox (and /_localstack/health) serve tools and tests.
+An AWS request flows one way: route (which service) -> read the body (up to the limit, unless
+the operation streams it) -> identify (which account, region, caller) -> parse (protocol layer,
+from the service's botocore model and dialect) -> the handler registered for the operation ->
+serialize. Plain HTTP and WebSocket requests that a service's data plane declared (services/
+__init__.py) go to that data plane; /_regionbox (and /_localstack/health) to the internal endpoints.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
-
-from botocore import xform_name
+from typing import TYPE_CHECKING, Any, Callable
 
 from regionbox.core import ids
 from regionbox.core.context import RequestContext
-from regionbox.core.errors import InternalFailure, NotImplementedOperation, ServiceError
+from regionbox.core.errors import InternalFailure, InvalidInput, NotImplementedOperation, ServiceError
+from regionbox.core.service import Service
 from regionbox.gateway import internal
 from regionbox.gateway.identity import credential_scope, verify_signature
 from regionbox.gateway.routing import ServiceIndex
 from regionbox.protocol import HttpRequest, HttpResponse, negotiate, parser_for, serializer_for
 from regionbox.protocol.errors import credential_error
-from regionbox.protocol.http import decode_body
+from regionbox.protocol.http import BodyStream, ClientDisconnected, decode_body
 from regionbox.protocol.specs import service_model
 
 if TYPE_CHECKING:
@@ -29,19 +30,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("regionbox.gateway")
 
-# A data-plane route: (method, path, headers, body) -> HttpResponse, or None if not ours.
-HttpHandler = Callable[[HttpRequest], Awaitable[HttpResponse | None]]
+# The most a request body may hold when it is read whole (documents, not streamed payloads).
+BODY_LIMIT = 20 * 1024 * 1024
 
 
 class Gateway:
     def __init__(self, cloud: "Cloud"):
         self.cloud = cloud
-        self.index = ServiceIndex(sorted(cloud.providers))
-        # (service, operation name) -> bound provider method, filled on first use.
-        self._methods: dict[tuple[str, str], Callable | None] = {}
-        # Data planes that speak plain HTTP (AppSync GraphQL, API Gateway stages ...) register here.
-        self.http_handlers: list[HttpHandler] = []
-        cloud.gateway = self
+        self.index = ServiceIndex(cloud.services.names)
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         kind = scope["type"]
@@ -50,11 +46,7 @@ class Gateway:
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         elif kind == "websocket":
-            handler = getattr(self.cloud, "websocket_handler", None)
-            if handler is None:
-                await send({"type": "websocket.close", "code": 1008})
-            else:
-                await handler(scope, receive, send)
+            await self._websocket(scope, receive, send)
 
     async def _lifespan(self, receive: Callable, send: Callable) -> None:
         while True:
@@ -72,13 +64,16 @@ class Gateway:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
+    async def _websocket(self, scope: dict, receive: Callable, send: Callable) -> None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        name = self.cloud.services.for_http(headers.get("host", ""), scope["path"], websocket=True)
+        service = await self.cloud.services.ready(name) if name else None
+        if service is None or service.websocket is None:
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await service.websocket(scope, receive, send)
+
     async def _http(self, scope: dict, receive: Callable, send: Callable) -> None:
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
         headers: dict[str, str] = {}
         for raw_name, raw_value in scope["headers"]:
             name = raw_name.decode("latin-1").lower()
@@ -89,95 +84,132 @@ class Gateway:
             path=scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0] or scope["path"],
             query_string=scope.get("query_string", b"").decode("latin-1"),
             headers=headers,
-            body=body,
             host=headers.get("host", ""),
+            stream=BodyStream(receive),
         )
         client = scope.get("client")
-        response = await self.handle(request, client[0] if client else "127.0.0.1")
+        try:
+            response = await self.handle(request, client[0] if client else "127.0.0.1")
+        except ClientDisconnected:
+            return
         await send({"type": "http.response.start", "status": response.status,
                     "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]})
-        await send({"type": "http.response.body", "body": response.body if request.method != "HEAD" else b""})
+        body = response.body
+        if request.method == "HEAD" or isinstance(body, (bytes, bytearray)):
+            await send({"type": "http.response.body", "body": b"" if request.method == "HEAD" else bytes(body)})
+            return
+        try:
+            async for chunk in body:
+                if chunk:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except Exception:  # noqa: BLE001 - the status is sent: all we can do is end the body short
+            log.exception("streaming a response body failed")
+        await send({"type": "http.response.body", "body": b""})
 
     async def handle(self, request: HttpRequest, source_ip: str = "127.0.0.1") -> HttpResponse:
         if request.path.startswith(("/_regionbox/", "/_localstack/")):
+            request.body = await request.stream.read(BODY_LIMIT) if request.stream else request.body
             return await internal.handle(self.cloud, request)
-        for handler in self.http_handlers:
-            response = await handler(request)
-            if response is not None:
-                return response
+        data_plane = self.cloud.services.for_http(request.host, request.path)
+        if data_plane is not None:
+            try:
+                service = await self.cloud.services.ready(data_plane)
+            except ServiceError as error:
+                return internal.generic_error(error, ids.request_id())
+            if service.http is not None:
+                return await service.http(request)
         return await self._aws(request, source_ip)
 
     async def _aws(self, request: HttpRequest, source_ip: str) -> HttpResponse:
         request_id = ids.request_id()
         scope = credential_scope(request)
-        signed_body = request.body
         try:
-            request.body = decode_body(request.headers, request.body)
-            service = self.index.route(request, scope.service if scope else None)
+            if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+                await self._read_body(request)  # the query protocol's Action may be in the body
+            name = self.index.route(request, scope.service if scope else None)
+            service = await self.cloud.services.ready(name)
         except ServiceError as error:
             return internal.generic_error(error, request_id)
         except Exception:  # noqa: BLE001 - a body that cannot even be decoded
             return internal.generic_error(ServiceError("SerializationException", "The request body could not be decoded."), request_id)
 
-        model = service_model(service)
+        model = service_model(name)
         protocol = negotiate(model, request)
-        serializer = serializer_for(model, protocol)
-        operation = None
+        parser = parser_for(model, protocol, service.dialect)
+        serializer = serializer_for(model, protocol, service.dialect)
+        try:
+            signed_body = request.body if parser.streams_body(request) else await self._read_body(request)
+        except ServiceError as error:
+            return serializer.serialize_error(None, error, request_id)
+        except ClientDisconnected:
+            raise
+        except Exception:  # noqa: BLE001 - undecodable Content-Encoding
+            return serializer.serialize_error(None, ServiceError("SerializationException", "The request body could not be decoded."), request_id)
         try:
             caller = self.cloud.credentials.resolve(scope.access_key_id if scope else None)
             issued = self.cloud.credentials.issued(scope.access_key_id) if scope else None
             if issued is not None:
-                verify_signature(request, signed_body, scope, issued)
+                verify_signature(request, signed_body, scope, issued, raw_path=service.dialect.s3_conventions)
         except ServiceError as exc:  # expired, deactivated, wrongly signed or missing its token
             return serializer.serialize_error(None, credential_error(protocol, exc), request_id)
         ctx = RequestContext(
-            cloud=self.cloud,
             caller=caller,
             region=(scope.region if scope and scope.region else self.cloud.config.default_region),
             request_id=request_id,
-            service=service,
+            service=name,
             source_ip=source_ip,
             user_agent=request.headers.get("user-agent", ""),
         )
+        operation = None
         params: dict[str, Any] = {}
         error: Exception | None = None
         output: dict | None = None
         try:
-            operation, params = parser_for(model, protocol).parse(request)
+            operation, params = parser.parse(request)
             ctx.operation = operation.name
-            method = self._method(service, operation.name)
-            if method is None:
-                raise NotImplementedOperation(service, operation.name)
-            output = method(ctx, params)
-            if inspect.isawaitable(output):
-                output = await output
+            output = await self._dispatch(service, ctx, operation.name, params)
             response = serializer.serialize_response(operation, output or {}, request_id)
         except ServiceError as exc:
+            if isinstance(exc, InvalidInput) and not exc.code:
+                exc.code = parser.validation_code
             error = exc
             response = serializer.serialize_error(operation, exc, request_id)
+        except ClientDisconnected:
+            raise
         except Exception as exc:  # noqa: BLE001 - never a traceback on the wire
-            log.exception("%s.%s failed", service, operation.name if operation else "?")
+            log.exception("%s.%s failed", name, operation.name if operation else "?")
             error = exc
             response = serializer.serialize_error(operation, InternalFailure(), request_id)
         if operation is not None and self._audited(service, operation.name, error):
             try:
-                self.cloud.audit.record(ctx, model.metadata.get("endpointPrefix", service) + ".amazonaws.com",
+                self.cloud.audit.record(ctx, model.metadata.get("endpointPrefix", name) + ".amazonaws.com",
                                         params, error, output)
             except Exception:  # noqa: BLE001 - the audit trail must not fail the call it records
                 log.exception("audit record failed")
         return response
 
-    def _method(self, service: str, operation: str) -> Callable | None:
-        key = (service, operation)
-        if key not in self._methods:
-            provider = self.cloud.providers.get(service)
-            self._methods[key] = getattr(provider, xform_name(operation), None) if provider else None
-        return self._methods[key]
+    @staticmethod
+    async def _read_body(request: HttpRequest) -> bytes:
+        """Read the whole body (once) and undo its Content-Encoding; return it as it was sent,
+        which is what the signature covers."""
+        if request.stream is not None:
+            request.raw_body = await request.stream.read(BODY_LIMIT)
+            request.stream = None
+            request.body = decode_body(request.headers, request.raw_body, BODY_LIMIT)
+        return request.raw_body or request.body
 
-    def _audited(self, service: str, operation: str, error: Exception | None) -> bool:
+    @staticmethod
+    async def _dispatch(service: Service, ctx: RequestContext, operation: str, params: dict) -> dict:
+        handler = service.operations.get(operation)
+        if handler is None:
+            raise NotImplementedOperation(service.name, operation, service.not_implemented.get(operation))
+        output = handler(ctx, params)
+        if inspect.isawaitable(output):
+            output = await output
+        return output
+
+    @staticmethod
+    def _audited(service: Service, operation: str, error: Exception | None) -> bool:
         """CloudTrail management events, reads and writes; data events (items, log events,
         stream records) are not in event history, as on AWS."""
-        if isinstance(error, NotImplementedOperation):
-            return False
-        provider = self.cloud.providers.get(service)
-        return provider is not None and operation not in provider.data_events
+        return not isinstance(error, NotImplementedOperation) and operation not in service.data_events

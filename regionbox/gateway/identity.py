@@ -60,9 +60,11 @@ def credential_scope(request: HttpRequest) -> CredentialScope | None:
     return CredentialScope(parts[0], parts[1], parts[2], parts[3])
 
 
-def verify_signature(request: HttpRequest, body: bytes, scope: CredentialScope, issued: IssuedCredentials) -> None:
+def verify_signature(request: HttpRequest, body: bytes, scope: CredentialScope, issued: IssuedCredentials,
+                     raw_path: bool = False) -> None:
     """Raise unless ``request`` is signed with ``issued``'s secret and carries its session token.
-    ``body`` is the body as received, before any Content-Encoding is undone."""
+    ``body`` is the body as received, before any Content-Encoding is undone. ``raw_path``: the
+    service signs the path exactly as sent (S3's conventions), not normalized and encoded again."""
     presigned = "authorization" not in request.headers
     if issued.session_token:
         token = request.query_param("X-Amz-Security-Token") if presigned else request.headers.get("x-amz-security-token")
@@ -84,7 +86,7 @@ def verify_signature(request: HttpRequest, body: bytes, scope: CredentialScope, 
     credential_scope_text = f"{scope.date}/{scope.region}/{scope.service}/aws4_request"
     key = _signing_key(issued.secret_access_key, scope)
     for payload_hash in _payload_hashes(request, body, presigned):
-        canonical = _canonical_request(request, scope.service, signed_headers, payload_hash, presigned)
+        canonical = _canonical_request(request, raw_path, signed_headers, payload_hash, presigned)
         string_to_sign = "\n".join((ALGORITHM, amz_date, credential_scope_text,
                                     hashlib.sha256(canonical.encode("utf-8")).hexdigest()))
         expected = hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
@@ -109,14 +111,14 @@ def _payload_hashes(request: HttpRequest, body: bytes, presigned: bool) -> list[
     return [UNSIGNED_PAYLOAD, body_hash] if presigned else [body_hash]
 
 
-def _canonical_request(request: HttpRequest, service: str, signed_headers: str, payload_hash: str, presigned: bool) -> str:
+def _canonical_request(request: HttpRequest, raw_path: bool, signed_headers: str, payload_hash: str, presigned: bool) -> str:
     headers = "".join(f"{name}:{' '.join(request.headers.get(name, '').split())}\n" for name in signed_headers.split(";"))
-    return "\n".join((request.method, _canonical_uri(request.path, service), _canonical_query(request.query_string, presigned),
+    return "\n".join((request.method, _canonical_uri(request.path, raw_path), _canonical_query(request.query_string, presigned),
                       headers, signed_headers, payload_hash))
 
 
-def _canonical_uri(path: str, service: str) -> str:
-    if service == "s3":
+def _canonical_uri(path: str, raw_path: bool) -> str:
+    if raw_path:
         return path or "/"  # S3 signs the path as sent: no normalization, no second encoding
     normalized = normpath(path) if path not in ("", "/") else "/"
     if path.endswith("/") and not normalized.endswith("/"):

@@ -5,6 +5,7 @@ GET  /_regionbox/status                            services, engines, state dire
 POST /_regionbox/reset                             forget all state in every account and region
 GET  /_regionbox/az?region=R                       zones and whether they are up
 POST /_regionbox/az/{zone}/outage | /restore       switch an Availability Zone off or on
+GET  /_regionbox/coverage                          every served service's operations, implemented or not (and why)
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ generic_error = error_response
 
 
 def _health(cloud: "Cloud") -> HttpResponse:
-    services = {name: ("running" if cloud.ready else "starting") for name in sorted(cloud.providers)}
+    services = {name: ("running" if cloud.ready else "starting") for name in cloud.services.names}
     return json_response({"services": services, "edition": "regionbox", "version": __version__, "ready": cloud.ready},
                          200 if cloud.ready else 503)
 
@@ -36,6 +37,8 @@ async def handle(cloud: "Cloud", request: HttpRequest) -> HttpResponse:
         return _health(cloud)
     if path == "/_regionbox/status" and method == "GET":
         return json_response(cloud.status())
+    if path == "/_regionbox/coverage" and method == "GET":
+        return json_response(cloud.services.coverage())
     if path == "/_regionbox/reset" and method == "POST":
         await cloud.reset()
         return json_response({"reset": True})

@@ -2,7 +2,8 @@
 
 AWS tells services apart by host name; with one endpoint for all of them we read what the SDKs
 send anyway: the SigV4 signing name (and for JSON services the X-Amz-Target prefix, for query
-services the Version), falling back to the Action or target alone for unsigned calls.
+services the Version), falling back to the Action or target alone for unsigned calls. The facts
+come from the models' metadata (``routing_facts``), without loading the models themselves.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from urllib.parse import parse_qsl
 
 from regionbox.core.errors import ServiceError
 from regionbox.protocol.http import HttpRequest
-from regionbox.protocol.specs import service_model
+from regionbox.protocol.specs import routing_facts
 
 
 class ServiceIndex:
@@ -20,21 +21,14 @@ class ServiceIndex:
         self.by_target_prefix: dict[str, str] = {}
         self.by_action: dict[str, list[str]] = {}
         self.api_version: dict[str, str] = {}
-        self.rest_services: list[str] = []
-        for name in services:
-            model = service_model(name)
-            metadata = model.metadata
-            for key in {metadata.get("signingName"), metadata.get("endpointPrefix")} - {None}:
+        for name, facts in routing_facts(services).items():
+            for key in facts.signing_names:
                 self.by_signing_name.setdefault(key, []).append(name)
-            if metadata.get("targetPrefix"):
-                self.by_target_prefix[metadata["targetPrefix"]] = name
-            self.api_version[name] = metadata.get("apiVersion", "")
-            protocols = metadata.get("protocols") or [metadata["protocol"]]
-            if "query" in protocols or "ec2" in protocols:
-                for operation in model.operation_names:
-                    self.by_action.setdefault(operation, []).append(name)
-            if metadata["protocol"].startswith("rest"):
-                self.rest_services.append(name)
+            if facts.target_prefix:
+                self.by_target_prefix[facts.target_prefix] = name
+            self.api_version[name] = facts.api_version
+            for operation in facts.query_actions:
+                self.by_action.setdefault(operation, []).append(name)
 
     def route(self, request: HttpRequest, signing_name: str | None) -> str:
         target = request.headers.get("x-amz-target")
@@ -58,8 +52,6 @@ class ServiceIndex:
             for prefix, service in self.by_target_prefix.items():
                 if request.path.startswith(f"/service/{prefix}/"):
                     return service
-        if "s3" in self.rest_services:
-            return "s3"
         raise ServiceError("MissingAuthenticationToken", "Request is missing Authentication Token", status=403)
 
     def _by_query_action(self, request: HttpRequest, candidates: list[str]) -> str | None:

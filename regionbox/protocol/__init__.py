@@ -2,6 +2,9 @@
 
 Two objects per service model:
 
+- ``RequestParser.streams_body(request)``: whether the operation takes its body as a stream
+  (then ``parse`` puts ``request.stream`` in the payload member; else the gateway has read
+  ``request.body`` whole first).
 - ``RequestParser.parse(request) -> (OperationModel, params)``: finds the operation, decodes
   and validates the input into plain Python values keyed by member name (timestamps as aware
   ``datetime``, blobs as ``bytes``, numbers as ``int``/``float``). A client mistake raises
@@ -10,7 +13,8 @@ Two objects per service model:
   ``serialize_error(operation | None, error, request_id) -> HttpResponse``.
 
 ``parser_for`` / ``serializer_for`` choose the implementation by the model's protocol:
-query, ec2, json, rest-json, rest-xml, smithy-rpc-v2-cbor.
+query, ec2, json, rest-json, rest-xml, smithy-rpc-v2-cbor; the service's ``Dialect`` (dialect.py)
+says where it bends that protocol's common rules.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any, Protocol
 from botocore.model import OperationModel, ServiceModel
 
 from regionbox.core.errors import ServiceError
+from regionbox.protocol.dialect import DEFAULT, Dialect
 from regionbox.protocol.http import HttpRequest, HttpResponse
 from regionbox.protocol.specs import protocol_of
 
@@ -37,6 +42,10 @@ _MODULES = {
 
 
 class RequestParser(Protocol):
+    validation_code: str  # the code of bad input for this service in this protocol
+
+    def streams_body(self, request: HttpRequest) -> bool: ...
+
     def parse(self, request: HttpRequest) -> tuple[OperationModel, dict[str, Any]]: ...
 
 
@@ -63,13 +72,13 @@ def negotiate(model: ServiceModel, request: HttpRequest) -> str:
 
 
 @lru_cache(maxsize=None)
-def parser_for(model: ServiceModel, protocol: str | None = None) -> RequestParser:
-    return import_module(_MODULES[protocol or protocol_of(model)]).Parser(model)
+def parser_for(model: ServiceModel, protocol: str | None = None, dialect: Dialect = DEFAULT) -> RequestParser:
+    return import_module(_MODULES[protocol or protocol_of(model)]).Parser(model, dialect)
 
 
 @lru_cache(maxsize=None)
-def serializer_for(model: ServiceModel, protocol: str | None = None) -> ResponseSerializer:
-    return import_module(_MODULES[protocol or protocol_of(model)]).Serializer(model)
+def serializer_for(model: ServiceModel, protocol: str | None = None, dialect: Dialect = DEFAULT) -> ResponseSerializer:
+    return import_module(_MODULES[protocol or protocol_of(model)]).Serializer(model, dialect)
 
 
-__all__ = ["HttpRequest", "HttpResponse", "RequestParser", "ResponseSerializer", "negotiate", "parser_for", "serializer_for"]
+__all__ = ["Dialect", "HttpRequest", "HttpResponse", "RequestParser", "ResponseSerializer", "negotiate", "parser_for", "serializer_for"]

@@ -26,7 +26,7 @@ from regionbox.protocol.errors import error_spec
 from regionbox.protocol.http import HttpRequest, HttpResponse
 from regionbox.protocol.json import error_document, query_error_header, read_params, serialization_error
 from regionbox.protocol.shapecodec import BodyTypeError, Encoder, ShapeCodec
-from regionbox.protocol.validate import validation_code_for
+from regionbox.protocol.dialect import DEFAULT, Dialect
 
 CONTENT_TYPE = "application/cbor"
 
@@ -72,12 +72,15 @@ def load_cbor_body(body: bytes) -> Any:
 
 
 class Parser:
-    def __init__(self, model: ServiceModel):
+    def __init__(self, model: ServiceModel, dialect: Dialect = DEFAULT):
         self.model = model
         self.codec = CborCodec(model)
-        self.validation_code = validation_code_for(model.service_name)
+        self.validation_code = dialect.validation_code or "ValidationException"
         self.prefix = f"/service/{model.metadata.get('targetPrefix', '')}/operation/"
         self._operations = {name: model.operation_model(name) for name in model.operation_names}
+
+    def streams_body(self, request: HttpRequest) -> bool:
+        return False  # every input is a document: the body is read whole
 
     def parse(self, request: HttpRequest) -> tuple[OperationModel, dict[str, Any]]:
         operation = self.operation_for(request.path)
@@ -92,7 +95,7 @@ class Parser:
 
 
 class Serializer:
-    def __init__(self, model: ServiceModel):
+    def __init__(self, model: ServiceModel, dialect: Dialect = DEFAULT):
         self.model = model
         self.codec = CborCodec(model)
 

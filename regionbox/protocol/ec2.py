@@ -21,13 +21,15 @@ from botocore.model import OperationModel, ServiceModel, Shape
 
 from regionbox.core.errors import ServiceError
 from regionbox.protocol import query, xml
+from regionbox.protocol.dialect import DEFAULT, Dialect
 from regionbox.protocol.errors import error_spec
 from regionbox.protocol.http import HttpResponse
 
 
 class Parser(query.Parser):
-    def __init__(self, model: ServiceModel):
-        super().__init__(model)
+    def __init__(self, model: ServiceModel, dialect: Dialect = DEFAULT):
+        super().__init__(model, dialect)
+        # The EC2 protocol's own rule: only required parameters are checked, by EC2's wording.
         self.legacy = ("MissingParameter", "The request must contain the parameter {name}")
 
     def member_key(self, shape: Shape, member_name: str) -> str:
@@ -47,7 +49,7 @@ class Parser(query.Parser):
 
 
 class Serializer(query.Serializer):
-    def __init__(self, model: ServiceModel):
+    def __init__(self, model: ServiceModel, dialect: Dialect = DEFAULT):
         super().__init__(model)
         # The model writes the namespace without the trailing slash EC2 itself sends.
         self.namespace = self.namespace.rstrip("/") + "/"

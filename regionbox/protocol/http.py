@@ -2,14 +2,75 @@
 
 The gateway builds an ``HttpRequest`` from ASGI and sends an ``HttpResponse`` back; nothing
 below the gateway knows about ASGI, and nothing above the protocol layer knows about HTTP.
+
+Bodies stream. A request arrives with its body unread (``request.stream``): the gateway reads it
+whole, up to the service's limit, for operations that take a document; an operation whose input
+payload is a streaming blob (S3 PutObject) gets the ``BodyStream`` itself and reads it chunk by
+chunk, to disk. A response body is bytes, or an async iterable of chunks sent as they come.
 """
 
 from __future__ import annotations
 
-import gzip
 import zlib
 from dataclasses import dataclass, field
+from typing import AsyncIterable, AsyncIterator, Awaitable, Callable
 from urllib.parse import parse_qsl
+
+from regionbox.core.errors import ServiceError
+
+Receive = Callable[[], Awaitable[dict]]
+
+
+class BodyTooLarge(ServiceError):
+    def __init__(self, limit: int) -> None:
+        super().__init__("RequestEntityTooLarge", f"Request body exceeds the maximum allowed size of {limit} bytes.",
+                         status=413)
+
+
+class ClientDisconnected(Exception):
+    """The client went away before it had sent the whole body."""
+
+
+class BodyStream:
+    """A request body as it arrives from the client, read once."""
+
+    def __init__(self, receive: Receive, first: bytes = b"", more: bool = True) -> None:
+        self._receive = receive
+        self._first = first
+        self._more = more
+        self.received = 0
+
+    @classmethod
+    def of(cls, body: bytes) -> "BodyStream":
+        """A stream over bytes already in hand (tests, internal calls)."""
+        async def nothing() -> dict:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        return cls(nothing, body, more=False)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._first:
+            chunk, self._first = self._first, b""
+            self.received += len(chunk)
+            yield chunk
+        while self._more:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                self._more = False
+                raise ClientDisconnected()
+            self._more = message.get("more_body", False)
+            chunk = message.get("body", b"")
+            if chunk:
+                self.received += len(chunk)
+                yield chunk
+
+    async def read(self, limit: int) -> bytes:
+        """The whole body; ``BodyTooLarge`` as soon as more than ``limit`` bytes have arrived."""
+        chunks = []
+        async for chunk in self:
+            if self.received > limit:
+                raise BodyTooLarge(limit)
+            chunks.append(chunk)
+        return b"".join(chunks)
 
 
 @dataclass
@@ -18,8 +79,12 @@ class HttpRequest:
     path: str  # raw, still percent-encoded, without the query string
     query_string: str  # raw
     headers: dict[str, str]  # lower-case names; repeated headers joined with ","
-    body: bytes = b""
+    body: bytes = b""  # the whole body, once read (see ``stream``)
     host: str = ""
+    # The body as it arrives, for operations whose input is a streaming payload; None once read.
+    stream: BodyStream | None = field(default=None, repr=False)
+    # The body as it was sent, before Content-Encoding was undone: what a signature covers.
+    raw_body: bytes = field(default=b"", repr=False)
 
     _query: list[tuple[str, str]] | None = field(default=None, repr=False)
 
@@ -40,7 +105,7 @@ class HttpRequest:
 class HttpResponse:
     status: int
     headers: list[tuple[str, str]]
-    body: bytes = b""
+    body: bytes | AsyncIterable[bytes] = b""
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -50,11 +115,23 @@ class HttpResponse:
         return None
 
 
-def decode_body(headers: dict[str, str], body: bytes) -> bytes:
-    """Undo Content-Encoding (gzip, deflate), which botocore uses for large CloudWatch requests."""
-    encoding = headers.get("content-encoding", "").lower()
-    if "gzip" in encoding:
-        return gzip.decompress(body)
-    if "deflate" in encoding:
-        return zlib.decompress(body)
+_DECODERS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+def decode_body(headers: dict[str, str], body: bytes, limit: int) -> bytes:
+    """Undo Content-Encoding (gzip, deflate; botocore compresses large CloudWatch requests),
+    never producing more than ``limit`` bytes: a small bomb is refused, not expanded."""
+    for encoding in reversed([e.strip().lower() for e in headers.get("content-encoding", "").split(",") if e.strip()]):
+        wbits = _DECODERS.get(encoding)
+        if wbits is None:
+            continue  # identity, aws-chunked ...: not a compression
+        if encoding == "deflate" and body[:1] != b"\x78":
+            wbits = -zlib.MAX_WBITS  # raw deflate, as some clients send it
+        decoder = zlib.decompressobj(wbits)
+        body = decoder.decompress(body, limit + 1)
+        if len(body) > limit or decoder.unconsumed_tail:
+            raise BodyTooLarge(limit)
+        body += decoder.flush()
+        if len(body) > limit:
+            raise BodyTooLarge(limit)
     return body

@@ -36,7 +36,8 @@ from regionbox.protocol import values
 from regionbox.protocol.errors import ErrorSpec, error_spec
 from regionbox.protocol.http import HttpRequest, HttpResponse
 from regionbox.protocol.shapecodec import BodyTypeError, ShapeCodec
-from regionbox.protocol.validate import validate, validation_code_for
+from regionbox.protocol.dialect import DEFAULT, Dialect
+from regionbox.protocol.validate import validate
 
 _VERSIONED_PREFIX = re.compile(r"^[A-Za-z]+_(\d{8})$")
 # Errors raised by the Coral framework itself rather than by the service.
@@ -96,12 +97,15 @@ def query_error_header(model: ServiceModel, spec: ErrorSpec) -> list[tuple[str, 
 
 
 class Parser:
-    def __init__(self, model: ServiceModel):
+    def __init__(self, model: ServiceModel, dialect: Dialect = DEFAULT):
         self.model = model
         self.codec = JsonCodec(model)
         self.target_prefix = model.metadata.get("targetPrefix", "")
-        self.validation_code = validation_code_for(model.service_name)
+        self.validation_code = dialect.validation_code or "ValidationException"
         self._operations = {name: model.operation_model(name) for name in model.operation_names}
+
+    def streams_body(self, request: HttpRequest) -> bool:
+        return False  # every input is a document: the body is read whole
 
     def parse(self, request: HttpRequest) -> tuple[OperationModel, dict[str, Any]]:
         operation = self.operation_for(request.headers.get("x-amz-target", ""))
@@ -116,7 +120,7 @@ class Parser:
 
 
 class Serializer:
-    def __init__(self, model: ServiceModel):
+    def __init__(self, model: ServiceModel, dialect: Dialect = DEFAULT):
         self.model = model
         self.codec = JsonCodec(model)
         version = model.metadata.get("jsonVersion", "1.0")

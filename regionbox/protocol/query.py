@@ -27,22 +27,15 @@ from regionbox.core.errors import ServiceError
 from regionbox.protocol import values, xml
 from regionbox.protocol.errors import error_spec
 from regionbox.protocol.http import HttpRequest, HttpResponse
+from regionbox.protocol.dialect import DEFAULT, Dialect
 from regionbox.protocol.validate import path_name, validate
 
 CONTENT_TYPE = "text/xml"
 
-# How each query service reports bad input. Coral-based services (IAM, STS, ELBv2,
-# CloudFormation ...) answer "ValidationError: 1 validation error detected: ..." and enforce the
-# model's constraints; the older ones only check that required parameters are present and
-# leave ranges and patterns to the service itself, with their own codes and wording:
-#   ElastiCache/RDS: InvalidParameterValue "The parameter Engine must be provided and must not be null."
-#   CloudWatch:      MissingParameter "The parameter MetricName is required."
-# Keyed by the model's endpointPrefix: this is wire-dialect data, not service behaviour.
-_LEGACY_DIALECTS = {
-    "elasticache": ("InvalidParameterValue", "The parameter {name} must be provided and must not be null."),
-    "rds": ("InvalidParameterValue", "The parameter {name} must be provided and must not be null."),
-    "monitoring": ("MissingParameter", "The parameter {name} is required."),
-}
+# How a query service reports bad input. Coral-based services (IAM, STS, ELBv2, CloudFormation
+# ...) answer "ValidationError: 1 validation error detected: ..." and enforce the model's
+# constraints; older ones (ElastiCache, RDS, CloudWatch) declare ``Dialect.required_members_only``:
+# they check only that required parameters are present, with their own code and wording.
 
 
 class QueryNode:
@@ -73,12 +66,16 @@ class QueryNode:
 class Parser:
     timestamp_default = values.ISO8601
 
-    def __init__(self, model: ServiceModel):
+    def __init__(self, model: ServiceModel, dialect: Dialect = DEFAULT):
         self.model = model
         self.version = model.metadata.get("apiVersion", "")
-        self.legacy = _LEGACY_DIALECTS.get(model.metadata.get("endpointPrefix", ""))
+        self.legacy = dialect.required_members_only
+        self.validation_code = dialect.validation_code or "ValidationError"
 
     # --- entry point -------------------------------------------------------------------------
+
+    def streams_body(self, request: HttpRequest) -> bool:
+        return False  # every input is a document: the body is read whole
 
     def parse(self, request: HttpRequest) -> tuple[OperationModel, dict[str, Any]]:
         fields = self.fields(request)
@@ -175,12 +172,12 @@ class Parser:
         if self.legacy:
             return ServiceError("InvalidParameterValue", f"Value ({text}) for parameter {path} is invalid.", 400)
         where = ".".join(path_name(part) for part in path.split("."))
-        return ServiceError("ValidationError", f"1 validation error detected: Value '{text}' at '{where}' "
+        return ServiceError(self.validation_code, f"1 validation error detected: Value '{text}' at '{where}' "
                                                f"failed to satisfy constraint: Member must be of type {shape.type_name}", 400)
 
     def validate(self, shape: Shape, params: dict[str, Any]) -> None:
         if self.legacy is None:
-            validate(shape, params, code="ValidationError")
+            validate(shape, params, code=self.validation_code)
             return
         self.require(shape, params, "")
 
@@ -209,7 +206,7 @@ class Parser:
 class Serializer:
     timestamp_default = values.ISO8601
 
-    def __init__(self, model: ServiceModel):
+    def __init__(self, model: ServiceModel, dialect: Dialect = DEFAULT):
         self.model = model
         metadata = model.metadata
         self.namespace = metadata.get("xmlNamespace") or \

@@ -14,7 +14,7 @@ What a REST protocol takes from the model, independent of the body format:
 
 Subclass interface (kept stable; rest-json builds on it):
 
-``RestParser(model)``
+``RestParser(model, dialect)``
     ``decode_body(shape, body, root_name) -> dict`` **(required)**: the body members of
     structure ``shape`` read from ``body`` (never empty when called). ``root_name`` is the XML
     root name botocore writes (the payload member's or input shape's locationName), or None.
@@ -22,10 +22,10 @@ Subclass interface (kept stable; rest-json builds on it):
     ``malformed(message) -> ServiceError``: the protocol's error for unreadable input
     (default ``SerializationException``).
     ``validate(operation, params)``: input validation after parsing (default: validate.py
-    with ``validation_code``, class attribute, default ``ValidationException``).
+    with ``validation_code``: the dialect's, else the class attribute, default ``ValidationException``).
     ``parse(request) -> (operation, params)`` is provided.
 
-``RestSerializer(model)``
+``RestSerializer(model, dialect)``
     ``encode_body(shape, value, root_name) -> bytes`` **(required)**: structure ``value``'s
     body members as a document; ``content_type`` (class attribute) is sent with it.
     ``empty_body`` (class attribute, default ``b""``): body when an output has no body members.
@@ -49,6 +49,7 @@ from botocore.model import OperationModel, ServiceModel, Shape
 
 from regionbox.core.errors import ServiceError
 from regionbox.protocol import values
+from regionbox.protocol.dialect import DEFAULT, Dialect
 from regionbox.protocol.http import HttpRequest, HttpResponse
 from regionbox.protocol.validate import validate as validate_params
 from regionbox.protocol.xml import parse_scalar, scalar_text
@@ -180,8 +181,10 @@ class RestParser:
     query_timestamp_format = values.ISO8601
     header_timestamp_format = values.RFC822
 
-    def __init__(self, model: ServiceModel):
+    def __init__(self, model: ServiceModel, dialect: Dialect = DEFAULT):
         self.model = model
+        self.dialect = dialect
+        self.validation_code = dialect.validation_code or self.validation_code
         self.router = Router(model)
 
     # hooks --------------------------------------------------------------------------------
@@ -196,6 +199,16 @@ class RestParser:
         validate_params(operation.input_shape, params, code=self.validation_code)
 
     # the binding --------------------------------------------------------------------------
+
+    def streams_body(self, request: HttpRequest) -> bool:
+        """Whether this request's operation takes its body as a stream (a streaming blob
+        payload, S3 PutObject and UploadPart): then ``parse`` hands ``request.stream`` to the
+        handler instead of reading the body into memory."""
+        try:
+            operation, _ = self.router.match(request)
+        except ServiceError:
+            return False
+        return streaming_payload(operation.input_shape) is not None
 
     def parse(self, request: HttpRequest) -> tuple[OperationModel, dict[str, Any]]:
         operation, labels = self.router.match(request)
@@ -233,7 +246,11 @@ class RestParser:
                 if rest:
                     params[name] = rest
         params.update(self.host_labels(operation, request.host))
-        params.update(self.body_params(shape, request.body))
+        streamed = streaming_payload(shape)
+        if streamed is not None and request.stream is not None:
+            params[streamed] = request.stream
+        else:
+            params.update(self.body_params(shape, request.body))
         self.validate(operation, params)
         return operation, params
 
@@ -300,6 +317,15 @@ class RestParser:
         return self.decode_body(shape, body, shape.serialization.get("name"))
 
 
+def streaming_payload(shape: Shape | None) -> str | None:
+    """The member that is a streaming blob payload of ``shape`` (read and written as a stream)."""
+    payload = shape.serialization.get("payload") if shape is not None else None
+    if payload is None:
+        return None
+    member = shape.members[payload]
+    return payload if member.type_name == "blob" and member.serialization.get("streaming") else None
+
+
 def split_header_list(text: str) -> list[str]:
     """A comma-separated header list; items may be "quoted" (with \\" escapes) to hold commas."""
     items, current, quoted, escaped, was_quoted = [], "", False, False, False
@@ -327,8 +353,9 @@ class RestSerializer:
     empty_body = b""
     header_timestamp_format = values.RFC822
 
-    def __init__(self, model: ServiceModel):
+    def __init__(self, model: ServiceModel, dialect: Dialect = DEFAULT):
         self.model = model
+        self.dialect = dialect
 
     # hooks --------------------------------------------------------------------------------
 
@@ -368,12 +395,12 @@ class RestSerializer:
             body, content_type = self.body_of(operation, shape, output)
         if content_type and not any(key.lower() == "content-type" for key, _ in headers):
             headers.append(("Content-Type", content_type))
-        if not any(key.lower() == "content-length" for key, _ in headers):
-            # A modeled Content-Length (S3 HeadObject: the object's size) is the provider's to give.
+        if isinstance(body, (bytes, bytearray)) and not any(key.lower() == "content-length" for key, _ in headers):
+            # A modeled Content-Length (S3 HeadObject, GetObject: the object's size) is the provider's to give.
             headers.append(("Content-Length", str(len(body))))
         return HttpResponse(status, headers, body)
 
-    def body_of(self, operation: OperationModel, shape: Shape, output: dict[str, Any]) -> tuple[bytes, str | None]:
+    def body_of(self, operation: OperationModel, shape: Shape, output: dict[str, Any]) -> tuple[Any, str | None]:
         payload = shape.serialization.get("payload")
         if payload is not None:
             member = shape.members[payload]
@@ -381,6 +408,8 @@ class RestSerializer:
             if member.type_name in ("blob", "string"):
                 if value is None:
                     return b"", None
+                if hasattr(value, "__aiter__"):
+                    return value, None  # a streaming payload (S3 GetObject): sent as it is read
                 data = value.encode("utf-8") if isinstance(value, str) else values.to_bytes(value)
                 return data, None
             if value is None:

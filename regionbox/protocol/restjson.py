@@ -24,16 +24,15 @@ from regionbox.protocol.http import HttpRequest, HttpResponse
 from regionbox.protocol.json import JsonCodec, error_document, load_json_body, serialization_error
 from regionbox.protocol.rest import RestParser, RestSerializer, compile_route
 from regionbox.protocol.shapecodec import BodyTypeError
-from regionbox.protocol.validate import validation_code_for
+from regionbox.protocol.dialect import DEFAULT, Dialect
 
 CONTENT_TYPE = "application/json"
 
 
 class Parser(RestParser):
-    def __init__(self, model: ServiceModel):
-        super().__init__(model)
+    def __init__(self, model: ServiceModel, dialect: Dialect = DEFAULT):
+        super().__init__(model, dialect)
         self.codec = JsonCodec(model)
-        self.validation_code = validation_code_for(model.service_name)
         self._fixed_query: dict[str, frozenset[str]] = {}
 
     def parse(self, request: HttpRequest) -> tuple[OperationModel, dict[str, Any]]:
@@ -67,8 +66,8 @@ class Parser(RestParser):
 class Serializer(RestSerializer):
     content_type = CONTENT_TYPE
 
-    def __init__(self, model: ServiceModel):
-        super().__init__(model)
+    def __init__(self, model: ServiceModel, dialect: Dialect = DEFAULT):
+        super().__init__(model, dialect)
         self.codec = JsonCodec(model)
 
     def encode_body(self, shape: Shape, value: dict[str, Any], root_name: str) -> bytes:

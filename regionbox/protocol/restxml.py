@@ -1,8 +1,8 @@
 """The rest-xml protocol (S3, Route 53, CloudFront): the REST binding of ``rest.py`` with XML bodies.
 
-Two dialects share it:
+Two conventions share it:
 
-- S3 answers errors as ``<Error><Code/><Message/>..extra fields..<RequestId/><HostId/></Error>``,
+- S3's (``Dialect.s3_conventions``) answers errors as ``<Error><Code/><Message/>..extra fields..<RequestId/><HostId/></Error>``,
   carries its request id in ``x-amz-request-id`` / ``x-amz-id-2``, and does not run model
   validation: a missing required header or query parameter is ``InvalidRequest``, a body that is
   missing, unreadable or lacks a required element is ``MalformedXML``.
@@ -22,20 +22,12 @@ from botocore.model import OperationModel, ServiceModel, Shape
 
 from regionbox.core.errors import ServiceError
 from regionbox.protocol import rest, xml
+from regionbox.protocol.dialect import DEFAULT, Dialect
 from regionbox.protocol.errors import error_spec
 from regionbox.protocol.http import HttpResponse
 
 CONTENT_TYPE = "application/xml"
 S3_MALFORMED = "The XML you provided was not well-formed or did not validate against our published schema"
-
-# Outputs the model cannot describe: the document is the scalar member itself as the root
-# element (<LocationConstraint xmlns=..>eu-west-1</LocationConstraint>); botocore reads them by hand.
-_SCALAR_ROOT_OUTPUTS = {("s3", "GetBucketLocation"): "LocationConstraint"}
-
-
-def is_s3_dialect(model: ServiceModel) -> bool:
-    return model.metadata.get("endpointPrefix") == "s3"
-
 
 def default_namespace(model: ServiceModel) -> str:
     """The namespace documents of this service are in: the model's own, else the one its
@@ -57,9 +49,9 @@ def default_namespace(model: ServiceModel) -> str:
 class Parser(rest.RestParser):
     validation_code = "InvalidInput"
 
-    def __init__(self, model: ServiceModel):
-        super().__init__(model)
-        self.s3 = is_s3_dialect(model)
+    def __init__(self, model: ServiceModel, dialect: Dialect = DEFAULT):
+        super().__init__(model, dialect)
+        self.s3 = dialect.s3_conventions
 
     def malformed(self, message: str) -> ServiceError:
         if self.s3:
@@ -111,9 +103,9 @@ def _has_required(shape: Shape, value: Any) -> bool:
 class Serializer(rest.RestSerializer):
     content_type = CONTENT_TYPE
 
-    def __init__(self, model: ServiceModel):
-        super().__init__(model)
-        self.s3 = is_s3_dialect(model)
+    def __init__(self, model: ServiceModel, dialect: Dialect = DEFAULT):
+        super().__init__(model, dialect)
+        self.s3 = dialect.s3_conventions
         self.namespace = default_namespace(model)
 
     def request_id_headers(self, request_id: str) -> list[tuple[str, str]]:
@@ -130,7 +122,9 @@ class Serializer(rest.RestSerializer):
         return xml.to_bytes(root)
 
     def body_of(self, operation: OperationModel, shape: Shape, output: dict[str, Any]) -> tuple[bytes, str | None]:
-        member = _SCALAR_ROOT_OUTPUTS.get((self.model.metadata.get("endpointPrefix"), operation.name))
+        # Outputs the model cannot describe: the document is the scalar member itself as the root
+        # element (<LocationConstraint xmlns=..>eu-west-1</LocationConstraint>); botocore reads them by hand.
+        member = self.dialect.scalar_root_output(operation.name)
         if member is None:
             return super().body_of(operation, shape, output)
         root = ElementTree.Element(member, {"xmlns": self.namespace})

@@ -1,14 +1,24 @@
 """botocore's bundled service models, loaded once and cached.
 
 Every wire detail (operations, shapes, protocols, errors) comes from these models; regionbox
-commits no generated code.
+commits no generated code. A model is loaded when its service is first used. Routing a request
+to a service needs only a few facts per model (signing name, target prefix, query actions);
+``routing_facts`` keeps those in a small file in the user's cache directory, per botocore
+version, so that starting the cloud does not parse every served model (EC2's alone takes 100 ms).
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+from dataclasses import asdict, dataclass
 from functools import lru_cache
+from pathlib import Path
 
+import botocore
 import botocore.loaders
+import orjson
+import platformdirs
 from botocore.model import OperationModel, ServiceModel
 
 _loader = botocore.loaders.Loader()
@@ -30,3 +40,67 @@ def protocol_of(model: ServiceModel) -> str:
 
 def operation(model: ServiceModel, name: str) -> OperationModel:
     return model.operation_model(name)
+
+
+@dataclass(frozen=True)
+class RoutingFacts:
+    """What the gateway needs to tell a request's service, from its model's metadata."""
+
+    signing_names: tuple[str, ...]  # signingName and endpointPrefix
+    target_prefix: str  # JSON protocols' X-Amz-Target prefix ("DynamoDB_20120810"), or ""
+    api_version: str
+    protocol: str
+    protocols: tuple[str, ...]
+    query_actions: tuple[str, ...]  # operation names, for services that speak query or ec2
+
+    @classmethod
+    def of(cls, model: ServiceModel) -> "RoutingFacts":
+        metadata = model.metadata
+        protocols = tuple(metadata.get("protocols") or [metadata["protocol"]])
+        speaks_query = "query" in protocols or "ec2" in protocols
+        return cls(
+            signing_names=tuple(sorted({metadata.get("signingName"), metadata.get("endpointPrefix")} - {None})),
+            target_prefix=metadata.get("targetPrefix", ""),
+            api_version=metadata.get("apiVersion", ""),
+            protocol=metadata["protocol"],
+            protocols=protocols,
+            query_actions=tuple(model.operation_names) if speaks_query else (),
+        )
+
+
+def _cache_path() -> Path:
+    return Path(platformdirs.user_cache_dir("regionbox")) / f"routing-botocore-{botocore.__version__}.json"
+
+
+def routing_facts(names: list[str]) -> dict[str, RoutingFacts]:
+    """Routing facts of each service, from the cache file when it has them (else from the model,
+    then saved). A cache that cannot be read or written only costs the models' load time."""
+    path = _cache_path()
+    try:
+        cached = orjson.loads(path.read_bytes())
+    except (OSError, ValueError):
+        cached = {}
+    facts: dict[str, RoutingFacts] = {}
+    missing = False
+    for name in names:
+        raw = cached.get(name)
+        try:
+            facts[name] = RoutingFacts(**{key: tuple(v) if isinstance(v, list) else v for key, v in raw.items()})
+        except (AttributeError, TypeError):
+            facts[name] = RoutingFacts.of(service_model(name))
+            cached[name] = asdict(facts[name])
+            missing = True
+    if missing:
+        _write_atomically(path, orjson.dumps(cached))
+    return facts
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".routing-")
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home: the next start computes the facts again

@@ -14,7 +14,7 @@ Use::
     validate(operation.input_shape, params, code="ValidationException")   # raises ServiceError
     violations(shape, params) -> list[str]                                # the raw messages
 
-``validation_code_for(service_name)`` is the code parsers pass (see ``VALIDATION_CODES``).
+The code is the service's (``Dialect.validation_code``), which each parser passes.
 
 ``params`` are already parsed (protocol parsers convert types first and raise their own
 ``SerializationException``-style errors for wrong JSON types). A value of the wrong Python type
@@ -34,17 +34,6 @@ from typing import Any
 from botocore.model import Shape
 
 from regionbox.core.errors import ServiceError
-
-# The error code each service uses for constraint violations. Most Coral services say
-# ValidationException (modeled or not); services that say something else register it here from
-# their own package (``VALIDATION_CODES["logs"] = "InvalidParameterException"``), so that the
-# protocol layer stays free of service knowledge.
-VALIDATION_CODES: dict[str, str] = {}
-
-
-def validation_code_for(service_name: str) -> str:
-    return VALIDATION_CODES.get(service_name, "ValidationException")
-
 
 _NUMBER_TYPES = {"integer", "long", "float", "double", "bigdecimal", "biginteger"}
 _PYTHON_TYPES: dict[str, tuple[type, ...]] = {

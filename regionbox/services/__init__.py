@@ -1,16 +1,20 @@
-"""One package per AWS service. ``PROVIDERS`` lists the provider classes the cloud serves.
+"""The services regionbox serves: botocore service name -> the package that implements it.
 
-Each entry is "module:Class", imported when the cloud starts, so a service that fails to import
-is reported by name instead of taking the whole cloud down.
+Each package has ``load(cloud) -> Service`` (core/service.py) with its registration table. A
+service is imported on first use (core/registry.py), so one that fails to import is reported by
+name instead of taking the whole cloud down, and a cloud never pays for services it is not asked
+for. ``docs/adding-a-service.md`` says how to add one.
 """
 
-PROVIDERS: list[str] = [
-    "regionbox.services.sts.provider:StsProvider",
-    "regionbox.services.iam.provider:IamProvider",
-    "regionbox.services.ec2.provider:Ec2Provider",
-    "regionbox.services.logs.provider:LogsProvider",
-    "regionbox.services.cloudtrail.provider:CloudTrailProvider",
-    "regionbox.services.elasticache.provider:ElastiCacheProvider",
-    "regionbox.services.dynamodb.provider:DynamoDBProvider",
-    "regionbox.services.dynamodbstreams.provider:DynamoDBStreamsProvider",
-]
+from regionbox.core.registry import Entry
+
+SERVICES: dict[str, Entry] = {
+    "sts": Entry("regionbox.services.sts"),
+    "iam": Entry("regionbox.services.iam"),
+    "ec2": Entry("regionbox.services.ec2"),
+    "logs": Entry("regionbox.services.logs"),
+    "cloudtrail": Entry("regionbox.services.cloudtrail"),
+    "elasticache": Entry("regionbox.services.elasticache"),
+    "dynamodb": Entry("regionbox.services.dynamodb"),
+    "dynamodbstreams": Entry("regionbox.services.dynamodbstreams"),
+}

@@ -1,27 +1,27 @@
-"""What every service provider is.
+"""TEMPORARY: the bridge from the old provider classes to the service kit (core/service.py).
 
-A provider implements a service's operations as methods named after the operation in
-snake_case (``CreateRole`` -> ``create_role``). Each takes the ``RequestContext`` and the parsed
-input (a dict keyed by the model's member names) and returns the output as a dict, or raises
-``ServiceError``. Methods may be ``async`` when they wait on something (an engine, a stream).
-A method must never block the event loop for long: start slow work as a background task and
-report it through the resource's status, as AWS does.
+Services not yet split into handlers per resource keep their provider class, whose public methods
+named after operations (``CreateRole`` -> ``create_role``) are turned into a registration table
+here, once, when the service loads. Each service moves to its own explicit table in ``load``;
+this module goes away with the last of them.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from botocore import xform_name
+
+from regionbox.core.service import Service
+from regionbox.protocol.dialect import Dialect
+from regionbox.protocol.specs import service_model
+
 if TYPE_CHECKING:
     from regionbox.server import Cloud
 
 
 class Provider:
-    # botocore service name, e.g. "sts", "dynamodb", "elbv2".
     service: ClassVar[str]
-    # Operations that change nothing are recorded by CloudTrail as read-only events; the gateway
-    # derives that from the name (Describe*/Get*/List*...). Data-plane operations that CloudTrail
-    # does not record as management events (PutLogEvents, PutItem ...) are listed here.
     data_events: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, cloud: "Cloud") -> None:
@@ -29,16 +29,23 @@ class Provider:
         self.store = cloud.store
 
     async def start(self) -> None:
-        """Called once when the cloud starts: restore engines and background tasks from state."""
+        """Restore engines and background tasks from state."""
 
     async def stop(self) -> None:
-        """Called once on shutdown: stop engines cleanly, keeping their data."""
+        """Stop engines cleanly, keeping their data."""
 
     def engines(self) -> dict[str, str]:
-        """Engines this service runs, for `regionbox status`: name -> "real redis-server 7.0 ..." or
-        "embedded (install redis-server for the real engine)"."""
         return {}
 
     async def reset(self) -> None:
-        """Forget everything (POST /_regionbox/reset): stop engines and drop their data.
-        Documents in the store are already wiped by the store itself."""
+        """Forget everything: stop engines and drop their data."""
+
+
+def legacy_service(provider: Provider, dialect: Dialect = Dialect()) -> Service:
+    operations = {}
+    for name in service_model(provider.service).operation_names:
+        method = getattr(provider, xform_name(name), None)
+        if method is not None:
+            operations[name] = method
+    return Service(provider.service, operations, data_events=provider.data_events, dialect=dialect,
+                   api=provider, start=provider.start, stop=provider.stop, reset=provider.reset, engines=provider.engines)

@@ -30,6 +30,7 @@ from regionbox.protocol import parser_for, serializer_for
 from regionbox.protocol.errors import message_key
 from regionbox.protocol.http import HttpRequest, HttpResponse
 from regionbox.protocol.specs import service_model
+from tests.protocol.dialects import dialect_of
 from tests.protocol.strategies import ShapeStrategies
 
 # No shrinking: an example spans a dozen operations, and shrinking one takes minutes; the
@@ -42,8 +43,8 @@ class RoundTrip:
     def __init__(self, service: str, protocol: str | None = None):
         self.model = service_model(service)
         self.protocol = protocol or self.model.metadata["protocol"]
-        self.parser = parser_for(self.model, self.protocol)
-        self.serializer = serializer_for(self.model, self.protocol)
+        self.parser = parser_for(self.model, self.protocol, dialect_of(service))
+        self.serializer = serializer_for(self.model, self.protocol, dialect_of(service))
         self.strategies = ShapeStrategies(self.model)
         self.operations = [self.model.operation_model(name) for name in self.model.operation_names]
         self._client_serializer = botocore.serialize.create_serializer(self.protocol, include_validation=False)

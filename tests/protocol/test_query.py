@@ -12,6 +12,7 @@ from regionbox.core.errors import ServiceError
 from regionbox.protocol import negotiate, parser_for, serializer_for
 from regionbox.protocol.http import HttpRequest
 from regionbox.protocol.specs import service_model
+from tests.protocol.dialects import dialect_of
 from tests.protocol.xml_family import PROPERTY_SETTINGS, check_error, codec, error_case, error_shapes, property_tests
 
 SERVICES = ["sts", "iam", "elasticache", "rds", "elbv2", "cloudformation", "sns", "cloudwatch"]
@@ -131,7 +132,7 @@ def test_cloudwatch_query_requests_are_negotiated_to_the_query_protocol():
     model = service_model("cloudwatch")
     request = HttpRequest("POST", "/", "", dict(FORM), b"Action=ListDashboards&Version=2010-08-01")
     assert negotiate(model, request) == "query"
-    operation, params = parser_for(model, "query").parse(request)
+    operation, params = parser_for(model, "query", dialect_of("cloudwatch")).parse(request)
     assert operation.name == "ListDashboards"
-    response = serializer_for(model, "query").serialize_response(operation, {"DashboardEntries": []}, "rid")
+    response = serializer_for(model, "query", dialect_of("cloudwatch")).serialize_response(operation, {"DashboardEntries": []}, "rid")
     assert b"<ListDashboardsResult" in response.body

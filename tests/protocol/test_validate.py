@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 
 from regionbox.core.errors import ServiceError
 from regionbox.protocol import values
+from regionbox.protocol.http import HttpRequest
 from regionbox.protocol.errors import error_spec
 from regionbox.protocol.specs import service_model
-from regionbox.protocol.validate import (VALIDATION_CODES, compile_pattern, java_string, validate, validation_code_for,
+from regionbox.protocol.validate import (compile_pattern, java_string, validate,
                                          violations)
 
 
@@ -93,13 +94,17 @@ def test_patterns_python_cannot_read_like_java_are_not_enforced():
     assert compile_pattern(r"\d+").fullmatch("١٢") is None  # Java's \d is ASCII
 
 
-def test_validation_code_registry():
-    assert validation_code_for("dynamodb") == "ValidationException"
-    VALIDATION_CODES["example-service"] = "InvalidParameterException"
-    try:
-        assert validation_code_for("example-service") == "InvalidParameterException"
-    finally:
-        del VALIDATION_CODES["example-service"]
+def test_a_service_declares_its_validation_code_in_its_dialect():
+    from regionbox.protocol import parser_for
+    from regionbox.protocol.dialect import Dialect
+
+    model = service_model("dynamodb")
+    request = HttpRequest("POST", "/", "", {"x-amz-target": "DynamoDB_20120810.GetItem"}, b'{"TableName": "", "Key": {}}')
+    for dialect, code in ((Dialect(), "ValidationException"), (Dialect(validation_code="InvalidParameterException"),
+                                                               "InvalidParameterException")):
+        with pytest.raises(ServiceError) as caught:
+            parser_for(model, "json", dialect).parse(request)
+        assert caught.value.code == code
 
 
 # --- values.py -------------------------------------------------------------------------------

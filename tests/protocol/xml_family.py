@@ -23,6 +23,7 @@ from regionbox.protocol import xml
 from regionbox.protocol.errors import error_spec
 from regionbox.protocol.specs import service_model
 from tests.protocol.botocore_wire import botocore_parse, normalized, request_from_botocore
+from tests.protocol.dialects import dialect_of
 from tests.protocol.strategies import ShapeStrategies
 
 _MODULES = {"query": "regionbox.protocol.query", "ec2": "regionbox.protocol.ec2", "rest-xml": "regionbox.protocol.restxml"}
@@ -47,7 +48,8 @@ def strategies(service: str) -> ShapeStrategies:
 def codec(service: str, protocol: str) -> tuple[Any, Any]:
     module = import_module(_MODULES[protocol])
     model = service_model(service)
-    return module.Parser(model), module.Serializer(model)
+    dialect = dialect_of(service)
+    return module.Parser(model, dialect), module.Serializer(model, dialect)
 
 
 def operations(service: str) -> list[OperationModel]:

@@ -304,7 +304,7 @@ def test_delete_group_deletes_its_events(logs, filled):
 # -- the ingestion API other services use --------------------------------------------------------
 
 def test_append_creates_group_and_stream(cloud, logs):
-    provider = cloud.cloud.providers["logs"]
+    provider = cloud.cloud.services.api("logs")
     now = now_ms()
 
     async def append():

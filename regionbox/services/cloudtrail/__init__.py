@@ -1,1 +1,10 @@
-"""CloudTrail: event history (LookupEvents) over the audit trail every call is recorded in."""
+"""The cloudtrail service (TEMPORARY: through the provider bridge in services/base.py)."""
+
+from regionbox.core.service import Service
+
+
+def load(cloud) -> Service:
+    from regionbox.services.base import legacy_service
+    from regionbox.services.cloudtrail.provider import CloudTrailProvider
+
+    return legacy_service(CloudTrailProvider(cloud))

@@ -16,7 +16,6 @@ After commit, each record is published on the cloud's event bus under "dynamodb.
 
 from __future__ import annotations
 
-import os
 import pickle
 import secrets
 import time
@@ -70,8 +69,8 @@ class Streams:
         self.db.executescript(_SCHEMA)
         self.store.on_reset(self._reset)
         self.collection = cloud.store.collection("dynamodb.streams", Stream)
-        self.shard_seconds = float(os.environ.get("REGIONBOX_DYNAMODB_SHARD_SECONDS", 4 * 3600))
-        self.shard_max_records = int(os.environ.get("REGIONBOX_DYNAMODB_SHARD_RECORDS", 0))
+        self.shard_seconds = cloud.config.dynamodb_shard_seconds
+        self.shard_max_records = cloud.config.dynamodb_shard_records
         self._seq = self._max_seq()
         # sid -> [shard_no, records, created] of the open shard, to avoid a query per write
         self._open: dict[int, list] = {}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import os
 import time
 import uuid
 from dataclasses import asdict
@@ -81,7 +80,6 @@ def _throughput(params: dict, billing: str, where: str = "") -> tuple[int, int]:
 
 
 class TableOperations:
-    create_delay = float(os.environ.get("REGIONBOX_DYNAMODB_CREATE_DELAY", "0"))
     backfill_chunk = 500
 
     # -- create ------------------------------------------------------------------------------
@@ -191,7 +189,7 @@ class TableOperations:
                 self.save(scope, table)
 
         try:
-            asyncio.get_running_loop().call_later(self.create_delay, activate)
+            asyncio.get_running_loop().call_later(self.cloud.config.dynamodb_create_delay, activate)
         except RuntimeError:  # no loop (direct unit use): activate now
             activate()
 

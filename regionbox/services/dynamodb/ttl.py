@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from typing import TYPE_CHECKING
 
@@ -29,7 +28,7 @@ BATCH = 200
 class TtlSweeper:
     def __init__(self, provider: "DynamoDBProvider"):
         self.provider = provider
-        self.interval = float(os.environ.get("REGIONBOX_DYNAMODB_TTL_INTERVAL", "2"))
+        self.interval = provider.cloud.config.dynamodb_ttl_interval
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from regionbox.core.context import RequestContext
-from regionbox.core.errors import ServiceError
 from regionbox.services.base import Provider
 from regionbox.services.dynamodb.streams import Streams
 
@@ -20,10 +19,7 @@ class DynamoDBStreamsProvider(Provider):
 
     @property
     def streams(self) -> Streams:
-        provider = self.cloud.providers.get("dynamodb")
-        if provider is None:
-            raise ServiceError("InternalServerError", "The dynamodb service is not running", status=500, sender_fault=False)
-        return provider.streams
+        return self.cloud.services.api("dynamodb").streams
 
     def list_streams(self, ctx: RequestContext, params: dict) -> dict:
         limit = params.get("Limit") or 100

@@ -206,10 +206,10 @@ class CacheClustersMixin(StandaloneRedisMixin):
     def node_spec(self, scope, cluster: CacheCluster, node: CacheNode) -> NodeSpec:
         key = self.engine_node_id(scope, cluster, node)
         if cluster.engine == "memcached":
-            tls = self.ca.issue(self.supervisor.root / key / "tls", [node.address]) if cluster.transit_encryption else None
+            tls = self.ca.issue(self.engine_root / key / "tls", [node.address]) if cluster.transit_encryption else None
             options = memcached_options(cluster.node_type, self.parameter_values(scope, cluster.parameter_group), tls)
             return NodeSpec(node_id=key, engine="memcached", version=cluster.engine_version, zone=node.zone, port=node.port,
-                            options=options, address=node.address)
+                            options=options, address=node.address, data_dir=self.engine_root / key)
         return self.standalone_spec(scope, cluster, key)
 
     async def start_cache_node(self, scope, cluster: CacheCluster, node: CacheNode) -> Node:
@@ -249,7 +249,7 @@ class CacheClustersMixin(StandaloneRedisMixin):
             self.supervisor.allocator.reserve(cluster.config_address, cluster.config_port)
         server_tls = node_tls = None
         if cluster.transit_encryption:
-            directory = self.supervisor.root / f"{scope[0]}.{scope[1]}.{cluster.cluster_id}.config" / "tls"
+            directory = self.engine_root / f"{scope[0]}.{scope[1]}.{cluster.cluster_id}.config" / "tls"
             server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             server_tls.load_cert_chain(*self.ca.issue(directory, [cluster.config_address]))
             node_tls = ssl.create_default_context(cafile=str(self.ca.ensure()))

@@ -51,7 +51,7 @@ class RedisNodes:
         return self.supervisor.node(node_key(scope, cluster_id))
 
     def data_dir(self, scope, cluster_id: str) -> Path:
-        return self.supervisor.root / node_key(scope, cluster_id)
+        return self.provider.engine_root / node_key(scope, cluster_id)
 
     # -- how a member runs ----------------------------------------------------------------------
     def spec(self, scope, rg: ReplicationGroup, cluster: CacheCluster, primary: CacheCluster | None) -> NodeSpec:

@@ -13,7 +13,7 @@ import logging
 from typing import Any, Coroutine
 
 from regionbox.core.arns import arn
-from regionbox.engines import AddressAllocator, EndpointProxy, Node, ProxyHub, Supervisor, kinds
+from regionbox.engines import EndpointProxy, Node, kinds
 from regionbox.services.base import Provider
 from regionbox.services.elasticache.cache_clusters import CacheClustersMixin
 from regionbox.services.elasticache.cluster import ClusterModeMixin
@@ -25,7 +25,6 @@ from regionbox.services.elasticache.models import (CACHE_CLUSTERS, REPLICATION_G
                                                    ReplicationGroup, User, UserGroup)
 from regionbox.services.elasticache.nodes import RedisNodes
 from regionbox.services.elasticache.replication_groups import ReplicationGroupsMixin
-from regionbox.services.elasticache.tls import LocalCA, ca_directory
 from regionbox.services.elasticache.users import UsersMixin
 
 log = logging.getLogger("regionbox.elasticache")
@@ -41,13 +40,13 @@ class ElastiCacheProvider(ReplicationGroupsMixin, ModifyMixin, FailoverMixin, Cl
         self.groups = self.store.collection(REPLICATION_GROUPS, ReplicationGroup)
         self.users = self.store.collection(USERS, User)
         self.user_groups = self.store.collection(USER_GROUPS, UserGroup)
-        self.supervisor = Supervisor(cloud.state_dir / "engines" / "elasticache",
-                                     AddressAllocator(str(cloud.state_dir), enabled=cloud.config.loopback_addresses),
-                                     bus=cloud.bus, topology=cloud.topology)
+        self.supervisor = cloud.supervisor
+        # Where this service's nodes keep their data: <state>/engines/elasticache/<node key>.
+        self.engine_root = cloud.supervisor.root / "elasticache"
         self.supervisor.listen(self._on_engine_event)
-        self.ca = LocalCA(ca_directory(cloud.state_dir))
+        self.ca = cloud.ca
         self.redis = RedisNodes(self)
-        self.proxies = ProxyHub()
+        self.proxies = cloud.proxies
         # Stable endpoints by address: primary, reader and configuration endpoints of groups.
         self.endpoints: dict[tuple[str, int], EndpointProxy] = {}
         # Engine node id -> (scope, cache cluster id), to route engine events to their resource.
@@ -137,13 +136,10 @@ class ElastiCacheProvider(ReplicationGroupsMixin, ModifyMixin, FailoverMixin, Cl
 
     async def stop(self) -> None:
         await self._cancel_tasks()
-        await self.supervisor.close()
         self._close_endpoints()
-        self.proxies.shutdown()
 
     async def reset(self) -> None:
         await self._cancel_tasks()
         self._close_endpoints()
-        await self.supervisor.reset()
         self.node_owner.clear()
         self._locks.clear()

@@ -25,7 +25,7 @@ log = logging.getLogger("regionbox.elasticache")
 class StandaloneRedisMixin:
     def standalone_spec(self, scope, cluster: CacheCluster, key: str) -> NodeSpec:
         node = cluster.nodes[0]
-        data_dir = self.supervisor.root / key
+        data_dir = self.engine_root / key
         self.write_standalone_acl(cluster, data_dir)
         options: dict = {"aclfile": str(data_dir / "users.acl"), "maxclients": 10000,
                          **self.redis_directives(scope, cluster.parameter_group)}
@@ -65,7 +65,7 @@ class StandaloneRedisMixin:
 
     async def _reload_standalone_acl(self, cluster: CacheCluster) -> None:
         node = cluster.nodes[0]
-        self.write_standalone_acl(cluster, self.supervisor.root / node.engine_node_key)
+        self.write_standalone_acl(cluster, self.engine_root / node.engine_node_key)
         await self._standalone_command(cluster, "ACL", "LOAD")
 
     # -- talking to the node ----------------------------------------------------------------------------

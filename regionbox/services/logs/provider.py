@@ -4,7 +4,7 @@ Groups and streams are documents; events are rows in their own indexed table (ev
 PutLogEvents call is one SQLite transaction. Reading (GetLogEvents, FilterLogEvents) is in
 reads.py, Logs Insights queries in queries.py and insights.py. Other services write logs the way
 AWS services do, without the public API's batch rules:
-``cloud.providers["logs"].append(account, region, group, stream, events)``.
+``cloud.services.api("logs").append(account, region, group, stream, events)``.
 """
 
 from __future__ import annotations
@@ -18,15 +18,11 @@ from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import InvalidToken
 from regionbox.core.store import Scope
-from regionbox.protocol.validate import VALIDATION_CODES
 from regionbox.services.base import Provider
 from regionbox.services.logs.events import EventTable, StreamStats
 from regionbox.services.logs.models import LogGroup, LogStream
 from regionbox.services.logs.queries import QueriesMixin
 from regionbox.services.logs.reads import ReadsMixin
-
-# CloudWatch Logs reports constraint violations as InvalidParameterException, not ValidationException.
-VALIDATION_CODES["logs"] = "InvalidParameterException"
 
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 MAX_BATCH_BYTES = 1_048_576

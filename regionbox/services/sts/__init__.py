@@ -1,1 +1,10 @@
-"""STS: who am I, and temporary credentials for assumed roles and sessions."""
+"""The sts service (TEMPORARY: through the provider bridge in services/base.py)."""
+
+from regionbox.core.service import Service
+
+
+def load(cloud) -> Service:
+    from regionbox.services.base import legacy_service
+    from regionbox.services.sts.provider import StsProvider
+
+    return legacy_service(StsProvider(cloud))

@@ -53,7 +53,7 @@ class StsProvider(Provider):
         except ValueError:
             raise validation_error(f"{role_arn} is invalid") from None
         duration = params.get("DurationSeconds") or 3600
-        role = self.cloud.providers["iam"].role_by_arn(role_arn)
+        role = self.cloud.services.api("iam").role_by_arn(role_arn)
         if role is None:
             # AWS does not say whether the role exists: a missing role is just "not authorized".
             raise self._denied(caller, "sts:AssumeRole", role_arn)
@@ -150,7 +150,7 @@ class StsProvider(Provider):
 
     def _mark_used(self, role: Role, region: str) -> None:
         role.last_used, role.last_used_region = clock.epoch(), region
-        iam = self.cloud.providers["iam"]
+        iam = self.cloud.services.api("iam")
         iam.roles.put((Arn.parse(role.arn).account, ""), role.name.lower(), role)
 
 

@@ -98,7 +98,7 @@ def test_expired_iterator(cloud):
     ddb, arn = stream_table(cloud)
     streams = cloud.client("dynamodbstreams")
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    provider = cloud.cloud.providers["dynamodb"]
+    provider = cloud.cloud.services.api("dynamodb")
     iterator = provider.streams._encode_iterator(("000000000000", "us-east-1"), arn, shard, 0)
     payload = cloud.cloud.paginator.decode(iterator)
     payload["t"] -= 16 * 60  # issued 16 minutes ago
@@ -107,7 +107,7 @@ def test_expired_iterator(cloud):
 
 
 def test_shard_rollover_keeps_every_record_in_order(cloud):
-    provider = cloud.cloud.providers["dynamodb"]
+    provider = cloud.cloud.services.api("dynamodb")
     provider.streams.shard_max_records = 4
     try:
         ddb, arn = stream_table(cloud)
@@ -187,7 +187,7 @@ def test_trimmed_records_raise_trimmed_data_access(cloud):
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     early = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     seq = streams.get_records(ShardIterator=early)["Records"][0]["dynamodb"]["SequenceNumber"]
-    provider = cloud.cloud.providers["dynamodb"]
+    provider = cloud.cloud.services.api("dynamodb")
     provider.streams.trim(now=time.time() + 24 * 3600 + 60)  # as the sweeper would a day later
     message = "The operation attempted to read past the oldest stream record in a shard."
     with aws_error("TrimmedDataAccessException", message):
@@ -202,7 +202,7 @@ def test_trimmed_records_raise_trimmed_data_access(cloud):
 
 def test_iterating_across_rollover_with_a_polling_reader(cloud):
     """A reader that follows shards as a consumer does (children after the parent ends) sees every record once."""
-    provider = cloud.cloud.providers["dynamodb"]
+    provider = cloud.cloud.services.api("dynamodb")
     provider.streams.shard_max_records = 3
     try:
         ddb, arn = stream_table(cloud, "KEYS_ONLY")
@@ -280,7 +280,7 @@ def test_concurrent_counter_updates_stream_in_write_order(cloud):
 
 
 def test_shards_roll_over_by_age(cloud):
-    provider = cloud.cloud.providers["dynamodb"]
+    provider = cloud.cloud.services.api("dynamodb")
     saved = provider.streams.shard_seconds
     provider.streams.shard_seconds = 0.0  # every shard is "old" at its next write (AWS: about 4 hours)
     try:

@@ -178,9 +178,8 @@ def test_limits_endpoints_and_isolation(cloud):
 
 
 def test_creating_is_a_real_state(cloud):
-    provider = cloud.cloud.providers["dynamodb"]
     ddb = cloud.client("dynamodb")
-    provider.create_delay = 0.5
+    cloud.cloud.config.dynamodb_create_delay = 0.5
     try:
         ddb.create_table(TableName="slow", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
@@ -192,4 +191,4 @@ def test_creating_is_a_real_state(cloud):
             assert time.time() < deadline
             time.sleep(0.05)
     finally:
-        provider.create_delay = 0.0
+        cloud.cloud.config.dynamodb_create_delay = 0.0

@@ -44,11 +44,10 @@ def test_user_deletes_have_no_service_identity(cloud):
     assert remove["eventName"] == "REMOVE" and "userIdentity" not in remove
 
 
-def test_sweep_interval_is_configurable(cloud, monkeypatch):
-    from regionbox.services.dynamodb.ttl import TtlSweeper
+def test_sweep_interval_is_configurable(monkeypatch):
+    from regionbox.config import Config
 
-    provider = cloud.cloud.providers["dynamodb"]
     monkeypatch.setenv("REGIONBOX_DYNAMODB_TTL_INTERVAL", "0.25")
-    assert TtlSweeper(provider).interval == 0.25
+    assert Config().dynamodb_ttl_interval == 0.25
     monkeypatch.delenv("REGIONBOX_DYNAMODB_TTL_INTERVAL")
-    assert TtlSweeper(provider).interval == 2.0
+    assert Config().dynamodb_ttl_interval == 2.0

@@ -159,7 +159,7 @@ def test_redis_cluster_with_auth_token_over_tls(cloud):
     described = describe(ec, "secure")
     assert described["AuthTokenEnabled"] and described["TransitEncryptionEnabled"]
     endpoint = described["CacheNodes"][0]["Endpoint"]
-    ca = str(cloud.cloud.providers["elasticache"].ca.ensure())
+    ca = str(cloud.cloud.ca.ensure())
     tls = {"host": endpoint["Address"], "port": endpoint["Port"], "ssl": True, "ssl_ca_certs": ca, "ssl_check_hostname": False}
     with pytest.raises(redis.AuthenticationError):
         redis.Redis(**tls).ping()

@@ -14,7 +14,7 @@ SCOPE = ("000000000000", "us-east-1")
 
 
 def engine_node(cloud, cluster_id: str):
-    return cloud.cloud.providers["elasticache"].redis.node(SCOPE, cluster_id)
+    return cloud.cloud.services.api("elasticache").redis.node(SCOPE, cluster_id)
 
 
 def test_test_failover_moves_the_primary_and_keeps_every_write(cloud):

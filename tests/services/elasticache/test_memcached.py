@@ -158,7 +158,7 @@ def test_encryption_in_transit(cloud):
     create_memcached(ec, "tls", nodes=2, TransitEncryptionEnabled=True)
     cluster = describe(ec, "tls")
     assert cluster["TransitEncryptionEnabled"]
-    tls = ssl.create_default_context(cafile=str(cloud.cloud.providers["elasticache"].ca.ensure()))
+    tls = ssl.create_default_context(cafile=str(cloud.cloud.ca.ensure()))
     _, nodes = discover(cluster["ConfigurationEndpoint"], tls=tls)
     assert nodes == node_endpoints(cluster)
     client = HashClient(nodes, default_noreply=False, tls_context=tls)

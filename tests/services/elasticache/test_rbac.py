@@ -20,7 +20,7 @@ SECOND = "second-token-0123456789"
 
 
 def ca_file(cloud) -> str:
-    return str(cloud.cloud.state_dir / "elasticache" / "tls" / "ca.pem")
+    return str(cloud.cloud.state_dir / "tls" / "ca.pem")
 
 
 def tls_client(cloud, endpoint: dict, **kwargs) -> redis.Redis:
@@ -164,7 +164,7 @@ def test_users_groups_and_their_settings_come_back_after_kill_9(tmp_path):
         groups_before = ec.describe_user_groups()["UserGroups"]
         parameters_before = ec.describe_cache_parameters(CacheParameterGroupName="kept-params", Source="user")["Parameters"]
         subnets_before = ec.describe_cache_subnet_groups(CacheSubnetGroupName="kept-subnets")["CacheSubnetGroups"]
-        ca = tmp_path / "elasticache" / "tls" / "ca.pem"
+        ca = tmp_path / "tls" / "ca.pem"
         endpoint = describe(ec, "durable-rbac")["NodeGroups"][0]["PrimaryEndpoint"]
 
         def connect(**kwargs) -> redis.Redis:

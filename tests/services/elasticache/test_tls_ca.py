@@ -12,7 +12,7 @@ import sys
 import pytest
 import redis
 
-from regionbox.services.elasticache.tls import LocalCA
+from regionbox.core.tls import LocalCA
 from tests.services.elasticache.redis_helpers import create_group, describe, members
 
 

@@ -1,8 +1,9 @@
-"""A local certificate authority for in-transit encryption (TransitEncryptionEnabled).
+"""The cloud's local certificate authority, for every TLS endpoint a service serves.
 
-One CA per state directory (``<state>/elasticache/tls/ca.pem``), so clients trust it once and
-keep trusting it across restarts. Each node gets a certificate naming every address a client may
-use to reach it: its own address and the group's primary, reader and configuration endpoints.
+ElastiCache nodes with in-transit encryption, FTPS servers, HTTPS listeners: one CA per state
+directory (``<state>/tls/ca.pem``), printed by ``regionbox ca-cert``, so clients trust it once
+and keep trusting it across restarts. Each server gets a certificate naming every address a
+client may use to reach it (a cache node: its own address and its group's endpoints).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import os
+import shutil
 from pathlib import Path
 
 from cryptography import x509
@@ -19,8 +21,15 @@ from cryptography.x509.oid import NameOID
 
 
 def ca_directory(state_dir: Path | str) -> Path:
-    """Where the CA of a state directory lives: the cloud and `regionbox elasticache ca-cert` agree on it."""
-    return Path(state_dir) / "elasticache" / "tls"
+    """Where the CA of a state directory lives: the cloud and `regionbox ca-cert` agree on it.
+
+    State directories from before the CA was shared kept it under elasticache/; it moves, so
+    clients that trust it keep trusting it."""
+    directory = Path(state_dir) / "tls"
+    earlier = Path(state_dir) / "elasticache" / "tls"
+    if (earlier / "ca.pem").exists() and not directory.exists():
+        shutil.move(str(earlier), str(directory))
+    return directory
 
 
 def _write_key(path: Path, key) -> None:
@@ -50,7 +59,7 @@ class LocalCA:
                                                  encipher_only=False, decipher_only=False), critical=True)
                     .sign(key, hashes.SHA256()))
             _write_key(self.key_path, key)
-            # The certificate appears whole or not at all: `regionbox elasticache ca-cert` may read it
+            # The certificate appears whole or not at all: `regionbox ca-cert` may read it
             # from another process at any moment, and its presence says the key is there too.
             partial = self.cert_path.with_suffix(f".pem.{os.getpid()}")
             partial.write_bytes(cert.public_bytes(serialization.Encoding.PEM))

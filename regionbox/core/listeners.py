@@ -1,0 +1,209 @@
+"""Data-plane listeners: servers a service runs on an address of its own, placed in an AZ.
+
+An SFTP endpoint, a DAX node, a load balancer node: each listens on its own loopback address (the
+cloud's one ``AddressAllocator``) on the protocol's usual port, in one Availability Zone. The
+cloud owns their lifetime: ``regionbox az outage`` stops every listener of the zone and drops
+its connections, as a power loss would, and ``restore`` starts them again on the same address.
+
+    listener = await cloud.listeners.open_tcp(owner="dax", zone="us-east-1a", port=8111, handle=serve_client)
+    listener.address, listener.port, listener.serving
+    await cloud.listeners.close(listener)
+
+``open`` takes any server factory ``serve(address, port) -> server`` whose result has
+``close()`` and ``wait_closed()`` (asyncio's servers, asyncssh's acceptors); ``open_tcp`` builds
+one from a stream handler and ``open_http`` from an ASGI application.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Protocol
+
+from regionbox.core.addresses import AddressAllocator
+from regionbox.core.events import EventBus
+from regionbox.core.topology import Topology
+
+log = logging.getLogger("regionbox.listeners")
+
+
+class Closable(Protocol):
+    def close(self) -> Any: ...
+
+    async def wait_closed(self) -> Any: ...
+
+
+ServerFactory = Callable[[str, int], Awaitable[Closable]]
+StreamHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@dataclass(eq=False)
+class Listener:
+    owner: str  # the service that opened it
+    zone: str
+    address: str
+    port: int
+    serve: ServerFactory = field(repr=False)
+    server: Closable | None = field(default=None, repr=False)
+
+    @property
+    def serving(self) -> bool:
+        return self.server is not None
+
+    @property
+    def endpoint(self) -> tuple[str, int]:
+        return self.address, self.port
+
+
+class Listeners:
+    def __init__(self, addresses: AddressAllocator, topology: Topology, bus: EventBus) -> None:
+        self.addresses = addresses
+        self.topology = topology
+        self._listeners: list[Listener] = []
+        bus.subscribe("az.outage", self._on_outage)
+        bus.subscribe("az.restore", self._on_restore)
+
+    def of(self, owner: str) -> list[Listener]:
+        return [listener for listener in self._listeners if listener.owner == owner]
+
+    async def open(self, *, owner: str, zone: str, port: int, serve: ServerFactory,
+                   address: str | None = None) -> Listener:
+        """Allocate an address in ``zone`` (or take ``address``, restored from state) and start
+        serving there unless the zone is down; it starts when the zone comes back."""
+        if address is None:
+            address, port = self.addresses.allocate(port)
+        else:
+            self.addresses.reserve(address, port)
+        listener = Listener(owner, zone, address, port, serve)
+        self._listeners.append(listener)
+        if self.topology.is_available(zone):
+            try:
+                await self._start(listener)
+            except BaseException:
+                self._listeners.remove(listener)
+                self.addresses.release(address, port)
+                raise
+        return listener
+
+    async def open_tcp(self, *, owner: str, zone: str, port: int, handle: StreamHandler, ssl=None,
+                       address: str | None = None) -> Listener:
+        """A plain TCP server: ``handle(reader, writer)`` per connection. An outage aborts the
+        connections it has open, not only the listening socket."""
+        return await self.open(owner=owner, zone=zone, port=port, address=address,
+                               serve=lambda host, number: _StreamServer.start(host, number, handle, ssl))
+
+    async def open_http(self, *, owner: str, zone: str, port: int, app: Callable, address: str | None = None) -> Listener:
+        """An HTTP/1.1 server (uvicorn, keep-alive, streaming) running the ASGI ``app``."""
+        return await self.open(owner=owner, zone=zone, port=port, address=address,
+                               serve=lambda host, number: _HttpServer.start(host, number, app))
+
+    async def close(self, listener: Listener) -> None:
+        await self._stop(listener)
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+        self.addresses.release(listener.address, listener.port)
+
+    async def close_owner(self, owner: str) -> None:
+        for listener in self.of(owner):
+            await self.close(listener)
+
+    async def close_all(self) -> None:
+        for listener in list(self._listeners):
+            await self.close(listener)
+
+    async def _start(self, listener: Listener) -> None:
+        if listener.server is None:
+            listener.server = await listener.serve(listener.address, listener.port)
+
+    @staticmethod
+    async def _stop(listener: Listener) -> None:
+        server, listener.server = listener.server, None
+        if server is not None:
+            server.close()
+            await server.wait_closed()
+
+    async def _on_outage(self, _topic: str, zone) -> None:
+        for listener in [item for item in self._listeners if item.zone == zone.name]:
+            await self._stop(listener)
+
+    async def _on_restore(self, _topic: str, zone) -> None:
+        for listener in [item for item in self._listeners if item.zone == zone.name]:
+            try:
+                await self._start(listener)
+            except OSError:
+                log.exception("restarting listener %s:%s after the outage of %s failed",
+                              listener.address, listener.port, zone.name)
+
+
+class _StreamServer:
+    """asyncio's stream server, plus the connections it has open (3.11's close() leaves them)."""
+
+    def __init__(self, handle: StreamHandler) -> None:
+        self.handle = handle
+        self.server: asyncio.Server | None = None
+        self.writers: set[asyncio.StreamWriter] = set()
+
+    @classmethod
+    async def start(cls, address: str, port: int, handle: StreamHandler, ssl) -> "_StreamServer":
+        server = cls(handle)
+        server.server = await asyncio.start_server(server._serve, address, port, ssl=ssl, reuse_address=True)
+        return server
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.writers.add(writer)
+        try:
+            await self.handle(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        except Exception:  # noqa: BLE001 - one connection's failure must never stop the listener
+            log.exception("connection handler failed")
+        finally:
+            self.writers.discard(writer)
+            writer.close()
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        for writer in list(self.writers):
+            writer.transport.abort()
+
+    async def wait_closed(self) -> None:
+        if self.server is not None:
+            await self.server.wait_closed()
+
+
+class _HttpServer:
+    """uvicorn serving an ASGI app on one address; closing drops its connections at once."""
+
+    def __init__(self, server, task: asyncio.Task) -> None:
+        self.server = server
+        self.task = task
+
+    @classmethod
+    async def start(cls, address: str, port: int, app: Callable) -> "_HttpServer":
+        import uvicorn
+
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((address, port))
+        config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False, http="httptools",
+                                timeout_graceful_shutdown=0)
+        server = uvicorn.Server(config)
+        server.install_signal_handlers = lambda: None  # type: ignore[method-assign] - the cloud owns signals
+        task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
+        while not server.started:
+            if task.done():
+                sock.close()
+                task.result()
+                raise OSError(f"HTTP listener on {address}:{port} did not start")
+            await asyncio.sleep(0.005)
+        return cls(server, task)
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.server.force_exit = True
+
+    async def wait_closed(self) -> None:
+        await asyncio.gather(self.task, return_exceptions=True)
