@@ -52,7 +52,7 @@ ln -sfn "$PWD/.venv/bin/regionbox" "$bin_dir/regionbox"
 case ":$PATH:" in
   *":$bin_dir:"*)
     # An older regionbox earlier on the PATH (say, pip's in a pyenv interpreter) would win.
-    found="$(command -v regionbox)"
+    found="$(command -v regionbox || true)"
     [ "$found" = "$bin_dir/regionbox" ] || echo "note: 'regionbox' on your PATH is $found, which comes before $bin_dir/regionbox; remove it or run $bin_dir/regionbox" >&2 ;;
   *)
     echo "regionbox is in $bin_dir, which is not on your PATH; add it with:" >&2
