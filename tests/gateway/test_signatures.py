@@ -26,6 +26,7 @@ from regionbox.core.credentials import IssuedCredentials
 from regionbox.core.errors import ServiceError
 from regionbox.gateway.identity import credential_scope, verify_signature
 from regionbox.protocol.http import HttpRequest
+from tests.services.test_cli_aws import aws_cli
 
 
 ACCOUNT = "123456789012"
@@ -107,12 +108,12 @@ def test_aws_cli_with_session_credentials(cloud, credentials, monkeypatch):
     # aws() sets the key and a dummy secret and drops AWS_SESSION_TOKEN; run it with the real ones.
     env = {**os.environ, "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
            "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
-    result = subprocess.run(["aws", "--endpoint-url", cloud.endpoint, "--output", "json", "sts", "get-caller-identity"],
+    result = subprocess.run([*aws_cli(), "--endpoint-url", cloud.endpoint, "--output", "json", "sts", "get-caller-identity"],
                             env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["Arn"].endswith(":assumed-role/signed/sess")
     env["AWS_SECRET_ACCESS_KEY"] = "wrong"
-    result = subprocess.run(["aws", "--endpoint-url", cloud.endpoint, "dynamodb", "list-tables"],
+    result = subprocess.run([*aws_cli(), "--endpoint-url", cloud.endpoint, "dynamodb", "list-tables"],
                             env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0 and "InvalidSignatureException" in result.stderr
 

@@ -35,7 +35,7 @@ from tests.protocol.strategies import ShapeStrategies
 
 # No shrinking: an example spans a dozen operations, and shrinking one takes minutes; the
 # failing operation and value are in the assertion message anyway.
-FAST = settings(max_examples=6, deadline=None, database=None, derandomize=False,
+FAST = settings(max_examples=6, deadline=None, database=None,
                 suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 

@@ -34,7 +34,7 @@ MISSING_PARAMETER_ERRORS = {("ValidationError", 400), ("InvalidParameterValue", 
                             ("MissingRequestBodyError", 400)}
 
 PROPERTY_SETTINGS = settings(
-    max_examples=120, deadline=None, derandomize=False,
+    max_examples=120, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
 

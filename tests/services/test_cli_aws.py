@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 ACCOUNT = "123456789012"
+
+
+def aws_cli() -> list[str]:
+    """The `aws` installed beside this Python (the project's .venv), not whichever is first on PATH."""
+    script = Path(sys.executable).with_name("aws")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "awscli"]
 
 
 def aws(cloud, *args: str, account: str = ACCOUNT, region: str = "us-east-1", check: bool = True):
@@ -24,9 +30,7 @@ def aws(cloud, *args: str, account: str = ACCOUNT, region: str = "us-east-1", ch
     }
     env.pop("AWS_SESSION_TOKEN", None)
     env.pop("AWS_PROFILE", None)
-    command = [shutil.which("aws") or sys.executable, "--endpoint-url", cloud.endpoint, "--output", "json", *args]
-    if command[0] == sys.executable:
-        command[1:1] = ["-m", "awscli"]
+    command = [*aws_cli(), "--endpoint-url", cloud.endpoint, "--output", "json", *args]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     if check:
         assert result.returncode == 0, result.stderr
