@@ -1,10 +1,18 @@
-"""The cloudtrail service (TEMPORARY: through the provider bridge in services/base.py)."""
+"""CloudTrail: the event history of every management call, read with LookupEvents.
+
+The gateway records each call in the audit trail (core/audit.py); this service reads it.
+Trails, event data stores and Lake queries are not built yet.
+"""
 
 from regionbox.core.service import Service
+from regionbox.services.cloudtrail.events import EventHistory
 
 
 def load(cloud) -> Service:
-    from regionbox.services.base import legacy_service
-    from regionbox.services.cloudtrail.provider import CloudTrailProvider
-
-    return legacy_service(CloudTrailProvider(cloud))
+    history = EventHistory(cloud.audit, cloud.paginator)
+    return Service(
+        name="cloudtrail",
+        operations={
+            "LookupEvents": history.lookup_events,
+        },
+    )

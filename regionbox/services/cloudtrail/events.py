@@ -1,4 +1,4 @@
-"""CloudTrail LookupEvents over ``core/audit.py``.
+"""CloudTrail event history: LookupEvents over the cloud's audit trail (``core/audit.py``).
 
 The gateway records every management call in the caller's account and the call's region (IAM
 and STS in us-east-1, as AWS records global services); LookupEvents reads the calling account's
@@ -8,14 +8,11 @@ events in the region it is called in, newest first, for the last 90 days.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
-
 from regionbox.core import clock
-from regionbox.core.audit import RETENTION_SECONDS
+from regionbox.core.audit import RETENTION_SECONDS, AuditTrail
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
-from regionbox.core.pagination import InvalidToken
-from regionbox.services.base import Provider
+from regionbox.core.pagination import InvalidToken, Paginator
 
 MAX_RESULTS = 50
 ATTRIBUTE_KEYS = ("EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName",
@@ -28,8 +25,12 @@ def _epoch(value: datetime | float | None) -> float | None:
     return value.timestamp() if isinstance(value, datetime) else float(value)
 
 
-class CloudTrailProvider(Provider):
-    service: ClassVar[str] = "cloudtrail"
+class EventHistory:
+    """LookupEvents: the calling account's events in the region it is called in."""
+
+    def __init__(self, audit: AuditTrail, paginator: Paginator) -> None:
+        self.audit = audit
+        self.paginator = paginator
 
     def lookup_events(self, ctx: RequestContext, params: dict) -> dict:
         attribute = self._attribute(params.get("LookupAttributes") or [])
@@ -49,19 +50,19 @@ class CloudTrailProvider(Provider):
         before = None
         if params.get("NextToken"):
             try:
-                payload = self.cloud.paginator.decode(params["NextToken"])
+                payload = self.paginator.decode(params["NextToken"])
                 if payload["q"] != query:
                     raise InvalidToken(params["NextToken"])
                 before = (float(payload["c"][0]), int(payload["c"][1]))
             except (InvalidToken, KeyError, TypeError, IndexError, ValueError):
                 raise ServiceError("InvalidNextTokenException", "Invalid NextToken.") from None
         size = limit or MAX_RESULTS
-        events = self.cloud.audit.lookup(ctx.account_id, ctx.region, attribute=attribute, start=start, end=end,
+        events = self.audit.lookup(ctx.account_id, ctx.region, attribute=attribute, start=start, end=end,
                                          before=before, limit=size + 1)
         result: dict = {"Events": [self._event(e) for e in events[:size]]}
         if len(events) > size:
             last = events[size - 1]
-            result["NextToken"] = self.cloud.paginator.encode(
+            result["NextToken"] = self.paginator.encode(
                 {"q": query, "c": [last.event_time, last.rowid]})
         return result
 
