@@ -6,22 +6,38 @@ import asyncio
 import json
 import signal
 import sys
-import urllib.error
-import urllib.request
+from functools import lru_cache
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from regionbox import __version__
 from regionbox.config import Config, client_endpoint
 
-console = Console(highlight=False)
 DEFAULT_ENDPOINT = client_endpoint()
 
 
+@lru_cache(maxsize=None)
+def _console():
+    # rich costs ~20 ms to import: `regionbox up` prints its banner without it.
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def _table(title: str, *columns: str):
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    return table
+
+
 def _call(endpoint: str, method: str, path: str) -> dict:
+    import urllib.error
+    import urllib.request
+
     request = urllib.request.Request(endpoint.rstrip("/") + path, method=method, data=b"" if method == "POST" else None)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
@@ -29,8 +45,8 @@ def _call(endpoint: str, method: str, path: str) -> dict:
     except urllib.error.HTTPError as exc:
         return json.loads(exc.read() or b"{}") | {"_status": exc.code}
     except OSError as exc:
-        console.print(f"[red]regionbox is not reachable at {endpoint}[/red]: {exc}")
-        console.print("Start it with [bold]regionbox up[/bold].")
+        _console().print(f"[red]regionbox is not reachable at {endpoint}[/red]: {exc}")
+        _console().print("Start it with [bold]regionbox up[/bold].")
         sys.exit(1)
 
 
@@ -87,7 +103,7 @@ def up(host, port, state_dir, ephemeral, default_account) -> None:
             runner.run(run())
     except KeyboardInterrupt:
         pass
-    console.print("regionbox stopped.")
+    click.echo("regionbox stopped.")
 
 
 def _loop_factory():
@@ -100,32 +116,57 @@ def _loop_factory():
 
 def _print_banner(cloud) -> None:
     status = cloud.status()
-    console.print(f"[bold green]regionbox {__version__}[/bold green] ready on [bold]{status['endpoint']}[/bold]")
-    console.print(f"state: {status['state_dir']}{' (ephemeral)' if status['ephemeral'] else ''}")
-    console.print(f"services: {', '.join(name for name, state in status['services'].items() if state == 'running')}")
+    click.echo(click.style(f"regionbox {__version__}", fg="green", bold=True) + " ready on "
+               + click.style(status["endpoint"], bold=True))
+    click.echo(f"state: {status['state_dir']}{' (ephemeral)' if status['ephemeral'] else ''}")
+    click.echo(f"services: {', '.join(status['services'])} (each loads on first use)")
     for name, state in status["services"].items():
-        if state != "running":
-            console.print(f"[red]{name}: {state}[/red]")
+        if state.startswith("failed"):
+            click.echo(click.style(f"{name}: {state}", fg="red"))
     for name, description in status["engines"].items():
-        console.print(f"engine {name}: {description}")
-    console.print(f"use it with: [bold]AWS_ENDPOINT_URL={status['endpoint']}[/bold]", soft_wrap=True)
+        click.echo(f"engine {name}: {description}")
+    click.echo("use it with: " + click.style(f"AWS_ENDPOINT_URL={status['endpoint']}", bold=True))
 
 
 @main.command()
 @click.option("--endpoint", default=DEFAULT_ENDPOINT, show_default=True)
-def status(endpoint: str) -> None:
+@click.option("--operations", is_flag=True, help="List every operation of every served service, implemented or not (and why).")
+@click.option("--service", "only", default=None, help="With --operations: only this service (botocore name, e.g. elasticache).")
+def status(endpoint: str, operations: bool, only: str | None) -> None:
     """Show services, engines and the state directory of a running cloud."""
+    if operations:
+        _print_coverage(_call(endpoint, "GET", "/_regionbox/coverage")["services"], only)
+        return
     info = _call(endpoint, "GET", "/_regionbox/status")
-    table = Table(title=f"regionbox {info.get('version', '?')} at {endpoint}")
-    table.add_column("what")
-    table.add_column("state")
+    table = _table(f"regionbox {info.get('version', '?')} at {endpoint}", "what", "state")
     table.add_row("state directory", info.get("state_dir", "?"))
     for name, state in info.get("services", {}).items():
         table.add_row(f"service {name}", state)
     for name, description in info.get("engines", {}).items():
         table.add_row(f"engine {name}", description)
     table.add_row("zones down", ", ".join(info.get("zones_down", [])) or "none")
-    console.print(table)
+    for failure in info.get("background_failures", []):
+        table.add_row(f"failed: {failure['owner']}", f"{failure['what']}: {failure['error']}")
+    _console().print(table)
+    _console().print("every operation, implemented or not: regionbox status --operations")
+
+
+def _print_coverage(services: dict, only: str | None) -> None:
+    """The registration tables (GET /_regionbox/coverage) as tables: a summary, then each operation."""
+    if only is not None and only not in services:
+        raise click.BadParameter(f"not a served service: {only} (served: {', '.join(services)})", param_hint="--service")
+    chosen = {name: report for name, report in services.items() if only in (None, name)}
+    summary = _table("operations per service", "service", "implemented", "not implemented")
+    for name, report in chosen.items():
+        summary.add_row(name, str(len(report["implemented"])), str(len(report["not_implemented"])))
+    _console().print(summary)
+    for name, report in chosen.items():
+        table = _table(name, "operation", "status")
+        for operation in report["implemented"]:
+            table.add_row(operation, "implemented")
+        for operation, why in report["not_implemented"].items():
+            table.add_row(operation, f"[red]not implemented[/red]: {why}")
+        _console().print(table)
 
 
 @main.group()
@@ -138,12 +179,10 @@ def az() -> None:
 @click.option("--endpoint", default=DEFAULT_ENDPOINT, show_default=True)
 def az_list(region: str | None, endpoint: str) -> None:
     info = _call(endpoint, "GET", "/_regionbox/az" + (f"?region={region}" if region else ""))
-    table = Table(title=f"Availability Zones of {info.get('region')}")
-    for column in ("ZoneName", "ZoneId", "State"):
-        table.add_column(column)
+    table = _table(f"Availability Zones of {info.get('region')}", "ZoneName", "ZoneId", "State")
     for zone in info.get("zones", []):
         table.add_row(zone["ZoneName"], zone["ZoneId"], zone["State"])
-    console.print(table)
+    _console().print(table)
 
 
 def _zone_command(action: str):
@@ -152,9 +191,9 @@ def _zone_command(action: str):
     def command(zone: str, endpoint: str) -> None:
         info = _call(endpoint, "POST", f"/_regionbox/az/{zone}/{action}")
         if info.get("_status"):
-            console.print(f"[red]{info.get('error', info)}[/red]")
+            _console().print(f"[red]{info.get('error', info)}[/red]")
             sys.exit(1)
-        console.print(f"{info['ZoneName']} ({info['ZoneId']}): {info['State']}")
+        click.echo(f"{info['ZoneName']} ({info['ZoneId']}): {info['State']}")
 
     command.__doc__ = {"outage": "Switch an AZ off: every node placed there stops, as in a power loss.",
                        "restore": "Switch an AZ back on: its nodes come back."}[action]
@@ -165,26 +204,29 @@ az.command("outage")(_zone_command("outage"))
 az.command("restore")(_zone_command("restore"))
 
 
-@main.group()
-def elasticache() -> None:
-    """ElastiCache helpers."""
-
-
-@elasticache.command("ca-cert")
+@main.command("ca-cert")
 @click.option("--state-dir", type=click.Path(path_type=Path), default=None,
               help="State directory of the cloud (default: asked of the running cloud).")
 @click.option("--endpoint", default=DEFAULT_ENDPOINT, show_default=True)
-def elasticache_ca_cert(state_dir: Path | None, endpoint: str) -> None:
-    """Print the PEM certificate of the local CA that signs the TLS nodes (TransitEncryptionEnabled).
+def ca_cert(state_dir: Path | None, endpoint: str) -> None:
+    """Print the PEM certificate of the local CA that signs every TLS endpoint of the cloud
+    (ElastiCache in-transit encryption, FTPS, HTTPS listeners).
 
     Give it to TLS clients as their CA file, e.g. redis-py's ssl_ca_certs or redis-cli --cacert."""
     from regionbox.core.tls import LocalCA, ca_directory
 
     if state_dir is None:
         state_dir = Path(_call(endpoint, "GET", "/_regionbox/status")["state_dir"])
-    # A cloud creates its CA when it starts; for a state directory never served yet, the CA made
-    # here is the one the cloud will use.
+    # The CA made here for a state directory never served yet is the one the cloud will use.
     click.echo(LocalCA(ca_directory(state_dir)).ensure().read_text(), nl=False)
+
+
+@main.group()
+def elasticache() -> None:
+    """ElastiCache helpers."""
+
+
+elasticache.add_command(ca_cert)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from regionbox.core.audit import AuditTrail
 from regionbox.core.credentials import CredentialRegistry
 from regionbox.core.events import EventBus
 from regionbox.core.pagination import Paginator
-from regionbox.core.registry import ServiceRegistry
+from regionbox.core.registry import Entry, ServiceRegistry
 from regionbox.core.store import Store
 from regionbox.core.tasks import Tasks
 from regionbox.core.topology import Topology
@@ -39,7 +39,9 @@ log = logging.getLogger("regionbox")
 
 
 class Cloud:
-    def __init__(self, config: Config | None = None) -> None:
+    def __init__(self, config: Config | None = None, services: "dict[str, Entry] | None" = None) -> None:
+        """``services``: what to serve (default: every service of regionbox, services/__init__.py);
+        tests and embedders may serve others beside them."""
         self.config = config or Config()
         self.started_at = time.time()
         self.state_dir: Path = self.config.resolve_state_dir()
@@ -50,7 +52,7 @@ class Cloud:
         self.paginator = Paginator(self._secret("pagination"))
         self.audit = AuditTrail(self.store)
         self.tasks = Tasks()
-        self.services = ServiceRegistry(self, SERVICES)
+        self.services = ServiceRegistry(self, SERVICES if services is None else services)
         self.ready = False
 
     def _secret(self, name: str) -> bytes:
@@ -124,6 +126,16 @@ class Cloud:
         self.store.reset()
         self.topology.reset()
 
+    def engines(self) -> dict[str, str]:
+        """Which engines run real and which embedded (a fact of this machine), and what loaded
+        services add (where the local CA is ...)."""
+        from regionbox.engines import kinds
+
+        found = {engine: kinds.describe(engine) for engine in kinds.ENGINES}
+        # TLS clients (ElastiCache in-transit encryption, FTPS, HTTPS listeners) trust this CA.
+        found["tls-ca"] = f"local CA certificate {self.state_dir / 'tls' / 'ca.pem'} (printed by: regionbox ca-cert)"
+        return found | self.services.engines()
+
     def status(self) -> dict:
         return {
             "version": __import__("regionbox").__version__,
@@ -131,7 +143,7 @@ class Cloud:
             "state_dir": str(self.state_dir),
             "ephemeral": self.config.ephemeral,
             "services": self.services.states(),
-            "engines": self.services.engines(),
+            "engines": self.engines(),
             "zones_down": sorted(self.topology.down),
             "background_failures": [{"owner": f.owner, "what": f.what, "error": f.error, "at": f.at}
                                     for f in self.tasks.failures],

@@ -189,7 +189,7 @@ class _HttpServer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((address, port))
         config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False, http="httptools",
-                                timeout_graceful_shutdown=0)
+                                timeout_graceful_shutdown=None)
         server = uvicorn.Server(config)
         server.install_signal_handlers = lambda: None  # type: ignore[method-assign] - the cloud owns signals
         task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))

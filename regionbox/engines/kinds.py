@@ -21,6 +21,8 @@ class EngineNotInstalled(RuntimeError):
     pass
 
 
+ENGINES = ("redis", "valkey", "memcached")
+
 INSTALL_HINTS = {
     "redis": "install redis-server (apt-get install redis-server, brew install redis)",
     "valkey": "install valkey-server or redis-server (apt-get install valkey-server / redis-server)",

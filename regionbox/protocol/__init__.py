@@ -21,14 +21,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import import_module
-from typing import Any, Protocol
-
-from botocore.model import OperationModel, ServiceModel
+from typing import TYPE_CHECKING, Any, Protocol
 
 from regionbox.core.errors import ServiceError
 from regionbox.protocol.dialect import DEFAULT, Dialect
 from regionbox.protocol.http import HttpRequest, HttpResponse
-from regionbox.protocol.specs import protocol_of
+
+if TYPE_CHECKING:  # botocore loads with the first model, not when the cloud starts
+    from botocore.model import OperationModel, ServiceModel
 
 # protocol name -> module defining Parser and Serializer classes taking a ServiceModel
 _MODULES = {
@@ -58,7 +58,7 @@ class ResponseSerializer(Protocol):
 def negotiate(model: ServiceModel, request: HttpRequest) -> str:
     """The protocol of this request. Models that list several protocols (CloudWatch:
     smithy-rpc-v2-cbor, json, query) are answered in whichever one the client spoke."""
-    protocols = model.metadata.get("protocols") or [protocol_of(model)]
+    protocols = model.metadata.get("protocols") or [model.metadata["protocol"]]
     if len(protocols) > 1:
         if "smithy-rpc-v2-cbor" in protocols and request.headers.get("smithy-protocol") == "rpc-v2-cbor":
             return "smithy-rpc-v2-cbor"
@@ -68,17 +68,17 @@ def negotiate(model: ServiceModel, request: HttpRequest) -> str:
                 request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
                 or (request.method == "GET" and request.query_param("Action") is not None)):
             return "query"
-    return protocol_of(model)
+    return model.metadata["protocol"]
 
 
 @lru_cache(maxsize=None)
 def parser_for(model: ServiceModel, protocol: str | None = None, dialect: Dialect = DEFAULT) -> RequestParser:
-    return import_module(_MODULES[protocol or protocol_of(model)]).Parser(model, dialect)
+    return import_module(_MODULES[protocol or model.metadata["protocol"]]).Parser(model, dialect)
 
 
 @lru_cache(maxsize=None)
 def serializer_for(model: ServiceModel, protocol: str | None = None, dialect: Dialect = DEFAULT) -> ResponseSerializer:
-    return import_module(_MODULES[protocol or protocol_of(model)]).Serializer(model, dialect)
+    return import_module(_MODULES[protocol or model.metadata["protocol"]]).Serializer(model, dialect)
 
 
 __all__ = ["Dialect", "HttpRequest", "HttpResponse", "RequestParser", "ResponseSerializer", "negotiate", "parser_for", "serializer_for"]

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from botocore.model import ServiceModel, Shape
+if TYPE_CHECKING:
+    from botocore.model import ServiceModel, Shape
 
 from regionbox.core.errors import ServiceError
 

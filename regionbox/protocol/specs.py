@@ -14,22 +14,31 @@ import tempfile
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import botocore
-import botocore.loaders
+import botocore  # the package alone is light; its loader and models are imported on first use
 import orjson
 import platformdirs
-from botocore.model import OperationModel, ServiceModel
 
-_loader = botocore.loaders.Loader()
+if TYPE_CHECKING:
+    from botocore.model import OperationModel, ServiceModel
 
 
 @lru_cache(maxsize=None)
-def service_model(name: str) -> ServiceModel:
-    return ServiceModel(_loader.load_service_model(name, "service-2"), service_name=name)
+def _loader():
+    import botocore.loaders
+
+    return botocore.loaders.Loader()
 
 
-def protocol_of(model: ServiceModel) -> str:
+@lru_cache(maxsize=None)
+def service_model(name: str) -> "ServiceModel":
+    from botocore.model import ServiceModel
+
+    return ServiceModel(_loader().load_service_model(name, "service-2"), service_name=name)
+
+
+def protocol_of(model: "ServiceModel") -> str:
     """The wire protocol regionbox answers in: the model's own ``protocol`` (what botocore sends).
 
     Where a model lists several (CloudWatch: smithy-rpc-v2-cbor, json, query), the parser for
@@ -38,7 +47,7 @@ def protocol_of(model: ServiceModel) -> str:
     return model.metadata["protocol"]
 
 
-def operation(model: ServiceModel, name: str) -> OperationModel:
+def operation(model: "ServiceModel", name: str) -> "OperationModel":
     return model.operation_model(name)
 
 
@@ -54,7 +63,7 @@ class RoutingFacts:
     query_actions: tuple[str, ...]  # operation names, for services that speak query or ec2
 
     @classmethod
-    def of(cls, model: ServiceModel) -> "RoutingFacts":
+    def of(cls, model: "ServiceModel") -> "RoutingFacts":
         metadata = model.metadata
         protocols = tuple(metadata.get("protocols") or [metadata["protocol"]])
         speaks_query = "query" in protocols or "ec2" in protocols

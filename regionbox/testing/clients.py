@@ -59,14 +59,14 @@ class ClientFactory:
 class RunningCloud(ClientFactory):
     """Starts a cloud with uvicorn in a background thread (its own event loop) on a free port."""
 
-    def __init__(self, config: Config | None = None):
+    def __init__(self, config: Config | None = None, services: dict | None = None):
         from regionbox.server import Cloud
 
         config = config or Config(ephemeral=True)
         config.host = "127.0.0.1"
         config.port = config.port if config.port not in (0, 4566) else free_port()
         self.config = config
-        self.cloud = Cloud(config)
+        self.cloud = Cloud(config, services)
         super().__init__(f"http://127.0.0.1:{config.port}")
         self._server = None
         self._thread: threading.Thread | None = None
