@@ -168,22 +168,23 @@ class Sharding:
         """Take primaries and slots from what the cluster itself says."""
         nodes = await self.cluster_nodes(scope, rg)
         by_address = {f"{c.nodes[0].address}:{c.nodes[0].port}": c for c in self.state.members(scope, rg)}
-        changed = False
-        for info in nodes:
-            cluster = by_address.get(info["address"])
-            if cluster is None or "fail" in info["flags"]:
-                continue
-            group = rg.node_group(cluster.node_group_id)
-            if "master" in info["flags"] and info["slots"]:
-                text = check.format_slots(info["slots"])
-                if group.primary != cluster.cluster_id or group.slots != text:
-                    group.primary, group.slots, changed = cluster.cluster_id, text, True
-                cluster.role = "primary"
-            elif "slave" in info["flags"]:
-                cluster.role = "replica"
-            self.state.save_cluster(scope, cluster)
-        if changed:
-            self.state.save_group(scope, rg)
+        with self.state.transaction():
+            changed = False
+            for info in nodes:
+                cluster = by_address.get(info["address"])
+                if cluster is None or "fail" in info["flags"]:
+                    continue
+                group = rg.node_group(cluster.node_group_id)
+                if "master" in info["flags"] and info["slots"]:
+                    text = check.format_slots(info["slots"])
+                    if group.primary != cluster.cluster_id or group.slots != text:
+                        group.primary, group.slots, changed = cluster.cluster_id, text, True
+                    cluster.role = "primary"
+                elif "slave" in info["flags"]:
+                    cluster.role = "replica"
+                self.state.save_cluster(scope, cluster)
+            if changed:
+                self.state.save_group(scope, rg)
 
     # -- ModifyReplicationGroupShardConfiguration -----------------------------------------------------
     def modify_replication_group_shard_configuration(self, ctx: RequestContext, params: dict) -> dict:
