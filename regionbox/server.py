@@ -156,6 +156,15 @@ def build_app(cloud: Cloud):
     return Gateway(cloud)
 
 
+def protocol_class(config: Config) -> type:
+    """uvicorn's HTTP protocol with the cloud's deadline for request headers and the process's
+    descriptor budget (gateway/connections.py)."""
+    from regionbox.gateway.connections import GuardedHttpProtocol, connection_budget
+
+    return type("CloudHttpProtocol", (GuardedHttpProtocol,),
+                {"header_timeout": config.header_timeout, "budget": connection_budget()})
+
+
 def uvicorn_config(cloud: Cloud, **overrides):
     import uvicorn
 
@@ -165,9 +174,9 @@ def uvicorn_config(cloud: Cloud, **overrides):
         lifespan="on",
         log_level="warning",
         access_log=False,
-        http="httptools",
+        http=protocol_class(cloud.config),
         loop="uvloop",
-        timeout_keep_alive=65,
+        timeout_keep_alive=cloud.config.keep_alive_timeout,
     )
     options.update(overrides)
     try:
