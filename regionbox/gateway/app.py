@@ -32,8 +32,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("regionbox.gateway")
 
-# The most a request body may hold when it is read whole (documents, not streamed payloads).
-BODY_LIMIT = 20 * 1024 * 1024
+# The most a request body may hold before its service is known (internal endpoints, query
+# protocol bodies read for routing); then the service's own limit applies (Dialect.max_request_bytes).
+BODY_LIMIT = 16 * 1024 * 1024
 
 
 class Gateway:
@@ -163,7 +164,8 @@ class Gateway:
                 "UnknownOperationException", f"Requests to {name} must be JSON, not {request.headers['content-type']}.",
                 status=404), request_id)
         try:
-            signed_body = request.body if parser.streams_body(request) else await self._read_body(request)
+            signed_body = request.body if parser.streams_body(request) else \
+                await self._read_body(request, service.dialect.max_request_bytes)
         except ServiceError as error:
             return serializer.serialize_error(None, error, request_id)
         except ClientDisconnected:
@@ -214,13 +216,13 @@ class Gateway:
         return response
 
     @staticmethod
-    async def _read_body(request: HttpRequest) -> bytes:
+    async def _read_body(request: HttpRequest, limit: int = BODY_LIMIT) -> bytes:
         """Read the whole body (once) and undo its Content-Encoding; return it as it was sent,
         which is what the signature covers."""
         if request.stream is not None:
-            request.raw_body = await request.stream.read(BODY_LIMIT)
+            request.raw_body = await request.stream.read(limit)
             request.stream = None
-            request.body = decode_body(request.headers, request.raw_body, BODY_LIMIT)
+            request.body = decode_body(request.headers, request.raw_body, limit)
         return request.raw_body or request.body
 
     @staticmethod
