@@ -101,6 +101,10 @@ class Cloud:
     # -- lifecycle --------------------------------------------------------------------------------
     async def start(self) -> None:
         await self.services.start()
+        if (self.state_dir / "engines").exists():
+            # Services have claimed the engine nodes in their state; the rest an earlier run
+            # left behind (it was killed) are not anyone's any more.
+            self.supervisor.reap_unclaimed()
         self.ready = True
 
     async def stop(self) -> None:

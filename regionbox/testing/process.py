@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from regionbox.engines.supervisor import kill_recorded
 from regionbox.testing.clients import ClientFactory, free_port
 
 
@@ -80,5 +81,8 @@ class CloudProcess(ClientFactory):
 
     def cleanup(self) -> None:
         self.stop()
+        # Engine nodes outlive a regionbox killed with -9 (a cloud restarted adopts them); a test
+        # that crashed its cloud and walks away must not leave them running.
+        kill_recorded(self.state_dir / "engines")
         if self._tmp is not None:
             self._tmp.cleanup()
