@@ -30,6 +30,12 @@ def default_state_dir() -> Path:
     return Path(platformdirs.user_data_dir("regionbox"))
 
 
+def botocore_data_path() -> str:
+    """Where botocore looks for models besides its own (AWS_DATA_PATH): regionbox then loads
+    models through botocore's loader, as the SDKs talking to it would."""
+    return os.environ.get("AWS_DATA_PATH", "")
+
+
 def client_endpoint() -> str:
     """Where the `regionbox` command finds a running cloud (status, az ...)."""
     return os.environ.get("REGIONBOX_ENDPOINT", os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"))
