@@ -21,11 +21,11 @@ from regionbox.core.service import Service
 from regionbox.gateway import internal
 from regionbox.gateway.guard import CrossSiteRefused, Guard, cors_headers, form_content_type, internal_write_allowed, is_preflight
 from regionbox.gateway.identity import credential_scope, verify_signature
-from regionbox.gateway.routing import ServiceIndex
+from regionbox.gateway.routing import ServiceIndex, UnservedService
 from regionbox.protocol import HttpRequest, HttpResponse, negotiate, parser_for, serializer_for
 from regionbox.protocol.errors import credential_error
 from regionbox.protocol.http import BodyStream, ClientDisconnected, decode_body
-from regionbox.protocol.specs import service_model
+from regionbox.protocol.specs import model_for_signing_name, service_model
 
 if TYPE_CHECKING:
     from regionbox.server import Cloud
@@ -149,6 +149,8 @@ class Gateway:
                 await self._read_body(request)  # the query protocol's Action may be in the body
             name = self.index.route(request, scope.service if scope else None)
             service = await self.cloud.services.ready(name)
+        except UnservedService as error:
+            return self._unserved(request, error, request_id)
         except ServiceError as error:
             return internal.generic_error(error, request_id)
         except Exception:  # noqa: BLE001 - a body that cannot even be decoded
@@ -214,6 +216,16 @@ class Gateway:
             except Exception:  # noqa: BLE001 - the audit trail must not fail the call it records
                 log.exception("audit record failed")
         return response
+
+    def _unserved(self, request: HttpRequest, error: UnservedService, request_id: str) -> HttpResponse:
+        """A service regionbox does not serve answers 501 in its own protocol (XML for query and
+        rest-xml services), so its client shows the cause instead of failing to parse."""
+        model = model_for_signing_name(error.signing_name)
+        if model is None:
+            return internal.generic_error(error, request_id)
+        error.message = (f"regionbox does not serve {model.metadata.get('serviceId', error.signing_name)} yet; "
+                         f"it serves: {', '.join(self.cloud.services.names)}.")
+        return serializer_for(model, negotiate(model, request)).serialize_error(None, error, request_id)
 
     @staticmethod
     async def _read_body(request: HttpRequest, limit: int = BODY_LIMIT) -> bytes:

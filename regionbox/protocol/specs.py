@@ -108,6 +108,35 @@ class RoutingFacts:
         )
 
 
+def model_for_signing_name(signing_name: str) -> "ServiceModel | None":
+    """The botocore model of the service that signs as ``signing_name`` (``monitoring`` is
+    CloudWatch, ``email`` SES ...), to answer a service regionbox does not serve in its own
+    protocol. Most share their name; the others are found once in every model's metadata,
+    remembered with the routing facts."""
+    data = Path(botocore.__file__).parent / "data"
+    if signing_name and (data / signing_name).is_dir():
+        model = service_model(signing_name)
+        if signing_name in RoutingFacts.of(model).signing_names:
+            return model
+    path = _cache_path()
+    try:
+        cached = orjson.loads(path.read_bytes())
+    except (OSError, ValueError):
+        cached = {}
+    by_signing_name = cached.get("__signing_names__")
+    if by_signing_name is None:
+        by_signing_name = {}
+        metadata = {entry.name: (_bundled_model(entry.name) or {}).get("metadata", {}) for entry in sorted(data.iterdir())}
+        for key in ("signingName", "endpointPrefix"):  # a signing name first: it is what SigV4 scopes name
+            for service, fields in metadata.items():
+                if fields.get(key):
+                    by_signing_name.setdefault(fields[key], service)
+        cached["__signing_names__"] = by_signing_name
+        _write_atomically(path, orjson.dumps(cached))
+    service = by_signing_name.get(signing_name)
+    return service_model(service) if service else None
+
+
 def _cache_path() -> Path:
     return Path(platformdirs.user_cache_dir("regionbox")) / f"routing-botocore-{botocore.__version__}.json"
 
