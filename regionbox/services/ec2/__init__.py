@@ -1,10 +1,23 @@
-"""The ec2 service (TEMPORARY: through the provider bridge in services/base.py)."""
+"""EC2: regions and Availability Zones."""
 
 from regionbox.core.service import Service
+from regionbox.protocol.dialect import Dialect
+from regionbox.services.ec2.zones import Zones
+
+# EC2 answers bad parameter values with InvalidParameterValue.
+DIALECT = Dialect(validation_code="InvalidParameterValue")
 
 
 def load(cloud) -> Service:
-    from regionbox.services.base import legacy_service
-    from regionbox.services.ec2.provider import Ec2Provider
-
-    return legacy_service(Ec2Provider(cloud))
+    zones = Zones(cloud.topology)
+    return Service(
+        name="ec2",
+        operations={
+            "DescribeRegions": zones.describe_regions,
+            "DescribeAvailabilityZones": zones.describe_availability_zones,
+        },
+        not_implemented={
+            "RunInstances": "instances are not emulated",
+        },
+        dialect=DIALECT,
+    )

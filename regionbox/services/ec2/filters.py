@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any, Callable, Iterable, TypeVar
 
-from regionbox.core.errors import ServiceError
+from regionbox.core.errors import invalid
 
 T = TypeVar("T")
 # filter name -> the item's value(s) for it
@@ -31,7 +31,7 @@ def apply(items: Iterable[T], filters: list[dict] | None, fields: Fields) -> lis
     for f in filters or []:
         name = f.get("Name")
         if name not in fields:
-            raise ServiceError("InvalidParameterValue", f"The filter '{name}' is invalid")
+            raise invalid(f"The filter '{name}' is invalid")
         patterns = [p.replace("[", "[[]") for p in f.get("Values") or []]
         checks.append((fields[name], patterns))
     return [item for item in items
