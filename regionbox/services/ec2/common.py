@@ -6,8 +6,9 @@ from typing import Any, Callable, Sequence
 
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.pagination import PageRule, Paginator
+from regionbox.core.store import Scope
 from regionbox.services.ec2 import filters
-from regionbox.services.ec2.state import resource_id
+from regionbox.services.ec2.state import KINDS, Ec2State, resource_id
 
 
 def check_dry_run(params: dict) -> None:
@@ -32,6 +33,15 @@ _NOT_FOUND: dict[str, tuple[str, str]] = {
 def not_found(kind: str, resource: str) -> ServiceError:
     code, message = _NOT_FOUND[kind]
     return ServiceError(code, message.format(resource))
+
+
+def existing(state: Ec2State, kind: str, scope: Scope, resource: str | None) -> Any:
+    """The resource of ``kind`` (an id prefix: vpc, subnet, sg ...) with this id in the account and
+    region, or EC2's NotFound error for it."""
+    found = getattr(state, KINDS[kind]).get(scope, resource or "")
+    if found is None:
+        raise not_found(kind, resource)
+    return found
 
 
 def dependency_violation(kind: str, resource: str) -> ServiceError:

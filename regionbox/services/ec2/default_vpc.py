@@ -16,7 +16,13 @@ from regionbox.core.store import Scope
 from regionbox.core.topology import Topology
 from regionbox.services.ec2.common import check_dry_run
 from regionbox.services.ec2.network import new_default_dhcp_options, new_subnet, new_vpc
-from regionbox.services.ec2.state import NETWORK_KEY, AccountNetwork, Ec2State, InternetGateway, Vpc
+from regionbox.services.ec2.state import (
+    NETWORK_KEY,
+    AccountNetwork,
+    Ec2State,
+    InternetGateway,
+    Vpc,
+)
 
 DEFAULT_VPC_CIDR = "172.31.0.0/16"
 

@@ -6,16 +6,21 @@ domain) that its VPCs use; ``default`` as an id means "no options" in AssociateD
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import invalid
 from regionbox.core.ids import hex_id
-from regionbox.core.store import Scope
 from regionbox.services.ec2 import filters
-from regionbox.services.ec2.common import Describer, dependency_violation, not_found, page
+from regionbox.services.ec2.common import (
+    Describer,
+    dependency_violation,
+    existing,
+    page,
+)
 from regionbox.services.ec2.default_vpc import DefaultNetwork
 from regionbox.services.ec2.state import DhcpOptions, Ec2State
 from regionbox.services.ec2.tags import from_specifications, with_tags
-from regionbox.services.ec2.vpcs import Vpcs
 
 KEYS = ("domain-name", "domain-name-servers", "ntp-servers", "netbios-name-servers", "netbios-node-type",
         "ipv6-address-preferred-lease-time")
@@ -36,18 +41,11 @@ def options_shape(options: DhcpOptions, account: str) -> dict:
     }, options.tags)
 
 
+@dataclass
 class DhcpOptionSets:
-    def __init__(self, state: Ec2State, defaults: DefaultNetwork, describer: Describer, vpcs: Vpcs) -> None:
-        self.state = state
-        self.defaults = defaults
-        self.describer = describer
-        self.vpcs = vpcs
-
-    def get(self, scope: Scope, options_id: str | None) -> DhcpOptions:
-        options = self.state.dhcp_options.get(scope, options_id or "")
-        if options is None:
-            raise not_found("dopt", options_id)
-        return options
+    state: Ec2State
+    defaults: DefaultNetwork
+    describer: Describer
 
     def create_dhcp_options(self, ctx: RequestContext, params: dict) -> dict:
         scope = self.defaults.prepare(ctx, params)
@@ -73,7 +71,7 @@ class DhcpOptionSets:
 
     def delete_dhcp_options(self, ctx: RequestContext, params: dict) -> dict:
         scope = self.defaults.prepare(ctx, params)
-        options = self.get(scope, params.get("DhcpOptionsId"))
+        options = existing(self.state, "dopt", scope, params.get("DhcpOptionsId"))
         if any(v.dhcp_options_id == options.dhcp_options_id for v in self.state.vpcs.values(scope)):
             raise dependency_violation("dhcpOptions", options.dhcp_options_id)
         self.state.dhcp_options.delete(scope, options.dhcp_options_id)
@@ -83,8 +81,8 @@ class DhcpOptionSets:
         scope = self.defaults.prepare(ctx, params)
         options_id = params.get("DhcpOptionsId")
         if options_id != "default":
-            options_id = self.get(scope, options_id).dhcp_options_id
-        vpc = self.vpcs.get(scope, params.get("VpcId"))
+            options_id = existing(self.state, "dopt", scope, options_id).dhcp_options_id
+        vpc = existing(self.state, "vpc", scope, params.get("VpcId"))
         vpc.dhcp_options_id = options_id
         self.state.vpcs.put(scope, vpc.vpc_id, vpc)
         return {}

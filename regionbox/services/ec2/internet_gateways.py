@@ -6,16 +6,21 @@ is deleted. DescribeInternetGateways reports an attachment's state as ``availabl
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.ids import hex_id
-from regionbox.core.store import Scope
 from regionbox.services.ec2 import filters
-from regionbox.services.ec2.common import Describer, dependency_violation, not_found, page
+from regionbox.services.ec2.common import (
+    Describer,
+    dependency_violation,
+    existing,
+    page,
+)
 from regionbox.services.ec2.default_vpc import DefaultNetwork
 from regionbox.services.ec2.state import Ec2State, InternetGateway
 from regionbox.services.ec2.tags import from_specifications, with_tags
-from regionbox.services.ec2.vpcs import Vpcs
 
 _FIELDS: filters.Fields = {
     "internet-gateway-id": lambda g: g.internet_gateway_id,
@@ -30,18 +35,11 @@ def gateway_shape(gateway: InternetGateway, account: str) -> dict:
                       "Attachments": attachments}, gateway.tags)
 
 
+@dataclass
 class InternetGateways:
-    def __init__(self, state: Ec2State, defaults: DefaultNetwork, describer: Describer, vpcs: Vpcs) -> None:
-        self.state = state
-        self.defaults = defaults
-        self.describer = describer
-        self.vpcs = vpcs
-
-    def get(self, scope: Scope, gateway_id: str | None) -> InternetGateway:
-        gateway = self.state.internet_gateways.get(scope, gateway_id or "")
-        if gateway is None:
-            raise not_found("igw", gateway_id)
-        return gateway
+    state: Ec2State
+    defaults: DefaultNetwork
+    describer: Describer
 
     def create_internet_gateway(self, ctx: RequestContext, params: dict) -> dict:
         scope = self.defaults.prepare(ctx, params)
@@ -58,8 +56,8 @@ class InternetGateways:
 
     def attach_internet_gateway(self, ctx: RequestContext, params: dict) -> dict:
         scope = self.defaults.prepare(ctx, params)
-        gateway = self.get(scope, params.get("InternetGatewayId"))
-        vpc = self.vpcs.get(scope, params.get("VpcId"))
+        gateway = existing(self.state, "igw", scope, params.get("InternetGatewayId"))
+        vpc = existing(self.state, "vpc", scope, params.get("VpcId"))
         if gateway.vpc_id:
             raise ServiceError("Resource.AlreadyAssociated", f"resource {gateway.internet_gateway_id} is already "
                                                              f"attached to network {gateway.vpc_id}")
@@ -71,8 +69,8 @@ class InternetGateways:
 
     def detach_internet_gateway(self, ctx: RequestContext, params: dict) -> dict:
         scope = self.defaults.prepare(ctx, params)
-        gateway = self.get(scope, params.get("InternetGatewayId"))
-        vpc = self.vpcs.get(scope, params.get("VpcId"))
+        gateway = existing(self.state, "igw", scope, params.get("InternetGatewayId"))
+        vpc = existing(self.state, "vpc", scope, params.get("VpcId"))
         if gateway.vpc_id != vpc.vpc_id:
             raise ServiceError("Gateway.NotAttached", f"resource {gateway.internet_gateway_id} is not attached to "
                                                       f"network {vpc.vpc_id}")
@@ -83,7 +81,7 @@ class InternetGateways:
 
     def delete_internet_gateway(self, ctx: RequestContext, params: dict) -> dict:
         scope = self.defaults.prepare(ctx, params)
-        gateway = self.get(scope, params.get("InternetGatewayId"))
+        gateway = existing(self.state, "igw", scope, params.get("InternetGatewayId"))
         if gateway.vpc_id:
             raise dependency_violation("internetGateway", gateway.internet_gateway_id)
         self.state.internet_gateways.delete(scope, gateway.internet_gateway_id)

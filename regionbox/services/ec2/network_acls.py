@@ -6,6 +6,8 @@ denies it, inbound and outbound. Custom ACLs and entries are not built yet.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from regionbox.core.context import RequestContext
 from regionbox.core.store import Scope
 from regionbox.services.ec2 import filters
@@ -18,11 +20,11 @@ ENTRIES = [{"RuleNumber": number, "Protocol": "-1", "RuleAction": action, "Egres
            for egress in (True, False) for number, action in ((100, "allow"), (32767, "deny"))]
 
 
+@dataclass
 class NetworkAcls:
-    def __init__(self, state: Ec2State, defaults: DefaultNetwork, describer: Describer) -> None:
-        self.state = state
-        self.defaults = defaults
-        self.describer = describer
+    state: Ec2State
+    defaults: DefaultNetwork
+    describer: Describer
 
     def _associations(self, scope: Scope, acl: NetworkAcl) -> list[dict]:
         return [{"NetworkAclAssociationId": s.network_acl_association_id, "NetworkAclId": acl.network_acl_id,

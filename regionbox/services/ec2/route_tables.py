@@ -10,18 +10,25 @@ exist and gets that kind's NotFound error. A route whose internet gateway left t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.ids import hex_id
 from regionbox.core.store import Scope
 from regionbox.services.ec2 import cidrs, filters
-from regionbox.services.ec2.common import ROUTE_TABLE_PAGES, Describer, dependency_violation, not_found, page
+from regionbox.services.ec2.common import (
+    ROUTE_TABLE_PAGES,
+    Describer,
+    dependency_violation,
+    existing,
+    page,
+)
 from regionbox.services.ec2.default_vpc import DefaultNetwork
 from regionbox.services.ec2.network import local_route
 from regionbox.services.ec2.state import Ec2State, RouteTable
-from regionbox.services.ec2.subnets import Subnets
 from regionbox.services.ec2.tags import from_specifications, with_tags
-from regionbox.services.ec2.vpcs import Vpcs
 
 # Route targets that cannot exist in regionbox -> their NotFound error.
 _ABSENT_TARGETS: dict[str, tuple[str, str]] = {
@@ -48,20 +55,11 @@ def _association_shape(association: dict, table: RouteTable) -> dict:
     return shape
 
 
+@dataclass
 class RouteTables:
-    def __init__(self, state: Ec2State, defaults: DefaultNetwork, describer: Describer, vpcs: Vpcs,
-                 subnets: Subnets) -> None:
-        self.state = state
-        self.defaults = defaults
-        self.describer = describer
-        self.vpcs = vpcs
-        self.subnets = subnets
-
-    def get(self, scope: Scope, route_table_id: str | None) -> RouteTable:
-        table = self.state.route_tables.get(scope, route_table_id or "")
-        if table is None:
-            raise not_found("rtb", route_table_id)
-        return table
+    state: Ec2State
+    defaults: DefaultNetwork
+    describer: Describer
 
     def _route_state(self, scope: Scope, table: RouteTable, route: dict) -> str:
         gateway = route.get("GatewayId", "")
@@ -101,7 +99,7 @@ class RouteTables:
     # -- tables -----------------------------------------------------------------------------------
     def create_route_table(self, ctx: RequestContext, params: dict) -> dict:
         scope = self.defaults.prepare(ctx, params)
-        vpc = self.vpcs.get(scope, params.get("VpcId"))
+        vpc = existing(self.state, "vpc", scope, params.get("VpcId"))
         tags = from_specifications(params, "route-table")
         table = RouteTable(hex_id("rtb-"), vpc.vpc_id, routes=[local_route(vpc.cidr_block)], tags=tags)
         self.state.route_tables.put(scope, table.route_table_id, table)
@@ -115,7 +113,7 @@ class RouteTables:
 
     def delete_route_table(self, ctx: RequestContext, params: dict) -> dict:
         scope = self.defaults.prepare(ctx, params)
-        table = self.get(scope, params.get("RouteTableId"))
+        table = existing(self.state, "rtb", scope, params.get("RouteTableId"))
         if table.associations:  # the main table, or one still associated with subnets
             raise dependency_violation("routeTable", table.route_table_id)
         self.state.route_tables.delete(scope, table.route_table_id)
@@ -152,12 +150,12 @@ class RouteTables:
 
     def create_route(self, ctx: RequestContext, params: dict) -> dict:
         scope = self.defaults.prepare(ctx, params)
-        table = self.get(scope, params.get("RouteTableId"))
+        table = existing(self.state, "rtb", scope, params.get("RouteTableId"))
         destination = self._destination(params)
         if any(r["DestinationCidrBlock"] == destination for r in table.routes):
             raise ServiceError("RouteAlreadyExists", f"The route identified by {destination} already exists.")
         member, target = self._target(scope, table, params)
-        vpc = self.vpcs.get(scope, table.vpc_id)
+        vpc = existing(self.state, "vpc", scope, table.vpc_id)
         # Inside the VPC's own block only an interface or an instance may be the next hop.
         if cidrs.inside(destination, vpc.cidr_block):
             raise invalid(f"The destination CIDR block {destination} is equal to or more "
@@ -167,37 +165,31 @@ class RouteTables:
         self.state.route_tables.put(scope, table.route_table_id, table)
         return {"Return": True}
 
-    def _route(self, table: RouteTable, destination: str) -> dict | None:
-        return next((r for r in table.routes if r["DestinationCidrBlock"] == destination), None)
+    def _existing_route(self, ctx: RequestContext, params: dict, verb: str,
+                        missing: Callable[[str, str], ServiceError]) -> tuple[Scope, RouteTable, dict]:
+        """The route ReplaceRoute or DeleteRoute names; the local route is neither replaced nor removed."""
+        scope = self.defaults.prepare(ctx, params)
+        table = existing(self.state, "rtb", scope, params.get("RouteTableId"))
+        destination = self._destination(params)
+        route = next((r for r in table.routes if r["DestinationCidrBlock"] == destination), None)
+        if route is None:
+            raise missing(destination, table.route_table_id)
+        if route.get("GatewayId") == "local":
+            raise invalid(f"cannot {verb} local route {destination} in route table {table.route_table_id}")
+        return scope, table, route
 
     def replace_route(self, ctx: RequestContext, params: dict) -> dict:
-        scope = self.defaults.prepare(ctx, params)
-        table = self.get(scope, params.get("RouteTableId"))
-        destination = self._destination(params)
-        route = self._route(table, destination)
-        if route is None:
-            raise invalid(f"There is no route defined for '{destination}' in the route "
-                          "table. Use CreateRoute instead.")
-        if route.get("GatewayId") == "local":
-            raise invalid(f"cannot replace local route {destination} in route table "
-                          f"{table.route_table_id}")
+        scope, table, route = self._existing_route(ctx, params, "replace", lambda destination, _: invalid(
+            f"There is no route defined for '{destination}' in the route table. Use CreateRoute instead."))
         member, target = self._target(scope, table, params)
-        table.routes[table.routes.index(route)] = {"DestinationCidrBlock": destination, member: target,
-                                                   "Origin": "CreateRoute"}
+        table.routes[table.routes.index(route)] = {"DestinationCidrBlock": route["DestinationCidrBlock"],
+                                                   member: target, "Origin": "CreateRoute"}
         self.state.route_tables.put(scope, table.route_table_id, table)
         return {}
 
     def delete_route(self, ctx: RequestContext, params: dict) -> dict:
-        scope = self.defaults.prepare(ctx, params)
-        table = self.get(scope, params.get("RouteTableId"))
-        destination = self._destination(params)
-        route = self._route(table, destination)
-        if route is None:
-            raise ServiceError("InvalidRoute.NotFound", f"no route with destination-cidr-block {destination} in route "
-                                                        f"table {table.route_table_id}")
-        if route.get("GatewayId") == "local":
-            raise invalid(f"cannot remove local route {destination} in route table "
-                          f"{table.route_table_id}")
+        scope, table, route = self._existing_route(ctx, params, "remove", lambda destination, table_id: ServiceError(
+            "InvalidRoute.NotFound", f"no route with destination-cidr-block {destination} in route table {table_id}"))
         table.routes.remove(route)
         self.state.route_tables.put(scope, table.route_table_id, table)
         return {}
@@ -212,12 +204,12 @@ class RouteTables:
 
     def associate_route_table(self, ctx: RequestContext, params: dict) -> dict:
         scope = self.defaults.prepare(ctx, params)
-        table = self.get(scope, params.get("RouteTableId"))
+        table = existing(self.state, "rtb", scope, params.get("RouteTableId"))
         if params.get("GatewayId"):
             raise ServiceError("UnsupportedOperation", "Gateway route tables (edge associations) are not emulated.")
         if not params.get("SubnetId"):
             raise ServiceError("MissingParameter", "The request must contain the parameter subnetId or gatewayId")
-        subnet = self.subnets.get(scope, params["SubnetId"])
+        subnet = existing(self.state, "subnet", scope, params["SubnetId"])
         if subnet.vpc_id != table.vpc_id:
             raise invalid(f"Route table {table.route_table_id} and subnet "
                           f"{subnet.subnet_id} belong to different networks")
@@ -244,7 +236,7 @@ class RouteTables:
         """Moves a subnet to another table, or makes another table the VPC's main one."""
         scope = self.defaults.prepare(ctx, params)
         old, association = self._association(scope, params.get("AssociationId"))
-        new = self.get(scope, params.get("RouteTableId"))
+        new = existing(self.state, "rtb", scope, params.get("RouteTableId"))
         if new.vpc_id != old.vpc_id:
             raise invalid(f"Route table {new.route_table_id} and association "
                           f"{association['RouteTableAssociationId']} belong to different networks")
@@ -252,7 +244,6 @@ class RouteTables:
         with self.state.store.transaction():
             old.associations.remove(association)
             self.state.route_tables.put(scope, old.route_table_id, old)
-            new = self.get(scope, new.route_table_id)  # the same table as ``old`` when it is moved onto itself
             new.associations.append(moved)
             self.state.route_tables.put(scope, new.route_table_id, new)
         return {"NewAssociationId": moved["RouteTableAssociationId"], "AssociationState": {"State": "associated"}}

@@ -8,6 +8,7 @@ rule every new group has: all traffic out to 0.0.0.0/0.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from regionbox.core.arns import arn
@@ -15,12 +16,11 @@ from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.store import Scope
 from regionbox.services.ec2 import cidrs, filters
-from regionbox.services.ec2.common import Describer, not_found, page
+from regionbox.services.ec2.common import Describer, existing, not_found, page
 from regionbox.services.ec2.default_vpc import DefaultNetwork
 from regionbox.services.ec2.network import new_rule, new_security_group
 from regionbox.services.ec2.state import Ec2State, SecurityGroup, SecurityGroupRule
 from regionbox.services.ec2.tags import from_specifications, tag_list, with_tags
-from regionbox.services.ec2.vpcs import Vpcs
 
 # Protocol names and numbers EC2 accepts, as it stores them.
 _PROTOCOLS = {"tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp", "icmp": "icmp", "1": "icmp",
@@ -125,19 +125,13 @@ def _revoked_shape(rule: SecurityGroupRule) -> dict:
     return shape
 
 
+@dataclass
 class SecurityGroups:
-    def __init__(self, state: Ec2State, defaults: DefaultNetwork, describer: Describer, vpcs: Vpcs) -> None:
-        self.state = state
-        self.defaults = defaults
-        self.describer = describer
-        self.vpcs = vpcs
+    state: Ec2State
+    defaults: DefaultNetwork
+    describer: Describer
 
     # -- finding groups ---------------------------------------------------------------------------
-    def get(self, scope: Scope, group_id: str | None) -> SecurityGroup:
-        group = self.state.security_groups.get(scope, group_id or "")
-        if group is None:
-            raise not_found("sg", group_id)
-        return group
 
     def _by_name(self, scope: Scope, name: str) -> SecurityGroup:
         """A group named without its id is looked for in the default VPC, as EC2 does."""
@@ -153,7 +147,7 @@ class SecurityGroups:
 
     def _target(self, scope: Scope, params: dict) -> SecurityGroup:
         if params.get("GroupId"):
-            return self.get(scope, params["GroupId"])
+            return existing(self.state, "sg", scope, params["GroupId"])
         if params.get("GroupName"):
             return self._by_name(scope, params["GroupName"])
         raise ServiceError("MissingParameter", "The request must contain the parameter groupName or groupId")
@@ -184,7 +178,7 @@ class SecurityGroups:
                 raise invalid(f"Value ({value}) for parameter {parameter} is invalid. "
                               "Length exceeds maximum of 255 characters.")
         if params.get("VpcId"):
-            vpc = self.vpcs.get(scope, params["VpcId"])
+            vpc = existing(self.state, "vpc", scope, params["VpcId"])
         else:
             vpc = self.state.default_vpc(scope)
             if vpc is None:
@@ -280,7 +274,7 @@ class SecurityGroups:
                 if user == scope[0]:
                     # A group of this account: it must exist (a name means one in the same VPC).
                     if referenced:
-                        referenced = self.get(scope, referenced).group_id
+                        referenced = existing(self.state, "sg", scope, referenced).group_id
                     else:
                         referenced = next((g.group_id for g in self.state.groups_of(scope, group.vpc_id)
                                            if g.group_name == pair.get("GroupName")), None)
@@ -296,13 +290,13 @@ class SecurityGroups:
 
     def _authorize(self, ctx: RequestContext, params: dict, egress: bool) -> dict:
         scope = self.defaults.prepare(ctx, params)
-        group = self.get(scope, params.get("GroupId")) if egress else self._target(scope, params)
+        group = existing(self.state, "sg", scope, params.get("GroupId")) if egress else self._target(scope, params)
         rules = self._requested(scope, group, params, egress)
-        existing = {r.key() for r in self.state.rules_of(scope, group.group_id)}
+        present = {r.key() for r in self.state.rules_of(scope, group.group_id)}
         for rule in rules:
-            if rule.key() in existing:
+            if rule.key() in present:
                 raise ServiceError("InvalidPermission.Duplicate", f'the specified rule "{_rule_text(rule)}" already exists')
-            existing.add(rule.key())
+            present.add(rule.key())
         tags = from_specifications(params, "security-group-rule")
         with self.state.store.transaction():
             for rule in rules:
@@ -318,7 +312,7 @@ class SecurityGroups:
 
     def _revoke(self, ctx: RequestContext, params: dict, egress: bool) -> dict:
         scope = self.defaults.prepare(ctx, params)
-        group = self.get(scope, params.get("GroupId")) if egress else self._target(scope, params)
+        group = existing(self.state, "sg", scope, params.get("GroupId")) if egress else self._target(scope, params)
         rules = [r for r in self.state.rules_of(scope, group.group_id) if r.is_egress == egress]
         unknown: list[SecurityGroupRule] = []
         if params.get("SecurityGroupRuleIds"):

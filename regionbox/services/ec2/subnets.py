@@ -6,18 +6,25 @@ other services place their nodes in the AZs of the subnets they are given.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from regionbox.core.arns import arn
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.store import Scope
 from regionbox.core.topology import Topology, Zone
 from regionbox.services.ec2 import cidrs, filters
-from regionbox.services.ec2.common import Describer, boolean_value, not_found, one_attribute, page
+from regionbox.services.ec2.common import (
+    Describer,
+    boolean_value,
+    existing,
+    one_attribute,
+    page,
+)
 from regionbox.services.ec2.default_vpc import DefaultNetwork
 from regionbox.services.ec2.network import new_subnet
 from regionbox.services.ec2.state import Ec2State, Subnet
 from regionbox.services.ec2.tags import from_specifications, with_tags
-from regionbox.services.ec2.vpcs import Vpcs
 
 _UNSUPPORTED = ("Ipv6CidrBlock", "Ipv6Native", "Ipv4IpamPoolId", "Ipv6IpamPoolId", "OutpostArn")
 
@@ -83,20 +90,12 @@ def subnet_shape(subnet: Subnet, scope: Scope) -> dict:
     }, subnet.tags)
 
 
+@dataclass
 class Subnets:
-    def __init__(self, state: Ec2State, defaults: DefaultNetwork, describer: Describer, vpcs: Vpcs,
-                 topology: Topology) -> None:
-        self.state = state
-        self.defaults = defaults
-        self.describer = describer
-        self.vpcs = vpcs
-        self.topology = topology
-
-    def get(self, scope: Scope, subnet_id: str | None) -> Subnet:
-        subnet = self.state.subnets.get(scope, subnet_id or "")
-        if subnet is None:
-            raise not_found("subnet", subnet_id)
-        return subnet
+    state: Ec2State
+    defaults: DefaultNetwork
+    describer: Describer
+    topology: Topology
 
     def _zone(self, region: str, params: dict, vpc_subnets: int) -> Zone:
         zones = self.topology.zones(region)
@@ -122,7 +121,7 @@ class Subnets:
         if any(params.get(name) is not None for name in _UNSUPPORTED):
             raise ServiceError("UnsupportedOperation", "regionbox emulates IPv4 subnets in the region's AZs only: "
                                                        "IPv6, IPAM pools and Outposts are not available.")
-        vpc = self.vpcs.get(scope, params.get("VpcId"))
+        vpc = existing(self.state, "vpc", scope, params.get("VpcId"))
         if not params.get("CidrBlock"):
             raise ServiceError("MissingParameter", "The request must contain the parameter cidrBlock")
         siblings = self.state.subnets_of(scope, vpc.vpc_id)
@@ -140,7 +139,7 @@ class Subnets:
 
     def delete_subnet(self, ctx: RequestContext, params: dict) -> dict:
         scope = self.defaults.prepare(ctx, params)
-        subnet = self.get(scope, params.get("SubnetId"))
+        subnet = existing(self.state, "subnet", scope, params.get("SubnetId"))
         with self.state.store.transaction():
             # Its explicit route table association goes with it.
             for table in self.state.route_tables_of(scope, subnet.vpc_id):
@@ -153,7 +152,7 @@ class Subnets:
 
     def modify_subnet_attribute(self, ctx: RequestContext, params: dict) -> dict:
         scope = self.defaults.prepare(ctx, params)
-        subnet = self.get(scope, params.get("SubnetId"))
+        subnet = existing(self.state, "subnet", scope, params.get("SubnetId"))
         if any(params.get(name) is not None for name in _UNSUPPORTED_ATTRIBUTES):
             raise ServiceError("UnsupportedOperation", "regionbox emulates IPv4 subnets only: IPv6, DNS64, customer-owned "
                                                        "pools and local network interfaces are not available.")

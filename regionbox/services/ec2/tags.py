@@ -6,6 +6,7 @@ values up to 256 characters, and reserves keys starting with ``aws:``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from regionbox.core.context import RequestContext
@@ -74,11 +75,11 @@ _DESCRIBE_FIELDS: filters.Fields = {
 }
 
 
+@dataclass
 class Tags:
-    def __init__(self, state: Ec2State, defaults: DefaultNetwork, describer: Describer) -> None:
-        self.state = state
-        self.defaults = defaults
-        self.describer = describer
+    state: Ec2State
+    defaults: DefaultNetwork
+    describer: Describer
 
     def _resources(self, scope, ids: list[str]) -> list[Any]:
         found = []

@@ -6,11 +6,19 @@ and are refused with UnsupportedOperation rather than ignored.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
-from regionbox.core.store import Scope
 from regionbox.services.ec2 import cidrs, filters
-from regionbox.services.ec2.common import Describer, boolean_value, dependency_violation, not_found, one_attribute, page
+from regionbox.services.ec2.common import (
+    Describer,
+    boolean_value,
+    dependency_violation,
+    existing,
+    one_attribute,
+    page,
+)
 from regionbox.services.ec2.default_vpc import DefaultNetwork
 from regionbox.services.ec2.network import new_vpc
 from regionbox.services.ec2.state import Ec2State, Vpc
@@ -55,17 +63,11 @@ def vpc_shape(vpc: Vpc, account: str, state: str = "available") -> dict:
     }, vpc.tags)
 
 
+@dataclass
 class Vpcs:
-    def __init__(self, state: Ec2State, defaults: DefaultNetwork, describer: Describer) -> None:
-        self.state = state
-        self.defaults = defaults
-        self.describer = describer
-
-    def get(self, scope: Scope, vpc_id: str | None) -> Vpc:
-        vpc = self.state.vpcs.get(scope, vpc_id or "")
-        if vpc is None:
-            raise not_found("vpc", vpc_id)
-        return vpc
+    state: Ec2State
+    defaults: DefaultNetwork
+    describer: Describer
 
     def create_vpc(self, ctx: RequestContext, params: dict) -> dict:
         scope = self.defaults.prepare(ctx, params)
@@ -102,7 +104,7 @@ class Vpcs:
 
     def delete_vpc(self, ctx: RequestContext, params: dict) -> dict:
         scope = self.defaults.prepare(ctx, params)
-        vpc = self.get(scope, params.get("VpcId"))
+        vpc = existing(self.state, "vpc", scope, params.get("VpcId"))
         # What AWS deletes with the VPC (main route table, default group and ACL) does not count;
         # anything the user made in it, or a gateway still attached, does.
         tables = self.state.route_tables_of(scope, vpc.vpc_id)
@@ -125,7 +127,7 @@ class Vpcs:
 
     def describe_vpc_attribute(self, ctx: RequestContext, params: dict) -> dict:
         scope = self.defaults.prepare(ctx, params)
-        vpc = self.get(scope, params.get("VpcId"))
+        vpc = existing(self.state, "vpc", scope, params.get("VpcId"))
         attribute = params.get("Attribute")
         if attribute not in _ATTRIBUTES:
             raise invalid(f"Value ({attribute}) for parameter attribute is invalid. "
@@ -135,7 +137,7 @@ class Vpcs:
 
     def modify_vpc_attribute(self, ctx: RequestContext, params: dict) -> dict:
         scope = self.defaults.prepare(ctx, params)
-        vpc = self.get(scope, params.get("VpcId"))
+        vpc = existing(self.state, "vpc", scope, params.get("VpcId"))
         member = one_attribute(params, list(_MODIFIABLE))
         setattr(vpc, _MODIFIABLE[member], boolean_value(params[member]))
         self.state.vpcs.put(scope, vpc.vpc_id, vpc)
