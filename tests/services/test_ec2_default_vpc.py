@@ -113,6 +113,9 @@ def test_default_vpc_is_made_once_and_stays_deleted(cloud):
     first = client.describe_vpcs()["Vpcs"]
     assert client.describe_vpcs()["Vpcs"] == first
     vpc = first[0]["VpcId"]
+    assert default_vpc_attribute(client) == [vpc]
+    platforms = client.describe_account_attributes(AttributeNames=["supported-platforms"])["AccountAttributes"]
+    assert platforms == [{"AttributeName": "supported-platforms", "AttributeValues": [{"AttributeValue": "VPC"}]}]
     assert error(client.create_default_vpc) == ("DefaultVpcAlreadyExists",
                                                  "A Default VPC already exists for this account in this region.")
 
@@ -127,6 +130,7 @@ def test_default_vpc_is_made_once_and_stays_deleted(cloud):
     client.delete_vpc(VpcId=vpc)
     # ... and it does not come back by itself, nor do its route table, group and ACL remain.
     assert client.describe_vpcs()["Vpcs"] == []
+    assert default_vpc_attribute(client) == ["none"]
     assert (client.describe_route_tables()["RouteTables"], client.describe_security_groups()["SecurityGroups"],
             client.describe_network_acls()["NetworkAcls"]) == ([], [], [])
     assert error(client.create_security_group, GroupName="web", Description="web") == (
@@ -134,8 +138,14 @@ def test_default_vpc_is_made_once_and_stays_deleted(cloud):
 
     created = client.create_default_vpc()["Vpc"]
     assert (created["IsDefault"], created["CidrBlock"], created["VpcId"] != vpc) == (True, "172.31.0.0/16", True)
+    assert default_vpc_attribute(client) == [created["VpcId"]]
     assert len(client.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [created["VpcId"]]}])["Subnets"]) == 3
     assert client.describe_internet_gateways()["InternetGateways"][0]["Attachments"][0]["VpcId"] == created["VpcId"]
+
+
+def default_vpc_attribute(client) -> list[str]:
+    [attribute] = client.describe_account_attributes(AttributeNames=["default-vpc"])["AccountAttributes"]
+    return [value["AttributeValue"] for value in attribute["AttributeValues"]]
 
 
 def _network_ids(client) -> dict:

@@ -9,6 +9,7 @@ firewalls and flow logs are not emulated (yet).
 
 from regionbox.core.service import Service
 from regionbox.protocol.dialect import Dialect
+from regionbox.services.ec2.account_attributes import AccountAttributes
 from regionbox.services.ec2.api import Ec2Api
 from regionbox.services.ec2.common import Describer
 from regionbox.services.ec2.default_vpc import DefaultNetwork
@@ -42,11 +43,13 @@ def load(cloud) -> Service:
     dhcp = DhcpOptionSets(state, defaults, describer)
     acls = NetworkAcls(state, defaults, describer)
     tags = Tags(state, defaults, describer)
+    account = AccountAttributes(state, defaults)
     return Service(
         name="ec2",
         operations={
             "DescribeRegions": zones.describe_regions,
             "DescribeAvailabilityZones": zones.describe_availability_zones,
+            "DescribeAccountAttributes": account.describe_account_attributes,
             "CreateVpc": vpcs.create_vpc,
             "CreateDefaultVpc": vpcs.create_default_vpc,
             "DescribeVpcs": vpcs.describe_vpcs,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.pagination import PageRule, Paginator
@@ -74,14 +74,14 @@ class Describer:
         self.paginator = paginator
 
     def select(self, items: Sequence[Any], params: dict, *, ids: str, kind: str, fields: filters.Fields,
-               rule: PageRule = PAGES, id_of: Callable[[Any], str] = resource_id) -> tuple[list, str | None]:
+               rule: PageRule = PAGES) -> tuple[list, str | None]:
         wanted = params.get(ids) or []
         if wanted:
-            known = {id_of(item) for item in items}
+            known = {resource_id(item) for item in items}
             missing = next((w for w in wanted if w not in known), None)
             if missing is not None:
                 raise not_found(kind, missing)
-            items = [item for item in items if id_of(item) in wanted]
+            items = [item for item in items if resource_id(item) in wanted]
         items = filters.apply(items, params.get("Filters"), fields, tags=lambda item: item.tags)
         # A token is good only for the query that produced it.
         return self.paginator.paginate(items, params, rule, query=[wanted, params.get("Filters") or []])
