@@ -143,6 +143,27 @@ def test_default_vpc_is_made_once_and_stays_deleted(cloud):
     assert client.describe_internet_gateways()["InternetGateways"][0]["Attachments"][0]["VpcId"] == created["VpcId"]
 
 
+def test_default_network_is_made_in_one_transaction(cloud, monkeypatch):
+    """A failure halfway through (a crash would do the same) leaves nothing behind: the next
+    call makes the whole default network, not a VPC with one subnet."""
+    from regionbox.services.ec2 import default_vpc
+
+    made = default_vpc.new_subnet
+
+    def fail_in_the_second_zone(state, scope, vpc, cidr, zone, **kwargs):
+        if zone.name == "ap-northeast-1c":
+            raise RuntimeError("power cut")
+        return made(state, scope, vpc, cidr, zone, **kwargs)
+
+    monkeypatch.setattr(default_vpc, "new_subnet", fail_in_the_second_zone)
+    assert error(ec2(cloud).describe_vpcs)[0] == "InternalFailure"
+    monkeypatch.undo()
+    client = ec2(cloud)
+    assert len(client.describe_vpcs()["Vpcs"]) == 1
+    assert len(client.describe_subnets()["Subnets"]) == 3
+    assert len(client.describe_dhcp_options()["DhcpOptions"]) == 1
+
+
 def default_vpc_attribute(client) -> list[str]:
     [attribute] = client.describe_account_attributes(AttributeNames=["default-vpc"])["AccountAttributes"]
     return [value["AttributeValue"] for value in attribute["AttributeValues"]]
