@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import invalid
-from regionbox.core.topology import REGION_NAMES, Topology, Zone
+from regionbox.core.arns import partition_of
+from regionbox.core.topology import REGION_NAMES, Topology, Zone, opt_in_status
 from regionbox.services.ec2 import filters
 from regionbox.services.ec2.common import check_dry_run
 
@@ -37,11 +38,14 @@ class Zones:
 
     def describe_regions(self, ctx: RequestContext, params: dict) -> dict:
         check_dry_run(params)
-        regions = [{"RegionName": name, "Endpoint": f"ec2.{name}.amazonaws.com", "OptInStatus": "opt-in-not-required"}
-                   for name in REGION_NAMES]
+        # The regions of the caller's partition: China and GovCloud see only their own.
+        names = [name for name in REGION_NAMES if partition_of(name) == ctx.partition]
+        domain = "amazonaws.com.cn" if ctx.partition == "aws-cn" else "amazonaws.com"
+        regions = [{"RegionName": name, "Endpoint": f"ec2.{name}.{domain}", "OptInStatus": opt_in_status(name)}
+                   for name in names]
         wanted = params.get("RegionNames")
         if wanted:
-            unknown = [n for n in wanted if n not in REGION_NAMES]
+            unknown = [n for n in wanted if n not in names]
             if unknown:
                 raise invalid(f"Invalid region names: {', '.join(unknown)}")
             regions = [r for r in regions if r["RegionName"] in wanted]
