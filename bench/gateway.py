@@ -1,7 +1,8 @@
-"""Gateway benchmark: start-up time, GetCallerIdentity and PutLogEvents over one keep-alive
-connection with pre-signed requests, RSS; and moto's server measured in the same run as a peer.
+"""Gateway benchmark: start-up time (best of --starts launches), idle RSS, the first DynamoDB
+call after ready (loading the service on first use), GetCallerIdentity and PutLogEvents over one
+keep-alive connection with pre-signed requests; and moto's server measured in the same run as a peer.
 
-    python3 bench/gateway.py [--count 5000]
+    python3 bench/gateway.py [--count 5000] [--starts 5]
 """
 
 from __future__ import annotations
@@ -22,11 +23,20 @@ from regionbox.testing.clients import free_port  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=5000)
+    parser.add_argument("--starts", type=int, default=5)
     args = parser.parse_args()
 
+    readies, idles, firsts = [], [], []
+    for _ in range(args.starts):
+        with running_regionbox() as cloud:
+            readies.append(cloud.ready_seconds)
+            time.sleep(0.3)  # idle: nothing asked of it yet
+            idles.append(rss_kib(cloud.process.pid))
+            first = capture(cloud.endpoint, "dynamodb", "list_tables", {})
+            firsts.append(replay("127.0.0.1", cloud.port, first, 1, "first DynamoDB call").latencies[0])
+
     with running_regionbox() as cloud:
-        port, endpoint, ready = cloud.port, cloud.endpoint, cloud.ready_seconds
-        idle_rss = rss_kib(cloud.process.pid)
+        port, endpoint = cloud.port, cloud.endpoint
 
         sts = capture(endpoint, "sts", "get_caller_identity", {})
         logs_setup = __import__("boto3").client("logs", endpoint_url=endpoint, region_name="us-east-1",
@@ -43,9 +53,12 @@ def main() -> None:
                    replay("127.0.0.1", port, put, args.count, "logs PutLogEvents (10 events)")]
         peak_rss = rss_kib(cloud.process.pid, "VmHWM")
 
-    print(f"regionbox {'start to ready':<24} {ready * 1000:8.0f} ms   (target < 1000 ms)")
-    print(f"regionbox {'idle RSS':<24} {idle_rss / 1024:8.1f} MB   (target < 120 MB)")
-    print(f"regionbox {'peak RSS':<24} {peak_rss / 1024:8.1f} MB")
+    print(f"regionbox {'start to ready':<24} {min(readies) * 1000:8.0f} ms   best of {len(readies)}, median "
+          f"{sorted(readies)[len(readies) // 2] * 1000:.0f} ms (target <= 200 ms)")
+    print(f"regionbox {'idle RSS':<24} {min(idles) / 1024:8.1f} MiB  (target <= 50 MiB)")
+    print(f"regionbox {'first DynamoDB call':<24} {min(firsts) * 1000:8.1f} ms   after ready, loading the service "
+          f"(median {sorted(firsts)[len(firsts) // 2] * 1000:.1f} ms; target <= 20 ms)")
+    print(f"regionbox {'peak RSS':<24} {peak_rss / 1024:8.1f} MiB")
     for figure in figures:
         print("regionbox " + figure.line())
 

@@ -38,7 +38,9 @@ def _call(endpoint: str, method: str, path: str) -> dict:
     import urllib.error
     import urllib.request
 
-    request = urllib.request.Request(endpoint.rstrip("/") + path, method=method, data=b"" if method == "POST" else None)
+    # X-Regionbox: what a web page cannot send, so the cloud knows the user asked (gateway/guard.py).
+    request = urllib.request.Request(endpoint.rstrip("/") + path, method=method, data=b"" if method == "POST" else None,
+                                     headers={"X-Regionbox": "1"})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())

@@ -22,8 +22,18 @@ def _flag(name: str, default: str = "0") -> bool:
     return _env(name, default).lower() in ("1", "true", "yes", "on")
 
 
+def _list(name: str) -> list[str]:
+    return [item.strip() for item in _env(name, "").split(",") if item.strip()]
+
+
 def default_state_dir() -> Path:
     return Path(platformdirs.user_data_dir("regionbox"))
+
+
+def botocore_data_path() -> str:
+    """Where botocore looks for models besides its own (AWS_DATA_PATH): regionbox then loads
+    models through botocore's loader, as the SDKs talking to it would."""
+    return os.environ.get("AWS_DATA_PATH", "")
 
 
 def client_endpoint() -> str:
@@ -39,6 +49,16 @@ class Config:
     ephemeral: bool = field(default_factory=lambda: _flag("EPHEMERAL"))
     default_account: str = field(default_factory=lambda: _env("DEFAULT_ACCOUNT", "000000000000"))
     default_region: str = field(default_factory=lambda: _env("DEFAULT_REGION", "us-east-1"))
+    # Host names (fnmatch patterns) a browser may reach regionbox by, besides addresses,
+    # localhost and *.localhost: anything else is refused, which stops DNS rebinding.
+    allowed_hosts: list[str] = field(default_factory=lambda: _list("ALLOWED_HOSTS"))
+    # Web origins whose pages may call regionbox (CORS), e.g. http://localhost:3000 for a
+    # browser app using the AWS SDK; "*" allows every origin. Other cross-site requests are refused.
+    cors_origins: list[str] = field(default_factory=lambda: _list("CORS_ORIGINS"))
+    # Seconds a client has to send a request's headers; idle keep-alive connections close after
+    # keep_alive_timeout (the AWS SDKs reuse connections; ALB's default idle timeout is 60 s).
+    header_timeout: float = field(default_factory=lambda: float(_env("HEADER_TIMEOUT", "10")))
+    keep_alive_timeout: float = field(default_factory=lambda: float(_env("KEEP_ALIVE_TIMEOUT", "65")))
     # Each engine node and data-plane listener gets its own 127.x.y.z address (Linux routes 127/8
     # to lo); "0" puts them on ports of 127.0.0.1 instead.
     loopback_addresses: bool = field(default_factory=lambda: _env("LOOPBACK_ADDRESSES", "auto") != "0")

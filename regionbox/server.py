@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import threading
 import time
 from functools import cached_property
 from pathlib import Path
@@ -101,7 +102,14 @@ class Cloud:
     # -- lifecycle --------------------------------------------------------------------------------
     async def start(self) -> None:
         await self.services.start()
+        if (self.state_dir / "engines").exists():
+            # Services have claimed the engine nodes in their state; the rest an earlier run
+            # left behind (it was killed) are not anyone's any more.
+            self.supervisor.reap_unclaimed()
         self.ready = True
+        # Ready first; then, while nothing is asked of it, import what every first request of any
+        # service needs (botocore's model machinery: ~90 ms), off the event loop.
+        threading.Thread(target=_warm_up, name="regionbox-warm-up", daemon=True).start()
 
     async def stop(self) -> None:
         self.ready = False
@@ -150,10 +158,30 @@ class Cloud:
         }
 
 
+def _warm_up() -> None:
+    from importlib import import_module
+
+    from regionbox.protocol.specs import _loader
+
+    _loader()
+    for module in ("botocore.model", "regionbox.protocol.query", "regionbox.protocol.json", "regionbox.protocol.restjson",
+                   "regionbox.protocol.restxml", "regionbox.protocol.cbor", "regionbox.protocol.ec2"):
+        import_module(module)
+
+
 def build_app(cloud: Cloud):
     from regionbox.gateway.app import Gateway
 
     return Gateway(cloud)
+
+
+def protocol_class(config: Config) -> type:
+    """uvicorn's HTTP protocol with the cloud's deadline for request headers and the process's
+    descriptor budget (gateway/connections.py)."""
+    from regionbox.gateway.connections import GuardedHttpProtocol, connection_budget
+
+    return type("CloudHttpProtocol", (GuardedHttpProtocol,),
+                {"header_timeout": config.header_timeout, "budget": connection_budget()})
 
 
 def uvicorn_config(cloud: Cloud, **overrides):
@@ -165,9 +193,9 @@ def uvicorn_config(cloud: Cloud, **overrides):
         lifespan="on",
         log_level="warning",
         access_log=False,
-        http="httptools",
+        http=protocol_class(cloud.config),
         loop="uvloop",
-        timeout_keep_alive=65,
+        timeout_keep_alive=cloud.config.keep_alive_timeout,
     )
     options.update(overrides)
     try:

@@ -44,6 +44,9 @@ if ! grep -qxF "$hash .$extra" "$stamp" 2>/dev/null; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extra"
   printf '%s\n' "$hash .$extra" "$hash ." >> "$stamp"  # a test install is a plain one too
 fi
+# Compiled once here, imported from bytecode at every start (even where PYTHONDONTWRITEBYTECODE
+# keeps Python from writing it itself): regionbox up is ready sooner, services load faster.
+.venv/bin/python -m compileall -q -j 0 regionbox >/dev/null
 
 # regionbox on the PATH: /usr/local/bin for root, ~/.local/bin (the XDG place) for anyone else.
 bin_dir="$HOME/.local/bin"; [ "$(id -u)" -eq 0 ] && bin_dir=/usr/local/bin

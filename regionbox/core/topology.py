@@ -30,7 +30,38 @@ KNOWN_ZONES: dict[str, list[tuple[str, str]]] = {
     "eu-north-1": [("a", "eun1-az1"), ("b", "eun1-az2"), ("c", "eun1-az3")],
     "ca-central-1": [("a", "cac1-az1"), ("b", "cac1-az2"), ("d", "cac1-az4")],
     "sa-east-1": [("a", "sae1-az1"), ("b", "sae1-az2"), ("c", "sae1-az3")],
+    "eu-west-3": [("a", "euw3-az1"), ("b", "euw3-az2"), ("c", "euw3-az3")],
+    "ca-west-1": [("a", "caw1-az1"), ("b", "caw1-az2"), ("c", "caw1-az3")],
+    "af-south-1": [("a", "afs1-az1"), ("b", "afs1-az2"), ("c", "afs1-az3")],
+    "ap-east-1": [("a", "ape1-az1"), ("b", "ape1-az2"), ("c", "ape1-az3")],
+    "ap-south-2": [("a", "aps2-az1"), ("b", "aps2-az2"), ("c", "aps2-az3")],
+    "ap-southeast-3": [("a", "apse3-az1"), ("b", "apse3-az2"), ("c", "apse3-az3")],
+    "ap-southeast-4": [("a", "apse4-az1"), ("b", "apse4-az2"), ("c", "apse4-az3")],
+    "ap-southeast-5": [("a", "apse5-az1"), ("b", "apse5-az2"), ("c", "apse5-az3")],
+    "ap-southeast-7": [("a", "apse7-az1"), ("b", "apse7-az2"), ("c", "apse7-az3")],
+    "eu-central-2": [("a", "euc2-az1"), ("b", "euc2-az2"), ("c", "euc2-az3")],
+    "eu-south-1": [("a", "eus1-az1"), ("b", "eus1-az2"), ("c", "eus1-az3")],
+    "eu-south-2": [("a", "eus2-az1"), ("b", "eus2-az2"), ("c", "eus2-az3")],
+    "il-central-1": [("a", "ilc1-az1"), ("b", "ilc1-az2"), ("c", "ilc1-az3")],
+    "me-central-1": [("a", "mec1-az1"), ("b", "mec1-az2"), ("c", "mec1-az3")],
+    "me-south-1": [("a", "mes1-az1"), ("b", "mes1-az2"), ("c", "mes1-az3")],
+    "mx-central-1": [("a", "mxc1-az1"), ("b", "mxc1-az2"), ("c", "mxc1-az3")],
+    # The other partitions: China (aws-cn) and GovCloud (aws-us-gov).
+    "cn-north-1": [("a", "cnn1-az1"), ("b", "cnn1-az2"), ("d", "cnn1-az4")],
+    "cn-northwest-1": [("a", "cnnw1-az1"), ("b", "cnnw1-az2"), ("c", "cnnw1-az3")],
+    "us-gov-west-1": [("a", "usgw1-az1"), ("b", "usgw1-az2"), ("c", "usgw1-az3")],
+    "us-gov-east-1": [("a", "usge1-az1"), ("b", "usge1-az2"), ("c", "usge1-az3")],
 }
+
+# Regions an account must opt in to before using them (DescribeRegions' OptInStatus); every
+# region is usable here, and reported as "opted-in".
+OPT_IN_REGIONS = frozenset({"af-south-1", "ap-east-1", "ap-south-2", "ap-southeast-3", "ap-southeast-4",
+                            "ap-southeast-5", "ap-southeast-7", "ca-west-1", "eu-central-2", "eu-south-1",
+                            "eu-south-2", "il-central-1", "me-central-1", "me-south-1", "mx-central-1"})
+
+
+def opt_in_status(region: str) -> str:
+    return "opted-in" if region in OPT_IN_REGIONS else "opt-in-not-required"
 
 REGION_NAMES = list(KNOWN_ZONES)
 

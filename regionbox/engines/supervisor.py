@@ -8,15 +8,19 @@ loopback address. The supervisor
   its AZ is down (then it comes back with ``az.restore``);
 - on ``az.outage`` kills every node placed in that zone with SIGKILL, as a power loss would;
 - tells listeners (``on_exit`` / ``on_start``) so the service can fail over or re-attach a node;
-- makes sure children do not outlive the cloud: each child gets PR_SET_PDEATHSIG=SIGKILL and
-  its own process group, and its pid is written to ``<data_dir>/node.pid`` so that a cloud
-  restarted after ``kill -9`` kills whatever a previous run left behind.
+- lets nodes outlive a crash of regionbox itself: a crash of the control plane must not become a
+  data-plane outage. Each node runs in a process group of its own and is recorded in
+  ``<data_dir>/node.json`` (pid, the process's start time, its command line). A cloud restarted
+  after ``kill -9`` adopts every recorded node that is still the same process (same pid and start
+  time: a reused pid starts later) when its service starts it again with the same command line,
+  so connected clients notice nothing;
+  ``reap_unclaimed`` then kills recorded nodes no service claimed (no longer in state).
 """
 
 from __future__ import annotations
 
 import asyncio
-import ctypes
+import json
 import logging
 import os
 import shutil
@@ -52,15 +56,42 @@ class NodeSpec:
     address: str | None = None
 
 
+class AdoptedProcess:
+    """A node process an earlier run of regionbox started: not our child, so its exit is learned
+    through a pidfd. Quacks like ``asyncio.subprocess.Process`` where the supervisor uses one."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+        self._loop = asyncio.get_running_loop()
+        self._exited = self._loop.create_future()
+        self._fd = os.pidfd_open(pid)
+        self._loop.add_reader(self._fd, self._on_exit)
+
+    def _on_exit(self) -> None:
+        self._loop.remove_reader(self._fd)
+        os.close(self._fd)
+        self.returncode = -1  # not our child: its exit status is its parent's (init) to read
+        self._exited.set_result(self.returncode)
+
+    async def wait(self) -> int:
+        return await asyncio.shield(self._exited)
+
+    def send_signal(self, number: int) -> None:
+        os.kill(self.pid, number)
+
+
 @dataclass
 class Node:
     spec: NodeSpec
     address: str
     port: int
     data_dir: Path
-    process: asyncio.subprocess.Process | None = None
+    process: "asyncio.subprocess.Process | AdoptedProcess | None" = None
     started_at: float = 0.0
     restarts: int = 0
+    # Still running from an earlier run of regionbox, taken over instead of started: no data lost.
+    adopted: bool = False
     # Why the node is not running: "" (running or starting), "stopped", "outage", "crashed", "killed".
     down_reason: str = "stopped"
     _stopping: bool = False
@@ -79,14 +110,54 @@ class Node:
         return self.pid is not None and self.down_reason == ""
 
 
-def _set_pdeathsig() -> None:
-    """In the child, before exec: die with the parent (Linux), in a process group of its own."""
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass  # not Linux: the pid files catch the leftovers on the next start
+def _own_process_group() -> None:
+    """In the child, before exec: a process group of its own, so that a signal for regionbox
+    (Ctrl-C in its terminal) is not one for its nodes, and a node is killed with its children."""
     os.setpgid(0, 0)
+
+
+RECORD = "node.json"
+
+
+def _start_time(pid: int) -> str | None:
+    """When a live process started (clock ticks since boot, from /proc): with its pid, it tells
+    the process apart from a later one that reused the pid. (The command line cannot: Redis
+    rewrites its process title.)"""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2:].split()
+    return None if fields[0] == "Z" else fields[19]  # a zombie has exited already
+
+
+def recorded_processes(root: Path) -> list[tuple[Path, dict]]:
+    """Every node record under ``root`` whose process is still that process."""
+    found = []
+    for path in Path(root).rglob(RECORD):
+        try:
+            record = json.loads(path.read_text())
+            alive = record["start_time"] is not None and _start_time(int(record["pid"])) == record["start_time"]
+        except (OSError, ValueError, KeyError, TypeError):
+            alive = False
+        if not alive:
+            path.unlink(missing_ok=True)
+            continue
+        found.append((path, record))
+    return found
+
+
+def kill_recorded(root: Path) -> int:
+    """Kill every node process recorded under ``root`` (tests that crash a cloud and walk away)."""
+    killed = 0
+    for path, record in recorded_processes(root):
+        try:
+            os.killpg(int(record["pid"]), signal.SIGKILL)
+            killed += 1
+        except ProcessLookupError:
+            pass
+        path.unlink(missing_ok=True)
+    return killed
 
 
 async def _accepts(address: str, port: int) -> bool:
@@ -110,7 +181,13 @@ class Supervisor:
         if bus is not None:
             self._unsubscribe.append(bus.subscribe("az.outage", self._on_outage))
             self._unsubscribe.append(bus.subscribe("az.restore", self._on_restore))
-        self.kill_leftovers()
+        # Nodes an earlier run left running (it was killed): node id -> record, until claimed.
+        self.orphans: dict[str, dict] = {}
+        self.claimed: set[str] = set()
+        if hasattr(os, "pidfd_open"):
+            self.orphans = {record["node_id"]: record for _, record in recorded_processes(self.root) if "node_id" in record}
+        else:
+            kill_recorded(self.root)  # no pidfd to watch a process that is not our child: start afresh
 
     # -- listeners ---------------------------------------------------------------------------
     def listen(self, listener: Listener) -> None:
@@ -151,8 +228,54 @@ class Supervisor:
         if not self.zone_up(spec.zone):
             node.down_reason = "outage"
             return node
+        if await self._adopt(node):
+            return node
         await self._spawn(node)
         return node
+
+    async def _adopt(self, node: Node) -> bool:
+        """Take over the node's process from an earlier run if it is still the same process,
+        started with the same command line regionbox would use now."""
+        record = self.orphans.pop(node.node_id, None)
+        if record is None:
+            return False
+        pid = int(record["pid"])
+        if node.node_id not in self.claimed:  # its service did not say it is in state: start afresh
+            _signal_group(pid, signal.SIGKILL)
+            await _gone(pid)
+            return False
+        if _start_time(pid) != record["start_time"]:
+            return False  # it died meanwhile: start it again from its data
+        if record.get("argv") != kinds.argv(node.spec, node.address, node.port, node.data_dir):
+            _signal_group(pid, signal.SIGKILL)  # its settings changed while regionbox was down
+            await _gone(pid)
+            return False
+        node.process = AdoptedProcess(pid)
+        node.started_at, node.adopted, node.down_reason, node._stopping = record.get("started_at", 0.0), True, "", False
+        node._watcher = asyncio.get_running_loop().create_task(self._watch(node, node.process))
+        if not await _accepts(node.address, self._probe_port(node)):
+            await self.kill(node.node_id, reason="crashed")  # alive but not serving: replace it
+            node.adopted = False
+            return False
+        log.info("adopted %s node %s (pid %s) from an earlier run", node.spec.engine, node.node_id, node.pid)
+        await self._notify(node, "started")
+        return True
+
+    def claim(self, node_id: str) -> bool:
+        """A service says, when it starts, that ``node_id`` is in its state: if an earlier run
+        left it running, it is kept for ``start`` to adopt instead of being reaped. Returns
+        whether such a process is there (its data is still in memory)."""
+        self.claimed.add(node_id)
+        return node_id in self.orphans
+
+    def reap_unclaimed(self) -> int:
+        """Kill the nodes an earlier run left that no service claimed: they are not in state."""
+        killed = 0
+        for node_id, record in [(k, v) for k, v in self.orphans.items() if k not in self.claimed]:
+            log.warning("killing leftover engine process %s (%s): no longer in state", record["pid"], node_id)
+            killed += _signal_group(int(record["pid"]), signal.SIGKILL)
+            self.orphans.pop(node_id, None)
+        return killed
 
     async def _spawn(self, node: Node) -> None:
         node.data_dir.mkdir(parents=True, exist_ok=True)
@@ -161,17 +284,18 @@ class Supervisor:
         try:
             node.process = await asyncio.create_subprocess_exec(
                 *argv, stdin=asyncio.subprocess.DEVNULL, stdout=log_file, stderr=asyncio.subprocess.STDOUT,
-                preexec_fn=_set_pdeathsig,
+                preexec_fn=_own_process_group,
             )
         finally:
             log_file.close()
         node.started_at = time.time()
         node.down_reason = ""
         node._stopping = False
-        (node.data_dir / "node.pid").write_text(f"{node.process.pid}\n{argv[0]}\n")
+        node.adopted = False
+        _write_record(node, argv)
         node._watcher = asyncio.get_running_loop().create_task(self._watch(node, node.process))
         deadline = time.monotonic() + READY_TIMEOUT
-        while not await _accepts(node.address, node.port if not self._tls_only(node) else int(node.spec.options["tls-port"])):
+        while not await _accepts(node.address, self._probe_port(node)):
             if node.process.returncode is not None:
                 raise RuntimeError(f"{node.spec.engine} node {node.node_id} exited at start: "
                                    f"{(node.data_dir / 'process.log').read_text()[-800:]}")
@@ -181,10 +305,13 @@ class Supervisor:
         await self._notify(node, "started")
 
     @staticmethod
-    def _tls_only(node: Node) -> bool:
-        return str(node.spec.options.get("port", "")) == "0" and "tls-port" in node.spec.options
+    def _probe_port(node: Node) -> int:
+        """The port that tells whether the node serves: its TLS port when it has no plain one."""
+        if str(node.spec.options.get("port", "")) == "0" and "tls-port" in node.spec.options:
+            return int(node.spec.options["tls-port"])
+        return node.port
 
-    async def _watch(self, node: Node, process: asyncio.subprocess.Process) -> None:
+    async def _watch(self, node: Node, process) -> None:
         await process.wait()
         if node.process is not process:
             return
@@ -296,25 +423,29 @@ class Supervisor:
             if isinstance(result, BaseException):
                 log.error("restarting %s after the AZ outage failed: %s", node.node_id, result)
 
-    # -- leftovers from a previous run -------------------------------------------------------------
-    def kill_leftovers(self) -> None:
-        """Kill engine processes that a previous run (killed with -9) left behind."""
-        for pid_file in self.root.rglob("node.pid"):
-            try:
-                pid_text, exe = pid_file.read_text().split("\n")[:2]
-                pid = int(pid_text)
-                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
-            except (OSError, ValueError):
-                pid_file.unlink(missing_ok=True)
-                continue
-            if cmdline == exe:
-                log.warning("killing leftover engine process %s (%s)", pid, exe)
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            pid_file.unlink(missing_ok=True)
+
+
+def _signal_group(pid: int, number: int) -> int:
+    try:
+        os.killpg(pid, number)
+    except ProcessLookupError:
+        return 0
+    return 1
+
+
+async def _gone(pid: int, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while _start_time(pid) is not None and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+
+
+def _write_record(node: Node, argv: list[str]) -> None:
+    record = {"node_id": node.node_id, "pid": node.process.pid, "started_at": node.started_at,
+              "start_time": _start_time(node.process.pid), "argv": argv}
+    partial = node.data_dir / f"{RECORD}.partial"
+    partial.write_text(json.dumps(record))
+    os.replace(partial, node.data_dir / RECORD)
 
 
 def _forget_pid(node: Node) -> None:
-    (node.data_dir / "node.pid").unlink(missing_ok=True)
+    (node.data_dir / RECORD).unlink(missing_ok=True)

@@ -1,6 +1,7 @@
 """The ASGI application: one entry point for every service.
 
-An AWS request flows one way: route (which service) -> read the body (up to the limit, unless
+Every request first passes the guard (guard.py: no request a web page made the browser send).
+An AWS request then flows one way: route (which service) -> read the body (up to the limit, unless
 the operation streams it) -> identify (which account, region, caller) -> parse (protocol layer,
 from the service's botocore model and dialect) -> the handler registered for the operation ->
 serialize. Plain HTTP and WebSocket requests that a service's data plane declared (services/
@@ -18,26 +19,29 @@ from regionbox.core.context import RequestContext
 from regionbox.core.errors import InternalFailure, InvalidInput, NotImplementedOperation, ServiceError
 from regionbox.core.service import Service
 from regionbox.gateway import internal
+from regionbox.gateway.guard import CrossSiteRefused, Guard, cors_headers, form_content_type, internal_write_allowed, is_preflight
 from regionbox.gateway.identity import credential_scope, verify_signature
-from regionbox.gateway.routing import ServiceIndex
+from regionbox.gateway.routing import ServiceIndex, UnservedService
 from regionbox.protocol import HttpRequest, HttpResponse, negotiate, parser_for, serializer_for
 from regionbox.protocol.errors import credential_error
 from regionbox.protocol.http import BodyStream, ClientDisconnected, decode_body
-from regionbox.protocol.specs import service_model
+from regionbox.protocol.specs import model_for_signing_name, service_model
 
 if TYPE_CHECKING:
     from regionbox.server import Cloud
 
 log = logging.getLogger("regionbox.gateway")
 
-# The most a request body may hold when it is read whole (documents, not streamed payloads).
-BODY_LIMIT = 20 * 1024 * 1024
+# The most a request body may hold before its service is known (internal endpoints, query
+# protocol bodies read for routing); then the service's own limit applies (Dialect.max_request_bytes).
+BODY_LIMIT = 16 * 1024 * 1024
 
 
 class Gateway:
     def __init__(self, cloud: "Cloud"):
         self.cloud = cloud
         self.index = ServiceIndex(cloud.services.names)
+        self.guard = Guard(cloud.config)
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         kind = scope["type"]
@@ -66,6 +70,11 @@ class Gateway:
 
     async def _websocket(self, scope: dict, receive: Callable, send: Callable) -> None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        try:  # a page may open a WebSocket to any site: the same guard as for HTTP
+            self.guard.check(HttpRequest("GET", scope["path"], "", headers, host=headers.get("host", "")))
+        except CrossSiteRefused:
+            await send({"type": "websocket.close", "code": 1008})
+            return
         name = self.cloud.services.for_http(headers.get("host", ""), scope["path"], websocket=True)
         service = await self.cloud.services.ready(name) if name else None
         if service is None or service.websocket is None:
@@ -89,7 +98,15 @@ class Gateway:
         )
         client = scope.get("client")
         try:
-            response = await self.handle(request, client[0] if client else "127.0.0.1")
+            origin = self.guard.check(request)
+            if origin is not None and is_preflight(request):
+                response = self.guard.preflight(request, origin)
+            else:
+                response = await self.handle(request, client[0] if client else "127.0.0.1")
+                if origin is not None:
+                    response.headers.extend(cors_headers(origin))
+        except CrossSiteRefused as refused:
+            response = internal.generic_error(refused, ids.request_id())
         except ClientDisconnected:
             return
         await send({"type": "http.response.start", "status": response.status,
@@ -108,6 +125,10 @@ class Gateway:
 
     async def handle(self, request: HttpRequest, source_ip: str = "127.0.0.1") -> HttpResponse:
         if request.path.startswith(("/_regionbox/", "/_localstack/")):
+            if request.method == "POST" and not internal_write_allowed(request):
+                return internal.generic_error(CrossSiteRefused(
+                    "internal endpoints change state only for JSON requests or ones with the X-Regionbox header."),
+                    ids.request_id())
             request.body = await request.stream.read(BODY_LIMIT) if request.stream else request.body
             return await internal.handle(self.cloud, request)
         data_plane = self.cloud.services.for_http(request.host, request.path)
@@ -128,6 +149,8 @@ class Gateway:
                 await self._read_body(request)  # the query protocol's Action may be in the body
             name = self.index.route(request, scope.service if scope else None)
             service = await self.cloud.services.ready(name)
+        except UnservedService as error:
+            return self._unserved(request, error, request_id)
         except ServiceError as error:
             return internal.generic_error(error, request_id)
         except Exception:  # noqa: BLE001 - a body that cannot even be decoded
@@ -137,8 +160,14 @@ class Gateway:
         protocol = negotiate(model, request)
         parser = parser_for(model, protocol, service.dialect)
         serializer = serializer_for(model, protocol, service.dialect)
+        if protocol in ("json", "smithy-rpc-v2-cbor") and form_content_type(request):
+            # What an HTML form can send is never a JSON request: AWS answers it as an unknown operation.
+            return serializer.serialize_error(None, ServiceError(
+                "UnknownOperationException", f"Requests to {name} must be JSON, not {request.headers['content-type']}.",
+                status=404), request_id)
         try:
-            signed_body = request.body if parser.streams_body(request) else await self._read_body(request)
+            signed_body = request.body if parser.streams_body(request) else \
+                await self._read_body(request, service.dialect.max_request_bytes)
         except ServiceError as error:
             return serializer.serialize_error(None, error, request_id)
         except ClientDisconnected:
@@ -188,14 +217,24 @@ class Gateway:
                 log.exception("audit record failed")
         return response
 
+    def _unserved(self, request: HttpRequest, error: UnservedService, request_id: str) -> HttpResponse:
+        """A service regionbox does not serve answers 501 in its own protocol (XML for query and
+        rest-xml services), so its client shows the cause instead of failing to parse."""
+        model = model_for_signing_name(error.signing_name)
+        if model is None:
+            return internal.generic_error(error, request_id)
+        error.message = (f"regionbox does not serve {model.metadata.get('serviceId', error.signing_name)} yet; "
+                         f"it serves: {', '.join(self.cloud.services.names)}.")
+        return serializer_for(model, negotiate(model, request)).serialize_error(None, error, request_id)
+
     @staticmethod
-    async def _read_body(request: HttpRequest) -> bytes:
+    async def _read_body(request: HttpRequest, limit: int = BODY_LIMIT) -> bytes:
         """Read the whole body (once) and undo its Content-Encoding; return it as it was sent,
         which is what the signature covers."""
         if request.stream is not None:
-            request.raw_body = await request.stream.read(BODY_LIMIT)
+            request.raw_body = await request.stream.read(limit)
             request.stream = None
-            request.body = decode_body(request.headers, request.raw_body, BODY_LIMIT)
+            request.body = decode_body(request.headers, request.raw_body, limit)
         return request.raw_body or request.body
 
     @staticmethod

@@ -15,6 +15,15 @@ from regionbox.protocol.http import HttpRequest
 from regionbox.protocol.specs import routing_facts
 
 
+class UnservedService(ServiceError):
+    """A request signed for a service regionbox does not serve (yet)."""
+
+    def __init__(self, signing_name: str) -> None:
+        super().__init__("NotImplemented", f"regionbox does not serve the service '{signing_name}'.", status=501,
+                         sender_fault=False)
+        self.signing_name = signing_name
+
+
 class ServiceIndex:
     def __init__(self, services: list[str]):
         self.by_signing_name: dict[str, list[str]] = {}
@@ -46,7 +55,7 @@ class ServiceIndex:
             if candidates:
                 return candidates[0]
         if signing_name:
-            raise ServiceError("UnrecognizedClientException", f"regionbox does not serve the service '{signing_name}'.", status=400)
+            raise UnservedService(signing_name)
         if request.path.startswith("/service/"):
             # smithy-rpc-v2 (CloudWatch): POST /service/{ServiceName}/operation/{Operation}
             for prefix, service in self.by_target_prefix.items():

@@ -27,6 +27,9 @@ class Dialect:
     # Outputs whose document is one scalar member as the root element:
     # (("GetBucketLocation", "LocationConstraint"),).
     scalar_root_outputs: tuple[tuple[str, str], ...] = ()
+    # The largest request body read whole (a document; streamed payloads are the handler's to
+    # bound), enforced while it arrives and again after Content-Encoding is undone.
+    max_request_bytes: int = 16 * 1024 * 1024
 
     def scalar_root_output(self, operation: str) -> str | None:
         return next((member for name, member in self.scalar_root_outputs if name == operation), None)

@@ -48,7 +48,8 @@ class ClientFactory:
 
     def post(self, path: str, payload: Any = None) -> Any:
         data = json.dumps(payload).encode() if payload is not None else b""
-        request = urllib.request.Request(self.endpoint + path, data=data, method="POST")
+        request = urllib.request.Request(self.endpoint + path, data=data, method="POST",
+                                         headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=120) as response:
             return json.loads(response.read())
 

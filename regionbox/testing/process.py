@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -12,12 +13,14 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from regionbox.engines.supervisor import kill_recorded
 from regionbox.testing.clients import ClientFactory, free_port
 
 
 class CloudProcess(ClientFactory):
     def __init__(self, state_dir: Path | str | None = None, port: int | None = None, extra_args: list[str] | None = None,
-                 env: dict[str, str] | None = None):
+                 env: dict[str, str] | None = None, max_open_files: int | None = None):
+        """``max_open_files``: the process's descriptor limit (RLIMIT_NOFILE), to test it under one."""
         self._tmp = None
         if state_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="regionbox-proc-")
@@ -26,6 +29,7 @@ class CloudProcess(ClientFactory):
         self.port = port or free_port()
         self.extra_args = extra_args or []
         self.env = env or {}
+        self.max_open_files = max_open_files
         self.process: subprocess.Popen | None = None
         self.log_path = self.state_dir / "regionbox.log"
         super().__init__(f"http://127.0.0.1:{self.port}")
@@ -35,11 +39,15 @@ class CloudProcess(ClientFactory):
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "regionbox", "up", "--port", str(self.port), "--state-dir", str(self.state_dir), *self.extra_args],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env},
+            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env}, preexec_fn=self._limits,
         )
         log.close()
         self.wait_ready(timeout)
         return self
+
+    def _limits(self) -> None:
+        if self.max_open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (self.max_open_files, self.max_open_files))
 
     def wait_ready(self, timeout: float = 30) -> float:
         started = time.time()
@@ -73,5 +81,8 @@ class CloudProcess(ClientFactory):
 
     def cleanup(self) -> None:
         self.stop()
+        # Engine nodes outlive a regionbox killed with -9 (a cloud restarted adopts them); a test
+        # that crashed its cloud and walks away must not leave them running.
+        kill_recorded(self.state_dir / "engines")
         if self._tmp is not None:
             self._tmp.cleanup()

@@ -166,6 +166,9 @@ def test_a_websocket_path_reaches_the_service(kit_cloud):
     with pytest.raises(Exception):
         with connect(f"ws://127.0.0.1:{kit_cloud.config.port}/no-such-ws", open_timeout=10):
             pass
+    with pytest.raises(Exception):  # a page on another site may not open it (gateway/guard.py)
+        with connect(f"ws://127.0.0.1:{kit_cloud.config.port}/kit-ws", origin="http://evil.example", open_timeout=10):
+            pass
 
 
 def _echo(address: str, port: int) -> bytes:

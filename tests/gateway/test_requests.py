@@ -128,3 +128,19 @@ def test_garbage_is_never_a_server_error(cloud, target, body):
     status, response_headers, answer = send(cloud, service, body, headers)
     assert status < 500, (service, body, answer)
     assert b"Traceback" not in answer
+
+
+@pytest.mark.parametrize("service, call", [
+    ("sns", lambda client: client.list_topics()),                      # query: an XML error
+    ("s3", lambda client: client.list_buckets()),                      # rest-xml
+    ("lambda", lambda client: client.list_functions()),                # rest-json
+    ("sqs", lambda client: client.list_queues()),                      # json
+    ("cloudwatch", lambda client: client.list_metrics()),              # signs as "monitoring", speaks CBOR
+])
+def test_a_service_regionbox_does_not_serve_answers_501_in_its_own_protocol(cloud, service, call):
+    with pytest.raises(ClientError) as caught:
+        call(cloud.client(service, account=ACCOUNT))
+    error = caught.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 501
+    assert error["Error"]["Code"] == "NotImplemented"
+    assert "regionbox does not serve" in error["Error"]["Message"] and "dynamodb" in error["Error"]["Message"]

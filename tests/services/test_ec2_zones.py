@@ -21,6 +21,18 @@ def test_describe_regions(cloud):
     filtered = ec2.describe_regions(Filters=[{"Name": "region-name", "Values": ["eu-*", "us-east-1"]}])["Regions"]
     assert sorted(r["RegionName"] for r in filtered) == sorted(n for n in names if n.startswith("eu-") or n == "us-east-1")
     assert [r["RegionName"] for r in ec2.describe_regions(RegionNames=["us-west-2"])["Regions"]] == ["us-west-2"]
+    # Opt-in regions say so; every region is usable here, so they are opted in.
+    assert ec2.describe_regions(RegionNames=["af-south-1"])["Regions"][0]["OptInStatus"] == "opted-in"
+
+
+def test_describe_regions_lists_the_callers_partition(cloud):
+    names = {r["RegionName"] for r in cloud.client("ec2").describe_regions()["Regions"]}
+    assert not any(name.startswith(("cn-", "us-gov-")) for name in names)
+    china = cloud.client("ec2", region="cn-north-1").describe_regions()["Regions"]
+    assert {r["RegionName"]: r["Endpoint"] for r in china} == {
+        "cn-north-1": "ec2.cn-north-1.amazonaws.com.cn", "cn-northwest-1": "ec2.cn-northwest-1.amazonaws.com.cn"}
+    gov = {r["RegionName"] for r in cloud.client("ec2", region="us-gov-west-1").describe_regions()["Regions"]}
+    assert gov == {"us-gov-west-1", "us-gov-east-1"}
 
 
 def test_describe_availability_zones(cloud):

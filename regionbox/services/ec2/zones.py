@@ -7,8 +7,9 @@ which is how AWS's console and API show an AZ in trouble.
 from __future__ import annotations
 
 from regionbox.core.context import RequestContext
-from regionbox.core.errors import ServiceError
-from regionbox.core.topology import REGION_NAMES, Zone
+from regionbox.core.errors import invalid
+from regionbox.core.arns import partition_of
+from regionbox.core.topology import REGION_NAMES, Topology, Zone, opt_in_status
 from regionbox.services.ec2 import filters
 from regionbox.services.ec2.common import check_dry_run
 
@@ -31,21 +32,27 @@ _ZONE_FIELDS: filters.Fields = {
 }
 
 
-class ZonesMixin:
+class Zones:
+    def __init__(self, topology: Topology) -> None:
+        self.topology = topology
+
     def describe_regions(self, ctx: RequestContext, params: dict) -> dict:
         check_dry_run(params)
-        regions = [{"RegionName": name, "Endpoint": f"ec2.{name}.amazonaws.com", "OptInStatus": "opt-in-not-required"}
-                   for name in REGION_NAMES]
+        # The regions of the caller's partition: China and GovCloud see only their own.
+        names = [name for name in REGION_NAMES if partition_of(name) == ctx.partition]
+        domain = "amazonaws.com.cn" if ctx.partition == "aws-cn" else "amazonaws.com"
+        regions = [{"RegionName": name, "Endpoint": f"ec2.{name}.{domain}", "OptInStatus": opt_in_status(name)}
+                   for name in names]
         wanted = params.get("RegionNames")
         if wanted:
-            unknown = [n for n in wanted if n not in REGION_NAMES]
+            unknown = [n for n in wanted if n not in names]
             if unknown:
-                raise ServiceError("InvalidParameterValue", f"Invalid region names: {', '.join(unknown)}")
+                raise invalid(f"Invalid region names: {', '.join(unknown)}")
             regions = [r for r in regions if r["RegionName"] in wanted]
         return {"Regions": filters.apply(regions, params.get("Filters"), _REGION_FIELDS)}
 
     def _zone_shape(self, zone: Zone) -> dict:
-        up = self.cloud.topology.is_available(zone.name)
+        up = self.topology.is_available(zone.name)
         return {
             "ZoneName": zone.name,
             "ZoneId": zone.zone_id,
@@ -60,16 +67,16 @@ class ZonesMixin:
 
     def describe_availability_zones(self, ctx: RequestContext, params: dict) -> dict:
         check_dry_run(params)
-        zones = [self._zone_shape(z) for z in self.cloud.topology.zones(ctx.region)]
+        zones = [self._zone_shape(z) for z in self.topology.zones(ctx.region)]
         names, zone_ids = params.get("ZoneNames") or [], params.get("ZoneIds") or []
         known_names = {z["ZoneName"] for z in zones}
         known_ids = {z["ZoneId"] for z in zones}
         unknown = [n for n in names if n not in known_names]
         if unknown:
-            raise ServiceError("InvalidParameterValue", f"Invalid availability zone: [{unknown[0]}]")
+            raise invalid(f"Invalid availability zone: [{unknown[0]}]")
         unknown = [i for i in zone_ids if i not in known_ids]
         if unknown:
-            raise ServiceError("InvalidParameterValue", f"Invalid availability zone-id: [{unknown[0]}]")
+            raise invalid(f"Invalid availability zone-id: [{unknown[0]}]")
         if names or zone_ids:
             zones = [z for z in zones if z["ZoneName"] in names or z["ZoneId"] in zone_ids]
         return {"AvailabilityZones": filters.apply(zones, params.get("Filters"), _ZONE_FIELDS)}

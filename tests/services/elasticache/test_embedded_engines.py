@@ -269,8 +269,8 @@ def test_memcached_evicts_least_recently_used_beyond_its_memory(mc):
 def test_clusters_run_on_embedded_engines_when_binaries_are_missing(cloud, monkeypatch):
     monkeypatch.setattr(kinds, "binary", lambda engine: None)
     engines = cloud.cloud.status()["engines"]
-    assert engines["elasticache.memcached"].startswith("embedded") and "apt-get install memcached" in engines["elasticache.memcached"]
-    assert engines["elasticache.redis"].startswith("embedded") and "redis-server" in engines["elasticache.redis"]
+    assert engines["memcached"].startswith("embedded") and "apt-get install memcached" in engines["memcached"]
+    assert engines["redis"].startswith("embedded") and "redis-server" in engines["redis"]
 
     ec = cloud.client("elasticache")
     create_memcached(ec, "embedded-mc", nodes=2)

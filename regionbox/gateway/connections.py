@@ -1,0 +1,89 @@
+"""Connections that do nothing cannot starve the ones that work.
+
+uvicorn times a connection out only between requests, after a response; a client that connects
+and never sends a request, or sends its headers a byte at a time, would hold its socket forever,
+and a thousand of them exhaust the process's file descriptors so that new clients wait or are
+reset. So each request's headers must arrive within ``header_timeout`` seconds of its first byte
+(or of the connection, for the first one), and when open connections near the descriptor limit
+the ones idle longest are closed first, as a load balancer sheds idle connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+from collections import OrderedDict
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+# Descriptors kept for everything that is not a client connection (SQLite, engines, listeners).
+RESERVED_DESCRIPTORS = 128
+
+
+def connection_budget() -> int:
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return max(64, (soft if soft != resource.RLIM_INFINITY else 65536) - RESERVED_DESCRIPTORS)
+
+
+class GuardedHttpProtocol(HttpToolsProtocol):
+    header_timeout = 10.0
+    budget = 1024 - RESERVED_DESCRIPTORS  # set from the process's limit when the server starts
+    # Connections waiting for a request (new or kept alive), oldest first: the first to shed.
+    idle: "OrderedDict[GuardedHttpProtocol, None]" = OrderedDict()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._header_deadline: asyncio.TimerHandle | None = None
+        self._arm_header_deadline()
+        self._set_idle(True)
+        if len(self.connections) > self.budget:
+            self._shed_oldest_idle()  # one out for each one in: closing completes later
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_header_deadline()
+        self._set_idle(False)
+        super().connection_lost(exc)
+
+    def on_message_begin(self) -> None:
+        self._set_idle(False)
+        if self._header_deadline is None:
+            self._arm_header_deadline()
+        super().on_message_begin()
+
+    def on_headers_complete(self) -> None:
+        self._disarm_header_deadline()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._set_idle(True)
+
+    # -- deadlines and shedding ------------------------------------------------------------------
+    def _arm_header_deadline(self) -> None:
+        self._header_deadline = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+
+    def _disarm_header_deadline(self) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+    def _set_idle(self, idle: bool) -> None:
+        if idle:
+            self.idle[self] = None
+            self.idle.move_to_end(self)
+        else:
+            self.idle.pop(self, None)
+
+    def _shed_oldest_idle(self) -> bool:
+        for victim in self.idle:
+            if victim is not self:
+                self.idle.pop(victim)
+                victim.transport.close()
+                return True
+        return False
