@@ -61,7 +61,7 @@ def load(cloud) -> Service:
     engine_versions = EngineVersions(paginator)
     subnet_groups = SubnetGroups(state, cloud.topology, paginator)
     tags = Tags(state)
-    lifecycle = Lifecycle(state, cloud.ca, replication_groups, cache_clusters, members, events, tasks)
+    lifecycle = Lifecycle(state, cloud.ca, supervisor, replication_groups, cache_clusters, members, events, tasks)
     # Engine events (a node exited or started) of group members and of cache clusters' nodes.
     supervisor.listen(failover.on_engine_event)
     supervisor.listen(cache_clusters.on_engine_event)
@@ -139,5 +139,4 @@ def load(cloud) -> Service:
         start=lifecycle.start,
         stop=lifecycle.stop,
         reset=lifecycle.reset,
-        engines=lifecycle.engines,
     )

@@ -1,5 +1,6 @@
-"""What ElastiCache does when the cloud starts, stops and resets, what it tells `regionbox status`,
-and the little it offers others (``cloud.services.api("elasticache")``)."""
+"""What ElastiCache does when the cloud starts, stops and resets, and the little it offers others
+(``cloud.services.api("elasticache")``). Which engines run (real or embedded) and where the local
+CA is, `regionbox status` learns from the cloud itself."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from regionbox.core.store import Scope
 from regionbox.core.tasks import Tasks
-from regionbox.engines import Node, kinds
+from regionbox.engines import Node
 from regionbox.services.elasticache.cache_clusters import CacheClusters
 from regionbox.services.elasticache.events import EventLog, Messages
 from regionbox.services.elasticache.members import MemberClusters
@@ -17,30 +18,40 @@ from regionbox.services.elasticache.state import ElastiCacheState
 
 if TYPE_CHECKING:
     from regionbox.core.tls import LocalCA
+    from regionbox.engines import Supervisor
 
 
 class Lifecycle:
-    def __init__(self, state: ElastiCacheState, ca: "LocalCA", replication_groups: ReplicationGroups,
+    def __init__(self, state: ElastiCacheState, ca: "LocalCA", supervisor: "Supervisor", replication_groups: ReplicationGroups,
                  cache_clusters: CacheClusters, members: MemberClusters, events: EventLog, tasks: Tasks) -> None:
         self.state = state
         self.ca = ca
+        self.supervisor = supervisor
         self.replication_groups = replication_groups
         self.cache_clusters = cache_clusters
         self.members = members
         self.events = events
         self.tasks = tasks
 
-    def engines(self) -> dict[str, str]:
-        found = {f"elasticache.{engine}": kinds.describe(engine) for engine in ("redis", "valkey", "memcached")}
-        # TLS clients trust this CA (TransitEncryptionEnabled): `regionbox status` prints where it is.
-        found["elasticache.tls-ca"] = f"local CA certificate {self.ca.cert_path} (printed by: regionbox elasticache ca-cert)"
-        return found
+    def _claim_nodes(self) -> None:
+        """Tell the supervisor which engine nodes are ours, before any starts: the ones an earlier
+        run left running (it was killed) are adopted with their data instead of being reaped.
+        Nodes on their way out (deleting, create-failed) are not claimed: they are reaped."""
+        groups = {(scope, key): rg.status for scope, key, rg in self.state.replication_groups.all()}
+        for scope, _, cluster in self.state.cache_clusters.all():
+            status = groups.get((scope, cluster.replication_group_id), "") if cluster.replication_group_id else cluster.status
+            if status in ("deleting", "create-failed") or cluster.status in ("deleting", "create-failed"):
+                continue
+            for node in cluster.nodes:
+                if node.engine_node_key and node.status != "deleting":
+                    self.supervisor.claim(node.engine_node_key)
 
     async def start(self) -> None:
         """Bring back every group's and cluster's nodes and endpoints after a restart."""
         # The CA exists from the start, so `regionbox ca-cert` can print it before the first TLS
         # cluster is created (clients configure their trust store once).
         self.ca.ensure()
+        self._claim_nodes()
         for scope, group_id, rg in list(self.state.replication_groups.all()):
             self.tasks.spawn(self.replication_groups.restore(scope, rg), owner="elasticache", what=f"restoring {group_id}",
                              on_failure=lambda error, scope=scope, group_id=group_id: self.events.record(
