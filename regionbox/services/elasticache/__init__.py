@@ -46,7 +46,8 @@ def load(cloud) -> Service:
     state = ElastiCacheState(cloud.store)
     supervisor, tasks, paginator = cloud.supervisor, cloud.tasks, cloud.paginator
     events = EventLog(state.events, paginator)
-    placement = Placement(cloud.topology)
+    subnet_groups = SubnetGroups(state, lambda: cloud.services.api("ec2"), paginator)
+    placement = Placement(cloud.topology, subnet_groups.zones_of)
     nodes = RedisNodes(state, supervisor, cloud.ca, supervisor.root / "elasticache", cloud._secret("elasticache.admin").hex())
     members = MemberClusters(state, nodes, supervisor, cloud.proxies)
     standalone = StandaloneRedis(state, nodes, events, tasks)
@@ -59,7 +60,6 @@ def load(cloud) -> Service:
     cache_clusters = CacheClusters(state, nodes, standalone, placement, supervisor, events, tasks, paginator)
     parameter_groups = ParameterGroups(state, nodes, paginator, tasks)
     engine_versions = EngineVersions(paginator)
-    subnet_groups = SubnetGroups(state, cloud.topology, paginator)
     tags = Tags(state)
     lifecycle = Lifecycle(state, cloud.ca, supervisor, replication_groups, cache_clusters, members, events, tasks)
     # Engine events (a node exited or started) of group members and of cache clusters' nodes.

@@ -161,12 +161,12 @@ class CacheClusters:
             if params.get("AZMode") == "cross-az" or params.get("PreferredAvailabilityZones"):
                 raise check.invalid_combination("AZMode and PreferredAvailabilityZones are only supported for Memcached clusters.")
             check.auth_token(params.get("AuthToken"), bool(params.get("TransitEncryptionEnabled")))
-        zones = self._placement(scope, params, count)
         parameter_group = checked_parameter_group(
             self.state, scope, params.get("CacheParameterGroupName") or catalog.default_parameter_group(engine, version), engine, version)
-        subnet_group = params.get("CacheSubnetGroupName")
-        if subnet_group:
+        subnet_group = params.get("CacheSubnetGroupName") or "default"
+        if subnet_group.lower() != "default":
             subnet_group = self.state.subnet_group(scope, subnet_group).name
+        zones = self._placement(scope, params, count, subnet_group)
         now = clock.epoch()
         port = params.get("Port") or (MEMCACHED_PORT if engine == "memcached" else REDIS_PORT)
         cluster = CacheCluster(
@@ -175,7 +175,7 @@ class CacheClusters:
             nodes=[CacheNode(node_id=f"{i + 1:04d}", zone=zone, address="", port=port, created=now) for i, zone in enumerate(zones)],
             zone=zones[0] if len(set(zones)) == 1 else "Multiple",
             az_mode="cross-az" if len(set(zones)) > 1 else "single-az",
-            parameter_group=parameter_group, subnet_group=subnet_group or "default",
+            parameter_group=parameter_group, subnet_group=subnet_group,
             security_group_ids=list(params.get("SecurityGroupIds") or []),
             preferred_maintenance_window=params.get("PreferredMaintenanceWindow") or "sun:05:00-sun:06:00",
             notification_topic_arn=params.get("NotificationTopicArn"),
@@ -205,7 +205,7 @@ class CacheClusters:
         if params.get("AuthToken"):
             raise check.invalid_combination("AuthToken is not supported for engine memcached.")
 
-    def _placement(self, scope: Scope, params: dict, count: int) -> list[str]:
+    def _placement(self, scope: Scope, params: dict, count: int, subnet_group: str) -> list[str]:
         """The AZ of each node: as listed, all in the one zone asked, or spread for cross-az."""
         listed, single = params.get("PreferredAvailabilityZones") or [], params.get("PreferredAvailabilityZone")
         az_mode = params.get("AZMode")
@@ -228,8 +228,8 @@ class CacheClusters:
                 raise check.invalid_combination("AZMode cross-az cannot be used with a single PreferredAvailabilityZone.")
             return [self.placement.check_zone(scope, single)] * count
         if az_mode == "cross-az":
-            return self.placement.zones(scope, count)
-        return self.placement.zones(scope, 1) * count
+            return self.placement.zones(scope, count, subnet_group=subnet_group)
+        return self.placement.zones(scope, 1, subnet_group=subnet_group) * count
 
     def node_spec(self, scope, cluster: CacheCluster, node: CacheNode) -> NodeSpec:
         key = engine_node_id(scope, cluster, node)
@@ -507,7 +507,7 @@ class CacheClusters:
             raise check.invalid(f"The number of new availability zones ({len(new_zones)}) must match the number of "
                                 f"cache nodes to add ({added}).")
         if params.get("AZMode") == "cross-az" and not new_zones:
-            return self.placement.zones(scope, added, start=len(cluster.nodes)), []
+            return self.placement.zones(scope, added, start=len(cluster.nodes), subnet_group=cluster.subnet_group), []
         if new_zones:
             return self.placement.zones(scope, added, new_zones), []
         # Without zones, new nodes go where the cluster's first node is (a choice of the caller's, then).

@@ -2,10 +2,13 @@
 
 Zones the caller names (PreferredCacheClusterAZs, NodeGroupConfiguration, PreferredAvailabilityZone(s),
 NewAvailabilityZones) are kept even when the zone is down: that node then fails as AWS fails it,
-with InsufficientCacheClusterCapacity. Every other node goes round robin over the zones that are up.
+with InsufficientCacheClusterCapacity. Every other node goes round robin over the zones of the
+cache subnet group's subnets ("default": the default VPC's subnets) that are up.
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 from regionbox.core.store import Scope
 from regionbox.core.topology import Topology, UnknownZone
@@ -21,8 +24,10 @@ class ZoneUnavailable(Exception):
 
 
 class Placement:
-    def __init__(self, topology: Topology) -> None:
+    def __init__(self, topology: Topology, subnet_zones: Callable[[Scope, str | None], list[str] | None]) -> None:
         self.topology = topology
+        # The AZs of a cache subnet group's subnets (None: any AZ of the region).
+        self.subnet_zones = subnet_zones
 
     def check_zone(self, scope: Scope, name: str) -> str:
         try:
@@ -33,10 +38,13 @@ class Placement:
             raise check.invalid(f"Invalid availability zone: {name}")
         return zone.name
 
-    def zones(self, scope: Scope, count: int, pinned: list[str] | None = None, start: int = 0) -> list[str]:
-        """Zones for ``count`` nodes: the ones pinned (checked), then healthy zones round robin."""
+    def zones(self, scope: Scope, count: int, pinned: list[str] | None = None, start: int = 0,
+              subnet_group: str | None = None) -> list[str]:
+        """Zones for ``count`` nodes: the ones pinned (checked), then the subnet group's healthy
+        zones round robin."""
         named = [self.check_zone(scope, z) for z in (pinned or [])]
-        return self.topology.place(scope[1], count, pinned=named, start=start)
+        return self.topology.place(scope[1], count, candidates=self.subnet_zones(scope, subnet_group), pinned=named,
+                                   start=start)
 
     def is_up(self, zone: str) -> bool:
         return self.topology.is_available(zone)

@@ -148,12 +148,15 @@ class ReplicationGroups:
             self.state.user_group(scope, ugid)
         if parameter_group:
             parameter_group = checked_parameter_group(self.state, scope, parameter_group, engine, version)
+        subnet_group = params.get("CacheSubnetGroupName") or "default"
+        if subnet_group.lower() != "default":
+            subnet_group = self.state.subnet_group(scope, subnet_group).name
 
         if cluster_enabled:
-            plan = self._plan_sharded(scope, params, configs)
+            plan = self._plan_sharded(scope, params, configs, subnet_group)
             nodes_per_group = min(len(p[1]) + 1 for p in plan)
         else:
-            plan = self._plan_single(scope, params, configs)
+            plan = self._plan_single(scope, params, configs, subnet_group)
             nodes_per_group = len(plan[0][1]) + 1
         automatic = params.get("AutomaticFailoverEnabled")
         if automatic is None:
@@ -174,7 +177,7 @@ class ReplicationGroups:
             automatic_failover="enabled" if automatic else "disabled", multi_az="enabled" if multi_az else "disabled",
             port=params.get("Port") or REDIS_PORT,
             parameter_group=parameter_group or catalog.default_parameter_group(engine, version, cluster_enabled),
-            subnet_group=params.get("CacheSubnetGroupName") or "default",
+            subnet_group=subnet_group,
             security_group_ids=list(params.get("SecurityGroupIds") or []),
             transit_encryption=transit, transit_encryption_mode="required" if transit else None,
             at_rest_encryption=bool(params.get("AtRestEncryptionEnabled")), kms_key_id=params.get("KmsKeyId"),
@@ -205,7 +208,7 @@ class ReplicationGroups:
         self.build(scope, group_id)
         return {"ReplicationGroup": describe_group(self.state, scope, rg)}
 
-    def _plan_single(self, scope: Scope, params: dict, configs: list[dict]) -> list[tuple[str, list[str], str]]:
+    def _plan_single(self, scope: Scope, params: dict, configs: list[dict], subnet_group: str) -> list[tuple[str, list[str], str]]:
         preferred = params.get("PreferredCacheClusterAZs")
         count = params.get("NumCacheClusters")
         if count is None and params.get("ReplicasPerNodeGroup") is not None:
@@ -222,10 +225,10 @@ class ReplicationGroups:
             raise check.invalid(f"The parameter NumCacheClusters must be between 1 and {MAX_CACHE_CLUSTERS}.")
         if preferred and len(preferred) != count:
             raise check.invalid("The number of PreferredCacheClusterAZs must match the value of NumCacheClusters.")
-        zones = self.placement.zones(scope, count, preferred)
+        zones = self.placement.zones(scope, count, preferred, subnet_group=subnet_group)
         return [(zones[0], zones[1:], ALL_SLOTS)]
 
-    def _plan_sharded(self, scope: Scope, params: dict, configs: list[dict]) -> list[tuple[str, list[str], str]]:
+    def _plan_sharded(self, scope: Scope, params: dict, configs: list[dict], subnet_group: str) -> list[tuple[str, list[str], str]]:
         if params.get("NumCacheClusters") or params.get("PreferredCacheClusterAZs"):
             raise check.invalid_combination(
                 "NumCacheClusters and PreferredCacheClusterAZs are not supported for Redis (cluster mode enabled); "
@@ -254,7 +257,7 @@ class ReplicationGroups:
             preferred = [z for z in [config.get("PrimaryAvailabilityZone"), *(config.get("ReplicaAvailabilityZones") or [])] if z]
             if config.get("ReplicaAvailabilityZones") and len(config["ReplicaAvailabilityZones"]) != group_replicas:
                 raise check.invalid("The number of ReplicaAvailabilityZones must match the replica count of the node group.")
-            zones = self.placement.zones(scope, 1 + group_replicas, preferred, start=index)
+            zones = self.placement.zones(scope, 1 + group_replicas, preferred, start=index, subnet_group=subnet_group)
             plan.append((zones[0], zones[1:], slots[index]))
         return plan
 
@@ -439,7 +442,8 @@ class ReplicationGroups:
             current = len(group.members) - 1
             # PreferredAvailabilityZones lists the primary's zone first, then one per replica.
             pinned = (zones or [])[1 + current:1 + count]
-            plans.append((group, self.placement.zones(scope, count - current, pinned, start=len(group.members))))
+            plans.append((group, self.placement.zones(scope, count - current, pinned, start=len(group.members),
+                                                      subnet_group=rg.subnet_group)))
         added = []
         with self.state.transaction():
             for group, replica_zones in plans:

@@ -226,7 +226,8 @@ class Sharding:
             plans = []
             for index in range(count - current):
                 config = configs[index] if index < len(configs) else {}
-                zones = self.placement.zones(scope, 1 + replicas, config.get("PreferredAvailabilityZones"), start=current + index)
+                zones = self.placement.zones(scope, 1 + replicas, config.get("PreferredAvailabilityZones"), start=current + index,
+                                             subnet_group=rg.subnet_group)
                 plans.append((f"{next_number + index:04d}", zones))
             with self.state.transaction():
                 for ng_id, zones in plans:

@@ -1,22 +1,23 @@
-"""Cache subnet groups: the subnets (and so the Availability Zones) a cluster's nodes go in."""
+"""Cache subnet groups: the subnets (and so the Availability Zones) a cluster's nodes go in.
+
+Subnets are EC2's (``cloud.services.api("ec2")``): they must exist in the account and region and
+be in one VPC; each brings its real AZ. The group "default" is the default VPC's subnets.
+"""
 
 from __future__ import annotations
 
-import re
-import zlib
+from typing import Any, Callable
 
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope
-from regionbox.core.topology import Topology
 from regionbox.services.elasticache import validation as check
 from regionbox.services.elasticache.models import CacheSubnetGroup
 from regionbox.services.elasticache.parameter_groups import GROUP_NAME
 from regionbox.services.elasticache.state import ElastiCacheState
 from regionbox.services.elasticache.tags import checked_tags
 
-_SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 
 
 def _describe(group: CacheSubnetGroup) -> dict:
@@ -25,26 +26,29 @@ def _describe(group: CacheSubnetGroup) -> dict:
 
 
 class SubnetGroups:
-    def __init__(self, state: ElastiCacheState, topology: Topology, paginator: Paginator) -> None:
+    def __init__(self, state: ElastiCacheState, ec2: Callable[[], Any], paginator: Paginator) -> None:
         self.state = state
-        self.topology = topology
+        # EC2's API, reached when first needed (a cloud asked only for ElastiCache loads EC2 then).
+        self.ec2 = ec2
         self.paginator = paginator
 
     def _subnets(self, scope: Scope, subnet_ids: list[str]) -> tuple[str, list[dict]]:
-        """Each subnet in an AZ of the region. regionbox's EC2 has no subnets yet: a subnet id is
-        placed in an AZ by a stable hash of the id, and all of a group's subnets share one VPC."""
+        """The VPC and the subnets, as EC2 has them. AWS's answers: a subnet EC2 does not have is
+        InvalidParameterValue listing the input; subnets of two VPCs are InvalidSubnet."""
         if not subnet_ids:
             raise check.invalid("The parameter SubnetIds must be provided.")
-        zones = self.topology.zones(scope[1])
-        subnets = []
-        for subnet_id in subnet_ids:
-            if not _SUBNET_ID.match(subnet_id):
-                raise ServiceError("InvalidSubnet", f"The subnet ID '{subnet_id}' does not exist")
-            zone = zones[zlib.crc32(subnet_id.encode()) % len(zones)]
-            subnets.append({"SubnetIdentifier": subnet_id, "SubnetAvailabilityZone": {"Name": zone.name},
-                            "SupportedNetworkTypes": ["ipv4"]})
-        vpc_id = "vpc-" + format(zlib.crc32(f"{scope[0]}.{scope[1]}".encode()), "08x") + "0default"[:9]
-        return vpc_id, subnets
+        subnet_ids = list(dict.fromkeys(subnet_ids))
+        ec2 = self.ec2()
+        found = [ec2.subnet(scope[0], scope[1], subnet_id) for subnet_id in subnet_ids]
+        if any(subnet is None for subnet in found):
+            raise check.invalid(f"Some input subnets in :[{', '.join(subnet_ids)}] are invalid.")
+        first = found[0]
+        other = next((subnet for subnet in found if subnet.vpc_id != first.vpc_id), None)
+        if other is not None:
+            raise ServiceError("InvalidSubnet", f"Subnets {first.subnet_id} and {other.subnet_id} are not in the same VPC.")
+        subnets = [{"SubnetIdentifier": s.subnet_id, "SubnetAvailabilityZone": {"Name": s.availability_zone},
+                    "SupportedNetworkTypes": ["ipv4"]} for s in found]
+        return first.vpc_id, subnets
 
     def create_cache_subnet_group(self, ctx: RequestContext, params: dict) -> dict:
         name = params["CacheSubnetGroupName"]
@@ -86,10 +90,11 @@ class SubnetGroups:
 
     # -- placement -------------------------------------------------------------------------------------
     def zones_of(self, scope: Scope, name: str | None) -> list[str] | None:
-        """The AZs a subnet group's nodes may go in (None: any AZ of the region)."""
+        """The AZs a subnet group's nodes may go in, in its subnets' order ("default": the default
+        VPC's subnets, one per AZ). None: any AZ of the region (no default VPC, or no such group)."""
         if not name or name == "default":
-            return None
-        group = self.state.subnet_groups.get(scope, name)
-        if group is None:
-            return None
-        return list(dict.fromkeys(s["SubnetAvailabilityZone"]["Name"] for s in group.subnets)) or None
+            zones = [subnet.availability_zone for subnet in self.ec2().default_subnets(scope[0], scope[1])]
+        else:
+            group = self.state.subnet_groups.get(scope, name.lower())
+            zones = [s["SubnetAvailabilityZone"]["Name"] for s in group.subnets] if group is not None else []
+        return list(dict.fromkeys(zones)) or None
