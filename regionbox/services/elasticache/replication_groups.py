@@ -344,10 +344,17 @@ class ReplicationGroups:
                     # The supervisor keeps the node and restarts it: the failover logic sees it when it does.
                     log.error("restoring a node of %s failed: %s", group_id, result)
             self.members.refresh_endpoints(scope, rg)
+        if rg.status != "modifying":
+            return
+        # A replica count change that regionbox's restart interrupted is finished.
         leaving = [m.cluster_id for m in self.state.members(scope, rg) if m.status == "deleting"]
-        if rg.status == "modifying" and leaving:
+        joining = [m.cluster_id for m in self.state.members(scope, rg) if m.status == "creating"]
+        resharding = any(g.status == "creating" for g in rg.node_groups)
+        if leaving:
             self._remove_replicas(scope, group_id, leaving)
-        elif rg.status == "modifying":
+        elif joining and not resharding:
+            self._add_replicas_in_background(scope, group_id, joining)
+        else:
             with self.state.transaction():
                 rg.status = "available"
                 self.state.save_group(scope, rg)
@@ -456,10 +463,12 @@ class ReplicationGroups:
                     added.append(cluster_id)
             rg.status = "modifying"
             self.state.save_group(scope, rg)
-        group_id = rg.replication_group_id
+        self._add_replicas_in_background(scope, rg.replication_group_id, added)
+        return {"ReplicationGroup": describe_group(self.state, scope, rg)}
+
+    def _add_replicas_in_background(self, scope: Scope, group_id: str, added: list[str]) -> None:
         self.tasks.spawn(self._add_replicas(scope, group_id, added), owner="elasticache", what=f"adding replicas to {group_id}",
                          on_failure=lambda error: self._add_replicas_failed(scope, group_id, added, error))
-        return {"ReplicationGroup": describe_group(self.state, scope, rg)}
 
     async def _add_replicas(self, scope: Scope, group_id: str, added: list[str]) -> None:
         async with self.state.lock(scope, group_id):

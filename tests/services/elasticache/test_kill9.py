@@ -96,3 +96,22 @@ def test_acknowledged_elasticache_writes_survive_kill_9_without_orphans(tmp_path
         ec.get_waiter("cache_cluster_available").wait(CacheClusterId="mc", WaiterConfig=FAST)
     finally:
         process.cleanup()
+
+
+def test_a_replica_count_change_cut_by_kill_9_is_finished_after_the_restart(tmp_path):
+    process = CloudProcess(tmp_path / "state").start()
+    try:
+        ec = process.client("elasticache")
+        ec.create_replication_group(ReplicationGroupId="grown", ReplicationGroupDescription="kill -9", NumCacheClusters=1)
+        ec.get_waiter("replication_group_available").wait(ReplicationGroupId="grown", WaiterConfig=FAST)
+        ec.increase_replica_count(ReplicationGroupId="grown", NewReplicaCount=2, ApplyImmediately=True)
+        process.kill9()  # while the new replicas start
+        process.start()
+        ec = process.client("elasticache")
+        ec.get_waiter("replication_group_available").wait(ReplicationGroupId="grown", WaiterConfig=FAST)
+        group = ec.describe_replication_groups(ReplicationGroupId="grown")["ReplicationGroups"][0]
+        assert group["MemberClusters"] == ["grown-001", "grown-002", "grown-003"]
+        statuses = {c["CacheClusterId"]: c["CacheClusterStatus"] for c in pages(ec, "describe_cache_clusters", "CacheClusters")}
+        assert statuses == dict.fromkeys(group["MemberClusters"], "available")
+    finally:
+        process.cleanup()
