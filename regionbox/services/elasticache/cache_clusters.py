@@ -114,6 +114,10 @@ def _describe_node(cluster: CacheCluster, node: CacheNode) -> dict[str, Any]:
 
 
 class CacheClusters:
+    """Create/Describe/Modify/Reboot/DeleteCacheCluster: Memcached clusters and single-node
+    Redis/Valkey clusters, their nodes' engines and Memcached's configuration endpoint; the engine
+    events of their nodes. (Replication groups' members are listed here, run by members.py.)"""
+
     def __init__(self, state: ElastiCacheState, nodes: RedisNodes, standalone: StandaloneRedis, placement: Placement,
                  supervisor: "Supervisor", events: EventLog, tasks: Tasks, paginator: Paginator) -> None:
         self.state = state

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 
 class Lifecycle:
+    """Service.start / stop / reset: claim and restore the engines in state, close what listens."""
+
     def __init__(self, state: ElastiCacheState, ca: "LocalCA", supervisor: "Supervisor", replication_groups: ReplicationGroups,
                  cache_clusters: CacheClusters, members: MemberClusters, events: EventLog, tasks: Tasks) -> None:
         self.state = state

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from regionbox.core import clock
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
+from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope
 from regionbox.core.tasks import Tasks
 from regionbox.engines import kinds
@@ -110,8 +111,11 @@ def describe_group(state: ElastiCacheState, scope: Scope, rg: ReplicationGroup) 
 
 
 class ReplicationGroups:
+    """Create/Describe/DeleteReplicationGroup and Increase/DecreaseReplicaCount; a group's build,
+    restore after a restart of regionbox, and deletion in the background."""
+
     def __init__(self, state: ElastiCacheState, members: MemberClusters, sharding: "Sharding", placement: Placement,
-                 user_groups: "UserGroups", events: EventLog, tasks: Tasks, paginator) -> None:
+                 user_groups: "UserGroups", events: EventLog, tasks: Tasks, paginator: Paginator) -> None:
         self.state = state
         self.members = members
         self.sharding = sharding
