@@ -13,10 +13,12 @@ from dataclasses import dataclass
 
 from regionbox.core import clock
 from regionbox.core.context import RequestContext
-from regionbox.core.errors import ServiceError
-from regionbox.core.pagination import InvalidToken
+from regionbox.core.errors import ServiceError, invalid
+from regionbox.core.pagination import InvalidToken, Paginator
+from regionbox.core.store import Scope
+from regionbox.services.logs.event_table import event_id
 from regionbox.services.logs.insights import MalformedQuery, parse_query, record_of, run
-from regionbox.services.logs.reads import event_id
+from regionbox.services.logs.state import LogsState
 
 DEFAULT_LIMIT = 10_000
 
@@ -35,25 +37,30 @@ class QueryRun:
     status: str = "Complete"
 
 
-def _invalid(message: str) -> ServiceError:
-    return ServiceError("InvalidParameterException", message, status=400)
+class Queries:
+    def __init__(self, state: LogsState, paginator: Paginator) -> None:
+        self.state = state
+        self.paginator = paginator
+        # scope -> query id -> QueryRun (kept in memory)
+        self.runs: dict[Scope, dict[str, QueryRun]] = {}
 
+    def reset(self) -> None:
+        self.runs.clear()
 
-class QueriesMixin:
     def _queries(self, ctx: RequestContext) -> dict[str, QueryRun]:
-        return self.query_runs.setdefault(ctx.scope, {})
+        return self.runs.setdefault(ctx.scope, {})
 
     def start_query(self, ctx: RequestContext, params: dict) -> dict:
         if (params.get("queryLanguage") or "CWLI") != "CWLI":
             raise ServiceError("MalformedQueryException", "regionbox runs Logs Insights QL (CWLI) queries only.")
         sources = [params.get(k) for k in ("logGroupName", "logGroupNames", "logGroupIdentifiers") if params.get(k)]
         if len(sources) != 1:
-            raise _invalid("Exactly one of logGroupName, logGroupNames and logGroupIdentifiers must be given.")
+            raise invalid("Exactly one of logGroupName, logGroupNames and logGroupIdentifiers must be given.")
         names = sources[0] if isinstance(sources[0], list) else [sources[0]]
-        groups = [self._group(ctx.scope, self._name_from_identifier(ctx, n.removesuffix(":*"))) for n in names]
+        groups = [self.state.group(ctx.scope, self.state.name_from_identifier(ctx, n.removesuffix(":*"))) for n in names]
         start, end = params["startTime"], params["endTime"]
         if end < start:
-            raise _invalid("End time should not be before the start time.")
+            raise invalid("End time should not be before the start time.")
         try:
             query = parse_query(params["queryString"])
         except MalformedQuery as error:
@@ -61,9 +68,9 @@ class QueriesMixin:
         began = clock.epoch()
         records, size = [], 0
         for group in groups:
-            streams = {s.sid: s.name for s in self._streams_of(ctx.scope, group.name)}
-            low, _ = self._time_range(group, {"startTime": start * 1000})
-            for event in self.events.read(gid=group.gid, start=low, end=(end + 1) * 1000):
+            streams = {s.sid: s.name for s in self.state.streams_of(ctx.scope, group.name)}
+            low, _ = self.state.time_range(group, {"startTime": start * 1000})
+            for event in self.state.events.read(gid=group.gid, start=low, end=(end + 1) * 1000):
                 size += len(event.message.encode())
                 records.append(record_of(event.timestamp, event.message, streams.get(event.sid, ""),
                                          f"{ctx.account_id}:{group.name}", event.ingestion_time, event_id(event)))
@@ -102,9 +109,9 @@ class QueriesMixin:
         if params.get("status"):
             found = [q for q in found if q.status == params["status"]]
         try:
-            page, token = self.cloud.paginator.page(found, params.get("nextToken"), params.get("maxResults"), 1000)
+            page, token = self.paginator.page(found, params.get("nextToken"), params.get("maxResults"), 1000)
         except InvalidToken:
-            raise _invalid("The specified nextToken is invalid.") from None
+            raise invalid("The specified nextToken is invalid.") from None
         result: dict = {"queries": [{"queryLanguage": "CWLI", "queryId": q.query_id, "queryString": q.query_string,
                                      "status": q.status, "createTime": q.create_time, "logGroupName": q.group_names[0],
                                      "queryDuration": q.duration_ms, "bytesScanned": float(q.bytes_scanned)}

@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS log_stream_stats (
 # A position in a stream or group: (timestamp, rowid). Events are ordered by it.
 Cursor = tuple[int, int]
 START: Cursor = (-1, 0)
+_KEY_MOD = 10**18
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,10 @@ class EventTable:
         self.store.execute("DELETE FROM log_stream_stats WHERE sid=?", (sid,))
         self.stats.pop(sid, None)
 
+    def delete_before(self, gid: int, cutoff: int) -> None:
+        """Expire a group's events older than ``cutoff`` (retention)."""
+        self.store.execute("DELETE FROM log_events WHERE gid=? AND ts<?", (gid, cutoff))
+
     def delete_group(self, gid: int) -> None:
         self.store.execute("DELETE FROM log_events WHERE gid=?", (gid,))
         self.store.execute("DELETE FROM log_stream_stats WHERE gid=?", (gid,))
@@ -143,3 +148,25 @@ class EventTable:
         finally:
             # An abandoned read must not keep its statement (and read snapshot) open.
             rows.close()
+
+
+def sequence_token(sequence: int) -> str:
+    # Sequence tokens are accepted and ignored, as AWS does since 2023; they still look like AWS's.
+    return f"{sequence:056d}"
+
+
+def position_digits(sid: int, cursor: Cursor) -> str:
+    """56 digits for a position in a stream: GetLogEvents' tokens and every event's id."""
+    timestamp, rowid = cursor
+    return f"{timestamp + 1:019d}{sid % _KEY_MOD:018d}{rowid:019d}"
+
+
+def parse_position(digits: str, sid: int) -> Cursor | None:
+    """The position ``position_digits`` wrote for stream ``sid``; None if it is not one."""
+    if len(digits) != 56 or not digits.isdigit() or int(digits[19:37]) != sid % _KEY_MOD:
+        return None
+    return (int(digits[:19]) - 1, int(digits[37:]))
+
+
+def event_id(event: StoredEvent) -> str:
+    return position_digits(event.sid, event.cursor)
