@@ -14,6 +14,7 @@ from regionbox.services.logs.log_events import LogEvents
 from regionbox.services.logs.log_groups import LogGroups
 from regionbox.services.logs.log_streams import LogStreams
 from regionbox.services.logs.queries import Queries
+from regionbox.services.logs.query_runs import QueryHistory, QueryRunner
 from regionbox.services.logs.state import LogsState
 
 # CloudWatch Logs reports constraint violations as InvalidParameterException, not ValidationException.
@@ -63,7 +64,14 @@ def load(cloud) -> Service:
     groups = LogGroups(state, pages)
     streams = LogStreams(state, pages)
     events = LogEvents(state, cloud.paginator)
-    queries = Queries(state, cloud.paginator)
+    history = QueryHistory(cloud.store)
+    runner = QueryRunner(state.events, history, cloud.tasks)
+    queries = Queries(state, history, runner, cloud.paginator)
+
+    def start() -> None:
+        state.purge_all_expired()
+        history.fail_unfinished()
+        history.expire()
     return Service(
         name="logs",
         operations={
@@ -99,6 +107,7 @@ def load(cloud) -> Service:
         data_events=frozenset({"PutLogEvents", "GetLogEvents", "FilterLogEvents", "GetLogRecord"}),
         dialect=DIALECT,
         api=LogsApi(state),
-        start=state.purge_all_expired,
-        reset=queries.reset,
+        start=start,
+        stop=runner.close,
+        reset=runner.forget,
     )
