@@ -40,6 +40,16 @@ def policy_size(document: str) -> int:
     return len("".join(document.split()))
 
 
+def with_boundary_and_tags(shape: dict, entity) -> dict:
+    """A role's or user's shape with the optional members both have: PermissionsBoundary, Tags."""
+    if entity.permissions_boundary:
+        shape["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy",
+                                        "PermissionsBoundaryArn": entity.permissions_boundary}
+    if entity.tags:
+        shape["Tags"] = entity.tags
+    return shape
+
+
 class Entities(Generic[T]):
     """The roles or the users of the caller's account."""
 

@@ -10,7 +10,7 @@ from regionbox.core import clock, ids
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.services.iam import policy
-from regionbox.services.iam.entities import Entities, encoded, policy_size
+from regionbox.services.iam.entities import Entities, encoded, policy_size, with_boundary_and_tags
 from regionbox.services.iam.listing import Listing
 from regionbox.services.iam.models import Role
 from regionbox.services.iam.state import IamState
@@ -32,12 +32,7 @@ def role_shape(role: Role) -> dict:
     }
     if role.description is not None:
         shape["Description"] = role.description
-    if role.permissions_boundary:
-        shape["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy",
-                                        "PermissionsBoundaryArn": role.permissions_boundary}
-    if role.tags:
-        shape["Tags"] = role.tags
-    return shape
+    return with_boundary_and_tags(shape, role)
 
 
 def _checked_trust_policy(document: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from regionbox.core import clock, ids
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
-from regionbox.services.iam.entities import Entities
+from regionbox.services.iam.entities import Entities, with_boundary_and_tags
 from regionbox.services.iam.listing import Listing
 from regionbox.services.iam.models import User
 from regionbox.services.iam.tags import checked_tags
@@ -23,14 +23,8 @@ def named_or_calling_user(users: Entities[User], ctx: RequestContext, params: di
 
 
 def _user_shape(user: User) -> dict:
-    shape = {"Path": user.path, "UserName": user.name, "UserId": user.user_id, "Arn": user.arn,
-             "CreateDate": user.create_date}
-    if user.permissions_boundary:
-        shape["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy",
-                                        "PermissionsBoundaryArn": user.permissions_boundary}
-    if user.tags:
-        shape["Tags"] = user.tags
-    return shape
+    return with_boundary_and_tags({"Path": user.path, "UserName": user.name, "UserId": user.user_id, "Arn": user.arn,
+                                   "CreateDate": user.create_date}, user)
 
 
 class Users:
