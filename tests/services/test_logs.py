@@ -495,8 +495,8 @@ def start_query(logs, query: str, group: str = "/app/web") -> str:
 
 
 def test_a_long_query_runs_off_the_event_loop(cloud, logs, big_group):
-    """StartQuery answers at once, and the cloud keeps answering everyone else while the query
-    scans a large group: a GetCallerIdentity round trip never waits for the scan."""
+    """StartQuery answers before the scan is done, and the cloud keeps answering everyone else
+    while the query scans a large group: GetCallerIdentity round trips go on, and stay quick."""
     sts = cloud.client("sts")
     sts.get_caller_identity()
     pings: list[tuple[float, float]] = []
@@ -515,18 +515,21 @@ def test_a_long_query_runs_off_the_event_loop(cloud, logs, big_group):
         began = time.monotonic()
         query_id = start_query(logs, "filter level = 'ERROR' | stats count(*) as errors by path | sort errors desc",
                                group=big_group())
-        answered = time.monotonic() - began
+        first_look = logs.get_query_results(queryId=query_id)
         result = finished(logs, query_id, timeout=300)
-        took = time.monotonic() - began
+        ended = time.monotonic()
     finally:
         stop.set()
         pinger.join()
+    took = ended - began
     assert result["status"] == "Complete" and result["statistics"]["recordsScanned"] == BIG
     assert rows(result)[0] == {"path": "/items/0", "errors": str(len(range(0, BIG, 350)))}
-    during = [end - start for start, end in pings if end >= began and start <= began + took]
     assert took > 0.5, f"the scan took {took:.2f}s: too little to show anything"
-    assert answered < took / 3, (answered, took)
-    assert len(during) >= 5 and max(during) < took / 3, (max(during), took, len(during))
+    assert first_look["status"] in ("Scheduled", "Running") and first_look["results"] == []
+    # Round trips that began and ended while the query ran: a loop busy scanning would allow none.
+    during = sorted(end - start for start, end in pings if start >= began and end <= ended)
+    assert len(during) >= 10, (len(during), took)
+    assert during[len(during) // 2] < took / 10, (during[len(during) // 2], took)
 
 
 def test_a_query_holds_only_the_rows_it_answers_with(cloud, logs, big_group):
