@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from regionbox.core.context import RequestContext
-from regionbox.core.errors import ServiceError
+from regionbox.core.errors import InvalidInput, ServiceError, invalid
 from regionbox.services.dynamodb import capacity
 from regionbox.services.dynamodb.expressions.request import compile_request
 from regionbox.services.dynamodb.models import Table
@@ -43,10 +43,6 @@ _UPDATE = ("UpdateExpression", "ConditionExpression")
 _PROJECTION = ("ProjectionExpression",)
 
 
-def _invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message)
-
-
 def conditional_failed(old: Item | None, return_on_failure: str | None) -> ServiceError:
     fields = {"Item": old} if return_on_failure == "ALL_OLD" and old else {}
     return ServiceError("ConditionalCheckFailedException", "The conditional request failed", **fields)
@@ -58,7 +54,7 @@ def return_values(kind: str | None, allowed: tuple[str, ...], old: Item | None, 
     if kind in (None, "NONE"):
         return None
     if kind not in allowed:
-        raise _invalid("Return values set to invalid value")
+        raise invalid("Return values set to invalid value")
     if kind == "ALL_OLD":
         return old or None
     if kind == "ALL_NEW":
@@ -221,9 +217,9 @@ class ItemOperations:
         request = params["RequestItems"]
         total = sum(len(spec.get("Keys") or []) for spec in request.values())
         if total > MAX_BATCH_GET:
-            raise _invalid("Too many items requested for the BatchGetItem call")
+            raise invalid("Too many items requested for the BatchGetItem call")
         if total == 0:
-            raise _invalid("1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must not be null")
+            raise invalid("1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must not be null")
         responses: dict[str, list] = {}
         consumed = []
         mode = params.get("ReturnConsumedCapacity")
@@ -236,7 +232,7 @@ class ItemOperations:
             for key in keys:
                 marker = schema.storage_key(key)
                 if marker in seen:
-                    raise _invalid("Provided list of item keys contains duplicates")
+                    raise invalid("Provided list of item keys contains duplicates")
                 seen.add(marker)
             units = 0.0
             found_items = responses.setdefault(table.name if name == table.name else name, [])
@@ -256,7 +252,7 @@ class ItemOperations:
         request = params["RequestItems"]
         total = sum(len(ops) for ops in request.values())
         if total > MAX_BATCH_WRITE:
-            raise _invalid("1 validation error detected: Value at 'requestItems' failed to satisfy constraint: "
+            raise invalid("1 validation error detected: Value at 'requestItems' failed to satisfy constraint: "
                            "Map value must satisfy constraint: [Member must have length less than or equal to 25, "
                            "Member must have length greater than or equal to 1]")
         writes: list[tuple[Table, Schema, Item, Item | None]] = []
@@ -268,7 +264,7 @@ class ItemOperations:
             seen = set()
             for op in ops:
                 if len(op) != 1:
-                    raise _invalid("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
+                    raise invalid("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
                 if "PutRequest" in op:
                     item, _ = self.checked_item(table, schema, op["PutRequest"]["Item"])
                     key, new = schema.key_of(item), item
@@ -276,7 +272,7 @@ class ItemOperations:
                     key, new = self.checked_key(schema, op["DeleteRequest"]["Key"]), None
                 marker = schema.storage_key(key)
                 if marker in seen:
-                    raise _invalid("Provided list of item keys contains duplicates")
+                    raise invalid("Provided list of item keys contains duplicates")
                 seen.add(marker)
                 writes.append((table, schema, key, new))
         changes: list[Change] = []
@@ -329,20 +325,20 @@ class ItemOperations:
             return previous
         entries = params["TransactItems"]
         if len(entries) > MAX_TRANSACT:
-            raise _invalid(f"1 validation error detected: Value at 'transactItems' failed to satisfy constraint: "
+            raise invalid(f"1 validation error detected: Value at 'transactItems' failed to satisfy constraint: "
                            f"Member must have length less than or equal to {MAX_TRANSACT}")
         prepared = []
         seen = set()
         for entry in entries:
             if len(entry) != 1:
-                raise _invalid("TransactItems can only contain one of Check, Put, Update or Delete")
+                raise invalid("TransactItems can only contain one of Check, Put, Update or Delete")
             ((action, spec),) = entry.items()
             table = self.table_for_items(ctx, spec["TableName"])
             schema = self.schema(table)
             compiled = compile_request(spec, schema.key_types, _UPDATE if action == "Update" else _CONDITION)
             update, condition = compiled.update, compiled.condition
             if action == "ConditionCheck" and condition is None:
-                raise _invalid("The ConditionExpression can not be empty")
+                raise invalid("The ConditionExpression can not be empty")
             if action == "Put":
                 item, _ = self.checked_item(table, schema, spec["Item"])
                 key = schema.key_of(item)
@@ -350,7 +346,7 @@ class ItemOperations:
                 item, key = None, self.checked_key(schema, spec["Key"])
             marker = (table.tid, schema.storage_key(key))
             if marker in seen:
-                raise _invalid("Transaction request cannot include multiple operations on one item")
+                raise invalid("Transaction request cannot include multiple operations on one item")
             seen.add(marker)
             prepared.append((action, spec, table, schema, key, item, update, condition))
         reasons: list[dict] = []
@@ -372,7 +368,7 @@ class ItemOperations:
                     new = self.updated(schema, key, old, update)
                     changes.append(Change(table, schema, old, new))
             except ServiceError as error:
-                if error.code != "ValidationException":
+                if not isinstance(error, InvalidInput):
                     raise
                 reason = {"Code": "ValidationError", "Message": error.message}
             failed = failed or reason["Code"] != "None"
@@ -398,7 +394,7 @@ class ItemOperations:
     def transact_get_items(self: "DynamoDBProvider", ctx: RequestContext, params: dict) -> dict:
         entries = params["TransactItems"]
         if len(entries) > MAX_TRANSACT:
-            raise _invalid(f"1 validation error detected: Value at 'transactItems' failed to satisfy constraint: "
+            raise invalid(f"1 validation error detected: Value at 'transactItems' failed to satisfy constraint: "
                            f"Member must have length less than or equal to {MAX_TRANSACT}")
         responses = []
         units: dict[str, list] = {}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from regionbox.core.context import RequestContext
-from regionbox.core.errors import ServiceError
+from regionbox.core.errors import invalid
 from regionbox.services.dynamodb import capacity
 from regionbox.services.dynamodb.expressions.request import compile_request
 from regionbox.services.dynamodb.models import ALL, Index, Table
@@ -28,10 +28,6 @@ _QUERY_EXPRESSIONS = ("KeyConditionExpression", "FilterExpression", "ProjectionE
 _SCAN_EXPRESSIONS = ("FilterExpression", "ProjectionExpression")
 
 
-def _invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message)
-
-
 class QueryOperations:
     def _read_target(self: "DynamoDBProvider", table: Table, params: dict) -> tuple[Schema, Index | None]:
         schema = self.schema(table)
@@ -40,11 +36,11 @@ class QueryOperations:
             return schema, None
         index = schema.by_name.get(name)
         if index is None:
-            raise _invalid(f"The table does not have the specified index: {name}")
+            raise invalid(f"The table does not have the specified index: {name}")
         if index.status == "CREATING":
-            raise _invalid(f"Cannot read from backfilling global secondary index: {name}")
+            raise invalid(f"Cannot read from backfilling global secondary index: {name}")
         if index.kind == "GSI" and params.get("ConsistentRead"):
-            raise _invalid("Consistent reads are not supported on global secondary indexes")
+            raise invalid("Consistent reads are not supported on global secondary indexes")
         return schema, index
 
     def _check_select(self, params: dict, index: Index | None, has_projection: bool) -> str:
@@ -53,16 +49,16 @@ class QueryOperations:
             select = "SPECIFIC_ATTRIBUTES" if has_projection else ("ALL_PROJECTED_ATTRIBUTES" if index else "ALL_ATTRIBUTES")
         if has_projection and select != "SPECIFIC_ATTRIBUTES":
             what = "ProjectionExpression" if params.get("ProjectionExpression") is not None else "AttributesToGet"
-            raise _invalid(f"Cannot specify the {what} when choosing to get {select}" if what == "AttributesToGet" else
+            raise invalid(f"Cannot specify the {what} when choosing to get {select}" if what == "AttributesToGet" else
                            "One or more parameter values were invalid: Select type " + select + " is not supported with ProjectionExpression" )
         if select == "SPECIFIC_ATTRIBUTES" and not has_projection:
             # AWS refuses this (ValidationException); the wording here follows its other Select messages.
-            raise _invalid("One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES requires "
+            raise invalid("One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES requires "
                            "AttributesToGet or ProjectionExpression")
         if select == "ALL_PROJECTED_ATTRIBUTES" and index is None:
-            raise _invalid("One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is supported only for index queries")
+            raise invalid("One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is supported only for index queries")
         if select == "ALL_ATTRIBUTES" and index is not None and index.kind == "GSI" and index.projection.get("ProjectionType") != ALL:
-            raise _invalid(f"One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global "
+            raise invalid(f"One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global "
                            f"secondary index {index.name} because its projection type is not ALL")
         return select
 
@@ -72,7 +68,7 @@ class QueryOperations:
         start = validate_item(raw)
         wanted = set(schema.key_names) | ({n for n, _ in key_types} if index else set())
         if set(start) != wanted or any(start[n].keys() != {t} for n, t in schema.key_types):
-            raise _invalid("The provided starting key is invalid: The provided key element does not match the schema")
+            raise invalid("The provided starting key is invalid: The provided key element does not match the schema")
         h, hk, rk = schema.storage_key(start)
         if index is None:
             return Position(h, hk, rk)
@@ -92,7 +88,7 @@ class QueryOperations:
               filter_, projection, select: str) -> dict:
         limit = params.get("Limit")
         if limit is not None and limit < 1:
-            raise _invalid(f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: "
+            raise invalid(f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: "
                            "Member must have value greater than or equal to 1")
         fetch_base = (index is not None and index.kind == "LSI" and select == "ALL_ATTRIBUTES"
                       and index.projection.get("ProjectionType") != ALL)
@@ -131,11 +127,11 @@ class QueryOperations:
         compiled = compile_request(params, key_types, _QUERY_EXPRESSIONS)
         key_condition, filter_, projection = compiled.key_condition, compiled.filter, compiled.projection
         if key_condition is None:
-            raise _invalid("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
+            raise invalid("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
         select = self._check_select(params, index, projection is not None)
         start = self._start_position(schema, index, params.get("ExclusiveStartKey"), key_types)
         if start is not None and start.hk != sort_key(key_condition.hash_value):
-            raise _invalid("The provided starting key is outside query boundaries based on provided conditions")
+            raise invalid("The provided starting key is outside query boundaries based on provided conditions")
         forward = params.get("ScanIndexForward", True)
         rows = self.items.query(schema, index, key_condition.hash_value, key_condition.lower, key_condition.upper, forward, start)
         return self._page(table, schema, index, rows, params, filter_, projection, select)
@@ -146,11 +142,11 @@ class QueryOperations:
         key_types = schema.key_types if index is None else next(k for ix, k in schema.index_key_types if ix.name == index.name)
         segment, total = params.get("Segment"), params.get("TotalSegments")
         if segment is not None and total is None:
-            raise _invalid("The TotalSegments parameter is required but was not present in the request when Segment parameter is present")
+            raise invalid("The TotalSegments parameter is required but was not present in the request when Segment parameter is present")
         if total is not None and segment is None:
-            raise _invalid("The Segment parameter is required but was not present in the request when parameter TotalSegments is present")
+            raise invalid("The Segment parameter is required but was not present in the request when parameter TotalSegments is present")
         if total is not None and segment >= total:
-            raise _invalid(f"The Segment parameter is zero-based and must be less than parameter TotalSegments: "
+            raise invalid(f"The Segment parameter is zero-based and must be less than parameter TotalSegments: "
                            f"Segment: {segment} is not less than TotalSegments: {total}")
         h_range = (0, SEGMENT_SPACE)
         if total is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from regionbox.core.context import RequestContext
-from regionbox.core.errors import ServiceError
+from regionbox.core.errors import InvalidInput, ServiceError, invalid
 from regionbox.core.pagination import InvalidToken
 from regionbox.services.dynamodb.items import Change, conditional_failed
 from regionbox.services.dynamodb.partiql import DeletePlan, InsertPlan, SelectPlan, UpdatePlan, parse_statement
@@ -22,10 +22,6 @@ if TYPE_CHECKING:
     from regionbox.services.dynamodb.provider import DynamoDBProvider
 
 
-def _invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message)
-
-
 def _duplicate() -> ServiceError:
     return ServiceError("DuplicateItemException", "Duplicate primary key exists in table")
 
@@ -34,9 +30,14 @@ def _duplicate() -> ServiceError:
 _BATCH_CODES = {
     "ConditionalCheckFailedException": "ConditionalCheckFailed",
     "DuplicateItemException": "DuplicateItem",
-    "ValidationException": "ValidationError",
     "ResourceNotFoundException": "ResourceNotFound",
 }
+
+
+def _batch_code(error: ServiceError) -> str | None:
+    """The code a statement's error has in a batch response or a cancellation reason; bad input
+    (``invalid()``, answered as ValidationException on its own) is ValidationError there."""
+    return "ValidationError" if isinstance(error, InvalidInput) else _BATCH_CODES.get(error.code)
 
 
 class StatementOperations:
@@ -102,7 +103,7 @@ class StatementOperations:
             try:
                 start = self.cloud.paginator.decode(token)
             except InvalidToken:
-                raise _invalid("Given NextToken is not valid") from None
+                raise invalid("Given NextToken is not valid") from None
         start_position = self._start_position(schema, index, _from_plain(start["k"]), key_types) if start else None
         key_condition = plan.where.key_condition(key_types) if plan.where is not None else None
         if key_condition is not None:
@@ -133,7 +134,7 @@ class StatementOperations:
     def batch_execute_statement(self: "DynamoDBProvider", ctx: RequestContext, params: dict) -> dict:
         statements = params["Statements"]
         if len(statements) > 25:
-            raise _invalid("1 validation error detected: Value at 'statements' failed to satisfy constraint: "
+            raise invalid("1 validation error detected: Value at 'statements' failed to satisfy constraint: "
                            "Member must have length less than or equal to 25")
         responses = []
         for request in statements:
@@ -151,7 +152,7 @@ class StatementOperations:
                 else:
                     self._execute_write(ctx, plan, request.get("ReturnValuesOnConditionCheckFailure"))
             except ServiceError as error:
-                code = _BATCH_CODES.get(error.code)
+                code = _batch_code(error)
                 if code is None:
                     raise
                 response["Error"] = {"Code": code, "Message": error.message}
@@ -166,12 +167,12 @@ class StatementOperations:
             return previous
         statements = params["TransactStatements"]
         if len(statements) > 100:
-            raise _invalid("1 validation error detected: Value at 'transactStatements' failed to satisfy constraint: "
+            raise invalid("1 validation error detected: Value at 'transactStatements' failed to satisfy constraint: "
                            "Member must have length less than or equal to 100")
         plans = [parse_statement(s["Statement"], s.get("Parameters")) for s in statements]
         reads = [isinstance(p, SelectPlan) for p in plans]
         if any(reads) and not all(reads):
-            raise _invalid("Transaction must contain either only reads or only writes")
+            raise invalid("Transaction must contain either only reads or only writes")
         if all(reads):
             responses = []
             for plan in plans:
@@ -187,7 +188,7 @@ class StatementOperations:
             table, schema, key, item, where = self._plan_write(ctx, plan)
             marker = (table.tid, schema.storage_key(key))
             if marker in seen:
-                raise _invalid("Transaction request cannot include multiple operations on one item")
+                raise invalid("Transaction request cannot include multiple operations on one item")
             seen.add(marker)
             prepared.append((plan, statement, table, schema, key, item, where))
         changes, reasons = [], []
@@ -199,7 +200,7 @@ class StatementOperations:
                                           statement.get("ReturnValuesOnConditionCheckFailure"))
                 changes.append(Change(table, schema, old, new))
             except ServiceError as error:
-                code = _BATCH_CODES.get(error.code)
+                code = _batch_code(error)
                 if code is None:
                     raise
                 reason = {"Code": code, "Message": error.message}
@@ -224,5 +225,5 @@ def _plain(key: dict) -> dict:
 
 def _from_plain(key: Any) -> dict:
     if not isinstance(key, dict):
-        raise _invalid("Given NextToken is not valid")
+        raise invalid("Given NextToken is not valid")
     return {name: ({"B": bytes.fromhex(value["Bhex"])} if "Bhex" in value else value) for name, value in key.items()}

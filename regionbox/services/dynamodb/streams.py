@@ -21,7 +21,7 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
-from regionbox.core.errors import ServiceError
+from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.pagination import InvalidToken
 from regionbox.services.dynamodb.models import Stream, Table
 from regionbox.services.dynamodb.types import item_size
@@ -57,7 +57,7 @@ def seq_number(text: str) -> int:
     try:
         value = int(text)
     except (TypeError, ValueError):
-        raise ServiceError("ValidationException", f"Invalid SequenceNumber: {text}") from None
+        raise invalid(f"Invalid SequenceNumber: {text}") from None
     return value - SEQ_BASE
 
 
@@ -242,12 +242,11 @@ class Streams:
         shard_no, first, last, closed, trimmed_to = self._shard(stream.sid, shard_id, arn)
         if kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
             if sequence is None:
-                raise ServiceError("ValidationException", "Must specify a sequence number when using iterator type " + kind)
+                raise invalid("Must specify a sequence number when using iterator type " + kind)
             seq = seq_number(sequence)
             after = seq - 1 if kind == "AT_SEQUENCE_NUMBER" else seq
             if (first is None or seq < first or (last is not None and seq > last)) and seq > trimmed_to:
-                raise ServiceError("ValidationException",
-                                   f"Invalid SequenceNumber {sequence} for shard {shard_id}, stream {arn}")
+                raise invalid(f"Invalid SequenceNumber {sequence} for shard {shard_id}, stream {arn}")
             if seq <= trimmed_to:
                 raise ServiceError("TrimmedDataAccessException",
                                    "The operation attempted to read past the oldest stream record in a shard.")
@@ -256,7 +255,7 @@ class Streams:
         elif kind == "LATEST":
             after = last if last is not None else self._seq
         else:
-            raise ServiceError("ValidationException", f"Invalid ShardIteratorType: {kind}")
+            raise invalid(f"Invalid ShardIteratorType: {kind}")
         return self._encode_iterator(scope, stream.arn, shard_id, after)
 
     def _encode_iterator(self, scope, arn: str, shard_id: str, after: int) -> str:
@@ -269,7 +268,7 @@ class Streams:
             if tuple(payload["c"]) != tuple(scope):
                 raise InvalidToken(token)
         except (InvalidToken, KeyError, TypeError, ValueError):
-            raise ServiceError("ValidationException", "Invalid ShardIterator") from None
+            raise invalid("Invalid ShardIterator") from None
         now = time.time()
         if now - issued > ITERATOR_LIFETIME:
             raise ServiceError(
@@ -283,7 +282,7 @@ class Streams:
         if after < trimmed_to:
             raise ServiceError("TrimmedDataAccessException", "The operation attempted to read past the oldest stream record in a shard.")
         if limit is not None and not 1 <= limit <= 1000:
-            raise ServiceError("ValidationException", f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 1000")
+            raise invalid(f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 1000")
         rows = self.db.execute(
             "SELECT seq, record FROM ddb_stream_records WHERE sid=? AND shard_no=? AND seq > ? ORDER BY seq LIMIT ?",
             (stream.sid, shard_no, after, limit or 1000),

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from regionbox.core.arns import arn
 from regionbox.core.context import RequestContext
-from regionbox.core.errors import ServiceError
+from regionbox.core.errors import ServiceError, invalid
 from regionbox.services.dynamodb.models import INCLUDE, Index, Table
 
 if TYPE_CHECKING:
@@ -30,37 +30,33 @@ MAX_LSIS = 5
 MAX_PROJECTED = 100
 
 
-def _invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message)
-
-
 def _key_names(key_schema: list[dict]) -> list[str]:
     return [k["AttributeName"] for k in key_schema]
 
 
 def _check_key_schema(key_schema: list[dict], what: str = "") -> None:
     if not key_schema:
-        raise _invalid("1 validation error detected: Value null at 'keySchema' failed to satisfy constraint: Member must not be null")
+        raise invalid("1 validation error detected: Value null at 'keySchema' failed to satisfy constraint: Member must not be null")
     if len(key_schema) > 2:
-        raise _invalid("1 validation error detected: Value '" + str(key_schema) + "' at 'keySchema' failed to satisfy constraint: Member must have length less than or equal to 2")
+        raise invalid("1 validation error detected: Value '" + str(key_schema) + "' at 'keySchema' failed to satisfy constraint: Member must have length less than or equal to 2")
     if key_schema[0]["KeyType"] != "HASH":
-        raise _invalid("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+        raise invalid("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
     if len(key_schema) == 2:
         if key_schema[1]["KeyType"] != "RANGE":
-            raise _invalid("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
+            raise invalid("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
         if key_schema[0]["AttributeName"] == key_schema[1]["AttributeName"]:
-            raise _invalid("Both the Hash Key and the Range Key element in the KeySchema have the same name")
+            raise invalid("Both the Hash Key and the Range Key element in the KeySchema have the same name")
 
 
 def _check_projection(projection: dict, index_name: str) -> dict:
     kind = projection.get("ProjectionType")
     non_key = projection.get("NonKeyAttributes")
     if kind is None:
-        raise _invalid(INVALID + "Unknown ProjectionType: null")
+        raise invalid(INVALID + "Unknown ProjectionType: null")
     if kind != INCLUDE and non_key is not None:
-        raise _invalid(INVALID + f"ProjectionType is {kind}, but NonKeyAttributes is specified")
+        raise invalid(INVALID + f"ProjectionType is {kind}, but NonKeyAttributes is specified")
     if kind == INCLUDE and not non_key:
-        raise _invalid(INVALID + "NonKeyAttributes must not be empty")
+        raise invalid(INVALID + "NonKeyAttributes must not be empty")
     return {"ProjectionType": kind, **({"NonKeyAttributes": list(non_key)} if kind == INCLUDE else {})}
 
 
@@ -68,14 +64,14 @@ def _throughput(params: dict, billing: str, where: str = "") -> tuple[int, int]:
     pt = params.get("ProvisionedThroughput")
     if billing == "PAY_PER_REQUEST":
         if pt is not None:
-            raise _invalid(INVALID + "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST")
+            raise invalid(INVALID + "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST")
         return 0, 0
     if pt is None:
-        raise _invalid(INVALID + "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED")
+        raise invalid(INVALID + "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED")
     read, write = pt.get("ReadCapacityUnits"), pt.get("WriteCapacityUnits")
     for value, name in ((read, "ReadCapacityUnits"), (write, "WriteCapacityUnits")):
         if value is None or value < 1:
-            raise _invalid(INVALID + f"{name} must be greater than 0 for table")
+            raise invalid(INVALID + f"{name} must be greater than 0 for table")
     return read, write
 
 
@@ -90,32 +86,32 @@ class TableOperations:
         _check_key_schema(key_schema)
         defined = {a["AttributeName"]: a["AttributeType"] for a in definitions}
         if len(defined) != len(definitions):
-            raise _invalid(INVALID + "Duplicate AttributeName in AttributeDefinitions")
+            raise invalid(INVALID + "Duplicate AttributeName in AttributeDefinitions")
         billing = params.get("BillingMode") or "PROVISIONED"
         read, write = _throughput(params, billing)
         used = set(_key_names(key_schema))
         missing = [n for n in _key_names(key_schema) if n not in defined]
         if missing:
-            raise _invalid(INVALID + f"Some index key attributes are not defined in AttributeDefinitions. "
+            raise invalid(INVALID + f"Some index key attributes are not defined in AttributeDefinitions. "
                            f"Keys: [{', '.join(_key_names(key_schema))}], AttributeDefinitions: [{', '.join(defined)}]")
         indexes: list[Index] = []
         range_name = key_schema[1]["AttributeName"] if len(key_schema) == 2 else None
         lsis = params.get("LocalSecondaryIndexes") or []
         gsis = params.get("GlobalSecondaryIndexes") or []
         if lsis and range_name is None:
-            raise _invalid(INVALID + "Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex")
+            raise invalid(INVALID + "Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex")
         if len(lsis) > MAX_LSIS:
-            raise _invalid(INVALID + "Number of LocalSecondaryIndexes exceeds per-table limit of 5")
+            raise invalid(INVALID + "Number of LocalSecondaryIndexes exceeds per-table limit of 5")
         if len(gsis) > MAX_GSIS:
-            raise _invalid(INVALID + f"GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSIS}")
+            raise invalid(INVALID + f"GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSIS}")
         names: set[str] = set()
         for spec in lsis:
             index = self._new_index(spec, "LSI", defined, names, billing)
             if index.hash_name != key_schema[0]["AttributeName"]:
-                raise _invalid(INVALID + f"Index KeySchema does not have the same leading hash key as table KeySchema for index: "
+                raise invalid(INVALID + f"Index KeySchema does not have the same leading hash key as table KeySchema for index: "
                                f"{index.name}. index hash key: {index.hash_name}, table hash key: {key_schema[0]['AttributeName']}")
             if index.range_name is None:
-                raise _invalid(INVALID + f"Index KeySchema for local secondary index {index.name} must have a range key")
+                raise invalid(INVALID + f"Index KeySchema for local secondary index {index.name} must have a range key")
             indexes.append(index)
             used.update(_key_names(index.key_schema))
         for spec in gsis:
@@ -124,7 +120,7 @@ class TableOperations:
             used.update(_key_names(index.key_schema))
         unused = set(defined) - used
         if unused:
-            raise _invalid(INVALID + "Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions")
+            raise invalid(INVALID + "Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions")
         if self.find_table(ctx, name) is not None:
             raise ServiceError("ResourceInUseException", f"Table already exists: {name}")
         now = time.time()
@@ -159,13 +155,13 @@ class TableOperations:
     def _new_index(self, spec: dict, kind: str, defined: dict, names: set, billing: str) -> Index:
         name = spec["IndexName"]
         if name in names:
-            raise _invalid(INVALID + f"Duplicate index name: {name}")
+            raise invalid(INVALID + f"Duplicate index name: {name}")
         names.add(name)
         key_schema = [dict(k) for k in spec["KeySchema"]]
         _check_key_schema(key_schema)
         missing = [n for n in _key_names(key_schema) if n not in defined]
         if missing:
-            raise _invalid(INVALID + f"Some index key attributes are not defined in AttributeDefinitions. "
+            raise invalid(INVALID + f"Some index key attributes are not defined in AttributeDefinitions. "
                            f"Keys: [{', '.join(_key_names(key_schema))}], AttributeDefinitions: [{', '.join(defined)}]")
         projection = _check_projection(spec.get("Projection") or {}, name)
         read = write = 0
@@ -177,7 +173,7 @@ class TableOperations:
     def _enable_stream(self, ctx: RequestContext, table: Table, spec: dict) -> None:
         view = spec.get("StreamViewType")
         if not view:
-            raise _invalid("StreamSpecification: StreamViewType must be specified when StreamEnabled is true")
+            raise invalid("StreamSpecification: StreamViewType must be specified when StreamEnabled is true")
         stream = self.streams.create(ctx.scope, table, view, self.items.next_id())
         table.stream = asdict(stream)
 
@@ -306,7 +302,7 @@ class TableOperations:
             if existing is None:
                 table.attribute_definitions.append(dict(definition))
             elif existing != definition["AttributeType"]:
-                raise _invalid(INVALID + f"Cannot change the type of an existing key attribute: {definition['AttributeName']}")
+                raise invalid(INVALID + f"Cannot change the type of an existing key attribute: {definition['AttributeName']}")
         billing = params.get("BillingMode")
         if billing and billing != table.billing_mode:
             read, write = _throughput(params, billing)
@@ -317,7 +313,7 @@ class TableOperations:
         elif params.get("ProvisionedThroughput") is not None:
             read, write = _throughput(params, table.billing_mode)
             if (read, write) == (table.read_capacity, table.write_capacity) and not params.get("GlobalSecondaryIndexUpdates"):
-                raise _invalid(f"The provisioned throughput for the table will not change. The requested value equals the current value. "
+                raise invalid(f"The provisioned throughput for the table will not change. The requested value equals the current value. "
                                f"Current ReadCapacityUnits provisioned for the table: {read}. Requested ReadCapacityUnits: {read}. "
                                f"Current WriteCapacityUnits provisioned for the table: {write}. Requested WriteCapacityUnits: {write}. "
                                f"Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.")
@@ -335,11 +331,11 @@ class TableOperations:
                 changed = True
                 if spec.get("StreamEnabled"):
                     if table.stream_enabled:
-                        raise _invalid(f"Table already has an enabled stream: TableName: {table.name}")
+                        raise invalid(f"Table already has an enabled stream: TableName: {table.name}")
                     self._enable_stream(ctx, table, spec)
                 else:
                     if not table.stream_enabled:
-                        raise _invalid(f"Table already has no enabled stream: TableName: {table.name}")
+                        raise invalid(f"Table already has no enabled stream: TableName: {table.name}")
                     self.streams.disable(ctx.scope, table.stream["arn"])
                     table.stream = {**table.stream, "enabled": False}
             updates = params.get("GlobalSecondaryIndexUpdates") or []
@@ -350,7 +346,7 @@ class TableOperations:
                 changed = True
                 self._index_update(ctx, table, update)
             if not changed and not params.get("AttributeDefinitions"):
-                raise _invalid("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates "
+                raise invalid("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates "
                                "or SSESpecification or ReplicaUpdates is required")
             self.save(ctx.scope, table)
         return {"TableDescription": self.describe(table)}
@@ -359,7 +355,7 @@ class TableOperations:
         if "Create" in update:
             spec = update["Create"]
             if table.index(spec["IndexName"]) is not None:
-                raise _invalid(INVALID + f"Index already exists: {spec['IndexName']}")
+                raise invalid(INVALID + f"Index already exists: {spec['IndexName']}")
             if len([i for i in table.index_objects() if i.kind == "GSI"]) >= MAX_GSIS:
                 raise ServiceError("LimitExceededException", f"GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSIS}")
             defined = {a["AttributeName"]: a["AttributeType"] for a in table.attribute_definitions}
@@ -422,7 +418,7 @@ class TableOperations:
     def delete_table(self: "DynamoDBProvider", ctx: RequestContext, params: dict) -> dict:
         table = self.table_for_control(ctx, params["TableName"])
         if table.deletion_protection:
-            raise _invalid("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.")
+            raise invalid("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.")
         if table.status in ("CREATING", "UPDATING", "DELETING"):
             raise ServiceError("ResourceInUseException", f"Attempt to change a resource which is still in use: Table is being {table.status.lower()}: {table.name}")
         table.status = "DELETING"
@@ -442,11 +438,11 @@ class TableOperations:
         spec = params["TimeToLiveSpecification"]
         enabled, attribute = spec["Enabled"], spec["AttributeName"]
         if enabled and table.ttl_status == "ENABLED":
-            raise _invalid("TimeToLive is already enabled")
+            raise invalid("TimeToLive is already enabled")
         if not enabled and table.ttl_status != "ENABLED":
-            raise _invalid("TimeToLive is already disabled")
+            raise invalid("TimeToLive is already disabled")
         if not enabled and attribute != table.ttl_attribute:
-            raise _invalid(f"TimeToLive is active on a different AttributeName: current AttributeName is {table.ttl_attribute}")
+            raise invalid(f"TimeToLive is active on a different AttributeName: current AttributeName is {table.ttl_attribute}")
         table.ttl_status = "ENABLED" if enabled else "DISABLED"
         table.ttl_attribute = attribute if enabled else None
         self.save(ctx.scope, table)
