@@ -53,7 +53,7 @@ def _operator_predicate(name: str, operator: str, values: list | None, check_typ
     spec = _OPERATORS.get(operator)
     if spec is None:
         raise invalid(f"1 validation error detected: Value '{operator}' at 'comparisonOperator' failed to satisfy constraint: "
-                       f"Member must satisfy enum value set: [{', '.join(sorted(_OPERATORS))}]")
+                      f"Member must satisfy enum value set: [{', '.join(sorted(_OPERATORS))}]")
     count, types = spec
     values = [validate_value(v) for v in (values or [])]
     if (count == "1+" and not values) or (count != "1+" and len(values) != count):
@@ -105,7 +105,7 @@ def _expected_predicate(name: str, spec: dict) -> Predicate:
             raise invalid(INVALID + f"Exists and ComparisonOperator cannot be used together for Attribute: {name}")
         if not has_list and not has_value and operator not in ("NULL", "NOT_NULL"):
             raise invalid(INVALID + f"Value or AttributeValueList must be used with ComparisonOperator: {operator} "
-                           f"for Attribute: {name}")
+                          f"for Attribute: {name}")
         values = spec.get("AttributeValueList") if has_list else ([spec["Value"]] if has_value else [])
         return _operator_predicate(name, operator, values, check_types=False)
     if has_list:
@@ -124,7 +124,7 @@ def _expected_predicate(name: str, spec: dict) -> Predicate:
 def _combine(predicates: list[Predicate], conditional_operator: str | None) -> Predicate:
     if conditional_operator not in (None, "AND", "OR"):
         raise invalid(f"1 validation error detected: Value '{conditional_operator}' at 'conditionalOperator' failed to "
-                       "satisfy constraint: Member must satisfy enum value set: [OR, AND]")
+                      "satisfy constraint: Member must satisfy enum value set: [OR, AND]")
     if len(predicates) == 1:
         return predicates[0]
     if conditional_operator == "OR":
@@ -187,7 +187,7 @@ def attribute_updates(updates: dict, key_names=()) -> Update:
             deletes.append(((name,), value))
         else:
             raise invalid(f"1 validation error detected: Value '{action}' at 'attributeUpdates.{name}.member.action' "
-                           "failed to satisfy constraint: Member must satisfy enum value set: [ADD, PUT, DELETE]")
+                          "failed to satisfy constraint: Member must satisfy enum value set: [ADD, PUT, DELETE]")
     return Update("AttributeUpdates", sets, removes, adds, deletes)
 
 

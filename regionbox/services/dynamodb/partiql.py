@@ -64,7 +64,7 @@ class Where:
                 raise invalid("Where clause does not contain a mandatory equality on all key attributes")
             if type_of(value) != kind:
                 raise invalid("One or more parameter values were invalid: Type mismatch for key "
-                               f"{name} expected: {kind} actual: {type_of(value)}")
+                              f"{name} expected: {kind} actual: {type_of(value)}")
             key[name] = value
         return key
 
@@ -123,7 +123,7 @@ class UpdatePlan:
         for path in self.paths:
             if path[0] in key_names:
                 raise invalid("One or more parameter values were invalid: Cannot update attribute "
-                               f"{path[0]}. This attribute is part of the key")
+                              f"{path[0]}. This attribute is part of the key")
 
     def apply(self, item: dict) -> dict:
         """The updated item; every value reads the item as it was before the statement."""

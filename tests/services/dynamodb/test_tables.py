@@ -192,3 +192,4 @@ def test_creating_is_a_real_state(cloud):
             time.sleep(0.05)
     finally:
         cloud.cloud.config.dynamodb_create_delay = 0.0
+

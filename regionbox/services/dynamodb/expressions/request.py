@@ -23,6 +23,12 @@ EXPRESSION_PARAMETERS = ("UpdateExpression", "ConditionExpression", "KeyConditio
                          "ProjectionExpression")
 LEGACY_PARAMETERS = ("AttributeUpdates", "Expected", "KeyConditions", "QueryFilter", "ScanFilter", "AttributesToGet",
                      "ConditionalOperator")
+# The expression members each kind of request accepts (compile_request's expression_parameters).
+CONDITION_EXPRESSIONS = ("ConditionExpression",)
+UPDATE_EXPRESSIONS = ("UpdateExpression", "ConditionExpression")
+PROJECTION_EXPRESSIONS = ("ProjectionExpression",)
+QUERY_EXPRESSIONS = ("KeyConditionExpression", "FilterExpression", "ProjectionExpression")
+SCAN_EXPRESSIONS = ("FilterExpression", "ProjectionExpression")
 
 
 @dataclass
@@ -52,7 +58,7 @@ def compile_request(params: dict, key_schema: Sequence[tuple[str, str]] = (),
         present_legacy.remove("KeyConditions")
     if present_expr and present_legacy:
         raise invalid("Can not use both expression and non-expression parameters in the same request: "
-                       f"Non-expression parameters: {_braces(present_legacy)} Expression parameters: {_braces(present_expr)}")
+                      f"Non-expression parameters: {_braces(present_legacy)} Expression parameters: {_braces(present_expr)}")
     names, values = params.get("ExpressionAttributeNames"), params.get("ExpressionAttributeValues")
     if not present_expr and names is not None:
         raise invalid("ExpressionAttributeNames can only be specified when using expressions")
@@ -62,7 +68,7 @@ def compile_request(params: dict, key_schema: Sequence[tuple[str, str]] = (),
     if values is not None and not any(params.get(p) is not None for p in value_expressions or EXPRESSION_PARAMETERS):
         nulls = " and ".join(value_expressions) + (" are null" if len(value_expressions) > 1 else " is null")
         raise invalid("ExpressionAttributeValues can only be specified when using expressions"
-                       + (f": {nulls}" if value_expressions else ""))
+                      + (f": {nulls}" if value_expressions else ""))
     key_names = tuple(name for name, _ in key_schema)
     out = RequestExpressions()
     if present_expr:
@@ -81,7 +87,7 @@ def compile_request(params: dict, key_schema: Sequence[tuple[str, str]] = (),
                 for path in out.filter.paths:
                     if path[0] in key_names:
                         raise invalid("Filter Expression can only contain non-primary key attributes: "
-                                       f"Primary key attribute: {path[0]}")
+                                      f"Primary key attribute: {path[0]}")
         if params.get("ProjectionExpression") is not None:
             out.projection = parse_projection(params["ProjectionExpression"], attrs)
         attrs.check_unused()
