@@ -249,6 +249,28 @@ def test_a_failed_backfill_drops_the_index_and_the_table_is_active_again(cloud):
     assert blue["Count"] == 401
 
 
+def test_an_index_whose_rows_cannot_be_deleted_still_leaves_the_table(cloud):
+    ddb = cloud.client("dynamodb")
+    create_table(ddb, more_attributes=[("colour", "S")], GlobalSecondaryIndexes=[
+        {"IndexName": "by-colour", "KeySchema": [{"AttributeName": "colour", "KeyType": "HASH"}],
+         "Projection": {"ProjectionType": "ALL"}}])
+    ddb.put_item(TableName="t", Item={"pk": {"S": "a"}, "colour": {"S": "blue"}})
+    items = dynamodb_state(cloud).items
+
+    def failing_drop(xid):
+        raise OSError("disk I/O error")
+
+    items.drop_index = failing_drop
+    try:
+        out = ddb.update_table(TableName="t", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by-colour"}}])
+        assert out["TableDescription"]["GlobalSecondaryIndexes"][0]["IndexStatus"] == "DELETING"
+        table = wait_for(ddb, lambda t: t["TableStatus"] == "ACTIVE")
+    finally:
+        del items.drop_index
+    assert "GlobalSecondaryIndexes" not in table
+    assert ddb.get_item(TableName="t", Key={"pk": {"S": "a"}})["Item"]["colour"] == {"S": "blue"}
+
+
 def test_a_table_that_cannot_become_active_is_removed(cloud):
     ddb = cloud.client("dynamodb")
     state = dynamodb_state(cloud)
