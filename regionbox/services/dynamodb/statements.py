@@ -17,7 +17,15 @@ from regionbox.services.dynamodb.expressions.paths import project
 from regionbox.services.dynamodb.partiql import DeletePlan, InsertPlan, SelectPlan, UpdatePlan, parse_statement
 from regionbox.services.dynamodb.reads import SEGMENT_SPACE, key_types_of, page, read_target, start_position
 from regionbox.services.dynamodb.state import DynamoDBState
-from regionbox.services.dynamodb.writes import Change, Writer, checked_item, checked_key, checked_updated, conditional_failed
+from regionbox.services.dynamodb.writes import (
+    Change,
+    Writer,
+    checked_item,
+    checked_key,
+    checked_updated,
+    conditional_failed,
+    transaction_canceled,
+)
 
 
 def _duplicate() -> ServiceError:
@@ -211,10 +219,7 @@ class Statements:
                     reason["Item"] = error.fields["Item"]
             reasons.append(reason)
         if any(r["Code"] != "None" for r in reasons):
-            codes = ", ".join(r["Code"] for r in reasons)
-            raise ServiceError("TransactionCanceledException",
-                               f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
-                               CancellationReasons=reasons)
+            raise transaction_canceled(reasons)
         self.writer.commit(ctx, changes)
         out: dict[str, Any] = {"Responses": [{} for _ in plans]}
         self.state.client_tokens.remember(claim, out)

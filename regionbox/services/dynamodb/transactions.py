@@ -20,7 +20,14 @@ from regionbox.services.dynamodb.expressions.request import (
     compile_request,
 )
 from regionbox.services.dynamodb.state import DynamoDBState
-from regionbox.services.dynamodb.writes import Change, Writer, checked_item, checked_key, updated
+from regionbox.services.dynamodb.writes import (
+    Change,
+    Writer,
+    checked_item,
+    checked_key,
+    transaction_canceled,
+    updated,
+)
 
 MAX_TRANSACT = 100
 
@@ -86,10 +93,7 @@ class Transactions:
             failed = failed or reason["Code"] != "None"
             reasons.append(reason)
         if failed:
-            codes = ", ".join(r["Code"] for r in reasons)
-            raise ServiceError("TransactionCanceledException",
-                               f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
-                               CancellationReasons=reasons)
+            raise transaction_canceled(reasons)
         self.writer.commit(ctx, changes)
         out: dict[str, Any] = {}
         mode = params.get("ReturnConsumedCapacity")

@@ -46,6 +46,15 @@ def conditional_failed(old: Item | None, return_on_failure: str | None) -> Servi
     return ServiceError("ConditionalCheckFailedException", "The conditional request failed", **fields)
 
 
+def transaction_canceled(reasons: list[dict]) -> ServiceError:
+    """A transaction that writes nothing: one reason per entry, in request order ("None" for those
+    that were fine)."""
+    codes = ", ".join(r["Code"] for r in reasons)
+    return ServiceError("TransactionCanceledException",
+                        f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
+                        CancellationReasons=reasons)
+
+
 def return_values(kind: str | None, allowed: tuple[str, ...], old: Item | None, new: Item | None,
                   update=None) -> Item | None:
     """The Attributes output for ReturnValues."""
