@@ -23,7 +23,7 @@ class Queries:
         table = self.state.table_for_items(ctx, params["TableName"])
         schema = self.state.schema(table)
         index = read_target(schema, params)
-        key_types = key_types_of(schema, index)
+        key_types = schema.key_types if index is None else key_types_of(schema, index)
         compiled = compile_request(params, key_types, QUERY_EXPRESSIONS)
         key_condition, filter_, projection = compiled.key_condition, compiled.filter, compiled.projection
         if key_condition is None:
@@ -40,7 +40,7 @@ class Queries:
         table = self.state.table_for_items(ctx, params["TableName"])
         schema = self.state.schema(table)
         index = read_target(schema, params)
-        key_types = key_types_of(schema, index)
+        key_types = schema.key_types if index is None else key_types_of(schema, index)
         segment, total = params.get("Segment"), params.get("TotalSegments")
         if segment is not None and total is None:
             raise invalid("The TotalSegments parameter is required but was not present in the request when Segment parameter is present")
