@@ -177,6 +177,29 @@ def test_get_session_token(cloud):
     assert error["Code"] == "AccessDenied"
 
 
+def test_assume_role_shows_as_the_roles_last_use(cloud):
+    role = make_role(cloud)
+    iam = cloud.client("iam", account=ROLE_ACCOUNT)
+    assert iam.get_role(RoleName="app-role")["Role"]["RoleLastUsed"] == {}
+    cloud.client("sts", account=OTHER_ACCOUNT, region="eu-west-1").assume_role(RoleArn=role["Arn"], RoleSessionName="s1")
+    used = iam.get_role(RoleName="app-role")["Role"]["RoleLastUsed"]
+    assert used["Region"] == "eu-west-1" and used["LastUsedDate"] >= role["CreateDate"]
+    # A refused AssumeRole is not a use.
+    denied = make_role(cloud, name="locked", principal={"AWS": "333333333333"})
+    error_of(lambda: cloud.client("sts", account=OTHER_ACCOUNT).assume_role(RoleArn=denied["Arn"], RoleSessionName="s1"))
+    assert iam.get_role(RoleName="locked")["Role"]["RoleLastUsed"] == {}
+
+
+def test_operations_left_for_later_say_why(cloud):
+    sts = cloud.client("sts")
+    error = error_of(lambda: sts.get_federation_token(Name="fed"))
+    assert (error["Code"], error["Status"]) == ("NotImplemented", 501)
+    assert error["Message"].endswith("(not built yet (issue #9))")
+    reasons = cloud.get("/_regionbox/coverage")["services"]["sts"]["not_implemented"]
+    assert reasons["AssumeRoleWithWebIdentity"] == "not built yet (issue #9)"
+    assert "Organizations" in reasons["AssumeRoot"]
+
+
 def test_session_policy_is_validated(cloud):
     role = make_role(cloud)
     sts = cloud.client("sts", account=OTHER_ACCOUNT)

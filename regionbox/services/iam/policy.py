@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from regionbox.core import arns
 from regionbox.core.errors import ServiceError
 
 VERSIONS = ("2012-10-17", "2008-10-17")
@@ -138,7 +139,7 @@ def _principal_matches(principal: Any, request: Request) -> bool:
     if not isinstance(principal, dict):
         return False
     for value in _as_list(principal.get("AWS")):
-        if value == "*" or value == request.account_id or value == f"arn:aws:iam::{request.account_id}:root":
+        if value == "*" or value == request.account_id or value == arns.arn("iam", "", request.account_id, "root"):
             return True
         if value in (request.principal_arn, *request.aliases):
             return True

@@ -16,16 +16,16 @@ Anything else is a ``MalformedQuery`` with the reason.
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from regionbox.services.logs.patterns import TokenCursor
 
 Record = dict[str, Any]
-SOURCE = "\0source"
 
 
 class MalformedQuery(ValueError):
@@ -335,75 +335,151 @@ def _parse_stats(parser: _Parser, query: Query) -> None:
 
 
 # -- running -----------------------------------------------------------------------------------
+#
+# Records stream through once and only what the answer needs is kept: the best ``limit`` rows so
+# far (a bounded heap), or one set of accumulators per stats group. A query over millions of
+# events holds at most ``limit`` rows (AWS caps results at 10,000).
 
-def run(query: Query, records: Iterable[Record], default_limit: int) -> tuple[list[list[dict]], int, int]:
-    """Result rows as GetQueryResults gives them ([{field, value}]), records scanned, matched."""
-    scanned, matched_rows = 0, []
-    for record in records:
-        scanned += 1
-        if all(test(record) for test in query.filters):
-            matched_rows.append(record)
-    matched = len(matched_rows)
-    if query.aggregates:
-        rows = _aggregate(query, matched_rows)
-    else:
-        wanted = query.fields or ["@timestamp", "@message"]
-        # Each row keeps its source record (under SOURCE) for sorting by fields it does not show.
-        rows = [{name: r[name] for name in wanted if r.get(name) is not None} | {"@ptr": r["@ptr"], SOURCE: r}
-                for r in matched_rows]
-        if not query.sort:
-            rows.sort(key=lambda r: r[SOURCE]["@timestamp"], reverse=True)
-    for name, descending in reversed(query.sort):
-        present = [r for r in rows if _value(r, name) is not None]
-        absent = [r for r in rows if _value(r, name) is None]
-        present.sort(key=lambda r: _sort_key(_value(r, name)), reverse=descending)
-        rows = present + absent
-    return [[{"field": name, "value": format_value(name, value)} for name, value in row.items()
-             if name != SOURCE and value is not None] for row in rows[: query.limit or default_limit]], scanned, matched
+class _Descending:
+    """Reverses the order of a sort key inside a larger key tuple."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: tuple) -> None:
+        self.key = key
+
+    def __lt__(self, other: "_Descending") -> bool:
+        return other.key < self.key
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Descending) and self.key == other.key
 
 
-def _value(row: Record, name: str) -> Any:
-    if name in row:
-        return row[name]
-    source = row.get(SOURCE)
-    return source.get(name) if source is not None else None
+class _Accumulator:
+    """One aggregate of one stats group, updated record by record."""
+
+    __slots__ = ("aggregate", "count", "total", "low", "high", "distinct")
+
+    def __init__(self, aggregate: Aggregate) -> None:
+        self.aggregate = aggregate
+        self.count = 0  # records (count(*)), values (count), or numbers (sum, avg, min, max)
+        self.total = 0.0
+        self.low: float | None = None
+        self.high: float | None = None
+        self.distinct: set[str] = set()
+
+    def add(self, record: Record) -> None:
+        function, argument = self.aggregate.function, self.aggregate.argument
+        if argument is None:
+            self.count += 1
+            return
+        value = record.get(argument)
+        if value is None:
+            return
+        if function == "count":
+            self.count += 1
+        elif function == "count_distinct":
+            self.distinct.add(format_value("", value))
+        else:
+            number = _number(value)
+            if number is None:
+                return
+            self.count += 1
+            self.total += number
+            self.low = number if self.low is None else min(self.low, number)
+            self.high = number if self.high is None else max(self.high, number)
+
+    def value(self) -> Any:
+        function = self.aggregate.function
+        if function == "count" or self.aggregate.argument is None:
+            return self.count
+        if function == "count_distinct":
+            return len(self.distinct)
+        if not self.count:
+            return None
+        if function == "sum":
+            return self.total
+        if function == "avg":
+            return self.total / self.count
+        return self.low if function == "min" else self.high
+
+
+class Execution:
+    """One run of a parsed query. ``scanned`` and ``matched`` count as it goes, so they can be
+    read (from another thread) while it runs."""
+
+    def __init__(self, query: Query, default_limit: int) -> None:
+        self.query = query
+        self.limit = query.limit or default_limit
+        self.scanned = 0
+        self.matched = 0
+
+    def run(self, records: Iterable[Record]) -> list[list[dict]]:
+        """Result rows as GetQueryResults gives them: [[{"field", "value"}, ...], ...]."""
+        matching = self._matching(records)
+        if self.query.aggregates:
+            rows = self._aggregate(matching)
+            ranked = sorted(((self._rank(row.get, seq), row) for seq, row in enumerate(rows)), key=_first)
+            best = [row for _, row in ranked[: self.limit]]
+        else:
+            wanted = self.query.fields or ["@timestamp", "@message"]
+            # Ranked by the source record (a sort may use fields the row does not show), kept slim.
+            candidates = ((self._rank(record.get, seq),
+                           {name: record[name] for name in wanted if record.get(name) is not None} | {"@ptr": record["@ptr"]})
+                          for seq, record in enumerate(matching))
+            best = [row for _, row in heapq.nsmallest(self.limit, candidates, key=_first)]
+        return [[{"field": name, "value": format_value(name, value)} for name, value in row.items() if value is not None]
+                for row in best]
+
+    def _matching(self, records: Iterable[Record]) -> Iterator[Record]:
+        filters = self.query.filters
+        for record in records:
+            self.scanned += 1
+            if all(test(record) for test in filters):
+                self.matched += 1
+                yield record
+
+    def _rank(self, value_of: Callable[[str], Any], seq: int) -> tuple:
+        """The row's place in the answer: by the sort fields (missing values last whichever the
+        direction), then by the order rows came in. Without a sort, plain rows are newest first."""
+        if not self.query.sort and not self.query.aggregates:
+            return (-value_of("@timestamp"), seq)
+        parts: list[Any] = []
+        for name, descending in self.query.sort:
+            value = value_of(name)
+            if value is None:
+                parts.append((1,))
+            else:
+                key = _sort_key(value)
+                parts.append((0, _Descending(key) if descending else key))
+        parts.append(seq)
+        return tuple(parts)
+
+    def _aggregate(self, records: Iterable[Record]) -> list[Record]:
+        groups: dict[tuple, list[_Accumulator]] = {}
+        for record in records:
+            key = []
+            for _, source, bin_ms in self.query.group_by:
+                value = record.get(source)
+                key.append(value - value % bin_ms if bin_ms and value is not None else value)
+            accumulators = groups.get(tuple(key))
+            if accumulators is None:
+                accumulators = groups[tuple(key)] = [_Accumulator(a) for a in self.query.aggregates]
+            for accumulator in accumulators:
+                accumulator.add(record)
+        rows = []
+        for key, accumulators in groups.items():
+            row: Record = {name: value for (name, _, _), value in zip(self.query.group_by, key) if value is not None}
+            for accumulator in accumulators:
+                row[accumulator.aggregate.name] = accumulator.value()
+            rows.append(row)
+        return rows
+
+
+def _first(item: tuple) -> Any:
+    return item[0]
 
 
 def _sort_key(value: Any) -> tuple:
     number = _number(value)
     return (0, number, "") if number is not None else (1, 0.0, format_value("", value))
-
-
-def _aggregate(query: Query, records: list[Record]) -> list[Record]:
-    groups: dict[tuple, list[Record]] = {}
-    for record in records:
-        key = []
-        for _, source, bin_ms in query.group_by:
-            value = record.get(source)
-            key.append(value - value % bin_ms if bin_ms and value is not None else value)
-        groups.setdefault(tuple(key), []).append(record)
-    rows = []
-    for key, members in groups.items():
-        row: Record = {name: value for (name, _, _), value in zip(query.group_by, key) if value is not None}
-        for aggregate in query.aggregates:
-            row[aggregate.name] = _apply(aggregate, members)
-        rows.append(row)
-    return rows
-
-
-def _apply(aggregate: Aggregate, records: list[Record]) -> Any:
-    if aggregate.argument is None:
-        return len(records)
-    values = [r[aggregate.argument] for r in records if r.get(aggregate.argument) is not None]
-    if aggregate.function == "count":
-        return len(values)
-    if aggregate.function == "count_distinct":
-        return len({format_value("", v) for v in values})
-    numbers = [n for n in (_number(v) for v in values) if n is not None]
-    if not numbers:
-        return None
-    if aggregate.function == "sum":
-        return sum(numbers)
-    if aggregate.function == "avg":
-        return sum(numbers) / len(numbers)
-    return min(numbers) if aggregate.function == "min" else max(numbers)

@@ -1,114 +1,110 @@
 """Logs Insights queries: StartQuery, GetQueryResults, StopQuery, DescribeQueries.
 
-Events are local, so a query runs to completion inside StartQuery and is ``Complete`` when
-GetQueryResults first asks (AWS's clients poll until then either way). Queries and their results
-are kept in memory for the life of the process, per account and region, as AWS keeps them for a
-while after they ran.
+StartQuery checks the request and the query, records it and answers at once; the scan runs in a
+worker thread (query_runs.py) and clients poll GetQueryResults until the status is final, as
+they must on AWS. While a query runs, GetQueryResults shows its statistics so far and no rows.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
-from regionbox.core import clock
 from regionbox.core.context import RequestContext
-from regionbox.core.errors import ServiceError
-from regionbox.core.pagination import InvalidToken
-from regionbox.services.logs.insights import MalformedQuery, parse_query, record_of, run
-from regionbox.services.logs.reads import event_id
+from regionbox.core.errors import ServiceError, invalid
+from regionbox.core.pagination import PageRule, Paginator
+from regionbox.services.logs.insights import Execution, MalformedQuery, parse_query
+from regionbox.services.logs.query_runs import QueryHistory, QueryRecord, QueryRun, QueryRunner, Source
+from regionbox.services.logs.state import LogsState, now_ms
 
 DEFAULT_LIMIT = 10_000
 
-
-@dataclass
-class QueryRun:
-    query_id: str
-    query_string: str
-    group_names: list[str]
-    create_time: int  # epoch ms
-    duration_ms: int
-    results: list[list[dict]]
-    scanned: int
-    matched: int
-    bytes_scanned: int
-    status: str = "Complete"
+QUERY_PAGES = PageRule(
+    token="nextToken", size="maxResults", default=1000, minimum=1, maximum=1000,
+    out_of_range=lambda size: invalid(f"1 validation error detected: Value '{size}' at 'maxResults' failed to satisfy "
+                                      "constraint: Member must have value between 1 and 1000"),
+    bad_token=lambda token: invalid("The specified nextToken is invalid."))
 
 
-def _invalid(message: str) -> ServiceError:
-    return ServiceError("InvalidParameterException", message, status=400)
+def _no_such_query() -> ServiceError:
+    return ServiceError("ResourceNotFoundException", "Query does not exist.")
 
 
-class QueriesMixin:
-    def _queries(self, ctx: RequestContext) -> dict[str, QueryRun]:
-        return self.query_runs.setdefault(ctx.scope, {})
+class Queries:
+    def __init__(self, state: LogsState, history: QueryHistory, runner: QueryRunner, paginator: Paginator) -> None:
+        self.state = state
+        self.history = history
+        self.runner = runner
+        self.paginator = paginator
 
     def start_query(self, ctx: RequestContext, params: dict) -> dict:
         if (params.get("queryLanguage") or "CWLI") != "CWLI":
             raise ServiceError("MalformedQueryException", "regionbox runs Logs Insights QL (CWLI) queries only.")
-        sources = [params.get(k) for k in ("logGroupName", "logGroupNames", "logGroupIdentifiers") if params.get(k)]
-        if len(sources) != 1:
-            raise _invalid("Exactly one of logGroupName, logGroupNames and logGroupIdentifiers must be given.")
-        names = sources[0] if isinstance(sources[0], list) else [sources[0]]
-        groups = [self._group(ctx.scope, self._name_from_identifier(ctx, n.removesuffix(":*"))) for n in names]
+        named = [params.get(k) for k in ("logGroupName", "logGroupNames", "logGroupIdentifiers") if params.get(k)]
+        if len(named) != 1:
+            raise invalid("Exactly one of logGroupName, logGroupNames and logGroupIdentifiers must be given.")
+        names = named[0] if isinstance(named[0], list) else [named[0]]
+        groups = [self.state.group(ctx.scope, self.state.name_from_identifier(ctx, n.removesuffix(":*"))) for n in names]
         start, end = params["startTime"], params["endTime"]
         if end < start:
-            raise _invalid("End time should not be before the start time.")
+            raise invalid("End time should not be before the start time.")
         try:
             query = parse_query(params["queryString"])
         except MalformedQuery as error:
             raise ServiceError("MalformedQueryException", str(error)) from None
-        began = clock.epoch()
-        records, size = [], 0
-        for group in groups:
-            streams = {s.sid: s.name for s in self._streams_of(ctx.scope, group.name)}
-            low, _ = self._time_range(group, {"startTime": start * 1000})
-            for event in self.events.read(gid=group.gid, start=low, end=(end + 1) * 1000):
-                size += len(event.message.encode())
-                records.append(record_of(event.timestamp, event.message, streams.get(event.sid, ""),
-                                         f"{ctx.account_id}:{group.name}", event.ingestion_time, event_id(event)))
-        results, scanned, matched = run(query, records, params.get("limit") or DEFAULT_LIMIT)
-        query_id = str(uuid.uuid4())
-        self._queries(ctx)[query_id] = QueryRun(query_id, params["queryString"], [g.name for g in groups],
-                                                int(began * 1000), int((clock.epoch() - began) * 1000), results,
-                                                scanned, matched, size)
-        return {"queryId": query_id}
+        sources = [Source(gid=group.gid, log=f"{ctx.account_id}:{group.name}",
+                          streams={s.sid: s.name for s in self.state.streams_of(ctx.scope, group.name)},
+                          start=self.state.time_range(group, {"startTime": start * 1000})[0], end=(end + 1) * 1000)
+                   for group in groups]
+        run = QueryRun(query_id=str(uuid.uuid4()), execution=Execution(query, params.get("limit") or DEFAULT_LIMIT),
+                       sources=sources, create_time=now_ms())
+        self.history.expire()
+        self.history.add(ctx.scope, run.query_id, params["queryString"], [g.name for g in groups], run.create_time)
+        self.runner.submit(run)
+        return {"queryId": run.query_id}
 
-    def _query(self, ctx: RequestContext, query_id: str) -> QueryRun:
-        found = self._queries(ctx).get(query_id)
+    def _record(self, ctx: RequestContext, query_id: str) -> QueryRecord:
+        found = self.history.get(ctx.scope, query_id)
         if found is None:
-            raise ServiceError("ResourceNotFoundException", "Query does not exist.")
+            raise _no_such_query()
         return found
 
     def get_query_results(self, ctx: RequestContext, params: dict) -> dict:
-        found = self._query(ctx, params["queryId"])
+        found = self._record(ctx, params["queryId"])
+        run = self.runner.running.get(found.query_id)
+        if run is not None:
+            status, rows = run.status, []
+            scanned, matched, size = run.execution.scanned, run.execution.matched, run.bytes_scanned
+        else:
+            status, rows = found.status, self.history.results(found.query_id)
+            scanned, matched, size = found.scanned, found.matched, found.bytes_scanned
         return {
             "queryLanguage": "CWLI",
-            "results": found.results,
-            "statistics": {"recordsMatched": float(found.matched), "recordsScanned": float(found.scanned),
-                           "bytesScanned": float(found.bytes_scanned), "logGroupsScanned": float(len(found.group_names))},
-            "status": found.status,
+            "results": rows,
+            "statistics": {"recordsMatched": float(matched), "recordsScanned": float(scanned),
+                           "bytesScanned": float(size), "logGroupsScanned": float(len(found.group_names))},
+            "status": status,
         }
 
     def stop_query(self, ctx: RequestContext, params: dict) -> dict:
-        # Queries finish inside StartQuery: there is never a running one to stop.
-        self._query(ctx, params["queryId"])
-        return {"success": False}
+        found = self._record(ctx, params["queryId"])
+        # Only a query that has not finished can be stopped; it ends Cancelled.
+        return {"success": self.runner.stop(found.query_id)}
 
     def describe_queries(self, ctx: RequestContext, params: dict) -> dict:
-        found = sorted(self._queries(ctx).values(), key=lambda q: q.create_time, reverse=True)
+        found = [(record, self._status(record)) for record in self.history.recent(ctx.scope)]
         if params.get("logGroupName"):
-            found = [q for q in found if params["logGroupName"] in q.group_names]
+            found = [(q, status) for q, status in found if params["logGroupName"] in q.group_names]
         if params.get("status"):
-            found = [q for q in found if q.status == params["status"]]
-        try:
-            page, token = self.cloud.paginator.page(found, params.get("nextToken"), params.get("maxResults"), 1000)
-        except InvalidToken:
-            raise _invalid("The specified nextToken is invalid.") from None
+            found = [(q, status) for q, status in found if status == params["status"]]
+        page, token = self.paginator.paginate(found, params, QUERY_PAGES)
         result: dict = {"queries": [{"queryLanguage": "CWLI", "queryId": q.query_id, "queryString": q.query_string,
-                                     "status": q.status, "createTime": q.create_time, "logGroupName": q.group_names[0],
+                                     "status": status, "createTime": q.create_time, "logGroupName": q.group_names[0],
                                      "queryDuration": q.duration_ms, "bytesScanned": float(q.bytes_scanned)}
-                                    for q in page]}
+                                    for q, status in page]}
         if token:
             result["nextToken"] = token
         return result
+
+    def _status(self, record: QueryRecord) -> str:
+        run = self.runner.running.get(record.query_id)
+        return run.status if run is not None else record.status

@@ -12,8 +12,10 @@ integers is much cheaper to rewrite on every PutLogEvents than the stream's JSON
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, replace
-from typing import Iterator
+from pathlib import Path
+from typing import Callable, Iterator
 
 from regionbox.core.store import Store
 
@@ -41,6 +43,7 @@ CREATE TABLE IF NOT EXISTS log_stream_stats (
 # A position in a stream or group: (timestamp, rowid). Events are ordered by it.
 Cursor = tuple[int, int]
 START: Cursor = (-1, 0)
+_KEY_MOD = 10**18
 
 
 @dataclass(frozen=True)
@@ -112,34 +115,88 @@ class EventTable:
         self.store.execute("DELETE FROM log_stream_stats WHERE sid=?", (sid,))
         self.stats.pop(sid, None)
 
+    def delete_before(self, gid: int, cutoff: int) -> None:
+        """Expire a group's events older than ``cutoff`` (retention)."""
+        self.store.execute("DELETE FROM log_events WHERE gid=? AND ts<?", (gid, cutoff))
+
     def delete_group(self, gid: int) -> None:
         self.store.execute("DELETE FROM log_events WHERE gid=?", (gid,))
         self.store.execute("DELETE FROM log_stream_stats WHERE gid=?", (gid,))
         for sid in [sid for sid, stats in self.stats.items() if stats.gid == gid]:
             del self.stats[sid]
 
-    def read(self, *, sid: int | None = None, gid: int | None = None, sids: list[int] | None = None,
-             start: int | None = None, end: int | None = None, after: Cursor | None = None,
-             before: Cursor | None = None, backward: bool = False) -> Iterator[StoredEvent]:
-        """Events of one stream (``sid``) or a group (``gid``, optionally only ``sids``), between
-        ``start`` (inclusive) and ``end`` (exclusive), strictly after / before a cursor, in time
-        order (or reverse time order with ``backward``). Rows are fetched lazily."""
-        conditions: list[tuple[str, tuple]] = [
-            ("sid=?", (sid,)), ("gid=?", (gid,)), ("ts>=?", (start,)), ("ts<?", (end,)),
-            ("(ts, rowid) > (?, ?)", after), ("(ts, rowid) < (?, ?)", before),
-        ]
-        if sids is not None:
-            conditions.append((f"sid IN ({','.join('?' * len(sids))})", tuple(sids)))
-        used = [(sql, values) for sql, values in conditions if values is not None and None not in values]
-        where = [sql for sql, _ in used]
-        args = [value for _, values in used for value in values]
-        order = "DESC" if backward else "ASC"
-        sql = (f"SELECT rowid, sid, ts, ingested, message FROM log_events WHERE {' AND '.join(where)} "
-               f"ORDER BY ts {order}, rowid {order}")
-        rows = self.store.execute(sql, args)
-        try:
-            for row in rows:
-                yield StoredEvent(*row)
-        finally:
-            # An abandoned read must not keep its statement (and read snapshot) open.
-            rows.close()
+    def read(self, **where) -> Iterator[StoredEvent]:
+        """Events in time order, lazily: see ``select_events`` for ``where``."""
+        return select_events(self.store.execute, **where)
+
+    def reader(self) -> "EventReader":
+        """A reader with its own connection, for a worker thread."""
+        return EventReader(self.store.path)
+
+
+class EventReader:
+    """Reads events through its own read-only SQLite connection, opened and used in one worker
+    thread: the event loop's connection is never shared across threads. WAL lets it read while
+    the loop writes (it sees the events committed when each read began)."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+
+    def read(self, **where) -> Iterator[StoredEvent]:
+        return select_events(self.db.execute, **where)
+
+    def __enter__(self) -> "EventReader":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.db.close()
+
+
+def select_events(execute: Callable[[str, list], sqlite3.Cursor], *, sid: int | None = None, gid: int | None = None,
+                  sids: list[int] | None = None, start: int | None = None, end: int | None = None,
+                  after: Cursor | None = None, before: Cursor | None = None,
+                  backward: bool = False) -> Iterator[StoredEvent]:
+    """Events of one stream (``sid``) or a group (``gid``, optionally only ``sids``), between
+    ``start`` (inclusive) and ``end`` (exclusive), strictly after / before a cursor, in time
+    order (or reverse time order with ``backward``). Rows are fetched lazily."""
+    conditions: list[tuple[str, tuple]] = [
+        ("sid=?", (sid,)), ("gid=?", (gid,)), ("ts>=?", (start,)), ("ts<?", (end,)),
+        ("(ts, rowid) > (?, ?)", after), ("(ts, rowid) < (?, ?)", before),
+    ]
+    if sids is not None:
+        conditions.append((f"sid IN ({','.join('?' * len(sids))})", tuple(sids)))
+    used = [(sql, values) for sql, values in conditions if values is not None and None not in values]
+    where = [sql for sql, _ in used]
+    args = [value for _, values in used for value in values]
+    order = "DESC" if backward else "ASC"
+    sql = (f"SELECT rowid, sid, ts, ingested, message FROM log_events WHERE {' AND '.join(where)} "
+           f"ORDER BY ts {order}, rowid {order}")
+    rows = execute(sql, args)
+    try:
+        for row in rows:
+            yield StoredEvent(*row)
+    finally:
+        # An abandoned read must not keep its statement (and read snapshot) open.
+        rows.close()
+
+
+def sequence_token(sequence: int) -> str:
+    # Sequence tokens are accepted and ignored, as AWS does since 2023; they still look like AWS's.
+    return f"{sequence:056d}"
+
+
+def position_digits(sid: int, cursor: Cursor) -> str:
+    """56 digits for a position in a stream: GetLogEvents' tokens and every event's id."""
+    timestamp, rowid = cursor
+    return f"{timestamp + 1:019d}{sid % _KEY_MOD:018d}{rowid:019d}"
+
+
+def parse_position(digits: str, sid: int) -> Cursor | None:
+    """The position ``position_digits`` wrote for stream ``sid``; None if it is not one."""
+    if len(digits) != 56 or not digits.isdigit() or int(digits[19:37]) != sid % _KEY_MOD:
+        return None
+    return (int(digits[:19]) - 1, int(digits[37:]))
+
+
+def event_id(event: StoredEvent) -> str:
+    return position_digits(event.sid, event.cursor)

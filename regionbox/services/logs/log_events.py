@@ -1,4 +1,5 @@
-"""Reading events: GetLogEvents (one stream, token-walked both ways) and FilterLogEvents.
+"""Log events: PutLogEvents, GetLogEvents (one stream, token-walked both ways) and
+FilterLogEvents (a group, with a filter pattern).
 
 GetLogEvents tokens are ``f/`` or ``b/`` followed by 56 digits that encode a position in the
 stream (timestamp, event row) plus the stream's key, so a token from another stream is refused.
@@ -8,50 +9,42 @@ back, which is how clients know they reached the end (as on AWS).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator
+import bisect
+from typing import Iterator
 
 from regionbox.core.context import RequestContext
-from regionbox.core.errors import ServiceError
-from regionbox.core.pagination import InvalidToken
-from regionbox.services.logs.events import START, Cursor, StoredEvent
+from regionbox.core.errors import invalid
+from regionbox.core.pagination import InvalidToken, Paginator
+from regionbox.services.logs.event_table import (START, Cursor, StoredEvent, event_id, parse_position,
+                                                 position_digits, sequence_token)
 from regionbox.services.logs.patterns import PatternError, compile_pattern
+from regionbox.services.logs.state import DAY_MS, LogsState, now_ms
 
-if TYPE_CHECKING:
-    from regionbox.services.logs.models import LogGroup
-
+MAX_BATCH_BYTES = 1_048_576
+EVENT_OVERHEAD_BYTES = 26
+MAX_BATCH_SPAN_MS = DAY_MS
+TOO_NEW_MS = 2 * 3_600_000
+TOO_OLD_MS = 14 * DAY_MS
 MAX_EVENTS = 10_000
 MAX_RESPONSE_BYTES = 1_048_576
 # FilterLogEvents stops after looking at this many events and hands back a token to go on, as
 # AWS returns partial (even empty) pages with a nextToken when a search runs long.
 FILTER_SCAN_LIMIT = 200_000
-_KEY_MOD = 10**18
-
-
-def _invalid(message: str) -> ServiceError:
-    return ServiceError("InvalidParameterException", message, status=400)
-
-
-def _digits(sid: int, cursor: Cursor) -> str:
-    timestamp, rowid = cursor
-    return f"{timestamp + 1:019d}{sid % _KEY_MOD:018d}{rowid:019d}"
-
-
-def event_id(event: StoredEvent) -> str:
-    return _digits(event.sid, event.cursor)
 
 
 def _parse_token(token: str, sid: int) -> tuple[str, Cursor]:
     direction, _, digits = token.partition("/")
-    if direction not in ("f", "b") or len(digits) != 56 or not digits.isdigit() or int(digits[19:37]) != sid % _KEY_MOD:
-        raise _invalid("The specified nextToken is invalid.")
-    return direction, (int(digits[:19]) - 1, int(digits[37:]))
+    cursor = parse_position(digits, sid) if direction in ("f", "b") else None
+    if cursor is None:
+        raise invalid("The specified nextToken is invalid.")
+    return direction, cursor
 
 
 def _within_budget(events: Iterator[StoredEvent], limit: int) -> list[StoredEvent]:
     """Take events until ``limit`` or the 1 MB response budget (26 bytes of overhead each)."""
     taken, size = [], 0
     for event in events:
-        size += len(event.message.encode()) + 26
+        size += len(event.message.encode()) + EVENT_OVERHEAD_BYTES
         if taken and size > MAX_RESPONSE_BYTES:
             break
         taken.append(event)
@@ -60,20 +53,51 @@ def _within_budget(events: Iterator[StoredEvent], limit: int) -> list[StoredEven
     return taken
 
 
-class ReadsMixin:
-    def _time_range(self, group: "LogGroup", params: dict) -> tuple[int | None, int | None]:
-        start, end = params.get("startTime"), params.get("endTime")
-        if start is not None and end is not None and start > end:
-            raise _invalid("startTime must be less than or equal to endTime.")
-        cutoff = self._retention_cutoff(group)
+class LogEvents:
+    def __init__(self, state: LogsState, paginator: Paginator) -> None:
+        self.state = state
+        self.events = state.events
+        self.paginator = paginator
+
+    def put_log_events(self, ctx: RequestContext, params: dict) -> dict:
+        group = self.state.group(ctx.scope, params["logGroupName"])
+        stream = self.state.stream(ctx.scope, group.name, params["logStreamName"])
+        # The model's limits (1..10,000 events, non-empty messages) are checked by the protocol layer.
+        events = params["logEvents"]
+        size = sum(len(e["message"].encode()) for e in events) + EVENT_OVERHEAD_BYTES * len(events)
+        if size > MAX_BATCH_BYTES:
+            raise invalid(f"Upload too large: {size} bytes exceeds limit of {MAX_BATCH_BYTES}")
+        stamps = [e["timestamp"] for e in events]
+        if any(later < earlier for earlier, later in zip(stamps, stamps[1:])):
+            raise invalid("Log events in a single PutLogEvents request must be in chronological order.")
+        if stamps[-1] - stamps[0] > MAX_BATCH_SPAN_MS:
+            raise invalid("The batch of log events in a single PutLogEvents request cannot span more than 24 hours.")
+        now = now_ms()
+        rejected: dict[str, int] = {}
+        # Events are in time order, so the rejected ones are a prefix (too old, expired) and a suffix (too new).
+        first = bisect.bisect_left(stamps, now - TOO_OLD_MS)
+        if first:
+            rejected["tooOldLogEventEndIndex"] = first - 1
+        cutoff = self.state.retention_cutoff(group)
         if cutoff is not None:
-            start = max(start or 0, cutoff)
-        return start, end
+            expired = bisect.bisect_left(stamps, cutoff)
+            if expired:
+                rejected["expiredLogEventEndIndex"] = expired - 1
+                first = max(first, expired)
+        end = bisect.bisect_right(stamps, now + TOO_NEW_MS)
+        if end < len(events):
+            rejected["tooNewLogEventStartIndex"] = end
+        accepted = [(e["timestamp"], e["message"]) for e in events[first:end]]
+        stats = self.events.insert(group.gid, stream.sid, now, accepted) if accepted else self.state.stats(stream)
+        result: dict = {"nextSequenceToken": sequence_token(stats.sequence)}
+        if rejected:
+            result["rejectedLogEventsInfo"] = rejected
+        return result
 
     def get_log_events(self, ctx: RequestContext, params: dict) -> dict:
-        group = self._group_named(ctx, params)
-        stream = self._stream(ctx.scope, group.name, params["logStreamName"])
-        start, end = self._time_range(group, params)
+        group = self.state.group_named(ctx, params)
+        stream = self.state.stream(ctx.scope, group.name, params["logStreamName"])
+        start, end = self.state.time_range(group, params)
         limit = params.get("limit") or MAX_EVENTS
         token = params.get("nextToken")
         if token:
@@ -94,31 +118,31 @@ class ReadsMixin:
             forward = back = position
         return {
             "events": [{"timestamp": e.timestamp, "message": e.message, "ingestionTime": e.ingestion_time} for e in events],
-            "nextForwardToken": f"f/{_digits(stream.sid, forward)}",
-            "nextBackwardToken": f"b/{_digits(stream.sid, back)}",
+            "nextForwardToken": f"f/{position_digits(stream.sid, forward)}",
+            "nextBackwardToken": f"b/{position_digits(stream.sid, back)}",
         }
 
     def filter_log_events(self, ctx: RequestContext, params: dict) -> dict:
-        group = self._group_named(ctx, params)
+        group = self.state.group_named(ctx, params)
         names, prefix = params.get("logStreamNames"), params.get("logStreamNamePrefix")
         if names and prefix:
-            raise _invalid("logStreamNames and logStreamNamePrefix are mutually exclusive parameters.")
+            raise invalid("logStreamNames and logStreamNamePrefix are mutually exclusive parameters.")
         try:
             matches = compile_pattern(params.get("filterPattern"))
         except PatternError as error:
-            raise _invalid(str(error)) from None
-        streams = {s.sid: s for s in self._streams_of(ctx.scope, group.name)
+            raise invalid(str(error)) from None
+        streams = {s.sid: s for s in self.state.streams_of(ctx.scope, group.name)
                    if (not names or s.name in names) and (not prefix or s.name.startswith(prefix))}
-        start, end = self._time_range(group, params)
+        start, end = self.state.time_range(group, params)
         after = None
         if params.get("nextToken"):
             try:
-                payload = self.cloud.paginator.decode(params["nextToken"])
+                payload = self.paginator.decode(params["nextToken"])
                 if payload["g"] != group.gid:
                     raise InvalidToken(params["nextToken"])
                 after = (int(payload["c"][0]), int(payload["c"][1]))
             except (InvalidToken, KeyError, TypeError, IndexError, ValueError):
-                raise _invalid("The specified nextToken is invalid.") from None
+                raise invalid("The specified nextToken is invalid.") from None
         limit = params.get("limit") or MAX_EVENTS
         found: list[StoredEvent] = []
         size, scanned, last = 0, 0, None
@@ -130,7 +154,7 @@ class ReadsMixin:
             for event in rows:
                 scanned += 1
                 if matches(event.message):
-                    size += len(event.message.encode()) + 26
+                    size += len(event.message.encode()) + EVENT_OVERHEAD_BYTES
                     if found and size > MAX_RESPONSE_BYTES:
                         more = True
                         break
@@ -145,5 +169,5 @@ class ReadsMixin:
             "searchedLogStreams": [{"logStreamName": s.name, "searchedCompletely": not more} for s in streams.values()],
         }
         if more and last is not None:
-            result["nextToken"] = self.cloud.paginator.encode({"g": group.gid, "c": list(last)})
+            result["nextToken"] = self.paginator.encode({"g": group.gid, "c": list(last)})
         return result
