@@ -320,7 +320,8 @@ class Supervisor:
             return
         if not node.down_reason:
             node.down_reason = "crashed"
-        log.warning("%s node %s exited (%s, code %s)", node.spec.engine, node.node_id, node.down_reason, process.returncode)
+        log.warning("%s node %s exited (%s, code %s)%s", node.spec.engine, node.node_id, node.down_reason, process.returncode,
+                    _last_words(node) if node.down_reason == "crashed" else "")
         await self._notify(node, "exited")
         if node.down_reason == "crashed" and self.zone_up(node.spec.zone):
             await asyncio.sleep(RESTART_DELAY)
@@ -423,6 +424,18 @@ class Supervisor:
             if isinstance(result, BaseException):
                 log.error("restarting %s after the AZ outage failed: %s", node.node_id, result)
 
+
+
+def _last_words(node: Node, lines: int = 5) -> str:
+    """The end of what a node that crashed wrote, for the log line that reports it."""
+    for name in ("engine.log", "process.log"):
+        try:
+            text = (node.data_dir / name).read_text(errors="replace").strip().splitlines()
+        except OSError:
+            continue
+        if text:
+            return ": " + " | ".join(text[-lines:])
+    return ""
 
 
 def _signal_group(pid: int, number: int) -> int:
