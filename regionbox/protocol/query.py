@@ -38,14 +38,31 @@ CONTENT_TYPE = "text/xml"
 # they check only that required parameters are present, with their own code and wording.
 
 
+_MAX_INDEX = 2**31 - 1  # list positions are Java ints on the service's side
+
+
+def list_index(name: str) -> int | None:
+    """The position a key segment names in a list or map (``Tags.member.3``), or None when it is
+    not one: only ASCII digits of a sane length are. (``str.isdigit`` also accepts superscripts
+    and other scripts' digits, which ``int()`` rejects ("²") or reads as numbers ("١" is 1), and
+    ``int()`` refuses more than 4,300 digits.)"""
+    if 0 < len(name) <= 10 and name.isascii() and name.isdigit():
+        number = int(name)
+        if number <= _MAX_INDEX:
+            return number
+    return None
+
+
 class QueryNode:
     """One dotted key segment of a query request: ``Tags.member.1.Key`` is four nested nodes."""
 
-    __slots__ = ("value", "children")
+    __slots__ = ("value", "children", "parent", "name")
 
-    def __init__(self) -> None:
+    def __init__(self, parent: "QueryNode | None" = None, name: str = "") -> None:
         self.value: str | None = None
         self.children: dict[str, QueryNode] = {}
+        self.parent = parent
+        self.name = name
 
     @classmethod
     def from_fields(cls, fields: list[tuple[str, str]]) -> "QueryNode":
@@ -53,14 +70,26 @@ class QueryNode:
         for key, value in fields:
             node = root
             for part in key.split("."):
-                node = node.children.setdefault(part, cls())
+                child = node.children.get(part)
+                if child is None:
+                    child = node.children[part] = cls(node, part)
+                node = child
             node.value = value
         return root
 
-    def indexed(self) -> list["QueryNode"]:
-        """Children named 1, 2, 3 ... in numeric order (list items, map entries)."""
-        numbered = [(int(name), child) for name, child in self.children.items() if name.isdigit()]
-        return [child for _, child in sorted(numbered, key=lambda pair: pair[0])]
+    def key(self) -> str:
+        """A whole key through this node, as the client sent it (``Filter.².Name``)."""
+        parts = []
+        node: QueryNode | None = self
+        while node is not None and node.parent is not None:
+            parts.append(node.name)
+            node = node.parent
+        parts.reverse()
+        node = self
+        while node.value is None and node.children:  # down to a key that has a value
+            name, node = next(iter(node.children.items()))
+            parts.append(name)
+        return ".".join(parts)
 
 
 class Parser:
@@ -122,11 +151,27 @@ class Parser:
         """The key segment of a structure member (botocore's query naming)."""
         return xml.member_xml_name(shape, member_name)
 
+    def indexed(self, node: QueryNode) -> list[QueryNode]:
+        """The children of ``node`` named 1, 2, 3 ... in numeric order (list items, map entries);
+        any other child is a key the model does not know (``stray``)."""
+        numbered = []
+        for name, child in node.children.items():
+            number = list_index(name)
+            if number is None:
+                self.stray(child)
+            else:
+                numbered.append((number, child))
+        return [child for _, child in sorted(numbered, key=lambda pair: pair[0])]
+
+    def stray(self, node: QueryNode) -> None:
+        """A key the model does not know where a list position should be (``Tags.member.²``).
+        The query services ignore parameters they do not know, so this one is ignored too."""
+
     def list_items(self, shape: Shape, node: QueryNode) -> list[QueryNode]:
         if shape.serialization.get("flattened"):
-            return node.indexed()
+            return self.indexed(node)
         holder = node.children.get(shape.member.serialization.get("name", "member"))
-        return holder.indexed() if holder is not None else []
+        return self.indexed(holder) if holder is not None else []
 
     def decode_structure(self, shape: Shape, node: QueryNode, path: str) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -146,8 +191,8 @@ class Parser:
         if kind == "list":
             return [self.decode(shape.member, item, f"{path}.{index}") for index, item in enumerate(self.list_items(shape, node), 1)]
         if kind == "map":
-            entries = node.indexed() if shape.serialization.get("flattened") else \
-                (node.children["entry"].indexed() if "entry" in node.children else [])
+            entries = self.indexed(node) if shape.serialization.get("flattened") else \
+                (self.indexed(node.children["entry"]) if "entry" in node.children else [])
             key_name = shape.key.serialization.get("name", "key")
             value_name = shape.value.serialization.get("name", "value")
             result = {}

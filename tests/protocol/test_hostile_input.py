@@ -1,0 +1,99 @@
+"""Input that used to reach handlers as values they cannot take (or crash the parser): list
+positions Python's ``int()`` rejects or misreads. Each is the service's own error now, raised by
+the protocol layer. (The fuzz harness that found them: tests/gateway/fuzzing.py.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from regionbox.core.errors import ServiceError
+from regionbox.protocol import parser_for
+from regionbox.protocol.http import HttpRequest
+from regionbox.protocol.specs import service_model
+from tests.protocol.dialects import dialect_of
+
+FORM = {"content-type": "application/x-www-form-urlencoded; charset=utf-8"}
+
+
+def parser(service: str, protocol: str | None = None):
+    model = service_model(service)
+    return parser_for(model, protocol or model.metadata["protocol"], dialect_of(service))
+
+
+def parse_form(service: str, body: str) -> dict:
+    return parser(service).parse(HttpRequest("POST", "/", "", dict(FORM), body.encode()))[1]
+
+
+def form_error(service: str, body: str) -> ServiceError:
+    with pytest.raises(ServiceError) as caught:
+        parse_form(service, body)
+    return caught.value
+
+
+JSON_TARGETS = {"dynamodb": ("DynamoDB_20120810", "application/x-amz-json-1.0"),
+                "logs": ("Logs_20140328", "application/x-amz-json-1.1"),
+                "cloudtrail": ("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101", "application/x-amz-json-1.1")}
+
+
+def parse_json(service: str, operation: str, body: bytes | str) -> dict:
+    prefix, content_type = JSON_TARGETS[service]
+    body = body.encode() if isinstance(body, str) else body
+    request = HttpRequest("POST", "/", "", {"x-amz-target": f"{prefix}.{operation}", "content-type": content_type}, body)
+    return parser(service).parse(request)[1]
+
+
+def json_error(service: str, operation: str, body: bytes | str) -> ServiceError:
+    with pytest.raises(ServiceError) as caught:
+        parse_json(service, operation, body)
+    return caught.value
+
+
+# --- 1. list positions: only ASCII digits of a sane length -----------------------------------------
+
+TAG_ROLE = "Action=TagRole&Version=2010-05-08&RoleName=r&Tags.member.1.Key=a&Tags.member.1.Value=b"
+
+
+@pytest.mark.parametrize("index", ["²", "١", "𝟙", "1" * 5000, "99999999999", "0x1", "", "-1", "+1"])
+def test_query_list_position_that_is_not_ascii_digits_is_an_unknown_parameter(index):
+    # IAM, STS, ElastiCache ignore parameters they do not know: the stray item is not a tag.
+    params = parse_form("iam", f"{TAG_ROLE}&Tags.member.{index}.Key=c&Tags.member.{index}.Value=d")
+    assert params["Tags"] == [{"Key": "a", "Value": "b"}]
+
+
+def test_a_digit_of_another_script_is_not_read_as_a_number():
+    # int("١") is 1: the Arabic-Indic one must not become a second first tag, nor overwrite it.
+    params = parse_form("iam", f"{TAG_ROLE}&Tags.member.١.Key=c&Tags.member.١.Value=d&Tags.member.2.Key=e&Tags.member.2.Value=f")
+    assert params["Tags"] == [{"Key": "a", "Value": "b"}, {"Key": "e", "Value": "f"}]
+
+
+def test_only_stray_positions_leave_a_list_empty():
+    params = parse_form("iam", "Action=TagRole&Version=2010-05-08&RoleName=r&Tags.member.².Key=a&Tags.member.².Value=b")
+    assert params["Tags"] == []
+
+
+@pytest.mark.parametrize("service, body", [
+    ("sts", "Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::123456789012:role/r&RoleSessionName=s"
+            "&Tags.member.1.Key=k&Tags.member.1.Value=v&Tags.member.%s.Key=x"),
+    ("elasticache", "Action=CreateCacheSubnetGroup&Version=2015-02-02&CacheSubnetGroupName=g"
+                    "&CacheSubnetGroupDescription=d&SubnetIds.SubnetIdentifier.%s=s"),
+])
+@pytest.mark.parametrize("index", ["²", "1" * 5000])
+def test_every_query_service_reads_list_positions_the_same_way(service, body, index):
+    try:
+        parse_form(service, body % index)
+    except ServiceError as error:
+        assert error.status == 400
+
+
+@pytest.mark.parametrize("index", ["²", "١", "1" * 5000, "4294967296", "x"])
+def test_ec2_refuses_a_list_position_it_cannot_read_as_an_unknown_parameter(index):
+    error = form_error("ec2", f"Action=DescribeVpcs&Version=2016-11-15&Filter.1.Name=n&Filter.{index}.Value.1=v")
+    assert (error.code, error.status) == ("UnknownParameter", 400)
+    assert error.message == f"The parameter Filter.{index}.Value.1 is not recognized"
+    error = form_error("ec2", f"Action=DescribeVpcs&Version=2016-11-15&VpcId.{index}=vpc-1")
+    assert error.message == f"The parameter VpcId.{index} is not recognized"
+
+
+def test_ec2_still_reads_ordinary_positions_in_numeric_order():
+    params = parse_form("ec2", "Action=DescribeVpcs&Version=2016-11-15&VpcId.10=c&VpcId.2=b&VpcId.1=a")
+    assert params["VpcIds"] == ["a", "b", "c"]
