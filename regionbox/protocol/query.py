@@ -230,22 +230,27 @@ class Parser:
         """The legacy dialects' only check: required members are present, at any depth, named by
         their query key (``MetricDataQueries.member.1.MetricStat.Metric``)."""
         if shape.type_name == "structure":
-            code, template = self.legacy
             for name in shape.required_members:
                 if value.get(name) is None:
-                    raise ServiceError(code, template.format(name=prefix + self.member_key(shape.members[name], name)), 400)
+                    raise self.missing(prefix + self.member_key(shape.members[name], name))
             for name, item in value.items():
                 if item is not None and name in shape.members:
                     self.require(shape.members[name], item, f"{prefix}{self.member_key(shape.members[name], name)}.")
         elif shape.type_name == "list":
             item_name = "" if shape.serialization.get("flattened") else shape.member.serialization.get("name", "member") + "."
             for index, item in enumerate(value, 1):
-                if item is not None:
-                    self.require(shape.member, item, f"{prefix}{item_name}{index}.")
+                if item is None:  # a position named without a value: Name.member.1.Stray=x
+                    raise self.missing(f"{prefix}{item_name}{index}")
+                self.require(shape.member, item, f"{prefix}{item_name}{index}.")
         elif shape.type_name == "map":
             for key, item in value.items():
-                if item is not None:
-                    self.require(shape.value, item, f"{prefix}{key}.")
+                if item is None:  # an entry with a key and no value
+                    raise self.missing(f"{prefix}{key}")
+                self.require(shape.value, item, f"{prefix}{key}.")
+
+    def missing(self, name: str) -> ServiceError:
+        code, template = self.legacy
+        return ServiceError(code, template.format(name=name), 400)
 
 
 class Serializer:

@@ -1,15 +1,18 @@
 """Input that used to reach handlers as values they cannot take (or crash the parser): list
-positions Python's ``int()`` rejects or misreads. Each is the service's own error now, raised by
-the protocol layer. (The fuzz harness that found them: tests/gateway/fuzzing.py.)"""
+positions Python's ``int()`` rejects or misreads, nulls inside lists and maps. Each is the
+service's own error now, raised by the protocol layer. (The fuzz harness that found them:
+tests/gateway/fuzzing.py.)"""
 
 from __future__ import annotations
 
 import pytest
+from botocore.model import ShapeResolver, StructureShape
 
 from regionbox.core.errors import ServiceError
 from regionbox.protocol import parser_for
 from regionbox.protocol.http import HttpRequest
 from regionbox.protocol.specs import service_model
+from regionbox.protocol.validate import validate
 from tests.protocol.dialects import dialect_of
 
 FORM = {"content-type": "application/x-www-form-urlencoded; charset=utf-8"}
@@ -97,3 +100,54 @@ def test_ec2_refuses_a_list_position_it_cannot_read_as_an_unknown_parameter(inde
 def test_ec2_still_reads_ordinary_positions_in_numeric_order():
     params = parse_form("ec2", "Action=DescribeVpcs&Version=2016-11-15&VpcId.10=c&VpcId.2=b&VpcId.1=a")
     assert params["VpcIds"] == ["a", "b", "c"]
+
+
+# --- 2. null list elements and map values -----------------------------------------------------------
+
+@pytest.mark.parametrize("service, operation, body, message", [
+    ("dynamodb", "TransactWriteItems", '{"TransactItems": [null]}',
+     "1 validation error detected: Value null at 'transactItems.1.member' failed to satisfy constraint: Member must not be null"),
+    ("dynamodb", "TransactGetItems", '{"TransactItems": [{"Get": {"TableName": "t", "Key": {"k": {"S": "v"}}}}, null]}',
+     "1 validation error detected: Value null at 'transactItems.2.member' failed to satisfy constraint: Member must not be null"),
+    ("dynamodb", "BatchGetItem", '{"RequestItems": {"t": null}}',
+     "1 validation error detected: Value null at 'requestItems.t.member' failed to satisfy constraint: Member must not be null"),
+    ("dynamodb", "BatchWriteItem", '{"RequestItems": {"t": [null]}}',
+     "1 validation error detected: Value null at 'requestItems.t.member.1.member' failed to satisfy constraint: "
+     "Member must not be null"),
+    ("dynamodb", "BatchExecuteStatement", '{"Statements": [null, null]}',
+     "2 validation errors detected: Value null at 'statements.1.member' failed to satisfy constraint: Member must not be "
+     "null; Value null at 'statements.2.member' failed to satisfy constraint: Member must not be null"),
+    ("dynamodb", "ExecuteTransaction", '{"TransactStatements": [null]}',
+     "1 validation error detected: Value null at 'transactStatements.1.member' failed to satisfy constraint: "
+     "Member must not be null"),
+    ("dynamodb", "PutItem", '{"TableName": "t", "Item": {"k": null}}',
+     "1 validation error detected: Value null at 'item.k.member' failed to satisfy constraint: Member must not be null"),
+    ("cloudtrail", "LookupEvents", '{"LookupAttributes": [null]}',
+     "1 validation error detected: Value null at 'lookupAttributes.1.member' failed to satisfy constraint: "
+     "Member must not be null"),
+    ("logs", "DescribeLogGroups", '{"logGroupIdentifiers": [null]}',
+     "1 validation error detected: Value null at 'logGroupIdentifiers.1.member' failed to satisfy constraint: "
+     "Member must not be null"),
+])
+def test_null_in_a_list_or_map_is_a_validation_error(service, operation, body, message):
+    error = json_error(service, operation, body)
+    assert error.status == 400
+    assert error.code == ("InvalidParameterException" if service == "logs" else "ValidationException")
+    assert error.message == message
+
+
+def test_sparse_collections_may_hold_nulls():
+    model = service_model("rds-data")  # ArrayOfArray is the model's one sparse list
+    sparse = model.shape_for("ArrayOfArray")
+    holder = StructureShape("Holder", {"type": "structure", "members": {"Values": {"shape": "ArrayOfArray"}}},
+                   ShapeResolver(model._shape_resolver._shape_map))
+    validate(holder, {"Values": [None, {"longValues": [1]}]})
+    assert sparse.type_name == "list"
+
+
+def test_a_query_list_item_without_a_value_is_missing_for_the_legacy_dialects():
+    # ElastiCache checks only presence: an item named without a value is a missing parameter.
+    error = form_error("elasticache", "Action=CreateCacheSubnetGroup&Version=2015-02-02&CacheSubnetGroupName=g"
+                                      "&CacheSubnetGroupDescription=d&SubnetIds.SubnetIdentifier.1.Stray=s")
+    assert (error.code, error.status) == ("InvalidParameterValue", 400)
+    assert error.message == "The parameter SubnetIds.SubnetIdentifier.1 must be provided and must not be null."
