@@ -61,8 +61,8 @@ def parse_scalar(shape: Shape, text: str) -> Any:
     kind = shape.type_name
     if kind == "boolean":
         return values.to_bool(text)
-    if kind in ("integer", "long"):
-        return values.to_int(text)
+    if kind in ("integer", "long", "biginteger"):
+        return values.to_int(text, kind)
     if kind in ("float", "double"):
         return values.to_float(text)
     if kind == "timestamp":

@@ -1,15 +1,16 @@
 """Input that used to reach handlers as values they cannot take (or crash the parser): list
-positions Python's ``int()`` rejects or misreads, nulls inside lists and maps. Each is the
-service's own error now, raised by the protocol layer. (The fuzz harness that found them:
-tests/gateway/fuzzing.py.)"""
+positions Python's ``int()`` rejects or misreads, nulls inside lists and maps, integers beyond
+their type. Each is the service's own error now, raised by the protocol layer. (The fuzz harness
+that found them: tests/gateway/fuzzing.py.)"""
 
 from __future__ import annotations
 
+import cbor2
 import pytest
 from botocore.model import ShapeResolver, StructureShape
 
 from regionbox.core.errors import ServiceError
-from regionbox.protocol import parser_for
+from regionbox.protocol import parser_for, values
 from regionbox.protocol.http import HttpRequest
 from regionbox.protocol.specs import service_model
 from regionbox.protocol.validate import validate
@@ -151,3 +152,69 @@ def test_a_query_list_item_without_a_value_is_missing_for_the_legacy_dialects():
                                       "&CacheSubnetGroupDescription=d&SubnetIds.SubnetIdentifier.1.Stray=s")
     assert (error.code, error.status) == ("InvalidParameterValue", 400)
     assert error.message == "The parameter SubnetIds.SubnetIdentifier.1 must be provided and must not be null."
+
+
+# --- 3. integers beyond their type --------------------------------------------------------------------
+
+@pytest.mark.parametrize("literal, shown", [("2147483648", "2147483648"), ("-2147483649", "-2147483649"),
+                                            ("99999999999999999999999999", "1e+26"), ("18446744073709551615", "18446744073709551615")])
+def test_json_integer_beyond_32_bits_is_a_serialization_error(literal, shown):
+    error = json_error("dynamodb", "ListTables", '{"Limit": %s}' % literal)
+    assert (error.code, error.status) == ("SerializationException", 400)
+    assert error.message == f"Numeric value ({shown}) out of range of int (-2147483648 - 2147483647)"
+
+
+def test_json_long_beyond_64_bits_is_a_serialization_error():
+    body = '{"logGroupName": "g", "logStreamName": "s", "startTime": %s}'
+    assert parse_json("logs", "GetLogEvents", body % (2**63 - 1))["startTime"] == 2**63 - 1
+    for literal in (str(2**63), str(2**64), "1" + "0" * 30, "-" + "9" * 25):
+        error = json_error("logs", "GetLogEvents", body % literal)
+        assert error.code == "SerializationException"
+        assert "out of range of long (-9223372036854775808 - 9223372036854775807)" in error.message
+
+
+def test_negative_page_sizes_get_the_models_minimum():
+    error = json_error("dynamodb", "ListTables", '{"Limit": -1}')
+    assert error.message == ("1 validation error detected: Value '-1' at 'limit' failed to satisfy constraint: "
+                             "Member must have value greater than or equal to 1")
+
+
+def test_cbor_bignum_is_a_serialization_error():
+    request = HttpRequest("POST", "/service/GraniteServiceVersion20100801/operation/DescribeAlarms", "",
+                          {"smithy-protocol": "rpc-v2-cbor", "content-type": "application/cbor"},
+                          cbor2.dumps({"MaxRecords": 2**100}))
+    with pytest.raises(ServiceError) as caught:
+        parser("cloudwatch", "smithy-rpc-v2-cbor").parse(request)
+    assert caught.value.code == "SerializationException" and "out of range of int" in caught.value.message
+    request.body = cbor2.dumps({"MaxRecords": 2**40000})  # more digits than Python prints
+    with pytest.raises(ServiceError) as caught:
+        parser("cloudwatch", "smithy-rpc-v2-cbor").parse(request)
+    assert caught.value.code == "SerializationException"
+
+
+@pytest.mark.parametrize("text", ["99999999999999999999", "2147483648", "-2147483649", "١٢", "²", "1" * 5000, "1_000", "0x10"])
+def test_query_integer_the_type_cannot_hold_is_the_dialects_error(text):
+    error = form_error("iam", f"Action=ListRoles&Version=2010-05-08&MaxItems={text}")
+    assert (error.code, error.status) == ("ValidationError", 400)
+    assert "at 'maxItems' failed to satisfy constraint: Member must be of type integer" in error.message
+    legacy = form_error("elasticache", f"Action=DescribeCacheClusters&Version=2015-02-02&MaxRecords={text}")
+    assert (legacy.code, legacy.status) == ("InvalidParameterValue", 400)
+    assert legacy.message.endswith("for parameter MaxRecords is invalid.")
+    ec2 = form_error("ec2", f"Action=DescribeVpcs&Version=2016-11-15&MaxResults={text}")
+    assert (ec2.code, ec2.status) == ("InvalidParameterValue", 400)
+
+
+def test_integer_text_reads_ascii_digits_within_the_type():
+    assert values.to_int(" 42 ") == 42 and values.to_int("+7") == 7 and values.to_int("-0") == 0
+    assert values.to_int(str(2**63 - 1), "long") == 2**63 - 1
+    assert values.to_int("123456789012345678901234567890", "biginteger") == 123456789012345678901234567890
+    for text, kind in [(str(2**31), "integer"), (str(2**63), "long"), ("٣", "long"), ("+-1", "long"), ("", "long")]:
+        with pytest.raises(ValueError):
+            values.to_int(text, kind)
+
+
+def test_json_bodies_refuse_lone_surrogates_and_deep_nesting():
+    assert json_error("dynamodb", "ListTables", b'{"ExclusiveStartTableName": "\\ud800"}').code == "SerializationException"
+    assert json_error("dynamodb", "ListTables", b"[" * 100_000).code == "SerializationException"
+    deep = '{"TableName": "t", "Item": {"k": ' + '{"M": {"k": ' * 2000 + '{"S": "x"}' + "}}" * 2000 + "}}"
+    assert json_error("dynamodb", "PutItem", deep).code == "SerializationException"
