@@ -148,12 +148,26 @@ _ATTRIBUTE_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"':
                                     "\r": "&#13;", "\n": "&#10;", "\t": "&#09;"})
 
 
+# Characters XML 1.0 cannot carry at all, not even as character references: C0 controls other
+# than TAB, LF and CR, lone surrogates, U+FFFE and U+FFFF. A parser (botocore's) refuses the
+# whole document for one of them, so they are written as Java writes them in a string literal
+# ("\u0000"): an error message that echoes a client's control characters stays readable.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with every character XML 1.0 cannot carry written as a ``\\uXXXX`` escape."""
+    if _NOT_XML.search(text) is None:
+        return text
+    return _NOT_XML.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
 def to_bytes(root: ElementTree.Element) -> bytes:
     """The document, written directly: our trees have plain tag names, attributes and text, no
     tails or comments, and ElementTree's general writer costs ~3x more per response."""
     parts = ['<?xml version="1.0" encoding="UTF-8"?>']
     _write(root, parts)
-    return "".join(parts).encode("utf-8")
+    return xml_safe("".join(parts)).encode("utf-8")
 
 
 def _write(node: ElementTree.Element, parts: list[str]) -> None:

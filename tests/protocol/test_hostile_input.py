@@ -1,19 +1,22 @@
 """Input that used to reach handlers as values they cannot take (or crash the parser): list
 positions Python's ``int()`` rejects or misreads, nulls inside lists and maps, integers beyond
-their type. Each is the service's own error now, raised by the protocol layer. (The fuzz harness
-that found them: tests/gateway/fuzzing.py.)"""
+their type, and XML that echoes characters XML cannot carry. Each is the service's own error now,
+raised by the protocol layer. (The fuzz run that found them: tests/gateway/test_fuzz.py.)"""
 
 from __future__ import annotations
+
+from datetime import datetime, timezone
 
 import cbor2
 import pytest
 from botocore.model import ShapeResolver, StructureShape
 
 from regionbox.core.errors import ServiceError
-from regionbox.protocol import parser_for, values
+from regionbox.protocol import parser_for, serializer_for, values
 from regionbox.protocol.http import HttpRequest
 from regionbox.protocol.specs import service_model
 from regionbox.protocol.validate import validate
+from tests.protocol.botocore_wire import botocore_parse
 from tests.protocol.dialects import dialect_of
 
 FORM = {"content-type": "application/x-www-form-urlencoded; charset=utf-8"}
@@ -218,3 +221,28 @@ def test_json_bodies_refuse_lone_surrogates_and_deep_nesting():
     assert json_error("dynamodb", "ListTables", b"[" * 100_000).code == "SerializationException"
     deep = '{"TableName": "t", "Item": {"k": ' + '{"M": {"k": ' * 2000 + '{"S": "x"}' + "}}" * 2000 + "}}"
     assert json_error("dynamodb", "PutItem", deep).code == "SerializationException"
+
+
+# --- XML that echoes what XML cannot carry ---------------------------------------------------------------
+
+@pytest.mark.parametrize("service", ["iam", "elasticache", "ec2"])
+def test_xml_error_echoing_control_characters_and_lone_surrogates_parses_in_botocore(service):
+    model = service_model(service)
+    protocol = model.metadata["protocol"]
+    serializer = serializer_for(model, protocol, dialect_of(service))
+    operation = model.operation_model(model.operation_names[0])
+    message = "Value '\x00\x01\x1b\ud800\ufffe' at 'name' failed; tab\tand newline\n stay"
+    response = serializer.serialize_error(operation, ServiceError("ValidationError", message), "rid")
+    parsed = botocore_parse(protocol, operation, response)
+    assert parsed["Error"]["Message"] == ("Value '\\u0000\\u0001\\u001b\\ud800\\ufffe' at 'name' failed; "
+                                          "tab\tand newline\n stay")
+
+
+def test_xml_output_values_with_control_characters_parse_in_botocore():
+    model = service_model("iam")
+    operation = model.operation_model("GetRole")
+    serializer = serializer_for(model, "query", dialect_of("iam"))
+    role = {"Path": "/", "RoleName": "r\x07", "RoleId": "AROA", "Arn": "arn:aws:iam::1:role/r",
+            "CreateDate": datetime(2024, 1, 1, tzinfo=timezone.utc), "Description": "bell\x07 and \x1b"}
+    parsed = botocore_parse("query", operation, serializer.serialize_response(operation, {"Role": role}, "rid"))
+    assert parsed["Role"]["Description"] == "bell\\u0007 and \\u001b"
