@@ -17,6 +17,7 @@ import os
 import re
 
 import pytest
+from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 
 from regionbox.protocol.specs import service_model
@@ -184,3 +185,17 @@ def test_known_form_body_with_a_broken_content_encoding(fuzz):
     wire = Wire("POST", "/", "", {**FORM, "Content-Encoding": "gzip"}, b"not gzip")
     answer = sender.send("sts", wire)
     assert answer.status == 400 and answer.body.startswith(b"<?xml"), answer.body
+
+
+def test_control_characters_in_a_name_come_back_as_an_error_boto3_reads(cloud):
+    iam = cloud.client("iam", account="123456789012")
+    with pytest.raises(ClientError) as caught:
+        iam.create_role(RoleName="\x00\x01\x1b", AssumeRolePolicyDocument="{}")
+    error = caught.value.response["Error"]
+    assert error["Code"] == "ValidationError"
+    assert error["Message"].startswith("1 validation error detected: Value '\\u0000\\u0001\\u001b' at 'roleName'")
+    elasticache = cloud.client("elasticache", account="123456789012")
+    with pytest.raises(ClientError) as caught:
+        elasticache.describe_cache_clusters(CacheClusterId="\x00\x01\x1b")
+    assert caught.value.response["Error"]["Code"] == "CacheClusterNotFound"
+    assert "\\u0000\\u0001\\u001b" in caught.value.response["Error"]["Message"]
