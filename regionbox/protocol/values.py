@@ -47,7 +47,12 @@ def to_datetime(value: Any) -> datetime:
     ISO 8601 text and RFC 822 text. Raises ValueError for anything else.
     """
     if isinstance(value, datetime):
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        try:
+            return value.astimezone(timezone.utc)
+        except OverflowError as exc:  # 9999-12-31T23:59:59-14:00 is in year 10000 in UTC
+            raise ValueError(f"timestamp out of range: {value.isoformat()}") from exc
     if isinstance(value, bool):
         raise ValueError(f"not a timestamp: {value!r}")
     if isinstance(value, (int, float)):

@@ -151,6 +151,11 @@ FOUND = {
                                                     "&MaxRecords=99999999999999999999999")),
     "ec2 max results beyond 64 bits": ("ec2", "DescribeVpcs", form("Action=DescribeVpcs&Version=2016-11-15"
                                                                   "&MaxResults=99999999999999999999")),
+    # 5. timestamps whose offset takes them out of the calendar (OverflowError)
+    "elasticache events from year 10000": ("elasticache", "DescribeEvents",
+                                           form("Action=DescribeEvents&Version=2015-02-02&StartTime=9999-12-31T23:59:59-14:00")),
+    "cloudtrail lookup from year 0": ("cloudtrail", "LookupEvents", target("cloudtrail", "LookupEvents",
+                                                                           '{"StartTime": "0001-01-01T00:00:00+14:00"}')),
     # XML that echoed control characters
     "iam pattern error echoing controls": ("iam", "AddRoleToInstanceProfile",
                                            Wire("GET", "/", "Action=AddRoleToInstanceProfile&Version=2010-05-08&RoleName=VD"

@@ -246,3 +246,24 @@ def test_xml_output_values_with_control_characters_parse_in_botocore():
             "CreateDate": datetime(2024, 1, 1, tzinfo=timezone.utc), "Description": "bell\x07 and \x1b"}
     parsed = botocore_parse("query", operation, serializer.serialize_response(operation, {"Role": role}, "rid"))
     assert parsed["Role"]["Description"] == "bell\\u0007 and \\u001b"
+
+
+# --- timestamps at the edges of the calendar ---------------------------------------------------------------
+
+EDGES = ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "Fri, 31 Dec 9999 23:59:59 -1400"]
+
+
+@pytest.mark.parametrize("text", EDGES)
+def test_a_timestamp_whose_offset_leaves_the_calendar_is_invalid_input(text):
+    # In UTC these are in year 10000 or year 0: astimezone() raised OverflowError, a 500.
+    with pytest.raises(ValueError):
+        values.to_datetime(text)
+    legacy = form_error("elasticache", f"Action=DescribeEvents&Version=2015-02-02&StartTime={text}")
+    assert (legacy.code, legacy.status) == ("InvalidParameterValue", 400)
+    error = json_error("cloudtrail", "LookupEvents", '{"StartTime": "%s"}' % text)
+    assert (error.code, error.status) == ("SerializationException", 400)
+
+
+def test_timestamps_with_offsets_inside_the_calendar_are_read_in_utc():
+    assert values.to_datetime("2024-01-02T03:04:05+09:00") == datetime(2024, 1, 1, 18, 4, 5, tzinfo=timezone.utc)
+    assert values.to_datetime("9999-12-31T23:59:59+01:00").year == 9999
