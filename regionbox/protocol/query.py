@@ -17,8 +17,9 @@ Output is ``<OpResponse xmlns=NS><OpResult>..</OpResult><ResponseMetadata><Reque
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import parse_qsl
+import re
+from typing import Any, Iterator
+from urllib.parse import unquote_plus
 from xml.etree import ElementTree
 
 from botocore.model import OperationModel, ServiceModel, Shape
@@ -51,6 +52,29 @@ def list_index(name: str) -> int | None:
         if number <= _MAX_INDEX:
             return number
     return None
+
+
+# The deepest key a query model names has 15 segments (EC2, Auto Scaling); keys deeper than this
+# name nothing.
+MAX_KEY_SEGMENTS = 64
+_PAIR = re.compile(r"[^&]+")
+
+
+def form_pairs(texts: list[str], first_segments: set[str] | None = None) -> Iterator[tuple[str, str]]:
+    """``parse_qsl(text, keep_blank_values=True, errors="strict")`` over each text, one pair at
+    a time, so that nothing is held that is not wanted. With ``first_segments``, only the pairs
+    whose key starts with one of them (``Tags`` for ``Tags.member.1.Key``) are decoded whole.
+    ``MalformedQueryString`` for a key or value that is not percent-encoded UTF-8."""
+    for text in texts:
+        for match in _PAIR.finditer(text or ""):
+            raw_key, _, raw_value = match.group().partition("=")
+            try:
+                key = unquote_plus(raw_key, errors="strict")
+                if first_segments is not None and key.partition(".")[0] not in first_segments:
+                    continue
+                yield key, unquote_plus(raw_value, errors="strict")
+            except UnicodeDecodeError as exc:
+                raise ServiceError("MalformedQueryString", f"The query string is malformed: {exc}", 400) from exc
 
 
 class QueryNode:
@@ -107,18 +131,22 @@ class Parser:
         return False  # every input is a document: the body is read whole
 
     def parse(self, request: HttpRequest) -> tuple[OperationModel, dict[str, Any]]:
-        fields = self.fields(request)
-        action = next((value for key, value in fields if key == "Action"), None)
+        texts = self.texts(request)
+        action = version = None
+        for key, value in form_pairs(texts):  # every pair is read (and must be UTF-8), none is kept
+            if key == "Action" and action is None:
+                action = value
+            elif key == "Version" and version is None:
+                version = value
         if not action:
             raise ServiceError("MissingAction", "Missing Action", 400)
         if action not in self.model.operation_names:
-            version = next((value for key, value in fields if key == "Version"), None) or self.version
-            raise self.unknown_action(action, version)
+            raise self.unknown_action(action, version or self.version)
         operation = self.model.operation_model(action)
         shape = operation.input_shape
         if shape is None:
             return operation, {}
-        tree = QueryNode.from_fields([(key, value) for key, value in fields if key not in ("Action", "Version")])
+        tree = QueryNode.from_fields(self.member_fields(shape, texts))
         params = self.decode_structure(shape, tree, "")
         self.validate(shape, params)
         return operation, params
@@ -126,8 +154,8 @@ class Parser:
     def unknown_action(self, action: str, version: str) -> ServiceError:
         return ServiceError("InvalidAction", f"Could not find operation {action} for version {version}", 400)
 
-    def fields(self, request: HttpRequest) -> list[tuple[str, str]]:
-        """Every key=value of the request: query string, then the form body."""
+    def texts(self, request: HttpRequest) -> list[str]:
+        """The form texts of the request: its query string, then its form body."""
         texts = [request.query_string]
         content_type = request.headers.get("content-type", "")
         if request.body and (not content_type or content_type.startswith("application/x-www-form-urlencoded")):
@@ -135,16 +163,21 @@ class Parser:
                 texts.append(request.body.decode("utf-8"))
             except UnicodeDecodeError as exc:
                 raise ServiceError("MalformedQueryString", "The request body is not valid UTF-8 form data.", 400) from exc
-        fields: list[tuple[str, str]] = []
-        for text in texts:
-            if not text:
-                continue
-            try:
-                fields.extend(parse_qsl(text, keep_blank_values=True, errors="strict"))
-            except (UnicodeDecodeError, ValueError) as exc:
-                raise ServiceError("MalformedQueryString", f"The query string is malformed: {exc}", 400) from exc
-        return fields
+        return texts
 
+    def fields(self, request: HttpRequest) -> list[tuple[str, str]]:
+        """Every key=value of the request: query string, then the form body."""
+        return list(form_pairs(self.texts(request)))
+
+    def member_fields(self, shape: Shape, texts: list[str]) -> Iterator[tuple[str, str]]:
+        """The pairs that can name a member of ``shape``: keys whose first segment is a member's
+        and that are no deeper than any model's keys go. The others are parameters the model does
+        not know, ignored, and never held: a 16 MiB body of unknown or absurdly deep keys would
+        otherwise become gigabytes of key nodes."""
+        known = {self.member_key(member, name) for name, member in shape.members.items()}
+        for key, value in form_pairs(texts, known):
+            if key.count(".") < MAX_KEY_SEGMENTS:
+                yield key, value
     # --- decoding ----------------------------------------------------------------------------
 
     def member_key(self, shape: Shape, member_name: str) -> str:

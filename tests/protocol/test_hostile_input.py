@@ -5,6 +5,7 @@ raised by the protocol layer. (The fuzz run that found them: tests/gateway/test_
 
 from __future__ import annotations
 
+import tracemalloc
 from datetime import datetime, timezone
 
 import cbor2
@@ -267,3 +268,26 @@ def test_a_timestamp_whose_offset_leaves_the_calendar_is_invalid_input(text):
 def test_timestamps_with_offsets_inside_the_calendar_are_read_in_utc():
     assert values.to_datetime("2024-01-02T03:04:05+09:00") == datetime(2024, 1, 1, 18, 4, 5, tzinfo=timezone.utc)
     assert values.to_datetime("9999-12-31T23:59:59+01:00").year == 9999
+
+
+# --- keys that name nothing cost nothing ----------------------------------------------------------------
+
+@pytest.mark.parametrize("junk", [
+    "Tags." + ".".join(["A"] * 1_000_000) + "=1",       # one key a million segments deep (2 MB)
+    "&".join(f"k{i}=" for i in range(150_000)),         # 150,000 parameters no model has (1.2 MB)
+])
+def test_query_keys_that_name_no_member_are_not_held(junk):
+    # Each dotted segment used to become a node (a 2 MB key took 256 MB and seconds) and every
+    # pair was kept before the operation was even known.
+    tracemalloc.start()
+    try:
+        params = parse_form("iam", f"Action=ListRoles&Version=2010-05-08&MaxItems=5&{junk}")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert params == {"MaxItems": 5}
+    assert peak < 25_000_000, f"{peak / 1e6:.0f} MB"  # was 265 MB and 55 MB
+
+
+def test_malformed_escapes_anywhere_are_still_refused():
+    assert form_error("iam", "Action=ListRoles&Version=2010-05-08&Unknown=%FF%FE").code == "MalformedQueryString"
