@@ -329,24 +329,33 @@ JSON_BODIES: list[bytes] = [b"", b" ", b"null", b"[]", b'"text"', b"1", b"{", b"
                             b'{"a":1,"a":2}', b"\xff\xfe{}", b"{\"k\": \"\\ud800\"}", b"{" * 100_000]
 
 
-def mutate_json_bytes(draw: Callable, service: str, wire: Wire) -> Wire:
-    choice = draw(st.sampled_from(["truncate", "garbage", "bad-utf8", "gzip", "broken-gzip", "deflate", "content-type",
-                                   "target", "duplicate-key", "method"]))
+BODY_CHOICES = ["truncate", "garbage", "bad-utf8", "gzip", "broken-gzip"]
+
+
+def mutate_body(draw: Callable, wire: Wire, choice: str, garbage: list[bytes]) -> Wire:
+    """What any protocol's body can suffer on the way: cut short, replaced, invalid UTF-8,
+    compressed, or claimed compressed and not."""
     body = wire.body
     if choice == "truncate":
         cut = draw(st.integers(0, max(len(body) - 1, 0)))
         return wire.with_step(f"truncate@{cut}", body=body[:cut])
     if choice == "garbage":
-        return wire.with_step("garbage body", body=draw(st.sampled_from(JSON_BODIES)))
+        return wire.with_step("garbage body", body=draw(st.sampled_from(garbage)))
     if choice == "bad-utf8":
         at = draw(st.integers(0, len(body)))
         return wire.with_step("invalid UTF-8", body=body[:at] + b"\xc3\x28\xff" + body[at:])
     if choice == "gzip":
         return wire.with_step("gzip", body=gzip.compress(body)).header("Content-Encoding", "gzip")
-    if choice == "broken-gzip":
-        packed = gzip.compress(body)
-        return wire.with_step("broken gzip", body=draw(st.sampled_from([packed[: len(packed) // 2], b"not gzip", packed[:10]]))
-                              ).header("Content-Encoding", draw(st.sampled_from(["gzip", "deflate", "gzip, gzip", "br"])))
+    packed = gzip.compress(body)
+    return wire.with_step("broken gzip", body=draw(st.sampled_from([packed[: len(packed) // 2], b"not gzip", packed[:10]]))
+                          ).header("Content-Encoding", draw(st.sampled_from(["gzip", "deflate", "gzip, gzip", "x-gzip", "br"])))
+
+
+def mutate_json_bytes(draw: Callable, service: str, wire: Wire) -> Wire:
+    choice = draw(st.sampled_from([*BODY_CHOICES, "deflate", "content-type", "target", "duplicate-key", "method"]))
+    if choice in BODY_CHOICES:
+        return mutate_body(draw, wire, choice, JSON_BODIES)
+    body = wire.body
     if choice == "deflate":
         return wire.with_step("deflate", body=zlib.compress(body)).header("Content-Encoding", "deflate")
     if choice == "content-type":
@@ -492,17 +501,10 @@ QUERY_BODIES: list[bytes] = [b"", b"&&&", b"=", b"==&=", b"%", b"%zz", b"%FF%FE"
 
 
 def mutate_query_bytes(draw: Callable, service: str, wire: Wire) -> Wire:
-    choice = draw(st.sampled_from(["truncate", "garbage", "bad-utf8", "bad-escape", "get", "gzip", "broken-gzip",
-                                   "content-type"]))
+    choice = draw(st.sampled_from([*BODY_CHOICES, "bad-escape", "get", "content-type"]))
+    if choice in BODY_CHOICES:
+        return mutate_body(draw, wire, choice, QUERY_BODIES)
     body = wire.body
-    if choice == "truncate":
-        cut = draw(st.integers(0, max(len(body) - 1, 0)))
-        return wire.with_step(f"truncate@{cut}", body=body[:cut])
-    if choice == "garbage":
-        return wire.with_step("garbage body", body=draw(st.sampled_from(QUERY_BODIES)))
-    if choice == "bad-utf8":
-        at = draw(st.integers(0, len(body)))
-        return wire.with_step("invalid UTF-8", body=body[:at] + b"\xc3\x28\xff" + body[at:])
     if choice == "bad-escape":
         at = draw(st.integers(0, len(body)))
         escape = draw(st.sampled_from([b"%", b"%F", b"%FF", b"%ED%A0%80", b"%00", b"%C0%80"]))
@@ -510,12 +512,6 @@ def mutate_query_bytes(draw: Callable, service: str, wire: Wire) -> Wire:
     if choice == "get" and len(body) < 8000:  # longer URLs are the HTTP server's to refuse
         return replace(wire.with_step("GET"), method="GET", query=body.decode("ascii", "replace"), body=b"").header(
             "Content-Type", None)
-    if choice == "gzip":
-        return wire.with_step("gzip", body=gzip.compress(body)).header("Content-Encoding", "gzip")
-    if choice == "broken-gzip":
-        packed = gzip.compress(body)
-        return wire.with_step("broken gzip", body=draw(st.sampled_from([packed[: len(packed) // 2], b"not gzip"]))
-                              ).header("Content-Encoding", draw(st.sampled_from(["gzip", "deflate", "x-gzip"])))
     value = draw(st.sampled_from([None, "text/plain", "application/json", "application/x-www-form-urlencoded; charset=latin-1",
                                   "multipart/form-data; boundary=x"]))
     return wire.with_step(f"Content-Type {value}").header("Content-Type", value)
