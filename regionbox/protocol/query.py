@@ -165,10 +165,6 @@ class Parser:
                 raise ServiceError("MalformedQueryString", "The request body is not valid UTF-8 form data.", 400) from exc
         return texts
 
-    def fields(self, request: HttpRequest) -> list[tuple[str, str]]:
-        """Every key=value of the request: query string, then the form body."""
-        return list(form_pairs(self.texts(request)))
-
     def member_fields(self, shape: Shape, texts: list[str]) -> Iterator[tuple[str, str]]:
         """The pairs that can name a member of ``shape``: keys whose first segment is a member's
         and that are no deeper than any model's keys go. The others are parameters the model does
@@ -178,6 +174,7 @@ class Parser:
         for key, value in form_pairs(texts, known):
             if key.count(".") < MAX_KEY_SEGMENTS:
                 yield key, value
+
     # --- decoding ----------------------------------------------------------------------------
 
     def member_key(self, shape: Shape, member_name: str) -> str:
