@@ -141,25 +141,17 @@ def encode_members(node: ElementTree.Element, shape: Shape, value: dict, timesta
             encode(node, member_shape, member_value, member_xml_name(member_shape, member_name), timestamp_default)
 
 
+# Characters XML 1.0 cannot carry at all, not even as character references: C0 controls other
+# than TAB, LF and CR, lone surrogates, U+FFFE and U+FFFF. A parser (botocore's) refuses the whole
+# document for one of them, so they are written as Java writes them in a string literal
+# (\u0000): an error message that echoes a client's control characters stays readable.
+_NOT_XML = {chr(code): f"\\u{code:04x}" for code in
+            [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0xD800, 0xE000), 0xFFFE, 0xFFFF]}
 # Text escapes as ElementTree's, plus CR: a literal CR would reach the reader as LF (XML
 # end-of-line normalization). Attributes also keep their LF and TAB.
-_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
-_ATTRIBUTE_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
+_TEXT_ESCAPES = str.maketrans({**_NOT_XML, "&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+_ATTRIBUTE_ESCAPES = str.maketrans({**_NOT_XML, "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
                                     "\r": "&#13;", "\n": "&#10;", "\t": "&#09;"})
-
-
-# Characters XML 1.0 cannot carry at all, not even as character references: C0 controls other
-# than TAB, LF and CR, lone surrogates, U+FFFE and U+FFFF. A parser (botocore's) refuses the
-# whole document for one of them, so they are written as Java writes them in a string literal
-# ("\u0000"): an error message that echoes a client's control characters stays readable.
-_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def xml_safe(text: str) -> str:
-    """``text`` with every character XML 1.0 cannot carry written as a ``\\uXXXX`` escape."""
-    if _NOT_XML.search(text) is None:
-        return text
-    return _NOT_XML.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 def to_bytes(root: ElementTree.Element) -> bytes:
@@ -167,7 +159,7 @@ def to_bytes(root: ElementTree.Element) -> bytes:
     tails or comments, and ElementTree's general writer costs ~3x more per response."""
     parts = ['<?xml version="1.0" encoding="UTF-8"?>']
     _write(root, parts)
-    return xml_safe("".join(parts)).encode("utf-8")
+    return "".join(parts).encode("utf-8")
 
 
 def _write(node: ElementTree.Element, parts: list[str]) -> None:
