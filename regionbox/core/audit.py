@@ -15,6 +15,7 @@ import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -89,16 +90,63 @@ def _resource(resource: dict[str, Any], account_id: str) -> dict[str, Any]:
     return entry
 
 
-def _json_safe(value: Any) -> Any:
+# Deeper parameters are cut here: CloudTrail records what a call asked, not every level of a
+# document nested thousands deep (which would also take Python's recursion limit).
+MAX_DEPTH = 32
+_INT64_LOW, _UINT64_HIGH = -(2**63), 2**64 - 1  # what orjson writes as a number
+
+
+def _json_safe(value: Any, depth: int = 0) -> Any:
+    """A value orjson can always write: parameters and outputs hold what handlers and parsers put
+    there (integers beyond 64 bits, bytes, datetimes, Decimals, sets, lone surrogates, objects),
+    and an event that cannot be written would be lost."""
+    kind = type(value)
+    if value is None or kind is bool or kind is float:
+        return value
+    if kind is str:
+        return _text(value)
+    if isinstance(value, int):
+        return int(value) if _INT64_LOW <= value <= _UINT64_HIGH else _integer_text(value)
+    if depth >= MAX_DEPTH:
+        return "..."
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return {_text(k) if type(k) is str else _text(_scalar_text(k)): _json_safe(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_json_safe(v, depth + 1) for v in value]
     if isinstance(value, datetime):
         return clock.iso(value)
-    if isinstance(value, (bytes, bytearray)):
+    if isinstance(value, (bytes, bytearray, memoryview)):
         return "<binary>"
-    return value
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    return _text(_scalar_text(value))
+
+
+def _text(text: str) -> str:
+    """Text orjson accepts: lone surrogates (which UTF-8 cannot hold) as \\udXXX escapes."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _integer_text(number: int) -> str:
+    try:
+        return str(number)
+    except ValueError:  # more digits than Python prints
+        return f"<integer of {number.bit_length()} bits>"
+
+
+def _scalar_text(value: Any) -> str:
+    try:
+        return str(value)
+    except Exception:  # noqa: BLE001 - an object that cannot even print itself
+        return f"<{type(value).__name__}>"
 
 
 def _redacted(value: Any) -> Any:
@@ -131,6 +179,17 @@ class AuditEvent:
     read_only: bool
     record: bytes
     resources: list[tuple[str, str]]
+
+
+def _dumps(record: dict[str, Any]) -> bytes:
+    """The event as JSON. Should a value still defeat the encoder, the event is kept without its
+    parameters and response rather than lost: every call that reached a provider is recorded."""
+    try:
+        return orjson.dumps(record)
+    except (TypeError, ValueError):
+        kept = {**record, "requestParameters": None, "responseElements": None,
+                "additionalEventData": {"omitted": "request parameters and response elements could not be recorded"}}
+        return orjson.dumps(_json_safe(kept))
 
 
 class AuditTrail:
@@ -178,10 +237,10 @@ class AuditTrail:
             "recipientAccountId": recipient,
         }
         if error is not None:
-            record["errorCode"] = getattr(error, "code", type(error).__name__)
-            record["errorMessage"] = getattr(error, "message", str(error))
+            record["errorCode"] = _json_safe(getattr(error, "code", type(error).__name__))
+            record["errorMessage"] = _json_safe(getattr(error, "message", None) or _scalar_text(error))
         row = (event_id, recipient, region, when, ctx.operation, event_source, username,
-               caller.access_key_id, int(read_only), orjson.dumps(record))
+               caller.access_key_id, int(read_only), _dumps(record))
         resources = [(event_id, r["ResourceType"], r["ResourceName"]) for r in ctx.resources]
         if read_only:
             self._pending.append((row, resources))

@@ -42,7 +42,12 @@ class Parser(query.Parser):
         return member_name
 
     def list_items(self, shape: Shape, node: query.QueryNode) -> list[query.QueryNode]:
-        return node.indexed()
+        return self.indexed(node)
+
+    def stray(self, node: query.QueryNode) -> None:
+        # EC2 refuses parameters it does not know; a list position that is not one is such a
+        # parameter (``Filter.².Name``, ``InstanceId.01x``).
+        raise ServiceError("UnknownParameter", f"The parameter {node.key()} is not recognized", 400)
 
     def unknown_action(self, action: str, version: str) -> ServiceError:
         return ServiceError("InvalidAction", f"The action {action} is not valid for this web service.", 400)

@@ -17,8 +17,9 @@ Output is ``<OpResponse xmlns=NS><OpResult>..</OpResult><ResponseMetadata><Reque
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import parse_qsl
+import re
+from typing import Any, Iterator
+from urllib.parse import unquote_plus
 from xml.etree import ElementTree
 
 from botocore.model import OperationModel, ServiceModel, Shape
@@ -38,14 +39,54 @@ CONTENT_TYPE = "text/xml"
 # they check only that required parameters are present, with their own code and wording.
 
 
+_MAX_INDEX = 2**31 - 1  # list positions are Java ints on the service's side
+
+
+def list_index(name: str) -> int | None:
+    """The position a key segment names in a list or map (``Tags.member.3``), or None when it is
+    not one: only ASCII digits of a sane length are. (``str.isdigit`` also accepts superscripts
+    and other scripts' digits, which ``int()`` rejects ("²") or reads as numbers ("١" is 1), and
+    ``int()`` refuses more than 4,300 digits.)"""
+    if 0 < len(name) <= 10 and name.isascii() and name.isdigit():
+        number = int(name)
+        if number <= _MAX_INDEX:
+            return number
+    return None
+
+
+# The deepest key a query model names has 15 segments (EC2, Auto Scaling); keys deeper than this
+# name nothing.
+MAX_KEY_SEGMENTS = 64
+_PAIR = re.compile(r"[^&]+")
+
+
+def form_pairs(texts: list[str], first_segments: set[str] | None = None) -> Iterator[tuple[str, str]]:
+    """``parse_qsl(text, keep_blank_values=True, errors="strict")`` over each text, one pair at
+    a time, so that nothing is held that is not wanted. With ``first_segments``, only the pairs
+    whose key starts with one of them (``Tags`` for ``Tags.member.1.Key``) are decoded whole.
+    ``MalformedQueryString`` for a key or value that is not percent-encoded UTF-8."""
+    for text in texts:
+        for match in _PAIR.finditer(text or ""):
+            raw_key, _, raw_value = match.group().partition("=")
+            try:
+                key = unquote_plus(raw_key, errors="strict")
+                if first_segments is not None and key.partition(".")[0] not in first_segments:
+                    continue
+                yield key, unquote_plus(raw_value, errors="strict")
+            except UnicodeDecodeError as exc:
+                raise ServiceError("MalformedQueryString", f"The query string is malformed: {exc}", 400) from exc
+
+
 class QueryNode:
     """One dotted key segment of a query request: ``Tags.member.1.Key`` is four nested nodes."""
 
-    __slots__ = ("value", "children")
+    __slots__ = ("value", "children", "parent", "name")
 
-    def __init__(self) -> None:
+    def __init__(self, parent: "QueryNode | None" = None, name: str = "") -> None:
         self.value: str | None = None
         self.children: dict[str, QueryNode] = {}
+        self.parent = parent
+        self.name = name
 
     @classmethod
     def from_fields(cls, fields: list[tuple[str, str]]) -> "QueryNode":
@@ -53,14 +94,26 @@ class QueryNode:
         for key, value in fields:
             node = root
             for part in key.split("."):
-                node = node.children.setdefault(part, cls())
+                child = node.children.get(part)
+                if child is None:
+                    child = node.children[part] = cls(node, part)
+                node = child
             node.value = value
         return root
 
-    def indexed(self) -> list["QueryNode"]:
-        """Children named 1, 2, 3 ... in numeric order (list items, map entries)."""
-        numbered = [(int(name), child) for name, child in self.children.items() if name.isdigit()]
-        return [child for _, child in sorted(numbered, key=lambda pair: pair[0])]
+    def key(self) -> str:
+        """A whole key through this node, as the client sent it (``Filter.².Name``)."""
+        parts = []
+        node: QueryNode | None = self
+        while node is not None and node.parent is not None:
+            parts.append(node.name)
+            node = node.parent
+        parts.reverse()
+        node = self
+        while node.value is None and node.children:  # down to a key that has a value
+            name, node = next(iter(node.children.items()))
+            parts.append(name)
+        return ".".join(parts)
 
 
 class Parser:
@@ -78,18 +131,22 @@ class Parser:
         return False  # every input is a document: the body is read whole
 
     def parse(self, request: HttpRequest) -> tuple[OperationModel, dict[str, Any]]:
-        fields = self.fields(request)
-        action = next((value for key, value in fields if key == "Action"), None)
+        texts = self.texts(request)
+        action = version = None
+        for key, value in form_pairs(texts):  # every pair is read (and must be UTF-8), none is kept
+            if key == "Action" and action is None:
+                action = value
+            elif key == "Version" and version is None:
+                version = value
         if not action:
             raise ServiceError("MissingAction", "Missing Action", 400)
         if action not in self.model.operation_names:
-            version = next((value for key, value in fields if key == "Version"), None) or self.version
-            raise self.unknown_action(action, version)
+            raise self.unknown_action(action, version or self.version)
         operation = self.model.operation_model(action)
         shape = operation.input_shape
         if shape is None:
             return operation, {}
-        tree = QueryNode.from_fields([(key, value) for key, value in fields if key not in ("Action", "Version")])
+        tree = QueryNode.from_fields(self.member_fields(shape, texts))
         params = self.decode_structure(shape, tree, "")
         self.validate(shape, params)
         return operation, params
@@ -97,8 +154,8 @@ class Parser:
     def unknown_action(self, action: str, version: str) -> ServiceError:
         return ServiceError("InvalidAction", f"Could not find operation {action} for version {version}", 400)
 
-    def fields(self, request: HttpRequest) -> list[tuple[str, str]]:
-        """Every key=value of the request: query string, then the form body."""
+    def texts(self, request: HttpRequest) -> list[str]:
+        """The form texts of the request: its query string, then its form body."""
         texts = [request.query_string]
         content_type = request.headers.get("content-type", "")
         if request.body and (not content_type or content_type.startswith("application/x-www-form-urlencoded")):
@@ -106,15 +163,17 @@ class Parser:
                 texts.append(request.body.decode("utf-8"))
             except UnicodeDecodeError as exc:
                 raise ServiceError("MalformedQueryString", "The request body is not valid UTF-8 form data.", 400) from exc
-        fields: list[tuple[str, str]] = []
-        for text in texts:
-            if not text:
-                continue
-            try:
-                fields.extend(parse_qsl(text, keep_blank_values=True, errors="strict"))
-            except (UnicodeDecodeError, ValueError) as exc:
-                raise ServiceError("MalformedQueryString", f"The query string is malformed: {exc}", 400) from exc
-        return fields
+        return texts
+
+    def member_fields(self, shape: Shape, texts: list[str]) -> Iterator[tuple[str, str]]:
+        """The pairs that can name a member of ``shape``: keys whose first segment is a member's
+        and that are no deeper than any model's keys go. The others are parameters the model does
+        not know, ignored, and never held: a 16 MiB body of unknown or absurdly deep keys would
+        otherwise become gigabytes of key nodes."""
+        known = {self.member_key(member, name) for name, member in shape.members.items()}
+        for key, value in form_pairs(texts, known):
+            if key.count(".") < MAX_KEY_SEGMENTS:
+                yield key, value
 
     # --- decoding ----------------------------------------------------------------------------
 
@@ -122,11 +181,27 @@ class Parser:
         """The key segment of a structure member (botocore's query naming)."""
         return xml.member_xml_name(shape, member_name)
 
+    def indexed(self, node: QueryNode) -> list[QueryNode]:
+        """The children of ``node`` named 1, 2, 3 ... in numeric order (list items, map entries);
+        any other child is a key the model does not know (``stray``)."""
+        numbered = []
+        for name, child in node.children.items():
+            number = list_index(name)
+            if number is None:
+                self.stray(child)
+            else:
+                numbered.append((number, child))
+        return [child for _, child in sorted(numbered, key=lambda pair: pair[0])]
+
+    def stray(self, node: QueryNode) -> None:
+        """A key the model does not know where a list position should be (``Tags.member.²``).
+        The query services ignore parameters they do not know, so this one is ignored too."""
+
     def list_items(self, shape: Shape, node: QueryNode) -> list[QueryNode]:
         if shape.serialization.get("flattened"):
-            return node.indexed()
+            return self.indexed(node)
         holder = node.children.get(shape.member.serialization.get("name", "member"))
-        return holder.indexed() if holder is not None else []
+        return self.indexed(holder) if holder is not None else []
 
     def decode_structure(self, shape: Shape, node: QueryNode, path: str) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -146,8 +221,8 @@ class Parser:
         if kind == "list":
             return [self.decode(shape.member, item, f"{path}.{index}") for index, item in enumerate(self.list_items(shape, node), 1)]
         if kind == "map":
-            entries = node.indexed() if shape.serialization.get("flattened") else \
-                (node.children["entry"].indexed() if "entry" in node.children else [])
+            entries = self.indexed(node) if shape.serialization.get("flattened") else \
+                (self.indexed(node.children["entry"]) if "entry" in node.children else [])
             key_name = shape.key.serialization.get("name", "key")
             value_name = shape.value.serialization.get("name", "value")
             result = {}
@@ -185,22 +260,27 @@ class Parser:
         """The legacy dialects' only check: required members are present, at any depth, named by
         their query key (``MetricDataQueries.member.1.MetricStat.Metric``)."""
         if shape.type_name == "structure":
-            code, template = self.legacy
             for name in shape.required_members:
                 if value.get(name) is None:
-                    raise ServiceError(code, template.format(name=prefix + self.member_key(shape.members[name], name)), 400)
+                    raise self.missing(prefix + self.member_key(shape.members[name], name))
             for name, item in value.items():
                 if item is not None and name in shape.members:
                     self.require(shape.members[name], item, f"{prefix}{self.member_key(shape.members[name], name)}.")
         elif shape.type_name == "list":
             item_name = "" if shape.serialization.get("flattened") else shape.member.serialization.get("name", "member") + "."
             for index, item in enumerate(value, 1):
-                if item is not None:
-                    self.require(shape.member, item, f"{prefix}{item_name}{index}.")
+                if item is None:  # a position named without a value: Name.member.1.Stray=x
+                    raise self.missing(f"{prefix}{item_name}{index}")
+                self.require(shape.member, item, f"{prefix}{item_name}{index}.")
         elif shape.type_name == "map":
             for key, item in value.items():
-                if item is not None:
-                    self.require(shape.value, item, f"{prefix}{key}.")
+                if item is None:  # an entry with a key and no value
+                    raise self.missing(f"{prefix}{key}")
+                self.require(shape.value, item, f"{prefix}{key}.")
+
+    def missing(self, name: str) -> ServiceError:
+        code, template = self.legacy
+        return ServiceError(code, template.format(name=name), 400)
 
 
 class Serializer:

@@ -43,8 +43,16 @@ _JAVA_NAMES = {
 class BodyTypeError(ValueError):
     """A body value of the wrong type. The message follows AWS's (Jackson-based) wording."""
 
-    def __init__(self, value: Any, kind: str):
-        super().__init__(type_mismatch_message(value, kind))
+    def __init__(self, value: Any, kind: str, message: str | None = None):
+        super().__init__(message or type_mismatch_message(value, kind))
+
+    @classmethod
+    def out_of_range(cls, value: int | float, kind: str) -> "BodyTypeError":
+        """Jackson's words for a number its Java type cannot hold."""
+        java, (low, high) = ("int", values.INTEGER_RANGES["integer"]) if kind == "integer" else \
+            ("long", values.INTEGER_RANGES["long"])
+        # (A float is a JSON number whose digits the parser did not keep: shown as Python writes it.)
+        return cls(value, kind, f"Numeric value ({values.number_text(value)}) out of range of {java} ({low} - {high})")
 
 
 def type_mismatch_message(value: Any, kind: str) -> str:
@@ -304,11 +312,21 @@ def _decode_boolean(value: Any) -> bool:
 
 
 def _integer_decoder(kind: str) -> Decoder:
+    """Integers of the model's type: ``integer`` 32 bits, ``long`` 64 bits (Java's int and long),
+    ``biginteger`` any size. A number out of range is the body's fault, as the services' JSON
+    parser (Jackson) reports it. JSON parsers hand numbers beyond 64 bits over as floats: a
+    float too large for the type is out of range too, whatever its exact digits were."""
+    low, high = values.INTEGER_RANGES.get(kind, (None, None))
+
     def decode(value: Any) -> int:
         kind_of = type(value)
         if kind_of is int:
+            if low is not None and not low <= value <= high:
+                raise BodyTypeError.out_of_range(value, kind)
             return value
         if kind_of is float and value.is_integer():
+            if low is not None and not low <= value < high + 1:  # high + 1: a float of 2**63 is beyond a long
+                raise BodyTypeError.out_of_range(value, kind)
             return int(value)
         raise BodyTypeError(value, kind)
     return decode

@@ -19,7 +19,9 @@ The code is the service's (``Dialect.validation_code``), which each parser passe
 ``params`` are already parsed (protocol parsers convert types first and raise their own
 ``SerializationException``-style errors for wrong JSON types). A value of the wrong Python type
 is still reported here ("Member must be of type ...") so that protocols with text-only inputs
-get a sane error. ``pattern_of(shape)`` tells which ``pattern`` constraints are enforced (those
+get a sane error. A null list element or map value (JSON ``null``) is reported as Coral reports
+it, ``Value null at 'transactItems.1.member' failed to satisfy constraint: Member must not be
+null``, unless the collection is ``sparse``: handlers never see None inside a list or map. ``pattern_of(shape)`` tells which ``pattern`` constraints are enforced (those
 Python's ``re`` can run with Java's meaning), so that test strategies can produce matching strings.
 """
 
@@ -145,18 +147,28 @@ def _check_value(shape: Shape, value: Any, path: str, problems: list[str]) -> No
         return
     if kind == "list":
         _check_length(shape, value, len(value), path, problems)
-        element = shape.member
+        element, sparse = shape.member, is_sparse(shape)
         for index, item in enumerate(value, 1):
             if item is not None:
                 _check_value(element, item, f"{path}.{index}.member", problems)
+            elif not sparse:
+                problems.append(f"Value null at '{path}.{index}.member' failed to satisfy constraint: Member must not be null")
         return
     if kind == "map":
         _check_length(shape, value, len(value), path, problems)
-        key_shape, value_shape = shape.key, shape.value
+        key_shape, value_shape, sparse = shape.key, shape.value, is_sparse(shape)
         for key, item in value.items():
             _check_key(key_shape, key, path, problems)
             if item is not None:
                 _check_value(value_shape, item, f"{path}.{key}.member", problems)
+            elif not sparse:
+                problems.append(f"Value null at '{path}.{key}.member' failed to satisfy constraint: Member must not be null")
+
+
+def is_sparse(shape: Shape) -> bool:
+    """Whether a list or map may hold nulls (the model's ``sparse`` trait, which botocore keeps
+    only in the raw shape). Every other collection's null member is a validation error."""
+    return bool(getattr(shape, "_shape_model", {}).get("sparse"))
 
 
 def _check_key(shape: Shape, key: Any, path: str, problems: list[str]) -> None:

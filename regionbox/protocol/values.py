@@ -47,7 +47,12 @@ def to_datetime(value: Any) -> datetime:
     ISO 8601 text and RFC 822 text. Raises ValueError for anything else.
     """
     if isinstance(value, datetime):
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        try:
+            return value.astimezone(timezone.utc)
+        except OverflowError as exc:  # 9999-12-31T23:59:59-14:00 is in year 10000 in UTC
+            raise ValueError(f"timestamp out of range: {value.isoformat()}") from exc
     if isinstance(value, bool):
         raise ValueError(f"not a timestamp: {value!r}")
     if isinstance(value, (int, float)):
@@ -183,15 +188,38 @@ def to_bytes(value: Any) -> bytes:
 _SPECIAL_FLOATS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
-def to_int(text: str | int) -> int:
+# The range of each integer type of the models, as the services' (Java) types hold them.
+INTEGER_RANGES = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]{1,19}")  # ASCII digits only: no "²", "١", "1_000"; 19 fit a long
+
+
+def to_int(text: str | int, kind: str = "long") -> int:
+    """Integer text (or an int) -> int, within the range of the model's ``kind`` (``integer``:
+    32 bits, ``long``: 64 bits; ``biginteger``: any size). ValueError for anything else: text
+    Java's ``Long.parseLong`` would not read, and numbers the service's type cannot hold."""
     if isinstance(text, bool):
         raise ValueError(f"not an integer: {text!r}")
     if isinstance(text, int):
-        return text
-    text = text.strip()
-    if not text or not text.lstrip("+-").isdigit():
-        raise ValueError(f"not an integer: {text!r}")
-    return int(text)
+        number = text
+    else:
+        text = text.strip()
+        if kind == "biginteger" and text.lstrip("+-").isascii() and text.lstrip("+-").isdigit() and len(text) <= 4000:
+            return int(text)
+        if _INTEGER_TEXT.fullmatch(text) is None:
+            raise ValueError(f"not an integer: {text[:100]!r}")
+        number = int(text)
+    low, high = INTEGER_RANGES.get(kind, (None, None))
+    if low is not None and not low <= number <= high:
+        raise ValueError(f"out of range of {kind}: {number}")
+    return number
+
+
+def number_text(value: int | float) -> str:
+    """A number for a message, however large (Python will not print more than 4,300 digits)."""
+    try:
+        return repr(value)
+    except ValueError:
+        return f"an integer of {value.bit_length()} bits"
 
 
 def to_float(text: str | int | float) -> float:

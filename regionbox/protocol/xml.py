@@ -61,8 +61,8 @@ def parse_scalar(shape: Shape, text: str) -> Any:
     kind = shape.type_name
     if kind == "boolean":
         return values.to_bool(text)
-    if kind in ("integer", "long"):
-        return values.to_int(text)
+    if kind in ("integer", "long", "biginteger"):
+        return values.to_int(text, kind)
     if kind in ("float", "double"):
         return values.to_float(text)
     if kind == "timestamp":
@@ -141,10 +141,16 @@ def encode_members(node: ElementTree.Element, shape: Shape, value: dict, timesta
             encode(node, member_shape, member_value, member_xml_name(member_shape, member_name), timestamp_default)
 
 
+# Characters XML 1.0 cannot carry at all, not even as character references: C0 controls other
+# than TAB, LF and CR, lone surrogates, U+FFFE and U+FFFF. A parser (botocore's) refuses the whole
+# document for one of them, so they are written as Java writes them in a string literal
+# (\u0000): an error message that echoes a client's control characters stays readable.
+_NOT_XML = {chr(code): f"\\u{code:04x}" for code in
+            [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0xD800, 0xE000), 0xFFFE, 0xFFFF]}
 # Text escapes as ElementTree's, plus CR: a literal CR would reach the reader as LF (XML
 # end-of-line normalization). Attributes also keep their LF and TAB.
-_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
-_ATTRIBUTE_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
+_TEXT_ESCAPES = str.maketrans({**_NOT_XML, "&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+_ATTRIBUTE_ESCAPES = str.maketrans({**_NOT_XML, "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
                                     "\r": "&#13;", "\n": "&#10;", "\t": "&#09;"})
 
 
