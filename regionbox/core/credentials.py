@@ -21,6 +21,11 @@ _SCOPE = ("", "")
 NEVER = 253402300799.0
 
 
+def is_account_id(text: str) -> bool:
+    """Twelve ASCII digits (str.isdigit also takes superscripts and other scripts' digits)."""
+    return len(text) == 12 and text.isascii() and text.isdigit()
+
+
 class ExpiredToken(ServiceError):
     def __init__(self) -> None:
         super().__init__("ExpiredToken", "The security token included in the request is expired", status=400)
@@ -62,7 +67,7 @@ class CredentialRegistry:
 
     def account_of(self, access_key_id: str) -> str:
         """The account an access key belongs to (GetAccessKeyInfo), expired or not."""
-        if len(access_key_id) == 12 and access_key_id.isdigit():
+        if is_account_id(access_key_id):
             return access_key_id
         issued = self.issued(access_key_id)
         return issued.caller["account_id"] if issued is not None else self.default_account
@@ -72,7 +77,7 @@ class CredentialRegistry:
         that were issued and no longer work."""
         if not access_key_id:
             return Caller.root(self.default_account)
-        if len(access_key_id) == 12 and access_key_id.isdigit():
+        if is_account_id(access_key_id):
             return Caller.root(access_key_id, access_key_id)
         issued = self._issued.get(_SCOPE, access_key_id)
         if issued is not None:

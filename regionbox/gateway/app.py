@@ -20,7 +20,7 @@ from regionbox.core.errors import InternalFailure, InvalidInput, NotImplementedO
 from regionbox.core.service import Service
 from regionbox.gateway import internal
 from regionbox.gateway.guard import CrossSiteRefused, Guard, cors_headers, form_content_type, internal_write_allowed, is_preflight
-from regionbox.gateway.identity import credential_scope, verify_signature
+from regionbox.gateway.identity import check_region, credential_scope, verify_signature
 from regionbox.gateway.routing import ServiceIndex, UnservedService
 from regionbox.protocol import HttpRequest, HttpResponse, negotiate, parser_for, serializer_for
 from regionbox.protocol.errors import credential_error
@@ -144,17 +144,21 @@ class Gateway:
     async def _aws(self, request: HttpRequest, source_ip: str) -> HttpResponse:
         request_id = ids.request_id()
         scope = credential_scope(request)
+        undecodable = False
         try:
             if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-                await self._read_body(request)  # the query protocol's Action may be in the body
+                try:
+                    await self._read_body(request)  # the query protocol's Action may be in the body
+                except (ServiceError, ClientDisconnected):
+                    raise
+                except Exception:  # noqa: BLE001 - a Content-Encoding that cannot be undone: answered
+                    undecodable = True  # once the service, and so its protocol, is known
             name = self.index.route(request, scope.service if scope else None)
             service = await self.cloud.services.ready(name)
         except UnservedService as error:
             return self._unserved(request, error, request_id)
         except ServiceError as error:
             return internal.generic_error(error, request_id)
-        except Exception:  # noqa: BLE001 - a body that cannot even be decoded
-            return internal.generic_error(ServiceError("SerializationException", "The request body could not be decoded."), request_id)
 
         model = service_model(name)
         protocol = negotiate(model, request)
@@ -166,6 +170,8 @@ class Gateway:
                 "UnknownOperationException", f"Requests to {name} must be JSON, not {request.headers['content-type']}.",
                 status=404), request_id)
         try:
+            if undecodable:
+                raise ValueError("undecodable body")
             signed_body = request.body if parser.streams_body(request) else \
                 await self._read_body(request, service.dialect.max_request_bytes)
         except ServiceError as error:
@@ -175,6 +181,8 @@ class Gateway:
         except Exception:  # noqa: BLE001 - undecodable Content-Encoding
             return serializer.serialize_error(None, ServiceError("SerializationException", "The request body could not be decoded."), request_id)
         try:
+            if scope is not None:
+                check_region(scope)
             caller = self.cloud.credentials.resolve(scope.access_key_id if scope else None)
             issued = self.cloud.credentials.issued(scope.access_key_id) if scope else None
             if issued is not None:

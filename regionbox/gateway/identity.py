@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from posixpath import normpath
 from urllib.parse import quote, unquote
@@ -37,6 +38,23 @@ class SignatureDoesNotMatch(ServiceError):
                          "The request signature we calculated does not match the signature you provided. Check your "
                          "AWS Secret Access Key and signing method. Consult the service documentation for details.",
                          status=403)
+
+
+# A region as AWS names them: ap-northeast-1, us-gov-west-1, cn-north-1, eu-isoe-west-1 ...
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+
+
+class InvalidRegionScope(SignatureDoesNotMatch):
+    def __init__(self, region: str) -> None:
+        ServiceError.__init__(self, "SignatureDoesNotMatch", f"Credential should be scoped to a valid region, not '{region}'. ",
+                              status=403)
+
+
+def check_region(scope: CredentialScope) -> None:
+    """A signature scoped to something that is no region name is refused, as AWS refuses it;
+    any well-formed name is a region here (each has its own state and AZs)."""
+    if scope.region and not _REGION.fullmatch(scope.region):
+        raise InvalidRegionScope(scope.region)
 
 
 def credential_scope(request: HttpRequest) -> CredentialScope | None:

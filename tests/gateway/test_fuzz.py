@@ -28,14 +28,7 @@ EXAMPLES = int(os.environ.get("REGIONBOX_FUZZ_EXAMPLES", "2"))
 # Problems whose cause lies outside the protocol layer, reported for the services' and the
 # gateway's owners: tolerated here (and pinned by the strict xfail tests at the end) so that the
 # property keeps guarding everything else. Each entry: a regex over the cause, and why.
-KNOWN = [
-    (r"KeyError at services/dynamodb/tables\.py:\d+ create_table",
-     "DynamoDB CreateTable without KeySchema/AttributeDefinitions (optional in botocore's model): the handler "
-     "reads them unchecked"),
-    (r"botocore cannot read the (query|ec2) answer \(a JSON answer\)",
-     "gateway: a form body whose Content-Encoding cannot be undone is answered with a JSON error before the "
-     "service (and so its protocol) is known"),
-]
+KNOWN: list[tuple[str, str]] = []
 
 
 def known(text: str) -> bool:
@@ -157,16 +150,19 @@ def test_what_fuzzing_found_is_the_services_error(fuzz, name):
     assert found is None, found
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN[0][1])
-def test_known_dynamodb_create_table_without_key_schema(fuzz):
+def test_dynamodb_create_table_without_key_schema_is_a_validation_error(fuzz):
     _, sender, _, _ = fuzz
     _, _, wire = case("dynamodb", "CreateTable", json.dumps({"TableName": "t", "BillingMode": "PAY_PER_REQUEST"}))
     answer = sender.send("dynamodb", wire)
     assert answer.status == 400, answer.body
+    body = json.loads(answer.body)
+    assert body["__type"].endswith("ValidationException")
+    assert body["message"] == ("2 validation errors detected: Value null at 'attributeDefinitions' failed to satisfy "
+                               "constraint: Member must not be null; Value null at 'keySchema' failed to satisfy "
+                               "constraint: Member must not be null")
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN[1][1])
-def test_known_form_body_with_a_broken_content_encoding(fuzz):
+def test_a_form_body_with_a_broken_content_encoding_is_answered_in_the_query_protocol(fuzz):
     _, sender, _, _ = fuzz
     wire = Wire("POST", "/", "", {**FORM, "Content-Encoding": "gzip"}, b"not gzip")
     answer = sender.send("sts", wire)

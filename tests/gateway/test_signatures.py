@@ -142,3 +142,16 @@ def test_botocore_signatures_verify(segments, query, service, body):
         verify_signature(request, body + b"!", credential_scope(request), issued) if service != "s3" else \
             verify_signature(request, body, credential_scope(request), IssuedCredentials("ASIAEXAMPLE", "other", "token", 0, {}),
                              raw_path=True)
+
+
+@pytest.mark.parametrize("region", ["US-EAST-1", "ap-northeast-1a", "mars"])  # boto3 itself refuses worse
+def test_a_signature_scoped_to_no_region_is_refused(cloud, region):
+    code, status, message = error_of(lambda: cloud.client("sts", region=region, account="123456789012").get_caller_identity())
+    assert (code, status, message) == ("SignatureDoesNotMatch", 403, f"Credential should be scoped to a valid region, not '{region}'. ")
+    code, status, _ = error_of(lambda: cloud.client("dynamodb", region=region, account="123456789012").list_tables())
+    assert (code, status) == ("InvalidSignatureException", 400)
+
+
+def test_an_account_key_is_twelve_ascii_digits(cloud):
+    identity = cloud.client("sts", access_key="\u00b2" * 12).get_caller_identity()
+    assert identity["Account"] == "000000000000"  # not an account id: the default account

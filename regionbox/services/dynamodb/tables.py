@@ -17,6 +17,7 @@ from typing import Any
 from regionbox.config import Config
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
+from regionbox.protocol.validate import format_message
 from regionbox.services.dynamodb.models import INCLUDE, Index, Table
 from regionbox.services.dynamodb.state import DynamoDBState
 from regionbox.services.dynamodb.streams import stream_label
@@ -82,6 +83,12 @@ class Tables:
     # -- create ------------------------------------------------------------------------------
     def create_table(self, ctx: RequestContext, params: dict) -> dict:
         name = params["TableName"]
+        # botocore's model lets both go (other table classes' requests share the shape); DynamoDB's
+        # own validation does not.
+        absent = [f"Value null at '{member}' failed to satisfy constraint: Member must not be null"
+                  for member in ("attributeDefinitions", "keySchema") if params.get(member[0].upper() + member[1:]) is None]
+        if absent:
+            raise invalid(format_message(absent))
         key_schema = [dict(k) for k in params["KeySchema"]]
         definitions = [dict(a) for a in params["AttributeDefinitions"]]
         _check_key_schema(key_schema)
