@@ -36,3 +36,9 @@ class Arn:
 
     def __str__(self) -> str:
         return arn(self.service, self.region, self.account, self.resource, self.partition)
+
+
+def account_of(text: str) -> str | None:
+    """The account an ARN names; None for "*", a non-ARN, or an ARN without one (S3 buckets)."""
+    parts = text.split(":", 5)
+    return (parts[4] or None) if len(parts) == 6 and parts[0] == "arn" else None

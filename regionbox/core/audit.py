@@ -178,7 +178,8 @@ class AuditTrail:
             "recipientAccountId": recipient,
         }
         if error is not None:
-            record["errorCode"] = getattr(error, "code", type(error).__name__)
+            # CloudTrail's code may differ from the wire's (every IAM refusal is AccessDenied).
+            record["errorCode"] = getattr(error, "trail_code", None) or getattr(error, "code", type(error).__name__)
             record["errorMessage"] = getattr(error, "message", str(error))
         row = (event_id, recipient, region, when, ctx.operation, event_source, username,
                caller.access_key_id, int(read_only), orjson.dumps(record))
