@@ -1,10 +1,135 @@
-"""The dynamodb service (TEMPORARY: through the provider bridge in services/base.py)."""
+"""DynamoDB: tables, items, Query/Scan, transactions and PartiQL on a SQLite engine, with streams
+and TTL expiry.
+
+Every operation runs on the event loop thread and does its read-check-write without awaiting in
+between, so a conditional write or a transaction is atomic with respect to every other request;
+each commit is one SQLite transaction, durable before the response is sent.
+
+Modules: state.py (the one state object); tables.py, items.py, query.py, transactions.py and
+statements.py (the handlers, one class each); reads.py and writes.py (the read and write paths
+they share); table_work.py and ttl.py (background work); storage.py and streams.py (items and
+stream records in SQLite); expressions/, legacy.py, partiql.py, types.py and capacity.py (the
+languages and the arithmetic); api.py (what DynamoDB Streams reads).
+"""
 
 from regionbox.core.service import Service
+from regionbox.services.dynamodb.api import DynamoDBApi
+from regionbox.services.dynamodb.items import Items
+from regionbox.services.dynamodb.query import Queries
+from regionbox.services.dynamodb.state import DynamoDBState
+from regionbox.services.dynamodb.statements import Statements
+from regionbox.services.dynamodb.table_work import TableWork
+from regionbox.services.dynamodb.tables import Tables
+from regionbox.services.dynamodb.transactions import Transactions
+from regionbox.services.dynamodb.ttl import TtlSweeper
+from regionbox.services.dynamodb.writes import Writer
+
+_BACKUPS = "backups (on-demand and point-in-time recovery) are not built yet"
+_GLOBAL_TABLES = "global tables (replicas in other regions) are not built yet"
+_BULK = "imports from and exports to S3 (and bulk loads from S3) are not built yet"
+_KINESIS = "Kinesis Data Streams destinations are not built yet (DynamoDB Streams is)"
+_INSIGHTS = "CloudWatch Contributor Insights is not built yet"
+_POLICIES = "resource-based policies are not built yet"
+_AUTO_SCALING = "auto scaling of replicas is not built yet"
+_VECTORS = "vector search is not built yet"
 
 
 def load(cloud) -> Service:
-    from regionbox.services.base import legacy_service
-    from regionbox.services.dynamodb.provider import DynamoDBProvider
+    state = DynamoDBState(cloud.store, cloud.paginator, cloud.config)
+    writer = Writer(state, cloud.bus)
+    work = TableWork(state, cloud.tasks, cloud.config)
+    sweeper = TtlSweeper(state, writer, cloud.tasks, cloud.config.dynamodb_ttl_interval)
+    tables = Tables(state, work, cloud.config)
+    items = Items(state, writer)
+    queries = Queries(state)
+    transactions = Transactions(state, writer)
+    statements = Statements(state, writer, cloud.paginator)
 
-    return legacy_service(DynamoDBProvider(cloud))
+    def start() -> None:
+        work.resume()
+        sweeper.start()
+
+    def reset() -> None:
+        # The registry has cancelled this service's tasks (the sweeper among them) and the store
+        # empties itself next: forget what lives in memory only and sweep again.
+        state.forget()
+        sweeper.start()
+
+    return Service(
+        name="dynamodb",
+        operations={
+            "CreateTable": tables.create_table,
+            "DescribeTable": tables.describe_table,
+            "UpdateTable": tables.update_table,
+            "DeleteTable": tables.delete_table,
+            "ListTables": tables.list_tables,
+            "UpdateTimeToLive": tables.update_time_to_live,
+            "DescribeTimeToLive": tables.describe_time_to_live,
+            "TagResource": tables.tag_resource,
+            "UntagResource": tables.untag_resource,
+            "ListTagsOfResource": tables.list_tags_of_resource,
+            "DescribeLimits": tables.describe_limits,
+            "DescribeEndpoints": tables.describe_endpoints,
+            "PutItem": items.put_item,
+            "GetItem": items.get_item,
+            "UpdateItem": items.update_item,
+            "DeleteItem": items.delete_item,
+            "BatchGetItem": items.batch_get_item,
+            "BatchWriteItem": items.batch_write_item,
+            "Query": queries.query,
+            "Scan": queries.scan,
+            "TransactWriteItems": transactions.transact_write_items,
+            "TransactGetItems": transactions.transact_get_items,
+            "ExecuteStatement": statements.execute_statement,
+            "BatchExecuteStatement": statements.batch_execute_statement,
+            "ExecuteTransaction": statements.execute_transaction,
+        },
+        not_implemented={
+            "CreateBackup": _BACKUPS,
+            "DeleteBackup": _BACKUPS,
+            "DescribeBackup": _BACKUPS,
+            "ListBackups": _BACKUPS,
+            "RestoreTableFromBackup": _BACKUPS,
+            "DescribeContinuousBackups": _BACKUPS,
+            "UpdateContinuousBackups": _BACKUPS,
+            "RestoreTableToPointInTime": _BACKUPS,
+            "CreateGlobalTable": _GLOBAL_TABLES,
+            "DescribeGlobalTable": _GLOBAL_TABLES,
+            "DescribeGlobalTableSettings": _GLOBAL_TABLES,
+            "ListGlobalTables": _GLOBAL_TABLES,
+            "UpdateGlobalTable": _GLOBAL_TABLES,
+            "UpdateGlobalTableSettings": _GLOBAL_TABLES,
+            "DescribeTableReplicaAutoScaling": _AUTO_SCALING,
+            "UpdateTableReplicaAutoScaling": _AUTO_SCALING,
+            "ExportTableToPointInTime": _BULK,
+            "DescribeExport": _BULK,
+            "ListExports": _BULK,
+            "ImportTable": _BULK,
+            "DescribeImport": _BULK,
+            "ListImports": _BULK,
+            "StartBulkPutItems": _BULK,
+            "DescribeBulkOperation": _BULK,
+            "ListBulkOperations": _BULK,
+            "CancelBulkOperation": _BULK,
+            "EnableKinesisStreamingDestination": _KINESIS,
+            "DisableKinesisStreamingDestination": _KINESIS,
+            "DescribeKinesisStreamingDestination": _KINESIS,
+            "UpdateKinesisStreamingDestination": _KINESIS,
+            "DescribeContributorInsights": _INSIGHTS,
+            "ListContributorInsights": _INSIGHTS,
+            "UpdateContributorInsights": _INSIGHTS,
+            "GetResourcePolicy": _POLICIES,
+            "PutResourcePolicy": _POLICIES,
+            "DeleteResourcePolicy": _POLICIES,
+            "SearchVectors": _VECTORS,
+        },
+        # Item reads and writes are data events: CloudTrail does not record them as management events.
+        data_events=frozenset({
+            "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems",
+            "GetItem", "BatchGetItem", "TransactGetItems", "Query", "Scan",
+            "ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction",
+        }),
+        api=DynamoDBApi(state),
+        start=start,
+        reset=reset,
+    )

@@ -8,11 +8,14 @@ the larger of the old and new item. Transactions cost double (the caller multipl
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from regionbox.services.dynamodb.models import Table
 from regionbox.services.dynamodb.storage import Item, Schema, index_key, project
 from regionbox.services.dynamodb.types import item_size
+
+if TYPE_CHECKING:
+    from regionbox.services.dynamodb.writes import Change
 
 
 def read_units(size: int, consistent: bool) -> float:
@@ -81,3 +84,13 @@ def write_output(out: dict, params: dict, table: Table, schema: Schema, old: Ite
         metrics = collection_metrics(table, schema, new or old or key)
         if metrics:
             out["ItemCollectionMetrics"] = metrics
+
+
+def collection_metrics_by_table(changes: list["Change"]) -> dict[str, list]:
+    """ItemCollectionMetrics of a multi-item write: per table, one entry per item written to a table with LSIs."""
+    metrics: dict[str, list] = {}
+    for change in changes:
+        entry = collection_metrics(change.table, change.schema, change.new or change.old)
+        if entry:
+            metrics.setdefault(change.table.name, []).append(entry)
+    return metrics

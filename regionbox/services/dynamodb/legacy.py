@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from regionbox.core.errors import ServiceError
+from regionbox.core.errors import invalid
 from regionbox.services.dynamodb.expressions.condition import Condition
 from regionbox.services.dynamodb.expressions.evaluate import begins_with, between, comparison, contains, one_of
 from regionbox.services.dynamodb.expressions.keycondition import KeyCondition, KeyTerm, key_condition_of
@@ -43,10 +43,6 @@ _COMPARATORS = {"EQ": "=", "NE": "<>", "LE": "<=", "LT": "<", "GE": ">=", "GT": 
 _KEY_OPERATORS = {"EQ": "=", "LE": "<=", "LT": "<", "GE": ">=", "GT": ">", "BEGINS_WITH": "begins_with", "BETWEEN": "BETWEEN"}
 
 
-def _invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message)
-
-
 # --------------------------------------------------------------------------------------------
 # conditions: Expected, QueryFilter, ScanFilter
 # --------------------------------------------------------------------------------------------
@@ -56,21 +52,21 @@ def _operator_predicate(name: str, operator: str, values: list | None, check_typ
     Expected does not check those), BETWEEN's bounds."""
     spec = _OPERATORS.get(operator)
     if spec is None:
-        raise _invalid(f"1 validation error detected: Value '{operator}' at 'comparisonOperator' failed to satisfy constraint: "
-                       f"Member must satisfy enum value set: [{', '.join(sorted(_OPERATORS))}]")
+        raise invalid(f"1 validation error detected: Value '{operator}' at 'comparisonOperator' failed to satisfy constraint: "
+                      f"Member must satisfy enum value set: [{', '.join(sorted(_OPERATORS))}]")
     count, types = spec
     values = [validate_value(v) for v in (values or [])]
     if (count == "1+" and not values) or (count != "1+" and len(values) != count):
-        raise _invalid(INVALID + f"Invalid number of argument(s) for the {operator} ComparisonOperator")
+        raise invalid(INVALID + f"Invalid number of argument(s) for the {operator} ComparisonOperator")
     if len({type_of(v) for v in values}) > 1:
-        raise _invalid(INVALID + "AttributeValues inside AttributeValueList must be of same type")
+        raise invalid(INVALID + "AttributeValues inside AttributeValueList must be of same type")
     if types is not None and check_types:
         for value in values:
             kind = type_of(value)
             if kind not in types:
-                raise _invalid(INVALID + f"ComparisonOperator {operator} is not valid for {kind} AttributeValue type")
+                raise invalid(INVALID + f"ComparisonOperator {operator} is not valid for {kind} AttributeValue type")
     if operator == "BETWEEN" and (compare(values[0], values[1]) or 0) > 0:
-        raise _invalid("The BETWEEN condition was provided a range where the lower bound is greater than the upper bound")
+        raise invalid("The BETWEEN condition was provided a range where the lower bound is greater than the upper bound")
     first = values[0] if values else None
 
     def get(item: dict) -> dict | None:
@@ -103,32 +99,32 @@ def _expected_predicate(name: str, spec: dict) -> Predicate:
     operator = spec.get("ComparisonOperator")
     exists = spec.get("Exists")
     if has_value and has_list:
-        raise _invalid(INVALID + f"Value and AttributeValueList cannot be used together for Attribute: {name}")
+        raise invalid(INVALID + f"Value and AttributeValueList cannot be used together for Attribute: {name}")
     if operator is not None:
         if exists is not None:
-            raise _invalid(INVALID + f"Exists and ComparisonOperator cannot be used together for Attribute: {name}")
+            raise invalid(INVALID + f"Exists and ComparisonOperator cannot be used together for Attribute: {name}")
         if not has_list and not has_value and operator not in ("NULL", "NOT_NULL"):
-            raise _invalid(INVALID + f"Value or AttributeValueList must be used with ComparisonOperator: {operator} "
-                           f"for Attribute: {name}")
+            raise invalid(INVALID + f"Value or AttributeValueList must be used with ComparisonOperator: {operator} "
+                          f"for Attribute: {name}")
         values = spec.get("AttributeValueList") if has_list else ([spec["Value"]] if has_value else [])
         return _operator_predicate(name, operator, values, check_types=False)
     if has_list:
-        raise _invalid(INVALID + f"AttributeValueList can only be used with a ComparisonOperator for Attribute: {name}")
+        raise invalid(INVALID + f"AttributeValueList can only be used with a ComparisonOperator for Attribute: {name}")
     if exists is False:
         if has_value:
-            raise _invalid(INVALID + f"Value cannot be used when Exists is false for Attribute: {name}")
+            raise invalid(INVALID + f"Value cannot be used when Exists is false for Attribute: {name}")
         return lambda item: name not in item
     if not has_value:
         shown = "null" if exists is None else "true"
-        raise _invalid(INVALID + f"Value must be provided when Exists is {shown} for Attribute: {name}")
+        raise invalid(INVALID + f"Value must be provided when Exists is {shown} for Attribute: {name}")
     value = validate_value(spec["Value"])
     return lambda item: (v := item.get(name)) is not None and values_equal(v, value)
 
 
 def _combine(predicates: list[Predicate], conditional_operator: str | None) -> Predicate:
     if conditional_operator not in (None, "AND", "OR"):
-        raise _invalid(f"1 validation error detected: Value '{conditional_operator}' at 'conditionalOperator' failed to "
-                       "satisfy constraint: Member must satisfy enum value set: [OR, AND]")
+        raise invalid(f"1 validation error detected: Value '{conditional_operator}' at 'conditionalOperator' failed to "
+                      "satisfy constraint: Member must satisfy enum value set: [OR, AND]")
     if len(predicates) == 1:
         return predicates[0]
     if conditional_operator == "OR":
@@ -150,7 +146,7 @@ def filter_condition(conditions: dict, conditional_operator: str | None = None, 
     predicates = []
     for name, spec in conditions.items():
         if parameter == "QueryFilter" and name in key_names:
-            raise _invalid(f"QueryFilter can only contain non-primary key attributes: Primary key attribute: {name}")
+            raise invalid(f"QueryFilter can only contain non-primary key attributes: Primary key attribute: {name}")
         spec = spec or {}
         predicates.append(_operator_predicate(name, spec.get("ComparisonOperator"), spec.get("AttributeValueList")))
     if not predicates:
@@ -171,10 +167,10 @@ def attribute_updates(updates: dict, key_names=()) -> Update:
         action = spec.get("Action") or "PUT"
         value = spec.get("Value")
         if name in key_names:
-            raise _invalid(INVALID + f"Cannot update attribute {name}. This attribute is part of the key")
+            raise invalid(INVALID + f"Cannot update attribute {name}. This attribute is part of the key")
         if value is None:
             if action != "DELETE":
-                raise _invalid(INVALID + "Only DELETE action is allowed when no attribute value is specified")
+                raise invalid(INVALID + "Only DELETE action is allowed when no attribute value is specified")
             removes.append((name,))
             continue
         value = validate_value(value)
@@ -183,15 +179,15 @@ def attribute_updates(updates: dict, key_names=()) -> Update:
             sets.append(((name,), (lambda v: lambda item: v)(value)))
         elif action == "ADD":
             if kind not in ("N", "SS", "NS", "BS", "L"):
-                raise _invalid(INVALID + f"ADD action is not supported for the type {kind}")
+                raise invalid(INVALID + f"ADD action is not supported for the type {kind}")
             adds.append(((name,), value))
         elif action == "DELETE":
             if kind not in ("SS", "NS", "BS"):
-                raise _invalid(INVALID + f"DELETE action with value is not supported for the type {kind}")
+                raise invalid(INVALID + f"DELETE action with value is not supported for the type {kind}")
             deletes.append(((name,), value))
         else:
-            raise _invalid(f"1 validation error detected: Value '{action}' at 'attributeUpdates.{name}.member.action' "
-                           "failed to satisfy constraint: Member must satisfy enum value set: [ADD, PUT, DELETE]")
+            raise invalid(f"1 validation error detected: Value '{action}' at 'attributeUpdates.{name}.member.action' "
+                          "failed to satisfy constraint: Member must satisfy enum value set: [ADD, PUT, DELETE]")
     return Update("AttributeUpdates", sets, removes, adds, deletes)
 
 
@@ -201,7 +197,7 @@ def attribute_updates(updates: dict, key_names=()) -> Update:
 def key_conditions(conditions: dict, key_schema) -> KeyCondition:
     """KeyConditions (Query) as a KeyCondition for ``key_schema`` ([(name, type), ...])."""
     if not 1 <= len(conditions) <= 2:
-        raise _invalid("Conditions can be of length 1 or 2 only")
+        raise invalid("Conditions can be of length 1 or 2 only")
     terms = []
     for name, spec in conditions.items():
         spec = spec or {}
@@ -210,7 +206,7 @@ def key_conditions(conditions: dict, key_schema) -> KeyCondition:
         # Validate counts and types with the filter rules first (same messages).
         _operator_predicate(name, operator, values)
         if operator not in _KEY_OPERATORS:
-            raise _invalid("Attempted conditional constraint is not an indexable operation")
+            raise invalid("Attempted conditional constraint is not an indexable operation")
         terms.append(KeyTerm(name, _KEY_OPERATORS[operator], tuple(validate_value(v) for v in values)))
     return key_condition_of(terms, key_schema)
 
@@ -219,6 +215,6 @@ def attributes_to_get(names: list[str]) -> Projection:
     seen = set()
     for name in names:
         if name in seen:
-            raise _invalid(INVALID + f"Duplicate value in attribute name: {name}")
+            raise invalid(INVALID + f"Duplicate value in attribute name: {name}")
         seen.add(name)
     return projection_of_names(list(names))

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable
 
-from regionbox.core.errors import ServiceError
+from regionbox.core.errors import ServiceError, invalid
 from regionbox.services.dynamodb.expressions.evaluate import (
     begins_with, between, both, comparison, contains, either, one_of, size_of,
 )
@@ -37,10 +37,6 @@ Predicate = Callable[[dict], bool]
 
 NOT_WELL_FORMED = "Statement wasn't well formed, can't be processed: "
 WRONG_TYPE = "An operand in the update expression has an incorrect data type"
-
-
-def _invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message)
 
 
 # --------------------------------------------------------------------------------------------
@@ -65,10 +61,10 @@ class Where:
         for name, kind in key_schema:
             value = equal.get(name)
             if value is None or self.has_or:
-                raise _invalid("Where clause does not contain a mandatory equality on all key attributes")
+                raise invalid("Where clause does not contain a mandatory equality on all key attributes")
             if type_of(value) != kind:
-                raise _invalid("One or more parameter values were invalid: Type mismatch for key "
-                               f"{name} expected: {kind} actual: {type_of(value)}")
+                raise invalid("One or more parameter values were invalid: Type mismatch for key "
+                              f"{name} expected: {kind} actual: {type_of(value)}")
             key[name] = value
         return key
 
@@ -126,8 +122,8 @@ class UpdatePlan:
         """Key attributes cannot be SET or REMOVEd (DynamoDB's message)."""
         for path in self.paths:
             if path[0] in key_names:
-                raise _invalid("One or more parameter values were invalid: Cannot update attribute "
-                               f"{path[0]}. This attribute is part of the key")
+                raise invalid("One or more parameter values were invalid: Cannot update attribute "
+                              f"{path[0]}. This attribute is part of the key")
 
     def apply(self, item: dict) -> dict:
         """The updated item; every value reads the item as it was before the statement."""
@@ -140,7 +136,7 @@ class UpdatePlan:
                 else:
                     remove_paths(new, [path])
         except InvalidPath:
-            raise _invalid("The document path provided in the update expression is invalid for update") from None
+            raise invalid("The document path provided in the update expression is invalid for update") from None
         return new
 
 
@@ -198,7 +194,7 @@ def _tokenize(text: str) -> list[_Tok]:
             start, i, chars = i, i + 1, []
             while True:
                 if i >= n:
-                    raise _invalid(NOT_WELL_FORMED + "Unterminated quoted string")
+                    raise invalid(NOT_WELL_FORMED + "Unterminated quoted string")
                 if text[i] == c:
                     if i + 1 < n and text[i + 1] == c:  # doubled quote escapes itself
                         chars.append(c)
@@ -234,7 +230,7 @@ def _tokenize(text: str) -> list[_Tok]:
         elif c == ";":
             i += 1
         else:
-            raise _invalid(NOT_WELL_FORMED + f"Unexpected character: {c}")
+            raise invalid(NOT_WELL_FORMED + f"Unexpected character: {c}")
     tokens.append(_Tok("eof", "<EOF>", n))
     return tokens
 
@@ -246,7 +242,7 @@ class _Parser:
     def __init__(self, text: str, parameters: list | None, allow_exists: bool = False):
         self.allow_exists = allow_exists
         if not isinstance(text, str) or not text.strip():
-            raise _invalid(NOT_WELL_FORMED + "Statement is empty")
+            raise invalid(NOT_WELL_FORMED + "Statement is empty")
         self.tokens = _tokenize(text)
         self.pos = 0
         self.parameters = [validate_value(p) for p in (parameters or [])]
@@ -279,7 +275,7 @@ class _Parser:
 
     def fail(self, what: str):
         token = self.peek()
-        raise _invalid(NOT_WELL_FORMED + f"{what} at token: {token.text}")
+        raise invalid(NOT_WELL_FORMED + f"{what} at token: {token.text}")
 
     # -- statements --------------------------------------------------------------------------
     def statement(self) -> Plan:
@@ -294,7 +290,7 @@ class _Parser:
             plan = self.delete()
         elif word == "EXISTS":
             if not self.allow_exists:
-                raise _invalid("Unsupported operation: EXISTS can only be used in ExecuteTransaction")
+                raise invalid("Unsupported operation: EXISTS can only be used in ExecuteTransaction")
             self.advance()
             self.expect("(")
             plan = ExistsPlan(self.select())
@@ -304,7 +300,7 @@ class _Parser:
         if self.peek().kind != "eof":
             self.fail("Unexpected token")
         if self.used_parameters != len(self.parameters):
-            raise _invalid("Number of parameters in request and statement don't match.")
+            raise invalid("Number of parameters in request and statement don't match.")
         return plan
 
     def table_name(self) -> tuple[str, str | None]:
@@ -353,7 +349,7 @@ class _Parser:
         self.expect("VALUE")
         value = self.literal()
         if "M" not in value:
-            raise _invalid("Unsupported operation: Can't insert a value that is not a map: " + type_of(value))
+            raise invalid("Unsupported operation: Can't insert a value that is not a map: " + type_of(value))
         item = validate_item(value["M"])
         check_item_size(item)
         return InsertPlan(table, item)
@@ -425,7 +421,7 @@ class _Parser:
                 self.expect("]")
             else:
                 if len(elements) > 32:  # deeper than any item can nest
-                    raise _invalid("The document path has too many nesting levels; nesting levels: " + str(len(elements)))
+                    raise invalid("The document path has too many nesting levels; nesting levels: " + str(len(elements)))
                 return tuple(elements)
 
     def literal(self) -> dict:
@@ -433,7 +429,7 @@ class _Parser:
         if token.kind == "param":
             self.advance()
             if self.used_parameters >= len(self.parameters):
-                raise _invalid("Number of parameters in request and statement don't match.")
+                raise invalid("Number of parameters in request and statement don't match.")
             self.used_parameters += 1
             return self.parameters[self.used_parameters - 1]
         if token.kind == "string":
@@ -487,7 +483,7 @@ class _Parser:
     def set_of(self, elements: list[dict]) -> dict:
         kinds = {type_of(e) for e in elements}
         if not elements or len(kinds) != 1 or next(iter(kinds)) not in ("S", "N", "B"):
-            raise _invalid("Unsupported operation: A set must contain one or more values of one type: string, number or binary")
+            raise invalid("Unsupported operation: A set must contain one or more values of one type: string, number or binary")
         kind = kinds.pop()
         return validate_value({kind + "S": [e[kind] for e in elements]})
 
@@ -537,7 +533,7 @@ class _Parser:
             def arithmetic(item: dict) -> dict:
                 a, b = left(item), right(item)
                 if a is None or b is None or "N" not in a or "N" not in b:
-                    raise _invalid(WRONG_TYPE)
+                    raise invalid(WRONG_TYPE)
                 return {"N": format_number(compute(Decimal(a["N"]), Decimal(b["N"])))}
 
             return arithmetic
@@ -545,7 +541,7 @@ class _Parser:
         def plain(item: dict) -> dict:
             value = left(item)
             if value is None:
-                raise _invalid("The provided expression refers to an attribute that does not exist in the item")
+                raise invalid("The provided expression refers to an attribute that does not exist in the item")
             return value
 
         return plain
@@ -565,7 +561,7 @@ class _Parser:
             def list_append(item: dict) -> dict:
                 a, b = first(item), second(item)
                 if a is None or "L" not in a or "L" not in b:
-                    raise _invalid(WRONG_TYPE)
+                    raise invalid(WRONG_TYPE)
                 return {"L": a["L"] + b["L"]}
             return list_append
 
@@ -575,7 +571,7 @@ class _Parser:
             current, change = first(item), second(item)
             (kind,) = change
             if kind not in ("SS", "NS", "BS") or (current is not None and kind not in current):
-                raise _invalid(WRONG_TYPE)
+                raise invalid(WRONG_TYPE)
             members = current[kind] if current is not None else []
             if kind == "NS":
                 have, given = {Decimal(n) for n in members}, [(Decimal(n), n) for n in change[kind]]
@@ -588,7 +584,7 @@ class _Parser:
                 dropped = {k for k, _ in given}
                 result = [raw for k, raw in keyed if k not in dropped]
             if not result:
-                raise _invalid("One or more parameter values were invalid: An set may not be empty")
+                raise invalid("One or more parameter values were invalid: An set may not be empty")
             return {kind: result}
 
         return set_change
@@ -718,7 +714,7 @@ def parse_statement(statement: str, parameters: list | None = None, allow_exists
     try:
         return _Parser(statement, parameters, allow_exists).statement()
     except RecursionError:  # absurd nesting of parentheses, NOTs or literals
-        raise _invalid(NOT_WELL_FORMED + "Statement is nested too deeply") from None
+        raise invalid(NOT_WELL_FORMED + "Statement is nested too deeply") from None
 
 
 __all__ = ["DeletePlan", "ExistsPlan", "InsertPlan", "Plan", "SelectPlan", "UpdatePlan", "Where", "parse_statement"]

@@ -8,22 +8,24 @@ and DELETE must name the whole primary key; the rest of their WHERE is a conditi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from regionbox.core.context import RequestContext
-from regionbox.core.errors import ServiceError
-from regionbox.core.pagination import InvalidToken
-from regionbox.services.dynamodb.items import Change, conditional_failed
-from regionbox.services.dynamodb.partiql import DeletePlan, InsertPlan, SelectPlan, UpdatePlan, parse_statement
-from regionbox.services.dynamodb.query import SEGMENT_SPACE
+from regionbox.core.errors import InvalidInput, ServiceError, invalid
+from regionbox.core.pagination import InvalidToken, Paginator
 from regionbox.services.dynamodb.expressions.paths import project
-
-if TYPE_CHECKING:
-    from regionbox.services.dynamodb.provider import DynamoDBProvider
-
-
-def _invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message)
+from regionbox.services.dynamodb.partiql import DeletePlan, InsertPlan, SelectPlan, UpdatePlan, parse_statement
+from regionbox.services.dynamodb.reads import SEGMENT_SPACE, key_types_of, page, read_target, start_position
+from regionbox.services.dynamodb.state import DynamoDBState
+from regionbox.services.dynamodb.writes import (
+    Change,
+    Writer,
+    checked_item,
+    checked_key,
+    checked_updated,
+    conditional_failed,
+    transaction_canceled,
+)
 
 
 def _duplicate() -> ServiceError:
@@ -34,26 +36,36 @@ def _duplicate() -> ServiceError:
 _BATCH_CODES = {
     "ConditionalCheckFailedException": "ConditionalCheckFailed",
     "DuplicateItemException": "DuplicateItem",
-    "ValidationException": "ValidationError",
     "ResourceNotFoundException": "ResourceNotFound",
 }
 
 
-class StatementOperations:
+def _batch_code(error: ServiceError) -> str | None:
+    """The code a statement's error has in a batch response or a cancellation reason; bad input
+    (``invalid()``, answered as ValidationException on its own) is ValidationError there."""
+    return "ValidationError" if isinstance(error, InvalidInput) else _BATCH_CODES.get(error.code)
+
+
+class Statements:
+    def __init__(self, state: DynamoDBState, writer: Writer, paginator: Paginator) -> None:
+        self.state = state
+        self.writer = writer
+        self.paginator = paginator  # NextToken of ExecuteStatement
+
     # -- planning helpers ------------------------------------------------------------------
-    def _plan_write(self: "DynamoDBProvider", ctx: RequestContext, plan) -> tuple[Any, Any, dict, dict | None, Any]:
+    def _plan_write(self, ctx: RequestContext, plan) -> tuple[Any, Any, dict, dict | None, Any]:
         """(table, schema, key, new item or None, condition) of an INSERT/UPDATE/DELETE, before reading."""
-        table = self.table_for_items(ctx, plan.table)
-        schema = self.schema(table)
+        table = self.state.table_for_items(ctx, plan.table)
+        schema = self.state.schema(table)
         if isinstance(plan, InsertPlan):
-            item, _ = self.checked_item(table, schema, plan.item)
+            item, _ = checked_item(schema, plan.item)
             return table, schema, schema.key_of(item), item, None
-        key = self.checked_key(schema, plan.where.key(schema.key_types))
+        key = checked_key(schema, plan.where.key(schema.key_types))
         if isinstance(plan, UpdatePlan):
             plan.check_keys(schema.key_names)
         return table, schema, key, None, plan.where
 
-    def _resolve_write(self: "DynamoDBProvider", plan, schema, key: dict, item: dict | None, where,
+    def _resolve_write(self, plan, schema, key: dict, item: dict | None, where,
                        old: dict | None, on_failure: str | None) -> dict | None:
         """The new item for a write plan given the stored ``old`` one; raises the statement's error."""
         if isinstance(plan, InsertPlan):
@@ -69,7 +81,7 @@ class StatementOperations:
         if isinstance(plan, DeletePlan):
             return None
         new = plan.apply(old)
-        self.checked_updated(schema, new)
+        checked_updated(schema, new)
         return new
 
     @staticmethod
@@ -84,57 +96,57 @@ class StatementOperations:
         source = old if kind == "UPDATED_OLD" else new
         return [project(source or {}, plan.paths)]
 
-    def _execute_write(self: "DynamoDBProvider", ctx: RequestContext, plan, on_failure: str | None) -> list[dict]:
+    def _execute_write(self, ctx: RequestContext, plan, on_failure: str | None) -> list[dict]:
         table, schema, key, item, where = self._plan_write(ctx, plan)
-        old = self.read(schema, key)
+        old = self.state.items.item(schema, key)
         new = self._resolve_write(plan, schema, key, item, where, old, on_failure)
-        self.commit(ctx, [Change(table, schema, old, new)])
+        self.writer.commit(ctx, [Change(table, schema, old, new)])
         return self._returning(plan, old, new)
 
     # -- SELECT ----------------------------------------------------------------------------
-    def _execute_select(self: "DynamoDBProvider", ctx: RequestContext, plan: SelectPlan, params: dict) -> dict:
-        table = self.table_for_items(ctx, plan.table)
-        schema, index = self._read_target(table, {"IndexName": plan.index, "ConsistentRead": params.get("ConsistentRead")})
-        key_types = schema.key_types if index is None else next(k for ix, k in schema.index_key_types if ix.name == index.name)
+    def _execute_select(self, ctx: RequestContext, plan: SelectPlan, params: dict) -> dict:
+        table = self.state.table_for_items(ctx, plan.table)
+        schema = self.state.schema(table)
+        index = read_target(schema, {"IndexName": plan.index, "ConsistentRead": params.get("ConsistentRead")})
+        key_types = key_types_of(schema, index)
         start = None
         token = params.get("NextToken")
         if token:
             try:
-                start = self.cloud.paginator.decode(token)
+                start = self.paginator.decode(token)
             except InvalidToken:
-                raise _invalid("Given NextToken is not valid") from None
-        start_position = self._start_position(schema, index, _from_plain(start["k"]), key_types) if start else None
+                raise invalid("Given NextToken is not valid") from None
+        position = start_position(schema, index, _from_plain(start["k"]), key_types) if start else None
         key_condition = plan.where.key_condition(key_types) if plan.where is not None else None
         if key_condition is not None:
-            rows = self.items.query(schema, index, key_condition.hash_value, key_condition.lower, key_condition.upper, True,
-                                    start_position)
+            rows = self.state.items.query(schema, index, key_condition.hash_value, key_condition.lower,
+                                          key_condition.upper, True, position)
         else:
-            rows = self.items.scan(schema, index, (0, SEGMENT_SPACE), start_position)
-        page = self._page(table, schema, index, rows, {"Limit": params.get("Limit"),
-                                                       "ReturnConsumedCapacity": params.get("ReturnConsumedCapacity"),
-                                                       "ConsistentRead": params.get("ConsistentRead")},
-                          plan.where, None, "ALL_ATTRIBUTES")
-        out: dict[str, Any] = {"Items": [plan.project(item) for item in page["Items"]]}
-        if "LastEvaluatedKey" in page:
-            out["LastEvaluatedKey"] = page["LastEvaluatedKey"]
-            out["NextToken"] = self.cloud.paginator.encode({"k": _plain(page["LastEvaluatedKey"])})
-        if "ConsumedCapacity" in page:
-            out["ConsumedCapacity"] = page["ConsumedCapacity"]
+            rows = self.state.items.scan(schema, index, (0, SEGMENT_SPACE), position)
+        limits = {"Limit": params.get("Limit"), "ReturnConsumedCapacity": params.get("ReturnConsumedCapacity"),
+                  "ConsistentRead": params.get("ConsistentRead")}
+        found = page(self.state.items, table, schema, index, rows, limits, plan.where, None, "ALL_ATTRIBUTES")
+        out: dict[str, Any] = {"Items": [plan.project(item) for item in found["Items"]]}
+        if "LastEvaluatedKey" in found:
+            out["LastEvaluatedKey"] = found["LastEvaluatedKey"]
+            out["NextToken"] = self.paginator.encode({"k": _plain(found["LastEvaluatedKey"])})
+        if "ConsumedCapacity" in found:
+            out["ConsumedCapacity"] = found["ConsumedCapacity"]
         return out
 
     # -- operations ------------------------------------------------------------------------
-    def execute_statement(self: "DynamoDBProvider", ctx: RequestContext, params: dict) -> dict:
+    def execute_statement(self, ctx: RequestContext, params: dict) -> dict:
         plan = parse_statement(params["Statement"], params.get("Parameters"))
         if isinstance(plan, SelectPlan):
             return self._execute_select(ctx, plan, params)
         items = self._execute_write(ctx, plan, params.get("ReturnValuesOnConditionCheckFailure"))
         return {"Items": items}
 
-    def batch_execute_statement(self: "DynamoDBProvider", ctx: RequestContext, params: dict) -> dict:
+    def batch_execute_statement(self, ctx: RequestContext, params: dict) -> dict:
         statements = params["Statements"]
         if len(statements) > 25:
-            raise _invalid("1 validation error detected: Value at 'statements' failed to satisfy constraint: "
-                           "Member must have length less than or equal to 25")
+            raise invalid("1 validation error detected: Value at 'statements' failed to satisfy constraint: "
+                          "Member must have length less than or equal to 25")
         responses = []
         for request in statements:
             response: dict[str, Any] = {}
@@ -142,16 +154,16 @@ class StatementOperations:
                 plan = parse_statement(request["Statement"], request.get("Parameters"))
                 response["TableName"] = plan.table
                 if isinstance(plan, SelectPlan):
-                    table = self.table_for_items(ctx, plan.table)
-                    schema = self.schema(table)
-                    key = self.checked_key(schema, plan.where.key(schema.key_types) if plan.where else {})
-                    found = self.read(schema, key)
+                    table = self.state.table_for_items(ctx, plan.table)
+                    schema = self.state.schema(table)
+                    key = checked_key(schema, plan.where.key(schema.key_types) if plan.where else {})
+                    found = self.state.items.item(schema, key)
                     if found is not None and plan.where.evaluate(found):
                         response["Item"] = plan.project(found)
                 else:
                     self._execute_write(ctx, plan, request.get("ReturnValuesOnConditionCheckFailure"))
             except ServiceError as error:
-                code = _BATCH_CODES.get(error.code)
+                code = _batch_code(error)
                 if code is None:
                     raise
                 response["Error"] = {"Code": code, "Message": error.message}
@@ -160,25 +172,25 @@ class StatementOperations:
             responses.append(response)
         return {"Responses": responses}
 
-    def execute_transaction(self: "DynamoDBProvider", ctx: RequestContext, params: dict) -> dict:
-        remembered, previous = self._idempotent(ctx, params.get("ClientRequestToken"), params)
+    def execute_transaction(self, ctx: RequestContext, params: dict) -> dict:
+        claim, previous = self.state.client_tokens.check(ctx.scope, params.get("ClientRequestToken"), params)
         if previous is not None:
             return previous
         statements = params["TransactStatements"]
         if len(statements) > 100:
-            raise _invalid("1 validation error detected: Value at 'transactStatements' failed to satisfy constraint: "
-                           "Member must have length less than or equal to 100")
+            raise invalid("1 validation error detected: Value at 'transactStatements' failed to satisfy constraint: "
+                          "Member must have length less than or equal to 100")
         plans = [parse_statement(s["Statement"], s.get("Parameters")) for s in statements]
         reads = [isinstance(p, SelectPlan) for p in plans]
         if any(reads) and not all(reads):
-            raise _invalid("Transaction must contain either only reads or only writes")
+            raise invalid("Transaction must contain either only reads or only writes")
         if all(reads):
             responses = []
             for plan in plans:
-                table = self.table_for_items(ctx, plan.table)
-                schema = self.schema(table)
-                key = self.checked_key(schema, plan.where.key(schema.key_types) if plan.where else {})
-                found = self.read(schema, key)
+                table = self.state.table_for_items(ctx, plan.table)
+                schema = self.state.schema(table)
+                key = checked_key(schema, plan.where.key(schema.key_types) if plan.where else {})
+                found = self.state.items.item(schema, key)
                 responses.append({"Item": plan.project(found)} if found is not None and plan.where.evaluate(found) else {})
             return {"Responses": responses}
         prepared = []
@@ -187,19 +199,19 @@ class StatementOperations:
             table, schema, key, item, where = self._plan_write(ctx, plan)
             marker = (table.tid, schema.storage_key(key))
             if marker in seen:
-                raise _invalid("Transaction request cannot include multiple operations on one item")
+                raise invalid("Transaction request cannot include multiple operations on one item")
             seen.add(marker)
             prepared.append((plan, statement, table, schema, key, item, where))
         changes, reasons = [], []
         for plan, statement, table, schema, key, item, where in prepared:
-            old = self.read(schema, key)
+            old = self.state.items.item(schema, key)
             reason: dict[str, Any] = {"Code": "None"}
             try:
                 new = self._resolve_write(plan, schema, key, item, where, old,
                                           statement.get("ReturnValuesOnConditionCheckFailure"))
                 changes.append(Change(table, schema, old, new))
             except ServiceError as error:
-                code = _BATCH_CODES.get(error.code)
+                code = _batch_code(error)
                 if code is None:
                     raise
                 reason = {"Code": code, "Message": error.message}
@@ -207,13 +219,10 @@ class StatementOperations:
                     reason["Item"] = error.fields["Item"]
             reasons.append(reason)
         if any(r["Code"] != "None" for r in reasons):
-            codes = ", ".join(r["Code"] for r in reasons)
-            raise ServiceError("TransactionCanceledException",
-                               f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
-                               CancellationReasons=reasons)
-        self.commit(ctx, changes)
+            raise transaction_canceled(reasons)
+        self.writer.commit(ctx, changes)
         out: dict[str, Any] = {"Responses": [{} for _ in plans]}
-        self._remember(remembered, out)
+        self.state.client_tokens.remember(claim, out)
         return out
 
 
@@ -224,5 +233,5 @@ def _plain(key: dict) -> dict:
 
 def _from_plain(key: Any) -> dict:
     if not isinstance(key, dict):
-        raise _invalid("Given NextToken is not valid")
+        raise invalid("Given NextToken is not valid")
     return {name: ({"B": bytes.fromhex(value["Bhex"])} if "Bhex" in value else value) for name, value in key.items()}

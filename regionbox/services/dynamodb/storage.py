@@ -187,6 +187,11 @@ class ItemStore:
             ).fetchone()
         return (_loads(row[0]), row[1]) if row else None
 
+    def item(self, schema: Schema, key: Item) -> Item | None:
+        """The stored item with this key, or None."""
+        found = self.get(schema, key)
+        return found[0] if found else None
+
     def write(self, schema: Schema, old: Item | None, new: Item | None, new_size: int | None = None) -> None:
         """Replace ``old`` by ``new`` (either may be None) with its index rows. Call inside a
         ``Store.transaction`` when several writes must commit together."""

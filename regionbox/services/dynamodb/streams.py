@@ -1,4 +1,4 @@
-"""DynamoDB Streams: the change log of a table, in shards, kept 24 hours.
+"""The stream log: the change records of every table with a stream, in shards, kept 24 hours.
 
 Each write to a table with an enabled stream appends one record in the same SQLite transaction
 as the item itself, so a record exists exactly when its write was acknowledged. Records carry a
@@ -10,8 +10,10 @@ A stream has one open shard at a time. The shard closes (and a child shard whose
 shards) or, if set, after ``shard_max_records`` records, which tests use to see a rollover. Records
 older than 24 hours are trimmed; reading them gives TrimmedDataAccessException.
 
-After commit, each record is published on the cloud's event bus under "dynamodb.stream" with
-``{"stream_arn", "table_name", "account", "region", "record"}`` for Lambda and AppSync.
+The write path (writes.py) appends records and publishes each one, after commit, on the cloud's
+event bus under "dynamodb.stream" with ``{"stream_arn", "table_name", "account", "region",
+"record"}`` for Lambda and AppSync. The DynamoDB Streams service reads the log only through
+DynamoDB's public API (api.py).
 """
 
 from __future__ import annotations
@@ -19,15 +21,13 @@ from __future__ import annotations
 import pickle
 import secrets
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from regionbox.core.errors import ServiceError
-from regionbox.core.pagination import InvalidToken
+from regionbox.core.errors import ServiceError, invalid
+from regionbox.core.pagination import InvalidToken, Paginator
+from regionbox.core.store import Scope, Store
 from regionbox.services.dynamodb.models import Stream, Table
 from regionbox.services.dynamodb.types import item_size
-
-if TYPE_CHECKING:
-    from regionbox.server import Cloud
 
 RETENTION = 24 * 3600
 ITERATOR_LIFETIME = 15 * 60
@@ -57,20 +57,25 @@ def seq_number(text: str) -> int:
     try:
         value = int(text)
     except (TypeError, ValueError):
-        raise ServiceError("ValidationException", f"Invalid SequenceNumber: {text}") from None
+        raise invalid(f"Invalid SequenceNumber: {text}") from None
     return value - SEQ_BASE
 
 
-class Streams:
-    def __init__(self, cloud: "Cloud"):
-        self.cloud = cloud
-        self.store = cloud.store
-        self.db = cloud.store.db
+def stream_label(now: float) -> str:
+    """A stream's label: its creation time to the millisecond, as AWS's ("2024-01-31T12:00:00.123")."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}"
+
+
+class StreamLog:
+    def __init__(self, store: Store, paginator: Paginator, shard_seconds: float, shard_max_records: int):
+        self.store = store
+        self.db = store.db
+        self.paginator = paginator  # signs shard iterators
         self.db.executescript(_SCHEMA)
         self.store.on_reset(self._reset)
-        self.collection = cloud.store.collection("dynamodb.streams", Stream)
-        self.shard_seconds = cloud.config.dynamodb_shard_seconds
-        self.shard_max_records = cloud.config.dynamodb_shard_records
+        self.collection = store.collection("dynamodb.streams", Stream)
+        self.shard_seconds = shard_seconds
+        self.shard_max_records = shard_max_records
         self._seq = self._max_seq()
         # sid -> [shard_no, records, created] of the open shard, to avoid a query per write
         self._open: dict[int, list] = {}
@@ -86,16 +91,14 @@ class Streams:
         return max(row[0] or 0, shard[0] or 0)
 
     # -- lifecycle ---------------------------------------------------------------------------
-    def create(self, scope: tuple[str, str], table: Table, view_type: str, sid: int) -> Stream:
-        now = time.time()
-        label = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}"
-        stream = Stream(arn=f"{table.arn}/stream/{label}", label=label, table_name=table.name, sid=sid,
+    def create(self, scope: Scope, table: Table, view_type: str, sid: int, arn: str, label: str, now: float) -> Stream:
+        stream = Stream(arn=arn, label=label, table_name=table.name, sid=sid,
                         view_type=view_type, created=now, key_schema=table.key_schema)
         self.collection.put(scope, stream.arn, stream)
         self._new_shard(sid, None, now)
         return stream
 
-    def disable(self, scope: tuple[str, str], arn: str) -> None:
+    def disable(self, scope: Scope, arn: str) -> None:
         stream = self.collection.get(scope, arn)
         if stream and stream.enabled:
             stream.enabled = False
@@ -198,14 +201,14 @@ class Streams:
                 if not stream.enabled and stream.disabled_at and stream.disabled_at < cutoff:
                     self.collection.delete(scope, arn)
 
-    # -- reading (the dynamodbstreams API) ----------------------------------------------------
-    def stream(self, scope: tuple[str, str], arn: str) -> Stream:
+    # -- reading (DynamoDB Streams, through api.py) ----------------------------------------------------
+    def stream(self, scope: Scope, arn: str) -> Stream:
         stream = self.collection.get(scope, arn) if isinstance(arn, str) else None
         if stream is None:
             raise ServiceError("ResourceNotFoundException", f"Requested resource not found: Stream: {arn} not found")
         return stream
 
-    def list(self, scope: tuple[str, str], table_name: str | None) -> list[Stream]:
+    def list(self, scope: Scope, table_name: str | None) -> list[Stream]:
         streams = self.collection.values(scope)
         if table_name is not None:
             streams = [s for s in streams if s.table_name == table_name]
@@ -237,17 +240,16 @@ class Streams:
                                "Requested resource not found: Shard does not exist")
         return row
 
-    def iterator(self, scope: tuple[str, str], arn: str, shard_id: str, kind: str, sequence: str | None) -> str:
+    def iterator(self, scope: Scope, arn: str, shard_id: str, kind: str, sequence: str | None) -> str:
         stream = self.stream(scope, arn)
         shard_no, first, last, closed, trimmed_to = self._shard(stream.sid, shard_id, arn)
         if kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
             if sequence is None:
-                raise ServiceError("ValidationException", "Must specify a sequence number when using iterator type " + kind)
+                raise invalid("Must specify a sequence number when using iterator type " + kind)
             seq = seq_number(sequence)
             after = seq - 1 if kind == "AT_SEQUENCE_NUMBER" else seq
             if (first is None or seq < first or (last is not None and seq > last)) and seq > trimmed_to:
-                raise ServiceError("ValidationException",
-                                   f"Invalid SequenceNumber {sequence} for shard {shard_id}, stream {arn}")
+                raise invalid(f"Invalid SequenceNumber {sequence} for shard {shard_id}, stream {arn}")
             if seq <= trimmed_to:
                 raise ServiceError("TrimmedDataAccessException",
                                    "The operation attempted to read past the oldest stream record in a shard.")
@@ -256,20 +258,20 @@ class Streams:
         elif kind == "LATEST":
             after = last if last is not None else self._seq
         else:
-            raise ServiceError("ValidationException", f"Invalid ShardIteratorType: {kind}")
+            raise invalid(f"Invalid ShardIteratorType: {kind}")
         return self._encode_iterator(scope, stream.arn, shard_id, after)
 
     def _encode_iterator(self, scope, arn: str, shard_id: str, after: int) -> str:
-        return self.cloud.paginator.encode({"c": list(scope), "a": arn, "s": shard_id, "q": after, "t": time.time()})
+        return self.paginator.encode({"c": list(scope), "a": arn, "s": shard_id, "q": after, "t": time.time()})
 
-    def records(self, scope: tuple[str, str], token: str, limit: int | None) -> dict:
+    def records(self, scope: Scope, token: str, limit: int | None) -> dict:
         try:
-            payload = self.cloud.paginator.decode(token)
+            payload = self.paginator.decode(token)
             arn, shard_id, after, issued = payload["a"], payload["s"], int(payload["q"]), float(payload["t"])
             if tuple(payload["c"]) != tuple(scope):
                 raise InvalidToken(token)
         except (InvalidToken, KeyError, TypeError, ValueError):
-            raise ServiceError("ValidationException", "Invalid ShardIterator") from None
+            raise invalid("Invalid ShardIterator") from None
         now = time.time()
         if now - issued > ITERATOR_LIFETIME:
             raise ServiceError(
@@ -283,7 +285,7 @@ class Streams:
         if after < trimmed_to:
             raise ServiceError("TrimmedDataAccessException", "The operation attempted to read past the oldest stream record in a shard.")
         if limit is not None and not 1 <= limit <= 1000:
-            raise ServiceError("ValidationException", f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 1000")
+            raise invalid(f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 1000")
         rows = self.db.execute(
             "SELECT seq, record FROM ddb_stream_records WHERE sid=? AND shard_no=? AND seq > ? ORDER BY seq LIMIT ?",
             (stream.sid, shard_no, after, limit or 1000),
@@ -297,7 +299,7 @@ class Streams:
             output["NextShardIterator"] = self._encode_iterator(scope, arn, shard_id, after)
         return output
 
-    def describe(self, scope: tuple[str, str], arn: str) -> dict:
+    def describe(self, scope: Scope, arn: str) -> dict:
         stream = self.stream(scope, arn)
         return {
             "StreamArn": stream.arn,

@@ -1,37 +1,31 @@
-"""Table control plane: Create/Describe/Update/Delete/ListTables, secondary indexes with
-backfill, billing modes, streams settings, TTL settings, tags, limits and endpoints.
+"""Tables: Create/Describe/Update/Delete/ListTables, secondary indexes, billing modes, stream
+settings, TTL settings, tags, limits and endpoints.
 
-Status transitions are real but short: a new table answers CREATING and becomes ACTIVE when the
-loop next runs (after ``create_delay`` seconds, REGIONBOX_DYNAMODB_CREATE_DELAY, default 0 so that
-boto3's waiters, which poll every 20 s, do not stall). A GSI added by UpdateTable is CREATING with
-Backfilling true while a background task writes its rows in chunks, then ACTIVE.
+Status transitions are real but short: a new table answers CREATING and becomes ACTIVE in the
+background (table_work.py). A GSI added by UpdateTable is CREATING with Backfilling true while a
+background task writes its rows in chunks, then ACTIVE.
 """
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import time
 import uuid
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from regionbox.core.arns import arn
+from regionbox.config import Config
 from regionbox.core.context import RequestContext
-from regionbox.core.errors import ServiceError
+from regionbox.core.errors import ServiceError, invalid
 from regionbox.services.dynamodb.models import INCLUDE, Index, Table
-
-if TYPE_CHECKING:
-    from regionbox.services.dynamodb.provider import DynamoDBProvider
+from regionbox.services.dynamodb.state import DynamoDBState
+from regionbox.services.dynamodb.streams import stream_label
+from regionbox.services.dynamodb.table_work import TableWork
 
 INVALID = "One or more parameter values were invalid: "
 MAX_GSIS = 20
 MAX_LSIS = 5
 MAX_PROJECTED = 100
-
-
-def _invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message)
 
 
 def _key_names(key_schema: list[dict]) -> list[str]:
@@ -40,27 +34,27 @@ def _key_names(key_schema: list[dict]) -> list[str]:
 
 def _check_key_schema(key_schema: list[dict], what: str = "") -> None:
     if not key_schema:
-        raise _invalid("1 validation error detected: Value null at 'keySchema' failed to satisfy constraint: Member must not be null")
+        raise invalid("1 validation error detected: Value null at 'keySchema' failed to satisfy constraint: Member must not be null")
     if len(key_schema) > 2:
-        raise _invalid("1 validation error detected: Value '" + str(key_schema) + "' at 'keySchema' failed to satisfy constraint: Member must have length less than or equal to 2")
+        raise invalid("1 validation error detected: Value '" + str(key_schema) + "' at 'keySchema' failed to satisfy constraint: Member must have length less than or equal to 2")
     if key_schema[0]["KeyType"] != "HASH":
-        raise _invalid("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+        raise invalid("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
     if len(key_schema) == 2:
         if key_schema[1]["KeyType"] != "RANGE":
-            raise _invalid("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
+            raise invalid("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
         if key_schema[0]["AttributeName"] == key_schema[1]["AttributeName"]:
-            raise _invalid("Both the Hash Key and the Range Key element in the KeySchema have the same name")
+            raise invalid("Both the Hash Key and the Range Key element in the KeySchema have the same name")
 
 
 def _check_projection(projection: dict, index_name: str) -> dict:
     kind = projection.get("ProjectionType")
     non_key = projection.get("NonKeyAttributes")
     if kind is None:
-        raise _invalid(INVALID + "Unknown ProjectionType: null")
+        raise invalid(INVALID + "Unknown ProjectionType: null")
     if kind != INCLUDE and non_key is not None:
-        raise _invalid(INVALID + f"ProjectionType is {kind}, but NonKeyAttributes is specified")
+        raise invalid(INVALID + f"ProjectionType is {kind}, but NonKeyAttributes is specified")
     if kind == INCLUDE and not non_key:
-        raise _invalid(INVALID + "NonKeyAttributes must not be empty")
+        raise invalid(INVALID + "NonKeyAttributes must not be empty")
     return {"ProjectionType": kind, **({"NonKeyAttributes": list(non_key)} if kind == INCLUDE else {})}
 
 
@@ -68,54 +62,57 @@ def _throughput(params: dict, billing: str, where: str = "") -> tuple[int, int]:
     pt = params.get("ProvisionedThroughput")
     if billing == "PAY_PER_REQUEST":
         if pt is not None:
-            raise _invalid(INVALID + "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST")
+            raise invalid(INVALID + "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST")
         return 0, 0
     if pt is None:
-        raise _invalid(INVALID + "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED")
+        raise invalid(INVALID + "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED")
     read, write = pt.get("ReadCapacityUnits"), pt.get("WriteCapacityUnits")
     for value, name in ((read, "ReadCapacityUnits"), (write, "WriteCapacityUnits")):
         if value is None or value < 1:
-            raise _invalid(INVALID + f"{name} must be greater than 0 for table")
+            raise invalid(INVALID + f"{name} must be greater than 0 for table")
     return read, write
 
 
-class TableOperations:
-    backfill_chunk = 500
+class Tables:
+    def __init__(self, state: DynamoDBState, work: TableWork, config: Config) -> None:
+        self.state = state
+        self.work = work
+        self.config = config
 
     # -- create ------------------------------------------------------------------------------
-    def create_table(self: "DynamoDBProvider", ctx: RequestContext, params: dict) -> dict:
+    def create_table(self, ctx: RequestContext, params: dict) -> dict:
         name = params["TableName"]
         key_schema = [dict(k) for k in params["KeySchema"]]
         definitions = [dict(a) for a in params["AttributeDefinitions"]]
         _check_key_schema(key_schema)
         defined = {a["AttributeName"]: a["AttributeType"] for a in definitions}
         if len(defined) != len(definitions):
-            raise _invalid(INVALID + "Duplicate AttributeName in AttributeDefinitions")
+            raise invalid(INVALID + "Duplicate AttributeName in AttributeDefinitions")
         billing = params.get("BillingMode") or "PROVISIONED"
         read, write = _throughput(params, billing)
         used = set(_key_names(key_schema))
         missing = [n for n in _key_names(key_schema) if n not in defined]
         if missing:
-            raise _invalid(INVALID + f"Some index key attributes are not defined in AttributeDefinitions. "
-                           f"Keys: [{', '.join(_key_names(key_schema))}], AttributeDefinitions: [{', '.join(defined)}]")
+            raise invalid(INVALID + f"Some index key attributes are not defined in AttributeDefinitions. "
+                          f"Keys: [{', '.join(_key_names(key_schema))}], AttributeDefinitions: [{', '.join(defined)}]")
         indexes: list[Index] = []
         range_name = key_schema[1]["AttributeName"] if len(key_schema) == 2 else None
         lsis = params.get("LocalSecondaryIndexes") or []
         gsis = params.get("GlobalSecondaryIndexes") or []
         if lsis and range_name is None:
-            raise _invalid(INVALID + "Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex")
+            raise invalid(INVALID + "Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex")
         if len(lsis) > MAX_LSIS:
-            raise _invalid(INVALID + "Number of LocalSecondaryIndexes exceeds per-table limit of 5")
+            raise invalid(INVALID + "Number of LocalSecondaryIndexes exceeds per-table limit of 5")
         if len(gsis) > MAX_GSIS:
-            raise _invalid(INVALID + f"GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSIS}")
+            raise invalid(INVALID + f"GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSIS}")
         names: set[str] = set()
         for spec in lsis:
             index = self._new_index(spec, "LSI", defined, names, billing)
             if index.hash_name != key_schema[0]["AttributeName"]:
-                raise _invalid(INVALID + f"Index KeySchema does not have the same leading hash key as table KeySchema for index: "
-                               f"{index.name}. index hash key: {index.hash_name}, table hash key: {key_schema[0]['AttributeName']}")
+                raise invalid(INVALID + f"Index KeySchema does not have the same leading hash key as table KeySchema for index: "
+                              f"{index.name}. index hash key: {index.hash_name}, table hash key: {key_schema[0]['AttributeName']}")
             if index.range_name is None:
-                raise _invalid(INVALID + f"Index KeySchema for local secondary index {index.name} must have a range key")
+                raise invalid(INVALID + f"Index KeySchema for local secondary index {index.name} must have a range key")
             indexes.append(index)
             used.update(_key_names(index.key_schema))
         for spec in gsis:
@@ -124,15 +121,15 @@ class TableOperations:
             used.update(_key_names(index.key_schema))
         unused = set(defined) - used
         if unused:
-            raise _invalid(INVALID + "Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions")
-        if self.find_table(ctx, name) is not None:
+            raise invalid(INVALID + "Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions")
+        if self.state.find_table(ctx, name) is not None:
             raise ServiceError("ResourceInUseException", f"Table already exists: {name}")
         now = time.time()
         table = Table(
             name=name,
-            tid=self.items.next_id(),
+            tid=self.state.items.next_id(),
             table_id=str(uuid.uuid4()),
-            arn=arn("dynamodb", ctx.region, ctx.account_id, f"table/{name}"),
+            arn=ctx.arn("dynamodb", f"table/{name}"),
             key_schema=key_schema,
             attribute_definitions=definitions,
             created=now,
@@ -148,71 +145,48 @@ class TableOperations:
         for index in indexes:
             table.set_index(index)
         stream_spec = params.get("StreamSpecification")
-        with self.store.transaction():
+        with self.state.store.transaction():
             if stream_spec and stream_spec.get("StreamEnabled"):
                 self._enable_stream(ctx, table, stream_spec)
-            self.save(ctx.scope, table)
+            self.state.save(ctx.scope, table)
         ctx.touched("AWS::DynamoDB::Table", table.arn)
-        self._schedule_activation(ctx.scope, name, table.tid)
-        return {"TableDescription": self.describe(table)}
+        self.work.activate(ctx.scope, name, table.tid)
+        return {"TableDescription": self.describe(ctx, table)}
 
     def _new_index(self, spec: dict, kind: str, defined: dict, names: set, billing: str) -> Index:
         name = spec["IndexName"]
         if name in names:
-            raise _invalid(INVALID + f"Duplicate index name: {name}")
+            raise invalid(INVALID + f"Duplicate index name: {name}")
         names.add(name)
         key_schema = [dict(k) for k in spec["KeySchema"]]
         _check_key_schema(key_schema)
         missing = [n for n in _key_names(key_schema) if n not in defined]
         if missing:
-            raise _invalid(INVALID + f"Some index key attributes are not defined in AttributeDefinitions. "
-                           f"Keys: [{', '.join(_key_names(key_schema))}], AttributeDefinitions: [{', '.join(defined)}]")
+            raise invalid(INVALID + f"Some index key attributes are not defined in AttributeDefinitions. "
+                          f"Keys: [{', '.join(_key_names(key_schema))}], AttributeDefinitions: [{', '.join(defined)}]")
         projection = _check_projection(spec.get("Projection") or {}, name)
         read = write = 0
         if kind == "GSI":
             read, write = _throughput(spec, billing)
-        return Index(name=name, xid=self.items.next_id(), kind=kind, key_schema=key_schema, projection=projection,
+        return Index(name=name, xid=self.state.items.next_id(), kind=kind, key_schema=key_schema, projection=projection,
                      read_capacity=read, write_capacity=write)
 
     def _enable_stream(self, ctx: RequestContext, table: Table, spec: dict) -> None:
         view = spec.get("StreamViewType")
         if not view:
-            raise _invalid("StreamSpecification: StreamViewType must be specified when StreamEnabled is true")
-        stream = self.streams.create(ctx.scope, table, view, self.items.next_id())
+            raise invalid("StreamSpecification: StreamViewType must be specified when StreamEnabled is true")
+        now = time.time()
+        label = stream_label(now)
+        stream = self.state.streams.create(ctx.scope, table, view, self.state.items.next_id(),
+                                           ctx.arn("dynamodb", f"table/{table.name}/stream/{label}"), label, now)
         table.stream = asdict(stream)
 
-    def _schedule_activation(self, scope: tuple[str, str], name: str, tid: int) -> None:
-        def activate() -> None:
-            table = self.tables.get(scope, name)
-            if table is not None and table.tid == tid and table.status == "CREATING":
-                table.status = "ACTIVE"
-                self.save(scope, table)
-
-        try:
-            asyncio.get_running_loop().call_later(self.cloud.config.dynamodb_create_delay, activate)
-        except RuntimeError:  # no loop (direct unit use): activate now
-            activate()
-
-    def _resume_table_work(self) -> None:
-        """After a restart: finish creations, deletions and backfills that were under way."""
-        for scope, name, table in list(self.tables.all()):
-            if table.status == "CREATING":
-                self._schedule_activation(scope, name, table.tid)
-            for index in table.index_objects():
-                if index.status == "CREATING":
-                    self.spawn(self._backfill(scope, name, index.name))
-                elif index.status == "DELETING":
-                    self.items.drop_index(index.xid)
-                    table.drop_index(index.name)
-                    table.status = "ACTIVE"
-                    self.save(scope, table)
-
     # -- describe / list ---------------------------------------------------------------------
-    def describe_table(self: "DynamoDBProvider", ctx: RequestContext, params: dict) -> dict:
-        return {"Table": self.describe(self.table_for_control(ctx, params["TableName"]))}
+    def describe_table(self, ctx: RequestContext, params: dict) -> dict:
+        return {"Table": self.describe(ctx, self.state.table_for_control(ctx, params["TableName"]))}
 
-    def describe(self: "DynamoDBProvider", table: Table) -> dict:
-        count, size = self.items.stats(table.tid)
+    def describe(self, ctx: RequestContext, table: Table) -> dict:
+        count, size = self.state.items.stats(table.tid)
         out: dict[str, Any] = {
             "AttributeDefinitions": table.attribute_definitions,
             "TableName": table.name,
@@ -232,14 +206,14 @@ class TableOperations:
                 out["BillingModeSummary"]["LastUpdateToPayPerRequestDateTime"] = table.billing_mode_updated
         lsis, gsis = [], []
         for index in table.index_objects():
-            icount, isize = self.items.index_stats(index.xid)
+            icount, isize = self.state.items.index_stats(index.xid)
             doc: dict[str, Any] = {
                 "IndexName": index.name,
                 "KeySchema": index.key_schema,
                 "Projection": index.projection,
                 "IndexSizeBytes": isize,
                 "ItemCount": icount,
-                "IndexArn": f"{table.arn}/index/{index.name}",
+                "IndexArn": ctx.arn("dynamodb", f"table/{table.name}/index/{index.name}"),
             }
             if index.kind == "LSI":
                 lsis.append(doc)
@@ -263,8 +237,7 @@ class TableOperations:
             out["TableClassSummary"] = {"TableClass": table.table_class}
         if table.sse and table.sse.get("Enabled"):
             out["SSEDescription"] = {"Status": "ENABLED", "SSEType": table.sse.get("SSEType", "KMS"),
-                                     "KMSMasterKeyArn": table.sse.get("KMSMasterKeyId") or
-                                     arn("kms", table.arn.split(":")[3], table.arn.split(":")[4], "key/" + table.table_id)}
+                                     "KMSMasterKeyArn": table.sse.get("KMSMasterKeyId") or ctx.arn("kms", "key/" + table.table_id)}
         return out
 
     @staticmethod
@@ -277,9 +250,9 @@ class TableOperations:
             out["LastDecreaseDateTime"] = table.last_decrease
         return out
 
-    def list_tables(self: "DynamoDBProvider", ctx: RequestContext, params: dict) -> dict:
+    def list_tables(self, ctx: RequestContext, params: dict) -> dict:
         limit = params.get("Limit") or 100
-        names = sorted(name for name, _ in self.tables.items(ctx.scope))
+        names = sorted(name for name, _ in self.state.tables.items(ctx.scope))
         start = params.get("ExclusiveStartTableName")
         if start is not None:
             names = [n for n in names if n > start]
@@ -289,9 +262,9 @@ class TableOperations:
         return out
 
     # -- update ------------------------------------------------------------------------------
-    def update_table(self: "DynamoDBProvider", ctx: RequestContext, params: dict) -> dict:
+    def update_table(self, ctx: RequestContext, params: dict) -> dict:
         # A copy: the cached document must not change if validation fails half way.
-        table = copy.deepcopy(self.table_for_control(ctx, params["TableName"]))
+        table = copy.deepcopy(self.state.table_for_control(ctx, params["TableName"]))
         if table.status != "ACTIVE":
             raise ServiceError("ResourceInUseException", f"Attempt to change a resource which is still in use: Table is being {table.status.lower()}: {table.name}")
         changed = False
@@ -306,7 +279,7 @@ class TableOperations:
             if existing is None:
                 table.attribute_definitions.append(dict(definition))
             elif existing != definition["AttributeType"]:
-                raise _invalid(INVALID + f"Cannot change the type of an existing key attribute: {definition['AttributeName']}")
+                raise invalid(INVALID + f"Cannot change the type of an existing key attribute: {definition['AttributeName']}")
         billing = params.get("BillingMode")
         if billing and billing != table.billing_mode:
             read, write = _throughput(params, billing)
@@ -317,10 +290,10 @@ class TableOperations:
         elif params.get("ProvisionedThroughput") is not None:
             read, write = _throughput(params, table.billing_mode)
             if (read, write) == (table.read_capacity, table.write_capacity) and not params.get("GlobalSecondaryIndexUpdates"):
-                raise _invalid(f"The provisioned throughput for the table will not change. The requested value equals the current value. "
-                               f"Current ReadCapacityUnits provisioned for the table: {read}. Requested ReadCapacityUnits: {read}. "
-                               f"Current WriteCapacityUnits provisioned for the table: {write}. Requested WriteCapacityUnits: {write}. "
-                               f"Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.")
+                raise invalid(f"The provisioned throughput for the table will not change. The requested value equals the current value. "
+                              f"Current ReadCapacityUnits provisioned for the table: {read}. Requested ReadCapacityUnits: {read}. "
+                              f"Current WriteCapacityUnits provisioned for the table: {write}. Requested WriteCapacityUnits: {write}. "
+                              f"Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.")
             now = time.time()
             if read > table.read_capacity or write > table.write_capacity:
                 table.last_increase = now
@@ -330,17 +303,17 @@ class TableOperations:
             table.read_capacity, table.write_capacity = read, write
             changed = True
         spec = params.get("StreamSpecification")
-        with self.store.transaction():
+        with self.state.store.transaction():
             if spec is not None:
                 changed = True
                 if spec.get("StreamEnabled"):
                     if table.stream_enabled:
-                        raise _invalid(f"Table already has an enabled stream: TableName: {table.name}")
+                        raise invalid(f"Table already has an enabled stream: TableName: {table.name}")
                     self._enable_stream(ctx, table, spec)
                 else:
                     if not table.stream_enabled:
-                        raise _invalid(f"Table already has no enabled stream: TableName: {table.name}")
-                    self.streams.disable(ctx.scope, table.stream["arn"])
+                        raise invalid(f"Table already has no enabled stream: TableName: {table.name}")
+                    self.state.streams.disable(ctx.scope, table.stream["arn"])
                     table.stream = {**table.stream, "enabled": False}
             updates = params.get("GlobalSecondaryIndexUpdates") or []
             if len([u for u in updates if "Create" in u or "Delete" in u]) > 1:
@@ -350,16 +323,16 @@ class TableOperations:
                 changed = True
                 self._index_update(ctx, table, update)
             if not changed and not params.get("AttributeDefinitions"):
-                raise _invalid("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates "
-                               "or SSESpecification or ReplicaUpdates is required")
-            self.save(ctx.scope, table)
-        return {"TableDescription": self.describe(table)}
+                raise invalid("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates "
+                              "or SSESpecification or ReplicaUpdates is required")
+            self.state.save(ctx.scope, table)
+        return {"TableDescription": self.describe(ctx, table)}
 
-    def _index_update(self: "DynamoDBProvider", ctx: RequestContext, table: Table, update: dict) -> None:
+    def _index_update(self, ctx: RequestContext, table: Table, update: dict) -> None:
         if "Create" in update:
             spec = update["Create"]
             if table.index(spec["IndexName"]) is not None:
-                raise _invalid(INVALID + f"Index already exists: {spec['IndexName']}")
+                raise invalid(INVALID + f"Index already exists: {spec['IndexName']}")
             if len([i for i in table.index_objects() if i.kind == "GSI"]) >= MAX_GSIS:
                 raise ServiceError("LimitExceededException", f"GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSIS}")
             defined = {a["AttributeName"]: a["AttributeType"] for a in table.attribute_definitions}
@@ -367,7 +340,7 @@ class TableOperations:
             index.status, index.backfilling = "CREATING", True
             table.set_index(index)
             table.status = "UPDATING"
-            self.spawn(self._backfill(ctx.scope, table.name, index.name))
+            self.work.backfill(ctx.scope, table.name, index.name)
         elif "Delete" in update:
             name = update["Delete"]["IndexName"]
             index = table.index(name)
@@ -376,7 +349,7 @@ class TableOperations:
             index.status = "DELETING"
             table.set_index(index)
             table.status = "UPDATING"
-            self.spawn(self._drop_index_later(ctx.scope, table.name, name))
+            self.work.drop_index(ctx.scope, table.name, name)
         elif "Update" in update:
             spec = update["Update"]
             index = table.index(spec["IndexName"])
@@ -385,107 +358,69 @@ class TableOperations:
             index.read_capacity, index.write_capacity = _throughput(spec, table.billing_mode)
             table.set_index(index)
 
-    async def _backfill(self: "DynamoDBProvider", scope, table_name: str, index_name: str) -> None:
-        """Write the new index's rows chunk by chunk; writes arriving meanwhile maintain the index
-        themselves (it is in the schema while CREATING), so the result is complete."""
-        await asyncio.sleep(0)
-        position = None
-        while True:
-            table = self.tables.get(scope, table_name)
-            index = table.index(index_name) if table else None
-            if index is None or index.status != "CREATING":
-                return
-            position = self.items.backfill_chunk(self.schema(table), index, position, self.backfill_chunk)
-            if position is None:
-                break
-            await asyncio.sleep(0)
-        index.status, index.backfilling = "ACTIVE", False
-        table.set_index(index)
-        if all(i.status == "ACTIVE" for i in table.index_objects()):
-            table.status = "ACTIVE"
-        self.save(scope, table)
-
-    async def _drop_index_later(self: "DynamoDBProvider", scope, table_name: str, index_name: str) -> None:
-        await asyncio.sleep(0)
-        table = self.tables.get(scope, table_name)
-        index = table.index(index_name) if table else None
-        if index is None:
-            return
-        with self.store.transaction():
-            self.items.drop_index(index.xid)
-            table.drop_index(index_name)
-            if all(i.status == "ACTIVE" for i in table.index_objects()):
-                table.status = "ACTIVE"
-            self.save(scope, table)
-
     # -- delete ------------------------------------------------------------------------------
-    def delete_table(self: "DynamoDBProvider", ctx: RequestContext, params: dict) -> dict:
-        table = self.table_for_control(ctx, params["TableName"])
+    def delete_table(self, ctx: RequestContext, params: dict) -> dict:
+        table = self.state.table_for_control(ctx, params["TableName"])
         if table.deletion_protection:
-            raise _invalid("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.")
+            raise invalid("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.")
         if table.status in ("CREATING", "UPDATING", "DELETING"):
             raise ServiceError("ResourceInUseException", f"Attempt to change a resource which is still in use: Table is being {table.status.lower()}: {table.name}")
         table.status = "DELETING"
-        description = self.describe(table)
-        with self.store.transaction():
-            if table.stream_enabled:
-                self.streams.disable(ctx.scope, table.stream["arn"])
-            self.tables.delete(ctx.scope, table.name)
-            self.items.drop_table(table.tid, [i.xid for i in table.index_objects()])
-        self._schemas.pop(table.tid, None)
+        description = self.describe(ctx, table)
+        self.state.remove(ctx.scope, table)
         ctx.touched("AWS::DynamoDB::Table", table.arn)
         return {"TableDescription": description}
 
     # -- TTL ---------------------------------------------------------------------------------
-    def update_time_to_live(self: "DynamoDBProvider", ctx: RequestContext, params: dict) -> dict:
-        table = copy.deepcopy(self.table_for_control(ctx, params["TableName"]))
+    def update_time_to_live(self, ctx: RequestContext, params: dict) -> dict:
+        table = copy.deepcopy(self.state.table_for_control(ctx, params["TableName"]))
         spec = params["TimeToLiveSpecification"]
         enabled, attribute = spec["Enabled"], spec["AttributeName"]
         if enabled and table.ttl_status == "ENABLED":
-            raise _invalid("TimeToLive is already enabled")
+            raise invalid("TimeToLive is already enabled")
         if not enabled and table.ttl_status != "ENABLED":
-            raise _invalid("TimeToLive is already disabled")
+            raise invalid("TimeToLive is already disabled")
         if not enabled and attribute != table.ttl_attribute:
-            raise _invalid(f"TimeToLive is active on a different AttributeName: current AttributeName is {table.ttl_attribute}")
+            raise invalid(f"TimeToLive is active on a different AttributeName: current AttributeName is {table.ttl_attribute}")
         table.ttl_status = "ENABLED" if enabled else "DISABLED"
         table.ttl_attribute = attribute if enabled else None
-        self.save(ctx.scope, table)
-        self.items.refresh_ttl(self.schema(table))
+        self.state.save(ctx.scope, table)
+        self.state.items.refresh_ttl(self.state.schema(table))
         return {"TimeToLiveSpecification": {"Enabled": enabled, "AttributeName": attribute}}
 
-    def describe_time_to_live(self: "DynamoDBProvider", ctx: RequestContext, params: dict) -> dict:
-        table = self.table_for_control(ctx, params["TableName"])
+    def describe_time_to_live(self, ctx: RequestContext, params: dict) -> dict:
+        table = self.state.table_for_control(ctx, params["TableName"])
         description: dict[str, Any] = {"TimeToLiveStatus": table.ttl_status}
         if table.ttl_attribute:
             description["AttributeName"] = table.ttl_attribute
         return {"TimeToLiveDescription": description}
 
     # -- tags --------------------------------------------------------------------------------
-    def _table_by_arn(self: "DynamoDBProvider", ctx: RequestContext, resource_arn: str) -> Table:
+    def _table_by_arn(self, ctx: RequestContext, resource_arn: str) -> Table:
         table = None
         if isinstance(resource_arn, str) and ":table/" in resource_arn:
-            table = self.tables.get(ctx.scope, resource_arn.split(":table/", 1)[1].split("/", 1)[0])
+            table = self.state.tables.get(ctx.scope, resource_arn.split(":table/", 1)[1].split("/", 1)[0])
         if table is None or table.arn != resource_arn:
             raise ServiceError("ResourceNotFoundException", f"Requested resource not found: ResourcArn: {resource_arn} not found")
         return table
 
-    def tag_resource(self: "DynamoDBProvider", ctx: RequestContext, params: dict) -> dict:
+    def tag_resource(self, ctx: RequestContext, params: dict) -> dict:
         table = self._table_by_arn(ctx, params["ResourceArn"])
         tags = dict(table.tags)
         tags.update({t["Key"]: t["Value"] for t in params["Tags"]})
         if len(tags) > 50:
             raise ServiceError("LimitExceededException", "Too many tags: a resource can have at most 50 tags")
         table.tags = tags
-        self.save(ctx.scope, table)
+        self.state.save(ctx.scope, table)
         return {}
 
-    def untag_resource(self: "DynamoDBProvider", ctx: RequestContext, params: dict) -> dict:
+    def untag_resource(self, ctx: RequestContext, params: dict) -> dict:
         table = self._table_by_arn(ctx, params["ResourceArn"])
         table.tags = {k: v for k, v in table.tags.items() if k not in set(params["TagKeys"])}
-        self.save(ctx.scope, table)
+        self.state.save(ctx.scope, table)
         return {}
 
-    def list_tags_of_resource(self: "DynamoDBProvider", ctx: RequestContext, params: dict) -> dict:
+    def list_tags_of_resource(self, ctx: RequestContext, params: dict) -> dict:
         table = self._table_by_arn(ctx, params["ResourceArn"])
         return {"Tags": [{"Key": k, "Value": v} for k, v in table.tags.items()]}
 
@@ -494,6 +429,6 @@ class TableOperations:
         return {"AccountMaxReadCapacityUnits": 80000, "AccountMaxWriteCapacityUnits": 80000,
                 "TableMaxReadCapacityUnits": 40000, "TableMaxWriteCapacityUnits": 40000}
 
-    def describe_endpoints(self: "DynamoDBProvider", ctx: RequestContext, params: dict) -> dict:
-        config = self.cloud.config
+    def describe_endpoints(self, ctx: RequestContext, params: dict) -> dict:
+        config = self.config
         return {"Endpoints": [{"Address": f"{config.host}:{config.port}", "CachePeriodInMinutes": 1440}]}

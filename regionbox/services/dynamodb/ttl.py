@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from regionbox.services.dynamodb.provider import DynamoDBProvider
+from regionbox.core.tasks import Tasks
+from regionbox.services.dynamodb.state import DynamoDBState
+from regionbox.services.dynamodb.writes import Writer
 
 log = logging.getLogger("regionbox.dynamodb.ttl")
 
@@ -26,29 +26,23 @@ BATCH = 200
 
 
 class TtlSweeper:
-    def __init__(self, provider: "DynamoDBProvider"):
-        self.provider = provider
-        self.interval = provider.cloud.config.dynamodb_ttl_interval
-        self._task: asyncio.Task | None = None
+    def __init__(self, state: DynamoDBState, writer: Writer, tasks: Tasks, interval: float) -> None:
+        self.state = state
+        self.writer = writer
+        self.tasks = tasks
+        self.interval = interval
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - stopping anyway
-                pass
-            self._task = None
+        # A periodic sweep has no resource to mark failed: one failed sweep is logged and the
+        # next one runs (below), and cloud.tasks cancels the loop when the service stops or resets.
+        self.tasks.spawn(self._run(), owner="dynamodb", what="sweeping expired items and stream records")
 
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
             try:
                 await self.sweep()
-                self.provider.streams.trim()
+                self.state.streams.trim()
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - keep sweeping; one bad table must not stop TTL
@@ -56,30 +50,30 @@ class TtlSweeper:
 
     async def sweep(self, now: float | None = None) -> int:
         """Delete every expired item now; returns how many. Yields to the loop between batches."""
-        provider = self.provider
+        state = self.state
         now = now or time.time()
         deleted = 0
-        for scope, name, table in list(provider.tables.all()):
+        for scope, name, table in list(state.tables.all()):
             if table.ttl_status != "ENABLED" or table.status != "ACTIVE":
                 continue
             while True:
-                table = provider.tables.get(scope, name)
+                table = state.tables.get(scope, name)
                 if table is None or table.ttl_status != "ENABLED":
                     break
-                expired = [item for item in provider.items.expired(table.tid, now, BATCH)]
+                expired = state.items.expired(table.tid, now, BATCH)
                 if not expired:
                     break
-                schema = provider.schema(table)
+                schema = state.schema(table)
                 payloads = []
-                with provider.store.transaction():
+                with state.store.transaction():
                     for item in expired:
                         ttl = float(item[table.ttl_attribute]["N"])
                         if ttl < now - FIVE_YEARS:
                             # Not an expiry AWS honours; clear the marker so it is not picked again.
-                            provider.items.clear_ttl(schema, item)
+                            state.items.clear_ttl(schema, item)
                             continue
-                        payloads.extend(provider.commit_write(scope, table, schema, item, None, SERVICE_IDENTITY))
+                        payloads.extend(self.writer.commit_write(scope, table, schema, item, None, SERVICE_IDENTITY))
                         deleted += 1
-                provider.publish(scope, payloads)
+                self.writer.publish(payloads)
                 await asyncio.sleep(0)
         return deleted

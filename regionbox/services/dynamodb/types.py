@@ -10,7 +10,7 @@ Numbers are DynamoDB's: up to 38 significant digits, magnitude between 1E-130 an
 9.9999999999999999999999999999999999999E+125 (or zero). They are stored in canonical form
 (``"1.50"`` comes back as ``"1.5"``, ``"1E+2"`` as ``"100"``), as DynamoDB does.
 
-Every user mistake raises ``ServiceError("ValidationException", <AWS's text>)``.
+Every user mistake raises ``invalid(<AWS's text>)`` (core/errors.py), answered as ValidationException.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import re
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any, Sequence
 
-from regionbox.core.errors import ServiceError
+from regionbox.core.errors import ServiceError, invalid
 
 Item = dict[str, dict[str, Any]]
 
@@ -39,10 +39,6 @@ MAX_DEPTH = 32
 _EXACT = Context(prec=100000, Emax=999999, Emin=-999999, traps=[InvalidOperation])
 _MAX_EXPONENT = 125  # adjusted exponent of the largest magnitude (9.99..E+125)
 _MIN_EXPONENT = -130  # adjusted exponent of the smallest magnitude (1E-130)
-
-
-def invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message)
 
 
 # --------------------------------------------------------------------------------------------

@@ -33,3 +33,10 @@ def aws_error(code: str, message: str | None = None, contains: str | None = None
         assert error["Message"] == message, error
     if contains is not None:
         assert contains in error["Message"], error
+
+
+def dynamodb_state(cloud):
+    """The DynamoDBState behind an in-process cloud's handlers, for tests that tune or break what
+    no API reaches (shard rollover, the clock of trimming, a failing item store)."""
+    service = cloud.run(cloud.cloud.services.ready("dynamodb"))  # loaded on the cloud's loop, as a request would
+    return service.operations["DescribeTable"].__self__.state

@@ -105,3 +105,18 @@ def test_transact_get(ddb):
         {"Get": {"TableName": "b", "Key": k("missing")}},
     ])
     assert out["Responses"] == [{"Item": {"v": {"S": "1"}}}, {}]
+
+
+def test_an_update_that_cannot_apply_cancels_with_a_validation_error_reason(ddb):
+    ddb.put_item(TableName="a", Item={**k("x"), "n": {"S": "text"}})
+    with aws_error("TransactionCanceledException",
+                   "Transaction cancelled, please refer cancellation reasons for specific reasons [None, ValidationError]") as info:
+        ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": "b", "Item": k("y")}},
+            {"Update": {"TableName": "a", "Key": k("x"), "UpdateExpression": "SET n = n + :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}}}},
+        ])
+    reasons = info.value.response["CancellationReasons"]
+    assert reasons[1] == {"Code": "ValidationError",
+                          "Message": "An operand in the update expression has an incorrect data type"}
+    assert ddb.scan(TableName="b")["Count"] == 0

@@ -74,3 +74,18 @@ def test_execute_transaction_is_atomic(ddb):
         {"Statement": "SELECT * FROM music WHERE artist = 'D' AND song = 'missing'"},
     ])
     assert out["Responses"][0]["Item"]["rating"] == {"N": "5"} and out["Responses"][1] == {}
+
+
+def test_batch_and_transaction_report_bad_updates_as_validation_errors(ddb):
+    ddb.put_item(TableName="music", Item={"artist": {"S": "E"}, "song": {"S": "x"}, "plays": {"S": "many"}})
+    out = ddb.batch_execute_statement(Statements=[
+        {"Statement": "UPDATE music SET plays = plays + 1 WHERE artist = 'E' AND song = 'x'"},
+        {"Statement": "INSERT INTO music VALUE {'artist': 'E', 'song': 'y'}"},
+    ])["Responses"]
+    assert out[0]["Error"]["Code"] == "ValidationError" and "Error" not in out[1]
+    with aws_error("TransactionCanceledException") as info:
+        ddb.execute_transaction(TransactStatements=[
+            {"Statement": "INSERT INTO music VALUE {'artist': 'E', 'song': 'z'}"},
+            {"Statement": "UPDATE music SET plays = plays + 1 WHERE artist = 'E' AND song = 'x'"},
+        ])
+    assert [r["Code"] for r in info.value.response["CancellationReasons"]] == ["None", "ValidationError"]

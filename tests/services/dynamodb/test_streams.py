@@ -3,7 +3,7 @@
 import time
 
 import pytest
-from engine_helpers import aws_error, create_table
+from engine_helpers import aws_error, create_table, dynamodb_state
 
 
 def stream_table(cloud, view="NEW_AND_OLD_IMAGES", name="t"):
@@ -98,8 +98,8 @@ def test_expired_iterator(cloud):
     ddb, arn = stream_table(cloud)
     streams = cloud.client("dynamodbstreams")
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    provider = cloud.cloud.services.api("dynamodb")
-    iterator = provider.streams._encode_iterator(("000000000000", "us-east-1"), arn, shard, 0)
+    state = dynamodb_state(cloud)
+    iterator = state.streams._encode_iterator(("000000000000", "us-east-1"), arn, shard, 0)
     payload = cloud.cloud.paginator.decode(iterator)
     payload["t"] -= 16 * 60  # issued 16 minutes ago
     with aws_error("ExpiredIteratorException", contains="Iterator expired"):
@@ -107,8 +107,8 @@ def test_expired_iterator(cloud):
 
 
 def test_shard_rollover_keeps_every_record_in_order(cloud):
-    provider = cloud.cloud.services.api("dynamodb")
-    provider.streams.shard_max_records = 4
+    state = dynamodb_state(cloud)
+    state.streams.shard_max_records = 4
     try:
         ddb, arn = stream_table(cloud)
         for i in range(10):
@@ -129,7 +129,7 @@ def test_shard_rollover_keeps_every_record_in_order(cloud):
         children = streams.describe_stream(StreamArn=arn, ShardFilter={"Type": "CHILD_SHARDS", "ShardId": shards[0]["ShardId"]})
         assert [s["ShardId"] for s in children["StreamDescription"]["Shards"]] == [shards[1]["ShardId"]]
     finally:
-        provider.streams.shard_max_records = 0
+        state.streams.shard_max_records = 0
 
 
 def test_disable_and_reenable_stream(cloud):
@@ -187,8 +187,8 @@ def test_trimmed_records_raise_trimmed_data_access(cloud):
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     early = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     seq = streams.get_records(ShardIterator=early)["Records"][0]["dynamodb"]["SequenceNumber"]
-    provider = cloud.cloud.services.api("dynamodb")
-    provider.streams.trim(now=time.time() + 24 * 3600 + 60)  # as the sweeper would a day later
+    state = dynamodb_state(cloud)
+    state.streams.trim(now=time.time() + 24 * 3600 + 60)  # as the sweeper would a day later
     message = "The operation attempted to read past the oldest stream record in a shard."
     with aws_error("TrimmedDataAccessException", message):
         streams.get_records(ShardIterator=early)
@@ -202,8 +202,8 @@ def test_trimmed_records_raise_trimmed_data_access(cloud):
 
 def test_iterating_across_rollover_with_a_polling_reader(cloud):
     """A reader that follows shards as a consumer does (children after the parent ends) sees every record once."""
-    provider = cloud.cloud.services.api("dynamodb")
-    provider.streams.shard_max_records = 3
+    state = dynamodb_state(cloud)
+    state.streams.shard_max_records = 3
     try:
         ddb, arn = stream_table(cloud, "KEYS_ONLY")
         streams = cloud.client("dynamodbstreams")
@@ -235,7 +235,7 @@ def test_iterating_across_rollover_with_a_polling_reader(cloud):
             ending = int(parent["SequenceNumberRange"]["EndingSequenceNumber"])
             assert int(child["SequenceNumberRange"]["StartingSequenceNumber"]) > ending
     finally:
-        provider.streams.shard_max_records = 0
+        state.streams.shard_max_records = 0
 
 
 def test_disabling_a_stream_closes_its_shard(cloud):
@@ -280,9 +280,9 @@ def test_concurrent_counter_updates_stream_in_write_order(cloud):
 
 
 def test_shards_roll_over_by_age(cloud):
-    provider = cloud.cloud.services.api("dynamodb")
-    saved = provider.streams.shard_seconds
-    provider.streams.shard_seconds = 0.0  # every shard is "old" at its next write (AWS: about 4 hours)
+    state = dynamodb_state(cloud)
+    saved = state.streams.shard_seconds
+    state.streams.shard_seconds = 0.0  # every shard is "old" at its next write (AWS: about 4 hours)
     try:
         ddb, arn = stream_table(cloud, "KEYS_ONLY")
         for i in range(3):
@@ -291,4 +291,4 @@ def test_shards_roll_over_by_age(cloud):
         assert len(shards) == 3 and [s.get("ParentShardId") for s in shards[1:]] == [s["ShardId"] for s in shards[:2]]
         assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in read_all(cloud.client("dynamodbstreams"), arn)] == ["k0", "k1", "k2"]
     finally:
-        provider.streams.shard_seconds = saved
+        state.streams.shard_seconds = saved

@@ -2,7 +2,7 @@
 
 import time
 
-from engine_helpers import aws_error, create_table
+from engine_helpers import aws_error, create_table, dynamodb_state
 
 
 def test_create_describe_list_delete(cloud):
@@ -192,3 +192,111 @@ def test_creating_is_a_real_state(cloud):
             time.sleep(0.05)
     finally:
         cloud.cloud.config.dynamodb_create_delay = 0.0
+
+
+BY_COLOUR = {"Create": {"IndexName": "by-colour", "KeySchema": [{"AttributeName": "colour", "KeyType": "HASH"}],
+                        "Projection": {"ProjectionType": "ALL"}}}
+
+
+def wait_for(ddb, done, seconds=10.0):
+    """DescribeTable until ``done(table)``; the last description."""
+    deadline = time.time() + seconds
+    while True:
+        table = ddb.describe_table(TableName="t")["Table"]
+        if done(table):
+            return table
+        assert time.time() < deadline, f"still {table['TableStatus']}: {table.get('GlobalSecondaryIndexes')}"
+        time.sleep(0.05)
+
+
+def test_a_failed_backfill_drops_the_index_and_the_table_is_active_again(cloud):
+    ddb = cloud.client("dynamodb")
+    create_table(ddb)
+    for i in range(1200):  # more than one backfill chunk: the failure comes half way
+        ddb.put_item(TableName="t", Item={"pk": {"S": f"k{i}"}, "colour": {"S": "red" if i % 3 else "blue"}})
+    items = dynamodb_state(cloud).items
+    real_chunk = items.backfill_chunk
+    chunks = []
+
+    def failing_chunk(*args, **kwargs):
+        chunks.append(args)
+        if len(chunks) > 1:
+            raise OSError("disk I/O error")
+        return real_chunk(*args, **kwargs)
+
+    items.backfill_chunk = failing_chunk
+    try:
+        out = ddb.update_table(TableName="t", AttributeDefinitions=[{"AttributeName": "colour", "AttributeType": "S"}],
+                               GlobalSecondaryIndexUpdates=[BY_COLOUR])["TableDescription"]
+        assert out["TableStatus"] == "UPDATING" and out["GlobalSecondaryIndexes"][0]["IndexStatus"] == "CREATING"
+        # IndexStatus has no failed value: the index goes away and the table is ACTIVE again.
+        table = wait_for(ddb, lambda t: t["TableStatus"] == "ACTIVE")
+    finally:
+        del items.backfill_chunk
+    assert "GlobalSecondaryIndexes" not in table and len(chunks) == 2
+    with aws_error("ValidationException", "The table does not have the specified index: by-colour"):
+        ddb.query(TableName="t", IndexName="by-colour", KeyConditionExpression="colour = :c",
+                  ExpressionAttributeValues={":c": {"S": "blue"}})
+    failures = cloud.get("/_regionbox/status")["background_failures"]
+    assert any(f["owner"] == "dynamodb" and "by-colour" in f["what"] and "disk I/O error" in f["error"] for f in failures)
+    # The table takes writes and the same index can be created again, complete.
+    ddb.put_item(TableName="t", Item={"pk": {"S": "late"}, "colour": {"S": "blue"}})
+    ddb.update_table(TableName="t", GlobalSecondaryIndexUpdates=[BY_COLOUR])
+    table = wait_for(ddb, lambda t: t["TableStatus"] == "ACTIVE" and t.get("GlobalSecondaryIndexes"))
+    assert table["GlobalSecondaryIndexes"][0]["IndexStatus"] == "ACTIVE"
+    blue = ddb.query(TableName="t", IndexName="by-colour", KeyConditionExpression="colour = :c",
+                     ExpressionAttributeValues={":c": {"S": "blue"}}, Select="COUNT")
+    assert blue["Count"] == 401
+
+
+def test_an_index_whose_rows_cannot_be_deleted_still_leaves_the_table(cloud):
+    ddb = cloud.client("dynamodb")
+    create_table(ddb, more_attributes=[("colour", "S")], GlobalSecondaryIndexes=[
+        {"IndexName": "by-colour", "KeySchema": [{"AttributeName": "colour", "KeyType": "HASH"}],
+         "Projection": {"ProjectionType": "ALL"}}])
+    ddb.put_item(TableName="t", Item={"pk": {"S": "a"}, "colour": {"S": "blue"}})
+    items = dynamodb_state(cloud).items
+
+    def failing_drop(xid):
+        raise OSError("disk I/O error")
+
+    items.drop_index = failing_drop
+    try:
+        out = ddb.update_table(TableName="t", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by-colour"}}])
+        assert out["TableDescription"]["GlobalSecondaryIndexes"][0]["IndexStatus"] == "DELETING"
+        table = wait_for(ddb, lambda t: t["TableStatus"] == "ACTIVE")
+    finally:
+        del items.drop_index
+    assert "GlobalSecondaryIndexes" not in table
+    assert ddb.get_item(TableName="t", Key={"pk": {"S": "a"}})["Item"]["colour"] == {"S": "blue"}
+
+
+def test_a_table_that_cannot_become_active_is_removed(cloud):
+    ddb = cloud.client("dynamodb")
+    state = dynamodb_state(cloud)
+    cloud.cloud.config.dynamodb_create_delay = 0.3
+    real_save = state.save
+
+    def failing_save(scope, table):
+        if table.status == "ACTIVE":
+            raise OSError("disk I/O error")
+        real_save(scope, table)
+
+    state.save = failing_save
+    try:
+        out = ddb.create_table(TableName="t", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                               AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                               BillingMode="PAY_PER_REQUEST")
+        assert out["TableDescription"]["TableStatus"] == "CREATING"
+        deadline = time.time() + 10
+        while "t" in ddb.list_tables()["TableNames"]:
+            assert ddb.describe_table(TableName="t")["Table"]["TableStatus"] == "CREATING"
+            assert time.time() < deadline
+            time.sleep(0.05)
+    finally:
+        del state.save
+        cloud.cloud.config.dynamodb_create_delay = 0.0
+    with aws_error("ResourceNotFoundException"):
+        ddb.describe_table(TableName="t")
+    create_table(ddb)  # the name is free again
+    assert ddb.describe_table(TableName="t")["Table"]["TableStatus"] == "ACTIVE"

@@ -12,7 +12,7 @@ or, for a whole request in either style (expressions or legacy parameters):
     exprs = compile_request(params, key_schema=[("pk", "S")], expression_parameters=("ConditionExpression",))
     exprs.condition / .update / .projection / .key_condition / .filter   # None when absent
 
-Every user mistake raises ServiceError("ValidationException", <DynamoDB's message>).
+Every user mistake raises ``invalid(<DynamoDB's message>)`` (core/errors.py), answered as ValidationException.
 
 Modules: lexer (tokens, parser base, error order), attributes (placeholders), paths (document
 paths: read, copy-on-write set/remove, projection), evaluate (comparisons and functions as

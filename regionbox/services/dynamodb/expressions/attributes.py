@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import re
 
-from regionbox.core.errors import ServiceError
+from regionbox.core.errors import invalid
 from regionbox.services.dynamodb.types import validate_expression_values
-
-
-def _invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message)
 
 
 _NAME_KEY = re.compile(r"#[A-Za-z0-9_]+\Z")
@@ -29,15 +25,15 @@ class ExpressionAttributes:
     def __init__(self, names: dict[str, str] | None = None, values: dict[str, dict] | None = None):
         if names is not None:
             if not names:
-                raise _invalid("ExpressionAttributeNames must not be empty")
+                raise invalid("ExpressionAttributeNames must not be empty")
             for key, name in names.items():
                 if not isinstance(key, str) or not _NAME_KEY.match(key):
-                    raise _invalid(f'ExpressionAttributeNames contains invalid key: Syntax error; key: "{key}"')
+                    raise invalid(f'ExpressionAttributeNames contains invalid key: Syntax error; key: "{key}"')
                 if not isinstance(name, str) or not name:
-                    raise _invalid(f"ExpressionAttributeNames contains invalid value: Empty attribute name for key {key}")
+                    raise invalid(f"ExpressionAttributeNames contains invalid value: Empty attribute name for key {key}")
         if values is not None:
             if not values:
-                raise _invalid("ExpressionAttributeValues must not be empty")
+                raise invalid("ExpressionAttributeValues must not be empty")
             values = validate_expression_values(values)
         self.names = names or {}
         self.values = values or {}
@@ -67,7 +63,7 @@ class ExpressionAttributes:
         Call it once, after every expression of the request has been parsed."""
         unused = [key for key in self.names if key not in self.used_names]
         if unused:
-            raise _invalid(f"Value provided in ExpressionAttributeNames unused in expressions: keys: {{{', '.join(unused)}}}")
+            raise invalid(f"Value provided in ExpressionAttributeNames unused in expressions: keys: {{{', '.join(unused)}}}")
         unused = [key for key in self.values if key not in self.used_values]
         if unused:
-            raise _invalid(f"Value provided in ExpressionAttributeValues unused in expressions: keys: {{{', '.join(unused)}}}")
+            raise invalid(f"Value provided in ExpressionAttributeValues unused in expressions: keys: {{{', '.join(unused)}}}")

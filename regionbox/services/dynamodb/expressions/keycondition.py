@@ -8,17 +8,13 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from regionbox.core.errors import ServiceError
+from regionbox.core.errors import ServiceError, invalid
 from regionbox.services.dynamodb.expressions.attributes import ExpressionAttributes
 from regionbox.services.dynamodb.expressions.condition import COMPARATORS, CONDITION_FUNCTIONS, ConditionParser, Operand
 from regionbox.services.dynamodb.expressions.lexer import PUNCT, parse_guarded
 from regionbox.services.dynamodb.types import INVALID, compare, sort_key, values_equal
 
 KeySchema = Sequence[tuple[str, str]]  # (hash name, type), then (range name, type) if any
-
-
-def _error(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message)
 
 
 class KeyCondition:
@@ -119,10 +115,10 @@ class KeyConditionParser(ConditionParser):
             self.parse_and_chain()
         self.finish()
         if self.shape_error:
-            raise _error(self.shape_error)
+            raise invalid(self.shape_error)
         names = [term.name for term in terms]
         if len(set(names)) != len(names):
-            raise _error("KeyConditionExpressions must only contain one condition per key")
+            raise invalid("KeyConditionExpressions must only contain one condition per key")
         return terms
 
     def parse_and_chain(self) -> list[KeyTerm]:
@@ -223,22 +219,22 @@ def key_condition_of(terms: list[KeyTerm], key_schema: KeySchema) -> KeyConditio
     """Check terms against the key schema, in DynamoDB's order; shared with KeyConditions."""
     by_name = {term.name: term for term in terms}
     if len(key_schema) == 1 and len(by_name) > 1:
-        raise _error("Query key condition not supported")
+        raise invalid("Query key condition not supported")
     found = []
     for position, (name, kind) in enumerate(key_schema):
         term = by_name.get(name)
         if term is None:
             if position == 0 or len(by_name) > 1:
-                raise _error(f"Query condition missed key schema element: {name}")
+                raise invalid(f"Query condition missed key schema element: {name}")
             continue
         if term.op in _NOT_INDEXABLE:
-            raise _error("Attempted conditional constraint is not an indexable operation")
+            raise invalid("Attempted conditional constraint is not an indexable operation")
         _check_type(term.values, kind)
         if position == 0 and term.op != "=":
-            raise _error("Query key condition not supported")
+            raise invalid("Query key condition not supported")
         found.append(term)
     if len(found) < len(by_name):  # a condition on an attribute outside the key schema
-        raise _error("Query key condition not supported")
+        raise invalid("Query key condition not supported")
     hash_term = found[0]
     if len(found) == 1:
         return KeyCondition(hash_term.name, hash_term.values[0])
@@ -249,4 +245,4 @@ def key_condition_of(terms: list[KeyTerm], key_schema: KeySchema) -> KeyConditio
 def _check_type(values: tuple, expected: str) -> None:
     for value in values:
         if value is not None and next(iter(value)) != expected:
-            raise _error(INVALID + "Condition parameter type does not match schema type")
+            raise invalid(INVALID + "Condition parameter type does not match schema type")

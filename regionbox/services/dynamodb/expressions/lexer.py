@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import NoReturn
 
-from regionbox.core.errors import ServiceError
+from regionbox.core.errors import ServiceError, invalid
 from regionbox.services.dynamodb.expressions.attributes import ExpressionAttributes
 from regionbox.services.dynamodb.expressions.paths import Path
 from regionbox.services.dynamodb.expressions.reserved import RESERVED_WORDS
@@ -107,7 +107,7 @@ class ParserBase:
 
     # -- errors ------------------------------------------------------------------------------
     def invalid(self, message: str) -> ServiceError:
-        return ServiceError("ValidationException", f"Invalid {self.label}: {message}")
+        return invalid(f"Invalid {self.label}: {message}")
 
     def syntax_error(self, token: Token | None = None) -> NoReturn:
         """DynamoDB's message: the offending token and the text around it (the token before

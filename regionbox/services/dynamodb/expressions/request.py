@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from regionbox.core.errors import ServiceError
+from regionbox.core.errors import invalid
 from regionbox.services.dynamodb import legacy
 from regionbox.services.dynamodb.expressions.attributes import ExpressionAttributes
 from regionbox.services.dynamodb.expressions.condition import Condition, parse_condition
@@ -23,6 +23,12 @@ EXPRESSION_PARAMETERS = ("UpdateExpression", "ConditionExpression", "KeyConditio
                          "ProjectionExpression")
 LEGACY_PARAMETERS = ("AttributeUpdates", "Expected", "KeyConditions", "QueryFilter", "ScanFilter", "AttributesToGet",
                      "ConditionalOperator")
+# The expression members each kind of request accepts (compile_request's expression_parameters).
+CONDITION_EXPRESSIONS = ("ConditionExpression",)
+UPDATE_EXPRESSIONS = ("UpdateExpression", "ConditionExpression")
+PROJECTION_EXPRESSIONS = ("ProjectionExpression",)
+QUERY_EXPRESSIONS = ("KeyConditionExpression", "FilterExpression", "ProjectionExpression")
+SCAN_EXPRESSIONS = ("FilterExpression", "ProjectionExpression")
 
 
 @dataclass
@@ -32,10 +38,6 @@ class RequestExpressions:
     projection: Projection | None = None  # ProjectionExpression / AttributesToGet
     key_condition: KeyCondition | None = None  # KeyConditionExpression / KeyConditions
     filter: Condition | None = None  # FilterExpression / QueryFilter / ScanFilter
-
-
-def _invalid(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message)
 
 
 def _braces(names: list[str]) -> str:
@@ -55,18 +57,18 @@ def compile_request(params: dict, key_schema: Sequence[tuple[str, str]] = (),
     if "KeyConditions" in present_legacy and params.get("KeyConditionExpression") is None:
         present_legacy.remove("KeyConditions")
     if present_expr and present_legacy:
-        raise _invalid("Can not use both expression and non-expression parameters in the same request: "
-                       f"Non-expression parameters: {_braces(present_legacy)} Expression parameters: {_braces(present_expr)}")
+        raise invalid("Can not use both expression and non-expression parameters in the same request: "
+                      f"Non-expression parameters: {_braces(present_legacy)} Expression parameters: {_braces(present_expr)}")
     names, values = params.get("ExpressionAttributeNames"), params.get("ExpressionAttributeValues")
     if not present_expr and names is not None:
-        raise _invalid("ExpressionAttributeNames can only be specified when using expressions")
+        raise invalid("ExpressionAttributeNames can only be specified when using expressions")
     # Values only make sense with expressions that take values (not ProjectionExpression); the
     # message names those that are missing.
     value_expressions = [p for p in expression_parameters if p != "ProjectionExpression"]
     if values is not None and not any(params.get(p) is not None for p in value_expressions or EXPRESSION_PARAMETERS):
         nulls = " and ".join(value_expressions) + (" are null" if len(value_expressions) > 1 else " is null")
-        raise _invalid("ExpressionAttributeValues can only be specified when using expressions"
-                       + (f": {nulls}" if value_expressions else ""))
+        raise invalid("ExpressionAttributeValues can only be specified when using expressions"
+                      + (f": {nulls}" if value_expressions else ""))
     key_names = tuple(name for name, _ in key_schema)
     out = RequestExpressions()
     if present_expr:
@@ -84,8 +86,8 @@ def compile_request(params: dict, key_schema: Sequence[tuple[str, str]] = (),
             if out.key_condition is not None:
                 for path in out.filter.paths:
                     if path[0] in key_names:
-                        raise _invalid("Filter Expression can only contain non-primary key attributes: "
-                                       f"Primary key attribute: {path[0]}")
+                        raise invalid("Filter Expression can only contain non-primary key attributes: "
+                                      f"Primary key attribute: {path[0]}")
         if params.get("ProjectionExpression") is not None:
             out.projection = parse_projection(params["ProjectionExpression"], attrs)
         attrs.check_unused()

@@ -19,7 +19,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Callable
 
-from regionbox.core.errors import ServiceError
+from regionbox.core.errors import invalid
 from regionbox.services.dynamodb.expressions.attributes import ExpressionAttributes
 from regionbox.services.dynamodb.expressions.lexer import NAME, NAMEREF, PUNCT, VALUEREF, ParserBase, Token, parse_guarded
 from regionbox.services.dynamodb.expressions.paths import (
@@ -38,10 +38,6 @@ WRONG_TYPE = "An operand in the update expression has an incorrect data type"
 INVALID_PATH = "The document path provided in the update expression is invalid for update"
 
 Value = Callable[[dict], dict]
-
-
-def _error(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message)
 
 
 class Update:
@@ -79,7 +75,7 @@ class Update:
             for path, value in self.deletes:
                 _delete(new, path, get_path(old, path), value)
         except InvalidPath:
-            raise _error(INVALID_PATH) from None
+            raise invalid(INVALID_PATH) from None
         return new
 
     def updated_old(self, old: dict | None) -> dict:
@@ -98,11 +94,11 @@ def _add(item: dict, path: Path, current: dict | None, value: dict) -> None:
         return
     if kind == "N":
         if "N" not in current:
-            raise _error(WRONG_TYPE)
+            raise invalid(WRONG_TYPE)
         set_path(item, path, {"N": format_number(add_numbers(Decimal(current["N"]), Decimal(value["N"])))})
         return
     if kind not in current:
-        raise _error(WRONG_TYPE)
+        raise invalid(WRONG_TYPE)
     members = current[kind]
     if kind == "L":  # only AttributeUpdates ADD appends to lists; the expression grammar forbids it
         set_path(item, path, {"L": members + value["L"]})
@@ -121,7 +117,7 @@ def _delete(item: dict, path: Path, current: dict | None, value: dict) -> None:
     if current is None:
         return
     if kind not in current:
-        raise _error(WRONG_TYPE)
+        raise invalid(WRONG_TYPE)
     if kind == "NS":
         drop = {Decimal(n) for n in value[kind]}
         kept = [n for n in current[kind] if Decimal(n) not in drop]
@@ -177,7 +173,7 @@ class UpdateParser(ParserBase):
         self.finish()
         for path in paths:
             if path[0] in key_names:
-                raise _error(INVALID + f"Cannot update attribute {path[0]}. This attribute is part of the key")
+                raise invalid(INVALID + f"Cannot update attribute {path[0]}. This attribute is part of the key")
         return Update(self.text, sets, removes, adds, deletes)
 
     def check_set_operand(self, section: str, value: dict | None) -> None:
@@ -277,7 +273,7 @@ def _read(path: Path) -> Value:
         def read_top(item: dict) -> dict:
             value = item.get(name)
             if value is None:
-                raise _error(MISSING_ATTRIBUTE)
+                raise invalid(MISSING_ATTRIBUTE)
             return value
 
         return read_top
@@ -285,7 +281,7 @@ def _read(path: Path) -> Value:
     def read(item: dict) -> dict:
         value = get_path(item, path)
         if value is None:
-            raise _error(MISSING_ATTRIBUTE)
+            raise invalid(MISSING_ATTRIBUTE)
         return value
 
     return read
@@ -303,7 +299,7 @@ def _list_append(first: Value, second: Value) -> Value:
     def list_append(item: dict) -> dict:
         a, b = first(item), second(item)
         if "L" not in a or "L" not in b:
-            raise _error(WRONG_TYPE)
+            raise invalid(WRONG_TYPE)
         return {"L": a["L"] + b["L"]}
 
     return list_append
@@ -315,7 +311,7 @@ def _arithmetic(op: str, left: Value, right: Value) -> Value:
     def arithmetic(item: dict) -> dict:
         a, b = left(item), right(item)
         if "N" not in a or "N" not in b:
-            raise _error(WRONG_TYPE)
+            raise invalid(WRONG_TYPE)
         return {"N": format_number(compute(Decimal(a["N"]), Decimal(b["N"])))}
 
     return arithmetic
