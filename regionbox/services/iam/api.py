@@ -113,6 +113,10 @@ class IamApi:
         """Raise IAM's MalformedPolicyDocument error for a session policy IAM would refuse."""
         policy.parse(document, trust=False)
 
+    def check_resource_policy(self, document: str) -> None:
+        """Raise MalformedPolicyDocument for a resource-based policy (a table's) IAM's language refuses."""
+        policy.parse(document, resource=True)
+
     def mark_role_used(self, role: RoleInfo, region: str) -> None:
         """Record the role's last use (GetRole's RoleLastUsed)."""
         found = self._stored(role.account, role.name)

@@ -25,9 +25,10 @@ def _as_list(value: Any) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def parse(document: str, *, trust: bool) -> dict:
+def parse(document: str, *, trust: bool = False, resource: bool = False) -> dict:
     """Parse and validate a policy. ``trust`` selects the rules of a role's trust policy
-    (Principal required, Resource forbidden) instead of an identity policy's (the reverse)."""
+    (Principal required, Resource forbidden) instead of an identity policy's (the reverse);
+    ``resource`` those of a resource-based policy (a table's: Principal and Resource required)."""
     try:
         policy = json.loads(document)
     except (ValueError, TypeError):
@@ -46,7 +47,7 @@ def parse(document: str, *, trust: bool) -> dict:
     if not statements:
         raise malformed("Syntax errors in policy.")
     for statement in statements:
-        _validate_statement(statement, trust)
+        _validate_statement(statement, trust, resource)
     return policy
 
 
@@ -54,7 +55,7 @@ _STATEMENT_FIELDS = {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "No
                      "Resource", "NotResource", "Condition"}
 
 
-def _validate_statement(statement: Any, trust: bool) -> None:
+def _validate_statement(statement: Any, trust: bool, resource: bool = False) -> None:
     if not isinstance(statement, dict):
         raise malformed("Syntax errors in policy.")
     unknown = set(statement) - _STATEMENT_FIELDS
@@ -72,7 +73,12 @@ def _validate_statement(statement: Any, trust: bool) -> None:
                 raise malformed("Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.")
     has_principal = "Principal" in statement or "NotPrincipal" in statement
     has_resource = "Resource" in statement or "NotResource" in statement
-    if trust:
+    if resource:
+        if not has_principal:
+            raise malformed("Policy statement must contain a principal.")
+        if not has_resource:
+            raise malformed("Policy statement must contain resources.")
+    elif trust:
         if not has_principal:
             raise malformed("AssumeRolepolicy contained an invalid principal: Missing required field Principal")
         if has_resource:
