@@ -1,4 +1,12 @@
-"""The elasticache service (TEMPORARY: through the provider bridge in services/base.py)."""
+"""ElastiCache: Redis/Valkey replication groups and Memcached clusters on real engine processes.
+
+``load`` builds the one state (``state.py``), the handlers, one class per resource, each given
+the state and the collaborators it uses, and the registration table below: every operation
+ElastiCache serves, and the ones it does not with the reason. The data planes beside them:
+``nodes.py`` / ``standalone_redis.py`` (how Redis/Valkey nodes run and are talked to),
+``members.py`` (replication groups' member clusters and stable endpoints), ``memcached.py``
+(Memcached nodes and the auto-discovery configuration endpoint).
+"""
 
 from regionbox.core.service import Service
 from regionbox.protocol.dialect import Dialect
@@ -8,9 +16,127 @@ from regionbox.protocol.dialect import Dialect
 DIALECT = Dialect(validation_code="InvalidParameterValue",
                   required_members_only=("InvalidParameterValue", "The parameter {name} must be provided and must not be null."))
 
+SNAPSHOTS = "snapshots (backup and restore) are not built yet"
+SERVERLESS = "serverless caches are not built yet"
+GLOBAL = "global datastores (cross-region replication) are not built yet"
+SECURITY_GROUPS = "cache security groups are EC2-Classic only; use VPC security groups"
+RESERVED = "reserved nodes are a billing feature with nothing to emulate"
+UPDATES = "service updates are AWS's maintenance with nothing to emulate"
+MIGRATION = "online migration from self-hosted Redis is not built yet"
+
 
 def load(cloud) -> Service:
-    from regionbox.services.base import legacy_service
-    from regionbox.services.elasticache.provider import ElastiCacheProvider
+    from regionbox.services.elasticache.cache_clusters import CacheClusters
+    from regionbox.services.elasticache.events import EventLog
+    from regionbox.services.elasticache.failover import Failover
+    from regionbox.services.elasticache.lifecycle import ElastiCacheApi, Lifecycle
+    from regionbox.services.elasticache.members import MemberClusters
+    from regionbox.services.elasticache.modify import ReplicationGroupChanges
+    from regionbox.services.elasticache.nodes import RedisNodes
+    from regionbox.services.elasticache.parameter_groups import EngineVersions, ParameterGroups
+    from regionbox.services.elasticache.placement import Placement
+    from regionbox.services.elasticache.replication_groups import ReplicationGroups
+    from regionbox.services.elasticache.sharding import Sharding
+    from regionbox.services.elasticache.standalone_redis import StandaloneRedis
+    from regionbox.services.elasticache.state import ElastiCacheState
+    from regionbox.services.elasticache.subnet_groups import SubnetGroups
+    from regionbox.services.elasticache.tags import Tags
+    from regionbox.services.elasticache.users import UserGroups, Users
 
-    return legacy_service(ElastiCacheProvider(cloud), DIALECT)
+    state = ElastiCacheState(cloud.store)
+    supervisor, tasks, paginator = cloud.supervisor, cloud.tasks, cloud.paginator
+    events = EventLog(state.events, paginator)
+    subnet_groups = SubnetGroups(state, lambda: cloud.services.api("ec2"), paginator)
+    placement = Placement(cloud.topology, subnet_groups.zones_of)
+    nodes = RedisNodes(state, supervisor, cloud.ca, supervisor.root / "elasticache", cloud._secret("elasticache.admin").hex())
+    members = MemberClusters(state, nodes, supervisor, cloud.proxies)
+    standalone = StandaloneRedis(state, nodes, events, tasks)
+    sharding = Sharding(state, nodes, members, placement, events, tasks)
+    failover = Failover(state, nodes, members, sharding, events, tasks)
+    user_groups = UserGroups(state, nodes, paginator)
+    users = Users(state, user_groups, paginator)
+    replication_groups = ReplicationGroups(state, members, sharding, placement, user_groups, events, tasks, paginator)
+    changes = ReplicationGroupChanges(state, nodes, failover, user_groups, events, tasks)
+    cache_clusters = CacheClusters(state, nodes, standalone, placement, supervisor, events, tasks, paginator)
+    parameter_groups = ParameterGroups(state, nodes, paginator, tasks)
+    engine_versions = EngineVersions(paginator)
+    tags = Tags(state)
+    lifecycle = Lifecycle(state, cloud.ca, supervisor, replication_groups, cache_clusters, members, events, tasks)
+    # Engine events (a node exited or started) of group members and of cache clusters' nodes.
+    supervisor.listen(failover.on_engine_event)
+    supervisor.listen(cache_clusters.on_engine_event)
+
+    return Service(
+        name="elasticache",
+        operations={
+            # replication groups
+            "CreateReplicationGroup": replication_groups.create_replication_group,
+            "DescribeReplicationGroups": replication_groups.describe_replication_groups,
+            "DeleteReplicationGroup": replication_groups.delete_replication_group,
+            "IncreaseReplicaCount": replication_groups.increase_replica_count,
+            "DecreaseReplicaCount": replication_groups.decrease_replica_count,
+            "ModifyReplicationGroup": changes.modify_replication_group,
+            "ModifyReplicationGroupShardConfiguration": sharding.modify_replication_group_shard_configuration,
+            "TestFailover": failover.test_failover,
+            # cache clusters
+            "CreateCacheCluster": cache_clusters.create_cache_cluster,
+            "DescribeCacheClusters": cache_clusters.describe_cache_clusters,
+            "ModifyCacheCluster": cache_clusters.modify_cache_cluster,
+            "RebootCacheCluster": cache_clusters.reboot_cache_cluster,
+            "DeleteCacheCluster": cache_clusters.delete_cache_cluster,
+            # users and user groups
+            "CreateUser": users.create_user,
+            "DescribeUsers": users.describe_users,
+            "ModifyUser": users.modify_user,
+            "DeleteUser": users.delete_user,
+            "CreateUserGroup": user_groups.create_user_group,
+            "DescribeUserGroups": user_groups.describe_user_groups,
+            "ModifyUserGroup": user_groups.modify_user_group,
+            "DeleteUserGroup": user_groups.delete_user_group,
+            # parameter groups and engine versions
+            "CreateCacheParameterGroup": parameter_groups.create_cache_parameter_group,
+            "DescribeCacheParameterGroups": parameter_groups.describe_cache_parameter_groups,
+            "DescribeCacheParameters": parameter_groups.describe_cache_parameters,
+            "DescribeEngineDefaultParameters": parameter_groups.describe_engine_default_parameters,
+            "ModifyCacheParameterGroup": parameter_groups.modify_cache_parameter_group,
+            "ResetCacheParameterGroup": parameter_groups.reset_cache_parameter_group,
+            "DeleteCacheParameterGroup": parameter_groups.delete_cache_parameter_group,
+            "DescribeCacheEngineVersions": engine_versions.describe_cache_engine_versions,
+            # subnet groups
+            "CreateCacheSubnetGroup": subnet_groups.create_cache_subnet_group,
+            "DescribeCacheSubnetGroups": subnet_groups.describe_cache_subnet_groups,
+            "ModifyCacheSubnetGroup": subnet_groups.modify_cache_subnet_group,
+            "DeleteCacheSubnetGroup": subnet_groups.delete_cache_subnet_group,
+            # events and tags
+            "DescribeEvents": events.describe_events,
+            "AddTagsToResource": tags.add_tags_to_resource,
+            "ListTagsForResource": tags.list_tags_for_resource,
+            "RemoveTagsFromResource": tags.remove_tags_from_resource,
+        },
+        not_implemented={
+            "CreateSnapshot": SNAPSHOTS, "CopySnapshot": SNAPSHOTS, "DeleteSnapshot": SNAPSHOTS, "DescribeSnapshots": SNAPSHOTS,
+            "CreateServerlessCache": SERVERLESS, "DescribeServerlessCaches": SERVERLESS, "ModifyServerlessCache": SERVERLESS,
+            "DeleteServerlessCache": SERVERLESS, "CreateServerlessCacheSnapshot": SERVERLESS,
+            "CopyServerlessCacheSnapshot": SERVERLESS, "DeleteServerlessCacheSnapshot": SERVERLESS,
+            "DescribeServerlessCacheSnapshots": SERVERLESS, "ExportServerlessCacheSnapshot": SERVERLESS,
+            "CreateGlobalReplicationGroup": GLOBAL, "DescribeGlobalReplicationGroups": GLOBAL, "ModifyGlobalReplicationGroup": GLOBAL,
+            "DeleteGlobalReplicationGroup": GLOBAL, "DisassociateGlobalReplicationGroup": GLOBAL,
+            "FailoverGlobalReplicationGroup": GLOBAL, "IncreaseNodeGroupsInGlobalReplicationGroup": GLOBAL,
+            "DecreaseNodeGroupsInGlobalReplicationGroup": GLOBAL, "RebalanceSlotsInGlobalReplicationGroup": GLOBAL,
+            "AuthorizeCacheSecurityGroupIngress": SECURITY_GROUPS, "CreateCacheSecurityGroup": SECURITY_GROUPS,
+            "DeleteCacheSecurityGroup": SECURITY_GROUPS, "DescribeCacheSecurityGroups": SECURITY_GROUPS,
+            "RevokeCacheSecurityGroupIngress": SECURITY_GROUPS,
+            "DescribeReservedCacheNodes": RESERVED, "DescribeReservedCacheNodesOfferings": RESERVED,
+            "PurchaseReservedCacheNodesOffering": RESERVED,
+            "DescribeServiceUpdates": UPDATES, "DescribeUpdateActions": UPDATES, "BatchApplyUpdateAction": UPDATES,
+            "BatchStopUpdateAction": UPDATES,
+            "StartMigration": MIGRATION, "TestMigration": MIGRATION, "CompleteMigration": MIGRATION, "PrepareMigration": MIGRATION,
+            "StopMigration": MIGRATION,
+            "ListAllowedNodeTypeModifications": "node type changes (scaling up and down) are not built yet",
+        },
+        dialect=DIALECT,
+        api=ElastiCacheApi(state, nodes),
+        start=lifecycle.start,
+        stop=lifecycle.stop,
+        reset=lifecycle.reset,
+    )

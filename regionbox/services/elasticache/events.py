@@ -1,6 +1,6 @@
 """ElastiCache events: what happened to clusters, groups and users, as DescribeEvents lists it.
 
-Every module of the service records through ``record_event``. The message texts are AWS's own
+Every handler records through the one ``EventLog``. The message texts are AWS's own
 (see ``Messages``), so scripts that grep the event log for "Failover ... completed" or
 "Added cache node" behave as against the real service. AWS keeps 14 days of events; older ones
 are dropped when a new one is recorded.
@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 from regionbox.core import clock
-from regionbox.core.errors import ServiceError
-from regionbox.core.pagination import InvalidToken
-from regionbox.core.store import Scope, Store
-from regionbox.services.elasticache.models import EVENTS, Event
+from regionbox.core.pagination import Paginator
+from regionbox.core.store import Collection, Scope
+from regionbox.services.elasticache import validation as check
+from regionbox.services.elasticache.models import Event
 
 SOURCE_TYPES = (
     "cache-cluster",
@@ -52,25 +51,40 @@ class Messages:
     REPLICATION_GROUP_DELETED = "Replication group {group} deleted"
     TEST_FAILOVER = "Test Failover API called for node group {node_group}"
     FAILOVER_COMPLETED = "Failover from primary node {old} to replica node {new} completed"
+    # Failures. AWS names the cause by its error code (InsufficientCacheClusterCapacity) and the
+    # zone; where AWS's exact wording is not published, the text is regionbox's.
+    CREATE_FAILED_CAPACITY = ("Failed to create cache cluster: InsufficientCacheClusterCapacity: the requested cache node "
+                              "type is not available in availability zone {zone}")
+    CREATE_FAILED = "Failed to create cache cluster: {reason}"
+    REPLICATION_GROUP_CREATE_FAILED = "Failed to create replication group {group}: {reason}"
+    MODIFY_CLUSTER_FAILED = "Failed to modify cache cluster: {reason}"
+    ADD_CACHE_NODE_FAILED = "Failed to add cache node {node} in availability zone {zone}: {reason}"
+    ADD_REPLICAS_FAILED = "Failed to add replicas {nodes} to replication group {group}: {reason}"
+    REMOVE_REPLICAS_FAILED = "Failed to remove replicas {nodes} from replication group {group}: {reason}"
+    MODIFY_FAILED = "Failed to apply the modification of replication group {group}: {reason}"
+    RESHARDING_FAILED = "Failed to modify the shard configuration of replication group {group}: {reason}"
+    FAILOVER_ABORTED = ("Failover from primary node {old} to replica node {new} aborted: the replica did not catch up "
+                        "with the primary within {seconds} seconds, the primary keeps its role")
+    FAILOVER_FAILED = "Failover of node group {node_group} failed: {reason}"
+    RECOVERY_FAILED = "Failed recovery for cache nodes {nodes}: {reason}"
+    REBOOT_FAILED = "Failed to reboot cache node {node}: {reason}"
+    AUTH_TOKEN_UPDATE_FAILED = "Failed to update the AUTH token: {reason}"
+    DELETE_FAILED = "Failed to delete {what}: {reason}"
+    RESTORE_FAILED = "Failed to restore replication group {group} after a restart of regionbox: {reason}"
 
 
-def _store_of(provider_or_store: Any) -> Store:
-    return provider_or_store if isinstance(provider_or_store, Store) else provider_or_store.store
-
-
-def record_event(provider_or_store: Any, scope: Scope, source_id: str, source_type: str, message: str,
+def record_event(events: Collection[Event], scope: Scope, source_id: str, source_type: str, message: str,
                  when: float | None = None) -> Event:
-    """Append an event to the account's and region's log (durably: it is one store write)."""
-    store = _store_of(provider_or_store)
-    events = store.collection(EVENTS, Event)
+    """Append an event to the account's and region's log, and drop the ones older than 14 days."""
     event = Event(source_id=source_id, source_type=source_type, message=message, date=when if when is not None else clock.epoch())
     # Keys sort by time, then by arrival, so two events in the same microsecond keep their order.
     key = f"{event.date:017.6f}-{next(_sequence):09d}"
-    events.put(scope, key, event)
     cutoff = event.date - RETENTION.total_seconds()
-    for old_key, old in events.items(scope):
-        if old.date < cutoff:
-            events.delete(scope, old_key)
+    with events.store.transaction():
+        events.put(scope, key, event)
+        for old_key, old in events.items(scope):
+            if old.date < cutoff:
+                events.delete(scope, old_key)
     return event
 
 
@@ -82,22 +96,26 @@ def _epoch(value: datetime | float | None) -> float | None:
     return value.timestamp()
 
 
-class EventsMixin:
-    """DescribeEvents."""
+class EventLog:
+    """What happened to clusters, groups and users: recorded by every handler, read by DescribeEvents."""
+
+    def __init__(self, events: Collection[Event], paginator: Paginator) -> None:
+        self.events = events
+        self.paginator = paginator
+
+    def record(self, scope: Scope, source_id: str, source_type: str, message: str) -> Event:
+        return record_event(self.events, scope, source_id, source_type, message)
 
     def describe_events(self, ctx, params: dict) -> dict:
         source_type = params.get("SourceType")
         if source_type is not None and source_type not in SOURCE_TYPES:
-            raise ServiceError("InvalidParameterValue", f"Invalid value for parameter SourceType: {source_type}")
-        max_records = params.get("MaxRecords")
-        if max_records is not None and not 20 <= max_records <= 100:
-            raise ServiceError("InvalidParameterValue", "The parameter MaxRecords must be between 20 and 100.")
+            raise check.invalid(f"Invalid value for parameter SourceType: {source_type}")
         duration = params.get("Duration")
         if duration is not None and not 0 <= duration <= RETENTION.total_seconds() // 60:
-            raise ServiceError("InvalidParameterValue", "The parameter Duration must be between 0 and 20160.")
+            raise check.invalid("The parameter Duration must be between 0 and 20160.")
         start, end = _epoch(params.get("StartTime")), _epoch(params.get("EndTime"))
         if start is not None and end is not None and start > end:
-            raise ServiceError("InvalidParameterCombination", "The parameter StartTime must be before EndTime.")
+            raise check.invalid_combination("The parameter StartTime must be before EndTime.")
         now = clock.epoch()
         # The window: an explicit interval wins; Duration counts back from EndTime (or now); with
         # neither, the last hour, as AWS does.
@@ -113,7 +131,7 @@ class EventsMixin:
         source_id = params.get("SourceIdentifier")
         matching = [
             event
-            for event in self.store.collection(EVENTS, Event).values(ctx.scope)
+            for event in self.events.values(ctx.scope)
             if start <= event.date <= end
             and (source_type is None or event.source_type == source_type)
             and (source_id is None or event.source_id == source_id)
@@ -121,16 +139,6 @@ class EventsMixin:
         # Newest first, as the console and the API list them; events recorded with the same time
         # keep their order of arrival.
         matching = [e for _, e in sorted(enumerate(matching), key=lambda pair: (pair[1].date, pair[0]), reverse=True)]
-        try:
-            page, marker = self.cloud.paginator.page(matching, params.get("Marker"), max_records, default_limit=100)
-        except InvalidToken:
-            raise ServiceError("InvalidParameterValue", "Invalid marker provided.") from None
-        result: dict[str, Any] = {
-            "Events": [
-                {"SourceIdentifier": e.source_id, "SourceType": e.source_type, "Message": e.message, "Date": clock.from_epoch(e.date)}
-                for e in page
-            ]
-        }
-        if marker:
-            result["Marker"] = marker
-        return result
+        rows = [{"SourceIdentifier": e.source_id, "SourceType": e.source_type, "Message": e.message, "Date": clock.from_epoch(e.date)}
+                for e in matching]
+        return check.paged(self.paginator, "Events", rows, params)

@@ -5,7 +5,8 @@ replica with the least replication lag (largest offset) is promoted, the other r
 it, the stable endpoints move to it, and AWS's events are recorded. The dead node is told to
 come back as a replica of the new primary, so when it restarts (at once after a crash, or when
 its AZ is restored) it is the replacement replica. TestFailover does the same on purpose, after
-letting the chosen replica catch up so that no acknowledged write is lost.
+letting the chosen replica catch up so that no acknowledged write is lost (or, when it cannot
+catch up in time, not at all: the failover is reported aborted).
 """
 
 from __future__ import annotations
@@ -13,10 +14,19 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
+from regionbox.core.store import Scope
+from regionbox.core.tasks import Tasks
 from regionbox.engines import Node
-from regionbox.services.elasticache.events import Messages
+from regionbox.services.elasticache import validation as check
+from regionbox.services.elasticache.events import EventLog, Messages
+from regionbox.services.elasticache.members import MemberClusters
 from regionbox.services.elasticache.models import CacheCluster, NodeGroup, ReplicationGroup
+from regionbox.services.elasticache.nodes import RedisNodes
+from regionbox.services.elasticache.replication_groups import describe_group
+from regionbox.services.elasticache.sharding import Sharding
+from regionbox.services.elasticache.state import ElastiCacheState
 
 log = logging.getLogger("regionbox.elasticache")
 
@@ -24,37 +34,38 @@ CATCH_UP_TIMEOUT = 5.0
 RECOVERY_TIMEOUT = 60.0
 
 
-class FailoverMixin:
-    # -- endpoints ----------------------------------------------------------------------------
-    def running_address(self, scope, cluster_id: str | None) -> tuple[str, int] | None:
-        node = self.redis.node(scope, cluster_id) if cluster_id else None
-        return (node.address, node.port) if node is not None and node.running else None
+class Failover:
+    """TestFailover, and what engine events mean for a replication group's members: automatic
+    failover of a primary that died, recovery of a node that comes back."""
 
-    def refresh_endpoints(self, scope, rg: ReplicationGroup) -> None:
-        """Point the stable endpoints at the nodes that hold each role now."""
-        if rg.cluster_enabled:
-            if rg.config_address:
-                targets = [t for cid in rg.member_clusters if (t := self.running_address(scope, cid))]
-                self.open_endpoint(rg.config_address, rg.config_port or rg.port, targets)
-            return
-        group = rg.node_groups[0]
-        primary = self.running_address(scope, group.primary)
-        replicas = [t for cid in group.members if cid != group.primary and (t := self.running_address(scope, cid))]
-        if rg.primary_address and not self.redis.primary_binds_endpoint(rg):
-            self.open_endpoint(rg.primary_address, rg.primary_port or rg.port, [primary] if primary else [])
-        if rg.reader_address:
-            # As on AWS, the reader endpoint reaches the primary when there is no replica.
-            self.open_endpoint(rg.reader_address, rg.reader_port or rg.port, replicas or ([primary] if primary else []))
+    def __init__(self, state: ElastiCacheState, nodes: RedisNodes, members: MemberClusters, sharding: Sharding,
+                 events: EventLog, tasks: Tasks) -> None:
+        self.state = state
+        self.nodes = nodes
+        self.members = members
+        self.sharding = sharding
+        self.events = events
+        self.tasks = tasks
 
     # -- engine events -----------------------------------------------------------------------------
-    def _set_member_status(self, scope, cluster: CacheCluster, status: str) -> None:
+    async def on_engine_event(self, node: Node, event: str) -> None:
+        """The supervisor's listener: events of replication group members' nodes."""
+        owner = self.state.node_owner.get(node.node_id)
+        if owner is None:
+            return
+        scope, cluster_id = owner
+        cluster = self.state.cache_clusters.get(scope, cluster_id)
+        if cluster is not None and cluster.replication_group_id:
+            await self.on_member_event(scope, cluster, node, event)
+
+    def _set_member_status(self, scope: Scope, cluster: CacheCluster, status: str) -> None:
         cluster.status = "available" if status == "available" else "rebooting cluster nodes"
         cluster.nodes[0].status = status
-        self.clusters.put(scope, cluster.cluster_id, cluster)
+        self.state.save_cluster(scope, cluster)
 
     async def on_member_event(self, scope, cluster: CacheCluster, node: Node, event: str) -> None:
-        rg = self.groups.get(scope, cluster.replication_group_id)
-        if rg is None or rg.status in ("creating", "deleting"):
+        rg = self.state.replication_groups.get(scope, cluster.replication_group_id)
+        if rg is None or rg.status in ("creating", "create-failed", "deleting"):
             return
         group = rg.node_group(cluster.node_group_id)
         if group is None or cluster.status == "creating":
@@ -62,7 +73,7 @@ class FailoverMixin:
         node_id = cluster.nodes[0].node_id
         if event == "exited":
             self._set_member_status(scope, cluster, "rebooting")
-            self.refresh_endpoints(scope, rg)
+            self.members.refresh_endpoints(scope, rg)
             if cluster.cluster_id == group.primary and rg.automatic_failover == "enabled":
                 # Inline, not in the background: the supervisor restarts a crashed node only after
                 # its listeners return, and the node must come back as a replica of the new
@@ -70,83 +81,99 @@ class FailoverMixin:
                 # "Recovering cache nodes" after the failover events, in AWS's order.
                 if await self.fail_over(scope, rg.replication_group_id, group.node_group_id, planned=False):
                     return
-            self.event(scope, cluster.cluster_id, "cache-cluster", Messages.RECOVERING_NODES.format(nodes=node_id))
+            self.events.record(scope, cluster.cluster_id, "cache-cluster", Messages.RECOVERING_NODES.format(nodes=node_id))
         elif event == "started":
             self._set_member_status(scope, cluster, "available")
-            self.event(scope, cluster.cluster_id, "cache-cluster", Messages.CACHE_NODE_RESTARTED.format(node=node_id))
-            self.background(self._rejoin(scope, rg.replication_group_id, cluster.cluster_id), f"rejoining {cluster.cluster_id}")
+            self.events.record(scope, cluster.cluster_id, "cache-cluster", Messages.CACHE_NODE_RESTARTED.format(node=node_id))
+            group_id, cluster_id = rg.replication_group_id, cluster.cluster_id
+            self.tasks.spawn(self._rejoin(scope, group_id, cluster_id), owner="elasticache", what=f"rejoining {cluster_id}",
+                             on_failure=lambda error: self._recovery_failed(scope, cluster_id, error))
 
     async def _rejoin(self, scope, group_id: str, cluster_id: str) -> None:
         """A node back from a crash or an outage: make sure it follows the current primary."""
-        async with self.lock(scope, group_id):
-            rg = self.groups.get(scope, group_id)
-            cluster = self.clusters.get(scope, cluster_id)
+        async with self.state.lock(scope, group_id):
+            rg = self.state.replication_groups.get(scope, group_id)
+            cluster = self.state.cache_clusters.get(scope, cluster_id)
             if rg is None or cluster is None:
                 return
             group = rg.node_group(cluster.node_group_id)
             if not rg.cluster_enabled and group.primary != cluster_id:
-                primary = self.clusters.get(scope, group.primary)
-                if self.running_address(scope, group.primary):
-                    await self.redis.command(scope, rg, cluster_id, "REPLICAOF", primary.nodes[0].address, str(primary.nodes[0].port))
-            elif not rg.cluster_enabled and group.primary == cluster_id and not self.running_address(scope, cluster_id):
+                primary = self.state.cache_clusters.get(scope, group.primary)
+                if self.nodes.running_address(scope, group.primary):
+                    await self.nodes.command(scope, rg, cluster_id, "REPLICAOF", primary.nodes[0].address, str(primary.nodes[0].port))
+            elif not rg.cluster_enabled and group.primary == cluster_id and not self.nodes.running_address(scope, cluster_id):
                 return
             if rg.cluster_enabled:
-                await self.sync_cluster_roles(scope, rg)
-            self.refresh_endpoints(scope, rg)
+                await self.sharding.sync_cluster_roles(scope, rg)
+            self.members.refresh_endpoints(scope, rg)
         # Back and following the primary: for a failed primary this is the replacement replica.
-        self.event(scope, cluster_id, "cache-cluster", Messages.FINISHED_RECOVERY.format(nodes=cluster.nodes[0].node_id))
+        self.events.record(scope, cluster_id, "cache-cluster", Messages.FINISHED_RECOVERY.format(nodes=cluster.nodes[0].node_id))
+
+    def _recovery_failed(self, scope: Scope, cluster_id: str, error: BaseException) -> None:
+        """Rule: a node that came back but could not be made to follow the current primary (it died
+        again, or never replicated) is shown, as AWS shows a failed node replacement: an event."""
+        cluster = self.state.cache_clusters.get(scope, cluster_id)
+        node_id = cluster.nodes[0].node_id if cluster is not None else "0001"
+        self.events.record(scope, cluster_id, "cache-cluster", Messages.RECOVERY_FAILED.format(nodes=node_id, reason=error))
 
     # -- choosing and promoting ---------------------------------------------------------------------
     async def _best_replica(self, scope, rg: ReplicationGroup, group: NodeGroup, exclude: str | None) -> str | None:
-        candidates = [cid for cid in group.members if cid != exclude and cid != group.primary and self.running_address(scope, cid)]
+        candidates = [cid for cid in group.members if cid != exclude and cid != group.primary and self.nodes.running_address(scope, cid)]
         if not candidates:
             return None
-        offsets = await asyncio.gather(*(self.redis.replication_offset(scope, rg, cid) for cid in candidates))
+        offsets = await asyncio.gather(*(self.nodes.replication_offset(scope, rg, cid) for cid in candidates))
         best = max(zip(offsets, candidates), key=lambda pair: pair[0])
         return best[1] if best[0] >= 0 else None
 
     async def fail_over(self, scope, group_id: str, node_group_id: str, planned: bool, target: str | None = None) -> bool:
         """Promote a replica of ``node_group_id``; True when a new primary took over."""
-        async with self.lock(scope, group_id):
-            rg = self.groups.get(scope, group_id)
+        async with self.state.lock(scope, group_id):
+            rg = self.state.replication_groups.get(scope, group_id)
             if rg is None:
                 return False
             group = rg.node_group(node_group_id)
             old = group.primary
-            if not planned and self.running_address(scope, old):
+            if not planned and self.nodes.running_address(scope, old):
                 return False  # the primary came back before we got here
             new = target or await self._best_replica(scope, rg, group, exclude=old)
             if new is None:
-                log.warning("no replica to promote in %s/%s", group_id, node_group_id)
+                # Unplanned, the node is restarted in place ("Recovering cache nodes"); planned, say why nothing happened.
+                if planned:
+                    self.events.record(scope, group_id, "replication-group", Messages.FAILOVER_FAILED.format(
+                        node_group=node_group_id, reason="no replica is available to promote"))
                 return False
-            old_alive = self.running_address(scope, old) is not None
+            old_alive = self.nodes.running_address(scope, old) is not None
             if rg.cluster_enabled:
-                await self.cluster_promote(scope, rg, new, graceful=planned and old_alive)
-            else:
-                await self._promote_single(scope, rg, group, old, new, old_alive and planned)
-            group.primary = new
-            for cid in group.members:
-                cluster = self.clusters.get(scope, cid)
-                cluster.role = "primary" if cid == new else "replica"
-                self.clusters.put(scope, cid, cluster)
-            self.save_group(scope, rg)
-            self.refresh_endpoints(scope, rg)
+                await self.sharding.cluster_promote(scope, rg, new, graceful=planned and old_alive)
+            elif not await self._promote_single(scope, rg, group, old, new, old_alive and planned):
+                self.events.record(scope, group_id, "replication-group",
+                                   Messages.FAILOVER_ABORTED.format(old=old, new=new, seconds=int(CATCH_UP_TIMEOUT)))
+                return False
             # AWS's sequence: the failover on the cache cluster that lost the primary role and on
             # the group, then the old primary's recovery as a replica (both for TestFailover and
             # for a primary that failed).
             completed = Messages.FAILOVER_COMPLETED.format(old=old, new=new)
-            self.event(scope, old, "cache-cluster", completed)
-            self.event(scope, group_id, "replication-group", completed)
-            old_node_id = self.clusters.get(scope, old).nodes[0].node_id
-            self.event(scope, old, "cache-cluster", Messages.RECOVERING_NODES.format(nodes=old_node_id))
+            old_node_id = self.state.cache_clusters.get(scope, old).nodes[0].node_id
+            with self.state.transaction():
+                group.primary = new
+                for cid in group.members:
+                    cluster = self.state.cache_clusters.get(scope, cid)
+                    cluster.role = "primary" if cid == new else "replica"
+                    self.state.save_cluster(scope, cluster)
+                self.state.save_group(scope, rg)
+                self.events.record(scope, old, "cache-cluster", completed)
+                self.events.record(scope, group_id, "replication-group", completed)
+                self.events.record(scope, old, "cache-cluster", Messages.RECOVERING_NODES.format(nodes=old_node_id))
+            self.members.refresh_endpoints(scope, rg)
             if old_alive:
-                self.background(self._finish_recovery(scope, rg, old, new), f"recovery of {old}")
+                self.tasks.spawn(self._finish_recovery(scope, rg, old, new), owner="elasticache", what=f"recovery of {old}",
+                                 on_failure=lambda error: self._recovery_failed(scope, old, error))
             # Restarts of the old primary (after a crash or an outage) must come back as a replica.
             for cid in group.members:
-                node = self.redis.node(scope, cid)
+                node = self.nodes.node(scope, cid)
                 if node is not None:
-                    node.spec = self.redis.spec(scope, rg, self.clusters.get(scope, cid),
-                                                None if cid == new else self.clusters.get(scope, new))
+                    node.spec = self.nodes.spec(scope, rg, self.state.cache_clusters.get(scope, cid),
+                                                None if cid == new else self.state.cache_clusters.get(scope, new))
             return True
 
     async def _finish_recovery(self, scope, rg: ReplicationGroup, old: str, new: str) -> None:
@@ -155,59 +182,72 @@ class FailoverMixin:
         deadline = loop.time() + RECOVERY_TIMEOUT
         while loop.time() < deadline:
             try:
-                info = await self.redis.command(scope, rg, old, "INFO", "replication")
+                info = await self.nodes.command(scope, rg, old, "INFO", "replication")
             except Exception:  # noqa: BLE001 - restarting or unreachable for a moment: ask again
                 info = {}
             if info.get("role") == "slave" and info.get("master_link_status") == "up":
                 break
             await asyncio.sleep(0.05)
         else:
-            log.warning("%s did not start replicating from %s", old, new)
-            return
-        cluster = self.clusters.get(scope, old)
+            raise TimeoutError(f"{old} did not start replicating from {new} within {RECOVERY_TIMEOUT:.0f} seconds")
+        cluster = self.state.cache_clusters.get(scope, old)
         if cluster is not None:
-            self.event(scope, old, "cache-cluster", Messages.FINISHED_RECOVERY.format(nodes=cluster.nodes[0].node_id))
+            self.events.record(scope, old, "cache-cluster", Messages.FINISHED_RECOVERY.format(nodes=cluster.nodes[0].node_id))
 
-    async def _promote_single(self, scope, rg: ReplicationGroup, group: NodeGroup, old: str, new: str, graceful: bool) -> None:
-        new_node = self.clusters.get(scope, new).nodes[0]
+    async def _promote_single(self, scope: Scope, rg: ReplicationGroup, group: NodeGroup, old: str, new: str,
+                              graceful: bool) -> bool:
+        """Make ``new`` the primary; False (nothing changed) when a graceful one could not catch up."""
+        new_node = self.state.cache_clusters.get(scope, new).nodes[0]
         if graceful:
             # Stop writes on the old primary and let the new one catch up: nothing acknowledged is lost.
-            await self.redis.command(scope, rg, old, "CLIENT", "PAUSE", str(int(CATCH_UP_TIMEOUT * 1000)), "WRITE")
-            await self._catch_up(scope, rg, old, new)
-        await self.redis.move_primary_endpoint(scope, rg, old, new)
-        await self.redis.command(scope, rg, new, "REPLICAOF", "NO", "ONE")
-        followers = [cid for cid in group.members if cid != new and self.running_address(scope, cid)]
-        await asyncio.gather(*(self.redis.command(scope, rg, cid, "REPLICAOF", new_node.address, str(new_node.port))
+            # Rule: a replica that has not caught up within CATCH_UP_TIMEOUT is not promoted; the old
+            # primary takes writes again and the failover is reported aborted (an event).
+            await self.nodes.command(scope, rg, old, "CLIENT", "PAUSE", str(int(CATCH_UP_TIMEOUT * 1000)), "WRITE")
+            if not await self._catch_up(scope, rg, old, new):
+                await self.nodes.command(scope, rg, old, "CLIENT", "UNPAUSE")
+                return False
+        await self.nodes.move_primary_endpoint(scope, rg, old, new)
+        await self.nodes.command(scope, rg, new, "REPLICAOF", "NO", "ONE")
+        followers = [cid for cid in group.members if cid != new and self.nodes.running_address(scope, cid)]
+        await asyncio.gather(*(self.nodes.command(scope, rg, cid, "REPLICAOF", new_node.address, str(new_node.port))
                                for cid in followers), return_exceptions=True)
         if graceful:
             # Clients still connected to the old primary reconnect through the primary endpoint.
-            await asyncio.gather(self.redis.command(scope, rg, old, "CLIENT", "KILL", "TYPE", "normal"),
-                                 self.redis.command(scope, rg, old, "CLIENT", "UNPAUSE"), return_exceptions=True)
+            await asyncio.gather(self.nodes.command(scope, rg, old, "CLIENT", "KILL", "TYPE", "normal"),
+                                 self.nodes.command(scope, rg, old, "CLIENT", "UNPAUSE"), return_exceptions=True)
+        return True
 
-    async def _catch_up(self, scope, rg: ReplicationGroup, old: str, new: str) -> None:
+    async def _catch_up(self, scope: Scope, rg: ReplicationGroup, old: str, new: str) -> bool:
+        """Whether ``new`` has everything the (paused) old primary acknowledged."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + CATCH_UP_TIMEOUT
-        info = await self.redis.command(scope, rg, old, "INFO", "replication")
+        info = await self.nodes.command(scope, rg, old, "INFO", "replication")
         target = int(info.get("master_repl_offset", 0))
-        while loop.time() < deadline and await self.redis.replication_offset(scope, rg, new) < target:
+        while await self.nodes.replication_offset(scope, rg, new) < target:
+            if loop.time() >= deadline:
+                return False
             await asyncio.sleep(0.01)
+        return True
 
     # -- TestFailover --------------------------------------------------------------------------------
-    async def test_failover(self, ctx, params: dict) -> dict:
-        rg = self.get_group(ctx.scope, params["ReplicationGroupId"])
+    def test_failover(self, ctx: RequestContext, params: dict) -> dict:
+        scope = ctx.scope
+        rg = self.state.group(scope, params["ReplicationGroupId"])
         node_group_id = params["NodeGroupId"]
         group = rg.node_group(node_group_id)
         if group is None:
-            raise ServiceError("NodeGroupNotFoundFault", f"The node group {node_group_id} is not found in replication group "
-                                                         f"{rg.replication_group_id}.", status=404)
+            raise check.node_group_not_found(node_group_id, rg.replication_group_id)
         if rg.status != "available":
-            raise ServiceError("InvalidReplicationGroupState",
-                               f"Replication group {rg.replication_group_id} is not in available state.")
+            raise check.group_not_available(rg.replication_group_id)
         if rg.automatic_failover != "enabled":
             raise ServiceError("InvalidReplicationGroupState",
                                f"Automatic failover is not enabled for replication group {rg.replication_group_id}.")
         if len(group.members) < 2:
-            raise ServiceError("InvalidParameterCombination", f"Node group {node_group_id} has no replica to fail over to.")
-        self.event(ctx.scope, rg.replication_group_id, "replication-group", Messages.TEST_FAILOVER.format(node_group=node_group_id))
-        self.background(self.fail_over(ctx.scope, rg.replication_group_id, node_group_id, planned=True), "test failover")
-        return {"ReplicationGroup": self.describe_group(ctx.scope, rg)}
+            raise check.invalid_combination(f"Node group {node_group_id} has no replica to fail over to.")
+        group_id = rg.replication_group_id
+        self.events.record(scope, group_id, "replication-group", Messages.TEST_FAILOVER.format(node_group=node_group_id))
+        self.tasks.spawn(self.fail_over(scope, group_id, node_group_id, planned=True), owner="elasticache",
+                         what=f"test failover of {group_id}/{node_group_id}",
+                         on_failure=lambda error: self.events.record(
+                             scope, group_id, "replication-group", Messages.FAILOVER_FAILED.format(node_group=node_group_id, reason=error)))
+        return {"ReplicationGroup": describe_group(self.state, scope, rg)}

@@ -200,6 +200,7 @@ class _ClientSide(_Side):
         self.transport: asyncio.Transport | None = None
         self.node: _NodeSide | None = None
         self.connecting = False
+        self.connecting_task: asyncio.Task | None = None
         self.inbox = bytearray()
         self.outbox: list[bytes] = []  # forwarded bytes waiting for the node connection
         # One entry per ``mn`` sent to the node: the configuration reply to send in place of its
@@ -245,7 +246,8 @@ class _ClientSide(_Side):
         self.outbox.append(data)
         if not self.connecting:
             self.connecting = True
-            asyncio.get_running_loop().create_task(self.connect())
+            # Held here: the event loop keeps only a weak reference to a task.
+            self.connecting_task = asyncio.get_running_loop().create_task(self.connect())
 
     async def connect(self) -> None:
         loop = asyncio.get_running_loop()

@@ -37,7 +37,7 @@ class CacheNode:
     address: str  # the node's own loopback address (its endpoint)
     port: int
     created: float
-    status: str = "creating"  # creating -> available; rebooting, deleting; "failed" while its AZ is down
+    status: str = "creating"  # creating -> available (or create-failed); rebooting, deleting; "failed" while down
     parameter_group_status: str = "in-sync"
     # Key of the engine process in the supervisor (unique across accounts and regions).
     engine_node_key: str = ""
@@ -53,7 +53,7 @@ class CacheCluster:
     engine_version: str
     node_type: str
     created: float
-    status: str = "creating"  # creating -> available; modifying, deleting, rebooting cache cluster nodes
+    status: str = "creating"  # creating -> available (or create-failed); modifying, deleting, rebooting cache cluster nodes
     num_nodes: int = 1
     nodes: list[CacheNode] = field(default_factory=list)
     zone: str = ""  # PreferredAvailabilityZone ("Multiple" for Memcached spread over AZs)
@@ -118,7 +118,7 @@ class ReplicationGroup:
     engine_version: str
     node_type: str
     created: float
-    status: str = "creating"  # creating -> available; modifying, deleting, snapshotting
+    status: str = "creating"  # creating -> available (or create-failed); modifying, deleting, snapshotting
     node_groups: list[NodeGroup] = field(default_factory=list)
     member_clusters: list[str] = field(default_factory=list)
     cluster_enabled: bool = False

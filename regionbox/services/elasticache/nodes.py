@@ -14,16 +14,26 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
+from regionbox.core.errors import ServiceError
+from regionbox.core.store import Scope
 from regionbox.engines import Node, NodeSpec
-from regionbox.services.elasticache.models import CacheCluster, ReplicationGroup
+from regionbox.services.elasticache.models import CacheCluster, ReplicationGroup, User
+from regionbox.services.elasticache.parameter_groups import redis_directives
+from regionbox.services.elasticache.state import DEFAULT_USER, ElastiCacheState
 
 if TYPE_CHECKING:
-    from regionbox.services.elasticache.provider import ElastiCacheProvider
+    from regionbox.core.tls import LocalCA
+    from regionbox.engines import Supervisor
+
+log = logging.getLogger("regionbox.elasticache")
 
 ADMIN_USER = "regionbox-admin"
 NODE_TIMEOUT_MS = 2000  # cluster bus: how long before a silent node is suspected
@@ -33,25 +43,37 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def node_key(scope: tuple[str, str], cluster_id: str) -> str:
-    """The supervisor's id for a member cluster's node: unique across accounts and regions."""
+def node_key(scope: Scope, cluster_id: str) -> str:
+    """The supervisor's id for a Redis/Valkey cluster's node (a group member or a single-node
+    cluster): unique across accounts and regions."""
     return f"{scope[0]}.{scope[1]}.{cluster_id}"
 
 
+class Encrypted(Protocol):
+    """A replication group or a cache cluster: whether its nodes speak TLS."""
+
+    transit_encryption: bool
+
+
 class RedisNodes:
-    def __init__(self, provider: "ElastiCacheProvider") -> None:
-        self.provider = provider
-        self.admin_password = provider.cloud._secret("elasticache.admin").hex()
+    def __init__(self, state: ElastiCacheState, supervisor: "Supervisor", ca: "LocalCA", engine_root: Path,
+                 admin_password: str) -> None:
+        self.state = state
+        self.supervisor = supervisor
+        self.ca = ca
+        # Where the nodes keep their data: <state>/engines/elasticache/<node key>.
+        self.engine_root = engine_root
+        self.admin_password = admin_password
 
-    @property
-    def supervisor(self):
-        return self.provider.supervisor
-
-    def node(self, scope, cluster_id: str) -> Node | None:
+    def node(self, scope: Scope, cluster_id: str) -> Node | None:
         return self.supervisor.node(node_key(scope, cluster_id))
 
-    def data_dir(self, scope, cluster_id: str) -> Path:
-        return self.provider.engine_root / node_key(scope, cluster_id)
+    def running_address(self, scope: Scope, cluster_id: str | None) -> tuple[str, int] | None:
+        node = self.node(scope, cluster_id) if cluster_id else None
+        return (node.address, node.port) if node is not None and node.running else None
+
+    def data_dir(self, scope: Scope, cluster_id: str) -> Path:
+        return self.engine_root / node_key(scope, cluster_id)
 
     # -- how a member runs ----------------------------------------------------------------------
     def spec(self, scope, rg: ReplicationGroup, cluster: CacheCluster, primary: CacheCluster | None) -> NodeSpec:
@@ -61,7 +83,7 @@ class RedisNodes:
         options: dict = {"aclfile": str(data_dir / "users.acl"), "masteruser": ADMIN_USER, "masterauth": self.admin_password,
                          "maxclients": 10000}
         # The parameter group's settings (maxmemory-policy, timeout ...), from the node's first start.
-        options.update(self.provider.redis_directives(scope, rg.parameter_group))
+        options.update(redis_directives(self.state, scope, rg.parameter_group))
         if rg.cluster_enabled:
             options.update({
                 "cluster-enabled": "yes",
@@ -80,7 +102,7 @@ class RedisNodes:
         elif self.primary_binds_endpoint(rg):
             options["bind"] = f"{node.address} {rg.primary_address}"
         if rg.transit_encryption:
-            ca = self.provider.ca
+            ca = self.ca
             cert, key = ca.issue(data_dir / "tls", [node.address, rg.primary_address, rg.reader_address, rg.config_address])
             options.update({
                 "port": 0, "tls-port": node.port, "tls-cert-file": str(cert), "tls-key-file": str(key),
@@ -118,10 +140,33 @@ class RedisNodes:
     def write_acl(self, scope, rg: ReplicationGroup, cluster_id: str) -> None:
         path = self.data_dir(scope, cluster_id) / "users.acl"
         path.parent.mkdir(parents=True, exist_ok=True)
-        lines = [f"user {ADMIN_USER} on #{sha256(self.admin_password)} ~* &* +@all", *self.provider.acl_lines(scope, rg)]
+        lines = [f"user {ADMIN_USER} on #{sha256(self.admin_password)} ~* &* +@all", *self.acl_lines(scope, rg)]
         tmp = path.with_suffix(".tmp")
         tmp.write_text("\n".join(lines) + "\n")
         tmp.replace(path)
+
+    def acl_lines(self, scope: Scope, rg: ReplicationGroup) -> list[str]:
+        """The group's users as ACL rules: its user groups' users, else the AUTH token, else open."""
+        if rg.user_group_ids:
+            by_name: dict[str, User] = {}
+            for group_id in rg.user_group_ids:
+                group = self.state.user_groups.get(scope, group_id)
+                for user_id in group.user_ids if group else []:
+                    try:
+                        user = self.state.user(scope, user_id)
+                    except ServiceError:
+                        continue
+                    by_name.setdefault(user.user_name, user)
+            if DEFAULT_USER not in by_name:
+                by_name[DEFAULT_USER] = User(user_id="", user_name=DEFAULT_USER, arn="", engine=rg.engine, access_string="off")
+            lines = []
+            for name, user in by_name.items():
+                secret = " ".join(f"#{h}" for h in user.password_hashes) if user.authentication_type == "password" else "nopass"
+                lines.append(f"user {name} reset {secret} {user.access_string}")
+            return lines
+        if rg.auth_token_hashes:
+            return ["user default on " + " ".join(f"#{h}" for h in rg.auth_token_hashes) + " ~* &* +@all"]
+        return ["user default on nopass ~* &* +@all"]
 
     async def reload_acl(self, scope, rg: ReplicationGroup) -> None:
         """Rewrite every member's ACL file and make running nodes load it."""
@@ -130,18 +175,24 @@ class RedisNodes:
         await asyncio.gather(*(self.command(scope, rg, cid, "ACL", "LOAD") for cid in rg.member_clusters), return_exceptions=True)
 
     # -- admin connection -----------------------------------------------------------------------------
-    def client(self, rg: ReplicationGroup, node: Node) -> aioredis.Redis:
+    def client(self, holder: Encrypted, node: Node) -> aioredis.Redis:
         kwargs = {}
-        if rg.transit_encryption:
-            kwargs = {"ssl": True, "ssl_ca_certs": str(self.provider.ca.ensure()), "ssl_check_hostname": False}
+        if holder.transit_encryption:
+            kwargs = {"ssl": True, "ssl_ca_certs": str(self.ca.ensure()), "ssl_check_hostname": False}
+        # Bounded: one retry at most (redis-py retries ten times by default), so a node that hangs
+        # (frozen, or in a zone going down) fails the command in seconds, and the wait around it
+        # ends in its failure outcome instead of minutes later.
         return aioredis.Redis(host=node.address, port=node.port, username=ADMIN_USER, password=self.admin_password,
-                              socket_timeout=10, socket_connect_timeout=2, decode_responses=True, **kwargs)
+                              socket_timeout=5, socket_connect_timeout=2, retry=Retry(NoBackoff(), 1),
+                              decode_responses=True, **kwargs)
 
-    async def command(self, scope, rg: ReplicationGroup, cluster_id: str, *args):
+    async def command(self, scope: Scope, holder: Encrypted, cluster_id: str, *args):
+        """A command to the node of ``cluster_id`` as regionbox's admin user (``holder``: its
+        replication group, or the cluster itself, says whether it speaks TLS)."""
         node = self.node(scope, cluster_id)
         if node is None or not node.running:
             raise ConnectionError(f"node {cluster_id} is not running")
-        client = self.client(rg, node)
+        client = self.client(holder, node)
         try:
             return await client.execute_command(*args)
         finally:
@@ -155,3 +206,36 @@ class RedisNodes:
             return -1
         info = info if isinstance(info, dict) else {}
         return int(info.get("slave_repl_offset", info.get("master_repl_offset", 0)) or 0)
+
+    async def config_set_many(self, scope: Scope, cluster_ids: list[str], values: dict[str, str]) -> None:
+        """CONFIG SET on running Redis/Valkey nodes; a node that is down gets the settings at its
+        next start (they are in its spec)."""
+        args = [item for pair in values.items() for item in pair]
+
+        async def one(cluster_id: str) -> None:
+            cluster = self.state.cache_clusters.get(scope, cluster_id)
+            if cluster is None:
+                return
+            try:
+                await self.command(scope, cluster, cluster_id, "CONFIG", "SET", *args)
+            except Exception as error:  # noqa: BLE001 - down now: the spec has the settings for its next start
+                log.warning("CONFIG SET on %s failed: %s", cluster_id, error)
+
+        await asyncio.gather(*(one(cid) for cid in cluster_ids))
+
+    # -- parameters ------------------------------------------------------------------------------------
+    async def apply_parameter_group(self, scope: Scope, cluster_id: str) -> None:
+        """A cluster (single-node or a group's member) moved to another parameter group: its
+        immediate settings apply now, and its nodes are in sync with the group."""
+        cluster = self.state.cache_clusters.get(scope, cluster_id)
+        if cluster is None:
+            return
+        directives = redis_directives(self.state, scope, cluster.parameter_group, include_defaults=True)
+        if directives:
+            await self.config_set_many(scope, [cluster_id], directives)
+        cluster = self.state.cache_clusters.get(scope, cluster_id)
+        if cluster is None:
+            return
+        for node in cluster.nodes:
+            node.parameter_group_status = "in-sync"
+        self.state.save_cluster(scope, cluster)

@@ -13,40 +13,33 @@ import asyncio
 import re
 from typing import Any
 
+from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
-from regionbox.core.pagination import InvalidToken
+from regionbox.core.pagination import Paginator
+from regionbox.core.store import Scope
 from regionbox.services.elasticache import validation as check
-from regionbox.services.elasticache.models import ReplicationGroup, User, UserGroup
-from regionbox.services.elasticache.nodes import sha256
+from regionbox.services.elasticache.models import User, UserGroup
+from regionbox.services.elasticache.nodes import RedisNodes, sha256
+from regionbox.services.elasticache.state import DEFAULT_USER, ElastiCacheState
 
-DEFAULT_USER = "default"
-DEFAULT_ACCESS = "on ~* +@all"
 _NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{0,39}$")
 _ACL_TOKEN = re.compile(r"^(on|off|~\S*|%R?W?~\S*|&\S*|[+-]@?[\w|\-]+|allkeys|allcommands|nocommands|allchannels|resetkeys|resetchannels)$")
 _PASSWORD = re.compile(r'^[!#-.0-?A-~]{16,128}$')
 
 
-def _user_not_found(user_id: str) -> ServiceError:
-    return ServiceError("UserNotFound", f"User {user_id} not found.", status=404)
-
-
-def _group_not_found(group_id: str) -> ServiceError:
-    return ServiceError("UserGroupNotFound", f"User group {group_id} not found.", status=404)
-
-
 def _check_access_string(value: str) -> str:
     tokens = value.split()
     if not tokens or not all(_ACL_TOKEN.match(t) for t in tokens):
-        raise check.invalid_value(f"Access string {value!r} is invalid.")
+        raise check.invalid(f"Access string {value!r} is invalid.")
     return value
 
 
 def _check_passwords(passwords: list[str]) -> list[str]:
     if not 1 <= len(passwords) <= 2:
-        raise check.invalid_value("A user can have one or two passwords.")
+        raise check.invalid("A user can have one or two passwords.")
     for password in passwords:
         if not _PASSWORD.match(password):
-            raise check.invalid_value("Passwords must be 16 to 128 printable characters, excluding spaces, '\"', '/' and '@'.")
+            raise check.invalid("Passwords must be 16 to 128 printable characters, excluding spaces, '\"', '/' and '@'.")
     return [sha256(p) for p in passwords]
 
 
@@ -69,222 +62,194 @@ def _authentication(params: dict, required: bool) -> tuple[str, list[str]] | Non
     return None
 
 
-class UsersMixin:
-    def redis_hash(self, secret: str) -> str:
-        return sha256(secret)
 
-    # -- lookups ------------------------------------------------------------------------------------
-    def builtin_default(self, scope) -> User:
-        return User(user_id=DEFAULT_USER, user_name=DEFAULT_USER, arn=self.arn(scope, f"user:{DEFAULT_USER}"), engine="redis",
-                    access_string=DEFAULT_ACCESS, authentication_type="no-password")
+def _describe_user(user: User) -> dict[str, Any]:
+    return {"UserId": user.user_id, "UserName": user.user_name, "Status": user.status, "Engine": user.engine,
+            "MinimumEngineVersion": user.minimum_engine_version, "AccessString": user.access_string,
+            "UserGroupIds": list(user.user_group_ids),
+            "Authentication": {"Type": user.authentication_type, "PasswordCount": len(user.password_hashes)},
+            "ARN": user.arn}
 
-    def get_user(self, scope, user_id: str) -> User:
-        user = self.users.get(scope, user_id)
-        if user is None and user_id == DEFAULT_USER:
-            return self.builtin_default(scope)
-        if user is None:
-            raise _user_not_found(user_id)
-        return user
 
-    def get_user_group(self, scope, group_id: str) -> UserGroup:
-        group = self.user_groups.get(scope, group_id)
-        if group is None:
-            raise _group_not_found(group_id)
-        return group
+def _describe_user_group(group: UserGroup) -> dict[str, Any]:
+    result = {"UserGroupId": group.user_group_id, "Status": group.status, "Engine": group.engine,
+              "UserIds": list(group.user_ids), "MinimumEngineVersion": group.minimum_engine_version,
+              "ReplicationGroups": list(group.replication_groups), "ServerlessCaches": [], "ARN": group.arn}
+    if group.pending:
+        result["PendingChanges"] = dict(group.pending)
+    return result
 
-    def attach_user_group(self, scope, group_id: str, rg_id: str) -> None:
-        group = self.get_user_group(scope, group_id)
+
+class UserGroups:
+    """Create/Describe/Modify/DeleteUserGroup; which replication groups use a user group, and
+    bringing their engines' ACLs up to date when its users change."""
+
+    def __init__(self, state: ElastiCacheState, nodes: RedisNodes, paginator: Paginator) -> None:
+        self.state = state
+        self.nodes = nodes
+        self.paginator = paginator
+
+    def link(self, scope: Scope, group_id: str, rg_id: str) -> None:
+        group = self.state.user_group(scope, group_id)
         if rg_id not in group.replication_groups:
             group.replication_groups.append(rg_id)
-            self.user_groups.put(scope, group_id, group)
+            self.state.user_groups.put(scope, group_id, group)
 
-    def detach_user_group(self, scope, group_id: str, rg_id: str) -> None:
-        group = self.user_groups.get(scope, group_id)
+    def unlink(self, scope: Scope, group_id: str, rg_id: str) -> None:
+        group = self.state.user_groups.get(scope, group_id)
         if group is not None and rg_id in group.replication_groups:
             group.replication_groups.remove(rg_id)
-            self.user_groups.put(scope, group_id, group)
+            self.state.user_groups.put(scope, group_id, group)
 
-    # -- what the engine enforces ----------------------------------------------------------------------
-    def acl_lines(self, scope, rg: ReplicationGroup) -> list[str]:
-        if rg.user_group_ids:
-            by_name: dict[str, User] = {}
-            for group_id in rg.user_group_ids:
-                group = self.user_groups.get(scope, group_id)
-                for user_id in group.user_ids if group else []:
-                    try:
-                        user = self.get_user(scope, user_id)
-                    except ServiceError:
-                        continue
-                    by_name.setdefault(user.user_name, user)
-            if DEFAULT_USER not in by_name:
-                by_name[DEFAULT_USER] = User(user_id="", user_name=DEFAULT_USER, arn="", engine=rg.engine, access_string="off")
-            lines = []
-            for name, user in by_name.items():
-                secret = " ".join(f"#{h}" for h in user.password_hashes) if user.authentication_type == "password" else "nopass"
-                lines.append(f"user {name} reset {secret} {user.access_string}")
-            return lines
-        if rg.auth_token_hashes:
-            return ["user default on " + " ".join(f"#{h}" for h in rg.auth_token_hashes) + " ~* &* +@all"]
-        return ["user default on nopass ~* &* +@all"]
+    async def reload_acls(self, scope: Scope, group_ids: list[str]) -> None:
+        """The replication groups using these user groups get their users again (ACL LOAD)."""
+        rg_ids = {rg_id for gid in group_ids if (g := self.state.user_groups.get(scope, gid)) for rg_id in g.replication_groups}
+        groups = [rg for rg_id in rg_ids if (rg := self.state.replication_groups.get(scope, rg_id)) is not None]
+        await asyncio.gather(*(self.nodes.reload_acl(scope, rg) for rg in groups), return_exceptions=True)
 
-    async def _reload_groups_of(self, scope, group_ids: list[str]) -> None:
-        rg_ids = {rg_id for gid in group_ids if (g := self.user_groups.get(scope, gid)) for rg_id in g.replication_groups}
-        groups = [rg for rg_id in rg_ids if (rg := self.groups.get(scope, rg_id)) is not None]
-        await asyncio.gather(*(self.redis.reload_acl(scope, rg) for rg in groups), return_exceptions=True)
-
-    # -- users ----------------------------------------------------------------------------------------
-    def _describe_user(self, user: User) -> dict[str, Any]:
-        return {"UserId": user.user_id, "UserName": user.user_name, "Status": user.status, "Engine": user.engine,
-                "MinimumEngineVersion": user.minimum_engine_version, "AccessString": user.access_string,
-                "UserGroupIds": list(user.user_group_ids),
-                "Authentication": {"Type": user.authentication_type, "PasswordCount": len(user.password_hashes)},
-                "ARN": user.arn}
-
-    def create_user(self, ctx, params: dict) -> dict:
-        scope = ctx.scope
-        user_id, user_name = params["UserId"], params["UserName"]
-        for name, value in (("UserId", user_id), ("UserName", user_name)):
-            if not _NAME.match(value):
-                raise check.invalid_value(f"The parameter {name} must begin with a letter and contain only ASCII letters, "
-                                          "digits and hyphens (at most 40).")
-        if user_id == DEFAULT_USER or self.users.get(scope, user_id) is not None:
-            raise ServiceError("UserAlreadyExists", f"User {user_id} already exists.")
-        if any(u.user_name == user_name for u in self.users.values(scope)) and user_name != DEFAULT_USER:
-            raise ServiceError("DuplicateUserName", f"User name {user_name} already exists.")
-        engine = check.engine(params.get("Engine"))
-        kind, hashes = _authentication(params, required=True)
-        user = User(user_id=user_id, user_name=user_name, arn=self.arn(ctx, f"user:{user_id}"), engine=engine,
-                    access_string=_check_access_string(params["AccessString"]), authentication_type=kind,
-                    password_hashes=hashes, tags=list(params.get("Tags") or []))
-        self.users.put(scope, user_id, user)
-        ctx.touched("User", user_id)
-        return self._describe_user(user)
-
-    def describe_users(self, ctx, params: dict) -> dict:
-        scope = ctx.scope
-        if params.get("UserId"):
-            users = [self.get_user(scope, params["UserId"])]
-        else:
-            users = [self.builtin_default(scope), *self.users.values(scope)]
-        if params.get("Engine"):
-            users = [u for u in users if u.engine == params["Engine"] or u.user_id == DEFAULT_USER]
-        for flt in params.get("Filters") or []:
-            if flt.get("Name") == "user-id":
-                users = [u for u in users if u.user_id in flt.get("Values", [])]
-        return self._page("Users", [self._describe_user(u) for u in users], params)
-
-    def _page(self, key: str, items: list, params: dict) -> dict:
-        try:
-            page, marker = self.cloud.paginator.page(items, params.get("Marker"), params.get("MaxRecords"), default_limit=100)
-        except InvalidToken:
-            raise check.invalid_value("Invalid marker provided.") from None
-        result: dict[str, Any] = {key: page}
-        if marker:
-            result["Marker"] = marker
-        return result
-
-    async def modify_user(self, ctx, params: dict) -> dict:
-        scope = ctx.scope
-        if params["UserId"] == DEFAULT_USER and not self.users.get(scope, DEFAULT_USER):
-            raise check.invalid_value("The default user cannot be modified.")
-        user = self.get_user(scope, params["UserId"])
-        if params.get("AccessString"):
-            user.access_string = _check_access_string(params["AccessString"])
-        if params.get("AppendAccessString"):
-            user.access_string = _check_access_string(f"{user.access_string} {params['AppendAccessString']}")
-        auth = _authentication(params, required=False)
-        if auth is not None:
-            user.authentication_type, user.password_hashes = auth
-        self.users.put(scope, user.user_id, user)
-        await self._reload_groups_of(scope, user.user_group_ids)
-        return self._describe_user(user)
-
-    def delete_user(self, ctx, params: dict) -> dict:
-        scope = ctx.scope
-        user_id = params["UserId"]
-        if user_id == DEFAULT_USER:
-            raise ServiceError("DefaultUserAssociatedToUserGroup", "The default user cannot be deleted.")
-        user = self.get_user(scope, user_id)
-        if user.user_group_ids:
-            raise ServiceError("InvalidUserState", f"User {user_id} is a member of user groups {', '.join(user.user_group_ids)}.")
-        self.users.delete(scope, user_id)
-        user.status = "deleting"
-        return self._describe_user(user)
-
-    # -- user groups -----------------------------------------------------------------------------
-    def _describe_group_of_users(self, group: UserGroup) -> dict[str, Any]:
-        result = {"UserGroupId": group.user_group_id, "Status": group.status, "Engine": group.engine,
-                  "UserIds": list(group.user_ids), "MinimumEngineVersion": group.minimum_engine_version,
-                  "ReplicationGroups": list(group.replication_groups), "ServerlessCaches": [], "ARN": group.arn}
-        if group.pending:
-            result["PendingChanges"] = dict(group.pending)
-        return result
-
-    def _check_members(self, scope, user_ids: list[str], engine: str) -> None:
-        users = [self.get_user(scope, uid) for uid in user_ids]
+    def _check_members(self, scope: Scope, user_ids: list[str]) -> None:
+        users = [self.state.user(scope, uid) for uid in user_ids]
         if user_ids and DEFAULT_USER not in {u.user_name for u in users}:
             raise ServiceError("DefaultUserRequired", "A user with the user name default must be included in the user group.")
         names = [u.user_name for u in users]
         if len(names) != len(set(names)):
             raise ServiceError("DuplicateUserName", "A user group cannot contain two users with the same user name.")
 
-    def _set_membership(self, scope, group_id: str, user_ids: list[str], member: bool) -> None:
+    def _set_membership(self, scope: Scope, group_id: str, user_ids: list[str], member: bool) -> None:
         for uid in user_ids:
-            user = self.users.get(scope, uid)
+            user = self.state.users.get(scope, uid)
             if user is None:
                 continue
             if member and group_id not in user.user_group_ids:
                 user.user_group_ids.append(group_id)
             elif not member and group_id in user.user_group_ids:
                 user.user_group_ids.remove(group_id)
-            self.users.put(scope, uid, user)
+            self.state.users.put(scope, uid, user)
 
-    def create_user_group(self, ctx, params: dict) -> dict:
+    def create_user_group(self, ctx: RequestContext, params: dict) -> dict:
         scope = ctx.scope
         group_id = params["UserGroupId"]
         if not _NAME.match(group_id):
-            raise check.invalid_value("The parameter UserGroupId must begin with a letter and contain only ASCII letters, "
-                                      "digits and hyphens.")
-        if self.user_groups.get(scope, group_id) is not None:
+            raise check.invalid("The parameter UserGroupId must begin with a letter and contain only ASCII letters, "
+                                "digits and hyphens.")
+        if self.state.user_groups.get(scope, group_id) is not None:
             raise ServiceError("UserGroupAlreadyExists", f"User group {group_id} already exists.")
         engine = check.engine(params.get("Engine"))
         user_ids = list(dict.fromkeys(params.get("UserIds") or []))
-        self._check_members(scope, user_ids, engine)
-        group = UserGroup(user_group_id=group_id, arn=self.arn(ctx, f"usergroup:{group_id}"), engine=engine,
+        self._check_members(scope, user_ids)
+        group = UserGroup(user_group_id=group_id, arn=ctx.arn("elasticache", f"usergroup:{group_id}"), engine=engine,
                           user_ids=user_ids, tags=list(params.get("Tags") or []))
-        self.user_groups.put(scope, group_id, group)
-        self._set_membership(scope, group_id, user_ids, True)
+        with self.state.transaction():
+            self.state.user_groups.put(scope, group_id, group)
+            self._set_membership(scope, group_id, user_ids, True)
         ctx.touched("UserGroup", group_id)
-        return self._describe_group_of_users(group)
+        return _describe_user_group(group)
 
-    def describe_user_groups(self, ctx, params: dict) -> dict:
+    def describe_user_groups(self, ctx: RequestContext, params: dict) -> dict:
         scope = ctx.scope
-        groups = [self.get_user_group(scope, params["UserGroupId"])] if params.get("UserGroupId") else self.user_groups.values(scope)
-        return self._page("UserGroups", [self._describe_group_of_users(g) for g in groups], params)
+        groups = ([self.state.user_group(scope, params["UserGroupId"])] if params.get("UserGroupId")
+                  else self.state.user_groups.values(scope))
+        return check.paged(self.paginator, "UserGroups", [_describe_user_group(g) for g in groups], params)
 
-    async def modify_user_group(self, ctx, params: dict) -> dict:
+    async def modify_user_group(self, ctx: RequestContext, params: dict) -> dict:
         scope = ctx.scope
-        group = self.get_user_group(scope, params["UserGroupId"])
+        group = self.state.user_group(scope, params["UserGroupId"])
         to_add = list(params.get("UserIdsToAdd") or [])
         to_remove = list(params.get("UserIdsToRemove") or [])
         for uid in to_add + to_remove:
-            self.get_user(scope, uid)
+            self.state.user(scope, uid)
         new_ids = [uid for uid in group.user_ids if uid not in to_remove] + [uid for uid in to_add if uid not in group.user_ids]
-        self._check_members(scope, new_ids, group.engine)
-        group.user_ids = new_ids
-        self.user_groups.put(scope, group.user_group_id, group)
-        self._set_membership(scope, group.user_group_id, to_remove, False)
-        self._set_membership(scope, group.user_group_id, to_add, True)
-        await self._reload_groups_of(scope, [group.user_group_id])
-        return self._describe_group_of_users(group)
+        self._check_members(scope, new_ids)
+        with self.state.transaction():
+            group.user_ids = new_ids
+            self.state.user_groups.put(scope, group.user_group_id, group)
+            self._set_membership(scope, group.user_group_id, to_remove, False)
+            self._set_membership(scope, group.user_group_id, to_add, True)
+        # Answered once the engines enforce the new membership.
+        await self.reload_acls(scope, [group.user_group_id])
+        return _describe_user_group(group)
 
-    def delete_user_group(self, ctx, params: dict) -> dict:
+    def delete_user_group(self, ctx: RequestContext, params: dict) -> dict:
         scope = ctx.scope
-        group = self.get_user_group(scope, params["UserGroupId"])
+        group = self.state.user_group(scope, params["UserGroupId"])
         if group.replication_groups:
             raise ServiceError("InvalidUserGroupState", f"User group {group.user_group_id} is associated with replication groups "
                                                         f"{', '.join(group.replication_groups)}.")
-        self._set_membership(scope, group.user_group_id, group.user_ids, False)
-        self.user_groups.delete(scope, group.user_group_id)
+        with self.state.transaction():
+            self._set_membership(scope, group.user_group_id, group.user_ids, False)
+            self.state.user_groups.delete(scope, group.user_group_id)
         group.status = "deleting"
-        return self._describe_group_of_users(group)
+        return _describe_user_group(group)
+
+
+class Users:
+    """Create/Describe/Modify/DeleteUser."""
+
+    def __init__(self, state: ElastiCacheState, user_groups: UserGroups, paginator: Paginator) -> None:
+        self.state = state
+        self.user_groups = user_groups
+        self.paginator = paginator
+
+    def create_user(self, ctx: RequestContext, params: dict) -> dict:
+        scope = ctx.scope
+        user_id, user_name = params["UserId"], params["UserName"]
+        for name, value in (("UserId", user_id), ("UserName", user_name)):
+            if not _NAME.match(value):
+                raise check.invalid(f"The parameter {name} must begin with a letter and contain only ASCII letters, "
+                                    "digits and hyphens (at most 40).")
+        if user_id == DEFAULT_USER or self.state.users.get(scope, user_id) is not None:
+            raise ServiceError("UserAlreadyExists", f"User {user_id} already exists.")
+        if any(u.user_name == user_name for u in self.state.users.values(scope)) and user_name != DEFAULT_USER:
+            raise ServiceError("DuplicateUserName", f"User name {user_name} already exists.")
+        engine = check.engine(params.get("Engine"))
+        kind, hashes = _authentication(params, required=True)
+        user = User(user_id=user_id, user_name=user_name, arn=ctx.arn("elasticache", f"user:{user_id}"), engine=engine,
+                    access_string=_check_access_string(params["AccessString"]), authentication_type=kind,
+                    password_hashes=hashes, tags=list(params.get("Tags") or []))
+        self.state.users.put(scope, user_id, user)
+        ctx.touched("User", user_id)
+        return _describe_user(user)
+
+    def describe_users(self, ctx: RequestContext, params: dict) -> dict:
+        scope = ctx.scope
+        if params.get("UserId"):
+            users = [self.state.user(scope, params["UserId"])]
+        else:
+            users = [self.state.builtin_default_user(scope), *self.state.users.values(scope)]
+        if params.get("Engine"):
+            users = [u for u in users if u.engine == params["Engine"] or u.user_id == DEFAULT_USER]
+        for flt in params.get("Filters") or []:
+            if flt.get("Name") == "user-id":
+                users = [u for u in users if u.user_id in flt.get("Values", [])]
+        return check.paged(self.paginator, "Users", [_describe_user(u) for u in users], params)
+
+    async def modify_user(self, ctx: RequestContext, params: dict) -> dict:
+        scope = ctx.scope
+        if params["UserId"] == DEFAULT_USER and not self.state.users.get(scope, DEFAULT_USER):
+            raise check.invalid("The default user cannot be modified.")
+        user = self.state.user(scope, params["UserId"])
+        access = user.access_string
+        if params.get("AccessString"):
+            access = _check_access_string(params["AccessString"])
+        if params.get("AppendAccessString"):
+            access = _check_access_string(f"{access} {params['AppendAccessString']}")
+        auth = _authentication(params, required=False)
+        user.access_string = access
+        if auth is not None:
+            user.authentication_type, user.password_hashes = auth
+        self.state.users.put(scope, user.user_id, user)
+        # Answered once the engines enforce the user's new access and passwords.
+        await self.user_groups.reload_acls(scope, user.user_group_ids)
+        return _describe_user(user)
+
+    def delete_user(self, ctx: RequestContext, params: dict) -> dict:
+        scope = ctx.scope
+        user_id = params["UserId"]
+        if user_id == DEFAULT_USER:
+            raise ServiceError("DefaultUserAssociatedToUserGroup", "The default user cannot be deleted.")
+        user = self.state.user(scope, user_id)
+        if user.user_group_ids:
+            raise ServiceError("InvalidUserState", f"User {user_id} is a member of user groups {', '.join(user.user_group_ids)}.")
+        self.state.users.delete(scope, user_id)
+        user.status = "deleting"
+        return _describe_user(user)

@@ -1,10 +1,17 @@
-"""Input checks with ElastiCache's own error codes and messages."""
+"""ElastiCache's errors and input checks, in one place: codes and messages as AWS answers them.
+
+Bad input is ``invalid()`` (the kit's error; the service's dialect makes it InvalidParameterValue)
+or ``invalid_combination()``; every Describe* pages with ``RECORDS`` (MaxRecords 20-100, default
+100, and a Marker) through the cloud's paginator.
+"""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from regionbox.core.errors import ServiceError
+from regionbox.core.errors import ServiceError, invalid
+from regionbox.core.pagination import PageRule, Paginator
 from regionbox.services.elasticache import engine_catalog as catalog
 
 ENGINES = ("redis", "valkey")
@@ -15,19 +22,72 @@ _IDENTIFIER = re.compile(r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]*(?<!-)$")
 # AUTH tokens: 16-128 printable ASCII characters, except space, '"', '/' and '@'.
 _AUTH_TOKEN = re.compile(r'^[!#-.0-?A-~]{16,128}$')
 
-
-def invalid_value(message: str) -> ServiceError:
-    return ServiceError("InvalidParameterValue", message)
-
-
 def invalid_combination(message: str) -> ServiceError:
     return ServiceError("InvalidParameterCombination", message)
+
+
+# -- paging --------------------------------------------------------------------------------------
+RECORDS = PageRule(token="Marker", size="MaxRecords", default=100, minimum=20, maximum=100,
+                   out_of_range=lambda n: invalid("Invalid value for max records. Must be between 20 and 100"),
+                   bad_token=lambda token: invalid("Invalid marker provided."))
+
+
+def paged(paginator: Paginator, key: str, items: list, params: dict) -> dict[str, Any]:
+    """``{key: page, "Marker": next}`` as every Describe* of the service answers."""
+    page, marker = paginator.paginate(items, params, RECORDS)
+    result: dict[str, Any] = {key: page}
+    if marker:
+        result["Marker"] = marker
+    return result
+
+
+# -- not found, wrong state ------------------------------------------------------------------------
+def replication_group_not_found(group_id: str | None) -> ServiceError:
+    return ServiceError("ReplicationGroupNotFoundFault", f"Replication group {group_id} not found.", status=404)
+
+
+def cache_cluster_not_found(cluster_id: str | None) -> ServiceError:
+    return ServiceError("CacheClusterNotFound", f"CacheCluster not found: {cluster_id}", status=404)
+
+
+def node_group_not_found(node_group_id: str, group_id: str) -> ServiceError:
+    return ServiceError("NodeGroupNotFoundFault", f"The node group {node_group_id} is not found in replication group "
+                                                  f"{group_id}.", status=404)
+
+
+def user_not_found(user_id: str) -> ServiceError:
+    return ServiceError("UserNotFound", f"User {user_id} not found.", status=404)
+
+
+def user_group_not_found(group_id: str) -> ServiceError:
+    return ServiceError("UserGroupNotFound", f"User group {group_id} not found.", status=404)
+
+
+def parameter_group_not_found(name: str) -> ServiceError:
+    return ServiceError("CacheParameterGroupNotFound", f"CacheParameterGroup not found: {name}", status=404)
+
+
+def subnet_group_not_found(name: str) -> ServiceError:
+    return ServiceError("CacheSubnetGroupNotFoundFault", f"Cache subnet group {name} not found.", status=404)
+
+
+def group_not_available(group_id: str) -> ServiceError:
+    return ServiceError("InvalidReplicationGroupState", f"Replication group {group_id} is not in available state.")
+
+
+def cluster_not_available(cluster_id: str, status: str) -> ServiceError:
+    return ServiceError("InvalidCacheClusterState",
+                        f"Cache cluster {cluster_id} is not in available state (current state: {status}).")
+
+
+def not_implemented(message: str) -> ServiceError:
+    return ServiceError("NotImplemented", message, status=501, sender_fault=False)
 
 
 def identifier(name: str, value: str, max_length: int = 40) -> str:
     """Ids are stored lower-case; letters, digits and hyphens; no trailing or double hyphen."""
     if not value or len(value) > max_length or not _IDENTIFIER.match(value):
-        raise invalid_value(
+        raise invalid(
             f"The parameter {name} is not a valid identifier. Identifiers must begin with a letter; must contain only "
             "ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.")
     return value.lower()
@@ -36,7 +96,7 @@ def identifier(name: str, value: str, max_length: int = 40) -> str:
 def engine(value: str | None) -> str:
     value = (value or "redis").lower()
     if value not in ENGINES:
-        raise invalid_value(f"Invalid value for parameter Engine: {value}. Replication groups support engines redis and valkey.")
+        raise invalid(f"Invalid value for parameter Engine: {value}. Replication groups support engines redis and valkey.")
     return value
 
 
@@ -64,9 +124,9 @@ def auth_token(token: str | None, transit_encryption: bool) -> None:
     if token is None:
         return
     if not transit_encryption:
-        raise invalid_value("The AUTH token is only supported when encryption-in-transit is enabled")
+        raise invalid("The AUTH token is only supported when encryption-in-transit is enabled")
     if not _AUTH_TOKEN.match(token):
-        raise invalid_value("Invalid AuthToken provided.")
+        raise invalid("Invalid AuthToken provided.")
 
 
 AUTH_TOKEN_STRATEGIES = ("ROTATE", "SET", "DELETE")
@@ -77,7 +137,7 @@ def auth_token_update(token: str | None, strategy: str | None, has_token: bool, 
     """The AuthTokenUpdateStrategy a Modify call asks for (ROTATE when only a token is given), or
     None when it changes no token."""
     if strategy is not None and strategy not in AUTH_TOKEN_STRATEGIES:
-        raise invalid_value(f"Invalid value for parameter AuthTokenUpdateStrategy: {strategy}")
+        raise invalid(f"Invalid value for parameter AuthTokenUpdateStrategy: {strategy}")
     if token is None and strategy is None:
         return None
     strategy = strategy or "ROTATE"
@@ -87,7 +147,7 @@ def auth_token_update(token: str | None, strategy: str | None, has_token: bool, 
         if not has_token:
             raise invalid_combination(f"The {what} has no AUTH token to delete.")
     elif token is None:
-        raise invalid_value(f"AuthToken is required with AuthTokenUpdateStrategy {strategy}.")
+        raise invalid(f"AuthToken is required with AuthTokenUpdateStrategy {strategy}.")
     auth_token(token, transit_encryption)
     return strategy
 
@@ -113,7 +173,7 @@ def failover_settings(automatic_failover: bool, multi_az: bool, nodes_per_group:
 
 def replica_count(value: int, name: str = "ReplicasPerNodeGroup") -> int:
     if not 0 <= value <= MAX_REPLICAS:
-        raise invalid_value(f"The parameter {name} must be between 0 and {MAX_REPLICAS}.")
+        raise invalid(f"The parameter {name} must be between 0 and {MAX_REPLICAS}.")
     return value
 
 
@@ -127,7 +187,7 @@ def parse_slots(text: str) -> list[tuple[int, int]]:
         except ValueError:
             low = high = None
         if low is None or high is None or not 0 <= low <= high < SLOT_COUNT:
-            raise invalid_value(f"Invalid slot range {part.strip()!r}: slots must be ranges of numbers between 0 and 16383.")
+            raise invalid(f"Invalid slot range {part.strip()!r}: slots must be ranges of numbers between 0 and 16383.")
         ranges.append((low, high))
     return ranges
 
@@ -139,10 +199,10 @@ def slot_coverage(groups_slots: list[str]) -> None:
         for low, high in parse_slots(text):
             for slot in range(low, high + 1):
                 if seen[slot]:
-                    raise invalid_value(f"Slot {slot} is assigned to more than one node group.")
+                    raise invalid(f"Slot {slot} is assigned to more than one node group.")
                 seen[slot] = True
     if not all(seen):
-        raise invalid_value("The node groups' slots must cover all 16384 hash slots (0-16383).")
+        raise invalid("The node groups' slots must cover all 16384 hash slots (0-16383).")
 
 
 def format_slots(slots: list[int]) -> str:

@@ -1,10 +1,12 @@
 """Availability Zone outages: nodes in the zone die as in a power loss; the group fails over,
-DescribeReplicationGroups shows it, and the nodes come back as replicas when the zone returns."""
+DescribeReplicationGroups shows it, and the nodes come back as replicas when the zone returns.
+Groups created while a zone is down go to the zones that are up; a node pinned to the zone that is
+down fails as AWS fails it (InsufficientCacheClusterCapacity)."""
 
 from __future__ import annotations
 
-from tests.services.elasticache.redis_helpers import (client, create_group, describe, event_log, events, eventually, in_order,
-                                                      members, primary, primary_member)
+from tests.services.elasticache.redis_helpers import (FAST, client, create_group, describe, error_of, event_log, events, eventually,
+                                                      in_order, members, primary, primary_member, wait_available)
 
 
 def test_outage_of_the_primary_zone_fails_over_and_restore_brings_a_replica_back(cloud):
@@ -83,3 +85,81 @@ def test_outage_in_cluster_mode_promotes_the_shard_replica(cloud):
                                                  RedisCluster(host=endpoint["Address"], port=endpoint["Port"]).get_nodes()},
                what="the restored node back as a replica")
     assert fresh.get("during") == b"outage"
+
+
+# -- creating while a zone is down ---------------------------------------------------------------------
+def zones_of(group: dict) -> list[str]:
+    return [m["PreferredAvailabilityZone"] for m in members(group)]
+
+
+def test_a_group_created_during_an_outage_goes_to_the_zones_that_are_up(cloud):
+    ec = cloud.client("elasticache")
+    cloud.post("/_regionbox/az/us-east-1a/outage")
+    create_group(ec, "spared", NumCacheClusters=3, AutomaticFailoverEnabled=True)
+    group = describe(ec, "spared")
+    assert "us-east-1a" not in zones_of(group) and len(set(zones_of(group))) == 3
+    endpoint = primary(group)
+    assert endpoint.set("k", "v") and endpoint.wait(2, 5000) == 2  # a primary and two replicas that serve
+    # A single node too: "available" means it serves.
+    create_group(ec, "alone", NumCacheClusters=1)
+    alone = describe(ec, "alone")
+    assert zones_of(alone) != ["us-east-1a"] and primary(alone).set("k", "v")
+
+
+def test_a_sharded_group_created_during_an_outage_goes_to_the_zones_that_are_up(cloud):
+    from redis.cluster import RedisCluster
+
+    ec = cloud.client("elasticache")
+    cloud.post("/_regionbox/az/us-east-1a/outage")
+    create_group(ec, "shards-up", NumNodeGroups=2, ReplicasPerNodeGroup=1, ClusterMode="enabled")
+    group = describe(ec, "shards-up")
+    assert "us-east-1a" not in zones_of(group)
+    endpoint = group["ConfigurationEndpoint"]
+    client = RedisCluster(host=endpoint["Address"], port=endpoint["Port"], socket_timeout=2)
+    for i in range(50):
+        client.set(f"k{i}", i)
+    assert client.get("k7") == b"7"
+
+
+def test_a_node_pinned_to_a_zone_that_is_down_fails_the_group_as_on_aws(cloud):
+    ec = cloud.client("elasticache")
+    cloud.post("/_regionbox/az/us-east-1a/outage")
+    create_group(ec, "pinned", wait=False, NumCacheClusters=2, PreferredCacheClusterAZs=["us-east-1a", "us-east-1b"])
+    failed = eventually(lambda: (g := describe(ec, "pinned"))["Status"] == "create-failed" and g, what="create-failed")
+    assert "PrimaryEndpoint" not in failed["NodeGroups"][0] and all("ReadEndpoint" not in m for m in members(failed))
+    clusters = {c["CacheClusterId"]: c["CacheClusterStatus"] for c in ec.describe_cache_clusters()["CacheClusters"]}
+    assert clusters == {"pinned-001": "create-failed", "pinned-002": "create-failed"}
+    (message,) = events(ec, "pinned-001")
+    assert "InsufficientCacheClusterCapacity" in message and "us-east-1a" in message
+    assert any("Failed to create replication group pinned" in m for m in events(ec, "pinned"))
+    assert error_of(ec.modify_replication_group, ReplicationGroupId="pinned", ApplyImmediately=True,
+                    SnapshotRetentionLimit=1)[0] == "InvalidReplicationGroupState"
+    # As on AWS, a failed group is deleted by its owner.
+    ec.delete_replication_group(ReplicationGroupId="pinned")
+    ec.get_waiter("replication_group_deleted").wait(ReplicationGroupId="pinned", WaiterConfig=FAST)
+    assert ec.describe_cache_clusters()["CacheClusters"] == []
+    # The same for a shard pinned there.
+    create_group(ec, "pinned-shard", wait=False, ClusterMode="enabled", NumNodeGroups=2, NodeGroupConfiguration=[
+        {"NodeGroupId": "0001", "PrimaryAvailabilityZone": "us-east-1b"},
+        {"NodeGroupId": "0002", "PrimaryAvailabilityZone": "us-east-1a"}])
+    assert eventually(lambda: describe(ec, "pinned-shard")["Status"] == "create-failed", what="sharded create-failed")
+    assert any("InsufficientCacheClusterCapacity" in m for m in events(ec, "pinned-shard-0002-001"))
+
+
+def test_a_replica_pinned_to_a_zone_that_is_down_is_not_added(cloud):
+    ec = cloud.client("elasticache")
+    create_group(ec, "grow", NumCacheClusters=1)
+    primary(describe(ec, "grow")).set("k", "v")
+    cloud.post("/_regionbox/az/us-east-1c/outage")
+    ec.increase_replica_count(ReplicationGroupId="grow", ApplyImmediately=True, ReplicaConfiguration=[
+        {"NodeGroupId": "0001", "NewReplicaCount": 1, "PreferredAvailabilityZones": ["us-east-1a", "us-east-1c"]}])
+    group = eventually(lambda: (g := describe(ec, "grow"))["Status"] == "available" and g, what="the group available again")
+    assert group["MemberClusters"] == ["grow-001"]
+    assert error_of(ec.describe_cache_clusters, CacheClusterId="grow-002")[0] == "CacheClusterNotFound"
+    assert any("Failed to add replicas grow-002" in m and "us-east-1c" in m for m in events(ec, "grow"))
+    assert primary(group).get("k") == b"v"
+    # With the zone back, the same request works.
+    cloud.post("/_regionbox/az/us-east-1c/restore")
+    ec.increase_replica_count(ReplicationGroupId="grow", ApplyImmediately=True, ReplicaConfiguration=[
+        {"NodeGroupId": "0001", "NewReplicaCount": 1, "PreferredAvailabilityZones": ["us-east-1a", "us-east-1c"]}])
+    assert wait_available(ec, "grow")["MemberClusters"] == ["grow-001", "grow-002"]

@@ -92,17 +92,28 @@ def test_validation_errors(cloud):
         assert error_of(call, CacheClusterId="ghost") == ("CacheClusterNotFound", "CacheCluster not found: ghost")
 
 
-def test_a_cluster_placed_in_a_zone_that_is_down_stays_creating(cloud):
+def test_a_cluster_pinned_to_a_zone_that_is_down_fails_to_create_as_on_aws(cloud):
     ec = cloud.client("elasticache")
     cloud.run(cloud.cloud.topology.outage("us-east-1c"))
     create_memcached(ec, "waiting", nodes=2, wait=False, PreferredAvailabilityZones=["us-east-1a", "us-east-1c"])
-    assert describe(ec, "waiting")["CacheClusterStatus"] == "creating"
-    # Still being created: no changes yet.
+    failed = eventually(lambda: (c := describe(ec, "waiting"))["CacheClusterStatus"] == "create-failed" and c,
+                        what="create-failed")
+    assert [n["CacheNodeStatus"] for n in failed["CacheNodes"]] == ["create-failed", "create-failed"]
+    assert all("Endpoint" not in n for n in failed["CacheNodes"]) and "ConfigurationEndpoint" not in failed
+    (message,) = [e["Message"] for e in ec.describe_events(SourceIdentifier="waiting")["Events"]]
+    assert "InsufficientCacheClusterCapacity" in message and "us-east-1c" in message
+    # Not available: no changes; its owner deletes it.
     assert error_of(ec.modify_cache_cluster, CacheClusterId="waiting", NumCacheNodes=3, ApplyImmediately=True)[0] == "InvalidCacheClusterState"
-    assert error_of(ec.delete_cache_cluster, CacheClusterId="waiting")[0] == "InvalidCacheClusterState"
-    cloud.run(cloud.cloud.topology.restore("us-east-1c"))
-    ec.get_waiter("cache_cluster_available").wait(CacheClusterId="waiting", WaiterConfig=FAST)
-    assert [n["CacheNodeStatus"] for n in describe(ec, "waiting")["CacheNodes"]] == ["available", "available"]
+    ec.delete_cache_cluster(CacheClusterId="waiting")
+    ec.get_waiter("cache_cluster_deleted").wait(CacheClusterId="waiting", WaiterConfig=FAST)
+    # Nodes nobody pinned go to the zones that are up, and serve.
+    create_memcached(ec, "spread", nodes=3, AZMode="cross-az")
+    spread = describe(ec, "spread")
+    assert "us-east-1c" not in [n["CustomerAvailabilityZone"] for n in spread["CacheNodes"]]
+    assert [n["CacheNodeStatus"] for n in spread["CacheNodes"]] == ["available"] * 3
+    ec.create_cache_cluster(CacheClusterId="solo-up", Engine="redis", CacheNodeType="cache.t3.micro", NumCacheNodes=1,
+                            PreferredAvailabilityZone="us-east-1c")
+    assert eventually(lambda: describe(ec, "solo-up")["CacheClusterStatus"] == "create-failed", what="pinned redis fails")
 
 
 def test_single_node_redis_cluster_with_parameters(cloud):

@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from regionbox.services.elasticache.events import record_event
+from regionbox.services.elasticache.models import EVENTS, Event
 from tests.services.elasticache.memcached_helpers import create_memcached
 
 SCOPE = ("000000000000", "us-east-1")
@@ -33,7 +34,7 @@ def test_cluster_lifecycle_is_logged_with_aws_messages(cloud):
 
 def test_time_window_filters_and_pages(cloud):
     ec = cloud.client("elasticache")
-    store = cloud.cloud.store
+    store = cloud.cloud.store.collection(EVENTS, Event)
     now = time.time()
     record_event(store, SCOPE, "old", "cache-cluster", "Cache cluster created", when=now - 3 * 3600)
     for i in range(45):

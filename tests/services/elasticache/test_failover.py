@@ -14,7 +14,7 @@ SCOPE = ("000000000000", "us-east-1")
 
 
 def engine_node(cloud, cluster_id: str):
-    return cloud.cloud.services.api("elasticache").redis.node(SCOPE, cluster_id)
+    return cloud.cloud.services.api("elasticache").node(SCOPE, cluster_id)
 
 
 def test_test_failover_moves_the_primary_and_keeps_every_write(cloud):
@@ -108,3 +108,53 @@ def test_modify_primary_cluster_id_promotes_that_member(cloud):
     assert primary_member(group)["CacheClusterId"] == "pick-003"
     connection = primary(group, retry_on_error=[redis.exceptions.ConnectionError])
     assert eventually(lambda: connection.get("k") == b"v" and connection.set("k2", "v2"), what="writes on pick-003")
+
+
+# -- waits that end in an explicit outcome ------------------------------------------------------------
+def test_test_failover_to_a_replica_that_cannot_catch_up_is_aborted_and_loses_nothing(cloud):
+    ec = cloud.client("elasticache")
+    create_group(ec, "lagging", NumCacheClusters=2, AutomaticFailoverEnabled=True)
+    group = describe(ec, "lagging")
+    connection = primary(group)
+    connection.set("early", "1")
+    replica = client(members(group)[1]["ReadEndpoint"])
+    eventually(lambda: replica.get("early") == b"1", what="replication")
+    # The only replica stops following (a primary that does not exist): it cannot catch up.
+    replica.replicaof(members(group)[0]["ReadEndpoint"]["Address"], 1)
+    for i in range(100):
+        connection.set(f"late:{i}", i)
+    ec.test_failover(ReplicationGroupId="lagging", NodeGroupId="0001")
+    aborted = "Failover from primary node lagging-001 to replica node lagging-002 aborted"
+    assert eventually(lambda: any(m.startswith(aborted) for m in events(ec, "lagging")), what="the aborted failover"), \
+        events(ec, "lagging")
+    after = describe(ec, "lagging")
+    assert after["Status"] == "available" and primary_member(after)["CacheClusterId"] == "lagging-001"
+    # Nothing acknowledged is lost, and the primary takes writes again.
+    endpoint = primary(after)
+    assert all(endpoint.get(f"late:{i}") == str(i).encode() for i in range(100))
+    assert eventually(lambda: endpoint.set("after", "abort"), what="writes after the aborted failover")
+
+
+def test_a_replica_that_never_synchronises_fails_the_creation(cloud, monkeypatch):
+    from regionbox.services.elasticache import members as member_clusters
+    from regionbox.services.elasticache.nodes import RedisNodes
+
+    monkeypatch.setattr(member_clusters, "SYNC_TIMEOUT", 3.0)
+    spec = RedisNodes.spec
+
+    def unreachable_primary(self, scope, rg, cluster, primary):
+        # The network between the replica and its primary is broken: it is told a primary nobody serves.
+        built = spec(self, scope, rg, cluster, primary)
+        if primary is not None:
+            built.options["replicaof"] = "127.0.0.1 1"
+        return built
+
+    monkeypatch.setattr(RedisNodes, "spec", unreachable_primary)
+    ec = cloud.client("elasticache")
+    create_group(ec, "stuck", wait=False, NumCacheClusters=2)
+    failed = eventually(lambda: (g := describe(ec, "stuck"))["Status"] != "creating" and g, what="the end of the creation")
+    assert failed["Status"] == "create-failed"
+    assert any("stuck-002" in m and "did not synchronise" in m for m in events(ec, "stuck")), events(ec, "stuck")
+    assert any("did not synchronise" in m for m in events(ec, "stuck-002"))
+    ec.delete_replication_group(ReplicationGroupId="stuck")
+    ec.get_waiter("replication_group_deleted").wait(ReplicationGroupId="stuck", WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})

@@ -9,6 +9,9 @@ import redis
 from botocore.exceptions import ClientError
 
 from tests.services.elasticache.memcached_helpers import create_memcached
+from tests.services.elasticache.memcached_helpers import describe as describe_cluster
+from tests.services.elasticache.redis_helpers import create_group
+from tests.services.elasticache.redis_helpers import describe as describe_group
 
 
 def code_of(call, **params) -> str:
@@ -88,25 +91,77 @@ def test_a_parameter_group_in_use_cannot_be_deleted(cloud):
     assert code_of(ec.delete_cache_parameter_group, CacheParameterGroupName="default.memcached1.6") == "InvalidParameterValue"
 
 
+def vpc_with_subnets(cloud, zones: list[str], cidr: str = "10.0.0.0/16") -> tuple[str, list[str]]:
+    """A VPC of the caller's with one subnet in each zone, through EC2."""
+    ec2 = cloud.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+    prefix = cidr.rsplit(".", 2)[0]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"{prefix}.{i}.0/24", AvailabilityZone=zone)["Subnet"]["SubnetId"]
+               for i, zone in enumerate(zones)]
+    return vpc, subnets
+
+
 def test_subnet_groups(cloud):
     ec = cloud.client("elasticache")
+    vpc, (east_b, east_c) = vpc_with_subnets(cloud, ["us-east-1b", "us-east-1c"])
     group = ec.create_cache_subnet_group(CacheSubnetGroupName="private", CacheSubnetGroupDescription="private subnets",
-                                         SubnetIds=["subnet-0a1b2c3d", "subnet-0e0f1a2b"])["CacheSubnetGroup"]
-    assert group["CacheSubnetGroupName"] == "private" and group["VpcId"].startswith("vpc-")
-    assert [s["SubnetIdentifier"] for s in group["Subnets"]] == ["subnet-0a1b2c3d", "subnet-0e0f1a2b"]
-    assert all(s["SubnetAvailabilityZone"]["Name"].startswith("us-east-1") for s in group["Subnets"])
+                                         SubnetIds=[east_b, east_c])["CacheSubnetGroup"]
+    assert group["CacheSubnetGroupName"] == "private" and group["VpcId"] == vpc
+    assert [s["SubnetIdentifier"] for s in group["Subnets"]] == [east_b, east_c]
+    assert [s["SubnetAvailabilityZone"]["Name"] for s in group["Subnets"]] == ["us-east-1b", "us-east-1c"]
     assert code_of(ec.create_cache_subnet_group, CacheSubnetGroupName="private", CacheSubnetGroupDescription="x",
-                   SubnetIds=["subnet-0a1b2c3d"]) == "CacheSubnetGroupAlreadyExists"
-    assert code_of(ec.create_cache_subnet_group, CacheSubnetGroupName="bad", CacheSubnetGroupDescription="x",
-                   SubnetIds=["not-a-subnet"]) == "InvalidSubnet"
+                   SubnetIds=[east_b]) == "CacheSubnetGroupAlreadyExists"
+    # AWS's answers: a subnet EC2 does not have, and subnets of two VPCs.
+    with pytest.raises(ClientError) as missing:
+        ec.create_cache_subnet_group(CacheSubnetGroupName="bad", CacheSubnetGroupDescription="x",
+                                     SubnetIds=[east_b, "subnet-0123456789abcdef0"])
+    assert missing.value.response["Error"] == {"Type": "Sender", "Code": "InvalidParameterValue", "Message":
+                                               f"Some input subnets in :[{east_b}, subnet-0123456789abcdef0] are invalid."}
+    _, (elsewhere,) = vpc_with_subnets(cloud, ["us-east-1a"], cidr="10.1.0.0/16")
+    with pytest.raises(ClientError) as two_vpcs:
+        ec.create_cache_subnet_group(CacheSubnetGroupName="bad", CacheSubnetGroupDescription="x", SubnetIds=[east_b, elsewhere])
+    assert (two_vpcs.value.response["Error"]["Code"], two_vpcs.value.response["Error"]["Message"]) == (
+        "InvalidSubnet", f"Subnets {east_b} and {elsewhere} are not in the same VPC.")
+    assert code_of(ec.modify_cache_subnet_group, CacheSubnetGroupName="private", SubnetIds=[east_b, elsewhere]) == "InvalidSubnet"
+    assert code_of(ec.describe_cache_subnet_groups, CacheSubnetGroupName="bad") == "CacheSubnetGroupNotFoundFault"
     modified = ec.modify_cache_subnet_group(CacheSubnetGroupName="private", CacheSubnetGroupDescription="changed")
     assert modified["CacheSubnetGroup"]["CacheSubnetGroupDescription"] == "changed"
     create_memcached(ec, "in-private", nodes=1, wait=False, CacheSubnetGroupName="private")
     assert ec.describe_cache_clusters(CacheClusterId="in-private")["CacheClusters"][0]["CacheSubnetGroupName"] == "private"
     assert code_of(ec.delete_cache_subnet_group, CacheSubnetGroupName="private") == "CacheSubnetGroupInUse"
-    ec.create_cache_subnet_group(CacheSubnetGroupName="spare", CacheSubnetGroupDescription="x", SubnetIds=["subnet-0123abcd"])
+    ec.create_cache_subnet_group(CacheSubnetGroupName="spare", CacheSubnetGroupDescription="x", SubnetIds=[east_c])
     ec.delete_cache_subnet_group(CacheSubnetGroupName="spare")
     assert code_of(ec.describe_cache_subnet_groups, CacheSubnetGroupName="spare") == "CacheSubnetGroupNotFoundFault"
+    assert code_of(ec.create_replication_group, ReplicationGroupId="nowhere", ReplicationGroupDescription="x",
+                   CacheSubnetGroupName="missing") == "CacheSubnetGroupNotFoundFault"
+
+
+def test_nodes_go_in_the_zones_of_the_subnet_groups_subnets(cloud):
+    ec = cloud.client("elasticache")
+    _, subnets = vpc_with_subnets(cloud, ["us-east-1c", "us-east-1d"])
+    ec.create_cache_subnet_group(CacheSubnetGroupName="cd", CacheSubnetGroupDescription="c and d", SubnetIds=subnets)
+    create_group(ec, "in-cd", NumCacheClusters=3, CacheSubnetGroupName="cd")
+    group = describe_group(ec, "in-cd")
+    assert [m["PreferredAvailabilityZone"] for m in group["NodeGroups"][0]["NodeGroupMembers"]] == \
+        ["us-east-1c", "us-east-1d", "us-east-1c"]
+    create_memcached(ec, "mc-cd", nodes=2, AZMode="cross-az", CacheSubnetGroupName="cd")
+    assert [n["CustomerAvailabilityZone"] for n in describe_cluster(ec, "mc-cd")["CacheNodes"]] == ["us-east-1c", "us-east-1d"]
+    # A zone of the group that is down is skipped; the others of the region are not candidates.
+    cloud.post("/_regionbox/az/us-east-1c/outage")
+    create_group(ec, "in-d", NumCacheClusters=2, CacheSubnetGroupName="cd")
+    assert [m["PreferredAvailabilityZone"] for m in describe_group(ec, "in-d")["NodeGroups"][0]["NodeGroupMembers"]] == \
+        ["us-east-1d", "us-east-1d"]
+
+
+def test_the_default_subnet_group_is_the_default_vpcs_subnets(cloud):
+    ec2, ec = cloud.client("ec2"), cloud.client("elasticache")
+    # Without its default subnet in us-east-1a, the default VPC has no room there.
+    [in_a] = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]},
+                                           {"Name": "availability-zone", "Values": ["us-east-1a"]}])["Subnets"]
+    ec2.delete_subnet(SubnetId=in_a["SubnetId"])
+    create_group(ec, "no-a", NumCacheClusters=2)
+    members = describe_group(ec, "no-a")["NodeGroups"][0]["NodeGroupMembers"]
+    assert [m["PreferredAvailabilityZone"] for m in members] == ["us-east-1b", "us-east-1c"]
 
 
 def test_tags_on_clusters_and_groups(cloud):

@@ -156,8 +156,8 @@ def test_users_groups_and_their_settings_come_back_after_kill_9(tmp_path):
         ec.create_cache_parameter_group(CacheParameterGroupName="kept-params", CacheParameterGroupFamily="redis7", Description="x")
         ec.modify_cache_parameter_group(CacheParameterGroupName="kept-params", ParameterNameValues=[
             {"ParameterName": "maxmemory-policy", "ParameterValue": "allkeys-lru"}])
-        ec.create_cache_subnet_group(CacheSubnetGroupName="kept-subnets", CacheSubnetGroupDescription="x",
-                                     SubnetIds=["subnet-0a1b2c3d"])
+        subnet = process.client("ec2").describe_subnets()["Subnets"][0]["SubnetId"]  # one of the default VPC's
+        ec.create_cache_subnet_group(CacheSubnetGroupName="kept-subnets", CacheSubnetGroupDescription="x", SubnetIds=[subnet])
         create_group(ec, "durable-rbac", NumCacheClusters=1, TransitEncryptionEnabled=True, UserGroupIds=["crew"],
                      CacheParameterGroupName="kept-params", CacheSubnetGroupName="kept-subnets")
         users_before = ec.describe_users()["Users"]

@@ -203,6 +203,9 @@ def test_data_survives_a_clean_restart_and_groups_survive_kill_9(tmp_path):
         ec = process.client("elasticache")
         restored = wait_available(ec, "durable")
         assert [m["ReadEndpoint"] for m in members(restored)] == [m["ReadEndpoint"] for m in members(before)]
+        # ElastiCache claims its nodes when it starts: the same processes are adopted, memory and all.
+        assert redis_pids(node_address) == old_pids
+        assert primary(restored).get("kept") == b"across restarts"
         assert eventually(lambda: primary(restored).set("writable", "again"), what="group serving after a crash")
     finally:
         process.cleanup()
