@@ -386,3 +386,25 @@ def test_enforcement_off_lets_every_key_do_anything():
         assert cloud_b.scan(TableName="Music")["Count"] == 0
     finally:
         permissive.stop()
+
+
+def test_elasticache_resources_and_condition_keys(cloud):
+    credentials = session(cloud, managed=["arn:aws:iam::aws:policy/AmazonElastiCacheReadOnlyAccess"], inline=[
+        allow("elasticache:CreateCacheParameterGroup", f"arn:aws:elasticache:*:{A}:parametergroup:app-*"),
+        allow("elasticache:CreateReplicationGroup"),
+        deny("elasticache:CreateReplicationGroup", "*", {"StringNotEquals": {"elasticache:CacheNodeType": "cache.t3.micro"}})])
+    elasticache = as_session(cloud, "elasticache", credentials)
+    elasticache.create_cache_parameter_group(CacheParameterGroupName="app-redis", CacheParameterGroupFamily="redis7",
+                                             Description="app")
+    assert [g["CacheParameterGroupName"] for g in elasticache.describe_cache_parameter_groups(
+        CacheParameterGroupName="app-redis")["CacheParameterGroups"]] == ["app-redis"]
+    other = f"arn:aws:elasticache:us-east-1:{A}:parametergroup:other"
+    assert error_of(lambda: elasticache.create_cache_parameter_group(
+        CacheParameterGroupName="other", CacheParameterGroupFamily="redis7", Description="x")) == (
+        "AccessDenied", 403, denied(SESSION, "elasticache:CreateCacheParameterGroup", other,
+                                    "because no identity-based policy allows the elasticache:CreateCacheParameterGroup action"))
+    assert error_of(lambda: elasticache.create_replication_group(
+        ReplicationGroupId="big", ReplicationGroupDescription="x", Engine="redis", CacheNodeType="cache.m5.large"))[2] == denied(
+        SESSION, "elasticache:CreateReplicationGroup", f"arn:aws:elasticache:us-east-1:{A}:replicationgroup:big",
+        "with an explicit deny in an identity-based policy")
+    assert elasticache.describe_replication_groups()["ReplicationGroups"] == []
