@@ -408,3 +408,15 @@ def test_elasticache_resources_and_condition_keys(cloud):
         SESSION, "elasticache:CreateReplicationGroup", f"arn:aws:elasticache:us-east-1:{A}:replicationgroup:big",
         "with an explicit deny in an identity-based policy")
     assert elasticache.describe_replication_groups()["ReplicationGroups"] == []
+
+
+def test_aws_managed_policies_are_there_with_their_documents(cloud):
+    iam = cloud.client("iam", account=A)
+    policy = iam.get_policy(PolicyArn=READ_ONLY)["Policy"]
+    assert (policy["PolicyName"], policy["Path"], policy["Arn"]) == ("ReadOnlyAccess", "/", READ_ONLY)
+    version = iam.get_policy_version(PolicyArn=READ_ONLY, VersionId=policy["DefaultVersionId"])["PolicyVersion"]
+    actions = version["Document"]["Statement"][0]["Action"]
+    assert "dynamodb:Describe*" in actions and len(actions) > 500
+    basic = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    assert iam.get_policy_version(PolicyArn=basic, VersionId="v1")["PolicyVersion"]["Document"]["Statement"][0]["Action"] == [
+        "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
