@@ -66,7 +66,7 @@ def arn_like(pattern: str, value: str) -> bool:
     wanted = pattern.split(":", 5)
     given = value.split(":", 5)
     if len(wanted) != 6 or len(given) != 6:
-        return wildcard(pattern, value)
+        return False  # IAM compares the six parts: a pattern with fewer names no ARN
     return all(wildcard(w, g) for w, g in zip(wanted, given))
 
 
