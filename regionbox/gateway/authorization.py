@@ -5,7 +5,8 @@ The action is ``<service's IAM prefix>:<operation>`` unless the service declares
 resources are what the service says the operation touches (``Service.resources``); IAM evaluates
 them (``IamApi.authorize``) with the resource-based policy the service keeps for each. An account's
 root user keeps full access to its own account, so plain 12-digit keys see no change; reaching
-another account's resource needs that resource's policy to allow it, for root as for everyone.
+another account's resource needs that resource's policy to allow it, for root as for everyone
+(a service without resource policies answers another account's ARN itself: it never finds it).
 ``REGIONBOX_IAM_ENFORCEMENT=0`` turns all of it off.
 
 A denial answers each protocol's error: AccessDenied (403) for the query protocol,
@@ -15,6 +16,7 @@ records it with errorCode AccessDenied.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import TYPE_CHECKING
 
@@ -76,7 +78,13 @@ class Authorizer:
         if caller.type == "Root" and service.resources is None:
             return
         accesses = self._accesses(service, ctx, operation, params)
-        if caller.type == "Root" and all(account_of(a.resource) in (None, caller.account_id) for a in accesses):
+        if service.resource_policy is None:
+            # A service without resource-based policies shares nothing across accounts: it answers
+            # another account's ARN itself (not found), so only the caller's own side is IAM's.
+            if caller.type == "Root":
+                return
+            accesses = [dataclasses.replace(a, resource_policy_checked_by_service=True) for a in accesses]
+        elif caller.type == "Root" and all(account_of(a.resource) in (None, caller.account_id) for a in accesses):
             return
         policy_of = service.resource_policy
         denial = self.cloud.services.api("iam").authorize(ctx, credentials, action, accesses, policy_of)
