@@ -43,11 +43,39 @@ def _as_list(value: Any) -> list:
     return value if isinstance(value, list) else [value]
 
 
+class ActionSet:
+    """Action patterns indexed by service prefix (ReadOnlyAccess lists thousands: a request
+    compares its action with its own service's few, and the exact names in one lookup)."""
+
+    def __init__(self, patterns: list) -> None:
+        self.exact: set[str] = set()
+        self.by_prefix: dict[str, list[str]] = {}
+        self.anywhere: list[str] = []  # "*", "*:Get*" ...
+        for pattern in patterns:
+            if not isinstance(pattern, str):
+                continue
+            pattern = pattern.lower()
+            prefix, colon, _ = pattern.partition(":")
+            if not colon or "*" in prefix or "?" in prefix:
+                self.anywhere.append(pattern)
+            elif "*" in pattern or "?" in pattern:
+                self.by_prefix.setdefault(prefix, []).append(pattern)
+            else:
+                self.exact.add(pattern)
+
+    def matches(self, action: str) -> bool:
+        action = action.lower()
+        if action in self.exact:
+            return True
+        candidates = self.by_prefix.get(action.partition(":")[0], ())
+        return any(wildcard(p, action) for p in candidates) or any(wildcard(p, action) for p in self.anywhere)
+
+
 @dataclass(frozen=True)
 class Statement:
     allow: bool
-    actions: tuple[str, ...] | None  # None: the statement has NotAction
-    not_actions: tuple[str, ...]
+    actions: ActionSet | None  # None: the statement has NotAction
+    not_actions: ActionSet
     resources: tuple[str, ...] | None  # None: no Resource (trust policies) or NotResource
     not_resources: tuple[str, ...] | None
     principal: Any  # the Principal element, or None
@@ -56,8 +84,8 @@ class Statement:
 
     def matches_action(self, action: str) -> bool:
         if self.actions is not None:
-            return any(wildcard(p, action, ignore_case=True) for p in self.actions)
-        return not any(wildcard(p, action, ignore_case=True) for p in self.not_actions)
+            return self.actions.matches(action)
+        return not self.not_actions.matches(action)
 
     def matches_resource(self, resource: str, context: Context, version: str | None) -> bool:
         if self.resources is None and self.not_resources is None:
@@ -95,8 +123,8 @@ class Policy:
                 continue
             statements.append(Statement(
                 allow=s.get("Effect") == "Allow",
-                actions=tuple(_as_list(s["Action"])) if "Action" in s else None,
-                not_actions=tuple(_as_list(s.get("NotAction"))),
+                actions=ActionSet(_as_list(s["Action"])) if "Action" in s else None,
+                not_actions=ActionSet(_as_list(s.get("NotAction"))),
                 resources=tuple(_as_list(s["Resource"])) if "Resource" in s else None,
                 not_resources=tuple(_as_list(s["NotResource"])) if "NotResource" in s else None,
                 principal=s.get("Principal"),
