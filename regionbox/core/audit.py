@@ -237,7 +237,8 @@ class AuditTrail:
             "recipientAccountId": recipient,
         }
         if error is not None:
-            record["errorCode"] = _json_safe(getattr(error, "code", type(error).__name__))
+            # CloudTrail's code may differ from the wire's (every IAM refusal is AccessDenied).
+            record["errorCode"] = _json_safe(getattr(error, "trail_code", None) or getattr(error, "code", type(error).__name__))
             record["errorMessage"] = _json_safe(getattr(error, "message", None) or _scalar_text(error))
         row = (event_id, recipient, region, when, ctx.operation, event_source, username,
                caller.access_key_id, int(read_only), _dumps(record))
