@@ -37,6 +37,7 @@ def load(cloud) -> Service:
     from regionbox.services.elasticache.placement import Placement
     from regionbox.services.elasticache.replication_groups import ReplicationGroups
     from regionbox.services.elasticache.sharding import Sharding
+    from regionbox.services.elasticache.slot_migration import SlotMigration
     from regionbox.services.elasticache.standalone_redis import StandaloneRedis
     from regionbox.services.elasticache.state import ElastiCacheState
     from regionbox.services.elasticache.subnet_groups import SubnetGroups
@@ -51,7 +52,7 @@ def load(cloud) -> Service:
     nodes = RedisNodes(state, supervisor, cloud.ca, supervisor.root / "elasticache", cloud._secret("elasticache.admin").hex())
     members = MemberClusters(state, nodes, supervisor, cloud.proxies)
     standalone = StandaloneRedis(state, nodes, events, tasks)
-    sharding = Sharding(state, nodes, members, placement, events, tasks)
+    sharding = Sharding(state, nodes, members, placement, SlotMigration(state, nodes), events, tasks)
     failover = Failover(state, nodes, members, sharding, events, tasks)
     user_groups = UserGroups(state, nodes, paginator)
     users = Users(state, user_groups, paginator)

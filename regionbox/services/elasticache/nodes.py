@@ -8,6 +8,8 @@ changes, so the engine itself answers NOAUTH / WRONGPASS.
 
 regionbox talks to the nodes as its own ACL user (``regionbox-admin``), which exists on every node
 and whose password is a per-state-directory secret; replicas authenticate to their primary with it.
+That admin path (``command``) is the only one that reaches the commands ElastiCache keeps from
+clients (``restricted.py``): renamed on every node, denied to every other user.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from regionbox.core.store import Scope
 from regionbox.engines import Node, NodeSpec
 from regionbox.services.elasticache.models import CacheCluster, ReplicationGroup, User
 from regionbox.services.elasticache.parameter_groups import redis_directives
+from regionbox.services.elasticache.restricted import DENY_RULES, AdminNames
 from regionbox.services.elasticache.state import DEFAULT_USER, ElastiCacheState
 
 if TYPE_CHECKING:
@@ -64,6 +67,7 @@ class RedisNodes:
         # Where the nodes keep their data: <state>/engines/elasticache/<node key>.
         self.engine_root = engine_root
         self.admin_password = admin_password
+        self.admin_names = AdminNames(admin_password)
 
     def node(self, scope: Scope, cluster_id: str) -> Node | None:
         return self.supervisor.node(node_key(scope, cluster_id))
@@ -80,8 +84,7 @@ class RedisNodes:
         """The engine settings for ``cluster``; ``primary`` is the node it replicates (None: it is primary)."""
         data_dir = self.data_dir(scope, cluster.cluster_id)
         node = cluster.nodes[0]
-        options: dict = {"aclfile": str(data_dir / "users.acl"), "masteruser": ADMIN_USER, "masterauth": self.admin_password,
-                         "maxclients": 10000}
+        options: dict = {**self.base_options(data_dir), "masteruser": ADMIN_USER, "masterauth": self.admin_password}
         # The parameter group's settings (maxmemory-policy, timeout ...), from the node's first start.
         options.update(redis_directives(self.state, scope, rg.parameter_group))
         if rg.cluster_enabled:
@@ -137,13 +140,23 @@ class RedisNodes:
         if new_node is not None:
             await self.command(scope, rg, new, "CONFIG", "SET", "bind", f"{new_node.address} {rg.primary_address}")
 
+    def base_options(self, data_dir: Path) -> dict:
+        """What every Redis/Valkey node of ElastiCache runs with: its users' ACL file, the restricted
+        commands renamed (``restricted.py``), AWS's client limit."""
+        return {"aclfile": str(data_dir / "users.acl"), "rename-command": self.admin_names.directives(), "maxclients": 10000}
+
     def write_acl(self, scope, rg: ReplicationGroup, cluster_id: str) -> None:
-        path = self.data_dir(scope, cluster_id) / "users.acl"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lines = [f"user {ADMIN_USER} on #{sha256(self.admin_password)} ~* &* +@all", *self.acl_lines(scope, rg)]
-        tmp = path.with_suffix(".tmp")
+        self.write_acl_file(self.data_dir(scope, cluster_id), self.acl_lines(scope, rg))
+
+    def write_acl_file(self, data_dir: Path, user_lines: list[str]) -> None:
+        """The node's ACL file: regionbox's admin user, then the users clients log in as, each
+        denied what ElastiCache keeps from clients (the rules after theirs win)."""
+        data_dir.mkdir(parents=True, exist_ok=True)
+        lines = [f"user {ADMIN_USER} on #{sha256(self.admin_password)} ~* &* +@all",
+                 *(f"{line} {DENY_RULES}" for line in user_lines)]
+        tmp = data_dir / "users.acl.tmp"
         tmp.write_text("\n".join(lines) + "\n")
-        tmp.replace(path)
+        tmp.replace(data_dir / "users.acl")
 
     def acl_lines(self, scope: Scope, rg: ReplicationGroup) -> list[str]:
         """The group's users as ACL rules: its user groups' users, else the AUTH token, else open."""
@@ -175,7 +188,7 @@ class RedisNodes:
         await asyncio.gather(*(self.command(scope, rg, cid, "ACL", "LOAD") for cid in rg.member_clusters), return_exceptions=True)
 
     # -- admin connection -----------------------------------------------------------------------------
-    def client(self, holder: Encrypted, node: Node) -> aioredis.Redis:
+    def client(self, holder: Encrypted, node: Node, decode: bool = True) -> aioredis.Redis:
         kwargs = {}
         if holder.transit_encryption:
             kwargs = {"ssl": True, "ssl_ca_certs": str(self.ca.ensure()), "ssl_check_hostname": False}
@@ -184,7 +197,7 @@ class RedisNodes:
         # ends in its failure outcome instead of minutes later.
         return aioredis.Redis(host=node.address, port=node.port, username=ADMIN_USER, password=self.admin_password,
                               socket_timeout=5, socket_connect_timeout=2, retry=Retry(NoBackoff(), 1),
-                              decode_responses=True, **kwargs)
+                              decode_responses=decode, **kwargs)
 
     async def command(self, scope: Scope, holder: Encrypted, cluster_id: str, *args):
         """A command to the node of ``cluster_id`` as regionbox's admin user (``holder``: its
@@ -194,7 +207,7 @@ class RedisNodes:
             raise ConnectionError(f"node {cluster_id} is not running")
         client = self.client(holder, node)
         try:
-            return await client.execute_command(*args)
+            return await client.execute_command(*self.admin_names.args(args))
         finally:
             await client.aclose()
 
