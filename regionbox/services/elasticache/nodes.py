@@ -28,7 +28,7 @@ from regionbox.core.errors import ServiceError
 from regionbox.core.store import Scope
 from regionbox.engines import Node, NodeSpec
 from regionbox.services.elasticache.models import CacheCluster, ReplicationGroup, User
-from regionbox.services.elasticache.parameter_groups import redis_directives
+from regionbox.services.elasticache.parameter_groups import parameter_values, redis_directives
 from regionbox.services.elasticache.restricted import DENY_RULES, AdminNames
 from regionbox.services.elasticache.state import DEFAULT_USER, ElastiCacheState
 
@@ -87,6 +87,7 @@ class RedisNodes:
         options: dict = {**self.base_options(data_dir), "masteruser": ADMIN_USER, "masterauth": self.admin_password}
         # The parameter group's settings (maxmemory-policy, timeout ...), from the node's first start.
         options.update(redis_directives(self.state, scope, rg.parameter_group))
+        options.update(self.persistence(scope, rg))
         if rg.cluster_enabled:
             options.update({
                 "cluster-enabled": "yes",
@@ -114,6 +115,29 @@ class RedisNodes:
             })
         return NodeSpec(node_id=node_key(scope, cluster.cluster_id), engine=rg.engine, version=rg.engine_version,
                         zone=node.zone, port=node.port, options=options, data_dir=data_dir, address=node.address)
+
+    # -- what a node keeps on disk ----------------------------------------------------------------
+    def persistence(self, scope: Scope, holder: "CacheCluster | ReplicationGroup") -> dict:
+        """The append-only file settings of a node, where ElastiCache allows one: the parameter
+        group says ``appendonly yes``, the engine is at most 2.8.21 ("AOF isn't supported on Redis
+        versions 2.8.22 and later"), the node type is no t1/t2, the group is not Multi-AZ.
+        Otherwise, as on AWS, a node keeps its data in memory only: what it comes back with after
+        it died is what another node of its shard still holds, or nothing."""
+        values = parameter_values(self.state, scope, holder.parameter_group)
+        multi_az = getattr(holder, "multi_az", "disabled") == "enabled"
+        version = tuple(int(part) for part in holder.engine_version.split(".") if part.isdigit())
+        if (values.get("appendonly") != "yes" or multi_az or holder.node_type.startswith(("cache.t1.", "cache.t2."))
+                or version > (2, 8, 21)):
+            return {}
+        return {"appendonly": "yes", "appendfsync": values.get("appendfsync", "everysec")}
+
+    @staticmethod
+    def forget_stale_data(data_dir: Path) -> None:
+        """A node that died uncleanly without an append-only file has no data file that is its
+        data: its RDB is from its last clean stop or full sync. Removed, so that it comes back
+        empty (and the event says so) instead of with old keys back from the dead."""
+        for path in [data_dir / "dump.rdb", *data_dir.glob("temp-*.rdb")]:
+            path.unlink(missing_ok=True)
 
     # -- the primary endpoint --------------------------------------------------------------------
     def primary_binds_endpoint(self, rg: ReplicationGroup) -> bool:
