@@ -25,7 +25,7 @@ from regionbox.engines import Node, NodeSpec
 from regionbox.services.elasticache import engine_catalog as catalog
 from regionbox.services.elasticache import validation as check
 from regionbox.services.elasticache.events import EventLog, Messages
-from regionbox.services.elasticache.memcached import ConfigurationEndpoint, memcached_options, valid_node_type
+from regionbox.services.elasticache.memcached import ConfigurationEndpoint, memcached_options
 from regionbox.services.elasticache.models import MEMCACHED_PORT, REDIS_PORT, CacheCluster, CacheNode
 from regionbox.services.elasticache.nodes import RedisNodes, node_key
 from regionbox.services.elasticache.parameter_groups import checked_parameter_group, parameter_values, upgraded_parameter_group
@@ -149,8 +149,7 @@ class CacheClusters:
         node_type = params.get("CacheNodeType")
         if not node_type:
             raise check.invalid("The parameter CacheNodeType must be provided and must not be blank.")
-        if not valid_node_type(node_type):
-            raise check.invalid(f"Invalid value for parameter CacheNodeType: {node_type}")
+        check.node_type(node_type)
         count = params.get("NumCacheNodes", 1)
         if engine == "memcached":
             self._check_memcached_only_options(params, version)
@@ -448,6 +447,8 @@ class CacheClusters:
         change = self._node_count_change(scope, cluster, params) if memcached else None
         if not memcached and (params.get("NumCacheNodes") not in (None, 1) or params.get("CacheNodeIdsToRemove")):
             raise check.invalid("Cannot modify a Redis cluster to have a NumCacheNodes parameter greater than 1.")
+        if params.get("CacheNodeType") is not None:
+            check.node_type(params["CacheNodeType"])  # checked; scaling to another type is not built yet
         version = check.engine_upgrade(cluster.engine, cluster.engine_version, params.get("EngineVersion"))
         parameter_group = upgraded_parameter_group(self.state, scope, cluster.engine, cluster.engine_version,
                                                    cluster.parameter_group, version, params.get("CacheParameterGroupName"))

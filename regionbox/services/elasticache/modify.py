@@ -66,6 +66,8 @@ class ReplicationGroupChanges:
         if to_add and (rg.auth_token_enabled and strategy != "DELETE"):
             raise check.invalid_combination("User groups cannot be added to a replication group that uses an AUTH token.")
 
+        if params.get("CacheNodeType") is not None:
+            check.node_type(params["CacheNodeType"])
         version = check.engine_upgrade(rg.engine, rg.engine_version, params.get("EngineVersion"))
         parameter_group = upgraded_parameter_group(self.state, scope, rg.engine, rg.engine_version, rg.parameter_group, version,
                                                         params.get("CacheParameterGroupName"), rg.cluster_enabled)

@@ -27,6 +27,7 @@ from redis.backoff import NoBackoff
 from regionbox.core.errors import ServiceError
 from regionbox.core.store import Scope
 from regionbox.engines import Node, NodeSpec
+from regionbox.services.elasticache import engine_catalog as catalog
 from regionbox.services.elasticache.models import CacheCluster, ReplicationGroup, User
 from regionbox.services.elasticache.parameter_groups import parameter_values, redis_directives
 from regionbox.services.elasticache.restricted import DENY_RULES, AdminNames
@@ -87,6 +88,7 @@ class RedisNodes:
         options: dict = {**self.base_options(data_dir), "masteruser": ADMIN_USER, "masterauth": self.admin_password}
         # The parameter group's settings (maxmemory-policy, timeout ...), from the node's first start.
         options.update(redis_directives(self.state, scope, rg.parameter_group))
+        options.update(self.maxmemory(scope, rg))
         options.update(self.persistence(scope, rg))
         if rg.cluster_enabled:
             options.update({
@@ -115,6 +117,14 @@ class RedisNodes:
             })
         return NodeSpec(node_id=node_key(scope, cluster.cluster_id), engine=rg.engine, version=rg.engine_version,
                         zone=node.zone, port=node.port, options=options, data_dir=data_dir, address=node.address)
+
+    def maxmemory(self, scope: Scope, holder: "CacheCluster | ReplicationGroup") -> dict:
+        """The memory a node gives its data, as ElastiCache sets it: the node type's maxmemory less
+        what the parameter group reserves (reserved-memory bytes, else reserved-memory-percent)."""
+        values = parameter_values(self.state, scope, holder.parameter_group)
+        total = catalog.maxmemory(holder.node_type)
+        reserved = int(values.get("reserved-memory") or 0) or total * int(values.get("reserved-memory-percent", "25")) // 100
+        return {"maxmemory": max(total - reserved, 1024 * 1024)}
 
     # -- what a node keeps on disk ----------------------------------------------------------------
     def persistence(self, scope: Scope, holder: "CacheCluster | ReplicationGroup") -> dict:
@@ -255,6 +265,13 @@ class RedisNodes:
                 return
             try:
                 await self.command(scope, cluster, cluster_id, "CONFIG", "SET", *args)
+            except aioredis.ResponseError:
+                # One setting this engine's version does not know fails them all: one at a time then.
+                for name, value in values.items():
+                    try:
+                        await self.command(scope, cluster, cluster_id, "CONFIG", "SET", name, value)
+                    except aioredis.ResponseError as error:
+                        log.warning("CONFIG SET %s on %s failed: %s", name, cluster_id, error)
             except Exception as error:  # noqa: BLE001 - down now: the spec has the settings for its next start
                 log.warning("CONFIG SET on %s failed: %s", cluster_id, error)
 
@@ -267,7 +284,8 @@ class RedisNodes:
         cluster = self.state.cache_clusters.get(scope, cluster_id)
         if cluster is None:
             return
-        directives = redis_directives(self.state, scope, cluster.parameter_group, include_defaults=True)
+        directives = {**redis_directives(self.state, scope, cluster.parameter_group, include_defaults=True),
+                      **self.maxmemory(scope, cluster)}
         if directives:
             await self.config_set_many(scope, [cluster_id], directives)
         cluster = self.state.cache_clusters.get(scope, cluster_id)

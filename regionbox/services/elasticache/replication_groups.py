@@ -132,6 +132,7 @@ class ReplicationGroups:
         if self.state.replication_groups.get(scope, group_id) is not None:
             raise ServiceError("ReplicationGroupAlreadyExists", f"Replication group {group_id} already exists.")
         engine = check.engine(params.get("Engine"))
+        node_type = check.node_type(params["CacheNodeType"]) if params.get("CacheNodeType") else "cache.t4g.micro"
         version = catalog.resolve_version(engine, params.get("EngineVersion"))
         if version is None:
             raise check.invalid_combination(f"Cannot find version {params['EngineVersion']} for {engine}")
@@ -176,7 +177,7 @@ class ReplicationGroups:
             replication_group_id=group_id, arn=ctx.arn("elasticache", f"replicationgroup:{group_id}"),
             description=params.get("ReplicationGroupDescription", ""), engine=engine,
             engine_version=version,
-            node_type=params.get("CacheNodeType") or "cache.t4g.micro", created=now,
+            node_type=node_type, created=now,
             cluster_enabled=cluster_enabled, cluster_mode="enabled" if cluster_enabled else "disabled",
             automatic_failover="enabled" if automatic else "disabled", multi_az="enabled" if multi_az else "disabled",
             port=params.get("Port") or REDIS_PORT,

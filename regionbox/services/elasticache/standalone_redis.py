@@ -35,7 +35,7 @@ class StandaloneRedis:
         data_dir = self.nodes.engine_root / key
         self.write_acl(cluster, data_dir)
         options: dict = {**self.nodes.base_options(data_dir), **redis_directives(self.state, scope, cluster.parameter_group),
-                         **self.nodes.persistence(scope, cluster)}
+                         **self.nodes.maxmemory(scope, cluster), **self.nodes.persistence(scope, cluster)}
         if cluster.transit_encryption:
             ca = self.nodes.ca
             cert, private_key = ca.issue(data_dir / "tls", [node.address])
