@@ -98,6 +98,8 @@ def _json_safe(value: Any) -> Any:
         return clock.iso(value)
     if isinstance(value, (bytes, bytearray)):
         return "<binary>"
+    if isinstance(value, int) and not -2 ** 63 <= value < 2 ** 64:
+        return str(value)  # beyond what JSON numbers carry here (orjson: 64 bits): the digits, as text
     return value
 
 
