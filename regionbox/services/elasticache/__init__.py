@@ -54,7 +54,7 @@ def load(cloud) -> Service:
     standalone = StandaloneRedis(state, nodes, events, tasks)
     sharding = Sharding(state, nodes, members, placement, SlotMigration(state, nodes), events, tasks)
     failover = Failover(state, nodes, members, sharding, events, tasks)
-    user_groups = UserGroups(state, nodes, paginator)
+    user_groups = UserGroups(state, nodes, events, paginator)
     users = Users(state, user_groups, paginator)
     replication_groups = ReplicationGroups(state, members, sharding, placement, user_groups, events, tasks, paginator)
     changes = ReplicationGroupChanges(state, nodes, failover, user_groups, events, tasks)

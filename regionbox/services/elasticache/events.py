@@ -69,6 +69,7 @@ class Messages:
     RECOVERY_FAILED = "Failed recovery for cache nodes {nodes}: {reason}"
     REBOOT_FAILED = "Failed to reboot cache node {node}: {reason}"
     AUTH_TOKEN_UPDATE_FAILED = "Failed to update the AUTH token: {reason}"
+    USERS_UPDATE_FAILED = "Failed to apply the change of {what} {name} to replication group {group}: {reason}"
     DELETE_FAILED = "Failed to delete {what}: {reason}"
     RESTORE_FAILED = "Failed to restore replication group {group} after a restart of regionbox: {reason}"
     # A node that came back with no copy of its data anywhere (AWS publishes no text for it).

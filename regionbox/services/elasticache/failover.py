@@ -160,7 +160,9 @@ class Failover:
                 await self._take_role_back(scope, rg, group, source, cluster_id)
             if adopted:
                 # Changes whose engine part a crash of regionbox cut short reach the node now.
-                await self.nodes.reload_acl(scope, rg)
+                failures = await self.nodes.reload_acl(scope, rg)
+                if failures:
+                    raise RuntimeError(f"the nodes did not load their users: {'; '.join(failures)}")
                 await self.nodes.apply_parameter_group(scope, cluster_id)
             if rg.cluster_enabled:
                 await self.sharding.sync_cluster_roles(scope, rg)

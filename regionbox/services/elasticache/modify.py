@@ -134,7 +134,9 @@ class ReplicationGroupChanges:
         rg = self.state.replication_groups.get(scope, group_id)
         if rg is None:
             return
-        await self.nodes.reload_acl(scope, rg)
+        failures = await self.nodes.reload_acl(scope, rg)
+        if failures:
+            raise RuntimeError(f"the nodes did not load the new users: {'; '.join(failures)}")
         if new_parameters:
             await asyncio.gather(*(self.nodes.apply_parameter_group(scope, cid) for cid in rg.member_clusters))
         if primary_id is not None and primary_id != rg.node_groups[0].primary:

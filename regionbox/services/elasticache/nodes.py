@@ -69,6 +69,7 @@ class RedisNodes:
         self.engine_root = engine_root
         self.admin_password = admin_password
         self.admin_names = AdminNames(admin_password)
+        self._acl_locks: dict[tuple[Scope, str], asyncio.Lock] = {}
 
     def node(self, scope: Scope, cluster_id: str) -> Node | None:
         return self.supervisor.node(node_key(scope, cluster_id))
@@ -215,11 +216,19 @@ class RedisNodes:
             return ["user default on " + " ".join(f"#{h}" for h in rg.auth_token_hashes) + " ~* &* +@all"]
         return ["user default on nopass ~* &* +@all"]
 
-    async def reload_acl(self, scope, rg: ReplicationGroup) -> None:
-        """Rewrite every member's ACL file and make running nodes load it."""
-        for cluster_id in rg.member_clusters:
-            self.write_acl(scope, rg, cluster_id)
-        await asyncio.gather(*(self.command(scope, rg, cid, "ACL", "LOAD") for cid in rg.member_clusters), return_exceptions=True)
+    async def reload_acl(self, scope, rg: ReplicationGroup) -> list[str]:
+        """Rewrite every member's ACL file and make running nodes load it. Returns what failed on
+        nodes that run ("<member>: <error>"; such a node keeps the users it had); a node that is
+        down reads the file when it starts."""
+        # One reload at a time per group: ACL LOAD drops the connections of the users it replaces,
+        # so a concurrent one could cut another's admin connection short.
+        async with self._acl_locks.setdefault((scope, rg.replication_group_id), asyncio.Lock()):
+            for cluster_id in rg.member_clusters:
+                self.write_acl(scope, rg, cluster_id)
+            results = await asyncio.gather(*(self.command(scope, rg, cid, "ACL", "LOAD") for cid in rg.member_clusters),
+                                           return_exceptions=True)
+        return [f"{cid}: {result}" for cid, result in zip(rg.member_clusters, results)
+                if isinstance(result, Exception) and self.running_address(scope, cid)]
 
     # -- admin connection -----------------------------------------------------------------------------
     def client(self, holder: Encrypted, node: Node, decode: bool = True) -> aioredis.Redis:
