@@ -18,7 +18,8 @@ ENGINE_VERSIONS: dict[str, list[tuple[str, str]]] = {
                   ("1.4.14", "memcached1.4"), ("1.4.5", "memcached1.4")],
     "redis": [("7.1", "redis7"), ("7.0", "redis7"), ("6.2", "redis6.x"), ("6.0", "redis6.x"), ("5.0.6", "redis5.0"),
               ("5.0.5", "redis5.0"), ("5.0.4", "redis5.0"), ("5.0.3", "redis5.0"), ("5.0.0", "redis5.0"),
-              ("4.0.10", "redis4.0"), ("3.2.10", "redis3.2"), ("3.2.6", "redis3.2")],
+              ("4.0.10", "redis4.0"), ("3.2.10", "redis3.2"), ("3.2.6", "redis3.2"), ("2.8.24", "redis2.8"),
+              ("2.8.23", "redis2.8"), ("2.8.22", "redis2.8"), ("2.8.21", "redis2.8"), ("2.8.19", "redis2.8"), ("2.8.6", "redis2.8")],
     "valkey": [("8.0", "valkey8"), ("7.2", "valkey7")],
 }
 DEFAULT_VERSION = {"memcached": "1.6.22", "redis": "7.1", "valkey": "8.0"}
@@ -217,7 +218,11 @@ zset-max-listpack-value | 64 | integer | 0- | i | The threshold of biggest sorte
 
 
 def _family(*parts: list[ParameterSpec], without: tuple[str, ...] = ()) -> list[ParameterSpec]:
-    return sorted((p for part in parts for p in part if p.name not in without), key=lambda p: p.name)
+    """A family's parameters by name; a name given twice keeps its first definition."""
+    specs: dict[str, ParameterSpec] = {}
+    for spec in (p for part in parts for p in part if p.name not in without):
+        specs.setdefault(spec.name, spec)
+    return sorted(specs.values(), key=lambda p: p.name)
 
 
 # 5.0 renamed "slave" to "replica"; 7.0 renamed ziplist encodings to listpack.
@@ -228,10 +233,16 @@ _ZIPLIST_NAMES = ("hash-max-ziplist-entries", "hash-max-ziplist-value", "zset-ma
 _REDIS_32_UP = _family(_REDIS_26, _REDIS_28, _REDIS_32)
 _REDIS_50_UP = _family(_REDIS_32_UP, _REDIS_40, _REDIS_50, without=_SLAVE_NAMES)
 _REDIS_70_UP = _family(_REDIS_50_UP, _REDIS_60, _REDIS_70, without=_ZIPLIST_NAMES)
+# The one family where AOF is a setting (it takes effect up to 2.8.21: ``RedisNodes.persistence``).
+_AOF = _redis("""
+appendfsync | everysec | string | always,everysec,no | i | fsync policy for AOF persistence
+appendonly | no | string | yes,no | i | Enable Redis persistence.
+""", "2.6.13")
 PARAMETERS: dict[str, list[ParameterSpec]] = {
     "memcached1.4": _MEMCACHED_BASE + _MEMCACHED_1424 + _MEMCACHED_1433,
     "memcached1.5": _MEMCACHED_BASE + _MEMCACHED_1424 + _MEMCACHED_1433 + _MEMCACHED_15,
     "memcached1.6": _MEMCACHED_BASE + _MEMCACHED_1424 + _MEMCACHED_1433 + _MEMCACHED_15,
+    "redis2.8": _family(_AOF, _REDIS_26, _REDIS_28),
     "redis3.2": _REDIS_32_UP,
     "redis4.0": _family(_REDIS_32_UP, _REDIS_40),
     "redis5.0": _REDIS_50_UP,

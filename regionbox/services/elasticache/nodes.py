@@ -127,6 +127,13 @@ class RedisNodes:
         reserved = int(values.get("reserved-memory") or 0) or total * int(values.get("reserved-memory-percent", "25")) // 100
         return {"maxmemory": max(total - reserved, 1024 * 1024)}
 
+    def node_settings(self, scope: Scope, cluster: CacheCluster) -> dict:
+        """The settings a running node gets when its parameter group changes what it reserves or
+        persists (a group's member by its group's rules: no AOF when Multi-AZ)."""
+        group = self.state.replication_groups.get(scope, cluster.replication_group_id) if cluster.replication_group_id else None
+        holder = group if group is not None else cluster
+        return {**self.maxmemory(scope, holder), "appendonly": "no", **self.persistence(scope, holder)}
+
     # -- what a node keeps on disk ----------------------------------------------------------------
     def persistence(self, scope: Scope, holder: "CacheCluster | ReplicationGroup") -> dict:
         """The append-only file settings of a node, where ElastiCache allows one: the parameter

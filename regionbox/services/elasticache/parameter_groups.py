@@ -27,6 +27,8 @@ from regionbox.services.elasticache.tags import checked_tags
 if TYPE_CHECKING:
     from regionbox.services.elasticache.nodes import RedisNodes
 
+# Parameters that reach a node through settings it derives (``RedisNodes.node_settings``).
+NODE_SETTINGS = frozenset({"reserved-memory", "reserved-memory-percent", "appendonly", "appendfsync"})
 GROUP_NAME = re.compile(r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,254}(?<!-)$")
 
 
@@ -243,13 +245,14 @@ class ParameterGroups:
             # its spec: nothing to mark failed.
             self.tasks.spawn(self.nodes.config_set_many(scope, running, immediate), owner="elasticache",
                              what=f"applying parameter group {name}")
-        if {"reserved-memory", "reserved-memory-percent"} & set(changed) and running:
-            # What the group reserves changes the memory each node gives its data (its type's maxmemory less that).
-            self.tasks.spawn(self._apply_maxmemory(scope, [c for c in users if c.engine != "memcached"]),
-                             owner="elasticache", what=f"applying the reserved memory of parameter group {name}")
+        if NODE_SETTINGS & set(changed) and running:
+            # Settings each node derives from the group and its own type and group: the memory it
+            # gives its data (its type's maxmemory less what is reserved), its append-only file.
+            self.tasks.spawn(self._apply_node_settings(scope, [c for c in users if c.engine != "memcached"]),
+                             owner="elasticache", what=f"applying parameter group {name}")
 
-    async def _apply_maxmemory(self, scope: Scope, clusters: list) -> None:
-        await asyncio.gather(*(self.nodes.config_set_many(scope, [c.cluster_id], self.nodes.maxmemory(scope, c)) for c in clusters))
+    async def _apply_node_settings(self, scope: Scope, clusters: list) -> None:
+        await asyncio.gather(*(self.nodes.config_set_many(scope, [c.cluster_id], self.nodes.node_settings(scope, c)) for c in clusters))
 
 
 class EngineVersions:

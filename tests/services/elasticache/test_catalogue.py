@@ -91,3 +91,37 @@ def test_parameters_are_checked_against_their_family(cloud):
     too_many = [{"ParameterName": "timeout", "ParameterValue": "60"}] * 21
     assert error_of(ec.modify_cache_parameter_group, CacheParameterGroupName="seven", ParameterNameValues=too_many) == \
         ("InvalidParameterCombination", "Cannot modify more than 20 parameters in a single request")
+
+
+def test_an_append_only_file_where_aws_allows_one(cloud):
+    """appendonly is a setting of the redis2.8 family only, and takes effect on 2.8.21 and earlier,
+    on nodes other than t1/t2, outside Multi-AZ groups."""
+    ec = cloud.client("elasticache")
+    ec.create_cache_parameter_group(CacheParameterGroupName="aof", CacheParameterGroupFamily="redis2.8", Description="x")
+    ec.modify_cache_parameter_group(CacheParameterGroupName="aof", ParameterNameValues=[
+        {"ParameterName": "appendonly", "ParameterValue": "yes"}, {"ParameterName": "appendfsync", "ParameterValue": "always"}])
+    for cluster_id, version, node_type in (("old", "2.8.21", "cache.t3.micro"), ("newer", "2.8.24", "cache.t3.micro"),
+                                           ("burst", "2.8.21", "cache.t2.micro")):
+        ec.create_cache_cluster(CacheClusterId=cluster_id, Engine="redis", EngineVersion=version, CacheNodeType=node_type,
+                                CacheParameterGroupName="aof")
+    ec.create_replication_group(ReplicationGroupId="multi", ReplicationGroupDescription="x", EngineVersion="2.8.21",
+                                CacheNodeType="cache.m5.large", CacheParameterGroupName="aof", NumCacheClusters=2,
+                                AutomaticFailoverEnabled=True, MultiAZEnabled=True)
+    settings = {}
+    for cluster_id in ("old", "newer", "burst"):
+        ec.get_waiter("cache_cluster_available").wait(CacheClusterId=cluster_id, WaiterConfig=FAST)
+        node = ec.describe_cache_clusters(CacheClusterId=cluster_id, ShowCacheNodeInfo=True)["CacheClusters"][0]["CacheNodes"][0]
+        settings[cluster_id] = admin(cloud, node["Endpoint"]).config_get("append*")
+    ec.get_waiter("replication_group_available").wait(ReplicationGroupId="multi", WaiterConfig=FAST)
+    member = ec.describe_cache_clusters(CacheClusterId="multi-001", ShowCacheNodeInfo=True)["CacheClusters"][0]["CacheNodes"][0]
+    settings["multi"] = admin(cloud, member["Endpoint"]).config_get("append*")
+    assert settings["old"]["appendonly"] == "yes" and settings["old"]["appendfsync"] == "always"
+    assert [settings[c]["appendonly"] for c in ("newer", "burst", "multi")] == ["no", "no", "no"]
+    # Switched off in the group: the running node stops appending at once.
+    ec.modify_cache_parameter_group(CacheParameterGroupName="aof", ParameterNameValues=[
+        {"ParameterName": "appendonly", "ParameterValue": "no"}])
+    node = ec.describe_cache_clusters(CacheClusterId="old", ShowCacheNodeInfo=True)["CacheClusters"][0]["CacheNodes"][0]
+    deadline = time.monotonic() + 10
+    while admin(cloud, node["Endpoint"]).config_get("appendonly")["appendonly"] != "no" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert admin(cloud, node["Endpoint"]).config_get("appendonly")["appendonly"] == "no"

@@ -30,7 +30,7 @@ def test_engine_versions(cloud):
     assert [v["EngineVersion"] for v in family] == ["6.2", "6.0"]
     first = ec.describe_cache_engine_versions(MaxRecords=20)
     second = ec.describe_cache_engine_versions(Marker=first["Marker"])
-    assert len(first["CacheEngineVersions"]) == 20 and len(second["CacheEngineVersions"]) == 5
+    assert len(first["CacheEngineVersions"]) == 20 and len(second["CacheEngineVersions"]) == 11
     assert code_of(ec.describe_cache_engine_versions, Marker="forged") == "InvalidParameterValue"
 
 

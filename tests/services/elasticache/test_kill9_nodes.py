@@ -95,13 +95,22 @@ def test_nodes_that_died_while_regionbox_was_down_come_back_as_elasticache_rules
         create_group(ec, "manual", wait=False, NumCacheClusters=2)  # no automatic failover
         create_group(ec, "shards", wait=False, ClusterMode="enabled", NumNodeGroups=1, ReplicasPerNodeGroup=1)
         ec.create_cache_cluster(CacheClusterId="solo", Engine="redis", CacheNodeType="cache.t3.micro", NumCacheNodes=1)
+        # The one kind of node that keeps its data on disk: AOF on Redis 2.8.21 and earlier.
+        ec.create_cache_parameter_group(CacheParameterGroupName="aof", CacheParameterGroupFamily="redis2.8", Description="x")
+        ec.modify_cache_parameter_group(CacheParameterGroupName="aof", ParameterNameValues=[
+            {"ParameterName": "appendonly", "ParameterValue": "yes"}])
+        ec.create_cache_cluster(CacheClusterId="durable", Engine="redis", EngineVersion="2.8.21", CacheNodeType="cache.t3.micro",
+                                CacheParameterGroupName="aof")
         create_memcached(ec, "mc", nodes=2)
         wait_available(ec, "manual")
         shard = redis.RedisCluster(**_address(wait_available(ec, "shards")["ConfigurationEndpoint"]))
         for i in range(100):
             shard.set(f"shard:{i}", i)
         assert shard.get_node_from_key("shard:0").redis_connection.wait(1, 2000) == 1
-        ec.get_waiter("cache_cluster_available").wait(CacheClusterId="solo", WaiterConfig=FAST)
+        for cluster_id in ("solo", "durable"):
+            ec.get_waiter("cache_cluster_available").wait(CacheClusterId=cluster_id, WaiterConfig=FAST)
+        durable = redis.Redis(**_address(node_endpoint(ec, "durable")))
+        durable.set("kept", "in the append-only file")
         writer = primary(describe(ec, "manual"))
         for i in range(200):
             writer.set(f"manual:{i}", i)
@@ -118,11 +127,12 @@ def test_nodes_that_died_while_regionbox_was_down_come_back_as_elasticache_rules
         kill_node(process.state_dir, "manual-001")  # the primary
         kill_node(process.state_dir, "shards-0001-001")  # the shard's primary
         kill_node(process.state_dir, "solo")
+        kill_node(process.state_dir, "durable")
         kill_node(process.state_dir, "mc", "0002")
         process.start()
         ec = process.client("elasticache")
         group = wait_available(ec, "manual")
-        for cluster_id in ("solo", "mc"):
+        for cluster_id in ("solo", "durable", "mc"):
             ec.get_waiter("cache_cluster_available").wait(CacheClusterId=cluster_id, WaiterConfig=FAST)
 
         # Without automatic failover the primary stays the primary: it copied its data back from its replica.
@@ -140,6 +150,8 @@ def test_nodes_that_died_while_regionbox_was_down_come_back_as_elasticache_rules
         # A single node has no copy anywhere: it is back, empty; Memcached's dead node is replaced, empty.
         solo = redis.Redis(**_address(node_endpoint(ec, "solo")))
         assert eventually(lambda: solo.ping(), what="solo serving") and solo.get("kept") is None
+        durable = redis.Redis(**_address(node_endpoint(ec, "durable")))
+        assert eventually(lambda: durable.get("kept"), what="durable serving") == b"in the append-only file"
         assert caches[0].get("kept") == b"node 0"
         fresh = MemcacheClient((node_endpoint(ec, "mc", 1)["Address"], node_endpoint(ec, "mc", 1)["Port"]))
         assert eventually(lambda: fresh.set("alive", b"1") or True, what="the replaced node") and fresh.get("kept") is None
@@ -152,6 +164,7 @@ def test_nodes_that_died_while_regionbox_was_down_come_back_as_elasticache_rules
         assert ("shards", "Failover from primary node shards-0001-001 to replica node shards-0001-002 completed") in log
         assert eventually(lambda: ("manual-001", "Finished recovery for cache nodes 0001") in events_since(ec, since),
                           what="the primary's recovery")
+        assert ("durable", "Recovering cache nodes 0001") not in log and not [e for e in log if e[0] == "durable" and "without" in e[1]]
         # Only the solo node lost data, and nothing happened to the nodes that lived on.
         assert [e for e in events_since(ec, since) if "without its data" in e[1]] == [e for e in log if e[0] == "solo" and "without" in e[1]]
         assert not [e for e in events_since(ec, since) if e[0] == "manual-002"]
