@@ -20,8 +20,7 @@ import tempfile
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from regionbox.testing.process import CloudProcess  # noqa: E402
-from tests.services.elasticache.kill9_helpers import AcknowledgedWriter, crash_round  # noqa: E402
-from tests.services.elasticache.redis_helpers import create_group, describe  # noqa: E402
+from tests.services.elasticache.kill9_helpers import crash_round, start_soak  # noqa: E402
 
 VICTIMS = (None, "primary", "replica")
 
@@ -35,10 +34,7 @@ def main() -> None:
         process = CloudProcess(pathlib.Path(state) / "state").start()
         writer = None
         try:
-            ec = process.client("elasticache")
-            create_group(ec, "soak", NumCacheClusters=3, AutomaticFailoverEnabled=True, MultiAZEnabled=True)
-            writer = AcknowledgedWriter(describe(ec, "soak")["NodeGroups"][0]["PrimaryEndpoint"], replicas=2)
-            writer.start()
+            writer = start_soak(process)
             print(f"{'round':>5} {'killed':>8} {'written':>9} {'acknowledged':>12} {'lost':>5} {'recovery s':>10} {'data-loss events':>16}")
             lost_total, losses, slowest = 0, 0, 0.0
             for number in range(1, args.rounds + 1):

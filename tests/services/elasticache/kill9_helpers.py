@@ -16,7 +16,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from tests.services.elasticache.redis_helpers import FAST, describe, eventually, members, primary_member
+from tests.services.elasticache.redis_helpers import FAST, create_group, describe, eventually, members, primary_member
 
 SCOPE = "000000000000.us-east-1"
 
@@ -53,6 +53,15 @@ class AcknowledgedWriter(threading.Thread):
     def stop(self) -> None:
         self.stopping.set()
         self.join(10)
+
+
+def start_soak(process, group_id: str = "soak") -> AcknowledgedWriter:
+    """A Multi-AZ group of three (a primary and two replicas) and a writer acknowledging on both replicas."""
+    ec = process.client("elasticache")
+    create_group(ec, group_id, NumCacheClusters=3, AutomaticFailoverEnabled=True, MultiAZEnabled=True)
+    writer = AcknowledgedWriter(describe(ec, group_id)["NodeGroups"][0]["PrimaryEndpoint"], replicas=2)
+    writer.start()
+    return writer
 
 
 def node_records(state_dir: pathlib.Path, cluster_id: str) -> list[pathlib.Path]:

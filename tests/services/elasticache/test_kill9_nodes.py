@@ -11,7 +11,7 @@ import redis
 from pymemcache.client.base import Client as MemcacheClient
 
 from regionbox.testing import CloudProcess
-from tests.services.elasticache.kill9_helpers import AcknowledgedWriter, crash_round, events_since, kill_node, now
+from tests.services.elasticache.kill9_helpers import crash_round, events_since, kill_node, now, start_soak
 from tests.services.elasticache.memcached_helpers import create_memcached
 from tests.services.elasticache.redis_helpers import FAST, create_group, describe, eventually, members, primary, wait_available
 
@@ -178,10 +178,7 @@ def test_kill_9_under_write_load_loses_no_acknowledged_write(tmp_path):
     process = CloudProcess(tmp_path / "state").start()
     writer = None
     try:
-        ec = process.client("elasticache")
-        create_group(ec, "soak", NumCacheClusters=3, AutomaticFailoverEnabled=True, MultiAZEnabled=True)
-        writer = AcknowledgedWriter(describe(ec, "soak")["NodeGroups"][0]["PrimaryEndpoint"], replicas=2)
-        writer.start()
+        writer = start_soak(process)
         eventually(lambda: len(writer.acknowledged) > 20, what="acknowledged writes")
         figures = []
         for victim in (None, "primary", "replica"):
