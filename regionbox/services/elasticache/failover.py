@@ -6,7 +6,9 @@ it, the stable endpoints move to it, and AWS's events are recorded. The dead nod
 come back as a replica of the new primary, so when it restarts (at once after a crash, or when
 its AZ is restored) it is the replacement replica. TestFailover does the same on purpose, after
 letting the chosen replica catch up so that no acknowledged write is lost (or, when it cannot
-catch up in time, not at all: the failover is reported aborted).
+catch up in time, not at all: the failover is reported aborted). What any member that died comes
+back with is decided in one place (``prepare_return``), whether it died under regionbox's eyes or
+while regionbox itself was down (``bring_back``, after a restart).
 """
 
 from __future__ import annotations
