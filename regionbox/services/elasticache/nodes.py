@@ -30,7 +30,7 @@ from regionbox.engines import Node, NodeSpec
 from regionbox.services.elasticache import engine_catalog as catalog
 from regionbox.services.elasticache.models import CacheCluster, ReplicationGroup, User
 from regionbox.services.elasticache.parameter_groups import parameter_values, redis_directives
-from regionbox.services.elasticache.restricted import DENY_RULES, AdminNames
+from regionbox.services.elasticache.restricted import AdminNames, deny_rules
 from regionbox.services.elasticache.state import DEFAULT_USER, ElastiCacheState
 
 if TYPE_CHECKING:
@@ -188,14 +188,14 @@ class RedisNodes:
         return {"aclfile": str(data_dir / "users.acl"), "rename-command": self.admin_names.directives(), "maxclients": 10000}
 
     def write_acl(self, scope, rg: ReplicationGroup, cluster_id: str) -> None:
-        self.write_acl_file(self.data_dir(scope, cluster_id), self.acl_lines(scope, rg))
+        self.write_acl_file(self.data_dir(scope, cluster_id), rg.engine, self.acl_lines(scope, rg))
 
-    def write_acl_file(self, data_dir: Path, user_lines: list[str]) -> None:
+    def write_acl_file(self, data_dir: Path, engine: str, user_lines: list[str]) -> None:
         """The node's ACL file: regionbox's admin user, then the users clients log in as, each
         denied what ElastiCache keeps from clients (the rules after theirs win)."""
         data_dir.mkdir(parents=True, exist_ok=True)
         lines = [f"user {ADMIN_USER} on #{sha256(self.admin_password)} ~* &* +@all",
-                 *(f"{line} {DENY_RULES}" for line in user_lines)]
+                 *(f"{line} {deny_rules(engine)}" for line in user_lines)]
         tmp = data_dir / "users.acl.tmp"
         tmp.write_text("\n".join(lines) + "\n")
         tmp.replace(data_dir / "users.acl")

@@ -17,14 +17,20 @@ topology (clients keep SLOTS, SHARDS, NODES, INFO, MYID, KEYSLOT, COUNTKEYSINSLO
 REPLICAS, LINKS), and ACL changes outside the API (SETUSER, DELUSER, LOAD, SAVE; WHOAMI, LIST,
 CAT, USERS, GETUSER, LOG stay). AWS does not publish what a client reads for these; the answer
 is the engine's own: ``NOPERM this user has no permissions to run the 'acl|setuser' command``.
+(A redis-server older than 7 cannot deny a subcommand: with one, only PSYNC is denied.)
 The embedded engine (``regionbox/engines/embedded_redis.py``) takes the same ``rename-command``
 directives and ACL rules and answers the same way.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import re
+import subprocess
+
+from regionbox.engines import kinds
 
 RENAMED = ("BGREWRITEAOF", "BGSAVE", "CONFIG", "DEBUG", "MIGRATE", "MODULE", "REPLICAOF", "SAVE", "SHUTDOWN", "SLAVEOF",
            "SYNC")
@@ -33,8 +39,25 @@ DENIED = ("psync",
                                           "flushslots", "forget", "meet", "replicate", "reset", "saveconfig",
                                           "set-config-epoch", "setslot")),
           *(f"acl|{sub}" for sub in ("setuser", "deluser", "load", "save")))
-# Appended to every user's ACL rules but the admin's: later rules win over the access string's.
-DENY_RULES = " ".join(f"-{command}" for command in DENIED)
+
+
+def deny_rules(engine: str) -> str:
+    """Appended to every user's ACL rules but the admin's (later rules win over the access
+    string's). Denying a subcommand needs Redis 7 or Valkey: an older redis-server would refuse
+    the whole ACL file and not start, so there only whole commands are denied."""
+    return " ".join(f"-{command}" for command in DENIED if "|" not in command or _subcommand_rules(kinds.binary(engine)))
+
+
+@functools.lru_cache(maxsize=None)
+def _subcommand_rules(executable: str | None) -> bool:
+    if executable is None:
+        return True  # the embedded engine
+    try:
+        version = subprocess.run([executable, "--version"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return True
+    major = re.search(r"v=(\d+)\.", version)
+    return major is None or int(major.group(1)) >= 7
 
 
 class AdminNames:

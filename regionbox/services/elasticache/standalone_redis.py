@@ -46,7 +46,7 @@ class StandaloneRedis:
 
     def write_acl(self, cluster: CacheCluster, data_dir: Path) -> None:
         passwords = " ".join(f"#{digest}" for digest in cluster.auth_token_hashes) or "nopass"
-        self.nodes.write_acl_file(data_dir, [f"user default on {passwords} ~* &* +@all"])
+        self.nodes.write_acl_file(data_dir, cluster.engine, [f"user default on {passwords} ~* &* +@all"])
 
     # -- AUTH tokens ---------------------------------------------------------------------------------
     @staticmethod
