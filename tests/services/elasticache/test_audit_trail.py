@@ -53,7 +53,12 @@ def test_every_call_is_one_event_and_background_failures_are_reported_as_aws_doe
     call = Recorder(ec)
     # Refused at once: an event with the error.
     call("create_cache_cluster", CacheClusterId="bad", Engine="redis", CacheNodeType="nope")
-    call("describe_events", Duration=2 ** 70)  # a number beyond 64 bits, echoed in the event
+    # A number beyond 64 bits never reaches ElastiCache: the protocol layer refuses it, and a call
+    # that reaches no provider is no event (tests/core/test_audit_trail.py).
+    try:
+        ec.describe_events(Duration=2 ** 70)
+    except ClientError as refused:
+        assert refused.response["Error"]["Code"] == "InvalidParameterValue"
     call("create_user", UserId="intruder", UserName="intruder", Engine="redis", AccessString="on ~* +config", NoPasswordRequired=True)
     # Accepted.
     call("create_user", UserId="app", UserName="app", Engine="redis", AccessString="on ~app:* +@all", NoPasswordRequired=True)
@@ -91,7 +96,4 @@ def test_every_call_is_one_event_and_background_failures_are_reported_as_aws_doe
         (record,) = recorded[request_id]
         assert record.get("errorCode") == error, (operation, record.get("errorCode"), error)
         assert bool(record.get("errorMessage")) == bool(error)
-    assert Counter(e for _, _, e in call.calls) == Counter({None: 7, "InvalidParameterValue": 3})
-    # The number beyond 64 bits is in the event, as text.
-    (huge,) = [recorded[request][0] for request, operation, _ in call.calls if operation == "describe_events"]
-    assert huge["requestParameters"]["Duration"] == str(2 ** 70)
+    assert Counter(e for _, _, e in call.calls) == Counter({None: 7, "InvalidParameterValue": 2})
