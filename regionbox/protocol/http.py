@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
-from typing import AsyncIterable, AsyncIterator, Awaitable, Callable
+from typing import Any, AsyncIterable, AsyncIterator, Awaitable, Callable
 from urllib.parse import parse_qsl
 
 from regionbox.core.errors import ServiceError
@@ -85,6 +85,9 @@ class HttpRequest:
     stream: BodyStream | None = field(default=None, repr=False)
     # The body as it was sent, before Content-Encoding was undone: what a signature covers.
     raw_body: bytes = field(default=b"", repr=False)
+    # A signed aws-chunked body's chunk signatures, set once the request's own signature is
+    # verified (aws_chunked.ChunkSignatures); None when not checked.
+    chunk_signatures: Any = field(default=None, repr=False)
 
     _query: list[tuple[str, str]] | None = field(default=None, repr=False)
 
