@@ -26,10 +26,11 @@ if TYPE_CHECKING:
 
 Handler = Callable[["RequestContext", dict], "dict | Awaitable[dict]"]
 Hook = Callable[[], "Awaitable[None] | None"]
-# A data plane's HTTP entry point on the cloud's port (S3 virtual hosts, /graphql, execute-api):
+# A data plane's HTTP entry point on the cloud's port (S3 form uploads, /graphql, execute-api):
 # the request with its body still unread (``request.stream``), answered with a response whose
-# body may be an async iterator of chunks.
-HttpEndpoint = Callable[["HttpRequest"], "Awaitable[HttpResponse]"]
+# body may be an async iterator of chunks, or None when it is an AWS request after all (then
+# the gateway serves it as one: S3's virtual-hosted requests).
+HttpEndpoint = Callable[["HttpRequest"], "Awaitable[HttpResponse | None]"]
 # An ASGI WebSocket application: (scope, receive, send).
 WebSocketEndpoint = Callable[[dict, Callable, Callable], Awaitable[None]]
 

@@ -19,7 +19,8 @@ from regionbox.core.context import RequestContext
 from regionbox.core.errors import InternalFailure, InvalidInput, NotImplementedOperation, ServiceError
 from regionbox.core.service import Service
 from regionbox.gateway import internal
-from regionbox.gateway.guard import CrossSiteRefused, Guard, cors_headers, form_content_type, internal_write_allowed, is_preflight
+from regionbox.gateway.guard import (CrossSiteRefused, Guard, cors_headers, form_content_type, internal_write_allowed,
+                                     is_form_post, is_preflight)
 from regionbox.gateway.identity import check_region, credential_scope, verify_signature
 from regionbox.gateway.routing import ServiceIndex, UnservedService
 from regionbox.protocol import HttpRequest, HttpResponse, negotiate, parser_for, serializer_for
@@ -40,7 +41,7 @@ BODY_LIMIT = 16 * 1024 * 1024
 class Gateway:
     def __init__(self, cloud: "Cloud"):
         self.cloud = cloud
-        self.index = ServiceIndex(cloud.services.names)
+        self.index = ServiceIndex(cloud.services.names, cloud.services.unsigned_fallback)
         self.guard = Guard(cloud.config)
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
@@ -131,14 +132,16 @@ class Gateway:
                     ids.request_id())
             request.body = await request.stream.read(BODY_LIMIT) if request.stream else request.body
             return await internal.handle(self.cloud, request)
-        data_plane = self.cloud.services.for_http(request.host, request.path)
+        data_plane = self.cloud.services.for_http(request.host, request.path, form_post=is_form_post(request))
         if data_plane is not None:
             try:
                 service = await self.cloud.services.ready(data_plane)
             except ServiceError as error:
                 return internal.generic_error(error, ids.request_id())
             if service.http is not None:
-                return await service.http(request)
+                response = await service.http(request)
+                if response is not None:  # None: an AWS request after all (S3's virtual hosts)
+                    return response
         return await self._aws(request, source_ip)
 
     async def _aws(self, request: HttpRequest, source_ip: str) -> HttpResponse:

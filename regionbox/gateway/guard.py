@@ -122,3 +122,8 @@ def internal_write_allowed(request: HttpRequest) -> bool:
 def form_content_type(request: HttpRequest) -> bool:
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     return content_type in FORM_CONTENT_TYPES
+
+
+def is_form_post(request: HttpRequest) -> bool:
+    """A browser form upload: POST multipart/form-data (S3's POST Object)."""
+    return request.method == "POST" and request.headers.get("content-type", "").lower().startswith("multipart/form-data")
