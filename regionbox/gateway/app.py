@@ -21,7 +21,7 @@ from regionbox.core.service import Service
 from regionbox.gateway import internal
 from regionbox.gateway.guard import (CrossSiteRefused, Guard, cors_headers, form_content_type, internal_write_allowed,
                                      is_form_post, is_preflight)
-from regionbox.gateway.identity import check_region, credential_scope, verify_signature
+from regionbox.gateway.identity import check_presigned_expiry, check_region, credential_scope, verify_signature
 from regionbox.gateway.routing import ServiceIndex, UnservedService
 from regionbox.protocol import HttpRequest, HttpResponse, negotiate, parser_for, serializer_for
 from regionbox.protocol.errors import credential_error
@@ -186,10 +186,12 @@ class Gateway:
         try:
             if scope is not None:
                 check_region(scope)
+                check_presigned_expiry(request)
             caller = self.cloud.credentials.resolve(scope.access_key_id if scope else None)
             issued = self.cloud.credentials.issued(scope.access_key_id) if scope else None
             if issued is not None:
-                verify_signature(request, signed_body, scope, issued, raw_path=service.dialect.s3_conventions)
+                request.chunk_signatures = verify_signature(request, signed_body, scope, issued,
+                                                            raw_path=service.dialect.s3_conventions)
         except ServiceError as exc:  # expired, deactivated, wrongly signed or missing its token
             return serializer.serialize_error(None, credential_error(protocol, exc), request_id)
         ctx = RequestContext(
