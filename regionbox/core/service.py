@@ -53,6 +53,10 @@ class Service:
     # Data planes on the cloud's own port; which requests reach them is declared in services/__init__.py.
     http: HttpEndpoint | None = None
     websocket: WebSocketEndpoint | None = None
+    # Cross-origin requests from origins the user did not allow (REGIONBOX_CORS_ORIGINS) that the
+    # service answers by its own rules (S3's bucket CORS): the CORS headers it grants the request
+    # (preflights included), or None to leave it refused by the gateway's guard.
+    cors: Callable[["HttpRequest"], "list[tuple[str, str]] | None"] | None = None
     # Lifecycle: start restores engines and background work from state; stop keeps data; reset forgets.
     start: Hook | None = None
     stop: Hook | None = None

@@ -99,13 +99,21 @@ class Gateway:
         )
         client = scope.get("client")
         try:
-            origin = self.guard.check(request)
-            if origin is not None and is_preflight(request):
+            granted: list[tuple[str, str]] | None = None  # CORS headers a service's own rules grant
+            try:
+                origin = self.guard.check(request)
+            except CrossSiteRefused:
+                granted = await self._service_cors(request)
+                if granted is None:
+                    raise
+                origin = None
+            if granted is not None and is_preflight(request):
+                response = HttpResponse(200, [*granted, ("Content-Length", "0")])
+            elif origin is not None and is_preflight(request):
                 response = self.guard.preflight(request, origin)
             else:
                 response = await self.handle(request, client[0] if client else "127.0.0.1")
-                if origin is not None:
-                    response.headers.extend(cors_headers(origin))
+                response.headers.extend(cors_headers(origin) if origin is not None else granted or [])
         except CrossSiteRefused as refused:
             response = internal.generic_error(refused, ids.request_id())
         except ClientDisconnected:
@@ -123,6 +131,21 @@ class Gateway:
         except Exception:  # noqa: BLE001 - the status is sent: all we can do is end the body short
             log.exception("streaming a response body failed")
         await send({"type": "http.response.body", "body": b""})
+
+    async def _service_cors(self, request: HttpRequest) -> list[tuple[str, str]] | None:
+        """A cross-origin request the user's settings refuse may still be one the service allows
+        by rules the user gave it (S3's bucket CORS, Service.cors): the headers it grants, or None."""
+        if not self.guard.host_allowed(request.host) or "origin" not in request.headers:
+            return None
+        try:
+            name = self.cloud.services.for_http(request.host, request.path)
+            if name is None:
+                scope = credential_scope(request)
+                name = self.index.route(request, scope.service if scope else None)
+            service = await self.cloud.services.ready(name)
+        except ServiceError:
+            return None
+        return service.cors(request) if service.cors is not None else None
 
     async def handle(self, request: HttpRequest, source_ip: str = "127.0.0.1") -> HttpResponse:
         if request.path.startswith(("/_regionbox/", "/_localstack/")):
