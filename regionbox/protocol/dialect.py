@@ -33,6 +33,8 @@ class Dialect:
     # Virtual-hosted addressing: Host patterns whose first "*" is the first path label (S3's
     # "<bucket>.s3.localhost" is the path "/<bucket>/..."); a later "*" is one name part.
     virtual_hosts: tuple[str, ...] = ()
+    # An output with this member set answers 206 Partial Content (S3's ContentRange of a ranged GET).
+    partial_content_member: str | None = None
 
     def scalar_root_output(self, operation: str) -> str | None:
         return next((member for name, member in self.scalar_root_outputs if name == operation), None)

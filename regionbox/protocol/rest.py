@@ -398,6 +398,8 @@ class RestSerializer:
     def serialize_response(self, operation: OperationModel, output: dict[str, Any], request_id: str) -> HttpResponse:
         output = output or {}
         status = int(operation.http.get("responseCode", 200))
+        if self.dialect.partial_content_member and output.get(self.dialect.partial_content_member) is not None:
+            status = 206
         headers = self.request_id_headers(request_id)
         shape = operation.output_shape
         body = self.empty_body
