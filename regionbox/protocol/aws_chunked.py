@@ -97,6 +97,7 @@ class AwsChunkedBody:
         self._signatures = signatures
         self.received = 0
         self.trailers: dict[str, str] = {}
+        self.announced: tuple[str, ...] = ()  # trailer names x-amz-trailer promises, known before the body
 
     @classmethod
     def of(cls, source: AsyncIterable[bytes], headers: dict[str, str],
@@ -107,7 +108,9 @@ class AwsChunkedBody:
         except ValueError:
             raise malformed() from None
         signed = headers.get("x-amz-content-sha256", "").startswith("STREAMING-AWS4-HMAC-SHA256")
-        return cls(source, length, signatures if signed else None)
+        body = cls(source, length, signatures if signed else None)
+        body.announced = tuple(name.strip().lower() for name in headers.get("x-amz-trailer", "").split(",") if name.strip())
+        return body
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         upstream = self._source.__aiter__()
