@@ -127,5 +127,7 @@ def form_content_type(request: HttpRequest) -> bool:
 
 
 def is_form_post(request: HttpRequest) -> bool:
-    """A browser form upload: POST multipart/form-data (S3's POST Object)."""
-    return request.method == "POST" and request.headers.get("content-type", "").lower().startswith("multipart/form-data")
+    """A browser form upload: an unsigned POST of multipart/form-data (S3's POST Object carries
+    its signature in the form); a signed one is an AWS request of the service it is signed for."""
+    return (request.method == "POST" and "authorization" not in request.headers
+            and request.headers.get("content-type", "").lower().startswith("multipart/form-data"))
