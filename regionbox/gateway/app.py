@@ -118,6 +118,10 @@ class Gateway:
             response = internal.generic_error(refused, ids.request_id())
         except ClientDisconnected:
             return
+        if request.stream is not None and request.stream.unread and request.headers.get("content-length", "0") != "0":
+            # Answered before its body was read (an S3 precondition failed): a client that sent
+            # "Expect: 100-continue" never sends it, one that did sent bytes that are not a request.
+            response.headers.append(("Connection", "close"))
         await send({"type": "http.response.start", "status": response.status,
                     "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]})
         body = response.body

@@ -63,6 +63,11 @@ class BodyStream:
                 self.received += len(chunk)
                 yield chunk
 
+    @property
+    def unread(self) -> bool:
+        """Whether part of the body may still be on its way (the handler stopped before the end)."""
+        return self._more or bool(self._first)
+
     async def read(self, limit: int) -> bytes:
         """The whole body; ``BodyTooLarge`` as soon as more than ``limit`` bytes have arrived."""
         chunks = []
