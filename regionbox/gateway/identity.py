@@ -73,6 +73,9 @@ def credential_scope(request: HttpRequest) -> CredentialScope | None:
         return CredentialScope(auth[4:].split(":", 1)[0], "", "", "")
     elif "X-Amz-Credential" in request.query_string:
         credential = request.query_param("X-Amz-Credential")
+    elif "AWSAccessKeyId" in request.query_string and request.query_param("AWSAccessKeyId"):
+        # A SigV2 presigned URL (what AWS CLI v1's `s3 presign` writes): only the access key is known.
+        return CredentialScope(request.query_param("AWSAccessKeyId"), "", "", "")
     if not credential:
         return None
     parts = credential.split("/")
@@ -83,15 +86,25 @@ def credential_scope(request: HttpRequest) -> CredentialScope | None:
 
 class RequestExpired(ServiceError):
     def __init__(self, expires: str, server_time: str, seconds: str) -> None:
+        fields = {"X-Amz-Expires": seconds} if seconds else {}
         super().__init__("AccessDenied", "Request has expired", status=403,
-                         **{"X-Amz-Expires": seconds, "Expires": expires, "ServerTime": server_time})
+                         **fields, Expires=expires, ServerTime=server_time)
 
 
 def check_presigned_expiry(request: HttpRequest, now: float | None = None) -> None:
     """A presigned URL (X-Amz-Date + X-Amz-Expires) past its expiry is refused whoever signed
     it: the URL says when it ends, no secret is needed to see that."""
+    if "authorization" in request.headers:
+        return
+    current = datetime.fromtimestamp(time.time() if now is None else now, timezone.utc)
     seconds, signed_at = request.query_param("X-Amz-Expires"), request.query_param("X-Amz-Date")
-    if "authorization" in request.headers or seconds is None or signed_at is None:
+    expires_v2 = request.query_param("Expires") if request.query_param("AWSAccessKeyId") else None
+    if expires_v2 is not None and expires_v2.isdigit():  # SigV2: Expires is the end, in epoch seconds
+        end = datetime.fromtimestamp(int(expires_v2), timezone.utc)
+        if current > end:
+            raise RequestExpired(end.strftime("%Y-%m-%dT%H:%M:%SZ"), current.strftime("%Y-%m-%dT%H:%M:%SZ"), "")
+        return
+    if seconds is None or signed_at is None:
         return
     try:
         start = datetime.strptime(signed_at, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
@@ -102,7 +115,6 @@ def check_presigned_expiry(request: HttpRequest, now: float | None = None) -> No
     if not 0 <= lifetime <= 604800:
         raise ServiceError("AuthorizationQueryParametersError",
                            "X-Amz-Expires must be less than a week (in seconds) that is 604800", 400)
-    current = datetime.fromtimestamp(time.time() if now is None else now, timezone.utc)
     end = start + timedelta(seconds=lifetime)
     if current > end:
         raise RequestExpired(end.strftime("%Y-%m-%dT%H:%M:%SZ"), current.strftime("%Y-%m-%dT%H:%M:%SZ"), seconds)
