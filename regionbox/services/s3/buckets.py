@@ -12,7 +12,7 @@ from typing import Any
 from regionbox.core import clock
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
-from regionbox.services.s3.errors import invalid_argument, malformed_xml, no_configuration
+from regionbox.services.s3.errors import access_denied, invalid_argument, malformed_xml, no_configuration
 from regionbox.services.s3.models import Bucket
 from regionbox.services.s3.policies import ALL_USERS, AUTHENTICATED_USERS, Access
 from regionbox.services.s3.state import S3State, canonical_id, owner
@@ -90,6 +90,8 @@ class Buckets:
 
     def create_bucket(self, ctx: RequestContext, params: dict) -> dict:
         name = params["Bucket"]
+        if not ctx.caller.access_key_id:
+            raise access_denied()  # an anonymous caller owns nothing
         if not valid_name(name):
             raise ServiceError("InvalidBucketName", "The specified bucket is not valid.", 400, BucketName=name)
         config = params.get("CreateBucketConfiguration") or {}
@@ -145,6 +147,8 @@ class Buckets:
         return {"BucketRegion": bucket.region, "BucketArn": f"arn:{ctx.partition}:s3:::{bucket.name}"}
 
     def list_buckets(self, ctx: RequestContext, params: dict) -> dict:
+        if not ctx.caller.access_key_id:
+            raise access_denied()
         prefix = params.get("Prefix") or ""
         mine = sorted((b for b in self.state.all_buckets() if b.owner == ctx.account_id and b.name.startswith(prefix)
                        and (not params.get("BucketRegion") or b.region == params["BucketRegion"])), key=lambda b: b.name)
