@@ -89,7 +89,8 @@ class FormUploads:
     def _authorize(self, fields: dict[str, str], bucket: str, request: HttpRequest,
                    request_id: str) -> tuple[RequestContext, dict]:
         credential = fields.get("x-amz-credential", "")
-        key_id = credential.split("/", 1)[0] if credential else ""
+        # SigV4 names the key in x-amz-credential; SigV2 forms (boto3's default) in AWSAccessKeyId.
+        key_id = credential.split("/", 1)[0] if credential else fields.get("awsaccesskeyid", "")
         caller = self.cloud.credentials.resolve(key_id or None)
         if not key_id:
             caller.access_key_id = ""  # anonymous: only a bucket open to everyone takes it
@@ -105,17 +106,22 @@ class FormUploads:
                                    ArgumentName="policy", ArgumentValue="")
             issued = self.cloud.credentials.issued(key_id)
             if issued is not None:
-                self._check_signature(issued.secret_access_key, parts, policy_text, fields.get("x-amz-signature", ""))
+                self._check_signature(issued.secret_access_key, parts, policy_text,
+                                      fields.get("x-amz-signature") or fields.get("signature", ""))
             conditions = self._check_policy(policy_text, fields, bucket)
         return ctx, conditions
 
     @staticmethod
     def _check_signature(secret: str, scope: list[str], policy_text: str, signature: str) -> None:
-        # SigV4 for POST: the signature is of the base64 policy itself, with the scope's signing key.
-        key = ("AWS4" + secret).encode()
-        for part in (*scope[1:4], "aws4_request"):
-            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-        expected = hmac.new(key, policy_text.encode(), hashlib.sha256).hexdigest()
+        # The signature is of the base64 policy itself: SigV4 with the scope's signing key, SigV2
+        # (no scope) base64 HMAC-SHA1 with the secret.
+        if len(scope) < 5:
+            expected = base64.b64encode(hmac.new(secret.encode(), policy_text.encode(), hashlib.sha1).digest()).decode()
+        else:
+            key = ("AWS4" + secret).encode()
+            for part in (*scope[1:4], "aws4_request"):
+                key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+            expected = hmac.new(key, policy_text.encode(), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, signature):
             raise ServiceError("SignatureDoesNotMatch", "The request signature we calculated does not match the signature "
                                "you provided. Check your key and signing method.", 403)
