@@ -19,7 +19,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS s3_objects (
     bucket TEXT NOT NULL, key TEXT NOT NULL, version_id TEXT NOT NULL, seq INTEGER NOT NULL,
     latest INTEGER NOT NULL, delete_marker INTEGER NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
-    modified REAL NOT NULL, files BLOB NOT NULL, meta BLOB NOT NULL,
+    modified REAL NOT NULL, files BLOB NOT NULL, meta BLOB NOT NULL, inline BLOB,
     PRIMARY KEY (bucket, key, version_id)
 );
 CREATE INDEX IF NOT EXISTS s3_objects_latest ON s3_objects (bucket, latest, key);
@@ -30,13 +30,13 @@ CREATE TABLE IF NOT EXISTS s3_parts (
     PRIMARY KEY (upload_id, part_number)
 );
 """
-_COLUMNS = "bucket, key, version_id, seq, latest, delete_marker, size, etag, modified, files, meta"
+_COLUMNS = "bucket, key, version_id, seq, latest, delete_marker, size, etag, modified, files, meta, inline"
 
 
 def _version(row: tuple) -> Version:
-    bucket, key, version_id, seq, latest, marker, size, etag, modified, files, meta = row
+    bucket, key, version_id, seq, latest, marker, size, etag, modified, files, meta, inline = row
     return Version(bucket, key, version_id, seq, bool(latest), bool(marker), size, etag, modified,
-                   orjson.loads(files), orjson.loads(meta))
+                   orjson.loads(files), orjson.loads(meta), inline)
 
 
 class Catalog:
@@ -73,10 +73,10 @@ class Catalog:
         self.store.execute("UPDATE s3_objects SET latest=0 WHERE bucket=? AND key=? AND latest=1",
                            (version.bucket, version.key))
         self.store.execute(
-            f"INSERT OR REPLACE INTO s3_objects ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT OR REPLACE INTO s3_objects ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (version.bucket, version.key, version.version_id, version.seq, 1 if version.latest else 0,
              1 if version.delete_marker else 0, version.size, version.etag, version.modified,
-             orjson.dumps(version.files), orjson.dumps(version.meta)))
+             orjson.dumps(version.files), orjson.dumps(version.meta), version.inline))
         return replaced
 
     def update_meta(self, version: Version) -> None:

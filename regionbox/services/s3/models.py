@@ -60,6 +60,7 @@ class Version:
     modified: float
     files: list  # [[file id, size], ...]: one file, or a multipart object's parts in order
     meta: dict  # content headers, Metadata, checksums, tags, storage class, SSE, parts, owner
+    inline: bytes | None = None  # the data itself, for small objects (no files then)
 
     @property
     def storage_class(self) -> str:

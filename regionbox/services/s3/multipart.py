@@ -13,7 +13,6 @@ from typing import Any
 from regionbox.core import clock
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
-from regionbox.services.s3 import conditions
 from regionbox.services.s3.buckets import grants_of
 from regionbox.services.s3.checksums import MEMBERS, composite, full_object_crc, multipart_etag
 from regionbox.services.s3.errors import invalid_argument, malformed_xml, no_such_upload
@@ -70,8 +69,10 @@ class Multipart:
         number = self._part_number(params["PartNumber"])
         if upload.checksum_algorithm and not params.get("ChecksumAlgorithm"):
             params = {**params, "ChecksumAlgorithm": upload.checksum_algorithm}
-        writer, checksums = await self.objects.write(ctx, bucket, upload.key, params, params.get("Body"), MAX_PART)
-        return self._keep_part(ctx, upload, number, writer.commit(), writer.size, writer.etag, checksums) | {
+        writer, checksums = await self.objects.write(ctx, bucket, upload.key, params, params.get("Body"), MAX_PART,
+                                                     inline=False)
+        file_id = writer.commit()[0][0]
+        return self._keep_part(ctx, upload, number, file_id, writer.size, writer.etag, checksums) | {
             "ServerSideEncryption": upload.meta.get("ServerSideEncryption", "AES256")}
 
     def _keep_part(self, ctx: RequestContext, upload: Upload, number: int, file_id: str, size: int, etag: str,
@@ -112,10 +113,10 @@ class Multipart:
                 raise ServiceError("InvalidRange", "The requested range is not satisfiable", 416,
                                    RangeRequested=wanted, ActualObjectSize=str(source.size))
         algorithms = [upload.checksum_algorithm] if upload.checksum_algorithm else ["CRC64NVME"]
-        writer = self.state.files.writer(algorithms)
+        writer = self.state.files.writer(algorithms, inline=0)
         try:
-            await writer.consume(self.state.files.read(source.files, first, last) if source.size else chunks_of(b""), MAX_PART)
-            file_id = writer.commit()
+            await writer.consume(self.objects.data(source, first, last) if source.size else chunks_of(b""), MAX_PART)
+            file_id = writer.commit()[0][0]
         except BaseException:
             writer.discard()
             raise
@@ -188,7 +189,7 @@ class Multipart:
         asked = (params.get("MultipartUpload") or {}).get("Parts") or []
         if not asked:
             raise malformed_xml()
-        conditions.check_write(self.state.catalog.latest(bucket.name, upload.key), params, upload.key)
+        self.objects.check_write_conditions(bucket, upload.key, params)
         stored = {p["PartNumber"]: p for p in self.state.catalog.parts(upload.upload_id)}
         chosen, previous = [], 0
         for part in asked:

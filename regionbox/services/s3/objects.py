@@ -19,7 +19,7 @@ from regionbox.services.s3.models import Bucket, Version
 from regionbox.services.s3.notifications import Notifier
 from regionbox.services.s3.policies import Access
 from regionbox.services.s3.state import S3State, owner
-from regionbox.services.s3.storage import BodyWriter
+from regionbox.services.s3.storage import INLINE, BodyWriter
 from regionbox.services.s3.versions import NULL, Versions
 
 MAX_PUT = 5 * 1024 ** 3
@@ -161,10 +161,11 @@ class Objects:
 
     # -- writes -----------------------------------------------------------------------------------
     async def write(self, ctx: RequestContext, bucket: Bucket, key: str, params: dict, body: Any,
-                    limit: int = MAX_PUT) -> tuple[BodyWriter, dict]:
-        """Stream ``body`` to a file, checking checksums; returns the writer (committed by the caller) and checksums."""
+                    limit: int = MAX_PUT, inline: bool = True) -> tuple[BodyWriter, dict]:
+        """Stream ``body`` to a file (or memory, when small and ``inline``), checking checksums;
+        returns the writer (committed by the caller) and checksums."""
         given = given_checksums(params)
-        writer = self.state.files.writer(algorithms_for(params, given, body))
+        writer = self.state.files.writer(algorithms_for(params, given, body), INLINE if inline else 0)
         try:
             await writer.consume(chunks_of(body), limit)
             if params.get("ContentLength") is not None and getattr(body, "decoded_length", None) is None \
@@ -182,15 +183,15 @@ class Objects:
         key = params["Key"]
         if len(key.encode()) > 1024:
             raise ServiceError("KeyTooLongError", "Your key is too long", 400)
-        conditions.check_write(self.state.catalog.latest(bucket.name, key), params, key)
+        self.check_write_conditions(bucket, key, params)
         tags = parse_tagging(params.get("Tagging"))
         grants = grants_of(params.get("ACL"), ctx.account_id)
         check_acl_allowed(bucket, params.get("ACL"), grants)
         writer, checksums = await self.write(ctx, bucket, key, params, params.get("Body"))
         try:
             # Checked again once the body is in: another writer may have won meanwhile.
-            conditions.check_write(self.state.catalog.latest(bucket.name, key), params, key)
-            file_id = writer.commit()
+            self.check_write_conditions(bucket, key, params)
+            files = writer.commit()
         except BaseException:
             writer.discard()
             raise
@@ -199,9 +200,19 @@ class Objects:
             meta["tags"] = tags
         if grants:
             meta["acl"] = grants
-        version = self.versions.commit(bucket, key, [[file_id, writer.size]], writer.size, writer.etag, meta)
+        version = self.versions.commit(bucket, key, files, writer.size, writer.etag, meta, inline=writer.inline)
         await self.notifier.created(ctx, bucket, version, how)
         return self._write_output(bucket, version) | checksum_output(meta)
+
+    def check_write_conditions(self, bucket: Bucket, key: str, params: dict) -> None:
+        if params.get("IfNoneMatch") is not None or params.get("IfMatch") is not None:
+            conditions.check_write(self.state.catalog.latest(bucket.name, key), params, key)
+
+    def data(self, version: Version, first: int, last: int) -> AsyncIterator[bytes]:
+        """Bytes ``first``..``last`` of a version's data, from its row or its files."""
+        if version.inline is not None:
+            return chunks_of(version.inline[first:last + 1])
+        return self.state.files.read(version.files, first, last)
 
     @staticmethod
     def _write_output(bucket: Bucket, version: Version) -> dict:
@@ -245,7 +256,7 @@ class Objects:
             for member in [m for m in output if m.startswith("Checksum")]:
                 output.pop(member)
         output["ContentLength"] = max(0, last - first + 1)
-        output["Body"] = self.state.files.read(version.files, first, last) if version.size else _empty()
+        output["Body"] = self.data(version, first, last) if version.size else _empty()
         return output
 
     @staticmethod
@@ -346,7 +357,7 @@ class Objects:
             raise invalid_request("This copy request is illegal because it is trying to copy an object to itself without "
                                   "changing the object's metadata, storage class, website redirect location or encryption "
                                   "attributes.")
-        conditions.check_write(self.state.catalog.latest(bucket.name, key), params, key)
+        self.check_write_conditions(bucket, key, params)
         if directive == "REPLACE":
             meta = object_meta(params, ctx)
         else:
@@ -365,7 +376,7 @@ class Objects:
         elif source.meta.get("tags"):
             meta["tags"] = source.meta["tags"]
         files = self.state.files.link(source.files)
-        version = self.versions.commit(bucket, key, files, source.size, source.etag, meta)
+        version = self.versions.commit(bucket, key, files, source.size, source.etag, meta, inline=source.inline)
         await self.notifier.created(ctx, bucket, version, "Copy")
         output: dict[str, Any] = {"CopyObjectResult": {"ETag": version.etag, "LastModified": version.modified,
                                                        **checksum_output(meta)},

@@ -1,8 +1,8 @@
 """Object data on disk: one file per PUT or part, under ``<state dir>/s3/data``; nothing in memory.
 
-A body is written to ``tmp/`` as it arrives (hashed on the way: MD5 for the ETag and the
+A body larger than 64 KiB is written to ``tmp/`` as it arrives (hashed on the way: MD5 for the ETag and the
 checksums asked for), and renamed into ``data/`` only once complete: a half-written upload is
-never visible, and ``tmp/`` is emptied at start. Data files never change after that, so a copy
+never visible, and ``tmp/`` is emptied at start. Smaller bodies are kept in their catalog row. Data files never change after that, so a copy
 is a hard link, and a multipart object is its parts' files in order (completing copies nothing).
 Hashing and writing run off the event loop, a MiB at a time, one batch in flight while the next
 arrives: a 5 GiB upload holds two MiB, not five GiB.
@@ -22,6 +22,7 @@ from regionbox.services.s3.checksums import Checksum
 
 BATCH = 1 << 20  # bytes hashed and written per step off the loop
 READ = 1 << 20
+INLINE = 64 * 1024  # bodies up to this size live in their catalog row
 
 
 def too_large(limit: int) -> ServiceError:
@@ -30,19 +31,30 @@ def too_large(limit: int) -> ServiceError:
 
 
 class BodyWriter:
-    """One body on its way to disk."""
+    """One body on its way to disk. A body no larger than ``inline`` bytes stays in memory and is
+    stored in its catalog row instead (a file costs more than the 1 KiB it would hold)."""
 
-    def __init__(self, files: "Files", algorithms: Iterable[str]) -> None:
+    def __init__(self, files: "Files", algorithms: Iterable[str], inline: int = INLINE) -> None:
         self.files = files
         self.file_id = secrets.token_hex(16)
-        self.tmp = files.tmp / self.file_id
-        self._file = open(self.tmp, "wb")
+        self.tmp = os.path.join(files.tmp, self.file_id)
+        self._inline_limit = inline
+        self._buffer = bytearray()
+        self._file = None
         self.md5 = hashlib.md5()
         self.checksums = {name: Checksum(name) for name in algorithms}
         self.size = 0
+        self.inline: bytes | None = None
 
     def _write(self, data: bytes) -> None:
-        self._file.write(data)
+        if self._file is None and len(self._buffer) + len(data) <= self._inline_limit:
+            self._buffer += data
+        else:
+            if self._file is None:
+                self._file = open(self.tmp, "wb")
+                self._file.write(self._buffer)
+                self._buffer = bytearray()
+            self._file.write(data)
         self.md5.update(data)
         for checksum in self.checksums.values():
             checksum.update(data)
@@ -74,17 +86,22 @@ class BodyWriter:
     def etag(self) -> str:
         return f'"{self.md5.hexdigest()}"'
 
-    def commit(self) -> str:
-        """Move the complete body into place; return its file id."""
+    def commit(self) -> list:
+        """Move the complete body into place: its files ([[id, size]]), or none when it is kept
+        inline (``self.inline``)."""
+        if self._file is None and self._inline_limit:
+            self.inline = bytes(self._buffer)
+            return []
+        if self._file is None:  # an empty body that must be a file (a part)
+            self._file = open(self.tmp, "wb")
         self._file.close()
-        final = self.files.path(self.file_id)
-        final.parent.mkdir(exist_ok=True)
-        os.replace(self.tmp, final)
-        return self.file_id
+        os.replace(self.tmp, self.files.place(self.file_id))
+        return [[self.file_id, self.size]]
 
     def discard(self) -> None:
-        self._file.close()
-        self.tmp.unlink(missing_ok=True)
+        if self._file is not None:
+            self._file.close()
+            os.unlink(self.tmp) if os.path.exists(self.tmp) else None
 
 
 class Files:
@@ -94,21 +111,28 @@ class Files:
         self.tmp = root / "tmp"
         self.data.mkdir(parents=True, exist_ok=True)
         self.tmp.mkdir(parents=True, exist_ok=True)
+        self._made: set[str] = set()
 
     def path(self, file_id: str) -> Path:
         return self.data / file_id[:2] / file_id
 
-    def writer(self, algorithms: Iterable[str] = ()) -> BodyWriter:
-        return BodyWriter(self, algorithms)
+    def place(self, file_id: str) -> str:
+        """Where a new data file goes (its directory made once)."""
+        directory = os.path.join(self.data, file_id[:2])
+        if directory not in self._made:
+            os.makedirs(directory, exist_ok=True)
+            self._made.add(directory)
+        return os.path.join(directory, file_id)
+
+    def writer(self, algorithms: Iterable[str] = (), inline: int = INLINE) -> BodyWriter:
+        return BodyWriter(self, algorithms, inline)
 
     def link(self, files: list) -> list:
         """New names for existing data (CopyObject, UploadPartCopy of a whole part): hard links."""
         linked = []
         for file_id, size in files:
             new_id = secrets.token_hex(16)
-            target = self.path(new_id)
-            target.parent.mkdir(exist_ok=True)
-            os.link(self.path(file_id), target)
+            os.link(self.path(file_id), self.place(new_id))
             linked.append([new_id, size])
         return linked
 
@@ -136,6 +160,7 @@ class Files:
             for path in directory.rglob("*"):
                 if path.is_file():
                     path.unlink(missing_ok=True)
+        self._made.clear()
 
     async def read(self, files: list, start: int, end: int) -> AsyncIterator[bytes]:
         """Bytes ``start``..``end`` (inclusive) of the data made of ``files`` ([[id, size], ...])."""

@@ -32,12 +32,13 @@ class Versions:
         self.state = state
 
     def commit(self, bucket: Bucket, key: str, files: list, size: int, etag: str, meta: dict,
-               also: Callable[[], None] | None = None) -> Version:
+               also: Callable[[], None] | None = None, inline: bytes | None = None) -> Version:
         """Make the written data the key's current object; returns the new version. ``also`` runs
         in the same transaction (CompleteMultipartUpload forgets its upload there)."""
         catalog = self.state.catalog
         version_id = new_version_id() if bucket.versioning == "Enabled" else NULL
-        version = Version(bucket.name, key, version_id, catalog.next_seq(), True, False, size, etag, clock.epoch(), files, meta)
+        version = Version(bucket.name, key, version_id, catalog.next_seq(), True, False, size, etag, clock.epoch(), files, meta,
+                          inline)
         with self.state.store.transaction():
             replaced = catalog.put(version)
             if also is not None:
