@@ -30,10 +30,10 @@ class RawRequest:
 
 
 def capture(endpoint: str, service: str, operation: str, params: dict, region: str = "us-east-1",
-            access_key: str = "123456789012") -> RawRequest:
+            access_key: str = "123456789012", secret_key: str = "x", session_token: str | None = None) -> RawRequest:
     """Let botocore build and sign the request, and keep it instead of sending it."""
-    client = boto3.client(service, endpoint_url=endpoint, region_name=region,
-                          aws_access_key_id=access_key, aws_secret_access_key="x")
+    client = boto3.client(service, endpoint_url=endpoint, region_name=region, aws_access_key_id=access_key,
+                          aws_secret_access_key=secret_key, aws_session_token=session_token)
     captured: list[RawRequest] = []
 
     def keep(request, **_):

@@ -1,6 +1,8 @@
 """Gateway benchmark: start-up time (best of --starts launches), idle RSS, the first DynamoDB
 call after ready (loading the service on first use), GetCallerIdentity and PutLogEvents over one
-keep-alive connection with pre-signed requests; and moto's server measured in the same run as a peer.
+keep-alive connection with pre-signed requests, DynamoDB GetItem as an account's root and as a role
+session whose small inline policy IAM evaluates on every call; and moto's server measured in the
+same run as a peer.
 
     python3 bench/gateway.py [--count 5000] [--starts 5]
 """
@@ -48,9 +50,14 @@ def main() -> None:
             "logGroupName": "bench", "logStreamName": "s",
             "logEvents": [{"timestamp": now + i, "message": f"event {i} " + "x" * 80} for i in range(10)]})
 
+        get_root, get_session = _get_item_requests(endpoint)
+
         replay("127.0.0.1", port, sts, 500, "warm-up")
+        replay("127.0.0.1", port, get_session, 200, "warm-up")
         figures = [replay("127.0.0.1", port, sts, args.count, "sts GetCallerIdentity"),
-                   replay("127.0.0.1", port, put, args.count, "logs PutLogEvents (10 events)")]
+                   replay("127.0.0.1", port, put, args.count, "logs PutLogEvents (10 events)"),
+                   replay("127.0.0.1", port, get_root, args.count, "dynamodb GetItem, root"),
+                   replay("127.0.0.1", port, get_session, args.count, "dynamodb GetItem, role session")]
         peak_rss = rss_kib(cloud.process.pid, "VmHWM")
 
     print(f"regionbox {'start to ready':<24} {min(readies) * 1000:8.0f} ms   best of {len(readies)}, median "
@@ -61,6 +68,8 @@ def main() -> None:
     print(f"regionbox {'peak RSS':<24} {peak_rss / 1024:8.1f} MiB")
     for figure in figures:
         print("regionbox " + figure.line())
+    print(f"IAM evaluation per GetItem of a role session: {figures[3].pct(0.5) - figures[2].pct(0.5):+.0f} µs at p50 "
+          f"over root's ({figures[3].ops / figures[2].ops:.2f}x root's throughput)")
 
     moto = shutil.which("moto_server")
     if not moto:
@@ -80,6 +89,31 @@ def main() -> None:
     print("moto      " + moto_fig.line())
     print(f"ratio regionbox/moto GetCallerIdentity throughput: {figures[0].ops / moto_fig.ops:.2f}x, "
           f"p50 {moto_fig.pct(0.5) / figures[0].pct(0.5):.2f}x faster")
+
+
+def _get_item_requests(endpoint: str):
+    """The same GetItem signed by account 123456789012's root and by a session of a role whose one
+    inline policy allows dynamodb:GetItem on the table."""
+    import json
+
+    import boto3
+
+    account = "123456789012"
+    root = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=account, aws_secret_access_key="x")
+    arn = boto3.client("dynamodb", **root).create_table(
+        TableName="bench", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")["TableDescription"]["TableArn"]
+    boto3.client("dynamodb", **root).put_item(TableName="bench", Item={"id": {"S": "k"}, "v": {"S": "x" * 100}})
+    iam = boto3.client("iam", **root)
+    role = iam.create_role(RoleName="reader", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": account}, "Action": "sts:AssumeRole"}]}))["Role"]
+    iam.put_role_policy(RoleName="reader", PolicyName="read", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:Query"], "Resource": arn}]}))
+    credentials = boto3.client("sts", **root).assume_role(RoleArn=role["Arn"], RoleSessionName="bench")["Credentials"]
+    params = {"TableName": "bench", "Key": {"id": {"S": "k"}}}
+    return (capture(endpoint, "dynamodb", "get_item", params),
+            capture(endpoint, "dynamodb", "get_item", params, access_key=credentials["AccessKeyId"],
+                    secret_key=credentials["SecretAccessKey"], session_token=credentials["SessionToken"]))
 
 
 if __name__ == "__main__":

@@ -121,6 +121,7 @@ def _print_banner(cloud) -> None:
     click.echo(click.style(f"regionbox {__version__}", fg="green", bold=True) + " ready on "
                + click.style(status["endpoint"], bold=True))
     click.echo(f"state: {status['state_dir']}{' (ephemeral)' if status['ephemeral'] else ''}")
+    click.echo(f"IAM enforcement: {_enforcement(status['iam_enforcement'])}")
     click.echo(f"services: {', '.join(status['services'])} (each loads on first use)")
     for name, state in status["services"].items():
         if state.startswith("failed"):
@@ -128,6 +129,14 @@ def _print_banner(cloud) -> None:
     for name, description in status["engines"].items():
         click.echo(f"engine {name}: {description}")
     click.echo("use it with: " + click.style(f"AWS_ENDPOINT_URL={status['endpoint']}", bold=True))
+
+
+def _enforcement(mode: str) -> str:
+    if mode == "on":
+        return "on (users and roles get what their policies allow; REGIONBOX_IAM_ENFORCEMENT=0 turns it off)"
+    if mode == "off":
+        return "off (every key may do anything in its account; REGIONBOX_IAM_ENFORCEMENT=1 turns it on)"
+    return mode
 
 
 @main.command()
@@ -142,6 +151,7 @@ def status(endpoint: str, operations: bool, only: str | None) -> None:
     info = _call(endpoint, "GET", "/_regionbox/status")
     table = _table(f"regionbox {info.get('version', '?')} at {endpoint}", "what", "state")
     table.add_row("state directory", info.get("state_dir", "?"))
+    table.add_row("IAM enforcement", _enforcement(info.get("iam_enforcement", "?")))
     for name, state in info.get("services", {}).items():
         table.add_row(f"service {name}", state)
     for name, description in info.get("engines", {}).items():

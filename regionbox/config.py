@@ -55,6 +55,9 @@ class Config:
     # Web origins whose pages may call regionbox (CORS), e.g. http://localhost:3000 for a
     # browser app using the AWS SDK; "*" allows every origin. Other cross-site requests are refused.
     cors_origins: list[str] = field(default_factory=lambda: _list("CORS_ORIGINS"))
+    # IAM evaluates every request of a user or role (not of an account's root) as AWS does;
+    # "0" turns that off, for a permissive cloud where any key may do anything.
+    iam_enforcement: bool = field(default_factory=lambda: _flag("IAM_ENFORCEMENT", "1"))
     # Seconds a client has to send a request's headers; idle keep-alive connections close after
     # keep_alive_timeout (the AWS SDKs reuse connections; ALB's default idle timeout is 60 s).
     header_timeout: float = field(default_factory=lambda: float(_env("HEADER_TIMEOUT", "10")))

@@ -150,6 +150,7 @@ class Cloud:
             "endpoint": f"http://{self.config.host}:{self.config.port}",
             "state_dir": str(self.state_dir),
             "ephemeral": self.config.ephemeral,
+            "iam_enforcement": "on" if self.config.iam_enforcement else "off",
             "services": self.services.states(),
             "engines": self.engines(),
             "zones_down": sorted(self.topology.down),

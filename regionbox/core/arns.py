@@ -36,3 +36,10 @@ class Arn:
 
     def __str__(self) -> str:
         return arn(self.service, self.region, self.account, self.resource, self.partition)
+
+
+def account_of(text: str) -> str | None:
+    """The account an ARN names; None for "*", a non-ARN, an ARN without one (S3 buckets) and
+    AWS's own resources that every account shares (``arn:aws:iam::aws:policy/...``)."""
+    parts = text.split(":", 5)
+    return (parts[4] or None) if len(parts) == 6 and parts[0] == "arn" and parts[4] != "aws" else None

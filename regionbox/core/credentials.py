@@ -47,6 +47,11 @@ class IssuedCredentials:
     # Caller fields (account_id, arn, user_id, type, role_arn, session_name) the key acts as.
     caller: dict
     active: bool = True
+    # What a session was narrowed to when it was issued (AssumeRole's Policy and PolicyArns) and
+    # the session tags it carries: IAM evaluates them on every request the key signs.
+    session_policy: str | None = None
+    session_policy_arns: list[str] = dataclasses.field(default_factory=list)
+    session_tags: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 class CredentialRegistry:

@@ -16,7 +16,7 @@ raises ``ServiceError``. It never sees HTTP and never builds XML or JSON.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping
 
 from regionbox.protocol.dialect import Dialect
 
@@ -33,6 +33,25 @@ Hook = Callable[[], "Awaitable[None] | None"]
 HttpEndpoint = Callable[["HttpRequest"], "Awaitable[HttpResponse | None]"]
 # An ASGI WebSocket application: (scope, receive, send).
 WebSocketEndpoint = Callable[[dict, Callable, Callable], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Access:
+    """One (action, resource) pair a request needs IAM to allow, when it is more than the
+    operation's own action on one resource: TransactWriteItems needs dynamodb:PutItem on one
+    table and dynamodb:DeleteItem on another; AssumeRole with tags also needs sts:TagSession."""
+
+    resource: str  # an ARN, or "*" where AWS authorizes the action on "*"
+    action: str = ""  # "" = the operation's action (prefix:Operation)
+    # Service-specific condition keys of this request for this resource (dynamodb:LeadingKeys ...).
+    context: Mapping[str, Any] = field(default_factory=dict)
+    # The service answers a resource policy that grants nothing with its own error (STS and a
+    # role's trust policy): IAM then lets that policy grant or deny explicitly, never refuse.
+    resource_policy_checked_by_service: bool = False
+
+
+# What an operation touches, for IAM: ARNs (or "*"), or Access for more than one action.
+Resources = Callable[["RequestContext", str, dict], "list[str | Access]"]
 
 
 class ServiceDefinitionError(Exception):
@@ -63,6 +82,15 @@ class Service:
     reset: Hook | None = None
     # Engines this service runs, for `regionbox status`: name -> "real (/usr/bin/redis-server)".
     engines: Callable[[], dict[str, str]] | None = None
+    # IAM (gateway/authorization.py): the action of an operation is "<iam_prefix>:<operation>"
+    # (the model's signing name when empty), except where ``iam_actions`` names it otherwise
+    # (None: the operation needs no permission, as sts:GetCallerIdentity). ``resources`` says
+    # what an operation touches (None: "*"), ``resource_policy`` the resource-based policy of
+    # an ARN of this service, if it has one.
+    iam_prefix: str = ""
+    iam_actions: Mapping[str, str | None] = field(default_factory=dict)
+    resources: Resources | None = None
+    resource_policy: Callable[[str], str | None] | None = None
 
     def check_against(self, operation_names: list[str]) -> None:
         """Every registered or excused name is an operation of the model: a typo is a load error."""

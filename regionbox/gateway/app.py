@@ -3,9 +3,10 @@
 Every request first passes the guard (guard.py: no request a web page made the browser send).
 An AWS request then flows one way: route (which service) -> read the body (up to the limit, unless
 the operation streams it) -> identify (which account, region, caller) -> parse (protocol layer,
-from the service's botocore model and dialect) -> the handler registered for the operation ->
-serialize. Plain HTTP and WebSocket requests that a service's data plane declared (services/
-__init__.py) go to that data plane; /_regionbox (and /_localstack/health) to the internal endpoints.
+from the service's botocore model and dialect) -> authorize (IAM, authorization.py) -> the handler
+registered for the operation -> serialize. Plain HTTP and WebSocket requests that a service's data
+plane declared (services/__init__.py) go to that data plane; /_regionbox (and /_localstack/health)
+to the internal endpoints.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from regionbox.core.context import RequestContext
 from regionbox.core.errors import InternalFailure, InvalidInput, NotImplementedOperation, ServiceError
 from regionbox.core.service import Service
 from regionbox.gateway import internal
+from regionbox.gateway.authorization import Authorizer
 from regionbox.gateway.guard import (CrossSiteRefused, Guard, cors_headers, form_content_type, internal_write_allowed,
                                      is_form_post, is_preflight)
 from regionbox.gateway.identity import check_presigned_expiry, check_region, credential_scope, verify_signature
@@ -43,6 +45,7 @@ class Gateway:
         self.cloud = cloud
         self.index = ServiceIndex(cloud.services.names, cloud.services.unsigned_fallback)
         self.guard = Guard(cloud.config)
+        self.authorizer = Authorizer(cloud)
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         kind = scope["type"]
@@ -236,6 +239,7 @@ class Gateway:
         try:
             operation, params = parser.parse(request)
             ctx.operation = operation.name
+            self.authorizer.check(service, model.signing_name, protocol, ctx, operation.name, params, issued)
             output = await self._dispatch(service, ctx, operation.name, params)
             response = serializer.serialize_response(operation, output or {}, request_id)
         except ServiceError as exc:

@@ -38,7 +38,10 @@ SIGNATURE_MESSAGE = ("The request signature we calculated does not match the sig
 
 @pytest.fixture
 def credentials(cloud):
-    role = cloud.client("iam", account=ACCOUNT).create_role(RoleName="signed", AssumeRolePolicyDocument=TRUST)["Role"]
+    iam = cloud.client("iam", account=ACCOUNT)
+    role = iam.create_role(RoleName="signed", AssumeRolePolicyDocument=TRUST)["Role"]
+    iam.put_role_policy(RoleName="signed", PolicyName="calls", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["dynamodb:ListTables", "logs:CreateLogGroup"], "Resource": "*"}]}))
     return cloud.client("sts", account=ACCOUNT).assume_role(RoleArn=role["Arn"], RoleSessionName="sess")["Credentials"]
 
 

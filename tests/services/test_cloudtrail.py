@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 ACCOUNT = "123456789012"
 OTHER = "210987654321"
+LOGS_FULL_ACCESS = "arn:aws:iam::aws:policy/CloudWatchLogsFullAccess"
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "sts:AssumeRole"}]})
 
@@ -82,6 +83,7 @@ def test_every_lookup_attribute(cloud):
 
 def test_assumed_role_identity(cloud):
     role = cloud.client("iam", account=ACCOUNT).create_role(RoleName="deployer", AssumeRolePolicyDocument=TRUST)["Role"]
+    cloud.client("iam", account=ACCOUNT).attach_role_policy(RoleName="deployer", PolicyArn=LOGS_FULL_ACCESS)
     credentials = cloud.client("sts", account=ACCOUNT).assume_role(RoleArn=role["Arn"], RoleSessionName="ci-job")["Credentials"]
     assumed = lookup(cloud, **by("EventName", "AssumeRole"))[0]
     record = json.loads(assumed["CloudTrailEvent"])
@@ -162,6 +164,7 @@ def test_iam_user_identity(cloud):
     iam = cloud.client("iam", account=ACCOUNT)
     iam.create_user(UserName="dev")
     key = iam.create_access_key(UserName="dev")["AccessKey"]
+    iam.attach_user_policy(UserName="dev", PolicyArn=LOGS_FULL_ACCESS)
     cloud.client("logs", access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"]).create_log_group(logGroupName="/dev")
     event = lookup(cloud, **by("Username", "dev"))[0]
     assert (event["EventName"], event["AccessKeyId"]) == ("CreateLogGroup", key["AccessKeyId"])

@@ -273,6 +273,10 @@ def test_users_and_their_policies(iam):
 
 def test_access_keys_act_as_the_user(cloud, iam):
     iam.create_user(UserName="ci")
+    # what a user needs to see itself and make its own keys (IAM's self-management example)
+    iam.put_user_policy(UserName="ci", PolicyName="self", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["iam:GetUser", "iam:CreateAccessKey"],
+         "Resource": "arn:aws:iam::*:user/${aws:username}"}]}))
     key = iam.create_access_key(UserName="ci")["AccessKey"]
     assert key["AccessKeyId"].startswith("AKIA") and len(key["SecretAccessKey"]) == 40 and key["Status"] == "Active"
     as_user = dict(access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"])
@@ -299,6 +303,7 @@ def test_access_keys_act_as_the_user(cloud, iam):
     assert error_of(lambda: iam.delete_user(UserName="ci"))["Message"] == "Cannot delete entity, must delete access keys first."
     iam.delete_access_key(UserName="ci", AccessKeyId=key["AccessKeyId"])
     iam.delete_access_key(UserName="ci", AccessKeyId=second["AccessKeyId"])
+    iam.delete_user_policy(UserName="ci", PolicyName="self")
     error = error_of(lambda: iam.delete_access_key(UserName="ci", AccessKeyId=key["AccessKeyId"]))
     assert (error["Code"], error["Message"]) == ("NoSuchEntity", f"The Access Key with id {key['AccessKeyId']} cannot be found.")
     iam.delete_user(UserName="ci")

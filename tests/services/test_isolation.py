@@ -9,6 +9,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 A, B = "111111111111", "222222222222"
+LOGS_READ_ONLY = "arn:aws:iam::aws:policy/CloudWatchLogsReadOnlyAccess"
+LOGS_FULL_ACCESS = "arn:aws:iam::aws:policy/CloudWatchLogsFullAccess"
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 
@@ -57,6 +59,7 @@ def test_assumed_role_session_sees_only_the_roles_account(cloud):
     trust = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": B}, "Action": "sts:AssumeRole"}]})
     role = cloud.client("iam", account=A).create_role(RoleName="cross", AssumeRolePolicyDocument=trust)["Role"]
+    cloud.client("iam", account=A).attach_role_policy(RoleName="cross", PolicyArn=LOGS_READ_ONLY)
     cloud.client("logs", account=A).create_log_group(logGroupName="/in-A")
     cloud.client("logs", account=B).create_log_group(logGroupName="/in-B")
     credentials = cloud.client("sts", account=B).assume_role(RoleArn=role["Arn"], RoleSessionName="x-acct")["Credentials"]
@@ -73,6 +76,7 @@ def test_delegated_access_is_audited_in_the_target_account(cloud):
         {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{security}:root"}, "Action": "sts:AssumeRole",
          "Condition": {"StringEquals": {"sts:ExternalId": "netops"}}}]})
     role = cloud.client("iam", account=network).create_role(RoleName="NetworkOperator", AssumeRolePolicyDocument=trust)["Role"]
+    cloud.client("iam", account=network).attach_role_policy(RoleName="NetworkOperator", PolicyArn=LOGS_FULL_ACCESS)
     credentials = cloud.client("sts", account=security).assume_role(
         RoleArn=role["Arn"], RoleSessionName="alice", ExternalId="netops")["Credentials"]
     session = dict(access_key=credentials["AccessKeyId"], secret_key=credentials["SecretAccessKey"],

@@ -53,6 +53,9 @@ def test_caller_identity_from_access_key(cloud):
 
 def test_assume_role_returns_credentials_that_act_as_the_role(cloud):
     role = make_role(cloud)
+    # what a session needs to list the account's roles
+    cloud.client("iam", account=ROLE_ACCOUNT).attach_role_policy(
+        RoleName="app-role", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
     result = cloud.client("sts", account=OTHER_ACCOUNT).assume_role(RoleArn=role["Arn"], RoleSessionName="deploy")
     credentials = result["Credentials"]
     assert credentials["AccessKeyId"].startswith("ASIA") and len(credentials["AccessKeyId"]) == 20

@@ -9,13 +9,16 @@ Modules: state.py (the one state object); tables.py, items.py, query.py, transac
 statements.py (the handlers, one class each); reads.py and writes.py (the read and write paths
 they share); table_work.py and ttl.py (background work); storage.py and streams.py (items and
 stream records in SQLite); expressions/, legacy.py, partiql.py, types.py and capacity.py (the
-languages and the arithmetic); api.py (what DynamoDB Streams reads).
+languages and the arithmetic); api.py (what DynamoDB Streams reads); access.py (what IAM
+authorizes, and the account a table ARN addresses); resource_policies.py (tables' policies).
 """
 
 from regionbox.core.service import Service
+from regionbox.services.dynamodb.access import DynamoDBAccess
 from regionbox.services.dynamodb.api import DynamoDBApi
 from regionbox.services.dynamodb.items import Items
 from regionbox.services.dynamodb.query import Queries
+from regionbox.services.dynamodb.resource_policies import ResourcePolicies
 from regionbox.services.dynamodb.state import DynamoDBState
 from regionbox.services.dynamodb.statements import Statements
 from regionbox.services.dynamodb.table_work import TableWork
@@ -29,7 +32,6 @@ _GLOBAL_TABLES = "global tables (replicas in other regions) are not built yet"
 _BULK = "imports from and exports to S3 (and bulk loads from S3) are not built yet"
 _KINESIS = "Kinesis Data Streams destinations are not built yet (DynamoDB Streams is)"
 _INSIGHTS = "CloudWatch Contributor Insights is not built yet"
-_POLICIES = "resource-based policies are not built yet"
 _AUTO_SCALING = "auto scaling of replicas is not built yet"
 _VECTORS = "vector search is not built yet"
 
@@ -39,11 +41,13 @@ def load(cloud) -> Service:
     writer = Writer(state, cloud.bus)
     work = TableWork(state, cloud.tasks, cloud.config)
     sweeper = TtlSweeper(state, writer, cloud.tasks, cloud.config.dynamodb_ttl_interval)
-    tables = Tables(state, work, cloud.config)
+    policies = ResourcePolicies(state, iam=lambda: cloud.services.api("iam"))
+    tables = Tables(state, work, cloud.config, policies)
     items = Items(state, writer)
     queries = Queries(state)
     transactions = Transactions(state, writer)
     statements = Statements(state, writer, cloud.paginator)
+    access = DynamoDBAccess(state)
 
     def start() -> None:
         work.resume()
@@ -57,7 +61,8 @@ def load(cloud) -> Service:
 
     return Service(
         name="dynamodb",
-        operations={
+        # A table ARN of another account serves the request in that account (access.py).
+        operations=access.served_by_owner({
             "CreateTable": tables.create_table,
             "DescribeTable": tables.describe_table,
             "UpdateTable": tables.update_table,
@@ -83,7 +88,10 @@ def load(cloud) -> Service:
             "ExecuteStatement": statements.execute_statement,
             "BatchExecuteStatement": statements.batch_execute_statement,
             "ExecuteTransaction": statements.execute_transaction,
-        },
+            "PutResourcePolicy": policies.put_resource_policy,
+            "GetResourcePolicy": policies.get_resource_policy,
+            "DeleteResourcePolicy": policies.delete_resource_policy,
+        }),
         not_implemented={
             "CreateBackup": _BACKUPS,
             "DeleteBackup": _BACKUPS,
@@ -118,9 +126,6 @@ def load(cloud) -> Service:
             "DescribeContributorInsights": _INSIGHTS,
             "ListContributorInsights": _INSIGHTS,
             "UpdateContributorInsights": _INSIGHTS,
-            "GetResourcePolicy": _POLICIES,
-            "PutResourcePolicy": _POLICIES,
-            "DeleteResourcePolicy": _POLICIES,
             "SearchVectors": _VECTORS,
         },
         # Item reads and writes are data events: CloudTrail does not record them as management events.
@@ -130,6 +135,8 @@ def load(cloud) -> Service:
             "ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction",
         }),
         api=DynamoDBApi(state),
+        resources=access.resources,
+        resource_policy=policies.policy_of,
         start=start,
         reset=reset,
     )

@@ -84,6 +84,9 @@ class Table(Keyed):
     throughput_decreases_today: int = 0
     last_increase: float | None = None
     last_decrease: float | None = None
+    # The table's resource-based policy (PutResourcePolicy) and its revision id.
+    resource_policy: str | None = None
+    policy_revision_id: str | None = None
 
     # -- key schema --------------------------------------------------------------------------
 

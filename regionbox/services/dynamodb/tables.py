@@ -19,6 +19,7 @@ from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.protocol.validate import format_message
 from regionbox.services.dynamodb.models import INCLUDE, Index, Table
+from regionbox.services.dynamodb.resource_policies import ResourcePolicies
 from regionbox.services.dynamodb.state import DynamoDBState
 from regionbox.services.dynamodb.streams import stream_label
 from regionbox.services.dynamodb.table_work import TableWork
@@ -75,10 +76,11 @@ def _throughput(params: dict, billing: str, where: str = "") -> tuple[int, int]:
 
 
 class Tables:
-    def __init__(self, state: DynamoDBState, work: TableWork, config: Config) -> None:
+    def __init__(self, state: DynamoDBState, work: TableWork, config: Config, policies: ResourcePolicies) -> None:
         self.state = state
         self.work = work
         self.config = config
+        self.policies = policies  # CreateTable's ResourcePolicy is checked as PutResourcePolicy's
 
     # -- create ------------------------------------------------------------------------------
     def create_table(self, ctx: RequestContext, params: dict) -> dict:
@@ -149,6 +151,9 @@ class Tables:
             table_class=params.get("TableClass") or "STANDARD",
             sse=params.get("SSESpecification"),
         )
+        if params.get("ResourcePolicy"):
+            table.resource_policy = self.policies.checked(params["ResourcePolicy"])
+            table.policy_revision_id = str(int(now * 1000))
         for index in indexes:
             table.set_index(index)
         stream_spec = params.get("StreamSpecification")

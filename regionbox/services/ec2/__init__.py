@@ -16,6 +16,7 @@ from regionbox.services.ec2.default_vpc import DefaultNetwork
 from regionbox.services.ec2.dhcp_options import DhcpOptionSets
 from regionbox.services.ec2.internet_gateways import InternetGateways
 from regionbox.services.ec2.network_acls import NetworkAcls
+from regionbox.services.ec2.resources import resources
 from regionbox.services.ec2.route_tables import RouteTables
 from regionbox.services.ec2.security_groups import SecurityGroups
 from regionbox.services.ec2.state import Ec2State
@@ -102,4 +103,5 @@ def load(cloud) -> Service:
         },
         dialect=DIALECT,
         api=Ec2Api(state, defaults, cloud.topology),
+        resources=resources,
     )

@@ -36,6 +36,7 @@ def load(cloud) -> Service:
     from regionbox.services.elasticache.parameter_groups import EngineVersions, ParameterGroups
     from regionbox.services.elasticache.placement import Placement
     from regionbox.services.elasticache.replication_groups import ReplicationGroups
+    from regionbox.services.elasticache.resources import resources
     from regionbox.services.elasticache.sharding import Sharding
     from regionbox.services.elasticache.standalone_redis import StandaloneRedis
     from regionbox.services.elasticache.state import ElastiCacheState
@@ -139,4 +140,5 @@ def load(cloud) -> Service:
         start=lifecycle.start,
         stop=lifecycle.stop,
         reset=lifecycle.reset,
+        resources=resources,
     )

@@ -1,7 +1,9 @@
 """IAM: roles, users and their access keys, managed policies, instance profiles, and the inline
 and attached policies of roles and users. Global per account (state.py).
 
-Other services use IAM through ``IamApi`` (api.py): STS's AssumeRole is its only client so far.
+Other services use IAM through ``IamApi`` (api.py): STS's AssumeRole, and the gateway, which asks
+it to authorize every request (evaluation.py: AWS's policy evaluation logic; principals.py: the
+policies of a caller; aws_managed.py: AWS's managed policies).
 """
 
 from regionbox.core.service import Service
@@ -12,6 +14,7 @@ from regionbox.services.iam.entity_policies import EntityPolicies
 from regionbox.services.iam.instance_profiles import InstanceProfiles
 from regionbox.services.iam.listing import Listing
 from regionbox.services.iam.managed_policies import ManagedPolicies, StoredPolicies
+from regionbox.services.iam.resources import IamResources
 from regionbox.services.iam.roles import Roles
 from regionbox.services.iam.state import IamState
 from regionbox.services.iam.users import Users
@@ -133,4 +136,5 @@ def load(cloud) -> Service:
         },
         not_implemented={**dict.fromkeys(NOT_BUILT, ISSUE_9), **dict.fromkeys(NEEDS_ORGANIZATIONS, ORGANIZATIONS)},
         api=IamApi(state),
+        resources=IamResources(state),
     )

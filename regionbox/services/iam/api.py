@@ -1,17 +1,25 @@
 """What IAM offers other services (``cloud.services.api("iam")``): STS finds the role it is asked
 to assume, asks whether the role's trust policy lets the caller in, checks a session policy, and
-records that the role was used. Nothing else of IAM's state is handed out."""
+records that the role was used; the gateway asks whether a request is allowed (``authorize``).
+Nothing else of IAM's state is handed out."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from regionbox.core import clock
-from regionbox.core.arns import Arn
+from regionbox.core.arns import Arn, account_of
+from regionbox.core.context import RequestContext
+from regionbox.core.service import Access
 from regionbox.services.iam import policy
+from regionbox.services.iam.evaluation import Principal, evaluate, trust_allows
 from regionbox.services.iam.models import Role
+from regionbox.services.iam.principals import Principals, context_of, global_context
 from regionbox.services.iam.state import IamState, global_scope
+
+if TYPE_CHECKING:
+    from regionbox.core.credentials import IssuedCredentials
 
 
 @dataclass(frozen=True)
@@ -25,9 +33,17 @@ class RoleInfo:
     max_session_duration: int
 
 
+@dataclass(frozen=True)
+class Denial:
+    action: str
+    resource: str
+    reason: str  # "because no identity-based policy allows the dynamodb:GetItem action"
+
+
 class IamApi:
     def __init__(self, state: IamState) -> None:
         self._roles = state.roles
+        self._principals = Principals(state)
 
     def _stored(self, account: str, name: str) -> Role | None:
         return self._roles.get(global_scope(account), name.lower())
@@ -50,21 +66,56 @@ class IamApi:
         found = self.role(arn.account, arn.resource.rsplit("/", 1)[-1])
         return found if found is not None and found.arn == role_arn else None
 
-    def trust_allows(self, role: RoleInfo, *, account_id: str, principal_arn: str, action: str,
-                     aliases: list[str], context: dict[str, Any]) -> bool:
+    def trust_policy(self, role_arn: str) -> str | None:
+        """The trust policy of the role an ARN names (sts:AssumeRole's resource-based policy)."""
+        found = self.role_by_arn(role_arn)
+        stored = self._stored(found.account, found.name) if found is not None else None
+        return stored.assume_role_policy_document if stored is not None else None
+
+    def trust_allows(self, role: RoleInfo, ctx: RequestContext, action: str, context: dict[str, Any]) -> bool:
         """Whether the role's trust policy allows ``action`` (sts:AssumeRole, sts:TagSession ...)
-        to the principal; False for a role deleted meanwhile."""
+        to the caller of ``ctx``, with the request's own condition keys ``context`` (sts:ExternalId
+        ...) besides the global ones; False for a role deleted meanwhile."""
         found = self._stored(role.account, role.name)
         if found is None or found.arn != role.arn:
             return False
-        trust = policy.parse(found.assume_role_policy_document, trust=True)
-        request = policy.Request(account_id=account_id, principal_arn=principal_arn, action=action,
-                                 aliases=aliases, context=context)
-        return policy.allows(trust, request)
+        caller = ctx.caller
+        principal = Principal(account=caller.account_id, arn=caller.arn, type=caller.type, role_arn=caller.role_arn)
+        _, tags = self._principals.resolve(caller, None)
+        keys = context_of(global_context(ctx, tags, temporary=bool(caller.access_key_id.startswith("ASIA"))), context)
+        return trust_allows(self._principals.cache.get(found.assume_role_policy_document), principal,
+                            action, keys)
+
+    def authorize(self, ctx: RequestContext, credentials: "IssuedCredentials | None", action: str,
+                  accesses: Iterable[Access], resource_policy: Callable[[str], str | None] | None = None,
+                  secure: bool = False) -> Denial | None:
+        """AWS's evaluation of ``action`` (or each access's own action) on every resource of
+        ``accesses`` for the caller of ``ctx`` (signing with ``credentials`` when regionbox issued
+        them), with each resource's policy from ``resource_policy``: the first denial, or None.
+        regionbox serves plain HTTP, so aws:SecureTransport is false unless ``secure``."""
+        principal, tags = self._principals.resolve(ctx.caller, credentials)
+        base = context_of(global_context(ctx, tags, temporary=bool(credentials is not None and credentials.session_token),
+                                         secure=secure))
+        cache = self._principals.cache
+        for access in accesses:
+            wanted = access.action or action
+            context = {**base, **context_of(access.context)} if access.context else base
+            document = resource_policy(access.resource) if resource_policy is not None and access.resource != "*" else None
+            decision = evaluate(principal, wanted, access.resource, context,
+                                resource_policy=cache.get(document) if document else None,
+                                resource_account=account_of(access.resource),
+                                resource_side_by_service=access.resource_policy_checked_by_service)
+            if not decision.allowed:
+                return Denial(wanted, access.resource, decision.reason)
+        return None
 
     def check_session_policy(self, document: str) -> None:
         """Raise IAM's MalformedPolicyDocument error for a session policy IAM would refuse."""
         policy.parse(document, trust=False)
+
+    def check_resource_policy(self, document: str) -> None:
+        """Raise MalformedPolicyDocument for a resource-based policy (a table's) IAM's language refuses."""
+        policy.parse(document, resource=True)
 
     def mark_role_used(self, role: RoleInfo, region: str) -> None:
         """Record the role's last use (GetRole's RoleLastUsed)."""

@@ -1,20 +1,23 @@
 """Customer managed policies and their versions (attaching them to roles and users is in
 entity_policies.py).
 
-regionbox has no copy of AWS's own managed-policy catalogue: an ``arn:aws:iam::aws:policy/...``
-ARN is attachable (AWS's policies are taken to exist, so templates that attach
-AWSLambdaBasicExecutionRole work), but GetPolicy and ListPolicies know only the account's own
-policies.
+AWS's own managed policies (``arn:aws:iam::aws:policy/...``) are attachable; the ones in
+regionbox's catalogue (aws_managed.py, with AWS's documents) answer GetPolicy and GetPolicyVersion
+too. An AWS ARN outside the catalogue still attaches (templates attach many) but grants nothing,
+and ListPolicies knows only the account's own policies.
 """
 
 from __future__ import annotations
+
+import base64
+import hashlib
 
 from regionbox.core import clock, ids
 from regionbox.core.arns import Arn
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.core.store import Collection
-from regionbox.services.iam import policy
+from regionbox.services.iam import aws_managed, policy
 from regionbox.services.iam.entities import encoded, policy_size
 from regionbox.services.iam.listing import Listing
 from regionbox.services.iam.models import ManagedPolicy, PolicyVersion
@@ -86,6 +89,14 @@ def _policy_shape(managed: ManagedPolicy) -> dict:
     return shape
 
 
+def _aws_policy_shape(aws: aws_managed.AwsManagedPolicy, arn: str) -> dict:
+    # AttachmentCount is per account on AWS; regionbox does not count AWS policies' attachments.
+    policy_id = "ANPA" + base64.b32encode(hashlib.sha256(aws.name.encode()).digest()).decode()[:17]
+    return {"PolicyName": aws.name, "PolicyId": policy_id, "Arn": arn,
+            "Path": aws.path, "DefaultVersionId": aws.version_id, "AttachmentCount": 0, "PermissionsBoundaryUsageCount": 0,
+            "IsAttachable": True, "CreateDate": aws.create_date, "UpdateDate": aws.update_date}
+
+
 def _version_shape(managed: ManagedPolicy, version: PolicyVersion, with_document: bool = True) -> dict:
     shape = {"VersionId": version.version_id, "IsDefaultVersion": version.version_id == managed.default_version_id,
              "CreateDate": version.create_date}
@@ -121,6 +132,9 @@ class ManagedPolicies:
         return {"Policy": shape}
 
     def get_policy(self, ctx: RequestContext, params: dict) -> dict:
+        aws = aws_managed.find(params["PolicyArn"])
+        if aws is not None:
+            return {"Policy": _aws_policy_shape(aws, params["PolicyArn"])}
         return {"Policy": _policy_shape(self.policies.get(ctx, params["PolicyArn"]))}
 
     def delete_policy(self, ctx: RequestContext, params: dict) -> dict:
@@ -153,6 +167,14 @@ class ManagedPolicies:
                            status=404)
 
     def get_policy_version(self, ctx: RequestContext, params: dict) -> dict:
+        aws = aws_managed.find(params["PolicyArn"])
+        if aws is not None:
+            if params["VersionId"] != aws.version_id:
+                # Only the default version of AWS's policies is kept here.
+                raise ServiceError("NoSuchEntity", f"Policy {params['PolicyArn']} version {params['VersionId']} does not "
+                                   "exist or is not attachable.", status=404)
+            return {"PolicyVersion": {"Document": encoded(aws.document), "VersionId": aws.version_id,
+                                      "IsDefaultVersion": True, "CreateDate": aws.update_date}}
         managed = self.policies.get(ctx, params["PolicyArn"])
         return {"PolicyVersion": _version_shape(managed, self._version(managed, params["VersionId"]))}
 

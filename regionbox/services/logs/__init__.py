@@ -15,6 +15,7 @@ from regionbox.services.logs.log_groups import LogGroups
 from regionbox.services.logs.log_streams import LogStreams
 from regionbox.services.logs.queries import Queries
 from regionbox.services.logs.query_runs import QueryHistory, QueryRunner
+from regionbox.services.logs.resources import resources
 from regionbox.services.logs.state import LogsState
 
 # CloudWatch Logs reports constraint violations as InvalidParameterException, not ValidationException.
@@ -110,4 +111,5 @@ def load(cloud) -> Service:
         start=start,
         stop=runner.close,
         reset=runner.forget,
+        resources=resources,
     )

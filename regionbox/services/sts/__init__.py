@@ -4,11 +4,22 @@ The credentials it mints live in the cloud's credential registry (core/credentia
 the gateway reads to know every caller.
 """
 
-from regionbox.core.service import Service
+from regionbox.core.context import RequestContext
+from regionbox.core.service import Access, Service
 from regionbox.services.sts.identity import CallerIdentity
-from regionbox.services.sts.sessions import Sessions
+from regionbox.services.sts.sessions import Sessions, assume_role_actions
 
 ISSUE_9 = "not built yet (issue #9)"
+
+
+def resources(ctx: RequestContext, operation: str, params: dict) -> list:
+    """AssumeRole acts on the role: the caller's identity policy must allow sts:AssumeRole on it
+    (and sts:TagSession, sts:SetSourceIdentity when used), except where the trust policy names
+    the caller itself in the role's own account. The trust policy's refusals are STS's to answer."""
+    if operation == "AssumeRole":
+        return [Access(params["RoleArn"], action, resource_policy_checked_by_service=True)
+                for action in assume_role_actions(params)]
+    return ["*"]
 
 
 def load(cloud) -> Service:
@@ -32,4 +43,8 @@ def load(cloud) -> Service:
             "GetScopedCredentials": ISSUE_9,
             "AssumeRoot": "needs AWS Organizations (centralized root access), which regionbox does not serve yet",
         },
+        # AWS needs no permission for these: a policy cannot even deny them.
+        iam_actions={"GetCallerIdentity": None, "GetSessionToken": None},
+        resources=resources,
+        resource_policy=lambda arn: cloud.services.api("iam").trust_policy(arn),
     )

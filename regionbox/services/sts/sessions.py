@@ -42,27 +42,33 @@ def _packed_size(document: str) -> int:
     return max(1, -(-len(compact) * 100 // SESSION_POLICY_MAX))
 
 
-def _trust_context(ctx: RequestContext, params: dict) -> dict:
-    """The condition keys a trust policy sees for an AssumeRole request."""
-    caller = ctx.caller
-    context = {
-        "aws:PrincipalAccount": caller.account_id,
-        "aws:PrincipalArn": caller.role_arn or caller.arn,
-        "aws:PrincipalType": caller.type,
-        "aws:userid": caller.user_id,
-        "aws:RequestedRegion": ctx.region,
-        "aws:SourceIp": ctx.source_ip,
-        "aws:SecureTransport": False,
-        "aws:CurrentTime": clock.iso(clock.now()),
-        "sts:RoleSessionName": params["RoleSessionName"],
-    }
+def request_context(params: dict) -> dict:
+    """The condition keys of an AssumeRole request itself (IAM adds the global ones: the caller's
+    account, ARN, tags, source IP, time ...)."""
+    context = {"sts:RoleSessionName": params["RoleSessionName"]}
     if params.get("ExternalId"):
         context["sts:ExternalId"] = params["ExternalId"]
     if params.get("SourceIdentity"):
         context["aws:SourceIdentity"] = params["SourceIdentity"]
-    for tag in params.get("Tags") or []:
+    tags = params.get("Tags") or []
+    for tag in tags:
         context[f"aws:RequestTag/{tag['Key']}"] = tag["Value"]
+    if tags:
+        context["aws:TagKeys"] = [tag["Key"] for tag in tags]
+    if params.get("TransitiveTagKeys"):
+        context["sts:TransitiveTagKeys"] = list(params["TransitiveTagKeys"])
     return context
+
+
+def assume_role_actions(params: dict) -> list[str]:
+    """Session tags and a source identity need their own permissions, in the trust policy and,
+    as for sts:AssumeRole itself, in the caller's identity policy."""
+    actions = ["sts:AssumeRole"]
+    if params.get("Tags") or params.get("TransitiveTagKeys"):
+        actions.append("sts:TagSession")
+    if params.get("SourceIdentity"):
+        actions.append("sts:SetSourceIdentity")
+    return actions
 
 
 class Sessions:
@@ -85,16 +91,9 @@ class Sessions:
         if role is None:
             # AWS does not say whether the role exists: a missing role is just "not authorized".
             raise _denied(caller, "sts:AssumeRole", role_arn)
-        # Session tags and a source identity need their own permissions in the trust policy.
-        actions = ["sts:AssumeRole"]
-        if params.get("Tags") or params.get("TransitiveTagKeys"):
-            actions.append("sts:TagSession")
-        if params.get("SourceIdentity"):
-            actions.append("sts:SetSourceIdentity")
-        context = _trust_context(ctx, params)
-        for action in actions:
-            if not iam.trust_allows(role, account_id=caller.account_id, principal_arn=caller.arn, action=action,
-                                    aliases=[caller.role_arn] if caller.role_arn else [], context=context):
+        context = request_context(params)
+        for action in assume_role_actions(params):
+            if not iam.trust_allows(role, ctx, action, context):
                 raise _denied(caller, action, role_arn)
         if caller.type == "AssumedRole" and duration > ROLE_CHAINING_MAX:
             raise invalid("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
@@ -111,7 +110,9 @@ class Sessions:
                                Arn.parse(role.arn).partition)
         assumed = Caller(account_id=role.account, arn=session_arn, user_id=f"{role.role_id}:{session_name}",
                          type="AssumedRole", role_arn=role.arn, session_name=session_name)
-        result["Credentials"] = self._mint(assumed, duration)
+        result["Credentials"] = self._mint(assumed, duration, session_policy=params.get("Policy"),
+                                           session_policy_arns=[p["arn"] for p in params.get("PolicyArns") or []],
+                                           session_tags={t["Key"]: t["Value"] for t in params.get("Tags") or []})
         result["AssumedRoleUser"] = {"AssumedRoleId": assumed.user_id, "Arn": session_arn}
         if params.get("SourceIdentity"):
             result["SourceIdentity"] = params["SourceIdentity"]
@@ -134,7 +135,8 @@ class Sessions:
             duration = min(duration, 3600)
         return {"Credentials": self._mint(caller, duration)}
 
-    def _mint(self, caller: Caller, duration: int) -> dict:
+    def _mint(self, caller: Caller, duration: int, **session) -> dict:
+        """``session``: session_policy, session_policy_arns, session_tags (IssuedCredentials' fields)."""
         expiration = int(clock.epoch()) + duration
         credentials = IssuedCredentials(
             access_key_id=ids.access_key_id("ASIA"),
@@ -143,6 +145,7 @@ class Sessions:
             expiration=expiration,
             caller={"account_id": caller.account_id, "arn": caller.arn, "user_id": caller.user_id,
                     "type": caller.type, "role_arn": caller.role_arn, "session_name": caller.session_name},
+            **session,
         )
         self.credentials.register(credentials)
         return {"AccessKeyId": credentials.access_key_id, "SecretAccessKey": credentials.secret_access_key,

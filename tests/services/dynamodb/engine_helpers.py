@@ -39,4 +39,5 @@ def dynamodb_state(cloud):
     """The DynamoDBState behind an in-process cloud's handlers, for tests that tune or break what
     no API reaches (shard rollover, the clock of trimming, a failing item store)."""
     service = cloud.run(cloud.cloud.services.ready("dynamodb"))  # loaded on the cloud's loop, as a request would
-    return service.operations["DescribeTable"].__self__.state
+    handler = service.operations["DescribeTable"]
+    return getattr(handler, "__wrapped__", handler).__self__.state  # under access.py's wrapper

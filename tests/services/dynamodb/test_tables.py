@@ -290,7 +290,10 @@ def test_a_table_that_cannot_become_active_is_removed(cloud):
         assert out["TableDescription"]["TableStatus"] == "CREATING"
         deadline = time.time() + 10
         while "t" in ddb.list_tables()["TableNames"]:
-            assert ddb.describe_table(TableName="t")["Table"]["TableStatus"] == "CREATING"
+            try:  # until it is gone it is CREATING, never ACTIVE; it may go between the two calls
+                assert ddb.describe_table(TableName="t")["Table"]["TableStatus"] == "CREATING"
+            except ddb.exceptions.ResourceNotFoundException:
+                break
             assert time.time() < deadline
             time.sleep(0.05)
     finally:
