@@ -83,6 +83,7 @@ def load(cloud) -> Service:
     from regionbox.services.s3.notifications import NotificationConfigurations, Notifier
     from regionbox.services.s3.objects import Objects
     from regionbox.services.s3.policies import Access, BucketPolicies
+    from regionbox.services.s3.resources import BucketPolicyOf, iam_actions, resources
     from regionbox.services.s3.state import S3State
     from regionbox.services.s3.versions import Versions
 
@@ -101,7 +102,8 @@ def load(cloud) -> Service:
     cors = BucketCors(state, access, [cloud.config.default_region])
     notifications = NotificationConfigurations(state, access)
     parser = parser_for(service_model("s3"), dialect=DIALECT)
-    forms = FormUploads(state, objects, cloud, DIALECT)
+    policy_of = BucketPolicyOf(state)
+    forms = FormUploads(state, objects, cloud, DIALECT, policy_of)
 
     def bucket_of(request: HttpRequest) -> str | None:
         return parser.routed_path(request).split("/", 2)[1] or None
@@ -115,83 +117,84 @@ def load(cloud) -> Service:
     def reset() -> None:
         state.files.wipe()
 
+    operations = {
+        # buckets
+        "CreateBucket": buckets.create_bucket,
+        "DeleteBucket": buckets.delete_bucket,
+        "HeadBucket": buckets.head_bucket,
+        "ListBuckets": buckets.list_buckets,
+        "GetBucketLocation": buckets.get_bucket_location,
+        "PutBucketVersioning": buckets.put_bucket_versioning,
+        "GetBucketVersioning": buckets.get_bucket_versioning,
+        "PutBucketTagging": buckets.put_bucket_tagging,
+        "GetBucketTagging": buckets.get_bucket_tagging,
+        "DeleteBucketTagging": buckets.delete_bucket_tagging,
+        "GetBucketAcl": buckets.get_bucket_acl,
+        "PutBucketAcl": buckets.put_bucket_acl,
+        # settings stored and echoed
+        "PutBucketEncryption": settings.putter("ServerSideEncryptionConfiguration"),
+        "GetBucketEncryption": settings.getter("ServerSideEncryptionConfiguration", "ServerSideEncryptionConfiguration"),
+        "DeleteBucketEncryption": settings.deleter("ServerSideEncryptionConfiguration"),
+        "PutBucketOwnershipControls": settings.putter("OwnershipControls"),
+        "GetBucketOwnershipControls": settings.getter("OwnershipControls", "OwnershipControls"),
+        "DeleteBucketOwnershipControls": settings.deleter("OwnershipControls"),
+        "PutPublicAccessBlock": settings.putter("PublicAccessBlockConfiguration"),
+        "GetPublicAccessBlock": settings.getter("PublicAccessBlockConfiguration", "PublicAccessBlockConfiguration"),
+        "DeletePublicAccessBlock": settings.deleter("PublicAccessBlockConfiguration"),
+        "PutBucketWebsite": settings.putter("WebsiteConfiguration"),
+        "GetBucketWebsite": settings.getter("WebsiteConfiguration"),
+        "DeleteBucketWebsite": settings.deleter("WebsiteConfiguration"),
+        "PutBucketLogging": settings.putter("BucketLoggingStatus"),
+        "GetBucketLogging": settings.getter("BucketLoggingStatus"),
+        "PutBucketAccelerateConfiguration": settings.putter("AccelerateConfiguration"),
+        "GetBucketAccelerateConfiguration": settings.getter("AccelerateConfiguration"),
+        "PutBucketRequestPayment": settings.putter("RequestPaymentConfiguration"),
+        "GetBucketRequestPayment": settings.getter("RequestPaymentConfiguration"),
+        # bucket policies
+        "PutBucketPolicy": policies.put_bucket_policy,
+        "GetBucketPolicy": policies.get_bucket_policy,
+        "DeleteBucketPolicy": policies.delete_bucket_policy,
+        "GetBucketPolicyStatus": policies.get_bucket_policy_status,
+        # CORS
+        "PutBucketCors": cors.put_bucket_cors,
+        "GetBucketCors": cors.get_bucket_cors,
+        "DeleteBucketCors": cors.delete_bucket_cors,
+        # lifecycle
+        "PutBucketLifecycleConfiguration": lifecycle.put_bucket_lifecycle_configuration,
+        "GetBucketLifecycleConfiguration": lifecycle.get_bucket_lifecycle_configuration,
+        "DeleteBucketLifecycle": lifecycle.delete_bucket_lifecycle,
+        # notifications
+        "PutBucketNotificationConfiguration": notifications.put_bucket_notification_configuration,
+        "GetBucketNotificationConfiguration": notifications.get_bucket_notification_configuration,
+        # objects
+        "PutObject": objects.put_object,
+        "GetObject": objects.get_object,
+        "HeadObject": objects.head_object,
+        "DeleteObject": objects.delete_object,
+        "DeleteObjects": objects.delete_objects,
+        "CopyObject": objects.copy_object,
+        "GetObjectTagging": objects.get_object_tagging,
+        "PutObjectTagging": objects.put_object_tagging,
+        "DeleteObjectTagging": objects.delete_object_tagging,
+        "GetObjectAcl": objects.get_object_acl,
+        "PutObjectAcl": objects.put_object_acl,
+        "GetObjectAttributes": objects.get_object_attributes,
+        # listings
+        "ListObjects": listing.list_objects,
+        "ListObjectsV2": listing.list_objects_v2,
+        "ListObjectVersions": listing.list_object_versions,
+        # multipart uploads
+        "CreateMultipartUpload": multipart.create_multipart_upload,
+        "UploadPart": multipart.upload_part,
+        "UploadPartCopy": multipart.upload_part_copy,
+        "ListParts": multipart.list_parts,
+        "ListMultipartUploads": multipart.list_multipart_uploads,
+        "CompleteMultipartUpload": multipart.complete_multipart_upload,
+        "AbortMultipartUpload": multipart.abort_multipart_upload,
+    }
     return Service(
         name="s3",
-        operations={
-            # buckets
-            "CreateBucket": buckets.create_bucket,
-            "DeleteBucket": buckets.delete_bucket,
-            "HeadBucket": buckets.head_bucket,
-            "ListBuckets": buckets.list_buckets,
-            "GetBucketLocation": buckets.get_bucket_location,
-            "PutBucketVersioning": buckets.put_bucket_versioning,
-            "GetBucketVersioning": buckets.get_bucket_versioning,
-            "PutBucketTagging": buckets.put_bucket_tagging,
-            "GetBucketTagging": buckets.get_bucket_tagging,
-            "DeleteBucketTagging": buckets.delete_bucket_tagging,
-            "GetBucketAcl": buckets.get_bucket_acl,
-            "PutBucketAcl": buckets.put_bucket_acl,
-            # settings stored and echoed
-            "PutBucketEncryption": settings.putter("ServerSideEncryptionConfiguration"),
-            "GetBucketEncryption": settings.getter("ServerSideEncryptionConfiguration", "ServerSideEncryptionConfiguration"),
-            "DeleteBucketEncryption": settings.deleter("ServerSideEncryptionConfiguration"),
-            "PutBucketOwnershipControls": settings.putter("OwnershipControls"),
-            "GetBucketOwnershipControls": settings.getter("OwnershipControls", "OwnershipControls"),
-            "DeleteBucketOwnershipControls": settings.deleter("OwnershipControls"),
-            "PutPublicAccessBlock": settings.putter("PublicAccessBlockConfiguration"),
-            "GetPublicAccessBlock": settings.getter("PublicAccessBlockConfiguration", "PublicAccessBlockConfiguration"),
-            "DeletePublicAccessBlock": settings.deleter("PublicAccessBlockConfiguration"),
-            "PutBucketWebsite": settings.putter("WebsiteConfiguration"),
-            "GetBucketWebsite": settings.getter("WebsiteConfiguration"),
-            "DeleteBucketWebsite": settings.deleter("WebsiteConfiguration"),
-            "PutBucketLogging": settings.putter("BucketLoggingStatus"),
-            "GetBucketLogging": settings.getter("BucketLoggingStatus"),
-            "PutBucketAccelerateConfiguration": settings.putter("AccelerateConfiguration"),
-            "GetBucketAccelerateConfiguration": settings.getter("AccelerateConfiguration"),
-            "PutBucketRequestPayment": settings.putter("RequestPaymentConfiguration"),
-            "GetBucketRequestPayment": settings.getter("RequestPaymentConfiguration"),
-            # bucket policies
-            "PutBucketPolicy": policies.put_bucket_policy,
-            "GetBucketPolicy": policies.get_bucket_policy,
-            "DeleteBucketPolicy": policies.delete_bucket_policy,
-            "GetBucketPolicyStatus": policies.get_bucket_policy_status,
-            # CORS
-            "PutBucketCors": cors.put_bucket_cors,
-            "GetBucketCors": cors.get_bucket_cors,
-            "DeleteBucketCors": cors.delete_bucket_cors,
-            # lifecycle
-            "PutBucketLifecycleConfiguration": lifecycle.put_bucket_lifecycle_configuration,
-            "GetBucketLifecycleConfiguration": lifecycle.get_bucket_lifecycle_configuration,
-            "DeleteBucketLifecycle": lifecycle.delete_bucket_lifecycle,
-            # notifications
-            "PutBucketNotificationConfiguration": notifications.put_bucket_notification_configuration,
-            "GetBucketNotificationConfiguration": notifications.get_bucket_notification_configuration,
-            # objects
-            "PutObject": objects.put_object,
-            "GetObject": objects.get_object,
-            "HeadObject": objects.head_object,
-            "DeleteObject": objects.delete_object,
-            "DeleteObjects": objects.delete_objects,
-            "CopyObject": objects.copy_object,
-            "GetObjectTagging": objects.get_object_tagging,
-            "PutObjectTagging": objects.put_object_tagging,
-            "DeleteObjectTagging": objects.delete_object_tagging,
-            "GetObjectAcl": objects.get_object_acl,
-            "PutObjectAcl": objects.put_object_acl,
-            "GetObjectAttributes": objects.get_object_attributes,
-            # listings
-            "ListObjects": listing.list_objects,
-            "ListObjectsV2": listing.list_objects_v2,
-            "ListObjectVersions": listing.list_object_versions,
-            # multipart uploads
-            "CreateMultipartUpload": multipart.create_multipart_upload,
-            "UploadPart": multipart.upload_part,
-            "UploadPartCopy": multipart.upload_part_copy,
-            "ListParts": multipart.list_parts,
-            "ListMultipartUploads": multipart.list_multipart_uploads,
-            "CompleteMultipartUpload": multipart.complete_multipart_upload,
-            "AbortMultipartUpload": multipart.abort_multipart_upload,
-        },
+        operations=operations,
         not_implemented=UNSUPPORTED,
         data_events=DATA_EVENTS,
         dialect=DIALECT,
@@ -200,4 +203,9 @@ def load(cloud) -> Service:
         cors=lambda request: cors.answer(request, bucket_of(request)),
         start=start,
         reset=reset,
+        # IAM: identity policies checked by the gateway, with the bucket policy as the resource policy
+        iam_prefix="s3",
+        iam_actions=iam_actions(list(operations)),
+        resources=resources,
+        resource_policy=policy_of,
     )

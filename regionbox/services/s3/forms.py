@@ -20,6 +20,7 @@ from xml.etree import ElementTree
 from regionbox.core import clock, ids
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
+from regionbox.core.service import Access
 from regionbox.protocol import serializer_for
 from regionbox.protocol.form_data import FormReader, boundary_of
 from regionbox.protocol.http import HttpRequest, HttpResponse
@@ -38,7 +39,8 @@ def denied(message: str) -> ServiceError:
 
 
 class FormUploads:
-    def __init__(self, state: S3State, objects: Objects, cloud: Any, dialect: Any) -> None:
+    def __init__(self, state: S3State, objects: Objects, cloud: Any, dialect: Any, policy_of: Any) -> None:
+        self.policy_of = policy_of  # the bucket policy of an ARN, IAM's resource policy
         self.state = state
         self.objects = objects
         self.cloud = cloud
@@ -109,7 +111,18 @@ class FormUploads:
                 self._check_signature(issued.secret_access_key, parts, policy_text,
                                       fields.get("x-amz-signature") or fields.get("signature", ""))
             conditions = self._check_policy(policy_text, fields, bucket)
+            self._check_iam(ctx, issued, bucket, fields.get("key", ""))
         return ctx, conditions
+
+    def _check_iam(self, ctx: RequestContext, issued: Any, bucket: str, key: str) -> None:
+        """A form comes past the gateway's authorization (it is a data-plane request): IAM is asked here."""
+        if not self.cloud.config.iam_enforcement or ctx.caller.type == "Root":
+            return
+        arn = f"arn:{ctx.partition}:s3:::{bucket}/{key}"
+        denial = self.cloud.services.api("iam").authorize(ctx, issued, "s3:PutObject", [Access(arn)], self.policy_of)
+        if denial is not None:
+            raise denied(f"User: {ctx.caller.arn} is not authorized to perform: {denial.action} on resource: "
+                         f"{denial.resource} {denial.reason}")
 
     @staticmethod
     def _check_signature(secret: str, scope: list[str], policy_text: str, signature: str) -> None:

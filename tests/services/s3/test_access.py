@@ -135,9 +135,39 @@ def test_presigned_urls_work_until_they_expire(cloud):
         assert error.code == 403 and b"<X-Amz-Expires>1</X-Amz-Expires>" in error.read()
 
 
+def test_iam_users_need_identity_policies_and_bucket_policies_count_too(cloud):
+    owner = s3(cloud)
+    owner.create_bucket(Bucket="team")
+    owner.put_object(Bucket="team", Key="in/a.txt", Body=b"a")
+    owner.put_object(Bucket="team", Key="out/b.txt", Body=b"b")
+    iam = cloud.client("iam", account=OWNER)
+    iam.create_user(UserName="reader")
+    key = iam.create_access_key(UserName="reader")["AccessKey"]
+    reader = cloud.client("s3", access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"],
+                          config=BotoConfig(s3={"addressing_style": "path"}))
+    error = error_of(lambda: reader.get_object(Bucket="team", Key="in/a.txt"))
+    assert error["Code"] == "AccessDenied" and "s3:GetObject" in error["Message"] and "arn:aws:s3:::team/in/a.txt" in error["Message"]
+    iam.put_user_policy(UserName="reader", PolicyName="in", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::team/in/*"},
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::team",
+         "Condition": {"StringLike": {"s3:prefix": "in/*"}}}))
+    assert reader.get_object(Bucket="team", Key="in/a.txt")["Body"].read() == b"a"
+    assert reader.list_objects_v2(Bucket="team", Prefix="in/")["KeyCount"] == 1
+    assert error_of(lambda: reader.get_object(Bucket="team", Key="out/b.txt"))["Code"] == "AccessDenied"
+    assert error_of(lambda: reader.list_objects_v2(Bucket="team", Prefix="out/"))["Code"] == "AccessDenied"
+    assert error_of(lambda: reader.put_object(Bucket="team", Key="in/new", Body=b"x"))["Code"] == "AccessDenied"
+    # A bucket policy naming the user grants within the account, with no identity policy.
+    owner.put_bucket_policy(Bucket="team", Policy=policy(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OWNER}:user/reader"}, "Action": "s3:PutObject",
+         "Resource": "arn:aws:s3:::team/in/*"}))
+    reader.put_object(Bucket="team", Key="in/new", Body=b"x")
+
+
 def test_presigned_urls_of_issued_keys_are_verified(cloud):
     iam = cloud.client("iam", account=OWNER)
     iam.create_user(UserName="uploader")
+    iam.put_user_policy(UserName="uploader", PolicyName="s3", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}))
     key = iam.create_access_key(UserName="uploader")["AccessKey"]
     client = cloud.client("s3", access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"],
                           config=BotoConfig(s3={"addressing_style": "path"}, signature_version="s3v4"))

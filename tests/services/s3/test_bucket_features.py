@@ -185,8 +185,12 @@ def test_browser_post_signature_is_verified_for_issued_keys(cloud):
     iam.create_user(UserName="web")
     key = iam.create_access_key(UserName="web")["AccessKey"]
     client = cloud.client("s3", access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"])
-    client.create_bucket(Bucket="signed-posts")
+    s3(cloud).create_bucket(Bucket="signed-posts")
     post = client.generate_presigned_post("signed-posts", "a.txt")
+    refused = _send_form(cloud, "signed-posts", _multipart(list(post["fields"].items()), b"ok"))
+    assert refused[0] == 403 and b"s3:PutObject" in refused[2]  # the user has no permission yet
+    iam.put_user_policy(UserName="web", PolicyName="upload", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::signed-posts/*"}]}))
     assert _send_form(cloud, "signed-posts", _multipart(list(post["fields"].items()), b"ok"))[0] == 204
     forged = dict(post["fields"]) | {"x-amz-signature": hmac.new(b"wrong", b"x", hashlib.sha256).hexdigest()}
     refused = _send_form(cloud, "signed-posts", _multipart(list(forged.items()), b"no"))
