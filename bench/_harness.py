@@ -173,6 +173,17 @@ def wait_ready(url: str, process: subprocess.Popen, timeout: float = 30) -> floa
     raise TimeoutError(url)
 
 
+def start(command: list[str], health: str) -> subprocess.Popen:
+    """Launch another server (moto, ministack) and wait until ``health`` answers."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_ready(health, process)
+    except Exception:
+        process.kill()
+        raise
+    return process
+
+
 @dataclass
 class Regionbox:
     process: subprocess.Popen

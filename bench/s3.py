@@ -24,7 +24,7 @@ import boto3
 from botocore.config import Config as BotoConfig
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _harness import Figures, capture, replay, rss_kib, running_regionbox, wait_ready  # noqa: E402
+from _harness import Figures, capture, replay, rss_kib, running_regionbox, start  # noqa: E402
 
 from regionbox.testing.clients import free_port  # noqa: E402
 
@@ -114,16 +114,6 @@ def measure(label: str, endpoint: str, port: int, pid: int, count: int, path: st
     for name, value in big.items():
         print(f"  {name:<34} {value:9.1f}")
     return figures, big
-
-
-def start(command: list[str], health: str) -> subprocess.Popen:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_ready(health, process)
-    except Exception:
-        process.kill()
-        raise
-    return process
 
 
 def main() -> None:

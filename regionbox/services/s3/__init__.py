@@ -71,7 +71,6 @@ DATA_EVENTS = frozenset({
 
 
 def load(cloud) -> Service:
-    from regionbox.core.store import Store  # noqa: F401 - typing aid for readers
     from regionbox.protocol.specs import service_model
     from regionbox.services.s3.api import S3Api
     from regionbox.services.s3.buckets import Buckets, BucketSettings

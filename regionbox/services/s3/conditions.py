@@ -85,9 +85,9 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
             return None
         if first == "":
             length = int(last)
-            if length == 0:
+            if length == 0 or size == 0:
                 raise _invalid_range(header, size)
-            return (max(0, size - length), size - 1) if size else _raise(_invalid_range(header, size))
+            return max(0, size - length), size - 1
         start = int(first)
         end = int(last) if last else size - 1
     except ValueError:
@@ -97,10 +97,6 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     if start >= size:
         raise _invalid_range(header, size)
     return start, min(end, size - 1)
-
-
-def _raise(error: ServiceError):
-    raise error
 
 
 def _invalid_range(header: str, size: int) -> ServiceError:

@@ -12,7 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, AsyncIterator
 from urllib.parse import quote, urlencode
 from xml.etree import ElementTree
@@ -205,7 +205,3 @@ async def _bounded(content: AsyncIterator[bytes], smallest: int, largest: int | 
     if size < smallest:
         raise ServiceError("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size", 400,
                            ProposedSize=str(size), MinSizeAllowed=str(smallest))
-
-
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)

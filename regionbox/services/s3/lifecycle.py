@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from regionbox.core import clock
@@ -175,7 +174,3 @@ class Lifecycle:
 
 def invalid_request(message: str) -> ServiceError:
     return ServiceError("InvalidRequest", message, 400)
-
-
-def utc(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, timezone.utc)

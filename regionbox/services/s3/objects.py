@@ -5,20 +5,20 @@ ACLs and GetObjectAttributes. Bodies stream to and from disk (storage.py); what 
 from __future__ import annotations
 
 import base64
-from typing import Any, AsyncIterable, AsyncIterator
+from typing import Any, AsyncIterator
 from urllib.parse import unquote
 
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.services.s3 import conditions
 from regionbox.services.s3.buckets import acl_document, check_acl_allowed, grants_of, tag_set
-from regionbox.services.s3.checksums import ALGORITHMS, MEMBERS
+from regionbox.services.s3.checksums import MEMBERS
 from regionbox.services.s3.errors import (bad_digest, invalid_argument, invalid_request, malformed_xml,
                                           method_not_allowed, no_such_key, no_such_version)
 from regionbox.services.s3.models import Bucket, Version
 from regionbox.services.s3.notifications import Notifier
 from regionbox.services.s3.policies import Access
-from regionbox.services.s3.state import S3State, owner
+from regionbox.services.s3.state import S3State
 from regionbox.services.s3.storage import INLINE, BodyWriter
 from regionbox.services.s3.versions import NULL, Versions
 
@@ -256,7 +256,7 @@ class Objects:
             for member in [m for m in output if m.startswith("Checksum")]:
                 output.pop(member)
         output["ContentLength"] = max(0, last - first + 1)
-        output["Body"] = self.data(version, first, last) if version.size else _empty()
+        output["Body"] = self.data(version, first, last) if version.size else chunks_of(b"")
         return output
 
     @staticmethod
@@ -468,13 +468,3 @@ class Objects:
         return output
 
 
-async def _empty() -> AsyncIterator[bytes]:
-    return
-    yield b""  # noqa: unreachable - makes this an async generator
-
-
-def owner_of(version: Version) -> dict:
-    return owner(version.meta.get("owner", ""))
-
-
-__all__ = ["ALGORITHMS", "Objects", "chunks_of", "owner_of", "AsyncIterable"]
