@@ -71,6 +71,8 @@ class Config:
     dynamodb_create_delay: float = field(default_factory=lambda: float(_env("DYNAMODB_CREATE_DELAY", "0")))
     dynamodb_shard_seconds: float = field(default_factory=lambda: float(_env("DYNAMODB_SHARD_SECONDS", str(4 * 3600))))
     dynamodb_shard_records: int = field(default_factory=lambda: int(_env("DYNAMODB_SHARD_RECORDS", "0")))
+    # S3: seconds between lifecycle sweeps (expirations due are carried out at the next one).
+    s3_lifecycle_interval: float = field(default_factory=lambda: float(_env("S3_LIFECYCLE_INTERVAL", "60")))
 
     def __post_init__(self) -> None:
         self._tmp: tempfile.TemporaryDirectory | None = None
