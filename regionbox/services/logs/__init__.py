@@ -9,14 +9,22 @@ and a PutLogEvents call is one SQLite transaction.
 from regionbox.core.service import Service
 from regionbox.protocol.dialect import Dialect
 from regionbox.services.logs.api import LogsApi
+from regionbox.services.logs.data_protection import DataProtection
+from regionbox.services.logs.destinations import Destinations
+from regionbox.services.logs.live_tail import LiveTail
 from regionbox.services.logs.listing import KeyPages
 from regionbox.services.logs.log_events import LogEvents
 from regionbox.services.logs.log_groups import LogGroups
 from regionbox.services.logs.log_streams import LogStreams
+from regionbox.services.logs.metric_data import MetricData
+from regionbox.services.logs.metric_filters import MetricFilters
 from regionbox.services.logs.queries import Queries
 from regionbox.services.logs.query_runs import QueryHistory, QueryRunner
 from regionbox.services.logs.resources import resources
+from regionbox.services.logs.retention import RetentionSweep
 from regionbox.services.logs.state import LogsState
+from regionbox.services.logs.subscription_filters import SubscriptionFilters
+from regionbox.services.logs.targets import Targets
 
 # CloudWatch Logs reports constraint violations as InvalidParameterException, not ValidationException.
 DIALECT = Dialect(validation_code="InvalidParameterException")
@@ -27,23 +35,23 @@ ISSUE_9 = "not built yet (issue #9)"
 # transformers, saved and scheduled queries, lookup tables, index and storage policies, syslog.
 NOT_BUILT = """
     CancelExportTask CancelImportTask CreateDelivery CreateExportTask CreateImportTask CreateLogAnomalyDetector
-    CreateLookupTable CreateScheduledQuery DeleteAccountPolicy DeleteDataProtectionPolicy DeleteDelivery
-    DeleteDeliveryDestination DeleteDeliveryDestinationPolicy DeleteDeliverySource DeleteDestination
-    DeleteIndexPolicy DeleteLogAnomalyDetector DeleteLookupTable DeleteMetricFilter DeleteQueryDefinition
-    DeleteResourcePolicy DeleteScheduledQuery DeleteSubscriptionFilter DeleteSyslogConfiguration
+    CreateLookupTable CreateScheduledQuery DeleteAccountPolicy DeleteDelivery
+    DeleteDeliveryDestination DeleteDeliveryDestinationPolicy DeleteDeliverySource 
+    DeleteIndexPolicy DeleteLogAnomalyDetector DeleteLookupTable DeleteQueryDefinition
+    DeleteResourcePolicy DeleteScheduledQuery  DeleteSyslogConfiguration
     DeleteTransformer DescribeAccountPolicies DescribeConfigurationTemplates DescribeDeliveries
-    DescribeDeliveryDestinations DescribeDeliverySources DescribeDestinations DescribeExportTasks
+    DescribeDeliveryDestinations DescribeDeliverySources  DescribeExportTasks
     DescribeFieldIndexes DescribeImportTaskBatches DescribeImportTasks DescribeIndexPolicies
-    DescribeLookupTables DescribeMetricFilters DescribeQueryDefinitions DescribeResourcePolicies
-    DescribeSubscriptionFilters GetDataProtectionPolicy GetDelivery GetDeliveryDestination
+    DescribeLookupTables DescribeQueryDefinitions DescribeResourcePolicies
+     GetDelivery GetDeliveryDestination
     GetDeliveryDestinationPolicy GetDeliverySource GetLogAnomalyDetector GetLogFields GetLogGroupFields
     GetLogObject GetLogRecord GetLookupTable GetScheduledQuery GetScheduledQueryHistory GetStorageTierPolicy
     GetTransformer ListAggregateLogGroupSummaries ListAnomalies ListLogAnomalyDetectors ListLogGroups
     ListLogGroupsForQuery ListScheduledQueries ListSyslogConfigurations PutAccountPolicy
-    PutBearerTokenAuthentication PutDataProtectionPolicy PutDeliveryDestination PutDeliveryDestinationPolicy
-    PutDeliverySource PutDestination PutDestinationPolicy PutIndexPolicy PutMetricFilter PutQueryDefinition
-    PutResourcePolicy PutStorageTierPolicy PutSubscriptionFilter PutSyslogConfiguration PutTransformer
-    StartLiveTail TestMetricFilter TestTransformer UpdateAnomaly UpdateDeliveryConfiguration
+    PutBearerTokenAuthentication PutDeliveryDestination PutDeliveryDestinationPolicy
+    PutDeliverySource   PutIndexPolicy PutQueryDefinition
+    PutResourcePolicy PutStorageTierPolicy  PutSyslogConfiguration PutTransformer
+    TestTransformer UpdateAnomaly UpdateDeliveryConfiguration
     UpdateLogAnomalyDetector UpdateLookupTable UpdateScheduledQuery
 """.split()
 OTHER_SERVICES = {
@@ -62,17 +70,35 @@ OTHER_SERVICES = {
 def load(cloud) -> Service:
     state = LogsState(cloud.store)
     pages = KeyPages(cloud.paginator)
-    groups = LogGroups(state, pages)
+    masking = DataProtection(state)
+    metric_data = MetricData(cloud.store)
+    metric_filters = MetricFilters(state, metric_data, cloud.paginator)
+    groups = LogGroups(state, pages, metric_filters, masking)
     streams = LogStreams(state, pages)
-    events = LogEvents(state, cloud.paginator)
+    events = LogEvents(state, cloud.paginator, masking)
     history = QueryHistory(cloud.store)
     runner = QueryRunner(state.events, history, cloud.tasks)
     queries = Queries(state, history, runner, cloud.paginator)
+    targets = Targets(cloud.services)
+    destinations = Destinations(state, targets, lambda: cloud.services.api("iam"), cloud.paginator)
+    subscription_filters = SubscriptionFilters(state, targets, destinations, cloud.paginator)
+    live_tail = LiveTail(state, lambda: cloud.config.logs_live_tail_seconds, masking.mask)
+    retention = RetentionSweep(state, cloud.tasks, lambda: cloud.config.logs_retention_interval,
+                               also=(metric_data.expire,))
 
     def start() -> None:
-        state.purge_all_expired()
+        retention.start()
         history.fail_unfinished()
         history.expire()
+
+    def stop() -> None:
+        live_tail.end_all()
+        runner.close()
+
+    def reset() -> None:
+        live_tail.end_all()
+        runner.forget()
+        retention.start()  # the reset cancelled the sweep with the rest of Logs' tasks
     return Service(
         name="logs",
         operations={
@@ -102,14 +128,33 @@ def load(cloud) -> Service:
             "GetQueryResults": queries.get_query_results,
             "StopQuery": queries.stop_query,
             "DescribeQueries": queries.describe_queries,
+            # Live Tail: an event stream of what the groups accept from now on
+            "StartLiveTail": live_tail.start_live_tail,
+            # metric filters and the metrics they publish
+            "PutMetricFilter": metric_filters.put_metric_filter,
+            "DescribeMetricFilters": metric_filters.describe_metric_filters,
+            "DeleteMetricFilter": metric_filters.delete_metric_filter,
+            "TestMetricFilter": metric_filters.test_metric_filter,
+            # subscription filters, and destinations for other accounts' subscriptions
+            "PutSubscriptionFilter": subscription_filters.put_subscription_filter,
+            "DescribeSubscriptionFilters": subscription_filters.describe_subscription_filters,
+            "DeleteSubscriptionFilter": subscription_filters.delete_subscription_filter,
+            "PutDestination": destinations.put_destination,
+            "PutDestinationPolicy": destinations.put_destination_policy,
+            "DescribeDestinations": destinations.describe_destinations,
+            "DeleteDestination": destinations.delete_destination,
+            # data protection: policies and the masking of every read
+            "PutDataProtectionPolicy": masking.put_data_protection_policy,
+            "GetDataProtectionPolicy": masking.get_data_protection_policy,
+            "DeleteDataProtectionPolicy": masking.delete_data_protection_policy,
         },
         not_implemented={**dict.fromkeys(NOT_BUILT, ISSUE_9), **OTHER_SERVICES},
         # Writing and reading log events are not management events: CloudTrail's history omits them.
         data_events=frozenset({"PutLogEvents", "GetLogEvents", "FilterLogEvents", "GetLogRecord"}),
         dialect=DIALECT,
-        api=LogsApi(state),
+        api=LogsApi(state, metric_data),
         start=start,
-        stop=runner.close,
-        reset=runner.forget,
+        stop=stop,
+        reset=reset,
         resources=resources,
     )

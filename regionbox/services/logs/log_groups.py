@@ -8,7 +8,9 @@ from typing import Iterable
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.store import Scope
+from regionbox.services.logs.data_protection import DataProtection
 from regionbox.services.logs.listing import KeyPages
+from regionbox.services.logs.metric_filters import MetricFilters
 from regionbox.services.logs.models import LogGroup
 from regionbox.services.logs.state import LogsState, not_found
 
@@ -18,10 +20,12 @@ GROUP_RESOURCE = "AWS::Logs::LogGroup"
 
 
 class LogGroups:
-    def __init__(self, state: LogsState, pages: KeyPages) -> None:
+    def __init__(self, state: LogsState, pages: KeyPages, metric_filters: MetricFilters, masking: DataProtection) -> None:
         self.state = state
         self.groups = state.groups
         self.pages = pages
+        self.metric_filters = metric_filters
+        self.masking = masking
 
     def _save(self, ctx: RequestContext, group: LogGroup) -> None:
         self.groups.put(ctx.scope, group.name, group)
@@ -59,7 +63,7 @@ class LogGroups:
         shape = {
             "logGroupName": group.name,
             "creationTime": group.creation_time,
-            "metricFilterCount": 0,
+            "metricFilterCount": self.metric_filters.count(scope, group.name),
             "arn": f"{group.arn}:*",
             "logGroupArn": group.arn,
             "storedBytes": sum(self.state.stats(s).stored_bytes for s in self.state.streams_of(scope, group.name)),
@@ -70,6 +74,10 @@ class LogGroups:
             shape["retentionInDays"] = group.retention_in_days
         if group.kms_key_id:
             shape["kmsKeyId"] = group.kms_key_id
+        if self.masking.active(scope, group):
+            shape["dataProtectionStatus"] = "ACTIVATED"
+        if group.bearer_token_authentication:
+            shape["bearerTokenAuthenticationEnabled"] = True
         return shape
 
     def describe_log_groups(self, ctx: RequestContext, params: dict) -> dict:
