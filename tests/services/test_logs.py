@@ -453,13 +453,16 @@ def test_insights_errors_and_bookkeeping(logs, filled):
     assert [q["queryId"] for q in described] == [query_id] and described[0]["status"] == "Complete"
 
 
-def test_operations_left_for_later_say_why(cloud, logs):
-    error = error_of(lambda: logs.describe_metric_filters(logGroupName="/app/web"))
-    assert error["Code"] == "NotImplemented" and error["Message"].endswith("(not built yet (issue #9))")
+def test_only_operations_of_services_regionbox_does_not_serve_are_left_and_say_why(cloud, logs):
+    error = error_of(lambda: logs.associate_kms_key(logGroupName="/app/web", kmsKeyId="arn:aws:kms:us-east-1:1:key/k"))
+    assert error["Code"] == "NotImplemented" and "KMS" in error["Message"]
     reasons = cloud.get("/_regionbox/coverage")["services"]["logs"]["not_implemented"]
-    assert reasons["StartLiveTail"] == reasons["PutSubscriptionFilter"] == "not built yet (issue #9)"
-    assert "KMS" in reasons["AssociateKmsKey"]
-
+    assert sorted(reasons) == sorted([
+        "AssociateKmsKey", "DisassociateKmsKey", "AssociateSourceToS3TableIntegration",
+        "DisassociateSourceFromS3TableIntegration", "ListSourcesForS3TableIntegration", "PutIntegration",
+        "GetIntegration", "DeleteIntegration", "ListIntegrations", "PutSyslogConfiguration",
+        "DeleteSyslogConfiguration", "ListSyslogConfigurations"])
+    assert all("which regionbox does not serve yet" in why for why in reasons.values())
 
 
 # -- Logs Insights queries run off the event loop, with bounded memory, kept seven days ---------------

@@ -29,7 +29,7 @@ class LogsApi:
         pairs = sorted((e["timestamp"], e["message"]) if isinstance(e, dict) else (int(e[0]), str(e[1])) for e in events)
         group = state.groups.get(scope, group_name) or state.create_group(scope, group_name)
         stream = state.find_stream(scope, group_name, stream_name) or state.create_stream(scope, group, stream_name)
-        cutoff = state.retention_cutoff(group)
+        cutoff = state.retention_cutoff(scope, group)
         if cutoff is not None:
             pairs = [p for p in pairs if p[0] >= cutoff]
         if pairs:

@@ -147,8 +147,8 @@ class DataProtection:
         self.policies = state.data_protection
 
     def _account_policy(self, scope: Scope) -> str | None:
-        found = self.state.account_policies.get(scope, "DATA_PROTECTION_POLICY")
-        return found.document if found is not None else None
+        found = self.state.account_policies_of(scope, "DATA_PROTECTION_POLICY")
+        return found[0].document if found else None
 
     def active(self, scope: Scope, group: LogGroup) -> bool:
         return (scope, group.name) in self.policies or self._account_policy(scope) is not None

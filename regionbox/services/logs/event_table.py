@@ -146,6 +146,12 @@ class EventTable:
         for sid in [sid for sid, stats in self.stats.items() if stats.gid == gid]:
             del self.stats[sid]
 
+    def find(self, sid: int, rowid: int) -> StoredEvent | None:
+        """One event of a stream by its row (what an event id or a ``@ptr`` names)."""
+        row = self.store.execute("SELECT rowid, sid, ts, ingested, message FROM log_events WHERE rowid=? AND sid=?",
+                                 (rowid, sid)).fetchone()
+        return StoredEvent(*row) if row else None
+
     def read(self, **where) -> Iterator[StoredEvent]:
         """Events in time order, lazily: see ``select_events`` for ``where``."""
         return select_events(self.store.execute, **where)

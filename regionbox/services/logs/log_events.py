@@ -85,7 +85,7 @@ class LogEvents:
         first = bisect.bisect_left(stamps, now - TOO_OLD_MS)
         if first:
             rejected["tooOldLogEventEndIndex"] = first - 1
-        cutoff = self.state.retention_cutoff(group)
+        cutoff = self.state.retention_cutoff(ctx.scope, group)
         if cutoff is not None:
             expired = bisect.bisect_left(stamps, cutoff)
             if expired:
@@ -104,7 +104,7 @@ class LogEvents:
     def get_log_events(self, ctx: RequestContext, params: dict) -> dict:
         group = self.state.group_named(ctx, params)
         stream = self.state.stream(ctx.scope, group.name, params["logStreamName"])
-        start, end = self.state.time_range(group, params)
+        start, end = self.state.time_range(ctx.scope, group, params)
         limit = params.get("limit") or MAX_EVENTS
         token = params.get("nextToken")
         if token:
@@ -142,7 +142,7 @@ class LogEvents:
             raise invalid(str(error)) from None
         streams = {s.sid: s for s in self.state.streams_of(ctx.scope, group.name)
                    if (not names or s.name in names) and (not prefix or s.name.startswith(prefix))}
-        start, end = self.state.time_range(group, params)
+        start, end = self.state.time_range(ctx.scope, group, params)
         after = None
         if params.get("nextToken"):
             try:

@@ -11,6 +11,7 @@ publishes that value. Points go to metric_data.py (CloudWatch is not served yet)
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from regionbox.core.context import RequestContext
@@ -24,6 +25,7 @@ from regionbox.services.logs.models import LogGroup, LogStream, MetricFilter
 from regionbox.services.logs.patterns import (Extractor, PatternError, resolve, parse_selector, compile_extractor,
                                               pattern_kind, regex_count)
 from regionbox.services.logs.state import LogsState, member_key, not_found, now_ms
+from regionbox.services.logs.transformers import Transformers
 
 FILTERS_PER_GROUP = 100
 MAX_DIMENSIONS = 3
@@ -82,8 +84,9 @@ def _space_fields(pattern: str) -> set[str]:
 
 
 class MetricFilters:
-    def __init__(self, state: LogsState, metric_data: MetricData, paginator: Paginator) -> None:
+    def __init__(self, state: LogsState, metric_data: MetricData, transformers: Transformers, paginator: Paginator) -> None:
         self.state = state
+        self.transformers = transformers
         self.filters = state.metric_filters
         self.metric_data = metric_data
         self.paginator = paginator
@@ -179,6 +182,8 @@ class MetricFilters:
             extract = self._compiled.get(found.pattern) or self._compiled.setdefault(found.pattern,
                                                                                      compile_extractor(found.pattern))
             for event in events:
+                if found.apply_on_transformed_logs:
+                    event = replace(event, message=self.transformers.transformed(scope, group, event.message))
                 fields = extract(event.message)
                 for transformation in found.transformations:
                     point = self._point(scope, found, transformation, event, fields)

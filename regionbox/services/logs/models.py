@@ -57,6 +57,7 @@ class SubscriptionFilter:
     apply_on_transformed_logs: bool = False
     field_selection_criteria: str | None = None
     emit_system_fields: list[str] = field(default_factory=list)
+    account_level: bool = False  # made from the account's subscription filter policy, never stored
 
 
 @dataclass
@@ -99,6 +100,7 @@ class AccountPolicy:
     last_updated: int
     scope: str = "ALL"
     selection_criteria: str | None = None
+    creation_time: int = 0
 
 
 @dataclass

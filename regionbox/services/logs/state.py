@@ -13,8 +13,11 @@ events out after it has accepted them.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from typing import Callable
+
+import orjson
 
 from regionbox.core import arns, clock
 from regionbox.core.context import RequestContext
@@ -47,6 +50,27 @@ def _new_key() -> int:
 def _stream_key(group: str, stream: str) -> str:
     # ":" cannot appear in group or stream names, so the key is unambiguous.
     return f"{group}:{stream}"
+
+
+def retention_applies(policy: models.AccountPolicy, group: LogGroup) -> bool:
+    """Whether an account retention policy covers a group: its LogGroupNamePrefix selection, and
+    for enforcementMode NEW_ONLY only groups created after the policy."""
+    prefixes = selection_values(policy.selection_criteria, "LogGroupNamePrefix") if policy.selection_criteria else None
+    if prefixes is not None and not any(group.name.startswith(p) for p in prefixes):
+        return False
+    mode = orjson.loads(policy.document).get("enforcementMode", "RETROACTIVE")
+    return mode != "NEW_ONLY" or group.creation_time >= policy.creation_time
+
+
+def selection_values(criteria: str, name: str) -> list[str] | None:
+    """The values of ``<name> IN [...]`` / ``<name> NOT IN [...]`` / ``<name> = "..."`` in a
+    selection criteria string; None when it does not name ``name``."""
+    match = re.search(rf'\b{name}\s+(?:NOT\s+)?IN\s*\[([^\]]*)\]|\b{name}\s*=\s*"([^"]*)"', criteria)
+    if match is None:
+        return None
+    if match.group(2) is not None:
+        return [match.group(2)]
+    return [v.strip().strip('"') for v in match.group(1).split(",") if v.strip()]
 
 
 def member_key(group: str, name: str) -> str:
@@ -101,6 +125,9 @@ class LogsState:
                 except Exception:  # noqa: BLE001 - the events are stored: one consumer's failure must not undo the call
                     log.exception("logs: a consumer of %s failed", group.name)
         return stats
+
+    def account_policies_of(self, scope: Scope, policy_type: str) -> list[models.AccountPolicy]:
+        return [p for p in self.account_policies.values(scope) if p.policy_type == policy_type]
 
     # -- groups --------------------------------------------------------------------------------
     def group(self, scope: Scope, name: str) -> LogGroup:
@@ -160,28 +187,43 @@ class LogsState:
             self.events.delete_group(group.gid)
             self.groups.delete(scope, group.name)
 
-    @staticmethod
-    def retention_cutoff(group: LogGroup) -> int | None:
-        """Events older than this (epoch ms) are expired and never returned."""
-        return now_ms() - group.retention_in_days * DAY_MS if group.retention_in_days else None
+    def retention(self, scope: Scope, group: LogGroup) -> tuple[int | None, str | None]:
+        """The group's retention in days (None: never expire) and the account retention policy
+        that sets it, if one does (an account-level retention policy overrides the group's own)."""
+        applied = None
+        for policy in self.account_policies_of(scope, "RETENTION_POLICY"):
+            if not retention_applies(policy, group):
+                continue
+            # The policy with the longest matching prefix is the most specific one.
+            if applied is None or len(policy.selection_criteria or "") > len(applied.selection_criteria or ""):
+                applied = policy
+        if applied is None:
+            return group.retention_in_days, None
+        days = orjson.loads(applied.document).get("retentionInDays")
+        return (None if days == "NEVER_EXPIRE" else int(days)), applied.name
 
-    def time_range(self, group: LogGroup, params: dict) -> tuple[int | None, int | None]:
+    def retention_cutoff(self, scope: Scope, group: LogGroup) -> int | None:
+        """Events older than this (epoch ms) are expired and never returned."""
+        days, _ = self.retention(scope, group)
+        return now_ms() - days * DAY_MS if days else None
+
+    def time_range(self, scope: Scope, group: LogGroup, params: dict) -> tuple[int | None, int | None]:
         """The request's startTime and endTime, never reaching before the group's retention."""
         start, end = params.get("startTime"), params.get("endTime")
         if start is not None and end is not None and start > end:
             raise invalid("startTime must be less than or equal to endTime.")
-        cutoff = self.retention_cutoff(group)
+        cutoff = self.retention_cutoff(scope, group)
         if cutoff is not None:
             start = max(start or 0, cutoff)
         return start, end
 
-    def purge_expired(self, group: LogGroup) -> int:
+    def purge_expired(self, scope: Scope, group: LogGroup) -> int:
         """Delete the group's events older than its retention; how many went."""
-        cutoff = self.retention_cutoff(group)
+        cutoff = self.retention_cutoff(scope, group)
         return self.events.delete_before(group.gid, cutoff) if cutoff is not None else 0
 
     def purge_all_expired(self) -> int:
-        return sum(self.purge_expired(group) for _, _, group in list(self.groups.all()))
+        return sum(self.purge_expired(scope, group) for scope, _, group in list(self.groups.all()))
 
     # -- streams -------------------------------------------------------------------------------
     def stream(self, scope: Scope, group: str, name: str) -> LogStream:

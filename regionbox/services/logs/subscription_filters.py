@@ -12,6 +12,7 @@ record, the gzip-compressed DATA_MESSAGE AWS sends; Kinesis records are keyed by
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from typing import Any
@@ -26,8 +27,9 @@ from regionbox.services.logs.listing import page_of
 from regionbox.services.logs.metric_filters import check_pattern, refuse_class
 from regionbox.services.logs.models import LogGroup, LogStream, SubscriptionFilter
 from regionbox.services.logs.patterns import Predicate, compile_pattern
-from regionbox.services.logs.state import LogsState, member_key, not_found, now_ms
+from regionbox.services.logs.state import LogsState, member_key, not_found, now_ms, selection_values
 from regionbox.services.logs.targets import Targets, data_message, target_service
+from regionbox.services.logs.transformers import Transformers
 
 FILTERS_PER_GROUP = 2
 
@@ -35,8 +37,10 @@ log = logging.getLogger("regionbox.logs")
 
 
 class SubscriptionFilters:
-    def __init__(self, state: LogsState, targets: Targets, destinations: Destinations, paginator: Paginator) -> None:
+    def __init__(self, state: LogsState, targets: Targets, destinations: Destinations, transformers: Transformers,
+                 paginator: Paginator) -> None:
         self.state = state
+        self.transformers = transformers
         self.filters = state.subscription_filters
         self.targets = targets
         self.destinations = destinations
@@ -53,17 +57,7 @@ class SubscriptionFilters:
         if existing is None and sum(1 for f in self.filters.values(ctx.scope) if f.group == group.name) >= FILTERS_PER_GROUP:
             raise ServiceError("LimitExceededException", "Resource limit exceeded.")
         arn = params["destinationArn"]
-        service = target_service(arn)
-        if service == "logs":
-            self.destinations.authorize(ctx, arn)
-        else:
-            if arn.split(":")[4] != ctx.account_id:
-                raise ServiceError("InvalidParameterException", "A subscription filter delivers to a Kinesis data "
-                                   "stream, Firehose stream or Lambda function of its own account; use a destination "
-                                   "for another account.")
-            if service != "lambda":
-                self.destinations.check_role(params.get("roleArn"), arn)
-            self.targets.check(arn, now_ms())
+        self.check_destination(ctx, arn, params.get("roleArn"))
         self.filters.put(ctx.scope, key, SubscriptionFilter(
             group=group.name, name=params["filterName"], pattern=params["filterPattern"], destination_arn=arn,
             creation_time=existing.creation_time if existing else now_ms(), role_arn=params.get("roleArn"),
@@ -101,12 +95,30 @@ class SubscriptionFilters:
         return shape
 
     # -- delivery --------------------------------------------------------------------------------
+    def _subscriptions(self, scope: Scope, group: LogGroup) -> list[SubscriptionFilter]:
+        """The group's own filters, and the account's subscription filter policy if it selects it
+        (as a filter named after the policy)."""
+        found = [f for f in self.filters.values(scope) if f.group == group.name]
+        for policy in self.state.account_policies_of(scope, "SUBSCRIPTION_FILTER_POLICY"):
+            excluded = selection_values(policy.selection_criteria or "", "LogGroupName") or []
+            if group.name in excluded:
+                continue
+            document = json.loads(policy.document)
+            found.append(SubscriptionFilter(group=group.name, name=policy.name, pattern=document.get("FilterPattern", ""),
+                                            destination_arn=document["DestinationArn"], creation_time=0,
+                                            role_arn=document.get("RoleArn"),
+                                            distribution=document.get("Distribution", "ByLogStream"),
+                                            account_level=True))
+        return found
+
     def _accepted(self, scope: Scope, group: LogGroup, stream: LogStream, events: list[StoredEvent]) -> None:
-        for found in [f for f in self.filters.values(scope) if f.group == group.name]:
+        for found in self._subscriptions(scope, group):
             matches = self._compiled.get(found.pattern) or self._compiled.setdefault(found.pattern,
                                                                                      compile_pattern(found.pattern))
-            matched = [{"id": event_id(e), "timestamp": e.timestamp, "message": e.message}
-                       for e in events if matches(e.message)]
+            messages = [self.transformers.transformed(scope, group, e.message) if found.apply_on_transformed_logs
+                        else e.message for e in events]
+            matched = [{"id": event_id(e), "timestamp": e.timestamp, "message": message}
+                       for e, message in zip(events, messages) if matches(message)]
             if not matched:
                 continue
             target = found.destination_arn
@@ -120,4 +132,21 @@ class SubscriptionFilters:
                 log.warning("logs: subscription filter %s of %s: its target %s is gone", found.name, group.name, target)
                 continue
             key = stream.name if found.distribution == "ByLogStream" else str(uuid.uuid4())
-            deliver(data_message(scope[0], group.name, stream.name, [found.name], matched), key)
+            deliver(data_message(scope[0], group.name, stream.name, [found.name], matched,
+                                 "ACCOUNT_LEVEL_POLICY" if found.account_level else None), key)
+
+    def check_destination(self, ctx: RequestContext, arn: str, role_arn: str | None) -> None:
+        """A subscription's destination, checked as AWS checks it: another account's only through
+        a Logs destination that lets the caller in; a stream or function of the caller's own
+        account that exists (with a role Logs can use, for streams)."""
+        service = target_service(arn)
+        if service == "logs":
+            self.destinations.authorize(ctx, arn)
+            return
+        if arn.split(":")[4] != ctx.account_id:
+            raise ServiceError("InvalidParameterException", "A subscription filter delivers to a Kinesis data "
+                               "stream, Firehose stream or Lambda function of its own account; use a destination "
+                               "for another account.")
+        if service != "lambda":
+            self.destinations.check_role(role_arn, arn)
+        self.targets.check(arn, now_ms())

@@ -53,9 +53,13 @@ def target_service(arn: str) -> str:
                   "stream, a Lambda function or a CloudWatch Logs destination.")
 
 
-def data_message(owner: str, group: str, stream: str, filters: list[str], events: list[dict]) -> bytes:
-    return gzip.compress(orjson.dumps({"messageType": "DATA_MESSAGE", "owner": owner, "logGroup": group,
-                                       "logStream": stream, "subscriptionFilters": filters, "logEvents": events}))
+def data_message(owner: str, group: str, stream: str, filters: list[str], events: list[dict],
+                 policy_level: str | None = None) -> bytes:
+    message = {"messageType": "DATA_MESSAGE", "owner": owner, "logGroup": group, "logStream": stream,
+               "subscriptionFilters": filters, "logEvents": events}
+    if policy_level:
+        message["policyLevel"] = policy_level  # delivered for an account-level subscription policy
+    return gzip.compress(orjson.dumps(message))
 
 
 def control_message(service: str, timestamp: int) -> bytes:
