@@ -119,8 +119,6 @@ class LiveTail:
                           "holds exactly one log group.")
         groups = []
         for identifier in identifiers:
-            if identifier.endswith("*"):
-                raise invalid(f"Invalid log group identifier {identifier}: an ARN cannot end with an asterisk (*).")
             group = self.state.group(ctx.scope, self.state.name_from_identifier(ctx, identifier))
             if group.log_group_class != "STANDARD":
                 raise ServiceError("InvalidOperationException",
