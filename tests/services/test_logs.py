@@ -11,9 +11,9 @@ import tracemalloc
 
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
-ACCOUNT = "123456789012"
+from tests.services.logs_support import ACCOUNT, error_of, now_ms
+
 HOUR = 3_600_000
 DAY = 24 * HOUR
 
@@ -21,16 +21,6 @@ DAY = 24 * HOUR
 @pytest.fixture
 def logs(cloud):
     return cloud.client("logs", account=ACCOUNT)
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def error_of(call) -> dict:
-    with pytest.raises(ClientError) as info:
-        call()
-    return info.value.response["Error"]
 
 
 def stream(logs, group="/app/web", name="main", events=None):

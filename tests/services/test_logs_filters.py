@@ -8,17 +8,16 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import time
 
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from regionbox.services import SERVICES
 from regionbox.testing.clients import RunningCloud
 from tests.services import fake_kinesis, fake_lambda
+from tests.services.logs_support import ACCOUNT, error_of, now_ms
+from tests.services.logs_support import make_group as group
 
-ACCOUNT = "123456789012"
 OTHER = "210987654321"
 
 
@@ -38,21 +37,6 @@ def cloud(targets_cloud):
 @pytest.fixture
 def logs(cloud):
     return cloud.client("logs", account=ACCOUNT)
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def error_of(call) -> dict:
-    with pytest.raises(ClientError) as info:
-        call()
-    return info.value.response["Error"]
-
-
-def group(logs, name="/app/web", stream="main", **kwargs):
-    logs.create_log_group(logGroupName=name, **kwargs)
-    logs.create_log_stream(logGroupName=name, logStreamName=stream)
 
 
 def put(logs, messages, name="/app/web", stream="main"):
@@ -349,3 +333,21 @@ def test_destination_validation_and_pages(cloud):
     assert error_of(lambda: logs.put_destination_policy(destinationName="none", accessPolicy="{}")) == {
         "Code": "ResourceNotFoundException", "Message": "The specified destination does not exist."}
     assert error_of(lambda: logs.delete_destination(destinationName="none"))["Code"] == "ResourceNotFoundException"
+
+
+def test_an_account_subscription_policy_delivers_every_group_but_the_excluded(cloud, logs):
+    kinesis = cloud.client("kinesis", account=ACCOUNT)
+    kinesis.create_stream(StreamName="all-logs", ShardCount=1)
+    stream_arn = kinesis.describe_stream_summary(StreamName="all-logs")["StreamDescriptionSummary"]["StreamARN"]
+    logs.put_account_policy(policyName="ship-all", policyType="SUBSCRIPTION_FILTER_POLICY",
+                            selectionCriteria='LogGroupName NOT IN ["/app/quiet"]',
+                            policyDocument=json.dumps({"DestinationArn": stream_arn, "RoleArn": role(cloud),
+                                                       "FilterPattern": "", "Distribution": "Random"}))
+    group(logs, "/app/web")
+    group(logs, "/app/quiet")
+    put(logs, ["shipped"], name="/app/web")
+    put(logs, ["kept home"], name="/app/quiet")
+    data = [r for r in kinesis_records(cloud, stream_arn) if r["messageType"] == "DATA_MESSAGE"]
+    assert [(r["logGroup"], r["subscriptionFilters"], r["policyLevel"]) for r in data] == [
+        ("/app/web", ["ship-all"], "ACCOUNT_LEVEL_POLICY")]
+    assert data[0]["partitionKey"] != "main"  # Random distribution

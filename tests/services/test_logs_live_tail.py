@@ -14,8 +14,8 @@ from botocore.exceptions import ClientError, EventStreamError
 
 from regionbox.config import Config as CloudConfig
 from regionbox.testing.clients import RunningCloud
+from tests.services.logs_support import ACCOUNT, error_of
 
-ACCOUNT = "123456789012"
 SESSION_SECONDS = 3.5
 
 
@@ -132,7 +132,7 @@ def test_closing_a_stream_ends_its_session_and_frees_its_place(logs, tail):
     streams = [tail.start_live_tail(logGroupIdentifiers=[arn])["responseStream"] for _ in range(15)]
     for stream in streams:
         next(iter(stream))  # sessionStart
-    limit = _error(lambda: tail.start_live_tail(logGroupIdentifiers=[arn]))
+    limit = error_of(lambda: tail.start_live_tail(logGroupIdentifiers=[arn]))
     assert limit["Code"] == "LimitExceededException"
     streams[0].close()
     deadline = time.monotonic() + 5
@@ -147,26 +147,20 @@ def test_closing_a_stream_ends_its_session_and_frees_its_place(logs, tail):
         stream.close()
 
 
-def _error(call) -> dict:
-    with pytest.raises(ClientError) as info:
-        call()
-    return info.value.response["Error"]
-
-
 def test_live_tail_validation(logs, tail):
     arn = group(logs)
     other = group(logs, "/app/other")
-    missing = _error(lambda: tail.start_live_tail(logGroupIdentifiers=[arn.replace("/app/web", "/nope")]))
+    missing = error_of(lambda: tail.start_live_tail(logGroupIdentifiers=[arn.replace("/app/web", "/nope")]))
     assert missing == {"Code": "ResourceNotFoundException", "Message": "The specified log group does not exist."}
-    both = _error(lambda: tail.start_live_tail(logGroupIdentifiers=[arn], logStreamNames=["a"],
+    both = error_of(lambda: tail.start_live_tail(logGroupIdentifiers=[arn], logStreamNames=["a"],
                                                logStreamNamePrefixes=["b"]))
     assert both["Code"] == "InvalidParameterException" and "mutually exclusive" in both["Message"]
-    two_groups = _error(lambda: tail.start_live_tail(logGroupIdentifiers=[arn, other], logStreamNames=["main"]))
+    two_groups = error_of(lambda: tail.start_live_tail(logGroupIdentifiers=[arn, other], logStreamNames=["main"]))
     assert two_groups["Code"] == "InvalidParameterException" and "exactly one log group" in two_groups["Message"]
-    star = _error(lambda: tail.start_live_tail(logGroupIdentifiers=[arn + ":*"]))
+    star = error_of(lambda: tail.start_live_tail(logGroupIdentifiers=[arn + ":*"]))
     # The model's pattern refuses the ":*" AWS says an identifier must not end with.
     assert star["Code"] == "InvalidParameterException" and "regular expression pattern" in star["Message"]
-    pattern = _error(lambda: tail.start_live_tail(logGroupIdentifiers=[arn], logEventFilterPattern="{ $.x = "))
+    pattern = error_of(lambda: tail.start_live_tail(logGroupIdentifiers=[arn], logEventFilterPattern="{ $.x = "))
     assert pattern["Code"] == "InvalidParameterException"
-    too_many = _error(lambda: tail.start_live_tail(logGroupIdentifiers=[arn] * 11))
+    too_many = error_of(lambda: tail.start_live_tail(logGroupIdentifiers=[arn] * 11))
     assert too_many["Code"] == "InvalidParameterException" and too_many["Message"].startswith("1 validation error")

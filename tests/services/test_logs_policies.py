@@ -9,30 +9,16 @@ import json
 import time
 
 import pytest
-from botocore.exceptions import ClientError
 
-ACCOUNT = "123456789012"
+from tests.services.logs_support import ACCOUNT, error_of
+from tests.services.logs_support import make_group as group
+
 EMAIL = ["arn:aws:dataprotection::aws:data-identifier/EmailAddress"]
 
 
 @pytest.fixture
 def logs(cloud):
     return cloud.client("logs", account=ACCOUNT)
-
-
-def error_of(call) -> dict:
-    with pytest.raises(ClientError) as info:
-        call()
-    return info.value.response["Error"]
-
-
-def group(logs, name="/app/web", stream="main", messages=()):
-    logs.create_log_group(logGroupName=name)
-    logs.create_log_stream(logGroupName=name, logStreamName=stream)
-    if messages:
-        now = int(time.time() * 1000)
-        logs.put_log_events(logGroupName=name, logStreamName=stream,
-                            logEvents=[{"timestamp": now + i, "message": m} for i, m in enumerate(messages)])
 
 
 def protection(identifiers=EMAIL, custom=None) -> str:

@@ -11,14 +11,14 @@ import json
 import time
 
 import pytest
-from botocore.exceptions import ClientError
 
 from regionbox.config import Config
 from regionbox.services import SERVICES
 from regionbox.testing.clients import RunningCloud
 from tests.services import fake_s3
+from tests.services.logs_support import ACCOUNT, error_of, now_ms
+from tests.services.logs_support import make_group as group
 
-ACCOUNT = "123456789012"
 OTHER = "210987654321"
 DAY = 86_400_000
 
@@ -26,26 +26,6 @@ DAY = 86_400_000
 @pytest.fixture
 def logs(cloud):
     return cloud.client("logs", account=ACCOUNT)
-
-
-def error_of(call) -> dict:
-    with pytest.raises(ClientError) as info:
-        call()
-    return info.value.response["Error"]
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def group(logs, name="/app/web", stream="main", messages=(), **kwargs) -> str:
-    logs.create_log_group(logGroupName=name, **kwargs)
-    logs.create_log_stream(logGroupName=name, logStreamName=stream)
-    if messages:
-        now = now_ms()
-        logs.put_log_events(logGroupName=name, logStreamName=stream,
-                            logEvents=[{"timestamp": now + i, "message": m} for i, m in enumerate(messages)])
-    return logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"][0]["logGroupArn"]
 
 
 def role(cloud, name="runner") -> str:

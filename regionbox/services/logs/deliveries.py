@@ -21,10 +21,10 @@ from regionbox.core import arns
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import Paginator
-from regionbox.core.service import Access
 from regionbox.services.logs import delivery_catalog
 from regionbox.services.logs.listing import page_of
 from regionbox.services.logs.models import Delivery, DeliveryDestination, DeliverySource
+from regionbox.services.logs.sharing import authorize_sharing
 from regionbox.services.logs.state import LogsState
 
 _TYPES = {"logs": "CWL", "s3": "S3", "firehose": "FH"}
@@ -206,12 +206,7 @@ class DeliveryDestinations:
         found = self.destinations.get((parsed.account, parsed.region), parsed.resource.removeprefix("delivery-destination:"))
         if found is None or found.arn != arn:
             raise _missing("Delivery destination", arn)
-        if parsed.account != ctx.account_id:
-            denial = None if found.policy is None else self.iam().authorize(
-                ctx, None, "logs:CreateDelivery", [Access(arn)], lambda _: found.policy)
-            if found.policy is None or denial is not None:
-                raise ServiceError("AccessDeniedException", f"User with accountId: {ctx.account_id} is not authorized "
-                                   f"to perform: logs:CreateDelivery on resource: {arn}")
+        authorize_sharing(self.iam(), ctx, "logs:CreateDelivery", arn, found.policy)
         return found
 
     @staticmethod

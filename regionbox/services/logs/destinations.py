@@ -17,10 +17,10 @@ from regionbox.core import arns
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.pagination import Paginator
-from regionbox.core.service import Access
 from regionbox.core.store import Scope
 from regionbox.services.logs.listing import page_of
 from regionbox.services.logs.models import Destination
+from regionbox.services.logs.sharing import authorize_sharing
 from regionbox.services.logs.state import LogsState, not_found, now_ms
 from regionbox.services.logs.targets import Targets, target_service
 
@@ -115,13 +115,5 @@ class Destinations:
         if destination is None:
             raise ServiceError("InvalidParameterException", "Could not deliver test message to specified destination. "
                                "Check if the destination is valid.")
-        if arns.account_of(arn) == ctx.account_id:
-            return destination
-        denial = None
-        if destination.access_policy:
-            denial = self.iam().authorize(ctx, None, "logs:PutSubscriptionFilter", [Access(arn)],
-                                          lambda _: destination.access_policy)
-        if destination.access_policy is None or denial is not None:
-            raise ServiceError("AccessDeniedException", f"User with accountId: {ctx.account_id} is not authorized to "
-                               f"perform: logs:PutSubscriptionFilter on resource: {arn}")
+        authorize_sharing(self.iam(), ctx, "logs:PutSubscriptionFilter", arn, destination.access_policy)
         return destination
