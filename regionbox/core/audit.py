@@ -149,12 +149,17 @@ def _scalar_text(value: Any) -> str:
         return f"<{type(value).__name__}>"
 
 
-def _redacted(value: Any) -> Any:
-    """Secrets never reach the trail: CloudTrail writes a placeholder for them."""
+def _redacted(value: Any, depth: int = 0) -> Any:
+    """Secrets never reach the trail: CloudTrail writes a placeholder for them. Nesting deeper
+    than MAX_DEPTH is cut, as _json_safe cuts it."""
     if isinstance(value, dict):
-        return {k: (HIDDEN if k in SECRET_FIELDS else _redacted(v)) for k, v in value.items()}
+        if depth >= MAX_DEPTH:
+            return "..."
+        return {k: (HIDDEN if k in SECRET_FIELDS else _redacted(v, depth + 1)) for k, v in value.items()}
     if isinstance(value, list):
-        return [_redacted(v) for v in value]
+        if depth >= MAX_DEPTH:
+            return "..."
+        return [_redacted(v, depth + 1) for v in value]
     return value
 
 
@@ -182,10 +187,17 @@ class AuditEvent:
 
 
 def _dumps(record: dict[str, Any]) -> bytes:
-    """The event as JSON. Should a value still defeat the encoder, the event is kept without its
-    parameters and response rather than lost: every call that reached a provider is recorded."""
+    """The event as JSON. Parameters and outputs go in as handlers and parsers left them, which
+    orjson writes directly almost always; what it cannot write (integers beyond 64 bits, bytes,
+    Decimals, sets, lone surrogates ...) is made safe first; should a value still defeat the
+    encoder, the event is kept without its parameters and response rather than lost: every call
+    that reached a provider is recorded."""
     try:
-        return orjson.dumps(record)
+        return orjson.dumps(record, option=orjson.OPT_UTC_Z)
+    except (TypeError, ValueError):
+        pass
+    try:
+        return orjson.dumps(_json_safe(record))
     except (TypeError, ValueError):
         kept = {**record, "requestParameters": None, "responseElements": None,
                 "additionalEventData": {"omitted": "request parameters and response elements could not be recorded"}}
@@ -226,8 +238,8 @@ class AuditTrail:
             "awsRegion": region,
             "sourceIPAddress": ctx.source_ip,
             "userAgent": ctx.user_agent,
-            "requestParameters": _redacted(_json_safe(params)) or None,
-            "responseElements": _redacted(_json_safe(response)) if response is not None and not read_only else None,
+            "requestParameters": _redacted(params) or None,
+            "responseElements": _redacted(response) if response is not None and not read_only else None,
             "requestID": ctx.request_id,
             "eventID": event_id,
             "readOnly": read_only,

@@ -57,6 +57,9 @@ class ServiceRegistry:
         self.failed: dict[str, str] = {}
         self._started: dict[str, asyncio.Task] = {}
         self.running = False
+        # The entries that declared data planes on the main port: the only ones every request asks.
+        self._data_planes = {name: entry for name, entry in entries.items()
+                             if entry.hosts or entry.paths or entry.websocket_paths}
 
     @property
     def names(self) -> list[str]:
@@ -103,7 +106,7 @@ class ServiceRegistry:
 
     def for_http(self, host: str, path: str, websocket: bool = False) -> str | None:
         """The service whose data plane a plain HTTP (or WebSocket) request is for, if any."""
-        return next((name for name, entry in self.entries.items() if entry.wants(host, path, websocket)), None)
+        return next((name for name, entry in self._data_planes.items() if entry.wants(host, path, websocket)), None)
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:

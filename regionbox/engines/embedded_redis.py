@@ -9,6 +9,10 @@ against the real server. Replication and cluster mode need the real engine.
 Data is saved on a clean stop (SIGTERM) into ``<dir>/embedded-dump.pickle`` and loaded at start,
 as redis-server's final RDB save does. Run as a process with redis-server's flags:
 ``python -m regionbox.engines.embedded_redis --bind 127.16.0.3 --port 6379 --dir /tmp/n1``.
+
+Restricted commands are refused as redis-server refuses them: ``rename-command`` directives
+rename (or, with an empty name, remove) a command, so its old name is an unknown command; an ACL
+file's ``-command`` / ``-command|subcommand`` rules deny it to that user with NOPERM.
 """
 
 from __future__ import annotations
@@ -80,11 +84,23 @@ async def read_command(reader: asyncio.StreamReader) -> list[bytes] | None:
     return args
 
 
+def unknown_command(args: list[bytes]) -> RedisError:
+    """redis-server's text, to the byte: the name and the first arguments, each quoted and
+    followed by a space, at most 128 characters of them."""
+    preview = ""
+    for arg in args[1:]:
+        if len(preview) >= 128:
+            break
+        preview += "'%s' " % arg.decode(errors="replace")[:128 - len(preview)]
+    return RedisError(f"ERR unknown command '{args[0].decode(errors='replace')[:128]}', with args beginning with: {preview}")
+
+
 class Session:
     """One client connection's state."""
 
     def __init__(self, server: "EmbeddedRedis") -> None:
         self.db = 0
+        self.user = b"default"
         self.authenticated = not server.default_user_needs_password()
         self.queue: list[list[bytes]] | None = None  # inside MULTI
         self.queue_failed = False
@@ -103,9 +119,20 @@ class EmbeddedRedis(EmbeddedServer):
         for key, value in self.options.items():
             self.config[key] = str(value)
         self.password = self.config.get("requirepass", "")
+        # This server's command table: redis-server's rename-command directives ("CONFIG secret",
+        # or "DEBUG \"\"" to remove one) are applied to a copy of the registered commands.
+        self.commands = dict(COMMANDS)
+        for directive in self.config.pop("rename-command", "").split("\n"):
+            old, _, new = directive.strip().partition(" ")
+            entry = self.commands.pop(old.lower().encode(), None) if old else None
+            new = new.strip().strip('"')
+            if entry is not None and new:
+                self.commands[new.lower().encode()] = entry
         # ACL users: name -> SHA-256 digests of their passwords, or None for "nopass". Without an
-        # ACL file the only user is "default", whose password is requirepass.
+        # ACL file the only user is "default", whose password is requirepass. ``denied``: name ->
+        # the commands ("psync") and subcommands ("acl|setuser") its rules take away.
         self.users: dict[bytes, list[str] | None] = {}
+        self.denied: dict[bytes, set[str]] = {}
         self.load_acl()
         self.data_dir = Path(self.config["dir"]) if self.config.get("dir") else None
         self.started = time.time()
@@ -116,6 +143,7 @@ class EmbeddedRedis(EmbeddedServer):
     def load_acl(self) -> None:
         """Users from ``aclfile`` (``user <name> on #<sha256>|>password|nopass ...``), as ACL LOAD reads it."""
         users: dict[bytes, list[str] | None] = {b"default": [_sha256(self.password.encode())] if self.password else None}
+        denied: dict[bytes, set[str]] = {}
         acl_file = self.config.get("aclfile")
         if acl_file:
             users = {}
@@ -125,7 +153,16 @@ class EmbeddedRedis(EmbeddedServer):
                     continue
                 digests = [w[1:] for w in words if w.startswith("#")] + [_sha256(w[1:].encode()) for w in words if w.startswith(">")]
                 users[words[1].encode()] = None if "nopass" in words else digests
+                # Rules apply left to right: +@all / allcommands give everything back.
+                rules: set[str] = set()
+                for word in words[2:]:
+                    if word in ("+@all", "allcommands"):
+                        rules.clear()
+                    elif word[:1] in "+-" and word[1:2] not in ("@", "") and len(word) > 1:
+                        (rules.add if word[0] == "-" else rules.discard)(word[1:].lower())
+                denied[words[1].encode()] = rules
         self.users = users
+        self.denied = denied
 
     def default_user_needs_password(self) -> bool:
         return self.users.get(b"default", []) is not None
@@ -188,22 +225,36 @@ class EmbeddedRedis(EmbeddedServer):
             if not reader._buffer:  # noqa: SLF001 - cheapest way to know whether more is queued
                 await writer.drain()
 
+    def denial(self, session: Session, args: list[bytes]) -> str | None:
+        """The command or subcommand the session's user may not run ("psync", "acl|setuser")."""
+        rules = self.denied.get(session.user)
+        if not rules:
+            return None
+        name = args[0].decode(errors="replace").lower()
+        if len(args) > 1 and f"{name}|{args[1].decode(errors='replace').lower()}" in rules:
+            return f"{name}|{args[1].decode(errors='replace').lower()}"
+        return name if name in rules else None
+
     def dispatch(self, session: Session, args: list[bytes]) -> Any:
         name = args[0].lower()
-        entry = COMMANDS.get(name)
-        if entry is None:
-            preview = " ".join(f"'{a.decode(errors='replace')}'" for a in args[1:4])
-            error = RedisError(f"ERR unknown command '{args[0].decode(errors='replace')}', with args beginning with: {preview}")
+        entry = self.commands.get(name)
+        denied = self.denial(session, args)
+        # A command redis-server has but this engine has not (PSYNC) is still refused as denied.
+        if entry is None and denied is None:
             if session.queue is not None:
                 session.queue_failed = True
-            return error
-        function, arity = entry
+            return unknown_command(args)
+        function, arity = entry if entry is not None else (None, -1)
         if (arity > 0 and len(args) != arity) or (arity < 0 and len(args) < -arity):
             if session.queue is not None:
                 session.queue_failed = True
             return RedisError(f"ERR wrong number of arguments for '{name.decode()}' command")
         if not session.authenticated and name not in (b"auth", b"hello", b"quit"):
             return RedisError("NOAUTH Authentication required.")
+        if denied is not None:
+            if session.queue is not None:
+                session.queue_failed = True
+            return RedisError(f"NOPERM this user has no permissions to run the '{denied}' command")
         if session.queue is not None and name not in (b"exec", b"discard", b"multi", b"watch"):
             session.queue.append(args)
             return Status("QUEUED")
@@ -238,6 +289,7 @@ def _authenticate(server, session, user: bytes, password: bytes) -> None:
     if digests is not None and _sha256(password) not in digests:
         raise RedisError("WRONGPASS invalid username-password pair or user is disabled.")
     session.authenticated = True
+    session.user = user
 
 
 @command("auth", -2)
@@ -285,7 +337,7 @@ def acl(server, session, args):
         server.load_acl()
         return OK
     if sub == b"whoami":
-        return b"default"
+        return session.user
     if sub == b"users":
         return sorted(server.users)
     raise RedisError(f"ERR unknown subcommand '{sub.decode(errors='replace')}'. Try ACL HELP.")
@@ -318,7 +370,7 @@ def client(server, session, args):
 @command("command", -1)
 def command_(server, session, args):
     if args and args[0].lower() == b"count":
-        return len(COMMANDS)
+        return len(server.commands)
     return []
 
 
@@ -410,16 +462,19 @@ def discard(server, session, args):
 
 
 def main(argv: list[str] | None = None) -> None:
-    """redis-server's ``--directive value`` flags; directives it does not know are kept in CONFIG."""
+    """redis-server's ``--directive value`` flags; directives it does not know are kept in CONFIG.
+    A directive given again replaces the earlier one, except ``rename-command`` (one per line)."""
     argv = sys.argv[1:] if argv is None else argv
-    options: dict[str, str] = {}
-    name = None
+    directives: list[tuple[str, list[str]]] = []
     for word in argv:
         if word.startswith("--"):
-            name = word[2:]
-            options[name] = ""
-        elif name is not None:
-            options[name] = f"{options[name]} {word}".strip()
+            directives.append((word[2:], []))
+        elif directives:
+            directives[-1][1].append(word)
+    options: dict[str, str] = {}
+    for name, words in directives:
+        value = " ".join(words)
+        options[name] = f"{options[name]}\n{value}" if name == "rename-command" and name in options else value
     if "replicaof" in options or options.get("cluster-enabled") == "yes":
         sys.exit("the embedded Redis serves single nodes only: install redis-server for replication and cluster mode")
     address = options.pop("bind", "127.0.0.1").split()[0]

@@ -1,7 +1,8 @@
 """How to run each engine: which binary, which command line, how to stop it keeping its data.
 
 ``NodeSpec.options`` carries engine settings: for Redis/Valkey, configuration directives
-(``{"replicaof": "127.16.0.2 6379", "maxmemory": "100mb"}``; a list value repeats the directive);
+(``{"replicaof": "127.16.0.2 6379", "maxmemory": "100mb"}``; a list value repeats the directive, as
+``{"rename-command": ["CONFIG secret-name", ...]}``);
 for Memcached, command-line flags (``{"-t": 4, "-m": 64}``).
 """
 
@@ -94,7 +95,7 @@ def _redis_argv(exe: str, spec: "NodeSpec", address: str, port: int, data_dir: P
             continue
         for item in value if isinstance(value, list) else [value]:
             argv.append(f"--{key}")
-            argv.extend(str(item).split(" ") if key in ("bind", "replicaof", "save") else [str(item)])
+            argv.extend(str(item).split(" ") if key in ("bind", "replicaof", "save", "rename-command") else [str(item)])
     return argv
 
 

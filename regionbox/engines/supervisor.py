@@ -12,8 +12,10 @@ loopback address. The supervisor
   data-plane outage. Each node runs in a process group of its own and is recorded in
   ``<data_dir>/node.json`` (pid, the process's start time, its command line). A cloud restarted
   after ``kill -9`` adopts every recorded node that is still the same process (same pid and start
-  time: a reused pid starts later) when its service starts it again with the same command line,
-  so connected clients notice nothing;
+  time: a reused pid starts later) when its service starts it again with the same command line
+  (or with any, if the service claimed it ``as_is``: it brings runtime settings up to date itself),
+  so connected clients notice nothing; ``claim`` also tells the service which recorded nodes died
+  while regionbox was down (what they come back with is the service's rule);
   ``reap_unclaimed`` then kills recorded nodes no service claimed (no longer in state).
 """
 
@@ -131,10 +133,13 @@ def _start_time(pid: int) -> str | None:
     return None if fields[0] == "Z" else fields[19]  # a zombie has exited already
 
 
-def recorded_processes(root: Path) -> list[tuple[Path, dict]]:
-    """Every node record under ``root`` whose process is still that process."""
+def recorded_processes(root: Path, dead: list[str] | None = None) -> list[tuple[Path, dict]]:
+    """Every node record under ``root`` whose process is still that process. The records of
+    processes that are gone are removed; ``dead`` collects their node ids (they died uncleanly:
+    a clean stop removes the record)."""
     found = []
     for path in Path(root).rglob(RECORD):
+        record: dict = {}
         try:
             record = json.loads(path.read_text())
             alive = record["start_time"] is not None and _start_time(int(record["pid"])) == record["start_time"]
@@ -142,6 +147,8 @@ def recorded_processes(root: Path) -> list[tuple[Path, dict]]:
             alive = False
         if not alive:
             path.unlink(missing_ok=True)
+            if dead is not None and isinstance(record, dict) and "node_id" in record:
+                dead.append(record["node_id"])
             continue
         found.append((path, record))
     return found
@@ -184,10 +191,17 @@ class Supervisor:
         # Nodes an earlier run left running (it was killed): node id -> record, until claimed.
         self.orphans: dict[str, dict] = {}
         self.claimed: set[str] = set()
+        # Claimed nodes adopted whatever command line they were started with (see ``claim``).
+        self._as_is: set[str] = set()
+        # Nodes an earlier run recorded whose process died while no supervisor watched it.
+        self.died: set[str] = set()
+        dead: list[str] = []
         if hasattr(os, "pidfd_open"):
-            self.orphans = {record["node_id"]: record for _, record in recorded_processes(self.root) if "node_id" in record}
+            self.orphans = {record["node_id"]: record for _, record in recorded_processes(self.root, dead) if "node_id" in record}
         else:
+            self.died = {record["node_id"] for _, record in recorded_processes(self.root) if "node_id" in record}
             kill_recorded(self.root)  # no pidfd to watch a process that is not our child: start afresh
+        self.died.update(dead)
 
     # -- listeners ---------------------------------------------------------------------------
     def listen(self, listener: Listener) -> None:
@@ -246,7 +260,7 @@ class Supervisor:
             return False
         if _start_time(pid) != record["start_time"]:
             return False  # it died meanwhile: start it again from its data
-        if record.get("argv") != kinds.argv(node.spec, node.address, node.port, node.data_dir):
+        if node.node_id not in self._as_is and record.get("argv") != kinds.argv(node.spec, node.address, node.port, node.data_dir):
             _signal_group(pid, signal.SIGKILL)  # its settings changed while regionbox was down
             await _gone(pid)
             return False
@@ -261,12 +275,21 @@ class Supervisor:
         await self._notify(node, "started")
         return True
 
-    def claim(self, node_id: str) -> bool:
+    def claim(self, node_id: str, as_is: bool = False) -> str:
         """A service says, when it starts, that ``node_id`` is in its state: if an earlier run
-        left it running, it is kept for ``start`` to adopt instead of being reaped. Returns
-        whether such a process is there (its data is still in memory)."""
+        left it running, it is kept for ``start`` to adopt instead of being reaped. ``as_is``: adopt
+        it even if it was started with another command line than its spec gives now (settings
+        changed at runtime, or waiting for a reboot: the service brings it up to date itself).
+
+        Returns what became of the node while no supervisor watched it: "running" (its data is
+        still in memory), "died" (it died uncleanly: killed or crashed) or "" (no record: never
+        started, or stopped cleanly)."""
         self.claimed.add(node_id)
-        return node_id in self.orphans
+        if as_is:
+            self._as_is.add(node_id)
+        if node_id in self.orphans:
+            return "running"
+        return "died" if node_id in self.died else ""
 
     def reap_unclaimed(self) -> int:
         """Kill the nodes an earlier run left that no service claimed: they are not in state."""

@@ -38,6 +38,7 @@ def load(cloud) -> Service:
     from regionbox.services.elasticache.replication_groups import ReplicationGroups
     from regionbox.services.elasticache.resources import resources
     from regionbox.services.elasticache.sharding import Sharding
+    from regionbox.services.elasticache.slot_migration import SlotMigration
     from regionbox.services.elasticache.standalone_redis import StandaloneRedis
     from regionbox.services.elasticache.state import ElastiCacheState
     from regionbox.services.elasticache.subnet_groups import SubnetGroups
@@ -52,9 +53,9 @@ def load(cloud) -> Service:
     nodes = RedisNodes(state, supervisor, cloud.ca, supervisor.root / "elasticache", cloud._secret("elasticache.admin").hex())
     members = MemberClusters(state, nodes, supervisor, cloud.proxies)
     standalone = StandaloneRedis(state, nodes, events, tasks)
-    sharding = Sharding(state, nodes, members, placement, events, tasks)
+    sharding = Sharding(state, nodes, members, placement, SlotMigration(state, nodes), events, tasks)
     failover = Failover(state, nodes, members, sharding, events, tasks)
-    user_groups = UserGroups(state, nodes, paginator)
+    user_groups = UserGroups(state, nodes, events, paginator)
     users = Users(state, user_groups, paginator)
     replication_groups = ReplicationGroups(state, members, sharding, placement, user_groups, events, tasks, paginator)
     changes = ReplicationGroupChanges(state, nodes, failover, user_groups, events, tasks)
@@ -62,7 +63,7 @@ def load(cloud) -> Service:
     parameter_groups = ParameterGroups(state, nodes, paginator, tasks)
     engine_versions = EngineVersions(paginator)
     tags = Tags(state)
-    lifecycle = Lifecycle(state, cloud.ca, supervisor, replication_groups, cache_clusters, members, events, tasks)
+    lifecycle = Lifecycle(state, cloud.ca, supervisor, replication_groups, failover, cache_clusters, members, events, tasks)
     # Engine events (a node exited or started) of group members and of cache clusters' nodes.
     supervisor.listen(failover.on_engine_event)
     supervisor.listen(cache_clusters.on_engine_event)

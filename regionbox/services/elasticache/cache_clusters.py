@@ -25,7 +25,7 @@ from regionbox.engines import Node, NodeSpec
 from regionbox.services.elasticache import engine_catalog as catalog
 from regionbox.services.elasticache import validation as check
 from regionbox.services.elasticache.events import EventLog, Messages
-from regionbox.services.elasticache.memcached import ConfigurationEndpoint, memcached_options, valid_node_type
+from regionbox.services.elasticache.memcached import ConfigurationEndpoint, memcached_options
 from regionbox.services.elasticache.models import MEMCACHED_PORT, REDIS_PORT, CacheCluster, CacheNode
 from regionbox.services.elasticache.nodes import RedisNodes, node_key
 from regionbox.services.elasticache.parameter_groups import checked_parameter_group, parameter_values, upgraded_parameter_group
@@ -149,8 +149,7 @@ class CacheClusters:
         node_type = params.get("CacheNodeType")
         if not node_type:
             raise check.invalid("The parameter CacheNodeType must be provided and must not be blank.")
-        if not valid_node_type(node_type):
-            raise check.invalid(f"Invalid value for parameter CacheNodeType: {node_type}")
+        check.node_type(node_type)
         count = params.get("NumCacheNodes", 1)
         if engine == "memcached":
             self._check_memcached_only_options(params, version)
@@ -364,13 +363,26 @@ class CacheClusters:
                 self.tasks.spawn(self._restore(scope, cluster_id), owner="elasticache", what=f"restoring cache cluster {cluster_id}")
 
     async def _restore(self, scope: Scope, cluster_id: str) -> None:
+        """Nodes still running are adopted with their data; a node that died while regionbox was
+        down comes back empty: Memcached replaced as AWS replaces a failed node, Redis/Valkey
+        without its data (``RedisNodes.persistence`` aside), as the events say."""
         cluster = self.state.cache_clusters.get(scope, cluster_id)
         running = [n for n in cluster.nodes if n.status != "deleting" and n.address]
+        died = [n for n in running if self.state.survival.get(n.engine_node_key) == "died"]
+        for node in died:
+            if cluster.engine != "memcached":
+                self._forget_data(scope, cluster, node)
         results = await asyncio.gather(*(self.start_cache_node(scope, cluster, n) for n in running), return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
                 # The supervisor keeps the node and restarts it; its engine events show it.
                 log.error("restoring a node of %s failed: %s", cluster_id, result)
+        for node in died:
+            if cluster.engine == "memcached":
+                self.events.record(scope, cluster_id, "cache-cluster", Messages.CACHE_NODE_REPLACED.format(node=node.node_id))
+            elif node.engine_node_key in self.state.losing_data:
+                self.state.losing_data.discard(node.engine_node_key)
+                self.events.record(scope, cluster_id, "cache-cluster", Messages.DATA_LOST.format(node=node.node_id))
         if cluster.engine == "memcached":
             await self.open_configuration_endpoint(scope, cluster)
         if cluster.status in ("modifying", "rebooting cache cluster nodes"):
@@ -392,12 +404,24 @@ class CacheClusters:
                 cache_node.status = "failed"
                 self.state.save_cluster(scope, cluster)
                 self.events.record(scope, cluster_id, "cache-cluster", Messages.CACHE_NODE_SHUTDOWN.format(node=node_id))
+            if cluster.engine != "memcached":
+                self._forget_data(scope, cluster, cache_node)
         elif event == "started" and cache_node.status == "failed":
             with self.state.transaction():
                 self.events.record(scope, cluster_id, "cache-cluster", Messages.RECOVERING_NODES.format(nodes=node_id))
                 cache_node.status = "available"
                 self.state.save_cluster(scope, cluster)
+                if node.node_id in self.state.losing_data:
+                    self.state.losing_data.discard(node.node_id)
+                    self.events.record(scope, cluster_id, "cache-cluster", Messages.DATA_LOST.format(node=node_id))
                 self.events.record(scope, cluster_id, "cache-cluster", Messages.FINISHED_RECOVERY.format(nodes=node_id))
+
+    def _forget_data(self, scope: Scope, cluster: CacheCluster, node: CacheNode) -> None:
+        """A single Redis/Valkey node that died has no other copy of its data: it comes back from its
+        append-only file if it keeps one, else empty (its RDB is not its data any more)."""
+        if not self.nodes.persistence(scope, cluster):
+            self.nodes.forget_stale_data(self.nodes.engine_root / node.engine_node_key)
+            self.state.losing_data.add(node.engine_node_key)
 
     # -- DescribeCacheClusters ------------------------------------------------------------------------------
     def describe_cache_clusters(self, ctx: RequestContext, params: dict) -> dict:
@@ -423,6 +447,8 @@ class CacheClusters:
         change = self._node_count_change(scope, cluster, params) if memcached else None
         if not memcached and (params.get("NumCacheNodes") not in (None, 1) or params.get("CacheNodeIdsToRemove")):
             raise check.invalid("Cannot modify a Redis cluster to have a NumCacheNodes parameter greater than 1.")
+        if params.get("CacheNodeType") is not None:
+            check.node_type(params["CacheNodeType"])  # checked; scaling to another type is not built yet
         version = check.engine_upgrade(cluster.engine, cluster.engine_version, params.get("EngineVersion"))
         parameter_group = upgraded_parameter_group(self.state, scope, cluster.engine, cluster.engine_version,
                                                    cluster.parameter_group, version, params.get("CacheParameterGroupName"))

@@ -69,8 +69,13 @@ class Messages:
     RECOVERY_FAILED = "Failed recovery for cache nodes {nodes}: {reason}"
     REBOOT_FAILED = "Failed to reboot cache node {node}: {reason}"
     AUTH_TOKEN_UPDATE_FAILED = "Failed to update the AUTH token: {reason}"
+    USERS_UPDATE_FAILED = "Failed to apply the change of {what} {name} to replication group {group}: {reason}"
     DELETE_FAILED = "Failed to delete {what}: {reason}"
     RESTORE_FAILED = "Failed to restore replication group {group} after a restart of regionbox: {reason}"
+    # A node that came back with no copy of its data anywhere (AWS publishes no text for it).
+    DATA_LOST = "Cache node {node} restarted without its data: no replica held a copy and the node keeps no append-only file"
+    # A Memcached node that died: replaced by an empty one (AWS's CacheNodeReplaceComplete event).
+    CACHE_NODE_REPLACED = "Cache node {node} replaced"
 
 
 def record_event(events: Collection[Event], scope: Scope, source_id: str, source_type: str, message: str,

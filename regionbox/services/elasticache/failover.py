@@ -6,7 +6,9 @@ it, the stable endpoints move to it, and AWS's events are recorded. The dead nod
 come back as a replica of the new primary, so when it restarts (at once after a crash, or when
 its AZ is restored) it is the replacement replica. TestFailover does the same on purpose, after
 letting the chosen replica catch up so that no acknowledged write is lost (or, when it cannot
-catch up in time, not at all: the failover is reported aborted).
+catch up in time, not at all: the failover is reported aborted). What any member that died comes
+back with is decided in one place (``prepare_return``), whether it died under regionbox's eyes or
+while regionbox itself was down (``bring_back``, after a restart).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from regionbox.services.elasticache import validation as check
 from regionbox.services.elasticache.events import EventLog, Messages
 from regionbox.services.elasticache.members import MemberClusters
 from regionbox.services.elasticache.models import CacheCluster, NodeGroup, ReplicationGroup
-from regionbox.services.elasticache.nodes import RedisNodes
+from regionbox.services.elasticache.nodes import RedisNodes, node_key
 from regionbox.services.elasticache.replication_groups import describe_group
 from regionbox.services.elasticache.sharding import Sharding
 from regionbox.services.elasticache.state import ElastiCacheState
@@ -82,32 +84,120 @@ class Failover:
                 if await self.fail_over(scope, rg.replication_group_id, group.node_group_id, planned=False):
                     return
             self.events.record(scope, cluster.cluster_id, "cache-cluster", Messages.RECOVERING_NODES.format(nodes=node_id))
+            await self.prepare_return(scope, rg, cluster)
         elif event == "started":
             self._set_member_status(scope, cluster, "available")
-            self.events.record(scope, cluster.cluster_id, "cache-cluster", Messages.CACHE_NODE_RESTARTED.format(node=node_id))
+            if not node.adopted:  # a node adopted after a restart of regionbox never stopped
+                self.events.record(scope, cluster.cluster_id, "cache-cluster", Messages.CACHE_NODE_RESTARTED.format(node=node_id))
             group_id, cluster_id = rg.replication_group_id, cluster.cluster_id
-            self.tasks.spawn(self._rejoin(scope, group_id, cluster_id), owner="elasticache", what=f"rejoining {cluster_id}",
-                             on_failure=lambda error: self._recovery_failed(scope, cluster_id, error))
+            self.tasks.spawn(self._rejoin(scope, group_id, cluster_id, node.adopted), owner="elasticache",
+                             what=f"rejoining {cluster_id}", on_failure=lambda error: self._recovery_failed(scope, cluster_id, error))
 
-    async def _rejoin(self, scope, group_id: str, cluster_id: str) -> None:
-        """A node back from a crash or an outage: make sure it follows the current primary."""
+    async def prepare_return(self, scope: Scope, rg: ReplicationGroup, cluster: CacheCluster) -> None:
+        """What a member that died comes back with, decided before it starts again (rules, as on
+        AWS, where a node keeps its data in memory only, ``RedisNodes.persistence`` aside):
+
+        - a replica resyncs from its primary (its spec says replicaof the current primary);
+        - a primary whose replicas run, with automatic failover, was replaced by one of them
+          (``fail_over``) and is a replica now; without, it first copies the data from the replica
+          with the least lag, then takes its role back (``_rejoin``): nothing is lost;
+        - a primary with no replica running has no copy of its data anywhere: it comes back from
+          its append-only file if it keeps one, else empty, and the event says the data is lost.
+        """
+        group = rg.node_group(cluster.node_group_id)
+        if cluster.cluster_id != group.primary:
+            return
+        key = node_key(scope, cluster.cluster_id)
+        source = await self._best_replica(scope, rg, group, exclude=cluster.cluster_id)
+        node = self.nodes.node(scope, cluster.cluster_id)
+        if source is not None and not rg.cluster_enabled:
+            # A replica serves no copy while it waits for its own primary (NOMASTERLINK): the
+            # source stops following the dead one for the time the copy takes.
+            await self.nodes.command(scope, rg, source, "REPLICAOF", "NO", "ONE")
+            self.state.resync_from[key] = source
+            if node is not None:
+                node.spec = self.nodes.spec(scope, rg, cluster, self.state.cache_clusters.get(scope, source))
+        elif source is None and not self.nodes.persistence(scope, rg):
+            self.nodes.forget_stale_data(self.nodes.data_dir(scope, cluster.cluster_id))
+            self.state.losing_data.add(key)
+
+    async def bring_back(self, scope: Scope, group_id: str, cluster_id: str) -> None:
+        """After a restart of regionbox: a member whose node died while regionbox was down comes
+        back as one that died under its eyes would (``prepare_return``); its survivors run already."""
+        rg = self.state.replication_groups.get(scope, group_id)
+        cluster = self.state.cache_clusters.get(scope, cluster_id)
+        if rg is None or cluster is None:
+            return
+        group = rg.node_group(cluster.node_group_id)
+        # AWS's order, as for a node that dies under regionbox's eyes: the failover, then "Recovering".
+        if not (cluster_id == group.primary and rg.automatic_failover == "enabled"
+                and await self.fail_over(scope, group_id, group.node_group_id, planned=False)):
+            self.events.record(scope, cluster_id, "cache-cluster", Messages.RECOVERING_NODES.format(nodes=cluster.nodes[0].node_id))
+        rg = self.state.replication_groups.get(scope, group_id)
+        group = rg.node_group(cluster.node_group_id)
+        await self.prepare_return(scope, rg, cluster)
+        source = self.state.resync_from.get(node_key(scope, cluster_id))
+        primary = source if source is not None else (None if group.primary == cluster_id else group.primary)
+        await self.members.start_member(scope, rg, cluster, primary=primary)
+
+    async def _rejoin(self, scope, group_id: str, cluster_id: str, adopted: bool = False) -> None:
+        """A node back from a crash or an outage (or adopted after a restart of regionbox): make
+        sure it follows the current primary, or, a primary that copied its data from a replica,
+        give it its role back."""
+        key = node_key(scope, cluster_id)
         async with self.state.lock(scope, group_id):
             rg = self.state.replication_groups.get(scope, group_id)
             cluster = self.state.cache_clusters.get(scope, cluster_id)
             if rg is None or cluster is None:
                 return
             group = rg.node_group(cluster.node_group_id)
+            source = self.state.resync_from.pop(key, None)
             if not rg.cluster_enabled and group.primary != cluster_id:
                 primary = self.state.cache_clusters.get(scope, group.primary)
                 if self.nodes.running_address(scope, group.primary):
                     await self.nodes.command(scope, rg, cluster_id, "REPLICAOF", primary.nodes[0].address, str(primary.nodes[0].port))
-            elif not rg.cluster_enabled and group.primary == cluster_id and not self.nodes.running_address(scope, cluster_id):
+            elif not rg.cluster_enabled and not self.nodes.running_address(scope, cluster_id):
                 return
+            elif source is not None and not rg.cluster_enabled:
+                await self._take_role_back(scope, rg, group, source, cluster_id)
+            if adopted:
+                # Changes whose engine part a crash of regionbox cut short reach the node now.
+                failures = await self.nodes.reload_acl(scope, rg)
+                if failures:
+                    raise RuntimeError(f"the nodes did not load their users: {'; '.join(failures)}")
+                await self.nodes.apply_parameter_group(scope, cluster_id)
             if rg.cluster_enabled:
                 await self.sharding.sync_cluster_roles(scope, rg)
             self.members.refresh_endpoints(scope, rg)
-        # Back and following the primary: for a failed primary this is the replacement replica.
-        self.events.record(scope, cluster_id, "cache-cluster", Messages.FINISHED_RECOVERY.format(nodes=cluster.nodes[0].node_id))
+        if key in self.state.losing_data:
+            self.state.losing_data.discard(key)
+            self.events.record(scope, cluster_id, "cache-cluster", Messages.DATA_LOST.format(node=cluster.nodes[0].node_id))
+        if not adopted:
+            # Back and following the primary: for a failed primary this is the replacement replica.
+            self.events.record(scope, cluster_id, "cache-cluster", Messages.FINISHED_RECOVERY.format(nodes=cluster.nodes[0].node_id))
+
+    async def _take_role_back(self, scope: Scope, rg: ReplicationGroup, group: NodeGroup, source: str, cluster_id: str) -> None:
+        """A primary that came back as a replica of ``source`` to copy its data: once in sync,
+        the primary again, with the others following it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + RECOVERY_TIMEOUT
+        while True:
+            info = await self.nodes.command(scope, rg, cluster_id, "INFO", "replication")
+            if info.get("role") == "slave" and info.get("master_link_status") == "up":
+                break
+            if loop.time() >= deadline:
+                raise TimeoutError(f"{cluster_id} did not copy the data of {source} within {RECOVERY_TIMEOUT:.0f} seconds")
+            await asyncio.sleep(0.05)
+        await self._promote_single(scope, rg, group, source, cluster_id, graceful=False)
+        self._respec(scope, rg, group, cluster_id)
+
+    def _respec(self, scope: Scope, rg: ReplicationGroup, group: NodeGroup, primary: str) -> None:
+        """Restarts of the group's nodes (after a crash or an outage) come back in today's roles."""
+        for cid in group.members:
+            node = self.nodes.node(scope, cid)
+            if node is not None:
+                node.spec = self.nodes.spec(scope, rg, self.state.cache_clusters.get(scope, cid),
+                                            None if cid == primary else self.state.cache_clusters.get(scope, primary))
 
     def _recovery_failed(self, scope: Scope, cluster_id: str, error: BaseException) -> None:
         """Rule: a node that came back but could not be made to follow the current primary (it died
@@ -169,11 +259,7 @@ class Failover:
                 self.tasks.spawn(self._finish_recovery(scope, rg, old, new), owner="elasticache", what=f"recovery of {old}",
                                  on_failure=lambda error: self._recovery_failed(scope, old, error))
             # Restarts of the old primary (after a crash or an outage) must come back as a replica.
-            for cid in group.members:
-                node = self.nodes.node(scope, cid)
-                if node is not None:
-                    node.spec = self.nodes.spec(scope, rg, self.state.cache_clusters.get(scope, cid),
-                                                None if cid == new else self.state.cache_clusters.get(scope, new))
+            self._respec(scope, rg, group, new)
             return True
 
     async def _finish_recovery(self, scope, rg: ReplicationGroup, old: str, new: str) -> None:

@@ -11,6 +11,7 @@ from regionbox.core.tasks import Tasks
 from regionbox.engines import Node
 from regionbox.services.elasticache.cache_clusters import CacheClusters
 from regionbox.services.elasticache.events import EventLog, Messages
+from regionbox.services.elasticache.failover import Failover
 from regionbox.services.elasticache.members import MemberClusters
 from regionbox.services.elasticache.nodes import RedisNodes
 from regionbox.services.elasticache.replication_groups import ReplicationGroups
@@ -25,11 +26,12 @@ class Lifecycle:
     """Service.start / stop / reset: claim and restore the engines in state, close what listens."""
 
     def __init__(self, state: ElastiCacheState, ca: "LocalCA", supervisor: "Supervisor", replication_groups: ReplicationGroups,
-                 cache_clusters: CacheClusters, members: MemberClusters, events: EventLog, tasks: Tasks) -> None:
+                 failover: Failover, cache_clusters: CacheClusters, members: MemberClusters, events: EventLog, tasks: Tasks) -> None:
         self.state = state
         self.ca = ca
         self.supervisor = supervisor
         self.replication_groups = replication_groups
+        self.failover = failover
         self.cache_clusters = cache_clusters
         self.members = members
         self.events = events
@@ -37,7 +39,10 @@ class Lifecycle:
 
     def _claim_nodes(self) -> None:
         """Tell the supervisor which engine nodes are ours, before any starts: the ones an earlier
-        run left running (it was killed) are adopted with their data instead of being reaped.
+        run left running (it was killed) are adopted with their data instead of being reaped, as
+        they run (settings changed at runtime, or a Memcached parameter waiting for a reboot, are
+        no reason to lose a node's data); what became of each is kept for the restore to decide
+        what a node that died comes back with (``failover.py``, ``cache_clusters.py``).
         Nodes on their way out (deleting, create-failed) are not claimed: they are reaped."""
         groups = {(scope, key): rg.status for scope, key, rg in self.state.replication_groups.all()}
         for scope, _, cluster in self.state.cache_clusters.all():
@@ -46,7 +51,7 @@ class Lifecycle:
                 continue
             for node in cluster.nodes:
                 if node.engine_node_key and node.status != "deleting":
-                    self.supervisor.claim(node.engine_node_key)
+                    self.state.survival[node.engine_node_key] = self.supervisor.claim(node.engine_node_key, as_is=True)
 
     async def start(self) -> None:
         """Bring back every group's and cluster's nodes and endpoints after a restart."""
@@ -55,10 +60,17 @@ class Lifecycle:
         self.ca.ensure()
         self._claim_nodes()
         for scope, group_id, rg in list(self.state.replication_groups.all()):
-            self.tasks.spawn(self.replication_groups.restore(scope, rg), owner="elasticache", what=f"restoring {group_id}",
+            self.tasks.spawn(self._restore_group(scope, rg), owner="elasticache", what=f"restoring {group_id}",
                              on_failure=lambda error, scope=scope, group_id=group_id: self.events.record(
                                  scope, group_id, "replication-group", Messages.RESTORE_FAILED.format(group=group_id, reason=error)))
         await self.cache_clusters.restore()
+
+    async def _restore_group(self, scope: Scope, rg) -> None:
+        """A group's survivors first (adopted, data kept), then the members that died while
+        regionbox was down, each as failover's rules say, then its interrupted work."""
+        for cluster_id in await self.replication_groups.restore_nodes(scope, rg):
+            await self.failover.bring_back(scope, rg.replication_group_id, cluster_id)
+        self.replication_groups.finish_interrupted(scope, rg.replication_group_id)
 
     def _close_endpoints(self) -> None:
         self.members.close_all_endpoints()

@@ -105,11 +105,13 @@ class MemberClusters:
                     rg.reader_address, rg.reader_port = allocator.allocate(rg.port)
             self.state.save_group(scope, rg)
 
-    async def start_member(self, scope: Scope, rg: ReplicationGroup, cluster: CacheCluster) -> None:
+    async def start_member(self, scope: Scope, rg: ReplicationGroup, cluster: CacheCluster, primary: str | None = "") -> None:
+        """Start (or adopt) a member's node: a replica of its group's primary, or of ``primary``
+        when given (None: it is a primary)."""
         group = rg.node_group(cluster.node_group_id)
-        primary = None
-        if not rg.cluster_enabled and group.primary != cluster.cluster_id:
-            primary = self.state.cache_clusters.get(scope, group.primary)
+        if primary == "":
+            primary = group.primary if not rg.cluster_enabled and group.primary != cluster.cluster_id else None
+        primary = self.state.cache_clusters.get(scope, primary) if primary and not rg.cluster_enabled else None
         self.state.node_owner[node_key(scope, cluster.cluster_id)] = (scope, cluster.cluster_id)
         self.nodes.write_acl(scope, rg, cluster.cluster_id)
         await self.supervisor.start(self.nodes.spec(scope, rg, cluster, primary))

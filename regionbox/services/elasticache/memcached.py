@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import ssl
 from collections import deque
 from pathlib import Path
 from typing import Callable
+
+from regionbox.services.elasticache import engine_catalog as catalog
 
 log = logging.getLogger("regionbox.elasticache.memcached")
 
@@ -33,34 +34,8 @@ LEGACY_KEY = b"AmazonElastiCache:cluster"
 # Requests that carry a data block after the command line: (command, index of the length word).
 _DATA_LENGTH_WORD = {b"set": 4, b"add": 4, b"replace": 4, b"append": 4, b"prepend": 4, b"cas": 4, b"ms": 2}
 
-# Node type -> (vCPUs, memory GiB) for the types people use; unknown types are derived from
-# their size ("xlarge" = 4 vCPUs ...). Memcached runs one worker thread per vCPU, as ElastiCache does.
-NODE_TYPES = {
-    "cache.t2.micro": (1, 0.555), "cache.t2.small": (1, 1.55), "cache.t2.medium": (2, 3.22),
-    "cache.t3.micro": (2, 0.5), "cache.t3.small": (2, 1.37), "cache.t3.medium": (2, 3.09),
-    "cache.t4g.micro": (2, 0.5), "cache.t4g.small": (2, 1.37), "cache.t4g.medium": (2, 3.09),
-    "cache.m5.large": (2, 6.38), "cache.m5.xlarge": (4, 12.93), "cache.m5.2xlarge": (8, 26.04),
-    "cache.m6g.large": (2, 6.38), "cache.m6g.xlarge": (4, 12.93), "cache.m7g.large": (2, 6.38),
-    "cache.r5.large": (2, 13.07), "cache.r6g.large": (2, 13.07), "cache.r6g.xlarge": (4, 26.32),
-    "cache.r7g.large": (2, 13.07), "cache.r7g.xlarge": (4, 26.32),
-}
-_NODE_TYPE = re.compile(r"^cache\.[a-z0-9]+\.(nano|micro|small|medium|large|xlarge|[0-9]+xlarge)$")
 # Memory left to the OS and connections, as ElastiCache's memcached_connections_overhead.
 OVERHEAD_MB = 100
-
-
-def valid_node_type(node_type: str) -> bool:
-    return node_type in NODE_TYPES or bool(_NODE_TYPE.match(node_type))
-
-
-def node_resources(node_type: str) -> tuple[int, float]:
-    if node_type in NODE_TYPES:
-        return NODE_TYPES[node_type]
-    size = node_type.rsplit(".", 1)[-1]
-    if size.endswith("xlarge"):
-        factor = int(size[:-6] or 1)
-        return 4 * factor, 13.0 * factor
-    return 2, {"nano": 0.5, "micro": 0.5, "small": 1.37, "medium": 3.09}.get(size, 6.38)
 
 
 # Parameters of the memcached families that are command-line flags of memcached.
@@ -78,7 +53,8 @@ def memcached_options(node_type: str, parameters: dict[str, str], tls: tuple[Pat
     """memcached flags for a node: -t from the node type's vCPUs, -m from its memory, the
     parameter group's settings (``-I 2m``, ``-c 65000``, ``-o idle_timeout=30`` ...), and TLS
     (``-Z`` with the node's certificate) for in-transit encryption."""
-    threads, memory_gib = node_resources(node_type)
+    # One worker thread per vCPU, as ElastiCache runs memcached.
+    threads, memory_gib = catalog.node_resources(node_type)
     overhead = int(parameters.get("memcached_connections_overhead", OVERHEAD_MB))
     options: dict = {"-t": threads, "-m": max(int(memory_gib * 1024) - overhead, 16)}
     extended = []

@@ -66,6 +66,8 @@ class ReplicationGroupChanges:
         if to_add and (rg.auth_token_enabled and strategy != "DELETE"):
             raise check.invalid_combination("User groups cannot be added to a replication group that uses an AUTH token.")
 
+        if params.get("CacheNodeType") is not None:
+            check.node_type(params["CacheNodeType"])
         version = check.engine_upgrade(rg.engine, rg.engine_version, params.get("EngineVersion"))
         parameter_group = upgraded_parameter_group(self.state, scope, rg.engine, rg.engine_version, rg.parameter_group, version,
                                                         params.get("CacheParameterGroupName"), rg.cluster_enabled)
@@ -132,7 +134,9 @@ class ReplicationGroupChanges:
         rg = self.state.replication_groups.get(scope, group_id)
         if rg is None:
             return
-        await self.nodes.reload_acl(scope, rg)
+        failures = await self.nodes.reload_acl(scope, rg)
+        if failures:
+            raise RuntimeError(f"the nodes did not load the new users: {'; '.join(failures)}")
         if new_parameters:
             await asyncio.gather(*(self.nodes.apply_parameter_group(scope, cid) for cid in rg.member_clusters))
         if primary_id is not None and primary_id != rg.node_groups[0].primary:

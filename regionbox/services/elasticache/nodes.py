@@ -8,6 +8,8 @@ changes, so the engine itself answers NOAUTH / WRONGPASS.
 
 regionbox talks to the nodes as its own ACL user (``regionbox-admin``), which exists on every node
 and whose password is a per-state-directory secret; replicas authenticate to their primary with it.
+That admin path (``command``) is the only one that reaches the commands ElastiCache keeps from
+clients (``restricted.py``): renamed on every node, denied to every other user.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from redis.backoff import NoBackoff
 from regionbox.core.errors import ServiceError
 from regionbox.core.store import Scope
 from regionbox.engines import Node, NodeSpec
+from regionbox.services.elasticache import engine_catalog as catalog
 from regionbox.services.elasticache.models import CacheCluster, ReplicationGroup, User
-from regionbox.services.elasticache.parameter_groups import redis_directives
+from regionbox.services.elasticache.parameter_groups import parameter_values, redis_directives
+from regionbox.services.elasticache.restricted import AdminNames, deny_rules
 from regionbox.services.elasticache.state import DEFAULT_USER, ElastiCacheState
 
 if TYPE_CHECKING:
@@ -64,6 +68,8 @@ class RedisNodes:
         # Where the nodes keep their data: <state>/engines/elasticache/<node key>.
         self.engine_root = engine_root
         self.admin_password = admin_password
+        self.admin_names = AdminNames(admin_password)
+        self._acl_locks: dict[tuple[Scope, str], asyncio.Lock] = {}
 
     def node(self, scope: Scope, cluster_id: str) -> Node | None:
         return self.supervisor.node(node_key(scope, cluster_id))
@@ -80,10 +86,11 @@ class RedisNodes:
         """The engine settings for ``cluster``; ``primary`` is the node it replicates (None: it is primary)."""
         data_dir = self.data_dir(scope, cluster.cluster_id)
         node = cluster.nodes[0]
-        options: dict = {"aclfile": str(data_dir / "users.acl"), "masteruser": ADMIN_USER, "masterauth": self.admin_password,
-                         "maxclients": 10000}
+        options: dict = {**self.base_options(data_dir), "masteruser": ADMIN_USER, "masterauth": self.admin_password}
         # The parameter group's settings (maxmemory-policy, timeout ...), from the node's first start.
         options.update(redis_directives(self.state, scope, rg.parameter_group))
+        options.update(self.maxmemory(scope, rg))
+        options.update(self.persistence(scope, rg))
         if rg.cluster_enabled:
             options.update({
                 "cluster-enabled": "yes",
@@ -112,6 +119,44 @@ class RedisNodes:
         return NodeSpec(node_id=node_key(scope, cluster.cluster_id), engine=rg.engine, version=rg.engine_version,
                         zone=node.zone, port=node.port, options=options, data_dir=data_dir, address=node.address)
 
+    def maxmemory(self, scope: Scope, holder: "CacheCluster | ReplicationGroup") -> dict:
+        """The memory a node gives its data, as ElastiCache sets it: the node type's maxmemory less
+        what the parameter group reserves (reserved-memory bytes, else reserved-memory-percent)."""
+        values = parameter_values(self.state, scope, holder.parameter_group)
+        total = catalog.maxmemory(holder.node_type)
+        reserved = int(values.get("reserved-memory") or 0) or total * int(values.get("reserved-memory-percent", "25")) // 100
+        return {"maxmemory": max(total - reserved, 1024 * 1024)}
+
+    def node_settings(self, scope: Scope, cluster: CacheCluster) -> dict:
+        """The settings a running node gets when its parameter group changes what it reserves or
+        persists (a group's member by its group's rules: no AOF when Multi-AZ)."""
+        group = self.state.replication_groups.get(scope, cluster.replication_group_id) if cluster.replication_group_id else None
+        holder = group if group is not None else cluster
+        return {**self.maxmemory(scope, holder), "appendonly": "no", **self.persistence(scope, holder)}
+
+    # -- what a node keeps on disk ----------------------------------------------------------------
+    def persistence(self, scope: Scope, holder: "CacheCluster | ReplicationGroup") -> dict:
+        """The append-only file settings of a node, where ElastiCache allows one: the parameter
+        group says ``appendonly yes``, the engine is at most 2.8.21 ("AOF isn't supported on Redis
+        versions 2.8.22 and later"), the node type is no t1/t2, the group is not Multi-AZ.
+        Otherwise, as on AWS, a node keeps its data in memory only: what it comes back with after
+        it died is what another node of its shard still holds, or nothing."""
+        values = parameter_values(self.state, scope, holder.parameter_group)
+        multi_az = getattr(holder, "multi_az", "disabled") == "enabled"
+        version = tuple(int(part) for part in holder.engine_version.split(".") if part.isdigit())
+        if (values.get("appendonly") != "yes" or multi_az or holder.node_type.startswith(("cache.t1.", "cache.t2."))
+                or version > (2, 8, 21)):
+            return {}
+        return {"appendonly": "yes", "appendfsync": values.get("appendfsync", "everysec")}
+
+    @staticmethod
+    def forget_stale_data(data_dir: Path) -> None:
+        """A node that died uncleanly without an append-only file has no data file that is its
+        data: its RDB is from its last clean stop or full sync. Removed, so that it comes back
+        empty (and the event says so) instead of with old keys back from the dead."""
+        for path in [data_dir / "dump.rdb", *data_dir.glob("temp-*.rdb")]:
+            path.unlink(missing_ok=True)
+
     # -- the primary endpoint --------------------------------------------------------------------
     def primary_binds_endpoint(self, rg: ReplicationGroup) -> bool:
         """Whether the primary serves the primary endpoint itself (else a proxy forwards to it).
@@ -137,13 +182,23 @@ class RedisNodes:
         if new_node is not None:
             await self.command(scope, rg, new, "CONFIG", "SET", "bind", f"{new_node.address} {rg.primary_address}")
 
+    def base_options(self, data_dir: Path) -> dict:
+        """What every Redis/Valkey node of ElastiCache runs with: its users' ACL file, the restricted
+        commands renamed (``restricted.py``), AWS's client limit."""
+        return {"aclfile": str(data_dir / "users.acl"), "rename-command": self.admin_names.directives(), "maxclients": 10000}
+
     def write_acl(self, scope, rg: ReplicationGroup, cluster_id: str) -> None:
-        path = self.data_dir(scope, cluster_id) / "users.acl"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lines = [f"user {ADMIN_USER} on #{sha256(self.admin_password)} ~* &* +@all", *self.acl_lines(scope, rg)]
-        tmp = path.with_suffix(".tmp")
+        self.write_acl_file(self.data_dir(scope, cluster_id), rg.engine, self.acl_lines(scope, rg))
+
+    def write_acl_file(self, data_dir: Path, engine: str, user_lines: list[str]) -> None:
+        """The node's ACL file: regionbox's admin user, then the users clients log in as, each
+        denied what ElastiCache keeps from clients (the rules after theirs win)."""
+        data_dir.mkdir(parents=True, exist_ok=True)
+        lines = [f"user {ADMIN_USER} on #{sha256(self.admin_password)} ~* &* +@all",
+                 *(f"{line} {deny_rules(engine)}" for line in user_lines)]
+        tmp = data_dir / "users.acl.tmp"
         tmp.write_text("\n".join(lines) + "\n")
-        tmp.replace(path)
+        tmp.replace(data_dir / "users.acl")
 
     def acl_lines(self, scope: Scope, rg: ReplicationGroup) -> list[str]:
         """The group's users as ACL rules: its user groups' users, else the AUTH token, else open."""
@@ -168,14 +223,22 @@ class RedisNodes:
             return ["user default on " + " ".join(f"#{h}" for h in rg.auth_token_hashes) + " ~* &* +@all"]
         return ["user default on nopass ~* &* +@all"]
 
-    async def reload_acl(self, scope, rg: ReplicationGroup) -> None:
-        """Rewrite every member's ACL file and make running nodes load it."""
-        for cluster_id in rg.member_clusters:
-            self.write_acl(scope, rg, cluster_id)
-        await asyncio.gather(*(self.command(scope, rg, cid, "ACL", "LOAD") for cid in rg.member_clusters), return_exceptions=True)
+    async def reload_acl(self, scope, rg: ReplicationGroup) -> list[str]:
+        """Rewrite every member's ACL file and make running nodes load it. Returns what failed on
+        nodes that run ("<member>: <error>"; such a node keeps the users it had); a node that is
+        down reads the file when it starts."""
+        # One reload at a time per group: ACL LOAD drops the connections of the users it replaces,
+        # so a concurrent one could cut another's admin connection short.
+        async with self._acl_locks.setdefault((scope, rg.replication_group_id), asyncio.Lock()):
+            for cluster_id in rg.member_clusters:
+                self.write_acl(scope, rg, cluster_id)
+            results = await asyncio.gather(*(self.command(scope, rg, cid, "ACL", "LOAD") for cid in rg.member_clusters),
+                                           return_exceptions=True)
+        return [f"{cid}: {result}" for cid, result in zip(rg.member_clusters, results)
+                if isinstance(result, Exception) and self.running_address(scope, cid)]
 
     # -- admin connection -----------------------------------------------------------------------------
-    def client(self, holder: Encrypted, node: Node) -> aioredis.Redis:
+    def client(self, holder: Encrypted, node: Node, decode: bool = True) -> aioredis.Redis:
         kwargs = {}
         if holder.transit_encryption:
             kwargs = {"ssl": True, "ssl_ca_certs": str(self.ca.ensure()), "ssl_check_hostname": False}
@@ -184,7 +247,7 @@ class RedisNodes:
         # ends in its failure outcome instead of minutes later.
         return aioredis.Redis(host=node.address, port=node.port, username=ADMIN_USER, password=self.admin_password,
                               socket_timeout=5, socket_connect_timeout=2, retry=Retry(NoBackoff(), 1),
-                              decode_responses=True, **kwargs)
+                              decode_responses=decode, **kwargs)
 
     async def command(self, scope: Scope, holder: Encrypted, cluster_id: str, *args):
         """A command to the node of ``cluster_id`` as regionbox's admin user (``holder``: its
@@ -194,7 +257,7 @@ class RedisNodes:
             raise ConnectionError(f"node {cluster_id} is not running")
         client = self.client(holder, node)
         try:
-            return await client.execute_command(*args)
+            return await client.execute_command(*self.admin_names.args(args))
         finally:
             await client.aclose()
 
@@ -218,6 +281,13 @@ class RedisNodes:
                 return
             try:
                 await self.command(scope, cluster, cluster_id, "CONFIG", "SET", *args)
+            except aioredis.ResponseError:
+                # One setting this engine's version does not know fails them all: one at a time then.
+                for name, value in values.items():
+                    try:
+                        await self.command(scope, cluster, cluster_id, "CONFIG", "SET", name, value)
+                    except aioredis.ResponseError as error:
+                        log.warning("CONFIG SET %s on %s failed: %s", name, cluster_id, error)
             except Exception as error:  # noqa: BLE001 - down now: the spec has the settings for its next start
                 log.warning("CONFIG SET on %s failed: %s", cluster_id, error)
 
@@ -230,7 +300,8 @@ class RedisNodes:
         cluster = self.state.cache_clusters.get(scope, cluster_id)
         if cluster is None:
             return
-        directives = redis_directives(self.state, scope, cluster.parameter_group, include_defaults=True)
+        directives = {**redis_directives(self.state, scope, cluster.parameter_group, include_defaults=True),
+                      **self.maxmemory(scope, cluster)}
         if directives:
             await self.config_set_many(scope, [cluster_id], directives)
         cluster = self.state.cache_clusters.get(scope, cluster_id)

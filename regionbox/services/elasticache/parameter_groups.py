@@ -9,6 +9,7 @@ cannot be changed, as on AWS.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,8 @@ from regionbox.services.elasticache.tags import checked_tags
 if TYPE_CHECKING:
     from regionbox.services.elasticache.nodes import RedisNodes
 
+# Parameters that reach a node through settings it derives (``RedisNodes.node_settings``).
+NODE_SETTINGS = frozenset({"reserved-memory", "reserved-memory-percent", "appendonly", "appendfsync"})
 GROUP_NAME = re.compile(r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,254}(?<!-)$")
 
 
@@ -105,7 +108,10 @@ def _parameter_rows(family: str, changed: dict[str, str], source: str | None = N
 
 def _node_type_rows(family: str) -> list[dict]:
     if not family.startswith("memcached"):
-        return []
+        return [{"ParameterName": "maxmemory", "Description": "The maximum configurable amount of memory to use to store items, in bytes.",
+                 "Source": "system", "DataType": "integer", "AllowedValues": "0-", "IsModifiable": False,
+                 "MinimumEngineVersion": catalog.ENGINE_VERSIONS[catalog.engine_of_family(family)][-1][0], "ChangeType": "immediate",
+                 "CacheNodeTypeSpecificValues": [{"CacheNodeType": t, "Value": str(catalog.maxmemory(t))} for t in catalog.NODE_TYPES]}]
     return [{"ParameterName": "max_cache_memory", "Description": "The maximum configurable amount of memory to use to store items, in megabytes.",
              "Source": "system", "DataType": "integer", "AllowedValues": "1-100000", "IsModifiable": False,
              "MinimumEngineVersion": "1.4.5", "ChangeType": "requires-reboot",
@@ -176,14 +182,11 @@ class ParameterGroups:
         changes = params.get("ParameterNameValues") or []
         if not changes:
             raise check.invalid("At least one parameter must be specified.")
+        if len(changes) > catalog.MAX_PARAMETERS_PER_CALL:
+            raise check.invalid_combination(f"Cannot modify more than {catalog.MAX_PARAMETERS_PER_CALL} parameters in a single request")
         for change in changes:
-            name, value = change.get("ParameterName", ""), change.get("ParameterValue")
-            spec = catalog.parameter(group.family, name)
-            if spec is None:
-                raise check.invalid(f"Unknown parameter: {name}")
-            if not spec.modifiable:
-                raise check.invalid(f"The parameter {name} cannot be modified.")
-            _check_value(spec, value)
+            spec = _modifiable(group, change.get("ParameterName", ""))
+            _check_value(spec, change.get("ParameterValue"))
         with self.state.transaction():
             for change in changes:
                 group.parameters[change["ParameterName"]] = change["ParameterValue"]
@@ -198,9 +201,10 @@ class ParameterGroups:
             raise check.invalid_combination("ResetAllParameters and ParameterNameValues cannot be specified together.")
         if not reset_all and not names:
             raise check.invalid("At least one parameter must be specified, or ResetAllParameters must be true.")
+        if len(names) > catalog.MAX_PARAMETERS_PER_CALL:
+            raise check.invalid_combination(f"Cannot reset more than {catalog.MAX_PARAMETERS_PER_CALL} parameters in a single request")
         for name in names:
-            if catalog.parameter(group.family, name) is None:
-                raise check.invalid(f"Unknown parameter: {name}")
+            _modifiable(group, name)
         changed = list(group.parameters) if reset_all else names
         with self.state.transaction():
             for name in changed:
@@ -241,6 +245,14 @@ class ParameterGroups:
             # its spec: nothing to mark failed.
             self.tasks.spawn(self.nodes.config_set_many(scope, running, immediate), owner="elasticache",
                              what=f"applying parameter group {name}")
+        if NODE_SETTINGS & set(changed) and running:
+            # Settings each node derives from the group and its own type and group: the memory it
+            # gives its data (its type's maxmemory less what is reserved), its append-only file.
+            self.tasks.spawn(self._apply_node_settings(scope, [c for c in users if c.engine != "memcached"]),
+                             owner="elasticache", what=f"applying parameter group {name}")
+
+    async def _apply_node_settings(self, scope: Scope, clusters: list) -> None:
+        await asyncio.gather(*(self.nodes.config_set_many(scope, [c.cluster_id], self.nodes.node_settings(scope, c)) for c in clusters))
 
 
 class EngineVersions:
@@ -267,6 +279,17 @@ class EngineVersions:
                              "CacheEngineDescription": catalog.ENGINE_DESCRIPTIONS[name],
                              "CacheEngineVersionDescription": f"{catalog.ENGINE_DESCRIPTIONS[name]} version {listed}"})
         return check.paged(self.paginator, "CacheEngineVersions", rows, params)
+
+
+def _modifiable(group: CacheParameterGroup, name: str) -> catalog.ParameterSpec:
+    """A parameter of the group's family that users may set. (AWS publishes no text for these two
+    errors; the code is InvalidParameterValue.)"""
+    spec = catalog.parameter(group.family, name)
+    if spec is None:
+        raise check.invalid(f"Unknown parameter: {name} is not a parameter of family {group.family}.")
+    if not spec.modifiable:
+        raise check.invalid(f"The parameter {name} cannot be modified.")
+    return spec
 
 
 def _fits(number: float, allowed: str) -> bool:

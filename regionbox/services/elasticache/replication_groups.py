@@ -34,7 +34,7 @@ from regionbox.services.elasticache import validation as check
 from regionbox.services.elasticache.events import EventLog, Messages
 from regionbox.services.elasticache.members import MemberClusters, NodesNotServing, ReplicaSyncTimeout, endpoints_of
 from regionbox.services.elasticache.models import ALL_SLOTS, REDIS_PORT, NodeGroup, ReplicationGroup
-from regionbox.services.elasticache.nodes import sha256
+from regionbox.services.elasticache.nodes import node_key, sha256
 from regionbox.services.elasticache.parameter_groups import checked_parameter_group
 from regionbox.services.elasticache.placement import Placement, ZoneUnavailable
 from regionbox.services.elasticache.state import ElastiCacheState
@@ -132,6 +132,7 @@ class ReplicationGroups:
         if self.state.replication_groups.get(scope, group_id) is not None:
             raise ServiceError("ReplicationGroupAlreadyExists", f"Replication group {group_id} already exists.")
         engine = check.engine(params.get("Engine"))
+        node_type = check.node_type(params["CacheNodeType"]) if params.get("CacheNodeType") else "cache.t4g.micro"
         version = catalog.resolve_version(engine, params.get("EngineVersion"))
         if version is None:
             raise check.invalid_combination(f"Cannot find version {params['EngineVersion']} for {engine}")
@@ -176,7 +177,7 @@ class ReplicationGroups:
             replication_group_id=group_id, arn=ctx.arn("elasticache", f"replicationgroup:{group_id}"),
             description=params.get("ReplicationGroupDescription", ""), engine=engine,
             engine_version=version,
-            node_type=params.get("CacheNodeType") or "cache.t4g.micro", created=now,
+            node_type=node_type, created=now,
             cluster_enabled=cluster_enabled, cluster_mode="enabled" if cluster_enabled else "disabled",
             automatic_failover="enabled" if automatic else "disabled", multi_az="enabled" if multi_az else "disabled",
             port=params.get("Port") or REDIS_PORT,
@@ -321,9 +322,11 @@ class ReplicationGroups:
         self.members.close_endpoints(rg)
         await asyncio.gather(*(self.members.stop_member(scope, cid) for cid in rg.member_clusters), return_exceptions=True)
 
-    async def restore(self, scope: Scope, rg: ReplicationGroup) -> None:
-        """After a restart of regionbox: nodes back on their addresses, endpoints open again, and
-        unfinished work finished."""
+    async def restore_nodes(self, scope: Scope, rg: ReplicationGroup) -> list[str]:
+        """After a restart of regionbox: addresses reserved again, unfinished creation or deletion
+        taken up again, the nodes that survived adopted (their data kept) and the ones stopped
+        cleanly started (from their final RDB). Returns the members whose node died while
+        regionbox was down, primaries first: what they come back with is failover's to decide."""
         group_id = rg.replication_group_id
         allocator = self.members.supervisor.allocator
         for address, port in endpoints_of(rg):
@@ -333,24 +336,31 @@ class ReplicationGroups:
                 allocator.reserve(cluster.nodes[0].address, cluster.nodes[0].port)
         if rg.status == "creating":
             self.build(scope, group_id)
-            return
+            return []
         if rg.status == "deleting":
             self._destroy(scope, group_id)
-            return
+            return []
         if rg.status == "create-failed":
-            return
+            return []
+        members = [m for m in self.state.members(scope, rg) if m.nodes[0].address]
+        died = [m.cluster_id for m in members if self.state.survival.get(node_key(scope, m.cluster_id)) == "died"
+                and m.status != "creating"]
         async with self.state.lock(scope, group_id):
-            members = self.state.members(scope, rg)
-            results = await asyncio.gather(*(self.members.start_member(scope, rg, m) for m in members if m.nodes[0].address),
+            results = await asyncio.gather(*(self.members.start_member(scope, rg, m) for m in members if m.cluster_id not in died),
                                            return_exceptions=True)
             for result in results:
                 if isinstance(result, BaseException):
                     # The supervisor keeps the node and restarts it: the failover logic sees it when it does.
                     log.error("restoring a node of %s failed: %s", group_id, result)
             self.members.refresh_endpoints(scope, rg)
-        if rg.status != "modifying":
+        primaries = {g.primary for g in rg.node_groups}
+        return sorted(died, key=lambda cid: cid not in primaries)
+
+    def finish_interrupted(self, scope: Scope, group_id: str) -> None:
+        """A replica count change or resharding that regionbox's restart interrupted is finished."""
+        rg = self.state.replication_groups.get(scope, group_id)
+        if rg is None or rg.status != "modifying":
             return
-        # A replica count change that regionbox's restart interrupted is finished.
         leaving = [m.cluster_id for m in self.state.members(scope, rg) if m.status == "deleting"]
         joining = [m.cluster_id for m in self.state.members(scope, rg) if m.status == "creating"]
         resharding = any(g.status == "creating" for g in rg.node_groups)

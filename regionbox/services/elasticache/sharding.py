@@ -6,15 +6,14 @@ CLUSTER SLOTS / SHARDS, MOVED and ASK send clients to node endpoints they can re
 redis-py's RedisCluster works from the configuration endpoint.
 
 Online resharding (ModifyReplicationGroupShardConfiguration) moves slots with the engine's own
-migration (``redis-cli --cluster rebalance`` / ``reshard``: IMPORTING/MIGRATING and MIGRATE key
-by key), so clients keep working through MOVED/ASK while slots move.
+migration (``slot_migration.py``: IMPORTING/MIGRATING and MIGRATE key by key), so clients keep
+working through MOVED/ASK while slots move.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
 
 from regionbox.core.context import RequestContext
 from regionbox.core.store import Scope
@@ -23,9 +22,10 @@ from regionbox.services.elasticache import validation as check
 from regionbox.services.elasticache.events import EventLog, Messages
 from regionbox.services.elasticache.members import MemberClusters
 from regionbox.services.elasticache.models import NodeGroup, ReplicationGroup
-from regionbox.services.elasticache.nodes import ADMIN_USER, RedisNodes
+from regionbox.services.elasticache.nodes import RedisNodes
 from regionbox.services.elasticache.placement import Placement
 from regionbox.services.elasticache.replication_groups import describe_group
+from regionbox.services.elasticache.slot_migration import SlotMigration, rebalance_plan
 from regionbox.services.elasticache.state import ElastiCacheState
 
 log = logging.getLogger("regionbox.elasticache")
@@ -38,10 +38,11 @@ class Sharding:
     used by creation, replica counts and failover; and ModifyReplicationGroupShardConfiguration."""
 
     def __init__(self, state: ElastiCacheState, nodes: RedisNodes, members: MemberClusters, placement: Placement,
-                 events: EventLog, tasks: Tasks) -> None:
+                 slots: SlotMigration, events: EventLog, tasks: Tasks) -> None:
         self.state = state
         self.nodes = nodes
         self.members = members
+        self.slots = slots
         self.placement = placement
         self.events = events
         self.tasks = tasks
@@ -256,9 +257,10 @@ class Sharding:
         except BaseException:
             rg = self.state.replication_groups.get(scope, group_id)
             if rg is not None:
-                via = next((g.primary for g in rg.node_groups if self.nodes.running_address(scope, g.primary)), None)
-                if via is not None:
-                    await self._redis_cli(scope, rg, via, "fix", check=False)
+                try:
+                    await self.slots.close_open_slots(scope, rg)
+                except Exception:  # noqa: BLE001 - the original failure is the one to report
+                    log.warning("closing the open slots of %s failed", group_id, exc_info=True)
             raise
         finally:
             rg = self.state.replication_groups.get(scope, group_id)
@@ -302,7 +304,7 @@ class Sharding:
             await self._wait_consistent(scope, rg)
             # A new primary refuses imports for its first two seconds (CLUSTER_WRITABLE_DELAY).
             await self._wait_ok(scope, rg)
-            await self._redis_cli(scope, rg, via, "rebalance", "--cluster-use-empty-masters")
+            await self._rebalance(scope, rg)
             with self.state.transaction():
                 for cluster in clusters:
                     cluster.status = cluster.nodes[0].status = "available"
@@ -317,18 +319,17 @@ class Sharding:
             rg = self.state.replication_groups.get(scope, group_id)
             leaving = [rg.node_group(ng) for ng in to_remove]
             staying = [g for g in rg.node_groups if g.node_group_id not in to_remove]
-            staying_ids = [await self._node_id(scope, rg, g.primary) for g in staying]
             await self._wait_consistent(scope, rg)
-            for index, group in enumerate(leaving):
-                source_id = await self._node_id(scope, rg, group.primary)
-                slots = sum(high - low + 1 for low, high in check.parse_slots(group.slots)) if group.slots else 0
+            for group in leaving:
+                slots = [s for low, high in check.parse_slots(group.slots) for s in range(low, high + 1)] if group.slots else []
                 # Spread the leaving shard's slots evenly over the shards that stay.
-                shares = [slots // len(staying) + (1 if i < slots % len(staying) else 0) for i in range(len(staying))]
-                for target_id, share in zip(staying_ids, shares):
+                shares = [len(slots) // len(staying) + (1 if i < len(slots) % len(staying) else 0) for i in range(len(staying))]
+                start = 0
+                for target, share in zip(staying, shares):
                     if share:
                         await self._wait_consistent(scope, rg)
-                        await self._redis_cli(scope, rg, group.primary, "reshard", "--cluster-from", source_id,
-                                              "--cluster-to", target_id, "--cluster-slots", str(share), "--cluster-yes")
+                        await self.slots.move(scope, rg, group.primary, target.primary, slots[start:start + share])
+                    start += share
             removed = [cid for g in leaving for cid in g.members]
             await self.forget_nodes(scope, rg, removed)
             await asyncio.gather(*(self.members.stop_member(scope, cid) for cid in removed))
@@ -346,21 +347,16 @@ class Sharding:
         self.state.save_group(scope, rg)
         self.members.refresh_endpoints(scope, rg)
 
-    async def _redis_cli(self, scope, rg: ReplicationGroup, via: str, command: str, *args: str, check: bool = True) -> None:
-        """Run ``redis-cli --cluster <command>`` against the cluster through node ``via``."""
-        exe = shutil.which("redis-cli") or shutil.which("valkey-cli")
-        if exe is None:
-            raise RuntimeError("redis-cli is required for resharding: install redis-tools")
-        node = self.state.cache_clusters.get(scope, via).nodes[0]
-        argv = [exe, "--no-auth-warning", "--user", ADMIN_USER, "--pass", self.nodes.admin_password]
-        if rg.transit_encryption:
-            argv += ["--tls", "--cacert", str(self.nodes.ca.ensure())]
-        argv += ["--cluster", command, f"{node.address}:{node.port}", *args]
-        process = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-                                                       stdin=asyncio.subprocess.DEVNULL)
-        output, _ = await process.communicate()
-        if process.returncode != 0 and check:
-            raise RuntimeError(f"redis-cli --cluster {command} failed: {output.decode(errors='replace')[-1500:]}")
+    async def _rebalance(self, scope: Scope, rg: ReplicationGroup) -> None:
+        """Even out the slots over every primary, the new empty ones included."""
+        by_address = {f"{c.nodes[0].address}:{c.nodes[0].port}": c.cluster_id for c in self.state.members(scope, rg)}
+        owned = {g.primary: [] for g in rg.node_groups}
+        for info in await self.cluster_nodes(scope, rg):
+            cluster_id = by_address.get(info["address"])
+            if cluster_id in owned and "master" in info["flags"]:
+                owned[cluster_id] = info["slots"]
+        for source, target, slots in rebalance_plan(owned):
+            await self.slots.move(scope, rg, source, target, slots)
 
 
 def parse_cluster_nodes(text: str) -> list[dict]:

@@ -18,7 +18,7 @@ from regionbox.engines import NodeSpec
 from regionbox.services.elasticache import validation as check
 from regionbox.services.elasticache.events import EventLog, Messages
 from regionbox.services.elasticache.models import CacheCluster
-from regionbox.services.elasticache.nodes import ADMIN_USER, RedisNodes, sha256
+from regionbox.services.elasticache.nodes import RedisNodes, sha256
 from regionbox.services.elasticache.parameter_groups import redis_directives
 from regionbox.services.elasticache.state import ElastiCacheState
 
@@ -34,8 +34,8 @@ class StandaloneRedis:
         node = cluster.nodes[0]
         data_dir = self.nodes.engine_root / key
         self.write_acl(cluster, data_dir)
-        options: dict = {"aclfile": str(data_dir / "users.acl"), "maxclients": 10000,
-                         **redis_directives(self.state, scope, cluster.parameter_group)}
+        options: dict = {**self.nodes.base_options(data_dir), **redis_directives(self.state, scope, cluster.parameter_group),
+                         **self.nodes.maxmemory(scope, cluster), **self.nodes.persistence(scope, cluster)}
         if cluster.transit_encryption:
             ca = self.nodes.ca
             cert, private_key = ca.issue(data_dir / "tls", [node.address])
@@ -45,13 +45,8 @@ class StandaloneRedis:
                         options=options, data_dir=data_dir, address=node.address)
 
     def write_acl(self, cluster: CacheCluster, data_dir: Path) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
         passwords = " ".join(f"#{digest}" for digest in cluster.auth_token_hashes) or "nopass"
-        lines = [f"user {ADMIN_USER} on #{sha256(self.nodes.admin_password)} ~* &* +@all",
-                 f"user default on {passwords} ~* &* +@all"]
-        temporary = data_dir / "users.acl.tmp"
-        temporary.write_text("\n".join(lines) + "\n")
-        temporary.replace(data_dir / "users.acl")
+        self.nodes.write_acl_file(data_dir, cluster.engine, [f"user default on {passwords} ~* &* +@all"])
 
     # -- AUTH tokens ---------------------------------------------------------------------------------
     @staticmethod

@@ -51,6 +51,13 @@ class ElastiCacheState:
         # Memcached configuration endpoints by (scope, cluster id).
         self.config_endpoints: dict[tuple[Scope, str], "ConfigurationEndpoint"] = {}
         self.locks: dict[tuple[Scope, str], asyncio.Lock] = {}
+        # Engine node id -> what became of it while regionbox was down (the supervisor's claim):
+        # "running" (adopted, data in memory), "died" (killed or crashed), "" (stopped cleanly).
+        self.survival: dict[str, str] = {}
+        # Engine node ids of nodes coming back without their data (no copy anywhere): the event says so.
+        self.losing_data: set[str] = set()
+        # Engine node id of a primary coming back -> the replica it copies its data from first.
+        self.resync_from: dict[str, str] = {}
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -67,6 +74,9 @@ class ElastiCacheState:
         self.endpoints.clear()
         self.config_endpoints.clear()
         self.locks.clear()
+        self.survival.clear()
+        self.losing_data.clear()
+        self.resync_from.clear()
 
     @staticmethod
     def arn(scope: Scope, resource: str) -> str:

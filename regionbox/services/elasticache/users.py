@@ -18,19 +18,32 @@ from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope
 from regionbox.services.elasticache import validation as check
+from regionbox.services.elasticache.events import EventLog, Messages
 from regionbox.services.elasticache.models import User, UserGroup
 from regionbox.services.elasticache.nodes import RedisNodes, sha256
+from regionbox.services.elasticache.restricted import DENIED, RENAMED
 from regionbox.services.elasticache.state import DEFAULT_USER, ElastiCacheState
 
 _NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{0,39}$")
 _ACL_TOKEN = re.compile(r"^(on|off|~\S*|%R?W?~\S*|&\S*|[+-]@?[\w|\-]+|allkeys|allcommands|nocommands|allchannels|resetkeys|resetchannels)$")
 _PASSWORD = re.compile(r'^[!#-.0-?A-~]{16,128}$')
+ACL_CATEGORIES = frozenset({"all", "keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap", "hyperloglog",
+                            "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking", "dangerous", "connection", "transaction",
+                            "scripting"})
 
 
 def _check_access_string(value: str) -> str:
+    """Redis ACL rules, of the categories Redis has; naming a command ElastiCache restricts is
+    refused ("If you specify a forbidden or a renamed command, an exception will be thrown")."""
     tokens = value.split()
     if not tokens or not all(_ACL_TOKEN.match(t) for t in tokens):
         raise check.invalid(f"Access string {value!r} is invalid.")
+    for token in tokens:
+        if token[:2] in ("+@", "-@") and token[2:] not in ACL_CATEGORIES:
+            raise check.invalid(f"Access string {value!r} is invalid: there is no command category {token[2:]}.")
+        command = token[1:].lower() if token[:1] in "+-" and token[1:2] != "@" else ""
+        if command and (command.split("|")[0].upper() in RENAMED or command in DENIED):
+            raise check.invalid(f"Access string {value!r} is invalid: {command} is a restricted command.")
     return value
 
 
@@ -84,9 +97,10 @@ class UserGroups:
     """Create/Describe/Modify/DeleteUserGroup; which replication groups use a user group, and
     bringing their engines' ACLs up to date when its users change."""
 
-    def __init__(self, state: ElastiCacheState, nodes: RedisNodes, paginator: Paginator) -> None:
+    def __init__(self, state: ElastiCacheState, nodes: RedisNodes, events: EventLog, paginator: Paginator) -> None:
         self.state = state
         self.nodes = nodes
+        self.events = events
         self.paginator = paginator
 
     def link(self, scope: Scope, group_id: str, rg_id: str) -> None:
@@ -101,11 +115,20 @@ class UserGroups:
             group.replication_groups.remove(rg_id)
             self.state.user_groups.put(scope, group_id, group)
 
-    async def reload_acls(self, scope: Scope, group_ids: list[str]) -> None:
-        """The replication groups using these user groups get their users again (ACL LOAD)."""
+    async def reload_acls(self, scope: Scope, group_ids: list[str], source: tuple[str, str, str]) -> None:
+        """The replication groups using these user groups get their users again (ACL LOAD).
+
+        Rule: the API call has succeeded (its CloudTrail event says so, once); a group whose nodes
+        did not take the change is an event on ``source`` (source type, id, and what it is)."""
         rg_ids = {rg_id for gid in group_ids if (g := self.state.user_groups.get(scope, gid)) for rg_id in g.replication_groups}
-        groups = [rg for rg_id in rg_ids if (rg := self.state.replication_groups.get(scope, rg_id)) is not None]
-        await asyncio.gather(*(self.nodes.reload_acl(scope, rg) for rg in groups), return_exceptions=True)
+        groups = [rg for rg_id in sorted(rg_ids) if (rg := self.state.replication_groups.get(scope, rg_id)) is not None]
+        results = await asyncio.gather(*(self.nodes.reload_acl(scope, rg) for rg in groups), return_exceptions=True)
+        source_type, source_id, what = source
+        for rg, result in zip(groups, results):
+            failures = [str(result)] if isinstance(result, BaseException) else result
+            if failures:
+                self.events.record(scope, source_id, source_type, Messages.USERS_UPDATE_FAILED.format(
+                    what=what, name=source_id, group=rg.replication_group_id, reason="; ".join(failures)))
 
     def _check_members(self, scope: Scope, user_ids: list[str]) -> None:
         users = [self.state.user(scope, uid) for uid in user_ids]
@@ -166,7 +189,7 @@ class UserGroups:
             self._set_membership(scope, group.user_group_id, to_remove, False)
             self._set_membership(scope, group.user_group_id, to_add, True)
         # Answered once the engines enforce the new membership.
-        await self.reload_acls(scope, [group.user_group_id])
+        await self.reload_acls(scope, [group.user_group_id], ("user-group", group.user_group_id, "user group"))
         return _describe_user_group(group)
 
     def delete_user_group(self, ctx: RequestContext, params: dict) -> dict:
@@ -239,7 +262,7 @@ class Users:
             user.authentication_type, user.password_hashes = auth
         self.state.users.put(scope, user.user_id, user)
         # Answered once the engines enforce the user's new access and passwords.
-        await self.user_groups.reload_acls(scope, user.user_group_ids)
+        await self.user_groups.reload_acls(scope, user.user_group_ids, ("user", user.user_id, "user"))
         return _describe_user(user)
 
     def delete_user(self, ctx: RequestContext, params: dict) -> dict:

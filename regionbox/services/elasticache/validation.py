@@ -93,6 +93,13 @@ def identifier(name: str, value: str, max_length: int = 40) -> str:
     return value.lower()
 
 
+def node_type(value: str) -> str:
+    """A node type ElastiCache creates clusters of (``engine_catalog.NODE_TYPES``)."""
+    if value not in catalog.NODE_TYPES:
+        raise invalid(f"Invalid Cache Node Type: {value}.")
+    return value
+
+
 def engine(value: str | None) -> str:
     value = (value or "redis").lower()
     if value not in ENGINES:

@@ -4,11 +4,15 @@ redis clients on them, and waiting for a condition without timing assertions."""
 from __future__ import annotations
 
 import pathlib
+import sqlite3
 import time
 
 import pytest
 import redis
 from botocore.exceptions import ClientError
+
+from regionbox.services.elasticache.nodes import ADMIN_USER
+from regionbox.services.elasticache.restricted import AdminNames
 
 FAST = {"Delay": 0.1, "MaxAttempts": 600}
 
@@ -96,3 +100,31 @@ def redis_pids(address: str) -> set[int]:
             if b"redis-server" in cmdline and f"{address}:".encode() in cmdline:
                 found.add(int(proc.name))
     return found
+
+
+# -- the admin path ---------------------------------------------------------------------------------------
+def admin_secret(cloud) -> str:
+    """regionbox's admin password for ElastiCache nodes: from an in-process cloud, or from the state
+    directory of a CloudProcess."""
+    if hasattr(cloud, "cloud"):
+        return cloud.cloud._secret("elasticache.admin").hex()
+    with sqlite3.connect(pathlib.Path(cloud.state_dir) / "state.db") as db:
+        return db.execute("SELECT value FROM meta WHERE name='secret.elasticache.admin'").fetchone()[0].hex()
+
+
+def admin(cloud, endpoint: dict, **kwargs) -> redis.Redis:
+    """A connection to a node as regionbox's own admin user, which alone reaches the commands
+    ElastiCache keeps from clients (CONFIG, REPLICAOF ...) under their secret names: what tests
+    use to look behind the API, as AWS's own operators could."""
+    secret = admin_secret(cloud)
+    names = AdminNames(secret)
+
+    class AdminConnection(redis.SSLConnection if kwargs.pop("ssl", False) else redis.Connection):
+        def send_command(self, *args, **kwargs):
+            if args and isinstance(args[0], str):
+                args = (*args[0].split(), *args[1:])
+            return super().send_command(*names.args(args), **kwargs)
+
+    pool = redis.ConnectionPool(connection_class=AdminConnection, host=endpoint["Address"], port=endpoint["Port"],
+                                username=ADMIN_USER, password=secret, socket_timeout=5, socket_connect_timeout=2, **kwargs)
+    return redis.Redis(connection_pool=pool)

@@ -14,7 +14,7 @@ from pymemcache.client.base import Client
 
 from regionbox.testing import CloudProcess
 from tests.services.elasticache.memcached_helpers import FAST, create_memcached, describe, discover, modify_and_wait
-from tests.services.elasticache.redis_helpers import eventually
+from tests.services.elasticache.redis_helpers import admin, eventually
 
 
 def error_of(call, **params) -> tuple[str, str]:
@@ -130,15 +130,16 @@ def test_single_node_redis_cluster_with_parameters(cloud):
     client = redis.Redis(host=node["Endpoint"]["Address"], port=6379)
     assert client.set("session:1", "alice", ex=60) and client.get("session:1") == b"alice"
     assert client.incrby("hits", 5) == 5
-    assert client.config_get("maxmemory-policy") == {"maxmemory-policy": "allkeys-lru"}
+    settings = admin(cloud, node["Endpoint"])  # CONFIG is ElastiCache's own, out of clients' reach
+    assert settings.config_get("maxmemory-policy") == {"maxmemory-policy": "allkeys-lru"}
     # An immediate parameter reaches the running node at once.
     ec.modify_cache_parameter_group(CacheParameterGroupName="lru", ParameterNameValues=[
         {"ParameterName": "timeout", "ParameterValue": "300"}])
     for _ in range(100):
-        if client.config_get("timeout") == {"timeout": "300"}:
+        if settings.config_get("timeout") == {"timeout": "300"}:
             break
         time.sleep(0.05)
-    assert client.config_get("timeout") == {"timeout": "300"}
+    assert settings.config_get("timeout") == {"timeout": "300"}
     # Versions only go up, to one AWS offers.
     assert error_of(ec.modify_cache_cluster, CacheClusterId="solo", EngineVersion="6.2", ApplyImmediately=True) == (
         "InvalidParameterCombination", "Cannot downgrade the engine version from 7.1 to 6.2.")

@@ -7,7 +7,7 @@ import signal
 
 import redis
 
-from tests.services.elasticache.redis_helpers import (client, create_group, describe, error_of, event_log, events, eventually,
+from tests.services.elasticache.redis_helpers import (admin, client, create_group, describe, error_of, event_log, events, eventually,
                                                       in_order, members, primary, primary_member, wait_available)
 
 SCOPE = ("000000000000", "us-east-1")
@@ -66,8 +66,9 @@ def test_crashed_primary_fails_over_to_the_replica_with_least_lag(cloud):
     replicas = [client(m["ReadEndpoint"]) for m in members(group)[1:]]
     eventually(lambda: all(r.get("before") == b"crash" for r in replicas), what="replication")
     # Hold crash-003 back: it stops replicating, so crash-002 has the least lag when the primary dies.
-    replicas[1].replicaof("no", "one")
-    replicas[1].replicaof(members(group)[0]["ReadEndpoint"]["Address"], 1)  # a primary that does not exist
+    held_back = admin(cloud, members(group)[2]["ReadEndpoint"])  # REPLICAOF is ElastiCache's own
+    held_back.replicaof("no", "one")
+    held_back.replicaof(members(group)[0]["ReadEndpoint"]["Address"], 1)  # a primary that does not exist
     connection.set("late", "write")
     eventually(lambda: replicas[0].get("late") == b"write", what="crash-002 catching up")
     os.kill(engine_node(cloud, "crash-001").pid, signal.SIGKILL)
@@ -120,7 +121,7 @@ def test_test_failover_to_a_replica_that_cannot_catch_up_is_aborted_and_loses_no
     replica = client(members(group)[1]["ReadEndpoint"])
     eventually(lambda: replica.get("early") == b"1", what="replication")
     # The only replica stops following (a primary that does not exist): it cannot catch up.
-    replica.replicaof(members(group)[0]["ReadEndpoint"]["Address"], 1)
+    admin(cloud, members(group)[1]["ReadEndpoint"]).replicaof(members(group)[0]["ReadEndpoint"]["Address"], 1)
     for i in range(100):
         connection.set(f"late:{i}", i)
     ec.test_failover(ReplicationGroupId="lagging", NodeGroupId="0001")

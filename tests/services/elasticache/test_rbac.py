@@ -11,7 +11,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from tests.services.elasticache.redis_helpers import create_group, describe, error_of, eventually, wait_available
+from tests.services.elasticache.redis_helpers import admin, create_group, describe, error_of, eventually, wait_available
 
 # A refused AUTH is final; redis-py would otherwise retry the connection with backoff.
 NO_RETRY = Retry(NoBackoff(), 0)
@@ -189,6 +189,7 @@ def test_users_groups_and_their_settings_come_back_after_kill_9(tmp_path):
             connect(username="app", password="not-the-password-123").ping()
         with pytest.raises(redis.exceptions.AuthenticationError):
             connect().ping()  # "default" is switched off
-        assert app.config_get("maxmemory-policy") == {"maxmemory-policy": "allkeys-lru"}  # the group's settings again
+        settings = admin(process, endpoint, ssl=True, ssl_ca_certs=str(ca))
+        assert settings.config_get("maxmemory-policy") == {"maxmemory-policy": "allkeys-lru"}  # the group's settings again
     finally:
         process.cleanup()

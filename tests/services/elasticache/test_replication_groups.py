@@ -7,7 +7,7 @@ import threading
 import pytest
 import redis
 
-from tests.services.elasticache.redis_helpers import (FAST, client, create_group, describe, error_of, eventually, members,
+from tests.services.elasticache.redis_helpers import (FAST, admin, client, create_group, describe, error_of, eventually, members,
                                                       primary, redis_pids, wait_available)
 
 
@@ -253,7 +253,7 @@ def test_engine_version_and_parameter_group_on_create_and_modify(cloud):
     for cluster_id in group["MemberClusters"]:
         cluster = ec.describe_cache_clusters(CacheClusterId=cluster_id, ShowCacheNodeInfo=True)["CacheClusters"][0]
         assert cluster["EngineVersion"] == "7.1" and cluster["CacheParameterGroup"]["CacheParameterGroupName"] == "lru7"
-        node = client(cluster["CacheNodes"][0]["Endpoint"])
+        node = admin(cloud, cluster["CacheNodes"][0]["Endpoint"])
         assert node.config_get("maxmemory-policy") == {"maxmemory-policy": "allkeys-lru"}
 
     # A group on a default parameter group moves to the new family's default with a major upgrade.
