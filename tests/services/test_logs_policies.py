@@ -266,3 +266,16 @@ def test_infrequent_access_groups_take_no_transformer_or_index_policy(logs):
         "Code"] == "InvalidOperationException"
     assert error_of(lambda: logs.put_index_policy(logGroupIdentifier="/cold", policyDocument='{"Fields": ["a"]}'))[
         "Code"] == "InvalidOperationException"
+
+
+def test_insights_queries_see_masked_events(logs):
+    group(logs, messages=['{"email": "carol@example.com", "level": "INFO"}'])
+    logs.put_data_protection_policy(logGroupIdentifier="/app/web", policyDocument=protection())
+    query_id = logs.start_query(logGroupName="/app/web", startTime=0, endTime=int(time.time()) + 60,
+                                queryString="fields @message")["queryId"]
+    deadline = time.monotonic() + 10
+    while (found := logs.get_query_results(queryId=query_id))["status"] != "Complete":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    (row,) = found["results"]
+    assert {f["field"]: f["value"] for f in row}["@message"] == '{"email": "*****************", "level": "INFO"}'

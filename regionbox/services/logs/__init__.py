@@ -77,7 +77,7 @@ def load(cloud) -> Service:
     records = LogRecords(state, masking)
     history = QueryHistory(cloud.store)
     runner = QueryRunner(state.events, history, cloud.tasks)
-    queries = Queries(state, history, runner, cloud.paginator)
+    queries = Queries(state, history, runner, cloud.paginator, masking)
     definitions = QueryDefinitions(state, cloud.paginator)
     scheduled = ScheduledQueries(state, iam, cloud.paginator)
     lookup_tables = LookupTables(state, history, cloud.paginator)

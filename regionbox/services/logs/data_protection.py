@@ -9,8 +9,8 @@ exactly two statements (the first one's operation ``Audit``, the second ``Deiden
 under ``Configuration.CustomDataIdentifier`` (at most 10, each a name and a regex).
 
 Masking replaces each match with as many ``*`` as it had characters, in every read of the
-group's events (GetLogEvents, FilterLogEvents, GetLogRecord, Live Tail, Insights) unless the
-request says ``unmask`` (which needs logs:Unmask). Managed identifiers that AWS finds with
+group's events (GetLogEvents, FilterLogEvents, GetLogRecord, GetLogGroupFields, Live Tail, Logs
+Insights, exports) unless the request says ``unmask`` (which needs logs:Unmask). Managed identifiers that AWS finds with
 machine learning and context (names, addresses) are accepted but match nothing here. Audit
 findings are not written: the Audit statement's destinations are stored and returned only.
 """
@@ -154,18 +154,21 @@ class DataProtection:
         return (scope, group.name) in self.policies or self._account_policy(scope) is not None
 
     def mask(self, scope: Scope, group: LogGroup, message: str) -> str:
-        for document in (self._document(scope, group.name), self._account_policy(scope)):
-            if document is not None:
-                masker = _masker(document)
-                if masker is not None:
-                    message = masker(message)
-        return message
+        masker = self.reader(scope, group, unmask=False)
+        return masker(message) if masker else message
 
     def reader(self, scope: Scope, group: LogGroup, unmask: bool) -> Callable[[str], str] | None:
-        """What a read applies to each message: None when nothing is masked for it."""
-        if unmask or not self.active(scope, group):
+        """What a read applies to each message (None: nothing is masked for it). It holds the
+        policies as they are now, compiled, so a worker thread may use it (Insights queries)."""
+        if unmask:
             return None
-        return lambda message: self.mask(scope, group, message)
+        documents = (self._document(scope, group.name), self._account_policy(scope))
+        maskers = [m for m in (_masker(d) for d in documents if d is not None) if m is not None]
+        if not maskers:
+            return None
+        if len(maskers) == 1:
+            return maskers[0]
+        return lambda message: maskers[1](maskers[0](message))
 
     def _document(self, scope: Scope, group: str) -> str | None:
         found = self.policies.get(scope, group)

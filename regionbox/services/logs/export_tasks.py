@@ -14,6 +14,7 @@ with the reason); an account has one active task at a time, as on AWS.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import uuid
 from datetime import datetime, timezone
@@ -89,9 +90,14 @@ class ExportTasks:
                               if not task.stream_prefix or s.name.startswith(task.stream_prefix)), key=lambda s: s.name)
             for stream in streams:
                 lines, part = [], 0
-                for event in self.state.events.read(sid=stream.sid, start=task.start, end=task.end + 1):
-                    if self._cancelled(scope, task_id):
-                        return
+                # Read whole before the first await: no statement of the loop's connection stays
+                # open while other calls write through it.
+                events = list(self.state.events.read(sid=stream.sid, start=task.start, end=task.end + 1))
+                for count, event in enumerate(events):
+                    if count % 1000 == 0:
+                        await asyncio.sleep(0)  # a long export shares the event loop
+                        if self._cancelled(scope, task_id):
+                            return
                     lines.append(_line(event.timestamp, mask(event.message) if mask else event.message))
                     if len(lines) >= EVENTS_PER_OBJECT:
                         await self._write(s3, owner, task, prefix, stream.name, part, lines)

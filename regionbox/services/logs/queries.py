@@ -12,6 +12,7 @@ import uuid
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.pagination import PageRule, Paginator
+from regionbox.services.logs.data_protection import DataProtection
 from regionbox.services.logs.listing import page_of
 from regionbox.services.logs.insights import Execution, MalformedQuery, parse_query
 from regionbox.services.logs.query_runs import QueryHistory, QueryRecord, QueryRun, QueryRunner, Source
@@ -38,8 +39,10 @@ def _no_such_query() -> ServiceError:
 
 
 class Queries:
-    def __init__(self, state: LogsState, history: QueryHistory, runner: QueryRunner, paginator: Paginator) -> None:
+    def __init__(self, state: LogsState, history: QueryHistory, runner: QueryRunner, paginator: Paginator,
+                 masking: DataProtection) -> None:
         self.state = state
+        self.masking = masking
         self.history = history
         self.runner = runner
         self.paginator = paginator
@@ -61,7 +64,8 @@ class Queries:
             raise ServiceError("MalformedQueryException", str(error)) from None
         sources = [Source(gid=group.gid, log=f"{ctx.account_id}:{group.name}",
                           streams={s.sid: s.name for s in self.state.streams_of(ctx.scope, group.name)},
-                          start=self.state.time_range(ctx.scope, group, {"startTime": start * 1000})[0], end=(end + 1) * 1000)
+                          start=self.state.time_range(ctx.scope, group, {"startTime": start * 1000})[0], end=(end + 1) * 1000,
+                          mask=self.masking.reader(ctx.scope, group, unmask=False))
                    for group in groups]
         run = QueryRun(query_id=str(uuid.uuid4()), execution=Execution(query, params.get("limit") or DEFAULT_LIMIT),
                        sources=sources, create_time=now_ms())
