@@ -164,3 +164,21 @@ def test_live_tail_validation(logs, tail):
     assert pattern["Code"] == "InvalidParameterException"
     too_many = error_of(lambda: tail.start_live_tail(logGroupIdentifiers=[arn] * 11))
     assert too_many["Code"] == "InvalidParameterException" and too_many["Message"].startswith("1 validation error")
+
+
+def test_iam_authorizes_live_tail_on_each_log_group(cloud, logs):
+    import json
+    web, other = group(logs), group(logs, "/app/other")
+    iam = cloud.client("iam", account=ACCOUNT)
+    iam.create_user(UserName="tailer")
+    iam.put_user_policy(UserName="tailer", PolicyName="tail-web", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "logs:StartLiveTail",
+                                               "Resource": f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/app/web:*"}]}))
+    key = iam.create_access_key(UserName="tailer")["AccessKey"]
+    user = cloud.client("logs", access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"],
+                        config=Config(inject_host_prefix=False, retries={"max_attempts": 1}))
+    stream = user.start_live_tail(logGroupIdentifiers=[web])["responseStream"]
+    assert "sessionStart" in next(iter(stream))
+    stream.close()
+    denied = error_of(lambda: user.start_live_tail(logGroupIdentifiers=[web, other]))
+    assert denied["Code"] == "AccessDeniedException" and "/app/other" in denied["Message"]
