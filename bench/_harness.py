@@ -38,7 +38,10 @@ def capture(endpoint: str, service: str, operation: str, params: dict, region: s
 
     def keep(request, **_):
         url = urlsplit(request.url)
-        body = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
+        body = request.body
+        if hasattr(body, "read"):  # S3 payloads come as a file
+            body = body.read()
+        body = body if isinstance(body, bytes) else (body or "").encode()
         captured.append(RawRequest(request.method, url.path + (f"?{url.query}" if url.query else ""),
                                    {k: (v.decode() if isinstance(v, bytes) else v) for k, v in request.headers.items()}, body))
         return AWSResponse(request.url, 599, {}, None)
@@ -74,7 +77,7 @@ class Figures:
 def wire_bytes(request: RawRequest, host: str, port: int) -> bytes:
     """The request as it goes on the wire, encoded once so the client costs almost nothing per
     call and the latency measured is the server's (http.client spends ~100 µs a request)."""
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length", "expect")}
     head = f"{request.method} {request.path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
     head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + f"Content-Length: {len(request.body)}\r\n\r\n"
     return head.encode() + request.body
@@ -168,6 +171,17 @@ def wait_ready(url: str, process: subprocess.Popen, timeout: float = 30) -> floa
         except OSError:
             time.sleep(0.005)
     raise TimeoutError(url)
+
+
+def start(command: list[str], health: str) -> subprocess.Popen:
+    """Launch another server (moto, ministack) and wait until ``health`` answers."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_ready(health, process)
+    except Exception:
+        process.kill()
+        raise
+    return process
 
 
 @dataclass

@@ -13,14 +13,14 @@ import argparse
 import asyncio
 import os
 import shutil
-import subprocess
 import sys
 import time
 
 import boto3
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _harness import Figures, RawRequest, capture, replay, running_regionbox, wait_ready, wire_bytes  # noqa: E402
+from _harness import Figures, RawRequest, capture, replay, running_regionbox, wire_bytes  # noqa: E402
+from _harness import start as start_server  # noqa: E402
 
 from regionbox.testing.clients import free_port  # noqa: E402
 
@@ -115,16 +115,6 @@ def measure(label: str, port: int, count: int) -> dict[str, Figures]:
     return results
 
 
-def start(command: list[str], health: str) -> subprocess.Popen:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_ready(health, process)
-    except Exception:
-        process.kill()
-        raise
-    return process
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=3000)
@@ -145,7 +135,7 @@ def main() -> None:
         print("\nmoto: skipped" + ("" if moto else " (moto_server not installed: pip install 'moto[server]')"))
         return
     moto_port = free_port()
-    server = start([moto, "-p", str(moto_port)], f"http://127.0.0.1:{moto_port}/moto-api/")
+    server = start_server([moto, "-p", str(moto_port)], f"http://127.0.0.1:{moto_port}/moto-api/")
     try:
         theirs = measure(f"moto_server (pid {server.pid})", moto_port, max(500, args.count // 3))
     finally:

@@ -34,12 +34,17 @@ class Entry:
     hosts: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
     websocket_paths: tuple[str, ...] = ()
+    # Requests that carry no signature and name no other service's operation are this service's
+    # (S3: anonymous reads of public objects). One entry at most.
+    unsigned: bool = False
+    # Browser form uploads (POST multipart/form-data) on any path reach this data plane (S3's POST Object).
+    form_posts: bool = False
 
-    def wants(self, host: str, path: str, websocket: bool = False) -> bool:
+    def wants(self, host: str, path: str, websocket: bool = False, form_post: bool = False) -> bool:
         host = host.rsplit(":", 1)[0].lower() if host and not host.endswith("]") else host.lower()
         if websocket:
             return any(path.startswith(prefix) for prefix in self.websocket_paths)
-        return (any(fnmatch.fnmatchcase(host, pattern) for pattern in self.hosts)
+        return ((form_post and self.form_posts) or any(fnmatch.fnmatchcase(host, pattern) for pattern in self.hosts)
                 or any(path.startswith(prefix) for prefix in self.paths))
 
 
@@ -59,7 +64,7 @@ class ServiceRegistry:
         self.running = False
         # The entries that declared data planes on the main port: the only ones every request asks.
         self._data_planes = {name: entry for name, entry in entries.items()
-                             if entry.hosts or entry.paths or entry.websocket_paths}
+                             if entry.hosts or entry.paths or entry.websocket_paths or entry.form_posts}
 
     @property
     def names(self) -> list[str]:
@@ -104,9 +109,15 @@ class ServiceRegistry:
         """What ``name`` offers other services (its ``Service.api``), loading it if needed."""
         return self.load(name).api
 
-    def for_http(self, host: str, path: str, websocket: bool = False) -> str | None:
+    def for_http(self, host: str, path: str, websocket: bool = False, form_post: bool = False) -> str | None:
         """The service whose data plane a plain HTTP (or WebSocket) request is for, if any."""
-        return next((name for name, entry in self._data_planes.items() if entry.wants(host, path, websocket)), None)
+        return next((name for name, entry in self._data_planes.items()
+                     if entry.wants(host, path, websocket, form_post)), None)
+
+    @property
+    def unsigned_fallback(self) -> str | None:
+        """The service that takes unsigned requests naming no operation of another (Entry.unsigned)."""
+        return next((name for name, entry in self.entries.items() if entry.unsigned), None)
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:

@@ -26,10 +26,11 @@ if TYPE_CHECKING:
 
 Handler = Callable[["RequestContext", dict], "dict | Awaitable[dict]"]
 Hook = Callable[[], "Awaitable[None] | None"]
-# A data plane's HTTP entry point on the cloud's port (S3 virtual hosts, /graphql, execute-api):
+# A data plane's HTTP entry point on the cloud's port (S3 form uploads, /graphql, execute-api):
 # the request with its body still unread (``request.stream``), answered with a response whose
-# body may be an async iterator of chunks.
-HttpEndpoint = Callable[["HttpRequest"], "Awaitable[HttpResponse]"]
+# body may be an async iterator of chunks, or None when it is an AWS request after all (then
+# the gateway serves it as one: S3's virtual-hosted requests).
+HttpEndpoint = Callable[["HttpRequest"], "Awaitable[HttpResponse | None]"]
 # An ASGI WebSocket application: (scope, receive, send).
 WebSocketEndpoint = Callable[[dict, Callable, Callable], Awaitable[None]]
 
@@ -71,6 +72,10 @@ class Service:
     # Data planes on the cloud's own port; which requests reach them is declared in services/__init__.py.
     http: HttpEndpoint | None = None
     websocket: WebSocketEndpoint | None = None
+    # Cross-origin requests from origins the user did not allow (REGIONBOX_CORS_ORIGINS) that the
+    # service answers by its own rules (S3's bucket CORS): the CORS headers it grants the request
+    # (preflights included), or None to leave it refused by the gateway's guard.
+    cors: Callable[["HttpRequest"], "list[tuple[str, str]] | None"] | None = None
     # Lifecycle: start restores engines and background work from state; stop keeps data; reset forgets.
     start: Hook | None = None
     stop: Hook | None = None

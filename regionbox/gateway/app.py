@@ -22,8 +22,9 @@ from regionbox.core.errors import InternalFailure, InvalidInput, NotImplementedO
 from regionbox.core.service import Service
 from regionbox.gateway import internal
 from regionbox.gateway.authorization import Authorizer
-from regionbox.gateway.guard import CrossSiteRefused, Guard, cors_headers, form_content_type, internal_write_allowed, is_preflight
-from regionbox.gateway.identity import check_region, credential_scope, verify_signature
+from regionbox.gateway.guard import (CrossSiteRefused, Guard, cors_headers, form_content_type, internal_write_allowed,
+                                     is_form_post, is_preflight)
+from regionbox.gateway.identity import check_presigned_expiry, check_region, credential_scope, verify_signature
 from regionbox.gateway.routing import ServiceIndex, UnservedService
 from regionbox.protocol import HttpRequest, HttpResponse, negotiate, parser_for, serializer_for
 from regionbox.protocol.errors import credential_error
@@ -43,7 +44,7 @@ BODY_LIMIT = 16 * 1024 * 1024
 class Gateway:
     def __init__(self, cloud: "Cloud"):
         self.cloud = cloud
-        self.index = ServiceIndex(cloud.services.names)
+        self.index = ServiceIndex(cloud.services.names, cloud.services.unsigned_fallback)
         self.guard = Guard(cloud.config)
         self.authorizer = Authorizer(cloud)
 
@@ -102,17 +103,29 @@ class Gateway:
         )
         client = scope.get("client")
         try:
-            origin = self.guard.check(request)
-            if origin is not None and is_preflight(request):
+            granted: list[tuple[str, str]] | None = None  # CORS headers a service's own rules grant
+            try:
+                origin = self.guard.check(request)
+            except CrossSiteRefused:
+                granted = await self._service_cors(request)
+                if granted is None:
+                    raise
+                origin = None
+            if granted is not None and is_preflight(request):
+                response = HttpResponse(200, [*granted, ("Content-Length", "0")])
+            elif origin is not None and is_preflight(request):
                 response = self.guard.preflight(request, origin)
             else:
                 response = await self.handle(request, client[0] if client else "127.0.0.1")
-                if origin is not None:
-                    response.headers.extend(cors_headers(origin))
+                response.headers.extend(cors_headers(origin) if origin is not None else granted or [])
         except CrossSiteRefused as refused:
             response = internal.generic_error(refused, ids.request_id())
         except ClientDisconnected:
             return
+        if request.stream is not None and request.stream.unread and request.headers.get("content-length", "0") != "0":
+            # Answered before its body was read (an S3 precondition failed): a client that sent
+            # "Expect: 100-continue" never sends it, one that did sent bytes that are not a request.
+            response.headers.append(("Connection", "close"))
         await send({"type": "http.response.start", "status": response.status,
                     "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]})
         body = response.body
@@ -147,6 +160,21 @@ class Gateway:
         if close is not None:
             await close()
 
+    async def _service_cors(self, request: HttpRequest) -> list[tuple[str, str]] | None:
+        """A cross-origin request the user's settings refuse may still be one the service allows
+        by rules the user gave it (S3's bucket CORS, Service.cors): the headers it grants, or None."""
+        if not self.guard.host_allowed(request.host) or "origin" not in request.headers:
+            return None
+        try:
+            name = self.cloud.services.for_http(request.host, request.path)
+            if name is None:
+                scope = credential_scope(request)
+                name = self.index.route(request, scope.service if scope else None)
+            service = await self.cloud.services.ready(name)
+        except ServiceError:
+            return None
+        return service.cors(request) if service.cors is not None else None
+
     async def handle(self, request: HttpRequest, source_ip: str = "127.0.0.1") -> HttpResponse:
         if request.path.startswith(("/_regionbox/", "/_localstack/")):
             if request.method == "POST" and not internal_write_allowed(request):
@@ -155,14 +183,16 @@ class Gateway:
                     ids.request_id())
             request.body = await request.stream.read(BODY_LIMIT) if request.stream else request.body
             return await internal.handle(self.cloud, request)
-        data_plane = self.cloud.services.for_http(request.host, request.path)
+        data_plane = self.cloud.services.for_http(request.host, request.path, form_post=is_form_post(request))
         if data_plane is not None:
             try:
                 service = await self.cloud.services.ready(data_plane)
             except ServiceError as error:
                 return internal.generic_error(error, ids.request_id())
             if service.http is not None:
-                return await service.http(request)
+                response = await service.http(request)
+                if response is not None:  # None: an AWS request after all (S3's virtual hosts)
+                    return response
         return await self._aws(request, source_ip)
 
     async def _aws(self, request: HttpRequest, source_ip: str) -> HttpResponse:
@@ -207,10 +237,12 @@ class Gateway:
         try:
             if scope is not None:
                 check_region(scope)
+                check_presigned_expiry(request)
             caller = self.cloud.credentials.resolve(scope.access_key_id if scope else None)
             issued = self.cloud.credentials.issued(scope.access_key_id) if scope else None
             if issued is not None:
-                verify_signature(request, signed_body, scope, issued, raw_path=service.dialect.s3_conventions)
+                request.chunk_signatures = verify_signature(request, signed_body, scope, issued,
+                                                            raw_path=service.dialect.s3_conventions)
         except ServiceError as exc:  # expired, deactivated, wrongly signed or missing its token
             return serializer.serialize_error(None, credential_error(protocol, exc), request_id)
         ctx = RequestContext(

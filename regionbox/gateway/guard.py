@@ -10,6 +10,8 @@ localhost, and DNS rebinding can make a site's own name point at 127.0.0.1. So:
   cross-site or same-site) is refused unless that origin is one the user allows for CORS
   (``REGIONBOX_CORS_ORIGINS``, as browser-based AWS SDK apps need), and then answered with the
   CORS headers those SDKs read, preflights included;
+- a service may answer for origins it was configured to allow (S3's bucket CORS, ``Service.cors``):
+  the gateway asks it only after this guard refused, and never for a Host refused here;
 - the internal endpoints change state only for requests no form can send: a JSON content type
   or the ``X-Regionbox`` header;
 - JSON protocols take JSON: the content types a form can send are refused, as AWS refuses them.
@@ -122,3 +124,10 @@ def internal_write_allowed(request: HttpRequest) -> bool:
 def form_content_type(request: HttpRequest) -> bool:
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     return content_type in FORM_CONTENT_TYPES
+
+
+def is_form_post(request: HttpRequest) -> bool:
+    """A browser form upload: an unsigned POST of multipart/form-data (S3's POST Object carries
+    its signature in the form); a signed one is an AWS request of the service it is signed for."""
+    return (request.method == "POST" and "authorization" not in request.headers
+            and request.headers.get("content-type", "").lower().startswith("multipart/form-data"))

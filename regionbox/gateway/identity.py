@@ -12,12 +12,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from posixpath import normpath
 from urllib.parse import quote, unquote
 
 from regionbox.core.credentials import InvalidClientTokenId, IssuedCredentials
 from regionbox.core.errors import ServiceError
+from regionbox.protocol.aws_chunked import ChunkSignatures
 from regionbox.protocol.http import HttpRequest
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -70,6 +73,9 @@ def credential_scope(request: HttpRequest) -> CredentialScope | None:
         return CredentialScope(auth[4:].split(":", 1)[0], "", "", "")
     elif "X-Amz-Credential" in request.query_string:
         credential = request.query_param("X-Amz-Credential")
+    elif "AWSAccessKeyId" in request.query_string and request.query_param("AWSAccessKeyId"):
+        # A SigV2 presigned URL (what AWS CLI v1's `s3 presign` writes): only the access key is known.
+        return CredentialScope(request.query_param("AWSAccessKeyId"), "", "", "")
     if not credential:
         return None
     parts = credential.split("/")
@@ -78,11 +84,48 @@ def credential_scope(request: HttpRequest) -> CredentialScope | None:
     return CredentialScope(parts[0], parts[1], parts[2], parts[3])
 
 
+class RequestExpired(ServiceError):
+    def __init__(self, expires: str, server_time: str, seconds: str) -> None:
+        fields = {"X-Amz-Expires": seconds} if seconds else {}
+        super().__init__("AccessDenied", "Request has expired", status=403,
+                         **fields, Expires=expires, ServerTime=server_time)
+
+
+def check_presigned_expiry(request: HttpRequest, now: float | None = None) -> None:
+    """A presigned URL (X-Amz-Date + X-Amz-Expires) past its expiry is refused whoever signed
+    it: the URL says when it ends, no secret is needed to see that."""
+    if "authorization" in request.headers:
+        return
+    current = datetime.fromtimestamp(time.time() if now is None else now, timezone.utc)
+    seconds, signed_at = request.query_param("X-Amz-Expires"), request.query_param("X-Amz-Date")
+    expires_v2 = request.query_param("Expires") if request.query_param("AWSAccessKeyId") else None
+    if expires_v2 is not None and expires_v2.isdigit():  # SigV2: Expires is the end, in epoch seconds
+        end = datetime.fromtimestamp(int(expires_v2), timezone.utc)
+        if current > end:
+            raise RequestExpired(end.strftime("%Y-%m-%dT%H:%M:%SZ"), current.strftime("%Y-%m-%dT%H:%M:%SZ"), "")
+        return
+    if seconds is None or signed_at is None:
+        return
+    try:
+        start = datetime.strptime(signed_at, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+        lifetime = int(seconds)
+    except ValueError:
+        raise ServiceError("AuthorizationQueryParametersError",
+                           "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"", 400) from None
+    if not 0 <= lifetime <= 604800:
+        raise ServiceError("AuthorizationQueryParametersError",
+                           "X-Amz-Expires must be less than a week (in seconds) that is 604800", 400)
+    end = start + timedelta(seconds=lifetime)
+    if current > end:
+        raise RequestExpired(end.strftime("%Y-%m-%dT%H:%M:%SZ"), current.strftime("%Y-%m-%dT%H:%M:%SZ"), seconds)
+
+
 def verify_signature(request: HttpRequest, body: bytes, scope: CredentialScope, issued: IssuedCredentials,
-                     raw_path: bool = False) -> None:
+                     raw_path: bool = False) -> ChunkSignatures | None:
     """Raise unless ``request`` is signed with ``issued``'s secret and carries its session token.
     ``body`` is the body as received, before any Content-Encoding is undone. ``raw_path``: the
-    service signs the path exactly as sent (S3's conventions), not normalized and encoded again."""
+    service signs the path exactly as sent (S3's conventions), not normalized and encoded again.
+    For a body sent as signed aws-chunked chunks, return what verifies each chunk as it arrives."""
     presigned = "authorization" not in request.headers
     if issued.session_token:
         token = request.query_param("X-Amz-Security-Token") if presigned else request.headers.get("x-amz-security-token")
@@ -109,7 +152,9 @@ def verify_signature(request: HttpRequest, body: bytes, scope: CredentialScope, 
                                     hashlib.sha256(canonical.encode("utf-8")).hexdigest()))
         expected = hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
         if hmac.compare_digest(expected, signature):
-            return
+            if payload_hash.startswith("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"):
+                return ChunkSignatures(key, amz_date, credential_scope_text, signature)
+            return None
     raise SignatureDoesNotMatch()
 
 

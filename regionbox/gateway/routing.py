@@ -25,7 +25,8 @@ class UnservedService(ServiceError):
 
 
 class ServiceIndex:
-    def __init__(self, services: list[str]):
+    def __init__(self, services: list[str], unsigned_fallback: str | None = None):
+        self.unsigned_fallback = unsigned_fallback  # the service of unsigned requests nothing else claims
         self.by_signing_name: dict[str, list[str]] = {}
         self.by_target_prefix: dict[str, str] = {}
         self.by_action: dict[str, list[str]] = {}
@@ -61,6 +62,8 @@ class ServiceIndex:
             for prefix, service in self.by_target_prefix.items():
                 if request.path.startswith(f"/service/{prefix}/"):
                     return service
+        if self.unsigned_fallback is not None:
+            return self.unsigned_fallback
         raise ServiceError("MissingAuthenticationToken", "Request is missing Authentication Token", status=403)
 
     def _by_query_action(self, request: HttpRequest, candidates: list[str]) -> str | None:

@@ -30,6 +30,11 @@ class Dialect:
     # The largest request body read whole (a document; streamed payloads are the handler's to
     # bound), enforced while it arrives and again after Content-Encoding is undone.
     max_request_bytes: int = 16 * 1024 * 1024
+    # Virtual-hosted addressing: Host patterns whose first "*" is the first path label (S3's
+    # "<bucket>.s3.localhost" is the path "/<bucket>/..."); a later "*" is one name part.
+    virtual_hosts: tuple[str, ...] = ()
+    # An output with this member set answers 206 Partial Content (S3's ContentRange of a ranged GET).
+    partial_content_member: str | None = None
 
     def scalar_root_output(self, operation: str) -> str | None:
         return next((member for name, member in self.scalar_root_outputs if name == operation), None)

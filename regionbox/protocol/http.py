@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
-from typing import AsyncIterable, AsyncIterator, Awaitable, Callable
+from typing import Any, AsyncIterable, AsyncIterator, Awaitable, Callable
 from urllib.parse import parse_qsl
 
 from regionbox.core.errors import ServiceError
@@ -63,6 +63,11 @@ class BodyStream:
                 self.received += len(chunk)
                 yield chunk
 
+    @property
+    def unread(self) -> bool:
+        """Whether part of the body may still be on its way (the handler stopped before the end)."""
+        return self._more or bool(self._first)
+
     async def read(self, limit: int) -> bytes:
         """The whole body; ``BodyTooLarge`` as soon as more than ``limit`` bytes have arrived."""
         chunks = []
@@ -85,6 +90,9 @@ class HttpRequest:
     stream: BodyStream | None = field(default=None, repr=False)
     # The body as it was sent, before Content-Encoding was undone: what a signature covers.
     raw_body: bytes = field(default=b"", repr=False)
+    # A signed aws-chunked body's chunk signatures, set once the request's own signature is
+    # verified (aws_chunked.ChunkSignatures); None when not checked.
+    chunk_signatures: Any = field(default=None, repr=False)
 
     _query: list[tuple[str, str]] | None = field(default=None, repr=False)
 

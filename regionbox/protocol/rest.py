@@ -48,7 +48,7 @@ from urllib.parse import unquote
 from botocore.model import OperationModel, ServiceModel, Shape
 
 from regionbox.core.errors import ServiceError
-from regionbox.protocol import values
+from regionbox.protocol import aws_chunked, values
 from regionbox.protocol.dialect import DEFAULT, Dialect
 from regionbox.protocol.http import HttpRequest, HttpResponse
 from regionbox.protocol.validate import validate as validate_params
@@ -103,9 +103,10 @@ class Router:
             self.routes.append(compile_route(self.model.operation_model(name)))
         self.routes.sort(key=Route.sort_key)
 
-    def match(self, request: HttpRequest) -> tuple[OperationModel, dict[str, str]]:
+    def match(self, request: HttpRequest, path: str | None = None) -> tuple[OperationModel, dict[str, str]]:
+        """``path``: the path to route on, when it is not the request's own (virtual hosts)."""
         query = {key: value for key, value in request.query}
-        path = request.path or "/"
+        path = path or request.path or "/"
         hint = query.get("x-id")
         path_matched = False
         candidates: list[tuple[Route, re.Match[str]]] = []
@@ -169,6 +170,14 @@ def compile_route(operation: OperationModel) -> Route:
                  literal_length, greedy)
 
 
+def _virtual_host(pattern: str) -> re.Pattern[str]:
+    """"*.s3.*.localhost" -> a regex whose group 1 is the first "*" (which may hold dots)."""
+    first, *rest = pattern.lower().split("*")
+    if not rest:
+        return re.compile(re.escape(first) + "()")
+    return re.compile(re.escape(first) + "(.+)" + re.escape(rest[0]) + "".join("[^.]+" + re.escape(p) for p in rest[1:]))
+
+
 def _group(label: str) -> str:
     """A regex group name for a label (labels may hold characters groups cannot)."""
     return "L_" + re.sub(r"\W", lambda m: f"_{ord(m.group()):x}_", label)
@@ -186,6 +195,7 @@ class RestParser:
         self.dialect = dialect
         self.validation_code = dialect.validation_code or self.validation_code
         self.router = Router(model)
+        self.virtual_hosts = [_virtual_host(pattern) for pattern in dialect.virtual_hosts]
 
     # hooks --------------------------------------------------------------------------------
 
@@ -205,13 +215,27 @@ class RestParser:
         payload, S3 PutObject and UploadPart): then ``parse`` hands ``request.stream`` to the
         handler instead of reading the body into memory."""
         try:
-            operation, _ = self.router.match(request)
+            operation, _ = self.router.match(request, self.routed_path(request))
         except ServiceError:
             return False
         return streaming_payload(operation.input_shape) is not None
 
+    def routed_path(self, request: HttpRequest) -> str:
+        """The path as if addressed path-style: a virtual host's label becomes the first segment
+        (``bucket.s3.localhost/key`` routes as ``/bucket/key``; the signature covers what was sent)."""
+        if self.virtual_hosts and request.host:
+            host = request.host.lower()
+            host = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+            for pattern in self.virtual_hosts:
+                found = pattern.fullmatch(host)
+                if found:
+                    return "/" + found.group(1) + (request.path or "/")
+        return request.path or "/"
+
     def parse(self, request: HttpRequest) -> tuple[OperationModel, dict[str, Any]]:
-        operation, labels = self.router.match(request)
+        operation, labels = self.router.match(request, self.routed_path(request))
+        chunked = streaming_payload(operation.input_shape) is not None and aws_chunked.is_chunked(request.headers)
+        headers = aws_chunked.without_aws_chunked(request.headers) if chunked else request.headers
         shape = operation.input_shape
         if shape is None:
             return operation, {}
@@ -229,12 +253,12 @@ class RestParser:
                     if value is not None:
                         params[name] = value
                 elif location == "header":
-                    text = request.headers.get(wire_name.lower())
+                    text = headers.get(wire_name.lower())
                     if text is not None:
                         params[name] = self.header_value(member, text)
                 elif location == "headers":
                     prefix = wire_name.lower()
-                    found = {key[len(prefix):]: text for key, text in request.headers.items() if key.startswith(prefix)}
+                    found = {key[len(prefix):]: text for key, text in headers.items() if key.startswith(prefix)}
                     if found:
                         params[name] = found
             except ValueError as exc:
@@ -248,7 +272,8 @@ class RestParser:
         params.update(self.host_labels(operation, request.host))
         streamed = streaming_payload(shape)
         if streamed is not None and request.stream is not None:
-            params[streamed] = request.stream
+            params[streamed] = (aws_chunked.AwsChunkedBody.of(request.stream, request.headers, request.chunk_signatures)
+                                if chunked else request.stream)
         else:
             params.update(self.body_params(shape, request.body))
         self.validate(operation, params)
@@ -373,6 +398,8 @@ class RestSerializer:
     def serialize_response(self, operation: OperationModel, output: dict[str, Any], request_id: str) -> HttpResponse:
         output = output or {}
         status = int(operation.http.get("responseCode", 200))
+        if self.dialect.partial_content_member and output.get(self.dialect.partial_content_member) is not None:
+            status = 206
         headers = self.request_id_headers(request_id)
         shape = operation.output_shape
         body = self.empty_body

@@ -149,6 +149,9 @@ class Serializer(rest.RestSerializer):
             ElementTree.SubElement(root, "HostId").text = host_id(request_id)
         body = xml.to_bytes(root)
         headers = self.request_id_headers(request_id) + [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(body)))]
+        if spec.status == 304:  # Not Modified has no body; what it does carry are the entity's headers
+            return HttpResponse(304, self.request_id_headers(request_id) + [
+                (name, str(value)) for name, value in error.fields.items() if name in ("ETag", "Last-Modified")])
         return HttpResponse(spec.status, headers, body)
 
     @staticmethod

@@ -96,7 +96,7 @@ def valid_wire(service: str, operation: OperationModel, params: dict) -> Wire | 
     """What botocore sends for ``params`` (None when botocore itself refuses to write them)."""
     try:
         request = request_from_botocore(protocol_of(service), operation, params)
-    except (ParamValidationError, ValueError, TypeError):
+    except (ParamValidationError, ValueError, TypeError, KeyError):  # KeyError: a host prefix label it lacks
         return None
     headers = {name: value for name, value in request.headers.items()
                if name not in ("host", "content-length", "user-agent")}
@@ -179,7 +179,8 @@ def problem(service: str, operation: OperationModel, answer: Answer) -> str | No
         return f"botocore cannot read the {protocol} answer ({reason}) -- {answer.body[:300]!r}"
     if answer.status >= 300:
         code = (parsed.get("Error") or {}).get("Code")
-        if not code or code == str(answer.status):
+        # A HEAD answer has no body by HTTP's rule: botocore names its error by the status (S3's HeadObject).
+        if not code or (code == str(answer.status) and operation.http.get("method") != "HEAD"):
             return f"HTTP {answer.status} without an error code botocore can read -- {answer.body[:300]!r}"
     return None
 
