@@ -1,5 +1,5 @@
-"""The rest of CloudWatch Logs through boto3: deliveries and their templates, export tasks (to an
-S3 stand-in, and AWS's error while S3 is not served), anomaly detectors, saved and scheduled
+"""The rest of CloudWatch Logs through boto3: deliveries and their templates, export tasks (into
+regionbox's S3, read back with boto3, and AWS's error for a missing bucket), anomaly detectors, saved and scheduled
 queries, lookup tables, GetLogGroupFields and GetLogRecord, ListLogGroups, tags on every
 taggable resource, storage tier and bearer token settings, import tasks, and the retention sweep
 that really deletes expired events."""
@@ -13,9 +13,7 @@ import time
 import pytest
 
 from regionbox.config import Config
-from regionbox.services import SERVICES
 from regionbox.testing.clients import RunningCloud
-from tests.services import fake_s3
 from tests.services.logs_support import ACCOUNT, error_of, now_ms
 from tests.services.logs_support import make_group as group
 
@@ -123,14 +121,7 @@ def test_delivery_to_another_accounts_destination_needs_its_policy(cloud, logs):
 
 # -- export tasks ------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def s3_cloud():
-    running = RunningCloud(services={**SERVICES, "s3": fake_s3.ENTRY}).start()
-    yield running
-    running.stop()
-
-
-def test_export_without_s3_answers_awss_missing_bucket_error(logs):
+def test_export_to_a_missing_bucket_answers_awss_error(logs):
     group(logs, messages=["x"])
     missing = error_of(lambda: logs.create_export_task(logGroupName="/app/web", fromTime=0, to=now_ms(),
                                                        destination="no-such-bucket"))
@@ -140,14 +131,9 @@ def test_export_without_s3_answers_awss_missing_bucket_error(logs):
     assert error_of(lambda: logs.cancel_export_task(taskId="nope"))["Code"] == "ResourceNotFoundException"
 
 
-def test_export_writes_objects_as_aws_lays_them_out(s3_cloud):
-    s3_cloud.reset()
-    logs = s3_cloud.client("logs", account=ACCOUNT)
-
-    async def s3_api():
-        return s3_cloud.cloud.services.api("s3")
-    s3 = s3_cloud.run(s3_api())
-    s3.add_bucket("archive", ACCOUNT)
+def test_export_writes_objects_as_aws_lays_them_out(cloud, logs):
+    s3 = cloud.client("s3", account=ACCOUNT)
+    s3.create_bucket(Bucket="archive")
     start = now_ms() - 60_000
     logs.create_log_group(logGroupName="/app/web")
     for stream in ("web-1", "web-2", "worker"):
@@ -163,9 +149,10 @@ def test_export_writes_objects_as_aws_lays_them_out(s3_cloud):
     task = logs.describe_export_tasks(taskId=task_id)["exportTasks"][0]
     assert (task["taskName"], task["destination"], task["destinationPrefix"]) == ("nightly", "archive", "exports")
     assert task["executionInfo"]["completionTime"] >= task["executionInfo"]["creationTime"]
-    keys = {key for bucket, key in s3.objects if bucket == "archive"}
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket="archive")["Contents"]}
     assert keys == {"exports/aws-logs-write-test", f"exports/{task_id}/web-1/000000.gz", f"exports/{task_id}/web-2/000000.gz"}
-    lines = gzip.decompress(s3.objects[("archive", f"exports/{task_id}/web-1/000000.gz")]).decode().splitlines()
+    body = s3.get_object(Bucket="archive", Key=f"exports/{task_id}/web-1/000000.gz")["Body"].read()
+    lines = gzip.decompress(body).decode().splitlines()
     assert [line.split(" ", 1)[1] for line in lines] == ["web-1 first", "web-1 second"]
     assert lines[0].split(" ", 1)[0].endswith("Z") and "T" in lines[0]
     done_cancel = error_of(lambda: logs.cancel_export_task(taskId=task_id))
@@ -380,3 +367,4 @@ def test_retention_sweep_deletes_expired_events_and_their_bytes(sweeping):
     events = logs.get_log_events(logGroupName="/app/web", logStreamName="main", startFromHead=True)["events"]
     assert [e["message"] for e in events] == ["fresh"]
     assert logs.describe_log_streams(logGroupName="/app/web")["logStreams"][0]["storedBytes"] == len("fresh")
+

@@ -6,9 +6,9 @@ an S3 bucket of the same region, laid out as AWS lays it out:
 ``<prefix>/<task id>/<stream>/000000.gz``, ``000001.gz`` ... each a gzip of lines
 ``<ISO-8601 timestamp> <message>``. Events are masked as any reader without logs:Unmask sees them.
 
-The bucket is S3's (``cloud.services.api("s3")``, its ``bucket`` and ``put_object``): while
-regionbox does not serve S3 every bucket is missing and CreateExportTask answers AWS's error for
-that. A task runs in the background, PENDING then RUNNING then COMPLETED (or CANCELLED, or FAILED
+The bucket is S3's (``cloud.services.api("s3")``, its ``bucket`` and ``put_object``), in the
+task's region; a missing one is AWS's InvalidParameterException. Objects are written as the
+bucket owner (the bucket policy AWS wants for logs.amazonaws.com is not checked). A task runs in the background, PENDING then RUNNING then COMPLETED (or CANCELLED, or FAILED
 with the reason); an account has one active task at a time, as on AWS.
 """
 
@@ -100,17 +100,19 @@ class ExportTasks:
                             return
                     lines.append(_line(event.timestamp, mask(event.message) if mask else event.message))
                     if len(lines) >= EVENTS_PER_OBJECT:
-                        await self._write(s3, owner, task, prefix, stream.name, part, lines)
+                        await self._write(s3, owner, task, prefix, stream.name, part, lines, region)
                         lines, part = [], part + 1
                 if lines:
-                    await self._write(s3, owner, task, prefix, stream.name, part, lines)
+                    await self._write(s3, owner, task, prefix, stream.name, part, lines, region)
         if not self._cancelled(scope, task_id):
             self._finish(scope, task_id, "COMPLETED", "Completed successfully")
 
     @staticmethod
-    async def _write(s3: Any, owner: str, task: ExportTask, prefix: str, stream: str, part: int, lines: list[str]) -> None:
+    async def _write(s3: Any, owner: str, task: ExportTask, prefix: str, stream: str, part: int, lines: list[str],
+                     region: str) -> None:
         await s3.put_object(owner, task.destination, f"{prefix}/{task.task_id}/{stream}/{part:06d}.gz",
-                            gzip.compress("".join(lines).encode()), content_type="application/octet-stream")
+                            gzip.compress("".join(lines).encode()), content_type="application/octet-stream",
+                            region=region)
 
     def _cancelled(self, scope: Scope, task_id: str) -> bool:
         task = self.exports.get(scope, task_id)
