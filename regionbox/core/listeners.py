@@ -188,8 +188,12 @@ class _HttpServer:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((address, port))
+        # The app answers for itself (a load balancer passes its target's Server and Date on):
+        # uvicorn adds neither header, and the client is the peer of the connection, never what
+        # an X-Forwarded-For header the client sent claims.
         config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False, http="httptools",
-                                timeout_graceful_shutdown=None)
+                                timeout_graceful_shutdown=None, server_header=False, date_header=False,
+                                proxy_headers=False)
         server = uvicorn.Server(config)
         server.install_signal_handlers = lambda: None  # type: ignore[method-assign] - the cloud owns signals
         task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
