@@ -59,8 +59,7 @@ def _health_check(params: dict, current: dict[str, Any]) -> dict[str, Any]:
     settings.setdefault("HealthCheckPath", "/")
     settings.setdefault("HealthCheckEnabled", True)
     if settings["HealthCheckTimeoutSeconds"] >= settings["HealthCheckIntervalSeconds"]:
-        raise invalid(f"Health check timeout '{settings['HealthCheckTimeoutSeconds']}' must be smaller than the "
-                      f"interval '{settings['HealthCheckIntervalSeconds']}'")
+        raise invalid("Health check interval must be greater than the timeout.")
     if not str(settings["HealthCheckPath"]).startswith("/"):
         raise invalid("Health check path must begin with a '/' character")
     port = str(settings["HealthCheckPort"])

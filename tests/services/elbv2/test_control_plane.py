@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.services.elbv2.helpers import Target, default_subnets, health_states, load_balancer, register
+from tests.services.elbv2.helpers import Target, default_subnets, load_balancer, register
 
 
 def error_of(call, **params) -> tuple[str, str]:
@@ -101,7 +101,7 @@ def test_target_groups_and_their_errors(cloud):
     assert error_of(elb.create_target_group, Name="api", Protocol="HTTP", Port=9090, VpcId=vpc) == (
         "DuplicateTargetGroupName", "A target group with the same name 'api' exists, but with different settings")
     assert error_of(elb.create_target_group, Name="slow", Protocol="HTTP", Port=80, VpcId=vpc, HealthCheckIntervalSeconds=10,
-                    HealthCheckTimeoutSeconds=10) == ("ValidationError", "Health check timeout '10' must be smaller than the interval '10'")
+                    HealthCheckTimeoutSeconds=10) == ("ValidationError", "Health check interval must be greater than the timeout.")
     assert error_of(elb.create_target_group, Name="m", Protocol="HTTP", Port=80, VpcId=vpc, Matcher={"HttpCode": "600"})[0] \
         == "ValidationError"
     assert error_of(elb.create_target_group, Name="novpc", Protocol="HTTP", Port=80, VpcId="vpc-0123456789abcdef0") == (
