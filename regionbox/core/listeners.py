@@ -187,6 +187,9 @@ class _HttpServer:
 
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted connections inherit it: uvicorn writes a response's head and body separately,
+        # and Nagle's algorithm would hold the body back for the client's delayed ACK (40 ms).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((address, port))
         # The app answers for itself (a load balancer passes its target's Server and Date on):
         # uvicorn adds neither header, and the client is the peer of the connection, never what
