@@ -17,6 +17,7 @@ one from a stream handler and ``open_http`` from an ASGI application.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 from dataclasses import dataclass, field
@@ -198,7 +199,11 @@ class _HttpServer:
                                 timeout_graceful_shutdown=None, server_header=False, date_header=False,
                                 proxy_headers=False)
         server = uvicorn.Server(config)
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign] - the cloud owns signals
+        # The cloud owns signals. uvicorn >= 0.29 takes SIGINT/SIGTERM in capture_signals() for as
+        # long as a server runs and puts back what it found when it stops: listeners that open and
+        # close in any order would leave `regionbox up` deaf to SIGTERM, its handler a stopped server's.
+        server.install_signal_handlers = lambda: None  # type: ignore[method-assign] - uvicorn < 0.29
+        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
         task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
         while not server.started:
             if task.done():
