@@ -95,10 +95,16 @@ class Listeners:
         return await self.open(owner=owner, zone=zone, port=port, address=address,
                                serve=lambda host, number: _StreamServer.start(host, number, handle, ssl))
 
-    async def open_http(self, *, owner: str, zone: str, port: int, app: Callable, address: str | None = None) -> Listener:
-        """An HTTP/1.1 server (uvicorn, keep-alive, streaming) running the ASGI ``app``."""
+    async def open_http(self, *, owner: str, zone: str, port: int, app: Callable, address: str | None = None,
+                        shared_address: str | None = None) -> Listener:
+        """An HTTP/1.1 server (uvicorn, keep-alive, streaming) running the ASGI ``app``.
+
+        With ``shared_address`` it also listens on (shared_address, port) with SO_REUSEPORT, beside
+        the other listeners sharing that address: the kernel spreads new connections over those
+        that serve, as a DNS name answers the addresses of the nodes that are up (a load balancer's
+        nodes in their AZs). The caller holds the shared address in the allocator."""
         return await self.open(owner=owner, zone=zone, port=port, address=address,
-                               serve=lambda host, number: _HttpServer.start(host, number, app))
+                               serve=lambda host, number: _HttpServer.start(host, number, app, shared_address))
 
     async def close(self, listener: Listener) -> None:
         await self._stop(listener)
@@ -176,22 +182,23 @@ class _StreamServer:
 
 
 class _HttpServer:
-    """uvicorn serving an ASGI app on one address; closing drops its connections at once."""
+    """uvicorn serving an ASGI app on its address (and a shared one); closing drops its connections at once."""
 
     def __init__(self, server, task: asyncio.Task) -> None:
         self.server = server
         self.task = task
 
     @classmethod
-    async def start(cls, address: str, port: int, app: Callable) -> "_HttpServer":
+    async def start(cls, address: str, port: int, app: Callable, shared_address: str | None = None) -> "_HttpServer":
         import uvicorn
 
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        # Accepted connections inherit it: uvicorn writes a response's head and body separately,
-        # and Nagle's algorithm would hold the body back for the client's delayed ACK (40 ms).
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind((address, port))
+        sockets = [_bound(address, port, shared=False)]
+        if shared_address is not None:
+            try:
+                sockets.append(_bound(shared_address, port, shared=True))
+            except OSError:
+                sockets[0].close()
+                raise
         # The app answers for itself (a load balancer passes its target's Server and Date on):
         # uvicorn adds neither header, and the client is the peer of the connection, never what
         # an X-Forwarded-For header the client sent claims.
@@ -204,10 +211,11 @@ class _HttpServer:
         # close in any order would leave `regionbox up` deaf to SIGTERM, its handler a stopped server's.
         server.install_signal_handlers = lambda: None  # type: ignore[method-assign] - uvicorn < 0.29
         server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
-        task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
+        task = asyncio.get_running_loop().create_task(server.serve(sockets=sockets))
         while not server.started:
             if task.done():
-                sock.close()
+                for sock in sockets:
+                    sock.close()
                 task.result()
                 raise OSError(f"HTTP listener on {address}:{port} did not start")
             await asyncio.sleep(0.005)
@@ -219,3 +227,19 @@ class _HttpServer:
 
     async def wait_closed(self) -> None:
         await asyncio.gather(self.task, return_exceptions=True)
+
+
+def _bound(address: str, port: int, *, shared: bool) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if shared:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        # Accepted connections inherit it: uvicorn writes a response's head and body separately,
+        # and Nagle's algorithm would hold the body back for the client's delayed ACK (40 ms).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((address, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
