@@ -43,7 +43,7 @@ def load(cloud) -> Service:
     ec2 = lambda: cloud.services.api("ec2")  # noqa: E731 - EC2 loads when first needed
     health = Health(state, cloud.tasks)
     router = Router(state, health, cloud.paginator)
-    nodes = Nodes(state, router, cloud.tasks, cloud.topology, cloud.bus, cloud.addresses, cloud.listeners, cloud.proxies)
+    nodes = Nodes(state, router, cloud.tasks, cloud.addresses, cloud.listeners)
     load_balancers = LoadBalancers(state, nodes, health, ec2, cloud.paginator)
     target_groups = TargetGroups(state, health, ec2, cloud.paginator)
     listeners = Listeners(state, nodes, health, cloud.paginator)

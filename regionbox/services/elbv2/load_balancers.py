@@ -3,8 +3,8 @@ and security groups.
 
 An application load balancer lives in the subnets it is given (at least two AZs, one subnet per
 AZ, as AWS insists) and gets a node per AZ, each on its own loopback address, plus the address
-its DNS name stands for: a stable endpoint that spreads connections over the nodes that serve,
-as the DNS answers of an ALB's name leave out a node that is down (nodes.py).
+its DNS name stands for, on which the nodes that serve share the connections, as the DNS answers
+of an ALB's name leave out a node that is down (nodes.py).
 """
 
 from __future__ import annotations
@@ -77,9 +77,9 @@ def check_attributes(given: list[dict], known: dict[str, str], *, choices: dict,
 
 
 def dns_name(lb: LoadBalancer) -> str:
-    """The name a client connects to: the stable endpoint's address, as ElastiCache gives its
-    endpoints (no DNS server is needed; AWS's ``<name>-<id>.<region>.elb.amazonaws.com`` would
-    resolve to the nodes' addresses, this is the one address that stands for them)."""
+    """The name a client connects to: an address, as ElastiCache gives its endpoints (no DNS
+    server is needed; AWS's ``<name>-<id>.<region>.elb.amazonaws.com`` resolves to the nodes'
+    addresses, this is the one address all the serving nodes listen on)."""
     return lb.dns_address
 
 

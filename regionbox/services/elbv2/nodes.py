@@ -3,9 +3,10 @@ listener port of its load balancer (the kit's HTTP listeners, so an AZ outage st
 node and drops its connections), and the address the DNS name stands for.
 
 On AWS a client resolves the load balancer's DNS name to the addresses of the nodes in healthy
-zones. Here the DNS name is one stable address (an endpoint proxy, like ElastiCache's primary
-endpoint) that spreads new connections round robin over the nodes that serve, leaves out a node
-whose zone is down, and cuts the connections it had to it, as a client whose node vanished sees.
+zones. Here the DNS name is one address (as ElastiCache's endpoints are) on which every node
+also listens, with SO_REUSEPORT: the kernel spreads new connections over the nodes that serve,
+and a node whose zone is down has closed its socket there, so it gets none, as a DNS answer
+leaves a failed node out. No proxy stands between the client and its node.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from regionbox.core.store import Scope
 from regionbox.core.tasks import Tasks
-from regionbox.core.topology import Topology
 from regionbox.services.elbv2.models import Elbv2State, LoadBalancer
 from regionbox.services.elbv2.proxy import NodeApp, Pool
 from regionbox.services.elbv2.routing import Router
@@ -23,7 +23,6 @@ from regionbox.services.elbv2.routing import Router
 if TYPE_CHECKING:
     from regionbox.core.addresses import AddressAllocator
     from regionbox.core.listeners import Listener, Listeners
-    from regionbox.engines import EndpointProxy, ProxyHub
 
 log = logging.getLogger("regionbox.elbv2.nodes")
 
@@ -31,20 +30,16 @@ HTTP_PORT = 80
 
 
 class Nodes:
-    def __init__(self, state: Elbv2State, router: Router, tasks: Tasks, topology: Topology, bus,
-                 addresses: "AddressAllocator", listeners: "Listeners", proxies: "ProxyHub") -> None:
+    def __init__(self, state: Elbv2State, router: Router, tasks: Tasks, addresses: "AddressAllocator",
+                 listeners: "Listeners") -> None:
         self.state = state
         self.router = router
         self.tasks = tasks
-        self.topology = topology
         self.addresses = addresses
         self.listeners = listeners
-        self.proxies = proxies
         self.pool = Pool()
-        # (load balancer ARN, port) -> the nodes' listeners and the DNS name's endpoint.
-        self._open: dict[tuple[str, int], tuple[list["Listener"], "EndpointProxy"]] = {}
-        bus.subscribe("az.outage", self._on_zone_change)
-        bus.subscribe("az.restore", self._on_zone_change)
+        # (load balancer ARN, port) -> the nodes' listeners on that port.
+        self._open: dict[tuple[str, int], list["Listener"]] = {}
 
     def allocate(self, lb: LoadBalancer) -> None:
         """Addresses for a new load balancer: its DNS name's and one node's per AZ."""
@@ -62,26 +57,26 @@ class Nodes:
         self.tasks.spawn(activate(), owner="elbv2", what=f"provisioning {lb.arn}")
 
     async def open(self, scope: Scope, lb: LoadBalancer, port: int) -> None:
-        """Start serving ``port`` on every node, and the DNS name's endpoint for it."""
+        """Start serving ``port`` on every node, each also on the DNS name's address."""
         if (lb.arn, port) in self._open:
             return
+        if port != HTTP_PORT:
+            self.addresses.reserve(lb.dns_address, port)
         opened: list[Listener] = []
         try:
             for zone, address in lb.nodes.items():
                 app = NodeApp(self.router, self.pool, scope, lb.arn, port, self._idle_timeout(scope, lb.arn))
-                opened.append(await self.listeners.open_http(owner="elbv2", zone=zone, port=port, app=app, address=address))
-            self.addresses.reserve(lb.dns_address, port)
-            endpoint = self.proxies.open(lb.dns_address, port, self._serving(opened))
+                opened.append(await self.listeners.open_http(owner="elbv2", zone=zone, port=port, app=app, address=address,
+                                                             shared_address=lb.dns_address))
         except BaseException:
-            for listener in opened:
-                await self.listeners.close(listener)
+            await self._close(opened, lb, port)
             raise
-        self._open[(lb.arn, port)] = (opened, endpoint)
+        self._open[(lb.arn, port)] = opened
 
     async def close(self, lb: LoadBalancer, port: int) -> None:
-        opened, endpoint = self._open.pop((lb.arn, port), ([], None))
-        if endpoint is not None:
-            endpoint.close()
+        await self._close(self._open.pop((lb.arn, port), []), lb, port)
+
+    async def _close(self, opened: list["Listener"], lb: LoadBalancer, port: int) -> None:
         for listener in opened:
             await self.listeners.close(listener)
             if port == HTTP_PORT:
@@ -90,7 +85,7 @@ class Nodes:
             self.addresses.release(lb.dns_address, port)
 
     async def remove(self, lb: LoadBalancer) -> None:
-        for arn, port in [key for key in self._open if key[0] == lb.arn]:
+        for _, port in [key for key in self._open if key[0] == lb.arn]:
             await self.close(lb, port)
         for address in [lb.dns_address, *lb.nodes.values()]:
             self.addresses.release(address, HTTP_PORT)
@@ -107,17 +102,9 @@ class Nodes:
                     log.exception("listener %s of %s could not be opened again", listener.port, lb.name)
 
     def close_all(self) -> None:
-        for _, endpoint in self._open.values():
-            endpoint.close()
+        """The cloud closes the listeners themselves (stop, reset); forget them and the pool."""
         self._open.clear()
         self.pool.close()
-
-    def _serving(self, opened: list["Listener"]) -> list[tuple[str, int]]:
-        return [listener.endpoint for listener in opened if self.topology.is_available(listener.zone)]
-
-    async def _on_zone_change(self, _topic: str, _zone) -> None:
-        for opened, endpoint in self._open.values():
-            endpoint.set_targets(self._serving(opened))
 
     def _idle_timeout(self, scope: Scope, lb_arn: str):
         def seconds() -> float:
