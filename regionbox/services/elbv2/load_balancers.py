@@ -16,7 +16,7 @@ from regionbox.core import clock, ids
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.pagination import PageRule, Paginator
-from regionbox.services.elbv2.models import HOSTED_ZONES, Elbv2State, LoadBalancer
+from regionbox.services.elbv2.models import HOSTED_ZONES, Elbv2State, LoadBalancer, by_names
 
 if TYPE_CHECKING:
     from regionbox.services.elbv2.health import Health
@@ -177,11 +177,7 @@ class LoadBalancers:
         if arns:
             found = [self.state.load_balancer(ctx.scope, arn) for arn in arns]
         elif names:
-            by_name = {lb.name: lb for lb in everything}
-            missing = [name for name in names if name not in by_name]
-            if missing:
-                raise ServiceError("LoadBalancerNotFound", f"Load balancers '[{', '.join(missing)}]' not found")
-            found = [by_name[name] for name in names]
+            found = by_names(everything, names, "LoadBalancerNotFound", "Load balancers")
         else:
             found = everything
         page, marker = self.paginator.paginate(found, params, PAGES, query=[arns, names])

@@ -105,28 +105,16 @@ class Elbv2State:
             yield
 
     def load_balancer(self, scope: Scope, arn: str) -> LoadBalancer:
-        found = self.load_balancers.get(scope, arn)
-        if found is None:
-            raise ServiceError("LoadBalancerNotFound", "One or more load balancers not found")
-        return found
+        return _found(self.load_balancers.get(scope, arn), "LoadBalancerNotFound", "load balancers")
 
     def target_group(self, scope: Scope, arn: str) -> TargetGroup:
-        found = self.target_groups.get(scope, arn)
-        if found is None:
-            raise ServiceError("TargetGroupNotFound", "One or more target groups not found")
-        return found
+        return _found(self.target_groups.get(scope, arn), "TargetGroupNotFound", "target groups")
 
     def listener(self, scope: Scope, arn: str) -> Listener:
-        found = self.listeners.get(scope, arn)
-        if found is None:
-            raise ServiceError("ListenerNotFound", "One or more listeners not found")
-        return found
+        return _found(self.listeners.get(scope, arn), "ListenerNotFound", "listeners")
 
     def rule(self, scope: Scope, arn: str) -> Rule:
-        found = self.rules.get(scope, arn)
-        if found is None:
-            raise ServiceError("RuleNotFound", "One or more rules not found")
-        return found
+        return _found(self.rules.get(scope, arn), "RuleNotFound", "rules")
 
     def listeners_of(self, scope: Scope, lb_arn: str) -> list[Listener]:
         return [item for item in self.listeners.values(scope) if item.lb_arn == lb_arn]
@@ -146,6 +134,22 @@ class Elbv2State:
             if tg_arn in forwarded_groups(actions) and listener.lb_arn not in users:
                 users.append(listener.lb_arn)
         return users
+
+
+def _found(resource, code: str, kind: str):
+    if resource is None:
+        raise ServiceError(code, f"One or more {kind} not found")
+    return resource
+
+
+def by_names(resources: list, names: list[str], code: str, kind: str) -> list:
+    """The resources named, in the order asked, or AWS's error naming the missing ones
+    ("Load balancers '[a, b]' not found")."""
+    by_name = {resource.name: resource for resource in resources}
+    missing = [name for name in names if name not in by_name]
+    if missing:
+        raise ServiceError(code, f"{kind} '[{', '.join(missing)}]' not found")
+    return [by_name[name] for name in names]
 
 
 def forwarded_groups(actions: list[dict]) -> list[str]:

@@ -18,7 +18,7 @@ from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.pagination import Paginator
 from regionbox.services.elbv2.health import Health
 from regionbox.services.elbv2.load_balancers import PAGES, attributes_out, check_attributes, check_name
-from regionbox.services.elbv2.models import Elbv2State, TargetGroup
+from regionbox.services.elbv2.models import Elbv2State, TargetGroup, by_names
 
 DEFAULT_ATTRIBUTES = {
     "deregistration_delay.timeout_seconds": "300", "stickiness.enabled": "false", "stickiness.type": "lb_cookie",
@@ -141,11 +141,7 @@ class TargetGroups:
         if arns:
             found = [self.state.target_group(ctx.scope, arn) for arn in arns]
         elif names:
-            by_name = {tg.name: tg for tg in everything}
-            missing = [name for name in names if name not in by_name]
-            if missing:
-                raise ServiceError("TargetGroupNotFound", f"Target groups '[{', '.join(missing)}]' not found")
-            found = [by_name[name] for name in names]
+            found = by_names(everything, names, "TargetGroupNotFound", "Target groups")
         elif lb_arn:
             self.state.load_balancer(ctx.scope, lb_arn)
             found = [tg for tg in everything if lb_arn in self.state.target_group_users(ctx.scope, tg.arn)]

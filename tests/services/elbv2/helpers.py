@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import http.server
 import json
+import functools
 import threading
-import time
+
+from tests.services.elasticache import redis_helpers
 
 
 class Target:
@@ -56,19 +58,8 @@ class Target:
         self.server.server_close()
 
 
-def eventually(condition, timeout: float = 60, what: str = "condition"):
-    """Poll until ``condition()`` is truthy (exceptions count as not yet) and return its value."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            value = condition()
-            if value:
-                return value
-        except Exception as error:  # noqa: BLE001 - not yet
-            last = error
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what} ({last!r})")
+# Health checks take two probes 5 s apart to pass and two to fail: give them time on a busy machine.
+eventually = functools.partial(redis_helpers.eventually, timeout=60)
 
 
 def default_subnets(ec2) -> list[str]:

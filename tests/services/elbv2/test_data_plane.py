@@ -9,15 +9,7 @@ import threading
 import pytest
 import requests
 
-from tests.services.elbv2.helpers import Target, eventually, health_states, load_balancer, register, wait_healthy
-
-
-@pytest.fixture
-def targets():
-    made = [Target("a"), Target("b")]
-    yield made
-    for target in made:
-        target.close()
+from tests.services.elbv2.helpers import eventually, health_states, load_balancer, register, wait_healthy
 
 
 def test_round_robin_over_healthy_targets_with_forwarded_headers(cloud, targets):

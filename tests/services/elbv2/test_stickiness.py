@@ -4,18 +4,9 @@ to a healthy one and stuck there."""
 
 from __future__ import annotations
 
-import pytest
 import requests
 
-from tests.services.elbv2.helpers import Target, eventually, health_states, load_balancer, register, wait_healthy
-
-
-@pytest.fixture
-def targets():
-    made = [Target("a"), Target("b")]
-    yield made
-    for target in made:
-        target.close()
+from tests.services.elbv2.helpers import eventually, health_states, load_balancer, register, wait_healthy
 
 
 def sticky(elb, tg_arn: str, **attributes: str) -> None:
