@@ -7,6 +7,7 @@ import http.server
 import json
 import functools
 import threading
+import time
 
 from tests.services.elasticache import redis_helpers
 
@@ -29,8 +30,19 @@ class Target:
                 pass
 
             def _answer(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
+                if self.path.startswith("/slow"):
+                    time.sleep(3)
+                if self.path.startswith("/stream"):
+                    return self._stream()
+                if self.headers.get("Transfer-Encoding") == "chunked":
+                    body = b""
+                    while size := int(self.rfile.readline().split(b";")[0], 16):
+                        body += self.rfile.read(size)
+                        self.rfile.readline()
+                    self.rfile.readline()
+                else:
+                    length = int(self.headers.get("Content-Length") or 0)
+                    body = self.rfile.read(length) if length else b""
                 if self.path.startswith("/health"):
                     status, payload = target.health_status, b"ok"
                 else:
@@ -45,6 +57,21 @@ class Target:
                     self.send_header("Set-Cookie", f"APPSESSION={target.name}; Path=/")
                 self.end_headers()
                 self.wfile.write(payload)
+
+            def _stream(self) -> None:
+                """Three chunks of a chunked response, the last after a pause."""
+                self.send_response(200)
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for part in (b"one,", b"two,", b"three"):
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+                    self.wfile.flush()
+                self.wfile.write(b"0\r\n\r\n")
+
+            def do_HEAD(self) -> None:  # noqa: N802 - a Content-Length, and no body
+                self.send_response(200)
+                self.send_header("Content-Length", "123")
+                self.end_headers()
 
             do_GET = do_POST = do_PUT = do_DELETE = _answer  # noqa: N815 - http.server's naming
 

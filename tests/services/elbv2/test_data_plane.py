@@ -177,3 +177,22 @@ def test_zone_outage_stops_that_zones_node_and_the_name_keeps_serving(cloud, tar
         cloud.post(f"/_regionbox/az/{down}/restore")
     socket.create_connection(nodes[down], timeout=5).close()
     assert requests.get(made["url"], timeout=10).status_code == 200
+
+
+def test_bodies_stream_both_ways_and_a_slow_target_is_504(cloud, targets):
+    elb = cloud.client("elbv2")
+    made = load_balancer(cloud, "bodies")
+    tg_arn = made["tg"]["TargetGroupArn"]
+    register(elb, tg_arn, targets[0])
+    wait_healthy(elb, tg_arn, targets[0])
+    # A chunked upload (a generator body) reaches the target whole; a chunked answer comes back whole.
+    sent = requests.post(made["url"] + "/upload", data=(part for part in (b"a" * 1000, b"b" * 1000)), timeout=10)
+    assert sent.json()["body"] == "a" * 1000 + "b" * 1000
+    assert requests.get(made["url"] + "/stream", timeout=10).text == "one,two,three"
+    with requests.Session() as session:  # HEAD: the length of a body that is not sent, and the connection stays usable
+        assert session.head(made["url"] + "/", timeout=10).headers["Content-Length"] == "123"
+        assert session.get(made["url"] + "/after-head", timeout=10).json()["path"] == "/after-head"
+    elb.modify_load_balancer_attributes(LoadBalancerArn=made["lb"]["LoadBalancerArn"],
+                                        Attributes=[{"Key": "idle_timeout.timeout_seconds", "Value": "1"}])
+    slow = requests.get(made["url"] + "/slow", timeout=10)
+    assert slow.status_code == 504 and "<title>504 Gateway Time-out</title>" in slow.text
