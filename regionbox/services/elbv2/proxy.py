@@ -27,6 +27,7 @@ HOP_BY_HOP = {b"connection", b"keep-alive", b"proxy-connection", b"te", b"traile
 REASONS = {502: "Bad Gateway", 503: "Service Temporarily Unavailable", 504: "Gateway Time-out"}
 POOL_SIZE = 64  # idle connections kept per target
 READ_CHUNK = 64 * 1024
+CONNECT_TIMEOUT = 10  # seconds: AWS answers 504 when a target does not accept the connection in 10 s
 
 
 def error_page(status: int) -> Respond:
@@ -155,7 +156,9 @@ class NodeApp:
         timeout = self.idle_timeout()
         for attempt in (1, 2):
             try:
-                connection = await self.pool.get(target)
+                connection = await asyncio.wait_for(self.pool.get(target), CONNECT_TIMEOUT)
+            except asyncio.TimeoutError:
+                raise UpstreamError(504) from None
             except OSError:
                 raise UpstreamError(502) from None
             try:
