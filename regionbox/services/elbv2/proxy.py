@@ -173,7 +173,8 @@ class NodeApp:
                     await connection.writer.drain()
                 if chunked:
                     connection.writer.write(b"0\r\n\r\n")
-                await connection.writer.drain()
+                if connection.writer.transport.get_write_buffer_size():
+                    await connection.writer.drain()
                 status_line = await asyncio.wait_for(connection.reader.readline(), timeout)
                 if not status_line:
                     raise ConnectionResetError("the target closed the connection")
@@ -248,7 +249,11 @@ class NodeApp:
                     if not chunk:
                         raise asyncio.IncompleteReadError(b"", left)
                     left -= len(chunk)
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    # The last chunk ends the response in the same message (one send less per request).
+                    await send({"type": "http.response.body", "body": chunk, "more_body": left > 0})
+                if length:
+                    self._done(connection, decision, keep)
+                    return
             else:
                 keep = False
                 while chunk := await asyncio.wait_for(reader.read(READ_CHUNK), timeout):
@@ -258,6 +263,9 @@ class NodeApp:
             connection.close()
             raise
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+        self._done(connection, decision, keep)
+
+    def _done(self, connection: Connection, decision: Forward, keep: bool) -> None:
         if keep:
             self.pool.put(decision.target, connection)
         else:
