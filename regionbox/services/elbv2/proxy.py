@@ -122,10 +122,14 @@ class NodeApp:
         decision = self.router.forward(self.account_scope, tg, request) if tg is not None else None
         if decision is None:
             return await _respond(send, error_page(503))
+        in_flight = self.router.in_flight
+        in_flight[decision.target] = in_flight.get(decision.target, 0) + 1
         try:
             await self._forward(scope, receive, send, request, decision)
         except UpstreamError as error:
             await _respond(send, error_page(error.status))
+        finally:
+            in_flight[decision.target] -= 1
 
     async def _forward(self, scope: dict, receive, send, request: Request, decision: Forward) -> None:
         target = decision.target

@@ -135,6 +135,7 @@ class Router:
         self.health = health
         self.tokens = tokens  # tamper-evident cookie values, as the paginator's tokens
         self._turns: dict[str, itertools.count] = {}
+        self.in_flight: dict[Key, int] = {}  # requests a target is answering now (least_outstanding_requests)
 
     def action(self, scope: Scope, lb_arn: str, request: Request) -> dict | None:
         """The action the listener on ``request.port`` takes: its first rule whose conditions hold."""
@@ -190,7 +191,7 @@ class Router:
             pinned = self._cookie_target(tg, cookies.get(APP_COOKIE))
         else:
             pinned = None
-        target = pinned if pinned in routable else routable[next(self._turns.setdefault(tg.arn, itertools.count())) % len(routable)]
+        target = pinned if pinned in routable else self._next(tg, routable)
         decision = Forward(tg, target)
         if sticky and kind == "lb_cookie":
             # Every response carries the cookie again, so a client re-sticks at once after its
@@ -206,6 +207,15 @@ class Router:
                 # The application's cookie stays, its target is gone: stick the client to the new one.
                 decision.cookies = [_set_cookie(APP_COOKIE, self._cookie_value(tg, target), decision.app_cookie_duration, "")]
         return decision
+
+    def _next(self, tg: TargetGroup, routable: list[Key]) -> Key:
+        """Round robin; with least_outstanding_requests, the target answering the fewest requests
+        now (round robin among those with as few)."""
+        turn = next(self._turns.setdefault(tg.arn, itertools.count()))
+        if tg.attributes.get("load_balancing.algorithm.type") == "least_outstanding_requests":
+            fewest = min(self.in_flight.get(key, 0) for key in routable)
+            routable = [key for key in routable if self.in_flight.get(key, 0) == fewest]
+        return routable[turn % len(routable)]
 
     def app_cookie_for(self, decision: Forward, response_cookies: list[str]) -> str | None:
         """The AWSALBAPP-0 cookie to add when the target's response sets the application's cookie."""

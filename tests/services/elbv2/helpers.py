@@ -20,6 +20,7 @@ class Target:
         self.name = name
         self.health_status = 200
         self.requests = 0
+        self.busy = 0  # /slow requests being answered
         target = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -31,7 +32,9 @@ class Target:
 
             def _answer(self) -> None:
                 if self.path.startswith("/slow"):
+                    target.busy += 1
                     time.sleep(3)
+                    target.busy -= 1
                 if self.path.startswith("/stream"):
                     return self._stream()
                 if self.headers.get("Transfer-Encoding") == "chunked":

@@ -196,3 +196,23 @@ def test_bodies_stream_both_ways_and_a_slow_target_is_504(cloud, targets):
                                         Attributes=[{"Key": "idle_timeout.timeout_seconds", "Value": "1"}])
     slow = requests.get(made["url"] + "/slow", timeout=10)
     assert slow.status_code == 504 and "<title>504 Gateway Time-out</title>" in slow.text
+
+
+def test_least_outstanding_requests_avoids_the_busy_target(cloud, targets):
+    elb = cloud.client("elbv2")
+    made = load_balancer(cloud, "lor")
+    tg_arn = made["tg"]["TargetGroupArn"]
+    elb.modify_target_group_attributes(TargetGroupArn=tg_arn, Attributes=[
+        {"Key": "load_balancing.algorithm.type", "Value": "least_outstanding_requests"}])
+    register(elb, tg_arn, *targets)
+    wait_healthy(elb, tg_arn, *targets)
+    slow: list[str] = []
+    busy = threading.Thread(target=lambda: slow.append(requests.get(made["url"] + "/slow", timeout=10).json()["target"]))
+    busy.start()
+    try:
+        working = eventually(lambda: next((t.name for t in targets if t.busy), None), what="the slow request in flight")
+        # While one target answers the slow request, every other request goes to the other one.
+        idle = {requests.get(made["url"], timeout=10).json()["target"] for _ in range(6)}
+    finally:
+        busy.join()
+    assert slow == [working] and idle == {"a", "b"} - {working}
