@@ -48,9 +48,11 @@ def check_actions(state: Elbv2State, scope: Scope, actions: list[dict]) -> list[
                 state.target_group(scope, group["TargetGroupArn"])
                 if not 0 <= group.get("Weight", 1) <= 999:
                     raise invalid("Target group weight must be between 0 and 999")
+            stickiness = (action.get("ForwardConfig") or {}).get("TargetGroupStickinessConfig") or {"Enabled": False}
+            if stickiness.get("Enabled") and not 1 <= stickiness.get("DurationSeconds", 0) <= 604800:
+                raise invalid("Target group stickiness duration must be between 1 and 604800 seconds")
             config = {"TargetGroups": [{"TargetGroupArn": g["TargetGroupArn"], "Weight": g.get("Weight", 1)} for g in groups],
-                      "TargetGroupStickinessConfig": (action.get("ForwardConfig") or {}).get(
-                          "TargetGroupStickinessConfig", {"Enabled": False})}
+                      "TargetGroupStickinessConfig": stickiness}
             if len(groups) == 1:
                 out["TargetGroupArn"] = groups[0]["TargetGroupArn"]
             out["ForwardConfig"] = config

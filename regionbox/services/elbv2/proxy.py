@@ -118,10 +118,12 @@ class NodeApp:
             return await _respond(send, fixed_response(action["FixedResponseConfig"]))
         if action["Type"] == "redirect":
             return await _respond(send, redirect(action["RedirectConfig"], request))
-        tg = self.router.target_group(self.account_scope, action)
+        tg, group_cookie = self.router.target_group(self.account_scope, action, request)
         decision = self.router.forward(self.account_scope, tg, request) if tg is not None else None
         if decision is None:
             return await _respond(send, error_page(503))
+        if group_cookie:
+            decision.cookies.append(group_cookie)
         in_flight = self.router.in_flight
         in_flight[decision.target] = in_flight.get(decision.target, 0) + 1
         try:

@@ -27,7 +27,8 @@ from regionbox.services.elbv2.models import Elbv2State, TargetGroup
 
 LB_COOKIE = "AWSALB"
 LB_CORS_COOKIE = "AWSALBCORS"
-APP_COOKIE = "AWSALBAPP-0"  # AWS splits a long value over AWSALBAPP-0..3; ours always fits in one
+APP_COOKIE = "AWSALBAPP-0"
+GROUP_COOKIE = "AWSALBTG"  # which target group of a weighted forward a client sticks to  # AWS splits a long value over AWSALBAPP-0..3; ours always fits in one
 
 
 @dataclass
@@ -147,30 +148,48 @@ class Router:
                 return rule.actions[-1]
         return listener.default_actions[-1]
 
-    def target_group(self, scope: Scope, action: dict) -> TargetGroup | None:
-        groups = [group for group in action["ForwardConfig"]["TargetGroups"] if group.get("Weight", 1) > 0]
+    def target_group(self, scope: Scope, action: dict, request: Request) -> tuple[TargetGroup | None, str | None]:
+        """The target group a forward sends this request to, and the AWSALBTG cookie to set when
+        the action's group stickiness is on (the client then stays with that group)."""
+        config = action["ForwardConfig"]
+        groups = [group for group in config["TargetGroups"] if group.get("Weight", 1) > 0]
         if not groups:
-            return None
-        if len(groups) == 1:
-            return self.state.target_groups.get(scope, groups[0]["TargetGroupArn"])
-        # Weighted round robin: each group takes Weight turns out of the sum.
-        total = sum(group["Weight"] for group in groups)
-        turn = next(self._turns.setdefault(action["ForwardConfig"]["TargetGroups"][0]["TargetGroupArn"] + "#w",
-                                           itertools.count())) % total
-        for group in groups:
-            if turn < group["Weight"]:
-                return self.state.target_groups.get(scope, group["TargetGroupArn"])
-            turn -= group["Weight"]
-        return None
+            return None, None
+        stickiness = config.get("TargetGroupStickinessConfig") or {}
+        sticky = stickiness.get("Enabled") and len(groups) > 1
+        chosen = None
+        if sticky:
+            pinned = self._decode(request.cookies.get(GROUP_COOKIE))
+            chosen = next((g["TargetGroupArn"] for g in groups if _group_tag(g["TargetGroupArn"]) == pinned.get("g")), None)
+        if chosen is None and len(groups) == 1:
+            chosen = groups[0]["TargetGroupArn"]
+        if chosen is None:
+            # Weighted round robin: each group takes Weight turns out of the sum.
+            turn = next(self._turns.setdefault(config["TargetGroups"][0]["TargetGroupArn"] + "#w", itertools.count()))
+            turn %= sum(group["Weight"] for group in groups)
+            for group in groups:
+                if turn < group["Weight"]:
+                    chosen = group["TargetGroupArn"]
+                    break
+                turn -= group["Weight"]
+        cookie = None
+        if sticky:
+            value = self.tokens.encode({"g": _group_tag(chosen)})
+            cookie = _set_cookie(GROUP_COOKIE, value, int(stickiness.get("DurationSeconds", 3600)), "")
+        return self.state.target_groups.get(scope, chosen), cookie
 
-    def _cookie_target(self, tg: TargetGroup, value: str | None) -> Key | None:
+    def _decode(self, value: str | None) -> dict:
         if not value:
-            return None
+            return {}
         try:
             payload = self.tokens.decode(value)
         except InvalidToken:
-            return None
-        if not isinstance(payload, dict) or payload.get("g") != _group_tag(tg.arn):
+            return {}
+        return payload if isinstance(payload, dict) else {}
+
+    def _cookie_target(self, tg: TargetGroup, value: str | None) -> Key | None:
+        payload = self._decode(value)
+        if payload.get("g") != _group_tag(tg.arn):
             return None
         return payload.get("i"), payload.get("p")
 

@@ -76,3 +76,21 @@ def test_cookies_of_another_target_group_or_forged_ones_are_ignored(cloud, targe
     wait_healthy(elb, tg_arn, *targets)
     seen = {requests.get(made["url"], cookies={"AWSALB": "forged.value"}, timeout=10).json()["target"] for _ in range(4)}
     assert seen == {"a", "b"}
+
+
+def test_group_stickiness_keeps_a_client_on_one_target_group_of_a_weighted_forward(cloud, targets):
+    elb = cloud.client("elbv2")
+    made = load_balancer(cloud, "groups")
+    a, b = targets
+    green = elb.create_target_group(Name="green", Protocol="HTTP", Port=80, VpcId=made["lb"]["VpcId"], TargetType="ip")["TargetGroups"][0]
+    register(elb, made["tg"]["TargetGroupArn"], a)
+    register(elb, green["TargetGroupArn"], b)
+    elb.modify_listener(ListenerArn=made["listener"]["ListenerArn"], DefaultActions=[{"Type": "forward", "ForwardConfig": {
+        "TargetGroups": [{"TargetGroupArn": made["tg"]["TargetGroupArn"], "Weight": 1},
+                         {"TargetGroupArn": green["TargetGroupArn"], "Weight": 1}],
+        "TargetGroupStickinessConfig": {"Enabled": True, "DurationSeconds": 300}}}])
+    with requests.Session() as session:
+        first = session.get(made["url"], timeout=10).json()["target"]
+        assert "AWSALBTG" in session.cookies
+        assert {session.get(made["url"], timeout=10).json()["target"] for _ in range(20)} == {first}
+    assert {requests.get(made["url"], timeout=10).json()["target"] for _ in range(4)} == {"a", "b"}
