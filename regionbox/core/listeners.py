@@ -21,6 +21,7 @@ import contextlib
 import logging
 import socket
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Awaitable, Callable, Protocol
 
 from regionbox.core.addresses import AddressAllocator
@@ -96,15 +97,16 @@ class Listeners:
                                serve=lambda host, number: _StreamServer.start(host, number, handle, ssl))
 
     async def open_http(self, *, owner: str, zone: str, port: int, app: Callable, address: str | None = None,
-                        shared_address: str | None = None) -> Listener:
+                        shared_address: str | None = None, tls: tuple[Path, Path] | None = None) -> Listener:
         """An HTTP/1.1 server (uvicorn, keep-alive, streaming) running the ASGI ``app``.
 
         With ``shared_address`` it also listens on (shared_address, port) with SO_REUSEPORT, beside
         the other listeners sharing that address: the kernel spreads new connections over those
         that serve, as a DNS name answers the addresses of the nodes that are up (a load balancer's
-        nodes in their AZs). The caller holds the shared address in the allocator."""
+        nodes in their AZs). The caller holds the shared address in the allocator. With ``tls``
+        (certificate and key files, ``cloud.ca.issue``) it serves HTTPS."""
         return await self.open(owner=owner, zone=zone, port=port, address=address,
-                               serve=lambda host, number: _HttpServer.start(host, number, app, shared_address))
+                               serve=lambda host, number: _HttpServer.start(host, number, app, shared_address, tls))
 
     async def close(self, listener: Listener) -> None:
         await self._stop(listener)
@@ -189,7 +191,8 @@ class _HttpServer:
         self.task = task
 
     @classmethod
-    async def start(cls, address: str, port: int, app: Callable, shared_address: str | None = None) -> "_HttpServer":
+    async def start(cls, address: str, port: int, app: Callable, shared_address: str | None = None,
+                    tls: tuple[Path, Path] | None = None) -> "_HttpServer":
         import uvicorn
 
         sockets = [_bound(address, port, shared=False)]
@@ -204,7 +207,8 @@ class _HttpServer:
         # an X-Forwarded-For header the client sent claims.
         config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False, http="httptools",
                                 timeout_graceful_shutdown=None, server_header=False, date_header=False,
-                                proxy_headers=False)
+                                proxy_headers=False, ssl_certfile=str(tls[0]) if tls else None,
+                                ssl_keyfile=str(tls[1]) if tls else None)
         server = uvicorn.Server(config)
         # The cloud owns signals. uvicorn >= 0.29 takes SIGINT/SIGTERM in capture_signals() for as
         # long as a server runs and puts back what it found when it stops: listeners that open and
