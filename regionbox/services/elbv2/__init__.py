@@ -1,7 +1,8 @@
 """Elastic Load Balancing v2: application load balancers that really balance.
 
 Load balancers in the subnets' AZs with a node per AZ on its own loopback address (nodes.py),
-target groups of local processes with real HTTP health checks (health.py), listeners whose
+target groups of local processes with real HTTP health checks (health.py), HTTP and HTTPS
+listeners (certificates of the local CA, as there is no ACM) whose
 rules route by path, host, header, method, query string and source address to forward,
 fixed-response and redirect actions (routing.py), sticky sessions with AWS's cookies, and a
 proxy that streams requests to the targets with X-Forwarded-* headers (proxy.py).
@@ -19,11 +20,10 @@ from regionbox.services.elbv2.rules import Rules
 from regionbox.services.elbv2.tags import Tags
 from regionbox.services.elbv2.target_groups import TargetGroups
 
-HTTPS = "needs HTTPS listeners, which regionbox's load balancers do not serve yet (HTTP only)"
-MTLS = "mutual TLS trust stores need HTTPS listeners, which regionbox's load balancers do not serve yet"
+MTLS = "mutual TLS (trust stores) is not served: HTTPS listeners authenticate the server only"
 NOT_IMPLEMENTED = {
-    "AddListenerCertificates": HTTPS, "RemoveListenerCertificates": HTTPS, "DescribeListenerCertificates": HTTPS,
-    "DescribeSSLPolicies": HTTPS, "ModifyListenerAttributes": "listener attributes are for TCP and mTLS listeners, "
+    "DescribeSSLPolicies": "HTTPS listeners serve Python's default TLS settings, not the ciphers of AWS's policies",
+    "ModifyListenerAttributes": "listener attributes are for TCP and mTLS listeners, "
                                                             "which regionbox does not serve",
     "CreateTrustStore": MTLS, "DeleteTrustStore": MTLS, "DescribeTrustStores": MTLS, "ModifyTrustStore": MTLS,
     "AddTrustStoreRevocations": MTLS, "RemoveTrustStoreRevocations": MTLS, "DescribeTrustStoreRevocations": MTLS,
@@ -43,7 +43,7 @@ def load(cloud) -> Service:
     ec2 = lambda: cloud.services.api("ec2")  # noqa: E731 - EC2 loads when first needed
     health = Health(state, cloud.tasks)
     router = Router(state, health, cloud.paginator)
-    nodes = Nodes(state, router, cloud.tasks, cloud.addresses, cloud.listeners)
+    nodes = Nodes(state, router, cloud.tasks, cloud.addresses, cloud.listeners, cloud.ca, cloud.state_dir / "elbv2")
     load_balancers = LoadBalancers(state, nodes, health, ec2, cloud.paginator)
     target_groups = TargetGroups(state, health, ec2, cloud.paginator)
     listeners = Listeners(state, nodes, health, cloud.paginator)
@@ -82,6 +82,9 @@ def load(cloud) -> Service:
             "ModifyListener": listeners.modify_listener,
             "DeleteListener": listeners.delete_listener,
             "DescribeListenerAttributes": listeners.describe_listener_attributes,
+            "DescribeListenerCertificates": listeners.describe_listener_certificates,
+            "AddListenerCertificates": listeners.add_listener_certificates,
+            "RemoveListenerCertificates": listeners.remove_listener_certificates,
             "CreateRule": rules.create_rule,
             "DescribeRules": rules.describe_rules,
             "ModifyRule": rules.modify_rule,

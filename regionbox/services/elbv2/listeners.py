@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from regionbox.services.elbv2.nodes import Nodes
 
 MAX_LISTENERS = 50
+DEFAULT_SSL_POLICY = "ELBSecurityPolicy-2016-08"
 STATUS_CODE = re.compile(r"[245]\d\d")
 
 
@@ -81,12 +82,29 @@ def check_actions(state: Elbv2State, scope: Scope, actions: list[dict]) -> list[
 
 
 def describe_listener(listener: Listener) -> dict[str, Any]:
-    return {"ListenerArn": listener.arn, "LoadBalancerArn": listener.lb_arn, "Port": listener.port,
-            "Protocol": listener.protocol, "DefaultActions": listener.default_actions}
+    described = {"ListenerArn": listener.arn, "LoadBalancerArn": listener.lb_arn, "Port": listener.port,
+                 "Protocol": listener.protocol, "DefaultActions": listener.default_actions}
+    if listener.protocol == "HTTPS":
+        described.update(Certificates=[{"CertificateArn": listener.certificates[0]}], SslPolicy=listener.ssl_policy)
+    return described
+
+
+def _tls(protocol: str, params: dict, certificates: list[str], ssl_policy: str | None) -> tuple[list[str], str | None]:
+    """An HTTPS listener's certificates and security policy, as AWS requires them."""
+    if protocol != "HTTPS":
+        return [], None
+    given = [c["CertificateArn"] for c in params.get("Certificates") or [] if c.get("CertificateArn")]
+    certificates = given + [arn for arn in certificates if arn not in given] if given else certificates
+    if not certificates:
+        raise ServiceError("CertificateNotFound", "A certificate must be specified for HTTPS listeners")
+    policy = params.get("SslPolicy") or ssl_policy or DEFAULT_SSL_POLICY
+    if not policy.startswith("ELBSecurityPolicy-"):
+        raise ServiceError("SSLPolicyNotFound", f"SSL policy '{policy}' not found")
+    return certificates, policy
 
 
 class Listeners:
-    """Create/Describe/Modify/DeleteListener, Describe/ModifyListenerAttributes."""
+    """Create/Describe/Modify/DeleteListener, DescribeListenerAttributes, and an HTTPS listener's certificates."""
 
     def __init__(self, state: Elbv2State, nodes: "Nodes", health: Health, paginator: Paginator) -> None:
         self.state = state
@@ -97,18 +115,17 @@ class Listeners:
     @staticmethod
     def _protocol(params: dict) -> str:
         protocol = params.get("Protocol", "HTTP")
-        if protocol == "HTTPS":
-            raise ServiceError("UnsupportedProtocol", "HTTPS listeners are not served by regionbox yet; use HTTP")
-        if protocol != "HTTP":
+        if protocol not in ("HTTP", "HTTPS"):
             raise ServiceError("UnsupportedProtocol", f"Protocol '{protocol}' is not supported by application load balancers")
         return protocol
 
     async def create_listener(self, ctx: RequestContext, params: dict) -> dict:
         lb = self.state.load_balancer(ctx.scope, params["LoadBalancerArn"])
         protocol = self._protocol(params)
-        port = params.get("Port", 80)
+        port = params.get("Port", 80 if protocol == "HTTP" else 443)
         if not 1 <= port <= 65535:
             raise invalid("Port must be between 1 and 65535")
+        certificates, ssl_policy = _tls(protocol, params, [], None)
         existing = self.state.listeners_of(ctx.scope, lb.arn)
         actions = check_actions(self.state, ctx.scope, params["DefaultActions"])
         for listener in existing:
@@ -123,9 +140,11 @@ class Listeners:
         suffix = lb.arn.split(":loadbalancer/", 1)[1]
         listener = Listener(arn=ctx.arn("elasticloadbalancing", f"listener/{suffix}/{ids.hex_id(length=16)}"),
                             lb_arn=lb.arn, port=port, protocol=protocol, default_actions=actions,
-                            tags={tag["Key"]: tag.get("Value", "") for tag in params.get("Tags") or []})
+                            tags={tag["Key"]: tag.get("Value", "") for tag in params.get("Tags") or []},
+                            certificates=certificates, ssl_policy=ssl_policy)
         default_rule = Rule(arn=rule_arn(ctx, listener.arn), listener_arn=listener.arn, priority="default", actions=actions)
-        await self.nodes.open(ctx.scope, lb, port)  # before storing: a port another process holds is AWS's capacity error
+        # Before storing: a port another process holds fails the call, and nothing is left behind.
+        await self.nodes.open(ctx.scope, lb, port, protocol)
         with self.state.transaction():
             self.state.listeners.put(ctx.scope, listener.arn, listener)
             self.state.rules.put(ctx.scope, default_rule.arn, default_rule)
@@ -151,18 +170,19 @@ class Listeners:
 
     async def modify_listener(self, ctx: RequestContext, params: dict) -> dict:
         listener = self.state.listener(ctx.scope, params["ListenerArn"])
-        if "Protocol" in params:
-            listener.protocol = self._protocol(params)
-        if "DefaultActions" in params:
-            listener.default_actions = check_actions(self.state, ctx.scope, params["DefaultActions"])
         lb = self.state.load_balancer(ctx.scope, listener.lb_arn)
+        protocol = self._protocol(params) if "Protocol" in params else listener.protocol
+        certificates, ssl_policy = _tls(protocol, params, listener.certificates, listener.ssl_policy)
+        actions = (check_actions(self.state, ctx.scope, params["DefaultActions"]) if params.get("DefaultActions")
+                   else listener.default_actions)
         port = params.get("Port", listener.port)
-        if port != listener.port:
-            if any(other.port == port for other in self.state.listeners_of(ctx.scope, lb.arn)):
-                raise ServiceError("DuplicateListener", f"A listener already exists on this port for this load balancer '{lb.arn}'")
-            await self.nodes.open(ctx.scope, lb, port)
+        if port != listener.port and any(other.port == port for other in self.state.listeners_of(ctx.scope, lb.arn)):
+            raise ServiceError("DuplicateListener", f"A listener already exists on this port for this load balancer '{lb.arn}'")
+        if (port, protocol) != (listener.port, listener.protocol):
             await self.nodes.close(lb, listener.port)
-            listener.port = port
+            await self.nodes.open(ctx.scope, lb, port, protocol)
+        listener.port, listener.protocol, listener.default_actions = port, protocol, actions
+        listener.certificates, listener.ssl_policy = certificates, ssl_policy
         with self.state.transaction():
             self.state.listeners.put(ctx.scope, listener.arn, listener)
             for rule in self.state.rules_of(ctx.scope, listener.arn):
@@ -187,6 +207,30 @@ class Listeners:
     def describe_listener_attributes(self, ctx: RequestContext, params: dict) -> dict:
         self.state.listener(ctx.scope, params["ListenerArn"])
         return {"Attributes": []}  # HTTP listeners of an ALB have no attributes (they are for TCP and mTLS)
+
+    # -- an HTTPS listener's certificates (the first is the default one, set by Create/ModifyListener) --
+    def describe_listener_certificates(self, ctx: RequestContext, params: dict) -> dict:
+        listener = self.state.listener(ctx.scope, params["ListenerArn"])
+        return {"Certificates": [{"CertificateArn": arn, "IsDefault": index == 0}
+                                 for index, arn in enumerate(listener.certificates)]}
+
+    def add_listener_certificates(self, ctx: RequestContext, params: dict) -> dict:
+        listener = self.state.listener(ctx.scope, params["ListenerArn"])
+        if listener.protocol != "HTTPS":
+            raise ServiceError("IncompatibleProtocols", "Certificates can only be added to HTTPS listeners")
+        added = [c["CertificateArn"] for c in params["Certificates"]]
+        listener.certificates = listener.certificates + [arn for arn in added if arn not in listener.certificates]
+        self.state.listeners.put(ctx.scope, listener.arn, listener)
+        return {"Certificates": [{"CertificateArn": arn, "IsDefault": False} for arn in added]}
+
+    def remove_listener_certificates(self, ctx: RequestContext, params: dict) -> dict:
+        listener = self.state.listener(ctx.scope, params["ListenerArn"])
+        removed = [c["CertificateArn"] for c in params["Certificates"]]
+        if listener.certificates and listener.certificates[0] in removed:
+            raise ServiceError("OperationNotPermitted", "The default certificate of a listener cannot be removed")
+        listener.certificates = [arn for arn in listener.certificates if arn not in removed]
+        self.state.listeners.put(ctx.scope, listener.arn, listener)
+        return {}
 
 
 def rule_arn(ctx: RequestContext, listener_arn: str) -> str:

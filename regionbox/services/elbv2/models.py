@@ -75,6 +75,11 @@ class Listener:
     protocol: str
     default_actions: list[dict] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
+    # HTTPS: the certificate ARNs the user gave (the first is the default) and the security policy.
+    # Nodes serve a certificate of the local CA for their addresses whatever the ARNs name, as
+    # regionbox serves no ACM: clients trust `regionbox ca-cert`.
+    certificates: list[str] = field(default_factory=list)
+    ssl_policy: str | None = None
 
 
 @dataclass

@@ -11,7 +11,9 @@ leaves a failed node out. No proxy stands between the client and its node.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from regionbox.core.store import Scope
@@ -23,6 +25,7 @@ from regionbox.services.elbv2.routing import Router
 if TYPE_CHECKING:
     from regionbox.core.addresses import AddressAllocator
     from regionbox.core.listeners import Listener, Listeners
+    from regionbox.core.tls import LocalCA
 
 log = logging.getLogger("regionbox.elbv2.nodes")
 
@@ -31,7 +34,9 @@ HTTP_PORT = 80
 
 class Nodes:
     def __init__(self, state: Elbv2State, router: Router, tasks: Tasks, addresses: "AddressAllocator",
-                 listeners: "Listeners") -> None:
+                 listeners: "Listeners", ca: "LocalCA", certificates: Path) -> None:
+        self.ca = ca
+        self.certificates = certificates  # a directory per load balancer with its nodes' certificate
         self.state = state
         self.router = router
         self.tasks = tasks
@@ -56,18 +61,22 @@ class Nodes:
 
         self.tasks.spawn(activate(), owner="elbv2", what=f"provisioning {lb.arn}")
 
-    async def open(self, scope: Scope, lb: LoadBalancer, port: int) -> None:
-        """Start serving ``port`` on every node, each also on the DNS name's address."""
+    async def open(self, scope: Scope, lb: LoadBalancer, port: int, protocol: str = "HTTP") -> None:
+        """Start serving ``port`` on every node, each also on the DNS name's address; HTTPS with a
+        certificate of the local CA for all those addresses."""
         if (lb.arn, port) in self._open:
             return
         if port != HTTP_PORT:
             self.addresses.reserve(lb.dns_address, port)
+        tls = None
+        if protocol == "HTTPS":
+            tls = await asyncio.to_thread(self.ca.issue, self.certificates / lb.lb_id, [lb.dns_address, *lb.nodes.values()])
         opened: list[Listener] = []
         try:
             for zone, address in lb.nodes.items():
-                app = NodeApp(self.router, self.pool, scope, lb.arn, port, self._idle_timeout(scope, lb.arn))
+                app = NodeApp(self.router, self.pool, scope, lb.arn, port, self._idle_timeout(scope, lb.arn), protocol)
                 opened.append(await self.listeners.open_http(owner="elbv2", zone=zone, port=port, app=app, address=address,
-                                                             shared_address=lb.dns_address))
+                                                             shared_address=lb.dns_address, tls=tls))
         except BaseException:
             await self._close(opened, lb, port)
             raise
@@ -97,7 +106,7 @@ class Nodes:
                 self.addresses.reserve(address, HTTP_PORT)
             for listener in self.state.listeners_of(scope, lb.arn):
                 try:
-                    await self.open(scope, lb, listener.port)
+                    await self.open(scope, lb, listener.port, listener.protocol)
                 except OSError:
                     log.exception("listener %s of %s could not be opened again", listener.port, lb.name)
 

@@ -91,7 +91,8 @@ class NodeApp:
     """The ASGI app of one node's listener port: route, then answer or forward."""
 
     def __init__(self, router: Router, pool: Pool, scope: Scope, lb_arn: str, port: int,
-                 idle_timeout: Callable[[], float]) -> None:
+                 idle_timeout: Callable[[], float], protocol: str = "HTTP") -> None:
+        self.protocol = protocol
         self.router = router
         self.pool = pool
         self.account_scope = scope
@@ -110,7 +111,8 @@ class NodeApp:
         request = Request(method=scope["method"], path=scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0] or scope["path"],
                           query=scope.get("query_string", b"").decode("latin-1"),
                           host=headers.get("host", "").rsplit(":", 1)[0] if not headers.get("host", "").startswith("[")
-                          else headers["host"], headers=headers, client=client[0], port=self.port)
+                          else headers["host"], headers=headers, client=client[0], port=self.port,
+                          protocol=self.protocol)
         action = self.router.action(self.account_scope, self.lb_arn, request)
         if action is None:
             return await _respond(send, error_page(503))
@@ -150,7 +152,7 @@ class NodeApp:
                 has_length = True
             lines.append(f"{name.decode('latin-1')}: {value.decode('latin-1')}\r\n")
         lines.append(f"x-forwarded-for: {forwarded_for + ', ' if forwarded_for else ''}{request.client}\r\n"
-                     f"x-forwarded-proto: http\r\nx-forwarded-port: {self.port}\r\n")
+                     f"x-forwarded-proto: {self.protocol.lower()}\r\nx-forwarded-port: {self.port}\r\n")
         if "x-amzn-trace-id" not in request.headers:
             lines.append(f"x-amzn-trace-id: {_trace_id()}\r\n")
         if chunked:

@@ -40,6 +40,7 @@ class Request:
     headers: dict[str, str]  # lower-case names; repeated headers joined with ","
     client: str
     port: int  # the listener's
+    protocol: str = "HTTP"  # the listener's: HTTP or HTTPS
 
     @property
     def cookies(self) -> dict[str, str]:
@@ -104,7 +105,7 @@ def condition_holds(condition: dict, request: Request) -> bool:
 
 def redirect(config: dict, request: Request) -> Respond:
     """A redirect action's Location, with AWS's #{protocol} #{host} #{port} #{path} #{query}."""
-    values = {"protocol": "HTTP", "host": request.host, "port": str(request.port), "path": request.path.lstrip("/"),
+    values = {"protocol": request.protocol, "host": request.host, "port": str(request.port), "path": request.path.lstrip("/"),
               "query": request.query}
 
     def fill(text: str) -> str:

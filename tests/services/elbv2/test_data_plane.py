@@ -216,3 +216,27 @@ def test_least_outstanding_requests_avoids_the_busy_target(cloud, targets):
     finally:
         busy.join()
     assert slow == [working] and idle == {"a", "b"} - {working}
+
+
+def test_https_listener_under_the_local_ca_and_a_redirect_from_http(cloud, targets):
+    elb = cloud.client("elbv2")
+    made = load_balancer(cloud, "tls")
+    lb_arn, tg_arn, dns = made["lb"]["LoadBalancerArn"], made["tg"]["TargetGroupArn"], made["lb"]["DNSName"]
+    register(elb, tg_arn, targets[0])
+    forward = [{"Type": "forward", "TargetGroupArn": tg_arn}]
+    with pytest.raises(elb.exceptions.CertificateNotFoundException):
+        elb.create_listener(LoadBalancerArn=lb_arn, Protocol="HTTPS", Port=443, DefaultActions=forward)
+    certificate = "arn:aws:acm:us-east-1:123456789012:certificate/0b9c3a5e-1111-2222-3333-444455556666"
+    listener = elb.create_listener(LoadBalancerArn=lb_arn, Protocol="HTTPS", Port=443, DefaultActions=forward,
+                                   Certificates=[{"CertificateArn": certificate}])["Listeners"][0]
+    assert (listener["SslPolicy"], listener["Certificates"]) == ("ELBSecurityPolicy-2016-08", [{"CertificateArn": certificate}])
+    elb.modify_listener(ListenerArn=made["listener"]["ListenerArn"], DefaultActions=[{"Type": "redirect", "RedirectConfig": {
+        "Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}])
+    moved = requests.get(f"http://{dns}/cart?item=1", allow_redirects=False, timeout=10)
+    assert (moved.status_code, moved.headers["Location"]) == (301, f"https://{dns}/cart?item=1")
+    ca = str(cloud.cloud.ca.ensure())
+    answer = requests.get(f"http://{dns}/cart?item=1", verify=ca, timeout=10).json()  # follows the redirect
+    assert answer["path"] == "/cart?item=1"
+    assert answer["headers"]["x-forwarded-proto"] == "https" and answer["headers"]["x-forwarded-port"] == "443"
+    assert elb.describe_listener_certificates(ListenerArn=listener["ListenerArn"])["Certificates"] == [
+        {"CertificateArn": certificate, "IsDefault": True}]

@@ -7,6 +7,7 @@ import signal
 
 import requests
 
+from regionbox.core.tls import ca_directory
 from regionbox.testing import CloudProcess
 from tests.services.elbv2.helpers import Target, default_subnets, eventually, register
 
@@ -31,6 +32,9 @@ def test_load_balancers_come_back_after_kill_9_and_sigterm_stops_the_cloud():
                                      HealthyThresholdCount=2)["TargetGroups"][0]
         register(elb, tg["TargetGroupArn"], target)
         second = _load_balancer(cloud, "second", tg["TargetGroupArn"])
+        elb.create_listener(LoadBalancerArn=second["LoadBalancerArn"], Protocol="HTTPS", Port=443,
+                            Certificates=[{"CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/x"}],
+                            DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
         assert requests.get(f"http://{second['DNSName']}/", timeout=10).json()["target"] == "a"
         cloud.kill9()
         cloud.start()
@@ -38,6 +42,8 @@ def test_load_balancers_come_back_after_kill_9_and_sigterm_stops_the_cloud():
         assert eventually(lambda: requests.get(f"http://{second['DNSName']}/", timeout=10).json()["target"] == "a",
                           what="the load balancer back")
         assert requests.get(f"http://{first['DNSName']}/", timeout=10).text == "first"
+        ca = ca_directory(cloud.state_dir) / "ca.pem"
+        assert requests.get(f"https://{second['DNSName']}/", verify=str(ca), timeout=10).json()["target"] == "a"
         # Nodes opened and closed out of order must not leave the cloud deaf to SIGTERM.
         elb.delete_load_balancer(LoadBalancerArn=first["LoadBalancerArn"])
         cloud.process.send_signal(signal.SIGTERM)
