@@ -125,3 +125,17 @@ def register(elb, tg_arn: str, *targets: Target) -> None:
 def wait_healthy(elb, tg_arn: str, *targets: Target) -> None:
     wanted = {f"127.0.0.1:{t.port}" for t in targets}
     eventually(lambda: all(health_states(elb, tg_arn).get(key) == "healthy" for key in wanted), what="healthy targets")
+
+
+def weighted_forward(cloud, made: dict, a: Target, b: Target, weights: tuple[int, int], **config) -> None:
+    """The listener forwards to two groups by weight: the load balancer's own group (target a)
+    and a "green" one (target b); ``config`` adds to the ForwardConfig (TargetGroupStickinessConfig)."""
+    elb = cloud.client("elbv2")
+    green = elb.create_target_group(Name="green", Protocol="HTTP", Port=80, VpcId=made["lb"]["VpcId"],
+                                    TargetType="ip")["TargetGroups"][0]
+    register(elb, made["tg"]["TargetGroupArn"], a)
+    register(elb, green["TargetGroupArn"], b)
+    groups = [{"TargetGroupArn": made["tg"]["TargetGroupArn"], "Weight": weights[0]},
+              {"TargetGroupArn": green["TargetGroupArn"], "Weight": weights[1]}]
+    elb.modify_listener(ListenerArn=made["listener"]["ListenerArn"],
+                        DefaultActions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": groups, **config}}])

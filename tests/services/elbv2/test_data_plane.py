@@ -9,7 +9,7 @@ import threading
 import pytest
 import requests
 
-from tests.services.elbv2.helpers import eventually, health_states, load_balancer, register, wait_healthy
+from tests.services.elbv2.helpers import eventually, health_states, load_balancer, register, wait_healthy, weighted_forward
 
 
 def test_round_robin_over_healthy_targets_with_forwarded_headers(cloud, targets):
@@ -128,15 +128,8 @@ def test_rules_route_by_path_host_header_and_method(cloud, targets):
 
 
 def test_weighted_forward_splits_requests(cloud, targets):
-    elb = cloud.client("elbv2")
     made = load_balancer(cloud, "weights")
-    a, b = targets
-    other = elb.create_target_group(Name="green", Protocol="HTTP", Port=80, VpcId=made["lb"]["VpcId"], TargetType="ip")["TargetGroups"][0]
-    register(elb, made["tg"]["TargetGroupArn"], a)
-    register(elb, other["TargetGroupArn"], b)
-    elb.modify_listener(ListenerArn=made["listener"]["ListenerArn"], DefaultActions=[{"Type": "forward", "ForwardConfig": {
-        "TargetGroups": [{"TargetGroupArn": made["tg"]["TargetGroupArn"], "Weight": 3},
-                         {"TargetGroupArn": other["TargetGroupArn"], "Weight": 1}]}}])
+    weighted_forward(cloud, made, *targets, (3, 1))
     seen = [requests.get(made["url"], timeout=10).json()["target"] for _ in range(40)]
     assert (seen.count("a"), seen.count("b")) == (30, 10)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import requests
 
-from tests.services.elbv2.helpers import eventually, health_states, load_balancer, register, wait_healthy
+from tests.services.elbv2.helpers import eventually, health_states, load_balancer, register, wait_healthy, weighted_forward
 
 
 def sticky(elb, tg_arn: str, **attributes: str) -> None:
@@ -79,16 +79,8 @@ def test_cookies_of_another_target_group_or_forged_ones_are_ignored(cloud, targe
 
 
 def test_group_stickiness_keeps_a_client_on_one_target_group_of_a_weighted_forward(cloud, targets):
-    elb = cloud.client("elbv2")
     made = load_balancer(cloud, "groups")
-    a, b = targets
-    green = elb.create_target_group(Name="green", Protocol="HTTP", Port=80, VpcId=made["lb"]["VpcId"], TargetType="ip")["TargetGroups"][0]
-    register(elb, made["tg"]["TargetGroupArn"], a)
-    register(elb, green["TargetGroupArn"], b)
-    elb.modify_listener(ListenerArn=made["listener"]["ListenerArn"], DefaultActions=[{"Type": "forward", "ForwardConfig": {
-        "TargetGroups": [{"TargetGroupArn": made["tg"]["TargetGroupArn"], "Weight": 1},
-                         {"TargetGroupArn": green["TargetGroupArn"], "Weight": 1}],
-        "TargetGroupStickinessConfig": {"Enabled": True, "DurationSeconds": 300}}}])
+    weighted_forward(cloud, made, *targets, (1, 1), TargetGroupStickinessConfig={"Enabled": True, "DurationSeconds": 300})
     with requests.Session() as session:
         first = session.get(made["url"], timeout=10).json()["target"]
         assert "AWSALBTG" in session.cookies
