@@ -77,6 +77,8 @@ class Config:
     logs_live_tail_seconds: float = field(default_factory=lambda: float(_env("LOGS_LIVE_TAIL_SECONDS", str(3 * 3600))))
     # S3: seconds between lifecycle sweeps (expirations due are carried out at the next one).
     s3_lifecycle_interval: float = field(default_factory=lambda: float(_env("S3_LIFECYCLE_INTERVAL", "60")))
+    # AppSync: seconds between the "ka" keep-alives sent on a real-time WebSocket (AWS: about 60).
+    appsync_keepalive_interval: float = field(default_factory=lambda: float(_env("APPSYNC_KEEPALIVE_INTERVAL", "60")))
 
     def __post_init__(self) -> None:
         self._tmp: tempfile.TemporaryDirectory | None = None

@@ -1,0 +1,112 @@
+"""Who is subscribed to what, and delivery: a mutation's published value reaches each
+subscription whose field names that mutation in ``@aws_subscribe(mutations: [...])``, whose
+arguments equal the value's fields of the same name (AppSync's argument filtering: an argument
+not given filters nothing) and whose enhanced filter (set by the subscription's resolver)
+matches. The payload is the value shaped by the subscription's own selection set, computed once
+per distinct subscription document and variables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import orjson
+from graphql import GraphQLSchema, execute
+from graphql.pyutils import is_awaitable
+
+from regionbox.services.appsync.filters import matches
+
+
+@dataclass(eq=False)
+class Subscriber:
+    id: str
+    deliver: Callable[[dict], None]  # puts one message on the connection's queue
+    scope: tuple[str, str]
+    api_id: str
+    field: str
+    document: Any
+    operation_name: str | None
+    variables: dict[str, Any]
+    arguments: dict[str, Any]
+    filter: dict | None = None
+    shape_key: bytes = field(default=b"")
+
+
+def _plain(source: Any, info, **_) -> Any:
+    return source.get(info.field_name) if isinstance(source, dict) else None
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._subscribers: dict[tuple, dict[Subscriber, None]] = {}
+        self._triggers: dict[int, dict[str, list[str]]] = {}  # id(schema) -> mutation -> subscription fields
+
+    def add(self, subscriber: Subscriber) -> None:
+        subscriber.shape_key = orjson.dumps([id(subscriber.document), subscriber.operation_name, subscriber.variables],
+                                            option=orjson.OPT_SORT_KEYS)
+        key = (subscriber.scope, subscriber.api_id, subscriber.field)
+        self._subscribers.setdefault(key, {})[subscriber] = None
+
+    def remove(self, subscriber: Subscriber) -> None:
+        key = (subscriber.scope, subscriber.api_id, subscriber.field)
+        found = self._subscribers.get(key)
+        if found is not None:
+            found.pop(subscriber, None)
+            if not found:
+                del self._subscribers[key]
+
+    def count(self, scope, api_id: str) -> int:
+        return sum(len(s) for (sc, a, _), s in self._subscribers.items() if sc == scope and a == api_id)
+
+    def triggers(self, schema: GraphQLSchema) -> dict[str, list[str]]:
+        found = self._triggers.get(id(schema))
+        if found is None:
+            found = {}
+            subscription = schema.subscription_type
+            for name, definition in (subscription.fields.items() if subscription else ()):
+                for directive in getattr(definition.ast_node, "directives", None) or ():
+                    if directive.name.value != "aws_subscribe":
+                        continue
+                    for argument in directive.arguments:
+                        if argument.name.value == "mutations":
+                            for value in getattr(argument.value, "values", ()):
+                                found.setdefault(value.value, []).append(name)
+            if len(self._triggers) > 256:
+                self._triggers.clear()
+            self._triggers[id(schema)] = found
+        return found
+
+    async def publish(self, scope, api_id: str, schema: GraphQLSchema, mutation: str, value: Any) -> int:
+        """Deliver ``value`` (mutation ``mutation``'s result) to every matching subscriber;
+        the number of messages queued."""
+        sent = 0
+        for field_name in self.triggers(schema).get(mutation, ()):
+            shaped: dict[bytes, dict] = {}
+            for subscriber in list(self._subscribers.get((scope, api_id, field_name), ())):
+                if not self._wants(subscriber, value):
+                    continue
+                payload = shaped.get(subscriber.shape_key)
+                if payload is None:
+                    payload = shaped[subscriber.shape_key] = await self._shape(schema, subscriber, value)
+                subscriber.deliver({"type": "data", "id": subscriber.id, "payload": payload})
+                sent += 1
+        return sent
+
+    @staticmethod
+    def _wants(subscriber: Subscriber, value: Any) -> bool:
+        for name, wanted in subscriber.arguments.items():
+            if wanted is not None and (not isinstance(value, dict) or value.get(name) != wanted):
+                return False
+        return matches(subscriber.filter, value)
+
+    @staticmethod
+    async def _shape(schema: GraphQLSchema, subscriber: Subscriber, value: Any) -> dict:
+        result = execute(schema, subscriber.document, root_value={subscriber.field: value},
+                         variable_values=subscriber.variables, operation_name=subscriber.operation_name,
+                         field_resolver=_plain)
+        if is_awaitable(result):
+            result = await result
+        payload: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            payload["errors"] = [{"message": e.message, "path": e.path} for e in result.errors]
+        return payload
