@@ -117,10 +117,12 @@ class Authenticator:
                 return named
         return {api.authentication_type}
 
-    def allowed(self, api: GraphqlApi, scope, who: Identity, parent_type, field_name: str) -> bool:
+    def allowed(self, api: GraphqlApi, scope, who: Identity, parent_type, field_name: str, root: bool = False) -> bool:
+        """Whether ``who`` reaches the field; IAM policies are asked for the operation's root
+        fields (Query/fields/getPost), the schema's directives for every field."""
         if who.mode not in self.field_modes(api, parent_type, field_name):
             return False
-        if who.mode != "AWS_IAM" or who.caller is None or who.caller.type == "Root":
+        if not root or who.mode != "AWS_IAM" or who.caller is None or who.caller.type == "Root":
             return True
         cached = who.allowed.get((parent_type.name, field_name))
         if cached is None:

@@ -131,7 +131,8 @@ class Executor:
         fields cost little), else a coroutine running the resolver."""
         run: Run = info.context
         parent = info.parent_type
-        if not self.authenticator.allowed(run.api, run.scope, run.who, parent, info.field_name):
+        if not self.authenticator.allowed(run.api, run.scope, run.who, parent, info.field_name,
+                                          root=info.path.prev is None):
             raise ResolverError(f"Not Authorized to access {info.field_name} on type {parent.name}", "Unauthorized")
         resolver = self.state.resolver(run.scope, run.api.api_id, parent.name, info.field_name)
         if resolver is None:

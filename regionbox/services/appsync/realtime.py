@@ -223,7 +223,7 @@ class Connection:
             return None
         node = operation.selection_set.selections[0]
         parent = schema.subscription_type
-        if not self.realtime.authenticator.allowed(self.api, self.scope, who, parent, node.name.value):
+        if not self.realtime.authenticator.allowed(self.api, self.scope, who, parent, node.name.value, root=True):
             self._error(sub_id, "Unauthorized", f"Not Authorized to access {node.name.value} on type {parent.name}")
             return None
         raw = request.get("variables") or {}

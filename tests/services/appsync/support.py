@@ -19,17 +19,17 @@ type Message @aws_api_key @aws_iam {
   at: AWSDateTime
 }
 type Query {
-  getMessage(roomId: ID!, id: ID!): Message
-  listMessages(roomId: ID!): [Message]
+  getMessage(roomId: ID!, id: ID!): Message @aws_api_key @aws_iam
+  listMessages(roomId: ID!): [Message] @aws_api_key @aws_iam
   echo(text: String): String
   hello: String
 }
 type Mutation {
-  sendMessage(roomId: ID!, text: String!, author: String): Message
-  publish(roomId: ID!, id: ID!, text: String): Message
+  sendMessage(roomId: ID!, text: String!, author: String): Message @aws_api_key @aws_iam
+  publish(roomId: ID!, id: ID!, text: String): Message @aws_api_key @aws_iam
 }
 type Subscription {
-  onMessage(roomId: ID): Message @aws_subscribe(mutations: ["sendMessage", "publish"])
+  onMessage(roomId: ID): Message @aws_subscribe(mutations: ["sendMessage", "publish"]) @aws_api_key @aws_iam
   onAuthor(author: String): Message @aws_subscribe(mutations: ["sendMessage"])
 }
 """
