@@ -14,12 +14,11 @@ from typing import Any
 import orjson
 import quickjs
 
-from regionbox.services.appsync.filters import to_filter
-from regionbox.services.appsync.utils import EarlyReturn, ResolverError, Util, from_dynamodb
+from regionbox.services.appsync.utils import EarlyReturn, ResolverError
 
 RUNTIME = {"name": "APPSYNC_JS", "runtimeVersion": "1.0.0"}
 
-# What @aws-appsync/utils offers that is plain JavaScript; what needs the host calls __py.
+# What @aws-appsync/utils offers, in plain JavaScript.
 PRELUDE = r"""
 var __errors = [];
 function __ddbValue(v) {
@@ -31,13 +30,65 @@ function __ddbValue(v) {
   var m = {}; for (var k in v) m[k] = __ddbValue(v[k]); return {M: m};
 }
 function __mapValues(o) { var m = {}; for (var k in (o || {})) m[k] = __ddbValue(o[k]); return m; }
-function __fromDdb(a) { return JSON.parse(__py_from_ddb(JSON.stringify(a))); }
+function __fromDdb(a) {
+  var k = Object.keys(a)[0], v = a[k];
+  if (k === 'N') return Number(v);
+  if (k === 'NULL') return null;
+  if (k === 'M') { var m = {}; for (var x in v) m[x] = __fromDdb(v[x]); return m; }
+  if (k === 'L') return v.map(__fromDdb);
+  if (k === 'NS') return v.map(Number);
+  return v;
+}
+function __uuid() {
+  return 'xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx'.replace(/[xy]/g, function (c) {
+    var r = Math.random() * 16 | 0; return (c === 'x' ? r : (r & 0x3 | 0x8)).toString(16); });
+}
+var __B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+function __b64encode(s) {
+  var bytes = unescape(encodeURIComponent(s)), out = '';
+  for (var i = 0; i < bytes.length; i += 3) {
+    var n = (bytes.charCodeAt(i) << 16) | ((bytes.charCodeAt(i + 1) || 0) << 8) | (bytes.charCodeAt(i + 2) || 0);
+    out += __B64[n >> 18 & 63] + __B64[n >> 12 & 63] + (i + 1 < bytes.length ? __B64[n >> 6 & 63] : '=') +
+           (i + 2 < bytes.length ? __B64[n & 63] : '=');
+  }
+  return out;
+}
+function __b64decode(s) {
+  var bytes = '', bits = 0, value = 0; s = s.replace(/[^A-Za-z0-9+/]/g, '');
+  for (var i = 0; i < s.length; i++) {
+    value = (value << 6) | __B64.indexOf(s[i]); bits += 6;
+    if (bits >= 8) { bits -= 8; bytes += String.fromCharCode((value >> bits) & 255); }
+  }
+  return decodeURIComponent(escape(bytes));
+}
+function __filterGroups(spec) {
+  var groups = [[]];
+  for (var key in (spec || {})) {
+    var value = spec[key], next = [];
+    if (key === 'or') {
+      var alternatives = [];
+      value.forEach(function (branch) { alternatives = alternatives.concat(__filterGroups(branch)); });
+      groups.forEach(function (g) { alternatives.forEach(function (a) { next.push(g.concat(a)); }); });
+      groups = next;
+    } else if (key === 'and') {
+      value.forEach(function (branch) {
+        var more = [], alts = __filterGroups(branch);
+        groups.forEach(function (g) { alts.forEach(function (a) { more.push(g.concat(a)); }); });
+        groups = more;
+      });
+    } else {
+      var filters = Object.keys(value).map(function (op) { return {fieldName: key, operator: op, value: value[op]}; });
+      groups = groups.map(function (g) { return g.concat(filters); });
+    }
+  }
+  return groups;
+}
 class __AppSyncError { constructor(message, errorType, data, errorInfo) {
   this.__appsync = true; this.message = message; this.errorType = errorType === undefined ? null : errorType;
   this.data = data === undefined ? null : data; this.errorInfo = errorInfo === undefined ? null : errorInfo; } }
 var util = {
-  autoId: function () { return __py_auto_id(); },
-  autoUlid: function () { return __py_auto_id().replace(/-/g, '').toUpperCase().slice(0, 26); },
+  autoId: function () { return __uuid(); },
+  autoUlid: function () { return __uuid().replace(/-/g, '').toUpperCase().slice(0, 26); },
   error: function (message, errorType, data, errorInfo) { throw new __AppSyncError(message, errorType, data, errorInfo); },
   appendError: function (message, errorType, data, errorInfo) {
     __errors.push(new __AppSyncError(message, errorType, data, errorInfo)); },
@@ -50,8 +101,8 @@ var util = {
   escapeJavaScript: function (s) { return JSON.stringify(s).slice(1, -1); },
   urlEncode: function (s) { return encodeURIComponent(s); },
   urlDecode: function (s) { return decodeURIComponent(s); },
-  base64Encode: function (s) { return __py_b64(s, true); },
-  base64Decode: function (s) { return __py_b64(s, false); },
+  base64Encode: __b64encode,
+  base64Decode: __b64decode,
   time: {
     nowISO8601: function () { return new Date().toISOString(); },
     nowEpochSeconds: function () { return Math.floor(Date.now() / 1000); },
@@ -73,7 +124,8 @@ var extensions = {
   setSubscriptionInvalidationFilter: function (f) { },
   invalidateSubscriptions: function (i) { __invalidations.push(i); },
 };
-util.transform.toSubscriptionFilter = function (f) { return JSON.parse(__py_subscription_filter(JSON.stringify(f))); };
+util.transform.toSubscriptionFilter = function (f) {
+  return {filterGroup: __filterGroups(f).map(function (g) { return {filters: g}; })}; };
 function __expression(cond, prefix) {
   var names = {}, values = {}, parts = [], i = 0;
   function walk(c) {
@@ -191,10 +243,8 @@ class JsProgram:
         self.context = quickjs.Context()
         self.context.set_memory_limit(64 * 1024 * 1024)
         self.context.set_time_limit(10)
-        self.context.add_callable("__py_auto_id", Util().autoId)
-        self.context.add_callable("__py_b64", lambda s, encode: Util().base64Encode(s) if encode else Util().base64Decode(s))
-        self.context.add_callable("__py_from_ddb", lambda text: orjson.dumps(from_dynamodb(orjson.loads(text))).decode())
-        self.context.add_callable("__py_subscription_filter", lambda text: orjson.dumps(to_filter(orjson.loads(text))).decode())
+        # No Python callables: QuickJS cannot call into Python while a time limit is set, and the
+        # limit is what keeps a resolver's endless loop from stalling the cloud.
         try:
             self.context.eval(PRELUDE)
             self.context.eval(_module_to_script(code))

@@ -1,8 +1,8 @@
 """Who is subscribed to what, and delivery: a mutation's published value reaches each
 subscription whose field names that mutation in ``@aws_subscribe(mutations: [...])``, whose
 arguments equal the value's fields of the same name (AppSync's argument filtering: an argument
-not given filters nothing) and whose enhanced filter (set by the subscription's resolver)
-matches. The payload is the value shaped by the subscription's own selection set, computed once
+not given filters nothing), or, when the subscription's resolver set an enhanced filter, whose
+filter matches. The payload is the value shaped by the subscription's own selection set, computed once
 per distinct subscription document and variables."""
 
 from __future__ import annotations
@@ -94,10 +94,14 @@ class Hub:
 
     @staticmethod
     def _wants(subscriber: Subscriber, value: Any) -> bool:
+        # A filter set by the subscription's resolver replaces argument filtering, which is why
+        # AppSync's examples repeat the arguments in it (group: {eq: ctx.args.group}).
+        if subscriber.filter is not None:
+            return matches(subscriber.filter, value)
         for name, wanted in subscriber.arguments.items():
             if wanted is not None and (not isinstance(value, dict) or value.get(name) != wanted):
                 return False
-        return matches(subscriber.filter, value)
+        return True
 
     @staticmethod
     async def _shape(schema: GraphQLSchema, subscriber: Subscriber, value: Any) -> dict:
