@@ -17,8 +17,9 @@ def bad_request(message: str, **fields) -> ServiceError:
 
 
 def new_id(length: int = 26) -> str:
-    """AppSync's ids (APIs, functions, API keys after "da2-"): 26 lower-case letters and digits."""
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    """AppSync's ids (APIs, functions, API keys after "da2-"): 26 lower-case letters and digits,
+    the first a letter (functionId's pattern is [_A-Za-z][_0-9A-Za-z]*)."""
+    return secrets.choice(string.ascii_lowercase) + "".join(secrets.choice(_ALPHABET) for _ in range(length - 1))
 
 
 # Every List* of AppSync: maxResults 0..25 (0 = the default page), nextToken.

@@ -139,27 +139,32 @@ class Executor:
             if isinstance(source, dict):
                 return source.get(info.field_name)
             return getattr(source, info.field_name, None) if source is not None else None
-        return self._resolve(run, resolver, self.context(run, source, arguments, info), info)
+        context = self.context(run, source, arguments, info.field_name, parent.name, info.field_nodes[0].selection_set)
+        return self._resolve(run, resolver, context, info)
 
     async def _resolve(self, run: Run, resolver, context: dict, info) -> Any:
         util = Util()
         try:
-            if resolver.kind == "PIPELINE":
-                return await self._pipeline(run, resolver, context, util)
-            source_doc = self.state.data_source(run.scope, run.api.api_id, resolver.data_source_name or "")
-            return await self._unit(run, resolver.program, source_doc, context, util)
+            return await self.run_resolver(run, resolver, context, util)
         finally:
             for appended in util.errors:
                 run.appended.append({"path": list(info.path.as_list()), "locations": None, **appended})
 
-    def context(self, run: Run, source: Any, arguments: dict, info) -> dict:
+    @staticmethod
+    def context(run: Run, source: Any, arguments: dict, field_name: str, parent_name: str, selection_set) -> dict:
+        """$ctx / ctx of one field's resolver."""
         return {"arguments": arguments, "args": arguments, "source": source, "identity": run.who.identity,
                 "request": {"headers": run.headers, "domainName": None}, "stash": {}, "prev": {"result": None},
                 "result": None, "error": None, "env": dict(run.api.environment),
-                "info": {"fieldName": info.field_name, "parentTypeName": info.parent_type.name,
-                         "variables": run.variables,
-                         "selectionSetList": _selection_list(info.field_nodes[0].selection_set),
-                         "selectionSetGraphQL": ""}}
+                "info": {"fieldName": field_name, "parentTypeName": parent_name, "variables": run.variables,
+                         "selectionSetList": _selection_list(selection_set), "selectionSetGraphQL": ""}}
+
+    async def run_resolver(self, run: Run, resolver, context: dict, util: Util) -> Any:
+        """A resolver's value for ``context``: its UNIT data source call or its PIPELINE."""
+        if resolver.kind == "PIPELINE":
+            return await self._pipeline(run, resolver, context, util)
+        source = self.state.data_source(run.scope, run.api.api_id, resolver.data_source_name or "")
+        return await self._unit(run, resolver.program, source, context, util)
 
     async def _unit(self, run: Run, code: Code, source, context: dict, util: Util) -> Any:
         """One data source call between its request and response steps (a unit resolver, or
@@ -175,7 +180,7 @@ class Executor:
         try:
             context["result"] = await self.invokers.invoke(source, request, run.scope, context)
         except ResolverError as error:
-            if code.runtime is None and (request or {}).get("version") != "2018-05-29":
+            if code.runtime is None and not (isinstance(request, dict) and request.get("version") == "2018-05-29"):
                 raise  # 2017-02-28 templates: the data source's error is the field's, unseen by the response
             context["error"] = {"message": error.message, "type": error.error_type}
         try:

@@ -17,6 +17,10 @@ import quickjs
 from regionbox.services.appsync.utils import EarlyReturn, ResolverError
 
 RUNTIME = {"name": "APPSYNC_JS", "runtimeVersion": "1.0.0"}
+# Seconds (of CPU) one call may run: resolver code runs on the cloud's event loop, so a loop that
+# never ends is cut off ("InternalError: interrupted") instead of stalling every other request.
+TIME_LIMIT = 5.0
+MEMORY_LIMIT = 64 * 1024 * 1024
 
 # What @aws-appsync/utils offers, in plain JavaScript.
 PRELUDE = r"""
@@ -241,8 +245,8 @@ def _module_to_script(code: str) -> str:
 class JsProgram:
     def __init__(self, code: str) -> None:
         self.context = quickjs.Context()
-        self.context.set_memory_limit(64 * 1024 * 1024)
-        self.context.set_time_limit(10)
+        self.context.set_memory_limit(MEMORY_LIMIT)
+        self.context.set_time_limit(TIME_LIMIT)
         # No Python callables: QuickJS cannot call into Python while a time limit is set, and the
         # limit is what keeps a resolver's endless loop from stalling the cloud.
         try:

@@ -45,7 +45,7 @@ class Programs:
     def check(self, code: Code, source_type: str | None) -> None:
         """Refuse what AppSync refuses when a resolver or function is saved."""
         if code.runtime is not None:
-            if code.runtime.get("name") != "APPSYNC_JS" or code.runtime.get("runtimeVersion") != "1.0.0":
+            if {k: code.runtime.get(k) for k in js.RUNTIME} != js.RUNTIME:
                 raise bad_request("Invalid runtime: APPSYNC_JS 1.0.0 is the only runtime.")
             if not code.code:
                 raise bad_request("The code is required for the APPSYNC_JS runtime.")

@@ -25,7 +25,7 @@ from regionbox.services.appsync.auth import Authenticator, Identity, Unauthorize
 from regionbox.services.appsync.endpoint import Endpoint, api_id_of
 from regionbox.services.appsync.execution import Executor, Run
 from regionbox.services.appsync.subscriptions import Hub, Subscriber
-from regionbox.services.appsync.utils import EarlyReturn, ResolverError, Util
+from regionbox.services.appsync.utils import ResolverError, Util
 
 log = logging.getLogger(__name__)
 
@@ -249,19 +249,9 @@ class Connection:
         if resolver is None:
             return {}
         run = Run(self.api, self.scope, who, {}, variables)
-        context = {"arguments": arguments, "args": arguments, "source": None, "identity": who.identity,
-                   "request": {"headers": {}}, "stash": {}, "prev": {"result": None}, "result": None, "error": None,
-                   "env": dict(self.api.environment),
-                   "info": {"fieldName": node.name.value, "parentTypeName": parent.name, "variables": variables}}
-        util = Util()
+        context = self.realtime.executor.context(run, None, arguments, node.name.value, parent.name, node.selection_set)
         try:
-            if resolver.kind == "PIPELINE":
-                await self.realtime.executor._pipeline(run, resolver, context, util)
-            else:
-                source = state.data_source(self.scope, self.api.api_id, resolver.data_source_name or "")
-                await self.realtime.executor._unit(run, resolver.program, source, context, util)
-        except EarlyReturn:
-            pass
+            await self.realtime.executor.run_resolver(run, resolver, context, Util())
         except ResolverError as error:
             self._error(sub_id, error.error_type or "ResolverError", error.message)
             return None

@@ -255,3 +255,18 @@ def test_what_is_not_built_says_so(appsync):
         appsync.list_apis()
     code, message, status = error_of(events)
     assert status == 501 and "Events APIs" in message
+
+
+def test_code_that_never_ends_is_cut_off(appsync, monkeypatch):
+    from regionbox.services.appsync import js
+
+    monkeypatch.setattr(js, "TIME_LIMIT", 0.2)
+    result = appsync.evaluate_code(runtime=JS, function="request", context="{}",
+                                   code="export function request(ctx) { while (true) {} }")
+    assert result["error"]["message"] == "InternalError: interrupted"
+
+
+def test_ids_satisfy_the_models_patterns():
+    from regionbox.services.appsync.common import new_id
+
+    assert all(new_id()[0].isalpha() for _ in range(200))

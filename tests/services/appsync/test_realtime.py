@@ -14,6 +14,8 @@ import websockets
 from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 
+from regionbox.config import Config
+from regionbox.testing.clients import RunningCloud
 from tests.services.appsync.support import JS, chat_api, header_param, host_of, http_client, ws_transport
 
 ACCOUNT = "123456789012"
@@ -231,3 +233,18 @@ def test_a_closed_connection_stops_its_subscriptions(cloud):
     asyncio.run(story())
 
 
+
+
+def test_keep_alives_come_at_the_configured_interval():
+    cloud = RunningCloud(Config(ephemeral=True, appsync_keepalive_interval=0.1)).start()
+    try:
+        chat = chat_api(cloud, account=ACCOUNT)
+
+        async def story():
+            async with await _connect(chat) as ws:
+                await ws.send(json.dumps({"type": "connection_init"}))
+                assert (await _recv(ws))["type"] == "connection_ack"
+                assert [await _recv(ws) for _ in range(3)] == [{"type": "ka"}] * 3
+        asyncio.run(story())
+    finally:
+        cloud.stop()
