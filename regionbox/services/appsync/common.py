@@ -40,3 +40,15 @@ def api_arn(ctx: RequestContext, api_id: str, rest: str = "") -> str:
 
 def drop_none(document: dict) -> dict:
     return {key: value for key, value in document.items() if value is not None}
+
+
+def cached(cache: dict, key, build, limit: int = 512):
+    """``cache[key]``, built by ``build(key)`` the first time: compiled schemas and programs,
+    kept per text. A full cache starts over rather than growing without end."""
+    found = cache.get(key)
+    if found is None:
+        found = build(key)
+        if len(cache) >= limit:
+            cache.clear()
+        cache[key] = found
+    return found

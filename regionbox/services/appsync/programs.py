@@ -11,12 +11,9 @@ import orjson
 
 from regionbox.core.context import RequestContext
 from regionbox.services.appsync import js, vtl
-from regionbox.services.appsync.common import bad_request, drop_none
+from regionbox.services.appsync.common import bad_request, cached, drop_none
 from regionbox.services.appsync.models import Code
 from regionbox.services.appsync.utils import EarlyReturn, ResolverError, Util, to_json
-
-_CACHE_LIMIT = 512
-
 
 class Programs:
     def __init__(self) -> None:
@@ -25,22 +22,10 @@ class Programs:
 
     # -- compiling ------------------------------------------------------------------------------
     def template(self, text: str):
-        found = self._templates.get(text)
-        if found is None:
-            found = vtl.compile_template(text)
-            if len(self._templates) > _CACHE_LIMIT:
-                self._templates.clear()
-            self._templates[text] = found
-        return found
+        return cached(self._templates, text, vtl.compile_template)
 
     def script(self, code: str) -> js.JsProgram:
-        found = self._scripts.get(code)
-        if found is None:
-            found = js.JsProgram(code)
-            if len(self._scripts) > _CACHE_LIMIT:
-                self._scripts.clear()
-            self._scripts[code] = found
-        return found
+        return cached(self._scripts, code, js.JsProgram)
 
     def check(self, code: Code, source_type: str | None) -> None:
         """Refuse what AppSync refuses when a resolver or function is saved."""

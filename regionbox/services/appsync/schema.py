@@ -17,7 +17,7 @@ from graphql.language import DocumentNode, TypeDefinitionNode, TypeExtensionNode
 
 from regionbox.core.context import RequestContext
 from regionbox.services.appsync import scalars
-from regionbox.services.appsync.common import api_arn, bad_request, drop_none, page
+from regionbox.services.appsync.common import api_arn, bad_request, cached, drop_none, page
 from regionbox.services.appsync.models import GraphqlApi
 from regionbox.services.appsync.state import AppSyncState, not_found
 
@@ -81,13 +81,7 @@ class Schemas:
     def compiled(self, api: GraphqlApi) -> GraphQLSchema | None:
         if not api.schema.strip():
             return None
-        schema = self._compiled.get(api.schema)
-        if schema is None:
-            schema = build(api.schema)
-            if len(self._compiled) > 256:
-                self._compiled.clear()
-            self._compiled[api.schema] = schema
-        return schema
+        return cached(self._compiled, api.schema, build, limit=256)
 
     def check_field(self, api: GraphqlApi, type_name: str, field_name: str) -> None:
         """A resolver names a field of the schema in force, as AppSync insists."""
