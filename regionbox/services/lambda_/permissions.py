@@ -1,0 +1,174 @@
+"""Function policies: AddPermission, GetPolicy, RemovePermission, and what they grant.
+
+A function (and each of its versions and aliases) has a resource-based policy of its own. It is
+the function's ``Service.resource_policy`` for the gateway's IAM evaluation (another account, or
+a user whose identity policy says nothing, invokes a function through it), and it is what Lambda
+checks when an AWS service invokes a function: S3 notifications need ``s3.amazonaws.com``, Logs
+subscriptions ``logs.amazonaws.com``, each with the source ARN and account the statement names.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from typing import Any
+
+from regionbox.core.arns import arn as build_arn
+from regionbox.core.context import RequestContext
+from regionbox.core.credentials import is_account_id
+from regionbox.core.errors import ServiceError
+from regionbox.core.store import Scope
+from regionbox.services.lambda_.errors import check_revision, conflict, invalid_value
+from regionbox.services.lambda_.functions import revision
+from regionbox.services.lambda_.models import LATEST, Policy
+from regionbox.services.lambda_.names import FunctionRef, function_arn, parse_function
+from regionbox.services.lambda_.state import LambdaState
+
+POLICY_LIMIT = 20480  # bytes of a function's policy
+
+
+def principal_element(principal: str, partition: str = "aws") -> Any:
+    """How AddPermission writes a Principal: an account as its root ARN, a service by name."""
+    if principal == "*":
+        return "*"
+    if is_account_id(principal):
+        return {"AWS": build_arn("iam", "", principal, "root", partition)}
+    if principal.startswith("arn:"):
+        return {"AWS": principal}
+    return {"Service": principal}
+
+
+def document(statements: list[dict]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Id": "default", "Statement": statements}, separators=(",", ":"))
+
+
+def _listed(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _conditions_hold(condition: dict | None, values: dict[str, str | None]) -> bool:
+    """The few condition operators AddPermission writes, on the keys a service invocation has
+    (a key absent from ``values`` is not met; one given as None is unknown and not checked)."""
+    for operator, tests in (condition or {}).items():
+        base = operator.removesuffix("IfExists")
+        for key, expected in tests.items():
+            actual = values.get(key.lower(), "")
+            if actual is None:
+                continue  # the invoking service did not say (Logs names no log group when it checks a target)
+            if actual == "":
+                if operator.endswith("IfExists"):
+                    continue
+                return False
+            patterns = _listed(expected)
+            if base in ("ArnLike", "StringLike"):
+                held = any(fnmatch.fnmatchcase(actual, p) for p in patterns)
+            elif base in ("ArnEquals", "StringEquals"):
+                held = actual in patterns
+            else:
+                return False
+            if not held:
+                return False
+    return True
+
+
+class Permissions:
+    def __init__(self, state: LambdaState) -> None:
+        self.state = state
+
+    def _key(self, ref: FunctionRef) -> str:
+        return f"{ref.name}:{ref.qualifier or ''}"
+
+    def _target(self, ctx: RequestContext, params: dict) -> FunctionRef:
+        ref = parse_function(ctx, params["FunctionName"], params.get("Qualifier"))
+        if ref.qualifier == LATEST:
+            raise invalid_value("We currently do not support adding policies for $LATEST.")
+        self.state.resolve(ref)  # the function, version or alias must exist
+        return ref
+
+    def add_permission(self, ctx: RequestContext, params: dict) -> dict:
+        ref = self._target(ctx, params)
+        key = self._key(ref)
+        policy = self.state.policies.get(ref.scope, key) or Policy(function=ref.name, qualifier=ref.qualifier or "")
+        check_revision(policy.revision_id, params.get("RevisionId"))
+        if any(s.get("Sid") == params["StatementId"] for s in policy.statements):
+            raise conflict("The statement id (sid) provided already exists. Please provide a new statement id, or remove "
+                           "the existing statement.")
+        statement: dict[str, Any] = {"Sid": params["StatementId"], "Effect": "Allow",
+                                     "Principal": principal_element(params["Principal"], ctx.partition),
+                                     "Action": params["Action"],
+                                     "Resource": function_arn(ref.account, ref.region, ref.name, ref.qualifier)}
+        condition: dict[str, dict[str, str]] = {}
+        if params.get("SourceAccount"):
+            condition.setdefault("StringEquals", {})["AWS:SourceAccount"] = params["SourceAccount"]
+        if params.get("PrincipalOrgID"):
+            condition.setdefault("StringEquals", {})["aws:PrincipalOrgID"] = params["PrincipalOrgID"]
+        if params.get("EventSourceToken"):
+            condition.setdefault("StringEquals", {})["lambda:EventSourceToken"] = params["EventSourceToken"]
+        if params.get("FunctionUrlAuthType"):
+            condition.setdefault("StringEquals", {})["lambda:FunctionUrlAuthType"] = params["FunctionUrlAuthType"]
+        if params.get("SourceArn"):
+            condition["ArnLike"] = {"AWS:SourceArn": params["SourceArn"]}
+        if condition:
+            statement["Condition"] = condition
+        statements = [*policy.statements, statement]
+        if len(document(statements)) > POLICY_LIMIT:
+            raise ServiceError("PolicyLengthExceededException", "The final policy size (%d) is bigger than the limit (%d)."
+                               % (len(document(statements)), POLICY_LIMIT), Type="User")
+        policy.statements, policy.revision_id = statements, revision()
+        self.state.policies.put(ref.scope, key, policy)
+        return {"Statement": json.dumps(statement, separators=(",", ":"))}
+
+    def get_policy(self, ctx: RequestContext, params: dict) -> dict:
+        ref = parse_function(ctx, params["FunctionName"], params.get("Qualifier"))
+        self.state.resolve(ref)
+        policy = self.state.policies.get(ref.scope, self._key(ref))
+        if policy is None or not policy.statements:
+            raise ServiceError("ResourceNotFoundException", "The resource you requested does not exist.", status=404, Type="User")
+        return {"Policy": document(policy.statements), "RevisionId": policy.revision_id}
+
+    def remove_permission(self, ctx: RequestContext, params: dict) -> dict:
+        ref = parse_function(ctx, params["FunctionName"], params.get("Qualifier"))
+        self.state.resolve(ref)
+        key = self._key(ref)
+        policy = self.state.policies.get(ref.scope, key)
+        kept = [s for s in (policy.statements if policy else []) if s.get("Sid") != params["StatementId"]]
+        if policy is None or len(kept) == len(policy.statements):
+            raise ServiceError("ResourceNotFoundException", f"Statement {params['StatementId']} is not found in resource "
+                               "policy.", status=404, Type="User")
+        check_revision(policy.revision_id, params.get("RevisionId"))
+        if kept:
+            policy.statements, policy.revision_id = kept, revision()
+            self.state.policies.put(ref.scope, key, policy)
+        else:
+            self.state.policies.delete(ref.scope, key)
+        return {}
+
+    # -- what the policies grant ---------------------------------------------------------------
+    def policy_of(self, resource: str) -> str | None:
+        """The resource-based policy of a function ARN (qualified or not), for IAM."""
+        parts = resource.split(":")
+        if len(parts) < 7 or parts[2] != "lambda" or parts[5] != "function":
+            return None
+        scope: Scope = (parts[4], parts[3])
+        policy = self.state.policies.get(scope, f"{parts[6]}:{parts[7] if len(parts) > 7 else ''}")
+        return document(policy.statements) if policy is not None and policy.statements else None
+
+    def service_allowed(self, ref: FunctionRef, principal: str, source_arn: str | None = None,
+                        source_account: str | None = None, action: str = "lambda:InvokeFunction") -> bool:
+        """Whether the function's policy lets an AWS service (``s3.amazonaws.com`` ...) do ``action``."""
+        policy = self.state.policies.get(ref.scope, self._key(ref))
+        values = {"aws:sourcearn": source_arn, "aws:sourceaccount": source_account}
+        allowed = False
+        for statement in policy.statements if policy is not None else []:
+            element = statement.get("Principal")
+            named = element == "*" or (isinstance(element, dict) and (
+                principal in _listed(element.get("Service") or []) or "*" in _listed(element.get("AWS") or [])))
+            actions = [a.lower() for a in _listed(statement.get("Action") or [])]
+            if not named or not any(fnmatch.fnmatchcase(action.lower(), a) for a in actions):
+                continue
+            if not _conditions_hold(statement.get("Condition"), values):
+                continue
+            if statement.get("Effect") == "Deny":
+                return False
+            allowed = True
+        return allowed
