@@ -65,6 +65,7 @@ def load(cloud) -> Service:
     from regionbox.services.lambda_.destinations import Destinations
     from regionbox.services.lambda_.event_source_mappings import EventSourceMappings
     from regionbox.services.lambda_.execution_role import ExecutionRoles
+    from regionbox.services.lambda_.function_logs import in_order
     from regionbox.services.lambda_.functions import Functions
     from regionbox.services.lambda_.invoke import Invocations, Invoker
     from regionbox.services.lambda_.invoke_configs import InvokeConfigs
@@ -86,7 +87,9 @@ def load(cloud) -> Service:
     runtimes = Runtimes(config.lambda_python, config.lambda_node)
 
     def write_logs(account: str, region: str, group: str, stream: str, events: list) -> None:
-        cloud.services.api("logs").append(account, region, group, stream, events)
+        logs = cloud.services.api("logs")
+        for run in in_order(events):
+            logs.append(account, region, group, stream, run)
 
     workers = Workers(root / "environments", write_logs, config.lambda_idle_seconds, config.lambda_concurrency)
     roles = ExecutionRoles(cloud.credentials, lambda: cloud.services.api("iam"))

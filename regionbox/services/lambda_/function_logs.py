@@ -100,6 +100,19 @@ class LogStream:
             self.writer(*self.where, events)
 
 
+def in_order(events: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
+    """The events cut into runs that stay in the function's order however a run is sorted: Logs
+    sorts the events of one append by (timestamp, message), so lines of the same millisecond
+    ("START ...", then "END ...") would change places within one."""
+    runs: list[list[tuple[int, str]]] = []
+    for event in events:
+        if runs and event >= runs[-1][-1]:
+            runs[-1].append(event)
+        else:
+            runs.append([event])
+    return runs
+
+
 def stream_name(version: str) -> str:
     """AWS's name for an execution environment's stream: ``2024/01/31/[$LATEST]<32 hex>``."""
     return time.strftime("%Y/%m/%d/", time.gmtime()) + f"[{version}]" + os.urandom(16).hex()

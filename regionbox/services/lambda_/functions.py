@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from regionbox.core import clock
 from regionbox.core.context import RequestContext
-from regionbox.core.errors import NotImplementedOperation, ServiceError
+from regionbox.core.errors import NotImplementedOperation, ServiceError, invalid
 from regionbox.core.pagination import PageRule, Paginator
 from regionbox.core.store import Scope
 from regionbox.core.tasks import Tasks
@@ -167,6 +167,9 @@ class Functions:
 
     def _apply(self, config: FunctionConfig, params: dict) -> None:
         """The configuration members of a Create or UpdateFunctionConfiguration request."""
+        _limit(params, "Timeout", "timeout", 900)
+        _limit(params, "MemorySize", "memorySize", 10240)
+        _limit(params.get("EphemeralStorage") or {}, "Size", "ephemeralStorage.size", 10240)
         for member, attribute in (("Runtime", "runtime"), ("Role", "role"), ("Handler", "handler"),
                                   ("Description", "description"), ("Timeout", "timeout"), ("MemorySize", "memory"),
                                   ("KMSKeyArn", "kms_key_arn")):
@@ -435,6 +438,13 @@ class Functions:
         ref = parse_function(ctx, params["FunctionName"], params.get("Qualifier"))
         function = self.state.function(ref)
         return {**function.runtime_update, "FunctionArn": function_arn(ref.account, ref.region, ref.name)}
+
+
+def _limit(params: dict, member: str, path: str, maximum: int) -> None:
+    """The on-demand limits, tighter than the model's (which allows capacity provider functions more)."""
+    if params.get(member) is not None and params[member] > maximum:
+        raise invalid(f"1 validation error detected: Value '{params[member]}' at '{path}' failed to satisfy constraint: "
+                      f"Member must have value less than or equal to {maximum}")
 
 
 def shared_with(layer: LayerVersion, account: str) -> bool:
