@@ -59,7 +59,7 @@ class Runtimes:
         return _version([self.node, "--version"]).lstrip("v") if self.node else ""
 
     def describe(self) -> dict[str, str]:
-        """For `regionbox status`: what runs each runtime family."""
+        """For `regionbox status`: what runs each runtime family (Python's version, whether node is installed)."""
         node = (f"node {self.node_version} ({self.node}) runs nodejs runtimes" if self.node
                 else "not available: install Node.js (nodejs) for nodejs runtimes")
         return {"lambda-python": f"Python {self.python_version} ({self.python}) runs every python3.x runtime",
@@ -74,9 +74,8 @@ def _version(argv: list[str]) -> str:
         return "unknown"
 
 
-def describe_machine() -> dict[str, str]:
-    """The runtimes of this machine with the default settings, before Lambda is loaded."""
-    from regionbox.config import Config
-
-    config = Config()
-    return Runtimes(config.lambda_python, config.lambda_node).describe()
+@functools.cache
+def describe_machine(python: str, node: str) -> dict[str, str]:
+    """The runtimes of this machine (for `regionbox status` before Lambda is loaded); the
+    versions are asked once per process."""
+    return Runtimes(python, node).describe()
