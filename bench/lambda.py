@@ -3,6 +3,12 @@ pre-signed requests over one keep-alive connection, and through boto3), cold sta
 of the function, then its first invocation), and DynamoDB write -> function start latency through
 an event source mapping on the table's stream.
 
+Baselines measured in the same run, printed as ratios: a bare subprocess pipe call (the same
+trivial handler in a warm Python child, a length-prefixed request and answer over its stdin and
+stdout: the floor of any out-of-process invocation), a replayed STS GetCallerIdentity (the floor
+of any request through regionbox's gateway), and a bare ``python3 -c pass`` (the floor of a cold
+start).
+
     python3 bench/lambda.py [--count 3000] [--cold 20] [--writes 300]
 
 Targets (issue 11): warm invoke p50 < 2 ms; DynamoDB write -> function start p50 < 50 ms.
@@ -15,6 +21,8 @@ import io
 import json
 import os
 import statistics
+import struct
+import subprocess
 import sys
 import time
 import zipfile
@@ -53,6 +61,66 @@ def create(endpoint: str, name: str, source: str, role: str) -> None:
     lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
                         Code={"ZipFile": package(source)}, Timeout=30)
     lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.05})
+
+
+PIPE_CHILD = """import json, struct, sys
+def handler(event, context):
+    return {'ok': True}
+read, write = sys.stdin.buffer.read, sys.stdout.buffer
+while True:
+    head = read(4)
+    if not head:
+        break
+    event = json.loads(read(struct.unpack('>I', head)[0]))
+    body = json.dumps(handler(event, None)).encode()
+    write.write(struct.pack('>I', len(body)) + body)
+    write.flush()
+"""
+
+
+def pipe_baseline(count: int) -> Figures:
+    """The trivial handler in a warm child process, called over a pipe: no HTTP, no cloud."""
+    child = subprocess.Popen([sys.executable, "-c", PIPE_CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert child.stdin is not None and child.stdout is not None
+    request = struct.pack(">I", 2) + b"{}"
+    latencies = []
+    try:
+        for _ in range(300):  # warm-up
+            child.stdin.write(request)
+            child.stdin.flush()
+            child.stdout.read(struct.unpack(">I", child.stdout.read(4))[0])
+        started = time.perf_counter()
+        for _ in range(count):
+            t0 = time.perf_counter()
+            child.stdin.write(request)
+            child.stdin.flush()
+            child.stdout.read(struct.unpack(">I", child.stdout.read(4))[0])
+            latencies.append(time.perf_counter() - t0)
+        return Figures("baseline: bare subprocess pipe call", count, time.perf_counter() - started, latencies)
+    finally:
+        child.stdin.close()
+        child.wait(10)
+
+
+def gateway_baseline(endpoint: str, port: int, count: int) -> Figures:
+    request = capture(endpoint, "sts", "get_caller_identity", {})
+    replay("127.0.0.1", port, request, min(300, count), "warm-up")
+    return replay("127.0.0.1", port, request, count, "baseline: GetCallerIdentity (replayed)")
+
+
+def process_baseline(count: int) -> Figures:
+    latencies = []
+    started = time.perf_counter()
+    for _ in range(count):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        latencies.append(time.perf_counter() - t0)
+    return Figures("baseline: python3 -c pass", count, time.perf_counter() - started, latencies)
+
+
+def ratio(name: str, ours: Figures, base: Figures) -> str:
+    return (f"ratio {name:<50} p50 x{ours.pct(0.5) / base.pct(0.5):>5.1f}   "
+            f"(+{(ours.pct(0.5) - base.pct(0.5)) / 1000:.2f} ms)")
 
 
 def warm(endpoint: str, port: int, count: int) -> list[Figures]:
@@ -124,9 +192,19 @@ def main() -> None:
         endpoint = cloud.endpoint
         role = client(endpoint, "iam").create_role(RoleName="bench", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
         create(endpoint, "trivial", TRIVIAL, role)
-        for figures in warm(endpoint, cloud.port, args.count):
+        pipe = pipe_baseline(args.count)
+        gateway = gateway_baseline(endpoint, cloud.port, args.count)
+        replayed, through_boto3 = warm(endpoint, cloud.port, args.count)
+        for figures in (pipe, gateway, replayed, through_boto3):
             print(figures.line())
-        print(cold(endpoint, args.cold).line())
+        print(f"  warm invoke p50 {replayed.pct(0.5) / 1000:.2f} ms (target < 2 ms): "
+              f"{'met' if replayed.pct(0.5) < 2000 else 'MISSED'}")
+        print(ratio("Invoke (replayed) / bare pipe call", replayed, pipe))
+        print(ratio("Invoke (replayed) / GetCallerIdentity (replayed)", replayed, gateway))
+        started, bare = cold(endpoint, args.cold), process_baseline(args.cold)
+        print(started.line())
+        print(bare.line())
+        print(ratio("cold start / python3 -c pass", started, bare))
         latencies = stream_latency(endpoint, role, args.writes)
         if latencies:
             print(f"{'DynamoDB write -> function start':<34} {len(latencies):>6} records   p50 "
