@@ -32,8 +32,8 @@ log = logging.getLogger("regionbox.lambda")
 RETRY_DELAYS = (60.0, 120.0)  # seconds before the second and the third attempt
 MAX_AGE = 21600
 DEFAULT_RETRIES = 2
-RUNNING = 16
-RECURSION_LIMIT = 16  # asynchronous invocations run at once (one machine, not a fleet)
+RUNNING = 16  # asynchronous invocations run at once (one machine, not a fleet)
+RECURSION_LIMIT = 16  # destinations invoking functions: a chain this deep is a recursive loop
 _RETRYABLE = {"TooManyRequestsException", "ResourceConflictException", "InvalidRuntimeException"}
 
 
