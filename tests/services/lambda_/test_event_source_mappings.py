@@ -193,3 +193,70 @@ def test_disable_enable_delete_and_bad_input(cloud, tmp_path):
     sqs = error_of(lambda: lam.create_event_source_mapping(
         EventSourceArn=f"arn:aws:sqs:us-east-1:{ACCOUNT}:queue", FunctionName="rec"))
     assert sqs["Status"] == 501
+
+
+def keys(batch: dict) -> list[str]:
+    return [r["dynamodb"]["Keys"]["id"]["S"] for r in batch["Records"]]
+
+
+def test_bisect_on_function_error_isolates_the_bad_record(cloud, tmp_path):
+    out = recorder(cloud, tmp_path)
+    stream = table(cloud)
+    ddb = client(cloud, "dynamodb")
+    for name in "abcd":
+        item = {"id": {"S": name}}
+        if name == "c":
+            item["fail"] = {"S": str(tmp_path / "never")}
+        ddb.put_item(TableName="notes", Item=item)
+    s3 = client(cloud, "s3")
+    s3.create_bucket(Bucket="failures")
+    mapping(cloud, stream, StartingPosition="TRIM_HORIZON", BatchSize=4, BisectBatchOnFunctionError=True,
+            MaximumRetryAttempts=3, DestinationConfig={"OnFailure": {"Destination": "arn:aws:s3:::failures"}})
+    eventually(lambda: len(records(out)) >= 3, timeout=60)
+    assert [keys(e) for e in events(out)] == [["a", "b"], ["d"]]  # split in halves until "c" stood alone
+    failed = [keys(e) for e in events(tmp_path / "rec.jsonl.failed")]
+    assert failed[:3] == [["a", "b", "c", "d"], ["c", "d"], ["c"]]
+    listed = eventually(lambda: s3.list_objects_v2(Bucket="failures").get("Contents"), timeout=30)
+    record = json.loads(s3.get_object(Bucket="failures", Key=listed[0]["Key"])["Body"].read())
+    assert record["DDBStreamBatchInfo"]["batchSize"] == 1
+
+
+PARTIAL = """import json, os
+def handler(event, context):
+    with open(os.environ["OUT"], "a") as out:
+        out.write(json.dumps(event) + "\\n")
+    marker = os.environ["OUT"] + ".reported"
+    for record in event["Records"]:
+        if record["dynamodb"]["Keys"]["id"]["S"] == "c" and not os.path.exists(marker):
+            open(marker, "w").close()
+            return {"batchItemFailures": [{"itemIdentifier": record["dynamodb"]["SequenceNumber"]}]}
+    return {"batchItemFailures": []}
+"""
+
+
+def test_report_batch_item_failures_resumes_from_the_first_failed_record(cloud, tmp_path):
+    out = tmp_path / "partial.jsonl"
+    create(cloud, "partial", PARTIAL, Environment={"Variables": {"OUT": str(out)}})
+    stream = table(cloud)
+    ddb = client(cloud, "dynamodb")
+    for name in "abcd":
+        ddb.put_item(TableName="notes", Item={"id": {"S": name}})
+    created = mapping(cloud, stream, "partial", StartingPosition="TRIM_HORIZON", BatchSize=4,
+                      FunctionResponseTypes=["ReportBatchItemFailures"])
+    assert created["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    eventually(lambda: len(events(out)) >= 2, timeout=60)
+    assert [keys(e) for e in events(out)] == [["a", "b", "c", "d"], ["c", "d"]]
+
+
+def test_batching_window_gathers_writes_into_one_batch(cloud, tmp_path):
+    out = recorder(cloud, tmp_path)
+    stream = table(cloud)
+    lam = client(cloud)
+    uuid = mapping(cloud, stream, StartingPosition="LATEST", BatchSize=3, MaximumBatchingWindowInSeconds=300)["UUID"]
+    ddb = client(cloud, "dynamodb")
+    for name in "ab":
+        ddb.put_item(TableName="notes", Item={"id": {"S": name}})
+    assert lam.get_event_source_mapping(UUID=uuid)["MaximumBatchingWindowInSeconds"] == 300
+    ddb.put_item(TableName="notes", Item={"id": {"S": "c"}})  # the batch is full: it goes before the window ends
+    eventually(lambda: events(out), timeout=60)
+    assert [keys(e) for e in events(out)] == [["a", "b", "c"]]
