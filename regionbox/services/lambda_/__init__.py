@@ -43,6 +43,7 @@ NOT_IMPLEMENTED = {
                      "PutFunctionScalingConfig"], _CAPACITY),
     **dict.fromkeys(["CheckpointDurableExecution", "GetDurableExecution", "GetDurableExecutionHistory",
                      "GetDurableExecutionState", "ListDurableExecutionsByFunction", "SendDurableExecutionCallbackFailure",
+                     "DeleteDurableExecution", "PauseDurableExecution", "ResumeDurableExecution",
                      "SendDurableExecutionCallbackHeartbeat", "SendDurableExecutionCallbackSuccess",
                      "StopDurableExecution"], _DURABLE),
     "InvokeWithResponseStream": "response streaming needs the event stream encoding, which regionbox's protocol layer "
@@ -189,6 +190,9 @@ def load(cloud) -> Service:
             "AddPermission": permissions.add_permission,
             "GetPolicy": permissions.get_policy,
             "RemovePermission": permissions.remove_permission,
+            "PutResourcePolicy": permissions.put_resource_policy,
+            "GetResourcePolicy": permissions.get_resource_policy,
+            "DeleteResourcePolicy": permissions.delete_resource_policy,
             # asynchronous invocation settings
             "PutFunctionEventInvokeConfig": invoke_configs.put_function_event_invoke_config,
             "UpdateFunctionEventInvokeConfig": invoke_configs.update_function_event_invoke_config,

@@ -99,6 +99,7 @@ class Policy:
     qualifier: str  # "" for the unqualified function
     statements: list[dict] = field(default_factory=list)
     revision_id: str = ""
+    header: dict = field(default_factory=dict)  # Version and Id of a document given whole (PutResourcePolicy)
 
 
 @dataclass

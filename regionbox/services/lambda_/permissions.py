@@ -1,4 +1,5 @@
-"""Function policies: AddPermission, GetPolicy, RemovePermission, and what they grant.
+"""Function policies: AddPermission, GetPolicy, RemovePermission, the whole-document
+PutResourcePolicy, GetResourcePolicy, DeleteResourcePolicy, and what they grant.
 
 A function (and each of its versions and aliases) has a resource-based policy of its own. It is
 the function's ``Service.resource_policy`` for the gateway's IAM evaluation (another account, or
@@ -38,8 +39,28 @@ def principal_element(principal: str, partition: str = "aws") -> Any:
     return {"Service": principal}
 
 
-def document(statements: list[dict]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Id": "default", "Statement": statements}, separators=(",", ":"))
+def document(statements: list[dict], header: dict | None = None) -> str:
+    return json.dumps({"Version": "2012-10-17", "Id": "default", **(header or {}), "Statement": statements},
+                      separators=(",", ":"))
+
+
+def _statements_of(text: str) -> tuple[dict, list[dict]]:
+    """(Version and Id, the statements) of a policy document, or AWS's refusal of one that is not."""
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    statements = parsed.get("Statement") if isinstance(parsed, dict) else None
+    statements = [statements] if isinstance(statements, dict) else statements
+    if not isinstance(statements, list) or not statements or not all(isinstance(s, dict) for s in statements):
+        raise invalid_value("The policy is not a valid JSON policy document with at least one statement.")
+    for statement in statements:
+        if statement.get("Effect") not in ("Allow", "Deny") or "Action" not in statement or \
+                ("Principal" not in statement and "NotPrincipal" not in statement):
+            raise invalid_value("Each statement of a resource-based policy needs Effect (Allow or Deny), Principal and "
+                                "Action.")
+    header = {k: parsed[k] for k in ("Version", "Id") if isinstance(parsed.get(k), str)}
+    return header, statements
 
 
 def _listed(value: Any) -> list:
@@ -124,7 +145,44 @@ class Permissions:
         policy = self.state.policies.get(ref.scope, self._key(ref))
         if policy is None or not policy.statements:
             raise ServiceError("ResourceNotFoundException", "The resource you requested does not exist.", status=404, Type="User")
-        return {"Policy": document(policy.statements), "RevisionId": policy.revision_id}
+        return {"Policy": document(policy.statements, policy.header), "RevisionId": policy.revision_id}
+
+    # -- the policy as one document ------------------------------------------------------------
+    def _resource(self, ctx: RequestContext, arn: str) -> FunctionRef:
+        if ":function:" not in arn:  # a runtime/ ARN: Lambda's managed runtimes have no policy here
+            raise ServiceError("ResourceNotFoundException", f"Resource not found: {arn}", status=404, Type="User")
+        ref = parse_function(ctx, arn)
+        self.state.resolve(ref)
+        return ref
+
+    def put_resource_policy(self, ctx: RequestContext, params: dict) -> dict:
+        """Replaces every statement, AddPermission's included."""
+        ref = self._resource(ctx, params["ResourceArn"])
+        header, statements = _statements_of(params["Policy"])
+        text = document(statements, header)
+        if len(text) > POLICY_LIMIT:
+            raise ServiceError("PolicyLengthExceededException", "The final policy size (%d) is bigger than the limit (%d)."
+                               % (len(text), POLICY_LIMIT), Type="User")
+        key = self._key(ref)
+        policy = self.state.policies.get(ref.scope, key) or Policy(function=ref.name, qualifier=ref.qualifier or "")
+        check_revision(policy.revision_id, params.get("RevisionId"))
+        policy.statements, policy.header, policy.revision_id = statements, header, revision()
+        self.state.policies.put(ref.scope, key, policy)
+        return {"Policy": text, "RevisionId": policy.revision_id}
+
+    def get_resource_policy(self, ctx: RequestContext, params: dict) -> dict:
+        ref = self._resource(ctx, params["ResourceArn"])
+        return self.get_policy(ctx, {"FunctionName": function_arn(ref.account, ref.region, ref.name, ref.qualifier)})
+
+    def delete_resource_policy(self, ctx: RequestContext, params: dict) -> dict:
+        ref = self._resource(ctx, params["ResourceArn"])
+        key = self._key(ref)
+        policy = self.state.policies.get(ref.scope, key)
+        if policy is None or not policy.statements:
+            raise ServiceError("ResourceNotFoundException", "The resource you requested does not exist.", status=404, Type="User")
+        check_revision(policy.revision_id, params.get("RevisionId"))
+        self.state.policies.delete(ref.scope, key)
+        return {}
 
     def remove_permission(self, ctx: RequestContext, params: dict) -> dict:
         ref = parse_function(ctx, params["FunctionName"], params.get("Qualifier"))
@@ -151,7 +209,7 @@ class Permissions:
             return None
         scope: Scope = (parts[4], parts[3])
         policy = self.state.policies.get(scope, f"{parts[6]}:{parts[7] if len(parts) > 7 else ''}")
-        return document(policy.statements) if policy is not None and policy.statements else None
+        return document(policy.statements, policy.header) if policy is not None and policy.statements else None
 
     def service_allowed(self, ref: FunctionRef, principal: str, source_arn: str | None = None,
                         source_account: str | None = None, action: str = "lambda:InvokeFunction") -> bool:

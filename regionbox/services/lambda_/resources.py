@@ -37,6 +37,8 @@ def resources(ctx: RequestContext, operation: str, params: dict) -> list[str | A
         return [mapping_arn(*ctx.scope, params["UUID"])]
     if operation in ("TagResource", "UntagResource", "ListTags"):
         return [params["Resource"]]
+    if "ResourceArn" in params:  # Put/Get/DeleteResourcePolicy
+        return [params["ResourceArn"]]
     if operation == "GetLayerVersionByArn":
         return [params["Arn"]]
     if "LayerName" in params:

@@ -115,3 +115,28 @@ def test_function_policies_let_other_accounts_invoke(cloud):
     assert error_of(lambda: lam.get_policy(FunctionName="shared"))["Code"] == "ResourceNotFoundException"
     assert error_of(lambda: lam.remove_permission(FunctionName="shared", StatementId="other"))["Code"] == \
         "ResourceNotFoundException"
+
+
+def test_a_resource_policy_given_whole_replaces_the_statements(cloud):
+    arn = create(cloud, "shared", VERSIONED.replace("CODE", "x"))["FunctionArn"]
+    lam = client(cloud)
+    other = client(cloud, account=OTHER)
+    lam.add_permission(FunctionName="shared", StatementId="s3", Action="lambda:InvokeFunction", Principal="s3.amazonaws.com")
+    policy = {"Version": "2012-10-17", "Id": "mine", "Statement": [
+        {"Sid": "other", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"},
+         "Action": "lambda:InvokeFunction", "Resource": arn}]}
+    put = lam.put_resource_policy(ResourceArn=arn, Policy=json.dumps(policy))
+    assert json.loads(put["Policy"]) == policy and len(put["RevisionId"]) == 36
+    got = lam.get_resource_policy(ResourceArn=arn)
+    assert (json.loads(got["Policy"]), got["RevisionId"]) == (policy, put["RevisionId"])
+    assert [s["Sid"] for s in json.loads(lam.get_policy(FunctionName="shared")["Policy"])["Statement"]] == ["other"]
+    assert json.loads(other.invoke(FunctionName=arn)["Payload"].read())["code"] == "x"
+    stale = error_of(lambda: lam.delete_resource_policy(ResourceArn=arn, RevisionId="0" * 8 + "-0000-0000-0000-" + "0" * 12))
+    assert (stale["Code"], stale["Status"]) == ("PreconditionFailedException", 412)
+    not_json = error_of(lambda: lam.put_resource_policy(ResourceArn=arn, Policy="{nope"))
+    assert not_json["Code"] == "InvalidParameterValueException"
+    lam.delete_resource_policy(ResourceArn=arn, RevisionId=put["RevisionId"])
+    assert error_of(lambda: other.invoke(FunctionName=arn))["Code"] == "AccessDeniedException"
+    assert error_of(lambda: lam.get_resource_policy(ResourceArn=arn))["Code"] == "ResourceNotFoundException"
+    missing = error_of(lambda: lam.get_resource_policy(ResourceArn=arn.replace("shared", "nope")))
+    assert (missing["Code"], missing["Status"]) == ("ResourceNotFoundException", 404)
