@@ -12,11 +12,11 @@ from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import PageRule, Paginator
 from regionbox.services.lambda_.code import Packages
-from regionbox.services.lambda_.errors import check_revision, conflict, invalid_value
+from regionbox.services.lambda_.errors import check_revision, invalid_value
 from regionbox.services.lambda_.functions import revision, timestamp
 from regionbox.services.lambda_.models import LayerVersion
 from regionbox.services.lambda_.names import layer_arn, parse_layer, parse_layer_version_arn
-from regionbox.services.lambda_.permissions import document, principal_element
+from regionbox.services.lambda_.permissions import document, new_statement
 from regionbox.services.lambda_.state import LambdaState
 
 LAYERS_PAGE = PageRule(token="Marker", size="MaxItems", default=50, minimum=1, maximum=50,
@@ -135,13 +135,7 @@ class Layers:
         account, region, name = parse_layer(ctx, params["LayerName"])
         layer = self._get(account, region, name, params["VersionNumber"])
         check_revision(layer.policy_revision, params.get("RevisionId"))
-        if any(s.get("Sid") == params["StatementId"] for s in layer.statements):
-            raise conflict("The statement id (sid) provided already exists. Please provide a new statement id, or remove "
-                           "the existing statement.")
-        statement: dict[str, Any] = {"Sid": params["StatementId"], "Effect": "Allow",
-                                     "Principal": principal_element(params["Principal"], ctx.partition),
-                                     "Action": params["Action"],
-                                     "Resource": layer_arn(account, region, name, layer.version)}
+        statement = new_statement(layer.statements, params, layer_arn(account, region, name, layer.version), ctx.partition)
         if params.get("OrganizationId"):
             statement["Condition"] = {"StringEquals": {"aws:PrincipalOrgID": params["OrganizationId"]}}
         layer.statements = [*layer.statements, statement]

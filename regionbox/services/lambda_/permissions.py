@@ -39,6 +39,15 @@ def principal_element(principal: str, partition: str = "aws") -> Any:
     return {"Service": principal}
 
 
+def new_statement(statements: list[dict], params: dict, resource: str, partition: str) -> dict[str, Any]:
+    """The Allow statement AddPermission / AddLayerVersionPermission writes, refused when its Sid is taken."""
+    if any(s.get("Sid") == params["StatementId"] for s in statements):
+        raise conflict("The statement id (sid) provided already exists. Please provide a new statement id, or remove "
+                       "the existing statement.")
+    return {"Sid": params["StatementId"], "Effect": "Allow", "Principal": principal_element(params["Principal"], partition),
+            "Action": params["Action"], "Resource": resource}
+
+
 def document(statements: list[dict], header: dict | None = None) -> str:
     return json.dumps({"Version": "2012-10-17", "Id": "default", **(header or {}), "Statement": statements},
                       separators=(",", ":"))
@@ -111,13 +120,8 @@ class Permissions:
         key = self._key(ref)
         policy = self.state.policies.get(ref.scope, key) or Policy(function=ref.name, qualifier=ref.qualifier or "")
         check_revision(policy.revision_id, params.get("RevisionId"))
-        if any(s.get("Sid") == params["StatementId"] for s in policy.statements):
-            raise conflict("The statement id (sid) provided already exists. Please provide a new statement id, or remove "
-                           "the existing statement.")
-        statement: dict[str, Any] = {"Sid": params["StatementId"], "Effect": "Allow",
-                                     "Principal": principal_element(params["Principal"], ctx.partition),
-                                     "Action": params["Action"],
-                                     "Resource": function_arn(ref.account, ref.region, ref.name, ref.qualifier)}
+        statement = new_statement(policy.statements, params, function_arn(ref.account, ref.region, ref.name, ref.qualifier),
+                                  ctx.partition)
         condition: dict[str, dict[str, str]] = {}
         if params.get("SourceAccount"):
             condition.setdefault("StringEquals", {})["AWS:SourceAccount"] = params["SourceAccount"]

@@ -25,9 +25,19 @@ def zipped(files: dict[str, str | bytes]) -> bytes:
     return buffer.getvalue()
 
 
+_CLIENTS: dict[tuple[str, str, str], object] = {}
+
+
 def client(cloud, service: str = "lambda", account: str = ACCOUNT, **kwargs):
-    config = BotoConfig(retries={"max_attempts": 1}, read_timeout=120)
-    return cloud.client(service, account=account, config=config, **kwargs)
+    """A boto3 client, made once per endpoint, service and account (making one costs more than a call)."""
+    key = (cloud.endpoint, service, account)
+    if kwargs or key not in _CLIENTS:
+        made = cloud.client(service, account=account, config=BotoConfig(retries={"max_attempts": 1}, read_timeout=120),
+                            **kwargs)
+        if kwargs:
+            return made
+        _CLIENTS[key] = made
+    return _CLIENTS[key]
 
 
 def role(cloud, name: str = "fn-role", account: str = ACCOUNT, policy: dict | None = None) -> str:

@@ -45,7 +45,7 @@ def test_functions_and_mappings_survive_kill_9(tmp_path):
         process.kill9()
         eventually(lambda: gone(worker), timeout=30)  # the environment died with regionbox
 
-        process = CloudProcess(state, port=process.port).start()
+        process = CloudProcess(state).start()
         lam = client(process)
         after = lam.get_function_configuration(FunctionName="pid")
         assert (after["State"], after["CodeSha256"], after["RevisionId"]) == ("Active", before["CodeSha256"],
