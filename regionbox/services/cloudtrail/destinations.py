@@ -91,7 +91,8 @@ def service_allows(document: str | None, service: str, action: str, resource: st
             continue
         if not any(_like(p, action, case=False) for p in _list(statement.get("Action"))):
             continue
-        if not any(_like(p, resource) for p in _list(statement.get("Resource"))):
+        # A statement without Resource is about the policy's own resource (a role's trust policy).
+        if "Resource" in statement and not any(_like(p, resource) for p in _list(statement["Resource"])):
             continue
         conditions = statement.get("Condition") or {}
         if not all(_condition(op, key, _list(value), keys) for op, tests in conditions.items()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from regionbox.core.context import RequestContext
+from regionbox.core.service import Access
 
 _FROM = re.compile(r"\bfrom\s+([A-Za-z0-9_:/.\-]+)", re.IGNORECASE)
 _TRAIL_MEMBER = {"CreateTrail": "Name", "UpdateTrail": "Name", "DeleteTrail": "Name", "GetTrail": "Name",
@@ -25,12 +26,18 @@ def _named(ctx: RequestContext, kind: str, value: str) -> str:
     return value if value.startswith("arn:") else ctx.arn("cloudtrail", f"{kind}/{value}")
 
 
-def resources(ctx: RequestContext, operation: str, params: dict) -> list[str]:
+def _trail(ctx: RequestContext, value: str) -> Access:
+    # Trails have no resource policy: another account's trail ARN is CloudTrail's to refuse
+    # (CloudTrailARNInvalidException), IAM checks the caller's own side.
+    return Access(_named(ctx, "trail", value), resource_policy_checked_by_service=True)
+
+
+def resources(ctx: RequestContext, operation: str, params: dict) -> list[str | Access]:
     if operation in _TRAIL_MEMBER:
-        return [_named(ctx, "trail", params.get(_TRAIL_MEMBER[operation]) or "")]
+        return [_trail(ctx, params.get(_TRAIL_MEMBER[operation]) or "")]
     if operation in ("PutInsightSelectors", "GetInsightSelectors", "PutEventConfiguration", "GetEventConfiguration"):
         if params.get("TrailName"):
-            return [_named(ctx, "trail", params["TrailName"])]
+            return [_trail(ctx, params["TrailName"])]
         return [_named(ctx, "eventdatastore", params["EventDataStore"])] if params.get("EventDataStore") else ["*"]
     if operation == "CreateEventDataStore":
         return [ctx.arn("cloudtrail", "eventdatastore/*")]
@@ -56,5 +63,5 @@ def resources(ctx: RequestContext, operation: str, params: dict) -> list[str]:
     if operation == "ListInsightsData":
         return [params["InsightSource"]]
     if operation == "ListInsightsMetricData" and params.get("TrailName"):
-        return [_named(ctx, "trail", params["TrailName"])]
+        return [_trail(ctx, params["TrailName"])]
     return ["*"]
