@@ -301,6 +301,9 @@ class Gateway:
         if operation not in service.data_events:
             audit.record(ctx, source, params, error, output)
         elif audit.wants_data_events(ctx.account_id):
-            touched = service.resources(ctx, operation, params) if service.resources is not None else []
+            try:
+                touched = service.resources(ctx, operation, params) if service.resources is not None else []
+            except Exception:  # noqa: BLE001 - a request its service refused names no resource to record
+                touched = []
             arns = [a if isinstance(a, str) else a.resource for a in touched]
             audit.record(ctx, source, params, error, output, data=data_resources([a for a in arns if a != "*"]))
