@@ -64,7 +64,7 @@ def load(cloud) -> Service:
     events = EventHistory(cloud.audit, cloud.paginator)
     trails = Trails(state, destinations, cloud.audit, cloud.paginator)
     selectors = EventSelectors(state)
-    stores = EventDataStores(state, cloud.audit, cloud.paginator)
+    stores = EventDataStores(state, cloud.audit, cloud.paginator, delivery.ingest)
     queries = LakeQueries(state, history, runner, cloud.paginator, destinations, delivery.ingest)
     channels = Channels(state, cloud.paginator)
     dashboards = Dashboards(state, queries, cloud.paginator)

@@ -12,6 +12,7 @@ stores need services regionbox does not serve.
 from __future__ import annotations
 
 import uuid
+from typing import Callable
 
 from regionbox.core import clock
 from regionbox.core.audit import AuditTrail
@@ -62,10 +63,12 @@ def _check_categories(selectors: list[dict]) -> None:
 
 
 class EventDataStores:
-    def __init__(self, state: CloudTrailState, audit: AuditTrail, paginator: Paginator) -> None:
+    def __init__(self, state: CloudTrailState, audit: AuditTrail, paginator: Paginator,
+                 ingest: Callable[[], None]) -> None:
         self.state = state
         self.audit = audit
         self.paginator = paginator
+        self.ingest = ingest  # takes what was recorded so far into the stores (before one stops taking events)
 
     def _check_retention(self, billing: str, retention: int) -> None:
         if billing == "FIXED_RETENTION_PRICING" and retention > FIXED_MAX_RETENTION:
@@ -167,6 +170,7 @@ class EventDataStores:
                for i in self.state.imports.values(ctx.scope)):
             raise errors.error("EventDataStoreHasOngoingImportException",
                                f"The event data store {eds.arn} has an import in progress.")
+        self.ingest()
         eds.status_before_deletion, eds.status, eds.deleted_at = eds.status, "PENDING_DELETION", clock.epoch()
         eds.updated = eds.deleted_at
         self.state.save_event_data_store(eds)
@@ -210,6 +214,7 @@ class EventDataStores:
         self._live(eds)
         if eds.status != INGESTING:
             raise errors.eds_status(eds.arn, eds.status)
+        self.ingest()  # what happened before the stop is in the store
         eds.status, eds.updated = "STOPPED_INGESTION", clock.epoch()
         self.state.save_event_data_store(eds)
         self.state.refresh_data_accounts()

@@ -256,7 +256,11 @@ class QueryRunner:
         start = oldest if start is None else max(start, oldest)
         try:
             with self.lake.reader() as reader:
-                columns, rows = run.execution.run(self._rows(run, reader.read(run.store.store_id, start, end)))
+                source = reader.read(run.store.store_id, start, end)
+                try:
+                    columns, rows = run.execution.run(self._rows(run, source))
+                finally:
+                    source.close()  # a LIMIT may stop reading early: done with it before the connection closes
         except _Cancelled:
             return "CANCELLED", None, None, None
         except _TimedOut:
