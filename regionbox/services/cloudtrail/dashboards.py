@@ -86,8 +86,9 @@ class Dashboards:
     @staticmethod
     def _value(parameter: str, values: dict[str, str]) -> str:
         now = clock.epoch()
+        # The last day, up to the end of this second (timestamps are written to the second).
         defaults = {"$StartTime$": clock.iso(now - 86400).replace("T", " ")[:19],
-                    "$EndTime$": clock.iso(now).replace("T", " ")[:19], "$Period$": "1h"}
+                    "$EndTime$": clock.iso(now + 1).replace("T", " ")[:19], "$Period$": "1h"}
         return values.get(parameter, defaults.get(parameter, parameter))
 
     # -- handlers ------------------------------------------------------------------------------
