@@ -194,12 +194,14 @@ class QueryRunner:
             raise
         status, error, columns, rows = outcome
         self._finish(run, status, error=error, columns=columns, rows=rows)
-        if status == "FINISHED" and run.delivery_uri:
+        if status == "FINISHED" and run.delivery_uri and not run.cancel.is_set():
             await self._deliver(run, columns, rows)
 
     def _finish(self, run: QueryRun, status: str, *, error: str | None = None, columns: list | None = None,
                 rows: list | None = None) -> None:
         self.running.pop(run.query_id, None)
+        if run.cancel.is_set():  # CancelQuery answered CANCELLED: so it stays, even if the scan had just ended
+            status, error, columns, rows = "CANCELLED", None, None, None
         execution = run.execution
         values: dict[str, Any] = {"status": status, "error": error, "duration_ms": int((time.monotonic() - run.began) * 1000),
                                   "scanned": execution.scanned, "matched": execution.matched,
