@@ -4,9 +4,14 @@ the SQL subset, query states, errors, cancel, and ListQueries."""
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
+import json
 from datetime import datetime, timedelta, timezone
 
-from tests.services.cloudtrail.helpers import ACCOUNT, clients, error_of, finished, run_query
+from tests.services.cloudtrail.helpers import ACCOUNT, clients, error_of, finished, run_query, trail_bucket, wait_for
+from tests.services.test_cli_aws import aws
 
 TABLE = dict(AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
              KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
@@ -205,3 +210,25 @@ def test_cancel_and_event_configuration(trail_cloud):
     put = ct.put_insight_selectors(EventDataStore=arn, InsightsDestination=insights_arn,
                                    InsightSelectors=[{"InsightType": "ApiCallRateInsight"}])
     assert ct.get_insight_selectors(EventDataStore=arn)["InsightsDestination"] == insights_arn == put["InsightsDestination"]
+
+
+def test_results_delivered_to_s3_and_queries_through_the_cli(trail_cloud):
+    s3 = trail_bucket(trail_cloud, "lake-results", prefix="results")
+    s3.create_bucket(Bucket="no-policy")
+    ct, logs = clients(trail_cloud, "cloudtrail", "logs")
+    _, store_id = store(ct)
+    logs.create_log_group(logGroupName="/exported")
+    statement = f"SELECT eventName, requestParameters['logGroupName'] AS grp FROM {store_id} WHERE eventName = 'CreateLogGroup'"
+    assert error_of(ct.start_query, QueryStatement=statement, DeliveryS3Uri="s3://no-policy/results")[0] == \
+        "InsufficientS3BucketPolicyException"
+    query_id = ct.start_query(QueryStatement=statement, DeliveryS3Uri="s3://lake-results/results")["QueryId"]
+    described = wait_for(lambda: (lambda d: d if d.get("DeliveryStatus") == "SUCCESS" else None)(
+        ct.describe_query(QueryId=query_id)))
+    bucket, key = described["DeliveryS3Uri"][5:].split("/", 1)
+    assert key.startswith(f"results/AWSLogs/{ACCOUNT}/CloudTrail-Lake/Query/") and key.endswith(f"/{query_id}/result_1.csv.gz")
+    text = gzip.decompress(s3.get_object(Bucket=bucket, Key=key)["Body"].read()).decode()
+    assert list(csv.reader(io.StringIO(text))) == [["eventName", "grp"], ["CreateLogGroup", "/exported"]]
+    started = json.loads(aws(trail_cloud, "cloudtrail", "start-query", "--query-statement", statement).stdout)
+    finished(ct, started["QueryId"])
+    results = json.loads(aws(trail_cloud, "cloudtrail", "get-query-results", "--query-id", started["QueryId"]).stdout)
+    assert results["QueryResultRows"] == [[{"eventName": "CreateLogGroup"}, {"grp": "/exported"}]]
