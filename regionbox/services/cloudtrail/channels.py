@@ -18,16 +18,15 @@ import orjson
 from regionbox.core import clock
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
-from regionbox.core.pagination import PageRule, Paginator
+from regionbox.core.pagination import Paginator
 from regionbox.services.cloudtrail import errors
 from regionbox.services.cloudtrail.lake_parser import RunError, Timestamp
 from regionbox.services.cloudtrail.models import Channel
+from regionbox.services.cloudtrail.paging import LISTING, listed
 from regionbox.services.cloudtrail.state import CloudTrailState
 from regionbox.services.cloudtrail.tags import check_tags
 
 MAX_CHANNELS = 25  # per account and region
-CHANNEL_PAGES = PageRule(token="NextToken", size="MaxResults", default=1000, maximum=1000,
-                         out_of_range=lambda n: errors.max_results(), bad_token=lambda t: errors.next_token())
 SOURCE_SELECTORS = [{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["ActivityAuditLog"]}]}]
 # The open audit event schema's required members.
 REQUIRED = ("version", "userIdentity", "eventSource", "eventName", "eventTime", "UID")
@@ -94,11 +93,8 @@ class Channels:
 
     def list_channels(self, ctx: RequestContext, params: dict) -> dict:
         channels = sorted(self.state.channels.values(ctx.scope), key=lambda c: c.created)
-        page, token = self.paginator.paginate(channels, params, CHANNEL_PAGES, query=["ListChannels"])
-        result: dict = {"Channels": [{"ChannelArn": c.arn, "Name": c.name} for c in page]}
-        if token:
-            result["NextToken"] = token
-        return result
+        return listed(self.paginator, channels, params, LISTING, ["ListChannels"], "Channels",
+                      lambda c: {"ChannelArn": c.arn, "Name": c.name})
 
     def update_channel(self, ctx: RequestContext, params: dict) -> dict:
         channel = self.state.channel(ctx, params["Channel"])

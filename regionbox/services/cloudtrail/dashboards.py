@@ -18,11 +18,12 @@ import re
 from regionbox.core import clock
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import invalid
-from regionbox.core.pagination import PageRule, Paginator
+from regionbox.core.pagination import Paginator
 from regionbox.services.cloudtrail import errors
 from regionbox.services.cloudtrail.lake_queries import LakeQueries
 from regionbox.services.cloudtrail.lake_parser import QueryError, parse
 from regionbox.services.cloudtrail.models import Dashboard
+from regionbox.services.cloudtrail.paging import LISTING, listed
 from regionbox.services.cloudtrail.state import CloudTrailState
 from regionbox.services.cloudtrail.tags import check_tags
 
@@ -31,8 +32,6 @@ MAX_WIDGETS = 10
 MAX_DASHBOARDS = 100
 REFRESHES_KEPT = 10
 FREQUENCIES = {"HOURS": (1, 6, 12), "DAYS": (1,)}
-DASHBOARD_PAGES = PageRule(token="NextToken", size="MaxResults", default=1000, maximum=1000,
-                           out_of_range=lambda n: errors.max_results(), bad_token=lambda t: errors.next_token())
 _TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -137,11 +136,8 @@ class Dashboards:
         prefix, kind = params.get("NamePrefix") or "", params.get("Type")
         found = sorted((d for d in self.state.dashboards.values(ctx.scope)
                         if d.name.startswith(prefix) and (kind is None or d.type == kind)), key=lambda d: d.created)
-        page, token = self.paginator.paginate(found, params, DASHBOARD_PAGES, query=["ListDashboards", prefix, kind])
-        result: dict = {"Dashboards": [{"DashboardArn": d.arn, "Type": d.type} for d in page]}
-        if token:
-            result["NextToken"] = token
-        return result
+        return listed(self.paginator, found, params, LISTING, ["ListDashboards", prefix, kind], "Dashboards",
+                      lambda d: {"DashboardArn": d.arn, "Type": d.type})
 
     def update_dashboard(self, ctx: RequestContext, params: dict) -> dict:
         dashboard = self.state.dashboard(ctx, params["DashboardId"])

@@ -30,7 +30,7 @@ import hashlib
 import logging
 import time
 from collections import defaultdict
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from regionbox.core import clock, ids
 from regionbox.core.audit import GLOBAL_EVENT_SOURCES, AuditTrail, StoredEvent
@@ -120,14 +120,7 @@ class Delivery:
     def ingest(self) -> None:
         """Copy what each ingesting event data store selects, up to now (synchronously)."""
         stores = [e for e in self.state.all_event_data_stores() if e.status == INGESTING and takes_audit_events(e)]
-        if not stores:
-            return
-        accounts = {e.account for e in stores}
-        for _ in range(BATCHES_PER_ROUND):
-            start = min(e.cursor for e in stores)
-            events = self.audit.read_since(start, BATCH, accounts)
-            if not events:
-                return
+        for events in self._rounds(stores):
             rows = []
             for event in events:
                 view = EventView(event)
@@ -141,6 +134,18 @@ class Delivery:
                 for eds in stores:
                     eds.cursor = max(eds.cursor, events[-1].rowid)
                     self.state.save_event_data_store(eds)
+
+    def _rounds(self, consumers: list) -> Iterator[list[StoredEvent]]:
+        """Batches of the consumers' accounts' events from the earliest consumer's position (each
+        consumer's position moves on as it takes a batch), a round's worth at most."""
+        if not consumers:
+            return
+        accounts = {c.account for c in consumers}
+        for _ in range(BATCHES_PER_ROUND):
+            events = self.audit.read_since(min(c.cursor for c in consumers), BATCH, accounts)
+            if not events:
+                return
+            yield events
             if len(events) < BATCH:
                 return
 
@@ -164,20 +169,13 @@ class Delivery:
     # -- trails --------------------------------------------------------------------------------
     async def _deliver_trails(self) -> None:
         trails = [t for t in self.state.all_trails() if t.logging or t.cursor < t.stop_cursor]
-        if not trails:
-            return
-        accounts = {t.account for t in trails}
-        for _ in range(BATCHES_PER_ROUND):
-            start = min(t.cursor for t in trails)
-            events = self.audit.read_since(start, BATCH, accounts)
-            if not events:
-                return
+        for events in self._rounds(trails):
             views = [EventView(e) for e in events]
             for trail in trails:
-                await self._deliver_to(trail, views)
-            trails = [t for t in (self._current(t) for t in trails) if t is not None]
-            if len(events) < BATCH or not trails:
-                return
+                if self._current(trail) is None:  # deleted meanwhile: it takes nothing more
+                    trail.cursor = events[-1].rowid
+                else:
+                    await self._deliver_to(trail, views)
 
     def _current(self, trail: Trail) -> Trail | None:
         """The trail as stored now (it may have been changed or deleted during a delivery)."""

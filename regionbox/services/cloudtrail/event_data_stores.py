@@ -17,9 +17,10 @@ from typing import Callable
 from regionbox.core import clock
 from regionbox.core.audit import AuditTrail
 from regionbox.core.context import RequestContext
-from regionbox.core.pagination import PageRule, Paginator
+from regionbox.core.pagination import Paginator
 from regionbox.services.cloudtrail import errors
 from regionbox.services.cloudtrail.models import EventDataStore
+from regionbox.services.cloudtrail.paging import LISTING, listed
 from regionbox.services.cloudtrail.selectors import STORE_CATEGORIES, check_advanced
 from regionbox.services.cloudtrail.state import INGESTING, CloudTrailState
 from regionbox.services.cloudtrail.tags import check_tags
@@ -29,8 +30,6 @@ FIXED_MAX_RETENTION = 2557
 DEFAULT_RETENTION = {"EXTENDABLE_RETENTION_PRICING": 366, "FIXED_RETENTION_PRICING": 2557}
 DEFAULT_SELECTORS = [{"Name": "Default management events",
                       "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}]
-STORE_PAGES = PageRule(token="NextToken", size="MaxResults", default=1000, maximum=1000,
-                       out_of_range=lambda n: errors.max_results(), bad_token=lambda t: errors.next_token())
 RESOURCE = "AWS::CloudTrail::EventDataStore"
 # Categories a store ingests from CloudTrail itself (others come through channels, Config, Insights).
 LIVE_CATEGORIES = {"Management", "Data", "NetworkActivity", "ConfigurationItem"}
@@ -119,11 +118,8 @@ class EventDataStores:
 
     def list_event_data_stores(self, ctx: RequestContext, params: dict) -> dict:
         stores = sorted(self.state.stores_of(ctx), key=lambda e: e.created)
-        page, token = self.paginator.paginate(stores, params, STORE_PAGES, query=["ListEventDataStores"])
-        result: dict = {"EventDataStores": [store_shape(e, listed=True) for e in page]}
-        if token:
-            result["NextToken"] = token
-        return result
+        return listed(self.paginator, stores, params, LISTING, ["ListEventDataStores"], "EventDataStores",
+                      lambda e: store_shape(e, listed=True))
 
     def update_event_data_store(self, ctx: RequestContext, params: dict) -> dict:
         eds = self.state.event_data_store(ctx, params["EventDataStore"], active=True)

@@ -22,13 +22,14 @@ import orjson
 from regionbox.core import clock
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
-from regionbox.core.pagination import PageRule, Paginator
+from regionbox.core.pagination import Paginator
 from regionbox.core.tasks import Tasks
 from regionbox.services.cloudtrail import errors
 from regionbox.services.cloudtrail.destinations import SERVICE, service_allows
 from regionbox.services.cloudtrail.event_data_stores import categories
 from regionbox.services.cloudtrail.lake_parser import RunError, Timestamp
 from regionbox.services.cloudtrail.models import Import
+from regionbox.services.cloudtrail.paging import LISTING, listed
 from regionbox.services.cloudtrail.state import CloudTrailState
 
 if TYPE_CHECKING:
@@ -36,8 +37,6 @@ if TYPE_CHECKING:
     from regionbox.services.s3.api import S3Api
 
 log = logging.getLogger("regionbox.cloudtrail")
-IMPORT_PAGES = PageRule(token="NextToken", size="MaxResults", default=1000, maximum=1000,
-                        out_of_range=lambda n: errors.max_results(), bad_token=lambda t: errors.next_token())
 RUNNING = ("INITIALIZING", "IN_PROGRESS")
 FAILURES_KEPT = 1000
 
@@ -204,19 +203,12 @@ class Imports:
         found = sorted((i for i in self.state.imports.values(ctx.scope)
                         if (destination is None or destination in i.destinations)
                         and (status is None or i.status == status)), key=lambda i: i.created)
-        page, token = self.paginator.paginate(found, params, IMPORT_PAGES, query=["ListImports", destination, status])
-        result: dict = {"Imports": [{"ImportId": i.import_id, "ImportStatus": i.status, "Destinations": i.destinations,
-                                     "CreatedTimestamp": clock.from_epoch(i.created),
-                                     "UpdatedTimestamp": clock.from_epoch(i.updated)} for i in page]}
-        if token:
-            result["NextToken"] = token
-        return result
+        return listed(self.paginator, found, params, LISTING, ["ListImports", destination, status], "Imports",
+                      lambda i: {"ImportId": i.import_id, "ImportStatus": i.status, "Destinations": i.destinations,
+                                 "CreatedTimestamp": clock.from_epoch(i.created),
+                                 "UpdatedTimestamp": clock.from_epoch(i.updated)})
 
     def list_import_failures(self, ctx: RequestContext, params: dict) -> dict:
         item = self._import(ctx, params["ImportId"])
-        page, token = self.paginator.paginate(item.failures, params, IMPORT_PAGES,
-                                              query=["ListImportFailures", item.import_id])
-        result: dict = {"Failures": [{**f, "LastUpdatedTime": clock.from_epoch(f["LastUpdatedTime"])} for f in page]}
-        if token:
-            result["NextToken"] = token
-        return result
+        return listed(self.paginator, item.failures, params, LISTING, ["ListImportFailures", item.import_id], "Failures",
+                      lambda f: {**f, "LastUpdatedTime": clock.from_epoch(f["LastUpdatedTime"])})

@@ -14,15 +14,14 @@ import re
 from regionbox.core import clock
 from regionbox.core.audit import RETENTION_SECONDS, AuditTrail
 from regionbox.core.context import RequestContext
-from regionbox.core.pagination import PageRule, Paginator
+from regionbox.core.pagination import Paginator
 from regionbox.services.cloudtrail import errors
+from regionbox.services.cloudtrail.paging import listed, rule
 from regionbox.services.cloudtrail.state import CloudTrailState
 
 PERIODS = {60: 15 * 86400, 300: 63 * 86400, 3600: 90 * 86400}  # period -> how far back AWS keeps it
-METRIC_PAGES = PageRule(token="NextToken", size="MaxResults", default=21600, maximum=21600,
-                        out_of_range=lambda n: errors.max_results(), bad_token=lambda t: errors.next_token())
-SAMPLE_PAGES = PageRule(token="NextToken", size="MaxResults", default=10, maximum=50,
-                        out_of_range=lambda n: errors.max_results(), bad_token=lambda t: errors.next_token())
+METRIC_PAGES = rule(default=21600, maximum=21600)
+SAMPLE_PAGES = rule(default=10, maximum=50)
 _LOOKUP_PAGE = 1000
 
 # A few of the sample queries AWS publishes for CloudTrail Lake ($EDS_ID$ is the store's ID).
@@ -133,9 +132,5 @@ class Insights:
             if score > 0:
                 ranked.append((-score, name, description, sql))
         ranked.sort()
-        page, token = self.paginator.paginate(ranked, params, SAMPLE_PAGES, query=["Samples", sorted(words)])
-        result: dict = {"SearchResults": [{"Name": n, "Description": d, "SQL": s, "Relevance": round(-score, 4)}
-                                          for score, n, d, s in page]}
-        if token:
-            result["NextToken"] = token
-        return result
+        return listed(self.paginator, ranked, params, SAMPLE_PAGES, ["Samples", sorted(words)], "SearchResults",
+                      lambda r: {"Name": r[1], "Description": r[2], "SQL": r[3], "Relevance": round(-r[0], 4)})

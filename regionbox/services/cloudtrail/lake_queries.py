@@ -28,7 +28,7 @@ import orjson
 from regionbox.core import clock
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
-from regionbox.core.pagination import PageRule, Paginator
+from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope, Store
 from regionbox.core.tasks import Tasks
 from regionbox.services.cloudtrail import errors
@@ -37,6 +37,7 @@ from regionbox.services.cloudtrail.lake_parser import Query, QueryError, RunErro
 from regionbox.services.cloudtrail.lake_sql import Execution, render
 from regionbox.services.cloudtrail.lake_table import LakeTable
 from regionbox.services.cloudtrail.models import EventDataStore
+from regionbox.services.cloudtrail.paging import LISTING, listed, rule
 from regionbox.services.cloudtrail.state import CloudTrailState
 
 if TYPE_CHECKING:
@@ -48,10 +49,7 @@ TIMEOUT_SECONDS = 3600
 RETENTION_SECONDS = 7 * 86400
 ACTIVE = ("QUEUED", "RUNNING")
 _CHECK_EVERY = 512
-RESULT_PAGES = PageRule(token="NextToken", size="MaxQueryResults", default=1000, maximum=1000,
-                        out_of_range=lambda n: errors.max_results(), bad_token=lambda t: errors.next_token())
-QUERY_PAGES = PageRule(token="NextToken", size="MaxResults", default=1000, maximum=1000,
-                       out_of_range=lambda n: errors.max_results(), bad_token=lambda t: errors.next_token())
+RESULT_PAGES = rule(size="MaxQueryResults")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS cloudtrail_queries (
@@ -417,9 +415,6 @@ class LakeQueries:
                  and (start is None or r.create_time >= start.timestamp())
                  and (end is None or r.create_time <= end.timestamp())]
         query = ["ListQueries", eds.store_id, status, start.timestamp() if start else None, end.timestamp() if end else None]
-        page, token = self.paginator.paginate(found, params, QUERY_PAGES, query=query)
-        result: dict = {"Queries": [{"QueryId": r.query_id, "QueryStatus": r.status,
-                                     "CreationTime": clock.from_epoch(r.create_time)} for r in page]}
-        if token:
-            result["NextToken"] = token
-        return result
+        return listed(self.paginator, found, params, LISTING, query, "Queries",
+                      lambda r: {"QueryId": r.query_id, "QueryStatus": r.status,
+                                 "CreationTime": clock.from_epoch(r.create_time)})

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from regionbox.core.context import RequestContext
 from regionbox.core.pagination import PageRule, Paginator
 from regionbox.services.cloudtrail import errors
+from regionbox.services.cloudtrail.paging import listed
 
 if TYPE_CHECKING:
     from regionbox.services.cloudtrail.state import CloudTrailState
@@ -78,9 +79,5 @@ class Tags:
 
     def list_tags(self, ctx: RequestContext, params: dict) -> dict:
         ids = params["ResourceIdList"]
-        page, token = self.paginator.paginate(ids, params, TAG_PAGES, query=["ListTags", ids])
-        found = [{"ResourceId": rid, "TagsList": self._resource(ctx, rid, change=False)[0].tags} for rid in page]
-        result: dict = {"ResourceTagList": found}
-        if token:
-            result["NextToken"] = token
-        return result
+        return listed(self.paginator, ids, params, TAG_PAGES, ["ListTags", ids], "ResourceTagList",
+                      lambda rid: {"ResourceId": rid, "TagsList": self._resource(ctx, rid, change=False)[0].tags})

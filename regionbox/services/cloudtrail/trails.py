@@ -15,18 +15,18 @@ import re
 from regionbox.core import clock
 from regionbox.core.audit import AuditTrail
 from regionbox.core.context import RequestContext
-from regionbox.core.pagination import PageRule, Paginator
+from regionbox.core.pagination import Paginator
 from regionbox.services.cloudtrail import errors
 from regionbox.services.cloudtrail.destinations import Destinations
 from regionbox.services.cloudtrail.models import Trail
+from regionbox.services.cloudtrail.paging import listed, rule
 from regionbox.services.cloudtrail.state import CloudTrailState, check_trail_name
 from regionbox.services.cloudtrail.tags import check_tags
 
 MAX_TRAILS_PER_REGION = 5
 MAX_PREFIX = 200
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-TRAIL_PAGES = PageRule(token="NextToken", size="MaxResults", default=50, maximum=50,
-                       out_of_range=lambda n: errors.max_results(), bad_token=lambda t: errors.next_token())
+TRAIL_PAGES = rule(default=50, maximum=50)
 RESOURCE = "AWS::CloudTrail::Trail"
 
 
@@ -142,11 +142,8 @@ class Trails:
 
     def list_trails(self, ctx: RequestContext, params: dict) -> dict:
         trails = self.state.account_trails(ctx.account_id)
-        page, token = self.paginator.paginate(trails, params, TRAIL_PAGES, query=["ListTrails"])
-        result: dict = {"Trails": [{"TrailARN": t.arn, "Name": t.name, "HomeRegion": t.home_region} for t in page]}
-        if token:
-            result["NextToken"] = token
-        return result
+        return listed(self.paginator, trails, params, TRAIL_PAGES, ["ListTrails"], "Trails",
+                      lambda t: {"TrailARN": t.arn, "Name": t.name, "HomeRegion": t.home_region})
 
     def delete_trail(self, ctx: RequestContext, params: dict) -> dict:
         trail = self.state.trail(ctx, params["Name"], change=True)
