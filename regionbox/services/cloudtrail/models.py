@@ -25,6 +25,7 @@ class Trail:
     logs_role_arn: str | None = None
     kms_key_id: str | None = None
     organization: bool = False
+    recursive_logging: bool | None = None  # None: never set (AWS's default, true)
     # None: never set (the default: every management event); [] is a stored empty list.
     event_selectors: list[dict] | None = None
     advanced_event_selectors: list[dict] | None = None

@@ -54,6 +54,8 @@ def trail_shape(trail: Trail, *, described: bool = True) -> dict:
         shape["HasCustomEventSelectors"] = trail.event_selectors is not None or trail.advanced_event_selectors is not None
         shape["HasInsightSelectors"] = bool(trail.insight_selectors)
     shape["IsOrganizationTrail"] = trail.organization
+    if trail.recursive_logging is not None:
+        shape["RecursiveLogging"] = trail.recursive_logging
     return shape
 
 
@@ -127,6 +129,9 @@ class Trails:
         trail.s3_bucket, trail.s3_key_prefix, trail.sns_topic_name = bucket, prefix, topic
         trail.log_group_arn, trail.logs_role_arn, trail.kms_key_id = group, role, kms
         trail.log_file_validation = given("EnableLogFileValidation", trail.log_file_validation)
+        # Stored and shown; regionbox's own deliveries (S3 puts, log events) make no events to
+        # suppress, as if it were false.
+        trail.recursive_logging = given("RecursiveLogging", trail.recursive_logging)
 
     def get_trail(self, ctx: RequestContext, params: dict) -> dict:
         return {"Trail": trail_shape(self.state.trail(ctx, params["Name"], arn_in_error=False))}

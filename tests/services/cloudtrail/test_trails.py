@@ -125,7 +125,9 @@ def test_cloudwatch_logs_group_and_role(trail_cloud):
         "InvalidCloudWatchLogsLogGroupArnException", "Access denied. Check the permissions for your role.")
     assert error_of(ct.create_trail, **create, CloudWatchLogsLogGroupArn="arn:aws:logs:us-east-1:1:nonsense",
                     CloudWatchLogsRoleArn=good_role)[0] == "InvalidCloudWatchLogsLogGroupArnException"
-    trail = ct.create_trail(**create, CloudWatchLogsLogGroupArn=group_arn, CloudWatchLogsRoleArn=good_role)
+    trail = ct.create_trail(**create, CloudWatchLogsLogGroupArn=group_arn, CloudWatchLogsRoleArn=good_role,
+                            RecursiveLogging=False)
+    assert trail["RecursiveLogging"] is False and ct.get_trail(Name="main")["Trail"]["RecursiveLogging"] is False
     assert (trail["CloudWatchLogsLogGroupArn"], trail["CloudWatchLogsRoleArn"]) == (group_arn, good_role)
     # Empty strings take CloudWatch Logs delivery off, as on AWS.
     cleared = ct.update_trail(Name="main", CloudWatchLogsLogGroupArn="", CloudWatchLogsRoleArn="")
