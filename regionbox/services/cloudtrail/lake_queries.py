@@ -296,13 +296,14 @@ class LakeQueries:
         self.ingest = ingest  # takes the events recorded so far into the event data stores
 
     def start(self, ctx: RequestContext, statement: str, *, delivery_uri: str | None = None,
-              alias: str | None = None) -> str:
-        """Start a query (StartQuery, a dashboard's refresh): its ID."""
+              alias: str | None = None, owner: str | None = None) -> str:
+        """Start a query (StartQuery, a dashboard's refresh): its ID. With ``owner``, the store is
+        that account's (its resource policy let the caller in: IAM decided in the gateway)."""
         try:
             query = parse(statement)
         except QueryError as error:
             raise errors.invalid_query(str(error)) from None
-        eds = self._target(ctx, query)
+        eds = self._target(ctx, query, owner)
         if delivery_uri:
             bucket, _, prefix = delivery_uri.removeprefix("s3://").partition("/")
             self.destinations.bucket(bucket, ctx.region, prefix.strip("/") or None, ctx.account_id, eds.arn,
@@ -317,9 +318,9 @@ class LakeQueries:
         self.runner.submit(QueryRun(query_id, ctx.scope, eds, Execution(query), delivery_uri))
         return query_id
 
-    def _target(self, ctx: RequestContext, query: Query) -> EventDataStore:
+    def _target(self, ctx: RequestContext, query: Query, owner: str | None) -> EventDataStore:
         try:
-            eds = self.state.event_data_store(ctx, query.target)
+            eds = self.state.event_data_store(ctx, query.target, owner=owner)
         except ServiceError as error:
             if error.code == "EventDataStoreARNInvalidException":
                 raise errors.invalid_query(f"line 1:1: Table '{query.target}' does not exist") from None
@@ -336,8 +337,9 @@ class LakeQueries:
                 raise errors.invalid_parameter("QueryAlias and QueryParameters are used only by the queries that "
                                                "populate CloudTrail Lake dashboards.")
             raise errors.invalid_parameter("QueryStatement is required.")
-        query_id = self.start(ctx, statement, delivery_uri=params.get("DeliveryS3Uri"))
-        return {"QueryId": query_id}
+        owner = params.get("EventDataStoreOwnerAccountId")
+        query_id = self.start(ctx, statement, delivery_uri=params.get("DeliveryS3Uri"), owner=owner)
+        return {"QueryId": query_id, **({"EventDataStoreOwnerAccountId": owner} if owner else {})}
 
     def _record(self, ctx: RequestContext, params: dict) -> QueryRecord:
         """The query a request names: by QueryId, or by a dashboard widget's QueryAlias (the

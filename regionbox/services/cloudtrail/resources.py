@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from regionbox.core.arns import arn
 from regionbox.core.context import RequestContext
 from regionbox.core.service import Access
 
@@ -45,7 +46,13 @@ def resources(ctx: RequestContext, operation: str, params: dict) -> list[str | A
         return [_named(ctx, "eventdatastore", params["EventDataStore"])] if params.get("EventDataStore") else ["*"]
     if operation == "StartQuery":
         found = _FROM.search(params.get("QueryStatement") or "")
-        return [_named(ctx, "eventdatastore", found.group(1))] if found else ["*"]
+        if not found:
+            return ["*"]
+        target = found.group(1)
+        owner = params.get("EventDataStoreOwnerAccountId") or ctx.account_id
+        # Another account's store is named by its ID and its owner: its resource policy decides.
+        return [target if target.startswith("arn:") else
+                arn("cloudtrail", ctx.region, owner, f"eventdatastore/{target}", ctx.partition)]
     if operation in ("GetChannel", "UpdateChannel", "DeleteChannel"):
         return [_named(ctx, "channel", params["Channel"])]
     if operation == "CreateChannel":

@@ -119,20 +119,22 @@ class CloudTrailState:
     def save_event_data_store(self, eds: EventDataStore) -> None:
         self.event_data_stores.put((eds.account, eds.region), eds.store_id, eds)
 
-    def event_data_store(self, ctx: RequestContext, identifier: str, *, active: bool = False) -> EventDataStore:
-        """The event data store an ARN or ID names in the caller's account and region; with
-        ``active``, one not pending deletion."""
+    def event_data_store(self, ctx: RequestContext, identifier: str, *, active: bool = False,
+                         owner: str | None = None) -> EventDataStore:
+        """The event data store an ARN or ID names in the caller's account (or ``owner``'s, whose
+        resource policy let the caller in) and region; with ``active``, one not pending deletion."""
+        account = owner or ctx.account_id
         store_id = identifier
         if identifier.startswith("arn:"):
             parts = identifier.split(":", 5)
             if len(parts) != 6 or parts[2] != "cloudtrail" or not parts[5].startswith("eventdatastore/"):
                 raise errors.eds_arn_invalid(identifier)
-            if parts[4] != ctx.account_id or parts[3] != ctx.region:
+            if parts[4] != account or parts[3] != ctx.region:
                 raise errors.eds_not_found(identifier)
             store_id = parts[5].split("/", 1)[1]
         elif "/" in identifier or ":" in identifier:
             raise errors.eds_arn_invalid(identifier)
-        found = self.event_data_stores.get(ctx.scope, store_id)
+        found = self.event_data_stores.get((account, ctx.region), store_id)
         if found is None:
             raise errors.eds_not_found(identifier)
         if active and found.status == "PENDING_DELETION":

@@ -138,11 +138,13 @@ class Trails:
 
     def describe_trails(self, ctx: RequestContext, params: dict) -> dict:
         names = params.get("trailNameList") or []
+        if names:
+            # Names match trails of this region only; another region's trail is named by its ARN.
+            found = [t for t in self.state.account_trails(ctx.account_id)
+                     if t.arn in names or (t.name in names and t.home_region == ctx.region)]
+            return {"trailList": [trail_shape(t) for t in found]}
         shadows = params.get("includeShadowTrails", True)
         seen = self.state.trails_seen_from(ctx) if shadows else self.state.trails.values(ctx.scope)
-        if names:
-            # Names match trails of this region only; other regions' trails are named by ARN.
-            seen = [t for t in seen if t.arn in names or (t.name in names and t.home_region == ctx.region)]
         return {"trailList": [trail_shape(t) for t in seen]}
 
     def list_trails(self, ctx: RequestContext, params: dict) -> dict:

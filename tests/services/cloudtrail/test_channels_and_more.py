@@ -97,11 +97,22 @@ def test_resource_policy_lets_another_account_put_events(trail_cloud):
     ct.delete_resource_policy(ResourceArn=channel_arn)
     assert error_of(outsider.put_audit_events, channelArn=channel_arn, auditEvents=[audit_event("Again")])[0] in (
         "AccessDeniedException", "ChannelInsufficientPermission")
+    # Another account queries the store once its policy lets it.
+    other_ct, = clients(trail_cloud, "cloudtrail", account=OTHER)
+    statement = f"SELECT eventData.eventName FROM {store_id}"
+    assert error_of(other_ct.start_query, QueryStatement=statement, EventDataStoreOwnerAccountId=ACCOUNT)[0] == \
+        "AccessDeniedException"
     store_policy = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": OTHER}, "Action": ["cloudtrail:StartQuery", "cloudtrail:GetQueryResults"],
          "Resource": arn}]})
     ct.put_resource_policy(ResourceArn=arn, ResourcePolicy=store_policy)
     assert ct.get_resource_policy(ResourceArn=arn)["ResourcePolicy"] == store_policy
+    started = other_ct.start_query(QueryStatement=statement, EventDataStoreOwnerAccountId=ACCOUNT)
+    assert started["EventDataStoreOwnerAccountId"] == ACCOUNT
+    assert finished(other_ct, started["QueryId"])["QueryStatus"] == "FINISHED"
+    rows = other_ct.get_query_results(QueryId=started["QueryId"])["QueryResultRows"]
+    assert rows == [[{"eventName": "FromPartner"}]]
+    assert error_of(ct.describe_query, QueryId=started["QueryId"])[0] == "QueryIdNotFoundException"  # the caller's query
     assert error_of(ct.put_resource_policy, ResourceArn=f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/x",
                     ResourcePolicy=store_policy)[0] == "ResourceTypeNotSupportedException"
 

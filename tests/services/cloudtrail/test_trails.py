@@ -154,8 +154,10 @@ def test_multi_region_trail_is_seen_but_not_changed_elsewhere(trail_cloud):
     home, = clients(trail_cloud, "cloudtrail")
     away, = clients(trail_cloud, "cloudtrail", region="eu-west-1")
     arn = home.create_trail(Name="everywhere", S3BucketName="trail-logs", IsMultiRegionTrail=True)["TrailARN"]
-    home.create_trail(Name="local", S3BucketName="trail-logs")
+    local_arn = home.create_trail(Name="local", S3BucketName="trail-logs")["TrailARN"]
     assert [t["Name"] for t in away.describe_trails()["trailList"]] == ["everywhere"]
+    # Another region's trail is described when named by its ARN, never by its name.
+    assert [t["Name"] for t in away.describe_trails(trailNameList=[local_arn, "local"])["trailList"]] == ["local"]
     assert away.describe_trails(includeShadowTrails=False)["trailList"] == []
     assert away.get_trail(Name="everywhere")["Trail"]["HomeRegion"] == "us-east-1"
     assert away.get_trail_status(Name=arn)["IsLogging"] is False
