@@ -14,6 +14,7 @@ SERVICES: dict[str, Entry] = {
     "ec2": Entry("regionbox.services.ec2"),
     "logs": Entry("regionbox.services.logs"),
     "cloudtrail": Entry("regionbox.services.cloudtrail"),
+    "cloudtrail-data": Entry("regionbox.services.cloudtrail_data"),
     "elasticache": Entry("regionbox.services.elasticache"),
     "dynamodb": Entry("regionbox.services.dynamodb"),
     "dynamodbstreams": Entry("regionbox.services.dynamodbstreams"),
