@@ -208,6 +208,8 @@ class TransferSftp(asyncssh.SFTPServer):
         return len(data)
 
     async def close(self, file_obj) -> None:
+        if self.channel.is_closing():
+            return  # asyncssh closes what is open when the connection drops: exit() aborts it instead
         self.open_files.discard(file_obj)
         if isinstance(file_obj, Download):
             await file_obj.close()
@@ -230,6 +232,11 @@ class TransferSftp(asyncssh.SFTPServer):
                 self.plane.partial(self.client, handle.path, handle)
             else:
                 await handle.close()
+        # OpenSSH's scp takes a session that ends without an exit status for a failure.
+        try:
+            self.channel.exit(0)
+        except (OSError, asyncssh.Error):
+            pass
 
     # -- the tree --------------------------------------------------------------------------------
     async def _changed(self, activity: str, action, *paths: bytes, **fields) -> None:
