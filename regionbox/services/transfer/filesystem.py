@@ -122,7 +122,7 @@ class Files:
     def stat(self, path: str) -> Entry:
         clean, found = self.locate(path)
         name = clean.rsplit("/", 1)[-1]
-        if isinstance(found, Virtual):
+        if isinstance(found, Virtual) or self.session.view.always_a_directory(clean):
             return Entry(name, True)
         if found.key and not found.key.endswith("/"):
             try:
@@ -165,7 +165,7 @@ class Files:
                 token = listed.next_token
                 if not token:
                     break
-            if not entries and found.key and not self._is_dir(found):
+            if not entries and found.key and not self.session.view.always_a_directory(clean) and not self._is_dir(found):
                 raise no_such_file(clean)
         return sorted(entries.values(), key=lambda e: e.name)
 

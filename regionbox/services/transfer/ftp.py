@@ -354,11 +354,10 @@ class FtpSession:
             data.set_result((reader, writer, done))
             await done  # the connection lives as long as its transfer
 
-        context = self.listener.tls if self.protected else None
         for port in list(PASSIVE_PORTS) + [0]:
             try:
-                self.passive = await asyncio.start_server(accepted, self.listener.address, port, ssl=context,
-                                                          reuse_address=True, backlog=1)
+                self.passive = await asyncio.start_server(accepted, self.listener.address, port, reuse_address=True,
+                                                          backlog=1)
                 break
             except OSError:
                 continue
@@ -378,29 +377,37 @@ class FtpSession:
         port = await self._open_passive()
         await self.reply(229, f"Entering Extended Passive Mode (|||{port}|)")
 
-    async def _data_connection(self):
+    def _ready_for_data(self) -> None:
         if self.data is None:
             raise Reply(425, "Use PASV or EPSV first.")
         if self.listener.tls is not None and self.tls and not self.protected:
             raise Reply(521, "Data connections must be protected: send PROT P.")
+
+    async def _data_connection(self, opening: str):
+        """The client's data connection, once it connected to the passive port: the 150 reply
+        sent, and (with PROT P) its TLS handshake done, which clients start only after the 150."""
+        self._ready_for_data()
         try:
             reader, writer, done = await asyncio.wait_for(asyncio.shield(self.data), DATA_TIMEOUT)
         except (asyncio.TimeoutError, asyncio.CancelledError):
             self._close_passive()
             raise Reply(425, "Can't open data connection.") from None
-        else:
-            self.data_writer = writer
         finally:
             if self.passive is not None:
                 self.passive.close()
                 self.passive = None
-        mode = self._server().protocol_details.get("TlsSessionResumptionMode", "ENFORCED")
-        if self.protected and mode == "ENFORCED":
+        self.data_writer = writer
+        await self.reply(150, opening)
+        if self.protected:
+            try:
+                await asyncio.wait_for(writer.start_tls(self.listener.tls), DATA_TIMEOUT)
+            except (OSError, ssl.SSLError, asyncio.TimeoutError):
+                self._finish(writer, done, abort=True)
+                raise Reply(522, "TLS negotiation on the data connection failed.") from None
+            mode = self._server().protocol_details.get("TlsSessionResumptionMode", "ENFORCED")
             tls = writer.get_extra_info("ssl_object")
-            if tls is None or not tls.session_reused:
-                writer.close()
-                done.set_result(None)
-                self.data = None
+            if mode == "ENFORCED" and (tls is None or not tls.session_reused):
+                self._finish(writer, done)
                 raise Reply(522, "TLS session of the data connection must resume the control connection's session.")
         return reader, writer, done
 
@@ -412,8 +419,7 @@ class FtpSession:
         self.data = None
 
     async def _send(self, lines: list[str]) -> None:
-        reader, writer, done = await self._data_connection()
-        await self.reply(150, "Opening data connection.")
+        reader, writer, done = await self._data_connection("Opening data connection.")
         try:
             writer.write("".join(f"{line}\r\n" for line in lines).encode("utf-8", "surrogateescape"))
             await writer.drain()
@@ -424,6 +430,7 @@ class FtpSession:
         await self.reply(226, "Transfer complete.")
 
     async def _listing(self, argument: str) -> list[Entry]:
+        self._ready_for_data()
         path = " ".join(part for part in argument.split() if not part.startswith("-")) or "."
         try:
             entry = self.files.stat(path)
@@ -442,6 +449,7 @@ class FtpSession:
 
     async def ftp_retr(self, argument: str) -> None:
         offset, self.restart_at = self.restart_at, 0
+        self._ready_for_data()
         try:
             download = await self.files.open_read(argument, offset)
         except FsError as error:
@@ -449,8 +457,7 @@ class FtpSession:
             raise _fs(error) from None
         self.plane.log(self.connection, "OPEN", path=download.path, mode="READ")
         try:
-            reader, writer, done = await self._data_connection()
-            await self.reply(150, "Opening BINARY mode data connection.")
+            reader, writer, done = await self._data_connection("Opening BINARY mode data connection.")
             try:
                 async for chunk in download.chunks():
                     writer.write(chunk)
@@ -471,6 +478,7 @@ class FtpSession:
         if self.restart_at:
             self.restart_at = 0
             raise Reply(550, "Resuming an upload is not supported by Amazon S3.")
+        self._ready_for_data()
         try:
             upload = self.files.open_write(argument)
         except FsError as error:
@@ -479,12 +487,11 @@ class FtpSession:
         self.uploads.add(upload)
         self.plane.log(self.connection, "OPEN", path=upload.path, mode="CREATE|TRUNCATE|WRITE")
         try:
-            reader, writer, done = await self._data_connection()
+            reader, writer, done = await self._data_connection("Opening BINARY mode data connection.")
         except Reply:
             self.uploads.discard(upload)
             await upload.abort()
             raise
-        await self.reply(150, "Opening BINARY mode data connection.")
         try:
             while True:
                 chunk = await reader.read(CHUNK)
@@ -519,6 +526,8 @@ class FtpListener:
         self.tls = tls
         self.server: asyncio.AbstractServer | None = None
         self.sessions: set[FtpSession] = set()
+        self.ended = asyncio.Event()  # no session left: they have all logged their end
+        self.ended.set()
 
     @classmethod
     async def start(cls, plane: DataPlane, scope, server: "Server", address: str, port: int,
@@ -530,6 +539,7 @@ class FtpListener:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         session = FtpSession(self, reader, writer)
         self.sessions.add(session)
+        self.ended.clear()
         try:
             await session.run()
         except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError):
@@ -539,6 +549,8 @@ class FtpListener:
         finally:
             self.sessions.discard(session)
             writer.transport.abort() if writer.transport is not None else None
+            if not self.sessions:
+                self.ended.set()
 
     def close(self) -> None:
         if self.server is not None:
@@ -552,3 +564,7 @@ class FtpListener:
     async def wait_closed(self) -> None:
         if self.server is not None:
             await self.server.wait_closed()
+        try:
+            await asyncio.wait_for(self.ended.wait(), 5)
+        except asyncio.TimeoutError:
+            log.warning("FTP sessions of %s did not end within 5 s", self.server_id)

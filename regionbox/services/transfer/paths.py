@@ -109,6 +109,13 @@ class View:
             return Virtual(path)
         return None
 
+    def always_a_directory(self, path: str) -> bool:
+        """The home directory and the entries of directory mappings exist as directories even while
+        S3 holds nothing under them (a prefix exists only through its keys)."""
+        if path == self.home:
+            return True
+        return any(entry == path and not is_file for entry, _, is_file in self.entries)
+
     def children(self, path: str) -> list[tuple[str, bool]]:
         """The entries right below ``path`` in the LOGICAL view: (name, is file)."""
         if not self.logical:

@@ -8,6 +8,7 @@ SFTP since 9.0, so scp works too). A malformed packet ends that connection, neve
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import stat as stat_bits
 from typing import TYPE_CHECKING, AsyncIterator
@@ -319,4 +320,8 @@ class SftpListener:
     async def wait_closed(self) -> None:
         if self.acceptor is not None:
             await self.acceptor.wait_closed()
+        for _ in range(500):  # their ends (uploads aborted, DISCONNECTED logged) before the store may close
+            if not self.connections:
+                break
+            await asyncio.sleep(0.01)
 

@@ -75,3 +75,19 @@ def log_events(cloud, group: str, account: str = ACCOUNT, wait_for: str | None =
         if time.time() > deadline:
             return events
         time.sleep(0.1)
+
+
+def cloud_with_lambda():
+    """A cloud whose Lambda is the stand-in (tests/services/transfer/standin_lambda.py)."""
+    from regionbox.core.registry import Entry
+    from regionbox.services import SERVICES
+    from regionbox.testing import RunningCloud
+
+    return RunningCloud(services={**SERVICES, "lambda": Entry("tests.services.transfer.standin_lambda")}).start()
+
+
+def standin_of(cloud):
+    """The stand-in Lambda's api (loaded on the cloud's event loop, as services are)."""
+    async def load():
+        return cloud.cloud.services.api("lambda")
+    return cloud.run(load())
