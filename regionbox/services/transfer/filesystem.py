@@ -207,8 +207,8 @@ class Files:
         except ServiceError as error:
             raise _from_s3(error, clean) from None
 
-    async def mkdir(self, path: str) -> None:
-        clean, found = self._file(path)
+    def _must_be_free(self, clean: str) -> None:
+        """Nothing is at ``clean`` yet (mkdir and rename never replace what is there)."""
         try:
             self.stat(clean)
         except FsError as error:
@@ -216,6 +216,10 @@ class Files:
                 raise
         else:
             raise FsError(FsError.FAILURE, FILE_EXISTS)
+
+    async def mkdir(self, path: str) -> None:
+        clean, found = self._file(path)
+        self._must_be_free(clean)
         marker = Location(found.bucket, found.prefix)
         self._allowed("s3:PutObject", marker)
         try:
@@ -242,13 +246,7 @@ class Files:
         new_clean, target = self._file(new)
         if self.stat(old_clean).is_dir:
             raise FsError(FsError.UNSUPPORTED, "Renaming directories is not supported")
-        try:
-            self.stat(new_clean)
-        except FsError as error:
-            if error.kind != FsError.NO_SUCH_FILE:
-                raise
-        else:
-            raise FsError(FsError.FAILURE, FILE_EXISTS)
+        self._must_be_free(new_clean)
         self._allowed("s3:GetObject", source)
         self._allowed("s3:PutObject", target)
         self._allowed("s3:DeleteObject", source)

@@ -171,22 +171,25 @@ class Servers:
             self.state.workflow(ctx.scope, entry["WorkflowId"])
 
     def _bring_online(self, scope, server: Server, zones: list[str] | None = None) -> None:
-        server_id = server.server_id
+        self._transition(scope, server.server_id, lambda: self.endpoints.start(scope, server.server_id, zones),
+                         "STARTING", "ONLINE", "START_FAILED", "starting")
 
-        async def start() -> None:
-            await self.endpoints.start(scope, server_id, zones)
+    def _transition(self, scope, server_id: str, work, during: str, after: str, failed: str, what: str) -> None:
+        """Run ``work()`` in the background; the server goes from ``during`` to ``after``, or to
+        ``failed`` (AWS's START_FAILED, STOP_FAILED) when the work fails."""
+
+        def mark(state: str) -> None:
             current = self.state.servers.get(scope, server_id)
-            if current is not None and current.state == "STARTING":
-                current.state = "ONLINE"
+            if current is not None and (state == failed or current.state == during):
+                current.state = state
                 self.state.servers.put(scope, server_id, current)
 
-        def failed(error: BaseException) -> None:
-            current = self.state.servers.get(scope, server_id)
-            if current is not None:
-                current.state = "START_FAILED"
-                self.state.servers.put(scope, server_id, current)
+        async def run() -> None:
+            await work()
+            mark(after)
 
-        self.tasks.spawn(start(), owner="transfer", what=f"starting Transfer server {server_id}", on_failure=failed)
+        self.tasks.spawn(run(), owner="transfer", what=f"{what} Transfer server {server_id}",
+                         on_failure=lambda error: mark(failed))
 
     # -- read ------------------------------------------------------------------------------------
     def described(self, scope, server: Server) -> dict:
@@ -306,22 +309,8 @@ class Servers:
             raise bad_request(f"Server {server.server_id} is starting; stop it once it is ONLINE")
         server.state = "STOPPING"
         self.state.servers.put(ctx.scope, server.server_id, server)
-        scope, server_id = ctx.scope, server.server_id
-
-        async def stop() -> None:
-            await self.endpoints.stop(scope, server_id)
-            current = self.state.servers.get(scope, server_id)
-            if current is not None and current.state == "STOPPING":
-                current.state = "OFFLINE"
-                self.state.servers.put(scope, server_id, current)
-
-        def failed(error: BaseException) -> None:
-            current = self.state.servers.get(scope, server_id)
-            if current is not None:
-                current.state = "STOP_FAILED"
-                self.state.servers.put(scope, server_id, current)
-
-        self.tasks.spawn(stop(), owner="transfer", what=f"stopping Transfer server {server_id}", on_failure=failed)
+        self._transition(ctx.scope, server.server_id, lambda: self.endpoints.stop(ctx.scope, server.server_id),
+                         "STOPPING", "OFFLINE", "STOP_FAILED", "stopping")
         return {}
 
     # -- restart of regionbox --------------------------------------------------------------------

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from regionbox.services.transfer.paths import BadPath, Location, View, Virtual, normalize
-from tests.services.transfer.helpers import ACCOUNT, cloud_with_lambda, key_pair, online, role, sftp_server, standin_of
+from tests.services.transfer.helpers import ACCOUNT, key_pair, online, role, sftp_server, standin_of
 
 MAPPINGS = [{"Entry": "/", "Target": "/inbox/home/ann"}, {"Entry": "/pub", "Target": "/inbox/public"},
             {"Entry": "/motd.txt", "Target": "/inbox/etc/motd.txt", "Type": "FILE"}]
@@ -142,13 +142,6 @@ def test_the_corpus_through_sftp_never_leaves_the_mappings(cloud, chrooted):
     changed = after["inbox"] ^ before["inbox"]
     assert all(key.startswith(ALLOWED) for key in changed), sorted(k for k in changed if not k.startswith(ALLOWED))
     assert {k for k in SECRETS} <= after["inbox"]  # no secret was removed or moved
-
-
-@pytest.fixture(scope="module")
-def lambda_cloud():
-    running = cloud_with_lambda()
-    yield running
-    running.stop()
 
 
 def test_the_corpus_through_ftp_never_leaves_the_mappings(lambda_cloud):

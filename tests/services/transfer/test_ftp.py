@@ -14,18 +14,11 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from tests.services.transfer.helpers import ACCOUNT, cloud_with_lambda, log_events, online, role, standin_of
+from tests.services.transfer.helpers import ACCOUNT, log_events, online, role, standin_of
 
 FUNCTION = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:transfer-idp"
 LOGS = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/transfer/ftp-tests:*"
 CERT = f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/0a1b2c3d-0000-4000-8000-000000000000"
-
-
-@pytest.fixture(scope="module")
-def lambda_cloud():
-    running = cloud_with_lambda()
-    yield running
-    running.stop()
 
 
 @pytest.fixture

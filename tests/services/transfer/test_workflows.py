@@ -9,18 +9,11 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.services.transfer.helpers import (ACCOUNT, cloud_with_lambda, key_pair, log_events, online, role, sftp,
+from tests.services.transfer.helpers import (ACCOUNT, key_pair, log_events, online, role, sftp,
                                              standin_of)
 
 LOGS = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/transfer/workflows:*"
 FUNCTION = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:step"
-
-
-@pytest.fixture(scope="module")
-def lambda_cloud():
-    running = cloud_with_lambda()
-    yield running
-    running.stop()
 
 
 @pytest.fixture
