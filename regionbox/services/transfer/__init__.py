@@ -68,8 +68,7 @@ def load(cloud) -> Service:
     endpoints = Endpoints(state, cloud.listeners, plane, cloud.ca, cloud.state_dir / "transfer" / "tls")
     rules = ServerRules(api("ec2"))
     servers = Servers(state, cloud.paginator, rules, endpoints, cloud.tasks, cloud.topology)
-    keys = HostKeys(state, cloud.paginator, lambda server: endpoints.restart((server.arn.split(":")[4],
-                                                                              server.arn.split(":")[3]), server.server_id))
+    keys = HostKeys(state, cloud.paginator, endpoints.restart)
     users = Users(state, cloud.paginator, api("iam"))
     policies = SecurityPolicies(cloud.paginator)
     tags = Tags(state, cloud.paginator)

@@ -73,7 +73,7 @@ class HostKeys:
     def __init__(self, state: TransferState, paginator: Paginator, restart) -> None:
         self.state = state
         self.paginator = paginator
-        self.restart = restart  # (server) -> awaitable: listeners take the new keys
+        self.restart = restart  # (scope, server id) -> awaitable: the listeners take the new keys
 
     def _arn(self, server: Server, key: HostKey) -> str:
         return server.arn.replace(":server/", ":host-key/") + f"/{key.host_key_id}"
@@ -91,7 +91,7 @@ class HostKeys:
         key = host_key(params["HostKeyBody"], params.get("Description") or "", params.get("Tags"))
         add(server, key)
         self.state.servers.put(ctx.scope, server.server_id, server)
-        await self.restart(server)
+        await self.restart(ctx.scope, server.server_id)
         return {"ServerId": server.server_id, "HostKeyId": key.host_key_id}
 
     def _described(self, server: Server, key: HostKey) -> dict:
@@ -128,8 +128,6 @@ class HostKeys:
             raise bad_request("A server must keep at least one host key: import another before deleting this one")
         server.host_keys.remove(key)
         self.state.servers.put(ctx.scope, server.server_id, server)
-        await self.restart(server)
+        await self.restart(ctx.scope, server.server_id)
         return {}
 
-    def tags_of(self, server: Server, host_key_id: str) -> HostKey:
-        return self._find(server, host_key_id)

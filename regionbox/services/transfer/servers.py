@@ -68,6 +68,10 @@ class ServerRules:
         if server.certificate and not (server.certificate.startswith("arn:") and ":acm:" in server.certificate):
             raise bad_request(f"Invalid certificate ARN {server.certificate}")
         self._identity_provider(server)
+        for destination in server.structured_log_destinations:
+            parts = destination.split(":")
+            if len(parts) < 7 or parts[0] != "arn" or parts[2] != "logs" or parts[5] != "log-group":
+                raise bad_request(f"Invalid structured log destination {destination}: a CloudWatch Logs log group ARN")
         if server.security_policy not in POLICIES:
             raise bad_request(f"Invalid security policy name {server.security_policy}")
         self._endpoint(ctx, server)

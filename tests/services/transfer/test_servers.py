@@ -55,6 +55,7 @@ def test_create_server_rules(transfer, vpc):
     assert "IdentityProviderType" in refused(IdentityProviderDetails={"SftpAuthenticationMethods": "PASSWORD"})
     assert "subnet" in refused(EndpointType="VPC", EndpointDetails={"VpcId": vpc["VpcId"], "SubnetIds": ["subnet-0123456789abcdef0"]})
     assert "security policy" in refused(SecurityPolicyName="TransferSecurityPolicy-1999-01")
+    assert "log group" in refused(StructuredLogDestinations=["arn:aws:s3:::not-a-log-group"])
     assert error_of(lambda: transfer.create_server(WorkflowDetails={"OnUpload": [
         {"WorkflowId": "w-0123456789abcdefg", "ExecutionRole": f"arn:aws:iam::{ACCOUNT}:role/x"}]}))["Code"] == \
         "ResourceNotFoundException"
