@@ -19,5 +19,6 @@ SERVICES: dict[str, Entry] = {
     "dynamodb": Entry("regionbox.services.dynamodb"),
     "dynamodbstreams": Entry("regionbox.services.dynamodbstreams"),
     # Virtual-hosted requests ("<bucket>.s3.localhost"), anonymous reads and browser form uploads are S3's.
+    "transfer": Entry("regionbox.services.transfer"),
     "s3": Entry("regionbox.services.s3", hosts=("*.s3.localhost", "*.s3.*.localhost"), unsigned=True, form_posts=True),
 }
