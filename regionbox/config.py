@@ -88,6 +88,10 @@ class Config:
     lambda_concurrency: int = field(default_factory=lambda: int(_env("LAMBDA_CONCURRENCY", "1000")))
     lambda_create_delay: float = field(default_factory=lambda: float(_env("LAMBDA_CREATE_DELAY", "0")))
     lambda_retry_scale: float = field(default_factory=lambda: float(_env("LAMBDA_RETRY_SCALE", "1")))
+    # CloudTrail: seconds between deliveries of a logging trail's log files (AWS: within about
+    # 5 minutes) and events to event data stores, and between its digest files (AWS: hourly).
+    cloudtrail_delivery_interval: float = field(default_factory=lambda: float(_env("CLOUDTRAIL_DELIVERY_INTERVAL", "5")))
+    cloudtrail_digest_interval: float = field(default_factory=lambda: float(_env("CLOUDTRAIL_DIGEST_INTERVAL", "3600")))
 
     def __post_init__(self) -> None:
         self._tmp: tempfile.TemporaryDirectory | None = None
