@@ -142,7 +142,9 @@ class Cloud:
         found = {engine: kinds.describe(engine) for engine in kinds.ENGINES}
         # TLS clients (ElastiCache in-transit encryption, FTPS, HTTPS listeners) trust this CA.
         found["tls-ca"] = f"local CA certificate {self.state_dir / 'tls' / 'ca.pem'} (printed by: regionbox ca-cert)"
-        return found | self.services.engines()
+        # Which Lambda runtimes this machine runs (is node installed?), before Lambda is loaded.
+        from regionbox.services.lambda_.runtimes import describe_machine
+        return found | describe_machine(self.config.lambda_python, self.config.lambda_node) | self.services.engines()
 
     def status(self) -> dict:
         return {

@@ -14,9 +14,13 @@ SERVICES: dict[str, Entry] = {
     "ec2": Entry("regionbox.services.ec2"),
     "logs": Entry("regionbox.services.logs"),
     "cloudtrail": Entry("regionbox.services.cloudtrail"),
+    "cloudtrail-data": Entry("regionbox.services.cloudtrail_data"),
     "elasticache": Entry("regionbox.services.elasticache"),
     "dynamodb": Entry("regionbox.services.dynamodb"),
     "dynamodbstreams": Entry("regionbox.services.dynamodbstreams"),
+    "transfer": Entry("regionbox.services.transfer"),
+    # Code.Location links of GetFunction and GetLayerVersion are served on the cloud's own port.
+    "lambda": Entry("regionbox.services.lambda_", paths=("/_lambda/",)),
     # Virtual-hosted requests ("<bucket>.s3.localhost"), anonymous reads and browser form uploads are S3's.
     # GraphQL on "<api>.appsync-api.<region>.localhost/graphql" or "/graphql/<api>" (no DNS needed), and
     # subscriptions on "<api>.appsync-realtime-api.<region>.localhost/graphql" or "/graphql/<api>/realtime".
