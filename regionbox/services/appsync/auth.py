@@ -2,15 +2,19 @@
 
 A request (or a real-time connection, whose headers travel base64-encoded in the URL and in each
 ``start``) is authenticated by the first auth mode of the API it matches: ``x-api-key`` is
-API_KEY, a SigV4 ``Authorization`` is AWS_IAM. A field is open to the modes its directives name
+API_KEY, a SigV4 ``Authorization`` is AWS_IAM, another ``Authorization`` is a token for the
+API's Lambda authorizer (AWS_LAMBDA). A field is open to the modes its directives name
 (``@aws_api_key``, ``@aws_iam`` ...), else to those of its type's directives, else to the API's
 default mode only, as AppSync rules. IAM callers also need ``appsync:GraphQL`` on the field's ARN."""
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from regionbox.core import ids
 from regionbox.core.arns import arn
@@ -44,6 +48,14 @@ class Identity:
     issued: Any = None
     source_ip: str = "127.0.0.1"
     allowed: dict[tuple[str, str], bool] = field(default_factory=dict)  # IAM verdicts per field
+    denied: frozenset[str] = frozenset()  # a Lambda authorizer's deniedFields: "Type.field" or field ARNs
+
+
+def _lambda_config(api: GraphqlApi) -> dict:
+    if api.authentication_type == "AWS_LAMBDA":
+        return api.settings.get("lambdaAuthorizerConfig") or {}
+    return next((p.get("lambdaAuthorizerConfig") or {} for p in api.settings.get("additionalAuthenticationProviders") or []
+                 if p["authenticationType"] == "AWS_LAMBDA"), {})
 
 
 def modes(api: GraphqlApi) -> list[str]:
@@ -56,8 +68,8 @@ class Authenticator:
         self.state = state
         self.cloud = cloud
 
-    def authenticate(self, api: GraphqlApi, scope, headers: dict[str, str], path: str, body: bytes,
-                     source_ip: str = "127.0.0.1") -> Identity:
+    async def authenticate(self, api: GraphqlApi, scope, headers: dict[str, str], path: str, body: bytes,
+                           source_ip: str = "127.0.0.1") -> Identity:
         """``headers`` lower-cased; ``path`` and ``body`` as a SigV4 signature covers them."""
         enabled = modes(api)
         key = headers.get("x-api-key")
@@ -71,10 +83,39 @@ class Authenticator:
                 raise Unauthorized()
             return self._iam(api, scope, headers, path, body, source_ip)
         if authorization and "AWS_LAMBDA" in enabled:
-            raise Unauthorized("AWS_LAMBDA authorization needs Lambda, which this regionbox does not serve yet.")
+            return await self._lambda(api, scope, authorization, headers, body, source_ip)
         if "AWS_IAM" in enabled and "API_KEY" not in enabled:
             raise Unauthorized("Valid authorization header not provided.")
         raise Unauthorized()
+
+    async def _lambda(self, api: GraphqlApi, scope, token: str, headers: dict[str, str], body: bytes,
+                      source_ip: str) -> Identity:
+        """AppSync's Lambda authorizer: the function (which must let appsync.amazonaws.com invoke
+        it) answers isAuthorized, resolverContext and deniedFields for this token."""
+        config = _lambda_config(api)
+        pattern = config.get("identityValidationExpression")
+        if pattern and re.fullmatch(pattern, token) is None:
+            raise Unauthorized()
+        try:
+            request = orjson.loads(body) if body else {}
+        except orjson.JSONDecodeError:
+            request = {}
+        request = request if isinstance(request, dict) else {}
+        event = {"authorizationToken": token,
+                 "requestContext": {"apiId": api.api_id, "accountId": scope[0], "requestId": ids.request_id(),
+                                    "queryString": request.get("query"), "operationName": request.get("operationName"),
+                                    "variables": request.get("variables") or {}},
+                 "requestHeaders": dict(headers)}
+        try:
+            answer = (await self.cloud.services.api("lambda").invoke(
+                scope[0], scope[1], config["authorizerUri"], event, principal="appsync.amazonaws.com",
+                source_arn=api.arn)).json()
+        except ServiceError:
+            raise Unauthorized() from None
+        if not isinstance(answer, dict) or answer.get("isAuthorized") is not True:
+            raise Unauthorized()
+        return Identity("AWS_LAMBDA", {"resolverContext": answer.get("resolverContext") or {}},
+                        source_ip=source_ip, denied=frozenset(answer.get("deniedFields") or ()))
 
     def _key_valid(self, scope, api_id: str, key_id: str) -> bool:
         key = self.state.api_keys.get(scope, f"{api_id}/{key_id}")
@@ -121,6 +162,10 @@ class Authenticator:
         """Whether ``who`` reaches the field; IAM policies are asked for the operation's root
         fields (Query/fields/getPost), the schema's directives for every field."""
         if who.mode not in self.field_modes(api, parent_type, field_name):
+            return False
+        if who.denied and (f"{parent_type.name}.{field_name}" in who.denied or arn(
+                "appsync", scope[1], scope[0], f"apis/{api.api_id}/types/{parent_type.name}/fields/{field_name}")
+                in who.denied):
             return False
         if not root or who.mode != "AWS_IAM" or who.caller is None or who.caller.type == "Root":
             return True

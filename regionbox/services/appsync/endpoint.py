@@ -68,7 +68,7 @@ class Endpoint:
                                              "PayloadTooLargeException"), request_id)
         request.stream = None
         try:
-            who = self.authenticator.authenticate(api, scope, request.headers, request.path, raw)
+            who = await self.authenticator.authenticate(api, scope, request.headers, request.path, raw)
         except Unauthorized as refused:
             return answer(401, graphql_error(refused.message, "UnauthorizedException"), request_id)
         try:

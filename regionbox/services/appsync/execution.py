@@ -176,7 +176,7 @@ class Executor:
         except EarlyReturn as early:
             return early.value
         if request is None and code.runtime is None and not code.request_template:
-            request = {"payload": dict(context["arguments"])} if source.type == "NONE" else context
+            request = direct_request(source.type, context)
         try:
             context["result"] = await self.invokers.invoke(source, request, run.scope, context)
         except ResolverError as error:
@@ -205,6 +205,15 @@ class Executor:
             return self.programs.run(resolver.program, "response", context, util)
         except EarlyReturn as early:
             return early.value
+
+
+def direct_request(kind: str, context: dict) -> dict:
+    """What a resolver without a request step sends: a direct Lambda resolver sends AppSync's
+    Lambda event (the context, minus what AppSync leaves out), others the arguments."""
+    if kind == "AWS_LAMBDA":
+        event = {k: context.get(k) for k in ("arguments", "identity", "source", "request", "prev", "info", "stash")}
+        return {"operation": "Invoke", "payload": event}
+    return {"payload": dict(context["arguments"])}
 
 
 def _selection_list(selection_set, prefix: str = "") -> list[str]:

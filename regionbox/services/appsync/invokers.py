@@ -5,8 +5,10 @@
 - AMAZON_DYNAMODB: AppSync's DynamoDB request documents (GetItem ... TransactWriteItems) run
   through DynamoDB's api as the data source's role (when it exists in IAM; otherwise as the
   account, which is what a role AppSync could assume would usually allow).
+- AWS_LAMBDA: the function is invoked through Lambda's api (as the data source's role when it
+  exists) with the request's payload; a direct resolver (no request step) sends AppSync's event.
 - HTTP: the request is sent to the data source's endpoint; the result is statusCode/headers/body.
-- AWS_LAMBDA and the others answer an error naming why they cannot run here."""
+- The other kinds answer an error naming why they cannot run here."""
 
 from __future__ import annotations
 
@@ -76,8 +78,7 @@ class Invokers:
         if source.type == "HTTP":
             return await self.http(source, request)
         if source.type == "AWS_LAMBDA":
-            raise ResolverError("Lambda is not served by this regionbox yet: an AWS_LAMBDA data source cannot run.",
-                                "Lambda:Unavailable")
+            return await self.lambda_(source, request, scope)
         raise ResolverError(f"Data sources of type {source.type} do not run in regionbox.", "UnsupportedDataSource")
 
     # -- DynamoDB -------------------------------------------------------------------------------
@@ -218,6 +219,27 @@ class Invokers:
                 raise ResolverError(f"Unsupported operation '{operation}' in transactItems.", "DynamoDB:UnsupportedOperation")
         call("TransactWriteItems", {"TransactItems": writes})
         return {"keys": [from_item(i["key"]) for i in r.get("transactItems") or []], "cancellationReasons": None}
+
+    # -- Lambda ---------------------------------------------------------------------------------
+    async def lambda_(self, source: DataSource, request: Any, scope) -> Any:
+        """Invoke (or BatchInvoke, run as one Invoke) the data source's function with the request's
+        payload, as its service role when that role exists; the function's result is the result."""
+        if not isinstance(request, dict) or request.get("operation", "Invoke") not in ("Invoke", "BatchInvoke"):
+            raise ResolverError("The request document of a Lambda data source is an Invoke.", "MappingTemplate")
+        caller = self._caller(source, scope[0])
+        try:
+            invocation = await self.cloud.services.api("lambda").invoke(
+                scope[0], scope[1], source.settings["lambdaConfig"]["lambdaFunctionArn"], request.get("payload"),
+                caller=caller if caller.type != "Root" else None)
+        except ServiceError as error:
+            raise ResolverError(f"{error.message} (Service: AWSLambda; Status Code: {error.status}; "
+                                f"Error Code: {error.code})", f"Lambda:{error.code}") from None
+        result = invocation.json()
+        if invocation.function_error:
+            failure = result if isinstance(result, dict) else {}
+            raise ResolverError(failure.get("errorMessage") or "The function failed.", "Lambda:Unhandled",
+                                error_info={"errorType": failure.get("errorType")})
+        return result
 
     # -- HTTP -----------------------------------------------------------------------------------
     async def http(self, source: DataSource, request: Any) -> dict:

@@ -73,7 +73,7 @@ class Realtime:
         await send({"type": "websocket.accept", "subprotocol": SUBPROTOCOL})
         connection = Connection(self, found[0], found[1], send, scope.get("client"))
         try:
-            connection.who = self.authenticator.authenticate(found[1], found[0], auth or {}, "/graphql/connect", b"{}",
+            connection.who = await self.authenticator.authenticate(found[1], found[0], auth or {}, "/graphql/connect", b"{}",
                                                              connection.source_ip)
         except Unauthorized:
             connection.who = None
@@ -190,7 +190,7 @@ class Connection:
         headers = {str(k).lower(): str(v) for k, v in
                    ((payload.get("extensions") or {}).get("authorization") or {}).items()}
         try:
-            who = self.realtime.authenticator.authenticate(self.api, self.scope, headers, "/graphql",
+            who = await self.realtime.authenticator.authenticate(self.api, self.scope, headers, "/graphql",
                                                            (data or "").encode(), self.source_ip)
         except Unauthorized:
             self._error(sub_id, UNAUTHORIZED["errorType"], UNAUTHORIZED["message"], errorCode=401)

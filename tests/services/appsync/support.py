@@ -59,18 +59,22 @@ RESULT = "$util.toJson($ctx.result)"
 PAYLOAD = """{"version": "2017-02-28", "payload": $util.toJson($ctx.args)}"""
 
 
-def make_table(cloud, name: str = "messages", account: str | None = None) -> None:
+def make_table(cloud, name: str = "messages", account: str | None = None, stream: bool = False) -> str | None:
+    """The messages table (roomId, id); with ``stream``, its stream's ARN."""
     ddb = cloud.client("dynamodb", account=account)
-    ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+    extra = {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}} if stream else {}
+    created = ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **extra,
                      KeySchema=[{"AttributeName": "roomId", "KeyType": "HASH"}, {"AttributeName": "id", "KeyType": "RANGE"}],
                      AttributeDefinitions=[{"AttributeName": "roomId", "AttributeType": "S"},
                                            {"AttributeName": "id", "AttributeType": "S"}])
     ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.1})
+    return created["TableDescription"].get("LatestStreamArn")
 
 
-def chat_api(cloud, auth: str = "API_KEY", account: str | None = None, extra_auth: tuple[str, ...] = ()) -> dict:
+def chat_api(cloud, auth: str = "API_KEY", account: str | None = None, extra_auth: tuple[str, ...] = (),
+             stream: bool = False) -> dict:
     """The chat API: DynamoDB-backed messages (VTL and APPSYNC_JS resolvers), a NONE ``publish``
-    and ``echo``; returns {"api", "key", "client"}."""
+    and ``echo``; returns {"api", "key", "client", "stream"} (the table's stream ARN, with ``stream``)."""
     appsync = cloud.client("appsync", account=account)
     api = appsync.create_graphql_api(
         name="chat", authenticationType=auth,
@@ -78,7 +82,7 @@ def chat_api(cloud, auth: str = "API_KEY", account: str | None = None, extra_aut
     api_id = api["apiId"]
     appsync.start_schema_creation(apiId=api_id, definition=CHAT.encode())
     assert appsync.get_schema_creation_status(apiId=api_id)["status"] == "SUCCESS"
-    make_table(cloud, account=account)
+    stream_arn = make_table(cloud, account=account, stream=stream)
     appsync.create_data_source(apiId=api_id, name="messages", type="AMAZON_DYNAMODB",
                                dynamodbConfig={"tableName": "messages", "awsRegion": "us-east-1"})
     appsync.create_data_source(apiId=api_id, name="local", type="NONE")
@@ -93,7 +97,8 @@ def chat_api(cloud, auth: str = "API_KEY", account: str | None = None, extra_aut
     appsync.create_resolver(apiId=api_id, typeName="Query", fieldName="echo", dataSourceName="local",
                             requestMappingTemplate=PAYLOAD, responseMappingTemplate="$util.toJson($ctx.result.text)")
     key = appsync.create_api_key(apiId=api_id)["apiKey"]["id"] if "API_KEY" in (auth, *extra_auth) else None
-    return {"api": appsync.get_graphql_api(apiId=api_id)["graphqlApi"], "key": key, "client": appsync}
+    return {"api": appsync.get_graphql_api(apiId=api_id)["graphqlApi"], "key": key, "client": appsync,
+            "stream": stream_arn}
 
 
 def host_of(api: dict) -> str:

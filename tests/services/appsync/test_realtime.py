@@ -74,6 +74,10 @@ class Listener:
             break
         mark = f"synced {id(self)}"
         await asyncio.to_thread(publish, chat, room, mark, author)
+        await self.skip_to(mark, field)
+
+    async def skip_to(self, mark: str, field: str = "onMessage") -> None:
+        """Read up to the message whose text is ``mark``."""
         while (await self.next())[field]["text"] != mark:
             pass
 
