@@ -58,6 +58,7 @@ def load(cloud) -> Service:
 
     executor = Executor(state, schemas, programs, Invokers(cloud), authenticator, publish)
     endpoint = Endpoint(state, executor, authenticator)
+    realtime = Realtime(endpoint, executor, authenticator, hub, cloud.config.appsync_keepalive_interval)
     return Service(
         name="appsync",
         operations={
@@ -92,5 +93,6 @@ def load(cloud) -> Service:
         not_implemented=NOT_IMPLEMENTED,
         dialect=Dialect(validation_code="BadRequestException"),
         http=endpoint,
-        websocket=Realtime(endpoint, executor, authenticator, hub, cloud.config.appsync_keepalive_interval),
+        websocket=realtime,
+        stop=realtime.stop,
     )

@@ -15,6 +15,7 @@ from graphql import GraphQLError, OperationDefinitionNode, OperationType, execut
 from graphql.pyutils import is_awaitable
 
 from regionbox.services.appsync.auth import Authenticator, Identity
+from regionbox.services.appsync.common import cached
 from regionbox.services.appsync.invokers import Invokers
 from regionbox.services.appsync.models import Code, GraphqlApi
 from regionbox.services.appsync.programs import Programs
@@ -72,6 +73,7 @@ class Executor:
         self.invokers = invokers
         self.authenticator = authenticator
         self.publish = publish  # publish(scope, api, mutation field name, value)
+        self._documents: dict[tuple[int, str], tuple[Any, dict | None]] = {}
 
     def prepare(self, api: GraphqlApi, query: Any):
         """(schema, document, None) or (None, None, AppSync's error answer)."""
@@ -83,14 +85,21 @@ class Executor:
             return None, None, graphql_error("No schema is defined for this API.", "SchemaNotFound")
         if not isinstance(query, str) or not query.strip():
             return None, None, graphql_error("Invalid request, `query` can't be null.", "MalformedHttpRequestException")
+        # Clients send the same few documents again and again: each is parsed and validated once
+        # per schema, and its subscribers share one document (so one shaped payload).
+        document, refused = cached(self._documents, (id(schema), query), lambda key: self._checked(schema, query))
+        return (None, None, refused) if refused is not None else (schema, document, None)
+
+    @staticmethod
+    def _checked(schema, query: str) -> tuple[Any, dict | None]:
         try:
             document = parse(query)
         except GraphQLError as error:
-            return None, None, {"data": None, "errors": validation_errors([error], " of type InvalidSyntax")}
+            return None, {"data": None, "errors": validation_errors([error], " of type InvalidSyntax")}
         problems = validate(schema, document)
         if problems:
-            return None, None, {"data": None, "errors": validation_errors(problems)}
-        return schema, document, None
+            return None, {"data": None, "errors": validation_errors(problems)}
+        return document, None
 
     @staticmethod
     def operation(document, name: str | None) -> OperationDefinitionNode | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+from collections import deque
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
@@ -33,6 +34,7 @@ SUBPROTOCOL = "graphql-ws"
 CONNECTION_TIMEOUT_MS = 300_000
 MAX_SUBSCRIPTIONS = 100  # per connection, as on AppSync
 _QUEUE_LIMIT = 10_000  # a client this far behind is disconnected rather than buffered without end
+_KA = b'{"type":"ka"}'
 UNAUTHORIZED = {"errorType": "UnauthorizedException", "message": "You are not authorized to make this call."}
 
 
@@ -55,10 +57,37 @@ class Realtime:
         self.authenticator = authenticator
         self.hub = hub
         self.keepalive_seconds = keepalive_seconds
+        # One timer sends every acknowledged connection its "ka": no task per idle connection.
+        self.acknowledged: set[Connection] = set()
+        self._ticker: asyncio.Task | None = None
+
+    def keep_alive(self, connection: "Connection") -> None:
+        self.acknowledged.add(connection)
+        if self._ticker is None or self._ticker.done():
+            self._ticker = asyncio.ensure_future(self._tick())
+
+    async def stop(self) -> None:
+        """The cloud stops: the keep-alive timer with it (connections end with the server)."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            await asyncio.gather(self._ticker, return_exceptions=True)
+            self._ticker = None
+
+    async def _tick(self) -> None:
+        while self.acknowledged:
+            await asyncio.sleep(self.keepalive_seconds)
+            for connection in list(self.acknowledged):
+                connection.deliver(_KA)
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if (await receive())["type"] != "websocket.connect":
             return
+        connection = await self._open(scope, send)
+        if connection is not None:  # served from here on with nothing of the handshake kept
+            await connection.serve(receive)
+
+    async def _open(self, scope: dict, send: Callable) -> "Connection | None":
+        """Accept (or refuse) the WebSocket and authenticate the headers it came with."""
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         offered = scope.get("subprotocols") or []
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
@@ -69,7 +98,7 @@ class Realtime:
         found = self.endpoint.locate(*api_id_of(headers.get("host", ""), scope["path"]))
         if found is None or SUBPROTOCOL not in offered:
             await send({"type": "websocket.close", "code": 1008})
-            return
+            return None
         await send({"type": "websocket.accept", "subprotocol": SUBPROTOCOL})
         connection = Connection(self, found[0], found[1], send, scope.get("client"))
         try:
@@ -77,7 +106,7 @@ class Realtime:
                                                              connection.source_ip)
         except Unauthorized:
             connection.who = None
-        await connection.serve(receive)
+        return connection
 
 
 class Connection:
@@ -89,30 +118,40 @@ class Connection:
         self.source_ip = client[0] if client else "127.0.0.1"
         self.who: Identity | None = None
         self.subscriptions: dict[str, Subscriber] = {}
-        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        # Messages waiting for the writer (text; None: close), and the writer's wake-up. A deque
+        # and one future cost an idle connection far less than an asyncio.Queue.
+        self.pending: deque[str | None] = deque()
+        self._wake: asyncio.Future | None = None
 
-    def deliver(self, message: dict) -> None:
-        if self.queue.qsize() >= _QUEUE_LIMIT:
-            self.queue.put_nowait(None)  # too far behind: the writer closes the connection
-            return
-        self.queue.put_nowait(orjson.dumps(message))
+    def deliver(self, message: dict | bytes) -> None:
+        """Queue one message (a dict, or its JSON already made: one payload serves many)."""
+        if len(self.pending) >= _QUEUE_LIMIT:
+            self.pending.append(None)  # too far behind: the writer closes the connection
+        else:
+            self.pending.append((message if isinstance(message, bytes) else orjson.dumps(message)).decode())
+        self._wake_writer()
+
+    def close(self) -> None:
+        self.pending.append(None)
+        self._wake_writer()
+
+    def _wake_writer(self) -> None:
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)
 
     async def _writer(self) -> None:
         while True:
-            message = await self.queue.get()
+            while not self.pending:
+                self._wake = asyncio.get_running_loop().create_future()
+                await self._wake
+            message = self.pending.popleft()
             if message is None:
                 await self.send({"type": "websocket.close", "code": 1013})
                 return
-            await self.send({"type": "websocket.send", "text": message.decode()})
-
-    async def _keepalive(self) -> None:
-        while True:
-            await asyncio.sleep(self.realtime.keepalive_seconds)
-            self.deliver({"type": "ka"})
+            await self.send({"type": "websocket.send", "text": message})
 
     async def serve(self, receive: Callable) -> None:
         writer = asyncio.ensure_future(self._writer())
-        keepalive: asyncio.Future | None = None
         try:
             while True:
                 message = await asyncio.wait({asyncio.ensure_future(receive()), writer},
@@ -131,15 +170,14 @@ class Connection:
                     self.deliver({"type": "error", "payload": {"errors": [{
                         "errorType": "InternalFailure", "message": "An internal error occurred."}]}})
                     continue
-                if acknowledged and keepalive is None:
-                    keepalive = asyncio.ensure_future(self._keepalive())
+                if acknowledged:
+                    self.realtime.keep_alive(self)
         finally:
             for subscriber in self.subscriptions.values():
                 self.realtime.hub.remove(subscriber)
             self.subscriptions.clear()
-            for task in (writer, keepalive):
-                if task is not None:
-                    task.cancel()
+            self.realtime.acknowledged.discard(self)
+            writer.cancel()
 
     async def _on_message(self, text: str) -> bool:
         """Handle one client message; True once the connection is acknowledged."""
@@ -153,7 +191,7 @@ class Connection:
         if kind == "connection_init":
             if self.who is None:
                 self.deliver({"type": "connection_error", "payload": {"errors": [{**UNAUTHORIZED, "errorCode": 401}]}})
-                self.queue.put_nowait(None)
+                self.close()
                 return False
             self.deliver({"type": "connection_ack", "payload": {"connectionTimeoutMs": CONNECTION_TIMEOUT_MS}})
             self.deliver({"type": "ka"})
