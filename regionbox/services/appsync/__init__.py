@@ -56,7 +56,7 @@ def load(cloud) -> Service:
     async def publish(scope, api, mutation: str, value) -> None:
         await hub.publish(scope, api.api_id, schemas.compiled(api), mutation, value)
 
-    executor = Executor(state, schemas, programs, Invokers(cloud), authenticator, publish)
+    executor = Executor(state, schemas, programs, Invokers(cloud), authenticator, publish, hub.invalidate)
     endpoint = Endpoint(state, executor, authenticator)
     realtime = Realtime(endpoint, executor, authenticator, hub, cloud.config.appsync_keepalive_interval)
     return Service(

@@ -66,13 +66,14 @@ def validation_errors(errors: list[GraphQLError], kind: str = "") -> list[dict]:
 
 class Executor:
     def __init__(self, state: AppSyncState, schemas: Schemas, programs: Programs, invokers: Invokers,
-                 authenticator: Authenticator, publish) -> None:
+                 authenticator: Authenticator, publish, invalidate) -> None:
         self.state = state
         self.schemas = schemas
         self.programs = programs
         self.invokers = invokers
         self.authenticator = authenticator
         self.publish = publish  # publish(scope, api, mutation field name, value)
+        self.invalidate = invalidate  # invalidate(scope, api id, {"subscriptionField", "payload"})
         self._documents: dict[tuple[int, str], tuple[Any, dict | None]] = {}
 
     def prepare(self, api: GraphqlApi, query: Any):
@@ -154,7 +155,10 @@ class Executor:
     async def _resolve(self, run: Run, resolver, context: dict, info) -> Any:
         util = Util()
         try:
-            return await self.run_resolver(run, resolver, context, util)
+            value = await self.run_resolver(run, resolver, context, util)
+            for spec in (context.get("extensions") or {}).get("invalidations") or ():
+                self.invalidate(run.scope, run.api.api_id, spec)
+            return value
         finally:
             for appended in util.errors:
                 run.appended.append({"path": list(info.path.as_list()), "locations": None, **appended})

@@ -122,10 +122,10 @@ var util = {
   transform: {},
 };
 var runtime = { earlyReturn: function (value) { throw {__early: true, value: value === undefined ? null : value}; } };
-var __subscriptionFilter = null, __invalidations = [];
+var __subscriptionFilter = null, __invalidationFilter = null, __invalidations = [];
 var extensions = {
   setSubscriptionFilter: function (f) { __subscriptionFilter = f; },
-  setSubscriptionInvalidationFilter: function (f) { },
+  setSubscriptionInvalidationFilter: function (f) { __invalidationFilter = f; },
   invalidateSubscriptions: function (i) { __invalidations.push(i); },
 };
 util.transform.toSubscriptionFilter = function (f) {
@@ -187,7 +187,7 @@ INVOKE = r"""
 function __invoke(name, ctxJson) {
   var ctx = JSON.parse(ctxJson);
   ctx.args = ctx.arguments;
-  __errors = []; __subscriptionFilter = null; __invalidations = [];
+  __errors = []; __subscriptionFilter = null; __invalidationFilter = null; __invalidations = [];
   var out = {};
   try {
     var fn = (typeof __exported !== 'undefined' && __exported[name]) || null;
@@ -199,7 +199,8 @@ function __invoke(name, ctxJson) {
     else if (e && e.__appsync) out.error = e;
     else out.error = {message: String(e && e.message !== undefined ? e.message : e), errorType: 'Code'};
   }
-  out.stash = ctx.stash; out.errors = __errors; out.filter = __subscriptionFilter; out.invalidations = __invalidations;
+  out.stash = ctx.stash; out.errors = __errors; out.filter = __subscriptionFilter;
+  out.invalidationFilter = __invalidationFilter; out.invalidations = __invalidations;
   return JSON.stringify(out);
 }
 """

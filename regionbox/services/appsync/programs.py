@@ -62,6 +62,8 @@ class Programs:
             util.errors.extend(out.get("errors") or [])
             if out.get("filter") is not None:
                 context.setdefault("extensions", {})["filter"] = out["filter"]
+            if out.get("invalidationFilter") is not None:
+                context.setdefault("extensions", {})["invalidation_filter"] = out["invalidationFilter"]
             if out.get("invalidations"):
                 context.setdefault("extensions", {}).setdefault("invalidations", []).extend(out["invalidations"])
             return out.get("value")

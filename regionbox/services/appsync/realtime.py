@@ -277,7 +277,14 @@ class Connection:
         if extensions is None:
             return None
         return Subscriber(sub_id, self.deliver, self.scope, self.api.api_id, node.name.value, document,
-                          request.get("operationName"), raw, arguments, extensions.get("filter"))
+                          request.get("operationName"), raw, arguments, extensions.get("filter"),
+                          extensions.get("invalidation_filter"), self._invalidated)
+
+    def _invalidated(self, subscriber: Subscriber) -> None:
+        """A mutation invalidated this subscription: the client is told it is complete."""
+        if self.subscriptions.get(subscriber.id) is subscriber:
+            del self.subscriptions[subscriber.id]
+            self.deliver({"type": "complete", "id": subscriber.id})
 
     async def _resolve(self, sub_id: str, who: Identity, arguments: dict, variables: dict, node, parent) -> dict | None:
         """Run the subscription field's resolver, if it has one, at subscribe time (as AppSync

@@ -2,7 +2,8 @@
 subscription whose field names that mutation in ``@aws_subscribe(mutations: [...])``, whose
 arguments equal the value's fields of the same name (AppSync's argument filtering: an argument
 not given filters nothing), or, when the subscription's resolver set an enhanced filter, whose
-filter matches. The payload is the value shaped by the subscription's own selection set, computed once
+filter matches. A mutation's resolver may end subscriptions (invalidation) whose invalidation
+filter matches the payload it names. The payload is the value shaped by the subscription's own selection set, computed once
 per distinct subscription document and variables."""
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class Subscriber:
     variables: dict[str, Any]
     arguments: dict[str, Any]
     filter: dict | None = None
+    invalidation_filter: dict | None = None  # what an invalidation's payload must match to end it
+    ended: Callable[["Subscriber"], None] | None = None  # its connection drops it and says "complete"
     shape_key: str = ""
 
 
@@ -92,6 +95,20 @@ class Hub:
                 subscriber.deliver(b'{"type":"data","id":' + orjson.dumps(subscriber.id) + b',"payload":' + payload + b"}")
                 sent += 1
         return sent
+
+    def invalidate(self, scope, api_id: str, spec: dict) -> int:
+        """extensions.invalidateSubscriptions({subscriptionField, payload}): end every subscription
+        of that field whose invalidation filter matches the payload; how many ended."""
+        if not isinstance(spec, dict):
+            return 0
+        ended = 0
+        for subscriber in list(self._subscribers.get((scope, api_id, spec.get("subscriptionField")), ())):
+            if subscriber.invalidation_filter is not None and matches(subscriber.invalidation_filter, spec.get("payload")):
+                self.remove(subscriber)
+                if subscriber.ended is not None:
+                    subscriber.ended(subscriber)
+                ended += 1
+        return ended
 
     @staticmethod
     def _wants(subscriber: Subscriber, value: Any) -> bool:

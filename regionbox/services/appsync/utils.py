@@ -216,7 +216,8 @@ class TransformUtil:
 
 
 class Extensions:
-    """$extensions of a subscription's resolver: the filter it sets, the invalidations it asks."""
+    """$extensions: the filters a subscription's resolver sets (what it receives, what
+    invalidates it), the invalidations a mutation's resolver asks."""
 
     def __init__(self, context: dict) -> None:
         self.context = context
@@ -226,6 +227,7 @@ class Extensions:
         return ""
 
     def setSubscriptionInvalidationFilter(self, groups):  # noqa: N802
+        self.context.setdefault("extensions", {})["invalidation_filter"] = groups
         return ""
 
     def invalidateSubscriptions(self, spec):  # noqa: N802

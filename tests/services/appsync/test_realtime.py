@@ -252,3 +252,43 @@ def test_keep_alives_come_at_the_configured_interval():
         asyncio.run(story())
     finally:
         cloud.stop()
+
+
+def test_a_mutation_invalidates_the_subscriptions_its_payload_matches(cloud):
+    chat = chat_api(cloud, account=ACCOUNT)
+    appsync, api_id = chat["client"], chat["api"]["apiId"]
+    appsync.create_resolver(apiId=api_id, typeName="Subscription", fieldName="onAuthor", dataSourceName="local",
+                            runtime=JS, code=(
+        "import { util, extensions } from '@aws-appsync/utils';\n"
+        "export function request(ctx) { return { payload: null }; }\n"
+        "export function response(ctx) {\n"
+        "  extensions.setSubscriptionInvalidationFilter(util.transform.toSubscriptionFilter(\n"
+        "    { author: { eq: ctx.args.author } }));\n"
+        "  return null;\n}"))
+    appsync.update_resolver(apiId=api_id, typeName="Mutation", fieldName="publish", dataSourceName="local",
+                            runtime=JS, code=(
+        "import { extensions } from '@aws-appsync/utils';\n"
+        "export function request(ctx) { return { payload: ctx.args }; }\n"
+        "export function response(ctx) {\n"
+        "  if (ctx.args.id === 'kick') extensions.invalidateSubscriptions(\n"
+        "    { subscriptionField: 'onAuthor', payload: { author: ctx.args.text } });\n"
+        "  return ctx.result;\n}"))
+
+    async def story():
+        async with await _connect(chat) as ws:
+            await ws.send(json.dumps({"type": "connection_init"}))
+            await _recv(ws)
+            await _recv(ws)
+            await ws.send(_start(chat, "ann", 'subscription { onAuthor(author: "ann") { text } }'))
+            await ws.send(_start(chat, "bob", 'subscription { onAuthor(author: "bob") { text } }'))
+            assert [await _recv(ws), await _recv(ws)] == [{"type": "start_ack", "id": "ann"},
+                                                          {"type": "start_ack", "id": "bob"}]
+            await asyncio.to_thread(publish, chat, "r", "ann", "publish")  # id "m": no invalidation
+            await asyncio.to_thread(http_client(chat["api"], chat["key"]).execute, GraphQLRequest(
+                'mutation { publish(roomId: "r", id: "kick", text: "ann") { id } }'))
+            assert await _recv(ws) == {"type": "complete", "id": "ann"}
+            # bob's subscription lives on: a message by bob reaches it.
+            await asyncio.to_thread(publish, chat, "r", "still here", "bob")
+            assert await _recv(ws) == {"type": "data", "id": "bob",
+                                       "payload": {"data": {"onAuthor": {"text": "still here"}}}}
+    asyncio.run(story())
