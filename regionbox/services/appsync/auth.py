@@ -10,13 +10,12 @@ default mode only, as AppSync rules. IAM callers also need ``appsync:GraphQL`` o
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-from regionbox.core import ids
+from regionbox.core import clock, ids
 from regionbox.core.arns import arn
 from regionbox.core.context import Caller, RequestContext
 from regionbox.core.errors import ServiceError
@@ -119,7 +118,7 @@ class Authenticator:
 
     def _key_valid(self, scope, api_id: str, key_id: str) -> bool:
         key = self.state.api_keys.get(scope, f"{api_id}/{key_id}")
-        return key is not None and key.expires > time.time()
+        return key is not None and key.expires > clock.epoch()
 
     def _iam(self, api: GraphqlApi, scope, headers: dict[str, str], path: str, body: bytes,
              source_ip: str) -> Identity:

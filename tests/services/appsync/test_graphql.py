@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import botocore.session
@@ -222,3 +223,21 @@ def test_aws_scalars_are_validated(cloud):
     bad = post(api, {"query": "query($d: AWSDateTime!) { when(at: $d) }", "variables": {"d": "yesterday"}},
                {"x-api-key": key}).json()
     assert bad["data"] is None and "yesterday" in bad["errors"][0]["message"]
+
+
+def test_an_expired_api_key_is_refused(cloud, monkeypatch):
+    from regionbox.services.appsync import auth
+
+    chat = chat_api(cloud, account=ACCOUNT)
+    query = {"query": '{ echo(text: "x") }'}
+    assert post(chat["api"], query, {"x-api-key": chat["key"]}).status_code == 200
+    later = time.time() + 8 * 86400  # past the default seven days
+
+    class Later:
+        @staticmethod
+        def epoch() -> float:
+            return later
+
+    monkeypatch.setattr(auth, "clock", Later)  # the data plane's clock only
+    expired = post(chat["api"], query, {"x-api-key": chat["key"]})
+    assert expired.status_code == 401 and expired.json()["errors"][0]["errorType"] == "UnauthorizedException"
