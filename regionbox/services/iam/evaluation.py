@@ -297,3 +297,11 @@ def trust_allows(trust: Policy, who: Principal, action: str, context: Context) -
     and none denies it."""
     denied, grant = _scan([trust], action, "*", context, who)
     return not denied and grant is not None
+
+
+def matched_statements(policy: Policy, who: Principal | None, action: str, resource: str,
+                       context: Context) -> list[int]:
+    """The indexes of the statements of ``policy`` that apply to the request (IAM's policy
+    simulator shows them as MatchedStatements)."""
+    return [index for index, statement in enumerate(policy.statements)
+            if _applies(statement, who, action, resource, context, policy.version) is not None]

@@ -1,6 +1,6 @@
 """Who a caller is for IAM: the user or role behind it with the policies that speak for it
-(inline, attached customer and AWS managed, permissions boundary, session policies) and the
-global condition keys of its requests.
+(inline, attached customer and AWS managed, a user's groups' inline and attached ones,
+permissions boundary, session policies) and the global condition keys of its requests.
 """
 
 from __future__ import annotations
@@ -42,6 +42,17 @@ class Principals:
         documents = (self.document(account, arn) for arn in arns)
         return [self.cache.get(d) for d in documents if d is not None]
 
+    def identity_policies(self, account: str, entity) -> list[Policy]:
+        """The identity-based policies of a role or a user (with its groups' policies)."""
+        holders = [entity]
+        if getattr(entity, "user_id", None) is not None:
+            holders += self.state.groups_of(global_scope(account), entity.name)
+        found = []
+        for holder in holders:
+            found += [self.cache.get(d) for d in holder.inline_policies.values()]
+            found += self._policies(account, holder.attached_policies)
+        return found
+
     def _entity(self, caller: Caller):
         """The stored role (of a session) or user a caller acts as; None once it is gone (a role
         deleted and created again under the same name is another role: its old sessions end)."""
@@ -62,8 +73,7 @@ class Principals:
         entity = self._entity(caller)
         tags: dict[str, str] = {}
         if entity is not None:
-            principal.identity = [self.cache.get(d) for d in entity.inline_policies.values()]
-            principal.identity += self._policies(caller.account_id, entity.attached_policies)
+            principal.identity = self.identity_policies(caller.account_id, entity)
             if entity.permissions_boundary:
                 boundary = self._policies(caller.account_id, [entity.permissions_boundary])
                 # A boundary whose policy is gone allows nothing, as a missing document would.
