@@ -127,6 +127,21 @@ class IamApi:
         return trust_allows(self._principals.cache.get(found.assume_role_policy_document), principal,
                             action, keys)
 
+    def federated_trust_allows(self, role: RoleInfo, ctx: RequestContext, provider: str, action: str,
+                               context: dict[str, Any]) -> bool:
+        """Whether the role's trust policy lets a federated caller of ``provider`` (an OIDC or SAML
+        provider's ARN, or a built-in web identity provider such as accounts.google.com) perform
+        ``action`` (sts:AssumeRoleWithWebIdentity ...), with the token's claims as ``context``."""
+        found = self._stored(role.account, role.name)
+        if found is None or found.arn != role.arn:
+            return False
+        principal = Principal(account=role.account, arn=provider, type="WebIdentityUser", federated=provider)
+        now = clock.epoch()
+        keys = context_of({"aws:CurrentTime": clock.iso(now).split(".")[0] + "Z", "aws:EpochTime": int(now),
+                           "aws:SourceIp": ctx.source_ip, "aws:RequestedRegion": ctx.region,
+                           "aws:SecureTransport": False}, context)
+        return trust_allows(self._principals.cache.get(found.assume_role_policy_document), principal, action, keys)
+
     def authorize(self, ctx: RequestContext, credentials: "IssuedCredentials | None", action: str,
                   accesses: Iterable[Access], resource_policy: Callable[[str], str | None] | None = None,
                   secure: bool = False) -> Denial | None:

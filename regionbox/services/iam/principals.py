@@ -18,8 +18,9 @@ from regionbox.services.iam.state import IamState, global_scope
 if TYPE_CHECKING:
     from regionbox.core.credentials import IssuedCredentials
 
+ROOT_PERMISSIONS = Policy.parse({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
 # aws:PrincipalType as AWS spells it, from CloudTrail's identity types.
-PRINCIPAL_TYPES = {"Root": "Account", "IAMUser": "User", "AssumedRole": "AssumedRole"}
+PRINCIPAL_TYPES = {"Root": "Account", "IAMUser": "User", "AssumedRole": "AssumedRole", "FederatedUser": "FederatedUser"}
 
 
 class Principals:
@@ -53,7 +54,7 @@ class Principals:
             found += self._policies(account, holder.attached_policies)
         return found
 
-    def _entity(self, caller: Caller):
+    def _entity(self, caller: Caller, issuer_arn: str | None = None):
         """The stored role (of a session) or user a caller acts as; None once it is gone (a role
         deleted and created again under the same name is another role: its old sessions end)."""
         scope = global_scope(caller.account_id)
@@ -63,6 +64,10 @@ class Principals:
         if caller.type == "IAMUser":
             user = self.state.users.get(scope, caller.arn.rsplit("/", 1)[-1].lower())
             return user if user is not None and user.user_id == caller.user_id else None
+        if caller.type == "FederatedUser" and issuer_arn:
+            # A federated user acts within the permissions of the IAM user that got its token.
+            user = self.state.users.get(scope, issuer_arn.rsplit("/", 1)[-1].lower())
+            return user if user is not None and user.arn == issuer_arn else None
         return None
 
     def resolve(self, caller: Caller, credentials: "IssuedCredentials | None") -> tuple[Principal, dict[str, str]]:
@@ -70,7 +75,7 @@ class Principals:
         principal = Principal(account=caller.account_id, arn=caller.arn, type=caller.type, role_arn=caller.role_arn)
         if caller.type == "Root":
             return principal, {}
-        entity = self._entity(caller)
+        entity = self._entity(caller, credentials.issuer_arn if credentials is not None else None)
         tags: dict[str, str] = {}
         if entity is not None:
             principal.identity = self.identity_policies(caller.account_id, entity)
@@ -79,11 +84,17 @@ class Principals:
                 # A boundary whose policy is gone allows nothing, as a missing document would.
                 principal.boundary = boundary[0] if boundary else Policy(None, ())
             tags = {t["Key"]: t["Value"] for t in entity.tags}
+        elif caller.type == "FederatedUser" and credentials is not None and (credentials.issuer_arn or "").endswith(":root"):
+            # The root user's federation token: anything its session policies allow.
+            principal.identity = [ROOT_PERMISSIONS]
         if credentials is not None:
             tags.update(credentials.session_tags)
-            if credentials.session_policy or credentials.session_policy_arns:
+            if credentials.session_policy or credentials.session_policy_arns or caller.type == "FederatedUser":
+                # A federation token without a session policy grants nothing: the session policies
+                # are what it may do, within its user's permissions.
                 session = [self.cache.get(credentials.session_policy)] if credentials.session_policy else []
                 principal.session = session + self._policies(caller.account_id, credentials.session_policy_arns)
+            principal.scopes = [self.cache.get(document) for document in credentials.scoped_policies]
         return principal, tags
 
 
