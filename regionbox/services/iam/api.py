@@ -167,7 +167,7 @@ class IamApi:
 
     def check_session_policy(self, document: str) -> None:
         """Raise IAM's MalformedPolicyDocument error for a session policy IAM would refuse."""
-        policy.parse(document, trust=False)
+        policy.parse(document, session=True)
 
     def check_resource_policy(self, document: str) -> None:
         """Raise MalformedPolicyDocument for a resource-based policy (a table's) IAM's language refuses."""

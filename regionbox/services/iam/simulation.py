@@ -30,7 +30,7 @@ _VARIABLE = re.compile(r"\$\{([^}*?$]+?)(\s*,\s*'[^']*')?\}")
 def _checked(documents: list[str], member: str) -> None:
     for document in documents:
         try:
-            grammar.parse(document)
+            grammar.parse(document, session=True)
         except ServiceError as error:
             raise ServiceError("InvalidInput", f"{member}: {error.message}") from None
 
