@@ -61,7 +61,7 @@ def _statement_spans(document: str) -> list[tuple[tuple[int, int], tuple[int, in
         return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
 
     for start, end in starts:
-        spans.append((line_column(start), line_column(end)))
+        spans.append((line_column(start), line_column(end - 1)))  # from its "{" to its "}"
     return spans
 
 
