@@ -76,9 +76,10 @@ def load(cloud) -> Service:
             "AssumeRoot": "needs AWS Organizations (centralized root access), which regionbox does not serve yet",
         },
         # AWS needs no permission for these: a policy cannot even deny them. The federated ways in
-        # are called without AWS credentials at all: the token or assertion is the credential.
+        # are called without AWS credentials at all: the token or assertion is the credential;
+        # a scoped-down session can only do less than the session asking for it.
         iam_actions={"GetCallerIdentity": None, "GetSessionToken": None, "AssumeRoleWithWebIdentity": None,
-                     "AssumeRoleWithSAML": None},
+                     "AssumeRoleWithSAML": None, "GetScopedCredentials": None},
         resources=resources,
         resource_policy=lambda arn: cloud.services.api("iam").trust_policy(arn),
         api=StsApi(messages, keys),
