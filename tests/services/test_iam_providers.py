@@ -105,6 +105,87 @@ def test_saml_providers(iam):
     assert error_of(lambda: iam.get_saml_provider(SAMLProviderArn=arn))[0] == "NoSuchEntity"
 
 
+PROPAGATING = "210987654321"  # an account of their own: the tests above list every provider of theirs
+CONTEXT = {"SubjectSourceKey": "sub", "SubjectTypeValue": "user",
+           "KeyDefinitionList": [{"SourceKey": "email", "TargetKey": "identitystore:Email"}]}
+INSTANCE = "arn:aws:sso:::instance/ssoins-1234567890abcdef"
+
+
+def propagation_errors(update) -> None:
+    """What UpdateOpenIDConnectProvider and UpdateSAMLProvider refuse alike."""
+    assert error_of(lambda: update(ContextProvider=CONTEXT, RemoveContextProvider=True)) == (
+        "InvalidInput", "ContextProvider and RemoveContextProvider are mutually exclusive: specify one of them, not both.")
+    assert error_of(lambda: update(IdentityCenterInstanceArn=INSTANCE, RemoveIdentityCenterInstance=True))[0] == "InvalidInput"
+    assert error_of(lambda: update(ContextProvider=CONTEXT, RemoveIdentityCenterInstance=True)) == (
+        "InvalidInput", "A request can change either the context provider or the IAM Identity Center association, not both: "
+                        "make separate requests.")
+    assert error_of(lambda: update(ContextProvider={"SubjectSourceKey": " sub"}))[0] == "InvalidInput"
+    assert error_of(lambda: update(ContextProvider={"SubjectSourceKey": "sub", "SubjectTypeValue": "user",
+                                                    "SubjectTypeSourceKey": "typ"}))[0] == "InvalidInput"
+    # IAM Identity Center is not served: no instance exists to associate
+    assert error_of(lambda: update(IdentityCenterInstanceArn="arn:aws:sso:::instance/nope"))[0] == "InvalidInput"
+    assert error_of(lambda: update(IdentityCenterInstanceArn=INSTANCE)) == (
+        "NoSuchEntity", f"The IAM Identity Center instance {INSTANCE} does not exist.")
+
+
+def test_oidc_identity_propagation(cloud):
+    iam = cloud.client("iam", account=PROPAGATING)
+    arn = iam.create_open_id_connect_provider(Url="https://login.example.org", ClientIDList=["app"], ThumbprintList=[THUMBPRINT],
+                                              ContextProvider=CONTEXT)["OpenIDConnectProviderArn"]
+    assert iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)["ContextProvider"] == CONTEXT
+    update = lambda **kw: iam.update_open_id_connect_provider(OpenIDConnectProviderArn=arn, **kw)  # noqa: E731
+    replaced = {"SubjectSourceKey": "preferred_username", "SubjectTypeSourceKey": "kind", "KeyDefinitionList": []}
+    update(ContextProvider=replaced)
+    got = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    assert got["ContextProvider"] == replaced and got["ThumbprintList"] == [THUMBPRINT]  # thumbprints untouched
+    propagation_errors(update)
+    update(RemoveContextProvider=True)
+    assert "ContextProvider" not in iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    # an instance needs a context provider to propagate into it
+    assert error_of(lambda: update(IdentityCenterInstanceArn=INSTANCE))[0] == "InvalidInput"
+    assert error_of(lambda: iam.update_open_id_connect_provider(OpenIDConnectProviderArn=arn.replace("login", "nope"),
+                                                                RemoveContextProvider=True))[0] == "NoSuchEntity"
+    iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+
+
+def rsa_pem(key) -> str:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+
+
+def test_saml_private_keys_and_identity_propagation(cloud):
+    iam = cloud.client("iam", account=PROPAGATING)
+    first, second, third = (rsa_pem(rsa.generate_private_key(public_exponent=65537, key_size=2048)) for _ in range(3))
+    assert error_of(lambda: iam.create_saml_provider(Name="enc", SAMLMetadataDocument=saml_metadata(),
+                                                     AssertionEncryptionMode="Required"))[0] == "InvalidInput"
+    arn = iam.create_saml_provider(Name="enc", SAMLMetadataDocument=saml_metadata(), AssertionEncryptionMode="Required",
+                                   AddPrivateKey=first, ContextProvider=CONTEXT)["SAMLProviderArn"]
+    got = iam.get_saml_provider(SAMLProviderArn=arn)
+    assert got["AssertionEncryptionMode"] == "Required" and got["ContextProvider"] == CONTEXT
+    [key] = got["PrivateKeyList"]
+    assert len(key["KeyId"]) >= 22 and key["KeyId"].isupper() and key["Timestamp"]
+    assert [h["IssuerURL"] for h in got["SAMLKeyHashes"]] == [IDP] and len(got["SAMLKeyHashes"][0]["KeyHashes"][0]) == 64
+    update = lambda **kw: iam.update_saml_provider(SAMLProviderArn=arn, **kw)  # noqa: E731
+    # rotation: a second key, then no third
+    update(AddPrivateKey=second)
+    assert len(iam.get_saml_provider(SAMLProviderArn=arn)["PrivateKeyList"]) == 2
+    assert error_of(lambda: update(AddPrivateKey=third)) == ("LimitExceeded", "Cannot exceed quota for PrivateKeysPerSamlProvider: 2")
+    assert error_of(lambda: update(AddPrivateKey="-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----")) == (
+        "InvalidInput", "The private key is not a valid unencrypted PEM-encoded RSA private key.")
+    assert error_of(lambda: update(RemovePrivateKey="A" * 26)) == ("InvalidInput", f"Private key with id {'A' * 26} does not exist.")
+    update(RemovePrivateKey=key["KeyId"])
+    [left] = iam.get_saml_provider(SAMLProviderArn=arn)["PrivateKeyList"]
+    assert left["KeyId"] != key["KeyId"]
+    # Required needs a key left to decrypt with
+    assert error_of(lambda: update(RemovePrivateKey=left["KeyId"]))[0] == "InvalidInput"
+    update(RemovePrivateKey=left["KeyId"], AssertionEncryptionMode="Allowed")
+    got = iam.get_saml_provider(SAMLProviderArn=arn)
+    assert (got["PrivateKeyList"], got["AssertionEncryptionMode"]) == ([], "Allowed")
+    propagation_errors(update)
+    update(RemoveContextProvider=True)
+    assert "ContextProvider" not in iam.get_saml_provider(SAMLProviderArn=arn)
+    iam.delete_saml_provider(SAMLProviderArn=arn)
+
+
 def test_server_certificates(iam):
     key = ec.generate_private_key(ec.SECP256R1())
     cert = self_signed(key, "www.example.com", days=90)

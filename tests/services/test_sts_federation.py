@@ -7,14 +7,18 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+import os
 import time
 import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from tests.services.test_iam_providers import IDP, saml_metadata
 
@@ -88,15 +92,12 @@ def test_assume_role_with_web_identity(cloud):
 
 # -- SAML ------------------------------------------------------------------------------------
 def assertion(role_arn: str, provider_arn: str, issuer: str = IDP, minutes: int = 5, audience: str = "https://signin.aws.amazon.com/saml",
-              session_name: str | None = "jane@example.com") -> str:
+              session_name: str | None = "jane@example.com", encrypt_to=None, cipher: str = "aes256-gcm") -> str:
     now = datetime.datetime.now(datetime.timezone.utc)
     stamp = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
     session = (f'<saml:Attribute Name="https://aws.amazon.com/SAML/Attributes/RoleSessionName"><saml:AttributeValue>'
                f'{session_name}</saml:AttributeValue></saml:Attribute>') if session_name else ""
-    xml = f"""<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"
- ID="_{uuid.uuid4().hex}" Version="2.0" IssueInstant="{stamp(now)}" Destination="https://signin.aws.amazon.com/saml">
- <saml:Issuer>{issuer}</saml:Issuer>
- <saml:Assertion ID="_{uuid.uuid4().hex}" Version="2.0" IssueInstant="{stamp(now)}">
+    inner = f"""<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_{uuid.uuid4().hex}" Version="2.0" IssueInstant="{stamp(now)}">
   <saml:Issuer>{issuer}</saml:Issuer>
   <saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">jane</saml:NameID></saml:Subject>
   <saml:Conditions NotBefore="{stamp(now - datetime.timedelta(minutes=1))}" NotOnOrAfter="{stamp(now + datetime.timedelta(minutes=minutes))}">
@@ -106,9 +107,46 @@ def assertion(role_arn: str, provider_arn: str, issuer: str = IDP, minutes: int 
    <saml:Attribute Name="https://aws.amazon.com/SAML/Attributes/Role"><saml:AttributeValue>{role_arn},{provider_arn}</saml:AttributeValue></saml:Attribute>
    {session}
   </saml:AttributeStatement>
- </saml:Assertion>
+ </saml:Assertion>"""
+    if encrypt_to is not None:
+        inner = encrypted_assertion(inner, encrypt_to, cipher)
+    xml = f"""<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"
+ ID="_{uuid.uuid4().hex}" Version="2.0" IssueInstant="{stamp(now)}" Destination="https://signin.aws.amazon.com/saml">
+ <saml:Issuer>{issuer}</saml:Issuer>
+ {inner}
 </samlp:Response>"""
     return base64.b64encode(xml.encode()).decode()
+
+
+def encrypted_assertion(assertion_xml: str, public_key, cipher: str) -> str:
+    """The assertion as an IdP encrypts it (XML Encryption): AES content, its key wrapped with RSA-OAEP."""
+    key = os.urandom(32)
+    if cipher == "aes256-gcm":
+        iv = os.urandom(12)
+        data = iv + AESGCM(key).encrypt(iv, assertion_xml.encode(), None)
+        algorithm = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
+    else:
+        iv, plain = os.urandom(16), assertion_xml.encode()
+        pad = 16 - len(plain) % 16
+        encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+        data = iv + encryptor.update(plain + os.urandom(pad - 1) + bytes([pad])) + encryptor.finalize()
+        algorithm = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
+    wrapped = public_key.encrypt(key, padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None))
+    b = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
+    return f"""<saml:EncryptedAssertion>
+  <xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#" Type="http://www.w3.org/2001/04/xmlenc#Element">
+   <xenc:EncryptionMethod Algorithm="{algorithm}"/>
+   <ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">
+    <xenc:EncryptedKey>
+     <xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p">
+      <ds:DigestMethod Algorithm="http://www.w3.org/2000/09/xmldsig#sha1"/>
+     </xenc:EncryptionMethod>
+     <xenc:CipherData><xenc:CipherValue>{b(wrapped)}</xenc:CipherValue></xenc:CipherData>
+    </xenc:EncryptedKey>
+   </ds:KeyInfo>
+   <xenc:CipherData><xenc:CipherValue>{b(data)}</xenc:CipherValue></xenc:CipherData>
+  </xenc:EncryptedData>
+ </saml:EncryptedAssertion>"""
 
 
 def test_assume_role_with_saml(cloud):
@@ -143,6 +181,34 @@ def test_assume_role_with_saml(cloud):
                                                       SAMLAssertion=assertion(role["Arn"], provider, session_name=None)))[0] == "InvalidIdentityToken"
     assert error_of(lambda: sts.assume_role_with_saml(RoleArn=role["Arn"], PrincipalArn=provider,
                                                       SAMLAssertion=assertion(role["Arn"], provider, audience="https://elsewhere")))[0] == "IDPRejectedClaim"
+
+
+def test_assume_role_with_encrypted_saml_assertions(cloud):
+    iam = cloud.client("iam", account=ACCOUNT)
+    current, next_key = (rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(2))
+    pem = lambda key: key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,  # noqa: E731
+                                        serialization.NoEncryption()).decode()
+    provider = iam.create_saml_provider(Name="encrypted", SAMLMetadataDocument=saml_metadata(), AddPrivateKey=pem(current),
+                                        AssertionEncryptionMode="Required")["SAMLProviderArn"]
+    role = federated_role(cloud, "saml-encrypted", provider, "sts:AssumeRoleWithSAML")
+    sts = cloud.client("sts")
+    for cipher in ("aes256-gcm", "aes256-cbc"):
+        result = sts.assume_role_with_saml(RoleArn=role["Arn"], PrincipalArn=provider,
+                                           SAMLAssertion=assertion(role["Arn"], provider, encrypt_to=current.public_key(), cipher=cipher))
+        assert result["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/saml-encrypted/jane@example.com"
+        assert result["Subject"] == "jane"
+    # Required: a plain assertion is refused; one encrypted to a key the provider lacks does not decrypt
+    assert error_of(lambda: sts.assume_role_with_saml(RoleArn=role["Arn"], PrincipalArn=provider,
+                                                      SAMLAssertion=assertion(role["Arn"], provider))) == (
+        "InvalidIdentityToken", "The SAML provider requires encrypted assertions, and this assertion is not encrypted.")
+    to_next = assertion(role["Arn"], provider, encrypt_to=next_key.public_key())
+    assert error_of(lambda: sts.assume_role_with_saml(RoleArn=role["Arn"], PrincipalArn=provider, SAMLAssertion=to_next)) == (
+        "InvalidIdentityToken", "Unable to decrypt the SAML assertion with the private keys of the SAML provider.")
+    # a rotation: both keys decrypt while both are there; Allowed takes plain assertions again
+    iam.update_saml_provider(SAMLProviderArn=provider, AddPrivateKey=pem(next_key), AssertionEncryptionMode="Allowed")
+    assert sts.assume_role_with_saml(RoleArn=role["Arn"], PrincipalArn=provider, SAMLAssertion=to_next)["Credentials"]
+    assert sts.assume_role_with_saml(RoleArn=role["Arn"], PrincipalArn=provider,
+                                     SAMLAssertion=assertion(role["Arn"], provider))["Credentials"]
 
 
 # -- federation tokens and scoped sessions ----------------------------------------------------

@@ -245,6 +245,7 @@ def load(cloud) -> Service:
             "AddClientIDToOpenIDConnectProvider": oidc.add_client_id,
             "RemoveClientIDFromOpenIDConnectProvider": oidc.remove_client_id,
             "UpdateOpenIDConnectProviderThumbprint": oidc.update_thumbprint,
+            "UpdateOpenIDConnectProvider": oidc.update_open_id_connect_provider,
             "TagOpenIDConnectProvider": oidc_tags.tag,
             "UntagOpenIDConnectProvider": oidc_tags.untag,
             "ListOpenIDConnectProviderTags": oidc_tags.list_tags,

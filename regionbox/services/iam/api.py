@@ -49,6 +49,8 @@ class SamlProviderInfo:
     entity_id: str  # the IdP's entityID: an assertion's Issuer
     certificates: tuple[str, ...]  # base64 DER signing certificates
     valid_until: float
+    private_keys: tuple[str, ...] = ()  # PEMs that decrypt encrypted assertions
+    encryption_required: bool = False  # AssertionEncryptionMode Required: plain assertions are refused
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,8 @@ class IamApi:
         found = self._state.saml_providers.get(global_scope(account or ""), arn.rsplit("/", 1)[-1].lower())
         if found is None or found.arn != arn:
             return None
-        return SamlProviderInfo(found.arn, found.entity_id, tuple(found.certificates), found.valid_until)
+        return SamlProviderInfo(found.arn, found.entity_id, tuple(found.certificates), found.valid_until,
+                                tuple(k["Pem"] for k in found.private_keys), found.assertion_encryption_mode == "Required")
 
     def outbound_issuer(self, account: str) -> str | None:
         """The issuer of the account's outbound web identity tokens, while the feature is enabled."""

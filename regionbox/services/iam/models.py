@@ -147,6 +147,7 @@ class OidcProvider:
     client_ids: list[str] = field(default_factory=list)
     thumbprints: list[str] = field(default_factory=list)
     tags: list[dict] = field(default_factory=list)
+    context_provider: dict | None = None  # trusted identity propagation (identity_propagation.py)
 
 
 @dataclass
@@ -161,6 +162,9 @@ class SamlProvider:
     certificates: list[str] = field(default_factory=list)  # base64 DER signing certificates of the IdP
     assertion_encryption_mode: str = "Allowed"
     tags: list[dict] = field(default_factory=list)
+    context_provider: dict | None = None  # trusted identity propagation (identity_propagation.py)
+    # The keys that decrypt the IdP's encrypted assertions: {"KeyId", "Timestamp", "Pem"}, at most two
+    private_keys: list[dict] = field(default_factory=list)
 
 
 @dataclass

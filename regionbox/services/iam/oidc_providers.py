@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from regionbox.core import clock
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
+from regionbox.services.iam import identity_propagation
 from regionbox.services.iam.listing import Listing
 from regionbox.services.iam.models import OidcProvider
 from regionbox.services.iam.state import IamState
@@ -68,7 +69,8 @@ class OidcProviders:
                                status=409)
         provider = OidcProvider(url=url, arn=ctx.arn("iam", f"oidc-provider/{url}", regional=False), create_date=clock.epoch(),
                                 client_ids=client_ids, thumbprints=_checked_thumbprints(params.get("ThumbprintList") or []),
-                                tags=checked_tags(params.get("Tags") or [], (), False))
+                                tags=checked_tags(params.get("Tags") or [], (), False),
+                                context_provider=identity_propagation.on_create(params))
         self.save(ctx, provider)
         result: dict = {"OpenIDConnectProviderArn": provider.arn}
         if provider.tags:
@@ -78,7 +80,7 @@ class OidcProviders:
     def get_open_id_connect_provider(self, ctx: RequestContext, params: dict) -> dict:
         provider = self.find(ctx, params)
         result = {"Url": provider.url, "ClientIDList": provider.client_ids, "ThumbprintList": provider.thumbprints,
-                  "CreateDate": provider.create_date}
+                  "CreateDate": provider.create_date, **identity_propagation.described(provider.context_provider)}
         if provider.tags:
             result["Tags"] = provider.tags
         return result
@@ -112,5 +114,12 @@ class OidcProviders:
     def update_thumbprint(self, ctx: RequestContext, params: dict) -> dict:
         provider = self.find(ctx, params)
         provider.thumbprints = _checked_thumbprints(params["ThumbprintList"])
+        self.save(ctx, provider)
+        return {}
+
+    def update_open_id_connect_provider(self, ctx: RequestContext, params: dict) -> dict:
+        """The provider's trusted identity propagation settings (never its thumbprints)."""
+        provider = self.find(ctx, params)
+        provider.context_provider = identity_propagation.on_update(params, provider.context_provider)
         self.save(ctx, provider)
         return {}

@@ -1,20 +1,26 @@
 """SAML 2.0 identity providers: their metadata document (the IdP's entityID, its signing
 certificates, validUntil), checked as IAM checks it, and what STS's AssumeRoleWithSAML reads of it
-(sts/saml.py: an assertion's Issuer must be the IdP's entityID).
-ARN: ``arn:aws:iam::ACCOUNT:saml-provider/NAME``."""
+(sts/saml.py: an assertion's Issuer must be the IdP's entityID); the private keys that decrypt the
+IdP's encrypted assertions, and whether assertions must be encrypted; trusted identity
+propagation (identity_propagation.py). ARN: ``arn:aws:iam::ACCOUNT:saml-provider/NAME``."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import secrets
 import uuid
 import xml.etree.ElementTree as ElementTree
 from datetime import datetime
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from regionbox.core import clock
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
+from regionbox.services.iam import identity_propagation
 from regionbox.services.iam.models import SamlProvider
 from regionbox.services.iam.state import IamState
 from regionbox.services.iam.tags import checked_tags
@@ -25,6 +31,8 @@ PROVIDERS_PER_ACCOUNT = 100
 # Without validUntil in the metadata, IAM keeps the provider valid for a hundred years.
 DEFAULT_VALIDITY = 100 * 365 * 86400
 SAML_RESOURCE = "AWS::IAM::SAMLProvider"
+PRIVATE_KEYS_MAX = 2  # one in use and one being rotated in
+_KEY_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 
 def _unparseable() -> ServiceError:
@@ -66,6 +74,49 @@ def parse_metadata(document: str) -> tuple[str, list[str], float | None]:
     return descriptor.get("entityID"), certificates, until
 
 
+def _private_key(pem: str) -> dict:
+    """A stored private key: the PEM as given, under a new key id. Assertions are encrypted to an
+    RSA key (the key transport of XML encryption), so that is what IAM takes."""
+    try:
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError):
+        key = None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ServiceError("InvalidInput", "The private key is not a valid unencrypted PEM-encoded RSA private key.")
+    key_id = "".join(secrets.choice(_KEY_ID_ALPHABET) for _ in range(26))
+    return {"KeyId": key_id, "Timestamp": clock.epoch(), "Pem": pem}
+
+
+def _with_keys_changed(provider: SamlProvider, params: dict) -> None:
+    """AddPrivateKey, RemovePrivateKey and AssertionEncryptionMode, under IAM's rules: at most two
+    keys, and Required only while a key can decrypt what the IdP sends. Nothing changes unless
+    all of it holds."""
+    keys = list(provider.private_keys)
+    if params.get("RemovePrivateKey"):
+        keys = [k for k in keys if k["KeyId"] != params["RemovePrivateKey"]]
+        if len(keys) == len(provider.private_keys):
+            raise ServiceError("InvalidInput", f"Private key with id {params['RemovePrivateKey']} does not exist.")
+    if params.get("AddPrivateKey"):
+        added = _private_key(params["AddPrivateKey"])
+        if len(keys) >= PRIVATE_KEYS_MAX:
+            raise ServiceError("LimitExceeded", f"Cannot exceed quota for PrivateKeysPerSamlProvider: {PRIVATE_KEYS_MAX}",
+                               status=409)
+        keys.append(added)
+    mode = params.get("AssertionEncryptionMode") or provider.assertion_encryption_mode
+    if mode == "Required" and not keys:
+        raise ServiceError("InvalidInput", "AssertionEncryptionMode Required needs a private key to decrypt the assertions: "
+                           "add one with AddPrivateKey.")
+    provider.private_keys, provider.assertion_encryption_mode = keys, mode
+
+
+def _key_hashes(provider: SamlProvider) -> list[dict]:
+    """The IdP's signing keys, as SHA-256 hashes of their certificates, under its issuer."""
+    if not provider.certificates:
+        return []
+    return [{"IssuerURL": provider.entity_id,
+             "KeyHashes": [hashlib.sha256(base64.b64decode(c)).hexdigest() for c in provider.certificates]}]
+
+
 class SamlProviders:
     def __init__(self, state: IamState) -> None:
         self.providers = state.saml_providers
@@ -93,8 +144,9 @@ class SamlProviders:
         provider = SamlProvider(name=name, arn=ctx.arn("iam", f"saml-provider/{name}", regional=False),
                                 uuid=str(uuid.uuid4()), metadata=params["SAMLMetadataDocument"], create_date=now,
                                 valid_until=until or now + DEFAULT_VALIDITY, entity_id=entity_id, certificates=certificates,
-                                assertion_encryption_mode=params.get("AssertionEncryptionMode") or "Allowed",
-                                tags=checked_tags(params.get("Tags") or [], (), False))
+                                tags=checked_tags(params.get("Tags") or [], (), False),
+                                context_provider=identity_propagation.on_create(params))
+        _with_keys_changed(provider, params)
         self.save(ctx, provider)
         result: dict = {"SAMLProviderArn": provider.arn}
         if provider.tags:
@@ -105,19 +157,27 @@ class SamlProviders:
         provider = self.find(ctx, params)
         result = {"SAMLProviderUUID": provider.uuid, "SAMLMetadataDocument": provider.metadata,
                   "CreateDate": provider.create_date, "ValidUntil": provider.valid_until,
-                  "AssertionEncryptionMode": provider.assertion_encryption_mode}
+                  "AssertionEncryptionMode": provider.assertion_encryption_mode,
+                  "PrivateKeyList": [{"KeyId": k["KeyId"], "Timestamp": k["Timestamp"]} for k in provider.private_keys],
+                  **identity_propagation.described(provider.context_provider)}
+        hashes = _key_hashes(provider)
+        if hashes:
+            result["SAMLKeyHashes"] = hashes
         if provider.tags:
             result["Tags"] = provider.tags
         return result
 
     def update_saml_provider(self, ctx: RequestContext, params: dict) -> dict:
         provider = self.find(ctx, params)
-        if params.get("SAMLMetadataDocument"):
-            provider.entity_id, provider.certificates, until = parse_metadata(params["SAMLMetadataDocument"])
+        # every check before any change: the provider is the stored one
+        metadata = parse_metadata(params["SAMLMetadataDocument"]) if params.get("SAMLMetadataDocument") else None
+        context = identity_propagation.on_update(params, provider.context_provider)
+        _with_keys_changed(provider, params)
+        if metadata is not None:
+            provider.entity_id, provider.certificates, until = metadata
             provider.metadata = params["SAMLMetadataDocument"]
             provider.valid_until = until or clock.epoch() + DEFAULT_VALIDITY
-        if params.get("AssertionEncryptionMode"):
-            provider.assertion_encryption_mode = params["AssertionEncryptionMode"]
+        provider.context_provider = context
         self.save(ctx, provider)
         return {"SAMLProviderArn": provider.arn}
 

@@ -2,7 +2,9 @@
 role's account trusts (IAM's CreateSAMLProvider).
 
 What is checked, in AWS's order: the assertion is base64 of a SAML Response (or Assertion);
-PrincipalArn names a SAML provider of the account; the assertion's Issuer is that provider's
+PrincipalArn names a SAML provider of the account; an encrypted assertion decrypts with one of
+the provider's private keys (saml_encryption.py), and a plain one is refused when the provider
+requires encryption; the assertion's Issuer is that provider's
 entityID (from its metadata); its Conditions hold now (NotBefore, NotOnOrAfter) and its
 AudienceRestriction names AWS's sign-in endpoint; its Role attribute lists the pair (role,
 provider) asked for; it has a RoleSessionName attribute; the role's trust policy allows the
@@ -24,10 +26,11 @@ from typing import TYPE_CHECKING, Callable
 from regionbox.core import clock
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
+from regionbox.services.sts.saml_encryption import DecryptionFailed, decrypt_assertion
 from regionbox.services.sts.sessions import Sessions, access_denied, checked_role_arn
 
 if TYPE_CHECKING:
-    from regionbox.services.iam.api import IamApi
+    from regionbox.services.iam.api import IamApi, SamlProviderInfo
 
 SAML = "{urn:oasis:names:tc:SAML:2.0:assertion}"
 ROLE_ATTRIBUTE = "https://aws.amazon.com/SAML/Attributes/Role"
@@ -56,16 +59,28 @@ def _attributes(assertion: ElementTree.Element) -> dict[str, list[str]]:
     return found
 
 
-def parse_assertion(encoded: str) -> ElementTree.Element:
+def parse_response(encoded: str) -> ElementTree.Element:
     try:
         document = base64.b64decode(encoded, validate=False)
         root = ElementTree.fromstring(document)
     except (binascii.Error, ValueError, ElementTree.ParseError):
         raise invalid_token("Invalid SAML response: it is not base64-encoded SAML XML.") from None
-    assertion = root if root.tag == f"{SAML}Assertion" else root.find(f".//{SAML}Assertion")
-    if assertion is None:
+    if root.tag != f"{SAML}Assertion" and root.find(f".//{SAML}Assertion") is None and root.find(f".//{SAML}EncryptedAssertion") is None:
         raise invalid_token("Invalid SAML response: no Assertion.")
-    return assertion
+    return root
+
+
+def the_assertion(root: ElementTree.Element, provider: "SamlProviderInfo") -> ElementTree.Element:
+    """The response's assertion, decrypted if it came encrypted, as the provider's settings allow."""
+    encrypted = root.find(f".//{SAML}EncryptedAssertion")
+    if encrypted is not None:
+        try:
+            return decrypt_assertion(encrypted, provider.private_keys)
+        except DecryptionFailed:
+            raise invalid_token("Unable to decrypt the SAML assertion with the private keys of the SAML provider.") from None
+    if provider.encryption_required:
+        raise invalid_token("The SAML provider requires encrypted assertions, and this assertion is not encrypted.")
+    return root if root.tag == f"{SAML}Assertion" else root.find(f".//{SAML}Assertion")  # type: ignore[return-value]
 
 
 class SamlFederation:
@@ -76,11 +91,12 @@ class SamlFederation:
     def assume_role_with_saml(self, ctx: RequestContext, params: dict) -> dict:
         role_arn = checked_role_arn(params["RoleArn"])
         provider_arn = params["PrincipalArn"]
-        assertion = parse_assertion(params["SAMLAssertion"])
+        response = parse_response(params["SAMLAssertion"])
         iam = self.iam()
         provider = iam.saml_provider(provider_arn)
         if provider is None or provider_arn.split(":")[4] != role_arn.split(":")[4]:
             raise invalid_token("Specified provider doesn't exist.")
+        assertion = the_assertion(response, provider)
         issuer = (assertion.findtext(f"{SAML}Issuer") or "").strip()
         if issuer != provider.entity_id:
             raise invalid_token("Issuer not present in metadata")
