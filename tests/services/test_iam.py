@@ -172,6 +172,11 @@ def test_update_role_and_trust_policy_and_tags(iam):
     assert (role["Description"], role["MaxSessionDuration"]) == ("new", 43200)
     assert role["AssumeRolePolicyDocument"] == json.loads(new_trust)
     assert iam.list_role_tags(RoleName="app")["Tags"] == [{"Key": "b", "Value": "2"}]
+    described = iam.update_role_description(RoleName="app", Description="described")["Role"]
+    assert (described["RoleName"], described["Description"]) == ("app", "described")
+    assert iam.get_role(RoleName="app")["Role"]["Description"] == "described"
+    error = error_of(lambda: iam.update_role_description(RoleName="nope", Description="x"))
+    assert (error["Code"], error["Message"]) == ("NoSuchEntity", "The role with name nope cannot be found.")
 
 
 def test_iam_is_global(cloud):

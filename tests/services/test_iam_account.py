@@ -129,3 +129,16 @@ def test_service_last_accessed_details_from_the_audit_trail(cloud, iam):
     assert [(e["EntityInfo"]["Name"], e["EntityInfo"]["Type"]) for e in entities] == [("svc", "USER")]
     assert error_of(lambda: iam.generate_service_last_accessed_details(Arn=f"arn:aws:iam::{ACCOUNT}:user/ghost"))[0] == "NoSuchEntity"
     assert error_of(lambda: iam.get_service_last_accessed_details(JobId="00000000-0000-0000-0000-000000000000"))[0] == "NoSuchEntity"
+
+
+def test_account_properties(cloud):
+    iam = cloud.client("iam", account="345678901234")
+    assert iam.get_account_properties()["Properties"] == {}
+    iam.put_account_properties(Properties={"RoleManager/Enabled": "true", "RoleManager/Mode": "strict"})
+    iam.put_account_properties(Properties={"RoleManager/Mode": "relaxed"})
+    assert iam.get_account_properties()["Properties"] == {"RoleManager/Enabled": "true", "RoleManager/Mode": "relaxed"}
+    assert error_of(lambda: iam.put_account_properties(Properties={"RoleManager/A": "1", "Other/B": "2"})) == (
+        "InvalidInput", "All properties in a single request must belong to the same namespace.")
+    assert error_of(lambda: iam.put_account_properties(Properties={"NoNamespace": "1"})) == (
+        "InvalidInput", "Property names must be in Namespace/PropertyName format.")
+    assert cloud.client("iam", account=OTHER).get_account_properties()["Properties"] == {}

@@ -100,6 +100,10 @@ def test_saml_providers(iam):
     iam.update_saml_provider(SAMLProviderArn=arn, SAMLMetadataDocument=saml_metadata("https://new.example.com/saml"))
     assert "https://new.example.com/saml" in iam.get_saml_provider(SAMLProviderArn=arn)["SAMLMetadataDocument"]
     assert iam.list_saml_provider_tags(SAMLProviderArn=arn)["Tags"] == [{"Key": "idp", "Value": "okta"}]
+    iam.tag_saml_provider(SAMLProviderArn=arn, Tags=[{"Key": "owner", "Value": "sec"}])
+    iam.untag_saml_provider(SAMLProviderArn=arn, TagKeys=["idp"])
+    assert iam.list_saml_provider_tags(SAMLProviderArn=arn)["Tags"] == [{"Key": "owner", "Value": "sec"}]
+    assert iam.get_saml_provider(SAMLProviderArn=arn)["Tags"] == [{"Key": "owner", "Value": "sec"}]
     assert [p["Arn"] for p in iam.list_saml_providers()["SAMLProviderList"]] == [arn]
     iam.delete_saml_provider(SAMLProviderArn=arn)
     assert error_of(lambda: iam.get_saml_provider(SAMLProviderArn=arn))[0] == "NoSuchEntity"
@@ -216,6 +220,11 @@ def test_server_certificates(iam):
     assert iam.get_server_certificate(ServerCertificateName="web")["ServerCertificate"]["ServerCertificateMetadata"]["Arn"] == (
         f"arn:aws:iam::{ACCOUNT}:server-certificate/web")
     assert iam.list_server_certificate_tags(ServerCertificateName="web")["Tags"] == [{"Key": "site", "Value": "www"}]
+    iam.tag_server_certificate(ServerCertificateName="web", Tags=[{"Key": "team", "Value": "edge"}, {"Key": "site", "Value": "web"}])
+    iam.untag_server_certificate(ServerCertificateName="web", TagKeys=["team"])
+    assert iam.list_server_certificate_tags(ServerCertificateName="web")["Tags"] == [{"Key": "site", "Value": "web"}]
+    assert error_of(lambda: iam.tag_server_certificate(ServerCertificateName="gone", Tags=[{"Key": "a", "Value": "b"}]))[0] == (
+        "NoSuchEntity")
     iam.delete_server_certificate(ServerCertificateName="web")
     assert error_of(lambda: iam.get_server_certificate(ServerCertificateName="web")) == (
         "NoSuchEntity", "The Server Certificate with name web cannot be found.")
