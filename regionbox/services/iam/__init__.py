@@ -48,19 +48,22 @@ NEEDS_ORGANIZATIONS = """
     EnableOrganizationsRootCredentialsManagement EnableOrganizationsRootSessions GenerateOrganizationsAccessReport
     GetOrganizationsAccessReport ListOrganizationsFeatures
 """.split()
-DELEGATION = ("partner delegation requests come from AWS partners onboarded with AWS (their console deep links and "
-              "notification channels), which regionbox does not serve")
+DELEGATION = ("partner delegation requests are made by AWS partners onboarded with AWS, grant the policy templates AWS "
+              "publishes for them, and deliver their tokens through an Amazon SNS topic; regionbox serves neither the "
+              "onboarding, the templates nor SNS")
 NEEDS_PARTNERS = """
     AcceptDelegationRequest AssociateDelegationRequest CreateDelegationRequest GetDelegationRequest
     ListDelegationRequests RejectDelegationRequest SendDelegationToken UpdateDelegationRequest
 """.split()
+ROLE_TEMPLATES = ("role templates are published and managed by AWS services (IAM Role Manager); their catalog is not "
+                  "public, so regionbox has no template to read or create a role from")
 NOT_SERVED = {
     **dict.fromkeys(NEEDS_ORGANIZATIONS, ORGANIZATIONS),
     **dict.fromkeys(NEEDS_PARTNERS, DELEGATION),
     "GetHumanReadableSummary": "summarizes partner delegation requests with a language model (Amazon Bedrock), "
                                "neither of which regionbox serves",
-    "AcquireRole": "role templates are published by AWS's IAM Role Manager, which regionbox does not serve",
-    "GetRoleTemplateVersion": "role templates are published by AWS's IAM Role Manager, which regionbox does not serve",
+    "AcquireRole": ROLE_TEMPLATES,
+    "GetRoleTemplateVersion": ROLE_TEMPLATES,
 }
 
 

@@ -16,8 +16,8 @@ from regionbox.services.sts.sessions import Sessions, assume_role_actions, check
 from regionbox.services.sts.web_identity import WebIdentity
 from regionbox.services.sts.web_identity_tokens import SigningKeys, WebIdentityTokens
 
-DELEGATION = ("exchanges a trade-in token of an IAM partner delegation request, which needs AWS's partner "
-              "onboarding that regionbox does not serve")
+DELEGATION = ("exchanges the trade-in token of an IAM partner delegation request, delivered to the partner through an "
+              "Amazon SNS topic; regionbox serves neither partner delegation (IAM) nor SNS")
 
 
 def resources(ctx: RequestContext, operation: str, params: dict) -> list:
