@@ -8,7 +8,8 @@ import io
 import json
 
 import pytest
-from botocore.exceptions import ClientError
+
+from tests.services.iam_support import error_of
 
 ACCOUNT = "123456789012"
 OTHER = "210987654321"
@@ -17,12 +18,6 @@ OTHER = "210987654321"
 @pytest.fixture
 def iam(cloud):
     return cloud.client("iam", account=ACCOUNT)
-
-
-def error_of(call) -> tuple[str, str]:
-    with pytest.raises(ClientError) as info:
-        call()
-    return info.value.response["Error"]["Code"], info.value.response["Error"]["Message"]
 
 
 def test_account_aliases_are_unique_everywhere(cloud, iam):

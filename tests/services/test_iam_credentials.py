@@ -13,11 +13,12 @@ import time
 import zlib
 
 import pytest
-from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
+
+from tests.services.iam_support import error_of
 
 ACCOUNT = "123456789012"
 
@@ -25,12 +26,6 @@ ACCOUNT = "123456789012"
 @pytest.fixture
 def iam(cloud):
     return cloud.client("iam", account=ACCOUNT)
-
-
-def error_of(call) -> tuple[str, str]:
-    with pytest.raises(ClientError) as info:
-        call()
-    return info.value.response["Error"]["Code"], info.value.response["Error"]["Message"]
 
 
 def totp(seed: str, step: int) -> str:

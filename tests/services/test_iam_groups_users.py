@@ -7,8 +7,8 @@ import json
 import re
 
 import pytest
-from botocore.exceptions import ClientError
 
+from tests.services.iam_support import error_of
 from tests.services.test_iam_credentials import enable
 
 ACCOUNT = "123456789012"
@@ -19,12 +19,6 @@ READ = json.dumps({"Version": "2012-10-17", "Statement": [
 @pytest.fixture
 def iam(cloud):
     return cloud.client("iam", account=ACCOUNT)
-
-
-def error_of(call) -> tuple[str, str]:
-    with pytest.raises(ClientError) as info:
-        call()
-    return info.value.response["Error"]["Code"], info.value.response["Error"]["Message"]
 
 
 def test_group_lifecycle_and_members(iam):

@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from botocore.exceptions import ClientError
+
+from tests.services.iam_support import error_of
 
 ACCOUNT = "123456789012"
 OTHER = "210987654321"
@@ -22,12 +23,6 @@ def document(*statements) -> str:
 @pytest.fixture
 def iam(cloud):
     return cloud.client("iam", account=ACCOUNT)
-
-
-def error_of(call) -> tuple[str, str]:
-    with pytest.raises(ClientError) as info:
-        call()
-    return info.value.response["Error"]["Code"], info.value.response["Error"]["Message"]
 
 
 NAMED_IN_ISSUE_9 = ["AdministratorAccess", "ReadOnlyAccess", "PowerUserAccess", "IAMFullAccess", "AmazonS3FullAccess",

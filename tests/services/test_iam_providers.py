@@ -7,11 +7,12 @@ import base64
 import datetime
 
 import pytest
-from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
+
+from tests.services.iam_support import error_of
 
 ACCOUNT = "123456789012"
 THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
@@ -21,12 +22,6 @@ IDP = "https://idp.example.com/saml"
 @pytest.fixture
 def iam(cloud):
     return cloud.client("iam", account=ACCOUNT)
-
-
-def error_of(call) -> tuple[str, str]:
-    with pytest.raises(ClientError) as info:
-        call()
-    return info.value.response["Error"]["Code"], info.value.response["Error"]["Message"]
 
 
 def self_signed(key, name: str, days: int = 365) -> x509.Certificate:

@@ -12,25 +12,18 @@ import time
 import uuid
 
 import pytest
-from botocore.exceptions import ClientError
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from tests.services.iam_support import error_of
 from tests.services.test_iam_providers import IDP, saml_metadata
 
 ACCOUNT = "111111111111"
 OTHER = "222222222222"
 ISSUER = "https://oidc.example.com/id"
-
-
-def error_of(call) -> tuple[str, str]:
-    with pytest.raises(ClientError) as info:
-        call()
-    return info.value.response["Error"]["Code"], info.value.response["Error"]["Message"]
 
 
 def b64(data: bytes) -> str:
