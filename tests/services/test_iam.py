@@ -350,3 +350,13 @@ def test_operations_left_out_say_why(cloud, iam):
     assert "CreateLoginProfile" not in reasons and "CreateVirtualMFADevice" not in reasons
     assert "Organizations" in reasons["EnableOrganizationsRootSessions"]
     assert all(reasons.values()) and not any("issue #9" in reason for reason in reasons.values())
+    organizations = {"DisableOrganizationsRootCredentialsManagement", "DisableOrganizationsRootSessions",
+                     "EnableOrganizationsRootCredentialsManagement", "EnableOrganizationsRootSessions",
+                     "GenerateOrganizationsAccessReport", "GetOrganizationsAccessReport", "ListOrganizationsFeatures"}
+    delegation = {"AcceptDelegationRequest", "AssociateDelegationRequest", "CreateDelegationRequest", "GetDelegationRequest",
+                  "ListDelegationRequests", "RejectDelegationRequest", "SendDelegationToken", "UpdateDelegationRequest",
+                  "GetHumanReadableSummary"}
+    assert set(reasons) == organizations | delegation | {"AcquireRole", "GetRoleTemplateVersion"}
+    assert all("SNS" in reasons[name] for name in delegation - {"GetHumanReadableSummary"})
+    sts = cloud.get("/_regionbox/coverage")["services"]["sts"]["not_implemented"]
+    assert set(sts) == {"AssumeRoot", "GetDelegatedAccessToken"} and "Organizations" in sts["AssumeRoot"]
