@@ -162,7 +162,11 @@ def test_policy_simulator(iam):
     assert error_of(lambda: iam.simulate_custom_policy(PolicyInputList=["{bad"], ActionNames=["s3:GetObject"])) == (
         "InvalidInput", "PolicyInputList: Syntax errors in policy.")
     assert error_of(lambda: iam.simulate_principal_policy(PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:user/ghost",
-                                                          ActionNames=["s3:GetObject"]))[0] == "NoSuchEntity"
+                                                          ActionNames=["s3:GetObject"])) == (
+        "NoSuchEntity", "The user with name ghost cannot be found.")
+    assert error_of(lambda: iam.simulate_principal_policy(PolicySourceArn="arn:aws:s3:::bucket/user/x",
+                                                          ActionNames=["s3:GetObject"])) == (
+        "InvalidInput", "Invalid ARN: arn:aws:s3:::bucket/user/x")
     keys = iam.get_context_keys_for_principal_policy(PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:user/sim")["ContextKeyNames"]
     assert keys == ["aws:RequestedRegion"]
     assert iam.get_context_keys_for_custom_policy(PolicyInputList=[document(
@@ -196,6 +200,11 @@ def test_authorization_details_and_granting_policies(iam):
     assert by_service["logs"] == [{"PolicyName": "logs", "PolicyType": "INLINE", "EntityType": "USER", "EntityName": "u"}]
     assert by_service["dynamodb"][0]["PolicyArn"] == "arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess"
     assert by_service["s3"] == []
+    ghost = f"arn:aws:iam::{ACCOUNT}:user/ghost"
+    assert error_of(lambda: iam.list_policies_granting_service_access(Arn=ghost, ServiceNamespaces=["s3"])) == (
+        "NoSuchEntity", f"The entity {ghost} cannot be found.")
+    assert error_of(lambda: iam.list_policies_granting_service_access(Arn="not-an-arn-at-all-really", ServiceNamespaces=["s3"])) == (
+        "InvalidInput", "ARN not-an-arn-at-all-really is not valid.")
 
 
 def test_arns_in_the_regions_partition(cloud):

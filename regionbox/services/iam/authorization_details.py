@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from typing import Callable
 
-from regionbox.core.arns import Arn
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.services.iam import aws_managed
@@ -142,17 +141,12 @@ class AuthorizationDetails:
     def list_policies_granting_service_access(self, ctx: RequestContext, params: dict) -> dict:
         arn = params["Arn"]
         try:
-            parsed = Arn.parse(arn)
+            kind, entity = self.state.entity_at(ctx.global_scope, arn)
         except ValueError:
             raise ServiceError("InvalidInput", f"ARN {arn} is not valid.") from None
-        kind, _, rest = parsed.resource.partition("/")
-        collection = {"user": self.state.users, "role": self.state.roles, "group": self.state.groups}.get(kind)
-        entity = collection.get(ctx.global_scope, rest.rsplit("/", 1)[-1].lower()) if collection is not None else None
-        if entity is None or entity.arn != arn:
+        if entity is None:
             raise ServiceError("NoSuchEntity", f"The entity {arn} cannot be found.", status=404)
-        holders = [(entity, kind)]
-        if kind == "user":
-            holders += [(g, "group") for g in self.state.groups_of(ctx.global_scope, entity.name)]
+        holders = self.state.policy_holders(ctx.global_scope, kind, entity)
         answer = []
         for namespace in params["ServiceNamespaces"]:
             granting = []

@@ -14,7 +14,7 @@ import json
 import re
 from typing import Any, Callable
 
-from regionbox.core.arns import Arn, account_of
+from regionbox.core.arns import account_of
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.services.iam import policy as grammar
@@ -109,19 +109,14 @@ class Simulation:
     def _source(self, ctx: RequestContext, arn: str) -> tuple[Any, list[tuple[str, str, str]]]:
         """The entity an ARN names and its policies: (entity, [(id, type, document)])."""
         try:
-            parsed = Arn.parse(arn)
+            kind, entity = self.state.entity_at(ctx.global_scope, arn)
         except ValueError:
-            raise ServiceError("InvalidInput", f"Invalid ARN: {arn}") from None
-        kind, _, rest = parsed.resource.partition("/")
-        collection = {"user": self.state.users, "role": self.state.roles, "group": self.state.groups}.get(kind)
-        if parsed.service != "iam" or collection is None:
+            kind, entity = "", None
+        if not kind:
             raise ServiceError("InvalidInput", f"Invalid ARN: {arn}")
-        entity = collection.get(ctx.global_scope, rest.rsplit("/", 1)[-1].lower())
-        if entity is None or entity.arn != arn:
-            raise ServiceError("NoSuchEntity", f"The {kind} with name {rest.rsplit('/', 1)[-1]} cannot be found.", status=404)
-        holders = [(entity, kind)]
-        if kind == "user":
-            holders += [(g, "group") for g in self.state.groups_of(ctx.global_scope, entity.name)]
+        if entity is None:
+            raise ServiceError("NoSuchEntity", f"The {kind} with name {arn.rsplit('/', 1)[-1]} cannot be found.", status=404)
+        holders = self.state.policy_holders(ctx.global_scope, kind, entity)
         found = []
         for holder, holder_kind in holders:
             found += [(name, holder_kind, document) for name, document in holder.inline_policies.items()]

@@ -8,6 +8,9 @@ regardless of case, as on AWS: documents are keyed by the lower-cased name.
 
 from __future__ import annotations
 
+from typing import Any
+
+from regionbox.core.arns import Arn
 from regionbox.core.store import Scope, Store
 from regionbox.services.iam.models import (AccountSettings, DeletionTask, Group, InstanceProfile, KeyUse,
                                            LastAccessedJob, ManagedPolicy, OidcProvider, Role, SamlProvider,
@@ -42,6 +45,25 @@ class IamState:
 
     def groups_of(self, scope: Scope, user_name: str) -> list[Group]:
         return [g for g in self.groups.values(scope) if user_name in g.members]
+
+    def entity_at(self, scope: Scope, arn: str) -> tuple[str, Any]:
+        """(kind, entity) for the user, role or group an ARN names: kind is "" for an ARN of
+        anything else, entity None unless one exists with exactly that ARN (path included).
+        ValueError for what is no ARN at all."""
+        parsed = Arn.parse(arn)
+        kind, _, rest = parsed.resource.partition("/")
+        collection = {"user": self.users, "role": self.roles, "group": self.groups}.get(kind)
+        if parsed.service != "iam" or collection is None:
+            return "", None
+        entity = collection.get(scope, rest.rsplit("/", 1)[-1].lower())
+        return kind, (entity if entity is not None and entity.arn == arn else None)
+
+    def policy_holders(self, scope: Scope, kind: str, entity: Any) -> list[tuple[Any, str]]:
+        """Whose policies count for an entity: itself and, for a user, its groups."""
+        holders = [(entity, kind)]
+        if kind == "user":
+            holders += [(g, "group") for g in self.groups_of(scope, entity.name)]
+        return holders
 
     def account(self, scope: Scope) -> AccountSettings:
         return self.accounts.get(scope, ACCOUNT_KEY) or AccountSettings()
