@@ -16,7 +16,6 @@ from regionbox.protocol.dialect import Dialect
 DIALECT = Dialect(validation_code="InvalidParameterValue",
                   required_members_only=("InvalidParameterValue", "The parameter {name} must be provided and must not be null."))
 
-SNAPSHOTS = "snapshots (backup and restore) are not built yet"
 SERVERLESS = "serverless caches are not built yet"
 GLOBAL = "global datastores (cross-region replication) are not built yet"
 SECURITY_GROUPS = "cache security groups are EC2-Classic only; use VPC security groups"
@@ -44,6 +43,11 @@ def load(cloud) -> Service:
     from regionbox.services.elasticache.subnet_groups import SubnetGroups
     from regionbox.services.elasticache.tags import Tags
     from regionbox.services.elasticache.users import UserGroups, Users
+    from regionbox.services.elasticache.automatic_snapshots import AutomaticSnapshots
+    from regionbox.services.elasticache.exports import SnapshotExports
+    from regionbox.services.elasticache.restores import Restores
+    from regionbox.services.elasticache.snapshot_files import SnapshotFiles
+    from regionbox.services.elasticache.snapshots import Snapshots
 
     state = ElastiCacheState(cloud.store)
     supervisor, tasks, paginator = cloud.supervisor, cloud.tasks, cloud.paginator
@@ -57,13 +61,20 @@ def load(cloud) -> Service:
     failover = Failover(state, nodes, members, sharding, events, tasks)
     user_groups = UserGroups(state, nodes, events, paginator)
     users = Users(state, user_groups, paginator)
-    replication_groups = ReplicationGroups(state, members, sharding, placement, user_groups, events, tasks, paginator)
+    files = SnapshotFiles(cloud.state_dir / "elasticache" / "snapshots", nodes, supervisor)
+    exports = SnapshotExports(files, lambda: cloud.services.api("s3") if "s3" in cloud.services.names else None)
+    restores = Restores(state, files, exports)
+    snapshots = Snapshots(state, nodes, files, exports, subnet_groups.vpc_of, events, tasks, paginator)
+    automatic = AutomaticSnapshots(state, snapshots, tasks, lambda: cloud.config.elasticache_snapshot_day)
+    replication_groups = ReplicationGroups(state, members, sharding, placement, user_groups, restores, snapshots, events, tasks,
+                                           paginator)
     changes = ReplicationGroupChanges(state, nodes, failover, user_groups, events, tasks)
-    cache_clusters = CacheClusters(state, nodes, standalone, placement, supervisor, events, tasks, paginator)
+    cache_clusters = CacheClusters(state, nodes, standalone, placement, supervisor, restores, snapshots, events, tasks, paginator)
     parameter_groups = ParameterGroups(state, nodes, paginator, tasks)
     engine_versions = EngineVersions(paginator)
     tags = Tags(state)
-    lifecycle = Lifecycle(state, cloud.ca, supervisor, replication_groups, failover, cache_clusters, members, events, tasks)
+    lifecycle = Lifecycle(state, cloud.ca, supervisor, replication_groups, failover, cache_clusters, members, snapshots, automatic,
+                          events, tasks)
     # Engine events (a node exited or started) of group members and of cache clusters' nodes.
     supervisor.listen(failover.on_engine_event)
     supervisor.listen(cache_clusters.on_engine_event)
@@ -109,6 +120,11 @@ def load(cloud) -> Service:
             "DescribeCacheSubnetGroups": subnet_groups.describe_cache_subnet_groups,
             "ModifyCacheSubnetGroup": subnet_groups.modify_cache_subnet_group,
             "DeleteCacheSubnetGroup": subnet_groups.delete_cache_subnet_group,
+            # snapshots
+            "CreateSnapshot": snapshots.create_snapshot,
+            "DescribeSnapshots": snapshots.describe_snapshots,
+            "CopySnapshot": snapshots.copy_snapshot,
+            "DeleteSnapshot": snapshots.delete_snapshot,
             # events and tags
             "DescribeEvents": events.describe_events,
             "AddTagsToResource": tags.add_tags_to_resource,
@@ -116,7 +132,6 @@ def load(cloud) -> Service:
             "RemoveTagsFromResource": tags.remove_tags_from_resource,
         },
         not_implemented={
-            "CreateSnapshot": SNAPSHOTS, "CopySnapshot": SNAPSHOTS, "DeleteSnapshot": SNAPSHOTS, "DescribeSnapshots": SNAPSHOTS,
             "CreateServerlessCache": SERVERLESS, "DescribeServerlessCaches": SERVERLESS, "ModifyServerlessCache": SERVERLESS,
             "DeleteServerlessCache": SERVERLESS, "CreateServerlessCacheSnapshot": SERVERLESS,
             "CopyServerlessCacheSnapshot": SERVERLESS, "DeleteServerlessCacheSnapshot": SERVERLESS,

@@ -66,6 +66,7 @@ class MemberClusters:
             auth_token_enabled=rg.auth_token_enabled, snapshot_retention_limit=rg.snapshot_retention_limit,
             snapshot_window=rg.snapshot_window, preferred_maintenance_window=rg.preferred_maintenance_window,
             nodes=[CacheNode(node_id="0001", zone=zone, address="", port=rg.port, created=now)],
+            tags=list(rg.tags),  # a group's tags are its member clusters' too
         )
         self.state.save_cluster(scope, cluster)
         return cluster

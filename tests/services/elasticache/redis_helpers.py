@@ -128,3 +128,32 @@ def admin(cloud, endpoint: dict, **kwargs) -> redis.Redis:
     pool = redis.ConnectionPool(connection_class=AdminConnection, host=endpoint["Address"], port=endpoint["Port"],
                                 username=ADMIN_USER, password=secret, socket_timeout=5, socket_connect_timeout=2, **kwargs)
     return redis.Redis(connection_pool=pool)
+
+
+# -- snapshots ------------------------------------------------------------------------------------------
+def wait_snapshot(ec, name: str, status: str = "available", timeout: float = 60) -> dict:
+    """The snapshot once it has ``status`` (boto3 has no waiter for snapshots)."""
+    def reached():
+        found = ec.describe_snapshots(SnapshotName=name)["Snapshots"][0]
+        assert found["SnapshotStatus"] != "failed", found
+        return found if found["SnapshotStatus"] == status else None
+
+    return eventually(reached, timeout=timeout, what=f"snapshot {name} {status}")
+
+
+def cluster_endpoint(ec, cluster_id: str) -> dict:
+    """The endpoint of a single-node cluster (once available)."""
+    ec.get_waiter("cache_cluster_available").wait(CacheClusterId=cluster_id, WaiterConfig=FAST)
+    cluster = ec.describe_cache_clusters(CacheClusterId=cluster_id, ShowCacheNodeInfo=True)["CacheClusters"][0]
+    return cluster["CacheNodes"][0]["Endpoint"]
+
+
+def dump_keys(client: redis.Redis) -> dict:
+    """Every key with its type, value and whether it expires: what a restore must bring back."""
+    found = {}
+    for key in client.scan_iter(count=1000):
+        kind = client.type(key).decode()
+        value = {"string": client.get, "hash": client.hgetall, "list": lambda k: client.lrange(k, 0, -1),
+                 "set": client.smembers, "zset": lambda k: client.zrange(k, 0, -1, withscores=True)}[kind](key)
+        found[key] = (kind, value, client.ttl(key) > 0)
+    return found
