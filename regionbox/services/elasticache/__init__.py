@@ -60,7 +60,7 @@ def load(cloud) -> Service:
     sharding = Sharding(state, nodes, members, placement, SlotMigration(state, nodes), events, tasks)
     failover = Failover(state, nodes, members, sharding, events, tasks)
     user_groups = UserGroups(state, nodes, events, paginator)
-    users = Users(state, user_groups, paginator)
+    users = Users(state, user_groups, tasks, paginator)
     files = SnapshotFiles(cloud.state_dir / "elasticache" / "snapshots", nodes, supervisor)
     exports = SnapshotExports(files, lambda: cloud.services.api("s3") if "s3" in cloud.services.names else None)
     restores = Restores(state, files, exports)
@@ -69,12 +69,13 @@ def load(cloud) -> Service:
     replication_groups = ReplicationGroups(state, members, sharding, placement, user_groups, restores, snapshots, events, tasks,
                                            paginator)
     changes = ReplicationGroupChanges(state, nodes, failover, user_groups, events, tasks)
-    cache_clusters = CacheClusters(state, nodes, standalone, placement, supervisor, restores, snapshots, events, tasks, paginator)
+    cache_clusters = CacheClusters(state, nodes, standalone, placement, supervisor, replication_groups, restores, snapshots, events,
+                                   tasks, paginator)
     parameter_groups = ParameterGroups(state, nodes, paginator, tasks)
     engine_versions = EngineVersions(paginator)
     tags = Tags(state)
     lifecycle = Lifecycle(state, cloud.ca, supervisor, replication_groups, failover, cache_clusters, members, snapshots, automatic,
-                          events, tasks)
+                          users, events, tasks)
     # Engine events (a node exited or started) of group members and of cache clusters' nodes.
     supervisor.listen(failover.on_engine_event)
     supervisor.listen(cache_clusters.on_engine_event)

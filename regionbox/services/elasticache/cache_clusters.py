@@ -30,7 +30,7 @@ from regionbox.services.elasticache.models import MEMCACHED_PORT, REDIS_PORT, Ca
 from regionbox.services.elasticache.nodes import RedisNodes, node_key
 from regionbox.services.elasticache.parameter_groups import checked_parameter_group, parameter_values, upgraded_parameter_group
 from regionbox.services.elasticache.placement import Placement, ZoneUnavailable
-from regionbox.services.elasticache.replication_groups import member_failures
+from regionbox.services.elasticache.replication_groups import ReplicationGroups, member_failures
 from regionbox.services.elasticache.restores import Restores
 from regionbox.services.elasticache.snapshots import Snapshots
 from regionbox.services.elasticache.standalone_redis import StandaloneRedis
@@ -121,9 +121,10 @@ class CacheClusters:
     events of their nodes. (Replication groups' members are listed here, run by members.py.)"""
 
     def __init__(self, state: ElastiCacheState, nodes: RedisNodes, standalone: StandaloneRedis, placement: Placement,
-                 supervisor: "Supervisor", restores: Restores, snapshots: Snapshots, events: EventLog, tasks: Tasks,
-                 paginator: Paginator) -> None:
+                 supervisor: "Supervisor", replication_groups: ReplicationGroups, restores: Restores, snapshots: Snapshots,
+                 events: EventLog, tasks: Tasks, paginator: Paginator) -> None:
         self.state = state
+        self.replication_groups = replication_groups
         self.restores = restores
         self.snapshots = snapshots
         self.nodes = nodes
@@ -138,11 +139,11 @@ class CacheClusters:
     def create_cache_cluster(self, ctx: RequestContext, params: dict) -> dict:
         scope = ctx.scope
         cluster_id = check.identifier("CacheClusterId", params["CacheClusterId"], max_length=50)
-        if params.get("ReplicationGroupId"):
-            raise check.not_implemented("CreateCacheCluster with ReplicationGroupId is not implemented by regionbox "
-                                        "yet: add replicas with IncreaseReplicaCount.")
         if self.state.cache_clusters.get(scope, cluster_id) is not None:
             raise ServiceError("CacheClusterAlreadyExists", f"Cache cluster {cluster_id} already exists.")
+        if params.get("ReplicationGroupId"):
+            cluster = self.replication_groups.add_cluster(ctx, params, cluster_id)
+            return {"CacheCluster": describe_cache_cluster(cluster, show_nodes=False)}
         restore_from, snapshot = (None, None) if (params.get("Engine") or "").lower() == "memcached" else self.restores.source(scope, params)
         if snapshot is not None:
             params = {"Engine": snapshot.engine, "EngineVersion": snapshot.engine_version, "CacheNodeType": snapshot.node_type,
@@ -466,9 +467,9 @@ class CacheClusters:
         show_nodes = bool(params.get("ShowCacheNodeInfo"))
         cluster_id = params.get("CacheClusterId")
         if cluster_id is not None:
-            clusters = [self.state.cluster(ctx.scope, cluster_id)]
+            clusters = [self.state.visible_cluster(ctx.scope, cluster_id)]
         else:
-            clusters = self.state.cache_clusters.values(ctx.scope)
+            clusters = [c for c in self.state.cache_clusters.values(ctx.scope) if not self.state.hidden(ctx.scope, c)]
             if params.get("ShowCacheClustersNotInReplicationGroups"):
                 clusters = [c for c in clusters if not c.replication_group_id]
         rows = [describe_cache_cluster(c, show_nodes) for c in clusters]
@@ -477,7 +478,7 @@ class CacheClusters:
     # -- ModifyCacheCluster -----------------------------------------------------------------------------------
     def modify_cache_cluster(self, ctx: RequestContext, params: dict) -> dict:
         scope = ctx.scope
-        cluster = self.state.cluster(scope, params["CacheClusterId"])
+        cluster = self.state.visible_cluster(scope, params["CacheClusterId"])
         if cluster.status != "available":
             raise check.cluster_not_available(cluster.cluster_id, cluster.status)
         memcached = cluster.engine == "memcached"
@@ -649,7 +650,7 @@ class CacheClusters:
 
     # -- RebootCacheCluster ---------------------------------------------------------------------------------
     def reboot_cache_cluster(self, ctx: RequestContext, params: dict) -> dict:
-        cluster = self.state.cluster(ctx.scope, params["CacheClusterId"])
+        cluster = self.state.visible_cluster(ctx.scope, params["CacheClusterId"])
         if cluster.status != "available":
             raise check.cluster_not_available(cluster.cluster_id, cluster.status)
         if cluster.replication_group_id:
@@ -702,7 +703,7 @@ class CacheClusters:
 
     # -- DeleteCacheCluster ---------------------------------------------------------------------------------
     def delete_cache_cluster(self, ctx: RequestContext, params: dict) -> dict:
-        cluster = self.state.cluster(ctx.scope, params["CacheClusterId"])
+        cluster = self.state.visible_cluster(ctx.scope, params["CacheClusterId"])
         if cluster.replication_group_id:
             raise ServiceError("InvalidCacheClusterState",
                                f"Cache cluster {cluster.cluster_id} is a member of replication group {cluster.replication_group_id}: "

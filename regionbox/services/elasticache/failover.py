@@ -318,7 +318,7 @@ class Failover:
     # -- TestFailover --------------------------------------------------------------------------------
     def test_failover(self, ctx: RequestContext, params: dict) -> dict:
         scope = ctx.scope
-        rg = self.state.group(scope, params["ReplicationGroupId"])
+        rg = self.state.visible_group(scope, params["ReplicationGroupId"])
         node_group_id = params["NodeGroupId"]
         group = rg.node_group(node_group_id)
         if group is None:

@@ -33,7 +33,7 @@ from regionbox.services.elasticache import engine_catalog as catalog
 from regionbox.services.elasticache import validation as check
 from regionbox.services.elasticache.events import EventLog, Messages
 from regionbox.services.elasticache.members import MemberClusters, NodesNotServing, ReplicaSyncTimeout, endpoints_of
-from regionbox.services.elasticache.models import ALL_SLOTS, REDIS_PORT, NodeGroup, ReplicationGroup
+from regionbox.services.elasticache.models import ALL_SLOTS, REDIS_PORT, CacheCluster, NodeGroup, ReplicationGroup
 from regionbox.services.elasticache.nodes import node_key, sha256
 from regionbox.services.elasticache.parameter_groups import checked_parameter_group
 from regionbox.services.elasticache.placement import Placement, ZoneUnavailable
@@ -429,15 +429,15 @@ class ReplicationGroups:
     # -- DescribeReplicationGroups -------------------------------------------------------------------
     def describe_replication_groups(self, ctx: RequestContext, params: dict) -> dict:
         if params.get("ReplicationGroupId"):
-            groups = [self.state.group(ctx.scope, params["ReplicationGroupId"])]
+            groups = [self.state.visible_group(ctx.scope, params["ReplicationGroupId"])]
         else:
-            groups = self.state.replication_groups.values(ctx.scope)
+            groups = self.state.visible_groups(ctx.scope)
         return check.paged(self.paginator, "ReplicationGroups", [describe_group(self.state, ctx.scope, rg) for rg in groups], params)
 
     # -- DeleteReplicationGroup -------------------------------------------------------------------------
     def delete_replication_group(self, ctx: RequestContext, params: dict) -> dict:
         scope = ctx.scope
-        rg = self.state.group(scope, params["ReplicationGroupId"])
+        rg = self.state.visible_group(scope, params["ReplicationGroupId"])
         if rg.status == "deleting":
             raise ServiceError("InvalidReplicationGroupState",
                                f"Replication group {rg.replication_group_id} has status deleting which is not valid for deletion.")
@@ -508,12 +508,48 @@ class ReplicationGroups:
         return {g.node_group_id: (params["NewReplicaCount"], None) for g in rg.node_groups}
 
     def _changeable(self, scope: Scope, params: dict) -> ReplicationGroup:
-        rg = self.state.group(scope, params["ReplicationGroupId"])
+        rg = self.state.visible_group(scope, params["ReplicationGroupId"])
         if rg.status != "available":
             raise check.group_not_available(rg.replication_group_id)
         if not params.get("ApplyImmediately"):
             raise check.invalid("ApplyImmediately must be true to change the replica count.")
         return rg
+
+    def add_cluster(self, ctx: RequestContext, params: dict, cluster_id: str) -> CacheCluster:
+        """CreateCacheCluster with ReplicationGroupId: the new cluster joins a group with cluster
+        mode disabled as a read replica (in the zone asked, else where the group's nodes spread best)."""
+        scope = ctx.scope
+        rg = self.state.visible_group(scope, params["ReplicationGroupId"])
+        if rg.cluster_enabled:
+            raise check.invalid_combination("Cache clusters cannot be added to a Redis (cluster mode enabled) replication group: "
+                                            "use IncreaseReplicaCount or ModifyReplicationGroupShardConfiguration.")
+        if rg.status != "available":
+            raise check.group_not_available(rg.replication_group_id)
+        if params.get("Engine") and params["Engine"].lower() != rg.engine:
+            raise check.invalid_combination(f"The engine {params['Engine']} does not match the engine {rg.engine} of replication "
+                                            f"group {rg.replication_group_id}.")
+        if params.get("NumCacheNodes", 1) != 1:
+            raise check.invalid("Cannot create a Redis cluster with a NumCacheNodes parameter greater than 1.")
+        if params.get("CacheNodeType") and params["CacheNodeType"] != rg.node_type:
+            raise check.invalid_combination(f"The cache node type {params['CacheNodeType']} does not match the node type "
+                                            f"{rg.node_type} of replication group {rg.replication_group_id}.")
+        if len(rg.member_clusters) >= MAX_CACHE_CLUSTERS:
+            raise ServiceError("NodeQuotaForClusterExceeded", f"Replication group {rg.replication_group_id} already has "
+                                                              f"{MAX_CACHE_CLUSTERS} cache clusters, the most it can have.")
+        group = rg.node_groups[0]
+        pinned = [params["PreferredAvailabilityZone"]] if params.get("PreferredAvailabilityZone") else None
+        (zone,) = self.placement.zones(scope, 1, pinned, start=len(group.members), subnet_group=rg.subnet_group)
+        with self.state.transaction():
+            cluster = self.members.new_member(scope, rg, cluster_id, zone, "replica", group.node_group_id)
+            if params.get("Tags"):
+                cluster.tags = checked_tags(params["Tags"], cluster.tags)
+                self.state.save_cluster(scope, cluster)
+            group.members.append(cluster_id)
+            group.replica_zones.append(zone)
+            rg.status = "modifying"
+            self.state.save_group(scope, rg)
+        self._add_replicas_in_background(scope, rg.replication_group_id, [cluster_id])
+        return cluster
 
     def increase_replica_count(self, ctx: RequestContext, params: dict) -> dict:
         scope = ctx.scope
