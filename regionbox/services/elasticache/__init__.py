@@ -18,9 +18,6 @@ DIALECT = Dialect(validation_code="InvalidParameterValue",
 
 SERVERLESS = "serverless caches are not built yet"
 GLOBAL = "global datastores (cross-region replication) are not built yet"
-SECURITY_GROUPS = "cache security groups are EC2-Classic only; use VPC security groups"
-RESERVED = "reserved nodes are a billing feature with nothing to emulate"
-UPDATES = "service updates are AWS's maintenance with nothing to emulate"
 MIGRATION = "online migration from self-hosted Redis is not built yet"
 
 
@@ -48,6 +45,10 @@ def load(cloud) -> Service:
     from regionbox.services.elasticache.restores import Restores
     from regionbox.services.elasticache.snapshot_files import SnapshotFiles
     from regionbox.services.elasticache.snapshots import Snapshots
+    from regionbox.services.elasticache.node_types import NodeTypes
+    from regionbox.services.elasticache.reserved_nodes import ReservedNodes
+    from regionbox.services.elasticache.security_groups import CacheSecurityGroups
+    from regionbox.services.elasticache.service_updates import ServiceUpdates
 
     state = ElastiCacheState(cloud.store)
     supervisor, tasks, paginator = cloud.supervisor, cloud.tasks, cloud.paginator
@@ -74,6 +75,10 @@ def load(cloud) -> Service:
     parameter_groups = ParameterGroups(state, nodes, paginator, tasks)
     engine_versions = EngineVersions(paginator)
     tags = Tags(state)
+    reserved = ReservedNodes(state, paginator)
+    updates = ServiceUpdates(state, paginator)
+    security_groups = CacheSecurityGroups(paginator)
+    node_types = NodeTypes(state)
     lifecycle = Lifecycle(state, cloud.ca, supervisor, replication_groups, failover, cache_clusters, members, snapshots, automatic,
                           users, events, tasks)
     # Engine events (a node exited or started) of group members and of cache clusters' nodes.
@@ -126,6 +131,22 @@ def load(cloud) -> Service:
             "DescribeSnapshots": snapshots.describe_snapshots,
             "CopySnapshot": snapshots.copy_snapshot,
             "DeleteSnapshot": snapshots.delete_snapshot,
+            # node types a cluster or group can be scaled to
+            "ListAllowedNodeTypeModifications": node_types.list_allowed_node_type_modifications,
+            # reserved nodes (a catalog of offerings) and service updates
+            "DescribeReservedCacheNodesOfferings": reserved.describe_reserved_cache_nodes_offerings,
+            "PurchaseReservedCacheNodesOffering": reserved.purchase_reserved_cache_nodes_offering,
+            "DescribeReservedCacheNodes": reserved.describe_reserved_cache_nodes,
+            "DescribeServiceUpdates": updates.describe_service_updates,
+            "DescribeUpdateActions": updates.describe_update_actions,
+            "BatchApplyUpdateAction": updates.batch_apply_update_action,
+            "BatchStopUpdateAction": updates.batch_stop_update_action,
+            # cache security groups (EC2-Classic): answered as AWS answers a VPC account
+            "CreateCacheSecurityGroup": security_groups.create_cache_security_group,
+            "DescribeCacheSecurityGroups": security_groups.describe_cache_security_groups,
+            "DeleteCacheSecurityGroup": security_groups.delete_cache_security_group,
+            "AuthorizeCacheSecurityGroupIngress": security_groups.authorize_cache_security_group_ingress,
+            "RevokeCacheSecurityGroupIngress": security_groups.revoke_cache_security_group_ingress,
             # events and tags
             "DescribeEvents": events.describe_events,
             "AddTagsToResource": tags.add_tags_to_resource,
@@ -141,16 +162,8 @@ def load(cloud) -> Service:
             "DeleteGlobalReplicationGroup": GLOBAL, "DisassociateGlobalReplicationGroup": GLOBAL,
             "FailoverGlobalReplicationGroup": GLOBAL, "IncreaseNodeGroupsInGlobalReplicationGroup": GLOBAL,
             "DecreaseNodeGroupsInGlobalReplicationGroup": GLOBAL, "RebalanceSlotsInGlobalReplicationGroup": GLOBAL,
-            "AuthorizeCacheSecurityGroupIngress": SECURITY_GROUPS, "CreateCacheSecurityGroup": SECURITY_GROUPS,
-            "DeleteCacheSecurityGroup": SECURITY_GROUPS, "DescribeCacheSecurityGroups": SECURITY_GROUPS,
-            "RevokeCacheSecurityGroupIngress": SECURITY_GROUPS,
-            "DescribeReservedCacheNodes": RESERVED, "DescribeReservedCacheNodesOfferings": RESERVED,
-            "PurchaseReservedCacheNodesOffering": RESERVED,
-            "DescribeServiceUpdates": UPDATES, "DescribeUpdateActions": UPDATES, "BatchApplyUpdateAction": UPDATES,
-            "BatchStopUpdateAction": UPDATES,
             "StartMigration": MIGRATION, "TestMigration": MIGRATION, "CompleteMigration": MIGRATION, "PrepareMigration": MIGRATION,
             "StopMigration": MIGRATION,
-            "ListAllowedNodeTypeModifications": "node type changes (scaling up and down) are not built yet",
         },
         dialect=DIALECT,
         api=ElastiCacheApi(state, nodes),
