@@ -16,7 +16,6 @@ from regionbox.protocol.dialect import Dialect
 DIALECT = Dialect(validation_code="InvalidParameterValue",
                   required_members_only=("InvalidParameterValue", "The parameter {name} must be provided and must not be null."))
 
-SERVERLESS = "serverless caches are not built yet"
 GLOBAL = "global datastores (cross-region replication) are not built yet"
 MIGRATION = "online migration from self-hosted Redis is not built yet"
 
@@ -46,6 +45,8 @@ def load(cloud) -> Service:
     from regionbox.services.elasticache.snapshot_files import SnapshotFiles
     from regionbox.services.elasticache.snapshots import Snapshots
     from regionbox.services.elasticache.node_types import NodeTypes
+    from regionbox.services.elasticache.serverless import ServerlessCaches
+    from regionbox.services.elasticache.serverless_snapshots import ServerlessSnapshots
     from regionbox.services.elasticache.reserved_nodes import ReservedNodes
     from regionbox.services.elasticache.security_groups import CacheSecurityGroups
     from regionbox.services.elasticache.service_updates import ServiceUpdates
@@ -66,7 +67,11 @@ def load(cloud) -> Service:
     exports = SnapshotExports(files, lambda: cloud.services.api("s3") if "s3" in cloud.services.names else None)
     restores = Restores(state, files, exports)
     snapshots = Snapshots(state, nodes, files, exports, subnet_groups.vpc_of, events, tasks, paginator)
-    automatic = AutomaticSnapshots(state, snapshots, tasks, lambda: cloud.config.elasticache_snapshot_day)
+    day = lambda: cloud.config.elasticache_snapshot_day  # noqa: E731 - how long a day of automatic snapshots lasts
+    serverless_snapshots = ServerlessSnapshots(
+        state, Snapshots(state, nodes, files, exports, subnet_groups.vpc_of, events, tasks, paginator, state.serverless_snapshots),
+        tasks, paginator, day)
+    automatic = AutomaticSnapshots(state, snapshots, tasks, day, serverless_snapshots.tick)
     replication_groups = ReplicationGroups(state, members, sharding, placement, user_groups, restores, snapshots, events, tasks,
                                            paginator)
     changes = ReplicationGroupChanges(state, nodes, failover, user_groups, events, tasks)
@@ -75,12 +80,14 @@ def load(cloud) -> Service:
     parameter_groups = ParameterGroups(state, nodes, paginator, tasks)
     engine_versions = EngineVersions(paginator)
     tags = Tags(state)
+    serverless = ServerlessCaches(state, replication_groups, cache_clusters, nodes, user_groups, restores, serverless_snapshots, events,
+                                  tasks, paginator)
     reserved = ReservedNodes(state, paginator)
     updates = ServiceUpdates(state, paginator)
     security_groups = CacheSecurityGroups(paginator)
     node_types = NodeTypes(state)
     lifecycle = Lifecycle(state, cloud.ca, supervisor, replication_groups, failover, cache_clusters, members, snapshots, automatic,
-                          users, events, tasks)
+                          users, serverless, events, tasks)
     # Engine events (a node exited or started) of group members and of cache clusters' nodes.
     supervisor.listen(failover.on_engine_event)
     supervisor.listen(cache_clusters.on_engine_event)
@@ -147,6 +154,16 @@ def load(cloud) -> Service:
             "DeleteCacheSecurityGroup": security_groups.delete_cache_security_group,
             "AuthorizeCacheSecurityGroupIngress": security_groups.authorize_cache_security_group_ingress,
             "RevokeCacheSecurityGroupIngress": security_groups.revoke_cache_security_group_ingress,
+            # serverless caches and their snapshots
+            "CreateServerlessCache": serverless.create_serverless_cache,
+            "DescribeServerlessCaches": serverless.describe_serverless_caches,
+            "ModifyServerlessCache": serverless.modify_serverless_cache,
+            "DeleteServerlessCache": serverless.delete_serverless_cache,
+            "CreateServerlessCacheSnapshot": serverless_snapshots.create_serverless_cache_snapshot,
+            "DescribeServerlessCacheSnapshots": serverless_snapshots.describe_serverless_cache_snapshots,
+            "CopyServerlessCacheSnapshot": serverless_snapshots.copy_serverless_cache_snapshot,
+            "ExportServerlessCacheSnapshot": serverless_snapshots.export_serverless_cache_snapshot,
+            "DeleteServerlessCacheSnapshot": serverless_snapshots.delete_serverless_cache_snapshot,
             # events and tags
             "DescribeEvents": events.describe_events,
             "AddTagsToResource": tags.add_tags_to_resource,
@@ -154,10 +171,6 @@ def load(cloud) -> Service:
             "RemoveTagsFromResource": tags.remove_tags_from_resource,
         },
         not_implemented={
-            "CreateServerlessCache": SERVERLESS, "DescribeServerlessCaches": SERVERLESS, "ModifyServerlessCache": SERVERLESS,
-            "DeleteServerlessCache": SERVERLESS, "CreateServerlessCacheSnapshot": SERVERLESS,
-            "CopyServerlessCacheSnapshot": SERVERLESS, "DeleteServerlessCacheSnapshot": SERVERLESS,
-            "DescribeServerlessCacheSnapshots": SERVERLESS, "ExportServerlessCacheSnapshot": SERVERLESS,
             "CreateGlobalReplicationGroup": GLOBAL, "DescribeGlobalReplicationGroups": GLOBAL, "ModifyGlobalReplicationGroup": GLOBAL,
             "DeleteGlobalReplicationGroup": GLOBAL, "DisassociateGlobalReplicationGroup": GLOBAL,
             "FailoverGlobalReplicationGroup": GLOBAL, "IncreaseNodeGroupsInGlobalReplicationGroup": GLOBAL,

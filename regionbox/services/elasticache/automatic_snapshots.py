@@ -37,6 +37,16 @@ def window_start(window: str) -> float:
         return 5 / 24
 
 
+def due(window: str, last_day: int, now: float, length: float) -> tuple[bool, int]:
+    """(whether today's backup is due, the day to record as last) for a window, days of ``length`` seconds."""
+    today = int(now // length)
+    opened = now >= today * length + window_start(window) * length
+    if last_day < 0:
+        # First seen: today's window, if it has not opened yet; else tomorrow's.
+        return False, today if opened else today - 1
+    return opened and last_day < today, today
+
+
 class AutomaticSnapshots:
     def __init__(self, state: ElastiCacheState, snapshots: Snapshots, tasks: Tasks, day_seconds: Callable[[], float],
                  serverless: Callable[[float, int], None] | None = None) -> None:
@@ -56,13 +66,7 @@ class AutomaticSnapshots:
 
     def due(self, window: str, last_day: int, now: float) -> tuple[bool, int]:
         """(whether today's backup is due, the day to record as last) for a window."""
-        length = self.day_seconds()
-        today = int(now // length)
-        opened = now >= today * length + window_start(window) * length
-        if last_day < 0:
-            # First seen: today's window, if it has not opened yet; else tomorrow's.
-            return False, today if opened else today - 1
-        return opened and last_day < today, today
+        return due(window, last_day, now, self.day_seconds())
 
     async def _run(self) -> None:
         while True:

@@ -143,7 +143,14 @@ class CacheClusters:
             raise ServiceError("CacheClusterAlreadyExists", f"Cache cluster {cluster_id} already exists.")
         if params.get("ReplicationGroupId"):
             cluster = self.replication_groups.add_cluster(ctx, params, cluster_id)
-            return {"CacheCluster": describe_cache_cluster(cluster, show_nodes=False)}
+        else:
+            cluster = self.create(ctx, params, cluster_id)
+        return {"CacheCluster": describe_cache_cluster(cluster, show_nodes=False)}
+
+    def create(self, ctx: RequestContext, params: dict, cluster_id: str, serverless_cache: str | None = None) -> CacheCluster:
+        """A new cluster (for CreateCacheCluster, or the Memcached cluster behind a serverless
+        cache), its nodes starting in the background; ``params`` as CreateCacheCluster takes them."""
+        scope = ctx.scope
         restore_from, snapshot = (None, None) if (params.get("Engine") or "").lower() == "memcached" else self.restores.source(scope, params)
         if snapshot is not None:
             params = {"Engine": snapshot.engine, "EngineVersion": snapshot.engine_version, "CacheNodeType": snapshot.node_type,
@@ -203,7 +210,7 @@ class CacheClusters:
             auto_minor_version_upgrade=params.get("AutoMinorVersionUpgrade", True),
             transit_encryption=bool(params.get("TransitEncryptionEnabled")),
             network_type=params.get("NetworkType") or "ipv4", ip_discovery=params.get("IpDiscovery") or "ipv4",
-            tags=checked_tags(params.get("Tags") or []), restore_from=restore_from,
+            tags=checked_tags(params.get("Tags") or []), restore_from=restore_from, serverless_cache=serverless_cache,
         )
         if engine != "memcached" and params.get("AuthToken"):
             self.standalone.set_auth_token(cluster, params["AuthToken"])
@@ -211,7 +218,7 @@ class CacheClusters:
             self.restores.begin(scope, snapshot)
             self.state.save_cluster(scope, cluster)
         self.build(scope, cluster_id)
-        return {"CacheCluster": describe_cache_cluster(cluster, show_nodes=False)}
+        return cluster
 
     @staticmethod
     def _check_memcached_only_options(params: dict, version: str) -> None:
@@ -729,12 +736,12 @@ class CacheClusters:
     def _destroy(self, scope: Scope, cluster_id: str, final_snapshot: str | None = None) -> None:
         # Whatever fails, the cluster stays "deleting" with an event, and the next start of
         # regionbox deletes it again.
-        self.tasks.spawn(self._destroy_cluster(scope, cluster_id, final_snapshot), owner="elasticache", what=f"deleting {cluster_id}",
+        self.tasks.spawn(self.destroy_cluster(scope, cluster_id, final_snapshot), owner="elasticache", what=f"deleting {cluster_id}",
                          on_failure=lambda error: self.events.record(
                              scope, cluster_id, "cache-cluster", Messages.DELETE_FAILED.format(what=f"cache cluster {cluster_id}",
                                                                                                reason=error)))
 
-    async def _destroy_cluster(self, scope: Scope, cluster_id: str, final_snapshot: str | None = None) -> None:
+    async def destroy_cluster(self, scope: Scope, cluster_id: str, final_snapshot: str | None = None) -> None:
         cluster = self.state.cache_clusters.get(scope, cluster_id)
         if cluster is None:
             return

@@ -18,6 +18,7 @@ from regionbox.services.elasticache.replication_groups import ReplicationGroups
 from regionbox.services.elasticache.automatic_snapshots import AutomaticSnapshots
 from regionbox.services.elasticache.snapshots import Snapshots
 from regionbox.services.elasticache.state import ElastiCacheState
+from regionbox.services.elasticache.serverless import ServerlessCaches
 from regionbox.services.elasticache.users import Users
 
 if TYPE_CHECKING:
@@ -30,9 +31,10 @@ class Lifecycle:
 
     def __init__(self, state: ElastiCacheState, ca: "LocalCA", supervisor: "Supervisor", replication_groups: ReplicationGroups,
                  failover: Failover, cache_clusters: CacheClusters, members: MemberClusters, snapshots: Snapshots,
-                 automatic: AutomaticSnapshots, users: Users, events: EventLog, tasks: Tasks) -> None:
+                 automatic: AutomaticSnapshots, users: Users, serverless: ServerlessCaches, events: EventLog, tasks: Tasks) -> None:
         self.state = state
         self.users = users
+        self.serverless = serverless
         self.snapshots = snapshots
         self.automatic = automatic
         self.ca = ca
@@ -73,6 +75,8 @@ class Lifecycle:
                                  scope, group_id, "replication-group", Messages.RESTORE_FAILED.format(group=group_id, reason=error)))
         await self.cache_clusters.restore()
         self.snapshots.resume()
+        self.serverless.snapshots.engine.resume()
+        self.serverless.resume()
         self.users.finish_deletions()
         self.automatic.start()
 

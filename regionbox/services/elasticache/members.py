@@ -99,6 +99,9 @@ class MemberClusters:
             if rg.cluster_enabled:
                 if not rg.config_address:
                     rg.config_address, rg.config_port = allocator.allocate(rg.port)
+                if rg.serverless_cache and not rg.reader_address:
+                    # A serverless cache's reader endpoint (port 6380 on AWS), to the replicas.
+                    rg.reader_address, rg.reader_port = allocator.allocate(rg.port + 1)
             else:
                 if not rg.primary_address:
                     rg.primary_address, rg.primary_port = allocator.allocate(rg.port)
@@ -165,6 +168,11 @@ class MemberClusters:
             if rg.config_address:
                 targets = [t for cid in rg.member_clusters if (t := running(scope, cid))]
                 self.open_endpoint(rg.config_address, rg.config_port or rg.port, targets)
+            if rg.reader_address:
+                primaries = {g.primary for g in rg.node_groups}
+                replicas = [t for cid in rg.member_clusters if cid not in primaries and (t := running(scope, cid))]
+                self.open_endpoint(rg.reader_address, rg.reader_port or rg.port,
+                                   replicas or [t for cid in primaries if (t := running(scope, cid))])
             return
         group = rg.node_groups[0]
         primary = running(scope, group.primary)

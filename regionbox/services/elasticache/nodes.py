@@ -122,6 +122,10 @@ class RedisNodes:
     def maxmemory(self, scope: Scope, holder: "CacheCluster | ReplicationGroup") -> dict:
         """The memory a node gives its data, as ElastiCache sets it: the node type's maxmemory less
         what the parameter group reserves (reserved-memory bytes, else reserved-memory-percent)."""
+        cache = self.state.serverless_caches.get(scope, holder.serverless_cache) if holder.serverless_cache else None
+        if cache is not None and cache.usage_limits.get("DataStorage", {}).get("Maximum"):
+            # A serverless cache's DataStorage maximum is what its data may use (GB, of 2^30 bytes).
+            return {"maxmemory": int(cache.usage_limits["DataStorage"]["Maximum"]) * 2 ** 30}
         values = parameter_values(self.state, scope, holder.parameter_group)
         total = catalog.maxmemory(holder.node_type)
         reserved = int(values.get("reserved-memory") or 0) or total * int(values.get("reserved-memory-percent", "25")) // 100

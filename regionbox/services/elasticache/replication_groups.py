@@ -137,13 +137,15 @@ class ReplicationGroups:
         rg = self.create(ctx, params, group_id)
         return {"ReplicationGroup": describe_group(self.state, ctx.scope, rg)}
 
-    def create(self, ctx: RequestContext, params: dict, group_id: str, serverless_cache: str | None = None) -> ReplicationGroup:
+    def create(self, ctx: RequestContext, params: dict, group_id: str, serverless_cache: str | None = None,
+               restore: tuple | None = None) -> ReplicationGroup:
         """A new group (for CreateReplicationGroup, or behind a serverless cache), its nodes
-        starting in the background; ``params`` as CreateReplicationGroup takes them."""
+        starting in the background; ``params`` as CreateReplicationGroup takes them, ``restore``
+        what a serverless cache restores (``Restores.serverless_source``)."""
         scope = ctx.scope
         if self.state.replication_groups.get(scope, group_id) is not None:
             raise ServiceError("ReplicationGroupAlreadyExists", f"Replication group {group_id} already exists.")
-        restore_from, snapshot = self.restores.source(scope, params)
+        restore_from, snapshot = restore if restore is not None else self.restores.source(scope, params)
         if snapshot is not None:
             params = {**self._snapshot_defaults(snapshot, params), **params}
         engine = check.engine(params.get("Engine"))
@@ -462,12 +464,12 @@ class ReplicationGroups:
     def _destroy(self, scope: Scope, group_id: str, final_snapshot: str | None = None) -> None:
         # Stopping a node cannot fail for good (a kill follows a timeout); whatever else fails, the
         # group stays "deleting" with an event, and the next start of regionbox deletes it again.
-        self.tasks.spawn(self._destroy_group(scope, group_id, final_snapshot), owner="elasticache", what=f"deleting {group_id}",
+        self.tasks.spawn(self.destroy_group(scope, group_id, final_snapshot), owner="elasticache", what=f"deleting {group_id}",
                          on_failure=lambda error: self.events.record(
                              scope, group_id, "replication-group",
                              Messages.DELETE_FAILED.format(what=f"replication group {group_id}", reason=error)))
 
-    async def _destroy_group(self, scope: Scope, group_id: str, final_snapshot: str | None = None) -> None:
+    async def destroy_group(self, scope: Scope, group_id: str, final_snapshot: str | None = None) -> None:
         async with self.state.lock(scope, group_id):
             rg = self.state.replication_groups.get(scope, group_id)
             if rg is None:

@@ -26,7 +26,7 @@ from regionbox.core import clock
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import Paginator
-from regionbox.core.store import Scope
+from regionbox.core.store import Collection, Scope
 from regionbox.core.tasks import Tasks
 from regionbox.engines import kinds
 from regionbox.services.elasticache import validation as check
@@ -99,8 +99,11 @@ def describe_snapshot(snapshot: Snapshot, show_config: bool = True) -> dict[str,
 
 class Snapshots:
     def __init__(self, state: ElastiCacheState, nodes: RedisNodes, files: SnapshotFiles, exports: SnapshotExports,
-                 vpc_of: Callable[[Scope, str], str], events: EventLog, tasks: Tasks, paginator: Paginator) -> None:
+                 vpc_of: Callable[[Scope, str], str], events: EventLog, tasks: Tasks, paginator: Paginator,
+                 collection: "Collection[Snapshot] | None" = None) -> None:
         self.state = state
+        # Where its snapshots are kept: the node-based ones, or serverless caches' (serverless_snapshots.py).
+        self.collection = collection if collection is not None else state.snapshots
         self.nodes = nodes
         self.files = files
         self.exports = exports
@@ -203,7 +206,7 @@ class Snapshots:
 
     def begin(self, scope: Scope, snapshot: Snapshot) -> None:
         """In the caller's transaction: the snapshot is stored, its source shows "snapshotting"."""
-        self.state.snapshots.put(scope, snapshot.name, snapshot)
+        self.collection.put(scope, snapshot.name, snapshot)
         self._set_source_status(scope, snapshot, "available", "snapshotting")
 
     def _set_source_status(self, scope: Scope, snapshot: Snapshot, was: str, status: str) -> None:
@@ -225,7 +228,7 @@ class Snapshots:
 
     async def take(self, scope: Scope, name: str) -> None:
         """Every shard's RDB, then the snapshot is "available" and its source too."""
-        snapshot = self.state.snapshots.get(scope, name)
+        snapshot = self.collection.get(scope, name)
         if snapshot is None or snapshot.status != "creating":
             return
         rg = self.state.replication_groups.get(scope, snapshot.replication_group_id) if snapshot.replication_group_id else None
@@ -238,7 +241,7 @@ class Snapshots:
             node.snapshot_created = clock.epoch()
         with self.state.transaction():
             snapshot.status = "available"
-            self.state.snapshots.put(scope, name, snapshot)
+            self.collection.put(scope, name, snapshot)
             self._set_source_status(scope, snapshot, "snapshotting", "available")
             source_id, source_type = self._event_source(snapshot)
             self.events.record(scope, source_id, source_type, Messages.SNAPSHOT_SUCCEEDED.format(
@@ -257,12 +260,12 @@ class Snapshots:
             await asyncio.sleep(0.01)
 
     def failed(self, scope: Scope, name: str, error: BaseException) -> None:
-        snapshot = self.state.snapshots.get(scope, name)
+        snapshot = self.collection.get(scope, name)
         if snapshot is None:
             return
         with self.state.transaction():
             snapshot.status = "failed"
-            self.state.snapshots.put(scope, name, snapshot)
+            self.collection.put(scope, name, snapshot)
             self._set_source_status(scope, snapshot, "snapshotting", "available")
             source_id, source_type = self._event_source(snapshot)
             self.events.record(scope, source_id, source_type, Messages.SNAPSHOT_FAILED.format(
@@ -283,16 +286,16 @@ class Snapshots:
 
     def pending_final(self, scope: Scope, source_id: str) -> str | None:
         """The final snapshot a deletion interrupted by a restart of regionbox still has to take."""
-        return next((s.name for s in self.state.snapshots.values(scope) if s.status == "creating"
+        return next((s.name for s in self.collection.values(scope) if s.status == "creating"
                      and source_id in (s.replication_group_id, s.cache_cluster_id)), None)
 
     def resume(self) -> None:
         """After a restart of regionbox: snapshots being taken are taken again (their source's
         nodes come back meanwhile), copies copied again, exports given up with an event; a
         deletion's final snapshot is its deletion's to take."""
-        for scope, name, snapshot in list(self.state.snapshots.all()):
+        for scope, name, snapshot in list(self.collection.all()):
             if snapshot.status == "creating" and snapshot.copied_from:
-                self._copy_in_background(scope, snapshot.copied_from, name)
+                self.copy_in_background(scope, snapshot.copied_from, name)
             elif snapshot.status == "creating":
                 source = (self.state.replication_groups.get(scope, snapshot.replication_group_id) if snapshot.replication_group_id
                           else self.state.cache_clusters.get(scope, snapshot.cache_cluster_id or ""))
@@ -305,6 +308,8 @@ class Snapshots:
 
     @staticmethod
     def _event_source(snapshot: Snapshot) -> tuple[str, str]:
+        if snapshot.serverless_cache:
+            return snapshot.serverless_cache, "serverless-cache"
         if snapshot.replication_group_id:
             return snapshot.replication_group_id, "replication-group"
         return snapshot.cache_cluster_id or "", "cache-cluster"
@@ -359,13 +364,7 @@ class Snapshots:
         if source.status != "available":
             raise snapshot_not_available(source.name, source.status)
         if bucket:
-            self.exports.check_bucket(scope, bucket, [object_key(target_name, n.node_group_id) for n in source.node_snapshots])
-            with self.state.transaction():
-                source.status = "exporting"
-                self.state.snapshots.put(scope, source.name, source)
-            self.tasks.spawn(self._export(scope, source.name, bucket, target_name), owner="elasticache",
-                             what=f"exporting snapshot {source.name}",
-                             on_failure=lambda error: self._copy_failed(scope, source.name, None, error))
+            self.export(scope, source, bucket, target_name)
             return {"Snapshot": describe_snapshot(source)}
         self.checked_name(target_name, "TargetSnapshotName")
         self.unused(scope, target_name)
@@ -375,34 +374,45 @@ class Snapshots:
                                    tags=checked_tags(params.get("Tags") or [], source.tags) if params.get("Tags") else list(source.tags))
         with self.state.transaction():
             self.state.snapshots.put(scope, target_name, copy)
-        self._copy_in_background(scope, source.name, target_name)
+        self.copy_in_background(scope, source.name, target_name)
         return {"Snapshot": describe_snapshot(copy)}
 
-    def _copy_in_background(self, scope: Scope, source_name: str, target_name: str) -> None:
+    def export(self, scope: Scope, source: Snapshot, bucket: str, target_name: str) -> None:
+        """RDB files written to a user's bucket as ``<target name>-<node group id>.rdb``; the
+        snapshot is "exporting" meanwhile."""
+        self.exports.check_bucket(scope, bucket, [object_key(target_name, n.node_group_id) for n in source.node_snapshots])
+        with self.state.transaction():
+            source.status = "exporting"
+            self.collection.put(scope, source.name, source)
+        self.tasks.spawn(self._export(scope, source.name, bucket, target_name), owner="elasticache",
+                         what=f"exporting snapshot {source.name}",
+                         on_failure=lambda error: self._copy_failed(scope, source.name, None, error))
+
+    def copy_in_background(self, scope: Scope, source_name: str, target_name: str) -> None:
         self.tasks.spawn(self._copy(scope, source_name, target_name), owner="elasticache", what=f"copying snapshot {source_name}",
                          on_failure=lambda error: self._copy_failed(scope, None, target_name, error))
 
     async def _copy(self, scope: Scope, source_name: str, target_name: str) -> None:
-        source, copy = self.state.snapshots.get(scope, source_name), self.state.snapshots.get(scope, target_name)
+        source, copy = self.collection.get(scope, source_name), self.collection.get(scope, target_name)
         if source is None or copy is None:
             raise RuntimeError(f"snapshot {source_name} was deleted while it was copied")
         await self.files.copy(scope, source, copy)
         copy.status, copy.copied_from = "available", None
-        self.state.snapshots.put(scope, target_name, copy)
+        self.collection.put(scope, target_name, copy)
 
     async def _export(self, scope: Scope, name: str, bucket: str, target_name: str) -> None:
-        snapshot = self.state.snapshot(scope, name)
+        snapshot = self.collection.get(scope, name)
         await self.exports.upload(scope, snapshot, bucket, target_name)
         snapshot.status = "available"
-        self.state.snapshots.put(scope, name, snapshot)
+        self.collection.put(scope, name, snapshot)
 
     def _copy_failed(self, scope: Scope, exported: str | None, copy: str | None, error: BaseException) -> None:
         """An export that failed leaves the snapshot available; a copy that failed is "failed"."""
-        snapshot = self.state.snapshots.get(scope, exported or copy or "")
+        snapshot = self.collection.get(scope, exported or copy or "")
         if snapshot is None:
             return
         snapshot.status = "available" if exported else "failed"
-        self.state.snapshots.put(scope, snapshot.name, snapshot)
+        self.collection.put(scope, snapshot.name, snapshot)
         source_id, source_type = self._event_source(snapshot)
         self.events.record(scope, source_id, source_type, Messages.SNAPSHOT_COPY_FAILED.format(snapshot=snapshot.name, reason=error))
 

@@ -3,8 +3,11 @@ redis clients on them, and waiting for a condition without timing assertions."""
 
 from __future__ import annotations
 
+import json
 import pathlib
 import sqlite3
+import subprocess
+import sys
 import time
 
 import pytest
@@ -157,3 +160,20 @@ def dump_keys(client: redis.Redis) -> dict:
                  "set": client.smembers, "zset": lambda k: client.zrange(k, 0, -1, withscores=True)}[kind](key)
         found[key] = (kind, value, client.ttl(key) > 0)
     return found
+
+
+def export_policy(bucket: str) -> str:
+    """A bucket policy that lets ElastiCache export snapshots into ``bucket``, as AWS documents it."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "ElastiCacheExports", "Effect": "Allow", "Principal": {"Service": "us-east-1.elasticache-snapshot.amazonaws.com"},
+        "Action": ["s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:GetBucketAcl", "s3:ListMultipartUploadParts",
+                   "s3:ListBucketMultipartUploads"],
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]}]})
+
+
+def ca_cert(*args: str) -> str:
+    """`regionbox elasticache ca-cert`: the local CA that TLS clients trust."""
+    result = subprocess.run([sys.executable, "-m", "regionbox", "elasticache", "ca-cert", *args],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout

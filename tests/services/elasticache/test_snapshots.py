@@ -3,13 +3,12 @@ groups with the same keys, copied, exported to S3 and seeded back, deleted, and 
 
 from __future__ import annotations
 
-import json
 
 import redis
 from redis.cluster import RedisCluster
 
 from tests.services.elasticache.memcached_helpers import create_memcached
-from tests.services.elasticache.redis_helpers import (FAST, client, cluster_endpoint, create_group, dump_keys, error_of, events,
+from tests.services.elasticache.redis_helpers import (export_policy, FAST, client, cluster_endpoint, create_group, dump_keys, error_of, events,
                                                       primary, wait_available, wait_snapshot)
 
 
@@ -175,14 +174,6 @@ def test_snapshots_are_listed_filtered_and_paged(cloud):
     assert len(ec.describe_snapshots(SnapshotSource="user", MaxRecords=50)["Snapshots"]) == 25
     paginator = ec.get_paginator("describe_snapshots")
     assert sum(len(page["Snapshots"]) for page in paginator.paginate(PaginationConfig={"PageSize": 20})) == 25
-
-
-def export_policy(bucket: str) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Sid": "ElastiCacheExports", "Effect": "Allow", "Principal": {"Service": "us-east-1.elasticache-snapshot.amazonaws.com"},
-        "Action": ["s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:GetBucketAcl", "s3:ListMultipartUploadParts",
-                   "s3:ListBucketMultipartUploads"],
-        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]}]})
 
 
 def test_a_snapshot_is_exported_to_s3_and_seeds_a_new_cluster(cloud):
