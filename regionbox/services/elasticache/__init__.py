@@ -16,7 +16,6 @@ from regionbox.protocol.dialect import Dialect
 DIALECT = Dialect(validation_code="InvalidParameterValue",
                   required_members_only=("InvalidParameterValue", "The parameter {name} must be provided and must not be null."))
 
-GLOBAL = "global datastores (cross-region replication) are not built yet"
 MIGRATION = "online migration from self-hosted Redis is not built yet"
 
 
@@ -44,6 +43,7 @@ def load(cloud) -> Service:
     from regionbox.services.elasticache.restores import Restores
     from regionbox.services.elasticache.snapshot_files import SnapshotFiles
     from regionbox.services.elasticache.snapshots import Snapshots
+    from regionbox.services.elasticache.global_datastores import GlobalDatastores
     from regionbox.services.elasticache.node_types import NodeTypes
     from regionbox.services.elasticache.serverless import ServerlessCaches
     from regionbox.services.elasticache.serverless_snapshots import ServerlessSnapshots
@@ -80,6 +80,7 @@ def load(cloud) -> Service:
     parameter_groups = ParameterGroups(state, nodes, paginator, tasks)
     engine_versions = EngineVersions(paginator)
     tags = Tags(state)
+    global_datastores = GlobalDatastores(state, nodes, replication_groups, events, tasks, paginator)
     serverless = ServerlessCaches(state, replication_groups, cache_clusters, nodes, user_groups, restores, serverless_snapshots, events,
                                   tasks, paginator)
     reserved = ReservedNodes(state, paginator)
@@ -96,7 +97,7 @@ def load(cloud) -> Service:
         name="elasticache",
         operations={
             # replication groups
-            "CreateReplicationGroup": replication_groups.create_replication_group,
+            "CreateReplicationGroup": global_datastores.create_replication_group,
             "DescribeReplicationGroups": replication_groups.describe_replication_groups,
             "DeleteReplicationGroup": replication_groups.delete_replication_group,
             "IncreaseReplicaCount": replication_groups.increase_replica_count,
@@ -104,6 +105,16 @@ def load(cloud) -> Service:
             "ModifyReplicationGroup": changes.modify_replication_group,
             "ModifyReplicationGroupShardConfiguration": sharding.modify_replication_group_shard_configuration,
             "TestFailover": failover.test_failover,
+            # global datastores (a primary group and secondaries in other regions replicating from it)
+            "CreateGlobalReplicationGroup": global_datastores.create_global_replication_group,
+            "DescribeGlobalReplicationGroups": global_datastores.describe_global_replication_groups,
+            "ModifyGlobalReplicationGroup": global_datastores.modify_global_replication_group,
+            "DeleteGlobalReplicationGroup": global_datastores.delete_global_replication_group,
+            "DisassociateGlobalReplicationGroup": global_datastores.disassociate_global_replication_group,
+            "FailoverGlobalReplicationGroup": global_datastores.failover_global_replication_group,
+            "IncreaseNodeGroupsInGlobalReplicationGroup": global_datastores.increase_node_groups_in_global_replication_group,
+            "DecreaseNodeGroupsInGlobalReplicationGroup": global_datastores.decrease_node_groups_in_global_replication_group,
+            "RebalanceSlotsInGlobalReplicationGroup": global_datastores.rebalance_slots_in_global_replication_group,
             # cache clusters
             "CreateCacheCluster": cache_clusters.create_cache_cluster,
             "DescribeCacheClusters": cache_clusters.describe_cache_clusters,
@@ -171,10 +182,6 @@ def load(cloud) -> Service:
             "RemoveTagsFromResource": tags.remove_tags_from_resource,
         },
         not_implemented={
-            "CreateGlobalReplicationGroup": GLOBAL, "DescribeGlobalReplicationGroups": GLOBAL, "ModifyGlobalReplicationGroup": GLOBAL,
-            "DeleteGlobalReplicationGroup": GLOBAL, "DisassociateGlobalReplicationGroup": GLOBAL,
-            "FailoverGlobalReplicationGroup": GLOBAL, "IncreaseNodeGroupsInGlobalReplicationGroup": GLOBAL,
-            "DecreaseNodeGroupsInGlobalReplicationGroup": GLOBAL, "RebalanceSlotsInGlobalReplicationGroup": GLOBAL,
             "StartMigration": MIGRATION, "TestMigration": MIGRATION, "CompleteMigration": MIGRATION, "PrepareMigration": MIGRATION,
             "StopMigration": MIGRATION,
         },

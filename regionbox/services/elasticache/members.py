@@ -117,8 +117,10 @@ class MemberClusters:
             primary = group.primary if not rg.cluster_enabled and group.primary != cluster.cluster_id else None
         primary = self.state.cache_clusters.get(scope, primary) if primary and not rg.cluster_enabled else None
         self.state.node_owner[node_key(scope, cluster.cluster_id)] = (scope, cluster.cluster_id)
+        # The primary of a global datastore's secondary group replicates from the datastore's primary.
+        upstream = self.state.global_upstream(scope, rg) if cluster.cluster_id == group.primary else None
         self.nodes.write_acl(scope, rg, cluster.cluster_id)
-        await self.supervisor.start(self.nodes.spec(scope, rg, cluster, primary))
+        await self.supervisor.start(self.nodes.spec(scope, rg, cluster, primary, upstream))
 
     async def stop_member(self, scope: Scope, cluster_id: str) -> None:
         """Stop a member's engine for good (its data goes). Its document is the caller's to delete,

@@ -82,8 +82,10 @@ class RedisNodes:
         return self.engine_root / node_key(scope, cluster_id)
 
     # -- how a member runs ----------------------------------------------------------------------
-    def spec(self, scope, rg: ReplicationGroup, cluster: CacheCluster, primary: CacheCluster | None) -> NodeSpec:
-        """The engine settings for ``cluster``; ``primary`` is the node it replicates (None: it is primary)."""
+    def spec(self, scope, rg: ReplicationGroup, cluster: CacheCluster, primary: CacheCluster | None,
+             upstream: CacheCluster | None = None) -> NodeSpec:
+        """The engine settings for ``cluster``; ``primary`` is the node it replicates (None: it is
+        primary), ``upstream`` the node a primary replicates from (a global datastore's secondary)."""
         data_dir = self.data_dir(scope, cluster.cluster_id)
         node = cluster.nodes[0]
         options: dict = {**self.base_options(data_dir), "masteruser": ADMIN_USER, "masterauth": self.admin_password}
@@ -108,6 +110,8 @@ class RedisNodes:
             options["replicaof"] = f"{primary.nodes[0].address} {primary.nodes[0].port}"
         elif self.primary_binds_endpoint(rg):
             options["bind"] = f"{node.address} {rg.primary_address}"
+        if upstream is not None:
+            options["replicaof"] = f"{upstream.nodes[0].address} {upstream.nodes[0].port}"
         if rg.transit_encryption:
             ca = self.ca
             cert, key = ca.issue(data_dir / "tls", [node.address, rg.primary_address, rg.reader_address, rg.config_address])

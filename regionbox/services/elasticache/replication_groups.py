@@ -108,6 +108,9 @@ def describe_group(state: ElastiCacheState, scope: Scope, rg: ReplicationGroup) 
         result["UserGroupIds"] = list(rg.user_group_ids)
     if rg.kms_key_id:
         result["KmsKeyId"] = rg.kms_key_id
+    if rg.global_group_id:
+        result["GlobalReplicationGroupInfo"] = {"GlobalReplicationGroupId": rg.global_group_id,
+                                                "GlobalReplicationGroupMemberRole": (rg.global_role or "").upper()}
     if not rg.cluster_enabled and rg.snapshot_retention_limit > 0 and len(rg.member_clusters) > 1:
         result["SnapshottingClusterId"] = next((c for c in rg.member_clusters if c != rg.node_groups[0].primary), None)
     return result
@@ -443,6 +446,10 @@ class ReplicationGroups:
         if rg.status == "deleting":
             raise ServiceError("InvalidReplicationGroupState",
                                f"Replication group {rg.replication_group_id} has status deleting which is not valid for deletion.")
+        if rg.global_group_id:
+            raise ServiceError("InvalidReplicationGroupState", f"Replication group {rg.replication_group_id} is a member of global "
+                                                               f"datastore {rg.global_group_id}: disassociate it (or delete the "
+                                                               "datastore) first.")
         final = params.get("FinalSnapshotIdentifier")
         if final:
             self.snapshots.checked_name(final, "FinalSnapshotIdentifier")

@@ -176,6 +176,21 @@ class ElastiCacheState:
             raise check.serverless_snapshot_not_found(name)
         return snapshot
 
+    def global_upstream(self, scope: Scope, rg: ReplicationGroup) -> CacheCluster | None:
+        """The primary node (member cluster) of the global datastore's primary group, which the
+        primary of a secondary group ``rg`` replicates from; None for any other group."""
+        if rg.global_role != "secondary" or not rg.global_group_id:
+            return None
+        datastore = self.global_groups.get((scope[0], ""), rg.global_group_id)
+        primary = next((m for m in datastore.members if m["Role"] == "PRIMARY"), None) if datastore else None
+        if primary is None:
+            return None
+        primary_scope = (scope[0], primary["ReplicationGroupRegion"])
+        primary_group = self.replication_groups.get(primary_scope, primary["ReplicationGroupId"])
+        if primary_group is None:
+            return None
+        return self.cache_clusters.get(primary_scope, primary_group.node_groups[0].primary)
+
     def visible_groups(self, scope: Scope) -> list[ReplicationGroup]:
         """The replication groups DescribeReplicationGroups lists: not the ones behind serverless caches."""
         return [rg for rg in self.replication_groups.values(scope) if not rg.serverless_cache]
