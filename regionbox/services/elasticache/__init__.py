@@ -16,7 +16,6 @@ from regionbox.protocol.dialect import Dialect
 DIALECT = Dialect(validation_code="InvalidParameterValue",
                   required_members_only=("InvalidParameterValue", "The parameter {name} must be provided and must not be null."))
 
-MIGRATION = "online migration from self-hosted Redis is not built yet"
 
 
 def load(cloud) -> Service:
@@ -44,6 +43,7 @@ def load(cloud) -> Service:
     from regionbox.services.elasticache.snapshot_files import SnapshotFiles
     from regionbox.services.elasticache.snapshots import Snapshots
     from regionbox.services.elasticache.global_datastores import GlobalDatastores
+    from regionbox.services.elasticache.migration import SERVERLESS as SERVERLESS_MIGRATION, Migrations
     from regionbox.services.elasticache.node_types import NodeTypes
     from regionbox.services.elasticache.serverless import ServerlessCaches
     from regionbox.services.elasticache.serverless_snapshots import ServerlessSnapshots
@@ -80,6 +80,7 @@ def load(cloud) -> Service:
     parameter_groups = ParameterGroups(state, nodes, paginator, tasks)
     engine_versions = EngineVersions(paginator)
     tags = Tags(state)
+    migrations = Migrations(state, nodes, events, tasks)
     global_datastores = GlobalDatastores(state, nodes, replication_groups, events, tasks, paginator)
     serverless = ServerlessCaches(state, replication_groups, cache_clusters, nodes, user_groups, restores, serverless_snapshots, events,
                                   tasks, paginator)
@@ -105,6 +106,10 @@ def load(cloud) -> Service:
             "ModifyReplicationGroup": changes.modify_replication_group,
             "ModifyReplicationGroupShardConfiguration": sharding.modify_replication_group_shard_configuration,
             "TestFailover": failover.test_failover,
+            # online migration from a self-managed Redis OSS
+            "TestMigration": migrations.test_migration,
+            "StartMigration": migrations.start_migration,
+            "CompleteMigration": migrations.complete_migration,
             # global datastores (a primary group and secondaries in other regions replicating from it)
             "CreateGlobalReplicationGroup": global_datastores.create_global_replication_group,
             "DescribeGlobalReplicationGroups": global_datastores.describe_global_replication_groups,
@@ -182,8 +187,7 @@ def load(cloud) -> Service:
             "RemoveTagsFromResource": tags.remove_tags_from_resource,
         },
         not_implemented={
-            "StartMigration": MIGRATION, "TestMigration": MIGRATION, "CompleteMigration": MIGRATION, "PrepareMigration": MIGRATION,
-            "StopMigration": MIGRATION,
+            "PrepareMigration": SERVERLESS_MIGRATION, "StopMigration": SERVERLESS_MIGRATION,
         },
         dialect=DIALECT,
         api=ElastiCacheApi(state, nodes),

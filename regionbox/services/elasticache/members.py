@@ -118,7 +118,14 @@ class MemberClusters:
         primary = self.state.cache_clusters.get(scope, primary) if primary and not rg.cluster_enabled else None
         self.state.node_owner[node_key(scope, cluster.cluster_id)] = (scope, cluster.cluster_id)
         # The primary of a global datastore's secondary group replicates from the datastore's primary.
-        upstream = self.state.global_upstream(scope, rg) if cluster.cluster_id == group.primary else None
+        upstream = None
+        if cluster.cluster_id == group.primary:
+            source = self.state.global_upstream(scope, rg)
+            upstream = (source.nodes[0].address, source.nodes[0].port) if source is not None else None
+            if rg.migration_source:
+                # An online migration: it replicates from the customer's Redis (migration.py).
+                address, _, port = rg.migration_source.rpartition(":")
+                upstream = (address, int(port))
         self.nodes.write_acl(scope, rg, cluster.cluster_id)
         await self.supervisor.start(self.nodes.spec(scope, rg, cluster, primary, upstream))
 

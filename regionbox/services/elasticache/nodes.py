@@ -83,9 +83,10 @@ class RedisNodes:
 
     # -- how a member runs ----------------------------------------------------------------------
     def spec(self, scope, rg: ReplicationGroup, cluster: CacheCluster, primary: CacheCluster | None,
-             upstream: CacheCluster | None = None) -> NodeSpec:
+             upstream: tuple[str, int] | None = None) -> NodeSpec:
         """The engine settings for ``cluster``; ``primary`` is the node it replicates (None: it is
-        primary), ``upstream`` the node a primary replicates from (a global datastore's secondary)."""
+        primary), ``upstream`` the address a primary replicates from (a global datastore's
+        secondary, or a migration's source)."""
         data_dir = self.data_dir(scope, cluster.cluster_id)
         node = cluster.nodes[0]
         options: dict = {**self.base_options(data_dir), "masteruser": ADMIN_USER, "masterauth": self.admin_password}
@@ -111,7 +112,10 @@ class RedisNodes:
         elif self.primary_binds_endpoint(rg):
             options["bind"] = f"{node.address} {rg.primary_address}"
         if upstream is not None:
-            options["replicaof"] = f"{upstream.nodes[0].address} {upstream.nodes[0].port}"
+            options["replicaof"] = f"{upstream[0]} {upstream[1]}"
+            if rg.migration_source:
+                # The customer's Redis knows nothing of regionbox's replication user.
+                del options["masteruser"], options["masterauth"]
         if rg.transit_encryption:
             ca = self.ca
             cert, key = ca.issue(data_dir / "tls", [node.address, rg.primary_address, rg.reader_address, rg.config_address])

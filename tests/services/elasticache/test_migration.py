@@ -1,0 +1,91 @@
+"""Online migration from a self-managed Redis OSS (a redis-server this test runs) into a replication
+group: the data arrives by replication, new writes follow until CompleteMigration, then the group
+takes writes. Through boto3 and redis-py."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+
+import pytest
+import redis
+
+from tests.services.elasticache.redis_helpers import create_group, error_of, events, eventually, primary, wait_available
+
+pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
+
+
+@pytest.fixture
+def self_managed(tmp_path):
+    """A customer's own Redis on 127.0.0.1, no AUTH, no TLS, as AWS's online migration needs."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        source = redis.Redis(host="127.0.0.1", port=port, socket_timeout=5)
+        eventually(source.ping, what="the self-managed Redis up")
+        yield source, port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_online_migration_from_a_self_managed_redis(cloud, self_managed):
+    source, port = self_managed
+    for i in range(100):
+        source.set(f"legacy:{i}", i)
+    ec = cloud.client("elasticache")
+    create_group(ec, "target", NumCacheClusters=2)
+    endpoint = [{"Address": "127.0.0.1", "Port": port}]
+
+    assert error_of(ec.start_migration, ReplicationGroupId="ghost", CustomerNodeEndpointList=endpoint)[0] == \
+        "ReplicationGroupNotFoundFault"
+    assert error_of(ec.start_migration, ReplicationGroupId="target",
+                    CustomerNodeEndpointList=endpoint * 2)[0] == "InvalidParameterValue"
+    assert error_of(ec.complete_migration, ReplicationGroupId="target")[0] == "ReplicationGroupNotUnderMigrationFault"
+    ec.test_migration(ReplicationGroupId="target", CustomerNodeEndpointList=endpoint)
+    eventually(lambda: f"Test migration from 127.0.0.1:{port} succeeded" in events(ec, "target"), what="the test's event")
+
+    started = ec.start_migration(ReplicationGroupId="target", CustomerNodeEndpointList=endpoint)["ReplicationGroup"]
+    assert started["Status"] == "migrating"
+    assert error_of(ec.start_migration, ReplicationGroupId="target", CustomerNodeEndpointList=endpoint)[0] == \
+        "ReplicationGroupAlreadyUnderMigrationFault"
+    group = ec.describe_replication_groups(ReplicationGroupId="target")["ReplicationGroups"][0]
+    target = primary(group)
+    eventually(lambda: target.dbsize() == 100, what="the data migrated")
+    source.set("legacy:new", "written during the migration")
+    assert eventually(lambda: target.get("legacy:new") == b"written during the migration", what="a later write migrated")
+    with pytest.raises(redis.exceptions.ReadOnlyError):
+        target.set("too", "early")
+
+    completed = ec.complete_migration(ReplicationGroupId="target")["ReplicationGroup"]
+    assert completed["Status"] == "available"
+    assert eventually(lambda: target.set("after", "cutover"), what="the group taking writes")
+    source.set("legacy:late", "after the cutover")
+    assert target.get("legacy:late") is None and target.get("legacy:7") == b"7"
+    # Its replicas follow their primary again.
+    replica = redis.Redis(host=group["NodeGroups"][0]["ReaderEndpoint"]["Address"],
+                          port=group["NodeGroups"][0]["ReaderEndpoint"]["Port"], socket_timeout=5)
+    assert eventually(lambda: replica.get("after") == b"cutover", what="the replica after the cutover")
+    wait_available(ec, "target")
+
+
+def test_a_migration_that_is_not_in_sync_completes_only_with_force(cloud):
+    ec = cloud.client("elasticache")
+    create_group(ec, "stranded")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        nobody = sock.getsockname()[1]
+    endpoint = [{"Address": "127.0.0.1", "Port": nobody}]
+    ec.test_migration(ReplicationGroupId="stranded", CustomerNodeEndpointList=endpoint)
+    eventually(lambda: any(m.startswith(f"Test migration from 127.0.0.1:{nobody} failed") for m in events(ec, "stranded")),
+               what="the failed test's event")
+    ec.start_migration(ReplicationGroupId="stranded", CustomerNodeEndpointList=endpoint)
+    assert error_of(ec.complete_migration, ReplicationGroupId="stranded")[0] == "MigrationHealthFault"
+    assert ec.complete_migration(ReplicationGroupId="stranded", Force=True)["ReplicationGroup"]["Status"] == "available"
+    writer = primary(wait_available(ec, "stranded"))
+    assert eventually(lambda: writer.set("k", "v"), what="the group taking writes")
+    assert error_of(ec.start_migration, ServerlessCacheName="anything", CustomerNodeEndpointList=endpoint)[0] == "NotImplemented"
