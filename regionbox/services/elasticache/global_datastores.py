@@ -83,6 +83,13 @@ class GlobalDatastores:
             raise check.global_group_not_found(global_id)
         return found
 
+    @staticmethod
+    def _member(g: GlobalReplicationGroup, group_id: str, region: str) -> dict:
+        member = next((m for m in g.members if m["ReplicationGroupId"] == group_id and m["ReplicationGroupRegion"] == region), None)
+        if member is None:
+            raise check.invalid(f"Replication group {group_id} in region {region} is not a member of global datastore {g.global_id}.")
+        return member
+
     def _member_group(self, account: str, member: dict) -> ReplicationGroup | None:
         return self.state.replication_groups.get((account, member["ReplicationGroupRegion"]), member["ReplicationGroupId"])
 
@@ -243,11 +250,7 @@ class GlobalDatastores:
     def disassociate_global_replication_group(self, ctx: RequestContext, params: dict) -> dict:
         """The secondary becomes a group of its own, with the data it has, taking writes."""
         g = self._get(ctx, params["GlobalReplicationGroupId"])
-        member = next((m for m in g.members if m["ReplicationGroupId"] == params["ReplicationGroupId"]
-                       and m["ReplicationGroupRegion"] == params["ReplicationGroupRegion"]), None)
-        if member is None:
-            raise check.invalid(f"Replication group {params['ReplicationGroupId']} in region {params['ReplicationGroupRegion']} is "
-                                f"not a member of global datastore {g.global_id}.")
+        member = self._member(g, params["ReplicationGroupId"], params["ReplicationGroupRegion"])
         if member["Role"] == "PRIMARY":
             raise check.invalid_combination("The primary replication group cannot be disassociated: fail over to a secondary "
                                             "first, or delete the global datastore.")
@@ -270,11 +273,7 @@ class GlobalDatastores:
     # -- FailoverGlobalReplicationGroup ----------------------------------------------------------------------
     def failover_global_replication_group(self, ctx: RequestContext, params: dict) -> dict:
         g = self._get(ctx, params["GlobalReplicationGroupId"])
-        target = next((m for m in g.members if m["ReplicationGroupId"] == params["PrimaryReplicationGroupId"]
-                       and m["ReplicationGroupRegion"] == params["PrimaryRegion"]), None)
-        if target is None:
-            raise check.invalid(f"Replication group {params['PrimaryReplicationGroupId']} in region {params['PrimaryRegion']} is not "
-                                f"a member of global datastore {g.global_id}.")
+        target = self._member(g, params["PrimaryReplicationGroupId"], params["PrimaryRegion"])
         if target["Role"] == "PRIMARY":
             raise check.invalid_combination(f"Replication group {target['ReplicationGroupId']} is already the primary of global "
                                             f"datastore {g.global_id}.")

@@ -62,6 +62,16 @@ def not_available(name: str, status: str) -> ServiceError:
                                                             f"(current state: {status}).")
 
 
+def _checked_bounds(name: str, limit: dict, low: int, high: int) -> None:
+    for bound in ("Maximum", "Minimum"):
+        value = limit.get(bound)
+        if value not in (None, 0) and not low <= value <= high:
+            raise check.invalid(f"Invalid value for {name} limit. Must be between {low} and {high}. You can set the value to zero "
+                                "to remove the limit.")
+    if limit.get("Maximum") and limit.get("Minimum") and limit["Minimum"] > limit["Maximum"]:
+        raise check.invalid_combination(f"{name} Minimum cannot be greater than Maximum.")
+
+
 def checked_limits(limits: dict | None) -> dict[str, Any]:
     """CacheUsageLimits with AWS's ranges: DataStorage 1-5000 GB, ECPUPerSecond 1000-15000000 (0 removes a limit)."""
     limits = dict(limits or {})
@@ -69,22 +79,10 @@ def checked_limits(limits: dict | None) -> dict[str, Any]:
     if storage is not None:
         if storage.get("Unit") not in (None, "GB"):
             raise check.invalid(f"Invalid value for DataStorage unit: {storage.get('Unit')}. Valid value is GB.")
-        for bound in ("Maximum", "Minimum"):
-            value = storage.get(bound)
-            if value is not None and value != 0 and not 1 <= value <= 5000:
-                raise check.invalid("Invalid value for DataStorage limit. Must be between 1 and 5000. You can set the value to "
-                                    "zero to remove the limit.")
-        if storage.get("Maximum") and storage.get("Minimum") and storage["Minimum"] > storage["Maximum"]:
-            raise check.invalid_combination("DataStorage Minimum cannot be greater than Maximum.")
+        _checked_bounds("DataStorage", storage, 1, 5000)
         limits["DataStorage"] = {**storage, "Unit": "GB"}
     if ecpu is not None:
-        for bound in ("Maximum", "Minimum"):
-            value = ecpu.get(bound)
-            if value is not None and value != 0 and not 1000 <= value <= 15000000:
-                raise check.invalid("Invalid value for ECPUPerSecond limit. Must be between 1000 and 15000000. You can set the "
-                                    "value to zero to remove the limit.")
-        if ecpu.get("Maximum") and ecpu.get("Minimum") and ecpu["Minimum"] > ecpu["Maximum"]:
-            raise check.invalid_combination("ECPUPerSecond Minimum cannot be greater than Maximum.")
+        _checked_bounds("ECPUPerSecond", ecpu, 1000, 15000000)
     # A limit of zero is no limit.
     for key in ("DataStorage", "ECPUPerSecond"):
         if key in limits:
