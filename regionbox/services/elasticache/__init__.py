@@ -43,7 +43,8 @@ def load(cloud) -> Service:
     from regionbox.services.elasticache.snapshot_files import SnapshotFiles
     from regionbox.services.elasticache.snapshots import Snapshots
     from regionbox.services.elasticache.global_datastores import GlobalDatastores
-    from regionbox.services.elasticache.migration import SERVERLESS as SERVERLESS_MIGRATION, Migrations
+    from regionbox.services.elasticache.migration import Migrations, ping
+    from regionbox.services.elasticache.serverless_migration import ServerlessMigrations
     from regionbox.services.elasticache.node_types import NodeTypes
     from regionbox.services.elasticache.serverless import ServerlessCaches
     from regionbox.services.elasticache.serverless_snapshots import ServerlessSnapshots
@@ -80,16 +81,17 @@ def load(cloud) -> Service:
     parameter_groups = ParameterGroups(state, nodes, paginator, tasks)
     engine_versions = EngineVersions(paginator)
     tags = Tags(state)
-    migrations = Migrations(state, nodes, events, tasks)
     global_datastores = GlobalDatastores(state, nodes, replication_groups, events, tasks, paginator)
     serverless = ServerlessCaches(state, replication_groups, cache_clusters, nodes, user_groups, restores, serverless_snapshots, events,
                                   tasks, paginator)
+    serverless_migrations = ServerlessMigrations(state, nodes, serverless, events, tasks, ping)
+    migrations = Migrations(state, nodes, serverless_migrations, events, tasks)
     reserved = ReservedNodes(state, paginator)
     updates = ServiceUpdates(state, paginator)
     security_groups = CacheSecurityGroups(paginator)
     node_types = NodeTypes(state)
     lifecycle = Lifecycle(state, cloud.ca, supervisor, replication_groups, failover, cache_clusters, members, snapshots, automatic,
-                          users, serverless, events, tasks)
+                          users, serverless, serverless_migrations, events, tasks)
     # Engine events (a node exited or started) of group members and of cache clusters' nodes.
     supervisor.listen(failover.on_engine_event)
     supervisor.listen(cache_clusters.on_engine_event)
@@ -110,6 +112,8 @@ def load(cloud) -> Service:
             "TestMigration": migrations.test_migration,
             "StartMigration": migrations.start_migration,
             "CompleteMigration": migrations.complete_migration,
+            "PrepareMigration": serverless_migrations.prepare_migration,
+            "StopMigration": serverless_migrations.stop_migration,
             # global datastores (a primary group and secondaries in other regions replicating from it)
             "CreateGlobalReplicationGroup": global_datastores.create_global_replication_group,
             "DescribeGlobalReplicationGroups": global_datastores.describe_global_replication_groups,
@@ -185,9 +189,6 @@ def load(cloud) -> Service:
             "AddTagsToResource": tags.add_tags_to_resource,
             "ListTagsForResource": tags.list_tags_for_resource,
             "RemoveTagsFromResource": tags.remove_tags_from_resource,
-        },
-        not_implemented={
-            "PrepareMigration": SERVERLESS_MIGRATION, "StopMigration": SERVERLESS_MIGRATION,
         },
         dialect=DIALECT,
         api=ElastiCacheApi(state, nodes),

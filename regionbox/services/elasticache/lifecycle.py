@@ -19,6 +19,7 @@ from regionbox.services.elasticache.automatic_snapshots import AutomaticSnapshot
 from regionbox.services.elasticache.snapshots import Snapshots
 from regionbox.services.elasticache.state import ElastiCacheState
 from regionbox.services.elasticache.serverless import ServerlessCaches
+from regionbox.services.elasticache.serverless_migration import ServerlessMigrations
 from regionbox.services.elasticache.users import Users
 
 if TYPE_CHECKING:
@@ -31,8 +32,10 @@ class Lifecycle:
 
     def __init__(self, state: ElastiCacheState, ca: "LocalCA", supervisor: "Supervisor", replication_groups: ReplicationGroups,
                  failover: Failover, cache_clusters: CacheClusters, members: MemberClusters, snapshots: Snapshots,
-                 automatic: AutomaticSnapshots, users: Users, serverless: ServerlessCaches, events: EventLog, tasks: Tasks) -> None:
+                 automatic: AutomaticSnapshots, users: Users, serverless: ServerlessCaches, migrations: ServerlessMigrations,
+                 events: EventLog, tasks: Tasks) -> None:
         self.state = state
+        self.migrations = migrations
         self.users = users
         self.serverless = serverless
         self.snapshots = snapshots
@@ -77,6 +80,7 @@ class Lifecycle:
         self.snapshots.resume()
         self.serverless.snapshots.engine.resume()
         self.serverless.resume()
+        self.migrations.resume()
         self.users.finish_deletions()
         self.automatic.start()
 

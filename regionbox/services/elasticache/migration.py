@@ -10,14 +10,14 @@ regionbox's own replication credentials out while it replicates from it. A resta
 keeps the migration going (the primary's settings say whom it replicates). TestMigration checks
 that the source answers, as a replica would reach it, and says so in an event.
 
-The serverless variant (StartMigration/CompleteMigration with ServerlessCacheName, PrepareMigration,
-StopMigration) is not built: a serverless cache runs on cluster-mode nodes, which cannot replicate
-from a Redis outside their cluster.
+With ServerlessCacheName, StartMigration and CompleteMigration are the serverless variant's
+(``serverless_migration.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
@@ -30,8 +30,10 @@ from regionbox.services.elasticache.nodes import ADMIN_USER, RedisNodes
 from regionbox.services.elasticache.replication_groups import describe_group
 from regionbox.services.elasticache.state import ElastiCacheState
 
+if TYPE_CHECKING:
+    from regionbox.services.elasticache.serverless_migration import ServerlessMigrations
+
 CONNECT_TIMEOUT = 5.0
-SERVERLESS = "migrating into a serverless cache is not built yet: its cluster-mode nodes cannot replicate from an outside Redis"
 
 
 def _source(params: dict) -> tuple[str, int]:
@@ -45,7 +47,7 @@ def _source(params: dict) -> tuple[str, int]:
     return address, int(port)
 
 
-async def _ping(address: str, port: int) -> str | None:
+async def ping(address: str, port: int) -> str | None:
     """None when a Redis answers PING at the address without credentials, else why not."""
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(address, port), CONNECT_TIMEOUT)
@@ -63,15 +65,15 @@ async def _ping(address: str, port: int) -> str | None:
 
 
 class Migrations:
-    def __init__(self, state: ElastiCacheState, nodes: RedisNodes, events: EventLog, tasks: Tasks) -> None:
+    def __init__(self, state: ElastiCacheState, nodes: RedisNodes, serverless: "ServerlessMigrations", events: EventLog,
+                 tasks: Tasks) -> None:
         self.state = state
+        self.serverless = serverless
         self.nodes = nodes
         self.events = events
         self.tasks = tasks
 
     def _target(self, scope: Scope, params: dict) -> ReplicationGroup:
-        if params.get("ServerlessCacheName"):
-            raise check.not_implemented(SERVERLESS)
         if not params.get("ReplicationGroupId"):
             raise check.invalid("The parameter ReplicationGroupId must be provided.")
         return self.state.visible_group(scope, params["ReplicationGroupId"])
@@ -103,13 +105,15 @@ class Migrations:
         return {"ReplicationGroup": describe_group(self.state, scope, rg)}
 
     async def _test(self, scope: Scope, group_id: str, address: str, port: int) -> None:
-        problem = await _ping(address, port)
+        problem = await ping(address, port)
         message = (f"Test migration from {address}:{port} succeeded" if problem is None
                    else f"Test migration from {address}:{port} failed: {problem}")
         self.events.record(scope, group_id, "replication-group", message)
 
     # -- StartMigration ------------------------------------------------------------------------------------
-    def start_migration(self, ctx: RequestContext, params: dict) -> dict:
+    def start_migration(self, ctx: RequestContext, params: dict):
+        if params.get("ServerlessCacheName"):
+            return self.serverless.start_migration(ctx, params)
         scope = ctx.scope
         rg = self._target(scope, params)
         self._checked(rg)
@@ -132,6 +136,8 @@ class Migrations:
 
     # -- CompleteMigration ---------------------------------------------------------------------------------
     async def complete_migration(self, ctx: RequestContext, params: dict) -> dict:
+        if params.get("ServerlessCacheName"):
+            return await self.serverless.complete_migration(ctx, params)
         scope = ctx.scope
         rg = self._target(scope, params)
         if not rg.migration_source:

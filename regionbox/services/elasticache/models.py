@@ -344,6 +344,7 @@ class ServerlessCache:
     # Serverless migration: the source ("address:port") and its state (preparing | syncing | stopped).
     migration_source: str | None = None
     migration_status: str | None = None
+    migration_cutover: str = "manual"  # auto | manual (StartMigration's AutoCutover)
     last_automatic_day: int = -1
     tags: list[dict[str, str]] = field(default_factory=list)
 

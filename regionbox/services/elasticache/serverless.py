@@ -172,6 +172,10 @@ class ServerlessCaches:
         if endpoint is not None:
             result["Endpoint"] = endpoint
             result["ReaderEndpoint"] = reader
+        if cache.migration_status:
+            # Being migrated into (serverless_migration.py).
+            result["Migration"] = {"Status": cache.migration_status, "CutoverMode": cache.migration_cutover,
+                                   **({"MigrationEndpoint": endpoint} if endpoint else {})}
         return {k: v for k, v in result.items() if v != {} or k == "CacheUsageLimits"}
 
     # -- CreateServerlessCache ------------------------------------------------------------------------
@@ -329,6 +333,8 @@ class ServerlessCaches:
         scope = ctx.scope
         cache = self.state.serverless_cache(scope, params["ServerlessCacheName"])
         status = cache_status(self.state, scope, cache)
+        if cache.migration_status == "syncing":
+            status = "migrating"  # StopMigration or CompleteMigration first
         if status not in ("available", "create-failed"):
             raise not_available(cache.name, status)
         final = params.get("FinalSnapshotName")

@@ -13,6 +13,7 @@ import time
 import pytest
 import redis
 from botocore.exceptions import ClientError
+from redis.cluster import RedisCluster
 
 from regionbox.services.elasticache.nodes import ADMIN_USER
 from regionbox.services.elasticache.restricted import AdminNames
@@ -177,3 +178,27 @@ def ca_cert(*args: str) -> str:
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+# -- serverless caches ----------------------------------------------------------------------------------
+def wait_cache(ec, name: str, status: str = "available") -> dict:
+    def reached():
+        cache = ec.describe_serverless_caches(ServerlessCacheName=name)["ServerlessCaches"][0]
+        assert cache["Status"] != "create-failed", cache
+        return cache if cache["Status"] == status else None
+
+    return eventually(reached, timeout=120, what=f"serverless cache {name} {status}")
+
+
+def wait_serverless_snapshot(ec, name: str) -> dict:
+    def reached():
+        found = ec.describe_serverless_cache_snapshots(ServerlessCacheSnapshotName=name)["ServerlessCacheSnapshots"][0]
+        assert found["Status"] != "failed", found
+        return found if found["Status"] == "available" else None
+
+    return eventually(reached, timeout=120, what=f"serverless snapshot {name}")
+
+
+def cluster_client(endpoint: dict, ca_file) -> RedisCluster:
+    return RedisCluster(host=endpoint["Address"], port=endpoint["Port"], ssl=True, ssl_ca_certs=str(ca_file),
+                        ssl_cert_reqs="required", socket_timeout=5)

@@ -11,7 +11,8 @@ import subprocess
 import pytest
 import redis
 
-from tests.services.elasticache.redis_helpers import create_group, error_of, events, eventually, primary, wait_available
+from tests.services.elasticache.redis_helpers import (cluster_client, create_group, error_of, events, eventually, primary, wait_available,
+                                                      wait_cache)
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
 
@@ -88,4 +89,61 @@ def test_a_migration_that_is_not_in_sync_completes_only_with_force(cloud):
     assert ec.complete_migration(ReplicationGroupId="stranded", Force=True)["ReplicationGroup"]["Status"] == "available"
     writer = primary(wait_available(ec, "stranded"))
     assert eventually(lambda: writer.set("k", "v"), what="the group taking writes")
-    assert error_of(ec.start_migration, ServerlessCacheName="anything", CustomerNodeEndpointList=endpoint)[0] == "NotImplemented"
+    assert error_of(ec.start_migration, ServerlessCacheName="anything", CustomerNodeEndpointList=endpoint)[0] == \
+        "ServerlessCacheNotFoundFault"
+
+
+def test_migration_into_a_serverless_cache(cloud, self_managed, ca_file):
+    """PrepareMigration, StartMigration (the data, then every change), StopMigration, a restart with
+    ClearTargetCacheData and AutoCutover, and a manual CompleteMigration."""
+    source, port = self_managed
+    for i in range(100):
+        source.set(f"legacy:{i}", i)
+    source.set("expiring", "soon", px=600000)
+    ec = cloud.client("elasticache")
+    ec.create_serverless_cache(ServerlessCacheName="landing", Engine="valkey")
+    cache = wait_cache(ec, "landing")
+    endpoint = [{"Address": "127.0.0.1", "Port": port}]
+    for call in (ec.start_migration, ec.complete_migration):
+        assert error_of(call, ServerlessCacheName="landing")[0] == "ServerlessCacheNotUnderMigrationFault"
+    assert error_of(ec.stop_migration, ServerlessCacheName="landing")[0] == "ServerlessCacheNotUnderMigrationFault"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        nobody = sock.getsockname()[1]
+    assert error_of(ec.prepare_migration, ServerlessCacheName="landing",
+                    CustomerNodeEndpointList=[{"Address": "127.0.0.1", "Port": nobody}])[0] == "InvalidParameterValue"
+
+    prepared = ec.prepare_migration(ServerlessCacheName="landing", CustomerNodeEndpointList=endpoint)["ServerlessCache"]
+    assert prepared["Migration"] == {"Status": "ready", "CutoverMode": "manual", "MigrationEndpoint": cache["Endpoint"]}
+    assert error_of(ec.prepare_migration, ServerlessCacheName="landing", CustomerNodeEndpointList=endpoint)[0] == \
+        "ServerlessCacheAlreadyUnderMigrationFault"
+    started = ec.start_migration(ServerlessCacheName="landing")["ServerlessCache"]
+    assert started["Migration"]["Status"] == "syncing"
+    target = cluster_client(cache["Endpoint"], ca_file)
+    eventually(lambda: target.get("legacy:99") == b"99", what="the data migrated")
+    assert 0 < target.pttl("expiring") <= 600000
+    source.incr("legacy:1")
+    source.delete("legacy:2")
+    source.set("fresh", "written during the migration")
+    eventually(lambda: (target.get("fresh"), target.get("legacy:2"), target.get("legacy:1")) ==
+               (b"written during the migration", None, b"2"), what="the changes migrated")
+    assert error_of(ec.delete_serverless_cache, ServerlessCacheName="landing")[0] == "InvalidServerlessCacheStateFault"
+
+    assert ec.stop_migration(ServerlessCacheName="landing")["ServerlessCache"]["Migration"]["Status"] == "stopped"
+    source.set("after-stop", "later")
+    assert error_of(ec.complete_migration, ServerlessCacheName="landing")[0] == "MigrationHealthFault"
+    assert error_of(ec.start_migration, ServerlessCacheName="landing")[0] == "InvalidParameterCombination"
+    target.set("only-in-the-cache", "cleared by the restart")
+    ec.start_migration(ServerlessCacheName="landing", ClearTargetCacheData=True, AutoCutover=True)
+    eventually(lambda: "Migration" not in ec.describe_serverless_caches(ServerlessCacheName="landing")["ServerlessCaches"][0],
+               what="the automatic cutover")
+    assert target.get("after-stop") == b"later" and target.get("only-in-the-cache") is None
+    source.set("after-cutover", "stays in the source")
+    assert target.get("after-cutover") is None
+
+    ec.prepare_migration(ServerlessCacheName="landing", CustomerNodeEndpointList=endpoint)
+    ec.start_migration(ServerlessCacheName="landing")
+    eventually(lambda: target.get("after-cutover") == b"stays in the source", what="the second sync")
+    eventually(lambda: ec.complete_migration(ServerlessCacheName="landing"), what="the manual cutover once in sync")
+    assert "Migration" not in ec.describe_serverless_caches(ServerlessCacheName="landing")["ServerlessCaches"][0]
+    target.set("mine", "now")  # the cache takes writes of its own

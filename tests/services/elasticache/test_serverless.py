@@ -12,39 +12,10 @@ import pytest
 import redis
 from redis.cluster import RedisCluster
 
-from tests.services.elasticache.redis_helpers import admin, ca_cert, error_of, eventually, export_policy
+from tests.services.elasticache.redis_helpers import (admin, cluster_client, error_of, eventually, export_policy, wait_cache,
+                                                      wait_serverless_snapshot)
 
 GIB = 2 ** 30
-
-
-@pytest.fixture
-def ca_file(cloud, tmp_path):
-    path = tmp_path / "regionbox-ca.pem"
-    path.write_text(ca_cert("--endpoint", cloud.endpoint))
-    return path
-
-
-def wait_cache(ec, name: str, status: str = "available") -> dict:
-    def reached():
-        cache = ec.describe_serverless_caches(ServerlessCacheName=name)["ServerlessCaches"][0]
-        assert cache["Status"] != "create-failed", cache
-        return cache if cache["Status"] == status else None
-
-    return eventually(reached, timeout=120, what=f"serverless cache {name} {status}")
-
-
-def wait_snapshot(ec, name: str) -> dict:
-    def reached():
-        found = ec.describe_serverless_cache_snapshots(ServerlessCacheSnapshotName=name)["ServerlessCacheSnapshots"][0]
-        assert found["Status"] != "failed", found
-        return found if found["Status"] == "available" else None
-
-    return eventually(reached, timeout=120, what=f"serverless snapshot {name}")
-
-
-def cluster_client(endpoint: dict, ca_file) -> RedisCluster:
-    return RedisCluster(host=endpoint["Address"], port=endpoint["Port"], ssl=True, ssl_ca_certs=str(ca_file),
-                        ssl_cert_reqs="required", socket_timeout=5)
 
 
 def test_a_serverless_cache_serves_a_real_cluster_with_its_own_limits_and_snapshots(cloud, ca_file):
@@ -87,7 +58,7 @@ def test_a_serverless_cache_serves_a_real_cluster_with_its_own_limits_and_snapsh
     assert snapshot["Status"] == "creating" and snapshot["SnapshotType"] == "manual"
     assert snapshot["ServerlessCacheConfiguration"] == {"ServerlessCacheName": "sessions", "Engine": "valkey",
                                                         "MajorEngineVersion": "8"}
-    snapshot = wait_snapshot(ec, "sessions-backup")
+    snapshot = wait_serverless_snapshot(ec, "sessions-backup")
     assert int(snapshot["BytesUsedForCache"]) > 0
     assert ec.list_tags_for_resource(ResourceName=snapshot["ARN"])["TagList"] == [{"Key": "app", "Value": "shop"},
                                                                                   {"Key": "kind", "Value": "backup"}]
@@ -102,13 +73,13 @@ def test_a_serverless_cache_serves_a_real_cluster_with_its_own_limits_and_snapsh
     # Copied, and exported to S3 as RDB files.
     ec.copy_serverless_cache_snapshot(SourceServerlessCacheSnapshotName="sessions-backup",
                                       TargetServerlessCacheSnapshotName="sessions-copy")
-    assert wait_snapshot(ec, "sessions-copy")["BytesUsedForCache"] == snapshot["BytesUsedForCache"]
+    assert wait_serverless_snapshot(ec, "sessions-copy")["BytesUsedForCache"] == snapshot["BytesUsedForCache"]
     s3.create_bucket(Bucket="cache-exports")
     assert error_of(ec.export_serverless_cache_snapshot, ServerlessCacheSnapshotName="sessions-copy",
                     S3BucketName="cache-exports")[0] == "InvalidParameterValue"  # ElastiCache not granted access yet
     s3.put_bucket_policy(Bucket="cache-exports", Policy=export_policy("cache-exports"))
     ec.export_serverless_cache_snapshot(ServerlessCacheSnapshotName="sessions-copy", S3BucketName="cache-exports")
-    wait_snapshot(ec, "sessions-copy")
+    wait_serverless_snapshot(ec, "sessions-copy")
     assert s3.get_object(Bucket="cache-exports", Key="sessions-copy-0001.rdb")["Body"].read().startswith(b"REDIS")
 
     listed = ec.describe_serverless_cache_snapshots(ServerlessCacheName="sessions")["ServerlessCacheSnapshots"]
@@ -124,7 +95,7 @@ def test_a_serverless_cache_serves_a_real_cluster_with_its_own_limits_and_snapsh
         "InvalidServerlessCacheStateFault"
     eventually(lambda: [c["ServerlessCacheName"] for c in ec.describe_serverless_caches()["ServerlessCaches"]] == ["restored"],
                timeout=120, what="the cache gone")
-    assert wait_snapshot(ec, "sessions-final")["ServerlessCacheConfiguration"]["ServerlessCacheName"] == "sessions"
+    assert wait_serverless_snapshot(ec, "sessions-final")["ServerlessCacheConfiguration"]["ServerlessCacheName"] == "sessions"
     ec.delete_serverless_cache_snapshot(ServerlessCacheSnapshotName="sessions-backup")
     assert error_of(ec.describe_serverless_cache_snapshots, ServerlessCacheSnapshotName="sessions-backup")[0] == \
         "ServerlessCacheSnapshotNotFoundFault"
