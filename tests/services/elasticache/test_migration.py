@@ -120,7 +120,8 @@ def test_migration_into_a_serverless_cache(cloud, self_managed, ca_file):
     started = ec.start_migration(ServerlessCacheName="landing")["ServerlessCache"]
     assert started["Migration"]["Status"] == "syncing"
     target = cluster_client(cache["Endpoint"], ca_file)
-    eventually(lambda: target.get("legacy:99") == b"99", what="the data migrated")
+    eventually(lambda: "Migration into serverless cache landing is in sync" in events(ec, "landing"), what="the first copy done")
+    assert [target.get(f"legacy:{i}") for i in range(100)] == [str(i).encode() for i in range(100)]
     assert 0 < target.pttl("expiring") <= 600000
     source.incr("legacy:1")
     source.delete("legacy:2")
