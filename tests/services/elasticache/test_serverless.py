@@ -186,3 +186,31 @@ def test_a_memcached_serverless_cache_speaks_memcached_over_tls(cloud, ca_file):
     ec.delete_serverless_cache(ServerlessCacheName="memo")
     eventually(lambda: ec.describe_serverless_caches()["ServerlessCaches"] == [], timeout=60, what="the cache gone")
     assert ec.describe_cache_clusters()["CacheClusters"] == []
+
+
+def test_a_serverless_cache_is_backed_up_daily_and_its_automatic_snapshots_expire():
+    """With a day of a few seconds: a daily snapshot at DailySnapshotTime, expiring after the
+    retention limit (ExpiryTime), gone with its cache."""
+    from regionbox.config import Config
+    from regionbox.testing import RunningCloud
+
+    running = RunningCloud(Config(ephemeral=True, elasticache_snapshot_day=4)).start()
+    try:
+        ec = running.client("elasticache")
+        ec.create_serverless_cache(ServerlessCacheName="daily", Engine="valkey", SnapshotRetentionLimit=1, DailySnapshotTime="00:00")
+        wait_cache(ec, "daily")
+
+        def automatic() -> list[dict]:
+            return [s for s in ec.describe_serverless_cache_snapshots(ServerlessCacheName="daily", SnapshotType="automated")[
+                "ServerlessCacheSnapshots"] if s["Status"] == "available"]
+
+        first = eventually(lambda: automatic() and automatic()[0], timeout=30, what="a first daily snapshot")
+        assert first["ServerlessCacheSnapshotName"].startswith("automatic.daily-") and first["SnapshotType"] == "automated"
+        assert first["ExpiryTime"] > first["CreateTime"]
+        eventually(lambda: first["ServerlessCacheSnapshotName"] not in [s["ServerlessCacheSnapshotName"] for s in automatic()],
+                   timeout=60, what="the first snapshot expired")
+        ec.delete_serverless_cache(ServerlessCacheName="daily")
+        eventually(lambda: ec.describe_serverless_caches()["ServerlessCaches"] == [], timeout=60, what="the cache gone")
+        assert ec.describe_serverless_cache_snapshots(SnapshotType="automated")["ServerlessCacheSnapshots"] == []
+    finally:
+        running.stop()
