@@ -47,7 +47,7 @@ def test_a_global_datastore_replicates_across_regions_and_fails_over(cloud):
     assert error_of(west.create_replication_group, ReplicationGroupId="lost", ReplicationGroupDescription="x",
                     GlobalReplicationGroupId="abcde-ghost")[0] == "GlobalReplicationGroupNotFoundFault"
     west.create_replication_group(ReplicationGroupId="orders-west", ReplicationGroupDescription="west",
-                                  GlobalReplicationGroupId=global_id, NumCacheClusters=2)
+                                  GlobalReplicationGroupId=global_id, NumCacheClusters=2, AutomaticFailoverEnabled=True)
     west_group = wait_available(west, "orders-west")
     assert west_group["CacheNodeType"] == "cache.r6g.large"
     assert west_group["GlobalReplicationGroupInfo"]["GlobalReplicationGroupMemberRole"] == "SECONDARY"
@@ -58,6 +58,15 @@ def test_a_global_datastore_replicates_across_regions_and_fails_over(cloud):
     with pytest.raises(redis.exceptions.ReadOnlyError):
         west_reader.set("order:9", "from the secondary")
     assert global_status(east, global_id) == "available"
+    # A failover inside the secondary region: its new primary still replicates from us-east-1.
+    west.test_failover(ReplicationGroupId="orders-west", NodeGroupId="0001")
+    eventually(lambda: next(m for m in wait_available(west, "orders-west")["NodeGroups"][0]["NodeGroupMembers"]
+                            if m["CurrentRole"] == "primary")["CacheClusterId"] == "orders-west-002", what="the failover in us-west-2")
+    west_reader = primary(wait_available(west, "orders-west"))
+    east_writer.set("order:2b", "after the regional failover")
+    assert eventually(lambda: west_reader.get("order:2b") == b"after the regional failover", what="still replicated")
+    with pytest.raises(redis.exceptions.ReadOnlyError):
+        west_reader.set("order:9", "from the secondary's new primary")
     members = east.describe_global_replication_groups(ShowMemberInfo=True)["GlobalReplicationGroups"][0]["Members"]
     assert [(m["ReplicationGroupId"], m["ReplicationGroupRegion"], m["Role"], m["Status"]) for m in members] == [
         ("orders", "us-east-1", "PRIMARY", "associated"), ("orders-west", "us-west-2", "SECONDARY", "associated")]
