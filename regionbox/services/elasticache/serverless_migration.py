@@ -24,6 +24,8 @@ import asyncio
 import logging
 from types import SimpleNamespace
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.core.store import Scope
@@ -183,11 +185,13 @@ class ServerlessMigrations:
                      "save": "", "appendonly": "no"}))
         source = self.nodes.client(_PLAIN, helper, decode=False)
         events = source.pubsub()
+        target = _Target(self.nodes, scope, rg)
         try:
             await self._wait_synced(source)
             # Notifications first, so no change between the first copy and them is missed.
             await events.psubscribe("__keyspace@0__:*")
-            await self._copy_all(scope, rg, source)
+            async for key in source.scan_iter(count=500):
+                await target.copy(source, key)
             self.in_sync.add((scope, name))
             self.events.record(scope, name, "serverless-cache", f"Migration into serverless cache {name} is in sync")
             if cache.migration_cutover == "auto":
@@ -196,10 +200,11 @@ class ServerlessMigrations:
             while True:
                 message = await events.get_message(ignore_subscribe_messages=True, timeout=1.0)
                 if message is not None:
-                    await self._copy(scope, rg, source, message["channel"].split(b":", 1)[1])
+                    await target.copy(source, message["channel"].split(b":", 1)[1])
         finally:
             await events.aclose()
             await source.aclose()
+            await target.close()
 
     async def _wait_synced(self, source) -> None:
         loop = asyncio.get_running_loop()
@@ -215,22 +220,40 @@ class ServerlessMigrations:
                 raise TimeoutError(f"the helper replica did not synchronise with the source within {SYNC_TIMEOUT:.0f}s")
             await asyncio.sleep(0.05)
 
-    async def _copy_all(self, scope: Scope, rg, source) -> None:
-        async for key in source.scan_iter(count=500):
-            await self._copy(scope, rg, source, key)
-
-    async def _copy(self, scope: Scope, rg, source, key: bytes) -> None:
-        """The key's state now, copied into the cache (gone from the source: gone from the cache)."""
-        payload = await source.dump(key)
-        primary = rg.node_groups[0].primary
-        if payload is None:
-            await self.nodes.command(scope, rg, primary, "DEL", key)
-            return
-        ttl = await source.pttl(key)
-        await self.nodes.command(scope, rg, primary, "RESTORE", key, max(ttl, 0), payload, "REPLACE")
-
     def resume(self) -> None:
         """After a restart of regionbox: a syncing migration starts over with a new helper."""
         for scope, name, cache in list(self.state.serverless_caches.all()):
             if cache.migration_status == "syncing":
                 self._mirror(scope, name)
+
+
+class _Target:
+    """The cache's primary, one admin connection for the whole sync (a new one if it fails over)."""
+
+    def __init__(self, nodes: RedisNodes, scope: Scope, rg) -> None:
+        self.nodes, self.scope, self.rg = nodes, scope, rg
+        self.client = None
+
+    async def copy(self, source, key: bytes) -> None:
+        """The key's state now, copied into the cache (gone from the source: gone from the cache)."""
+        payload = await source.dump(key)
+        ttl = await source.pttl(key) if payload is not None else 0
+        args = ("DEL", key) if payload is None else ("RESTORE", key, max(ttl, 0), payload, "REPLACE")
+        for attempt in range(2):
+            if self.client is None:
+                node = self.nodes.node(self.scope, self.rg.node_groups[0].primary)
+                if node is None:
+                    raise ConnectionError("the serverless cache's primary is not running")
+                self.client = self.nodes.client(self.rg, node)
+            try:
+                await self.client.execute_command(*args)
+                return
+            except (RedisConnectionError, OSError):
+                await self.close()
+                if attempt:
+                    raise
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+            self.client = None

@@ -120,7 +120,8 @@ def test_migration_into_a_serverless_cache(cloud, self_managed, ca_file):
     started = ec.start_migration(ServerlessCacheName="landing")["ServerlessCache"]
     assert started["Migration"]["Status"] == "syncing"
     target = cluster_client(cache["Endpoint"], ca_file)
-    eventually(lambda: "Migration into serverless cache landing is in sync" in events(ec, "landing"), what="the first copy done")
+    eventually(lambda: "Migration into serverless cache landing is in sync" in events(ec, "landing"), timeout=120,
+               what="the first copy done")
     assert [target.get(f"legacy:{i}") for i in range(100)] == [str(i).encode() for i in range(100)]
     assert 0 < target.pttl("expiring") <= 600000
     source.incr("legacy:1")
@@ -137,14 +138,14 @@ def test_migration_into_a_serverless_cache(cloud, self_managed, ca_file):
     target.set("only-in-the-cache", "cleared by the restart")
     ec.start_migration(ServerlessCacheName="landing", ClearTargetCacheData=True, AutoCutover=True)
     eventually(lambda: "Migration" not in ec.describe_serverless_caches(ServerlessCacheName="landing")["ServerlessCaches"][0],
-               what="the automatic cutover")
+               timeout=120, what="the automatic cutover")
     assert target.get("after-stop") == b"later" and target.get("only-in-the-cache") is None
     source.set("after-cutover", "stays in the source")
     assert target.get("after-cutover") is None
 
     ec.prepare_migration(ServerlessCacheName="landing", CustomerNodeEndpointList=endpoint)
     ec.start_migration(ServerlessCacheName="landing")
-    eventually(lambda: target.get("after-cutover") == b"stays in the source", what="the second sync")
-    eventually(lambda: ec.complete_migration(ServerlessCacheName="landing"), what="the manual cutover once in sync")
+    eventually(lambda: target.get("after-cutover") == b"stays in the source", timeout=120, what="the second sync")
+    eventually(lambda: ec.complete_migration(ServerlessCacheName="landing"), timeout=120, what="the manual cutover once in sync")
     assert "Migration" not in ec.describe_serverless_caches(ServerlessCacheName="landing")["ServerlessCaches"][0]
     target.set("mine", "now")  # the cache takes writes of its own
