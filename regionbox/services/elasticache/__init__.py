@@ -65,7 +65,8 @@ def load(cloud) -> Service:
     user_groups = UserGroups(state, nodes, events, paginator)
     users = Users(state, user_groups, tasks, paginator)
     files = SnapshotFiles(cloud.state_dir / "elasticache" / "snapshots", nodes, supervisor)
-    exports = SnapshotExports(files, lambda: cloud.services.api("s3") if "s3" in cloud.services.names else None)
+    exports = SnapshotExports(files, lambda: cloud.services.api("s3") if "s3" in cloud.services.names else None,
+                              lambda: cloud.services.api("iam"))
     restores = Restores(state, files, exports)
     snapshots = Snapshots(state, nodes, files, exports, subnet_groups.vpc_of, events, tasks, paginator)
     day = lambda: cloud.config.elasticache_snapshot_day  # noqa: E731 - how long a day of automatic snapshots lasts

@@ -13,18 +13,19 @@ Objects are named ``<name>-<node group id>.rdb``.
 
 from __future__ import annotations
 
-import fnmatch
-import json
 import logging
 import shutil
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from regionbox.core.arns import partition_of
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.store import Scope
 from regionbox.services.elasticache.models import Snapshot
 from regionbox.services.elasticache.snapshot_files import SnapshotFiles
+
+if TYPE_CHECKING:
+    from regionbox.services.iam.api import IamApi
 
 log = logging.getLogger("regionbox.elasticache")
 
@@ -40,39 +41,13 @@ def object_key(name: str, node_group_id: str) -> str:
     return f"{name}-{node_group_id}.rdb"
 
 
-def _listed(value: Any) -> list:
-    return value if isinstance(value, list) else [] if value is None else [value]
-
-
-def _matches(patterns: Any, value: str) -> bool:
-    return any(isinstance(p, str) and fnmatch.fnmatchcase(value.lower(), p.lower()) for p in _listed(patterns))
-
-
-def policy_grants(document: str | None, region: str, bucket: str, permission: str) -> bool:
-    """Whether a bucket policy allows ElastiCache a permission (and no statement denies it)."""
-    if not document:
-        return False
-    try:
-        statements = _listed(json.loads(document).get("Statement"))
-    except (ValueError, AttributeError):
-        return False
+def policy_grants(iam: "IamApi", document: str | None, region: str, bucket: str, permission: str) -> bool:
+    """Whether a bucket policy allows ElastiCache (under either of its service principal names) a
+    permission, and does not deny it (IAM reads the policy)."""
     action, on_objects = SEED if permission == "SEED" else PERMISSIONS[permission]
-    partition = partition_of(region)
-    resource = f"arn:{partition}:s3:::{bucket}" + ("/snapshot.rdb" if on_objects else "")
-    services = {"elasticache.amazonaws.com", f"{region}.elasticache-snapshot.amazonaws.com"}
-    verdict = False
-    for statement in statements:
-        if not isinstance(statement, dict):
-            continue
-        principal = statement.get("Principal")
-        ours = principal == "*" or (isinstance(principal, dict) and (
-            "*" in _listed(principal.get("AWS")) or services & set(_listed(principal.get("Service")))))
-        if not ours or not _matches(statement.get("Action"), action) or not _matches(statement.get("Resource"), resource):
-            continue
-        if statement.get("Effect") == "Deny":
-            return False
-        verdict = verdict or statement.get("Effect") == "Allow"
-    return verdict
+    resource = f"arn:{partition_of(region)}:s3:::{bucket}" + ("/snapshot.rdb" if on_objects else "")
+    return any(iam.service_allowed(document, service, action, resource, {})
+               for service in ("elasticache.amazonaws.com", f"{region}.elasticache-snapshot.amazonaws.com"))
 
 
 def acl_grants(grants: tuple[dict, ...], permission: str) -> bool:
@@ -82,9 +57,10 @@ def acl_grants(grants: tuple[dict, ...], permission: str) -> bool:
 
 
 class SnapshotExports:
-    def __init__(self, files: SnapshotFiles, s3: Callable[[], Any]) -> None:
+    def __init__(self, files: SnapshotFiles, s3: Callable[[], Any], iam: Callable[[], "IamApi"]) -> None:
         self.files = files
         self.s3 = s3  # S3's api (loaded when first needed), or None where regionbox serves no S3
+        self.iam = iam
 
     def _bucket(self, scope: Scope, name: str, owned: bool = True):
         s3 = self.s3()
@@ -101,7 +77,7 @@ class SnapshotExports:
         """AWS's checks before an export, in AWS's order."""
         bucket = self._bucket(scope, name)
         for permission in PERMISSIONS:
-            if not (policy_grants(bucket.policy, scope[1], name, permission) or acl_grants(bucket.acl, permission)):
+            if not (policy_grants(self.iam(), bucket.policy, scope[1], name, permission) or acl_grants(bucket.acl, permission)):
                 raise invalid(f"ElastiCache has not been granted {permission} permissions {name} on the S3 Bucket.")
         s3 = self.s3()
         for key in keys:
@@ -136,7 +112,7 @@ class SnapshotExports:
         s3 = self.s3()
         for bucket_name, key in self.parse_arns(arns):
             bucket = self._bucket(scope, bucket_name, owned=False)
-            if not (policy_grants(bucket.policy, scope[1], bucket_name, "SEED") or acl_grants(bucket.acl, "SEED")):
+            if not (policy_grants(self.iam(), bucket.policy, scope[1], bucket_name, "SEED") or acl_grants(bucket.acl, "SEED")):
                 raise invalid(f"ElastiCache has not been granted READ permissions {bucket_name} on the S3 Bucket.")
             try:
                 s3.head_object(bucket.owner, bucket_name, key, region=scope[1])
