@@ -80,6 +80,10 @@ class Config:
     # retention; how long a live tail session lasts before it ends (AWS: 3 hours).
     logs_retention_interval: float = field(default_factory=lambda: float(_env("LOGS_RETENTION_INTERVAL", "60")))
     logs_live_tail_seconds: float = field(default_factory=lambda: float(_env("LOGS_LIVE_TAIL_SECONDS", str(3 * 3600))))
+    # ElastiCache: how many seconds a "day" lasts for automatic snapshots (each cluster's daily
+    # snapshot in its SnapshotWindow, pruned beyond SnapshotRetentionLimit days): shorten it to
+    # watch a week of backups in a test.
+    elasticache_snapshot_day: float = field(default_factory=lambda: float(_env("ELASTICACHE_SNAPSHOT_DAY", "86400")))
     # S3: seconds between lifecycle sweeps (expirations due are carried out at the next one).
     s3_lifecycle_interval: float = field(default_factory=lambda: float(_env("S3_LIFECYCLE_INTERVAL", "60")))
     # CloudTrail: seconds between deliveries of a logging trail's log files (AWS: within about
