@@ -133,7 +133,7 @@ def test_garbage_is_never_a_server_error(cloud, target, body):
 @pytest.mark.parametrize("service, call", [
     ("sns", lambda client: client.list_topics()),                      # query: an XML error
     ("route53", lambda client: client.list_hosted_zones()),            # rest-xml
-    ("lambda", lambda client: client.list_functions()),                # rest-json
+    ("fis", lambda client: client.list_experiments()),                 # rest-json
     ("sqs", lambda client: client.list_queues()),                      # json
     ("cloudwatch", lambda client: client.list_metrics()),              # signs as "monitoring", speaks CBOR
 ])
