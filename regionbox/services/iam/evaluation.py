@@ -153,18 +153,29 @@ class PolicyCache:
         return found
 
 
+AWS_SERVICE = "AWSService"
+ANONYMOUS = "Anonymous"
+
+
 @dataclass
 class Principal:
     """Who asks, with the policies that speak for it."""
 
     account: str
-    arn: str  # the session ARN for a role session
-    type: str  # "Root", "IAMUser", "AssumedRole" (CloudTrail's names)
+    arn: str  # the session ARN for a role session; the service's name for an AWS service
+    # "Root", "IAMUser", "AssumedRole" (CloudTrail's names); "AWSService" for a service acting on
+    # a resource owner's behalf (cloudtrail.amazonaws.com delivering into a bucket), "Anonymous"
+    # for an unsigned request: resource policies alone decide for those two.
+    type: str
     role_arn: str | None = None
     identity: list[Policy] = field(default_factory=list)
     boundary: Policy | None = None
     # None: not a session narrowed by session policies; else the Policy and PolicyArns given.
     session: list[Policy] | None = None
+    # Later narrowings of the session (GetScopedCredentials): each one must allow as well.
+    scopes: list[Policy] = field(default_factory=list)
+    # A web identity or SAML caller: the provider a trust policy's "Federated" principal names.
+    federated: str | None = None
 
     @property
     def is_root(self) -> bool:
@@ -187,6 +198,12 @@ def _grant(principal_element: Any, who: Principal) -> str | None:
         return "direct"
     if not isinstance(principal_element, dict):
         return None
+    if who.federated is not None:
+        return "direct" if who.federated in _as_list(principal_element.get("Federated")) else None
+    if who.type in (AWS_SERVICE, ANONYMOUS):
+        named = "*" in _as_list(principal_element.get("AWS")) or \
+            (who.type == AWS_SERVICE and who.arn in _as_list(principal_element.get("Service")))
+        return "direct" if named else None
     best = None
     for value in _as_list(principal_element.get("AWS")):
         if value == "*" or value == who.arn:
@@ -272,6 +289,11 @@ def evaluate(who: Principal, action: str, resource: str, context: Context, *, re
         _scan(who.session, action, resource, context)
     if session_denied:
         return _explicit(SESSION)
+    scope_grants = [_scan([scope], action, resource, context) for scope in who.scopes]
+    if any(denied for denied, _ in scope_grants):
+        return _explicit(SESSION)
+    if any(grant is None for _, grant in scope_grants):
+        return _implicit(SESSION, action)
     if who.is_root and same_account:
         return ALLOW
     if same_account and resource_grant == "direct":
@@ -292,8 +314,24 @@ def _without_resource(who: Principal, action: str, resource: str, context: Conte
     return evaluate(who, action, resource, context, resource_account="", resource_side_by_service=True)
 
 
+def resource_policy_verdict(policy: Policy, who: Principal, action: str, resource: str, context: Context) -> str | None:
+    """"Deny", "Allow" or None (it says nothing of the request): a resource policy on its own,
+    for a service that weighs it against more than IAM does (S3 with its ACLs and public access
+    blocks), or for an AWS service principal (whose permissions are only what policies grant it)."""
+    denied, grant = _scan([policy], action, resource, context, who)
+    return "Deny" if denied else "Allow" if grant is not None else None
+
+
 def trust_allows(trust: Policy, who: Principal, action: str, context: Context) -> bool:
     """A role's trust policy alone, for STS: some statement names the caller and allows the action,
     and none denies it."""
     denied, grant = _scan([trust], action, "*", context, who)
     return not denied and grant is not None
+
+
+def matched_statements(policy: Policy, who: Principal | None, action: str, resource: str,
+                       context: Context) -> list[int]:
+    """The indexes of the statements of ``policy`` that apply to the request (IAM's policy
+    simulator shows them as MatchedStatements)."""
+    return [index for index, statement in enumerate(policy.statements)
+            if _applies(statement, who, action, resource, context, policy.version) is not None]
