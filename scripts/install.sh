@@ -10,8 +10,9 @@ test_extras=""; [ "${1:-}" = "--test" ] && test_extras=1
 
 # Real engines: without them regionbox falls back to embedded ones (regionbox status says which).
 packages="redis-server memcached"
-# OpenSSH's sftp/scp are the Transfer Family tests' clients; its sshd is bench/transfer.py's baseline.
-[ -n "$test_extras" ] && packages="$packages libmemcached-tools redis-tools openssh-client openssh-server"
+# OpenSSH's sftp/scp are the Transfer Family tests' clients; its sshd is bench/transfer.py's baseline;
+# curl reaches load balancers in the ELBv2 tests.
+[ -n "$test_extras" ] && packages="$packages libmemcached-tools redis-tools openssh-client openssh-server curl"
 # Lambda's nodejs runtimes run under node (the tests of nodejs functions need it).
 [ -n "$test_extras" ] && ! command -v node >/dev/null && packages="$packages nodejs"
 # An existing .venv is re-used. To make one, Debian/Ubuntu's python3 needs python3-venv (ensurepip).

@@ -17,9 +17,11 @@ one from a stream handler and ``open_http`` from an ASGI application.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Awaitable, Callable, Protocol
 
 from regionbox.core.addresses import AddressAllocator
@@ -94,10 +96,17 @@ class Listeners:
         return await self.open(owner=owner, zone=zone, port=port, address=address,
                                serve=lambda host, number: _StreamServer.start(host, number, handle, ssl))
 
-    async def open_http(self, *, owner: str, zone: str, port: int, app: Callable, address: str | None = None) -> Listener:
-        """An HTTP/1.1 server (uvicorn, keep-alive, streaming) running the ASGI ``app``."""
+    async def open_http(self, *, owner: str, zone: str, port: int, app: Callable, address: str | None = None,
+                        shared_address: str | None = None, tls: tuple[Path, Path] | None = None) -> Listener:
+        """An HTTP/1.1 server (uvicorn, keep-alive, streaming) running the ASGI ``app``.
+
+        With ``shared_address`` it also listens on (shared_address, port) with SO_REUSEPORT, beside
+        the other listeners sharing that address: the kernel spreads new connections over those
+        that serve, as a DNS name answers the addresses of the nodes that are up (a load balancer's
+        nodes in their AZs). The caller holds the shared address in the allocator. With ``tls``
+        (certificate and key files, ``cloud.ca.issue``) it serves HTTPS."""
         return await self.open(owner=owner, zone=zone, port=port, address=address,
-                               serve=lambda host, number: _HttpServer.start(host, number, app))
+                               serve=lambda host, number: _HttpServer.start(host, number, app, shared_address, tls))
 
     async def close(self, listener: Listener) -> None:
         await self._stop(listener)
@@ -175,27 +184,42 @@ class _StreamServer:
 
 
 class _HttpServer:
-    """uvicorn serving an ASGI app on one address; closing drops its connections at once."""
+    """uvicorn serving an ASGI app on its address (and a shared one); closing drops its connections at once."""
 
     def __init__(self, server, task: asyncio.Task) -> None:
         self.server = server
         self.task = task
 
     @classmethod
-    async def start(cls, address: str, port: int, app: Callable) -> "_HttpServer":
+    async def start(cls, address: str, port: int, app: Callable, shared_address: str | None = None,
+                    tls: tuple[Path, Path] | None = None) -> "_HttpServer":
         import uvicorn
 
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((address, port))
+        sockets = [_bound(address, port, shared=False)]
+        if shared_address is not None:
+            try:
+                sockets.append(_bound(shared_address, port, shared=True))
+            except OSError:
+                sockets[0].close()
+                raise
+        # The app answers for itself (a load balancer passes its target's Server and Date on):
+        # uvicorn adds neither header, and the client is the peer of the connection, never what
+        # an X-Forwarded-For header the client sent claims.
         config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False, http="httptools",
-                                timeout_graceful_shutdown=None)
+                                timeout_graceful_shutdown=None, server_header=False, date_header=False,
+                                proxy_headers=False, ssl_certfile=str(tls[0]) if tls else None,
+                                ssl_keyfile=str(tls[1]) if tls else None)
         server = uvicorn.Server(config)
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign] - the cloud owns signals
-        task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
+        # The cloud owns signals. uvicorn >= 0.29 takes SIGINT/SIGTERM in capture_signals() for as
+        # long as a server runs and puts back what it found when it stops: listeners that open and
+        # close in any order would leave `regionbox up` deaf to SIGTERM, its handler a stopped server's.
+        server.install_signal_handlers = lambda: None  # type: ignore[method-assign] - uvicorn < 0.29
+        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
+        task = asyncio.get_running_loop().create_task(server.serve(sockets=sockets))
         while not server.started:
             if task.done():
-                sock.close()
+                for sock in sockets:
+                    sock.close()
                 task.result()
                 raise OSError(f"HTTP listener on {address}:{port} did not start")
             await asyncio.sleep(0.005)
@@ -207,3 +231,19 @@ class _HttpServer:
 
     async def wait_closed(self) -> None:
         await asyncio.gather(self.task, return_exceptions=True)
+
+
+def _bound(address: str, port: int, *, shared: bool) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if shared:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        # Accepted connections inherit it: uvicorn writes a response's head and body separately,
+        # and Nagle's algorithm would hold the body back for the client's delayed ACK (40 ms).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((address, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock

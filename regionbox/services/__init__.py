@@ -18,6 +18,7 @@ SERVICES: dict[str, Entry] = {
     "elasticache": Entry("regionbox.services.elasticache"),
     "dynamodb": Entry("regionbox.services.dynamodb"),
     "dynamodbstreams": Entry("regionbox.services.dynamodbstreams"),
+    "elbv2": Entry("regionbox.services.elbv2"),
     "transfer": Entry("regionbox.services.transfer"),
     # Code.Location links of GetFunction and GetLayerVersion are served on the cloud's own port.
     "lambda": Entry("regionbox.services.lambda_", paths=("/_lambda/",)),

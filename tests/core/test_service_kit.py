@@ -224,6 +224,36 @@ def test_listeners_live_in_their_zone_and_an_outage_switches_them_off(kit_cloud)
     assert _get(*web.endpoint).startswith(b"hello")
 
 
+def test_http_listeners_sharing_an_address_serve_it_until_their_zone_goes_down(kit_cloud):
+    cloud = kit_cloud.cloud
+    if not cloud.addresses.enabled:
+        pytest.skip("needs loopback addresses beyond 127.0.0.1")
+
+    def named(name: str):
+        async def app(scope, receive, send) -> None:
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": name.encode()})
+        return app
+
+    shared, _ = cloud.addresses.allocate(8090)
+    opened = [kit_cloud.run(cloud.listeners.open_http(owner="kit-shared", zone=zone, port=8090, app=named(zone),
+                                                       shared_address=shared))
+              for zone in ("us-east-1c", "us-east-1d")]
+    try:
+        assert {_get(listener.address, 8090) for listener in opened} == {b"us-east-1c", b"us-east-1d"}
+        # Fresh connections to the shared address are spread over both (the kernel hashes each one).
+        assert {_get(shared, 8090) for _ in range(40)} == {b"us-east-1c", b"us-east-1d"}
+        kit_cloud.post("/_regionbox/az/us-east-1c/outage")
+        try:
+            assert {_get(shared, 8090) for _ in range(20)} == {b"us-east-1d"}
+        finally:
+            kit_cloud.post("/_regionbox/az/us-east-1c/restore")
+        assert {_get(shared, 8090) for _ in range(40)} == {b"us-east-1c", b"us-east-1d"}
+    finally:
+        kit_cloud.run(cloud.listeners.close_owner("kit-shared"))
+        cloud.addresses.release(shared, 8090)
+
+
 def test_a_websocket_reaches_the_service_by_host():
     entry = Entry("x", websocket_hosts=("*.realtime.localhost",), websocket_paths=("/ws",))
     assert entry.wants("api1.realtime.localhost:4566", "/graphql", websocket=True)

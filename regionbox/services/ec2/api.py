@@ -73,6 +73,12 @@ class Ec2Api:
         vpc = self._state.default_vpc((account, region))
         return Vpc(vpc.vpc_id, vpc.cidr_block, vpc.is_default) if vpc is not None else None
 
+    def vpc(self, account: str, region: str, vpc_id: str) -> Vpc | None:
+        """The VPC with this id in the account and region, or None."""
+        self._defaults.ensure((account, region))
+        vpc = self._state.vpcs.get((account, region), vpc_id)
+        return Vpc(vpc.vpc_id, vpc.cidr_block, vpc.is_default) if vpc is not None else None
+
     def security_group(self, account: str, region: str, group_id: str) -> SecurityGroup | None:
         self._defaults.ensure((account, region))
         group = self._state.security_groups.get((account, region), group_id)

@@ -1,0 +1,103 @@
+"""Elastic Load Balancing v2: application load balancers that really balance.
+
+Load balancers in the subnets' AZs with a node per AZ on its own loopback address (nodes.py),
+target groups of local processes with real HTTP health checks (health.py), HTTP and HTTPS
+listeners (certificates of the local CA, as there is no ACM) whose
+rules route by path, host, header, method, query string and source address to forward,
+fixed-response and redirect actions (routing.py), sticky sessions with AWS's cookies, and a
+proxy that streams requests to the targets with X-Forwarded-* headers (proxy.py).
+"""
+
+from regionbox.core.service import Service
+from regionbox.services.elbv2.health import Health
+from regionbox.services.elbv2.limits import describe_account_limits
+from regionbox.services.elbv2.listeners import Listeners
+from regionbox.services.elbv2.load_balancers import LoadBalancers
+from regionbox.services.elbv2.models import Elbv2State
+from regionbox.services.elbv2.nodes import Nodes
+from regionbox.services.elbv2.routing import Router
+from regionbox.services.elbv2.rules import Rules
+from regionbox.services.elbv2.tags import Tags
+from regionbox.services.elbv2.target_groups import TargetGroups
+
+MTLS = "mutual TLS (trust stores) is not served: HTTPS listeners authenticate the server only"
+NOT_IMPLEMENTED = {
+    "DescribeSSLPolicies": "HTTPS listeners serve Python's default TLS settings, not the ciphers of AWS's policies",
+    "ModifyListenerAttributes": "listener attributes are for TCP and mTLS listeners, "
+                                                            "which regionbox does not serve",
+    "CreateTrustStore": MTLS, "DeleteTrustStore": MTLS, "DescribeTrustStores": MTLS, "ModifyTrustStore": MTLS,
+    "AddTrustStoreRevocations": MTLS, "RemoveTrustStoreRevocations": MTLS, "DescribeTrustStoreRevocations": MTLS,
+    "DescribeTrustStoreAssociations": MTLS, "GetTrustStoreCaCertificatesBundle": MTLS,
+    "GetTrustStoreRevocationContent": MTLS, "DeleteSharedTrustStoreAssociation": MTLS,
+    "GetResourcePolicy": "resource policies are those of trust stores shared through RAM, which regionbox does not serve",
+    "DescribeCapacityReservation": "LCU capacity reservations reserve AWS capacity, which local nodes do not have",
+    "ModifyCapacityReservation": "LCU capacity reservations reserve AWS capacity, which local nodes do not have",
+    "ModifyIpPools": "needs IPAM pools, which regionbox does not serve",
+    "SetIpAddressType": "load balancer nodes listen on IPv4 loopback addresses only",
+    "SetSubnets": "not built yet: moving a running load balancer's nodes to other AZs",
+}
+
+
+def load(cloud) -> Service:
+    state = Elbv2State(cloud.store)
+    ec2 = lambda: cloud.services.api("ec2")  # noqa: E731 - EC2 loads when first needed
+    health = Health(state, cloud.tasks)
+    router = Router(state, health, cloud.paginator)
+    nodes = Nodes(state, router, cloud.tasks, cloud.addresses, cloud.listeners, cloud.ca, cloud.state_dir / "elbv2")
+    load_balancers = LoadBalancers(state, nodes, health, ec2, cloud.paginator)
+    target_groups = TargetGroups(state, health, ec2, cloud.paginator)
+    listeners = Listeners(state, nodes, health, cloud.paginator)
+    rules = Rules(state, health, cloud.paginator)
+    tags = Tags(state)
+
+    async def start() -> None:
+        await nodes.restore()
+        for scope, _, tg in state.target_groups.all():
+            health.sync(scope, tg.arn)
+
+    async def stop() -> None:
+        health.reset()
+        nodes.close_all()
+
+    return Service(
+        name="elbv2",
+        operations={
+            "CreateLoadBalancer": load_balancers.create_load_balancer,
+            "DescribeLoadBalancers": load_balancers.describe_load_balancers,
+            "DeleteLoadBalancer": load_balancers.delete_load_balancer,
+            "DescribeLoadBalancerAttributes": load_balancers.describe_load_balancer_attributes,
+            "ModifyLoadBalancerAttributes": load_balancers.modify_load_balancer_attributes,
+            "SetSecurityGroups": load_balancers.set_security_groups,
+            "CreateTargetGroup": target_groups.create_target_group,
+            "DescribeTargetGroups": target_groups.describe_target_groups,
+            "ModifyTargetGroup": target_groups.modify_target_group,
+            "DeleteTargetGroup": target_groups.delete_target_group,
+            "DescribeTargetGroupAttributes": target_groups.describe_target_group_attributes,
+            "ModifyTargetGroupAttributes": target_groups.modify_target_group_attributes,
+            "RegisterTargets": target_groups.register_targets,
+            "DeregisterTargets": target_groups.deregister_targets,
+            "DescribeTargetHealth": target_groups.describe_target_health,
+            "CreateListener": listeners.create_listener,
+            "DescribeListeners": listeners.describe_listeners,
+            "ModifyListener": listeners.modify_listener,
+            "DeleteListener": listeners.delete_listener,
+            "DescribeListenerAttributes": listeners.describe_listener_attributes,
+            "DescribeListenerCertificates": listeners.describe_listener_certificates,
+            "AddListenerCertificates": listeners.add_listener_certificates,
+            "RemoveListenerCertificates": listeners.remove_listener_certificates,
+            "CreateRule": rules.create_rule,
+            "DescribeRules": rules.describe_rules,
+            "ModifyRule": rules.modify_rule,
+            "DeleteRule": rules.delete_rule,
+            "SetRulePriorities": rules.set_rule_priorities,
+            "AddTags": tags.add_tags,
+            "RemoveTags": tags.remove_tags,
+            "DescribeTags": tags.describe_tags,
+            "DescribeAccountLimits": describe_account_limits,
+        },
+        not_implemented=NOT_IMPLEMENTED,
+        iam_prefix="elasticloadbalancing",
+        start=start,
+        stop=stop,
+        reset=stop,
+    )
