@@ -109,3 +109,11 @@ def test_a_logs_subscription_filter_delivers_to_a_function_logs_may_invoke(cloud
     message = json.loads(gzip.decompress(base64.b64decode(delivered["awslogs"]["data"])))
     assert (message["messageType"], message["logGroup"], message["logStream"]) == ("DATA_MESSAGE", "/app/web", "s")
     assert [e["message"] for e in message["logEvents"]] == ["ERROR disk full"]
+
+
+def test_the_deprecated_invoke_async_queues_an_event(cloud, tmp_path):
+    out = recorder(cloud, tmp_path, "old-style")
+    assert client(cloud).invoke_async(FunctionName="old-style", InvokeArgs=b'{"n": 2}')["Status"] == 202
+    assert eventually(lambda: events(out), timeout=60) == [{"n": 2}]
+    too_big = error_of(lambda: client(cloud).invoke_async(FunctionName="old-style", InvokeArgs=b'"' + b"x" * 300_000 + b'"'))
+    assert (too_big["Code"], too_big["Status"]) == ("RequestEntityTooLargeException", 413)
