@@ -109,7 +109,8 @@ class Cloud:
         self.ready = True
         # Ready first; then, while nothing is asked of it, import what every first request of any
         # service needs (botocore's model machinery: ~90 ms), off the event loop.
-        threading.Thread(target=_warm_up, name="regionbox-warm-up", daemon=True).start()
+        if self.config.warm_up:
+            threading.Thread(target=_warm_up, name="regionbox-warm-up", daemon=True).start()
 
     async def stop(self) -> None:
         self.ready = False

@@ -119,7 +119,7 @@ def test_a_streaming_payload_reaches_the_handler_in_chunks_and_comes_back_as_a_s
     with open(source, "wb") as file:
         for i in range(size // (1024 * 1024)):
             file.write(bytes([i % 251]) * (1024 * 1024))
-    state = kit_cloud.cloud.services.api("s3")
+    state = kit_cloud.run(kit_cloud.cloud.services.ready("s3")).api  # loaded on the cloud's own loop
     tracemalloc.start()
     try:
         with open(source, "rb") as body:

@@ -69,9 +69,9 @@ def test_operation_without_provider_method_is_501_naming_it(cloud):
 
     iam = cloud.client("iam", account=ACCOUNT)
     with pytest.raises(ClientError) as caught:
-        iam.create_saml_provider(SAMLMetadataDocument="x" * 1000, Name="idp")
+        iam.list_organizations_features()
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
-    assert "CreateSAMLProvider" in caught.value.response["Error"]["Message"]
+    assert "ListOrganizationsFeatures" in caught.value.response["Error"]["Message"]
 
 
 def test_unknown_operations(cloud):
