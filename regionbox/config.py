@@ -86,6 +86,8 @@ class Config:
     elasticache_snapshot_day: float = field(default_factory=lambda: float(_env("ELASTICACHE_SNAPSHOT_DAY", "86400")))
     # S3: seconds between lifecycle sweeps (expirations due are carried out at the next one).
     s3_lifecycle_interval: float = field(default_factory=lambda: float(_env("S3_LIFECYCLE_INTERVAL", "60")))
+    # AppSync: seconds between the "ka" keep-alives sent on a real-time WebSocket (AWS: about 60).
+    appsync_keepalive_interval: float = field(default_factory=lambda: float(_env("APPSYNC_KEEPALIVE_INTERVAL", "60")))
     # Lambda: the interpreter of the python3.x runtimes ("" = the one running regionbox, which has
     # boto3 as Lambda's runtime does) and node for nodejs runtimes ("" = `node` on the PATH); seconds
     # an idle worker (a warm execution environment) is kept; the account's concurrency limit;

@@ -200,6 +200,9 @@ def uvicorn_config(cloud: Cloud, **overrides):
         http=protocol_class(cloud.config),
         loop="uvloop",
         timeout_keep_alive=cloud.config.keep_alive_timeout,
+        # WebSockets (AppSync's real-time subscriptions) without permessage-deflate: its zlib state
+        # costs every idle connection tens of KB, and AppSync's small JSON messages gain nothing.
+        ws_per_message_deflate=False,
     )
     options.update(overrides)
     try:
