@@ -120,6 +120,8 @@ def _check_value(shape: Shape, value: Any, path: str, problems: list[str]) -> No
     kind = shape.type_name
     if shape.metadata.get("document"):
         return
+    if kind == "blob" and shape.serialization.get("streaming") and not isinstance(value, _PYTHON_TYPES["blob"]):
+        return  # a streamed payload (a BodyStream): its handler reads it, within its own limit
     expected = _PYTHON_TYPES.get(kind)
     if expected is not None and (not isinstance(value, expected) or (isinstance(value, bool) and kind != "boolean")):
         problems.append(_message(shape, value, path, f"Member must be of type {kind}"))

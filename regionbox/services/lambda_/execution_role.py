@@ -10,7 +10,6 @@ in the role's account, and nothing else.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable
 
 from regionbox.core import arns, clock, ids
@@ -28,31 +27,6 @@ def cannot_assume() -> ServiceError:
                         Type="User")
 
 
-def _listed(value: Any) -> list:
-    return value if isinstance(value, list) else [value]
-
-
-def _trusts_lambda(document: str | None) -> bool:
-    """Whether a trust policy lets the Lambda service assume the role (sts:AssumeRole)."""
-    try:
-        statements = _listed(json.loads(document or "{}").get("Statement") or [])
-    except (ValueError, AttributeError):
-        return False
-    allowed = False
-    for statement in statements:
-        if not isinstance(statement, dict):
-            continue
-        principal = statement.get("Principal")
-        names = principal == "*" or (isinstance(principal, dict) and (
-            PRINCIPAL in _listed(principal.get("Service") or []) or "*" in _listed(principal.get("AWS") or [])))
-        actions = {a.lower() for a in _listed(statement.get("Action") or [])}
-        if names and actions & {"sts:assumerole", "sts:*", "*"}:
-            if statement.get("Effect") == "Deny":
-                return False
-            allowed = allowed or statement.get("Effect") == "Allow"
-    return allowed
-
-
 class ExecutionRoles:
     def __init__(self, credentials: CredentialRegistry, iam: Callable[[], Any]) -> None:
         self.credentials = credentials
@@ -62,7 +36,8 @@ class ExecutionRoles:
     def check(self, role_arn: str) -> None:
         """AWS's refusal of a role that does not exist or does not trust Lambda."""
         iam = self.iam()
-        if iam.role_by_arn(role_arn) is None or not _trusts_lambda(iam.trust_policy(role_arn)):
+        if iam.role_by_arn(role_arn) is None or not iam.service_allowed(iam.trust_policy(role_arn), PRINCIPAL,
+                                                                        "sts:AssumeRole", role_arn, {}):
             raise cannot_assume()
 
     def session(self, role_arn: str, function: str, region: str) -> dict[str, str]:

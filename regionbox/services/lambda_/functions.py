@@ -12,6 +12,7 @@ last), and a restart finishes any flip a crash interrupted.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from typing import Any, Callable
@@ -129,7 +130,12 @@ class Functions:
             raise invalid_value("Lambda was unable to configure your environment variables because the environment "
                                 f"variables you have provided exceeded the 4KB limit. String measured: {measured}")
 
-    def _layers(self, arns: list[str], unzipped: int, account: str) -> list[dict]:
+    def _shared(self, ctx: RequestContext, layer: LayerVersion, arn: str) -> bool:
+        """Whether another account's layer version's policy (AddLayerVersionPermission) lets the caller use it."""
+        policy = json.dumps({"Version": "2012-10-17", "Statement": layer.statements}) if layer.statements else None
+        return self.roles.iam().resource_policy_verdict(policy, ctx, "lambda:GetLayerVersion", arn) == "Allow"
+
+    def _layers(self, ctx: RequestContext, arns: list[str], unzipped: int, account: str) -> list[dict]:
         if len(arns) > 5:
             raise invalid_value("Cannot reference more than 5 layers.")
         if len(set(arns)) != len(arns):
@@ -141,7 +147,7 @@ class Functions:
             found = self.state.layers.get((parsed[0], parsed[1]), f"{parsed[2]}:{parsed[3]}") if parsed else None
             if found is None:
                 raise invalid_value(f"Layer version {arn} does not exist.")
-            if parsed[0] != account and not shared_with(found, account):
+            if parsed[0] != account and not self._shared(ctx, found, arn):
                 raise ServiceError("AccessDeniedException", f"User is not authorized to perform: lambda:GetLayerVersion "
                                    f"on resource: {arn}", status=403)
             total += found.code_unzipped
@@ -218,7 +224,7 @@ class Functions:
                             revision_id=revision(), created=now, tags=dict(params.get("Tags") or {}),
                             architectures=list(params.get("Architectures") or ["x86_64"]))
         self._apply(function, params)
-        function.layers = self._layers(params.get("Layers") or [], package.unzipped, ctx.account_id)
+        function.layers = self._layers(ctx, params.get("Layers") or [], package.unzipped, ctx.account_id)
         with self.state.store.transaction():
             self.state.functions.put(ctx.scope, ref.name, function)
             if params.get("Publish"):
@@ -316,7 +322,7 @@ class Functions:
         check_revision(function.revision_id, params.get("RevisionId"))
         package = await self.packages.install(ctx, params, self._code_parent(ref.scope, ref.name))
         function = self._updatable(ref)
-        self._layers([layer["Arn"] for layer in function.layers], package.unzipped, ref.account)
+        self._layers(ctx, [layer["Arn"] for layer in function.layers], package.unzipped, ref.account)
         if params.get("DryRun"):
             return configuration(ref.scope, function)
         old_key = function.code_key
@@ -347,7 +353,7 @@ class Functions:
             self.roles.check(params["Role"])
         self._apply(function, params)
         if "Layers" in params:
-            function.layers = self._layers(params["Layers"] or [], function.code_unzipped, ref.account)
+            function.layers = self._layers(ctx, params["Layers"] or [], function.code_unzipped, ref.account)
         return self._updated(ctx, ref, function, {})
 
     def delete_function(self, ctx: RequestContext, params: dict) -> dict:
@@ -445,15 +451,6 @@ def _limit(params: dict, member: str, path: str, maximum: int) -> None:
     if params.get(member) is not None and params[member] > maximum:
         raise invalid(f"1 validation error detected: Value '{params[member]}' at '{path}' failed to satisfy constraint: "
                       f"Member must have value less than or equal to {maximum}")
-
-
-def shared_with(layer: LayerVersion, account: str) -> bool:
-    """Whether a layer version's policy lets ``account`` use it (AddLayerVersionPermission)."""
-    for statement in layer.statements:
-        principal = statement.get("Principal")
-        if principal == "*" or (isinstance(principal, dict) and str(principal.get("AWS", "")).split(":")[4:5] == [account]):
-            return True
-    return False
 
 
 def _settled(config: FunctionConfig) -> bool:

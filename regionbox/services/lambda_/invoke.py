@@ -20,6 +20,7 @@ from regionbox.core import clock, ids
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.core.store import Scope
+from regionbox.protocol.http import BodyTooLarge
 from regionbox.services.lambda_.execution_role import ExecutionRoles
 from regionbox.services.lambda_.models import Alias, Function, FunctionConfig
 from regionbox.services.lambda_.names import FunctionRef, function_arn, parse_function
@@ -230,7 +231,10 @@ class Invocations:
         ref = parse_function(ctx, params["FunctionName"])
         body = params.get("InvokeArgs") or b""
         if not isinstance(body, (bytes, bytearray)):
-            body = await body.read(ASYNC_LIMIT + 1)
+            try:
+                body = await body.read(ASYNC_LIMIT)
+            except BodyTooLarge:
+                raise too_large(ASYNC_LIMIT) from None
         check_payload(bytes(body), ASYNC_LIMIT)
         _, config, _ = self.invoker.target(ref)
         self.invoker.ready(ref, config)

@@ -128,8 +128,8 @@ class Worker:
     # -- frames --------------------------------------------------------------------------------
     def send(self, header: dict, payload: bytes) -> None:
         head = json.dumps(header).encode()
-        self.writer.write(struct.pack(">I", len(head)) + head + struct.pack(">I", len(payload)))
-        self.writer.write(payload)
+        # One write, so one send: the worker wakes once per invocation, not once per frame.
+        self.writer.write(b"".join((struct.pack(">I", len(head)), head, struct.pack(">I", len(payload)), payload)))
 
     async def frame(self, limit: int) -> bytes | None:
         """The next frame, or None when it is over ``limit`` (read and thrown away)."""

@@ -3,10 +3,11 @@
 directory or logical mappings, POSIX profile and public keys), and the session that follows:
 the user acts in S3 as their role's session, narrowed by their session policy.
 
-Custom providers reach their function through ``cloud.services.api("lambda").invoke(account,
-region, function_arn, event) -> dict``. regionbox has no Lambda service yet: until it does, such a
-login fails as AWS's does for a function that does not exist. API Gateway and AWS Directory
-Service are not served either; their logins fail the same way, naming what is missing.
+Custom providers reach their function through ``cloud.services.api("lambda").invoke`` as the
+service principal ``transfer.amazonaws.com`` with the server's ARN as source, so the function's
+policy must let Transfer in (AddPermission), as on AWS. API Gateway and AWS Directory Service are
+not served; their logins fail as AWS's do for a provider that cannot be reached, naming what is
+missing.
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ def policy_variables(policy: str, login: Login) -> str:
     return policy
 
 
+PRINCIPAL = "transfer.amazonaws.com"  # who invokes an identity provider's function
+
+
 class IdentityProviders:
     def __init__(self, state: TransferState, services, iam) -> None:
         self.state = state
@@ -115,9 +119,17 @@ class IdentityProviders:
         if lambda_api is None:
             raise AuthFailed(f"Unable to call identity provider: Function not found: {function}")
         try:
-            response = await lambda_api.invoke(scope[0], scope[1], function, event)
+            invocation = await lambda_api.invoke(scope[0], scope[1], function, event, principal=PRINCIPAL,
+                                                 source_arn=server.arn, source_account=scope[0])
         except ServiceError as error:
             raise AuthFailed(f"Unable to call identity provider: {error.message or error.code}") from None
+        try:
+            response = invocation.json()
+        except ValueError:
+            response = None
+        if invocation.function_error is not None:
+            message = response.get("errorMessage", "") if isinstance(response, dict) else ""
+            raise AuthFailed(f"Unable to call identity provider: the function failed: {invocation.error_type}: {message}")
         if not isinstance(response, dict):
             raise AuthFailed("The identity provider's response is not a JSON object")
         return response

@@ -213,10 +213,12 @@ class WorkflowRunner:
                                                                          "serverId": execution.user["ServerId"]}},
                  "fileLocation": json.loads(source.output())["fileLocation"]}
         try:
-            try:
-                await lambda_api.invoke(scope[0], scope[1], function, event)
+            try:  # as the workflow's execution role: it needs lambda:InvokeFunction on the function
+                invocation = await lambda_api.invoke(scope[0], scope[1], function, event, caller=caller)
             except ServiceError as error:
                 raise StepFailed("CUSTOM_STEP_FAILED", error.message or error.code) from None
+            if invocation.function_error is not None:  # a function that fails fails its step
+                raise StepFailed("CUSTOM_STEP_FAILED", f"The function failed: {invocation.error_type}")
             try:
                 status = await asyncio.wait_for(waiting, details.get("TimeoutSeconds") or DEFAULT_CUSTOM_TIMEOUT)
             except asyncio.TimeoutError:

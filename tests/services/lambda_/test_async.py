@@ -1,10 +1,13 @@
 """Asynchronous invocations (InvocationType Event): queued, retried twice on a function error as
 AWS does, records to OnSuccess / OnFailure destinations (a function, an S3 bucket); S3 event
-notifications reach a function its policy lets S3 invoke."""
+notifications and CloudWatch Logs subscriptions reach a function its policy lets them invoke."""
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
+import time
 
 from tests.services.lambda_.helpers import ACCOUNT, client, create, error_of, eventually
 from tests.services.lambda_.test_event_source_mappings import events
@@ -84,3 +87,33 @@ def test_s3_notifications_invoke_a_function_s3_may_invoke(cloud, tmp_path):
     assert (record["eventSource"], record["eventName"]) == ("aws:s3", "ObjectCreated:Put")
     assert record["s3"]["bucket"]["name"] == "uploads" and record["s3"]["object"]["key"] == "photos/cat+one.jpg"
     assert record["s3"]["configurationId"] == "uploads"
+
+
+def test_a_logs_subscription_filter_delivers_to_a_function_logs_may_invoke(cloud, tmp_path):
+    out = recorder(cloud, tmp_path, "shipper")
+    arn = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:shipper"
+    logs, lam = client(cloud, "logs"), client(cloud)
+    logs.create_log_group(logGroupName="/app/web")
+    logs.create_log_stream(logGroupName="/app/web", logStreamName="s")
+    refused = error_of(lambda: logs.put_subscription_filter(logGroupName="/app/web", filterName="all", filterPattern="",
+                                                            destinationArn=arn))
+    assert refused["Message"] == ("Could not execute the lambda function. Make sure you have given CloudWatch Logs "
+                                  "permission to execute your function.")
+    lam.add_permission(FunctionName="shipper", StatementId="logs", Action="lambda:InvokeFunction",
+                       Principal="logs.amazonaws.com", SourceArn=f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/app/web:*")
+    logs.put_subscription_filter(logGroupName="/app/web", filterName="all", filterPattern="ERROR", destinationArn=arn)
+    logs.put_log_events(logGroupName="/app/web", logStreamName="s", logEvents=[
+        {"timestamp": int(time.time() * 1000), "message": "ERROR disk full"},
+        {"timestamp": int(time.time() * 1000), "message": "INFO fine"}])
+    delivered = eventually(lambda: events(out), timeout=60)[0]
+    message = json.loads(gzip.decompress(base64.b64decode(delivered["awslogs"]["data"])))
+    assert (message["messageType"], message["logGroup"], message["logStream"]) == ("DATA_MESSAGE", "/app/web", "s")
+    assert [e["message"] for e in message["logEvents"]] == ["ERROR disk full"]
+
+
+def test_the_deprecated_invoke_async_queues_an_event(cloud, tmp_path):
+    out = recorder(cloud, tmp_path, "old-style")
+    assert client(cloud).invoke_async(FunctionName="old-style", InvokeArgs=b'{"n": 2}')["Status"] == 202
+    assert eventually(lambda: events(out), timeout=60) == [{"n": 2}]
+    too_big = error_of(lambda: client(cloud).invoke_async(FunctionName="old-style", InvokeArgs=b'"' + b"x" * 300_000 + b'"'))
+    assert (too_big["Code"], too_big["Status"]) == ("RequestEntityTooLargeException", 413)

@@ -260,3 +260,26 @@ def test_batching_window_gathers_writes_into_one_batch(cloud, tmp_path):
     ddb.put_item(TableName="notes", Item={"id": {"S": "c"}})  # the batch is full: it goes before the window ends
     eventually(lambda: events(out), timeout=60)
     assert [keys(e) for e in events(out)] == [["a", "b", "c"]]
+
+
+def test_records_older_than_maximum_record_age_are_given_up(cloud, tmp_path, monkeypatch):
+    out = recorder(cloud, tmp_path)
+    stream = table(cloud)
+    s3 = client(cloud, "s3")
+    s3.create_bucket(Bucket="failures")
+    mapping(cloud, stream, StartingPosition="LATEST", BatchSize=1, MaximumRetryAttempts=-1, MaximumRecordAgeInSeconds=60,
+            DestinationConfig={"OnFailure": {"Destination": "arn:aws:s3:::failures"}})
+    ddb = client(cloud, "dynamodb")
+    ddb.put_item(TableName="notes", Item={"id": {"S": "old"}, "fail": {"S": str(tmp_path / "never")}})
+    eventually(lambda: events(tmp_path / "rec.jsonl.failed"), timeout=60)  # retried without end ...
+    from regionbox.core import clock
+
+    real = clock.epoch
+    monkeypatch.setattr(clock, "epoch", lambda: real() + 120)  # ... until the record is two minutes old
+    listed = eventually(lambda: s3.list_objects_v2(Bucket="failures").get("Contents"), timeout=60)
+    record = json.loads(s3.get_object(Bucket="failures", Key=listed[0]["Key"])["Body"].read())
+    assert record["requestContext"]["condition"] == "RecordAgeExceeded"
+    monkeypatch.undo()  # a record written now is young: it gets through
+    ddb.put_item(TableName="notes", Item={"id": {"S": "new"}})
+    eventually(lambda: records(out), timeout=60)
+    assert [r["dynamodb"]["Keys"]["id"]["S"] for r in records(out)] == ["new"]

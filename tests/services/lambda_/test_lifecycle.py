@@ -4,6 +4,7 @@ outlive the cloud, the function they run, or a crash of regionbox."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
@@ -79,3 +80,30 @@ def test_environments_stop_with_the_cloud_and_with_their_function():
         running.stop()
     eventually(lambda: gone(kept), timeout=30)
     assert os.getpid() != kept
+
+
+HELD = """import json, os, time
+def handler(event, context):
+    open(os.environ["STARTED"], "a").close()
+    while not os.path.exists(os.environ["RELEASE"]):
+        time.sleep(0.01)
+    with open(os.environ["OUT"], "a") as out:
+        out.write(json.dumps(event) + "\\n")
+"""
+
+
+def test_an_event_invocation_running_at_kill_9_runs_again_after_the_restart(tmp_path):
+    state, started, release, out = tmp_path / "state", tmp_path / "started", tmp_path / "release", tmp_path / "out"
+    process = CloudProcess(state).start()
+    try:
+        create(process, "held", HELD, Timeout=900, Environment={"Variables": {
+            "STARTED": str(started), "RELEASE": str(release), "OUT": str(out)}})
+        assert client(process).invoke(FunctionName="held", InvocationType="Event", Payload=b'{"n": 1}')["StatusCode"] == 202
+        eventually(started.exists, timeout=60)  # running when regionbox dies
+        process.kill9()
+        process = CloudProcess(state).start()
+        release.touch()
+        eventually(out.exists, timeout=60)  # at least once, as on AWS
+        assert [json.loads(line) for line in out.read_text().splitlines()] == [{"n": 1}]
+    finally:
+        process.cleanup()

@@ -1,13 +1,13 @@
-"""Fixtures of the Transfer Family tests: a cloud whose Lambda is the stand-in (standin_lambda.py),
-for custom identity providers and custom workflow steps, shared by the tests that need one."""
+"""Fixtures of the Transfer Family tests: one cloud for the tests whose identity providers and
+custom workflow steps are Lambda functions (regionbox's own Lambda), reset by each test."""
 
 import pytest
 
-from tests.services.transfer.helpers import cloud_with_lambda
+from regionbox.testing import RunningCloud
 
 
 @pytest.fixture(scope="session")
 def lambda_cloud():
-    running = cloud_with_lambda()
+    running = RunningCloud().start()
     yield running
     running.stop()

@@ -1,5 +1,6 @@
 """What Transfer Family tests share: a role for users, key pairs from ssh-keygen, servers brought
-ONLINE through boto3's waiter, where their endpoints listen, and OpenSSH's sftp in batch mode."""
+ONLINE through boto3's waiter, where their endpoints listen, OpenSSH's sftp in batch mode, and
+identity providers that are real Lambda functions."""
 
 from __future__ import annotations
 
@@ -77,17 +78,29 @@ def log_events(cloud, group: str, account: str = ACCOUNT, wait_for: str | None =
         time.sleep(0.1)
 
 
-def cloud_with_lambda():
-    """A cloud whose Lambda is the stand-in (tests/services/transfer/standin_lambda.py)."""
-    from regionbox.core.registry import Entry
-    from regionbox.services import SERVICES
-    from regionbox.testing import RunningCloud
+IDENTITY = """import json, os
+def handler(event, context):
+    with open(os.environ["OUT"], "a") as out:
+        out.write(json.dumps(event) + "\\n")
+    answer = json.loads(os.environ["ANSWERS"]).get(event["username"])
+    return answer if answer is not None and event.get("password") == os.environ["PASSWORD"] else {}
+"""
 
-    return RunningCloud(services={**SERVICES, "lambda": Entry("tests.services.transfer.standin_lambda")}).start()
+
+def identity_function(cloud, name: str, answers: dict, password: str, out: Path) -> str:
+    """A custom identity provider: a real Lambda function answering AWS's contract (``answers`` by
+    user name, for the right password), every event it gets kept in ``out``, and the policy that
+    lets Transfer invoke it (as AWS requires). Returns its ARN."""
+    from tests.services.lambda_.helpers import create
+
+    arn = create(cloud, name, IDENTITY, account=ACCOUNT, Environment={"Variables": {
+        "ANSWERS": json.dumps(answers), "PASSWORD": password, "OUT": str(out)}})["FunctionArn"]
+    cloud.client("lambda", account=ACCOUNT).add_permission(
+        FunctionName=name, StatementId="transfer", Action="lambda:InvokeFunction", Principal="transfer.amazonaws.com",
+        SourceArn=f"arn:aws:transfer:us-east-1:{ACCOUNT}:server/*")
+    return arn
 
 
-def standin_of(cloud):
-    """The stand-in Lambda's api (loaded on the cloud's event loop, as services are)."""
-    async def load():
-        return cloud.cloud.services.api("lambda")
-    return cloud.run(load())
+def calls(out: Path) -> list[dict]:
+    """The events a function recorded, oldest first."""
+    return [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []

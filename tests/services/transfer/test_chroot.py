@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from regionbox.services.transfer.paths import BadPath, Location, View, Virtual, normalize
-from tests.services.transfer.helpers import ACCOUNT, key_pair, online, role, sftp_server, standin_of
+from tests.services.transfer.helpers import ACCOUNT, identity_function, key_pair, online, role, sftp_server
 
 MAPPINGS = [{"Entry": "/", "Target": "/inbox/home/ann"}, {"Entry": "/pub", "Target": "/inbox/public"},
             {"Entry": "/motd.txt", "Target": "/inbox/etc/motd.txt", "Type": "FILE"}]
@@ -144,16 +144,15 @@ def test_the_corpus_through_sftp_never_leaves_the_mappings(cloud, chrooted):
     assert {k for k in SECRETS} <= after["inbox"]  # no secret was removed or moved
 
 
-def test_the_corpus_through_ftp_never_leaves_the_mappings(lambda_cloud):
+def test_the_corpus_through_ftp_never_leaves_the_mappings(lambda_cloud, tmp_path):
     cloud = lambda_cloud
     cloud.reset()
     transfer, s3 = cloud.client("transfer", account=ACCOUNT), cloud.client("s3", account=ACCOUNT)
     s3.create_bucket(Bucket="inbox")
     for key in SECRETS:
         s3.put_object(Bucket="inbox", Key=key, Body=b"SECRET")
-    function = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:idp"
     answer = {"Role": role(cloud), "HomeDirectoryType": "LOGICAL", "HomeDirectoryDetails": json.dumps(MAPPINGS)}
-    standin_of(cloud).functions[function] = lambda event: answer if event.get("password") == "pw" else {}
+    function = identity_function(cloud, "idp", {"ann": answer}, "pw", tmp_path / "idp.jsonl")
     subnets = cloud.client("ec2", account=ACCOUNT).describe_subnets()["Subnets"][:1]
     server_id = transfer.create_server(Protocols=["FTP"], EndpointType="VPC", IdentityProviderType="AWS_LAMBDA",
                                        IdentityProviderDetails={"Function": function},

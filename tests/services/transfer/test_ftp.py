@@ -1,6 +1,6 @@
 """FTP and FTPS through Python's ftplib (FTP, and FTP_TLS with PROT P in passive mode), with users
-from a custom identity provider: a Lambda function answering AWS's contract (the stand-in Lambda
-of standin_lambda.py until regionbox serves Lambda). SFTP password logins go the same way."""
+from a custom identity provider: a Lambda function answering AWS's contract (regionbox's own
+Lambda). SFTP password logins go the same way."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from tests.services.transfer.helpers import ACCOUNT, log_events, online, role, standin_of
+from tests.services.lambda_.helpers import zipped
+from tests.services.transfer.helpers import ACCOUNT, calls, identity_function, log_events, online, role
 
 FUNCTION = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:transfer-idp"
 LOGS = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/transfer/ftp-tests:*"
@@ -22,7 +23,7 @@ CERT = f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/0a1b2c3d-0000-4000-8000-000
 
 
 @pytest.fixture
-def site(lambda_cloud):
+def site(lambda_cloud, tmp_path):
     """An FTP/FTPS/SFTP server whose users come from the identity function: ann (password "s3cret"),
     chrooted to /inbox/home/ann with /shared mapped to /inbox/shared."""
     cloud = lambda_cloud
@@ -34,14 +35,8 @@ def site(lambda_cloud):
     subnets = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"][:2]
     answers = {"ann": {"Role": arn, "HomeDirectoryType": "LOGICAL", "HomeDirectoryDetails": json.dumps(
         [{"Entry": "/", "Target": "/inbox/home/ann"}, {"Entry": "/shared", "Target": "/inbox/shared"}])}}
-
-    def identity(event: dict) -> dict:
-        answer = answers.get(event["username"])
-        return answer if answer is not None and event.get("password") == "s3cret" else {}
-
-    standin = standin_of(cloud)
-    standin.functions[FUNCTION] = identity
-    standin.calls.clear()
+    out = tmp_path / "identity-events.jsonl"
+    assert identity_function(cloud, "transfer-idp", answers, "s3cret", out) == FUNCTION
     server_id = transfer.create_server(
         Protocols=["FTP", "FTPS", "SFTP"], EndpointType="VPC", Certificate=CERT,
         EndpointDetails={"VpcId": subnets[0]["VpcId"], "SubnetIds": [s["SubnetId"] for s in subnets]},
@@ -51,7 +46,7 @@ def site(lambda_cloud):
     endpoint = cloud.cloud.services.api("transfer").endpoints(ACCOUNT, "us-east-1", server_id)[0]
     ca = Path(cloud.get("/_regionbox/status")["state_dir"]) / "tls" / "ca.pem"
     return {"cloud": cloud, "transfer": transfer, "s3": s3, "server": server_id, "address": endpoint.address,
-            "ftp": endpoint.ftp_port, "sftp": endpoint.sftp_port, "ca": str(ca), "standin": standin,
+            "ftp": endpoint.ftp_port, "sftp": endpoint.sftp_port, "ca": str(ca), "calls": lambda: calls(out),
             "zones": {s["AvailabilityZone"] for s in subnets}}
 
 
@@ -107,7 +102,7 @@ def test_ftp_login_through_the_identity_function_and_files_in_s3(site):
     assert sorted(keys(site["s3"])) == ["home/ann/archive/", "home/ann/archive/report.csv", "shared/notice.txt"]
     metadata = site["s3"].head_object(Bucket="inbox", Key="shared/notice.txt")["Metadata"]
     assert metadata == {"user-agent": "AWSTransfer", "user-agent-id": f"ann@{site['server']}"}
-    event = site["standin"].calls[0][1]
+    event = site["calls"]()[0]
     assert event == {"username": "ann", "password": "s3cret", "protocol": "FTP", "serverId": site["server"],
                      "sourceIp": "127.0.0.1"}
 
@@ -121,7 +116,7 @@ def test_ftps_explicit_tls_prot_p_passive(site):
     assert client.nlst() == ["secret.bin", "shared"]
     client.quit()
     assert keys(site["s3"]) == ["home/ann/secret.bin"]
-    assert site["standin"].calls[0][1]["protocol"] == "FTPS"
+    assert site["calls"]()[0]["protocol"] == "FTPS"
 
 
 def test_ftps_rules_prot_c_and_session_resumption(site):
@@ -236,6 +231,31 @@ def test_test_identity_provider_answers_what_the_function_says(site):
                                              ServerProtocol="FTP", SourceIp="10.0.0.7")
     assert answer["StatusCode"] == 200 and answer["Url"] == FUNCTION and answer["Message"] == ""
     assert json.loads(answer["Response"])["HomeDirectoryType"] == "LOGICAL"
-    assert site["standin"].calls[-1][1]["sourceIp"] == "10.0.0.7"
+    assert site["calls"]()[-1]["sourceIp"] == "10.0.0.7"
     refused = transfer.test_identity_provider(ServerId=site["server"], UserName="ann", UserPassword="wrong")
     assert refused["StatusCode"] == 200 and "role" in refused["Message"]
+
+
+def test_the_function_must_let_transfer_in_and_must_not_fail(site):
+    """AWS invokes an identity provider as transfer.amazonaws.com: the function's policy must allow
+    it; a function that raises refuses the login."""
+    transfer, lam = site["transfer"], site["cloud"].client("lambda", account=ACCOUNT)
+    lam.remove_permission(FunctionName="transfer-idp", StatementId="transfer")
+    denied = transfer.test_identity_provider(ServerId=site["server"], UserName="ann", UserPassword="s3cret")
+    assert denied["StatusCode"] == 500
+    assert "transfer.amazonaws.com is not authorized to perform: lambda:InvokeFunction" in denied["Message"]
+    lam.add_permission(FunctionName="transfer-idp", StatementId="transfer", Action="lambda:InvokeFunction",
+                       Principal="transfer.amazonaws.com", SourceArn=f"arn:aws:transfer:us-east-1:{ACCOUNT}:server/*")
+    lam.update_function_code(FunctionName="transfer-idp", ZipFile=zipped({"app.py":
+        "def handler(event, context):\n    raise KeyError('directory is down')\n"}))
+    lam.get_waiter("function_updated_v2").wait(FunctionName="transfer-idp", WaiterConfig={"Delay": 0.05})
+    failed = transfer.test_identity_provider(ServerId=site["server"], UserName="ann", UserPassword="s3cret")
+    assert failed["StatusCode"] == 500 and "KeyError" in failed["Message"]
+    with pytest.raises(ftplib.error_perm, match="530"):
+        _login(site)
+
+
+def _login(site) -> None:
+    client = ftplib.FTP()
+    client.connect(site["address"], site["ftp"], timeout=30)
+    client.login("ann", "s3cret")

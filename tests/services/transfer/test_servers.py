@@ -212,7 +212,7 @@ def test_test_identity_provider(cloud, transfer, vpc):
     assert (refused["Code"], refused["Message"]) == ("InvalidRequestException", f"{managed} not configured for external auth")
     assert error_of(lambda: transfer.test_identity_provider(ServerId="s-00000000000000000", UserName="ann"))["Code"] == \
         "ResourceNotFoundException"
-    # A Lambda identity provider whose function does not exist (regionbox serves no Lambda yet).
+    # A Lambda identity provider whose function does not exist.
     custom = transfer.create_server(IdentityProviderType="AWS_LAMBDA", IdentityProviderDetails={"Function": LAMBDA})["ServerId"]
     answer = transfer.test_identity_provider(ServerId=custom, UserName="ann", UserPassword="secret")
     assert answer["StatusCode"] == 500 and "Function not found" in answer["Message"] and answer["Url"] == LAMBDA

@@ -1,6 +1,7 @@
 """Managed workflows through boto3 and a real upload: COPY, TAG and DELETE steps run after an SFTP
 upload as the workflow's execution role, a failing step runs the exception steps, a CUSTOM step
-waits for SendWorkflowStepState (its function is the stand-in Lambda's), and what ran is logged."""
+waits for SendWorkflowStepState (its function a real Lambda function the workflow's execution role
+may invoke), and what ran is logged."""
 
 from __future__ import annotations
 
@@ -9,11 +10,17 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.services.transfer.helpers import (ACCOUNT, key_pair, log_events, online, role, sftp,
-                                             standin_of)
+from tests.services.lambda_.helpers import create
+from tests.services.transfer.helpers import ACCOUNT, ALL_S3, calls, key_pair, log_events, online, role, sftp
 
 LOGS = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/transfer/workflows:*"
 FUNCTION = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:step"
+RECORD_STEP = """import json, os
+def handler(event, context):
+    with open(os.environ["OUT"], "a") as out:
+        out.write(json.dumps(event) + "\\n")
+    return {}
+"""
 
 
 @pytest.fixture
@@ -24,7 +31,9 @@ def flow(lambda_cloud, tmp_path):
     for bucket in ("inbox", "archive"):
         s3.create_bucket(Bucket=bucket)
     key, public = key_pair(tmp_path)
-    user_role, execution_role = role(cloud, "user"), role(cloud, "workflow")
+    # The execution role of a workflow with a custom step may invoke its function (AWS requires it).
+    user_role, execution_role = role(cloud, "user"), role(cloud, "workflow", {**ALL_S3, "Statement": [
+        *ALL_S3["Statement"], {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"}]})
 
     def server(steps, exception_steps=None, execution=execution_role) -> tuple[str, str]:
         workflow = transfer.create_workflow(Description="after upload", Steps=steps,
@@ -42,7 +51,8 @@ def flow(lambda_cloud, tmp_path):
         local.write_bytes(b"id,value\n1,2\n")
         assert sftp(key, "ann", endpoint.address, endpoint.sftp_port, f"put {local}\n").returncode == 0
 
-    return {"cloud": cloud, "transfer": transfer, "s3": s3, "server": server, "upload": upload, "role": execution_role}
+    return {"cloud": cloud, "transfer": transfer, "s3": s3, "server": server, "upload": upload, "role": execution_role,
+            "tmp": tmp_path}
 
 
 def wait_for(check, timeout: float = 10):
@@ -119,15 +129,14 @@ def test_the_execution_role_is_enforced(flow):
 
 def test_a_custom_step_waits_for_send_workflow_step_state(flow):
     transfer = flow["transfer"]
-    tokens = []
-    standin = standin_of(flow["cloud"])
-    standin.functions[FUNCTION] = lambda event: tokens.append(event) or {}
+    out = flow["tmp"] / "step-events.jsonl"
+    create(flow["cloud"], "step", RECORD_STEP, account=ACCOUNT, Environment={"Variables": {"OUT": str(out)}})
     server_id, workflow = flow["server"]([
         {"Type": "CUSTOM", "CustomStepDetails": {"Name": "scan", "Target": FUNCTION, "TimeoutSeconds": 60}},
         {"Type": "COPY", "CopyStepDetails": {"Name": "archive", "DestinationFileLocation": {
             "S3FileLocation": {"Bucket": "archive", "Key": "clean/"}}}}])
     flow["upload"](server_id)
-    event = wait_for(lambda: tokens and tokens[0])
+    event = wait_for(lambda: calls(out) and calls(out)[0], timeout=60)
     assert event["fileLocation"]["key"] == "in/data.csv" and event["serviceMetadata"]["transferDetails"]["userName"] == "ann"
     running = transfer.list_executions(WorkflowId=workflow)["Executions"]
     assert len(running) == 1 and running[0]["Status"] == "IN_PROGRESS"
