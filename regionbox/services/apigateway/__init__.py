@@ -1,0 +1,159 @@
+"""API Gateway (REST APIs): the control plane (APIs, resources, methods, integrations,
+deployments, stages, API keys, usage plans, usage, tags) and the data plane that serves deployed
+stages at their invoke URLs with API keys, throttling and quotas enforced (invoke.py), forwarding
+to HTTP backends or answering from MOCK integrations (integrate.py).
+"""
+
+from regionbox.core.service import Service
+
+_AUTHORIZERS = "authorizers (Lambda and Cognito) are not built: methods take NONE or AWS_IAM"
+_DOMAINS = "custom domain names need certificates (ACM) and DNS, which regionbox does not serve"
+_DOCS = "API documentation parts and versions are not built"
+UNSUPPORTED = {
+    **{op: _AUTHORIZERS for op in ("CreateAuthorizer", "GetAuthorizer", "GetAuthorizers", "UpdateAuthorizer",
+                                   "DeleteAuthorizer", "TestInvokeAuthorizer", "FlushStageAuthorizersCache")},
+    **{op: _DOMAINS for op in ("CreateDomainName", "GetDomainName", "GetDomainNames", "UpdateDomainName",
+                               "DeleteDomainName", "CreateBasePathMapping", "GetBasePathMapping",
+                               "GetBasePathMappings", "UpdateBasePathMapping", "DeleteBasePathMapping",
+                               "CreateDomainNameAccessAssociation", "DeleteDomainNameAccessAssociation",
+                               "GetDomainNameAccessAssociations", "RejectDomainNameAccessAssociation")},
+    **{op: _DOCS for op in ("CreateDocumentationPart", "GetDocumentationPart", "GetDocumentationParts",
+                            "UpdateDocumentationPart", "DeleteDocumentationPart", "ImportDocumentationParts",
+                            "CreateDocumentationVersion", "GetDocumentationVersion", "GetDocumentationVersions",
+                            "UpdateDocumentationVersion", "DeleteDocumentationVersion")},
+    **{op: "VPC links need a Network Load Balancer, which regionbox does not serve"
+       for op in ("CreateVpcLink", "GetVpcLink", "GetVpcLinks", "UpdateVpcLink", "DeleteVpcLink")},
+    **{op: "client certificates for backend TLS are not built"
+       for op in ("GenerateClientCertificate", "GetClientCertificate", "GetClientCertificates",
+                  "UpdateClientCertificate", "DeleteClientCertificate")},
+    **{op: "models (JSON schemas) and request validators are not built"
+       for op in ("CreateModel", "GetModel", "GetModels", "UpdateModel", "DeleteModel", "GetModelTemplate",
+                  "CreateRequestValidator", "GetRequestValidator", "GetRequestValidators", "UpdateRequestValidator",
+                  "DeleteRequestValidator")},
+    **{op: "gateway responses are AWS's defaults and cannot be customized yet"
+       for op in ("GetGatewayResponse", "GetGatewayResponses", "PutGatewayResponse", "UpdateGatewayResponse",
+                  "DeleteGatewayResponse")},
+    **{op: "OpenAPI import and export are not built"
+       for op in ("ImportRestApi", "PutRestApi", "GetExport")},
+    "GetSdk": "client SDK generation is not built",
+    "GetSdkType": "client SDK generation is not built",
+    "GetSdkTypes": "client SDK generation is not built",
+    "ImportApiKeys": "importing API keys from CSV is not built: create them with CreateApiKey",
+    "TestInvokeMethod": "test invocations are not built: call the stage's invoke URL",
+    "FlushStageCache": "stage caches are not built",
+}
+
+
+def load(cloud) -> Service:
+    from regionbox.protocol.specs import service_model
+    from regionbox.services.apigateway.account import Accounts
+    from regionbox.services.apigateway.apikeys import ApiKeys
+    from regionbox.services.apigateway.deployments import Deployments
+    from regionbox.services.apigateway.http_client import HttpClient
+    from regionbox.services.apigateway.integrate import Integrator
+    from regionbox.services.apigateway.integrations import Integrations
+    from regionbox.services.apigateway.invoke import Invoker
+    from regionbox.services.apigateway.methods import Methods
+    from regionbox.services.apigateway.restapis import RestApis
+    from regionbox.services.apigateway.stages import Stages
+    from regionbox.services.apigateway.state import ApiGatewayState
+    from regionbox.services.apigateway.tags import Tags
+    from regionbox.services.apigateway.throttling import Throttles
+    from regionbox.services.apigateway.usage_plans import UsagePlans
+
+    state = ApiGatewayState(cloud.store)
+    throttles = Throttles()
+    client = HttpClient()
+    apis = RestApis(state, cloud.paginator)
+    methods = Methods(state)
+    integrations = Integrations(state)
+    stages = Stages(state)
+    deployments = Deployments(state, cloud.paginator, stages)
+    keys = ApiKeys(state, cloud.paginator)
+    plans = UsagePlans(state, cloud.paginator)
+    tags = Tags(state)
+    accounts = Accounts(state)
+    invoker = Invoker(state, keys, throttles, Integrator(client))
+
+    def reset() -> None:
+        throttles.clear()
+
+    def stop() -> None:
+        client.close()
+
+    operations = {
+        # REST APIs and resources
+        "CreateRestApi": apis.create_rest_api,
+        "GetRestApi": apis.get_rest_api,
+        "GetRestApis": apis.get_rest_apis,
+        "UpdateRestApi": apis.update_rest_api,
+        "DeleteRestApi": apis.delete_rest_api,
+        "CreateResource": apis.create_resource,
+        "GetResource": apis.get_resource,
+        "GetResources": apis.get_resources,
+        "UpdateResource": apis.update_resource,
+        "DeleteResource": apis.delete_resource,
+        # methods and method responses
+        "PutMethod": methods.put_method,
+        "GetMethod": methods.get_method,
+        "UpdateMethod": methods.update_method,
+        "DeleteMethod": methods.delete_method,
+        "PutMethodResponse": methods.put_method_response,
+        "GetMethodResponse": methods.get_method_response,
+        "UpdateMethodResponse": methods.update_method_response,
+        "DeleteMethodResponse": methods.delete_method_response,
+        # integrations and integration responses
+        "PutIntegration": integrations.put_integration,
+        "GetIntegration": integrations.get_integration,
+        "UpdateIntegration": integrations.update_integration,
+        "DeleteIntegration": integrations.delete_integration,
+        "PutIntegrationResponse": integrations.put_integration_response,
+        "GetIntegrationResponse": integrations.get_integration_response,
+        "UpdateIntegrationResponse": integrations.update_integration_response,
+        "DeleteIntegrationResponse": integrations.delete_integration_response,
+        # deployments and stages
+        "CreateDeployment": deployments.create_deployment,
+        "GetDeployment": deployments.get_deployment,
+        "GetDeployments": deployments.get_deployments,
+        "UpdateDeployment": deployments.update_deployment,
+        "DeleteDeployment": deployments.delete_deployment,
+        "CreateStage": stages.create_stage,
+        "GetStage": stages.get_stage,
+        "GetStages": stages.get_stages,
+        "UpdateStage": stages.update_stage,
+        "DeleteStage": stages.delete_stage,
+        # API keys, usage plans, usage
+        "CreateApiKey": keys.create_api_key,
+        "GetApiKey": keys.get_api_key,
+        "GetApiKeys": keys.get_api_keys,
+        "UpdateApiKey": keys.update_api_key,
+        "DeleteApiKey": keys.delete_api_key,
+        "CreateUsagePlan": plans.create_usage_plan,
+        "GetUsagePlan": plans.get_usage_plan,
+        "GetUsagePlans": plans.get_usage_plans,
+        "UpdateUsagePlan": plans.update_usage_plan,
+        "DeleteUsagePlan": plans.delete_usage_plan,
+        "CreateUsagePlanKey": plans.create_usage_plan_key,
+        "GetUsagePlanKey": plans.get_usage_plan_key,
+        "GetUsagePlanKeys": plans.get_usage_plan_keys,
+        "DeleteUsagePlanKey": plans.delete_usage_plan_key,
+        "GetUsage": plans.get_usage,
+        "UpdateUsage": plans.update_usage,
+        # tags and the account
+        "TagResource": tags.tag_resource,
+        "UntagResource": tags.untag_resource,
+        "GetTags": tags.get_tags,
+        "GetAccount": accounts.get_account,
+        "UpdateAccount": accounts.update_account,
+    }
+    model = service_model("apigateway")
+    return Service(
+        name="apigateway",
+        operations=operations,
+        not_implemented=UNSUPPORTED,
+        http=invoker.handle,
+        reset=reset,
+        stop=stop,
+        # IAM: API Gateway's management actions are the HTTP verbs (apigateway:GET, apigateway:POST ...).
+        iam_actions={name: f"apigateway:{model.operation_model(name).http['method']}" for name in operations},
+    )

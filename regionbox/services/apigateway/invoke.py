@@ -1,0 +1,170 @@
+"""The data plane: calls to a deployed stage, as ``https://<api>.execute-api.<region>.amazonaws.com/<stage>/...``.
+
+Two addresses reach it on the cloud's own port (services/__init__.py declares them):
+
+- by Host: ``<api>.execute-api.localhost:4566/<stage>/<path>`` (also ``<api>.execute-api.<region>.localhost``
+  and AWS's own ``<api>.execute-api.<region>.amazonaws.com`` with the Host header set);
+- by path, for clients that cannot set a Host: ``/restapis/<api>/<stage>/_user_request_/<path>``,
+  the form LocalStack users know. Other ``/restapis/...`` requests are the control plane's.
+
+A call goes through what AWS checks, in AWS's order, each with AWS's answer: the stage exists
+(else 403 Forbidden), a deployed resource and method match (else 403 Missing Authentication
+Token), AWS_IAM methods carry a signature (else the same), an API key is required and valid,
+enabled and in a usage plan of this stage (else 403 Forbidden); then throttling (the stage's
+method settings, the plan's per-method or plan throttle, token buckets per key per stage: 429
+Too Many Requests) and the plan's quota (429 Limit Exceeded); the call is counted for the key,
+then the integration answers (integrate.py).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import orjson
+
+from regionbox.core.store import Scope
+from regionbox.protocol.http import HttpRequest, HttpResponse
+from regionbox.services.apigateway.apikeys import ApiKeys
+from regionbox.services.apigateway.integrate import Call, Integrator
+from regionbox.services.apigateway.models import ApiKey, Stage, UsagePlan
+from regionbox.services.apigateway.routes import Routes
+from regionbox.services.apigateway.state import ApiGatewayState
+from regionbox.services.apigateway.throttling import Throttles
+from regionbox.services.apigateway.usage import period_start
+
+# Host patterns of the invoke URL (also in services/__init__.py's Entry).
+INVOKE_HOSTS = ("*.execute-api.localhost", "*.execute-api.*.localhost", "*.execute-api.*.amazonaws.com")
+_PATH_FORM = re.compile(r"^/restapis/(?P<api>[^/]+)/(?P<stage>[^/]+)/_user_request_(?P<path>/.*)?$")
+MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's payload limit
+
+
+def gateway_error(status: int, message: str, error_type: str, request_id: str) -> HttpResponse:
+    """One of API Gateway's own answers (its "gateway responses"): a JSON message."""
+    body = orjson.dumps({"message": message})
+    return HttpResponse(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+                                 ("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", error_type),
+                                 ("x-amz-apigw-id", _apigw_id())], body)
+
+
+def _apigw_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+@dataclass
+class Target:
+    api_id: str
+    stage: str
+    path: str  # raw, percent-encoded, starting with "/"
+
+
+def target_of(request: HttpRequest) -> Target | None:
+    """The API, stage and path a data-plane request names; None for a control-plane request."""
+    host = request.host.rsplit(":", 1)[0].lower() if not request.host.endswith("]") else request.host
+    if ".execute-api." in host:
+        parts = request.path.split("/", 2)
+        return Target(host.split(".", 1)[0], parts[1] if len(parts) > 1 else "", "/" + (parts[2] if len(parts) > 2 else ""))
+    found = _PATH_FORM.match(request.path)
+    if found is None:
+        return None
+    return Target(found.group("api"), found.group("stage"), found.group("path") or "/")
+
+
+class Invoker:
+    def __init__(self, state: ApiGatewayState, api_keys: ApiKeys, throttles: Throttles, integrator: Integrator) -> None:
+        self.state = state
+        self.api_keys = api_keys
+        self.throttles = throttles
+        self.integrator = integrator
+        self._routes: dict[tuple, Routes] = {}
+
+    async def handle(self, request: HttpRequest) -> HttpResponse | None:
+        target = target_of(request)
+        if target is None:
+            return None  # /restapis/... without _user_request_: the control plane's
+        request_id = str(uuid.uuid4())
+        scope = self.state.scope_of(target.api_id)
+        stage = self.state.stages.get(scope, f"{target.api_id}/{target.stage}") if scope else None
+        if scope is None or stage is None:
+            return gateway_error(403, "Forbidden", "ForbiddenException", request_id)
+        routes = self._routes_of(scope, stage)
+        found = routes.match(target.path, request.method) if routes else None
+        if found is None or found.method is None:
+            return gateway_error(403, "Missing Authentication Token", "MissingAuthenticationTokenException", request_id)
+        method = found.method
+        if method.get("authorizationType") == "AWS_IAM" and "authorization" not in request.headers \
+                and request.query_param("X-Amz-Signature") is None:
+            return gateway_error(403, "Missing Authentication Token", "MissingAuthenticationTokenException", request_id)
+        key = plan = None
+        if method.get("apiKeyRequired"):
+            key, plan = self._key_and_plan(scope, stage, request.headers.get("x-api-key"))
+            if key is None or plan is None:
+                return gateway_error(403, "Forbidden", "ForbiddenException", request_id)
+        method_key = f"{found.resource['path']}/{request.method if request.method in (found.resource.get('resourceMethods') or {}) else 'ANY'}"
+        if not self._within_throttles(stage, method_key, key, plan):
+            return gateway_error(429, "Too Many Requests", "TooManyRequestsException", request_id)
+        if key is not None and plan is not None:
+            quota = plan.body.get("quota")
+            now = datetime.now(timezone.utc)
+            if quota:
+                start = period_start(quota["period"], quota.get("offset", 0), now)
+                if self.state.usage.used_in_period(scope, plan.id, key.id, start, now.date()) >= quota["limit"]:
+                    return gateway_error(429, "Limit Exceeded", "LimitExceededException", request_id)
+            self.state.usage.count(scope, plan.id, key.id, now.date())
+        try:
+            body = await request.stream.read(MAX_PAYLOAD) if request.stream is not None else request.body
+        except Exception:  # noqa: BLE001 - BodyTooLarge: API Gateway's own 413
+            return gateway_error(413, "Request Too Long", "RequestTooLongException", request_id)
+        call = Call(request=request, body=body, request_id=request_id, scope=scope, api_id=target.api_id,
+                    stage=stage, resource=found.resource, method=method, path=target.path,
+                    path_params=found.path_params, api_key=key, started=time.time())
+        return await self.integrator.run(call)
+
+    def _routes_of(self, scope: Scope, stage: Stage) -> Routes | None:
+        deployment_id = stage.body.get("deploymentId", "")
+        cache_key = (scope, stage.rest_api_id, deployment_id)
+        routes = self._routes.get(cache_key)
+        if routes is None:
+            deployment = self.state.deployments.get(scope, f"{stage.rest_api_id}/{deployment_id}")
+            if deployment is None:
+                return None
+            if len(self._routes) > 1000:
+                self._routes.clear()
+            routes = self._routes[cache_key] = Routes(deployment.resources)
+        return routes
+
+    def _key_and_plan(self, scope: Scope, stage: Stage, value: str | None) -> tuple[ApiKey | None, UsagePlan | None]:
+        if not value:
+            return None, None
+        key = self.api_keys.by_value(scope, value)
+        if key is None or not key.body.get("enabled"):
+            return None, None
+        ref = f"{stage.rest_api_id}:{stage.name}"
+        for plan in self.state.plans.values(scope):
+            if key.id in plan.keys and any(f"{s.get('apiId')}:{s.get('stage')}" == ref for s in plan.body.get("apiStages", [])):
+                return key, plan
+        return key, None
+
+    def _within_throttles(self, stage: Stage, method_key: str, key: ApiKey | None, plan: UsagePlan | None) -> bool:
+        settings = stage.body.get("methodSettings") or {}
+        for setting_key in (method_key.lstrip("/"), "*/*"):
+            setting = settings.get(setting_key)
+            if setting and ("throttlingRateLimit" in setting or "throttlingBurstLimit" in setting):
+                bucket = ("stage", stage.rest_api_id, stage.name, setting_key)
+                if not self.throttles.allow(bucket, float(setting.get("throttlingRateLimit", 10000.0)),
+                                            int(setting.get("throttlingBurstLimit", 5000))):
+                    return False
+                break
+        if key is None or plan is None:
+            return True
+        api_stage = next((s for s in plan.body.get("apiStages", [])
+                          if s.get("apiId") == stage.rest_api_id and s.get("stage") == stage.name), {})
+        per_method = (api_stage.get("throttle") or {}).get(method_key)
+        limits = per_method or plan.body.get("throttle")
+        if not limits:
+            return True
+        bucket = ("key", plan.id, key.id, stage.rest_api_id, stage.name, method_key if per_method else "")
+        return self.throttles.allow(bucket, float(limits.get("rateLimit", 0.0)), int(limits.get("burstLimit", 0)))
