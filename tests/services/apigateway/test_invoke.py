@@ -1,0 +1,235 @@
+"""The data plane: invoke URLs reached by Host and by path, API keys, throttling, quotas and
+usage, and MOCK / HTTP / HTTP_PROXY integrations forwarding to a real backend."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+import requests
+
+from tests.services.apigateway.helpers import EchoBackend, invoke_url, keyed_plan, mock_api
+
+
+@pytest.fixture
+def gw(cloud):
+    return cloud.client("apigateway")
+
+
+@pytest.fixture(scope="module")
+def backend():
+    with EchoBackend() as server:
+        yield server
+
+
+def test_mock_integration_answers_its_template_by_path_and_by_host(cloud, gw):
+    api_id, _ = mock_api(gw, template='{"pong": true, "stage": "$context.stage", "id": "$context.requestId"}')
+    by_path = requests.get(invoke_url(cloud, api_id, "prod", "/ping"))
+    assert by_path.status_code == 200
+    body = by_path.json()
+    assert body["pong"] is True and body["stage"] == "prod"
+    assert body["id"] == by_path.headers["x-amzn-RequestId"]
+    for host in (f"{api_id}.execute-api.localhost", f"{api_id}.execute-api.us-east-1.localhost",
+                 f"{api_id}.execute-api.us-east-1.amazonaws.com"):
+        by_host = requests.get(f"{cloud.endpoint}/prod/ping", headers={"Host": host})
+        assert by_host.status_code == 200, host
+        assert by_host.json()["pong"] is True
+
+
+def test_unknown_routes_stages_and_apis_answer_as_aws(cloud, gw):
+    api_id, _ = mock_api(gw)
+    missing = requests.get(invoke_url(cloud, api_id, "prod", "/nowhere"))
+    assert missing.status_code == 403
+    assert missing.json() == {"message": "Missing Authentication Token"}
+    assert missing.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+    wrong_method = requests.post(invoke_url(cloud, api_id, "prod", "/ping"))
+    assert wrong_method.status_code == 403 and wrong_method.json() == {"message": "Missing Authentication Token"}
+    for url in (invoke_url(cloud, api_id, "nostage", "/ping"), invoke_url(cloud, "noapi12345", "prod", "/ping")):
+        forbidden = requests.get(url)
+        assert forbidden.status_code == 403 and forbidden.json() == {"message": "Forbidden"}
+
+
+def test_api_key_is_required_enabled_and_in_a_plan_of_the_stage(cloud, gw):
+    api_id, _ = mock_api(gw, api_key_required=True)
+    url = invoke_url(cloud, api_id, "prod", "/ping")
+    no_key = requests.get(url)
+    assert no_key.status_code == 403 and no_key.json() == {"message": "Forbidden"}
+    assert requests.get(url, headers={"x-api-key": "not-a-key-of-this-account-at-all"}).status_code == 403
+    loose = gw.create_api_key(name="no-plan", enabled=True)
+    assert requests.get(url, headers={"x-api-key": loose["value"]}).status_code == 403
+    key, _ = keyed_plan(gw, api_id)
+    assert requests.get(url, headers={"x-api-key": key["value"]}).status_code == 200
+    gw.update_api_key(apiKey=key["id"], patchOperations=[{"op": "replace", "path": "/enabled", "value": "false"}])
+    assert requests.get(url, headers={"x-api-key": key["value"]}).status_code == 403
+    disabled = gw.create_api_key(name="created-disabled")  # AWS creates keys disabled by default
+    assert disabled["enabled"] is False
+
+
+def test_imported_key_value_works(cloud, gw):
+    api_id, _ = mock_api(gw, api_key_required=True)
+    key = gw.create_api_key(name="imported", value="my-own-key-value-0123456789", enabled=True)
+    plan = gw.create_usage_plan(name="p", apiStages=[{"apiId": api_id, "stage": "prod"}])
+    gw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    answer = requests.get(invoke_url(cloud, api_id, "prod", "/ping"), headers={"x-api-key": "my-own-key-value-0123456789"})
+    assert answer.status_code == 200
+
+
+def test_plan_throttle_is_a_token_bucket_per_key(cloud, gw):
+    api_id, _ = mock_api(gw, api_key_required=True)
+    # Burst 3, and a rate so low that no token comes back during the test.
+    key, _ = keyed_plan(gw, api_id, throttle={"burstLimit": 3, "rateLimit": 0.0001})
+    other, _ = keyed_plan(gw, mock_api(gw, api_key_required=True, stage="prod")[0])
+    url = invoke_url(cloud, api_id, "prod", "/ping")
+    codes = [requests.get(url, headers={"x-api-key": key["value"]}).status_code for _ in range(5)]
+    assert codes == [200, 200, 200, 429, 429]
+    throttled = requests.get(url, headers={"x-api-key": key["value"]})
+    assert throttled.json() == {"message": "Too Many Requests"}
+    assert throttled.headers["x-amzn-ErrorType"] == "TooManyRequestsException"
+    assert other["id"] != key["id"]
+
+
+def test_per_method_throttle_of_a_plan_stage(cloud, gw):
+    api_id, _ = mock_api(gw, api_key_required=True)
+    key = gw.create_api_key(name="k", enabled=True)
+    plan = gw.create_usage_plan(name="p", apiStages=[{"apiId": api_id, "stage": "prod",
+                                                      "throttle": {"/ping/GET": {"burstLimit": 1, "rateLimit": 0.0001}}}])
+    gw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    url = invoke_url(cloud, api_id, "prod", "/ping")
+    assert [requests.get(url, headers={"x-api-key": key["value"]}).status_code for _ in range(2)] == [200, 429]
+
+
+def test_stage_method_settings_throttle_every_caller(cloud, gw):
+    api_id, _ = mock_api(gw)
+    gw.update_stage(restApiId=api_id, stageName="prod", patchOperations=[
+        {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "2"},
+        {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "0.0001"}])
+    url = invoke_url(cloud, api_id, "prod", "/ping")
+    assert [requests.get(url).status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_quota_limit_exceeded_usage_reported_and_update_usage_restores(cloud, gw):
+    api_id, _ = mock_api(gw, api_key_required=True)
+    key, plan = keyed_plan(gw, api_id, quota={"limit": 3, "period": "DAY"})
+    url = invoke_url(cloud, api_id, "prod", "/ping")
+    codes = [requests.get(url, headers={"x-api-key": key["value"]}).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    exceeded = requests.get(url, headers={"x-api-key": key["value"]})
+    assert exceeded.json() == {"message": "Limit Exceeded"}
+    today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    usage = gw.get_usage(usagePlanId=plan["id"], startDate=today, endDate=today)
+    assert usage["items"] == {key["id"]: [[3, 0]]}
+    restored = gw.update_usage(usagePlanId=plan["id"], keyId=key["id"],
+                               patchOperations=[{"op": "replace", "path": "/remaining", "value": "2"}])
+    assert restored["items"][key["id"]][-1][1] == 2
+    codes = [requests.get(url, headers={"x-api-key": key["value"]}).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+
+
+def test_http_proxy_forwards_path_query_headers_and_body(cloud, gw, backend):
+    api = gw.create_rest_api(name="proxy")
+    proxy = gw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="{proxy+}")
+    gw.put_method(restApiId=api["id"], resourceId=proxy["id"], httpMethod="ANY", authorizationType="NONE",
+                  requestParameters={"method.request.path.proxy": True})
+    gw.put_integration(restApiId=api["id"], resourceId=proxy["id"], httpMethod="ANY", type="HTTP_PROXY",
+                       integrationHttpMethod="ANY", uri=backend.url + "/{proxy}",
+                       requestParameters={"integration.request.path.proxy": "method.request.path.proxy"})
+    gw.create_deployment(restApiId=api["id"], stageName="v1")
+    answer = requests.post(invoke_url(cloud, api["id"], "v1", "/users/42/orders?sort=desc&page=2"),
+                           data=b'{"item": 7}', headers={"X-Custom": "yes", "Content-Type": "application/json"})
+    assert answer.status_code == 200
+    assert answer.headers["X-Backend"] == "echo"
+    echoed = answer.json()
+    assert echoed["method"] == "POST"
+    assert echoed["path"] == "/users/42/orders?sort=desc&page=2"
+    assert echoed["headers"]["x-custom"] == "yes"
+    assert echoed["body"] == '{"item": 7}'
+    assert "x-forwarded-for" in echoed["headers"]
+    failing = requests.get(invoke_url(cloud, api["id"], "v1", "/status/503"))
+    assert failing.status_code == 503  # a proxy passes the backend's status through
+
+
+def test_http_integration_maps_request_and_response(cloud, gw, backend):
+    api = gw.create_rest_api(name="mapped")
+    items = gw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="items")
+    item = gw.create_resource(restApiId=api["id"], parentId=items["id"], pathPart="{id}")
+    gw.put_method(restApiId=api["id"], resourceId=item["id"], httpMethod="GET", authorizationType="NONE")
+    gw.put_integration(restApiId=api["id"], resourceId=item["id"], httpMethod="GET", type="HTTP",
+                       integrationHttpMethod="POST", uri="http://${stageVariables.backend}/lookup/{id}",
+                       requestParameters={"integration.request.path.id": "method.request.path.id",
+                                          "integration.request.header.X-Caller": "'gateway'"},
+                       requestTemplates={"application/json": '{"wanted": "$input.params(\'id\')", "stage": "$context.stage"}'})
+    gw.put_method_response(restApiId=api["id"], resourceId=item["id"], httpMethod="GET", statusCode="200")
+    gw.put_integration_response(restApiId=api["id"], resourceId=item["id"], httpMethod="GET", statusCode="200",
+                                responseTemplates={"application/json": '{"sent": $input.json(\'$.body\')}'},
+                                responseParameters={"method.response.header.X-From": "integration.response.header.X-Backend"})
+    gw.put_method_response(restApiId=api["id"], resourceId=item["id"], httpMethod="GET", statusCode="404")
+    gw.put_integration_response(restApiId=api["id"], resourceId=item["id"], httpMethod="GET", statusCode="404",
+                                selectionPattern="4\\d\\d")
+    gw.create_deployment(restApiId=api["id"], stageName="test", variables={"backend": backend.url.removeprefix("http://")})
+    answer = requests.get(invoke_url(cloud, api["id"], "test", "/items/abc"))
+    assert answer.status_code == 200
+    assert answer.headers["X-From"] == "echo"
+    sent = json.loads(answer.json()["sent"])
+    assert sent == {"wanted": "abc", "stage": "test"}
+
+
+def test_changes_reach_callers_only_when_deployed(cloud, gw):
+    api_id, resource_id = mock_api(gw, template='{"version": 1}')
+    gw.update_integration_response(restApiId=api_id, resourceId=resource_id, httpMethod="GET", statusCode="200",
+                                   patchOperations=[{"op": "replace", "path": "/responseTemplates/application~1json",
+                                                     "value": '{"version": 2}'}])
+    url = invoke_url(cloud, api_id, "prod", "/ping")
+    assert requests.get(url).json() == {"version": 1}
+    gw.create_deployment(restApiId=api_id, stageName="prod")
+    assert requests.get(url).json() == {"version": 2}
+
+
+def test_aws_iam_methods_need_a_signature(cloud, gw):
+    api_id, _ = mock_api(gw, authorization="AWS_IAM")
+    unsigned = requests.get(invoke_url(cloud, api_id, "prod", "/ping"))
+    assert unsigned.status_code == 403 and unsigned.json() == {"message": "Missing Authentication Token"}
+
+
+def test_unreachable_backend_and_lambda_proxy_answer_internal_server_error(cloud, gw):
+    api = gw.create_rest_api(name="broken")
+    down = gw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="down")
+    fn = gw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="fn")
+    for resource in (down, fn):
+        gw.put_method(restApiId=api["id"], resourceId=resource["id"], httpMethod="GET", authorizationType="NONE")
+    gw.put_integration(restApiId=api["id"], resourceId=down["id"], httpMethod="GET", type="HTTP_PROXY",
+                       integrationHttpMethod="GET", uri="http://127.0.0.1:9/")
+    # regionbox serves no Lambda yet: the function cannot be invoked, which API Gateway answers with 500.
+    gw.put_integration(restApiId=api["id"], resourceId=fn["id"], httpMethod="GET", type="AWS_PROXY",
+                       integrationHttpMethod="POST",
+                       uri="arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+                           "arn:aws:lambda:us-east-1:000000000000:function:missing/invocations")
+    gw.create_deployment(restApiId=api["id"], stageName="prod")
+    for path in ("/down", "/fn"):
+        answer = requests.get(invoke_url(cloud, api["id"], "prod", path))
+        assert answer.status_code == 500, path
+        assert answer.json() == {"message": "Internal server error"}
+
+
+def test_literal_beats_parameter_beats_greedy(cloud, gw):
+    api = gw.create_rest_api(name="routing")
+    root = api["rootResourceId"]
+    parts = {}
+    for name, parent in (("pets", root), ("mine", "pets"), ("{id}", "pets"), ("{proxy+}", root)):
+        parts[name] = gw.create_resource(restApiId=api["id"], parentId=parts[parent]["id"] if parent != root else root,
+                                         pathPart=name)
+        gw.put_method(restApiId=api["id"], resourceId=parts[name]["id"], httpMethod="ANY", authorizationType="NONE")
+        gw.put_integration(restApiId=api["id"], resourceId=parts[name]["id"], httpMethod="ANY", type="MOCK",
+                           requestTemplates={"application/json": '{"statusCode": 200}'})
+        gw.put_integration_response(restApiId=api["id"], resourceId=parts[name]["id"], httpMethod="ANY",
+                                    statusCode="200",
+                                    responseTemplates={"application/json": '{"route": "$context.resourcePath", '
+                                                                           '"id": "$input.params(\'id\')"}'})
+    gw.create_deployment(restApiId=api["id"], stageName="prod")
+
+    def route(path: str) -> dict:
+        return requests.get(invoke_url(cloud, api["id"], "prod", path)).json()
+    assert route("/pets/mine") == {"route": "/pets/mine", "id": ""}
+    assert route("/pets/7") == {"route": "/pets/{id}", "id": "7"}
+    assert route("/pets/7/toys/1")["route"] == "/{proxy+}"
+    assert route("/anything")["route"] == "/{proxy+}"
