@@ -5,6 +5,10 @@ to HTTP backends or answering from MOCK integrations (integrate.py).
 """
 
 from regionbox.core.service import Service
+from regionbox.protocol.dialect import Dialect
+
+# API Gateway answers input that breaks the model (an enum, a missing member) with BadRequestException.
+DIALECT = Dialect(validation_code="BadRequestException")
 
 _AUTHORIZERS = "authorizers (Lambda and Cognito) are not built: methods take NONE or AWS_IAM"
 _DOMAINS = "custom domain names need certificates (ACM) and DNS, which regionbox does not serve"
@@ -151,6 +155,7 @@ def load(cloud) -> Service:
         name="apigateway",
         operations=operations,
         not_implemented=UNSUPPORTED,
+        dialect=DIALECT,
         http=invoker.handle,
         reset=reset,
         stop=stop,

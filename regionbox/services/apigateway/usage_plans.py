@@ -231,17 +231,22 @@ def _api_stages(body: dict, operation: dict) -> bool:
         else:
             raise bad_request(f"Invalid patch operation specified for /apiStages: {operation['op']}")
         return True
-    parts = path.split("/")  # ["", "apiStages", "<api>:<stage>", "throttle", "<path>", "<METHOD>", "<limit>"?]
+    # "/apiStages/<api>:<stage>/throttle/<resource path>/<METHOD>[/<limit>]", the resource path's "/" as "~1"
+    # (and the method either its own part or escaped into the path's last one: "~1pets~1GET").
+    parts = path.split("/")
     target = next((s for s in stages if len(parts) > 2 and stage_ref(s) == parts[2]), None)
-    if target is None or len(parts) < 6 or parts[3] != "throttle":
+    if target is None or len(parts) < 5 or parts[3] != "throttle":
         raise bad_request(f"Invalid patch path {path}")
-    method_key = f"{patch.unescape(parts[4])}/{parts[5]}"
+    limit = parts[-1] if parts[-1] in ("rateLimit", "burstLimit") else None
+    method_key = "/".join(patch.unescape(part) for part in parts[4:len(parts) - (1 if limit else 0)])
+    if method_key.count("/") < 2:
+        raise bad_request(f"Invalid patch path {path}")
     throttles = target.setdefault("throttle", {})
-    if operation["op"] == "remove" and len(parts) == 6:
+    if operation["op"] == "remove" and limit is None:
         throttles.pop(method_key, None)
-    elif len(parts) == 7 and parts[6] in ("rateLimit", "burstLimit") and operation["op"] in ("add", "replace"):
-        member = patch.shape("ThrottleSettings").members[parts[6]]
-        throttles.setdefault(method_key, {})[parts[6]] = patch.coerce(member, operation.get("value"), path)
+    elif limit is not None and operation["op"] in ("add", "replace"):
+        member = patch.shape("ThrottleSettings").members[limit]
+        throttles.setdefault(method_key, {})[limit] = patch.coerce(member, operation.get("value"), path)
     else:
         raise bad_request(f"Invalid patch path {path}")
     return True
