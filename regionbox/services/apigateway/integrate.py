@@ -104,13 +104,13 @@ class Integrator:
     # -- MOCK -------------------------------------------------------------------------------------
     def _mock(self, call: Call, integration: dict) -> HttpResponse:
         template = _request_template(integration, call.request)
-        status = 200  # a MOCK without a template answers its 200 response
-        if template is not None:
-            try:
-                document = orjson.loads(render(template, call.template_input()) or "{}")
-                status = int(document.get("statusCode", 200)) if isinstance(document, dict) else 200
-            except (orjson.JSONDecodeError, TypeError, ValueError):
-                return internal_error(call)
+        if template is None:  # no request template: the default integration response, as AWS documents
+            return self._mapped(call, integration, None, b"", [])
+        try:
+            document = orjson.loads(render(template, call.template_input()) or "{}")
+            status = int(document.get("statusCode", 200)) if isinstance(document, dict) else 200
+        except (orjson.JSONDecodeError, TypeError, ValueError):
+            return internal_error(call)
         return self._mapped(call, integration, str(status), b"", [])
 
     # -- HTTP (mapped) ----------------------------------------------------------------------------
@@ -132,11 +132,12 @@ class Integrator:
             return answer
         return self._mapped(call, integration, str(answer.status), answer.body, answer.headers)
 
-    def _mapped(self, call: Call, integration: dict, selector: str, body: bytes,
+    def _mapped(self, call: Call, integration: dict, selector: str | None, body: bytes,
                 backend_headers: list[tuple[str, str]]) -> HttpResponse:
-        """The integration response the selector (a status code) picks, applied."""
+        """The integration response the selector (a status code) picks, applied; None picks the
+        default one (no selectionPattern)."""
         responses = integration.get("integrationResponses") or {}
-        chosen = next((r for r in responses.values() if r.get("selectionPattern")
+        chosen = next((r for r in responses.values() if selector is not None and r.get("selectionPattern")
                        and re.fullmatch(r["selectionPattern"], selector)), None)
         chosen = chosen or next((r for r in responses.values() if not r.get("selectionPattern")), None)
         if chosen is None:

@@ -10,8 +10,8 @@ Two addresses reach it on the cloud's own port (services/__init__.py declares th
 A call goes through what AWS checks, in AWS's order, each with AWS's answer: the stage exists
 (else 403 Forbidden), a deployed resource and method match (else 403 Missing Authentication
 Token), AWS_IAM methods carry a signature (else the same), an API key is required and valid,
-enabled and in a usage plan of this stage (else 403 Forbidden); then throttling (the stage's
-method settings, the plan's per-method or plan throttle, token buckets per key per stage: 429
+enabled and in a usage plan of this stage (else 403 Forbidden); then throttling (the account's
+10,000 a second, the stage's method settings, the plan's per-method or plan throttle, token buckets per key per stage: 429
 Too Many Requests) and the plan's quota (429 Limit Exceeded); the call is counted for the key,
 then the integration answers (integrate.py).
 """
@@ -28,6 +28,7 @@ import orjson
 
 from regionbox.core.store import Scope
 from regionbox.protocol.http import HttpRequest, HttpResponse
+from regionbox.services.apigateway.account import ACCOUNT_BURST_LIMIT, ACCOUNT_RATE_LIMIT
 from regionbox.services.apigateway.apikeys import ApiKeys
 from regionbox.services.apigateway.integrate import Call, Integrator
 from regionbox.services.apigateway.models import ApiKey, Stage, UsagePlan
@@ -100,11 +101,16 @@ class Invoker:
             return gateway_error(403, "Missing Authentication Token", "MissingAuthenticationTokenException", request_id)
         key = plan = None
         if method.get("apiKeyRequired"):
-            key, plan = self._key_and_plan(scope, stage, request.headers.get("x-api-key"))
+            api = self.state.apis.get(scope, target.api_id)
+            # apiKeySource AUTHORIZER: the key comes from a Lambda authorizer, which regionbox does
+            # not run, so no key is ever given (AWS's answer to an authorizer giving none: 403).
+            source = api.body.get("apiKeySource", "HEADER") if api is not None else "HEADER"
+            value = request.headers.get("x-api-key") if source == "HEADER" else None
+            key, plan = self._key_and_plan(scope, stage, value)
             if key is None or plan is None:
                 return gateway_error(403, "Forbidden", "ForbiddenException", request_id)
         method_key = f"{found.resource['path']}/{request.method if request.method in (found.resource.get('resourceMethods') or {}) else 'ANY'}"
-        if not self._within_throttles(stage, method_key, key, plan):
+        if not self._within_throttles(scope, stage, method_key, key, plan):
             return gateway_error(429, "Too Many Requests", "TooManyRequestsException", request_id)
         if key is not None and plan is not None:
             quota = plan.body.get("quota")
@@ -148,7 +154,12 @@ class Invoker:
                 return key, plan
         return key, None
 
-    def _within_throttles(self, stage: Stage, method_key: str, key: ApiKey | None, plan: UsagePlan | None) -> bool:
+    def _within_throttles(self, scope: Scope, stage: Stage, method_key: str, key: ApiKey | None,
+                          plan: UsagePlan | None) -> bool:
+        """The account's limit (per region, AWS's default), the stage's method settings, then the
+        usage plan's per-method or plan throttle for the key."""
+        if not self.throttles.allow(("account", scope), ACCOUNT_RATE_LIMIT, ACCOUNT_BURST_LIMIT):
+            return False
         settings = stage.body.get("methodSettings") or {}
         for setting_key in (method_key.lstrip("/"), "*/*"):
             setting = settings.get(setting_key)

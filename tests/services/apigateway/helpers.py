@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -13,6 +14,8 @@ class _Echo(BaseHTTPRequestHandler):
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if self.path.startswith("/slow"):
+            time.sleep(2)  # longer than the integration's timeout in the test that calls it
         if self.path.startswith("/status/"):
             status = int(self.path.split("/")[2].split("?")[0])
         else:

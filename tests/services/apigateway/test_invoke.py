@@ -233,3 +233,51 @@ def test_literal_beats_parameter_beats_greedy(cloud, gw):
     assert route("/pets/7") == {"route": "/pets/{id}", "id": "7"}
     assert route("/pets/7/toys/1")["route"] == "/{proxy+}"
     assert route("/anything")["route"] == "/{proxy+}"
+
+
+def test_slow_backend_times_out_and_never_passthrough_refuses_unmapped_types(cloud, gw, backend):
+    api = gw.create_rest_api(name="edges")
+    slow = gw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="slow")
+    strict = gw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="strict")
+    for resource in (slow, strict):
+        gw.put_method(restApiId=api["id"], resourceId=resource["id"], httpMethod="POST", authorizationType="NONE")
+    gw.put_integration(restApiId=api["id"], resourceId=slow["id"], httpMethod="POST", type="HTTP_PROXY",
+                       integrationHttpMethod="POST", uri=backend.url + "/slow", timeoutInMillis=100)
+    gw.put_integration(restApiId=api["id"], resourceId=strict["id"], httpMethod="POST", type="HTTP",
+                       integrationHttpMethod="POST", uri=backend.url + "/strict", passthroughBehavior="NEVER",
+                       requestTemplates={"application/json": '{"x": 1}'})
+    gw.put_integration_response(restApiId=api["id"], resourceId=strict["id"], httpMethod="POST", statusCode="200")
+    gw.create_deployment(restApiId=api["id"], stageName="prod")
+    timed_out = requests.post(invoke_url(cloud, api["id"], "prod", "/slow"))
+    assert timed_out.status_code == 504 and timed_out.json() == {"message": "Endpoint request timed out"}
+    refused = requests.post(invoke_url(cloud, api["id"], "prod", "/strict"), data="a=b",
+                            headers={"Content-Type": "text/plain"})
+    assert refused.status_code == 415 and refused.json() == {"message": "Unsupported Media Type"}
+    mapped = requests.post(invoke_url(cloud, api["id"], "prod", "/strict"), json={"y": 2})
+    assert mapped.status_code == 200 and mapped.json()["body"] == '{"x": 1}'
+
+
+def test_root_resource_and_mock_without_template(cloud, gw):
+    api = gw.create_rest_api(name="root")
+    root = api["rootResourceId"]
+    gw.put_method(restApiId=api["id"], resourceId=root, httpMethod="GET", authorizationType="NONE")
+    gw.put_integration(restApiId=api["id"], resourceId=root, httpMethod="GET", type="MOCK")
+    # Without a request template a MOCK answers its default integration response (no selectionPattern).
+    gw.put_integration_response(restApiId=api["id"], resourceId=root, httpMethod="GET", statusCode="201",
+                                responseTemplates={"application/json": '{"landing": true}'})
+    gw.put_integration_response(restApiId=api["id"], resourceId=root, httpMethod="GET", statusCode="200",
+                                selectionPattern="2\\d\\d", responseTemplates={"application/json": '{"landing": false}'})
+    gw.create_deployment(restApiId=api["id"], stageName="prod")
+    for url in (invoke_url(cloud, api["id"], "prod", "/"), f"{cloud.endpoint}/restapis/{api['id']}/prod/_user_request_"):
+        answer = requests.get(url)
+        assert (answer.status_code, answer.json()) == (201, {"landing": True}), url
+
+
+def test_authorizer_key_source_takes_no_header_key(cloud, gw):
+    api_id, _ = mock_api(gw, api_key_required=True)
+    key, _ = keyed_plan(gw, api_id)
+    url = invoke_url(cloud, api_id, "prod", "/ping")
+    assert requests.get(url, headers={"x-api-key": key["value"]}).status_code == 200
+    gw.update_rest_api(restApiId=api_id, patchOperations=[{"op": "replace", "path": "/apiKeySource", "value": "AUTHORIZER"}])
+    # The key would come from a Lambda authorizer's usageIdentifierKey; regionbox runs no authorizers.
+    assert requests.get(url, headers={"x-api-key": key["value"]}).status_code == 403
