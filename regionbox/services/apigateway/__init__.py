@@ -49,7 +49,7 @@ UNSUPPORTED = {
 
 
 def load(cloud) -> Service:
-    from regionbox.protocol.specs import service_model
+    from regionbox.services.apigateway.access import iam_actions, resources
     from regionbox.services.apigateway.account import Accounts
     from regionbox.services.apigateway.apikeys import ApiKeys
     from regionbox.services.apigateway.deployments import Deployments
@@ -150,7 +150,6 @@ def load(cloud) -> Service:
         "GetAccount": accounts.get_account,
         "UpdateAccount": accounts.update_account,
     }
-    model = service_model("apigateway")
     return Service(
         name="apigateway",
         operations=operations,
@@ -159,6 +158,7 @@ def load(cloud) -> Service:
         http=invoker.handle,
         reset=reset,
         stop=stop,
-        # IAM: API Gateway's management actions are the HTTP verbs (apigateway:GET, apigateway:POST ...).
-        iam_actions={name: f"apigateway:{model.operation_model(name).http['method']}" for name in operations},
+        # IAM: API Gateway's management actions are the HTTP verbs on resource paths (access.py).
+        iam_actions=iam_actions(list(operations)),
+        resources=resources,
     )
