@@ -1,7 +1,7 @@
 """What answers a call once API Gateway has let it through: the method's integration.
 
-- MOCK: the request template's ``statusCode`` picks the integration response; its response
-  template is the body.
+- MOCK: the request template's ``statusCode`` picks the integration response (without a
+  template, the default one); its response template is the body.
 - HTTP: the request is mapped (request parameters, request templates and passthrough
   behavior) and sent; the backend's status code picks the integration response
   (``selectionPattern`` is a regular expression over it), whose template maps the body.
@@ -30,6 +30,7 @@ from regionbox.protocol.http import HttpRequest, HttpResponse
 from regionbox.services.apigateway.http_client import HttpClient, UpstreamError
 from regionbox.services.apigateway.models import ApiKey, Stage
 from regionbox.services.apigateway.templates import TemplateInput, render
+from regionbox.services.apigateway.vtl import TemplateError
 
 # Headers a proxy does not pass on (hop-by-hop), and those the client library sets itself.
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
@@ -120,7 +121,10 @@ class Integrator:
         behavior = integration.get("passthroughBehavior", "WHEN_NO_MATCH")
         if template is None and (behavior == "NEVER" or (behavior == "WHEN_NO_TEMPLATES" and templates)):
             return _error(415, "Unsupported Media Type", "UnsupportedMediaTypeException", call)
-        body = render(template, call.template_input()).encode() if template is not None else call.body
+        try:
+            body = render(template, call.template_input()).encode() if template is not None else call.body
+        except TemplateError:
+            return internal_error(call)
         mapped = _request_parameters(call, integration)
         headers = list(mapped["header"].items())
         if template is not None or call.request.headers.get("content-type"):
@@ -144,7 +148,10 @@ class Integrator:
             return internal_error(call)
         templates = chosen.get("responseTemplates") or {}
         template = templates.get("application/json") or (next(iter(templates.values())) if templates else None)
-        out = render(template, call.template_input(body)).encode() if template is not None else body
+        try:
+            out = render(template, call.template_input(body)).encode() if template is not None else body
+        except TemplateError:
+            return internal_error(call)
         headers = [("Content-Type", "application/json")]
         backend = {k.lower(): v for k, v in backend_headers}
         for name, source in (chosen.get("responseParameters") or {}).items():
