@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable
 
 _ID_START = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_"
@@ -345,7 +346,9 @@ class _Parser:
 _CANONICAL = {"or": "||", "and": "&&", "eq": "==", "ne": "!=", "le": "<=", "ge": ">=", "lt": "<", "gt": ">"}
 
 
+@lru_cache(maxsize=1024)
 def parse(template: str) -> list:
+    """The template's tree (kept: a deployed API renders the same templates on every call)."""
     return _Parser(template).block()[0]
 
 
