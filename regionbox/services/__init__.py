@@ -14,13 +14,15 @@ SERVICES: dict[str, Entry] = {
     "ec2": Entry("regionbox.services.ec2"),
     "logs": Entry("regionbox.services.logs"),
     "cloudtrail": Entry("regionbox.services.cloudtrail"),
+    "cloudtrail-data": Entry("regionbox.services.cloudtrail_data"),
     "elasticache": Entry("regionbox.services.elasticache"),
     "dynamodb": Entry("regionbox.services.dynamodb"),
     "dynamodbstreams": Entry("regionbox.services.dynamodbstreams"),
-    # Virtual-hosted requests ("<bucket>.s3.localhost"), anonymous reads and browser form uploads are S3's.
     # Invoke URLs of deployed REST APIs: "<api>.execute-api.localhost/<stage>/..." and the path form
     # "/restapis/<api>/<stage>/_user_request_/..." (other /restapis/ requests are the control plane's).
     "apigateway": Entry("regionbox.services.apigateway", hosts=("*.execute-api.localhost", "*.execute-api.*.localhost",
                                                                 "*.execute-api.*.amazonaws.com"), paths=("/restapis/",)),
+    "transfer": Entry("regionbox.services.transfer"),
+    # Virtual-hosted requests ("<bucket>.s3.localhost"), anonymous reads and browser form uploads are S3's.
     "s3": Entry("regionbox.services.s3", hosts=("*.s3.localhost", "*.s3.*.localhost"), unsigned=True, form_posts=True),
 }
