@@ -30,10 +30,7 @@ UNSUPPORTED = {
     **{op: "client certificates for backend TLS are not built"
        for op in ("GenerateClientCertificate", "GetClientCertificate", "GetClientCertificates",
                   "UpdateClientCertificate", "DeleteClientCertificate")},
-    **{op: "models (JSON schemas) and request validators are not built"
-       for op in ("CreateModel", "GetModel", "GetModels", "UpdateModel", "DeleteModel", "GetModelTemplate",
-                  "CreateRequestValidator", "GetRequestValidator", "GetRequestValidators", "UpdateRequestValidator",
-                  "DeleteRequestValidator")},
+    "GetModelTemplate": "generating a mapping template from a model is not built",
     **{op: "gateway responses are AWS's defaults and cannot be customized yet"
        for op in ("GetGatewayResponse", "GetGatewayResponses", "PutGatewayResponse", "UpdateGatewayResponse",
                   "DeleteGatewayResponse")},
@@ -59,6 +56,7 @@ def load(cloud) -> Service:
     from regionbox.services.apigateway.invoke import Invoker
     from regionbox.services.apigateway.methods import Methods
     from regionbox.services.apigateway.restapis import RestApis
+    from regionbox.services.apigateway.schemas import Schemas
     from regionbox.services.apigateway.stages import Stages
     from regionbox.services.apigateway.state import ApiGatewayState
     from regionbox.services.apigateway.tags import Tags
@@ -75,6 +73,7 @@ def load(cloud) -> Service:
     deployments = Deployments(state, cloud.paginator, stages)
     keys = ApiKeys(state, cloud.paginator)
     plans = UsagePlans(state, cloud.paginator)
+    schemas = Schemas(state, cloud.paginator)
     tags = Tags(state)
     accounts = Accounts(state)
     invoker = Invoker(state, keys, throttles, Integrator(client))
@@ -115,6 +114,17 @@ def load(cloud) -> Service:
         "GetIntegrationResponse": integrations.get_integration_response,
         "UpdateIntegrationResponse": integrations.update_integration_response,
         "DeleteIntegrationResponse": integrations.delete_integration_response,
+        # models and request validators
+        "CreateModel": schemas.create_model,
+        "GetModel": schemas.get_model,
+        "GetModels": schemas.get_models,
+        "UpdateModel": schemas.update_model,
+        "DeleteModel": schemas.delete_model,
+        "CreateRequestValidator": schemas.create_request_validator,
+        "GetRequestValidator": schemas.get_request_validator,
+        "GetRequestValidators": schemas.get_request_validators,
+        "UpdateRequestValidator": schemas.update_request_validator,
+        "DeleteRequestValidator": schemas.delete_request_validator,
         # deployments and stages
         "CreateDeployment": deployments.create_deployment,
         "GetDeployment": deployments.get_deployment,

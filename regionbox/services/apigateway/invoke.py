@@ -12,8 +12,9 @@ A call goes through what AWS checks, in AWS's order, each with AWS's answer: the
 Token), AWS_IAM methods carry a signature (else the same), an API key is required and valid,
 enabled and in a usage plan of this stage (else 403 Forbidden); then throttling (the account's
 10,000 a second, the stage's method settings, the plan's per-method or plan throttle, token buckets per key per stage: 429
-Too Many Requests) and the plan's quota (429 Limit Exceeded); the call is counted for the key,
-then the integration answers (integrate.py).
+Too Many Requests) and the plan's quota (429 Limit Exceeded); the call is counted for the key;
+the method's request validator checks parameters and body (400, validation.py); then the
+integration answers (integrate.py).
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ from regionbox.protocol.http import HttpRequest, HttpResponse
 from regionbox.services.apigateway.account import ACCOUNT_BURST_LIMIT, ACCOUNT_RATE_LIMIT
 from regionbox.services.apigateway.apikeys import ApiKeys
 from regionbox.services.apigateway.integrate import Call, Integrator
-from regionbox.services.apigateway.models import ApiKey, Stage, UsagePlan
+from regionbox.services.apigateway.models import ApiKey, Deployment, Stage, UsagePlan
 from regionbox.services.apigateway.routes import Routes
 from regionbox.services.apigateway.state import ApiGatewayState
 from regionbox.services.apigateway.throttling import Throttles
 from regionbox.services.apigateway.usage import period_start
+from regionbox.services.apigateway.validation import body_is_valid, missing_parameters
 
 # Host patterns of the invoke URL (also in services/__init__.py's Entry).
 INVOKE_HOSTS = ("*.execute-api.localhost", "*.execute-api.*.localhost", "*.execute-api.*.amazonaws.com")
@@ -80,7 +82,7 @@ class Invoker:
         self.api_keys = api_keys
         self.throttles = throttles
         self.integrator = integrator
-        self._routes: dict[tuple, Routes] = {}
+        self._routes: dict[tuple, tuple[Routes, Deployment]] = {}
 
     async def handle(self, request: HttpRequest) -> HttpResponse | None:
         target = target_of(request)
@@ -91,8 +93,8 @@ class Invoker:
         stage = self.state.stages.get(scope, f"{target.api_id}/{target.stage}") if scope else None
         if scope is None or stage is None:
             return gateway_error(403, "Forbidden", "ForbiddenException", request_id)
-        routes = self._routes_of(scope, stage)
-        found = routes.match(target.path, request.method) if routes else None
+        deployed = self._deployed(scope, stage)
+        found = deployed[0].match(target.path, request.method) if deployed else None
         if found is None or found.method is None:
             return gateway_error(403, "Missing Authentication Token", "MissingAuthenticationTokenException", request_id)
         method = found.method
@@ -124,23 +126,43 @@ class Invoker:
             body = await request.stream.read(MAX_PAYLOAD) if request.stream is not None else request.body
         except Exception:  # noqa: BLE001 - BodyTooLarge: API Gateway's own 413
             return gateway_error(413, "Request Too Long", "RequestTooLongException", request_id)
+        refused = self._invalid(deployed[1], method, request, found.path_params, body, request_id)
+        if refused is not None:
+            return refused
         call = Call(request=request, body=body, request_id=request_id, scope=scope, api_id=target.api_id,
                     stage=stage, resource=found.resource, method=method, path=target.path,
                     path_params=found.path_params, api_key=key, started=time.time())
         return await self.integrator.run(call)
 
-    def _routes_of(self, scope: Scope, stage: Stage) -> Routes | None:
+    def _deployed(self, scope: Scope, stage: Stage) -> tuple[Routes, Deployment] | None:
+        """The stage's deployment and its routes (built once per deployment)."""
         deployment_id = stage.body.get("deploymentId", "")
         cache_key = (scope, stage.rest_api_id, deployment_id)
-        routes = self._routes.get(cache_key)
-        if routes is None:
+        deployed = self._routes.get(cache_key)
+        if deployed is None:
             deployment = self.state.deployments.get(scope, f"{stage.rest_api_id}/{deployment_id}")
             if deployment is None:
                 return None
             if len(self._routes) > 1000:
                 self._routes.clear()
-            routes = self._routes[cache_key] = Routes(deployment.resources)
-        return routes
+            deployed = self._routes[cache_key] = (Routes(deployment.resources), deployment)
+        return deployed
+
+    @staticmethod
+    def _invalid(deployment: Deployment, method: dict, request: HttpRequest, path_params: dict[str, str],
+                 body: bytes, request_id: str) -> HttpResponse | None:
+        """The method's request validator's verdict: None when the request may go on."""
+        validator = deployment.validators.get(method.get("requestValidatorId") or "")
+        if validator is None:
+            return None
+        if validator.get("validateRequestParameters"):
+            missing = missing_parameters(method, request, path_params)
+            if missing:
+                return gateway_error(400, f"Missing required request parameters: [{', '.join(missing)}]",
+                                     "BadRequestException", request_id)
+        if validator.get("validateRequestBody") and not body_is_valid(method, deployment.models, request, body):
+            return gateway_error(400, "Invalid request body", "BadRequestException", request_id)
+        return None
 
     def _key_and_plan(self, scope: Scope, stage: Stage, value: str | None) -> tuple[ApiKey | None, UsagePlan | None]:
         if not value:

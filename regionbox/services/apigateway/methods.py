@@ -33,13 +33,18 @@ def check_status_code(code: str) -> None:
         raise bad_request("Invalid status code specified")
 
 
-def check_method(method: dict) -> None:
+def check_method(method: dict, api: RestApi) -> None:
     kind = method.get("authorizationType")
     if kind not in AUTHORIZATION_TYPES:
         raise bad_request(f"Invalid authorization type specified. Valid options are {','.join(AUTHORIZATION_TYPES)}")
     if kind in ("CUSTOM", "COGNITO_USER_POOLS") or method.get("authorizerId"):
         # regionbox has no authorizers (CreateAuthorizer is not built): no id can name one.
         raise bad_request("Invalid authorizer ID specified")
+    if method.get("requestValidatorId") and method["requestValidatorId"] not in api.validators:
+        raise bad_request("Invalid Request Validator identifier specified")
+    for model in (method.get("requestModels") or {}).values():
+        if model not in api.models:
+            raise bad_request(f"Invalid model identifier specified: {model}")
     for name in method.get("requestParameters") or {}:
         if not _REQUEST_PARAMETER.match(name):
             raise bad_request(f"Invalid mapping expression specified: Validation Result: warnings : [], errors : "
@@ -67,7 +72,7 @@ class Methods:
                        "authorizationScopes"):
             if params.get(member) is not None:
                 method[member] = params[member]
-        check_method(method)
+        check_method(method, api)
         methods[name] = method
         self.state.apis.put(ctx.scope, api.id, api)
         return dict(method)
@@ -80,7 +85,7 @@ class Methods:
         api, resource = self._resource(ctx, params)
         method = self.state.method(api, params["resourceId"], params["httpMethod"])
         changed = patch.apply(dict(method), params.get("patchOperations"), "Method", METHOD_WRITABLE)
-        check_method(changed)
+        check_method(changed, api)
         resource["resourceMethods"][params["httpMethod"]] = changed
         self.state.apis.put(ctx.scope, api.id, api)
         return dict(changed)

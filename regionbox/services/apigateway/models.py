@@ -36,6 +36,8 @@ class RestApi:
     # resource id -> the Resource shape, its methods (with integrations and responses) nested in
     # "resourceMethods" as GetResource(embed=methods) shows them.
     resources: dict[str, dict] = field(default_factory=dict)
+    models: dict[str, dict] = field(default_factory=dict)  # name -> the Model shape (a JSON schema)
+    validators: dict[str, dict] = field(default_factory=dict)  # id -> the RequestValidator shape
 
 
 @dataclass
@@ -45,6 +47,8 @@ class Deployment:
     id: str
     body: dict  # the Deployment shape (id, description, createdDate)
     resources: dict[str, dict] = field(default_factory=dict)  # the API's resources when deployed
+    models: dict[str, dict] = field(default_factory=dict)  # and its models and request validators
+    validators: dict[str, dict] = field(default_factory=dict)
 
 
 @dataclass

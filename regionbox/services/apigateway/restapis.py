@@ -16,6 +16,7 @@ from regionbox.core.pagination import Paginator
 from regionbox.services.apigateway import patch
 from regionbox.services.apigateway.models import RestApi, new_id
 from regionbox.services.apigateway.paging import listing
+from regionbox.services.apigateway.schemas import default_models
 from regionbox.services.apigateway.state import ApiGatewayState, bad_request, conflict
 from regionbox.services.apigateway.tags import checked_tags
 
@@ -59,7 +60,7 @@ class RestApis:
         tags = checked_tags(params.get("tags"))
         if tags:
             body["tags"] = tags
-        api = RestApi(api_id, body, {root_id: {"id": root_id, "path": "/"}})
+        api = RestApi(api_id, body, {root_id: {"id": root_id, "path": "/"}}, models=default_models())
         self.state.apis.put(ctx.scope, api_id, api)
         self.state.scope_of(api_id)
         return dict(body)
