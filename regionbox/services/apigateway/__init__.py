@@ -31,9 +31,6 @@ UNSUPPORTED = {
        for op in ("GenerateClientCertificate", "GetClientCertificate", "GetClientCertificates",
                   "UpdateClientCertificate", "DeleteClientCertificate")},
     "GetModelTemplate": "generating a mapping template from a model is not built",
-    **{op: "gateway responses are AWS's defaults and cannot be customized yet"
-       for op in ("GetGatewayResponse", "GetGatewayResponses", "PutGatewayResponse", "UpdateGatewayResponse",
-                  "DeleteGatewayResponse")},
     **{op: "OpenAPI import and export are not built"
        for op in ("ImportRestApi", "PutRestApi", "GetExport")},
     "GetSdk": "client SDK generation is not built",
@@ -55,6 +52,7 @@ def load(cloud) -> Service:
     from regionbox.services.apigateway.integrations import Integrations
     from regionbox.services.apigateway.invoke import Invoker
     from regionbox.services.apigateway.methods import Methods
+    from regionbox.services.apigateway.responses import GatewayResponses
     from regionbox.services.apigateway.restapis import RestApis
     from regionbox.services.apigateway.schemas import Schemas
     from regionbox.services.apigateway.stages import Stages
@@ -74,6 +72,7 @@ def load(cloud) -> Service:
     keys = ApiKeys(state, cloud.paginator)
     plans = UsagePlans(state, cloud.paginator)
     schemas = Schemas(state, cloud.paginator)
+    responses = GatewayResponses(state, cloud.paginator)
     tags = Tags(state)
     accounts = Accounts(state)
     invoker = Invoker(state, keys, throttles, Integrator(client))
@@ -125,6 +124,12 @@ def load(cloud) -> Service:
         "GetRequestValidators": schemas.get_request_validators,
         "UpdateRequestValidator": schemas.update_request_validator,
         "DeleteRequestValidator": schemas.delete_request_validator,
+        # gateway responses
+        "PutGatewayResponse": responses.put_gateway_response,
+        "GetGatewayResponse": responses.get_gateway_response,
+        "GetGatewayResponses": responses.get_gateway_responses,
+        "UpdateGatewayResponse": responses.update_gateway_response,
+        "DeleteGatewayResponse": responses.delete_gateway_response,
         # deployments and stages
         "CreateDeployment": deployments.create_deployment,
         "GetDeployment": deployments.get_deployment,

@@ -20,7 +20,7 @@ import asyncio
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qsl, quote
 
 import orjson
@@ -52,6 +52,7 @@ class Call:
     path_params: dict[str, str]
     api_key: ApiKey | None
     started: float
+    refuse: Callable[..., HttpResponse]  # (gateway response type[, message]) -> API Gateway's own answer
 
     @property
     def variables(self) -> dict[str, str]:
@@ -77,13 +78,8 @@ class Call:
                              self.request.headers, self.context(), self.variables)
 
 
-def _error(status: int, message: str, error_type: str, call: Call) -> HttpResponse:
-    from regionbox.services.apigateway.invoke import gateway_error
-    return gateway_error(status, message, error_type, call.request_id)
-
-
 def internal_error(call: Call) -> HttpResponse:
-    return _error(500, "Internal server error", "InternalServerErrorException", call)
+    return call.refuse("API_CONFIGURATION_ERROR")
 
 
 class Integrator:
@@ -120,7 +116,7 @@ class Integrator:
         template = _request_template(integration, call.request)
         behavior = integration.get("passthroughBehavior", "WHEN_NO_MATCH")
         if template is None and (behavior == "NEVER" or (behavior == "WHEN_NO_TEMPLATES" and templates)):
-            return _error(415, "Unsupported Media Type", "UnsupportedMediaTypeException", call)
+            return call.refuse("UNSUPPORTED_MEDIA_TYPE")
         try:
             body = render(template, call.template_input()).encode() if template is not None else call.body
         except TemplateError:
@@ -190,7 +186,7 @@ class Integrator:
         try:
             return await self.client.request(method, url, headers, body, integration.get("timeoutInMillis", 29000) / 1000)
         except asyncio.TimeoutError:
-            return _error(504, "Endpoint request timed out", "IntegrationTimeout", call)
+            return call.refuse("INTEGRATION_TIMEOUT")
         except UpstreamError:
             return internal_error(call)
 

@@ -25,14 +25,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-import orjson
-
 from regionbox.core.store import Scope
-from regionbox.protocol.http import HttpRequest, HttpResponse
+from regionbox.protocol.http import BodyTooLarge, HttpRequest, HttpResponse
 from regionbox.services.apigateway.account import ACCOUNT_BURST_LIMIT, ACCOUNT_RATE_LIMIT
 from regionbox.services.apigateway.apikeys import ApiKeys
 from regionbox.services.apigateway.integrate import Call, Integrator
 from regionbox.services.apigateway.models import ApiKey, Deployment, Stage, UsagePlan
+from regionbox.services.apigateway.responses import forbidden, gateway_response
 from regionbox.services.apigateway.routes import Routes
 from regionbox.services.apigateway.state import ApiGatewayState
 from regionbox.services.apigateway.throttling import Throttles
@@ -43,18 +42,6 @@ from regionbox.services.apigateway.validation import body_is_valid, missing_para
 INVOKE_HOSTS = ("*.execute-api.localhost", "*.execute-api.*.localhost", "*.execute-api.*.amazonaws.com")
 _PATH_FORM = re.compile(r"^/restapis/(?P<api>[^/]+)/(?P<stage>[^/]+)/_user_request_(?P<path>/.*)?$")
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's payload limit
-
-
-def gateway_error(status: int, message: str, error_type: str, request_id: str) -> HttpResponse:
-    """One of API Gateway's own answers (its "gateway responses"): a JSON message."""
-    body = orjson.dumps({"message": message})
-    return HttpResponse(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
-                                 ("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", error_type),
-                                 ("x-amz-apigw-id", _apigw_id())], body)
-
-
-def _apigw_id() -> str:
-    return uuid.uuid4().hex[:16]
 
 
 @dataclass
@@ -91,16 +78,23 @@ class Invoker:
         request_id = str(uuid.uuid4())
         scope = self.state.scope_of(target.api_id)
         stage = self.state.stages.get(scope, f"{target.api_id}/{target.stage}") if scope else None
-        if scope is None or stage is None:
-            return gateway_error(403, "Forbidden", "ForbiddenException", request_id)
-        deployed = self._deployed(scope, stage)
-        found = deployed[0].match(target.path, request.method) if deployed else None
+        deployed = self._deployed(scope, stage) if scope and stage else None
+        if deployed is None:
+            return forbidden(request_id)
+        routes, deployment = deployed
+
+        def refuse(kind: str, message: str | None = None) -> HttpResponse:
+            context = {"requestId": request_id, "apiId": target.api_id, "stage": target.stage,
+                       "httpMethod": request.method, "path": f"/{target.stage}{target.path}"}
+            return gateway_response(kind, request_id, deployment.gateway_responses, request, context, message)
+
+        found = routes.match(target.path, request.method)
         if found is None or found.method is None:
-            return gateway_error(403, "Missing Authentication Token", "MissingAuthenticationTokenException", request_id)
+            return refuse("MISSING_AUTHENTICATION_TOKEN")
         method = found.method
         if method.get("authorizationType") == "AWS_IAM" and "authorization" not in request.headers \
                 and request.query_param("X-Amz-Signature") is None:
-            return gateway_error(403, "Missing Authentication Token", "MissingAuthenticationTokenException", request_id)
+            return refuse("MISSING_AUTHENTICATION_TOKEN")
         key = plan = None
         if method.get("apiKeyRequired"):
             api = self.state.apis.get(scope, target.api_id)
@@ -110,28 +104,29 @@ class Invoker:
             value = request.headers.get("x-api-key") if source == "HEADER" else None
             key, plan = self._key_and_plan(scope, stage, value)
             if key is None or plan is None:
-                return gateway_error(403, "Forbidden", "ForbiddenException", request_id)
-        method_key = f"{found.resource['path']}/{request.method if request.method in (found.resource.get('resourceMethods') or {}) else 'ANY'}"
+                return refuse("INVALID_API_KEY")
+        methods = found.resource.get("resourceMethods") or {}
+        method_key = f"{found.resource['path']}/{request.method if request.method in methods else 'ANY'}"
         if not self._within_throttles(scope, stage, method_key, key, plan):
-            return gateway_error(429, "Too Many Requests", "TooManyRequestsException", request_id)
+            return refuse("THROTTLED")
         if key is not None and plan is not None:
             quota = plan.body.get("quota")
             now = datetime.now(timezone.utc)
             if quota:
                 start = period_start(quota["period"], quota.get("offset", 0), now)
                 if self.state.usage.used_in_period(scope, plan.id, key.id, start, now.date()) >= quota["limit"]:
-                    return gateway_error(429, "Limit Exceeded", "LimitExceededException", request_id)
+                    return refuse("QUOTA_EXCEEDED")
             self.state.usage.count(scope, plan.id, key.id, now.date())
         try:
             body = await request.stream.read(MAX_PAYLOAD) if request.stream is not None else request.body
-        except Exception:  # noqa: BLE001 - BodyTooLarge: API Gateway's own 413
-            return gateway_error(413, "Request Too Long", "RequestTooLongException", request_id)
-        refused = self._invalid(deployed[1], method, request, found.path_params, body, request_id)
-        if refused is not None:
-            return refused
+        except BodyTooLarge:
+            return refuse("REQUEST_TOO_LARGE")
+        invalid = self._invalid(deployment, method, request, found.path_params, body)
+        if invalid is not None:
+            return refuse(*invalid)
         call = Call(request=request, body=body, request_id=request_id, scope=scope, api_id=target.api_id,
                     stage=stage, resource=found.resource, method=method, path=target.path,
-                    path_params=found.path_params, api_key=key, started=time.time())
+                    path_params=found.path_params, api_key=key, started=time.time(), refuse=refuse)
         return await self.integrator.run(call)
 
     def _deployed(self, scope: Scope, stage: Stage) -> tuple[Routes, Deployment] | None:
@@ -150,18 +145,18 @@ class Invoker:
 
     @staticmethod
     def _invalid(deployment: Deployment, method: dict, request: HttpRequest, path_params: dict[str, str],
-                 body: bytes, request_id: str) -> HttpResponse | None:
-        """The method's request validator's verdict: None when the request may go on."""
+                 body: bytes) -> tuple[str, str] | None:
+        """The method's request validator's verdict: None when the request may go on, else the
+        gateway response type and message."""
         validator = deployment.validators.get(method.get("requestValidatorId") or "")
         if validator is None:
             return None
         if validator.get("validateRequestParameters"):
             missing = missing_parameters(method, request, path_params)
             if missing:
-                return gateway_error(400, f"Missing required request parameters: [{', '.join(missing)}]",
-                                     "BadRequestException", request_id)
+                return "BAD_REQUEST_PARAMETERS", f"Missing required request parameters: [{', '.join(missing)}]"
         if validator.get("validateRequestBody") and not body_is_valid(method, deployment.models, request, body):
-            return gateway_error(400, "Invalid request body", "BadRequestException", request_id)
+            return "BAD_REQUEST_BODY", "Invalid request body"
         return None
 
     def _key_and_plan(self, scope: Scope, stage: Stage, value: str | None) -> tuple[ApiKey | None, UsagePlan | None]:

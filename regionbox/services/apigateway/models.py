@@ -38,6 +38,7 @@ class RestApi:
     resources: dict[str, dict] = field(default_factory=dict)
     models: dict[str, dict] = field(default_factory=dict)  # name -> the Model shape (a JSON schema)
     validators: dict[str, dict] = field(default_factory=dict)  # id -> the RequestValidator shape
+    gateway_responses: dict[str, dict] = field(default_factory=dict)  # type -> a customized GatewayResponse
 
 
 @dataclass
@@ -49,6 +50,7 @@ class Deployment:
     resources: dict[str, dict] = field(default_factory=dict)  # the API's resources when deployed
     models: dict[str, dict] = field(default_factory=dict)  # and its models and request validators
     validators: dict[str, dict] = field(default_factory=dict)
+    gateway_responses: dict[str, dict] = field(default_factory=dict)
 
 
 @dataclass
