@@ -44,6 +44,7 @@ UNSUPPORTED = {
 
 def load(cloud) -> Service:
     from regionbox.services.apigateway.access import iam_actions, resources
+    from regionbox.services.apigateway.access_logs import AccessLogs
     from regionbox.services.apigateway.account import Accounts
     from regionbox.services.apigateway.apikeys import ApiKeys
     from regionbox.services.apigateway.deployments import Deployments
@@ -75,7 +76,7 @@ def load(cloud) -> Service:
     responses = GatewayResponses(state, cloud.paginator)
     tags = Tags(state)
     accounts = Accounts(state)
-    invoker = Invoker(state, keys, throttles, Integrator(client))
+    invoker = Invoker(state, keys, throttles, Integrator(client), AccessLogs(lambda: cloud.services.api("logs")))
 
     def reset() -> None:
         throttles.clear()

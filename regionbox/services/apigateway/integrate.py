@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Callable
 from urllib.parse import parse_qsl, quote
 
@@ -53,29 +52,16 @@ class Call:
     api_key: ApiKey | None
     started: float
     refuse: Callable[..., HttpResponse]  # (gateway response type[, message]) -> API Gateway's own answer
+    context: dict[str, Any]  # $context: the request's id, stage, resource, identity ... (invoke.py)
 
     @property
     def variables(self) -> dict[str, str]:
         return self.stage.body.get("variables") or {}
 
-    def context(self) -> dict[str, Any]:
-        return {
-            "requestId": self.request_id, "extendedRequestId": self.request_id, "apiId": self.api_id,
-            "stage": self.stage.name, "resourceId": self.resource["id"], "resourcePath": self.resource["path"],
-            "httpMethod": self.request.method, "path": f"/{self.stage.name}{self.path}", "accountId": self.scope[0],
-            "requestTimeEpoch": int(self.started * 1000),
-            "requestTime": datetime.fromtimestamp(self.started, timezone.utc).strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "protocol": "HTTP/1.1",
-            "identity": {"sourceIp": self.request.headers.get("x-forwarded-for", "127.0.0.1").split(",")[0].strip(),
-                         "userAgent": self.request.headers.get("user-agent", ""),
-                         "apiKey": self.api_key.body.get("value") if self.api_key else "",
-                         "apiKeyId": self.api_key.id if self.api_key else ""},
-        }
-
     def template_input(self, body: bytes | None = None) -> TemplateInput:
         return TemplateInput(self.body if body is None else body, self.path_params,
                              dict(parse_qsl(self.request.query_string, keep_blank_values=True)),
-                             self.request.headers, self.context(), self.variables)
+                             self.request.headers, self.context, self.variables)
 
 
 def internal_error(call: Call) -> HttpResponse:
@@ -212,7 +198,7 @@ def _parameter_value(source: str, call: Call, backend_headers: dict[str, str] | 
                 return call.request.headers.get(name.lower())
             return values.get(name.lower() if prefix.startswith("integration") else name)
     if source.startswith("context."):
-        current: Any = call.context()
+        current: Any = call.context
         for part in source.split(".")[1:]:
             current = current.get(part) if isinstance(current, dict) else None
         return None if current is None else str(current)

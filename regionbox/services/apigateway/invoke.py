@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from regionbox.core.store import Scope
 from regionbox.protocol.http import BodyTooLarge, HttpRequest, HttpResponse
 from regionbox.services.apigateway.account import ACCOUNT_BURST_LIMIT, ACCOUNT_RATE_LIMIT
+from regionbox.services.apigateway.access_logs import AccessLogs
 from regionbox.services.apigateway.apikeys import ApiKeys
 from regionbox.services.apigateway.integrate import Call, Integrator
 from regionbox.services.apigateway.models import ApiKey, Deployment, Stage, UsagePlan
@@ -64,8 +65,10 @@ def target_of(request: HttpRequest) -> Target | None:
 
 
 class Invoker:
-    def __init__(self, state: ApiGatewayState, api_keys: ApiKeys, throttles: Throttles, integrator: Integrator) -> None:
+    def __init__(self, state: ApiGatewayState, api_keys: ApiKeys, throttles: Throttles, integrator: Integrator,
+                 access_logs: AccessLogs) -> None:
         self.state = state
+        self.access_logs = access_logs
         self.api_keys = api_keys
         self.throttles = throttles
         self.integrator = integrator
@@ -81,17 +84,31 @@ class Invoker:
         deployed = self._deployed(scope, stage) if scope and stage else None
         if deployed is None:
             return forbidden(request_id)
+        started = time.time()
+        context = {"requestId": request_id, "extendedRequestId": request_id, "apiId": target.api_id,
+                   "stage": target.stage, "httpMethod": request.method, "path": f"/{target.stage}{target.path}",
+                   "protocol": "HTTP/1.1", "accountId": scope[0], "requestTimeEpoch": int(started * 1000),
+                   "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(started)),
+                   "identity": {"sourceIp": request.headers.get("x-forwarded-for", "127.0.0.1").split(",")[0].strip(),
+                                "userAgent": request.headers.get("user-agent", ""), "apiKey": "", "apiKeyId": ""}}
+        response = await self._serve(request, target, scope, stage, deployed, context, started)
+        if stage.body.get("accessLogSettings"):
+            self.access_logs.record(stage, context, response, started)
+        return response
+
+    async def _serve(self, request: HttpRequest, target: Target, scope: Scope, stage: Stage,
+                     deployed: tuple[Routes, Deployment], context: dict, started: float) -> HttpResponse:
         routes, deployment = deployed
+        request_id = context["requestId"]
 
         def refuse(kind: str, message: str | None = None) -> HttpResponse:
-            context = {"requestId": request_id, "apiId": target.api_id, "stage": target.stage,
-                       "httpMethod": request.method, "path": f"/{target.stage}{target.path}"}
             return gateway_response(kind, request_id, deployment.gateway_responses, request, context, message)
 
         found = routes.match(target.path, request.method)
         if found is None or found.method is None:
             return refuse("MISSING_AUTHENTICATION_TOKEN")
         method = found.method
+        context["resourcePath"], context["resourceId"] = found.resource["path"], found.resource["id"]
         if method.get("authorizationType") == "AWS_IAM" and "authorization" not in request.headers \
                 and request.query_param("X-Amz-Signature") is None:
             return refuse("MISSING_AUTHENTICATION_TOKEN")
@@ -105,6 +122,7 @@ class Invoker:
             key, plan = self._key_and_plan(scope, stage, value)
             if key is None or plan is None:
                 return refuse("INVALID_API_KEY")
+            context["identity"].update(apiKey=key.body.get("value"), apiKeyId=key.id)
         methods = found.resource.get("resourceMethods") or {}
         method_key = f"{found.resource['path']}/{request.method if request.method in methods else 'ANY'}"
         if not self._within_throttles(scope, stage, method_key, key, plan):
@@ -126,7 +144,8 @@ class Invoker:
             return refuse(*invalid)
         call = Call(request=request, body=body, request_id=request_id, scope=scope, api_id=target.api_id,
                     stage=stage, resource=found.resource, method=method, path=target.path,
-                    path_params=found.path_params, api_key=key, started=time.time(), refuse=refuse)
+                    path_params=found.path_params, api_key=key, started=started, refuse=refuse,
+                    context=context)
         return await self.integrator.run(call)
 
     def _deployed(self, scope: Scope, stage: Stage) -> tuple[Routes, Deployment] | None:

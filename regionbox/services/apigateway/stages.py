@@ -18,7 +18,7 @@ from regionbox.services.apigateway.state import ApiGatewayState, bad_request, co
 
 _STAGE_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
 STAGE_WRITABLE = ("description", "deploymentId", "variables", "cacheClusterEnabled", "cacheClusterSize",
-                  "tracingEnabled", "clientCertificateId", "documentationVersion", "webAclArn")
+                  "tracingEnabled", "clientCertificateId", "documentationVersion", "webAclArn", "accessLogSettings")
 # The method-settings part of a patch path -> the MethodSetting member it sets.
 SETTING_PATHS = {
     "metrics/enabled": "metricsEnabled", "logging/loglevel": "loggingLevel", "logging/dataTrace": "dataTraceEnabled",

@@ -281,3 +281,23 @@ def test_authorizer_key_source_takes_no_header_key(cloud, gw):
     gw.update_rest_api(restApiId=api_id, patchOperations=[{"op": "replace", "path": "/apiKeySource", "value": "AUTHORIZER"}])
     # The key would come from a Lambda authorizer's usageIdentifierKey; regionbox runs no authorizers.
     assert requests.get(url, headers={"x-api-key": key["value"]}).status_code == 403
+
+
+def test_access_logs_go_to_the_stage_log_group(cloud, gw):
+    api_id, _ = mock_api(gw, api_key_required=True)
+    key, _ = keyed_plan(gw, api_id)
+    logs = cloud.client("logs")
+    logs.create_log_group(logGroupName="api-access")
+    arn = "arn:aws:logs:us-east-1:000000000000:log-group:api-access"
+    gw.update_stage(restApiId=api_id, stageName="prod", patchOperations=[
+        {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": arn},
+        {"op": "replace", "path": "/accessLogSettings/format",
+         "value": "$context.requestId $context.httpMethod $context.resourcePath $context.status "
+                  "$context.identity.apiKeyId $context.error.message"}])
+    url = invoke_url(cloud, api_id, "prod", "/ping")
+    ok = requests.get(url, headers={"x-api-key": key["value"]})
+    refused = requests.get(url)
+    events = logs.filter_log_events(logGroupName="api-access")["events"]
+    lines = sorted(event["message"] for event in events)
+    assert lines == sorted([f"{ok.headers['x-amzn-RequestId']} GET /ping 200 {key['id']} -",
+                            f"{refused.headers['x-amzn-RequestId']} GET /ping 403 - Forbidden"])
