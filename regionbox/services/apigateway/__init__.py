@@ -31,8 +31,7 @@ UNSUPPORTED = {
        for op in ("GenerateClientCertificate", "GetClientCertificate", "GetClientCertificates",
                   "UpdateClientCertificate", "DeleteClientCertificate")},
     "GetModelTemplate": "generating a mapping template from a model is not built",
-    **{op: "OpenAPI import and export are not built"
-       for op in ("ImportRestApi", "PutRestApi", "GetExport")},
+    "GetExport": "exporting an API as OpenAPI is not built (importing is: ImportRestApi, PutRestApi)",
     "GetSdk": "client SDK generation is not built",
     "GetSdkType": "client SDK generation is not built",
     "GetSdkTypes": "client SDK generation is not built",
@@ -53,6 +52,7 @@ def load(cloud) -> Service:
     from regionbox.services.apigateway.integrations import Integrations
     from regionbox.services.apigateway.invoke import Invoker
     from regionbox.services.apigateway.methods import Methods
+    from regionbox.services.apigateway.openapi import OpenApi
     from regionbox.services.apigateway.responses import GatewayResponses
     from regionbox.services.apigateway.restapis import RestApis
     from regionbox.services.apigateway.schemas import Schemas
@@ -73,6 +73,7 @@ def load(cloud) -> Service:
     keys = ApiKeys(state, cloud.paginator)
     plans = UsagePlans(state, cloud.paginator)
     schemas = Schemas(state, cloud.paginator)
+    openapi = OpenApi(state, apis)
     responses = GatewayResponses(state, cloud.paginator)
     tags = Tags(state)
     accounts = Accounts(state)
@@ -91,6 +92,8 @@ def load(cloud) -> Service:
         "GetRestApis": apis.get_rest_apis,
         "UpdateRestApi": apis.update_rest_api,
         "DeleteRestApi": apis.delete_rest_api,
+        "ImportRestApi": openapi.import_rest_api,
+        "PutRestApi": openapi.put_rest_api,
         "CreateResource": apis.create_resource,
         "GetResource": apis.get_resource,
         "GetResources": apis.get_resources,
