@@ -31,7 +31,6 @@ UNSUPPORTED = {
        for op in ("GenerateClientCertificate", "GetClientCertificate", "GetClientCertificates",
                   "UpdateClientCertificate", "DeleteClientCertificate")},
     "GetModelTemplate": "generating a mapping template from a model is not built",
-    "GetExport": "exporting an API as OpenAPI is not built (importing is: ImportRestApi, PutRestApi)",
     "GetSdk": "client SDK generation is not built",
     "GetSdkType": "client SDK generation is not built",
     "GetSdkTypes": "client SDK generation is not built",
@@ -52,6 +51,7 @@ def load(cloud) -> Service:
     from regionbox.services.apigateway.integrations import Integrations
     from regionbox.services.apigateway.invoke import Invoker
     from regionbox.services.apigateway.methods import Methods
+    from regionbox.services.apigateway.export import Exports
     from regionbox.services.apigateway.openapi import OpenApi
     from regionbox.services.apigateway.responses import GatewayResponses
     from regionbox.services.apigateway.restapis import RestApis
@@ -74,6 +74,7 @@ def load(cloud) -> Service:
     plans = UsagePlans(state, cloud.paginator)
     schemas = Schemas(state, cloud.paginator)
     openapi = OpenApi(state, apis)
+    exports = Exports(state)
     responses = GatewayResponses(state, cloud.paginator)
     tags = Tags(state)
     accounts = Accounts(state)
@@ -145,6 +146,7 @@ def load(cloud) -> Service:
         "GetStages": stages.get_stages,
         "UpdateStage": stages.update_stage,
         "DeleteStage": stages.delete_stage,
+        "GetExport": exports.get_export,
         # API keys, usage plans, usage
         "CreateApiKey": keys.create_api_key,
         "GetApiKey": keys.get_api_key,

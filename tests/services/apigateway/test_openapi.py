@@ -129,3 +129,25 @@ def test_cli_import_rest_api_from_a_file(cloud, tmp_path):
     document.write_text(OPENAPI_YAML.replace("BACKEND", "http://127.0.0.1:9"))
     api = json.loads(aws(cloud, "apigateway", "import-rest-api", "--body", f"fileb://{document}").stdout)
     assert api["name"] == "pets"
+
+
+def test_export_imports_again(cloud, gw):
+    with EchoBackend() as backend:
+        source = gw.import_rest_api(body=OPENAPI_YAML.replace("BACKEND", backend.url).encode())
+        gw.create_deployment(restApiId=source["id"], stageName="v1")
+        for kind, accepts in (("oas30", "application/json"), ("swagger", "application/yaml")):
+            exported = gw.get_export(restApiId=source["id"], stageName="v1", exportType=kind, accepts=accepts,
+                                     parameters={"extensions": "integrations"})
+            assert exported["contentType"] == accepts
+            body = exported["body"].read()
+            copy = gw.import_rest_api(body=body)
+            gw.create_deployment(restApiId=copy["id"], stageName="v1")
+            key, _ = keyed_plan(gw, copy["id"], stage="v1")
+            listed = requests.get(invoke_url(cloud, copy["id"], "v1", "/pets"), headers={"x-api-key": key["value"]})
+            assert [p["name"] for p in listed.json()] == ["rex", "tom"], kind
+            assert requests.get(invoke_url(cloud, copy["id"], "v1", "/pets")).status_code == 403
+            refused = requests.post(invoke_url(cloud, copy["id"], "v1", "/pets"), json={"tag": "x"})
+            assert refused.status_code == 400, kind
+        plain = json.loads(gw.get_export(restApiId=source["id"], stageName="v1", exportType="oas30")["body"].read())
+        assert "x-amazon-apigateway-integration" not in json.dumps(plain)
+        assert plain["servers"][0]["variables"]["basePath"]["default"] == "v1"
