@@ -127,10 +127,15 @@ class GatewayResponses:
         kind = params["responseType"]
         self._check_type(kind)
         body: dict[str, Any] = {"responseType": kind, "responseParameters": params.get("responseParameters") or {},
-                                "responseTemplates": params.get("responseTemplates") or {}, "defaultResponse": False}
+                                "responseTemplates": params.get("responseTemplates") or {}}
         if params.get("statusCode"):
-            check_status_code(params["statusCode"])
             body["statusCode"] = params["statusCode"]
+        return self._store(ctx, api, kind, body)
+
+    def _store(self, ctx: RequestContext, api, kind: str, body: dict) -> dict:
+        if body.get("statusCode"):
+            check_status_code(body["statusCode"])
+        body["defaultResponse"] = False
         api.gateway_responses[kind] = body
         self.state.apis.put(ctx.scope, api.id, api)
         return dict(body)
@@ -152,12 +157,7 @@ class GatewayResponses:
         current = dict(api.gateway_responses.get(kind) or default_response(kind))
         changed = patch.apply(current, params.get("patchOperations"), "GatewayResponse",
                               ("statusCode", "responseParameters", "responseTemplates"))
-        if changed.get("statusCode"):
-            check_status_code(changed["statusCode"])
-        changed["defaultResponse"] = False
-        api.gateway_responses[kind] = changed
-        self.state.apis.put(ctx.scope, api.id, api)
-        return dict(changed)
+        return self._store(ctx, api, kind, changed)
 
     def delete_gateway_response(self, ctx: RequestContext, params: dict) -> dict:
         api = self.state.api(ctx.scope, params["restApiId"])
