@@ -34,8 +34,6 @@ UNSUPPORTED = {
     "GetSdk": "client SDK generation is not built",
     "GetSdkType": "client SDK generation is not built",
     "GetSdkTypes": "client SDK generation is not built",
-    "ImportApiKeys": "importing API keys from CSV is not built: create them with CreateApiKey",
-    "TestInvokeMethod": "test invocations are not built: call the stage's invoke URL",
     "FlushStageCache": "stage caches are not built",
 }
 
@@ -60,6 +58,7 @@ def load(cloud) -> Service:
     from regionbox.services.apigateway.state import ApiGatewayState
     from regionbox.services.apigateway.tags import Tags
     from regionbox.services.apigateway.throttling import Throttles
+    from regionbox.services.apigateway.tryout import TryOut
     from regionbox.services.apigateway.usage_plans import UsagePlans
 
     state = ApiGatewayState(cloud.store)
@@ -70,15 +69,17 @@ def load(cloud) -> Service:
     integrations = Integrations(state)
     stages = Stages(state)
     deployments = Deployments(state, cloud.paginator, stages)
-    keys = ApiKeys(state, cloud.paginator)
     plans = UsagePlans(state, cloud.paginator)
+    keys = ApiKeys(state, cloud.paginator, plans)
     schemas = Schemas(state, cloud.paginator)
     openapi = OpenApi(state, apis)
     exports = Exports(state)
     responses = GatewayResponses(state, cloud.paginator)
     tags = Tags(state)
     accounts = Accounts(state)
-    invoker = Invoker(state, keys, throttles, Integrator(client), AccessLogs(lambda: cloud.services.api("logs")))
+    integrator = Integrator(client)
+    invoker = Invoker(state, keys, throttles, integrator, AccessLogs(lambda: cloud.services.api("logs")))
+    tryout = TryOut(state, integrator)
 
     def reset() -> None:
         throttles.clear()
@@ -105,6 +106,7 @@ def load(cloud) -> Service:
         "GetMethod": methods.get_method,
         "UpdateMethod": methods.update_method,
         "DeleteMethod": methods.delete_method,
+        "TestInvokeMethod": tryout.test_invoke_method,
         "PutMethodResponse": methods.put_method_response,
         "GetMethodResponse": methods.get_method_response,
         "UpdateMethodResponse": methods.update_method_response,
@@ -153,6 +155,7 @@ def load(cloud) -> Service:
         "GetApiKeys": keys.get_api_keys,
         "UpdateApiKey": keys.update_api_key,
         "DeleteApiKey": keys.delete_api_key,
+        "ImportApiKeys": keys.import_api_keys,
         "CreateUsagePlan": plans.create_usage_plan,
         "GetUsagePlan": plans.get_usage_plan,
         "GetUsagePlans": plans.get_usage_plans,

@@ -7,9 +7,12 @@ shown by CreateApiKey, and by GetApiKey(s) only with ``includeValue(s)``.
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 
 from regionbox.core.context import RequestContext
+from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope
 from regionbox.services.apigateway import patch
@@ -17,6 +20,7 @@ from regionbox.services.apigateway.models import ApiKey, new_id, new_key_value
 from regionbox.services.apigateway.paging import listing
 from regionbox.services.apigateway.state import ApiGatewayState, bad_request, conflict
 from regionbox.services.apigateway.tags import checked_tags
+from regionbox.services.apigateway.usage_plans import UsagePlans
 
 KEY_WRITABLE = ("name", "description", "enabled", "customerId")
 
@@ -29,9 +33,10 @@ def shown(key: ApiKey, with_value: bool) -> dict:
 
 
 class ApiKeys:
-    def __init__(self, state: ApiGatewayState, paginator: Paginator) -> None:
+    def __init__(self, state: ApiGatewayState, paginator: Paginator, plans: UsagePlans) -> None:
         self.state = state
         self.paginator = paginator
+        self.plans = plans
 
     def by_value(self, scope: Scope, value: str) -> ApiKey | None:
         return next((key for key in self.state.keys.values(scope) if key.body.get("value") == value), None)
@@ -61,6 +66,47 @@ class ApiKeys:
         key = ApiKey(key_id, body)
         self.state.keys.put(ctx.scope, key_id, key)
         return dict(body)
+
+    def import_api_keys(self, ctx: RequestContext, params: dict) -> dict:
+        """API keys from CSV (columns Name, Key, Description, Enabled, UsagePlanIds, in any order and
+        case; Key is required): created, and added to the plans named, in one transaction."""
+        if params.get("format") != "csv":
+            raise bad_request("Invalid format specified. Valid options are csv")
+        text = (params.get("body") or b"").decode("utf-8-sig", "replace")
+        rows = list(csv.reader(io.StringIO(text)))
+        if not rows:
+            raise bad_request("Invalid API key CSV: no header row")
+        columns = [name.strip().lower() for name in rows[0]]
+        if "key" not in columns:
+            raise bad_request("Invalid API key CSV: the header must name a Key column")
+        ids, warnings = [], []
+        with self.state.store.transaction():
+            for number, row in enumerate(rows[1:], start=2):
+                if not any(cell.strip() for cell in row):
+                    continue
+                fields = dict(zip(columns, (cell.strip() for cell in row)))
+                arguments = {"value": fields.get("key", ""), "enabled": fields.get("enabled", "false").lower() == "true"}
+                for column, member in (("name", "name"), ("description", "description"), ("customerid", "customerId")):
+                    if fields.get(column):
+                        arguments[member] = fields[column]
+                created = None
+                try:
+                    plan_ids = [p.strip() for p in fields.get("usageplanids", "").split(":") if p.strip()]
+                    for plan_id in plan_ids:
+                        self.state.plan(ctx.scope, plan_id)
+                    created = self.create_api_key(ctx, arguments)
+                    for plan_id in plan_ids:
+                        self.plans.create_usage_plan_key(ctx, {"usagePlanId": plan_id, "keyId": created["id"],
+                                                               "keyType": "API_KEY"})
+                except ServiceError as error:
+                    if created is not None:  # not half a key: out of the plans it joined, and gone
+                        self.delete_api_key(ctx, {"apiKey": created["id"]})
+                    if params.get("failOnWarnings"):
+                        raise bad_request(f"Invalid API key on line {number}: {error.message}") from None
+                    warnings.append(f"Line {number}: {error.message}")
+                    continue
+                ids.append(created["id"])
+        return {"ids": ids, "warnings": warnings}
 
     def get_api_key(self, ctx: RequestContext, params: dict) -> dict:
         return shown(self.state.key(ctx.scope, params["apiKey"]), bool(params.get("includeValue")))

@@ -3,6 +3,8 @@ patch operations and position/limit paging."""
 
 from __future__ import annotations
 
+import json
+
 import botocore.exceptions
 import pytest
 
@@ -242,3 +244,39 @@ def test_account_settings(gw):
 def test_unbuilt_operations_say_so(gw):
     code, message, status = error_of(gw.get_authorizers, restApiId="abc")
     assert (code, status) == ("NotImplemented", 501) and "authorizers" in message
+
+
+def test_import_api_keys_from_csv(gw):
+    api_id, _ = mock_api(gw)
+    plan = gw.create_usage_plan(name="p", apiStages=[{"apiId": api_id, "stage": "prod"}])
+    csv_body = ("Name,Key,Description,Enabled,UsagePlanIds\n"
+                f"alpha,alpha-key-value-0123456789,first,true,{plan['id']}\n"
+                "beta,short,too short,true,\n"
+                "gamma,gamma-key-value-0123456789,,false,nope00\n")
+    imported = gw.import_api_keys(body=csv_body.encode(), format="csv")
+    assert len(imported["ids"]) == 1 and len(imported["warnings"]) == 2
+    key = gw.get_api_key(apiKey=imported["ids"][0], includeValue=True)
+    assert (key["name"], key["value"], key["enabled"]) == ("alpha", "alpha-key-value-0123456789", True)
+    assert [k["id"] for k in gw.get_usage_plan_keys(usagePlanId=plan["id"])["items"]] == imported["ids"]
+    assert [k["name"] for k in gw.get_api_keys()["items"]] == ["alpha"]  # nothing of the refused rows
+    code, _, _ = error_of(gw.import_api_keys, body=csv_body.encode(), format="csv", failOnWarnings=True)
+    assert code in ("BadRequestException", "ConflictException")
+    assert [k["name"] for k in gw.get_api_keys()["items"]] == ["alpha"]
+
+
+def test_test_invoke_method_runs_the_undeployed_integration(gw):
+    api = gw.create_rest_api(name="tried")
+    item = gw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="{id}")
+    gw.put_method(restApiId=api["id"], resourceId=item["id"], httpMethod="GET", authorizationType="AWS_IAM",
+                  apiKeyRequired=True)
+    gw.put_integration(restApiId=api["id"], resourceId=item["id"], httpMethod="GET", type="MOCK",
+                       requestTemplates={"application/json": '{"statusCode": 200}'})
+    gw.put_integration_response(restApiId=api["id"], resourceId=item["id"], httpMethod="GET", statusCode="200",
+                                responseTemplates={"application/json": '{"id": "$input.params(\'id\')", '
+                                                                       '"env": "$stageVariables.env", "q": "$input.params(\'q\')"}'})
+    answer = gw.test_invoke_method(restApiId=api["id"], resourceId=item["id"], httpMethod="GET",
+                                   pathWithQueryString="/42?q=x", stageVariables={"env": "test"})
+    assert answer["status"] == 200
+    assert json.loads(answer["body"]) == {"id": "42", "env": "test", "q": "x"}
+    assert "Method completed with status: 200" in answer["log"]
+    assert answer["headers"]["Content-Type"] == "application/json"
