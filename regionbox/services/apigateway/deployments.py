@@ -51,7 +51,8 @@ class Deployments:
         # A deep copy: later changes to the API must not reach the deployed snapshot.
         deployment = Deployment(api.id, deployment_id, body, orjson.loads(orjson.dumps(api.resources)),
                                 orjson.loads(orjson.dumps(api.models)), orjson.loads(orjson.dumps(api.validators)),
-                                orjson.loads(orjson.dumps(api.gateway_responses)))
+                                orjson.loads(orjson.dumps(api.gateway_responses)),
+                                orjson.loads(orjson.dumps(api.authorizers)))
         with self.state.store.transaction():
             self.state.deployments.put(ctx.scope, f"{api.id}/{deployment_id}", deployment)
             if params.get("stageName"):

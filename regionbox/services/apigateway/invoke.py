@@ -30,6 +30,7 @@ from regionbox.protocol.http import BodyTooLarge, HttpRequest, HttpResponse
 from regionbox.services.apigateway.account import ACCOUNT_BURST_LIMIT, ACCOUNT_RATE_LIMIT
 from regionbox.services.apigateway.access_logs import AccessLogs
 from regionbox.services.apigateway.apikeys import ApiKeys
+from regionbox.services.apigateway.authorizers import verdict as authorizer_verdict
 from regionbox.services.apigateway.integrate import Call, Integrator
 from regionbox.services.apigateway.models import ApiKey, Deployment, Stage, UsagePlan
 from regionbox.services.apigateway.responses import forbidden, gateway_response
@@ -112,6 +113,8 @@ class Invoker:
         if method.get("authorizationType") == "AWS_IAM" and "authorization" not in request.headers \
                 and request.query_param("X-Amz-Signature") is None:
             return refuse("MISSING_AUTHENTICATION_TOKEN")
+        if method.get("authorizationType") in ("CUSTOM", "COGNITO_USER_POOLS"):
+            return refuse(authorizer_verdict(deployment.authorizers.get(method.get("authorizerId") or ""), request))
         key = plan = None
         if method.get("apiKeyRequired"):
             api = self.state.apis.get(scope, target.api_id)

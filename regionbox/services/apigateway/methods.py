@@ -2,8 +2,8 @@
 PutMethodResponse, GetMethodResponse, UpdateMethodResponse, DeleteMethodResponse.
 
 A method lives in its resource's ``resourceMethods`` (models.py), with its responses and
-integration nested as GetMethod answers them. Authorizers are not built, so an authorizer id is
-never valid (AWS's answer to an unknown one); NONE and AWS_IAM are the authorization types served.
+integration nested as GetMethod answers them. CUSTOM and COGNITO_USER_POOLS methods name an
+authorizer of the API of the matching type (authorizers.py says what the data plane does with them).
 """
 
 from __future__ import annotations
@@ -37,9 +37,11 @@ def check_method(method: dict, api: RestApi) -> None:
     kind = method.get("authorizationType")
     if kind not in AUTHORIZATION_TYPES:
         raise bad_request(f"Invalid authorization type specified. Valid options are {','.join(AUTHORIZATION_TYPES)}")
+    authorizer = api.authorizers.get(method.get("authorizerId") or "")
     if kind in ("CUSTOM", "COGNITO_USER_POOLS") or method.get("authorizerId"):
-        # regionbox has no authorizers (CreateAuthorizer is not built): no id can name one.
-        raise bad_request("Invalid authorizer ID specified")
+        wanted = ("COGNITO_USER_POOLS",) if kind == "COGNITO_USER_POOLS" else ("TOKEN", "REQUEST")
+        if authorizer is None or authorizer["type"] not in wanted:
+            raise bad_request("Invalid authorizer ID specified")
     if method.get("requestValidatorId") and method["requestValidatorId"] not in api.validators:
         raise bad_request("Invalid Request Validator identifier specified")
     for model in (method.get("requestModels") or {}).values():

@@ -39,6 +39,7 @@ class RestApi:
     models: dict[str, dict] = field(default_factory=dict)  # name -> the Model shape (a JSON schema)
     validators: dict[str, dict] = field(default_factory=dict)  # id -> the RequestValidator shape
     gateway_responses: dict[str, dict] = field(default_factory=dict)  # type -> a customized GatewayResponse
+    authorizers: dict[str, dict] = field(default_factory=dict)  # id -> the Authorizer shape
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Deployment:
     models: dict[str, dict] = field(default_factory=dict)  # and its models and request validators
     validators: dict[str, dict] = field(default_factory=dict)
     gateway_responses: dict[str, dict] = field(default_factory=dict)
+    authorizers: dict[str, dict] = field(default_factory=dict)
 
 
 @dataclass

@@ -46,6 +46,8 @@ ANSWERS = {
     "UNSUPPORTED_MEDIA_TYPE": ("Unsupported Media Type", "UnsupportedMediaTypeException"),
     "INTEGRATION_TIMEOUT": ("Endpoint request timed out", "InternalServerErrorException"),
     "API_CONFIGURATION_ERROR": ("Internal server error", "InternalServerErrorException"),
+    "UNAUTHORIZED": ("Unauthorized", "UnauthorizedException"),
+    "AUTHORIZER_CONFIGURATION_ERROR": (None, "AuthorizerConfigurationException"),  # AWS sends {"message":null}
 }
 
 
