@@ -12,7 +12,6 @@ DIALECT = Dialect(validation_code="BadRequestException")
 
 _AUTHORIZERS = "authorizers are kept but not run: regionbox serves neither Lambda nor Cognito yet"
 _DOMAINS = "custom domain names need certificates (ACM) and DNS, which regionbox does not serve"
-_DOCS = "API documentation parts and versions are not built"
 UNSUPPORTED = {
     **{op: _AUTHORIZERS for op in ("TestInvokeAuthorizer", "FlushStageAuthorizersCache")},
     **{op: _DOMAINS for op in ("CreateDomainName", "GetDomainName", "GetDomainNames", "UpdateDomainName",
@@ -20,10 +19,6 @@ UNSUPPORTED = {
                                "GetBasePathMappings", "UpdateBasePathMapping", "DeleteBasePathMapping",
                                "CreateDomainNameAccessAssociation", "DeleteDomainNameAccessAssociation",
                                "GetDomainNameAccessAssociations", "RejectDomainNameAccessAssociation")},
-    **{op: _DOCS for op in ("CreateDocumentationPart", "GetDocumentationPart", "GetDocumentationParts",
-                            "UpdateDocumentationPart", "DeleteDocumentationPart", "ImportDocumentationParts",
-                            "CreateDocumentationVersion", "GetDocumentationVersion", "GetDocumentationVersions",
-                            "UpdateDocumentationVersion", "DeleteDocumentationVersion")},
     **{op: "VPC links need a Network Load Balancer, which regionbox does not serve"
        for op in ("CreateVpcLink", "GetVpcLink", "GetVpcLinks", "UpdateVpcLink", "DeleteVpcLink")},
     **{op: "client certificates for backend TLS are not built"
@@ -44,6 +39,7 @@ def load(cloud) -> Service:
     from regionbox.services.apigateway.apikeys import ApiKeys
     from regionbox.services.apigateway.authorizers import Authorizers
     from regionbox.services.apigateway.deployments import Deployments
+    from regionbox.services.apigateway.documentation import Documentation
     from regionbox.services.apigateway.http_client import HttpClient
     from regionbox.services.apigateway.integrate import Integrator
     from regionbox.services.apigateway.integrations import Integrations
@@ -73,6 +69,7 @@ def load(cloud) -> Service:
     keys = ApiKeys(state, cloud.paginator, plans)
     schemas = Schemas(state, cloud.paginator)
     authorizers = Authorizers(state, cloud.paginator)
+    documentation = Documentation(state, cloud.paginator)
     openapi = OpenApi(state, apis)
     exports = Exports(state)
     responses = GatewayResponses(state, cloud.paginator)
@@ -138,6 +135,18 @@ def load(cloud) -> Service:
         "GetAuthorizers": authorizers.get_authorizers,
         "UpdateAuthorizer": authorizers.update_authorizer,
         "DeleteAuthorizer": authorizers.delete_authorizer,
+        # documentation
+        "CreateDocumentationPart": documentation.create_documentation_part,
+        "GetDocumentationPart": documentation.get_documentation_part,
+        "GetDocumentationParts": documentation.get_documentation_parts,
+        "UpdateDocumentationPart": documentation.update_documentation_part,
+        "DeleteDocumentationPart": documentation.delete_documentation_part,
+        "ImportDocumentationParts": documentation.import_documentation_parts,
+        "CreateDocumentationVersion": documentation.create_documentation_version,
+        "GetDocumentationVersion": documentation.get_documentation_version,
+        "GetDocumentationVersions": documentation.get_documentation_versions,
+        "UpdateDocumentationVersion": documentation.update_documentation_version,
+        "DeleteDocumentationVersion": documentation.delete_documentation_version,
         # gateway responses
         "PutGatewayResponse": responses.put_gateway_response,
         "GetGatewayResponse": responses.get_gateway_response,

@@ -40,6 +40,9 @@ class RestApi:
     validators: dict[str, dict] = field(default_factory=dict)  # id -> the RequestValidator shape
     gateway_responses: dict[str, dict] = field(default_factory=dict)  # type -> a customized GatewayResponse
     authorizers: dict[str, dict] = field(default_factory=dict)  # id -> the Authorizer shape
+    documentation_parts: dict[str, dict] = field(default_factory=dict)  # id -> the DocumentationPart shape
+    # version -> the DocumentationVersion shape with the parts it snapshotted ("parts")
+    documentation_versions: dict[str, dict] = field(default_factory=dict)
 
 
 @dataclass
