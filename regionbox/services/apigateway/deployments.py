@@ -79,7 +79,8 @@ class Deployments:
 
     def delete_deployment(self, ctx: RequestContext, params: dict) -> dict:
         deployment = self.state.deployment(ctx.scope, params["restApiId"], params["deploymentId"])
-        if any(s.body.get("deploymentId") == deployment.id for s in self.state.stages_of(ctx.scope, deployment.rest_api_id)):
+        if any(deployment.id in (s.body.get("deploymentId"), (s.body.get("canarySettings") or {}).get("deploymentId"))
+               for s in self.state.stages_of(ctx.scope, deployment.rest_api_id)):
             raise bad_request("Active stages pointing to this deployment must be moved or deleted")
         self.state.deployments.delete(ctx.scope, f"{deployment.rest_api_id}/{deployment.id}")
         return {}

@@ -19,6 +19,7 @@ integration answers (integrate.py).
 
 from __future__ import annotations
 
+import random
 import re
 import time
 import uuid
@@ -85,6 +86,12 @@ class Invoker:
         deployed = self._deployed(scope, stage) if scope and stage else None
         if deployed is None:
             return forbidden(request_id)
+        canary = stage.body.get("canarySettings") or {}
+        if canary.get("deploymentId") and random.random() * 100.0 < float(canary.get("percentTraffic", 0.0)):
+            # This call goes to the stage's canary: its deployment, its stage variable overrides.
+            deployed = self._deployed(scope, stage, canary["deploymentId"]) or deployed
+            variables = {**(stage.body.get("variables") or {}), **(canary.get("stageVariableOverrides") or {})}
+            stage = Stage(stage.rest_api_id, stage.name, {**stage.body, "variables": variables})
         started = time.time()
         context = {"requestId": request_id, "extendedRequestId": request_id, "apiId": target.api_id,
                    "stage": target.stage, "httpMethod": request.method, "path": f"/{target.stage}{target.path}",
@@ -151,9 +158,9 @@ class Invoker:
                     context=context)
         return await self.integrator.run(call)
 
-    def _deployed(self, scope: Scope, stage: Stage) -> tuple[Routes, Deployment] | None:
-        """The stage's deployment and its routes (built once per deployment)."""
-        deployment_id = stage.body.get("deploymentId", "")
+    def _deployed(self, scope: Scope, stage: Stage, deployment_id: str | None = None) -> tuple[Routes, Deployment] | None:
+        """The stage's deployment (or another of its API) and its routes (built once per deployment)."""
+        deployment_id = deployment_id or stage.body.get("deploymentId", "")
         cache_key = (scope, stage.rest_api_id, deployment_id)
         deployed = self._routes.get(cache_key)
         if deployed is None:

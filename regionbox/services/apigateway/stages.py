@@ -18,7 +18,8 @@ from regionbox.services.apigateway.state import ApiGatewayState, bad_request, co
 
 _STAGE_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
 STAGE_WRITABLE = ("description", "deploymentId", "variables", "cacheClusterEnabled", "cacheClusterSize",
-                  "tracingEnabled", "clientCertificateId", "documentationVersion", "webAclArn", "accessLogSettings")
+                  "tracingEnabled", "clientCertificateId", "documentationVersion", "webAclArn", "accessLogSettings",
+                  "canarySettings")
 # The method-settings part of a patch path -> the MethodSetting member it sets.
 SETTING_PATHS = {
     "metrics/enabled": "metricsEnabled", "logging/loglevel": "loggingLevel", "logging/dataTrace": "dataTraceEnabled",
@@ -34,6 +35,11 @@ SETTING_DEFAULTS = {
     "throttlingRateLimit": 10000.0, "cachingEnabled": False, "cacheTtlInSeconds": 300, "cacheDataEncrypted": False,
     "requireAuthorizationForCacheControl": True, "unauthorizedCacheControlHeaderStrategy": "SUCCEED_WITH_RESPONSE_HEADER",
 }
+
+
+def check_canary(canary: dict) -> None:
+    if not 0.0 <= float(canary.get("percentTraffic", 0.0)) <= 100.0:
+        raise bad_request("Canary traffic percentage must be between 0.0 and 100.0")
 
 
 def check_stage_name(name: str) -> None:
@@ -53,6 +59,17 @@ class Stages:
         check_stage_name(name)
         now = int(time.time())
         stage = self.state.stages.get(ctx.scope, f"{api_id}/{name}")
+        canary = params.get("canarySettings")
+        if canary is not None:
+            # A canary deployment goes to the stage's canary only; the stage keeps serving its own.
+            if stage is None:
+                raise bad_request(f"Invalid stage identifier specified: a canary deploys to an existing stage, "
+                                  f"and {name} does not exist")
+            check_canary(canary)
+            stage.body["canarySettings"] = {**canary, "deploymentId": deployment_id}
+            stage.body["lastUpdatedDate"] = now
+            self._put(ctx, stage)
+            return stage
         if stage is None:
             stage = Stage(api_id, name, self._body(name, deployment_id, now, params.get("stageDescription"), params))
         else:
@@ -112,6 +129,11 @@ class Stages:
                            special=_method_settings)
         if body.get("deploymentId") != stage.body.get("deploymentId"):
             self.state.deployment(ctx.scope, stage.rest_api_id, body.get("deploymentId") or "")
+        canary = body.get("canarySettings")
+        if canary:
+            check_canary(canary)
+            if canary.get("deploymentId") != (stage.body.get("canarySettings") or {}).get("deploymentId"):
+                self.state.deployment(ctx.scope, stage.rest_api_id, canary.get("deploymentId") or "")
         body["lastUpdatedDate"] = int(time.time())
         stage.body = body
         self._put(ctx, stage)

@@ -301,3 +301,28 @@ def test_access_logs_go_to_the_stage_log_group(cloud, gw):
     lines = sorted(event["message"] for event in events)
     assert lines == sorted([f"{ok.headers['x-amzn-RequestId']} GET /ping 200 {key['id']} -",
                             f"{refused.headers['x-amzn-RequestId']} GET /ping 403 - Forbidden"])
+
+
+def test_canary_deployment_takes_its_share_and_is_promoted(cloud, gw):
+    api_id, resource_id = mock_api(gw, template='{"version": "$stageVariables.v"}')
+    gw.update_stage(restApiId=api_id, stageName="prod",
+                    patchOperations=[{"op": "replace", "path": "/variables/v", "value": "1"}])
+    url = invoke_url(cloud, api_id, "prod", "/ping")
+    stable = gw.get_stage(restApiId=api_id, stageName="prod")["deploymentId"]
+    canary = gw.create_deployment(restApiId=api_id, stageName="prod", canarySettings={
+        "percentTraffic": 100.0, "stageVariableOverrides": {"v": "2"}})
+    stage = gw.get_stage(restApiId=api_id, stageName="prod")
+    assert stage["deploymentId"] == stable and stage["canarySettings"]["deploymentId"] == canary["id"]
+    assert requests.get(url).json() == {"version": "2"}  # every call is the canary's at 100 %
+    gw.update_stage(restApiId=api_id, stageName="prod",
+                    patchOperations=[{"op": "replace", "path": "/canarySettings/percentTraffic", "value": "0"}])
+    assert requests.get(url).json() == {"version": "1"}
+    with pytest.raises(Exception) as in_use:
+        gw.delete_deployment(restApiId=api_id, deploymentId=canary["id"])
+    assert "Active stages" in str(in_use.value)
+    gw.update_stage(restApiId=api_id, stageName="prod", patchOperations=[  # promote the canary
+        {"op": "replace", "path": "/deploymentId", "value": canary["id"]},
+        {"op": "replace", "path": "/variables/v", "value": "2"},
+        {"op": "remove", "path": "/canarySettings"}])
+    assert requests.get(url).json() == {"version": "2"}
+    assert "canarySettings" not in gw.get_stage(restApiId=api_id, stageName="prod")
