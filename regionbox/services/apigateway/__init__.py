@@ -28,7 +28,6 @@ UNSUPPORTED = {
     "GetSdk": "client SDK generation is not built",
     "GetSdkType": "client SDK generation is not built",
     "GetSdkTypes": "client SDK generation is not built",
-    "FlushStageCache": "stage caches are not built",
 }
 
 
@@ -38,6 +37,7 @@ def load(cloud) -> Service:
     from regionbox.services.apigateway.account import Accounts
     from regionbox.services.apigateway.apikeys import ApiKeys
     from regionbox.services.apigateway.authorizers import Authorizers
+    from regionbox.services.apigateway.cache import StageCache
     from regionbox.services.apigateway.deployments import Deployments
     from regionbox.services.apigateway.documentation import Documentation
     from regionbox.services.apigateway.http_client import HttpClient
@@ -76,11 +76,13 @@ def load(cloud) -> Service:
     tags = Tags(state)
     accounts = Accounts(state)
     integrator = Integrator(client)
-    invoker = Invoker(state, keys, throttles, integrator, AccessLogs(lambda: cloud.services.api("logs")))
+    cache = StageCache(state)
+    invoker = Invoker(state, keys, throttles, integrator, AccessLogs(lambda: cloud.services.api("logs")), cache)
     tryout = TryOut(state, integrator)
 
     def reset() -> None:
         throttles.clear()
+        cache.clear()
 
     def stop() -> None:
         client.close()
@@ -165,6 +167,7 @@ def load(cloud) -> Service:
         "UpdateStage": stages.update_stage,
         "DeleteStage": stages.delete_stage,
         "GetExport": exports.get_export,
+        "FlushStageCache": cache.flush_stage_cache,
         # API keys, usage plans, usage
         "CreateApiKey": keys.create_api_key,
         "GetApiKey": keys.get_api_key,

@@ -32,6 +32,7 @@ from regionbox.services.apigateway.account import ACCOUNT_BURST_LIMIT, ACCOUNT_R
 from regionbox.services.apigateway.access_logs import AccessLogs
 from regionbox.services.apigateway.apikeys import ApiKeys
 from regionbox.services.apigateway.authorizers import verdict as authorizer_verdict
+from regionbox.services.apigateway.cache import StageCache, cache_ttl, key_values
 from regionbox.services.apigateway.integrate import Call, Integrator
 from regionbox.services.apigateway.models import ApiKey, Deployment, Stage, UsagePlan
 from regionbox.services.apigateway.responses import forbidden, gateway_response
@@ -68,8 +69,9 @@ def target_of(request: HttpRequest) -> Target | None:
 
 class Invoker:
     def __init__(self, state: ApiGatewayState, api_keys: ApiKeys, throttles: Throttles, integrator: Integrator,
-                 access_logs: AccessLogs) -> None:
+                 access_logs: AccessLogs, cache: StageCache) -> None:
         self.state = state
+        self.cache = cache
         self.access_logs = access_logs
         self.api_keys = api_keys
         self.throttles = throttles
@@ -152,11 +154,23 @@ class Invoker:
         invalid = self._invalid(deployment, method, request, found.path_params, body)
         if invalid is not None:
             return refuse(*invalid)
+        ttl = cache_ttl(stage, method_key, request.method)
+        cache_key = None
+        if ttl > 0:
+            cache_key = (scope, target.api_id, stage.name, deployment.id, method_key, request.method,
+                         key_values(method.get("methodIntegration") or {}, request, found.path_params))
+            cached = self.cache.get(cache_key)
+            if cached is not None:
+                return HttpResponse(cached.status, [(k, request_id if k == "x-amzn-RequestId" else v)
+                                                    for k, v in cached.headers], cached.body)
         call = Call(request=request, body=body, request_id=request_id, scope=scope, api_id=target.api_id,
                     stage=stage, resource=found.resource, method=method, path=target.path,
                     path_params=found.path_params, api_key=key, started=started, refuse=refuse,
                     context=context)
-        return await self.integrator.run(call)
+        response = await self.integrator.run(call)
+        if cache_key is not None:
+            self.cache.put(cache_key, ttl, response)
+        return response
 
     def _deployed(self, scope: Scope, stage: Stage, deployment_id: str | None = None) -> tuple[Routes, Deployment] | None:
         """The stage's deployment (or another of its API) and its routes (built once per deployment)."""

@@ -134,6 +134,11 @@ class Stages:
             check_canary(canary)
             if canary.get("deploymentId") != (stage.body.get("canarySettings") or {}).get("deploymentId"):
                 self.state.deployment(ctx.scope, stage.rest_api_id, canary.get("deploymentId") or "")
+        if body.get("cacheClusterEnabled"):
+            body.setdefault("cacheClusterSize", "0.5")
+            body["cacheClusterStatus"] = "AVAILABLE"
+        else:
+            body["cacheClusterStatus"] = "NOT_AVAILABLE"
         body["lastUpdatedDate"] = int(time.time())
         stage.body = body
         self._put(ctx, stage)

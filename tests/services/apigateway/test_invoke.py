@@ -326,3 +326,23 @@ def test_canary_deployment_takes_its_share_and_is_promoted(cloud, gw):
         {"op": "remove", "path": "/canarySettings"}])
     assert requests.get(url).json() == {"version": "2"}
     assert "canarySettings" not in gw.get_stage(restApiId=api_id, stageName="prod")
+
+
+def test_stage_cache_serves_kept_answers_until_flushed(cloud, gw):
+    api_id, resource_id = mock_api(gw, template='{"id": "$context.requestId", "q": "$input.params(\'q\')"}')
+    gw.update_integration(restApiId=api_id, resourceId=resource_id, httpMethod="GET", patchOperations=[
+        {"op": "add", "path": "/cacheKeyParameters/method.request.querystring.q"}])
+    gw.create_deployment(restApiId=api_id, stageName="prod")
+    url = invoke_url(cloud, api_id, "prod", "/ping")
+    assert requests.get(url).json()["id"] != requests.get(url).json()["id"]  # no cache yet
+    stage = gw.update_stage(restApiId=api_id, stageName="prod", patchOperations=[
+        {"op": "replace", "path": "/cacheClusterEnabled", "value": "true"},
+        {"op": "replace", "path": "/*/*/caching/enabled", "value": "true"},
+        {"op": "replace", "path": "/*/*/caching/ttlInSeconds", "value": "3600"}])
+    assert stage["cacheClusterStatus"] == "AVAILABLE"
+    first = requests.get(url, params={"q": "a"}).json()
+    assert requests.get(url, params={"q": "a"}).json() == first  # served from the cache
+    other = requests.get(url, params={"q": "b"}).json()  # q is a cache key parameter
+    assert other["q"] == "b" and other["id"] != first["id"]
+    gw.flush_stage_cache(restApiId=api_id, stageName="prod")
+    assert requests.get(url, params={"q": "a"}).json()["id"] != first["id"]
