@@ -7,14 +7,16 @@ Two addresses reach it on the cloud's own port (services/__init__.py declares th
 - by path, for clients that cannot set a Host: ``/restapis/<api>/<stage>/_user_request_/<path>``,
   the form LocalStack users know. Other ``/restapis/...`` requests are the control plane's.
 
-A call goes through what AWS checks, in AWS's order, each with AWS's answer: the stage exists
-(else 403 Forbidden), a deployed resource and method match (else 403 Missing Authentication
-Token), AWS_IAM methods carry a signature (else the same), an API key is required and valid,
-enabled and in a usage plan of this stage (else 403 Forbidden); then throttling (the account's
-10,000 a second, the stage's method settings, the plan's per-method or plan throttle, token buckets per key per stage: 429
-Too Many Requests) and the plan's quota (429 Limit Exceeded); the call is counted for the key;
-the method's request validator checks parameters and body (400, validation.py); then the
-integration answers (integrate.py).
+A call goes through what AWS checks, in AWS's order, each refusal a gateway response
+(responses.py) the API may customize: the stage exists (else 403 Forbidden; a canary takes its
+share of calls, with its own deployment); a deployed resource and method match (else 403 Missing
+Authentication Token); AWS_IAM methods carry a signature (else the same), CUSTOM and Cognito
+methods their authorizer's verdict (authorizers.py); an API key is required and valid, enabled and
+in a usage plan of this stage (else 403 Forbidden); throttling (the account's 10,000 a second, the
+stage's method settings, the plan's per-method or plan throttle: token buckets per key and stage,
+429 Too Many Requests) and the plan's quota (429 Limit Exceeded); the call is counted for the key;
+the method's request validator checks parameters and body (400, validation.py); the stage's cache
+may answer (cache.py); else the integration does (integrate.py). The stage's access log gets a line.
 """
 
 from __future__ import annotations
@@ -42,8 +44,6 @@ from regionbox.services.apigateway.throttling import Throttles
 from regionbox.services.apigateway.usage import period_start
 from regionbox.services.apigateway.validation import body_is_valid, missing_parameters
 
-# Host patterns of the invoke URL (also in services/__init__.py's Entry).
-INVOKE_HOSTS = ("*.execute-api.localhost", "*.execute-api.*.localhost", "*.execute-api.*.amazonaws.com")
 _PATH_FORM = re.compile(r"^/restapis/(?P<api>[^/]+)/(?P<stage>[^/]+)/_user_request_(?P<path>/.*)?$")
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's payload limit
 
