@@ -50,6 +50,7 @@ def load(cloud) -> Service:
     from regionbox.services.apigateway.responses import GatewayResponses
     from regionbox.services.apigateway.restapis import RestApis
     from regionbox.services.apigateway.schemas import Schemas
+    from regionbox.services.apigateway.signed_calls import SignedCalls
     from regionbox.services.apigateway.stages import Stages
     from regionbox.services.apigateway.state import ApiGatewayState
     from regionbox.services.apigateway.tags import Tags
@@ -77,7 +78,9 @@ def load(cloud) -> Service:
     accounts = Accounts(state)
     integrator = Integrator(client)
     cache = StageCache(state)
-    invoker = Invoker(state, keys, throttles, integrator, AccessLogs(lambda: cloud.services.api("logs")), cache)
+    signed_calls = SignedCalls(cloud.credentials, lambda: cloud.services.api("iam"), cloud.config.iam_enforcement)
+    invoker = Invoker(state, keys, throttles, integrator, AccessLogs(lambda: cloud.services.api("logs")), cache,
+                      signed_calls)
     tryout = TryOut(state, integrator)
 
     def reset() -> None:

@@ -10,7 +10,7 @@ Two addresses reach it on the cloud's own port (services/__init__.py declares th
 A call goes through what AWS checks, in AWS's order, each refusal a gateway response
 (responses.py) the API may customize: the stage exists (else 403 Forbidden; a canary takes its
 share of calls, with its own deployment); a deployed resource and method match (else 403 Missing
-Authentication Token); AWS_IAM methods carry a signature (else the same), CUSTOM and Cognito
+Authentication Token); AWS_IAM methods a signature and execute-api:Invoke (signed_calls.py), CUSTOM and Cognito
 methods their authorizer's verdict (authorizers.py); an API key is required and valid, enabled and
 in a usage plan of this stage (else 403 Forbidden); throttling (the account's 10,000 a second, the
 stage's method settings, the plan's per-method or plan throttle: token buckets per key and stage,
@@ -39,6 +39,7 @@ from regionbox.services.apigateway.integrate import Call, Integrator
 from regionbox.services.apigateway.models import ApiKey, Deployment, Stage, UsagePlan
 from regionbox.services.apigateway.responses import forbidden, gateway_response
 from regionbox.services.apigateway.routes import Routes
+from regionbox.services.apigateway.signed_calls import SignedCalls, method_arn
 from regionbox.services.apigateway.state import ApiGatewayState
 from regionbox.services.apigateway.throttling import Throttles
 from regionbox.services.apigateway.usage import period_start
@@ -69,8 +70,9 @@ def target_of(request: HttpRequest) -> Target | None:
 
 class Invoker:
     def __init__(self, state: ApiGatewayState, api_keys: ApiKeys, throttles: Throttles, integrator: Integrator,
-                 access_logs: AccessLogs, cache: StageCache) -> None:
+                 access_logs: AccessLogs, cache: StageCache, signed_calls: SignedCalls) -> None:
         self.state = state
+        self.signed_calls = signed_calls
         self.cache = cache
         self.access_logs = access_logs
         self.api_keys = api_keys
@@ -119,9 +121,17 @@ class Invoker:
             return refuse("MISSING_AUTHENTICATION_TOKEN")
         method = found.method
         context["resourcePath"], context["resourceId"] = found.resource["path"], found.resource["id"]
-        if method.get("authorizationType") == "AWS_IAM" and "authorization" not in request.headers \
-                and request.query_param("X-Amz-Signature") is None:
-            return refuse("MISSING_AUTHENTICATION_TOKEN")
+        try:  # read before the checks: a signature covers the body
+            body = await request.stream.read(MAX_PAYLOAD) if request.stream is not None else request.body
+        except BodyTooLarge:
+            return refuse("REQUEST_TOO_LARGE")
+        if method.get("authorizationType") == "AWS_IAM":
+            api = self.state.apis.get(scope, target.api_id)
+            arn = method_arn(scope[1], scope[0], target.api_id, stage.name, request.method, target.path)
+            refused = self.signed_calls.check(request, body, scope[1], arn, api.body.get("policy") if api else None,
+                                              context)
+            if refused is not None:
+                return refuse(*refused)
         if method.get("authorizationType") in ("CUSTOM", "COGNITO_USER_POOLS"):
             return refuse(authorizer_verdict(deployment.authorizers.get(method.get("authorizerId") or ""), request))
         key = plan = None
@@ -147,10 +157,6 @@ class Invoker:
                 if self.state.usage.used_in_period(scope, plan.id, key.id, start, now.date()) >= quota["limit"]:
                     return refuse("QUOTA_EXCEEDED")
             self.state.usage.count(scope, plan.id, key.id, now.date())
-        try:
-            body = await request.stream.read(MAX_PAYLOAD) if request.stream is not None else request.body
-        except BodyTooLarge:
-            return refuse("REQUEST_TOO_LARGE")
         invalid = self._invalid(deployment, method, request, found.path_params, body)
         if invalid is not None:
             return refuse(*invalid)

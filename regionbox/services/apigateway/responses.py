@@ -47,6 +47,10 @@ ANSWERS = {
     "INTEGRATION_TIMEOUT": ("Endpoint request timed out", "InternalServerErrorException"),
     "API_CONFIGURATION_ERROR": ("Internal server error", "InternalServerErrorException"),
     "UNAUTHORIZED": ("Unauthorized", "UnauthorizedException"),
+    "INVALID_SIGNATURE": ("The request signature we calculated does not match the signature you provided.",
+                          "InvalidSignatureException"),
+    "EXPIRED_TOKEN": ("The security token included in the request is expired", "ExpiredTokenException"),
+    "ACCESS_DENIED": ("Forbidden", "AccessDeniedException"),
     "AUTHORIZER_CONFIGURATION_ERROR": (None, "AuthorizerConfigurationException"),  # AWS sends {"message":null}
 }
 
