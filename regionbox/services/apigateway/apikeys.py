@@ -37,9 +37,20 @@ class ApiKeys:
         self.state = state
         self.paginator = paginator
         self.plans = plans
+        self._index: dict[tuple[Scope, str], str] = {}  # (scope, value) -> key id
 
     def by_value(self, scope: Scope, value: str) -> ApiKey | None:
-        return next((key for key in self.state.keys.values(scope) if key.body.get("value") == value), None)
+        """The key with this value. The index is only a hint (checked against the key itself, and
+        rebuilt on a miss), so no write path has to keep it exact."""
+        key = self.state.keys.get(scope, self._index.get((scope, value), ""))
+        if key is not None and key.body.get("value") == value:
+            return key
+        found = None
+        for key in self.state.keys.values(scope):
+            self._index[(scope, key.body.get("value"))] = key.id
+            if key.body.get("value") == value:
+                found = key
+        return found
 
     def create_api_key(self, ctx: RequestContext, params: dict) -> dict:
         value = params.get("value")
