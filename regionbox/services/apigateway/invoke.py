@@ -154,7 +154,7 @@ class Invoker:
             now = datetime.now(timezone.utc)
             if quota:
                 start = period_start(quota["period"], quota.get("offset", 0), now)
-                if self.state.usage.used_in_period(scope, plan.id, key.id, start, now.date()) >= quota["limit"]:
+                if self.state.usage.used_now(scope, plan.id, key.id, start, now.date()) >= quota["limit"]:
                     return refuse("QUOTA_EXCEEDED")
             self.state.usage.count(scope, plan.id, key.id, now.date())
         invalid = self._invalid(deployment, method, request, found.path_params, body)

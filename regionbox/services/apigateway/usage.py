@@ -49,15 +49,30 @@ class UsageTable:
         self.store = store
         store.db.executescript(_SCHEMA)
         store.on_reset(self._wipe)
+        # (scope, plan, key) -> {period start: used}: what each call's quota check needs, kept in
+        # memory once read (and counted into as calls are), so a call costs one write, no reads.
+        self._periods: dict[tuple, dict[date, int]] = {}
 
     def _wipe(self) -> None:
         self.store.db.execute("DELETE FROM apigateway_usage")
         self.store.db.execute("DELETE FROM apigateway_usage_adjustments")
+        self._periods.clear()
 
     def count(self, scope: Scope, plan: str, key: str, day: date) -> None:
         self.store.execute(
             "INSERT INTO apigateway_usage VALUES (?,?,?,?,?,1) ON CONFLICT(account, region, plan, key, day) "
             "DO UPDATE SET used = used + 1", (*scope, plan, key, day.isoformat()))
+        for start in self._periods.get((scope, plan, key), {}):
+            if start <= day:
+                self._periods[(scope, plan, key)][start] += 1
+
+    def used_now(self, scope: Scope, plan: str, key: str, start: date, today: date) -> int:
+        """``used_in_period`` for the current period, from memory after the first call."""
+        periods = self._periods.setdefault((scope, plan, key), {})
+        if start not in periods:
+            periods.clear()  # an earlier period is over: only the current one is asked for
+            periods[start] = self.used_in_period(scope, plan, key, start, today)
+        return periods[start]
 
     def used_by_day(self, scope: Scope, plan: str, key: str, first: date, last: date) -> dict[date, int]:
         rows = self.store.execute(
@@ -79,9 +94,12 @@ class UsageTable:
         self.store.execute(
             "INSERT OR REPLACE INTO apigateway_usage_adjustments VALUES (?,?,?,?,?,?)",
             (*scope, plan, key, start.isoformat(), (limit - remaining) - counted))
+        self._periods.pop((scope, plan, key), None)
 
     def forget(self, scope: Scope, plan: str, key: str | None = None) -> None:
         """A plan deleted, or a key taken out of it: its counts go too."""
+        for cached in [k for k in self._periods if k[0] == scope and k[1] == plan and key in (None, k[2])]:
+            del self._periods[cached]
         for table in ("apigateway_usage", "apigateway_usage_adjustments"):
             if key is None:
                 self.store.execute(f"DELETE FROM {table} WHERE account=? AND region=? AND plan=?", (*scope, plan))
