@@ -4,17 +4,14 @@ cloudtrail.amazonaws.com read the bucket's ACL and put objects under
 ``[prefix/]AWSLogs/<account>/``; a CloudWatch Logs log group must exist, with a role that
 cloudtrail.amazonaws.com may assume and that may create log streams and put log events in it.
 
-Resource policies name AWS services as ``{"Service": "cloudtrail.amazonaws.com"}``, a principal
-IAM's evaluation (of users and roles) has no notion of: ``service_allows`` evaluates a policy
-for a service principal, with the condition keys AWS sets when the service acts on a trail's
-behalf (aws:SourceArn, aws:SourceAccount, s3:x-amz-acl).
+Resource policies name AWS services as ``{"Service": "cloudtrail.amazonaws.com"}``: IAM
+evaluates them for that service principal (``IamApi.service_allowed``), with the condition keys
+AWS sets when the service acts on a trail's behalf (aws:SourceArn, aws:SourceAccount, s3:x-amz-acl).
 """
 
 from __future__ import annotations
 
-import fnmatch
-import json
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from regionbox.core import ids
 from regionbox.core.arns import Arn, partition_of
@@ -28,80 +25,6 @@ if TYPE_CHECKING:
     from regionbox.services.s3.api import BucketInfo, S3Api
 
 SERVICE = "cloudtrail.amazonaws.com"
-
-
-def _list(value: Any) -> list:
-    return value if isinstance(value, list) else [] if value is None else [value]
-
-
-def _like(pattern: str, value: str, case: bool = True) -> bool:
-    if not case:
-        pattern, value = pattern.lower(), value.lower()
-    return fnmatch.fnmatchcase(value, pattern.replace("[", "[[]"))
-
-
-def _names_service(principal: Any, service: str) -> bool:
-    if principal == "*":
-        return True
-    if not isinstance(principal, dict):
-        return False
-    return service in _list(principal.get("Service")) or "*" in _list(principal.get("AWS"))
-
-
-_TESTS: dict[str, Callable[[str, str], bool]] = {
-    "StringEquals": lambda p, v: p == v, "StringNotEquals": lambda p, v: p == v,
-    "StringEqualsIgnoreCase": lambda p, v: p.lower() == v.lower(),
-    "StringNotEqualsIgnoreCase": lambda p, v: p.lower() == v.lower(),
-    "StringLike": _like, "StringNotLike": _like, "ArnEquals": lambda p, v: p == v, "ArnLike": _like,
-    "ArnNotEquals": lambda p, v: p == v, "ArnNotLike": _like,
-}
-
-
-def _condition(operator: str, key: str, expected: list, context: dict[str, str]) -> bool:
-    if_exists = operator.endswith("IfExists")
-    base = operator.removesuffix("IfExists")
-    actual = context.get(key.lower())
-    negated = "Not" in base
-    if base == "Null":
-        return (actual is None) == (str(expected[0]).lower() == "true")
-    if actual is None:
-        return if_exists or negated
-    test = _TESTS.get(base)
-    if test is None:
-        return False  # an operator this check does not know never grants
-    found = any(test(str(p), actual) for p in expected)
-    return not found if negated else found
-
-
-def service_allows(document: str | None, service: str, action: str, resource: str, context: dict[str, str]) -> bool:
-    """Whether a resource policy allows ``service`` to do ``action`` on ``resource`` (and none of
-    its statements denies it)."""
-    if not document:
-        return False
-    try:
-        policy = json.loads(document)
-    except ValueError:
-        return False
-    if not isinstance(policy, dict):
-        return False
-    keys = {k.lower(): v for k, v in context.items()}
-    allowed = False
-    for statement in _list(policy.get("Statement")):
-        if not isinstance(statement, dict) or not _names_service(statement.get("Principal"), service):
-            continue
-        if not any(_like(p, action, case=False) for p in _list(statement.get("Action"))):
-            continue
-        # A statement without Resource is about the policy's own resource (a role's trust policy).
-        if "Resource" in statement and not any(_like(p, resource) for p in _list(statement["Resource"])):
-            continue
-        conditions = statement.get("Condition") or {}
-        if not all(_condition(op, key, _list(value), keys) for op, tests in conditions.items()
-                   if isinstance(tests, dict) for key, value in tests.items()):
-            continue
-        if statement.get("Effect") == "Deny":
-            return False
-        allowed = allowed or statement.get("Effect") == "Allow"
-    return allowed
 
 
 def log_prefix(prefix: str | None, account: str) -> str:
@@ -126,8 +49,9 @@ class Destinations:
         partition = partition_of(region)
         context = {"aws:SourceArn": source_arn, "aws:SourceAccount": account, "s3:x-amz-acl": "bucket-owner-full-control"}
         key = log_prefix(prefix, account) + folder
-        if not (service_allows(found.policy, SERVICE, "s3:GetBucketAcl", f"arn:{partition}:s3:::{name}", context)
-                and service_allows(found.policy, SERVICE, "s3:PutObject", f"arn:{partition}:s3:::{name}/{key}", context)):
+        iam = self.iam()
+        if not (iam.service_allowed(found.policy, SERVICE, "s3:GetBucketAcl", f"arn:{partition}:s3:::{name}", context)
+                and iam.service_allowed(found.policy, SERVICE, "s3:PutObject", f"arn:{partition}:s3:::{name}/{key}", context)):
             raise errors.bucket_policy(name)
         return found
 
@@ -144,8 +68,8 @@ class Destinations:
         name = self.group_name(ctx, group_arn)
         role = self.iam().role_by_arn(role_arn) if role_arn else None
         trust = self.iam().trust_policy(role_arn) if role is not None else None
-        if role is None or not service_allows(trust, SERVICE, "sts:AssumeRole", role.arn,
-                                                       {"aws:SourceAccount": ctx.account_id, "aws:SourceArn": trail_arn}):
+        if role is None or not self.iam().service_allowed(trust, SERVICE, "sts:AssumeRole", role.arn,
+                                                          {"aws:SourceAccount": ctx.account_id, "aws:SourceArn": trail_arn}):
             raise errors.error("InvalidCloudWatchLogsRoleArnException", "Access denied. Check the trust relationships for your role.")
         if not self.logs().group_exists(ctx.account_id, ctx.region, name):
             raise errors.error("InvalidCloudWatchLogsLogGroupArnException", "CloudTrail cannot validate the specified log group ARN.")

@@ -25,7 +25,7 @@ from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import Paginator
 from regionbox.core.tasks import Tasks
 from regionbox.services.cloudtrail import errors
-from regionbox.services.cloudtrail.destinations import SERVICE, service_allows
+from regionbox.services.cloudtrail.destinations import SERVICE
 from regionbox.services.cloudtrail.event_data_stores import categories
 from regionbox.services.cloudtrail.lake_parser import RunError, Timestamp
 from regionbox.services.cloudtrail.models import Import
@@ -112,9 +112,10 @@ class Imports:
         if self.s3().bucket(bucket, source["S3BucketRegion"]) is None:
             raise self._invalid_source(f"The S3 bucket {bucket} does not exist.")
         role_arn = source["S3BucketAccessRoleArn"]
-        role = self.iam().role_by_arn(role_arn)
-        if role is None or not service_allows(self.iam().trust_policy(role_arn), SERVICE, "sts:AssumeRole", role.arn,
-                                              {"aws:SourceAccount": ctx.account_id}):
+        iam = self.iam()
+        role = iam.role_by_arn(role_arn)
+        if role is None or not iam.service_allowed(iam.trust_policy(role_arn), SERVICE, "sts:AssumeRole", role.arn,
+                                                   {"aws:SourceAccount": ctx.account_id}):
             raise self._invalid_source(f"CloudTrail cannot assume the role {role_arn}: check that it exists and that "
                                        "its trust policy allows cloudtrail.amazonaws.com.")
         return bucket, prefix
