@@ -1,7 +1,11 @@
-"""API Gateway (REST APIs): the control plane (APIs, resources, methods, integrations,
-deployments, stages, API keys, usage plans, usage, tags) and the data plane that serves deployed
-stages at their invoke URLs with API keys, throttling and quotas enforced (invoke.py), forwarding
-to HTTP backends or answering from MOCK integrations (integrate.py).
+"""API Gateway (REST APIs).
+
+The control plane keeps APIs (resources, methods, integrations, models, request validators,
+authorizers, gateway responses, documentation), deployments and stages, API keys, usage plans and
+their usage, tags; OpenAPI documents import and export. The data plane (invoke.py) serves deployed
+stages at their invoke URLs with what AWS enforces (signatures and IAM, authorizers, API keys,
+throttles, quotas, request validation), stage caches and canaries, and answers from MOCK
+integrations or real HTTP backends (integrate.py); stages write access logs to CloudWatch Logs.
 """
 
 from regionbox.core.service import Service
@@ -40,12 +44,12 @@ def load(cloud) -> Service:
     from regionbox.services.apigateway.cache import StageCache
     from regionbox.services.apigateway.deployments import Deployments
     from regionbox.services.apigateway.documentation import Documentation
+    from regionbox.services.apigateway.export import Exports
     from regionbox.services.apigateway.http_client import HttpClient
     from regionbox.services.apigateway.integrate import Integrator
     from regionbox.services.apigateway.integrations import Integrations
     from regionbox.services.apigateway.invoke import Invoker
     from regionbox.services.apigateway.methods import Methods
-    from regionbox.services.apigateway.export import Exports
     from regionbox.services.apigateway.openapi import OpenApi
     from regionbox.services.apigateway.responses import GatewayResponses
     from regionbox.services.apigateway.restapis import RestApis
