@@ -18,10 +18,12 @@ SERVICES: dict[str, Entry] = {
     "elasticache": Entry("regionbox.services.elasticache"),
     "dynamodb": Entry("regionbox.services.dynamodb"),
     "dynamodbstreams": Entry("regionbox.services.dynamodbstreams"),
-    # Invoke URLs of deployed REST APIs: "<api>.execute-api.localhost/<stage>/..." and the path form
-    # "/restapis/<api>/<stage>/_user_request_/..." (other /restapis/ requests are the control plane's).
+    # Invoke URLs of deployed REST APIs: "<api>.execute-api.localhost/<stage>/..." and the path forms
+    # "/_aws/execute-api/<api>/<stage>/..." and "/restapis/<api>/<stage>/_user_request_/..." (other
+    # /restapis/ requests are the control plane's).
     "apigateway": Entry("regionbox.services.apigateway", hosts=("*.execute-api.localhost", "*.execute-api.*.localhost",
-                                                                "*.execute-api.*.amazonaws.com"), paths=("/restapis/",)),
+                                                                "*.execute-api.*.amazonaws.com"),
+                        paths=("/restapis/", "/_aws/execute-api/")),
     "transfer": Entry("regionbox.services.transfer"),
     # Virtual-hosted requests ("<bucket>.s3.localhost"), anonymous reads and browser form uploads are S3's.
     "s3": Entry("regionbox.services.s3", hosts=("*.s3.localhost", "*.s3.*.localhost"), unsigned=True, form_posts=True),

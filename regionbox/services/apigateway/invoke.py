@@ -4,8 +4,9 @@ Two addresses reach it on the cloud's own port (services/__init__.py declares th
 
 - by Host: ``<api>.execute-api.localhost:4566/<stage>/<path>`` (also ``<api>.execute-api.<region>.localhost``
   and AWS's own ``<api>.execute-api.<region>.amazonaws.com`` with the Host header set);
-- by path, for clients that cannot set a Host: ``/restapis/<api>/<stage>/_user_request_/<path>``,
-  the form LocalStack users know. Other ``/restapis/...`` requests are the control plane's.
+- by path, for clients that cannot set a Host: ``/_aws/execute-api/<api>/<stage>/<path>`` and
+  ``/restapis/<api>/<stage>/_user_request_/<path>``, the forms LocalStack users know. Other
+  ``/restapis/...`` requests are the control plane's.
 
 A call goes through what AWS checks, in AWS's order, each refusal a gateway response
 (responses.py) the API may customize: the stage exists (else 403 Forbidden; a canary takes its
@@ -45,7 +46,8 @@ from regionbox.services.apigateway.throttling import Throttles
 from regionbox.services.apigateway.usage import period_start
 from regionbox.services.apigateway.validation import body_is_valid, missing_parameters
 
-_PATH_FORM = re.compile(r"^/restapis/(?P<api>[^/]+)/(?P<stage>[^/]+)/_user_request_(?P<path>/.*)?$")
+_PATH_FORMS = (re.compile(r"^/_aws/execute-api/(?P<api>[^/]+)/(?P<stage>[^/]+)(?P<path>/.*)?$"),
+               re.compile(r"^/restapis/(?P<api>[^/]+)/(?P<stage>[^/]+)/_user_request_(?P<path>/.*)?$"))
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's payload limit
 
 
@@ -62,7 +64,7 @@ def target_of(request: HttpRequest) -> Target | None:
     if ".execute-api." in host:
         parts = request.path.split("/", 2)
         return Target(host.split(".", 1)[0], parts[1] if len(parts) > 1 else "", "/" + (parts[2] if len(parts) > 2 else ""))
-    found = _PATH_FORM.match(request.path)
+    found = next((m for m in (form.match(request.path) for form in _PATH_FORMS) if m is not None), None)
     if found is None:
         return None
     return Target(found.group("api"), found.group("stage"), found.group("path") or "/")

@@ -346,3 +346,10 @@ def test_stage_cache_serves_kept_answers_until_flushed(cloud, gw):
     assert other["q"] == "b" and other["id"] != first["id"]
     gw.flush_stage_cache(restApiId=api_id, stageName="prod")
     assert requests.get(url, params={"q": "a"}).json()["id"] != first["id"]
+
+
+def test_the_aws_execute_api_path_form(cloud, gw):
+    api_id, _ = mock_api(gw, template='{"pong": true}')
+    answer = requests.get(f"{cloud.endpoint}/_aws/execute-api/{api_id}/prod/ping")
+    assert (answer.status_code, answer.json()) == (200, {"pong": True})
+    assert requests.get(f"{cloud.endpoint}/_aws/execute-api/{api_id}/prod/nowhere").status_code == 403
