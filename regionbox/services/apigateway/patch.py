@@ -66,7 +66,7 @@ def apply(document: dict, operations: Iterable[dict], shape_name: str, writable:
             continue
         parts = split_path(path)
         if parts[0] not in allowed or op in ("move", "copy", "test"):
-            raise bad_request(f"Invalid patch path '{path}' specified for op '{op}'. "
+            raise bad_request(f"Invalid patch path  '{path}' specified for op '{op}'. "
                               f"Must be one of: [{', '.join('/' + name for name in sorted(allowed))}]")
         _apply(document, root, parts, op, operation.get("value"), path)
     return document

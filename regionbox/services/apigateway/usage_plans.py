@@ -37,9 +37,10 @@ class UsagePlans:
     # -- plans ----------------------------------------------------------------------------------
     def _check(self, ctx: RequestContext, body: dict, plan_id: str) -> None:
         for api_stage in body.get("apiStages", []):
-            self.state.api(ctx.scope, api_stage.get("apiId", ""))
-            if (ctx.scope, f"{api_stage['apiId']}/{api_stage.get('stage', '')}") not in self.state.stages:
-                raise not_found("Invalid stage identifier specified")
+            api_id, stage = api_stage.get("apiId", ""), api_stage.get("stage", "")
+            if (ctx.scope, api_id) not in self.state.apis or (ctx.scope, f"{api_id}/{stage}") not in self.state.stages:
+                raise bad_request(f"Invalid API Stage {{api: {api_id}, stage: {stage}}} specified for usageplan "
+                                  f"{body.get('name')}")
         refs = [stage_ref(s) for s in body.get("apiStages", [])]
         if len(set(refs)) != len(refs):
             raise conflict("Duplicate API stages in the usage plan")
@@ -90,6 +91,9 @@ class UsagePlans:
 
     def delete_usage_plan(self, ctx: RequestContext, params: dict) -> dict:
         plan = self.state.plan(ctx.scope, params["usagePlanId"])
+        if plan.body.get("apiStages"):
+            raise bad_request(f"Cannot delete Usage Plan {plan.id} because there are API Stages associated with it, "
+                              f"including {stage_ref(plan.body['apiStages'][0])}")
         with self.state.store.transaction():
             self.state.plans.delete(ctx.scope, plan.id)
             self.state.usage.forget(ctx.scope, plan.id)

@@ -170,7 +170,7 @@ def test_api_keys(gw):
 def test_usage_plans_and_keys(gw):
     api_id, _ = mock_api(gw)
     assert error_of(gw.create_usage_plan, name="p", apiStages=[{"apiId": api_id, "stage": "nope"}]) == (
-        "NotFoundException", "Invalid stage identifier specified", 404)
+        "BadRequestException", f"Invalid API Stage {{api: {api_id}, stage: nope}} specified for usageplan p", 400)
     assert error_of(gw.create_usage_plan, name="p", quota={"limit": 5, "period": "YEAR"})[0] == "BadRequestException"
     plan = gw.create_usage_plan(name="gold", apiStages=[{"apiId": api_id, "stage": "prod"}],
                                 throttle={"rateLimit": 10.0, "burstLimit": 20},
@@ -201,6 +201,11 @@ def test_usage_plans_and_keys(gw):
     assert usage["items"] == {key["id"]: [[0, 50], [0, 50], [0, 50]]}
     gw.delete_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"])
     assert gw.get_usage_plan_keys(usagePlanId=plan["id"])["items"] == []
+    assert error_of(gw.delete_usage_plan, usagePlanId=plan["id"]) == (
+        "BadRequestException", f"Cannot delete Usage Plan {plan['id']} because there are API Stages associated with "
+                               f"it, including {api_id}:prod", 400)
+    gw.update_usage_plan(usagePlanId=plan["id"], patchOperations=[
+        {"op": "remove", "path": "/apiStages", "value": f"{api_id}:prod"}])
     gw.delete_usage_plan(usagePlanId=plan["id"])
     assert error_of(gw.get_usage_plan, usagePlanId=plan["id"]) == (
         "NotFoundException", "Invalid Usage Plan ID specified", 404)
