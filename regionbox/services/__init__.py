@@ -25,6 +25,12 @@ SERVICES: dict[str, Entry] = {
                                                                 "*.execute-api.*.amazonaws.com"),
                         paths=("/restapis/", "/_aws/execute-api/")),
     "transfer": Entry("regionbox.services.transfer"),
+    # Code.Location links of GetFunction and GetLayerVersion are served on the cloud's own port.
+    "lambda": Entry("regionbox.services.lambda_", paths=("/_lambda/",)),
+    # GraphQL on "<api>.appsync-api.<region>.localhost/graphql" or "/graphql/<api>" (no DNS needed), and
+    # subscriptions on "<api>.appsync-realtime-api.<region>.localhost/graphql" or "/graphql/<api>/realtime".
+    "appsync": Entry("regionbox.services.appsync", hosts=("*.appsync-api.*.localhost",), paths=("/graphql",),
+                     websocket_hosts=("*.appsync-realtime-api.*.localhost",), websocket_paths=("/graphql/",)),
     # Virtual-hosted requests ("<bucket>.s3.localhost"), anonymous reads and browser form uploads are S3's.
     "s3": Entry("regionbox.services.s3", hosts=("*.s3.localhost", "*.s3.*.localhost"), unsigned=True, form_posts=True),
 }
