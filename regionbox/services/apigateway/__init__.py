@@ -49,6 +49,7 @@ def load(cloud) -> Service:
     from regionbox.services.apigateway.integrate import Integrator
     from regionbox.services.apigateway.integrations import Integrations
     from regionbox.services.apigateway.invoke import Invoker
+    from regionbox.services.apigateway.lambda_proxy import LambdaProxy
     from regionbox.services.apigateway.methods import Methods
     from regionbox.services.apigateway.openapi import OpenApi
     from regionbox.services.apigateway.responses import GatewayResponses
@@ -80,7 +81,7 @@ def load(cloud) -> Service:
     responses = GatewayResponses(state, cloud.paginator)
     tags = Tags(state)
     accounts = Accounts(state)
-    integrator = Integrator(client)
+    integrator = Integrator(client, LambdaProxy(lambda: cloud.services.api("lambda")))
     cache = StageCache(state)
     signed_calls = SignedCalls(cloud.credentials, lambda: cloud.services.api("iam"), cloud.config.iam_enforcement)
     invoker = Invoker(state, keys, throttles, integrator, AccessLogs(lambda: cloud.services.api("logs")), cache,

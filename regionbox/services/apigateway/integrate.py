@@ -7,8 +7,8 @@
   (``selectionPattern`` is a regular expression over it), whose template maps the body.
 - HTTP_PROXY: the request is forwarded as it came (method, path parameters in the URI, query
   string, headers, body) and the backend's answer returned as it is.
-- AWS_PROXY (Lambda) and AWS: regionbox serves no Lambda yet, so these answer what API Gateway
-  answers when the function cannot be invoked: 500 ``{"message": "Internal server error"}``.
+- AWS_PROXY: a Lambda function with the proxy event (lambda_proxy.py).
+- AWS (non-proxy service integrations) is not run: 500 ``{"message": "Internal server error"}``.
 
 Backend failures are AWS's: unreachable 500 "Internal server error", too slow 504 "Endpoint
 request timed out".
@@ -27,6 +27,7 @@ import orjson
 from regionbox.core.store import Scope
 from regionbox.protocol.http import HttpRequest, HttpResponse
 from regionbox.services.apigateway.http_client import HttpClient, UpstreamError
+from regionbox.services.apigateway.lambda_proxy import LambdaProxy
 from regionbox.services.apigateway.models import ApiKey, Stage
 from regionbox.services.apigateway.templates import TemplateInput, render
 from regionbox.services.apigateway.vtl import TemplateError
@@ -69,8 +70,9 @@ def internal_error(call: Call) -> HttpResponse:
 
 
 class Integrator:
-    def __init__(self, client: HttpClient) -> None:
+    def __init__(self, client: HttpClient, lambda_proxy: LambdaProxy) -> None:
         self.client = client
+        self.lambda_proxy = lambda_proxy
 
     async def run(self, call: Call) -> HttpResponse:
         integration = call.method.get("methodIntegration") or {}
@@ -81,7 +83,9 @@ class Integrator:
             return await self._http_proxy(call, integration)
         if kind == "HTTP":
             return await self._http(call, integration)
-        # AWS_PROXY to Lambda and AWS service integrations: no Lambda (or other target) to invoke.
+        if kind == "AWS_PROXY":
+            return await self.lambda_proxy.run(call, integration)
+        # AWS (non-proxy) service integrations need a role and a service action regionbox does not run.
         return internal_error(call)
 
     # -- MOCK -------------------------------------------------------------------------------------

@@ -115,8 +115,8 @@ class Invoker:
         routes, deployment = deployed
         request_id = context["requestId"]
 
-        def refuse(kind: str, message: str | None = None) -> HttpResponse:
-            return gateway_response(kind, request_id, deployment.gateway_responses, request, context, message)
+        def refuse(kind: str, message: str | None = None, status: int | None = None) -> HttpResponse:
+            return gateway_response(kind, request_id, deployment.gateway_responses, request, context, message, status)
 
         found = routes.match(target.path, request.method)
         if found is None or found.method is None:

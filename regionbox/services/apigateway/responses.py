@@ -78,11 +78,12 @@ def _plain(status: int, message: str, error_type: str, request_id: str,
 
 def gateway_response(kind: str, request_id: str, custom: dict[str, dict] | None = None,
                      request: HttpRequest | None = None, context: dict | None = None,
-                     message: str | None = None) -> HttpResponse:
-    """API Gateway's own answer of type ``kind``, as the deployed API customized it."""
+                     message: str | None = None, status: int | None = None) -> HttpResponse:
+    """API Gateway's own answer of type ``kind`` (with ``status`` where AWS answers that type with
+    another, as 502 for a malformed Lambda proxy response), as the deployed API customized it."""
     default_message, error_type = ANSWERS[kind]
     message = message or default_message
-    status = int(DEFAULT_STATUS[kind])
+    status = status or int(DEFAULT_STATUS[kind])
     found = None
     if custom:
         found = custom.get(kind) or custom.get("DEFAULT_4XX" if status < 500 else "DEFAULT_5XX")

@@ -49,7 +49,8 @@ class TryOut:
         call = Call(request=request, body=body, request_id=request_id, scope=ctx.scope, api_id=api.id, stage=stage,
                     resource=resource, method=method, path=request.path, path_params=path_params, api_key=None,
                     started=started, context=context,
-                    refuse=lambda kind, message=None: gateway_response(kind, request_id, message=message))
+                    refuse=lambda kind, message=None, status=None: gateway_response(kind, request_id, message=message,
+                                                                                   status=status))
         if "methodIntegration" not in method:
             response = call.refuse("API_CONFIGURATION_ERROR")
             log = "Execution failed due to configuration error: No integration defined for method"

@@ -199,7 +199,7 @@ def test_unreachable_backend_and_lambda_proxy_answer_internal_server_error(cloud
         gw.put_method(restApiId=api["id"], resourceId=resource["id"], httpMethod="GET", authorizationType="NONE")
     gw.put_integration(restApiId=api["id"], resourceId=down["id"], httpMethod="GET", type="HTTP_PROXY",
                        integrationHttpMethod="GET", uri="http://127.0.0.1:9/")
-    # regionbox serves no Lambda yet: the function cannot be invoked, which API Gateway answers with 500.
+    # A function that does not exist cannot be invoked, which API Gateway answers with 500.
     gw.put_integration(restApiId=api["id"], resourceId=fn["id"], httpMethod="GET", type="AWS_PROXY",
                        integrationHttpMethod="POST",
                        uri="arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
