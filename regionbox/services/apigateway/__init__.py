@@ -14,7 +14,7 @@ from regionbox.protocol.dialect import Dialect
 # API Gateway answers input that breaks the model (an enum, a missing member) with BadRequestException.
 DIALECT = Dialect(validation_code="BadRequestException")
 
-_AUTHORIZERS = "authorizers are kept but not run: regionbox serves neither Lambda nor Cognito yet"
+_AUTHORIZERS = "authorizer results are not cached, and test invocations of authorizers are not built"
 _DOMAINS = "custom domain names need certificates (ACM) and DNS, which regionbox does not serve"
 UNSUPPORTED = {
     **{op: _AUTHORIZERS for op in ("TestInvokeAuthorizer", "FlushStageAuthorizersCache")},
@@ -81,11 +81,12 @@ def load(cloud) -> Service:
     responses = GatewayResponses(state, cloud.paginator)
     tags = Tags(state)
     accounts = Accounts(state)
-    integrator = Integrator(client, LambdaProxy(lambda: cloud.services.api("lambda")))
+    lambda_api = lambda: cloud.services.api("lambda")  # noqa: E731 - reached only when a call needs it
+    integrator = Integrator(client, LambdaProxy(lambda_api))
     cache = StageCache(state)
     signed_calls = SignedCalls(cloud.credentials, lambda: cloud.services.api("iam"), cloud.config.iam_enforcement)
     invoker = Invoker(state, keys, throttles, integrator, AccessLogs(lambda: cloud.services.api("logs")), cache,
-                      signed_calls)
+                      signed_calls, lambda_api)
     tryout = TryOut(state, integrator)
 
     def reset() -> None:

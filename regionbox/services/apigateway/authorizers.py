@@ -1,21 +1,31 @@
 """Authorizers: CreateAuthorizer, GetAuthorizer(s), UpdateAuthorizer, DeleteAuthorizer.
 
-They are kept as AWS keeps them, and methods may use them (CUSTOM with a TOKEN or REQUEST
-authorizer, COGNITO_USER_POOLS with a Cognito one), but regionbox has neither Lambda nor Cognito
-yet, so the data plane answers what API Gateway answers when it cannot get a verdict: a call
-without the identity source is 401 Unauthorized; otherwise a Lambda authorizer that cannot be
-invoked is 500 ``{"message":null}`` (AuthorizerConfigurationException), and a Cognito token no user
-pool here can have issued is 401 Unauthorized. No call ever passes an authorizer unchecked.
+Methods use them as CUSTOM (a TOKEN or REQUEST authorizer: a Lambda function) or
+COGNITO_USER_POOLS. On the data plane (``run``): a call without the identity source (or whose token
+fails ``identityValidationExpression``) is 401 Unauthorized; a Lambda authorizer is invoked through
+Lambda's api with AWS's TOKEN or REQUEST event, as ``apigateway.amazonaws.com``, and its policy
+decides (an Allow of execute-api:Invoke on the method's ARN passes, anything else is 403), its
+``principalId`` and ``context`` reach ``$context.authorizer`` and its ``usageIdentifierKey`` is the
+API key of an API whose key source is AUTHORIZER; a function that cannot be run is 500
+``{"message":null}`` (AuthorizerConfigurationException), one that raises "Unauthorized" 401.
+Results are not cached (``authorizerResultTtlInSeconds`` is kept, not applied). regionbox has no
+Cognito: a Cognito token is never one of its user pools' (401). No call passes unchecked.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import re
+from typing import Any, Callable
+
+import orjson
 
 from regionbox.core.context import RequestContext
+from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import Paginator
 from regionbox.protocol.http import HttpRequest
 from regionbox.services.apigateway import patch
+from regionbox.services.apigateway.integrations import lambda_function
 from regionbox.services.apigateway.models import new_id
 from regionbox.services.apigateway.paging import listing
 from regionbox.services.apigateway.state import ApiGatewayState, bad_request, conflict, not_found
@@ -41,19 +51,93 @@ def check_authorizer(authorizer: dict) -> None:
         raise bad_request("Authorizer result TTL must be between 0 and 3600 seconds")
 
 
-def verdict(authorizer: dict | None, request: HttpRequest) -> str:
-    """The gateway response type a call to a method with this authorizer gets (module docstring)."""
-    if authorizer is None:
-        return "AUTHORIZER_CONFIGURATION_ERROR"
-    sources = [s.strip() for s in (authorizer.get("identitySource") or "").split(",") if s.strip()]
-    for source in sources:
+def _identity(authorizer: dict, request: HttpRequest) -> list[str] | None:
+    """The identity source values, or None when one is missing."""
+    values = []
+    for source in [s.strip() for s in (authorizer.get("identitySource") or "").split(",") if s.strip()]:
         found = _SOURCE.match(source)
         if found is not None:
             where, name = found.groups()
             present = request.headers.get(name.lower()) if where == "header" else request.query_param(name)
             if not present:
-                return "UNAUTHORIZED"
-    return "UNAUTHORIZED" if authorizer["type"] == "COGNITO_USER_POOLS" else "AUTHORIZER_CONFIGURATION_ERROR"
+                return None
+            values.append(present)
+    return values
+
+
+def _allows(policy: Any, arn: str) -> bool | None:
+    """Whether an authorizer's policy allows execute-api:Invoke on ``arn`` (None: malformed)."""
+    if not isinstance(policy, dict) or not isinstance(policy.get("Statement"), (list, dict)):
+        return None
+    statements = policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]
+    allowed = False
+    for statement in statements:
+        if not isinstance(statement, dict):
+            return None
+        actions = statement.get("Action", [])
+        resources = statement.get("Resource", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        resources = [resources] if isinstance(resources, str) else resources
+        if any(fnmatch.fnmatchcase("execute-api:Invoke", a) for a in actions) and \
+                any(fnmatch.fnmatchcase(arn, r) for r in resources):
+            if statement.get("Effect") == "Deny":
+                return False
+            allowed = allowed or statement.get("Effect") == "Allow"
+    return allowed
+
+
+async def run(authorizer: dict | None, request: HttpRequest, call_arn: str, event_base: dict,
+              lambda_api: Callable[[], Any], context: dict) -> tuple[str, str | None] | None:
+    """None when the call may go on (``context["authorizer"]`` then set), else (gateway
+    response type, message)."""
+    if authorizer is None:
+        return "AUTHORIZER_CONFIGURATION_ERROR", None
+    values = _identity(authorizer, request)
+    if values is None:
+        return "UNAUTHORIZED", None
+    if authorizer["type"] == "COGNITO_USER_POOLS":
+        return "UNAUTHORIZED", None
+    pattern = authorizer.get("identityValidationExpression")
+    if authorizer["type"] == "TOKEN" and pattern and not re.fullmatch(pattern, values[0] if values else ""):
+        return "UNAUTHORIZED", None
+    function = lambda_function(authorizer.get("authorizerUri", ""))
+    if function is None:
+        return "AUTHORIZER_CONFIGURATION_ERROR", None
+    if authorizer["type"] == "TOKEN":
+        event = {"type": "TOKEN", "authorizationToken": values[0] if values else "", "methodArn": call_arn}
+    else:
+        event = {"type": "REQUEST", "methodArn": call_arn, **event_base}
+    account, region = call_arn.split(":")[4], call_arn.split(":")[3]
+    api_id = call_arn.split(":")[5].split("/", 1)[0]
+    trusted = bool(authorizer.get("authorizerCredentials"))
+    try:
+        answer = await lambda_api().invoke(
+            account, function.split(":")[3] if function.startswith("arn:") else region, function, orjson.dumps(event),
+            principal=None if trusted else "apigateway.amazonaws.com",
+            source_arn=None if trusted else f"arn:aws:execute-api:{region}:{account}:{api_id}/authorizers/{authorizer['id']}",
+            source_account=None if trusted else account)
+    except ServiceError:
+        return "AUTHORIZER_CONFIGURATION_ERROR", None
+    try:
+        result = answer.json()
+    except orjson.JSONDecodeError:
+        result = None
+    if answer.function_error:
+        unauthorized = isinstance(result, dict) and result.get("errorMessage") == "Unauthorized"
+        return ("UNAUTHORIZED", None) if unauthorized else ("AUTHORIZER_CONFIGURATION_ERROR", None)
+    if not isinstance(result, dict) or not result.get("principalId"):
+        return "AUTHORIZER_CONFIGURATION_ERROR", None
+    allowed = _allows(result.get("policyDocument"), call_arn)
+    if allowed is None:
+        return "AUTHORIZER_CONFIGURATION_ERROR", None
+    if not allowed:
+        return "ACCESS_DENIED", "User is not authorized to access this resource"
+    extra = result.get("context") if isinstance(result.get("context"), dict) else {}
+    context["authorizer"] = {**{k: v for k, v in extra.items() if isinstance(v, (str, int, float, bool))},
+                             "principalId": str(result["principalId"])}
+    if result.get("usageIdentifierKey"):
+        context["authorizer_key"] = str(result["usageIdentifierKey"])
+    return None
 
 
 class Authorizers:

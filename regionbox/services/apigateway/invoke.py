@@ -27,6 +27,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any, Callable
 from datetime import datetime, timezone
 
 from regionbox.core.store import Scope
@@ -34,7 +35,7 @@ from regionbox.protocol.http import BodyTooLarge, HttpRequest, HttpResponse
 from regionbox.services.apigateway.account import ACCOUNT_BURST_LIMIT, ACCOUNT_RATE_LIMIT
 from regionbox.services.apigateway.access_logs import AccessLogs
 from regionbox.services.apigateway.apikeys import ApiKeys
-from regionbox.services.apigateway.authorizers import verdict as authorizer_verdict
+from regionbox.services.apigateway.authorizers import run as run_authorizer
 from regionbox.services.apigateway.cache import StageCache, cache_ttl, key_values
 from regionbox.services.apigateway.integrate import Call, Integrator
 from regionbox.services.apigateway.models import ApiKey, Deployment, Stage, UsagePlan
@@ -72,8 +73,10 @@ def target_of(request: HttpRequest) -> Target | None:
 
 class Invoker:
     def __init__(self, state: ApiGatewayState, api_keys: ApiKeys, throttles: Throttles, integrator: Integrator,
-                 access_logs: AccessLogs, cache: StageCache, signed_calls: SignedCalls) -> None:
+                 access_logs: AccessLogs, cache: StageCache, signed_calls: SignedCalls,
+                 lambda_api: Callable[[], Any]) -> None:
         self.state = state
+        self.lambda_api = lambda_api
         self.signed_calls = signed_calls
         self.cache = cache
         self.access_logs = access_logs
@@ -135,14 +138,21 @@ class Invoker:
             if refused is not None:
                 return refuse(*refused)
         if method.get("authorizationType") in ("CUSTOM", "COGNITO_USER_POOLS"):
-            return refuse(authorizer_verdict(deployment.authorizers.get(method.get("authorizerId") or ""), request))
+            arn = method_arn(scope[1], scope[0], target.api_id, stage.name, request.method, target.path)
+            event = {"resource": found.resource["path"], "path": target.path, "httpMethod": request.method,
+                     "headers": dict(request.headers), "queryStringParameters": dict(request.query) or None,
+                     "pathParameters": dict(found.path_params) or None,
+                     "stageVariables": stage.body.get("variables") or None, "requestContext": dict(context)}
+            refused = await run_authorizer(deployment.authorizers.get(method.get("authorizerId") or ""), request, arn,
+                                           event, self.lambda_api, context)
+            if refused is not None:
+                return refuse(*refused)
         key = plan = None
         if method.get("apiKeyRequired"):
             api = self.state.apis.get(scope, target.api_id)
-            # apiKeySource AUTHORIZER: the key comes from a Lambda authorizer, which regionbox does
-            # not run, so no key is ever given (AWS's answer to an authorizer giving none: 403).
+            # apiKeySource AUTHORIZER: the key is the Lambda authorizer's usageIdentifierKey.
             source = api.body.get("apiKeySource", "HEADER") if api is not None else "HEADER"
-            value = request.headers.get("x-api-key") if source == "HEADER" else None
+            value = request.headers.get("x-api-key") if source == "HEADER" else context.get("authorizer_key")
             key, plan = self._key_and_plan(scope, stage, value)
             if key is None or plan is None:
                 return refuse("INVALID_API_KEY")

@@ -51,3 +51,43 @@ def test_lambda_proxy_round_trip_and_permissions(cloud):
     for path in ("/boom", "/garbage"):
         failed = requests.get(invoke_url(cloud, api["id"], "prod", path))
         assert (failed.status_code, failed.json()) == (502, {"message": "Internal server error"}), path
+
+
+AUTHORIZER = '''
+def handler(event, context):
+    token = event["authorizationToken"]
+    if token == "bad":
+        raise Exception("Unauthorized")
+    effect = "Allow" if token.startswith("allow") else "Deny"
+    return {"principalId": "user-" + token, "context": {"tier": "gold"}, "usageIdentifierKey": KEY,
+            "policyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": effect, "Resource": event["methodArn"]}]}}
+'''
+
+
+def test_lambda_token_authorizer_decides_and_gives_the_usage_key(cloud):
+    gw = cloud.client("apigateway", account=ACCOUNT)
+    key = gw.create_api_key(name="from-authorizer", enabled=True)
+    function = create(cloud, "authz-fn", f"KEY = {key['value']!r}\n" + AUTHORIZER)["FunctionArn"]
+    client(cloud).add_permission(FunctionName="authz-fn", StatementId="apigw", Action="lambda:InvokeFunction",
+                                 Principal="apigateway.amazonaws.com")
+    api = gw.create_rest_api(name="authz-api", apiKeySource="AUTHORIZER")
+    authorizer = gw.create_authorizer(
+        restApiId=api["id"], name="token", type="TOKEN", identitySource="method.request.header.Authorization",
+        authorizerUri=f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function}/invocations")
+    root = api["rootResourceId"]
+    gw.put_method(restApiId=api["id"], resourceId=root, httpMethod="GET", authorizationType="CUSTOM",
+                  authorizerId=authorizer["id"], apiKeyRequired=True)
+    gw.put_integration(restApiId=api["id"], resourceId=root, httpMethod="GET", type="MOCK")
+    gw.put_integration_response(restApiId=api["id"], resourceId=root, httpMethod="GET", statusCode="200",
+                                responseTemplates={"application/json": '{"who": "$context.authorizer.principalId", '
+                                                                       '"tier": "$context.authorizer.tier"}'})
+    gw.create_deployment(restApiId=api["id"], stageName="prod")
+    plan = gw.create_usage_plan(name="p", apiStages=[{"apiId": api["id"], "stage": "prod"}])
+    gw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    url = invoke_url(cloud, api["id"], "prod", "/")
+    allowed = requests.get(url, headers={"Authorization": "allow-ann"})
+    assert (allowed.status_code, allowed.json()) == (200, {"who": "user-allow-ann", "tier": "gold"})
+    assert requests.get(url, headers={"Authorization": "deny-bob"}).status_code == 403
+    assert requests.get(url, headers={"Authorization": "bad"}).status_code == 401
+    assert requests.get(url).status_code == 401
