@@ -59,7 +59,9 @@ class UsagePlans:
     def create_usage_plan(self, ctx: RequestContext, params: dict) -> dict:
         plan_id = new_id(6)
         body = {"id": plan_id, "name": params["name"], "apiStages": [dict(s) for s in params.get("apiStages") or []]}
-        for member in ("description", "throttle", "quota"):
+        if params.get("description") is not None:
+            body["description"] = params["description"]
+        for member in ("throttle", "quota"):
             if params.get(member) is not None:
                 body[member] = dict(params[member])
         if "quota" in body:
