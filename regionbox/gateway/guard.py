@@ -4,8 +4,9 @@ refused before they reach anything.
 A page on any site can make the browser send a plain form, an image GET or a fetch to
 localhost, and DNS rebinding can make a site's own name point at 127.0.0.1. So:
 
-- the Host must be an address (no name to rebind), ``localhost``, ``*.localhost``, the name
-  regionbox listens on, or one the user allows (``REGIONBOX_ALLOWED_HOSTS``);
+- the Host must be an address (no name to rebind), ``localhost``, ``*.localhost``, AWS's own
+  ``*.amazonaws.com`` (which no attacker's DNS serves), the name regionbox listens on, or one the
+  user allows (``REGIONBOX_ALLOWED_HOSTS``);
 - a request a browser marks as coming from another origin (``Origin``, or ``Sec-Fetch-Site``
   cross-site or same-site) is refused unless that origin is one the user allows for CORS
   (``REGIONBOX_CORS_ORIGINS``, as browser-based AWS SDK apps need), and then answered with the
@@ -67,6 +68,10 @@ class Guard:
         if not name or _is_address(name) or name == self.listen_host:
             return True
         if name == "localhost" or name.endswith(".localhost"):
+            return True
+        if name.endswith(".amazonaws.com"):
+            # AWS's own names (an invoke URL's "<api>.execute-api.<region>.amazonaws.com" sent with
+            # its Host header): no web page's DNS can rebind them to this machine.
             return True
         return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.allowed_hosts)
 

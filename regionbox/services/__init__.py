@@ -19,6 +19,12 @@ SERVICES: dict[str, Entry] = {
     "dynamodb": Entry("regionbox.services.dynamodb"),
     "dynamodbstreams": Entry("regionbox.services.dynamodbstreams"),
     "elbv2": Entry("regionbox.services.elbv2"),
+    # Invoke URLs of deployed REST APIs: "<api>.execute-api.localhost/<stage>/..." and the path forms
+    # "/_aws/execute-api/<api>/<stage>/..." and "/restapis/<api>/<stage>/_user_request_/..." (other
+    # /restapis/ requests are the control plane's).
+    "apigateway": Entry("regionbox.services.apigateway", hosts=("*.execute-api.localhost", "*.execute-api.*.localhost",
+                                                                "*.execute-api.*.amazonaws.com"),
+                        paths=("/restapis/", "/_aws/execute-api/")),
     "transfer": Entry("regionbox.services.transfer"),
     # Code.Location links of GetFunction and GetLayerVersion are served on the cloud's own port.
     "lambda": Entry("regionbox.services.lambda_", paths=("/_lambda/",)),

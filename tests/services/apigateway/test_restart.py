@@ -1,0 +1,31 @@
+"""kill -9 and a restart: deployed APIs, keys, plans and the usage counted so far come back, and
+the invoke URL serves again with the quota where it was."""
+
+from __future__ import annotations
+
+import datetime
+
+import requests
+
+from regionbox.testing import CloudProcess
+from tests.services.apigateway.helpers import invoke_url, keyed_plan, mock_api
+
+
+def test_api_keys_plans_and_usage_survive_kill_9(tmp_path):
+    process = CloudProcess(tmp_path / "state").start()
+    try:
+        gw = process.client("apigateway")
+        api_id, _ = mock_api(gw, api_key_required=True)
+        key, plan = keyed_plan(gw, api_id, quota={"limit": 3, "period": "DAY"})
+        url = invoke_url(process, api_id, "prod", "/ping")
+        assert [requests.get(url, headers={"x-api-key": key["value"]}).status_code for _ in range(2)] == [200, 200]
+        process.kill9()
+        process.start()
+        assert requests.get(url).status_code == 403
+        codes = [requests.get(url, headers={"x-api-key": key["value"]}).status_code for _ in range(2)]
+        assert codes == [200, 429]  # the two calls before the crash still count
+        today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+        usage = process.client("apigateway").get_usage(usagePlanId=plan["id"], startDate=today, endDate=today)
+        assert usage["items"] == {key["id"]: [[3, 0]]}
+    finally:
+        process.stop()
