@@ -26,7 +26,7 @@ class FakeKinesis:
     def __init__(self) -> None:
         self.streams: dict[str, Stream] = {}
 
-    def logs_target(self, arn: str):
+    def logs_target(self, arn: str, source_arn: str):
         stream = self.streams.get(arn)
         if stream is None:
             return None

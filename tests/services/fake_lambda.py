@@ -17,7 +17,7 @@ class FakeLambda:
     def add_function(self, arn: str) -> None:
         self.invocations[arn] = []
 
-    def logs_target(self, arn: str):
+    def logs_target(self, arn: str, source_arn: str):
         if arn not in self.invocations:
             return None
         return lambda payload, key: self.invocations[arn].append(payload)

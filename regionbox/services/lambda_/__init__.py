@@ -103,7 +103,7 @@ def load(cloud) -> Service:
                           config.lambda_create_delay, config.lambda_concurrency)
     aliases = Aliases(state, cloud.paginator)
     layers = Layers(state, cloud.paginator, packages, links.location)
-    permissions = Permissions(state)
+    permissions = Permissions(state, lambda: cloud.services.api("iam"))
     invoke_configs = InvokeConfigs(state, cloud.paginator)
     poller = StreamPoller(state, invoker, lambda: cloud.services.api("dynamodb"), queue.destinations, cloud.tasks,
                           cloud.bus, config.lambda_retry_scale)

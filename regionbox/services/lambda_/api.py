@@ -98,7 +98,7 @@ class LambdaApi:
                 raise ServiceError("AccessDeniedException", f"User: {caller.arn} is not authorized to perform: "
                                    f"{denial.action} on resource: {denial.resource} {denial.reason}", status=403)
 
-    def logs_target(self, arn: str) -> Callable[[bytes, str], None] | None:
+    def logs_target(self, arn: str, source_arn: str | None = None) -> Callable[[bytes, str], None] | None:
         """How CloudWatch Logs delivers a subscription's records to the function ``arn`` names
         (an asynchronous invocation each), or None if it does not exist or does not let Logs in."""
         parts = arn.split(":")
@@ -111,9 +111,9 @@ class LambdaApi:
         except ServiceError:
             return None
         region = ref.region
-        if config.state != "Active" or not (self._permissions.service_allowed(ref, "logs.amazonaws.com", None, ref.account)
+        if config.state != "Active" or not (self._permissions.service_allowed(ref, "logs.amazonaws.com", source_arn, ref.account)
                                             or self._permissions.service_allowed(ref, f"logs.{region}.amazonaws.com",
-                                                                                 None, ref.account)):
+                                                                                 source_arn, ref.account)):
             return None
 
         def deliver(data: bytes, key: str) -> None:

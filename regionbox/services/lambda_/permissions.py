@@ -10,9 +10,8 @@ subscriptions ``logs.amazonaws.com``, each with the source ARN and account the s
 
 from __future__ import annotations
 
-import fnmatch
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from regionbox.core.arns import arn as build_arn
 from regionbox.core.context import RequestContext
@@ -24,6 +23,9 @@ from regionbox.services.lambda_.functions import revision
 from regionbox.services.lambda_.models import LATEST, Policy
 from regionbox.services.lambda_.names import FunctionRef, function_arn, parse_function
 from regionbox.services.lambda_.state import LambdaState
+
+if TYPE_CHECKING:
+    from regionbox.services.iam.api import IamApi
 
 POLICY_LIMIT = 20480  # bytes of a function's policy
 
@@ -72,38 +74,10 @@ def _statements_of(text: str) -> tuple[dict, list[dict]]:
     return header, statements
 
 
-def _listed(value: Any) -> list:
-    return value if isinstance(value, list) else [value]
-
-
-def _conditions_hold(condition: dict | None, values: dict[str, str | None]) -> bool:
-    """The few condition operators AddPermission writes, on the keys a service invocation has
-    (a key absent from ``values`` is not met; one given as None is unknown and not checked)."""
-    for operator, tests in (condition or {}).items():
-        base = operator.removesuffix("IfExists")
-        for key, expected in tests.items():
-            actual = values.get(key.lower(), "")
-            if actual is None:
-                continue  # the invoking service did not say (Logs names no log group when it checks a target)
-            if actual == "":
-                if operator.endswith("IfExists"):
-                    continue
-                return False
-            patterns = _listed(expected)
-            if base in ("ArnLike", "StringLike"):
-                held = any(fnmatch.fnmatchcase(actual, p) for p in patterns)
-            elif base in ("ArnEquals", "StringEquals"):
-                held = actual in patterns
-            else:
-                return False
-            if not held:
-                return False
-    return True
-
-
 class Permissions:
-    def __init__(self, state: LambdaState) -> None:
+    def __init__(self, state: LambdaState, iam: Callable[[], "IamApi"]) -> None:
         self.state = state
+        self.iam = iam  # reads function policies for AWS service principals (one evaluator everywhere)
 
     def _key(self, ref: FunctionRef) -> str:
         return f"{ref.name}:{ref.qualifier or ''}"
@@ -217,20 +191,12 @@ class Permissions:
 
     def service_allowed(self, ref: FunctionRef, principal: str, source_arn: str | None = None,
                         source_account: str | None = None, action: str = "lambda:InvokeFunction") -> bool:
-        """Whether the function's policy lets an AWS service (``s3.amazonaws.com`` ...) do ``action``."""
+        """Whether the function's policy lets an AWS service (``s3.amazonaws.com`` ...) do ``action``,
+        with the aws:SourceArn and aws:SourceAccount the service sends (IAM evaluates it)."""
         policy = self.state.policies.get(ref.scope, self._key(ref))
-        values = {"aws:sourcearn": source_arn, "aws:sourceaccount": source_account}
-        allowed = False
-        for statement in policy.statements if policy is not None else []:
-            element = statement.get("Principal")
-            named = element == "*" or (isinstance(element, dict) and (
-                principal in _listed(element.get("Service") or []) or "*" in _listed(element.get("AWS") or [])))
-            actions = [a.lower() for a in _listed(statement.get("Action") or [])]
-            if not named or not any(fnmatch.fnmatchcase(action.lower(), a) for a in actions):
-                continue
-            if not _conditions_hold(statement.get("Condition"), values):
-                continue
-            if statement.get("Effect") == "Deny":
-                return False
-            allowed = True
-        return allowed
+        if policy is None or not policy.statements:
+            return False
+        context = {key: value for key, value in (("aws:SourceArn", source_arn), ("aws:SourceAccount", source_account))
+                   if value is not None}
+        resource = function_arn(ref.account, ref.region, ref.name, ref.qualifier)
+        return self.iam().service_allowed(document(policy.statements, policy.header), principal, action, resource, context)

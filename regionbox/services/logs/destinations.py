@@ -46,8 +46,9 @@ class Destinations:
                           "Firehose stream.")
         existing = self.destinations.get(ctx.scope, name)
         self.check_role(params["roleArn"], target)
-        self.targets.check(target, now_ms())
-        destination = existing or Destination(name=name, arn=ctx.arn("logs", f"destination:{name}"), target_arn=target,
+        destination_arn = ctx.arn("logs", f"destination:{name}")
+        self.targets.check(target, now_ms(), destination_arn)
+        destination = existing or Destination(name=name, arn=destination_arn, target_arn=target,
                                               role_arn=params["roleArn"], creation_time=now_ms(),
                                               tags=dict(params.get("tags") or {}))
         destination.target_arn, destination.role_arn = target, params["roleArn"]

@@ -17,6 +17,7 @@ import logging
 import uuid
 from typing import Any
 
+from regionbox.core.arns import arn
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import Paginator
@@ -34,6 +35,13 @@ from regionbox.services.logs.transformers import Transformers
 FILTERS_PER_GROUP = 2
 
 log = logging.getLogger("regionbox.logs")
+
+
+def group_source_arn(scope: Scope, group: str) -> str:
+    """The aws:SourceArn Logs delivers a group's events under (``group`` "*": any group of the
+    account, for an account-level subscription policy)."""
+    account, region = scope
+    return arn("logs", region, account, f"log-group:{group}:*" if group != "*" else "log-group:*")
 
 
 class SubscriptionFilters:
@@ -57,7 +65,7 @@ class SubscriptionFilters:
         if existing is None and sum(1 for f in self.filters.values(ctx.scope) if f.group == group.name) >= FILTERS_PER_GROUP:
             raise ServiceError("LimitExceededException", "Resource limit exceeded.")
         arn = params["destinationArn"]
-        self.check_destination(ctx, arn, params.get("roleArn"))
+        self.check_destination(ctx, arn, params.get("roleArn"), group.name)
         self.filters.put(ctx.scope, key, SubscriptionFilter(
             group=group.name, name=params["filterName"], pattern=params["filterPattern"], destination_arn=arn,
             creation_time=existing.creation_time if existing else now_ms(), role_arn=params.get("roleArn"),
@@ -127,7 +135,7 @@ class SubscriptionFilters:
                 if destination is None:
                     continue  # a deleted destination disables the filters that publish to it
                 target = destination.target_arn
-            deliver = self.targets.find(target)
+            deliver = self.targets.find(target, group_source_arn(scope, group.name))
             if deliver is None:
                 log.warning("logs: subscription filter %s of %s: its target %s is gone", found.name, group.name, target)
                 continue
@@ -135,7 +143,7 @@ class SubscriptionFilters:
             deliver(data_message(scope[0], group.name, stream.name, [found.name], matched,
                                  "ACCOUNT_LEVEL_POLICY" if found.account_level else None), key)
 
-    def check_destination(self, ctx: RequestContext, arn: str, role_arn: str | None) -> None:
+    def check_destination(self, ctx: RequestContext, arn: str, role_arn: str | None, group: str = "*") -> None:
         """A subscription's destination, checked as AWS checks it: another account's only through
         a Logs destination that lets the caller in; a stream or function of the caller's own
         account that exists (with a role Logs can use, for streams)."""
@@ -149,4 +157,4 @@ class SubscriptionFilters:
                                "for another account.")
         if service != "lambda":
             self.destinations.check_role(role_arn, arn)
-        self.targets.check(arn, now_ms())
+        self.targets.check(arn, now_ms(), group_source_arn(ctx.scope, group))

@@ -3,10 +3,11 @@ or a Lambda function, each reached through its own service's api when regionbox 
 
 The contract such a service's api offers Logs is one method::
 
-    logs_target(arn: str) -> Callable[[bytes, str], None] | None
+    logs_target(arn: str, source_arn: str) -> Callable[[bytes, str], None] | None
 
 a function that delivers one record (data, partition key) to the stream or function the ARN
-names, or None when it does not exist or is not active. regionbox serves none of the three yet,
+names, or None when it does not exist, is not active or does not let Logs in for the log group
+``source_arn`` (a function's policy may name it in aws:SourceArn). regionbox serves none of the three yet,
 so every such target is missing and Logs answers what AWS answers for a missing one (a
 "Could not deliver test message ..." InvalidParameterException), never 501.
 
@@ -72,20 +73,20 @@ class Targets:
     def __init__(self, services: Any) -> None:
         self.services = services  # the cloud's registry: names and api(name)
 
-    def find(self, arn: str) -> Deliver | None:
+    def find(self, arn: str, source_arn: str) -> Deliver | None:
         service = target_service(arn)
         if service not in self.services.names:
             return None
         finder = getattr(self.services.api(service), "logs_target", None)
-        deliver = finder(arn) if finder is not None else None
+        deliver = finder(arn, source_arn) if finder is not None else None
         if deliver is not None and service == "lambda":
             return lambda data, key: deliver(orjson.dumps({"awslogs": {"data": base64.b64encode(data).decode()}}), key)
         return deliver
 
-    def check(self, arn: str, timestamp: int) -> Deliver:
+    def check(self, arn: str, timestamp: int, source_arn: str) -> Deliver:
         """The target, checked as AWS checks a new one (the control message for streams), or
         AWS's error for a target that does not exist."""
-        deliver = self.find(arn)
+        deliver = self.find(arn, source_arn)
         service = target_service(arn)
         if deliver is None:
             raise ServiceError("InvalidParameterException", _MISSING[service])

@@ -101,6 +101,11 @@ def test_a_logs_subscription_filter_delivers_to_a_function_logs_may_invoke(cloud
                                   "permission to execute your function.")
     lam.add_permission(FunctionName="shipper", StatementId="logs", Action="lambda:InvokeFunction",
                        Principal="logs.amazonaws.com", SourceArn=f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/app/web:*")
+    # The permission names one log group (aws:SourceArn): another group of the account is refused.
+    logs.create_log_group(logGroupName="/app/other")
+    other = error_of(lambda: logs.put_subscription_filter(logGroupName="/app/other", filterName="all", filterPattern="",
+                                                          destinationArn=arn))
+    assert other["Message"] == refused["Message"]
     logs.put_subscription_filter(logGroupName="/app/web", filterName="all", filterPattern="ERROR", destinationArn=arn)
     logs.put_log_events(logGroupName="/app/web", logStreamName="s", logEvents=[
         {"timestamp": int(time.time() * 1000), "message": "ERROR disk full"},
