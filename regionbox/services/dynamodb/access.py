@@ -30,6 +30,7 @@ from regionbox.core.arns import Arn
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.service import Access
+from regionbox.services.dynamodb import names
 from regionbox.services.dynamodb.models import Table
 from regionbox.services.dynamodb.state import DynamoDBState, table_name
 
@@ -121,6 +122,7 @@ class DynamoDBAccess:
 
     # -- IAM -----------------------------------------------------------------------------------
     def resources(self, ctx: RequestContext, operation: str, params: dict) -> list:
+        names.check(params)  # bad input is refused before any authorization
         if operation in _ON_ACCOUNT:
             return ["*"]
         _accounts_in(ctx, params)  # another region's ARN is a validation error before any authorization
@@ -231,6 +233,7 @@ class DynamoDBAccess:
         """The registration table, each handler served in the account its table ARNs name."""
         def owned(handler: Callable) -> Callable:
             def serve(ctx: RequestContext, params: dict):
+                names.check(params)
                 return handler(self.owner(ctx, ctx.operation, params), params)
             serve.__wrapped__ = handler  # type: ignore[attr-defined]
             return serve

@@ -46,8 +46,8 @@ def check_select(params: dict, index: Index | None, has_projection: bool) -> str
         select = "SPECIFIC_ATTRIBUTES" if has_projection else ("ALL_PROJECTED_ATTRIBUTES" if index else "ALL_ATTRIBUTES")
     if has_projection and select != "SPECIFIC_ATTRIBUTES":
         what = "ProjectionExpression" if params.get("ProjectionExpression") is not None else "AttributesToGet"
-        raise invalid(f"Cannot specify the {what} when choosing to get {select}" if what == "AttributesToGet" else
-                      "One or more parameter values were invalid: Select type " + select + " is not supported with ProjectionExpression" )
+        raise invalid(f"Cannot specify the {what} when choosing to get "
+                      + ("only the Count" if select == "COUNT" else select))
     if select == "SPECIFIC_ATTRIBUTES" and not has_projection:
         # AWS refuses this (ValidationException); the wording here follows its other Select messages.
         raise invalid("One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES requires "

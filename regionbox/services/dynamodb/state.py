@@ -32,6 +32,7 @@ def table_name(value: Any) -> Any:
 class DynamoDBState:
     def __init__(self, store: Store, paginator: Paginator, config: Config) -> None:
         self.store = store
+        self.paginator = paginator
         self.tables = store.collection("dynamodb.tables", Table)
         self.items = ItemStore(store)
         self.streams = StreamLog(store, paginator, config.dynamodb_shard_seconds, config.dynamodb_shard_records)

@@ -17,6 +17,7 @@ from typing import Any
 from regionbox.config import Config
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
+from regionbox.core.pagination import PageRule
 from regionbox.protocol.validate import format_message
 from regionbox.services.dynamodb.models import INCLUDE, Index, Table
 from regionbox.services.dynamodb.resource_policies import ResourcePolicies
@@ -28,6 +29,9 @@ INVALID = "One or more parameter values were invalid: "
 MAX_GSIS = 20
 MAX_LSIS = 5
 MAX_PROJECTED = 100
+# ListTagsOfResource pages by NextToken alone (no page size in the request): ten tags a page.
+TAG_PAGES = PageRule(out_of_range=lambda n: invalid("Invalid Limit"), size="Limit", default=10, maximum=10,
+                     bad_token=lambda token: invalid("Invalid NextToken"))
 
 
 def _key_names(key_schema: list[dict]) -> list[str]:
@@ -434,7 +438,9 @@ class Tables:
 
     def list_tags_of_resource(self, ctx: RequestContext, params: dict) -> dict:
         table = self._table_by_arn(ctx, params["ResourceArn"])
-        return {"Tags": [{"Key": k, "Value": v} for k, v in table.tags.items()]}
+        tags = [{"Key": k, "Value": v} for k, v in table.tags.items()]
+        page, token = self.state.paginator.paginate(tags, params, TAG_PAGES, query=table.arn)
+        return {"Tags": page, **({"NextToken": token} if token else {})}
 
     # -- account-level -----------------------------------------------------------------------
     def describe_limits(self, ctx: RequestContext, params: dict) -> dict:

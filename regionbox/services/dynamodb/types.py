@@ -48,12 +48,12 @@ def parse_number(text: Any) -> Decimal:
     """The Decimal of an N string, checked against DynamoDB's precision and range."""
     if not isinstance(text, str) or not text.strip():
         raise invalid("The parameter cannot be converted to a numeric value")
-    stripped = text.strip()
-    # Decimal accepts forms DynamoDB rejects: infinities, NaN, underscores, unicode digits.
-    if not _is_numeric_literal(stripped):
+    # Decimal accepts forms DynamoDB rejects: surrounding spaces, infinities, NaN, underscores,
+    # unicode digits.
+    if not _is_numeric_literal(text):
         raise invalid(f"The parameter cannot be converted to a numeric value: {text}")
     try:
-        number = Decimal(stripped)
+        number = Decimal(text)
     except InvalidOperation:
         raise invalid(f"The parameter cannot be converted to a numeric value: {text}") from None
     return check_number(number)
@@ -202,10 +202,9 @@ def _check_depth(depth: int) -> None:
 
 def _validate_set(kind: str, data: list) -> list:
     if kind == "SS":
+        # Empty strings (and binaries) may be set members: only an empty set is invalid.
         if not all(isinstance(s, str) for s in data):
             raise invalid("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
-        if not all(data):
-            raise invalid(INVALID + "An string set may not have a empty string as a member")
         if len(set(data)) != len(data):
             raise invalid(INVALID + f"Input collection [{', '.join(data)}] contains duplicates.")
         return data
@@ -215,8 +214,6 @@ def _validate_set(kind: str, data: list) -> list:
             raise invalid("Input collection contains duplicates")
         return [format_number(n) for n in numbers]
     blobs = [bytes(b.encode() if isinstance(b, str) else b) for b in data]
-    if not all(blobs):
-        raise invalid(INVALID + "Binary sets may not contain null or empty values")
     if len(set(blobs)) != len(blobs):
         raise invalid("Input collection contains duplicates")
     return blobs
