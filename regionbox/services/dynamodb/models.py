@@ -31,7 +31,10 @@ class Keyed:
 
 @dataclass
 class Index(Keyed):
-    """A global or local secondary index."""
+    """A global or local secondary index. A global one's key may have up to four partition key
+    attributes and four sort key attributes (multi-attribute keys): ``hash_names`` and
+    ``range_names`` list them in key schema order, and ``composite`` says there is more than
+    one of either."""
 
     name: str
     xid: int
@@ -42,6 +45,14 @@ class Index(Keyed):
     backfilling: bool = False
     read_capacity: int = 0
     write_capacity: int = 0
+    # OnDemandThroughput (MaxRead/WriteRequestUnits) and requested WarmThroughput (Read/WriteUnitsPerSecond).
+    on_demand: dict[str, int] | None = None
+    warm: dict[str, int] | None = None
+
+    def __post_init__(self) -> None:
+        self.hash_names = tuple(k["AttributeName"] for k in self.key_schema if k["KeyType"] == "HASH")
+        self.range_names = tuple(k["AttributeName"] for k in self.key_schema if k["KeyType"] == "RANGE")
+        self.composite = len(self.hash_names) > 1 or len(self.range_names) > 1
 
 
 @dataclass
@@ -87,6 +98,9 @@ class Table(Keyed):
     # The table's resource-based policy (PutResourcePolicy) and its revision id.
     resource_policy: str | None = None
     policy_revision_id: str | None = None
+    # OnDemandThroughput (MaxRead/WriteRequestUnits) and requested WarmThroughput (Read/WriteUnitsPerSecond).
+    on_demand: dict[str, int] | None = None
+    warm: dict[str, int] | None = None
 
     # -- key schema --------------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from typing import Any, Iterator
 
 from regionbox.core.store import Store
 from regionbox.services.dynamodb.models import ALL, INCLUDE, Index, Table
-from regionbox.services.dynamodb.types import item_size, sort_key
+from regionbox.services.dynamodb.types import KeyTypes, item_size, key_part, sort_key
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS ddb_items (
@@ -104,7 +104,8 @@ class Schema:
             by_name={ix.name: ix for ix in indexes},
             key_names=table.key_names,
             key_types=tuple((name, table.attribute_type(name)) for name in table.key_names),
-            index_key_types=[(ix, tuple((k["AttributeName"], table.attribute_type(k["AttributeName"])) for k in ix.key_schema))
+            index_key_types=[(ix, KeyTypes(((k["AttributeName"], table.attribute_type(k["AttributeName"])) for k in ix.key_schema),
+                                           len(ix.hash_names)))
                              for ix in indexes],
         )
 
@@ -122,16 +123,21 @@ def project(index: Index, schema: Schema, item: Item) -> Item:
     kind = index.projection.get("ProjectionType", ALL)
     if kind == ALL:
         return item
-    keep = set(schema.key_names) | {index.hash_name}
-    if index.range_name:
-        keep.add(index.range_name)
+    keep = set(schema.key_names) | set(index.hash_names) | set(index.range_names)
     if kind == INCLUDE:
         keep.update(index.projection.get("NonKeyAttributes") or ())
     return {name: value for name, value in item.items() if name in keep}
 
 
 def index_key(index: Index, item: Item) -> tuple[bytes, bytes] | None:
-    """The index key of an item, or None when the item does not appear in the index (sparse)."""
+    """The index key of an item, or None when the item does not appear in the index (sparse:
+    it lacks one of the index's key attributes)."""
+    if index.composite:
+        hashes = [item.get(name) for name in index.hash_names]
+        ranges = [item.get(name) for name in index.range_names]
+        if None in hashes or None in ranges:
+            return None
+        return key_part(hashes), key_part(ranges)
     hv = item.get(index.hash_name)
     if hv is None:
         return None
@@ -232,7 +238,7 @@ class ItemStore:
         self,
         schema: Schema,
         index: Index | None,
-        hash_value: dict,
+        hk: bytes,
         lower: tuple[bytes, bool] | None,
         upper: tuple[bytes, bool] | None,
         forward: bool,
@@ -240,8 +246,8 @@ class ItemStore:
         chunk: int = 256,
     ) -> Iterator[Row]:
         """Rows of one partition in sort-key order, between optional bounds ((value, inclusive)),
-        after ``start`` (exclusive, in the direction of reading)."""
-        hk = sort_key(hash_value)
+        after ``start`` (exclusive, in the direction of reading). ``hk``: the partition's storage
+        bytes (a key condition's ``hash_key``)."""
         h = hash32(hk)
         table, ident, extra = ("ddb_index_rows", index.xid, ", bhk, brk") if index else ("ddb_items", schema.tid, "")
         where = [f"{'xid' if index else 'tid'}=?", "h=?", "hk=?"]

@@ -19,6 +19,7 @@ from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.pagination import PageRule
 from regionbox.protocol.validate import format_message
+from regionbox.services.dynamodb import throughput
 from regionbox.services.dynamodb.models import INCLUDE, Index, Table
 from regionbox.services.dynamodb.resource_policies import ResourcePolicies
 from regionbox.services.dynamodb.state import DynamoDBState
@@ -29,6 +30,7 @@ INVALID = "One or more parameter values were invalid: "
 MAX_GSIS = 20
 MAX_LSIS = 5
 MAX_PROJECTED = 100
+MAX_KEY_ATTRIBUTES = 4  # of each kind in a global secondary index's multi-attribute key
 # ListTagsOfResource pages by NextToken alone (no page size in the request): ten tags a page.
 TAG_PAGES = PageRule(out_of_range=lambda n: invalid("Invalid Limit"), size="Limit", default=10, maximum=10,
                      bad_token=lambda token: invalid("Invalid NextToken"))
@@ -38,9 +40,14 @@ def _key_names(key_schema: list[dict]) -> list[str]:
     return [k["AttributeName"] for k in key_schema]
 
 
-def _check_key_schema(key_schema: list[dict], what: str = "") -> None:
+def _check_key_schema(key_schema: list[dict], multi: bool = False) -> None:
+    """A table's or a local index's key: a HASH element, then perhaps a RANGE one. A global
+    secondary index's (``multi``) may have up to four HASH elements, then up to four RANGE ones."""
     if not key_schema:
         raise invalid("1 validation error detected: Value null at 'keySchema' failed to satisfy constraint: Member must not be null")
+    if multi:
+        _check_multi_attribute_key(key_schema)
+        return
     if len(key_schema) > 2:
         raise invalid("1 validation error detected: Value '" + str(key_schema) + "' at 'keySchema' failed to satisfy constraint: Member must have length less than or equal to 2")
     if key_schema[0]["KeyType"] != "HASH":
@@ -50,6 +57,23 @@ def _check_key_schema(key_schema: list[dict], what: str = "") -> None:
             raise invalid("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
         if key_schema[0]["AttributeName"] == key_schema[1]["AttributeName"]:
             raise invalid("Both the Hash Key and the Range Key element in the KeySchema have the same name")
+
+
+def _check_multi_attribute_key(key_schema: list[dict]) -> None:
+    if key_schema[0]["KeyType"] != "HASH":
+        raise invalid("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+    kinds = [k["KeyType"] for k in key_schema]
+    if "HASH" in kinds[kinds.index("RANGE"):] if "RANGE" in kinds else False:
+        raise invalid("Invalid KeySchema: every HASH KeySchemaElement must come before the RANGE KeySchemaElements")
+    for kind, what in (("HASH", "partition"), ("RANGE", "sort")):
+        if kinds.count(kind) > MAX_KEY_ATTRIBUTES:
+            raise invalid(f"Invalid KeySchema: a global secondary index key has at most {MAX_KEY_ATTRIBUTES} {what} key "
+                          f"attributes, found {kinds.count(kind)}")
+    names = _key_names(key_schema)
+    if len(set(names)) != len(names):
+        if len(names) == 2:
+            raise invalid("Both the Hash Key and the Range Key element in the KeySchema have the same name")
+        raise invalid("Invalid KeySchema: an attribute appears more than once in the KeySchema")
 
 
 def _check_projection(projection: dict, index_name: str) -> dict:
@@ -154,6 +178,8 @@ class Tables:
             deletion_protection=bool(params.get("DeletionProtectionEnabled", False)),
             table_class=params.get("TableClass") or "STANDARD",
             sse=params.get("SSESpecification"),
+            on_demand=throughput.on_demand(params.get("OnDemandThroughput"), billing, None),
+            warm=throughput.warm(params.get("WarmThroughput"), None, billing, read, write, f"table {name}"),
         )
         if params.get("ResourcePolicy"):
             table.resource_policy = self.policies.checked(params["ResourcePolicy"])
@@ -175,17 +201,20 @@ class Tables:
             raise invalid(INVALID + f"Duplicate index name: {name}")
         names.add(name)
         key_schema = [dict(k) for k in spec["KeySchema"]]
-        _check_key_schema(key_schema)
+        _check_key_schema(key_schema, multi=kind == "GSI")
         missing = [n for n in _key_names(key_schema) if n not in defined]
         if missing:
             raise invalid(INVALID + f"Some index key attributes are not defined in AttributeDefinitions. "
                           f"Keys: [{', '.join(_key_names(key_schema))}], AttributeDefinitions: [{', '.join(defined)}]")
         projection = _check_projection(spec.get("Projection") or {}, name)
         read = write = 0
+        on_demand = warm = None
         if kind == "GSI":
             read, write = _throughput(spec, billing)
+            on_demand = throughput.on_demand(spec.get("OnDemandThroughput"), billing, None, "global secondary index")
+            warm = throughput.warm(spec.get("WarmThroughput"), None, billing, read, write, f"index {name}")
         return Index(name=name, xid=self.state.items.next_id(), kind=kind, key_schema=key_schema, projection=projection,
-                     read_capacity=read, write_capacity=write)
+                     read_capacity=read, write_capacity=write, on_demand=on_demand, warm=warm)
 
     def _enable_stream(self, ctx: RequestContext, table: Table, spec: dict) -> None:
         view = spec.get("StreamViewType")
@@ -215,7 +244,10 @@ class Tables:
             "TableArn": table.arn,
             "TableId": table.table_id,
             "DeletionProtectionEnabled": table.deletion_protection,
+            "WarmThroughput": throughput.warm_out(table.warm, table.billing_mode, table.read_capacity, table.write_capacity),
         }
+        if table.billing_mode == "PAY_PER_REQUEST":
+            out["OnDemandThroughput"] = throughput.on_demand_out(table.on_demand)
         if table.billing_mode == "PAY_PER_REQUEST" or table.billing_mode_updated:
             out["BillingModeSummary"] = {"BillingMode": table.billing_mode}
             if table.billing_mode == "PAY_PER_REQUEST":
@@ -238,6 +270,10 @@ class Tables:
                 if index.status == "CREATING":
                     doc["Backfilling"] = index.backfilling
                 doc["ProvisionedThroughput"] = self._throughput_out(index.read_capacity, index.write_capacity, table)
+                doc["WarmThroughput"] = throughput.warm_out(index.warm, table.billing_mode, index.read_capacity,
+                                                            index.write_capacity)
+                if table.billing_mode == "PAY_PER_REQUEST":
+                    doc["OnDemandThroughput"] = throughput.on_demand_out(index.on_demand)
                 gsis.append(doc)
         if lsis:
             out["LocalSecondaryIndexes"] = lsis
@@ -284,6 +320,8 @@ class Tables:
         if table.status != "ACTIVE":
             raise ServiceError("ResourceInUseException", f"Attempt to change a resource which is still in use: Table is being {table.status.lower()}: {table.name}")
         changed = False
+        billing_before = table.billing_mode
+        warm_before = throughput.current_warm(table.warm, table.billing_mode, table.read_capacity, table.write_capacity)
         if "DeletionProtectionEnabled" in params:
             table.deletion_protection = bool(params["DeletionProtectionEnabled"])
             changed = True
@@ -318,6 +356,13 @@ class Tables:
                 table.throughput_decreases_today += 1
             table.read_capacity, table.write_capacity = read, write
             changed = True
+        if params.get("OnDemandThroughput") is not None or table.billing_mode != billing_before:
+            kept = table.on_demand if table.billing_mode == billing_before else None
+            table.on_demand = throughput.on_demand(params.get("OnDemandThroughput"), table.billing_mode, kept)
+            changed = True
+        table.warm = throughput.warm(params.get("WarmThroughput"), warm_before, table.billing_mode, table.read_capacity,
+                                     table.write_capacity, f"table {table.name}")
+        changed = changed or params.get("WarmThroughput") is not None
         spec = params.get("StreamSpecification")
         with self.state.store.transaction():
             if spec is not None:
@@ -371,7 +416,15 @@ class Tables:
             index = table.index(spec["IndexName"])
             if index is None or index.kind != "GSI":
                 raise ServiceError("ResourceNotFoundException", f"Requested resource not found: Index: {spec['IndexName']} not found")
-            index.read_capacity, index.write_capacity = _throughput(spec, table.billing_mode)
+            warm_before = throughput.current_warm(index.warm, table.billing_mode, index.read_capacity, index.write_capacity)
+            if spec.get("ProvisionedThroughput") is not None or (spec.get("OnDemandThroughput") is None
+                                                                 and spec.get("WarmThroughput") is None):
+                index.read_capacity, index.write_capacity = _throughput(spec, table.billing_mode)
+            if spec.get("OnDemandThroughput") is not None:
+                index.on_demand = throughput.on_demand(spec["OnDemandThroughput"], table.billing_mode, index.on_demand,
+                                                       "global secondary index")
+            index.warm = throughput.warm(spec.get("WarmThroughput"), warm_before, table.billing_mode, index.read_capacity,
+                                         index.write_capacity, f"index {index.name}")
             table.set_index(index)
 
     # -- delete ------------------------------------------------------------------------------
