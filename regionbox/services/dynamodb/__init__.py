@@ -16,9 +16,12 @@ authorizes, and the account a table ARN addresses); resource_policies.py (tables
 from regionbox.core.service import Service
 from regionbox.services.dynamodb.access import DynamoDBAccess
 from regionbox.services.dynamodb.api import DynamoDBApi
+from regionbox.services.dynamodb.backups import Backups
 from regionbox.services.dynamodb.items import Items
 from regionbox.services.dynamodb.query import Queries
+from regionbox.services.dynamodb.recovery import PointInTimeRecovery
 from regionbox.services.dynamodb.resource_policies import ResourcePolicies
+from regionbox.services.dynamodb.restores import Restores
 from regionbox.services.dynamodb.state import DynamoDBState
 from regionbox.services.dynamodb.statements import Statements
 from regionbox.services.dynamodb.table_work import TableWork
@@ -27,7 +30,6 @@ from regionbox.services.dynamodb.transactions import Transactions
 from regionbox.services.dynamodb.ttl import TtlSweeper
 from regionbox.services.dynamodb.writes import Writer
 
-_BACKUPS = "backups (on-demand and point-in-time recovery) are not built yet"
 _GLOBAL_TABLES = "global tables (replicas in other regions) are not built yet"
 _BULK = "imports from and exports to S3 (and bulk loads from S3) are not built yet"
 _KINESIS = "Kinesis Data Streams destinations are not built yet (DynamoDB Streams is)"
@@ -40,9 +42,13 @@ def load(cloud) -> Service:
     state = DynamoDBState(cloud.store, cloud.paginator, cloud.config)
     writer = Writer(state, cloud.bus)
     work = TableWork(state, cloud.tasks, cloud.config)
-    sweeper = TtlSweeper(state, writer, cloud.tasks, cloud.config.dynamodb_ttl_interval)
     policies = ResourcePolicies(state, iam=lambda: cloud.services.api("iam"))
     tables = Tables(state, work, cloud.config, policies)
+    restores = Restores(state, tables, work)
+    backups = Backups(state, restores, cloud.tasks)
+    recovery = PointInTimeRecovery(state, restores, backups)
+    sweeper = TtlSweeper(state, writer, cloud.tasks, cloud.config.dynamodb_ttl_interval,
+                         housekeeping=(recovery.trim, backups.expire))
     items = Items(state, writer)
     queries = Queries(state)
     transactions = Transactions(state, writer)
@@ -91,16 +97,16 @@ def load(cloud) -> Service:
             "PutResourcePolicy": policies.put_resource_policy,
             "GetResourcePolicy": policies.get_resource_policy,
             "DeleteResourcePolicy": policies.delete_resource_policy,
+            "CreateBackup": backups.create_backup,
+            "DescribeBackup": backups.describe_backup,
+            "ListBackups": backups.list_backups,
+            "DeleteBackup": backups.delete_backup,
+            "RestoreTableFromBackup": backups.restore_table_from_backup,
+            "UpdateContinuousBackups": recovery.update_continuous_backups,
+            "DescribeContinuousBackups": recovery.describe_continuous_backups,
+            "RestoreTableToPointInTime": recovery.restore_table_to_point_in_time,
         }),
         not_implemented={
-            "CreateBackup": _BACKUPS,
-            "DeleteBackup": _BACKUPS,
-            "DescribeBackup": _BACKUPS,
-            "ListBackups": _BACKUPS,
-            "RestoreTableFromBackup": _BACKUPS,
-            "DescribeContinuousBackups": _BACKUPS,
-            "UpdateContinuousBackups": _BACKUPS,
-            "RestoreTableToPointInTime": _BACKUPS,
             "CreateGlobalTable": _GLOBAL_TABLES,
             "DescribeGlobalTable": _GLOBAL_TABLES,
             "DescribeGlobalTableSettings": _GLOBAL_TABLES,

@@ -41,7 +41,7 @@ CROSS_ACCOUNT = frozenset({
     "ListTagsOfResource", "TagResource", "UntagResource", "GetResourcePolicy", "PutResourcePolicy",
     "DeleteResourcePolicy", "DescribeTimeToLive",
 })
-_ON_ACCOUNT = {"ListTables", "DescribeLimits", "DescribeEndpoints"}
+_ON_ACCOUNT = {"ListTables", "DescribeLimits", "DescribeEndpoints", "ListBackups"}
 _TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
                      "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
 _PARTIQL = {"SELECT": "PartiQLSelect", "INSERT": "PartiQLInsert", "UPDATE": "PartiQLUpdate",
@@ -146,6 +146,13 @@ class DynamoDBAccess:
             return [self._statement(ctx, s.get("Statement") or "") for s in statements if isinstance(s, dict)] or ["*"]
         if "ResourceArn" in params:
             return [params["ResourceArn"]]
+        if operation in ("DescribeBackup", "DeleteBackup"):
+            return [params.get("BackupArn") or "*"]
+        if operation == "RestoreTableFromBackup":  # the backup, and the table it makes
+            return [params.get("BackupArn") or "*", self.table_arn(ctx, params.get("TargetTableName"))]
+        if operation == "RestoreTableToPointInTime":
+            source = params.get("SourceTableArn") or self.table_arn(ctx, params.get("SourceTableName"))
+            return [source, self.table_arn(ctx, params.get("TargetTableName"))]
         if "TableName" not in params:
             return ["*"]
         arn = self.table_arn(ctx, params["TableName"])

@@ -101,6 +101,12 @@ class Table(Keyed):
     # OnDemandThroughput (MaxRead/WriteRequestUnits) and requested WarmThroughput (Read/WriteUnitsPerSecond).
     on_demand: dict[str, int] | None = None
     warm: dict[str, int] | None = None
+    # Point-in-time recovery when on: {"enabled_at": epoch, "days": RecoveryPeriodInDays}.
+    pitr: dict[str, Any] | None = None
+    # A restored table's RestoreSummary, and while it is restoring where its items come from:
+    # {"tid": storage id of the source rows, "until": the point in time (None: a backup's rows as they are)}.
+    restore: dict[str, Any] | None = None
+    restore_source: dict[str, Any] | None = None
 
     # -- key schema --------------------------------------------------------------------------
 
@@ -133,3 +139,23 @@ class Table(Keyed):
     @property
     def stream_enabled(self) -> bool:
         return bool(self.stream and self.stream["enabled"])
+
+
+@dataclass
+class Backup:
+    """An on-demand backup (USER) or the backup DynamoDB keeps of a deleted table that had
+    point-in-time recovery (SYSTEM). ``tid`` is the storage id of its items; ``table`` the
+    source table's document as it was then."""
+
+    arn: str
+    name: str
+    tid: int
+    kind: str  # USER | SYSTEM
+    created: float
+    table: dict[str, Any]
+    status: str = "CREATING"  # CREATING -> AVAILABLE
+    size: int = 0
+    item_count: int = 0
+    expires: float | None = None  # SYSTEM backups: 35 days after the table's deletion
+    # A SYSTEM backup's recovery window (the deleted table's), for RestoreTableToPointInTime.
+    pitr: dict[str, Any] | None = None

@@ -4,7 +4,9 @@
 - ``items``: the item store, SQLite tables of items and index rows (storage.py);
 - ``streams``: the stream log, SQLite tables of shards and change records (streams.py);
 - ``schemas``: what storage needs to know of each table, rebuilt whenever its document is saved;
-- ``client_tokens``: the ClientRequestTokens of recent transactions (tokens.py).
+- ``client_tokens``: the ClientRequestTokens of recent transactions (tokens.py);
+- ``backups``: on-demand and system backups (``dynamodb.backups``), their items under ids of their own;
+- ``history``: the change history of tables with point-in-time recovery (history.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope, Store
-from regionbox.services.dynamodb.models import Table
+from regionbox.services.dynamodb.history import ChangeHistory
+from regionbox.services.dynamodb.models import Backup, Table
 from regionbox.services.dynamodb.storage import ItemStore, Schema
 from regionbox.services.dynamodb.streams import StreamLog
 from regionbox.services.dynamodb.tokens import ClientTokens
@@ -38,6 +41,8 @@ class DynamoDBState:
         self.streams = StreamLog(store, paginator, config.dynamodb_shard_seconds, config.dynamodb_shard_records)
         self.schemas: dict[int, Schema] = {}  # tid -> Schema
         self.client_tokens = ClientTokens()
+        self.backups = store.collection("dynamodb.backups", Backup)
+        self.history = ChangeHistory(store)
 
     def forget(self) -> None:
         """Drop what is kept in memory only (on reset; the store empties itself)."""
@@ -55,13 +60,20 @@ class DynamoDBState:
             schema = self.schemas[table.tid] = Schema.of(table)
         return schema
 
-    def remove(self, scope: Scope, table: Table) -> None:
-        """Delete a table with its items, index rows and stream, in one transaction."""
+    def remove(self, scope: Scope, table: Table, keep_items: bool = False) -> None:
+        """Delete a table with its items (unless a system backup keeps them), index rows and
+        stream, in one transaction (the caller's, when it has one)."""
         with self.store.transaction():
             if table.stream_enabled:
                 self.streams.disable(scope, table.stream["arn"])
             self.tables.delete(scope, table.name)
-            self.items.drop_table(table.tid, [i.xid for i in table.index_objects()])
+            xids = [i.xid for i in table.index_objects()]
+            if keep_items:
+                for xid in xids:
+                    self.items.drop_index(xid)
+            else:
+                self.items.drop_table(table.tid, xids)
+                self.history.drop(table.tid)
         self.schemas.pop(table.tid, None)
 
     def find_table(self, ctx: RequestContext, name: Any) -> Table | None:

@@ -348,6 +348,32 @@ class ItemStore:
         for key in [("ddb_items", tid), *(("ddb_index_rows", xid) for xid in xids)]:
             self._counts.pop(key, None)
 
+    def forget_counts(self, tid: int) -> None:
+        self._counts.pop(("ddb_items", tid), None)
+
+    def snapshot(self, source: int, target: int) -> None:
+        """Copy every item of ``source`` under the id ``target`` at once (a backup: one statement,
+        so no write can land half way)."""
+        with self.store.transaction():
+            self.db.execute("INSERT INTO ddb_items(tid, h, hk, rk, size, ttl, item) "
+                            "SELECT ?, h, hk, rk, size, NULL, item FROM ddb_items WHERE tid=?", (target, source))
+        self.forget_counts(target)
+
+    def copy_chunk(self, source: int, target: int, after: Position | None, limit: int = 2000) -> Position | None:
+        """Copy the next ``limit`` items of ``source`` after ``after`` (in storage order) under
+        ``target``, in one transaction; return where it stopped, or None when all are copied."""
+        start = (after.h, after.hk, after.rk) if after is not None else (-1, b"", b"")
+        with self.store.transaction():
+            last = self.db.execute(
+                "SELECT h, hk, rk FROM ddb_items WHERE tid=? AND (h, hk, rk) > (?,?,?) ORDER BY h, hk, rk LIMIT 1 OFFSET ?",
+                (source, *start, limit - 1)).fetchone()
+            bound, args = ("", ()) if last is None else (" AND (h, hk, rk) <= (?,?,?)", tuple(last))
+            self.db.execute("INSERT OR REPLACE INTO ddb_items(tid, h, hk, rk, size, ttl, item) "
+                            f"SELECT ?, h, hk, rk, size, NULL, item FROM ddb_items WHERE tid=? AND (h, hk, rk) > (?,?,?){bound}",
+                            (target, source, *start, *args))
+        self.forget_counts(target)
+        return None if last is None else Position(*last)
+
     def drop_index(self, xid: int) -> None:
         self.store.execute("DELETE FROM ddb_index_rows WHERE xid=?", (xid,))
 

@@ -12,7 +12,7 @@ import copy
 import time
 import uuid
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Callable
 
 from regionbox.config import Config
 from regionbox.core.context import RequestContext
@@ -20,6 +20,7 @@ from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.pagination import PageRule
 from regionbox.protocol.validate import format_message
 from regionbox.services.dynamodb import throughput
+from regionbox.services.dynamodb.backups import retain_deleted
 from regionbox.services.dynamodb.models import INCLUDE, Index, Table
 from regionbox.services.dynamodb.resource_policies import ResourcePolicies
 from regionbox.services.dynamodb.state import DynamoDBState
@@ -103,6 +104,10 @@ def _throughput(params: dict, billing: str, where: str = "") -> tuple[int, int]:
     return read, write
 
 
+def _in_use(name: str) -> ServiceError:
+    return ServiceError("ResourceInUseException", f"Table already exists: {name}")
+
+
 class Tables:
     def __init__(self, state: DynamoDBState, work: TableWork, config: Config, policies: ResourcePolicies) -> None:
         self.state = state
@@ -112,6 +117,19 @@ class Tables:
 
     # -- create ------------------------------------------------------------------------------
     def create_table(self, ctx: RequestContext, params: dict) -> dict:
+        table = self.new_table(ctx, params)
+        stream_spec = params.get("StreamSpecification")
+        with self.state.store.transaction():
+            if stream_spec and stream_spec.get("StreamEnabled"):
+                self._enable_stream(ctx, table, stream_spec)
+            self.state.save(ctx.scope, table)
+        ctx.touched("AWS::DynamoDB::Table", table.arn)
+        self.work.activate(ctx.scope, table.name, table.tid)
+        return {"TableDescription": self.describe(ctx, table)}
+
+    def new_table(self, ctx: RequestContext, params: dict, taken: Callable[[str], ServiceError] | None = None) -> Table:
+        """A table CreateTable's parameters describe (restores and imports give theirs), checked
+        as CreateTable checks them, not saved yet. ``taken``: the error for a name in use."""
         name = params["TableName"]
         # botocore's model lets both go (other table classes' requests share the shape); DynamoDB's
         # own validation does not.
@@ -160,7 +178,7 @@ class Tables:
         if unused:
             raise invalid(INVALID + "Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions")
         if self.state.find_table(ctx, name) is not None:
-            raise ServiceError("ResourceInUseException", f"Table already exists: {name}")
+            raise (taken or _in_use)(name)
         now = time.time()
         table = Table(
             name=name,
@@ -186,14 +204,7 @@ class Tables:
             table.policy_revision_id = str(int(now * 1000))
         for index in indexes:
             table.set_index(index)
-        stream_spec = params.get("StreamSpecification")
-        with self.state.store.transaction():
-            if stream_spec and stream_spec.get("StreamEnabled"):
-                self._enable_stream(ctx, table, stream_spec)
-            self.state.save(ctx.scope, table)
-        ctx.touched("AWS::DynamoDB::Table", table.arn)
-        self.work.activate(ctx.scope, name, table.tid)
-        return {"TableDescription": self.describe(ctx, table)}
+        return table
 
     def _new_index(self, spec: dict, kind: str, defined: dict, names: set, billing: str) -> Index:
         name = spec["IndexName"]
@@ -285,6 +296,8 @@ class Tables:
                 out["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["view_type"]}
             out["LatestStreamLabel"] = stream["label"]
             out["LatestStreamArn"] = stream["arn"]
+        if table.restore:
+            out["RestoreSummary"] = table.restore
         if table.table_class != "STANDARD":
             out["TableClassSummary"] = {"TableClass": table.table_class}
         if table.sse and table.sse.get("Enabled"):
@@ -436,7 +449,9 @@ class Tables:
             raise ServiceError("ResourceInUseException", f"Attempt to change a resource which is still in use: Table is being {table.status.lower()}: {table.name}")
         table.status = "DELETING"
         description = self.describe(ctx, table)
-        self.state.remove(ctx.scope, table)
+        with self.state.store.transaction():
+            # With point-in-time recovery on, the rows stay as a SYSTEM backup of the deleted table.
+            self.state.remove(ctx.scope, table, keep_items=retain_deleted(self.state, ctx, table))
         ctx.touched("AWS::DynamoDB::Table", table.arn)
         return {"TableDescription": description}
 

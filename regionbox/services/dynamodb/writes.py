@@ -10,6 +10,7 @@ cloud's bus after the commit.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,6 +127,8 @@ class Writer:
             # DynamoDB writes no stream record for a write that changes nothing.
             return []
         self.state.items.write(schema, old, new)
+        if table.pitr is not None:
+            self.state.history.record(table.tid, schema, old, new, time.time())
         if not table.stream_enabled:
             return []
         event = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
