@@ -19,6 +19,7 @@ import time
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from regionbox.core import clock
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.store import Scope
@@ -148,6 +149,9 @@ class Backups:
         kinds = _TYPES[params.get("BackupType") or "USER"]
         wanted = table_name(params["TableName"]) if params.get("TableName") else None
         lower, upper = params.get("TimeRangeLowerBound"), params.get("TimeRangeUpperBound")
+        if lower is not None and upper is not None and _epoch(lower) > _epoch(upper):
+            raise invalid("One or more parameter values were invalid: Time range lower bound must be less than or equal "
+                          "to upper bound")
         backups = [b for b in self.state.backups.values(ctx.scope)
                    if b.kind in kinds and (wanted is None or b.table["name"] == wanted)
                    and (lower is None or b.created >= _epoch(lower)) and (upper is None or b.created < _epoch(upper))]
@@ -173,6 +177,9 @@ class Backups:
     # -- delete ------------------------------------------------------------------------------
     def delete_backup(self, ctx: RequestContext, params: dict) -> dict:
         backup = self._backup(ctx, params["BackupArn"])
+        if backup.kind == "SYSTEM":
+            raise invalid(f"Invalid Request: User is not allowed to delete the system backup with arn {backup.arn}. "
+                          f"It will automatically expire on {clock.iso(backup.expires)}")
         if self.restores.in_progress_from(ctx.scope, backup.arn):
             raise ServiceError("BackupInUseException", f"Backup is being used to restore a table: {backup.arn}")
         description = self._description(backup, "DELETED")

@@ -71,7 +71,7 @@ class PointInTimeRecovery:
             self.state.save(ctx.scope, table)
         else:
             if days is not None:
-                raise invalid("RecoveryPeriodInDays can only be specified when PointInTimeRecoveryEnabled is true")
+                raise invalid("Invalid Request: Cannot specify RecoveryPeriodInDays when disabling point-in-time recovery.")
             if table.pitr is not None:
                 with self.state.store.transaction():  # the history goes with the setting, as on AWS
                     table.pitr = None
@@ -89,7 +89,7 @@ class PointInTimeRecovery:
     def restore_table_to_point_in_time(self, ctx: RequestContext, params: dict) -> dict:
         arn, name = params.get("SourceTableArn"), params.get("SourceTableName")
         if (arn is None) == (name is None):
-            raise invalid("One of SourceTableArn or SourceTableName must be specified, but not both")
+            raise invalid("Invalid Request: Must provide exactly one of: sourceTableArn, sourceTableName")
         source = self.state.find_table(ctx, arn or name)
         if source is not None and arn is not None and source.arn != arn:
             source = None
@@ -103,14 +103,13 @@ class PointInTimeRecovery:
         if pitr is None:
             raise ServiceError("PointInTimeRecoveryUnavailableException",
                                f"Point in time recovery is not enabled for table '{source.name}'")
-        latest_wanted, moment = params.get("UseLatestRestorableTime"), params.get("RestoreDateTime")
-        if latest_wanted and moment is not None:
-            raise invalid("Only one of RestoreDateTime or UseLatestRestorableTime can be specified")
+        latest_wanted, moment = bool(params.get("UseLatestRestorableTime")), params.get("RestoreDateTime")
+        if latest_wanted == (moment is not None):
+            raise invalid("Invalid Request: Either one of RestoreDateTime or UseLatestRestorableTime must be specified, "
+                          "but not both")
         earliest, latest = window(pitr, time.time())
         if latest_wanted:
             until = latest
-        elif moment is None:
-            raise invalid("RestoreDateTime must be specified when UseLatestRestorableTime is not true")
         else:
             until = moment.timestamp()
             if not earliest <= until <= latest:

@@ -19,22 +19,42 @@ from regionbox.services.dynamodb.state import DynamoDBState
 from regionbox.services.dynamodb.table_work import TableWork
 from regionbox.services.dynamodb.tables import Tables
 
-INVALID = "One or more parameter values were invalid: "
+REQUEST = "Invalid Request: "
 
 
 def _taken(name: str) -> ServiceError:
     return ServiceError("TableAlreadyExistsException", f"Table already exists: {name}")
 
 
-def _overridden(source: list[dict], override: list[dict] | None, kind: str) -> list[dict] | None:
+def _overridden(source: list[dict], override: list[dict] | None) -> list[dict]:
     """The indexes to restore: the override's (each one of the source's), or the source's."""
     if override is None:
         return source
     names = {doc["name"] for doc in source}
     for spec in override:
         if spec["IndexName"] not in names:
-            raise invalid(INVALID + f"{kind} {spec['IndexName']} is not an index of the source table")
+            raise invalid(REQUEST + f"Index {spec['IndexName']} does not match a secondary index that existed in the "
+                          "source table and cannot be created during the restore operation")
     return override
+
+
+def _check_overrides(params: dict, source: Table, billing: str) -> None:
+    """The billing overrides a restore accepts, in AWS's words."""
+    overridden = params.get("BillingModeOverride")
+    pt = params.get("ProvisionedThroughputOverride")
+    if pt is not None and overridden == "PAY_PER_REQUEST":
+        raise invalid(REQUEST + "Cannot override ProvisionedThroughput if BillingMode is overridden to PAY_PER_REQUEST")
+    if pt is not None and billing != "PROVISIONED":
+        raise invalid(REQUEST + "Cannot override ProvisionedThroughput unless BillingMode is PROVISIONED")
+    if pt is None and overridden == "PROVISIONED" and source.billing_mode != "PROVISIONED":
+        raise invalid(REQUEST + "Must override ProvisionedThroughput if BillingMode is overridden to PROVISIONED")
+    on_demand = params.get("OnDemandThroughputOverride") or {}
+    given = [name for name in ("MaxReadRequestUnits", "MaxWriteRequestUnits") if on_demand.get(name) is not None]
+    if given and billing != "PAY_PER_REQUEST":
+        raise invalid(REQUEST + f"Cannot override {given[0]} for OnDemandThroughput unless BillingModeOverride is PAY_PER_REQUEST")
+    for name in given:
+        if on_demand[name] < 1:
+            raise invalid(REQUEST + f"Requested {name} for OnDemandThroughput is outside of valid range")
 
 
 class Restores:
@@ -48,14 +68,13 @@ class Restores:
         """Create ``params["TargetTableName"]`` from ``source`` (its definition) and start filling
         it from the rows stored under ``rows`` (as they were at ``until``, when given)."""
         billing = params.get("BillingModeOverride") or source.billing_mode
+        _check_overrides(params, source, billing)
         table_throughput = params.get("ProvisionedThroughputOverride")
         if billing == "PROVISIONED" and table_throughput is None and source.read_capacity:
             table_throughput = {"ReadCapacityUnits": source.read_capacity, "WriteCapacityUnits": source.write_capacity}
         indexes = source.index_objects()
-        lsis = _overridden([{"name": i.name} for i in indexes if i.kind == "LSI"], params.get("LocalSecondaryIndexOverride"),
-                           "Local secondary index")
-        gsis = _overridden([{"name": i.name} for i in indexes if i.kind == "GSI"], params.get("GlobalSecondaryIndexOverride"),
-                           "Global secondary index")
+        lsis = _overridden([{"name": i.name} for i in indexes if i.kind == "LSI"], params.get("LocalSecondaryIndexOverride"))
+        gsis = _overridden([{"name": i.name} for i in indexes if i.kind == "GSI"], params.get("GlobalSecondaryIndexOverride"))
         by_name = {i.name: i for i in indexes}
         lsi_specs = [spec if "KeySchema" in spec else self._spec(by_name[spec["name"]], billing, None) for spec in lsis]
         gsi_specs = [spec if "KeySchema" in spec else self._spec(by_name[spec["name"]], billing, table_throughput) for spec in gsis]
@@ -92,6 +111,8 @@ class Restores:
         """CreateTable's spec of one of the source's indexes."""
         spec: dict[str, Any] = {"IndexName": index.name, "KeySchema": index.key_schema, "Projection": index.projection}
         if index.kind == "GSI" and billing == "PROVISIONED":
+            if not index.read_capacity and table_throughput is None:
+                raise invalid(REQUEST + f"Must specify provisioned throughput for index {index.name}")
             spec["ProvisionedThroughput"] = ({"ReadCapacityUnits": index.read_capacity, "WriteCapacityUnits": index.write_capacity}
                                              if index.read_capacity else table_throughput)
         if index.kind == "GSI" and billing == "PAY_PER_REQUEST" and index.on_demand:

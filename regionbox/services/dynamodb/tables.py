@@ -64,17 +64,16 @@ def _check_multi_attribute_key(key_schema: list[dict]) -> None:
     if key_schema[0]["KeyType"] != "HASH":
         raise invalid("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
     kinds = [k["KeyType"] for k in key_schema]
-    if "HASH" in kinds[kinds.index("RANGE"):] if "RANGE" in kinds else False:
-        raise invalid("Invalid KeySchema: every HASH KeySchemaElement must come before the RANGE KeySchemaElements")
-    for kind, what in (("HASH", "partition"), ("RANGE", "sort")):
+    if "RANGE" in kinds and "HASH" in kinds[kinds.index("RANGE"):]:
+        raise invalid(INVALID + "All HASH key attributes must precede RANGE key attributes in the KeySchema")
+    for kind in ("HASH", "RANGE"):
         if kinds.count(kind) > MAX_KEY_ATTRIBUTES:
-            raise invalid(f"Invalid KeySchema: a global secondary index key has at most {MAX_KEY_ATTRIBUTES} {what} key "
-                          f"attributes, found {kinds.count(kind)}")
+            raise invalid(INVALID + f"The KeySchema exceeds the maximum allowed number of {kind} key attributes")
     names = _key_names(key_schema)
     if len(set(names)) != len(names):
         if len(names) == 2:
             raise invalid("Both the Hash Key and the Range Key element in the KeySchema have the same name")
-        raise invalid("Invalid KeySchema: an attribute appears more than once in the KeySchema")
+        raise invalid("The KeySchema contains multiple key attributes with the same name")
 
 
 def _check_projection(projection: dict, index_name: str) -> dict:
@@ -197,7 +196,7 @@ class Tables:
             table_class=params.get("TableClass") or "STANDARD",
             sse=params.get("SSESpecification"),
             on_demand=throughput.on_demand(params.get("OnDemandThroughput"), billing, None),
-            warm=throughput.warm(params.get("WarmThroughput"), None, billing, read, write, f"table {name}"),
+            warm=throughput.warm(params.get("WarmThroughput"), None, billing, read, write, creating=True),
         )
         if params.get("ResourcePolicy"):
             table.resource_policy = self.policies.checked(params["ResourcePolicy"])
@@ -222,8 +221,8 @@ class Tables:
         on_demand = warm = None
         if kind == "GSI":
             read, write = _throughput(spec, billing)
-            on_demand = throughput.on_demand(spec.get("OnDemandThroughput"), billing, None, "global secondary index")
-            warm = throughput.warm(spec.get("WarmThroughput"), None, billing, read, write, f"index {name}")
+            on_demand = throughput.on_demand(spec.get("OnDemandThroughput"), billing, None, name)
+            warm = throughput.warm(spec.get("WarmThroughput"), None, billing, read, write, name, creating=True)
         return Index(name=name, xid=self.state.items.next_id(), kind=kind, key_schema=key_schema, projection=projection,
                      read_capacity=read, write_capacity=write, on_demand=on_demand, warm=warm)
 
@@ -371,10 +370,10 @@ class Tables:
             changed = True
         if params.get("OnDemandThroughput") is not None or table.billing_mode != billing_before:
             kept = table.on_demand if table.billing_mode == billing_before else None
-            table.on_demand = throughput.on_demand(params.get("OnDemandThroughput"), table.billing_mode, kept)
+            table.on_demand = throughput.on_demand(params.get("OnDemandThroughput"), table.billing_mode, kept, updating=True)
             changed = True
         table.warm = throughput.warm(params.get("WarmThroughput"), warm_before, table.billing_mode, table.read_capacity,
-                                     table.write_capacity, f"table {table.name}")
+                                     table.write_capacity)
         changed = changed or params.get("WarmThroughput") is not None
         spec = params.get("StreamSpecification")
         with self.state.store.transaction():
@@ -435,9 +434,9 @@ class Tables:
                 index.read_capacity, index.write_capacity = _throughput(spec, table.billing_mode)
             if spec.get("OnDemandThroughput") is not None:
                 index.on_demand = throughput.on_demand(spec["OnDemandThroughput"], table.billing_mode, index.on_demand,
-                                                       "global secondary index")
+                                                       index.name, updating=True)
             index.warm = throughput.warm(spec.get("WarmThroughput"), warm_before, table.billing_mode, index.read_capacity,
-                                         index.write_capacity, f"index {index.name}")
+                                         index.write_capacity, index.name)
             table.set_index(index)
 
     # -- delete ------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """A table's and a global secondary index's throughput beyond their capacity units: the
 maximum of an on-demand table (OnDemandThroughput) and the warm throughput (WarmThroughput).
 
-- OnDemandThroughput: MaxReadRequestUnits / MaxWriteRequestUnits, each 1 or more, or -1 for
-  no maximum (how a maximum is removed); only for PAY_PER_REQUEST. DescribeTable shows it for
-  every on-demand table and index, -1 where no maximum is set.
+- OnDemandThroughput: MaxReadRequestUnits / MaxWriteRequestUnits, each 1 or more; UpdateTable
+  takes -1 to remove a maximum. Only for PAY_PER_REQUEST. DescribeTable shows it for every
+  on-demand table and index, -1 where no maximum is set.
 - WarmThroughput: the read and write units per second a table or index can take at once. A new
   on-demand table or index starts at 12,000 reads and 4,000 writes, a provisioned one at its
   capacity units; it rises with provisioned capacity and when the user asks for more, and never
@@ -21,23 +21,25 @@ INVALID = "One or more parameter values were invalid: "
 ON_DEMAND_WARM = {"ReadUnitsPerSecond": 12000, "WriteUnitsPerSecond": 4000}
 _MAXIMA = ("MaxReadRequestUnits", "MaxWriteRequestUnits")
 _WARM = ("ReadUnitsPerSecond", "WriteUnitsPerSecond")
+_CAPACITY = {"ReadUnitsPerSecond": "ReadCapacityUnits", "WriteUnitsPerSecond": "WriteCapacityUnits"}
 
 
-def on_demand(spec: dict | None, billing: str, current: dict | None, what: str = "table") -> dict | None:
-    """The OnDemandThroughput to store once ``spec`` (a request's, or None) is applied."""
+def on_demand(spec: dict | None, billing: str, current: dict | None, index: str | None = None,
+              updating: bool = False) -> dict | None:
+    """The OnDemandThroughput to store once ``spec`` (a request's, or None) is applied to a table
+    (or to ``index``); -1 (no maximum) is accepted only when ``updating``, where it clears one."""
     if spec is None:
         return current if billing == "PAY_PER_REQUEST" else None
-    if billing != "PAY_PER_REQUEST":
-        raise invalid(INVALID + f"OnDemandThroughput is not supported for a {what} whose BillingMode is PROVISIONED")
-    if not any(spec.get(name) is not None for name in _MAXIMA):
-        raise invalid(INVALID + "OnDemandThroughput must specify MaxReadRequestUnits, MaxWriteRequestUnits, or both")
+    where = f"index : {index}" if index else "table"
+    given = [name for name in _MAXIMA if spec.get(name) is not None]
+    if billing != "PAY_PER_REQUEST" and given:
+        raise invalid(INVALID + f"{given[0]} for OnDemandThroughput cannot be specified when the table BillingMode is "
+                      "PROVISIONED")
     stored = dict(current or {})
-    for name in _MAXIMA:
-        value = spec.get(name)
-        if value is None:
-            continue
-        if value != -1 and value < 1:
-            raise invalid(INVALID + f"{name} must be greater than or equal to 1, or -1 to remove the maximum: {value}")
+    for name in given:
+        value = spec[name]
+        if value < 1 and not (updating and value == -1):
+            raise invalid(INVALID + f"Requested {name} for OnDemandThroughput for {where} is outside of valid range")
         stored[name] = value
     return stored
 
@@ -60,21 +62,27 @@ def current_warm(stored: dict | None, billing: str, read: int, write: int) -> di
     return {name: max(base[name], stored.get(name, 0)) for name in _WARM}
 
 
-def warm(spec: dict | None, stored: dict | None, billing: str, read: int, write: int, what: str) -> dict[str, int]:
-    """The warm throughput to store once ``spec`` (a request's WarmThroughput, or None) is applied;
-    ``what`` names the table or index in the message of a value below the current one."""
+def warm(spec: dict | None, stored: dict | None, billing: str, read: int, write: int, index: str | None = None,
+         creating: bool = False) -> dict[str, int]:
+    """The warm throughput to store once ``spec`` (a request's WarmThroughput, or None) is applied
+    to a table (or to ``index``) being created or updated."""
     now = current_warm(stored, billing, read, write)
     if spec is None:
         return now
-    if not any(spec.get(name) is not None for name in _WARM):
-        raise invalid(INVALID + "WarmThroughput must specify ReadUnitsPerSecond, WriteUnitsPerSecond, or both")
+    where = f"index {index}" if index else "table"
     for name in _WARM:
         value = spec.get(name)
         if value is None:
             continue
         if value < now[name]:
-            raise invalid(INVALID + f"Requested {name} for WarmThroughput for {what} is lower than the current "
-                          f"WarmThroughput value of {now[name]}")
+            if not creating:
+                reason = "current WarmThroughput, decreasing WarmThroughput is not supported"
+            elif billing == "PAY_PER_REQUEST":
+                reason = ("initial throughput for OnDemand. See: https://docs.aws.amazon.com/amazondynamodb/latest/"
+                          "developerguide/warm-throughput.html")
+            else:
+                reason = f"{_CAPACITY[name]} of ProvisionedThroughput"
+            raise invalid(INVALID + f"Requested {name} for WarmThroughput for {where} is lower than {reason}")
         now[name] = value
     return now
 

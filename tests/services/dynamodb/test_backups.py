@@ -104,7 +104,14 @@ def test_restore_overrides_indexes_and_billing(cloud):
     assert lean["ProvisionedThroughput"]["ReadCapacityUnits"] == 3 and lean["ProvisionedThroughput"]["WriteCapacityUnits"] == 4
     assert sorted(a["AttributeName"] for a in lean["AttributeDefinitions"]) == ["pk", "sk"]
     assert items_of(ddb, "lean") == items_of(ddb, "orders")
-    with aws_error("ValidationException", contains="Global secondary index by-nothing is not an index of the source table"):
+    with aws_error("ValidationException", "Invalid Request: Must override ProvisionedThroughput if BillingMode is "
+                   "overridden to PROVISIONED"):
+        ddb.restore_table_from_backup(TargetTableName="other", BackupArn=arn, BillingModeOverride="PROVISIONED")
+    with aws_error("ValidationException", "Invalid Request: Cannot override ProvisionedThroughput unless BillingMode is PROVISIONED"):
+        ddb.restore_table_from_backup(TargetTableName="other", BackupArn=arn,
+                                      ProvisionedThroughputOverride={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1})
+    with aws_error("ValidationException", "Invalid Request: Index by-nothing does not match a secondary index that existed "
+                   "in the source table and cannot be created during the restore operation"):
         ddb.restore_table_from_backup(TargetTableName="other", BackupArn=arn, GlobalSecondaryIndexOverride=[
             {"IndexName": "by-nothing", "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"}],
              "Projection": {"ProjectionType": "ALL"}}])
@@ -155,6 +162,9 @@ def test_backups_are_listed_filtered_and_paged(cloud):
     window = ddb.list_backups(TimeRangeLowerBound=created[1], TimeRangeUpperBound=created[3])["BackupSummaries"]
     assert [b["BackupName"] for b in window] == ["bk1", "bk2"]
     assert ddb.list_backups(BackupType="SYSTEM")["BackupSummaries"] == []
+    with aws_error("ValidationException", "One or more parameter values were invalid: Time range lower bound must be less "
+                   "than or equal to upper bound"):
+        ddb.list_backups(TimeRangeLowerBound=created[3], TimeRangeUpperBound=created[1])
     with aws_error("ValidationException", contains="Member must have value less than or equal to 100"):
         cloud.client("dynamodb", config=RAW).list_backups(Limit=101)
 
@@ -206,7 +216,7 @@ def test_point_in_time_recovery_settings(cloud):
     default = ddb.update_continuous_backups(TableName="orders", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True,
                                                                                                    "RecoveryPeriodInDays": 35})
     assert default["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["RecoveryPeriodInDays"] == 35
-    with aws_error("ValidationException", contains="RecoveryPeriodInDays can only be specified when PointInTimeRecoveryEnabled is true"):
+    with aws_error("ValidationException", "Invalid Request: Cannot specify RecoveryPeriodInDays when disabling point-in-time recovery."):
         ddb.update_continuous_backups(TableName="orders", PointInTimeRecoverySpecification={
             "PointInTimeRecoveryEnabled": False, "RecoveryPeriodInDays": 3})
     with aws_error("ValidationException", contains="Member must have value less than or equal to 35"):
@@ -278,7 +288,8 @@ def test_point_in_time_restore_errors(cloud):
         ddb.restore_table_to_point_in_time(SourceTableName="nothing", TargetTableName="copy", UseLatestRestorableTime=True)
     with aws_error("TableAlreadyExistsException", "Table already exists: orders"):
         ddb.restore_table_to_point_in_time(SourceTableName="orders", TargetTableName="orders", UseLatestRestorableTime=True)
-    with aws_error("ValidationException", contains="Only one of RestoreDateTime or UseLatestRestorableTime"):
+    with aws_error("ValidationException", "Invalid Request: Either one of RestoreDateTime or UseLatestRestorableTime must be "
+                   "specified, but not both"):
         ddb.restore_table_to_point_in_time(SourceTableName="orders", TargetTableName="copy", UseLatestRestorableTime=True,
                                            RestoreDateTime=datetime.datetime.now(datetime.timezone.utc))
 
@@ -299,6 +310,8 @@ def test_a_deleted_table_with_pitr_restores_from_its_system_backup(cloud):
     system = ddb.list_backups(BackupType="SYSTEM")["BackupSummaries"]
     assert len(system) == 1 and system[0]["TableArn"] == arn and "BackupExpiryDateTime" in system[0]
     assert ddb.list_backups()["BackupSummaries"] == []  # USER is the default
+    with aws_error("ValidationException", contains="Invalid Request: User is not allowed to delete the system backup with arn "):
+        ddb.delete_backup(BackupArn=system[0]["BackupArn"])
     ddb.restore_table_to_point_in_time(SourceTableArn=arn, TargetTableName="orders-then", RestoreDateTime=moment)
     ddb.restore_table_from_backup(TargetTableName="orders-last", BackupArn=system[0]["BackupArn"])
     wait_restored(ddb, "orders-then")
