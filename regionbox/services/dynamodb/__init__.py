@@ -17,7 +17,9 @@ from regionbox.core.service import Service
 from regionbox.services.dynamodb.access import DynamoDBAccess
 from regionbox.services.dynamodb.api import DynamoDBApi
 from regionbox.services.dynamodb.backups import Backups
+from regionbox.services.dynamodb.insights import ContributorInsights
 from regionbox.services.dynamodb.items import Items
+from regionbox.services.dynamodb.kinesis import KinesisDestinations
 from regionbox.services.dynamodb.query import Queries
 from regionbox.services.dynamodb.recovery import PointInTimeRecovery
 from regionbox.services.dynamodb.resource_policies import ResourcePolicies
@@ -32,8 +34,6 @@ from regionbox.services.dynamodb.writes import Writer
 
 _GLOBAL_TABLES = "global tables (replicas in other regions) are not built yet"
 _BULK = "imports from and exports to S3 (and bulk loads from S3) are not built yet"
-_KINESIS = "Kinesis Data Streams destinations are not built yet (DynamoDB Streams is)"
-_INSIGHTS = "CloudWatch Contributor Insights is not built yet"
 _AUTO_SCALING = "auto scaling of replicas is not built yet"
 _VECTORS = "vector search is not built yet"
 
@@ -47,6 +47,8 @@ def load(cloud) -> Service:
     restores = Restores(state, tables, work)
     backups = Backups(state, restores, cloud.tasks)
     recovery = PointInTimeRecovery(state, restores, backups)
+    insights = ContributorInsights(state, cloud.tasks, cloud.paginator)
+    kinesis = KinesisDestinations(state, cloud.tasks)
     sweeper = TtlSweeper(state, writer, cloud.tasks, cloud.config.dynamodb_ttl_interval,
                          housekeeping=(recovery.trim, backups.expire))
     items = Items(state, writer)
@@ -105,6 +107,14 @@ def load(cloud) -> Service:
             "UpdateContinuousBackups": recovery.update_continuous_backups,
             "DescribeContinuousBackups": recovery.describe_continuous_backups,
             "RestoreTableToPointInTime": recovery.restore_table_to_point_in_time,
+            "UpdateContributorInsights": insights.update_contributor_insights,
+            "DescribeContributorInsights": insights.describe_contributor_insights,
+            "ListContributorInsights": insights.list_contributor_insights,
+            # Kinesis is not served: every destination ends ENABLE_FAILED as one whose stream does not exist.
+            "EnableKinesisStreamingDestination": kinesis.enable_kinesis_streaming_destination,
+            "DisableKinesisStreamingDestination": kinesis.disable_kinesis_streaming_destination,
+            "UpdateKinesisStreamingDestination": kinesis.update_kinesis_streaming_destination,
+            "DescribeKinesisStreamingDestination": kinesis.describe_kinesis_streaming_destination,
         }),
         not_implemented={
             "CreateGlobalTable": _GLOBAL_TABLES,
@@ -125,13 +135,6 @@ def load(cloud) -> Service:
             "DescribeBulkOperation": _BULK,
             "ListBulkOperations": _BULK,
             "CancelBulkOperation": _BULK,
-            "EnableKinesisStreamingDestination": _KINESIS,
-            "DisableKinesisStreamingDestination": _KINESIS,
-            "DescribeKinesisStreamingDestination": _KINESIS,
-            "UpdateKinesisStreamingDestination": _KINESIS,
-            "DescribeContributorInsights": _INSIGHTS,
-            "ListContributorInsights": _INSIGHTS,
-            "UpdateContributorInsights": _INSIGHTS,
             "SearchVectors": _VECTORS,
         },
         # Item reads and writes are data events: CloudTrail does not record them as management events.

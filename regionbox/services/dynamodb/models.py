@@ -107,6 +107,10 @@ class Table(Keyed):
     # {"tid": storage id of the source rows, "until": the point in time (None: a backup's rows as they are)}.
     restore: dict[str, Any] | None = None
     restore_source: dict[str, Any] | None = None
+    # Contributor Insights per target ("" = the table, else a GSI's name): {"status", "mode", "updated", "since"}.
+    insights: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Kinesis Data Streams destinations, newest first (KinesisDataStreamDestination documents).
+    kinesis: list[dict[str, Any]] = field(default_factory=list)
 
     # -- key schema --------------------------------------------------------------------------
 
