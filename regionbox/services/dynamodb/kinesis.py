@@ -64,7 +64,7 @@ class KinesisDestinations:
         self.state.save(scope, table)
 
     def disable_kinesis_streaming_destination(self, ctx: RequestContext, params: dict) -> dict:
-        table = self.state.table_for_control(ctx, params["TableName"])
+        self.state.table_for_control(ctx, params["TableName"])  # a missing table is not found first
         if params.get("EnableKinesisStreamingConfiguration"):
             raise invalid("Stream cannot be disabled using EnableKinesisStreamingConfiguration parameters")
         # No destination is ever ACTIVE while regionbox serves no Kinesis: refused as AWS refuses a non-ACTIVE one.
