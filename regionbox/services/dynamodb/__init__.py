@@ -17,6 +17,8 @@ from regionbox.core.service import Service
 from regionbox.services.dynamodb.access import DynamoDBAccess
 from regionbox.services.dynamodb.api import DynamoDBApi
 from regionbox.services.dynamodb.backups import Backups
+from regionbox.services.dynamodb.exports import Exports
+from regionbox.services.dynamodb.imports import Imports
 from regionbox.services.dynamodb.insights import ContributorInsights
 from regionbox.services.dynamodb.items import Items
 from regionbox.services.dynamodb.kinesis import KinesisDestinations
@@ -49,6 +51,9 @@ def load(cloud) -> Service:
     recovery = PointInTimeRecovery(state, restores, backups)
     insights = ContributorInsights(state, cloud.tasks, cloud.paginator)
     kinesis = KinesisDestinations(state, cloud.tasks)
+    exports = Exports(state, cloud.tasks, cloud.paginator, s3=lambda: cloud.services.api("s3"))
+    imports = Imports(state, tables, work, cloud.tasks, cloud.paginator, s3=lambda: cloud.services.api("s3"),
+                      logs=lambda: cloud.services.api("logs"))
     sweeper = TtlSweeper(state, writer, cloud.tasks, cloud.config.dynamodb_ttl_interval,
                          housekeeping=(recovery.trim, backups.expire))
     items = Items(state, writer)
@@ -59,6 +64,8 @@ def load(cloud) -> Service:
 
     def start() -> None:
         work.resume()
+        exports.resume()
+        imports.resume()
         sweeper.start()
 
     def reset() -> None:
@@ -115,6 +122,12 @@ def load(cloud) -> Service:
             "DisableKinesisStreamingDestination": kinesis.disable_kinesis_streaming_destination,
             "UpdateKinesisStreamingDestination": kinesis.update_kinesis_streaming_destination,
             "DescribeKinesisStreamingDestination": kinesis.describe_kinesis_streaming_destination,
+            "ExportTableToPointInTime": exports.export_table_to_point_in_time,
+            "DescribeExport": exports.describe_export,
+            "ListExports": exports.list_exports,
+            "ImportTable": imports.import_table,
+            "DescribeImport": imports.describe_import,
+            "ListImports": imports.list_imports,
         }),
         not_implemented={
             "CreateGlobalTable": _GLOBAL_TABLES,
@@ -125,12 +138,6 @@ def load(cloud) -> Service:
             "UpdateGlobalTableSettings": _GLOBAL_TABLES,
             "DescribeTableReplicaAutoScaling": _AUTO_SCALING,
             "UpdateTableReplicaAutoScaling": _AUTO_SCALING,
-            "ExportTableToPointInTime": _BULK,
-            "DescribeExport": _BULK,
-            "ListExports": _BULK,
-            "ImportTable": _BULK,
-            "DescribeImport": _BULK,
-            "ListImports": _BULK,
             "StartBulkPutItems": _BULK,
             "DescribeBulkOperation": _BULK,
             "ListBulkOperations": _BULK,

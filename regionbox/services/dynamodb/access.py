@@ -41,7 +41,8 @@ CROSS_ACCOUNT = frozenset({
     "ListTagsOfResource", "TagResource", "UntagResource", "GetResourcePolicy", "PutResourcePolicy",
     "DeleteResourcePolicy", "DescribeTimeToLive",
 })
-_ON_ACCOUNT = {"ListTables", "DescribeLimits", "DescribeEndpoints", "ListBackups"}
+_ON_ACCOUNT = {"ListTables", "DescribeLimits", "DescribeEndpoints", "ListBackups", "ListExports", "ListImports",
+               "ListContributorInsights"}
 _TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
                      "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
 _PARTIQL = {"SELECT": "PartiQLSelect", "INSERT": "PartiQLInsert", "UPDATE": "PartiQLUpdate",
@@ -148,6 +149,12 @@ class DynamoDBAccess:
             return [params["ResourceArn"]]
         if operation in ("DescribeBackup", "DeleteBackup"):
             return [params.get("BackupArn") or "*"]
+        if operation == "ExportTableToPointInTime":
+            return [params.get("TableArn") or "*"]
+        if operation in ("DescribeExport", "DescribeImport"):
+            return [params.get("ExportArn") or params.get("ImportArn") or "*"]
+        if operation == "ImportTable":
+            return [self.table_arn(ctx, (params.get("TableCreationParameters") or {}).get("TableName"))]
         if operation == "RestoreTableFromBackup":  # the backup, and the table it makes
             return [params.get("BackupArn") or "*", self.table_arn(ctx, params.get("TargetTableName"))]
         if operation == "RestoreTableToPointInTime":

@@ -163,3 +163,44 @@ class Backup:
     expires: float | None = None  # SYSTEM backups: 35 days after the table's deletion
     # A SYSTEM backup's recovery window (the deleted table's), for RestoreTableToPointInTime.
     pitr: dict[str, Any] | None = None
+
+
+@dataclass
+class Export:
+    """An export of a table to S3 (ExportTableToPointInTime); ``request`` keeps what was asked,
+    for ClientToken idempotency."""
+
+    arn: str
+    table_arn: str
+    table_id: str
+    started: float
+    export_time: float
+    bucket: str
+    request: dict[str, Any]
+    status: str = "IN_PROGRESS"  # IN_PROGRESS -> COMPLETED | FAILED
+    ended: float | None = None
+    manifest: str | None = None
+    item_count: int = 0
+    billed_size: int = 0
+    failure_code: str | None = None
+    failure_message: str | None = None
+    copy: int | None = None  # while a full export runs: the storage id of its copy of the table
+
+
+@dataclass
+class Import:
+    """An import of S3 objects into a new table (ImportTable)."""
+
+    arn: str
+    table_arn: str
+    table_id: str
+    started: float
+    request: dict[str, Any]
+    status: str = "IN_PROGRESS"  # IN_PROGRESS -> COMPLETED | FAILED | CANCELLED
+    ended: float | None = None
+    error_count: int = 0
+    processed_bytes: int = 0
+    processed_items: int = 0
+    imported_items: int = 0
+    failure_code: str | None = None
+    failure_message: str | None = None

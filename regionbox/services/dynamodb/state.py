@@ -6,7 +6,8 @@
 - ``schemas``: what storage needs to know of each table, rebuilt whenever its document is saved;
 - ``client_tokens``: the ClientRequestTokens of recent transactions (tokens.py);
 - ``backups``: on-demand and system backups (``dynamodb.backups``), their items under ids of their own;
-- ``history``: the change history of tables with point-in-time recovery (history.py).
+- ``history``: the change history of tables with point-in-time recovery (history.py);
+- ``exports`` / ``imports``: exports to and imports from S3 (``dynamodb.exports``, ``dynamodb.imports``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope, Store
 from regionbox.services.dynamodb.history import ChangeHistory
-from regionbox.services.dynamodb.models import Backup, Table
+from regionbox.services.dynamodb.models import Backup, Export, Import, Table
 from regionbox.services.dynamodb.storage import ItemStore, Schema
 from regionbox.services.dynamodb.streams import StreamLog
 from regionbox.services.dynamodb.tokens import ClientTokens
@@ -43,6 +44,8 @@ class DynamoDBState:
         self.client_tokens = ClientTokens()
         self.backups = store.collection("dynamodb.backups", Backup)
         self.history = ChangeHistory(store)
+        self.exports = store.collection("dynamodb.exports", Export)
+        self.imports = store.collection("dynamodb.imports", Import)
 
     def forget(self) -> None:
         """Drop what is kept in memory only (on reset; the store empties itself)."""
@@ -78,6 +81,14 @@ class DynamoDBState:
 
     def find_table(self, ctx: RequestContext, name: Any) -> Table | None:
         return self.tables.get(ctx.scope, table_name(name))
+
+    def find_table_in(self, scope: Scope, arn: str) -> Table | None:
+        table = self.tables.get(scope, table_name(arn))
+        return table if table is not None and table.arn == arn else None
+
+    def importing(self) -> set[str]:
+        """The ARNs of the tables an import is filling (CREATING until it is done)."""
+        return {job.table_arn for _, _, job in self.imports.all() if job.status == "IN_PROGRESS"}
 
     def table_for_items(self, ctx: RequestContext, name: Any) -> Table:
         """The table an item operation addresses; missing or still creating -> not found, as AWS."""

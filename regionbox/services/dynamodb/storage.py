@@ -193,6 +193,12 @@ class ItemStore:
             ).fetchone()
         return (_loads(row[0]), row[1]) if row else None
 
+    def row(self, tid: int, h: int, hk: bytes, rk: bytes) -> Item | None:
+        """The item stored under a storage key, or None."""
+        with self.store._lock:
+            row = self.db.execute("SELECT item FROM ddb_items WHERE tid=? AND h=? AND hk=? AND rk=?", (tid, h, hk, rk)).fetchone()
+        return _loads(row[0]) if row else None
+
     def item(self, schema: Schema, key: Item) -> Item | None:
         """The stored item with this key, or None."""
         found = self.get(schema, key)

@@ -31,7 +31,10 @@ class TableWork:
 
     def resume(self) -> None:
         """After a restart: finish the creations, backfills and index deletions under way."""
+        importing = self.state.importing()  # resumed by Imports
         for scope, name, table in list(self.state.tables.all()):
+            if table.arn in importing:
+                continue
             if table.status == "CREATING" and table.restore_source is not None:
                 # Start the copy over: rows copied before the restart may be from a later moment.
                 self.state.items.drop_table(table.tid, [i.xid for i in table.index_objects()])
