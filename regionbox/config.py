@@ -71,6 +71,10 @@ class Config:
     dynamodb_create_delay: float = field(default_factory=lambda: float(_env("DYNAMODB_CREATE_DELAY", "0")))
     dynamodb_shard_seconds: float = field(default_factory=lambda: float(_env("DYNAMODB_SHARD_SECONDS", str(4 * 3600))))
     dynamodb_shard_records: int = field(default_factory=lambda: int(_env("DYNAMODB_SHARD_RECORDS", "0")))
+    # CloudWatch Logs: seconds between sweeps that delete events older than their group's
+    # retention; how long a live tail session lasts before it ends (AWS: 3 hours).
+    logs_retention_interval: float = field(default_factory=lambda: float(_env("LOGS_RETENTION_INTERVAL", "60")))
+    logs_live_tail_seconds: float = field(default_factory=lambda: float(_env("LOGS_LIVE_TAIL_SECONDS", str(3 * 3600))))
     # S3: seconds between lifecycle sweeps (expirations due are carried out at the next one).
     s3_lifecycle_interval: float = field(default_factory=lambda: float(_env("S3_LIFECYCLE_INTERVAL", "60")))
 

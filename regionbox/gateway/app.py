@@ -11,6 +11,7 @@ to the internal endpoints.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 from typing import TYPE_CHECKING, Any, Callable
@@ -131,13 +132,33 @@ class Gateway:
         if request.method == "HEAD" or isinstance(body, (bytes, bytearray)):
             await send({"type": "http.response.body", "body": b"" if request.method == "HEAD" else bytes(body)})
             return
+        # Once the request body is read, the only message left to receive is the client going away:
+        # a response that streams until told to stop (Logs' live tail) stops then.
+        if request.stream is None:
+            await self._send_until_disconnect(body, send, receive)
+        else:
+            await self._send_body(body, send)
+        await send({"type": "http.response.body", "body": b""})
+
+    @staticmethod
+    async def _send_body(body, send: Callable) -> None:
         try:
             async for chunk in body:
                 if chunk:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
         except Exception:  # noqa: BLE001 - the status is sent: all we can do is end the body short
             log.exception("streaming a response body failed")
-        await send({"type": "http.response.body", "body": b""})
+
+    async def _send_until_disconnect(self, body, send: Callable, receive: Callable) -> None:
+        sending = asyncio.ensure_future(self._send_body(body, send))
+        gone = asyncio.ensure_future(_disconnect(receive))
+        await asyncio.wait((sending, gone), return_when=asyncio.FIRST_COMPLETED)
+        for task in (sending, gone):
+            task.cancel()
+        await asyncio.gather(sending, gone, return_exceptions=True)
+        close = getattr(body, "aclose", None)
+        if close is not None:
+            await close()
 
     async def _service_cors(self, request: HttpRequest) -> list[tuple[str, str]] | None:
         """A cross-origin request the user's settings refuse may still be one the service allows
@@ -296,3 +317,8 @@ class Gateway:
         """CloudTrail management events, reads and writes; data events (items, log events,
         stream records) are not in event history, as on AWS."""
         return not isinstance(error, NotImplementedOperation) and operation not in service.data_events
+
+
+async def _disconnect(receive: Callable) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass

@@ -29,10 +29,10 @@ import zlib
 from typing import Any
 
 import orjson
-from botocore.model import OperationModel, ServiceModel
+from botocore.model import OperationModel, ServiceModel, Shape
 
 from regionbox.core.errors import ServiceError
-from regionbox.protocol import values
+from regionbox.protocol import eventstream, values
 from regionbox.protocol.errors import ErrorSpec, error_spec
 from regionbox.protocol.http import HttpRequest, HttpResponse
 from regionbox.protocol.shapecodec import BodyTypeError, ShapeCodec
@@ -131,8 +131,21 @@ class Serializer:
             self.namespace = f"com.amazonaws.{model.metadata['endpointPrefix'].split('.')[-1]}.v{versioned.group(1)}"
 
     def serialize_response(self, operation: OperationModel, output: dict[str, Any], request_id: str) -> HttpResponse:
+        stream = operation.output_shape.event_stream_name if operation.output_shape is not None else None
+        if stream is not None:
+            return self._event_stream(operation.output_shape, stream, output, request_id)
         body = self.codec.dumps(self.codec.encode_output(operation.output_shape, output))
         return HttpResponse(200, self._headers(body, request_id), body)
+
+    def _event_stream(self, shape: Shape, stream: str, output: dict[str, Any], request_id: str) -> HttpResponse:
+        """An output with an event stream member (the handler gives it as an async iterator of
+        events): the other members go in the initial-response event botocore reads first."""
+        rest = {name: value for name, value in output.items() if name != stream}
+        initial = self.codec.dumps(self.codec.encode_output(shape, rest))
+        body = eventstream.response_body(shape.members[stream], output[stream],
+                                         lambda member, value: self.codec.dumps(self.codec.encode_output(member, value)),
+                                         "application/json", initial)
+        return HttpResponse(200, [("Content-Type", eventstream.CONTENT_TYPE), ("x-amzn-RequestId", request_id)], body)
 
     def serialize_error(self, operation: OperationModel | None, error: ServiceError, request_id: str) -> HttpResponse:
         spec = error_spec(self.model, error)

@@ -11,9 +11,9 @@ import tracemalloc
 
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
-ACCOUNT = "123456789012"
+from tests.services.logs_support import ACCOUNT, error_of, now_ms
+
 HOUR = 3_600_000
 DAY = 24 * HOUR
 
@@ -21,16 +21,6 @@ DAY = 24 * HOUR
 @pytest.fixture
 def logs(cloud):
     return cloud.client("logs", account=ACCOUNT)
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def error_of(call) -> dict:
-    with pytest.raises(ClientError) as info:
-        call()
-    return info.value.response["Error"]
 
 
 def stream(logs, group="/app/web", name="main", events=None):
@@ -453,13 +443,16 @@ def test_insights_errors_and_bookkeeping(logs, filled):
     assert [q["queryId"] for q in described] == [query_id] and described[0]["status"] == "Complete"
 
 
-def test_operations_left_for_later_say_why(cloud, logs):
-    error = error_of(lambda: logs.describe_metric_filters(logGroupName="/app/web"))
-    assert error["Code"] == "NotImplemented" and error["Message"].endswith("(not built yet (issue #9))")
+def test_only_operations_of_services_regionbox_does_not_serve_are_left_and_say_why(cloud, logs):
+    error = error_of(lambda: logs.associate_kms_key(logGroupName="/app/web", kmsKeyId="arn:aws:kms:us-east-1:1:key/k"))
+    assert error["Code"] == "NotImplemented" and "KMS" in error["Message"]
     reasons = cloud.get("/_regionbox/coverage")["services"]["logs"]["not_implemented"]
-    assert reasons["StartLiveTail"] == reasons["PutSubscriptionFilter"] == "not built yet (issue #9)"
-    assert "KMS" in reasons["AssociateKmsKey"]
-
+    assert sorted(reasons) == sorted([
+        "AssociateKmsKey", "DisassociateKmsKey", "AssociateSourceToS3TableIntegration",
+        "DisassociateSourceFromS3TableIntegration", "ListSourcesForS3TableIntegration", "PutIntegration",
+        "GetIntegration", "DeleteIntegration", "ListIntegrations", "PutSyslogConfiguration",
+        "DeleteSyslogConfiguration", "ListSyslogConfigurations"])
+    assert all("which regionbox does not serve yet" in why for why in reasons.values())
 
 
 # -- Logs Insights queries run off the event loop, with bounded memory, kept seven days ---------------

@@ -6,12 +6,19 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from regionbox.services.logs.state import LogsState, now_ms
+from regionbox.services.logs.metric_data import DataPoint, MetricData
+from regionbox.services.logs.state import LogsState
 
 
 class LogsApi:
-    def __init__(self, state: LogsState) -> None:
+    def __init__(self, state: LogsState, metric_data: MetricData) -> None:
         self._state = state
+        self._metric_data = metric_data
+
+    def metric_data(self, account: str, region: str, namespace: str | None = None,
+                    name: str | None = None) -> list[DataPoint]:
+        """The data points metric filters published (in time order), for CloudWatch to read."""
+        return self._metric_data.read((account, region), namespace, name)
 
     def append(self, account: str, region: str, group_name: str, stream_name: str,
                events: Iterable[dict | tuple[int, str]]) -> int:
@@ -22,9 +29,9 @@ class LogsApi:
         pairs = sorted((e["timestamp"], e["message"]) if isinstance(e, dict) else (int(e[0]), str(e[1])) for e in events)
         group = state.groups.get(scope, group_name) or state.create_group(scope, group_name)
         stream = state.find_stream(scope, group_name, stream_name) or state.create_stream(scope, group, stream_name)
-        cutoff = state.retention_cutoff(group)
+        cutoff = state.retention_cutoff(scope, group)
         if cutoff is not None:
             pairs = [p for p in pairs if p[0] >= cutoff]
         if pairs:
-            state.events.insert(group.gid, stream.sid, now_ms(), pairs)
+            state.append(scope, group, stream, pairs)
         return len(pairs)

@@ -115,15 +115,42 @@ class EventTable:
         self.store.execute("DELETE FROM log_stream_stats WHERE sid=?", (sid,))
         self.stats.pop(sid, None)
 
-    def delete_before(self, gid: int, cutoff: int) -> None:
-        """Expire a group's events older than ``cutoff`` (retention)."""
-        self.store.execute("DELETE FROM log_events WHERE gid=? AND ts<?", (gid, cutoff))
+    def delete_before(self, gid: int, cutoff: int) -> int:
+        """Delete a group's events older than ``cutoff`` (retention) and take their bytes off
+        their streams' statistics, in one transaction. Returns how many events went."""
+        with self.store.transaction():
+            expired = self.store.execute(
+                "SELECT sid, COUNT(*), SUM(length(CAST(message AS BLOB))) FROM log_events WHERE gid=? AND ts<? "
+                "GROUP BY sid", (gid, cutoff)).fetchall()
+            if not expired:
+                return 0
+            self.store.execute("DELETE FROM log_events WHERE gid=? AND ts<?", (gid, cutoff))
+            updated = {}
+            for sid, _, size in expired:
+                previous = self.stats.get(sid)
+                if previous is None:
+                    continue
+                first = self.store.execute("SELECT MIN(ts) FROM log_events WHERE sid=?", (sid,)).fetchone()[0]
+                # A stream whose events all expired keeps its first and last event times, as AWS's do.
+                stats = replace(previous, stored_bytes=max(0, previous.stored_bytes - size),
+                                first_timestamp=previous.first_timestamp if first is None else first)
+                self.store.execute("UPDATE log_stream_stats SET first_ts=?, stored_bytes=? WHERE sid=?",
+                                   (stats.first_timestamp, stats.stored_bytes, sid))
+                updated[sid] = stats
+        self.stats.update(updated)
+        return sum(count for _, count, _ in expired)
 
     def delete_group(self, gid: int) -> None:
         self.store.execute("DELETE FROM log_events WHERE gid=?", (gid,))
         self.store.execute("DELETE FROM log_stream_stats WHERE gid=?", (gid,))
         for sid in [sid for sid, stats in self.stats.items() if stats.gid == gid]:
             del self.stats[sid]
+
+    def find(self, sid: int, rowid: int) -> StoredEvent | None:
+        """One event of a stream by its row (what an event id or a ``@ptr`` names)."""
+        row = self.store.execute("SELECT rowid, sid, ts, ingested, message FROM log_events WHERE rowid=? AND sid=?",
+                                 (rowid, sid)).fetchone()
+        return StoredEvent(*row) if row else None
 
     def read(self, **where) -> Iterator[StoredEvent]:
         """Events in time order, lazily: see ``select_events`` for ``where``."""

@@ -1,4 +1,5 @@
-"""Paging of DescribeLogGroups and DescribeLogStreams by sort key.
+"""Paging of Logs' listings: DescribeLogGroups and DescribeLogStreams by sort key; every other
+listing by offset with the kit's paginator (``page_of``).
 
 The token holds the sort key of the last item handed out, not an offset, so pages stay right
 while groups and streams are created and deleted between calls.
@@ -9,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from regionbox.core.errors import invalid
-from regionbox.core.pagination import InvalidToken, Paginator
+from regionbox.core.pagination import InvalidToken, PageRule, Paginator
 
 
 class KeyPages:
@@ -29,3 +30,27 @@ class KeyPages:
         page = items[:limit]
         token = self.paginator.encode({"k": list(sort_key(page[-1]))}) if len(items) > limit else None
         return page, token
+
+
+def describe_rule(maximum: int = 50, size: str = "limit") -> PageRule:
+    """Logs' Describe*/List* paging: ``nextToken`` and a page size of 1..``maximum`` (the model
+    checks the range first, so ``out_of_range`` only backs it up)."""
+    return PageRule(
+        token="nextToken", size=size, default=maximum, minimum=1, maximum=maximum,
+        out_of_range=lambda n: invalid(f"1 validation error detected: Value '{n}' at '{size}' failed to satisfy "
+                                       f"constraint: Member must have value less than or equal to {maximum}"),
+        bad_token=lambda token: invalid("The specified nextToken is invalid."))
+
+
+DESCRIBE_PAGES = describe_rule()
+
+
+def page_of(paginator: Paginator, items: list, params: dict, key: str, shape: Callable[[Any], dict] | None = None,
+            rule: PageRule = DESCRIBE_PAGES, query: object = None) -> dict:
+    """``{key: page}`` (each item shaped) plus ``nextToken`` when more follow: the output of
+    most Describe* and List* calls."""
+    page, token = paginator.paginate(items, params, rule, query=query)
+    result: dict = {key: [shape(item) for item in page] if shape else page}
+    if token:
+        result["nextToken"] = token
+    return result

@@ -10,6 +10,7 @@ back, which is how clients know they reached the end (as on AWS).
 from __future__ import annotations
 
 import bisect
+from dataclasses import replace
 from typing import Iterator
 
 from regionbox.core.context import RequestContext
@@ -17,6 +18,7 @@ from regionbox.core.errors import invalid
 from regionbox.core.pagination import InvalidToken, Paginator
 from regionbox.services.logs.event_table import (START, Cursor, StoredEvent, event_id, parse_position,
                                                  position_digits, sequence_token)
+from regionbox.services.logs.data_protection import DataProtection
 from regionbox.services.logs.patterns import PatternError, compile_pattern
 from regionbox.services.logs.state import DAY_MS, LogsState, now_ms
 
@@ -30,6 +32,10 @@ MAX_RESPONSE_BYTES = 1_048_576
 # FilterLogEvents stops after looking at this many events and hands back a token to go on, as
 # AWS returns partial (even empty) pages with a nextToken when a search runs long.
 FILTER_SCAN_LIMIT = 200_000
+
+
+def _as_is(message: str) -> str:
+    return message
 
 
 def _parse_token(token: str, sid: int) -> tuple[str, Cursor]:
@@ -54,10 +60,11 @@ def _within_budget(events: Iterator[StoredEvent], limit: int) -> list[StoredEven
 
 
 class LogEvents:
-    def __init__(self, state: LogsState, paginator: Paginator) -> None:
+    def __init__(self, state: LogsState, paginator: Paginator, masking: DataProtection) -> None:
         self.state = state
         self.events = state.events
         self.paginator = paginator
+        self.masking = masking
 
     def put_log_events(self, ctx: RequestContext, params: dict) -> dict:
         group = self.state.group(ctx.scope, params["logGroupName"])
@@ -78,7 +85,7 @@ class LogEvents:
         first = bisect.bisect_left(stamps, now - TOO_OLD_MS)
         if first:
             rejected["tooOldLogEventEndIndex"] = first - 1
-        cutoff = self.state.retention_cutoff(group)
+        cutoff = self.state.retention_cutoff(ctx.scope, group)
         if cutoff is not None:
             expired = bisect.bisect_left(stamps, cutoff)
             if expired:
@@ -88,7 +95,7 @@ class LogEvents:
         if end < len(events):
             rejected["tooNewLogEventStartIndex"] = end
         accepted = [(e["timestamp"], e["message"]) for e in events[first:end]]
-        stats = self.events.insert(group.gid, stream.sid, now, accepted) if accepted else self.state.stats(stream)
+        stats = self.state.append(ctx.scope, group, stream, accepted, now) if accepted else self.state.stats(stream)
         result: dict = {"nextSequenceToken": sequence_token(stats.sequence)}
         if rejected:
             result["rejectedLogEventsInfo"] = rejected
@@ -97,7 +104,7 @@ class LogEvents:
     def get_log_events(self, ctx: RequestContext, params: dict) -> dict:
         group = self.state.group_named(ctx, params)
         stream = self.state.stream(ctx.scope, group.name, params["logStreamName"])
-        start, end = self.state.time_range(group, params)
+        start, end = self.state.time_range(ctx.scope, group, params)
         limit = params.get("limit") or MAX_EVENTS
         token = params.get("nextToken")
         if token:
@@ -110,6 +117,7 @@ class LogEvents:
         events = _within_budget(rows, limit)
         if backward:
             events.reverse()
+        mask = self.masking.reader(ctx.scope, group, bool(params.get("unmask"))) or _as_is
         if events:
             forward, back = events[-1].cursor, events[0].cursor
         else:
@@ -117,7 +125,8 @@ class LogEvents:
             position = cursor if cursor is not None else START
             forward = back = position
         return {
-            "events": [{"timestamp": e.timestamp, "message": e.message, "ingestionTime": e.ingestion_time} for e in events],
+            "events": [{"timestamp": e.timestamp, "message": mask(e.message), "ingestionTime": e.ingestion_time}
+                       for e in events],
             "nextForwardToken": f"f/{position_digits(stream.sid, forward)}",
             "nextBackwardToken": f"b/{position_digits(stream.sid, back)}",
         }
@@ -133,7 +142,7 @@ class LogEvents:
             raise invalid(str(error)) from None
         streams = {s.sid: s for s in self.state.streams_of(ctx.scope, group.name)
                    if (not names or s.name in names) and (not prefix or s.name.startswith(prefix))}
-        start, end = self.state.time_range(group, params)
+        start, end = self.state.time_range(ctx.scope, group, params)
         after = None
         if params.get("nextToken"):
             try:
@@ -144,6 +153,8 @@ class LogEvents:
             except (InvalidToken, KeyError, TypeError, IndexError, ValueError):
                 raise invalid("The specified nextToken is invalid.") from None
         limit = params.get("limit") or MAX_EVENTS
+        # A reader without logs:Unmask searches and sees the masked messages.
+        mask = self.masking.reader(ctx.scope, group, bool(params.get("unmask"))) or _as_is
         found: list[StoredEvent] = []
         size, scanned, last = 0, 0, None
         more = False
@@ -153,12 +164,13 @@ class LogEvents:
                                     start=start, end=None if end is None else end + 1, after=after)
             for event in rows:
                 scanned += 1
-                if matches(event.message):
-                    size += len(event.message.encode()) + EVENT_OVERHEAD_BYTES
+                message = mask(event.message)
+                if matches(message):
+                    size += len(message.encode()) + EVENT_OVERHEAD_BYTES
                     if found and size > MAX_RESPONSE_BYTES:
                         more = True
                         break
-                    found.append(event)
+                    found.append(replace(event, message=message) if message is not event.message else event)
                 last = event.cursor
                 if len(found) >= limit or scanned >= FILTER_SCAN_LIMIT:
                     more = next(rows, None) is not None

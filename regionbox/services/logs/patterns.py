@@ -12,6 +12,11 @@ Three syntaxes, as CloudWatch Logs has them:
   where ``"..."`` and ``[...]`` group a field, and ``...`` stands for any number of fields.
 
 A pattern that does not parse raises ``PatternError`` with the reason.
+
+``compile_pattern`` gives a predicate (FilterLogEvents, Live Tail, subscription filters);
+``compile_extractor`` gives, for a matching message, the values the pattern names (metric
+filters and TestMetricFilter): ``{"$status": "404"}`` for a space-delimited field,
+``{"$.latency": 1.5}`` for a JSON selector, nothing for terms.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ import re
 from typing import Any, Callable
 
 Predicate = Callable[[str], bool]
+# The values a pattern names in a message it matches; None when it does not match.
+Extractor = Callable[[str], "dict[str, Any] | None"]
+_NOTHING: dict[str, Any] = {}
 
 
 class PatternError(ValueError):
@@ -33,10 +41,33 @@ def compile_pattern(pattern: str | None) -> Predicate:
     if not text:
         return lambda message: True
     if text.startswith("{"):
+        extract = _json_pattern(text)
+        return lambda message: extract(message) is not None
+    if text.startswith("["):
+        extract = _space_delimited(text)
+        return lambda message: extract(message) is not None
+    return _terms(text)
+
+
+def compile_extractor(pattern: str | None) -> Extractor:
+    text = (pattern or "").strip()
+    if text.startswith("{"):
         return _json_pattern(text)
     if text.startswith("["):
         return _space_delimited(text)
-    return _terms(text)
+    matches = compile_pattern(text)
+    return lambda message: _NOTHING if matches(message) else None
+
+
+def pattern_kind(pattern: str | None) -> str:
+    """"json", "space-delimited" or "terms" (an empty pattern is terms that match everything)."""
+    text = (pattern or "").strip()
+    return "json" if text.startswith("{") else "space-delimited" if text.startswith("[") else "terms"
+
+
+def regex_count(pattern: str | None) -> int:
+    """How many %regular expressions% a pattern holds (AWS allows two per filter)."""
+    return len(re.findall(r"%(?:[^%\\]|\\.)+%", pattern or ""))
 
 
 # -- terms -------------------------------------------------------------------------------------
@@ -136,7 +167,7 @@ def _json_tokens(body: str) -> list[tuple[str, str]]:
 _SELECTOR_PART = re.compile(r"\.([A-Za-z0-9_\-@$]+)|\[(\d+)\]|\[\*\]")
 
 
-def _selector(text: str) -> list:
+def parse_selector(text: str) -> list:
     if not text.startswith("$"):
         raise PatternError(f"Invalid selector '{text}': selectors start with $")
     parts, position = [], 1
@@ -149,7 +180,7 @@ def _selector(text: str) -> list:
     return parts
 
 
-def _resolve(document: Any, path: list) -> list:
+def resolve(document: Any, path: list) -> list:
     """Values a selector reaches (``[*]`` may reach several); empty when it reaches nothing."""
     values = [document]
     for part in path:
@@ -193,6 +224,10 @@ class _JsonParser(TokenCursor):
 
     error_type, end_message = PatternError, "Invalid filter pattern: unexpected end"
 
+    def __init__(self, tokens: list[tuple[str, str]]):
+        super().__init__(tokens)
+        self.selectors: dict[str, list] = {}  # selector text -> path, in the order they appear
+
     def parse(self) -> Callable[[Any], bool]:
         expression = self.disjunction()
         if self.peek() is not None:
@@ -226,7 +261,8 @@ class _JsonParser(TokenCursor):
         kind, text = self.take()
         if kind != "word":
             raise PatternError(f"Invalid filter pattern near '{text}'")
-        path = _selector(text)
+        path = parse_selector(text)
+        self.selectors.setdefault(text, path)
         kind, text = self.take()
         if kind == "word" and text.upper() in ("IS", "NOT"):
             return self.keyword_test(path, text.upper())
@@ -243,7 +279,7 @@ class _JsonParser(TokenCursor):
             raise PatternError(f"Invalid filter pattern: {operator} needs a number, got '{value}'")
 
         def test(doc, path=path, operator=operator, value=value, is_string=is_string):
-            found = _resolve(doc, path)
+            found = resolve(doc, path)
             return any(_compare(v, operator, value, is_string) for v in found)
 
         return test
@@ -254,33 +290,42 @@ class _JsonParser(TokenCursor):
             words.append(self.take()[1].upper())
         phrase = " ".join(words)
         if phrase == "IS NULL":
-            return lambda doc: any(v is None for v in _resolve(doc, path))
+            return lambda doc: any(v is None for v in resolve(doc, path))
         if phrase == "NOT EXISTS":
-            return lambda doc: not _resolve(doc, path)
+            return lambda doc: not resolve(doc, path)
         if phrase == "EXISTS":
-            return lambda doc: bool(_resolve(doc, path))
+            return lambda doc: bool(resolve(doc, path))
         if phrase in ("IS TRUE", "IS FALSE"):
             wanted = phrase == "IS TRUE"
-            return lambda doc: any(v is wanted for v in _resolve(doc, path))
+            return lambda doc: any(v is wanted for v in resolve(doc, path))
         raise PatternError(f"Invalid filter pattern: unknown test '{phrase}'")
 
 
-def _json_pattern(text: str) -> Predicate:
+def _json_pattern(text: str) -> Extractor:
     if not text.endswith("}"):
         raise PatternError("Invalid filter pattern: a JSON pattern ends with }")
     tokens = _json_tokens(text[1:-1])
     if not tokens:
         raise PatternError("Invalid filter pattern: empty JSON pattern")
-    expression = _JsonParser(tokens).parse()
+    parser = _JsonParser(tokens)
+    expression = parser.parse()
+    selectors = parser.selectors
 
-    def matches(message: str) -> bool:
+    def extract(message: str) -> dict[str, Any] | None:
         try:
             document = json.loads(message)
         except ValueError:
-            return False
-        return isinstance(document, (dict, list)) and expression(document)
+            return None
+        if not isinstance(document, (dict, list)) or not expression(document):
+            return None
+        found = {}
+        for name, path in selectors.items():
+            values = resolve(document, path)
+            if values:
+                found[name] = values[0]
+        return found
 
-    return matches
+    return extract
 
 
 # -- space-delimited patterns --------------------------------------------------------------------
@@ -293,19 +338,20 @@ def _split_fields(message: str) -> list[str]:
     return [f[1:-1] if f[:1] in '"[' and len(f) > 1 else f for f in _FIELD.findall(message)]
 
 
-def _space_delimited(text: str) -> Predicate:
+def _space_delimited(text: str) -> Extractor:
     if not text.endswith("]"):
         raise PatternError("Invalid filter pattern: a space-delimited pattern ends with ]")
     specs = [s.strip() for s in text[1:-1].split(",")]
     if any(not s for s in specs):
         raise PatternError("Invalid filter pattern: empty field in space-delimited pattern")
     # each spec: "..." (any fields) or a field with optional conditions joined by && / ||
-    compiled: list[Callable[[str], bool] | None] = []
+    compiled: list[tuple[str, Callable[[str], bool]] | None] = []
     for spec in specs:
         if spec == "...":
             compiled.append(None)
             continue
         alternatives = []
+        name = ""
         for alternative in spec.split("||"):
             conditions = []
             for part in alternative.split("&&"):
@@ -314,22 +360,40 @@ def _space_delimited(text: str) -> Predicate:
                 if match is None:
                     if not re.fullmatch(r"[A-Za-z_]\w*", part):
                         raise PatternError(f"Invalid filter pattern: bad field '{part}'")
+                    name = name or part
                     continue
-                _, operator, value = match.groups()
+                field_name, operator, value = match.groups()
+                name = name or field_name
                 is_string = value.startswith('"')
                 value = value[1:-1] if is_string else value
                 if operator not in ("=", "!=") and _as_number(value) is None:
                     raise PatternError(f"Invalid filter pattern: {operator} needs a number, got '{value}'")
                 conditions.append(lambda f, o=operator, v=value, s=is_string: _compare(f, o, v, s))
             alternatives.append(conditions)
-        compiled.append(lambda f, alts=alternatives: any(all(c(f) for c in conds) for conds in alts))
+        compiled.append((name, lambda f, alts=alternatives: any(all(c(f) for c in conds) for conds in alts)))
 
-    def fits(fields: list[str], specs: list) -> bool:
+    def fits(fields: list[str], specs: list) -> dict[str, Any] | None:
         if not specs:
-            return not fields
+            return {} if not fields else None
         head, rest = specs[0], specs[1:]
         if head is None:
-            return any(fits(fields[i:], rest) for i in range(len(fields) + 1))
-        return bool(fields) and head(fields[0]) and fits(fields[1:], rest)
+            for i in range(len(fields) + 1):
+                found = fits(fields[i:], rest)
+                if found is not None:
+                    return found
+            return None
+        name, test = head
+        if not fields or not test(fields[0]):
+            return None
+        found = fits(fields[1:], rest)
+        if found is not None and name:
+            found[f"${name}"] = fields[0]
+        return found
 
-    return lambda message: fits(_split_fields(message), compiled)
+    names = [f"${spec[0]}" for spec in compiled if spec is not None and spec[0]]
+
+    def extract(message: str) -> dict[str, Any] | None:
+        found = fits(_split_fields(message), compiled)
+        return None if found is None else {name: found[name] for name in names if name in found}
+
+    return extract

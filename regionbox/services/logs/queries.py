@@ -12,6 +12,8 @@ import uuid
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.pagination import PageRule, Paginator
+from regionbox.services.logs.data_protection import DataProtection
+from regionbox.services.logs.listing import page_of
 from regionbox.services.logs.insights import Execution, MalformedQuery, parse_query
 from regionbox.services.logs.query_runs import QueryHistory, QueryRecord, QueryRun, QueryRunner, Source
 from regionbox.services.logs.state import LogsState, now_ms
@@ -25,13 +27,22 @@ QUERY_PAGES = PageRule(
     bad_token=lambda token: invalid("The specified nextToken is invalid."))
 
 
+GROUPS_FOR_QUERY = PageRule(
+    token="nextToken", size="maxResults", default=50, minimum=50, maximum=500,
+    out_of_range=lambda size: invalid(f"1 validation error detected: Value '{size}' at 'maxResults' failed to satisfy "
+                                      "constraint: Member must have value between 50 and 500"),
+    bad_token=lambda token: invalid("The specified nextToken is invalid."))
+
+
 def _no_such_query() -> ServiceError:
     return ServiceError("ResourceNotFoundException", "Query does not exist.")
 
 
 class Queries:
-    def __init__(self, state: LogsState, history: QueryHistory, runner: QueryRunner, paginator: Paginator) -> None:
+    def __init__(self, state: LogsState, history: QueryHistory, runner: QueryRunner, paginator: Paginator,
+                 masking: DataProtection) -> None:
         self.state = state
+        self.masking = masking
         self.history = history
         self.runner = runner
         self.paginator = paginator
@@ -53,7 +64,8 @@ class Queries:
             raise ServiceError("MalformedQueryException", str(error)) from None
         sources = [Source(gid=group.gid, log=f"{ctx.account_id}:{group.name}",
                           streams={s.sid: s.name for s in self.state.streams_of(ctx.scope, group.name)},
-                          start=self.state.time_range(group, {"startTime": start * 1000})[0], end=(end + 1) * 1000)
+                          start=self.state.time_range(ctx.scope, group, {"startTime": start * 1000})[0], end=(end + 1) * 1000,
+                          mask=self.masking.reader(ctx.scope, group, unmask=False))
                    for group in groups]
         run = QueryRun(query_id=str(uuid.uuid4()), execution=Execution(query, params.get("limit") or DEFAULT_LIMIT),
                        sources=sources, create_time=now_ms())
@@ -104,6 +116,11 @@ class Queries:
         if token:
             result["nextToken"] = token
         return result
+
+    def list_log_groups_for_query(self, ctx: RequestContext, params: dict) -> dict:
+        found = self._record(ctx, params["queryId"])
+        arns = [ctx.arn("logs", f"log-group:{name}") for name in found.group_names]
+        return page_of(self.paginator, arns, params, "logGroupIdentifiers", rule=GROUPS_FOR_QUERY)
 
     def _status(self, record: QueryRecord) -> str:
         run = self.runner.running.get(record.query_id)

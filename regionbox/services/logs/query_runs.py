@@ -16,6 +16,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Callable
 
 import orjson
 
@@ -130,6 +131,7 @@ class Source:
     streams: dict[int, str]  # stream key -> name, for @logStream
     start: int | None  # epoch ms, inclusive
     end: int  # epoch ms, exclusive
+    mask: Callable[[str], str] | None = None  # the group's data protection, as readers see it
 
 
 class _Stopped(Exception):
@@ -226,5 +228,6 @@ class QueryRunner:
                     if time.monotonic() - began > QUERY_TIMEOUT_SECONDS:
                         raise _TimedOut()
                 run.bytes_scanned += len(event.message.encode())
-                yield record_of(event.timestamp, event.message, source.streams.get(event.sid, ""), source.log,
+                message = source.mask(event.message) if source.mask else event.message
+                yield record_of(event.timestamp, message, source.streams.get(event.sid, ""), source.log,
                                 event.ingestion_time, event_id(event))

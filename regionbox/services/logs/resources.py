@@ -33,6 +33,13 @@ def resources(ctx: RequestContext, operation: str, params: dict) -> list[str]:
     if operation == "StartQuery":
         named = next((params[k] for k in _QUERY_GROUPS if params.get(k)), [])
         return [_group(ctx, n) for n in (named if isinstance(named, list) else [named])] or ["*"]
+    listed = params.get("logGroupIdentifiers") or params.get("logGroupArnList")
+    if listed:  # Live Tail, index policies and field indexes, anomaly detectors: each group named
+        return [_group(ctx, i) for i in listed]
+    for member, kind in (("destinationName", "destination"), ("anomalyDetectorArn", None),
+                         ("lookupTableArn", None)):
+        if params.get(member):
+            return [ctx.arn("logs", f"{kind}:{params[member]}") if kind else params[member]]
     identifier = params.get("logGroupName") or params.get("logGroupIdentifier")
     if not identifier:
         return ["*"]
