@@ -18,6 +18,7 @@ from regionbox.services.dynamodb.access import DynamoDBAccess
 from regionbox.services.dynamodb.api import DynamoDBApi
 from regionbox.services.dynamodb.backups import Backups
 from regionbox.services.dynamodb.exports import Exports
+from regionbox.services.dynamodb.global_tables import GlobalTables
 from regionbox.services.dynamodb.imports import Imports
 from regionbox.services.dynamodb.insights import ContributorInsights
 from regionbox.services.dynamodb.items import Items
@@ -34,9 +35,7 @@ from regionbox.services.dynamodb.transactions import Transactions
 from regionbox.services.dynamodb.ttl import TtlSweeper
 from regionbox.services.dynamodb.writes import Writer
 
-_GLOBAL_TABLES = "global tables (replicas in other regions) are not built yet"
 _BULK = "imports from and exports to S3 (and bulk loads from S3) are not built yet"
-_AUTO_SCALING = "auto scaling of replicas is not built yet"
 _VECTORS = "vector search is not built yet"
 
 
@@ -51,6 +50,7 @@ def load(cloud) -> Service:
     recovery = PointInTimeRecovery(state, restores, backups)
     insights = ContributorInsights(state, cloud.tasks, cloud.paginator)
     kinesis = KinesisDestinations(state, cloud.tasks)
+    global_tables = GlobalTables(state, tables, work)
     exports = Exports(state, cloud.tasks, cloud.paginator, s3=lambda: cloud.services.api("s3"))
     imports = Imports(state, tables, work, cloud.tasks, cloud.paginator, s3=lambda: cloud.services.api("s3"),
                       logs=lambda: cloud.services.api("logs"))
@@ -80,7 +80,7 @@ def load(cloud) -> Service:
         operations=access.served_by_owner({
             "CreateTable": tables.create_table,
             "DescribeTable": tables.describe_table,
-            "UpdateTable": tables.update_table,
+            "UpdateTable": global_tables.update_table,
             "DeleteTable": tables.delete_table,
             "ListTables": tables.list_tables,
             "UpdateTimeToLive": tables.update_time_to_live,
@@ -125,19 +125,19 @@ def load(cloud) -> Service:
             "ExportTableToPointInTime": exports.export_table_to_point_in_time,
             "DescribeExport": exports.describe_export,
             "ListExports": exports.list_exports,
+            "CreateGlobalTable": global_tables.create_global_table,
+            "DescribeGlobalTable": global_tables.describe_global_table,
+            "ListGlobalTables": global_tables.list_global_tables,
+            "UpdateGlobalTable": global_tables.update_global_table,
+            "DescribeGlobalTableSettings": global_tables.describe_global_table_settings,
+            "UpdateGlobalTableSettings": global_tables.update_global_table_settings,
+            "DescribeTableReplicaAutoScaling": global_tables.describe_table_replica_auto_scaling,
+            "UpdateTableReplicaAutoScaling": global_tables.update_table_replica_auto_scaling,
             "ImportTable": imports.import_table,
             "DescribeImport": imports.describe_import,
             "ListImports": imports.list_imports,
         }),
         not_implemented={
-            "CreateGlobalTable": _GLOBAL_TABLES,
-            "DescribeGlobalTable": _GLOBAL_TABLES,
-            "DescribeGlobalTableSettings": _GLOBAL_TABLES,
-            "ListGlobalTables": _GLOBAL_TABLES,
-            "UpdateGlobalTable": _GLOBAL_TABLES,
-            "UpdateGlobalTableSettings": _GLOBAL_TABLES,
-            "DescribeTableReplicaAutoScaling": _AUTO_SCALING,
-            "UpdateTableReplicaAutoScaling": _AUTO_SCALING,
             "StartBulkPutItems": _BULK,
             "DescribeBulkOperation": _BULK,
             "ListBulkOperations": _BULK,

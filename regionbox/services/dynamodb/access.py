@@ -26,6 +26,7 @@ import dataclasses
 import re
 from typing import Any, Callable
 
+from regionbox.core import arns
 from regionbox.core.arns import Arn
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
@@ -42,7 +43,7 @@ CROSS_ACCOUNT = frozenset({
     "DeleteResourcePolicy", "DescribeTimeToLive",
 })
 _ON_ACCOUNT = {"ListTables", "DescribeLimits", "DescribeEndpoints", "ListBackups", "ListExports", "ListImports",
-               "ListContributorInsights"}
+               "ListContributorInsights", "ListGlobalTables"}
 _TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
                      "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
 _PARTIQL = {"SELECT": "PartiQLSelect", "INSERT": "PartiQLInsert", "UPDATE": "PartiQLUpdate",
@@ -160,9 +161,16 @@ class DynamoDBAccess:
         if operation == "RestoreTableToPointInTime":
             source = params.get("SourceTableArn") or self.table_arn(ctx, params.get("SourceTableName"))
             return [source, self.table_arn(ctx, params.get("TargetTableName"))]
+        if "GlobalTableName" in params:
+            return [arns.arn("dynamodb", "", ctx.account_id, f"global-table/{params['GlobalTableName']}", ctx.partition)]
         if "TableName" not in params:
             return ["*"]
         arn = self.table_arn(ctx, params["TableName"])
+        if operation == "UpdateTable" and params.get("ReplicaUpdates"):
+            # Adding or removing a replica also needs CreateTableReplica / DeleteTableReplica on the table.
+            extra = [Access(arn, f"dynamodb:{kind}TableReplica") for update in params["ReplicaUpdates"]
+                     for kind in ("Create", "Delete") if isinstance(update, dict) and kind in update]
+            return [arn, *extra]
         if params.get("IndexName"):
             arn = f"{arn.split('/index/')[0]}/index/{params['IndexName']}"
         return [Access(arn, context={**keys, **self._item_keys(ctx, operation, params)})]

@@ -111,6 +111,14 @@ class Table(Keyed):
     insights: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Kinesis Data Streams destinations, newest first (KinesisDataStreamDestination documents).
     kinesis: list[dict[str, Any]] = field(default_factory=list)
+    # Global tables: every region of the table's replication group, its own included (empty: not
+    # global), the version ("2019.11.21": replicas added by UpdateTable; "2017.11.29": CreateGlobalTable)
+    # and, for 2017.11.29, when the global table was made. ``replica`` keeps what this replica was
+    # asked to differ in (ReplicaUpdates' overrides) and its auto scaling settings.
+    replica_regions: list[str] = field(default_factory=list)
+    global_version: str | None = None
+    global_created: float | None = None
+    replica: dict[str, Any] = field(default_factory=dict)
 
     # -- key schema --------------------------------------------------------------------------
 

@@ -57,6 +57,19 @@ def _check_overrides(params: dict, source: Table, billing: str) -> None:
             raise invalid(REQUEST + f"Requested {name} for OnDemandThroughput is outside of valid range")
 
 
+def index_spec(index, billing: str, table_throughput: dict | None) -> dict:
+    """CreateTable's spec of one of the source's indexes."""
+    spec: dict[str, Any] = {"IndexName": index.name, "KeySchema": index.key_schema, "Projection": index.projection}
+    if index.kind == "GSI" and billing == "PROVISIONED":
+        if not index.read_capacity and table_throughput is None:
+            raise invalid(REQUEST + f"Must specify provisioned throughput for index {index.name}")
+        spec["ProvisionedThroughput"] = ({"ReadCapacityUnits": index.read_capacity, "WriteCapacityUnits": index.write_capacity}
+                                         if index.read_capacity else table_throughput)
+    if index.kind == "GSI" and billing == "PAY_PER_REQUEST" and index.on_demand:
+        spec["OnDemandThroughput"] = index.on_demand
+    return spec
+
+
 class Restores:
     def __init__(self, state: DynamoDBState, tables: Tables, work: TableWork) -> None:
         self.state = state
@@ -76,8 +89,8 @@ class Restores:
         lsis = _overridden([{"name": i.name} for i in indexes if i.kind == "LSI"], params.get("LocalSecondaryIndexOverride"))
         gsis = _overridden([{"name": i.name} for i in indexes if i.kind == "GSI"], params.get("GlobalSecondaryIndexOverride"))
         by_name = {i.name: i for i in indexes}
-        lsi_specs = [spec if "KeySchema" in spec else self._spec(by_name[spec["name"]], billing, None) for spec in lsis]
-        gsi_specs = [spec if "KeySchema" in spec else self._spec(by_name[spec["name"]], billing, table_throughput) for spec in gsis]
+        lsi_specs = [spec if "KeySchema" in spec else index_spec(by_name[spec["name"]], billing, None) for spec in lsis]
+        gsi_specs = [spec if "KeySchema" in spec else index_spec(by_name[spec["name"]], billing, table_throughput) for spec in gsis]
         used = {k["AttributeName"] for spec in [{"KeySchema": source.key_schema}, *lsi_specs, *gsi_specs] for k in spec["KeySchema"]}
         create: dict[str, Any] = {
             "TableName": params["TargetTableName"],
@@ -105,19 +118,6 @@ class Restores:
         ctx.touched("AWS::DynamoDB::Table", table.arn)
         self.work.restore(ctx.scope, table.name, table.tid)
         return {"TableDescription": self.tables.describe(ctx, table)}
-
-    @staticmethod
-    def _spec(index, billing: str, table_throughput: dict | None) -> dict:
-        """CreateTable's spec of one of the source's indexes."""
-        spec: dict[str, Any] = {"IndexName": index.name, "KeySchema": index.key_schema, "Projection": index.projection}
-        if index.kind == "GSI" and billing == "PROVISIONED":
-            if not index.read_capacity and table_throughput is None:
-                raise invalid(REQUEST + f"Must specify provisioned throughput for index {index.name}")
-            spec["ProvisionedThroughput"] = ({"ReadCapacityUnits": index.read_capacity, "WriteCapacityUnits": index.write_capacity}
-                                             if index.read_capacity else table_throughput)
-        if index.kind == "GSI" and billing == "PAY_PER_REQUEST" and index.on_demand:
-            spec["OnDemandThroughput"] = index.on_demand
-        return spec
 
     def in_progress_from(self, scope, backup_arn: str) -> bool:
         """Whether a table of ``scope`` is being restored from this backup."""

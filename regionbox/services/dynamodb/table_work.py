@@ -111,7 +111,8 @@ class TableWork:
                     break
         with self.state.store.transaction():  # a failed save reverts the cached document too
             table.status = "ACTIVE"
-            table.restore = {**table.restore, "RestoreInProgress": False}
+            if table.restore is not None:  # a new replica of a global table is filled the same way, without one
+                table.restore = {**table.restore, "RestoreInProgress": False}
             table.restore_source = None
             self.state.save(scope, table)
 

@@ -22,6 +22,7 @@ from regionbox.protocol.validate import format_message
 from regionbox.services.dynamodb import throughput
 from regionbox.services.dynamodb.backups import retain_deleted
 from regionbox.services.dynamodb.models import INCLUDE, Index, Table
+from regionbox.services.dynamodb.replicas import describe_replicas, leave_group
 from regionbox.services.dynamodb.resource_policies import ResourcePolicies
 from regionbox.services.dynamodb.state import DynamoDBState
 from regionbox.services.dynamodb.streams import stream_label
@@ -120,7 +121,7 @@ class Tables:
         stream_spec = params.get("StreamSpecification")
         with self.state.store.transaction():
             if stream_spec and stream_spec.get("StreamEnabled"):
-                self._enable_stream(ctx, table, stream_spec)
+                self.enable_stream(ctx, table, stream_spec)
             self.state.save(ctx.scope, table)
         ctx.touched("AWS::DynamoDB::Table", table.arn)
         self.work.activate(ctx.scope, table.name, table.tid)
@@ -226,7 +227,7 @@ class Tables:
         return Index(name=name, xid=self.state.items.next_id(), kind=kind, key_schema=key_schema, projection=projection,
                      read_capacity=read, write_capacity=write, on_demand=on_demand, warm=warm)
 
-    def _enable_stream(self, ctx: RequestContext, table: Table, spec: dict) -> None:
+    def enable_stream(self, ctx: RequestContext, table: Table, spec: dict) -> None:
         view = spec.get("StreamViewType")
         if not view:
             raise invalid("StreamSpecification: StreamViewType must be specified when StreamEnabled is true")
@@ -297,6 +298,7 @@ class Tables:
             out["LatestStreamArn"] = stream["arn"]
         if table.restore:
             out["RestoreSummary"] = table.restore
+        describe_replicas(self.state, ctx.scope, table, out)
         if table.table_class != "STANDARD":
             out["TableClassSummary"] = {"TableClass": table.table_class}
         if table.sse and table.sse.get("Enabled"):
@@ -326,7 +328,8 @@ class Tables:
         return out
 
     # -- update ------------------------------------------------------------------------------
-    def update_table(self, ctx: RequestContext, params: dict) -> dict:
+    def update_table(self, ctx: RequestContext, params: dict, replicas: Callable | None = None) -> dict:
+        """UpdateTable; ``replicas`` applies ReplicaUpdates (global_tables.py)."""
         # A copy: the cached document must not change if validation fails half way.
         table = copy.deepcopy(self.state.table_for_control(ctx, params["TableName"]))
         if table.status != "ACTIVE":
@@ -382,8 +385,10 @@ class Tables:
                 if spec.get("StreamEnabled"):
                     if table.stream_enabled:
                         raise invalid(f"Table already has an enabled stream: TableName: {table.name}")
-                    self._enable_stream(ctx, table, spec)
+                    self.enable_stream(ctx, table, spec)
                 else:
+                    if table.replica_regions:
+                        raise invalid(INVALID + "Disabling Stream is not allowed for a Global Table replica.")
                     if not table.stream_enabled:
                         raise invalid(f"Table already has no enabled stream: TableName: {table.name}")
                     self.state.streams.disable(ctx.scope, table.stream["arn"])
@@ -395,6 +400,9 @@ class Tables:
             for update in updates:
                 changed = True
                 self._index_update(ctx, table, update)
+            if params.get("ReplicaUpdates") and replicas is not None:
+                changed = True
+                replicas(ctx, table, params["ReplicaUpdates"])
             if not changed and not params.get("AttributeDefinitions"):
                 raise invalid("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates "
                               "or SSESpecification or ReplicaUpdates is required")
@@ -450,6 +458,7 @@ class Tables:
         description = self.describe(ctx, table)
         with self.state.store.transaction():
             # With point-in-time recovery on, the rows stay as a SYSTEM backup of the deleted table.
+            leave_group(self.state, ctx.scope, table)
             self.state.remove(ctx.scope, table, keep_items=retain_deleted(self.state, ctx, table))
         ctx.touched("AWS::DynamoDB::Table", table.arn)
         return {"TableDescription": description}

@@ -1,0 +1,72 @@
+"""What every part of DynamoDB needs to know of global tables: a table's other replicas, what
+DescribeTable says of them, and a replica leaving its group (global_tables.py has the operations)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from regionbox.core.store import Scope
+from regionbox.services.dynamodb.models import Table
+from regionbox.services.dynamodb.state import DynamoDBState
+
+CURRENT, LEGACY = "2019.11.21", "2017.11.29"
+REPLICA_STATUS = {"CREATING": "CREATING", "ACTIVE": "ACTIVE", "UPDATING": "UPDATING", "DELETING": "DELETING"}
+
+
+def scope_in(scope: Scope, region: str) -> Scope:
+    return scope[0], region
+
+
+def members(state: DynamoDBState, scope: Scope, table: Table) -> list[tuple[str, Table]]:
+    """The other replicas of a global table, by region (those whose table exists)."""
+    found = []
+    for region in table.replica_regions:
+        if region == scope[1]:
+            continue
+        other = state.tables.get(scope_in(scope, region), table.name)
+        if other is not None and scope[1] in other.replica_regions:
+            found.append((region, other))
+    return found
+
+
+def describe_replicas(state: DynamoDBState, scope: Scope, table: Table, out: dict) -> None:
+    """DescribeTable's GlobalTableVersion and Replicas (the other regions), and UPDATING while a
+    new replica is being filled."""
+    if not table.replica_regions or table.global_version != CURRENT:
+        return
+    replicas = []
+    for region, other in members(state, scope, table):
+        replicas.append(_replica_description(region, other))
+        if other.status == "CREATING" and out.get("TableStatus") == "ACTIVE":
+            out["TableStatus"] = "UPDATING"
+    out["GlobalTableVersion"] = CURRENT
+    out["Replicas"] = replicas
+
+
+def _replica_description(region: str, replica: Table) -> dict:
+    out: dict[str, Any] = {"RegionName": region, "ReplicaStatus": REPLICA_STATUS.get(replica.status, "ACTIVE"),
+                           "ReplicaTableClassSummary": {"TableClass": replica.table_class}}
+    if replica.status == "CREATING":
+        out["ReplicaStatusPercentProgress"] = "0"
+    overrides = replica.replica
+    for member in ("KMSMasterKeyId", "ProvisionedThroughputOverride", "OnDemandThroughputOverride"):
+        if overrides.get(member):
+            out[member] = overrides[member]
+    if overrides.get("GlobalSecondaryIndexes"):
+        out["GlobalSecondaryIndexes"] = overrides["GlobalSecondaryIndexes"]
+    return out
+
+
+def leave_group(state: DynamoDBState, scope: Scope, table: Table) -> None:
+    """A replica deleted (DeleteTable or a replica Delete): the others forget its region; a group
+    left with one table is no global table any more. Inside the caller's transaction."""
+    if not table.replica_regions:
+        return
+    remaining = [r for r in table.replica_regions if r != scope[1]]
+    for region, other in members(state, scope, table):
+        other = copy.deepcopy(other)
+        other.replica_regions = remaining if len(remaining) > 1 else []
+        if not other.replica_regions:
+            other.global_version = other.global_created = None
+        state.save(scope_in(scope, region), other)
