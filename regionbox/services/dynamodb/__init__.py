@@ -17,6 +17,7 @@ from regionbox.core.service import Service
 from regionbox.services.dynamodb.access import DynamoDBAccess
 from regionbox.services.dynamodb.api import DynamoDBApi
 from regionbox.services.dynamodb.backups import Backups
+from regionbox.services.dynamodb.bulk import BulkOperations
 from regionbox.services.dynamodb.exports import Exports
 from regionbox.services.dynamodb.global_tables import GlobalTables
 from regionbox.services.dynamodb.imports import Imports
@@ -35,7 +36,6 @@ from regionbox.services.dynamodb.transactions import Transactions
 from regionbox.services.dynamodb.ttl import TtlSweeper
 from regionbox.services.dynamodb.writes import Writer
 
-_BULK = "imports from and exports to S3 (and bulk loads from S3) are not built yet"
 _VECTORS = "vector search is not built yet"
 
 
@@ -51,6 +51,7 @@ def load(cloud) -> Service:
     insights = ContributorInsights(state, cloud.tasks, cloud.paginator)
     kinesis = KinesisDestinations(state, cloud.tasks)
     global_tables = GlobalTables(state, tables, work)
+    bulk = BulkOperations(state, writer, cloud.tasks, cloud.paginator, s3=lambda: cloud.services.api("s3"))
     exports = Exports(state, cloud.tasks, cloud.paginator, s3=lambda: cloud.services.api("s3"))
     imports = Imports(state, tables, work, cloud.tasks, cloud.paginator, s3=lambda: cloud.services.api("s3"),
                       logs=lambda: cloud.services.api("logs"))
@@ -66,6 +67,7 @@ def load(cloud) -> Service:
         work.resume()
         exports.resume()
         imports.resume()
+        bulk.resume()
         sweeper.start()
 
     def reset() -> None:
@@ -133,15 +135,15 @@ def load(cloud) -> Service:
             "UpdateGlobalTableSettings": global_tables.update_global_table_settings,
             "DescribeTableReplicaAutoScaling": global_tables.describe_table_replica_auto_scaling,
             "UpdateTableReplicaAutoScaling": global_tables.update_table_replica_auto_scaling,
+            "StartBulkPutItems": bulk.start_bulk_put_items,
+            "DescribeBulkOperation": bulk.describe_bulk_operation,
+            "ListBulkOperations": bulk.list_bulk_operations,
+            "CancelBulkOperation": bulk.cancel_bulk_operation,
             "ImportTable": imports.import_table,
             "DescribeImport": imports.describe_import,
             "ListImports": imports.list_imports,
         }),
         not_implemented={
-            "StartBulkPutItems": _BULK,
-            "DescribeBulkOperation": _BULK,
-            "ListBulkOperations": _BULK,
-            "CancelBulkOperation": _BULK,
             "SearchVectors": _VECTORS,
         },
         # Item reads and writes are data events: CloudTrail does not record them as management events.

@@ -43,7 +43,7 @@ CROSS_ACCOUNT = frozenset({
     "DeleteResourcePolicy", "DescribeTimeToLive",
 })
 _ON_ACCOUNT = {"ListTables", "DescribeLimits", "DescribeEndpoints", "ListBackups", "ListExports", "ListImports",
-               "ListContributorInsights", "ListGlobalTables"}
+               "ListContributorInsights", "ListGlobalTables", "ListBulkOperations"}
 _TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
                      "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
 _PARTIQL = {"SELECT": "PartiQLSelect", "INSERT": "PartiQLInsert", "UPDATE": "PartiQLUpdate",
@@ -148,6 +148,8 @@ class DynamoDBAccess:
             return [self._statement(ctx, s.get("Statement") or "") for s in statements if isinstance(s, dict)] or ["*"]
         if "ResourceArn" in params:
             return [params["ResourceArn"]]
+        if operation in ("DescribeBulkOperation", "CancelBulkOperation"):
+            return [params.get("BulkOperationArn") or "*"]
         if operation in ("DescribeBackup", "DeleteBackup"):
             return [params.get("BackupArn") or "*"]
         if operation == "ExportTableToPointInTime":

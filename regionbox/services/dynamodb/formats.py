@@ -15,9 +15,12 @@ import base64
 import csv
 import io
 import re
-from typing import Any, Iterator
+import zlib
+from typing import Any, AsyncIterator, Iterator
 
 import orjson
+
+from regionbox.core.errors import ServiceError
 
 from regionbox.services.dynamodb.types import Item, format_number, parse_number
 
@@ -62,12 +65,21 @@ def _from_json(value: Any) -> Any:
     return value
 
 
-def item_from_json_line(line: bytes) -> Item:
-    """One line of a DynamoDB JSON import: ``{"Item": {...}}``."""
+def json_record(line: bytes) -> dict[str, Any]:
+    """One line of DynamoDB JSON: ``{"Item": {...}}``, with (bulk puts) a ConditionExpression,
+    ExpressionAttributeNames and ExpressionAttributeValues beside it."""
     document = orjson.loads(line)
     if not isinstance(document, dict) or not isinstance(document.get("Item"), dict):
         raise ValueError("a DynamoDB JSON line must be an object with an Item")
-    return {name: _from_json(value) for name, value in document["Item"].items()}
+    record = {**document, "Item": {name: _from_json(value) for name, value in document["Item"].items()}}
+    if isinstance(document.get("ExpressionAttributeValues"), dict):
+        record["ExpressionAttributeValues"] = {k: _from_json(v) for k, v in document["ExpressionAttributeValues"].items()}
+    return record
+
+
+def item_from_json_line(line: bytes) -> Item:
+    """One line of a DynamoDB JSON import: ``{"Item": {...}}``."""
+    return json_record(line)["Item"]
 
 
 # -- Ion text ------------------------------------------------------------------------------------
@@ -253,16 +265,52 @@ def _attribute(node: tuple) -> dict:
     return {"M": {name: _attribute(value) for name, value in data.items()}}
 
 
-def item_from_ion_line(line: str) -> Item:
-    """One line of an Ion import: ``$ion_1_0 {Item:{...}}`` (the version marker is optional)."""
+def ion_record(line: str) -> dict[str, Any]:
+    """One line of Ion: ``$ion_1_0 {Item:{...}}`` (the version marker is optional), with (bulk
+    puts) a ConditionExpression, ExpressionAttributeNames and ExpressionAttributeValues beside it."""
     reader = _IonReader(line.strip().removeprefix("$ion_1_0").strip())
     _, (kind, fields) = reader.value()
     if kind != "struct" or "Item" not in fields:
         raise ValueError("an Ion line must be a struct with an Item")
-    item = _attribute(fields["Item"])
-    if "M" not in item:
-        raise ValueError("Item must be a struct")
-    return item["M"]
+    record: dict[str, Any] = {}
+    for name, node in fields.items():
+        value = _attribute(node)
+        if name in ("Item", "ExpressionAttributeValues", "ExpressionAttributeNames"):
+            if "M" not in value:
+                raise ValueError(f"{name} must be a struct")
+            value = value["M"]
+            if name == "ExpressionAttributeNames":
+                value = {k: v.get("S") for k, v in value.items()}
+        else:
+            value = next(iter(value.values()))
+        record[name] = value
+    return record
+
+
+def item_from_ion_line(line: str) -> Item:
+    """One line of an Ion import: ``$ion_1_0 {Item:{...}}``."""
+    return ion_record(line)["Item"]
+
+
+async def decompressed(body: AsyncIterator[bytes], compression: str) -> bytes:
+    """An S3 object's body, whole, uncompressed (GZIP, ZSTD or NONE)."""
+    if compression == "ZSTD":
+        try:
+            import zstandard  # an optional dependency: AWS takes ZSTD, few Python installs have it
+        except ImportError:
+            raise ServiceError("ZstdUnavailable", "ZSTD input needs the zstandard package in regionbox's environment") \
+                from None
+        decoder: Any = zstandard.ZstdDecompressor().decompressobj()
+    elif compression == "GZIP":
+        decoder = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    else:
+        decoder = None
+    parts = []
+    async for chunk in body:
+        parts.append(decoder.decompress(chunk) if decoder is not None else chunk)
+    if decoder is not None and hasattr(decoder, "flush"):
+        parts.append(decoder.flush())
+    return b"".join(parts)
 
 
 # -- CSV -----------------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-import zlib
 from typing import Any, Callable, Iterator
 
 from regionbox.core.context import RequestContext
@@ -23,7 +22,7 @@ from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.pagination import InvalidToken, Paginator
 from regionbox.core.store import Scope
 from regionbox.core.tasks import Tasks
-from regionbox.services.dynamodb.formats import csv_items, item_from_ion_line, item_from_json_line
+from regionbox.services.dynamodb.formats import csv_items, decompressed, item_from_ion_line, item_from_json_line
 from regionbox.services.dynamodb.models import Import
 from regionbox.services.dynamodb.state import DynamoDBState
 from regionbox.services.dynamodb.table_work import TableWork
@@ -121,7 +120,7 @@ class Imports:
         errors: list[str] = []
         for key in keys:
             info, body = await s3.get_object(caller, bucket.name, key, region=bucket.region)
-            data = await self._read(body, request.get("InputCompressionType") or "NONE")
+            data = await decompressed(body, request.get("InputCompressionType") or "NONE")
             self._count(scope, arn, processed_bytes=len(data))
             batch: list[dict] = []
             for item in self._items(data, request, name, scope):
@@ -148,26 +147,6 @@ class Imports:
             job = self.state.imports.get(scope, arn)
             job.status, job.ended = "COMPLETED", time.time()
             self.state.imports.put(scope, arn, job)
-
-    @staticmethod
-    async def _read(body, compression: str) -> bytes:
-        if compression == "ZSTD":
-            try:
-                import zstandard  # an optional dependency: AWS takes ZSTD, few Python installs have it
-            except ImportError:
-                raise ServiceError("ZstdUnavailable", "ZSTD input needs the zstandard package in regionbox's environment") \
-                    from None
-            decoder: Any = zstandard.ZstdDecompressor().decompressobj()
-        elif compression == "GZIP":
-            decoder = zlib.decompressobj(zlib.MAX_WBITS | 16)
-        else:
-            decoder = None
-        parts = []
-        async for chunk in body:
-            parts.append(decoder.decompress(chunk) if decoder is not None else chunk)
-        if decoder is not None and hasattr(decoder, "flush"):
-            parts.append(decoder.flush())
-        return b"".join(parts)
 
     def _items(self, data: bytes, request: dict, name: str, scope: Scope) -> Iterator[dict | Exception]:
         fmt = request["InputFormat"]
@@ -267,7 +246,7 @@ class Imports:
         start = 0
         if params.get("NextToken"):
             try:
-                start = self._offset(params["NextToken"], wanted)
+                start = hex_offset(self.paginator, params["NextToken"], wanted)
             except (InvalidToken, ValueError):
                 raise invalid(f"{REQUEST}Provided nextToken is invalid: {params['NextToken']}") from None
         size = params.get("PageSize") or 25
@@ -278,19 +257,22 @@ class Imports:
              "InputFormat": j.request["InputFormat"], "StartTime": j.started, **({"EndTime": j.ended} if j.ended else {})}
             for j in page]}
         if start + size < len(jobs):
-            out["NextToken"] = self._token(start + size, wanted)
+            out["NextToken"] = hex_token(self.paginator, start + size, wanted)
         return out
 
-    def _token(self, offset: int, query: str | None) -> str:
-        """A signed token as ListImports' model wants it: hex, at least 112 characters, in blocks of 16."""
-        raw = self.paginator.encode({"o": offset, "q": query}).encode().hex()
-        text = f"{len(raw):04x}{raw}"
-        length = max(_NEXT_TOKEN_PAD, -(-len(text) // 16) * 16)
-        return text.ljust(length, "0")
 
-    def _offset(self, token: str, query: str | None) -> int:
-        size = int(token[:4], 16)
-        payload = self.paginator.decode(bytes.fromhex(token[4:4 + size]).decode())
-        if not isinstance(payload, dict) or payload.get("q") != query or not isinstance(payload.get("o"), int):
-            raise InvalidToken(token)
-        return payload["o"]
+def hex_token(paginator: Paginator, offset: int, query: str | None) -> str:
+    """A signed token as ListImports' and ListBulkOperations' models want it: hex, in blocks of 16
+    (ListImports: at least 112 characters)."""
+    raw = paginator.encode({"o": offset, "q": query}).encode().hex()
+    text = f"{len(raw):04x}{raw}"
+    length = max(_NEXT_TOKEN_PAD, -(-len(text) // 16) * 16)
+    return text.ljust(length, "0")
+
+
+def hex_offset(paginator: Paginator, token: str, query: str | None) -> int:
+    size = int(token[:4], 16)
+    payload = paginator.decode(bytes.fromhex(token[4:4 + size]).decode())
+    if not isinstance(payload, dict) or payload.get("q") != query or not isinstance(payload.get("o"), int):
+        raise InvalidToken(token)
+    return payload["o"]

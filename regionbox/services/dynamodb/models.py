@@ -212,3 +212,24 @@ class Import:
     imported_items: int = 0
     failure_code: str | None = None
     failure_message: str | None = None
+
+
+@dataclass
+class BulkOperation:
+    """A bulk put of S3 objects into an existing table (StartBulkPutItems); ``request`` keeps what
+    was asked (ClientToken aside), for idempotency."""
+
+    arn: str
+    table_name: str
+    table_id: str
+    started: float
+    request: dict[str, Any]
+    client_token: str | None = None
+    status: str = "IN_PROGRESS"  # -> COMPLETED | COMPLETED_WITH_ERRORS | FAILED; CANCELLING -> CANCELLED
+    ended: float | None = None
+    processed: int = 0
+    failed: int = 0
+    processed_bytes: int = 0
+    total_bytes: int | None = None
+    failure_code: str | None = None
+    failure_message: str | None = None

@@ -7,7 +7,8 @@
 - ``client_tokens``: the ClientRequestTokens of recent transactions (tokens.py);
 - ``backups``: on-demand and system backups (``dynamodb.backups``), their items under ids of their own;
 - ``history``: the change history of tables with point-in-time recovery (history.py);
-- ``exports`` / ``imports``: exports to and imports from S3 (``dynamodb.exports``, ``dynamodb.imports``).
+- ``exports`` / ``imports``: exports to and imports from S3 (``dynamodb.exports``, ``dynamodb.imports``);
+- ``bulk_operations``: bulk puts from S3 into existing tables (``dynamodb.bulk_operations``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope, Store
 from regionbox.services.dynamodb.history import ChangeHistory
-from regionbox.services.dynamodb.models import Backup, Export, Import, Table
+from regionbox.services.dynamodb.models import Backup, BulkOperation, Export, Import, Table
 from regionbox.services.dynamodb.storage import ItemStore, Schema
 from regionbox.services.dynamodb.streams import StreamLog
 from regionbox.services.dynamodb.tokens import ClientTokens
@@ -46,6 +47,7 @@ class DynamoDBState:
         self.history = ChangeHistory(store)
         self.exports = store.collection("dynamodb.exports", Export)
         self.imports = store.collection("dynamodb.imports", Import)
+        self.bulk_operations = store.collection("dynamodb.bulk_operations", BulkOperation)
 
     def forget(self) -> None:
         """Drop what is kept in memory only (on reset; the store empties itself)."""
