@@ -34,9 +34,8 @@ from regionbox.services.dynamodb.table_work import TableWork
 from regionbox.services.dynamodb.tables import Tables
 from regionbox.services.dynamodb.transactions import Transactions
 from regionbox.services.dynamodb.ttl import TtlSweeper
+from regionbox.services.dynamodb.vectors import VectorIndexes
 from regionbox.services.dynamodb.writes import Writer
-
-_VECTORS = "vector search is not built yet"
 
 
 def load(cloud) -> Service:
@@ -44,7 +43,8 @@ def load(cloud) -> Service:
     writer = Writer(state, cloud.bus)
     work = TableWork(state, cloud.tasks, cloud.config)
     policies = ResourcePolicies(state, iam=lambda: cloud.services.api("iam"))
-    tables = Tables(state, work, cloud.config, policies)
+    vectors = VectorIndexes(state, cloud.tasks)
+    tables = Tables(state, work, cloud.config, policies, vectors)
     restores = Restores(state, tables, work)
     backups = Backups(state, restores, cloud.tasks)
     recovery = PointInTimeRecovery(state, restores, backups)
@@ -139,13 +139,11 @@ def load(cloud) -> Service:
             "DescribeBulkOperation": bulk.describe_bulk_operation,
             "ListBulkOperations": bulk.list_bulk_operations,
             "CancelBulkOperation": bulk.cancel_bulk_operation,
+            "SearchVectors": vectors.search_vectors,
             "ImportTable": imports.import_table,
             "DescribeImport": imports.describe_import,
             "ListImports": imports.list_imports,
         }),
-        not_implemented={
-            "SearchVectors": _VECTORS,
-        },
         # Item reads and writes are data events: CloudTrail does not record them as management events.
         data_events=frozenset({
             "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems",

@@ -57,8 +57,6 @@ class Imports:
         options = params.get("InputFormatOptions") or {}
         if options.get("Csv") and fmt != "CSV":
             raise invalid(f"{REQUEST}Unsupported InputFormatOptions for the given input format: {fmt}.")
-        if (params["TableCreationParameters"].get("VectorIndexes")):
-            raise invalid(f"{REQUEST}Vector indexes are not supported by ImportTable in regionbox yet")
         request = {k: v for k, v in params.items() if k != "ClientToken"}
         token = params.get("ClientToken")
         if token:

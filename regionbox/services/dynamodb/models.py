@@ -119,6 +119,8 @@ class Table(Keyed):
     global_version: str | None = None
     global_created: float | None = None
     replica: dict[str, Any] = field(default_factory=dict)
+    # Vector indexes (vectors.py): their specs as DescribeTable shows them, with IndexStatus.
+    vector_indexes: list[dict[str, Any]] = field(default_factory=list)
 
     # -- key schema --------------------------------------------------------------------------
 

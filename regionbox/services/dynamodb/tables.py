@@ -27,6 +27,7 @@ from regionbox.services.dynamodb.resource_policies import ResourcePolicies
 from regionbox.services.dynamodb.state import DynamoDBState
 from regionbox.services.dynamodb.streams import stream_label
 from regionbox.services.dynamodb.table_work import TableWork
+from regionbox.services.dynamodb.vectors import VectorIndexes, vector_index
 
 INVALID = "One or more parameter values were invalid: "
 MAX_GSIS = 20
@@ -109,11 +110,13 @@ def _in_use(name: str) -> ServiceError:
 
 
 class Tables:
-    def __init__(self, state: DynamoDBState, work: TableWork, config: Config, policies: ResourcePolicies) -> None:
+    def __init__(self, state: DynamoDBState, work: TableWork, config: Config, policies: ResourcePolicies,
+                 vectors: VectorIndexes) -> None:
         self.state = state
         self.work = work
         self.config = config
         self.policies = policies  # CreateTable's ResourcePolicy is checked as PutResourcePolicy's
+        self.vectors = vectors
 
     # -- create ------------------------------------------------------------------------------
     def create_table(self, ctx: RequestContext, params: dict) -> dict:
@@ -174,6 +177,9 @@ class Tables:
             index = self._new_index(spec, "GSI", defined, names, billing)
             indexes.append(index)
             used.update(_key_names(index.key_schema))
+        vector_specs = params.get("VectorIndexes") or []
+        vectors = [vector_index(spec, names) for spec in vector_specs]
+        used.update(e["AttributeName"] for v in vectors for e in v["SearchSchema"])  # may be defined, need not be
         unused = set(defined) - used
         if unused:
             raise invalid(INVALID + "Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions")
@@ -204,6 +210,7 @@ class Tables:
             table.policy_revision_id = str(int(now * 1000))
         for index in indexes:
             table.set_index(index)
+        table.vector_indexes = vectors
         return table
 
     def _new_index(self, spec: dict, kind: str, defined: dict, names: set, billing: str) -> Index:
@@ -299,6 +306,8 @@ class Tables:
         if table.restore:
             out["RestoreSummary"] = table.restore
         describe_replicas(self.state, ctx.scope, table, out)
+        if table.vector_indexes:
+            out["VectorIndexes"] = self.vectors.describe(ctx, table)
         if table.table_class != "STANDARD":
             out["TableClassSummary"] = {"TableClass": table.table_class}
         if table.sse and table.sse.get("Enabled"):
@@ -400,6 +409,9 @@ class Tables:
             for update in updates:
                 changed = True
                 self._index_update(ctx, table, update)
+            if params.get("VectorIndexUpdates"):
+                changed = True
+                self.vectors.update(ctx, table, params["VectorIndexUpdates"])
             if params.get("ReplicaUpdates") and replicas is not None:
                 changed = True
                 replicas(ctx, table, params["ReplicaUpdates"])
