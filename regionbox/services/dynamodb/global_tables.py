@@ -205,6 +205,10 @@ class GlobalTables:
 
     def create_global_table(self, ctx: RequestContext, params: dict) -> dict:
         name = params["GlobalTableName"]
+        missing = [n for n, r in enumerate(params["ReplicationGroup"], 1) if not r.get("RegionName")]
+        if missing:  # the model lets a Replica go without its region; DynamoDB does not
+            raise invalid(f"1 validation error detected: Value null at 'replicationGroup.{missing[0]}.member.regionName' "
+                          "failed to satisfy constraint: Member must not be null")
         regions = [_region(ctx, r["RegionName"]) for r in params["ReplicationGroup"]]
         if len(set(regions)) != len(regions):
             raise invalid(INVALID + "Duplicate region in the replication group")

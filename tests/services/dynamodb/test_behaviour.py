@@ -179,3 +179,9 @@ def test_a_new_shard_reports_its_starting_sequence_number(cloud):
     assert int(record["dynamodb"]["SequenceNumber"]) >= int(starting)
     again = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
     assert again["SequenceNumberRange"]["StartingSequenceNumber"] == starting
+
+
+def test_every_operation_of_dynamodb_and_its_streams_is_served(cloud):
+    services = cloud.get("/_regionbox/coverage")["services"]
+    for name in ("dynamodb", "dynamodbstreams"):
+        assert services[name]["not_implemented"] == {}, services[name]["not_implemented"]
