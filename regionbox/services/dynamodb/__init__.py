@@ -10,7 +10,10 @@ statements.py (the handlers, one class each); reads.py and writes.py (the read a
 they share); table_work.py and ttl.py (background work); storage.py and streams.py (items and
 stream records in SQLite); expressions/, legacy.py, partiql.py, types.py and capacity.py (the
 languages and the arithmetic); api.py (what DynamoDB Streams reads); access.py (what IAM
-authorizes, and the account a table ARN addresses); resource_policies.py (tables' policies).
+authorizes, and the account a table ARN addresses); resource_policies.py (tables' policies);
+backups.py, recovery.py, restores.py and history.py (backups and point-in-time recovery);
+exports.py, imports.py, bulk.py and formats.py (S3 in and out); global_tables.py and replicas.py
+(replicas in other regions); vectors.py (vector indexes); insights.py and kinesis.py.
 """
 
 from regionbox.core.service import Service
