@@ -28,18 +28,17 @@ import orjson
 
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
-from regionbox.core.pagination import InvalidToken, Paginator
+from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope
 from regionbox.core.tasks import Tasks
 from regionbox.services.dynamodb.expressions.request import CONDITION_EXPRESSIONS, compile_request
 from regionbox.services.dynamodb.formats import decompressed, ion_record, json_item, json_record
-from regionbox.services.dynamodb.imports import hex_offset, hex_token
+from regionbox.services.dynamodb.jobs import by_client_token, hex_page
 from regionbox.services.dynamodb.models import BulkOperation
 from regionbox.services.dynamodb.state import DynamoDBState
 from regionbox.services.dynamodb.writes import Writer, checked_item
 
 CHUNK = 500  # items written per transaction
-TOKEN_LIFETIME = 8 * 3600
 REPORT_RECORDS = 10_000  # records per report file
 _TERMINAL = ("COMPLETED", "COMPLETED_WITH_ERRORS", "CANCELLED", "FAILED")
 
@@ -58,13 +57,11 @@ class BulkOperations:
         table = self.state.table_for_control(ctx, params["TableName"])
         request = {k: v for k, v in params.items() if k != "ClientToken"}
         token = params.get("ClientToken")
-        if token:
-            for existing in self.state.bulk_operations.values(ctx.scope):
-                if existing.client_token == token and time.time() - existing.started < TOKEN_LIFETIME:
-                    if existing.request != request:
-                        raise ServiceError("IdempotentParameterMismatchException", "Request with the same client token "
-                                           "was already used with different parameters")
-                    return {"BulkOperationDescription": self._description(existing)}
+        existing = by_client_token(self.state.bulk_operations.values(ctx.scope), token, request, ServiceError(
+            "IdempotentParameterMismatchException", "Request with the same client token was already used with different "
+            "parameters"), token_of=lambda o: o.client_token, request_of=lambda o: o.request)
+        if existing is not None:
+            return {"BulkOperationDescription": self._description(existing)}
         if table.status != "ACTIVE":
             raise ServiceError("ResourceInUseException", f"Table is not in ACTIVE state: {table.name}")
         if params["InputS3Configuration"].get("InputFormat") not in ("DYNAMODB_JSON", "ION"):
@@ -261,19 +258,12 @@ class BulkOperations:
         recent = time.time() - 90 * 86400  # AWS lists the operations of the past 90 days, newest first
         operations = sorted((o for o in self.state.bulk_operations.values(ctx.scope) if o.started >= recent),
                             key=lambda o: (-o.started, o.arn))
-        start = 0
-        if params.get("NextToken"):
-            try:
-                start = hex_offset(self.paginator, params["NextToken"], None)
-            except (InvalidToken, ValueError):
-                raise invalid(f"Invalid Request: Provided nextToken is invalid: {params['NextToken']}") from None
-        size = params.get("MaxResults") or 25
-        page = operations[start:start + size]
+        page, following = hex_page(self.paginator, operations, params, "MaxResults")
         out: dict[str, Any] = {"BulkOperationsSummaryList": [
             {"BulkOperationArn": o.arn, "BulkOperationStatus": o.status, "StartTime": o.started,
              **({"EndTime": o.ended} if o.ended is not None else {})} for o in page]}
-        if start + size < len(operations):
-            out["NextToken"] = hex_token(self.paginator, start + size, None)
+        if following:
+            out["NextToken"] = following
         return out
 
     def cancel_bulk_operation(self, ctx: RequestContext, params: dict) -> dict:

@@ -41,13 +41,13 @@ from regionbox.core.store import Scope
 from regionbox.core.tasks import Tasks
 from regionbox.services.dynamodb.expressions.request import QUERY_EXPRESSIONS, compile_request
 from regionbox.services.dynamodb.formats import ion_line, json_line
+from regionbox.services.dynamodb.jobs import by_client_token
 from regionbox.services.dynamodb.models import Export, Table
 from regionbox.services.dynamodb.recovery import window
 from regionbox.services.dynamodb.state import DynamoDBState
 
 FILE_ITEMS = 10_000  # records per data file
 MAX_INCREMENTAL = 24 * 3600
-TOKEN_LIFETIME = 8 * 3600  # a ClientToken names one export for 8 hours
 REQUEST = "Invalid Request: "
 PAGES = PageRule(out_of_range=lambda n: invalid(f"1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy "
                                                 "constraint: Member must have value less than or equal to 25"),
@@ -88,13 +88,11 @@ class Exports:
             raise ServiceError("TableNotFoundException", f"Table not found: {arn.split(':table/', 1)[1]}")
         request = _request(params)
         token = params.get("ClientToken")
-        if token:
-            for export in self.state.exports.values(ctx.scope):
-                if export.request.get("ClientToken") == token and time.time() - export.started < TOKEN_LIFETIME:
-                    if {k: v for k, v in export.request.items() if k != "ClientToken"} != request:
-                        raise ServiceError("ExportConflictException", "There was a conflict when writing to the specified "
-                                           "S3 bucket: the ClientToken was used by an export with other parameters")
-                    return {"ExportDescription": self._description(export)}
+        existing = by_client_token(self.state.exports.values(ctx.scope), token, request, ServiceError(
+            "ExportConflictException", "There was a conflict when writing to the specified S3 bucket: the ClientToken was "
+            "used by an export with other parameters"))
+        if existing is not None:
+            return {"ExportDescription": self._description(existing)}
         if table.pitr is None:
             raise ServiceError("PointInTimeRecoveryUnavailableException",
                                f"Point in time recovery is not enabled for table '{table.name}'")

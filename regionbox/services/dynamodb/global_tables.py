@@ -317,14 +317,7 @@ class GlobalTables:
             if params.get("GlobalTableProvisionedWriteCapacityAutoScalingSettingsUpdate"):
                 _store_scaling(replica, None, "write", params["GlobalTableProvisionedWriteCapacityAutoScalingSettingsUpdate"])
             for update in params.get("GlobalTableGlobalSecondaryIndexSettingsUpdate") or []:
-                index = replica.index(update["IndexName"])
-                if index is None:
-                    raise ServiceError("IndexNotFoundException", f"Index not found: {update['IndexName']}")
-                if update.get("ProvisionedWriteCapacityUnits") is not None:
-                    index.write_capacity = update["ProvisionedWriteCapacityUnits"]
-                    replica.set_index(index)
-                if update.get("ProvisionedWriteCapacityAutoScalingSettingsUpdate"):
-                    _store_scaling(replica, index.name, "write", update["ProvisionedWriteCapacityAutoScalingSettingsUpdate"])
+                _index_settings(replica, update, "write")
         for update in params.get("ReplicaSettingsUpdate") or []:
             replica = replicas.get(update["RegionName"])
             if replica is None:
@@ -336,14 +329,7 @@ class GlobalTables:
             if update.get("ReplicaProvisionedReadCapacityAutoScalingSettingsUpdate"):
                 _store_scaling(replica, None, "read", update["ReplicaProvisionedReadCapacityAutoScalingSettingsUpdate"])
             for index_update in update.get("ReplicaGlobalSecondaryIndexSettingsUpdate") or []:
-                index = replica.index(index_update["IndexName"])
-                if index is None:
-                    raise ServiceError("IndexNotFoundException", f"Index not found: {index_update['IndexName']}")
-                if index_update.get("ProvisionedReadCapacityUnits") is not None:
-                    index.read_capacity = index_update["ProvisionedReadCapacityUnits"]
-                    replica.set_index(index)
-                if index_update.get("ProvisionedReadCapacityAutoScalingSettingsUpdate"):
-                    _store_scaling(replica, index.name, "read", index_update["ProvisionedReadCapacityAutoScalingSettingsUpdate"])
+                _index_settings(replica, index_update, "read")
         with self.state.store.transaction():
             for region, replica in replicas.items():
                 self.state.save(scope_in(ctx.scope, region), replica)
@@ -398,6 +384,20 @@ class GlobalTables:
             for region, replica in everyone.items():
                 self.state.save(scope_in(ctx.scope, region), replica)
         return self._auto_scaling(ctx, table)
+
+
+def _index_settings(replica: Table, update: dict, which: str) -> None:
+    """One index's provisioned read or write capacity and its auto scaling, from a settings update."""
+    index = replica.index(update["IndexName"])
+    if index is None:
+        raise ServiceError("IndexNotFoundException", f"Index not found: {update['IndexName']}")
+    units = update.get(f"Provisioned{which.title()}CapacityUnits")
+    if units is not None:
+        setattr(index, f"{which}_capacity", units)
+        replica.set_index(index)
+    scaling = update.get(f"Provisioned{which.title()}CapacityAutoScalingSettingsUpdate")
+    if scaling:
+        _store_scaling(replica, index.name, which, scaling)
 
 
 def _store_scaling(table: Table, index: str | None, which: str, update: dict) -> None:

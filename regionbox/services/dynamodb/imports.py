@@ -19,10 +19,11 @@ from typing import Any, Callable, Iterator
 
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
-from regionbox.core.pagination import InvalidToken, Paginator
+from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope
 from regionbox.core.tasks import Tasks
 from regionbox.services.dynamodb.formats import csv_items, decompressed, item_from_ion_line, item_from_json_line
+from regionbox.services.dynamodb.jobs import by_client_token, hex_page
 from regionbox.services.dynamodb.models import Import
 from regionbox.services.dynamodb.state import DynamoDBState
 from regionbox.services.dynamodb.table_work import TableWork
@@ -31,9 +32,7 @@ from regionbox.services.dynamodb.writes import checked_item
 
 LOG_GROUP = "/aws-dynamodb/imports"
 CHUNK = 500  # items written per transaction
-TOKEN_LIFETIME = 8 * 3600
 REQUEST = "Invalid Request: "
-_NEXT_TOKEN_PAD = 112  # ListImports' NextToken is hex, at least 112 characters (its model's pattern)
 
 
 def _in_use(name: str) -> ServiceError:
@@ -59,13 +58,11 @@ class Imports:
             raise invalid(f"{REQUEST}Unsupported InputFormatOptions for the given input format: {fmt}.")
         request = {k: v for k, v in params.items() if k != "ClientToken"}
         token = params.get("ClientToken")
-        if token:
-            for existing in self.state.imports.values(ctx.scope):
-                if existing.request.get("ClientToken") == token and time.time() - existing.started < TOKEN_LIFETIME:
-                    if {k: v for k, v in existing.request.items() if k != "ClientToken"} != request:
-                        raise ServiceError("ImportConflictException", "There was a conflict when importing from the "
-                                           "specified S3 source: the ClientToken was used by an import with other parameters")
-                    return {"ImportTableDescription": self._description(existing)}
+        existing = by_client_token(self.state.imports.values(ctx.scope), token, request, ServiceError(
+            "ImportConflictException", "There was a conflict when importing from the specified S3 source: the ClientToken "
+            "was used by an import with other parameters"))
+        if existing is not None:
+            return {"ImportTableDescription": self._description(existing)}
         table = self.tables.new_table(ctx, dict(params["TableCreationParameters"]), taken=_in_use)
         now = time.time()
         job = Import(arn=ctx.arn("dynamodb", f"table/{table.name}/import/{int(now * 1000):017d}-{secrets.token_hex(4)}"),
@@ -241,36 +238,12 @@ class Imports:
         wanted = params.get("TableArn")
         jobs = sorted((j for j in self.state.imports.values(ctx.scope) if wanted is None or j.table_arn == wanted),
                       key=lambda j: (j.started, j.arn))
-        start = 0
-        if params.get("NextToken"):
-            try:
-                start = hex_offset(self.paginator, params["NextToken"], wanted)
-            except (InvalidToken, ValueError):
-                raise invalid(f"{REQUEST}Provided nextToken is invalid: {params['NextToken']}") from None
-        size = params.get("PageSize") or 25
-        page = jobs[start:start + size]
+        page, following = hex_page(self.paginator, jobs, params, "PageSize", wanted)
         out: dict[str, Any] = {"ImportSummaryList": [
             {"ImportArn": j.arn, "ImportStatus": j.status, "TableArn": j.table_arn,
              "S3BucketSource": j.request["S3BucketSource"], "CloudWatchLogGroupArn": self._description(j)["CloudWatchLogGroupArn"],
              "InputFormat": j.request["InputFormat"], "StartTime": j.started, **({"EndTime": j.ended} if j.ended else {})}
             for j in page]}
-        if start + size < len(jobs):
-            out["NextToken"] = hex_token(self.paginator, start + size, wanted)
+        if following:
+            out["NextToken"] = following
         return out
-
-
-def hex_token(paginator: Paginator, offset: int, query: str | None) -> str:
-    """A signed token as ListImports' and ListBulkOperations' models want it: hex, in blocks of 16
-    (ListImports: at least 112 characters)."""
-    raw = paginator.encode({"o": offset, "q": query}).encode().hex()
-    text = f"{len(raw):04x}{raw}"
-    length = max(_NEXT_TOKEN_PAD, -(-len(text) // 16) * 16)
-    return text.ljust(length, "0")
-
-
-def hex_offset(paginator: Paginator, token: str, query: str | None) -> int:
-    size = int(token[:4], 16)
-    payload = paginator.decode(bytes.fromhex(token[4:4 + size]).decode())
-    if not isinstance(payload, dict) or payload.get("q") != query or not isinstance(payload.get("o"), int):
-        raise InvalidToken(token)
-    return payload["o"]
