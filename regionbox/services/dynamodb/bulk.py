@@ -33,7 +33,7 @@ from regionbox.core.store import Scope
 from regionbox.core.tasks import Tasks
 from regionbox.services.dynamodb.expressions.request import CONDITION_EXPRESSIONS, compile_request
 from regionbox.services.dynamodb.formats import decompressed, ion_record, json_item, json_record
-from regionbox.services.dynamodb.jobs import by_client_token, hex_page
+from regionbox.services.dynamodb.jobs import by_client_token, ending, hex_page
 from regionbox.services.dynamodb.models import BulkOperation
 from regionbox.services.dynamodb.state import DynamoDBState
 from regionbox.services.dynamodb.writes import Writer, checked_item
@@ -239,11 +239,7 @@ class BulkOperations:
             out["TotalInputBytes"] = operation.total_bytes
         if request.get("MaxWriteRequestUnits"):
             out["MaxWriteRequestUnits"] = request["MaxWriteRequestUnits"]
-        if operation.ended is not None:
-            out["EndTime"] = operation.ended
-        if operation.failure_code:
-            out.update(FailureCode=operation.failure_code, FailureMessage=operation.failure_message)
-        return out
+        return ending(operation, out)
 
     def _operation(self, ctx: RequestContext, arn: str) -> BulkOperation:
         operation = self.state.bulk_operations.get(ctx.scope, arn)

@@ -41,7 +41,7 @@ from regionbox.core.store import Scope
 from regionbox.core.tasks import Tasks
 from regionbox.services.dynamodb.expressions.request import QUERY_EXPRESSIONS, compile_request
 from regionbox.services.dynamodb.formats import ion_line, json_line
-from regionbox.services.dynamodb.jobs import by_client_token
+from regionbox.services.dynamodb.jobs import by_client_token, ending
 from regionbox.services.dynamodb.models import Export, Table
 from regionbox.services.dynamodb.recovery import window
 from regionbox.services.dynamodb.state import DynamoDBState
@@ -296,13 +296,9 @@ class Exports:
             spec = request["IncrementalExportSpecification"]
             out["IncrementalExportSpecification"] = {"ExportFromTime": spec["ExportFromTime"], "ExportToTime": export.export_time,
                                                      "ExportViewType": spec.get("ExportViewType") or "NEW_AND_OLD_IMAGES"}
-        if export.status != "IN_PROGRESS":
-            out["EndTime"] = export.ended
         if export.status == "COMPLETED":
             out.update(ExportManifest=export.manifest, ItemCount=export.item_count, BilledSizeBytes=export.billed_size)
-        if export.failure_code:
-            out.update(FailureCode=export.failure_code, FailureMessage=export.failure_message)
-        return out
+        return ending(export, out)
 
     def describe_export(self, ctx: RequestContext, params: dict) -> dict:
         arn = params["ExportArn"]

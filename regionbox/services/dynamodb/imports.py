@@ -23,7 +23,7 @@ from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope
 from regionbox.core.tasks import Tasks
 from regionbox.services.dynamodb.formats import csv_items, decompressed, item_from_ion_line, item_from_json_line
-from regionbox.services.dynamodb.jobs import by_client_token, hex_page
+from regionbox.services.dynamodb.jobs import by_client_token, ending, hex_page
 from regionbox.services.dynamodb.models import Import
 from regionbox.services.dynamodb.state import DynamoDBState
 from regionbox.services.dynamodb.table_work import TableWork
@@ -221,11 +221,7 @@ class Imports:
         for member in ("ClientToken", "InputFormatOptions"):
             if request.get(member) is not None:
                 out[member] = request[member]
-        if job.ended is not None:
-            out["EndTime"] = job.ended
-        if job.failure_code:
-            out.update(FailureCode=job.failure_code, FailureMessage=job.failure_message)
-        return out
+        return ending(job, out)
 
     def describe_import(self, ctx: RequestContext, params: dict) -> dict:
         arn = params["ImportArn"]

@@ -33,6 +33,15 @@ def by_client_token(jobs: Iterable[Job], token: str | None, request: dict, confl
     return None
 
 
+def ending(job: Any, out: dict) -> dict:
+    """A description's EndTime, FailureCode and FailureMessage, as far as the job has them."""
+    if job.ended is not None:
+        out["EndTime"] = job.ended
+    if job.failure_code:
+        out.update(FailureCode=job.failure_code, FailureMessage=job.failure_message)
+    return out
+
+
 def hex_token(paginator: Paginator, offset: int, query: str | None) -> str:
     """A signed token as ListImports' and ListBulkOperations' models want it: hex, in blocks of 16
     (ListImports: at least 112 characters)."""
