@@ -88,7 +88,7 @@ def load(cloud) -> Service:
             "UpdateTable": global_tables.update_table,
             "DeleteTable": tables.delete_table,
             "ListTables": tables.list_tables,
-            "UpdateTimeToLive": tables.update_time_to_live,
+            "UpdateTimeToLive": global_tables.update_time_to_live,
             "DescribeTimeToLive": tables.describe_time_to_live,
             "TagResource": tables.tag_resource,
             "UntagResource": tables.untag_resource,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import time
-from typing import Any
+from typing import Any, Callable
 
 from regionbox.core.arns import arn as make_arn, partition_of
 from regionbox.core.context import RequestContext
@@ -30,11 +30,12 @@ from regionbox.core.topology import KNOWN_ZONES
 from regionbox.services.dynamodb.models import Table
 from regionbox.services.dynamodb.replicas import CURRENT, LEGACY, REPLICA_STATUS, leave_group, members, scope_in
 from regionbox.services.dynamodb.restores import index_spec
-from regionbox.services.dynamodb.state import DynamoDBState
+from regionbox.services.dynamodb.state import DynamoDBState, table_name
 from regionbox.services.dynamodb.table_work import TableWork
 from regionbox.services.dynamodb.tables import Tables
 
 INVALID = "One or more parameter values were invalid: "
+_SYNCED = ("AttributeDefinitions", "GlobalSecondaryIndexUpdates", "BillingMode", "ProvisionedThroughput", "OnDemandThroughput")
 
 
 def _region(ctx: RequestContext, region: str) -> str:
@@ -51,16 +52,70 @@ class GlobalTables:
 
     # -- version 2019.11.21: UpdateTable's ReplicaUpdates ---------------------------------------
     def update_table(self, ctx: RequestContext, params: dict) -> dict:
-        return self.tables.update_table(ctx, params, replicas=self.update_replicas)
+        """UpdateTable, whose settings a 2019.11.21 global table keeps the same in every replica
+        (ENABLED_WITH_OVERRIDES: indexes, billing mode and write capacity follow; a replica's read
+        capacity and table class are its own)."""
+        answer = self.tables.update_table(ctx, params, replicas=self.update_replicas)
+        synced = {k: params[k] for k in _SYNCED if params.get(k)}
+        table = self.state.tables.get(ctx.scope, table_name(params["TableName"]))
+        if synced and table is not None and table.global_version == CURRENT:
+            for region, replica in members(self.state, ctx.scope, table):
+                update = {**synced, "TableName": replica.name}
+                if "ProvisionedThroughput" in update and replica.read_capacity:
+                    update["ProvisionedThroughput"] = {**update["ProvisionedThroughput"],
+                                                       "ReadCapacityUnits": replica.read_capacity}
+                self._follow(ctx, region, lambda remote, u=update: self.tables.update_table(remote, u))
+        return answer
 
-    def update_replicas(self, ctx: RequestContext, table: Table, updates: list[dict]) -> None:
-        """Apply ReplicaUpdates to ``table`` (UpdateTable's copy, saved by the caller) and its replicas,
-        inside the caller's transaction."""
+    def update_time_to_live(self, ctx: RequestContext, params: dict) -> dict:
+        """UpdateTimeToLive, followed by every replica (expired items are deleted in each region,
+        and the deletions replicate like any other)."""
+        answer = self.tables.update_time_to_live(ctx, params)
+        table = self.state.tables.get(ctx.scope, table_name(params["TableName"]))
+        if table is not None and table.global_version == CURRENT:
+            for region, replica in members(self.state, ctx.scope, table):
+                update = {**params, "TableName": replica.name}
+                self._follow(ctx, region, lambda remote, u=update: self.tables.update_time_to_live(remote, u))
+        return answer
+
+    @staticmethod
+    def _follow(ctx: RequestContext, region: str, change: Callable[[RequestContext], Any]) -> None:
+        # A replica that cannot take the change now (still being filled, say) keeps its settings.
+        try:
+            change(dataclasses.replace(ctx, region=region, resources=[]))
+        except ServiceError:
+            pass
+
+    def update_replicas(self, ctx: RequestContext, table: Table, params: dict) -> None:
+        """Apply ReplicaUpdates, GlobalTableWitnessUpdates and MultiRegionConsistency to ``table``
+        (UpdateTable's copy, saved by the caller) and its replicas, inside the caller's transaction."""
+        updates = params.get("ReplicaUpdates") or []
         if table.global_version == LEGACY:
             raise invalid(INVALID + "ReplicaUpdates are not supported for global tables of version 2017.11.29; "
                           "use UpdateGlobalTable")
-        if len(updates) > 1 and any("Create" in u or "Delete" in u for u in updates):
+        creates = [u["Create"]["RegionName"] for u in updates if "Create" in u]
+        strong = params.get("MultiRegionConsistency") == "STRONG"
+        if params.get("MultiRegionConsistency") and (not creates or table.replica_regions):
+            raise invalid(INVALID + "MultiRegionConsistency can only be specified when creating a global table with "
+                          "Create actions in ReplicaUpdates")
+        witnesses = params.get("GlobalTableWitnessUpdates") or []
+        if strong:
+            # MRSC: three regions, all replicas or two and a witness, made at once from an empty table. Every
+            # write reaches every replica in its own transaction here, so reads anywhere are strongly consistent.
+            if len(creates) + len([w for w in witnesses if "Create" in w]) != 2:
+                raise invalid(INVALID + "A multi-Region strong consistency global table needs exactly three Regions: "
+                              "three replicas, or two replicas and one witness")
+            if self.state.items.stats(table.tid)[0]:
+                raise invalid(INVALID + "A multi-Region strong consistency global table can only be created from an "
+                              "empty table")
+        elif len(updates) > 1 and any("Create" in u or "Delete" in u for u in updates):
             raise invalid(INVALID + "Only one replica can be created or deleted at a time")
+        if witnesses and not strong and table.consistency != "STRONG":
+            raise invalid(INVALID + "Witnesses can only be part of a multi-Region strong consistency global table")
+        for update in witnesses:
+            self._witness(ctx, table, update)
+        if strong:
+            table.consistency = "STRONG"
         for update in updates:
             if "Create" in update:
                 self._create_replica(ctx, table, update["Create"])
@@ -88,13 +143,31 @@ class GlobalTables:
         group = [*(table.replica_regions or [ctx.region]), region]
         replica.replica = self._overrides(spec)
         replica.restore_source = {"tid": table.tid, "until": None}
-        for member_scope, member in [(there, replica), *((scope_in(ctx.scope, r), copy.deepcopy(t))
-                                                         for r, t in members(self.state, ctx.scope, table))]:
-            member.replica_regions, member.global_version = group, CURRENT
-            self.state.save(member_scope, member)
-        table.replica_regions, table.global_version = group, CURRENT
+        self._regroup(ctx, table, group, extra=[(there, replica)])
         self.work.restore(there, replica.name, replica.tid)
         ctx.touched("AWS::DynamoDB::Table", replica.arn)
+
+    def _regroup(self, ctx: RequestContext, table: Table, group: list[str], extra: list[tuple[Scope, Table]] = ()) -> None:
+        """Every member (and ``extra`` new ones) told the group's regions, consistency and witness."""
+        for member_scope, member in [*extra, *((scope_in(ctx.scope, r), copy.deepcopy(t))
+                                                for r, t in members(self.state, ctx.scope, table))]:
+            member.replica_regions, member.global_version = group, CURRENT
+            member.consistency, member.witness = table.consistency, table.witness
+            self.state.save(member_scope, member)
+        table.replica_regions, table.global_version = group, CURRENT
+
+    def _witness(self, ctx: RequestContext, table: Table, update: dict) -> None:
+        if "Create" in update:
+            region = _region(ctx, update["Create"]["RegionName"])
+            if table.witness or region == ctx.region or region in table.replica_regions:
+                raise invalid(INVALID + f"A witness cannot be added in region {region}: the global table already has "
+                              "a witness or a replica there")
+            table.witness = region
+        elif "Delete" in update:
+            if table.witness != update["Delete"]["RegionName"]:
+                raise invalid(INVALID + f"There is no witness in region {update['Delete']['RegionName']}")
+            table.witness = None
+        self._regroup(ctx, table, table.replica_regions or [ctx.region])
 
     @staticmethod
     def _create_params(table: Table, spec: dict) -> dict:

@@ -119,6 +119,9 @@ class Table(Keyed):
     global_version: str | None = None
     global_created: float | None = None
     replica: dict[str, Any] = field(default_factory=dict)
+    # A 2019.11.21 group's MultiRegionConsistency ("STRONG": MRSC) and its witness region, if any.
+    consistency: str | None = None
+    witness: str | None = None
     # Vector indexes (vectors.py): their specs as DescribeTable shows them, with IndexStatus.
     vector_indexes: list[dict[str, Any]] = field(default_factory=list)
 

@@ -42,10 +42,15 @@ def describe_replicas(state: DynamoDBState, scope: Scope, table: Table, out: dic
             out["TableStatus"] = "UPDATING"
     out["GlobalTableVersion"] = CURRENT
     out["Replicas"] = replicas
+    if table.witness:
+        out["GlobalTableWitnesses"] = [{"RegionName": table.witness, "WitnessStatus": "ACTIVE"}]
+    out["GlobalTableSettingsReplicationMode"] = "ENABLED_WITH_OVERRIDES"  # a same-account global table's
+    out["MultiRegionConsistency"] = table.consistency or "EVENTUAL"
 
 
 def _replica_description(region: str, replica: Table) -> dict:
-    out: dict[str, Any] = {"RegionName": region, "ReplicaStatus": REPLICA_STATUS.get(replica.status, "ACTIVE"),
+    out: dict[str, Any] = {"RegionName": region, "ReplicaArn": replica.arn,
+                           "ReplicaStatus": REPLICA_STATUS.get(replica.status, "ACTIVE"),
                            "ReplicaTableClassSummary": {"TableClass": replica.table_class}}
     if replica.status == "CREATING":
         out["ReplicaStatusPercentProgress"] = "0"
@@ -66,7 +71,7 @@ def leave_group(state: DynamoDBState, scope: Scope, table: Table) -> None:
     remaining = [r for r in table.replica_regions if r != scope[1]]
     for region, other in members(state, scope, table):
         other = copy.deepcopy(other)
-        other.replica_regions = remaining if len(remaining) > 1 else []
+        other.replica_regions = remaining if len(remaining) > 1 or other.witness else []
         if not other.replica_regions:
-            other.global_version = other.global_created = None
+            other.global_version = other.global_created = other.consistency = other.witness = None
         state.save(scope_in(scope, region), other)

@@ -120,6 +120,10 @@ class Tables:
 
     # -- create ------------------------------------------------------------------------------
     def create_table(self, ctx: RequestContext, params: dict) -> dict:
+        if params.get("GlobalTableSourceArn"):
+            # Multi-account global tables: regionbox's replicas live in the source's account (global_tables.py).
+            raise invalid(INVALID + "GlobalTableSourceArn: multi-account global tables are not supported by regionbox; "
+                          "add a replica with UpdateTable's ReplicaUpdates in the source table's account")
         table = self.new_table(ctx, params)
         stream_spec = params.get("StreamSpecification")
         with self.state.store.transaction():
@@ -412,9 +416,10 @@ class Tables:
             if params.get("VectorIndexUpdates"):
                 changed = True
                 self.vectors.update(ctx, table, params["VectorIndexUpdates"])
-            if params.get("ReplicaUpdates") and replicas is not None:
+            if replicas is not None and any(params.get(k) for k in ("ReplicaUpdates", "GlobalTableWitnessUpdates",
+                                                                      "MultiRegionConsistency")):
                 changed = True
-                replicas(ctx, table, params["ReplicaUpdates"])
+                replicas(ctx, table, params)
             if not changed and not params.get("AttributeDefinitions"):
                 raise invalid("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates "
                               "or SSESpecification or ReplicaUpdates is required")

@@ -265,3 +265,49 @@ def test_adding_a_replica_needs_create_table_replica(cloud):
         {"Effect": "Allow", "Action": "dynamodb:CreateTableReplica", "Resource": table}]}))
     dev.update_table(TableName="guarded", ReplicaUpdates=[{"Create": {"RegionName": WEST}}])
     replica_active(dev, "guarded", WEST)
+
+
+def test_settings_follow_every_replica(cloud):
+    east, west = global_table(cloud, count=4)
+    east.update_table(TableName="orders", AttributeDefinitions=[{"AttributeName": "n", "AttributeType": "N"}],
+                      GlobalSecondaryIndexUpdates=[{"Create": {"IndexName": "by-n", "KeySchema": [{"AttributeName": "n", "KeyType": "HASH"}],
+                                                               "Projection": {"ProjectionType": "KEYS_ONLY"}}}])
+    index = wait_for(lambda: {i["IndexName"]: i for i in west.describe_table(TableName="orders")["Table"]["GlobalSecondaryIndexes"]},
+                     lambda found: found.get("by-n", {}).get("IndexStatus") == "ACTIVE")["by-n"]
+    assert index["ItemCount"] == 4
+    assert west.query(TableName="orders", IndexName="by-n", KeyConditionExpression="n = :n",
+                      ExpressionAttributeValues={":n": {"N": "3"}})["Items"] == [{"pk": {"S": "k003"}, "n": {"N": "3"}}]
+    east.update_time_to_live(TableName="orders", TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"})
+    assert west.describe_time_to_live(TableName="orders")["TimeToLiveDescription"] == {
+        "TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}
+    described = west.describe_table(TableName="orders")["Table"]
+    assert described["MultiRegionConsistency"] == "EVENTUAL"
+    assert described["GlobalTableSettingsReplicationMode"] == "ENABLED_WITH_OVERRIDES"
+    assert described["Replicas"][0]["ReplicaArn"] == east.describe_table(TableName="orders")["Table"]["TableArn"]
+
+
+def test_multi_region_strong_consistency_with_a_witness(cloud):
+    east, ohio = cloud.client("dynamodb", region=EAST), cloud.client("dynamodb", region="us-east-2")
+    create_table(east, "strong")
+    with aws_error("ValidationException", "One or more parameter values were invalid: A multi-Region strong consistency global "
+                   "table needs exactly three Regions: three replicas, or two replicas and one witness"):
+        east.update_table(TableName="strong", MultiRegionConsistency="STRONG", ReplicaUpdates=[{"Create": {"RegionName": "us-east-2"}}])
+    with aws_error("ValidationException", "One or more parameter values were invalid: MultiRegionConsistency can only be "
+                   "specified when creating a global table with Create actions in ReplicaUpdates"):
+        east.update_table(TableName="strong", MultiRegionConsistency="STRONG")
+    east.update_table(TableName="strong", MultiRegionConsistency="STRONG", ReplicaUpdates=[{"Create": {"RegionName": "us-east-2"}}],
+                      GlobalTableWitnessUpdates=[{"Create": {"RegionName": WEST}}])
+    described = replica_active(east, "strong", "us-east-2")
+    assert described["MultiRegionConsistency"] == "STRONG"
+    assert described["GlobalTableWitnesses"] == [{"RegionName": WEST, "WitnessStatus": "ACTIVE"}]
+    east.put_item(TableName="strong", Item={"pk": {"S": "x"}})
+    assert ohio.get_item(TableName="strong", Key={"pk": {"S": "x"}}, ConsistentRead=True)["Item"] == {"pk": {"S": "x"}}
+    assert ohio.describe_table(TableName="strong")["Table"]["GlobalTableWitnesses"][0]["RegionName"] == WEST
+    with aws_error("ResourceNotFoundException"):  # a witness holds no table
+        cloud.client("dynamodb", region=WEST).describe_table(TableName="strong")
+
+
+def test_multi_account_global_tables_are_refused_in_words(cloud):
+    with aws_error("ValidationException", contains="multi-account global tables are not supported by regionbox"):
+        create_table(cloud.client("dynamodb", region=WEST), "copy",
+                     GlobalTableSourceArn="arn:aws:dynamodb:us-east-1:111111111111:table/orders")
