@@ -6,6 +6,8 @@ import time
 
 from engine_helpers import aws_error, create_table
 
+from regionbox.testing import CloudProcess
+
 EAST, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
 
 
@@ -311,3 +313,21 @@ def test_multi_account_global_tables_are_refused_in_words(cloud):
     with aws_error("ValidationException", contains="multi-account global tables are not supported by regionbox"):
         create_table(cloud.client("dynamodb", region=WEST), "copy",
                      GlobalTableSourceArn="arn:aws:dynamodb:us-east-1:111111111111:table/orders")
+
+
+def test_a_global_table_replicates_after_a_kill_9(tmp_path):
+    process = CloudProcess(tmp_path / "state").start()
+    try:
+        east = process.client("dynamodb", region=EAST)
+        create_table(east, "durable")
+        east.put_item(TableName="durable", Item={"pk": {"S": "before"}})
+        east.update_table(TableName="durable", ReplicaUpdates=[{"Create": {"RegionName": WEST}}])
+        replica_active(east, "durable", WEST)
+        process.kill9()
+        process.start()
+        east, west = process.client("dynamodb", region=EAST), process.client("dynamodb", region=WEST)
+        west.put_item(TableName="durable", Item={"pk": {"S": "after"}})
+        assert {i["pk"]["S"] for i in east.scan(TableName="durable", ConsistentRead=True)["Items"]} == {"before", "after"}
+        assert [r["RegionName"] for r in west.describe_table(TableName="durable")["Table"]["Replicas"]] == [EAST]
+    finally:
+        process.stop()
