@@ -105,6 +105,17 @@ class Restores:
             create["LocalSecondaryIndexes"] = lsi_specs
         if gsi_specs:
             create["GlobalSecondaryIndexes"] = gsi_specs
+        vectors = [{k: v for k, v in spec.items() if k != "IndexStatus"} for spec in source.vector_indexes]
+        override = params.get("VectorIndexOverride")
+        if override is not None:
+            known = {spec["IndexName"] for spec in vectors}
+            for spec in override:
+                if spec["IndexName"] not in known:
+                    raise invalid(REQUEST + f"Index {spec['IndexName']} does not match a vector index that existed in the "
+                                  "source table and cannot be created during the restore operation")
+            vectors = override
+        if vectors:
+            create["VectorIndexes"] = vectors
         sse = params.get("SSESpecificationOverride", source.sse)
         if sse is not None:
             create["SSESpecification"] = sse

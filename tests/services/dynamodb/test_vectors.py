@@ -91,3 +91,29 @@ def test_search_errors(cloud):
         create_table(ddb, "dup", VectorIndexes=[{**INDEX, "IndexName": "twice"}, {**INDEX, "IndexName": "twice"}])
     with aws_error("ResourceNotFoundException", "Requested resource not found: Index: nope not found"):
         ddb.update_table(TableName="docs", VectorIndexUpdates=[{"Delete": {"IndexName": "nope"}}])
+
+
+def test_restores_keep_or_leave_out_vector_indexes(cloud):
+    ddb = cloud.client("dynamodb")
+    table_with_vectors(ddb)
+    backup = ddb.create_backup(TableName="docs", BackupName="nightly")["BackupDetails"]["BackupArn"]
+    for _ in range(200):
+        if ddb.describe_backup(BackupArn=backup)["BackupDescription"]["BackupDetails"]["BackupStatus"] == "AVAILABLE":
+            break
+        time.sleep(0.05)
+    ddb.restore_table_from_backup(TargetTableName="kept", BackupArn=backup)
+    ddb.restore_table_from_backup(TargetTableName="plain", BackupArn=backup, VectorIndexOverride=[])
+    for name in ("kept", "plain"):
+        ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 200})
+        for _ in range(200):
+            if ddb.describe_table(TableName=name)["Table"]["TableStatus"] == "ACTIVE":
+                break
+            time.sleep(0.05)
+    assert ddb.describe_table(TableName="kept")["Table"]["VectorIndexes"][0]["IndexName"] == "by-embedding"
+    assert "VectorIndexes" not in ddb.describe_table(TableName="plain")["Table"]
+    found = ddb.search_vectors(TableName="kept", IndexName="by-embedding", SearchVector=vector([1, 0, 0])["L"], TopK=1,
+                               SearchConditionExpression="tenant = :t", ExpressionAttributeValues={":t": {"S": "t1"}})
+    assert found["SearchResults"][0]["Item"]["pk"] == {"S": "a"}
+    with aws_error("ValidationException", "Invalid Request: Index nope does not match a vector index that existed in the source "
+                   "table and cannot be created during the restore operation"):
+        ddb.restore_table_from_backup(TargetTableName="bad", BackupArn=backup, VectorIndexOverride=[{**INDEX, "IndexName": "nope"}])
