@@ -32,7 +32,7 @@ from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope
 from regionbox.core.tasks import Tasks
 from regionbox.services.dynamodb.expressions.request import CONDITION_EXPRESSIONS, compile_request
-from regionbox.services.dynamodb.formats import decompressed, ion_record, json_item, json_record
+from regionbox.services.dynamodb.formats import ion_record, json_item, json_record, lines
 from regionbox.services.dynamodb.jobs import by_client_token, ending, hex_page
 from regionbox.services.dynamodb.models import BulkOperation
 from regionbox.services.dynamodb.state import DynamoDBState
@@ -121,14 +121,20 @@ class BulkOperations:
             conditions: list[dict] = []
             for info in objects:
                 _, body = await s3.get_object(account, bucket.name, info.key, region=bucket.region)
-                data = await decompressed(body, source.get("InputCompressionType") or "NONE")
                 self._update(scope, arn, read=info.size)
-                lines = [line for line in data.splitlines() if line.strip()]
-                for start in range(0, len(lines), CHUNK):
-                    if not self._put(scope, arn, info.key, start, lines[start:start + CHUNK], source["InputFormat"], wanted,
-                                     errors, conditions):
-                        return
-                    await asyncio.sleep(0)
+                chunk: list[tuple[int, bytes]] = []
+                number = 0
+                async for line in lines(body, source.get("InputCompressionType") or "NONE"):
+                    number += 1
+                    if line.strip():
+                        chunk.append((number, line))
+                    if len(chunk) >= CHUNK:
+                        if not self._put(scope, arn, info.key, chunk, source["InputFormat"], wanted, errors, conditions):
+                            return
+                        chunk = []
+                        await asyncio.sleep(0)
+                if chunk and not self._put(scope, arn, info.key, chunk, source["InputFormat"], wanted, errors, conditions):
+                    return
             await self._report(s3, account, scope, arn, output, errors, conditions)
         except ServiceError as error:  # S3 refused a read or a write: the operation fails with its reason
             self._finish(scope, arn, "FAILED", (f"S3{error.code}", error.message))
@@ -136,7 +142,7 @@ class BulkOperations:
         failed = self.state.bulk_operations.get(scope, arn).failed
         self._finish(scope, arn, "COMPLETED_WITH_ERRORS" if failed else "COMPLETED")
 
-    def _put(self, scope: Scope, arn: str, key: str, first: int, lines: list[bytes], fmt: str, wanted: set[str],
+    def _put(self, scope: Scope, arn: str, key: str, chunk: list[tuple[int, bytes]], fmt: str, wanted: set[str],
              errors: list[dict], conditions: list[dict]) -> bool:
         """Write one chunk in one transaction; False when the operation is to stop (cancelled, or
         its table gone)."""
@@ -152,7 +158,7 @@ class BulkOperations:
         failed = 0
         payloads: list[dict] = []
         with self.state.store.transaction():
-            for n, line in enumerate(lines, start=first + 1):
+            for n, line in chunk:
                 where = {"SourceObject": key, "SourceLine": n}
                 try:
                     record = ion_record(line.decode()) if fmt == "ION" else json_record(line)
@@ -179,7 +185,7 @@ class BulkOperations:
                 payloads += self.writer.commit_write(scope, table, schema, old, item)
         if payloads:
             self.writer.publish(payloads)
-        self._update(scope, arn, processed=len(lines), failed=failed)
+        self._update(scope, arn, processed=len(chunk), failed=failed)
         return True
 
     async def _report(self, s3: Any, account: str, scope: Scope, arn: str, output: dict, errors: list[dict],

@@ -16,7 +16,7 @@ import csv
 import io
 import re
 import zlib
-from typing import Any, AsyncIterator, Iterator
+from typing import Any, AsyncIterator
 
 import orjson
 
@@ -292,8 +292,9 @@ def item_from_ion_line(line: str) -> Item:
     return ion_record(line)["Item"]
 
 
-async def decompressed(body: AsyncIterator[bytes], compression: str) -> bytes:
-    """An S3 object's body, whole, uncompressed (GZIP, ZSTD or NONE)."""
+async def lines(body: AsyncIterator[bytes], compression: str) -> AsyncIterator[bytes]:
+    """An S3 object's lines (GZIP, ZSTD or NONE), decompressed as the body streams in, so that no
+    object is held whole."""
     if compression == "ZSTD":
         try:
             import zstandard  # an optional dependency: AWS takes ZSTD, few Python installs have it
@@ -305,33 +306,55 @@ async def decompressed(body: AsyncIterator[bytes], compression: str) -> bytes:
         decoder = zlib.decompressobj(zlib.MAX_WBITS | 16)
     else:
         decoder = None
-    parts = []
+    pending = b""
     async for chunk in body:
-        parts.append(decoder.decompress(chunk) if decoder is not None else chunk)
+        pending += decoder.decompress(chunk) if decoder is not None else chunk
+        *complete, pending = pending.split(b"\n")
+        for line in complete:
+            yield line.rstrip(b"\r")
     if decoder is not None and hasattr(decoder, "flush"):
-        parts.append(decoder.flush())
-    return b"".join(parts)
+        pending += decoder.flush()
+    for line in pending.split(b"\n"):
+        yield line.rstrip(b"\r")
 
 
 # -- CSV -----------------------------------------------------------------------------------------
 
-def csv_items(text: str, delimiter: str, header: list[str] | None, key_types: dict[str, str]) -> Iterator[Item | ValueError]:
-    """The items of a CSV document; a row that cannot be read is yielded as its error."""
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    names = header
-    for row in reader:
-        if names is None:
-            names = row
+async def csv_records(source: AsyncIterator[bytes]) -> AsyncIterator[str | ValueError]:
+    """The records of a CSV document, line by line: a quoted field may span lines (a record is
+    complete once its quotes balance, as quotes inside a field are doubled)."""
+    record: str | None = None
+    first = True
+    async for line in source:
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as error:
+            yield ValueError(f"not UTF-8: {error}")
             continue
-        if not row:
+        if first:
+            text, first = text.lstrip("\ufeff"), False
+        record = text if record is None else record + "\n" + text
+        if record.count('"') % 2 == 0:
+            yield record
+            record = None
+    if record is not None:
+        yield record
+
+
+def csv_item(record: str, delimiter: str, names: list[str], key_types: dict[str, str]) -> Item:
+    """One CSV record as an item: values are strings, but the key attributes take the types of the
+    table's AttributeDefinitions; empty fields are left out."""
+    row = next(csv.reader(io.StringIO(record), delimiter=delimiter), [])
+    if len(row) != len(names):
+        raise ValueError(f"row has {len(row)} fields, the header {len(names)}")
+    item: Item = {}
+    for name, value in zip(names, row):
+        if value == "":
             continue
-        if len(row) != len(names):
-            yield ValueError(f"row has {len(row)} fields, the header {len(names)}")
-            continue
-        item: Item = {}
-        for name, value in zip(names, row):
-            if value == "":
-                continue
-            kind = key_types.get(name, "S")
-            item[name] = {"B": base64.b64decode(value)} if kind == "B" else {kind: value}
-        yield item
+        kind = key_types.get(name, "S")
+        item[name] = {"B": base64.b64decode(value)} if kind == "B" else {kind: value}
+    return item
+
+
+def csv_header(record: str, delimiter: str) -> list[str]:
+    return next(csv.reader(io.StringIO(record), delimiter=delimiter), [])

@@ -13,16 +13,24 @@ all (no bucket) fails the import, and its table is removed.
 from __future__ import annotations
 
 import asyncio
+import binascii
 import secrets
 import time
-from typing import Any, Callable, Iterator
+from typing import Any, AsyncIterator, Callable
 
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope
 from regionbox.core.tasks import Tasks
-from regionbox.services.dynamodb.formats import csv_items, decompressed, item_from_ion_line, item_from_json_line
+from regionbox.services.dynamodb.formats import (
+    csv_header,
+    csv_item,
+    csv_records,
+    item_from_ion_line,
+    item_from_json_line,
+    lines,
+)
 from regionbox.services.dynamodb.jobs import by_client_token, ending, hex_page
 from regionbox.services.dynamodb.models import Import
 from regionbox.services.dynamodb.state import DynamoDBState
@@ -115,10 +123,9 @@ class Imports:
         errors: list[str] = []
         for key in keys:
             info, body = await s3.get_object(caller, bucket.name, key, region=bucket.region)
-            data = await decompressed(body, request.get("InputCompressionType") or "NONE")
-            self._count(scope, arn, processed_bytes=len(data))
+            self._count(scope, arn, processed_bytes=info.size)
             batch: list[dict] = []
-            for item in self._items(data, request, name, scope):
+            async for item in self._items(body, request, name, scope):
                 if isinstance(item, Exception):
                     errors.append(f"{key}: {item}")
                     self._count(scope, arn, processed=1, errors=1)
@@ -143,20 +150,29 @@ class Imports:
             job.status, job.ended = "COMPLETED", time.time()
             self.state.imports.put(scope, arn, job)
 
-    def _items(self, data: bytes, request: dict, name: str, scope: Scope) -> Iterator[dict | Exception]:
+    async def _items(self, body: AsyncIterator[bytes], request: dict, name: str, scope: Scope
+                     ) -> AsyncIterator[dict | Exception]:
         fmt = request["InputFormat"]
+        source = lines(body, request.get("InputCompressionType") or "NONE")
         if fmt == "CSV":
-            csv = (request.get("InputFormatOptions") or {}).get("Csv") or {}
+            options = (request.get("InputFormatOptions") or {}).get("Csv") or {}
+            delimiter, names = options.get("Delimiter") or ",", options.get("HeaderList")
             table = self.state.tables.get(scope, name)
             key_types = {a["AttributeName"]: a["AttributeType"] for a in table.attribute_definitions}
-            try:
-                text = data.decode("utf-8-sig")
-            except UnicodeDecodeError as error:
-                yield ValueError(f"not UTF-8: {error}")
-                return
-            yield from csv_items(text, csv.get("Delimiter") or ",", csv.get("HeaderList"), key_types)
+            async for record in csv_records(source):
+                if isinstance(record, ValueError) or not record.strip():
+                    if isinstance(record, ValueError):
+                        yield record
+                    continue
+                if names is None:
+                    names = csv_header(record, delimiter)
+                    continue
+                try:
+                    yield csv_item(record, delimiter, names, key_types)
+                except (ValueError, binascii.Error) as error:
+                    yield ValueError(str(error))
             return
-        for line in data.splitlines():
+        async for line in source:
             if not line.strip():
                 continue
             try:

@@ -234,12 +234,13 @@ def test_import_dynamodb_json_gzip_with_errors_logged(cloud):
 def test_import_csv_and_ion(cloud):
     ddb, s3 = cloud.client("dynamodb"), cloud.client("s3")
     s3.create_bucket(Bucket="source")
-    s3.put_object(Bucket="source", Key="csv/one.csv", Body=b"pk;status;note\na;open;x\nb;closed;\n")
+    s3.put_object(Bucket="source", Key="csv/one.csv", Body=b'\xef\xbb\xbfpk;status;note\na;open;x\nb;closed;\nc;open;"two\nlines; ""quoted"""\n')
     done = imported(ddb, "from-csv", S3BucketSource={"S3Bucket": "source", "S3KeyPrefix": "csv/"}, InputFormat="CSV",
                     InputFormatOptions={"Csv": {"Delimiter": ";"}})
-    assert done["ImportedItemCount"] == 2
+    assert done["ImportedItemCount"] == 3
     assert items_of(ddb, "from-csv") == {"a": {"pk": {"S": "a"}, "status": {"S": "open"}, "note": {"S": "x"}},
-                                         "b": {"pk": {"S": "b"}, "status": {"S": "closed"}}}
+                                         "b": {"pk": {"S": "b"}, "status": {"S": "closed"}},
+                                         "c": {"pk": {"S": "c"}, "status": {"S": "open"}, "note": {"S": 'two\nlines; "quoted"'}}}
     s3.put_object(Bucket="source", Key="csv2/two.csv", Body=b"c,open\n")
     headed = imported(ddb, "from-csv-2", S3BucketSource={"S3Bucket": "source", "S3KeyPrefix": "csv2/"}, InputFormat="CSV",
                       InputFormatOptions={"Csv": {"HeaderList": ["pk", "status"]}})
