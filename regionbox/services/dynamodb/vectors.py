@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
+import time
 from typing import Any
 
 from regionbox.core.context import RequestContext
@@ -28,6 +29,7 @@ from regionbox.services.dynamodb.state import DynamoDBState
 
 INVALID = "One or more parameter values were invalid: "
 MAX_DIMENSIONS = 4096  # SearchVector's own limit
+COUNT_INTERVAL = 60.0
 _TOKEN = re.compile(r"#?[A-Za-z0-9_]+")
 
 
@@ -78,6 +80,7 @@ class VectorIndexes:
     def __init__(self, state: DynamoDBState, tasks: Tasks) -> None:
         self.state = state
         self.tasks = tasks
+        self._counts: dict[int, tuple[float, dict[str, int], int]] = {}  # tid -> (when, per index, table items)
 
     # -- UpdateTable's VectorIndexUpdates -------------------------------------------------------
     def update(self, ctx: RequestContext, table: Table, updates: list[dict]) -> None:
@@ -111,12 +114,20 @@ class VectorIndexes:
 
     # -- DescribeTable ----------------------------------------------------------------------------
     def describe(self, ctx: RequestContext, table: Table) -> list[dict]:
+        # ItemCount needs a scan: counted at most once a minute per table (AWS refreshes it every six hours).
+        # (or sooner when the table's item count moved).
+        counted = self._counts.get(table.tid)
+        items = self.state.items.stats(table.tid)[0]
+        if counted is None or time.monotonic() - counted[0] > COUNT_INTERVAL or counted[2] != items or set(counted[1]) != {
+                v["IndexName"] for v in table.vector_indexes}:
+            rows = list(self.state.items.scan(self.state.schema(table), None, (0, 1 << 32), None, chunk=1024))
+            counted = self._counts[table.tid] = (time.monotonic(), {
+                v["IndexName"]: sum(1 for row in rows if _vector(row.item.get(v["VectorAttribute"]["AttributeName"]),
+                                                                 v["Dimensions"]) is not None)
+                for v in table.vector_indexes}, items)
         out = []
-        schema = self.state.schema(table)
-        rows = list(self.state.items.scan(schema, None, (0, 1 << 32), None, chunk=1024)) if table.vector_indexes else []
         for index in table.vector_indexes:
-            attribute, dimensions = index["VectorAttribute"]["AttributeName"], index["Dimensions"]
-            count = sum(1 for row in rows if _vector(row.item.get(attribute), dimensions) is not None)
+            dimensions, count = index["Dimensions"], counted[1][index["IndexName"]]
             out.append({**{k: v for k, v in index.items() if k != "IndexStatus"}, "IndexStatus": index["IndexStatus"],
                         "ItemCount": count, "IndexSizeBytes": count * dimensions * 4,
                         "IndexArn": ctx.arn("dynamodb", f"table/{table.name}/index/{index['IndexName']}")})
