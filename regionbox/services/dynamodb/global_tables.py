@@ -90,6 +90,9 @@ class GlobalTables:
         """Apply ReplicaUpdates, GlobalTableWitnessUpdates and MultiRegionConsistency to ``table``
         (UpdateTable's copy, saved by the caller) and its replicas, inside the caller's transaction."""
         updates = params.get("ReplicaUpdates") or []
+        if params.get("DisassociationProtectionEnabled") is not None:
+            self._protect(table, params)
+            return
         if table.global_version == LEGACY:
             raise invalid(INVALID + "ReplicaUpdates are not supported for global tables of version 2017.11.29; "
                           "use UpdateGlobalTable")
@@ -123,6 +126,35 @@ class GlobalTables:
                 self._delete_replica(ctx, table, update["Delete"]["RegionName"])
             elif "Update" in update:
                 self._update_replica(ctx, table, update["Update"])
+            elif "Disassociate" in update:
+                self._disassociate(ctx, table, update["Disassociate"])
+
+    @staticmethod
+    def _protect(table: Table, params: dict) -> None:
+        others = [k for k, v in params.items() if v is not None and k not in ("TableName", "DisassociationProtectionEnabled")]
+        if others:
+            raise invalid(INVALID + "DisassociationProtectionEnabled cannot be combined with any other change in the "
+                          "same UpdateTable request")
+        if table.global_version != CURRENT or table.consistency == "STRONG":
+            raise invalid(INVALID + "DisassociationProtectionEnabled applies only to a replica of a multi-Region "
+                          "eventual consistency global table of version 2019.11.21")
+        table.disassociation_protection = bool(params["DisassociationProtectionEnabled"])
+
+    def _disassociate(self, ctx: RequestContext, table: Table, spec: dict) -> None:
+        """The local replica leaves its global table with its data and settings (a group of two
+        leaves two single-Region tables)."""
+        if spec.get("RegionName") != ctx.region:
+            raise invalid(INVALID + "A Disassociate action must name the Region of the replica the request is sent to: "
+                          f"{ctx.region}")
+        if table.global_version != CURRENT or table.consistency == "STRONG":
+            raise invalid(INVALID + "Only a replica of a multi-Region eventual consistency global table of version "
+                          "2019.11.21 can be disassociated")
+        if table.disassociation_protection:
+            raise invalid(INVALID + "Disassociation protection is enabled for this replica; disable it with "
+                          "DisassociationProtectionEnabled first")
+        leave_group(self.state, ctx.scope, table)
+        table.replica_regions, table.global_version = [], None
+        table.consistency = table.witness = None
 
     def _create_replica(self, ctx: RequestContext, table: Table, spec: dict) -> None:
         region = _region(ctx, spec["RegionName"])

@@ -122,6 +122,8 @@ class Table(Keyed):
     # A 2019.11.21 group's MultiRegionConsistency ("STRONG": MRSC) and its witness region, if any.
     consistency: str | None = None
     witness: str | None = None
+    # An MREC replica's disassociation protection (on by default; off before a Disassociate).
+    disassociation_protection: bool = True
     # Vector indexes (vectors.py): their specs as DescribeTable shows them, with IndexStatus.
     vector_indexes: list[dict[str, Any]] = field(default_factory=list)
 

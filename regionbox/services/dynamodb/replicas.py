@@ -46,6 +46,8 @@ def describe_replicas(state: DynamoDBState, scope: Scope, table: Table, out: dic
         out["GlobalTableWitnesses"] = [{"RegionName": table.witness, "WitnessStatus": "ACTIVE"}]
     out["GlobalTableSettingsReplicationMode"] = "ENABLED_WITH_OVERRIDES"  # a same-account global table's
     out["MultiRegionConsistency"] = table.consistency or "EVENTUAL"
+    if table.consistency != "STRONG":
+        out["DisassociationProtectionEnabled"] = table.disassociation_protection
 
 
 def _replica_description(region: str, replica: Table) -> dict:

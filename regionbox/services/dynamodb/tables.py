@@ -416,8 +416,8 @@ class Tables:
             if params.get("VectorIndexUpdates"):
                 changed = True
                 self.vectors.update(ctx, table, params["VectorIndexUpdates"])
-            if replicas is not None and any(params.get(k) for k in ("ReplicaUpdates", "GlobalTableWitnessUpdates",
-                                                                      "MultiRegionConsistency")):
+            if replicas is not None and any(params.get(k) is not None for k in (
+                    "ReplicaUpdates", "GlobalTableWitnessUpdates", "MultiRegionConsistency", "DisassociationProtectionEnabled")):
                 changed = True
                 replicas(ctx, table, params)
             if not changed and not params.get("AttributeDefinitions"):

@@ -331,3 +331,25 @@ def test_a_global_table_replicates_after_a_kill_9(tmp_path):
         assert [r["RegionName"] for r in west.describe_table(TableName="durable")["Table"]["Replicas"]] == [EAST]
     finally:
         process.stop()
+
+
+def test_disassociating_a_replica_keeps_both_tables(cloud):
+    east, west = global_table(cloud, count=3)
+    assert west.describe_table(TableName="orders")["Table"]["DisassociationProtectionEnabled"] is True
+    disassociate = [{"Disassociate": {"RegionName": WEST, "DisassociationMode": "WAIT_FOR_REPLICATION"}}]
+    with aws_error("ValidationException", "One or more parameter values were invalid: Disassociation protection is enabled "
+                   "for this replica; disable it with DisassociationProtectionEnabled first"):
+        west.update_table(TableName="orders", ReplicaUpdates=disassociate)
+    with aws_error("ValidationException", "One or more parameter values were invalid: DisassociationProtectionEnabled cannot "
+                   "be combined with any other change in the same UpdateTable request"):
+        west.update_table(TableName="orders", DisassociationProtectionEnabled=False, DeletionProtectionEnabled=True)
+    west.update_table(TableName="orders", DisassociationProtectionEnabled=False)
+    with aws_error("ValidationException", "One or more parameter values were invalid: A Disassociate action must name the "
+                   "Region of the replica the request is sent to: us-east-1"):
+        east.update_table(TableName="orders", ReplicaUpdates=disassociate)
+    west.update_table(TableName="orders", ReplicaUpdates=disassociate)
+    for client in (east, west):
+        table = client.describe_table(TableName="orders")["Table"]
+        assert "Replicas" not in table and "GlobalTableVersion" not in table and table["ItemCount"] == 3
+    west.put_item(TableName="orders", Item={"pk": {"S": "only-west"}})
+    assert "Item" not in east.get_item(TableName="orders", Key={"pk": {"S": "only-west"}}, ConsistentRead=True)
