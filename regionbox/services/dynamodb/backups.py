@@ -84,7 +84,7 @@ class Backups:
 
     @staticmethod
     def _arn(ctx: RequestContext, name: str, now: float) -> str:
-        return ctx.arn("dynamodb", f"table/{name}/backup/{int(now * 1000):017d}-{secrets.token_hex(4)}")
+        return ctx.arn("dynamodb", f"table/{name}/backup/{int(now * 1000):014d}-{secrets.token_hex(4)}")
 
     def expire(self, now: float | None = None) -> None:
         """Drop SYSTEM backups past their expiry, with their rows and history."""

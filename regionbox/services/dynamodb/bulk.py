@@ -73,7 +73,7 @@ class BulkOperations:
             raise invalid("Invalid Request: S3SseKmsKeyId can only be specified when S3SseAlgorithm is KMS")
         now = time.time()
         operation = BulkOperation(
-            arn=ctx.arn("dynamodb", f"table/{table.name}/bulk-operation/{int(now * 1000):017d}-{secrets.token_hex(4)}"),
+            arn=ctx.arn("dynamodb", f"table/{table.name}/bulk-operation/{int(now * 1000):014d}-{secrets.token_hex(4)}"),
             table_name=table.name, table_id=table.table_id, started=now, request=request, client_token=token)
         self.state.bulk_operations.put(ctx.scope, operation.arn, operation)
         ctx.touched("AWS::DynamoDB::Table", table.arn)

@@ -119,7 +119,7 @@ class Exports:
                                    "window: between EarliestRestorableDateTime and LatestRestorableDateTime")
         if params.get("FilterSpecification"):
             compile_request(params["FilterSpecification"], self.state.schema(table).key_types, QUERY_EXPRESSIONS)
-        export = Export(arn=ctx.arn("dynamodb", f"table/{table.name}/export/{int(now * 1000):017d}-{secrets.token_hex(4)}"),
+        export = Export(arn=ctx.arn("dynamodb", f"table/{table.name}/export/{int(now * 1000):014d}-{secrets.token_hex(4)}"),
                         table_arn=table.arn, table_id=table.table_id, started=now, export_time=moment,
                         bucket=params["S3Bucket"], request={**request, "ClientToken": token})
         self.state.exports.put(ctx.scope, export.arn, export)

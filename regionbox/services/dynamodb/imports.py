@@ -73,7 +73,7 @@ class Imports:
             return {"ImportTableDescription": self._description(existing)}
         table = self.tables.new_table(ctx, dict(params["TableCreationParameters"]), taken=_in_use)
         now = time.time()
-        job = Import(arn=ctx.arn("dynamodb", f"table/{table.name}/import/{int(now * 1000):017d}-{secrets.token_hex(4)}"),
+        job = Import(arn=ctx.arn("dynamodb", f"table/{table.name}/import/{int(now * 1000):014d}-{secrets.token_hex(4)}"),
                      table_arn=table.arn, table_id=table.table_id, started=now, request={**request, "ClientToken": token})
         with self.state.store.transaction():
             self.state.save(ctx.scope, table)

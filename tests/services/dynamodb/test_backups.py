@@ -2,6 +2,7 @@
 what the table held, item by item."""
 
 import datetime
+import re
 import time
 
 import pytest
@@ -65,7 +66,7 @@ def test_backup_is_a_copy_of_that_moment_and_restores_item_by_item(cloud, monkey
     created = ddb.create_backup(TableName="orders", BackupName="nightly")["BackupDetails"]
     assert created["BackupStatus"] == "CREATING" and created["BackupType"] == "USER"
     arn = created["BackupArn"]
-    assert arn.startswith("arn:aws:dynamodb:us-east-1:000000000000:table/orders/backup/")
+    assert re.fullmatch(r"arn:aws:dynamodb:us-east-1:000000000000:table/orders/backup/\d{14}-[0-9a-f]{8}", arn)
     # The table moves on; the backup does not.
     fill(ddb, "orders", 60, tag="v2")
     ddb.delete_item(TableName="orders", Key={"pk": {"S": "c1"}, "sk": {"N": "99"}})

@@ -6,6 +6,7 @@ import datetime
 import gzip
 import io
 import json
+import re
 import time
 
 from botocore.config import Config
@@ -175,6 +176,7 @@ def test_export_errors_and_listing(cloud):
     assert failed["ExportStatus"] == "FAILED" and failed["FailureCode"] == "S3NoSuchBucket"
     s3.create_bucket(Bucket="exports")
     first = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket="exports", ClientToken="once")["ExportDescription"]
+    assert re.fullmatch(rf"{arn}/export/\d{{14}}-[0-9a-f]{{8}}", first["ExportArn"])  # AWS's: a 14-digit ms stamp
     again = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket="exports", ClientToken="once")["ExportDescription"]
     assert again["ExportArn"] == first["ExportArn"]
     with aws_error("ExportConflictException"):
