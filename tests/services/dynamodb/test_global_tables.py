@@ -353,3 +353,20 @@ def test_disassociating_a_replica_keeps_both_tables(cloud):
         assert "Replicas" not in table and "GlobalTableVersion" not in table and table["ItemCount"] == 3
     west.put_item(TableName="orders", Item={"pk": {"S": "only-west"}})
     assert "Item" not in east.get_item(TableName="orders", Key={"pk": {"S": "only-west"}}, ConsistentRead=True)
+
+
+def test_cli_replicas(cloud):
+    from test_cli import aws
+
+    aws(cloud, "dynamodb", "create-table", "--table-name", "cli-global", "--billing-mode", "PAY_PER_REQUEST",
+        "--attribute-definitions", "AttributeName=id,AttributeType=S", "--key-schema", "AttributeName=id,KeyType=HASH")
+    wait_for(lambda: aws(cloud, "dynamodb", "describe-table", "--table-name", "cli-global")["Table"]["TableStatus"],
+             lambda status: status == "ACTIVE")
+    answer = aws(cloud, "dynamodb", "update-table", "--table-name", "cli-global", "--replica-updates", f"Create={{RegionName={WEST}}}")
+    assert answer["TableDescription"]["Replicas"][0]["RegionName"] == WEST
+    replica_active(cloud.client("dynamodb"), "cli-global", WEST)
+    aws(cloud, "dynamodb", "put-item", "--table-name", "cli-global", "--item", '{"id": {"S": "1"}}')
+    west = aws(cloud, "--region", WEST, "dynamodb", "get-item", "--table-name", "cli-global", "--key", '{"id": {"S": "1"}}',
+               "--consistent-read")
+    assert west["Item"] == {"id": {"S": "1"}}
+    assert aws(cloud, "dynamodb", "list-global-tables")["GlobalTables"] == []
