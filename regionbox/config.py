@@ -77,6 +77,10 @@ class Config:
     logs_live_tail_seconds: float = field(default_factory=lambda: float(_env("LOGS_LIVE_TAIL_SECONDS", str(3 * 3600))))
     # S3: seconds between lifecycle sweeps (expirations due are carried out at the next one).
     s3_lifecycle_interval: float = field(default_factory=lambda: float(_env("S3_LIFECYCLE_INTERVAL", "60")))
+    # CloudTrail: seconds between deliveries of a logging trail's log files (AWS: within about
+    # 5 minutes) and events to event data stores, and between its digest files (AWS: hourly).
+    cloudtrail_delivery_interval: float = field(default_factory=lambda: float(_env("CLOUDTRAIL_DELIVERY_INTERVAL", "5")))
+    cloudtrail_digest_interval: float = field(default_factory=lambda: float(_env("CLOUDTRAIL_DIGEST_INTERVAL", "3600")))
 
     def __post_init__(self) -> None:
         self._tmp: tempfile.TemporaryDirectory | None = None

@@ -1,4 +1,5 @@
-"""The audit trail that CloudTrail's LookupEvents reads.
+"""The audit trail: what CloudTrail's LookupEvents reads, and what its trails and event data
+stores deliver.
 
 The gateway records every management call after it ran (successful or not), with who made it,
 from where, what it asked and which resources it touched. Kept in its own SQLite table so
@@ -7,6 +8,11 @@ lookups by attribute and time stay fast; retained 90 days, as CloudTrail's event
 Calls that change state are written before their response is sent. Read-only calls (Describe,
 List, Get ...) are many and cheap, so their events are written in batches, at most a second later
 (CloudTrail itself delivers events minutes after the call); a lookup writes what is pending first.
+
+Data events (item reads and writes, object operations, log events) are not in event history, as
+on AWS: they are recorded only for an account whose trails or event data stores may select them
+(``want_data_events``), batched like reads, marked ``management=0`` (LookupEvents never shows
+them) and kept a day, long enough for those consumers to take them (``read_since``).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 import orjson
 
@@ -35,15 +41,21 @@ CREATE TABLE IF NOT EXISTS audit_events (
     username TEXT,
     access_key_id TEXT,
     read_only INTEGER NOT NULL,
-    record BLOB NOT NULL
+    record BLOB NOT NULL,
+    management INTEGER NOT NULL DEFAULT 1
 );
-CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events(account, region, event_time);
 CREATE TABLE IF NOT EXISTS audit_resources (
     event_id TEXT NOT NULL REFERENCES audit_events(id) ON DELETE CASCADE,
     resource_type TEXT,
     resource_name TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_resources_name ON audit_resources(resource_name);
+"""
+# Event history reads management events by account, region and time; created after the column
+# exists (state written before data events were recorded gains it on start-up).
+_HISTORY_INDEX = """
+DROP INDEX IF EXISTS audit_events_time;
+CREATE INDEX IF NOT EXISTS audit_events_history ON audit_events(account, region, management, event_time);
 """
 
 READ_ONLY_PREFIXES = ("Describe", "Get", "List", "Lookup", "Head", "Search", "Select", "Query", "Scan", "BatchGet", "Check",
@@ -58,6 +70,8 @@ def is_read_only(operation: str) -> bool:
 
 
 RETENTION_SECONDS = 90 * 86400
+# Data events only wait here for the trails and event data stores that deliver them.
+DATA_RETENTION_SECONDS = 86400
 GLOBAL_EVENT_SOURCES = frozenset({"iam.amazonaws.com", "sts.amazonaws.com"})
 GLOBAL_EVENT_REGION = "us-east-1"
 
@@ -88,6 +102,35 @@ def _resource(resource: dict[str, Any], account_id: str) -> dict[str, Any]:
     name = resource["ResourceName"]
     entry["ARN" if name.startswith("arn:") else "name"] = name
     return entry
+
+
+def data_resources(arns: list[str]) -> list[tuple[str, str]]:
+    """CloudTrail's resource entries (type, ARN) of a data event, from the ARNs it touched: an S3
+    object event names the object and its bucket, a DynamoDB one its table (an index's table)."""
+    found: list[tuple[str, str]] = []
+    for arn in arns:
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or parts[0] != "arn":
+            continue
+        service, resource = parts[2], parts[5]
+        if service == "s3":
+            bucket, slash, _ = resource.partition("/")
+            if slash:
+                found.append(("AWS::S3::Object", arn))
+            found.append(("AWS::S3::Bucket", ":".join(parts[:5]) + ":" + bucket))
+        elif service == "dynamodb" and resource.startswith("table/"):
+            segments = resource.split("/")
+            if len(segments) >= 4 and segments[2] == "stream":
+                found.append(("AWS::DynamoDB::Stream", arn))
+            else:
+                found.append(("AWS::DynamoDB::Table", ":".join(parts[:5]) + ":" + "/".join(segments[:2])))
+        elif service == "logs" and resource.startswith("log-group:"):
+            found.append(("AWS::Logs::LogGroup", ":".join(parts[:5]) + ":log-group:" + resource.split(":")[1]))
+        elif service == "cloudtrail" and resource.startswith("channel/"):
+            found.append(("AWS::CloudTrail::Channel", arn))
+        elif service == "lambda" and resource.startswith("function:"):
+            found.append(("AWS::Lambda::Function", arn))
+    return list(dict.fromkeys(found))
 
 
 # Deeper parameters are cut here: CloudTrail records what a call asked, not every level of a
@@ -173,6 +216,22 @@ LOOKUP_COLUMNS = {"EventId": "id", "EventName": "event_name", "Username": "usern
 
 
 @dataclass(frozen=True)
+class StoredEvent:
+    """An event as trails and event data stores take it: its position in the trail, where and
+    what it was, and the CloudTrail record."""
+
+    rowid: int
+    account: str
+    region: str
+    event_time: float
+    management: bool
+    read_only: bool
+    event_source: str
+    event_name: str
+    record: bytes
+
+
+@dataclass(frozen=True)
 class AuditEvent:
     rowid: int
     event_id: str
@@ -208,17 +267,36 @@ class AuditTrail:
     def __init__(self, store: Store):
         self.store = store
         store.db.executescript(_SCHEMA)
+        if "management" not in {row[1] for row in store.db.execute("PRAGMA table_info(audit_events)")}:
+            store.db.execute("ALTER TABLE audit_events ADD COLUMN management INTEGER NOT NULL DEFAULT 1")
+        store.db.executescript(_HISTORY_INDEX)
         store.on_reset(self._reset)
-        # read-only events waiting for the next batch: (event row, resource rows)
+        # read-only and data events waiting for the next batch: (event row, resource rows)
         self._pending: list[tuple[tuple, list[tuple[str, str, str]]]] = []
         self._flush_timer: asyncio.TimerHandle | None = None
+        # Which accounts' data events someone may deliver (CloudTrail's trails and event data stores).
+        self._data_wanted: Callable[[str], bool] | None = None
         # Event history keeps 90 days, as CloudTrail's does; older events go at start-up.
         store.execute("DELETE FROM audit_events WHERE event_time < ?", (clock.epoch() - RETENTION_SECONDS,))
+        self.prune_data_events()
+
+    def want_data_events(self, wanted: Callable[[str], bool] | None) -> None:
+        """Record data events of the accounts for which ``wanted(account)`` is true (None: of none)."""
+        self._data_wanted = wanted
+
+    def wants_data_events(self, account: str) -> bool:
+        return self._data_wanted is not None and self._data_wanted(account)
+
+    def prune_data_events(self) -> None:
+        self.store.execute("DELETE FROM audit_events WHERE management=0 AND event_time < ?",
+                           (clock.epoch() - DATA_RETENTION_SECONDS,))
 
     def record(self, ctx: RequestContext, event_source: str, params: dict, error: Exception | None = None,
-               response: dict | None = None, recipient_account: str | None = None) -> None:
+               response: dict | None = None, recipient_account: str | None = None,
+               data: list[tuple[str, str]] | None = None) -> None:
         """Record a call in the caller's account, or in ``recipient_account`` (the other account of
-        a cross-account call, such as the role's account for AssumeRole)."""
+        a cross-account call, such as the role's account for AssumeRole). With ``data`` (its
+        resources: (type, ARN) pairs, see ``data_resources``) the call is a data event."""
         caller = ctx.caller
         recipient = recipient_account or caller.account_id
         identity = user_identity(caller)
@@ -229,6 +307,10 @@ class AuditTrail:
         event_id = str(uuid.uuid4())
         when = clock.epoch()
         read_only = is_read_only(ctx.operation)
+        management = data is None
+        if not management:
+            # An object's body is no parameter CloudTrail records.
+            params = {k: v for k, v in params.items() if k != "Body"}
         record = {
             "eventVersion": "1.08",
             "userIdentity": identity,
@@ -239,23 +321,26 @@ class AuditTrail:
             "sourceIPAddress": ctx.source_ip,
             "userAgent": ctx.user_agent,
             "requestParameters": _redacted(params) or None,
-            "responseElements": _redacted(response) if response is not None and not read_only else None,
+            "responseElements": _redacted(response) if response is not None and not read_only and management else None,
             "requestID": ctx.request_id,
             "eventID": event_id,
             "readOnly": read_only,
-            "resources": [_resource(r, recipient) for r in ctx.resources] or None,
+            "resources": ([_resource(r, recipient) for r in ctx.resources] if management else
+                          [{"type": rtype, "ARN": arn, "accountId": recipient} for rtype, arn in data]) or None,
             "eventType": "AwsApiCall",
-            "managementEvent": True,
+            "managementEvent": management,
             "recipientAccountId": recipient,
+            "eventCategory": "Management" if management else "Data",
         }
         if error is not None:
             # CloudTrail's code may differ from the wire's (every IAM refusal is AccessDenied).
             record["errorCode"] = _json_safe(getattr(error, "trail_code", None) or getattr(error, "code", type(error).__name__))
             record["errorMessage"] = _json_safe(getattr(error, "message", None) or _scalar_text(error))
         row = (event_id, recipient, region, when, ctx.operation, event_source, username,
-               caller.access_key_id, int(read_only), _dumps(record))
-        resources = [(event_id, r["ResourceType"], r["ResourceName"]) for r in ctx.resources]
-        if read_only:
+               caller.access_key_id, int(read_only), _dumps(record), int(management))
+        # LookupEvents finds management events by resource; data events are never looked up.
+        resources = [(event_id, r["ResourceType"], r["ResourceName"]) for r in ctx.resources] if management else []
+        if read_only or not management:
             self._pending.append((row, resources))
             if len(self._pending) >= 1000:
                 self.flush()
@@ -283,7 +368,9 @@ class AuditTrail:
 
     def _write(self, events: list[tuple[tuple, list[tuple[str, str, str]]]]) -> None:
         with self.store.transaction():
-            self.store.executemany("INSERT INTO audit_events VALUES (?,?,?,?,?,?,?,?,?,?)", [row for row, _ in events])
+            self.store.executemany(
+                "INSERT INTO audit_events(id, account, region, event_time, event_name, event_source, username, "
+                "access_key_id, read_only, record, management) VALUES (?,?,?,?,?,?,?,?,?,?,?)", [row for row, _ in events])
             resources = [resource for _, rows in events for resource in rows]
             if resources:
                 self.store.executemany("INSERT INTO audit_resources VALUES (?,?,?)", resources)
@@ -298,7 +385,7 @@ class AuditTrail:
         """Events of one account and region, newest first, optionally matching one attribute
         (LookupEvents' keys), within [start, end], strictly older than the ``before`` cursor."""
         self.flush()
-        where, args = ["account=?", "region=?"], [account, region]
+        where, args = ["account=?", "region=?", "management=1"], [account, region]
         if attribute is not None:
             key, value = attribute
             if key in ("ResourceType", "ResourceName"):
@@ -329,3 +416,24 @@ class AuditTrail:
                 resources.setdefault(event_id, []).append((rtype, rname))
         return [AuditEvent(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]), row[8],
                            resources.get(row[1], [])) for row in rows]
+
+    def read_since(self, after: int, limit: int = 1000, accounts: set[str] | None = None) -> list[StoredEvent]:
+        """Events recorded after position ``after`` (a rowid), oldest first, management and data,
+        of ``accounts`` (every account when None): what trails and event data stores deliver."""
+        self.flush()
+        where, args = "rowid > ?", [after]
+        if accounts is not None:
+            where += f" AND account IN ({','.join('?' * len(accounts))})"
+            args.extend(sorted(accounts))
+        rows = self.store.execute(
+            "SELECT rowid, account, region, event_time, management, read_only, event_source, event_name, record "
+            f"FROM audit_events WHERE {where} ORDER BY rowid LIMIT ?", (*args, limit)).fetchall()
+        return [StoredEvent(row[0], row[1], row[2], row[3], bool(row[4]), bool(row[5]), row[6], row[7], row[8])
+                for row in rows]
+
+    def position(self) -> int:
+        """The position of the latest event (pending ones written first): where a consumer that
+        starts now begins."""
+        self.flush()
+        row = self.store.execute("SELECT MAX(rowid) FROM audit_events").fetchone()
+        return row[0] or 0

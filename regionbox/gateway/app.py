@@ -17,6 +17,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Callable
 
 from regionbox.core import ids
+from regionbox.core.audit import data_resources
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import InternalFailure, InvalidInput, NotImplementedOperation, ServiceError
 from regionbox.core.service import Service
@@ -274,10 +275,10 @@ class Gateway:
             log.exception("%s.%s failed", name, operation.name if operation else "?")
             error = exc
             response = serializer.serialize_error(operation, InternalFailure(), request_id)
-        if operation is not None and self._audited(service, operation.name, error):
+        if operation is not None and not isinstance(error, NotImplementedOperation):
             try:
-                self.cloud.audit.record(ctx, model.metadata.get("endpointPrefix", name) + ".amazonaws.com",
-                                        params, error, output)
+                self._audit(service, model.metadata.get("endpointPrefix", name) + ".amazonaws.com", ctx,
+                            operation.name, params, error, output)
             except Exception:  # noqa: BLE001 - the audit trail must not fail the call it records
                 log.exception("audit record failed")
         return response
@@ -312,11 +313,21 @@ class Gateway:
             output = await output
         return output
 
-    @staticmethod
-    def _audited(service: Service, operation: str, error: Exception | None) -> bool:
+    def _audit(self, service: Service, source: str, ctx: RequestContext, operation: str, params: dict,
+               error: Exception | None, output: dict | None) -> None:
         """CloudTrail management events, reads and writes; data events (items, log events,
-        stream records) are not in event history, as on AWS."""
-        return not isinstance(error, NotImplementedOperation) and operation not in service.data_events
+        stream records) only for accounts whose trails or event data stores may select them, with
+        the resources the operation touched (what IAM authorizes), and never in event history."""
+        audit = self.cloud.audit
+        if operation not in service.data_events:
+            audit.record(ctx, source, params, error, output)
+        elif audit.wants_data_events(ctx.account_id):
+            try:
+                touched = service.resources(ctx, operation, params) if service.resources is not None else []
+            except Exception:  # noqa: BLE001 - a request its service refused names no resource to record
+                touched = []
+            arns = [a if isinstance(a, str) else a.resource for a in touched]
+            audit.record(ctx, source, params, error, output, data=data_resources([a for a in arns if a != "*"]))
 
 
 async def _disconnect(receive: Callable) -> None:

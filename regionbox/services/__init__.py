@@ -14,9 +14,11 @@ SERVICES: dict[str, Entry] = {
     "ec2": Entry("regionbox.services.ec2"),
     "logs": Entry("regionbox.services.logs"),
     "cloudtrail": Entry("regionbox.services.cloudtrail"),
+    "cloudtrail-data": Entry("regionbox.services.cloudtrail_data"),
     "elasticache": Entry("regionbox.services.elasticache"),
     "dynamodb": Entry("regionbox.services.dynamodb"),
     "dynamodbstreams": Entry("regionbox.services.dynamodbstreams"),
     # Virtual-hosted requests ("<bucket>.s3.localhost"), anonymous reads and browser form uploads are S3's.
+    "transfer": Entry("regionbox.services.transfer"),
     "s3": Entry("regionbox.services.s3", hosts=("*.s3.localhost", "*.s3.*.localhost"), unsigned=True, form_posts=True),
 }

@@ -13,13 +13,19 @@ from regionbox.core.arns import Arn, account_of
 from regionbox.core.context import RequestContext
 from regionbox.core.service import Access
 from regionbox.services.iam import policy
-from regionbox.services.iam.evaluation import Principal, evaluate, trust_allows
+from regionbox.services.iam.evaluation import (ANONYMOUS, AWS_SERVICE, Policy, Principal, evaluate, resource_policy_verdict,
+                                               trust_allows)
 from regionbox.services.iam.models import Role
 from regionbox.services.iam.principals import Principals, context_of, global_context
 from regionbox.services.iam.state import IamState, global_scope
 
 if TYPE_CHECKING:
     from regionbox.core.credentials import IssuedCredentials
+
+
+_SAYS_NOTHING = Policy(None, ())
+# The global condition keys an unsigned request has: none about a principal.
+_UNSIGNED_KEYS = frozenset({"aws:CurrentTime", "aws:EpochTime", "aws:SourceIp", "aws:RequestedRegion", "aws:SecureTransport"})
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,40 @@ class IamApi:
             if not decision.allowed:
                 return Denial(wanted, access.resource, decision.reason)
         return None
+
+    def resource_policy_verdict(self, document: str | None, ctx: RequestContext, action: str, resource: str,
+                                context: dict[str, Any] | None = None, *, anonymous: bool = False) -> str | None:
+        """What a resource policy alone says of the caller of ``ctx`` (an unsigned request when
+        ``anonymous``) doing ``action`` on ``resource``: "Deny", "Allow" or None. For a service
+        that weighs its resource policy against more than IAM does (S3: ACLs, public access
+        blocks, the bucket owner's own account); ``context``: the request's service keys."""
+        if not document:
+            return None
+        caller = ctx.caller
+        if anonymous:
+            principal = Principal(account="", arn="", type=ANONYMOUS)
+            keys = {k: v for k, v in global_context(ctx, {}, temporary=False).items() if k in _UNSIGNED_KEYS}
+        else:
+            principal, tags = self._principals.resolve(caller, None)
+            keys = global_context(ctx, tags, temporary=caller.access_key_id.startswith("ASIA"))
+        return resource_policy_verdict(self._parsed(document), principal, action, resource, context_of(keys, context or {}))
+
+    def service_allowed(self, document: str | None, service: str, action: str, resource: str,
+                        context: dict[str, Any]) -> bool:
+        """Whether a resource policy (a bucket policy, a role's trust policy) lets the AWS service
+        principal ``service`` (cloudtrail.amazonaws.com) do ``action`` on ``resource``, with the
+        condition keys AWS sends for it (aws:SourceArn, aws:SourceAccount ...), and denies nothing."""
+        if not document:
+            return False
+        principal = Principal(account="", arn=service, type=AWS_SERVICE)
+        keys = context_of({"aws:PrincipalIsAWSService": True, "aws:PrincipalServiceName": service}, context)
+        return resource_policy_verdict(self._parsed(document), principal, action, resource, keys) == "Allow"
+
+    def _parsed(self, document: str) -> Policy:
+        try:
+            return self._principals.cache.get(document)
+        except (ValueError, AttributeError, TypeError):
+            return _SAYS_NOTHING  # a document IAM's language would refuse grants nothing
 
     def check_session_policy(self, document: str) -> None:
         """Raise IAM's MalformedPolicyDocument error for a session policy IAM would refuse."""

@@ -153,13 +153,20 @@ class PolicyCache:
         return found
 
 
+AWS_SERVICE = "AWSService"
+ANONYMOUS = "Anonymous"
+
+
 @dataclass
 class Principal:
     """Who asks, with the policies that speak for it."""
 
     account: str
-    arn: str  # the session ARN for a role session
-    type: str  # "Root", "IAMUser", "AssumedRole" (CloudTrail's names)
+    arn: str  # the session ARN for a role session; the service's name for an AWS service
+    # "Root", "IAMUser", "AssumedRole" (CloudTrail's names); "AWSService" for a service acting on
+    # a resource owner's behalf (cloudtrail.amazonaws.com delivering into a bucket), "Anonymous"
+    # for an unsigned request: resource policies alone decide for those two.
+    type: str
     role_arn: str | None = None
     identity: list[Policy] = field(default_factory=list)
     boundary: Policy | None = None
@@ -187,6 +194,10 @@ def _grant(principal_element: Any, who: Principal) -> str | None:
         return "direct"
     if not isinstance(principal_element, dict):
         return None
+    if who.type in (AWS_SERVICE, ANONYMOUS):
+        named = "*" in _as_list(principal_element.get("AWS")) or \
+            (who.type == AWS_SERVICE and who.arn in _as_list(principal_element.get("Service")))
+        return "direct" if named else None
     best = None
     for value in _as_list(principal_element.get("AWS")):
         if value == "*" or value == who.arn:
@@ -290,6 +301,14 @@ def evaluate(who: Principal, action: str, resource: str, context: Context, *, re
 def _without_resource(who: Principal, action: str, resource: str, context: Context) -> Decision:
     """The identity side alone: the service itself refuses what the resource policy denies."""
     return evaluate(who, action, resource, context, resource_account="", resource_side_by_service=True)
+
+
+def resource_policy_verdict(policy: Policy, who: Principal, action: str, resource: str, context: Context) -> str | None:
+    """"Deny", "Allow" or None (it says nothing of the request): a resource policy on its own,
+    for a service that weighs it against more than IAM does (S3 with its ACLs and public access
+    blocks), or for an AWS service principal (whose permissions are only what policies grant it)."""
+    denied, grant = _scan([policy], action, resource, context, who)
+    return "Deny" if denied else "Allow" if grant is not None else None
 
 
 def trust_allows(trust: Policy, who: Principal, action: str, context: Context) -> bool:

@@ -35,3 +35,7 @@ class LogsApi:
         if pairs:
             state.append(scope, group, stream, pairs)
         return len(pairs)
+
+    def group_exists(self, account: str, region: str, group_name: str) -> bool:
+        """Whether the group exists (CloudTrail delivers only to a group that does)."""
+        return self._state.groups.get((account, region), group_name) is not None

@@ -87,7 +87,7 @@ def load(cloud) -> Service:
     from regionbox.services.s3.versions import Versions
 
     state = S3State(cloud.store, cloud.state_dir / "s3")
-    access = Access(state)
+    access = Access(state, lambda: cloud.services.api("iam"))
     notifier = Notifier(cloud.bus)
     versions = Versions(state)
     lifecycle = Lifecycle(state, access, versions, notifier)

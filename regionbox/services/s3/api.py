@@ -23,6 +23,7 @@ class BucketInfo:
     owner: str
     region: str
     versioning: str
+    policy: str | None = None  # the bucket policy (CloudTrail checks it lets it deliver)
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class S3Api:
         found = self._state.find(region or self._region, name)
         if found is None:
             return None
-        return BucketInfo(found.name, found.owner, found.region, found.versioning)
+        return BucketInfo(found.name, found.owner, found.region, found.versioning, found.policy)
 
     async def put_object(self, account: str, bucket: str, key: str, body: AsyncIterable[bytes] | bytes, *,
                          content_type: str | None = None, metadata: dict[str, str] | None = None,

@@ -8,22 +8,25 @@ access key), who may also be let in by a grant to everyone (AllUsers) in an ACL.
 Deny wins over everything. Public grants count only as far as the bucket's Block Public Access
 settings let them (new buckets block them, as on AWS since 2023).
 
-What the caller's own account says about its users and roles (identity policies) is IAM's and is
-not checked here.
+The bucket policy is read by IAM's evaluator (``IamApi.resource_policy_verdict``), as every policy
+in regionbox is; what the caller's own account says about its users and roles (identity policies)
+is checked by the gateway with IAM, not here.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import ipaddress
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.services.s3.errors import access_denied, no_configuration
 from regionbox.services.s3.models import Bucket
 from regionbox.services.s3.state import S3State
+
+if TYPE_CHECKING:
+    from regionbox.services.iam.api import IamApi
 
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
@@ -62,107 +65,6 @@ def _list(value: Any) -> list:
     return value if isinstance(value, list) else [] if value is None else [value]
 
 
-def _like(pattern: str, value: str, case: bool = True) -> bool:
-    if not case:
-        pattern, value = pattern.lower(), value.lower()
-    return fnmatch.fnmatchcase(value, pattern.replace("[", "[[]"))
-
-
-# -- evaluation -----------------------------------------------------------------------------------
-
-def _principal_matches(principal: Any, ctx: RequestContext, anonymous: bool) -> bool:
-    if principal == "*":
-        return True
-    if not isinstance(principal, dict):
-        return False
-    for value in _list(principal.get("AWS")):
-        if value == "*":
-            return True
-        if anonymous:
-            continue
-        account = ctx.account_id
-        if value in (account, f"arn:{ctx.partition}:iam::{account}:root", ctx.caller.arn, ctx.caller.role_arn):
-            return True
-    return False
-
-
-def _context(ctx: RequestContext, anonymous: bool, extra: dict) -> dict[str, list[str]]:
-    keys = {"aws:securetransport": ["false"], "aws:sourceip": [ctx.source_ip]}
-    if not anonymous:
-        keys.update({"aws:principalaccount": [ctx.account_id], "aws:principalarn": [ctx.caller.arn],
-                     "aws:userid": [ctx.caller.user_id]})
-    keys.update({name.lower(): _list(value) for name, value in extra.items() if value is not None})
-    return keys
-
-
-def _condition_holds(operator: str, key: str, expected: list, context: dict[str, list[str]]) -> bool:
-    if_exists = operator.endswith("IfExists")
-    base = operator[:-8] if if_exists else operator
-    actual = context.get(key.lower())
-    expected = [str(e).lower() if isinstance(e, bool) else str(e) for e in expected]
-    if base == "Null":
-        return (actual is None) == (expected[0].lower() == "true")
-    negated = base.startswith(("StringNot", "ArnNot", "NotIpAddress"))
-    if actual is None:
-        return if_exists or negated
-    tests = {"StringEquals": lambda p, v: p == v, "StringNotEquals": lambda p, v: p == v,
-             "StringEqualsIgnoreCase": lambda p, v: p.lower() == v.lower(),
-             "StringNotEqualsIgnoreCase": lambda p, v: p.lower() == v.lower(),
-             "StringLike": _like, "StringNotLike": _like, "ArnEquals": lambda p, v: p == v, "ArnLike": _like,
-             "ArnNotEquals": lambda p, v: p == v, "ArnNotLike": _like, "Bool": lambda p, v: p.lower() == v.lower(),
-             "IpAddress": _in_network, "NotIpAddress": _in_network}
-    test = tests.get(base)
-    if test is None:
-        return False  # an operator this evaluator does not know never grants (and never denies)
-    found = any(test(p, v) for p in expected for v in actual)
-    return not found if negated else found
-
-
-def _in_network(network: str, address: str) -> bool:
-    try:
-        return ipaddress.ip_address(address) in ipaddress.ip_network(network, strict=False)
-    except ValueError:
-        return False
-
-
-def decide(document: str | None, ctx: RequestContext, anonymous: bool, action: str, resource: str,
-           extra: dict | None = None) -> str | None:
-    """"Deny", "Allow" or None (the policy says nothing) for one request."""
-    if not document:
-        return None
-    try:
-        policy = json.loads(document)
-    except ValueError:
-        return None
-    context = _context(ctx, anonymous, extra or {})
-    verdict = None
-    for statement in _list(policy.get("Statement")):
-        if not isinstance(statement, dict):
-            continue
-        if "Principal" in statement and not _principal_matches(statement["Principal"], ctx, anonymous):
-            continue
-        if "NotPrincipal" in statement and _principal_matches(statement["NotPrincipal"], ctx, anonymous):
-            continue
-        if "Action" in statement:
-            if not any(_like(p, action, case=False) for p in _list(statement["Action"])):
-                continue
-        elif any(_like(p, action, case=False) for p in _list(statement.get("NotAction"))):
-            continue
-        if "Resource" in statement:
-            if not any(_like(p, resource) for p in _list(statement["Resource"])):
-                continue
-        elif any(_like(p, resource) for p in _list(statement.get("NotResource"))):
-            continue
-        conditions = statement.get("Condition") or {}
-        if not all(_condition_holds(op, key, _list(value), context)
-                   for op, tests in conditions.items() if isinstance(tests, dict) for key, value in tests.items()):
-            continue
-        if statement.get("Effect") == "Deny":
-            return "Deny"
-        verdict = "Allow"
-    return verdict
-
-
 def is_public(document: str | None) -> bool:
     """A policy granting anyone (Principal "*") something with no condition: AWS calls it public."""
     if not document:
@@ -183,8 +85,9 @@ def public_access_block(bucket: Bucket) -> dict:
 class Access:
     """The check every S3 handler makes before it touches a bucket or its objects."""
 
-    def __init__(self, state: S3State) -> None:
+    def __init__(self, state: S3State, iam: Callable[[], "IamApi"]) -> None:
         self.state = state
+        self.iam = iam  # reads the bucket policy: one policy language, one evaluator
 
     def bucket(self, ctx: RequestContext, name: str, key: str | None = None, *, operation: str | None = None,
                object_grants: list | None = None, extra: dict | None = None) -> Bucket:
@@ -202,8 +105,9 @@ class Access:
         document = bucket.policy
         if document and block.get("RestrictPublicBuckets") and is_public(document) and not own:
             document = None  # public grants reach only the owner's account and AWS services
-        verdict = decide(document, ctx, anonymous, action_of(operation), resource_arn(ctx.partition, bucket.name, key),
-                         extra)
+        verdict = self.iam().resource_policy_verdict(document, ctx, action_of(operation),
+                                                     resource_arn(ctx.partition, bucket.name, key), extra,
+                                                     anonymous=anonymous)
         if own:
             if verdict == "Deny" and operation not in MANAGE_POLICY:
                 raise access_denied()
@@ -267,7 +171,7 @@ def validate(document: str, bucket: str, partition: str) -> None:
         for resource in resources:
             base = f"arn:{partition}:s3:::"
             if not isinstance(resource, str) or not (resource == "*" or (
-                    resource.startswith(base) and _like(resource[len(base):].split("/", 1)[0], bucket))):
+                    resource.startswith(base) and fnmatch.fnmatchcase(bucket, resource[len(base):].split("/", 1)[0]))):
                 raise _malformed("Policy has invalid resource")
 
 

@@ -45,6 +45,29 @@ def test_another_account_needs_a_bucket_policy(cloud):
     assert error_of(lambda: owner.get_bucket_policy(Bucket="private-data"))["Code"] == "NoSuchBucketPolicy"
 
 
+def test_bucket_policies_speak_the_whole_policy_language(cloud):
+    """The bucket policy is read by IAM's evaluator: every condition operator, set qualifier and
+    policy variable IAM knows works in it (dates, numbers, ForAnyValue, ${aws:PrincipalAccount})."""
+    owner, other = s3(cloud), s3(cloud, OTHER)
+    owner.create_bucket(Bucket="shared-drop")
+    owner.put_object(Bucket="shared-drop", Key=f"{OTHER}/in.txt", Body=b"mine")
+    owner.put_object(Bucket="shared-drop", Key="someone-else/in.txt", Body=b"theirs")
+    owner.put_bucket_policy(Bucket="shared-drop", Policy=policy(
+        {"Effect": "Allow", "Principal": {"AWS": OTHER}, "Action": "s3:GetObject",
+         "Resource": "arn:aws:s3:::shared-drop/${aws:PrincipalAccount}/*",
+         "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"},
+                       "NumericGreaterThan": {"aws:EpochTime": "1577836800"}}},
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::shared-drop/*",
+         "Condition": {"DateLessThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}}))
+    assert other.get_object(Bucket="shared-drop", Key=f"{OTHER}/in.txt")["Body"].read() == b"mine"
+    assert error_of(lambda: other.get_object(Bucket="shared-drop", Key="someone-else/in.txt"))["Code"] == "AccessDenied"
+    # A grant whose window has passed grants nothing.
+    owner.put_bucket_policy(Bucket="shared-drop", Policy=policy(
+        {"Effect": "Allow", "Principal": {"AWS": OTHER}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::shared-drop/*",
+         "Condition": {"DateLessThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}}))
+    assert error_of(lambda: other.get_object(Bucket="shared-drop", Key=f"{OTHER}/in.txt"))["Code"] == "AccessDenied"
+
+
 def test_bucket_policies_are_validated(cloud):
     owner = s3(cloud)
     owner.create_bucket(Bucket="checked")

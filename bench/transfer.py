@@ -1,0 +1,237 @@
+"""Transfer Family benchmark: OpenSSH's sftp putting and getting one file (256 MiB by default)
+through a regionbox SFTP server (into and out of S3) and through OpenSSH's own sshd with
+internal-sftp (a throwaway sshd on a free port, writing to a directory), then curl's FTP upload and
+download through a regionbox FTP server and through a bare pyftpdlib server, in the same run, on
+the same disk. Prints MB/s (best of --runs) and the ratios.
+
+    python3 bench/transfer.py [--mib 256] [--runs 3] [--cipher aes128-gcm@openssh.com]
+
+regionbox runs in its own process on uvloop, as `regionbox up` does, with the stand-in Lambda
+of the tests as the FTP server's identity provider (regionbox serves no Lambda yet).
+Targets (issue 10): SFTP >= 1.0x OpenSSH; FTP >= 0.9x bare pyftpdlib.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from regionbox.testing.clients import free_port  # noqa: E402
+
+MIB = 1024 * 1024
+ACCOUNT = "111111111111"
+FUNCTION = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:bench-idp"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/bench"
+SSH_OPTIONS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+               "-o", "BatchMode=yes"]
+
+
+# -- regionbox in its own process -------------------------------------------------------------------
+def serve(port: int) -> None:
+    """The child: a cloud on uvloop with the stand-in Lambda answering FTP logins, until stdin closes."""
+    import asyncio
+
+    import uvloop
+
+    from regionbox.config import Config
+    from regionbox.core.registry import Entry
+    from regionbox.services import SERVICES
+    from regionbox.testing import RunningCloud
+
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    running = RunningCloud(Config(ephemeral=True, port=port),
+                           services={**SERVICES, "lambda": Entry("tests.services.transfer.standin_lambda")}).start()
+
+    async def standin():
+        return running.cloud.services.api("lambda")
+    answer = {"Role": ROLE, "HomeDirectory": "/bench/ftp"}
+    running.run(standin()).functions[FUNCTION] = lambda event: answer if event.get("password") == "bench" else {}
+    print("ready", flush=True)
+    sys.stdin.read()
+    running.stop()
+
+
+def start_regionbox() -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    child = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    if child.stdout.readline().strip() != "ready":
+        raise RuntimeError("regionbox did not start")
+    return child, f"http://127.0.0.1:{port}"
+
+
+def setup_regionbox(endpoint: str, public_key: str) -> dict:
+    import boto3
+
+    def client(name):
+        return boto3.client(name, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=ACCOUNT,
+                            aws_secret_access_key="x")
+    transfer, s3, iam, ec2 = client("transfer"), client("s3"), client("iam"), client("ec2")
+    s3.create_bucket(Bucket="bench")
+    iam.create_role(RoleName="bench", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "transfer.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+    iam.put_role_policy(RoleName="bench", PolicyName="s3", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+    sftp_server = transfer.create_server()["ServerId"]
+    transfer.create_user(ServerId=sftp_server, UserName="bench", Role=ROLE, HomeDirectory="/bench/sftp",
+                         SshPublicKeyBody=public_key)
+    subnet = ec2.describe_subnets()["Subnets"][0]
+    ftp_server = transfer.create_server(Protocols=["FTP"], EndpointType="VPC", IdentityProviderType="AWS_LAMBDA",
+                                        IdentityProviderDetails={"Function": FUNCTION},
+                                        EndpointDetails={"VpcId": subnet["VpcId"], "SubnetIds": [subnet["SubnetId"]]})["ServerId"]
+    for server_id in (sftp_server, ftp_server):
+        transfer.get_waiter("server_online").wait(ServerId=server_id, WaiterConfig={"Delay": 0.2})
+    with __import__("urllib.request").request.urlopen(endpoint + "/_regionbox/status") as response:
+        engines = json.loads(response.read())["engines"]
+
+    def where(server_id: str, protocol: str) -> tuple[str, int]:
+        import re
+        found = re.search(rf"(\d+\.\d+\.\d+\.\d+) (?:sftp:\d+ )?{protocol}:(\d+)", engines[f"transfer {server_id}"])
+        return found.group(1), int(found.group(2))
+    return {"sftp": where(sftp_server, "sftp"), "ftp": where(ftp_server, "ftp")}
+
+
+# -- the baselines ----------------------------------------------------------------------------------
+def start_sshd(work: Path, public_key: str) -> tuple[subprocess.Popen, int]:
+    sshd = shutil.which("sshd") or "/usr/sbin/sshd"
+    if not os.path.exists(sshd):
+        raise SystemExit("OpenSSH's sshd is needed for the baseline: apt-get install openssh-server")
+    os.makedirs("/run/sshd", exist_ok=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(work / "host")], check=True)
+    (work / "authorized_keys").write_text(public_key)
+    port = free_port()
+    config = work / "sshd_config"
+    config.write_text(f"Port {port}\nListenAddress 127.0.0.1\nHostKey {work / 'host'}\nPidFile {work / 'sshd.pid'}\n"
+                      f"AuthorizedKeysFile {work / 'authorized_keys'}\nStrictModes no\nUsePAM no\nPermitRootLogin yes\n"
+                      "PasswordAuthentication no\nKbdInteractiveAuthentication no\nSubsystem sftp internal-sftp\n"
+                      "ForceCommand internal-sftp\n")
+    process = subprocess.Popen([sshd, "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port("127.0.0.1", port, process)
+    return process, port
+
+
+def start_pyftpdlib(root: Path) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    code = ("import sys\nfrom pyftpdlib.authorizers import DummyAuthorizer\nfrom pyftpdlib.handlers import FTPHandler\n"
+            "from pyftpdlib.servers import FTPServer\nimport logging\nlogging.basicConfig(level=logging.ERROR)\n"
+            "a = DummyAuthorizer(); a.add_user('bench', 'bench', sys.argv[1], perm='elradfmwMT')\n"
+            "FTPHandler.authorizer = a\nFTPHandler.passive_ports = range(8192, 8201)\n"
+            "FTPServer(('127.0.0.1', int(sys.argv[2])), FTPHandler).serve_forever()\n")
+    process = subprocess.Popen([sys.executable, "-c", code, str(root), str(port)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    wait_port("127.0.0.1", port, process)
+    return process, port
+
+
+def wait_port(address: str, port: int, process: subprocess.Popen, timeout: float = 20) -> None:
+    import socket
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}")
+        try:
+            socket.create_connection((address, port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {address}:{port}")
+
+
+# -- the clients ------------------------------------------------------------------------------------
+def timed(command: list[str], **kwargs) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{command[0]} failed: {done.stderr[-500:]}")
+    return elapsed
+
+
+def sftp_times(key: Path, user: str, address: str, port: int, local: Path, remote: str, back: Path, runs: int,
+               cipher: str | None) -> tuple[float, float]:
+    base = ["sftp", "-b", "-", "-i", str(key), "-P", str(port), *SSH_OPTIONS, *(["-c", cipher] if cipher else []),
+            f"{user}@{address}"]
+    put = min(timed(base, input=f"put {local} {remote}\n") for _ in range(runs))
+    get = min(timed(base, input=f"get {remote} {back}\n") for _ in range(runs))
+    if back.stat().st_size != local.stat().st_size:
+        raise RuntimeError("the file came back with another size")
+    back.unlink()
+    return put, get
+
+
+def ftp_times(address: str, port: int, local: Path, remote: str, back: Path, runs: int) -> tuple[float, float]:
+    url = f"ftp://bench:bench@{address}:{port}/{remote}"
+    put = min(timed(["curl", "-sS", "--ftp-pasv", "-T", str(local), url]) for _ in range(runs))
+    get = min(timed(["curl", "-sS", "--ftp-pasv", "-o", str(back), url]) for _ in range(runs))
+    if back.stat().st_size != local.stat().st_size:
+        raise RuntimeError("the file came back with another size")
+    back.unlink()
+    return put, get
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mib", type=int, default=256)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--cipher", default=None, help="an SSH cipher for both SFTP servers (default: negotiated)")
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve)
+        return
+    work = Path(tempfile.mkdtemp(prefix="transfer-bench-"))
+    processes: list[subprocess.Popen] = []
+    try:
+        local = work / "big.bin"
+        with open(local, "wb") as file:
+            for _ in range(args.mib):
+                file.write(os.urandom(MIB))
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(work / "key")], check=True)
+        public = (work / "key.pub").read_text()
+        regionbox, endpoint = start_regionbox()
+        processes.append(regionbox)
+        where = setup_regionbox(endpoint, public)
+        sshd, ssh_port = start_sshd(work, public)
+        processes.append(sshd)
+        (work / "ftp-root").mkdir()
+        ftpd, ftp_port = start_pyftpdlib(work / "ftp-root")
+        processes.append(ftpd)
+        (work / "sftp-root").mkdir()
+        size = args.mib * MIB / 1e6
+
+        def rate(seconds: float) -> float:
+            return size / seconds
+
+        print(f"{args.mib} MiB, best of {args.runs}; cipher: {args.cipher or 'negotiated'}")
+        ours = sftp_times(work / "key", "bench", *where["sftp"], local, "big.bin", work / "back", args.runs, args.cipher)
+        theirs = sftp_times(work / "key", os.environ.get("USER", "root"), "127.0.0.1", ssh_port, local,
+                            str(work / "sftp-root" / "big.bin"), work / "back", args.runs, args.cipher)
+        for name, mine, base in (("SFTP put", ours[0], theirs[0]), ("SFTP get", ours[1], theirs[1])):
+            print(f"{name:<10} regionbox {rate(mine):>7.0f} MB/s   OpenSSH internal-sftp {rate(base):>7.0f} MB/s   "
+                  f"ratio {base / mine:.2f}x")
+        ours = ftp_times(*where["ftp"], local, "big.bin", work / "back", args.runs)
+        theirs = ftp_times("127.0.0.1", ftp_port, local, "big.bin", work / "back", args.runs)
+        for name, mine, base in (("FTP put", ours[0], theirs[0]), ("FTP get", ours[1], theirs[1])):
+            print(f"{name:<10} regionbox {rate(mine):>7.0f} MB/s   bare pyftpdlib        {rate(base):>7.0f} MB/s   "
+                  f"ratio {base / mine:.2f}x")
+    finally:
+        for process in processes:
+            if process.stdin:
+                process.stdin.close()
+            process.terminate()
+            process.wait(30)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""AWS Transfer Family: SFTP, FTPS and FTP servers that store files in S3.
+
+Servers (servers.py, host_keys.py, security_policies.py) listen on loopback addresses of their
+own in every AZ they are placed in (endpoints.py); users (users.py) log in with SSH keys, or
+through a custom identity provider (identity.py); what they do in S3 is what their role allows
+(filesystem.py, SFTP in sftp.py, FTP and FTPS in ftp.py), logged as AWS's structured logs
+(activity.py), and uploads start the server's managed workflows (workflows.py, workflow_runs.py).
+"""
+
+from regionbox.core.service import Service
+
+NOT_SERVED = {
+    **dict.fromkeys(
+        "CreateConnector DescribeConnector ListConnectors UpdateConnector DeleteConnector TestConnection "
+        "StartFileTransfer StartDirectoryListing StartRemoteDelete StartRemoteMove ListFileTransferResults".split(),
+        "SFTP and AS2 connectors (Transfer Family as a client of remote servers) are not built"),
+    **dict.fromkeys(
+        "CreateAgreement DescribeAgreement ListAgreements UpdateAgreement DeleteAgreement CreateProfile DescribeProfile "
+        "ListProfiles UpdateProfile DeleteProfile ImportCertificate DescribeCertificate ListCertificates "
+        "UpdateCertificate DeleteCertificate".split(),
+        "AS2 (agreements, profiles and their certificates) is not built"),
+    **dict.fromkeys(
+        "CreateWebApp DescribeWebApp ListWebApps UpdateWebApp DeleteWebApp DescribeWebAppCustomization "
+        "UpdateWebAppCustomization DeleteWebAppCustomization".split(),
+        "Transfer Family web apps need IAM Identity Center, which regionbox does not serve"),
+    **dict.fromkeys(
+        "CreateAccess DescribeAccess ListAccesses UpdateAccess DeleteAccess".split(),
+        "accesses are for AWS Directory Service groups, and regionbox does not serve AWS Directory Service"),
+}
+
+
+def load(cloud) -> Service:
+    from regionbox.core import ids
+    from regionbox.core.context import RequestContext
+    from regionbox.services.transfer.activity import Activity
+    from regionbox.services.transfer.api import TransferApi
+    from regionbox.services.transfer.dataplane import DataPlane
+    from regionbox.services.transfer.endpoints import Endpoints
+    from regionbox.services.transfer.host_keys import HostKeys
+    from regionbox.services.transfer.identity import IdentityProviders
+    from regionbox.services.transfer.resources import resources
+    from regionbox.services.transfer.security_policies import SecurityPolicies
+    from regionbox.services.transfer.servers import ServerRules, Servers
+    from regionbox.services.transfer.state import TransferState
+    from regionbox.services.transfer.tags import Tags
+    from regionbox.services.transfer.users import Users
+    from regionbox.services.transfer.workflow_runs import WorkflowRunner
+    from regionbox.services.transfer.workflows import Workflows
+
+    services = cloud.services
+
+    def api(name: str):
+        return lambda: services.api(name)
+
+    async def put_object_tagging(caller, region: str, bucket: str, key: str, tags: list[dict]) -> None:
+        # S3Api has no tagging call yet: S3's own PutObjectTagging handler, as the wire would run it.
+        handler = services.load("s3").operations["PutObjectTagging"]
+        ctx = RequestContext(caller=caller, region=region, request_id=ids.request_id(), service="s3",
+                             operation="PutObjectTagging")
+        result = handler(ctx, {"Bucket": bucket, "Key": key, "Tagging": {"TagSet": tags}})
+        if hasattr(result, "__await__"):
+            await result
+
+    state = TransferState(cloud.store)
+    identity = IdentityProviders(state, services, api("iam"))
+    runner = WorkflowRunner(state, identity, api("s3"), put_object_tagging, services, api("logs"), cloud.tasks)
+    plane = DataPlane(state, identity, Activity(api("logs")), api("s3"), runner)
+    endpoints = Endpoints(state, cloud.listeners, plane, cloud.ca, cloud.state_dir / "transfer" / "tls")
+    rules = ServerRules(api("ec2"))
+    servers = Servers(state, cloud.paginator, rules, endpoints, cloud.tasks, cloud.topology)
+    keys = HostKeys(state, cloud.paginator, endpoints.restart)
+    users = Users(state, cloud.paginator, api("iam"))
+    policies = SecurityPolicies(cloud.paginator)
+    tags = Tags(state, cloud.paginator)
+    workflows = Workflows(state, cloud.paginator, runner)
+
+    def start() -> None:
+        runner.forget_interrupted()
+        servers.restore()
+
+    async def stop() -> None:
+        for server_id in list(endpoints.open):
+            for listener in endpoints.open.pop(server_id):
+                await cloud.listeners.close(listener)
+
+    def reset() -> None:
+        endpoints.forget_all()  # the cloud closes every listener itself
+
+    def engines() -> dict[str, str]:
+        found = {}
+        for (account, region), server_id, server in state.servers.all():
+            where = ", ".join(f"{e.zone} {e.address}" + (f" sftp:{e.sftp_port}" if e.sftp_port else "")
+                              + (f" ftp:{e.ftp_port}" if e.ftp_port else "") for e in server.endpoints)
+            found[f"transfer {server_id}"] = f"{server.state} ({account} {region}) {where}".strip()
+        return found
+
+    return Service(
+        name="transfer",
+        operations={
+            # servers
+            "CreateServer": servers.create_server,
+            "DescribeServer": servers.describe_server,
+            "ListServers": servers.list_servers,
+            "UpdateServer": servers.update_server,
+            "DeleteServer": servers.delete_server,
+            "StartServer": servers.start_server,
+            "StopServer": servers.stop_server,
+            # host keys
+            "ImportHostKey": keys.import_host_key,
+            "DescribeHostKey": keys.describe_host_key,
+            "ListHostKeys": keys.list_host_keys,
+            "UpdateHostKey": keys.update_host_key,
+            "DeleteHostKey": keys.delete_host_key,
+            # security policies
+            "DescribeSecurityPolicy": policies.describe_security_policy,
+            "ListSecurityPolicies": policies.list_security_policies,
+            # users and their SSH keys
+            "CreateUser": users.create_user,
+            "DescribeUser": users.describe_user,
+            "ListUsers": users.list_users,
+            "UpdateUser": users.update_user,
+            "DeleteUser": users.delete_user,
+            "ImportSshPublicKey": users.import_ssh_public_key,
+            "DeleteSshPublicKey": users.delete_ssh_public_key,
+            "TestIdentityProvider": identity.test_identity_provider,
+            # workflows and their executions
+            "CreateWorkflow": workflows.create_workflow,
+            "DescribeWorkflow": workflows.describe_workflow,
+            "ListWorkflows": workflows.list_workflows,
+            "DeleteWorkflow": workflows.delete_workflow,
+            "ListExecutions": workflows.list_executions,
+            "DescribeExecution": workflows.describe_execution,
+            "SendWorkflowStepState": workflows.send_workflow_step_state,
+            # tags
+            "TagResource": tags.tag_resource,
+            "UntagResource": tags.untag_resource,
+            "ListTagsForResource": tags.list_tags_for_resource,
+        },
+        not_implemented=NOT_SERVED,
+        api=TransferApi(state),
+        start=start,
+        stop=stop,
+        reset=reset,
+        engines=engines,
+        resources=resources,
+    )

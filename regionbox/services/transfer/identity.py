@@ -1,0 +1,184 @@
+"""Who a login is: service-managed users (SSH keys stored here) or a custom identity provider
+(AWS's contract: a Lambda function answers the login with the user's Role, Policy, home
+directory or logical mappings, POSIX profile and public keys), and the session that follows:
+the user acts in S3 as their role's session, narrowed by their session policy.
+
+Custom providers reach their function through ``cloud.services.api("lambda").invoke(account,
+region, function_arn, event) -> dict``. regionbox has no Lambda service yet: until it does, such a
+login fails as AWS's does for a function that does not exist. API Gateway and AWS Directory
+Service are not served either; their logins fail the same way, naming what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from regionbox.core import ids
+from regionbox.core.arns import Arn
+from regionbox.core.context import Caller, RequestContext
+from regionbox.core.credentials import IssuedCredentials
+from regionbox.core.errors import ServiceError
+from regionbox.core.service import Access
+from regionbox.services.transfer.models import Server
+from regionbox.services.transfer.paths import View, substitute
+from regionbox.services.transfer.filesystem import Session
+from regionbox.services.transfer.state import TransferState, bad_request, user_key
+
+
+class AuthFailed(Exception):
+    """The login is refused; the message is what the server's logs say about it."""
+
+
+@dataclass
+class Login:
+    """What a successful authentication says about the user."""
+
+    user_name: str
+    role: str
+    home_type: str = "PATH"
+    home: str = ""
+    mappings: list[dict] = field(default_factory=list)
+    policy: str = ""
+    posix_profile: dict | None = None
+    public_keys: list[str] = field(default_factory=list)
+
+
+def login_from_response(user_name: str, response: dict) -> Login:
+    """A custom identity provider's answer, read as AWS reads it: no Role means no login."""
+    if not isinstance(response, dict) or not response.get("Role"):
+        raise AuthFailed("The identity provider did not return a role: access denied")
+    home_type = response.get("HomeDirectoryType") or "PATH"
+    mappings: list[dict] = []
+    if home_type == "LOGICAL":
+        details = response.get("HomeDirectoryDetails")
+        try:
+            mappings = json.loads(details) if isinstance(details, str) else list(details or [])
+        except ValueError:
+            raise AuthFailed("HomeDirectoryDetails is not valid JSON") from None
+        if not mappings or not all(isinstance(m, dict) and "Entry" in m and "Target" in m for m in mappings):
+            raise AuthFailed("HomeDirectoryDetails must be a list of {Entry, Target} mappings for a LOGICAL home")
+    keys = response.get("PublicKeys") or []
+    return Login(user_name=user_name, role=response["Role"], home_type=home_type, home=response.get("HomeDirectory") or "",
+                 mappings=mappings, policy=response.get("Policy") or "", posix_profile=response.get("PosixProfile"),
+                 public_keys=[keys] if isinstance(keys, str) else list(keys))
+
+
+def policy_variables(policy: str, login: Login) -> str:
+    """Transfer's policy variables, filled in before IAM sees the session policy."""
+    home = substitute(login.home, login.user_name).strip("/")
+    bucket, _, folder = home.partition("/")
+    for name, value in (("UserName", login.user_name), ("HomeDirectory", home), ("HomeBucket", bucket),
+                        ("HomeFolder", folder)):
+        policy = policy.replace("${transfer:%s}" % name, value).replace("${Transfer:%s}" % name, value)
+    return policy
+
+
+class IdentityProviders:
+    def __init__(self, state: TransferState, services, iam) -> None:
+        self.state = state
+        self.services = services  # the cloud's registry: the Lambda service, when there is one
+        self.iam = iam  # () -> IamApi
+
+    # -- logins ----------------------------------------------------------------------------------
+    def service_managed(self, scope, server: Server, user_name: str) -> Login | None:
+        user = self.state.users.get(scope, user_key(server.server_id, user_name))
+        if user is None:
+            return None
+        return Login(user_name=user.user_name, role=user.role, home_type=user.home_directory_type,
+                     home=user.home_directory, mappings=user.mappings, policy=user.policy,
+                     posix_profile=user.posix_profile, public_keys=[k.body for k in user.ssh_keys])
+
+    async def custom(self, scope, server: Server, user_name: str, password: str | None, protocol: str,
+                     source_ip: str) -> Login:
+        response = await self.ask(scope, server, user_name, password, protocol, source_ip)
+        return login_from_response(user_name, response)
+
+    async def ask(self, scope, server: Server, user_name: str, password: str | None, protocol: str,
+                  source_ip: str) -> dict:
+        """The custom identity provider's answer to a login (AuthFailed when it cannot be asked)."""
+        kind = server.identity_provider_type
+        if kind == "API_GATEWAY":
+            raise AuthFailed(f"Unable to call identity provider: API Gateway ({server.identity_provider_details.get('Url')}) "
+                             "is not served by regionbox")
+        if kind == "AWS_DIRECTORY_SERVICE":
+            raise AuthFailed(f"Unable to call identity provider: directory {server.identity_provider_details.get('DirectoryId')} "
+                             "does not exist (AWS Directory Service is not served by regionbox)")
+        function = server.identity_provider_details.get("Function", "")
+        event = {"username": user_name, "protocol": protocol, "serverId": server.server_id, "sourceIp": source_ip}
+        if password is not None:
+            event["password"] = password
+        try:
+            lambda_api = self.services.api("lambda")
+        except (KeyError, ServiceError):
+            lambda_api = None
+        if lambda_api is None:
+            raise AuthFailed(f"Unable to call identity provider: Function not found: {function}")
+        try:
+            response = await lambda_api.invoke(scope[0], scope[1], function, event)
+        except ServiceError as error:
+            raise AuthFailed(f"Unable to call identity provider: {error.message or error.code}") from None
+        if not isinstance(response, dict):
+            raise AuthFailed("The identity provider's response is not a JSON object")
+        return response
+
+    # -- sessions --------------------------------------------------------------------------------
+    def role_session(self, scope, role_arn: str, session_name: str, policy: str | None, source_ip: str):
+        """(the Caller of a session of ``role_arn``, authorize(action, resource, context) -> bool):
+        what Transfer does in S3 for a user or a workflow, it does as that session."""
+        iam = self.iam()
+        role = iam.role_by_arn(role_arn)
+        try:
+            account = Arn.parse(role_arn).account or scope[0]
+        except ValueError:
+            account = scope[0]
+        role_name = role_arn.rsplit("/", 1)[-1]
+        # A role that is gone has no policies: its session may do nothing.
+        # The session's own access key: S3 takes a caller without one for an anonymous one.
+        caller = Caller(account_id=account, type="AssumedRole", role_arn=role_arn, session_name=session_name,
+                        access_key_id=ids.access_key_id("ASIA"),
+                        arn=f"arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}",
+                        user_id=f"{role.role_id if role else 'AROA' + role_name.upper()}:{session_name}")
+        credentials = IssuedCredentials(access_key_id="", secret_access_key="", session_token=session_name,
+                                        expiration=0.0, caller={}, session_policy=policy or None)
+        if role is not None:
+            iam.mark_role_used(role, scope[1])
+
+        def authorize(action: str, resource: str, context: dict) -> bool:
+            ctx = RequestContext(caller=caller, region=scope[1], request_id=ids.request_id(), service="s3",
+                                 operation=action, source_ip=source_ip)
+            return iam.authorize(ctx, credentials, action, [Access(resource, action, context)]) is None
+
+        return caller, authorize
+
+    def session(self, scope, server: Server, login: Login, session_id: str, source_ip: str) -> Session:
+        # AWS names the role session "<user>.<session id>@<server id>" (S3 events show it in principalId).
+        session_name = f"{login.user_name}.{session_id}@{server.server_id}"[:64]
+        policy = policy_variables(login.policy, login) if login.policy else None
+        caller, authorize = self.role_session(scope, login.role, session_name, policy, source_ip)
+        view = View(login.home_type, login.home, login.mappings, login.user_name)
+        return Session(account=caller.account_id, region=scope[1], user_name=login.user_name, server_id=server.server_id,
+                       session_id=session_id, view=view, caller=caller, authorize=authorize,
+                       set_stat_no_op=server.protocol_details.get("SetStatOption") == "ENABLE_NO_OP")
+
+    # -- TestIdentityProvider --------------------------------------------------------------------
+    async def test_identity_provider(self, ctx: RequestContext, params: dict) -> dict:
+        server = self.state.server(ctx.scope, params["ServerId"])
+        if server.identity_provider_type == "SERVICE_MANAGED":
+            # TestIdentityProvider is for custom identity providers only, as AWS documents.
+            raise bad_request(f"{server.server_id} not configured for external auth")
+        protocol = params.get("ServerProtocol") or "SFTP"
+        if protocol not in server.protocols:
+            raise bad_request(f"Protocol {protocol} is not enabled on server {server.server_id}")
+        url = server.identity_provider_details.get("Url") or server.identity_provider_details.get("Function") or ""
+        try:
+            response = await self.ask(ctx.scope, server, params["UserName"], params.get("UserPassword"), protocol,
+                                      params.get("SourceIp") or ctx.source_ip)
+        except AuthFailed as failure:
+            return {"Response": "", "StatusCode": 500, "Message": str(failure), "Url": url}
+        message = ""
+        try:
+            login_from_response(params["UserName"], response)
+        except AuthFailed as failure:
+            message = str(failure)
+        return {"Response": json.dumps(response), "StatusCode": 200, "Message": message, "Url": url}
