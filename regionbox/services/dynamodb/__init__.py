@@ -83,7 +83,7 @@ def load(cloud) -> Service:
         name="dynamodb",
         # A table ARN of another account serves the request in that account (access.py).
         operations=access.served_by_owner({
-            "CreateTable": tables.create_table,
+            "CreateTable": global_tables.create_table,
             "DescribeTable": tables.describe_table,
             "UpdateTable": global_tables.update_table,
             "DeleteTable": tables.delete_table,

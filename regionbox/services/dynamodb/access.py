@@ -168,6 +168,9 @@ class DynamoDBAccess:
         if "TableName" not in params:
             return ["*"]
         arn = self.table_arn(ctx, params["TableName"])
+        if operation == "CreateTable" and isinstance(params.get("GlobalTableSourceArn"), str):
+            # A replica of another account's table: that table's policy must let the caller associate it.
+            return [arn, Access(params["GlobalTableSourceArn"], "dynamodb:AssociateTableReplica")]
         if operation == "UpdateTable" and params.get("ReplicaUpdates"):
             # Adding or removing a replica also needs CreateTableReplica / DeleteTableReplica on the table.
             extra = [Access(arn, f"dynamodb:{kind}TableReplica") for update in params["ReplicaUpdates"]

@@ -22,7 +22,8 @@ import dataclasses
 import time
 from typing import Any, Callable
 
-from regionbox.core.arns import arn as make_arn, partition_of
+from regionbox.core.arns import Arn, partition_of
+from regionbox.core.arns import arn as make_arn
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.store import Scope
@@ -49,6 +50,56 @@ class GlobalTables:
         self.state = state
         self.tables = tables
         self.work = work
+
+    # -- multi-account global tables: CreateTable with GlobalTableSourceArn ---------------------
+    def create_table(self, ctx: RequestContext, params: dict) -> dict:
+        """CreateTable; with GlobalTableSourceArn, a replica in the caller's account and Region of a
+        table (or global table) of another account, whose resource policy let the caller associate
+        it (access.py asks IAM for dynamodb:AssociateTableReplica on the source)."""
+        source_arn = params.get("GlobalTableSourceArn")
+        if not source_arn:
+            return self.tables.create_table(ctx, params)
+        if params.get("GlobalTableSettingsReplicationMode") != "ENABLED":
+            raise invalid(INVALID + "GlobalTableSettingsReplicationMode must be ENABLED to create a multi-account "
+                          "global table")
+        try:
+            parsed = Arn.parse(source_arn)
+        except ValueError:
+            raise invalid(INVALID + f"Invalid GlobalTableSourceArn: {source_arn}") from None
+        source_scope = (parsed.account, parsed.region)
+        source = self.state.tables.get(source_scope, table_name(source_arn))
+        if source is None or source.arn != source_arn:
+            raise ServiceError("ResourceNotFoundException", f"Requested resource not found: Table: {source_arn} not found")
+        if table_name(params["TableName"]) != source.name:
+            raise invalid(INVALID + "A replica of a multi-account global table must have its source table's name: "
+                          f"{source.name}")
+        if source_scope[1] == ctx.region or ctx.region in source.replica_regions:
+            raise invalid(INVALID + f"The global table already has a replica in region {ctx.region}")
+        if source.settings_replication != "ENABLED" and not source.group_accounts:
+            raise invalid(INVALID + "The source table's GlobalTableSettingsReplicationMode must be ENABLED")
+        if source.global_version == LEGACY or source.consistency == "STRONG":
+            raise invalid(INVALID + "Multi-account global tables are multi-Region eventual consistency tables of "
+                          "version 2019.11.21")
+        if source.status != "ACTIVE":
+            raise ServiceError("ResourceInUseException", f"Attempt to change a resource which is still in use: "
+                               f"Table is being {source.status.lower()}: {source.name}")
+        source_ctx = dataclasses.replace(ctx, region=source_scope[1], resources=[],
+                                         caller=dataclasses.replace(ctx.caller, account_id=source_scope[0]))
+        source = copy.deepcopy(source)
+        with self.state.store.transaction():
+            if not source.stream_enabled:
+                self.tables.enable_stream(source_ctx, source, {"StreamViewType": "NEW_AND_OLD_IMAGES"})
+            create = {**self._create_params(source, {}), **{k: params[k] for k in ("Tags", "ResourcePolicy",
+                                                                                  "DeletionProtectionEnabled") if k in params}}
+            replica = self.tables.new_table(ctx, create)
+            self.tables.enable_stream(ctx, replica, {"StreamViewType": "NEW_AND_OLD_IMAGES"})
+            replica.restore_source = {"tid": source.tid, "until": None}
+            group = [*(source.replica_regions or [source_scope[1]]), ctx.region]
+            self._regroup(source_ctx, source, group, extra=[(ctx.scope, replica)], accounts={ctx.region: ctx.account_id})
+            self.state.save(source_scope, source)
+        self.work.restore(ctx.scope, replica.name, replica.tid)
+        ctx.touched("AWS::DynamoDB::Table", replica.arn)
+        return {"TableDescription": self.tables.describe(ctx, self.state.tables.get(ctx.scope, replica.name))}
 
     # -- version 2019.11.21: UpdateTable's ReplicaUpdates ---------------------------------------
     def update_table(self, ctx: RequestContext, params: dict) -> dict:
@@ -93,6 +144,14 @@ class GlobalTables:
         if params.get("DisassociationProtectionEnabled") is not None:
             self._protect(table, params)
             return
+        mode = params.get("GlobalTableSettingsReplicationMode")
+        if mode is not None:
+            if table.replica_regions or mode == "ENABLED_WITH_OVERRIDES":
+                raise invalid(INVALID + "GlobalTableSettingsReplicationMode can only be set to ENABLED or DISABLED on a "
+                              "regional table")
+            table.settings_replication = mode
+            if not updates:
+                return
         if table.global_version == LEGACY:
             raise invalid(INVALID + "ReplicaUpdates are not supported for global tables of version 2017.11.29; "
                           "use UpdateGlobalTable")
@@ -153,7 +212,7 @@ class GlobalTables:
             raise invalid(INVALID + "Disassociation protection is enabled for this replica; disable it with "
                           "DisassociationProtectionEnabled first")
         leave_group(self.state, ctx.scope, table)
-        table.replica_regions, table.global_version = [], None
+        table.replica_regions, table.global_version, table.group_accounts = [], None, {}
         table.consistency = table.witness = None
 
     def _create_replica(self, ctx: RequestContext, table: Table, spec: dict) -> None:
@@ -179,14 +238,20 @@ class GlobalTables:
         self.work.restore(there, replica.name, replica.tid)
         ctx.touched("AWS::DynamoDB::Table", replica.arn)
 
-    def _regroup(self, ctx: RequestContext, table: Table, group: list[str], extra: list[tuple[Scope, Table]] = ()) -> None:
-        """Every member (and ``extra`` new ones) told the group's regions, consistency and witness."""
-        for member_scope, member in [*extra, *((scope_in(ctx.scope, r), copy.deepcopy(t))
+    def _regroup(self, ctx: RequestContext, table: Table, group: list[str], extra: list[tuple[Scope, Table]] = (),
+                 accounts: dict[str, str] | None = None) -> None:
+        """Every member (and ``extra`` new ones, in ``accounts`` when not in ``ctx``'s account) told the
+        group's regions, accounts, consistency and witness."""
+        owners = {r: table.group_accounts.get(r, ctx.account_id) for r in group}
+        owners.update(accounts or {})
+        for member_scope, member in [*extra, *((scope_in(ctx.scope, r, table), copy.deepcopy(t))
                                                 for r, t in members(self.state, ctx.scope, table))]:
             member.replica_regions, member.global_version = group, CURRENT
             member.consistency, member.witness = table.consistency, table.witness
+            member.group_accounts = {r: a for r, a in owners.items() if a != member_scope[0]}
             self.state.save(member_scope, member)
         table.replica_regions, table.global_version = group, CURRENT
+        table.group_accounts = {r: a for r, a in owners.items() if a != ctx.account_id}
 
     def _witness(self, ctx: RequestContext, table: Table, update: dict) -> None:
         if "Create" in update:
@@ -238,7 +303,7 @@ class GlobalTables:
                                                         "OnDemandThroughputOverride", "GlobalSecondaryIndexes") and v}
 
     def _replica(self, ctx: RequestContext, table: Table, region: str) -> tuple[Scope, Table]:
-        there = scope_in(ctx.scope, region)
+        there = scope_in(ctx.scope, region, table)
         replica = self.state.tables.get(there, table.name) if region != ctx.region else None
         if replica is None or region not in table.replica_regions:
             raise invalid(INVALID + f"Replica does not exist in region {region} for table {table.name}")
@@ -487,7 +552,7 @@ class GlobalTables:
                     _store_scaling(replica, index_update["IndexName"], "read", index_update["ProvisionedReadCapacityAutoScalingUpdate"])
         with self.state.store.transaction():
             for region, replica in everyone.items():
-                self.state.save(scope_in(ctx.scope, region), replica)
+                self.state.save(scope_in(ctx.scope, region, table), replica)
         return self._auto_scaling(ctx, table)
 
 

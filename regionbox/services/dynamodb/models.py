@@ -122,6 +122,11 @@ class Table(Keyed):
     # A 2019.11.21 group's MultiRegionConsistency ("STRONG": MRSC) and its witness region, if any.
     consistency: str | None = None
     witness: str | None = None
+    # The account of each member region whose replica is in another account (multi-account global
+    # tables; every other member is in this table's account), and a regional table's
+    # GlobalTableSettingsReplicationMode (ENABLED: it may be the source of a multi-account one).
+    group_accounts: dict[str, str] = field(default_factory=dict)
+    settings_replication: str | None = None
     # An MREC replica's disassociation protection (on by default; off before a Disassociate).
     disassociation_protection: bool = True
     # Vector indexes (vectors.py): their specs as DescribeTable shows them, with IndexStatus.

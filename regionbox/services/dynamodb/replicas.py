@@ -14,8 +14,10 @@ CURRENT, LEGACY = "2019.11.21", "2017.11.29"
 REPLICA_STATUS = {"CREATING": "CREATING", "ACTIVE": "ACTIVE", "UPDATING": "UPDATING", "DELETING": "DELETING"}
 
 
-def scope_in(scope: Scope, region: str) -> Scope:
-    return scope[0], region
+def scope_in(scope: Scope, region: str, table: Table | None = None) -> Scope:
+    """Where the member of ``table``'s group in ``region`` lives (this account's unless the group
+    says another's)."""
+    return (table.group_accounts.get(region, scope[0]) if table is not None else scope[0]), region
 
 
 def members(state: DynamoDBState, scope: Scope, table: Table) -> list[tuple[str, Table]]:
@@ -24,7 +26,7 @@ def members(state: DynamoDBState, scope: Scope, table: Table) -> list[tuple[str,
     for region in table.replica_regions:
         if region == scope[1]:
             continue
-        other = state.tables.get(scope_in(scope, region), table.name)
+        other = state.tables.get(scope_in(scope, region, table), table.name)
         if other is not None and scope[1] in other.replica_regions:
             found.append((region, other))
     return found
@@ -34,6 +36,8 @@ def describe_replicas(state: DynamoDBState, scope: Scope, table: Table, out: dic
     """DescribeTable's GlobalTableVersion and Replicas (the other regions), and UPDATING while a
     new replica is being filled."""
     if not table.replica_regions or table.global_version != CURRENT:
+        if table.settings_replication:
+            out["GlobalTableSettingsReplicationMode"] = table.settings_replication
         return
     replicas = []
     for region, other in members(state, scope, table):
@@ -44,7 +48,8 @@ def describe_replicas(state: DynamoDBState, scope: Scope, table: Table, out: dic
     out["Replicas"] = replicas
     if table.witness:
         out["GlobalTableWitnesses"] = [{"RegionName": table.witness, "WitnessStatus": "ACTIVE"}]
-    out["GlobalTableSettingsReplicationMode"] = "ENABLED_WITH_OVERRIDES"  # a same-account global table's
+    # ENABLED for a multi-account global table, ENABLED_WITH_OVERRIDES for a same-account one.
+    out["GlobalTableSettingsReplicationMode"] = "ENABLED" if table.group_accounts else "ENABLED_WITH_OVERRIDES"
     out["MultiRegionConsistency"] = table.consistency or "EVENTUAL"
     if table.consistency != "STRONG":
         out["DisassociationProtectionEnabled"] = table.disassociation_protection
@@ -72,8 +77,11 @@ def leave_group(state: DynamoDBState, scope: Scope, table: Table) -> None:
         return
     remaining = [r for r in table.replica_regions if r != scope[1]]
     for region, other in members(state, scope, table):
+        there = scope_in(scope, region, table)
         other = copy.deepcopy(other)
         other.replica_regions = remaining if len(remaining) > 1 or other.witness else []
+        accounts = {r: a for r, a in {**table.group_accounts, scope[1]: scope[0]}.items() if r in remaining and a != there[0]}
+        other.group_accounts = accounts if other.replica_regions else {}
         if not other.replica_regions:
             other.global_version = other.global_created = other.consistency = other.witness = None
-        state.save(scope_in(scope, region), other)
+        state.save(there, other)

@@ -120,10 +120,6 @@ class Tables:
 
     # -- create ------------------------------------------------------------------------------
     def create_table(self, ctx: RequestContext, params: dict) -> dict:
-        if params.get("GlobalTableSourceArn"):
-            # Multi-account global tables: regionbox's replicas live in the source's account (global_tables.py).
-            raise invalid(INVALID + "GlobalTableSourceArn: multi-account global tables are not supported by regionbox; "
-                          "add a replica with UpdateTable's ReplicaUpdates in the source table's account")
         table = self.new_table(ctx, params)
         stream_spec = params.get("StreamSpecification")
         with self.state.store.transaction():
@@ -417,7 +413,8 @@ class Tables:
                 changed = True
                 self.vectors.update(ctx, table, params["VectorIndexUpdates"])
             if replicas is not None and any(params.get(k) is not None for k in (
-                    "ReplicaUpdates", "GlobalTableWitnessUpdates", "MultiRegionConsistency", "DisassociationProtectionEnabled")):
+                    "ReplicaUpdates", "GlobalTableWitnessUpdates", "MultiRegionConsistency", "DisassociationProtectionEnabled",
+                    "GlobalTableSettingsReplicationMode")):
                 changed = True
                 replicas(ctx, table, params)
             if not changed and not params.get("AttributeDefinitions"):

@@ -146,7 +146,7 @@ class Writer:
         payloads: list[dict] = []
         key = schema.key_of(new if new is not None else old)
         for region in table.replica_regions:
-            there = (scope[0], region)
+            there = (table.group_accounts.get(region, scope[0]), region)
             replica = self.state.tables.get(there, table.name) if region != scope[1] else None
             if replica is None or replica.status == "DELETING" or scope[1] not in replica.replica_regions:
                 continue

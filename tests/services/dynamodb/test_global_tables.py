@@ -309,10 +309,41 @@ def test_multi_region_strong_consistency_with_a_witness(cloud):
         cloud.client("dynamodb", region=WEST).describe_table(TableName="strong")
 
 
-def test_multi_account_global_tables_are_refused_in_words(cloud):
-    with aws_error("ValidationException", contains="multi-account global tables are not supported by regionbox"):
-        create_table(cloud.client("dynamodb", region=WEST), "copy",
-                     GlobalTableSourceArn="arn:aws:dynamodb:us-east-1:111111111111:table/orders")
+def test_a_multi_account_global_table(cloud):
+    import json
+
+    owner, other = "111111111111", "222222222222"
+    east = cloud.client("dynamodb", region=EAST, account=owner)
+    west = cloud.client("dynamodb", region=WEST, account=other)
+    create_table(east, "shared")
+    for i in range(5):
+        east.put_item(TableName="shared", Item={"pk": {"S": f"k{i}"}})
+    source = east.describe_table(TableName="shared")["Table"]["TableArn"]
+    replica = {"TableName": "shared", "GlobalTableSourceArn": source, "GlobalTableSettingsReplicationMode": "ENABLED"}
+    with aws_error("AccessDeniedException", contains="dynamodb:AssociateTableReplica"):
+        west.create_table(**replica)  # the source's resource policy does not let the other account in yet
+    east.put_resource_policy(ResourceArn=source, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{other}:root"}, "Action": "dynamodb:AssociateTableReplica",
+        "Resource": source}]}))
+    with aws_error("ValidationException", "One or more parameter values were invalid: The source table's "
+                   "GlobalTableSettingsReplicationMode must be ENABLED"):
+        west.create_table(**replica)
+    east.update_table(TableName="shared", GlobalTableSettingsReplicationMode="ENABLED")
+    assert east.describe_table(TableName="shared")["Table"]["GlobalTableSettingsReplicationMode"] == "ENABLED"
+    created = west.create_table(**replica)["TableDescription"]
+    assert created["TableArn"] == f"arn:aws:dynamodb:{WEST}:{other}:table/shared"
+    described = replica_active(west, "shared", EAST)
+    assert described["Replicas"][0]["ReplicaArn"] == source and described["GlobalTableSettingsReplicationMode"] == "ENABLED"
+    assert len(west.scan(TableName="shared", ConsistentRead=True)["Items"]) == 5
+    west.put_item(TableName="shared", Item={"pk": {"S": "from-other"}})
+    assert "Item" in east.get_item(TableName="shared", Key={"pk": {"S": "from-other"}}, ConsistentRead=True)
+    east.delete_item(TableName="shared", Key={"pk": {"S": "k0"}})
+    assert "Item" not in west.get_item(TableName="shared", Key={"pk": {"S": "k0"}}, ConsistentRead=True)
+    seen_by_owner = east.describe_table(TableName="shared")["Table"]["Replicas"]
+    assert [(r["RegionName"], r["ReplicaArn"]) for r in seen_by_owner] == [(WEST, created["TableArn"])]
+    # The other account's replica leaves when its table is deleted.
+    west.delete_table(TableName="shared")
+    assert "Replicas" not in east.describe_table(TableName="shared")["Table"]
 
 
 def test_a_global_table_replicates_after_a_kill_9(tmp_path):
