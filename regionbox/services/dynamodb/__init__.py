@@ -12,8 +12,8 @@ stream records in SQLite); expressions/, legacy.py, partiql.py, types.py and cap
 languages and the arithmetic); api.py (what DynamoDB Streams reads); access.py (what IAM
 authorizes, and the account a table ARN addresses); resource_policies.py (tables' policies);
 backups.py, recovery.py, restores.py and history.py (backups and point-in-time recovery);
-exports.py, imports.py, bulk.py and formats.py (S3 in and out); global_tables.py and replicas.py
-(replicas in other regions); vectors.py (vector indexes); insights.py and kinesis.py.
+exports.py, imports.py, bulk.py, jobs.py and formats.py (S3 in and out); global_tables.py,
+legacy_global_tables.py and replicas.py (replicas in other regions); vectors.py (vector indexes); insights.py and kinesis.py.
 """
 
 from regionbox.core.service import Service
@@ -27,6 +27,7 @@ from regionbox.services.dynamodb.imports import Imports
 from regionbox.services.dynamodb.insights import ContributorInsights
 from regionbox.services.dynamodb.items import Items
 from regionbox.services.dynamodb.kinesis import KinesisDestinations
+from regionbox.services.dynamodb.legacy_global_tables import LegacyGlobalTables
 from regionbox.services.dynamodb.query import Queries
 from regionbox.services.dynamodb.recovery import PointInTimeRecovery
 from regionbox.services.dynamodb.resource_policies import ResourcePolicies
@@ -54,6 +55,7 @@ def load(cloud) -> Service:
     insights = ContributorInsights(state, cloud.tasks, cloud.paginator)
     kinesis = KinesisDestinations(state, cloud.tasks)
     global_tables = GlobalTables(state, tables, work)
+    legacy_global_tables = LegacyGlobalTables(state)
     bulk = BulkOperations(state, writer, cloud.tasks, cloud.paginator, s3=lambda: cloud.services.api("s3"))
     exports = Exports(state, cloud.tasks, cloud.paginator, s3=lambda: cloud.services.api("s3"))
     imports = Imports(state, tables, work, cloud.tasks, cloud.paginator, s3=lambda: cloud.services.api("s3"),
@@ -130,12 +132,12 @@ def load(cloud) -> Service:
             "ExportTableToPointInTime": exports.export_table_to_point_in_time,
             "DescribeExport": exports.describe_export,
             "ListExports": exports.list_exports,
-            "CreateGlobalTable": global_tables.create_global_table,
-            "DescribeGlobalTable": global_tables.describe_global_table,
-            "ListGlobalTables": global_tables.list_global_tables,
-            "UpdateGlobalTable": global_tables.update_global_table,
-            "DescribeGlobalTableSettings": global_tables.describe_global_table_settings,
-            "UpdateGlobalTableSettings": global_tables.update_global_table_settings,
+            "CreateGlobalTable": legacy_global_tables.create_global_table,
+            "DescribeGlobalTable": legacy_global_tables.describe_global_table,
+            "ListGlobalTables": legacy_global_tables.list_global_tables,
+            "UpdateGlobalTable": legacy_global_tables.update_global_table,
+            "DescribeGlobalTableSettings": legacy_global_tables.describe_global_table_settings,
+            "UpdateGlobalTableSettings": legacy_global_tables.update_global_table_settings,
             "DescribeTableReplicaAutoScaling": global_tables.describe_table_replica_auto_scaling,
             "UpdateTableReplicaAutoScaling": global_tables.update_table_replica_auto_scaling,
             "StartBulkPutItems": bulk.start_bulk_put_items,

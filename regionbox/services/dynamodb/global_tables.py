@@ -1,48 +1,50 @@
-"""Global tables: replicas of a table in other regions of the same cloud that really replicate.
+"""Global tables of version 2019.11.21: replicas of a table in other regions of the same cloud that
+really replicate.
 
-Version 2019.11.21 (current): UpdateTable's ReplicaUpdates creates a replica (a table of the same
-name, key schema, indexes and billing in the other region, with a NEW_AND_OLD_IMAGES stream,
-CREATING while TableWork copies the source's items into it and builds its indexes), updates its
-overrides, or deletes it; DescribeTable lists the other regions under Replicas, each with the
-status of its table there. Version 2017.11.29 (legacy): CreateGlobalTable joins existing empty
-tables of the same name with NEW_AND_OLD_IMAGES streams; Update/Describe/ListGlobalTables and the
-global table settings operate on such groups, as AWS restricts them to that version.
+UpdateTable's ReplicaUpdates creates a replica (a table of the same name, key schema, indexes and
+billing in the other region, with a NEW_AND_OLD_IMAGES stream, CREATING while TableWork copies the
+source's items into it and builds its indexes), updates its overrides, deletes it, or disassociates
+the local one; another account's CreateTable with GlobalTableSourceArn adds a replica in that
+account (multi-account global tables). MultiRegionConsistency STRONG makes an MRSC group with a
+witness or a third replica. DescribeTable lists the other regions under Replicas, each with the
+status of its table there. New indexes, billing, write capacity and TTL follow every replica.
 
-Every member keeps the group's regions (``Table.replica_regions``); writes.py applies each write
-to the other members in the writer's transaction. DescribeTableReplicaAutoScaling and
-UpdateTableReplicaAutoScaling keep the auto scaling settings per replica and index: regionbox never
-throttles on provisioned capacity, so they scale nothing, which is what a table that never runs
-short sees on AWS too.
+Every member keeps the group's regions (``Table.replica_regions``, and the accounts of those in
+other accounts); writes.py applies each write to the other members in the writer's transaction.
+DescribeTableReplicaAutoScaling and UpdateTableReplicaAutoScaling keep the auto scaling settings
+per replica and index: regionbox never throttles on provisioned capacity, so they scale nothing,
+which is what a table that never runs short sees on AWS too. legacy_global_tables.py has version
+2017.11.29.
 """
-
 from __future__ import annotations
 
 import copy
 import dataclasses
-import time
 from typing import Any, Callable
 
-from regionbox.core.arns import Arn, partition_of
-from regionbox.core.arns import arn as make_arn
+from regionbox.core.arns import Arn
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.store import Scope
-from regionbox.core.topology import KNOWN_ZONES
 from regionbox.services.dynamodb.models import Table
-from regionbox.services.dynamodb.replicas import CURRENT, LEGACY, REPLICA_STATUS, leave_group, members, scope_in
+from regionbox.services.dynamodb.replicas import (
+    CURRENT,
+    INVALID,
+    LEGACY,
+    REPLICA_STATUS,
+    leave_group,
+    members,
+    region_named,
+    scaling_out,
+    scope_in,
+    store_scaling,
+)
 from regionbox.services.dynamodb.restores import index_spec
 from regionbox.services.dynamodb.state import DynamoDBState, table_name
 from regionbox.services.dynamodb.table_work import TableWork
 from regionbox.services.dynamodb.tables import Tables
 
-INVALID = "One or more parameter values were invalid: "
 _SYNCED = ("AttributeDefinitions", "GlobalSecondaryIndexUpdates", "BillingMode", "ProvisionedThroughput", "OnDemandThroughput")
-
-
-def _region(ctx: RequestContext, region: str) -> str:
-    if region not in KNOWN_ZONES or partition_of(region) != ctx.partition:
-        raise invalid(INVALID + f"Invalid region: {region}")
-    return region
 
 
 class GlobalTables:
@@ -216,7 +218,7 @@ class GlobalTables:
         table.consistency = table.witness = None
 
     def _create_replica(self, ctx: RequestContext, table: Table, spec: dict) -> None:
-        region = _region(ctx, spec["RegionName"])
+        region = region_named(ctx, spec["RegionName"])
         if region == ctx.region or region in table.replica_regions:
             raise invalid(INVALID + f"Replica already exists in region {region} for table {table.name}")
         there = scope_in(ctx.scope, region)
@@ -255,7 +257,7 @@ class GlobalTables:
 
     def _witness(self, ctx: RequestContext, table: Table, update: dict) -> None:
         if "Create" in update:
-            region = _region(ctx, update["Create"]["RegionName"])
+            region = region_named(ctx, update["Create"]["RegionName"])
             if table.witness or region == ctx.region or region in table.replica_regions:
                 raise invalid(INVALID + f"A witness cannot be added in region {region}: the global table already has "
                               "a witness or a replica there")
@@ -310,7 +312,7 @@ class GlobalTables:
         return there, copy.deepcopy(replica)
 
     def _delete_replica(self, ctx: RequestContext, table: Table, region: str) -> None:
-        _region(ctx, region)
+        region_named(ctx, region)
         there, replica = self._replica(ctx, table, region)
         if replica.deletion_protection:
             raise invalid("Resource cannot be deleted as it is currently protected against deletion. "
@@ -322,7 +324,7 @@ class GlobalTables:
             table.replica_regions, table.global_version = [], None
 
     def _update_replica(self, ctx: RequestContext, table: Table, spec: dict) -> None:
-        there, replica = self._replica(ctx, table, _region(ctx, spec["RegionName"]))
+        there, replica = self._replica(ctx, table, region_named(ctx, spec["RegionName"]))
         if spec.get("TableClassOverride"):
             replica.table_class = spec["TableClassOverride"]
         read = (spec.get("ProvisionedThroughputOverride") or {}).get("ReadCapacityUnits")
@@ -339,172 +341,6 @@ class GlobalTables:
         replica.replica = {**replica.replica, **self._overrides(spec)}
         self.state.save(there, replica)
 
-    # -- version 2017.11.29 -------------------------------------------------------------------
-    def _legacy(self, ctx: RequestContext, name: str) -> Table:
-        table = self.state.tables.get(ctx.scope, name)
-        if table is None or table.global_version != LEGACY:
-            raise ServiceError("GlobalTableNotFoundException", "Global table not found")
-        return table
-
-    def _joinable(self, ctx: RequestContext, name: str, region: str, key_schema: list | None) -> Table:
-        table = self.state.tables.get(scope_in(ctx.scope, region), name)
-        if table is None:
-            raise ServiceError("TableNotFoundException", f"Table: {name} not found in region {region}")
-        if table.replica_regions:
-            raise ServiceError("GlobalTableAlreadyExistsException", "Global table with this name already exists")
-        if not table.stream_enabled or table.stream["view_type"] != "NEW_AND_OLD_IMAGES":
-            raise invalid(INVALID + f"Table: {name} in region: {region} must have DynamoDB Streams enabled with "
-                          "StreamViewType NEW_AND_OLD_IMAGES")
-        if self.state.items.stats(table.tid)[0]:
-            raise invalid(INVALID + f"Table: {name} in region: {region} must be empty")
-        if key_schema is not None and table.key_schema != key_schema:
-            raise invalid(INVALID + f"Table: {name} in region: {region} must have the same key schema as the other replicas")
-        return table
-
-    def _global_description(self, ctx: RequestContext, table: Table, status: str = "ACTIVE") -> dict:
-        return {"ReplicationGroup": [{"RegionName": r} for r in table.replica_regions],
-                "GlobalTableArn": make_arn("dynamodb", "", ctx.account_id, f"global-table/{table.name}", ctx.partition),
-                "CreationDateTime": table.global_created, "GlobalTableStatus": status, "GlobalTableName": table.name}
-
-    def _join(self, ctx: RequestContext, name: str, regions: list[str], created: float) -> None:
-        for region in regions:
-            there = scope_in(ctx.scope, region)
-            table = copy.deepcopy(self.state.tables.get(there, name))
-            table.replica_regions, table.global_version, table.global_created = regions, LEGACY, created
-            self.state.save(there, table)
-
-    def create_global_table(self, ctx: RequestContext, params: dict) -> dict:
-        name = params["GlobalTableName"]
-        missing = [n for n, r in enumerate(params["ReplicationGroup"], 1) if not r.get("RegionName")]
-        if missing:  # the model lets a Replica go without its region; DynamoDB does not
-            raise invalid(f"1 validation error detected: Value null at 'replicationGroup.{missing[0]}.member.regionName' "
-                          "failed to satisfy constraint: Member must not be null")
-        regions = [_region(ctx, r["RegionName"]) for r in params["ReplicationGroup"]]
-        if len(set(regions)) != len(regions):
-            raise invalid(INVALID + "Duplicate region in the replication group")
-        key_schema = None
-        for region in regions:
-            key_schema = self._joinable(ctx, name, region, key_schema).key_schema
-        with self.state.store.transaction():
-            self._join(ctx, name, regions, time.time())
-        ctx.touched("AWS::DynamoDB::GlobalTable", name)
-        return {"GlobalTableDescription": self._global_description(ctx, self.state.tables.get(ctx.scope, name)
-                                                                   or self.state.tables.get(scope_in(ctx.scope, regions[0]), name),
-                                                                   "CREATING")}
-
-    def describe_global_table(self, ctx: RequestContext, params: dict) -> dict:
-        return {"GlobalTableDescription": self._global_description(ctx, self._legacy(ctx, params["GlobalTableName"]))}
-
-    def list_global_tables(self, ctx: RequestContext, params: dict) -> dict:
-        limit = params.get("Limit") or 100
-        if not 1 <= limit <= 100:
-            raise invalid(f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: "
-                          "Member must have value less than or equal to 100")
-        region = params.get("RegionName")
-        groups = {}
-        for _, _, table in self.state.tables.all():
-            if (table.global_version == LEGACY and table.arn.split(":")[4] == ctx.account_id
-                    and partition_of(table.arn.split(":")[3]) == ctx.partition and (region is None or region in table.replica_regions)):
-                groups[table.name] = table.replica_regions
-        names = sorted(n for n in groups if params.get("ExclusiveStartGlobalTableName") is None
-                       or n > params["ExclusiveStartGlobalTableName"])
-        out: dict[str, Any] = {"GlobalTables": [{"GlobalTableName": n, "ReplicationGroup": [{"RegionName": r} for r in groups[n]]}
-                                                for n in names[:limit]]}
-        if len(names) > limit:
-            out["LastEvaluatedGlobalTableName"] = names[limit - 1]
-        return out
-
-    def update_global_table(self, ctx: RequestContext, params: dict) -> dict:
-        name = params["GlobalTableName"]
-        table = self._legacy(ctx, name)
-        regions = list(table.replica_regions)
-        for update in params["ReplicaUpdates"]:
-            if "Create" in update:
-                region = _region(ctx, update["Create"]["RegionName"])
-                if region in regions:
-                    raise ServiceError("ReplicaAlreadyExistsException", "Replica already exists")
-                self._joinable(ctx, name, region, table.key_schema)
-                regions.append(region)
-            elif "Delete" in update:
-                region = update["Delete"]["RegionName"]
-                if region not in regions:
-                    raise ServiceError("ReplicaNotFoundException", "Replica not found")
-                regions.remove(region)
-        with self.state.store.transaction():
-            for region in set(table.replica_regions) - set(regions):
-                there = scope_in(ctx.scope, region)
-                left = copy.deepcopy(self.state.tables.get(there, name))
-                if left is not None:
-                    left.replica_regions, left.global_version, left.global_created = [], None, None
-                    self.state.save(there, left)
-            if len(regions) > 0:
-                self._join(ctx, name, regions, table.global_created)
-        described = copy.copy(table)
-        described.replica_regions = regions
-        return {"GlobalTableDescription": self._global_description(ctx, described)}
-
-    def _settings(self, ctx: RequestContext, table: Table) -> dict:
-        replicas = []
-        for region in table.replica_regions:
-            replica = self.state.tables.get(scope_in(ctx.scope, region), table.name)
-            if replica is None:
-                continue
-            scaling = replica.replica.get("AutoScaling") or {}
-            entry: dict[str, Any] = {
-                "RegionName": region, "ReplicaStatus": REPLICA_STATUS.get(replica.status, "ACTIVE"),
-                "ReplicaBillingModeSummary": {"BillingMode": replica.billing_mode},
-                "ReplicaProvisionedReadCapacityUnits": replica.read_capacity,
-                "ReplicaProvisionedWriteCapacityUnits": replica.write_capacity,
-                "ReplicaTableClassSummary": {"TableClass": replica.table_class},
-                "ReplicaGlobalSecondaryIndexSettings": [
-                    {"IndexName": i.name, "IndexStatus": i.status, "ProvisionedReadCapacityUnits": i.read_capacity,
-                     "ProvisionedWriteCapacityUnits": i.write_capacity,
-                     **_scaling_out(scaling.get("indexes", {}).get(i.name, {}), "Provisioned")}
-                    for i in replica.index_objects() if i.kind == "GSI"],
-                **_scaling_out(scaling, "ReplicaProvisioned"),
-            }
-            replicas.append(entry)
-        return {"GlobalTableName": table.name, "ReplicaSettings": replicas}
-
-    def describe_global_table_settings(self, ctx: RequestContext, params: dict) -> dict:
-        return self._settings(ctx, self._legacy(ctx, params["GlobalTableName"]))
-
-    def update_global_table_settings(self, ctx: RequestContext, params: dict) -> dict:
-        table = self._legacy(ctx, params["GlobalTableName"])
-        replicas = {r: copy.deepcopy(self.state.tables.get(scope_in(ctx.scope, r), table.name)) for r in table.replica_regions}
-        replicas = {r: t for r, t in replicas.items() if t is not None}
-        billing = params.get("GlobalTableBillingMode")
-        write = params.get("GlobalTableProvisionedWriteCapacityUnits")
-        for replica in replicas.values():
-            if billing and billing != replica.billing_mode:
-                replica.billing_mode, replica.billing_mode_updated = billing, time.time()
-                if billing == "PAY_PER_REQUEST":
-                    replica.read_capacity = replica.write_capacity = 0
-            if write is not None:
-                if replica.billing_mode != "PROVISIONED":
-                    raise invalid(INVALID + "Provisioned write capacity can only be set for tables in PROVISIONED billing mode")
-                replica.write_capacity = write
-            if params.get("GlobalTableProvisionedWriteCapacityAutoScalingSettingsUpdate"):
-                _store_scaling(replica, None, "write", params["GlobalTableProvisionedWriteCapacityAutoScalingSettingsUpdate"])
-            for update in params.get("GlobalTableGlobalSecondaryIndexSettingsUpdate") or []:
-                _index_settings(replica, update, "write")
-        for update in params.get("ReplicaSettingsUpdate") or []:
-            replica = replicas.get(update["RegionName"])
-            if replica is None:
-                raise ServiceError("ReplicaNotFoundException", "Replica not found")
-            if update.get("ReplicaProvisionedReadCapacityUnits") is not None:
-                replica.read_capacity = update["ReplicaProvisionedReadCapacityUnits"]
-            if update.get("ReplicaTableClass"):
-                replica.table_class = update["ReplicaTableClass"]
-            if update.get("ReplicaProvisionedReadCapacityAutoScalingSettingsUpdate"):
-                _store_scaling(replica, None, "read", update["ReplicaProvisionedReadCapacityAutoScalingSettingsUpdate"])
-            for index_update in update.get("ReplicaGlobalSecondaryIndexSettingsUpdate") or []:
-                _index_settings(replica, index_update, "read")
-        with self.state.store.transaction():
-            for region, replica in replicas.items():
-                self.state.save(scope_in(ctx.scope, region), replica)
-        return self._settings(ctx, self.state.tables.get(ctx.scope, table.name) or next(iter(replicas.values())))
-
     # -- replica auto scaling (version 2019.11.21) ----------------------------------------------
     def _auto_scaling(self, ctx: RequestContext, table: Table) -> dict:
         replicas = []
@@ -512,9 +348,9 @@ class GlobalTables:
             scaling = replica.replica.get("AutoScaling") or {}
             replicas.append({
                 "RegionName": region, "ReplicaStatus": REPLICA_STATUS.get(replica.status, "ACTIVE"),
-                **_scaling_out(scaling, "ReplicaProvisioned"),
+                **scaling_out(scaling, "ReplicaProvisioned"),
                 "GlobalSecondaryIndexes": [{"IndexName": i.name, "IndexStatus": i.status,
-                                            **_scaling_out(scaling.get("indexes", {}).get(i.name, {}), "Provisioned")}
+                                            **scaling_out(scaling.get("indexes", {}).get(i.name, {}), "Provisioned")}
                                            for i in replica.index_objects() if i.kind == "GSI"],
             })
         return {"TableAutoScalingDescription": {"TableName": table.name, "TableStatus": table.status, "Replicas": replicas}}
@@ -532,65 +368,25 @@ class GlobalTables:
             raise invalid(INVALID + "Auto scaling can only be configured for tables in PROVISIONED billing mode")
         for replica in everyone.values():
             if params.get("ProvisionedWriteCapacityAutoScalingUpdate"):
-                _store_scaling(replica, None, "write", params["ProvisionedWriteCapacityAutoScalingUpdate"])
+                store_scaling(replica, None, "write", params["ProvisionedWriteCapacityAutoScalingUpdate"])
             for update in params.get("GlobalSecondaryIndexUpdates") or []:
                 if replica.index(update["IndexName"]) is None:
                     raise ServiceError("ResourceNotFoundException", f"Requested resource not found: Index: {update['IndexName']} not found")
                 if update.get("ProvisionedWriteCapacityAutoScalingUpdate"):
-                    _store_scaling(replica, update["IndexName"], "write", update["ProvisionedWriteCapacityAutoScalingUpdate"])
+                    store_scaling(replica, update["IndexName"], "write", update["ProvisionedWriteCapacityAutoScalingUpdate"])
         for update in params.get("ReplicaUpdates") or []:
             replica = everyone.get(update["RegionName"])
             if replica is None:
                 raise invalid(INVALID + f"Replica does not exist in region {update['RegionName']} for table {table.name}")
             if update.get("ReplicaProvisionedReadCapacityAutoScalingUpdate"):
-                _store_scaling(replica, None, "read", update["ReplicaProvisionedReadCapacityAutoScalingUpdate"])
+                store_scaling(replica, None, "read", update["ReplicaProvisionedReadCapacityAutoScalingUpdate"])
             for index_update in update.get("ReplicaGlobalSecondaryIndexUpdates") or []:
                 if replica.index(index_update["IndexName"]) is None:
                     raise ServiceError("ResourceNotFoundException",
                                        f"Requested resource not found: Index: {index_update['IndexName']} not found")
                 if index_update.get("ProvisionedReadCapacityAutoScalingUpdate"):
-                    _store_scaling(replica, index_update["IndexName"], "read", index_update["ProvisionedReadCapacityAutoScalingUpdate"])
+                    store_scaling(replica, index_update["IndexName"], "read", index_update["ProvisionedReadCapacityAutoScalingUpdate"])
         with self.state.store.transaction():
             for region, replica in everyone.items():
                 self.state.save(scope_in(ctx.scope, region, table), replica)
         return self._auto_scaling(ctx, table)
-
-
-def _index_settings(replica: Table, update: dict, which: str) -> None:
-    """One index's provisioned read or write capacity and its auto scaling, from a settings update."""
-    index = replica.index(update["IndexName"])
-    if index is None:
-        raise ServiceError("IndexNotFoundException", f"Index not found: {update['IndexName']}")
-    units = update.get(f"Provisioned{which.title()}CapacityUnits")
-    if units is not None:
-        setattr(index, f"{which}_capacity", units)
-        replica.set_index(index)
-    scaling = update.get(f"Provisioned{which.title()}CapacityAutoScalingSettingsUpdate")
-    if scaling:
-        _store_scaling(replica, index.name, which, scaling)
-
-
-def _store_scaling(table: Table, index: str | None, which: str, update: dict) -> None:
-    """Keep an AutoScalingSettingsUpdate as the AutoScalingSettingsDescription it describes."""
-    if update.get("MinimumUnits") and update.get("MaximumUnits") and update["MinimumUnits"] > update["MaximumUnits"]:
-        raise invalid(INVALID + "MinimumUnits must be less than or equal to MaximumUnits")
-    scaling = dict(table.replica.get("AutoScaling") or {})
-    target = scaling if index is None else scaling.setdefault("indexes", {}).setdefault(index, {})
-    settings = dict(target.get(which) or {})
-    for member in ("MinimumUnits", "MaximumUnits", "AutoScalingDisabled", "AutoScalingRoleArn"):
-        if update.get(member) is not None:
-            settings[member] = update[member]
-    policy = update.get("ScalingPolicyUpdate")
-    if policy:
-        settings["ScalingPolicies"] = [{"PolicyName": policy.get("PolicyName") or f"DynamoDB{which.title()}CapacityUtilization",
-                                        "TargetTrackingScalingPolicyConfiguration": policy["TargetTrackingScalingPolicyConfiguration"]}]
-    target[which] = settings
-    table.replica = {**table.replica, "AutoScaling": scaling}
-
-
-def _scaling_out(scaling: dict, prefix: str) -> dict:
-    out = {}
-    for which, member in (("read", "ReadCapacityAutoScalingSettings"), ("write", "WriteCapacityAutoScalingSettings")):
-        if scaling.get(which):
-            out[f"{prefix}{member}"] = scaling[which]
-    return out

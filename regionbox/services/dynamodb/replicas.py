@@ -1,16 +1,22 @@
 """What every part of DynamoDB needs to know of global tables: a table's other replicas, what
-DescribeTable says of them, and a replica leaving its group (global_tables.py has the operations)."""
+DescribeTable says of them, a replica leaving its group, and the checks and settings both versions
+share (global_tables.py and legacy_global_tables.py have the operations)."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
 
+from regionbox.core.arns import partition_of
+from regionbox.core.context import RequestContext
+from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.store import Scope
+from regionbox.core.topology import KNOWN_ZONES
 from regionbox.services.dynamodb.models import Table
 from regionbox.services.dynamodb.state import DynamoDBState
 
 CURRENT, LEGACY = "2019.11.21", "2017.11.29"
+INVALID = "One or more parameter values were invalid: "
 REPLICA_STATUS = {"CREATING": "CREATING", "ACTIVE": "ACTIVE", "UPDATING": "UPDATING", "DELETING": "DELETING"}
 
 
@@ -85,3 +91,49 @@ def leave_group(state: DynamoDBState, scope: Scope, table: Table) -> None:
         if not other.replica_regions:
             other.global_version = other.global_created = other.consistency = other.witness = None
         state.save(there, other)
+
+
+def region_named(ctx: RequestContext, region: str) -> str:
+    if region not in KNOWN_ZONES or partition_of(region) != ctx.partition:
+        raise invalid(INVALID + f"Invalid region: {region}")
+    return region
+
+
+def index_settings(replica: Table, update: dict, which: str) -> None:
+    """One index's provisioned read or write capacity and its auto scaling, from a settings update."""
+    index = replica.index(update["IndexName"])
+    if index is None:
+        raise ServiceError("IndexNotFoundException", f"Index not found: {update['IndexName']}")
+    units = update.get(f"Provisioned{which.title()}CapacityUnits")
+    if units is not None:
+        setattr(index, f"{which}_capacity", units)
+        replica.set_index(index)
+    scaling = update.get(f"Provisioned{which.title()}CapacityAutoScalingSettingsUpdate")
+    if scaling:
+        store_scaling(replica, index.name, which, scaling)
+
+
+def store_scaling(table: Table, index: str | None, which: str, update: dict) -> None:
+    """Keep an AutoScalingSettingsUpdate as the AutoScalingSettingsDescription it describes."""
+    if update.get("MinimumUnits") and update.get("MaximumUnits") and update["MinimumUnits"] > update["MaximumUnits"]:
+        raise invalid(INVALID + "MinimumUnits must be less than or equal to MaximumUnits")
+    scaling = dict(table.replica.get("AutoScaling") or {})
+    target = scaling if index is None else scaling.setdefault("indexes", {}).setdefault(index, {})
+    settings = dict(target.get(which) or {})
+    for member in ("MinimumUnits", "MaximumUnits", "AutoScalingDisabled", "AutoScalingRoleArn"):
+        if update.get(member) is not None:
+            settings[member] = update[member]
+    policy = update.get("ScalingPolicyUpdate")
+    if policy:
+        settings["ScalingPolicies"] = [{"PolicyName": policy.get("PolicyName") or f"DynamoDB{which.title()}CapacityUtilization",
+                                        "TargetTrackingScalingPolicyConfiguration": policy["TargetTrackingScalingPolicyConfiguration"]}]
+    target[which] = settings
+    table.replica = {**table.replica, "AutoScaling": scaling}
+
+
+def scaling_out(scaling: dict, prefix: str) -> dict:
+    out = {}
+    for which, member in (("read", "ReadCapacityAutoScalingSettings"), ("write", "WriteCapacityAutoScalingSettings")):
+        if scaling.get(which):
+            out[f"{prefix}{member}"] = scaling[which]
+    return out
