@@ -33,14 +33,13 @@ from regionbox.core.store import Scope
 from regionbox.core.tasks import Tasks
 from regionbox.services.dynamodb.expressions.request import CONDITION_EXPRESSIONS, compile_request
 from regionbox.services.dynamodb.formats import ion_record, json_item, json_record, lines
-from regionbox.services.dynamodb.jobs import by_client_token, ending, hex_page
+from regionbox.services.dynamodb.jobs import by_client_token, ending, finish, hex_page
 from regionbox.services.dynamodb.models import BulkOperation
 from regionbox.services.dynamodb.state import DynamoDBState
 from regionbox.services.dynamodb.writes import Writer, checked_item
 
 CHUNK = 500  # items written per transaction
 REPORT_RECORDS = 10_000  # records per report file
-_TERMINAL = ("COMPLETED", "COMPLETED_WITH_ERRORS", "CANCELLED", "FAILED")
 
 
 class BulkOperations:
@@ -217,13 +216,7 @@ class BulkOperations:
         self.state.bulk_operations.put(scope, arn, operation)
 
     def _finish(self, scope: Scope, arn: str, status: str, failure: tuple[str, str] | None = None) -> None:
-        operation = self.state.bulk_operations.get(scope, arn)
-        if operation is None or operation.status in _TERMINAL:
-            return
-        operation.status, operation.ended = status, time.time()
-        if failure is not None:
-            operation.failure_code, operation.failure_message = failure
-        self.state.bulk_operations.put(scope, arn, operation)
+        finish(self.state.bulk_operations, scope, arn, status, failure)
 
     # -- describe / list / cancel ---------------------------------------------------------------
     @staticmethod

@@ -41,7 +41,7 @@ from regionbox.core.store import Scope
 from regionbox.core.tasks import Tasks
 from regionbox.services.dynamodb.expressions.request import QUERY_EXPRESSIONS, compile_request
 from regionbox.services.dynamodb.formats import ion_line, json_line
-from regionbox.services.dynamodb.jobs import by_client_token, ending
+from regionbox.services.dynamodb.jobs import by_client_token, ending, finish
 from regionbox.services.dynamodb.models import Export, Table
 from regionbox.services.dynamodb.recovery import window
 from regionbox.services.dynamodb.state import DynamoDBState
@@ -270,14 +270,7 @@ class Exports:
 
     def _finish(self, scope: Scope, arn: str, status: str, manifest: str | None = None, count: int = 0, size: int = 0,
                 failure: tuple[str, str] | None = None) -> None:
-        export = self.state.exports.get(scope, arn)
-        if export is None or export.status != "IN_PROGRESS":
-            return
-        export.status, export.ended = status, time.time()
-        export.manifest, export.item_count, export.billed_size = manifest, count, size
-        if failure is not None:
-            export.failure_code, export.failure_message = failure
-        self.state.exports.put(scope, arn, export)
+        finish(self.state.exports, scope, arn, status, failure, manifest=manifest, item_count=count, billed_size=size)
 
     # -- describe / list ---------------------------------------------------------------------
     @staticmethod

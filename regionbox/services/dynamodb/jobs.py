@@ -1,5 +1,6 @@
-"""What exports, imports and bulk puts share: a ClientToken that names one job for 8 hours, and
-ListImports' and ListBulkOperations' pages, whose NextToken the models want in hex."""
+"""What exports, imports and bulk puts share: a ClientToken that names one job for 8 hours, how a
+job ends and says so, and ListImports' and ListBulkOperations' pages, whose NextToken the models
+want in hex."""
 
 from __future__ import annotations
 
@@ -31,6 +32,20 @@ def by_client_token(jobs: Iterable[Job], token: str | None, request: dict, confl
                 raise conflict
             return job
     return None
+
+
+def finish(jobs: Any, scope: Any, arn: str, status: str, failure: tuple[str, str] | None = None, **fields: Any) -> None:
+    """A job still under way (IN_PROGRESS, or CANCELLING) ends in ``status``, with its failure and
+    final ``fields``; one already over stays as it is."""
+    job = jobs.get(scope, arn)
+    if job is None or job.status not in ("IN_PROGRESS", "CANCELLING"):
+        return
+    job.status, job.ended = status, time.time()
+    for name, value in fields.items():
+        setattr(job, name, value)
+    if failure is not None:
+        job.failure_code, job.failure_message = failure
+    jobs.put(scope, arn, job)
 
 
 def ending(job: Any, out: dict) -> dict:
