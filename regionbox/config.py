@@ -58,6 +58,11 @@ class Config:
     # IAM evaluates every request of a user or role (not of an account's root) as AWS does;
     # "0" turns that off, for a permissive cloud where any key may do anything.
     iam_enforcement: bool = field(default_factory=lambda: _flag("IAM_ENFORCEMENT", "1"))
+    # Import the protocol machinery on a second thread once ready (the first request of any
+    # service is then faster). Off for a cloud inside a test process: CPython 3.11 before 3.11.8
+    # can fail ("AST constructor recursion depth mismatch") when two threads compile at once, and
+    # pytest compiles every module it rewrites.
+    warm_up: bool = True
     # Seconds a client has to send a request's headers; idle keep-alive connections close after
     # keep_alive_timeout (the AWS SDKs reuse connections; ALB's default idle timeout is 60 s).
     header_timeout: float = field(default_factory=lambda: float(_env("HEADER_TIMEOUT", "10")))
@@ -75,8 +80,25 @@ class Config:
     # retention; how long a live tail session lasts before it ends (AWS: 3 hours).
     logs_retention_interval: float = field(default_factory=lambda: float(_env("LOGS_RETENTION_INTERVAL", "60")))
     logs_live_tail_seconds: float = field(default_factory=lambda: float(_env("LOGS_LIVE_TAIL_SECONDS", str(3 * 3600))))
+    # ElastiCache: how many seconds a "day" lasts for automatic snapshots (each cluster's daily
+    # snapshot in its SnapshotWindow, pruned beyond SnapshotRetentionLimit days): shorten it to
+    # watch a week of backups in a test.
+    elasticache_snapshot_day: float = field(default_factory=lambda: float(_env("ELASTICACHE_SNAPSHOT_DAY", "86400")))
     # S3: seconds between lifecycle sweeps (expirations due are carried out at the next one).
     s3_lifecycle_interval: float = field(default_factory=lambda: float(_env("S3_LIFECYCLE_INTERVAL", "60")))
+    # AppSync: seconds between the "ka" keep-alives sent on a real-time WebSocket (AWS: about 60).
+    appsync_keepalive_interval: float = field(default_factory=lambda: float(_env("APPSYNC_KEEPALIVE_INTERVAL", "60")))
+    # Lambda: the interpreter of the python3.x runtimes ("" = the one running regionbox, which has
+    # boto3 as Lambda's runtime does) and node for nodejs runtimes ("" = `node` on the PATH); seconds
+    # an idle worker (a warm execution environment) is kept; the account's concurrency limit;
+    # seconds a new function stays Pending; a factor on AWS's retry delays of asynchronous
+    # invocations and event source mappings (1 minute, then 2: 0.01 makes them 0.6 and 1.2 s).
+    lambda_python: str = field(default_factory=lambda: _env("LAMBDA_PYTHON", ""))
+    lambda_node: str = field(default_factory=lambda: _env("LAMBDA_NODE", ""))
+    lambda_idle_seconds: float = field(default_factory=lambda: float(_env("LAMBDA_IDLE_SECONDS", "600")))
+    lambda_concurrency: int = field(default_factory=lambda: int(_env("LAMBDA_CONCURRENCY", "1000")))
+    lambda_create_delay: float = field(default_factory=lambda: float(_env("LAMBDA_CREATE_DELAY", "0")))
+    lambda_retry_scale: float = field(default_factory=lambda: float(_env("LAMBDA_RETRY_SCALE", "1")))
     # CloudTrail: seconds between deliveries of a logging trail's log files (AWS: within about
     # 5 minutes) and events to event data stores, and between its digest files (AWS: hourly).
     cloudtrail_delivery_interval: float = field(default_factory=lambda: float(_env("CLOUDTRAIL_DELIVERY_INTERVAL", "5")))

@@ -109,7 +109,8 @@ class Cloud:
         self.ready = True
         # Ready first; then, while nothing is asked of it, import what every first request of any
         # service needs (botocore's model machinery: ~90 ms), off the event loop.
-        threading.Thread(target=_warm_up, name="regionbox-warm-up", daemon=True).start()
+        if self.config.warm_up:
+            threading.Thread(target=_warm_up, name="regionbox-warm-up", daemon=True).start()
 
     async def stop(self) -> None:
         self.ready = False
@@ -142,7 +143,9 @@ class Cloud:
         found = {engine: kinds.describe(engine) for engine in kinds.ENGINES}
         # TLS clients (ElastiCache in-transit encryption, FTPS, HTTPS listeners) trust this CA.
         found["tls-ca"] = f"local CA certificate {self.state_dir / 'tls' / 'ca.pem'} (printed by: regionbox ca-cert)"
-        return found | self.services.engines()
+        # Which Lambda runtimes this machine runs (is node installed?), before Lambda is loaded.
+        from regionbox.services.lambda_.runtimes import describe_machine
+        return found | describe_machine(self.config.lambda_python, self.config.lambda_node) | self.services.engines()
 
     def status(self) -> dict:
         return {
@@ -197,6 +200,9 @@ def uvicorn_config(cloud: Cloud, **overrides):
         http=protocol_class(cloud.config),
         loop="uvloop",
         timeout_keep_alive=cloud.config.keep_alive_timeout,
+        # WebSockets (AppSync's real-time subscriptions) without permessage-deflate: its zlib state
+        # costs every idle connection tens of KB, and AppSync's small JSON messages gain nothing.
+        ws_per_message_deflate=False,
     )
     options.update(overrides)
     try:

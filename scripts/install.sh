@@ -12,6 +12,8 @@ test_extras=""; [ "${1:-}" = "--test" ] && test_extras=1
 packages="redis-server memcached"
 # OpenSSH's sftp/scp are the Transfer Family tests' clients; its sshd is bench/transfer.py's baseline.
 [ -n "$test_extras" ] && packages="$packages libmemcached-tools redis-tools openssh-client openssh-server"
+# Lambda's nodejs runtimes run under node (the tests of nodejs functions need it).
+[ -n "$test_extras" ] && ! command -v node >/dev/null && packages="$packages nodejs"
 # An existing .venv is re-used. To make one, Debian/Ubuntu's python3 needs python3-venv (ensurepip).
 venv_ok() { .venv/bin/python -m pip --version >/dev/null 2>&1; }
 venv_ok || python3 -c "import ensurepip" 2>/dev/null || packages="$packages python3-venv"

@@ -379,6 +379,14 @@ class AuditTrail:
         self._pending.clear()
         self.store.db.execute("DELETE FROM audit_events")
 
+    def calls(self, account: str) -> list[tuple[float, str, str, str, dict[str, Any]]]:
+        """Every recorded call of an account in every region, oldest first: (time, region, event
+        source, event name, userIdentity). IAM's service last accessed reports read it."""
+        self.flush()
+        rows = self.store.execute("SELECT event_time, region, event_source, event_name, record FROM audit_events "
+                                  "WHERE account=? ORDER BY event_time, rowid", (account,)).fetchall()
+        return [(when, region, source, name, orjson.loads(record)["userIdentity"]) for when, region, source, name, record in rows]
+
     def lookup(self, account: str, region: str, *, attribute: tuple[str, str] | None = None,
                start: float | None = None, end: float | None = None, before: tuple[float, int] | None = None,
                limit: int = 50) -> list[AuditEvent]:

@@ -52,6 +52,10 @@ class IssuedCredentials:
     session_policy: str | None = None
     session_policy_arns: list[str] = dataclasses.field(default_factory=list)
     session_tags: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Policies a session was narrowed by later (STS GetScopedCredentials): each must allow too.
+    scoped_policies: list[str] = dataclasses.field(default_factory=list)
+    # Whose permissions a federated user's session draws on (GetFederationToken): the IAM user's ARN.
+    issuer_arn: str | None = None
 
 
 class CredentialRegistry:

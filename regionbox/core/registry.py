@@ -34,6 +34,8 @@ class Entry:
     hosts: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
     websocket_paths: tuple[str, ...] = ()
+    # WebSockets by Host (AppSync's "<api>.appsync-realtime-api.<region>.localhost"), same patterns as ``hosts``.
+    websocket_hosts: tuple[str, ...] = ()
     # Requests that carry no signature and name no other service's operation are this service's
     # (S3: anonymous reads of public objects). One entry at most.
     unsigned: bool = False
@@ -43,7 +45,8 @@ class Entry:
     def wants(self, host: str, path: str, websocket: bool = False, form_post: bool = False) -> bool:
         host = host.rsplit(":", 1)[0].lower() if host and not host.endswith("]") else host.lower()
         if websocket:
-            return any(path.startswith(prefix) for prefix in self.websocket_paths)
+            return (any(fnmatch.fnmatchcase(host, pattern) for pattern in self.websocket_hosts)
+                    or any(path.startswith(prefix) for prefix in self.websocket_paths))
         return ((form_post and self.form_posts) or any(fnmatch.fnmatchcase(host, pattern) for pattern in self.hosts)
                 or any(path.startswith(prefix) for prefix in self.paths))
 
@@ -64,7 +67,8 @@ class ServiceRegistry:
         self.running = False
         # The entries that declared data planes on the main port: the only ones every request asks.
         self._data_planes = {name: entry for name, entry in entries.items()
-                             if entry.hosts or entry.paths or entry.websocket_paths or entry.form_posts}
+                             if entry.hosts or entry.paths or entry.websocket_paths or entry.websocket_hosts
+                             or entry.form_posts}
 
     @property
     def names(self) -> list[str]:

@@ -258,6 +258,10 @@ class Gateway:
         params: dict[str, Any] = {}
         error: Exception | None = None
         output: dict | None = None
+        if issued is not None and not issued.session_token and caller.type == "IAMUser":
+            # An IAM user's access key: IAM notes its last use (kept in memory, written in batches).
+            self.cloud.services.api("iam").access_key_used(issued.access_key_id, caller.account_id,
+                                                           model.metadata.get("endpointPrefix", name), ctx.region)
         try:
             operation, params = parser.parse(request)
             ctx.operation = operation.name

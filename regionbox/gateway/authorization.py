@@ -10,8 +10,9 @@ another account's resource needs that resource's policy to allow it, for root as
 ``REGIONBOX_IAM_ENFORCEMENT=0`` turns all of it off.
 
 A denial answers each protocol's error: AccessDenied (403) for the query protocol,
-UnauthorizedOperation (403) for EC2, AccessDeniedException (400) for JSON services; CloudTrail
-records it with errorCode AccessDenied.
+UnauthorizedOperation (403) for EC2 (with an encoded authorization failure message for its
+actions, which STS's DecodeAuthorizationMessage decodes), AccessDeniedException (400) for JSON
+services; CloudTrail records it with errorCode AccessDenied.
 """
 
 from __future__ import annotations
@@ -44,12 +45,16 @@ class AccessDenied(ServiceError):
     trail_code = "AccessDenied"
 
 
-def denied_error(protocol: str, caller_arn: str, action: str, resource: str, reason: str) -> AccessDenied:
+def denied_error(protocol: str, caller_arn: str, action: str, resource: str, reason: str,
+                 encoded: str | None = None) -> AccessDenied:
+    """``encoded``: EC2's encoded authorization failure message (STS DecodeAuthorizationMessage reads it)."""
     code, status = _DENIED.get(protocol, ("AccessDenied", 403))
     if protocol == "ec2":
         on = "" if resource == "*" else f" on resource: {resource}"
         message = f"You are not authorized to perform this operation. User: {caller_arn} is not authorized to perform: " \
                   f"{action}{on} {reason}"
+        if encoded:
+            message += f". Encoded authorization failure message: {encoded}"
     else:
         message = f"User: {caller_arn} is not authorized to perform: {action} on resource: {resource} {reason}"
     return AccessDenied(code, message, status=status)
@@ -89,7 +94,12 @@ class Authorizer:
         policy_of = service.resource_policy
         denial = self.cloud.services.api("iam").authorize(ctx, credentials, action, accesses, policy_of)
         if denial is not None:
-            raise denied_error(protocol, caller.arn, denial.action, denial.resource, denial.reason)
+            encoded = None
+            if protocol == "ec2" and not operation.startswith("Describe"):
+                # EC2's actions (not its Describe calls) carry an encoded message, as on AWS.
+                encoded = self.cloud.services.api("sts").encode_authorization_failure(
+                    ctx, denial.action, denial.resource, denial.reason)
+            raise denied_error(protocol, caller.arn, denial.action, denial.resource, denial.reason, encoded)
 
     @staticmethod
     def _accesses(service: Service, ctx: RequestContext, operation: str, params: dict) -> list[Access]:

@@ -18,7 +18,13 @@ SERVICES: dict[str, Entry] = {
     "elasticache": Entry("regionbox.services.elasticache"),
     "dynamodb": Entry("regionbox.services.dynamodb"),
     "dynamodbstreams": Entry("regionbox.services.dynamodbstreams"),
-    # Virtual-hosted requests ("<bucket>.s3.localhost"), anonymous reads and browser form uploads are S3's.
     "transfer": Entry("regionbox.services.transfer"),
+    # Code.Location links of GetFunction and GetLayerVersion are served on the cloud's own port.
+    "lambda": Entry("regionbox.services.lambda_", paths=("/_lambda/",)),
+    # GraphQL on "<api>.appsync-api.<region>.localhost/graphql" or "/graphql/<api>" (no DNS needed), and
+    # subscriptions on "<api>.appsync-realtime-api.<region>.localhost/graphql" or "/graphql/<api>/realtime".
+    "appsync": Entry("regionbox.services.appsync", hosts=("*.appsync-api.*.localhost",), paths=("/graphql",),
+                     websocket_hosts=("*.appsync-realtime-api.*.localhost",), websocket_paths=("/graphql/",)),
+    # Virtual-hosted requests ("<bucket>.s3.localhost"), anonymous reads and browser form uploads are S3's.
     "s3": Entry("regionbox.services.s3", hosts=("*.s3.localhost", "*.s3.*.localhost"), unsigned=True, form_posts=True),
 }

@@ -66,6 +66,7 @@ class RunningCloud(ClientFactory):
         config = config or Config(ephemeral=True)
         config.host = "127.0.0.1"
         config.port = config.port if config.port not in (0, 4566) else free_port()
+        config.warm_up = False  # the test process compiles modules itself (config.py says why)
         self.config = config
         self.cloud = Cloud(config, services)
         super().__init__(f"http://127.0.0.1:{config.port}")

@@ -119,7 +119,7 @@ def test_a_streaming_payload_reaches_the_handler_in_chunks_and_comes_back_as_a_s
     with open(source, "wb") as file:
         for i in range(size // (1024 * 1024)):
             file.write(bytes([i % 251]) * (1024 * 1024))
-    state = kit_cloud.cloud.services.api("s3")
+    state = kit_cloud.run(kit_cloud.cloud.services.ready("s3")).api  # loaded on the cloud's own loop
     tracemalloc.start()
     try:
         with open(source, "rb") as body:
@@ -222,3 +222,11 @@ def test_listeners_live_in_their_zone_and_an_outage_switches_them_off(kit_cloud)
     finally:
         kit_cloud.post("/_regionbox/az/us-east-1b/restore")
     assert _get(*web.endpoint).startswith(b"hello")
+
+
+def test_a_websocket_reaches_the_service_by_host():
+    entry = Entry("x", websocket_hosts=("*.realtime.localhost",), websocket_paths=("/ws",))
+    assert entry.wants("api1.realtime.localhost:4566", "/graphql", websocket=True)
+    assert entry.wants("127.0.0.1:4566", "/ws/x", websocket=True)
+    assert not entry.wants("api1.other.localhost:4566", "/graphql", websocket=True)
+    assert not entry.wants("api1.realtime.localhost:4566", "/graphql")  # plain HTTP by host is ``hosts``'

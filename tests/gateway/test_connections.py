@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import resource
 import socket
-import time
 
 from regionbox.testing import CloudProcess
 
@@ -20,15 +19,13 @@ def test_a_thousand_idle_sockets_do_not_lock_out_new_clients():
     try:
         for _ in range(1000):
             idle.append(socket.create_connection(("127.0.0.1", process.port), timeout=5))
-        started = time.monotonic()
         for _ in range(20):  # each new client finds a descriptor: the oldest idle sockets make room
             assert process.client("sts", account="123456789012").get_caller_identity()["Account"] == "123456789012"
-        assert time.monotonic() - started < 30
-        slow = socket.create_connection(("127.0.0.1", process.port), timeout=10)
+        # The 2 s header deadline closes a dribbling client; without it recv would time out (no
+        # timing assertion: a loaded machine only makes the close come later).
+        slow = socket.create_connection(("127.0.0.1", process.port), timeout=60)
         slow.sendall(b"GET /_regionbox/health HTTP/1.1\r\nHo")
-        started = time.monotonic()
         assert slow.recv(100) == b""  # closed, headers never completed
-        assert time.monotonic() - started < 8
         slow.close()
     finally:
         for sock in idle:

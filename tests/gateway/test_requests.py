@@ -69,9 +69,9 @@ def test_operation_without_provider_method_is_501_naming_it(cloud):
 
     iam = cloud.client("iam", account=ACCOUNT)
     with pytest.raises(ClientError) as caught:
-        iam.create_saml_provider(SAMLMetadataDocument="x" * 1000, Name="idp")
+        iam.list_organizations_features()
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
-    assert "CreateSAMLProvider" in caught.value.response["Error"]["Message"]
+    assert "ListOrganizationsFeatures" in caught.value.response["Error"]["Message"]
 
 
 def test_unknown_operations(cloud):
@@ -133,7 +133,7 @@ def test_garbage_is_never_a_server_error(cloud, target, body):
 @pytest.mark.parametrize("service, call", [
     ("sns", lambda client: client.list_topics()),                      # query: an XML error
     ("route53", lambda client: client.list_hosted_zones()),            # rest-xml
-    ("lambda", lambda client: client.list_functions()),                # rest-json
+    ("fis", lambda client: client.list_experiments()),                 # rest-json
     ("sqs", lambda client: client.list_queues()),                      # json
     ("cloudwatch", lambda client: client.list_metrics()),              # signs as "monitoring", speaks CBOR
 ])

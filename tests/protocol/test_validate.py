@@ -165,3 +165,10 @@ def test_error_extra_fields_and_unmodeled_codes():
     assert (unmodeled.shape, unmodeled.type_name, unmodeled.status) == (None, "UnrecognizedClientException", 403)
     internal = error_spec(dynamodb, ServiceError("InternalServerError", "oops"))
     assert (internal.sender_fault, internal.status) == (False, 500)
+
+
+def test_a_pattern_that_only_refuses_line_breaks_is_not_enforced():
+    """AppSync's mapping templates and code carry ``^.*$`` and are multi-line on AWS."""
+    assert compile_pattern("^.*$") is None
+    shape = service_model("appsync").operation_model("CreateResolver").input_shape
+    validate(shape, {"apiId": "a", "typeName": "Query", "fieldName": "f", "requestMappingTemplate": "{\n}\n"})

@@ -410,6 +410,20 @@ def test_elasticache_resources_and_condition_keys(cloud):
     assert elasticache.describe_replication_groups()["ReplicationGroups"] == []
 
 
+def test_elasticache_serverless_caches_and_global_datastores_are_resources_of_their_own(cloud):
+    credentials = session(cloud, inline=[
+        allow("elasticache:CreateServerlessCache", f"arn:aws:elasticache:*:{A}:serverlesscache:app-*"),
+        allow("elasticache:DescribeGlobalReplicationGroups", f"arn:aws:elasticache::{A}:globalreplicationgroup:*")])
+    elasticache = as_session(cloud, "elasticache", credentials)
+    assert elasticache.create_serverless_cache(ServerlessCacheName="app-cache", Engine="valkey")["ServerlessCache"]
+    assert error_of(lambda: elasticache.create_serverless_cache(ServerlessCacheName="other", Engine="valkey"))[2] == denied(
+        SESSION, "elasticache:CreateServerlessCache", f"arn:aws:elasticache:us-east-1:{A}:serverlesscache:other",
+        "because no identity-based policy allows the elasticache:CreateServerlessCache action")
+    # A global datastore's ARN has no region: the policy's resource names it so.
+    assert error_of(lambda: elasticache.describe_global_replication_groups(GlobalReplicationGroupId="abcde-x"))[0] == \
+        "GlobalReplicationGroupNotFoundFault"
+
+
 def test_aws_managed_policies_are_there_with_their_documents(cloud):
     iam = cloud.client("iam", account=A)
     policy = iam.get_policy(PolicyArn=READ_ONLY)["Policy"]

@@ -193,13 +193,13 @@ def test_assume_role_shows_as_the_roles_last_use(cloud):
     assert iam.get_role(RoleName="locked")["Role"]["RoleLastUsed"] == {}
 
 
-def test_operations_left_for_later_say_why(cloud):
+def test_operations_left_out_say_why(cloud):
     sts = cloud.client("sts")
-    error = error_of(lambda: sts.get_federation_token(Name="fed"))
+    error = error_of(lambda: sts.assume_root(TargetPrincipal="111111111111", TaskPolicyArn={"arn": "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"}))
     assert (error["Code"], error["Status"]) == ("NotImplemented", 501)
-    assert error["Message"].endswith("(not built yet (issue #9))")
+    assert error["Message"].endswith("(needs AWS Organizations (centralized root access), which regionbox does not serve yet)")
     reasons = cloud.get("/_regionbox/coverage")["services"]["sts"]["not_implemented"]
-    assert reasons["AssumeRoleWithWebIdentity"] == "not built yet (issue #9)"
+    assert set(reasons) == {"AssumeRoot", "GetDelegatedAccessToken"}
     assert "Organizations" in reasons["AssumeRoot"]
 
 

@@ -16,13 +16,6 @@ from regionbox.protocol.dialect import Dialect
 DIALECT = Dialect(validation_code="InvalidParameterValue",
                   required_members_only=("InvalidParameterValue", "The parameter {name} must be provided and must not be null."))
 
-SNAPSHOTS = "snapshots (backup and restore) are not built yet"
-SERVERLESS = "serverless caches are not built yet"
-GLOBAL = "global datastores (cross-region replication) are not built yet"
-SECURITY_GROUPS = "cache security groups are EC2-Classic only; use VPC security groups"
-RESERVED = "reserved nodes are a billing feature with nothing to emulate"
-UPDATES = "service updates are AWS's maintenance with nothing to emulate"
-MIGRATION = "online migration from self-hosted Redis is not built yet"
 
 
 def load(cloud) -> Service:
@@ -44,6 +37,20 @@ def load(cloud) -> Service:
     from regionbox.services.elasticache.subnet_groups import SubnetGroups
     from regionbox.services.elasticache.tags import Tags
     from regionbox.services.elasticache.users import UserGroups, Users
+    from regionbox.services.elasticache.automatic_snapshots import AutomaticSnapshots
+    from regionbox.services.elasticache.exports import SnapshotExports
+    from regionbox.services.elasticache.restores import Restores
+    from regionbox.services.elasticache.snapshot_files import SnapshotFiles
+    from regionbox.services.elasticache.snapshots import Snapshots
+    from regionbox.services.elasticache.global_datastores import GlobalDatastores
+    from regionbox.services.elasticache.migration import Migrations, ping
+    from regionbox.services.elasticache.serverless_migration import ServerlessMigrations
+    from regionbox.services.elasticache.node_types import NodeTypes
+    from regionbox.services.elasticache.serverless import ServerlessCaches
+    from regionbox.services.elasticache.serverless_snapshots import ServerlessSnapshots
+    from regionbox.services.elasticache.reserved_nodes import ReservedNodes
+    from regionbox.services.elasticache.security_groups import CacheSecurityGroups
+    from regionbox.services.elasticache.service_updates import ServiceUpdates
 
     state = ElastiCacheState(cloud.store)
     supervisor, tasks, paginator = cloud.supervisor, cloud.tasks, cloud.paginator
@@ -56,14 +63,36 @@ def load(cloud) -> Service:
     sharding = Sharding(state, nodes, members, placement, SlotMigration(state, nodes), events, tasks)
     failover = Failover(state, nodes, members, sharding, events, tasks)
     user_groups = UserGroups(state, nodes, events, paginator)
-    users = Users(state, user_groups, paginator)
-    replication_groups = ReplicationGroups(state, members, sharding, placement, user_groups, events, tasks, paginator)
+    users = Users(state, user_groups, tasks, paginator)
+    files = SnapshotFiles(cloud.state_dir / "elasticache" / "snapshots", nodes, supervisor)
+    exports = SnapshotExports(files, lambda: cloud.services.api("s3") if "s3" in cloud.services.names else None,
+                              lambda: cloud.services.api("iam"))
+    restores = Restores(state, files, exports)
+    snapshots = Snapshots(state, nodes, files, exports, subnet_groups.vpc_of, events, tasks, paginator)
+    day = lambda: cloud.config.elasticache_snapshot_day  # noqa: E731 - how long a day of automatic snapshots lasts
+    serverless_snapshots = ServerlessSnapshots(
+        state, Snapshots(state, nodes, files, exports, subnet_groups.vpc_of, events, tasks, paginator, state.serverless_snapshots),
+        tasks, paginator, day)
+    automatic = AutomaticSnapshots(state, snapshots, tasks, day, serverless_snapshots.tick)
+    replication_groups = ReplicationGroups(state, members, sharding, placement, user_groups, restores, snapshots, events, tasks,
+                                           paginator)
     changes = ReplicationGroupChanges(state, nodes, failover, user_groups, events, tasks)
-    cache_clusters = CacheClusters(state, nodes, standalone, placement, supervisor, events, tasks, paginator)
+    cache_clusters = CacheClusters(state, nodes, standalone, placement, supervisor, replication_groups, restores, snapshots, events,
+                                   tasks, paginator)
     parameter_groups = ParameterGroups(state, nodes, paginator, tasks)
     engine_versions = EngineVersions(paginator)
     tags = Tags(state)
-    lifecycle = Lifecycle(state, cloud.ca, supervisor, replication_groups, failover, cache_clusters, members, events, tasks)
+    global_datastores = GlobalDatastores(state, nodes, replication_groups, events, tasks, paginator)
+    serverless = ServerlessCaches(state, replication_groups, cache_clusters, nodes, user_groups, restores, serverless_snapshots, events,
+                                  tasks, paginator)
+    serverless_migrations = ServerlessMigrations(state, nodes, serverless, events, tasks, ping)
+    migrations = Migrations(state, nodes, serverless_migrations, events, tasks)
+    reserved = ReservedNodes(state, paginator)
+    updates = ServiceUpdates(state, paginator)
+    security_groups = CacheSecurityGroups(paginator)
+    node_types = NodeTypes(state)
+    lifecycle = Lifecycle(state, cloud.ca, supervisor, replication_groups, failover, cache_clusters, members, snapshots, automatic,
+                          users, serverless, serverless_migrations, events, tasks)
     # Engine events (a node exited or started) of group members and of cache clusters' nodes.
     supervisor.listen(failover.on_engine_event)
     supervisor.listen(cache_clusters.on_engine_event)
@@ -72,7 +101,7 @@ def load(cloud) -> Service:
         name="elasticache",
         operations={
             # replication groups
-            "CreateReplicationGroup": replication_groups.create_replication_group,
+            "CreateReplicationGroup": global_datastores.create_replication_group,
             "DescribeReplicationGroups": replication_groups.describe_replication_groups,
             "DeleteReplicationGroup": replication_groups.delete_replication_group,
             "IncreaseReplicaCount": replication_groups.increase_replica_count,
@@ -80,6 +109,22 @@ def load(cloud) -> Service:
             "ModifyReplicationGroup": changes.modify_replication_group,
             "ModifyReplicationGroupShardConfiguration": sharding.modify_replication_group_shard_configuration,
             "TestFailover": failover.test_failover,
+            # online migration from a self-managed Redis OSS
+            "TestMigration": migrations.test_migration,
+            "StartMigration": migrations.start_migration,
+            "CompleteMigration": migrations.complete_migration,
+            "PrepareMigration": serverless_migrations.prepare_migration,
+            "StopMigration": serverless_migrations.stop_migration,
+            # global datastores (a primary group and secondaries in other regions replicating from it)
+            "CreateGlobalReplicationGroup": global_datastores.create_global_replication_group,
+            "DescribeGlobalReplicationGroups": global_datastores.describe_global_replication_groups,
+            "ModifyGlobalReplicationGroup": global_datastores.modify_global_replication_group,
+            "DeleteGlobalReplicationGroup": global_datastores.delete_global_replication_group,
+            "DisassociateGlobalReplicationGroup": global_datastores.disassociate_global_replication_group,
+            "FailoverGlobalReplicationGroup": global_datastores.failover_global_replication_group,
+            "IncreaseNodeGroupsInGlobalReplicationGroup": global_datastores.increase_node_groups_in_global_replication_group,
+            "DecreaseNodeGroupsInGlobalReplicationGroup": global_datastores.decrease_node_groups_in_global_replication_group,
+            "RebalanceSlotsInGlobalReplicationGroup": global_datastores.rebalance_slots_in_global_replication_group,
             # cache clusters
             "CreateCacheCluster": cache_clusters.create_cache_cluster,
             "DescribeCacheClusters": cache_clusters.describe_cache_clusters,
@@ -109,32 +154,42 @@ def load(cloud) -> Service:
             "DescribeCacheSubnetGroups": subnet_groups.describe_cache_subnet_groups,
             "ModifyCacheSubnetGroup": subnet_groups.modify_cache_subnet_group,
             "DeleteCacheSubnetGroup": subnet_groups.delete_cache_subnet_group,
+            # snapshots
+            "CreateSnapshot": snapshots.create_snapshot,
+            "DescribeSnapshots": snapshots.describe_snapshots,
+            "CopySnapshot": snapshots.copy_snapshot,
+            "DeleteSnapshot": snapshots.delete_snapshot,
+            # node types a cluster or group can be scaled to
+            "ListAllowedNodeTypeModifications": node_types.list_allowed_node_type_modifications,
+            # reserved nodes (a catalog of offerings) and service updates
+            "DescribeReservedCacheNodesOfferings": reserved.describe_reserved_cache_nodes_offerings,
+            "PurchaseReservedCacheNodesOffering": reserved.purchase_reserved_cache_nodes_offering,
+            "DescribeReservedCacheNodes": reserved.describe_reserved_cache_nodes,
+            "DescribeServiceUpdates": updates.describe_service_updates,
+            "DescribeUpdateActions": updates.describe_update_actions,
+            "BatchApplyUpdateAction": updates.batch_apply_update_action,
+            "BatchStopUpdateAction": updates.batch_stop_update_action,
+            # cache security groups (EC2-Classic): answered as AWS answers a VPC account
+            "CreateCacheSecurityGroup": security_groups.create_cache_security_group,
+            "DescribeCacheSecurityGroups": security_groups.describe_cache_security_groups,
+            "DeleteCacheSecurityGroup": security_groups.delete_cache_security_group,
+            "AuthorizeCacheSecurityGroupIngress": security_groups.authorize_cache_security_group_ingress,
+            "RevokeCacheSecurityGroupIngress": security_groups.revoke_cache_security_group_ingress,
+            # serverless caches and their snapshots
+            "CreateServerlessCache": serverless.create_serverless_cache,
+            "DescribeServerlessCaches": serverless.describe_serverless_caches,
+            "ModifyServerlessCache": serverless.modify_serverless_cache,
+            "DeleteServerlessCache": serverless.delete_serverless_cache,
+            "CreateServerlessCacheSnapshot": serverless_snapshots.create_serverless_cache_snapshot,
+            "DescribeServerlessCacheSnapshots": serverless_snapshots.describe_serverless_cache_snapshots,
+            "CopyServerlessCacheSnapshot": serverless_snapshots.copy_serverless_cache_snapshot,
+            "ExportServerlessCacheSnapshot": serverless_snapshots.export_serverless_cache_snapshot,
+            "DeleteServerlessCacheSnapshot": serverless_snapshots.delete_serverless_cache_snapshot,
             # events and tags
             "DescribeEvents": events.describe_events,
             "AddTagsToResource": tags.add_tags_to_resource,
             "ListTagsForResource": tags.list_tags_for_resource,
             "RemoveTagsFromResource": tags.remove_tags_from_resource,
-        },
-        not_implemented={
-            "CreateSnapshot": SNAPSHOTS, "CopySnapshot": SNAPSHOTS, "DeleteSnapshot": SNAPSHOTS, "DescribeSnapshots": SNAPSHOTS,
-            "CreateServerlessCache": SERVERLESS, "DescribeServerlessCaches": SERVERLESS, "ModifyServerlessCache": SERVERLESS,
-            "DeleteServerlessCache": SERVERLESS, "CreateServerlessCacheSnapshot": SERVERLESS,
-            "CopyServerlessCacheSnapshot": SERVERLESS, "DeleteServerlessCacheSnapshot": SERVERLESS,
-            "DescribeServerlessCacheSnapshots": SERVERLESS, "ExportServerlessCacheSnapshot": SERVERLESS,
-            "CreateGlobalReplicationGroup": GLOBAL, "DescribeGlobalReplicationGroups": GLOBAL, "ModifyGlobalReplicationGroup": GLOBAL,
-            "DeleteGlobalReplicationGroup": GLOBAL, "DisassociateGlobalReplicationGroup": GLOBAL,
-            "FailoverGlobalReplicationGroup": GLOBAL, "IncreaseNodeGroupsInGlobalReplicationGroup": GLOBAL,
-            "DecreaseNodeGroupsInGlobalReplicationGroup": GLOBAL, "RebalanceSlotsInGlobalReplicationGroup": GLOBAL,
-            "AuthorizeCacheSecurityGroupIngress": SECURITY_GROUPS, "CreateCacheSecurityGroup": SECURITY_GROUPS,
-            "DeleteCacheSecurityGroup": SECURITY_GROUPS, "DescribeCacheSecurityGroups": SECURITY_GROUPS,
-            "RevokeCacheSecurityGroupIngress": SECURITY_GROUPS,
-            "DescribeReservedCacheNodes": RESERVED, "DescribeReservedCacheNodesOfferings": RESERVED,
-            "PurchaseReservedCacheNodesOffering": RESERVED,
-            "DescribeServiceUpdates": UPDATES, "DescribeUpdateActions": UPDATES, "BatchApplyUpdateAction": UPDATES,
-            "BatchStopUpdateAction": UPDATES,
-            "StartMigration": MIGRATION, "TestMigration": MIGRATION, "CompleteMigration": MIGRATION, "PrepareMigration": MIGRATION,
-            "StopMigration": MIGRATION,
-            "ListAllowedNodeTypeModifications": "node type changes (scaling up and down) are not built yet",
         },
         dialect=DIALECT,
         api=ElastiCacheApi(state, nodes),

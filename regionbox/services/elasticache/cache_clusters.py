@@ -30,7 +30,9 @@ from regionbox.services.elasticache.models import MEMCACHED_PORT, REDIS_PORT, Ca
 from regionbox.services.elasticache.nodes import RedisNodes, node_key
 from regionbox.services.elasticache.parameter_groups import checked_parameter_group, parameter_values, upgraded_parameter_group
 from regionbox.services.elasticache.placement import Placement, ZoneUnavailable
-from regionbox.services.elasticache.replication_groups import member_failures
+from regionbox.services.elasticache.replication_groups import ReplicationGroups, member_failures
+from regionbox.services.elasticache.restores import Restores
+from regionbox.services.elasticache.snapshots import Snapshots
 from regionbox.services.elasticache.standalone_redis import StandaloneRedis
 from regionbox.services.elasticache.state import ElastiCacheState
 from regionbox.services.elasticache.tags import checked_tags
@@ -119,8 +121,12 @@ class CacheClusters:
     events of their nodes. (Replication groups' members are listed here, run by members.py.)"""
 
     def __init__(self, state: ElastiCacheState, nodes: RedisNodes, standalone: StandaloneRedis, placement: Placement,
-                 supervisor: "Supervisor", events: EventLog, tasks: Tasks, paginator: Paginator) -> None:
+                 supervisor: "Supervisor", replication_groups: ReplicationGroups, restores: Restores, snapshots: Snapshots,
+                 events: EventLog, tasks: Tasks, paginator: Paginator) -> None:
         self.state = state
+        self.replication_groups = replication_groups
+        self.restores = restores
+        self.snapshots = snapshots
         self.nodes = nodes
         self.standalone = standalone
         self.placement = placement
@@ -133,11 +139,22 @@ class CacheClusters:
     def create_cache_cluster(self, ctx: RequestContext, params: dict) -> dict:
         scope = ctx.scope
         cluster_id = check.identifier("CacheClusterId", params["CacheClusterId"], max_length=50)
-        if params.get("ReplicationGroupId"):
-            raise check.not_implemented("CreateCacheCluster with ReplicationGroupId is not implemented by regionbox "
-                                        "yet: add replicas with IncreaseReplicaCount.")
         if self.state.cache_clusters.get(scope, cluster_id) is not None:
             raise ServiceError("CacheClusterAlreadyExists", f"Cache cluster {cluster_id} already exists.")
+        if params.get("ReplicationGroupId"):
+            cluster = self.replication_groups.add_cluster(ctx, params, cluster_id)
+        else:
+            cluster = self.create(ctx, params, cluster_id)
+        return {"CacheCluster": describe_cache_cluster(cluster, show_nodes=False)}
+
+    def create(self, ctx: RequestContext, params: dict, cluster_id: str, serverless_cache: str | None = None) -> CacheCluster:
+        """A new cluster (for CreateCacheCluster, or the Memcached cluster behind a serverless
+        cache), its nodes starting in the background; ``params`` as CreateCacheCluster takes them."""
+        scope = ctx.scope
+        restore_from, snapshot = (None, None) if (params.get("Engine") or "").lower() == "memcached" else self.restores.source(scope, params)
+        if snapshot is not None:
+            params = {"Engine": snapshot.engine, "EngineVersion": snapshot.engine_version, "CacheNodeType": snapshot.node_type,
+                      **params}
         engine = (params.get("Engine") or "").lower()
         if not engine:
             raise check.invalid("The parameter Engine must be provided.")
@@ -150,6 +167,12 @@ class CacheClusters:
         if not node_type:
             raise check.invalid("The parameter CacheNodeType must be provided and must not be blank.")
         check.node_type(node_type)
+        check.engine_supports(engine, version, node_type)
+        if restore_from and (len(snapshot.node_snapshots) if snapshot else len(restore_from.split())) > 1:
+            raise check.invalid_combination("A snapshot of more than one node group can only be restored to a Redis (cluster mode "
+                                            "enabled) replication group.")
+        if snapshot is not None:
+            check.restorable(snapshot.engine, snapshot.engine_version, engine, version)
         count = params.get("NumCacheNodes", 1)
         if engine == "memcached":
             self._check_memcached_only_options(params, version)
@@ -187,13 +210,15 @@ class CacheClusters:
             auto_minor_version_upgrade=params.get("AutoMinorVersionUpgrade", True),
             transit_encryption=bool(params.get("TransitEncryptionEnabled")),
             network_type=params.get("NetworkType") or "ipv4", ip_discovery=params.get("IpDiscovery") or "ipv4",
-            tags=checked_tags(params.get("Tags") or []),
+            tags=checked_tags(params.get("Tags") or []), restore_from=restore_from, serverless_cache=serverless_cache,
         )
         if engine != "memcached" and params.get("AuthToken"):
             self.standalone.set_auth_token(cluster, params["AuthToken"])
-        self.state.save_cluster(scope, cluster)
+        with self.state.transaction():
+            self.restores.begin(scope, snapshot)
+            self.state.save_cluster(scope, cluster)
         self.build(scope, cluster_id)
-        return {"CacheCluster": describe_cache_cluster(cluster, show_nodes=False)}
+        return cluster
 
     @staticmethod
     def _check_memcached_only_options(params: dict, version: str) -> None:
@@ -315,6 +340,11 @@ class CacheClusters:
         down = sorted({n.zone for n in cluster.nodes if not self.placement.is_up(n.zone)})
         if down:
             raise ZoneUnavailable({cluster_id: ", ".join(down)})
+        if cluster.restore_from:
+            # The node's first start loads the snapshot's RDB.
+            snapshot = await self.restores.snapshot_of(scope, cluster.restore_from, cluster_id)
+            self.restores.files.place(scope, snapshot, snapshot.node_snapshots[0].node_group_id,
+                                      self.nodes.engine_root / engine_node_id(scope, cluster, cluster.nodes[0]))
         await asyncio.gather(*(self.start_cache_node(scope, cluster, node) for node in cluster.nodes))
         if not all(self._running(n) for n in cluster.nodes):
             raise RuntimeError("a cache node did not start (its availability zone went down)")
@@ -324,8 +354,12 @@ class CacheClusters:
             for node in cluster.nodes:
                 node.status = "available"
             cluster.status = "available"
+            restore_from, cluster.restore_from = cluster.restore_from, None
             self.state.save_cluster(scope, cluster)
             self.events.record(scope, cluster_id, "cache-cluster", Messages.CACHE_CLUSTER_CREATED)
+            if restore_from:
+                self.events.record(scope, cluster_id, "cache-cluster", Messages.RESTORED.format(snapshot=self.restores.label(restore_from)))
+            self.restores.finish(scope, restore_from, cluster_id)
 
     def _running(self, node: CacheNode) -> bool:
         live = self.supervisor.node(node.engine_node_key)
@@ -340,8 +374,10 @@ class CacheClusters:
             cluster.status = "create-failed"
             for node in cluster.nodes:
                 node.status = "create-failed"
+            restore_from, cluster.restore_from = cluster.restore_from, None
             self.state.save_cluster(scope, cluster)
             self.events.record(scope, cluster_id, "cache-cluster", message)
+            self.restores.finish(scope, restore_from, cluster_id)
         # Nothing of a failed cluster serves; DeleteCacheCluster removes it.
         self.close_configuration_endpoint(scope, cluster)
         await asyncio.gather(*(self.stop_cache_node(scope, cluster, n) for n in cluster.nodes), return_exceptions=True)
@@ -358,9 +394,19 @@ class CacheClusters:
             if cluster.status == "creating":
                 self.build(scope, cluster_id)
             elif cluster.status == "deleting":
-                self._destroy(scope, cluster_id)
+                final = self.snapshots.pending_final(scope, cluster_id)
+                if final:  # its final snapshot is still to be taken, from its node adopted with its data
+                    self.tasks.spawn(self._restore_then_delete(scope, cluster_id, final), owner="elasticache",
+                                     what=f"deleting {cluster_id}")
+                else:
+                    self._destroy(scope, cluster_id)
             else:
                 self.tasks.spawn(self._restore(scope, cluster_id), owner="elasticache", what=f"restoring cache cluster {cluster_id}")
+
+    async def _restore_then_delete(self, scope: Scope, cluster_id: str, final: str) -> None:
+        cluster = self.state.cache_clusters.get(scope, cluster_id)
+        await asyncio.gather(*(self.start_cache_node(scope, cluster, n) for n in cluster.nodes if n.address), return_exceptions=True)
+        self._destroy(scope, cluster_id, final)
 
     async def _restore(self, scope: Scope, cluster_id: str) -> None:
         """Nodes still running are adopted with their data; a node that died while regionbox was
@@ -428,9 +474,9 @@ class CacheClusters:
         show_nodes = bool(params.get("ShowCacheNodeInfo"))
         cluster_id = params.get("CacheClusterId")
         if cluster_id is not None:
-            clusters = [self.state.cluster(ctx.scope, cluster_id)]
+            clusters = [self.state.visible_cluster(ctx.scope, cluster_id)]
         else:
-            clusters = self.state.cache_clusters.values(ctx.scope)
+            clusters = [c for c in self.state.cache_clusters.values(ctx.scope) if not self.state.hidden(ctx.scope, c)]
             if params.get("ShowCacheClustersNotInReplicationGroups"):
                 clusters = [c for c in clusters if not c.replication_group_id]
         rows = [describe_cache_cluster(c, show_nodes) for c in clusters]
@@ -439,7 +485,7 @@ class CacheClusters:
     # -- ModifyCacheCluster -----------------------------------------------------------------------------------
     def modify_cache_cluster(self, ctx: RequestContext, params: dict) -> dict:
         scope = ctx.scope
-        cluster = self.state.cluster(scope, params["CacheClusterId"])
+        cluster = self.state.visible_cluster(scope, params["CacheClusterId"])
         if cluster.status != "available":
             raise check.cluster_not_available(cluster.cluster_id, cluster.status)
         memcached = cluster.engine == "memcached"
@@ -611,7 +657,7 @@ class CacheClusters:
 
     # -- RebootCacheCluster ---------------------------------------------------------------------------------
     def reboot_cache_cluster(self, ctx: RequestContext, params: dict) -> dict:
-        cluster = self.state.cluster(ctx.scope, params["CacheClusterId"])
+        cluster = self.state.visible_cluster(ctx.scope, params["CacheClusterId"])
         if cluster.status != "available":
             raise check.cluster_not_available(cluster.cluster_id, cluster.status)
         if cluster.replication_group_id:
@@ -664,34 +710,47 @@ class CacheClusters:
 
     # -- DeleteCacheCluster ---------------------------------------------------------------------------------
     def delete_cache_cluster(self, ctx: RequestContext, params: dict) -> dict:
-        cluster = self.state.cluster(ctx.scope, params["CacheClusterId"])
+        cluster = self.state.visible_cluster(ctx.scope, params["CacheClusterId"])
         if cluster.replication_group_id:
             raise ServiceError("InvalidCacheClusterState",
                                f"Cache cluster {cluster.cluster_id} is a member of replication group {cluster.replication_group_id}: "
                                "delete the replication group or decrease its replica count instead.")
         if cluster.status not in ("available", "create-failed", "incompatible-network", "restore-failed"):
             raise check.cluster_not_available(cluster.cluster_id, cluster.status)
-        if params.get("FinalSnapshotIdentifier"):
+        final = params.get("FinalSnapshotIdentifier")
+        if final:
             if cluster.engine == "memcached":
                 raise ServiceError("SnapshotFeatureNotSupportedFault", "Snapshots are not supported for engine memcached.")
-            raise check.not_implemented("Final snapshots are not implemented by regionbox yet.")
-        cluster.status = "deleting"
-        self.state.save_cluster(ctx.scope, cluster)
-        self._destroy(ctx.scope, cluster.cluster_id)
+            self.snapshots.checked_name(final, "FinalSnapshotIdentifier")
+            self.snapshots.unused(ctx.scope, final)
+            if cluster.status != "available":
+                raise check.cluster_not_available(cluster.cluster_id, cluster.status)
+        with self.state.transaction():
+            if final:
+                self.snapshots.begin(ctx.scope, self.snapshots.new(ctx.scope, final, None, cluster))
+            cluster.status = "deleting"
+            self.state.save_cluster(ctx.scope, cluster)
+        self._destroy(ctx.scope, cluster.cluster_id, final)
         return {"CacheCluster": describe_cache_cluster(cluster, show_nodes=False)}
 
-    def _destroy(self, scope: Scope, cluster_id: str) -> None:
+    def _destroy(self, scope: Scope, cluster_id: str, final_snapshot: str | None = None) -> None:
         # Whatever fails, the cluster stays "deleting" with an event, and the next start of
         # regionbox deletes it again.
-        self.tasks.spawn(self._destroy_cluster(scope, cluster_id), owner="elasticache", what=f"deleting {cluster_id}",
+        self.tasks.spawn(self.destroy_cluster(scope, cluster_id, final_snapshot), owner="elasticache", what=f"deleting {cluster_id}",
                          on_failure=lambda error: self.events.record(
                              scope, cluster_id, "cache-cluster", Messages.DELETE_FAILED.format(what=f"cache cluster {cluster_id}",
                                                                                                reason=error)))
 
-    async def _destroy_cluster(self, scope: Scope, cluster_id: str) -> None:
+    async def destroy_cluster(self, scope: Scope, cluster_id: str, final_snapshot: str | None = None) -> None:
         cluster = self.state.cache_clusters.get(scope, cluster_id)
         if cluster is None:
             return
+        if final_snapshot and not await self.snapshots.take_final(scope, final_snapshot, cluster_id, "cache-cluster"):
+            cluster.status = "available"
+            self.state.save_cluster(scope, cluster)
+            return
         self.close_configuration_endpoint(scope, cluster)
         await asyncio.gather(*(self.stop_cache_node(scope, cluster, n) for n in cluster.nodes), return_exceptions=True)
-        self.state.cache_clusters.delete(scope, cluster_id)
+        with self.state.transaction():
+            self.state.cache_clusters.delete(scope, cluster_id)
+            self.snapshots.forget_automatic(scope, cluster_id)

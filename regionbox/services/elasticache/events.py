@@ -76,6 +76,13 @@ class Messages:
     DATA_LOST = "Cache node {node} restarted without its data: no replica held a copy and the node keeps no append-only file"
     # A Memcached node that died: replaced by an empty one (AWS's CacheNodeReplaceComplete event).
     CACHE_NODE_REPLACED = "Cache node {node} replaced"
+    # Snapshots (AWS's SnapshotComplete / SnapshotFailed events).
+    SNAPSHOT_SUCCEEDED = "Snapshot succeeded for snapshot with ID '{snapshot}' of {what} with ID '{source}'"
+    SNAPSHOT_FAILED = "Snapshot failed for snapshot with ID '{snapshot}' of {what} with ID '{source}': {reason}"
+    SNAPSHOT_COPY_FAILED = "Failed to copy snapshot {snapshot}: {reason}"
+    FINAL_SNAPSHOT_FAILED = "Final snapshot {snapshot} failed, so {what} {source} was not deleted: {reason}"
+    RESTORED = "Restored from snapshot {snapshot}"
+    RESTORE_FAILED_SNAPSHOT = "Failed to restore from snapshot {snapshot}: {reason}"
 
 
 def record_event(events: Collection[Event], scope: Scope, source_id: str, source_type: str, message: str,

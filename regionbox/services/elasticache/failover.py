@@ -293,7 +293,12 @@ class Failover:
                 await self.nodes.command(scope, rg, old, "CLIENT", "UNPAUSE")
                 return False
         await self.nodes.move_primary_endpoint(scope, rg, old, new)
-        await self.nodes.command(scope, rg, new, "REPLICAOF", "NO", "ONE")
+        upstream = self.state.global_upstream(scope, rg)
+        if upstream is not None:
+            # A global datastore's secondary: its new primary replicates from the primary region.
+            await self.nodes.command(scope, rg, new, "REPLICAOF", upstream.nodes[0].address, str(upstream.nodes[0].port))
+        else:
+            await self.nodes.command(scope, rg, new, "REPLICAOF", "NO", "ONE")
         followers = [cid for cid in group.members if cid != new and self.nodes.running_address(scope, cid)]
         await asyncio.gather(*(self.nodes.command(scope, rg, cid, "REPLICAOF", new_node.address, str(new_node.port))
                                for cid in followers), return_exceptions=True)
@@ -318,7 +323,7 @@ class Failover:
     # -- TestFailover --------------------------------------------------------------------------------
     def test_failover(self, ctx: RequestContext, params: dict) -> dict:
         scope = ctx.scope
-        rg = self.state.group(scope, params["ReplicationGroupId"])
+        rg = self.state.visible_group(scope, params["ReplicationGroupId"])
         node_group_id = params["NodeGroupId"]
         group = rg.node_group(node_group_id)
         if group is None:

@@ -15,7 +15,12 @@ from regionbox.services.elasticache.failover import Failover
 from regionbox.services.elasticache.members import MemberClusters
 from regionbox.services.elasticache.nodes import RedisNodes
 from regionbox.services.elasticache.replication_groups import ReplicationGroups
+from regionbox.services.elasticache.automatic_snapshots import AutomaticSnapshots
+from regionbox.services.elasticache.snapshots import Snapshots
 from regionbox.services.elasticache.state import ElastiCacheState
+from regionbox.services.elasticache.serverless import ServerlessCaches
+from regionbox.services.elasticache.serverless_migration import ServerlessMigrations
+from regionbox.services.elasticache.users import Users
 
 if TYPE_CHECKING:
     from regionbox.core.tls import LocalCA
@@ -26,8 +31,15 @@ class Lifecycle:
     """Service.start / stop / reset: claim and restore the engines in state, close what listens."""
 
     def __init__(self, state: ElastiCacheState, ca: "LocalCA", supervisor: "Supervisor", replication_groups: ReplicationGroups,
-                 failover: Failover, cache_clusters: CacheClusters, members: MemberClusters, events: EventLog, tasks: Tasks) -> None:
+                 failover: Failover, cache_clusters: CacheClusters, members: MemberClusters, snapshots: Snapshots,
+                 automatic: AutomaticSnapshots, users: Users, serverless: ServerlessCaches, migrations: ServerlessMigrations,
+                 events: EventLog, tasks: Tasks) -> None:
         self.state = state
+        self.migrations = migrations
+        self.users = users
+        self.serverless = serverless
+        self.snapshots = snapshots
+        self.automatic = automatic
         self.ca = ca
         self.supervisor = supervisor
         self.replication_groups = replication_groups
@@ -47,7 +59,8 @@ class Lifecycle:
         groups = {(scope, key): rg.status for scope, key, rg in self.state.replication_groups.all()}
         for scope, _, cluster in self.state.cache_clusters.all():
             status = groups.get((scope, cluster.replication_group_id), "") if cluster.replication_group_id else cluster.status
-            if status in ("deleting", "create-failed") or cluster.status in ("deleting", "create-failed"):
+            if (status in ("deleting", "create-failed") or cluster.status in ("deleting", "create-failed")) and \
+                    not self.snapshots.pending_final(scope, cluster.replication_group_id or cluster.cluster_id):
                 continue
             for node in cluster.nodes:
                 if node.engine_node_key and node.status != "deleting":
@@ -64,6 +77,12 @@ class Lifecycle:
                              on_failure=lambda error, scope=scope, group_id=group_id: self.events.record(
                                  scope, group_id, "replication-group", Messages.RESTORE_FAILED.format(group=group_id, reason=error)))
         await self.cache_clusters.restore()
+        self.snapshots.resume()
+        self.serverless.snapshots.engine.resume()
+        self.serverless.resume()
+        self.migrations.resume()
+        self.users.finish_deletions()
+        self.automatic.start()
 
     async def _restore_group(self, scope: Scope, rg) -> None:
         """A group's survivors first (adopted, data kept), then the members that died while
@@ -84,6 +103,8 @@ class Lifecycle:
         await self.tasks.cancel("elasticache")
         self._close_endpoints()
         self.state.forget_runtime()
+        self.snapshots.files.reset()
+        self.automatic.start()
 
 
 class ElastiCacheApi:

@@ -66,6 +66,7 @@ class MemberClusters:
             auth_token_enabled=rg.auth_token_enabled, snapshot_retention_limit=rg.snapshot_retention_limit,
             snapshot_window=rg.snapshot_window, preferred_maintenance_window=rg.preferred_maintenance_window,
             nodes=[CacheNode(node_id="0001", zone=zone, address="", port=rg.port, created=now)],
+            tags=list(rg.tags),  # a group's tags are its member clusters' too
         )
         self.state.save_cluster(scope, cluster)
         return cluster
@@ -98,6 +99,9 @@ class MemberClusters:
             if rg.cluster_enabled:
                 if not rg.config_address:
                     rg.config_address, rg.config_port = allocator.allocate(rg.port)
+                if rg.serverless_cache and not rg.reader_address:
+                    # A serverless cache's reader endpoint (port 6380 on AWS), to the replicas.
+                    rg.reader_address, rg.reader_port = allocator.allocate(rg.port + 1)
             else:
                 if not rg.primary_address:
                     rg.primary_address, rg.primary_port = allocator.allocate(rg.port)
@@ -113,8 +117,17 @@ class MemberClusters:
             primary = group.primary if not rg.cluster_enabled and group.primary != cluster.cluster_id else None
         primary = self.state.cache_clusters.get(scope, primary) if primary and not rg.cluster_enabled else None
         self.state.node_owner[node_key(scope, cluster.cluster_id)] = (scope, cluster.cluster_id)
+        # The primary of a global datastore's secondary group replicates from the datastore's primary.
+        upstream = None
+        if cluster.cluster_id == group.primary:
+            source = self.state.global_upstream(scope, rg)
+            upstream = (source.nodes[0].address, source.nodes[0].port) if source is not None else None
+            if rg.migration_source:
+                # An online migration: it replicates from the customer's Redis (migration.py).
+                address, _, port = rg.migration_source.rpartition(":")
+                upstream = (address, int(port))
         self.nodes.write_acl(scope, rg, cluster.cluster_id)
-        await self.supervisor.start(self.nodes.spec(scope, rg, cluster, primary))
+        await self.supervisor.start(self.nodes.spec(scope, rg, cluster, primary, upstream))
 
     async def stop_member(self, scope: Scope, cluster_id: str) -> None:
         """Stop a member's engine for good (its data goes). Its document is the caller's to delete,
@@ -164,6 +177,11 @@ class MemberClusters:
             if rg.config_address:
                 targets = [t for cid in rg.member_clusters if (t := running(scope, cid))]
                 self.open_endpoint(rg.config_address, rg.config_port or rg.port, targets)
+            if rg.reader_address:
+                primaries = {g.primary for g in rg.node_groups}
+                replicas = [t for cid in rg.member_clusters if cid not in primaries and (t := running(scope, cid))]
+                self.open_endpoint(rg.reader_address, rg.reader_port or rg.port,
+                                   replicas or [t for cid in primaries if (t := running(scope, cid))])
             return
         group = rg.node_groups[0]
         primary = running(scope, group.primary)

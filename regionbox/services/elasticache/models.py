@@ -22,6 +22,12 @@ USER_GROUPS = "elasticache.user_groups"
 SUBNET_GROUPS = "elasticache.subnet_groups"
 PARAMETER_GROUPS = "elasticache.parameter_groups"
 EVENTS = "elasticache.events"
+SNAPSHOTS = "elasticache.snapshots"
+SERVERLESS_CACHES = "elasticache.serverless_caches"
+SERVERLESS_SNAPSHOTS = "elasticache.serverless_snapshots"
+GLOBAL_GROUPS = "elasticache.global_replication_groups"
+RESERVED_NODES = "elasticache.reserved_nodes"
+UPDATE_ACTIONS = "elasticache.update_actions"
 
 REDIS_PORT = 6379
 MEMCACHED_PORT = 11211
@@ -90,6 +96,11 @@ class CacheCluster:
     auth_token_hashes: list[str] = field(default_factory=list)
     pending: dict[str, Any] = field(default_factory=dict)  # PendingModifiedValues
     tags: list[dict[str, str]] = field(default_factory=list)
+    # Single-node Redis/Valkey: the snapshot its node starts from (a restore), and the day of its
+    # last automatic snapshot. Memcached behind a serverless cache: that cache's name.
+    restore_from: str | None = None
+    last_automatic_day: int = -1
+    serverless_cache: str | None = None
 
     def __post_init__(self) -> None:
         self.nodes = [n if isinstance(n, CacheNode) else CacheNode(**n) for n in self.nodes]
@@ -155,6 +166,17 @@ class ReplicationGroup:
     pending: dict[str, Any] = field(default_factory=dict)  # ReplicationGroupPendingModifiedValues
     log_delivery: list[dict[str, Any]] = field(default_factory=list)
     tags: list[dict[str, str]] = field(default_factory=list)
+    # The serverless cache this group serves (hidden from Describe*: AWS shows no nodes of one).
+    serverless_cache: str | None = None
+    # Global datastore membership: its id and this group's role there (primary | secondary).
+    global_group_id: str | None = None
+    global_role: str | None = None
+    # Online migration: the self-managed Redis the primary replicates from ("address:port").
+    migration_source: str | None = None
+    # The snapshot whose RDB files the new nodes start from (restores), until they have started.
+    restore_from: str | None = None
+    # When the last automatic snapshot was taken (the scheduler's day number).
+    last_automatic_day: int = -1
 
     def __post_init__(self) -> None:
         self.node_groups = [g if isinstance(g, NodeGroup) else NodeGroup(**g) for g in self.node_groups]
@@ -225,3 +247,154 @@ class Event:
     source_type: str  # cache-cluster | replication-group | user | user-group | ...
     message: str
     date: float
+
+
+@dataclass
+class NodeSnapshot:
+    """One node's RDB in a snapshot (one per node group): where it came from and its file."""
+
+    cache_cluster_id: str | None
+    node_group_id: str
+    cache_node_id: str
+    cache_size: int  # bytes of the RDB
+    node_created: float
+    snapshot_created: float
+    slots: str = ALL_SLOTS
+    replica_count: int = 0
+    primary_zone: str = ""
+    replica_zones: list[str] = field(default_factory=list)
+    file: str = ""  # the RDB's file name in the snapshot's directory
+
+
+@dataclass
+class Snapshot:
+    """A backup of a Redis/Valkey cluster or replication group: real RDB files, one per shard,
+    under the state directory; or, for a serverless cache's snapshot (``kind`` "serverless"),
+    of the cache behind it."""
+
+    name: str
+    arn: str
+    source: str  # manual | automated
+    status: str  # creating | available | copying | exporting | restoring | deleting | failed
+    engine: str
+    engine_version: str
+    node_type: str
+    created: float
+    kind: str = "node"  # node | serverless
+    cache_cluster_id: str | None = None
+    replication_group_id: str | None = None
+    replication_group_description: str | None = None
+    serverless_cache: str | None = None
+    num_cache_nodes: int = 1
+    zone: str = ""
+    cluster_created: float | None = None
+    maintenance_window: str = "sun:05:00-sun:06:00"
+    topic_arn: str | None = None
+    port: int = REDIS_PORT
+    parameter_group: str = ""
+    subnet_group: str = "default"
+    vpc_id: str = ""
+    auto_minor_version_upgrade: bool = True
+    retention_limit: int = 0
+    window: str = "05:00-06:00"
+    num_node_groups: int = 1
+    automatic_failover: str = "disabled"
+    cluster_enabled: bool = False
+    kms_key_id: str | None = None
+    data_tiering: str = "disabled"
+    expires: float | None = None  # serverless snapshots: ExpiryTime
+    copied_from: str | None = None  # a copy being made: its source snapshot
+    node_snapshots: list[NodeSnapshot] = field(default_factory=list)
+    tags: list[dict[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.node_snapshots = [n if isinstance(n, NodeSnapshot) else NodeSnapshot(**n) for n in self.node_snapshots]
+
+    @property
+    def size(self) -> int:
+        return sum(n.cache_size for n in self.node_snapshots)
+
+
+@dataclass
+class ServerlessCache:
+    """A serverless cache: an endpoint (and a reader endpoint) in front of a real cluster-mode
+    replication group (Valkey/Redis) or a Memcached cluster, both hidden from Describe*."""
+
+    name: str
+    arn: str
+    engine: str  # redis | valkey | memcached
+    major_engine_version: str
+    full_engine_version: str
+    created: float
+    status: str = "creating"  # creating | available | modifying | deleting | create-failed
+    description: str = ""
+    usage_limits: dict[str, Any] = field(default_factory=dict)  # CacheUsageLimits as given
+    kms_key_id: str | None = None
+    security_group_ids: list[str] = field(default_factory=list)
+    subnet_ids: list[str] = field(default_factory=list)
+    zones: list[str] = field(default_factory=list)
+    user_group_id: str | None = None
+    snapshot_retention_limit: int = 0
+    daily_snapshot_time: str = "05:00"
+    backing_id: str = ""  # the replication group's (or Memcached cluster's) id
+    address: str | None = None
+    port: int = 6379
+    reader_address: str | None = None
+    reader_port: int = 6380
+    # Serverless migration: the source ("address:port") and its state (preparing | syncing | stopped).
+    migration_source: str | None = None
+    migration_status: str | None = None
+    migration_cutover: str = "manual"  # auto | manual (StartMigration's AutoCutover)
+    last_automatic_day: int = -1
+    tags: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class GlobalReplicationGroup:
+    """A global datastore: a primary replication group and secondaries in other regions of the
+    same cloud whose primaries replicate from it. Account-wide (scope (account, ""))."""
+
+    global_id: str
+    arn: str
+    description: str
+    engine: str
+    engine_version: str
+    node_type: str
+    cluster_enabled: bool
+    status: str = "creating"  # creating | modifying | primary-only | available | deleting
+    # [{"ReplicationGroupId", "ReplicationGroupRegion", "Role": PRIMARY|SECONDARY, "Status": associating|associated|disassociating}]
+    members: list[dict[str, str]] = field(default_factory=list)
+    auth_token_enabled: bool = False
+    transit_encryption: bool = False
+    at_rest_encryption: bool = False
+    parameter_group: str = ""
+
+
+@dataclass
+class ReservedCacheNode:
+    reserved_id: str
+    arn: str
+    offering_id: str
+    node_type: str
+    start: float
+    duration: int
+    fixed_price: float
+    usage_price: float
+    count: int
+    product: str
+    offering_type: str
+    state: str = "payment-pending"  # payment-pending -> active
+    recurring: list[dict[str, Any]] = field(default_factory=list)
+    tags: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class UpdateAction:
+    """A service update applied (or stopped) on one replication group or cache cluster."""
+
+    service_update: str
+    target: str  # replication group id or cache cluster id
+    target_kind: str  # replication-group | cache-cluster
+    status: str = "not-applied"  # not-applied | waiting-to-start | in-progress | stopping | stopped | complete
+    applied: float | None = None
+    changed: float | None = None

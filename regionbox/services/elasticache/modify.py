@@ -37,7 +37,7 @@ class ReplicationGroupChanges:
 
     def modify_replication_group(self, ctx: RequestContext, params: dict) -> dict:
         scope = ctx.scope
-        rg = self.state.group(scope, params["ReplicationGroupId"])
+        rg = self.state.visible_group(scope, params["ReplicationGroupId"])
         if rg.status != "available":
             raise check.group_not_available(rg.replication_group_id)
         engine_work = False

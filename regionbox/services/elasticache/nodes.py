@@ -82,8 +82,11 @@ class RedisNodes:
         return self.engine_root / node_key(scope, cluster_id)
 
     # -- how a member runs ----------------------------------------------------------------------
-    def spec(self, scope, rg: ReplicationGroup, cluster: CacheCluster, primary: CacheCluster | None) -> NodeSpec:
-        """The engine settings for ``cluster``; ``primary`` is the node it replicates (None: it is primary)."""
+    def spec(self, scope, rg: ReplicationGroup, cluster: CacheCluster, primary: CacheCluster | None,
+             upstream: tuple[str, int] | None = None) -> NodeSpec:
+        """The engine settings for ``cluster``; ``primary`` is the node it replicates (None: it is
+        primary), ``upstream`` the address a primary replicates from (a global datastore's
+        secondary, or a migration's source)."""
         data_dir = self.data_dir(scope, cluster.cluster_id)
         node = cluster.nodes[0]
         options: dict = {**self.base_options(data_dir), "masteruser": ADMIN_USER, "masterauth": self.admin_password}
@@ -108,6 +111,11 @@ class RedisNodes:
             options["replicaof"] = f"{primary.nodes[0].address} {primary.nodes[0].port}"
         elif self.primary_binds_endpoint(rg):
             options["bind"] = f"{node.address} {rg.primary_address}"
+        if upstream is not None:
+            options["replicaof"] = f"{upstream[0]} {upstream[1]}"
+            if rg.migration_source:
+                # The customer's Redis knows nothing of regionbox's replication user.
+                del options["masteruser"], options["masterauth"]
         if rg.transit_encryption:
             ca = self.ca
             cert, key = ca.issue(data_dir / "tls", [node.address, rg.primary_address, rg.reader_address, rg.config_address])
@@ -122,6 +130,10 @@ class RedisNodes:
     def maxmemory(self, scope: Scope, holder: "CacheCluster | ReplicationGroup") -> dict:
         """The memory a node gives its data, as ElastiCache sets it: the node type's maxmemory less
         what the parameter group reserves (reserved-memory bytes, else reserved-memory-percent)."""
+        cache = self.state.serverless_caches.get(scope, holder.serverless_cache) if holder.serverless_cache else None
+        if cache is not None and cache.usage_limits.get("DataStorage", {}).get("Maximum"):
+            # A serverless cache's DataStorage maximum is what its data may use (GB, of 2^30 bytes).
+            return {"maxmemory": int(cache.usage_limits["DataStorage"]["Maximum"]) * 2 ** 30}
         values = parameter_values(self.state, scope, holder.parameter_group)
         total = catalog.maxmemory(holder.node_type)
         reserved = int(values.get("reserved-memory") or 0) or total * int(values.get("reserved-memory-percent", "25")) // 100

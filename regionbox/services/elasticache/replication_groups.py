@@ -33,11 +33,14 @@ from regionbox.services.elasticache import engine_catalog as catalog
 from regionbox.services.elasticache import validation as check
 from regionbox.services.elasticache.events import EventLog, Messages
 from regionbox.services.elasticache.members import MemberClusters, NodesNotServing, ReplicaSyncTimeout, endpoints_of
-from regionbox.services.elasticache.models import ALL_SLOTS, REDIS_PORT, NodeGroup, ReplicationGroup
+from regionbox.services.elasticache.models import ALL_SLOTS, REDIS_PORT, CacheCluster, NodeGroup, ReplicationGroup
 from regionbox.services.elasticache.nodes import node_key, sha256
 from regionbox.services.elasticache.parameter_groups import checked_parameter_group
 from regionbox.services.elasticache.placement import Placement, ZoneUnavailable
+from regionbox.services.elasticache.restores import Restores
+from regionbox.services.elasticache.snapshots import Snapshots
 from regionbox.services.elasticache.state import ElastiCacheState
+from regionbox.services.elasticache.tags import checked_tags
 
 if TYPE_CHECKING:
     from regionbox.services.elasticache.sharding import Sharding
@@ -105,6 +108,9 @@ def describe_group(state: ElastiCacheState, scope: Scope, rg: ReplicationGroup) 
         result["UserGroupIds"] = list(rg.user_group_ids)
     if rg.kms_key_id:
         result["KmsKeyId"] = rg.kms_key_id
+    if rg.global_group_id:
+        result["GlobalReplicationGroupInfo"] = {"GlobalReplicationGroupId": rg.global_group_id,
+                                                "GlobalReplicationGroupMemberRole": (rg.global_role or "").upper()}
     if not rg.cluster_enabled and rg.snapshot_retention_limit > 0 and len(rg.member_clusters) > 1:
         result["SnapshottingClusterId"] = next((c for c in rg.member_clusters if c != rg.node_groups[0].primary), None)
     return result
@@ -115,8 +121,11 @@ class ReplicationGroups:
     restore after a restart of regionbox, and deletion in the background."""
 
     def __init__(self, state: ElastiCacheState, members: MemberClusters, sharding: "Sharding", placement: Placement,
-                 user_groups: "UserGroups", events: EventLog, tasks: Tasks, paginator: Paginator) -> None:
+                 user_groups: "UserGroups", restores: Restores, snapshots: Snapshots, events: EventLog, tasks: Tasks,
+                 paginator: Paginator) -> None:
         self.state = state
+        self.restores = restores
+        self.snapshots = snapshots
         self.members = members
         self.sharding = sharding
         self.placement = placement
@@ -127,15 +136,27 @@ class ReplicationGroups:
 
     # -- CreateReplicationGroup -----------------------------------------------------------------
     def create_replication_group(self, ctx: RequestContext, params: dict) -> dict:
-        scope = ctx.scope
         group_id = check.identifier("ReplicationGroupId", params["ReplicationGroupId"])
+        rg = self.create(ctx, params, group_id)
+        return {"ReplicationGroup": describe_group(self.state, ctx.scope, rg)}
+
+    def create(self, ctx: RequestContext, params: dict, group_id: str, serverless_cache: str | None = None,
+               restore: tuple | None = None) -> ReplicationGroup:
+        """A new group (for CreateReplicationGroup, or behind a serverless cache), its nodes
+        starting in the background; ``params`` as CreateReplicationGroup takes them, ``restore``
+        what a serverless cache restores (``Restores.serverless_source``)."""
+        scope = ctx.scope
         if self.state.replication_groups.get(scope, group_id) is not None:
             raise ServiceError("ReplicationGroupAlreadyExists", f"Replication group {group_id} already exists.")
+        restore_from, snapshot = restore if restore is not None else self.restores.source(scope, params)
+        if snapshot is not None:
+            params = {**self._snapshot_defaults(snapshot, params), **params}
         engine = check.engine(params.get("Engine"))
-        node_type = check.node_type(params["CacheNodeType"]) if params.get("CacheNodeType") else "cache.t4g.micro"
         version = catalog.resolve_version(engine, params.get("EngineVersion"))
         if version is None:
             raise check.invalid_combination(f"Cannot find version {params['EngineVersion']} for {engine}")
+        default_type = "cache.t4g.micro" if check.version_key(version) >= (5, 0, 6) or engine == "valkey" else "cache.t3.micro"
+        node_type = check.node_type(params["CacheNodeType"]) if params.get("CacheNodeType") else default_type
         if kinds.binary(engine) is None:
             # Replication and cluster mode need the real engine; the embedded one is single-node only.
             raise check.invalid(f"Replication groups need the real {engine} engine, which is not installed here: "
@@ -157,6 +178,12 @@ class ReplicationGroups:
         if subnet_group.lower() != "default":
             subnet_group = self.state.subnet_group(scope, subnet_group).name
 
+        check.engine_supports(engine, version, node_type, cluster_enabled)
+        if restore_from and not cluster_enabled and (len(snapshot.node_snapshots) if snapshot else len(restore_from.split())) > 1:
+            raise check.invalid_combination("A snapshot of more than one node group can only be restored to a Redis (cluster mode "
+                                            "enabled) replication group.")
+        if snapshot is not None:
+            check.restorable(snapshot.engine, snapshot.engine_version, engine, version)
         if cluster_enabled:
             plan = self._plan_sharded(scope, params, configs, subnet_group)
             nodes_per_group = min(len(p[1]) + 1 for p in plan)
@@ -193,9 +220,10 @@ class ReplicationGroups:
             preferred_maintenance_window=params.get("PreferredMaintenanceWindow") or "sun:05:00-sun:06:00",
             auto_minor_version_upgrade=params.get("AutoMinorVersionUpgrade", True),
             network_type=params.get("NetworkType") or "ipv4", ip_discovery=params.get("IpDiscovery") or "ipv4",
-            tags=list(params.get("Tags") or []),
+            tags=checked_tags(params.get("Tags") or []), serverless_cache=serverless_cache, restore_from=restore_from,
         )
         with self.state.transaction():
+            self.restores.begin(scope, snapshot)
             for index, (primary_zone, replica_zones, slots) in enumerate(plan, start=1):
                 ng_id = f"{index:04d}"
                 prefix = f"{group_id}-{ng_id}-" if cluster_enabled else f"{group_id}-"
@@ -211,7 +239,19 @@ class ReplicationGroups:
             self.state.save_group(scope, rg)
         ctx.touched("ReplicationGroup", group_id)
         self.build(scope, group_id)
-        return {"ReplicationGroup": describe_group(self.state, scope, rg)}
+        return rg
+
+    @staticmethod
+    def _snapshot_defaults(snapshot, params: dict) -> dict:
+        """What a restore takes from its snapshot unless the request says otherwise."""
+        defaults = {"Engine": snapshot.engine, "EngineVersion": snapshot.engine_version, "CacheNodeType": snapshot.node_type,
+                    "Port": snapshot.port}
+        sharding = ("ClusterMode", "NumNodeGroups", "NodeGroupConfiguration", "NumCacheClusters", "PreferredCacheClusterAZs")
+        if snapshot.cluster_enabled and not any(params.get(name) for name in sharding):
+            defaults.update({"ClusterMode": "enabled", "NumNodeGroups": snapshot.num_node_groups})
+        if params.get("Engine") and params["Engine"].lower() != snapshot.engine:
+            del defaults["EngineVersion"]  # another engine (Redis OSS to Valkey): its own default version
+        return defaults
 
     def _plan_single(self, scope: Scope, params: dict, configs: list[dict], subnet_group: str) -> list[tuple[str, list[str], str]]:
         preferred = params.get("PreferredCacheClusterAZs")
@@ -283,12 +323,19 @@ class ReplicationGroups:
             self.members.allocate_addresses(scope, rg)
             primaries = [m for m in members if m.role == "primary"]
             replicas = [m for m in members if m.role != "primary"]
+            snapshot = await self.restores.snapshot_of(scope, rg.restore_from, group_id) if rg.restore_from else None
+            if snapshot is not None and not rg.cluster_enabled:
+                # The primary starts from the snapshot's RDB; its replicas copy it from the primary.
+                self.restores.files.place(scope, snapshot, snapshot.node_snapshots[0].node_group_id,
+                                          self.members.nodes.data_dir(scope, primaries[0].cluster_id))
             # Primaries first, so replicas find them listening.
             await asyncio.gather(*(self.members.start_member(scope, rg, m) for m in primaries))
             await asyncio.gather(*(self.members.start_member(scope, rg, m) for m in replicas))
             self.members.require_serving(scope, rg.member_clusters)
             if rg.cluster_enabled:
                 await self.sharding.bootstrap_cluster(scope, rg)
+                if snapshot is not None:
+                    await self.restores.files.load_into_cluster(scope, snapshot, rg, rg.engine_version)
             await self.members.wait_replicas_synced(scope, rg)
             self.members.refresh_endpoints(scope, rg)
             with self.state.transaction():
@@ -297,8 +344,12 @@ class ReplicationGroups:
                 for group in rg.node_groups:
                     group.status = "available"
                 rg.status = "available"
+                restore_from, rg.restore_from = rg.restore_from, None
                 self.state.save_group(scope, rg)
                 self.events.record(scope, group_id, "replication-group", Messages.REPLICATION_GROUP_CREATED.format(group=group_id))
+                if restore_from:
+                    self.events.record(scope, group_id, "replication-group", Messages.RESTORED.format(snapshot=self.restores.label(restore_from)))
+                self.restores.finish(scope, restore_from, group_id)
 
     async def _create_failed(self, scope: Scope, group_id: str, error: BaseException) -> None:
         rg = self.state.replication_groups.get(scope, group_id)
@@ -315,9 +366,11 @@ class ReplicationGroups:
             for group in rg.node_groups:
                 group.status = "create-failed"
             rg.status = "create-failed"
+            restore_from, rg.restore_from = rg.restore_from, None
             self.state.save_group(scope, rg)
             self.events.record(scope, group_id, "replication-group",
                                Messages.REPLICATION_GROUP_CREATE_FAILED.format(group=group_id, reason=error))
+            self.restores.finish(scope, restore_from, group_id)
         # Nothing of a failed group serves: the nodes that did start stop (its addresses stay its own).
         self.members.close_endpoints(rg)
         await asyncio.gather(*(self.members.stop_member(scope, cid) for cid in rg.member_clusters), return_exceptions=True)
@@ -338,7 +391,12 @@ class ReplicationGroups:
             self.build(scope, group_id)
             return []
         if rg.status == "deleting":
-            self._destroy(scope, group_id)
+            final = self.snapshots.pending_final(scope, group_id)
+            if final:
+                # Its final snapshot is still to be taken: from its nodes, adopted with their data.
+                await asyncio.gather(*(self.members.start_member(scope, rg, m) for m in self.state.members(scope, rg)
+                                       if m.nodes[0].address), return_exceptions=True)
+            self._destroy(scope, group_id, final)
             return []
         if rg.status == "create-failed":
             return []
@@ -376,42 +434,60 @@ class ReplicationGroups:
     # -- DescribeReplicationGroups -------------------------------------------------------------------
     def describe_replication_groups(self, ctx: RequestContext, params: dict) -> dict:
         if params.get("ReplicationGroupId"):
-            groups = [self.state.group(ctx.scope, params["ReplicationGroupId"])]
+            groups = [self.state.visible_group(ctx.scope, params["ReplicationGroupId"])]
         else:
-            groups = self.state.replication_groups.values(ctx.scope)
+            groups = self.state.visible_groups(ctx.scope)
         return check.paged(self.paginator, "ReplicationGroups", [describe_group(self.state, ctx.scope, rg) for rg in groups], params)
 
     # -- DeleteReplicationGroup -------------------------------------------------------------------------
     def delete_replication_group(self, ctx: RequestContext, params: dict) -> dict:
         scope = ctx.scope
-        rg = self.state.group(scope, params["ReplicationGroupId"])
+        rg = self.state.visible_group(scope, params["ReplicationGroupId"])
         if rg.status == "deleting":
             raise ServiceError("InvalidReplicationGroupState",
                                f"Replication group {rg.replication_group_id} has status deleting which is not valid for deletion.")
-        if params.get("FinalSnapshotIdentifier"):
-            raise check.invalid("Final snapshots are not supported by regionbox yet.")
+        if rg.global_group_id:
+            raise ServiceError("InvalidReplicationGroupState", f"Replication group {rg.replication_group_id} is a member of global "
+                                                               f"datastore {rg.global_group_id}: disassociate it (or delete the "
+                                                               "datastore) first.")
+        final = params.get("FinalSnapshotIdentifier")
+        if final:
+            self.snapshots.checked_name(final, "FinalSnapshotIdentifier")
+            self.snapshots.unused(scope, final)
+            if rg.status != "available":
+                raise check.group_not_available(rg.replication_group_id)
         with self.state.transaction():
+            if final:
+                self.snapshots.begin(scope, self.snapshots.new(scope, final, rg, None))
             rg.status = "deleting"
             for group in rg.node_groups:
                 group.status = "deleting"
             self.state.save_group(scope, rg)
             self.members.set_status(scope, rg.member_clusters, "deleting")
         ctx.touched("ReplicationGroup", rg.replication_group_id)
-        self._destroy(scope, rg.replication_group_id)
+        self._destroy(scope, rg.replication_group_id, final)
         return {"ReplicationGroup": describe_group(self.state, scope, rg)}
 
-    def _destroy(self, scope: Scope, group_id: str) -> None:
+    def _destroy(self, scope: Scope, group_id: str, final_snapshot: str | None = None) -> None:
         # Stopping a node cannot fail for good (a kill follows a timeout); whatever else fails, the
         # group stays "deleting" with an event, and the next start of regionbox deletes it again.
-        self.tasks.spawn(self._destroy_group(scope, group_id), owner="elasticache", what=f"deleting {group_id}",
+        self.tasks.spawn(self.destroy_group(scope, group_id, final_snapshot), owner="elasticache", what=f"deleting {group_id}",
                          on_failure=lambda error: self.events.record(
                              scope, group_id, "replication-group",
                              Messages.DELETE_FAILED.format(what=f"replication group {group_id}", reason=error)))
 
-    async def _destroy_group(self, scope: Scope, group_id: str) -> None:
+    async def destroy_group(self, scope: Scope, group_id: str, final_snapshot: str | None = None) -> None:
         async with self.state.lock(scope, group_id):
             rg = self.state.replication_groups.get(scope, group_id)
             if rg is None:
+                return
+            if final_snapshot and not await self.snapshots.take_final(scope, final_snapshot, group_id, "replication-group"):
+                with self.state.transaction():
+                    rg.status = "available"
+                    for group in rg.node_groups:
+                        group.status = "available"
+                    self.state.save_group(scope, rg)
+                    self.members.set_status(scope, rg.member_clusters, "available")
                 return
             await asyncio.gather(*(self.members.stop_member(scope, cid) for cid in rg.member_clusters))
             self.members.close_endpoints(rg)
@@ -421,6 +497,7 @@ class ReplicationGroups:
                 for ugid in rg.user_group_ids:
                     self.user_groups.unlink(scope, ugid, group_id)
                 self.state.replication_groups.delete(scope, group_id)
+                self.snapshots.forget_automatic(scope, group_id)
                 self.events.record(scope, group_id, "replication-group", Messages.REPLICATION_GROUP_DELETED.format(group=group_id))
         self.state.locks.pop((scope, group_id), None)
 
@@ -440,12 +517,48 @@ class ReplicationGroups:
         return {g.node_group_id: (params["NewReplicaCount"], None) for g in rg.node_groups}
 
     def _changeable(self, scope: Scope, params: dict) -> ReplicationGroup:
-        rg = self.state.group(scope, params["ReplicationGroupId"])
+        rg = self.state.visible_group(scope, params["ReplicationGroupId"])
         if rg.status != "available":
             raise check.group_not_available(rg.replication_group_id)
         if not params.get("ApplyImmediately"):
             raise check.invalid("ApplyImmediately must be true to change the replica count.")
         return rg
+
+    def add_cluster(self, ctx: RequestContext, params: dict, cluster_id: str) -> CacheCluster:
+        """CreateCacheCluster with ReplicationGroupId: the new cluster joins a group with cluster
+        mode disabled as a read replica (in the zone asked, else where the group's nodes spread best)."""
+        scope = ctx.scope
+        rg = self.state.visible_group(scope, params["ReplicationGroupId"])
+        if rg.cluster_enabled:
+            raise check.invalid_combination("Cache clusters cannot be added to a Redis (cluster mode enabled) replication group: "
+                                            "use IncreaseReplicaCount or ModifyReplicationGroupShardConfiguration.")
+        if rg.status != "available":
+            raise check.group_not_available(rg.replication_group_id)
+        if params.get("Engine") and params["Engine"].lower() != rg.engine:
+            raise check.invalid_combination(f"The engine {params['Engine']} does not match the engine {rg.engine} of replication "
+                                            f"group {rg.replication_group_id}.")
+        if params.get("NumCacheNodes", 1) != 1:
+            raise check.invalid("Cannot create a Redis cluster with a NumCacheNodes parameter greater than 1.")
+        if params.get("CacheNodeType") and params["CacheNodeType"] != rg.node_type:
+            raise check.invalid_combination(f"The cache node type {params['CacheNodeType']} does not match the node type "
+                                            f"{rg.node_type} of replication group {rg.replication_group_id}.")
+        if len(rg.member_clusters) >= MAX_CACHE_CLUSTERS:
+            raise ServiceError("NodeQuotaForClusterExceeded", f"Replication group {rg.replication_group_id} already has "
+                                                              f"{MAX_CACHE_CLUSTERS} cache clusters, the most it can have.")
+        group = rg.node_groups[0]
+        pinned = [params["PreferredAvailabilityZone"]] if params.get("PreferredAvailabilityZone") else None
+        (zone,) = self.placement.zones(scope, 1, pinned, start=len(group.members), subnet_group=rg.subnet_group)
+        with self.state.transaction():
+            cluster = self.members.new_member(scope, rg, cluster_id, zone, "replica", group.node_group_id)
+            if params.get("Tags"):
+                cluster.tags = checked_tags(params["Tags"], cluster.tags)
+                self.state.save_cluster(scope, cluster)
+            group.members.append(cluster_id)
+            group.replica_zones.append(zone)
+            rg.status = "modifying"
+            self.state.save_group(scope, rg)
+        self._add_replicas_in_background(scope, rg.replication_group_id, [cluster_id])
+        return cluster
 
     def increase_replica_count(self, ctx: RequestContext, params: dict) -> dict:
         scope = ctx.scope

@@ -2,8 +2,9 @@
 
 As ElastiCache's authorization reference has it: an operation acts on the resources it names,
 ``arn:aws:elasticache:REGION:ACCOUNT:replicationgroup:ID`` (and ``cluster:``, ``user:``,
-``usergroup:``, ``parametergroup:``, ``subnetgroup:``), a creation also on the parameter group,
-subnet group and user groups it uses; a Describe without an id, and account-wide calls, on "*".
+``usergroup:``, ``parametergroup:``, ``subnetgroup:``, ``snapshot:``, ``serverlesscache:``,
+``serverlesscachesnapshot:``, ``reservedinstance:``; ``globalreplicationgroup:`` without a region),
+a creation also on the parameter group, subnet group, user groups and snapshot it uses; a Describe without an id, and account-wide calls, on "*".
 The condition keys ElastiCache documents come from the request (elasticache:CacheNodeType,
 EngineType, EngineVersion, NumNodeGroups, ReplicasPerNodeGroup, NumCacheNodes, the encryption,
 failover, Multi-AZ and data tiering flags, AuthTokenEnabled, SnapshotRetentionLimit, KmsKeyId,
@@ -22,7 +23,14 @@ from regionbox.core.service import Access
 _MEMBERS = {"ReplicationGroupId": "replicationgroup", "CacheClusterId": "cluster", "UserId": "user", "UserIds": "user",
             "UserIdsToAdd": "user", "UserIdsToRemove": "user", "UserGroupId": "usergroup", "UserGroupIds": "usergroup",
             "UserGroupIdsToAdd": "usergroup", "UserGroupIdsToRemove": "usergroup",
-            "CacheParameterGroupName": "parametergroup", "CacheSubnetGroupName": "subnetgroup"}
+            "CacheParameterGroupName": "parametergroup", "CacheSubnetGroupName": "subnetgroup",
+            "SnapshotName": "snapshot", "SourceSnapshotName": "snapshot", "TargetSnapshotName": "snapshot",
+            "FinalSnapshotIdentifier": "snapshot", "ServerlessCacheName": "serverlesscache",
+            "ServerlessCacheSnapshotName": "serverlesscachesnapshot", "SourceServerlessCacheSnapshotName": "serverlesscachesnapshot",
+            "TargetServerlessCacheSnapshotName": "serverlesscachesnapshot", "FinalSnapshotName": "serverlesscachesnapshot",
+            "ReservedCacheNodeId": "reservedinstance", "GlobalReplicationGroupId": "globalreplicationgroup"}
+# Account-wide resources: their ARNs have no region.
+_ACCOUNT_WIDE = {"globalreplicationgroup"}
 # condition key -> (request member, how to read it)
 _KEYS = {
     "elasticache:CacheNodeType": "CacheNodeType", "elasticache:EngineVersion": "EngineVersion",
@@ -61,7 +69,7 @@ def resources(ctx: RequestContext, operation: str, params: dict) -> list:
         value = params.get(member)
         for resource_id in value if isinstance(value, list) else [value] if value else []:
             if isinstance(resource_id, str):
-                arns.append(ctx.arn("elasticache", f"{kind}:{resource_id}"))
+                arns.append(ctx.arn("elasticache", f"{kind}:{resource_id}", regional=kind not in _ACCOUNT_WIDE))
     if not arns:
         return ["*"]
     context = _condition_keys(operation, params)

@@ -190,7 +190,7 @@ class Sharding:
     # -- ModifyReplicationGroupShardConfiguration -----------------------------------------------------
     def modify_replication_group_shard_configuration(self, ctx: RequestContext, params: dict) -> dict:
         scope = ctx.scope
-        rg = self.state.group(scope, params["ReplicationGroupId"])
+        rg = self.state.visible_group(scope, params["ReplicationGroupId"])
         if not rg.cluster_enabled:
             raise check.invalid("Modifying the shard configuration is only supported for Redis (cluster mode enabled).")
         if rg.status != "available":

@@ -19,9 +19,11 @@ from regionbox.core.arns import arn
 from regionbox.core.store import Scope, Store
 from regionbox.services.elasticache import engine_catalog as catalog
 from regionbox.services.elasticache import validation as check
-from regionbox.services.elasticache.models import (CACHE_CLUSTERS, EVENTS, PARAMETER_GROUPS, REPLICATION_GROUPS, SUBNET_GROUPS,
-                                                   USER_GROUPS, USERS, CacheCluster, CacheParameterGroup, CacheSubnetGroup, Event,
-                                                   NodeGroup, ReplicationGroup, User, UserGroup)
+from regionbox.services.elasticache.models import (CACHE_CLUSTERS, EVENTS, GLOBAL_GROUPS, PARAMETER_GROUPS, REPLICATION_GROUPS,
+                                                   RESERVED_NODES, SERVERLESS_CACHES, SERVERLESS_SNAPSHOTS, SNAPSHOTS, SUBNET_GROUPS,
+                                                   UPDATE_ACTIONS, USER_GROUPS, USERS, CacheCluster, CacheParameterGroup,
+                                                   CacheSubnetGroup, Event, GlobalReplicationGroup, NodeGroup, ReplicationGroup,
+                                                   ReservedCacheNode, ServerlessCache, Snapshot, UpdateAction, User, UserGroup)
 
 if TYPE_CHECKING:
     from regionbox.engines import EndpointProxy
@@ -41,6 +43,13 @@ class ElastiCacheState:
         self.subnet_groups = store.collection(SUBNET_GROUPS, CacheSubnetGroup)
         self.parameter_groups = store.collection(PARAMETER_GROUPS, CacheParameterGroup)
         self.events = store.collection(EVENTS, Event)
+        self.snapshots = store.collection(SNAPSHOTS, Snapshot)
+        self.serverless_caches = store.collection(SERVERLESS_CACHES, ServerlessCache)
+        self.serverless_snapshots = store.collection(SERVERLESS_SNAPSHOTS, Snapshot)
+        # Global datastores are account-wide: scope (account, "").
+        self.global_groups = store.collection(GLOBAL_GROUPS, GlobalReplicationGroup)
+        self.reserved_nodes = store.collection(RESERVED_NODES, ReservedCacheNode)
+        self.update_actions = store.collection(UPDATE_ACTIONS, UpdateAction)
         # -- runtime only ------------------------------------------------------------------------
         # Engine node id -> (scope, member cluster id): engine events of replication group members.
         self.node_owner: dict[str, tuple[Scope, str]] = {}
@@ -58,6 +67,8 @@ class ElastiCacheState:
         self.losing_data: set[str] = set()
         # Engine node id of a primary coming back -> the replica it copies its data from first.
         self.resync_from: dict[str, str] = {}
+        # Engine node ids being replaced on purpose (a node type change): their exits are no failure.
+        self.replacing: set[str] = set()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -77,6 +88,7 @@ class ElastiCacheState:
         self.survival.clear()
         self.losing_data.clear()
         self.resync_from.clear()
+        self.replacing.clear()
 
     @staticmethod
     def arn(scope: Scope, resource: str) -> str:
@@ -145,3 +157,62 @@ class ElastiCacheState:
         if group is None:
             raise check.subnet_group_not_found(name)
         return group
+
+    def snapshot(self, scope: Scope, name: str | None) -> Snapshot:
+        snapshot = self.snapshots.get(scope, name or "")
+        if snapshot is None:
+            raise check.snapshot_not_found(name)
+        return snapshot
+
+    def serverless_cache(self, scope: Scope, name: str | None) -> ServerlessCache:
+        cache = self.serverless_caches.get(scope, (name or "").lower())
+        if cache is None:
+            raise check.serverless_cache_not_found(name)
+        return cache
+
+    def serverless_snapshot(self, scope: Scope, name: str | None) -> Snapshot:
+        snapshot = self.serverless_snapshots.get(scope, name or "")
+        if snapshot is None:
+            raise check.serverless_snapshot_not_found(name)
+        return snapshot
+
+    def global_upstream(self, scope: Scope, rg: ReplicationGroup) -> CacheCluster | None:
+        """The primary node (member cluster) of the global datastore's primary group, which the
+        primary of a secondary group ``rg`` replicates from; None for any other group."""
+        if rg.global_role != "secondary" or not rg.global_group_id:
+            return None
+        datastore = self.global_groups.get((scope[0], ""), rg.global_group_id)
+        primary = next((m for m in datastore.members if m["Role"] == "PRIMARY"), None) if datastore else None
+        if primary is None:
+            return None
+        primary_scope = (scope[0], primary["ReplicationGroupRegion"])
+        primary_group = self.replication_groups.get(primary_scope, primary["ReplicationGroupId"])
+        if primary_group is None:
+            return None
+        return self.cache_clusters.get(primary_scope, primary_group.node_groups[0].primary)
+
+    def visible_groups(self, scope: Scope) -> list[ReplicationGroup]:
+        """The replication groups DescribeReplicationGroups lists: not the ones behind serverless caches."""
+        return [rg for rg in self.replication_groups.values(scope) if not rg.serverless_cache]
+
+    def visible_group(self, scope: Scope, group_id: str | None) -> ReplicationGroup:
+        """A replication group the caller may name (the one behind a serverless cache is not found)."""
+        rg = self.group(scope, group_id)
+        if rg.serverless_cache:
+            raise check.replication_group_not_found(group_id)
+        return rg
+
+    def visible_cluster(self, scope: Scope, cluster_id: str | None) -> CacheCluster:
+        cluster = self.cluster(scope, cluster_id)
+        if self.hidden(scope, cluster):
+            raise check.cache_cluster_not_found(cluster_id)
+        return cluster
+
+    def hidden(self, scope: Scope, cluster: CacheCluster) -> bool:
+        """A node of a serverless cache: AWS shows no cluster for it."""
+        if cluster.serverless_cache:
+            return True
+        if cluster.replication_group_id:
+            rg = self.replication_groups.get(scope, cluster.replication_group_id)
+            return rg is not None and bool(rg.serverless_cache)
+        return False

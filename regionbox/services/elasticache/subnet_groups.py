@@ -88,6 +88,14 @@ class SubnetGroups:
         self.state.subnet_groups.delete(ctx.scope, group.name)
         return {}
 
+    def vpc_of(self, scope: Scope, name: str | None) -> str:
+        """The VPC a subnet group's subnets are in ("default": the default VPC's)."""
+        if not name or name == "default":
+            subnets = self.ec2().default_subnets(scope[0], scope[1])
+            return subnets[0].vpc_id if subnets else ""
+        group = self.state.subnet_groups.get(scope, name.lower())
+        return group.vpc_id if group is not None else ""
+
     # -- placement -------------------------------------------------------------------------------------
     def zones_of(self, scope: Scope, name: str | None) -> list[str] | None:
         """The AZs a subnet group's nodes may go in, in its subnets' order ("default": the default

@@ -10,6 +10,7 @@ from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.core.store import Collection
 from regionbox.services.elasticache import validation as check
+from regionbox.services.elasticache.models import ReplicationGroup
 from regionbox.services.elasticache.state import ElastiCacheState
 
 MAX_TAGS = 50
@@ -22,6 +23,10 @@ _TAGGABLE = {
     "usergroup": ("UserGroupNotFound", "UserGroup"),
     "parametergroup": ("CacheParameterGroupNotFound", "CacheParameterGroup"),
     "subnetgroup": ("CacheSubnetGroupNotFoundFault", "CacheSubnetGroup"),
+    "snapshot": ("SnapshotNotFoundFault", "Snapshot"),
+    "serverlesscache": ("ServerlessCacheNotFoundFault", "ServerlessCache"),
+    "serverlesscachesnapshot": ("ServerlessCacheSnapshotNotFoundFault", "ServerlessCacheSnapshot"),
+    "reservedinstance": ("ReservedCacheNodeNotFound", "ReservedCacheNode"),
 }
 
 
@@ -44,7 +49,9 @@ class Tags:
         self.state = state
         self.collections: dict[str, Collection] = {
             "cluster": state.cache_clusters, "replicationgroup": state.replication_groups, "user": state.users,
-            "usergroup": state.user_groups, "parametergroup": state.parameter_groups, "subnetgroup": state.subnet_groups}
+            "usergroup": state.user_groups, "parametergroup": state.parameter_groups, "subnetgroup": state.subnet_groups,
+            "snapshot": state.snapshots, "serverlesscache": state.serverless_caches, "serverlesscachesnapshot": state.serverless_snapshots,
+            "reservedinstance": state.reserved_nodes}
 
     def _tagged(self, ctx: RequestContext, resource_name: str) -> tuple[Collection, tuple[str, str], str, Any]:
         """The resource an ARN names, with the collection and key to save it back."""
@@ -59,6 +66,10 @@ class Tags:
         scope = (parsed.account, parsed.region)
         collection = self.collections[kind]
         resource = collection.get(scope, key) if scope == ctx.scope else None
+        if kind == "cluster" and resource is not None and self.state.hidden(scope, resource):
+            resource = None  # a serverless cache's node: AWS shows none
+        if kind == "replicationgroup" and resource is not None and resource.serverless_cache:
+            resource = None
         if resource is None:
             raise ServiceError(code, f"{label} not found: {key}", status=404)
         return collection, scope, key, resource
@@ -66,8 +77,16 @@ class Tags:
     def add_tags_to_resource(self, ctx: RequestContext, params: dict) -> dict:
         collection, scope, key, resource = self._tagged(ctx, params["ResourceName"])
         resource.tags = checked_tags(params.get("Tags") or [], resource.tags)
-        collection.put(scope, key, resource)
+        with self.state.transaction():
+            collection.put(scope, key, resource)
+            for member in self._members(scope, resource):
+                # A replication group's tags are its member clusters' too, as AWS propagates them.
+                member.tags = checked_tags(params.get("Tags") or [], member.tags)
+                self.state.save_cluster(scope, member)
         return {"TagList": resource.tags}
+
+    def _members(self, scope, resource: Any) -> list:
+        return self.state.members(scope, resource) if isinstance(resource, ReplicationGroup) else []
 
     def list_tags_for_resource(self, ctx: RequestContext, params: dict) -> dict:
         _, _, _, resource = self._tagged(ctx, params["ResourceName"])
@@ -81,5 +100,9 @@ class Tags:
         if missing:
             raise ServiceError("TagNotFound", f"Tag {missing[0]} not found on resource {params['ResourceName']}.", status=404)
         resource.tags = [t for t in resource.tags if t["Key"] not in keys]
-        collection.put(scope, key, resource)
+        with self.state.transaction():
+            collection.put(scope, key, resource)
+            for member in self._members(scope, resource):
+                member.tags = [t for t in member.tags if t["Key"] not in keys]
+                self.state.save_cluster(scope, member)
         return {"TagList": resource.tags}

@@ -17,13 +17,17 @@ from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope
+from regionbox.core.tasks import Tasks
 from regionbox.services.elasticache import validation as check
 from regionbox.services.elasticache.events import EventLog, Messages
 from regionbox.services.elasticache.models import User, UserGroup
 from regionbox.services.elasticache.nodes import RedisNodes, sha256
 from regionbox.services.elasticache.restricted import DENIED, RENAMED
 from regionbox.services.elasticache.state import DEFAULT_USER, ElastiCacheState
+from regionbox.services.elasticache.tags import checked_tags
 
+MAX_USERS = 1000  # "Users per account"
+DELETE_SECONDS = 1.0  # how long a deleted user shows "deleting"
 _NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{0,39}$")
 _ACL_TOKEN = re.compile(r"^(on|off|~\S*|%R?W?~\S*|&\S*|[+-]@?[\w|\-]+|allkeys|allcommands|nocommands|allchannels|resetkeys|resetchannels)$")
 _PASSWORD = re.compile(r'^[!#-.0-?A-~]{16,128}$')
@@ -48,22 +52,36 @@ def _check_access_string(value: str) -> str:
 
 
 def _check_passwords(passwords: list[str]) -> list[str]:
-    if not 1 <= len(passwords) <= 2:
-        raise check.invalid("A user can have one or two passwords.")
+    if len(passwords) > 2:
+        raise check.invalid("A user can have at most two passwords.")
     for password in passwords:
+        if not 16 <= len(password) <= 128:
+            raise check.invalid("Passwords length must be between 16-128 characters.")
         if not _PASSWORD.match(password):
-            raise check.invalid("Passwords must be 16 to 128 printable characters, excluding spaces, '\"', '/' and '@'.")
+            raise check.invalid("Passwords must be printable characters, excluding spaces, '\"', '/' and '@'.")
     return [sha256(p) for p in passwords]
 
 
+AUTHENTICATION_TYPES = ("password", "no-password-required", "iam")
+
+
 def _authentication(params: dict, required: bool) -> tuple[str, list[str]] | None:
-    """(type, password hashes) from Passwords / NoPasswordRequired / AuthenticationMode."""
+    """(type, password hashes) from Passwords / NoPasswordRequired / AuthenticationMode, checked
+    in AWS's order: the mode's type, the flag against it, passwords against it, then the passwords."""
     mode = params.get("AuthenticationMode") or {}
     passwords = params.get("Passwords") or mode.get("Passwords")
     no_password = params.get("NoPasswordRequired")
     kind = mode.get("Type")
-    if passwords and (no_password or kind == "no-password-required"):
+    if kind is not None and kind not in AUTHENTICATION_TYPES:
+        raise check.invalid(f"Input Authentication type: {kind} is not in the allowed list: [{','.join(AUTHENTICATION_TYPES)}]")
+    if no_password and kind is not None and kind != "no-password-required":
+        raise check.invalid_combination(f"No password required flag is true but provided authentication type is {kind}")
+    if passwords and kind is not None and kind != "password":
+        raise check.invalid_combination(f"Password field is not allowed with authentication type: {kind}")
+    if passwords and no_password:
         raise check.invalid_combination("Passwords cannot be provided when no password is required.")
+    if kind == "password" and not passwords:
+        raise check.invalid_combination("A user with Authentication Mode: password, must have at least one password")
     if kind == "iam":
         return "iam", []
     if kind == "no-password-required" or no_password:
@@ -71,9 +89,9 @@ def _authentication(params: dict, required: bool) -> tuple[str, list[str]] | Non
     if passwords:
         return "password", _check_passwords(passwords)
     if required:
-        raise check.invalid_combination("Either Passwords or NoPasswordRequired must be provided.")
+        raise check.invalid("No password was provided. If you want to create/update the user without password, please use the "
+                            "NoPasswordRequired flag.")
     return None
-
 
 
 def _describe_user(user: User) -> dict[str, Any]:
@@ -132,6 +150,9 @@ class UserGroups:
 
     def _check_members(self, scope: Scope, user_ids: list[str]) -> None:
         users = [self.state.user(scope, uid) for uid in user_ids]
+        deleting = next((u.user_id for u in users if u.status == "deleting"), None)
+        if deleting:
+            raise ServiceError("InvalidUserState", f"User {deleting} is not in active state.")
         if user_ids and DEFAULT_USER not in {u.user_name for u in users}:
             raise ServiceError("DefaultUserRequired", "A user with the user name default must be included in the user group.")
         names = [u.user_name for u in users]
@@ -208,27 +229,33 @@ class UserGroups:
 class Users:
     """Create/Describe/Modify/DeleteUser."""
 
-    def __init__(self, state: ElastiCacheState, user_groups: UserGroups, paginator: Paginator) -> None:
+    def __init__(self, state: ElastiCacheState, user_groups: UserGroups, tasks: Tasks, paginator: Paginator) -> None:
         self.state = state
         self.user_groups = user_groups
+        self.tasks = tasks
         self.paginator = paginator
 
     def create_user(self, ctx: RequestContext, params: dict) -> dict:
+        """AWS's order of checks: the request's own values (ids, engine, authentication, access
+        string), then the account's state (the id taken, the name taken, the quota)."""
         scope = ctx.scope
         user_id, user_name = params["UserId"], params["UserName"]
         for name, value in (("UserId", user_id), ("UserName", user_name)):
             if not _NAME.match(value):
                 raise check.invalid(f"The parameter {name} must begin with a letter and contain only ASCII letters, "
                                     "digits and hyphens (at most 40).")
+        engine = check.engine(params.get("Engine"))
+        kind, hashes = _authentication(params, required=True)
+        access = _check_access_string(params["AccessString"])
+        tags = checked_tags(params.get("Tags") or [])
         if user_id == DEFAULT_USER or self.state.users.get(scope, user_id) is not None:
             raise ServiceError("UserAlreadyExists", f"User {user_id} already exists.")
         if any(u.user_name == user_name for u in self.state.users.values(scope)) and user_name != DEFAULT_USER:
             raise ServiceError("DuplicateUserName", f"User name {user_name} already exists.")
-        engine = check.engine(params.get("Engine"))
-        kind, hashes = _authentication(params, required=True)
+        if len(self.state.users.values(scope)) >= MAX_USERS:
+            raise ServiceError("UserQuotaExceeded", f"The quota of {MAX_USERS} users has been exceeded.")
         user = User(user_id=user_id, user_name=user_name, arn=ctx.arn("elasticache", f"user:{user_id}"), engine=engine,
-                    access_string=_check_access_string(params["AccessString"]), authentication_type=kind,
-                    password_hashes=hashes, tags=list(params.get("Tags") or []))
+                    access_string=access, authentication_type=kind, password_hashes=hashes, tags=tags)
         self.state.users.put(scope, user_id, user)
         ctx.touched("User", user_id)
         return _describe_user(user)
@@ -250,7 +277,7 @@ class Users:
         scope = ctx.scope
         if params["UserId"] == DEFAULT_USER and not self.state.users.get(scope, DEFAULT_USER):
             raise check.invalid("The default user cannot be modified.")
-        user = self.state.user(scope, params["UserId"])
+        user = self.active(scope, params["UserId"])
         access = user.access_string
         if params.get("AccessString"):
             access = _check_access_string(params["AccessString"])
@@ -266,13 +293,36 @@ class Users:
         return _describe_user(user)
 
     def delete_user(self, ctx: RequestContext, params: dict) -> dict:
+        """The user shows "deleting" (DescribeUsers lists it so) until it is gone, moments later."""
         scope = ctx.scope
         user_id = params["UserId"]
         if user_id == DEFAULT_USER:
             raise ServiceError("DefaultUserAssociatedToUserGroup", "The default user cannot be deleted.")
-        user = self.state.user(scope, user_id)
+        user = self.active(scope, user_id)
         if user.user_group_ids:
             raise ServiceError("InvalidUserState", f"User {user_id} is a member of user groups {', '.join(user.user_group_ids)}.")
-        self.state.users.delete(scope, user_id)
         user.status = "deleting"
+        self.state.users.put(scope, user_id, user)
+        self._forget_later(scope, user_id)
         return _describe_user(user)
+
+    def active(self, scope: Scope, user_id: str) -> User:
+        user = self.state.user(scope, user_id)
+        if user.status == "deleting":
+            raise ServiceError("InvalidUserState", f"User {user_id} is not in active state.")
+        return user
+
+    def _forget_later(self, scope: Scope, user_id: str) -> None:
+        async def forget() -> None:
+            await asyncio.sleep(DELETE_SECONDS)
+            user = self.state.users.get(scope, user_id)
+            if user is not None and user.status == "deleting":
+                self.state.users.delete(scope, user_id)
+
+        self.tasks.spawn(forget(), owner="elasticache", what=f"deleting user {user_id}")
+
+    def finish_deletions(self) -> None:
+        """After a restart of regionbox: users that were being deleted are gone."""
+        for scope, user_id, user in list(self.state.users.all()):
+            if user.status == "deleting":
+                self._forget_later(scope, user_id)

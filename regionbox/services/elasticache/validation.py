@@ -32,12 +32,23 @@ RECORDS = PageRule(token="Marker", size="MaxRecords", default=100, minimum=20, m
                    bad_token=lambda token: invalid("Invalid marker provided."))
 
 
-def paged(paginator: Paginator, key: str, items: list, params: dict) -> dict[str, Any]:
-    """``{key: page, "Marker": next}`` as every Describe* of the service answers."""
-    page, marker = paginator.paginate(items, params, RECORDS)
+# DescribeSnapshots: "Default: 50 Constraints: minimum 20; maximum 50."
+SNAPSHOT_RECORDS = PageRule(token="Marker", size="MaxRecords", default=50, minimum=20, maximum=50,
+                            out_of_range=lambda n: invalid("Invalid value for max records. Must be between 20 and 50"),
+                            bad_token=lambda token: invalid("Invalid marker provided."))
+# The serverless operations page with NextToken/MaxResults: "The default is 50 ... a maximum of 50."
+SERVERLESS_RESULTS = PageRule(token="NextToken", size="MaxResults", default=50, minimum=1, maximum=50,
+                              out_of_range=lambda n: invalid("Invalid value for max results. Must be between 1 and 50"),
+                              bad_token=lambda token: invalid("Invalid next token provided."))
+
+
+def paged(paginator: Paginator, key: str, items: list, params: dict, rule: PageRule = RECORDS) -> dict[str, Any]:
+    """``{key: page, "Marker": next}`` as every Describe* of the service answers (``NextToken``
+    for the serverless ones)."""
+    page, marker = paginator.paginate(items, params, rule)
     result: dict[str, Any] = {key: page}
     if marker:
-        result["Marker"] = marker
+        result[rule.token] = marker
     return result
 
 
@@ -69,6 +80,22 @@ def parameter_group_not_found(name: str) -> ServiceError:
 
 def subnet_group_not_found(name: str) -> ServiceError:
     return ServiceError("CacheSubnetGroupNotFoundFault", f"Cache subnet group {name} not found.", status=404)
+
+
+def snapshot_not_found(name: str | None) -> ServiceError:
+    return ServiceError("SnapshotNotFoundFault", f"Snapshot {name} not found.", status=404)
+
+
+def serverless_cache_not_found(name: str | None) -> ServiceError:
+    return ServiceError("ServerlessCacheNotFoundFault", f"Serverless cache {name} not found.", status=404)
+
+
+def serverless_snapshot_not_found(name: str | None) -> ServiceError:
+    return ServiceError("ServerlessCacheSnapshotNotFoundFault", f"Serverless cache snapshot {name} not found.", status=404)
+
+
+def global_group_not_found(global_id: str | None) -> ServiceError:
+    return ServiceError("GlobalReplicationGroupNotFoundFault", f"Global datastore {global_id} not found.", status=404)
 
 
 def group_not_available(group_id: str) -> ServiceError:
@@ -233,3 +260,44 @@ def even_slot_ranges(count: int) -> list[str]:
     """16384 slots split into ``count`` contiguous ranges, as ElastiCache distributes them."""
     bounds = [round(i * SLOT_COUNT / count) for i in range(count + 1)]
     return [f"{bounds[i]}-{bounds[i + 1] - 1}" for i in range(count)]
+
+
+# -- engine versions per node type and feature -----------------------------------------------------
+# The lowest engine version each node type family runs, as AWS's table of supported node types
+# has it (Graviton2 types from Redis OSS 5.0.6 / Memcached 1.5.16; data tiering (r6gd) from
+# Redis OSS 6.2 and not on Memcached; Graviton3 types from Redis OSS 6.2 / Memcached 1.6.6).
+# Valkey runs on every type.
+NODE_TYPE_MINIMUMS: dict[str, dict[str, str | None]] = {
+    "t4g": {"redis": "5.0.6", "memcached": "1.5.16"}, "m6g": {"redis": "5.0.6", "memcached": "1.5.16"},
+    "r6g": {"redis": "5.0.6", "memcached": "1.5.16"}, "r6gd": {"redis": "6.2", "memcached": None},
+    "m7g": {"redis": "6.2", "memcached": "1.6.6"}, "r7g": {"redis": "6.2", "memcached": "1.6.6"},
+    "c7gn": {"redis": "6.2", "memcached": "1.6.6"},
+}
+CLUSTER_MODE_MINIMUM = "3.2.4"  # Redis OSS (cluster mode enabled) exists from 3.2.4: not on 2.8
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    return _version_key(version)
+
+
+def engine_supports(engine: str, version: str, node_type: str, cluster_enabled: bool = False) -> None:
+    """A node type runs only from the engine version AWS supports it on; cluster mode needs 3.2.4."""
+    family = node_type.split(".")[1] if node_type.count(".") == 2 else ""
+    minimum = NODE_TYPE_MINIMUMS.get(family, {}).get(engine, "") if engine != "valkey" else ""
+    if family in NODE_TYPE_MINIMUMS and engine in NODE_TYPE_MINIMUMS[family] and minimum is None:
+        raise invalid_combination(f"Cache node type {node_type} is not supported for engine {engine}.")
+    if minimum and _version_key(version) < _version_key(minimum):
+        raise invalid_combination(f"Cache node type {node_type} is not supported for engine {engine} version {version}: it needs "
+                                  f"version {minimum} or later.")
+    if cluster_enabled and engine == "redis" and _version_key(version) < _version_key(CLUSTER_MODE_MINIMUM):
+        raise invalid_combination(f"Cluster mode is not supported for engine version {version}: Redis OSS (cluster mode "
+                                  f"enabled) needs version {CLUSTER_MODE_MINIMUM} or later.")
+
+
+def restorable(snapshot_engine: str, snapshot_version: str, engine: str, version: str) -> None:
+    """A snapshot restores into the same engine at the same or a later version, or from Redis OSS into Valkey."""
+    if snapshot_engine != engine and not (snapshot_engine == "redis" and engine == "valkey"):
+        raise invalid_combination(f"A snapshot of engine {snapshot_engine} cannot be restored to engine {engine}.")
+    if snapshot_engine == engine and _version_key(version) < _version_key(snapshot_version):
+        raise invalid_combination(f"Cannot restore a snapshot of engine version {snapshot_version} to engine version {version}: "
+                                  "the version must be the same or later.")

@@ -1,6 +1,8 @@
 """What IAM offers other services (``cloud.services.api("iam")``): STS finds the role it is asked
-to assume, asks whether the role's trust policy lets the caller in, checks a session policy, and
-records that the role was used; the gateway asks whether a request is allowed (``authorize``).
+to assume, asks whether the role's trust policy lets the caller in, checks a session policy,
+finds the OIDC or SAML provider a federated caller comes from and the account's outbound
+federation issuer, and records that the role was used; the gateway asks whether a request is
+allowed (``authorize``) and tells IAM that a user's access key was used (``access_key_used``).
 Nothing else of IAM's state is handed out."""
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from regionbox.services.iam.state import IamState, global_scope
 
 if TYPE_CHECKING:
     from regionbox.core.credentials import IssuedCredentials
+    from regionbox.services.iam.access_keys import KeyUsage
 
 
 _SAYS_NOTHING = Policy(None, ())
@@ -40,6 +43,23 @@ class RoleInfo:
 
 
 @dataclass(frozen=True)
+class OidcProviderInfo:
+    arn: str
+    url: str  # without https://, as the ARN and the token's "iss" compare
+    client_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SamlProviderInfo:
+    arn: str
+    entity_id: str  # the IdP's entityID: an assertion's Issuer
+    certificates: tuple[str, ...]  # base64 DER signing certificates
+    valid_until: float
+    private_keys: tuple[str, ...] = ()  # PEMs that decrypt encrypted assertions
+    encryption_required: bool = False  # AssertionEncryptionMode Required: plain assertions are refused
+
+
+@dataclass(frozen=True)
 class Denial:
     action: str
     resource: str
@@ -47,9 +67,33 @@ class Denial:
 
 
 class IamApi:
-    def __init__(self, state: IamState) -> None:
+    def __init__(self, state: IamState, principals: Principals, key_usage: "KeyUsage") -> None:
+        self._state = state
         self._roles = state.roles
-        self._principals = Principals(state)
+        self._principals = principals
+        self._key_usage = key_usage
+
+    def access_key_used(self, access_key_id: str, account: str, service: str, region: str) -> None:
+        """A request was signed with a user's access key (GetAccessKeyLastUsed): noted in memory."""
+        self._key_usage.used(access_key_id, account, service, region)
+
+    def oidc_provider(self, account: str, issuer: str) -> OidcProviderInfo | None:
+        """The account's OIDC provider whose URL is a token's issuer (with or without https://)."""
+        found = self._state.oidc_providers.get(global_scope(account), issuer.removeprefix("https://").rstrip("/").lower())
+        return None if found is None else OidcProviderInfo(found.arn, found.url, tuple(found.client_ids))
+
+    def saml_provider(self, arn: str) -> SamlProviderInfo | None:
+        account = account_of(arn)
+        found = self._state.saml_providers.get(global_scope(account or ""), arn.rsplit("/", 1)[-1].lower())
+        if found is None or found.arn != arn:
+            return None
+        return SamlProviderInfo(found.arn, found.entity_id, tuple(found.certificates), found.valid_until,
+                                tuple(k["Pem"] for k in found.private_keys), found.assertion_encryption_mode == "Required")
+
+    def outbound_issuer(self, account: str) -> str | None:
+        """The issuer of the account's outbound web identity tokens, while the feature is enabled."""
+        settings = self._state.account(global_scope(account))
+        return settings.outbound_issuer if settings.outbound_enabled else None
 
     def _stored(self, account: str, name: str) -> Role | None:
         return self._roles.get(global_scope(account), name.lower())
@@ -91,6 +135,21 @@ class IamApi:
         keys = context_of(global_context(ctx, tags, temporary=bool(caller.access_key_id.startswith("ASIA"))), context)
         return trust_allows(self._principals.cache.get(found.assume_role_policy_document), principal,
                             action, keys)
+
+    def federated_trust_allows(self, role: RoleInfo, ctx: RequestContext, provider: str, action: str,
+                               context: dict[str, Any]) -> bool:
+        """Whether the role's trust policy lets a federated caller of ``provider`` (an OIDC or SAML
+        provider's ARN, or a built-in web identity provider such as accounts.google.com) perform
+        ``action`` (sts:AssumeRoleWithWebIdentity ...), with the token's claims as ``context``."""
+        found = self._stored(role.account, role.name)
+        if found is None or found.arn != role.arn:
+            return False
+        principal = Principal(account=role.account, arn=provider, type="WebIdentityUser", federated=provider)
+        now = clock.epoch()
+        keys = context_of({"aws:CurrentTime": clock.iso(now).split(".")[0] + "Z", "aws:EpochTime": int(now),
+                           "aws:SourceIp": ctx.source_ip, "aws:RequestedRegion": ctx.region,
+                           "aws:SecureTransport": False}, context)
+        return trust_allows(self._principals.cache.get(found.assume_role_policy_document), principal, action, keys)
 
     def authorize(self, ctx: RequestContext, credentials: "IssuedCredentials | None", action: str,
                   accesses: Iterable[Access], resource_policy: Callable[[str], str | None] | None = None,
@@ -151,7 +210,7 @@ class IamApi:
 
     def check_session_policy(self, document: str) -> None:
         """Raise IAM's MalformedPolicyDocument error for a session policy IAM would refuse."""
-        policy.parse(document, trust=False)
+        policy.parse(document, session=True)
 
     def check_resource_policy(self, document: str) -> None:
         """Raise MalformedPolicyDocument for a resource-based policy (a table's) IAM's language refuses."""

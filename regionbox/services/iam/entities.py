@@ -1,4 +1,4 @@
-"""What roles and users have in common: looked up by name regardless of case, saved with their
+"""What roles, users and groups have in common: looked up by name regardless of case, saved with their
 CloudTrail resource, deleted only once they hold no policies.
 
 ``Kind`` holds the per-kind differences as data (the word IAM's messages use, the request member
@@ -28,6 +28,7 @@ class Kind:
 
 ROLE = Kind("role", "RoleName", "AWS::IAM::Role", 10240)
 USER = Kind("user", "UserName", "AWS::IAM::User", 2048)
+GROUP = Kind("group", "GroupName", "AWS::IAM::Group", 5120)
 
 
 def encoded(document: str) -> str:
@@ -51,7 +52,7 @@ def with_boundary_and_tags(shape: dict, entity) -> dict:
 
 
 class Entities(Generic[T]):
-    """The roles or the users of the caller's account."""
+    """The roles, the users or the groups of the caller's account."""
 
     def __init__(self, kind: Kind, collection: Collection[T]) -> None:
         self.kind = kind
@@ -79,6 +80,11 @@ class Entities(Generic[T]):
     def save(self, ctx: RequestContext, entity: T) -> None:
         self.collection.put(ctx.global_scope, entity.name.lower(), entity)
         ctx.touched(self.kind.resource_type, entity.name)
+
+    def rename(self, ctx: RequestContext, entity: T, old_name: str) -> None:
+        """Store ``entity`` (renamed) under its new name, in place of ``old_name``."""
+        self.collection.delete(ctx.global_scope, old_name.lower())
+        self.save(ctx, entity)
 
     def delete(self, ctx: RequestContext, entity: T) -> None:
         if entity.inline_policies:

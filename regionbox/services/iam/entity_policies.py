@@ -1,27 +1,28 @@
-"""The inline and attached policies of a role or a user: PutRolePolicy / PutUserPolicy and the
-rest of those pairs are one implementation, built once for roles and once for users."""
+"""The inline and attached policies of a role, a user or a group: PutRolePolicy / PutUserPolicy /
+PutGroupPolicy and the rest of those triples are one implementation, built once for each kind."""
 
 from __future__ import annotations
 
-import re
+from typing import Any, Callable
 
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.core.store import Store
-from regionbox.services.iam import policy
+from regionbox.services.iam import aws_managed, policy
 from regionbox.services.iam.entities import Entities, encoded, policy_size
 from regionbox.services.iam.listing import Listing
 from regionbox.services.iam.managed_policies import StoredPolicies
 
 ATTACHED_POLICIES_MAX = 10
-AWS_MANAGED_POLICY = re.compile(r"arn:aws:iam::aws:policy/([\w+=,.@/-]+)")
 
 
 class EntityPolicies:
-    """Inline and attached policies of the entities in ``entities`` (the roles, or the users)."""
+    """Inline and attached policies of the entities in ``entities`` (the roles, the users or the groups)."""
 
-    def __init__(self, entities: Entities, policies: StoredPolicies, store: Store, listing: Listing) -> None:
+    def __init__(self, entities: Entities, policies: StoredPolicies, store: Store, listing: Listing,
+                 protect: Callable[[Any], None] = lambda entity: None) -> None:
         self.entities = entities
+        self.protect = protect  # raises for entities only AWS may change (service-linked roles)
         self.kind = entities.kind
         self.policies = policies
         self.store = store
@@ -30,6 +31,7 @@ class EntityPolicies:
     # -- inline policies -------------------------------------------------------------------
     def put_inline(self, ctx: RequestContext, params: dict) -> dict:
         entity = self.entities.named(ctx, params)
+        self.protect(entity)
         name, document = params["PolicyName"], params["PolicyDocument"]
         policy.parse(document, trust=False)
         others = sum(policy_size(d) for n, d in entity.inline_policies.items() if n != name)
@@ -57,6 +59,7 @@ class EntityPolicies:
 
     def delete_inline(self, ctx: RequestContext, params: dict) -> dict:
         entity = self.entities.named(ctx, params)
+        self.protect(entity)
         del entity.inline_policies[self._inline_name(entity, params["PolicyName"])]
         self.entities.save(ctx, entity)
         return {}
@@ -64,8 +67,9 @@ class EntityPolicies:
     # -- attached managed policies ---------------------------------------------------------
     def attach(self, ctx: RequestContext, params: dict) -> dict:
         entity = self.entities.named(ctx, params)
+        self.protect(entity)
         arn = params["PolicyArn"]
-        managed = None if AWS_MANAGED_POLICY.fullmatch(arn) else self.policies.get(ctx, arn)
+        managed = None if aws_managed.is_aws_managed(arn) else self.policies.get(ctx, arn)
         if arn in entity.attached_policies:
             return {}  # attaching twice changes nothing, as on AWS
         if len(entity.attached_policies) >= ATTACHED_POLICIES_MAX:
@@ -81,13 +85,14 @@ class EntityPolicies:
 
     def detach(self, ctx: RequestContext, params: dict) -> dict:
         entity = self.entities.named(ctx, params)
+        self.protect(entity)
         arn = params["PolicyArn"]
         if arn not in entity.attached_policies:
             raise ServiceError("NoSuchEntity", f"Policy {arn} was not found.", status=404)
         with self.store.transaction():
             entity.attached_policies.remove(arn)
             self.entities.save(ctx, entity)
-            managed = None if AWS_MANAGED_POLICY.fullmatch(arn) else self.policies.find(ctx, arn)
+            managed = None if aws_managed.is_aws_managed(arn) else self.policies.find(ctx, arn)
             if managed is not None:
                 managed.attachment_count = max(0, managed.attachment_count - 1)
                 self.policies.save(ctx, managed)

@@ -172,6 +172,10 @@ class Principal:
     boundary: Policy | None = None
     # None: not a session narrowed by session policies; else the Policy and PolicyArns given.
     session: list[Policy] | None = None
+    # Later narrowings of the session (GetScopedCredentials): each one must allow as well.
+    scopes: list[Policy] = field(default_factory=list)
+    # A web identity or SAML caller: the provider a trust policy's "Federated" principal names.
+    federated: str | None = None
 
     @property
     def is_root(self) -> bool:
@@ -194,6 +198,8 @@ def _grant(principal_element: Any, who: Principal) -> str | None:
         return "direct"
     if not isinstance(principal_element, dict):
         return None
+    if who.federated is not None:
+        return "direct" if who.federated in _as_list(principal_element.get("Federated")) else None
     if who.type in (AWS_SERVICE, ANONYMOUS):
         named = "*" in _as_list(principal_element.get("AWS")) or \
             (who.type == AWS_SERVICE and who.arn in _as_list(principal_element.get("Service")))
@@ -283,6 +289,11 @@ def evaluate(who: Principal, action: str, resource: str, context: Context, *, re
         _scan(who.session, action, resource, context)
     if session_denied:
         return _explicit(SESSION)
+    scope_grants = [_scan([scope], action, resource, context) for scope in who.scopes]
+    if any(denied for denied, _ in scope_grants):
+        return _explicit(SESSION)
+    if any(grant is None for _, grant in scope_grants):
+        return _implicit(SESSION, action)
     if who.is_root and same_account:
         return ALLOW
     if same_account and resource_grant == "direct":
@@ -316,3 +327,11 @@ def trust_allows(trust: Policy, who: Principal, action: str, context: Context) -
     and none denies it."""
     denied, grant = _scan([trust], action, "*", context, who)
     return not denied and grant is not None
+
+
+def matched_statements(policy: Policy, who: Principal | None, action: str, resource: str,
+                       context: Context) -> list[int]:
+    """The indexes of the statements of ``policy`` that apply to the request (IAM's policy
+    simulator shows them as MatchedStatements)."""
+    return [index for index, statement in enumerate(policy.statements)
+            if _applies(statement, who, action, resource, context, policy.version) is not None]

@@ -23,13 +23,13 @@ class InstanceProfiles:
         self.roles = roles
         self.listing = listing
 
-    def _profile(self, ctx: RequestContext, name: str) -> InstanceProfile:
+    def profile(self, ctx: RequestContext, name: str) -> InstanceProfile:
         profile = self.profiles.get(ctx.global_scope, name.lower())
         if profile is None:
             raise ServiceError("NoSuchEntity", f"Instance Profile {name} cannot be found.", status=404)
         return profile
 
-    def _save(self, ctx: RequestContext, profile: InstanceProfile) -> None:
+    def save(self, ctx: RequestContext, profile: InstanceProfile) -> None:
         self.profiles.put(ctx.global_scope, profile.name.lower(), profile)
         ctx.touched(PROFILE_RESOURCE, profile.name)
 
@@ -48,15 +48,15 @@ class InstanceProfiles:
             raise ServiceError("EntityAlreadyExists", f"Instance Profile {name} already exists.", status=409)
         profile = InstanceProfile(name=name, profile_id=ids.upper_id("AIPA", 17),
                                   arn=ctx.arn("iam", f"instance-profile{path}{name}", regional=False), path=path,
-                                  create_date=clock.epoch(), tags=checked_tags(params.get("Tags") or []))
-        self._save(ctx, profile)
+                                  create_date=clock.epoch(), tags=checked_tags(params.get("Tags") or [], (), False))
+        self.save(ctx, profile)
         return {"InstanceProfile": self._shape(ctx, profile)}
 
     def get_instance_profile(self, ctx: RequestContext, params: dict) -> dict:
-        return {"InstanceProfile": self._shape(ctx, self._profile(ctx, params["InstanceProfileName"]))}
+        return {"InstanceProfile": self._shape(ctx, self.profile(ctx, params["InstanceProfileName"]))}
 
     def delete_instance_profile(self, ctx: RequestContext, params: dict) -> dict:
-        profile = self._profile(ctx, params["InstanceProfileName"])
+        profile = self.profile(ctx, params["InstanceProfileName"])
         if profile.role_names:
             raise ServiceError("DeleteConflict", "Cannot delete entity, must remove roles from instance profile first.",
                                status=409)
@@ -77,20 +77,20 @@ class InstanceProfiles:
         return self._list(ctx, self.state.profiles_with_role(ctx.global_scope, role.name), params)
 
     def add_role_to_instance_profile(self, ctx: RequestContext, params: dict) -> dict:
-        profile = self._profile(ctx, params["InstanceProfileName"])
+        profile = self.profile(ctx, params["InstanceProfileName"])
         role = self.roles.named(ctx, params)
         if len(profile.role_names) >= ROLES_PER_PROFILE:
             raise ServiceError("LimitExceeded",
                                f"Cannot exceed quota for InstanceSessionsPerInstanceProfile: {ROLES_PER_PROFILE}", status=409)
         profile.role_names.append(role.name)
-        self._save(ctx, profile)
+        self.save(ctx, profile)
         return {}
 
     def remove_role_from_instance_profile(self, ctx: RequestContext, params: dict) -> dict:
-        profile = self._profile(ctx, params["InstanceProfileName"])
+        profile = self.profile(ctx, params["InstanceProfileName"])
         role = self.roles.named(ctx, params)
         if role.name not in profile.role_names:
             raise ServiceError("NoSuchEntity", f"The role with name {role.name} cannot be found.", status=404)
         profile.role_names.remove(role.name)
-        self._save(ctx, profile)
+        self.save(ctx, profile)
         return {}

@@ -1,6 +1,6 @@
 """Who a caller is for IAM: the user or role behind it with the policies that speak for it
-(inline, attached customer and AWS managed, permissions boundary, session policies) and the
-global condition keys of its requests.
+(inline, attached customer and AWS managed, a user's groups' inline and attached ones,
+permissions boundary, session policies) and the global condition keys of its requests.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from regionbox.services.iam.state import IamState, global_scope
 if TYPE_CHECKING:
     from regionbox.core.credentials import IssuedCredentials
 
+ROOT_PERMISSIONS = Policy.parse({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
 # aws:PrincipalType as AWS spells it, from CloudTrail's identity types.
-PRINCIPAL_TYPES = {"Root": "Account", "IAMUser": "User", "AssumedRole": "AssumedRole"}
+PRINCIPAL_TYPES = {"Root": "Account", "IAMUser": "User", "AssumedRole": "AssumedRole", "FederatedUser": "FederatedUser"}
 
 
 class Principals:
@@ -42,7 +43,18 @@ class Principals:
         documents = (self.document(account, arn) for arn in arns)
         return [self.cache.get(d) for d in documents if d is not None]
 
-    def _entity(self, caller: Caller):
+    def identity_policies(self, account: str, entity) -> list[Policy]:
+        """The identity-based policies of a role or a user (with its groups' policies)."""
+        holders = [entity]
+        if getattr(entity, "user_id", None) is not None:
+            holders += self.state.groups_of(global_scope(account), entity.name)
+        found = []
+        for holder in holders:
+            found += [self.cache.get(d) for d in holder.inline_policies.values()]
+            found += self._policies(account, holder.attached_policies)
+        return found
+
+    def _entity(self, caller: Caller, issuer_arn: str | None = None):
         """The stored role (of a session) or user a caller acts as; None once it is gone (a role
         deleted and created again under the same name is another role: its old sessions end)."""
         scope = global_scope(caller.account_id)
@@ -52,6 +64,10 @@ class Principals:
         if caller.type == "IAMUser":
             user = self.state.users.get(scope, caller.arn.rsplit("/", 1)[-1].lower())
             return user if user is not None and user.user_id == caller.user_id else None
+        if caller.type == "FederatedUser" and issuer_arn:
+            # A federated user acts within the permissions of the IAM user that got its token.
+            user = self.state.users.get(scope, issuer_arn.rsplit("/", 1)[-1].lower())
+            return user if user is not None and user.arn == issuer_arn else None
         return None
 
     def resolve(self, caller: Caller, credentials: "IssuedCredentials | None") -> tuple[Principal, dict[str, str]]:
@@ -59,21 +75,26 @@ class Principals:
         principal = Principal(account=caller.account_id, arn=caller.arn, type=caller.type, role_arn=caller.role_arn)
         if caller.type == "Root":
             return principal, {}
-        entity = self._entity(caller)
+        entity = self._entity(caller, credentials.issuer_arn if credentials is not None else None)
         tags: dict[str, str] = {}
         if entity is not None:
-            principal.identity = [self.cache.get(d) for d in entity.inline_policies.values()]
-            principal.identity += self._policies(caller.account_id, entity.attached_policies)
+            principal.identity = self.identity_policies(caller.account_id, entity)
             if entity.permissions_boundary:
                 boundary = self._policies(caller.account_id, [entity.permissions_boundary])
                 # A boundary whose policy is gone allows nothing, as a missing document would.
                 principal.boundary = boundary[0] if boundary else Policy(None, ())
             tags = {t["Key"]: t["Value"] for t in entity.tags}
+        elif caller.type == "FederatedUser" and credentials is not None and (credentials.issuer_arn or "").endswith(":root"):
+            # The root user's federation token: anything its session policies allow.
+            principal.identity = [ROOT_PERMISSIONS]
         if credentials is not None:
             tags.update(credentials.session_tags)
-            if credentials.session_policy or credentials.session_policy_arns:
+            if credentials.session_policy or credentials.session_policy_arns or caller.type == "FederatedUser":
+                # A federation token without a session policy grants nothing: the session policies
+                # are what it may do, within its user's permissions.
                 session = [self.cache.get(credentials.session_policy)] if credentials.session_policy else []
                 principal.session = session + self._policies(caller.account_id, credentials.session_policy_arns)
+            principal.scopes = [self.cache.get(document) for document in credentials.scoped_policies]
         return principal, tags
 
 

@@ -1,5 +1,6 @@
-"""IAM roles: CreateRole ... UpdateAssumeRolePolicy, and their tags. The role's inline and
-attached policies are in entity_policies.py, its instance profiles in instance_profiles.py.
+"""IAM roles: CreateRole ... UpdateAssumeRolePolicy (their tags are tags.py's Tagging). The role's
+inline and attached policies are in entity_policies.py, its instance profiles in
+instance_profiles.py, its boundary in boundaries.py; service-linked roles in service_linked_roles.py.
 
 Policy documents are stored exactly as given and returned URL-encoded, as IAM does.
 """
@@ -10,13 +11,22 @@ from regionbox.core import clock, ids
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.services.iam import policy
+from regionbox.services.iam.boundaries import checked_boundary
 from regionbox.services.iam.entities import Entities, encoded, policy_size, with_boundary_and_tags
 from regionbox.services.iam.listing import Listing
+from regionbox.services.iam.managed_policies import StoredPolicies
 from regionbox.services.iam.models import Role
 from regionbox.services.iam.state import IamState
 from regionbox.services.iam.tags import checked_tags
 
 ROLES_PER_ACCOUNT = 1000
+
+
+def protect(role: Role) -> None:
+    """Raise IAM's error for changing a service-linked role by hand."""
+    if role.service_linked:
+        raise ServiceError("UnmodifiableEntity", f"Cannot perform the operation on the protected role '{role.name}' - "
+                           "this role is only modifiable by AWS", status=400)
 TRUST_POLICY_MAX = 2048  # ACLSizePerRole default quota
 
 
@@ -42,9 +52,10 @@ def _checked_trust_policy(document: str) -> None:
 
 
 class Roles:
-    def __init__(self, roles: Entities[Role], state: IamState, listing: Listing) -> None:
+    def __init__(self, roles: Entities[Role], state: IamState, policies: StoredPolicies, listing: Listing) -> None:
         self.roles = roles
         self.state = state  # for the instance profiles that hold a role
+        self.policies = policies  # for the permissions boundary
         self.listing = listing
 
     def create_role(self, ctx: RequestContext, params: dict) -> dict:
@@ -56,6 +67,7 @@ class Roles:
         if len(self.roles.all(ctx)) >= ROLES_PER_ACCOUNT:
             raise ServiceError("LimitExceeded", f"Cannot exceed quota for RolesPerAccount: {ROLES_PER_ACCOUNT}", status=409)
         _checked_trust_policy(document)
+        boundary = checked_boundary(ctx, self.policies, params.get("PermissionsBoundary"))
         role = Role(
             name=name,
             role_id=ids.upper_id("AROA", 17),
@@ -65,7 +77,7 @@ class Roles:
             create_date=clock.epoch(),
             max_session_duration=params.get("MaxSessionDuration") or 3600,
             description=params.get("Description"),
-            permissions_boundary=params.get("PermissionsBoundary"),
+            permissions_boundary=boundary,
             tags=checked_tags(params.get("Tags") or []),
         )
         self.roles.save(ctx, role)
@@ -88,6 +100,7 @@ class Roles:
 
     def delete_role(self, ctx: RequestContext, params: dict) -> dict:
         role = self.roles.named(ctx, params)
+        protect(role)
         if self.state.profiles_with_role(ctx.global_scope, role.name):
             raise ServiceError("DeleteConflict", "Cannot delete entity, must remove roles from instance profile first.",
                                status=409)
@@ -111,25 +124,9 @@ class Roles:
 
     def update_assume_role_policy(self, ctx: RequestContext, params: dict) -> dict:
         role = self.roles.named(ctx, params)
+        protect(role)
         document = params["PolicyDocument"]
         _checked_trust_policy(document)
         role.assume_role_policy_document = document
         self.roles.save(ctx, role)
         return {}
-
-    # -- tags ------------------------------------------------------------------------------
-    def tag_role(self, ctx: RequestContext, params: dict) -> dict:
-        role = self.roles.named(ctx, params)
-        role.tags = checked_tags(params["Tags"], role.tags)
-        self.roles.save(ctx, role)
-        return {}
-
-    def untag_role(self, ctx: RequestContext, params: dict) -> dict:
-        role = self.roles.named(ctx, params)
-        removed = set(params["TagKeys"])
-        role.tags = [t for t in role.tags if t["Key"] not in removed]
-        self.roles.save(ctx, role)
-        return {}
-
-    def list_role_tags(self, ctx: RequestContext, params: dict) -> dict:
-        return self.listing.page("Tags", self.roles.named(ctx, params).tags, params)

@@ -23,7 +23,10 @@ class BucketInfo:
     owner: str
     region: str
     versioning: str
-    policy: str | None = None  # the bucket policy (CloudTrail checks it lets it deliver)
+    # What the owner granted others: the bucket policy (JSON text) and ACL grants beyond the
+    # owner's own (services that write into a user's bucket check them as AWS does).
+    policy: str | None = None
+    acl: tuple[dict, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ class S3Api:
         found = self._state.find(region or self._region, name)
         if found is None:
             return None
-        return BucketInfo(found.name, found.owner, found.region, found.versioning, found.policy)
+        return BucketInfo(found.name, found.owner, found.region, found.versioning, found.policy, tuple(found.acl or ()))
 
     async def put_object(self, account: str, bucket: str, key: str, body: AsyncIterable[bytes] | bytes, *,
                          content_type: str | None = None, metadata: dict[str, str] | None = None,

@@ -3,13 +3,17 @@ redis clients on them, and waiting for a condition without timing assertions."""
 
 from __future__ import annotations
 
+import json
 import pathlib
 import sqlite3
+import subprocess
+import sys
 import time
 
 import pytest
 import redis
 from botocore.exceptions import ClientError
+from redis.cluster import RedisCluster
 
 from regionbox.services.elasticache.nodes import ADMIN_USER
 from regionbox.services.elasticache.restricted import AdminNames
@@ -128,3 +132,73 @@ def admin(cloud, endpoint: dict, **kwargs) -> redis.Redis:
     pool = redis.ConnectionPool(connection_class=AdminConnection, host=endpoint["Address"], port=endpoint["Port"],
                                 username=ADMIN_USER, password=secret, socket_timeout=5, socket_connect_timeout=2, **kwargs)
     return redis.Redis(connection_pool=pool)
+
+
+# -- snapshots ------------------------------------------------------------------------------------------
+def wait_snapshot(ec, name: str, status: str = "available", timeout: float = 60) -> dict:
+    """The snapshot once it has ``status`` (boto3 has no waiter for snapshots)."""
+    def reached():
+        found = ec.describe_snapshots(SnapshotName=name)["Snapshots"][0]
+        assert found["SnapshotStatus"] != "failed", found
+        return found if found["SnapshotStatus"] == status else None
+
+    return eventually(reached, timeout=timeout, what=f"snapshot {name} {status}")
+
+
+def cluster_endpoint(ec, cluster_id: str) -> dict:
+    """The endpoint of a single-node cluster (once available)."""
+    ec.get_waiter("cache_cluster_available").wait(CacheClusterId=cluster_id, WaiterConfig=FAST)
+    cluster = ec.describe_cache_clusters(CacheClusterId=cluster_id, ShowCacheNodeInfo=True)["CacheClusters"][0]
+    return cluster["CacheNodes"][0]["Endpoint"]
+
+
+def dump_keys(client: redis.Redis) -> dict:
+    """Every key with its type, value and whether it expires: what a restore must bring back."""
+    found = {}
+    for key in client.scan_iter(count=1000):
+        kind = client.type(key).decode()
+        value = {"string": client.get, "hash": client.hgetall, "list": lambda k: client.lrange(k, 0, -1),
+                 "set": client.smembers, "zset": lambda k: client.zrange(k, 0, -1, withscores=True)}[kind](key)
+        found[key] = (kind, value, client.ttl(key) > 0)
+    return found
+
+
+def export_policy(bucket: str) -> str:
+    """A bucket policy that lets ElastiCache export snapshots into ``bucket``, as AWS documents it."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "ElastiCacheExports", "Effect": "Allow", "Principal": {"Service": "us-east-1.elasticache-snapshot.amazonaws.com"},
+        "Action": ["s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:GetBucketAcl", "s3:ListMultipartUploadParts",
+                   "s3:ListBucketMultipartUploads"],
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]}]})
+
+
+def ca_cert(*args: str) -> str:
+    """`regionbox elasticache ca-cert`: the local CA that TLS clients trust."""
+    result = subprocess.run([sys.executable, "-m", "regionbox", "elasticache", "ca-cert", *args],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+# -- serverless caches ----------------------------------------------------------------------------------
+def wait_cache(ec, name: str, status: str = "available") -> dict:
+    def reached():
+        cache = ec.describe_serverless_caches(ServerlessCacheName=name)["ServerlessCaches"][0]
+        assert cache["Status"] != "create-failed", cache
+        return cache if cache["Status"] == status else None
+
+    return eventually(reached, timeout=120, what=f"serverless cache {name} {status}")
+
+
+def wait_serverless_snapshot(ec, name: str) -> dict:
+    def reached():
+        found = ec.describe_serverless_cache_snapshots(ServerlessCacheSnapshotName=name)["ServerlessCacheSnapshots"][0]
+        assert found["Status"] != "failed", found
+        return found if found["Status"] == "available" else None
+
+    return eventually(reached, timeout=120, what=f"serverless snapshot {name}")
+
+
+def cluster_client(endpoint: dict, ca_file) -> RedisCluster:
+    return RedisCluster(host=endpoint["Address"], port=endpoint["Port"], ssl=True, ssl_ca_certs=str(ca_file),
+                        ssl_cert_reqs="required", socket_timeout=5)

@@ -261,3 +261,35 @@ def test_clusters_come_back_after_a_restart_and_a_crash(tmp_path):
                 assert value == b"across restarts"  # a clean stop saves Redis's data
     finally:
         process.cleanup()
+
+
+def test_a_cache_cluster_joins_a_replication_group_as_its_replica(cloud):
+    """CreateCacheCluster with ReplicationGroupId, as AWS allows for groups with cluster mode disabled."""
+    from tests.services.elasticache.redis_helpers import client, create_group, members, primary, wait_available
+
+    ec = cloud.client("elasticache")
+    create_group(ec, "joined", NumCacheClusters=1, Tags=[{"Key": "app", "Value": "shop"}])
+    primary(wait_available(ec, "joined")).set("before", "joining")
+    created = ec.create_cache_cluster(CacheClusterId="joined-reader", ReplicationGroupId="joined",
+                                      PreferredAvailabilityZone="us-east-1c")["CacheCluster"]
+    assert created["CacheClusterStatus"] == "creating" and created["ReplicationGroupId"] == "joined"
+    assert ec.describe_replication_groups(ReplicationGroupId="joined")["ReplicationGroups"][0]["Status"] == "modifying"
+    ec.get_waiter("cache_cluster_available").wait(CacheClusterId="joined-reader", WaiterConfig=FAST)
+    group = wait_available(ec, "joined")
+    assert group["MemberClusters"] == ["joined-001", "joined-reader"]
+    member = next(m for m in members(group) if m["CacheClusterId"] == "joined-reader")
+    assert member["CurrentRole"] == "replica" and member["PreferredAvailabilityZone"] == "us-east-1c"
+    assert client(member["ReadEndpoint"]).get("before") == b"joining"
+    arn = ec.describe_cache_clusters(CacheClusterId="joined-reader")["CacheClusters"][0]["ARN"]
+    assert ec.list_tags_for_resource(ResourceName=arn)["TagList"] == [{"Key": "app", "Value": "shop"}]
+
+    assert error_of(ec.create_cache_cluster, CacheClusterId="lost", ReplicationGroupId="ghost")[0] == "ReplicationGroupNotFoundFault"
+    assert error_of(ec.create_cache_cluster, CacheClusterId="joined-reader", ReplicationGroupId="joined")[0] == \
+        "CacheClusterAlreadyExists"
+    assert error_of(ec.create_cache_cluster, CacheClusterId="wrong", ReplicationGroupId="joined", Engine="memcached")[0] == \
+        "InvalidParameterCombination"
+    assert error_of(ec.create_cache_cluster, CacheClusterId="wide", ReplicationGroupId="joined", NumCacheNodes=2)[0] == \
+        "InvalidParameterValue"
+    create_group(ec, "sharded-join", NumNodeGroups=2, ReplicasPerNodeGroup=0)
+    assert error_of(ec.create_cache_cluster, CacheClusterId="nope", ReplicationGroupId="sharded-join")[0] == \
+        "InvalidParameterCombination"

@@ -143,9 +143,9 @@ def test_a_replica_that_never_synchronises_fails_the_creation(cloud, monkeypatch
     monkeypatch.setattr(member_clusters, "SYNC_TIMEOUT", 3.0)
     spec = RedisNodes.spec
 
-    def unreachable_primary(self, scope, rg, cluster, primary):
+    def unreachable_primary(self, scope, rg, cluster, primary, upstream=None):
         # The network between the replica and its primary is broken: it is told a primary nobody serves.
-        built = spec(self, scope, rg, cluster, primary)
+        built = spec(self, scope, rg, cluster, primary, upstream)
         if primary is not None:
             built.options["replicaof"] = "127.0.0.1 1"
         return built

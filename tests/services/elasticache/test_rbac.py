@@ -139,7 +139,45 @@ def test_user_errors(cloud):
     assert error_of(ec.delete_user, UserId="default")[0] == "DefaultUserAssociatedToUserGroup"
     ec.delete_user_group(UserGroupId="g")
     assert ec.delete_user(UserId="u1")["Status"] == "deleting"
-    assert [u["UserId"] for u in ec.describe_users()["Users"]] == ["default"]
+    # AWS shows the user "deleting" for a moment before it is gone.
+    assert [(u["UserId"], u["Status"]) for u in ec.describe_users()["Users"]] == [("default", "active"), ("u1", "deleting")]
+    assert error_of(ec.delete_user, UserId="u1") == ("InvalidUserState", "User u1 is not in active state.")
+    assert error_of(ec.create_user_group, UserGroupId="g2", Engine="redis", UserIds=["default", "u1"]) == (
+        "InvalidUserState", "User u1 is not in active state.")
+    eventually(lambda: [u["UserId"] for u in ec.describe_users()["Users"]] == ["default"], what="the user gone")
+    assert error_of(ec.describe_users, UserId="u1") == ("UserNotFound", "User u1 not found.")
+
+
+def test_create_user_checks_in_aws_order(cloud):
+    """The request's own values first (authentication before the access string), then the account's state."""
+    ec = cloud.client("elasticache")
+    ec.create_user(UserId="taken", UserName="taken", Engine="redis", NoPasswordRequired=True, AccessString="on ~* +@all")
+    # No password and no flag: that error, even before an access string that is not one.
+    assert error_of(ec.create_user, UserId="taken", UserName="User1", Engine="Redis", AccessString="?") == (
+        "InvalidParameterValue", "No password was provided. If you want to create/update the user without password, "
+                                 "please use the NoPasswordRequired flag.")
+    assert error_of(ec.create_user, UserId="x1", UserName="x1", Engine="redis", Passwords=["mysecretpass"],
+                    AccessString="on ~* +@all") == ("InvalidParameterValue", "Passwords length must be between 16-128 characters.")
+    assert error_of(ec.create_user, UserId="x2", UserName="x2", Engine="redis", AccessString="on",
+                    AuthenticationMode={"Type": "magic"}) == (
+        "InvalidParameterValue", "Input Authentication type: magic is not in the allowed list: [password,no-password-required,iam]")
+    assert error_of(ec.create_user, UserId="x3", UserName="x3", Engine="redis", AccessString="on", NoPasswordRequired=True,
+                    AuthenticationMode={"Type": "iam"}) == (
+        "InvalidParameterCombination", "No password required flag is true but provided authentication type is iam")
+    assert error_of(ec.create_user, UserId="x4", UserName="x4", Engine="redis", AccessString="on",
+                    AuthenticationMode={"Type": "iam", "Passwords": ["a-long-enough-password"]}) == (
+        "InvalidParameterCombination", "Password field is not allowed with authentication type: iam")
+    assert error_of(ec.create_user, UserId="x5", UserName="x5", Engine="redis", AccessString="on",
+                    AuthenticationMode={"Type": "password"}) == (
+        "InvalidParameterCombination", "A user with Authentication Mode: password, must have at least one password")
+    # A valid request meets the account's state: the id, then the name.
+    assert error_of(ec.create_user, UserId="taken", UserName="other", Engine="redis", NoPasswordRequired=True,
+                    AccessString="on ~* +@all") == ("UserAlreadyExists", "User taken already exists.")
+    assert error_of(ec.create_user, UserId="fresh", UserName="taken", Engine="redis", NoPasswordRequired=True,
+                    AccessString="on ~* +@all")[0] == "DuplicateUserName"
+    iam = ec.create_user(UserId="iam-user", UserName="iam-user", Engine="redis", AccessString="on ~* +@all",
+                         AuthenticationMode={"Type": "iam"})
+    assert iam["Authentication"]["Type"] == "iam"
 
 
 def test_users_groups_and_their_settings_come_back_after_kill_9(tmp_path):

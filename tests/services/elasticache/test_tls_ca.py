@@ -13,14 +13,7 @@ import pytest
 import redis
 
 from regionbox.core.tls import LocalCA
-from tests.services.elasticache.redis_helpers import create_group, describe, members
-
-
-def ca_cert(*args: str) -> str:
-    result = subprocess.run([sys.executable, "-m", "regionbox", "elasticache", "ca-cert", *args],
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+from tests.services.elasticache.redis_helpers import ca_cert, create_group, describe, members
 
 
 def tls_client(endpoint: dict, ca_file, **kwargs) -> redis.Redis:

@@ -1,0 +1,98 @@
+"""AppSync: GraphQL APIs (schema, data sources, resolvers in VTL or APPSYNC_JS, functions and
+pipelines, API keys, types, caching settings) and their data plane: GraphQL over HTTP on
+``/graphql`` and subscriptions over AppSync's real-time WebSocket protocol.
+
+A query or mutation runs with graphql-core against the API's schema; each field with a resolver
+runs its program (programs.py) against its data source (invokers.py: NONE, AMAZON_DYNAMODB
+through DynamoDB's api, HTTP). A mutation named by a subscription's ``@aws_subscribe`` is
+pushed to that subscription's clients (realtime.py, subscriptions.py)."""
+
+from regionbox.core.service import Service
+from regionbox.protocol.dialect import Dialect
+from regionbox.services.appsync.api_keys import ApiKeys
+from regionbox.services.appsync.apis import GraphqlApis
+from regionbox.services.appsync.auth import Authenticator
+from regionbox.services.appsync.data_sources import DataSources
+from regionbox.services.appsync.endpoint import Endpoint
+from regionbox.services.appsync.execution import Executor
+from regionbox.services.appsync.functions import Functions
+from regionbox.services.appsync.invokers import Invokers
+from regionbox.services.appsync.programs import Programs
+from regionbox.services.appsync.realtime import Realtime
+from regionbox.services.appsync.resolvers import Resolvers
+from regionbox.services.appsync.schema import Schemas
+from regionbox.services.appsync.state import AppSyncState
+from regionbox.services.appsync.subscriptions import Hub
+
+_MERGED = "merged APIs (source API associations, schema merges) are not built"
+_EVENTS = "AppSync Events APIs (channel namespaces, the Events WebSocket) are not built; GraphQL APIs are"
+NOT_IMPLEMENTED = {
+    "AssociateMergedGraphqlApi": _MERGED, "AssociateSourceGraphqlApi": _MERGED, "DisassociateMergedGraphqlApi": _MERGED,
+    "DisassociateSourceGraphqlApi": _MERGED, "GetSourceApiAssociation": _MERGED, "ListSourceApiAssociations": _MERGED,
+    "ListTypesByAssociation": _MERGED, "StartSchemaMerge": _MERGED, "UpdateSourceApiAssociation": _MERGED,
+    "CreateApi": _EVENTS, "GetApi": _EVENTS, "ListApis": _EVENTS, "UpdateApi": _EVENTS, "DeleteApi": _EVENTS,
+    "CreateChannelNamespace": _EVENTS, "GetChannelNamespace": _EVENTS, "ListChannelNamespaces": _EVENTS,
+    "UpdateChannelNamespace": _EVENTS, "DeleteChannelNamespace": _EVENTS,
+    **{op: "custom domain names need ACM certificates and DNS, which regionbox does not serve"
+       for op in ("CreateDomainName", "GetDomainName", "ListDomainNames", "UpdateDomainName", "DeleteDomainName",
+                  "AssociateApi", "DisassociateApi", "GetApiAssociation")},
+    "StartDataSourceIntrospection": "RDS Data API introspection needs Aurora's Data API, which regionbox does not serve",
+    "GetDataSourceIntrospection": "RDS Data API introspection needs Aurora's Data API, which regionbox does not serve",
+}
+
+
+def load(cloud) -> Service:
+    state = AppSyncState(cloud.store)
+    programs = Programs()
+    schemas = Schemas(state, cloud.paginator)
+    apis = GraphqlApis(state, cloud.paginator, cloud.config.port)
+    keys = ApiKeys(state, cloud.paginator)
+    sources = DataSources(state, cloud.paginator)
+    functions = Functions(state, cloud.paginator, programs)
+    resolvers = Resolvers(state, cloud.paginator, schemas, programs)
+    hub = Hub()
+    authenticator = Authenticator(state, cloud)
+
+    async def publish(scope, api, mutation: str, value) -> None:
+        await hub.publish(scope, api.api_id, schemas.compiled(api), mutation, value)
+
+    executor = Executor(state, schemas, programs, Invokers(cloud), authenticator, publish, hub.invalidate)
+    endpoint = Endpoint(state, executor, authenticator)
+    realtime = Realtime(endpoint, executor, authenticator, hub, cloud.config.appsync_keepalive_interval)
+    return Service(
+        name="appsync",
+        operations={
+            "CreateGraphqlApi": apis.create_graphql_api, "GetGraphqlApi": apis.get_graphql_api,
+            "ListGraphqlApis": apis.list_graphql_apis, "UpdateGraphqlApi": apis.update_graphql_api,
+            "DeleteGraphqlApi": apis.delete_graphql_api,
+            "TagResource": apis.tag_resource, "UntagResource": apis.untag_resource,
+            "ListTagsForResource": apis.list_tags_for_resource,
+            "PutGraphqlApiEnvironmentVariables": apis.put_graphql_api_environment_variables,
+            "GetGraphqlApiEnvironmentVariables": apis.get_graphql_api_environment_variables,
+            "CreateApiCache": apis.create_api_cache, "GetApiCache": apis.get_api_cache,
+            "UpdateApiCache": apis.update_api_cache, "DeleteApiCache": apis.delete_api_cache,
+            "FlushApiCache": apis.flush_api_cache,
+            "StartSchemaCreation": schemas.start_schema_creation,
+            "GetSchemaCreationStatus": schemas.get_schema_creation_status,
+            "GetIntrospectionSchema": schemas.get_introspection_schema,
+            "CreateType": schemas.create_type, "GetType": schemas.get_type, "ListTypes": schemas.list_types,
+            "UpdateType": schemas.update_type, "DeleteType": schemas.delete_type,
+            "CreateApiKey": keys.create_api_key, "ListApiKeys": keys.list_api_keys,
+            "UpdateApiKey": keys.update_api_key, "DeleteApiKey": keys.delete_api_key,
+            "CreateDataSource": sources.create_data_source, "GetDataSource": sources.get_data_source,
+            "ListDataSources": sources.list_data_sources, "UpdateDataSource": sources.update_data_source,
+            "DeleteDataSource": sources.delete_data_source,
+            "CreateFunction": functions.create_function, "GetFunction": functions.get_function,
+            "ListFunctions": functions.list_functions, "UpdateFunction": functions.update_function,
+            "DeleteFunction": functions.delete_function,
+            "CreateResolver": resolvers.create_resolver, "GetResolver": resolvers.get_resolver,
+            "ListResolvers": resolvers.list_resolvers, "UpdateResolver": resolvers.update_resolver,
+            "DeleteResolver": resolvers.delete_resolver, "ListResolversByFunction": resolvers.list_resolvers_by_function,
+            "EvaluateMappingTemplate": programs.evaluate_mapping_template, "EvaluateCode": programs.evaluate_code,
+        },
+        not_implemented=NOT_IMPLEMENTED,
+        dialect=Dialect(validation_code="BadRequestException"),
+        http=endpoint,
+        websocket=realtime,
+        stop=realtime.stop,
+    )

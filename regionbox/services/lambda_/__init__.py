@@ -1,0 +1,227 @@
+"""Lambda: functions that really run, in warm worker processes, with versions, aliases, layers,
+function policies, asynchronous invocations with retries and destinations, and event source
+mappings on DynamoDB streams; S3 notifications and CloudWatch Logs subscriptions invoke them.
+
+Modules: state.py (the one state object) and models.py (its documents); code.py (packages on
+disk); functions.py, versions.py, aliases.py, layers.py, permissions.py, invoke_configs.py,
+event_source_mappings.py and tags.py (the handlers, one class per resource); invoke.py (what an
+invocation runs, and Invoke); workers.py and runtime/ (the execution environments);
+function_logs.py (START/END/REPORT and CloudWatch Logs); execution_role.py (the role's session);
+async_invocations.py and destinations.py (the Event queue); stream_poller.py and filters.py (event
+source mappings at work); notifications.py (S3 events); api.py (what other services use);
+resources.py (what IAM authorizes); code_links.py (Code.Location); runtimes.py (what runs here).
+
+The package is ``lambda_``: ``lambda`` is a Python keyword. Its botocore name, collections and
+IAM prefix are ``lambda``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from regionbox.core.service import Service
+from regionbox.protocol.dialect import Dialect
+
+# A CreateFunction request carries up to 50 MB of zip in base64 (69905067 bytes) in its JSON.
+DIALECT = Dialect(max_request_bytes=70 * 1024 * 1024)
+
+_CODE_SIGNING = "code signing (AWS Signer profiles) is not built"
+_URLS = "function URLs are not built yet: invoke functions with Invoke, or through API Gateway when it is served"
+_PROVISIONED = "provisioned concurrency is not built (execution environments are kept warm on demand)"
+_CAPACITY = "Lambda Managed Instances (capacity providers) are not built"
+_DURABLE = "durable functions are not built"
+NOT_IMPLEMENTED = {
+    **dict.fromkeys(["CreateCodeSigningConfig", "DeleteCodeSigningConfig", "GetCodeSigningConfig", "ListCodeSigningConfigs",
+                     "UpdateCodeSigningConfig", "PutFunctionCodeSigningConfig", "GetFunctionCodeSigningConfig",
+                     "DeleteFunctionCodeSigningConfig", "ListFunctionsByCodeSigningConfig"], _CODE_SIGNING),
+    **dict.fromkeys(["CreateFunctionUrlConfig", "GetFunctionUrlConfig", "UpdateFunctionUrlConfig",
+                     "DeleteFunctionUrlConfig", "ListFunctionUrlConfigs"], _URLS),
+    **dict.fromkeys(["PutProvisionedConcurrencyConfig", "GetProvisionedConcurrencyConfig",
+                     "DeleteProvisionedConcurrencyConfig", "ListProvisionedConcurrencyConfigs"], _PROVISIONED),
+    **dict.fromkeys(["CreateCapacityProvider", "DeleteCapacityProvider", "GetCapacityProvider", "ListCapacityProviders",
+                     "UpdateCapacityProvider", "ListFunctionVersionsByCapacityProvider", "GetFunctionScalingConfig",
+                     "PutFunctionScalingConfig"], _CAPACITY),
+    **dict.fromkeys(["CheckpointDurableExecution", "GetDurableExecution", "GetDurableExecutionHistory",
+                     "GetDurableExecutionState", "ListDurableExecutionsByFunction", "SendDurableExecutionCallbackFailure",
+                     "DeleteDurableExecution", "PauseDurableExecution", "ResumeDurableExecution",
+                     "SendDurableExecutionCallbackHeartbeat", "SendDurableExecutionCallbackSuccess",
+                     "StopDurableExecution"], _DURABLE),
+    "InvokeWithResponseStream": "response streaming needs the event stream encoding, which regionbox's protocol layer "
+                                "does not write yet: use Invoke",
+}
+
+
+def endpoint_of(config) -> str:
+    """How a function reaches this cloud (AWS_ENDPOINT_URL): its own address and port."""
+    host = config.host if config.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    return f"http://{'[' + host + ']' if ':' in host else host}:{config.port}"
+
+
+def load(cloud) -> Service:
+    from regionbox.services.lambda_.aliases import Aliases
+    from regionbox.services.lambda_.api import LambdaApi
+    from regionbox.services.lambda_.async_invocations import AsyncQueue
+    from regionbox.services.lambda_.code import Packages
+    from regionbox.services.lambda_.code_links import PATH, CodeLinks
+    from regionbox.services.lambda_.destinations import Destinations
+    from regionbox.services.lambda_.event_source_mappings import EventSourceMappings
+    from regionbox.services.lambda_.execution_role import ExecutionRoles
+    from regionbox.services.lambda_.function_logs import in_order
+    from regionbox.services.lambda_.functions import Functions
+    from regionbox.services.lambda_.invoke import Invocations, Invoker
+    from regionbox.services.lambda_.invoke_configs import InvokeConfigs
+    from regionbox.services.lambda_.layers import Layers
+    from regionbox.services.lambda_.notifications import S3Notifications
+    from regionbox.services.lambda_.permissions import Permissions
+    from regionbox.services.lambda_.resources import IAM_ACTIONS, resource_policy, resources
+    from regionbox.services.lambda_.runtimes import Runtimes
+    from regionbox.services.lambda_.state import LambdaState
+    from regionbox.services.lambda_.stream_poller import StreamPoller
+    from regionbox.services.lambda_.tags import Tags
+    from regionbox.services.lambda_.versions import Versions
+    from regionbox.services.lambda_.workers import Workers
+
+    config = cloud.config
+    root = cloud.state_dir / "lambda"
+    endpoint = endpoint_of(config)
+    state = LambdaState(cloud.store, root)
+    runtimes = Runtimes(config.lambda_python, config.lambda_node)
+
+    def write_logs(account: str, region: str, group: str, stream: str, events: list) -> None:
+        logs = cloud.services.api("logs")
+        for run in in_order(events):
+            logs.append(account, region, group, stream, run)
+
+    workers = Workers(root / "environments", write_logs, config.lambda_idle_seconds, config.lambda_concurrency)
+    roles = ExecutionRoles(cloud.credentials, lambda: cloud.services.api("iam"))
+    invoker = Invoker(state, workers, runtimes, roles, endpoint, config.lambda_concurrency)
+    queue = AsyncQueue(state, invoker, Destinations(cloud.services), cloud.tasks, config.lambda_retry_scale)
+    packages = Packages(state.code, lambda: cloud.services.api("s3"))
+    links = CodeLinks(root, cloud.paginator, endpoint)
+    versions = Versions(state, cloud.paginator)
+    functions = Functions(state, invoker, roles, cloud.tasks, cloud.paginator, packages, versions.publish, links.location,
+                          config.lambda_create_delay, config.lambda_concurrency)
+    aliases = Aliases(state, cloud.paginator)
+    layers = Layers(state, cloud.paginator, packages, links.location)
+    permissions = Permissions(state)
+    invoke_configs = InvokeConfigs(state, cloud.paginator)
+    poller = StreamPoller(state, invoker, lambda: cloud.services.api("dynamodb"), queue.destinations, cloud.tasks,
+                          cloud.bus, config.lambda_retry_scale)
+    mappings = EventSourceMappings(state, cloud.paginator, lambda: cloud.services.api("dynamodb"), poller.changed)
+    tags = Tags(state)
+    invocations = Invocations(invoker, queue)
+    notifications = S3Notifications(state, queue, permissions, cloud.bus, lambda: cloud.services.api("s3"))
+
+    async def sweep_idle() -> None:
+        while True:
+            await asyncio.sleep(min(30.0, max(config.lambda_idle_seconds / 2, 0.5)))
+            workers.sweep()
+
+    def run_background() -> None:
+        queue.start()
+        poller.start()
+        notifications.start()
+        cloud.tasks.spawn(sweep_idle(), owner="lambda", what="stopping idle Lambda execution environments")
+
+    def start() -> None:
+        state.sweep_code()
+        functions.resume()
+        run_background()
+
+    async def stop() -> None:
+        poller.stop()
+        notifications.stop()
+        await workers.close()
+
+    async def reset() -> None:
+        # The registry has cancelled this service's tasks; the store empties itself next.
+        await stop()
+        roles.forget()
+        state.code.remove(root)
+        poller.running = True  # new mappings start their pollers; the old ones are gone with the store
+        queue.start()
+        notifications.start()
+        cloud.tasks.spawn(sweep_idle(), owner="lambda", what="stopping idle Lambda execution environments")
+
+    async def http(request):
+        return await links.serve(request) if request.path.startswith(PATH) else None
+
+    return Service(
+        name="lambda",
+        operations={
+            # functions
+            "CreateFunction": functions.create_function,
+            "GetFunction": functions.get_function,
+            "GetFunctionConfiguration": functions.get_function_configuration,
+            "ListFunctions": functions.list_functions,
+            "UpdateFunctionCode": functions.update_function_code,
+            "UpdateFunctionConfiguration": functions.update_function_configuration,
+            "DeleteFunction": functions.delete_function,
+            "PutFunctionConcurrency": functions.put_function_concurrency,
+            "GetFunctionConcurrency": functions.get_function_concurrency,
+            "DeleteFunctionConcurrency": functions.delete_function_concurrency,
+            "PutFunctionRecursionConfig": functions.put_function_recursion_config,
+            "GetFunctionRecursionConfig": functions.get_function_recursion_config,
+            "PutRuntimeManagementConfig": functions.put_runtime_management_config,
+            "GetRuntimeManagementConfig": functions.get_runtime_management_config,
+            "GetAccountSettings": functions.get_account_settings,
+            # invoking
+            "Invoke": invocations.invoke,
+            "InvokeAsync": invocations.invoke_async,
+            # versions and aliases
+            "PublishVersion": versions.publish_version,
+            "ListVersionsByFunction": versions.list_versions_by_function,
+            "CreateAlias": aliases.create_alias,
+            "GetAlias": aliases.get_alias,
+            "UpdateAlias": aliases.update_alias,
+            "DeleteAlias": aliases.delete_alias,
+            "ListAliases": aliases.list_aliases,
+            # layers and their policies
+            "PublishLayerVersion": layers.publish_layer_version,
+            "GetLayerVersion": layers.get_layer_version,
+            "GetLayerVersionByArn": layers.get_layer_version_by_arn,
+            "ListLayers": layers.list_layers,
+            "ListLayerVersions": layers.list_layer_versions,
+            "DeleteLayerVersion": layers.delete_layer_version,
+            "AddLayerVersionPermission": layers.add_layer_version_permission,
+            "GetLayerVersionPolicy": layers.get_layer_version_policy,
+            "RemoveLayerVersionPermission": layers.remove_layer_version_permission,
+            # function policies
+            "AddPermission": permissions.add_permission,
+            "GetPolicy": permissions.get_policy,
+            "RemovePermission": permissions.remove_permission,
+            "PutResourcePolicy": permissions.put_resource_policy,
+            "GetResourcePolicy": permissions.get_resource_policy,
+            "DeleteResourcePolicy": permissions.delete_resource_policy,
+            # asynchronous invocation settings
+            "PutFunctionEventInvokeConfig": invoke_configs.put_function_event_invoke_config,
+            "UpdateFunctionEventInvokeConfig": invoke_configs.update_function_event_invoke_config,
+            "GetFunctionEventInvokeConfig": invoke_configs.get_function_event_invoke_config,
+            "DeleteFunctionEventInvokeConfig": invoke_configs.delete_function_event_invoke_config,
+            "ListFunctionEventInvokeConfigs": invoke_configs.list_function_event_invoke_configs,
+            # event source mappings
+            "CreateEventSourceMapping": mappings.create_event_source_mapping,
+            "GetEventSourceMapping": mappings.get_event_source_mapping,
+            "ListEventSourceMappings": mappings.list_event_source_mappings,
+            "UpdateEventSourceMapping": mappings.update_event_source_mapping,
+            "DeleteEventSourceMapping": mappings.delete_event_source_mapping,
+            # tags
+            "TagResource": tags.tag_resource,
+            "UntagResource": tags.untag_resource,
+            "ListTags": tags.list_tags,
+        },
+        not_implemented=NOT_IMPLEMENTED,
+        # Invoking is a data event in CloudTrail, not a management event.
+        data_events=frozenset({"Invoke", "InvokeAsync", "InvokeWithResponseStream"}),
+        dialect=DIALECT,
+        api=LambdaApi(invoker, queue, permissions, lambda: cloud.services.api("iam"), config.iam_enforcement,
+                      config.default_region),
+        http=http,
+        start=start,
+        stop=stop,
+        reset=reset,
+        engines=lambda: {**runtimes.describe(), "lambda-environments": f"{workers.count()} running or warm"},
+        iam_actions=IAM_ACTIONS,
+        resources=resources,
+        resource_policy=resource_policy(permissions.policy_of, layers.policy_of),
+    )

@@ -1,0 +1,25 @@
+"""An AppSync API, its schema, resolvers and API key survive kill -9 of regionbox: after the
+restart the same URL and key answer the same queries."""
+
+from __future__ import annotations
+
+import requests
+
+from regionbox.testing import CloudProcess
+from tests.services.appsync.support import chat_api
+
+
+def test_an_api_survives_kill_9(tmp_path):
+    process = CloudProcess(tmp_path / "state").start()
+    try:
+        chat = chat_api(process, account="123456789012")
+        url, key = chat["api"]["uris"]["GRAPHQL_NO_DNS"], chat["key"]
+        sent = requests.post(url, json={"query": 'mutation { sendMessage(roomId: "r", text: "kept") { id } }'},
+                             headers={"x-api-key": key}, timeout=60).json()["data"]["sendMessage"]["id"]
+        process.kill9()
+        process.start()
+        answer = requests.post(url, json={"query": '{ listMessages(roomId: "r") { id text } echo(text: "back") }'},
+                               headers={"x-api-key": key}, timeout=60).json()
+        assert answer == {"data": {"listMessages": [{"id": sent, "text": "kept"}], "echo": "back"}}
+    finally:
+        process.cleanup()
