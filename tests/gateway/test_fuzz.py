@@ -152,7 +152,7 @@ def test_what_fuzzing_found_is_the_services_error(fuzz, name):
 
 def test_dynamodb_create_table_without_key_schema_is_a_validation_error(fuzz):
     _, sender, _, _ = fuzz
-    _, _, wire = case("dynamodb", "CreateTable", json.dumps({"TableName": "t", "BillingMode": "PAY_PER_REQUEST"}))
+    _, _, wire = case("dynamodb", "CreateTable", json.dumps({"TableName": "tbl", "BillingMode": "PAY_PER_REQUEST"}))
     answer = sender.send("dynamodb", wire)
     assert answer.status == 400, answer.body
     body = json.loads(answer.body)

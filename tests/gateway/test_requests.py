@@ -59,13 +59,13 @@ def test_corrupt_gzip_body_is_a_client_error(cloud):
 
 
 def test_operation_without_provider_method_is_501_naming_it(cloud):
-    dynamodb = cloud.client("dynamodb", account=ACCOUNT)
+    logs = cloud.client("logs", account=ACCOUNT)
     with pytest.raises(ClientError) as caught:
-        dynamodb.describe_kinesis_streaming_destination(TableName="orders")
+        logs.list_integrations()  # an OpenSearch integration: OpenSearch is not served
     error = caught.value.response
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 501
     assert error["Error"]["Code"] == "NotImplemented"
-    assert "dynamodb" in error["Error"]["Message"] and "DescribeKinesisStreamingDestination" in error["Error"]["Message"]
+    assert "logs" in error["Error"]["Message"] and "ListIntegrations" in error["Error"]["Message"]
 
     iam = cloud.client("iam", account=ACCOUNT)
     with pytest.raises(ClientError) as caught:

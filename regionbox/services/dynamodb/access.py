@@ -26,10 +26,12 @@ import dataclasses
 import re
 from typing import Any, Callable
 
+from regionbox.core import arns
 from regionbox.core.arns import Arn
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.service import Access
+from regionbox.services.dynamodb import names
 from regionbox.services.dynamodb.models import Table
 from regionbox.services.dynamodb.state import DynamoDBState, table_name
 
@@ -40,7 +42,8 @@ CROSS_ACCOUNT = frozenset({
     "ListTagsOfResource", "TagResource", "UntagResource", "GetResourcePolicy", "PutResourcePolicy",
     "DeleteResourcePolicy", "DescribeTimeToLive",
 })
-_ON_ACCOUNT = {"ListTables", "DescribeLimits", "DescribeEndpoints"}
+_ON_ACCOUNT = {"ListTables", "DescribeLimits", "DescribeEndpoints", "ListBackups", "ListExports", "ListImports",
+               "ListContributorInsights", "ListGlobalTables", "ListBulkOperations"}
 _TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
                      "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
 _PARTIQL = {"SELECT": "PartiQLSelect", "INSERT": "PartiQLInsert", "UPDATE": "PartiQLUpdate",
@@ -121,6 +124,7 @@ class DynamoDBAccess:
 
     # -- IAM -----------------------------------------------------------------------------------
     def resources(self, ctx: RequestContext, operation: str, params: dict) -> list:
+        names.check(params)  # bad input is refused before any authorization
         if operation in _ON_ACCOUNT:
             return ["*"]
         _accounts_in(ctx, params)  # another region's ARN is a validation error before any authorization
@@ -144,9 +148,34 @@ class DynamoDBAccess:
             return [self._statement(ctx, s.get("Statement") or "") for s in statements if isinstance(s, dict)] or ["*"]
         if "ResourceArn" in params:
             return [params["ResourceArn"]]
+        if operation in ("DescribeBulkOperation", "CancelBulkOperation"):
+            return [params.get("BulkOperationArn") or "*"]
+        if operation in ("DescribeBackup", "DeleteBackup"):
+            return [params.get("BackupArn") or "*"]
+        if operation == "ExportTableToPointInTime":
+            return [params.get("TableArn") or "*"]
+        if operation in ("DescribeExport", "DescribeImport"):
+            return [params.get("ExportArn") or params.get("ImportArn") or "*"]
+        if operation == "ImportTable":
+            return [self.table_arn(ctx, (params.get("TableCreationParameters") or {}).get("TableName"))]
+        if operation == "RestoreTableFromBackup":  # the backup, and the table it makes
+            return [params.get("BackupArn") or "*", self.table_arn(ctx, params.get("TargetTableName"))]
+        if operation == "RestoreTableToPointInTime":
+            source = params.get("SourceTableArn") or self.table_arn(ctx, params.get("SourceTableName"))
+            return [source, self.table_arn(ctx, params.get("TargetTableName"))]
+        if "GlobalTableName" in params:
+            return [arns.arn("dynamodb", "", ctx.account_id, f"global-table/{params['GlobalTableName']}", ctx.partition)]
         if "TableName" not in params:
             return ["*"]
         arn = self.table_arn(ctx, params["TableName"])
+        if operation == "CreateTable" and isinstance(params.get("GlobalTableSourceArn"), str):
+            # A replica of another account's table: that table's policy must let the caller associate it.
+            return [arn, Access(params["GlobalTableSourceArn"], "dynamodb:AssociateTableReplica")]
+        if operation == "UpdateTable" and params.get("ReplicaUpdates"):
+            # Adding or removing a replica also needs CreateTableReplica / DeleteTableReplica on the table.
+            extra = [Access(arn, f"dynamodb:{kind}TableReplica") for update in params["ReplicaUpdates"]
+                     for kind in ("Create", "Delete") if isinstance(update, dict) and kind in update]
+            return [arn, *extra]
         if params.get("IndexName"):
             arn = f"{arn.split('/index/')[0]}/index/{params['IndexName']}"
         return [Access(arn, context={**keys, **self._item_keys(ctx, operation, params)})]
@@ -231,6 +260,7 @@ class DynamoDBAccess:
         """The registration table, each handler served in the account its table ARNs name."""
         def owned(handler: Callable) -> Callable:
             def serve(ctx: RequestContext, params: dict):
+                names.check(params)
                 return handler(self.owner(ctx, ctx.operation, params), params)
             serve.__wrapped__ = handler  # type: ignore[attr-defined]
             return serve

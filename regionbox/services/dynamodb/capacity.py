@@ -74,16 +74,36 @@ def collection_metrics(table: Table, schema: Schema, item: Item | None) -> dict 
 
 def write_output(out: dict, params: dict, table: Table, schema: Schema, old: Item | None, new: Item | None,
                  key: Item | None = None) -> None:
-    """Add ConsumedCapacity and ItemCollectionMetrics to a single-item write's output."""
+    """Add ConsumedCapacity and ItemCollectionMetrics to a single-item write's output. The index
+    writes are part of the total whichever mode was asked (TOTAL only does not itemize them)."""
     mode = params.get("ReturnConsumedCapacity")
     if mode and mode != "NONE":
-        index_units = index_write_units(schema, old, new) if mode == "INDEXES" else {}
+        index_units = index_write_units(schema, old, new)
         total = write_units(old, new) + sum(index_units.values())
         out["ConsumedCapacity"] = consumed(mode, table, total, read=False, index_units=index_units)
     if params.get("ReturnItemCollectionMetrics") == "SIZE":
         metrics = collection_metrics(table, schema, new or old or key)
         if metrics:
             out["ItemCollectionMetrics"] = metrics
+
+
+# A multi-item write's usage: table name -> [table, units of the table, {index name: units}].
+WriteUsage = dict[str, list]
+
+
+def add_write(usage: WriteUsage, table: Table, schema: Schema, units: float, old: Item | None, new: Item | None,
+              factor: float = 1.0) -> None:
+    """Count one item write of a batch or transaction: ``units`` on the table, and the writes it
+    makes to each secondary index (``factor`` times: transactions cost double)."""
+    entry = usage.setdefault(table.name, [table, 0.0, {}])
+    entry[1] += units
+    for name, value in index_write_units(schema, old, new).items():
+        entry[2][name] = entry[2].get(name, 0.0) + factor * value
+
+
+def writes_consumed(mode: str, usage: WriteUsage) -> list[dict]:
+    return [consumed(mode, table, units + sum(indexes.values()), read=False, index_units=indexes)
+            for table, units, indexes in usage.values()]
 
 
 def collection_metrics_by_table(changes: list["Change"]) -> dict[str, list]:

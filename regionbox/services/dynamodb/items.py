@@ -33,6 +33,7 @@ from regionbox.services.dynamodb.writes import (
 
 MAX_BATCH_WRITE = 25
 MAX_BATCH_GET = 100
+MAX_BATCH_GET_BYTES = 16 * 1024 * 1024
 
 
 class Items:
@@ -122,13 +123,18 @@ class Items:
             raise invalid("Too many items requested for the BatchGetItem call")
         if total == 0:
             raise invalid("1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must not be null")
+        # DynamoDB checks every table's expressions (syntax, placeholders used) before it looks
+        # any table up: a projection needs no key schema.
+        projections = {name: compile_request(spec, (), PROJECTION_EXPRESSIONS).projection for name, spec in request.items()}
         responses: dict[str, list] = {}
+        unprocessed: dict[str, dict] = {}
         consumed = []
         mode = params.get("ReturnConsumedCapacity")
+        read_bytes = 0
         for name, spec in request.items():
             table = self.state.table_for_items(ctx, name)
             schema = self.state.schema(table)
-            projection = compile_request(spec, schema.key_types, PROJECTION_EXPRESSIONS).projection
+            projection = projections[name]
             keys = [checked_key(schema, raw) for raw in spec["Keys"]]
             seen = set()
             for key in keys:
@@ -137,15 +143,20 @@ class Items:
                     raise invalid("Provided list of item keys contains duplicates")
                 seen.add(marker)
             units = 0.0
-            found_items = responses.setdefault(table.name if name == table.name else name, [])
-            for key in keys:
+            found_items = responses.setdefault(name, [])
+            for position, key in enumerate(keys):
+                if read_bytes > MAX_BATCH_GET_BYTES:
+                    # A response holds up to 16 MB: the keys not read yet come back to be asked again.
+                    unprocessed[name] = {**spec, "Keys": spec["Keys"][position:]}
+                    break
                 found = self.state.items.get(schema, key)
                 units += capacity.read_units(found[1] if found else 0, spec.get("ConsistentRead", False))
                 if found is not None:
+                    read_bytes += found[1]
                     found_items.append(projection.apply(found[0]) if projection is not None else found[0])
-            if mode and mode != "NONE":
+            if mode and mode != "NONE" and units:
                 consumed.append(capacity.consumed(mode, table, units, read=True))
-        out: dict[str, Any] = {"Responses": responses, "UnprocessedKeys": {}}
+        out: dict[str, Any] = {"Responses": responses, "UnprocessedKeys": unprocessed}
         if consumed:
             out["ConsumedCapacity"] = consumed
         return out
@@ -178,16 +189,16 @@ class Items:
                 seen.add(marker)
                 writes.append((table, schema, key, new))
         changes: list[Change] = []
-        units: dict[str, float] = {}
+        usage: capacity.WriteUsage = {}
         for table, schema, key, new in writes:
             change = Change(table, schema, self.state.items.item(schema, key), new)
             changes.append(change)
-            units[table.name] = units.get(table.name, 0) + capacity.write_units(change.old, change.new)
+            capacity.add_write(usage, table, schema, capacity.write_units(change.old, change.new), change.old, change.new)
         self.writer.commit(ctx, [c for c in changes if not (c.old is None and c.new is None)])
         out: dict[str, Any] = {"UnprocessedItems": {}}
         mode = params.get("ReturnConsumedCapacity")
         if mode and mode != "NONE":
-            out["ConsumedCapacity"] = [capacity.consumed(mode, tables[n], u, read=False) for n, u in units.items()]
+            out["ConsumedCapacity"] = capacity.writes_consumed(mode, usage)
         if params.get("ReturnItemCollectionMetrics") == "SIZE":
             out["ItemCollectionMetrics"] = capacity.collection_metrics_by_table(changes)
         return out

@@ -196,7 +196,8 @@ def attribute_updates(updates: dict, key_names=()) -> Update:
 # --------------------------------------------------------------------------------------------
 def key_conditions(conditions: dict, key_schema) -> KeyCondition:
     """KeyConditions (Query) as a KeyCondition for ``key_schema`` ([(name, type), ...])."""
-    if not 1 <= len(conditions) <= 2:
+    # A multi-attribute index key takes up to eight conditions, one per key attribute.
+    if not 1 <= len(conditions) <= max(2, len(key_schema)):
         raise invalid("Conditions can be of length 1 or 2 only")
     terms = []
     for name, spec in conditions.items():

@@ -71,8 +71,8 @@ class Where:
     def key_condition(self, key_schema) -> KeyCondition | None:
         """A Query-able key condition (hash equality, at most one range term) or None when the
         clause needs a scan."""
-        if self.has_or or not key_schema:
-            return None
+        if self.has_or or not key_schema or getattr(key_schema, "hash_count", 1) > 1 or len(key_schema) > 2:
+            return None  # a multi-attribute index key is read by a scan of the index
         hash_name = key_schema[0][0]
         range_name = key_schema[1][0] if len(key_schema) > 1 else None
         hash_term = next((t for t in self.terms if t[0] == hash_name and t[1] == "="), None)

@@ -12,7 +12,6 @@ from regionbox.core.errors import invalid
 from regionbox.services.dynamodb.expressions.request import QUERY_EXPRESSIONS, SCAN_EXPRESSIONS, compile_request
 from regionbox.services.dynamodb.reads import SEGMENT_SPACE, check_select, key_types_of, page, read_target, start_position
 from regionbox.services.dynamodb.state import DynamoDBState
-from regionbox.services.dynamodb.types import sort_key
 
 
 class Queries:
@@ -30,10 +29,10 @@ class Queries:
             raise invalid("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
         select = check_select(params, index, projection is not None)
         start = start_position(schema, index, params.get("ExclusiveStartKey"), key_types)
-        if start is not None and start.hk != sort_key(key_condition.hash_value):
+        if start is not None and start.hk != key_condition.hash_key:
             raise invalid("The provided starting key is outside query boundaries based on provided conditions")
         forward = params.get("ScanIndexForward", True)
-        rows = self.state.items.query(schema, index, key_condition.hash_value, key_condition.lower, key_condition.upper, forward, start)
+        rows = self.state.items.query(schema, index, key_condition.hash_key, key_condition.lower, key_condition.upper, forward, start)
         return page(self.state.items, table, schema, index, rows, params, filter_, projection, select)
 
     def scan(self, ctx: RequestContext, params: dict) -> dict:

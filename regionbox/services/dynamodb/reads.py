@@ -13,8 +13,8 @@ from typing import Any, Iterable
 from regionbox.core.errors import invalid
 from regionbox.services.dynamodb import capacity
 from regionbox.services.dynamodb.models import ALL, Index, Table
-from regionbox.services.dynamodb.storage import Item, ItemStore, Position, Row, Schema, hash32
-from regionbox.services.dynamodb.types import sort_key, validate_item
+from regionbox.services.dynamodb.storage import Item, ItemStore, Position, Row, Schema, hash32, index_key
+from regionbox.services.dynamodb.types import validate_item
 
 PAGE_BYTES = 1024 * 1024
 SEGMENT_SPACE = 1 << 32
@@ -46,8 +46,8 @@ def check_select(params: dict, index: Index | None, has_projection: bool) -> str
         select = "SPECIFIC_ATTRIBUTES" if has_projection else ("ALL_PROJECTED_ATTRIBUTES" if index else "ALL_ATTRIBUTES")
     if has_projection and select != "SPECIFIC_ATTRIBUTES":
         what = "ProjectionExpression" if params.get("ProjectionExpression") is not None else "AttributesToGet"
-        raise invalid(f"Cannot specify the {what} when choosing to get {select}" if what == "AttributesToGet" else
-                      "One or more parameter values were invalid: Select type " + select + " is not supported with ProjectionExpression" )
+        raise invalid(f"Cannot specify the {what} when choosing to get "
+                      + ("only the Count" if select == "COUNT" else select))
     if select == "SPECIFIC_ATTRIBUTES" and not has_projection:
         # AWS refuses this (ValidationException); the wording here follows its other Select messages.
         raise invalid("One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES requires "
@@ -70,17 +70,15 @@ def start_position(schema: Schema, index: Index | None, raw: Any, key_types: tup
     h, hk, rk = schema.storage_key(start)
     if index is None:
         return Position(h, hk, rk)
-    ihk = sort_key(start[index.hash_name])
-    irk = sort_key(start[index.range_name]) if index.range_name else b""
+    ihk, irk = index_key(index, start)
     return Position(hash32(ihk), ihk, irk, hk, rk)
 
 
 def last_key(schema: Schema, index: Index | None, item: Item) -> Item:
     key = schema.key_of(item)
     if index is not None:
-        key[index.hash_name] = item[index.hash_name]
-        if index.range_name:
-            key[index.range_name] = item[index.range_name]
+        for name in (*index.hash_names, *index.range_names):
+            key[name] = item[name]
     return key
 
 

@@ -119,7 +119,7 @@ class Statements:
         position = start_position(schema, index, _from_plain(start["k"]), key_types) if start else None
         key_condition = plan.where.key_condition(key_types) if plan.where is not None else None
         if key_condition is not None:
-            rows = self.state.items.query(schema, index, key_condition.hash_value, key_condition.lower,
+            rows = self.state.items.query(schema, index, key_condition.hash_key, key_condition.lower,
                                           key_condition.upper, True, position)
         else:
             rows = self.state.items.scan(schema, index, (0, SEGMENT_SPACE), position)

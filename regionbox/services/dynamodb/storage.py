@@ -32,7 +32,7 @@ from typing import Any, Iterator
 
 from regionbox.core.store import Store
 from regionbox.services.dynamodb.models import ALL, INCLUDE, Index, Table
-from regionbox.services.dynamodb.types import item_size, sort_key
+from regionbox.services.dynamodb.types import KeyTypes, item_size, key_part, sort_key
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS ddb_items (
@@ -104,7 +104,8 @@ class Schema:
             by_name={ix.name: ix for ix in indexes},
             key_names=table.key_names,
             key_types=tuple((name, table.attribute_type(name)) for name in table.key_names),
-            index_key_types=[(ix, tuple((k["AttributeName"], table.attribute_type(k["AttributeName"])) for k in ix.key_schema))
+            index_key_types=[(ix, KeyTypes(((k["AttributeName"], table.attribute_type(k["AttributeName"])) for k in ix.key_schema),
+                                           len(ix.hash_names)))
                              for ix in indexes],
         )
 
@@ -122,16 +123,21 @@ def project(index: Index, schema: Schema, item: Item) -> Item:
     kind = index.projection.get("ProjectionType", ALL)
     if kind == ALL:
         return item
-    keep = set(schema.key_names) | {index.hash_name}
-    if index.range_name:
-        keep.add(index.range_name)
+    keep = set(schema.key_names) | set(index.hash_names) | set(index.range_names)
     if kind == INCLUDE:
         keep.update(index.projection.get("NonKeyAttributes") or ())
     return {name: value for name, value in item.items() if name in keep}
 
 
 def index_key(index: Index, item: Item) -> tuple[bytes, bytes] | None:
-    """The index key of an item, or None when the item does not appear in the index (sparse)."""
+    """The index key of an item, or None when the item does not appear in the index (sparse:
+    it lacks one of the index's key attributes)."""
+    if index.composite:
+        hashes = [item.get(name) for name in index.hash_names]
+        ranges = [item.get(name) for name in index.range_names]
+        if None in hashes or None in ranges:
+            return None
+        return key_part(hashes), key_part(ranges)
     hv = item.get(index.hash_name)
     if hv is None:
         return None
@@ -187,6 +193,12 @@ class ItemStore:
             ).fetchone()
         return (_loads(row[0]), row[1]) if row else None
 
+    def row(self, tid: int, h: int, hk: bytes, rk: bytes) -> Item | None:
+        """The item stored under a storage key, or None."""
+        with self.store._lock:
+            row = self.db.execute("SELECT item FROM ddb_items WHERE tid=? AND h=? AND hk=? AND rk=?", (tid, h, hk, rk)).fetchone()
+        return _loads(row[0]) if row else None
+
     def item(self, schema: Schema, key: Item) -> Item | None:
         """The stored item with this key, or None."""
         found = self.get(schema, key)
@@ -232,7 +244,7 @@ class ItemStore:
         self,
         schema: Schema,
         index: Index | None,
-        hash_value: dict,
+        hk: bytes,
         lower: tuple[bytes, bool] | None,
         upper: tuple[bytes, bool] | None,
         forward: bool,
@@ -240,8 +252,8 @@ class ItemStore:
         chunk: int = 256,
     ) -> Iterator[Row]:
         """Rows of one partition in sort-key order, between optional bounds ((value, inclusive)),
-        after ``start`` (exclusive, in the direction of reading)."""
-        hk = sort_key(hash_value)
+        after ``start`` (exclusive, in the direction of reading). ``hk``: the partition's storage
+        bytes (a key condition's ``hash_key``)."""
         h = hash32(hk)
         table, ident, extra = ("ddb_index_rows", index.xid, ", bhk, brk") if index else ("ddb_items", schema.tid, "")
         where = [f"{'xid' if index else 'tid'}=?", "h=?", "hk=?"]
@@ -341,6 +353,32 @@ class ItemStore:
                 self.db.execute("DELETE FROM ddb_index_rows WHERE xid=?", (xid,))
         for key in [("ddb_items", tid), *(("ddb_index_rows", xid) for xid in xids)]:
             self._counts.pop(key, None)
+
+    def forget_counts(self, tid: int) -> None:
+        self._counts.pop(("ddb_items", tid), None)
+
+    def snapshot(self, source: int, target: int) -> None:
+        """Copy every item of ``source`` under the id ``target`` at once (a backup: one statement,
+        so no write can land half way)."""
+        with self.store.transaction():
+            self.db.execute("INSERT INTO ddb_items(tid, h, hk, rk, size, ttl, item) "
+                            "SELECT ?, h, hk, rk, size, NULL, item FROM ddb_items WHERE tid=?", (target, source))
+        self.forget_counts(target)
+
+    def copy_chunk(self, source: int, target: int, after: Position | None, limit: int = 2000) -> Position | None:
+        """Copy the next ``limit`` items of ``source`` after ``after`` (in storage order) under
+        ``target``, in one transaction; return where it stopped, or None when all are copied."""
+        start = (after.h, after.hk, after.rk) if after is not None else (-1, b"", b"")
+        with self.store.transaction():
+            last = self.db.execute(
+                "SELECT h, hk, rk FROM ddb_items WHERE tid=? AND (h, hk, rk) > (?,?,?) ORDER BY h, hk, rk LIMIT 1 OFFSET ?",
+                (source, *start, limit - 1)).fetchone()
+            bound, args = ("", ()) if last is None else (" AND (h, hk, rk) <= (?,?,?)", tuple(last))
+            self.db.execute("INSERT OR REPLACE INTO ddb_items(tid, h, hk, rk, size, ttl, item) "
+                            f"SELECT ?, h, hk, rk, size, NULL, item FROM ddb_items WHERE tid=? AND (h, hk, rk) > (?,?,?){bound}",
+                            (target, source, *start, *args))
+        self.forget_counts(target)
+        return None if last is None else Position(*last)
 
     def drop_index(self, xid: int) -> None:
         self.store.execute("DELETE FROM ddb_index_rows WHERE xid=?", (xid,))

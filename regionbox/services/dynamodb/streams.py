@@ -77,6 +77,9 @@ class StreamLog:
         self.shard_seconds = shard_seconds
         self.shard_max_records = shard_max_records
         self._seq = self._max_seq()
+        # Shards opened before every shard got its starting number (regionbox < issue 9) start
+        # after the last record written so far.
+        self.db.execute("UPDATE ddb_stream_shards SET first_seq=? WHERE first_seq IS NULL", (self._seq + 1,))
         # sid -> [shard_no, records, created] of the open shard, to avoid a query per write
         self._open: dict[int, list] = {}
 
@@ -110,9 +113,11 @@ class StreamLog:
         row = self.db.execute("SELECT max(shard_no) FROM ddb_stream_shards WHERE sid=?", (sid,)).fetchone()
         shard_no = (row[0] or 0) + 1
         shard_id = f"shardId-{int(now * 1000):020d}-{secrets.token_hex(4)}"
+        # A shard reports its StartingSequenceNumber from the start, before any record: the next
+        # number to be given out (its first record's, or a lower one if other streams write first).
         self.db.execute(
-            "INSERT INTO ddb_stream_shards(sid, shard_no, shard_id, parent, created) VALUES (?,?,?,?,?)",
-            (sid, shard_no, shard_id, parent, now),
+            "INSERT INTO ddb_stream_shards(sid, shard_no, shard_id, parent, created, first_seq) VALUES (?,?,?,?,?,?)",
+            (sid, shard_no, shard_id, parent, now, self._seq + 1),
         )
         self._open[sid] = [shard_no, 0, now]
 

@@ -1,6 +1,7 @@
 """What a table does after its operation has answered, as background tasks (``cloud.tasks``):
 becoming ACTIVE after CreateTable, backfilling a global secondary index added by UpdateTable,
-dropping one it deleted, and resuming all of these after a restart.
+dropping one it deleted, filling a restored table (from a backup or a point in time) and its
+indexes, and resuming all of these after a restart.
 
 Every task ends in an explicit outcome that DescribeTable shows (DynamoDB has no event API);
 ``cloud.tasks`` also keeps the error of a failed one for `regionbox status`.
@@ -21,6 +22,7 @@ OWNER = "dynamodb"
 
 class TableWork:
     backfill_chunk = 500  # base items indexed per transaction, between which requests are served
+    restore_chunk = 2000  # items copied per transaction into a restored table
 
     def __init__(self, state: DynamoDBState, tasks: Tasks, config: Config) -> None:
         self.state = state
@@ -29,8 +31,15 @@ class TableWork:
 
     def resume(self) -> None:
         """After a restart: finish the creations, backfills and index deletions under way."""
+        importing = self.state.importing()  # resumed by Imports
         for scope, name, table in list(self.state.tables.all()):
-            if table.status == "CREATING":
+            if table.arn in importing:
+                continue
+            if table.status == "CREATING" and table.restore_source is not None:
+                # Start the copy over: rows copied before the restart may be from a later moment.
+                self.state.items.drop_table(table.tid, [i.xid for i in table.index_objects()])
+                self.restore(scope, name, table.tid)
+            elif table.status == "CREATING":
                 self.activate(scope, name, table.tid)
             for index in table.index_objects():
                 if index.status == "CREATING":
@@ -62,6 +71,50 @@ class TableWork:
         table = self.state.tables.get(scope, name)
         if table is not None and table.tid == tid and table.status == "CREATING":
             self.state.remove(scope, table)
+
+    # -- a restored table ----------------------------------------------------------------------
+    def restore(self, scope: Scope, name: str, tid: int) -> None:
+        """Fill a restored table from ``table.restore_source`` and build its indexes; ACTIVE with
+        RestoreInProgress false when done. A restore that fails leaves no table, as on AWS."""
+        self.tasks.spawn(self._restore(scope, name, tid), owner=OWNER, what=f"restoring table {name}",
+                         on_failure=lambda error: self._creation_failed(scope, name, tid))
+
+    def _restoring(self, scope: Scope, name: str, tid: int) -> Table | None:
+        table = self.state.tables.get(scope, name)
+        return table if table is not None and table.tid == tid and table.status == "CREATING" else None
+
+    async def _restore(self, scope: Scope, name: str, tid: int) -> None:
+        await asyncio.sleep(0)
+        table = self._restoring(scope, name, tid)
+        if table is None:
+            return
+        source = table.restore_source
+        position = None
+        while True:  # chunk by chunk: a point in time is put back afterwards from the history
+            position = self.state.items.copy_chunk(source["tid"], tid, position, self.restore_chunk)
+            await asyncio.sleep(0)
+            if self._restoring(scope, name, tid) is None:
+                return
+            if position is None:
+                break
+        if source.get("until") is not None:
+            self.state.history.rewind(self.state.items, source["tid"], source["until"], tid)
+        schema = self.state.schema(table)
+        for index in schema.indexes:
+            position = None
+            while True:
+                position = self.state.items.backfill_chunk(schema, index, position, self.backfill_chunk)
+                await asyncio.sleep(0)
+                if self._restoring(scope, name, tid) is None:
+                    return
+                if position is None:
+                    break
+        with self.state.store.transaction():  # a failed save reverts the cached document too
+            table.status = "ACTIVE"
+            if table.restore is not None:  # a new replica of a global table is filled the same way, without one
+                table.restore = {**table.restore, "RestoreInProgress": False}
+            table.restore_source = None
+            self.state.save(scope, table)
 
     # -- a new global secondary index --------------------------------------------------------
     def backfill(self, scope: Scope, table_name: str, index_name: str) -> None:

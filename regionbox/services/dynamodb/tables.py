@@ -12,31 +12,45 @@ import copy
 import time
 import uuid
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Callable
 
 from regionbox.config import Config
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
+from regionbox.core.pagination import PageRule
 from regionbox.protocol.validate import format_message
+from regionbox.services.dynamodb import throughput
+from regionbox.services.dynamodb.backups import retain_deleted
 from regionbox.services.dynamodb.models import INCLUDE, Index, Table
+from regionbox.services.dynamodb.replicas import describe_replicas, leave_group
 from regionbox.services.dynamodb.resource_policies import ResourcePolicies
 from regionbox.services.dynamodb.state import DynamoDBState
 from regionbox.services.dynamodb.streams import stream_label
 from regionbox.services.dynamodb.table_work import TableWork
+from regionbox.services.dynamodb.vectors import VectorIndexes, vector_index
 
 INVALID = "One or more parameter values were invalid: "
 MAX_GSIS = 20
 MAX_LSIS = 5
 MAX_PROJECTED = 100
+MAX_KEY_ATTRIBUTES = 4  # of each kind in a global secondary index's multi-attribute key
+# ListTagsOfResource pages by NextToken alone (no page size in the request): ten tags a page.
+TAG_PAGES = PageRule(out_of_range=lambda n: invalid("Invalid Limit"), size="Limit", default=10, maximum=10,
+                     bad_token=lambda token: invalid("Invalid NextToken"))
 
 
 def _key_names(key_schema: list[dict]) -> list[str]:
     return [k["AttributeName"] for k in key_schema]
 
 
-def _check_key_schema(key_schema: list[dict], what: str = "") -> None:
+def _check_key_schema(key_schema: list[dict], multi: bool = False) -> None:
+    """A table's or a local index's key: a HASH element, then perhaps a RANGE one. A global
+    secondary index's (``multi``) may have up to four HASH elements, then up to four RANGE ones."""
     if not key_schema:
         raise invalid("1 validation error detected: Value null at 'keySchema' failed to satisfy constraint: Member must not be null")
+    if multi:
+        _check_multi_attribute_key(key_schema)
+        return
     if len(key_schema) > 2:
         raise invalid("1 validation error detected: Value '" + str(key_schema) + "' at 'keySchema' failed to satisfy constraint: Member must have length less than or equal to 2")
     if key_schema[0]["KeyType"] != "HASH":
@@ -46,6 +60,22 @@ def _check_key_schema(key_schema: list[dict], what: str = "") -> None:
             raise invalid("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
         if key_schema[0]["AttributeName"] == key_schema[1]["AttributeName"]:
             raise invalid("Both the Hash Key and the Range Key element in the KeySchema have the same name")
+
+
+def _check_multi_attribute_key(key_schema: list[dict]) -> None:
+    if key_schema[0]["KeyType"] != "HASH":
+        raise invalid("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+    kinds = [k["KeyType"] for k in key_schema]
+    if "RANGE" in kinds and "HASH" in kinds[kinds.index("RANGE"):]:
+        raise invalid(INVALID + "All HASH key attributes must precede RANGE key attributes in the KeySchema")
+    for kind in ("HASH", "RANGE"):
+        if kinds.count(kind) > MAX_KEY_ATTRIBUTES:
+            raise invalid(INVALID + f"The KeySchema exceeds the maximum allowed number of {kind} key attributes")
+    names = _key_names(key_schema)
+    if len(set(names)) != len(names):
+        if len(names) == 2:
+            raise invalid("Both the Hash Key and the Range Key element in the KeySchema have the same name")
+        raise invalid("The KeySchema contains multiple key attributes with the same name")
 
 
 def _check_projection(projection: dict, index_name: str) -> dict:
@@ -75,15 +105,34 @@ def _throughput(params: dict, billing: str, where: str = "") -> tuple[int, int]:
     return read, write
 
 
+def _in_use(name: str) -> ServiceError:
+    return ServiceError("ResourceInUseException", f"Table already exists: {name}")
+
+
 class Tables:
-    def __init__(self, state: DynamoDBState, work: TableWork, config: Config, policies: ResourcePolicies) -> None:
+    def __init__(self, state: DynamoDBState, work: TableWork, config: Config, policies: ResourcePolicies,
+                 vectors: VectorIndexes) -> None:
         self.state = state
         self.work = work
         self.config = config
         self.policies = policies  # CreateTable's ResourcePolicy is checked as PutResourcePolicy's
+        self.vectors = vectors
 
     # -- create ------------------------------------------------------------------------------
     def create_table(self, ctx: RequestContext, params: dict) -> dict:
+        table = self.new_table(ctx, params)
+        stream_spec = params.get("StreamSpecification")
+        with self.state.store.transaction():
+            if stream_spec and stream_spec.get("StreamEnabled"):
+                self.enable_stream(ctx, table, stream_spec)
+            self.state.save(ctx.scope, table)
+        ctx.touched("AWS::DynamoDB::Table", table.arn)
+        self.work.activate(ctx.scope, table.name, table.tid)
+        return {"TableDescription": self.describe(ctx, table)}
+
+    def new_table(self, ctx: RequestContext, params: dict, taken: Callable[[str], ServiceError] | None = None) -> Table:
+        """A table CreateTable's parameters describe (restores and imports give theirs), checked
+        as CreateTable checks them, not saved yet. ``taken``: the error for a name in use."""
         name = params["TableName"]
         # botocore's model lets both go (other table classes' requests share the shape); DynamoDB's
         # own validation does not.
@@ -128,11 +177,14 @@ class Tables:
             index = self._new_index(spec, "GSI", defined, names, billing)
             indexes.append(index)
             used.update(_key_names(index.key_schema))
+        vector_specs = params.get("VectorIndexes") or []
+        vectors = [vector_index(spec, names) for spec in vector_specs]
+        used.update(e["AttributeName"] for v in vectors for e in v["SearchSchema"])  # may be defined, need not be
         unused = set(defined) - used
         if unused:
             raise invalid(INVALID + "Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions")
         if self.state.find_table(ctx, name) is not None:
-            raise ServiceError("ResourceInUseException", f"Table already exists: {name}")
+            raise (taken or _in_use)(name)
         now = time.time()
         table = Table(
             name=name,
@@ -150,20 +202,16 @@ class Tables:
             deletion_protection=bool(params.get("DeletionProtectionEnabled", False)),
             table_class=params.get("TableClass") or "STANDARD",
             sse=params.get("SSESpecification"),
+            on_demand=throughput.on_demand(params.get("OnDemandThroughput"), billing, None),
+            warm=throughput.warm(params.get("WarmThroughput"), None, billing, read, write, creating=True),
         )
         if params.get("ResourcePolicy"):
             table.resource_policy = self.policies.checked(params["ResourcePolicy"])
             table.policy_revision_id = str(int(now * 1000))
         for index in indexes:
             table.set_index(index)
-        stream_spec = params.get("StreamSpecification")
-        with self.state.store.transaction():
-            if stream_spec and stream_spec.get("StreamEnabled"):
-                self._enable_stream(ctx, table, stream_spec)
-            self.state.save(ctx.scope, table)
-        ctx.touched("AWS::DynamoDB::Table", table.arn)
-        self.work.activate(ctx.scope, name, table.tid)
-        return {"TableDescription": self.describe(ctx, table)}
+        table.vector_indexes = vectors
+        return table
 
     def _new_index(self, spec: dict, kind: str, defined: dict, names: set, billing: str) -> Index:
         name = spec["IndexName"]
@@ -171,19 +219,22 @@ class Tables:
             raise invalid(INVALID + f"Duplicate index name: {name}")
         names.add(name)
         key_schema = [dict(k) for k in spec["KeySchema"]]
-        _check_key_schema(key_schema)
+        _check_key_schema(key_schema, multi=kind == "GSI")
         missing = [n for n in _key_names(key_schema) if n not in defined]
         if missing:
             raise invalid(INVALID + f"Some index key attributes are not defined in AttributeDefinitions. "
                           f"Keys: [{', '.join(_key_names(key_schema))}], AttributeDefinitions: [{', '.join(defined)}]")
         projection = _check_projection(spec.get("Projection") or {}, name)
         read = write = 0
+        on_demand = warm = None
         if kind == "GSI":
             read, write = _throughput(spec, billing)
+            on_demand = throughput.on_demand(spec.get("OnDemandThroughput"), billing, None, name)
+            warm = throughput.warm(spec.get("WarmThroughput"), None, billing, read, write, name, creating=True)
         return Index(name=name, xid=self.state.items.next_id(), kind=kind, key_schema=key_schema, projection=projection,
-                     read_capacity=read, write_capacity=write)
+                     read_capacity=read, write_capacity=write, on_demand=on_demand, warm=warm)
 
-    def _enable_stream(self, ctx: RequestContext, table: Table, spec: dict) -> None:
+    def enable_stream(self, ctx: RequestContext, table: Table, spec: dict) -> None:
         view = spec.get("StreamViewType")
         if not view:
             raise invalid("StreamSpecification: StreamViewType must be specified when StreamEnabled is true")
@@ -211,7 +262,10 @@ class Tables:
             "TableArn": table.arn,
             "TableId": table.table_id,
             "DeletionProtectionEnabled": table.deletion_protection,
+            "WarmThroughput": throughput.warm_out(table.warm, table.billing_mode, table.read_capacity, table.write_capacity),
         }
+        if table.billing_mode == "PAY_PER_REQUEST":
+            out["OnDemandThroughput"] = throughput.on_demand_out(table.on_demand)
         if table.billing_mode == "PAY_PER_REQUEST" or table.billing_mode_updated:
             out["BillingModeSummary"] = {"BillingMode": table.billing_mode}
             if table.billing_mode == "PAY_PER_REQUEST":
@@ -234,6 +288,10 @@ class Tables:
                 if index.status == "CREATING":
                     doc["Backfilling"] = index.backfilling
                 doc["ProvisionedThroughput"] = self._throughput_out(index.read_capacity, index.write_capacity, table)
+                doc["WarmThroughput"] = throughput.warm_out(index.warm, table.billing_mode, index.read_capacity,
+                                                            index.write_capacity)
+                if table.billing_mode == "PAY_PER_REQUEST":
+                    doc["OnDemandThroughput"] = throughput.on_demand_out(index.on_demand)
                 gsis.append(doc)
         if lsis:
             out["LocalSecondaryIndexes"] = lsis
@@ -245,6 +303,11 @@ class Tables:
                 out["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["view_type"]}
             out["LatestStreamLabel"] = stream["label"]
             out["LatestStreamArn"] = stream["arn"]
+        if table.restore:
+            out["RestoreSummary"] = table.restore
+        describe_replicas(self.state, ctx.scope, table, out)
+        if table.vector_indexes:
+            out["VectorIndexes"] = self.vectors.describe(ctx, table)
         if table.table_class != "STANDARD":
             out["TableClassSummary"] = {"TableClass": table.table_class}
         if table.sse and table.sse.get("Enabled"):
@@ -274,12 +337,15 @@ class Tables:
         return out
 
     # -- update ------------------------------------------------------------------------------
-    def update_table(self, ctx: RequestContext, params: dict) -> dict:
+    def update_table(self, ctx: RequestContext, params: dict, replicas: Callable | None = None) -> dict:
+        """UpdateTable; ``replicas`` applies ReplicaUpdates (global_tables.py)."""
         # A copy: the cached document must not change if validation fails half way.
         table = copy.deepcopy(self.state.table_for_control(ctx, params["TableName"]))
         if table.status != "ACTIVE":
             raise ServiceError("ResourceInUseException", f"Attempt to change a resource which is still in use: Table is being {table.status.lower()}: {table.name}")
         changed = False
+        billing_before = table.billing_mode
+        warm_before = throughput.current_warm(table.warm, table.billing_mode, table.read_capacity, table.write_capacity)
         if "DeletionProtectionEnabled" in params:
             table.deletion_protection = bool(params["DeletionProtectionEnabled"])
             changed = True
@@ -314,6 +380,13 @@ class Tables:
                 table.throughput_decreases_today += 1
             table.read_capacity, table.write_capacity = read, write
             changed = True
+        if params.get("OnDemandThroughput") is not None or table.billing_mode != billing_before:
+            kept = table.on_demand if table.billing_mode == billing_before else None
+            table.on_demand = throughput.on_demand(params.get("OnDemandThroughput"), table.billing_mode, kept, updating=True)
+            changed = True
+        table.warm = throughput.warm(params.get("WarmThroughput"), warm_before, table.billing_mode, table.read_capacity,
+                                     table.write_capacity)
+        changed = changed or params.get("WarmThroughput") is not None
         spec = params.get("StreamSpecification")
         with self.state.store.transaction():
             if spec is not None:
@@ -321,8 +394,10 @@ class Tables:
                 if spec.get("StreamEnabled"):
                     if table.stream_enabled:
                         raise invalid(f"Table already has an enabled stream: TableName: {table.name}")
-                    self._enable_stream(ctx, table, spec)
+                    self.enable_stream(ctx, table, spec)
                 else:
+                    if table.replica_regions:
+                        raise invalid(INVALID + "Disabling Stream is not allowed for a Global Table replica.")
                     if not table.stream_enabled:
                         raise invalid(f"Table already has no enabled stream: TableName: {table.name}")
                     self.state.streams.disable(ctx.scope, table.stream["arn"])
@@ -334,6 +409,14 @@ class Tables:
             for update in updates:
                 changed = True
                 self._index_update(ctx, table, update)
+            if params.get("VectorIndexUpdates"):
+                changed = True
+                self.vectors.update(ctx, table, params["VectorIndexUpdates"])
+            if replicas is not None and any(params.get(k) is not None for k in (
+                    "ReplicaUpdates", "GlobalTableWitnessUpdates", "MultiRegionConsistency", "DisassociationProtectionEnabled",
+                    "GlobalTableSettingsReplicationMode")):
+                changed = True
+                replicas(ctx, table, params)
             if not changed and not params.get("AttributeDefinitions"):
                 raise invalid("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates "
                               "or SSESpecification or ReplicaUpdates is required")
@@ -367,7 +450,15 @@ class Tables:
             index = table.index(spec["IndexName"])
             if index is None or index.kind != "GSI":
                 raise ServiceError("ResourceNotFoundException", f"Requested resource not found: Index: {spec['IndexName']} not found")
-            index.read_capacity, index.write_capacity = _throughput(spec, table.billing_mode)
+            warm_before = throughput.current_warm(index.warm, table.billing_mode, index.read_capacity, index.write_capacity)
+            if spec.get("ProvisionedThroughput") is not None or (spec.get("OnDemandThroughput") is None
+                                                                 and spec.get("WarmThroughput") is None):
+                index.read_capacity, index.write_capacity = _throughput(spec, table.billing_mode)
+            if spec.get("OnDemandThroughput") is not None:
+                index.on_demand = throughput.on_demand(spec["OnDemandThroughput"], table.billing_mode, index.on_demand,
+                                                       index.name, updating=True)
+            index.warm = throughput.warm(spec.get("WarmThroughput"), warm_before, table.billing_mode, index.read_capacity,
+                                         index.write_capacity, index.name)
             table.set_index(index)
 
     # -- delete ------------------------------------------------------------------------------
@@ -379,7 +470,10 @@ class Tables:
             raise ServiceError("ResourceInUseException", f"Attempt to change a resource which is still in use: Table is being {table.status.lower()}: {table.name}")
         table.status = "DELETING"
         description = self.describe(ctx, table)
-        self.state.remove(ctx.scope, table)
+        with self.state.store.transaction():
+            # With point-in-time recovery on, the rows stay as a SYSTEM backup of the deleted table.
+            leave_group(self.state, ctx.scope, table)
+            self.state.remove(ctx.scope, table, keep_items=retain_deleted(self.state, ctx, table))
         ctx.touched("AWS::DynamoDB::Table", table.arn)
         return {"TableDescription": description}
 
@@ -434,7 +528,9 @@ class Tables:
 
     def list_tags_of_resource(self, ctx: RequestContext, params: dict) -> dict:
         table = self._table_by_arn(ctx, params["ResourceArn"])
-        return {"Tags": [{"Key": k, "Value": v} for k, v in table.tags.items()]}
+        tags = [{"Key": k, "Value": v} for k, v in table.tags.items()]
+        page, token = self.state.paginator.paginate(tags, params, TAG_PAGES, query=table.arn)
+        return {"Tags": page, **({"NextToken": token} if token else {})}
 
     # -- account-level -----------------------------------------------------------------------
     def describe_limits(self, ctx: RequestContext, params: dict) -> dict:

@@ -98,10 +98,12 @@ class Transactions:
         out: dict[str, Any] = {}
         mode = params.get("ReturnConsumedCapacity")
         if mode and mode != "NONE":
-            units: dict[str, list] = {}
+            usage: capacity.WriteUsage = {}
             for action, spec, table, schema, key, item, update, condition in prepared:
-                units.setdefault(table.name, [table, 0.0])[1] += 2.0 * capacity.write_units(None, item or key)
-            out["ConsumedCapacity"] = [capacity.consumed(mode, t, u, read=False) for t, u in units.values()]
+                capacity.add_write(usage, table, schema, 2.0 * capacity.write_units(None, item or key), None, None)
+            for change in changes:
+                capacity.add_write(usage, change.table, change.schema, 0.0, change.old, change.new, factor=2.0)
+            out["ConsumedCapacity"] = capacity.writes_consumed(mode, usage)
         if params.get("ReturnItemCollectionMetrics") == "SIZE":
             out["ItemCollectionMetrics"] = capacity.collection_metrics_by_table(changes)
         self.state.client_tokens.remember(claim, out)

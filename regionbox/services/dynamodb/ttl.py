@@ -5,7 +5,9 @@ of TTL-enabled tables whose TTL attribute (epoch seconds) has passed — an inde
 a scan — and deletes each one, with its index rows, as one write. A table with a stream gets a
 REMOVE record for each, whose userIdentity is the DynamoDB service principal, so consumers can
 tell expiry from user deletes. Values more than five years in the past are ignored, as AWS does.
-The same task trims stream records older than 24 hours.
+The same task keeps the rest of DynamoDB's time-bound state in shape: it trims stream records
+older than 24 hours and runs the ``housekeeping`` it was given (point-in-time history past its
+window, expired SYSTEM backups).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Callable, Sequence
 
 from regionbox.core.tasks import Tasks
 from regionbox.services.dynamodb.state import DynamoDBState
@@ -26,11 +29,13 @@ BATCH = 200
 
 
 class TtlSweeper:
-    def __init__(self, state: DynamoDBState, writer: Writer, tasks: Tasks, interval: float) -> None:
+    def __init__(self, state: DynamoDBState, writer: Writer, tasks: Tasks, interval: float,
+                 housekeeping: Sequence[Callable[[], None]] = ()) -> None:
         self.state = state
         self.writer = writer
         self.tasks = tasks
         self.interval = interval
+        self.housekeeping = housekeeping
 
     def start(self) -> None:
         # A periodic sweep has no resource to mark failed: one failed sweep is logged and the
@@ -43,6 +48,8 @@ class TtlSweeper:
             try:
                 await self.sweep()
                 self.state.streams.trim()
+                for chore in self.housekeeping:
+                    chore()
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - keep sweeping; one bad table must not stop TTL

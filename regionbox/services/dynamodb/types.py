@@ -48,12 +48,12 @@ def parse_number(text: Any) -> Decimal:
     """The Decimal of an N string, checked against DynamoDB's precision and range."""
     if not isinstance(text, str) or not text.strip():
         raise invalid("The parameter cannot be converted to a numeric value")
-    stripped = text.strip()
-    # Decimal accepts forms DynamoDB rejects: infinities, NaN, underscores, unicode digits.
-    if not _is_numeric_literal(stripped):
+    # Decimal accepts forms DynamoDB rejects: surrounding spaces, infinities, NaN, underscores,
+    # unicode digits.
+    if not _is_numeric_literal(text):
         raise invalid(f"The parameter cannot be converted to a numeric value: {text}")
     try:
-        number = Decimal(stripped)
+        number = Decimal(text)
     except InvalidOperation:
         raise invalid(f"The parameter cannot be converted to a numeric value: {text}") from None
     return check_number(number)
@@ -202,10 +202,9 @@ def _check_depth(depth: int) -> None:
 
 def _validate_set(kind: str, data: list) -> list:
     if kind == "SS":
+        # Empty strings (and binaries) may be set members: only an empty set is invalid.
         if not all(isinstance(s, str) for s in data):
             raise invalid("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
-        if not all(data):
-            raise invalid(INVALID + "An string set may not have a empty string as a member")
         if len(set(data)) != len(data):
             raise invalid(INVALID + f"Input collection [{', '.join(data)}] contains duplicates.")
         return data
@@ -215,8 +214,6 @@ def _validate_set(kind: str, data: list) -> list:
             raise invalid("Input collection contains duplicates")
         return [format_number(n) for n in numbers]
     blobs = [bytes(b.encode() if isinstance(b, str) else b) for b in data]
-    if not all(blobs):
-        raise invalid(INVALID + "Binary sets may not contain null or empty values")
     if len(set(blobs)) != len(blobs):
         raise invalid("Input collection contains duplicates")
     return blobs
@@ -351,6 +348,17 @@ def check_item_size(item: Item, updating: bool = False) -> int:
 KeySchema = Sequence[tuple[str, str]]  # ((hash name, type), (range name, type)?) in schema order
 
 
+class KeyTypes(tuple):
+    """((name, type), ...) of a key in schema order, of which the first ``hash_count`` make the
+    partition key: more than one only in a global secondary index with a multi-attribute key
+    (up to four partition and four sort key attributes)."""
+
+    def __new__(cls, items, hash_count: int = 1) -> "KeyTypes":
+        made = super().__new__(cls, items)
+        made.hash_count = hash_count
+        return made
+
+
 def _check_key_value(name: str, expected: str, value: dict | None, is_hash: bool, index: str | None = None) -> None:
     kind = type_of(value)
     if kind != expected:
@@ -403,10 +411,11 @@ def validate_item_keys(item: Item, schema: KeySchema) -> None:
 def validate_index_keys(item: Item, index_name: str, schema: KeySchema) -> None:
     """Secondary index key attributes that an item carries must have the index's types and not be
     empty (an item without them simply does not appear in the index)."""
+    hashes = getattr(schema, "hash_count", 1)
     for position, (name, expected) in enumerate(schema):
         value = item.get(name)
         if value is not None:
-            _check_key_value(name, expected, value, position == 0, index=index_name)
+            _check_key_value(name, expected, value, position < hashes, index=index_name)
 
 
 def key_of(item: Item, schema: KeySchema) -> Item:
@@ -447,3 +456,19 @@ def sort_key(value: dict) -> bytes:
     if kind == "B":
         return bytes(data)
     raise invalid(INVALID + f"Type mismatch for key: {kind} values cannot be key values")
+
+
+def escaped(encoded: bytes) -> bytes:
+    """One value of a multi-attribute key inside ``key_part``: 0x00 escaped as 0x00 0xFF, so that
+    the 0x00 0x00 that ends it sorts below any continuation."""
+    return encoded.replace(b"\x00", b"\x00\xff")
+
+
+COMPONENT_END = b"\x00\x00"
+
+
+def key_part(values: Sequence[dict]) -> bytes:
+    """The storage bytes of one part (partition or sort) of a multi-attribute key: each value's
+    ``sort_key``, escaped and ended by COMPONENT_END, so that byte order is the order of the
+    values compared left to right (a value that is a prefix of another sorts first)."""
+    return b"".join(escaped(sort_key(v)) + COMPONENT_END for v in values)

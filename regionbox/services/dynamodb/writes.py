@@ -10,6 +10,7 @@ cloud's bus after the commit.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,22 +118,42 @@ class Writer:
             self.publish(payloads)
 
     def commit_write(self, scope: Scope, table: Table, schema: Schema, old: Item | None,
-                     new: Item | None, identity: dict | None = None) -> list[dict]:
-        """Write one change inside the caller's transaction; return the bus payloads to publish
-        once it has committed."""
+                     new: Item | None, identity: dict | None = None, replicate: bool = True) -> list[dict]:
+        """Write one change inside the caller's transaction (and in every replica of a global
+        table); return the bus payloads to publish once it has committed."""
         if old is None and new is None:
             return []
         if old == new:
             # DynamoDB writes no stream record for a write that changes nothing.
             return []
         self.state.items.write(schema, old, new)
+        if table.pitr is not None:
+            self.state.history.record(table.tid, schema, old, new, time.time())
+        payloads = self._replicate(scope, table, schema, old, new) if replicate and table.replica_regions else []
         if not table.stream_enabled:
-            return []
+            return payloads
         event = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
         payload = self.state.streams.append(scope[1], table, event, schema.key_of(new if new is not None else old),
                                             old, new, identity)
         payload["account"], payload["region"] = scope
-        return [payload]
+        return [payload, *payloads]
+
+    def _replicate(self, scope: Scope, table: Table, schema: Schema, old: Item | None, new: Item | None) -> list[dict]:
+        """A global table's write, applied to every other replica in the same transaction: a
+        replica reads it at once, and since every write is serialized on the event loop the last
+        writer wins, as AWS's reconciliation has it. A replica being filled gets it too (its copy
+        of the source then brings the same image or, for a deletion, nothing)."""
+        payloads: list[dict] = []
+        key = schema.key_of(new if new is not None else old)
+        for region in table.replica_regions:
+            there = (table.group_accounts.get(region, scope[0]), region)
+            replica = self.state.tables.get(there, table.name) if region != scope[1] else None
+            if replica is None or replica.status == "DELETING" or scope[1] not in replica.replica_regions:
+                continue
+            replica_schema = self.state.schema(replica)
+            payloads += self.commit_write(there, replica, replica_schema, self.state.items.item(replica_schema, key), new,
+                                          replicate=False)
+        return payloads
 
     def publish(self, payloads: list[dict]) -> None:
         for payload in payloads:

@@ -8,7 +8,7 @@ import botocore.exceptions
 import pytest
 
 
-def create_table(client, name="t", hash_key=("pk", "S"), range_key=None, **extra):
+def create_table(client, name="tbl", hash_key=("pk", "S"), range_key=None, **extra):
     definitions = [{"AttributeName": hash_key[0], "AttributeType": hash_key[1]}]
     schema = [{"AttributeName": hash_key[0], "KeyType": "HASH"}]
     if range_key:

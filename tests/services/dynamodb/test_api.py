@@ -17,21 +17,21 @@ def _ctx(caller: Caller) -> RequestContext:
 
 def test_item_operations_run_as_over_the_wire(cloud):
     ddb = cloud.client("dynamodb", account="111111111111")
-    ddb.create_table(TableName="t", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    ddb.create_table(TableName="tbl", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
                      AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
-    ddb.get_waiter("table_exists").wait(TableName="t", WaiterConfig={"Delay": 0.1})
+    ddb.get_waiter("table_exists").wait(TableName="tbl", WaiterConfig={"Delay": 0.1})
     api = cloud.cloud.services.api("dynamodb")
     root = _ctx(Caller.root("111111111111"))
-    api.call(root, "PutItem", {"TableName": "t", "Item": {"id": {"S": "a"}, "b": {"B": "AAE="}, "n": {"N": "1"}}})
-    got = api.call(root, "GetItem", {"TableName": "t", "Key": {"id": {"S": "a"}}})
+    api.call(root, "PutItem", {"TableName": "tbl", "Item": {"id": {"S": "a"}, "b": {"B": "AAE="}, "n": {"N": "1"}}})
+    got = api.call(root, "GetItem", {"TableName": "tbl", "Key": {"id": {"S": "a"}}})
     assert got["Item"]["n"] == {"N": "1"} and got["Item"]["b"]["B"] in ("AAE=", b"\x00\x01")
-    assert ddb.get_item(TableName="t", Key={"id": {"S": "a"}})["Item"]["b"] == {"B": b"\x00\x01"}
+    assert ddb.get_item(TableName="tbl", Key={"id": {"S": "a"}})["Item"]["b"] == {"B": b"\x00\x01"}
     with pytest.raises(ServiceError) as failed:
-        api.call(root, "PutItem", {"TableName": "t", "Item": {"id": {"S": "a"}},
+        api.call(root, "PutItem", {"TableName": "tbl", "Item": {"id": {"S": "a"}},
                                    "ConditionExpression": "attribute_not_exists(id)"})
     assert failed.value.code == "ConditionalCheckFailedException"
     with pytest.raises(ServiceError) as bad:
-        api.call(root, "GetItem", {"TableName": "t"})
+        api.call(root, "GetItem", {"TableName": "tbl"})
     assert bad.value.code == "ValidationException"
 
 
@@ -39,9 +39,9 @@ def test_a_role_session_is_authorized_by_its_policies(cloud):
     iam = cloud.client("iam", account="111111111111")
     ddb = cloud.client("dynamodb", account="111111111111")
     ddb.create_table(
-        TableName="t", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        TableName="tbl", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
-    ddb.get_waiter("table_exists").wait(TableName="t", WaiterConfig={"Delay": 0.1})
+    ddb.get_waiter("table_exists").wait(TableName="tbl", WaiterConfig={"Delay": 0.1})
     role = iam.create_role(RoleName="reader", AssumeRolePolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "appsync.amazonaws.com"},
                                                 "Action": "sts:AssumeRole"}]}))["Role"]
@@ -51,7 +51,7 @@ def test_a_role_session_is_authorized_by_its_policies(cloud):
                      user_id=f"{role['RoleId']}:APPSYNC_ASSUME_ROLE", type="AssumedRole", role_arn=role["Arn"],
                      session_name="APPSYNC_ASSUME_ROLE")
     api = cloud.cloud.services.api("dynamodb")
-    assert api.call(_ctx(session), "GetItem", {"TableName": "t", "Key": {"id": {"S": "x"}}}) == {}
+    assert api.call(_ctx(session), "GetItem", {"TableName": "tbl", "Key": {"id": {"S": "x"}}}) == {}
     with pytest.raises(ServiceError) as denied:
-        api.call(_ctx(session), "PutItem", {"TableName": "t", "Item": {"id": {"S": "x"}}})
+        api.call(_ctx(session), "PutItem", {"TableName": "tbl", "Item": {"id": {"S": "x"}}})
     assert denied.value.code == "AccessDeniedException" and "dynamodb:PutItem" in denied.value.message

@@ -10,7 +10,7 @@ from engine_helpers import aws_error, create_table
 @pytest.fixture
 def ddb(cloud):
     client = cloud.client("dynamodb")
-    create_table(client, "t", ("pk", "S"), ("sk", "N"))
+    create_table(client, "tbl", ("pk", "S"), ("sk", "N"))
     return client
 
 
@@ -22,79 +22,79 @@ def test_put_get_delete_round_trip(ddb):
     item = {**key(), "s": {"S": "text"}, "n": {"N": "1.50"}, "b": {"B": b"\x00\xff"}, "ss": {"SS": ["x", "y"]},
             "ns": {"NS": ["1", "2"]}, "bs": {"BS": [b"a"]}, "m": {"M": {"in": {"L": [{"S": "q"}, {"NULL": True}]}}},
             "t": {"BOOL": True}, "e": {"S": ""}}
-    assert set(ddb.put_item(TableName="t", Item=item)) == {"ResponseMetadata"}  # ReturnValues NONE: nothing else
-    got = ddb.get_item(TableName="t", Key=key())["Item"]
+    assert set(ddb.put_item(TableName="tbl", Item=item)) == {"ResponseMetadata"}  # ReturnValues NONE: nothing else
+    got = ddb.get_item(TableName="tbl", Key=key())["Item"]
     assert got["n"] == {"N": "1.5"}  # numbers come back canonical
     assert got["b"] == {"B": b"\x00\xff"} and got["bs"] == {"BS": [b"a"]}
     assert got["m"] == item["m"] and got["e"] == {"S": ""}
-    assert "Item" not in ddb.get_item(TableName="t", Key=key("zz"))
-    old = ddb.delete_item(TableName="t", Key=key(), ReturnValues="ALL_OLD")["Attributes"]
+    assert "Item" not in ddb.get_item(TableName="tbl", Key=key("zz"))
+    old = ddb.delete_item(TableName="tbl", Key=key(), ReturnValues="ALL_OLD")["Attributes"]
     assert old["s"] == {"S": "text"}
-    assert "Item" not in ddb.get_item(TableName="t", Key=key())
+    assert "Item" not in ddb.get_item(TableName="tbl", Key=key())
 
 
 def test_projection_expression(ddb):
-    ddb.put_item(TableName="t", Item={**key(), "a": {"M": {"b": {"L": [{"S": "0"}, {"S": "1"}]}, "c": {"S": "x"}}}, "d": {"S": "y"}})
-    got = ddb.get_item(TableName="t", Key=key(), ProjectionExpression="a.b[1], #d", ExpressionAttributeNames={"#d": "d"})["Item"]
+    ddb.put_item(TableName="tbl", Item={**key(), "a": {"M": {"b": {"L": [{"S": "0"}, {"S": "1"}]}, "c": {"S": "x"}}}, "d": {"S": "y"}})
+    got = ddb.get_item(TableName="tbl", Key=key(), ProjectionExpression="a.b[1], #d", ExpressionAttributeNames={"#d": "d"})["Item"]
     assert got == {"a": {"M": {"b": {"L": [{"S": "1"}]}}}, "d": {"S": "y"}}
 
 
 def test_conditional_put_and_return_on_failure(ddb):
-    ddb.put_item(TableName="t", Item={**key(), "v": {"N": "1"}})
+    ddb.put_item(TableName="tbl", Item={**key(), "v": {"N": "1"}})
     with aws_error("ConditionalCheckFailedException", "The conditional request failed") as info:
-        ddb.put_item(TableName="t", Item={**key(), "v": {"N": "2"}}, ConditionExpression="attribute_not_exists(pk)",
+        ddb.put_item(TableName="tbl", Item={**key(), "v": {"N": "2"}}, ConditionExpression="attribute_not_exists(pk)",
                      ReturnValuesOnConditionCheckFailure="ALL_OLD")
     assert info.value.response["Item"]["v"] == {"N": "1"}
-    ddb.put_item(TableName="t", Item={**key(), "v": {"N": "2"}}, ConditionExpression="v = :one",
+    ddb.put_item(TableName="tbl", Item={**key(), "v": {"N": "2"}}, ConditionExpression="v = :one",
                  ExpressionAttributeValues={":one": {"N": "1"}})
-    assert ddb.get_item(TableName="t", Key=key())["Item"]["v"] == {"N": "2"}
+    assert ddb.get_item(TableName="tbl", Key=key())["Item"]["v"] == {"N": "2"}
 
 
 def test_update_expression_and_return_values(ddb):
-    out = ddb.update_item(TableName="t", Key=key(), UpdateExpression="SET c = if_not_exists(c, :zero) + :one, l = :l",
+    out = ddb.update_item(TableName="tbl", Key=key(), UpdateExpression="SET c = if_not_exists(c, :zero) + :one, l = :l",
                           ExpressionAttributeValues={":zero": {"N": "0"}, ":one": {"N": "1"}, ":l": {"L": [{"S": "a"}]}},
                           ReturnValues="ALL_NEW")
     assert out["Attributes"] == {**key(), "c": {"N": "1"}, "l": {"L": [{"S": "a"}]}}
-    out = ddb.update_item(TableName="t", Key=key(), UpdateExpression="SET l = list_append(l, :more) ADD c :one, tags :t",
+    out = ddb.update_item(TableName="tbl", Key=key(), UpdateExpression="SET l = list_append(l, :more) ADD c :one, tags :t",
                           ExpressionAttributeValues={":more": {"L": [{"S": "b"}]}, ":one": {"N": "5"}, ":t": {"SS": ["x"]}},
                           ReturnValues="UPDATED_NEW")
     assert out["Attributes"] == {"l": {"L": [{"S": "a"}, {"S": "b"}]}, "c": {"N": "6"}, "tags": {"SS": ["x"]}}
-    out = ddb.update_item(TableName="t", Key=key(), UpdateExpression="REMOVE l DELETE tags :t",
+    out = ddb.update_item(TableName="tbl", Key=key(), UpdateExpression="REMOVE l DELETE tags :t",
                           ExpressionAttributeValues={":t": {"SS": ["x"]}}, ReturnValues="UPDATED_OLD")
     assert out["Attributes"]["l"] == {"L": [{"S": "a"}, {"S": "b"}]}
-    assert ddb.get_item(TableName="t", Key=key())["Item"] == {**key(), "c": {"N": "6"}}
+    assert ddb.get_item(TableName="tbl", Key=key())["Item"] == {**key(), "c": {"N": "6"}}
     with aws_error("ValidationException", contains="key"):
-        ddb.update_item(TableName="t", Key=key(), UpdateExpression="SET pk = :v", ExpressionAttributeValues={":v": {"S": "b"}})
+        ddb.update_item(TableName="tbl", Key=key(), UpdateExpression="SET pk = :v", ExpressionAttributeValues={":v": {"S": "b"}})
     with aws_error("ConditionalCheckFailedException"):
-        ddb.update_item(TableName="t", Key=key(), UpdateExpression="SET c = :v", ConditionExpression="c > :v",
+        ddb.update_item(TableName="tbl", Key=key(), UpdateExpression="SET c = :v", ConditionExpression="c > :v",
                         ExpressionAttributeValues={":v": {"N": "100"}})
 
 
 def test_validation_messages(ddb):
     with aws_error("ValidationException", "The provided key element does not match the schema"):
-        ddb.get_item(TableName="t", Key={"pk": {"S": "a"}})
+        ddb.get_item(TableName="tbl", Key={"pk": {"S": "a"}})
     with aws_error("ValidationException", "The provided key element does not match the schema"):
-        ddb.get_item(TableName="t", Key={"pk": {"S": "a"}, "sk": {"S": "1"}})
+        ddb.get_item(TableName="tbl", Key={"pk": {"S": "a"}, "sk": {"S": "1"}})
     with aws_error("ValidationException", "One or more parameter values were invalid: Missing the key sk in the item"):
-        ddb.put_item(TableName="t", Item={"pk": {"S": "a"}})
+        ddb.put_item(TableName="tbl", Item={"pk": {"S": "a"}})
     with aws_error("ValidationException", "Value provided in ExpressionAttributeValues unused in expressions: keys: {:x}"):
-        ddb.put_item(TableName="t", Item=key(), ConditionExpression="attribute_not_exists(pk)",
+        ddb.put_item(TableName="tbl", Item=key(), ConditionExpression="attribute_not_exists(pk)",
                      ExpressionAttributeValues={":x": {"S": "1"}})
     with aws_error("ValidationException", "ExpressionAttributeValues can only be specified when using expressions: ConditionExpression is null"):
-        ddb.put_item(TableName="t", Item=key(), ExpressionAttributeValues={":x": {"S": "1"}})
+        ddb.put_item(TableName="tbl", Item=key(), ExpressionAttributeValues={":x": {"S": "1"}})
     with aws_error("ValidationException", contains="Can not use both expression and non-expression parameters"):
-        ddb.put_item(TableName="t", Item=key(), ConditionExpression="attribute_not_exists(pk)",
+        ddb.put_item(TableName="tbl", Item=key(), ConditionExpression="attribute_not_exists(pk)",
                      Expected={"pk": {"Exists": False}})
     with aws_error("ValidationException", "Return values set to invalid value"):
-        ddb.put_item(TableName="t", Item=key(), ReturnValues="ALL_NEW")
+        ddb.put_item(TableName="tbl", Item=key(), ReturnValues="ALL_NEW")
 
 
 def test_item_size_limit(ddb):
-    ddb.put_item(TableName="t", Item={**key(), "big": {"S": "x" * (400 * 1024 - 100)}})
+    ddb.put_item(TableName="tbl", Item={**key(), "big": {"S": "x" * (400 * 1024 - 100)}})
     with aws_error("ValidationException", "Item size has exceeded the maximum allowed size"):
-        ddb.put_item(TableName="t", Item={**key(), "big": {"S": "x" * (400 * 1024)}})
+        ddb.put_item(TableName="tbl", Item={**key(), "big": {"S": "x" * (400 * 1024)}})
     with aws_error("ValidationException", "Item size to update has exceeded the maximum allowed size"):
-        ddb.update_item(TableName="t", Key=key(), UpdateExpression="SET more = :v",
+        ddb.update_item(TableName="tbl", Key=key(), UpdateExpression="SET more = :v",
                         ExpressionAttributeValues={":v": {"S": "y" * 200}})
 
 
@@ -120,12 +120,12 @@ def test_consumed_capacity_and_collection_metrics(cloud):
 
 
 def test_legacy_parameters(ddb):
-    ddb.put_item(TableName="t", Item={**key(), "v": {"N": "1"}}, Expected={"pk": {"Exists": False}})
+    ddb.put_item(TableName="tbl", Item={**key(), "v": {"N": "1"}}, Expected={"pk": {"Exists": False}})
     with aws_error("ConditionalCheckFailedException"):
-        ddb.put_item(TableName="t", Item=key(), Expected={"pk": {"Exists": False}})
-    ddb.update_item(TableName="t", Key=key(), AttributeUpdates={"v": {"Action": "ADD", "Value": {"N": "2"}},
+        ddb.put_item(TableName="tbl", Item=key(), Expected={"pk": {"Exists": False}})
+    ddb.update_item(TableName="tbl", Key=key(), AttributeUpdates={"v": {"Action": "ADD", "Value": {"N": "2"}},
                                                                 "w": {"Action": "PUT", "Value": {"S": "x"}}})
-    got = ddb.get_item(TableName="t", Key=key(), AttributesToGet=["v", "w"])["Item"]
+    got = ddb.get_item(TableName="tbl", Key=key(), AttributesToGet=["v", "w"])["Item"]
     assert got == {"v": {"N": "3"}, "w": {"S": "x"}}
 
 
@@ -148,21 +148,21 @@ def test_resource_layer(cloud):
 
 
 def test_return_values_on_condition_check_failure_for_update_and_delete(ddb):
-    ddb.put_item(TableName="t", Item={**key(), "v": {"N": "1"}})
+    ddb.put_item(TableName="tbl", Item={**key(), "v": {"N": "1"}})
     with aws_error("ConditionalCheckFailedException") as info:
-        ddb.update_item(TableName="t", Key=key(), UpdateExpression="SET v = :two", ConditionExpression="v = :two",
+        ddb.update_item(TableName="tbl", Key=key(), UpdateExpression="SET v = :two", ConditionExpression="v = :two",
                         ExpressionAttributeValues={":two": {"N": "2"}}, ReturnValuesOnConditionCheckFailure="ALL_OLD")
     assert info.value.response["Item"] == {**key(), "v": {"N": "1"}}
     with aws_error("ConditionalCheckFailedException") as info:
-        ddb.delete_item(TableName="t", Key=key(), ConditionExpression="attribute_not_exists(v)",
+        ddb.delete_item(TableName="tbl", Key=key(), ConditionExpression="attribute_not_exists(v)",
                         ReturnValuesOnConditionCheckFailure="ALL_OLD")
     assert info.value.response["Item"]["v"] == {"N": "1"}
     with aws_error("ConditionalCheckFailedException") as info:
-        ddb.delete_item(TableName="t", Key=key(), ConditionExpression="attribute_not_exists(v)",
+        ddb.delete_item(TableName="tbl", Key=key(), ConditionExpression="attribute_not_exists(v)",
                         ReturnValuesOnConditionCheckFailure="NONE")
     assert "Item" not in info.value.response
     # A table without local secondary indexes has no item collections to report on.
-    out = ddb.put_item(TableName="t", Item={**key(), "v": {"N": "3"}}, ReturnItemCollectionMetrics="SIZE")
+    out = ddb.put_item(TableName="tbl", Item={**key(), "v": {"N": "3"}}, ReturnItemCollectionMetrics="SIZE")
     assert "ItemCollectionMetrics" not in out
 
 

@@ -6,7 +6,7 @@ import pytest
 from engine_helpers import aws_error, create_table, dynamodb_state
 
 
-def stream_table(cloud, view="NEW_AND_OLD_IMAGES", name="t"):
+def stream_table(cloud, view="NEW_AND_OLD_IMAGES", name="tbl"):
     ddb = cloud.client("dynamodb")
     create_table(ddb, name, StreamSpecification={"StreamEnabled": True, "StreamViewType": view})
     return ddb, ddb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
@@ -28,10 +28,10 @@ def read_all(streams, arn, iterator_type="TRIM_HORIZON"):
 def test_insert_modify_remove_with_images(cloud):
     ddb, arn = stream_table(cloud)
     streams = cloud.client("dynamodbstreams")
-    ddb.put_item(TableName="t", Item={"pk": {"S": "a"}, "v": {"N": "1"}})
-    ddb.update_item(TableName="t", Key={"pk": {"S": "a"}}, UpdateExpression="SET v = :v", ExpressionAttributeValues={":v": {"N": "2"}})
-    ddb.put_item(TableName="t", Item={"pk": {"S": "a"}, "v": {"N": "2"}})  # no change: no record, as on AWS
-    ddb.delete_item(TableName="t", Key={"pk": {"S": "a"}})
+    ddb.put_item(TableName="tbl", Item={"pk": {"S": "a"}, "v": {"N": "1"}})
+    ddb.update_item(TableName="tbl", Key={"pk": {"S": "a"}}, UpdateExpression="SET v = :v", ExpressionAttributeValues={":v": {"N": "2"}})
+    ddb.put_item(TableName="tbl", Item={"pk": {"S": "a"}, "v": {"N": "2"}})  # no change: no record, as on AWS
+    ddb.delete_item(TableName="tbl", Key={"pk": {"S": "a"}})
     records = read_all(streams, arn)
     assert [r["eventName"] for r in records] == ["INSERT", "MODIFY", "REMOVE"]
     insert, modify, remove = records
@@ -49,8 +49,8 @@ def test_insert_modify_remove_with_images(cloud):
 @pytest.mark.parametrize("view,new,old", [("KEYS_ONLY", False, False), ("NEW_IMAGE", True, False), ("OLD_IMAGE", False, True)])
 def test_view_types(cloud, view, new, old):
     ddb, arn = stream_table(cloud, view)
-    ddb.put_item(TableName="t", Item={"pk": {"S": "a"}, "v": {"N": "1"}})
-    ddb.put_item(TableName="t", Item={"pk": {"S": "a"}, "v": {"N": "2"}})
+    ddb.put_item(TableName="tbl", Item={"pk": {"S": "a"}, "v": {"N": "1"}})
+    ddb.put_item(TableName="tbl", Item={"pk": {"S": "a"}, "v": {"N": "2"}})
     modify = read_all(cloud.client("dynamodbstreams"), arn)[1]["dynamodb"]
     assert ("NewImage" in modify) is new and ("OldImage" in modify) is old
     assert modify["Keys"] == {"pk": {"S": "a"}}
@@ -60,7 +60,7 @@ def test_iterator_types_and_limit(cloud):
     ddb, arn = stream_table(cloud)
     streams = cloud.client("dynamodbstreams")
     for i in range(5):
-        ddb.put_item(TableName="t", Item={"pk": {"S": f"k{i}"}})
+        ddb.put_item(TableName="tbl", Item={"pk": {"S": f"k{i}"}})
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     first = streams.get_records(ShardIterator=it, Limit=2)
@@ -75,7 +75,7 @@ def test_iterator_types_and_limit(cloud):
     latest = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")["ShardIterator"]
     empty = streams.get_records(ShardIterator=latest)
     assert empty["Records"] == [] and empty["NextShardIterator"]
-    ddb.put_item(TableName="t", Item={"pk": {"S": "new"}})
+    ddb.put_item(TableName="tbl", Item={"pk": {"S": "new"}})
     assert streams.get_records(ShardIterator=empty["NextShardIterator"])["Records"][0]["dynamodb"]["Keys"] == {"pk": {"S": "new"}}
 
 
@@ -112,7 +112,7 @@ def test_shard_rollover_keeps_every_record_in_order(cloud):
     try:
         ddb, arn = stream_table(cloud)
         for i in range(10):
-            ddb.put_item(TableName="t", Item={"pk": {"S": "k"}, "n": {"N": str(i)}})
+            ddb.put_item(TableName="tbl", Item={"pk": {"S": "k"}, "n": {"N": str(i)}})
         streams = cloud.client("dynamodbstreams")
         shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
         assert len(shards) == 3
@@ -134,16 +134,16 @@ def test_shard_rollover_keeps_every_record_in_order(cloud):
 
 def test_disable_and_reenable_stream(cloud):
     ddb, arn = stream_table(cloud)
-    ddb.put_item(TableName="t", Item={"pk": {"S": "a"}})
-    ddb.update_table(TableName="t", StreamSpecification={"StreamEnabled": False})
+    ddb.put_item(TableName="tbl", Item={"pk": {"S": "a"}})
+    ddb.update_table(TableName="tbl", StreamSpecification={"StreamEnabled": False})
     streams = cloud.client("dynamodbstreams")
     assert streams.describe_stream(StreamArn=arn)["StreamDescription"]["StreamStatus"] == "DISABLED"
-    ddb.put_item(TableName="t", Item={"pk": {"S": "b"}})
+    ddb.put_item(TableName="tbl", Item={"pk": {"S": "b"}})
     assert len(read_all(streams, arn)) == 1  # still readable, nothing new
-    out = ddb.update_table(TableName="t", StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
+    out = ddb.update_table(TableName="tbl", StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
     assert out["TableDescription"]["LatestStreamArn"] != arn
     with aws_error("ValidationException", contains="already has an enabled stream"):
-        ddb.update_table(TableName="t", StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
+        ddb.update_table(TableName="tbl", StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
 
 
 def test_records_are_published_on_the_bus(cloud):
@@ -151,11 +151,11 @@ def test_records_are_published_on_the_bus(cloud):
     unsubscribe = cloud.cloud.bus.subscribe("dynamodb.stream", lambda topic, payload: seen.append(payload))
     try:
         ddb, arn = stream_table(cloud)
-        ddb.put_item(TableName="t", Item={"pk": {"S": "a"}})
+        ddb.put_item(TableName="tbl", Item={"pk": {"S": "a"}})
         deadline = time.time() + 5
         while not seen and time.time() < deadline:
             time.sleep(0.01)
-        assert seen[0]["stream_arn"] == arn and seen[0]["table_name"] == "t"
+        assert seen[0]["stream_arn"] == arn and seen[0]["table_name"] == "tbl"
         assert seen[0]["account"] == "000000000000" and seen[0]["record"]["eventName"] == "INSERT"
     finally:
         unsubscribe()
@@ -166,7 +166,7 @@ def test_records_carry_creation_time_and_keep_write_order_per_item(cloud):
     before = time.time()
     for n in range(3):
         for key in ("a", "b"):
-            ddb.put_item(TableName="t", Item={"pk": {"S": key}, "n": {"N": str(n)}})
+            ddb.put_item(TableName="tbl", Item={"pk": {"S": key}, "n": {"N": str(n)}})
     after = time.time()
     records = read_all(cloud.client("dynamodbstreams"), arn)
     for key in ("a", "b"):
@@ -183,7 +183,7 @@ def test_records_carry_creation_time_and_keep_write_order_per_item(cloud):
 def test_trimmed_records_raise_trimmed_data_access(cloud):
     ddb, arn = stream_table(cloud)
     streams = cloud.client("dynamodbstreams")
-    ddb.put_item(TableName="t", Item={"pk": {"S": "old"}})
+    ddb.put_item(TableName="tbl", Item={"pk": {"S": "old"}})
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     early = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     seq = streams.get_records(ShardIterator=early)["Records"][0]["dynamodb"]["SequenceNumber"]
@@ -195,7 +195,7 @@ def test_trimmed_records_raise_trimmed_data_access(cloud):
     with aws_error("TrimmedDataAccessException", message):
         streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=seq)
     # TRIM_HORIZON now starts after the trimmed records and sees only new ones.
-    ddb.put_item(TableName="t", Item={"pk": {"S": "new"}})
+    ddb.put_item(TableName="tbl", Item={"pk": {"S": "new"}})
     horizon = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in streams.get_records(ShardIterator=horizon)["Records"]] == ["new"]
 
@@ -211,7 +211,7 @@ def test_iterating_across_rollover_with_a_polling_reader(cloud):
         iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")["ShardIterator"]
         seen = []
         for i in range(8):
-            ddb.put_item(TableName="t", Item={"pk": {"S": f"k{i}"}})
+            ddb.put_item(TableName="tbl", Item={"pk": {"S": f"k{i}"}})
             out = streams.get_records(ShardIterator=iterator, Limit=2)
             seen += [r["dynamodb"]["Keys"]["pk"]["S"] for r in out["Records"]]
             iterator = out.get("NextShardIterator")
@@ -240,13 +240,13 @@ def test_iterating_across_rollover_with_a_polling_reader(cloud):
 
 def test_disabling_a_stream_closes_its_shard(cloud):
     ddb, arn = stream_table(cloud)
-    ddb.put_item(TableName="t", Item={"pk": {"S": "a"}})
+    ddb.put_item(TableName="tbl", Item={"pk": {"S": "a"}})
     label = arn.split("/stream/")[1]
-    ddb.update_table(TableName="t", StreamSpecification={"StreamEnabled": False})
+    ddb.update_table(TableName="tbl", StreamSpecification={"StreamEnabled": False})
     streams = cloud.client("dynamodbstreams")
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][-1]
     assert "EndingSequenceNumber" in shard["SequenceNumberRange"]
-    table = ddb.update_table(TableName="t", StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+    table = ddb.update_table(TableName="tbl", StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
     description = table["TableDescription"]
     assert description["LatestStreamLabel"] != label and description["LatestStreamArn"].endswith(description["LatestStreamLabel"])
     assert description["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
@@ -263,7 +263,7 @@ def test_concurrent_counter_updates_stream_in_write_order(cloud):
         client = cloud.client("dynamodb")
         try:
             for _ in range(15):
-                client.update_item(TableName="t", Key={"pk": {"S": "counter"}}, UpdateExpression="ADD n :one",
+                client.update_item(TableName="tbl", Key={"pk": {"S": "counter"}}, UpdateExpression="ADD n :one",
                                    ExpressionAttributeValues={":one": {"N": "1"}})
         except Exception as error:  # noqa: BLE001 - reported by the assertion below
             errors.append(error)
@@ -286,7 +286,7 @@ def test_shards_roll_over_by_age(cloud):
     try:
         ddb, arn = stream_table(cloud, "KEYS_ONLY")
         for i in range(3):
-            ddb.put_item(TableName="t", Item={"pk": {"S": f"k{i}"}})
+            ddb.put_item(TableName="tbl", Item={"pk": {"S": f"k{i}"}})
         shards = cloud.client("dynamodbstreams").describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
         assert len(shards) == 3 and [s.get("ParentShardId") for s in shards[1:]] == [s["ShardId"] for s in shards[:2]]
         assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in read_all(cloud.client("dynamodbstreams"), arn)] == ["k0", "k1", "k2"]

@@ -36,8 +36,8 @@ def test_item_count_and_size(cloud):
     ddb = cloud.client("dynamodb")
     create_table(ddb)
     for i in range(3):
-        ddb.put_item(TableName="t", Item={"pk": {"S": f"k{i}"}, "v": {"N": "1"}})
-    table = ddb.describe_table(TableName="t")["Table"]
+        ddb.put_item(TableName="tbl", Item={"pk": {"S": f"k{i}"}, "v": {"N": "1"}})
+    table = ddb.describe_table(TableName="tbl")["Table"]
     assert table["ItemCount"] == 3
     # "pk" (2) + "k0" (2) + "v" (1) + number 1 (2 bytes) = 7 bytes each
     assert table["TableSizeBytes"] == 21
@@ -46,23 +46,23 @@ def test_item_count_and_size(cloud):
 def test_create_errors(cloud):
     ddb = cloud.client("dynamodb")
     create_table(ddb)
-    with aws_error("ResourceInUseException", "Table already exists: t"):
+    with aws_error("ResourceInUseException", "Table already exists: tbl"):
         create_table(ddb)
     with aws_error("ValidationException", contains="Some index key attributes are not defined in AttributeDefinitions"):
-        ddb.create_table(TableName="x", KeySchema=[{"AttributeName": "a", "KeyType": "HASH"}],
+        ddb.create_table(TableName="tbx", KeySchema=[{"AttributeName": "a", "KeyType": "HASH"}],
                          AttributeDefinitions=[{"AttributeName": "b", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
     with aws_error("ValidationException", "One or more parameter values were invalid: Number of attributes in KeySchema does "
                    "not exactly match number of attributes defined in AttributeDefinitions"):
-        ddb.create_table(TableName="x", KeySchema=[{"AttributeName": "a", "KeyType": "HASH"}],
+        ddb.create_table(TableName="tbx", KeySchema=[{"AttributeName": "a", "KeyType": "HASH"}],
                          AttributeDefinitions=[{"AttributeName": "a", "AttributeType": "S"},
                                                {"AttributeName": "b", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
     with aws_error("ValidationException", "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits "
                    "must both be specified when BillingMode is PROVISIONED"):
-        ddb.create_table(TableName="x", KeySchema=[{"AttributeName": "a", "KeyType": "HASH"}],
+        ddb.create_table(TableName="tbx", KeySchema=[{"AttributeName": "a", "KeyType": "HASH"}],
                          AttributeDefinitions=[{"AttributeName": "a", "AttributeType": "S"}])
     with aws_error("ValidationException", "One or more parameter values were invalid: Table KeySchema does not have a range key, "
                    "which is required when specifying a LocalSecondaryIndex"):
-        ddb.create_table(TableName="x", KeySchema=[{"AttributeName": "a", "KeyType": "HASH"}],
+        ddb.create_table(TableName="tbx", KeySchema=[{"AttributeName": "a", "KeyType": "HASH"}],
                          AttributeDefinitions=[{"AttributeName": "a", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
                          LocalSecondaryIndexes=[{"IndexName": "lsi1", "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
                                                  "Projection": {"ProjectionType": "ALL"}}])
@@ -89,9 +89,9 @@ def test_gsi_added_by_update_table_is_backfilled(cloud):
     ddb = cloud.client("dynamodb")
     create_table(ddb)
     for i in range(1200):  # more than one backfill chunk
-        ddb.put_item(TableName="t", Item={"pk": {"S": f"k{i}"}, "colour": {"S": "red" if i % 3 else "blue"}})
+        ddb.put_item(TableName="tbl", Item={"pk": {"S": f"k{i}"}, "colour": {"S": "red" if i % 3 else "blue"}})
     out = ddb.update_table(
-        TableName="t",
+        TableName="tbl",
         AttributeDefinitions=[{"AttributeName": "colour", "AttributeType": "S"}],
         GlobalSecondaryIndexUpdates=[{"Create": {"IndexName": "by-colour",
                                                  "KeySchema": [{"AttributeName": "colour", "KeyType": "HASH"}],
@@ -101,33 +101,33 @@ def test_gsi_added_by_update_table_is_backfilled(cloud):
     assert out["TableStatus"] == "UPDATING"
     assert index["IndexStatus"] == "CREATING" and index["Backfilling"] is True
     deadline = time.time() + 30
-    while ddb.describe_table(TableName="t")["Table"]["GlobalSecondaryIndexes"][0]["IndexStatus"] != "ACTIVE":
+    while ddb.describe_table(TableName="tbl")["Table"]["GlobalSecondaryIndexes"][0]["IndexStatus"] != "ACTIVE":
         assert time.time() < deadline
         time.sleep(0.05)
-    table = ddb.describe_table(TableName="t")["Table"]
+    table = ddb.describe_table(TableName="tbl")["Table"]
     assert table["TableStatus"] == "ACTIVE"
     assert table["GlobalSecondaryIndexes"][0]["ItemCount"] == 1200
-    blue = ddb.query(TableName="t", IndexName="by-colour", KeyConditionExpression="colour = :c",
+    blue = ddb.query(TableName="tbl", IndexName="by-colour", KeyConditionExpression="colour = :c",
                      ExpressionAttributeValues={":c": {"S": "blue"}}, Select="COUNT")
     assert blue["Count"] == 400
-    out = ddb.update_table(TableName="t", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by-colour"}}])
+    out = ddb.update_table(TableName="tbl", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by-colour"}}])
     assert out["TableDescription"]["GlobalSecondaryIndexes"][0]["IndexStatus"] == "DELETING"
     deadline = time.time() + 30
-    while "GlobalSecondaryIndexes" in ddb.describe_table(TableName="t")["Table"]:
+    while "GlobalSecondaryIndexes" in ddb.describe_table(TableName="tbl")["Table"]:
         assert time.time() < deadline
         time.sleep(0.05)
     with aws_error("ValidationException", "The table does not have the specified index: by-colour"):
-        ddb.query(TableName="t", IndexName="by-colour", KeyConditionExpression="colour = :c",
+        ddb.query(TableName="tbl", IndexName="by-colour", KeyConditionExpression="colour = :c",
                   ExpressionAttributeValues={":c": {"S": "blue"}})
 
 
 def test_billing_mode_and_throughput_changes(cloud):
     ddb = cloud.client("dynamodb")
     create_table(ddb, BillingMode="PROVISIONED", ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1})
-    out = ddb.update_table(TableName="t", BillingMode="PAY_PER_REQUEST")["TableDescription"]
+    out = ddb.update_table(TableName="tbl", BillingMode="PAY_PER_REQUEST")["TableDescription"]
     assert out["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     assert out["ProvisionedThroughput"]["ReadCapacityUnits"] == 0
-    out = ddb.update_table(TableName="t", BillingMode="PROVISIONED",
+    out = ddb.update_table(TableName="tbl", BillingMode="PROVISIONED",
                            ProvisionedThroughput={"ReadCapacityUnits": 3, "WriteCapacityUnits": 4})["TableDescription"]
     assert out["BillingModeSummary"]["BillingMode"] == "PROVISIONED"
     assert out["ProvisionedThroughput"]["WriteCapacityUnits"] == 4
@@ -136,31 +136,31 @@ def test_billing_mode_and_throughput_changes(cloud):
 def test_deletion_protection(cloud):
     ddb = cloud.client("dynamodb")
     create_table(ddb, DeletionProtectionEnabled=True)
-    assert ddb.describe_table(TableName="t")["Table"]["DeletionProtectionEnabled"] is True
+    assert ddb.describe_table(TableName="tbl")["Table"]["DeletionProtectionEnabled"] is True
     with aws_error("ValidationException", "Resource cannot be deleted as it is currently protected against deletion. "
                                           "Disable deletion protection first."):
-        ddb.delete_table(TableName="t")
-    assert ddb.describe_table(TableName="t")["Table"]["TableStatus"] == "ACTIVE"
-    ddb.update_table(TableName="t", DeletionProtectionEnabled=False)
-    ddb.delete_table(TableName="t")
+        ddb.delete_table(TableName="tbl")
+    assert ddb.describe_table(TableName="tbl")["Table"]["TableStatus"] == "ACTIVE"
+    ddb.update_table(TableName="tbl", DeletionProtectionEnabled=False)
+    ddb.delete_table(TableName="tbl")
 
 
 def test_ttl_settings(cloud):
     ddb = cloud.client("dynamodb")
     create_table(ddb)
-    assert ddb.describe_time_to_live(TableName="t")["TimeToLiveDescription"] == {"TimeToLiveStatus": "DISABLED"}
-    out = ddb.update_time_to_live(TableName="t", TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"})
+    assert ddb.describe_time_to_live(TableName="tbl")["TimeToLiveDescription"] == {"TimeToLiveStatus": "DISABLED"}
+    out = ddb.update_time_to_live(TableName="tbl", TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"})
     assert out["TimeToLiveSpecification"] == {"Enabled": True, "AttributeName": "expires"}
-    assert ddb.describe_time_to_live(TableName="t")["TimeToLiveDescription"] == {"TimeToLiveStatus": "ENABLED",
+    assert ddb.describe_time_to_live(TableName="tbl")["TimeToLiveDescription"] == {"TimeToLiveStatus": "ENABLED",
                                                                                  "AttributeName": "expires"}
     with aws_error("ValidationException", "TimeToLive is already enabled"):
-        ddb.update_time_to_live(TableName="t", TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"})
+        ddb.update_time_to_live(TableName="tbl", TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"})
 
 
 def test_tags(cloud):
     ddb = cloud.client("dynamodb")
     create_table(ddb)
-    arn = ddb.describe_table(TableName="t")["Table"]["TableArn"]
+    arn = ddb.describe_table(TableName="tbl")["Table"]["TableArn"]
     ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}])
     ddb.untag_resource(ResourceArn=arn, TagKeys=["a"])
     assert ddb.list_tags_of_resource(ResourceArn=arn)["Tags"] == [{"Key": "b", "Value": "2"}]
@@ -202,7 +202,7 @@ def wait_for(ddb, done, seconds=10.0):
     """DescribeTable until ``done(table)``; the last description."""
     deadline = time.time() + seconds
     while True:
-        table = ddb.describe_table(TableName="t")["Table"]
+        table = ddb.describe_table(TableName="tbl")["Table"]
         if done(table):
             return table
         assert time.time() < deadline, f"still {table['TableStatus']}: {table.get('GlobalSecondaryIndexes')}"
@@ -213,7 +213,7 @@ def test_a_failed_backfill_drops_the_index_and_the_table_is_active_again(cloud):
     ddb = cloud.client("dynamodb")
     create_table(ddb)
     for i in range(1200):  # more than one backfill chunk: the failure comes half way
-        ddb.put_item(TableName="t", Item={"pk": {"S": f"k{i}"}, "colour": {"S": "red" if i % 3 else "blue"}})
+        ddb.put_item(TableName="tbl", Item={"pk": {"S": f"k{i}"}, "colour": {"S": "red" if i % 3 else "blue"}})
     items = dynamodb_state(cloud).items
     real_chunk = items.backfill_chunk
     chunks = []
@@ -226,7 +226,7 @@ def test_a_failed_backfill_drops_the_index_and_the_table_is_active_again(cloud):
 
     items.backfill_chunk = failing_chunk
     try:
-        out = ddb.update_table(TableName="t", AttributeDefinitions=[{"AttributeName": "colour", "AttributeType": "S"}],
+        out = ddb.update_table(TableName="tbl", AttributeDefinitions=[{"AttributeName": "colour", "AttributeType": "S"}],
                                GlobalSecondaryIndexUpdates=[BY_COLOUR])["TableDescription"]
         assert out["TableStatus"] == "UPDATING" and out["GlobalSecondaryIndexes"][0]["IndexStatus"] == "CREATING"
         # IndexStatus has no failed value: the index goes away and the table is ACTIVE again.
@@ -235,16 +235,16 @@ def test_a_failed_backfill_drops_the_index_and_the_table_is_active_again(cloud):
         del items.backfill_chunk
     assert "GlobalSecondaryIndexes" not in table and len(chunks) == 2
     with aws_error("ValidationException", "The table does not have the specified index: by-colour"):
-        ddb.query(TableName="t", IndexName="by-colour", KeyConditionExpression="colour = :c",
+        ddb.query(TableName="tbl", IndexName="by-colour", KeyConditionExpression="colour = :c",
                   ExpressionAttributeValues={":c": {"S": "blue"}})
     failures = cloud.get("/_regionbox/status")["background_failures"]
     assert any(f["owner"] == "dynamodb" and "by-colour" in f["what"] and "disk I/O error" in f["error"] for f in failures)
     # The table takes writes and the same index can be created again, complete.
-    ddb.put_item(TableName="t", Item={"pk": {"S": "late"}, "colour": {"S": "blue"}})
-    ddb.update_table(TableName="t", GlobalSecondaryIndexUpdates=[BY_COLOUR])
+    ddb.put_item(TableName="tbl", Item={"pk": {"S": "late"}, "colour": {"S": "blue"}})
+    ddb.update_table(TableName="tbl", GlobalSecondaryIndexUpdates=[BY_COLOUR])
     table = wait_for(ddb, lambda t: t["TableStatus"] == "ACTIVE" and t.get("GlobalSecondaryIndexes"))
     assert table["GlobalSecondaryIndexes"][0]["IndexStatus"] == "ACTIVE"
-    blue = ddb.query(TableName="t", IndexName="by-colour", KeyConditionExpression="colour = :c",
+    blue = ddb.query(TableName="tbl", IndexName="by-colour", KeyConditionExpression="colour = :c",
                      ExpressionAttributeValues={":c": {"S": "blue"}}, Select="COUNT")
     assert blue["Count"] == 401
 
@@ -254,7 +254,7 @@ def test_an_index_whose_rows_cannot_be_deleted_still_leaves_the_table(cloud):
     create_table(ddb, more_attributes=[("colour", "S")], GlobalSecondaryIndexes=[
         {"IndexName": "by-colour", "KeySchema": [{"AttributeName": "colour", "KeyType": "HASH"}],
          "Projection": {"ProjectionType": "ALL"}}])
-    ddb.put_item(TableName="t", Item={"pk": {"S": "a"}, "colour": {"S": "blue"}})
+    ddb.put_item(TableName="tbl", Item={"pk": {"S": "a"}, "colour": {"S": "blue"}})
     items = dynamodb_state(cloud).items
 
     def failing_drop(xid):
@@ -262,13 +262,13 @@ def test_an_index_whose_rows_cannot_be_deleted_still_leaves_the_table(cloud):
 
     items.drop_index = failing_drop
     try:
-        out = ddb.update_table(TableName="t", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by-colour"}}])
+        out = ddb.update_table(TableName="tbl", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by-colour"}}])
         assert out["TableDescription"]["GlobalSecondaryIndexes"][0]["IndexStatus"] == "DELETING"
         table = wait_for(ddb, lambda t: t["TableStatus"] == "ACTIVE")
     finally:
         del items.drop_index
     assert "GlobalSecondaryIndexes" not in table
-    assert ddb.get_item(TableName="t", Key={"pk": {"S": "a"}})["Item"]["colour"] == {"S": "blue"}
+    assert ddb.get_item(TableName="tbl", Key={"pk": {"S": "a"}})["Item"]["colour"] == {"S": "blue"}
 
 
 def test_a_table_that_cannot_become_active_is_removed(cloud):
@@ -284,14 +284,14 @@ def test_a_table_that_cannot_become_active_is_removed(cloud):
 
     state.save = failing_save
     try:
-        out = ddb.create_table(TableName="t", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        out = ddb.create_table(TableName="tbl", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
                                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
                                BillingMode="PAY_PER_REQUEST")
         assert out["TableDescription"]["TableStatus"] == "CREATING"
         deadline = time.time() + 10
-        while "t" in ddb.list_tables()["TableNames"]:
+        while "tbl" in ddb.list_tables()["TableNames"]:
             try:  # until it is gone it is CREATING, never ACTIVE; it may go between the two calls
-                assert ddb.describe_table(TableName="t")["Table"]["TableStatus"] == "CREATING"
+                assert ddb.describe_table(TableName="tbl")["Table"]["TableStatus"] == "CREATING"
             except ddb.exceptions.ResourceNotFoundException:
                 break
             assert time.time() < deadline
@@ -300,6 +300,6 @@ def test_a_table_that_cannot_become_active_is_removed(cloud):
         del state.save
         cloud.cloud.config.dynamodb_create_delay = 0.0
     with aws_error("ResourceNotFoundException"):
-        ddb.describe_table(TableName="t")
+        ddb.describe_table(TableName="tbl")
     create_table(ddb)  # the name is free again
-    assert ddb.describe_table(TableName="t")["Table"]["TableStatus"] == "ACTIVE"
+    assert ddb.describe_table(TableName="tbl")["Table"]["TableStatus"] == "ACTIVE"

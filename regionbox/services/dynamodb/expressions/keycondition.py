@@ -2,7 +2,12 @@
 on the sort key (= < <= > >= BETWEEN begins_with), joined by AND.
 
 The result gives storage what it needs to read a range of one partition: the partition key
-value and bounds on the sort key as order-preserving bytes (``types.sort_key``)."""
+value and bounds on the sort key as order-preserving bytes (``types.sort_key``).
+
+A global secondary index with a multi-attribute key (``KeyTypes.hash_count`` > 1, or more than
+one sort key attribute) is queried with equality on every partition key attribute and, left to
+right without skipping, equality on a prefix of its sort key attributes, the last of which may
+take any sort key condition; the bounds are then on ``types.key_part`` bytes."""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from regionbox.core.errors import ServiceError, invalid
 from regionbox.services.dynamodb.expressions.attributes import ExpressionAttributes
 from regionbox.services.dynamodb.expressions.condition import COMPARATORS, CONDITION_FUNCTIONS, ConditionParser, Operand
 from regionbox.services.dynamodb.expressions.lexer import PUNCT, parse_guarded
-from regionbox.services.dynamodb.types import INVALID, compare, sort_key, values_equal
+from regionbox.services.dynamodb.types import COMPONENT_END, INVALID, compare, escaped, key_part, sort_key, values_equal
 
 KeySchema = Sequence[tuple[str, str]]  # (hash name, type), then (range name, type) if any
 
@@ -24,12 +29,13 @@ class KeyCondition:
     ``lower`` / ``upper`` are ``(bytes, inclusive)`` bounds on the sort key's ``sort_key``
     encoding (None: unbounded); ``matches(item)`` checks an item exactly."""
 
-    __slots__ = ("hash_name", "hash_value", "range_name", "op", "values", "lower", "upper")
+    __slots__ = ("hash_name", "hash_value", "hash_key", "range_name", "op", "values", "lower", "upper")
 
     def __init__(self, hash_name: str, hash_value: dict, range_name: str | None = None,
                  op: str | None = None, values: tuple = ()):
         self.hash_name = hash_name
         self.hash_value = hash_value
+        self.hash_key = sort_key(hash_value)  # the partition's storage bytes
         self.range_name = range_name
         self.op = op
         self.values = values
@@ -39,22 +45,7 @@ class KeyCondition:
         value = item.get(self.hash_name)
         if value is None or not values_equal(value, self.hash_value):
             return False
-        if self.op is None:
-            return True
-        value = item.get(self.range_name)
-        if value is None:
-            return False
-        if self.op == "begins_with":
-            ((kind, data),) = value.items()
-            ((pkind, prefix),) = self.values[0].items()
-            return kind == pkind and data.startswith(prefix)
-        if self.op == "BETWEEN":
-            lo, hi = compare(value, self.values[0]), compare(value, self.values[1])
-            return lo is not None and hi is not None and lo >= 0 and hi <= 0
-        c = compare(value, self.values[0])
-        if c is None:
-            return False
-        return {"=": c == 0, "<": c < 0, "<=": c <= 0, ">": c > 0, ">=": c >= 0}[self.op]
+        return self.op is None or _term_matches(KeyTerm(self.range_name, self.op, self.values), item.get(self.range_name))
 
 
 def _bounds(op: str | None, values: tuple):
@@ -73,6 +64,65 @@ def _bounds(op: str | None, values: tuple):
         ">": ((key, False), None),
         ">=": ((key, True), None),
     }[op]
+
+
+class CompositeKeyCondition:
+    """The key condition of a multi-attribute key: every partition key term (equality), the sort
+    key terms in schema order (equality but the last), as ``key_part`` bounds."""
+
+    __slots__ = ("hash_terms", "range_terms", "hash_value", "hash_key", "lower", "upper")
+
+    def __init__(self, hash_terms: list["KeyTerm"], range_terms: list["KeyTerm"]):
+        self.hash_terms, self.range_terms = hash_terms, range_terms
+        self.hash_value = hash_terms[0].values[0]
+        self.hash_key = key_part([t.values[0] for t in hash_terms])
+        self.lower, self.upper = _composite_bounds(range_terms)
+
+    def matches(self, item: dict) -> bool:
+        for term in self.hash_terms:
+            value = item.get(term.name)
+            if value is None or not values_equal(value, term.values[0]):
+                return False
+        return all(_term_matches(term, item.get(term.name)) for term in self.range_terms)
+
+
+def _term_matches(term: "KeyTerm", value: dict | None) -> bool:
+    if value is None:
+        return False
+    if term.op == "begins_with":
+        ((kind, data),) = value.items()
+        ((pkind, prefix),) = term.values[0].items()
+        return kind == pkind and data.startswith(prefix)
+    if term.op == "BETWEEN":
+        lo, hi = compare(value, term.values[0]), compare(value, term.values[1])
+        return lo is not None and hi is not None and lo >= 0 and hi <= 0
+    c = compare(value, term.values[0])
+    return c is not None and {"=": c == 0, "<": c < 0, "<=": c <= 0, ">": c > 0, ">=": c >= 0}[term.op]
+
+
+def _composite_bounds(terms: list["KeyTerm"]):
+    """Bounds on a multi-attribute sort key: the equal prefix, then the last term's condition on
+    the next component (a component ends with COMPONENT_END, which sorts below any
+    continuation of it)."""
+    equal = [t for t in terms if t.op == "="]
+    last = terms[-1] if terms and terms[-1].op != "=" else None
+    prefix = b"".join(escaped(sort_key(t.values[0])) + COMPONENT_END for t in equal)
+    start = (prefix, True) if prefix else None
+    after = _prefix_end(prefix) if prefix else None
+    if last is None:
+        return start, after
+    value = escaped(sort_key(last.values[0]))
+    at, past = prefix + value + COMPONENT_END, prefix + value + b"\x00\x01"  # the value's first key, just above its last
+    if last.op == "begins_with":
+        return (prefix + value, True), _prefix_end(prefix + value)
+    if last.op == "BETWEEN":
+        return (at, True), (prefix + escaped(sort_key(last.values[1])) + b"\x00\x01", False)
+    return {
+        "<": (start, (at, False)),
+        "<=": (start, (past, False)),
+        ">": ((past, True), after),
+        ">=": ((at, True), after),
+    }[last.op]
 
 
 def _prefix_end(prefix: bytes):
@@ -215,8 +265,11 @@ def parse_key_condition(text: str, attrs: ExpressionAttributes, key_schema: KeyS
 _NOT_INDEXABLE = ("IN", "<>")  # (legacy NULL, NOT_NULL, NE, CONTAINS, NOT_CONTAINS are rejected earlier)
 
 
-def key_condition_of(terms: list[KeyTerm], key_schema: KeySchema) -> KeyCondition:
+def key_condition_of(terms: list[KeyTerm], key_schema: KeySchema) -> KeyCondition | CompositeKeyCondition:
     """Check terms against the key schema, in DynamoDB's order; shared with KeyConditions."""
+    hash_count = getattr(key_schema, "hash_count", 1)
+    if hash_count > 1 or len(key_schema) > 2:
+        return _composite_condition(terms, key_schema, hash_count)
     by_name = {term.name: term for term in terms}
     if len(key_schema) == 1 and len(by_name) > 1:
         raise invalid("Query key condition not supported")
@@ -240,6 +293,42 @@ def key_condition_of(terms: list[KeyTerm], key_schema: KeySchema) -> KeyConditio
         return KeyCondition(hash_term.name, hash_term.values[0])
     range_term = found[1]
     return KeyCondition(hash_term.name, hash_term.values[0], range_term.name, range_term.op, range_term.values)
+
+
+def _composite_condition(terms: list[KeyTerm], key_schema: KeySchema, hash_count: int) -> CompositeKeyCondition:
+    by_name = {term.name: term for term in terms}
+    hashes, ranges = list(key_schema[:hash_count]), list(key_schema[hash_count:])
+    hash_terms = []
+    for name, kind in hashes:
+        term = by_name.get(name)
+        if term is None:
+            raise invalid(f"Query condition missed key schema element: {name}")
+        if term.op in _NOT_INDEXABLE:
+            raise invalid("Attempted conditional constraint is not an indexable operation")
+        _check_type(term.values, kind)
+        if term.op != "=":
+            raise invalid("Query key condition not supported")
+        hash_terms.append(term)
+    range_terms = []
+    missing = None
+    for name, kind in ranges:
+        term = by_name.get(name)
+        if term is None:
+            missing = missing or name
+            continue
+        if missing is not None:  # sort key attributes are given left to right, none skipped
+            raise invalid(f"Query condition missed key schema element: {missing}")
+        if term.op in _NOT_INDEXABLE:
+            raise invalid("Attempted conditional constraint is not an indexable operation")
+        _check_type(term.values, kind)
+        if range_terms and range_terms[-1].op != "=":
+            # Only the last sort key attribute given may have a condition other than equality.
+            raise invalid(f"Query key condition not supported: the condition on {range_terms[-1].name} must be an "
+                          "equality when a later sort key attribute has a condition")
+        range_terms.append(term)
+    if len(hash_terms) + len(range_terms) < len(by_name):  # a condition on an attribute outside the key schema
+        raise invalid("Query key condition not supported")
+    return CompositeKeyCondition(hash_terms, range_terms)
 
 
 def _check_type(values: tuple, expected: str) -> None:
