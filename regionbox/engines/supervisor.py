@@ -1,6 +1,6 @@
 """Supervised engine processes: start, stop, kill, restart; AZ outages; no orphans.
 
-Every node is a real process (redis-server / valkey-server / memcached) listening on its own
+Every node is a real process (redis-server / valkey-server / memcached / postgres) listening on its own
 loopback address. The supervisor
 
 - starts a node and waits until it accepts connections;
@@ -385,14 +385,15 @@ class Supervisor:
         return node
 
     async def _terminate(self, node: Node) -> None:
-        """Clean stop: SIGTERM (Redis saves its final RDB), SIGKILL after a timeout."""
+        """Clean stop: SIGTERM (Redis saves its final RDB; PostgreSQL's fast shutdown is SIGINT), SIGKILL
+        after a timeout."""
         node._stopping = True
         node.down_reason = "stopped"
         process = node.process
         if process is None or process.returncode is not None:
             return
         try:
-            process.send_signal(signal.SIGTERM)
+            process.send_signal(kinds.stop_signal(node.spec.engine))
             await asyncio.wait_for(process.wait(), STOP_TIMEOUT)
         except asyncio.TimeoutError:
             os.killpg(process.pid, signal.SIGKILL)
