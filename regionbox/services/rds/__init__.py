@@ -1,8 +1,150 @@
-"""RDS (not served yet: issue #12 builds it here). Its wire dialect is declared already, for the
-query protocol tests and for the service that will use it."""
+"""RDS: DB instances on real PostgreSQL servers, Multi-AZ with a streaming standby that a failover
+promotes, Enhanced Monitoring measured from the servers' processes, and the sessions Performance
+Insights (the ``pi`` service) reads.
 
+``load`` builds the one state (``models.py``), the handlers by resource and the registration
+table below. The data plane: ``postgres.py`` (how each server is made, runs, and is talked to),
+``failover.py`` (the standby and failovers), ``monitoring.py`` (Enhanced Monitoring),
+``insights.py`` (Performance Insights' sampler).
+"""
+
+from regionbox.core.service import Service
 from regionbox.protocol.dialect import Dialect
 
 # RDS predates Coral: it checks only that required parameters are there.
 DIALECT = Dialect(validation_code="InvalidParameterValue",
                   required_members_only=("InvalidParameterValue", "The parameter {name} must be provided and must not be null."))
+
+CLUSTERS = "DB clusters (Aurora, Multi-AZ DB clusters) are not built yet: regionbox serves DB instances"
+REPLICAS = "read replicas are not built yet (Multi-AZ standbys are)"
+SNAPSHOTS = "snapshots of running instances and restores are not built yet (DeleteDBInstance's final snapshot is)"
+PROXIES = "RDS Proxy is not built yet"
+OPTION_GROUPS = "option groups are MySQL/Oracle/SQL Server features; PostgreSQL has none to set"
+SECURITY_GROUPS = "DB security groups are EC2-Classic only; use VPC security groups"
+RESERVED = "reserved instances are a billing feature with nothing to emulate"
+SUBSCRIPTIONS = "event subscriptions need SNS, which regionbox does not serve yet"
+BLUE_GREEN = "blue/green deployments are not built yet"
+EXPORTS = "snapshot exports need S3 export tasks, which are not built yet"
+LOGS = "DB log file downloads are not built yet"
+MAINTENANCE = "maintenance actions are AWS's patching, with nothing to emulate"
+OTHER = "not built yet"
+
+NOT_IMPLEMENTED = {
+    **dict.fromkeys([
+        "AddRoleToDBCluster", "BacktrackDBCluster", "CopyDBClusterParameterGroup", "CopyDBClusterSnapshot", "CreateDBCluster",
+        "CreateDBClusterEndpoint", "CreateDBClusterParameterGroup", "CreateDBClusterSnapshot", "CreateGlobalCluster",
+        "DeleteDBCluster", "DeleteDBClusterAutomatedBackup", "DeleteDBClusterEndpoint", "DeleteDBClusterParameterGroup",
+        "DeleteDBClusterSnapshot", "DeleteGlobalCluster", "DescribeDBClusterAutomatedBackups", "DescribeDBClusterBacktracks",
+        "DescribeDBClusterEndpoints", "DescribeDBClusterParameterGroups", "DescribeDBClusterParameters",
+        "DescribeDBClusterSnapshotAttributes", "DescribeDBClusterSnapshots", "DescribeDBClusters",
+        "DescribeEngineDefaultClusterParameters", "DescribeGlobalClusters", "FailoverDBCluster", "FailoverGlobalCluster",
+        "ModifyCurrentDBClusterCapacity", "ModifyDBCluster", "ModifyDBClusterEndpoint", "ModifyDBClusterParameterGroup",
+        "ModifyDBClusterSnapshotAttribute", "ModifyGlobalCluster", "PromoteReadReplicaDBCluster", "RebootDBCluster",
+        "RemoveFromGlobalCluster", "RemoveRoleFromDBCluster", "ResetDBClusterParameterGroup", "RestoreDBClusterFromS3",
+        "RestoreDBClusterFromSnapshot", "RestoreDBClusterToPointInTime", "StartDBCluster", "StopDBCluster",
+        "SwitchoverGlobalCluster", "CreateDBShardGroup", "DeleteDBShardGroup", "DescribeDBShardGroups", "ModifyDBShardGroup",
+        "RebootDBShardGroup", "DescribeServerlessV2PlatformVersions", "EnableHttpEndpoint", "DisableHttpEndpoint",
+        "StartActivityStream", "StopActivityStream", "ModifyActivityStream"], CLUSTERS),
+    **dict.fromkeys(["CreateDBInstanceReadReplica", "PromoteReadReplica", "SwitchoverReadReplica"], REPLICAS),
+    **dict.fromkeys(["CreateDBSnapshot", "CopyDBSnapshot", "ModifyDBSnapshot", "DescribeDBSnapshotAttributes",
+                     "ModifyDBSnapshotAttribute", "RestoreDBInstanceFromDBSnapshot", "RestoreDBInstanceToPointInTime",
+                     "RestoreDBInstanceFromS3", "DescribeDBInstanceAutomatedBackups", "DeleteDBInstanceAutomatedBackup",
+                     "StartDBInstanceAutomatedBackupsReplication", "StopDBInstanceAutomatedBackupsReplication",
+                     "DescribeDBSnapshotTenantDatabases"], SNAPSHOTS),
+    **dict.fromkeys(["CreateDBProxy", "CreateDBProxyEndpoint", "DeleteDBProxy", "DeleteDBProxyEndpoint", "DeregisterDBProxyTargets",
+                     "DescribeDBProxies", "DescribeDBProxyEndpoints", "DescribeDBProxyTargetGroups", "DescribeDBProxyTargets",
+                     "ModifyDBProxy", "ModifyDBProxyEndpoint", "ModifyDBProxyTargetGroup", "RegisterDBProxyTargets"], PROXIES),
+    **dict.fromkeys(["CopyOptionGroup", "CreateOptionGroup", "DeleteOptionGroup", "DescribeOptionGroupOptions",
+                     "DescribeOptionGroups", "ModifyOptionGroup"], OPTION_GROUPS),
+    **dict.fromkeys(["AuthorizeDBSecurityGroupIngress", "CreateDBSecurityGroup", "DeleteDBSecurityGroup",
+                     "DescribeDBSecurityGroups", "RevokeDBSecurityGroupIngress"], SECURITY_GROUPS),
+    **dict.fromkeys(["DescribeReservedDBInstances", "DescribeReservedDBInstancesOfferings",
+                     "PurchaseReservedDBInstancesOffering"], RESERVED),
+    **dict.fromkeys(["AddSourceIdentifierToSubscription", "CreateEventSubscription", "DeleteEventSubscription",
+                     "DescribeEventSubscriptions", "ModifyEventSubscription", "RemoveSourceIdentifierFromSubscription"],
+                    SUBSCRIPTIONS),
+    **dict.fromkeys(["CreateBlueGreenDeployment", "DeleteBlueGreenDeployment", "DescribeBlueGreenDeployments",
+                     "SwitchoverBlueGreenDeployment"], BLUE_GREEN),
+    **dict.fromkeys(["CancelExportTask", "DescribeExportTasks", "StartExportTask"], EXPORTS),
+    **dict.fromkeys(["DescribeDBLogFiles", "DownloadDBLogFilePortion"], LOGS),
+    **dict.fromkeys(["ApplyPendingMaintenanceAction", "DescribePendingMaintenanceActions"], MAINTENANCE),
+    **dict.fromkeys(["AddRoleToDBInstance", "RemoveRoleFromDBInstance", "CopyDBParameterGroup", "CreateCustomDBEngineVersion",
+                     "DeleteCustomDBEngineVersion", "ModifyCustomDBEngineVersion", "CreateIntegration", "DeleteIntegration",
+                     "DescribeIntegrations", "ModifyIntegration", "CreateTenantDatabase", "DeleteTenantDatabase",
+                     "DescribeTenantDatabases", "ModifyTenantDatabase", "DescribeAccountAttributes", "DescribeCertificates",
+                     "ModifyCertificates", "DescribeDBEngineVersions", "DescribeDBMajorEngineVersions",
+                     "DescribeDBRecommendations", "ModifyDBRecommendation", "DescribeEventCategories",
+                     "DescribeOrderableDBInstanceOptions", "DescribeSourceRegions", "DescribeValidDBInstanceModifications",
+                     "AddTagsToResource", "ListTagsForResource", "RemoveTagsFromResource"], OTHER),
+}
+
+
+def load(cloud) -> Service:
+    from regionbox.engines import kinds
+    from regionbox.services.rds.events import EventLog
+    from regionbox.services.rds.failover import Failover
+    from regionbox.services.rds.instances import Instances
+    from regionbox.services.rds.lifecycle import Lifecycle, RdsApi
+    from regionbox.services.rds.models import RdsState
+    from regionbox.services.rds.parameter_groups import ParameterGroups
+    from regionbox.services.rds.postgres import PostgresNodes
+    from regionbox.services.rds.snapshots import Snapshots
+    from regionbox.services.rds.subnet_groups import SubnetGroups
+
+    state = RdsState(cloud.store)
+    supervisor, tasks, paginator = cloud.supervisor, cloud.tasks, cloud.paginator
+    nodes = PostgresNodes(supervisor, supervisor.root / "rds", cloud._secret("rds.admin").hex())
+    events = EventLog(state.events, paginator)
+    subnet_groups = SubnetGroups(state, lambda: cloud.services.api("ec2"), paginator)
+    instances: Instances | None = None
+
+    async def apply_parameters(scope, group_name: str, static: bool) -> None:
+        await instances.apply_parameter_group(scope, group_name, static)
+
+    parameter_groups = ParameterGroups(state, paginator, apply_parameters,
+                                       lambda coroutine, what: tasks.spawn(coroutine, owner="rds", what=what))
+    failover = Failover(state, nodes, events, tasks, cloud.topology, cloud.addresses, subnet_groups.zones_of,
+                        lambda scope, instance: parameter_groups.values(scope, instance.parameter_group))
+    instances = Instances(state, nodes, failover, subnet_groups, parameter_groups, events, tasks, cloud.topology,
+                          cloud.addresses, paginator, supervisor.root / "rds-snapshots")
+    snapshots = Snapshots(state, paginator)
+    lifecycle = Lifecycle(state, nodes, instances, failover, events, tasks, cloud.addresses)
+    supervisor.listen(failover.on_engine_event)
+
+    return Service(
+        name="rds",
+        operations={
+            # instances
+            "CreateDBInstance": instances.create_db_instance,
+            "DescribeDBInstances": instances.describe_db_instances,
+            "ModifyDBInstance": instances.modify_db_instance,
+            "RebootDBInstance": instances.reboot_db_instance,
+            "StopDBInstance": instances.stop_db_instance,
+            "StartDBInstance": instances.start_db_instance,
+            "DeleteDBInstance": instances.delete_db_instance,
+            # subnet groups
+            "CreateDBSubnetGroup": subnet_groups.create_db_subnet_group,
+            "DescribeDBSubnetGroups": subnet_groups.describe_db_subnet_groups,
+            "ModifyDBSubnetGroup": subnet_groups.modify_db_subnet_group,
+            "DeleteDBSubnetGroup": subnet_groups.delete_db_subnet_group,
+            # parameter groups
+            "CreateDBParameterGroup": parameter_groups.create_db_parameter_group,
+            "DescribeDBParameterGroups": parameter_groups.describe_db_parameter_groups,
+            "DescribeDBParameters": parameter_groups.describe_db_parameters,
+            "DescribeEngineDefaultParameters": parameter_groups.describe_engine_default_parameters,
+            "ModifyDBParameterGroup": parameter_groups.modify_db_parameter_group,
+            "ResetDBParameterGroup": parameter_groups.reset_db_parameter_group,
+            "DeleteDBParameterGroup": parameter_groups.delete_db_parameter_group,
+            # snapshots and events
+            "DescribeDBSnapshots": snapshots.describe_db_snapshots,
+            "DeleteDBSnapshot": snapshots.delete_db_snapshot,
+            "DescribeEvents": events.describe_events,
+        },
+        not_implemented=NOT_IMPLEMENTED,
+        dialect=DIALECT,
+        api=RdsApi(state, nodes),
+        start=lifecycle.start,
+        stop=lifecycle.stop,
+        reset=lifecycle.reset,
+        engines=lambda: {"postgres": kinds.describe("postgres")},
+    )
