@@ -11,6 +11,8 @@ test_extras=""; [ "${1:-}" = "--test" ] && test_extras=1
 # Real engines: without them regionbox falls back to embedded ones (regionbox status says which).
 packages="redis-server memcached"
 [ -n "$test_extras" ] && packages="$packages libmemcached-tools redis-tools"
+# RDS runs PostgreSQL servers (found under /usr/lib/postgresql/*/bin); its tests use psql too.
+[ -n "$test_extras" ] && packages="$packages postgresql postgresql-client"
 # An existing .venv is re-used. To make one, Debian/Ubuntu's python3 needs python3-venv (ensurepip).
 venv_ok() { .venv/bin/python -m pip --version >/dev/null 2>&1; }
 venv_ok || python3 -c "import ensurepip" 2>/dev/null || packages="$packages python3-venv"
@@ -23,8 +25,8 @@ if [ -n "$missing" ] && command -v apt-get >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
-  # The packaged services start themselves on 127.0.0.1:6379/11211; regionbox runs its own nodes.
-  for service in redis-server memcached; do $sudo systemctl disable --now "$service" >/dev/null 2>&1 || $sudo service "$service" stop >/dev/null 2>&1 || true; done
+  # The packaged services start themselves on 127.0.0.1:6379/11211/5432; regionbox runs its own nodes.
+  for service in redis-server memcached postgresql; do $sudo systemctl disable --now "$service" >/dev/null 2>&1 || $sudo service "$service" stop >/dev/null 2>&1 || true; done
 fi
 
 if ! venv_ok; then

@@ -39,8 +39,12 @@ class Lifecycle:
                     supervisor.claim(db_node.node_id)
                 self.tasks.spawn(self._finish(scope, instance), owner="rds", what=f"finishing {identifier}")
                 continue
-            for db_node in instance.nodes:
-                supervisor.claim(db_node.node_id, as_is=True)
+            survived = [supervisor.claim(db_node.node_id, as_is=True) for db_node in instance.nodes]
+            if instance.status == "available" and any(fate != "running" for fate in survived):
+                # A server died with regionbox: it restarts from its data directory (crash recovery),
+                # and the instance is rebooting until it takes sessions again.
+                instance.status = "rebooting"
+                self.state.instances.put(scope, identifier, instance)
             self.tasks.spawn(self._restore(scope, identifier), owner="rds", what=f"restoring {identifier}",
                              on_failure=lambda error, scope=scope, identifier=identifier: self.instances.mark_failed(scope, identifier, error))
 
@@ -68,6 +72,8 @@ class Lifecycle:
                 await self.failover.set_synchronous(scope, instance, True)
         instance = self.state.instances.get(scope, identifier)
         if instance.status in TRANSITIONS:
+            if instance.status == "rebooting":
+                self.events.record(scope, identifier, "db-instance", Messages.RESTARTED, instance.arn)
             instance.status = TRANSITIONS[instance.status]
             self.state.instances.put(scope, identifier, instance)
         if instance.status == "available":

@@ -56,6 +56,10 @@ class DBInstance:
     vpc_security_groups: list[str] = field(default_factory=list)
     pending: dict = field(default_factory=dict)  # PendingModifiedValues waiting for the maintenance window
 
+    def __post_init__(self) -> None:
+        # The store gives nested documents back as dicts.
+        self.nodes = [DbNode(**n) if isinstance(n, dict) else n for n in self.nodes]
+
     def node(self, role: str) -> DbNode | None:
         return next((n for n in self.nodes if n.role == role), None)
 

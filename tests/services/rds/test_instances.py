@@ -1,0 +1,176 @@
+"""A Multi-AZ PostgreSQL instance, the user's story: create it, use it with psycopg and psql, change
+its parameters and password, fail it over (forced, then by an AZ outage) without losing a committed
+row, read the story in DescribeEvents, delete it. One instance for the module (the machine is small)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import botocore.exceptions
+import psycopg
+import pytest
+
+from regionbox.engines import kinds
+from tests.services.rds.helpers import PASSWORD, connect, create, wait_status, wait_until
+
+pytestmark = pytest.mark.skipif(kinds.postgres_bindir() is None, reason="PostgreSQL is not installed")
+
+
+@pytest.fixture(scope="module")
+def rds(regionbox_session):
+    regionbox_session.reset()
+    yield regionbox_session.client("rds")
+    regionbox_session.reset()
+
+
+@pytest.fixture(scope="module")
+def instance(rds):
+    described = create(rds, "app", MultiAZ=True, DBName="shop")
+    return described
+
+
+def error_of(call, **params) -> tuple[str, str]:
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        call(**params)
+    return caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]
+
+
+def test_an_instance_is_available_with_its_endpoint_zones_and_resource_id(rds, instance):
+    assert instance["Engine"] == "postgres" and instance["EngineVersion"] == kinds.postgres_version()
+    assert instance["MultiAZ"] is True and instance["AvailabilityZone"] != instance["SecondaryAvailabilityZone"]
+    assert instance["Endpoint"]["Port"] == 5432 and instance["Endpoint"]["Address"].startswith("127.")
+    assert instance["DbiResourceId"].startswith("db-") and len(instance["DbiResourceId"]) == 29
+    assert instance["DBParameterGroups"][0]["DBParameterGroupName"] == f"default.postgres{instance['EngineVersion'].split('.')[0]}"
+    assert instance["DBSubnetGroup"]["DBSubnetGroupName"] == "default" and len(instance["DBSubnetGroup"]["Subnets"]) >= 2
+
+
+def test_the_master_user_reaches_the_endpoint_with_psycopg_and_psql(instance):
+    with connect(instance, dbname="shop") as conn:
+        conn.execute("CREATE TABLE orders (id serial PRIMARY KEY, item text)")
+        conn.execute("INSERT INTO orders (item) VALUES ('book')")
+        assert conn.execute("SELECT current_user, current_database()").fetchone() == ("app", "shop")
+        # SCRAM: the server stored a SCRAM verifier, and a wrong password is refused.
+        assert conn.execute("SHOW password_encryption").fetchone() == ("scram-sha-256",)
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        connect(instance, password="wrong-password")
+    psql = os.path.join(str(kinds.postgres_bindir()), "psql")
+    out = subprocess.run([psql, "-h", instance["Endpoint"]["Address"], "-p", "5432", "-U", "app", "-d", "shop", "-tAc",
+                          "SELECT item FROM orders"], env={**os.environ, "PGPASSWORD": PASSWORD}, capture_output=True, text=True,
+                         timeout=30)
+    assert out.stdout.strip() == "book", out.stderr
+
+
+def test_bad_input_gets_rds_errors(rds, instance):
+    base = dict(Engine="postgres", MasterUsername="app", MasterUserPassword=PASSWORD, AllocatedStorage=20,
+                DBInstanceClass="db.t4g.micro")
+    create_db = rds.create_db_instance
+    assert error_of(create_db, DBInstanceIdentifier="app", **base) == ("DBInstanceAlreadyExists", "DB instance already exists")
+    assert error_of(create_db, DBInstanceIdentifier="x", **{**base, "MonitoringInterval": 5}) == (
+        "InvalidParameterCombination", "A MonitoringRoleARN value is required if you specify a MonitoringInterval value other than 0.")
+    assert error_of(create_db, DBInstanceIdentifier="x", **{**base, "MasterUserPassword": "short"}) == (
+        "InvalidParameterValue", "The parameter MasterUserPassword is not a valid password because it is shorter than 8 characters.")
+    assert error_of(create_db, DBInstanceIdentifier="x", **{**base, "AllocatedStorage": 5}) == (
+        "InvalidParameterValue", "Invalid storage size for engine name postgres and storage type gp2: 5")
+    assert error_of(create_db, DBInstanceIdentifier="x", **{**base, "MasterUsername": "rdsadmin"}) == (
+        "InvalidParameterValue", "MasterUsername rdsadmin cannot be used as it is a reserved word used by the engine")
+    assert error_of(create_db, DBInstanceIdentifier="1bad--name", **base)[0] == "InvalidParameterValue"
+    assert error_of(create_db, DBInstanceIdentifier="x", **{**base, "MonitoringInterval": 2, "MonitoringRoleArn": "arn:aws:iam::000000000000:role/em"})[0] == "InvalidParameterValue"
+    assert error_of(rds.describe_db_instances, DBInstanceIdentifier="nope") == ("DBInstanceNotFound", "DBInstance nope not found.")
+    assert error_of(rds.delete_db_instance, DBInstanceIdentifier="app") == (
+        "InvalidParameterCombination", "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.")
+    single = rds.describe_db_instances(DBInstanceIdentifier="app")["DBInstances"][0]
+    assert single["DBInstanceStatus"] == "available"
+    code, message = error_of(rds.create_db_cluster, DBClusterIdentifier="c", Engine="aurora-postgresql")
+    assert code == "NotImplemented" and "DB clusters" in message
+
+
+def test_a_parameter_group_change_reaches_the_server(rds, instance):
+    rds.create_db_parameter_group(DBParameterGroupName="tuned", DBParameterGroupFamily=f"postgres{instance['EngineVersion'].split('.')[0]}",
+                                  Description="tuned")
+    params = {p["ParameterName"]: p for p in rds.describe_db_parameters(DBParameterGroupName="tuned", MaxRecords=100)["Parameters"]}
+    assert params  # the server's own parameters
+    rds.modify_db_instance(DBInstanceIdentifier="app", DBParameterGroupName="tuned", ApplyImmediately=True)
+    rds.modify_db_parameter_group(DBParameterGroupName="tuned", Parameters=[
+        {"ParameterName": "work_mem", "ParameterValue": "8192", "ApplyMethod": "immediate"}])
+    with connect(instance) as conn:
+        wait_until(lambda: conn.execute("SHOW work_mem").fetchone()[0] == "8MB", what="work_mem reloaded")
+    assert rds.describe_db_instances(DBInstanceIdentifier="app")["DBInstances"][0]["DBParameterGroups"][0] == {
+        "DBParameterGroupName": "tuned", "ParameterApplyStatus": "pending-reboot"}
+    code, _ = error_of(rds.delete_db_parameter_group, DBParameterGroupName="tuned")
+    assert code == "InvalidDBParameterGroupState"
+
+
+def test_a_new_master_password_takes_effect(rds, instance):
+    rds.modify_db_instance(DBInstanceIdentifier="app", MasterUserPassword="an0ther-Passw0rd", ApplyImmediately=True)
+    wait_status(rds, "app")
+    with connect(instance, password="an0ther-Passw0rd") as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+    rds.modify_db_instance(DBInstanceIdentifier="app", MasterUserPassword=PASSWORD, ApplyImmediately=True)
+    wait_status(rds, "app")
+
+
+def committed_rows(instance, start: int, count: int) -> list[int]:
+    """Insert rows one transaction each; the ids whose COMMIT returned."""
+    done = []
+    with connect(instance, dbname="shop") as conn:
+        for number in range(start, start + count):
+            conn.execute("INSERT INTO orders (id, item) VALUES (%s, 'x')", (number,))
+            done.append(number)
+    return done
+
+
+def test_a_forced_failover_promotes_the_standby_and_the_endpoint_follows(rds, instance):
+    before = rds.describe_db_instances(DBInstanceIdentifier="app")["DBInstances"][0]
+    committed = committed_rows(instance, 1000, 50)
+    rds.reboot_db_instance(DBInstanceIdentifier="app", ForceFailover=True)
+    after = wait_status(rds, "app")
+    assert after["AvailabilityZone"] == before["SecondaryAvailabilityZone"]
+    assert after["Endpoint"] == before["Endpoint"]
+    with connect(after, dbname="shop") as conn:
+        assert conn.execute("SELECT pg_is_in_recovery()").fetchone() == (False,)
+        stored = {row[0] for row in conn.execute("SELECT id FROM orders WHERE id >= 1000")}
+    assert set(committed) <= stored
+    messages = [e["Message"] for e in rds.describe_events(SourceType="db-instance", SourceIdentifier="app")["Events"]]
+    assert "Multi-AZ instance failover started." in messages and "Multi-AZ instance failover completed." in messages
+    # The new standby comes back in another AZ, streaming synchronously.
+    wait_until(lambda: rds.describe_db_instances(DBInstanceIdentifier="app")["DBInstances"][0].get("SecondaryAvailabilityZone"),
+               what="a new standby")
+    with connect(after) as conn:
+        wait_until(lambda: conn.execute("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'").fetchone()[0] == 1,
+                   what="the standby streaming synchronously")
+
+
+def test_an_outage_of_the_primarys_zone_fails_over_without_losing_commits(rds, instance, regionbox_session):
+    before = rds.describe_db_instances(DBInstanceIdentifier="app")["DBInstances"][0]
+    with connect(before) as conn:
+        wait_until(lambda: conn.execute("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'").fetchone()[0] == 1,
+                   what="the standby streaming synchronously")
+    committed = committed_rows(instance, 2000, 50)
+    zone = before["AvailabilityZone"]
+    regionbox_session.post(f"/_regionbox/az/{zone}/outage")
+    try:
+        def moved():
+            described = rds.describe_db_instances(DBInstanceIdentifier="app")["DBInstances"][0]
+            return described if described["AvailabilityZone"] != zone and described["DBInstanceStatus"] == "available" else None
+        after = wait_until(moved, what="the failover")
+
+        def reachable():
+            try:
+                with connect(after, dbname="shop") as conn:
+                    return {row[0] for row in conn.execute("SELECT id FROM orders WHERE id >= 2000")}
+            except psycopg.OperationalError:
+                return None
+        assert set(committed) <= wait_until(reachable, what="the new primary")
+    finally:
+        regionbox_session.post(f"/_regionbox/az/{zone}/restore")
+    assert after["Endpoint"] == before["Endpoint"]
+
+
+def test_deleting_with_a_final_snapshot_keeps_a_snapshot(rds, instance):
+    rds.delete_db_instance(DBInstanceIdentifier="app", FinalDBSnapshotIdentifier="app-final")
+    wait_until(lambda: not rds.describe_db_instances()["DBInstances"], what="the deletion")
+    snapshot = rds.describe_db_snapshots(DBSnapshotIdentifier="app-final")["DBSnapshots"][0]
+    assert snapshot["Status"] == "available" and snapshot["DBInstanceIdentifier"] == "app"
+    messages = [e["Message"] for e in rds.describe_events(SourceType="db-instance", SourceIdentifier="app")["Events"]]
+    assert messages[-1] == "DB instance deleted"
