@@ -86,6 +86,7 @@ def load(cloud) -> Service:
     from regionbox.services.rds.instances import Instances
     from regionbox.services.rds.lifecycle import Lifecycle, RdsApi
     from regionbox.services.rds.models import RdsState
+    from regionbox.services.rds.monitoring import EnhancedMonitoring
     from regionbox.services.rds.parameter_groups import ParameterGroups
     from regionbox.services.rds.postgres import PostgresNodes
     from regionbox.services.rds.snapshots import Snapshots
@@ -108,7 +109,9 @@ def load(cloud) -> Service:
     instances = Instances(state, nodes, failover, subnet_groups, parameter_groups, events, tasks, cloud.topology,
                           cloud.addresses, paginator, supervisor.root / "rds-snapshots")
     snapshots = Snapshots(state, paginator)
-    lifecycle = Lifecycle(state, nodes, instances, failover, events, tasks, cloud.addresses)
+    monitoring = EnhancedMonitoring(nodes, tasks, lambda: cloud.services.api("logs"), state.instances.get)
+    instances.watchers.append(monitoring.on_instance)
+    lifecycle = Lifecycle(state, nodes, instances, failover, events, tasks, cloud.addresses, [monitoring.stop_all])
     supervisor.listen(failover.on_engine_event)
 
     return Service(

@@ -19,7 +19,7 @@ TRANSITIONS = {"rebooting": "available", "modifying": "available", "starting": "
 
 class Lifecycle:
     def __init__(self, state: RdsState, nodes: PostgresNodes, instances: Instances, failover: Failover, events: EventLog,
-                 tasks: Tasks, addresses: AddressAllocator) -> None:
+                 tasks: Tasks, addresses: AddressAllocator, closers: list) -> None:
         self.state = state
         self.nodes = nodes
         self.instances = instances
@@ -27,6 +27,7 @@ class Lifecycle:
         self.events = events
         self.tasks = tasks
         self.addresses = addresses
+        self.closers = closers  # what stops the per-instance loops (monitoring, sampling)
 
     async def start(self) -> None:
         supervisor = self.nodes.supervisor
@@ -80,10 +81,12 @@ class Lifecycle:
             self.instances.notify(scope, instance, identifier)
 
     async def stop(self) -> None:
+        for close in self.closers:
+            close()
         await self.tasks.cancel("rds")
 
     async def reset(self) -> None:
-        await self.tasks.cancel("rds")
+        await self.stop()
 
 
 class RdsApi:
