@@ -18,6 +18,7 @@ SERVICES: dict[str, Entry] = {
     "dynamodb": Entry("regionbox.services.dynamodb"),
     "dynamodbstreams": Entry("regionbox.services.dynamodbstreams"),
     "rds": Entry("regionbox.services.rds"),
+    "pi": Entry("regionbox.services.pi"),
     # Virtual-hosted requests ("<bucket>.s3.localhost"), anonymous reads and browser form uploads are S3's.
     "s3": Entry("regionbox.services.s3", hosts=("*.s3.localhost", "*.s3.*.localhost"), unsigned=True, form_posts=True),
 }

@@ -83,6 +83,7 @@ def load(cloud) -> Service:
     from regionbox.engines import kinds
     from regionbox.services.rds.events import EventLog
     from regionbox.services.rds.failover import Failover
+    from regionbox.services.rds.insights import Sampler
     from regionbox.services.rds.instances import Instances
     from regionbox.services.rds.lifecycle import Lifecycle, RdsApi
     from regionbox.services.rds.models import RdsState
@@ -111,7 +112,9 @@ def load(cloud) -> Service:
     snapshots = Snapshots(state, paginator)
     monitoring = EnhancedMonitoring(nodes, tasks, lambda: cloud.services.api("logs"), state.instances.get)
     instances.watchers.append(monitoring.on_instance)
-    lifecycle = Lifecycle(state, nodes, instances, failover, events, tasks, cloud.addresses, [monitoring.stop_all])
+    sampler = Sampler(cloud.store, nodes, tasks, state.instances.get)
+    instances.watchers.append(sampler.on_instance)
+    lifecycle = Lifecycle(state, nodes, instances, failover, events, tasks, cloud.addresses, [monitoring.stop_all, sampler.stop_all])
     supervisor.listen(failover.on_engine_event)
 
     return Service(
@@ -145,7 +148,7 @@ def load(cloud) -> Service:
         },
         not_implemented=NOT_IMPLEMENTED,
         dialect=DIALECT,
-        api=RdsApi(state, nodes),
+        api=RdsApi(state, sampler),
         start=lifecycle.start,
         stop=lifecycle.stop,
         reset=lifecycle.reset,

@@ -12,6 +12,7 @@ from regionbox.services.rds.events import EventLog, Messages
 from regionbox.services.rds.failover import Failover
 from regionbox.services.rds.instances import Instances
 from regionbox.services.rds.models import DBInstance, RdsState
+from regionbox.services.rds.insights import Sampler
 from regionbox.services.rds.postgres import PostgresNodes
 
 TRANSITIONS = {"rebooting": "available", "modifying": "available", "starting": "available", "stopping": "stopped"}
@@ -90,11 +91,12 @@ class Lifecycle:
 
 
 class RdsApi:
-    """What RDS offers others: its instances by DbiResourceId, and how to reach their servers."""
+    """What RDS offers others: its instances by DbiResourceId, and what Performance Insights'
+    sampler measured on them (``pi`` reads it)."""
 
-    def __init__(self, state: RdsState, nodes: PostgresNodes) -> None:
+    def __init__(self, state: RdsState, sampler: "Sampler") -> None:
         self._state = state
-        self._nodes = nodes
+        self.sampler = sampler
 
     def instance(self, account: str, region: str, resource_id: str) -> DBInstance | None:
         found = self._state.instance_by_resource_id(resource_id)
