@@ -6,11 +6,12 @@ from __future__ import annotations
 import os
 import signal
 
+import psycopg
 import pytest
 
 from regionbox.engines import kinds
 from regionbox.testing import CloudProcess
-from tests.services.rds.helpers import connect, create, wait_status
+from tests.services.rds.helpers import connect, create, wait_status, wait_until
 
 pytestmark = pytest.mark.skipif(kinds.postgres_bindir() is None, reason="PostgreSQL is not installed")
 
@@ -37,10 +38,17 @@ def test_committed_rows_survive_kill_9_of_regionbox_and_of_the_server(tmp_path):
         # Both die: the server comes back from its data directory (crash recovery) at the next start.
         process.kill9()
         os.killpg(os.getpgid(checkpointer), signal.SIGKILL)
+        wait_until(lambda: not os.path.exists(f"/proc/{checkpointer}"), what="the server gone")
         process.start()
         rds = process.client("rds")
         instance = wait_status(rds, "durable")
-        with connect(instance) as conn:
-            assert conn.execute("SELECT count(*) FROM kept").fetchone() == (200,)
+
+        def rows():
+            try:
+                with connect(instance) as conn:
+                    return conn.execute("SELECT count(*) FROM kept").fetchone()
+            except psycopg.OperationalError:  # still in crash recovery: a client reconnects
+                return None
+        assert wait_until(rows, what="the server back from its data") == (200,)
     finally:
         process.cleanup()
