@@ -17,7 +17,8 @@ DIALECT = Dialect(validation_code="InvalidParameterValue",
 
 CLUSTERS = "DB clusters (Aurora, Multi-AZ DB clusters) are not built yet: regionbox serves DB instances"
 REPLICAS = "read replicas are not built yet (Multi-AZ standbys are)"
-SNAPSHOTS = "snapshots of running instances and restores are not built yet (DeleteDBInstance's final snapshot is)"
+SNAPSHOTS = "copying, changing and sharing snapshots are not built yet (taking, restoring and deleting them are)"
+BACKUPS = "automated backups and point-in-time restore (a WAL archive) are not built yet"
 PROXIES = "RDS Proxy is not built yet"
 OPTION_GROUPS = "option groups are MySQL/Oracle/SQL Server features; PostgreSQL has none to set"
 SECURITY_GROUPS = "DB security groups are EC2-Classic only; use VPC security groups"
@@ -46,11 +47,11 @@ NOT_IMPLEMENTED = {
         "RebootDBShardGroup", "DescribeServerlessV2PlatformVersions", "EnableHttpEndpoint", "DisableHttpEndpoint",
         "StartActivityStream", "StopActivityStream", "ModifyActivityStream"], CLUSTERS),
     **dict.fromkeys(["CreateDBInstanceReadReplica", "PromoteReadReplica", "SwitchoverReadReplica"], REPLICAS),
-    **dict.fromkeys(["CreateDBSnapshot", "CopyDBSnapshot", "ModifyDBSnapshot", "DescribeDBSnapshotAttributes",
-                     "ModifyDBSnapshotAttribute", "RestoreDBInstanceFromDBSnapshot", "RestoreDBInstanceToPointInTime",
-                     "RestoreDBInstanceFromS3", "DescribeDBInstanceAutomatedBackups", "DeleteDBInstanceAutomatedBackup",
-                     "StartDBInstanceAutomatedBackupsReplication", "StopDBInstanceAutomatedBackupsReplication",
+    **dict.fromkeys(["CopyDBSnapshot", "ModifyDBSnapshot", "DescribeDBSnapshotAttributes", "ModifyDBSnapshotAttribute",
                      "DescribeDBSnapshotTenantDatabases"], SNAPSHOTS),
+    **dict.fromkeys(["RestoreDBInstanceToPointInTime", "DescribeDBInstanceAutomatedBackups", "DeleteDBInstanceAutomatedBackup",
+                     "StartDBInstanceAutomatedBackupsReplication", "StopDBInstanceAutomatedBackupsReplication"], BACKUPS),
+    "RestoreDBInstanceFromS3": "restoring from S3 needs Percona XtraBackup files (MySQL only)",
     **dict.fromkeys(["CreateDBProxy", "CreateDBProxyEndpoint", "DeleteDBProxy", "DeleteDBProxyEndpoint", "DeregisterDBProxyTargets",
                      "DescribeDBProxies", "DescribeDBProxyEndpoints", "DescribeDBProxyTargetGroups", "DescribeDBProxyTargets",
                      "ModifyDBProxy", "ModifyDBProxyEndpoint", "ModifyDBProxyTargetGroup", "RegisterDBProxyTargets"], PROXIES),
@@ -72,10 +73,9 @@ NOT_IMPLEMENTED = {
                      "DeleteCustomDBEngineVersion", "ModifyCustomDBEngineVersion", "CreateIntegration", "DeleteIntegration",
                      "DescribeIntegrations", "ModifyIntegration", "CreateTenantDatabase", "DeleteTenantDatabase",
                      "DescribeTenantDatabases", "ModifyTenantDatabase", "DescribeAccountAttributes", "DescribeCertificates",
-                     "ModifyCertificates", "DescribeDBEngineVersions", "DescribeDBMajorEngineVersions",
-                     "DescribeDBRecommendations", "ModifyDBRecommendation", "DescribeEventCategories",
-                     "DescribeOrderableDBInstanceOptions", "DescribeSourceRegions", "DescribeValidDBInstanceModifications",
-                     "AddTagsToResource", "ListTagsForResource", "RemoveTagsFromResource"], OTHER),
+                     "ModifyCertificates", "DescribeDBMajorEngineVersions", "DescribeDBRecommendations",
+                     "ModifyDBRecommendation", "DescribeEventCategories", "DescribeSourceRegions",
+                     "DescribeValidDBInstanceModifications"], OTHER),
 }
 
 
@@ -92,6 +92,8 @@ def load(cloud) -> Service:
     from regionbox.services.rds.postgres import PostgresNodes
     from regionbox.services.rds.snapshots import Snapshots
     from regionbox.services.rds.subnet_groups import SubnetGroups
+    from regionbox.services.rds.catalog import Catalog
+    from regionbox.services.rds.tags import Tags
 
     state = RdsState(cloud.store)
     supervisor, tasks, paginator = cloud.supervisor, cloud.tasks, cloud.paginator
@@ -109,7 +111,9 @@ def load(cloud) -> Service:
                         lambda scope, instance: parameter_groups.values(scope, instance.parameter_group))
     instances = Instances(state, nodes, failover, subnet_groups, parameter_groups, events, tasks, cloud.topology,
                           cloud.addresses, paginator, supervisor.root / "rds-snapshots")
-    snapshots = Snapshots(state, paginator)
+    snapshots = Snapshots(state, instances, events, tasks, supervisor.root / "rds-snapshots", paginator)
+    catalog = Catalog(paginator, subnet_groups.zones_of)
+    tags = Tags(state)
     monitoring = EnhancedMonitoring(nodes, tasks, lambda: cloud.services.api("logs"), state.instances.get)
     instances.watchers.append(monitoring.on_instance)
     sampler = Sampler(cloud.store, nodes, tasks, state.instances.get)
@@ -141,10 +145,18 @@ def load(cloud) -> Service:
             "ModifyDBParameterGroup": parameter_groups.modify_db_parameter_group,
             "ResetDBParameterGroup": parameter_groups.reset_db_parameter_group,
             "DeleteDBParameterGroup": parameter_groups.delete_db_parameter_group,
-            # snapshots and events
+            # snapshots
+            "CreateDBSnapshot": snapshots.create_db_snapshot,
             "DescribeDBSnapshots": snapshots.describe_db_snapshots,
+            "RestoreDBInstanceFromDBSnapshot": snapshots.restore_db_instance_from_db_snapshot,
             "DeleteDBSnapshot": snapshots.delete_db_snapshot,
+            # events, tags, what can be ordered
             "DescribeEvents": events.describe_events,
+            "AddTagsToResource": tags.add_tags_to_resource,
+            "ListTagsForResource": tags.list_tags_for_resource,
+            "RemoveTagsFromResource": tags.remove_tags_from_resource,
+            "DescribeDBEngineVersions": catalog.describe_db_engine_versions,
+            "DescribeOrderableDBInstanceOptions": catalog.describe_orderable_db_instance_options,
         },
         not_implemented=NOT_IMPLEMENTED,
         dialect=DIALECT,

@@ -9,9 +9,11 @@ instance ``failed`` with an event saying why. The servers are ``postgres.py``'s,
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import shutil
 import string
+from pathlib import Path
 from typing import Callable
 
 from regionbox.core import clock
@@ -25,7 +27,7 @@ from regionbox.engines import kinds
 from regionbox.services.rds import validation as check
 from regionbox.services.rds.events import EventLog, Messages
 from regionbox.services.rds.failover import Failover, next_node_id
-from regionbox.services.rds.models import DBInstance, DbNode, DBSnapshot, RdsState
+from regionbox.services.rds.models import DBInstance, DbNode, RdsState
 from regionbox.services.rds.parameter_groups import ParameterGroups, default_group_name
 from regionbox.services.rds.postgres import PostgresNodes
 from regionbox.services.rds.subnet_groups import SubnetGroups
@@ -149,7 +151,6 @@ class Instances:
         return installed
 
     def create_db_instance(self, ctx, params: dict) -> dict:
-        scope = ctx.scope
         identifier = check.identifier(params["DBInstanceIdentifier"])
         instance_class = check.instance_class(params["DBInstanceClass"])
         engine = params["Engine"].lower()
@@ -167,6 +168,15 @@ class Instances:
             raise invalid("The parameter AllocatedStorage must be provided and must not be null.")
         storage_type = params.get("StorageType") or "gp2"
         check.storage(engine, storage_type, params["AllocatedStorage"])
+        return self.new_instance(ctx, params, identifier=identifier, instance_class=instance_class, engine=engine,
+                                 version=version, username=username, password=password, storage=params["AllocatedStorage"],
+                                 storage_type=storage_type, db_name=params.get("DBName"))
+
+    def new_instance(self, ctx, params: dict, *, identifier: str, instance_class: str, engine: str, version: str, username: str,
+                     password: str, storage: int, storage_type: str, db_name: str | None, source: str | None = None) -> dict:
+        """The checks and the placement every new instance goes through (created, or restored from
+        the data directory ``source``), then its making in the background."""
+        scope = ctx.scope
         interval, role = params.get("MonitoringInterval"), params.get("MonitoringRoleArn")
         check.monitoring(interval, role)
         check.pi_retention(params.get("PerformanceInsightsRetentionPeriod"))
@@ -195,8 +205,8 @@ class Instances:
         instance = DBInstance(
             identifier=identifier, arn=ctx.arn("rds", f"db:{identifier}"), resource_id=resource_id(),
             instance_class=instance_class, engine=engine, engine_version=version, master_username=username,
-            master_password=password, allocated_storage=params["AllocatedStorage"], storage_type=storage_type, port=port,
-            db_name=params.get("DBName"), endpoint_address=endpoint, multi_az=multi_az, subnet_group=subnet_group,
+            master_password=password, allocated_storage=storage, storage_type=storage_type, port=port,
+            db_name=db_name, endpoint_address=endpoint, multi_az=multi_az, subnet_group=subnet_group,
             parameter_group=parameter_group.lower(), backup_retention=params.get("BackupRetentionPeriod", 1),
             monitoring_interval=interval or 0, monitoring_role_arn=role if interval else None,
             performance_insights=bool(params.get("EnablePerformanceInsights")),
@@ -208,16 +218,20 @@ class Instances:
         )
         instance.nodes = [DbNode(node_id=next_node_id(instance, []), zone=primary_zone, address=node_address, role="primary")]
         self.save(scope, instance)
-        self.spawn(scope, identifier, self._create(scope, identifier, password), "creating")
+        self.spawn(scope, identifier, self._create(scope, identifier, password, source), "creating")
         return {"DBInstance": self.describe(scope, instance)}
 
-    async def _create(self, scope: Scope, identifier: str, password: str) -> None:
+    async def _create(self, scope: Scope, identifier: str, password: str, source: str | None = None) -> None:
         instance = self.get(scope, identifier)
         primary = instance.primary
-        await self.nodes.make_primary_data(primary.node_id, instance.engine_version)
+        if source is None:
+            await self.nodes.make_primary_data(primary.node_id, instance.engine_version)
+        else:
+            await self.nodes.restore_data(primary.node_id, source)
         self.nodes.write_settings(primary.node_id, self.settings_of(scope, instance), False)
         await self.nodes.start(instance, primary)
-        await self.nodes.set_up_roles(instance, password)
+        if source is None:
+            await self.nodes.set_up_roles(instance, password)
         if instance.multi_az:
             await self.failover.add_standby(scope, instance)
         instance = self.get(scope, identifier)
@@ -449,16 +463,13 @@ class Instances:
         primary = instance.primary
         if final and primary is not None:
             await self.nodes.supervisor.stop(primary.node_id)  # a clean stop: the copy is a consistent cluster
-            target = self.snapshot_root / f"{scope[0]}.{scope[1]}.{final}"
-            shutil.rmtree(target, ignore_errors=True)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            await _copy(self.nodes.pgdata(primary.node_id), target)
-            snapshot = DBSnapshot(identifier=final, arn=f"arn:aws:rds:{scope[1]}:{scope[0]}:snapshot:{final}",
-                                  instance_identifier=identifier, resource_id=instance.resource_id, engine=instance.engine,
-                                  engine_version=instance.engine_version, master_username=instance.master_username,
-                                  allocated_storage=instance.allocated_storage, port=instance.port, zone=primary.zone,
-                                  snapshot_type="manual", status="available", created_at=clock.epoch(),
-                                  instance_created_at=instance.created_at, path=str(target))
+            from regionbox.services.rds.snapshots import make_snapshot
+            snapshot = make_snapshot(instance, scope, final, self.snapshot_root, "manual",
+                                     instance.tags if instance.copy_tags_to_snapshot else [])
+            shutil.rmtree(snapshot.path, ignore_errors=True)
+            Path(snapshot.path).parent.mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread(shutil.copytree, self.nodes.pgdata(primary.node_id), snapshot.path, symlinks=True)
+            snapshot.status = "available"
             self.state.snapshots.put(scope, final, snapshot)
             self.events.record(scope, final, "db-snapshot", Messages.FINAL_SNAPSHOT, snapshot.arn)
         for db_node in instance.nodes:
@@ -469,7 +480,3 @@ class Instances:
         self.state.instances.delete(scope, identifier)
         self.events.record(scope, identifier, "db-instance", Messages.DELETED, instance.arn)
 
-
-async def _copy(source, target) -> None:
-    import asyncio
-    await asyncio.to_thread(shutil.copytree, source, target, symlinks=True)

@@ -110,6 +110,8 @@ class DBSnapshot:
     created_at: float
     instance_created_at: float
     path: str  # the copy of the data directory
+    db_name: str | None = None
+    tags: list[dict] = field(default_factory=list)
 
 
 @dataclass

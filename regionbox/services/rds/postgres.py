@@ -121,6 +121,23 @@ class PostgresNodes:
         await asyncio.to_thread(shutil.copytree, template, target, symlinks=True)
         target.chmod(0o700)
 
+    async def restore_data(self, node_id: str, source: str) -> None:
+        """A new node's data directory from a snapshot's copy (a cluster shut down cleanly, or a base backup)."""
+        target = self.pgdata(node_id)
+        shutil.rmtree(self.data_dir(node_id), ignore_errors=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(shutil.copytree, source, target, symlinks=True)
+        for leftover in ("postmaster.pid", "standby.signal", "recovery.signal"):
+            (target / leftover).unlink(missing_ok=True)
+        target.chmod(0o700)
+
+    async def backup(self, instance: DBInstance, target: Path) -> None:
+        """An online, consistent copy of the primary (pg_basebackup with the WAL it needs): a snapshot."""
+        primary = instance.primary
+        conninfo = f"host={primary.address} port={instance.port} user={ADMIN_USER} password={self.admin_password}"
+        await self._run([*kinds.postgres_tool("pg_basebackup"), "-D", str(target), "-d", conninfo, "-X", "stream",
+                         "--checkpoint=fast", "--no-sync"], "pg_basebackup")
+
     async def make_standby_data(self, instance: DBInstance, node_id: str) -> None:
         """A base backup of the primary, streaming its WAL, set up to follow it (standby.signal)."""
         primary = instance.primary

@@ -167,6 +167,38 @@ def test_an_outage_of_the_primarys_zone_fails_over_without_losing_commits(rds, i
     assert after["Endpoint"] == before["Endpoint"]
 
 
+def test_a_snapshot_restores_into_a_new_instance_with_the_data_and_tags_by_arn(rds, instance):
+    current = wait_status(rds, "app")
+    rds.create_db_snapshot(DBSnapshotIdentifier="app-snap", DBInstanceIdentifier="app", Tags=[{"Key": "team", "Value": "shop"}])
+    wait_until(lambda: rds.describe_db_snapshots(DBSnapshotIdentifier="app-snap")["DBSnapshots"][0]["Status"] == "available",
+               what="the snapshot")
+    wait_status(rds, "app")
+    rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="app-copy", DBSnapshotIdentifier="app-snap")
+    copy = wait_status(rds, "app-copy")
+    assert copy["Endpoint"]["Address"] != current["Endpoint"]["Address"] and copy["MasterUsername"] == "app"
+    with connect(copy, dbname="shop") as conn:
+        assert conn.execute("SELECT item FROM orders WHERE item = 'book'").fetchone() == ("book",)
+    arn = copy["DBInstanceArn"]
+    rds.add_tags_to_resource(ResourceName=arn, Tags=[{"Key": "env", "Value": "test"}])
+    assert rds.list_tags_for_resource(ResourceName=arn)["TagList"] == [{"Key": "env", "Value": "test"}]
+    rds.remove_tags_from_resource(ResourceName=arn, TagKeys=["env"])
+    assert rds.list_tags_for_resource(ResourceName=arn)["TagList"] == []
+    snapshot_arn = rds.describe_db_snapshots(DBSnapshotIdentifier="app-snap")["DBSnapshots"][0]["DBSnapshotArn"]
+    assert rds.list_tags_for_resource(ResourceName=snapshot_arn)["TagList"] == [{"Key": "team", "Value": "shop"}]
+    assert error_of(rds.list_tags_for_resource, ResourceName=arn.replace("app-copy", "gone")) == (
+        "DBInstanceNotFound", "DBInstance gone not found.")
+    rds.delete_db_instance(DBInstanceIdentifier="app-copy", SkipFinalSnapshot=True)
+    rds.delete_db_snapshot(DBSnapshotIdentifier="app-snap")
+
+
+def test_engine_versions_and_orderable_options_name_the_installed_server(rds):
+    versions = rds.describe_db_engine_versions(Engine="postgres")["DBEngineVersions"]
+    assert [v["EngineVersion"] for v in versions] == [kinds.postgres_version()]
+    assert rds.describe_db_engine_versions(Engine="mysql")["DBEngineVersions"] == []
+    options = rds.describe_orderable_db_instance_options(Engine="postgres", DBInstanceClass="db.t4g.micro")
+    assert options["OrderableDBInstanceOptions"][0]["MultiAZCapable"] is True
+
+
 def test_deleting_with_a_final_snapshot_keeps_a_snapshot(rds, instance):
     rds.delete_db_instance(DBInstanceIdentifier="app", FinalDBSnapshotIdentifier="app-final")
     wait_until(lambda: not rds.describe_db_instances()["DBInstances"], what="the deletion")
