@@ -365,6 +365,7 @@ class Supervisor:
             return
         node.down_reason = reason
         process = node.process
+        _kill_children(process.pid)
         try:
             os.killpg(process.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -411,6 +412,7 @@ class Supervisor:
             # Nothing worth saving: a kill is quicker than a final snapshot.
             node._stopping = True
             if node.process is not None and node.process.returncode is None:
+                _kill_children(node.process.pid)
                 try:
                     os.killpg(node.process.pid, signal.SIGKILL)
                 except ProcessLookupError:
@@ -460,6 +462,21 @@ def _last_words(node: Node, lines: int = 5) -> str:
         if text:
             return ": " + " | ".join(text[-lines:])
     return ""
+
+
+def _kill_children(pid: int) -> None:
+    """SIGKILL a node's direct children that left its process group: PostgreSQL's backends each
+    start a session of their own, so killing the postmaster's group would leave them running (and
+    attached to its shared memory, which a restarted server then refuses to share)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return
+    for child in children:
+        try:
+            os.kill(int(child), signal.SIGKILL)
+        except (ProcessLookupError, ValueError):
+            pass
 
 
 def _signal_group(pid: int, number: int) -> int:
