@@ -141,6 +141,24 @@ def test_a_forced_failover_promotes_the_standby_and_the_endpoint_follows(rds, in
                    what="the standby streaming synchronously")
 
 
+def test_the_primary_keeps_committing_while_the_standbys_zone_is_out(rds, instance, regionbox_session):
+    before = rds.describe_db_instances(DBInstanceIdentifier="app")["DBInstances"][0]
+    with connect(before) as conn:
+        wait_until(lambda: conn.execute("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'").fetchone()[0] == 1,
+                   what="the standby streaming synchronously")
+    zone = before["SecondaryAvailabilityZone"]
+    regionbox_session.post(f"/_regionbox/az/{zone}/outage")
+    try:
+        # Commits no longer wait for a standby that is gone (RDS's primary keeps serving).
+        assert committed_rows(instance, 3000, 20) == list(range(3000, 3020))
+    finally:
+        regionbox_session.post(f"/_regionbox/az/{zone}/restore")
+    with connect(before) as conn:
+        wait_until(lambda: conn.execute("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'").fetchone()[0] == 1,
+                   what="the standby back, streaming synchronously")
+    assert rds.describe_db_instances(DBInstanceIdentifier="app")["DBInstances"][0]["SecondaryAvailabilityZone"] == zone
+
+
 def test_an_outage_of_the_primarys_zone_fails_over_without_losing_commits(rds, instance, regionbox_session):
     before = rds.describe_db_instances(DBInstanceIdentifier="app")["DBInstances"][0]
     with connect(before) as conn:
