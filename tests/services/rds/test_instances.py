@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
+import time
 
 import botocore.exceptions
 import psycopg
@@ -159,12 +161,35 @@ def test_the_primary_keeps_committing_while_the_standbys_zone_is_out(rds, instan
     assert rds.describe_db_instances(DBInstanceIdentifier="app")["DBInstances"][0]["SecondaryAvailabilityZone"] == zone
 
 
-def test_an_outage_of_the_primarys_zone_fails_over_without_losing_commits(rds, instance, regionbox_session):
+class Writer(threading.Thread):
+    """Inserts one row per transaction through the endpoint, reconnecting when the server goes away;
+    a row counts as committed once its COMMIT returned."""
+
+    def __init__(self, instance: dict, start: int) -> None:
+        super().__init__(daemon=True)
+        self.instance, self.next, self.committed, self.stopping = instance, start, [], threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                with connect(self.instance, dbname="shop") as conn:
+                    while not self.stopping.is_set():
+                        conn.execute("INSERT INTO orders (id, item) VALUES (%s, 'load')", (self.next,))
+                        self.committed.append(self.next)
+                        self.next += 1
+            except psycopg.Error:
+                self.next += 1  # that row's fate is unknown: never reuse its id
+                time.sleep(0.05)
+
+
+def test_an_outage_of_the_primarys_zone_fails_over_under_write_load_without_losing_commits(rds, instance, regionbox_session):
     before = rds.describe_db_instances(DBInstanceIdentifier="app")["DBInstances"][0]
     with connect(before) as conn:
         wait_until(lambda: conn.execute("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'").fetchone()[0] == 1,
                    what="the standby streaming synchronously")
-    committed = committed_rows(instance, 2000, 50)
+    writer = Writer(before, 100000)
+    writer.start()
+    wait_until(lambda: len(writer.committed) >= 50, what="writes before the outage")
     zone = before["AvailabilityZone"]
     regionbox_session.post(f"/_regionbox/az/{zone}/outage")
     try:
@@ -172,17 +197,35 @@ def test_an_outage_of_the_primarys_zone_fails_over_without_losing_commits(rds, i
             described = rds.describe_db_instances(DBInstanceIdentifier="app")["DBInstances"][0]
             return described if described["AvailabilityZone"] != zone and described["DBInstanceStatus"] == "available" else None
         after = wait_until(moved, what="the failover")
-
-        def reachable():
-            try:
-                with connect(after, dbname="shop") as conn:
-                    return {row[0] for row in conn.execute("SELECT id FROM orders WHERE id >= 2000")}
-            except psycopg.OperationalError:
-                return None
-        assert set(committed) <= wait_until(reachable, what="the new primary")
+        done_before = len(writer.committed)
+        wait_until(lambda: len(writer.committed) >= done_before + 50, what="writes on the new primary")
     finally:
+        writer.stopping.set()
+        writer.join(10)
         regionbox_session.post(f"/_regionbox/az/{zone}/restore")
     assert after["Endpoint"] == before["Endpoint"]
+    with connect(after, dbname="shop") as conn:
+        stored = {row[0] for row in conn.execute("SELECT id FROM orders WHERE id >= 100000")}
+    assert set(writer.committed) <= stored
+
+
+def test_single_az_then_stopped_and_started_keeps_its_data(rds, instance):
+    wait_status(rds, "app")
+    changed = rds.modify_db_instance(DBInstanceIdentifier="app", MultiAZ=False)["DBInstance"]
+    assert changed["PendingModifiedValues"] == {"MultiAZ": False} and changed["MultiAZ"] is True  # waits for the window
+    rds.modify_db_instance(DBInstanceIdentifier="app", MultiAZ=False, ApplyImmediately=True)
+    single = wait_status(rds, "app")
+    assert single["MultiAZ"] is False and "SecondaryAvailabilityZone" not in single and single["PendingModifiedValues"] == {}
+    messages = [e["Message"] for e in rds.describe_events(SourceType="db-instance", SourceIdentifier="app")["Events"]]
+    assert "Finished applying modification to convert to a standard (Single-AZ) DB instance." in messages
+    rds.stop_db_instance(DBInstanceIdentifier="app")
+    wait_status(rds, "app", "stopped")
+    assert error_of(rds.reboot_db_instance, DBInstanceIdentifier="app") == ("InvalidDBInstanceState",
+                                                                          "Instance app is not in available state.")
+    rds.start_db_instance(DBInstanceIdentifier="app")
+    started = wait_status(rds, "app")
+    with connect(started, dbname="shop") as conn:
+        assert conn.execute("SELECT item FROM orders WHERE item = 'book'").fetchone() == ("book",)
 
 
 def test_a_snapshot_restores_into_a_new_instance_with_the_data_and_tags_by_arn(rds, instance):
