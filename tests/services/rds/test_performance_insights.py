@@ -3,6 +3,9 @@ db.load by wait event and by SQL, with the full statement text; counters come fr
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -67,6 +70,10 @@ def test_load_by_wait_event_and_sql_from_sampled_sessions(cloud):
     assert {"db.load", "db.Transactions.xact_commit", "os.cpuUtilization.total"} <= set(listed)
     groups = pi.list_available_resource_dimensions(ServiceType="RDS", Identifier=resource, Metrics=["db.load"])
     assert "db.wait_event" in [g["Group"] for g in groups["MetricDimensions"][0]["Groups"]]
+    # The picture: `regionbox rds top` draws the same load in the terminal.
+    top = subprocess.run([sys.executable, "-m", "regionbox", "rds", "top", "insightful", "--once", "--endpoint", cloud.endpoint],
+                         capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
+    assert "PgSleep" in top.stdout and "slow report" in top.stdout, top.stdout + top.stderr
     wait_until(lambda: pi.get_resource_metrics(ServiceType="RDS", Identifier=resource, StartTime=begin, EndTime=end,
                                                PeriodInSeconds=1, MetricQueries=[{"Metric": "os.cpuUtilization.total.avg"}])
                ["MetricList"][0]["DataPoints"], what="os metrics")
