@@ -10,9 +10,9 @@ statistic suffix (.avg, .min, .max, .sum) says how a period combines them.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any, Callable
 
+from regionbox.core import clock
 from regionbox.core.errors import ServiceError
 from regionbox.services.rds.insights import COUNTERS, GAUGES, OS_METRICS
 
@@ -37,16 +37,6 @@ def invalid(message: str) -> ServiceError:
     return ServiceError("InvalidArgumentException", message)
 
 
-def _epoch(value) -> int:
-    if isinstance(value, datetime):
-        return int((value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp())
-    return int(value)
-
-
-def _time(second: int) -> datetime:
-    return datetime.fromtimestamp(second, timezone.utc)
-
-
 class Insights:
     def __init__(self, rds: Callable[[], Any]) -> None:
         self.rds = rds
@@ -64,7 +54,7 @@ class Insights:
         return instance
 
     def _window(self, params: dict, period: int | None) -> tuple[int, int, int]:
-        start, end = _epoch(params["StartTime"]), _epoch(params["EndTime"])
+        start, end = int(clock.to_epoch(params["StartTime"])), int(clock.to_epoch(params["EndTime"]))
         if start >= end:
             raise invalid("StartTime must be before EndTime")
         if period is None:
@@ -134,7 +124,7 @@ class Insights:
                     per_second: dict[int, float] = {}
                     for sample in members:
                         per_second[sample["second"]] = per_second.get(sample["second"], 0) + sample["sessions"]
-                    points = [{"Timestamp": _time(b), "Value": self._combine(
+                    points = [{"Timestamp": clock.from_epoch(b), "Value": self._combine(
                         [per_second.get(s, 0.0) for s in range(b, b + period)], statistic)} for b in buckets]
                     key = {"Metric": metric, **({"Dimensions": dims} if dims else {})}
                     metric_list.append({"Key": key, "DataPoints": points})
@@ -143,14 +133,14 @@ class Insights:
                 points = []
                 for b in buckets:
                     inside = [values[s] for s in range(b, b + period) if s in values]
-                    point = {"Timestamp": _time(b)}
+                    point = {"Timestamp": clock.from_epoch(b)}
                     if inside:
                         point["Value"] = self._combine(inside, statistic)
                     points.append(point)
                 metric_list.append({"Key": {"Metric": metric}, "DataPoints": points})
             else:
                 raise invalid(f"Unknown metric: {metric}")
-        return {"AlignedStartTime": _time(start), "AlignedEndTime": _time(end), "Identifier": params["Identifier"],
+        return {"AlignedStartTime": clock.from_epoch(start), "AlignedEndTime": clock.from_epoch(end), "Identifier": params["Identifier"],
                 "MetricList": metric_list}
 
     @staticmethod
@@ -186,7 +176,7 @@ class Insights:
                 key["Partitions"] = [sum(m["sessions"] for m in members if all(
                     self._value(sampler, instance, m, d) == v for d, v in p.items())) / span for p in partitions]
             keys.append(key)
-        result = {"AlignedStartTime": _time(start), "AlignedEndTime": _time(end), "Keys": keys}
+        result = {"AlignedStartTime": clock.from_epoch(start), "AlignedEndTime": clock.from_epoch(end), "Keys": keys}
         if partition_by:
             result["PartitionKeys"] = [{"Dimensions": p} for p in partitions]
         return result

@@ -8,8 +8,6 @@ AWS keeps 14 days of events.
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timezone
-
 from regionbox.core import clock
 from regionbox.core.errors import invalid
 from regionbox.core.pagination import Paginator
@@ -52,14 +50,6 @@ class Messages:
     FINAL_SNAPSHOT = ("RDS-EVENT-0091", ["creation"], "Final snapshot created")
 
 
-def _epoch(value: datetime | float | None) -> float | None:
-    if value is None or isinstance(value, (int, float)):
-        return value
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.timestamp()
-
-
 class EventLog:
     def __init__(self, events: Collection[Event], paginator: Paginator) -> None:
         self.events = events
@@ -86,7 +76,7 @@ class EventLog:
         if source_id is not None and source_type is None:
             raise invalid("Cannot specify SourceIdentifier without SourceType")
         now = clock.epoch()
-        start, end, duration = _epoch(params.get("StartTime")), _epoch(params.get("EndTime")), params.get("Duration")
+        start, end, duration = clock.to_epoch(params.get("StartTime")), clock.to_epoch(params.get("EndTime")), params.get("Duration")
         end = now if end is None else end
         if start is None:
             start = end - (duration if duration is not None else 60) * 60  # the last hour by default
