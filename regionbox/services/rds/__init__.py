@@ -16,7 +16,6 @@ DIALECT = Dialect(validation_code="InvalidParameterValue",
                   required_members_only=("InvalidParameterValue", "The parameter {name} must be provided and must not be null."))
 
 CLUSTERS = "DB clusters (Aurora, Multi-AZ DB clusters) are not built yet: regionbox serves DB instances"
-REPLICAS = "read replicas are not built yet (Multi-AZ standbys are)"
 SNAPSHOTS = "copying, changing and sharing snapshots are not built yet (taking, restoring and deleting them are)"
 BACKUPS = "automated backups and point-in-time restore (a WAL archive) are not built yet"
 PROXIES = "RDS Proxy is not built yet"
@@ -46,7 +45,7 @@ NOT_IMPLEMENTED = {
         "SwitchoverGlobalCluster", "CreateDBShardGroup", "DeleteDBShardGroup", "DescribeDBShardGroups", "ModifyDBShardGroup",
         "RebootDBShardGroup", "DescribeServerlessV2PlatformVersions", "EnableHttpEndpoint", "DisableHttpEndpoint",
         "StartActivityStream", "StopActivityStream", "ModifyActivityStream"], CLUSTERS),
-    **dict.fromkeys(["CreateDBInstanceReadReplica", "PromoteReadReplica", "SwitchoverReadReplica"], REPLICAS),
+    "SwitchoverReadReplica": "switching over to a read replica (RDS Custom for SQL Server, Blue/Green) is not built yet",
     **dict.fromkeys(["CopyDBSnapshot", "ModifyDBSnapshot", "DescribeDBSnapshotAttributes", "ModifyDBSnapshotAttribute",
                      "DescribeDBSnapshotTenantDatabases"], SNAPSHOTS),
     **dict.fromkeys(["RestoreDBInstanceToPointInTime", "DescribeDBInstanceAutomatedBackups", "DeleteDBInstanceAutomatedBackup",
@@ -90,6 +89,7 @@ def load(cloud) -> Service:
     from regionbox.services.rds.monitoring import EnhancedMonitoring
     from regionbox.services.rds.parameter_groups import ParameterGroups
     from regionbox.services.rds.postgres import PostgresNodes
+    from regionbox.services.rds.replicas import Replicas
     from regionbox.services.rds.snapshots import Snapshots
     from regionbox.services.rds.subnet_groups import SubnetGroups
     from regionbox.services.rds.catalog import Catalog
@@ -111,6 +111,9 @@ def load(cloud) -> Service:
                         lambda scope, instance: parameter_groups.values(scope, instance.parameter_group))
     instances = Instances(state, nodes, failover, subnet_groups, parameter_groups, events, tasks, cloud.topology,
                           cloud.addresses, paginator, supervisor.root / "rds-snapshots")
+    replicas = Replicas(instances)
+    failover.after_failover.append(replicas.follow)
+    instances.before_delete.append(replicas.orphaned)
     snapshots = Snapshots(state, instances, events, tasks, supervisor.root / "rds-snapshots", paginator)
     catalog = Catalog(paginator, subnet_groups.zones_of)
     tags = Tags(state)
@@ -132,6 +135,9 @@ def load(cloud) -> Service:
             "StopDBInstance": instances.stop_db_instance,
             "StartDBInstance": instances.start_db_instance,
             "DeleteDBInstance": instances.delete_db_instance,
+            # read replicas
+            "CreateDBInstanceReadReplica": replicas.create_db_instance_read_replica,
+            "PromoteReadReplica": replicas.promote_read_replica,
             # subnet groups
             "CreateDBSubnetGroup": subnet_groups.create_db_subnet_group,
             "DescribeDBSubnetGroups": subnet_groups.describe_db_subnet_groups,

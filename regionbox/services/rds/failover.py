@@ -51,7 +51,8 @@ class Failover:
         self.addresses = addresses
         self.zones_of = zones_of
         self.settings_of = settings_of
-        self.used_node_ids: set[str] = set()
+        # Told after a failover, to point the instance's read replicas at the new primary.
+        self.after_failover: list = []
 
     def save(self, scope: Scope, instance: DBInstance) -> None:
         if (scope, instance.identifier) in self.state.instances:
@@ -131,6 +132,8 @@ class Failover:
         await self.nodes.restart_as(instance, new)
         self.events.record(scope, identifier, "db-instance", Messages.FAILOVER_TO_STANDBY, instance.arn)
         self.events.record(scope, identifier, "db-instance", Messages.FAILOVER_COMPLETED, instance.arn)
+        for hook in self.after_failover:
+            await hook(scope, identifier)
         instance = self.current(scope, identifier)
         if instance is None:
             return

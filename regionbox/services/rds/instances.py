@@ -60,6 +60,8 @@ class Instances:
         # Told when an instance becomes available or its monitoring settings change (Enhanced
         # Monitoring, Performance Insights), and when it goes away.
         self.watchers: list[Callable[[Scope, DBInstance | None, str], None]] = []
+        # Awaited before an instance's servers go away for good (its read replicas are promoted).
+        self.before_delete: list = []
 
     # -- helpers ---------------------------------------------------------------------------------
     def get(self, scope: Scope, identifier: str) -> DBInstance:
@@ -107,7 +109,9 @@ class Instances:
             "DBSubnetGroup": subnet_group, "PreferredMaintenanceWindow": "sun:05:00-sun:05:30",
             "PendingModifiedValues": dict(instance.pending), "MultiAZ": instance.multi_az,
             "EngineVersion": instance.engine_version, "AutoMinorVersionUpgrade": instance.auto_minor_version_upgrade,
-            "ReadReplicaDBInstanceIdentifiers": [], "LicenseModel": "postgresql-license",
+            "ReadReplicaDBInstanceIdentifiers": [r.identifier for r in self.state.instances.values(scope)
+                                                 if r.replica_source == instance.identifier],
+            "LicenseModel": "postgresql-license",
             "OptionGroupMemberships": [{"OptionGroupName": f"default:postgres-{instance.engine_version.split('.')[0]}",
                                         "Status": "in-sync"}],
             "PubliclyAccessible": instance.publicly_accessible, "StorageType": instance.storage_type, "DbInstancePort": 0,
@@ -121,6 +125,9 @@ class Instances:
         }
         if instance.db_name:
             described["DBName"] = instance.db_name
+        if instance.replica_source:
+            described["ReadReplicaSourceDBInstanceIdentifier"] = instance.replica_source
+            described["StatusInfos"] = [{"StatusType": "read replication", "Normal": True, "Status": "replicating"}]
         if instance.status not in ("creating",) and instance.endpoint_address:
             described["Endpoint"] = {"Address": instance.endpoint_address, "Port": instance.port, "HostedZoneId": HOSTED_ZONE}
         if primary is not None:
@@ -173,7 +180,8 @@ class Instances:
                                  storage_type=storage_type, db_name=params.get("DBName"))
 
     def new_instance(self, ctx, params: dict, *, identifier: str, instance_class: str, engine: str, version: str, username: str,
-                     password: str, storage: int, storage_type: str, db_name: str | None, source: str | None = None) -> dict:
+                     password: str, storage: int, storage_type: str, db_name: str | None, source: str | None = None,
+                     replica_of: DBInstance | None = None) -> dict:
         """The checks and the placement every new instance goes through (created, or restored from
         the data directory ``source``), then its making in the background."""
         scope = ctx.scope
@@ -215,6 +223,7 @@ class Instances:
             auto_minor_version_upgrade=params.get("AutoMinorVersionUpgrade", True),
             copy_tags_to_snapshot=bool(params.get("CopyTagsToSnapshot")), storage_encrypted=bool(params.get("StorageEncrypted")),
             created_at=clock.epoch(), tags=params.get("Tags") or [], vpc_security_groups=params.get("VpcSecurityGroupIds") or [],
+            replica_source=replica_of.identifier if replica_of else None,
         )
         instance.nodes = [DbNode(node_id=next_node_id(instance, []), zone=primary_zone, address=node_address, role="primary")]
         self.save(scope, instance)
@@ -224,13 +233,16 @@ class Instances:
     async def _create(self, scope: Scope, identifier: str, password: str, source: str | None = None) -> None:
         instance = self.get(scope, identifier)
         primary = instance.primary
-        if source is None:
+        if instance.replica_source:
+            await self.nodes.make_standby_data(self.get(scope, instance.replica_source), primary.node_id,
+                                               application_name=instance.resource_id.lower())
+        elif source is None:
             await self.nodes.make_primary_data(primary.node_id, instance.engine_version)
         else:
             await self.nodes.restore_data(primary.node_id, source)
         self.nodes.write_settings(primary.node_id, self.settings_of(scope, instance), False)
         await self.nodes.start(instance, primary)
-        if source is None:
+        if source is None and not instance.replica_source:
             await self.nodes.set_up_roles(instance, password)
         if instance.multi_az:
             await self.failover.add_standby(scope, instance)
@@ -460,6 +472,8 @@ class Instances:
     async def _delete(self, scope: Scope, identifier: str, final: str | None) -> None:
         instance = self.get(scope, identifier)
         self.notify(scope, None, identifier)
+        for hook in self.before_delete:
+            await hook(scope, identifier)
         primary = instance.primary
         if final and primary is not None:
             await self.nodes.supervisor.stop(primary.node_id)  # a clean stop: the copy is a consistent cluster

@@ -55,6 +55,7 @@ class DBInstance:
     tags: list[dict] = field(default_factory=list)
     vpc_security_groups: list[str] = field(default_factory=list)
     pending: dict = field(default_factory=dict)  # PendingModifiedValues waiting for the maintenance window
+    replica_source: str | None = None  # a read replica: the instance it follows
 
     def __post_init__(self) -> None:
         # The store gives nested documents back as dicts.

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("regionbox.rds")
 
 ADMIN_USER = "rdsadmin"
+STANDBY = "standby"  # the Multi-AZ standby's application_name: the one synchronous_standby_names names
 READY_TIMEOUT = 60.0
 HBA = """# regionbox: password authentication (SCRAM) over TCP, as RDS; no Unix socket.
 host    all             all             127.0.0.0/8     scram-sha-256
@@ -138,13 +139,18 @@ class PostgresNodes:
         await self._run([*kinds.postgres_tool("pg_basebackup"), "-D", str(target), "-d", conninfo, "-X", "stream",
                          "--checkpoint=fast", "--no-sync"], "pg_basebackup")
 
-    async def make_standby_data(self, instance: DBInstance, node_id: str) -> None:
+    def follow_conninfo(self, source: DBInstance, application_name: str) -> str:
+        """How a standby or read replica reaches ``source``'s primary; the application name tells the
+        Multi-AZ standby (the one commits wait for) from read replicas."""
+        primary = source.primary
+        return (f"host={primary.address} port={source.port} user={ADMIN_USER} password={self.admin_password} "
+                f"application_name={application_name}")
+
+    async def make_standby_data(self, instance: DBInstance, node_id: str, application_name: str = STANDBY) -> None:
         """A base backup of the primary, streaming its WAL, set up to follow it (standby.signal)."""
-        primary = instance.primary
         shutil.rmtree(self.data_dir(node_id), ignore_errors=True)
         self.data_dir(node_id).mkdir(parents=True)
-        conninfo = (f"host={primary.address} port={instance.port} user={ADMIN_USER} password={self.admin_password} "
-                    f"application_name=standby")
+        conninfo = self.follow_conninfo(instance, application_name)
         await self._run([*kinds.postgres_tool("pg_basebackup"), "-D", str(self.pgdata(node_id)), "-d", conninfo, "-X", "stream",
                          "-R", "--checkpoint=fast", "--no-sync"], "pg_basebackup")
 
@@ -153,7 +159,7 @@ class PostgresNodes:
         """regionbox.conf: the base settings, the parameter group's, and whether commits wait for
         the standby (Multi-AZ with a standby that runs)."""
         settings = dict(BASE_SETTINGS)
-        settings["synchronous_standby_names"] = "'*'" if synchronous else "''"
+        settings["synchronous_standby_names"] = f"'\"{STANDBY}\"'" if synchronous else "''"
         settings["synchronous_commit"] = "on"
         for name, value in values.items():
             settings[name] = quote(value)
@@ -243,6 +249,13 @@ class PostgresNodes:
         if instance.db_name:
             await self.execute(primary.address, instance.port,
                                (sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(instance.db_name), user), None))
+
+    async def follow(self, replica: DBInstance, source: DBInstance) -> None:
+        """Point a running read replica at ``source``'s primary (after a failover moved it)."""
+        conninfo = self.follow_conninfo(source, replica.resource_id.lower())
+        await self.execute(replica.primary.address, replica.port,
+                           (sql.SQL("ALTER SYSTEM SET primary_conninfo = {}").format(sql.Literal(conninfo)), None),
+                           "SELECT pg_reload_conf()")
 
     async def set_password(self, instance: DBInstance, password: str) -> None:
         primary = instance.primary

@@ -89,7 +89,7 @@ def monitoring(interval: int | None, role_arn: str | None) -> None:
     if interval and not role_arn:
         raise combination("A MonitoringRoleARN value is required if you specify a MonitoringInterval value other than 0.")
     if role_arn and interval == 0:
-        raise combination("A MonitoringInterval value of 0 is not valid if you specify a MonitoringRoleARN value.")
+        raise combination("You must specify a MonitoringInterval value other than 0 when you specify a MonitoringRoleARN value.")
 
 
 def pi_retention(value: int | None) -> None:

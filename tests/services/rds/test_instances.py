@@ -209,6 +209,35 @@ def test_an_outage_of_the_primarys_zone_fails_over_under_write_load_without_losi
     assert set(writer.committed) <= stored
 
 
+def test_a_read_replica_follows_its_source_across_a_failover_and_is_promoted(rds, instance):
+    source = wait_status(rds, "app")
+    rds.create_db_instance_read_replica(DBInstanceIdentifier="app-reader", SourceDBInstanceIdentifier="app")
+    replica = wait_status(rds, "app-reader")
+    assert replica["ReadReplicaSourceDBInstanceIdentifier"] == "app"
+    assert rds.describe_db_instances(DBInstanceIdentifier="app")["DBInstances"][0]["ReadReplicaDBInstanceIdentifiers"] == ["app-reader"]
+    assert replica["Endpoint"]["Address"] != source["Endpoint"]["Address"]
+
+    def replicated(number: int):
+        def seen():
+            with connect(replica, dbname="shop") as conn:
+                return conn.execute("SELECT 1 FROM orders WHERE id = %s", (number,)).fetchone()
+        return seen
+    committed_rows(source, 5000, 1)
+    wait_until(replicated(5000), what="the row on the replica")
+    with connect(replica, dbname="shop") as conn, pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+        conn.execute("INSERT INTO orders (id, item) VALUES (5999, 'no')")
+    rds.reboot_db_instance(DBInstanceIdentifier="app", ForceFailover=True)
+    wait_status(rds, "app")
+    committed_rows(source, 5001, 1)
+    wait_until(replicated(5001), what="the replica streaming from the new primary")
+    rds.promote_read_replica(DBInstanceIdentifier="app-reader")
+    promoted = wait_status(rds, "app-reader")
+    assert "ReadReplicaSourceDBInstanceIdentifier" not in promoted
+    assert committed_rows(promoted, 6000, 1) == [6000]
+    assert rds.describe_db_instances(DBInstanceIdentifier="app")["DBInstances"][0]["ReadReplicaDBInstanceIdentifiers"] == []
+    rds.delete_db_instance(DBInstanceIdentifier="app-reader", SkipFinalSnapshot=True)
+
+
 def test_single_az_then_stopped_and_started_keeps_its_data(rds, instance):
     wait_status(rds, "app")
     changed = rds.modify_db_instance(DBInstanceIdentifier="app", MultiAZ=False)["DBInstance"]
