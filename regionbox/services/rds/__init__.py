@@ -17,7 +17,7 @@ DIALECT = Dialect(validation_code="InvalidParameterValue",
 
 CLUSTERS = "DB clusters (Aurora, Multi-AZ DB clusters) are not built yet: regionbox serves DB instances"
 SNAPSHOTS = "copying, changing and sharing snapshots are not built yet (taking, restoring and deleting them are)"
-BACKUPS = "automated backups and point-in-time restore (a WAL archive) are not built yet"
+BACKUPS = "retained automated backups of deleted instances and their cross-region replication are not built yet"
 PROXIES = "RDS Proxy is not built yet"
 OPTION_GROUPS = "option groups are MySQL/Oracle/SQL Server features; PostgreSQL has none to set"
 SECURITY_GROUPS = "DB security groups are EC2-Classic only; use VPC security groups"
@@ -48,8 +48,8 @@ NOT_IMPLEMENTED = {
     "SwitchoverReadReplica": "switching over to a read replica (RDS Custom for SQL Server, Blue/Green) is not built yet",
     **dict.fromkeys(["CopyDBSnapshot", "ModifyDBSnapshot", "DescribeDBSnapshotAttributes", "ModifyDBSnapshotAttribute",
                      "DescribeDBSnapshotTenantDatabases"], SNAPSHOTS),
-    **dict.fromkeys(["RestoreDBInstanceToPointInTime", "DescribeDBInstanceAutomatedBackups", "DeleteDBInstanceAutomatedBackup",
-                     "StartDBInstanceAutomatedBackupsReplication", "StopDBInstanceAutomatedBackupsReplication"], BACKUPS),
+    **dict.fromkeys(["DeleteDBInstanceAutomatedBackup", "StartDBInstanceAutomatedBackupsReplication",
+                     "StopDBInstanceAutomatedBackupsReplication"], BACKUPS),
     "RestoreDBInstanceFromS3": "restoring from S3 needs Percona XtraBackup files (MySQL only)",
     **dict.fromkeys(["CreateDBProxy", "CreateDBProxyEndpoint", "DeleteDBProxy", "DeleteDBProxyEndpoint", "DeregisterDBProxyTargets",
                      "DescribeDBProxies", "DescribeDBProxyEndpoints", "DescribeDBProxyTargetGroups", "DescribeDBProxyTargets",
@@ -92,6 +92,7 @@ def load(cloud) -> Service:
     from regionbox.services.rds.replicas import Replicas
     from regionbox.services.rds.snapshots import Snapshots
     from regionbox.services.rds.subnet_groups import SubnetGroups
+    from regionbox.services.rds.backups import Backups
     from regionbox.services.rds.catalog import Catalog
     from regionbox.services.rds.tags import Tags
 
@@ -115,6 +116,7 @@ def load(cloud) -> Service:
     failover.after_failover.append(replicas.follow)
     instances.before_delete.append(replicas.orphaned)
     snapshots = Snapshots(state, instances, events, tasks, supervisor.root / "rds-snapshots", paginator)
+    backups = Backups(instances, paginator)
     catalog = Catalog(paginator, subnet_groups.zones_of)
     tags = Tags(state)
     monitoring = EnhancedMonitoring(nodes, tasks, lambda: cloud.services.api("logs"), state.instances.get)
@@ -156,6 +158,9 @@ def load(cloud) -> Service:
             "DescribeDBSnapshots": snapshots.describe_db_snapshots,
             "RestoreDBInstanceFromDBSnapshot": snapshots.restore_db_instance_from_db_snapshot,
             "DeleteDBSnapshot": snapshots.delete_db_snapshot,
+            # automated backups
+            "RestoreDBInstanceToPointInTime": backups.restore_db_instance_to_point_in_time,
+            "DescribeDBInstanceAutomatedBackups": backups.describe_db_instance_automated_backups,
             # events, tags, what can be ordered
             "DescribeEvents": events.describe_events,
             "AddTagsToResource": tags.add_tags_to_resource,

@@ -125,6 +125,9 @@ class Instances:
         }
         if instance.db_name:
             described["DBName"] = instance.db_name
+        window = self.nodes.restorable_window(instance.resource_id) if instance.backup_retention else None
+        if window is not None:
+            described["LatestRestorableTime"] = clock.from_epoch(window[1])
         if instance.replica_source:
             described["ReadReplicaSourceDBInstanceIdentifier"] = instance.replica_source
             described["StatusInfos"] = [{"StatusType": "read replication", "Normal": True, "Status": "replicating"}]
@@ -181,7 +184,8 @@ class Instances:
 
     def new_instance(self, ctx, params: dict, *, identifier: str, instance_class: str, engine: str, version: str, username: str,
                      password: str, storage: int, storage_type: str, db_name: str | None, source: str | None = None,
-                     replica_of: DBInstance | None = None) -> dict:
+                     replica_of: DBInstance | None = None, recovery: tuple[str, float | None] | None = None,
+                     before_start=None) -> dict:
         """The checks and the placement every new instance goes through (created, or restored from
         the data directory ``source``), then its making in the background."""
         scope = ctx.scope
@@ -227,10 +231,15 @@ class Instances:
         )
         instance.nodes = [DbNode(node_id=next_node_id(instance, []), zone=primary_zone, address=node_address, role="primary")]
         self.save(scope, instance)
-        self.spawn(scope, identifier, self._create(scope, identifier, password, source), "creating")
+        self.spawn(scope, identifier, self._create(scope, identifier, password, source, recovery, before_start), "creating")
         return {"DBInstance": self.describe(scope, instance)}
 
-    async def _create(self, scope: Scope, identifier: str, password: str, source: str | None = None) -> None:
+    async def _create(self, scope: Scope, identifier: str, password: str, source: str | None = None,
+                      recovery: tuple[str, float | None] | None = None, before_start=None) -> None:
+        """Make the primary's data (a new cluster, a copy of a snapshot or base backup, or a base
+        backup of the source of a read replica), start it, then the standby and the first backup."""
+        if before_start is not None:
+            await before_start()  # a point-in-time restore: the source's WAL up to now archived first
         instance = self.get(scope, identifier)
         primary = instance.primary
         if instance.replica_source:
@@ -241,12 +250,24 @@ class Instances:
         else:
             await self.nodes.restore_data(primary.node_id, source)
         self.nodes.write_settings(primary.node_id, self.settings_of(scope, instance), False)
+        if recovery is not None:
+            self.nodes.prepare_recovery(primary.node_id, *recovery)
         await self.nodes.start(instance, primary)
+        if recovery is not None:
+            await self.nodes.wait_promoted(instance)
         if source is None and not instance.replica_source:
             await self.nodes.set_up_roles(instance, password)
         if instance.multi_az:
             await self.failover.add_standby(scope, instance)
         instance = self.get(scope, identifier)
+        if instance.backup_retention and not instance.replica_source:
+            # RDS backs a new instance up at once: the start of its point-in-time restore window.
+            instance.status = "backing-up"
+            self.save(scope, instance)
+            self.events.record(scope, identifier, "db-instance", Messages.BACKING_UP, instance.arn)
+            await self.nodes.automated_backup(instance)
+            self.events.record(scope, identifier, "db-instance", Messages.BACKUP_DONE, instance.arn)
+            instance = self.get(scope, identifier)
         instance.status, instance.master_password = "available", ""
         self.save(scope, instance)
         self.events.record(scope, identifier, "db-instance", Messages.CREATED, instance.arn)

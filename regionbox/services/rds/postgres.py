@@ -20,6 +20,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -161,6 +163,16 @@ class PostgresNodes:
         settings = dict(BASE_SETTINGS)
         settings["synchronous_standby_names"] = f"'\"{STANDBY}\"'" if synchronous else "''"
         settings["synchronous_commit"] = "on"
+        # Every WAL segment into the instance's archive (point-in-time restores replay it): the
+        # standby archives too ("always"), so a segment the primary had no time to archive before
+        # it died is still there. Copied under a temporary name, then renamed: two servers may
+        # archive the same segment at once.
+        archive = self.archive_dir(node_id.rsplit("-", 1)[0])
+        archive.mkdir(parents=True, exist_ok=True)
+        settings["archive_mode"] = "always"
+        settings["archive_timeout"] = "60"
+        settings["archive_command"] = quote(f'test -f "{archive}/%f" || (cp %p "{archive}/%f.partial.$$" && '
+                                            f'mv "{archive}/%f.partial.$$" "{archive}/%f")')
         for name, value in values.items():
             settings[name] = quote(value)
         text = "".join(f"{name} = {value}\n" for name, value in settings.items())
@@ -168,6 +180,78 @@ class PostgresNodes:
         partial = path.with_suffix(".partial")
         partial.write_text(text)
         partial.replace(path)
+
+    # -- backups and point-in-time recovery ---------------------------------------------------------
+    def archive_dir(self, resource_id: str) -> Path:
+        return self.root.parent / "rds-wal" / resource_id.lower()
+
+    def backups_dir(self, resource_id: str) -> Path:
+        return self.root.parent / "rds-backups" / resource_id.lower()
+
+    def base_backups(self, resource_id: str) -> list[tuple[float, Path]]:
+        """The instance's automated base backups: (when it ended, where), oldest first."""
+        root = self.backups_dir(resource_id)
+        found = [(float(p.name), p) for p in root.iterdir() if p.name.replace(".", "").isdigit()] if root.exists() else []
+        return sorted(found)
+
+    def restorable_window(self, resource_id: str) -> tuple[float, float] | None:
+        """(earliest, latest) time an instance can be restored to: its first base backup, its
+        last archived WAL segment; None without a backup."""
+        backups = self.base_backups(resource_id)
+        if not backups:
+            return None
+        archive = self.archive_dir(resource_id)
+        archived = [p.stat().st_mtime for p in archive.iterdir() if ".partial" not in p.name] if archive.exists() else []
+        return backups[0][0], max([backups[-1][0], *archived])
+
+    async def automated_backup(self, instance: DBInstance) -> None:
+        root = self.backups_dir(instance.resource_id)
+        root.mkdir(parents=True, exist_ok=True)
+        partial = root / "backup.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        await self.backup(instance, partial)
+        partial.rename(root / f"{time.time():.3f}")
+
+    async def archive_now(self, instance: DBInstance, timeout: float = 30) -> None:
+        """Make the primary's WAL up to now restorable: a commit stamped now (a recovery to an
+        earlier time stops before it), then a segment switch, and wait until it is archived."""
+        primary = instance.primary
+        rows = await self.execute(primary.address, instance.port, "SELECT txid_current()",
+                                  "SELECT pg_walfile_name(pg_switch_wal())")
+        target = self.archive_dir(instance.resource_id) / rows[0][0]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not target.exists() and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+
+    def prepare_recovery(self, node_id: str, source_resource_id: str, target_time: float | None) -> None:
+        """Archive recovery from the source's WAL archive, to ``target_time`` (None: to its end),
+        then promotion."""
+        pgdata = self.pgdata(node_id)
+        archive = self.archive_dir(source_resource_id)
+        lines = [f"restore_command = {quote(f'cp {archive}/%f %p')}", "recovery_target_action = 'promote'"]
+        if target_time is not None:
+            stamp = datetime.fromtimestamp(target_time, timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f+00")
+            lines += [f"recovery_target_time = {quote(stamp)}", "recovery_target_inclusive = on"]
+        with open(pgdata / "postgresql.auto.conf", "a") as conf:
+            conf.write("\n".join(lines) + "\n")
+        (pgdata / "recovery.signal").write_text("")
+
+    async def wait_promoted(self, instance: DBInstance, timeout: float = 300) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            try:
+                rows = await self.execute(instance.primary.address, instance.port, "SELECT pg_is_in_recovery()")
+                if not rows[0][0]:
+                    return
+            except psycopg.OperationalError:
+                if not self.running(instance.primary):
+                    raise RuntimeError(f"PostgreSQL stopped during recovery: "
+                                       f"{(self.data_dir(instance.primary.node_id) / 'process.log').read_text()[-600:]}")
+            if loop.time() > deadline:
+                raise TimeoutError("the restored server did not finish its recovery")
+            await asyncio.sleep(0.1)
 
     def spec(self, instance: DBInstance, db_node: DbNode) -> NodeSpec:
         options: dict = {}

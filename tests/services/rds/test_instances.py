@@ -8,6 +8,7 @@ import os
 import subprocess
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 
 import botocore.exceptions
 import psycopg
@@ -236,6 +237,32 @@ def test_a_read_replica_follows_its_source_across_a_failover_and_is_promoted(rds
     assert committed_rows(promoted, 6000, 1) == [6000]
     assert rds.describe_db_instances(DBInstanceIdentifier="app")["DBInstances"][0]["ReadReplicaDBInstanceIdentifiers"] == []
     rds.delete_db_instance(DBInstanceIdentifier="app-reader", SkipFinalSnapshot=True)
+
+
+def test_a_point_in_time_restore_replays_the_wal_archive_up_to_that_moment(rds, instance):
+    source = wait_status(rds, "app")
+    assert "LatestRestorableTime" in source
+    committed_rows(source, 7000, 3)
+    with connect(source) as conn:
+        moment = conn.execute("SELECT now()").fetchone()[0]  # the server's clock, after those commits
+    wait_until(lambda: datetime.now(timezone.utc) > moment + timedelta(seconds=1), what="a second later")
+    committed_rows(source, 7100, 3)
+    rds.restore_db_instance_to_point_in_time(SourceDBInstanceIdentifier="app", TargetDBInstanceIdentifier="app-then",
+                                             RestoreTime=moment)
+    rds.restore_db_instance_to_point_in_time(SourceDBInstanceIdentifier="app", TargetDBInstanceIdentifier="app-now",
+                                             UseLatestRestorableTime=True)
+    then, now = wait_status(rds, "app-then"), wait_status(rds, "app-now")
+    with connect(then, dbname="shop") as conn:
+        assert [r[0] for r in conn.execute("SELECT id FROM orders WHERE id BETWEEN 7000 AND 7999 ORDER BY id")] == [7000, 7001, 7002]
+    with connect(now, dbname="shop") as conn:
+        assert [r[0] for r in conn.execute("SELECT id FROM orders WHERE id BETWEEN 7000 AND 7999 ORDER BY id")] == [
+            7000, 7001, 7002, 7100, 7101, 7102]
+    backups = rds.describe_db_instance_automated_backups(DBInstanceIdentifier="app")["DBInstanceAutomatedBackups"]
+    assert backups[0]["RestoreWindow"]["EarliestTime"] < moment
+    assert error_of(rds.restore_db_instance_to_point_in_time, SourceDBInstanceIdentifier="app",
+                    TargetDBInstanceIdentifier="x", RestoreTime=moment, UseLatestRestorableTime=True)[0] == "InvalidParameterCombination"
+    for identifier in ("app-then", "app-now"):
+        rds.delete_db_instance(DBInstanceIdentifier=identifier, SkipFinalSnapshot=True)
 
 
 def test_single_az_then_stopped_and_started_keeps_its_data(rds, instance):
