@@ -25,7 +25,6 @@ RESERVED = "reserved instances are a billing feature with nothing to emulate"
 SUBSCRIPTIONS = "event subscriptions need SNS, which regionbox does not serve yet"
 BLUE_GREEN = "blue/green deployments are not built yet"
 EXPORTS = "snapshot exports need S3 export tasks, which are not built yet"
-LOGS = "DB log file downloads are not built yet"
 MAINTENANCE = "maintenance actions are AWS's patching, with nothing to emulate"
 OTHER = "not built yet"
 
@@ -66,7 +65,6 @@ NOT_IMPLEMENTED = {
     **dict.fromkeys(["CreateBlueGreenDeployment", "DeleteBlueGreenDeployment", "DescribeBlueGreenDeployments",
                      "SwitchoverBlueGreenDeployment"], BLUE_GREEN),
     **dict.fromkeys(["CancelExportTask", "DescribeExportTasks", "StartExportTask"], EXPORTS),
-    **dict.fromkeys(["DescribeDBLogFiles", "DownloadDBLogFilePortion"], LOGS),
     **dict.fromkeys(["ApplyPendingMaintenanceAction", "DescribePendingMaintenanceActions"], MAINTENANCE),
     **dict.fromkeys(["AddRoleToDBInstance", "RemoveRoleFromDBInstance", "CopyDBParameterGroup", "CreateCustomDBEngineVersion",
                      "DeleteCustomDBEngineVersion", "ModifyCustomDBEngineVersion", "CreateIntegration", "DeleteIntegration",
@@ -94,6 +92,7 @@ def load(cloud) -> Service:
     from regionbox.services.rds.subnet_groups import SubnetGroups
     from regionbox.services.rds.backups import Backups
     from regionbox.services.rds.catalog import Catalog
+    from regionbox.services.rds.log_files import LogFiles
     from regionbox.services.rds.tags import Tags
 
     state = RdsState(cloud.store)
@@ -117,6 +116,7 @@ def load(cloud) -> Service:
     instances.before_delete.append(replicas.orphaned)
     snapshots = Snapshots(state, instances, events, tasks, supervisor.root / "rds-snapshots", paginator)
     backups = Backups(instances, paginator)
+    log_files = LogFiles(instances)
     catalog = Catalog(paginator, subnet_groups.zones_of)
     tags = Tags(state)
     monitoring = EnhancedMonitoring(nodes, tasks, lambda: cloud.services.api("logs"), state.instances.get)
@@ -161,6 +161,9 @@ def load(cloud) -> Service:
             # automated backups
             "RestoreDBInstanceToPointInTime": backups.restore_db_instance_to_point_in_time,
             "DescribeDBInstanceAutomatedBackups": backups.describe_db_instance_automated_backups,
+            # log files
+            "DescribeDBLogFiles": log_files.describe_db_log_files,
+            "DownloadDBLogFilePortion": log_files.download_db_log_file_portion,
             # events, tags, what can be ordered
             "DescribeEvents": events.describe_events,
             "AddTagsToResource": tags.add_tags_to_resource,

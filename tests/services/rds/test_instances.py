@@ -64,6 +64,20 @@ def test_the_master_user_reaches_the_endpoint_with_psycopg_and_psql(instance):
     assert out.stdout.strip() == "book", out.stderr
 
 
+def test_the_servers_log_is_a_db_log_file(rds, instance):
+    files = rds.describe_db_log_files(DBInstanceIdentifier="app")["DescribeDBLogFiles"]
+    assert [f["LogFileName"] for f in files] == ["error/postgresql.log"] and files[0]["Size"] > 0
+    text, marker, pending = "", "0", True
+    while pending:
+        portion = rds.download_db_log_file_portion(DBInstanceIdentifier="app", LogFileName="error/postgresql.log",
+                                                   Marker=marker, NumberOfLines=500)
+        text, marker, pending = text + portion["LogFileData"], portion["Marker"], portion["AdditionalDataPending"]
+    # The failed login of the test before, in PostgreSQL's words, with RDS's line prefix.
+    assert 'password authentication failed for user "app"' in text
+    assert error_of(rds.download_db_log_file_portion, DBInstanceIdentifier="app", LogFileName="error/nope.log")[0] == \
+        "DBLogFileNotFoundFault"
+
+
 def test_bad_input_gets_rds_errors(rds, instance):
     base = dict(Engine="postgres", MasterUsername="app", MasterUserPassword=PASSWORD, AllocatedStorage=20,
                 DBInstanceClass="db.t4g.micro")
