@@ -18,13 +18,15 @@ from regionbox.services.rds.insights import COUNTERS, GAUGES, OS_METRICS
 
 PERIODS = (1, 60, 300, 3600, 86400)
 # Dimension group -> {dimension -> column of a load sample}.
-COLUMNS = {"second": 0, "wait_event": 1, "wait_type": 2, "sql_id": 3, "user": 4, "host": 5, "application": 6, "db": 7}
+COLUMNS = {"second": 0, "wait_event": 1, "wait_type": 2, "sql_id": 3, "user": 4, "host": 5, "application": 6, "db": 7,
+           "tokenized_id": 8}
 GROUPS = {
     "db.wait_event": {"db.wait_event.name": "wait_event", "db.wait_event.type": "wait_type"},
     "db.wait_event_type": {"db.wait_event_type.name": "wait_type"},
-    "db.sql": {"db.sql.id": "sql_id", "db.sql.db_id": "sql_id", "db.sql.statement": "statement"},
-    "db.sql_tokenized": {"db.sql_tokenized.id": "sql_id", "db.sql_tokenized.db_id": "sql_id",
-                         "db.sql_tokenized.statement": "statement"},
+    "db.sql": {"db.sql.id": "sql_id", "db.sql.db_id": "sql_id", "db.sql.statement": "statement",
+               "db.sql.tokenized_id": "tokenized_id"},
+    "db.sql_tokenized": {"db.sql_tokenized.id": "tokenized_id", "db.sql_tokenized.db_id": "tokenized_id",
+                         "db.sql_tokenized.statement": "tokenized_statement"},
     "db.user": {"db.user.name": "user"},
     "db.host": {"db.host.name": "host"},
     "db.application": {"db.application.name": "application"},
@@ -69,7 +71,7 @@ class Insights:
         rows = []
         for row in sampler.load(instance.resource_id, start, end):
             sample = {name: row[index] for name, index in COLUMNS.items()}
-            sample["sessions"] = row[8]
+            sample["sessions"] = row[9]
             if all(self._value(sampler, instance, sample, dimension) == value for dimension, value in filters.items()):
                 rows.append(sample)
         return rows
@@ -82,6 +84,8 @@ class Insights:
             raise invalid(f"Unknown dimension: {dimension}")
         if column == "statement":
             return sampler.statement(instance.resource_id, sample["sql_id"]) or ""
+        if column == "tokenized_statement":
+            return sampler.statement(instance.resource_id, sample["tokenized_id"], tokenized=True) or ""
         return sample[column]
 
     def _group_keys(self, instance, samples: list[dict], group_by: dict) -> list[tuple[dict, float, list[dict]]]:
@@ -183,9 +187,10 @@ class Insights:
 
     def get_dimension_key_details(self, ctx, params: dict) -> dict:
         instance = self._instance(ctx, params)
-        if params["Group"] not in ("db.sql", "db.sql_tokenized", "db.query", "db.query_tokenized"):
+        if params["Group"] not in ("db.sql", "db.sql_tokenized"):
             raise invalid(f"Group {params['Group']} has no dimension key details; use db.sql or db.sql_tokenized")
-        statement = self.rds().sampler.statement(instance.resource_id, params["GroupIdentifier"])
+        statement = self.rds().sampler.statement(instance.resource_id, params["GroupIdentifier"],
+                                                 tokenized=params["Group"] == "db.sql_tokenized")
         if statement is None:
             raise ServiceError("InvalidArgumentException", f"No such {params['Group']} id: {params['GroupIdentifier']}")
         dimension = f"{params['Group']}.statement"

@@ -25,10 +25,10 @@ log = logging.getLogger("regionbox.rds")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS rds_pi_load (resource_id TEXT NOT NULL, second INTEGER NOT NULL, wait_event TEXT, wait_type TEXT,
-    sql_id TEXT, db_user TEXT, host TEXT, application TEXT, db TEXT, sessions INTEGER NOT NULL);
+    sql_id TEXT, db_user TEXT, host TEXT, application TEXT, db TEXT, sessions INTEGER NOT NULL, tokenized_id TEXT);
 CREATE INDEX IF NOT EXISTS rds_pi_load_at ON rds_pi_load (resource_id, second);
-CREATE TABLE IF NOT EXISTS rds_pi_sql (resource_id TEXT NOT NULL, sql_id TEXT NOT NULL, statement TEXT NOT NULL,
-    PRIMARY KEY (resource_id, sql_id));
+CREATE TABLE IF NOT EXISTS rds_pi_sql (resource_id TEXT NOT NULL, kind TEXT NOT NULL, sql_id TEXT NOT NULL,
+    statement TEXT NOT NULL, PRIMARY KEY (resource_id, kind, sql_id));
 CREATE TABLE IF NOT EXISTS rds_pi_counters (resource_id TEXT NOT NULL, second INTEGER NOT NULL, metric TEXT NOT NULL,
     value REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS rds_pi_counters_at ON rds_pi_counters (resource_id, metric, second);
@@ -49,9 +49,12 @@ OS_METRICS = ("os.cpuUtilization.total", "os.cpuUtilization.user", "os.cpuUtiliz
 RETENTION_DAYS = 7
 
 
-def sql_id(query_id: str | None, text: str) -> str:
-    """PI's SQL id: the server's query id where pg_stat_statements computes one, else a digest."""
-    return query_id or hashlib.sha1(text.encode()).hexdigest()[:16].upper()
+def sql_id(text: str) -> str:
+    """db.sql.id: a digest of the statement as it was sent."""
+    return hashlib.sha1(text.encode()).hexdigest()[:16].upper()
+
+
+NORMALIZED = "SELECT queryid::text, query FROM pg_stat_statements WHERE queryid::text = ANY(%s)"
 
 
 class Sampler:
@@ -80,6 +83,10 @@ class Sampler:
         address = None
         previous: dict[str, float] = {}
         cpu_before = _cpu_times()
+        # db.sql_tokenized: the server's query id (pg_stat_statements), whose text with its
+        # constants replaced by $1, $2 ... is known once the statement has finished once.
+        tokenized: set[str] = set()
+        pending: dict[str, None] = {}  # ids seen whose normalized text is not known yet, oldest first
         next_at = time.time()
         try:
             while True:
@@ -97,14 +104,23 @@ class Sampler:
                     sessions = await (await connection.execute(ACTIVE)).fetchall()
                     columns = ", ".join(f"sum({c})" for c in [*COUNTERS.values(), *GAUGES.values()])
                     totals = await (await connection.execute(f"SELECT {columns} FROM pg_stat_database")).fetchone()
+                    for row in sessions:
+                        if row[2] and row[2] not in tokenized:
+                            pending[row[2]] = None
+                    while len(pending) > 200:
+                        pending.pop(next(iter(pending)))
+                    normalized = await (await connection.execute(NORMALIZED, (list(pending),))).fetchall() if pending else []
+                    for query_id, _ in normalized:
+                        tokenized.add(query_id)
+                        pending.pop(query_id, None)
                 except (psycopg.Error, OSError):
                     # Down (a failover, a reboot): no sessions to count; reconnect next second.
                     if connection is not None:
                         await connection.close()
                     connection = None
-                    sessions, totals = [], None
+                    sessions, totals, normalized = [], None, []
                 cpu_now = _cpu_times()
-                self._store(instance.resource_id, second, sessions, totals, previous, cpu_before, cpu_now)
+                self._store(instance.resource_id, second, sessions, totals, previous, cpu_before, cpu_now, normalized)
                 cpu_before = cpu_now
                 next_at += 1
                 await asyncio.sleep(max(next_at - time.time(), 0.05))
@@ -112,13 +128,16 @@ class Sampler:
             if connection is not None:
                 await connection.close()
 
-    def _store(self, resource_id: str, second: int, sessions: list, totals, previous: dict, cpu_before, cpu_now) -> None:
+    def _store(self, resource_id: str, second: int, sessions: list, totals, previous: dict, cpu_before, cpu_now,
+               normalized: list) -> None:
         groups: dict[tuple, int] = {}
-        statements = {}
+        statements: dict[tuple[str, str], str] = {}
         for wait_event, wait_type, query_id, query, user, host, application, db in sessions:
-            identifier = sql_id(query_id, query or "")
-            statements[identifier] = query or ""
-            key = (wait_event, wait_type, identifier, user or "", host, application or "", db or "")
+            identifier = sql_id(query or "")
+            token = query_id or identifier
+            statements[("sql", identifier)] = query or ""
+            statements[("tok", token)] = query or ""  # until pg_stat_statements has its normalized text
+            key = (wait_event, wait_type, identifier, user or "", host, application or "", db or "", token)
             groups[key] = groups.get(key, 0) + 1
         counters: list[tuple[str, float]] = []
         if totals is not None:
@@ -135,10 +154,13 @@ class Sampler:
                      ("os.cpuUtilization.user", 100 * delta[0] / total), ("os.cpuUtilization.system", 100 * delta[2] / total),
                      ("os.memory.free", float(mem.get("MemFree", 0))), ("os.memory.total", float(mem.get("MemTotal", 0)))]
         with self.store.transaction() as db:
-            db.executemany("INSERT INTO rds_pi_load VALUES (?,?,?,?,?,?,?,?,?,?)",
+            db.executemany("INSERT INTO rds_pi_load (resource_id, second, wait_event, wait_type, sql_id, db_user, host, "
+                           "application, db, tokenized_id, sessions) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                            [(resource_id, second, *key, count) for key, count in groups.items()])
-            db.executemany("INSERT OR IGNORE INTO rds_pi_sql VALUES (?,?,?)",
-                           [(resource_id, k, v) for k, v in statements.items()])
+            db.executemany("INSERT OR IGNORE INTO rds_pi_sql VALUES (?,?,?,?)",
+                           [(resource_id, kind, k, v) for (kind, k), v in statements.items()])
+            db.executemany("INSERT OR REPLACE INTO rds_pi_sql VALUES (?,?,?,?)",
+                           [(resource_id, "tok", query_id, text) for query_id, text in normalized])
             db.executemany("INSERT INTO rds_pi_counters VALUES (?,?,?,?)", [(resource_id, second, n, v) for n, v in counters])
             if second % 60 == 0:
                 cutoff = second - RETENTION_DAYS * 86400
@@ -147,8 +169,9 @@ class Sampler:
 
     # -- what PI reads -----------------------------------------------------------------------------
     def load(self, resource_id: str, start: int, end: int) -> list[tuple]:
-        """(second, wait_event, wait_type, sql_id, user, host, application, db, sessions) in [start, end)."""
-        return self.store.execute("SELECT second, wait_event, wait_type, sql_id, db_user, host, application, db, sessions "
+        """(second, wait_event, wait_type, sql_id, user, host, application, db, tokenized id, sessions) in [start, end)."""
+        return self.store.execute("SELECT second, wait_event, wait_type, sql_id, db_user, host, application, db, tokenized_id, "
+                                  "sessions "
                                   "FROM rds_pi_load WHERE resource_id = ? AND second >= ? AND second < ?",
                                   (resource_id, start, end)).fetchall()
 
@@ -156,9 +179,10 @@ class Sampler:
         return self.store.execute("SELECT second, value FROM rds_pi_counters WHERE resource_id = ? AND metric = ? AND second >= ? "
                                   "AND second < ?", (resource_id, metric, start, end)).fetchall()
 
-    def statement(self, resource_id: str, identifier: str) -> str | None:
-        row = self.store.execute("SELECT statement FROM rds_pi_sql WHERE resource_id = ? AND sql_id = ?",
-                                 (resource_id, identifier)).fetchone()
+    def statement(self, resource_id: str, identifier: str, tokenized: bool = False) -> str | None:
+        """A statement's text by its db.sql.id, or its normalized text by its db.sql_tokenized.id."""
+        row = self.store.execute("SELECT statement FROM rds_pi_sql WHERE resource_id = ? AND kind = ? AND sql_id = ?",
+                                 (resource_id, "tok" if tokenized else "sql", identifier)).fetchone()
         return row[0] if row else None
 
     def stop_all(self) -> None:

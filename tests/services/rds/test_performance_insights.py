@@ -10,6 +10,7 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
+import botocore.exceptions
 import pytest
 
 from regionbox.engines import kinds
@@ -60,10 +61,28 @@ def test_load_by_wait_event_and_sql_from_sampled_sessions(cloud):
     detail = pi.get_dimension_key_details(ServiceType="RDS", Identifier=resource, Group="db.sql",
                                           GroupIdentifier=top["db.sql.id"])["Dimensions"][0]
     assert detail == {"Dimension": "db.sql.statement", "Value": SLOW, "Status": "AVAILABLE"}
+    # Tokenized: the server's normalized statement (pg_stat_statements), constants as $1.
+    def tokenized():
+        keys = pi.describe_dimension_keys(ServiceType="RDS", Identifier=resource, StartTime=begin, EndTime=end,
+                                          Metric="db.load.avg", GroupBy={"Group": "db.sql_tokenized"})["Keys"]
+        statement = keys[0]["Dimensions"]["db.sql_tokenized.statement"]
+        return keys[0] if "$1" in statement else None
+    token = wait_until(tokenized, what="the normalized statement")["Dimensions"]
+    assert token["db.sql_tokenized.statement"] == "SELECT pg_sleep($1) /* slow report */"
+    assert pi.get_dimension_key_details(ServiceType="RDS", Identifier=resource, Group="db.sql_tokenized",
+                                        GroupIdentifier=token["db.sql_tokenized.id"])["Dimensions"][0]["Value"] == \
+        "SELECT pg_sleep($1) /* slow report */"
+    # A filter keeps the samples of one dimension value.
+    filtered = pi.get_resource_metrics(ServiceType="RDS", Identifier=resource, StartTime=begin, EndTime=end, PeriodInSeconds=1,
+                                       MetricQueries=[{"Metric": "db.load.avg", "Filter": {"db.wait_event.name": "PgSleep"}}])
+    assert max(p["Value"] for p in filtered["MetricList"][0]["DataPoints"]) == 1
     users = pi.describe_dimension_keys(ServiceType="RDS", Identifier=resource, StartTime=begin, EndTime=end,
                                        Metric="db.load.avg", GroupBy={"Group": "db.user"})["Keys"]
     assert [k["Dimensions"]["db.user.name"] for k in users] == ["app"]
 
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        pi.get_resource_metadata(ServiceType="RDS", Identifier="db-NOSUCHRESOURCE")
+    assert caught.value.response["Error"]["Code"] == "NotAuthorizedException"
     assert pi.get_resource_metadata(ServiceType="RDS", Identifier=resource)["Identifier"] == resource
     listed = [m["Metric"] for m in pi.list_available_resource_metrics(ServiceType="RDS", Identifier=resource,
                                                                       MetricTypes=["os", "db"])["Metrics"]]
