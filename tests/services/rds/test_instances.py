@@ -116,6 +116,19 @@ def test_a_parameter_group_change_reaches_the_server(rds, instance):
         "DBParameterGroupName": "tuned", "ParameterApplyStatus": "pending-reboot"}
     code, _ = error_of(rds.delete_db_parameter_group, DBParameterGroupName="tuned")
     assert code == "InvalidDBParameterGroupState"
+    # A static parameter waits for the reboot, which applies it.
+    assert error_of(rds.modify_db_parameter_group, DBParameterGroupName="tuned", Parameters=[
+        {"ParameterName": "max_connections", "ParameterValue": "150", "ApplyMethod": "immediate"}])[0] == "InvalidParameterValue"
+    rds.modify_db_parameter_group(DBParameterGroupName="tuned", Parameters=[
+        {"ParameterName": "max_connections", "ParameterValue": "150", "ApplyMethod": "pending-reboot"}])
+    with connect(instance) as conn:
+        assert conn.execute("SHOW max_connections").fetchone() == ("100",)
+    rds.reboot_db_instance(DBInstanceIdentifier="app")
+    rebooted = wait_status(rds, "app")
+    assert rebooted["DBParameterGroups"][0]["ParameterApplyStatus"] == "in-sync"
+    with connect(instance) as conn:
+        assert conn.execute("SHOW max_connections").fetchone() == ("150",)
+    assert "DB instance restarted" in [e["Message"] for e in rds.describe_events(SourceType="db-instance")["Events"]]
 
 
 def test_a_new_master_password_takes_effect(rds, instance):
