@@ -120,7 +120,8 @@ class Sampler:
                     connection = None
                     sessions, totals, normalized = [], None, []
                 cpu_now = _cpu_times()
-                self._store(instance.resource_id, second, sessions, totals, previous, cpu_before, cpu_now, normalized)
+                self._store(instance.resource_id, second, sessions, totals, previous, cpu_before, cpu_now, normalized,
+                            instance.pi_retention)
                 cpu_before = cpu_now
                 next_at += 1
                 await asyncio.sleep(max(next_at - time.time(), 0.05))
@@ -129,7 +130,7 @@ class Sampler:
                 await connection.close()
 
     def _store(self, resource_id: str, second: int, sessions: list, totals, previous: dict, cpu_before, cpu_now,
-               normalized: list) -> None:
+               normalized: list, retention_days: int = RETENTION_DAYS) -> None:
         groups: dict[tuple, int] = {}
         statements: dict[tuple[str, str], str] = {}
         for wait_event, wait_type, query_id, query, user, host, application, db in sessions:
@@ -163,7 +164,7 @@ class Sampler:
                            [(resource_id, "tok", query_id, text) for query_id, text in normalized])
             db.executemany("INSERT INTO rds_pi_counters VALUES (?,?,?,?)", [(resource_id, second, n, v) for n, v in counters])
             if second % 60 == 0:
-                cutoff = second - RETENTION_DAYS * 86400
+                cutoff = second - retention_days * 86400  # PerformanceInsightsRetentionPeriod
                 db.execute("DELETE FROM rds_pi_load WHERE resource_id = ? AND second < ?", (resource_id, cutoff))
                 db.execute("DELETE FROM rds_pi_counters WHERE resource_id = ? AND second < ?", (resource_id, cutoff))
 
