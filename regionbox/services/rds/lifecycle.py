@@ -15,7 +15,9 @@ from regionbox.services.rds.models import DBInstance, RdsState
 from regionbox.services.rds.insights import Sampler
 from regionbox.services.rds.postgres import PostgresNodes
 
-TRANSITIONS = {"rebooting": "available", "modifying": "available", "starting": "available", "stopping": "stopped"}
+# What an instance caught in a transition when regionbox died is once its servers are back.
+TRANSITIONS = {"rebooting": "available", "modifying": "available", "starting": "available", "stopping": "stopped",
+               "backing-up": "available"}
 
 
 class Lifecycle:
@@ -32,6 +34,10 @@ class Lifecycle:
 
     async def start(self) -> None:
         supervisor = self.nodes.supervisor
+        for scope, identifier, snapshot in list(self.state.snapshots.all()):
+            if snapshot.status == "creating":  # its base backup died with regionbox
+                snapshot.status = "failed"
+                self.state.snapshots.put(scope, identifier, snapshot)
         for scope, identifier, instance in list(self.state.instances.all()):
             if instance.endpoint_address:
                 self.addresses.reserve(instance.endpoint_address, instance.port)
