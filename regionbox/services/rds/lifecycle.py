@@ -16,8 +16,7 @@ from regionbox.services.rds.insights import Sampler
 from regionbox.services.rds.postgres import PostgresNodes
 
 # What an instance caught in a transition when regionbox died is once its servers are back.
-TRANSITIONS = {"rebooting": "available", "modifying": "available", "starting": "available", "stopping": "stopped",
-               "backing-up": "available"}
+TRANSITIONS = {"rebooting": "available", "modifying": "available", "starting": "available", "backing-up": "available"}
 
 
 class Lifecycle:
@@ -47,6 +46,13 @@ class Lifecycle:
                     supervisor.claim(db_node.node_id)
                 self.tasks.spawn(self._finish(scope, instance), owner="rds", what=f"finishing {identifier}")
                 continue
+            if instance.status in ("stopped", "stopping"):
+                # Its servers are not claimed: one a stop left running when regionbox died is reaped.
+                instance.status = "stopped"
+                self.state.instances.put(scope, identifier, instance)
+                for db_node in instance.nodes:
+                    self.addresses.reserve(db_node.address, instance.port)
+                continue
             survived = [supervisor.claim(db_node.node_id, as_is=True) for db_node in instance.nodes]
             if instance.status == "available" and any(fate != "running" for fate in survived):
                 # A server died with regionbox: it restarts from its data directory (crash recovery),
@@ -66,10 +72,6 @@ class Lifecycle:
 
     async def _restore(self, scope: Scope, identifier: str) -> None:
         instance = self.state.instances.get(scope, identifier)
-        if instance.status == "stopped":
-            for db_node in instance.nodes:
-                self.addresses.reserve(db_node.address, instance.port)
-            return
         primary, standby = instance.primary, instance.standby
         if primary is not None:
             self.nodes.write_settings(primary.node_id, self.instances.settings_of(scope, instance), False)
