@@ -102,11 +102,10 @@ def load(cloud) -> Service:
     subnet_groups = SubnetGroups(state, lambda: cloud.services.api("ec2"), paginator)
     instances: Instances | None = None
 
-    async def apply_parameters(scope, group_name: str, static: bool) -> None:
-        await instances.apply_parameter_group(scope, group_name, static)
+    def apply_parameters(scope, group_name: str, static: bool) -> None:
+        instances.apply_parameter_group(scope, group_name, static)
 
-    parameter_groups = ParameterGroups(state, paginator, apply_parameters,
-                                       lambda coroutine, what: tasks.spawn(coroutine, owner="rds", what=what))
+    parameter_groups = ParameterGroups(state, paginator, apply_parameters)
     failover = Failover(state, nodes, events, tasks, cloud.topology, cloud.addresses, subnet_groups.zones_of,
                         lambda scope, instance: parameter_groups.values(scope, instance.parameter_group))
     instances = Instances(state, nodes, failover, subnet_groups, parameter_groups, events, tasks, cloud.topology,

@@ -47,6 +47,10 @@ class Backups:
                                f"of DB instance {source.identifier}.")
         backup = [path for ended, path in self.nodes.base_backups(source.resource_id) if target is None or ended <= target][-1]
         identifier = check.identifier(params["TargetDBInstanceIdentifier"], "TargetDBInstanceIdentifier")
+        # The source's parameter group unless another is named: the restored server replays WAL
+        # written under the source's settings, and PostgreSQL pauses a recovery whose
+        # max_connections (and the like) are lower than the source's were.
+        params = {**params, "DBParameterGroupName": params.get("DBParameterGroupName") or source.parameter_group}
         return self.instances.new_instance(
             ctx, params, identifier=identifier,
             instance_class=check.instance_class(params.get("DBInstanceClass") or source.instance_class),

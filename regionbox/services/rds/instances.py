@@ -275,18 +275,23 @@ class Instances:
             self.events.record(scope, identifier, "db-instance", Messages.MONITORING_ENABLED, instance.arn)
         self.notify(scope, instance, identifier)
 
-    async def apply_parameter_group(self, scope: Scope, group_name: str, static: bool) -> None:
+    def apply_parameter_group(self, scope: Scope, group_name: str, static: bool) -> None:
         """A parameter group changed: its instances' servers get the new values (dynamic ones at
-        once, by a reload; static ones at the next reboot, shown as pending-reboot)."""
+        once, by a reload; static ones at the next reboot, shown as pending-reboot from now on)."""
         for instance in [i for i in self.state.instances.values(scope) if i.parameter_group == group_name]:
-            for db_node in instance.nodes:
-                synchronous = db_node.role == "primary" and self.nodes.running(instance.standby)
-                self.nodes.write_settings(db_node.node_id, self.settings_of(scope, instance), synchronous)
-                if self.nodes.running(db_node):
-                    await self.nodes.reload(instance, db_node)
             if static:
                 instance.parameter_apply_status = "pending-reboot"
                 self.save(scope, instance)
+            self.tasks.spawn(self._reload_settings(scope, instance.identifier), owner="rds",
+                             what=f"applying parameter group {group_name} to {instance.identifier}")
+
+    async def _reload_settings(self, scope: Scope, identifier: str) -> None:
+        instance = self.state.instances.get(scope, identifier)
+        for db_node in instance.nodes if instance is not None else []:
+            synchronous = db_node.role == "primary" and self.nodes.running(instance.standby)
+            self.nodes.write_settings(db_node.node_id, self.settings_of(scope, instance), synchronous)
+            if self.nodes.running(db_node):
+                await self.nodes.reload(instance, db_node)
 
     # -- DescribeDBInstances ---------------------------------------------------------------------
     def describe_db_instances(self, ctx, params: dict) -> dict:

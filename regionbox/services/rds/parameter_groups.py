@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import subprocess
-from typing import Awaitable, Callable
+from typing import Callable
 
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.pagination import Paginator
@@ -58,13 +58,11 @@ def not_found(name: str) -> ServiceError:
 
 
 class ParameterGroups:
-    def __init__(self, state: RdsState, paginator: Paginator, apply: Callable[[Scope, str, bool], Awaitable[None]],
-                 spawn: Callable) -> None:
+    def __init__(self, state: RdsState, paginator: Paginator, apply: Callable[[Scope, str, bool], None]) -> None:
         self.state = state
         self.paginator = paginator
-        # apply(scope, group name, static changed): rewrite and reload the servers of the group's instances.
+        # apply(scope, group name, static changed): the group's instances get its values (Instances).
         self.apply = apply
-        self.spawn = spawn
 
     def group(self, scope: Scope, name: str) -> DBParameterGroup:
         if name.startswith("default."):
@@ -159,7 +157,7 @@ class ParameterGroups:
             group.methods[name] = method or "pending-reboot"
             static = static or cat[name]["context"] == "postmaster"
         self.state.parameter_groups.put(ctx.scope, group.name, group)
-        self.spawn(self.apply(ctx.scope, group.name, static), what=f"applying parameter group {group.name}")
+        self.apply(ctx.scope, group.name, static)
         return {"DBParameterGroupName": group.name}
 
     def reset_db_parameter_group(self, ctx, params: dict) -> dict:
@@ -171,7 +169,7 @@ class ParameterGroups:
         for parameter in params.get("Parameters") or []:
             group.values.pop(parameter.get("ParameterName"), None)
         self.state.parameter_groups.put(ctx.scope, group.name, group)
-        self.spawn(self.apply(ctx.scope, group.name, True), what=f"applying parameter group {group.name}")
+        self.apply(ctx.scope, group.name, True)
         return {"DBParameterGroupName": group.name}
 
     def delete_db_parameter_group(self, ctx, params: dict) -> dict:

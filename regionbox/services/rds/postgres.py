@@ -212,7 +212,7 @@ class PostgresNodes:
         await self.backup(instance, partial)
         partial.rename(root / f"{time.time():.3f}")
 
-    async def archive_now(self, instance: DBInstance, timeout: float = 30) -> None:
+    async def archive_now(self, instance: DBInstance, timeout: float = 120) -> None:
         """Make the primary's WAL up to now restorable: a commit stamped now (a recovery to an
         earlier time stops before it), then a segment switch, and wait until it is archived."""
         primary = instance.primary
@@ -221,7 +221,9 @@ class PostgresNodes:
         target = self.archive_dir(instance.resource_id) / rows[0][0]
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while not target.exists() and loop.time() < deadline:
+        while not target.exists():
+            if loop.time() > deadline:
+                raise TimeoutError(f"WAL segment {target.name} of {instance.identifier} was not archived in {timeout:.0f} s")
             await asyncio.sleep(0.05)
 
     def prepare_recovery(self, node_id: str, source_resource_id: str, target_time: float | None) -> None:
@@ -246,6 +248,9 @@ class PostgresNodes:
                 if not rows[0][0]:
                     return
             except psycopg.OperationalError:
+                log_text = (self.data_dir(instance.primary.node_id) / "process.log").read_text(errors="replace")[-4000:]
+                if "recovery ended before configured recovery target was reached" in log_text:
+                    raise RuntimeError("recovery ended before the restore time was reached: the archive ends earlier")
                 if not self.running(instance.primary):
                     raise RuntimeError(f"PostgreSQL stopped during recovery: "
                                        f"{(self.data_dir(instance.primary.node_id) / 'process.log').read_text()[-600:]}")
