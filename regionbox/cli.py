@@ -1,4 +1,4 @@
-"""The regionbox command: up, status, az outage/restore."""
+"""The regionbox command: up, status, az outage/restore, rds top."""
 
 from __future__ import annotations
 
@@ -239,6 +239,26 @@ def elasticache() -> None:
 
 
 elasticache.add_command(ca_cert)
+
+
+@main.group()
+def rds() -> None:
+    """RDS helpers."""
+
+
+@rds.command("top")
+@click.argument("instance")
+@click.option("--region", default="us-east-1", show_default=True)
+@click.option("--endpoint", default=DEFAULT_ENDPOINT, show_default=True)
+@click.option("--once", is_flag=True, help="Print one frame and exit.")
+def rds_top(instance: str, region: str, endpoint: str, once: bool) -> None:
+    """The instance's load by wait event and its top SQL, live, as Performance Insights shows them."""
+    from regionbox.services.rds.top import run
+
+    try:
+        run(endpoint, instance, region, once)
+    except KeyboardInterrupt:
+        pass
 
 
 if __name__ == "__main__":

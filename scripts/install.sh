@@ -9,12 +9,15 @@ cd "$(dirname "$0")/.."
 test_extras=""; [ "${1:-}" = "--test" ] && test_extras=1
 
 # Real engines: without them regionbox falls back to embedded ones (regionbox status says which).
-packages="redis-server memcached"
+# RDS runs PostgreSQL servers (found under /usr/lib/postgresql/*/bin); it has no embedded fallback.
+packages="redis-server memcached postgresql"
 # OpenSSH's sftp/scp are the Transfer Family tests' clients; its sshd is bench/transfer.py's baseline;
 # curl reaches load balancers in the ELBv2 tests.
 [ -n "$test_extras" ] && packages="$packages libmemcached-tools redis-tools openssh-client openssh-server curl"
 # Lambda's nodejs runtimes run under node (the tests of nodejs functions need it).
 [ -n "$test_extras" ] && ! command -v node >/dev/null && packages="$packages nodejs"
+# RDS's tests use psql too.
+[ -n "$test_extras" ] && packages="$packages postgresql-client"
 # An existing .venv is re-used. To make one, Debian/Ubuntu's python3 needs python3-venv (ensurepip).
 venv_ok() { .venv/bin/python -m pip --version >/dev/null 2>&1; }
 venv_ok || python3 -c "import ensurepip" 2>/dev/null || packages="$packages python3-venv"
@@ -27,8 +30,8 @@ if [ -n "$missing" ] && command -v apt-get >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
-  # The packaged services start themselves (on 6379, 11211 and sshd on 22); regionbox runs its own.
-  for service in redis-server memcached ssh; do $sudo systemctl disable --now "$service" >/dev/null 2>&1 || $sudo service "$service" stop >/dev/null 2>&1 || true; done
+  # The packaged services start themselves (on 6379, 11211, 5432 and sshd on 22); regionbox runs its own.
+  for service in redis-server memcached postgresql ssh; do $sudo systemctl disable --now "$service" >/dev/null 2>&1 || $sudo service "$service" stop >/dev/null 2>&1 || true; done
 fi
 
 if ! venv_ok; then

@@ -3,13 +3,23 @@
 ``NodeSpec.options`` carries engine settings: for Redis/Valkey, configuration directives
 (``{"replicaof": "127.16.0.2 6379", "maxmemory": "100mb"}``; a list value repeats the directive, as
 ``{"rename-command": ["CONFIG secret-name", ...]}``);
-for Memcached, command-line flags (``{"-t": 4, "-m": 64}``).
+for Memcached, command-line flags (``{"-t": 4, "-m": 64}``); for PostgreSQL, server settings
+(``-c name=value``) and ``listen_also`` (more addresses the server listens on: an endpoint's).
+
+PostgreSQL refuses to run as root. When regionbox is root, its tools and server run in a user
+namespace of their own in which regionbox's uid is an ordinary user's (``unprivileged``): files
+stay root's on disk, so the data directory can live anywhere under the state directory, and the
+process is still the one the supervisor started (``unshare`` execs it, no fork).
 """
 
 from __future__ import annotations
 
 import os
+import pwd
+import re
 import shutil
+import signal
+import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,17 +32,74 @@ class EngineNotInstalled(RuntimeError):
     pass
 
 
-ENGINES = ("redis", "valkey", "memcached")
+ENGINES = ("redis", "valkey", "memcached", "postgres")
 
 INSTALL_HINTS = {
     "redis": "install redis-server (apt-get install redis-server, brew install redis)",
     "valkey": "install valkey-server or redis-server (apt-get install valkey-server / redis-server)",
     "memcached": "install memcached (apt-get install memcached, brew install memcached)",
+    "postgres": "install PostgreSQL (apt-get install postgresql, brew install postgresql)",
 }
+
+
+def postgres_bindir() -> Path | None:
+    """Where PostgreSQL's server and tools are: Debian keeps them out of the PATH, one directory
+    per major version (/usr/lib/postgresql/<major>/bin); the newest wins."""
+    def major(path: Path) -> int:
+        return int(path.parent.parent.name) if path.parent.parent.name.isdigit() else 0
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=major)
+    if found:
+        return found[-1].parent
+    on_path = shutil.which("postgres")
+    return Path(on_path).parent if on_path else None
+
+
+def unprivileged() -> list[str]:
+    """The prefix that runs a PostgreSQL program as an ordinary user when regionbox is root (see
+    the module's note): the ``postgres`` user's ids where it exists (so initdb can name its
+    owner), else nobody's."""
+    if os.geteuid() != 0:
+        return []
+    try:
+        entry = pwd.getpwnam("postgres")
+    except KeyError:
+        entry = pwd.getpwnam("nobody")
+    return [shutil.which("unshare") or "unshare", "--user", f"--map-user={entry.pw_uid}", f"--map-group={entry.pw_gid}", "--"]
+
+
+def postgres_tool(name: str) -> list[str]:
+    """argv prefix for a PostgreSQL program (initdb, pg_basebackup, postgres)."""
+    bindir = postgres_bindir()
+    if bindir is None:
+        raise EngineNotInstalled(f"no postgres engine found: {INSTALL_HINTS['postgres']}")
+    return [*unprivileged(), str(bindir / name)]
+
+
+def postgres_version() -> str | None:
+    """The installed server's version as RDS reports one ("15.18"), or None."""
+    bindir = postgres_bindir()
+    if bindir is None:
+        return None
+    # --version answers before the server's refusal of root.
+    output = subprocess.run([str(bindir / "postgres"), "--version"], capture_output=True, text=True).stdout
+    match = re.search(r"(\d+)\.(\d+)", output)
+    return f"{match.group(1)}.{match.group(2)}" if match else None
+
+
+# How to stop an engine and keep its data: PostgreSQL's SIGTERM waits for every client to leave
+# (smart shutdown); SIGINT is its fast shutdown, which ends sessions and writes a checkpoint.
+STOP_SIGNALS = {"postgres": signal.SIGINT}
+
+
+def stop_signal(engine: str) -> int:
+    return STOP_SIGNALS.get(engine, signal.SIGTERM)
 
 
 def binary(engine: str) -> str | None:
     """The executable for an engine; Valkey falls back to redis-server (same protocol and ACLs)."""
+    if engine == "postgres":
+        bindir = postgres_bindir()
+        return str(bindir / "postgres") if bindir else None
     names = {"redis": ["redis-server", "valkey-server"], "valkey": ["valkey-server", "redis-server"],
              "memcached": ["memcached"]}.get(engine, [])
     for name in names:
@@ -69,6 +136,8 @@ def describe(engine: str) -> str:
     path = binary(engine)
     if path is not None:
         return f"real ({path})"
+    if engine not in EMBEDDED:
+        return f"not installed: {INSTALL_HINTS.get(engine, engine)}"
     return f"embedded (single node only; for the real engine {INSTALL_HINTS.get(engine, engine)})"
 
 
@@ -110,7 +179,21 @@ def _memcached_argv(exe: str, spec: "NodeSpec", address: str, port: int, data_di
     return argv
 
 
+def _postgres_argv(spec: "NodeSpec", address: str, port: int, data_dir: Path) -> list[str]:
+    """The server on its own address (and the endpoint's, ``listen_also``), TCP only: no Unix
+    socket, whose path could outgrow the 107 bytes a socket name may have."""
+    options = dict(spec.options)
+    listen = ",".join([address, *options.pop("listen_also", [])])
+    argv = [*postgres_tool("postgres"), "-D", str(data_dir / "pgdata"), "-c", f"listen_addresses={listen}",
+            "-c", f"port={port}", "-c", "unix_socket_directories="]
+    for name, value in options.items():
+        argv += ["-c", f"{name}={value}"]
+    return argv
+
+
 def argv(spec: "NodeSpec", address: str, port: int, data_dir: Path) -> list[str]:
+    if spec.engine == "postgres":
+        return _postgres_argv(spec, address, port, data_dir)
     exe = launcher(spec.engine)[0]
     if spec.engine in ("redis", "valkey"):
         return _redis_argv(exe, spec, address, port, data_dir)

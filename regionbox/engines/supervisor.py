@@ -1,6 +1,6 @@
 """Supervised engine processes: start, stop, kill, restart; AZ outages; no orphans.
 
-Every node is a real process (redis-server / valkey-server / memcached) listening on its own
+Every node is a real process (redis-server / valkey-server / memcached / postgres) listening on its own
 loopback address. The supervisor
 
 - starts a node and waits until it accepts connections;
@@ -365,6 +365,7 @@ class Supervisor:
             return
         node.down_reason = reason
         process = node.process
+        _kill_children(process.pid)
         try:
             os.killpg(process.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -385,14 +386,15 @@ class Supervisor:
         return node
 
     async def _terminate(self, node: Node) -> None:
-        """Clean stop: SIGTERM (Redis saves its final RDB), SIGKILL after a timeout."""
+        """Clean stop: SIGTERM (Redis saves its final RDB; PostgreSQL's fast shutdown is SIGINT), SIGKILL
+        after a timeout."""
         node._stopping = True
         node.down_reason = "stopped"
         process = node.process
         if process is None or process.returncode is not None:
             return
         try:
-            process.send_signal(signal.SIGTERM)
+            process.send_signal(kinds.stop_signal(node.spec.engine))
             await asyncio.wait_for(process.wait(), STOP_TIMEOUT)
         except asyncio.TimeoutError:
             os.killpg(process.pid, signal.SIGKILL)
@@ -410,6 +412,7 @@ class Supervisor:
             # Nothing worth saving: a kill is quicker than a final snapshot.
             node._stopping = True
             if node.process is not None and node.process.returncode is None:
+                _kill_children(node.process.pid)
                 try:
                     os.killpg(node.process.pid, signal.SIGKILL)
                 except ProcessLookupError:
@@ -459,6 +462,21 @@ def _last_words(node: Node, lines: int = 5) -> str:
         if text:
             return ": " + " | ".join(text[-lines:])
     return ""
+
+
+def _kill_children(pid: int) -> None:
+    """SIGKILL a node's direct children that left its process group: PostgreSQL's backends each
+    start a session of their own, so killing the postmaster's group would leave them running (and
+    attached to its shared memory, which a restarted server then refuses to share)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return
+    for child in children:
+        try:
+            os.kill(int(child), signal.SIGKILL)
+        except (ProcessLookupError, ValueError):
+            pass
 
 
 def _signal_group(pid: int, number: int) -> int:

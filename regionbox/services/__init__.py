@@ -32,6 +32,8 @@ SERVICES: dict[str, Entry] = {
     # subscriptions on "<api>.appsync-realtime-api.<region>.localhost/graphql" or "/graphql/<api>/realtime".
     "appsync": Entry("regionbox.services.appsync", hosts=("*.appsync-api.*.localhost",), paths=("/graphql",),
                      websocket_hosts=("*.appsync-realtime-api.*.localhost",), websocket_paths=("/graphql/",)),
+    "rds": Entry("regionbox.services.rds"),
+    "pi": Entry("regionbox.services.pi"),
     # Virtual-hosted requests ("<bucket>.s3.localhost"), anonymous reads and browser form uploads are S3's.
     "s3": Entry("regionbox.services.s3", hosts=("*.s3.localhost", "*.s3.*.localhost"), unsigned=True, form_posts=True),
 }

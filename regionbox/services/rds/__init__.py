@@ -1,8 +1,181 @@
-"""RDS (not served yet: issue #12 builds it here). Its wire dialect is declared already, for the
-query protocol tests and for the service that will use it."""
+"""RDS: DB instances on real PostgreSQL servers, Multi-AZ with a streaming standby that a failover
+promotes, Enhanced Monitoring measured from the servers' processes, and the sessions Performance
+Insights (the ``pi`` service) reads.
 
+``load`` builds the one state (``models.py``), the handlers by resource and the registration
+table below. The data plane: ``postgres.py`` (how each server is made, runs, and is talked to),
+``failover.py`` (the standby and failovers), ``monitoring.py`` (Enhanced Monitoring),
+``insights.py`` (Performance Insights' sampler).
+"""
+
+from regionbox.core.service import Service
 from regionbox.protocol.dialect import Dialect
 
 # RDS predates Coral: it checks only that required parameters are there.
 DIALECT = Dialect(validation_code="InvalidParameterValue",
                   required_members_only=("InvalidParameterValue", "The parameter {name} must be provided and must not be null."))
+
+CLUSTERS = "DB clusters (Aurora, Multi-AZ DB clusters) are not built yet: regionbox serves DB instances"
+SNAPSHOTS = "copying, changing and sharing snapshots are not built yet (taking, restoring and deleting them are)"
+BACKUPS = "retained automated backups of deleted instances and their cross-region replication are not built yet"
+PROXIES = "RDS Proxy is not built yet"
+OPTION_GROUPS = "option groups are MySQL/Oracle/SQL Server features; PostgreSQL has none to set"
+SECURITY_GROUPS = "DB security groups are EC2-Classic only; use VPC security groups"
+RESERVED = "reserved instances are a billing feature with nothing to emulate"
+SUBSCRIPTIONS = "event subscriptions need SNS, which regionbox does not serve yet"
+BLUE_GREEN = "blue/green deployments are not built yet"
+EXPORTS = "snapshot exports need S3 export tasks, which are not built yet"
+MAINTENANCE = "maintenance actions are AWS's patching, with nothing to emulate"
+OTHER = "not built yet"
+
+NOT_IMPLEMENTED = {
+    **dict.fromkeys([
+        "AddRoleToDBCluster", "BacktrackDBCluster", "CopyDBClusterParameterGroup", "CopyDBClusterSnapshot", "CreateDBCluster",
+        "CreateDBClusterEndpoint", "CreateDBClusterParameterGroup", "CreateDBClusterSnapshot", "CreateGlobalCluster",
+        "DeleteDBCluster", "DeleteDBClusterAutomatedBackup", "DeleteDBClusterEndpoint", "DeleteDBClusterParameterGroup",
+        "DeleteDBClusterSnapshot", "DeleteGlobalCluster", "DescribeDBClusterAutomatedBackups", "DescribeDBClusterBacktracks",
+        "DescribeDBClusterEndpoints", "DescribeDBClusterParameterGroups", "DescribeDBClusterParameters",
+        "DescribeDBClusterSnapshotAttributes", "DescribeDBClusterSnapshots", "DescribeDBClusters",
+        "DescribeEngineDefaultClusterParameters", "DescribeGlobalClusters", "FailoverDBCluster", "FailoverGlobalCluster",
+        "ModifyCurrentDBClusterCapacity", "ModifyDBCluster", "ModifyDBClusterEndpoint", "ModifyDBClusterParameterGroup",
+        "ModifyDBClusterSnapshotAttribute", "ModifyGlobalCluster", "PromoteReadReplicaDBCluster", "RebootDBCluster",
+        "RemoveFromGlobalCluster", "RemoveRoleFromDBCluster", "ResetDBClusterParameterGroup", "RestoreDBClusterFromS3",
+        "RestoreDBClusterFromSnapshot", "RestoreDBClusterToPointInTime", "StartDBCluster", "StopDBCluster",
+        "SwitchoverGlobalCluster", "CreateDBShardGroup", "DeleteDBShardGroup", "DescribeDBShardGroups", "ModifyDBShardGroup",
+        "RebootDBShardGroup", "DescribeServerlessV2PlatformVersions", "EnableHttpEndpoint", "DisableHttpEndpoint",
+        "StartActivityStream", "StopActivityStream", "ModifyActivityStream"], CLUSTERS),
+    "SwitchoverReadReplica": "switching over to a read replica (RDS Custom for SQL Server, Blue/Green) is not built yet",
+    **dict.fromkeys(["CopyDBSnapshot", "ModifyDBSnapshot", "DescribeDBSnapshotAttributes", "ModifyDBSnapshotAttribute",
+                     "DescribeDBSnapshotTenantDatabases"], SNAPSHOTS),
+    **dict.fromkeys(["DeleteDBInstanceAutomatedBackup", "StartDBInstanceAutomatedBackupsReplication",
+                     "StopDBInstanceAutomatedBackupsReplication"], BACKUPS),
+    "RestoreDBInstanceFromS3": "restoring from S3 needs Percona XtraBackup files (MySQL only)",
+    **dict.fromkeys(["CreateDBProxy", "CreateDBProxyEndpoint", "DeleteDBProxy", "DeleteDBProxyEndpoint", "DeregisterDBProxyTargets",
+                     "DescribeDBProxies", "DescribeDBProxyEndpoints", "DescribeDBProxyTargetGroups", "DescribeDBProxyTargets",
+                     "ModifyDBProxy", "ModifyDBProxyEndpoint", "ModifyDBProxyTargetGroup", "RegisterDBProxyTargets"], PROXIES),
+    **dict.fromkeys(["CopyOptionGroup", "CreateOptionGroup", "DeleteOptionGroup", "DescribeOptionGroupOptions",
+                     "DescribeOptionGroups", "ModifyOptionGroup"], OPTION_GROUPS),
+    **dict.fromkeys(["AuthorizeDBSecurityGroupIngress", "CreateDBSecurityGroup", "DeleteDBSecurityGroup",
+                     "DescribeDBSecurityGroups", "RevokeDBSecurityGroupIngress"], SECURITY_GROUPS),
+    **dict.fromkeys(["DescribeReservedDBInstances", "DescribeReservedDBInstancesOfferings",
+                     "PurchaseReservedDBInstancesOffering"], RESERVED),
+    **dict.fromkeys(["AddSourceIdentifierToSubscription", "CreateEventSubscription", "DeleteEventSubscription",
+                     "DescribeEventSubscriptions", "ModifyEventSubscription", "RemoveSourceIdentifierFromSubscription"],
+                    SUBSCRIPTIONS),
+    **dict.fromkeys(["CreateBlueGreenDeployment", "DeleteBlueGreenDeployment", "DescribeBlueGreenDeployments",
+                     "SwitchoverBlueGreenDeployment"], BLUE_GREEN),
+    **dict.fromkeys(["CancelExportTask", "DescribeExportTasks", "StartExportTask"], EXPORTS),
+    **dict.fromkeys(["ApplyPendingMaintenanceAction", "DescribePendingMaintenanceActions"], MAINTENANCE),
+    **dict.fromkeys(["AddRoleToDBInstance", "RemoveRoleFromDBInstance", "CopyDBParameterGroup", "CreateCustomDBEngineVersion",
+                     "DeleteCustomDBEngineVersion", "ModifyCustomDBEngineVersion", "CreateIntegration", "DeleteIntegration",
+                     "DescribeIntegrations", "ModifyIntegration", "CreateTenantDatabase", "DeleteTenantDatabase",
+                     "DescribeTenantDatabases", "ModifyTenantDatabase", "DescribeAccountAttributes", "DescribeCertificates",
+                     "ModifyCertificates", "DescribeDBMajorEngineVersions", "DescribeDBRecommendations",
+                     "ModifyDBRecommendation", "DescribeEventCategories", "DescribeSourceRegions",
+                     "DescribeValidDBInstanceModifications"], OTHER),
+}
+
+
+def load(cloud) -> Service:
+    from regionbox.engines import kinds
+    from regionbox.services.rds.events import EventLog
+    from regionbox.services.rds.failover import Failover
+    from regionbox.services.rds.insights import Sampler
+    from regionbox.services.rds.instances import Instances
+    from regionbox.services.rds.lifecycle import Lifecycle, RdsApi
+    from regionbox.services.rds.models import RdsState
+    from regionbox.services.rds.monitoring import EnhancedMonitoring
+    from regionbox.services.rds.parameter_groups import ParameterGroups
+    from regionbox.services.rds.postgres import PostgresNodes
+    from regionbox.services.rds.replicas import Replicas
+    from regionbox.services.rds.snapshots import Snapshots
+    from regionbox.services.rds.subnet_groups import SubnetGroups
+    from regionbox.services.rds.backups import Backups
+    from regionbox.services.rds.catalog import Catalog
+    from regionbox.services.rds.log_files import LogFiles
+    from regionbox.services.rds.tags import Tags
+
+    state = RdsState(cloud.store)
+    supervisor, tasks, paginator = cloud.supervisor, cloud.tasks, cloud.paginator
+    nodes = PostgresNodes(supervisor, supervisor.root / "rds", cloud._secret("rds.admin").hex())
+    events = EventLog(state.events, paginator)
+    subnet_groups = SubnetGroups(state, lambda: cloud.services.api("ec2"), paginator)
+    instances: Instances | None = None
+
+    def apply_parameters(scope, group_name: str, static: bool) -> None:
+        instances.apply_parameter_group(scope, group_name, static)
+
+    parameter_groups = ParameterGroups(state, paginator, apply_parameters)
+    failover = Failover(state, nodes, events, tasks, cloud.topology, cloud.addresses, subnet_groups.zones_of,
+                        lambda scope, instance: parameter_groups.values(scope, instance.parameter_group))
+    instances = Instances(state, nodes, failover, subnet_groups, parameter_groups, events, tasks, cloud.topology,
+                          cloud.addresses, paginator, supervisor.root / "rds-snapshots")
+    replicas = Replicas(instances)
+    failover.after_failover.append(replicas.follow)
+    instances.before_delete.append(replicas.orphaned)
+    snapshots = Snapshots(state, instances, events, tasks, supervisor.root / "rds-snapshots", paginator)
+    backups = Backups(instances, paginator)
+    log_files = LogFiles(instances)
+    catalog = Catalog(paginator, subnet_groups.zones_of)
+    tags = Tags(state)
+    monitoring = EnhancedMonitoring(nodes, tasks, lambda: cloud.services.api("logs"), state.instances.get)
+    instances.watchers.append(monitoring.on_instance)
+    sampler = Sampler(cloud.store, nodes, tasks, state.instances.get)
+    instances.watchers.append(sampler.on_instance)
+    lifecycle = Lifecycle(state, nodes, instances, failover, events, tasks, cloud.addresses, [monitoring.stop_all, sampler.stop_all])
+    supervisor.listen(failover.on_engine_event)
+
+    return Service(
+        name="rds",
+        operations={
+            # instances
+            "CreateDBInstance": instances.create_db_instance,
+            "DescribeDBInstances": instances.describe_db_instances,
+            "ModifyDBInstance": instances.modify_db_instance,
+            "RebootDBInstance": instances.reboot_db_instance,
+            "StopDBInstance": instances.stop_db_instance,
+            "StartDBInstance": instances.start_db_instance,
+            "DeleteDBInstance": instances.delete_db_instance,
+            # read replicas
+            "CreateDBInstanceReadReplica": replicas.create_db_instance_read_replica,
+            "PromoteReadReplica": replicas.promote_read_replica,
+            # subnet groups
+            "CreateDBSubnetGroup": subnet_groups.create_db_subnet_group,
+            "DescribeDBSubnetGroups": subnet_groups.describe_db_subnet_groups,
+            "ModifyDBSubnetGroup": subnet_groups.modify_db_subnet_group,
+            "DeleteDBSubnetGroup": subnet_groups.delete_db_subnet_group,
+            # parameter groups
+            "CreateDBParameterGroup": parameter_groups.create_db_parameter_group,
+            "DescribeDBParameterGroups": parameter_groups.describe_db_parameter_groups,
+            "DescribeDBParameters": parameter_groups.describe_db_parameters,
+            "DescribeEngineDefaultParameters": parameter_groups.describe_engine_default_parameters,
+            "ModifyDBParameterGroup": parameter_groups.modify_db_parameter_group,
+            "ResetDBParameterGroup": parameter_groups.reset_db_parameter_group,
+            "DeleteDBParameterGroup": parameter_groups.delete_db_parameter_group,
+            # snapshots
+            "CreateDBSnapshot": snapshots.create_db_snapshot,
+            "DescribeDBSnapshots": snapshots.describe_db_snapshots,
+            "RestoreDBInstanceFromDBSnapshot": snapshots.restore_db_instance_from_db_snapshot,
+            "DeleteDBSnapshot": snapshots.delete_db_snapshot,
+            # automated backups
+            "RestoreDBInstanceToPointInTime": backups.restore_db_instance_to_point_in_time,
+            "DescribeDBInstanceAutomatedBackups": backups.describe_db_instance_automated_backups,
+            # log files
+            "DescribeDBLogFiles": log_files.describe_db_log_files,
+            "DownloadDBLogFilePortion": log_files.download_db_log_file_portion,
+            # events, tags, what can be ordered
+            "DescribeEvents": events.describe_events,
+            "AddTagsToResource": tags.add_tags_to_resource,
+            "ListTagsForResource": tags.list_tags_for_resource,
+            "RemoveTagsFromResource": tags.remove_tags_from_resource,
+            "DescribeDBEngineVersions": catalog.describe_db_engine_versions,
+            "DescribeOrderableDBInstanceOptions": catalog.describe_orderable_db_instance_options,
+        },
+        not_implemented=NOT_IMPLEMENTED,
+        dialect=DIALECT,
+        api=RdsApi(state, sampler),
+        start=lifecycle.start,
+        stop=lifecycle.stop,
+        reset=lifecycle.reset,
+        engines=lambda: {"postgres": kinds.describe("postgres")},
+    )

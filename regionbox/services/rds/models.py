@@ -1,0 +1,142 @@
+"""RDS's state: DB instances and the nodes behind them, subnet and parameter groups, snapshots,
+events. Documents in the store, keyed by account and region (``RdsState``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from regionbox.core.store import Scope, Store
+
+
+@dataclass
+class DbNode:
+    """One PostgreSQL server of an instance: the primary, or the Multi-AZ standby."""
+
+    node_id: str  # the supervisor's id: <account>.<region>.<instance>.<n>
+    zone: str
+    address: str
+    role: str  # primary | standby
+
+
+@dataclass
+class DBInstance:
+    SCHEMA_VERSION: ClassVar[int] = 1
+    identifier: str
+    arn: str
+    resource_id: str  # DbiResourceId: db-<26 upper alnum>
+    instance_class: str
+    engine: str
+    engine_version: str
+    master_username: str
+    master_password: str
+    allocated_storage: int
+    storage_type: str
+    port: int
+    status: str = "creating"
+    db_name: str | None = None
+    endpoint_address: str = ""
+    nodes: list[DbNode] = field(default_factory=list)
+    multi_az: bool = False
+    subnet_group: str = "default"
+    parameter_group: str = "default.postgres15"
+    parameter_apply_status: str = "in-sync"
+    backup_retention: int = 1
+    monitoring_interval: int = 0
+    monitoring_role_arn: str | None = None
+    performance_insights: bool = False
+    pi_retention: int = 7
+    deletion_protection: bool = False
+    publicly_accessible: bool = False
+    auto_minor_version_upgrade: bool = True
+    copy_tags_to_snapshot: bool = False
+    storage_encrypted: bool = False
+    created_at: float = 0.0
+    tags: list[dict] = field(default_factory=list)
+    vpc_security_groups: list[str] = field(default_factory=list)
+    pending: dict = field(default_factory=dict)  # PendingModifiedValues waiting for the maintenance window
+    replica_source: str | None = None  # a read replica: the instance it follows
+
+    def __post_init__(self) -> None:
+        # The store gives nested documents back as dicts.
+        self.nodes = [DbNode(**n) if isinstance(n, dict) else n for n in self.nodes]
+
+    def node(self, role: str) -> DbNode | None:
+        return next((n for n in self.nodes if n.role == role), None)
+
+    @property
+    def primary(self) -> DbNode | None:
+        return self.node("primary")
+
+    @property
+    def standby(self) -> DbNode | None:
+        return self.node("standby")
+
+
+@dataclass
+class DBSubnetGroup:
+    name: str
+    arn: str
+    description: str
+    vpc_id: str
+    subnets: list[dict]
+    tags: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class DBParameterGroup:
+    name: str
+    arn: str
+    family: str
+    description: str
+    values: dict[str, str] = field(default_factory=dict)  # parameter -> value the user set
+    methods: dict[str, str] = field(default_factory=dict)  # parameter -> immediate | pending-reboot
+    tags: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class DBSnapshot:
+    identifier: str
+    arn: str
+    instance_identifier: str
+    resource_id: str
+    engine: str
+    engine_version: str
+    master_username: str
+    allocated_storage: int
+    port: int
+    zone: str
+    snapshot_type: str  # manual | automated
+    status: str
+    created_at: float
+    instance_created_at: float
+    path: str  # the copy of the data directory
+    db_name: str | None = None
+    tags: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Event:
+    source_id: str
+    source_type: str  # db-instance | db-parameter-group | db-snapshot | db-subnet-group ...
+    message: str
+    date: float
+    categories: list[str] = field(default_factory=list)
+    event_id: str = ""  # RDS-EVENT-0049 ...: in notifications, not DescribeEvents' output
+    source_arn: str = ""
+
+
+class RdsState:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.instances = store.collection("rds.instances", DBInstance)
+        self.subnet_groups = store.collection("rds.subnet_groups", DBSubnetGroup)
+        self.parameter_groups = store.collection("rds.parameter_groups", DBParameterGroup)
+        self.snapshots = store.collection("rds.snapshots", DBSnapshot)
+        self.events = store.collection("rds.events", Event)
+
+    def instance_by_resource_id(self, resource_id: str) -> tuple[Scope, DBInstance] | None:
+        for scope, _, instance in self.instances.all():
+            if instance.resource_id == resource_id:
+                return scope, instance
+        return None

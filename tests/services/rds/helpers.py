@@ -1,0 +1,42 @@
+"""What the RDS tests share: waiting for a status, connecting to an instance's endpoint."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+
+PASSWORD = "s3cret-Passw0rd"
+
+
+def wait_status(rds, identifier: str, wanted: str = "available", timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        instance = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
+        if instance["DBInstanceStatus"] == wanted:
+            return instance
+        assert instance["DBInstanceStatus"] != "failed", instance
+        assert time.monotonic() < deadline, f"{identifier} still {instance['DBInstanceStatus']}"
+        time.sleep(0.1)
+
+
+def wait_until(predicate, timeout: float = 60, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def connect(instance: dict, user: str = "app", password: str = PASSWORD, dbname: str = "postgres") -> psycopg.Connection:
+    endpoint = instance["Endpoint"]
+    return psycopg.connect(host=endpoint["Address"], port=endpoint["Port"], user=user, password=password, dbname=dbname,
+                           autocommit=True, connect_timeout=5)
+
+
+def create(rds, identifier: str, **extra) -> dict:
+    rds.create_db_instance(DBInstanceIdentifier=identifier, Engine="postgres", MasterUsername="app",
+                           MasterUserPassword=PASSWORD, AllocatedStorage=20, DBInstanceClass="db.t4g.micro", **extra)
+    return wait_status(rds, identifier)
