@@ -81,7 +81,7 @@ def test_an_event_source_mapping_with_the_cli(cloud, tmp_path):
         "app.handler", "--zip-file", f"fileb://{package}", "--role", role(cloud),
         "--environment", f"Variables={{OUT={out}}}")
     cli(cloud, "lambda", "wait", "function-active-v2", "--function-name", "fn")
-    stream = json.loads(cli(cloud, "dynamodb", "create-table", "--table-name", "t", "--billing-mode", "PAY_PER_REQUEST",
+    stream = json.loads(cli(cloud, "dynamodb", "create-table", "--table-name", "events", "--billing-mode", "PAY_PER_REQUEST",
                             "--key-schema", "AttributeName=id,KeyType=HASH",
                             "--attribute-definitions", "AttributeName=id,AttributeType=S",
                             "--stream-specification", "StreamEnabled=true,StreamViewType=NEW_IMAGE").stdout)
@@ -90,7 +90,7 @@ def test_an_event_source_mapping_with_the_cli(cloud, tmp_path):
                           "fn", "--starting-position", "LATEST").stdout)["UUID"]
     eventually(lambda: json.loads(cli(cloud, "lambda", "get-event-source-mapping", "--uuid", uuid).stdout)["State"]
                == "Enabled", timeout=60)
-    cli(cloud, "dynamodb", "put-item", "--table-name", "t", "--item", '{"id": {"S": "x"}, "v": {"N": "7"}}')
+    cli(cloud, "dynamodb", "put-item", "--table-name", "events", "--item", '{"id": {"S": "x"}, "v": {"N": "7"}}')
     got = eventually(lambda: out.exists() and out.read_text(), timeout=60)
     record = json.loads(got.splitlines()[0])["Records"][0]
     assert (record["eventName"], record["eventSourceARN"]) == ("INSERT", arn)
