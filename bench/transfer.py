@@ -6,14 +6,15 @@ the same disk. Prints MB/s (best of --runs) and the ratios.
 
     python3 bench/transfer.py [--mib 256] [--runs 3] [--cipher aes128-gcm@openssh.com]
 
-regionbox runs in its own process on uvloop, as `regionbox up` does, with the stand-in Lambda
-of the tests as the FTP server's identity provider (regionbox serves no Lambda yet).
+regionbox runs in its own process on uvloop, as `regionbox up` does, with a real Lambda function
+as the FTP server's identity provider.
 Targets (issue 10): SFTP >= 1.0x OpenSSH; FTP >= 0.9x bare pyftpdlib.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import shutil
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,24 +39,16 @@ SSH_OPTIONS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/
 
 # -- regionbox in its own process -------------------------------------------------------------------
 def serve(port: int) -> None:
-    """The child: a cloud on uvloop with the stand-in Lambda answering FTP logins, until stdin closes."""
+    """The child: a cloud on uvloop (a real Lambda function answers FTP logins), until stdin closes."""
     import asyncio
 
     import uvloop
 
     from regionbox.config import Config
-    from regionbox.core.registry import Entry
-    from regionbox.services import SERVICES
     from regionbox.testing import RunningCloud
 
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    running = RunningCloud(Config(ephemeral=True, port=port),
-                           services={**SERVICES, "lambda": Entry("tests.services.transfer.standin_lambda")}).start()
-
-    async def standin():
-        return running.cloud.services.api("lambda")
-    answer = {"Role": ROLE, "HomeDirectory": "/bench/ftp"}
-    running.run(standin()).functions[FUNCTION] = lambda event: answer if event.get("password") == "bench" else {}
+    running = RunningCloud(Config(ephemeral=True, port=port)).start()
     print("ready", flush=True)
     sys.stdin.read()
     running.stop()
@@ -81,6 +75,21 @@ def setup_regionbox(endpoint: str, public_key: str) -> dict:
         {"Effect": "Allow", "Principal": {"Service": "transfer.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
     iam.put_role_policy(RoleName="bench", PolicyName="s3", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+    # The FTP server's identity provider: a Lambda function answering AWS's contract, which lets
+    # Transfer invoke it (as AWS requires).
+    iam.create_role(RoleName="bench-idp", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n"
+                                   f"    answer = {{'Role': {ROLE!r}, 'HomeDirectory': '/bench/ftp'}}\n"
+                                   "    return answer if event.get('password') == 'bench' else {}\n")
+    functions = client("lambda")
+    functions.create_function(FunctionName="bench-idp", Runtime="python3.12", Handler="app.handler",
+                              Role=f"arn:aws:iam::{ACCOUNT}:role/bench-idp", Code={"ZipFile": package.getvalue()})
+    functions.get_waiter("function_active_v2").wait(FunctionName="bench-idp", WaiterConfig={"Delay": 0.2})
+    functions.add_permission(FunctionName="bench-idp", StatementId="transfer", Action="lambda:InvokeFunction",
+                             Principal="transfer.amazonaws.com")
     sftp_server = transfer.create_server()["ServerId"]
     transfer.create_user(ServerId=sftp_server, UserName="bench", Role=ROLE, HomeDirectory="/bench/sftp",
                          SshPublicKeyBody=public_key)
