@@ -29,6 +29,16 @@ def stage_ref(api_stage: dict) -> str:
     return f"{api_stage.get('apiId')}:{api_stage.get('stage')}"
 
 
+def _number(settings: dict, name: str) -> float:
+    """A quota or throttle number; absent (or removed by a patch) counts as 0."""
+    value = settings.get(name)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise bad_request(f"Invalid {name} specified: {value}")
+    return value
+
+
 class UsagePlans:
     def __init__(self, state: ApiGatewayState, paginator: Paginator) -> None:
         self.state = state
@@ -48,12 +58,13 @@ class UsagePlans:
         if quota:
             if quota.get("period") not in PERIODS:
                 raise bad_request("Invalid quota period specified. Valid options are DAY,WEEK,MONTH")
-            if not 0 <= quota.get("offset", 0) <= PERIODS[quota["period"]]:
+            offset = _number(quota, "offset")
+            if not 0 <= offset <= PERIODS[quota["period"]]:
                 raise bad_request(f"Invalid quota offset specified for period {quota['period']}: {quota.get('offset')}")
-            if quota.get("limit", 0) < 0:
+            if _number(quota, "limit") < 0:
                 raise bad_request("Quota limit should be a positive integer")
         throttle = body.get("throttle") or {}
-        if throttle.get("rateLimit", 0) < 0 or throttle.get("burstLimit", 0) < 0:
+        if _number(throttle, "rateLimit") < 0 or _number(throttle, "burstLimit") < 0:
             raise bad_request("Throttle limits should be positive")
 
     def create_usage_plan(self, ctx: RequestContext, params: dict) -> dict:
