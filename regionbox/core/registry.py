@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import functools
 import logging
 from dataclasses import dataclass
 from importlib import import_module
@@ -45,10 +46,14 @@ class Entry:
     def wants(self, host: str, path: str, websocket: bool = False, form_post: bool = False) -> bool:
         host = host.rsplit(":", 1)[0].lower() if host and not host.endswith("]") else host.lower()
         if websocket:
-            return (any(fnmatch.fnmatchcase(host, pattern) for pattern in self.websocket_hosts)
-                    or any(path.startswith(prefix) for prefix in self.websocket_paths))
-        return ((form_post and self.form_posts) or any(fnmatch.fnmatchcase(host, pattern) for pattern in self.hosts)
-                or any(path.startswith(prefix) for prefix in self.paths))
+            return _matches_host(self.websocket_hosts, host) or path.startswith(self.websocket_paths)
+        return (form_post and self.form_posts) or _matches_host(self.hosts, host) or path.startswith(self.paths)
+
+
+@functools.lru_cache(maxsize=1024)
+def _matches_host(patterns: tuple[str, ...], host: str) -> bool:
+    """Whether a Host matches one of an entry's patterns (asked on every request, for a few hosts)."""
+    return any(fnmatch.fnmatchcase(host, pattern) for pattern in patterns)
 
 
 class ServiceUnavailable(ServiceError):
