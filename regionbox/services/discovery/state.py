@@ -18,6 +18,7 @@ import orjson
 from regionbox.core import ids
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
+from regionbox.core.pagination import PageRule, Paginator
 from regionbox.core.store import Scope, Store
 from regionbox.services.discovery import models
 
@@ -53,6 +54,23 @@ def not_found(message: str) -> ServiceError:
 
 def not_permitted(message: str) -> ServiceError:
     return ServiceError("OperationNotPermittedException", message)
+
+
+# Every listing of the service pages the same way: maxResults up to 100, nextToken.
+PAGES = PageRule(token="nextToken", size="maxResults", default=100, minimum=1, maximum=100,
+                 out_of_range=lambda n: invalid_value(f"maxResults must be between 1 and 100, not {n}."),
+                 bad_token=lambda t: invalid_value("The nextToken is not valid."))
+
+
+def page_of(paginator: Paginator, items: list, params: dict, key: str, shape: Callable = lambda item: item,
+            query: Any = None) -> dict:
+    """The output of a listing: the page of ``items`` the request asks for, shaped, under ``key``,
+    and the token of the next page when there is one (a token is good only for the same query)."""
+    page, token = paginator.paginate(items, params, PAGES, query=query)
+    output: dict = {key: [shape(item) for item in page]}
+    if token:
+        output["nextToken"] = token
+    return output
 
 
 def configuration_id(kind: str) -> str:
