@@ -58,6 +58,7 @@ class Host:
     addresses: tuple[str, ...] = ()  # shared-host mode: the addresses this agent's host claims
     _last: dict = field(default_factory=dict)
     _seen: set = field(default_factory=set)
+    _processes: set = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.host_name = self.host_name or socket.gethostname()
@@ -117,8 +118,10 @@ class Host:
     def _claimed(self, ip: str) -> bool:
         return not self.addresses or _address(ip) in self.addresses
 
-    def activity(self) -> list[dict]:
-        """Processes, and TCP connections not reported before (each connection once, however long it lives)."""
+    def activity(self, every_process: bool = False) -> list[dict]:
+        """Processes started since the last call (every one with ``every_process``), and TCP
+        connections not reported before (each connection once, however long it lives): a host's
+        hundreds of processes are not sent again every 15 seconds."""
         now = time.time()
         try:
             sockets = psutil.net_connections(kind="tcp")
@@ -129,6 +132,7 @@ class Host:
         owners = {s.pid for s in sockets if s.pid and s.laddr and self._claimed(s.laddr.ip)}
         processes = {}
         records = []
+        running = set()
         for process in psutil.process_iter(["pid", "name", "exe", "cmdline"]):
             info = process.info
             if self.addresses and info["pid"] not in owners:
@@ -136,7 +140,11 @@ class Host:
             entry = {"pid": info["pid"], "name": info["name"] or "", "path": info.get("exe") or "",
                      "commandLine": " ".join(info.get("cmdline") or [])}
             processes[info["pid"]] = entry
-            records.append({"kind": "process", "ts": now, **entry})
+            identity = (entry["pid"], entry["name"], entry["commandLine"])
+            running.add(identity)
+            if every_process or identity not in self._processes:
+                records.append({"kind": "process", "ts": now, **entry})
+        self._processes = running
         current = set()
         for s in sockets:
             if s.status != ESTABLISHED or not s.laddr or not s.raddr or not self._claimed(s.laddr.ip):
