@@ -104,6 +104,11 @@ class DiscoveryState:
         self.buckets = store.collection("discovery.buckets")
         store.db.executescript(_RECORDS)
         store.on_reset(lambda: store.db.execute("DELETE FROM discovery_records"))
+        store.on_reset(self.forget_indexes)
+        # What a report's process or connection already is, without reading every item (ingest.py):
+        # built from the collections when first needed, dropped whenever items are deleted.
+        self._process_ids: dict[Scope, dict[tuple, str]] = {}
+        self._connection_ids: dict[Scope, dict[tuple, str]] = {}
 
     # -- the home Region ---------------------------------------------------------------------
     def scope(self, ctx: RequestContext, write: bool) -> Scope:
@@ -141,6 +146,27 @@ class DiscoveryState:
                 if interface.get("ipAddress"):
                     owners.setdefault(interface["ipAddress"], set()).add(server.configuration_id)
         return {ip: next(iter(found)) for ip, found in owners.items() if len(found) == 1}
+
+    def process_index(self, scope: Scope) -> dict[tuple, str]:
+        """(server id, name, command line) -> d-process id."""
+        index = self._process_ids.get(scope)
+        if index is None:
+            index = self._process_ids[scope] = {(p.server_id, p.name, p.command_line): p.configuration_id
+                                                for p in self.processes.values(scope)}
+        return index
+
+    def connection_index(self, scope: Scope) -> dict[tuple, str]:
+        """(source ip, destination ip, destination port, protocol) -> d-connection id."""
+        index = self._connection_ids.get(scope)
+        if index is None:
+            index = self._connection_ids[scope] = {
+                (c.source_ip, c.destination_ip, c.destination_port, c.transport_protocol): c.configuration_id
+                for c in self.connections.values(scope)}
+        return index
+
+    def forget_indexes(self) -> None:
+        self._process_ids.clear()
+        self._connection_ids.clear()
 
     # -- what agents reported over time ----------------------------------------------------------
     def add_records(self, scope: Scope, server_id: str, rows: list[tuple[str, float, dict]]) -> None:

@@ -34,6 +34,16 @@ def test_agents_must_sign_and_iam_users_need_the_agent_permission(cloud):
     status, answer = ingest(cloud, "register", {"hostKey": "h2", "hostName": "h2"}, region="eu-west-1")
     assert (status, answer["__type"]) == (400, "InvalidInputException")
     assert ingest(cloud, "nonsense", {})[0] == 404
+    agent = ingest(cloud, "register", {"hostKey": "h3", "hostName": "h3"})[1]["agentId"]
+    status, answer = ingest(cloud, "report", {"agentId": agent, "batch": 0, "records": [
+        {"kind": "sample", "ts": 1.0, "cpu": 5.0}, {"kind": "sample", "ts": "yesterday"}]})
+    assert (status, answer["__type"]) == (400, "InvalidParameterValueException")
+    # Nothing of the malformed report was kept, and its batch number is still free.
+    assert ingest(cloud, "report", {"agentId": agent, "batch": 0, "records": [{"kind": "sample", "ts": 1.0, "cpu": 7.0}]})[0] \
+        == 200
+    server = discovery(cloud).list_configurations(configurationType="SERVER", filters=[
+        {"name": "server.agentId", "values": [agent], "condition": "EQUALS"}])["configurations"][0]
+    assert float(server["server.performance.avgCpuUsagePct"]) == 7.0
 
 
 def test_the_api_gives_strategy_recommendations_servers_and_applications(cloud):
