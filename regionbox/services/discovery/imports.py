@@ -36,7 +36,7 @@ from regionbox.core.tasks import Tasks
 from regionbox.services.discovery.applications import tag_key
 from regionbox.services.discovery.deletion import delete_server
 from regionbox.services.discovery.models import Application, ImportTask, Server, Tag
-from regionbox.services.discovery.state import DiscoveryState, configuration_id, page_of
+from regionbox.services.discovery.state import DiscoveryState, configuration_id, invalid_parameter, page_of
 
 KEYS = ("ExternalId", "IPAddress", "MACAddress", "HostName")
 # Template column -> (server.performance.<attribute>, factor)
@@ -215,7 +215,9 @@ class Imports:
         scope = self.state.scope(ctx, write=False)
         found = sorted(self.state.imports.values(scope), key=lambda t: -t.requested)
         for item in params.get("filters") or []:
-            values = set(item.get("values") or [])
+            if not item.get("name") or not item.get("values"):
+                raise invalid_parameter("An import task filter needs a name and values.")
+            values = set(item["values"])
             field = {"IMPORT_TASK_ID": "import_task_id", "STATUS": "status", "NAME": "name"}.get(item["name"])
             if field is not None:
                 found = [t for t in found if getattr(t, field) in values]

@@ -66,3 +66,19 @@ def test_the_api_gives_strategy_recommendations_servers_and_applications(cloud):
                                    "path": "/usr/pgsql/bin/postgres"}]
     assert api.applications(ACCOUNT, HOME) == [{"configurationId": app, "name": "billing", "description": "invoices",
                                                 "servers": [server]}]
+
+
+def test_every_operation_of_the_model_is_implemented(cloud):
+    coverage = cloud.get("/_regionbox/coverage")["services"]["discovery"]
+    assert len(coverage["implemented"]) == 28 and coverage["not_implemented"] == {}
+
+
+def test_import_task_filters_need_a_name_and_values(cloud):
+    set_home(cloud)
+    client = discovery(cloud)
+    import pytest
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as caught:
+        client.describe_import_tasks(filters=[{"values": ["x"]}])
+    assert caught.value.response["Error"]["Code"] == "InvalidParameterException"
