@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import requests
 from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
 
 from tests.services.discovery.helpers import ACCOUNT, HOME, discovery, ingest, set_home
 
@@ -76,9 +78,6 @@ def test_every_operation_of_the_model_is_implemented(cloud):
 def test_import_task_filters_need_a_name_and_values(cloud):
     set_home(cloud)
     client = discovery(cloud)
-    import pytest
-    from botocore.exceptions import ClientError
-
     with pytest.raises(ClientError) as caught:
         client.describe_import_tasks(filters=[{"values": ["x"]}])
     assert caught.value.response["Error"]["Code"] == "InvalidParameterException"
