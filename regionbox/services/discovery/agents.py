@@ -78,7 +78,8 @@ class Agents:
         return page_of(self.paginator, found, params, "agentsInfo", agent_info, query=[params.get("agentIds"), wanted])
 
     def _collection(self, ctx: RequestContext, params: dict, scheduled: str, done: str) -> dict:
-        scope = self.state.scope(ctx, write=True)
+        # Starting is a write, made in the home Region; stopping is allowed anywhere, as AWS lists "stop" with reads.
+        scope = self.state.scope(ctx, write=done == "STARTED")
         statuses = []
         with self.state.store.transaction():
             for agent_id in params["agentIds"]:
