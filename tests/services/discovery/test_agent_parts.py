@@ -3,6 +3,7 @@ its on-disk buffer (numbered batches that survive a restart), and SigV4 as botoc
 
 from __future__ import annotations
 
+import os
 import socket
 
 from botocore.auth import SigV4Auth
@@ -11,6 +12,7 @@ from botocore.credentials import Credentials
 
 from regionbox.config import AwsCredentials
 from regionbox.discovery_agent.host import Host
+from regionbox.discovery_agent.sockets import Sockets
 from regionbox.discovery_agent.spool import Spool
 from regionbox.discovery_agent.transport import sign
 from tests.services.discovery.hosts import loopback_works
@@ -21,7 +23,7 @@ ADDRESS = "127.77.2.1"
 def test_a_connection_and_a_process_are_reported_once_and_a_new_connection_again():
     if not loopback_works(ADDRESS):
         return
-    host = Host("parts-1", (ADDRESS,))
+    host = Host("parts-1", (ADDRESS,), owner_interval=0)
     listener = socket.socket()
     listener.bind((ADDRESS, 0))
     listener.listen()
@@ -88,3 +90,25 @@ def test_the_agents_signature_is_sigv4_as_botocore_makes_it():
     auth.add_auth(request)
     expected = request.headers["Authorization"]
     assert headers["authorization"].split("Signature=")[1] == expected.split("Signature=")[1]
+
+
+def test_the_kernels_two_socket_tables_agree_and_owners_are_found():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    client = socket.create_connection(listener.getsockname())
+    accepted, _ = listener.accept()
+    try:
+        netlink, text = Sockets(scan_interval=0), Sockets(scan_interval=0)
+        text.netlink = False
+
+        def decoded(table):
+            return {(table.decode(local), table.decode(remote), listening) for local, remote, listening, _ in table.read()}
+        mine = {(("127.0.0.1", listener.getsockname()[1]), ("0.0.0.0", 0), True),
+                (client.getsockname(), client.getpeername(), False)}
+        assert mine <= decoded(netlink) and mine <= decoded(text)
+        found = [s for s in netlink.read() if netlink.decode(s[0]) == client.getsockname()]
+        assert netlink.owners([found[0][3]]) == {found[0][3]: os.getpid()}
+    finally:
+        for s in (client, accepted, listener):
+            s.close()
