@@ -55,6 +55,7 @@ class Host:
     _last: dict = field(default_factory=dict)
     _seen: set = field(default_factory=set)
     _processes: set = field(default_factory=set)
+    _known: dict = field(default_factory=dict)
     _sockets: Sockets | None = None
 
     def __post_init__(self) -> None:
@@ -139,17 +140,24 @@ class Host:
         processes = {}
         records = []
         running = set()
-        for process in psutil.process_iter(["pid", "name", "exe", "cmdline"]):
-            info = process.info
-            if wanted is not None and info["pid"] not in wanted:
+        known = {} if every_process else self._known  # read again in full hourly: a pid may be reused
+        for pid in psutil.pids():
+            if wanted is not None and pid not in wanted:
                 continue
-            entry = {"pid": info["pid"], "name": info["name"] or "", "path": info.get("exe") or "",
-                     "commandLine": " ".join(info.get("cmdline") or [])}
-            processes[info["pid"]] = entry
+            entry = known.get(pid)
+            if entry is None:  # only processes not seen before are read (name, path, command line)
+                try:
+                    info = psutil.Process(pid).as_dict(["name", "exe", "cmdline"])
+                except (psutil.NoSuchProcess, psutil.ZombieProcess):
+                    continue
+                entry = {"pid": pid, "name": info["name"] or "", "path": info.get("exe") or "",
+                         "commandLine": " ".join(info.get("cmdline") or [])}
+            processes[pid] = entry
             identity = (entry["pid"], entry["name"], entry["commandLine"])
             running.add(identity)
             if every_process or identity not in self._processes:
                 records.append({"kind": "process", "ts": now, **entry})
+        self._known = processes
         self._processes = running
         for local_raw, remote_raw, _, inode in new:
             local, remote = table.decode(local_raw), table.decode(remote_raw)

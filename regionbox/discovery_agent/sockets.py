@@ -24,6 +24,15 @@ import psutil
 ESTABLISHED, LISTEN = "01", "0A"
 NETLINK_SOCK_DIAG, SOCK_DIAG_BY_FAMILY, NLMSG_DONE, NLMSG_ERROR = 4, 20, 3, 2
 TCP_STATES = (1 << 1) | (1 << 10)  # TCP_ESTABLISHED, TCP_LISTEN
+# nlmsghdr (length, type, flags, seq, pid) + inet_diag_msg (family, state; ports and addresses; inode),
+# the fields not wanted skipped ("x"), then the attributes the kernel adds, skipped too.
+MESSAGE_FORMAT = "=IHHIIBB2x2s2s16s16s4x8x16xI"
+MESSAGE_SIZE = struct.calcsize(MESSAGE_FORMAT)
+
+
+@lru_cache(maxsize=8)
+def _message(length: int) -> struct.Struct:
+    return struct.Struct(MESSAGE_FORMAT + f"{length - MESSAGE_SIZE}x")
 TABLES = ("/proc/net/tcp", "/proc/net/tcp6")
 # One line of /proc/net/tcp{,6} in the two states wanted: local, remote, state, inode. A regular
 # expression over the whole file runs in C; splitting every line in Python cost 90 % of a collection.
@@ -68,33 +77,39 @@ class Sockets:
 
     def _netlink(self) -> list[tuple[bytes, bytes, bool, int]] | None:
         """(local, remote, listening, inode) from sock_diag: addresses as family byte + port + address
-        bytes; None when the kernel refuses."""
-        found = []
+        bytes; None when the kernel refuses (then /proc/net/tcp answers). The loop is per socket:
+        it must stay small."""
+        found: list = []
         try:
             with socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_SOCK_DIAG) as link:
                 for family in (socket.AF_INET, socket.AF_INET6):
                     request = struct.pack("=BBBBI48x", family, socket.IPPROTO_TCP, 0, 0, TCP_STATES)
                     link.send(struct.pack("=IHHII", 16 + len(request), SOCK_DIAG_BY_FAMILY, 0x301, family, 0) + request)
+                    size = 4 if family == socket.AF_INET else 16
+                    tag = bytes((family,))
                     done = False
                     while not done:
-                        data = link.recv(1 << 16)
-                        offset = 0
-                        while offset + 16 <= len(data):
-                            length, kind = struct.unpack_from("=IH", data, offset)
-                            if kind == NLMSG_DONE:
-                                done = True
-                                break
-                            if kind == NLMSG_ERROR or length < 16:
+                        data = link.recv(1 << 17)
+                        if len(data) < 16:
+                            return None
+                        length, kind = struct.unpack_from("=IH", data, 0)
+                        if kind == NLMSG_DONE:
+                            break
+                        if kind == NLMSG_ERROR or length < MESSAGE_SIZE:
+                            return None
+                        # The kernel appends a few attributes: every message of a dump has the same
+                        # length in practice, so they are unpacked together, in C.
+                        whole = len(data) - len(data) % length
+                        if whole < len(data):  # a shorter message at the end: NLMSG_DONE
+                            if len(data) - whole < 16 or struct.unpack_from("=H", data, whole + 4)[0] != NLMSG_DONE:
                                 return None
-                            body = offset + 16
-                            state = data[body + 1]
-                            size = 4 if family == socket.AF_INET else 16
-                            tag = bytes((family,))
-                            local = tag + data[body + 4:body + 6] + data[body + 8:body + 8 + size]
-                            remote = tag + data[body + 6:body + 8] + data[body + 24:body + 24 + size]
-                            inode = struct.unpack_from("=I", data, body + 68)[0]
-                            found.append((local, remote, state == 10, inode))
-                            offset += (length + 3) & ~3
+                            done = True
+                        shape = _message(length)
+                        rows = list(shape.iter_unpack(memoryview(data)[:whole]))
+                        if any(row[0] != length or row[1] != SOCK_DIAG_BY_FAMILY for row in rows):
+                            return None  # mixed lengths: /proc/net/tcp answers instead
+                        found.extend((tag + sport + src[:size], tag + dport + dst[:size], state == 10, inode)
+                                     for _, _, _, _, _, _, state, sport, dport, src, dst, inode in rows)
         except OSError:
             return None
         return found
