@@ -35,6 +35,7 @@ SERVICES: dict[str, Entry] = {
     "rds": Entry("regionbox.services.rds"),
     "pi": Entry("regionbox.services.pi"),
     "migrationhub-config": Entry("regionbox.services.migrationhub_config"),
+    "mgh": Entry("regionbox.services.mgh"),
     # Virtual-hosted requests ("<bucket>.s3.localhost"), anonymous reads and browser form uploads are S3's.
     "s3": Entry("regionbox.services.s3", hosts=("*.s3.localhost", "*.s3.*.localhost"), unsigned=True, form_posts=True),
 }
