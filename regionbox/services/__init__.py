@@ -37,5 +37,7 @@ SERVICES: dict[str, Entry] = {
     "migrationhub-config": Entry("regionbox.services.migrationhub_config"),
     "mgh": Entry("regionbox.services.mgh"),
     # Virtual-hosted requests ("<bucket>.s3.localhost"), anonymous reads and browser form uploads are S3's.
+    # Agents report on "/_discovery/agent/..." (services/discovery/ingest.py).
+    "discovery": Entry("regionbox.services.discovery", paths=("/_discovery/",)),
     "s3": Entry("regionbox.services.s3", hosts=("*.s3.localhost", "*.s3.*.localhost"), unsigned=True, form_posts=True),
 }
