@@ -12,6 +12,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+import orjson
+
 from regionbox.core import clock
 from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import Paginator
@@ -123,16 +125,26 @@ class Tasks:
         return {}
 
     def matching_servers(self, scope: Scope, attributes: list[dict]) -> list[str]:
-        """The discovered servers one of whose attribute values (a list split on commas,
-        semicolons or blanks) is one of the task's values: an IP or MAC address, a host name."""
+        """The discovered servers one of whose attribute values is one of the task's values: an
+        IP or MAC address of an interface, a host name, a VM or BIOS id."""
         wanted = {a["Value"].lower() for a in attributes}
-        matches = []
-        for server in self.home.servers(scope) or []:
-            values = {part.lower() for value in (server.get("attributes") or {}).values()
-                      for part in re.split(r"[,;\s]+", str(value)) if part}
-            if wanted & values:
-                matches.append(server["configurationId"])
-        return matches
+        return [server["configurationId"] for server in self.home.servers(scope) or []
+                if wanted & {leaf.lower() for value in (server.get("attributes") or {}).values() for leaf in leaves(value)}]
+
+
+def leaves(value) -> list[str]:
+    """The strings in an attribute value: itself, or those of the JSON it holds
+    (server.networkInterfaceInfo is a JSON list of interfaces with their addresses)."""
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return [value]
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in leaves(item)]
+    if isinstance(value, list):
+        return [leaf for item in value for leaf in leaves(item)]
+    return [str(value)]
 
 
 def check_format(kind: str, value: str) -> None:

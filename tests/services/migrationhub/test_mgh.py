@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from regionbox.testing import CloudProcess
-from tests.services.migrationhub.helpers import ACCOUNT, HOME, cli_json, error_of, set_home_region
+from tests.services.migrationhub.helpers import ACCOUNT, HOME, cli_json, discovered_server, error_of, set_home_region
 from tests.services.test_cli_aws import aws
 
 HOME_NOT_SET = ("HomeRegionNotSetException", "The home region is not set. Set the home region to continue.", 400)
@@ -162,7 +162,10 @@ def test_resource_attributes(cloud):
 def test_application_states(cloud):
     set_home_region(cloud)
     client = mgh(cloud)
-    apps = [f"d-application-{n:017x}" for n in range(3)]
+    discovery = cloud.client("discovery", region=HOME, account=ACCOUNT)
+    apps = [discovery.create_application(name=f"app-{n}")["configurationId"] for n in range(3)]
+    assert error_of(client.notify_application_state, ApplicationId="d-application-0000000000000000", Status="COMPLETED") == (
+        "ResourceNotFoundException", "Application d-application-0000000000000000 does not exist.", 400)
     when = datetime(2020, 1, 6, 7, 30, tzinfo=timezone.utc)
     for app in apps:
         client.notify_application_state(ApplicationId=app, Status="NOT_STARTED", UpdateDateTime=when)
@@ -178,6 +181,31 @@ def test_application_states(cloud):
         "ResourceNotFoundException", "Application d-application-none does not exist.", 400)
     code, _, _ = error_of(client.notify_application_state, ApplicationId=apps[0], Status="DONE")
     assert code == "InvalidInputException"
+
+
+def test_discovered_resources_come_from_application_discovery_service(cloud):
+    set_home_region(cloud)
+    client = mgh(cloud)
+    client.create_progress_update_stream(ProgressUpdateStreamName="tool")
+    client.import_migration_task(ProgressUpdateStream="tool", MigrationTaskName="db-1")
+    task = {"ProgressUpdateStream": "tool", "MigrationTaskName": "db-1"}
+    server = discovered_server(cloud, "db-1", "10.0.3.7", "02:00:00:00:03:07")
+    application = cloud.client("discovery", region=HOME, account=ACCOUNT).create_application(name="shop")["configurationId"]
+
+    # Attributes that identify a discovered server link the task to it.
+    client.put_resource_attributes(**task, ResourceAttributeList=[{"Type": "MAC_ADDRESS", "Value": "02:00:00:00:03:07"}])
+    assert client.list_discovered_resources(**task)["DiscoveredResourceList"] == [{"ConfigurationId": server}]
+    assert [t["MigrationTaskName"] for t in client.list_migration_tasks(ResourceName=server)["MigrationTaskSummaryList"]] == ["db-1"]
+    assert client.list_migration_tasks(ResourceName=application)["MigrationTaskSummaryList"] == []
+
+    client.associate_discovered_resource(**task, DiscoveredResource={"ConfigurationId": application, "Description": "shop"})
+    assert client.list_discovered_resources(**task)["DiscoveredResourceList"] == [
+        {"ConfigurationId": server}, {"ConfigurationId": application, "Description": "shop"}]
+    assert error_of(client.associate_discovered_resource, **task, DiscoveredResource={"ConfigurationId": "d-server-0000000000000000"}) == (
+        "ResourceNotFoundException", "Configuration item d-server-0000000000000000 does not exist in Application Discovery Service.", 400)
+    client.disassociate_discovered_resource(**task, ConfigurationId=server)
+    assert error_of(client.disassociate_discovered_resource, **task, ConfigurationId=server) == (
+        "ResourceNotFoundException", f"Discovered resource {server} is not associated with migration task db-1.", 400)
 
 
 def test_the_aws_cli(cloud):
