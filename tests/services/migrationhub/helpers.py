@@ -31,7 +31,7 @@ def cli_json(cloud, *args: str, **kwargs) -> dict:
     return json.loads(out) if out.strip() else {}
 
 
-def discovered_server(cloud, host: str, ip: str, mac: str, os_name: str = "Ubuntu", os_version: str = "22.04",
+def discovered_server(cloud, host: str, ip: str, mac: str, os_name: str = "Ubuntu", os_version: str = "24.04",
                       processes: tuple[tuple[str, str, str], ...] = (), cpu: tuple[float, ...] = (20.0,),
                       account: str = ACCOUNT) -> str:
     """A host reported by a discovery agent through the agent-ingest route (as the real agent
