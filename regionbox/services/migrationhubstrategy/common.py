@@ -3,8 +3,10 @@ filters of its listings."""
 
 from __future__ import annotations
 
+from typing import Callable, Sequence
+
 from regionbox.core.errors import ServiceError
-from regionbox.core.pagination import PageRule
+from regionbox.core.pagination import PageRule, Paginator
 
 
 def invalid(message: str) -> ServiceError:
@@ -36,3 +38,16 @@ def strategy_summary(strategies: list[str]) -> list[dict]:
     for strategy in strategies:
         counts[strategy] = counts.get(strategy, 0) + 1
     return [{"strategy": s, "count": n} for s, n in sorted(counts.items())]
+
+
+def filtered_page(paginator: Paginator, items: Sequence, params: dict, criteria_member: str,
+                  keeps: Callable[[object, str, str | None], bool], name: Callable[[object], str]) -> tuple[list, str | None]:
+    """ListServers' and ListApplicationComponents' rule: a criterion with its filterValue, then
+    by name (``sort`` ASC or DESC), a page at a time."""
+    criteria, value = params.get(criteria_member) or "NOT_DEFINED", params.get("filterValue")
+    if criteria != "NOT_DEFINED" and value is None:
+        raise invalid(f"filterValue is required when {criteria_member} is {criteria}.")
+    kept = sorted((item for item in items if criteria == "NOT_DEFINED" or keeps(item, criteria, value)),
+                  key=lambda item: (name(item).lower(), item.id), reverse=params.get("sort") == "DESC")
+    query = [criteria, value, params.get("sort"), params.get("groupIdFilter")]
+    return paginator.paginate(kept, params, PAGES, query=query)

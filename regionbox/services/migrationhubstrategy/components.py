@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from regionbox.core.pagination import Paginator
 from regionbox.services.migrationhubstrategy.analysis import effective, matches, options_of, recommendation_set
-from regionbox.services.migrationhubstrategy.common import PAGES, in_groups, invalid, not_found, with_token
+from regionbox.services.migrationhubstrategy.common import filtered_page, in_groups, not_found, with_token
 from regionbox.services.migrationhubstrategy.models import PREFERENCES_KEY, AssessedComponent, StrategyState
 from regionbox.services.migrationhubstrategy.rules import Preferences, facts_of
 from regionbox.services.migrationhubstrategy.servers import choose
@@ -49,14 +49,10 @@ class Components:
         return detail
 
     def list_application_components(self, ctx, params: dict) -> dict:
-        criteria, value = params.get("applicationComponentCriteria") or "NOT_DEFINED", params.get("filterValue")
-        if criteria != "NOT_DEFINED" and value is None:
-            raise invalid(f"filterValue is required when applicationComponentCriteria is {criteria}.")
         components = [c for c in self.state.components.values(ctx.scope)
-                      if self.groups_of(ctx.scope, c, params.get("groupIdFilter")) and self.keeps(c, criteria, value)]
-        components.sort(key=lambda c: (c.name.lower(), c.id), reverse=params.get("sort") == "DESC")
-        query = [criteria, value, params.get("sort"), params.get("groupIdFilter")]
-        page, token = self.paginator.paginate(components, params, PAGES, query=query)
+                      if self.groups_of(ctx.scope, c, params.get("groupIdFilter"))]
+        page, token = filtered_page(self.paginator, components, params, "applicationComponentCriteria", self.keeps,
+                                    lambda c: c.name)
         return with_token({"applicationComponentInfos": [self.detail(ctx.scope, c) for c in page]}, token)
 
     def groups_of(self, scope, component: AssessedComponent, wanted: list[dict] | None) -> bool:
@@ -65,8 +61,6 @@ class Components:
 
     @staticmethod
     def keeps(component: AssessedComponent, criteria: str, value: str | None) -> bool:
-        if criteria == "NOT_DEFINED":
-            return True
         option = effective(component.options, component.preferred) or {}
         wanted = (value or "").lower()
         found = {

@@ -7,8 +7,8 @@ import orjson
 
 from regionbox.core.pagination import Paginator
 from regionbox.services.migrationhubstrategy.analysis import effective, matches, recommendation_set
-from regionbox.services.migrationhubstrategy.common import (PAGES, in_groups, invalid, not_found, strategy_summary,
-                                                             with_token)
+from regionbox.services.migrationhubstrategy.common import (filtered_page, in_groups, invalid, not_found,
+                                                             strategy_summary, with_token)
 from regionbox.services.migrationhubstrategy.models import AssessedServer, StrategyState
 from regionbox.services.migrationhubstrategy.rules import facts_of
 
@@ -62,20 +62,13 @@ class Servers:
         return detail
 
     def list_servers(self, ctx, params: dict) -> dict:
-        criteria, value = params.get("serverCriteria") or "NOT_DEFINED", params.get("filterValue")
-        if criteria != "NOT_DEFINED" and value is None:
-            raise invalid(f"filterValue is required when serverCriteria is {criteria}.")
-        servers = [s for s in self.state.servers.values(ctx.scope)
-                   if in_groups(s.group_ids, params.get("groupIdFilter")) and self.keeps(s, criteria, value)]
-        servers.sort(key=lambda s: (facts_of(s.source).name.lower(), s.id), reverse=params.get("sort") == "DESC")
-        query = [criteria, value, params.get("sort"), params.get("groupIdFilter")]
-        page, token = self.paginator.paginate(servers, params, PAGES, query=query)
+        servers = [s for s in self.state.servers.values(ctx.scope) if in_groups(s.group_ids, params.get("groupIdFilter"))]
+        page, token = filtered_page(self.paginator, servers, params, "serverCriteria", self.keeps,
+                                    lambda s: facts_of(s.source).name)
         return with_token({"serverInfos": [self.detail(ctx.scope, s) for s in page]}, token)
 
     @staticmethod
     def keeps(server: AssessedServer, criteria: str, value: str | None) -> bool:
-        if criteria == "NOT_DEFINED":
-            return True
         option = effective(server.options, server.preferred) or {}
         facts = facts_of(server.source)
         wanted = (value or "").lower()

@@ -28,22 +28,22 @@ def strategy(cloud):
     return cloud.client("migrationhubstrategy", region=HOME, account=ACCOUNT)
 
 
-def wait_assessment(client, assessment_id: str, timeout: float = 60) -> dict:
+def settled(read, timeout: float = 60) -> dict:
+    """What ``read()`` answers once its status is no longer IN_PROGRESS (background work)."""
     deadline = time.monotonic() + timeout
     while True:
-        details = client.get_assessment(id=assessment_id)["dataCollectionDetails"]
+        details = read()
         if details["status"] != "IN_PROGRESS" or time.monotonic() > deadline:
             return details
         time.sleep(0.05)
 
 
-def wait_report(client, report_id: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        details = client.get_recommendation_report_details(id=report_id)["recommendationReportDetails"]
-        if details["status"] != "IN_PROGRESS" or time.monotonic() > deadline:
-            return details
-        time.sleep(0.05)
+def wait_assessment(client, assessment_id: str) -> dict:
+    return settled(lambda: client.get_assessment(id=assessment_id)["dataCollectionDetails"])
+
+
+def wait_report(client, report_id: str) -> dict:
+    return settled(lambda: client.get_recommendation_report_details(id=report_id)["recommendationReportDetails"])
 
 
 @pytest.fixture(scope="module")
