@@ -55,7 +55,7 @@ class Applications:
             for application_id in params["configurationIds"]:
                 self.state.applications.delete(scope, application_id)
                 for tag in self.state.tags_of(scope, application_id):
-                    self.state.tags.delete(scope, _tag_key(tag.configuration_id, tag.key, tag.value))
+                    self.state.tags.delete(scope, tag_key(tag.configuration_id, tag.key, tag.value))
         return {}
 
     def _servers(self, scope: Scope, configuration_ids: list[str]) -> list[str]:
@@ -84,7 +84,7 @@ class Applications:
         return {}
 
 
-def _tag_key(configuration: str, key: str, value: str) -> str:
+def tag_key(configuration: str, key: str, value: str) -> str:
     # A configuration item may carry one key with several values, as AWS allows.
     return f"{configuration}\x00{key}\x00{value}"
 
@@ -106,7 +106,7 @@ class Tags:
         with self.state.store.transaction():
             for configuration in self._items(scope, params["configurationIds"]):
                 for tag in params["tags"]:
-                    key = _tag_key(configuration, tag["key"], tag["value"])
+                    key = tag_key(configuration, tag["key"], tag["value"])
                     if (scope, key) not in self.state.tags:
                         self.state.tags.put(scope, key, Tag(configuration_id=configuration,
                                                             configuration_type=item_type(configuration) or "",
@@ -120,7 +120,7 @@ class Tags:
             for configuration in self._items(scope, params["configurationIds"]):
                 for tag in self.state.tags_of(scope, configuration):
                     if wanted is None or any(t["key"] == tag.key and t["value"] == tag.value for t in wanted):
-                        self.state.tags.delete(scope, _tag_key(configuration, tag.key, tag.value))
+                        self.state.tags.delete(scope, tag_key(configuration, tag.key, tag.value))
         return {}
 
     def describe_tags(self, ctx: RequestContext, params: dict) -> dict:

@@ -56,8 +56,9 @@ def _error(error: ServiceError) -> HttpResponse:
 
 class Ingest:
     def __init__(self, state: DiscoveryState, credentials: CredentialRegistry, iam: Callable[[], Any],
-                 enforced: Callable[[], bool]) -> None:
+                 enforced: Callable[[], bool], reported: Callable[[Scope, str, list], None] = lambda *_: None) -> None:
         self.state = state
+        self.reported = reported  # told what each report added, once it is stored (continuous exports)
         self.credentials = credentials
         self.iam = iam
         self.enforced = enforced
@@ -163,14 +164,16 @@ class Ingest:
         if batch <= agent.last_batch:
             return {"agentId": agent.agent_id, "batch": batch, "duplicate": True}
         with self.state.store.transaction():
-            self.apply(scope, agent, records)
+            rows = self.apply(scope, agent, records)
             agent.last_batch = batch
             agent.last_ping = clock.epoch()
             self.state.agents.put(scope, agent.agent_id, agent)
+        self.reported(scope, agent.agent_id, rows)
         return {"agentId": agent.agent_id, "batch": batch}
 
     # -- applying records ---------------------------------------------------------------------
-    def apply(self, scope: Scope, agent: Agent, records: list[dict]) -> None:
+    def apply(self, scope: Scope, agent: Agent, records: list[dict]) -> list[tuple[str, float, dict]]:
+        """Store a report's records (in the caller's transaction); the rows it added over time."""
         server = self.state.servers.get(scope, agent.server_id)
         if server is None:  # its data was deleted (StartBatchDeleteConfigurationTask): a new server item
             server = Server(configuration_id=configuration_id("server"), created=clock.epoch(), host_key=agent.host_key,
@@ -200,6 +203,7 @@ class Ingest:
         self.state.servers.put(scope, server.configuration_id, server)
         if rows:
             self.state.add_records(scope, server.configuration_id, rows)
+        return rows
 
     def _configure(self, scope: Scope, agent: Agent, server: Server, facts: dict, ts: float,
                    rows: list | None = None) -> None:

@@ -154,7 +154,9 @@ class ImportTask:
     application_success: int = 0
     application_failure: int = 0
     errors_key: str = ""  # the errors-and-failed-entries zip in the discovery bucket, if any rows failed
-    history_deleted: bool = False
+    errors_bucket: str = ""
+    servers: list[str] = field(default_factory=list)  # what it created: BatchDeleteImportData deletes them
+    applications: list[str] = field(default_factory=list)
 
 
 @dataclass

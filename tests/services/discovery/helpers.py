@@ -22,10 +22,11 @@ def set_home(cloud, region: str = HOME, account: str = ACCOUNT) -> None:
         HomeRegion=region, Target={"Type": "ACCOUNT", "Id": account})
 
 
-def ingest(cloud, action: str, document: dict, region: str = HOME, account: str = ACCOUNT) -> tuple[int, dict]:
+def ingest(cloud, action: str, document: dict, region: str = HOME, account: str = ACCOUNT,
+           credentials: Credentials | None = None) -> tuple[int, dict]:
     """One signed call of the agent-ingest route, as the agent makes it."""
     url = f"{cloud.endpoint}/_discovery/agent/{action}"
     request = AWSRequest("POST", url, data=json.dumps(document).encode(), headers={"Content-Type": "application/json"})
-    SigV4Auth(Credentials(account, "secret"), "discovery", region).add_auth(request)
+    SigV4Auth(credentials or Credentials(account, "secret"), "discovery", region).add_auth(request)
     answer = requests.post(url, data=request.body, headers=dict(request.headers.items()), timeout=30)
     return answer.status_code, answer.json()
