@@ -28,12 +28,12 @@ def strategy(cloud):
     return cloud.client("migrationhubstrategy", region=HOME, account=ACCOUNT)
 
 
-def settled(read, timeout: float = 60) -> dict:
-    """What ``read()`` answers once its status is no longer IN_PROGRESS (background work)."""
+def settled(read, pending: str = "IN_PROGRESS", timeout: float = 60) -> dict:
+    """What ``read()`` answers once its status is no longer ``pending`` (background work)."""
     deadline = time.monotonic() + timeout
     while True:
         details = read()
-        if details["status"] != "IN_PROGRESS" or time.monotonic() > deadline:
+        if details["status"] != pending or time.monotonic() > deadline:
             return details
         time.sleep(0.05)
 
@@ -282,3 +282,43 @@ def test_the_portfolio_survives_kill_9(tmp_path):
         assert [(s["recommendation"]["strategy"], s["isPreferred"]) for s in strategies] == [("Rehost", True)]
     finally:
         process.cleanup()
+
+
+IMPORT = """ExternalId,IPAddress,HostName,OS.Name,OS.Version,CPU.NumberOfProcessors,RAM.TotalSizeInMB,CPU.UsagePct.Avg,CPU.UsagePct.Max,Applications
+srv-1,10.80.0.1,erp-app01,Microsoft Windows Server 2008 R2 Standard,6.1.7601,2,8192,35,70,ERP
+srv-2,10.80.0.2,mainframe-gw,AIX,7.2,4,16384,40,55,ERP
+srv-3,10.80.0.3,old-report,Ubuntu,24.04,1,2048,0.8,3,
+srv-4,10.80.0.4,rhel-web,Red Hat Enterprise Linux,9.2,2,4096,20,50,
+"""
+
+
+def test_servers_imported_into_application_discovery_service_are_assessed(cloud):
+    """The agentless path: the Migration Hub import template in S3, Application Discovery
+    Service's StartImportTask, then an assessment of what it imported."""
+    set_home_region(cloud)
+    s3, discovery = cloud.client("s3", region=HOME, account=ACCOUNT), cloud.client("discovery", region=HOME, account=ACCOUNT)
+    s3.create_bucket(Bucket="inventory", CreateBucketConfiguration={"LocationConstraint": HOME})
+    s3.put_object(Bucket="inventory", Key="servers.csv", Body=IMPORT.encode())
+    task = discovery.start_import_task(name="datacentre", importUrl="s3://inventory/servers.csv")["task"]
+    imported = settled(lambda: discovery.describe_import_tasks(filters=[
+        {"name": "IMPORT_TASK_ID", "values": [task["importTaskId"]]}])["tasks"][0], pending="IMPORT_IN_PROGRESS")
+    assert imported["status"] == "IMPORT_COMPLETE", imported
+
+    client = strategy(cloud)
+    assert wait_assessment(client, client.start_assessment()["assessmentId"])["servers"] == 4
+    servers = {s["name"]: s for s in client.list_servers()["serverInfos"]}
+    assert {name: (s["recommendationSet"]["strategy"], s["recommendationSet"]["transformationTool"].get("name"))
+            for name, s in servers.items()} == {
+        "erp-app01": ("Replatform", "End of Support Migration"),
+        "mainframe-gw": ("Retain", None),
+        "old-report": ("Retirement", None),
+        "rhel-web": ("Rehost", "Application Migration Service"),
+    }
+    assert servers["erp-app01"]["statusMessage"].startswith(
+        "Microsoft Windows Server 2008 R2 Standard 6.1.7601 reached its end of support on 2020-01-14")
+    assert servers["mainframe-gw"]["statusMessage"] == "AIX 7.2 does not run on AWS: keep the server where it is"
+    summary = client.get_portfolio_summary()["assessmentSummary"]["listServerSummary"]
+    assert summary == [{"ServerOsType": "EndOfSupportWindowsServer", "count": 1}, {"ServerOsType": "Other", "count": 2},
+                       {"ServerOsType": "Redhat", "count": 1}]
+    erp = client.get_server_details(serverId=servers["erp-app01"]["id"])["associatedApplications"]
+    assert [a["name"] for a in erp] == ["ERP"]
