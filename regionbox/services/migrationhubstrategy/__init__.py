@@ -6,14 +6,12 @@ utilisation and the portfolio preferences; recommendation reports written to S3.
 
 from regionbox.core.service import Service
 
-IMPORTS = ("file imports take Strategy Recommendations' import template, whose columns are not built yet; "
-           "import servers through Application Discovery Service's StartImportTask instead")
-
 
 def load(cloud) -> Service:
     from regionbox.services.migrationhubstrategy.assessments import Assessments
     from regionbox.services.migrationhubstrategy.collectors import Collectors
     from regionbox.services.migrationhubstrategy.components import Components
+    from regionbox.services.migrationhubstrategy.imports import Imports
     from regionbox.services.migrationhubstrategy.models import StrategyState
     from regionbox.services.migrationhubstrategy.preferences import PortfolioPreferences
     from regionbox.services.migrationhubstrategy.reports import Reports
@@ -26,6 +24,7 @@ def load(cloud) -> Service:
     preferences = PortfolioPreferences(state)
     reports = Reports(state, cloud.services, cloud.tasks)
     collectors = Collectors()
+    imports = Imports(state, cloud.services, cloud.tasks, cloud.paginator)
     return Service(
         name="migrationhubstrategy",
         operations={
@@ -48,6 +47,8 @@ def load(cloud) -> Service:
             "GetRecommendationReportDetails": reports.get_recommendation_report_details,
             "ListCollectors": collectors.list_collectors,
             "ListAnalyzableServers": collectors.list_analyzable_servers,
+            "StartImportFileTask": imports.start_import_file_task,
+            "GetImportFileTask": imports.get_import_file_task,
+            "ListImportFileTask": imports.list_import_file_task,
         },
-        not_implemented={"StartImportFileTask": IMPORTS, "GetImportFileTask": IMPORTS, "ListImportFileTask": IMPORTS},
     )

@@ -32,7 +32,7 @@ def assess(servers: list[dict], applications: list[dict], preferences: Preferenc
         assessed_servers.append(AssessedServer(
             id=server_id, source=server, applications=apps, last_analyzed=now,
             options=[asdict(o) for o in server_options(facts, preferences, today)],
-            preferred=before.preferred if before else None, group_ids=before.group_ids if before else []))
+            preferred=before.preferred if before else None))
         for component in facts.components:
             cid = component_id(server_id, component)
             old = previous_components.get(cid)

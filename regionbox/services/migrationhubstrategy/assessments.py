@@ -1,7 +1,8 @@
 """StartAssessment, GetAssessment, StopAssessment, GetLatestAssessmentId, GetPortfolioSummary.
 
 An assessment reads what Application Discovery Service discovered (``DiscoveryApi.servers`` and
-``applications``), keeps the servers its targets select, and derives every server's and
+``applications``; with ``assessmentDataSourceType`` ManualImport, the servers StartImportFileTask
+imported instead), keeps the servers its targets select, and derives every server's and
 component's options with the rules. It answers IN_PROGRESS at once and does the work in the
 background, then COMPLETE (or FAILED with the reason, STOPPED when stopped first). Its result
 replaces the portfolio the previous assessment left; what a user chose for a server or component
@@ -25,7 +26,7 @@ from regionbox.services.migrationhubstrategy.rules import Preferences, facts_of
 BUCKET_PREFIX = "migrationhub-strategy-"
 NO_COLLECTOR = ("No Strategy Recommendations application data collector is registered in this account: "
                 "assess the servers discovered by Application Discovery Service instead.")
-NO_IMPORT = "No file import has completed in this account: StartImportFileTask first."
+NO_IMPORT = "No file import has completed in this account: import the servers with StartImportFileTask first."
 
 
 def selected(server: dict, targets: list[dict]) -> bool:
@@ -76,20 +77,35 @@ class Assessments:
             return  # stopped meanwhile
         if assessment.data_source == "StrategyRecommendationsApplicationDataCollector":
             return self.fail(scope, assessment_id, NO_COLLECTOR)
-        if assessment.data_source == "ManualImport":
+        imported = self.state.imported(scope)
+        if assessment.data_source == "ManualImport" and not imported:
             return self.fail(scope, assessment_id, NO_IMPORT)
         try:
             discovery = self.services.api("discovery")
         except (KeyError, ServiceUnavailable):
             return self.fail(scope, assessment_id, "Application Discovery Service is not served by this cloud.")
-        servers = [s for s in discovery.servers(scope[0], region) if selected(s, assessment.targets)]
+        discovered = discovery.servers(scope[0], region)
         applications = discovery.applications(scope[0], region)
+        groups: dict[str, list[dict]] = {}
+        for task in imported:
+            for server in task.servers:
+                kept = groups.setdefault(server["configurationId"], [])
+                kept.extend(g for g in task.group_ids if g not in kept)
+        if assessment.data_source == "ManualImport":
+            # The imported servers: rows that are servers, and the discovered servers rows named.
+            by_id = {s["configurationId"]: s for s in discovered}
+            chosen = {s["configurationId"]: s if "attributes" in s else by_id.get(s["configurationId"])
+                      for task in imported for s in task.servers}
+            discovered = [s for s in chosen.values() if s is not None]
+        servers = [s for s in discovered if selected(s, assessment.targets)]
         now = clock.epoch()
         preferences = Preferences.of(self.state.preferences.get(scope, PREFERENCES_KEY))
         previous_servers = {s.id: s for s in self.state.servers.values(scope)}
         previous_components = {c.id: c for c in self.state.components.values(scope)}
         assessed, components = assess(servers, applications, preferences, now, clock.now().date(),
                                       previous_servers, previous_components)
+        for server in assessed:
+            server.group_ids = groups.get(server.id, [])
         with self.state.store.transaction():
             for server_id in previous_servers:
                 self.state.servers.delete(scope, server_id)

@@ -76,6 +76,27 @@ class ReportTask:
     status_message: str | None = None
 
 
+@dataclass
+class ImportFileTask:
+    SCHEMA_VERSION: ClassVar[int] = 1
+    id: str
+    name: str
+    bucket: str
+    key: str
+    data_source: str  # ApplicationDiscoveryService | MPA | Import | StrategyRecommendationsApplicationDataCollector
+    start_time: float
+    status: str = "ImportInProgress"
+    group_ids: list[dict] = field(default_factory=list)
+    report_bucket: str | None = None
+    report_key: str | None = None
+    completion_time: float | None = None
+    success: int = 0
+    failed: int = 0
+    # The servers the file named: discovered ones by reference ({"configurationId"}), others in
+    # DiscoveryApi's shape built from their rows.
+    servers: list[dict] = field(default_factory=list)
+
+
 class StrategyState:
     def __init__(self, store) -> None:
         self.store = store
@@ -84,6 +105,7 @@ class StrategyState:
         self.servers = store.collection("migrationhubstrategy.servers", AssessedServer)
         self.components = store.collection("migrationhubstrategy.components", AssessedComponent)
         self.reports = store.collection("migrationhubstrategy.reports", ReportTask)
+        self.imports = store.collection("migrationhubstrategy.imports", ImportFileTask)
 
     def latest_assessment(self, scope: Scope) -> Assessment | None:
         assessments = self.assessments.values(scope)
@@ -91,3 +113,6 @@ class StrategyState:
 
     def in_progress(self, scope: Scope) -> Assessment | None:
         return next((a for a in self.assessments.values(scope) if a.status == "IN_PROGRESS"), None)
+
+    def imported(self, scope: Scope) -> list[ImportFileTask]:
+        return [task for task in self.imports.values(scope) if task.status in ("ImportSuccess", "ImportPartialSuccess")]

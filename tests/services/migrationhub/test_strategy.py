@@ -261,8 +261,9 @@ def test_assessment_targets_stop_and_data_sources(cloud):
     assert error_of(client.start_assessment, s3bucketForReportData="my-reports") == (
         "ValidationException", "The bucket name in s3bucketForReportData must begin with migrationhub-strategy-.", 400)
     assert client.list_collectors()["Collectors"] == [] and client.list_analyzable_servers()["analyzableServers"] == []
-    code, message, status = error_of(client.start_import_file_task, name="servers", S3Bucket="migrationhub-strategy-x", s3key="a.csv")
-    assert (code, status) == ("NotImplemented", 501) and "StartImportFileTask" in message
+    manual = client.start_assessment(assessmentDataSourceType="ManualImport")["assessmentId"]
+    assert wait_assessment(client, manual)["statusMessage"] == (
+        "No file import has completed in this account: import the servers with StartImportFileTask first.")
 
 
 def test_the_portfolio_survives_kill_9(tmp_path):
@@ -322,3 +323,42 @@ def test_servers_imported_into_application_discovery_service_are_assessed(cloud)
                        {"ServerOsType": "Redhat", "count": 1}]
     erp = client.get_server_details(serverId=servers["erp-app01"]["id"])["associatedApplications"]
     assert [a["name"] for a in erp] == ["ERP"]
+
+
+def test_file_imports_name_servers_to_assess_and_group_them(cloud):
+    set_home_region(cloud)
+    discovered = discovered_server(cloud, "rhel-web", "10.80.0.4", "02:00:00:00:80:04", processes=(NODE,))
+    client, s3 = strategy(cloud), cloud.client("s3", region=HOME, account=ACCOUNT)
+    bucket = "migrationhub-strategy-imports"
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": HOME})
+    s3.put_object(Bucket=bucket, Key="servers.csv", Body=IMPORT.encode())
+
+    # Rows that name discovered servers: the one discovered matches, the others fail.
+    by_discovery = client.start_import_file_task(name="wave-1", S3Bucket=bucket, s3key="servers.csv",
+                                                 groupId=[{"name": "ExternalId", "value": "wave-1"}])["id"]
+    task = settled(lambda: client.get_import_file_task(id=by_discovery), pending="ImportInProgress")
+    assert (task["status"], task["numberOfRecordsSuccess"], task["numberOfRecordsFailed"]) == ("ImportPartialSuccess", 1, 3)
+    report = s3.get_object(Bucket=task["statusReportS3Bucket"], Key=task["statusReportS3Key"])["Body"].read().decode()
+    assert f"5,srv-4,SUCCESS,{discovered}" in report.replace("\r", "")
+    assert "No server discovered by Application Discovery Service has this host name, IP or MAC address." in report
+
+    # Rows that are the servers themselves.
+    by_rows = client.start_import_file_task(name="datacentre", S3Bucket=bucket, s3key="servers.csv", dataSourceType="Import",
+                                            groupId=[{"name": "ExternalSourceType", "value": "CMDB"}])["id"]
+    task = settled(lambda: client.get_import_file_task(id=by_rows), pending="ImportInProgress")
+    assert (task["status"], task["numberOfRecordsSuccess"], task["numberOfRecordsFailed"]) == ("ImportSuccess", 4, 0)
+    assert [t["id"] for t in client.list_import_file_task()["taskInfos"]] == [by_discovery, by_rows]
+
+    assert wait_assessment(client, client.start_assessment(assessmentDataSourceType="ManualImport")["assessmentId"])["servers"] == 5
+    names = lambda **filters: sorted(s["name"] for s in client.list_servers(**filters)["serverInfos"])  # noqa: E731
+    assert names(groupIdFilter=[{"name": "ExternalSourceType", "value": "CMDB"}]) == [
+        "erp-app01", "mainframe-gw", "old-report", "rhel-web"]
+    assert names(groupIdFilter=[{"name": "ExternalId", "value": "wave-1"}]) == ["rhel-web"]
+    imported = {s["name"]: s for s in client.list_servers(groupIdFilter=[{"name": "ExternalSourceType", "value": "CMDB"}])["serverInfos"]}
+    assert imported["mainframe-gw"]["recommendationSet"]["strategy"] == "Retain"
+    assert imported["erp-app01"]["id"].startswith("i-server-")
+
+    assert error_of(client.start_import_file_task, name="x", S3Bucket="inventory", s3key="servers.csv") == (
+        "ValidationException", "The bucket name in S3Bucket must begin with migrationhub-strategy-.", 400)
+    assert error_of(client.get_import_file_task, id="missing") == (
+        "ResourceNotFoundException", "Import file task missing was not found.", 404)
