@@ -38,10 +38,14 @@ class Applications:
 
     def describe_application_state(self, ctx, params: dict) -> dict:
         scope = self.home.scope(ctx, write=False)
-        state = self.state.applications.get(scope, params["ApplicationId"])
-        if state is None:
-            raise not_found(params["ApplicationId"])
-        return {"ApplicationStatus": state.status, "LastUpdatedTime": state.last_updated}
+        application_id = params["ApplicationId"]
+        state = self.state.applications.get(scope, application_id)
+        if state is not None:
+            return {"ApplicationStatus": state.status, "LastUpdatedTime": state.last_updated}
+        applications = self.home.applications(scope)
+        if applications is not None and application_id in {a["configurationId"] for a in applications}:
+            return {"ApplicationStatus": "NOT_STARTED"}  # a discovered application nobody reported on yet
+        raise not_found(application_id)
 
     def list_application_states(self, ctx, params: dict) -> dict:
         scope = self.home.scope(ctx, write=False)

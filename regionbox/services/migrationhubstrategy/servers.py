@@ -7,7 +7,7 @@ import orjson
 
 from regionbox.core.pagination import Paginator
 from regionbox.services.migrationhubstrategy.analysis import effective, matches, recommendation_set
-from regionbox.services.migrationhubstrategy.common import (filtered_page, in_groups, invalid, not_found,
+from regionbox.services.migrationhubstrategy.common import (PAGES, filtered_page, in_groups, invalid, not_found,
                                                              strategy_summary, with_token)
 from regionbox.services.migrationhubstrategy.models import AssessedServer, StrategyState
 from regionbox.services.migrationhubstrategy.rules import facts_of
@@ -84,7 +84,9 @@ class Servers:
 
     def get_server_details(self, ctx, params: dict) -> dict:
         server = self.get(ctx.scope, params["serverId"])
-        return {"serverDetail": self.detail(ctx.scope, server), "associatedApplications": server.applications}
+        # maxResults and nextToken page the server's applications.
+        page, token = self.paginator.paginate(server.applications, params, PAGES, query=server.id)
+        return with_token({"serverDetail": self.detail(ctx.scope, server), "associatedApplications": page}, token)
 
     def get_server_strategies(self, ctx, params: dict) -> dict:
         server = self.get(ctx.scope, params["serverId"])

@@ -166,6 +166,9 @@ def test_application_states(cloud):
     apps = [discovery.create_application(name=f"app-{n}")["configurationId"] for n in range(3)]
     assert error_of(client.notify_application_state, ApplicationId="d-application-0000000000000000", Status="COMPLETED") == (
         "ResourceNotFoundException", "Application d-application-0000000000000000 does not exist.", 400)
+    # A discovered application nobody reported on has not started.
+    assert "LastUpdatedTime" not in client.describe_application_state(ApplicationId=apps[0])
+    assert client.describe_application_state(ApplicationId=apps[0])["ApplicationStatus"] == "NOT_STARTED"
     when = datetime(2020, 1, 6, 7, 30, tzinfo=timezone.utc)
     for app in apps:
         client.notify_application_state(ApplicationId=app, Status="NOT_STARTED", UpdateDateTime=when)

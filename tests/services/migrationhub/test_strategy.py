@@ -70,11 +70,13 @@ def portfolio(portfolio_cloud):
     shop = discovery.create_application(name="shop")["configurationId"]
     discovery.associate_configuration_items_to_application(applicationConfigurationId=shop,
                                                            configurationIds=[ids["db-1"], ids["web-1"]])
+    analytics = discovery.create_application(name="analytics")["configurationId"]
+    discovery.associate_configuration_items_to_application(applicationConfigurationId=analytics, configurationIds=[ids["db-1"]])
     client = strategy(cloud)
     assessment = client.start_assessment()["assessmentId"]
     assert re.fullmatch(r"[0-9a-z-]+", assessment)
     details = wait_assessment(client, assessment)
-    return {"cloud": cloud, "ids": ids, "shop": shop, "assessment": assessment, "details": details}
+    return {"cloud": cloud, "ids": ids, "shop": shop, "analytics": analytics, "assessment": assessment, "details": details}
 
 
 def test_the_assessment_completes_over_the_discovered_servers(portfolio):
@@ -105,7 +107,11 @@ def test_each_server_gets_a_7r_with_its_reason(portfolio):
     assert listed["legacy-1"]["recommendationSet"]["transformationTool"]["description"] == listed["legacy-1"]["statusMessage"]
 
     detail = client.get_server_details(serverId=ids["db-1"])
-    assert detail["associatedApplications"] == [{"id": portfolio["shop"], "name": "shop"}]
+    both = [{"id": portfolio["shop"], "name": "shop"}, {"id": portfolio["analytics"], "name": "analytics"}]
+    assert sorted(detail["associatedApplications"], key=lambda a: a["name"], reverse=True) == both and "nextToken" not in detail
+    first = client.get_server_details(serverId=ids["db-1"], maxResults=1)
+    rest = client.get_server_details(serverId=ids["db-1"], nextToken=first["nextToken"])
+    assert first["associatedApplications"] + rest["associatedApplications"] == detail["associatedApplications"]
     server = detail["serverDetail"]
     assert server["systemInfo"]["osInfo"] == {"type": "LINUX", "version": "Ubuntu 24.04"}
     assert server["systemInfo"]["cpuArchitecture"] == "x86_64"
@@ -146,7 +152,8 @@ def test_components_come_from_the_processes_found(portfolio):
         "Tomcat", "Replatform", "App2Container")
 
     detail = client.get_application_component_details(applicationComponentId=postgres["id"])
-    assert detail["associatedServerIds"] == [ids["db-1"]] and detail["associatedApplications"] == [{"id": portfolio["shop"], "name": "shop"}]
+    assert detail["associatedServerIds"] == [ids["db-1"]] and detail["moreApplicationResource"] is True
+    assert {a["name"] for a in detail["associatedApplications"]} == {"shop", "analytics"}
     options = client.get_application_component_strategies(applicationComponentId=postgres["id"])["applicationComponentStrategies"]
     assert [(o["recommendation"]["targetDestination"], o["status"], o["isPreferred"]) for o in options] == [
         ("Amazon Relational Database Service on PostgreSQL", "recommended", True),
