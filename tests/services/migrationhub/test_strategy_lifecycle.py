@@ -55,7 +55,8 @@ def test_one_report_at_a_time(tmp_path):
     from regionbox.services.migrationhubstrategy.reports import Reports
 
     state = StrategyState(Store(tmp_path / "state.db"))
-    reports = Reports(state, Services(), HeldTasks())
+    tasks = HeldTasks()
+    reports = Reports(state, Services(), tasks)
     ctx = RequestContext(caller=Caller.root("123456789012"), region="ap-northeast-1", request_id="r")
     with pytest.raises(ServiceError) as caught:
         reports.start_recommendation_report_generation(ctx, {})
@@ -68,3 +69,5 @@ def test_one_report_at_a_time(tmp_path):
     with pytest.raises(ServiceError) as caught:
         reports.start_recommendation_report_generation(ctx, {"outputFormat": "Json"})
     assert (caught.value.code, caught.value.status) == ("ConflictException", 409)
+    for work in tasks.held:
+        work.close()  # never run: the report stays IN_PROGRESS for this test
