@@ -265,6 +265,14 @@ def test_assessment_targets_stop_and_data_sources(cloud):
     assert failed["status"] == "FAILED" and failed["statusMessage"].startswith("No Strategy Recommendations application data collector")
     assert error_of(client.stop_assessment, assessmentId=collector) == (
         "ValidationException", f"Assessment {collector} is FAILED: only an assessment in progress can be stopped.", 400)
+    assert error_of(client.stop_assessment, assessmentId="0000-missing") == (
+        "ValidationException", "Assessment 0000-missing was not found.", 400)
+    assert error_of(client.update_server_config, serverId=client.list_servers()["serverInfos"][0]["id"],
+                    strategyOption={"isPreferred": True}) == (
+        "ValidationException", "strategyOption.strategy is required to set a preferred strategy.", 400)
+    assert error_of(client.start_import_file_task, name="x", S3Bucket="migrationhub-strategy-x", s3key="a.csv",
+                    dataSourceType="StrategyRecommendationsApplicationDataCollector") == (
+        "ValidationException", "Servers of a Strategy Recommendations collector cannot be imported: no collector is registered.", 400)
     assert error_of(client.start_assessment, s3bucketForReportData="my-reports") == (
         "ValidationException", "The bucket name in s3bucketForReportData must begin with migrationhub-strategy-.", 400)
     assert client.list_collectors()["Collectors"] == [] and client.list_analyzable_servers()["analyzableServers"] == []
