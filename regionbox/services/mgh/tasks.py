@@ -12,8 +12,6 @@ from __future__ import annotations
 import ipaddress
 import re
 
-import orjson
-
 from regionbox.core import clock
 from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import Paginator
@@ -125,26 +123,11 @@ class Tasks:
         return {}
 
     def matching_servers(self, scope: Scope, attributes: list[dict]) -> list[str]:
-        """The discovered servers one of whose attribute values is one of the task's values: an
-        IP or MAC address of an interface, a host name, a VM or BIOS id."""
-        wanted = {a["Value"].lower() for a in attributes}
-        return [server["configurationId"] for server in self.home.servers(scope) or []
-                if wanted & {leaf.lower() for value in (server.get("attributes") or {}).values() for leaf in leaves(value)}]
-
-
-def leaves(value) -> list[str]:
-    """The strings in an attribute value: itself, or those of the JSON it holds
-    (server.networkInterfaceInfo is a JSON list of interfaces with their addresses)."""
-    if isinstance(value, str) and value[:1] in "[{":
-        try:
-            value = orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return [value]
-    if isinstance(value, dict):
-        return [leaf for item in value.values() for leaf in leaves(item)]
-    if isinstance(value, list):
-        return [leaf for item in value for leaf in leaves(item)]
-    return [str(value)]
+        """The discovered servers the task's values identify (an IP or MAC address, a host name)."""
+        discovery = self.home.discovery()
+        if discovery is None:
+            return []
+        return [s["configurationId"] for s in discovery.servers_identified_by(*scope, {a["Value"] for a in attributes})]
 
 
 def check_format(kind: str, value: str) -> None:

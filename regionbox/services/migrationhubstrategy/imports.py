@@ -33,20 +33,6 @@ from regionbox.services.migrationhubstrategy.models import ImportFileTask, Strat
 KEYS = ("ExternalId", "IPAddress", "MACAddress", "HostName")
 
 
-def leaves(value: Any) -> set[str]:
-    """The strings in an attribute value, and in the JSON it may hold (network interfaces)."""
-    if isinstance(value, str) and value[:1] in "[{":
-        try:
-            return leaves(orjson.loads(value))
-        except orjson.JSONDecodeError:
-            pass
-    if isinstance(value, dict):
-        return set().union(*(leaves(v) for v in value.values())) if value else set()
-    if isinstance(value, list):
-        return set().union(*(leaves(v) for v in value)) if value else set()
-    return {str(value).lower()}
-
-
 def row_server(row: dict) -> dict:
     """A row of the template as DiscoveryApi gives a server, for rows that are the server."""
     identity = row.get("ExternalId") or row.get("HostName") or row.get("IPAddress") or row.get("MACAddress")
@@ -99,7 +85,7 @@ class Imports:
             rows = list(csv.DictReader(io.StringIO(b"".join([chunk async for chunk in body]).decode("utf-8-sig"))))
         except (ServiceError, UnicodeDecodeError, csv.Error):
             return self.end(scope, task_id, "ImportFailed")
-        discovered = self.services.api("discovery").servers(scope[0], region) if task.data_source == "ApplicationDiscoveryService" else []
+        discovery = self.services.api("discovery") if task.data_source == "ApplicationDiscoveryService" else None
         outcomes, servers = [], []
         for number, row in enumerate(rows, start=2):  # line 1 is the header
             row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
@@ -107,8 +93,8 @@ class Imports:
                 outcomes.append([number, "", "FAILED", f"The row has none of {', '.join(KEYS)}."])
                 continue
             if task.data_source == "ApplicationDiscoveryService":
-                wanted = {row[k].lower() for k in ("IPAddress", "MACAddress", "HostName") if row.get(k)}
-                match = next((s for s in discovered if wanted & leaves(s.get("attributes") or {})), None)
+                wanted = {row[k] for k in ("IPAddress", "MACAddress", "HostName") if row.get(k)}
+                match = next(iter(discovery.servers_identified_by(scope[0], region, wanted)), None)
                 if match is None:
                     outcomes.append([number, row.get("ExternalId", ""), "FAILED",
                                      "No server discovered by Application Discovery Service has this host name, IP or MAC address."])
