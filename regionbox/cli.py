@@ -291,7 +291,7 @@ def discovery_agent(endpoint, region, profile, state_dir, hostname, host_id, add
     credentials = aws_credentials(profile)
     region = region or credentials.region or "us-east-1"
     directory = state_dir or Path(platformdirs.user_data_dir("regionbox-discovery-agent"))
-    agent = Agent(Transport(endpoint, credentials, region), directory, Host(hostname or "", tuple(addresses)),
+    agent = Agent(Transport(endpoint, credentials, region), directory, Host(hostname or "", tuple(addresses), 4 * sample_interval),
                   Intervals(heartbeat=heartbeat_interval, sample=sample_interval, upload=upload_interval), host_id)
     agent.stop_on_signals()
     click.echo(f"discovery agent for host {agent.host.host_name} (id {agent.host_id}) reporting to {endpoint} in "

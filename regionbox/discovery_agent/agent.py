@@ -4,8 +4,9 @@ Intervals: AWS's agent pings Application Discovery Service every 15 minutes (its
 interval), which is when it learns that collection was started or stopped; regionbox's agent does
 the same (``heartbeat``) and uploads what it buffered at the same pace (``upload``). It samples
 utilisation, processes and connections every 15 seconds (``sample``: AWS documents no figure for
-this; polling is how an unprivileged agent sees short-lived connections at all) and sends its
-configuration again every hour. Every interval is a flag, for tests.
+this; polling is how an unprivileged agent sees short-lived connections at all), reporting the
+processes and connections that are new since the last sample, and sends its configuration and
+every process again every hour. Every interval is a flag, for tests.
 
 Identity: the host's id is a random id kept in ``<state dir>/host-id`` (or ``--host-id``): the
 same host registers again as the same agent and server after a restart. The state directory also
@@ -113,10 +114,11 @@ class Agent:
     def collect(self) -> None:
         now = time.time()
         records = [self.host.sample()]
-        if now >= self._configuration_due:
+        full = now >= self._configuration_due  # the configuration and every process, hourly
+        if full:
             records.append(self.host.configuration())
             self._configuration_due = now + self.intervals.configuration
-        records.extend(self.host.activity())
+        records.extend(self.host.activity(every_process=full))
         self.spool.seal(records)
 
     def upload(self) -> None:

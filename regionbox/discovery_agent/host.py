@@ -15,7 +15,6 @@ This is how the tests run two or three "hosts" without network namespaces.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import platform
 import socket
 import time
@@ -23,13 +22,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
-LISTEN = psutil.CONN_LISTEN
-ESTABLISHED = psutil.CONN_ESTABLISHED
-
-
-def _address(ip: str) -> str:
-    """IPv4-mapped IPv6 (::ffff:10.0.0.1) as the IPv4 address it is."""
-    return ip[7:] if ip.startswith("::ffff:") and "." in ip else ip
+from regionbox.discovery_agent.sockets import Sockets
 
 
 def _os() -> tuple[str, str]:
@@ -56,11 +49,17 @@ def _hypervisor() -> str:
 class Host:
     host_name: str = ""
     addresses: tuple[str, ...] = ()  # shared-host mode: the addresses this agent's host claims
+    # Seconds between lookups of sockets' owning processes (sockets.py): new connections are
+    # reported at the next lookup; the agent uses four sample intervals (a minute by default).
+    owner_interval: float = 60.0
     _last: dict = field(default_factory=dict)
     _seen: set = field(default_factory=set)
+    _processes: set = field(default_factory=set)
+    _sockets: Sockets | None = None
 
     def __post_init__(self) -> None:
         self.host_name = self.host_name or socket.gethostname()
+        self._sockets = Sockets(self.owner_interval)
         psutil.cpu_percent(interval=None)  # the first call only starts the measurement
 
     def configuration(self) -> dict:
@@ -115,44 +114,53 @@ class Host:
         return record
 
     def _claimed(self, ip: str) -> bool:
-        return not self.addresses or _address(ip) in self.addresses
+        return not self.addresses or ip in self.addresses
 
-    def activity(self) -> list[dict]:
-        """Processes, and TCP connections not reported before (each connection once, however long it lives)."""
+    def activity(self, every_process: bool = False) -> list[dict]:
+        """Processes started since the last call (every one with ``every_process``), and TCP
+        connections not reported before (each connection once, however long it lives): a host's
+        hundreds of processes are not sent again every 15 seconds."""
         now = time.time()
-        try:
-            sockets = psutil.net_connections(kind="tcp")
-        except (psutil.AccessDenied, OSError):
-            sockets = []
-        listening = {(_address(s.laddr.ip), s.laddr.port) for s in sockets if s.status == LISTEN and s.laddr}
+        table = self._sockets
+        sockets = table.read()
+        if self.addresses:
+            sockets = [s for s in sockets if table.host(s[0]) in self.addresses]
+        listening = {table.decode(local) for local, _, is_listening, _ in sockets if is_listening}
         any_listening = {port for ip, port in listening if ip in ("0.0.0.0", "::")}
-        owners = {s.pid for s in sockets if s.pid and s.laddr and self._claimed(s.laddr.ip)}
+        current = {(local, remote) for local, remote, is_listening, _ in sockets if not is_listening}
+        # New connections are reported when their owners can be looked up (Sockets.due): until
+        # then they stay unseen, and are new at the next call.
+        due = table.due()
+        new = [s for s in sockets if not s[2] and (s[0], s[1]) not in self._seen] if due else []
+        # Owners: of the new connections, and in shared-host mode of every socket on the claimed
+        # addresses (the processes this "host" runs); looked up once per socket.
+        owners = table.owners([s[3] for s in (sockets if self.addresses else new)])
+        wanted = set(owners.values()) if self.addresses else None
         processes = {}
         records = []
+        running = set()
         for process in psutil.process_iter(["pid", "name", "exe", "cmdline"]):
             info = process.info
-            if self.addresses and info["pid"] not in owners:
+            if wanted is not None and info["pid"] not in wanted:
                 continue
             entry = {"pid": info["pid"], "name": info["name"] or "", "path": info.get("exe") or "",
                      "commandLine": " ".join(info.get("cmdline") or [])}
             processes[info["pid"]] = entry
-            records.append({"kind": "process", "ts": now, **entry})
-        current = set()
-        for s in sockets:
-            if s.status != ESTABLISHED or not s.laddr or not s.raddr or not self._claimed(s.laddr.ip):
-                continue
-            local, remote = (_address(s.laddr.ip), s.laddr.port), (_address(s.raddr.ip), s.raddr.port)
-            key = (local, remote)
-            current.add(key)
-            if key in self._seen:
-                continue
+            identity = (entry["pid"], entry["name"], entry["commandLine"])
+            running.add(identity)
+            if every_process or identity not in self._processes:
+                records.append({"kind": "process", "ts": now, **entry})
+        self._processes = running
+        for local_raw, remote_raw, _, inode in new:
+            local, remote = table.decode(local_raw), table.decode(remote_raw)
             inbound = local in listening or local[1] in any_listening
-            version = "IPv6" if isinstance(ipaddress.ip_address(local[0]), ipaddress.IPv6Address) else "IPv4"
+            pid = owners.get(inode)
             record = {"kind": "connection", "ts": now, "direction": "inbound" if inbound else "outbound",
                       "localIp": local[0], "localPort": local[1], "remoteIp": remote[0], "remotePort": remote[1],
-                      "protocol": "TCP", "ipVersion": version, "pid": s.pid}
-            if s.pid in processes:
-                record["process"] = {k: processes[s.pid][k] for k in ("name", "path", "commandLine")}
+                      "protocol": "TCP", "ipVersion": "IPv6" if ":" in local[0] else "IPv4", "pid": pid}
+            if pid in processes:
+                record["process"] = {k: processes[pid][k] for k in ("name", "path", "commandLine")}
             records.append(record)
-        self._seen = current  # a connection gone and made again (a new source port) is new
+        if due:
+            self._seen = current  # a connection gone and made again (a new source port) is new
         return records

@@ -14,14 +14,11 @@ from datetime import datetime, timezone
 
 from regionbox.core import clock
 from regionbox.core.context import RequestContext
-from regionbox.core.pagination import PageRule, Paginator
+from regionbox.core.pagination import Paginator
 from regionbox.services.discovery import filters
 from regionbox.services.discovery.models import Agent
-from regionbox.services.discovery.state import DiscoveryState, invalid_parameter, invalid_value
+from regionbox.services.discovery.state import DiscoveryState, invalid_parameter, page_of
 
-PAGES = PageRule(token="nextToken", size="maxResults", default=100, minimum=1, maximum=100,
-                 out_of_range=lambda n: invalid_value(f"maxResults must be between 1 and 100, not {n}."),
-                 bad_token=lambda t: invalid_value("The nextToken is not valid."))
 AGENT_FILTERS = ("agentId", "hostName", "collectionStatus", "health", "ipAddress", "macAddress", "version", "agentType")
 
 
@@ -78,14 +75,11 @@ class Agents:
             ids = set(params["agentIds"])
             found = [a for a in found if a.agent_id in ids]
         found = [a for a in found if filters.matches(_facts(a), wanted)]
-        page, token = self.paginator.paginate(found, params, PAGES, query=[params.get("agentIds"), wanted])
-        output: dict = {"agentsInfo": [agent_info(a) for a in page]}
-        if token:
-            output["nextToken"] = token
-        return output
+        return page_of(self.paginator, found, params, "agentsInfo", agent_info, query=[params.get("agentIds"), wanted])
 
     def _collection(self, ctx: RequestContext, params: dict, scheduled: str, done: str) -> dict:
-        scope = self.state.scope(ctx, write=True)
+        # Starting is a write, made in the home Region; stopping is allowed anywhere, as AWS lists "stop" with reads.
+        scope = self.state.scope(ctx, write=done == "STARTED")
         statuses = []
         with self.state.store.transaction():
             for agent_id in params["agentIds"]:

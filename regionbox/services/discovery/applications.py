@@ -6,15 +6,12 @@ from __future__ import annotations
 
 from regionbox.core import clock
 from regionbox.core.context import RequestContext
-from regionbox.core.pagination import PageRule, Paginator
+from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope
 from regionbox.services.discovery.models import Application, Tag
-from regionbox.services.discovery.state import (DiscoveryState, configuration_id, invalid_parameter, invalid_value,
-                                                item_type, not_found)
+from regionbox.services.discovery.state import (DiscoveryState, configuration_id, invalid_parameter, item_type,
+                                                not_found, page_of)
 
-TAG_PAGES = PageRule(token="nextToken", size="maxResults", default=100, minimum=1, maximum=100,
-                     out_of_range=lambda n: invalid_value(f"maxResults must be between 1 and 100, not {n}."),
-                     bad_token=lambda t: invalid_value("The nextToken is not valid."))
 TAG_FILTERS = ("tagKey", "tagValue", "configurationId")
 
 
@@ -133,10 +130,6 @@ class Tags:
             values = set(item["values"])
             field = {"tagKey": "key", "tagValue": "value", "configurationId": "configuration_id"}[item["name"]]
             found = [t for t in found if getattr(t, field) in values]
-        page, token = self.paginator.paginate(found, params, TAG_PAGES, query=params.get("filters"))
-        output: dict = {"tags": [{"configurationType": t.configuration_type, "configurationId": t.configuration_id,
-                                  "key": t.key, "value": t.value, "timeOfCreation": clock.from_epoch(t.created)}
-                                 for t in page]}
-        if token:
-            output["nextToken"] = token
-        return output
+        return page_of(self.paginator, found, params, "tags", lambda t: {
+            "configurationType": t.configuration_type, "configurationId": t.configuration_id, "key": t.key,
+            "value": t.value, "timeOfCreation": clock.from_epoch(t.created)}, query=params.get("filters"))

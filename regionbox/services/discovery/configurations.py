@@ -4,17 +4,14 @@ ListServerNeighbors (which servers talk to which, from the agents' connections) 
 from __future__ import annotations
 
 from regionbox.core.context import RequestContext
-from regionbox.core.pagination import PageRule, Paginator
+from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope
 from regionbox.services.discovery import filters
 from regionbox.services.discovery.agents import health
 from regionbox.services.discovery.attributes import attributes_of
 from regionbox.services.discovery.models import Server
-from regionbox.services.discovery.state import DiscoveryState, invalid_parameter, invalid_value, item_type
+from regionbox.services.discovery.state import DiscoveryState, invalid_parameter, item_type, page_of
 
-PAGES = PageRule(token="nextToken", size="maxResults", default=100, minimum=1, maximum=100,
-                 out_of_range=lambda n: invalid_value(f"maxResults must be between 1 and 100, not {n}."),
-                 bad_token=lambda t: invalid_value("The nextToken is not valid."))
 
 
 class Configurations:
@@ -69,11 +66,8 @@ class Configurations:
                 rows.append((facts, item))
         rows = filters.ordered(rows, order_by)
         query = [configuration_type, wanted, order_by]
-        page, token = self.paginator.paginate(rows, params, PAGES, query=query)
-        output: dict = {"configurations": [attributes_of(self.state, scope, item, by_ip) for _, item in page]}
-        if token:
-            output["nextToken"] = token
-        return output
+        return page_of(self.paginator, rows, params, "configurations",
+                       lambda row: attributes_of(self.state, scope, row[1], by_ip), query=query)
 
     def describe_configurations(self, ctx: RequestContext, params: dict) -> dict:
         scope = self.state.scope(ctx, write=False)
@@ -123,11 +117,7 @@ class Configurations:
             allowed = set(params["neighborConfigurationIds"])
             found = [d for d in found if (d["sourceServerId"] in allowed or d["destinationServerId"] in allowed)]
         query = [server_id, bool(params.get("portInformationNeeded")), params.get("neighborConfigurationIds")]
-        page, token = self.paginator.paginate(found, params, PAGES, query=query)
-        output: dict = {"neighbors": page, "knownDependencyCount": known}
-        if token:
-            output["nextToken"] = token
-        return output
+        return {**page_of(self.paginator, found, params, "neighbors", query=query), "knownDependencyCount": known}
 
     # -- summary -----------------------------------------------------------------------------
     def get_discovery_summary(self, ctx: RequestContext, params: dict) -> dict:

@@ -20,17 +20,14 @@ from typing import Any, Callable
 from regionbox.core import clock
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
-from regionbox.core.pagination import PageRule, Paginator
+from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope
 from regionbox.core.tasks import Tasks
 from regionbox.services.discovery.attributes import timestamp
 from regionbox.services.discovery.exports import AGENT_FILES, RENAMED, csv_text
 from regionbox.services.discovery.models import ContinuousExport
-from regionbox.services.discovery.state import DiscoveryState, invalid_value, not_found
+from regionbox.services.discovery.state import DiscoveryState, not_found, page_of
 
-PAGES = PageRule(token="nextToken", size="maxResults", default=100, minimum=1, maximum=100,
-                 out_of_range=lambda n: invalid_value(f"maxResults must be between 1 and 100, not {n}."),
-                 bad_token=lambda t: invalid_value("The nextToken is not valid."))
 TABLES = {"osInfo": "os_info_agent", "networkInterface": "network_interface_agent",
           "systemPerformance": "sys_performance_agent", "process": "processes_agent",
           "sourceProcessConnection": "outbound_connection_agent",
@@ -79,19 +76,16 @@ class ContinuousExports:
             found = [e for e in found if e.export_id in wanted]
             if not found:
                 raise not_found("No continuous export has these IDs.")
-        page, token = self.paginator.paginate(found, params, PAGES, query=params.get("exportIds"))
-        descriptions = []
-        for export in page:
-            described = {"exportId": export.export_id, "status": export.status, "statusDetail": export.detail,
-                         "s3Bucket": export.bucket, "startTime": clock.from_epoch(export.started), "dataSource": "AGENT",
-                         "schemaStorageConfig": SCHEMA}
-            if export.stopped is not None:
-                described["stopTime"] = clock.from_epoch(export.stopped)
-            descriptions.append(described)
-        output: dict = {"descriptions": descriptions}
-        if token:
-            output["nextToken"] = token
-        return output
+        return page_of(self.paginator, found, params, "descriptions", self._shape, query=params.get("exportIds"))
+
+    @staticmethod
+    def _shape(export: ContinuousExport) -> dict:
+        described = {"exportId": export.export_id, "status": export.status, "statusDetail": export.detail,
+                     "s3Bucket": export.bucket, "startTime": clock.from_epoch(export.started), "dataSource": "AGENT",
+                     "schemaStorageConfig": SCHEMA}
+        if export.stopped is not None:
+            described["stopTime"] = clock.from_epoch(export.stopped)
+        return described
 
     def deliver(self, scope: Scope, agent_id: str, rows: list[tuple[str, float, dict]]) -> None:
         """What an agent just reported, to the bucket of the active export (in the background)."""

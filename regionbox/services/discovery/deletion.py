@@ -36,6 +36,7 @@ def delete_server(state: DiscoveryState, scope: Scope, server_id: str) -> None:
         application.servers = [s for s in application.servers if s != server_id]
         state.applications.put(scope, application.configuration_id, application)
     state.forget_records(scope, server_id)
+    state.forget_indexes()
 
 
 class BatchDeletes:

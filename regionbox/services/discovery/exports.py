@@ -36,17 +36,14 @@ from botocore.credentials import Credentials
 
 from regionbox.core import clock, ids
 from regionbox.core.context import RequestContext
-from regionbox.core.pagination import PageRule, Paginator
+from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope
 from regionbox.core.tasks import Tasks
 from regionbox.services.discovery import recommendations
 from regionbox.services.discovery.attributes import server_attributes, timestamp
 from regionbox.services.discovery.models import ExportTask
-from regionbox.services.discovery.state import DiscoveryState, invalid_parameter, invalid_value, not_permitted
+from regionbox.services.discovery.state import DiscoveryState, invalid_parameter, invalid_value, not_permitted, page_of
 
-PAGES = PageRule(token="nextToken", size="maxResults", default=100, minimum=1, maximum=100,
-                 out_of_range=lambda n: invalid_value(f"maxResults must be between 1 and 100, not {n}."),
-                 bad_token=lambda t: invalid_value("The nextToken is not valid."))
 DETAIL_WINDOW = 72 * 3600
 DAY = 86400
 
@@ -283,11 +280,8 @@ class Exports:
                 raise invalid_parameter(f"The filter name {item['name']} is not valid: the only export filter is agentIds.")
             values = set(item["values"])
             found = [t for t in found if values & set(t.agent_ids)]
-        page, token = self.paginator.paginate(found, params, PAGES, query=[params.get("exportIds"), params.get("filters")])
-        output: dict = {"exportsInfo": [self._info(scope, t) for t in page]}
-        if token:
-            output["nextToken"] = token
-        return output
+        return page_of(self.paginator, found, params, "exportsInfo", lambda t: self._info(scope, t),
+                       query=[params.get("exportIds"), params.get("filters")])
 
     def describe_export_configurations(self, ctx: RequestContext, params: dict) -> dict:
         return self.describe_export_tasks(ctx, {k: v for k, v in params.items() if k != "filters"})

@@ -30,17 +30,14 @@ from urllib.parse import unquote, urlsplit
 from regionbox.core import clock
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
-from regionbox.core.pagination import PageRule, Paginator
+from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope
 from regionbox.core.tasks import Tasks
 from regionbox.services.discovery.applications import tag_key
 from regionbox.services.discovery.deletion import delete_server
 from regionbox.services.discovery.models import Application, ImportTask, Server, Tag
-from regionbox.services.discovery.state import DiscoveryState, configuration_id, invalid_value
+from regionbox.services.discovery.state import DiscoveryState, configuration_id, invalid_parameter, page_of
 
-PAGES = PageRule(token="nextToken", size="maxResults", default=100, minimum=1, maximum=100,
-                 out_of_range=lambda n: invalid_value(f"maxResults must be between 1 and 100, not {n}."),
-                 bad_token=lambda t: invalid_value("The nextToken is not valid."))
 KEYS = ("ExternalId", "IPAddress", "MACAddress", "HostName")
 # Template column -> (server.performance.<attribute>, factor)
 PERFORMANCE = {
@@ -218,17 +215,15 @@ class Imports:
         scope = self.state.scope(ctx, write=False)
         found = sorted(self.state.imports.values(scope), key=lambda t: -t.requested)
         for item in params.get("filters") or []:
-            values = set(item.get("values") or [])
+            if not item.get("name") or not item.get("values"):
+                raise invalid_parameter("An import task filter needs a name and values.")
+            values = set(item["values"])
             field = {"IMPORT_TASK_ID": "import_task_id", "STATUS": "status", "NAME": "name"}.get(item["name"])
             if field is not None:
                 found = [t for t in found if getattr(t, field) in values]
             elif "IMPORT_TEMPLATE" not in values:  # FILE_CLASSIFICATION: every import here is the template
                 found = []
-        page, token = self.paginator.paginate(found, params, PAGES, query=params.get("filters"))
-        output: dict = {"tasks": [self._shape(scope, t) for t in page]}
-        if token:
-            output["nextToken"] = token
-        return output
+        return page_of(self.paginator, found, params, "tasks", lambda t: self._shape(scope, t), query=params.get("filters"))
 
     def _shape(self, scope: Scope, task: ImportTask) -> dict:
         shaped = {"importTaskId": task.import_task_id, "clientRequestToken": task.client_request_token,

@@ -80,7 +80,11 @@ class Ingest:
                        "shutdown": self.shutdown}.get(action)
             if handler is None:
                 raise ServiceError("UnknownOperationException", f"The agent-ingest route has no {action!r}.", status=404)
-            return _answer(200, handler(scope, document))
+            try:
+                return _answer(200, handler(scope, document))
+            except (ValueError, TypeError, AttributeError) as error:  # a field of the wrong type: nothing was kept
+                raise ServiceError("InvalidParameterValueException", f"The {action} request is malformed: {error}") \
+                    from None
         except ServiceError as error:
             return _error(error)
 
@@ -179,10 +183,6 @@ class Ingest:
             server = Server(configuration_id=configuration_id("server"), created=clock.epoch(), host_key=agent.host_key,
                             agent_id=agent.agent_id, host_name=agent.host_name)
             agent.server_id = server.configuration_id
-        processes = {(p.name, p.command_line): p for p in self.state.processes.values(scope)
-                     if p.server_id == server.configuration_id}
-        connections = {(c.source_ip, c.destination_ip, c.destination_port, c.transport_protocol): c
-                       for c in self.state.connections.values(scope)}
         rows: list[tuple[str, float, dict]] = []
         for record in records:
             if not isinstance(record, dict):
@@ -194,12 +194,12 @@ class Ingest:
                 add_sample(server, record)
                 rows.append(("systemPerformance", ts, {k: v for k, v in record.items() if k != "kind"}))
             elif kind == "process":
-                process = self._process(scope, server, processes, record, ts)
+                process = self._process(scope, server, record, ts)
                 rows.append(("process", ts, {"processId": process.configuration_id, "pid": record.get("pid"),
                                              "name": process.name, "path": process.path,
                                              "commandLine": process.command_line}))
             elif kind == "connection":
-                rows.append(self._connection(scope, server, processes, connections, record, ts))
+                rows.append(self._connection(scope, server, record, ts))
         self.state.servers.put(scope, server.configuration_id, server)
         if rows:
             self.state.add_records(scope, server.configuration_id, rows)
@@ -234,35 +234,37 @@ class Ingest:
                                         "hypervisor": server.hypervisor}))
             rows.extend(("networkInterface", ts, dict(interface)) for interface in server.interfaces)
 
-    def _process(self, scope: Scope, server: Server, processes: dict, record: dict, ts: float) -> Process:
+    def _process(self, scope: Scope, server: Server, record: dict, ts: float) -> Process:
         name, command_line = str(record.get("name") or ""), str(record.get("commandLine") or "")
-        process = processes.get((name, command_line))
-        if process is None:
+        key = (server.configuration_id, name, command_line)
+        index = self.state.process_index(scope)
+        process = self.state.processes.get(scope, index.get(key, ""))
+        if process is None:  # new, or its id in the index was rolled back with a failed report
             process = Process(configuration_id=configuration_id("process"), server_id=server.configuration_id,
                               name=name, path=str(record.get("path") or ""), command_line=command_line, created=ts)
-            processes[(name, command_line)] = process
+            index[key] = process.configuration_id
         process.last_seen = ts
         self.state.processes.put(scope, process.configuration_id, process)
         return process
 
-    def _connection(self, scope: Scope, server: Server, processes: dict, connections: dict, record: dict,
-                    ts: float) -> tuple[str, float, dict]:
+    def _connection(self, scope: Scope, server: Server, record: dict, ts: float) -> tuple[str, float, dict]:
         outbound = record.get("direction") != "inbound"
         local, remote = (str(record.get("localIp", "")), int(record.get("localPort") or 0)), \
             (str(record.get("remoteIp", "")), int(record.get("remotePort") or 0))
         source, destination = (local, remote) if outbound else (remote, local)
         protocol, version = str(record.get("protocol") or "TCP"), str(record.get("ipVersion") or "IPv4")
         key = (source[0], destination[0], destination[1], protocol)
-        connection = connections.get(key)
+        index = self.state.connection_index(scope)
+        connection = self.state.connections.get(scope, index.get(key, ""))
         if connection is None:
             connection = Connection(configuration_id=configuration_id("connection"), source_ip=source[0],
                                     destination_ip=destination[0], destination_port=destination[1],
                                     transport_protocol=protocol, ip_version=version, created=ts, latest=ts)
-            connections[key] = connection
+            index[key] = connection.configuration_id
         connection.latest = max(connection.latest, ts)
         process_id = ""
         if isinstance(record.get("process"), dict):
-            process_id = self._process(scope, server, processes, record["process"], ts).configuration_id
+            process_id = self._process(scope, server, record["process"], ts).configuration_id
         if outbound:
             connection.seen_by_source += 1
             connection.source_server_id = server.configuration_id

@@ -18,6 +18,7 @@ import orjson
 from regionbox.core import ids
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
+from regionbox.core.pagination import PageRule, Paginator
 from regionbox.core.store import Scope, Store
 from regionbox.services.discovery import models
 
@@ -55,6 +56,23 @@ def not_permitted(message: str) -> ServiceError:
     return ServiceError("OperationNotPermittedException", message)
 
 
+# Every listing of the service pages the same way: maxResults up to 100, nextToken.
+PAGES = PageRule(token="nextToken", size="maxResults", default=100, minimum=1, maximum=100,
+                 out_of_range=lambda n: invalid_value(f"maxResults must be between 1 and 100, not {n}."),
+                 bad_token=lambda t: invalid_value("The nextToken is not valid."))
+
+
+def page_of(paginator: Paginator, items: list, params: dict, key: str, shape: Callable = lambda item: item,
+            query: Any = None) -> dict:
+    """The output of a listing: the page of ``items`` the request asks for, shaped, under ``key``,
+    and the token of the next page when there is one (a token is good only for the same query)."""
+    page, token = paginator.paginate(items, params, PAGES, query=query)
+    output: dict = {key: [shape(item) for item in page]}
+    if token:
+        output["nextToken"] = token
+    return output
+
+
 def configuration_id(kind: str) -> str:
     """``d-server-0315rfdjreyqsq``: "d-", the item type, and 14 lowercase letters and digits."""
     return f"d-{kind}-{ids.lower_alnum(14)}"
@@ -86,6 +104,11 @@ class DiscoveryState:
         self.buckets = store.collection("discovery.buckets")
         store.db.executescript(_RECORDS)
         store.on_reset(lambda: store.db.execute("DELETE FROM discovery_records"))
+        store.on_reset(self.forget_indexes)
+        # What a report's process or connection already is, without reading every item (ingest.py):
+        # built from the collections when first needed, dropped whenever items are deleted.
+        self._process_ids: dict[Scope, dict[tuple, str]] = {}
+        self._connection_ids: dict[Scope, dict[tuple, str]] = {}
 
     # -- the home Region ---------------------------------------------------------------------
     def scope(self, ctx: RequestContext, write: bool) -> Scope:
@@ -123,6 +146,27 @@ class DiscoveryState:
                 if interface.get("ipAddress"):
                     owners.setdefault(interface["ipAddress"], set()).add(server.configuration_id)
         return {ip: next(iter(found)) for ip, found in owners.items() if len(found) == 1}
+
+    def process_index(self, scope: Scope) -> dict[tuple, str]:
+        """(server id, name, command line) -> d-process id."""
+        index = self._process_ids.get(scope)
+        if index is None:
+            index = self._process_ids[scope] = {(p.server_id, p.name, p.command_line): p.configuration_id
+                                                for p in self.processes.values(scope)}
+        return index
+
+    def connection_index(self, scope: Scope) -> dict[tuple, str]:
+        """(source ip, destination ip, destination port, protocol) -> d-connection id."""
+        index = self._connection_ids.get(scope)
+        if index is None:
+            index = self._connection_ids[scope] = {
+                (c.source_ip, c.destination_ip, c.destination_port, c.transport_protocol): c.configuration_id
+                for c in self.connections.values(scope)}
+        return index
+
+    def forget_indexes(self) -> None:
+        self._process_ids.clear()
+        self._connection_ids.clear()
 
     # -- what agents reported over time ----------------------------------------------------------
     def add_records(self, scope: Scope, server_id: str, rows: list[tuple[str, float, dict]]) -> None:

@@ -198,6 +198,14 @@ def test_agents_collection_scheduling_and_deletion(cloud):
     info = client.describe_agents(filters=[{"name": "hostName", "values": ["a-1"], "condition": "EQUALS"}])["agentsInfo"]
     assert (info[0]["health"], info[0]["collectionStatus"], info[0]["agentNetworkInfoList"][0]["ipAddress"]) == \
         ("HEALTHY", "STARTED", "10.0.0.9")
+    elsewhere = discovery(cloud, region="eu-west-1")
+    with pytest.raises(ClientError) as caught:
+        elsewhere.start_data_collection_by_agent_ids(agentIds=[agent])
+    assert caught.value.response["Error"]["Code"] == "InvalidInputException"
+    elsewhere.stop_data_collection_by_agent_ids(agentIds=[agent])  # stopping is allowed from any Region
+    assert client.describe_agents(agentIds=[agent])["agentsInfo"][0]["collectionStatus"] == "STOP_SCHEDULED"
+    client.start_data_collection_by_agent_ids(agentIds=[agent])
+    assert ingest(cloud, "heartbeat", {"agentId": agent})[1]["collectionStatus"] == "STARTED"
     refused = client.batch_delete_agents(deleteAgents=[{"agentId": agent}])["errors"]
     assert [e["errorCode"] for e in refused] == ["AGENT_IN_USE"]
     assert client.batch_delete_agents(deleteAgents=[{"agentId": agent, "force": True}])["errors"] == []

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import requests
 from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
 
 from tests.services.discovery.helpers import ACCOUNT, HOME, discovery, ingest, set_home
 
@@ -34,6 +36,16 @@ def test_agents_must_sign_and_iam_users_need_the_agent_permission(cloud):
     status, answer = ingest(cloud, "register", {"hostKey": "h2", "hostName": "h2"}, region="eu-west-1")
     assert (status, answer["__type"]) == (400, "InvalidInputException")
     assert ingest(cloud, "nonsense", {})[0] == 404
+    agent = ingest(cloud, "register", {"hostKey": "h3", "hostName": "h3"})[1]["agentId"]
+    status, answer = ingest(cloud, "report", {"agentId": agent, "batch": 0, "records": [
+        {"kind": "sample", "ts": 1.0, "cpu": 5.0}, {"kind": "sample", "ts": "yesterday"}]})
+    assert (status, answer["__type"]) == (400, "InvalidParameterValueException")
+    # Nothing of the malformed report was kept, and its batch number is still free.
+    assert ingest(cloud, "report", {"agentId": agent, "batch": 0, "records": [{"kind": "sample", "ts": 1.0, "cpu": 7.0}]})[0] \
+        == 200
+    server = discovery(cloud).list_configurations(configurationType="SERVER", filters=[
+        {"name": "server.agentId", "values": [agent], "condition": "EQUALS"}])["configurations"][0]
+    assert float(server["server.performance.avgCpuUsagePct"]) == 7.0
 
 
 def test_the_api_gives_strategy_recommendations_servers_and_applications(cloud):
@@ -56,3 +68,16 @@ def test_the_api_gives_strategy_recommendations_servers_and_applications(cloud):
                                    "path": "/usr/pgsql/bin/postgres"}]
     assert api.applications(ACCOUNT, HOME) == [{"configurationId": app, "name": "billing", "description": "invoices",
                                                 "servers": [server]}]
+
+
+def test_every_operation_of_the_model_is_implemented(cloud):
+    coverage = cloud.get("/_regionbox/coverage")["services"]["discovery"]
+    assert len(coverage["implemented"]) == 28 and coverage["not_implemented"] == {}
+
+
+def test_import_task_filters_need_a_name_and_values(cloud):
+    set_home(cloud)
+    client = discovery(cloud)
+    with pytest.raises(ClientError) as caught:
+        client.describe_import_tasks(filters=[{"values": ["x"]}])
+    assert caught.value.response["Error"]["Code"] == "InvalidParameterException"
