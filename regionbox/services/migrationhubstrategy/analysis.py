@@ -73,5 +73,12 @@ def matches(option: dict, choice: dict) -> bool:
         and choice.get("toolName") in (None, option["tool"])
 
 
+def strategies_in_force(components: list[AssessedComponent]) -> list[str]:
+    """The strategy in force of each component the user did not exclude from the assessment
+    (UpdateApplicationComponentConfig's inclusionStatus): what summaries count."""
+    return [option["strategy"] for option in (effective(c.options, c.preferred) for c in components
+                                              if c.inclusion_status == "includeInAssessment") if option]
+
+
 def recommendation_set(option: dict | None) -> dict | None:
     return None if option is None else Option(**option).recommendation_set()

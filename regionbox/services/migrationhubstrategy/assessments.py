@@ -18,7 +18,7 @@ from typing import Any
 from regionbox.core import clock
 from regionbox.core.registry import ServiceUnavailable
 from regionbox.core.store import Scope
-from regionbox.services.migrationhubstrategy.analysis import assess, effective
+from regionbox.services.migrationhubstrategy.analysis import assess, effective, strategies_in_force
 from regionbox.services.migrationhubstrategy.common import invalid, not_found, strategy_summary
 from regionbox.services.migrationhubstrategy.models import PREFERENCES_KEY, Assessment, StrategyState
 from regionbox.services.migrationhubstrategy.rules import Preferences, facts_of
@@ -168,8 +168,7 @@ class Assessments:
         return {"assessmentSummary": {
             "listServerStrategySummary": strategy_summary(
                 [o["strategy"] for o in (effective(s.options, s.preferred) for s in servers) if o]),
-            "listApplicationComponentStrategySummary": strategy_summary(
-                [o["strategy"] for o in (effective(c.options, c.preferred) for c in components) if o]),
+            "listApplicationComponentStrategySummary": strategy_summary(strategies_in_force(components)),
             "listServerSummary": [{"ServerOsType": t, "count": n} for t, n in sorted(os_types.items())],
             "listApplicationComponentSummary": [{"appType": t, "count": n} for t, n in sorted(app_types.items())],
             "listServerStatusSummary": [{"runTimeAssessmentStatus": "dataCollectionTaskSuccess", "count": len(servers)}],

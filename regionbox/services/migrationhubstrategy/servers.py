@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 
 from regionbox.core.pagination import Paginator
-from regionbox.services.migrationhubstrategy.analysis import effective, matches, recommendation_set
+from regionbox.services.migrationhubstrategy.analysis import effective, matches, recommendation_set, strategies_in_force
 from regionbox.services.migrationhubstrategy.common import (PAGES, filtered_page, in_groups, invalid, not_found,
                                                              strategy_summary, with_token)
 from regionbox.services.migrationhubstrategy.models import AssessedServer, StrategyState
@@ -53,8 +53,7 @@ class Servers:
             "id": server.id, "name": facts.name, "serverType": attributes.get("server.type", "OTHER"),
             "dataCollectionStatus": "dataCollectionTaskSuccess", "lastAnalyzedTimestamp": server.last_analyzed,
             "systemInfo": system, "listAntipatternSeveritySummary": [],
-            "applicationComponentStrategySummary": strategy_summary(
-                [o["strategy"] for o in (effective(c.options, c.preferred) for c in components) if o]),
+            "applicationComponentStrategySummary": strategy_summary(strategies_in_force(components)),
         }
         if option is not None:
             detail["recommendationSet"] = recommendation_set(option)
@@ -91,8 +90,7 @@ class Servers:
     def get_server_strategies(self, ctx, params: dict) -> dict:
         server = self.get(ctx.scope, params["serverId"])
         in_force = effective(server.options, server.preferred)
-        component_strategies = [o["strategy"] for o in (effective(c.options, c.preferred)
-                                                        for c in self.components_of(ctx.scope, server)) if o]
+        component_strategies = strategies_in_force(self.components_of(ctx.scope, server))
         return {"serverStrategies": [
             {"recommendation": recommendation_set(option), "status": option["status"], "isPreferred": option is in_force,
              "numberOfApplicationComponents": component_strategies.count(option["strategy"])}

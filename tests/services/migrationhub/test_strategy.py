@@ -214,6 +214,15 @@ def test_preferences_and_choices_change_the_recommendations(portfolio):
     assert detail["recommendationSet"]["strategy"] == "Rehost"
     assert detail["databaseConfigDetail"] == {"secretName": "db-1-credentials"} and detail["analysisStatus"] == "CONFIGURED"
 
+    # A component excluded from the assessment no longer counts in its server's summary.
+    assert client.get_server_details(serverId=ids["db-1"])["serverDetail"]["applicationComponentStrategySummary"] == [
+        {"strategy": "Rehost", "count": 1}]
+    client.update_application_component_config(applicationComponentId=postgres, inclusionStatus="excludeFromAssessment")
+    assert client.get_server_details(serverId=ids["db-1"])["serverDetail"]["applicationComponentStrategySummary"] == []
+    assert client.get_application_component_details(applicationComponentId=postgres)["applicationComponentDetail"][
+        "inclusionStatus"] == "excludeFromAssessment"
+    client.update_application_component_config(applicationComponentId=postgres, inclusionStatus="includeInAssessment")
+
 
 def test_recommendation_reports_in_s3(portfolio):
     cloud, ids = portfolio["cloud"], portfolio["ids"]
