@@ -35,6 +35,8 @@ SERVICES: dict[str, Entry] = {
     "rds": Entry("regionbox.services.rds"),
     "pi": Entry("regionbox.services.pi"),
     "migrationhub-config": Entry("regionbox.services.migrationhub_config"),
+    "mgh": Entry("regionbox.services.mgh"),
+    "migrationhubstrategy": Entry("regionbox.services.migrationhubstrategy"),
     # Virtual-hosted requests ("<bucket>.s3.localhost"), anonymous reads and browser form uploads are S3's.
     # Agents report on "/_discovery/agent/..." (services/discovery/ingest.py).
     "discovery": Entry("regionbox.services.discovery", paths=("/_discovery/",)),

@@ -15,6 +15,10 @@ Region). With no home Region set, or no data, both are empty lists.
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
+
 from regionbox.services.discovery.attributes import server_attributes
 from regionbox.services.discovery.state import DiscoveryState
 
@@ -37,6 +41,14 @@ class DiscoveryApi:
                  "applications": [a.configuration_id for a in self._state.applications_of(scope, server.configuration_id)]}
                 for server in self._state.servers.values(scope)]
 
+    def servers_identified_by(self, account: str, region: str, values: set[str]) -> list[dict]:
+        """The servers (as ``servers`` gives them) one of whose attribute values is one of
+        ``values``, case-insensitively: a host name, or an IP or MAC address of one of the network
+        interfaces (``server.networkInterfaceInfo`` holds them as JSON). How Migration Hub's
+        PutResourceAttributes links a task to servers, and Strategy Recommendations an import row."""
+        wanted = {value.lower() for value in values}
+        return [server for server in self.servers(account, region) if wanted & _leaves(server["attributes"])]
+
     def applications(self, account: str, region: str) -> list[dict]:
         scope = self._state.home_scope(account)
         if scope is None:
@@ -44,3 +56,17 @@ class DiscoveryApi:
         return [{"configurationId": a.configuration_id, "name": a.name, "description": a.description,
                  "servers": [s for s in a.servers if self._state.servers.get(scope, s) is not None]}
                 for a in self._state.applications.values(scope)]
+
+
+def _leaves(value: Any) -> set[str]:
+    """The strings in an attribute value, lower-cased, and those of the JSON it may hold."""
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return _leaves(orjson.loads(value))
+        except orjson.JSONDecodeError:
+            pass
+    if isinstance(value, dict):
+        return set().union(set(), *(_leaves(item) for item in value.values()))
+    if isinstance(value, list):
+        return set().union(set(), *(_leaves(item) for item in value))
+    return {str(value).lower()}

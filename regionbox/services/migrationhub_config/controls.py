@@ -6,9 +6,6 @@ the codes are the ones its model lists (InvalidInputException, DryRunOperation).
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from regionbox.core import clock, ids
 from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import PageRule, Paginator
@@ -24,22 +21,8 @@ def bad_token(token: str) -> ServiceError:
     return invalid("The NextToken is not valid.")
 
 
-CONTROLS = PageRule(default=100, minimum=1, maximum=100, bad_token=bad_token,
+CONTROLS = PageRule(default=100, minimum=1, maximum=100, bad_token=bad_token, base64_token=True,
                     out_of_range=lambda n: invalid("MaxResults must be between 1 and 100."))
-
-
-def wire_token(token: str | None) -> str | None:
-    """The model allows only [A-Za-z0-9/+=] in a NextToken: the paginator's token, base64'd."""
-    return base64.b64encode(token.encode()).decode() if token else None
-
-
-def paginator_token(token: str | None) -> str | None:
-    if token is None:
-        return None
-    try:
-        return base64.b64decode(token, validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        raise bad_token(token) from None
 
 
 class Controls:
@@ -76,11 +59,10 @@ class Controls:
                     and target.get("Type") in (None, c.target_type)
                     and target.get("Id") in (None, c.target_id)]
         query = [params.get("ControlId"), params.get("HomeRegion"), target]
-        token = paginator_token(params.get("NextToken"))
-        page, following = self.paginator.paginate(controls, {**params, "NextToken": token}, CONTROLS, query=query)
+        page, following = self.paginator.paginate(controls, params, CONTROLS, query=query)
         result: dict = {"HomeRegionControls": [c.describe() for c in page]}
         if following:
-            result["NextToken"] = wire_token(following)
+            result["NextToken"] = following
         return result
 
     def get_home_region(self, ctx, params: dict) -> dict:
