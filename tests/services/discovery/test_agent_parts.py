@@ -112,3 +112,14 @@ def test_the_kernels_two_socket_tables_agree_and_owners_are_found():
     finally:
         for s in (client, accepted, listener):
             s.close()
+
+
+def test_a_whole_host_as_an_agent_sees_it_without_overrides():
+    host = Host(owner_interval=0)
+    configuration = host.configuration()
+    assert configuration["hostName"] == socket.gethostname()
+    assert "127.0.0.1" in {i["ipAddress"] for i in configuration["interfaces"]}
+    assert all(i["macAddress"] is not None for i in configuration["interfaces"])
+    first = host.activity()
+    assert os.getpid() in {r["pid"] for r in first if r["kind"] == "process"}
+    assert os.getpid() not in {r["pid"] for r in host.activity() if r["kind"] == "process"}  # reported once
