@@ -122,12 +122,25 @@ class Agent:
         self.spool.seal(records)
 
     def upload(self) -> None:
-        """Send everything buffered, oldest first; stop at the first failure (tried again later)."""
+        """Send everything buffered, oldest first; stop at the first failure (tried again later).
+        A batch the service refuses as malformed would block every later one: it is set aside in
+        ``spool/rejected`` (kept for a look, never sent again) and the upload goes on."""
+        most = 200
         while True:
-            batch, files, records = self.spool.pending()
+            batch, files, records = self.spool.pending(most)
             if not files:
                 return
-            self._call("report", {"batch": batch, "records": records})
+            try:
+                self._call("report", {"batch": batch, "records": records})
+            except IngestError as error:
+                if error.status != 400 or error.code not in ("InvalidParameterValueException", "SerializationException"):
+                    raise
+                if len(files) > 1:
+                    most = 1  # one collection at a time, to set aside only the one refused
+                    continue
+                log.error("the service refused batch %s (%s): set aside in %s", batch, error, self.spool.rejected)
+                self.spool.reject(files)
+                continue
             self.spool.done(files)
 
     # -- the loop -------------------------------------------------------------------------------------

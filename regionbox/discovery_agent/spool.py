@@ -19,6 +19,7 @@ class Spool:
         self.directory = directory
         self.directory.mkdir(parents=True, exist_ok=True)
         self.limit_files = limit_files
+        self.rejected = directory / "rejected"
         self._counter = directory / "next-batch"
         numbers = [int(p.stem) for p in self.files()]
         stored = int(self._counter.read_text()) if self._counter.exists() else 0
@@ -60,3 +61,8 @@ class Spool:
     def done(files: list[Path]) -> None:
         for path in files:
             path.unlink(missing_ok=True)
+
+    def reject(self, files: list[Path]) -> None:
+        self.rejected.mkdir(exist_ok=True)
+        for path in files:
+            path.replace(self.rejected / path.name)

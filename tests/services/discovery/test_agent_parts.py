@@ -123,3 +123,31 @@ def test_a_whole_host_as_an_agent_sees_it_without_overrides():
     first = host.activity()
     assert os.getpid() in {r["pid"] for r in first if r["kind"] == "process"}
     assert os.getpid() not in {r["pid"] for r in host.activity() if r["kind"] == "process"}  # reported once
+
+
+def test_a_batch_the_service_refuses_is_set_aside_and_the_rest_goes_on(tmp_path):
+    from regionbox.discovery_agent.agent import Agent, Intervals
+    from regionbox.discovery_agent.transport import IngestError
+
+    class Service:
+        """Takes every report but the one with a record of an unknown shape."""
+
+        def __init__(self) -> None:
+            self.batches = []
+
+        def call(self, action: str, document: dict) -> dict:
+            if action == "register":
+                return {"agentId": "o-00000000000000001", "collectionStatus": "STARTED"}
+            if any(r.get("ts") == "bad" for r in document.get("records", [])):
+                raise IngestError(400, "InvalidParameterValueException", "The report request is malformed")
+            self.batches.append([r["ts"] for r in document["records"]])
+            return {}
+
+    service = Service()
+    agent = Agent(service, tmp_path, Host("parts-2", ("127.77.2.2",)), Intervals())
+    agent.spool.seal([{"kind": "sample", "ts": 1.0}])
+    agent.spool.seal([{"kind": "sample", "ts": "bad"}])
+    agent.spool.seal([{"kind": "sample", "ts": 3.0}])
+    agent.upload()  # refused together, then sent one by one: only the bad one is set aside
+    assert service.batches == [[1.0], [3.0]] and agent.spool.files() == []
+    assert [p.name for p in agent.spool.rejected.iterdir()] == ["000000000001.json"]
