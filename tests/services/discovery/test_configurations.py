@@ -217,3 +217,19 @@ def test_agents_collection_scheduling_and_deletion(cloud):
     assert back != agent
     assert client.describe_configurations(configurationIds=[server])["configurations"][0]["server.agentId"] == back
     assert ACCOUNT and HOME
+
+
+def test_an_agent_that_stops_pinging_turns_unhealthy(cloud):
+    set_home(cloud)
+    client = discovery(cloud)
+    # It said it pings every 50 ms: after three of those without a ping it is UNHEALTHY.
+    agent = ingest(cloud, "register", {"hostKey": "quiet", "hostName": "quiet-1", "pingInterval": 0.05})[1]["agentId"]
+    deadline = time.monotonic() + 30
+    while client.describe_agents(agentIds=[agent])["agentsInfo"][0]["health"] != "UNHEALTHY":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert client.get_discovery_summary()["agentSummary"]["unhealthyAgents"] == 1
+    assert ingest(cloud, "heartbeat", {"agentId": agent})[1]["health"] == "HEALTHY"
+    ingest(cloud, "shutdown", {"agentId": agent})
+    assert client.describe_agents(agentIds=[agent])["agentsInfo"][0]["health"] == "SHUTDOWN"
+    assert client.get_discovery_summary()["agentSummary"]["shutdownAgents"] == 1
