@@ -1,8 +1,8 @@
 """What the agent sees of its host (psutil, as an ordinary user): configuration, utilisation,
 processes and TCP connections, as report records (services/discovery/ingest.py reads them).
 
-Unprivileged, Linux shows every process's name and command line, every TCP socket
-(/proc/net/tcp) and all utilisation counters; only root sees which process owns another user's
+Unprivileged, Linux shows every process's name and command line, every TCP socket (sock_diag,
+/proc/net/tcp: sockets.py) and all utilisation counters; only root sees which process owns another user's
 socket and the executable path of other users' processes. So as a user the agent reports every
 connection, names the process of those it owns, and leaves the path empty where it is hidden.
 

@@ -36,6 +36,7 @@ from regionbox.core.service import Access
 from regionbox.core.store import Scope
 from regionbox.gateway.identity import check_region, credential_scope, verify_signature
 from regionbox.protocol.http import HttpRequest, HttpResponse
+from regionbox.services.discovery.agents import health
 from regionbox.services.discovery.attributes import add_sample
 from regionbox.services.discovery.models import Agent, Connection, Process, Server
 from regionbox.services.discovery.state import DiscoveryState, configuration_id
@@ -141,8 +142,6 @@ class Ingest:
         return {"agentId": agent.agent_id, "collectionStatus": agent.collection_status}
 
     def heartbeat(self, scope: Scope, document: dict) -> dict:
-        from regionbox.services.discovery.agents import health
-
         agent = self._agent(scope, document)
         agent.last_ping, agent.shutdown = clock.epoch(), False
         if document.get("pingInterval"):
