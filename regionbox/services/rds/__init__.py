@@ -5,7 +5,7 @@ Insights (the ``pi`` service) reads.
 ``load`` builds the one state (``models.py``), the handlers by resource and the registration
 table below. The data plane: ``postgres.py`` (how each server is made, runs, and is talked to),
 ``failover.py`` (the standby and failovers), ``monitoring.py`` (Enhanced Monitoring),
-``insights.py`` (Performance Insights' sampler).
+``insights.py`` (Performance Insights' sampler), ``cloudwatch_metrics.py`` (AWS/RDS metrics in CloudWatch).
 """
 
 from regionbox.core.service import Service
@@ -92,6 +92,7 @@ def load(cloud) -> Service:
     from regionbox.services.rds.subnet_groups import SubnetGroups
     from regionbox.services.rds.backups import Backups
     from regionbox.services.rds.catalog import Catalog
+    from regionbox.services.rds.cloudwatch_metrics import CloudWatchMetrics
     from regionbox.services.rds.log_files import LogFiles
     from regionbox.services.rds.tags import Tags
 
@@ -122,7 +123,10 @@ def load(cloud) -> Service:
     instances.watchers.append(monitoring.on_instance)
     sampler = Sampler(cloud.store, nodes, tasks, state.instances.get)
     instances.watchers.append(sampler.on_instance)
-    lifecycle = Lifecycle(state, nodes, instances, failover, events, tasks, cloud.addresses, [monitoring.stop_all, sampler.stop_all])
+    metrics = CloudWatchMetrics(nodes, tasks, lambda: cloud.services.api("cloudwatch"), state.instances.get, sampler.load,
+                                lambda: cloud.config.rds_metrics_interval)
+    instances.watchers.append(metrics.on_instance)
+    lifecycle = Lifecycle(state, nodes, instances, failover, events, tasks, cloud.addresses, [monitoring.stop_all, sampler.stop_all, metrics.stop_all])
     supervisor.listen(failover.on_engine_event)
 
     return Service(
