@@ -126,6 +126,7 @@ def load(cloud) -> Service:
     metrics = CloudWatchMetrics(nodes, tasks, lambda: cloud.services.api("cloudwatch"), state.instances.get, sampler.load,
                                 lambda: cloud.config.rds_metrics_interval)
     instances.watchers.append(metrics.on_instance)
+    sampler.on_sample.append(metrics.per_second)
     lifecycle = Lifecycle(state, nodes, instances, failover, events, tasks, cloud.addresses, [monitoring.stop_all, sampler.stop_all, metrics.stop_all])
     supervisor.listen(failover.on_engine_event)
 
