@@ -74,7 +74,7 @@ def tokenize(text: str) -> list[tuple[str, str]]:
 
 
 class Parser:
-    """Precedence, loosest first: OR, AND, comparison, + -, * /, ^, unary, call/atom."""
+    """Precedence, loosest first: OR, AND, comparison, + -, * /, unary - and NOT, ^, call/atom."""
 
     def __init__(self, text: str) -> None:
         self.tokens = tokenize(text)
@@ -117,13 +117,13 @@ class Parser:
         return self._binary(self.multiplicative, {"+": "+", "-": "-"})
 
     def multiplicative(self):
-        return self._binary(self.power, {"*": "*", "/": "/"})
+        return self._binary(self.unary, {"*": "*", "/": "/"})
 
     def power(self):
-        base = self.unary()
+        base = self.atom()
         if (token := self.peek()) is not None and token[1] == "^":
             self.at += 1
-            return ("bin", "^", base, self.power())
+            return ("bin", "^", base, self.unary())  # right-associative; -a ^ 2 is -(a ^ 2)
         return base
 
     def unary(self):
@@ -135,7 +135,7 @@ class Parser:
         if token is not None and token[1].upper() in ("!", "NOT"):
             self.at += 1
             return ("not", self.unary())
-        return self.atom()
+        return self.power()
 
     def atom(self):
         kind, text = self.take()
@@ -217,13 +217,14 @@ def _binary(operator: str, left: Value, right: Value) -> Value:
         return [_binary(operator, item, right) for item in left]
     if isinstance(right, list):
         return [_binary(operator, left, item) for item in right]
+    # A result keeps its series' id and label: METRICS() * 2 is still one result per metric.
     if isinstance(left, TimeSeries) and isinstance(right, TimeSeries):
         return TimeSeries({t: apply(v, right.points[t]) for t, v in left.points.items() if t in right.points},
-                          period=left.period)
+                          left.id, left.label, left.period)
     if isinstance(left, TimeSeries):
-        return TimeSeries({t: apply(v, right) for t, v in left.points.items()}, period=left.period)
+        return TimeSeries({t: apply(v, right) for t, v in left.points.items()}, left.id, left.label, left.period)
     if isinstance(right, TimeSeries):
-        return TimeSeries({t: apply(left, v) for t, v in right.points.items()}, period=right.period)
+        return TimeSeries({t: apply(left, v) for t, v in right.points.items()}, right.id, right.label, right.period)
     return apply(left, right)
 
 
