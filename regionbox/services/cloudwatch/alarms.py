@@ -16,7 +16,7 @@ from regionbox.core.store import Scope
 from regionbox.services.cloudwatch.history import History
 from regionbox.services.cloudwatch.metric_data import UNITS, check_dimensions, dimensions_of, invalid_value, too_many
 from regionbox.services.cloudwatch.models import Alarm, CloudWatchState
-from regionbox.services.cloudwatch.queries import check_queries
+from regionbox.services.cloudwatch.queries import check_queries, returned_period
 from regionbox.services.cloudwatch.rules import RuleError, parse_rule
 from regionbox.services.cloudwatch.statistics import BASIC, PERCENTILE
 
@@ -78,8 +78,7 @@ class Alarms:
             check_queries(params["Metrics"], "Metrics")
             if sum(1 for q in params["Metrics"] if q.get("ReturnData", True)) != 1:
                 raise ServiceError("ValidationError", "Exactly one element of the metrics list should return data.")
-            period = next(q.get("Period") or (q.get("MetricStat") or {}).get("Period") or 60
-                          for q in params["Metrics"] if q.get("ReturnData", True))
+            period = returned_period(params["Metrics"])
         else:
             for required in ("MetricName", "Namespace", "Period"):
                 if not params.get(required):

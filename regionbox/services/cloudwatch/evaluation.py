@@ -20,7 +20,7 @@ from regionbox.services.cloudwatch.alarms import Alarms
 from regionbox.services.cloudwatch.expressions import TimeSeries
 from regionbox.services.cloudwatch.history import History, iso
 from regionbox.services.cloudwatch.models import Alarm, CloudWatchState
-from regionbox.services.cloudwatch.queries import Queries
+from regionbox.services.cloudwatch.queries import Queries, returned_period
 from regionbox.services.cloudwatch.rules import parse_rule
 from regionbox.services.cloudwatch.series import Series
 
@@ -66,10 +66,7 @@ class Evaluator:
     @staticmethod
     def _period(alarm: Alarm) -> int:
         config = alarm.config
-        if config.get("Metrics"):
-            query = next(q for q in config["Metrics"] if q.get("ReturnData", True))
-            return int(query.get("Period") or (query.get("MetricStat") or {}).get("Period") or 60)
-        return int(config["Period"])
+        return returned_period(config["Metrics"]) if config.get("Metrics") else int(config["Period"])
 
     def values(self, scope: Scope, alarm: Alarm, start: int, end: int) -> dict[int, float]:
         config = alarm.config
@@ -114,6 +111,13 @@ class Evaluator:
         if missing == "breaching":
             breaching += count - len(present)
         state = "ALARM" if breaching >= needed else "OK"
+        if not present:
+            self.alarms.transition(scope, alarm, state, f"Threshold Crossed: no datapoints were received for {count} "
+                                   f"period{'s' if count > 1 else ''} and {count} missing datapoint"
+                                   f"{'s were' if count > 1 else ' was'} treated as "
+                                   f"[{'Breaching' if missing == 'breaching' else 'NonBreaching'}].",
+                                   self._data(alarm, now, start, [], threshold))
+            return
         recent = [v for _, v in sorted(present, reverse=True)]
         shown = ", ".join(f"{v:g} ({_short(t)})" for t, v in sorted(present, reverse=True))
         if state == "ALARM":

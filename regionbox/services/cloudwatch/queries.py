@@ -32,6 +32,13 @@ def query_period(query: dict) -> int | None:
     return stat["Period"] if stat else query.get("Period")
 
 
+def returned_period(queries: list[dict]) -> int:
+    """The period of an alarm on metric math: its returned query's, else its metrics' longest."""
+    returned = next(q for q in queries if q.get("ReturnData", True))
+    periods = [query_period(q) for q in queries if query_period(q)]
+    return int(query_period(returned) or (max(periods) if periods else 60))
+
+
 def check_queries(queries: list[dict], path: str = "MetricDataQueries") -> None:
     """The rules every list of metric data queries follows (GetMetricData, PutMetricAlarm's Metrics)."""
     if not queries:
