@@ -10,7 +10,7 @@ from regionbox.core import clock
 from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import PageRule, Paginator
 from regionbox.services.cloudwatch.series import RECENT, Dimensions, Point, Series, dimensions_of
-from regionbox.services.cloudwatch.statistics import BASIC, OTHER_EXTENDED, PERCENTILE, buckets, compute
+from regionbox.services.cloudwatch.statistics import BASIC, OTHER_EXTENDED, PERCENTILE, statistics
 
 UNITS = frozenset(['Seconds', 'Microseconds', 'Milliseconds', 'Bytes', 'Kilobytes', 'Megabytes', 'Gigabytes', 'Terabytes',
                    'Bits', 'Kilobits', 'Megabits', 'Gigabits', 'Terabits', 'Percent', 'Count', 'Bytes/Second',
@@ -186,26 +186,16 @@ class MetricData:
         dimensions = check_dimensions(params.get("Dimensions"), "Dimensions")
         name = params["MetricName"]
         metric = self.series.find(ctx.scope, params["Namespace"], name, dimensions)
-        points = self.series.points(metric, first, math.ceil(end), unit) if metric is not None else []
+        found = statistics(self.series, metric, first, math.ceil(end), period, stats, unit, by_unit=True) \
+            if metric is not None else {}
         datapoints = []
-        for at, group in buckets(points, period).items():
-            if at < start - period or at >= end:
-                continue
-            by_unit: dict[str, list[Point]] = {}
-            for point in group:
-                by_unit.setdefault(point.unit, []).append(point)
-            for point_unit, members in by_unit.items():
-                datapoint: dict = {"Timestamp": clock.from_epoch(at), "Unit": point_unit}
-                extended = {}
-                for stat in stats:
-                    value = compute(members, stat)
-                    if stat in BASIC:
-                        datapoint[stat] = value
-                    elif value is not None:
-                        extended[stat] = value
-                if extended:
-                    datapoint["ExtendedStatistics"] = extended
-                datapoints.append(datapoint)
+        for (at, point_unit), values in found.items():
+            datapoint: dict = {"Timestamp": clock.from_epoch(at), "Unit": point_unit}
+            datapoint.update({stat: values[stat] for stat in stats if stat in BASIC and stat in values})
+            extended = {stat: values[stat] for stat in stats if stat not in BASIC and stat in values}
+            if extended:
+                datapoint["ExtendedStatistics"] = extended
+            datapoints.append(datapoint)
         return {"Label": name, "Datapoints": datapoints}
 
     # -- ListMetrics ---------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from regionbox.services.cloudwatch import expressions
 from regionbox.services.cloudwatch.expressions import Context, ExpressionError, TimeSeries
 from regionbox.services.cloudwatch.metric_data import check_dimensions, check_period, invalid_value, too_many
 from regionbox.services.cloudwatch.series import Series
-from regionbox.services.cloudwatch.statistics import OTHER_EXTENDED, buckets, compute, is_statistic
+from regionbox.services.cloudwatch.statistics import OTHER_EXTENDED, is_statistic, statistics
 
 ID = re.compile(r"^[a-z][a-zA-Z0-9_]*$")
 MAX_QUERIES = 500
@@ -86,15 +86,12 @@ class Queries:
     def metric_series(self, scope: Scope, stat: dict, start: int, end: int) -> TimeSeries:
         metric = stat["Metric"]
         period = int(stat["Period"])
-        found = self.series.find(scope, metric["Namespace"], metric["MetricName"], check_dimensions(metric.get("Dimensions"),
-                                                                                                      "Dimensions"))
+        metric_id = self.series.find(scope, metric["Namespace"], metric["MetricName"],
+                                     check_dimensions(metric.get("Dimensions"), "Dimensions"))
         first = start - start % period
-        points = self.series.points(found, first, end, stat.get("Unit")) if found is not None else []
-        values = {}
-        for at, group in buckets(points, period).items():
-            value = compute(group, stat["Stat"])
-            if value is not None and at < end:
-                values[at] = value
+        found = statistics(self.series, metric_id, first, end, period, [stat["Stat"]], stat.get("Unit")) \
+            if metric_id is not None else {}
+        values = {at: v[stat["Stat"]] for (at, _), v in found.items() if stat["Stat"] in v}
         return TimeSeries(values, period=period)
 
     def evaluate(self, scope: Scope, queries: list[dict], start: int, end: int) -> dict[str, expressions.Value]:

@@ -160,22 +160,61 @@ class Series:
         known = self._ids.get((scope[0], scope[1], namespace, name, orjson.dumps(dimensions).decode()))
         return known[0] if known else None
 
-    def points(self, metric: int, start: int, end: int, unit: str | None = None) -> list[Point]:
-        """The points of a metric in [start, end), with what is still buffered."""
-        sql = "SELECT ts, unit, n, total, lo, hi, vals FROM cw_points WHERE metric = ? AND ts >= ? AND ts < ?"
+    def aggregates(self, metric: int, start: int, end: int, period: int, unit: str | None = None) -> dict[tuple[int, str], list[float]]:
+        """[SampleCount, Sum, Minimum, Maximum] per (period start, unit) in [start, end), with what is
+        still buffered. One pass over the rows in index order (SQLite's GROUP BY sorts again: 3x slower)."""
+        sql = "SELECT ts, unit, n, total, lo, hi FROM cw_points WHERE metric = ? AND ts >= ? AND ts < ?"
         args: tuple = (metric, start, end)
         if unit is not None:
             sql, args = sql + " AND unit = ?", (*args, unit)
-        found = [Point(ts, u, n, total, lo, hi, _vals(vals)) for ts, u, n, total, lo, hi, vals in self.store.execute(sql, args)]
-        if self._buffer:
-            for scope, namespace, name, dimensions, point, _ in self._buffer:
-                if (start <= point.ts < end and (unit is None or point.unit == unit)
-                        and self.find(scope, namespace, name, dimensions) == metric):
-                    found.append(point)
+        found: dict[tuple[int, str], list[float]] = {}
+        for ts, u, n, total, lo, hi in self.store.execute(sql, args):
+            key = (ts - ts % period, u)
+            known = found.get(key)
+            if known is None:
+                found[key] = [n, total, lo, hi]
+            else:
+                known[0] += n
+                known[1] += total
+                if lo < known[2]:
+                    known[2] = lo
+                if hi > known[3]:
+                    known[3] = hi
+        for point in self._buffered(metric, start, end, unit):
+            key = (point.ts - point.ts % period, point.unit)
+            known = found.get(key)
+            if known is None:
+                found[key] = [point.n, point.total, point.lo, point.hi]
+            else:
+                known[0] += point.n
+                known[1] += point.total
+                known[2], known[3] = min(known[2], point.lo), max(known[3], point.hi)
         return found
 
-    def has_buffered(self, scope: Scope) -> bool:
-        return any(entry[0] == scope for entry in self._buffer)
+    def distributions(self, metric: int, start: int, end: int, period: int,
+                      unit: str | None = None) -> dict[tuple[int, str], list[tuple[float, float]]]:
+        """The (value, count) pairs per (period start, unit), for percentiles: statistic sets have
+        none and are left out."""
+        sql = "SELECT ts, unit, n, lo, hi, vals FROM cw_points WHERE metric = ? AND ts >= ? AND ts < ?"
+        args: tuple = (metric, start, end)
+        if unit is not None:
+            sql, args = sql + " AND unit = ?", (*args, unit)
+        rows = list(self.store.execute(sql, args))
+        rows += [(p.ts, p.unit, p.n, p.lo, p.hi, orjson.dumps(p.vals) if p.vals is not None else None)
+                 for p in self._buffered(metric, start, end, unit)]
+        found: dict[tuple[int, str], list[tuple[float, float]]] = {}
+        for ts, u, n, lo, hi, vals in rows:
+            key = (ts - ts % period, u)
+            if vals is not None:
+                found.setdefault(key, []).extend(orjson.loads(vals))
+            elif lo == hi:
+                found.setdefault(key, []).append([lo, n])
+        return found
+
+    def _buffered(self, metric: int, start: int, end: int, unit: str | None) -> list[Point]:
+        return [point for scope, namespace, name, dimensions, point, _ in self._buffer
+                if start <= point.ts < end and (unit is None or point.unit == unit)
+                and self.find(scope, namespace, name, dimensions) == metric]
 
     # -- retention ---------------------------------------------------------------------------------
     def roll_up(self, now: float | None = None) -> int:
