@@ -33,7 +33,6 @@ NOT_IMPLEMENTED = {
                      "AssociateDatasetKmsKey", "DisassociateDatasetKmsKey"], RESOURCE_METRICS),
     "DescribeAlarmContributors": "multi-time-series (Metrics Insights) alarms are not built, so no alarm has contributors",
     "PutLogAlarm": "alarms on log queries are not built yet",
-    "GetMetricWidgetImage": "rendering graphs as images is not built yet",
 }
 
 
@@ -49,6 +48,7 @@ def load(cloud) -> Service:
     from regionbox.services.cloudwatch.queries import Queries
     from regionbox.services.cloudwatch.series import Series
     from regionbox.services.cloudwatch.tags import Tags
+    from regionbox.services.cloudwatch.widget_image import WidgetImages
 
     state = CloudWatchState(cloud.store)
     series = Series(cloud.store)
@@ -60,6 +60,7 @@ def load(cloud) -> Service:
     dashboards = Dashboards(state, cloud.paginator)
     detectors = AnomalyDetectors(state, cloud.paginator)
     tags = Tags(state)
+    images = WidgetImages(queries)
 
     def start() -> None:
         cloud.tasks.spawn(evaluator.run(), owner="cloudwatch", what="alarm evaluation and metric flushing")
@@ -75,6 +76,7 @@ def load(cloud) -> Service:
             "GetMetricStatistics": metric_data.get_metric_statistics,
             "ListMetrics": metric_data.list_metrics,
             "GetMetricData": queries.get_metric_data,
+            "GetMetricWidgetImage": images.get_metric_widget_image,
             # alarms
             "PutMetricAlarm": alarms.put_metric_alarm,
             "PutCompositeAlarm": alarms.put_composite_alarm,

@@ -4,6 +4,9 @@ detector configurations (kept, never trained: PENDING_TRAINING)."""
 from __future__ import annotations
 
 import json
+import struct
+import zlib
+from datetime import datetime, timedelta, timezone
 
 from tests.services.cloudwatch.helpers import client, refused
 
@@ -67,3 +70,25 @@ def test_what_is_not_built_says_why(cloud):
         cw.put_metric_stream(Name="s", FirehoseArn="arn:aws:firehose:us-east-1:000000000000:deliverystream/x",
                              RoleArn="arn:aws:iam::000000000000:role/r", OutputFormat="json")
     assert "Kinesis Data Firehose" in caught.value.response["Error"]["Message"]
+
+
+def test_metric_widget_image_is_a_png_of_the_data(cloud):
+    cw = client(cloud)
+    start = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=30)
+    cw.put_metric_data(Namespace="Shop", MetricData=[{"MetricName": "Latency", "Timestamp": start + timedelta(minutes=m),
+                                                      "Value": float(m % 7)} for m in range(30)])
+    widget = {"metrics": [["Shop", "Latency", {"stat": "Maximum", "color": "#d62728"}]], "period": 60, "start": "-PT1H",
+              "width": 320, "height": 200, "annotations": {"horizontal": [{"value": 5}]}}
+    image = cw.get_metric_widget_image(MetricWidget=json.dumps(widget))["MetricWidgetImage"]
+    assert image[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height, depth, colour = struct.unpack(">IIBB", image[16:26])
+    assert (width, height, depth, colour) == (320, 200, 8, 2)
+    pixels = zlib.decompress(image[image.index(b"IDAT") + 4:image.index(b"IEND") - 8])
+    assert bytes.fromhex("d62728") in pixels  # the line, in its colour
+    empty = cw.get_metric_widget_image(MetricWidget=json.dumps({**widget, "metrics": [["Shop", "Nothing"]]}))
+    assert bytes.fromhex("d62728") not in zlib.decompress(
+        empty["MetricWidgetImage"][empty["MetricWidgetImage"].index(b"IDAT") + 4:empty["MetricWidgetImage"].index(b"IEND") - 8])
+    with refused("InvalidParameterValue", "The field MetricWidget must be a valid JSON object."):
+        cw.get_metric_widget_image(MetricWidget="{")
+    with refused("InvalidParameterValue", "The field metrics of MetricWidget must be a non-empty array."):
+        cw.get_metric_widget_image(MetricWidget="{}")
