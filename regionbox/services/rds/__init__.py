@@ -90,6 +90,7 @@ def load(cloud) -> Service:
     from regionbox.services.rds.replicas import Replicas
     from regionbox.services.rds.snapshots import Snapshots
     from regionbox.services.rds.subnet_groups import SubnetGroups
+    from regionbox.services.rds.automated_backups import AutomatedBackups
     from regionbox.services.rds.backups import Backups
     from regionbox.services.rds.catalog import Catalog
     from regionbox.services.rds.cloudwatch_metrics import CloudWatchMetrics
@@ -116,6 +117,8 @@ def load(cloud) -> Service:
     instances.before_delete.append(replicas.orphaned)
     snapshots = Snapshots(state, instances, events, tasks, supervisor.root / "rds-snapshots", paginator)
     backups = Backups(instances, paginator)
+    automated = AutomatedBackups(state, instances, events, tasks, lambda: cloud.config.rds_backup_day)
+    instances.before_delete.append(automated.instance_deleted)
     log_files = LogFiles(instances)
     catalog = Catalog(paginator, subnet_groups.zones_of)
     tags = Tags(state)
@@ -129,6 +132,14 @@ def load(cloud) -> Service:
     sampler.on_sample.append(metrics.per_second)
     lifecycle = Lifecycle(state, nodes, instances, failover, events, tasks, cloud.addresses, [monitoring.stop_all, sampler.stop_all, metrics.stop_all])
     supervisor.listen(failover.on_engine_event)
+
+    async def start() -> None:
+        await lifecycle.start()
+        automated.start()
+
+    async def reset() -> None:
+        await lifecycle.reset()
+        automated.start()
 
     return Service(
         name="rds",
@@ -179,8 +190,8 @@ def load(cloud) -> Service:
         not_implemented=NOT_IMPLEMENTED,
         dialect=DIALECT,
         api=RdsApi(state, sampler),
-        start=lifecycle.start,
+        start=start,
         stop=lifecycle.stop,
-        reset=lifecycle.reset,
+        reset=reset,
         engines=lambda: {"postgres": kinds.describe("postgres")},
     )
