@@ -105,6 +105,7 @@ def load(cloud) -> Service:
         # Metric data in and out are data events for CloudTrail, as AWS records them.
         data_events=frozenset({"PutMetricData", "GetMetricData", "GetMetricStatistics", "ListMetrics"}),
         dialect=DIALECT,
+        iam_prefix="cloudwatch",  # its signing name is "monitoring", its IAM actions are cloudwatch:*
         api=CloudWatchApi(series),
         start=start,
         stop=stop,

@@ -209,10 +209,11 @@ class MetricData:
         owning = params.get("OwningAccount")
         if owning is not None and owning != ctx.account_id:
             return {"Metrics": []}  # no linked source accounts (cross-account observability) here
-        cutoff = time.time() - RECENT if recent else None
+        # ListMetrics lists what had data in the last two weeks (RecentlyActive: three hours).
+        cutoff = time.time() - (RECENT if recent else PAST)
         metrics = []
         for metric in self.series.metrics(ctx.scope, params.get("Namespace"), params.get("MetricName")):
-            if cutoff is not None and metric.last_put < cutoff - 60:
+            if metric.last_put < cutoff - 60:
                 continue
             have = dict(metric.dimensions)
             if all(f["Name"] in have and f.get("Value") in (None, have[f["Name"]]) for f in filters):

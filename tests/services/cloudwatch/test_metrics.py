@@ -183,3 +183,17 @@ def raw_query(cloud, action: str, fields: dict) -> str:
         raise ClientError({"Error": {"Code": error.findtext("{*}Code"), "Message": error.findtext("{*}Message")},
                            "ResponseMetadata": {"HTTPStatusCode": response.status_code}}, action)
     return response.text
+
+
+def test_iam_decides_with_cloudwatch_actions(cloud):
+    iam = cloud.client("iam", account="111111111111")
+    iam.create_user(UserName="viewer")
+    iam.attach_user_policy(UserName="viewer", PolicyArn="arn:aws:iam::aws:policy/CloudWatchReadOnlyAccess")
+    pair = iam.create_access_key(UserName="viewer")["AccessKey"]
+    message = ("User: arn:aws:iam::111111111111:user/viewer is not authorized to perform: cloudwatch:PutMetricData on "
+               "resource: * because no identity-based policy allows the cloudwatch:PutMetricData action")
+    for protocol, code in (("json", "AccessDeniedException"), ("query", "AccessDenied")):
+        viewer = client(cloud, protocol, access_key=pair["AccessKeyId"], secret_key=pair["SecretAccessKey"])
+        assert viewer.list_metrics()["Metrics"] == []
+        with refused(code, message):
+            viewer.put_metric_data(Namespace="Shop", MetricData=[{"MetricName": "x", "Value": 1.0}])
