@@ -36,8 +36,10 @@ def values(result) -> list[float]:
     return [round(v, 6) for v in result["Values"]]
 
 
-def test_metric_stats_and_arithmetic(web):
-    cw, start = web
+@pytest.mark.parametrize("protocol", ["smithy-rpc-v2-cbor", "json", "query"])
+def test_metric_stats_and_arithmetic(web, cloud, protocol):
+    start = web[1]
+    cw = client(cloud, protocol)
     results, _ = run(cw, start, [metric("Requests"), metric("Errors"),
                                  {"Id": "rate", "Expression": "errors / requests * 100", "Label": "Error rate"}])
     assert values(results["requests"]) == [1, 2, 3, 4, 5]

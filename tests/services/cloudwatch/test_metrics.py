@@ -197,3 +197,34 @@ def test_iam_decides_with_cloudwatch_actions(cloud):
         assert viewer.list_metrics()["Metrics"] == []
         with refused(code, message):
             viewer.put_metric_data(Namespace="Shop", MetricData=[{"MetricName": "x", "Value": 1.0}])
+
+
+async def _roll_up(cloud, at: float) -> int:
+    # The store's retention step, run on the cloud's loop as the service runs it every few minutes,
+    # with a clock moved on (data cannot be put older than two weeks).
+    return cloud.cloud.services.api("cloudwatch")._series.roll_up(at)
+
+
+def test_retention_tiers_fold_old_points_into_coarser_ones(cloud):
+    cw = client(cloud)
+    start = aligned(300, back=1)  # both minutes in one five-minute period
+    cw.put_metric_data(Namespace="Shop", MetricData=[
+        {"MetricName": "Clicks", "Timestamp": start + timedelta(seconds=s), "Value": 1.0, "StorageResolution": 1}
+        for s in range(0, 120, 2)])
+
+    def per_second():
+        return stats(cw, start, start + timedelta(minutes=2), period=1, name="Clicks", dims=[], Statistics=["Sum"])
+    assert len(per_second()) == 60
+    now = start.timestamp()
+    assert cloud.run(_roll_up(cloud, now + 3600)) == 0  # within three hours: kept at one second
+    assert cloud.run(_roll_up(cloud, now + 4 * 3600)) == 60  # older: one point a minute
+    assert [(p["Timestamp"], p["Sum"]) for p in per_second()] == [(start, 30.0), (start + timedelta(minutes=1), 30.0)]
+    minutes = stats(cw, start, start + timedelta(minutes=2), name="Clicks", dims=[], Statistics=["Sum", "SampleCount"],
+                    ExtendedStatistics=["p50"])
+    assert [(p["Sum"], p["SampleCount"], p["ExtendedStatistics"]["p50"]) for p in minutes] == [(30.0, 30.0, 1.0)] * 2
+    cloud.run(_roll_up(cloud, now + 16 * 86400))  # past 15 days: five-minute points
+    assert [p["Sum"] for p in stats(cw, start - timedelta(minutes=5), start + timedelta(minutes=5), period=300,
+                                    name="Clicks", dims=[], Statistics=["Sum"])] == [60.0]
+    cloud.run(_roll_up(cloud, now + 456 * 86400))  # past 455 days: gone
+    assert stats(cw, start - timedelta(hours=1), start + timedelta(hours=1), period=3600, name="Clicks", dims=[],
+                 Statistics=["Sum"]) == []
