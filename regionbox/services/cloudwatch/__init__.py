@@ -37,6 +37,7 @@ NOT_IMPLEMENTED = {
 
 
 def load(cloud) -> Service:
+    from regionbox.services.cloudwatch.actions import LambdaActions
     from regionbox.services.cloudwatch.alarms import Alarms
     from regionbox.services.cloudwatch.anomaly_detectors import AnomalyDetectors
     from regionbox.services.cloudwatch.api import CloudWatchApi
@@ -55,7 +56,9 @@ def load(cloud) -> Service:
     history = History(cloud.store, cloud.paginator)
     metric_data = MetricData(series, cloud.paginator)
     queries = Queries(series, cloud.paginator)
-    alarms = Alarms(state, history, cloud.paginator)
+    lambda_actions = LambdaActions(cloud.tasks, lambda: cloud.services.api("lambda"))
+    alarms = Alarms(state, history, cloud.paginator, lambda_actions.run)
+    lambda_actions.done = alarms.action_done
     evaluator = Evaluator(state, series, queries, alarms, history)
     dashboards = Dashboards(state, cloud.paginator)
     detectors = AnomalyDetectors(state, cloud.paginator)

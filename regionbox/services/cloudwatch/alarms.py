@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from typing import Callable
 
 from regionbox.core import clock
 from regionbox.core.errors import ServiceError
@@ -24,6 +25,10 @@ STATES = ("OK", "ALARM", "INSUFFICIENT_DATA")
 OPERATORS = ("GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold",
              "LessThanLowerOrGreaterThanUpperThreshold", "LessThanLowerThreshold", "GreaterThanUpperThreshold")
 MISSING = ("breaching", "notBreaching", "ignore", "missing")
+# Actions of services regionbox does not serve are recorded as failed, naming the service.
+SERVED_ELSEWHERE = {"sns": "SNS", "ssm": "Systems Manager", "ssm-incidents": "Incident Manager", "autoscaling": "Auto Scaling",
+                    "swf": "EC2 instance actions", "ec2": "EC2 instance actions", "automate": "EC2 instance actions",
+                    "opsworks-cm": "OpsWorks", "aiops": "CloudWatch investigations"}
 ALARMS_PAGE = PageRule(out_of_range=lambda n: invalid_value(n, "MaxRecords"), size="MaxRecords", default=50, maximum=100,
                        bad_token=lambda t: ServiceError("InvalidNextToken", "The service cannot complete the request."))
 MAX_ACTIONS = 5
@@ -36,10 +41,12 @@ def not_found(name: str) -> ServiceError:
 
 
 class Alarms:
-    def __init__(self, state: CloudWatchState, history: History, paginator: Paginator) -> None:
+    def __init__(self, state: CloudWatchState, history: History, paginator: Paginator,
+                 run_action: Callable[[Scope, Alarm, str, dict], None]) -> None:
         self.state = state
         self.history = history
         self.paginator = paginator
+        self.run_action = run_action  # Lambda actions (``actions.py``)
 
     # -- writing -----------------------------------------------------------------------------------
     def put_metric_alarm(self, ctx, params: dict) -> dict:
@@ -208,6 +215,8 @@ class Alarms:
     def transition(self, scope: Scope, alarm: Alarm, state: str, reason: str, data: str | None = None) -> None:
         """Set an alarm's state; a change of value is a StateUpdate in its history and runs its actions."""
         now = time.time()
+        previous = {"value": alarm.state, "reason": alarm.reason, "timestamp": alarm.state_updated,
+                    "reasonData": alarm.reason_data}
         old = {"stateValue": alarm.state, "stateReason": alarm.reason}
         if alarm.reason_data:
             old["stateReasonData"] = json.loads(alarm.reason_data)
@@ -227,18 +236,24 @@ class Alarms:
             if alarm.actions_enabled:
                 key = {"ALARM": "AlarmActions", "OK": "OKActions", "INSUFFICIENT_DATA": "InsufficientDataActions"}[state]
                 for action in alarm.config.get(key) or []:
-                    self._act(scope, alarm, action, now)
+                    if action.split(":")[2] == "lambda":
+                        self.run_action(scope, alarm, action, previous)
+                    else:
+                        self.action_done(scope, alarm, action, now, f"regionbox does not serve "
+                                         f"{SERVED_ELSEWHERE.get(action.split(':')[2], action.split(':')[2])}, so the "
+                                         "action could not be delivered")
 
-    def _act(self, scope: Scope, alarm: Alarm, action: str, now: float) -> None:
-        """regionbox serves no SNS, Auto Scaling or Systems Manager: an action is recorded as AWS records
-        one it could not execute, with the reason."""
-        service = action.split(":")[2]
-        error = f"regionbox does not serve {service.upper() if service in ('sns', 'ssm') else service}, so the action " \
-                "could not be delivered"
-        self.history.record(scope, alarm.name, alarm.kind, "Action", f"Failed to execute action {action}. Received error: "
-                                                                     f'"{error}"',
-                            {"actionState": "Failed", "stateUpdateTimestamp": int(now * 1000), "notificationResource": action,
-                             "error": error}, now)
+    def action_done(self, scope: Scope, alarm: Alarm, action: str, at: float, error: str | None = None) -> None:
+        """An action's outcome in the alarm's history, as CloudWatch records it."""
+        if error is None:
+            self.history.record(scope, alarm.name, alarm.kind, "Action", f"Successfully executed action {action}",
+                                {"actionState": "Succeeded", "stateUpdateTimestamp": int(at * 1000),
+                                 "notificationResource": action}, time.time())
+        else:
+            self.history.record(scope, alarm.name, alarm.kind, "Action",
+                                f'Failed to execute action {action}. Received error: "{error}"',
+                                {"actionState": "Failed", "stateUpdateTimestamp": int(at * 1000),
+                                 "notificationResource": action, "error": error}, time.time())
 
     # -- reading -----------------------------------------------------------------------------------
     def shape(self, alarm: Alarm) -> dict:
