@@ -24,9 +24,10 @@ def test_put_and_read_metrics_alarms_and_dashboards_with_the_cli(cloud):
         {"Name": "Queue", "Value": "emails"}]}, "Period": 60, "Stat": "Sum"}}, {"Id": "half", "Expression": "jobs / 2"}])
     results = json.loads(aws(cloud, "cloudwatch", "get-metric-data", "--metric-data-queries", queries, *window).stdout)
     assert [r["Values"] for r in results["MetricDataResults"]] == [[8.0], [4.0]]
-    aws(cloud, "cloudwatch", "put-metric-alarm", "--alarm-name", "backlog", "--namespace", "Cli", "--metric-name", "Jobs",
+    # On a metric without data, missing data ignored: only set-alarm-state moves it.
+    aws(cloud, "cloudwatch", "put-metric-alarm", "--alarm-name", "backlog", "--namespace", "Cli", "--metric-name", "Idle",
         "--dimensions", "Name=Queue,Value=emails", "--statistic", "Sum", "--period", "60", "--evaluation-periods", "1",
-        "--threshold", "100", "--comparison-operator", "GreaterThanThreshold")
+        "--threshold", "100", "--comparison-operator", "GreaterThanThreshold", "--treat-missing-data", "ignore")
     aws(cloud, "cloudwatch", "set-alarm-state", "--alarm-name", "backlog", "--state-value", "ALARM", "--state-reason", "drill")
     alarms = json.loads(aws(cloud, "cloudwatch", "describe-alarms", "--alarm-names", "backlog").stdout)["MetricAlarms"]
     assert alarms[0]["AlarmArn"] == f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:backlog"
