@@ -67,6 +67,7 @@ def test_alarm_goes_to_alarm_with_its_history_and_undeliverable_action(cloud):
     # Actions off, threshold raised: back to OK at once (an update is evaluated at once), no action tried.
     cw.disable_alarm_actions(AlarmNames=["high-cpu"])
     assert alarm(cw, "high-cpu")["ActionsEnabled"] is False
+    put_around_now(cw, 90.0)  # data around this moment too, however long the wait above took
     high_cpu(cw, Threshold=100.0, ActionsEnabled=False)  # a put is the whole configuration: ActionsEnabled defaults to true
     ok = wait_state(cw, "high-cpu", "OK")
     assert ok["ActionsEnabled"] is False and ok["Threshold"] == 100.0
