@@ -69,8 +69,11 @@ class CloudWatchMetrics:
     async def _loop(self, scope: Scope, identifier: str) -> None:
         collector = OsCollector()
         interval = self.interval()
-        next_at = time.time() + interval
+        # The baseline reading (rates need one) waits a little: an instance's first seconds belong to
+        # Enhanced Monitoring's and PI's first readings, which scan the same /proc.
+        await asyncio.sleep(min(interval, 5.0))
         await self._sample(scope, identifier, collector, first=True)
+        next_at = time.time() + interval
         while True:
             await asyncio.sleep(max(next_at - time.time(), 0.05))
             next_at += interval
