@@ -105,3 +105,26 @@ def test_what_is_not_built_says_so(cloud):
                  lambda: lam.list_durable_executions_by_function(FunctionName="plain")):
         refused = error_of(call)
         assert refused["Status"] == 501 and "not built" in refused["Message"], refused
+
+
+def test_iam_decides_on_the_code_signing_config_and_the_url_alias(cloud):
+    lam = client(cloud)
+    arn = lam.create_code_signing_config(AllowedPublishers={"SigningProfileVersionArns": [PROFILE]})[
+        "CodeSigningConfig"]["CodeSigningConfigArn"]
+    other = lam.create_code_signing_config(AllowedPublishers={"SigningProfileVersionArns": [PROFILE]})[
+        "CodeSigningConfig"]["CodeSigningConfigArn"]
+    create(cloud, "guarded", BIG)
+    lam.create_alias(FunctionName="guarded", Name="prod", FunctionVersion=lam.publish_version(FunctionName="guarded")["Version"])
+    lam.create_function_url_config(FunctionName="guarded", Qualifier="prod", AuthType="NONE")
+    iam = client(cloud, "iam")
+    iam.create_user(UserName="reader")
+    iam.put_user_policy(UserName="reader", PolicyName="p", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "lambda:GetCodeSigningConfig", "Resource": arn},
+        {"Effect": "Allow", "Action": "lambda:GetFunctionUrlConfig",
+         "Resource": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:guarded:prod"}]}))
+    key = iam.create_access_key(UserName="reader")["AccessKey"]
+    reader = cloud.client("lambda", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+    assert reader.get_code_signing_config(CodeSigningConfigArn=arn)["CodeSigningConfig"]["CodeSigningConfigArn"] == arn
+    assert error_of(lambda: reader.get_code_signing_config(CodeSigningConfigArn=other))["Code"] == "AccessDeniedException"
+    assert reader.get_function_url_config(FunctionName="guarded", Qualifier="prod")["AuthType"] == "NONE"
+    assert error_of(lambda: reader.get_function_url_config(FunctionName="guarded"))["Code"] == "AccessDeniedException"
