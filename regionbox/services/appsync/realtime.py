@@ -147,8 +147,18 @@ class Connection:
         self._flush_soon()
 
     def _flush_soon(self) -> None:
-        if self._flusher is None:
-            self._flusher = asyncio.ensure_future(self._flush())
+        """Send at once: uvicorn writes to a client that keeps up without waiting, so a flush
+        usually ends here, with no task made (a task each made fanning out to 10,000 clients cost
+        more than the sending). A flush that must wait (the client's buffer is full) goes on in
+        a task of its own, so a slow client holds up nobody else."""
+        if self._flusher is not None:
+            return
+        flush = self._flush()
+        try:
+            waiting = flush.send(None)
+        except StopIteration:
+            return
+        self._flusher = asyncio.ensure_future(_go_on(flush, waiting))
 
     async def _flush(self) -> None:
         """Send what is pending, in order, then end (a slow client holds up only this task)."""
@@ -313,3 +323,25 @@ class Connection:
             self._error(sub_id, error.error_type or "ResolverError", error.message)
             return None
         return context.get("extensions") or {}
+
+
+async def _go_on(coroutine, waiting) -> None:
+    """Drive a coroutine that was started outside a task and had to wait for ``waiting`` (the
+    future it yielded, as asyncio's own tasks drive coroutines): each time what it waits for is
+    done, resume it; it reads the outcome itself. Cancelling this task cancels what it waits for,
+    which the coroutine then sees."""
+    while True:
+        try:
+            if waiting is None:
+                await asyncio.sleep(0)
+            else:
+                waiting._asyncio_future_blocking = False  # taken over, as a task's step does
+                await waiting
+        except BaseException:  # noqa: BLE001 - the coroutine's own await raises it when resumed
+            if waiting is None or not waiting.done():
+                coroutine.close()
+                raise
+        try:
+            waiting = coroutine.send(None)
+        except StopIteration:
+            return
