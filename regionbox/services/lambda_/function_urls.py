@@ -32,7 +32,7 @@ from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import PageRule, Paginator
 from regionbox.core.service import Access
 from regionbox.core.store import Scope
-from regionbox.gateway.identity import check_presigned_expiry, check_region, credential_scope, verify_signature
+from regionbox.gateway.identity import credential_scope, signed_caller
 from regionbox.protocol.http import HttpRequest, HttpResponse
 from regionbox.services.lambda_.errors import conflict, invalid_value, no_such_resource
 from regionbox.services.lambda_.invoke import SYNC_LIMIT, Invoker
@@ -268,12 +268,7 @@ class FunctionUrls:
         if scope is None or (scope.service and scope.service != "lambda"):
             return _json(403, FORBIDDEN)
         try:
-            check_region(scope)
-            check_presigned_expiry(request)
-            issued = self.credentials.issued(scope.access_key_id)
-            caller = self.credentials.resolve(scope.access_key_id)
-            if issued is not None:
-                verify_signature(request, body, scope, issued)
+            caller, issued = signed_caller(request, body, scope, self.credentials)
         except ServiceError:
             return _json(403, FORBIDDEN)
         if self.enforce_iam and (caller.type != "Root" or caller.account_id != ref.account):
