@@ -29,13 +29,14 @@ from regionbox.core import clock, ids
 from regionbox.core.context import Caller, RequestContext
 from regionbox.core.credentials import CredentialRegistry
 from regionbox.core.errors import ServiceError
-from regionbox.core.pagination import PageRule, Paginator
+from regionbox.core.pagination import Paginator
 from regionbox.core.service import Access
 from regionbox.core.store import Scope
 from regionbox.gateway.identity import credential_scope, signed_caller
 from regionbox.protocol.http import HttpRequest, HttpResponse
 from regionbox.services.lambda_.errors import conflict, invalid_value, no_such_resource
 from regionbox.services.lambda_.invoke import SYNC_LIMIT, Invoker
+from regionbox.services.lambda_.invoke_configs import CONFIGS_PAGE as PAGE_OF_50
 from regionbox.services.lambda_.models import LATEST, FunctionUrl
 from regionbox.services.lambda_.names import FunctionRef, function_arn, parse_function
 from regionbox.services.lambda_.permissions import Permissions
@@ -43,9 +44,6 @@ from regionbox.services.lambda_.state import LambdaState
 
 PATH = "/_aws/lambda-url/"
 HOST_SUFFIX = ".lambda-url."
-URLS_PAGE = PageRule(token="Marker", size="MaxItems", default=50, minimum=1, maximum=50,
-                     out_of_range=lambda n: invalid_value(f"MaxItems must be between 1 and 50: {n}"),
-                     bad_token=lambda t: invalid_value("Invalid Marker"))
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 
 
@@ -161,7 +159,7 @@ class FunctionUrls:
         self.state.function(ref)
         urls = sorted((u for k, u in self.state.urls.items(ref.scope) if k.startswith(f"{ref.name}:")),
                       key=lambda u: u.qualifier)
-        page, marker = self.paginator.paginate(urls, params, URLS_PAGE, query=ref.name)
+        page, marker = self.paginator.paginate(urls, params, PAGE_OF_50, query=ref.name)
         output: dict[str, Any] = {"FunctionUrlConfigs": [self._output(ref.scope, u) for u in page]}
         if marker:
             output["NextMarker"] = marker

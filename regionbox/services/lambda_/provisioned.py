@@ -14,17 +14,15 @@ from typing import Any
 
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
-from regionbox.core.pagination import PageRule, Paginator
+from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope
 from regionbox.services.lambda_.errors import conflict, invalid_value
 from regionbox.services.lambda_.functions import MINIMUM_UNRESERVED, timestamp
+from regionbox.services.lambda_.invoke_configs import CONFIGS_PAGE as PAGE_OF_50
 from regionbox.services.lambda_.models import LATEST, ProvisionedConcurrency
 from regionbox.services.lambda_.names import FunctionRef, function_arn, parse_function
 from regionbox.services.lambda_.state import LambdaState
 
-CONFIGS_PAGE = PageRule(token="Marker", size="MaxItems", default=50, minimum=1, maximum=50,
-                        out_of_range=lambda n: invalid_value(f"MaxItems must be between 1 and 50: {n}"),
-                        bad_token=lambda t: invalid_value("Invalid Marker"))
 
 
 def _output(config: ProvisionedConcurrency) -> dict[str, Any]:
@@ -97,7 +95,7 @@ class ProvisionedConcurrencyConfigs:
         ref = parse_function(ctx, params["FunctionName"])
         self.state.function(ref)
         configs = sorted(self._of(ref.scope, ref.name), key=lambda c: c.qualifier)
-        page, marker = self.paginator.paginate(configs, params, CONFIGS_PAGE, query=ref.name)
+        page, marker = self.paginator.paginate(configs, params, PAGE_OF_50, query=ref.name)
         output: dict[str, Any] = {"ProvisionedConcurrencyConfigs": [
             {"FunctionArn": function_arn(*ref.scope, ref.name, c.qualifier), **_output(c)} for c in page]}
         if marker:
