@@ -20,9 +20,12 @@ IAM prefix are ``lambda``.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from regionbox.core.service import Service
 from regionbox.protocol.dialect import Dialect
+
+log = logging.getLogger("regionbox.lambda")
 
 # A CreateFunction request carries up to 50 MB of zip in base64 (69905067 bytes) in its JSON.
 DIALECT = Dialect(max_request_bytes=70 * 1024 * 1024)
@@ -81,10 +84,23 @@ def load(cloud) -> Service:
     state = LambdaState(cloud.store, root)
     runtimes = Runtimes(config.lambda_python, config.lambda_node)
 
+    def append_logs(account: str, region: str, group: str, stream: str, events: list) -> None:
+        try:
+            logs = cloud.services.api("logs")
+            for run in in_order(events):
+                logs.append(account, region, group, stream, run)
+        except Exception:  # noqa: BLE001 - a function's logs lost must not fail what comes next
+            log.exception("writing Lambda logs to %s failed", group)
+
     def write_logs(account: str, region: str, group: str, stream: str, events: list) -> None:
-        logs = cloud.services.api("logs")
-        for run in in_order(events):
-            logs.append(account, region, group, stream, run)
+        # On the loop's next turn, once the invocation's answer is on its way: the write is a
+        # SQLite commit (a fifth of a warm Invoke's time), and Lambda delivers a function's logs to
+        # CloudWatch Logs asynchronously too. Turns run in order: a stream's lines stay in order,
+        # and they are written before the loop reads the caller's next request.
+        try:
+            asyncio.get_running_loop().call_soon(append_logs, account, region, group, stream, events)
+        except RuntimeError:  # no loop running (the cloud stopping): write now
+            append_logs(account, region, group, stream, events)
 
     workers = Workers(root / "environments", write_logs, config.lambda_idle_seconds, config.lambda_concurrency)
     roles = ExecutionRoles(cloud.credentials, lambda: cloud.services.api("iam"))
