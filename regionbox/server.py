@@ -188,11 +188,11 @@ def protocol_class(config: Config) -> type:
                 {"header_timeout": config.header_timeout, "budget": connection_budget()})
 
 
-def websocket_protocol_class() -> type:
+def websocket_protocol_class() -> type | str:
     """uvicorn's WebSocket protocol, lighter per idle connection (gateway/connections.py)."""
-    from regionbox.gateway.connections import LightWebSocketProtocol
+    from regionbox.gateway.connections import light_websocket_protocol
 
-    return LightWebSocketProtocol
+    return light_websocket_protocol()
 
 
 def uvicorn_config(cloud: Cloud, **overrides):

@@ -15,7 +15,6 @@ import resource
 from collections import OrderedDict
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 # Descriptors kept for everything that is not a client connection (SQLite, engines, listeners).
 RESERVED_DESCRIPTORS = 128
@@ -153,18 +152,28 @@ class _Flag:
         await waiter
 
 
-class LightWebSocketProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's WebSocket protocol (websockets' sans-I/O one, as uvicorn picks by default) with
-    less held per idle connection, for AppSync's thousands of idle subscribers: a small inbox and
-    flag instead of an asyncio.Queue and Event, and the handshake's request and response (their
-    headers) let go once the connection is accepted. The wire behaviour is uvicorn's own."""
+def light_websocket_protocol() -> type | str:
+    """LightWebSocketProtocol, or uvicorn's own choice ("auto") where uvicorn is older than its
+    sans-I/O WebSocket protocol."""
+    try:
+        from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+    except ImportError:
+        return "auto"
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.queue = _Inbox()  # type: ignore[assignment]
-        self.writable = _Flag()  # type: ignore[assignment]
+    class LightWebSocketProtocol(WebSocketsSansIOProtocol):
+        """uvicorn's WebSocket protocol (websockets' sans-I/O one, as uvicorn picks by default) with
+        less held per idle connection, for AppSync's thousands of idle subscribers: a small inbox and
+        flag instead of an asyncio.Queue and Event, and the handshake's request and response (their
+        headers) let go once the connection is accepted. The wire behaviour is uvicorn's own."""
 
-    async def send(self, message) -> None:  # type: ignore[override]
-        await super().send(message)
-        if self.handshake_complete and getattr(self, "response", None) is not None:
-            self.request = self.response = None  # type: ignore[assignment]
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self.queue = _Inbox()  # type: ignore[assignment]
+            self.writable = _Flag()  # type: ignore[assignment]
+
+        async def send(self, message) -> None:  # type: ignore[override]
+            await super().send(message)
+            if self.handshake_complete and getattr(self, "response", None) is not None:
+                self.request = self.response = None  # type: ignore[assignment]
+
+    return LightWebSocketProtocol
