@@ -560,11 +560,12 @@ class ClientSide(asyncio.Protocol):
 
     def _finish(self) -> None:
         """The answer went out: the connection is ready for the client's next request."""
+        keep_client = self.keep_client
         self._end_exchange(keep_upstream=True)
         self.last_active = asyncio.get_running_loop().time()
         if self.closed:
             return
-        if not self.keep_client:
+        if not keep_client:
             self.transport.close()
             self.closed = True
             return
