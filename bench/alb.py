@@ -13,7 +13,7 @@ request of regionbox, the target and the client, which do not depend on what els
 runs: their sum per path is what a request costs the machine, and on busy cores throughput goes
 as its inverse.
 
-Run: python bench/alb.py [--seconds 1] [--rounds 3]
+Run: python bench/alb.py [--seconds 1] [--rounds 3] [--client uvloop|asyncio]
 """
 
 from __future__ import annotations
@@ -96,12 +96,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=1.0, help="length of one round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per figure, direct and load balancer alternating")
+    parser.add_argument("--client", choices=("uvloop", "asyncio"), default="uvloop",
+                        help="the client's event loop: uvloop is the leanest client there is here, and the less the "
+                             "client costs, the stricter the baseline; asyncio's own loop was the client before")
     args = parser.parse_args()
-    try:
-        import uvloop  # the leanest client there is here: the less it costs, the stricter the baseline
-        new_loop = uvloop.new_event_loop
-    except ImportError:
-        new_loop = asyncio.new_event_loop
+    new_loop = asyncio.new_event_loop
+    if args.client == "uvloop":
+        try:
+            import uvloop
+            new_loop = uvloop.new_event_loop
+        except ImportError:
+            pass
     target_port = free_port()
     target = subprocess.Popen([sys.executable, "-c", TARGET, str(target_port)], stdout=subprocess.PIPE, text=True)
     target.stdout.readline()
@@ -118,7 +123,7 @@ def main() -> None:
         elb.get_waiter("target_in_service").wait(TargetGroupArn=tg["TargetGroupArn"], WaiterConfig={"Delay": 1})
         paths = {"direct": ("127.0.0.1", target_port), "DNS name": (lb["DNSName"], 80)}
         print(f"ALB benchmark: {args.rounds} alternating rounds of {args.seconds:.1f} s per figure; target = asyncio HTTP "
-              f"server (uvloop), 2-byte body; client {new_loop.__module__.split('.')[0]}; "
+              f"server (uvloop), 2-byte body; client {args.client if new_loop is not asyncio.new_event_loop else 'asyncio'}; "
               f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         print("CPU µs/req: of regionbox (the load balancer), of the target, of the client (this process)")
         pids = {"regionbox": cloud.process.pid, "target": target.pid}

@@ -10,7 +10,7 @@ refused with ``BadMessage``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Headers of one connection, not of the message: never passed on (RFC 9110 7.6.1). The node
 # writes its own X-Forwarded-* and answers Expect: 100-continue itself.
@@ -79,7 +79,7 @@ class Body:
         return data, None
 
 
-@dataclass
+@dataclass(slots=True)
 class RequestHead:
     method: str
     target: str  # as sent: origin form (/path?query) or absolute form
@@ -145,14 +145,14 @@ def parse_request(raw: bytes) -> RequestHead:
                        keep_alive, headers.get("expect", "").lower() == "100-continue")
 
 
-@dataclass
+@dataclass(slots=True)
 class ResponseHead:
     raw: bytes
     status: int
     lines: list[str]  # the status line and the headers passed on
     body: Body | None  # None when the answer has no body
     keep_alive: bool  # the target keeps its connection open after it
-    cookies: list[str] = field(default_factory=list)  # its Set-Cookie values
+    cookies: list[str]  # its Set-Cookie values
     has_server: bool = False
     interim: bool = False  # 1xx: the answer follows
 
@@ -167,7 +167,7 @@ def parse_response(raw: bytes, head_only: bool) -> ResponseHead:
     if not parts[0].startswith("HTTP/1.") or not 100 <= status <= 999:
         raise BadMessage("bad status line")
     if 100 <= status < 200 and status != 101:
-        return ResponseHead(raw, status, [], None, True, interim=True)
+        return ResponseHead(raw, status, [], None, True, [], interim=True)
     kept = [lines[0]]
     cookies: list[str] = []
     length: str | None = None

@@ -235,7 +235,7 @@ class ClientSide(asyncio.Protocol):
         self.connections.add(self)
         peer = transport.get_extra_info("peername")
         self.peer = peer[0] if peer else ""
-        loop = asyncio.get_running_loop()
+        self.loop = loop = asyncio.get_running_loop()
         self.last_active = loop.time()
         self.timeout = self.node.idle_timeout()
         self.idle_timer = loop.call_later(self.timeout, self._tick)
@@ -322,7 +322,7 @@ class ClientSide(asyncio.Protocol):
             return self._bad_request()
         self.busy = True
         self.head = head
-        self.upstream_active = asyncio.get_running_loop().time()
+        self.upstream_active = self.loop.time()
         timeout = node.idle_timeout()
         if timeout != self.timeout:  # changed meanwhile (ModifyLoadBalancerAttributes)
             self.timeout = timeout
@@ -410,7 +410,7 @@ class ClientSide(asyncio.Protocol):
         except BadMessage:
             return self.transport.abort()
         if self.upstream is not None and not self.discard:
-            self.last_active = self.upstream_active = asyncio.get_running_loop().time()
+            self.last_active = self.upstream_active = self.loop.time()
             if part:
                 self.upstream.transport.write(part)
         if rest is not None:
@@ -444,7 +444,7 @@ class ClientSide(asyncio.Protocol):
 
     # -- the target's answer -------------------------------------------------------------------------------
     def response_data(self, data: bytes) -> None:
-        self.upstream_active = asyncio.get_running_loop().time()
+        self.upstream_active = self.loop.time()
         response = self.response
         if response is not None:
             try:
@@ -562,7 +562,7 @@ class ClientSide(asyncio.Protocol):
         """The answer went out: the connection is ready for the client's next request."""
         keep_client = self.keep_client
         self._end_exchange(keep_upstream=True)
-        self.last_active = asyncio.get_running_loop().time()
+        self.last_active = self.loop.time()
         if self.closed:
             return
         if not keep_client:
