@@ -121,6 +121,7 @@ class Upstream(asyncio.Protocol):
         self.client: ClientSide | None = None
         self.closed = False
         self.reused = False
+        self.paused = False  # reading paused while its client cannot take more
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -178,6 +179,9 @@ class Pool:
         upstream.client = None
         if upstream.closed:
             return
+        if upstream.paused:  # the last client was slow to take its answer's end; the next one may not be
+            upstream.paused = False
+            upstream.transport.resume_reading()
         idle = self._idle.setdefault(upstream.target, [])
         if len(idle) < POOL_SIZE:
             idle.append(upstream)
@@ -253,10 +257,12 @@ class ClientSide(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         if self.upstream is not None and self.upstream.transport is not None:
+            self.upstream.paused = True
             self.upstream.transport.pause_reading()
 
     def resume_writing(self) -> None:
-        if self.upstream is not None and self.upstream.transport is not None and not self.upstream.closed:
+        if self.upstream is not None and self.upstream.paused and not self.upstream.closed:
+            self.upstream.paused = False
             self.upstream.transport.resume_reading()
 
     def data_received(self, data: bytes) -> None:
@@ -372,17 +378,17 @@ class ClientSide(asyncio.Protocol):
     async def _connecting(self, target: tuple[str, int], first: bool) -> None:
         try:
             upstream = await asyncio.wait_for(self.node.pool.connect(target), CONNECT_TIMEOUT)
-        except asyncio.TimeoutError:
-            return self._upstream_failed(504)
-        except OSError:
-            return self._upstream_failed(502)
-        finally:
-            self.connecting = False
+        except (asyncio.TimeoutError, OSError) as error:
+            upstream, failed = None, 504 if isinstance(error, asyncio.TimeoutError) else 502
+        self.connecting = False
         if self.closed or not self.busy or self.decision is None:
-            self.node.pool.put(upstream)
+            if upstream is not None:
+                self.node.pool.put(upstream)
             return
         if not self.paused:
             self.transport.resume_reading()
+        if upstream is None:
+            return self._upstream_failed(failed)
         self._send(upstream)
 
     def _send(self, upstream: Upstream) -> None:

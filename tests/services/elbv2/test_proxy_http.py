@@ -169,3 +169,19 @@ def test_rule_changes_route_the_next_request(cloud, targets):
             {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "503", "MessageBody": "maintenance"}}])
         answer = session.get(made["url"] + "/x", timeout=10)
         assert (answer.status_code, answer.text) == (503, "maintenance")
+
+
+def test_a_slow_reader_of_a_large_answer_leaves_the_target_connection_usable(cloud, targets):
+    """A client reading slowly (a small receive buffer) gets a large answer whole while the node
+    holds the target back, and the target's connection serves the next requests after it."""
+    made = ready(cloud, targets, "slow-reader")
+    host = made["lb"]["DNSName"]
+    size = 8 * 1024 * 1024
+    with connect(made) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        sock.sendall(f"GET /big/{size} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        with sock.makefile("rb") as reader:
+            received = len(read_response(reader)[2])
+    assert received == size
+    for _ in range(3):
+        assert requests.get(made["url"] + "/next", timeout=10).json()["path"] == "/next"
