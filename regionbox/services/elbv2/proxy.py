@@ -399,13 +399,12 @@ class ClientSide(asyncio.Protocol):
         if self.body is None:
             upstream.transport.write(head)
             return
-        part, rest = self.body.feed(self.buffer) if self.buffer else (b"", None)
+        try:
+            part, rest = self.body.feed(self.buffer) if self.buffer else (b"", None)
+        except BadMessage:
+            return self._broken()
         self.buffer = b""
-        if len(part) <= JOIN:
-            upstream.transport.write(head + part)
-        else:
-            upstream.transport.write(head)
-            upstream.transport.write(part)
+        _write(upstream.transport, head, part)
         if rest is not None:
             self.body = None
             self.buffer = rest
@@ -414,7 +413,7 @@ class ClientSide(asyncio.Protocol):
         try:
             part, rest = self.body.feed(data)
         except BadMessage:
-            return self.transport.abort()
+            return self._broken()
         if self.upstream is not None and not self.discard:
             self.last_active = self.upstream_active = self.loop.time()
             if part:
@@ -498,11 +497,7 @@ class ClientSide(asyncio.Protocol):
         except BadMessage:
             self.transport.write(head)
             return self._broken()
-        if len(part) <= JOIN:
-            self.transport.write(head + part)
-        else:
-            self.transport.write(head)
-            self.transport.write(part)
+        _write(self.transport, head, part)
         if rest is not None:
             self._response_done(rest)
 
@@ -576,6 +571,15 @@ class ClientSide(asyncio.Protocol):
             self.closed = True
             return
         self._next()
+
+
+def _write(transport: asyncio.Transport, head: bytes, part: bytes) -> None:
+    """A head and the first part of its body: in one write (one system call) when the part is small."""
+    if len(part) <= JOIN:
+        transport.write(head + part)
+    else:
+        transport.write(head)
+        transport.write(part)
 
 
 def _reason(status: int) -> str:
