@@ -215,6 +215,7 @@ class ClientSide(asyncio.Protocol):
         self.last_active = 0.0
         self.idle_timer: asyncio.TimerHandle | None = None
         self.timeout = 60.0  # the load balancer's idle timeout, seconds
+        self.starting = False  # in _next
         self._reset()
 
     def _reset(self) -> None:
@@ -279,7 +280,20 @@ class ClientSide(asyncio.Protocol):
         self._next()
 
     def _next(self) -> None:
-        """Start the next request whose head is in the buffer."""
+        """Start the next request whose head is in the buffer (and the next, while the node answers
+        them itself: in this loop, not by recursion, however many a client pipelined)."""
+        if self.starting:
+            return
+        self.starting = True
+        try:
+            self._start_buffered()
+        finally:
+            self.starting = False
+        if self.paused and not self.busy:
+            self.paused = False
+            self.transport.resume_reading()
+
+    def _start_buffered(self) -> None:
         while not self.busy and not self.closed and self.buffer:
             buffer = self.buffer
             if buffer[:2] == b"\r\n":  # empty lines before a request are allowed (RFC 9112 2.2)
@@ -292,9 +306,6 @@ class ClientSide(asyncio.Protocol):
                 return
             self.buffer = buffer[end + 4:]
             self._start(buffer[:end])
-        if self.paused and not self.busy:
-            self.paused = False
-            self.transport.resume_reading()
 
     def _tick(self) -> None:
         """The connection's one timer, for the load balancer's idle timeout both ways: a client

@@ -140,6 +140,10 @@ def test_fixed_response_to_head_has_no_body_and_the_connection_goes_on(cloud, ta
         assert read_response(reader)[::2] == (418, b"teapot")  # its body read and dropped
         status, _, body = read_response(reader)
         assert status == 200 and b'"/after"' in body
+    # Thousands of pipelined requests the node answers itself, sent at once: answered in a loop.
+    with connect(made) as sock, sock.makefile("rb") as reader:
+        sock.sendall(f"GET /fixed HTTP/1.1\r\nHost: {host}\r\n\r\n".encode() * 5000)
+        assert [read_response(reader)[::2] for _ in range(5000)] == [(418, b"teapot")] * 5000
 
 
 def test_idle_client_connections_are_closed_after_the_idle_timeout(cloud, targets):
