@@ -37,6 +37,14 @@ def read_response(reader) -> tuple[int, dict[str, str], bytes]:
     return status, headers, body
 
 
+def closing_exchange(made: dict, raw: bytes) -> tuple[int, dict[str, str], bytes, bytes]:
+    """``raw`` sent on a new connection: the one response, and what came after it until the node
+    closed the connection (b"" when it closed right after)."""
+    with connect(made) as sock, sock.makefile("rb") as reader:
+        sock.sendall(raw)
+        return (*read_response(reader), reader.read())
+
+
 def ready(cloud, targets, name: str) -> dict:
     made = load_balancer(cloud, name)
     register(cloud.client("elbv2"), made["tg"]["TargetGroupArn"], targets[0])
@@ -61,11 +69,8 @@ def test_http_1_0_clients_and_expect_100_continue(cloud, targets):
     made = ready(cloud, targets, "old-clients")
     host = made["lb"]["DNSName"]
     # HTTP/1.0 without keep-alive: one answer, then the node closes the connection.
-    with connect(made) as sock, sock.makefile("rb") as reader:
-        sock.sendall(f"GET /old HTTP/1.0\r\nHost: {host}\r\n\r\n".encode())
-        status, headers, body = read_response(reader)
-        assert status == 200 and headers["connection"] == "close" and b'"/old"' in body
-        assert reader.read() == b""
+    status, headers, body, after = closing_exchange(made, f"GET /old HTTP/1.0\r\nHost: {host}\r\n\r\n".encode())
+    assert (status, headers["connection"], after) == (200, "close", b"") and b'"/old"' in body
     # HTTP/1.0 with keep-alive: the connection stays for the next request.
     with connect(made) as sock, sock.makefile("rb") as reader:
         for path in ("/kept-1", "/kept-2"):
@@ -84,11 +89,9 @@ def test_http_1_0_clients_and_expect_100_continue(cloud, targets):
 def test_bodies_that_end_with_the_connection_and_large_bodies(cloud, targets):
     made = ready(cloud, targets, "bodies-2")
     host = made["lb"]["DNSName"]
-    with connect(made) as sock, sock.makefile("rb") as reader:
-        sock.sendall(f"GET /until-close HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
-        status, headers, body = read_response(reader)
-        # The target's body ends when it closes: so does the client's connection.
-        assert (status, headers["connection"], body) == (200, "close", b"the end is the close")
+    status, headers, body, after = closing_exchange(made, f"GET /until-close HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    # The target's body ends when it closes: so does the client's connection.
+    assert (status, headers["connection"], body, after) == (200, "close", b"the end is the close", b"")
     size = 5 * 1024 * 1024 + 7
     with requests.get(made["url"] + f"/big/{size}", stream=True, timeout=30) as answer:
         got = b"".join(answer.iter_content(256 * 1024))
@@ -106,11 +109,9 @@ def test_requests_it_cannot_parse_get_400(cloud, targets):
                 # Both framings at once, the request smuggling pattern: refused, never guessed.
                 f"POST / HTTP/1.1\r\nHost: {host}\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n".encode(),
                 f"POST / HTTP/1.1\r\nHost: {host}\r\nContent-Length: 4, 5\r\n\r\nbody".encode()):
-        with connect(made) as sock, sock.makefile("rb") as reader:
-            sock.sendall(bad)
-            status, headers, body = read_response(reader)
-            assert status == 400 and headers["server"] == "awselb/2.0" and b"<title>400 Bad Request</title>" in body, bad
-            assert reader.read() == b""  # and the connection is closed
+        status, headers, body, after = closing_exchange(made, bad)
+        assert (status, headers["server"], after) == (400, "awselb/2.0", b""), bad  # and the connection is closed
+        assert b"<title>400 Bad Request</title>" in body
     assert targets[0].requests == 0
     # A chunked body whose chunk size is not a number: the node cuts the connection (its head has gone on).
     with connect(made) as sock, sock.makefile("rb") as reader:
