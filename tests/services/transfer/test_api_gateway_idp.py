@@ -10,12 +10,16 @@ from __future__ import annotations
 import ftplib
 import io
 import json
+import ssl
+from pathlib import Path
 
 import asyncssh
 import pytest
 
 from tests.services.lambda_.helpers import create
-from tests.services.transfer.helpers import ACCOUNT, TRUST, calls, online, role
+from tests.services.transfer.helpers import ACCOUNT, TRUST, ResumingFTP_TLS, calls, online, role
+
+CERT = f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/0a1b2c3d-0000-4000-8000-000000000000"
 
 # The proxy function: keeps every event it gets, answers ann (password "pa55 wörd") with her
 # configuration and anyone else with an empty object (no Role: refused).
@@ -35,7 +39,7 @@ def handler(event, context):
 
 @pytest.fixture
 def site(lambda_cloud, tmp_path):
-    """An FTP/SFTP server whose identity provider is an API: ann's home is /inbox/home/ann."""
+    """An FTP/FTPS/SFTP server whose identity provider is an API: ann's home is /inbox/home/ann."""
     cloud = lambda_cloud
     cloud.reset()
     transfer, s3, iam = (cloud.client(name, account=ACCOUNT) for name in ("transfer", "s3", "iam"))
@@ -72,12 +76,13 @@ def site(lambda_cloud, tmp_path):
     ec2 = cloud.client("ec2", account=ACCOUNT)
     subnet = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"][0]
     server_id = transfer.create_server(
-        Protocols=["FTP", "SFTP"], EndpointType="VPC",
+        Protocols=["FTP", "FTPS", "SFTP"], EndpointType="VPC", Certificate=CERT,
         EndpointDetails={"VpcId": subnet["VpcId"], "SubnetIds": [subnet["SubnetId"]]},
         IdentityProviderType="API_GATEWAY", IdentityProviderDetails={"Url": url, "InvocationRole": invoker})["ServerId"]
     online(transfer, server_id)
     endpoint = cloud.cloud.services.api("transfer").endpoints(ACCOUNT, "us-east-1", server_id)[0]
-    return {"cloud": cloud, "transfer": transfer, "s3": s3, "iam": iam, "server": server_id, "url": url,
+    ca = Path(cloud.get("/_regionbox/status")["state_dir"]) / "tls" / "ca.pem"
+    return {"cloud": cloud, "transfer": transfer, "s3": s3, "iam": iam, "server": server_id, "url": url, "ca": str(ca),
             "address": endpoint.address, "ftp": endpoint.ftp_port, "sftp": endpoint.sftp_port,
             "calls": lambda: calls(out)}
 
@@ -103,6 +108,18 @@ def test_ftp_login_asks_the_api_as_aws_does(site):
     # Signed as a session of the invocation role.
     assert event["requestContext"]["identity"]["userArn"] == \
         f"arn:aws:sts::{ACCOUNT}:assumed-role/transfer-invoker/{site['server']}"
+
+
+def test_ftps_login_through_the_api(site):
+    client = ResumingFTP_TLS(context=ssl.create_default_context(cafile=site["ca"]), encoding="utf-8")
+    client.connect(site["address"], site["ftp"], timeout=30)
+    client.auth()
+    client.login("ann", "pa55 wörd")
+    client.prot_p()
+    client.storbinary("STOR secret.bin", io.BytesIO(b"x" * 100_000))
+    client.quit()
+    assert site["s3"].head_object(Bucket="inbox", Key="home/ann/secret.bin")["ContentLength"] == 100_000
+    assert site["calls"]()[-1]["queryStringParameters"]["protocol"] == "FTPS"
 
 
 def test_a_wrong_password_is_refused(site):
