@@ -18,6 +18,7 @@ from typing import Callable
 
 BUFFER = 1 << 20  # memory the loop reads into; a full one is handed on whole
 HELD = 8 << 20  # received and not yet taken: beyond this, stop reading from the client
+GATHER = 256 << 10  # a reader waiting is woken once this much has arrived (or at the end)
 
 
 class DataChannel(asyncio.BufferedProtocol):
@@ -56,7 +57,8 @@ class DataChannel(asyncio.BufferedProtocol):
         if self._held > HELD and not self._paused_reading:
             self._paused_reading = True
             self.transport.pause_reading()
-        self._wake()
+        if self._held >= GATHER:
+            self._wake()
 
     def eof_received(self) -> bool:
         self._eof = True
@@ -93,14 +95,15 @@ class DataChannel(asyncio.BufferedProtocol):
         return self.transport.get_extra_info(name, default) if self.transport is not None else default
 
     async def read(self) -> memoryview | bytes:
-        """What arrived since the last read (a view of the buffer it arrived in); b"" at the end of
+        """What arrived since the last read (a view of the buffer it arrived in), once at least
+        GATHER bytes have (a wake-up per recv would cost more than the bytes); b"" at the end of
         the data; raises ConnectionError when the connection broke."""
         while True:
             if self._lost is not None:
                 raise self._lost if isinstance(self._lost, ConnectionError) else ConnectionResetError(str(self._lost))
             if self._full:
                 chunk = self._full.popleft()
-            elif self._filled > self._start:
+            elif self._filled > self._start and (self._held >= GATHER or self._eof):
                 chunk = memoryview(self._buffer)[self._start:self._filled]
                 self._start = self._filled
             elif self._eof:
