@@ -3,8 +3,8 @@ through a regionbox SFTP server (into and out of S3) and through OpenSSH's own s
 internal-sftp (a throwaway sshd on a free port, writing to a directory), then curl's FTP upload and
 download through a regionbox FTP server and through a bare pyftpdlib server, in the same run, on
 the same disk, in alternating rounds. Prints MB/s (best round) and the speed ratio, and the CPU
-seconds per MB each server process spent (median round, from /proc: a figure the machine's load
-does not skew) and their ratio.
+seconds per MB each server process spent (best round, from /proc: a figure the machine's load
+skews far less) and their ratio.
 
     python3 bench/transfer.py [--mib 256] [--runs 3] [--cipher aes128-gcm@openssh.com]
 
@@ -20,7 +20,6 @@ import io
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -183,7 +182,8 @@ def settled(pid: int, timeout: float = 10) -> None:
 
 @dataclass
 class Measure:
-    """Wall-clock seconds (best of the rounds) and server CPU seconds (median of the rounds)."""
+    """Wall-clock seconds and server CPU seconds, each the best of the rounds: on a shared machine
+    other work only ever adds to either."""
 
     walls: list[float] = field(default_factory=list)
     cpus: list[float] = field(default_factory=list)
@@ -206,7 +206,7 @@ class Measure:
 
     @property
     def cpu(self) -> float:
-        return statistics.median(self.cpus)
+        return min(self.cpus)
 
 
 def sftp_command(key: Path, user: str, address: str, port: int, cipher: str | None) -> list[str]:
@@ -261,7 +261,7 @@ def main() -> None:
         processes.append(ftpd)
         (work / "sftp-root").mkdir()
         size = args.mib * MIB / 1e6
-        print(f"{args.mib} MiB, {args.runs} alternating rounds (speed: best round; CPU: median round); "
+        print(f"{args.mib} MiB, {args.runs} alternating rounds (speed and CPU: best round); "
               f"cipher: {args.cipher or 'negotiated'}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         ours_sftp = sftp_command(work / "key", "bench", *where["sftp"], args.cipher)
         their_sftp = sftp_command(work / "key", os.environ.get("USER", "root"), "127.0.0.1", ssh_port, args.cipher)
