@@ -11,6 +11,16 @@ skews far less) and their ratio.
 regionbox runs in its own process on uvloop, as `regionbox up` does, with a real Lambda function
 as the FTP server's identity provider.
 Targets (issue 10): SFTP >= 1.0x OpenSSH; FTP >= 0.9x bare pyftpdlib.
+
+What limits them (py-spy on the server process, November 2026):
+- FTP and SFTP put: S3's ETag is the body's MD5, computed as the bytes arrive (hashlib, about
+  1.3 ms of CPU per MB here, on an executor thread beside the loop); a bare server only copies
+  bytes to disk (about 0.7 ms per MB), so put costs at least twice its CPU and, on two cores,
+  cannot pass roughly 0.8x of its speed.
+- SFTP: asyncssh's per-packet work. With chacha20-poly1305 (what OpenSSH's client picks first, and
+  AWS's default policy offers) asyncssh builds three ChaCha20 ciphers and a Poly1305 per packet and
+  sends an SSH_MSG_IGNORE before every data packet: about 2 ms per MB more than
+  `--cipher aes128-gcm@openssh.com`. OpenSSH's client caps packets at 32 KiB, so the count is fixed.
 """
 
 from __future__ import annotations
