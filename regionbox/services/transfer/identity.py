@@ -199,7 +199,8 @@ class IdentityProviders:
         """A session of the server's invocation role, as Transfer assumes it to call the API: the
         role must exist and trust transfer.amazonaws.com. Reused until it nears its expiration."""
         cached = self._invocation_sessions.get((role_arn, server.server_id))
-        if cached is not None and cached.expiration - clock.epoch() > RENEW_BEFORE:
+        if cached is not None and cached.expiration - clock.epoch() > RENEW_BEFORE \
+                and self.credentials.issued(cached.access_key_id) is not None:  # (a reset forgets sessions)
             return cached
         iam = self.iam()
         role = iam.role_by_arn(role_arn)
