@@ -25,7 +25,7 @@ class DataChannel(asyncio.BufferedProtocol):
     def __init__(self, accept: Callable[["DataChannel"], bool]) -> None:
         self._accept = accept
         self.transport: asyncio.BaseTransport | None = None
-        self._buffer = bytearray(BUFFER)
+        self._buffer = bytearray()  # made on the first bytes received (LIST and RETR receive none)
         self._start = 0  # bytes of the buffer before this have been taken (or queued in _full)
         self._filled = 0
         self._full: deque[memoryview] = deque()  # whole buffers not taken yet
