@@ -19,10 +19,12 @@ import pytest
 from tests.services.lambda_.helpers import create
 from tests.services.transfer.helpers import ACCOUNT, TRUST, ResumingFTP_TLS, calls, online, role
 
+KEY = asyncssh.generate_private_key("ssh-ed25519")
 CERT = f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/0a1b2c3d-0000-4000-8000-000000000000"
 
-# The proxy function: keeps every event it gets, answers ann (password "pa55 wörd") with her
-# configuration and anyone else with an empty object (no Role: refused).
+# The proxy function: keeps every event it gets, answers ann (password "pa55 wörd", or no password:
+# a key login, answered with her public key) with her configuration and anyone else with an empty
+# object (no Role: refused).
 CONFIG = """import base64, json, os
 def handler(event, context):
     with open(os.environ["OUT"], "a") as out:
@@ -33,6 +35,8 @@ def handler(event, context):
     answer = {}
     if params["username"] == "ann" and password == "pa55 wörd":
         answer = json.loads(os.environ["ANSWER"])
+    elif params["username"] == "ann" and "passwordbase64" not in headers:  # a key login: her keys
+        answer = dict(json.loads(os.environ["ANSWER"]), PublicKeys=[os.environ["KEY"]])
     return {"statusCode": 200, "body": json.dumps(answer)}
 """
 
@@ -50,7 +54,8 @@ def site(lambda_cloud, tmp_path):
               "Policy": json.dumps({"Version": "2012-10-17", "Statement": [
                   {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})}
     function = create(cloud, "config-fn", CONFIG, account=ACCOUNT,
-                      Environment={"Variables": {"OUT": str(out), "ANSWER": json.dumps(answer)}})["FunctionArn"]
+                      Environment={"Variables": {"OUT": str(out), "ANSWER": json.dumps(answer),
+                                                 "KEY": KEY.export_public_key().decode().strip()}})["FunctionArn"]
     gw = cloud.client("apigateway", account=ACCOUNT)
     api = gw.create_rest_api(name="transfer-idp")
     parent = api["rootResourceId"]
@@ -139,6 +144,21 @@ def test_sftp_password_login_through_the_api(site):
     assert site["calls"]()[-1]["queryStringParameters"]["protocol"] == "SFTP"
     with pytest.raises(asyncssh.PermissionDenied):
         site["cloud"].run(scenario("nope"))
+
+
+def test_sftp_key_login_through_the_api(site):
+    """Without a password Transfer sends no Password headers, and checks the key against the
+    PublicKeys the API answers."""
+    async def scenario(key):
+        async with asyncssh.connect(site["address"], site["sftp"], username="ann", client_keys=[key],
+                                    known_hosts=None, preferred_auth="publickey") as conn:
+            async with conn.start_sftp_client() as client:
+                return await client.listdir(".")
+    assert site["cloud"].run(scenario(KEY)) is not None
+    event = site["calls"]()[-1]
+    assert not {"password", "passwordbase64"} & {name.lower() for name in event["headers"]}
+    with pytest.raises(asyncssh.PermissionDenied):
+        site["cloud"].run(scenario(asyncssh.generate_private_key("ssh-ed25519")))
 
 
 def test_test_identity_provider_answers_what_the_api_says(site):
