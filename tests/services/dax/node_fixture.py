@@ -51,3 +51,12 @@ class TestNode:
 
     def metrics(self) -> dict[str, int]:
         return self.server.metrics()
+
+
+def dax_client(url: str, access_key: str = "test", secret_key: str = "test", **kwargs):
+    from amazondax import AmazonDaxClient
+    from botocore.config import Config
+    # one attempt: a test sees the node's first answer, not the client's retries
+    config = kwargs.pop("config", Config(retries={"max_attempts": 0}, connect_timeout=5, read_timeout=30))
+    return AmazonDaxClient(endpoint_url=url, region_name=kwargs.pop("region_name", "us-east-1"),
+                           aws_access_key_id=access_key, aws_secret_access_key=secret_key, config=config, **kwargs)
