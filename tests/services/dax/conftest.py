@@ -1,11 +1,11 @@
 """Fixtures the DAX data-plane tests share: tables in a cloud, and a node the official client
-talks to (``node_fixture.TestNode``) before clusters come from the control plane."""
+talks to (``node_fixture.StandaloneNode``) before clusters come from the control plane."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.services.dax.node_fixture import TestNode, dax_client
+from tests.services.dax.node_fixture import StandaloneNode, dax_client
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def tables(regionbox_session):
 
 @pytest.fixture
 def node(regionbox_session, tables):
-    started = TestNode(regionbox_session)
+    started = StandaloneNode(regionbox_session)
     yield started
     started.close()
 

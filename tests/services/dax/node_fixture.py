@@ -28,7 +28,7 @@ class StaticView:
         return self.live
 
 
-class TestNode:
+class StandaloneNode:
     """One node listening on 127.0.0.1:<free port> on the cloud's loop."""
 
     def __init__(self, running, view: StaticView | None = None) -> None:
