@@ -12,6 +12,7 @@ from regionbox.core.service import Service
 
 
 def load(cloud) -> Service:
+    from regionbox.services.dax.api import DaxApi
     from regionbox.services.dax.clusters import Clusters
     from regionbox.services.dax.events import EventLog
     from regionbox.services.dax.lifecycle import Lifecycle
@@ -97,6 +98,7 @@ def load(cloud) -> Service:
             "UntagResource": tags.untag_resource,
             "ListTags": tags.list_tags,
         },
+        api=DaxApi(nodes),
         start=start,
         stop=stop,
         reset=reset,
