@@ -57,7 +57,8 @@ class ParameterGroups:
         self.applied = applied  # the group's new settings reach the nodes of clusters using it
 
     def create_parameter_group(self, ctx: RequestContext, params: dict) -> dict:
-        name = check.name(params["ParameterGroupName"], "Parameter group")
+        given = params["ParameterGroupName"].lower()
+        name = given if given == DEFAULT_GROUP else check.name(given, "Parameter group")
         if name == DEFAULT_GROUP or self.state.parameter_groups.get(ctx.scope, name) is not None:
             raise ServiceError("ParameterGroupAlreadyExistsFault", f"Parameter group {name} already exists.")
         group = ParameterGroup(name, params.get("Description", ""))

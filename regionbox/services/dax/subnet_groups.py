@@ -96,12 +96,12 @@ class SubnetGroups:
             vpc_id, subnets = self._subnets(ctx.scope, params["SubnetIds"])
             if vpc_id != group.vpc_id and self._users(ctx.scope, name):
                 raise ServiceError("InvalidSubnet", "The subnets of a subnet group in use must stay in its VPC.")
-            kept = {s["SubnetIdentifier"] for s in subnets}
             zones_in_use = {node.zone for cluster in self._users(ctx.scope, name) for node in cluster.nodes}
-            if not zones_in_use <= {s["SubnetAvailabilityZone"] for s in subnets}:
-                dropped = [s["SubnetIdentifier"] for s in group.subnets if s["SubnetIdentifier"] not in kept]
-                raise ServiceError("SubnetInUse", f"The subnet {dropped[0] if dropped else ''} is in use by a cluster node."
-                                   .replace("subnet  is", "subnets are"))
+            zones_kept = {s["SubnetAvailabilityZone"] for s in subnets}
+            if not zones_in_use <= zones_kept:
+                dropped = [s["SubnetIdentifier"] for s in group.subnets if s["SubnetAvailabilityZone"] not in zones_kept
+                           and s["SubnetAvailabilityZone"] in zones_in_use]
+                raise ServiceError("SubnetInUse", f"The subnets {', '.join(dropped)} are in use by cluster nodes.")
             group.vpc_id, group.subnets = vpc_id, subnets
         if params.get("Description") is not None:
             group.description = params["Description"]

@@ -17,7 +17,7 @@ class Tags:
         parts = resource.split(":", 5)
         if len(parts) != 6 or parts[0] != "arn" or parts[2] != "dax" or not parts[5].startswith("cache/"):
             raise ServiceError("InvalidARNFault", f"Invalid ARN: {resource}")
-        if parts[3] != ctx.region or parts[4] != ctx.account:
+        if (parts[4], parts[3]) != ctx.scope:
             raise ServiceError("ClusterNotFoundFault", f"Cluster {parts[5][len('cache/'):]} not found.")
         cluster = self.state.cluster(ctx.scope, parts[5][len("cache/"):])
         if cluster.status == "deleting":
