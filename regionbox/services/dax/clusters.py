@@ -7,7 +7,6 @@ role (IamRoleArn) must exist and trust dax.amazonaws.com: the nodes act as it to
 
 from __future__ import annotations
 
-import secrets
 from typing import Any, Callable
 
 from regionbox.core import clock
@@ -166,7 +165,7 @@ class Clusters:
             parameter_group=parameter_group, maintenance_window=params.get("PreferredMaintenanceWindow")
             or DEFAULT_MAINTENANCE_WINDOW, topic_arn=params.get("NotificationTopicArn", ""),
             sse=bool((params.get("SSESpecification") or {}).get("Enabled")), encryption_type=encryption,
-            port=port_of(encryption), tags=tags, hex_id=secrets.token_hex(3))
+            port=port_of(encryption), tags=tags)
         cluster.nodes = [new_node(cluster, zone) for zone in zones]
         cluster.primary = cluster.nodes[0].node_id
         self.nodes.allocate(cluster)

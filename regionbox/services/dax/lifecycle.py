@@ -51,8 +51,7 @@ class Lifecycle:
         for node in list(cluster.nodes):
             if node.status == "deleting":
                 await self.nodes.stop(scope, name, node.node_id)
-                if node.address:  # closing a listener gives its address back; a node never started has one too
-                    self.nodes.cloud.addresses.release(node.address, node.port)
+                self.nodes.forget(cluster, node)
                 current = self._current(scope, name)
                 if current is not None:
                     current.nodes = [n for n in current.nodes if n.node_id != node.node_id]
@@ -92,8 +91,7 @@ class Lifecycle:
     async def _delete(self, scope: Scope, cluster: Cluster) -> None:
         for node in cluster.nodes:
             await self.nodes.stop(scope, cluster.name, node.node_id)
-            if node.address:
-                self.nodes.cloud.addresses.release(node.address, node.port)
+            self.nodes.forget(cluster, node)
         self.nodes.release(cluster)
         with self.state.store.transaction():
             self.state.clusters.delete(scope, cluster.name)
@@ -110,11 +108,10 @@ class Lifecycle:
 
     # -- after a restart of regionbox ---------------------------------------------------------------------
     async def restore(self) -> None:
-        for scope, name, cluster in list(self.state.clusters.all()):
+        clusters = list(self.state.clusters.all())
+        for _, _, cluster in clusters:
             self.nodes.reserve(cluster)
-            for node in cluster.nodes:
-                if node.address:
-                    self.nodes.cloud.addresses.reserve(node.address, node.port)
+        for scope, name, cluster in clusters:
             try:
                 await self.settle(scope, name)
             except OSError:

@@ -44,7 +44,10 @@ class Cluster:
     network_type: str = "ipv4"
     tags: list[dict] = field(default_factory=list)
     next_node: int = 0  # letters of removed nodes are not given again
-    hex_id: str = ""  # the random part of AWS's DNS names, kept for the discovery URL
+
+    def __post_init__(self) -> None:
+        # Documents come back from the store as dicts.
+        self.nodes = [node if isinstance(node, Node) else Node(**node) for node in self.nodes]
 
 
 @dataclass

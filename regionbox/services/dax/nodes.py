@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,10 +127,15 @@ class Nodes:
         if cluster.encryption_type != "TLS":
             return None
         addresses = [address for address in (node.address, cluster.discovery_address) if address]
-        cert, key = self.cloud.ca.issue(self.tls_root / cluster.name / node.node_id, addresses or ["127.0.0.1"])
+        # Named by the addresses it certifies: a certificate is kept on disk and reused by the
+        # node after a restart, and never by another node given one of its addresses later.
+        cert, key = self.cloud.ca.issue(self.tls_directory(cluster, node), addresses)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(str(cert), str(key))
         return context
+
+    def tls_directory(self, cluster: Cluster, node: Node) -> Path:
+        return self.tls_root / f"{node.address}-{cluster.discovery_address or 'node'}"
 
     def allocate(self, cluster: Cluster) -> None:
         """The discovery endpoint's address; nodes get theirs when they start."""
@@ -149,6 +155,12 @@ class Nodes:
         listener = await self.cloud.listeners.open_tcp(owner="dax", zone=node.zone, port=node.port, handle=server.handle,
                                                        ssl=context, address=node.address, shared_address=shared)
         self.servers[key], self.listeners[key] = server, listener
+
+    def forget(self, cluster: Cluster, node: Node) -> None:
+        """A node removed for good: its address and certificate go."""
+        if node.address:
+            self.cloud.addresses.release(node.address, node.port)
+            shutil.rmtree(self.tls_directory(cluster, node), ignore_errors=True)
 
     async def stop(self, scope: Scope, cluster_name: str, node_id: str) -> None:
         key = (scope, cluster_name, node_id)
@@ -172,8 +184,12 @@ class Nodes:
             await self.stop(scope, cluster_name, node_id)
 
     def reserve(self, cluster: Cluster) -> None:
+        """After a restart: the cluster's addresses are its own again before anything allocates."""
         if cluster.discovery_address:
             self.cloud.addresses.reserve(cluster.discovery_address, cluster.port)
+        for node in cluster.nodes:
+            if node.address:
+                self.cloud.addresses.reserve(node.address, node.port)
 
     # -- AZ outages ----------------------------------------------------------------------------------
     def on_outage(self, zone: str, save: Callable[[Scope, Cluster], None]) -> None:
