@@ -20,6 +20,7 @@ def load(cloud) -> Service:
     from regionbox.services.dax.nodes import Nodes
     from regionbox.services.dax.parameters import ParameterGroups
     from regionbox.services.dax.replication import Replication
+    from regionbox.services.dax.resources import resources
     from regionbox.services.dax.subnet_groups import SubnetGroups
     from regionbox.services.dax.tags import Tags
 
@@ -103,4 +104,5 @@ def load(cloud) -> Service:
         stop=stop,
         reset=reset,
         engines=engines,
+        resources=resources,
     )

@@ -32,9 +32,9 @@ def not_available(cluster: Cluster) -> ServiceError:
 
 
 def node_quota() -> ServiceError:
+    # The model's own words for it (AWS's message is not published).
     return ServiceError("NodeQuotaForClusterExceededFault",
-                        f"You have attempted to exceed the maximum number of nodes ({check.MAX_REPLICATION_FACTOR}) "
-                        "for a DAX cluster.")
+                        "You have attempted to exceed the maximum number of nodes for a DAX cluster.")
 
 
 class Clusters:
@@ -182,7 +182,7 @@ class Clusters:
         return check.page(self.paginator, "Clusters", [self.describe(c) for c in clusters], params)
 
     def delete_cluster(self, ctx: RequestContext, params: dict) -> dict:
-        cluster = self.state.cluster(ctx.scope, params["ClusterName"])
+        cluster = self.state.cluster(ctx.scope, params["ClusterName"], named=False)
         if cluster.status == "deleting":
             raise not_available(cluster)
         cluster.status = "deleting"

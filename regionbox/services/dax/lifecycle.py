@@ -6,6 +6,7 @@ stop (``deleting``), reboot (``rebooting`` -> ``available``, cold). After a rest
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from regionbox.core.store import Scope
@@ -22,6 +23,7 @@ class Lifecycle:
         self.nodes = nodes
         self.events = events
         self.tasks = tasks
+        self._locks: dict[tuple[Scope, str], asyncio.Lock] = {}
 
     def save(self, scope: Scope, cluster: Cluster) -> None:
         self.state.clusters.put(scope, cluster.name, cluster)
@@ -41,7 +43,15 @@ class Lifecycle:
 
     async def settle(self, scope: Scope, name: str) -> None:
         """Bring the cluster to what its document says: start nodes being created (or that
-        should serve), stop nodes being removed, finish a deletion; then mark it available."""
+        should serve), stop nodes being removed, finish a deletion; then mark it available.
+        One at a time per cluster: a deletion waits for the nodes being started, then stops them."""
+        async with self._locks.setdefault((scope, name), asyncio.Lock()):
+            await self._settle(scope, name)
+        lock = self._locks.get((scope, name))
+        if lock is not None and not lock.locked() and self._current(scope, name) is None:
+            self._locks.pop((scope, name), None)
+
+    async def _settle(self, scope: Scope, name: str) -> None:
         cluster = self._current(scope, name)
         if cluster is None:
             return
@@ -59,7 +69,7 @@ class Lifecycle:
                 continue
             await self.nodes.start(scope, cluster, node)
             current = self._current(scope, name)
-            if current is None:  # deleted meanwhile: the deletion stops what started
+            if current is None or current.status == "deleting":  # the deletion waiting stops what started
                 return
             # A node placed in a zone that is down waits for it (its listener starts with the zone).
             up = self.nodes.topology.is_available(node.zone)
@@ -99,8 +109,9 @@ class Lifecycle:
 
     async def reboot(self, scope: Scope, name: str, node_id: str) -> None:
         """The node stops (its connections drop) and starts again with an empty cache."""
-        await self.nodes.stop(scope, name, node_id)
-        await self.settle(scope, name)
+        async with self._locks.setdefault((scope, name), asyncio.Lock()):
+            await self.nodes.stop(scope, name, node_id)
+            await self._settle(scope, name)
 
     def spawn_reboot(self, scope: Scope, name: str, node_id: str) -> None:
         self.tasks.spawn(self.reboot(scope, name, node_id), owner="dax", what=f"rebooting {node_id}",

@@ -88,10 +88,11 @@ class DaxState:
         self.subnet_groups = store.collection("dax.subnet_groups", SubnetGroup)
         self.events = store.collection("dax.events", Event)
 
-    def cluster(self, scope: Scope, name: str) -> Cluster:
+    def cluster(self, scope: Scope, name: str, named: bool = True) -> Cluster:
+        """The cluster, or ClusterNotFoundFault; DeleteCluster's message names no cluster (``named``)."""
         found = self.clusters.get(scope, name.lower())
         if found is None:
-            raise ServiceError("ClusterNotFoundFault", f"Cluster {name.lower()} not found.")
+            raise ServiceError("ClusterNotFoundFault", f"Cluster {name.lower()} not found." if named else "Cluster not found.")
         return found
 
     def parameter_group(self, scope: Scope, name: str) -> ParameterGroup:

@@ -7,11 +7,17 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.services.dax.helpers import ACCOUNT, accepts, available, cluster_of, dax_role, gone, wait_for
-
-
-def error(excinfo) -> tuple[str, str]:
-    return excinfo.value.response["Error"]["Code"], excinfo.value.response["Error"]["Message"]
+from tests.services.dax.helpers import (
+    ACCOUNT,
+    accepts,
+    available,
+    cluster_of,
+    dax_role,
+    gone,
+    wait_for,
+)
+from tests.services.iam_support import error_of
+from tests.services.test_iam_enforcement import A, allow, as_session, session
 
 
 def test_a_cluster_is_created_serves_on_its_nodes_and_is_deleted(cloud):
@@ -67,14 +73,11 @@ def test_nodes_go_in_the_zones_named_and_in_the_subnet_groups_zones(cloud):
     assert [n["AvailabilityZone"] for n in pinned["Nodes"]] == ["us-east-1d", "us-east-1d"]
     assert spread["SubnetGroup"] == "private"
 
-    with pytest.raises(ClientError) as excinfo:
-        dax.create_cluster(ClusterName="elsewhere", NodeType="dax.t3.small", ReplicationFactor=1, IamRoleArn=role,
-                           SubnetGroupName="private", AvailabilityZones=["us-east-1a"])
-    assert error(excinfo) == ("InvalidParameterValueException", "Invalid availability zone: us-east-1a. It is not an "
+    assert error_of(lambda: dax.create_cluster(ClusterName="elsewhere", NodeType="dax.t3.small", ReplicationFactor=1,
+                                               IamRoleArn=role, SubnetGroupName="private",
+                                               AvailabilityZones=["us-east-1a"])) == ("InvalidParameterValueException", "Invalid availability zone: us-east-1a. It is not an "
                               "availability zone of the subnet group private.")
-    with pytest.raises(ClientError) as excinfo:
-        dax.delete_subnet_group(SubnetGroupName="private")
-    assert error(excinfo) == ("SubnetGroupInUseFault", "Subnet group private is currently in use by a cluster.")
+    assert error_of(lambda: dax.delete_subnet_group(SubnetGroupName="private")) == ("SubnetGroupInUseFault", "Subnet group private is currently in use by a cluster.")
 
 
 def test_create_cluster_refusals(cloud):
@@ -87,7 +90,7 @@ def test_create_cluster_refusals(cloud):
         with pytest.raises(ClientError) as excinfo:
             dax.create_cluster(**arguments)
         assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-        return error(excinfo)
+        return excinfo.value.response["Error"]["Code"], excinfo.value.response["Error"]["Message"]
 
     bad_name = ("InvalidParameterValueException", "Cluster ID specified is not a valid identifier. Identifiers must "
                 "begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a "
@@ -97,7 +100,7 @@ def test_create_cluster_refusals(cloud):
     assert refused(NodeType="dax.x9.huge") == ("InvalidParameterValueException", "Invalid node type: dax.x9.huge")
     assert refused(ReplicationFactor=0) == ("InvalidParameterValueException", "ReplicationFactor must be at least 1.")
     assert refused(ReplicationFactor=11) == ("NodeQuotaForClusterExceededFault", "You have attempted to exceed the "
-                                             "maximum number of nodes (10) for a DAX cluster.")
+                                             "maximum number of nodes for a DAX cluster.")
     assert refused(ReplicationFactor=2, AvailabilityZones=["us-east-1a"]) == (
         "InvalidParameterCombinationException", "The number of AvailabilityZones must equal the ReplicationFactor.")
     assert refused(IamRoleArn="role") == ("InvalidParameterValueException", "ARNs must start with 'arn:': role")
@@ -126,14 +129,10 @@ def test_describe_update_and_delete_refusals(cloud):
     dax = cloud.client("dax", account=ACCOUNT)
     role = dax_role(cloud)
     for call in (lambda: dax.describe_clusters(ClusterNames=["ghost"]),
-                 lambda: dax.delete_cluster(ClusterName="ghost"),
                  lambda: dax.update_cluster(ClusterName="ghost", Description="x")):
-        with pytest.raises(ClientError) as excinfo:
-            call()
-        assert error(excinfo) == ("ClusterNotFoundFault", "Cluster ghost not found.")
-    with pytest.raises(ClientError) as excinfo:
-        dax.describe_clusters(MaxResults=5)
-    assert error(excinfo) == ("InvalidParameterValueException", "The value for MaxResults must be between 20 and 100.")
+        assert error_of(lambda: call()) == ("ClusterNotFoundFault", "Cluster ghost not found.")
+    assert error_of(lambda: dax.delete_cluster(ClusterName="ghost")) == ("ClusterNotFoundFault", "Cluster not found.")  # DeleteCluster names none
+    assert error_of(lambda: dax.describe_clusters(MaxResults=5)) == ("InvalidParameterValueException", "The value for MaxResults must be between 20 and 100.")
 
     # A cluster whose only AZ is down waits for it in "creating", and takes no change meanwhile.
     ec2 = cloud.client("ec2", account=ACCOUNT)
@@ -149,14 +148,11 @@ def test_describe_update_and_delete_refusals(cloud):
                      lambda: dax.increase_replication_factor(ClusterName="busy", NewReplicationFactor=2),
                      lambda: dax.decrease_replication_factor(ClusterName="busy", NewReplicationFactor=1),
                      lambda: dax.reboot_node(ClusterName="busy", NodeId="busy-a")):
-            with pytest.raises(ClientError) as excinfo:
-                call()
-            assert error(excinfo) == ("InvalidClusterStateFault", "Cluster busy is not in available state.")
+            assert error_of(lambda: call()) == ("InvalidClusterStateFault", "Cluster busy is not in available state.")
         # Nodes pinned to a zone that is down: AWS has no capacity there.
-        with pytest.raises(ClientError) as excinfo:
-            dax.create_cluster(ClusterName="pinned", NodeType="dax.r5.large", ReplicationFactor=1, IamRoleArn=role,
-                               SubnetGroupName="one-zone", AvailabilityZones=["us-east-1e"])
-        assert error(excinfo) == ("InsufficientClusterCapacityFault", "There is not enough capacity in availability "
+        assert error_of(lambda: dax.create_cluster(ClusterName="pinned", NodeType="dax.r5.large", ReplicationFactor=1,
+                                                   IamRoleArn=role, SubnetGroupName="one-zone",
+                                                   AvailabilityZones=["us-east-1e"])) == ("InsufficientClusterCapacityFault", "There is not enough capacity in availability "
                                   "zone us-east-1e for the requested node type.")
     finally:
         cloud.post("/_regionbox/az/us-east-1e/restore")
@@ -167,15 +163,10 @@ def test_describe_update_and_delete_refusals(cloud):
     assert updated["Cluster"]["PreferredMaintenanceWindow"] == "mon:01:00-mon:02:00"
     assert updated["Cluster"]["NotificationConfiguration"] == {"TopicArn": "arn:aws:sns:us-east-1:123456789012:t",
                                                                "TopicStatus": "active"}
-    with pytest.raises(ClientError) as excinfo:
-        dax.update_cluster(ClusterName="busy", ParameterGroupName="nope")
-    assert error(excinfo) == ("ParameterGroupNotFoundFault", "Parameter group nope not found.")
+    assert error_of(lambda: dax.update_cluster(ClusterName="busy", ParameterGroupName="nope")) == ("ParameterGroupNotFoundFault", "Parameter group nope not found.")
     dax.delete_cluster(ClusterName="busy")
-    with pytest.raises(ClientError) as excinfo:
-        dax.delete_cluster(ClusterName="busy")
-    code, message = error(excinfo)
-    assert (code, message) in {("InvalidClusterStateFault", "Cluster busy is not in available state."),
-                               ("ClusterNotFoundFault", "Cluster busy not found.")}  # already gone
+    assert error_of(lambda: dax.delete_cluster(ClusterName="busy")) in {("InvalidClusterStateFault", "Cluster busy is not in available state."),
+                               ("ClusterNotFoundFault", "Cluster not found.")}  # already gone
     gone(dax, "busy")
 
 
@@ -192,3 +183,25 @@ def test_clusters_page_and_are_kept_per_account_and_region(cloud):
     for index in range(21):
         wait_for(lambda: cluster_of(dax, f"c{index}")["Status"] == "available", what="available")
         dax.delete_cluster(ClusterName=f"c{index}")
+
+
+def test_a_cluster_deleted_while_it_is_created_leaves_nothing_listening(cloud):
+    dax = cloud.client("dax", account=ACCOUNT)
+    dax.create_cluster(ClusterName="brief", NodeType="dax.r5.large", ReplicationFactor=3, IamRoleArn=dax_role(cloud))
+    dax.delete_cluster(ClusterName="brief")
+    gone(dax, "brief")
+    assert cloud.cloud.listeners.of("dax") == []
+
+
+def test_iam_policies_name_clusters_by_arn(cloud):
+    role = dax_role(cloud, account=A)
+    allowed = f"arn:aws:dax:us-east-1:{A}:cache/mine"
+    owner = cloud.client("dax", account=A)
+    for name in ("mine", "theirs"):
+        owner.create_cluster(ClusterName=name, NodeType="dax.t3.small", ReplicationFactor=1, IamRoleArn=role)
+    dax = as_session(cloud, "dax", session(cloud, account=A, inline=[allow(["dax:DescribeClusters", "dax:RebootNode"],
+                                                                           allowed)]))
+    assert [c["ClusterName"] for c in dax.describe_clusters(ClusterNames=["mine"])["Clusters"]] == ["mine"]
+    code, message = error_of(lambda: dax.describe_clusters(ClusterNames=["theirs"]))
+    assert code == "AccessDeniedException" and "cache/theirs" in message and "dax:DescribeClusters" in message
+    assert error_of(lambda: dax.delete_cluster(ClusterName="mine"))[0] == "AccessDeniedException"

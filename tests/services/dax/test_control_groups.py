@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
-from botocore.exceptions import ClientError
-
 from tests.services.dax.helpers import ACCOUNT, available, dax_role
+from tests.services.iam_support import error_of
 
 DEFAULTS = [
     {"ParameterName": "query-ttl-millis", "ParameterType": "DEFAULT", "ParameterValue": "300000",
@@ -19,12 +17,6 @@ DEFAULTS = [
      "(Default: 0 = infinite)", "Source": "user", "DataType": "integer", "AllowedValues": "0-", "IsModifiable": "TRUE",
      "ChangeType": "IMMEDIATE"},
 ]
-
-
-def refused(call) -> tuple[str, str]:
-    with pytest.raises(ClientError) as excinfo:
-        call()
-    return excinfo.value.response["Error"]["Code"], excinfo.value.response["Error"]["Message"]
 
 
 def test_parameter_groups_and_their_ttls_on_running_nodes(cloud):
@@ -55,7 +47,7 @@ def test_parameter_groups_and_their_ttls_on_running_nodes(cloud):
     dax.update_cluster(ClusterName="ttl", ParameterGroupName="default.dax1.0")
     assert api.settings(ACCOUNT, "us-east-1", "ttl").record_ttl_ms == 300000
     dax.update_cluster(ClusterName="ttl", ParameterGroupName="fast")
-    assert refused(lambda: dax.delete_parameter_group(ParameterGroupName="fast")) == (
+    assert error_of(lambda: dax.delete_parameter_group(ParameterGroupName="fast")) == (
         "InvalidParameterGroupStateFault", "Parameter group fast is in use by cluster(s): ttl.")
     events = dax.describe_events(SourceType="PARAMETER_GROUP")["Events"]
     assert [e["Message"] for e in events] == ["Parameter group fast changed: query-ttl-millis, record-ttl-millis",
@@ -65,11 +57,11 @@ def test_parameter_groups_and_their_ttls_on_running_nodes(cloud):
 def test_parameter_group_refusals(cloud):
     dax = cloud.client("dax", account=ACCOUNT)
     dax.create_parameter_group(ParameterGroupName="p")
-    assert refused(lambda: dax.create_parameter_group(ParameterGroupName="P")) == (
+    assert error_of(lambda: dax.create_parameter_group(ParameterGroupName="P")) == (
         "ParameterGroupAlreadyExistsFault", "Parameter group p already exists.")
-    assert refused(lambda: dax.create_parameter_group(ParameterGroupName="default.dax1.0")) == (
+    assert error_of(lambda: dax.create_parameter_group(ParameterGroupName="default.dax1.0")) == (
         "ParameterGroupAlreadyExistsFault", "Parameter group default.dax1.0 already exists.")
-    assert refused(lambda: dax.create_parameter_group(ParameterGroupName="9lives")) == (
+    assert error_of(lambda: dax.create_parameter_group(ParameterGroupName="9lives")) == (
         "InvalidParameterValueException", "Invalid Parameter group name: 9lives. Parameter group names must begin "
         "with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or "
         "contain two consecutive hyphens.")
@@ -78,26 +70,26 @@ def test_parameter_group_refusals(cloud):
                  lambda: dax.delete_parameter_group(ParameterGroupName="nope"),
                  lambda: dax.update_parameter_group(ParameterGroupName="nope", ParameterNameValues=[
                      {"ParameterName": "record-ttl-millis", "ParameterValue": "1"}])):
-        assert refused(call) == ("ParameterGroupNotFoundFault", "Parameter group nope not found.")
-    assert refused(lambda: dax.update_parameter_group(ParameterGroupName="default.dax1.0", ParameterNameValues=[
+        assert error_of(call) == ("ParameterGroupNotFoundFault", "Parameter group nope not found.")
+    assert error_of(lambda: dax.update_parameter_group(ParameterGroupName="default.dax1.0", ParameterNameValues=[
         {"ParameterName": "record-ttl-millis", "ParameterValue": "1"}])) == (
         "InvalidParameterGroupStateFault", "Parameter group default.dax1.0 is a default parameter group and cannot be "
         "modified.")
-    assert refused(lambda: dax.delete_parameter_group(ParameterGroupName="default.dax1.0")) == (
+    assert error_of(lambda: dax.delete_parameter_group(ParameterGroupName="default.dax1.0")) == (
         "InvalidParameterGroupStateFault", "Parameter group default.dax1.0 is a default parameter group and cannot be "
         "deleted.")
-    assert refused(lambda: dax.update_parameter_group(ParameterGroupName="p", ParameterNameValues=[
+    assert error_of(lambda: dax.update_parameter_group(ParameterGroupName="p", ParameterNameValues=[
         {"ParameterName": "maxmemory", "ParameterValue": "1"}])) == (
         "InvalidParameterValueException", "Unsupported parameter name: maxmemory. record-ttl-millis and "
         "query-ttl-millis are the only supported parameter names.")
-    assert refused(lambda: dax.update_parameter_group(ParameterGroupName="p", ParameterNameValues=[
+    assert error_of(lambda: dax.update_parameter_group(ParameterGroupName="p", ParameterNameValues=[
         {"ParameterName": "record-ttl-millis", "ParameterValue": "-5"}])) == (
         "InvalidParameterValueException", "Invalid value for parameter record-ttl-millis: -5. Allowed values: 0-")
-    assert refused(lambda: dax.describe_parameters(ParameterGroupName="p", Source="mine")) == (
+    assert error_of(lambda: dax.describe_parameters(ParameterGroupName="p", Source="mine")) == (
         "InvalidParameterValueException", "Invalid value for parameter Source: mine. Valid values are: user, system")
-    assert refused(lambda: dax.describe_default_parameters(MaxResults=101)) == (
+    assert error_of(lambda: dax.describe_default_parameters(MaxResults=101)) == (
         "InvalidParameterValueException", "The value for MaxResults must be between 20 and 100.")
-    assert refused(lambda: dax.describe_parameter_groups(NextToken="forged")) == (
+    assert error_of(lambda: dax.describe_parameter_groups(NextToken="forged")) == (
         "InvalidParameterValueException", "Invalid NextToken.")
     assert dax.delete_parameter_group(ParameterGroupName="p")["DeletionMessage"] == "Parameter group p has been deleted."
 
@@ -125,22 +117,22 @@ def test_subnet_groups(cloud):
     dax.create_cluster(ClusterName="in-mine", NodeType="dax.t3.small", ReplicationFactor=1, IamRoleArn=dax_role(cloud),
                        SubnetGroupName="mine")
     assert available(dax, "in-mine")["Nodes"][0]["AvailabilityZone"] == "us-east-1a"
-    assert refused(lambda: dax.update_subnet_group(SubnetGroupName="mine", SubnetIds=[second])) == (
+    assert error_of(lambda: dax.update_subnet_group(SubnetGroupName="mine", SubnetIds=[second])) == (
         "SubnetInUse", f"The subnets {first} are in use by cluster nodes.")
-    assert refused(lambda: dax.delete_subnet_group(SubnetGroupName="mine")) == (
+    assert error_of(lambda: dax.delete_subnet_group(SubnetGroupName="mine")) == (
         "SubnetGroupInUseFault", "Subnet group mine is currently in use by a cluster.")
-    assert refused(lambda: dax.create_subnet_group(SubnetGroupName="mine", SubnetIds=[first])) == (
+    assert error_of(lambda: dax.create_subnet_group(SubnetGroupName="mine", SubnetIds=[first])) == (
         "SubnetGroupAlreadyExistsFault", "Subnet group mine already exists.")
-    assert refused(lambda: dax.create_subnet_group(SubnetGroupName="other", SubnetIds=["subnet-0000"])) == (
+    assert error_of(lambda: dax.create_subnet_group(SubnetGroupName="other", SubnetIds=["subnet-0000"])) == (
         "InvalidSubnet", "The subnet ID subnet-0000 does not exist.")
     default_subnet = default["Subnets"][0]["SubnetIdentifier"]
-    assert refused(lambda: dax.create_subnet_group(SubnetGroupName="other", SubnetIds=[first, default_subnet])) == (
+    assert error_of(lambda: dax.create_subnet_group(SubnetGroupName="other", SubnetIds=[first, default_subnet])) == (
         "InvalidSubnet", "The subnets must all be in the same VPC.")
     for call in (lambda: dax.describe_subnet_groups(SubnetGroupNames=["nope"]),
                  lambda: dax.update_subnet_group(SubnetGroupName="nope", Description="x"),
                  lambda: dax.delete_subnet_group(SubnetGroupName="nope")):
-        assert refused(call) == ("SubnetGroupNotFoundFault", "Subnet group nope not found.")
-    assert refused(lambda: dax.delete_subnet_group(SubnetGroupName="default")) == (
+        assert error_of(call) == ("SubnetGroupNotFoundFault", "Subnet group nope not found.")
+    assert error_of(lambda: dax.delete_subnet_group(SubnetGroupName="default")) == (
         "SubnetGroupInUseFault", "The default subnet group cannot be deleted.")
     dax.create_subnet_group(SubnetGroupName="spare", SubnetIds=[second])
     assert dax.delete_subnet_group(SubnetGroupName="spare")["DeletionMessage"] == "Subnet group spare has been deleted."
@@ -157,12 +149,12 @@ def test_tags_of_a_cluster(cloud):
     assert dax.tag_resource(ResourceName=arn, Tags=[{"Key": "team", "Value": "web"}, {"Key": "env", "Value": "prod"}])[
         "Tags"] == [{"Key": "env", "Value": "prod"}, {"Key": "team", "Value": "web"}]
     assert dax.untag_resource(ResourceName=arn, TagKeys=["env"])["Tags"] == [{"Key": "team", "Value": "web"}]
-    assert refused(lambda: dax.untag_resource(ResourceName=arn, TagKeys=["env"])) == ("TagNotFoundFault",
+    assert error_of(lambda: dax.untag_resource(ResourceName=arn, TagKeys=["env"])) == ("TagNotFoundFault",
                                                                                       "Tag env not found.")
-    assert refused(lambda: dax.list_tags(ResourceName="tagged")) == ("InvalidARNFault", "Invalid ARN: tagged")
+    assert error_of(lambda: dax.list_tags(ResourceName="tagged")) == ("InvalidARNFault", "Invalid ARN: tagged")
     ghost = arn.replace("cache/tagged", "cache/ghost")
-    assert refused(lambda: dax.list_tags(ResourceName=ghost)) == ("ClusterNotFoundFault", "Cluster ghost not found.")
-    assert refused(lambda: dax.tag_resource(ResourceName=arn, Tags=[{"Key": f"k{i}", "Value": ""} for i in range(50)])) == (
+    assert error_of(lambda: dax.list_tags(ResourceName=ghost)) == ("ClusterNotFoundFault", "Cluster ghost not found.")
+    assert error_of(lambda: dax.tag_resource(ResourceName=arn, Tags=[{"Key": f"k{i}", "Value": ""} for i in range(50)])) == (
         "TagQuotaPerResourceExceeded", "You have exceeded the allowed number of tags: 50")
 
 
@@ -175,7 +167,7 @@ def test_events_window_and_refusals(cloud):
     assert dax.describe_events(EndTime=now - timedelta(minutes=5), Duration=1)["Events"] == []
     assert dax.describe_events(SourceName="other")["Events"] == []
     assert dax.describe_events(SourceType="CLUSTER")["Events"] == []
-    assert refused(lambda: dax.describe_events(Duration=20161)) == (
+    assert error_of(lambda: dax.describe_events(Duration=20161)) == (
         "InvalidParameterValueException", "The parameter Duration must be between 0 and 20160.")
-    assert refused(lambda: dax.describe_events(StartTime=now, EndTime=now - timedelta(hours=1))) == (
+    assert error_of(lambda: dax.describe_events(StartTime=now, EndTime=now - timedelta(hours=1))) == (
         "InvalidParameterCombinationException", "The parameter StartTime must be before EndTime.")
