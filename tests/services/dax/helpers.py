@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
-import time
+
+from tests.services.cloudtrail.helpers import wait_for
 
 ACCOUNT = "123456789012"
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
@@ -19,18 +20,6 @@ def dax_role(cloud, name: str = "DAXServiceRole", account: str = ACCOUNT) -> str
         return iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
 
 
-def wait_for(check, timeout: float = 60, what: str = "state"):
-    """Poll ``check()`` until it returns something truthy (states change in the background)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def cluster_of(dax, name: str) -> dict | None:
     try:
         return dax.describe_clusters(ClusterNames=[name])["Clusters"][0]
@@ -40,11 +29,11 @@ def cluster_of(dax, name: str) -> dict | None:
 
 def available(dax, name: str) -> dict:
     return wait_for(lambda: (c := cluster_of(dax, name)) and c["Status"] == "available"
-                    and all(n["NodeStatus"] == "available" for n in c["Nodes"]) and c, what=f"{name} available")
+                    and all(n["NodeStatus"] == "available" for n in c["Nodes"]) and c, timeout=60)
 
 
 def gone(dax, name: str) -> None:
-    wait_for(lambda: cluster_of(dax, name) is None, what=f"{name} deleted")
+    wait_for(lambda: cluster_of(dax, name) is None, timeout=60)
 
 
 def accepts(address: str, port: int) -> bool:

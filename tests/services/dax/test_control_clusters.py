@@ -181,7 +181,7 @@ def test_clusters_page_and_are_kept_per_account_and_region(cloud):
     assert "NextToken" not in second
     assert cloud.client("dax", account=ACCOUNT, region="eu-west-1").describe_clusters()["Clusters"] == []
     for index in range(21):
-        wait_for(lambda: cluster_of(dax, f"c{index}")["Status"] == "available", what="available")
+        wait_for(lambda: cluster_of(dax, f"c{index}")["Status"] == "available", timeout=60)
         dax.delete_cluster(ClusterName=f"c{index}")
 
 

@@ -120,7 +120,7 @@ def test_an_az_outage_fails_the_node_there_and_it_comes_back_cold(cloud):
         assert error_of(lambda: dax.reboot_node(ClusterName="zones", NodeId="zones-a")) == ("InvalidClusterStateFault", "Cluster zones is not in available state.")
         # New nodes go where there is capacity.
         dax.increase_replication_factor(ClusterName="zones", NewReplicationFactor=4)
-        grown = wait_for(lambda: (c := cluster_of(dax, "zones"))["Status"] == "available" and c, what="grown")
+        grown = wait_for(lambda: (c := cluster_of(dax, "zones"))["Status"] == "available" and c, timeout=60)
         assert grown["Nodes"][3]["AvailabilityZone"] != "us-east-1b"
     finally:
         cloud.post("/_regionbox/az/us-east-1b/restore")
