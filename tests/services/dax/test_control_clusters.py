@@ -193,15 +193,15 @@ def test_a_cluster_deleted_while_it_is_created_leaves_nothing_listening(cloud):
     assert cloud.cloud.listeners.of("dax") == []
 
 
-def test_iam_policies_name_clusters_by_arn(cloud):
+def test_management_actions_are_authorized_on_star_not_on_a_cluster_arn(cloud):
+    # AWS: "For the DAX management APIs, you can't scope API actions to a specific resource."
     role = dax_role(cloud, account=A)
-    allowed = f"arn:aws:dax:us-east-1:{A}:cache/mine"
-    owner = cloud.client("dax", account=A)
-    for name in ("mine", "theirs"):
-        owner.create_cluster(ClusterName=name, NodeType="dax.t3.small", ReplicationFactor=1, IamRoleArn=role)
-    dax = as_session(cloud, "dax", session(cloud, account=A, inline=[allow(["dax:DescribeClusters", "dax:RebootNode"],
-                                                                           allowed)]))
-    assert [c["ClusterName"] for c in dax.describe_clusters(ClusterNames=["mine"])["Clusters"]] == ["mine"]
-    code, message = error_of(lambda: dax.describe_clusters(ClusterNames=["theirs"]))
-    assert code == "AccessDeniedException" and "cache/theirs" in message and "dax:DescribeClusters" in message
-    assert error_of(lambda: dax.delete_cluster(ClusterName="mine"))[0] == "AccessDeniedException"
+    cluster_arn = f"arn:aws:dax:us-east-1:{A}:cache/mine"
+    cloud.client("dax", account=A).create_cluster(ClusterName="mine", NodeType="dax.t3.small", ReplicationFactor=1,
+                                                  IamRoleArn=role)
+    scoped = as_session(cloud, "dax", session(cloud, "scoped", account=A, inline=[allow("dax:*", cluster_arn)]))
+    code, message = error_of(lambda: scoped.describe_clusters(ClusterNames=["mine"]))
+    assert code == "AccessDeniedException" and "dax:DescribeClusters" in message
+    anywhere = as_session(cloud, "dax", session(cloud, "anywhere", account=A, inline=[allow("dax:DescribeClusters")]))
+    assert [c["ClusterName"] for c in anywhere.describe_clusters(ClusterNames=["mine"])["Clusters"]] == ["mine"]
+    assert error_of(lambda: anywhere.delete_cluster(ClusterName="mine"))[0] == "AccessDeniedException"
