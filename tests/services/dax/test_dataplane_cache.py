@@ -162,3 +162,27 @@ def test_credentials_are_checked(regionbox_session, node):
     assert inactive.value.response["Error"] == {
         "Code": "UnrecognizedClientException", "Message": "The security token included in the request is invalid."}
     assert node.metrics()["AuthenticationFailures"] == 3
+
+
+def test_a_write_through_one_node_reaches_the_other_nodes_caches(regionbox_session, tables):
+    from regionbox.services.dax.dataplane import NodeEndpoint
+    live: list[NodeEndpoint] = []
+    first = StandaloneNode(regionbox_session, StaticView(cluster_name="pair", node_id="pair-a", live=live))
+    second = StandaloneNode(regionbox_session, StaticView(cluster_name="pair", node_id="pair-b", live=live))
+    live[:] = [NodeEndpoint("pair-a", "127.0.0.1", first.port, "us-east-1a", "primary"),
+               NodeEndpoint("pair-b", "127.0.0.1", second.port, "us-east-1b", "replica")]
+    to_first, to_second = dax_client(first.url), dax_client(second.url)
+    try:
+        key = {"pk": {"S": "replicated"}}
+        tables.put_item(TableName="dax-hash", Item={**key, "v": {"S": "old"}})
+        assert to_second.get_item(TableName="dax-hash", Key=key)["Item"]["v"] == {"S": "old"}
+        to_first.put_item(TableName="dax-hash", Item={**key, "v": {"S": "new"}})
+        # any node of the cluster may answer a read; the write reached the other's item cache
+        answers = {to_second.get_item(TableName="dax-hash", Key=key)["Item"]["v"]["S"] for _ in range(4)}
+        assert answers == {"new"}
+        assert first.metrics()["ItemCacheMisses"] + second.metrics()["ItemCacheMisses"] == 1
+    finally:
+        to_first.close()
+        to_second.close()
+        first.close()
+        second.close()

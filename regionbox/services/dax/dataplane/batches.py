@@ -14,9 +14,8 @@ from regionbox.protocol.dax.codes import RETURN_VALUES_ON_CONDITION_CHECK_FAILUR
 from regionbox.protocol.dax.expressions import Expressions
 from regionbox.protocol.dax.values import BadValue, decode_key, decode_values, encode_key, encode_projection
 from regionbox.services.dax.dataplane import requests as rq
-from regionbox.services.dax.dataplane.items import _size
 from regionbox.services.dax.dataplane.node import Node, consumed_capacity_bytes, consumed_capacity_map, \
-    item_collection_metrics_bytes
+    item_collection_metrics_bytes, item_size
 
 MAX_BATCH_GET_KEYS = 100
 
@@ -68,7 +67,7 @@ def batch_get_item(node: Node, request_items, kw_raw) -> bytes:
                 found.append(item)
                 match = wanted.pop(rq.key_identity(item, schema), None)
                 if match is not None and not consistent:
-                    node.cache.put_item((table.encode(), match[0]), item, ttl, _size(item))
+                    node.cache.put_item((table.encode(), match[0]), item, ttl, item_size(item))
         for table, spec in out.get("UnprocessedKeys", {}).items():
             schema = tables[table][0]
             unprocessed[table] = []
@@ -119,12 +118,11 @@ def batch_write_item(node: Node, request_items, kw_raw) -> bytes:
     rq.common(request, kw)
     out = node.dynamodb("BatchWriteItem", request)
     left = out.get("UnprocessedItems") or {}
-    ttl = node.settings().record_ttl_ms
     for table, key_b, item in plan:
         if table in left:
-            node.cache.drop_item((table.encode(), key_b))  # some of this table's writes did not happen
+            node.forget((table.encode(), key_b))  # some of this table's writes did not happen
         else:
-            node.cache.put_item((table.encode(), key_b), item, ttl, _size(item))
+            node.remember((table.encode(), key_b), item)
     unprocessed = {}
     for table, requests in left.items():
         schema = node.key_schema(table)
@@ -212,14 +210,11 @@ def transact_write_items(node: Node, operations, table_names, keys, values, _ret
     if type(kw.get(Param.ClientRequestToken)) is str:
         request["ClientRequestToken"] = kw[Param.ClientRequestToken]
     out = node.dynamodb("TransactWriteItems", request)
-    ttl = node.settings().record_ttl_ms
     for kind, table, key_b, item in plan:
-        if kind == "Put":
-            node.cache.put_item((table.encode(), key_b), item, ttl, _size(item))
-        elif kind == "Delete":
-            node.cache.put_item((table.encode(), key_b), None, ttl, 0)
+        if kind in ("Put", "Delete"):
+            node.remember((table.encode(), key_b), item)
         elif kind == "Update":
-            node.cache.drop_item((table.encode(), key_b))
+            node.forget((table.encode(), key_b))
     metrics = {table: [item_collection_metrics_bytes(m) for m in ms]
                for table, ms in (out.get("ItemCollectionMetrics") or {}).items()}
     return cbor2.dumps([None, [consumed_capacity_map(cc) for cc in out.get("ConsumedCapacity") or []], metrics])

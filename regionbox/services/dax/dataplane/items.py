@@ -85,7 +85,7 @@ def put_item(node: Node, table_b, key_b, values_b, kw_raw) -> bytes:
     rq.common(request, kw)
     rq.expressions(request, kw)
     out = node.dynamodb("PutItem", request)
-    node.cache.put_item((table_b, key_b), item, node.settings().record_ttl_ms, _size(item))
+    node.remember((table_b, key_b), item)
     return _write_answer(node, out, schema, request.get("ReturnValues"))
 
 
@@ -105,11 +105,11 @@ def update_item(node: Node, table_b, key_b, kw_raw) -> bytes:
     out = node.dynamodb("UpdateItem", request)
     if through:
         new = out.get("Attributes")
-        node.cache.put_item((table_b, key_b), new, node.settings().record_ttl_ms, _size(new))
+        node.remember((table_b, key_b), new)
         if asked == "NONE":
             out.pop("Attributes", None)
     else:
-        node.cache.drop_item((table_b, key_b))
+        node.forget((table_b, key_b))
     return _write_answer(node, out, schema, asked)
 
 
@@ -122,7 +122,7 @@ def delete_item(node: Node, table_b, key_b, kw_raw) -> bytes:
     rq.common(request, kw)
     rq.expressions(request, kw)
     out = node.dynamodb("DeleteItem", request)
-    node.cache.put_item((table_b, key_b), None, node.settings().record_ttl_ms, 0)
+    node.remember((table_b, key_b), None)
     return _write_answer(node, out, schema, request.get("ReturnValues"))
 
 
@@ -136,7 +136,3 @@ def _write_answer(node: Node, out: dict, schema: list[dict], return_values: str 
             encoded = node.stream_item(attributes, schema)
     return _answer(None, consumed_capacity_bytes(out.get("ConsumedCapacity")), encoded,
                    item_collection_metrics_bytes(out.get("ItemCollectionMetrics")))
-
-
-def _size(item: dict | None) -> int:
-    return len(repr(item)) if item else 0

@@ -4,6 +4,7 @@ counters, and the way to DynamoDB (as the cluster's IAM role, ``IamRoleArn``).""
 from __future__ import annotations
 
 import time
+import weakref
 from typing import Any
 
 import cbor2
@@ -54,10 +55,17 @@ def from_service_error(error: ServiceError) -> Failure:
     return Failure(codes.dynamodb_error_codes(code), error.message, code, error.status, extra)
 
 
+# The nodes of each cluster (account, region, cluster name) -> node id -> Node: a write through
+# one node reaches the item caches of the others, as DAX replicates its primary's item cache.
+_CLUSTERS: dict[tuple, "weakref.WeakValueDictionary[str, Node]"] = {}
+
+
 class Node:
     def __init__(self, cloud, view) -> None:
         self.cloud = cloud
         self.view = view
+        _CLUSTERS.setdefault((view.account, view.region, view.cluster_name), weakref.WeakValueDictionary())[
+            view.node_id] = self
         settings = view.settings()
         self.cache = NodeCache(settings.memory_bytes)
         self.lists = AttributeLists()
@@ -87,6 +95,26 @@ class Node:
             self._settings_read = now
             self.cache.memory_bytes = self._settings.memory_bytes
         return self._settings
+
+    # -- write-through ----------------------------------------------------------------------
+    def remember(self, key: tuple, item: dict | None) -> None:
+        """A write through this node succeeded: the item as it is now (None: deleted) goes into
+        this node's item cache and, replicated, into those of the cluster's other live nodes."""
+        size = item_size(item)
+        for node in self._cluster_nodes():
+            node.cache.put_item(key, item, node.settings().record_ttl_ms, size)
+
+    def forget(self, key: tuple) -> None:
+        """A write whose result is unknown here: the item leaves every node's cache."""
+        for node in self._cluster_nodes():
+            node.cache.drop_item(key)
+
+    def _cluster_nodes(self) -> list["Node"]:
+        members = _CLUSTERS.get((self.view.account, self.view.region, self.view.cluster_name), {})
+        live = {endpoint.node_id for endpoint in self.view.endpoints()}
+        others = [node for node_id, node in list(members.items())
+                  if node is not self and node_id in live and node.view is not self.view]
+        return [self, *others]
 
     # -- DynamoDB ---------------------------------------------------------------------------
     def key_schema(self, table: str) -> list[dict]:
@@ -128,6 +156,11 @@ class Node:
         names = sorted(attributes)
         body = cbor2.dumps({i: cbor2.loads(encode_av(attributes[name])) for i, name in enumerate(names)})
         return cbor2.dumps(self.lists.id_of(names)) + body
+
+
+def item_size(item: dict | None) -> int:
+    """What an item costs in a cache (its document's length: near enough to DAX's accounting)."""
+    return len(repr(item)) if item else 0
 
 
 def consumed_capacity_bytes(cc: dict | None) -> bytes | None:
