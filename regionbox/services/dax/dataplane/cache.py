@@ -2,9 +2,9 @@
 
 Both are LRU maps with a time to live set when an entry is stored (``record-ttl-millis``,
 ``query-ttl-millis``; 0 keeps an entry until it is evicted or overwritten, as DAX documents).
-They share the node's memory budget: an entry costs its key and answer bytes plus a fixed
-overhead, and the least recently used entries of either cache go first when a new one does not
-fit. An item entry holds the item (None: known missing, DAX's negative cache) and lazily the
+They share the node's memory budget: an entry costs its key and item or answer bytes plus a
+fixed overhead; when a new one does not fit, the least recently used entries of the cache holding
+more entries go first. An item entry holds the item (None: known missing, DAX's negative cache) and lazily the
 answer bytes GetItem sends for it.
 """
 
@@ -83,8 +83,7 @@ class NodeCache:
         return entry
 
     def _evict_one(self) -> None:
-        # the older of the two caches' least recently used entries goes; without timestamps of
-        # use we take them in turn from the larger cache, which is what holds the memory
+        # without a shared clock of use, the larger cache gives up its least recently used entry
         victim = self.items if len(self.items) >= len(self.queries) and self.items else self.queries
         _, entry = victim.popitem(last=False)
         self.used -= entry.cost
