@@ -20,12 +20,16 @@ from regionbox.services.dax.dataplane.node import Node, consumed_capacity_bytes,
 MAX_BATCH_GET_KEYS = 100
 
 
-def batch_get_item(node: Node, request_items, kw_raw) -> bytes:
-    node.counters["BatchGetItemRequestCount"] += 1
-    kw = rq.options(kw_raw)
+def _check_request_items(request_items) -> None:
     if type(request_items) is not dict or not request_items:
         raise BadValue("1 validation error detected: Value at 'requestItems' failed to satisfy constraint: "
                        "Member must have length greater than or equal to 1")
+
+
+def batch_get_item(node: Node, request_items, kw_raw) -> bytes:
+    node.counters["BatchGetItemRequestCount"] += 1
+    kw = rq.options(kw_raw)
+    _check_request_items(request_items)
     tables = {}
     fetch: dict = {}
     total = 0
@@ -94,9 +98,7 @@ def batch_get_item(node: Node, request_items, kw_raw) -> bytes:
 def batch_write_item(node: Node, request_items, kw_raw) -> bytes:
     node.counters["BatchWriteItemRequestCount"] += 1
     kw = rq.options(kw_raw)
-    if type(request_items) is not dict or not request_items:
-        raise BadValue("1 validation error detected: Value at 'requestItems' failed to satisfy constraint: "
-                       "Member must have length greater than or equal to 1")
+    _check_request_items(request_items)
     writes: dict = {}
     plan = []
     for table, pairs in request_items.items():

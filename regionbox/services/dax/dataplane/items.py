@@ -89,14 +89,20 @@ def put_item(node: Node, table_b, key_b, values_b, kw_raw) -> bytes:
     return _write_answer(node, out, schema, request.get("ReturnValues"))
 
 
-def update_item(node: Node, table_b, key_b, kw_raw) -> bytes:
-    node.counters["UpdateItemRequestCount"] += 1
+def _keyed_write(node: Node, operation: str, table_b, key_b, kw_raw) -> tuple[list[dict], dict]:
+    """UpdateItem's and DeleteItem's request: the key, return options and expressions."""
+    node.counters[operation + "RequestCount"] += 1
     kw = rq.options(kw_raw)
     table = rq.table_name(table_b)
     schema = node.key_schema(table)
     request = {"TableName": table, "Key": decode_key(key_b, schema)}
     rq.common(request, kw)
     rq.expressions(request, kw)
+    return schema, request
+
+
+def update_item(node: Node, table_b, key_b, kw_raw) -> bytes:
+    schema, request = _keyed_write(node, "UpdateItem", table_b, key_b, kw_raw)
     asked = request.get("ReturnValues", "NONE")
     # write-through needs the item as it is now: ask for it unless the caller wants other values
     through = asked in ("NONE", "ALL_NEW")
@@ -114,13 +120,7 @@ def update_item(node: Node, table_b, key_b, kw_raw) -> bytes:
 
 
 def delete_item(node: Node, table_b, key_b, kw_raw) -> bytes:
-    node.counters["DeleteItemRequestCount"] += 1
-    kw = rq.options(kw_raw)
-    table = rq.table_name(table_b)
-    schema = node.key_schema(table)
-    request = {"TableName": table, "Key": decode_key(key_b, schema)}
-    rq.common(request, kw)
-    rq.expressions(request, kw)
+    schema, request = _keyed_write(node, "DeleteItem", table_b, key_b, kw_raw)
     out = node.dynamodb("DeleteItem", request)
     node.remember((table_b, key_b), None)
     return _write_answer(node, out, schema, request.get("ReturnValues"))
