@@ -179,3 +179,23 @@ def test_dynamodb_errors_carry_their_codes(dax, tables):
             direct()
         assert from_dax.value.response["Error"]["Code"] == from_ddb.value.response["Error"]["Code"]
         assert from_dax.value.response["Error"]["Message"] == from_ddb.value.response["Error"]["Message"]
+
+
+def test_consumed_capacity_as_the_dax_wire_carries_it(dax, tables):
+    # DAX's answers carry a table's name and units (not the read/write split DynamoDB adds)
+    def units(response):
+        cc = response["ConsumedCapacity"]
+        return [(c["TableName"], c["CapacityUnits"]) for c in (cc if isinstance(cc, list) else [cc])]
+    calls = [
+        ("put_item", {"TableName": "dax-hash", "Item": {"pk": {"S": "cc"}}, "ReturnConsumedCapacity": "TOTAL"}),
+        ("get_item", {"TableName": "dax-hash", "Key": {"pk": {"S": "cc"}}, "ConsistentRead": True,
+                      "ReturnConsumedCapacity": "TOTAL"}),
+        ("query", {"TableName": "dax-hash", "KeyConditionExpression": "pk = :p",
+                   "ExpressionAttributeValues": {":p": {"S": "cc"}}, "ReturnConsumedCapacity": "TOTAL"}),
+        ("batch_get_item", {"RequestItems": {"dax-hash": {"Keys": [{"pk": {"S": "cc"}}], "ConsistentRead": True}},
+                            "ReturnConsumedCapacity": "TOTAL"}),
+        ("transact_get_items", {"TransactItems": [{"Get": {"TableName": "dax-hash", "Key": {"pk": {"S": "cc"}}}}],
+                                "ReturnConsumedCapacity": "TOTAL"}),
+    ]
+    for name, request in calls:
+        assert units(getattr(dax, name)(**request)) == units(getattr(tables, name)(**request)), name
