@@ -1,10 +1,12 @@
 """DAX's caching semantics on a node, observed through the official client and the node's
 counters: item cache hits and misses, negative entries, eventual consistency and TTL expiry,
 write-through, the query cache that writes do not invalidate, LRU eviction by memory, cold
-nodes, and which callers a node lets in."""
+nodes, and which callers a node lets in (authenticated by their signature, authorized by IAM
+for the cluster's ARN)."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -148,8 +150,26 @@ def test_credentials_are_checked(regionbox_session, node):
     iam.create_user(UserName="dax-user")
     key = iam.create_access_key(UserName="dax-user")["AccessKey"]
     good = dax_client(node.url, key["AccessKeyId"], key["SecretAccessKey"])
-    good.get_item(TableName="dax-hash", Key={"pk": {"S": "any"}})
+    with pytest.raises(ClientError) as denied:                         # authenticated, but no policy yet
+        good.get_item(TableName="dax-hash", Key={"pk": {"S": "any"}})
+    assert denied.value.response["Error"] == {
+        "Code": "AccessDeniedException",
+        "Message": "User: arn:aws:iam::000000000000:user/dax-user is not authorized to perform: dax:GetItem on "
+                   "resource: arn:aws:dax:us-east-1:000000000000:cache/test because no identity-based policy "
+                   "allows the dax:GetItem action"}
     good.close()
+    iam.put_user_policy(UserName="dax-user", PolicyName="reads", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dax:GetItem",
+                                                "Resource": "arn:aws:dax:us-east-1:000000000000:cache/test"}]}))
+    good = dax_client(node.url, key["AccessKeyId"], key["SecretAccessKey"])
+    good.get_item(TableName="dax-hash", Key={"pk": {"S": "any"}})
+    with pytest.raises(ClientError) as not_writes:
+        good.put_item(TableName="dax-hash", Item={"pk": {"S": "any"}})
+    assert not_writes.value.response["Error"]["Code"] == "AccessDeniedException"
+    good.close()
+    with pytest.raises(ClientError) as other_account:                  # another account's root: not its cluster
+        dax_client(node.url, "111122223333", "x").get_item(TableName="dax-hash", Key={"pk": {"S": "any"}})
+    assert other_account.value.response["Error"]["Code"] == "AccessDeniedException"
     with pytest.raises(ClientError) as wrong_secret:
         dax_client(node.url, key["AccessKeyId"], "not-the-secret")
     assert wrong_secret.value.response["Error"]["Code"] == "InvalidSignatureException"

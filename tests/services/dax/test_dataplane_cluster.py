@@ -138,11 +138,16 @@ def test_the_client_fails_over_when_a_zone_goes_down(cloud):
 
 
 def test_credentials_that_do_not_hold_are_refused(cloud):
+    make_table(cloud)
     cluster = make_cluster(cloud, "guarded", ReplicationFactor=1)
     iam = cloud.client("iam", account=ACCOUNT)
     iam.create_user(UserName="app")
     key = iam.create_access_key(UserName="app")["AccessKey"]
-    dax_client(url_of(cluster), key["AccessKeyId"], key["SecretAccessKey"]).close()
+    iam.put_user_policy(UserName="app", PolicyName="dax", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dax:*", "Resource": cluster["ClusterArn"]}]}))
+    allowed = dax_client(url_of(cluster), key["AccessKeyId"], key["SecretAccessKey"])
+    assert allowed.get_item(TableName="dax-e2e", Key={"pk": {"S": "x"}, "sk": {"N": "1"}}) == {}
+    allowed.close()
     with pytest.raises(ClientError) as refused:
         dax_client(url_of(cluster), key["AccessKeyId"], "wrong")
     assert refused.value.response["Error"]["Code"] == "InvalidSignatureException"

@@ -26,7 +26,8 @@ from regionbox.protocol.dax.stream import (SUCCESS, ConnectionEnded, ItemReader,
                                            handshake, protocol_error_frame)
 from regionbox.protocol.dax.values import BadValue
 from regionbox.services.dax.dataplane import batches, items, listings
-from regionbox.services.dax.dataplane.auth import AuthenticationFailed, authenticate
+from regionbox.services.dax.dataplane.auth import ACTIONS, TRANSACT_ACTIONS, AuthenticationFailed, Authorizer, \
+    authenticate
 from regionbox.services.dax.dataplane.node import Failure, Node, validation
 
 log = logging.getLogger(__name__)
@@ -64,10 +65,12 @@ class NodeView(Protocol):
 
 
 class _Connection:
-    __slots__ = ("caller", "refusal", "local_port")
+    __slots__ = ("caller", "credentials", "refusal", "local_port", "decisions")
 
     def __init__(self, local_port: int) -> None:
         self.caller = None
+        self.credentials = None
+        self.decisions: dict[str, str | None] = {}  # IAM action -> denial message (None: allowed)
         self.refusal: AuthenticationFailed | None = AuthenticationFailed(
             "Request is missing Authentication Token", "MissingAuthenticationTokenException")
         self.local_port = local_port
@@ -78,23 +81,27 @@ class NodeServer:
         self.cloud = cloud
         self.view = view
         self.node = Node(cloud, view)
+        self.authorizer = Authorizer(cloud, view)
         node = self.node
-        # method id -> (number of argument items, handler, whether it needs the request's bytes)
-        self._methods: dict[int, tuple[int, Callable[..., bytes], bool]] = {
-            codes.ENDPOINTS: (0, None, False),
-            codes.DEFINE_KEY_SCHEMA: (1, self._define_key_schema, False),
-            codes.DEFINE_ATTRIBUTE_LIST_ID: (1, self._define_attribute_list_id, False),
-            codes.DEFINE_ATTRIBUTE_LIST: (1, self._define_attribute_list, False),
-            codes.GET_ITEM: (3, lambda *a: items.get_item(node, *a), False),
-            codes.PUT_ITEM: (4, lambda *a: items.put_item(node, *a), False),
-            codes.UPDATE_ITEM: (3, lambda *a: items.update_item(node, *a), False),
-            codes.DELETE_ITEM: (3, lambda *a: items.delete_item(node, *a), False),
-            codes.QUERY: (3, lambda *a: listings.query(node, *a), True),
-            codes.SCAN: (2, lambda *a: listings.scan(node, *a), True),
-            codes.BATCH_GET_ITEM: (2, lambda *a: batches.batch_get_item(node, *a), False),
-            codes.BATCH_WRITE_ITEM: (2, lambda *a: batches.batch_write_item(node, *a), False),
-            codes.TRANSACT_GET_ITEMS: (4, lambda *a: batches.transact_get_items(node, *a), False),
-            codes.TRANSACT_WRITE_ITEMS: (9, lambda *a: batches.transact_write_items(node, *a), False),
+        # method id -> (operation, number of argument items, handler, whether it needs the
+        # request's bytes); the operation names the IAM actions checked (None: metadata, open
+        # to any authenticated caller)
+        self._methods: dict[int, tuple[str | None, int, Callable[..., bytes] | None, bool]] = {
+            codes.ENDPOINTS: (None, 0, None, False),
+            codes.DEFINE_KEY_SCHEMA: (None, 1, self._define_key_schema, False),
+            codes.DEFINE_ATTRIBUTE_LIST_ID: (None, 1, self._define_attribute_list_id, False),
+            codes.DEFINE_ATTRIBUTE_LIST: (None, 1, self._define_attribute_list, False),
+            codes.GET_ITEM: ("GetItem", 3, lambda *a: items.get_item(node, *a), False),
+            codes.PUT_ITEM: ("PutItem", 4, lambda *a: items.put_item(node, *a), False),
+            codes.UPDATE_ITEM: ("UpdateItem", 3, lambda *a: items.update_item(node, *a), False),
+            codes.DELETE_ITEM: ("DeleteItem", 3, lambda *a: items.delete_item(node, *a), False),
+            codes.QUERY: ("Query", 3, lambda *a: listings.query(node, *a), True),
+            codes.SCAN: ("Scan", 2, lambda *a: listings.scan(node, *a), True),
+            codes.BATCH_GET_ITEM: ("BatchGetItem", 2, lambda *a: batches.batch_get_item(node, *a), False),
+            codes.BATCH_WRITE_ITEM: ("BatchWriteItem", 2, lambda *a: batches.batch_write_item(node, *a), False),
+            codes.TRANSACT_GET_ITEMS: ("TransactGetItems", 4, lambda *a: batches.transact_get_items(node, *a), False),
+            codes.TRANSACT_WRITE_ITEMS: ("TransactWriteItems", 9, lambda *a: batches.transact_write_items(node, *a),
+                                         False),
         }
 
     def clear(self) -> None:
@@ -148,7 +155,7 @@ class NodeServer:
         spec = self._methods.get(method)
         if spec is None:
             raise ProtocolError(f"Unknown method {method}.")
-        count, handler, wants_bytes = spec
+        operation, count, handler, wants_bytes = spec
         if wants_bytes:
             args, raw = [], b""
             for _ in range(count):
@@ -164,6 +171,12 @@ class NodeServer:
             counters["ErrorRequestCount"] += 1
             refusal = connection.refusal
             return error_frame(codes.AUTHENTICATION_FAILED, refusal.message, ids.request_id(), refusal.code, 403)
+        if operation is not None:
+            denial = self._denial(connection, operation, args)
+            if denial is not None:
+                counters["ErrorRequestCount"] += 1
+                return error_frame(codes.dynamodb_error_codes("AccessDeniedException"), denial, ids.request_id(),
+                                   "AccessDeniedException", 400)
         try:
             if handler is None:
                 return SUCCESS + self._endpoints(connection)
@@ -179,15 +192,29 @@ class NodeServer:
             counters["FaultRequestCount"] += 1
             return error_frame([3, 37, 54], "Internal server error", ids.request_id(), "InternalServerError", 500)
 
+    def _denial(self, connection: _Connection, operation: str, args: list) -> str | None:
+        actions = ACTIONS.get(operation)
+        if actions is None:  # TransactWriteItems: the actions of its items
+            kinds = args[0] if type(args[0]) is list else []
+            actions = tuple(sorted({TRANSACT_ACTIONS[k] for k in kinds if k in TRANSACT_ACTIONS})) or ("dax:PutItem",)
+        for action in actions:
+            if action not in connection.decisions:
+                connection.decisions[action] = self.authorizer.denial(connection.caller, connection.credentials, action)
+            if connection.decisions[action] is not None:
+                return connection.decisions[action]
+        return None
+
     def _authorize(self, connection: _Connection, args: list[Any]) -> None:
         access_key, signature, string_to_sign, token, _agent = args
+        connection.decisions.clear()
         try:
             connection.caller = authenticate(self.cloud.credentials, self.view.region, access_key, signature,
                                              string_to_sign, token)
+            connection.credentials = self.cloud.credentials.issued(access_key)
             connection.refusal = None
         except AuthenticationFailed as refusal:
             self.node.counters["AuthenticationFailures"] += 1
-            connection.caller = None
+            connection.caller = connection.credentials = None
             connection.refusal = refusal
 
     def _endpoints(self, connection: _Connection) -> bytes:

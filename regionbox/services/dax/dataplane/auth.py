@@ -77,3 +77,44 @@ def _canonical_digest(amz_date: str) -> str:
     canonical = "\n".join(("POST", "/", "", "host:dax.amazonaws.com", f"x-amz-date:{amz_date}", "",
                            "host;x-amz-date", _EMPTY_SHA256))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# The IAM actions DAX checks for each data method (TransactWriteItems: those of its items).
+ACTIONS = {"GetItem": ("dax:GetItem",), "PutItem": ("dax:PutItem",), "UpdateItem": ("dax:UpdateItem",),
+           "DeleteItem": ("dax:DeleteItem",), "Query": ("dax:Query",), "Scan": ("dax:Scan",),
+           "BatchGetItem": ("dax:BatchGetItem",), "BatchWriteItem": ("dax:BatchWriteItem",),
+           "TransactGetItems": ("dax:GetItem",)}
+TRANSACT_ACTIONS = {2: "dax:PutItem", 7: "dax:DeleteItem", 9: "dax:UpdateItem", 12: "dax:ConditionCheckItem"}
+
+
+class Authorizer:
+    """Whether a connection's caller may run a data action on the cluster, as IAM decides for
+    the cluster's ARN. A caller acting as an account's root may use that account's clusters
+    only (DAX has no resource policies to let another account in). Decisions are kept per
+    connection until it authenticates again."""
+
+    def __init__(self, cloud, view) -> None:
+        self.cloud = cloud
+        self.view = view
+
+    def cluster_arn(self) -> str:
+        from regionbox.core.arns import arn
+        return arn("dax", self.view.region, self.view.account, f"cache/{self.view.cluster_name}")
+
+    def denial(self, caller: Caller, credentials, action: str) -> str | None:
+        """None when allowed, else AccessDeniedException's message."""
+        resource = self.cluster_arn()
+        if caller.type == "Root":
+            if caller.account_id == self.view.account:
+                return None
+            return (f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource} "
+                    "because no resource-based policy allows the action")
+        from regionbox.core import ids
+        from regionbox.core.context import RequestContext
+        from regionbox.core.service import Access
+        ctx = RequestContext(caller=caller, region=self.view.region, request_id=ids.request_id(), service="dax",
+                             operation=action.split(":", 1)[1])
+        denied = self.cloud.services.api("iam").authorize(ctx, credentials, action, [Access(resource)])
+        if denied is None:
+            return None
+        return f"User: {caller.arn} is not authorized to perform: {denied.action} on resource: {denied.resource} {denied.reason}"
