@@ -199,3 +199,12 @@ def test_consumed_capacity_as_the_dax_wire_carries_it(dax, tables):
     ]
     for name, request in calls:
         assert units(getattr(dax, name)(**request)) == units(getattr(tables, name)(**request)), name
+
+
+def test_oversized_items_get_dynamodbs_limit(dax, tables):
+    item = {"pk": {"S": "big"}, "blob": {"B": b"\x00" * (400 * 1024 + 1)}}
+    with pytest.raises(ClientError) as from_dax:
+        dax.put_item(TableName="dax-hash", Item=item)
+    with pytest.raises(ClientError) as from_ddb:
+        tables.put_item(TableName="dax-hash", Item=item)
+    assert from_dax.value.response["Error"] == {k: from_ddb.value.response["Error"][k] for k in ("Code", "Message")}
