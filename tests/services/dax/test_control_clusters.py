@@ -35,6 +35,13 @@ def test_a_cluster_is_created_serves_on_its_nodes_and_is_deleted(cloud):
     assert cluster["ActiveNodes"] == 3 and cluster["IamRoleArn"] == role
     assert cluster["ParameterGroup"]["ParameterGroupName"] == "default.dax1.0"
     assert cluster["SubnetGroup"] == "default" and cluster["SSEDescription"] == {"Status": "DISABLED"}
+    ec2 = cloud.client("ec2", account=ACCOUNT)
+    default_group = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}, {
+        "Name": "vpc-id", "Values": [ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0][
+            "VpcId"]]}])["SecurityGroups"][0]["GroupId"]
+    assert cluster["SecurityGroups"] == [{"SecurityGroupIdentifier": default_group, "Status": "active"}]
+    window = cluster["PreferredMaintenanceWindow"]  # a 60-minute window AWS picks
+    assert len(window) == len("sun:05:00-sun:06:00") and window[3] == ":" and window[9] == "-"
     assert cluster["ClusterEndpointEncryptionType"] == "NONE"
     assert [node["NodeId"] for node in cluster["Nodes"]] == ["sessions-a", "sessions-b", "sessions-c"]
     # One node per AZ of the default subnet group, round robin from the first.
@@ -117,6 +124,12 @@ def test_create_cluster_refusals(cloud):
     assert refused(ParameterGroupName="nope") == ("ParameterGroupNotFoundFault", "Parameter group nope not found.")
     assert refused(SecurityGroupIds=["sg-0000"]) == ("InvalidParameterValueException",
                                                      "Some security group Ids are invalid: sg-0000")
+    for window in ("sun:05:00-sun:05:30", "someday"):
+        assert refused(PreferredMaintenanceWindow=window) == (
+            "InvalidParameterValueException", f"Invalid maintenance window: {window}. The format is "
+            "ddd:hh24:mi-ddd:hh24:mi (24H Clock UTC) and the minimum maintenance window is a 60 minute period.")
+    assert refused(NotificationTopicArn="topic") == ("InvalidParameterValueException",
+                                                     "ARNs must start with 'arn:': topic")
     assert refused(Tags=[{"Key": "aws:x", "Value": "y"}]) == ("InvalidParameterValueException",
                                                               "Tag keys must not start with 'aws:'.")
 
