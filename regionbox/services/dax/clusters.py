@@ -178,7 +178,7 @@ class Clusters:
     def describe_clusters(self, ctx: RequestContext, params: dict) -> dict:
         names = params.get("ClusterNames")
         if names:
-            clusters = [self.state.cluster(ctx.scope, name) for name in names]
+            clusters = [self.state.cluster(ctx.scope, check.name(name, "Cluster")) for name in names]
         else:
             clusters = self.state.clusters.values(ctx.scope)
         return check.page(self.paginator, "Clusters", [self.describe(c) for c in clusters], params)

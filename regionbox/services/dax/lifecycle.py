@@ -122,6 +122,9 @@ class Lifecycle:
         self.tasks.spawn(self.reboot(scope, name, node_id), owner="dax", what=f"rebooting {node_id}",
                          on_failure=lambda error: self._failed(scope, name, error))
 
+    def forget_all(self) -> None:
+        self._locks.clear()
+
     # -- after a restart of regionbox ---------------------------------------------------------------------
     async def restore(self) -> None:
         clusters = list(self.state.clusters.all())
