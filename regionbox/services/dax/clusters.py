@@ -19,7 +19,7 @@ from regionbox.services.dax import validation as check
 from regionbox.services.dax.events import EventLog, Messages
 from regionbox.services.dax.lifecycle import Lifecycle
 from regionbox.services.dax.models import Cluster, DaxState
-from regionbox.services.dax.nodes import PORT, Nodes, new_node, port_of
+from regionbox.services.dax.nodes import PORT, TLS_PORT, Nodes, new_node, port_of
 from regionbox.services.dax.parameters import DEFAULT_GROUP
 from regionbox.services.dax.subnet_groups import DEFAULT, SubnetGroups
 
@@ -50,7 +50,7 @@ class Clusters:
 
     # -- what DescribeClusters shows ------------------------------------------------------------------
     def _url(self, scheme: str, address: str, port: int) -> str:
-        return f"{scheme}://{address}" + ("" if port in (PORT, 9111) else f":{port}")
+        return f"{scheme}://{address}" + ("" if port in (PORT, TLS_PORT) else f":{port}")
 
     def describe(self, cluster: Cluster) -> dict:
         scheme = "daxs" if cluster.encryption_type == "TLS" else "dax"
