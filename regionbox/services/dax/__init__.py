@@ -56,6 +56,7 @@ def load(cloud) -> Service:
 
     def reset() -> None:
         nodes.forget_all()  # the cloud closes every listener itself
+        lifecycle.forget_all()
 
     def engines() -> dict[str, str]:
         found = {}

@@ -19,11 +19,10 @@ from regionbox.services.dax import validation as check
 from regionbox.services.dax.events import EventLog, Messages
 from regionbox.services.dax.lifecycle import Lifecycle
 from regionbox.services.dax.models import Cluster, DaxState
-from regionbox.services.dax.nodes import PORT, Nodes, new_node, port_of
+from regionbox.services.dax.nodes import PORT, TLS_PORT, Nodes, new_node, port_of
 from regionbox.services.dax.parameters import DEFAULT_GROUP
 from regionbox.services.dax.subnet_groups import DEFAULT, SubnetGroups
 
-DEFAULT_MAINTENANCE_WINDOW = "sun:05:00-sun:06:00"
 DAX_PRINCIPAL = "dax.amazonaws.com"
 
 
@@ -51,7 +50,7 @@ class Clusters:
 
     # -- what DescribeClusters shows ------------------------------------------------------------------
     def _url(self, scheme: str, address: str, port: int) -> str:
-        return f"{scheme}://{address}" + ("" if port in (PORT, 9111) else f":{port}")
+        return f"{scheme}://{address}" + ("" if port in (PORT, TLS_PORT) else f":{port}")
 
     def describe(self, cluster: Cluster) -> dict:
         scheme = "daxs" if cluster.encryption_type == "TLS" else "dax"
@@ -123,9 +122,10 @@ class Clusters:
         return self.nodes.topology.place(scope[1], count, candidates=candidates, pinned=pinned, start=start)
 
     def _security_groups(self, scope: Scope, vpc_id: str, ids: list[str] | None) -> list[str]:
-        if not ids:
-            return []
         ec2 = self.ec2()
+        if not ids:  # "DAX assigns the default VPC security group to each node"
+            default = ec2.default_security_group(scope[0], scope[1], vpc_id) if vpc_id else None
+            return [default.group_id] if default is not None else []
         for group_id in ids:
             group = ec2.security_group(scope[0], scope[1], group_id)
             if group is None:
@@ -162,8 +162,10 @@ class Clusters:
         cluster = Cluster(
             name=name, arn=ctx.arn("dax", f"cache/{name}"), node_type=node_type, role_arn=role_arn,
             description=params.get("Description", ""), subnet_group=subnet_group, security_groups=security_groups,
-            parameter_group=parameter_group, maintenance_window=params.get("PreferredMaintenanceWindow")
-            or DEFAULT_MAINTENANCE_WINDOW, topic_arn=params.get("NotificationTopicArn", ""),
+            parameter_group=parameter_group,
+            maintenance_window=check.maintenance_window(params["PreferredMaintenanceWindow"])
+            if params.get("PreferredMaintenanceWindow") else check.default_maintenance_window(name),
+            topic_arn=check.arn(params["NotificationTopicArn"]) if params.get("NotificationTopicArn") else "",
             sse=bool((params.get("SSESpecification") or {}).get("Enabled")), encryption_type=encryption,
             port=port_of(encryption), tags=tags)
         cluster.nodes = [new_node(cluster, zone) for zone in zones]
@@ -176,7 +178,7 @@ class Clusters:
     def describe_clusters(self, ctx: RequestContext, params: dict) -> dict:
         names = params.get("ClusterNames")
         if names:
-            clusters = [self.state.cluster(ctx.scope, name) for name in names]
+            clusters = [self.state.cluster(ctx.scope, check.name(name, "Cluster")) for name in names]
         else:
             clusters = self.state.clusters.values(ctx.scope)
         return check.page(self.paginator, "Clusters", [self.describe(c) for c in clusters], params)
@@ -209,6 +211,10 @@ class Clusters:
             if status not in ("active", "inactive"):
                 raise check.invalid(f"Invalid value for parameter NotificationTopicStatus: {status}")
             cluster.topic_status = status
+        if params.get("PreferredMaintenanceWindow") is not None:
+            check.maintenance_window(params["PreferredMaintenanceWindow"])
+        if params.get("NotificationTopicArn"):
+            check.arn(params["NotificationTopicArn"])
         for member, attribute, what in (("Description", "description", "description"),
                                         ("PreferredMaintenanceWindow", "maintenance_window", "maintenance window"),
                                         ("NotificationTopicArn", "topic_arn", "notification topic")):

@@ -8,6 +8,7 @@ newest first. The texts follow the ones the DAX console shows ("Cluster created"
 from __future__ import annotations
 
 import itertools
+
 from regionbox.core import clock
 from regionbox.core.pagination import Paginator
 from regionbox.core.store import Collection, Scope

@@ -71,32 +71,37 @@ class Lifecycle:
             current = self._current(scope, name)
             if current is None or current.status == "deleting":  # the deletion waiting stops what started
                 return
-            # A node placed in a zone that is down waits for it (its listener starts with the zone).
-            up = self.nodes.topology.is_available(node.zone)
-            for stored in current.nodes:
-                if stored.node_id == node.node_id:
-                    stored.address, stored.port = node.address, node.port
-                    if stored.status in ("creating", "rebooting") and up:
-                        if stored.status == "creating" and current.status != "creating":
-                            self.events.record(scope, name, "CLUSTER",
-                                               Messages.NODE_ADDED.format(node=stored.node_id, zone=stored.zone))
-                        if stored.status == "rebooting":
-                            self.events.record(scope, name, "CLUSTER", Messages.NODE_REBOOTED.format(node=stored.node_id))
-                        stored.status = "available"
-            self.save(scope, current)
+            with self.state.store.transaction():  # the node's state and its event, or neither
+                self._started(scope, current, node.node_id, node.address, node.port)
             cluster = current
         cluster = self._current(scope, name)
-        if cluster is None or cluster.status == "deleting":
+        if cluster is None or cluster.status not in ("creating", "modifying"):
             return
         if any(node.status != "available" for node in cluster.nodes):
             return  # a later change (a reboot, more nodes) settles it again
-        if cluster.status in ("creating", "modifying"):
+        with self.state.store.transaction():
             if cluster.status == "creating":
                 self.events.record(scope, name, "CLUSTER", Messages.CLUSTER_CREATED)
             cluster.status = "available"
-            if not cluster.primary or cluster.primary not in {node.node_id for node in cluster.nodes}:
+            if cluster.primary not in {node.node_id for node in cluster.nodes}:
                 cluster.primary = self.nodes.primary(cluster) or cluster.nodes[0].node_id
             self.save(scope, cluster)
+
+    def _started(self, scope: Scope, cluster: Cluster, node_id: str, address: str, port: int) -> None:
+        """A node listens: its address is recorded, and it is available unless its zone is down
+        (then it waits for the zone, its listener starting with it)."""
+        for node in cluster.nodes:
+            if node.node_id != node_id:
+                continue
+            node.address, node.port = address, port
+            if node.status in ("creating", "rebooting") and self.nodes.topology.is_available(node.zone):
+                if node.status == "creating" and cluster.status != "creating":
+                    self.events.record(scope, cluster.name, "CLUSTER",
+                                       Messages.NODE_ADDED.format(node=node_id, zone=node.zone))
+                elif node.status == "rebooting":
+                    self.events.record(scope, cluster.name, "CLUSTER", Messages.NODE_REBOOTED.format(node=node_id))
+                node.status = "available"
+        self.save(scope, cluster)
 
     async def _delete(self, scope: Scope, cluster: Cluster) -> None:
         for node in cluster.nodes:
@@ -116,6 +121,9 @@ class Lifecycle:
     def spawn_reboot(self, scope: Scope, name: str, node_id: str) -> None:
         self.tasks.spawn(self.reboot(scope, name, node_id), owner="dax", what=f"rebooting {node_id}",
                          on_failure=lambda error: self._failed(scope, name, error))
+
+    def forget_all(self) -> None:
+        self._locks.clear()
 
     # -- after a restart of regionbox ---------------------------------------------------------------------
     async def restore(self) -> None:

@@ -18,6 +18,7 @@ from regionbox.services.dax.events import EventLog, Messages
 from regionbox.services.dax.models import DaxState, SubnetGroup
 
 DEFAULT = "default"
+MAX_SUBNETS = 20
 
 
 def _describe(group: SubnetGroup) -> dict:
@@ -57,6 +58,9 @@ class SubnetGroups:
         if not subnet_ids:
             raise check.invalid("SubnetIds must not be empty.")
         subnet_ids = list(dict.fromkeys(subnet_ids))
+        if len(subnet_ids) > MAX_SUBNETS:  # the model's words; 20 as ElastiCache's and MemoryDB's groups
+            raise ServiceError("SubnetQuotaExceededFault", "The request cannot be processed because it would exceed the "
+                               "allowed number of subnets in a subnet group.")
         found = [self.ec2().subnet(scope[0], scope[1], subnet_id) for subnet_id in subnet_ids]
         missing = [subnet_id for subnet_id, subnet in zip(subnet_ids, found) if subnet is None]
         if missing:

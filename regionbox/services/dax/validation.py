@@ -77,6 +77,37 @@ def arn(value: str) -> str:
     return value
 
 
+DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+WINDOW = re.compile(r"^(sun|mon|tue|wed|thu|fri|sat):([01]\d|2[0-3]):([0-5]\d)-(sun|mon|tue|wed|thu|fri|sat):"
+                    r"([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def maintenance_window(value: str) -> str:
+    """ddd:hh24:mi-ddd:hh24:mi (UTC), at least 60 minutes long."""
+    found = WINDOW.match(value.lower())
+    if found is not None:
+        start_day, start_hour, start_minute, end_day, end_hour, end_minute = found.groups()
+        start = DAYS.index(start_day) * 1440 + int(start_hour) * 60 + int(start_minute)
+        end = DAYS.index(end_day) * 1440 + int(end_hour) * 60 + int(end_minute)
+        if (end - start) % (7 * 1440) >= 60:
+            return value.lower()
+    raise invalid(f"Invalid maintenance window: {value}. The format is ddd:hh24:mi-ddd:hh24:mi (24H Clock UTC) and "
+                  "the minimum maintenance window is a 60 minute period.")
+
+
+def default_maintenance_window(cluster_name: str) -> str:
+    """AWS assigns "a 60-minute maintenance window on a randomly selected day of the week"; here
+    the day and hour follow from the name, so a cluster created again gets the same one."""
+    digest = sum(cluster_name.encode())
+    start = (digest % 7) * 1440 + (digest % 24) * 60
+    end = (start + 60) % (7 * 1440)
+    return f"{_moment(start)}-{_moment(end)}"
+
+
+def _moment(minutes: int) -> str:
+    return f"{DAYS[minutes // 1440]}:{minutes % 1440 // 60:02d}:{minutes % 60:02d}"
+
+
 def node_type(value: str) -> str:
     if value not in NODE_TYPES:
         raise invalid(f"Invalid node type: {value}")

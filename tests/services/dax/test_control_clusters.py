@@ -35,6 +35,13 @@ def test_a_cluster_is_created_serves_on_its_nodes_and_is_deleted(cloud):
     assert cluster["ActiveNodes"] == 3 and cluster["IamRoleArn"] == role
     assert cluster["ParameterGroup"]["ParameterGroupName"] == "default.dax1.0"
     assert cluster["SubnetGroup"] == "default" and cluster["SSEDescription"] == {"Status": "DISABLED"}
+    ec2 = cloud.client("ec2", account=ACCOUNT)
+    default_group = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}, {
+        "Name": "vpc-id", "Values": [ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0][
+            "VpcId"]]}])["SecurityGroups"][0]["GroupId"]
+    assert cluster["SecurityGroups"] == [{"SecurityGroupIdentifier": default_group, "Status": "active"}]
+    window = cluster["PreferredMaintenanceWindow"]  # a 60-minute window AWS picks
+    assert len(window) == len("sun:05:00-sun:06:00") and window[3] == ":" and window[9] == "-"
     assert cluster["ClusterEndpointEncryptionType"] == "NONE"
     assert [node["NodeId"] for node in cluster["Nodes"]] == ["sessions-a", "sessions-b", "sessions-c"]
     # One node per AZ of the default subnet group, round robin from the first.
@@ -75,9 +82,11 @@ def test_nodes_go_in_the_zones_named_and_in_the_subnet_groups_zones(cloud):
 
     assert error_of(lambda: dax.create_cluster(ClusterName="elsewhere", NodeType="dax.t3.small", ReplicationFactor=1,
                                                IamRoleArn=role, SubnetGroupName="private",
-                                               AvailabilityZones=["us-east-1a"])) == ("InvalidParameterValueException", "Invalid availability zone: us-east-1a. It is not an "
+                                               AvailabilityZones=["us-east-1a"])) == (
+        "InvalidParameterValueException", "Invalid availability zone: us-east-1a. It is not an "
                               "availability zone of the subnet group private.")
-    assert error_of(lambda: dax.delete_subnet_group(SubnetGroupName="private")) == ("SubnetGroupInUseFault", "Subnet group private is currently in use by a cluster.")
+    assert error_of(lambda: dax.delete_subnet_group(SubnetGroupName="private")) == (
+        "SubnetGroupInUseFault", "Subnet group private is currently in use by a cluster.")
 
 
 def test_create_cluster_refusals(cloud):
@@ -117,6 +126,12 @@ def test_create_cluster_refusals(cloud):
     assert refused(ParameterGroupName="nope") == ("ParameterGroupNotFoundFault", "Parameter group nope not found.")
     assert refused(SecurityGroupIds=["sg-0000"]) == ("InvalidParameterValueException",
                                                      "Some security group Ids are invalid: sg-0000")
+    for window in ("sun:05:00-sun:05:30", "someday"):
+        assert refused(PreferredMaintenanceWindow=window) == (
+            "InvalidParameterValueException", f"Invalid maintenance window: {window}. The format is "
+            "ddd:hh24:mi-ddd:hh24:mi (24H Clock UTC) and the minimum maintenance window is a 60 minute period.")
+    assert refused(NotificationTopicArn="topic") == ("InvalidParameterValueException",
+                                                     "ARNs must start with 'arn:': topic")
     assert refused(Tags=[{"Key": "aws:x", "Value": "y"}]) == ("InvalidParameterValueException",
                                                               "Tag keys must not start with 'aws:'.")
 
@@ -130,9 +145,15 @@ def test_describe_update_and_delete_refusals(cloud):
     role = dax_role(cloud)
     for call in (lambda: dax.describe_clusters(ClusterNames=["ghost"]),
                  lambda: dax.update_cluster(ClusterName="ghost", Description="x")):
-        assert error_of(lambda: call()) == ("ClusterNotFoundFault", "Cluster ghost not found.")
-    assert error_of(lambda: dax.delete_cluster(ClusterName="ghost")) == ("ClusterNotFoundFault", "Cluster not found.")  # DeleteCluster names none
-    assert error_of(lambda: dax.describe_clusters(MaxResults=5)) == ("InvalidParameterValueException", "The value for MaxResults must be between 20 and 100.")
+        assert error_of(call) == ("ClusterNotFoundFault", "Cluster ghost not found.")
+    # DeleteCluster's message names no cluster.
+    assert error_of(lambda: dax.delete_cluster(ClusterName="ghost")) == ("ClusterNotFoundFault", "Cluster not found.")
+    assert error_of(lambda: dax.describe_clusters(ClusterNames=["no--name"])) == (
+        "InvalidParameterValueException", "Cluster ID specified is not a valid identifier. Identifiers must begin "
+        "with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or "
+        "contain two consecutive hyphens.")
+    assert error_of(lambda: dax.describe_clusters(MaxResults=5)) == (
+        "InvalidParameterValueException", "The value for MaxResults must be between 20 and 100.")
 
     # A cluster whose only AZ is down waits for it in "creating", and takes no change meanwhile.
     ec2 = cloud.client("ec2", account=ACCOUNT)
@@ -148,11 +169,12 @@ def test_describe_update_and_delete_refusals(cloud):
                      lambda: dax.increase_replication_factor(ClusterName="busy", NewReplicationFactor=2),
                      lambda: dax.decrease_replication_factor(ClusterName="busy", NewReplicationFactor=1),
                      lambda: dax.reboot_node(ClusterName="busy", NodeId="busy-a")):
-            assert error_of(lambda: call()) == ("InvalidClusterStateFault", "Cluster busy is not in available state.")
+            assert error_of(call) == ("InvalidClusterStateFault", "Cluster busy is not in available state.")
         # Nodes pinned to a zone that is down: AWS has no capacity there.
         assert error_of(lambda: dax.create_cluster(ClusterName="pinned", NodeType="dax.r5.large", ReplicationFactor=1,
                                                    IamRoleArn=role, SubnetGroupName="one-zone",
-                                                   AvailabilityZones=["us-east-1e"])) == ("InsufficientClusterCapacityFault", "There is not enough capacity in availability "
+                                                   AvailabilityZones=["us-east-1e"])) == (
+            "InsufficientClusterCapacityFault", "There is not enough capacity in availability "
                                   "zone us-east-1e for the requested node type.")
     finally:
         cloud.post("/_regionbox/az/us-east-1e/restore")
@@ -163,9 +185,11 @@ def test_describe_update_and_delete_refusals(cloud):
     assert updated["Cluster"]["PreferredMaintenanceWindow"] == "mon:01:00-mon:02:00"
     assert updated["Cluster"]["NotificationConfiguration"] == {"TopicArn": "arn:aws:sns:us-east-1:123456789012:t",
                                                                "TopicStatus": "active"}
-    assert error_of(lambda: dax.update_cluster(ClusterName="busy", ParameterGroupName="nope")) == ("ParameterGroupNotFoundFault", "Parameter group nope not found.")
+    assert error_of(lambda: dax.update_cluster(ClusterName="busy", ParameterGroupName="nope")) == (
+        "ParameterGroupNotFoundFault", "Parameter group nope not found.")
     dax.delete_cluster(ClusterName="busy")
-    assert error_of(lambda: dax.delete_cluster(ClusterName="busy")) in {("InvalidClusterStateFault", "Cluster busy is not in available state."),
+    assert error_of(lambda: dax.delete_cluster(ClusterName="busy")) in {
+        ("InvalidClusterStateFault", "Cluster busy is not in available state."),
                                ("ClusterNotFoundFault", "Cluster not found.")}  # already gone
     gone(dax, "busy")
 

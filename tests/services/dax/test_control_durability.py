@@ -84,3 +84,8 @@ def test_the_aws_cli_creates_describes_and_deletes_a_cluster(cloud):
            "found." in missing.stderr
     deleted = json.loads(aws(cloud, "dax", "delete-cluster", "--cluster-name", "cli").stdout)["Cluster"]
     assert deleted["Status"] == "deleting"
+
+
+def test_every_operation_of_the_model_is_served(cloud):
+    coverage = cloud.get("/_regionbox/coverage")["services"]["dax"]
+    assert len(coverage["implemented"]) == 21 and coverage["not_implemented"] == {}

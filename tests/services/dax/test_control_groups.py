@@ -134,6 +134,11 @@ def test_subnet_groups(cloud):
         assert error_of(call) == ("SubnetGroupNotFoundFault", "Subnet group nope not found.")
     assert error_of(lambda: dax.delete_subnet_group(SubnetGroupName="default")) == (
         "SubnetGroupInUseFault", "The default subnet group cannot be deleted.")
+    many = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.7.{i}.0/28", AvailabilityZone="us-east-1c")["Subnet"]["SubnetId"]
+            for i in range(10, 31)]
+    assert error_of(lambda: dax.create_subnet_group(SubnetGroupName="many", SubnetIds=many)) == (
+        "SubnetQuotaExceededFault", "The request cannot be processed because it would exceed the allowed number of "
+        "subnets in a subnet group.")
     dax.create_subnet_group(SubnetGroupName="spare", SubnetIds=[second])
     assert dax.delete_subnet_group(SubnetGroupName="spare")["DeletionMessage"] == "Subnet group spare has been deleted."
     assert [e["Message"] for e in dax.describe_events(SourceType="SUBNET_GROUP")["Events"]] == [

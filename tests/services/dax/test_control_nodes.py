@@ -85,7 +85,7 @@ def test_replication_factor_refusals(cloud):
          ("ClusterNotFoundFault", "Cluster ghost not found.")),
     ]
     for call, expected in cases:
-        assert error_of(lambda: call()) == expected
+        assert error_of(call) == expected
     assert cluster_of(dax, "r")["TotalNodes"] == 2
 
 
@@ -117,7 +117,8 @@ def test_an_az_outage_fails_the_node_there_and_it_comes_back_cold(cloud):
         assert roles(cloud, "zones") == {"zones-b": "primary", "zones-c": "replica"}
         discovery = during["ClusterDiscoveryEndpoint"]
         assert all(accepts(discovery["Address"], discovery["Port"]) for _ in range(10))  # the live nodes answer it
-        assert error_of(lambda: dax.reboot_node(ClusterName="zones", NodeId="zones-a")) == ("InvalidClusterStateFault", "Cluster zones is not in available state.")
+        assert error_of(lambda: dax.reboot_node(ClusterName="zones", NodeId="zones-a")) == (
+            "InvalidClusterStateFault", "Cluster zones is not in available state.")
         # New nodes go where there is capacity.
         dax.increase_replication_factor(ClusterName="zones", NewReplicationFactor=4)
         grown = wait_for(lambda: (c := cluster_of(dax, "zones"))["Status"] == "available" and c, timeout=60)
