@@ -206,10 +206,10 @@ class _HttpServer:
                     tls: tuple[Path, Path] | None = None) -> "_HttpServer":
         import uvicorn
 
-        sockets = [_bound(address, port, shared=False)]
+        sockets = [bound_socket(address, port, shared=False)]
         if shared_address is not None:
             try:
-                sockets.append(_bound(shared_address, port, shared=True))
+                sockets.append(bound_socket(shared_address, port, shared=True))
             except OSError:
                 sockets[0].close()
                 raise
@@ -244,7 +244,10 @@ class _HttpServer:
         await asyncio.gather(self.task, return_exceptions=True)
 
 
-def _bound(address: str, port: int, *, shared: bool) -> socket.socket:
+def bound_socket(address: str, port: int, *, shared: bool) -> socket.socket:
+    """A TCP socket bound (not yet listening) to (address, port) with TCP_NODELAY, and with
+    SO_REUSEPORT when ``shared``: for servers a service builds itself on ``open`` (a load
+    balancer node's proxy), sharing an address as ``open_http`` does."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
