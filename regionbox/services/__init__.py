@@ -18,6 +18,7 @@ SERVICES: dict[str, Entry] = {
     "elasticache": Entry("regionbox.services.elasticache"),
     "dynamodb": Entry("regionbox.services.dynamodb"),
     "dynamodbstreams": Entry("regionbox.services.dynamodbstreams"),
+    "dax": Entry("regionbox.services.dax"),
     "elbv2": Entry("regionbox.services.elbv2"),
     # Invoke URLs of deployed REST APIs: "<api>.execute-api.localhost/<stage>/..." and the path forms
     # "/_aws/execute-api/<api>/<stage>/..." and "/restapis/<api>/<stage>/_user_request_/..." (other
