@@ -13,6 +13,7 @@ import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
 
@@ -80,9 +81,14 @@ class Figures:
 def cpu_seconds(pid: int) -> float:
     """User + system CPU a process has used. Unlike wall-clock figures it hardly moves when other
     work shares the machine, so it is the figure to compare versions by on a busy host."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    user, system = cpu_split(pid)
+    return user + system
+
+
+def cpu_split(pid: int) -> tuple[float, float]:
+    """User and system (kernel: the sockets' work) CPU seconds of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) / os.sysconf("SC_CLK_TCK"), int(fields[12]) / os.sysconf("SC_CLK_TCK")
 
 
 def wire_bytes(request: RawRequest, host: str, port: int) -> bytes:
@@ -164,6 +170,27 @@ def replay(host: str, port: int, request: RawRequest, count: int, name: str, exp
     reader.sock.close()
     server_cpu = cpu_seconds(pid) - cpu_before if pid is not None else None
     return Figures(name, count, seconds, latencies, server_cpu)
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and of its live descendants (a server's worker processes)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            total += cpu_seconds(current)
+        except (OSError, ValueError, IndexError):
+            continue
+        todo.extend(children.get(current, ()))
+    return total
 
 
 def rss_kib(pid: int, field: str = "VmRSS") -> int:

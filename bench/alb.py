@@ -35,6 +35,9 @@ import sys
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+sys.path.insert(0, os.path.dirname(__file__))
+
+from _harness import cpu_seconds, cpu_split  # noqa: E402
 
 from regionbox.testing.clients import free_port  # noqa: E402
 from regionbox.testing.process import CloudProcess  # noqa: E402
@@ -80,19 +83,6 @@ async def load(host: str, port: int, connections: int, seconds: float) -> tuple[
     deadline = started + seconds
     await asyncio.gather(*(one_connection(host, port, deadline, latencies) for _ in range(connections)))
     return len(latencies) / (time.perf_counter() - started), latencies
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (/proc/<pid>/stat), to tell what a request
-    costs the load balancer whatever else the machine is doing."""
-    user, system = cpu_split(pid)
-    return user + system
-
-
-def cpu_split(pid: int) -> tuple[float, float]:
-    """User and system (kernel: the sockets' work) CPU time of a process so far."""
-    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) / os.sysconf("SC_CLK_TCK"), int(fields[12]) / os.sysconf("SC_CLK_TCK")
 
 
 def pct(values: list[float], p: float) -> float:
