@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -60,6 +61,7 @@ class Figures:
     count: int
     seconds: float
     latencies: list[float]
+    server_cpu: float | None = None  # the server's CPU seconds over the run, when its pid is known
 
     @property
     def ops(self) -> float:
@@ -71,7 +73,16 @@ class Figures:
 
     def line(self) -> str:
         return (f"{self.name:<34} {self.ops:>9.0f} ops/s   p50 {self.pct(0.5):>7.0f} µs   "
-                f"p99 {self.pct(0.99):>7.0f} µs   mean {statistics.mean(self.latencies) * 1e6:>7.0f} µs")
+                f"p99 {self.pct(0.99):>7.0f} µs   mean {statistics.mean(self.latencies) * 1e6:>7.0f} µs"
+                + (f"   server CPU {self.server_cpu / self.count * 1e6:>6.0f} µs/req" if self.server_cpu is not None else ""))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used. Unlike wall-clock figures it hardly moves when other
+    work shares the machine, so it is the figure to compare versions by on a busy host."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wire_bytes(request: RawRequest, host: str, port: int) -> bytes:
@@ -130,11 +141,14 @@ def connect(host: str, port: int) -> socket.socket:
     return sock
 
 
-def replay(host: str, port: int, request: RawRequest, count: int, name: str, expect: int = 200) -> Figures:
-    """Send the same request ``count`` times over one keep-alive connection."""
+def replay(host: str, port: int, request: RawRequest, count: int, name: str, expect: int = 200,
+           pid: int | None = None) -> Figures:
+    """Send the same request ``count`` times over one keep-alive connection; with the server's
+    ``pid``, also its CPU time over the run."""
     raw = wire_bytes(request, host, port)
     reader = ResponseReader(connect(host, port))
     latencies = []
+    cpu_before = cpu_seconds(pid) if pid is not None else None
     started = time.perf_counter()
     for _ in range(count):
         t0 = time.perf_counter()
@@ -148,7 +162,8 @@ def replay(host: str, port: int, request: RawRequest, count: int, name: str, exp
             raise RuntimeError(f"{name}: HTTP {status}: {body[:300]!r}")
     seconds = time.perf_counter() - started
     reader.sock.close()
-    return Figures(name, count, seconds, latencies)
+    server_cpu = cpu_seconds(pid) - cpu_before if pid is not None else None
+    return Figures(name, count, seconds, latencies, server_cpu)
 
 
 def rss_kib(pid: int, field: str = "VmRSS") -> int:
