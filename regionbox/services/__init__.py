@@ -37,6 +37,7 @@ SERVICES: dict[str, Entry] = {
                      websocket_hosts=("*.appsync-realtime-api.*.localhost",), websocket_paths=("/graphql/",)),
     "rds": Entry("regionbox.services.rds"),
     "pi": Entry("regionbox.services.pi"),
+    "cloudwatch": Entry("regionbox.services.cloudwatch"),
     # Virtual-hosted requests ("<bucket>.s3.localhost"), anonymous reads and browser form uploads are S3's.
     "s3": Entry("regionbox.services.s3", hosts=("*.s3.localhost", "*.s3.*.localhost"), unsigned=True, form_posts=True),
 }
