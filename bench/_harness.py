@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -12,6 +13,7 @@ import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
 
@@ -60,6 +62,7 @@ class Figures:
     count: int
     seconds: float
     latencies: list[float]
+    server_cpu: float | None = None  # the server's CPU seconds over the run, when its pid is known
 
     @property
     def ops(self) -> float:
@@ -71,7 +74,21 @@ class Figures:
 
     def line(self) -> str:
         return (f"{self.name:<34} {self.ops:>9.0f} ops/s   p50 {self.pct(0.5):>7.0f} µs   "
-                f"p99 {self.pct(0.99):>7.0f} µs   mean {statistics.mean(self.latencies) * 1e6:>7.0f} µs")
+                f"p99 {self.pct(0.99):>7.0f} µs   mean {statistics.mean(self.latencies) * 1e6:>7.0f} µs"
+                + (f"   server CPU {self.server_cpu / self.count * 1e6:>6.0f} µs/req" if self.server_cpu is not None else ""))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used. Unlike wall-clock figures it hardly moves when other
+    work shares the machine, so it is the figure to compare versions by on a busy host."""
+    user, system = cpu_split(pid)
+    return user + system
+
+
+def cpu_split(pid: int) -> tuple[float, float]:
+    """User and system (kernel: the sockets' work) CPU seconds of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) / os.sysconf("SC_CLK_TCK"), int(fields[12]) / os.sysconf("SC_CLK_TCK")
 
 
 def wire_bytes(request: RawRequest, host: str, port: int) -> bytes:
@@ -130,11 +147,14 @@ def connect(host: str, port: int) -> socket.socket:
     return sock
 
 
-def replay(host: str, port: int, request: RawRequest, count: int, name: str, expect: int = 200) -> Figures:
-    """Send the same request ``count`` times over one keep-alive connection."""
+def replay(host: str, port: int, request: RawRequest, count: int, name: str, expect: int = 200,
+           pid: int | None = None) -> Figures:
+    """Send the same request ``count`` times over one keep-alive connection; with the server's
+    ``pid``, also its CPU time over the run."""
     raw = wire_bytes(request, host, port)
     reader = ResponseReader(connect(host, port))
     latencies = []
+    cpu_before = cpu_seconds(pid) if pid is not None else None
     started = time.perf_counter()
     for _ in range(count):
         t0 = time.perf_counter()
@@ -148,7 +168,29 @@ def replay(host: str, port: int, request: RawRequest, count: int, name: str, exp
             raise RuntimeError(f"{name}: HTTP {status}: {body[:300]!r}")
     seconds = time.perf_counter() - started
     reader.sock.close()
-    return Figures(name, count, seconds, latencies)
+    server_cpu = cpu_seconds(pid) - cpu_before if pid is not None else None
+    return Figures(name, count, seconds, latencies, server_cpu)
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and of its live descendants (a server's worker processes)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            total += cpu_seconds(current)
+        except (OSError, ValueError, IndexError):
+            continue
+        todo.extend(children.get(current, ()))
+    return total
 
 
 def rss_kib(pid: int, field: str = "VmRSS") -> int:

@@ -26,7 +26,7 @@ import boto3
 import websockets
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _harness import RawRequest, capture, replay, rss_kib, running_regionbox  # noqa: E402
+from _harness import RawRequest, capture, cpu_seconds, replay, rss_kib, running_regionbox  # noqa: E402
 
 ACCOUNT = "123456789012"
 SCHEMA = b"""
@@ -101,6 +101,7 @@ async def fan_out(setup: dict, pid: int, total: int) -> dict:
         "data": json.dumps({"query": "subscription { onPut { id v } }"}),
         "extensions": {"authorization": {"host": host, "x-api-key": key}}}})
     before = rss_kib(pid)
+    cpu_before = cpu_seconds(pid)
     arrivals: list[float] = []
     ready, stop = asyncio.Event(), asyncio.Event()
     count = [0]
@@ -111,21 +112,28 @@ async def fan_out(setup: dict, pid: int, total: int) -> dict:
             await asyncio.sleep(0.05)
     await asyncio.wait_for(ready.wait(), 600)
     idle = rss_kib(pid)
+    cpu_connect = cpu_seconds(pid) - cpu_before
     mutation = graphql_request(setup, 'mutation { put(id: "9", v: "fan-out") { id v } }')
     endpoint = api["uris"]["GRAPHQL_NO_DNS"].replace("localhost", "127.0.0.1")
     stop.set()
+    cpu_sent = cpu_seconds(pid)
     sent = time.perf_counter()
     await asyncio.to_thread(_post, endpoint, mutation)
     while len(arrivals) < total:
         await asyncio.sleep(0.01)
         if time.perf_counter() - sent > 120:
             break
+    cpu_fan_out = cpu_seconds(pid) - cpu_sent
     latencies = sorted(a - sent for a in arrivals)
     await asyncio.gather(*tasks, return_exceptions=True)
     return {"received": len(arrivals), "p50": latencies[len(latencies) // 2] * 1e3 if latencies else float("nan"),
             "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1e3 if latencies else float("nan"),
             "max": latencies[-1] * 1e3 if latencies else float("nan"),
-            "kib_per_connection": (idle - before) / total}
+            "kib_per_connection": (idle - before) / total,
+            # The server's CPU time (load-independent, at /proc's 10 ms resolution): per connection
+            # opened and subscribed, and per message delivered in the fan-out.
+            "cpu_us_per_connection": cpu_connect / total * 1e6,
+            "cpu_us_per_delivery": cpu_fan_out / max(len(arrivals), 1) * 1e6}
 
 
 def _post(url: str, request: RawRequest) -> None:
@@ -155,7 +163,9 @@ def main() -> None:
             figures = asyncio.run(fan_out(setup, box.process.pid, total))
             print(f"fan-out to {total:>6} subscribers: received {figures['received']}, delivery p50 "
                   f"{figures['p50']:.1f} ms, p99 {figures['p99']:.1f} ms, max {figures['max']:.1f} ms; "
-                  f"{figures['kib_per_connection']:.1f} KiB per idle connection")
+                  f"{figures['kib_per_connection']:.1f} KiB per idle connection; server CPU "
+                  f"{figures['cpu_us_per_connection']:.0f} µs per connection, {figures['cpu_us_per_delivery']:.0f} µs "
+                  f"per delivery; load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -100,14 +100,14 @@ def concurrent(port: int, request: RawRequest, total: int, name: str) -> Figures
     return Figures(name, per * CONNECTIONS, seconds, latencies)
 
 
-def measure(label: str, port: int, count: int) -> dict[str, Figures]:
+def measure(label: str, port: int, count: int, pid: int) -> dict[str, Figures]:
     endpoint = f"http://127.0.0.1:{port}"
     requests = prepare(endpoint)
     results: dict[str, Figures] = {}
     for name, request in requests.items():
         replay("127.0.0.1", port, request, min(200, count), name)  # warm-up
         n = count if not name.startswith("Query") else max(200, count // 5)
-        results[name] = replay("127.0.0.1", port, request, n, name)
+        results[name] = replay("127.0.0.1", port, request, n, name, pid=pid)
     results["GetItem x16 connections"] = concurrent(port, requests["GetItem"], count * 2, "GetItem x16 connections")
     print(f"\n{label}")
     for figures in results.values():
@@ -122,7 +122,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with running_regionbox() as cloud:
-        ours = measure(f"regionbox (pid {cloud.process.pid})", cloud.port, args.count)
+        ours = measure(f"regionbox (pid {cloud.process.pid})", cloud.port, args.count, cloud.process.pid)
 
     get = ours["GetItem"]
     query = ours["Query (100 items)"]
@@ -137,7 +137,7 @@ def main() -> None:
     moto_port = free_port()
     server = start_server([moto, "-p", str(moto_port)], f"http://127.0.0.1:{moto_port}/moto-api/")
     try:
-        theirs = measure(f"moto_server (pid {server.pid})", moto_port, max(500, args.count // 3))
+        theirs = measure(f"moto_server (pid {server.pid})", moto_port, max(500, args.count // 3), server.pid)
     finally:
         server.terminate()
         server.wait(30)

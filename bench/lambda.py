@@ -31,7 +31,7 @@ import boto3
 from botocore.config import Config as BotoConfig
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _harness import Figures, capture, replay, running_regionbox  # noqa: E402
+from _harness import Figures, capture, replay, running_regionbox, tree_cpu_seconds  # noqa: E402
 
 ACCOUNT = "123456789012"
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
@@ -102,10 +102,10 @@ def pipe_baseline(count: int) -> Figures:
         child.wait(10)
 
 
-def gateway_baseline(endpoint: str, port: int, count: int) -> Figures:
+def gateway_baseline(endpoint: str, port: int, count: int, pid: int) -> tuple[Figures, float]:
     request = capture(endpoint, "sts", "get_caller_identity", {})
     replay("127.0.0.1", port, request, min(300, count), "warm-up")
-    return replay("127.0.0.1", port, request, count, "baseline: GetCallerIdentity (replayed)")
+    return cpu_per_call(pid, lambda: replay("127.0.0.1", port, request, count, "baseline: GetCallerIdentity (replayed)"))
 
 
 def process_baseline(count: int) -> Figures:
@@ -123,10 +123,18 @@ def ratio(name: str, ours: Figures, base: Figures) -> str:
             f"(+{(ours.pct(0.5) - base.pct(0.5)) / 1000:.2f} ms)")
 
 
-def warm(endpoint: str, port: int, count: int) -> list[Figures]:
+def cpu_per_call(pid: int, call) -> tuple[Figures, float]:
+    """What ``call`` measured, and the CPU time regionbox and its execution environments spent
+    per request meanwhile (load-independent, at /proc's 10 ms resolution)."""
+    before = tree_cpu_seconds(pid)
+    figures = call()
+    return figures, (tree_cpu_seconds(pid) - before) / figures.count
+
+
+def warm(endpoint: str, port: int, count: int, pid: int) -> tuple[list[Figures], float]:
     request = capture(endpoint, "lambda", "invoke", {"FunctionName": "trivial", "Payload": b"{}"})
     replay("127.0.0.1", port, request, min(300, count), "warm-up")
-    replayed = replay("127.0.0.1", port, request, count, "Invoke, warm (replayed)")
+    replayed, cpu = cpu_per_call(pid, lambda: replay("127.0.0.1", port, request, count, "Invoke, warm (replayed)"))
     lam = client(endpoint, "lambda")
     latencies = []
     started = time.perf_counter()
@@ -135,7 +143,7 @@ def warm(endpoint: str, port: int, count: int) -> list[Figures]:
         lam.invoke(FunctionName="trivial", Payload=b"{}")["Payload"].read()
         latencies.append(time.perf_counter() - t0)
     through_boto3 = Figures("Invoke, warm (boto3)", len(latencies), time.perf_counter() - started, latencies)
-    return [replayed, through_boto3]
+    return [replayed, through_boto3], cpu
 
 
 def cold(endpoint: str, count: int) -> Figures:
@@ -193,14 +201,17 @@ def main() -> None:
         role = client(endpoint, "iam").create_role(RoleName="bench", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
         create(endpoint, "trivial", TRIVIAL, role)
         pipe = pipe_baseline(args.count)
-        gateway = gateway_baseline(endpoint, cloud.port, args.count)
-        replayed, through_boto3 = warm(endpoint, cloud.port, args.count)
+        gateway, gateway_cpu = gateway_baseline(endpoint, cloud.port, args.count, cloud.process.pid)
+        (replayed, through_boto3), invoke_cpu = warm(endpoint, cloud.port, args.count, cloud.process.pid)
         for figures in (pipe, gateway, replayed, through_boto3):
             print(figures.line())
         print(f"  warm invoke p50 {replayed.pct(0.5) / 1000:.2f} ms (target < 2 ms): "
               f"{'met' if replayed.pct(0.5) < 2000 else 'MISSED'}")
         print(ratio("Invoke (replayed) / bare pipe call", replayed, pipe))
         print(ratio("Invoke (replayed) / GetCallerIdentity (replayed)", replayed, gateway))
+        print(f"server CPU per request (regionbox and its execution environments): Invoke {invoke_cpu * 1e6:.0f} µs, "
+              f"GetCallerIdentity {gateway_cpu * 1e6:.0f} µs (x{invoke_cpu / max(gateway_cpu, 1e-9):.1f}); "
+              f"load average {os.getloadavg()[0]:.1f}")
         started, bare = cold(endpoint, args.cold), process_baseline(args.cold)
         print(started.line())
         print(bare.line())

@@ -2,13 +2,25 @@
 through a regionbox SFTP server (into and out of S3) and through OpenSSH's own sshd with
 internal-sftp (a throwaway sshd on a free port, writing to a directory), then curl's FTP upload and
 download through a regionbox FTP server and through a bare pyftpdlib server, in the same run, on
-the same disk. Prints MB/s (best of --runs) and the ratios.
+the same disk, in alternating rounds. Prints MB/s (best round) and the speed ratio, and the CPU
+seconds per MB each server process spent (best round, from /proc: a figure the machine's load
+skews far less) and their ratio.
 
     python3 bench/transfer.py [--mib 256] [--runs 3] [--cipher aes128-gcm@openssh.com]
 
 regionbox runs in its own process on uvloop, as `regionbox up` does, with a real Lambda function
 as the FTP server's identity provider.
 Targets (issue 10): SFTP >= 1.0x OpenSSH; FTP >= 0.9x bare pyftpdlib.
+
+What limits them (py-spy on the server process, November 2026):
+- FTP and SFTP put: S3's ETag is the body's MD5, computed as the bytes arrive (hashlib, about
+  1.3 ms of CPU per MB here, on an executor thread beside the loop); a bare server only copies
+  bytes to disk (about 0.7 ms per MB), so put costs at least twice its CPU and, on two cores,
+  cannot pass roughly 0.8x of its speed.
+- SFTP: asyncssh's per-packet work. With chacha20-poly1305 (what OpenSSH's client picks first, and
+  AWS's default policy offers) asyncssh builds three ChaCha20 ciphers and a Poly1305 per packet and
+  sends an SSH_MSG_IGNORE before every data packet: about 2 ms per MB more than
+  `--cipher aes128-gcm@openssh.com`. OpenSSH's client caps packets at 32 KiB, so the count is fixed.
 """
 
 from __future__ import annotations
@@ -23,6 +35,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,35 +170,76 @@ def wait_port(address: str, port: int, process: subprocess.Popen, timeout: float
 
 
 # -- the clients ------------------------------------------------------------------------------------
-def timed(command: list[str], **kwargs) -> float:
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, **kwargs)
-    elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        raise RuntimeError(f"{command[0]} failed: {done.stderr[-500:]}")
-    return elapsed
+TICK = os.sysconf("SC_CLK_TCK")
 
 
-def sftp_times(key: Path, user: str, address: str, port: int, local: Path, remote: str, back: Path, runs: int,
-               cipher: str | None) -> tuple[float, float]:
-    base = ["sftp", "-b", "-", "-i", str(key), "-P", str(port), *SSH_OPTIONS, *(["-c", cipher] if cipher else []),
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a process and of its children it has reaped (sshd's per-connection processes)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(value) for value in fields[11:15]) / TICK
+
+
+def settled(pid: int, timeout: float = 10) -> None:
+    """Wait until a server has reaped the processes it forked for a connection, so that their CPU
+    time is counted in its own."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        children = Path(f"/proc/{pid}/task/{pid}/children")
+        if not children.exists() or not children.read_text().strip():
+            return
+        time.sleep(0.02)
+
+
+@dataclass
+class Measure:
+    """Wall-clock seconds and server CPU seconds, each the best of the rounds: on a shared machine
+    other work only ever adds to either."""
+
+    walls: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
+
+    def add(self, server_pid: int, forks: bool, command: list[str], **kwargs) -> None:
+        before = cpu_seconds(server_pid)
+        started = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, **kwargs)
+        elapsed = time.perf_counter() - started
+        if done.returncode != 0:
+            raise RuntimeError(f"{command[0]} failed: {done.stderr[-500:]}")
+        if forks:
+            settled(server_pid)
+        self.walls.append(elapsed)
+        self.cpus.append(cpu_seconds(server_pid) - before)
+
+    @property
+    def wall(self) -> float:
+        return min(self.walls)
+
+    @property
+    def cpu(self) -> float:
+        return min(self.cpus)
+
+
+def sftp_command(key: Path, user: str, address: str, port: int, cipher: str | None) -> list[str]:
+    return ["sftp", "-b", "-", "-i", str(key), "-P", str(port), *SSH_OPTIONS, *(["-c", cipher] if cipher else []),
             f"{user}@{address}"]
-    put = min(timed(base, input=f"put {local} {remote}\n") for _ in range(runs))
-    get = min(timed(base, input=f"get {remote} {back}\n") for _ in range(runs))
+
+
+def ftp_url(address: str, port: int, remote: str) -> str:
+    return f"ftp://bench:bench@{address}:{port}/{remote}"
+
+
+def report(name: str, ours: Measure, theirs: Measure, baseline: str, size: float) -> None:
+    """Throughput ratio (the baseline's time over ours: above 1 is faster than the baseline) and
+    the servers' CPU per MB (ours over the baseline's: above 1 costs more)."""
+    print(f"{name:<9} regionbox {size / ours.wall:>6.0f} MB/s {ours.cpu * 1000 / size:>6.2f} ms CPU/MB   "
+          f"{baseline:<22} {size / theirs.wall:>6.0f} MB/s {theirs.cpu * 1000 / size:>6.2f} ms CPU/MB   "
+          f"speed {theirs.wall / ours.wall:.2f}x   CPU {ours.cpu / theirs.cpu:.2f}x")
+
+
+def check(local: Path, back: Path) -> None:
     if back.stat().st_size != local.stat().st_size:
         raise RuntimeError("the file came back with another size")
     back.unlink()
-    return put, get
-
-
-def ftp_times(address: str, port: int, local: Path, remote: str, back: Path, runs: int) -> tuple[float, float]:
-    url = f"ftp://bench:bench@{address}:{port}/{remote}"
-    put = min(timed(["curl", "-sS", "--ftp-pasv", "-T", str(local), url]) for _ in range(runs))
-    get = min(timed(["curl", "-sS", "--ftp-pasv", "-o", str(back), url]) for _ in range(runs))
-    if back.stat().st_size != local.stat().st_size:
-        raise RuntimeError("the file came back with another size")
-    back.unlink()
-    return put, get
 
 
 def main() -> None:
@@ -217,22 +271,31 @@ def main() -> None:
         processes.append(ftpd)
         (work / "sftp-root").mkdir()
         size = args.mib * MIB / 1e6
-
-        def rate(seconds: float) -> float:
-            return size / seconds
-
-        print(f"{args.mib} MiB, best of {args.runs}; cipher: {args.cipher or 'negotiated'}")
-        ours = sftp_times(work / "key", "bench", *where["sftp"], local, "big.bin", work / "back", args.runs, args.cipher)
-        theirs = sftp_times(work / "key", os.environ.get("USER", "root"), "127.0.0.1", ssh_port, local,
-                            str(work / "sftp-root" / "big.bin"), work / "back", args.runs, args.cipher)
-        for name, mine, base in (("SFTP put", ours[0], theirs[0]), ("SFTP get", ours[1], theirs[1])):
-            print(f"{name:<10} regionbox {rate(mine):>7.0f} MB/s   OpenSSH internal-sftp {rate(base):>7.0f} MB/s   "
-                  f"ratio {base / mine:.2f}x")
-        ours = ftp_times(*where["ftp"], local, "big.bin", work / "back", args.runs)
-        theirs = ftp_times("127.0.0.1", ftp_port, local, "big.bin", work / "back", args.runs)
-        for name, mine, base in (("FTP put", ours[0], theirs[0]), ("FTP get", ours[1], theirs[1])):
-            print(f"{name:<10} regionbox {rate(mine):>7.0f} MB/s   bare pyftpdlib        {rate(base):>7.0f} MB/s   "
-                  f"ratio {base / mine:.2f}x")
+        print(f"{args.mib} MiB, {args.runs} alternating rounds (speed and CPU: best round); "
+              f"cipher: {args.cipher or 'negotiated'}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        ours_sftp = sftp_command(work / "key", "bench", *where["sftp"], args.cipher)
+        their_sftp = sftp_command(work / "key", os.environ.get("USER", "root"), "127.0.0.1", ssh_port, args.cipher)
+        their_file = str(work / "sftp-root" / "big.bin")
+        back = work / "back"
+        figures = {name: (Measure(), Measure()) for name in ("SFTP put", "SFTP get", "FTP put", "FTP get")}
+        for _ in range(args.runs):
+            put, get = figures["SFTP put"], figures["SFTP get"]
+            put[0].add(regionbox.pid, False, ours_sftp, input=f"put {local} big.bin\n")
+            put[1].add(sshd.pid, True, their_sftp, input=f"put {local} {their_file}\n")
+            get[0].add(regionbox.pid, False, ours_sftp, input=f"get big.bin {back}\n")
+            check(local, back)
+            get[1].add(sshd.pid, True, their_sftp, input=f"get {their_file} {back}\n")
+            check(local, back)
+            put, get = figures["FTP put"], figures["FTP get"]
+            ours_url, their_url = ftp_url(*where["ftp"], "big.bin"), ftp_url("127.0.0.1", ftp_port, "big.bin")
+            put[0].add(regionbox.pid, False, ["curl", "-sS", "--ftp-pasv", "-T", str(local), ours_url])
+            put[1].add(ftpd.pid, False, ["curl", "-sS", "--ftp-pasv", "-T", str(local), their_url])
+            get[0].add(regionbox.pid, False, ["curl", "-sS", "--ftp-pasv", "-o", str(back), ours_url])
+            check(local, back)
+            get[1].add(ftpd.pid, False, ["curl", "-sS", "--ftp-pasv", "-o", str(back), their_url])
+            check(local, back)
+        for name, (ours, theirs) in figures.items():
+            report(name, ours, theirs, "OpenSSH internal-sftp" if name.startswith("SFTP") else "bare pyftpdlib", size)
     finally:
         for process in processes:
             if process.stdin:

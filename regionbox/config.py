@@ -115,6 +115,12 @@ class Config:
     # snapshot in its SnapshotWindow, pruned beyond SnapshotRetentionLimit days): shorten it to
     # watch a week of backups in a test.
     elasticache_snapshot_day: float = field(default_factory=lambda: float(_env("ELASTICACHE_SNAPSHOT_DAY", "86400")))
+    # RDS: seconds between the AWS/RDS metrics published to CloudWatch (AWS: 60); shorten it to
+    # watch DatabaseConnections move in a test.
+    # RDS: how many seconds a "day" lasts for automated backups (a snapshot daily in each instance's
+    # PreferredBackupWindow, expired after BackupRetentionPeriod days): shorten it in a test.
+    rds_backup_day: float = field(default_factory=lambda: float(_env("RDS_BACKUP_DAY", "86400")))
+    rds_metrics_interval: float = field(default_factory=lambda: float(_env("RDS_METRICS_INTERVAL", "60")))
     # S3: seconds between lifecycle sweeps (expirations due are carried out at the next one).
     s3_lifecycle_interval: float = field(default_factory=lambda: float(_env("S3_LIFECYCLE_INTERVAL", "60")))
     # AppSync: seconds between the "ka" keep-alives sent on a real-time WebSocket (AWS: about 60).

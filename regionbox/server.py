@@ -188,6 +188,13 @@ def protocol_class(config: Config) -> type:
                 {"header_timeout": config.header_timeout, "budget": connection_budget()})
 
 
+def websocket_protocol_class() -> type | str:
+    """uvicorn's WebSocket protocol, lighter per idle connection (gateway/connections.py)."""
+    from regionbox.gateway.connections import light_websocket_protocol
+
+    return light_websocket_protocol()
+
+
 def uvicorn_config(cloud: Cloud, **overrides):
     import uvicorn
 
@@ -203,6 +210,7 @@ def uvicorn_config(cloud: Cloud, **overrides):
         # WebSockets (AppSync's real-time subscriptions) without permessage-deflate: its zlib state
         # costs every idle connection tens of KB, and AppSync's small JSON messages gain nothing.
         ws_per_message_deflate=False,
+        ws=websocket_protocol_class(),
     )
     options.update(overrides)
     try:

@@ -90,11 +90,13 @@ class Listeners:
         return listener
 
     async def open_tcp(self, *, owner: str, zone: str, port: int, handle: StreamHandler, ssl=None,
-                       address: str | None = None) -> Listener:
+                       address: str | None = None, shared_address: str | None = None) -> Listener:
         """A plain TCP server: ``handle(reader, writer)`` per connection. An outage aborts the
-        connections it has open, not only the listening socket."""
+        connections it has open, not only the listening socket. ``shared_address`` as for
+        ``open_http``: it also listens there, beside the other listeners sharing it (SO_REUSEPORT),
+        as a DAX cluster's discovery endpoint answers with the nodes that are up."""
         return await self.open(owner=owner, zone=zone, port=port, address=address,
-                               serve=lambda host, number: _StreamServer.start(host, number, handle, ssl))
+                               serve=lambda host, number: _StreamServer.start(host, number, handle, ssl, shared_address))
 
     async def open_http(self, *, owner: str, zone: str, port: int, app: Callable, address: str | None = None,
                         shared_address: str | None = None, tls: tuple[Path, Path] | None = None) -> Listener:
@@ -151,13 +153,22 @@ class _StreamServer:
 
     def __init__(self, handle: StreamHandler) -> None:
         self.handle = handle
-        self.server: asyncio.Server | None = None
+        self.servers: list[asyncio.Server] = []
         self.writers: set[asyncio.StreamWriter] = set()
 
     @classmethod
-    async def start(cls, address: str, port: int, handle: StreamHandler, ssl) -> "_StreamServer":
+    async def start(cls, address: str, port: int, handle: StreamHandler, ssl,
+                    shared_address: str | None = None) -> "_StreamServer":
         server = cls(handle)
-        server.server = await asyncio.start_server(server._serve, address, port, ssl=ssl, reuse_address=True)
+        server.servers.append(await asyncio.start_server(server._serve, address, port, ssl=ssl, reuse_address=True))
+        if shared_address is not None:
+            try:
+                server.servers.append(await asyncio.start_server(server._serve, shared_address, port, ssl=ssl,
+                                                                 reuse_address=True, reuse_port=True))
+            except OSError:
+                server.close()
+                await server.wait_closed()
+                raise
         return server
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -173,14 +184,14 @@ class _StreamServer:
             writer.close()
 
     def close(self) -> None:
-        if self.server is not None:
-            self.server.close()
+        for server in self.servers:
+            server.close()
         for writer in list(self.writers):
             writer.transport.abort()
 
     async def wait_closed(self) -> None:
-        if self.server is not None:
-            await self.server.wait_closed()
+        for server in self.servers:
+            await server.wait_closed()
 
 
 class _HttpServer:
@@ -195,10 +206,10 @@ class _HttpServer:
                     tls: tuple[Path, Path] | None = None) -> "_HttpServer":
         import uvicorn
 
-        sockets = [_bound(address, port, shared=False)]
+        sockets = [bound_socket(address, port, shared=False)]
         if shared_address is not None:
             try:
-                sockets.append(_bound(shared_address, port, shared=True))
+                sockets.append(bound_socket(shared_address, port, shared=True))
             except OSError:
                 sockets[0].close()
                 raise
@@ -233,7 +244,10 @@ class _HttpServer:
         await asyncio.gather(self.task, return_exceptions=True)
 
 
-def _bound(address: str, port: int, *, shared: bool) -> socket.socket:
+def bound_socket(address: str, port: int, *, shared: bool) -> socket.socket:
+    """A TCP socket bound (not yet listening) to (address, port) with TCP_NODELAY, and with
+    SO_REUSEPORT when ``shared``: for servers a service builds itself on ``open`` (a load
+    balancer node's proxy), sharing an address as ``open_http`` does."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -86,6 +86,7 @@ class Gateway:
         if service is None or service.websocket is None:
             await send({"type": "websocket.close", "code": 1008})
             return
+        del headers  # not kept for the life of a long-lived connection (a WebSocket is idle for hours)
         await service.websocket(scope, receive, send)
 
     async def _http(self, scope: dict, receive: Callable, send: Callable) -> None:

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from posixpath import normpath
 from urllib.parse import quote, unquote
 
-from regionbox.core.credentials import InvalidClientTokenId, IssuedCredentials
+from regionbox.core.credentials import CredentialRegistry, InvalidClientTokenId, IssuedCredentials
 from regionbox.core.errors import ServiceError
 from regionbox.protocol.aws_chunked import ChunkSignatures
 from regionbox.protocol.http import HttpRequest
@@ -198,3 +198,17 @@ def _canonical_query(query_string: str, presigned: bool) -> str:
             continue
         pairs.append((quote(name, safe="-_.~"), quote(value, safe="-_.~")))
     return "&".join(f"{name}={value}" for name, value in sorted(pairs))
+
+
+def signed_caller(request: HttpRequest, body: bytes, scope: CredentialScope, credentials: CredentialRegistry):
+    """Who signed a request a data plane checks itself (a function URL with AWS_IAM, an API
+    Gateway method with AWS_IAM), as the gateway checks an AWS request: the region, a presigned
+    URL's expiry, and the signature of a key regionbox issued. Returns (caller, issued
+    credentials or None); raises the ServiceError the gateway would answer."""
+    check_region(scope)
+    check_presigned_expiry(request)
+    issued = credentials.issued(scope.access_key_id)
+    caller = credentials.resolve(scope.access_key_id)
+    if issued is not None:
+        verify_signature(request, body, scope, issued)
+    return caller, issued

@@ -48,7 +48,7 @@ from urllib.parse import unquote
 from botocore.model import OperationModel, ServiceModel, Shape
 
 from regionbox.core.errors import ServiceError
-from regionbox.protocol import aws_chunked, values
+from regionbox.protocol import aws_chunked, eventstream, values
 from regionbox.protocol.dialect import DEFAULT, Dialect
 from regionbox.protocol.http import HttpRequest, HttpResponse
 from regionbox.protocol.validate import validate as validate_params
@@ -432,6 +432,11 @@ class RestSerializer:
         if payload is not None:
             member = shape.members[payload]
             value = output.get(payload)
+            if member.serialization.get("eventstream") and value is not None:
+                # An event stream payload (Lambda's InvokeWithResponseStream): the handler's async
+                # iterator of events, framed as they come; the other members are headers.
+                return eventstream.response_body(member, value, self.event_payload, self.content_type), \
+                    eventstream.CONTENT_TYPE
             if member.type_name in ("blob", "string"):
                 if value is None:
                     return b"", None
@@ -448,6 +453,19 @@ class RestSerializer:
             return self.empty_body, (self.content_type if self.empty_body else None)
         root = shape.serialization.get("name") or f"{operation.name}Response"
         return self.encode_body(shape, body_members, root), self.content_type
+
+    def event_payload(self, shape: Shape, value: dict[str, Any]) -> bytes:
+        """One event's payload: its ``eventpayload`` member as is (a blob's bytes), else its members
+        in the protocol's body encoding."""
+        for name, member in shape.members.items():
+            if member.serialization.get("eventpayload"):
+                item = value.get(name)
+                if item is None:
+                    return b""
+                return item.encode("utf-8") if isinstance(item, str) else \
+                    values.to_bytes(item) if member.type_name in ("blob", "string") else \
+                    self.encode_body(member, item, name)
+        return self.encode_body(shape, value, shape.name)
 
     def header_text(self, member: Shape, value: Any) -> str:
         if member.type_name == "list":

@@ -18,6 +18,7 @@ SERVICES: dict[str, Entry] = {
     "elasticache": Entry("regionbox.services.elasticache"),
     "dynamodb": Entry("regionbox.services.dynamodb"),
     "dynamodbstreams": Entry("regionbox.services.dynamodbstreams"),
+    "dax": Entry("regionbox.services.dax"),
     "elbv2": Entry("regionbox.services.elbv2"),
     # Invoke URLs of deployed REST APIs: "<api>.execute-api.localhost/<stage>/..." and the path forms
     # "/_aws/execute-api/<api>/<stage>/..." and "/restapis/<api>/<stage>/_user_request_/..." (other
@@ -26,19 +27,22 @@ SERVICES: dict[str, Entry] = {
                                                                 "*.execute-api.*.amazonaws.com"),
                         paths=("/restapis/", "/_aws/execute-api/")),
     "transfer": Entry("regionbox.services.transfer"),
-    # Code.Location links of GetFunction and GetLayerVersion are served on the cloud's own port.
-    "lambda": Entry("regionbox.services.lambda_", paths=("/_lambda/",)),
+    # Code.Location links of GetFunction and GetLayerVersion are served on the cloud's own port, and
+    # function URLs on "<url-id>.lambda-url.<region>.localhost" or "/_aws/lambda-url/<url-id>/".
+    "lambda": Entry("regionbox.services.lambda_", hosts=("*.lambda-url.*.localhost",),
+                    paths=("/_lambda/", "/_aws/lambda-url/")),
     # GraphQL on "<api>.appsync-api.<region>.localhost/graphql" or "/graphql/<api>" (no DNS needed), and
     # subscriptions on "<api>.appsync-realtime-api.<region>.localhost/graphql" or "/graphql/<api>/realtime".
     "appsync": Entry("regionbox.services.appsync", hosts=("*.appsync-api.*.localhost",), paths=("/graphql",),
                      websocket_hosts=("*.appsync-realtime-api.*.localhost",), websocket_paths=("/graphql/",)),
     "rds": Entry("regionbox.services.rds"),
     "pi": Entry("regionbox.services.pi"),
+    "cloudwatch": Entry("regionbox.services.cloudwatch"),
     "migrationhub-config": Entry("regionbox.services.migrationhub_config"),
     "mgh": Entry("regionbox.services.mgh"),
     "migrationhubstrategy": Entry("regionbox.services.migrationhubstrategy"),
-    # Virtual-hosted requests ("<bucket>.s3.localhost"), anonymous reads and browser form uploads are S3's.
     # Agents report on "/_discovery/agent/..." (services/discovery/ingest.py).
     "discovery": Entry("regionbox.services.discovery", paths=("/_discovery/",)),
+    # Virtual-hosted requests ("<bucket>.s3.localhost"), anonymous reads and browser form uploads are S3's.
     "s3": Entry("regionbox.services.s3", hosts=("*.s3.localhost", "*.s3.*.localhost"), unsigned=True, form_posts=True),
 }

@@ -254,6 +254,39 @@ def test_http_listeners_sharing_an_address_serve_it_until_their_zone_goes_down(k
         cloud.addresses.release(shared, 8090)
 
 
+def test_tcp_listeners_sharing_an_address_serve_it_until_their_zone_goes_down(kit_cloud):
+    cloud = kit_cloud.cloud
+    if not cloud.addresses.enabled:
+        pytest.skip("needs loopback addresses beyond 127.0.0.1")
+
+    def named(name: str):
+        async def handle(reader, writer) -> None:
+            writer.write(name.encode())
+            await writer.drain()
+        return handle
+
+    def read(address: str) -> bytes:
+        with socket.create_connection((address, 8091), timeout=5) as sock:
+            return sock.makefile("rb").read()
+
+    shared, _ = cloud.addresses.allocate(8091)
+    opened = [kit_cloud.run(cloud.listeners.open_tcp(owner="kit-shared-tcp", zone=zone, port=8091, handle=named(zone),
+                                                      shared_address=shared))
+              for zone in ("us-east-1c", "us-east-1d")]
+    try:
+        assert {read(listener.address) for listener in opened} == {b"us-east-1c", b"us-east-1d"}
+        assert {read(shared) for _ in range(40)} == {b"us-east-1c", b"us-east-1d"}
+        kit_cloud.post("/_regionbox/az/us-east-1c/outage")
+        try:
+            assert {read(shared) for _ in range(20)} == {b"us-east-1d"}
+        finally:
+            kit_cloud.post("/_regionbox/az/us-east-1c/restore")
+        assert {read(shared) for _ in range(40)} == {b"us-east-1c", b"us-east-1d"}
+    finally:
+        kit_cloud.run(cloud.listeners.close_owner("kit-shared-tcp"))
+        cloud.addresses.release(shared, 8091)
+
+
 def test_a_websocket_reaches_the_service_by_host():
     entry = Entry("x", websocket_hosts=("*.realtime.localhost",), websocket_paths=("/ws",))
     assert entry.wants("api1.realtime.localhost:4566", "/graphql", websocket=True)

@@ -61,3 +61,27 @@ def test_a_stream_starts_with_the_initial_response_and_ends_with_its_error():
     unmodeled = decode(_body([], ServiceError("ThrottlingException", "slow down")))[-1]
     assert (unmodeled.headers[":message-type"], unmodeled.headers[":error-code"], unmodeled.headers[":error-message"]) == (
         "error", "ThrottlingException", "slow down")
+
+
+def test_a_rest_json_payload_stream_sends_its_blob_events_raw_and_the_rest_as_headers():
+    from regionbox.protocol.restjson import Serializer
+
+    model = botocore.session.get_session().get_service_model("lambda")
+    operation = model.operation_model("InvokeWithResponseStream")
+
+    async def events():
+        yield {"PayloadChunk": {"Payload": b"\x00raw bytes"}}
+        yield {"InvokeComplete": {"LogResult": "dGFpbA=="}}
+
+    response = Serializer(model).serialize_response(operation, {"StatusCode": 200, "ExecutedVersion": "$LATEST",
+                                                                "EventStream": events()}, "rid")
+
+    async def collect() -> bytes:
+        return b"".join([chunk async for chunk in response.body])
+
+    assert response.status == 200
+    assert response.header("Content-Type") == eventstream.CONTENT_TYPE
+    assert response.header("X-Amz-Executed-Version") == "$LATEST"
+    chunk, complete = decode(asyncio.run(collect()))
+    assert (chunk.headers[":event-type"], chunk.payload) == ("PayloadChunk", b"\x00raw bytes")
+    assert complete.headers[":event-type"] == "InvokeComplete" and complete.payload == b'{"LogResult":"dGFpbA=="}'

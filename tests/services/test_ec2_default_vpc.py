@@ -254,6 +254,11 @@ def test_ec2_api_subnets_and_groups_by_id(cloud):
     found = api_call(cloud, "security_group", ACCOUNT, TOKYO, group)
     assert (found.group_id, found.group_name, found.vpc_id) == (group, "db", vpc)
     assert api_call(cloud, "security_group", "444455556666", TOKYO, group) is None
+    default = api_call(cloud, "default_security_group", ACCOUNT, TOKYO, vpc)
+    assert (default.group_name, default.vpc_id) == ("default", vpc) and default.group_id != group
+    assert default.group_id == client.describe_security_groups(Filters=[
+        {"Name": "vpc-id", "Values": [vpc]}, {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"][0]["GroupId"]
+    assert api_call(cloud, "default_security_group", ACCOUNT, TOKYO, "vpc-0123456789abcdef0") is None
 
 
 def test_ec2_api_after_the_default_vpc_was_deleted(cloud):

@@ -8,12 +8,16 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import sqlite3
+import time
 
 import pytest
 from botocore.config import Config
 
 from regionbox.services import SERVICES
 from regionbox.testing.clients import RunningCloud
+from regionbox.testing.process import CloudProcess
+from regionbox.testing.waiting import eventually
 from tests.services import fake_kinesis, fake_lambda
 from tests.services.logs_support import ACCOUNT, error_of, now_ms
 from tests.services.logs_support import make_group as group
@@ -72,7 +76,7 @@ def kinesis_records(cloud, stream_arn, account=ACCOUNT) -> list[dict]:
 SPACE = "[ip, user, timestamp, request, status = 4*, size]"
 
 
-def test_metric_filters_publish_metrics_kept_for_cloudwatch(cloud, logs):
+def test_metric_filters_publish_cloudwatch_metrics(cloud, logs):
     group(logs)
     logs.put_metric_filter(logGroupName="/app/web", filterName="client-errors", filterPattern=SPACE,
                            metricTransformations=[{"metricName": "Bytes4xx", "metricNamespace": "Web",
@@ -89,13 +93,30 @@ def test_metric_filters_publish_metrics_kept_for_cloudwatch(cloud, logs):
     assert logs.describe_log_groups()["logGroups"][0]["metricFilterCount"] == 2
     assert [f["filterName"] for f in logs.describe_metric_filters(metricName="Latency", metricNamespace="Web")[
         "metricFilters"]] == ["slow"]
-    api = cloud.cloud.services.api("logs")
-    bytes_4xx = [(p.value, p.dimensions, p.unit) for p in api.metric_data(ACCOUNT, "us-east-1", "Web", "Bytes4xx")]
-    assert bytes_4xx == [(512.0, {"Status": "404"}, "Bytes"), (64.0, {"Status": "403"}, "Bytes")]
+    # The points are CloudWatch metrics, read as any client reads them.
+    cloudwatch = cloud.client("cloudwatch", account=ACCOUNT)
+    bytes_404 = stats(cloudwatch, "Web", "Bytes4xx", [{"Name": "Status", "Value": "404"}])
+    assert (bytes_404["Sum"], bytes_404["SampleCount"], bytes_404["Unit"]) == (512.0, 1.0, "Bytes")
+    assert stats(cloudwatch, "Web", "Bytes4xx", [{"Name": "Status", "Value": "403"}])["Sum"] == 64.0
     # The default value stands for each event the pattern does not match.
-    assert [p.value for p in api.metric_data(ACCOUNT, "us-east-1", "Web", "Latency")] == [0.0, 0.0, 2.5, 0.0]
+    latency = stats(cloudwatch, "Web", "Latency")
+    assert (latency["SampleCount"], latency["Sum"], latency["Minimum"], latency["Maximum"]) == (4.0, 2.5, 0.0, 2.5)
+    listed = cloudwatch.list_metrics(Namespace="Web")["Metrics"]
+    assert sorted((m["MetricName"], str(m["Dimensions"])) for m in listed) == [
+        ("Bytes4xx", "[{'Name': 'Status', 'Value': '403'}]"), ("Bytes4xx", "[{'Name': 'Status', 'Value': '404'}]"),
+        ("Latency", "[]")]
     logs.delete_metric_filter(logGroupName="/app/web", filterName="slow")
     assert [f["filterName"] for f in logs.describe_metric_filters()["metricFilters"]] == ["client-errors"]
+
+
+def stats(cloudwatch, namespace: str, name: str, dimensions=()) -> dict:
+    """The one datapoint of the last hour's statistics, once CloudWatch has written it."""
+    def datapoint():
+        found = cloudwatch.get_metric_statistics(
+            Namespace=namespace, MetricName=name, Dimensions=list(dimensions), StartTime=time.time() - 3600,
+            EndTime=time.time() + 60, Period=3600, Statistics=["Sum", "SampleCount", "Minimum", "Maximum"])["Datapoints"]
+        return found[0] if found else None
+    return eventually(datapoint, what=f"{namespace} {name} in CloudWatch")
 
 
 def test_test_metric_filter_shows_what_a_pattern_extracts(logs):
@@ -351,3 +372,29 @@ def test_an_account_subscription_policy_delivers_every_group_but_the_excluded(cl
     assert [(r["logGroup"], r["subscriptionFilters"], r["policyLevel"]) for r in data] == [
         ("/app/web", ["ship-all"], "ACCOUNT_LEVEL_POLICY")]
     assert data[0]["partitionKey"] != "main"  # Random distribution
+
+
+def test_points_an_older_regionbox_kept_for_cloudwatch_reach_it_once(tmp_path):
+    """Before CloudWatch was served, metric filters' points waited in Logs' own table; a state
+    directory that still has them hands them over at start, then drops the table."""
+    process = CloudProcess(state_dir=tmp_path).start()
+    try:
+        process.client("logs", account=ACCOUNT).create_log_group(logGroupName="/kept")  # Logs has state to restore
+    finally:
+        process.stop()
+    at = now_ms() - 60_000
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        db.executescript("CREATE TABLE log_metric_data (account TEXT, region TEXT, namespace TEXT, name TEXT, "
+                         "dimensions TEXT, ts INTEGER, value REAL, unit TEXT)")
+        db.executemany("INSERT INTO log_metric_data VALUES (?,?,?,?,?,?,?,?)",
+                       [(ACCOUNT, "us-east-1", "Old", "Errors", '{"Host": "a"}', at, 2.0, "Count"),
+                        (ACCOUNT, "us-east-1", "Old", "Errors", '{"Host": "a"}', at + 1, 3.0, "Count")])
+    for _ in range(2):  # a second start finds nothing more to hand over
+        process.start()
+        try:
+            point = stats(process.client("cloudwatch", account=ACCOUNT), "Old", "Errors", [{"Name": "Host", "Value": "a"}])
+            assert (point["Sum"], point["SampleCount"]) == (5.0, 2.0)
+        finally:
+            process.stop()
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        assert not db.execute("SELECT 1 FROM sqlite_master WHERE name='log_metric_data'").fetchall()

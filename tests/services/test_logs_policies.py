@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from regionbox.testing.waiting import eventually
+
 from tests.services.logs_support import ACCOUNT, error_of
 from tests.services.logs_support import make_group as group
 
@@ -253,9 +255,15 @@ def test_transformers_validated_stored_and_read_by_filters(cloud, logs):
     logs.put_log_events(logGroupName="/app/web", logStreamName="main",
                         logEvents=[{"timestamp": now, "message": "ms=42&user=a"}, {"timestamp": now, "message": "ms=3"}])
 
-    async def points():
-        return cloud.cloud.services.api("logs").metric_data(ACCOUNT, "us-east-1", "App", "Ms")
-    assert [p.value for p in cloud.run(points())] == [42.0]
+    # Only the transformed event has a number in $.ms: one point, 42.
+    cloudwatch = cloud.client("cloudwatch", account=ACCOUNT)
+
+    def published():
+        return cloudwatch.get_metric_statistics(Namespace="App", MetricName="Ms", StartTime=time.time() - 3600,
+                                                EndTime=time.time() + 60, Period=3600,
+                                                Statistics=["Sum", "SampleCount"])["Datapoints"]
+    point = eventually(published, what="App Ms in CloudWatch")[0]
+    assert (point["SampleCount"], point["Sum"]) == (1.0, 42.0)
     logs.delete_transformer(logGroupIdentifier="/app/web")
     assert error_of(lambda: logs.get_transformer(logGroupIdentifier="/app/web"))["Code"] == "ResourceNotFoundException"
 

@@ -38,6 +38,7 @@ UNSUPPORTED = {
 def load(cloud) -> Service:
     from regionbox.services.apigateway.access import iam_actions, resources
     from regionbox.services.apigateway.access_logs import AccessLogs
+    from regionbox.services.apigateway.api import ApiGatewayApi
     from regionbox.services.apigateway.account import Accounts
     from regionbox.services.apigateway.apikeys import ApiKeys
     from regionbox.services.apigateway.authorizers import Authorizers
@@ -208,6 +209,7 @@ def load(cloud) -> Service:
         not_implemented=UNSUPPORTED,
         dialect=DIALECT,
         http=invoker.handle,
+        api=ApiGatewayApi(invoker),
         reset=reset,
         stop=stop,
         # IAM: API Gateway's management actions are the HTTP verbs on resource paths (access.py).

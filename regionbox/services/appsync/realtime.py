@@ -83,6 +83,8 @@ class Realtime:
         if (await receive())["type"] != "websocket.connect":
             return
         connection = await self._open(scope, send)
+        # uvicorn keeps the scope for the connection's life; its handshake headers are read.
+        scope["headers"] = []
         if connection is not None:  # served from here on with nothing of the handshake kept
             await connection.serve(receive)
 
@@ -110,6 +112,12 @@ class Realtime:
 
 
 class Connection:
+    """One client. An idle connection holds this object and nothing else of its own: no task
+    waits for it (uvicorn's task reads its messages, one task flushes what it is sent only while
+    something is pending) and its outgoing queue exists only while it has messages."""
+
+    __slots__ = ("realtime", "scope", "api", "send", "source_ip", "who", "subscriptions", "pending", "_flusher")
+
     def __init__(self, realtime: Realtime, scope, api, send: Callable, client) -> None:
         self.realtime = realtime
         self.scope = scope
@@ -118,48 +126,61 @@ class Connection:
         self.source_ip = client[0] if client else "127.0.0.1"
         self.who: Identity | None = None
         self.subscriptions: dict[str, Subscriber] = {}
-        # Messages waiting for the writer (text; None: close), and the writer's wake-up. A deque
-        # and one future cost an idle connection far less than an asyncio.Queue.
-        self.pending: deque[str | None] = deque()
-        self._wake: asyncio.Future | None = None
+        # Messages waiting to be sent (text; None: close), made on the first and dropped when sent.
+        self.pending: deque[str | None] | None = None
+        self._flusher: asyncio.Future | None = None
 
     def deliver(self, message: dict | bytes) -> None:
         """Queue one message (a dict, or its JSON already made: one payload serves many)."""
+        if self.pending is None:
+            self.pending = deque()
         if len(self.pending) >= _QUEUE_LIMIT:
-            self.pending.append(None)  # too far behind: the writer closes the connection
+            self.pending.append(None)  # too far behind: the flusher closes the connection
         else:
             self.pending.append((message if isinstance(message, bytes) else orjson.dumps(message)).decode())
-        self._wake_writer()
+        self._flush_soon()
 
     def close(self) -> None:
+        if self.pending is None:
+            self.pending = deque()
         self.pending.append(None)
-        self._wake_writer()
+        self._flush_soon()
 
-    def _wake_writer(self) -> None:
-        if self._wake is not None and not self._wake.done():
-            self._wake.set_result(None)
+    def _flush_soon(self) -> None:
+        """Send at once: uvicorn writes to a client that keeps up without waiting, so a flush
+        usually ends here, with no task made (a task each made fanning out to 10,000 clients cost
+        more than the sending). A flush that must wait (the client's buffer is full) goes on in
+        a task of its own, so a slow client holds up nobody else."""
+        if self._flusher is not None:
+            return
+        flush = self._flush()
+        try:
+            waiting = flush.send(None)
+        except StopIteration:
+            return
+        self._flusher = asyncio.ensure_future(_go_on(flush, waiting))
 
-    async def _writer(self) -> None:
-        while True:
-            while not self.pending:
-                self._wake = asyncio.get_running_loop().create_future()
-                await self._wake
-            message = self.pending.popleft()
-            if message is None:
-                await self.send({"type": "websocket.close", "code": 1013})
-                return
-            await self.send({"type": "websocket.send", "text": message})
+    async def _flush(self) -> None:
+        """Send what is pending, in order, then end (a slow client holds up only this task)."""
+        try:
+            while self.pending:
+                message = self.pending.popleft()
+                if message is None:
+                    self.pending.clear()
+                    await self.send({"type": "websocket.close", "code": 1013})
+                    return
+                await self.send({"type": "websocket.send", "text": message})
+        except Exception:  # noqa: BLE001 - the client went away: what is pending goes nowhere
+            self.pending = None
+        finally:
+            self._flusher = None
+            if not self.pending:
+                self.pending = None
 
     async def serve(self, receive: Callable) -> None:
-        writer = asyncio.ensure_future(self._writer())
         try:
             while True:
-                message = await asyncio.wait({asyncio.ensure_future(receive()), writer},
-                                             return_when=asyncio.FIRST_COMPLETED)
-                done = message[0]
-                if writer in done:
-                    return
-                event = done.pop().result()
+                event = await receive()
                 if event["type"] == "websocket.disconnect":
                     return
                 text = event.get("text") or (event.get("bytes") or b"").decode("utf-8", "replace")
@@ -177,7 +198,8 @@ class Connection:
                 self.realtime.hub.remove(subscriber)
             self.subscriptions.clear()
             self.realtime.acknowledged.discard(self)
-            writer.cancel()
+            if self._flusher is not None:
+                self._flusher.cancel()
 
     async def _on_message(self, text: str) -> bool:
         """Handle one client message; True once the connection is acknowledged."""
@@ -301,3 +323,25 @@ class Connection:
             self._error(sub_id, error.error_type or "ResolverError", error.message)
             return None
         return context.get("extensions") or {}
+
+
+async def _go_on(coroutine, waiting) -> None:
+    """Drive a coroutine that was started outside a task and had to wait for ``waiting`` (the
+    future it yielded, as asyncio's own tasks drive coroutines): each time what it waits for is
+    done, resume it; it reads the outcome itself. Cancelling this task cancels what it waits for,
+    which the coroutine then sees."""
+    while True:
+        try:
+            if waiting is None:
+                await asyncio.sleep(0)
+            else:
+                waiting._asyncio_future_blocking = False  # taken over, as a task's step does
+                await waiting
+        except BaseException:  # noqa: BLE001 - the coroutine's own await raises it when resumed
+            if waiting is None or not waiting.done():
+                coroutine.close()
+                raise
+        try:
+            waiting = coroutine.send(None)
+        except StopIteration:
+            return

@@ -11,7 +11,6 @@ DeliveryS3Uri the results are also written to S3 as gzip'd CSV under
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import dataclasses
 import gzip
@@ -19,7 +18,6 @@ import io
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -31,6 +29,7 @@ from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope, Store
 from regionbox.core.tasks import Tasks
+from regionbox.core.worker_queries import Stopped, TimedOut, WorkerQueries, checked
 from regionbox.services.cloudtrail import errors
 from regionbox.services.cloudtrail.destinations import Destinations, log_prefix
 from regionbox.services.cloudtrail.lake_parser import Query, QueryError, RunError, parse
@@ -48,7 +47,6 @@ MAX_CONCURRENT = 10  # AWS: ten queries queued or running per account and region
 TIMEOUT_SECONDS = 3600
 RETENTION_SECONDS = 7 * 86400
 ACTIVE = ("QUEUED", "RUNNING")
-_CHECK_EVERY = 512
 RESULT_PAGES = rule(size="MaxQueryResults")
 
 _SCHEMA = """
@@ -147,14 +145,6 @@ class QueryHistory:
                            "WHERE status IN ('QUEUED', 'RUNNING')")
 
 
-class _Cancelled(Exception):
-    pass
-
-
-class _TimedOut(Exception):
-    pass
-
-
 @dataclass
 class QueryRun:
     query_id: str
@@ -163,42 +153,33 @@ class QueryRun:
     execution: Execution
     delivery_uri: str | None
     began: float = field(default_factory=time.monotonic)
-    cancel: threading.Event = field(default_factory=threading.Event)
+    stop: threading.Event = field(default_factory=threading.Event)  # CancelQuery, or the cloud stopping
     status: str = "QUEUED"  # set by the worker
 
 
-class QueryRunner:
-    """Runs queries in worker threads; the event loop writes their outcome."""
+Outcome = tuple[str, str | None, list | None, list | None]  # status, error, columns, rows
+
+
+class QueryRunner(WorkerQueries[QueryRun, Outcome]):
+    """Runs queries in worker threads; the event loop writes their outcome, then delivers it."""
 
     def __init__(self, lake: LakeTable, history: QueryHistory, tasks: Tasks, s3: Callable[[], "S3Api"]) -> None:
+        super().__init__(tasks, owner="cloudtrail", what="CloudTrail Lake query", workers=WORKERS)
         self.lake = lake
         self.history = history
-        self.tasks = tasks
         self.s3 = s3
-        self.executor = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="cloudtrail-lake")
-        self.running: dict[str, QueryRun] = {}
 
-    def submit(self, run: QueryRun) -> None:
-        self.running[run.query_id] = run
-        self.tasks.spawn(self._run(run), owner="cloudtrail", what=f"CloudTrail Lake query {run.query_id}",
-                         on_failure=lambda error: self._finish(run, "FAILED", error=f"Internal error: {error}"))
+    async def finish(self, run: QueryRun, outcome: Outcome) -> None:
+        self._record(run, *outcome)
+        status = outcome[0]
+        if status == "FINISHED" and run.delivery_uri and not run.stop.is_set():
+            await self._deliver(run, outcome[2], outcome[3])
 
-    async def _run(self, run: QueryRun) -> None:
-        try:
-            outcome = await asyncio.get_running_loop().run_in_executor(self.executor, self._scan, run)
-        except asyncio.CancelledError:
-            run.cancel.set()
-            self.running.pop(run.query_id, None)
-            raise
-        status, error, columns, rows = outcome
-        self._finish(run, status, error=error, columns=columns, rows=rows)
-        if status == "FINISHED" and run.delivery_uri and not run.cancel.is_set():
-            await self._deliver(run, columns, rows)
+    def fail(self, run: QueryRun, message: str) -> None:
+        self._record(run, "FAILED", message, None, None)
 
-    def _finish(self, run: QueryRun, status: str, *, error: str | None = None, columns: list | None = None,
-                rows: list | None = None) -> None:
-        self.running.pop(run.query_id, None)
-        if run.cancel.is_set():  # CancelQuery answered CANCELLED: so it stays, even if the scan had just ended
+    def _record(self, run: QueryRun, status: str, error: str | None, columns: list | None, rows: list | None) -> None:
+        if run.stop.is_set():  # CancelQuery answered CANCELLED: so it stays, even if the scan had just ended
             status, error, columns, rows = "CANCELLED", None, None, None
         execution = run.execution
         values: dict[str, Any] = {"status": status, "error": error, "duration_ms": int((time.monotonic() - run.began) * 1000),
@@ -230,24 +211,9 @@ class QueryRunner:
             self.history.update(run.query_id, delivery_status="RESOURCE_NOT_FOUND" if error.code == "NoSuchBucket"
                                 else "ACCESS_DENIED" if error.code == "AccessDenied" else "FAILED")
 
-    def cancel(self, query_id: str) -> None:
-        run = self.running.get(query_id)
-        if run is not None:
-            run.cancel.set()
-
-    def close(self) -> None:
-        for run in list(self.running.values()):
-            run.cancel.set()
-        self.executor.shutdown(wait=False, cancel_futures=True)
-
-    def forget(self) -> None:
-        for run in list(self.running.values()):
-            run.cancel.set()
-        self.running.clear()
-
     # -- in the worker thread ----------------------------------------------------------------
-    def _scan(self, run: QueryRun) -> tuple[str, str | None, list | None, list | None]:
-        if run.cancel.is_set():
+    def scan(self, run: QueryRun) -> Outcome:
+        if run.stop.is_set():
             return "CANCELLED", None, None, None
         run.status = "RUNNING"
         start, end = run.execution.time_bounds()
@@ -258,12 +224,12 @@ class QueryRunner:
             with self.lake.reader() as reader:
                 source = reader.read(run.store.store_id, start, end)
                 try:
-                    columns, rows = run.execution.run(self._rows(run, source))
+                    columns, rows = run.execution.run(checked(source, run, TIMEOUT_SECONDS))
                 finally:
                     source.close()  # a LIMIT may stop reading early: done with it before the connection closes
-        except _Cancelled:
+        except Stopped:
             return "CANCELLED", None, None, None
-        except _TimedOut:
+        except TimedOut:
             return "TIMED_OUT", "The query timed out after 1 hour.", None, None
         except RunError as error:
             return "FAILED", str(error), None, None
@@ -273,16 +239,6 @@ class QueryRunner:
         """QUEUED or RUNNING for a query a worker has not finished (the stored status says QUEUED)."""
         run = self.running.get(query_id)
         return run.status if run is not None else None
-
-    @staticmethod
-    def _rows(run: QueryRun, rows):
-        for count, row in enumerate(rows):
-            if count % _CHECK_EVERY == 0:
-                if run.cancel.is_set():
-                    raise _Cancelled()
-                if time.monotonic() - run.began > TIMEOUT_SECONDS:
-                    raise _TimedOut()
-            yield row
 
 
 class LakeQueries:
@@ -399,7 +355,7 @@ class LakeQueries:
             raise errors.error("InactiveQueryException",
                                f"The query {record.query_id} is in a terminal state ({record.status}) and cannot be cancelled.")
         # As on AWS the query shows CANCELLED at once, though its worker stops at its next look.
-        self.runner.cancel(record.query_id)
+        self.runner.stop(record.query_id)
         self.history.update(record.query_id, status="CANCELLED")
         return {"QueryId": record.query_id, "QueryStatus": "CANCELLED"}
 

@@ -1,7 +1,116 @@
-"""CloudWatch (not served yet). Its wire dialect is declared already, for the protocol tests and
-for the service that will use it."""
+"""CloudWatch: metrics (PutMetricData, statistics, GetMetricData with metric math) in a compact
+time-series store per account and region with CloudWatch's retention tiers, alarms (metric and
+composite) evaluated in the background with their history, dashboards, anomaly detector
+configurations, and the api other services publish their AWS/* metrics through (RDS's samplers).
 
+It speaks smithy-rpc-v2-cbor (what current botocore sends), json and query: the protocol layer
+does that from botocore's model."""
+
+from regionbox.core.service import Service
 from regionbox.protocol.dialect import Dialect
 
 # CloudWatch's query protocol checks only that required parameters are there, in its own words.
 DIALECT = Dialect(required_members_only=("MissingParameter", "The parameter {name} is required."))
+
+INSIGHT_RULES = "Contributor Insights rules need log-event analysis that is not built yet"
+STREAMS = "metric streams deliver through Kinesis Data Firehose, which regionbox does not serve"
+MUTE_RULES = "alarm mute rules are not built yet"
+OTEL = "OpenTelemetry enrichment is not built yet"
+QUERY_DEFINITIONS = "saved Metrics Insights query definitions come with Metrics Insights (SELECT), which is not built yet"
+RESOURCE_METRICS = "resource metrics configurations and datasets are not built yet"
+NOT_IMPLEMENTED = {
+    **dict.fromkeys(["PutInsightRule", "DescribeInsightRules", "DeleteInsightRules", "EnableInsightRules",
+                     "DisableInsightRules", "GetInsightRuleReport", "ListManagedInsightRules", "PutManagedInsightRules"],
+                    INSIGHT_RULES),
+    **dict.fromkeys(["PutMetricStream", "GetMetricStream", "ListMetricStreams", "DeleteMetricStream", "StartMetricStreams",
+                     "StopMetricStreams"], STREAMS),
+    **dict.fromkeys(["PutAlarmMuteRule", "GetAlarmMuteRule", "ListAlarmMuteRules", "DeleteAlarmMuteRule"], MUTE_RULES),
+    **dict.fromkeys(["GetOTelEnrichment", "StartOTelEnrichment", "StopOTelEnrichment", "UpdateOTelEnrichment"], OTEL),
+    **dict.fromkeys(["PutMetricDataQueryDefinition", "GetMetricDataQueryDefinition", "ListMetricDataQueryDefinitions",
+                     "DeleteMetricDataQueryDefinition"], QUERY_DEFINITIONS),
+    **dict.fromkeys(["CreateResourceMetricsConfiguration", "GetResourceMetricsConfiguration",
+                     "UpdateResourceMetricsConfiguration", "DeleteResourceMetricsConfiguration", "GetDataset",
+                     "AssociateDatasetKmsKey", "DisassociateDatasetKmsKey"], RESOURCE_METRICS),
+    "DescribeAlarmContributors": "multi-time-series (Metrics Insights) alarms are not built, so no alarm has contributors",
+    "PutLogAlarm": "alarms on log queries are not built yet",
+}
+
+
+def load(cloud) -> Service:
+    from regionbox.services.cloudwatch.actions import LambdaActions
+    from regionbox.services.cloudwatch.alarms import Alarms
+    from regionbox.services.cloudwatch.anomaly_detectors import AnomalyDetectors
+    from regionbox.services.cloudwatch.api import CloudWatchApi
+    from regionbox.services.cloudwatch.dashboards import Dashboards
+    from regionbox.services.cloudwatch.evaluation import Evaluator
+    from regionbox.services.cloudwatch.history import History
+    from regionbox.services.cloudwatch.metric_data import MetricData
+    from regionbox.services.cloudwatch.models import CloudWatchState
+    from regionbox.services.cloudwatch.queries import Queries
+    from regionbox.services.cloudwatch.series import Series
+    from regionbox.services.cloudwatch.tags import Tags
+    from regionbox.services.cloudwatch.widget_image import WidgetImages
+
+    state = CloudWatchState(cloud.store)
+    series = Series(cloud.store)
+    history = History(cloud.store, cloud.paginator)
+    metric_data = MetricData(series, cloud.paginator)
+    queries = Queries(series, cloud.paginator)
+    lambda_actions = LambdaActions(cloud.tasks, lambda: cloud.services.api("lambda"))
+    alarms = Alarms(state, history, cloud.paginator, lambda_actions.run)
+    lambda_actions.done = alarms.action_done
+    evaluator = Evaluator(state, series, queries, alarms, history)
+    dashboards = Dashboards(state, cloud.paginator)
+    detectors = AnomalyDetectors(state, cloud.paginator)
+    tags = Tags(state)
+    images = WidgetImages(queries)
+
+    def start() -> None:
+        cloud.tasks.spawn(evaluator.run(), owner="cloudwatch", what="alarm evaluation and metric flushing")
+
+    def stop() -> None:
+        series.flush()
+
+    return Service(
+        name="cloudwatch",
+        operations={
+            # metrics
+            "PutMetricData": metric_data.put_metric_data,
+            "GetMetricStatistics": metric_data.get_metric_statistics,
+            "ListMetrics": metric_data.list_metrics,
+            "GetMetricData": queries.get_metric_data,
+            "GetMetricWidgetImage": images.get_metric_widget_image,
+            # alarms
+            "PutMetricAlarm": alarms.put_metric_alarm,
+            "PutCompositeAlarm": alarms.put_composite_alarm,
+            "DescribeAlarms": alarms.describe_alarms,
+            "DescribeAlarmsForMetric": alarms.describe_alarms_for_metric,
+            "DeleteAlarms": alarms.delete_alarms,
+            "SetAlarmState": alarms.set_alarm_state,
+            "EnableAlarmActions": alarms.enable_alarm_actions,
+            "DisableAlarmActions": alarms.disable_alarm_actions,
+            "DescribeAlarmHistory": history.describe_alarm_history,
+            # dashboards
+            "PutDashboard": dashboards.put_dashboard,
+            "GetDashboard": dashboards.get_dashboard,
+            "ListDashboards": dashboards.list_dashboards,
+            "DeleteDashboards": dashboards.delete_dashboards,
+            # anomaly detectors (kept, never trained)
+            "PutAnomalyDetector": detectors.put_anomaly_detector,
+            "DescribeAnomalyDetectors": detectors.describe_anomaly_detectors,
+            "DeleteAnomalyDetector": detectors.delete_anomaly_detector,
+            # tags
+            "TagResource": tags.tag_resource,
+            "UntagResource": tags.untag_resource,
+            "ListTagsForResource": tags.list_tags_for_resource,
+        },
+        not_implemented=NOT_IMPLEMENTED,
+        # Metric data in and out are data events for CloudTrail, as AWS records them.
+        data_events=frozenset({"PutMetricData", "GetMetricData", "GetMetricStatistics", "ListMetrics"}),
+        dialect=DIALECT,
+        iam_prefix="cloudwatch",  # its signing name is "monitoring", its IAM actions are cloudwatch:*
+        api=CloudWatchApi(series),
+        start=start,
+        stop=stop,
+        reset=start,
+    )

@@ -1,7 +1,8 @@
 """What other services may use of DynamoDB (``cloud.services.api("dynamodb")``).
 
 DynamoDB Streams reads the streams of the caller's tables here, always in the caller's scope
-(account, region). AppSync's DynamoDB data sources run item operations here (``call``) as the
+(account, region). DAX's nodes read a table's key schema here (``key_schema``) and run item
+operations through ``call`` as the cluster's role. AppSync's DynamoDB data sources run item operations here (``call``) as the
 data source's role would over the wire: the same decoding, validation, IAM authorization and
 handlers as a request through the gateway, so their semantics match exactly. Nothing else of
 DynamoDB's state is reachable from outside the package.
@@ -28,6 +29,7 @@ class DynamoDBApi:
                  resource_policy: Callable[[str], str | None] | None = None,
                  iam: Callable[[], Any] | None = None) -> None:
         self._streams = state.streams
+        self._tables = state.tables
         self._handlers = {name: handlers[name] for name in ITEM_OPERATIONS} if handlers else {}
         self._resources = resources
         self._resource_policy = resource_policy
@@ -50,6 +52,16 @@ class DynamoDBApi:
     def records(self, scope: Scope, iterator: str, limit: int | None) -> dict:
         """GetRecords' output: {"Records", "NextShardIterator"?}."""
         return self._streams.records(scope, iterator, limit)
+
+    def key_schema(self, scope: Scope, table: str) -> list[dict] | None:
+        """A table's key as DAX's clients learn it: [{"AttributeName", "AttributeType"}], the
+        hash key first; None while the table does not exist or is not ready for items."""
+        found = self._tables.get(scope, table_name(table))
+        if found is None or found.status in ("CREATING", "DELETING"):
+            return None
+        types = {d["AttributeName"]: d["AttributeType"] for d in found.attribute_definitions}
+        ordered = sorted(found.key_schema, key=lambda k: k["KeyType"] != "HASH")
+        return [{"AttributeName": k["AttributeName"], "AttributeType": types[k["AttributeName"]]} for k in ordered]
 
     def call(self, ctx: RequestContext, operation: str, request: dict, authorize: bool = True) -> dict:
         """Run item operation ``operation`` with ``request`` (its input as the JSON document a

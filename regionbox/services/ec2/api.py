@@ -83,3 +83,9 @@ class Ec2Api:
         self._defaults.ensure((account, region))
         group = self._state.security_groups.get((account, region), group_id)
         return SecurityGroup(group.group_id, group.group_name, group.vpc_id) if group is not None else None
+
+    def default_security_group(self, account: str, region: str, vpc_id: str) -> SecurityGroup | None:
+        """The VPC's own "default" security group (what a service assigns when given none), or None."""
+        self._defaults.ensure((account, region))
+        group = next((g for g in self._state.groups_of((account, region), vpc_id) if g.group_name == "default"), None)
+        return SecurityGroup(group.group_id, group.group_name, group.vpc_id) if group is not None else None

@@ -8,6 +8,9 @@ fixed-response and redirect actions (routing.py), sticky sessions with AWS's coo
 proxy that streams requests to the targets with X-Forwarded-* headers (proxy.py).
 """
 
+import functools
+import inspect
+
 from regionbox.core.service import Service
 from regionbox.services.elbv2.health import Health
 from regionbox.services.elbv2.limits import describe_account_limits
@@ -58,46 +61,69 @@ def load(cloud) -> Service:
     async def stop() -> None:
         health.reset()
         nodes.close_all()
+        router.changed()
 
+    operations = {
+        "CreateLoadBalancer": load_balancers.create_load_balancer,
+        "DescribeLoadBalancers": load_balancers.describe_load_balancers,
+        "DeleteLoadBalancer": load_balancers.delete_load_balancer,
+        "DescribeLoadBalancerAttributes": load_balancers.describe_load_balancer_attributes,
+        "ModifyLoadBalancerAttributes": load_balancers.modify_load_balancer_attributes,
+        "SetSecurityGroups": load_balancers.set_security_groups,
+        "CreateTargetGroup": target_groups.create_target_group,
+        "DescribeTargetGroups": target_groups.describe_target_groups,
+        "ModifyTargetGroup": target_groups.modify_target_group,
+        "DeleteTargetGroup": target_groups.delete_target_group,
+        "DescribeTargetGroupAttributes": target_groups.describe_target_group_attributes,
+        "ModifyTargetGroupAttributes": target_groups.modify_target_group_attributes,
+        "RegisterTargets": target_groups.register_targets,
+        "DeregisterTargets": target_groups.deregister_targets,
+        "DescribeTargetHealth": target_groups.describe_target_health,
+        "CreateListener": listeners.create_listener,
+        "DescribeListeners": listeners.describe_listeners,
+        "ModifyListener": listeners.modify_listener,
+        "DeleteListener": listeners.delete_listener,
+        "DescribeListenerAttributes": listeners.describe_listener_attributes,
+        "DescribeListenerCertificates": listeners.describe_listener_certificates,
+        "AddListenerCertificates": listeners.add_listener_certificates,
+        "RemoveListenerCertificates": listeners.remove_listener_certificates,
+        "CreateRule": rules.create_rule,
+        "DescribeRules": rules.describe_rules,
+        "ModifyRule": rules.modify_rule,
+        "DeleteRule": rules.delete_rule,
+        "SetRulePriorities": rules.set_rule_priorities,
+        "AddTags": tags.add_tags,
+        "RemoveTags": tags.remove_tags,
+        "DescribeTags": tags.describe_tags,
+        "DescribeAccountLimits": describe_account_limits,
+    }
     return Service(
         name="elbv2",
-        operations={
-            "CreateLoadBalancer": load_balancers.create_load_balancer,
-            "DescribeLoadBalancers": load_balancers.describe_load_balancers,
-            "DeleteLoadBalancer": load_balancers.delete_load_balancer,
-            "DescribeLoadBalancerAttributes": load_balancers.describe_load_balancer_attributes,
-            "ModifyLoadBalancerAttributes": load_balancers.modify_load_balancer_attributes,
-            "SetSecurityGroups": load_balancers.set_security_groups,
-            "CreateTargetGroup": target_groups.create_target_group,
-            "DescribeTargetGroups": target_groups.describe_target_groups,
-            "ModifyTargetGroup": target_groups.modify_target_group,
-            "DeleteTargetGroup": target_groups.delete_target_group,
-            "DescribeTargetGroupAttributes": target_groups.describe_target_group_attributes,
-            "ModifyTargetGroupAttributes": target_groups.modify_target_group_attributes,
-            "RegisterTargets": target_groups.register_targets,
-            "DeregisterTargets": target_groups.deregister_targets,
-            "DescribeTargetHealth": target_groups.describe_target_health,
-            "CreateListener": listeners.create_listener,
-            "DescribeListeners": listeners.describe_listeners,
-            "ModifyListener": listeners.modify_listener,
-            "DeleteListener": listeners.delete_listener,
-            "DescribeListenerAttributes": listeners.describe_listener_attributes,
-            "DescribeListenerCertificates": listeners.describe_listener_certificates,
-            "AddListenerCertificates": listeners.add_listener_certificates,
-            "RemoveListenerCertificates": listeners.remove_listener_certificates,
-            "CreateRule": rules.create_rule,
-            "DescribeRules": rules.describe_rules,
-            "ModifyRule": rules.modify_rule,
-            "DeleteRule": rules.delete_rule,
-            "SetRulePriorities": rules.set_rule_priorities,
-            "AddTags": tags.add_tags,
-            "RemoveTags": tags.remove_tags,
-            "DescribeTags": tags.describe_tags,
-            "DescribeAccountLimits": describe_account_limits,
-        },
+        # The nodes route by a copy of each listener's rules: every operation that writes renews it.
+        operations={name: handler if name.startswith("Describe") else _renewing(router, handler)
+                    for name, handler in operations.items()},
         not_implemented=NOT_IMPLEMENTED,
         iam_prefix="elasticloadbalancing",
         start=start,
         stop=stop,
         reset=stop,
     )
+
+
+def _renewing(router: Router, handler):
+    """``handler``, after which (and before, for one that waits midway) the router looks rules up again."""
+    @functools.wraps(handler)
+    def run(ctx, params):
+        router.changed()
+        result = handler(ctx, params)
+        if not inspect.isawaitable(result):
+            router.changed()
+            return result
+
+        async def finish():
+            try:
+                return await result
+            finally:
+                router.changed()
+        return finish()
+    return run

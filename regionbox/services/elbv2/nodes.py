@@ -1,5 +1,5 @@
 """Load balancer nodes: one per enabled AZ, each on its own loopback address, serving every
-listener port of its load balancer (the kit's HTTP listeners, so an AZ outage stops that AZ's
+listener port of its load balancer (the kit's listeners serving proxy.py's protocol, so an AZ outage stops that AZ's
 node and drops its connections), and the address the DNS name stands for.
 
 On AWS a client resolves the load balancer's DNS name to the addresses of the nodes in healthy
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from regionbox.core.store import Scope
 from regionbox.core.tasks import Tasks
 from regionbox.services.elbv2.models import Elbv2State, LoadBalancer
-from regionbox.services.elbv2.proxy import NodeApp, Pool
+from regionbox.services.elbv2.proxy import NodePort, NodeServer, Pool
 from regionbox.services.elbv2.routing import Router
 
 if TYPE_CHECKING:
@@ -74,9 +74,9 @@ class Nodes:
         opened: list[Listener] = []
         try:
             for zone, address in lb.nodes.items():
-                app = NodeApp(self.router, self.pool, scope, lb.arn, port, self._idle_timeout(scope, lb.arn), protocol)
-                opened.append(await self.listeners.open_http(owner="elbv2", zone=zone, port=port, app=app, address=address,
-                                                             shared_address=lb.dns_address, tls=tls))
+                node = NodePort(self.router, self.pool, scope, lb.arn, port, self._idle_timeout(scope, lb.arn), protocol)
+                opened.append(await self.listeners.open(owner="elbv2", zone=zone, port=port, address=address,
+                                                        serve=_serving(node, lb.dns_address, tls)))
         except BaseException:
             await self._close(opened, lb, port)
             raise
@@ -120,3 +120,8 @@ class Nodes:
             lb = self.state.load_balancers.get(scope, lb_arn)
             return float(lb.attributes.get("idle_timeout.timeout_seconds", "60")) if lb is not None else 60.0
         return seconds
+
+
+def _serving(node: NodePort, shared_address: str, tls):
+    """The node's server factory: on its own address and, shared with the other nodes, the DNS name's."""
+    return lambda address, port: NodeServer.start(node, address, port, shared_address, tls)

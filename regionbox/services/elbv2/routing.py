@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl
 from regionbox.core.pagination import InvalidToken, Paginator
 from regionbox.core.store import Scope
 from regionbox.services.elbv2.health import Health, Key
-from regionbox.services.elbv2.models import Elbv2State, TargetGroup
+from regionbox.services.elbv2.models import Elbv2State, Rule, TargetGroup
 
 LB_COOKIE = "AWSALB"
 LB_CORS_COOKIE = "AWSALBCORS"
@@ -138,16 +138,33 @@ class Router:
         self.tokens = tokens  # tamper-evident cookie values, as the paginator's tokens
         self._turns: dict[str, itertools.count] = {}
         self.in_flight: dict[Key, int] = {}  # requests a target is answering now (least_outstanding_requests)
+        # (scope, load balancer, port) -> the listener's rules with conditions in priority order, and
+        # the action when none holds: looked up once, not per request, until the configuration changes.
+        self._routes: dict[tuple[Scope, str, int], tuple[list[Rule], dict | None]] = {}
+
+    def changed(self) -> None:
+        """Listeners, rules or actions may have changed: look them up again."""
+        self._routes.clear()
 
     def action(self, scope: Scope, lb_arn: str, request: Request) -> dict | None:
         """The action the listener on ``request.port`` takes: its first rule whose conditions hold."""
-        listener = next((item for item in self.state.listeners_of(scope, lb_arn) if item.port == request.port), None)
-        if listener is None:
-            return None
-        for rule in self.state.rules_of(scope, listener.arn):
-            if rule.is_default or all(condition_holds(condition, request) for condition in rule.conditions):
+        key = (scope, lb_arn, request.port)
+        route = self._routes.get(key)
+        if route is None:
+            route = self._routes[key] = self._route(scope, lb_arn, request.port)
+        rules, default = route
+        for rule in rules:
+            if all(condition_holds(condition, request) for condition in rule.conditions):
                 return rule.actions[-1]
-        return listener.default_actions[-1]
+        return default
+
+    def _route(self, scope: Scope, lb_arn: str, port: int) -> tuple[list[Rule], dict | None]:
+        listener = next((item for item in self.state.listeners_of(scope, lb_arn) if item.port == port), None)
+        if listener is None:
+            return [], None
+        rules = self.state.rules_of(scope, listener.arn)
+        default = next((rule.actions[-1] for rule in rules if rule.is_default), listener.default_actions[-1])
+        return [rule for rule in rules if not rule.is_default], default
 
     def target_group(self, scope: Scope, action: dict, request: Request) -> tuple[TargetGroup | None, str | None]:
         """The target group a forward sends this request to, and the AWSALBTG cookie to set when

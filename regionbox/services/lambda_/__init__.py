@@ -7,7 +7,9 @@ disk); functions.py, versions.py, aliases.py, layers.py, permissions.py, invoke_
 event_source_mappings.py and tags.py (the handlers, one class per resource); invoke.py (what an
 invocation runs, and Invoke); workers.py and runtime/ (the execution environments);
 function_logs.py (START/END/REPORT and CloudWatch Logs); execution_role.py (the role's session);
-async_invocations.py and destinations.py (the Event queue); stream_poller.py and filters.py (event
+async_invocations.py and destinations.py (the Event queue); function_urls.py (function URLs and
+their HTTP endpoints); provisioned.py (provisioned concurrency); code_signing.py (code signing
+configurations); stream_poller.py and filters.py (event
 source mappings at work); notifications.py (S3 events); api.py (what other services use);
 resources.py (what IAM authorizes); code_links.py (Code.Location); runtimes.py (what runs here).
 
@@ -18,26 +20,20 @@ IAM prefix are ``lambda``.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from regionbox.core.service import Service
 from regionbox.protocol.dialect import Dialect
 
+log = logging.getLogger("regionbox.lambda")
+
 # A CreateFunction request carries up to 50 MB of zip in base64 (69905067 bytes) in its JSON.
 DIALECT = Dialect(max_request_bytes=70 * 1024 * 1024)
 
-_CODE_SIGNING = "code signing (AWS Signer profiles) is not built"
-_URLS = "function URLs are not built yet: invoke functions with Invoke, or through API Gateway when it is served"
-_PROVISIONED = "provisioned concurrency is not built (execution environments are kept warm on demand)"
-_CAPACITY = "Lambda Managed Instances (capacity providers) are not built"
-_DURABLE = "durable functions are not built"
+_CAPACITY = ("Lambda Managed Instances (capacity providers, and the scaling configs of functions on them) are not "
+             "built: functions run in regionbox's own execution environments")
+_DURABLE = "durable functions (checkpointed executions that resume after waits and callbacks) are not built"
 NOT_IMPLEMENTED = {
-    **dict.fromkeys(["CreateCodeSigningConfig", "DeleteCodeSigningConfig", "GetCodeSigningConfig", "ListCodeSigningConfigs",
-                     "UpdateCodeSigningConfig", "PutFunctionCodeSigningConfig", "GetFunctionCodeSigningConfig",
-                     "DeleteFunctionCodeSigningConfig", "ListFunctionsByCodeSigningConfig"], _CODE_SIGNING),
-    **dict.fromkeys(["CreateFunctionUrlConfig", "GetFunctionUrlConfig", "UpdateFunctionUrlConfig",
-                     "DeleteFunctionUrlConfig", "ListFunctionUrlConfigs"], _URLS),
-    **dict.fromkeys(["PutProvisionedConcurrencyConfig", "GetProvisionedConcurrencyConfig",
-                     "DeleteProvisionedConcurrencyConfig", "ListProvisionedConcurrencyConfigs"], _PROVISIONED),
     **dict.fromkeys(["CreateCapacityProvider", "DeleteCapacityProvider", "GetCapacityProvider", "ListCapacityProviders",
                      "UpdateCapacityProvider", "ListFunctionVersionsByCapacityProvider", "GetFunctionScalingConfig",
                      "PutFunctionScalingConfig"], _CAPACITY),
@@ -46,8 +42,6 @@ NOT_IMPLEMENTED = {
                      "DeleteDurableExecution", "PauseDurableExecution", "ResumeDurableExecution",
                      "SendDurableExecutionCallbackHeartbeat", "SendDurableExecutionCallbackSuccess",
                      "StopDurableExecution"], _DURABLE),
-    "InvokeWithResponseStream": "response streaming needs the event stream encoding, which regionbox's protocol layer "
-                                "does not write yet: use Invoke",
 }
 
 
@@ -63,16 +57,19 @@ def load(cloud) -> Service:
     from regionbox.services.lambda_.async_invocations import AsyncQueue
     from regionbox.services.lambda_.code import Packages
     from regionbox.services.lambda_.code_links import PATH, CodeLinks
+    from regionbox.services.lambda_.code_signing import CodeSigningConfigs
     from regionbox.services.lambda_.destinations import Destinations
     from regionbox.services.lambda_.event_source_mappings import EventSourceMappings
     from regionbox.services.lambda_.execution_role import ExecutionRoles
     from regionbox.services.lambda_.function_logs import in_order
+    from regionbox.services.lambda_.function_urls import FunctionUrls
     from regionbox.services.lambda_.functions import Functions
     from regionbox.services.lambda_.invoke import Invocations, Invoker
     from regionbox.services.lambda_.invoke_configs import InvokeConfigs
     from regionbox.services.lambda_.layers import Layers
     from regionbox.services.lambda_.notifications import S3Notifications
     from regionbox.services.lambda_.permissions import Permissions
+    from regionbox.services.lambda_.provisioned import ProvisionedConcurrencyConfigs
     from regionbox.services.lambda_.resources import IAM_ACTIONS, resource_policy, resources
     from regionbox.services.lambda_.runtimes import Runtimes
     from regionbox.services.lambda_.state import LambdaState
@@ -87,10 +84,23 @@ def load(cloud) -> Service:
     state = LambdaState(cloud.store, root)
     runtimes = Runtimes(config.lambda_python, config.lambda_node)
 
+    def append_logs(account: str, region: str, group: str, stream: str, events: list) -> None:
+        try:
+            logs = cloud.services.api("logs")
+            for run in in_order(events):
+                logs.append(account, region, group, stream, run)
+        except Exception:  # noqa: BLE001 - a function's logs lost must not fail what comes next
+            log.exception("writing Lambda logs to %s failed", group)
+
     def write_logs(account: str, region: str, group: str, stream: str, events: list) -> None:
-        logs = cloud.services.api("logs")
-        for run in in_order(events):
-            logs.append(account, region, group, stream, run)
+        # On the loop's next turn, once the invocation's answer is on its way: the write is a
+        # SQLite commit (a fifth of a warm Invoke's time), and Lambda delivers a function's logs to
+        # CloudWatch Logs asynchronously too. Turns run in order: a stream's lines stay in order,
+        # and they are written before the loop reads the caller's next request.
+        try:
+            asyncio.get_running_loop().call_soon(append_logs, account, region, group, stream, events)
+        except RuntimeError:  # no loop running (the cloud stopping): write now
+            append_logs(account, region, group, stream, events)
 
     workers = Workers(root / "environments", write_logs, config.lambda_idle_seconds, config.lambda_concurrency)
     roles = ExecutionRoles(cloud.credentials, lambda: cloud.services.api("iam"))
@@ -110,6 +120,10 @@ def load(cloud) -> Service:
     mappings = EventSourceMappings(state, cloud.paginator, lambda: cloud.services.api("dynamodb"), poller.changed)
     tags = Tags(state)
     invocations = Invocations(invoker, queue)
+    urls = FunctionUrls(state, invoker, permissions, cloud.paginator, cloud.credentials,
+                        lambda: cloud.services.api("iam"), config.iam_enforcement, config.port)
+    provisioned = ProvisionedConcurrencyConfigs(state, cloud.paginator, config.lambda_concurrency)
+    code_signing = CodeSigningConfigs(state, cloud.paginator)
     notifications = S3Notifications(state, queue, permissions, cloud.bus, lambda: cloud.services.api("s3"))
 
     async def sweep_idle() -> None:
@@ -144,7 +158,7 @@ def load(cloud) -> Service:
         cloud.tasks.spawn(sweep_idle(), owner="lambda", what="stopping idle Lambda execution environments")
 
     async def http(request):
-        return await links.serve(request) if request.path.startswith(PATH) else None
+        return await links.serve(request) if request.path.startswith(PATH) else await urls.serve(request)
 
     return Service(
         name="lambda",
@@ -168,6 +182,28 @@ def load(cloud) -> Service:
             # invoking
             "Invoke": invocations.invoke,
             "InvokeAsync": invocations.invoke_async,
+            "InvokeWithResponseStream": invocations.invoke_with_response_stream,
+            # function URLs (the URLs themselves: http below)
+            "CreateFunctionUrlConfig": urls.create_function_url_config,
+            "GetFunctionUrlConfig": urls.get_function_url_config,
+            "UpdateFunctionUrlConfig": urls.update_function_url_config,
+            "DeleteFunctionUrlConfig": urls.delete_function_url_config,
+            "ListFunctionUrlConfigs": urls.list_function_url_configs,
+            # provisioned concurrency
+            "PutProvisionedConcurrencyConfig": provisioned.put_provisioned_concurrency_config,
+            "GetProvisionedConcurrencyConfig": provisioned.get_provisioned_concurrency_config,
+            "DeleteProvisionedConcurrencyConfig": provisioned.delete_provisioned_concurrency_config,
+            "ListProvisionedConcurrencyConfigs": provisioned.list_provisioned_concurrency_configs,
+            # code signing
+            "CreateCodeSigningConfig": code_signing.create_code_signing_config,
+            "GetCodeSigningConfig": code_signing.get_code_signing_config,
+            "UpdateCodeSigningConfig": code_signing.update_code_signing_config,
+            "DeleteCodeSigningConfig": code_signing.delete_code_signing_config,
+            "ListCodeSigningConfigs": code_signing.list_code_signing_configs,
+            "ListFunctionsByCodeSigningConfig": code_signing.list_functions_by_code_signing_config,
+            "PutFunctionCodeSigningConfig": code_signing.put_function_code_signing_config,
+            "GetFunctionCodeSigningConfig": code_signing.get_function_code_signing_config,
+            "DeleteFunctionCodeSigningConfig": code_signing.delete_function_code_signing_config,
             # versions and aliases
             "PublishVersion": versions.publish_version,
             "ListVersionsByFunction": versions.list_versions_by_function,
@@ -217,6 +253,7 @@ def load(cloud) -> Service:
         api=LambdaApi(invoker, queue, permissions, lambda: cloud.services.api("iam"), config.iam_enforcement,
                       config.default_region),
         http=http,
+        cors=urls.cors,
         start=start,
         stop=stop,
         reset=reset,

@@ -82,7 +82,7 @@ class Aliases:
         ref = parse_function(ctx, params["FunctionName"])
         self.state.function(ref)
         with self.state.store.transaction():
-            for collection in (self.state.aliases, self.state.policies, self.state.invoke_configs):
+            for collection in (self.state.aliases, self.state.policies, self.state.invoke_configs, self.state.urls, self.state.provisioned):
                 collection.delete(ref.scope, f"{ref.name}:{params['Name']}")
         return {}
 

@@ -26,3 +26,8 @@ def check_revision(current: str, given: str | None) -> None:
         raise ServiceError("PreconditionFailedException", "The Revision Id provided does not match the latest Revision "
                            "Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id", status=412,
                            Type="User")
+
+
+def code_signing_not_found(arn: str) -> ServiceError:
+    return ServiceError("CodeSigningConfigNotFoundException", "The code signing configuration cannot be found. Check "
+                        f"that the provided configuration is not deleted: {arn}.", status=404, Type="User")

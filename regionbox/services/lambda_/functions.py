@@ -24,7 +24,7 @@ from regionbox.core.pagination import PageRule, Paginator
 from regionbox.core.store import Scope
 from regionbox.core.tasks import Tasks
 from regionbox.services.lambda_.code import UNZIPPED_LIMIT, Packages
-from regionbox.services.lambda_.errors import check_revision, conflict, invalid_value
+from regionbox.services.lambda_.errors import check_revision, code_signing_not_found, conflict, invalid_value
 from regionbox.services.lambda_.execution_role import ExecutionRoles
 from regionbox.services.lambda_.invoke import Invoker, log_group
 from regionbox.services.lambda_.models import LATEST, Function, FunctionConfig, LayerVersion
@@ -159,8 +159,7 @@ class Functions:
 
     @staticmethod
     def _unsupported(ctx: RequestContext, params: dict) -> None:
-        for member, why in (("CodeSigningConfigArn", "code signing is not built"),
-                            ("FileSystemConfigs", "Amazon EFS file systems are not served by regionbox"),
+        for member, why in (("FileSystemConfigs", "Amazon EFS file systems are not served by regionbox"),
                             ("CapacityProviderConfig", "capacity providers are not built"),
                             ("DurableConfig", "durable functions are not built")):
             if params.get(member):
@@ -170,6 +169,20 @@ class Functions:
         if params.get("PackageType") == "Image":
             raise NotImplementedOperation("lambda", ctx.operation, "container image functions (PackageType Image) are "
                                           "not run by regionbox: deploy a .zip package")
+
+    def _check_signing(self, scope: Scope, arn: str | None) -> None:
+        """A deployment the function's code signing configuration refuses (code_signing.py):
+        no package here is signed (no AWS Signer), so Enforce refuses every one, as AWS refuses
+        an unsigned package; Warn lets it through."""
+        if not arn:
+            return
+        config = self.state.code_signing.get(scope, arn.rsplit(":", 1)[-1])
+        if config is None or config.arn != arn:
+            raise code_signing_not_found(arn)
+        if config.untrusted == "Enforce":
+            raise ServiceError("CodeVerificationFailedException", "The code signature failed one or more of the "
+                               "validation checks for signature mismatch or expiry, and the code signing policy is set "
+                               "to ENFORCE. Lambda blocks the deployment.", status=400, Type="User")
 
     def _apply(self, config: FunctionConfig, params: dict) -> None:
         """The configuration members of a Create or UpdateFunctionConfiguration request."""
@@ -214,6 +227,7 @@ class Functions:
         if self.state.functions.get(ctx.scope, ref.name) is not None:
             raise conflict(f"Function already exist: {ref.name}")
         self.roles.check(params["Role"])
+        self._check_signing(ctx.scope, params.get("CodeSigningConfigArn"))
         package = await self.packages.install(ctx, params.get("Code") or {}, self._code_parent(ctx.scope, ref.name))
         if self.state.functions.get(ctx.scope, ref.name) is not None:  # created meanwhile, by another request
             raise conflict(f"Function already exist: {ref.name}")
@@ -222,7 +236,8 @@ class Functions:
                             handler=params["Handler"], code_sha256=package.sha256, code_size=package.size,
                             code_key=package.key, code_unzipped=package.unzipped, last_modified=timestamp(now),
                             revision_id=revision(), created=now, tags=dict(params.get("Tags") or {}),
-                            architectures=list(params.get("Architectures") or ["x86_64"]))
+                            architectures=list(params.get("Architectures") or ["x86_64"]),
+                            code_signing_config=params.get("CodeSigningConfigArn") or None)
         self._apply(function, params)
         function.layers = self._layers(ctx, params.get("Layers") or [], package.unzipped, ctx.account_id)
         with self.state.store.transaction():
@@ -320,6 +335,7 @@ class Functions:
         ref = parse_function(ctx, params["FunctionName"])
         function = self._updatable(ref)
         check_revision(function.revision_id, params.get("RevisionId"))
+        self._check_signing(ref.scope, function.code_signing_config)
         package = await self.packages.install(ctx, params, self._code_parent(ref.scope, ref.name))
         function = self._updatable(ref)
         self._layers(ctx, [layer["Arn"] for layer in function.layers], package.unzipped, ref.account)
@@ -362,7 +378,7 @@ class Functions:
         if ref.qualifier is not None:
             return self._delete_version(ref, function)
         with self.state.store.transaction():
-            for collection in (self.state.versions, self.state.aliases, self.state.policies, self.state.invoke_configs):
+            for collection in (self.state.versions, self.state.aliases, self.state.policies, self.state.invoke_configs, self.state.urls, self.state.provisioned):
                 for key, _ in collection.items(ref.scope):
                     if key.startswith(f"{ref.name}:"):
                         collection.delete(ref.scope, key)
@@ -386,6 +402,7 @@ class Functions:
             self.state.versions.delete(ref.scope, f"{ref.name}:{ref.qualifier}")
             self.state.policies.delete(ref.scope, f"{ref.name}:{ref.qualifier}")
             self.state.invoke_configs.delete(ref.scope, f"{ref.name}:{ref.qualifier}")
+            self.state.provisioned.delete(ref.scope, f"{ref.name}:{ref.qualifier}")
         self.invoker.retire(ref.scope, ref.name, ref.qualifier)
         self._drop_code(ref.scope, ref.name, version.code_key)
         return {}

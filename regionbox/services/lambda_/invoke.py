@@ -241,3 +241,37 @@ class Invocations:
         self.queue.enqueue(ref, bytes(body), ctx.request_id)
         return {"Status": 202}
 
+
+    async def invoke_with_response_stream(self, ctx: RequestContext, params: dict) -> dict:
+        """The function's answer as an event stream: PayloadChunk events, then InvokeComplete
+        (with ErrorCode/ErrorDetails when the function failed, LogResult when asked). The runtimes
+        here answer when the handler returns (as a Python function does on AWS, where only some
+        runtimes write a stream as they go), so the chunks follow each other at once."""
+        ref = parse_function(ctx, params["FunctionName"], params.get("Qualifier"))
+        payload = bytes(params.get("Payload") or b"")
+        ctx.touched("AWS::Lambda::Function", ref.name)
+        check_payload(payload, SYNC_LIMIT)
+        context = client_context_of(params.get("ClientContext"))
+        if (params.get("InvocationType") or "RequestResponse") == "DryRun":
+            _, config, _ = self.invoker.target(ref)
+            self.invoker.ready(ref, config)
+            return {"StatusCode": 204}
+        result = await self.invoker.call(ref, payload, client_context=context, request_id=ctx.request_id)
+        return {"StatusCode": 200, "ExecutedVersion": result.version, "ResponseStreamContentType": "application/octet-stream",
+                "EventStream": _stream(result, params.get("LogType") == "Tail")}
+
+
+STREAM_CHUNK = 32 * 1024
+
+
+async def _stream(result: Result, tail: bool):
+    complete: dict[str, str] = {}
+    if result.error is not None:
+        complete["ErrorCode"] = result.error
+        complete["ErrorDetails"] = result.payload.decode("utf-8", "replace")
+    else:
+        for start in range(0, len(result.payload), STREAM_CHUNK):
+            yield {"PayloadChunk": {"Payload": result.payload[start:start + STREAM_CHUNK]}}
+    if tail:
+        complete["LogResult"] = result.tail
+    yield {"InvokeComplete": complete}

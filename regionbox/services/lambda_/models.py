@@ -56,6 +56,7 @@ class Function(FunctionConfig):
     last_version: int = 0  # the highest version ever published (numbers are never reused)
     recursion: str = "Terminate"
     runtime_update: dict = field(default_factory=lambda: {"UpdateRuntimeOn": "Auto"})
+    code_signing_config: str | None = None  # a CodeSigningConfig's ARN
 
 
 @dataclass
@@ -162,3 +163,44 @@ class EventSourceMapping:
     positions: dict[str, str] = field(default_factory=dict)
     finished: list[str] = field(default_factory=list)
     started: bool = False  # its starting position has been fixed in ``positions``
+
+
+@dataclass
+class FunctionUrl:
+    """A function URL: of the unqualified function or of one alias (key ``<function>:<alias or "">``)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    function: str
+    qualifier: str  # "" or an alias name
+    url_id: str  # the URL's host label (32 lowercase letters and digits, as on AWS)
+    auth_type: str  # NONE or AWS_IAM
+    created: str
+    last_modified: str
+    invoke_mode: str = "BUFFERED"
+    cors: dict | None = None
+
+
+@dataclass
+class ProvisionedConcurrency:
+    """PutProvisionedConcurrencyConfig on a version or an alias (key ``<function>:<qualifier>``)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    function: str
+    qualifier: str
+    requested: int
+    last_modified: str
+
+
+@dataclass
+class CodeSigningConfig:
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    id: str  # csc-<17 hex>
+    arn: str
+    last_modified: str
+    description: str = ""
+    publishers: list[str] = field(default_factory=list)  # signing profile version ARNs
+    untrusted: str = "Warn"  # CodeSigningPolicies.UntrustedArtifactOnDeployment
+    tags: dict[str, str] = field(default_factory=dict)

@@ -5,7 +5,9 @@ As Lambda's authorization reference has it: function operations act on the funct
 qualified by the version or alias they name (``function:f:prod``: a policy for the unqualified ARN
 does not cover it); Invoke is lambda:InvokeFunction; layer operations act on the layer version
 ARN (PublishLayerVersion on the layer's); event source mappings are ``event-source-mapping:<uuid>``,
-created and listed on "*"; listings and account settings on "*".
+created and listed on "*"; code signing configurations on their ARN (created and listed on "*");
+function URL configurations on the function's ARN qualified by their alias; listings and account
+settings on "*".
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ _QUALIFIED = {"GetFunction", "GetFunctionConfiguration", "Invoke", "InvokeWithRe
               "AddPermission", "RemovePermission", "GetPolicy", "PutFunctionEventInvokeConfig",
               "UpdateFunctionEventInvokeConfig", "GetFunctionEventInvokeConfig", "DeleteFunctionEventInvokeConfig",
               "GetRuntimeManagementConfig", "PutRuntimeManagementConfig", "GetProvisionedConcurrencyConfig",
-              "PutProvisionedConcurrencyConfig", "DeleteProvisionedConcurrencyConfig"}
+              "PutProvisionedConcurrencyConfig", "DeleteProvisionedConcurrencyConfig", "CreateFunctionUrlConfig",
+              "GetFunctionUrlConfig", "UpdateFunctionUrlConfig", "DeleteFunctionUrlConfig"}
 
 
 def resources(ctx: RequestContext, operation: str, params: dict) -> list[str | Access]:
@@ -39,6 +42,8 @@ def resources(ctx: RequestContext, operation: str, params: dict) -> list[str | A
         return [params["Resource"]]
     if "ResourceArn" in params:  # Put/Get/DeleteResourcePolicy
         return [params["ResourceArn"]]
+    if "CodeSigningConfigArn" in params and "FunctionName" not in params:  # Get/Update/Delete, ListFunctionsBy...
+        return [params["CodeSigningConfigArn"]]
     if operation == "GetLayerVersionByArn":
         return [params["Arn"]]
     if "LayerName" in params:

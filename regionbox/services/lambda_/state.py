@@ -9,7 +9,8 @@ from pathlib import Path
 from regionbox.core.store import Scope, Store
 from regionbox.services.lambda_.code import CodeStore
 from regionbox.services.lambda_.models import (LATEST, Alias, EventSourceMapping, Function, FunctionConfig,
-                                                InvokeConfig, LayerVersion, Policy, QueuedEvent)
+                                                InvokeConfig, LayerVersion, Policy, QueuedEvent, FunctionUrl,
+                                                ProvisionedConcurrency, CodeSigningConfig)
 from regionbox.services.lambda_.errors import not_found
 from regionbox.services.lambda_.names import FunctionRef, function_arn, parse_layer_version_arn
 
@@ -25,6 +26,9 @@ class LambdaState:
         self.invoke_configs = store.collection("lambda.invoke_configs", InvokeConfig)
         self.queue = store.collection("lambda.queue", QueuedEvent)
         self.mappings = store.collection("lambda.event_source_mappings", EventSourceMapping)
+        self.urls = store.collection("lambda.function_urls", FunctionUrl)
+        self.provisioned = store.collection("lambda.provisioned_concurrency", ProvisionedConcurrency)
+        self.code_signing = store.collection("lambda.code_signing_configs", CodeSigningConfig)
         self.code = CodeStore(root)
 
     # -- lookups that answer AWS's not-found errors --------------------------------------------

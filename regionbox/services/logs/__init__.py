@@ -67,7 +67,7 @@ def load(cloud) -> Service:
     s3 = lambda: cloud.services.api("s3") if "s3" in cloud.services.names else None  # noqa: E731
     pages = KeyPages(cloud.paginator)
     masking = DataProtection(state)
-    metric_data = MetricData(cloud.store)
+    metric_data = MetricData(cloud.store, lambda: cloud.services.api("cloudwatch"))
     transformers = Transformers(state)
     index_policies = IndexPolicies(state, cloud.paginator)
     metric_filters = MetricFilters(state, metric_data, transformers, cloud.paginator)
@@ -95,11 +95,11 @@ def load(cloud) -> Service:
     detectors = AnomalyDetectors(state, cloud.paginator)
     storage_tier = StorageTier(state)
     tags = Tags(state)
-    retention = RetentionSweep(state, cloud.tasks, lambda: cloud.config.logs_retention_interval,
-                               also=(metric_data.expire,))
+    retention = RetentionSweep(state, cloud.tasks, lambda: cloud.config.logs_retention_interval)
 
     def start() -> None:
         retention.start()
+        metric_data.adopt_stored()
         history.fail_unfinished()
         history.expire()
         exports.fail_unfinished()
@@ -243,7 +243,7 @@ def load(cloud) -> Service:
         # Writing and reading log events are not management events: CloudTrail's history omits them.
         data_events=frozenset({"PutLogEvents", "GetLogEvents", "FilterLogEvents", "GetLogRecord"}),
         dialect=DIALECT,
-        api=LogsApi(state, metric_data),
+        api=LogsApi(state),
         start=start,
         stop=stop,
         reset=reset,

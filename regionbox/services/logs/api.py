@@ -6,19 +6,12 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from regionbox.services.logs.metric_data import DataPoint, MetricData
 from regionbox.services.logs.state import LogsState
 
 
 class LogsApi:
-    def __init__(self, state: LogsState, metric_data: MetricData) -> None:
+    def __init__(self, state: LogsState) -> None:
         self._state = state
-        self._metric_data = metric_data
-
-    def metric_data(self, account: str, region: str, namespace: str | None = None,
-                    name: str | None = None) -> list[DataPoint]:
-        """The data points metric filters published (in time order), for CloudWatch to read."""
-        return self._metric_data.read((account, region), namespace, name)
 
     def append(self, account: str, region: str, group_name: str, stream_name: str,
                events: Iterable[dict | tuple[int, str]]) -> int:

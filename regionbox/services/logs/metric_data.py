@@ -1,37 +1,24 @@
-"""The data points metric filters publish, kept in their own table until CloudWatch reads them.
+"""The data points metric filters publish, handed to CloudWatch as the metrics AWS makes of them.
 
-regionbox does not serve CloudWatch metrics yet, so there is no PutMetricData to hand them to:
-they are kept here, per account and region, for 15 days (CloudWatch's retention of one-minute
-data) and read in-process through ``LogsApi.metric_data``, which is what CloudWatch will read
-once it exists. Each point is one matching (or, with a default value, non-matching) event, at
-the event's timestamp, as CloudWatch Logs emits them.
+Each point is one matching (or, with a default value, non-matching) event, at the event's
+timestamp, as CloudWatch Logs emits them; CloudWatch buffers them and writes them within a second
+(``cloudwatch/api.py``), so GetMetricData and alarms see them as they see PutMetricData's.
+
+Before CloudWatch was served, points were kept here in a table of their own (``log_metric_data``);
+a state directory that still has it gives its points to CloudWatch once, then drops it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
 
 import orjson
 
 from regionbox.core.store import Scope, Store
-from regionbox.services.logs.state import DAY_MS, now_ms
 
-KEPT_MS = 15 * DAY_MS
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS log_metric_data (
-    account TEXT NOT NULL,
-    region TEXT NOT NULL,
-    namespace TEXT NOT NULL,
-    name TEXT NOT NULL,
-    dimensions TEXT NOT NULL,
-    ts INTEGER NOT NULL,
-    value REAL NOT NULL,
-    unit TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS log_metric_data_metric ON log_metric_data(account, region, namespace, name, ts);
-CREATE INDEX IF NOT EXISTS log_metric_data_age ON log_metric_data(ts);
-"""
+if TYPE_CHECKING:  # logs does not import CloudWatch at load
+    from regionbox.services.cloudwatch.api import CloudWatchApi
 
 
 @dataclass(frozen=True)
@@ -45,29 +32,23 @@ class DataPoint:
 
 
 class MetricData:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, cloudwatch: Callable[[], "CloudWatchApi"]) -> None:
         self.store = store
-        store.db.executescript(_SCHEMA)
-        store.on_reset(lambda: store.db.execute("DELETE FROM log_metric_data"))
+        self.cloudwatch = cloudwatch  # CloudWatch loads when a filter first publishes
 
     def add(self, scope: Scope, points: list[DataPoint]) -> None:
-        self.store.executemany(
-            "INSERT INTO log_metric_data(account, region, namespace, name, dimensions, ts, value, unit) "
-            "VALUES (?,?,?,?,?,?,?,?)",
-            [(*scope, p.namespace, p.name, orjson.dumps(p.dimensions, option=orjson.OPT_SORT_KEYS).decode(),
-              p.timestamp, p.value, p.unit) for p in points])
+        cloudwatch = self.cloudwatch()
+        for p in points:
+            cloudwatch.put(*scope, p.namespace, p.name, p.dimensions, p.value, p.unit, p.timestamp / 1000)
 
-    def read(self, scope: Scope, namespace: str | None = None, name: str | None = None) -> list[DataPoint]:
-        sql = "SELECT namespace, name, dimensions, ts, value, unit FROM log_metric_data WHERE account=? AND region=?"
-        args: list = list(scope)
-        if namespace is not None:
-            sql += " AND namespace=?"
-            args.append(namespace)
-        if name is not None:
-            sql += " AND name=?"
-            args.append(name)
-        rows = self.store.execute(sql + " ORDER BY ts, rowid", args).fetchall()
-        return [DataPoint(ns, n, orjson.loads(dims), ts, value, unit) for ns, n, dims, ts, value, unit in rows]
-
-    def expire(self) -> None:
-        self.store.execute("DELETE FROM log_metric_data WHERE ts<?", (now_ms() - KEPT_MS,))
+    def adopt_stored(self) -> None:
+        """Give CloudWatch the points an older regionbox kept in its own table, then drop it."""
+        if not self.store.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='log_metric_data'").fetchone():
+            return
+        rows = self.store.execute("SELECT account, region, namespace, name, dimensions, ts, value, unit "
+                                  "FROM log_metric_data ORDER BY ts, rowid").fetchall()
+        cloudwatch = self.cloudwatch()
+        for account, region, namespace, name, dimensions, ts, value, unit in rows:
+            cloudwatch.put(account, region, namespace, name, orjson.loads(dimensions), value, unit, ts / 1000)
+        cloudwatch.flush()
+        self.store.execute("DROP TABLE log_metric_data")

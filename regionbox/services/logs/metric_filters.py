@@ -5,7 +5,7 @@ A filter's metric value is a number, or a field its pattern names (``$status`` i
 space-delimited pattern, ``$.latency`` in a JSON one); so are its dimensions (at most three,
 and not together with a default value, as AWS rules). Each accepted event the pattern matches
 publishes one point at the event's time; with a ``defaultValue`` each event it does not match
-publishes that value. Points go to metric_data.py (CloudWatch is not served yet).
+publishes that value. Points go to CloudWatch as metrics (metric_data.py).
 """
 
 from __future__ import annotations

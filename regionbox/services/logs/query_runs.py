@@ -11,10 +11,8 @@ writes the outcome. Queries and results are retrievable for 7 days, as on AWS; b
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -22,6 +20,7 @@ import orjson
 
 from regionbox.core.store import Scope, Store
 from regionbox.core.tasks import Tasks
+from regionbox.core.worker_queries import Stopped, TimedOut, WorkerQueries, checked
 from regionbox.services.logs.event_table import EventReader, EventTable, event_id
 from regionbox.services.logs.insights import Execution, record_of
 from regionbox.services.logs.state import DAY_MS, now_ms
@@ -30,7 +29,6 @@ QUERY_WORKERS = 2  # queries scanning at once; more wait as Scheduled
 QUERY_TIMEOUT_SECONDS = 3600  # AWS: queries time out after 60 minutes
 RETENTION_MS = 7 * DAY_MS  # AWS: "Results from a query are retrievable for 7 days."
 QUERIES_KEPT = 100  # per account and region
-_CHECK_EVERY = 512  # events between looks at StopQuery and the timeout
 ACTIVE = ("Scheduled", "Running")
 
 _SCHEMA = """
@@ -134,14 +132,6 @@ class Source:
     mask: Callable[[str], str] | None = None  # the group's data protection, as readers see it
 
 
-class _Stopped(Exception):
-    pass
-
-
-class _TimedOut(Exception):
-    pass
-
-
 @dataclass
 class QueryRun:
     """A query that has not finished: what its worker reads and what it has done so far."""
@@ -153,80 +143,42 @@ class QueryRun:
     status: str = "Scheduled"
     bytes_scanned: int = 0
     stop: threading.Event = field(default_factory=threading.Event)
+    began: float = field(default_factory=time.monotonic)
 
 
-class QueryRunner:
+class QueryRunner(WorkerQueries[QueryRun, tuple[str, bytes | None]]):
     def __init__(self, events: EventTable, history: QueryHistory, tasks: Tasks) -> None:
+        super().__init__(tasks, owner="logs", what="Logs Insights query", workers=QUERY_WORKERS)
         self.events = events
         self.history = history
-        self.tasks = tasks
-        self.executor = ThreadPoolExecutor(max_workers=QUERY_WORKERS, thread_name_prefix="logs-insights")
-        self.running: dict[str, QueryRun] = {}
 
-    def submit(self, run: QueryRun) -> None:
-        self.running[run.query_id] = run
-        self.tasks.spawn(self._run(run), owner="logs", what=f"Logs Insights query {run.query_id}",
-                         on_failure=lambda error: self._finish(run, "Failed", None))
-
-    async def _run(self, run: QueryRun) -> None:
-        try:
-            status, results = await asyncio.get_running_loop().run_in_executor(self.executor, self._scan, run)
-        except asyncio.CancelledError:
-            # The cloud is stopping or resetting: the worker stops at its next look; the query's
-            # row (still unfinished) is marked Failed when the service starts again.
-            run.stop.set()
-            self.running.pop(run.query_id, None)
-            raise
-        self._finish(run, status, results)
-
-    def _finish(self, run: QueryRun, status: str, results: bytes | None) -> None:
-        self.running.pop(run.query_id, None)
+    def finish(self, run: QueryRun, outcome: tuple[str, bytes | None]) -> None:
+        status, results = outcome
         self.history.finish(run.query_id, status, now_ms() - run.create_time, run.execution.scanned,
                             run.execution.matched, run.bytes_scanned, results)
         self.history.expire()
 
-    def stop(self, query_id: str) -> bool:
-        """StopQuery: True if the query was still scheduled or running."""
-        run = self.running.get(query_id)
-        if run is None or run.stop.is_set():
-            return False
-        run.stop.set()
-        return True
-
-    def close(self) -> None:
-        for run in list(self.running.values()):
-            run.stop.set()
-        self.executor.shutdown(wait=False, cancel_futures=True)
-
-    def forget(self) -> None:
-        for run in list(self.running.values()):
-            run.stop.set()
-        self.running.clear()
+    def fail(self, run: QueryRun, message: str) -> None:
+        self.finish(run, ("Failed", None))
 
     # -- in the worker thread ----------------------------------------------------------------
-    def _scan(self, run: QueryRun) -> tuple[str, bytes | None]:
+    def scan(self, run: QueryRun) -> tuple[str, bytes | None]:
         if run.stop.is_set():
             return "Cancelled", None
         run.status = "Running"
-        began = time.monotonic()
         try:
             with self.events.reader() as reader:
-                rows = run.execution.run(self._records(run, reader, began))
-        except _Stopped:
+                rows = run.execution.run(checked(self._records(run, reader), run, QUERY_TIMEOUT_SECONDS))
+        except Stopped:
             return "Cancelled", None
-        except _TimedOut:
+        except TimedOut:
             return "Timeout", None
         return "Complete", orjson.dumps(rows)
 
     @staticmethod
-    def _records(run: QueryRun, reader: EventReader, began: float):
+    def _records(run: QueryRun, reader: EventReader):
         for source in run.sources:
-            for count, event in enumerate(reader.read(gid=source.gid, start=source.start, end=source.end)):
-                if count % _CHECK_EVERY == 0:
-                    if run.stop.is_set():
-                        raise _Stopped()
-                    if time.monotonic() - began > QUERY_TIMEOUT_SECONDS:
-                        raise _TimedOut()
+            for event in reader.read(gid=source.gid, start=source.start, end=source.end):
                 run.bytes_scanned += len(event.message.encode())
                 message = source.mask(event.message) if source.mask else event.message
                 yield record_of(event.timestamp, message, source.streams.get(event.sid, ""), source.log,

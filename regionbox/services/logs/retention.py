@@ -1,6 +1,5 @@
 """The sweep that really deletes what has expired: log events older than their group's retention
-(with their bytes taken off the streams' and groups' ``storedBytes``), and whatever else Logs
-keeps only for a while (``also``: metric data points). Reads already hide expired events; the
+(with their bytes taken off the streams' and groups' ``storedBytes``). Reads already hide expired events; the
 sweep frees their storage, as AWS deletes expired events some time after they expire.
 
 It runs every ``Config.logs_retention_interval`` seconds as one of the cloud's background tasks,
@@ -20,18 +19,14 @@ log = logging.getLogger("regionbox.logs")
 
 
 class RetentionSweep:
-    def __init__(self, state: LogsState, tasks: Tasks, interval: Callable[[], float],
-                 also: tuple[Callable[[], None], ...] = ()) -> None:
+    def __init__(self, state: LogsState, tasks: Tasks, interval: Callable[[], float]) -> None:
         self.state = state
         self.tasks = tasks
         self.interval = interval
-        self.also = also
 
     def sweep(self) -> int:
         """Delete what has expired now; how many events went."""
         deleted = self.state.purge_all_expired()
-        for expire in self.also:
-            expire()
         if deleted:
             log.debug("logs: retention deleted %d events", deleted)
         return deleted

@@ -5,7 +5,7 @@ Insights (the ``pi`` service) reads.
 ``load`` builds the one state (``models.py``), the handlers by resource and the registration
 table below. The data plane: ``postgres.py`` (how each server is made, runs, and is talked to),
 ``failover.py`` (the standby and failovers), ``monitoring.py`` (Enhanced Monitoring),
-``insights.py`` (Performance Insights' sampler).
+``insights.py`` (Performance Insights' sampler), ``cloudwatch_metrics.py`` (AWS/RDS metrics in CloudWatch).
 """
 
 from regionbox.core.service import Service
@@ -90,8 +90,10 @@ def load(cloud) -> Service:
     from regionbox.services.rds.replicas import Replicas
     from regionbox.services.rds.snapshots import Snapshots
     from regionbox.services.rds.subnet_groups import SubnetGroups
+    from regionbox.services.rds.automated_backups import AutomatedBackups
     from regionbox.services.rds.backups import Backups
     from regionbox.services.rds.catalog import Catalog
+    from regionbox.services.rds.cloudwatch_metrics import CloudWatchMetrics
     from regionbox.services.rds.log_files import LogFiles
     from regionbox.services.rds.tags import Tags
 
@@ -115,6 +117,8 @@ def load(cloud) -> Service:
     instances.before_delete.append(replicas.orphaned)
     snapshots = Snapshots(state, instances, events, tasks, supervisor.root / "rds-snapshots", paginator)
     backups = Backups(instances, paginator)
+    automated = AutomatedBackups(state, instances, events, tasks, lambda: cloud.config.rds_backup_day)
+    instances.before_delete.append(automated.instance_deleted)
     log_files = LogFiles(instances)
     catalog = Catalog(paginator, subnet_groups.zones_of)
     tags = Tags(state)
@@ -122,8 +126,20 @@ def load(cloud) -> Service:
     instances.watchers.append(monitoring.on_instance)
     sampler = Sampler(cloud.store, nodes, tasks, state.instances.get)
     instances.watchers.append(sampler.on_instance)
-    lifecycle = Lifecycle(state, nodes, instances, failover, events, tasks, cloud.addresses, [monitoring.stop_all, sampler.stop_all])
+    metrics = CloudWatchMetrics(nodes, tasks, lambda: cloud.services.api("cloudwatch"), state.instances.get, sampler.load,
+                                lambda: cloud.config.rds_metrics_interval)
+    instances.watchers.append(metrics.on_instance)
+    sampler.on_sample.append(metrics.per_second)
+    lifecycle = Lifecycle(state, nodes, instances, failover, events, tasks, cloud.addresses, [monitoring.stop_all, sampler.stop_all, metrics.stop_all])
     supervisor.listen(failover.on_engine_event)
+
+    async def start() -> None:
+        await lifecycle.start()
+        automated.start()
+
+    async def reset() -> None:
+        await lifecycle.reset()
+        automated.start()
 
     return Service(
         name="rds",
@@ -174,8 +190,8 @@ def load(cloud) -> Service:
         not_implemented=NOT_IMPLEMENTED,
         dialect=DIALECT,
         api=RdsApi(state, sampler),
-        start=lifecycle.start,
+        start=start,
         stop=lifecycle.stop,
-        reset=lifecycle.reset,
+        reset=reset,
         engines=lambda: {"postgres": kinds.describe("postgres")},
     )

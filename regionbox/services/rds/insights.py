@@ -64,6 +64,9 @@ class Sampler:
         self.tasks = tasks
         self.lookup = lookup
         self.loops: dict[tuple[Scope, str], asyncio.Task] = {}
+        # Called each sampled second with (scope, identifier, second, active sessions, sessions on CPU):
+        # CloudWatch's high-resolution DBLoad.
+        self.on_sample: list[Callable[[Scope, str, int, int, int], None]] = []
         store.db.executescript(SCHEMA)
         store.on_reset(lambda: [store.db.execute(f"DELETE FROM {t}") for t in ("rds_pi_load", "rds_pi_sql", "rds_pi_counters")])
 
@@ -123,6 +126,9 @@ class Sampler:
                 self._store(instance.resource_id, second, sessions, totals, previous, cpu_before, cpu_now, normalized,
                             instance.pi_retention)
                 cpu_before = cpu_now
+                on_cpu = sum(1 for row in sessions if row[1] == "CPU")
+                for listener in self.on_sample:
+                    listener(scope, identifier, second, len(sessions), on_cpu)
                 next_at += 1
                 await asyncio.sleep(max(next_at - time.time(), 0.05))
         finally:

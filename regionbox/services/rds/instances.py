@@ -102,11 +102,11 @@ class Instances:
             "DBInstanceIdentifier": instance.identifier, "DBInstanceClass": instance.instance_class, "Engine": instance.engine,
             "DBInstanceStatus": instance.status, "MasterUsername": instance.master_username,
             "AllocatedStorage": instance.allocated_storage, "InstanceCreateTime": clock.from_epoch(instance.created_at),
-            "PreferredBackupWindow": "03:00-03:30", "BackupRetentionPeriod": instance.backup_retention,
+            "PreferredBackupWindow": instance.backup_window, "BackupRetentionPeriod": instance.backup_retention,
             "DBSecurityGroups": [], "VpcSecurityGroups": [{"VpcSecurityGroupId": g, "Status": "active"} for g in instance.vpc_security_groups],
             "DBParameterGroups": [{"DBParameterGroupName": instance.parameter_group,
                                    "ParameterApplyStatus": instance.parameter_apply_status}],
-            "DBSubnetGroup": subnet_group, "PreferredMaintenanceWindow": "sun:05:00-sun:05:30",
+            "DBSubnetGroup": subnet_group, "PreferredMaintenanceWindow": check.MAINTENANCE_WINDOW,
             "PendingModifiedValues": dict(instance.pending), "MultiAZ": instance.multi_az,
             "EngineVersion": instance.engine_version, "AutoMinorVersionUpgrade": instance.auto_minor_version_upgrade,
             "ReadReplicaDBInstanceIdentifiers": [r.identifier for r in self.state.instances.values(scope)
@@ -220,6 +220,8 @@ class Instances:
             master_password=password, allocated_storage=storage, storage_type=storage_type, port=port,
             db_name=db_name, endpoint_address=endpoint, multi_az=multi_az, subnet_group=subnet_group,
             parameter_group=parameter_group.lower(), backup_retention=params.get("BackupRetentionPeriod", 1),
+            backup_window=check.backup_window(params["PreferredBackupWindow"]) if params.get("PreferredBackupWindow")
+            else "03:00-03:30",
             monitoring_interval=interval or 0, monitoring_role_arn=role if interval else None,
             performance_insights=bool(params.get("EnablePerformanceInsights")),
             pi_retention=params.get("PerformanceInsightsRetentionPeriod") or 7,
@@ -331,6 +333,8 @@ class Instances:
             check.storage(instance.engine, params.get("StorageType") or instance.storage_type, params["AllocatedStorage"])
         if params.get("DBParameterGroupName"):
             self.parameter_groups.group(scope, params["DBParameterGroupName"])
+        if params.get("PreferredBackupWindow"):
+            check.backup_window(params["PreferredBackupWindow"])
         # Applied now whatever ApplyImmediately says, as RDS does for these.
         was_monitoring = instance.monitoring_interval
         instance.monitoring_interval, instance.monitoring_role_arn = interval or 0, role if interval else None
@@ -343,6 +347,8 @@ class Instances:
                                   ("PubliclyAccessible", "publicly_accessible")):
             if params.get(member) is not None:
                 setattr(instance, attribute, params[member])
+        if params.get("PreferredBackupWindow"):
+            instance.backup_window = params["PreferredBackupWindow"]
         if params.get("VpcSecurityGroupIds") is not None:
             instance.vpc_security_groups = params["VpcSecurityGroupIds"]
         if params.get("DBParameterGroupName") and params["DBParameterGroupName"].lower() != instance.parameter_group:

@@ -42,6 +42,8 @@ class DBInstance:
     parameter_group: str = "default.postgres15"
     parameter_apply_status: str = "in-sync"
     backup_retention: int = 1
+    backup_window: str = "03:00-03:30"  # PreferredBackupWindow, UTC: the daily automated snapshot
+    last_backup_day: int = -1  # the (rds_backup_day long) day of the last automated snapshot
     monitoring_interval: int = 0
     monitoring_role_arn: str | None = None
     performance_insights: bool = False

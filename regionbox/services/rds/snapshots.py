@@ -135,6 +135,8 @@ class Snapshots:
             raise not_found(identifier)
         if snapshot.status == "creating":
             raise ServiceError("InvalidDBSnapshotState", f"Cannot delete the snapshot {identifier} while it is being created.")
+        if snapshot.snapshot_type == "automated":  # they expire with the retention period, or go with the instance
+            raise ServiceError("InvalidDBSnapshotState", "Only manual snapshots may be deleted.")
         self.state.snapshots.delete(ctx.scope, identifier)
         shutil.rmtree(snapshot.path, ignore_errors=True)
         snapshot.status = "deleted"

@@ -96,3 +96,21 @@ def pi_retention(value: int | None) -> None:
     if value is not None and value not in PI_RETENTION:
         raise invalid(f"Invalid PerformanceInsightsRetentionPeriod: {value}. Valid values are 7, month * 31 (where month is "
                       "a number of months from 1-23), and 731.")
+
+
+MAINTENANCE_WINDOW = "sun:05:00-sun:05:30"  # the maintenance window every instance has here
+
+
+def backup_window(value: str) -> str:
+    """PreferredBackupWindow: hh24:mi-hh24:mi in UTC, at least 30 minutes, clear of the maintenance window."""
+    match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)", value or "")
+    if match is None:
+        raise invalid(f"Invalid backup window format: {value}. The backup window must be in the format hh24:mi-hh24:mi.")
+    start, end = int(match[1]) * 60 + int(match[2]), int(match[3]) * 60 + int(match[4])
+    if (end - start) % 1440 < 30:
+        raise invalid("The backup window must be at least 30 minutes.")
+    maintenance = (5 * 60, 5 * 60 + 30)
+    inside = (lambda minute: start <= minute < end) if start < end else (lambda minute: minute >= start or minute < end)
+    if any(inside(minute) for minute in range(*maintenance)):
+        raise invalid("The backup window and maintenance window must not overlap.")
+    return value

@@ -5,7 +5,9 @@ checksums asked for), and renamed into ``data/`` only once complete: a half-writ
 never visible, and ``tmp/`` is emptied at start. Smaller bodies are kept in their catalog row. Data files never change after that, so a copy
 is a hard link, and a multipart object is its parts' files in order (completing copies nothing).
 Hashing and writing run off the event loop, a MiB at a time, one batch in flight while the next
-arrives: a 5 GiB upload holds two MiB, not five GiB.
+arrives: a 5 GiB upload holds two MiB, not five GiB. A batch is the chunks as they came (bytes or
+views of a receiver's buffers), hashed and written one by one: joining them first would copy every
+byte once more.
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ class BodyWriter:
         self.size = 0
         self.inline: bytes | None = None
 
+    def _write_all(self, chunks: list) -> None:
+        for data in chunks:
+            self._write(data)
+
     def _write(self, data: bytes) -> None:
         if self._file is None and len(self._buffer) + len(data) <= self._inline_limit:
             self._buffer += data
@@ -74,13 +80,12 @@ class BodyWriter:
                 if pending_size >= BATCH:
                     if in_flight is not None:
                         await in_flight
-                    in_flight = loop.run_in_executor(None, self._write, b"".join(pending))
+                    in_flight = loop.run_in_executor(None, self._write_all, pending)
                     pending, pending_size = [], 0
         finally:
             if in_flight is not None:
                 await in_flight
-        if pending:
-            self._write(b"".join(pending))  # small bodies never leave the loop
+        self._write_all(pending)  # small bodies never leave the loop
 
     @property
     def etag(self) -> str:

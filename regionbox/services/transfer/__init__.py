@@ -62,7 +62,7 @@ def load(cloud) -> Service:
             await result
 
     state = TransferState(cloud.store)
-    identity = IdentityProviders(state, services, api("iam"))
+    identity = IdentityProviders(state, services, api("iam"), cloud.credentials)
     runner = WorkflowRunner(state, identity, api("s3"), put_object_tagging, services, api("logs"), cloud.tasks)
     plane = DataPlane(state, identity, Activity(api("logs")), api("s3"), runner)
     endpoints = Endpoints(state, cloud.listeners, plane, cloud.ca, cloud.state_dir / "transfer" / "tls")

@@ -269,7 +269,8 @@ class Files:
 
 class Download:
     """An object read from an offset on: one GetObject stream, started again (ranged) when the
-    client reads elsewhere than where the last read ended."""
+    client reads elsewhere than where the last read ended. A read is sliced out of the chunk the
+    stream gave (one copy; SFTP clients read 32 KiB at a time out of 1 MiB chunks)."""
 
     def __init__(self, files: Files, path: str, location: Location) -> None:
         self.files = files
@@ -279,13 +280,14 @@ class Download:
         self.position = 0
         self.sent = 0
         self._stream: AsyncIterator[bytes] | None = None
-        self._buffer = bytearray()
+        self._chunk = b""  # the stream's last chunk, and how much of it was read
+        self._at = 0
         self._ended = False
 
     async def seek(self, offset: int) -> None:
         await self._close_stream()
         self.position = offset
-        self._buffer.clear()
+        self._chunk, self._at = b"", 0
         try:
             info = self.files._s3("head_object", self.location.bucket, self.location.key)
             self.size = info.size
@@ -299,33 +301,40 @@ class Download:
     async def read(self, offset: int, size: int) -> bytes:
         if offset != self.position:
             await self.seek(offset)
-        while len(self._buffer) < size and not self._ended:
-            try:
-                chunk = await self._stream.__anext__()
-            except StopAsyncIteration:
-                self._ended = True
-                break
-            self._buffer += chunk
-        data = bytes(self._buffer[:size])
-        del self._buffer[:size]
+        parts: list[bytes] = []
+        wanted = size
+        while wanted > 0:
+            if self._at >= len(self._chunk):
+                if not await self._next():
+                    break
+                continue
+            part = self._chunk[self._at:self._at + wanted]
+            self._at += len(part)
+            wanted -= len(part)
+            parts.append(part)
+        data = parts[0] if len(parts) == 1 else b"".join(parts)
         self.position += len(data)
         self.sent += len(data)
         return data
 
+    async def _next(self) -> bool:
+        """The stream's next chunk; False at its end."""
+        if self._ended:
+            return False
+        try:
+            self._chunk, self._at = await self._stream.__anext__(), 0
+        except StopAsyncIteration:
+            self._ended = True
+            return False
+        return True
+
     async def chunks(self) -> AsyncIterator[bytes]:
         """The rest of the object as it comes (FTP's RETR)."""
-        if self._buffer:
-            data, self._buffer = bytes(self._buffer), bytearray()
+        while self._at < len(self._chunk) or await self._next():
+            data = self._chunk[self._at:] if self._at else self._chunk
+            self._at = len(self._chunk)
             self.sent += len(data)
             yield data
-        while not self._ended:
-            try:
-                chunk = await self._stream.__anext__()
-            except StopAsyncIteration:
-                break
-            self.sent += len(chunk)
-            yield chunk
-        self._ended = True
 
     async def _close_stream(self) -> None:
         stream, self._stream = self._stream, None

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from regionbox.services.transfer.dataplane import Connection, DataPlane
 from regionbox.services.transfer.filesystem import Entry, FsError, Upload
+from regionbox.services.transfer.ftp_data import DataChannel
 
 if TYPE_CHECKING:
     from regionbox.services.transfer.models import Server
@@ -27,7 +28,6 @@ log = logging.getLogger("regionbox.transfer.ftp")
 
 PASSIVE_PORTS = range(8192, 8201)
 MAX_LINE = 8192
-CHUNK = 256 * 1024
 DATA_TIMEOUT = 30.0
 OPEN_BEFORE_LOGIN = {"USER", "PASS", "AUTH", "PBSZ", "PROT", "FEAT", "SYST", "QUIT", "NOOP", "OPTS", "HELP"}
 FEATURES = ["UTF8", "EPSV", "PASV", "SIZE", "MDTM", "MLST type*;size*;modify*;", "REST STREAM"]
@@ -68,11 +68,11 @@ class FtpSession:
         self.tls = False
         self.protected = False
         self.passive: asyncio.AbstractServer | None = None
-        self.data: asyncio.Future | None = None
+        self.data: asyncio.Future | None = None  # the passive port's connection, once it comes
         self.rename_from: str | None = None
         self.restart_at = 0
         self.uploads: set[Upload] = set()
-        self.data_writer: asyncio.StreamWriter | None = None  # of the transfer under way
+        self.data_channel: DataChannel | None = None  # of the transfer under way
 
     # -- the control connection ------------------------------------------------------------------
     async def reply(self, code: int, text: str) -> None:
@@ -336,8 +336,11 @@ class FtpSession:
         if self.passive is not None:
             self.passive.close()
             self.passive = None
-        if self.data is not None and not self.data.done():
-            self.data.cancel()
+        if self.data is not None:
+            if not self.data.done():
+                self.data.cancel()
+            elif not self.data.cancelled():
+                self.data.result().abort()  # connected, and no transfer used it
         self.data = None
 
     async def _open_passive(self) -> int:
@@ -346,18 +349,16 @@ class FtpSession:
         self.data = loop.create_future()
         data = self.data
 
-        async def accepted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            if data.done() or writer.get_extra_info("peername", ("",))[0] != self.connection.source_ip:
-                writer.close()
-                return
-            done = loop.create_future()
-            data.set_result((reader, writer, done))
-            await done  # the connection lives as long as its transfer
+        def accept(channel: DataChannel) -> bool:
+            if data.done() or channel.get_extra_info("peername", ("",))[0] != self.connection.source_ip:
+                return False
+            data.set_result(channel)
+            return True
 
         for port in list(PASSIVE_PORTS) + [0]:
             try:
-                self.passive = await asyncio.start_server(accepted, self.listener.address, port, reuse_address=True,
-                                                          backlog=1)
+                self.passive = await loop.create_server(lambda: DataChannel(accept), self.listener.address, port,
+                                                        reuse_address=True, backlog=1)
                 break
             except OSError:
                 continue
@@ -383,12 +384,12 @@ class FtpSession:
         if self.listener.tls is not None and self.tls and not self.protected:
             raise Reply(521, "Data connections must be protected: send PROT P.")
 
-    async def _data_connection(self, opening: str):
+    async def _data_connection(self, opening: str) -> DataChannel:
         """The client's data connection, once it connected to the passive port: the 150 reply
         sent, and (with PROT P) its TLS handshake done, which clients start only after the 150."""
         self._ready_for_data()
         try:
-            reader, writer, done = await asyncio.wait_for(asyncio.shield(self.data), DATA_TIMEOUT)
+            channel = await asyncio.wait_for(asyncio.shield(self.data), DATA_TIMEOUT)
         except (asyncio.TimeoutError, asyncio.CancelledError):
             self._close_passive()
             raise Reply(425, "Can't open data connection.") from None
@@ -396,37 +397,35 @@ class FtpSession:
             if self.passive is not None:
                 self.passive.close()
                 self.passive = None
-        self.data_writer = writer
+        self.data = None
+        self.data_channel = channel
         await self.reply(150, opening)
         if self.protected:
             try:
-                await asyncio.wait_for(writer.start_tls(self.listener.tls), DATA_TIMEOUT)
+                await asyncio.wait_for(channel.start_tls(self.listener.tls), DATA_TIMEOUT)
             except (OSError, ssl.SSLError, asyncio.TimeoutError):
-                self._finish(writer, done, abort=True)
+                self._finish(channel, abort=True)
                 raise Reply(522, "TLS negotiation on the data connection failed.") from None
             mode = self._server().protocol_details.get("TlsSessionResumptionMode", "ENFORCED")
-            tls = writer.get_extra_info("ssl_object")
+            tls = channel.get_extra_info("ssl_object")
             if mode == "ENFORCED" and (tls is None or not tls.session_reused):
-                self._finish(writer, done)
+                self._finish(channel)
                 raise Reply(522, "TLS session of the data connection must resume the control connection's session.")
-        return reader, writer, done
+        return channel
 
-    def _finish(self, writer: asyncio.StreamWriter, done: asyncio.Future, abort: bool = False) -> None:
-        (writer.transport.abort if abort else writer.close)()
-        self.data_writer = None
-        if not done.done():
-            done.set_result(None)
-        self.data = None
+    def _finish(self, channel: DataChannel, abort: bool = False) -> None:
+        (channel.abort if abort else channel.close)()
+        self.data_channel = None
 
     async def _send(self, lines: list[str]) -> None:
-        reader, writer, done = await self._data_connection("Opening data connection.")
+        channel = await self._data_connection("Opening data connection.")
         try:
-            writer.write("".join(f"{line}\r\n" for line in lines).encode("utf-8", "surrogateescape"))
-            await writer.drain()
+            channel.write("".join(f"{line}\r\n" for line in lines).encode("utf-8", "surrogateescape"))
+            await channel.drain()
         except (ConnectionError, ssl.SSLError):
-            self._finish(writer, done, abort=True)
+            self._finish(channel, abort=True)
             raise Reply(426, "Connection closed; transfer aborted.") from None
-        self._finish(writer, done)
+        self._finish(channel)
         await self.reply(226, "Transfer complete.")
 
     async def _listing(self, argument: str) -> list[Entry]:
@@ -457,15 +456,15 @@ class FtpSession:
             raise _fs(error) from None
         self.plane.log(self.connection, "OPEN", path=download.path, mode="READ")
         try:
-            reader, writer, done = await self._data_connection("Opening BINARY mode data connection.")
+            channel = await self._data_connection("Opening BINARY mode data connection.")
             try:
                 async for chunk in download.chunks():
-                    writer.write(chunk)
-                    await writer.drain()
+                    channel.write(chunk)
+                    await channel.drain()
             except (ConnectionError, ssl.SSLError):
-                self._finish(writer, done, abort=True)
+                self._finish(channel, abort=True)
                 raise Reply(426, "Connection closed; transfer aborted.") from None
-            self._finish(writer, done)
+            self._finish(channel)
         finally:
             await download.close()
             self.plane.log(self.connection, "CLOSE", path=download.path, bytes_out=str(download.sent))
@@ -487,24 +486,24 @@ class FtpSession:
         self.uploads.add(upload)
         self.plane.log(self.connection, "OPEN", path=upload.path, mode="CREATE|TRUNCATE|WRITE")
         try:
-            reader, writer, done = await self._data_connection("Opening BINARY mode data connection.")
+            channel = await self._data_connection("Opening BINARY mode data connection.")
         except Reply:
             self.uploads.discard(upload)
             await upload.abort()
             raise
         try:
             while True:
-                chunk = await reader.read(CHUNK)
+                chunk = await channel.read()
                 if not chunk:
                     break
                 await upload.write(upload.received, chunk)
         except (ConnectionError, ssl.SSLError, FsError) as error:
-            self._finish(writer, done, abort=True)
+            self._finish(channel, abort=True)
             self.uploads.discard(upload)
             await upload.abort()
             self.plane.partial(self.connection, upload.path, upload)
             raise Reply(426 if not isinstance(error, FsError) else 550, "Transfer aborted.") from None
-        self._finish(writer, done)
+        self._finish(channel)
         self.uploads.discard(upload)
         try:
             await upload.close()
@@ -557,8 +556,8 @@ class FtpListener:
             self.server.close()
         for session in list(self.sessions):
             session._close_passive()
-            if session.data_writer is not None:
-                session.data_writer.transport.abort()
+            if session.data_channel is not None:
+                session.data_channel.abort()
             session.writer.transport.abort()
 
     async def wait_closed(self) -> None:

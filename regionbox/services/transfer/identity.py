@@ -1,24 +1,39 @@
 """Who a login is: service-managed users (SSH keys stored here) or a custom identity provider
-(AWS's contract: a Lambda function answers the login with the user's Role, Policy, home
-directory or logical mappings, POSIX profile and public keys), and the session that follows:
-the user acts in S3 as their role's session, narrowed by their session policy.
+(AWS's contract: a Lambda function or an API Gateway method answers the login with the user's
+Role, Policy, home directory or logical mappings, POSIX profile and public keys), and the session
+that follows: the user acts in S3 as their role's session, narrowed by their session policy.
 
-Custom providers reach their function through ``cloud.services.api("lambda").invoke`` as the
-service principal ``transfer.amazonaws.com`` with the server's ARN as source, so the function's
-policy must let Transfer in (AddPermission), as on AWS. API Gateway and AWS Directory Service are
-not served; their logins fail as AWS's do for a provider that cannot be reached, naming what is
-missing.
+The two custom providers are asked the same question and their answers read the same way:
+
+- AWS_LAMBDA: ``cloud.services.api("lambda").invoke`` as the service principal
+  ``transfer.amazonaws.com`` with the server's ARN as source, so the function's policy must let
+  Transfer in (AddPermission), as on AWS.
+- API_GATEWAY: ``GET {Url}/servers/{serverId}/users/{username}/config?protocol=..&sourceIp=..``
+  with the ``Password`` and ``PasswordBase64`` headers for a password login (none for a key
+  login), signed with SigV4 for ``execute-api`` as a session of the server's InvocationRole
+  (which must trust transfer.amazonaws.com; the method is AWS_IAM, so IAM checks
+  ``execute-api:Invoke``), through ``cloud.services.api("apigateway").call``. Only a 200 answer
+  counts.
+
+AWS Directory Service is not served; its logins fail as AWS's do for a provider that cannot be
+reached, naming what is missing.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
+from urllib.parse import quote, urlencode, urlsplit
 
-from regionbox.core import ids
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from regionbox.core import arns, clock, ids
 from regionbox.core.arns import Arn
 from regionbox.core.context import Caller, RequestContext
-from regionbox.core.credentials import IssuedCredentials
+from regionbox.core.credentials import CredentialRegistry, IssuedCredentials
 from regionbox.core.errors import ServiceError
 from regionbox.core.service import Access
 from regionbox.services.transfer.models import Server
@@ -29,6 +44,27 @@ from regionbox.services.transfer.state import TransferState, bad_request, user_k
 
 class AuthFailed(Exception):
     """The login is refused; the message is what the server's logs say about it."""
+
+
+@dataclass
+class Answer:
+    """What a custom identity provider answered: where it was asked (the function, or the API's
+    config URL), its HTTP status and its response as sent (TestIdentityProvider shows all three)."""
+
+    url: str
+    status: int
+    text: str
+
+    def document(self) -> dict:
+        if self.status != 200:
+            raise AuthFailed(f"Unable to call identity provider: {self.url} answered HTTP {self.status}: {self.text[:200]}")
+        try:
+            response = json.loads(self.text) if self.text else None
+        except ValueError:
+            response = None
+        if not isinstance(response, dict):
+            raise AuthFailed("The identity provider's response is not a JSON object")
+        return response
 
 
 @dataclass
@@ -75,14 +111,18 @@ def policy_variables(policy: str, login: Login) -> str:
     return policy
 
 
-PRINCIPAL = "transfer.amazonaws.com"  # who invokes an identity provider's function
+PRINCIPAL = "transfer.amazonaws.com"  # who invokes an identity provider's function or assumes its invocation role
+SESSION_SECONDS = 3600
+RENEW_BEFORE = 300  # a new session of the invocation role once less than this is left
 
 
 class IdentityProviders:
-    def __init__(self, state: TransferState, services, iam) -> None:
+    def __init__(self, state: TransferState, services, iam, credentials: CredentialRegistry) -> None:
         self.state = state
-        self.services = services  # the cloud's registry: the Lambda service, when there is one
+        self.services = services  # the cloud's registry: Lambda and API Gateway, when there are
         self.iam = iam  # () -> IamApi
+        self.credentials = credentials  # where the invocation role's sessions are registered
+        self._invocation_sessions: dict[tuple[str, str], IssuedCredentials] = {}
 
     # -- logins ----------------------------------------------------------------------------------
     def service_managed(self, scope, server: Server, user_name: str) -> Login | None:
@@ -95,27 +135,27 @@ class IdentityProviders:
 
     async def custom(self, scope, server: Server, user_name: str, password: str | None, protocol: str,
                      source_ip: str) -> Login:
-        response = await self.ask(scope, server, user_name, password, protocol, source_ip)
-        return login_from_response(user_name, response)
+        answer = await self.ask(scope, server, user_name, password, protocol, source_ip)
+        return login_from_response(user_name, answer.document())
 
     async def ask(self, scope, server: Server, user_name: str, password: str | None, protocol: str,
-                  source_ip: str) -> dict:
+                  source_ip: str) -> Answer:
         """The custom identity provider's answer to a login (AuthFailed when it cannot be asked)."""
         kind = server.identity_provider_type
-        if kind == "API_GATEWAY":
-            raise AuthFailed(f"Unable to call identity provider: API Gateway ({server.identity_provider_details.get('Url')}) "
-                             "is not served by regionbox")
         if kind == "AWS_DIRECTORY_SERVICE":
             raise AuthFailed(f"Unable to call identity provider: directory {server.identity_provider_details.get('DirectoryId')} "
                              "does not exist (AWS Directory Service is not served by regionbox)")
+        if kind == "API_GATEWAY":
+            return await self._call_api(scope, server, user_name, password, protocol, source_ip)
+        return await self._invoke_function(scope, server, user_name, password, protocol, source_ip)
+
+    async def _invoke_function(self, scope, server: Server, user_name: str, password: str | None, protocol: str,
+                               source_ip: str) -> Answer:
         function = server.identity_provider_details.get("Function", "")
         event = {"username": user_name, "protocol": protocol, "serverId": server.server_id, "sourceIp": source_ip}
         if password is not None:
             event["password"] = password
-        try:
-            lambda_api = self.services.api("lambda")
-        except (KeyError, ServiceError):
-            lambda_api = None
+        lambda_api = self._api("lambda")
         if lambda_api is None:
             raise AuthFailed(f"Unable to call identity provider: Function not found: {function}")
         try:
@@ -123,16 +163,70 @@ class IdentityProviders:
                                                  source_arn=server.arn, source_account=scope[0])
         except ServiceError as error:
             raise AuthFailed(f"Unable to call identity provider: {error.message or error.code}") from None
-        try:
-            response = invocation.json()
-        except ValueError:
-            response = None
+        text = invocation.payload.decode("utf-8", "replace")
         if invocation.function_error is not None:
+            try:
+                response = invocation.json()
+            except ValueError:
+                response = None
             message = response.get("errorMessage", "") if isinstance(response, dict) else ""
             raise AuthFailed(f"Unable to call identity provider: the function failed: {invocation.error_type}: {message}")
-        if not isinstance(response, dict):
-            raise AuthFailed("The identity provider's response is not a JSON object")
-        return response
+        return Answer(function, invocation.status_code, text)
+
+    async def _call_api(self, scope, server: Server, user_name: str, password: str | None, protocol: str,
+                        source_ip: str) -> Answer:
+        details = server.identity_provider_details
+        url = (f"{details.get('Url', '').rstrip('/')}/servers/{server.server_id}/users/{quote(user_name, safe='')}/config"
+               f"?{urlencode({'protocol': protocol, 'sourceIp': source_ip})}")
+        api = self._api("apigateway")
+        if api is None:
+            raise AuthFailed(f"Unable to call identity provider: {url} is not an API Gateway invoke URL")
+        session = self._invocation_session(scope, server, details.get("InvocationRole", ""))
+        headers = {"Host": urlsplit(url).netloc}
+        if password is not None:
+            # AWS sends the password as it is and base64-encoded (for passwords beyond US-ASCII).
+            headers["Password"] = password
+            headers["PasswordBase64"] = base64.b64encode(password.encode()).decode()
+        request = AWSRequest(method="GET", url=url, headers=headers)
+        SigV4Auth(Credentials(session.access_key_id, session.secret_access_key, session.session_token), "execute-api",
+                  scope[1]).add_auth(request)
+        response = await api.call(url, "GET", dict(request.headers.items()))
+        if response is None:
+            raise AuthFailed(f"Unable to call identity provider: {url} is not an API Gateway invoke URL")
+        return Answer(url, response.status, response.body.decode("utf-8", "replace"))
+
+    def _invocation_session(self, scope, server: Server, role_arn: str) -> IssuedCredentials:
+        """A session of the server's invocation role, as Transfer assumes it to call the API: the
+        role must exist and trust transfer.amazonaws.com. Reused until it nears its expiration."""
+        cached = self._invocation_sessions.get((role_arn, server.server_id))
+        if cached is not None and cached.expiration - clock.epoch() > RENEW_BEFORE \
+                and self.credentials.issued(cached.access_key_id) is not None:  # (a reset forgets sessions)
+            return cached
+        iam = self.iam()
+        role = iam.role_by_arn(role_arn)
+        if role is None or not iam.service_allowed(iam.trust_policy(role_arn), PRINCIPAL, "sts:AssumeRole", role_arn, {}):
+            raise AuthFailed(f"Unable to call identity provider: transfer.amazonaws.com cannot assume the invocation role "
+                             f"{role_arn}")
+        parsed = Arn.parse(role_arn)
+        role_name = parsed.resource.rsplit("/", 1)[-1]
+        session_name = server.server_id
+        issued = IssuedCredentials(
+            access_key_id=ids.access_key_id("ASIA"), secret_access_key=ids.secret_access_key(),
+            session_token=ids.token(356), expiration=int(clock.epoch()) + SESSION_SECONDS,
+            caller={"account_id": parsed.account or scope[0], "type": "AssumedRole", "role_arn": role_arn,
+                    "session_name": session_name, "user_id": f"{role.role_id}:{session_name}",
+                    "arn": arns.arn("sts", "", parsed.account or scope[0], f"assumed-role/{role_name}/{session_name}",
+                                    parsed.partition)})
+        self.credentials.register(issued)
+        iam.mark_role_used(role, scope[1])
+        self._invocation_sessions[(role_arn, server.server_id)] = issued
+        return issued
+
+    def _api(self, name: str):
+        try:
+            return self.services.api(name)
+        except (KeyError, ServiceError):
+            return None
 
     # -- sessions --------------------------------------------------------------------------------
     def role_session(self, scope, role_arn: str, session_name: str, policy: str | None, source_ip: str):
@@ -182,15 +276,15 @@ class IdentityProviders:
         protocol = params.get("ServerProtocol") or "SFTP"
         if protocol not in server.protocols:
             raise bad_request(f"Protocol {protocol} is not enabled on server {server.server_id}")
-        url = server.identity_provider_details.get("Url") or server.identity_provider_details.get("Function") or ""
+        where = server.identity_provider_details.get("Url") or server.identity_provider_details.get("Function") or ""
         try:
-            response = await self.ask(ctx.scope, server, params["UserName"], params.get("UserPassword"), protocol,
-                                      params.get("SourceIp") or ctx.source_ip)
+            answer = await self.ask(ctx.scope, server, params["UserName"], params.get("UserPassword"), protocol,
+                                    params.get("SourceIp") or ctx.source_ip)
         except AuthFailed as failure:
-            return {"Response": "", "StatusCode": 500, "Message": str(failure), "Url": url}
+            return {"Response": "", "StatusCode": 500, "Message": str(failure), "Url": where}
         message = ""
         try:
-            login_from_response(params["UserName"], response)
+            login_from_response(params["UserName"], answer.document())
         except AuthFailed as failure:
             message = str(failure)
-        return {"Response": json.dumps(response), "StatusCode": 200, "Message": message, "Url": url}
+        return {"Response": answer.text, "StatusCode": answer.status, "Message": message, "Url": answer.url}

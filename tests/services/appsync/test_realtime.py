@@ -239,6 +239,48 @@ def test_a_closed_connection_stops_its_subscriptions(cloud):
 
 
 
+def test_a_client_that_does_not_read_holds_up_nobody_else(cloud):
+    """20 MB of messages to a client that stops reading: its TCP buffers fill and the server's
+    sending to it waits, while another client gets every message at once; then it reads them
+    all, in order."""
+    chat = chat_api(cloud, account=ACCOUNT)
+    big = "x" * 200_000
+    count = 100
+
+    async def subscribed(**options):
+        ws = await websockets.connect(f"{chat['api']['uris']['REALTIME_NO_DNS']}?header="
+                                      f"{header_param(chat['api'], chat['key'])}&payload=e30=",
+                                      subprotocols=["graphql-ws"], max_size=None, **options)
+        await ws.send(json.dumps({"type": "connection_init"}))
+        assert (await _recv(ws))["type"] == "connection_ack"
+        await ws.send(_start(chat, "s", 'subscription { onMessage(roomId: "slow") { id text } }'))
+        while (await _recv(ws))["type"] != "start_ack":
+            pass
+        return ws
+
+    async def texts(ws, wanted: int) -> list[str]:
+        found = []
+        while len(found) < wanted:
+            message = await _recv(ws)
+            if message["type"] == "data":
+                found.append(message["payload"]["data"]["onMessage"]["text"])
+        return found
+
+    async def story():
+        slow = await subscribed(max_queue=1)  # reads one message, then leaves the rest in TCP
+        fast = await subscribed()
+        try:
+            for number in range(count):
+                await asyncio.to_thread(publish, chat, "slow", f"{number}:{big}")
+                assert (await texts(fast, 1))[0].startswith(f"{number}:")
+            received = await texts(slow, count)
+            assert [text.split(":", 1)[0] for text in received] == [str(n) for n in range(count)]
+        finally:
+            await slow.close()
+            await fast.close()
+    asyncio.run(story())
+
+
 def test_keep_alives_come_at_the_configured_interval():
     cloud = RunningCloud(Config(ephemeral=True, appsync_keepalive_interval=0.1)).start()
     try:

@@ -37,6 +37,20 @@ class Target:
                     target.busy -= 1
                 if self.path.startswith("/stream"):
                     return self._stream()
+                if self.path.startswith("/until-close"):  # no length, no chunks: the body ends with the connection
+                    self.send_response(200)
+                    self.end_headers()
+                    self.wfile.write(b"the end is the close")
+                    self.close_connection = True
+                    return
+                if self.path.startswith("/big/"):  # /big/<bytes>: a large body to stream
+                    size = int(self.path.split("/")[2])
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(size))
+                    self.end_headers()
+                    for start in range(0, size, 65536):
+                        self.wfile.write(bytes([start // 65536 % 251]) * min(65536, size - start))
+                    return
                 if self.headers.get("Transfer-Encoding") == "chunked":
                     body = b""
                     while size := int(self.rfile.readline().split(b";")[0], 16):

@@ -85,9 +85,14 @@ def test_no_target_is_503_and_a_dead_target_is_502(cloud):
         probe.bind(("127.0.0.1", 0))
         dead_port = probe.getsockname()[1]
     elb.register_targets(TargetGroupArn=made["tg"]["TargetGroupArn"], Targets=[{"Id": "127.0.0.1", "Port": dead_port}])
-    # Its only target is unhealthy, so the load balancer fails open, and the target refuses: 502.
-    answer = requests.get(made["url"], timeout=10)
-    assert answer.status_code == 502 and "<title>502 Bad Gateway</title>" in answer.text
+    # Its only target is unhealthy, so the load balancer fails open, and the target refuses: 502,
+    # and the client's kept-alive connection goes on (its next request gets its own answer).
+    with requests.Session() as session:
+        for _ in range(2):
+            answer = session.get(made["url"], timeout=10)
+            assert answer.status_code == 502 and "<title>502 Bad Gateway</title>" in answer.text
+        posted = session.post(made["url"], data=b"z" * 70_000, timeout=10)
+        assert posted.status_code == 502
 
 
 def test_rules_route_by_path_host_header_and_method(cloud, targets):

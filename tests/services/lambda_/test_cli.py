@@ -95,3 +95,70 @@ def test_an_event_source_mapping_with_the_cli(cloud, tmp_path):
     record = json.loads(got.splitlines()[0])["Records"][0]
     assert (record["eventName"], record["eventSourceARN"]) == ("INSERT", arn)
     assert record["dynamodb"]["NewImage"] == {"id": {"S": "x"}, "v": {"N": "7"}}
+
+
+WEB = """import json
+def handler(event, context):
+    return {"statusCode": 200, "headers": {"content-type": "text/plain"},
+            "body": event["requestContext"]["http"]["method"] + " " + event["rawPath"] + " " + (event.get("body") or "")}
+"""
+
+
+def test_function_url_provisioned_concurrency_and_code_signing_with_the_cli(cloud, tmp_path):
+    import subprocess
+
+    package = tmp_path / "fn.zip"
+    package.write_bytes(zipped({"app.py": WEB}))
+    cli(cloud, "lambda", "create-function", "--function-name", "web", "--runtime", "python3.12", "--handler",
+        "app.handler", "--zip-file", f"fileb://{package}", "--role", role(cloud))
+    cli(cloud, "lambda", "wait", "function-active-v2", "--function-name", "web")
+    url = json.loads(cli(cloud, "lambda", "create-function-url-config", "--function-name", "web", "--auth-type", "NONE",
+                         "--cors", "AllowOrigins=https://app.example,MaxAge=30").stdout)
+    assert url["AuthType"] == "NONE" and url["Cors"] == {"AllowOrigins": ["https://app.example"], "MaxAge": 30}
+    cli(cloud, "lambda", "add-permission", "--function-name", "web", "--statement-id", "url", "--action",
+        "lambda:InvokeFunctionUrl", "--principal", "*", "--function-url-auth-type", "NONE")
+    url_id = url["FunctionUrl"].split("//", 1)[1].split(".", 1)[0]
+    curled = subprocess.run(["curl", "-s", "-X", "POST", "--data", "hello",
+                             f"{cloud.endpoint}/_aws/lambda-url/{url_id}/greet"], capture_output=True, text=True, timeout=60)
+    assert curled.stdout == "POST /greet hello"
+    hosted = subprocess.run(["curl", "-s", "--resolve", f"{url['FunctionUrl'].split('//')[1].split(':')[0]}:"
+                             f"{cloud.endpoint.rsplit(':', 1)[1]}:127.0.0.1", url["FunctionUrl"] + "x"],
+                            capture_output=True, text=True, timeout=60)
+    assert hosted.stdout == "GET /x "
+    got = json.loads(cli(cloud, "lambda", "get-function-url-config", "--function-name", "web").stdout)
+    assert got["FunctionUrl"] == url["FunctionUrl"]
+    cli(cloud, "lambda", "update-function-url-config", "--function-name", "web", "--auth-type", "AWS_IAM")
+    listed = json.loads(cli(cloud, "lambda", "list-function-url-configs", "--function-name", "web").stdout)
+    assert [c["AuthType"] for c in listed["FunctionUrlConfigs"]] == ["AWS_IAM"]
+    unsigned = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                               f"{cloud.endpoint}/_aws/lambda-url/{url_id}/"], capture_output=True, text=True, timeout=60)
+    assert unsigned.stdout == "403"
+    cli(cloud, "lambda", "delete-function-url-config", "--function-name", "web")
+    missing = cli(cloud, "lambda", "get-function-url-config", "--function-name", "web", check=False)
+    assert missing.returncode != 0 and "ResourceNotFoundException" in missing.stderr
+
+    version = json.loads(cli(cloud, "lambda", "publish-version", "--function-name", "web").stdout)["Version"]
+    put = json.loads(cli(cloud, "lambda", "put-provisioned-concurrency-config", "--function-name", "web", "--qualifier",
+                         version, "--provisioned-concurrent-executions", "2").stdout)
+    assert put["RequestedProvisionedConcurrentExecutions"] == 2
+    got = json.loads(cli(cloud, "lambda", "get-provisioned-concurrency-config", "--function-name", "web", "--qualifier",
+                         version).stdout)
+    assert got["Status"] == "READY"
+    listed = json.loads(cli(cloud, "lambda", "list-provisioned-concurrency-configs", "--function-name", "web").stdout)
+    assert len(listed["ProvisionedConcurrencyConfigs"]) == 1
+    cli(cloud, "lambda", "delete-provisioned-concurrency-config", "--function-name", "web", "--qualifier", version)
+
+    csc = json.loads(cli(cloud, "lambda", "create-code-signing-config", "--allowed-publishers",
+                         "SigningProfileVersionArns=arn:aws:signer:us-east-1:111111111111:/signing-profiles/p/abcdefghij",
+                         "--code-signing-policies", "UntrustedArtifactOnDeployment=Enforce").stdout)["CodeSigningConfig"]
+    cli(cloud, "lambda", "put-function-code-signing-config", "--function-name", "web", "--code-signing-config-arn",
+        csc["CodeSigningConfigArn"])
+    refused = cli(cloud, "lambda", "update-function-code", "--function-name", "web", "--zip-file", f"fileb://{package}",
+                  check=False)
+    assert refused.returncode != 0 and "CodeVerificationFailedException" in refused.stderr
+    listed = json.loads(cli(cloud, "lambda", "list-functions-by-code-signing-config", "--code-signing-config-arn",
+                            csc["CodeSigningConfigArn"]).stdout)
+    assert [arn.rsplit(":", 1)[-1] for arn in listed["FunctionArns"]] == ["web"]
+    cli(cloud, "lambda", "delete-function-code-signing-config", "--function-name", "web")
+    cli(cloud, "lambda", "delete-code-signing-config", "--code-signing-config-arn", csc["CodeSigningConfigArn"])
+    assert json.loads(cli(cloud, "lambda", "list-code-signing-configs").stdout)["CodeSigningConfigs"] == []

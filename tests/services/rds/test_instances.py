@@ -1,6 +1,9 @@
 """A Multi-AZ PostgreSQL instance, the user's story: create it, use it with psycopg and psql, change
 its parameters and password, fail it over (forced, then by an AZ outage) without losing a committed
-row, read the story in DescribeEvents, delete it. One instance for the module (the machine is small)."""
+row, read the story in DescribeEvents, delete it. One instance for the module (the machine is small).
+
+The tests are chapters of one story, each starting where the one before left the instance: the
+module runs on one xdist worker, in order (`--dist loadscope`, the README's test command)."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ identity providers that are real Lambda functions."""
 
 from __future__ import annotations
 
+import ftplib
 import json
 import subprocess
 import time
@@ -104,3 +105,14 @@ def identity_function(cloud, name: str, answers: dict, password: str, out: Path)
 def calls(out: Path) -> list[dict]:
     """The events a function recorded, oldest first."""
     return [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
+
+
+class ResumingFTP_TLS(ftplib.FTP_TLS):
+    """FTP_TLS whose data connections resume the control connection's TLS session, as servers with
+    TlsSessionResumptionMode ENFORCED (AWS's default) require."""
+
+    def ntransfercmd(self, cmd, rest=None):
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        if self._prot_p:
+            conn = self.context.wrap_socket(conn, server_hostname=self.host, session=self.sock.session)
+        return conn, size

@@ -15,7 +15,8 @@ import asyncssh
 import pytest
 
 from tests.services.lambda_.helpers import zipped
-from tests.services.transfer.helpers import ACCOUNT, calls, identity_function, log_events, online, role
+from tests.services.transfer.helpers import (ACCOUNT, ResumingFTP_TLS, calls, identity_function, log_events,
+                                             online, role)
 
 FUNCTION = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:transfer-idp"
 LOGS = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/transfer/ftp-tests:*"
@@ -48,17 +49,6 @@ def site(lambda_cloud, tmp_path):
     return {"cloud": cloud, "transfer": transfer, "s3": s3, "server": server_id, "address": endpoint.address,
             "ftp": endpoint.ftp_port, "sftp": endpoint.sftp_port, "ca": str(ca), "calls": lambda: calls(out),
             "zones": {s["AvailabilityZone"] for s in subnets}}
-
-
-class ResumingFTP_TLS(ftplib.FTP_TLS):
-    """FTP_TLS whose data connections resume the control connection's TLS session, as servers with
-    TlsSessionResumptionMode ENFORCED (AWS's default) require."""
-
-    def ntransfercmd(self, cmd, rest=None):
-        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
-        if self._prot_p:
-            conn = self.context.wrap_socket(conn, server_hostname=self.host, session=self.sock.session)
-        return conn, size
 
 
 def ftp(site, password: str = "s3cret") -> ftplib.FTP:

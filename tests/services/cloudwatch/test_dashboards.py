@@ -1,0 +1,94 @@
+"""Dashboards (account-wide, bodies checked as JSON with CloudWatch's error shape) and anomaly
+detector configurations (kept, never trained: PENDING_TRAINING)."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from datetime import datetime, timedelta, timezone
+
+from tests.services.cloudwatch.helpers import client, refused
+
+BODY = json.dumps({"widgets": [{"type": "metric", "x": 0, "y": 0, "width": 12, "height": 6,
+                                "properties": {"metrics": [["Shop", "Latency"]], "region": "us-east-1"}}]})
+
+
+def test_dashboards(cloud):
+    cw = client(cloud)
+    assert cw.put_dashboard(DashboardName="shop-overview", DashboardBody=BODY)["DashboardValidationMessages"] == []
+    cw.put_dashboard(DashboardName="shop-db", DashboardBody=json.dumps({"widgets": []}))
+    cw.put_dashboard(DashboardName="other", DashboardBody=json.dumps({"widgets": []}))
+    got = cw.get_dashboard(DashboardName="shop-overview")
+    assert got["DashboardBody"] == BODY and got["DashboardArn"] == "arn:aws:cloudwatch::000000000000:dashboard/shop-overview"
+    entries = cw.list_dashboards(DashboardNamePrefix="shop")["DashboardEntries"]
+    assert [(e["DashboardName"], e["Size"]) for e in entries] == [("shop-db", 15), ("shop-overview", len(BODY))]
+    # Dashboards belong to the account: another region sees them.
+    assert client(cloud, region="eu-west-1").get_dashboard(DashboardName="other")["DashboardName"] == "other"
+    with refused("ResourceNotFound", "Dashboard nope does not exist", 404):
+        cw.delete_dashboards(DashboardNames=["other", "nope"])
+    cw.delete_dashboards(DashboardNames=["other"])
+    with refused("ResourceNotFound", "Dashboard other does not exist", 404):
+        cw.get_dashboard(DashboardName="other")
+
+
+def test_dashboard_body_errors(cloud):
+    cw = client(cloud)
+    with refused("InvalidParameterInput", "The field DashboardBody must be a valid JSON object", 400) as caught:
+        cw.put_dashboard(DashboardName="broken", DashboardBody="{")
+    assert caught.value.response["dashboardValidationMessages"][0]["DataPath"] == "/"
+    with refused("InvalidParameterInput") as caught:
+        cw.put_dashboard(DashboardName="broken", DashboardBody="{}")
+    assert caught.value.response["dashboardValidationMessages"] == [
+        {"DataPath": "", "Message": "Should have required property 'widgets'"}]
+    with refused("InvalidParameterInput", "The value for field DashboardName contains invalid characters. It can only "
+                 "contain alphanumerics, dash (-) and underscore (_)."):
+        cw.put_dashboard(DashboardName="no spaces", DashboardBody=BODY)
+    assert cw.list_dashboards()["DashboardEntries"] == []
+
+
+def test_anomaly_detectors_are_kept_untrained(cloud):
+    cw = client(cloud)
+    single = {"Namespace": "Shop", "MetricName": "Latency", "Dimensions": [{"Name": "Service", "Value": "checkout"}],
+              "Stat": "Average"}
+    cw.put_anomaly_detector(SingleMetricAnomalyDetector=single, Configuration={"ExcludedTimeRanges": [], "MetricTimezone": "UTC"})
+    found = cw.describe_anomaly_detectors(Namespace="Shop")["AnomalyDetectors"]
+    assert len(found) == 1 and found[0]["StateValue"] == "PENDING_TRAINING"
+    assert found[0]["SingleMetricAnomalyDetector"] == single and found[0]["MetricName"] == "Latency"
+    assert cw.describe_anomaly_detectors(AnomalyDetectorTypes=["METRIC_MATH"])["AnomalyDetectors"] == []
+    cw.delete_anomaly_detector(SingleMetricAnomalyDetector=single)
+    with refused("ResourceNotFoundException", "No anomaly detector found for the given parameters.", 404):
+        cw.delete_anomaly_detector(SingleMetricAnomalyDetector=single)
+    with refused("InvalidParameterCombination", "Exactly one of SingleMetricAnomalyDetector or MetricMathAnomalyDetector "
+                 "must be specified."):
+        cw.put_anomaly_detector()
+
+
+def test_what_is_not_built_says_why(cloud):
+    cw = client(cloud)
+    with refused("NotImplemented", status=501) as caught:
+        cw.put_metric_stream(Name="s", FirehoseArn="arn:aws:firehose:us-east-1:000000000000:deliverystream/x",
+                             RoleArn="arn:aws:iam::000000000000:role/r", OutputFormat="json")
+    assert "Kinesis Data Firehose" in caught.value.response["Error"]["Message"]
+
+
+def test_metric_widget_image_is_a_png_of_the_data(cloud):
+    cw = client(cloud)
+    start = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=30)
+    cw.put_metric_data(Namespace="Shop", MetricData=[{"MetricName": "Latency", "Timestamp": start + timedelta(minutes=m),
+                                                      "Value": float(m % 7)} for m in range(30)])
+    widget = {"metrics": [["Shop", "Latency", {"stat": "Maximum", "color": "#d62728"}]], "period": 60, "start": "-PT1H",
+              "width": 320, "height": 200, "annotations": {"horizontal": [{"value": 5}]}}
+    image = cw.get_metric_widget_image(MetricWidget=json.dumps(widget))["MetricWidgetImage"]
+    assert image[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height, depth, colour = struct.unpack(">IIBB", image[16:26])
+    assert (width, height, depth, colour) == (320, 200, 8, 2)
+    pixels = zlib.decompress(image[image.index(b"IDAT") + 4:image.index(b"IEND") - 8])
+    assert bytes.fromhex("d62728") in pixels  # the line, in its colour
+    empty = cw.get_metric_widget_image(MetricWidget=json.dumps({**widget, "metrics": [["Shop", "Nothing"]]}))
+    assert bytes.fromhex("d62728") not in zlib.decompress(
+        empty["MetricWidgetImage"][empty["MetricWidgetImage"].index(b"IDAT") + 4:empty["MetricWidgetImage"].index(b"IEND") - 8])
+    with refused("InvalidParameterValue", "The field MetricWidget must be a valid JSON object."):
+        cw.get_metric_widget_image(MetricWidget="{")
+    with refused("InvalidParameterValue", "The field metrics of MetricWidget must be a non-empty array."):
+        cw.get_metric_widget_image(MetricWidget="{}")
