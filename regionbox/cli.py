@@ -1,4 +1,4 @@
-"""The regionbox command: up, status, az outage/restore, rds top."""
+"""The regionbox command: up, status, az outage/restore, rds top, discovery-agent, discovery graph."""
 
 from __future__ import annotations
 
@@ -259,6 +259,66 @@ def rds_top(instance: str, region: str, endpoint: str, once: bool) -> None:
         run(endpoint, instance, region, once)
     except KeyboardInterrupt:
         pass
+
+
+@main.command("discovery-agent")
+@click.option("--endpoint", default=DEFAULT_ENDPOINT, show_default=True, help="The cloud to report to.")
+@click.option("--region", default=None, help="The Migration Hub home Region (default: AWS_REGION / AWS_DEFAULT_REGION / the profile's).")
+@click.option("--profile", default=None, help="A profile of ~/.aws/credentials (default: the AWS_* variables, else AWS_PROFILE).")
+@click.option("--state-dir", type=click.Path(path_type=Path), default=None,
+              help="Where the host id, agent id and buffered data are kept (default: the user's data directory).")
+@click.option("--hostname", default=None, help="Report this host name instead of the machine's.")
+@click.option("--host-id", default=None, help="This host identity instead of the one kept in the state directory.")
+@click.option("--ip-address", "addresses", multiple=True,
+              help="Shared-host mode: claim this address (repeatable); only its sockets and their processes are reported.")
+@click.option("--heartbeat-interval", type=float, default=900.0, show_default=True, help="Seconds between pings (AWS: 15 minutes).")
+@click.option("--sample-interval", type=float, default=15.0, show_default=True, help="Seconds between samples.")
+@click.option("--upload-interval", type=float, default=900.0, show_default=True, help="Seconds between uploads.")
+def discovery_agent(endpoint, region, profile, state_dir, hostname, host_id, addresses, heartbeat_interval,
+                    sample_interval, upload_interval) -> None:
+    """Inventory this host for Application Discovery Service (configuration, utilisation, processes,
+    connections), as AWS's Discovery Agent does; runs until stopped (Ctrl-C, SIGTERM)."""
+    import logging
+
+    import platformdirs
+
+    from regionbox.config import aws_credentials
+    from regionbox.discovery_agent.agent import Agent, Intervals
+    from regionbox.discovery_agent.host import Host
+    from regionbox.discovery_agent.transport import Transport
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    credentials = aws_credentials(profile)
+    region = region or credentials.region or "us-east-1"
+    directory = state_dir or Path(platformdirs.user_data_dir("regionbox-discovery-agent"))
+    agent = Agent(Transport(endpoint, credentials, region), directory, Host(hostname or "", tuple(addresses), 4 * sample_interval),
+                  Intervals(heartbeat=heartbeat_interval, sample=sample_interval, upload=upload_interval), host_id)
+    agent.stop_on_signals()
+    click.echo(f"discovery agent for host {agent.host.host_name} (id {agent.host_id}) reporting to {endpoint} in "
+               f"{region}; state in {directory}", err=True)
+    agent.run()
+
+
+@main.group()
+def discovery() -> None:
+    """Application Discovery Service helpers."""
+
+
+@discovery.command("graph")
+@click.option("--endpoint", default=DEFAULT_ENDPOINT, show_default=True)
+@click.option("--region", default=None, help="The home Region (default: AWS_REGION / AWS_DEFAULT_REGION).")
+@click.option("--profile", default=None)
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=Path("discovery-graph.svg"), show_default=True)
+def discovery_graph(endpoint, region, profile, output) -> None:
+    """Write the server dependency graph (servers grouped by application, edges with ports and
+    connection counts) as SVG, and print where."""
+    from regionbox.config import aws_credentials
+    from regionbox.services.discovery.graph import collect, render
+
+    credentials = aws_credentials(profile)
+    graph = collect(endpoint, region or credentials.region or "us-east-1", credentials)
+    output.write_text(render(graph))
+    click.echo(str(output.resolve()))
 
 
 if __name__ == "__main__":

@@ -41,6 +41,37 @@ def client_endpoint() -> str:
     return os.environ.get("REGIONBOX_ENDPOINT", os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"))
 
 
+@dataclass(frozen=True)
+class AwsCredentials:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    region: str
+
+
+def aws_credentials(profile: str | None = None) -> AwsCredentials:
+    """The usual AWS credentials and Region, as the SDKs find them, for regionbox's own clients
+    (the discovery agent): AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, else the
+    profile (``profile``, AWS_PROFILE or "default") of ~/.aws/credentials and ~/.aws/config;
+    AWS_REGION / AWS_DEFAULT_REGION, else the profile's region."""
+    import configparser
+
+    name = profile or os.environ.get("AWS_PROFILE", "default")
+    files = configparser.ConfigParser()
+    files.read([os.environ.get("AWS_SHARED_CREDENTIALS_FILE", os.path.expanduser("~/.aws/credentials"))])
+    stored = dict(files[name]) if files.has_section(name) else {}
+    settings = configparser.ConfigParser()
+    settings.read([os.environ.get("AWS_CONFIG_FILE", os.path.expanduser("~/.aws/config"))])
+    section = "default" if name == "default" else f"profile {name}"
+    configured = dict(settings[section]) if settings.has_section(section) else {}
+    from_env = "AWS_ACCESS_KEY_ID" in os.environ and profile is None
+    return AwsCredentials(
+        access_key_id=os.environ["AWS_ACCESS_KEY_ID"] if from_env else stored.get("aws_access_key_id", ""),
+        secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "") if from_env else stored.get("aws_secret_access_key", ""),
+        session_token=os.environ.get("AWS_SESSION_TOKEN", "") if from_env else stored.get("aws_session_token", ""),
+        region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or configured.get("region", ""))
+
+
 @dataclass
 class Config:
     host: str = field(default_factory=lambda: _env("HOST", "127.0.0.1"))

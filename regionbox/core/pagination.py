@@ -47,6 +47,16 @@ class PageRule:
     minimum: int = 1
     maximum: int = 100
     bad_token: Callable[[str], ServiceError] = _invalid_token
+    # Models whose token pattern allows only standard base64's alphabet (Migration Hub's
+    # ``^[a-zA-Z0-9\/\+\=]{0,2048}$``) get the token base64-encoded once more.
+    base64_token: bool = False
+
+
+def _unwrap(token: str) -> str:
+    try:
+        return base64.b64decode(token, validate=True).decode()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidToken(token) from exc
 
 
 class Paginator:
@@ -80,7 +90,7 @@ class Paginator:
         token = params.get(rule.token)
         if token is not None:
             try:
-                payload = self.decode(token)
+                payload = self.decode(_unwrap(token) if rule.base64_token else token)
                 if not isinstance(payload, dict) or payload.get("q") != query:
                     raise InvalidToken(token)
                 start = payload["o"]
@@ -90,7 +100,10 @@ class Paginator:
                 raise rule.bad_token(token) from None
         page = list(items[start:start + size])
         following = start + size
-        return page, (self.encode({"o": following, "q": query}) if following < len(items) else None)
+        if following >= len(items):
+            return page, None
+        token = self.encode({"o": following, "q": query})
+        return page, (base64.b64encode(token.encode()).decode() if rule.base64_token else token)
 
     def page(self, items: Sequence, token: str | None, limit: int | None, default_limit: int = 100) -> tuple[list, str | None]:
         """Slice ``items`` (a stable ordering) from a token; return the page and the next token."""

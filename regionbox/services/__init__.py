@@ -38,6 +38,11 @@ SERVICES: dict[str, Entry] = {
     "rds": Entry("regionbox.services.rds"),
     "pi": Entry("regionbox.services.pi"),
     "cloudwatch": Entry("regionbox.services.cloudwatch"),
+    "migrationhub-config": Entry("regionbox.services.migrationhub_config"),
+    "mgh": Entry("regionbox.services.mgh"),
+    "migrationhubstrategy": Entry("regionbox.services.migrationhubstrategy"),
+    # Agents report on "/_discovery/agent/..." (services/discovery/ingest.py).
+    "discovery": Entry("regionbox.services.discovery", paths=("/_discovery/",)),
     # Virtual-hosted requests ("<bucket>.s3.localhost"), anonymous reads and browser form uploads are S3's.
     "s3": Entry("regionbox.services.s3", hosts=("*.s3.localhost", "*.s3.*.localhost"), unsigned=True, form_posts=True),
 }

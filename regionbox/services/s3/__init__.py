@@ -197,7 +197,7 @@ def load(cloud) -> Service:
         not_implemented=UNSUPPORTED,
         data_events=DATA_EVENTS,
         dialect=DIALECT,
-        api=S3Api(state, objects, listing, cloud.config.default_region),
+        api=S3Api(state, objects, listing, cloud.config.default_region, buckets),
         http=forms.handle,
         cors=lambda request: cors.answer(request, bucket_of(request)),
         start=start,

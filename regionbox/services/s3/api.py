@@ -48,11 +48,13 @@ class Listed:
 
 
 class S3Api:
-    def __init__(self, state: S3State, objects: Objects, listing: Listing, default_region: str) -> None:
+    def __init__(self, state: S3State, objects: Objects, listing: Listing, default_region: str,
+                 buckets: Any = None) -> None:
         self._state = state
         self._objects = objects
         self._listing = listing
         self._region = default_region
+        self._buckets = buckets
 
     def _ctx(self, account: str, operation: str, region: str | None, caller: Caller | None) -> RequestContext:
         return RequestContext(caller=caller or Caller.root(account, access_key_id=account), region=region or self._region,
@@ -63,6 +65,20 @@ class S3Api:
         if found is None:
             return None
         return BucketInfo(found.name, found.owner, found.region, found.versioning, found.policy, tuple(found.acl or ()))
+
+    def create_bucket(self, account: str, name: str, region: str | None = None) -> BucketInfo:
+        """A bucket of the account in the region, created as CreateBucket does (S3's errors as
+        ``ServiceError``: BucketAlreadyExists for another owner's name); the existing one if the
+        account already owns it (services that keep their output in a bucket of their own)."""
+        region = region or self._region
+        found = self.bucket(name, region)
+        if found is None or found.owner != account:
+            params: dict[str, Any] = {"Bucket": name}
+            if region != "us-east-1":
+                params["CreateBucketConfiguration"] = {"LocationConstraint": region}
+            self._buckets.create_bucket(self._ctx(account, "CreateBucket", region, None), params)
+            found = self.bucket(name, region)
+        return found
 
     async def put_object(self, account: str, bucket: str, key: str, body: AsyncIterable[bytes] | bytes, *,
                          content_type: str | None = None, metadata: dict[str, str] | None = None,
