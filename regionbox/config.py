@@ -121,6 +121,8 @@ class Config:
     # PreferredBackupWindow, expired after BackupRetentionPeriod days): shorten it in a test.
     rds_backup_day: float = field(default_factory=lambda: float(_env("RDS_BACKUP_DAY", "86400")))
     rds_metrics_interval: float = field(default_factory=lambda: float(_env("RDS_METRICS_INTERVAL", "60")))
+    # DAX: seconds between the AWS/DAX metrics published to CloudWatch (AWS: 60).
+    dax_metrics_interval: float = field(default_factory=lambda: float(_env("DAX_METRICS_INTERVAL", "60")))
     # S3: seconds between lifecycle sweeps (expirations due are carried out at the next one).
     s3_lifecycle_interval: float = field(default_factory=lambda: float(_env("S3_LIFECYCLE_INTERVAL", "60")))
     # AppSync: seconds between the "ka" keep-alives sent on a real-time WebSocket (AWS: about 60).

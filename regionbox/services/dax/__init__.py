@@ -9,6 +9,7 @@ nodes listen on.
 """
 
 from regionbox.core.service import Service
+from regionbox.services.dax.metrics import DaxMetrics
 
 
 def load(cloud) -> Service:
@@ -48,8 +49,14 @@ def load(cloud) -> Service:
     cloud.bus.subscribe("az.outage", on_outage)
     cloud.bus.subscribe("az.restore", on_restore)
 
+    metrics = DaxMetrics(state, nodes, lambda: cloud.services.api("cloudwatch"), lambda: cloud.config.dax_metrics_interval)
+
+    def publish_metrics() -> None:
+        cloud.tasks.spawn(metrics.run(), owner="dax", what="AWS/DAX metrics")
+
     async def start() -> None:
         await lifecycle.restore()
+        publish_metrics()
 
     async def stop() -> None:
         await nodes.stop_all()
@@ -57,6 +64,8 @@ def load(cloud) -> Service:
     def reset() -> None:
         nodes.forget_all()  # the cloud closes every listener itself
         lifecycle.forget_all()
+        metrics.seen.clear()
+        publish_metrics()  # the reset cancelled DAX's tasks
 
     def engines() -> dict[str, str]:
         found = {}
