@@ -174,8 +174,7 @@ class Instances:
         if params.get("MasterUserPassword") is None:
             raise invalid("The parameter MasterUserPassword must be provided and must not be blank.")
         password = check.master_password(params["MasterUserPassword"])
-        if params.get("AllocatedStorage") is None:
-            raise invalid("The parameter AllocatedStorage must be provided and must not be null.")
+        check.required(params, "AllocatedStorage")
         storage_type = params.get("StorageType") or "gp2"
         check.storage(engine, storage_type, params["AllocatedStorage"])
         return self.new_instance(ctx, params, identifier=identifier, instance_class=instance_class, engine=engine,

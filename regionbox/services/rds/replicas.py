@@ -30,7 +30,8 @@ class Replicas:
 
     def create_db_instance_read_replica(self, ctx, params: dict) -> dict:
         scope = ctx.scope
-        source_id = params["SourceDBInstanceIdentifier"]
+        # The model lets SourceDBClusterIdentifier stand instead; regionbox serves no DB clusters.
+        source_id = check.required(params, "SourceDBInstanceIdentifier")
         if source_id.startswith("arn:"):
             source_id = source_id.rsplit(":", 1)[-1]
         source = self.instances.get(scope, source_id)

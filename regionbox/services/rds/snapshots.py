@@ -88,7 +88,8 @@ class Snapshots:
         self._instance_available(scope, instance_id)
 
     def restore_db_instance_from_db_snapshot(self, ctx, params: dict) -> dict:
-        snapshot = self.state.snapshots.get(ctx.scope, params["DBSnapshotIdentifier"].lower())
+        # The model lets DBClusterSnapshotIdentifier stand instead; regionbox serves no DB clusters.
+        snapshot = self.state.snapshots.get(ctx.scope, check.required(params, "DBSnapshotIdentifier").lower())
         if snapshot is None:
             raise not_found(params["DBSnapshotIdentifier"])
         if snapshot.status != "available":

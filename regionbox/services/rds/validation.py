@@ -31,6 +31,15 @@ def paged(paginator: Paginator, key: str, items: list, params: dict) -> dict[str
     return result
 
 
+def required(params: dict, name: str) -> Any:
+    """A member the model leaves optional (another, for DB clusters, may stand instead) that
+    regionbox needs, refused in RDS's words for a missing parameter when absent."""
+    value = params.get(name)
+    if value is None:
+        raise invalid(f"The parameter {name} must be provided and must not be null.")
+    return value
+
+
 def combination(message: str) -> ServiceError:
     return ServiceError("InvalidParameterCombination", message)
 
