@@ -14,6 +14,7 @@ import pytest
 
 from regionbox.config import Config
 from regionbox.testing.clients import RunningCloud
+from regionbox.testing.waiting import eventually as wait_for
 from tests.services.logs_support import ACCOUNT, error_of, now_ms
 from tests.services.logs_support import make_group as group
 
@@ -31,15 +32,6 @@ def role(cloud, name="runner") -> str:
                                                      "Action": "sts:AssumeRole"}]}
     return cloud.client("iam", account=ACCOUNT).create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))[
         "Role"]["Arn"]
-
-
-def wait_for(check, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.1)
 
 
 # -- deliveries --------------------------------------------------------------------------------------

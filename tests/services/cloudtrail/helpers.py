@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import gzip
 import json
-import time
 from typing import Callable
 
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
+
+from regionbox.testing.waiting import eventually as wait_for
 
 ACCOUNT = "123456789012"
 OTHER = "210987654321"
@@ -47,18 +48,6 @@ def error_of(call: Callable, *args, **kwargs) -> tuple[str, str]:
     except ClientError as caught:
         return caught.response["Error"]["Code"], caught.response["Error"]["Message"]
     raise AssertionError("no error")
-
-
-def wait_for(check: Callable, timeout: float = 15.0, interval: float = 0.1):
-    """check()'s first truthy answer, or AssertionError after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(interval)
 
 
 def log_keys(s3, bucket: str, folder: str = "CloudTrail/") -> list[str]:

@@ -7,25 +7,15 @@ for the cluster's ARN)."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from botocore.exceptions import ClientError
 
 from regionbox.services.dax.dataplane import CacheSettings
-from tests.services.dax.node_fixture import StaticView, StandaloneNode, dax_client
+from regionbox.testing.waiting import eventually as wait_until
+from tests.services.dax.node_fixture import StandaloneNode, StaticView, dax_client
 
 KEY = {"pk": {"S": "cached"}}
-
-
-def wait_until(predicate, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.05)
 
 
 @pytest.fixture

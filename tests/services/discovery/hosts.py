@@ -10,9 +10,9 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from regionbox.testing.waiting import eventually as wait_for  # noqa: F401 - tests import it from here
 from tests.services.discovery.helpers import ACCOUNT, HOME
 
 FAST = ["--heartbeat-interval", "0.5", "--sample-interval", "0.5", "--upload-interval", "1"]
@@ -67,17 +67,6 @@ def stop(*processes: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def wait_for(check, timeout: float = 60.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 def loopback_works(address: str) -> bool:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 import io
 import json
-import time
 import zipfile
 
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
+
+from regionbox.testing.waiting import eventually  # noqa: F401 - tests import it from here
 
 ACCOUNT = "111111111111"
 OTHER = "222222222222"
@@ -81,18 +82,6 @@ def error_of(call) -> dict:
         modeled = {k: v for k, v in caught.response.items() if k not in ("Error", "ResponseMetadata")}
         return {**modeled, **caught.response["Error"], "Status": caught.response["ResponseMetadata"]["HTTPStatusCode"]}
     raise AssertionError("no error")
-
-
-def eventually(probe, timeout: float = 15.0, interval: float = 0.05):
-    """The first truthy answer of ``probe()`` within ``timeout`` seconds."""
-    deadline = time.time() + timeout
-    while True:
-        answer = probe()
-        if answer:
-            return answer
-        if time.time() > deadline:
-            raise AssertionError(f"not within {timeout} s: {probe}")
-        time.sleep(interval)
 
 
 def log_messages(cloud, name: str, account: str = ACCOUNT) -> list[str]:

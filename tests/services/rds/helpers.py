@@ -6,6 +6,8 @@ import time
 
 import psycopg
 
+from regionbox.testing.waiting import eventually as wait_until  # noqa: F401 - tests import it from here
+
 PASSWORD = "s3cret-Passw0rd"
 
 
@@ -17,16 +19,6 @@ def wait_status(rds, identifier: str, wanted: str = "available", timeout: float 
             return instance
         assert instance["DBInstanceStatus"] != "failed", instance
         assert time.monotonic() < deadline, f"{identifier} still {instance['DBInstanceStatus']}"
-        time.sleep(0.1)
-
-
-def wait_until(predicate, timeout: float = 60, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.1)
 
 

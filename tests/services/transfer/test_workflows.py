@@ -5,11 +5,10 @@ may invoke), and what ran is logged."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from botocore.exceptions import ClientError
 
+from regionbox.testing.waiting import eventually as wait_for
 from tests.services.lambda_.helpers import create
 from tests.services.transfer.helpers import ACCOUNT, ALL_S3, calls, key_pair, log_events, online, role, sftp
 
@@ -53,16 +52,6 @@ def flow(lambda_cloud, tmp_path):
 
     return {"cloud": cloud, "transfer": transfer, "s3": s3, "server": server, "upload": upload, "role": execution_role,
             "tmp": tmp_path}
-
-
-def wait_for(check, timeout: float = 10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 def keys(s3, bucket: str) -> list[str]:
