@@ -42,14 +42,21 @@ T = TypeVar("T")
 
 
 def checked(rows: Iterable[T], run: Run, timeout_seconds: float) -> Iterator[T]:
-    """``rows``, raising Stopped or TimedOut (in the worker) when the run must end."""
-    for count, row in enumerate(rows):
-        if count % CHECK_EVERY == 0:
-            if run.stop.is_set():
-                raise Stopped()
-            if time.monotonic() - run.began > timeout_seconds:
-                raise TimedOut()
-        yield row
+    """``rows``, raising Stopped or TimedOut (in the worker) when the run must end. However it
+    ends, ``rows`` is closed here, while the reader's connection is still open: left to the
+    garbage collector, a generator over a cursor would close it on a closed database."""
+    try:
+        for count, row in enumerate(rows):
+            if count % CHECK_EVERY == 0:
+                if run.stop.is_set():
+                    raise Stopped()
+                if time.monotonic() - run.began > timeout_seconds:
+                    raise TimedOut()
+            yield row
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
 
 
 class WorkerQueries(Generic[R, Outcome]):
