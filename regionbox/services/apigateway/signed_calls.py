@@ -18,7 +18,7 @@ from regionbox.core.context import RequestContext
 from regionbox.core.credentials import CredentialRegistry
 from regionbox.core.errors import ServiceError
 from regionbox.core.service import Access
-from regionbox.gateway.identity import check_presigned_expiry, check_region, credential_scope, verify_signature
+from regionbox.gateway.identity import credential_scope, signed_caller
 from regionbox.protocol.http import HttpRequest
 
 
@@ -41,12 +41,7 @@ class SignedCalls:
         if scope.service and scope.service != "execute-api":
             return "INVALID_SIGNATURE", "Credential should be scoped to correct service: 'execute-api'. "
         try:
-            check_region(scope)
-            check_presigned_expiry(request)
-            issued = self.credentials.issued(scope.access_key_id)
-            caller = self.credentials.resolve(scope.access_key_id)
-            if issued is not None:
-                verify_signature(request, body, scope, issued)
+            caller, issued = signed_caller(request, body, scope, self.credentials)
         except ServiceError as error:
             kind = "EXPIRED_TOKEN" if error.code in ("ExpiredToken", "AccessDenied") else "INVALID_SIGNATURE"
             return kind, error.message or "The security token included in the request is invalid."
