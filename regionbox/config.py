@@ -143,6 +143,13 @@ class Config:
     cloudtrail_delivery_interval: float = field(default_factory=lambda: float(_env("CLOUDTRAIL_DELIVERY_INTERVAL", "5")))
     cloudtrail_digest_interval: float = field(default_factory=lambda: float(_env("CLOUDTRAIL_DIGEST_INTERVAL", "3600")))
 
+    @property
+    def endpoint_url(self) -> str:
+        """Where the cloud is reached from this host (AWS_ENDPOINT_URL inside functions, presigned
+        download URLs): its own address, or loopback when it listens on every address."""
+        host = self.host if self.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+        return f"http://{'[' + host + ']' if ':' in host else host}:{self.port}"
+
     def __post_init__(self) -> None:
         self._tmp: tempfile.TemporaryDirectory | None = None
 

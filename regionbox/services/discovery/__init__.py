@@ -26,12 +26,6 @@ from regionbox.services.discovery.state import DiscoveryState
 DIALECT = Dialect(validation_code="InvalidParameterValueException")
 
 
-def endpoint_of(config) -> str:
-    """Where the cloud is reached (the presigned download URLs of exports point there)."""
-    host = config.host if config.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
-    return f"http://{'[' + host + ']' if ':' in host else host}:{config.port}"
-
-
 def load(cloud) -> Service:
     state = DiscoveryState(cloud.store, lambda: cloud.services.api("migrationhub-config"))
     s3 = lambda: cloud.services.api("s3")  # noqa: E731 - S3 loads when an export or import first needs it
@@ -39,7 +33,7 @@ def load(cloud) -> Service:
     configurations = Configurations(state, cloud.paginator)
     applications = Applications(state)
     tags = Tags(state, cloud.paginator)
-    exports = Exports(state, s3, cloud.tasks, cloud.paginator, lambda: endpoint_of(cloud.config))
+    exports = Exports(state, s3, cloud.tasks, cloud.paginator, lambda: cloud.config.endpoint_url)
     imports = Imports(state, s3, cloud.tasks, cloud.paginator, exports.bucket, exports.url)
     deletes = BatchDeletes(state)
     continuous = ContinuousExports(state, s3, cloud.tasks, cloud.paginator, exports.bucket)

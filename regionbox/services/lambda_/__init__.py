@@ -45,12 +45,6 @@ NOT_IMPLEMENTED = {
 }
 
 
-def endpoint_of(config) -> str:
-    """How a function reaches this cloud (AWS_ENDPOINT_URL): its own address and port."""
-    host = config.host if config.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
-    return f"http://{'[' + host + ']' if ':' in host else host}:{config.port}"
-
-
 def load(cloud) -> Service:
     from regionbox.services.lambda_.aliases import Aliases
     from regionbox.services.lambda_.api import LambdaApi
@@ -80,7 +74,7 @@ def load(cloud) -> Service:
 
     config = cloud.config
     root = cloud.state_dir / "lambda"
-    endpoint = endpoint_of(config)
+    endpoint = config.endpoint_url
     state = LambdaState(cloud.store, root)
     runtimes = Runtimes(config.lambda_python, config.lambda_node)
 
