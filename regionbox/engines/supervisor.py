@@ -265,12 +265,18 @@ class Supervisor:
             await _gone(pid)
             return False
         node.process = AdoptedProcess(pid)
-        node.started_at, node.adopted, node.down_reason, node._stopping = record.get("started_at", 0.0), True, "", False
+        # Quiet until it serves: the earlier run may have been killed just after starting it, so it
+        # gets the grace a fresh start gets. If it dies or never serves, ``start`` replaces it at
+        # once (no "exited" event, no restart of its own: two processes would fight for its port).
+        node.started_at, node.adopted, node.down_reason, node._stopping = record.get("started_at", 0.0), True, "", True
         node._watcher = asyncio.get_running_loop().create_task(self._watch(node, node.process))
-        if not await _accepts(node.address, self._probe_port(node)):
-            await self.kill(node.node_id, reason="crashed")  # alive but not serving: replace it
+        if not await self._ready(node):
+            if node.process.returncode is None:
+                _signal_group(pid, signal.SIGKILL)
+                await node.process.wait()
             node.adopted = False
             return False
+        node._stopping = False
         log.info("adopted %s node %s (pid %s) from an earlier run", node.spec.engine, node.node_id, node.pid)
         await self._notify(node, "started")
         return True
@@ -317,15 +323,22 @@ class Supervisor:
         node.adopted = False
         _write_record(node, argv)
         node._watcher = asyncio.get_running_loop().create_task(self._watch(node, node.process))
-        deadline = time.monotonic() + READY_TIMEOUT
-        while not await _accepts(node.address, self._probe_port(node)):
+        if not await self._ready(node):
             if node.process.returncode is not None:
                 raise RuntimeError(f"{node.spec.engine} node {node.node_id} exited at start: "
                                    f"{(node.data_dir / 'process.log').read_text()[-800:]}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{node.spec.engine} node {node.node_id} did not accept connections")
-            await asyncio.sleep(0.01)
+            raise TimeoutError(f"{node.spec.engine} node {node.node_id} did not accept connections")
         await self._notify(node, "started")
+
+    async def _ready(self, node: Node) -> bool:
+        """Wait until the node accepts connections: False if its process exits first or it does
+        not within READY_TIMEOUT."""
+        deadline = time.monotonic() + READY_TIMEOUT
+        while not await _accepts(node.address, self._probe_port(node)):
+            if node.process.returncode is not None or time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
 
     @staticmethod
     def _probe_port(node: Node) -> int:

@@ -13,6 +13,7 @@ import redis
 
 from regionbox.core.addresses import AddressAllocator
 from regionbox.engines import NodeSpec, Supervisor
+from regionbox.engines import supervisor as supervisor_module
 from regionbox.engines.supervisor import recorded_processes
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None or not hasattr(os, "pidfd_open"),
@@ -88,6 +89,45 @@ def test_a_node_started_with_other_settings_is_not_adopted(tmp_path):
         restarted = await second.start(changed)
         assert not restarted.adopted and restarted.pid != old and not alive(old)
         assert redis.Redis(restarted.address, restarted.port).config_get("maxmemory")["maxmemory"] == str(10 * 1024 * 1024)
+        await second.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_node_not_serving_yet_gets_a_fresh_start_grace_and_one_that_never_serves_is_replaced_quietly(tmp_path, monkeypatch):
+    """regionbox killed just after starting a node leaves a process that may not listen yet when the
+    next run adopts it: it is waited for, as a fresh start is; one that never serves is replaced by
+    exactly one new process, with no "exited" event (a member would look like it was rebooting)."""
+    async def scenario():
+        allocator = AddressAllocator(str(tmp_path))
+        first = Supervisor(tmp_path, allocator)
+        slow = await first.start(spec("slow"))
+        never = await first.start(spec("never"))
+        pids = slow.pid, never.pid
+        aside = allocator.allocate(6379)[1]
+        for node in (slow, never):  # not listening where its record says: as if it had not bound its port yet
+            node._watcher.cancel()
+            redis.Redis(node.address, node.port).config_set("port", aside if node is slow else 0)
+
+        second = await crash_and_restart(tmp_path, allocator, claimed=["slow", "never"])
+        events = []
+        second.listen(lambda node, event: events.append((node.node_id, event)))
+
+        async def listen_again_soon():
+            await asyncio.sleep(0.5)
+            await asyncio.to_thread(redis.Redis(slow.address, aside).config_set, "port", slow.port)
+        task = asyncio.create_task(listen_again_soon())
+        adopted = await second.start(spec("slow", slow.address))
+        await task
+        assert adopted.adopted and adopted.pid == pids[0]
+
+        monkeypatch.setattr(supervisor_module, "READY_TIMEOUT", 1.0)
+        replaced = await second.start(spec("never", never.address))
+        assert not replaced.adopted and replaced.pid != pids[1] and replaced.running
+        await asyncio.sleep(supervisor_module.RESTART_DELAY + 1.0)  # no restart of its own follows
+        assert replaced.running and replaced.pid != pids[1] and not alive(pids[1])
+        assert redis.Redis(replaced.address, replaced.port).ping()
+        assert events == [("slow", "started"), ("never", "started")]
         await second.close()
 
     asyncio.run(scenario())
