@@ -126,6 +126,11 @@ class ClusterMembers:
         instance_class = check.instance_class(params["DBInstanceClass"])
         writer = self.writer(scope, cluster)
         becomes_writer = writer is None
+        if zone is None and not params.get("AvailabilityZone"):
+            # Aurora spreads a cluster's instances over its AZs: a reader in another AZ than the
+            # writer's is one an outage of the writer's AZ leaves to promote.
+            used = {m.primary.zone for m in self.members(scope, cluster.identifier) if m.primary is not None}
+            zone = next((z for z in cluster.zones if z not in used and self.instances.topology.is_available(z)), None)
         major = cluster.engine_version.split(".")[0]
         member_params = {**params, "Port": cluster.port, "DBSubnetGroupName": cluster.subnet_group, "BackupRetentionPeriod": 0,
                          "MultiAZ": False, "AvailabilityZone": params.get("AvailabilityZone") or zone,
@@ -305,14 +310,20 @@ class ClusterMembers:
         if instance is None or cluster is None or instance.status == "deleting":
             return
         writer = self.writer(scope, cluster)
-        if not self.instances.topology.is_available(instance.primary.zone):
-            # Its AZ is out: when its server starts again it must not come up as a second writer.
+        topology = self.instances.topology
+        if not topology.is_available(instance.primary.zone):
+            # Its AZ is out: it must not come up as a second writer if regionbox starts again
+            # meanwhile, and is cloned from the new writer once the AZ is back.
             pgdata = self.nodes.pgdata(instance.primary.node_id)
             if pgdata.exists():
                 (pgdata / "standby.signal").write_text("")
-                with open(pgdata / "postgresql.auto.conf", "a") as conf:
-                    conf.write(f"primary_conninfo = '{self.nodes.follow_conninfo(writer, instance.resource_id.lower())}'\n")
-            return
+            while not topology.is_available(instance.primary.zone):
+                await asyncio.sleep(0.5)
+            instance = self.state.instances.get(scope, identifier)
+            cluster = self.state.clusters.get(scope, cluster_id)
+            if instance is None or cluster is None or instance.status == "deleting":
+                return
+            writer = self.writer(scope, cluster)
         await self.nodes.make_standby_data(writer, instance.primary.node_id, application_name=instance.resource_id.lower())
         self.nodes.write_settings(instance.primary.node_id, self.instances.settings_of(scope, instance), False)
         await self.nodes.start(instance, instance.primary)
@@ -323,8 +334,11 @@ class ClusterMembers:
         self.route(scope, cluster_id)
 
     def on_engine_event(self, node: "Node", event: str) -> None:
-        """The writer's AZ went out: the cluster fails over to its best reader, as Aurora does."""
-        if node.spec.engine != "postgres" or event != "exited" or node.down_reason != "outage":
+        """The writer's AZ went out: the cluster fails over to its best reader, as Aurora does (the
+        old writer rejoins as a reader when the AZ is back: ``rejoin``)."""
+        if node.spec.engine != "postgres":
+            return
+        if event != "exited" or node.down_reason != "outage":
             return
         for scope, _, cluster in self.state.clusters.all():
             writer = self.writer(scope, cluster)

@@ -202,6 +202,36 @@ def test_a_failover_under_a_stream_of_commits_loses_none(rds, cluster):
     assert "Completed failover to DB instance: aurora-2" in messages
 
 
+def test_an_outage_of_the_writers_zone_promotes_the_reader_and_the_old_writer_rejoins(cloud, rds, cluster):
+    before = {m["DBInstanceIdentifier"]: m["IsClusterWriter"] for m in wait_cluster(rds, "aurora")["DBClusterMembers"]}
+    writer = next(name for name, is_writer in before.items() if is_writer)
+    reader = next(name for name, is_writer in before.items() if not is_writer)
+    zone = rds.describe_db_instances(DBInstanceIdentifier=writer)["DBInstances"][0]["AvailabilityZone"]
+    cloud.post(f"/_regionbox/az/{zone}/outage")
+    try:
+        wait_until(lambda: {m["DBInstanceIdentifier"]: m["IsClusterWriter"] for m in
+                            rds.describe_db_clusters(DBClusterIdentifier="aurora")["DBClusters"][0]["DBClusterMembers"]}[reader],
+                   what="the reader promoted")
+        wait_cluster(rds, "aurora")
+
+        def write() -> bool:
+            try:
+                with connect(cluster["Endpoint"]) as conn:
+                    conn.execute("INSERT INTO orders VALUES (5000, 'after the outage')")
+                return True
+            except psycopg.Error:
+                return False
+        wait_until(write, what="a write through the writer endpoint")
+    finally:
+        cloud.post(f"/_regionbox/az/{zone}/restore")
+    wait_until(lambda: rds.describe_db_instances(DBInstanceIdentifier=writer)["DBInstances"][0]["DBInstanceStatus"] == "available",
+               what="the old writer back", timeout=120)
+    with connect(rds.describe_db_instances(DBInstanceIdentifier=writer)["DBInstances"][0]["Endpoint"]["Address"]) as conn:
+        assert conn.execute("SELECT pg_is_in_recovery()").fetchone() == (True,)
+        wait_until(lambda: rows(conn, "SELECT item FROM orders WHERE id = 5000") == [("after the outage",)],
+                   what="the old writer streaming from the new one")
+
+
 def test_a_snapshot_shared_with_another_account_is_restored_there(cloud, rds, cluster):
     rds.create_db_cluster_snapshot(DBClusterSnapshotIdentifier="aurora-snap", DBClusterIdentifier="aurora")
     wait_until(lambda: rds.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier="aurora-snap")["DBClusterSnapshots"][0]
