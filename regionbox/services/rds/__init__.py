@@ -33,8 +33,6 @@ NOT_IMPLEMENTED = {
     **dict.fromkeys(["BacktrackDBCluster", "DescribeDBClusterBacktracks"], "backtracking is Aurora MySQL's; Aurora PostgreSQL has none"),
     **dict.fromkeys(["CreateGlobalCluster", "DeleteGlobalCluster", "DescribeGlobalClusters", "FailoverGlobalCluster",
                      "ModifyGlobalCluster", "RemoveFromGlobalCluster", "SwitchoverGlobalCluster"], GLOBAL),
-    **dict.fromkeys(["CreateDBClusterEndpoint", "DescribeDBClusterEndpoints", "ModifyDBClusterEndpoint",
-                     "DeleteDBClusterEndpoint"], "custom DB cluster endpoints are not built yet (the writer and reader endpoints are)"),
     **dict.fromkeys(["RestoreDBClusterToPointInTime", "DescribeDBClusterAutomatedBackups", "DeleteDBClusterAutomatedBackup"],
                     "a DB cluster's continuous backups (point-in-time restore) are not built yet; cluster snapshots are"),
     "PromoteReadReplicaDBCluster": "cross-region read replica clusters are not built yet",
@@ -94,6 +92,7 @@ def load(cloud) -> Service:
     from regionbox.services.rds.automated_backups import AutomatedBackups
     from regionbox.services.rds.backups import Backups
     from regionbox.services.rds.catalog import Catalog
+    from regionbox.services.rds.cluster_endpoints import ClusterEndpoints
     from regionbox.services.rds.cluster_members import ClusterMembers
     from regionbox.services.rds.cluster_parameter_groups import ClusterParameterGroups
     from regionbox.services.rds.cluster_snapshots import ClusterSnapshots
@@ -147,19 +146,24 @@ def load(cloud) -> Service:
     clusters = Clusters(members, cluster_parameter_groups, subnet_groups, cloud.addresses, paginator)
     cluster_snapshots = ClusterSnapshots(clusters, supervisor.root / "rds-cluster-snapshots")
     clusters.final_snapshot = cluster_snapshots.take_final
+    cluster_endpoints = ClusterEndpoints(members, cloud.addresses)
+    clusters.deleted.append(cluster_endpoints.cluster_deleted)
 
     async def start() -> None:
         await lifecycle.start()
+        cluster_endpoints.start()
         clusters.start()
         automated.start()
 
     async def stop() -> None:
         await lifecycle.stop()
         members.close_all()
+        cluster_endpoints.close_all()
 
     async def reset() -> None:
         await lifecycle.reset()
         members.close_all()
+        cluster_endpoints.close_all()
         automated.start()
 
     return Service(
@@ -206,6 +210,10 @@ def load(cloud) -> Service:
             "StartDBCluster": clusters.start_db_cluster,
             "RebootDBCluster": clusters.reboot_db_cluster,
             "FailoverDBCluster": members.failover_db_cluster,
+            "CreateDBClusterEndpoint": cluster_endpoints.create_db_cluster_endpoint,
+            "DescribeDBClusterEndpoints": cluster_endpoints.describe_db_cluster_endpoints,
+            "ModifyDBClusterEndpoint": cluster_endpoints.modify_db_cluster_endpoint,
+            "DeleteDBClusterEndpoint": cluster_endpoints.delete_db_cluster_endpoint,
             # DB cluster parameter groups
             "CreateDBClusterParameterGroup": cluster_parameter_groups.create_db_cluster_parameter_group,
             "CopyDBClusterParameterGroup": cluster_parameter_groups.copy_db_cluster_parameter_group,

@@ -60,6 +60,8 @@ class ClusterMembers:
         self.tasks = instances.tasks
         self.proxies = proxies
         self.endpoints: dict[tuple[Scope, str], tuple["EndpointProxy", "EndpointProxy"]] = {}
+        # Told whenever the endpoints are routed, with the cluster's members that serve (custom endpoints).
+        self.routed: list = []
 
     # -- the cluster and its members ------------------------------------------------------------
     def cluster(self, scope: Scope, identifier: str) -> DBCluster:
@@ -100,6 +102,10 @@ class ClusterMembers:
                    if r.identifier != leaving and r.status in ("available", "modifying", "backing-up") and r.primary is not None]
         proxies[0].set_targets(writer_targets)
         proxies[1].set_targets(readers or writer_targets)
+        serving = [m for m in self.members(scope, cluster_id) if m.identifier != leaving and m.primary is not None
+                   and (m.status in ("available", "modifying", "backing-up") or m.identifier == cluster.writer)]
+        for hook in self.routed:
+            hook(scope, cluster, serving)
 
     def close_endpoints(self, scope: Scope, cluster_id: str) -> None:
         for proxy in self.endpoints.pop((scope, cluster_id), ()):

@@ -50,7 +50,8 @@ def describe_cluster(members: ClusterMembers, scope: Scope, cluster: DBCluster) 
     described = {
         "DBClusterIdentifier": cluster.identifier, "DBClusterArn": cluster.arn, "DbClusterResourceId": cluster.resource_id,
         "Engine": cluster.engine, "EngineVersion": cluster.engine_version, "EngineMode": "provisioned", "Status": cluster.status,
-        "Endpoint": cluster.endpoint_address, "ReaderEndpoint": cluster.reader_address, "CustomEndpoints": [],
+        "Endpoint": cluster.endpoint_address, "ReaderEndpoint": cluster.reader_address,
+        "CustomEndpoints": [e.address for e in members.state.cluster_endpoints.values(scope) if e.cluster_identifier == cluster.identifier],
         "Port": cluster.port, "MasterUsername": cluster.master_username, "HostedZoneId": HOSTED_ZONE,
         "DBClusterParameterGroup": cluster.parameter_group, "DBSubnetGroup": cluster.subnet_group,
         "AvailabilityZones": cluster.zones, "MultiAZ": len(zones) > 1, "BackupRetentionPeriod": cluster.backup_retention,
@@ -88,6 +89,7 @@ class Clusters:
         self.addresses = addresses
         self.paginator = paginator
         self.final_snapshot = None  # ClusterSnapshots.take_final(scope, cluster, identifier), set in load
+        self.deleted: list = []  # told (scope, cluster) when a cluster is gone: its custom endpoints go too
 
     def describe(self, scope: Scope, cluster: DBCluster) -> dict:
         return describe_cluster(self.members, scope, cluster)
@@ -307,6 +309,8 @@ class Clusters:
         if final and cluster.volume:
             await self.final_snapshot(scope, cluster, final)
         self.members.close_endpoints(scope, identifier)
+        for hook in self.deleted:
+            hook(scope, cluster)
         for address in (cluster.endpoint_address, cluster.reader_address):
             self.addresses.release(address, cluster.port)
         if cluster.volume:

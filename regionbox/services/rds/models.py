@@ -182,6 +182,21 @@ class DBClusterSnapshot:
 
 
 @dataclass
+class DBClusterEndpoint:
+    """A custom endpoint: its own address, forwarding to the members it selects in turn."""
+
+    identifier: str
+    arn: str
+    resource_id: str  # DBClusterEndpointResourceIdentifier: cluster-endpoint-<26 lower alnum>
+    cluster_identifier: str
+    address: str
+    endpoint_type: str  # READER | ANY
+    static_members: list[str] = field(default_factory=list)
+    excluded_members: list[str] = field(default_factory=list)
+    tags: list[dict] = field(default_factory=list)
+
+
+@dataclass
 class Event:
     source_id: str
     source_type: str  # db-instance | db-parameter-group | db-snapshot | db-subnet-group ...
@@ -203,6 +218,7 @@ class RdsState:
         self.clusters = store.collection("rds.clusters", DBCluster)
         self.cluster_parameter_groups = store.collection("rds.cluster_parameter_groups", DBParameterGroup)
         self.cluster_snapshots = store.collection("rds.cluster_snapshots", DBClusterSnapshot)
+        self.cluster_endpoints = store.collection("rds.cluster_endpoints", DBClusterEndpoint)
 
     def instance_by_resource_id(self, resource_id: str) -> tuple[Scope, DBInstance] | None:
         for scope, _, instance in self.instances.all():

@@ -232,6 +232,29 @@ def test_an_outage_of_the_writers_zone_promotes_the_reader_and_the_old_writer_re
                    what="the old writer streaming from the new one")
 
 
+def test_a_custom_endpoint_reaches_the_members_it_selects(rds, cluster):
+    members = {m["DBInstanceIdentifier"]: m["IsClusterWriter"] for m in wait_cluster(rds, "aurora")["DBClusterMembers"]}
+    writer = next(name for name, is_writer in members.items() if is_writer)
+    created = rds.create_db_cluster_endpoint(DBClusterIdentifier="aurora", DBClusterEndpointIdentifier="pinned",
+                                             EndpointType="ANY", StaticMembers=[writer])
+    assert created["EndpointType"] == "CUSTOM" and created["CustomEndpointType"] == "ANY" and created["StaticMembers"] == [writer]
+    with connect(created["Endpoint"]) as conn:
+        assert conn.execute("SELECT pg_is_in_recovery()").fetchone() == (False,)
+    rds.modify_db_cluster_endpoint(DBClusterEndpointIdentifier="pinned", EndpointType="READER", StaticMembers=[])
+    with connect(created["Endpoint"]) as conn:
+        assert conn.execute("SELECT pg_is_in_recovery()").fetchone() == (True,)
+    listed = rds.describe_db_cluster_endpoints(DBClusterIdentifier="aurora")["DBClusterEndpoints"]
+    assert sorted(e["EndpointType"] for e in listed) == ["CUSTOM", "READER", "WRITER"]
+    assert rds.describe_db_clusters(DBClusterIdentifier="aurora")["DBClusters"][0]["CustomEndpoints"] == [created["Endpoint"]]
+    assert error_of(rds.create_db_cluster_endpoint, DBClusterIdentifier="aurora", DBClusterEndpointIdentifier="pinned",
+                    EndpointType="ANY") == ("DBClusterEndpointAlreadyExistsFault", "DBClusterEndpoint pinned already exists.")
+    assert rds.delete_db_cluster_endpoint(DBClusterEndpointIdentifier="pinned")["Status"] == "deleting"
+    assert error_of(rds.delete_db_cluster_endpoint, DBClusterEndpointIdentifier="pinned") == \
+        ("DBClusterEndpointNotFoundFault", "DBClusterEndpoint pinned not found.")
+    with pytest.raises(psycopg.OperationalError):
+        connect(created["Endpoint"])
+
+
 def test_a_snapshot_shared_with_another_account_is_restored_there(cloud, rds, cluster):
     rds.create_db_cluster_snapshot(DBClusterSnapshotIdentifier="aurora-snap", DBClusterIdentifier="aurora")
     wait_until(lambda: rds.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier="aurora-snap")["DBClusterSnapshots"][0]
