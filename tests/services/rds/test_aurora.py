@@ -135,6 +135,20 @@ def test_the_cluster_parameter_group_is_on_every_member(rds, cluster):
     assert "tuned" in names and "tuned-copy" not in names
 
 
+def test_a_static_cluster_parameter_waits_for_reboot_db_cluster(rds, cluster):
+    rds.modify_db_cluster_parameter_group(DBClusterParameterGroupName="tuned", Parameters=[
+        {"ParameterName": "max_files_per_process", "ParameterValue": "900", "ApplyMethod": "pending-reboot"}])
+    wait_until(lambda: {m["DBClusterParameterGroupStatus"] for m in
+                        rds.describe_db_clusters(DBClusterIdentifier="aurora")["DBClusters"][0]["DBClusterMembers"]} ==
+               {"pending-reboot"}, what="pending-reboot on every member")
+    assert rds.reboot_db_cluster(DBClusterIdentifier="aurora")["DBCluster"]["Status"] == "rebooting"
+    after = wait_cluster(rds, "aurora")
+    assert {m["DBClusterParameterGroupStatus"] for m in after["DBClusterMembers"]} == {"in-sync"}
+    for address in (cluster["Endpoint"], cluster["ReaderEndpoint"]):
+        with connect(address) as conn:
+            assert conn.execute("SHOW max_files_per_process").fetchone() == ("900",)
+
+
 def test_errors_in_aws_words(rds, cluster):
     assert error_of(rds.describe_db_clusters, DBClusterIdentifier="nope") == ("DBClusterNotFoundFault", "DBCluster nope not found.")
     assert error_of(rds.create_db_cluster, DBClusterIdentifier="aurora", Engine="aurora-postgresql", MasterUsername="app",
