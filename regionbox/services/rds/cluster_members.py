@@ -116,9 +116,11 @@ class ClusterMembers:
             self.close_endpoints(scope, cluster_id)
 
     # -- CreateDBInstance with DBClusterIdentifier ---------------------------------------------
-    def add_member(self, ctx, params: dict, *, zone: str | None = None) -> dict:
+    def add_member(self, ctx, params: dict, *, zone: str | None = None, by_rds: bool = False) -> dict:
         scope = ctx.scope
         cluster = self.cluster(scope, params["DBClusterIdentifier"])
+        if cluster.engine == "postgres" and not by_rds:  # RDS makes a Multi-AZ DB cluster's three instances itself
+            raise check.combination("Cannot add a DB instance to a Multi-AZ DB cluster.")
         identifier = check.identifier(params["DBInstanceIdentifier"])
         engine = (params.get("Engine") or "").lower()
         if engine != cluster.engine:

@@ -184,7 +184,7 @@ class Clusters:
             for number in range(1, MULTI_AZ_MEMBERS + 1):
                 self.members.add_member(ctx, {"DBClusterIdentifier": identifier, "DBInstanceIdentifier": f"{identifier}-instance-{number}",
                                               "Engine": engine, "DBInstanceClass": instance_class},
-                                        zone=zones[(number - 1) % len(zones)] if zones else None)
+                                        zone=zones[(number - 1) % len(zones)] if zones else None, by_rds=True)
         return {"DBCluster": self.describe(scope, self.state.clusters.get(scope, identifier))}
 
     async def _create(self, scope: Scope, identifier: str, source: str | None) -> None:

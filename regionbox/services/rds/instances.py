@@ -498,6 +498,9 @@ class Instances:
             raise check.combination("Cannot delete protected DB Instance, please disable deletion protection and try again.")
         if instance.status == "deleting":
             raise check.invalid_state(instance.identifier)
+        cluster = self.state.clusters.get(scope, instance.cluster) if instance.cluster else None
+        if cluster is not None and cluster.engine == "postgres" and cluster.status != "deleting":
+            raise check.combination("Cannot delete a DB instance of a Multi-AZ DB cluster: delete the DB cluster instead.")
         if instance.cluster and final:
             raise check.combination("FinalDBSnapshotIdentifier can not be specified when deleting a cluster instance")
         if not skip and not final and not instance.cluster:  # a member's data stays with its cluster

@@ -1,5 +1,6 @@
 """Tags on RDS resources, by ARN: AddTagsToResource, ListTagsForResource, RemoveTagsFromResource.
-A DB instance, DB parameter group, DB subnet group or DB snapshot of the caller's account and region."""
+A DB instance, DB parameter group, DB subnet group, DB snapshot, or DB cluster and its parameter groups,
+snapshots and custom endpoints, of the caller's account and region."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ from regionbox.services.rds.models import RdsState
 # ARN resource type -> (collection attribute, error code, what RDS calls it)
 KINDS = {"db": ("instances", "DBInstanceNotFound", "DBInstance"), "pg": ("parameter_groups", "DBParameterGroupNotFound", "DBParameterGroup"),
          "subgrp": ("subnet_groups", "DBSubnetGroupNotFoundFault", "DBSubnetGroup"),
-         "snapshot": ("snapshots", "DBSnapshotNotFound", "DBSnapshot")}
+         "snapshot": ("snapshots", "DBSnapshotNotFound", "DBSnapshot"),
+         "cluster": ("clusters", "DBClusterNotFoundFault", "DBCluster"),
+         "cluster-pg": ("cluster_parameter_groups", "DBClusterParameterGroupNotFound", "DBClusterParameterGroup"),
+         "cluster-snapshot": ("cluster_snapshots", "DBClusterSnapshotNotFoundFault", "DBClusterSnapshot"),
+         "cluster-endpoint": ("cluster_endpoints", "DBClusterEndpointNotFoundFault", "DBClusterEndpoint")}
 MAX_TAGS = 50
 
 

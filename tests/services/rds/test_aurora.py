@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from regionbox.engines import kinds
-from tests.services.rds.helpers import PASSWORD, wait_status, wait_until
+from tests.services.rds.helpers import PASSWORD, wait_cluster, wait_status, wait_until
 
 pytestmark = pytest.mark.skipif(kinds.postgres_bindir() is None, reason="PostgreSQL is not installed")
 OTHER_ACCOUNT = "222233334444"
@@ -38,17 +38,6 @@ def error_of(call, **params) -> tuple[str, str]:
     with pytest.raises(botocore.exceptions.ClientError) as caught:
         call(**params)
     return caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]
-
-
-def wait_cluster(rds, identifier: str, wanted: str = "available", timeout: float = 180) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        cluster = rds.describe_db_clusters(DBClusterIdentifier=identifier)["DBClusters"][0]
-        if cluster["Status"] == wanted:
-            return cluster
-        assert cluster["Status"] != "failed", cluster
-        assert time.monotonic() < deadline, f"{identifier} still {cluster['Status']}"
-        time.sleep(0.1)
 
 
 def connect(address: str, dbname: str = "shop", port: int = 5432) -> psycopg.Connection:
@@ -94,6 +83,10 @@ def test_the_cluster_has_a_writer_a_reader_and_two_endpoints(rds, cluster):
     assert instance["DBClusterIdentifier"] == "aurora" and instance["Engine"] == "aurora-postgresql"
     filtered = rds.describe_db_instances(Filters=[{"Name": "db-cluster-id", "Values": ["aurora"]}])["DBInstances"]
     assert sorted(i["DBInstanceIdentifier"] for i in filtered) == ["aurora-1", "aurora-2"]
+    rds.add_tags_to_resource(ResourceName=cluster["DBClusterArn"], Tags=[{"Key": "team", "Value": "shop"}])
+    assert rds.list_tags_for_resource(ResourceName=cluster["DBClusterArn"])["TagList"] == [{"Key": "team", "Value": "shop"}]
+    assert rds.describe_db_clusters(DBClusterIdentifier=cluster["DBClusterArn"])["DBClusters"][0]["TagList"] == \
+        [{"Key": "team", "Value": "shop"}]
 
 
 def test_writes_go_through_the_writer_endpoint_and_reads_through_the_reader_endpoint(cluster):

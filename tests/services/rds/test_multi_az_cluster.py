@@ -8,8 +8,8 @@ import pytest
 
 from regionbox.engines import kinds
 from regionbox.testing import CloudProcess
-from tests.services.rds.helpers import wait_until
-from tests.services.rds.test_aurora import connect, error_of, rows, wait_cluster
+from tests.services.rds.helpers import wait_cluster, wait_until
+from tests.services.rds.test_aurora import connect, error_of, rows
 
 pytestmark = pytest.mark.skipif(kinds.postgres_bindir() is None, reason="PostgreSQL is not installed")
 
@@ -30,6 +30,11 @@ def test_a_multi_az_db_cluster_survives_kill_9_of_regionbox(tmp_path):
         instances = rds.describe_db_instances(Filters=[{"Name": "db-cluster-id", "Values": ["maz"]}])["DBInstances"]
         assert len({i["AvailabilityZone"] for i in instances}) == 3 and cluster["MultiAZ"] is True
         assert cluster["DBClusterInstanceClass"] == "db.m6gd.large" and cluster["StorageType"] == "io1"
+        assert error_of(rds.delete_db_instance, DBInstanceIdentifier="maz-instance-2", SkipFinalSnapshot=True)[0] == \
+            "InvalidParameterCombination"
+        assert error_of(rds.create_db_instance, DBInstanceIdentifier="maz-instance-4", DBClusterIdentifier="maz",
+                        Engine="postgres", DBInstanceClass="db.m6gd.large") == \
+            ("InvalidParameterCombination", "Cannot add a DB instance to a Multi-AZ DB cluster.")
         with connect(cluster["Endpoint"]) as conn:
             conn.execute("CREATE TABLE kept (n int)")
             conn.execute("INSERT INTO kept SELECT generate_series(1, 100)")
