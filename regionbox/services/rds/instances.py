@@ -329,6 +329,9 @@ class Instances:
             raise check.invalid_state(instance.identifier)
         if params.get("NewDBInstanceIdentifier"):
             raise NotImplementedOperation("rds", "ModifyDBInstance", "renaming an instance (NewDBInstanceIdentifier) is not built yet")
+        if instance.cluster and (params.get("MultiAZ") or params.get("MasterUserPassword") is not None):
+            raise check.combination(f"The specified DB instance is a member of DB cluster {instance.cluster}: "
+                                    "modify the DB cluster instead.")
         immediately = bool(params.get("ApplyImmediately"))
         interval = params.get("MonitoringInterval", instance.monitoring_interval)
         role = params.get("MonitoringRoleArn", instance.monitoring_role_arn if interval else None)
@@ -452,12 +455,18 @@ class Instances:
     # -- StopDBInstance / StartDBInstance --------------------------------------------------------
     def stop_db_instance(self, ctx, params: dict) -> dict:
         instance = self.get(ctx.scope, params["DBInstanceIdentifier"])
+        self._not_a_member(instance)
         if instance.status != "available":
             raise check.invalid_state(instance.identifier)
         instance.status = "stopping"
         self.save(ctx.scope, instance)
         self.spawn(ctx.scope, instance.identifier, self._stop(ctx.scope, instance.identifier), "stopping")
         return {"DBInstance": self.describe(ctx.scope, instance)}
+
+    @staticmethod
+    def _not_a_member(instance: DBInstance) -> None:
+        if instance.cluster:  # a DB cluster's instances stop and start with it (StopDBCluster)
+            raise check.combination(f"{instance.engine} DB instances are not eligible for stopping and starting.")
 
     async def _stop(self, scope: Scope, identifier: str) -> None:
         instance = self.get(scope, identifier)
@@ -472,6 +481,7 @@ class Instances:
 
     def start_db_instance(self, ctx, params: dict) -> dict:
         instance = self.get(ctx.scope, params["DBInstanceIdentifier"])
+        self._not_a_member(instance)
         if instance.status != "stopped":
             raise check.invalid_state(instance.identifier, "stopped")
         instance.status = "starting"

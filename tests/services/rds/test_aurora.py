@@ -158,6 +158,11 @@ def test_errors_in_aws_words(rds, cluster):
                     DBInstanceClass="db.r6g.large")[0] == "DBClusterNotFoundFault"
     assert error_of(rds.failover_db_cluster, DBClusterIdentifier="aurora", TargetDBInstanceIdentifier="aurora-1")[0] == \
         "InvalidDBInstanceState"
+    assert error_of(rds.stop_db_instance, DBInstanceIdentifier="aurora-2") == \
+        ("InvalidParameterCombination", "aurora-postgresql DB instances are not eligible for stopping and starting.")
+    assert error_of(rds.modify_db_instance, DBInstanceIdentifier="aurora-2", MultiAZ=True)[0] == "InvalidParameterCombination"
+    assert error_of(rds.create_db_instance_read_replica, DBInstanceIdentifier="r", SourceDBInstanceIdentifier="aurora-1")[0] == \
+        "InvalidParameterCombination"
 
 
 def test_a_failover_under_a_stream_of_commits_loses_none(rds, cluster):
