@@ -21,6 +21,7 @@ from regionbox.services.appsync.programs import Programs
 from regionbox.services.appsync.realtime import Realtime
 from regionbox.services.appsync.resolvers import Resolvers
 from regionbox.services.appsync.schema import Schemas
+from regionbox.services.appsync.sockets import KeepAlive
 from regionbox.services.appsync.state import AppSyncState
 from regionbox.services.appsync.subscriptions import Hub
 
@@ -58,7 +59,8 @@ def load(cloud) -> Service:
 
     executor = Executor(state, schemas, programs, Invokers(cloud), authenticator, publish, hub.invalidate)
     endpoint = Endpoint(state, executor, authenticator)
-    realtime = Realtime(endpoint, executor, authenticator, hub, cloud.config.appsync_keepalive_interval)
+    keepalive = KeepAlive(cloud.config.appsync_keepalive_interval)
+    realtime = Realtime(endpoint, executor, authenticator, hub, keepalive)
     return Service(
         name="appsync",
         operations={
@@ -94,5 +96,5 @@ def load(cloud) -> Service:
         dialect=Dialect(validation_code="BadRequestException"),
         http=endpoint,
         websocket=realtime,
-        stop=realtime.stop,
+        stop=keepalive.stop,
     )
