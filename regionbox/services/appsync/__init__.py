@@ -14,6 +14,7 @@ from regionbox.services.appsync.apis import GraphqlApis
 from regionbox.services.appsync.auth import Authenticator
 from regionbox.services.appsync.data_sources import DataSources
 from regionbox.services.appsync.endpoint import Endpoint
+from regionbox.services.appsync.event_apis import EventApis
 from regionbox.services.appsync.execution import Executor
 from regionbox.services.appsync.functions import Functions
 from regionbox.services.appsync.invokers import Invokers
@@ -26,14 +27,10 @@ from regionbox.services.appsync.state import AppSyncState
 from regionbox.services.appsync.subscriptions import Hub
 
 _MERGED = "merged APIs (source API associations, schema merges) are not built"
-_EVENTS = "AppSync Events APIs (channel namespaces, the Events WebSocket) are not built; GraphQL APIs are"
 NOT_IMPLEMENTED = {
     "AssociateMergedGraphqlApi": _MERGED, "AssociateSourceGraphqlApi": _MERGED, "DisassociateMergedGraphqlApi": _MERGED,
     "DisassociateSourceGraphqlApi": _MERGED, "GetSourceApiAssociation": _MERGED, "ListSourceApiAssociations": _MERGED,
     "ListTypesByAssociation": _MERGED, "StartSchemaMerge": _MERGED, "UpdateSourceApiAssociation": _MERGED,
-    "CreateApi": _EVENTS, "GetApi": _EVENTS, "ListApis": _EVENTS, "UpdateApi": _EVENTS, "DeleteApi": _EVENTS,
-    "CreateChannelNamespace": _EVENTS, "GetChannelNamespace": _EVENTS, "ListChannelNamespaces": _EVENTS,
-    "UpdateChannelNamespace": _EVENTS, "DeleteChannelNamespace": _EVENTS,
     **{op: "custom domain names need ACM certificates and DNS, which regionbox does not serve"
        for op in ("CreateDomainName", "GetDomainName", "ListDomainNames", "UpdateDomainName", "DeleteDomainName",
                   "AssociateApi", "DisassociateApi", "GetApiAssociation")},
@@ -48,6 +45,7 @@ def load(cloud) -> Service:
     schemas = Schemas(state, cloud.paginator)
     apis = GraphqlApis(state, cloud.paginator, cloud.config.port)
     keys = ApiKeys(state, cloud.paginator)
+    event_apis = EventApis(state, cloud.paginator, programs, cloud.config.port)
     sources = DataSources(state, cloud.paginator)
     functions = Functions(state, cloud.paginator, programs)
     resolvers = Resolvers(state, cloud.paginator, schemas, programs)
@@ -90,6 +88,13 @@ def load(cloud) -> Service:
             "CreateResolver": resolvers.create_resolver, "GetResolver": resolvers.get_resolver,
             "ListResolvers": resolvers.list_resolvers, "UpdateResolver": resolvers.update_resolver,
             "DeleteResolver": resolvers.delete_resolver, "ListResolversByFunction": resolvers.list_resolvers_by_function,
+            "CreateApi": event_apis.create_api, "GetApi": event_apis.get_api, "ListApis": event_apis.list_apis,
+            "UpdateApi": event_apis.update_api, "DeleteApi": event_apis.delete_api,
+            "CreateChannelNamespace": event_apis.create_channel_namespace,
+            "GetChannelNamespace": event_apis.get_channel_namespace,
+            "ListChannelNamespaces": event_apis.list_channel_namespaces,
+            "UpdateChannelNamespace": event_apis.update_channel_namespace,
+            "DeleteChannelNamespace": event_apis.delete_channel_namespace,
             "EvaluateMappingTemplate": programs.evaluate_mapping_template, "EvaluateCode": programs.evaluate_code,
         },
         not_implemented=NOT_IMPLEMENTED,

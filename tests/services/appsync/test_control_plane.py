@@ -251,10 +251,10 @@ def test_evaluate_runs_the_data_planes_engines(appsync):
 
 
 def test_what_is_not_built_says_so(appsync):
-    with pytest.raises(ClientError) as events:
-        appsync.list_apis()
-    code, message, status = error_of(events)
-    assert status == 501 and "Events APIs" in message
+    with pytest.raises(ClientError) as merged:
+        appsync.list_source_api_associations(apiId="x")
+    code, message, status = error_of(merged)
+    assert status == 501 and "merged APIs" in message
 
 
 def test_code_that_never_ends_is_cut_off(appsync, monkeypatch):
