@@ -1,6 +1,8 @@
 """AppSync: GraphQL APIs (schema, data sources, resolvers in VTL or APPSYNC_JS, functions and
 pipelines, API keys, types, caching settings) and their data plane: GraphQL over HTTP on
-``/graphql`` and subscriptions over AppSync's real-time WebSocket protocol.
+``/graphql`` and subscriptions over AppSync's real-time WebSocket protocol. Event APIs (channel
+namespaces with APPSYNC_JS handlers) with publishing over HTTP on ``/event`` and channels over
+the Events WebSocket protocol (events.py, event_realtime.py).
 
 A query or mutation runs with graphql-core against the API's schema; each field with a resolver
 runs its program (programs.py) against its data source (invokers.py: NONE, AMAZON_DYNAMODB
@@ -12,9 +14,12 @@ from regionbox.protocol.dialect import Dialect
 from regionbox.services.appsync.api_keys import ApiKeys
 from regionbox.services.appsync.apis import GraphqlApis
 from regionbox.services.appsync.auth import Authenticator
+from regionbox.services.appsync.channels import Channels
 from regionbox.services.appsync.data_sources import DataSources
 from regionbox.services.appsync.endpoint import Endpoint
 from regionbox.services.appsync.event_apis import EventApis
+from regionbox.services.appsync.event_realtime import EventRealtime
+from regionbox.services.appsync.events import EventEndpoint, Events
 from regionbox.services.appsync.execution import Executor
 from regionbox.services.appsync.functions import Functions
 from regionbox.services.appsync.invokers import Invokers
@@ -45,7 +50,8 @@ def load(cloud) -> Service:
     schemas = Schemas(state, cloud.paginator)
     apis = GraphqlApis(state, cloud.paginator, cloud.config.port)
     keys = ApiKeys(state, cloud.paginator)
-    event_apis = EventApis(state, cloud.paginator, programs, cloud.config.port)
+    channels = Channels()
+    event_apis = EventApis(state, cloud.paginator, programs, cloud.config.port, channels.drop_api)
     sources = DataSources(state, cloud.paginator)
     functions = Functions(state, cloud.paginator, programs)
     resolvers = Resolvers(state, cloud.paginator, schemas, programs)
@@ -59,6 +65,15 @@ def load(cloud) -> Service:
     endpoint = Endpoint(state, executor, authenticator)
     keepalive = KeepAlive(cloud.config.appsync_keepalive_interval)
     realtime = Realtime(endpoint, executor, authenticator, hub, keepalive)
+    events = Events(state, authenticator, programs, channels)
+    event_endpoint, event_realtime = EventEndpoint(events), EventRealtime(events, keepalive)
+
+    async def http(request):  # an Event API's publishing, else GraphQL
+        return await (event_endpoint if event_endpoint.claims(request) else endpoint)(request)
+
+    async def websocket(scope, receive, send):  # an Event API's channels, else GraphQL subscriptions
+        await (event_realtime if event_realtime.claims(scope) else realtime)(scope, receive, send)
+
     return Service(
         name="appsync",
         operations={
@@ -99,7 +114,7 @@ def load(cloud) -> Service:
         },
         not_implemented=NOT_IMPLEMENTED,
         dialect=Dialect(validation_code="BadRequestException"),
-        http=endpoint,
-        websocket=realtime,
+        http=http,
+        websocket=websocket,
         stop=keepalive.stop,
     )

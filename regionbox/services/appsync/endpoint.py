@@ -20,11 +20,17 @@ _PATH = re.compile(r"/graphql/([a-z0-9]+)(/realtime|/connect)?/?$")
 BODY_LIMIT = 1024 * 1024  # AppSync's largest request
 
 
+def host_api(host: str) -> tuple[str | None, str | None]:
+    """(api id, region) from an API's own host, ``<apiId>.appsync-[realtime-]api.<region>.localhost``."""
+    matched = _HOST.match(host.lower())
+    return (matched.group(1), matched.group(2)) if matched else (None, None)
+
+
 def api_id_of(host: str, path: str) -> tuple[str | None, str | None]:
     """(api id, region or None) from the Host (AppSync's own form) or the path (no-DNS form)."""
-    matched = _HOST.match(host.lower())
-    if matched and path.rstrip("/") in ("/graphql", "/graphql/realtime", "/graphql/connect"):
-        return matched.group(1), matched.group(2)
+    api_id, region = host_api(host)
+    if api_id and path.rstrip("/") in ("/graphql", "/graphql/realtime", "/graphql/connect"):
+        return api_id, region
     matched = _PATH.match(path)
     if matched:
         return matched.group(1), None

@@ -10,6 +10,8 @@ serve the same."""
 
 from __future__ import annotations
 
+from typing import Callable
+
 from regionbox.core import clock
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
@@ -57,8 +59,9 @@ def dns(api_id: str, region: str, port: int) -> dict[str, str]:
 
 
 class EventApis:
-    def __init__(self, state: AppSyncState, paginator, programs: Programs, port: int) -> None:
+    def __init__(self, state: AppSyncState, paginator, programs: Programs, port: int, forget: Callable) -> None:
         self.state = state
+        self.forget = forget  # (scope, api id): a deleted API's subscriptions end
         self.paginator = paginator
         self.programs = programs
         self.port = port
@@ -106,6 +109,7 @@ class EventApis:
     def delete_api(self, ctx: RequestContext, params: dict) -> dict:
         self.state.event_api(ctx.scope, params["apiId"])
         self.state.remove_api(ctx.scope, params["apiId"])
+        self.forget(ctx.scope, params["apiId"])
         return {}
 
     # -- channel namespaces --------------------------------------------------------------------
