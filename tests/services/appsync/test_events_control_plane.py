@@ -121,3 +121,15 @@ def test_api_keys_belong_to_event_apis_too(appsync):
     assert [k["id"] for k in appsync.list_api_keys(apiId=api_id)["apiKeys"]] == [key["id"]]
     appsync.delete_api_key(apiId=api_id, id=key["id"])
     assert appsync.list_api_keys(apiId=api_id)["apiKeys"] == []
+
+
+def test_event_apis_are_tagged(appsync):
+    api = appsync.create_api(name="chat", eventConfig=event_config(), tags={"a": "1"})["api"]
+    appsync.tag_resource(resourceArn=api["apiArn"], tags={"b": "2"})
+    assert appsync.list_tags_for_resource(resourceArn=api["apiArn"])["tags"] == {"a": "1", "b": "2"}
+    appsync.untag_resource(resourceArn=api["apiArn"], tagKeys=["a"])
+    assert appsync.get_api(apiId=api["apiId"])["api"]["tags"] == {"b": "2"}
+    appsync.delete_api(apiId=api["apiId"])
+    with pytest.raises(ClientError) as missing:
+        appsync.list_tags_for_resource(resourceArn=api["apiArn"])
+    assert error_of(missing) == ("NotFoundException", f"API {api['apiId']} not found.", 404)
