@@ -16,7 +16,8 @@ from regionbox.services.appsync.apis import GraphqlApis
 from regionbox.services.appsync.auth import Authenticator
 from regionbox.services.appsync.channels import Channels
 from regionbox.services.appsync.data_sources import DataSources
-from regionbox.services.appsync.endpoint import Endpoint
+from regionbox.services.appsync.domain_names import DomainNames
+from regionbox.services.appsync.endpoint import Endpoint, host_api
 from regionbox.services.appsync.event_apis import EventApis
 from regionbox.services.appsync.event_realtime import EventRealtime
 from regionbox.services.appsync.events import EventEndpoint, Events
@@ -36,9 +37,6 @@ NOT_IMPLEMENTED = {
     "AssociateMergedGraphqlApi": _MERGED, "AssociateSourceGraphqlApi": _MERGED, "DisassociateMergedGraphqlApi": _MERGED,
     "DisassociateSourceGraphqlApi": _MERGED, "GetSourceApiAssociation": _MERGED, "ListSourceApiAssociations": _MERGED,
     "ListTypesByAssociation": _MERGED, "StartSchemaMerge": _MERGED, "UpdateSourceApiAssociation": _MERGED,
-    **{op: "custom domain names need ACM certificates and DNS, which regionbox does not serve"
-       for op in ("CreateDomainName", "GetDomainName", "ListDomainNames", "UpdateDomainName", "DeleteDomainName",
-                  "AssociateApi", "DisassociateApi", "GetApiAssociation")},
     "StartDataSourceIntrospection": "RDS Data API introspection needs Aurora's Data API, which regionbox does not serve",
     "GetDataSourceIntrospection": "RDS Data API introspection needs Aurora's Data API, which regionbox does not serve",
 }
@@ -51,6 +49,7 @@ def load(cloud) -> Service:
     apis = GraphqlApis(state, cloud.paginator, cloud.config.port)
     keys = ApiKeys(state, cloud.paginator)
     channels = Channels()
+    domains = DomainNames(state, cloud.paginator)
     event_apis = EventApis(state, cloud.paginator, programs, cloud.config.port, channels.drop_api)
     sources = DataSources(state, cloud.paginator)
     functions = Functions(state, cloud.paginator, programs)
@@ -62,14 +61,20 @@ def load(cloud) -> Service:
         await hub.publish(scope, api.api_id, schemas.compiled(api), mutation, value)
 
     executor = Executor(state, schemas, programs, Invokers(cloud), authenticator, publish, hub.invalidate)
-    endpoint = Endpoint(state, executor, authenticator)
+    endpoint = Endpoint(state, executor, authenticator, domains)
     keepalive = KeepAlive(cloud.config.appsync_keepalive_interval)
     realtime = Realtime(endpoint, executor, authenticator, hub, keepalive)
-    events = Events(state, authenticator, programs, channels)
+    events = Events(state, authenticator, programs, channels, domains)
     event_endpoint, event_realtime = EventEndpoint(events), EventRealtime(events, keepalive)
 
-    async def http(request):  # an Event API's publishing, else GraphQL
-        return await (event_endpoint if event_endpoint.claims(request) else endpoint)(request)
+    async def http(request):
+        """An Event API's publishing, else GraphQL; else (a path that only begins with "/event",
+        as "/events" does) an AWS request after all."""
+        if event_endpoint.claims(request):
+            return await event_endpoint(request)
+        if request.path.startswith("/graphql") or host_api(request.host)[0] is not None:
+            return await endpoint(request)
+        return None
 
     async def websocket(scope, receive, send):  # an Event API's channels, else GraphQL subscriptions
         await (event_realtime if event_realtime.claims(scope) else realtime)(scope, receive, send)
@@ -110,6 +115,10 @@ def load(cloud) -> Service:
             "ListChannelNamespaces": event_apis.list_channel_namespaces,
             "UpdateChannelNamespace": event_apis.update_channel_namespace,
             "DeleteChannelNamespace": event_apis.delete_channel_namespace,
+            "CreateDomainName": domains.create_domain_name, "GetDomainName": domains.get_domain_name,
+            "ListDomainNames": domains.list_domain_names, "UpdateDomainName": domains.update_domain_name,
+            "DeleteDomainName": domains.delete_domain_name, "AssociateApi": domains.associate_api,
+            "DisassociateApi": domains.disassociate_api, "GetApiAssociation": domains.get_api_association,
             "EvaluateMappingTemplate": programs.evaluate_mapping_template, "EvaluateCode": programs.evaluate_code,
         },
         not_implemented=NOT_IMPLEMENTED,

@@ -44,8 +44,9 @@ def answer(status: int, document: dict, request_id: str) -> HttpResponse:
 
 
 class Endpoint:
-    def __init__(self, state: AppSyncState, executor: Executor, authenticator: Authenticator) -> None:
+    def __init__(self, state: AppSyncState, executor: Executor, authenticator: Authenticator, domains) -> None:
         self.state = state
+        self.domains = domains  # DomainNames: a custom domain's Host routes to its API
         self.executor = executor
         self.authenticator = authenticator
 
@@ -57,9 +58,14 @@ class Endpoint:
                 return scope, api
         return None
 
+    def find(self, host: str, path: str, realtime: bool = False) -> tuple[tuple[str, str], GraphqlApi] | None:
+        """The API a request names: by AppSync's host or path forms, or by a custom domain."""
+        return self.locate(*api_id_of(host, path)) or self.locate(
+            *self.domains.route(host, path, "graphql-realtime" if realtime else "graphql"))
+
     async def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = ids.request_id()
-        found = self.locate(*api_id_of(request.host, request.path))
+        found = self.find(request.host, request.path)
         if found is None:
             return answer(404, graphql_error("The GraphQL API this URL names does not exist.", "NotFoundException"),
                           request_id)

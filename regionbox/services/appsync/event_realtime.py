@@ -20,7 +20,7 @@ import orjson
 
 from regionbox.services.appsync.auth import Identity, Unauthorized
 from regionbox.services.appsync.channels import ChannelSubscriber, parse_channel
-from regionbox.services.appsync.events import UNAUTHORIZED, EventError, Events, event_api_of, signed_bodies
+from regionbox.services.appsync.events import UNAUTHORIZED, EventError, Events, signed_bodies
 from regionbox.services.appsync.models import EventApi
 from regionbox.services.appsync.sockets import KeepAlive, Socket, handshake_auth, handshake_headers
 
@@ -34,15 +34,14 @@ class EventRealtime:
         self.events = events
         self.keepalive = keepalive
 
-    @staticmethod
-    def claims(scope: dict) -> bool:
-        return event_api_of(handshake_headers(scope).get("host", ""), scope["path"], realtime=True)[0] is not None
+    def claims(self, scope: dict) -> bool:
+        return self.events.named(handshake_headers(scope).get("host", ""), scope["path"], realtime=True)[0] is not None
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if (await receive())["type"] != "websocket.connect":
             return
         headers = handshake_headers(scope)
-        found = self.events.locate(*event_api_of(headers.get("host", ""), scope["path"], realtime=True))
+        found = self.events.locate(*self.events.named(headers.get("host", ""), scope["path"], realtime=True))
         if found is None or SUBPROTOCOL not in (scope.get("subprotocols") or []):
             await send({"type": "websocket.close", "code": 1008})
             return

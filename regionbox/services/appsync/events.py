@@ -73,11 +73,21 @@ def signed_bodies(document: dict) -> list[bytes]:
 
 
 class Events:
-    def __init__(self, state: AppSyncState, authenticator: Authenticator, programs: Programs, channels: Channels) -> None:
+    def __init__(self, state: AppSyncState, authenticator: Authenticator, programs: Programs, channels: Channels,
+                 domains) -> None:
         self.state = state
+        self.domains = domains  # DomainNames: a custom domain's Host routes to its API
         self.authenticator = authenticator
         self.programs = programs
         self.channels = channels
+
+    def named(self, host: str, path: str, realtime: bool) -> tuple[str | None, str | None]:
+        """(api id, region or None) an Event API request names: by AppSync's host or path forms,
+        or by a custom domain associated with the API."""
+        found = event_api_of(host, path, realtime)
+        if found[0] is None:
+            found = self.domains.route(host, path, "event-realtime" if realtime else "event")
+        return found
 
     def locate(self, api_id: str | None, region: str | None) -> tuple[tuple[str, str], EventApi] | None:
         if not api_id:
@@ -227,12 +237,11 @@ class EventEndpoint:
     def __init__(self, events: Events) -> None:
         self.events = events
 
-    @staticmethod
-    def claims(request: HttpRequest) -> bool:
-        return event_api_of(request.host, request.path, realtime=False)[0] is not None
+    def claims(self, request: HttpRequest) -> bool:
+        return self.events.named(request.host, request.path, realtime=False)[0] is not None
 
     async def __call__(self, request: HttpRequest) -> HttpResponse:
-        found = self.events.locate(*event_api_of(request.host, request.path, realtime=False))
+        found = self.events.locate(*self.events.named(request.host, request.path, realtime=False))
         if found is None:
             return _error(404, "NotFoundException", "The Event API this URL names does not exist.")
         if request.method != "POST":

@@ -152,3 +152,18 @@ class ChannelNamespace:
         config = api.event_config
         chosen = own or config.get("defaultPublishAuthModes" if operation == "PUBLISH" else "defaultSubscribeAuthModes")
         return [mode["authType"] for mode in chosen or ()]
+
+
+@dataclass
+class DomainName:
+    """A custom domain name (CreateDomainName) and the API associated with it (AssociateApi):
+    requests whose Host is the domain reach that API (/graphql, /graphql/realtime, /event,
+    /event/realtime)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    domain_name: str
+    arn: str
+    certificate_arn: str
+    description: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    api_id: str | None = None

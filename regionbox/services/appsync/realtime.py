@@ -19,7 +19,7 @@ from graphql import OperationType
 from graphql.execution.values import get_argument_values, get_variable_values
 
 from regionbox.services.appsync.auth import Authenticator, Identity, Unauthorized
-from regionbox.services.appsync.endpoint import Endpoint, api_id_of
+from regionbox.services.appsync.endpoint import Endpoint
 from regionbox.services.appsync.execution import Executor, Run
 from regionbox.services.appsync.sockets import KeepAlive, Socket, handshake_auth, handshake_headers
 from regionbox.services.appsync.subscriptions import Hub, Subscriber
@@ -55,7 +55,7 @@ class Realtime:
         """Accept (or refuse) the WebSocket and authenticate the headers it came with."""
         headers = handshake_headers(scope)
         auth = handshake_auth(scope)
-        found = self.endpoint.locate(*api_id_of(headers.get("host", ""), scope["path"]))
+        found = self.endpoint.find(headers.get("host", ""), scope["path"], realtime=True)
         if found is None or SUBPROTOCOL not in (scope.get("subprotocols") or []):
             await send({"type": "websocket.close", "code": 1008})
             return None

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from regionbox.core.errors import ServiceError
 from regionbox.core.store import Scope, Store
-from regionbox.services.appsync.models import (ApiKey, ChannelNamespace, DataSource, EventApi, Function, GraphqlApi,
-                                               Resolver)
+from regionbox.services.appsync.models import (ApiKey, ChannelNamespace, DataSource, DomainName, EventApi, Function,
+                                               GraphqlApi, Resolver)
 
 
 def not_found(message: str) -> ServiceError:
@@ -23,6 +23,7 @@ class AppSyncState:
         self.api_keys = store.collection("appsync.api_keys", ApiKey)
         self.event_apis = store.collection("appsync.event_apis", EventApi)
         self.namespaces = store.collection("appsync.channel_namespaces", ChannelNamespace)
+        self.domain_names = store.collection("appsync.domain_names", DomainName)
 
     def api(self, scope: Scope, api_id: str) -> GraphqlApi:
         found = self.apis.get(scope, api_id)
