@@ -51,12 +51,7 @@ class Endpoint:
         self.authenticator = authenticator
 
     def locate(self, api_id: str | None, region: str | None) -> tuple[tuple[str, str], GraphqlApi] | None:
-        if not api_id:
-            return None
-        for scope, key, api in self.state.apis.all():
-            if key == api_id and (region is None or scope[1] == region):
-                return scope, api
-        return None
+        return self.state.locate(self.state.apis, api_id, region)
 
     def find(self, host: str, path: str, realtime: bool = False) -> tuple[tuple[str, str], GraphqlApi] | None:
         """The API a request names: by AppSync's host or path forms, or by a custom domain."""

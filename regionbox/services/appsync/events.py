@@ -90,12 +90,7 @@ class Events:
         return found
 
     def locate(self, api_id: str | None, region: str | None) -> tuple[tuple[str, str], EventApi] | None:
-        if not api_id:
-            return None
-        for scope, key, api in self.state.event_apis.all():
-            if key == api_id and (region is None or scope[1] == region):
-                return scope, api
-        return None
+        return self.state.locate(self.state.event_apis, api_id, region)
 
     # -- who -----------------------------------------------------------------------------------
     async def authorize(self, scope, api: EventApi, headers: dict[str, str], operation: str, bodies: list[bytes],

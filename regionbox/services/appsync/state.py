@@ -48,6 +48,16 @@ class AppSyncState:
         return self.namespaces.get(scope, f"{api_id}/{name}")
 
     @staticmethod
+    def locate(collection, api_id: str | None, region: str | None) -> tuple[Scope, object] | None:
+        """(scope, API) of the API a data-plane request names, in any account (region None: any)."""
+        if not api_id:
+            return None
+        for scope, key, api in collection.all():
+            if key == api_id and (region is None or scope[1] == region):
+                return scope, api
+        return None
+
+    @staticmethod
     def children(collection, scope: Scope, api_id: str) -> list:
         prefix = f"{api_id}/"
         return [doc for key, doc in collection.items(scope) if key.startswith(prefix)]

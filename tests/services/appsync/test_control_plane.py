@@ -10,19 +10,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.services.appsync.support import CHAT, JS, PAYLOAD, RESULT
-
-ACCOUNT = "123456789012"
-
-
-@pytest.fixture
-def appsync(cloud):
-    return cloud.client("appsync", account=ACCOUNT)
-
-
-def error_of(excinfo) -> tuple[str, str, int]:
-    error = excinfo.value.response
-    return error["Error"]["Code"], error["Error"]["Message"], error["ResponseMetadata"]["HTTPStatusCode"]
+from tests.services.appsync.support import ACCOUNT, CHAT, JS, PAYLOAD, RESULT, error_of
 
 
 def new_api(appsync, sdl: str | None = CHAT, **kwargs) -> str:

@@ -11,20 +11,11 @@ import requests
 import websockets
 from botocore.exceptions import ClientError
 
+from tests.services.appsync.support import ACCOUNT, error_of
 from tests.services.appsync.test_events import PROTOCOL, auth_protocol, make_api, recv
 
-ACCOUNT = "123456789012"
 CERTIFICATE = f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/abc-123"
 
-
-@pytest.fixture
-def appsync(cloud):
-    return cloud.client("appsync", account=ACCOUNT)
-
-
-def error_of(excinfo) -> tuple[str, str, int]:
-    error = excinfo.value.response
-    return error["Error"]["Code"], error["Error"]["Message"], error["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def test_domain_names_are_created_associated_and_deleted(appsync, cloud):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-ACCOUNT = "123456789012"
+from tests.services.appsync.support import ACCOUNT, error_of
+
 API_KEY = [{"authType": "API_KEY"}]
 IAM = [{"authType": "AWS_IAM"}]
 
@@ -17,15 +18,6 @@ def event_config(**overrides) -> dict:
               "defaultSubscribeAuthModes": API_KEY}
     return {**config, **overrides}
 
-
-@pytest.fixture
-def appsync(cloud):
-    return cloud.client("appsync", account=ACCOUNT)
-
-
-def error_of(excinfo) -> tuple[str, str, int]:
-    error = excinfo.value.response
-    return error["Error"]["Code"], error["Error"]["Message"], error["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def test_an_event_api_is_created_read_listed_updated_and_deleted(appsync, cloud):
