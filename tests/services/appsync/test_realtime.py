@@ -231,7 +231,7 @@ def test_a_closed_connection_stops_its_subscriptions(cloud):
         async with await _connect(chat) as ws:
             await ws.send(json.dumps({"type": "connection_init"}))
             await _recv(ws)
-            await _recv(ws)
+            await _recv(ws, ka=True)
             await ws.send(_start(chat, "a", 'subscription { onMessage { text } }'))
             assert (await _recv(ws))["type"] == "start_ack"
         # After the close, publishing finds nobody and fails nothing.
@@ -325,7 +325,7 @@ def test_a_mutation_invalidates_the_subscriptions_its_payload_matches(cloud):
         async with await _connect(chat) as ws:
             await ws.send(json.dumps({"type": "connection_init"}))
             await _recv(ws)
-            await _recv(ws)
+            await _recv(ws, ka=True)
             await ws.send(_start(chat, "ann", 'subscription { onAuthor(author: "ann") { text } }'))
             await ws.send(_start(chat, "bob", 'subscription { onAuthor(author: "bob") { text } }'))
             assert [await _recv(ws), await _recv(ws)] == [{"type": "start_ack", "id": "ann"},
