@@ -236,3 +236,29 @@ def test_code_handlers_change_events_and_refuse_subscriptions(cloud):
         await ws.close()
 
     asyncio.run(story())
+
+
+AUTHORIZER = """def handler(event, context):
+    return {"isAuthorized": event["authorizationToken"].startswith("let-me-in")}
+"""
+
+
+def test_a_lambda_authorizer_decides_who_publishes(cloud):
+    from tests.services.appsync.test_lambda import function
+
+    arn = function(cloud, "events-authorizer", AUTHORIZER)
+    cloud.client("lambda", account=ACCOUNT).add_permission(
+        FunctionName="events-authorizer", StatementId="appsync", Action="lambda:InvokeFunction",
+        Principal="appsync.amazonaws.com")
+    appsync = cloud.client("appsync", account=ACCOUNT)
+    lambda_mode = [{"authType": "AWS_LAMBDA"}]
+    api = appsync.create_api(name="guarded", eventConfig={
+        "authProviders": [{"authType": "AWS_LAMBDA", "lambdaAuthorizerConfig": {"authorizerUri": arn}}],
+        "connectionAuthModes": lambda_mode, "defaultPublishAuthModes": lambda_mode,
+        "defaultSubscribeAuthModes": lambda_mode})["api"]
+    appsync.create_channel_namespace(apiId=api["apiId"], name="chat")
+    url = f"{cloud.endpoint}/event/{api['apiId']}"
+    body = {"channel": "/chat/a", "events": ['"hello"']}
+    assert requests.post(url, json=body, headers={"Authorization": "let-me-in-1"}, timeout=WAIT).status_code == 200
+    refused = requests.post(url, json=body, headers={"Authorization": "nope"}, timeout=WAIT)
+    assert refused.status_code == 401 and refused.json()["errors"][0]["errorType"] == "UnauthorizedException"
