@@ -173,7 +173,8 @@ def test_api_keys_and_auth_modes_are_enforced(cloud):
 def test_the_api_host_form_and_iam_publishers(cloud):
     api = make_api(cloud, publish="AWS_IAM")
     iam = cloud.client("iam", account=ACCOUNT)
-    for name, action in (("publisher", "appsync:EventPublish"), ("reader", "appsync:EventSubscribe")):
+    for name, action in (("publisher", "appsync:EventPublish"), ("reader", ["appsync:EventSubscribe",
+                                                                            "appsync:EventConnect"])):
         iam.create_user(UserName=name)
         iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps({"Version": "2012-10-17",
                             "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]}))
@@ -196,6 +197,18 @@ def test_the_api_host_form_and_iam_publishers(cloud):
                                        headers=signed(publisher, body), timeout=WAIT)
         assert sent.status_code == 200, sent.text
         assert await recv(ws) == {"type": "data", "id": "s", "event": '{"x": 1}'}
+        # A subscriber signs too: "{}" to connect, {"channel"} to subscribe, for POST /event.
+        iam_ws = await connect(api, headers=signed(reader, "{}"))
+        assert (await subscribe(iam_ws, api, "i", "/chat/a", headers=signed(reader, json.dumps({"channel": "/chat/a"}))
+                                ))["type"] == "subscribe_success"
+        wrong = await subscribe(iam_ws, api, "j", "/chat/b", headers=signed(reader, json.dumps({"channel": "/chat/a"})))
+        assert wrong["type"] == "subscribe_error"  # signed for another channel
+        again = await asyncio.to_thread(requests.post, f"{cloud.endpoint}/event", data=body,
+                                        headers=signed(publisher, body), timeout=WAIT)
+        assert again.status_code == 200
+        assert await recv(iam_ws) == {"type": "data", "id": "i", "event": '{"x": 1}'}
+        assert await recv(ws) == {"type": "data", "id": "s", "event": '{"x": 1}'}
+        await iam_ws.close()
         tampered = await asyncio.to_thread(requests.post, f"{cloud.endpoint}/event", data=body.replace("1", "2"),
                                            headers=signed(publisher, body), timeout=WAIT)
         assert tampered.status_code == 401

@@ -90,6 +90,9 @@ def test_channel_namespaces_with_auth_modes_and_code_handlers(appsync):
         appsync.create_channel_namespace(apiId=api_id, name="y", handlerConfigs={"onPublish": {
             "behavior": "DIRECT", "integration": {"dataSourceName": "ds"}}})
     assert error_of(integration)[2] == 501
+    with pytest.raises(ClientError) as data_source:
+        appsync.create_data_source(apiId=api_id, name="ds", type="NONE")
+    assert error_of(data_source)[2] == 501 and "Event API data sources" in error_of(data_source)[1]
 
     updated = appsync.update_channel_namespace(apiId=api_id, name="chat")["channelNamespace"]
     assert "publishAuthModes" not in updated and "codeHandlers" not in updated
