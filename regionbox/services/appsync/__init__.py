@@ -32,7 +32,9 @@ from regionbox.services.appsync.sockets import KeepAlive
 from regionbox.services.appsync.state import AppSyncState
 from regionbox.services.appsync.subscriptions import Hub
 
-_MERGED = "merged APIs (source API associations, schema merges) are not built"
+_MERGED = ("merged APIs are not built: a MERGED API serves the schema and resolvers merged from its source "
+           "GraphQL APIs (source API associations, StartSchemaMerge with @canonical/@hidden/@renamed resolving "
+           "conflicts), and CreateGraphqlApi refuses apiType MERGED")
 NOT_IMPLEMENTED = {
     "AssociateMergedGraphqlApi": _MERGED, "AssociateSourceGraphqlApi": _MERGED, "DisassociateMergedGraphqlApi": _MERGED,
     "DisassociateSourceGraphqlApi": _MERGED, "GetSourceApiAssociation": _MERGED, "ListSourceApiAssociations": _MERGED,
