@@ -95,6 +95,7 @@ class Gateway:
             name = raw_name.decode("latin-1").lower()
             value = raw_value.decode("latin-1")
             headers[name] = f"{headers[name]},{value}" if name in headers else value
+        names = scope.get("extensions", {}).get("regionbox.header_names")
         request = HttpRequest(
             method=scope["method"],
             path=scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0] or scope["path"],
@@ -102,6 +103,8 @@ class Gateway:
             headers=headers,
             host=headers.get("host", ""),
             stream=BodyStream(receive),
+            raw_headers=None if names is None or len(names) != len(scope["headers"]) else
+            [(name.decode("latin-1"), value.decode("latin-1")) for name, (_, value) in zip(names, scope["headers"])],
         )
         client = scope.get("client")
         try:

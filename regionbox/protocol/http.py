@@ -93,6 +93,9 @@ class HttpRequest:
     # A signed aws-chunked body's chunk signatures, set once the request's own signature is
     # verified (aws_chunked.ChunkSignatures); None when not checked.
     chunk_signatures: Any = field(default=None, repr=False)
+    # The headers as sent: (name in the client's case, value), repeated ones apart, in order;
+    # None where the connection did not record them (``sent_headers`` then lower-cases).
+    raw_headers: list[tuple[str, str]] | None = field(default=None, repr=False)
 
     _query: list[tuple[str, str]] | None = field(default=None, repr=False)
 
@@ -101,6 +104,9 @@ class HttpRequest:
         if self._query is None:
             self._query = parse_qsl(self.query_string, keep_blank_values=True)
         return self._query
+
+    def sent_headers(self) -> list[tuple[str, str]]:
+        return self.raw_headers if self.raw_headers is not None else list(self.headers.items())
 
     def query_param(self, name: str) -> str | None:
         for key, value in self.query:
