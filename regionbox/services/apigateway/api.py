@@ -37,7 +37,9 @@ class ApiGatewayApi:
         sent = {name.lower(): value for name, value in (headers or {}).items()}
         sent.setdefault("host", parts.netloc)
         request = HttpRequest(method=method.upper(), path=parts.path or "/", query_string=parts.query, headers=sent,
-                              host=sent["host"], stream=BodyStream.of(body), raw_body=body)
+                              host=sent["host"], stream=BodyStream.of(body), raw_body=body,
+                              raw_headers=[*(headers or {}).items()] + ([] if "host" in {k.lower() for k in headers or {}}
+                                                                        else [("Host", sent["host"])]))
         if target_of(request) is None:
             return None
         response = await self._invoker.handle(request)

@@ -38,6 +38,7 @@ from regionbox.services.apigateway.apikeys import ApiKeys
 from regionbox.services.apigateway.authorizers import run as run_authorizer
 from regionbox.services.apigateway.cache import StageCache, cache_ttl, key_values
 from regionbox.services.apigateway.integrate import Call, Integrator
+from regionbox.services.apigateway.lambda_proxy import event_headers
 from regionbox.services.apigateway.models import ApiKey, Deployment, Stage, UsagePlan
 from regionbox.services.apigateway.responses import forbidden, gateway_response
 from regionbox.services.apigateway.routes import Routes
@@ -139,8 +140,9 @@ class Invoker:
                 return refuse(*refused)
         if method.get("authorizationType") in ("CUSTOM", "COGNITO_USER_POOLS"):
             arn = method_arn(scope[1], scope[0], target.api_id, stage.name, request.method, target.path)
+            headers, multi_headers = event_headers(request)
             event = {"resource": found.resource["path"], "path": target.path, "httpMethod": request.method,
-                     "headers": dict(request.headers), "queryStringParameters": dict(request.query) or None,
+                     "headers": headers, "multiValueHeaders": multi_headers, "queryStringParameters": dict(request.query) or None,
                      "pathParameters": dict(found.path_params) or None,
                      "stageVariables": stage.body.get("variables") or None, "requestContext": dict(context)}
             refused = await run_authorizer(deployment.authorizers.get(method.get("authorizerId") or ""), request, arn,
