@@ -15,13 +15,11 @@ from regionbox.protocol.dialect import Dialect
 DIALECT = Dialect(validation_code="BadRequestException")
 
 _AUTHORIZERS = "authorizer results are not cached, and test invocations of authorizers are not built"
-_DOMAINS = "custom domain names need certificates (ACM) and DNS, which regionbox does not serve"
+_DOMAINS = ("access associations are for private custom domain names, which need VPC endpoints (PrivateLink) "
+            "that regionbox does not serve")
 UNSUPPORTED = {
     **{op: _AUTHORIZERS for op in ("TestInvokeAuthorizer", "FlushStageAuthorizersCache")},
-    **{op: _DOMAINS for op in ("CreateDomainName", "GetDomainName", "GetDomainNames", "UpdateDomainName",
-                               "DeleteDomainName", "CreateBasePathMapping", "GetBasePathMapping",
-                               "GetBasePathMappings", "UpdateBasePathMapping", "DeleteBasePathMapping",
-                               "CreateDomainNameAccessAssociation", "DeleteDomainNameAccessAssociation",
+    **{op: _DOMAINS for op in ("CreateDomainNameAccessAssociation", "DeleteDomainNameAccessAssociation",
                                "GetDomainNameAccessAssociations", "RejectDomainNameAccessAssociation")},
     **{op: "VPC links need a Network Load Balancer, which regionbox does not serve"
        for op in ("CreateVpcLink", "GetVpcLink", "GetVpcLinks", "UpdateVpcLink", "DeleteVpcLink")},
@@ -44,6 +42,7 @@ def load(cloud) -> Service:
     from regionbox.services.apigateway.authorizers import Authorizers
     from regionbox.services.apigateway.cache import StageCache
     from regionbox.services.apigateway.deployments import Deployments
+    from regionbox.services.apigateway.domains import Domains
     from regionbox.services.apigateway.documentation import Documentation
     from regionbox.services.apigateway.export import Exports
     from regionbox.services.apigateway.http_client import HttpClient
@@ -82,6 +81,8 @@ def load(cloud) -> Service:
     responses = GatewayResponses(state, cloud.paginator)
     tags = Tags(state)
     accounts = Accounts(state)
+    domains = Domains(state, cloud.paginator,
+                      lambda host, claimed: cloud.services.claim_host(host, "apigateway" if claimed else None))
     lambda_api = lambda: cloud.services.api("lambda")  # noqa: E731 - reached only when a call needs it
     integrator = Integrator(client, LambdaProxy(lambda_api))
     cache = StageCache(state)
@@ -93,6 +94,12 @@ def load(cloud) -> Service:
     def reset() -> None:
         throttles.clear()
         cache.clear()
+        for _, name, _ in state.domains.all():
+            cloud.services.claim_host(name, None)
+        state.domains_changed()
+
+    def start() -> None:
+        domains.restore()
 
     def stop() -> None:
         client.close()
@@ -202,6 +209,17 @@ def load(cloud) -> Service:
         "GetTags": tags.get_tags,
         "GetAccount": accounts.get_account,
         "UpdateAccount": accounts.update_account,
+        # custom domain names and base path mappings
+        "CreateDomainName": domains.create_domain_name,
+        "GetDomainName": domains.get_domain_name,
+        "GetDomainNames": domains.get_domain_names,
+        "UpdateDomainName": domains.update_domain_name,
+        "DeleteDomainName": domains.delete_domain_name,
+        "CreateBasePathMapping": domains.create_base_path_mapping,
+        "GetBasePathMapping": domains.get_base_path_mapping,
+        "GetBasePathMappings": domains.get_base_path_mappings,
+        "UpdateBasePathMapping": domains.update_base_path_mapping,
+        "DeleteBasePathMapping": domains.delete_base_path_mapping,
     }
     return Service(
         name="apigateway",
@@ -211,6 +229,7 @@ def load(cloud) -> Service:
         http=invoker.handle,
         api=ApiGatewayApi(invoker),
         reset=reset,
+        start=start,
         stop=stop,
         # IAM: API Gateway's management actions are the HTTP verbs on resource paths (access.py).
         iam_actions=iam_actions(list(operations)),

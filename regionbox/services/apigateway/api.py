@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from regionbox.protocol.http import BodyStream, HttpRequest
-from regionbox.services.apigateway.invoke import MAX_PAYLOAD, Invoker, target_of
+from regionbox.services.apigateway.invoke import MAX_PAYLOAD, Invoker
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class ApiGatewayApi:
                               host=sent["host"], stream=BodyStream.of(body), raw_body=body,
                               raw_headers=[*(headers or {}).items()] + ([] if "host" in {k.lower() for k in headers or {}}
                                                                         else [("Host", sent["host"])]))
-        if target_of(request) is None:
+        if self._invoker.target(request) is None:
             return None
         response = await self._invoker.handle(request)
         if response is None:

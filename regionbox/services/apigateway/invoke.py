@@ -37,6 +37,7 @@ from regionbox.services.apigateway.access_logs import AccessLogs
 from regionbox.services.apigateway.apikeys import ApiKeys
 from regionbox.services.apigateway.authorizers import run as run_authorizer
 from regionbox.services.apigateway.cache import StageCache, cache_ttl, key_values
+from regionbox.services.apigateway.domains import mapped
 from regionbox.services.apigateway.integrate import Call, Integrator
 from regionbox.services.apigateway.lambda_proxy import event_headers
 from regionbox.services.apigateway.models import ApiKey, Deployment, Stage, UsagePlan
@@ -86,8 +87,19 @@ class Invoker:
         self.integrator = integrator
         self._routes: dict[tuple, tuple[Routes, Deployment]] = {}
 
+    def target(self, request: HttpRequest) -> Target | None:
+        """target_of, and the calls to a custom domain name (by its name or its regional domain
+        name), through its base path mappings: an unmapped path reaches no API (403)."""
+        host = request.host.rsplit(":", 1)[0].lower() if not request.host.endswith("]") else request.host
+        if host.startswith("d-") or ".execute-api." not in host:
+            found = self.state.domain_by_host(host)
+            if found is not None:
+                routed = mapped(found[1], request.path)
+                return Target(*routed) if routed is not None else Target("", "", request.path)
+        return target_of(request)
+
     async def handle(self, request: HttpRequest) -> HttpResponse | None:
-        target = target_of(request)
+        target = self.target(request)
         if target is None:
             return None  # /restapis/... without _user_request_: the control plane's
         request_id = str(uuid.uuid4())

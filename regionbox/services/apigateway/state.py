@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from regionbox.core.errors import ServiceError
 from regionbox.core.store import Scope, Store
-from regionbox.services.apigateway.models import Account, ApiKey, Deployment, RestApi, Stage, UsagePlan
+from regionbox.services.apigateway.models import (Account, ApiKey, ClientCertificate, Deployment, DomainName, RestApi,
+                                                  Stage, UsagePlan, VpcLink)
 from regionbox.services.apigateway.usage import UsageTable
 
 
@@ -35,8 +36,12 @@ class ApiGatewayState:
         self.keys = store.collection("apigateway.apikeys", ApiKey)
         self.plans = store.collection("apigateway.usageplans", UsagePlan)
         self.accounts = store.collection("apigateway.account", Account)  # one document, key ""
+        self.domains = store.collection("apigateway.domainnames", DomainName)
+        self.client_certificates = store.collection("apigateway.clientcertificates", ClientCertificate)
+        self.vpc_links = store.collection("apigateway.vpclinks", VpcLink)
         self.usage = UsageTable(store)
         self._api_scopes: dict[str, Scope] = {}
+        self._domain_hosts: dict[str, tuple[Scope, str]] | None = None  # host -> the domain name's scope and key
 
     # -- lookups ---------------------------------------------------------------------------------
     def api(self, scope: Scope, api_id: str) -> RestApi:
@@ -81,6 +86,24 @@ class ApiGatewayState:
             raise not_found("Invalid Usage Plan ID specified")
         return found
 
+    def domain(self, scope: Scope, name: str) -> DomainName:
+        found = self.domains.get(scope, name)
+        if found is None:
+            raise not_found("Invalid domain name identifier specified")
+        return found
+
+    def client_certificate(self, scope: Scope, certificate_id: str) -> ClientCertificate:
+        found = self.client_certificates.get(scope, certificate_id)
+        if found is None:
+            raise not_found("Invalid Client Certificate identifier specified")
+        return found
+
+    def vpc_link(self, scope: Scope, link_id: str) -> VpcLink:
+        found = self.vpc_links.get(scope, link_id)
+        if found is None:
+            raise not_found("Invalid Vpc Link identifier specified")
+        return found
+
     def stages_of(self, scope: Scope, api_id: str) -> list[Stage]:
         return [stage for stage in self.stages.values(scope) if stage.rest_api_id == api_id]
 
@@ -95,3 +118,19 @@ class ApiGatewayState:
             return scope
         self._api_scopes = {key: scope for scope, key, _ in self.apis.all()}
         return self._api_scopes.get(api_id)
+
+    def domain_by_host(self, host: str):
+        """The custom domain name a Host names, by the name itself or its regional (or edge)
+        domain name: (scope, DomainName) or None."""
+        if self._domain_hosts is None:
+            self._domain_hosts = {}
+            for scope, name, domain in self.domains.all():
+                for alias in (name, domain.body.get("regionalDomainName"), domain.body.get("distributionDomainName")):
+                    if alias:
+                        self._domain_hosts[alias] = (scope, name)
+        found = self._domain_hosts.get(host.lower())
+        domain = self.domains.get(*found) if found else None
+        return (found[0], domain) if domain is not None else None
+
+    def domains_changed(self) -> None:
+        self._domain_hosts = None
