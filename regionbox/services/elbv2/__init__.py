@@ -12,6 +12,7 @@ import functools
 import inspect
 
 from regionbox.core.service import Service
+from regionbox.services.elbv2.api import Elbv2Api
 from regionbox.services.elbv2.health import Health
 from regionbox.services.elbv2.limits import describe_account_limits
 from regionbox.services.elbv2.listeners import Listeners
@@ -104,6 +105,7 @@ def load(cloud) -> Service:
                     for name, handler in operations.items()},
         not_implemented=NOT_IMPLEMENTED,
         iam_prefix="elasticloadbalancing",
+        api=Elbv2Api(state),
         start=start,
         stop=stop,
         reset=stop,
