@@ -21,11 +21,6 @@ UNSUPPORTED = {
     **{op: _AUTHORIZERS for op in ("TestInvokeAuthorizer", "FlushStageAuthorizersCache")},
     **{op: _DOMAINS for op in ("CreateDomainNameAccessAssociation", "DeleteDomainNameAccessAssociation",
                                "GetDomainNameAccessAssociations", "RejectDomainNameAccessAssociation")},
-    **{op: "VPC links need a Network Load Balancer, which regionbox does not serve"
-       for op in ("CreateVpcLink", "GetVpcLink", "GetVpcLinks", "UpdateVpcLink", "DeleteVpcLink")},
-    **{op: "client certificates for backend TLS are not built"
-       for op in ("GenerateClientCertificate", "GetClientCertificate", "GetClientCertificates",
-                  "UpdateClientCertificate", "DeleteClientCertificate")},
     "GetModelTemplate": "generating a mapping template from a model is not built",
     "GetSdk": "client SDK generation is not built",
     "GetSdkType": "client SDK generation is not built",
@@ -41,6 +36,7 @@ def load(cloud) -> Service:
     from regionbox.services.apigateway.apikeys import ApiKeys
     from regionbox.services.apigateway.authorizers import Authorizers
     from regionbox.services.apigateway.cache import StageCache
+    from regionbox.services.apigateway.client_certificates import ClientCertificates
     from regionbox.services.apigateway.deployments import Deployments
     from regionbox.services.apigateway.domains import Domains
     from regionbox.services.apigateway.documentation import Documentation
@@ -62,10 +58,11 @@ def load(cloud) -> Service:
     from regionbox.services.apigateway.throttling import Throttles
     from regionbox.services.apigateway.tryout import TryOut
     from regionbox.services.apigateway.usage_plans import UsagePlans
+    from regionbox.services.apigateway.vpc_links import VpcLinks
 
     state = ApiGatewayState(cloud.store)
     throttles = Throttles()
-    client = HttpClient()
+    client = HttpClient(trusted_ca=lambda: cloud.ca.ensure())
     apis = RestApis(state, cloud.paginator)
     methods = Methods(state)
     integrations = Integrations(state)
@@ -84,7 +81,9 @@ def load(cloud) -> Service:
     domains = Domains(state, cloud.paginator,
                       lambda host, claimed: cloud.services.claim_host(host, "apigateway" if claimed else None))
     lambda_api = lambda: cloud.services.api("lambda")  # noqa: E731 - reached only when a call needs it
-    integrator = Integrator(client, LambdaProxy(lambda_api))
+    client_certificates = ClientCertificates(state, cloud.paginator, cloud.state_dir / "apigateway" / "client-certificates")
+    vpc_links = VpcLinks(state, cloud.paginator, cloud.tasks, lambda: cloud.services.api("elbv2"))
+    integrator = Integrator(client, LambdaProxy(lambda_api), client_certificates.tls_files, vpc_links.address)
     cache = StageCache(state)
     signed_calls = SignedCalls(cloud.credentials, lambda: cloud.services.api("iam"), cloud.config.iam_enforcement)
     invoker = Invoker(state, keys, throttles, integrator, AccessLogs(lambda: cloud.services.api("logs")), cache,
@@ -209,6 +208,17 @@ def load(cloud) -> Service:
         "GetTags": tags.get_tags,
         "GetAccount": accounts.get_account,
         "UpdateAccount": accounts.update_account,
+        # client certificates and VPC links
+        "GenerateClientCertificate": client_certificates.generate_client_certificate,
+        "GetClientCertificate": client_certificates.get_client_certificate,
+        "GetClientCertificates": client_certificates.get_client_certificates,
+        "UpdateClientCertificate": client_certificates.update_client_certificate,
+        "DeleteClientCertificate": client_certificates.delete_client_certificate,
+        "CreateVpcLink": vpc_links.create_vpc_link,
+        "GetVpcLink": vpc_links.get_vpc_link,
+        "GetVpcLinks": vpc_links.get_vpc_links,
+        "UpdateVpcLink": vpc_links.update_vpc_link,
+        "DeleteVpcLink": vpc_links.delete_vpc_link,
         # custom domain names and base path mappings
         "CreateDomainName": domains.create_domain_name,
         "GetDomainName": domains.get_domain_name,
