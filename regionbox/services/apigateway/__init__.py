@@ -14,11 +14,9 @@ from regionbox.protocol.dialect import Dialect
 # API Gateway answers input that breaks the model (an enum, a missing member) with BadRequestException.
 DIALECT = Dialect(validation_code="BadRequestException")
 
-_AUTHORIZERS = "authorizer results are not cached, and test invocations of authorizers are not built"
 _DOMAINS = ("access associations are for private custom domain names, which need VPC endpoints (PrivateLink) "
             "that regionbox does not serve")
 UNSUPPORTED = {
-    **{op: _AUTHORIZERS for op in ("TestInvokeAuthorizer", "FlushStageAuthorizersCache")},
     **{op: _DOMAINS for op in ("CreateDomainNameAccessAssociation", "DeleteDomainNameAccessAssociation",
                                "GetDomainNameAccessAssociations", "RejectDomainNameAccessAssociation")},
     "GetModelTemplate": "generating a mapping template from a model is not built",
@@ -34,7 +32,7 @@ def load(cloud) -> Service:
     from regionbox.services.apigateway.api import ApiGatewayApi
     from regionbox.services.apigateway.account import Accounts
     from regionbox.services.apigateway.apikeys import ApiKeys
-    from regionbox.services.apigateway.authorizers import Authorizers
+    from regionbox.services.apigateway.authorizers import Authorizers, ResultCache
     from regionbox.services.apigateway.cache import StageCache
     from regionbox.services.apigateway.client_certificates import ClientCertificates
     from regionbox.services.apigateway.deployments import Deployments
@@ -71,7 +69,7 @@ def load(cloud) -> Service:
     plans = UsagePlans(state, cloud.paginator)
     keys = ApiKeys(state, cloud.paginator, plans)
     schemas = Schemas(state, cloud.paginator)
-    authorizers = Authorizers(state, cloud.paginator)
+    authorizer_cache = ResultCache()
     documentation = Documentation(state, cloud.paginator)
     openapi = OpenApi(state, apis)
     exports = Exports(state)
@@ -81,18 +79,20 @@ def load(cloud) -> Service:
     domains = Domains(state, cloud.paginator,
                       lambda host, claimed: cloud.services.claim_host(host, "apigateway" if claimed else None))
     lambda_api = lambda: cloud.services.api("lambda")  # noqa: E731 - reached only when a call needs it
+    authorizers = Authorizers(state, cloud.paginator, authorizer_cache, lambda_api)
     client_certificates = ClientCertificates(state, cloud.paginator, cloud.state_dir / "apigateway" / "client-certificates")
     vpc_links = VpcLinks(state, cloud.paginator, cloud.tasks, lambda: cloud.services.api("elbv2"))
     integrator = Integrator(client, LambdaProxy(lambda_api), client_certificates.tls_files, vpc_links.address)
     cache = StageCache(state)
     signed_calls = SignedCalls(cloud.credentials, lambda: cloud.services.api("iam"), cloud.config.iam_enforcement)
     invoker = Invoker(state, keys, throttles, integrator, AccessLogs(lambda: cloud.services.api("logs")), cache,
-                      signed_calls, lambda_api)
+                      signed_calls, lambda_api, authorizer_cache)
     tryout = TryOut(state, integrator)
 
     def reset() -> None:
         throttles.clear()
         cache.clear()
+        authorizer_cache.clear()
         for _, name, _ in state.domains.all():
             cloud.services.claim_host(name, None)
         state.domains_changed()
@@ -153,6 +153,8 @@ def load(cloud) -> Service:
         "GetAuthorizers": authorizers.get_authorizers,
         "UpdateAuthorizer": authorizers.update_authorizer,
         "DeleteAuthorizer": authorizers.delete_authorizer,
+        "TestInvokeAuthorizer": authorizers.test_invoke_authorizer,
+        "FlushStageAuthorizersCache": authorizers.flush_stage_authorizers_cache,
         # documentation
         "CreateDocumentationPart": documentation.create_documentation_part,
         "GetDocumentationPart": documentation.get_documentation_part,

@@ -35,7 +35,7 @@ from regionbox.protocol.http import BodyTooLarge, HttpRequest, HttpResponse
 from regionbox.services.apigateway.account import ACCOUNT_BURST_LIMIT, ACCOUNT_RATE_LIMIT
 from regionbox.services.apigateway.access_logs import AccessLogs
 from regionbox.services.apigateway.apikeys import ApiKeys
-from regionbox.services.apigateway.authorizers import run as run_authorizer
+from regionbox.services.apigateway.authorizers import ResultCache, run as run_authorizer
 from regionbox.services.apigateway.cache import StageCache, cache_ttl, key_values
 from regionbox.services.apigateway.domains import mapped
 from regionbox.services.apigateway.integrate import Call, Integrator
@@ -76,8 +76,9 @@ def target_of(request: HttpRequest) -> Target | None:
 class Invoker:
     def __init__(self, state: ApiGatewayState, api_keys: ApiKeys, throttles: Throttles, integrator: Integrator,
                  access_logs: AccessLogs, cache: StageCache, signed_calls: SignedCalls,
-                 lambda_api: Callable[[], Any]) -> None:
+                 lambda_api: Callable[[], Any], authorizer_cache: ResultCache) -> None:
         self.state = state
+        self.authorizer_cache = authorizer_cache
         self.lambda_api = lambda_api
         self.signed_calls = signed_calls
         self.cache = cache
@@ -158,7 +159,8 @@ class Invoker:
                      "pathParameters": dict(found.path_params) or None,
                      "stageVariables": stage.body.get("variables") or None, "requestContext": dict(context)}
             refused = await run_authorizer(deployment.authorizers.get(method.get("authorizerId") or ""), request, arn,
-                                           event, self.lambda_api, context)
+                                           event, self.lambda_api, context, self.authorizer_cache,
+                                           (scope, target.api_id, stage.name))
             if refused is not None:
                 return refuse(*refused)
         key = plan = None
