@@ -15,25 +15,23 @@ from regionbox.core.service import Service
 from regionbox.services.elbv2.api import Elbv2Api
 from regionbox.services.elbv2.health import Health
 from regionbox.services.elbv2.limits import describe_account_limits
+from regionbox.services.elbv2.listener_attributes import ListenerAttributes
 from regionbox.services.elbv2.listeners import Listeners
 from regionbox.services.elbv2.load_balancers import LoadBalancers
 from regionbox.services.elbv2.models import Elbv2State
 from regionbox.services.elbv2.nodes import Nodes
 from regionbox.services.elbv2.routing import Router
 from regionbox.services.elbv2.rules import Rules
+from regionbox.services.elbv2.ssl_policies import describe_ssl_policies
 from regionbox.services.elbv2.tags import Tags
+from regionbox.services.elbv2.trust_stores import TrustStores
 from regionbox.services.elbv2.target_groups import TargetGroups
 
-MTLS = "mutual TLS (trust stores) is not served: HTTPS listeners authenticate the server only"
 NOT_IMPLEMENTED = {
-    "DescribeSSLPolicies": "HTTPS listeners serve Python's default TLS settings, not the ciphers of AWS's policies",
-    "ModifyListenerAttributes": "listener attributes are for TCP and mTLS listeners, "
-                                                            "which regionbox does not serve",
-    "CreateTrustStore": MTLS, "DeleteTrustStore": MTLS, "DescribeTrustStores": MTLS, "ModifyTrustStore": MTLS,
-    "AddTrustStoreRevocations": MTLS, "RemoveTrustStoreRevocations": MTLS, "DescribeTrustStoreRevocations": MTLS,
-    "DescribeTrustStoreAssociations": MTLS, "GetTrustStoreCaCertificatesBundle": MTLS,
-    "GetTrustStoreRevocationContent": MTLS, "DeleteSharedTrustStoreAssociation": MTLS,
-    "GetResourcePolicy": "resource policies are those of trust stores shared through RAM, which regionbox does not serve",
+    "DeleteSharedTrustStoreAssociation": "trust stores are shared through RAM, which does not share ELBv2 resources "
+                                         "in regionbox: every association is the owner's own",
+    "GetResourcePolicy": "resource policies are those of trust stores shared through RAM, which does not share "
+                         "ELBv2 resources in regionbox",
     "DescribeCapacityReservation": "LCU capacity reservations reserve AWS capacity, which local nodes do not have",
     "ModifyCapacityReservation": "LCU capacity reservations reserve AWS capacity, which local nodes do not have",
     "ModifyIpPools": "needs IPAM pools, which regionbox does not serve",
@@ -53,6 +51,9 @@ def load(cloud) -> Service:
     listeners = Listeners(state, nodes, health, cloud.paginator)
     rules = Rules(state, health, cloud.paginator)
     tags = Tags(state)
+    listener_attributes = ListenerAttributes(state, nodes.header_settings)
+    trust_stores = TrustStores(state, nodes, lambda: cloud.services.api("s3"), cloud.paginator,
+                               lambda: cloud.config.endpoint_url)
 
     async def start() -> None:
         await nodes.restore()
@@ -84,7 +85,8 @@ def load(cloud) -> Service:
         "DescribeListeners": listeners.describe_listeners,
         "ModifyListener": listeners.modify_listener,
         "DeleteListener": listeners.delete_listener,
-        "DescribeListenerAttributes": listeners.describe_listener_attributes,
+        "DescribeListenerAttributes": listener_attributes.describe_listener_attributes,
+        "ModifyListenerAttributes": listener_attributes.modify_listener_attributes,
         "DescribeListenerCertificates": listeners.describe_listener_certificates,
         "AddListenerCertificates": listeners.add_listener_certificates,
         "RemoveListenerCertificates": listeners.remove_listener_certificates,
@@ -97,6 +99,17 @@ def load(cloud) -> Service:
         "RemoveTags": tags.remove_tags,
         "DescribeTags": tags.describe_tags,
         "DescribeAccountLimits": describe_account_limits,
+        "DescribeSSLPolicies": describe_ssl_policies(cloud.paginator),
+        "CreateTrustStore": trust_stores.create_trust_store,
+        "DescribeTrustStores": trust_stores.describe_trust_stores,
+        "ModifyTrustStore": trust_stores.modify_trust_store,
+        "DeleteTrustStore": trust_stores.delete_trust_store,
+        "AddTrustStoreRevocations": trust_stores.add_trust_store_revocations,
+        "RemoveTrustStoreRevocations": trust_stores.remove_trust_store_revocations,
+        "DescribeTrustStoreRevocations": trust_stores.describe_trust_store_revocations,
+        "DescribeTrustStoreAssociations": trust_stores.describe_trust_store_associations,
+        "GetTrustStoreCaCertificatesBundle": trust_stores.get_trust_store_ca_certificates_bundle,
+        "GetTrustStoreRevocationContent": trust_stores.get_trust_store_revocation_content,
     }
     return Service(
         name="elbv2",
