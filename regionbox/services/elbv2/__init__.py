@@ -1,11 +1,13 @@
 """Elastic Load Balancing v2: application load balancers that really balance.
 
-Load balancers in the subnets' AZs with a node per AZ on its own loopback address (nodes.py),
-target groups of local processes with real HTTP health checks (health.py), HTTP and HTTPS
-listeners (certificates of the local CA, as there is no ACM) whose
+Load balancers in the subnets' AZs with a node per AZ on its own loopback address (nodes.py; SetSubnets
+moves them), target groups of local processes with real HTTP health checks (health.py), HTTP and HTTPS
+listeners (certificates of the local CA, as there is no ACM; the security policy's protocols and
+ciphers, ssl_policies.py; mutual TLS with trust stores from S3, trust_stores.py) whose
 rules route by path, host, header, method, query string and source address to forward,
 fixed-response and redirect actions (routing.py), sticky sessions with AWS's cookies, and a
-proxy that streams requests to the targets with X-Forwarded-* headers (proxy.py).
+proxy that streams requests to the targets with X-Forwarded-* headers (proxy.py), heads rewritten as
+the listener's attributes say (listener_attributes.py). LCU reservations are kept (capacity.py).
 """
 
 import functools
@@ -13,6 +15,7 @@ import inspect
 
 from regionbox.core.service import Service
 from regionbox.services.elbv2.api import Elbv2Api
+from regionbox.services.elbv2.capacity import CapacityReservations
 from regionbox.services.elbv2.health import Health
 from regionbox.services.elbv2.limits import describe_account_limits
 from regionbox.services.elbv2.listener_attributes import ListenerAttributes
@@ -28,15 +31,9 @@ from regionbox.services.elbv2.trust_stores import TrustStores
 from regionbox.services.elbv2.target_groups import TargetGroups
 
 NOT_IMPLEMENTED = {
-    "DeleteSharedTrustStoreAssociation": "trust stores are shared through RAM, which does not share ELBv2 resources "
-                                         "in regionbox: every association is the owner's own",
-    "GetResourcePolicy": "resource policies are those of trust stores shared through RAM, which does not share "
-                         "ELBv2 resources in regionbox",
-    "DescribeCapacityReservation": "LCU capacity reservations reserve AWS capacity, which local nodes do not have",
-    "ModifyCapacityReservation": "LCU capacity reservations reserve AWS capacity, which local nodes do not have",
-    "ModifyIpPools": "needs IPAM pools, which regionbox does not serve",
-    "SetIpAddressType": "load balancer nodes listen on IPv4 loopback addresses only",
-    "SetSubnets": "not built yet: moving a running load balancer's nodes to other AZs",
+    "DeleteSharedTrustStoreAssociation": "trust stores are shared through RAM, which regionbox does not serve: "
+                                         "a trust store has no associations in other accounts",
+    "ModifyIpPools": "load balancer addresses from IPAM pools need EC2's IPAM, which regionbox does not serve",
 }
 
 
@@ -51,6 +48,7 @@ def load(cloud) -> Service:
     listeners = Listeners(state, nodes, health, cloud.paginator)
     rules = Rules(state, health, cloud.paginator)
     tags = Tags(state)
+    capacity = CapacityReservations(state, cloud.tasks)
     listener_attributes = ListenerAttributes(state, nodes.header_settings)
     trust_stores = TrustStores(state, nodes, lambda: cloud.services.api("s3"), cloud.paginator,
                                lambda: cloud.config.endpoint_url)
@@ -72,6 +70,11 @@ def load(cloud) -> Service:
         "DescribeLoadBalancerAttributes": load_balancers.describe_load_balancer_attributes,
         "ModifyLoadBalancerAttributes": load_balancers.modify_load_balancer_attributes,
         "SetSecurityGroups": load_balancers.set_security_groups,
+        "SetSubnets": load_balancers.set_subnets,
+        "SetIpAddressType": load_balancers.set_ip_address_type,
+        "DescribeCapacityReservation": capacity.describe_capacity_reservation,
+        "ModifyCapacityReservation": capacity.modify_capacity_reservation,
+        "GetResourcePolicy": trust_stores.get_resource_policy,
         "CreateTargetGroup": target_groups.create_target_group,
         "DescribeTargetGroups": target_groups.describe_target_groups,
         "ModifyTargetGroup": target_groups.modify_target_group,

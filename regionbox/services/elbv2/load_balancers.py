@@ -1,5 +1,5 @@
-"""Load balancers: CreateLoadBalancer, DescribeLoadBalancers, DeleteLoadBalancer, their attributes
-and security groups.
+"""Load balancers: CreateLoadBalancer, DescribeLoadBalancers, DeleteLoadBalancer, their attributes,
+security groups, subnets (SetSubnets) and IP address type.
 
 An application load balancer lives in the subnets it is given (at least two AZs, one subnet per
 AZ, as AWS insists) and gets a node per AZ, each on its own loopback address, plus the address
@@ -76,6 +76,19 @@ def check_attributes(given: list[dict], known: dict[str, str], *, choices: dict,
     return changes
 
 
+def check_ip_address_type(kind: str, scheme: str) -> str:
+    """ipv4 only: dualstack needs subnets with IPv6 CIDR blocks, which regionbox's EC2 never gives
+    a subnet, so AWS's own refusal is the answer."""
+    if kind not in ("ipv4", "dualstack", "dualstack-without-public-ipv4"):
+        raise invalid(f"IP address type '{kind}' is not valid")
+    if kind == "dualstack-without-public-ipv4" and scheme != "internet-facing":
+        raise ServiceError("InvalidConfigurationRequest",
+                           "IP address type 'dualstack-without-public-ipv4' is only for internet-facing load balancers")
+    if kind != "ipv4":
+        raise invalid("You must specify subnets with an associated IPv6 CIDR block.")
+    return kind
+
+
 def dns_name(lb: LoadBalancer) -> str:
     """The name a client connects to: an address, as ElastiCache gives its endpoints (no DNS
     server is needed; AWS's ``<name>-<id>.<region>.elb.amazonaws.com`` resolves to the nodes'
@@ -99,7 +112,8 @@ def attributes_out(attributes: dict[str, str]) -> list[dict]:
 
 
 class LoadBalancers:
-    """Create/Describe/DeleteLoadBalancer, Describe/ModifyLoadBalancerAttributes, SetSecurityGroups."""
+    """Create/Describe/DeleteLoadBalancer, Describe/ModifyLoadBalancerAttributes, SetSecurityGroups,
+    SetSubnets, SetIpAddressType."""
 
     def __init__(self, state: Elbv2State, nodes: "Nodes", health: "Health", ec2, paginator: Paginator) -> None:
         self.state = state
@@ -137,7 +151,8 @@ class LoadBalancers:
         lb = LoadBalancer(arn=ctx.arn("elasticloadbalancing", f"loadbalancer/app/{name}/{lb_id}"), name=name, lb_id=lb_id,
                           scheme=scheme, vpc_id=zones[0].pop("VpcId"), created=clock.epoch(),
                           zones=[{"ZoneName": z["ZoneName"], "SubnetId": z["SubnetId"]} for z in zones],
-                          security_groups=security_groups, ip_address_type=params.get("IpAddressType", "ipv4"),
+                          security_groups=security_groups,
+                          ip_address_type=check_ip_address_type(params.get("IpAddressType", "ipv4"), scheme),
                           attributes=dict(DEFAULT_ATTRIBUTES), tags=tags)
         self.nodes.allocate(lb)
         self.state.load_balancers.put(ctx.scope, lb.arn, lb)
@@ -219,6 +234,29 @@ class LoadBalancers:
         lb.attributes.update(changes)
         self.state.load_balancers.put(ctx.scope, lb.arn, lb)
         return {"Attributes": attributes_out(lb.attributes)}
+
+    async def set_subnets(self, ctx: RequestContext, params: dict) -> dict:
+        """The load balancer's AZs become the subnets': nodes of AZs left are stopped, nodes of new ones
+        start on new addresses, every listener opens again on the new set."""
+        lb = self.state.load_balancer(ctx.scope, params["LoadBalancerArn"])
+        if params.get("SubnetMappings") and params.get("Subnets"):
+            raise invalid("You can specify subnets or subnet mappings, not both")
+        subnet_ids = params.get("Subnets") or [m["SubnetId"] for m in params.get("SubnetMappings") or []]
+        zones = self._zones(ctx, subnet_ids)
+        if zones[0]["VpcId"] != lb.vpc_id:
+            raise ServiceError("InvalidSubnet", f"Subnets must belong to the load balancer's VPC '{lb.vpc_id}'")
+        if params.get("IpAddressType"):
+            lb.ip_address_type = check_ip_address_type(params["IpAddressType"], lb.scheme)
+        await self.nodes.rezone(ctx.scope, lb, [{"ZoneName": z["ZoneName"], "SubnetId": z["SubnetId"]} for z in zones])
+        self.state.load_balancers.put(ctx.scope, lb.arn, lb)
+        described = describe_load_balancer(lb, ctx.region)
+        return {"AvailabilityZones": described["AvailabilityZones"], "IpAddressType": lb.ip_address_type}
+
+    def set_ip_address_type(self, ctx: RequestContext, params: dict) -> dict:
+        lb = self.state.load_balancer(ctx.scope, params["LoadBalancerArn"])
+        lb.ip_address_type = check_ip_address_type(params["IpAddressType"], lb.scheme)
+        self.state.load_balancers.put(ctx.scope, lb.arn, lb)
+        return {"IpAddressType": lb.ip_address_type}
 
     def set_security_groups(self, ctx: RequestContext, params: dict) -> dict:
         lb = self.state.load_balancer(ctx.scope, params["LoadBalancerArn"])

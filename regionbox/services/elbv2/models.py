@@ -50,6 +50,8 @@ class LoadBalancer:
     nodes: dict[str, str] = field(default_factory=dict)  # zone -> node address
     attributes: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    # The LCU reservation: {"units", "state" (pending | provisioned), "modified", "day", "decreases"}
+    capacity: dict = field(default_factory=dict)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import ssl
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -152,6 +153,23 @@ class Nodes:
             await self.close(lb, port)
         for address in [lb.dns_address, *lb.nodes.values()]:
             self.addresses.release(address, HTTP_PORT)
+
+    async def rezone(self, scope: Scope, lb: LoadBalancer, zones: list[dict]) -> None:
+        """Move a load balancer to other AZs (SetSubnets): its ports close, nodes of the AZs it
+        leaves give their addresses back, new AZs get nodes, and the ports open on the new set
+        (with a certificate naming the new addresses)."""
+        for _, port in [key for key in self._open if key[0] == lb.arn]:
+            await self.close(lb, port)
+        names = {zone["ZoneName"] for zone in zones}
+        for zone, address in lb.nodes.items():
+            if zone not in names:
+                self.addresses.release(address, HTTP_PORT)
+        lb.nodes = {zone["ZoneName"]: lb.nodes.get(zone["ZoneName"]) or self.addresses.allocate(HTTP_PORT)[0]
+                    for zone in zones}
+        lb.zones = zones
+        await asyncio.to_thread(shutil.rmtree, self.certificates / lb.lb_id, True)
+        for listener in self.state.listeners_of(scope, lb.arn):
+            await self.open(scope, lb, listener)
 
     async def restore(self) -> None:
         """After a restart: every load balancer's addresses and listener ports, as they were."""

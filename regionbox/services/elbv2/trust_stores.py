@@ -212,6 +212,13 @@ class TrustStores:
             result["NextMarker"] = marker
         return result
 
+    def get_resource_policy(self, ctx: RequestContext, params: dict) -> dict:
+        """A trust store's resource policy is the one RAM attaches when it is shared; regionbox's RAM
+        does not share trust stores, so an account's own trust store has none."""
+        if self.state.trust_stores.get(ctx.scope, params["ResourceArn"]) is None:
+            raise ServiceError("ResourceNotFound", f"The specified resource does not exist: '{params['ResourceArn']}'")
+        return {}
+
     # -- links to the S3 objects -------------------------------------------------------------------
     def _link(self, scope: Scope, source: dict) -> str:
         url = f"{self.endpoint()}/{source['S3Bucket']}/{source['S3Key']}"
