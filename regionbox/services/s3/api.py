@@ -92,8 +92,11 @@ class S3Api:
         return self.head_object(account, bucket, key, region=region, caller=caller)
 
     async def get_object(self, account: str, bucket: str, key: str, *, first: int | None = None, last: int | None = None,
-                         region: str | None = None, caller: Caller | None = None) -> tuple[ObjectInfo, AsyncIterator[bytes]]:
+                         region: str | None = None, caller: Caller | None = None,
+                         version_id: str | None = None) -> tuple[ObjectInfo, AsyncIterator[bytes]]:
         params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+        if version_id:
+            params["VersionId"] = version_id
         if first is not None:
             params["Range"] = f"bytes={first}-{'' if last is None else last}"
         output = self._objects.get_object(self._ctx(account, "GetObject", region, caller), params)
