@@ -40,12 +40,10 @@ LINK_SECONDS = 600
 async def _read(s3, account: str, region: str, bucket: str, key: str, version: str | None,
                 not_found: ServiceError) -> bytes:
     try:
-        _, body = await s3.get_object(account, bucket, key, region=region)
+        _, body = await s3.get_object(account, bucket, key, region=region, version_id=version)
         chunks = [chunk async for chunk in body]
-    except ServiceError as error:
-        if error.code in ("NoSuchKey", "NoSuchBucket", "NoSuchVersion"):
-            raise not_found from None
-        raise
+    except ServiceError:  # no such bucket, key or version (or a malformed version id): not found, to ELBv2
+        raise not_found from None
     return b"".join(chunks)
 
 

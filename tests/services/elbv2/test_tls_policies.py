@@ -206,8 +206,11 @@ def test_mutual_tls_verify_with_a_trust_store_from_s3(cloud, targets, tmp_path):
     elb.modify_listener(ListenerArn=listener["ListenerArn"], MutualAuthentication={
         "Mode": "verify", "TrustStoreArn": arn, "IgnoreClientCertificateExpiry": True})
     assert status(late) == 200
-    s3.put_object(Bucket="pki", Key="other.pem", Body=other[1].public_bytes(serialization.Encoding.PEM))
-    elb.modify_trust_store(TrustStoreArn=arn, CaCertificatesBundleS3Bucket="pki", CaCertificatesBundleS3Key="other.pem")
+    s3.put_bucket_versioning(Bucket="pki", VersioningConfiguration={"Status": "Enabled"})
+    first = s3.put_object(Bucket="pki", Key="other.pem", Body=other[1].public_bytes(serialization.Encoding.PEM))
+    s3.put_object(Bucket="pki", Key="other.pem", Body=b"overwritten")
+    elb.modify_trust_store(TrustStoreArn=arn, CaCertificatesBundleS3Bucket="pki", CaCertificatesBundleS3Key="other.pem",
+                           CaCertificatesBundleS3ObjectVersion=first["VersionId"])  # the version named, not the latest
     assert status(mallory) == 200 and status(alice) == "refused"
 
     with pytest.raises(ClientError) as in_use:
