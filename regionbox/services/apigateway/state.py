@@ -23,6 +23,13 @@ def bad_request(message: str) -> ServiceError:
     return ServiceError("BadRequestException", message, status=400)
 
 
+def _found(document, message: str):
+    """The document a lookup found, or AWS's 404 with its message."""
+    if document is None:
+        raise not_found(message)
+    return document
+
+
 def conflict(message: str) -> ServiceError:
     return ServiceError("ConflictException", message, status=409)
 
@@ -63,46 +70,25 @@ class ApiGatewayState:
         return found
 
     def deployment(self, scope: Scope, api_id: str, deployment_id: str) -> Deployment:
-        found = self.deployments.get(scope, f"{api_id}/{deployment_id}")
-        if found is None:
-            raise not_found("Invalid Deployment identifier specified")
-        return found
+        return _found(self.deployments.get(scope, f"{api_id}/{deployment_id}"), "Invalid Deployment identifier specified")
 
     def stage(self, scope: Scope, api_id: str, name: str) -> Stage:
-        found = self.stages.get(scope, f"{api_id}/{name}")
-        if found is None:
-            raise not_found("Invalid Stage identifier specified")
-        return found
+        return _found(self.stages.get(scope, f"{api_id}/{name}"), "Invalid Stage identifier specified")
 
     def key(self, scope: Scope, key_id: str) -> ApiKey:
-        found = self.keys.get(scope, key_id)
-        if found is None:
-            raise not_found("Invalid API Key identifier specified")
-        return found
+        return _found(self.keys.get(scope, key_id), "Invalid API Key identifier specified")
 
     def plan(self, scope: Scope, plan_id: str) -> UsagePlan:
-        found = self.plans.get(scope, plan_id)
-        if found is None:
-            raise not_found("Invalid Usage Plan ID specified")
-        return found
+        return _found(self.plans.get(scope, plan_id), "Invalid Usage Plan ID specified")
 
     def domain(self, scope: Scope, name: str) -> DomainName:
-        found = self.domains.get(scope, name)
-        if found is None:
-            raise not_found("Invalid domain name identifier specified")
-        return found
+        return _found(self.domains.get(scope, name), "Invalid domain name identifier specified")
 
     def client_certificate(self, scope: Scope, certificate_id: str) -> ClientCertificate:
-        found = self.client_certificates.get(scope, certificate_id)
-        if found is None:
-            raise not_found("Invalid Client Certificate identifier specified")
-        return found
+        return _found(self.client_certificates.get(scope, certificate_id), "Invalid Client Certificate identifier specified")
 
     def vpc_link(self, scope: Scope, link_id: str) -> VpcLink:
-        found = self.vpc_links.get(scope, link_id)
-        if found is None:
-            raise not_found("Invalid Vpc Link identifier specified")
-        return found
+        return _found(self.vpc_links.get(scope, link_id), "Invalid Vpc Link identifier specified")
 
     def stages_of(self, scope: Scope, api_id: str) -> list[Stage]:
         return [stage for stage in self.stages.values(scope) if stage.rest_api_id == api_id]

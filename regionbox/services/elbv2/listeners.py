@@ -17,7 +17,7 @@ from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope
 from regionbox.services.elbv2 import ssl_policies
 from regionbox.services.elbv2.health import Health
-from regionbox.services.elbv2.load_balancers import PAGES
+from regionbox.services.elbv2.load_balancers import page_of
 from regionbox.services.elbv2.models import Elbv2State, Listener, Rule
 
 if TYPE_CHECKING:
@@ -195,11 +195,7 @@ class Listeners:
             found = self.state.listeners_of(ctx.scope, lb_arn)
         else:
             raise invalid("You must specify either listener ARNs or a load balancer ARN")
-        page, marker = self.paginator.paginate(found, params, PAGES, query=[lb_arn, arns])
-        result: dict[str, Any] = {"Listeners": [describe_listener(listener) for listener in page]}
-        if marker:
-            result["NextMarker"] = marker
-        return result
+        return page_of(self.paginator, found, params, "Listeners", describe_listener, [lb_arn, arns])
 
     async def modify_listener(self, ctx: RequestContext, params: dict) -> dict:
         listener = self.state.listener(ctx.scope, params["ListenerArn"])

@@ -10,13 +10,13 @@ of an ALB's name leave out a node that is down (nodes.py).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from regionbox.core import clock, ids
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.pagination import PageRule, Paginator
-from regionbox.services.elbv2.models import HOSTED_ZONES, Elbv2State, LoadBalancer, by_names
+from regionbox.services.elbv2.models import HOSTED_ZONES, Elbv2State, LoadBalancer, chosen
 
 if TYPE_CHECKING:
     from regionbox.services.elbv2.health import Health
@@ -25,6 +25,16 @@ if TYPE_CHECKING:
 PAGES = PageRule(token="Marker", size="PageSize", default=400, minimum=1, maximum=400,
                  out_of_range=lambda n: invalid("Page size must be between 1 and 400"),
                  bad_token=lambda t: invalid("Invalid marker"))
+
+
+def page_of(paginator: Paginator, found: list, params: dict, member: str, describe: Callable[[Any], dict],
+            query: Any) -> dict[str, Any]:
+    """A Describe* answer: one page of ``found`` described under ``member``, and NextMarker when more follow."""
+    page, marker = paginator.paginate(found, params, PAGES, query=query)
+    result: dict[str, Any] = {member: [describe(item) for item in page]}
+    if marker:
+        result["NextMarker"] = marker
+    return result
 
 # What DescribeLoadBalancerAttributes answers for a new application load balancer.
 DEFAULT_ATTRIBUTES = {
@@ -188,18 +198,9 @@ class LoadBalancers:
         arns, names = params.get("LoadBalancerArns"), params.get("Names")
         if arns and names:
             raise invalid("Load balancer names and load balancer ARNs cannot be specified at the same time")
-        everything = self.state.load_balancers.values(ctx.scope)
-        if arns:
-            found = [self.state.load_balancer(ctx.scope, arn) for arn in arns]
-        elif names:
-            found = by_names(everything, names, "LoadBalancerNotFound", "Load balancers")
-        else:
-            found = everything
-        page, marker = self.paginator.paginate(found, params, PAGES, query=[arns, names])
-        result: dict[str, Any] = {"LoadBalancers": [describe_load_balancer(lb, ctx.region) for lb in page]}
-        if marker:
-            result["NextMarker"] = marker
-        return result
+        found = chosen(self.state.load_balancers.values(ctx.scope), arns, names,
+                       lambda arn: self.state.load_balancer(ctx.scope, arn), "LoadBalancerNotFound", "Load balancers")
+        return page_of(self.paginator, found, params, "LoadBalancers", lambda lb: describe_load_balancer(lb, ctx.region), [arns, names])
 
     # -- DeleteLoadBalancer -------------------------------------------------------------------------
     async def delete_load_balancer(self, ctx: RequestContext, params: dict) -> dict:

@@ -170,6 +170,16 @@ def by_names(resources: list, names: list[str], code: str, kind: str) -> list:
     return [by_name[name] for name in names]
 
 
+def chosen(everything: list, arns: list[str] | None, names: list[str] | None, lookup, code: str, kind: str) -> list:
+    """What a Describe* call names: the resources of ``arns`` (``lookup`` fails for one unknown), else
+    of ``names``, else all of them."""
+    if arns:
+        return [lookup(arn) for arn in arns]
+    if names:
+        return by_names(everything, names, code, kind)
+    return everything
+
+
 def forwarded_groups(actions: list[dict]) -> list[str]:
     """Every target group ARN that these actions forward to (TargetGroupArn or ForwardConfig)."""
     arns: list[str] = []

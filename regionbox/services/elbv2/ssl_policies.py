@@ -15,7 +15,7 @@ from typing import Any
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import Paginator
-from regionbox.services.elbv2.load_balancers import PAGES
+from regionbox.services.elbv2.load_balancers import page_of
 
 DEFAULT_POLICY = "ELBSecurityPolicy-2016-08"  # what CreateListener takes when given none, as AWS's API does
 
@@ -97,9 +97,5 @@ def describe_ssl_policies(paginator: Paginator):
             found = list(POLICIES)
         if kind == "gateway":
             found = []
-        page, marker = paginator.paginate(found, params, PAGES, query=[names, kind])
-        result: dict[str, Any] = {"SslPolicies": [describe(name) for name in page]}
-        if marker:
-            result["NextMarker"] = marker
-        return result
+        return page_of(paginator, found, params, "SslPolicies", describe, [names, kind])
     return handler

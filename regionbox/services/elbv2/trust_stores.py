@@ -26,8 +26,8 @@ from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope
-from regionbox.services.elbv2.load_balancers import PAGES
-from regionbox.services.elbv2.models import Elbv2State, TrustStore, by_names
+from regionbox.services.elbv2.load_balancers import page_of
+from regionbox.services.elbv2.models import Elbv2State, TrustStore, chosen
 
 if TYPE_CHECKING:
     from regionbox.services.elbv2.nodes import Nodes
@@ -118,17 +118,9 @@ class TrustStores:
     def describe_trust_stores(self, ctx: RequestContext, params: dict) -> dict:
         arns, names = params.get("TrustStoreArns"), params.get("Names")
         everything = sorted(self.state.trust_stores.values(ctx.scope), key=lambda store: store.name)
-        if arns:
-            found = [self.state.trust_store(ctx.scope, arn) for arn in arns]
-        elif names:
-            found = by_names(everything, names, "TrustStoreNotFound", "Trust stores")
-        else:
-            found = everything
-        page, marker = self.paginator.paginate(found, params, PAGES, query=[arns, names])
-        result: dict[str, Any] = {"TrustStores": [describe(store) for store in page]}
-        if marker:
-            result["NextMarker"] = marker
-        return result
+        found = chosen(everything, arns, names, lambda arn: self.state.trust_store(ctx.scope, arn), "TrustStoreNotFound",
+                       "Trust stores")
+        return page_of(self.paginator, found, params, "TrustStores", describe, [arns, names])
 
     async def modify_trust_store(self, ctx: RequestContext, params: dict) -> dict:
         store = self.state.trust_store(ctx.scope, params["TrustStoreArn"])
@@ -154,11 +146,8 @@ class TrustStores:
 
     def describe_trust_store_associations(self, ctx: RequestContext, params: dict) -> dict:
         store = self.state.trust_store(ctx.scope, params["TrustStoreArn"])
-        page, marker = self.paginator.paginate(self._users(ctx.scope, store.arn), params, PAGES, query=[store.arn])
-        result: dict[str, Any] = {"TrustStoreAssociations": [{"ResourceArn": arn} for arn in page]}
-        if marker:
-            result["NextMarker"] = marker
-        return result
+        return page_of(self.paginator, self._users(ctx.scope, store.arn), params, "TrustStoreAssociations",
+                       lambda arn: {"ResourceArn": arn}, [store.arn])
 
     # -- revocations -----------------------------------------------------------------------------
     async def add_trust_store_revocations(self, ctx: RequestContext, params: dict) -> dict:
@@ -204,11 +193,7 @@ class TrustStores:
         ids_asked = params.get("RevocationIds")
         found = ([self._revocation(store, r) for r in ids_asked] if ids_asked
                  else sorted(store.revocations.values(), key=lambda r: int(r["RevocationId"])))
-        page, marker = self.paginator.paginate(found, params, PAGES, query=[store.arn, ids_asked])
-        result: dict[str, Any] = {"TrustStoreRevocations": [_revocation_out(store, r) for r in page]}
-        if marker:
-            result["NextMarker"] = marker
-        return result
+        return page_of(self.paginator, found, params, "TrustStoreRevocations", lambda r: _revocation_out(store, r), [store.arn, ids_asked])
 
     def get_resource_policy(self, ctx: RequestContext, params: dict) -> dict:
         """A trust store's resource policy is the one RAM attaches when it is shared; regionbox's RAM
