@@ -103,8 +103,7 @@ class Gateway:
             headers=headers,
             host=headers.get("host", ""),
             stream=BodyStream(receive),
-            raw_headers=None if names is None or len(names) != len(scope["headers"]) else
-            [(name.decode("latin-1"), value.decode("latin-1")) for name, (_, value) in zip(names, scope["headers"])],
+            sent=None if names is None else (names, scope["headers"]),
         )
         client = scope.get("client")
         try:
