@@ -88,13 +88,7 @@ def describe_ssl_policies(paginator: Paginator):
     def handler(ctx: RequestContext, params: dict) -> dict:
         names = params.get("Names")
         kind = params.get("LoadBalancerType")
-        if names:
-            missing = [name for name in names if name not in POLICIES]
-            if missing:
-                raise ServiceError("SSLPolicyNotFound", f"SSL policy '{missing[0]}' not found")
-            found = list(dict.fromkeys(names))
-        else:
-            found = list(POLICIES)
+        found = list(dict.fromkeys(check_policy(name) for name in names)) if names else list(POLICIES)
         if kind == "gateway":
             found = []
         return page_of(paginator, found, params, "SslPolicies", describe, [names, kind])
