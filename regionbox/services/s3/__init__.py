@@ -19,13 +19,6 @@ DIALECT = Dialect(s3_conventions=True, scalar_root_outputs=(("GetBucketLocation"
                   virtual_hosts=VIRTUAL_HOSTS, partial_content_member="ContentRange")
 
 UNSUPPORTED = {
-    # Object Lock needs WORM retention enforced on every delete and overwrite path: not built.
-    "PutObjectLockConfiguration": "Object Lock (retention and legal holds) is not built",
-    "GetObjectLockConfiguration": "Object Lock (retention and legal holds) is not built",
-    "PutObjectRetention": "Object Lock (retention and legal holds) is not built",
-    "GetObjectRetention": "Object Lock (retention and legal holds) is not built",
-    "PutObjectLegalHold": "Object Lock (retention and legal holds) is not built",
-    "GetObjectLegalHold": "Object Lock (retention and legal holds) is not built",
     # One region in one box: nothing to replicate to.
     "PutBucketReplication": "replication needs a second region's S3, which one box does not run",
     "GetBucketReplication": "replication needs a second region's S3, which one box does not run",
@@ -80,6 +73,7 @@ def load(cloud) -> Service:
     from regionbox.services.s3.listing import Listing
     from regionbox.services.s3.multipart import Multipart
     from regionbox.services.s3.notifications import NotificationConfigurations, Notifier
+    from regionbox.services.s3.object_lock import ObjectLock
     from regionbox.services.s3.objects import Objects
     from regionbox.services.s3.policies import Access, BucketPolicies
     from regionbox.services.s3.resources import BucketPolicyOf, iam_actions, resources
@@ -97,6 +91,7 @@ def load(cloud) -> Service:
     multipart = Multipart(state, access, objects, versions, notifier)
     lifecycle.multipart = multipart
     listing = Listing(state, access)
+    locks = ObjectLock(state, access, objects)
     policies = BucketPolicies(state, access)
     cors = BucketCors(state, access, [cloud.config.default_region])
     notifications = NotificationConfigurations(state, access)
@@ -178,6 +173,13 @@ def load(cloud) -> Service:
         "GetObjectAcl": objects.get_object_acl,
         "PutObjectAcl": objects.put_object_acl,
         "GetObjectAttributes": objects.get_object_attributes,
+        # Object Lock
+        "PutObjectLockConfiguration": locks.put_object_lock_configuration,
+        "GetObjectLockConfiguration": locks.get_object_lock_configuration,
+        "PutObjectRetention": locks.put_object_retention,
+        "GetObjectRetention": locks.get_object_retention,
+        "PutObjectLegalHold": locks.put_object_legal_hold,
+        "GetObjectLegalHold": locks.get_object_legal_hold,
         # listings
         "ListObjects": listing.list_objects,
         "ListObjectsV2": listing.list_objects_v2,
