@@ -19,10 +19,6 @@ DIALECT = Dialect(s3_conventions=True, scalar_root_outputs=(("GetBucketLocation"
                   virtual_hosts=VIRTUAL_HOSTS, partial_content_member="ContentRange")
 
 UNSUPPORTED = {
-    # One region in one box: nothing to replicate to.
-    "PutBucketReplication": "replication needs a second region's S3, which one box does not run",
-    "GetBucketReplication": "replication needs a second region's S3, which one box does not run",
-    "DeleteBucketReplication": "replication needs a second region's S3, which one box does not run",
     # Storage-class analytics, metrics, inventory and tiering report on AWS's storage classes and billing.
     **{op: "storage analytics, metrics, inventory and intelligent tiering report on AWS's storage classes, which regionbox does not have"
        for op in ("PutBucketAnalyticsConfiguration", "GetBucketAnalyticsConfiguration", "DeleteBucketAnalyticsConfiguration",
@@ -74,6 +70,7 @@ def load(cloud) -> Service:
     from regionbox.services.s3.multipart import Multipart
     from regionbox.services.s3.notifications import NotificationConfigurations, Notifier
     from regionbox.services.s3.object_lock import ObjectLock
+    from regionbox.services.s3.replication import Replication
     from regionbox.services.s3.objects import Objects
     from regionbox.services.s3.policies import Access, BucketPolicies
     from regionbox.services.s3.resources import BucketPolicyOf, iam_actions, resources
@@ -92,6 +89,8 @@ def load(cloud) -> Service:
     lifecycle.multipart = multipart
     listing = Listing(state, access)
     locks = ObjectLock(state, access, objects)
+    replication = Replication(state, access, cloud.tasks)
+    versions.replication = replication
     policies = BucketPolicies(state, access)
     cors = BucketCors(state, access, [cloud.config.default_region])
     notifications = NotificationConfigurations(state, access)
@@ -106,6 +105,7 @@ def load(cloud) -> Service:
         state.files.clear_tmp()
         kept = state.catalog.file_ids()
         state.files.sweep(kept)
+        replication.resume()
         cloud.tasks.spawn(lifecycle.run(cloud.config.s3_lifecycle_interval), owner="s3", what="S3 lifecycle expiration")
 
     def reset() -> None:
@@ -180,6 +180,10 @@ def load(cloud) -> Service:
         "GetObjectRetention": locks.get_object_retention,
         "PutObjectLegalHold": locks.put_object_legal_hold,
         "GetObjectLegalHold": locks.get_object_legal_hold,
+        # replication
+        "PutBucketReplication": replication.put_bucket_replication,
+        "GetBucketReplication": replication.get_bucket_replication,
+        "DeleteBucketReplication": replication.delete_bucket_replication,
         # listings
         "ListObjects": listing.list_objects,
         "ListObjectsV2": listing.list_objects_v2,

@@ -130,6 +130,8 @@ def read_output(bucket: Bucket, version: Version, params: dict) -> dict:
     if bucket.versioning or version.version_id != NULL:
         output["VersionId"] = version.version_id
     output.update(object_lock.read_output(meta))
+    if meta.get("replication"):
+        output["ReplicationStatus"] = meta["replication"]
     if params.get("ChecksumMode") == "ENABLED":
         output.update(checksum_output(meta))
     for override, member in OVERRIDES.items():
