@@ -19,14 +19,6 @@ DIALECT = Dialect(s3_conventions=True, scalar_root_outputs=(("GetBucketLocation"
                   virtual_hosts=VIRTUAL_HOSTS, partial_content_member="ContentRange")
 
 UNSUPPORTED = {
-    # Storage-class analytics, metrics, inventory and tiering report on AWS's storage classes and billing.
-    **{op: "storage analytics, metrics, inventory and intelligent tiering report on AWS's storage classes, which regionbox does not have"
-       for op in ("PutBucketAnalyticsConfiguration", "GetBucketAnalyticsConfiguration", "DeleteBucketAnalyticsConfiguration",
-                  "ListBucketAnalyticsConfigurations", "PutBucketMetricsConfiguration", "GetBucketMetricsConfiguration",
-                  "DeleteBucketMetricsConfiguration", "ListBucketMetricsConfigurations", "PutBucketInventoryConfiguration",
-                  "GetBucketInventoryConfiguration", "DeleteBucketInventoryConfiguration", "ListBucketInventoryConfigurations",
-                  "PutBucketIntelligentTieringConfiguration", "GetBucketIntelligentTieringConfiguration",
-                  "DeleteBucketIntelligentTieringConfiguration", "ListBucketIntelligentTieringConfigurations")},
     # S3 Tables / metadata tables and object annotations are S3 Tables (Iceberg) features.
     **{op: "S3 metadata tables and annotations need S3 Tables (Apache Iceberg), which regionbox does not serve"
        for op in ("CreateBucketMetadataConfiguration", "CreateBucketMetadataTableConfiguration",
@@ -63,7 +55,9 @@ def load(cloud) -> Service:
     from regionbox.protocol.specs import service_model
     from regionbox.services.s3.api import S3Api
     from regionbox.services.s3.buckets import Buckets, BucketSettings
+    from regionbox.services.s3.configurations import Configurations, check_analytics, check_inventory, check_tiering
     from regionbox.services.s3.cors import BucketCors
+    from regionbox.services.s3.inventory import Inventory
     from regionbox.services.s3.forms import FormUploads
     from regionbox.services.s3.lifecycle import Lifecycle
     from regionbox.services.s3.listing import Listing
@@ -91,6 +85,11 @@ def load(cloud) -> Service:
     locks = ObjectLock(state, access, objects)
     replication = Replication(state, access, cloud.tasks)
     versions.replication = replication
+    inventory = Inventory(state, versions, cloud.config.s3_day)
+    families = {"Analytics": Configurations(state, access, "AnalyticsConfiguration", check_analytics),
+                "Metrics": Configurations(state, access, "MetricsConfiguration"),
+                "Inventory": Configurations(state, access, "InventoryConfiguration", check_inventory),
+                "IntelligentTiering": Configurations(state, access, "IntelligentTieringConfiguration", check_tiering)}
     policies = BucketPolicies(state, access)
     cors = BucketCors(state, access, [cloud.config.default_region])
     notifications = NotificationConfigurations(state, access)
@@ -106,6 +105,7 @@ def load(cloud) -> Service:
         kept = state.catalog.file_ids()
         state.files.sweep(kept)
         replication.resume()
+        cloud.tasks.spawn(inventory.run(), owner="s3", what="S3 inventory reports")
         cloud.tasks.spawn(lifecycle.run(cloud.config.s3_lifecycle_interval), owner="s3", what="S3 lifecycle expiration")
 
     def reset() -> None:
@@ -184,6 +184,9 @@ def load(cloud) -> Service:
         "PutBucketReplication": replication.put_bucket_replication,
         "GetBucketReplication": replication.get_bucket_replication,
         "DeleteBucketReplication": replication.delete_bucket_replication,
+        # configurations by id: analytics, metrics, inventory (reports: inventory.py), intelligent tiering
+        **{name: handler for family, configurations in families.items()
+           for name, handler in configurations.operations(family).items()},
         # listings
         "ListObjects": listing.list_objects,
         "ListObjectsV2": listing.list_objects_v2,
