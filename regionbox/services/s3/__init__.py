@@ -37,10 +37,6 @@ UNSUPPORTED = {
     "UpdateObjectEncryption": "objects are not encrypted at rest by regionbox: there is no key to change",
     "PutBucketAbac": "attribute-based access control for buckets needs IAM's tag conditions on S3 (not built)",
     "GetBucketAbac": "attribute-based access control for buckets needs IAM's tag conditions on S3 (not built)",
-    "PutBucketLifecycle": "the deprecated lifecycle API: use PutBucketLifecycleConfiguration",
-    "GetBucketLifecycle": "the deprecated lifecycle API: use GetBucketLifecycleConfiguration",
-    "PutBucketNotification": "the deprecated notification API: use PutBucketNotificationConfiguration",
-    "GetBucketNotification": "the deprecated notification API: use GetBucketNotificationConfiguration",
 }
 # Data events in CloudTrail (object-level), not management events.
 DATA_EVENTS = frozenset({
@@ -59,6 +55,7 @@ def load(cloud) -> Service:
     from regionbox.services.s3.cors import BucketCors
     from regionbox.services.s3.inventory import Inventory
     from regionbox.services.s3.forms import FormUploads
+    from regionbox.services.s3.legacy import Legacy
     from regionbox.services.s3.lifecycle import Lifecycle
     from regionbox.services.s3.listing import Listing
     from regionbox.services.s3.multipart import Multipart
@@ -93,6 +90,7 @@ def load(cloud) -> Service:
     policies = BucketPolicies(state, access)
     cors = BucketCors(state, access, [cloud.config.default_region])
     notifications = NotificationConfigurations(state, access)
+    legacy = Legacy(lifecycle, notifications)
     parser = parser_for(service_model("s3"), dialect=DIALECT)
     policy_of = BucketPolicyOf(state)
     forms = FormUploads(state, objects, cloud, DIALECT, policy_of)
@@ -157,9 +155,13 @@ def load(cloud) -> Service:
         "PutBucketLifecycleConfiguration": lifecycle.put_bucket_lifecycle_configuration,
         "GetBucketLifecycleConfiguration": lifecycle.get_bucket_lifecycle_configuration,
         "DeleteBucketLifecycle": lifecycle.delete_bucket_lifecycle,
+        "PutBucketLifecycle": legacy.put_bucket_lifecycle,
+        "GetBucketLifecycle": legacy.get_bucket_lifecycle,
         # notifications
         "PutBucketNotificationConfiguration": notifications.put_bucket_notification_configuration,
         "GetBucketNotificationConfiguration": notifications.get_bucket_notification_configuration,
+        "PutBucketNotification": legacy.put_bucket_notification,
+        "GetBucketNotification": legacy.get_bucket_notification,
         # objects
         "PutObject": objects.put_object,
         "GetObject": objects.get_object,
