@@ -1,6 +1,8 @@
 """S3: buckets, objects, versions, multipart uploads, bucket policies, CORS, lifecycle expiration,
-event notifications and browser form uploads. Object data lives as files under the state
-directory (storage.py), what exists in SQLite (catalog.py); bodies stream both ways.
+event notifications, browser form uploads, Object Lock (object_lock.py), replication
+(replication.py), configurations by id and inventory reports (configurations.py, inventory.py) and
+restores of archived objects (restore.py). Object data lives as files under the state directory
+(storage.py), what exists in SQLite (catalog.py); bodies stream both ways.
 
 Other services (Transfer Family) use S3 through ``S3Api`` (api.py).
 """
@@ -28,11 +30,9 @@ UNSUPPORTED = {
                   "UpdateBucketMetadataJournalTableConfiguration", "PutObjectAnnotation", "GetObjectAnnotation",
                   "DeleteObjectAnnotation", "ListObjectAnnotations")},
     "SelectObjectContent": "S3 Select (SQL over CSV/JSON/Parquet with an event stream answer) is not built; AWS closed it to new customers",
-    "RestoreObject": "there is no Glacier tier to restore from: every object is immediately readable",
     "GetObjectTorrent": "BitTorrent delivery was retired by AWS",
     "WriteGetObjectResponse": "Object Lambda access points are not built",
     "CreateSession": "directory buckets (S3 Express One Zone) are not built",
-    "ListDirectoryBuckets": "directory buckets (S3 Express One Zone) are not built",
     "RenameObject": "renaming is for directory buckets (S3 Express One Zone), which are not built",
     "UpdateObjectEncryption": "objects are not encrypted at rest by regionbox: there is no key to change",
     "PutBucketAbac": "attribute-based access control for buckets needs IAM's tag conditions on S3 (not built)",
@@ -43,7 +43,8 @@ DATA_EVENTS = frozenset({
     "PutObject", "GetObject", "HeadObject", "DeleteObject", "DeleteObjects", "CopyObject", "GetObjectAttributes",
     "CreateMultipartUpload", "UploadPart", "UploadPartCopy", "CompleteMultipartUpload", "AbortMultipartUpload",
     "ListParts", "ListObjects", "ListObjectsV2", "ListObjectVersions", "GetObjectTagging", "PutObjectTagging",
-    "DeleteObjectTagging", "GetObjectAcl", "PutObjectAcl", "HeadBucket", "ListMultipartUploads",
+    "DeleteObjectTagging", "GetObjectAcl", "PutObjectAcl", "HeadBucket", "ListMultipartUploads", "RestoreObject",
+    "PutObjectRetention", "GetObjectRetention", "PutObjectLegalHold", "GetObjectLegalHold",
 })
 
 
@@ -62,6 +63,7 @@ def load(cloud) -> Service:
     from regionbox.services.s3.notifications import NotificationConfigurations, Notifier
     from regionbox.services.s3.object_lock import ObjectLock
     from regionbox.services.s3.replication import Replication
+    from regionbox.services.s3.restore import Restores
     from regionbox.services.s3.objects import Objects
     from regionbox.services.s3.policies import Access, BucketPolicies
     from regionbox.services.s3.resources import BucketPolicyOf, iam_actions, resources
@@ -91,6 +93,7 @@ def load(cloud) -> Service:
     cors = BucketCors(state, access, [cloud.config.default_region])
     notifications = NotificationConfigurations(state, access)
     legacy = Legacy(lifecycle, notifications)
+    restores = Restores(state, access, objects, notifier, cloud.config.s3_day)
     parser = parser_for(service_model("s3"), dialect=DIALECT)
     policy_of = BucketPolicyOf(state)
     forms = FormUploads(state, objects, cloud, DIALECT, policy_of)
@@ -116,6 +119,7 @@ def load(cloud) -> Service:
         "HeadBucket": buckets.head_bucket,
         "ListBuckets": buckets.list_buckets,
         "GetBucketLocation": buckets.get_bucket_location,
+        "ListDirectoryBuckets": buckets.list_directory_buckets,
         "PutBucketVersioning": buckets.put_bucket_versioning,
         "GetBucketVersioning": buckets.get_bucket_versioning,
         "PutBucketTagging": buckets.put_bucket_tagging,
@@ -175,6 +179,7 @@ def load(cloud) -> Service:
         "GetObjectAcl": objects.get_object_acl,
         "PutObjectAcl": objects.put_object_acl,
         "GetObjectAttributes": objects.get_object_attributes,
+        "RestoreObject": restores.restore_object,
         # Object Lock
         "PutObjectLockConfiguration": locks.put_object_lock_configuration,
         "GetObjectLockConfiguration": locks.get_object_lock_configuration,

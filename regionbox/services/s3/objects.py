@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
-from regionbox.services.s3 import conditions, object_lock
+from regionbox.services.s3 import conditions, object_lock, restore
 from regionbox.services.s3.buckets import acl_document, check_acl_allowed, grants_of, tag_set
 from regionbox.services.s3.checksums import MEMBERS
 from regionbox.services.s3.errors import (bad_digest, invalid_argument, invalid_request, malformed_xml,
@@ -130,6 +130,7 @@ def read_output(bucket: Bucket, version: Version, params: dict) -> dict:
     if bucket.versioning or version.version_id != NULL:
         output["VersionId"] = version.version_id
     output.update(object_lock.read_output(meta))
+    output.update(restore.restore_header(meta))
     if meta.get("replication"):
         output["ReplicationStatus"] = meta["replication"]
     if params.get("ChecksumMode") == "ENABLED":
@@ -246,6 +247,7 @@ class Objects:
 
     def get_object(self, ctx: RequestContext, params: dict) -> dict:
         bucket, version = self._readable(ctx, params, "GET")
+        restore.check_readable(version)
         output = read_output(bucket, version, params)
         first, last = 0, version.size - 1
         part_number = params.get("PartNumber")
@@ -415,6 +417,7 @@ class Objects:
         bucket = self.state.bucket(ctx.region, name)
         source = self.current(bucket, key, version_id, "GET") if version_id else self._latest_for_copy(bucket, key)
         self.access.check(ctx, bucket, key, operation="GetObject", object_grants=source.meta.get("acl"))
+        restore.check_readable(source)
         conditions.check_read(source, params, prefix="CopySourceIf", condition_prefix="x-amz-copy-source-")
         return bucket, source
 
