@@ -9,12 +9,9 @@ import gzip
 import io
 import json
 
-import pytest
 
-from regionbox.config import Config
-from regionbox.testing import RunningCloud
 from regionbox.testing.waiting import eventually
-from tests.services.s3.helpers import error_of, s3
+from tests.services.s3.helpers import error_of, module_cloud, s3
 
 
 def inventory(config_id: str = "weekly", **more) -> dict:
@@ -82,11 +79,7 @@ def test_analytics_inventory_and_tiering_are_validated_and_kept(cloud):
     client.delete_bucket_intelligent_tiering_configuration(Bucket="data", Id="cold")
 
 
-@pytest.fixture(scope="module")
-def short_days():
-    running = RunningCloud(Config(ephemeral=True, s3_day=1.0)).start()
-    yield running
-    running.stop()
+short_days = module_cloud(s3_day=1.0)
 
 
 def test_inventory_report_is_delivered_to_the_destination(short_days):

@@ -3,19 +3,12 @@ refused until a restore completes, x-amz-restore from ongoing to an expiry date,
 
 from __future__ import annotations
 
-import pytest
 
-from regionbox.config import Config
-from regionbox.testing import RunningCloud
 from regionbox.testing.waiting import eventually
-from tests.services.s3.helpers import error_of, s3
+from tests.services.s3.helpers import error_of, module_cloud, s3
 
 
-@pytest.fixture(scope="module")
-def short_days():
-    running = RunningCloud(Config(ephemeral=True, s3_day=2.4)).start()
-    yield running
-    running.stop()
+short_days = module_cloud(s3_day=2.4)
 
 
 def test_archived_object_is_readable_only_once_restored(short_days):
