@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
+
+from regionbox.testing import CloudProcess
+from regionbox.testing.waiting import eventually
 from tests.services.s3.helpers import error_of, s3
 
 
@@ -122,3 +126,32 @@ def test_compliance_is_never_shortened_and_legal_hold_blocks_deletes(cloud):
     assert client.head_object(Bucket="vault", Key="big")["ObjectLockLegalHoldStatus"] == "ON"
     copied = client.copy_object(Bucket="vault", Key="copy", CopySource="vault/big")["VersionId"]
     assert "ObjectLockLegalHoldStatus" not in client.head_object(Bucket="vault", Key="copy", VersionId=copied)
+
+
+@pytest.mark.timeout(120)
+def test_locks_and_replication_survive_kill_9(tmp_path):
+    process = CloudProcess(state_dir=tmp_path / "state").start()
+    try:
+        client = s3(process)
+        client.create_bucket(Bucket="vault", ObjectLockEnabledForBucket=True)
+        client.create_bucket(Bucket="copies")
+        client.put_bucket_versioning(Bucket="copies", VersioningConfiguration={"Status": "Enabled"})
+        client.put_bucket_replication(Bucket="vault", ReplicationConfiguration={
+            "Role": "arn:aws:iam::111111111111:role/replication", "Rules": [{
+                "ID": "all", "Priority": 1, "Status": "Enabled", "Filter": {"Prefix": ""},
+                "DeleteMarkerReplication": {"Status": "Disabled"}, "Destination": {"Bucket": "arn:aws:s3:::copies"}}]})
+        version = client.put_object(Bucket="vault", Key="ledger", Body=b"v1", ObjectLockMode="COMPLIANCE",
+                                    ObjectLockRetainUntilDate=later(1))["VersionId"]
+        process.kill9()
+        process.start()
+        client = s3(process)
+        assert client.get_object_retention(Bucket="vault", Key="ledger")["Retention"]["Mode"] == "COMPLIANCE"
+        assert error_of(lambda: client.delete_object(Bucket="vault", Key="ledger", VersionId=version))["Code"] == "AccessDenied"
+        eventually(lambda: client.head_object(Bucket="vault", Key="ledger")["ReplicationStatus"] == "COMPLETED",
+                   what="replication completed (resumed after the restart if it was pending)")
+        client.put_object(Bucket="vault", Key="after", Body=b"v2")
+        eventually(lambda: client.head_object(Bucket="vault", Key="after")["ReplicationStatus"] == "COMPLETED",
+                   what="replication after the restart")
+        assert client.get_object(Bucket="copies", Key="after")["Body"].read() == b"v2"
+    finally:
+        process.cleanup()
