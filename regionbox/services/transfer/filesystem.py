@@ -328,6 +328,13 @@ class Download:
             return False
         return True
 
+    def pieces(self) -> list[tuple[str, int, int]] | None:
+        """The rest of the object as pieces of S3's files (path, offset, length), for os.sendfile;
+        None when it is not in files or was partly read as bytes."""
+        if self._ended:
+            return None
+        return getattr(self._stream, "pieces", None) if not self._chunk else None
+
     async def chunks(self) -> AsyncIterator[bytes]:
         """The rest of the object as it comes (FTP's RETR)."""
         while self._at < len(self._chunk) or await self._next():
