@@ -5,6 +5,7 @@ Lambda). SFTP password logins go the same way."""
 from __future__ import annotations
 
 import ftplib
+import hashlib
 import io
 import json
 import random
@@ -143,6 +144,19 @@ def test_retr_from_rest_offsets_across_the_files_of_an_object(site, secure):
             client.retrbinary(f"RETR {name}", got.extend, rest=offset or None)
             assert len(got) == len(data) - offset and got == data[offset:], (name, offset)
     client.quit()
+
+
+@pytest.mark.parametrize("secure", [False, True], ids=["ftp", "ftps"])
+def test_a_large_upload_arrives_whole_with_s3s_etag(site, secure):
+    """Received bytes go through buffers that are filled again once the upload has written them:
+    every byte arrives as sent, and the object's ETag is its MD5, as AWS's is."""
+    body = random.Random(4).randbytes(20 * MIB + 12_345)
+    client = ftps(site) if secure else ftp(site)
+    client.storbinary("STOR large.bin", io.BytesIO(body), blocksize=256 * 1024)
+    client.quit()
+    got = site["s3"].get_object(Bucket="inbox", Key="home/ann/large.bin")
+    assert got["ETag"] == f'"{hashlib.md5(body).hexdigest()}"'
+    assert got["Body"].read() == body
 
 
 def test_a_download_the_client_drops_ends_that_transfer_only(site):
