@@ -27,7 +27,7 @@ from collections import deque
 from typing import Callable
 
 BUFFER = 1 << 20  # memory the loop reads into; a full one is handed on whole
-HELD = 8 << 20  # received and not yet taken: beyond this, stop reading from the client
+HELD = 4 << 20  # received and not yet taken: beyond this, stop reading from the client
 GATHER = BUFFER  # a reader waiting is woken once this much has arrived (or at the end)
 SPARE = 16  # full buffers kept to be filled again once nothing refers to them
 
