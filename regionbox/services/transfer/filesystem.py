@@ -406,7 +406,7 @@ class Upload:
     """An object being written: the bytes go to S3's PutObject as they arrive, and the object
     appears when the upload is closed; one aborted (a dropped connection) never appears."""
 
-    QUEUED = 4 << 20  # bytes in flight to S3 before a writer waits (FTP hands on MiB buffers, SFTP 255 KiB writes)
+    QUEUED = 8 << 20  # bytes in flight to S3 before a writer waits (FTP hands on MiB buffers, SFTP 255 KiB writes)
 
     def __init__(self, files: Files, path: str, location: Location) -> None:
         self.files = files

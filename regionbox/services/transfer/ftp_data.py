@@ -6,9 +6,7 @@ loop reads into memory the channel hands it) and leave as views of those buffers
 bytes are copied once on their way in instead of three times (into a StreamReader's buffer, out of
 it, and joined for the disk): for STOR that copying cost as much CPU as the whole bare server.
 Reading pauses while more than ``HELD`` bytes wait for the upload to take them; writes wait on the
-transport's flow control, as ``StreamWriter.drain`` does. A buffer is filled again once nothing
-refers to it any more (the upload wrote and hashed its bytes): a fresh MiB costs the kernel 256 page
-faults and its zeroing, about a third of what receiving it costs.
+transport's flow control, as ``StreamWriter.drain`` does.
 
 A download over plain FTP leaves copying to the kernel (``send_files``: os.sendfile from the
 object's files to the socket, as a bare FTP server does), which copies each byte once instead of
@@ -22,14 +20,12 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
-import sys
 from collections import deque
 from typing import Callable
 
 BUFFER = 1 << 20  # memory the loop reads into; a full one is handed on whole
-HELD = 4 << 20  # received and not yet taken: beyond this, stop reading from the client
+HELD = 8 << 20  # received and not yet taken: beyond this, stop reading from the client
 GATHER = BUFFER  # a reader waiting is woken once this much has arrived (or at the end)
-SPARE = 16  # full buffers kept to be filled again once nothing refers to them
 
 
 class DataChannel(asyncio.BufferedProtocol):
@@ -40,7 +36,6 @@ class DataChannel(asyncio.BufferedProtocol):
         self._start = 0  # bytes of the buffer before this have been taken (or queued in _full)
         self._filled = 0
         self._full: deque[memoryview] = deque()  # whole buffers not taken yet
-        self._spare: list[bytearray] = []  # full buffers, maybe still referred to
         self._held = 0
         self._paused_reading = False
         self._eof = False
@@ -61,19 +56,8 @@ class DataChannel(asyncio.BufferedProtocol):
         if self._filled == len(self._buffer):
             if self._filled > self._start:
                 self._full.append(memoryview(self._buffer)[self._start:self._filled])
-            if self._buffer and len(self._spare) < SPARE:
-                self._spare.append(self._buffer)
-            self._buffer, self._start, self._filled = self._free_buffer(), 0, 0
+            self._buffer, self._start, self._filled = bytearray(BUFFER), 0, 0
         return memoryview(self._buffer)[self._filled:]
-
-    def _free_buffer(self) -> bytearray:
-        """A spare buffer no view refers to any more (its only references: the list and the call's
-        argument), else a new one."""
-        spare = self._spare
-        for index in range(len(spare)):
-            if sys.getrefcount(spare[index]) == 2:
-                return spare.pop(index)
-        return bytearray(BUFFER)
 
     def buffer_updated(self, nbytes: int) -> None:
         self._filled += nbytes
