@@ -406,32 +406,22 @@ class Upload:
     """An object being written: the bytes go to S3's PutObject as they arrive, and the object
     appears when the upload is closed; one aborted (a dropped connection) never appears."""
 
-    QUEUED = 8 << 20  # bytes in flight to S3 before a writer waits (FTP hands on MiB buffers, SFTP 255 KiB writes)
+    QUEUED = 64  # chunks in flight before a writer waits for S3
 
     def __init__(self, files: Files, path: str, location: Location) -> None:
         self.files = files
         self.path = path
         self.location = location
         self.received = 0
-        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()  # bounded in bytes: QUEUED
-        self._queued = 0
-        self._room: asyncio.Future | None = None  # a writer waiting for the queue to shrink
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(self.QUEUED)
         self._task = asyncio.get_running_loop().create_task(self._put())
-        self._task.add_done_callback(lambda _: self._wake())
         self.info = None
-
-    def _wake(self) -> None:
-        if self._room is not None and not self._room.done():
-            self._room.set_result(None)
 
     async def _body(self) -> AsyncIterator[bytes]:
         while True:
             chunk = await self._queue.get()
             if chunk is None:
                 return
-            self._queued -= len(chunk)
-            if self._queued <= self.QUEUED:
-                self._wake()
             yield chunk
 
     async def _put(self):
@@ -443,14 +433,15 @@ class Upload:
             raise FsError(FsError.FAILURE, "Amazon S3 storage only accepts sequential writes")
         if self._task.done():
             self._failed()
-        self._queue.put_nowait(data)
-        self._queued += len(data)
-        self.received += len(data)
-        if self._queued > self.QUEUED:
-            self._room = asyncio.get_running_loop().create_future()
-            await self._room
-            if self._task.done():
+        if self._queue.full():
+            put = asyncio.ensure_future(self._queue.put(data))
+            await asyncio.wait({put, self._task}, return_when=asyncio.FIRST_COMPLETED)
+            if not put.done():
+                put.cancel()
                 self._failed()
+        else:
+            self._queue.put_nowait(data)
+        self.received += len(data)
 
     def _failed(self) -> None:
         error = self._task.exception() if not self._task.cancelled() else None
@@ -460,7 +451,7 @@ class Upload:
 
     async def close(self):
         """Finish the object; its ObjectInfo."""
-        self._queue.put_nowait(None) if not self._task.done() else None
+        await self._queue.put(None) if not self._task.done() else None
         try:
             self.info = await self._task
         except ServiceError as error:

@@ -25,7 +25,7 @@ from typing import Callable
 
 BUFFER = 1 << 20  # memory the loop reads into; a full one is handed on whole
 HELD = 8 << 20  # received and not yet taken: beyond this, stop reading from the client
-GATHER = BUFFER  # a reader waiting is woken once this much has arrived (or at the end)
+GATHER = 256 << 10  # a reader waiting is woken once this much has arrived (or at the end)
 
 
 class DataChannel(asyncio.BufferedProtocol):
