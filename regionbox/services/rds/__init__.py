@@ -20,8 +20,6 @@ SNAPSHOTS = "tenant databases are Oracle multitenant (CDB) features"
 BACKUPS = "replicating automated backups to another region is not built yet"
 PROXIES = "RDS Proxy is not built yet"
 SECURITY_GROUPS = "DB security groups are EC2-Classic only; use VPC security groups"
-RESERVED = "reserved instances are a billing feature with nothing to emulate"
-SUBSCRIPTIONS = "event subscriptions need SNS, which regionbox does not serve yet"
 BLUE_GREEN = "blue/green deployments are not built yet"
 EXPORTS = "snapshot exports need S3 export tasks, which are not built yet"
 OTHER = "not built yet"
@@ -51,11 +49,6 @@ NOT_IMPLEMENTED = {
                      "ModifyDBProxy", "ModifyDBProxyEndpoint", "ModifyDBProxyTargetGroup", "RegisterDBProxyTargets"], PROXIES),
     **dict.fromkeys(["AuthorizeDBSecurityGroupIngress", "CreateDBSecurityGroup", "DeleteDBSecurityGroup",
                      "DescribeDBSecurityGroups", "RevokeDBSecurityGroupIngress"], SECURITY_GROUPS),
-    **dict.fromkeys(["DescribeReservedDBInstances", "DescribeReservedDBInstancesOfferings",
-                     "PurchaseReservedDBInstancesOffering"], RESERVED),
-    **dict.fromkeys(["AddSourceIdentifierToSubscription", "CreateEventSubscription", "DeleteEventSubscription",
-                     "DescribeEventSubscriptions", "ModifyEventSubscription", "RemoveSourceIdentifierFromSubscription"],
-                    SUBSCRIPTIONS),
     **dict.fromkeys(["CreateBlueGreenDeployment", "DeleteBlueGreenDeployment", "DescribeBlueGreenDeployments",
                      "SwitchoverBlueGreenDeployment"], BLUE_GREEN),
     **dict.fromkeys(["CancelExportTask", "DescribeExportTasks", "StartExportTask"], EXPORTS),
@@ -90,6 +83,8 @@ def load(cloud) -> Service:
     from regionbox.services.rds.log_files import LogFiles
     from regionbox.services.rds.tags import Tags
     from regionbox.services.rds.account import Account
+    from regionbox.services.rds.event_subscriptions import EventSubscriptions
+    from regionbox.services.rds.reserved import ReservedInstances
     from regionbox.services.rds.option_groups import OptionGroups
     from regionbox.services.rds.certificates import Certificates
     from regionbox.services.rds.event_categories import EventCategories
@@ -135,6 +130,8 @@ def load(cloud) -> Service:
     certificates = Certificates(state, cloud.ca, paginator)
     maintenance = Maintenance(state, paginator)
     roles = InstanceRoles(state, lambda: cloud.services.api("iam"))
+    subscriptions = EventSubscriptions(state, paginator)
+    reserved = ReservedInstances(state, paginator)
     monitoring = EnhancedMonitoring(nodes, tasks, lambda: cloud.services.api("logs"), state.instances.get)
     instances.watchers.append(monitoring.on_instance)
     sampler = Sampler(cloud.store, nodes, tasks, state.instances.get)
@@ -217,6 +214,17 @@ def load(cloud) -> Service:
             "DeleteOptionGroup": option_groups.delete_option_group,
             "DescribeOptionGroups": option_groups.describe_option_groups,
             "DescribeOptionGroupOptions": option_groups.describe_option_group_options,
+            # event subscriptions (stored and checked; SNS is not served, so nothing is delivered)
+            "CreateEventSubscription": subscriptions.create_event_subscription,
+            "ModifyEventSubscription": subscriptions.modify_event_subscription,
+            "DeleteEventSubscription": subscriptions.delete_event_subscription,
+            "DescribeEventSubscriptions": subscriptions.describe_event_subscriptions,
+            "AddSourceIdentifierToSubscription": subscriptions.add_source_identifier_to_subscription,
+            "RemoveSourceIdentifierFromSubscription": subscriptions.remove_source_identifier_from_subscription,
+            # reserved DB instances
+            "DescribeReservedDBInstancesOfferings": reserved.describe_reserved_db_instances_offerings,
+            "PurchaseReservedDBInstancesOffering": reserved.purchase_reserved_db_instances_offering,
+            "DescribeReservedDBInstances": reserved.describe_reserved_db_instances,
             # the CA, maintenance, IAM roles of instances
             "DescribeCertificates": certificates.describe_certificates,
             "ModifyCertificates": certificates.modify_certificates,

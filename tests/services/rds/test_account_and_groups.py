@@ -133,3 +133,71 @@ def test_postgres_option_groups_have_no_options(rds):
     tags_arn = created["OptionGroupArn"]
     rds.add_tags_to_resource(ResourceName=tags_arn, Tags=[{"Key": "team", "Value": "db"}])
     assert rds.list_tags_for_resource(ResourceName=tags_arn)["TagList"] == [{"Key": "team", "Value": "db"}]
+
+
+TOPIC = "arn:aws:sns:us-east-1:000000000000:db-events"
+
+
+def test_event_subscriptions_are_checked_and_kept_but_deliver_nothing_without_sns(rds):
+    rds.create_db_parameter_group(DBParameterGroupName="watched", DBParameterGroupFamily="postgres16", Description="d")
+    created = rds.create_event_subscription(SubscriptionName="Ops", SnsTopicArn=TOPIC, SourceType="db-parameter-group",
+                                            EventCategories=["configuration change"], SourceIds=["watched"])["EventSubscription"]
+    assert created["CustSubscriptionId"] == "ops" and created["Status"] == "creating" and created["Enabled"] is True
+    assert created["EventSubscriptionArn"].endswith(":es:ops") and created["SourceIdsList"] == ["watched"]
+    [listed] = rds.describe_event_subscriptions()["EventSubscriptionsList"]
+    # regionbox serves no SNS: the topic is one that does not exist, in AWS's words for it.
+    assert listed["Status"] == "topic-not-exist" and listed["SnsTopicArn"] == TOPIC
+    assert error_of(rds.create_event_subscription, SubscriptionName="ops", SnsTopicArn=TOPIC)[0] == "SubscriptionAlreadyExist"
+    assert error_of(rds.create_event_subscription, SubscriptionName="bad", SnsTopicArn="arn:aws:sqs:us-east-1:1:q")[0] == \
+        "SNSInvalidTopic"
+    assert error_of(rds.create_event_subscription, SubscriptionName="bad", SnsTopicArn=TOPIC, SourceType="db-parameter-group",
+                    EventCategories=["failover"]) == ("SubscriptionCategoryNotFound", "Category failover not found.")
+    assert error_of(rds.create_event_subscription, SubscriptionName="bad", SnsTopicArn=TOPIC, SourceType="db-instance",
+                    SourceIds=["nope"])[0] == "SourceNotFound"
+    assert error_of(rds.create_event_subscription, SubscriptionName="bad", SnsTopicArn=TOPIC, SourceType="db-nope")[0] == \
+        "InvalidParameterValue"
+    # Source identifiers come and go; the type cannot change under them.
+    rds.add_source_identifier_to_subscription(SubscriptionName="ops", SourceIdentifier="default.postgres16")
+    assert rds.describe_event_subscriptions(SubscriptionName="ops")["EventSubscriptionsList"][0]["SourceIdsList"] == \
+        ["watched", "default.postgres16"]
+    assert error_of(rds.add_source_identifier_to_subscription, SubscriptionName="ops", SourceIdentifier="ghost")[0] == \
+        "SourceNotFound"
+    rds.remove_source_identifier_from_subscription(SubscriptionName="ops", SourceIdentifier="watched")
+    assert error_of(rds.remove_source_identifier_from_subscription, SubscriptionName="ops", SourceIdentifier="watched")[0] == \
+        "SourceNotFound"
+    assert error_of(rds.modify_event_subscription, SubscriptionName="ops", SourceType="db-instance")[0] == \
+        "InvalidParameterCombination"
+    modified = rds.modify_event_subscription(SubscriptionName="ops", Enabled=False, EventCategories=[])["EventSubscription"]
+    assert modified["Enabled"] is False and modified["EventCategoriesList"] == []
+    assert rds.delete_event_subscription(SubscriptionName="ops")["EventSubscription"]["Status"] == "deleting"
+    assert error_of(rds.describe_event_subscriptions, SubscriptionName="ops") == \
+        ("SubscriptionNotFound", "Subscription ops not found.")
+
+
+def test_reserved_instances_are_bought_from_offerings(rds):
+    offerings = rds.describe_reserved_db_instances_offerings(DBInstanceClass="db.r6g.large", Duration="1",
+                                                             OfferingType="All Upfront", MultiAZ=False,
+                                                             ProductDescription="postgresql")["ReservedDBInstancesOfferings"]
+    [offering] = offerings
+    assert offering["Duration"] == 31536000 and offering["FixedPrice"] > 0
+    assert offering["RecurringCharges"][0]["RecurringChargeFrequency"] == "Hourly"
+    # Stable ids, pages of at most 100.
+    page = rds.describe_reserved_db_instances_offerings(MaxRecords=20)
+    assert len(page["ReservedDBInstancesOfferings"]) == 20 and page["Marker"]
+    assert rds.describe_reserved_db_instances_offerings(ProductDescription="mysql")["ReservedDBInstancesOfferings"] == []
+    assert error_of(rds.describe_reserved_db_instances_offerings, Duration="2")[0] == "InvalidParameterValue"
+    bought = rds.purchase_reserved_db_instances_offering(
+        ReservedDBInstancesOfferingId=offering["ReservedDBInstancesOfferingId"], ReservedDBInstanceId="prod-db",
+        DBInstanceCount=2)["ReservedDBInstance"]
+    assert bought["State"] == "payment-pending" and bought["DBInstanceCount"] == 2 and bought["ReservedDBInstanceArn"].endswith(":ri:prod-db")
+    [held] = rds.describe_reserved_db_instances()["ReservedDBInstances"]
+    assert held["State"] == "active" and held["ReservedDBInstancesOfferingId"] == offering["ReservedDBInstancesOfferingId"]
+    assert rds.describe_reserved_db_instances(ReservedDBInstanceId="prod-db")["ReservedDBInstances"][0]["LeaseId"] == held["LeaseId"]
+    assert quotas(rds)["ReservedDBInstances"] == (2, 40)
+    assert error_of(rds.purchase_reserved_db_instances_offering, ReservedDBInstancesOfferingId=offering[
+        "ReservedDBInstancesOfferingId"], ReservedDBInstanceId="prod-db")[0] == "ReservedDBInstanceAlreadyExists"
+    assert error_of(rds.purchase_reserved_db_instances_offering, ReservedDBInstancesOfferingId="nope")[0] == \
+        "ReservedDBInstancesOfferingNotFound"
+    assert error_of(rds.purchase_reserved_db_instances_offering, ReservedDBInstancesOfferingId=offering[
+        "ReservedDBInstancesOfferingId"], DBInstanceCount=39)[0] == "ReservedDBInstanceQuotaExceeded"
+    assert error_of(rds.describe_reserved_db_instances, ReservedDBInstanceId="other")[0] == "ReservedDBInstanceNotFound"
