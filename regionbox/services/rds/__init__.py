@@ -98,7 +98,7 @@ def load(cloud) -> Service:
 
     state = RdsState(cloud.store)
     supervisor, tasks, paginator = cloud.supervisor, cloud.tasks, cloud.paginator
-    nodes = PostgresNodes(supervisor, supervisor.root / "rds", cloud._secret("rds.admin").hex())
+    nodes = PostgresNodes(supervisor, supervisor.root / "rds", cloud._secret("rds.admin").hex(), cloud.ca)
     events = EventLog(state.events, paginator)
     subnet_groups = SubnetGroups(state, lambda: cloud.services.api("ec2"), paginator)
     instances: Instances | None = None

@@ -6,13 +6,18 @@ deleted, restored from, and deleted. One source instance for the module, chapter
 
 from __future__ import annotations
 
+import hashlib
 import json
+import ssl
+from pathlib import Path
 
 import botocore.exceptions
+import psycopg
 import pytest
 
+from regionbox.core.tls import ca_directory
 from regionbox.engines import kinds
-from tests.services.rds.helpers import connect, create, wait_status, wait_until
+from tests.services.rds.helpers import PASSWORD, connect, create, wait_status, wait_until
 
 pytestmark = pytest.mark.skipif(kinds.postgres_bindir() is None, reason="PostgreSQL is not installed")
 FRIEND, STRANGER = "111111111111", "222222222222"
@@ -184,3 +189,15 @@ def test_retained_automated_backups_outlive_the_instance_and_restore_it(rds, sou
     assert deleted["Status"] == "deleting"
     assert rds.describe_db_instance_automated_backups(DbiResourceId=resource_id)["DBInstanceAutomatedBackups"] == []
     assert error_of(rds.delete_db_instance_automated_backup, DbiResourceId=resource_id)[0] == "DBInstanceAutomatedBackupNotFound"
+
+
+def test_the_instance_serves_tls_under_the_ca_describe_certificates_describes(cloud, rds):
+    instance = rds.describe_db_instances(DBInstanceIdentifier="again")["DBInstances"][0]
+    assert instance["CACertificateIdentifier"] == rds.describe_certificates()["Certificates"][0]["CertificateIdentifier"]
+    ca = ca_directory(Path(cloud.get("/_regionbox/status")["state_dir"])) / "ca.pem"
+    endpoint = instance["Endpoint"]
+    with psycopg.connect(host=endpoint["Address"], port=endpoint["Port"], user="app", password=PASSWORD, dbname="shop",
+                         sslmode="verify-full", sslrootcert=str(ca), connect_timeout=10) as conn:
+        assert conn.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone() == (True,)
+        thumbprint = hashlib.sha1(ssl.PEM_cert_to_DER_cert(ca.read_text())).hexdigest()
+        assert rds.describe_certificates()["Certificates"][0]["Thumbprint"] == thumbprint
