@@ -18,7 +18,6 @@ DIALECT = Dialect(validation_code="InvalidParameterValue",
 CLUSTERS = "DB clusters (Aurora, Multi-AZ DB clusters) are not built yet: regionbox serves DB instances"
 SNAPSHOTS = "tenant databases are Oracle multitenant (CDB) features"
 BACKUPS = "replicating automated backups to another region is not built yet"
-PROXIES = "RDS Proxy is not built yet"
 SECURITY_GROUPS = "DB security groups are EC2-Classic only; use VPC security groups"
 BLUE_GREEN = "blue/green deployments are not built yet"
 EXPORTS = "snapshot exports need S3 export tasks, which are not built yet"
@@ -44,9 +43,6 @@ NOT_IMPLEMENTED = {
     "DescribeDBSnapshotTenantDatabases": SNAPSHOTS,
     **dict.fromkeys(["StartDBInstanceAutomatedBackupsReplication", "StopDBInstanceAutomatedBackupsReplication"], BACKUPS),
     "RestoreDBInstanceFromS3": "restoring from S3 needs Percona XtraBackup files (MySQL only)",
-    **dict.fromkeys(["CreateDBProxy", "CreateDBProxyEndpoint", "DeleteDBProxy", "DeleteDBProxyEndpoint", "DeregisterDBProxyTargets",
-                     "DescribeDBProxies", "DescribeDBProxyEndpoints", "DescribeDBProxyTargetGroups", "DescribeDBProxyTargets",
-                     "ModifyDBProxy", "ModifyDBProxyEndpoint", "ModifyDBProxyTargetGroup", "RegisterDBProxyTargets"], PROXIES),
     **dict.fromkeys(["AuthorizeDBSecurityGroupIngress", "CreateDBSecurityGroup", "DeleteDBSecurityGroup",
                      "DescribeDBSecurityGroups", "RevokeDBSecurityGroupIngress"], SECURITY_GROUPS),
     **dict.fromkeys(["CreateBlueGreenDeployment", "DeleteBlueGreenDeployment", "DescribeBlueGreenDeployments",
@@ -83,6 +79,7 @@ def load(cloud) -> Service:
     from regionbox.services.rds.log_files import LogFiles
     from regionbox.services.rds.tags import Tags
     from regionbox.services.rds.account import Account
+    from regionbox.services.rds.proxies import Proxies
     from regionbox.services.rds.event_subscriptions import EventSubscriptions
     from regionbox.services.rds.reserved import ReservedInstances
     from regionbox.services.rds.option_groups import OptionGroups
@@ -132,6 +129,8 @@ def load(cloud) -> Service:
     roles = InstanceRoles(state, lambda: cloud.services.api("iam"))
     subscriptions = EventSubscriptions(state, paginator)
     reserved = ReservedInstances(state, paginator)
+    proxies = Proxies(state, cloud.listeners, tasks, lambda: cloud.services.api("ec2"), lambda: cloud.services.api("iam"),
+                      paginator)
     monitoring = EnhancedMonitoring(nodes, tasks, lambda: cloud.services.api("logs"), state.instances.get)
     instances.watchers.append(monitoring.on_instance)
     sampler = Sampler(cloud.store, nodes, tasks, state.instances.get)
@@ -146,8 +145,14 @@ def load(cloud) -> Service:
     async def start() -> None:
         await lifecycle.start()
         automated.start()
+        await proxies.start()
+
+    async def stop() -> None:
+        await proxies.stop()
+        await lifecycle.stop()
 
     async def reset() -> None:
+        await proxies.stop()
         await lifecycle.reset()
         automated.start()
 
@@ -225,6 +230,20 @@ def load(cloud) -> Service:
             "DescribeReservedDBInstancesOfferings": reserved.describe_reserved_db_instances_offerings,
             "PurchaseReservedDBInstancesOffering": reserved.purchase_reserved_db_instances_offering,
             "DescribeReservedDBInstances": reserved.describe_reserved_db_instances,
+            # RDS Proxy
+            "CreateDBProxy": proxies.create_db_proxy,
+            "DescribeDBProxies": proxies.describe_db_proxies,
+            "ModifyDBProxy": proxies.modify_db_proxy,
+            "DeleteDBProxy": proxies.delete_db_proxy,
+            "DescribeDBProxyTargetGroups": proxies.describe_db_proxy_target_groups,
+            "ModifyDBProxyTargetGroup": proxies.modify_db_proxy_target_group,
+            "RegisterDBProxyTargets": proxies.register_db_proxy_targets,
+            "DeregisterDBProxyTargets": proxies.deregister_db_proxy_targets,
+            "DescribeDBProxyTargets": proxies.describe_db_proxy_targets,
+            "CreateDBProxyEndpoint": proxies.create_db_proxy_endpoint,
+            "DescribeDBProxyEndpoints": proxies.describe_db_proxy_endpoints,
+            "ModifyDBProxyEndpoint": proxies.modify_db_proxy_endpoint,
+            "DeleteDBProxyEndpoint": proxies.delete_db_proxy_endpoint,
             # the CA, maintenance, IAM roles of instances
             "DescribeCertificates": certificates.describe_certificates,
             "ModifyCertificates": certificates.modify_certificates,
@@ -237,7 +256,7 @@ def load(cloud) -> Service:
         dialect=DIALECT,
         api=RdsApi(state, sampler),
         start=start,
-        stop=lifecycle.stop,
+        stop=stop,
         reset=reset,
         engines=lambda: {"postgres": kinds.describe("postgres")},
     )

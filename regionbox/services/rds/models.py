@@ -201,6 +201,48 @@ class RetainedBackup:
     status: str = "retained"
 
 
+@dataclass
+class DBProxy:
+    name: str
+    arn: str
+    engine_family: str
+    role_arn: str
+    vpc_id: str
+    subnets: list[str]
+    zone: str  # where its listener is placed
+    address: str  # its endpoint: a loopback address of its own, on the engine's port
+    port: int
+    created_at: float
+    updated_at: float
+    status: str = "creating"
+    security_groups: list[str] = field(default_factory=list)
+    auth: list[dict] = field(default_factory=list)
+    default_auth_scheme: str = "NONE"
+    require_tls: bool = False
+    idle_timeout: int = 1800
+    debug_logging: bool = False
+    # target group name -> {arn, created_at, updated_at, pool: ConnectionPoolConfigurationInfo, targets: [instance ids]}
+    target_groups: dict = field(default_factory=dict)
+    tags: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class DBProxyEndpoint:
+    name: str
+    arn: str
+    proxy: str
+    vpc_id: str
+    subnets: list[str]
+    zone: str
+    address: str
+    port: int
+    created_at: float
+    target_role: str = "READ_WRITE"
+    status: str = "creating"
+    security_groups: list[str] = field(default_factory=list)
+    tags: list[dict] = field(default_factory=list)
+
+
 class RdsState:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -213,6 +255,8 @@ class RdsState:
         self.subscriptions = store.collection("rds.event_subscriptions", EventSubscription)
         self.reserved = store.collection("rds.reserved_instances", ReservedDBInstance)
         self.retained_backups = store.collection("rds.retained_backups", RetainedBackup)
+        self.proxies = store.collection("rds.proxies", DBProxy)
+        self.proxy_endpoints = store.collection("rds.proxy_endpoints", DBProxyEndpoint)
         self.certificate_override: Collection[dict] = store.collection("rds.certificate_override")
 
     def instance_by_resource_id(self, resource_id: str) -> tuple[Scope, DBInstance] | None:
