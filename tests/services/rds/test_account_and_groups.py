@@ -8,24 +8,16 @@ import hashlib
 import ssl
 from pathlib import Path
 
-import botocore.exceptions
 import pytest
 
 from regionbox.core.tls import ca_directory
 from regionbox.engines import kinds
+from tests.services.rds.helpers import error_of
 
 
 @pytest.fixture(scope="module")
-def rds(regionbox_session):
-    regionbox_session.reset()
-    yield regionbox_session.client("rds")
-    regionbox_session.reset()
-
-
-def error_of(call, **params) -> tuple[str, str]:
-    with pytest.raises(botocore.exceptions.ClientError) as caught:
-        call(**params)
-    return caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]
+def rds(shared_cloud):
+    return shared_cloud.client("rds")
 
 
 def quotas(rds) -> dict[str, tuple[int, int]]:
@@ -64,12 +56,12 @@ def test_a_parameter_group_copy_keeps_the_values_of_its_source(rds):
                     TargetDBParameterGroupIdentifier="bad--name", TargetDBParameterGroupDescription="d")[0] == "InvalidParameterValue"
 
 
-def test_the_certificate_is_the_clouds_local_ca(rds, regionbox_session):
+def test_the_certificate_is_the_clouds_local_ca(rds, shared_cloud):
     described = rds.describe_certificates()
     assert described["DefaultCertificateForNewLaunches"] == "rds-ca-rsa2048-g1"
     [cert] = described["Certificates"]
     # The thumbprint is the local CA's own (what `regionbox ca-cert` prints).
-    state_dir = Path(regionbox_session.get("/_regionbox/status")["state_dir"])
+    state_dir = Path(shared_cloud.get("/_regionbox/status")["state_dir"])
     der = ssl.PEM_cert_to_DER_cert(ca_directory(state_dir).joinpath("ca.pem").read_text())
     assert cert["Thumbprint"] == hashlib.sha1(der).hexdigest() and cert["CertificateType"] == "CA"
     assert cert["CustomerOverride"] is False and cert["CertificateArn"].endswith(":cert:rds-ca-rsa2048-g1")

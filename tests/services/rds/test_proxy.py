@@ -5,25 +5,23 @@ target away and delete the proxy. One instance for the module, chapters in order
 
 from __future__ import annotations
 
-import json
 import socket
 import struct
 
 import botocore.exceptions
+
 import psycopg
 import pytest
 
 from regionbox.engines import kinds
-from tests.services.rds.helpers import PASSWORD, create, wait_until
+from tests.services.rds.helpers import PASSWORD, create, error_of, rds_role, wait_until
 
 pytestmark = pytest.mark.skipif(kinds.postgres_bindir() is None, reason="PostgreSQL is not installed")
 
 
 @pytest.fixture(scope="module")
-def cloud(regionbox_session):
-    regionbox_session.reset()
-    yield regionbox_session
-    regionbox_session.reset()
+def cloud(shared_cloud):
+    return shared_cloud
 
 
 @pytest.fixture(scope="module")
@@ -40,16 +38,7 @@ def instance(rds):
 def setup(cloud):
     ec2, iam = cloud.client("ec2"), cloud.client("iam")
     subnets = [s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]]
-    role = iam.create_role(RoleName="proxy-role", AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "rds.amazonaws.com"},
-                                                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
-    return {"subnets": subnets, "role": role}
-
-
-def error_of(call, **params) -> tuple[str, str]:
-    with pytest.raises(botocore.exceptions.ClientError) as caught:
-        call(**params)
-    return caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]
+    return {"subnets": subnets, "role": rds_role(iam, "proxy-role")}
 
 
 def through(address: str, **extra) -> psycopg.Connection:

@@ -3,14 +3,12 @@ the proxy's endpoint again, and clients reach the instance through it as before.
 
 from __future__ import annotations
 
-import json
-
 import psycopg
 import pytest
 
 from regionbox.engines import kinds
 from regionbox.testing import CloudProcess
-from tests.services.rds.helpers import PASSWORD, create, wait_status, wait_until
+from tests.services.rds.helpers import PASSWORD, create, rds_role, wait_status, wait_until
 
 pytestmark = pytest.mark.skipif(kinds.postgres_bindir() is None, reason="PostgreSQL is not installed")
 
@@ -30,8 +28,7 @@ def test_a_proxy_serves_again_after_kill_9_of_regionbox(tmp_path):
         rds, ec2, iam = process.client("rds"), process.client("ec2"), process.client("iam")
         create(rds, "durable", BackupRetentionPeriod=0)
         subnets = [s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]]
-        role = iam.create_role(RoleName="proxy-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "rds.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+        role = rds_role(iam, "proxy-role")
         endpoint = rds.create_db_proxy(DBProxyName="front", EngineFamily="POSTGRESQL", RoleArn=role,
                                        VpcSubnetIds=subnets)["DBProxy"]["Endpoint"]
         rds.register_db_proxy_targets(DBProxyName="front", DBInstanceIdentifiers=["durable"])

@@ -7,27 +7,23 @@ deleted, restored from, and deleted. One source instance for the module, chapter
 from __future__ import annotations
 
 import hashlib
-import json
 import ssl
 from pathlib import Path
 
-import botocore.exceptions
 import psycopg
 import pytest
 
 from regionbox.core.tls import ca_directory
 from regionbox.engines import kinds
-from tests.services.rds.helpers import PASSWORD, connect, create, wait_status, wait_until
+from tests.services.rds.helpers import PASSWORD, connect, create, error_of, rds_role, wait_status, wait_until
 
 pytestmark = pytest.mark.skipif(kinds.postgres_bindir() is None, reason="PostgreSQL is not installed")
 FRIEND, STRANGER = "111111111111", "222222222222"
 
 
 @pytest.fixture(scope="module")
-def cloud(regionbox_session):
-    regionbox_session.reset()
-    yield regionbox_session
-    regionbox_session.reset()
+def cloud(shared_cloud):
+    return shared_cloud
 
 
 @pytest.fixture(scope="module")
@@ -42,12 +38,6 @@ def source(rds):
         conn.execute("CREATE TABLE orders (id int PRIMARY KEY, item text)")
         conn.execute("INSERT INTO orders VALUES (1, 'book'), (2, 'lamp')")
     return instance
-
-
-def error_of(call, **params) -> tuple[str, str]:
-    with pytest.raises(botocore.exceptions.ClientError) as caught:
-        call(**params)
-    return caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]
 
 
 def snapshot_available(rds, identifier: str) -> dict:
@@ -136,9 +126,7 @@ def test_a_snapshot_takes_an_option_group_of_its_engine_and_no_other_version(rds
 
 def test_an_instance_takes_iam_roles_for_its_features(cloud, rds, source):
     iam = cloud.client("iam")
-    role = iam.create_role(RoleName="rds-s3-import", AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "rds.amazonaws.com"},
-                                                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    role = rds_role(iam, "rds-s3-import")
     rds.add_role_to_db_instance(DBInstanceIdentifier="source", RoleArn=role, FeatureName="s3Import")
     described = rds.describe_db_instances(DBInstanceIdentifier="source")["DBInstances"][0]
     assert described["AssociatedRoles"] == [{"RoleArn": role, "FeatureName": "s3Import", "Status": "ACTIVE"}]
