@@ -8,16 +8,10 @@ import hashlib
 import ssl
 from pathlib import Path
 
-import pytest
 
 from regionbox.core.tls import ca_directory
 from regionbox.engines import kinds
 from tests.services.rds.helpers import error_of
-
-
-@pytest.fixture(scope="module")
-def rds(shared_cloud):
-    return shared_cloud.client("rds")
 
 
 def quotas(rds) -> dict[str, tuple[int, int]]:

@@ -20,23 +20,13 @@ pytestmark = pytest.mark.skipif(kinds.postgres_bindir() is None, reason="Postgre
 
 
 @pytest.fixture(scope="module")
-def cloud(shared_cloud):
-    return shared_cloud
-
-
-@pytest.fixture(scope="module")
-def rds(cloud):
-    return cloud.client("rds")
-
-
-@pytest.fixture(scope="module")
 def instance(rds):
     return create(rds, "behind", DBName="shop", BackupRetentionPeriod=0)
 
 
 @pytest.fixture(scope="module")
-def setup(cloud):
-    ec2, iam = cloud.client("ec2"), cloud.client("iam")
+def setup(shared_cloud):
+    ec2, iam = shared_cloud.client("ec2"), shared_cloud.client("iam")
     subnets = [s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]]
     return {"subnets": subnets, "role": rds_role(iam, "proxy-role")}
 

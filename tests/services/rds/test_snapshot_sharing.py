@@ -22,16 +22,6 @@ FRIEND, STRANGER = "111111111111", "222222222222"
 
 
 @pytest.fixture(scope="module")
-def cloud(shared_cloud):
-    return shared_cloud
-
-
-@pytest.fixture(scope="module")
-def rds(cloud):
-    return cloud.client("rds")
-
-
-@pytest.fixture(scope="module")
 def source(rds):
     instance = create(rds, "source", DBName="shop", BackupRetentionPeriod=1)
     with connect(instance, dbname="shop") as conn:
@@ -70,8 +60,8 @@ def test_a_copy_of_a_snapshot_is_a_manual_snapshot_of_its_own(rds, source):
                     AttributeName="restore", ValuesToAdd=[FRIEND])[0] == "InvalidParameterValue"
 
 
-def test_a_snapshot_copied_into_another_region_names_where_it_came_from(cloud, rds, source):
-    west = cloud.client("rds", region="us-west-2")
+def test_a_snapshot_copied_into_another_region_names_where_it_came_from(shared_cloud, rds, source):
+    west = shared_cloud.client("rds", region="us-west-2")
     base_arn = rds.describe_db_snapshots(DBSnapshotIdentifier="base")["DBSnapshots"][0]["DBSnapshotArn"]
     west.copy_db_snapshot(SourceDBSnapshotIdentifier=base_arn, TargetDBSnapshotIdentifier="base-west", SourceRegion="us-east-1")
     copied = snapshot_available(west, "base-west")
@@ -82,13 +72,13 @@ def test_a_snapshot_copied_into_another_region_names_where_it_came_from(cloud, r
         "InvalidParameterValue"
 
 
-def test_a_shared_snapshot_is_restored_by_the_account_it_is_shared_with(cloud, rds, source):
+def test_a_shared_snapshot_is_restored_by_the_account_it_is_shared_with(shared_cloud, rds, source):
     copy_arn = rds.describe_db_snapshots(DBSnapshotIdentifier="base-copy")["DBSnapshots"][0]["DBSnapshotArn"]
     shared = rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="base-copy", AttributeName="restore",
                                               ValuesToAdd=[FRIEND])["DBSnapshotAttributesResult"]
     assert shared["DBSnapshotAttributes"] == [{"AttributeName": "restore", "AttributeValues": [FRIEND]}]
     assert rds.describe_db_snapshot_attributes(DBSnapshotIdentifier="base-copy")["DBSnapshotAttributesResult"] == shared
-    friend, stranger = cloud.client("rds", account=FRIEND), cloud.client("rds", account=STRANGER)
+    friend, stranger = shared_cloud.client("rds", account=FRIEND), shared_cloud.client("rds", account=STRANGER)
     assert [s["DBSnapshotArn"] for s in friend.describe_db_snapshots(SnapshotType="shared")["DBSnapshots"]] == [copy_arn]
     assert [s["DBSnapshotArn"] for s in friend.describe_db_snapshots(IncludeShared=True)["DBSnapshots"]] == [copy_arn]
     assert stranger.describe_db_snapshots(SnapshotType="shared")["DBSnapshots"] == []
@@ -124,8 +114,8 @@ def test_a_snapshot_takes_an_option_group_of_its_engine_and_no_other_version(rds
         "InvalidParameterCombination"
 
 
-def test_an_instance_takes_iam_roles_for_its_features(cloud, rds, source):
-    iam = cloud.client("iam")
+def test_an_instance_takes_iam_roles_for_its_features(shared_cloud, rds, source):
+    iam = shared_cloud.client("iam")
     role = rds_role(iam, "rds-s3-import")
     rds.add_role_to_db_instance(DBInstanceIdentifier="source", RoleArn=role, FeatureName="s3Import")
     described = rds.describe_db_instances(DBInstanceIdentifier="source")["DBInstances"][0]
@@ -179,10 +169,10 @@ def test_retained_automated_backups_outlive_the_instance_and_restore_it(rds, sou
     assert error_of(rds.delete_db_instance_automated_backup, DbiResourceId=resource_id)[0] == "DBInstanceAutomatedBackupNotFound"
 
 
-def test_the_instance_serves_tls_under_the_ca_describe_certificates_describes(cloud, rds):
+def test_the_instance_serves_tls_under_the_ca_describe_certificates_describes(shared_cloud, rds):
     instance = rds.describe_db_instances(DBInstanceIdentifier="again")["DBInstances"][0]
     assert instance["CACertificateIdentifier"] == rds.describe_certificates()["Certificates"][0]["CertificateIdentifier"]
-    ca = ca_directory(Path(cloud.get("/_regionbox/status")["state_dir"])) / "ca.pem"
+    ca = ca_directory(Path(shared_cloud.get("/_regionbox/status")["state_dir"])) / "ca.pem"
     endpoint = instance["Endpoint"]
     with psycopg.connect(host=endpoint["Address"], port=endpoint["Port"], user="app", password=PASSWORD, dbname="shop",
                          sslmode="verify-full", sslrootcert=str(ca), connect_timeout=10) as conn:
