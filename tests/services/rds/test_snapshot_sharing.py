@@ -112,6 +112,12 @@ def test_a_snapshot_takes_an_option_group_of_its_engine_and_no_other_version(rds
     rds.create_option_group(OptionGroupName="old-og", EngineName="postgres", MajorEngineVersion="9", OptionGroupDescription="d")
     assert error_of(rds.modify_db_snapshot, DBSnapshotIdentifier="base-copy", OptionGroupName="old-og")[0] == \
         "InvalidParameterCombination"
+    # An instance names one too, instead of its engine's default group.
+    default = rds.describe_db_instances(DBInstanceIdentifier="source")["DBInstances"][0]["OptionGroupMemberships"]
+    assert default == [{"OptionGroupName": f"default:postgres-{major}", "Status": "in-sync"}]
+    modified = rds.modify_db_instance(DBInstanceIdentifier="source", OptionGroupName="snap-og")["DBInstance"]
+    assert modified["OptionGroupMemberships"][0]["OptionGroupName"] == "snap-og"
+    assert error_of(rds.modify_db_instance, DBInstanceIdentifier="source", OptionGroupName="nope")[0] == "OptionGroupNotFoundFault"
 
 
 def test_an_instance_takes_iam_roles_for_its_features(shared_cloud, rds, source):
