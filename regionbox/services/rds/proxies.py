@@ -26,7 +26,6 @@ from regionbox.core.store import Scope
 from regionbox.core.tasks import Tasks
 from regionbox.services.rds import validation as check
 from regionbox.services.rds.models import DBProxy, DBProxyEndpoint, RdsState
-from regionbox.services.rds.parameter_groups import catalogue
 from regionbox.services.rds.proxy_server import ProxyServer, Target
 
 NAME = re.compile(r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,62}(?<!-)$")
@@ -79,8 +78,8 @@ class Proxies:
         for identifier in (group or {}).get("targets", []):
             instance = self.state.instances.get(scope, identifier)
             if instance is not None and instance.status == "available" and instance.endpoint_address:
-                default = catalogue().get("max_connections", {}).get("default") or "100"
-                max_connections = int(self._parameter(scope, instance, "max_connections", default))
+                # The group's max_connections, or the server's own default (100) the instance runs with.
+                max_connections = int(self._parameter(scope, instance, "max_connections", "100"))
                 pool = group["pool"]
                 limit = max(1, max_connections * pool["MaxConnectionsPercent"] // 100)
                 return Target(instance.endpoint_address, instance.port, limit, float(pool["ConnectionBorrowTimeout"]))

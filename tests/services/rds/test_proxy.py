@@ -95,11 +95,16 @@ def test_a_proxy_that_requires_tls_refuses_clients_in_the_clear(rds):
 
 
 def test_the_pool_caps_the_database_connections_the_proxy_holds(rds):
+    endpoint = rds.describe_db_proxies(DBProxyName="front")["DBProxies"][0]["Endpoint"]
+    # By default all of max_connections (100): clients at once each get theirs.
+    clients = [through(endpoint) for _ in range(3)]
+    assert [c.execute("SELECT 1").fetchone() for c in clients] == [(1,)] * 3
+    for client in clients:
+        client.close()
     # 1 % of max_connections (100) is one connection; a second client waits a second, then is refused.
     group = rds.modify_db_proxy_target_group(DBProxyName="front", TargetGroupName="default", ConnectionPoolConfig={
         "MaxConnectionsPercent": 1, "MaxIdleConnectionsPercent": 0, "ConnectionBorrowTimeout": 1})["DBProxyTargetGroup"]
     assert group["ConnectionPoolConfig"]["MaxConnectionsPercent"] == 1
-    endpoint = rds.describe_db_proxies(DBProxyName="front")["DBProxies"][0]["Endpoint"]
     with through(endpoint) as first:
         with pytest.raises(psycopg.OperationalError, match="Timed-out waiting to acquire database connection"):
             through(endpoint)
