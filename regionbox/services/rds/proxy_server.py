@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
-import time
 from typing import Callable
 
 log = logging.getLogger("regionbox.rds.proxy")
@@ -23,7 +22,6 @@ log = logging.getLogger("regionbox.rds.proxy")
 SSL_REQUEST = 80877103
 GSSENC_REQUEST = 80877104
 CANCEL_REQUEST = 80877102
-CHUNK = 65536
 
 
 def error_response(code: str, message: str) -> bytes:
@@ -131,30 +129,71 @@ class ProxyServer:
 
     @staticmethod
     async def _relay(reader, writer, upstream_reader, upstream_writer, idle_timeout: float) -> None:
-        last = time.monotonic()
+        """Bytes both ways until either side closes or the client is idle too long. After the
+        first message the streams' transports are handed to a pair of protocols that write what one
+        side receives straight to the other (no task switch per message: a relay does too little
+        per message to pay for one; flow control by pausing the reading side)."""
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        client, server = _Pipe(done), _Pipe(done)
+        client.join(writer.transport, server)
+        server.join(upstream_writer.transport, client)
+        for stream, pipe in ((reader, client), (upstream_reader, server)):
+            buffered = bytes(stream._buffer)  # noqa: SLF001 - what arrived before the hand-over
+            if buffered:
+                pipe.data_received(buffered)
+            if stream.at_eof():
+                pipe.eof_received()
 
-        async def pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-            nonlocal last
-            while True:
-                data = await source.read(CHUNK)
-                if not data:
-                    break
-                last = time.monotonic()
-                sink.write(data)
-                await sink.drain()
+        def check_idle() -> None:
+            if done.done():
+                return
+            idle = loop.time() - max(client.last, server.last)
+            if idle >= idle_timeout:
+                done.set_result(None)
+            else:
+                handles.append(loop.call_later(idle_timeout - idle + 0.01, check_idle))
 
-        async def idle() -> None:
-            while True:
-                await asyncio.sleep(max(0.05, last + idle_timeout - time.monotonic()))
-                if time.monotonic() - last >= idle_timeout:
-                    return
-
-        tasks = [asyncio.ensure_future(pump(reader, upstream_writer)), asyncio.ensure_future(pump(upstream_reader, writer)),
-                 asyncio.ensure_future(idle())]
+        handles = [loop.call_later(idle_timeout, check_idle)]
         try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            await done
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            upstream_writer.close()
+            for handle in handles:
+                handle.cancel()
+            client.transport.abort()
+            server.transport.abort()
+
+
+class _Pipe(asyncio.Protocol):
+    """One side of a relay: what its transport receives goes to the other side's transport."""
+
+    def __init__(self, done: asyncio.Future) -> None:
+        self.done = done
+        self.transport: asyncio.Transport | None = None
+        self.other: _Pipe | None = None
+        self.last = asyncio.get_running_loop().time()
+
+    def join(self, transport: asyncio.Transport, other: "_Pipe") -> None:
+        self.transport, self.other = transport, other
+        transport.set_protocol(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.last = asyncio.get_running_loop().time()
+        self.other.transport.write(data)
+
+    def eof_received(self) -> bool:
+        self._finish()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._finish()
+
+    def pause_writing(self) -> None:  # the other side sends faster than this one takes: stop reading it
+        self.other.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self.other.transport.resume_reading()
+
+    def _finish(self) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
