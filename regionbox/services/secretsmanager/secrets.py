@@ -115,8 +115,8 @@ class Secrets:
         existing = self.find(ctx.scope, name)
         if existing is not None:
             if existing.deleted is not None:
-                raise invalid_request(f"You can't create this secret because a secret with this name is already scheduled "
-                                      f"for deletion.")
+                raise invalid_request("You can't create this secret because a secret with this name is already scheduled "
+                                      "for deletion.")
             raise ServiceError("ResourceExistsException", f"The operation failed because the secret {name} already exists.")
         suffix = "".join(random.choice(string.ascii_letters + string.digits) for _ in range(6))
         now = clock.epoch()

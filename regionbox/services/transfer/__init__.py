@@ -5,15 +5,14 @@ own in every AZ they are placed in (endpoints.py); users (users.py) log in with 
 through a custom identity provider (identity.py); what they do in S3 is what their role allows
 (filesystem.py, SFTP in sftp.py, FTP and FTPS in ftp.py), logged as AWS's structured logs
 (activity.py), and uploads start the server's managed workflows (workflows.py, workflow_runs.py).
+SFTP connectors (connectors.py, connector_runs.py, remote_sftp.py) are Transfer Family as a client:
+they log in to remote SFTP servers with a login kept in Secrets Manager and move files to and
+from S3.
 """
 
 from regionbox.core.service import Service
 
 NOT_SERVED = {
-    **dict.fromkeys(
-        "CreateConnector DescribeConnector ListConnectors UpdateConnector DeleteConnector TestConnection "
-        "StartFileTransfer StartDirectoryListing StartRemoteDelete StartRemoteMove ListFileTransferResults".split(),
-        "SFTP and AS2 connectors (Transfer Family as a client of remote servers) are not built"),
     **dict.fromkeys(
         "CreateAgreement DescribeAgreement ListAgreements UpdateAgreement DeleteAgreement CreateProfile DescribeProfile "
         "ListProfiles UpdateProfile DeleteProfile ImportCertificate DescribeCertificate ListCertificates "
@@ -34,10 +33,13 @@ def load(cloud) -> Service:
     from regionbox.core.context import RequestContext
     from regionbox.services.transfer.activity import Activity
     from regionbox.services.transfer.api import TransferApi
+    from regionbox.services.transfer.connector_runs import ConnectorRuns
+    from regionbox.services.transfer.connectors import Connectors
     from regionbox.services.transfer.dataplane import DataPlane
     from regionbox.services.transfer.endpoints import Endpoints
     from regionbox.services.transfer.host_keys import HostKeys
     from regionbox.services.transfer.identity import IdentityProviders
+    from regionbox.services.transfer.remote_sftp import Remote
     from regionbox.services.transfer.resources import resources
     from regionbox.services.transfer.security_policies import SecurityPolicies
     from regionbox.services.transfer.servers import ServerRules, Servers
@@ -73,6 +75,9 @@ def load(cloud) -> Service:
     policies = SecurityPolicies(cloud.paginator)
     tags = Tags(state, cloud.paginator)
     workflows = Workflows(state, cloud.paginator, runner)
+    remote = Remote(identity, api("secretsmanager"))
+    connectors = Connectors(state, cloud.paginator, remote)
+    connector_runs = ConnectorRuns(state, cloud.paginator, remote, identity, api("s3"), cloud.tasks)
 
     def start() -> None:
         runner.forget_interrupted()
@@ -131,6 +136,18 @@ def load(cloud) -> Service:
             "ListExecutions": workflows.list_executions,
             "DescribeExecution": workflows.describe_execution,
             "SendWorkflowStepState": workflows.send_workflow_step_state,
+            # SFTP connectors
+            "CreateConnector": connectors.create_connector,
+            "DescribeConnector": connectors.describe_connector,
+            "ListConnectors": connectors.list_connectors,
+            "UpdateConnector": connectors.update_connector,
+            "DeleteConnector": connectors.delete_connector,
+            "TestConnection": connectors.test_connection,
+            "StartFileTransfer": connector_runs.start_file_transfer,
+            "ListFileTransferResults": connector_runs.list_file_transfer_results,
+            "StartDirectoryListing": connector_runs.start_directory_listing,
+            "StartRemoteDelete": connector_runs.start_remote_delete,
+            "StartRemoteMove": connector_runs.start_remote_move,
             # tags
             "TagResource": tags.tag_resource,
             "UntagResource": tags.untag_resource,

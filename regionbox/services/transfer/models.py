@@ -118,3 +118,31 @@ class Execution:
     logging: dict | None = None  # {"LoggingRole", "LogGroupName"}
     steps: list[dict] = field(default_factory=list)  # results: {"StepType", "Outputs", "Error"}
     exception_steps: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Connector:
+    """An SFTP connector: Transfer Family as a client of a remote SFTP server."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    connector_id: str
+    arn: str
+    url: str  # sftp://host[:port]
+    access_role: str
+    sftp_config: dict = field(default_factory=dict)  # UserSecretId, TrustedHostKeys, MaxConcurrentConnections
+    logging_role: str = ""
+    security_policy: str = ""
+    tags: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class FileTransfer:
+    """One StartFileTransfer: each file's status, as ListFileTransferResults shows it."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    connector_id: str
+    transfer_id: str
+    started: float
+    results: list[dict] = field(default_factory=list)  # {"FilePath", "StatusCode", "FailureCode"?, "FailureMessage"?}

@@ -1,11 +1,11 @@
-"""Transfer Family's one typed state: servers, users, workflows and executions (documents per
+"""Transfer Family's one typed state: servers, users, workflows, executions and connectors (documents per
 account and region), and the lookups every handler makes with AWS's errors for what is missing."""
 
 from __future__ import annotations
 
 from regionbox.core.errors import ServiceError
 from regionbox.core.store import Scope, Store
-from regionbox.services.transfer.models import Execution, Server, User, Workflow
+from regionbox.services.transfer.models import Connector, Execution, FileTransfer, Server, User, Workflow
 
 
 def not_found(message: str, resource: str, resource_type: str) -> ServiceError:
@@ -31,6 +31,8 @@ class TransferState:
         self.users = store.collection("transfer.users", User)
         self.workflows = store.collection("transfer.workflows", Workflow)
         self.executions = store.collection("transfer.executions", Execution)
+        self.connectors = store.collection("transfer.connectors", Connector)
+        self.file_transfers = store.collection("transfer.file_transfers", FileTransfer)
 
     def server(self, scope: Scope, server_id: str) -> Server:
         found = self.servers.get(scope, server_id)
@@ -54,6 +56,12 @@ class TransferState:
         found = self.workflows.get(scope, workflow_id)
         if found is None:
             raise not_found("Unknown workflow", workflow_id, "Workflow")
+        return found
+
+    def connector(self, scope: Scope, connector_id: str) -> Connector:
+        found = self.connectors.get(scope, connector_id)
+        if found is None:
+            raise not_found("Unknown connector", connector_id, "Connector")
         return found
 
     def execution(self, scope: Scope, workflow_id: str, execution_id: str) -> Execution:

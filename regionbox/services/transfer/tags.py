@@ -1,4 +1,4 @@
-"""Tags of servers, users, workflows and host keys, by ARN (TagResource, UntagResource,
+"""Tags of servers, users, workflows, host keys and connectors, by ARN (TagResource, UntagResource,
 ListTagsForResource). A key tagged again takes the new value; at most 50 tags a resource."""
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ class Tags:
         if kind == "workflow" and len(parts) == 1:
             workflow = self.state.workflow(scope, parts[0])
             return workflow, lambda: self.state.workflows.put(scope, workflow.workflow_id, workflow)
+        if kind == "connector" and len(parts) == 1:
+            connector = self.state.connector(scope, parts[0])
+            return connector, lambda: self.state.connectors.put(scope, connector.connector_id, connector)
         if kind == "host-key" and len(parts) == 2:
             server = self.state.server(scope, parts[0])
             key = next((k for k in server.host_keys if k.host_key_id == parts[1]), None)
