@@ -1,0 +1,227 @@
+"""What an SFTP connector does with files, in the background after answering, as AWS does:
+StartFileTransfer (SendFilePaths: S3 objects to the remote directory; RetrieveFilePaths: remote
+files into an S3 prefix), each file's outcome in ListFileTransferResults; StartDirectoryListing
+(the remote directory as AWS's JSON document, written to S3); StartRemoteDelete and
+StartRemoteMove. S3 is used as the connector's access role (IAM decides, as for a user's session).
+
+S3 paths are "/bucket/key". A connector needs trusted host keys before it moves files (AWS's
+rule: TestConnection shows the key to trust); without them Start* is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import uuid
+from datetime import datetime, timezone
+
+from regionbox.core import clock
+from regionbox.core.context import RequestContext
+from regionbox.core.errors import ServiceError, invalid
+from regionbox.core.pagination import PageRule, Paginator
+from regionbox.services.transfer.models import Connector, FileTransfer
+from regionbox.services.transfer.remote_sftp import Remote, RemoteError, sftp_failure
+from regionbox.services.transfer.state import TransferState, bad_request, not_found
+
+RULE = PageRule(out_of_range=lambda n: invalid(f"MaxResults {n} is out of range [1, 1000]"), default=1000, maximum=1000)
+CHUNK = 256 * 1024
+DEFAULT_LISTING_ITEMS = 10_000  # AWS lists at most this many items unless MaxItems says otherwise
+
+
+def s3_path(path: str) -> tuple[str, str]:
+    bucket, _, key = path.strip().lstrip("/").partition("/")
+    if not bucket:
+        raise bad_request(f"Invalid S3 path {path}: use /bucket/key")
+    return bucket, key
+
+
+class ConnectorRuns:
+    def __init__(self, state: TransferState, paginator: Paginator, remote: Remote, identity, s3, tasks) -> None:
+        self.state = state
+        self.paginator = paginator
+        self.remote = remote
+        self.identity = identity
+        self.s3 = s3  # () -> S3Api
+        self.tasks = tasks
+
+    def _ready(self, ctx: RequestContext, connector_id: str) -> Connector:
+        connector = self.state.connector(ctx.scope, connector_id)
+        if not connector.sftp_config.get("TrustedHostKeys"):
+            raise bad_request(f"Connector {connector_id} has no trusted host keys: add the server's host key to "
+                              "SftpConfig.TrustedHostKeys (TestConnection returns it)")
+        return connector
+
+    def _s3_session(self, scope, connector: Connector):
+        """(S3 call as the access role, check(action, bucket, key) raising RemoteError when refused)."""
+        caller, authorize = self.identity.role_session(scope, connector.access_role, connector.connector_id, None, "")
+
+        def call(name: str, *args, **kwargs):
+            return getattr(self.s3(), name)(scope[0], *args, region=scope[1], caller=caller, **kwargs)
+
+        def check(action: str, bucket: str, key: str) -> None:
+            if not authorize(action, f"arn:aws:s3:::{bucket}/{key}", {}):
+                raise RemoteError("ACCESS_DENIED", f"The access role is not authorized to perform {action} on "
+                                                   f"s3://{bucket}/{key}")
+        return call, check
+
+    def _spawn(self, work, what: str) -> None:
+        self.tasks.spawn(work, owner="transfer", what=what)
+
+    # -- StartFileTransfer -------------------------------------------------------------------------
+    def start_file_transfer(self, ctx: RequestContext, params: dict) -> dict:
+        connector = self._ready(ctx, params["ConnectorId"])
+        send, retrieve = params.get("SendFilePaths"), params.get("RetrieveFilePaths")
+        if bool(send) == bool(retrieve):
+            raise bad_request("Specify either SendFilePaths or RetrieveFilePaths")
+        if retrieve and not params.get("LocalDirectoryPath"):
+            raise bad_request("LocalDirectoryPath is required with RetrieveFilePaths")
+        if send and params.get("LocalDirectoryPath"):
+            raise bad_request("LocalDirectoryPath can only be used with RetrieveFilePaths")
+        if retrieve and params.get("RemoteDirectoryPath"):
+            raise bad_request("RemoteDirectoryPath can only be used with SendFilePaths")
+        for path in send or []:
+            s3_path(path)
+        if retrieve:
+            s3_path(params["LocalDirectoryPath"])
+        transfer = FileTransfer(connector_id=connector.connector_id, transfer_id=str(uuid.uuid4()), started=clock.epoch(),
+                                results=[{"FilePath": path, "StatusCode": "QUEUED"} for path in send or retrieve])
+        self._save(ctx.scope, transfer)
+        work = self._send(ctx.scope, connector, transfer, params.get("RemoteDirectoryPath")) if send else \
+            self._retrieve(ctx.scope, connector, transfer, params["LocalDirectoryPath"])
+        self._spawn(work, f"file transfer {transfer.transfer_id} of connector {connector.connector_id}")
+        return {"TransferId": transfer.transfer_id}
+
+    def _save(self, scope, transfer: FileTransfer) -> None:
+        self.state.file_transfers.put(scope, f"{transfer.connector_id}/{transfer.transfer_id}", transfer)
+
+    def _mark(self, scope, transfer: FileTransfer, index: int, status: str, failure: RemoteError | None = None) -> None:
+        result = {"FilePath": transfer.results[index]["FilePath"], "StatusCode": status}
+        if failure is not None:
+            result.update(FailureCode=failure.code, FailureMessage=failure.message)
+        transfer.results[index] = result
+        self._save(scope, transfer)
+
+    async def _each(self, scope, connector: Connector, transfer: FileTransfer, move) -> None:
+        """Run ``move(client, path)`` for every file over one session; a failure marks its file."""
+        import asyncssh
+
+        try:
+            async with self.remote.sftp(scope, connector) as client:
+                for index, result in enumerate(transfer.results):
+                    self._mark(scope, transfer, index, "IN_PROGRESS")
+                    try:
+                        await move(client, result["FilePath"])
+                    except RemoteError as failure:
+                        self._mark(scope, transfer, index, "FAILED", failure)
+                    except asyncssh.SFTPError as error:
+                        self._mark(scope, transfer, index, "FAILED", sftp_failure(error))
+                    else:
+                        self._mark(scope, transfer, index, "COMPLETED")
+        except RemoteError as failure:  # no session: every file not done failed the same way
+            for index, result in enumerate(transfer.results):
+                if result["StatusCode"] in ("QUEUED", "IN_PROGRESS"):
+                    self._mark(scope, transfer, index, "FAILED", failure)
+
+    async def _send(self, scope, connector: Connector, transfer: FileTransfer, remote_directory: str | None) -> None:
+        call, check = self._s3_session(scope, connector)
+
+        async def send(client, path: str) -> None:
+            bucket, key = s3_path(path)
+            check("s3:GetObject", bucket, key)
+            try:
+                _, body = await call("get_object", bucket, key)
+            except ServiceError as error:
+                raise RemoteError("FILE_NOT_FOUND" if error.code in ("NoSuchKey", "NoSuchBucket") else "S3_ERROR",
+                                  error.message or error.code) from None
+            target = posixpath.join(remote_directory, posixpath.basename(key)) if remote_directory else posixpath.basename(key)
+            async with client.open(target, "wb") as remote:
+                async for chunk in body:
+                    await remote.write(chunk)
+
+        await self._each(scope, connector, transfer, send)
+
+    async def _retrieve(self, scope, connector: Connector, transfer: FileTransfer, local_directory: str) -> None:
+        call, check = self._s3_session(scope, connector)
+        bucket, prefix = s3_path(local_directory)
+
+        async def retrieve(client, path: str) -> None:
+            key = posixpath.join(prefix, posixpath.basename(path)) if prefix else posixpath.basename(path)
+            check("s3:PutObject", bucket, key)
+            async with client.open(path, "rb") as remote:
+                async def body():
+                    while chunk := await remote.read(CHUNK):
+                        yield chunk
+                try:
+                    await call("put_object", bucket, key, body())
+                except ServiceError as error:
+                    raise RemoteError("S3_ERROR", error.message or error.code) from None
+
+        await self._each(scope, connector, transfer, retrieve)
+
+    def list_file_transfer_results(self, ctx: RequestContext, params: dict) -> dict:
+        connector = self.state.connector(ctx.scope, params["ConnectorId"])
+        transfer = self.state.file_transfers.get(ctx.scope, f"{connector.connector_id}/{params['TransferId']}")
+        if transfer is None:
+            raise not_found("Unknown transfer", params["TransferId"], "Transfer")
+        page, token = self.paginator.paginate(transfer.results, params, RULE, query=transfer.transfer_id)
+        return {"FileTransferResults": page, **({"NextToken": token} if token else {})}
+
+    # -- StartDirectoryListing ---------------------------------------------------------------------
+    def start_directory_listing(self, ctx: RequestContext, params: dict) -> dict:
+        connector = self._ready(ctx, params["ConnectorId"])
+        bucket, prefix = s3_path(params["OutputDirectoryPath"])
+        listing_id = str(uuid.uuid4())
+        name = f"{connector.connector_id}-{listing_id}.json"
+        key = posixpath.join(prefix, name) if prefix else name
+        limit = params.get("MaxItems") or DEFAULT_LISTING_ITEMS
+        self._spawn(self._list(ctx.scope, connector, params["RemoteDirectoryPath"], bucket, key, limit),
+                    f"directory listing {listing_id} of connector {connector.connector_id}")
+        return {"ListingId": listing_id, "OutputFileName": name}
+
+    async def _list(self, scope, connector: Connector, directory: str, bucket: str, key: str, limit: int) -> None:
+        """AWS's listing document: {"files": [{"filePath", "modifiedTimestamp", "size"}], "paths":
+        [{"path"}], "truncated"}; files and directories count together towards MaxItems."""
+        call, check = self._s3_session(scope, connector)
+        check("s3:PutObject", bucket, key)
+        files, paths, truncated = [], [], False
+        async with self.remote.sftp(scope, connector) as client:
+            for entry in await client.readdir(directory):
+                if entry.filename in (".", ".."):
+                    continue
+                if len(files) + len(paths) >= limit:
+                    truncated = True
+                    break
+                full = posixpath.join(directory, entry.filename)
+                if entry.attrs.type == 2:  # FILEXFER_TYPE_DIRECTORY
+                    paths.append({"path": full})
+                else:
+                    mtime = datetime.fromtimestamp(entry.attrs.mtime or 0, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+                    files.append({"filePath": full, "modifiedTimestamp": mtime, "size": entry.attrs.size or 0})
+        document = json.dumps({"files": files, "paths": paths, "truncated": truncated}, indent=2).encode()
+        await call("put_object", bucket, key, document, content_type="application/json")
+
+    # -- StartRemoteDelete / StartRemoteMove -------------------------------------------------------
+    def start_remote_delete(self, ctx: RequestContext, params: dict) -> dict:
+        connector = self._ready(ctx, params["ConnectorId"])
+        delete_id = str(uuid.uuid4())
+
+        async def delete() -> None:
+            async with self.remote.sftp(ctx.scope, connector) as client:
+                if await client.isdir(params["DeletePath"]):
+                    await client.rmdir(params["DeletePath"])  # an empty directory, as AWS deletes one
+                else:
+                    await client.remove(params["DeletePath"])
+
+        self._spawn(delete(), f"remote delete {delete_id} of connector {connector.connector_id}")
+        return {"DeleteId": delete_id}
+
+    def start_remote_move(self, ctx: RequestContext, params: dict) -> dict:
+        connector = self._ready(ctx, params["ConnectorId"])
+        move_id = str(uuid.uuid4())
+
+        async def move() -> None:
+            async with self.remote.sftp(ctx.scope, connector) as client:
+                await client.rename(params["SourcePath"], params["TargetPath"])
+
+        self._spawn(move(), f"remote move {move_id} of connector {connector.connector_id}")
+        return {"MoveId": move_id}
