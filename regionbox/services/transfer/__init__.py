@@ -7,17 +7,13 @@ through a custom identity provider (identity.py); what they do in S3 is what the
 (activity.py), and uploads start the server's managed workflows (workflows.py, workflow_runs.py).
 SFTP connectors (connectors.py, connector_runs.py, remote_sftp.py) are Transfer Family as a client:
 they log in to remote SFTP servers with a login kept in Secrets Manager and move files to and
-from S3.
+from S3. AS2's certificates (real X.509), profiles and agreements are kept (certificates.py,
+profiles.py, agreements.py), but AS2 messages are not exchanged.
 """
 
 from regionbox.core.service import Service
 
 NOT_SERVED = {
-    **dict.fromkeys(
-        "CreateAgreement DescribeAgreement ListAgreements UpdateAgreement DeleteAgreement CreateProfile DescribeProfile "
-        "ListProfiles UpdateProfile DeleteProfile ImportCertificate DescribeCertificate ListCertificates "
-        "UpdateCertificate DeleteCertificate".split(),
-        "AS2 (agreements, profiles and their certificates) is not built"),
     **dict.fromkeys(
         "CreateWebApp DescribeWebApp ListWebApps UpdateWebApp DeleteWebApp DescribeWebAppCustomization "
         "UpdateWebAppCustomization DeleteWebAppCustomization".split(),
@@ -32,13 +28,16 @@ def load(cloud) -> Service:
     from regionbox.core import ids
     from regionbox.core.context import RequestContext
     from regionbox.services.transfer.activity import Activity
+    from regionbox.services.transfer.agreements import Agreements
     from regionbox.services.transfer.api import TransferApi
+    from regionbox.services.transfer.certificates import Certificates
     from regionbox.services.transfer.connector_runs import ConnectorRuns
     from regionbox.services.transfer.connectors import Connectors
     from regionbox.services.transfer.dataplane import DataPlane
     from regionbox.services.transfer.endpoints import Endpoints
     from regionbox.services.transfer.host_keys import HostKeys
     from regionbox.services.transfer.identity import IdentityProviders
+    from regionbox.services.transfer.profiles import Profiles
     from regionbox.services.transfer.remote_sftp import Remote
     from regionbox.services.transfer.resources import resources
     from regionbox.services.transfer.security_policies import SecurityPolicies
@@ -77,6 +76,9 @@ def load(cloud) -> Service:
     workflows = Workflows(state, cloud.paginator, runner)
     remote = Remote(identity, api("secretsmanager"))
     connectors = Connectors(state, cloud.paginator, remote)
+    certificates = Certificates(state, cloud.paginator)
+    profiles = Profiles(state, cloud.paginator)
+    agreements = Agreements(state, cloud.paginator)
     connector_runs = ConnectorRuns(state, cloud.paginator, remote, identity, api("s3"), cloud.tasks)
 
     def start() -> None:
@@ -148,6 +150,22 @@ def load(cloud) -> Service:
             "StartDirectoryListing": connector_runs.start_directory_listing,
             "StartRemoteDelete": connector_runs.start_remote_delete,
             "StartRemoteMove": connector_runs.start_remote_move,
+            # AS2 certificates, profiles and agreements (configuration: no AS2 message exchange)
+            "ImportCertificate": certificates.import_certificate,
+            "DescribeCertificate": certificates.describe_certificate,
+            "ListCertificates": certificates.list_certificates,
+            "UpdateCertificate": certificates.update_certificate,
+            "DeleteCertificate": certificates.delete_certificate,
+            "CreateProfile": profiles.create_profile,
+            "DescribeProfile": profiles.describe_profile,
+            "ListProfiles": profiles.list_profiles,
+            "UpdateProfile": profiles.update_profile,
+            "DeleteProfile": profiles.delete_profile,
+            "CreateAgreement": agreements.create_agreement,
+            "DescribeAgreement": agreements.describe_agreement,
+            "ListAgreements": agreements.list_agreements,
+            "UpdateAgreement": agreements.update_agreement,
+            "DeleteAgreement": agreements.delete_agreement,
             # tags
             "TagResource": tags.tag_resource,
             "UntagResource": tags.untag_resource,

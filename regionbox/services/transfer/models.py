@@ -146,3 +146,55 @@ class FileTransfer:
     transfer_id: str
     started: float
     results: list[dict] = field(default_factory=list)  # {"FilePath", "StatusCode", "FailureCode"?, "FailureMessage"?}
+
+
+@dataclass
+class Certificate:
+    """An imported X.509 certificate (with its private key, when given) for AS2 profiles."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    certificate_id: str
+    arn: str
+    usage: str  # SIGNING, ENCRYPTION, TLS
+    body: str
+    serial: str
+    not_before: float
+    not_after: float
+    active: float
+    inactive: float
+    chain: str = ""
+    private_key: str = ""
+    description: str = ""
+    tags: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Profile:
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    profile_id: str
+    arn: str
+    as2_id: str
+    profile_type: str  # LOCAL, PARTNER
+    certificate_ids: list[str] = field(default_factory=list)
+    tags: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Agreement:
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    agreement_id: str
+    arn: str
+    server_id: str
+    local_profile_id: str
+    partner_profile_id: str
+    access_role: str
+    status: str = "ACTIVE"
+    base_directory: str = ""
+    custom_directories: dict | None = None
+    description: str = ""
+    preserve_filename: str = "DISABLED"
+    enforce_message_signing: str = "DISABLED"
+    tags: list[dict] = field(default_factory=list)

@@ -1,11 +1,13 @@
-"""Transfer Family's one typed state: servers, users, workflows, executions and connectors (documents per
-account and region), and the lookups every handler makes with AWS's errors for what is missing."""
+"""Transfer Family's one typed state: servers, users, workflows, executions, connectors and AS2
+certificates, profiles and agreements (documents per account and region), and the lookups every
+handler makes with AWS's errors for what is missing."""
 
 from __future__ import annotations
 
 from regionbox.core.errors import ServiceError
 from regionbox.core.store import Scope, Store
-from regionbox.services.transfer.models import Connector, Execution, FileTransfer, Server, User, Workflow
+from regionbox.services.transfer.models import (Agreement, Certificate, Connector, Execution, FileTransfer, Profile, Server,
+                                                User, Workflow)
 
 
 def not_found(message: str, resource: str, resource_type: str) -> ServiceError:
@@ -33,6 +35,9 @@ class TransferState:
         self.executions = store.collection("transfer.executions", Execution)
         self.connectors = store.collection("transfer.connectors", Connector)
         self.file_transfers = store.collection("transfer.file_transfers", FileTransfer)
+        self.certificates = store.collection("transfer.certificates", Certificate)
+        self.profiles = store.collection("transfer.profiles", Profile)
+        self.agreements = store.collection("transfer.agreements", Agreement)
 
     def server(self, scope: Scope, server_id: str) -> Server:
         found = self.servers.get(scope, server_id)
@@ -62,6 +67,24 @@ class TransferState:
         found = self.connectors.get(scope, connector_id)
         if found is None:
             raise not_found("Unknown connector", connector_id, "Connector")
+        return found
+
+    def certificate(self, scope: Scope, certificate_id: str) -> Certificate:
+        found = self.certificates.get(scope, certificate_id)
+        if found is None:
+            raise not_found("Unknown certificate", certificate_id, "Certificate")
+        return found
+
+    def profile(self, scope: Scope, profile_id: str) -> Profile:
+        found = self.profiles.get(scope, profile_id)
+        if found is None:
+            raise not_found("Unknown profile", profile_id, "Profile")
+        return found
+
+    def agreement(self, scope: Scope, server_id: str, agreement_id: str) -> Agreement:
+        found = self.agreements.get(scope, f"{server_id}/{agreement_id}")
+        if found is None:
+            raise not_found("Unknown agreement", agreement_id, "Agreement")
         return found
 
     def execution(self, scope: Scope, workflow_id: str, execution_id: str) -> Execution:
