@@ -8,7 +8,8 @@ through a custom identity provider (identity.py); what they do in S3 is what the
 SFTP connectors (connectors.py, connector_runs.py, remote_sftp.py) are Transfer Family as a client:
 they log in to remote SFTP servers with a login kept in Secrets Manager and move files to and
 from S3. AS2's certificates (real X.509), profiles and agreements are kept (certificates.py,
-profiles.py, agreements.py), but AS2 messages are not exchanged.
+profiles.py, agreements.py), but AS2 messages are not exchanged; so are the accesses of
+directory groups (accesses.py), though without AWS Directory Service no one logs in through them.
 """
 
 from regionbox.core.service import Service
@@ -18,15 +19,13 @@ NOT_SERVED = {
         "CreateWebApp DescribeWebApp ListWebApps UpdateWebApp DeleteWebApp DescribeWebAppCustomization "
         "UpdateWebAppCustomization DeleteWebAppCustomization".split(),
         "Transfer Family web apps need IAM Identity Center, which regionbox does not serve"),
-    **dict.fromkeys(
-        "CreateAccess DescribeAccess ListAccesses UpdateAccess DeleteAccess".split(),
-        "accesses are for AWS Directory Service groups, and regionbox does not serve AWS Directory Service"),
 }
 
 
 def load(cloud) -> Service:
     from regionbox.core import ids
     from regionbox.core.context import RequestContext
+    from regionbox.services.transfer.accesses import Accesses
     from regionbox.services.transfer.activity import Activity
     from regionbox.services.transfer.agreements import Agreements
     from regionbox.services.transfer.api import TransferApi
@@ -76,6 +75,7 @@ def load(cloud) -> Service:
     workflows = Workflows(state, cloud.paginator, runner)
     remote = Remote(identity, api("secretsmanager"))
     connectors = Connectors(state, cloud.paginator, remote)
+    accesses = Accesses(state, cloud.paginator, api("iam"))
     certificates = Certificates(state, cloud.paginator)
     profiles = Profiles(state, cloud.paginator)
     agreements = Agreements(state, cloud.paginator)
@@ -130,6 +130,12 @@ def load(cloud) -> Service:
             "ImportSshPublicKey": users.import_ssh_public_key,
             "DeleteSshPublicKey": users.delete_ssh_public_key,
             "TestIdentityProvider": identity.test_identity_provider,
+            # accesses: directory groups of AWS_DIRECTORY_SERVICE servers
+            "CreateAccess": accesses.create_access,
+            "DescribeAccess": accesses.describe_access,
+            "ListAccesses": accesses.list_accesses,
+            "UpdateAccess": accesses.update_access,
+            "DeleteAccess": accesses.delete_access,
             # workflows and their executions
             "CreateWorkflow": workflows.create_workflow,
             "DescribeWorkflow": workflows.describe_workflow,

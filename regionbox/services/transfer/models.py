@@ -198,3 +198,19 @@ class Agreement:
     preserve_filename: str = "DISABLED"
     enforce_message_signing: str = "DISABLED"
     tags: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Access:
+    """What members of one directory group (by its SID) get on a server with AWS_DIRECTORY_SERVICE."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    server_id: str
+    external_id: str  # the group's SID, S-1-...
+    role: str
+    home_directory: str = ""
+    home_directory_type: str = "PATH"
+    mappings: list[dict] = field(default_factory=list)
+    policy: str = ""
+    posix_profile: dict | None = None

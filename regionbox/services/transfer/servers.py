@@ -293,6 +293,9 @@ class Servers:
         with self.state.store.transaction():
             for user in self.state.users_of(ctx.scope, server.server_id):
                 self.state.users.delete(ctx.scope, f"{server.server_id}/{user.user_name}")
+            for access in self.state.accesses.values(ctx.scope):
+                if access.server_id == server.server_id:
+                    self.state.accesses.delete(ctx.scope, f"{server.server_id}/{access.external_id}")
             for agreement in self.state.agreements.values(ctx.scope):
                 if agreement.server_id == server.server_id:
                     self.state.agreements.delete(ctx.scope, f"{server.server_id}/{agreement.agreement_id}")

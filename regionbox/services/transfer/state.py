@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from regionbox.core.errors import ServiceError
 from regionbox.core.store import Scope, Store
-from regionbox.services.transfer.models import (Agreement, Certificate, Connector, Execution, FileTransfer, Profile, Server,
-                                                User, Workflow)
+from regionbox.services.transfer.models import (Access, Agreement, Certificate, Connector, Execution, FileTransfer,
+                                                Profile, Server, User, Workflow)
 
 
 def not_found(message: str, resource: str, resource_type: str) -> ServiceError:
@@ -38,6 +38,7 @@ class TransferState:
         self.certificates = store.collection("transfer.certificates", Certificate)
         self.profiles = store.collection("transfer.profiles", Profile)
         self.agreements = store.collection("transfer.agreements", Agreement)
+        self.accesses = store.collection("transfer.accesses", Access)
 
     def server(self, scope: Scope, server_id: str) -> Server:
         found = self.servers.get(scope, server_id)
