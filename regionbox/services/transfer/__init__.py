@@ -79,10 +79,11 @@ def load(cloud) -> Service:
     certificates = Certificates(state, cloud.paginator)
     profiles = Profiles(state, cloud.paginator)
     agreements = Agreements(state, cloud.paginator)
-    connector_runs = ConnectorRuns(state, cloud.paginator, remote, identity, api("s3"), cloud.tasks)
+    connector_runs = ConnectorRuns(state, cloud.paginator, remote, identity, api("s3"), api("logs"), cloud.tasks)
 
     def start() -> None:
         runner.forget_interrupted()
+        connector_runs.forget_interrupted()
         servers.restore()
 
     async def stop() -> None:

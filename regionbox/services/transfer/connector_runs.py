@@ -6,12 +6,18 @@ StartRemoteMove. S3 is used as the connector's access role (IAM decides, as for 
 
 S3 paths are "/bucket/key". A connector needs trusted host keys before it moves files (AWS's
 rule: TestConnection shows the key to trust); without them Start* is refused.
+
+A connector with a LoggingRole logs each file sent or retrieved, each listing, delete and move to
+"/aws/transfer/<connector id>" (stream: the connector id), with the fields of AWS's connector
+events ("operation", "connector-id", "transfer-id", "file-path", "status-code", "failure-code" ...):
+the only place where a failed listing, delete or move shows.
 """
 
 from __future__ import annotations
 
 import json
 import posixpath
+import time
 import uuid
 from datetime import datetime, timezone
 
@@ -36,8 +42,9 @@ def s3_path(path: str) -> tuple[str, str]:
 
 
 class ConnectorRuns:
-    def __init__(self, state: TransferState, paginator: Paginator, remote: Remote, identity, s3, tasks) -> None:
+    def __init__(self, state: TransferState, paginator: Paginator, remote: Remote, identity, s3, logs, tasks) -> None:
         self.state = state
+        self.logs = logs  # () -> LogsApi
         self.paginator = paginator
         self.remote = remote
         self.identity = identity
@@ -67,6 +74,35 @@ class ConnectorRuns:
     def _spawn(self, work, what: str) -> None:
         self.tasks.spawn(work, owner="transfer", what=what)
 
+    def _log(self, scope, connector: Connector, operation: str, started: float, failure: RemoteError | None = None,
+             **fields) -> None:
+        if not connector.logging_role:
+            return
+        event = {"operation": operation, "connector-id": connector.connector_id, "url": connector.url,
+                 "status-code": "FAILED" if failure else "COMPLETED", "start-timestamp": _stamp(started),
+                 "end-timestamp": _stamp(time.time())}
+        event.update({k.replace("_", "-"): v for k, v in fields.items() if v is not None})
+        if failure is not None:
+            event.update({"failure-code": failure.code, "failure-message": failure.message})
+        self.logs().append(scope[0], scope[1], f"/aws/transfer/{connector.connector_id}", connector.connector_id,
+                           [(int(time.time() * 1000), json.dumps(event, separators=(",", ":")))])
+
+    async def _logged(self, scope, connector: Connector, operation: str, work, **fields) -> None:
+        """Run a listing, delete or move; its outcome goes to the connector's log (and a failure
+        to the cloud's task failures too)."""
+        import asyncssh
+
+        started = time.time()
+        try:
+            await work
+        except RemoteError as failure:
+            self._log(scope, connector, operation, started, failure, **fields)
+            raise
+        except asyncssh.SFTPError as error:
+            self._log(scope, connector, operation, started, sftp_failure(error), **fields)
+            raise
+        self._log(scope, connector, operation, started, **fields)
+
     # -- StartFileTransfer -------------------------------------------------------------------------
     def start_file_transfer(self, ctx: RequestContext, params: dict) -> dict:
         connector = self._ready(ctx, params["ConnectorId"])
@@ -91,6 +127,14 @@ class ConnectorRuns:
         self._spawn(work, f"file transfer {transfer.transfer_id} of connector {connector.connector_id}")
         return {"TransferId": transfer.transfer_id}
 
+    def forget_interrupted(self) -> None:
+        """After a restart of regionbox: files that were queued or moving failed with it."""
+        for scope, _, transfer in list(self.state.file_transfers.all()):
+            for index, result in enumerate(transfer.results):
+                if result["StatusCode"] in ("QUEUED", "IN_PROGRESS"):
+                    self._mark(scope, transfer, index, "FAILED", RemoteError(
+                        "INTERRUPTED", "The transfer was interrupted by a restart; start it again"))
+
     def _save(self, scope, transfer: FileTransfer) -> None:
         self.state.file_transfers.put(scope, f"{transfer.connector_id}/{transfer.transfer_id}", transfer)
 
@@ -101,26 +145,36 @@ class ConnectorRuns:
         transfer.results[index] = result
         self._save(scope, transfer)
 
-    async def _each(self, scope, connector: Connector, transfer: FileTransfer, move) -> None:
-        """Run ``move(client, path)`` for every file over one session; a failure marks its file."""
+    async def _each(self, scope, connector: Connector, transfer: FileTransfer, operation: str, move, **fields) -> None:
+        """Run ``move(client, path)`` for every file over one session; a failure marks its file
+        (a missing file is AWS's SEND_FILE_NOT_FOUND or RETRIEVE_FILE_NOT_FOUND)."""
         import asyncssh
 
+        def outcome(index: int, started: float, failure: RemoteError | None) -> None:
+            if failure is not None and failure.code == "FILE_NOT_FOUND":
+                failure = RemoteError(f"{operation}_FILE_NOT_FOUND", failure.message)
+            self._mark(scope, transfer, index, "FAILED" if failure else "COMPLETED", failure)
+            self._log(scope, connector, operation, started, failure, transfer_id=transfer.transfer_id,
+                      file_path=transfer.results[index]["FilePath"], **fields)
+
+        started = time.time()
         try:
             async with self.remote.sftp(scope, connector) as client:
                 for index, result in enumerate(transfer.results):
+                    started = time.time()
                     self._mark(scope, transfer, index, "IN_PROGRESS")
                     try:
                         await move(client, result["FilePath"])
                     except RemoteError as failure:
-                        self._mark(scope, transfer, index, "FAILED", failure)
+                        outcome(index, started, failure)
                     except asyncssh.SFTPError as error:
-                        self._mark(scope, transfer, index, "FAILED", sftp_failure(error))
+                        outcome(index, started, sftp_failure(error))
                     else:
-                        self._mark(scope, transfer, index, "COMPLETED")
+                        outcome(index, started, None)
         except RemoteError as failure:  # no session: every file not done failed the same way
             for index, result in enumerate(transfer.results):
                 if result["StatusCode"] in ("QUEUED", "IN_PROGRESS"):
-                    self._mark(scope, transfer, index, "FAILED", failure)
+                    outcome(index, started, failure)
 
     async def _send(self, scope, connector: Connector, transfer: FileTransfer, remote_directory: str | None) -> None:
         call, check = self._s3_session(scope, connector)
@@ -138,7 +192,7 @@ class ConnectorRuns:
                 async for chunk in body:
                     await remote.write(chunk)
 
-        await self._each(scope, connector, transfer, send)
+        await self._each(scope, connector, transfer, "SEND", send, remote_directory_path=remote_directory)
 
     async def _retrieve(self, scope, connector: Connector, transfer: FileTransfer, local_directory: str) -> None:
         call, check = self._s3_session(scope, connector)
@@ -156,7 +210,7 @@ class ConnectorRuns:
                 except ServiceError as error:
                     raise RemoteError("S3_ERROR", error.message or error.code) from None
 
-        await self._each(scope, connector, transfer, retrieve)
+        await self._each(scope, connector, transfer, "RETRIEVE", retrieve, local_directory_path=local_directory)
 
     def list_file_transfer_results(self, ctx: RequestContext, params: dict) -> dict:
         connector = self.state.connector(ctx.scope, params["ConnectorId"])
@@ -174,7 +228,10 @@ class ConnectorRuns:
         name = f"{connector.connector_id}-{listing_id}.json"
         key = posixpath.join(prefix, name) if prefix else name
         limit = params.get("MaxItems") or DEFAULT_LISTING_ITEMS
-        self._spawn(self._list(ctx.scope, connector, params["RemoteDirectoryPath"], bucket, key, limit),
+        work = self._list(ctx.scope, connector, params["RemoteDirectoryPath"], bucket, key, limit)
+        self._spawn(self._logged(ctx.scope, connector, "LIST", work, listing_id=listing_id, max_items=limit,
+                                 remote_directory_path=params["RemoteDirectoryPath"],
+                                 output_directory_path=params["OutputDirectoryPath"]),
                     f"directory listing {listing_id} of connector {connector.connector_id}")
         return {"ListingId": listing_id, "OutputFileName": name}
 
@@ -212,7 +269,8 @@ class ConnectorRuns:
                 else:
                     await client.remove(params["DeletePath"])
 
-        self._spawn(delete(), f"remote delete {delete_id} of connector {connector.connector_id}")
+        self._spawn(self._logged(ctx.scope, connector, "DELETE", delete(), delete_id=delete_id,
+                                 file_path=params["DeletePath"]), f"remote delete {delete_id} of connector {connector.connector_id}")
         return {"DeleteId": delete_id}
 
     def start_remote_move(self, ctx: RequestContext, params: dict) -> dict:
@@ -223,5 +281,10 @@ class ConnectorRuns:
             async with self.remote.sftp(ctx.scope, connector) as client:
                 await client.rename(params["SourcePath"], params["TargetPath"])
 
-        self._spawn(move(), f"remote move {move_id} of connector {connector.connector_id}")
+        self._spawn(self._logged(ctx.scope, connector, "MOVE", move(), move_id=move_id, file_path=params["SourcePath"],
+                                 target_path=params["TargetPath"]), f"remote move {move_id} of connector {connector.connector_id}")
         return {"MoveId": move_id}
+
+
+def _stamp(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

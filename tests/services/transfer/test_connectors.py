@@ -86,7 +86,7 @@ def test_connector_trusts_the_host_key_then_moves_files_both_ways(cloud, partner
     outcome = {r["FilePath"]: r for r in results(transfer, connector_id, sent["TransferId"])}
     assert outcome[f"/{LOCAL}/outbox/invoice.csv"]["StatusCode"] == "COMPLETED"
     assert outcome[f"/{LOCAL}/outbox/missing.csv"]["StatusCode"] == "FAILED"
-    assert outcome[f"/{LOCAL}/outbox/missing.csv"]["FailureCode"] == "FILE_NOT_FOUND"
+    assert outcome[f"/{LOCAL}/outbox/missing.csv"]["FailureCode"] == "SEND_FILE_NOT_FOUND"
     assert body(s3, REMOTE, "home/invoice.csv") == b"id,amount\n1,100\n"
 
     # Retrieve: the partner's file comes into our prefix.
@@ -140,11 +140,22 @@ def test_connection_errors_say_what_is_wrong(cloud, partner, tmp_path):
     tested = transfer.test_connection(ConnectorId=denied)
     assert tested["Status"] == "ERROR" and "secretsmanager:GetSecretValue" in tested["StatusMessage"]
 
-    missing = transfer.create_connector(Url=partner["url"], AccessRole=partner["role"], SftpConfig={
-        "UserSecretId": "sftp/nobody", "TrustedHostKeys": [host_key]})["ConnectorId"]
+    missing = transfer.create_connector(Url=partner["url"], AccessRole=partner["role"], LoggingRole=partner["role"],
+                                        SftpConfig={"UserSecretId": "sftp/nobody", "TrustedHostKeys": [host_key]})["ConnectorId"]
     assert "can't find the specified secret" in transfer.test_connection(ConnectorId=missing)["StatusMessage"]
     failed = transfer.start_file_transfer(ConnectorId=missing, RetrieveFilePaths=["/x/y"], LocalDirectoryPath=f"/{LOCAL}")
     assert [r["FailureCode"] for r in results(transfer, missing, failed["TransferId"])] == ["SECRET_NOT_FOUND"]
+    # A delete has no results to ask for: its failure is in the connector's log, with the retrieve's.
+    delete_id = transfer.start_remote_delete(ConnectorId=missing, DeletePath="/x/y")["DeleteId"]
+    logs = cloud.client("logs", account=ACCOUNT)
+
+    def logged():
+        found = [json.loads(e["message"]) for e in logs.filter_log_events(logGroupName=f"/aws/transfer/{missing}")["events"]]
+        return found if {e["operation"] for e in found} == {"RETRIEVE", "DELETE"} else None
+    events = {e["operation"]: e for e in eventually(logged, what="the connector's log")}
+    assert events["DELETE"]["delete-id"] == delete_id and events["DELETE"]["status-code"] == "FAILED"
+    assert events["DELETE"]["failure-code"] == "SECRET_NOT_FOUND" and events["DELETE"]["file-path"] == "/x/y"
+    assert events["RETRIEVE"]["transfer-id"] == failed["TransferId"] and events["RETRIEVE"]["local-directory-path"] == f"/{LOCAL}"
 
     assert error(lambda: transfer.create_connector(Url="https://example.com", AccessRole=partner["role"],
                                                    SftpConfig={"UserSecretId": "s"}))[0] == "InvalidRequestException"
@@ -156,3 +167,35 @@ def test_connection_errors_say_what_is_wrong(cloud, partner, tmp_path):
                                                                                     "Unknown connector")
     page = transfer.list_connectors(MaxResults=2)
     assert len(page["Connectors"]) == 2 and len(transfer.list_connectors(NextToken=page["NextToken"])["Connectors"]) == 1
+
+
+def test_a_transfer_cut_by_kill_9_is_failed_after_the_restart(tmp_path):
+    """A remote server that accepts and never answers holds the transfer QUEUED while it connects;
+    regionbox is killed then: after the restart the file is FAILED, not QUEUED for ever."""
+    import socket
+
+    from regionbox.testing import CloudProcess
+
+    _, host_key = key_pair(tmp_path, "somebody")
+    silent = socket.create_server(("127.0.0.1", 0))
+    process = CloudProcess(tmp_path / "state").start()
+    try:
+        transfer, sm = process.client("transfer", account=ACCOUNT), process.client("secretsmanager", account=ACCOUNT)
+        iam = process.client("iam", account=ACCOUNT)
+        access = iam.create_role(RoleName="connector", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+        iam.put_role_policy(RoleName="connector", PolicyName="all", PolicyDocument=json.dumps(CAN_READ_SECRETS))
+        sm.create_secret(Name="login", SecretString=json.dumps({"Username": "u", "Password": "p"}))
+        connector_id = transfer.create_connector(Url=f"sftp://127.0.0.1:{silent.getsockname()[1]}", AccessRole=access,
+                                                 SftpConfig={"UserSecretId": "login", "TrustedHostKeys": [host_key]})["ConnectorId"]
+        transfer_id = transfer.start_file_transfer(ConnectorId=connector_id, RetrieveFilePaths=["/data.csv"],
+                                                   LocalDirectoryPath=f"/{LOCAL}")["TransferId"]
+        held, _ = silent.accept()  # the connector is connecting now
+        process.kill9()
+        held.close()
+        process.start()
+        transfer = process.client("transfer", account=ACCOUNT)
+        [result] = transfer.list_file_transfer_results(ConnectorId=connector_id, TransferId=transfer_id)["FileTransferResults"]
+        assert (result["StatusCode"], result["FailureCode"]) == ("FAILED", "INTERRUPTED")
+    finally:
+        silent.close()
+        process.cleanup()
