@@ -15,7 +15,7 @@ from regionbox.core.errors import invalid
 from regionbox.core.pagination import PageRule, Paginator
 from regionbox.services.transfer.models import Access
 from regionbox.services.transfer.state import TransferState, bad_request, exists, not_found
-from regionbox.services.transfer.users import check_home, check_policy
+from regionbox.services.transfer.users import check_home, check_policy, update_login
 
 RULE = PageRule(out_of_range=lambda n: invalid(f"MaxResults {n} is out of range [1, 1000]"), default=1000, maximum=1000)
 
@@ -73,20 +73,7 @@ class Accesses:
 
     def update_access(self, ctx: RequestContext, params: dict) -> dict:
         access = self._access(ctx, params)
-        home_type = params.get("HomeDirectoryType") or access.home_directory_type
-        mappings = params["HomeDirectoryMappings"] if "HomeDirectoryMappings" in params else (
-            access.mappings if home_type == "LOGICAL" else [])
-        check_home(home_type, params.get("HomeDirectory", access.home_directory), mappings)
-        if "Policy" in params:
-            check_policy(self.iam(), params["Policy"])
-            access.policy = params["Policy"]
-        access.home_directory_type, access.mappings = home_type, list(mappings or [])
-        if "HomeDirectory" in params:
-            access.home_directory = params["HomeDirectory"]
-        if params.get("Role"):
-            access.role = params["Role"]
-        if "PosixProfile" in params:
-            access.posix_profile = params["PosixProfile"]
+        update_login(access, params, self.iam())
         self.state.accesses.put(ctx.scope, f"{access.server_id}/{access.external_id}", access)
         return {"ServerId": access.server_id, "ExternalId": access.external_id}
 

@@ -8,21 +8,15 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from botocore.exceptions import ClientError
 
 from regionbox.engines import kinds
+from tests.services.iam_support import error_of
 from tests.services.rds.helpers import connect, create, wait_until
 
 pytestmark = pytest.mark.skipif(kinds.postgres_bindir() is None, reason="PostgreSQL is not installed")
 LONG = "SELECT pg_sleep(4) /* nightly batch */"
 # Another statement, not only another comment: pg_stat_statements gives both one query id otherwise.
 SHORT = "SELECT pg_sleep(2) FROM (SELECT 1) AS dashboard"
-
-
-def error(call) -> tuple[str, str]:
-    with pytest.raises(ClientError) as caught:
-        call()
-    return caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]
 
 
 def test_report_names_the_statements_and_waits_that_made_the_load(cloud):
@@ -45,10 +39,10 @@ def test_report_names_the_statements_and_waits_that_made_the_load(cloud):
     end = datetime.now(timezone.utc)
     start = end - timedelta(minutes=5)
 
-    code, message = error(lambda: pi.create_performance_analysis_report(
+    code, message = error_of(lambda: pi.create_performance_analysis_report(
         ServiceType="RDS", Identifier=resource, StartTime=end - timedelta(minutes=4), EndTime=end))
     assert (code, message) == ("InvalidArgumentException", "The analysis period must be between 5 minutes and 6 days")
-    code, _ = error(lambda: pi.create_performance_analysis_report(
+    code, _ = error_of(lambda: pi.create_performance_analysis_report(
         ServiceType="RDS", Identifier="db-NOSUCHRESOURCE", StartTime=start, EndTime=end))
     assert code == "NotAuthorizedException"
 
@@ -108,12 +102,12 @@ def test_report_names_the_statements_and_waits_that_made_the_load(cloud):
         {"Key": "team", "Value": "sre"}, {"Key": "ticket", "Value": "42"}]
     pi.untag_resource(ServiceType="RDS", ResourceARN=arn, TagKeys=["team"])
     assert pi.list_tags_for_resource(ServiceType="RDS", ResourceARN=arn)["Tags"] == [{"Key": "ticket", "Value": "42"}]
-    code, _ = error(lambda: pi.list_tags_for_resource(ServiceType="RDS", ResourceARN="arn:aws:pi:us-east-1:000000000000:metrics/rds/x"))
+    code, _ = error_of(lambda: pi.list_tags_for_resource(ServiceType="RDS", ResourceARN="arn:aws:pi:us-east-1:000000000000:metrics/rds/x"))
     assert code == "InvalidArgumentException"
 
     pi.delete_performance_analysis_report(ServiceType="RDS", Identifier=resource, AnalysisReportId=report_id)
-    assert error(lambda: pi.get_performance_analysis_report(ServiceType="RDS", Identifier=resource, AnalysisReportId=report_id)) \
+    assert error_of(lambda: pi.get_performance_analysis_report(ServiceType="RDS", Identifier=resource, AnalysisReportId=report_id)) \
         == ("InvalidArgumentException", f"Analysis report {report_id} not found")
-    assert error(lambda: pi.list_tags_for_resource(ServiceType="RDS", ResourceARN=arn))[0] == "InvalidArgumentException"
+    assert error_of(lambda: pi.list_tags_for_resource(ServiceType="RDS", ResourceARN=arn))[0] == "InvalidArgumentException"
     assert [r["AnalysisReportId"] for r in pi.list_performance_analysis_reports(
         ServiceType="RDS", Identifier=resource)["AnalysisReports"]] == [quiet]

@@ -3,14 +3,7 @@ are put; deletion waits out a recovery window (and can be undone) unless forced.
 
 from __future__ import annotations
 
-import pytest
-from botocore.exceptions import ClientError
-
-
-def error(call) -> tuple[str, str]:
-    with pytest.raises(ClientError) as caught:
-        call()
-    return caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]
+from tests.services.iam_support import error_of
 
 
 def test_versions_stages_and_deletion(cloud):
@@ -20,9 +13,9 @@ def test_versions_stages_and_deletion(cloud):
     assert created["ARN"].startswith("arn:aws:secretsmanager:us-east-1:") and ":secret:sftp/partner-" in created["ARN"]
     assert len(created["ARN"].rsplit("-", 1)[1]) == 6
     first = created["VersionId"]
-    assert error(lambda: sm.create_secret(Name="sftp/partner", SecretString="x")) == (
+    assert error_of(lambda: sm.create_secret(Name="sftp/partner", SecretString="x")) == (
         "ResourceExistsException", "The operation failed because the secret sftp/partner already exists.")
-    assert error(lambda: sm.create_secret(Name="both", SecretString="x", SecretBinary=b"y"))[0] == "InvalidParameterException"
+    assert error_of(lambda: sm.create_secret(Name="both", SecretString="x", SecretBinary=b"y"))[0] == "InvalidParameterException"
 
     value = sm.get_secret_value(SecretId="sftp/partner")
     assert value["SecretString"] == '{"Username": "u", "Password": "p"}' and value["VersionStages"] == ["AWSCURRENT"]
@@ -32,7 +25,7 @@ def test_versions_stages_and_deletion(cloud):
     put = sm.put_secret_value(SecretId="sftp/partner", SecretString="second", ClientRequestToken=token)
     assert put["VersionId"] == token and put["VersionStages"] == ["AWSCURRENT"]
     assert sm.put_secret_value(SecretId="sftp/partner", SecretString="second", ClientRequestToken=token)["VersionId"] == token
-    assert error(lambda: sm.put_secret_value(SecretId="sftp/partner", SecretString="other", ClientRequestToken=token))[0] \
+    assert error_of(lambda: sm.put_secret_value(SecretId="sftp/partner", SecretString="other", ClientRequestToken=token))[0] \
         == "ResourceExistsException"
     assert sm.get_secret_value(SecretId="sftp/partner")["SecretString"] == "second"
     assert sm.get_secret_value(SecretId="sftp/partner", VersionStage="AWSPREVIOUS")["VersionId"] == first
@@ -49,12 +42,12 @@ def test_versions_stages_and_deletion(cloud):
 
     deleted = sm.delete_secret(SecretId="sftp/partner", RecoveryWindowInDays=7)
     assert (deleted["DeletionDate"] - sm.describe_secret(SecretId="sftp/partner")["DeletedDate"]).days == 7
-    assert error(lambda: sm.get_secret_value(SecretId="sftp/partner")) == (
+    assert error_of(lambda: sm.get_secret_value(SecretId="sftp/partner")) == (
         "InvalidRequestException", "You can't perform this operation on the secret because it was marked for deletion.")
     assert [s["Name"] for s in sm.list_secrets()["SecretList"]] == ["binary"]
     sm.restore_secret(SecretId="sftp/partner")
     assert sm.get_secret_value(SecretId="sftp/partner")["SecretString"] == "second"
     sm.delete_secret(SecretId="sftp/partner", ForceDeleteWithoutRecovery=True)
-    assert error(lambda: sm.get_secret_value(SecretId="sftp/partner")) == (
+    assert error_of(lambda: sm.get_secret_value(SecretId="sftp/partner")) == (
         "ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
-    assert error(lambda: sm.rotate_secret(SecretId="binary"))[0] in ("NotImplemented", "NotImplementedException", "501")
+    assert error_of(lambda: sm.rotate_secret(SecretId="binary"))[0] in ("NotImplemented", "NotImplementedException", "501")

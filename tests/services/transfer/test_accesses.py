@@ -5,18 +5,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from botocore.exceptions import ClientError
 
+from tests.services.iam_support import error_of
 from tests.services.transfer.helpers import clients, role
 
 GROUP = "S-1-5-21-1004336348-1177238915-682003330-512"
-
-
-def error(call) -> tuple[str, str]:
-    with pytest.raises(ClientError) as caught:
-        call()
-    return caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]
 
 
 def test_accesses_of_directory_groups(cloud):
@@ -30,11 +23,11 @@ def test_accesses_of_directory_groups(cloud):
                                      HomeDirectoryMappings=[{"Entry": "/", "Target": "/shared/${transfer:UserName}"}],
                                      PosixProfile={"Uid": 1000, "Gid": 1000})
     assert created == {"ServerId": server_id, "ExternalId": GROUP, "ResponseMetadata": created["ResponseMetadata"]}
-    assert error(lambda: transfer.create_access(ServerId=server_id, ExternalId=GROUP, Role=arn))[0] == "ResourceExistsException"
-    assert "AWS_DIRECTORY_SERVICE" in error(lambda: transfer.create_access(ServerId=managed, ExternalId=GROUP, Role=arn))[1]
-    assert "LOGICAL" in error(lambda: transfer.create_access(ServerId=server_id, ExternalId="S-1-5-32-544", Role=arn,
+    assert error_of(lambda: transfer.create_access(ServerId=server_id, ExternalId=GROUP, Role=arn))[0] == "ResourceExistsException"
+    assert "AWS_DIRECTORY_SERVICE" in error_of(lambda: transfer.create_access(ServerId=managed, ExternalId=GROUP, Role=arn))[1]
+    assert "LOGICAL" in error_of(lambda: transfer.create_access(ServerId=server_id, ExternalId="S-1-5-32-544", Role=arn,
                                                              HomeDirectoryType="LOGICAL"))[1]
-    assert "session policy" in error(lambda: transfer.create_access(ServerId=server_id, ExternalId="S-1-5-32-544", Role=arn,
+    assert "session policy" in error_of(lambda: transfer.create_access(ServerId=server_id, ExternalId="S-1-5-32-544", Role=arn,
                                                                     Policy="{not json"))[1]
 
     access = transfer.describe_access(ServerId=server_id, ExternalId=GROUP)["Access"]
@@ -53,4 +46,4 @@ def test_accesses_of_directory_groups(cloud):
     assert answer["StatusCode"] == 500 and "Directory Service" in answer["Message"]
 
     transfer.delete_access(ServerId=server_id, ExternalId=GROUP)
-    assert error(lambda: transfer.describe_access(ServerId=server_id, ExternalId=GROUP))[0] == "ResourceNotFoundException"
+    assert error_of(lambda: transfer.describe_access(ServerId=server_id, ExternalId=GROUP))[0] == "ResourceNotFoundException"

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
-from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.services.iam_support import error_of
 from tests.services.transfer.helpers import ACCOUNT, clients, online, role
 
 NOT_BEFORE = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -27,12 +26,6 @@ def certificate(name: str, serial: int, not_before=NOT_BEFORE, not_after=NOT_AFT
     return (cert.public_bytes(serialization.Encoding.PEM).decode(),
             key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                               serialization.NoEncryption()).decode())
-
-
-def error(call) -> tuple[str, str]:
-    with pytest.raises(ClientError) as caught:
-        call()
-    return caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]
 
 
 def test_certificates_profiles_and_agreements(cloud):
@@ -58,9 +51,9 @@ def test_certificates_profiles_and_agreements(cloud):
     assert shown["Status"] == "INACTIVE" and shown["Type"] == "CERTIFICATE"
     transfer.update_certificate(CertificateId=partner_cert, InactiveDate=NOT_AFTER)
 
-    assert error(lambda: transfer.import_certificate(Usage="SIGNING", Certificate="not a certificate"))[0] == \
+    assert error_of(lambda: transfer.import_certificate(Usage="SIGNING", Certificate="not a certificate"))[0] == \
         "InvalidRequestException"
-    assert error(lambda: transfer.import_certificate(Usage="SIGNING", Certificate=ours, PrivateKey=their_key)) == (
+    assert error_of(lambda: transfer.import_certificate(Usage="SIGNING", Certificate=ours, PrivateKey=their_key)) == (
         "InvalidRequestException", "The private key does not match the certificate")
     listed = transfer.list_certificates(MaxResults=1)
     assert [c["CertificateId"] for c in listed["Certificates"]] == [signing]
@@ -71,29 +64,29 @@ def test_certificates_profiles_and_agreements(cloud):
     transfer.update_profile(ProfileId=partner, CertificateIds=[partner_cert])
     assert transfer.describe_profile(ProfileId=partner)["Profile"]["CertificateIds"] == [partner_cert]
     assert [p["ProfileId"] for p in transfer.list_profiles(ProfileType="LOCAL")["Profiles"]] == [local]
-    assert error(lambda: transfer.create_profile(As2Id="X", ProfileType="LOCAL", CertificateIds=["cert-" + "0" * 17]))[0] \
+    assert error_of(lambda: transfer.create_profile(As2Id="X", ProfileType="LOCAL", CertificateIds=["cert-" + "0" * 17]))[0] \
         == "ResourceNotFoundException"
-    assert error(lambda: transfer.delete_certificate(CertificateId=signing))[0] == "InvalidRequestException"  # in use
+    assert error_of(lambda: transfer.delete_certificate(CertificateId=signing))[0] == "InvalidRequestException"  # in use
 
     # Agreements live on servers with AS2 (a VPC endpoint, as AWS requires).
     ec2 = cloud.client("ec2", account=ACCOUNT)
     subnets = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
     vpc = {"VpcId": subnets[0]["VpcId"], "SubnetIds": [subnets[0]["SubnetId"]]}
-    assert "VPC" in error(lambda: transfer.create_server(Protocols=["AS2"]))[1]
+    assert "VPC" in error_of(lambda: transfer.create_server(Protocols=["AS2"]))[1]
     server_id = transfer.create_server(Protocols=["AS2"], EndpointType="VPC", EndpointDetails=vpc)["ServerId"]
     online(transfer, server_id)
     sftp_only = transfer.create_server(Protocols=["SFTP"])["ServerId"]
     access = role(cloud, "as2-access")
 
-    assert "AS2" in error(lambda: transfer.create_agreement(ServerId=sftp_only, LocalProfileId=local, PartnerProfileId=partner,
+    assert "AS2" in error_of(lambda: transfer.create_agreement(ServerId=sftp_only, LocalProfileId=local, PartnerProfileId=partner,
                                                             AccessRole=access, BaseDirectory="/inbox"))[1]
-    assert "LOCAL" in error(lambda: transfer.create_agreement(ServerId=server_id, LocalProfileId=partner,
+    assert "LOCAL" in error_of(lambda: transfer.create_agreement(ServerId=server_id, LocalProfileId=partner,
                                                               PartnerProfileId=partner, AccessRole=access,
                                                               BaseDirectory="/inbox"))[1]
     agreement = transfer.create_agreement(ServerId=server_id, LocalProfileId=local, PartnerProfileId=partner,
                                           AccessRole=access, BaseDirectory="/as2-bucket/inbox", Description="orders",
                                           Tags=[{"Key": "flow", "Value": "orders"}])["AgreementId"]
-    assert error(lambda: transfer.create_agreement(ServerId=server_id, LocalProfileId=local, PartnerProfileId=partner,
+    assert error_of(lambda: transfer.create_agreement(ServerId=server_id, LocalProfileId=local, PartnerProfileId=partner,
                                                    AccessRole=access, BaseDirectory="/x"))[0] == "ResourceExistsException"
     shown = transfer.describe_agreement(ServerId=server_id, AgreementId=agreement)["Agreement"]
     assert shown["Status"] == "ACTIVE" and shown["BaseDirectory"] == "/as2-bucket/inbox"
@@ -106,9 +99,9 @@ def test_certificates_profiles_and_agreements(cloud):
     assert [a["AgreementId"] for a in transfer.list_agreements(ServerId=server_id)["Agreements"]] == [agreement]
     assert transfer.list_tags_for_resource(Arn=shown["Arn"])["Tags"] == [{"Key": "flow", "Value": "orders"}]
 
-    assert error(lambda: transfer.delete_profile(ProfileId=local))[0] == "InvalidRequestException"  # the agreement uses it
+    assert error_of(lambda: transfer.delete_profile(ProfileId=local))[0] == "InvalidRequestException"  # the agreement uses it
     transfer.delete_agreement(ServerId=server_id, AgreementId=agreement)
-    assert error(lambda: transfer.describe_agreement(ServerId=server_id, AgreementId=agreement))[0] == "ResourceNotFoundException"
+    assert error_of(lambda: transfer.describe_agreement(ServerId=server_id, AgreementId=agreement))[0] == "ResourceNotFoundException"
     transfer.delete_profile(ProfileId=local)
     transfer.delete_certificate(CertificateId=signing)
-    assert error(lambda: transfer.describe_certificate(CertificateId=signing))[0] == "ResourceNotFoundException"
+    assert error_of(lambda: transfer.describe_certificate(CertificateId=signing))[0] == "ResourceNotFoundException"

@@ -11,18 +11,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from regionbox.testing.waiting import eventually
+from tests.services.iam_support import error_of
 from tests.services.transfer.helpers import ACCOUNT, TRUST, clients, endpoints, key_pair, role, sftp_server
 
 REMOTE, LOCAL = "partner-files", "our-files"
 CAN_READ_SECRETS = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
     {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}
-
-
-def error(call) -> tuple[str, str]:
-    with pytest.raises(ClientError) as caught:
-        call()
-    return caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]
 
 
 @pytest.fixture
@@ -70,7 +65,7 @@ def test_connector_trusts_the_host_key_then_moves_files_both_ways(cloud, partner
     host_key = untrusted["SftpConnectionDetails"]["HostKey"]
     server = transfer.describe_server(ServerId=partner["server_id"])["Server"]
     assert asyncssh.import_public_key(host_key).get_fingerprint("sha256") == server["HostKeyFingerprint"]
-    assert error(lambda: transfer.start_file_transfer(ConnectorId=connector_id, SendFilePaths=[f"/{LOCAL}/x"]))[0] \
+    assert error_of(lambda: transfer.start_file_transfer(ConnectorId=connector_id, SendFilePaths=[f"/{LOCAL}/x"]))[0] \
         == "InvalidRequestException"
 
     transfer.update_connector(ConnectorId=connector_id, SftpConfig={"TrustedHostKeys": [host_key]})
@@ -122,7 +117,7 @@ def test_connector_trusts_the_host_key_then_moves_files_both_ways(cloud, partner
     assert transfer.list_tags_for_resource(Arn=described["Arn"])["Tags"] == [{"Key": "partner", "Value": "acme"}]
     assert [c["ConnectorId"] for c in transfer.list_connectors()["Connectors"]] == [connector_id]
     transfer.delete_connector(ConnectorId=connector_id)
-    assert error(lambda: transfer.describe_connector(ConnectorId=connector_id))[0] == "ResourceNotFoundException"
+    assert error_of(lambda: transfer.describe_connector(ConnectorId=connector_id))[0] == "ResourceNotFoundException"
 
 
 def test_connection_errors_say_what_is_wrong(cloud, partner, tmp_path):
@@ -157,13 +152,13 @@ def test_connection_errors_say_what_is_wrong(cloud, partner, tmp_path):
     assert events["DELETE"]["failure-code"] == "SECRET_NOT_FOUND" and events["DELETE"]["file-path"] == "/x/y"
     assert events["RETRIEVE"]["transfer-id"] == failed["TransferId"] and events["RETRIEVE"]["local-directory-path"] == f"/{LOCAL}"
 
-    assert error(lambda: transfer.create_connector(Url="https://example.com", AccessRole=partner["role"],
+    assert error_of(lambda: transfer.create_connector(Url="https://example.com", AccessRole=partner["role"],
                                                    SftpConfig={"UserSecretId": "s"}))[0] == "InvalidRequestException"
     with pytest.raises(ClientError) as caught:
         transfer.create_connector(Url="https://example.com/as2", AccessRole=partner["role"],
                                   As2Config={"LocalProfileId": "p-" + "0" * 17, "PartnerProfileId": "p-" + "1" * 17})
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
-    assert error(lambda: transfer.test_connection(ConnectorId="c-" + "0" * 17)) == ("ResourceNotFoundException",
+    assert error_of(lambda: transfer.test_connection(ConnectorId="c-" + "0" * 17)) == ("ResourceNotFoundException",
                                                                                     "Unknown connector")
     page = transfer.list_connectors(MaxResults=2)
     assert len(page["Connectors"]) == 2 and len(transfer.list_connectors(NextToken=page["NextToken"])["Connectors"]) == 1
