@@ -14,7 +14,7 @@ from regionbox.core.context import RequestContext
 from regionbox.core.errors import invalid
 from regionbox.core.pagination import PageRule, Paginator
 from regionbox.services.transfer.models import Access
-from regionbox.services.transfer.state import TransferState, bad_request, exists, not_found
+from regionbox.services.transfer.state import TransferState, exists, not_found
 from regionbox.services.transfer.users import check_home, check_policy, update_login
 
 RULE = PageRule(out_of_range=lambda n: invalid(f"MaxResults {n} is out of range [1, 1000]"), default=1000, maximum=1000)
@@ -27,11 +27,8 @@ class Accesses:
         self.iam = iam  # () -> IamApi
 
     def _server(self, ctx: RequestContext, server_id: str):
-        server = self.state.server(ctx.scope, server_id)
-        if server.identity_provider_type != "AWS_DIRECTORY_SERVICE":
-            raise bad_request(f"Server {server_id} uses the {server.identity_provider_type} identity provider: accesses are "
-                              "for servers with AWS_DIRECTORY_SERVICE")
-        return server
+        return self.state.server_for(ctx.scope, server_id, "AWS_DIRECTORY_SERVICE",
+                                     "accesses are for servers with AWS_DIRECTORY_SERVICE")
 
     def _access(self, ctx: RequestContext, params: dict) -> Access:
         self._server(ctx, params["ServerId"])

@@ -46,6 +46,14 @@ class TransferState:
             raise not_found("Unknown server", server_id, "Server")
         return found
 
+    def server_for(self, scope: Scope, server_id: str, provider: str, refusal: str) -> Server:
+        """The server, if its identity provider is ``provider`` (users are for SERVICE_MANAGED,
+        accesses for AWS_DIRECTORY_SERVICE); InvalidRequestException saying ``refusal`` otherwise."""
+        server = self.server(scope, server_id)
+        if server.identity_provider_type != provider:
+            raise bad_request(f"Server {server_id} uses the {server.identity_provider_type} identity provider: {refusal}")
+        return server
+
     def user(self, scope: Scope, server_id: str, user_name: str) -> User:
         found = self.users.get(scope, user_key(server_id, user_name))
         if found is None:

@@ -80,11 +80,8 @@ class Users:
         self.iam = iam  # () -> IamApi
 
     def _server(self, ctx: RequestContext, server_id: str):
-        server = self.state.server(ctx.scope, server_id)
-        if server.identity_provider_type != "SERVICE_MANAGED":
-            raise bad_request(f"Server {server_id} uses the {server.identity_provider_type} identity provider: its users "
-                              "are managed by that provider, not by Transfer Family")
-        return server
+        return self.state.server_for(ctx.scope, server_id, "SERVICE_MANAGED",
+                                     "its users are managed by that provider, not by Transfer Family")
 
     def create_user(self, ctx: RequestContext, params: dict) -> dict:
         server = self._server(ctx, params["ServerId"])
