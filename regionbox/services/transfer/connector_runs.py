@@ -94,14 +94,14 @@ class ConnectorRuns:
 
         started = time.time()
         try:
-            await work
+            found = await work  # what the work adds to its event (a listing's item count), if anything
         except RemoteError as failure:
             self._log(scope, connector, operation, started, failure, **fields)
             raise
         except asyncssh.SFTPError as error:
             self._log(scope, connector, operation, started, sftp_failure(error), **fields)
             raise
-        self._log(scope, connector, operation, started, **fields)
+        self._log(scope, connector, operation, started, **fields, **(found or {}))
 
     # -- StartFileTransfer -------------------------------------------------------------------------
     def start_file_transfer(self, ctx: RequestContext, params: dict) -> dict:
@@ -235,7 +235,7 @@ class ConnectorRuns:
                     f"directory listing {listing_id} of connector {connector.connector_id}")
         return {"ListingId": listing_id, "OutputFileName": name}
 
-    async def _list(self, scope, connector: Connector, directory: str, bucket: str, key: str, limit: int) -> None:
+    async def _list(self, scope, connector: Connector, directory: str, bucket: str, key: str, limit: int) -> dict:
         """AWS's listing document: {"files": [{"filePath", "modifiedTimestamp", "size"}], "paths":
         [{"path"}], "truncated"}; files and directories count together towards MaxItems."""
         call, check = self._s3_session(scope, connector)
@@ -256,6 +256,8 @@ class ConnectorRuns:
                     files.append({"filePath": full, "modifiedTimestamp": mtime, "size": entry.attrs.size or 0})
         document = json.dumps({"files": files, "paths": paths, "truncated": truncated}, indent=2).encode()
         await call("put_object", bucket, key, document, content_type="application/json")
+        return {"item_count": len(files) + len(paths), "truncated": truncated,
+                "output_file_location": {"domain": "S3", "bucket": bucket, "key": key}}
 
     # -- StartRemoteDelete / StartRemoteMove -------------------------------------------------------
     def start_remote_delete(self, ctx: RequestContext, params: dict) -> dict:

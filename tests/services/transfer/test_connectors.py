@@ -54,7 +54,7 @@ def body(s3, bucket: str, key: str):
 
 def test_connector_trusts_the_host_key_then_moves_files_both_ways(cloud, partner):
     transfer, s3, _ = clients(cloud)
-    connector_id = transfer.create_connector(Url=partner["url"], AccessRole=partner["role"],
+    connector_id = transfer.create_connector(Url=partner["url"], AccessRole=partner["role"], LoggingRole=partner["role"],
                                              SftpConfig={"UserSecretId": "sftp/partner"},
                                              Tags=[{"Key": "partner", "Value": "acme"}])["ConnectorId"]
     assert connector_id.startswith("c-") and len(connector_id) == 19
@@ -104,6 +104,15 @@ def test_connector_trusts_the_host_key_then_moves_files_both_ways(cloud, partner
     short = transfer.start_directory_listing(ConnectorId=connector_id, RemoteDirectoryPath=f"/{REMOTE}/home",
                                              OutputDirectoryPath=f"/{LOCAL}", MaxItems=1)
     assert json.loads(eventually(lambda: body(s3, LOCAL, short["OutputFileName"]), what="the short listing"))["truncated"]
+
+    logs = cloud.client("logs", account=ACCOUNT)
+
+    def listed():
+        found = [json.loads(e["message"]) for e in logs.filter_log_events(logGroupName=f"/aws/transfer/{connector_id}")["events"]]
+        return {e["listing-id"]: e for e in found if e["operation"] == "LIST"}.get(listing["ListingId"])
+    event = eventually(listed, what="the listing's log event")
+    assert event["status-code"] == "COMPLETED" and event["item-count"] == 3 and event["truncated"] is False
+    assert event["output-file-location"] == {"domain": "S3", "bucket": LOCAL, "key": f"listings/{listing['OutputFileName']}"}
 
     # Move, then delete, on the remote server.
     transfer.start_remote_move(ConnectorId=connector_id, SourcePath=f"/{REMOTE}/home/invoice.csv",
