@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from regionbox.core import clock
 from regionbox.services.secretsmanager.secrets import Secrets
 
 
@@ -35,6 +34,6 @@ class SecretsManagerApi:
 
         secret = self._secrets.secret((account, region), secret_id)
         version = self._secrets.readable_version(secret, None, None)
-        secret.accessed = clock.epoch()
+        self._secrets.accessed((account, region), secret)
         return SecretValue(secret.arn, secret.name, version.version_id, version.string,
                            base64.b64decode(version.binary) if version.binary is not None else None)

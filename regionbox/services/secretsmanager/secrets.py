@@ -77,6 +77,13 @@ class Secrets:
             raise ServiceError("ResourceNotFoundException", f"Secrets Manager can't find the specified secret value for {what}")
         return version
 
+    def accessed(self, scope, secret: Secret) -> None:
+        """LastAccessedDate: AWS keeps the date only, so a secret is written once a day at most."""
+        today = clock.epoch() - clock.epoch() % 86400
+        if secret.accessed != today:
+            secret.accessed = today
+            self.secrets.put(scope, secret.name, secret)
+
     # -- values ----------------------------------------------------------------------------------
     @staticmethod
     def _value(params: dict) -> tuple[str | None, str | None]:
@@ -156,8 +163,7 @@ class Secrets:
     def get_secret_value(self, ctx: RequestContext, params: dict) -> dict:
         secret = self.secret(ctx.scope, params["SecretId"])
         version = self.readable_version(secret, params.get("VersionId"), params.get("VersionStage"))
-        secret.accessed = clock.epoch() - clock.epoch() % 86400  # AWS keeps the date only
-        self.secrets.put(ctx.scope, secret.name, secret)
+        self.accessed(ctx.scope, secret)
         answer = {"ARN": secret.arn, "Name": secret.name, "VersionId": version.version_id,
                   "VersionStages": version.stages, "CreatedDate": version.created}
         if version.string is not None:

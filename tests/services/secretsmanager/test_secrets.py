@@ -31,6 +31,7 @@ def test_versions_stages_and_deletion(cloud):
     assert sm.get_secret_value(SecretId="sftp/partner", VersionStage="AWSPREVIOUS")["VersionId"] == first
     described = sm.describe_secret(SecretId="sftp/partner")
     assert described["VersionIdsToStages"] == {first: ["AWSPREVIOUS"], token: ["AWSCURRENT"]}
+    assert described["LastAccessedDate"].hour == 0 and described["LastAccessedDate"].minute == 0  # the date only
     assert described["Description"] == "partner login" and described["Tags"] == [{"Key": "team", "Value": "files"}]
 
     sm.create_secret(Name="binary", SecretBinary=b"\x00\x01")
