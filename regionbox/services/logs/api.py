@@ -4,14 +4,16 @@ batch rules."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from regionbox.services.logs.state import LogsState
+from regionbox.services.logs.transformers import Transformers
 
 
 class LogsApi:
-    def __init__(self, state: LogsState) -> None:
+    def __init__(self, state: LogsState, transformers: Transformers | None = None) -> None:
         self._state = state
+        self._transformers = transformers
 
     def append(self, account: str, region: str, group_name: str, stream_name: str,
                events: Iterable[dict | tuple[int, str]]) -> int:
@@ -32,3 +34,24 @@ class LogsApi:
     def group_exists(self, account: str, region: str, group_name: str) -> bool:
         """Whether the group exists (CloudTrail delivers only to a group that does)."""
         return self._state.groups.get((account, region), group_name) is not None
+
+    def group_names(self, account: str, region: str, prefix: str = "") -> list[str]:
+        """The names of the groups that start with ``prefix``, sorted (CloudWatch's Contributor
+        Insights rules name groups by prefix)."""
+        return sorted(g.name for g in self._state.groups.values((account, region)) if g.name.startswith(prefix))
+
+    def events(self, account: str, region: str, group_name: str, start: int | None = None, end: int | None = None,
+               transformed: bool = False) -> Iterator[tuple[int, int, str]]:
+        """A group's events with ``start`` <= timestamp < ``end`` (epoch ms), in time order, as
+        (timestamp, ingestion time, message); ``transformed`` gives each message as the group's
+        transformer makes it (what a rule with applyOnTransformedLogs reads). Nothing for a
+        group that does not exist."""
+        scope = (account, region)
+        group = self._state.groups.get(scope, group_name)
+        if group is None:
+            return
+        for event in self._state.events.read(gid=group.gid, start=start, end=end):
+            message = event.message
+            if transformed and self._transformers is not None:
+                message = self._transformers.transformed(scope, group, message)
+            yield event.timestamp, event.ingestion_time, message
