@@ -12,16 +12,12 @@ from regionbox.protocol.dialect import Dialect
 # CloudWatch's query protocol checks only that required parameters are there, in its own words.
 DIALECT = Dialect(required_members_only=("MissingParameter", "The parameter {name} is required."))
 
-INSIGHT_RULES = "Contributor Insights rules need log-event analysis that is not built yet"
 STREAMS = "metric streams deliver through Kinesis Data Firehose, which regionbox does not serve"
 MUTE_RULES = "alarm mute rules are not built yet"
 OTEL = "OpenTelemetry enrichment is not built yet"
 QUERY_DEFINITIONS = "saved Metrics Insights query definitions come with Metrics Insights (SELECT), which is not built yet"
 RESOURCE_METRICS = "resource metrics configurations and datasets are not built yet"
 NOT_IMPLEMENTED = {
-    **dict.fromkeys(["PutInsightRule", "DescribeInsightRules", "DeleteInsightRules", "EnableInsightRules",
-                     "DisableInsightRules", "GetInsightRuleReport", "ListManagedInsightRules", "PutManagedInsightRules"],
-                    INSIGHT_RULES),
     **dict.fromkeys(["PutMetricStream", "GetMetricStream", "ListMetricStreams", "DeleteMetricStream", "StartMetricStreams",
                      "StopMetricStreams"], STREAMS),
     **dict.fromkeys(["PutAlarmMuteRule", "GetAlarmMuteRule", "ListAlarmMuteRules", "DeleteAlarmMuteRule"], MUTE_RULES),
@@ -44,6 +40,7 @@ def load(cloud) -> Service:
     from regionbox.services.cloudwatch.dashboards import Dashboards
     from regionbox.services.cloudwatch.evaluation import Evaluator
     from regionbox.services.cloudwatch.history import History
+    from regionbox.services.cloudwatch.insight_rules import InsightRules
     from regionbox.services.cloudwatch.metric_data import MetricData
     from regionbox.services.cloudwatch.models import CloudWatchState
     from regionbox.services.cloudwatch.queries import Queries
@@ -62,6 +59,7 @@ def load(cloud) -> Service:
     evaluator = Evaluator(state, series, queries, alarms, history)
     dashboards = Dashboards(state, cloud.paginator)
     detectors = AnomalyDetectors(state, cloud.paginator)
+    insight_rules = InsightRules(state, cloud.paginator, lambda: cloud.services.api("logs"))
     tags = Tags(state)
     images = WidgetImages(queries)
 
@@ -99,6 +97,15 @@ def load(cloud) -> Service:
             "PutAnomalyDetector": detectors.put_anomaly_detector,
             "DescribeAnomalyDetectors": detectors.describe_anomaly_detectors,
             "DeleteAnomalyDetector": detectors.delete_anomaly_detector,
+            # Contributor Insights
+            "PutInsightRule": insight_rules.put_insight_rule,
+            "DescribeInsightRules": insight_rules.describe_insight_rules,
+            "EnableInsightRules": insight_rules.enable_insight_rules,
+            "DisableInsightRules": insight_rules.disable_insight_rules,
+            "DeleteInsightRules": insight_rules.delete_insight_rules,
+            "GetInsightRuleReport": insight_rules.get_insight_rule_report,
+            "ListManagedInsightRules": insight_rules.list_managed_insight_rules,
+            "PutManagedInsightRules": insight_rules.put_managed_insight_rules,
             # tags
             "TagResource": tags.tag_resource,
             "UntagResource": tags.untag_resource,
