@@ -12,14 +12,11 @@ from regionbox.protocol.dialect import Dialect
 # CloudWatch's query protocol checks only that required parameters are there, in its own words.
 DIALECT = Dialect(required_members_only=("MissingParameter", "The parameter {name} is required."))
 
-STREAMS = "metric streams deliver through Kinesis Data Firehose, which regionbox does not serve"
 MUTE_RULES = "alarm mute rules are not built yet"
 OTEL = "OpenTelemetry enrichment is not built yet"
 QUERY_DEFINITIONS = "saved Metrics Insights query definitions come with Metrics Insights (SELECT), which is not built yet"
 RESOURCE_METRICS = "resource metrics configurations and datasets are not built yet"
 NOT_IMPLEMENTED = {
-    **dict.fromkeys(["PutMetricStream", "GetMetricStream", "ListMetricStreams", "DeleteMetricStream", "StartMetricStreams",
-                     "StopMetricStreams"], STREAMS),
     **dict.fromkeys(["PutAlarmMuteRule", "GetAlarmMuteRule", "ListAlarmMuteRules", "DeleteAlarmMuteRule"], MUTE_RULES),
     **dict.fromkeys(["GetOTelEnrichment", "StartOTelEnrichment", "StopOTelEnrichment", "UpdateOTelEnrichment"], OTEL),
     **dict.fromkeys(["PutMetricDataQueryDefinition", "GetMetricDataQueryDefinition", "ListMetricDataQueryDefinitions",
@@ -42,6 +39,7 @@ def load(cloud) -> Service:
     from regionbox.services.cloudwatch.history import History
     from regionbox.services.cloudwatch.insight_rules import InsightRules
     from regionbox.services.cloudwatch.metric_data import MetricData
+    from regionbox.services.cloudwatch.metric_streams import MetricStreams
     from regionbox.services.cloudwatch.models import CloudWatchState
     from regionbox.services.cloudwatch.queries import Queries
     from regionbox.services.cloudwatch.series import Series
@@ -56,7 +54,8 @@ def load(cloud) -> Service:
     lambda_actions = LambdaActions(cloud.tasks, lambda: cloud.services.api("lambda"))
     alarms = Alarms(state, history, cloud.paginator, lambda_actions.run)
     lambda_actions.done = alarms.action_done
-    evaluator = Evaluator(state, series, queries, alarms, history)
+    streams = MetricStreams(state, series, cloud.paginator)
+    evaluator = Evaluator(state, series, queries, alarms, history, streams)
     dashboards = Dashboards(state, cloud.paginator)
     detectors = AnomalyDetectors(state, cloud.paginator)
     insight_rules = InsightRules(state, cloud.paginator, lambda: cloud.services.api("logs"))
@@ -106,6 +105,13 @@ def load(cloud) -> Service:
             "GetInsightRuleReport": insight_rules.get_insight_rule_report,
             "ListManagedInsightRules": insight_rules.list_managed_insight_rules,
             "PutManagedInsightRules": insight_rules.put_managed_insight_rules,
+            # metric streams (Firehose is not served: see metric_streams.py)
+            "PutMetricStream": streams.put_metric_stream,
+            "GetMetricStream": streams.get_metric_stream,
+            "ListMetricStreams": streams.list_metric_streams,
+            "DeleteMetricStream": streams.delete_metric_stream,
+            "StartMetricStreams": streams.start_metric_streams,
+            "StopMetricStreams": streams.stop_metric_streams,
             # tags
             "TagResource": tags.tag_resource,
             "UntagResource": tags.untag_resource,

@@ -67,9 +67,8 @@ def test_anomaly_detectors_are_kept_untrained(cloud):
 def test_what_is_not_built_says_why(cloud):
     cw = client(cloud)
     with refused("NotImplemented", status=501) as caught:
-        cw.put_metric_stream(Name="s", FirehoseArn="arn:aws:firehose:us-east-1:000000000000:deliverystream/x",
-                             RoleArn="arn:aws:iam::000000000000:role/r", OutputFormat="json")
-    assert "Kinesis Data Firehose" in caught.value.response["Error"]["Message"]
+        cw.describe_alarm_contributors(AlarmName="any")
+    assert "multi-time-series" in caught.value.response["Error"]["Message"]
 
 
 def test_metric_widget_image_is_a_png_of_the_data(cloud):
