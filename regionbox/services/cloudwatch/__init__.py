@@ -12,12 +12,10 @@ from regionbox.protocol.dialect import Dialect
 # CloudWatch's query protocol checks only that required parameters are there, in its own words.
 DIALECT = Dialect(required_members_only=("MissingParameter", "The parameter {name} is required."))
 
-MUTE_RULES = "alarm mute rules are not built yet"
 OTEL = "OpenTelemetry enrichment is not built yet"
 QUERY_DEFINITIONS = "saved Metrics Insights query definitions come with Metrics Insights (SELECT), which is not built yet"
 RESOURCE_METRICS = "resource metrics configurations and datasets are not built yet"
 NOT_IMPLEMENTED = {
-    **dict.fromkeys(["PutAlarmMuteRule", "GetAlarmMuteRule", "ListAlarmMuteRules", "DeleteAlarmMuteRule"], MUTE_RULES),
     **dict.fromkeys(["GetOTelEnrichment", "StartOTelEnrichment", "StopOTelEnrichment", "UpdateOTelEnrichment"], OTEL),
     **dict.fromkeys(["PutMetricDataQueryDefinition", "GetMetricDataQueryDefinition", "ListMetricDataQueryDefinitions",
                      "DeleteMetricDataQueryDefinition"], QUERY_DEFINITIONS),
@@ -41,6 +39,7 @@ def load(cloud) -> Service:
     from regionbox.services.cloudwatch.metric_data import MetricData
     from regionbox.services.cloudwatch.metric_streams import MetricStreams
     from regionbox.services.cloudwatch.models import CloudWatchState
+    from regionbox.services.cloudwatch.mute_rules import MuteRules
     from regionbox.services.cloudwatch.queries import Queries
     from regionbox.services.cloudwatch.series import Series
     from regionbox.services.cloudwatch.tags import Tags
@@ -54,6 +53,8 @@ def load(cloud) -> Service:
     lambda_actions = LambdaActions(cloud.tasks, lambda: cloud.services.api("lambda"))
     alarms = Alarms(state, history, cloud.paginator, lambda_actions.run)
     lambda_actions.done = alarms.action_done
+    mute_rules = MuteRules(state, cloud.paginator)
+    alarms.muting, mute_rules.unmuted = mute_rules.muting, alarms.run_unmuted
     streams = MetricStreams(state, series, cloud.paginator)
     evaluator = Evaluator(state, series, queries, alarms, history, streams)
     dashboards = Dashboards(state, cloud.paginator)
@@ -87,6 +88,10 @@ def load(cloud) -> Service:
             "EnableAlarmActions": alarms.enable_alarm_actions,
             "DisableAlarmActions": alarms.disable_alarm_actions,
             "DescribeAlarmHistory": history.describe_alarm_history,
+            "PutAlarmMuteRule": mute_rules.put_alarm_mute_rule,
+            "GetAlarmMuteRule": mute_rules.get_alarm_mute_rule,
+            "ListAlarmMuteRules": mute_rules.list_alarm_mute_rules,
+            "DeleteAlarmMuteRule": mute_rules.delete_alarm_mute_rule,
             # dashboards
             "PutDashboard": dashboards.put_dashboard,
             "GetDashboard": dashboards.get_dashboard,

@@ -25,7 +25,6 @@ from regionbox.services.cloudwatch.models import CloudWatchState, MetricStream
 from regionbox.services.cloudwatch.series import Point, Series
 
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
-FORMATS = ("json", "opentelemetry0.7", "opentelemetry1.0")
 FIREHOSE = re.compile(r"^arn:aws[a-z-]*:firehose:[a-z0-9-]+:(\d{12}):deliverystream/[A-Za-z0-9_.-]+$")
 ROLE = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]+$")
 # Statistics a json stream may add (CloudWatch's statistic names); OpenTelemetry ones only percentiles.
@@ -68,9 +67,7 @@ class MetricStreams:
             for index, item in enumerate(params.get(key) or [], 1):
                 if item.get("MetricNames") and not item.get("Namespace"):
                     raise ServiceError("InvalidParameterCombination", f"{key}.member.{index}: MetricNames need a Namespace.")
-        fmt = params["OutputFormat"]
-        if fmt not in FORMATS:
-            raise invalid_value(fmt, "OutputFormat")
+        fmt = params["OutputFormat"]  # one of the model's enum: the protocol refuses others
         for key, pattern in (("FirehoseArn", FIREHOSE), ("RoleArn", ROLE)):
             match = pattern.match(params[key])
             if match is None:

@@ -78,6 +78,16 @@ class MetricStream:
     tags: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass
+class MuteRule:
+    SCHEMA_VERSION: ClassVar[int] = 1
+    name: str
+    arn: str
+    config: dict  # Description, Rule, MuteTargets, StartDate / ExpireDate (epoch seconds)
+    updated: float
+    tags: dict[str, str] = field(default_factory=dict)
+
+
 class CloudWatchState:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -86,3 +96,4 @@ class CloudWatchState:
         self.anomaly_detectors = store.collection("cloudwatch.anomaly_detectors", AnomalyDetector)
         self.insight_rules = store.collection("cloudwatch.insight_rules", InsightRule)
         self.metric_streams = store.collection("cloudwatch.metric_streams", MetricStream)
+        self.mute_rules = store.collection("cloudwatch.alarm_mute_rules", MuteRule)
