@@ -13,12 +13,9 @@ from regionbox.protocol.dialect import Dialect
 DIALECT = Dialect(required_members_only=("MissingParameter", "The parameter {name} is required."))
 
 OTEL = "OpenTelemetry enrichment is not built yet"
-QUERY_DEFINITIONS = "saved Metrics Insights query definitions come with Metrics Insights (SELECT), which is not built yet"
 RESOURCE_METRICS = "resource metrics configurations and datasets are not built yet"
 NOT_IMPLEMENTED = {
     **dict.fromkeys(["GetOTelEnrichment", "StartOTelEnrichment", "StopOTelEnrichment", "UpdateOTelEnrichment"], OTEL),
-    **dict.fromkeys(["PutMetricDataQueryDefinition", "GetMetricDataQueryDefinition", "ListMetricDataQueryDefinitions",
-                     "DeleteMetricDataQueryDefinition"], QUERY_DEFINITIONS),
     **dict.fromkeys(["CreateResourceMetricsConfiguration", "GetResourceMetricsConfiguration",
                      "UpdateResourceMetricsConfiguration", "DeleteResourceMetricsConfiguration", "GetDataset",
                      "AssociateDatasetKmsKey", "DisassociateDatasetKmsKey"], RESOURCE_METRICS),
@@ -41,6 +38,7 @@ def load(cloud) -> Service:
     from regionbox.services.cloudwatch.models import CloudWatchState
     from regionbox.services.cloudwatch.mute_rules import MuteRules
     from regionbox.services.cloudwatch.queries import Queries
+    from regionbox.services.cloudwatch.query_definitions import QueryDefinitions
     from regionbox.services.cloudwatch.series import Series
     from regionbox.services.cloudwatch.tags import Tags
     from regionbox.services.cloudwatch.widget_image import WidgetImages
@@ -60,6 +58,7 @@ def load(cloud) -> Service:
     dashboards = Dashboards(state, cloud.paginator)
     detectors = AnomalyDetectors(state, cloud.paginator)
     insight_rules = InsightRules(state, cloud.paginator, lambda: cloud.services.api("logs"))
+    query_definitions = QueryDefinitions(state, cloud.paginator)
     tags = Tags(state)
     images = WidgetImages(queries)
 
@@ -78,6 +77,10 @@ def load(cloud) -> Service:
             "ListMetrics": metric_data.list_metrics,
             "GetMetricData": queries.get_metric_data,
             "GetMetricWidgetImage": images.get_metric_widget_image,
+            "PutMetricDataQueryDefinition": query_definitions.put_metric_data_query_definition,
+            "GetMetricDataQueryDefinition": query_definitions.get_metric_data_query_definition,
+            "ListMetricDataQueryDefinitions": query_definitions.list_metric_data_query_definitions,
+            "DeleteMetricDataQueryDefinition": query_definitions.delete_metric_data_query_definition,
             # alarms
             "PutMetricAlarm": alarms.put_metric_alarm,
             "PutCompositeAlarm": alarms.put_composite_alarm,

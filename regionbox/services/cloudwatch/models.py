@@ -88,6 +88,19 @@ class MuteRule:
     tags: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass
+class QueryDefinition:
+    SCHEMA_VERSION: ClassVar[int] = 1
+    id: str
+    arn: str
+    path: str
+    expression: str
+    type: str  # PROMQL | SQL | METRIC_MATH
+    created: float
+    updated: float
+    tags: dict[str, str] = field(default_factory=dict)
+
+
 class CloudWatchState:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -97,3 +110,4 @@ class CloudWatchState:
         self.insight_rules = store.collection("cloudwatch.insight_rules", InsightRule)
         self.metric_streams = store.collection("cloudwatch.metric_streams", MetricStream)
         self.mute_rules = store.collection("cloudwatch.alarm_mute_rules", MuteRule)
+        self.query_definitions = store.collection("cloudwatch.query_definitions", QueryDefinition)

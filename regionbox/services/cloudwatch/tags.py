@@ -1,5 +1,6 @@
 """TagResource, UntagResource, ListTagsForResource: on the CloudWatch resources regionbox keeps
-that AWS lets you tag: alarms, Contributor Insights rules, metric streams and alarm mute rules."""
+that AWS lets you tag: alarms, Contributor Insights rules, metric streams, alarm mute rules and
+metric data query definitions."""
 
 from __future__ import annotations
 
@@ -8,14 +9,15 @@ from regionbox.services.cloudwatch.metric_data import too_many
 from regionbox.services.cloudwatch.models import CloudWatchState
 
 # The resource part of the ARN, before the name -> how it is written after the kind.
-KINDS = {"alarm": ":", "insight-rule": "/", "metric-stream": "/", "alarm-mute-rule": ":"}
+KINDS = {"alarm": ":", "insight-rule": "/", "metric-stream": "/", "alarm-mute-rule": ":", "metric-query-definition": "/"}
 
 
 class Tags:
     def __init__(self, state: CloudWatchState) -> None:
         self.state = state
         self.collections = {"alarm": state.alarms, "insight-rule": state.insight_rules,
-                            "metric-stream": state.metric_streams, "alarm-mute-rule": state.mute_rules}
+                            "metric-stream": state.metric_streams, "alarm-mute-rule": state.mute_rules,
+                            "metric-query-definition": state.query_definitions}
 
     def _resource(self, ctx, arn: str):
         parts = arn.split(":", 5)
