@@ -12,15 +12,21 @@ from regionbox.protocol.dialect import Dialect
 # CloudWatch's query protocol checks only that required parameters are there, in its own words.
 DIALECT = Dialect(required_members_only=("MissingParameter", "The parameter {name} is required."))
 
-OTEL = "OpenTelemetry enrichment is not built yet"
-RESOURCE_METRICS = "resource metrics configurations and datasets are not built yet"
+# What stays 501, and why (each reason is what the caller reads).
+OTEL = ("OTel enrichment's only effect is resource-ARN and tag labels on vended metrics queried with PromQL, and "
+        "regionbox's CloudWatch has no PromQL query path: a Running status would change nothing")
+RESOURCE_METRICS = ("which detailed metrics a resource metrics configuration turns on, per resource type, is not in "
+                    "botocore's model, and regionbox's services publish the metrics they have regardless: a stored "
+                    "configuration would change nothing")
 NOT_IMPLEMENTED = {
     **dict.fromkeys(["GetOTelEnrichment", "StartOTelEnrichment", "StopOTelEnrichment", "UpdateOTelEnrichment"], OTEL),
     **dict.fromkeys(["CreateResourceMetricsConfiguration", "GetResourceMetricsConfiguration",
-                     "UpdateResourceMetricsConfiguration", "DeleteResourceMetricsConfiguration", "GetDataset",
-                     "AssociateDatasetKmsKey", "DisassociateDatasetKmsKey"], RESOURCE_METRICS),
+                     "UpdateResourceMetricsConfiguration", "DeleteResourceMetricsConfiguration"], RESOURCE_METRICS),
+    "AssociateDatasetKmsKey": "regionbox does not serve KMS, so no customer managed key can be checked (symmetric, "
+                              "enabled, kms:Decrypt) or used",
     "DescribeAlarmContributors": "multi-time-series (Metrics Insights) alarms are not built, so no alarm has contributors",
-    "PutLogAlarm": "alarms on log queries are not built yet",
+    "PutLogAlarm": "a log alarm evaluates the runs of a CloudWatch Logs scheduled query, and regionbox's Logs keeps "
+                   "scheduled queries without running them (no query scheduler yet)",
 }
 
 
@@ -30,6 +36,7 @@ def load(cloud) -> Service:
     from regionbox.services.cloudwatch.anomaly_detectors import AnomalyDetectors
     from regionbox.services.cloudwatch.api import CloudWatchApi
     from regionbox.services.cloudwatch.dashboards import Dashboards
+    from regionbox.services.cloudwatch.datasets import Datasets
     from regionbox.services.cloudwatch.evaluation import Evaluator
     from regionbox.services.cloudwatch.history import History
     from regionbox.services.cloudwatch.insight_rules import InsightRules
@@ -59,6 +66,7 @@ def load(cloud) -> Service:
     detectors = AnomalyDetectors(state, cloud.paginator)
     insight_rules = InsightRules(state, cloud.paginator, lambda: cloud.services.api("logs"))
     query_definitions = QueryDefinitions(state, cloud.paginator)
+    datasets = Datasets()
     tags = Tags(state)
     images = WidgetImages(queries)
 
@@ -120,6 +128,9 @@ def load(cloud) -> Service:
             "DeleteMetricStream": streams.delete_metric_stream,
             "StartMetricStreams": streams.start_metric_streams,
             "StopMetricStreams": streams.stop_metric_streams,
+            # datasets (the default one; KMS is not served)
+            "GetDataset": datasets.get_dataset,
+            "DisassociateDatasetKmsKey": datasets.disassociate_dataset_kms_key,
             # tags
             "TagResource": tags.tag_resource,
             "UntagResource": tags.untag_resource,

@@ -1,5 +1,6 @@
-"""Dashboards (account-wide, bodies checked as JSON with CloudWatch's error shape) and anomaly
-detector configurations (kept, never trained: PENDING_TRAINING)."""
+"""Dashboards (account-wide, bodies checked as JSON with CloudWatch's error shape), anomaly
+detector configurations (kept, never trained: PENDING_TRAINING), the default dataset, and what
+stays 501 saying why."""
 
 from __future__ import annotations
 
@@ -91,3 +92,32 @@ def test_metric_widget_image_is_a_png_of_the_data(cloud):
         cw.get_metric_widget_image(MetricWidget="{")
     with refused("InvalidParameterValue", "The field metrics of MetricWidget must be a non-empty array."):
         cw.get_metric_widget_image(MetricWidget="{}")
+
+
+def test_the_default_dataset_has_no_customer_key(cloud):
+    cw = client(cloud)
+    arn = "arn:aws:cloudwatch:us-east-1:000000000000:dataset/default"
+    for identifier in ("default", arn):
+        got = cw.get_dataset(DatasetIdentifier=identifier)
+        assert (got["DatasetId"], got["Arn"], "KmsKeyArn" in got) == ("default", arn, False)
+    with refused("ResourceNotFoundException", "The dataset default has no associated KMS key.", 404):
+        cw.disassociate_dataset_kms_key(DatasetIdentifier="default")
+    with refused("ResourceNotFoundException", "Dataset arn:aws:cloudwatch:us-east-1:111111111111:dataset/default does not "
+                                              "exist.", 404):
+        cw.get_dataset(DatasetIdentifier="arn:aws:cloudwatch:us-east-1:111111111111:dataset/default")
+    with refused("NotImplemented", status=501) as caught:
+        cw.associate_dataset_kms_key(DatasetIdentifier="default",
+                                     KmsKeyArn="arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+    assert "does not serve KMS" in caught.value.response["Error"]["Message"]
+    for call in (lambda: cw.put_log_alarm(**LOG_ALARM), cw.get_o_tel_enrichment,
+                 lambda: cw.get_resource_metrics_configuration(ResourceArn="arn:aws:rds:us-east-1:000000000000:db:app")):
+        with refused("NotImplemented", status=501):
+            call()
+
+
+LOG_ALARM = {"AlarmName": "errors", "ScheduledQueryConfiguration": {
+    "QueryString": "fields @message | filter @message like /ERROR/", "LogGroupIdentifiers": ["/app"],
+    "ScheduledQueryRoleARN": "arn:aws:iam::000000000000:role/q",
+    "ScheduleConfiguration": {"ScheduleExpression": "rate(5 minutes)", "StartTimeOffset": 300},
+    "AggregationExpression": "count(*)"}, "QueryResultsToEvaluate": 1, "QueryResultsToAlarm": 1, "Threshold": 1.0,
+    "ComparisonOperator": "GreaterThanThreshold"}
