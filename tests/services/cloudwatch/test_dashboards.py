@@ -121,3 +121,44 @@ LOG_ALARM = {"AlarmName": "errors", "ScheduledQueryConfiguration": {
     "ScheduleConfiguration": {"ScheduleExpression": "rate(5 minutes)", "StartTimeOffset": 300},
     "AggregationExpression": "count(*)"}, "QueryResultsToEvaluate": 1, "QueryResultsToAlarm": 1, "Threshold": 1.0,
     "ComparisonOperator": "GreaterThanThreshold"}
+
+
+def rows_of(image: bytes) -> list[list[bytes]]:
+    """The PNG's pixels (RGB, no filters, as GetMetricWidgetImage writes it), row by row."""
+    width, height = struct.unpack(">II", image[16:24])
+    raw = zlib.decompress(image[image.index(b"IDAT") + 4:image.index(b"IEND") - 8])
+    stride = width * 3 + 1
+    return [[raw[y * stride + 1 + x * 3:y * stride + 4 + x * 3] for x in range(width)] for y in range(height)]
+
+
+def count(rows: list[list[bytes]], colour: str, top: int = 0, bottom: int | None = None, left: int = 0,
+          right: int | None = None) -> int:
+    wanted = bytes.fromhex(colour)
+    return sum(1 for row in rows[top:bottom] for pixel in row[left:right] if pixel == wanted)
+
+
+def test_metric_widget_image_has_its_texts(cloud):
+    cw = client(cloud)
+    start = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=30)
+    cw.put_metric_data(Namespace="Shop", MetricData=[{"MetricName": "Latency", "Timestamp": start + timedelta(minutes=m),
+                                                      "Value": float(m % 7)} for m in range(30)])
+    widget = {"metrics": [["Shop", "Latency", {"label": "p99 latency", "color": "#2ca02c"}]], "period": 60,
+              "start": "-PT1H", "width": 400, "height": 240, "title": "HI", "yAxis": {"left": {"min": 0, "max": 100}}}
+
+    def image(**changes) -> list[list[bytes]]:
+        return rows_of(cw.get_metric_widget_image(MetricWidget=json.dumps({**widget, **changes}))["MetricWidgetImage"])
+
+    drawn = image()
+    # The title, in the title colour, in the band above the plot: H (17 pixels) and I (11) of the 5x7 font.
+    assert count(drawn, "16191f") == 28 and count(drawn, "16191f", top=8, bottom=15) == 28
+    assert count(image(title="HIH"), "16191f") == 45 and count(image(title=""), "16191f") == 0
+    grey = "5f6b7a"  # tick values, times, legend
+    plain = count(drawn, grey)
+    values_band = count(drawn, grey, left=0, right=30)  # 0, 25, 50, 75, 100 left of the axis
+    assert values_band > 0 and count(image(yAxis={"left": {"min": 0, "max": 1}}), grey, right=30) != values_band
+    # Times under the axis, and the legend below them: the series' colour swatch and its label.
+    assert count(drawn, grey, top=240 - 40, bottom=240 - 24) > 0
+    assert count(drawn, "2ca02c", top=240 - 14) > 0
+    hidden = image(legend={"position": "hidden"})
+    assert count(hidden, "2ca02c", top=240 - 14) == 0 and count(hidden, grey) < plain
+    assert count(image(yAxis={"left": {"min": 0, "max": 100, "label": "Milliseconds"}}), grey) > plain
