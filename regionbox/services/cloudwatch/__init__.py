@@ -1,7 +1,10 @@
 """CloudWatch: metrics (PutMetricData, statistics, GetMetricData with metric math) in a compact
 time-series store per account and region with CloudWatch's retention tiers, alarms (metric and
-composite) evaluated in the background with their history, dashboards, anomaly detector
-configurations, and the api other services publish their AWS/* metrics through (RDS's samplers).
+composite) evaluated in the background with their history and mute rules, dashboards, anomaly
+detector configurations, Contributor Insights rules reported from CloudWatch Logs' events, metric
+streams (Firehose is not served: their delivery errors are reported as AWS reports them), saved
+metric data query definitions, and the api other services publish their AWS/* metrics through
+(RDS's samplers).
 
 It speaks smithy-rpc-v2-cbor (what current botocore sends), json and query: the protocol layer
 does that from botocore's model."""
