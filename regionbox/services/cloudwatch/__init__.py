@@ -68,6 +68,7 @@ def load(cloud) -> Service:
     dashboards = Dashboards(state, cloud.paginator)
     detectors = AnomalyDetectors(state, cloud.paginator)
     insight_rules = InsightRules(state, cloud.paginator, lambda: cloud.services.api("logs"))
+    queries.insight_metric = insight_rules.metric_points
     query_definitions = QueryDefinitions(state, cloud.paginator)
     datasets = Datasets()
     tags = Tags(state)

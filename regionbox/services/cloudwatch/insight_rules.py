@@ -157,17 +157,7 @@ class InsightRules:
         if order not in ("Sum", "Maximum"):
             raise invalid_value(order, "OrderBy")
         body = insight_definitions.parse(rule.definition)
-        # per period: contributor -> its value; and the observations' count, sum, min, max
-        periods: dict[int, dict[tuple, float]] = {}
-        samples: dict[int, list[float]] = {}
-        for at, value, keys in self._observations(ctx.scope, rule, body, first, math.ceil(end)):
-            bucket = at - (at - first) % period
-            contributors = periods.setdefault(bucket, {})
-            contributors[keys] = contributors.get(keys, 0.0) + value
-            stats = samples.setdefault(bucket, [0, 0.0, value, value])
-            stats[0] += 1
-            stats[1] += value
-            stats[2], stats[3] = min(stats[2], value), max(stats[3], value)
+        periods, samples = self._aggregate(ctx.scope, rule, body, first, math.ceil(end), period)
         totals: dict[tuple, float] = {}
         peaks: dict[tuple, float] = {}
         for contributors in periods.values():
@@ -185,14 +175,35 @@ class InsightRules:
                                    for keys in top],
                   "MetricDatapoints": []}
         for bucket in sorted(periods):
-            n, total, low, high = samples[bucket]
-            contributors = periods[bucket]
-            values = {"UniqueContributors": float(len(contributors)), "MaxContributorValue": max(contributors.values()),
-                      "SampleCount": float(n), "Sum": total, "Minimum": low, "Maximum": high,
-                      "Average": total / n}  # the observations' average
-            answer["MetricDatapoints"].append({"Timestamp": clock.from_epoch(bucket),
-                                               **{m: values[m] for m in metrics}})
+            values = _statistics(periods[bucket], samples[bucket])
+            answer["MetricDatapoints"].append({"Timestamp": clock.from_epoch(bucket), **{m: values[m] for m in metrics}})
         return answer
+
+    def metric_points(self, scope, name: str, metric: str, start: int, end: int, period: int) -> dict[int, float]:
+        """INSIGHT_RULE_METRIC(name, metric) of metric math: one of the report's statistics per period."""
+        rule = self.state.insight_rules.get(scope, name)
+        if rule is None:
+            raise ValueError(f"The Contributor Insights rule {name} does not exist")
+        if metric not in METRICS:
+            raise ValueError(f"INSIGHT_RULE_METRIC has no metric {metric}; it has {', '.join(METRICS)}")
+        first = start - start % period
+        periods, samples = self._aggregate(scope, rule, insight_definitions.parse(rule.definition), first, end, period)
+        return {bucket: _statistics(periods[bucket], samples[bucket])[metric] for bucket in periods}
+
+    def _aggregate(self, scope, rule: InsightRule, body, first: int, end: int, period: int):
+        """Per period (aligned on ``first``): each contributor's value, and the observations' count, sum,
+        minimum and maximum."""
+        periods: dict[int, dict[tuple, float]] = {}
+        samples: dict[int, list[float]] = {}
+        for at, value, keys in self._observations(scope, rule, body, first, end):
+            bucket = at - (at - first) % period
+            contributors = periods.setdefault(bucket, {})
+            contributors[keys] = contributors.get(keys, 0.0) + value
+            stats = samples.setdefault(bucket, [0, 0.0, value, value])
+            stats[0] += 1
+            stats[1] += value
+            stats[2], stats[3] = min(stats[2], value), max(stats[3], value)
+        return periods, samples
 
     def _observations(self, scope, rule: InsightRule, body, start: int, end: int):
         """(timestamp s, value, contributor keys) of each counted event of the rule's groups."""
@@ -207,6 +218,13 @@ class InsightRules:
                 seen = body.observe(message)
                 if seen is not None:
                     yield timestamp // 1000, seen[1], seen[0]
+
+
+def _statistics(contributors: dict[tuple, float], samples: list[float]) -> dict[str, float]:
+    n, total, low, high = samples
+    return {"UniqueContributors": float(len(contributors)), "MaxContributorValue": max(contributors.values()),
+            "SampleCount": float(n), "Sum": total, "Minimum": low, "Maximum": high,
+            "Average": total / n}  # the observations' average
 
 
 def _set_state(rule: InsightRule, state: str) -> None:

@@ -62,6 +62,22 @@ def test_report_is_computed_from_the_log_events(cloud):
     assert [c["Keys"] for c in top["Contributors"]] == [["10.0.0.2"]]
     assert [d["Timestamp"].timestamp() % 300 for d in top["MetricDatapoints"]] == [0] * len(top["MetricDatapoints"])
 
+    # Metric math reads the same statistics: INSIGHT_RULE_METRIC(rule, metric).
+    data = cw.get_metric_data(StartTime=start, EndTime=start + 5 * minute, ScanBy="TimestampAscending", MetricDataQueries=[
+        {"Id": "unique", "Expression": "INSIGHT_RULE_METRIC('top-uploaders', 'UniqueContributors')", "Period": 60},
+        {"Id": "top", "Expression": "INSIGHT_RULE_METRIC('top-uploaders', 'MaxContributorValue') * 2", "Period": 60},
+    ])
+    results = {r["Id"]: (r["Timestamps"], r["Values"]) for r in data["MetricDataResults"]}
+    assert results["unique"] == ([start, start + minute], [2.0, 2.0])
+    assert results["top"][1] == [300.0, 1000.0]
+    with refused("ValidationError", "Error in expression bad: INSIGHT_RULE_METRIC has no metric Median; it has "
+                                    "UniqueContributors, MaxContributorValue, SampleCount, Sum, Minimum, Maximum, Average"):
+        cw.get_metric_data(StartTime=start, EndTime=start + 5 * minute, MetricDataQueries=[
+            {"Id": "bad", "Expression": "INSIGHT_RULE_METRIC('top-uploaders', 'Median')", "Period": 60}])
+    with refused("ValidationError", "Error in expression ghost: The Contributor Insights rule ghost does not exist"):
+        cw.get_metric_data(StartTime=start, EndTime=start + 5 * minute, MetricDataQueries=[
+            {"Id": "ghost", "Expression": "INSIGHT_RULE_METRIC('ghost', 'Sum')", "Period": 60}])
+
     # Disabled, the rule does not analyse what arrives; enabled again, it does.
     assert cw.disable_insight_rules(RuleNames=["top-uploaders"])["Failures"] == []
     put_events(logs, "/shop/access-eu", [(start + 2 * minute, {"ip": "10.0.0.7", "bytes": 1, "method": "PUT"})])
