@@ -4,10 +4,10 @@ batch rules."""
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from regionbox.services.logs.state import LogsState
-from regionbox.services.logs.transformers import Transformers
+from regionbox.services.logs.transformers import Transformers, transformed_by
 
 
 class LogsApi:
@@ -40,18 +40,27 @@ class LogsApi:
         Insights rules name groups by prefix)."""
         return sorted(g.name for g in self._state.groups.values((account, region)) if g.name.startswith(prefix))
 
-    def events(self, account: str, region: str, group_name: str, start: int | None = None, end: int | None = None,
-               transformed: bool = False) -> Iterator[tuple[int, int, str]]:
-        """A group's events with ``start`` <= timestamp < ``end`` (epoch ms), in time order, as
-        (timestamp, ingestion time, message); ``transformed`` gives each message as the group's
-        transformer makes it (what a rule with applyOnTransformedLogs reads). Nothing for a
-        group that does not exist."""
+    def reader(self, account: str, region: str, group_names: Iterable[str], start: int | None = None,
+               end: int | None = None, transformed: bool = False) -> Callable[[], Iterator[tuple[str, int, int, str]]]:
+        """How to read the groups' events with ``start`` <= timestamp < ``end`` (epoch ms): a
+        function for a worker thread (it opens its own read-only connection, so a long scan does
+        not hold the event loop) that yields (group name, timestamp, ingestion time, message), each
+        group's in time order; ``transformed`` gives each message as the group's transformer makes
+        it (what a rule with applyOnTransformedLogs reads). Groups that do not exist are skipped.
+        The groups and their transformers are looked up now, on the caller's thread."""
         scope = (account, region)
-        group = self._state.groups.get(scope, group_name)
-        if group is None:
-            return
-        for event in self._state.events.read(gid=group.gid, start=start, end=end):
-            message = event.message
-            if transformed and self._transformers is not None:
-                message = self._transformers.transformed(scope, group, message)
-            yield event.timestamp, event.ingestion_time, message
+        plan = []
+        for name in group_names:
+            group = self._state.groups.get(scope, name)
+            if group is not None:
+                processors = self._transformers.processors_for(scope, group) \
+                    if transformed and self._transformers is not None else None
+                plan.append((name, group.gid, processors))
+        events = self._state.events
+
+        def read() -> Iterator[tuple[str, int, int, str]]:
+            with events.reader() as reader:
+                for name, gid, processors in plan:
+                    for event in reader.read(gid=gid, start=start, end=end):
+                        yield name, event.timestamp, event.ingestion_time, transformed_by(processors, event.message)
+        return read
