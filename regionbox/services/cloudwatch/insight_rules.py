@@ -1,8 +1,8 @@
 """Contributor Insights: PutInsightRule, DescribeInsightRules, Enable/Disable/DeleteInsightRules,
 GetInsightRuleReport, ListManagedInsightRules, PutManagedInsightRules.
 
-A report is computed when asked, from the events of the rule's log groups in regionbox's
-CloudWatch Logs (``api("logs").events``): the events whose timestamps fall in the report's range
+A report is computed when asked, in a worker thread, from the events of the rule's log groups in
+regionbox's CloudWatch Logs (``api("logs").reader``): the events whose timestamps fall in the report's range
 and that were ingested while the rule was enabled, as CloudWatch's rules analyse events as they
 arrive and never look back. Each period's contributors (one per combination of key values) add 1
 per event (Count) or the event's ValueOf (Sum).
@@ -15,9 +15,10 @@ each requested template as a failure. DynamoDB's own Contributor Insights
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
-from typing import Callable
+from typing import Callable, Iterator
 
 from regionbox.core import clock
 from regionbox.core.errors import ServiceError
@@ -129,7 +130,7 @@ class InsightRules:
                                       "InvalidParameterValueException") for rule in rules]}
 
     # -- reports -----------------------------------------------------------------------------------
-    def get_insight_rule_report(self, ctx, params: dict) -> dict:
+    async def get_insight_rule_report(self, ctx, params: dict) -> dict:
         name = params["RuleName"]
         rule = self.state.insight_rules.get(ctx.scope, name)
         if rule is None:
@@ -157,7 +158,9 @@ class InsightRules:
         if order not in ("Sum", "Maximum"):
             raise invalid_value(order, "OrderBy")
         body = insight_definitions.parse(rule.definition)
-        periods, samples = self._aggregate(ctx.scope, rule, body, first, math.ceil(end), period)
+        # The events are read and matched in a worker thread: a large group must not hold the loop.
+        periods, samples = await asyncio.to_thread(_aggregate, self._observations(ctx.scope, rule, body, first,
+                                                                                  math.ceil(end)), first, period)
         totals: dict[tuple, float] = {}
         peaks: dict[tuple, float] = {}
         for contributors in periods.values():
@@ -187,37 +190,43 @@ class InsightRules:
         if metric not in METRICS:
             raise ValueError(f"INSIGHT_RULE_METRIC has no metric {metric}; it has {', '.join(METRICS)}")
         first = start - start % period
-        periods, samples = self._aggregate(scope, rule, insight_definitions.parse(rule.definition), first, end, period)
+        periods, samples = _aggregate(self._observations(scope, rule, insight_definitions.parse(rule.definition), first, end),
+                                      first, period)
         return {bucket: _statistics(periods[bucket], samples[bucket])[metric] for bucket in periods}
 
-    def _aggregate(self, scope, rule: InsightRule, body, first: int, end: int, period: int):
-        """Per period (aligned on ``first``): each contributor's value, and the observations' count, sum,
-        minimum and maximum."""
-        periods: dict[int, dict[tuple, float]] = {}
-        samples: dict[int, list[float]] = {}
-        for at, value, keys in self._observations(scope, rule, body, first, end):
-            bucket = at - (at - first) % period
-            contributors = periods.setdefault(bucket, {})
-            contributors[keys] = contributors.get(keys, 0.0) + value
-            stats = samples.setdefault(bucket, [0, 0.0, value, value])
-            stats[0] += 1
-            stats[1] += value
-            stats[2], stats[3] = min(stats[2], value), max(stats[3], value)
-        return periods, samples
-
-    def _observations(self, scope, rule: InsightRule, body, start: int, end: int):
-        """(timestamp s, value, contributor keys) of each counted event of the rule's groups."""
+    def _observations(self, scope, rule: InsightRule, body, start: int, end: int) -> Callable[[], Iterator]:
+        """How to read (timestamp s, value, contributor keys) of each counted event of the rule's groups
+        in [start, end): the groups are found now, the events read when the function is called."""
         logs = self.logs()
         account, region = scope
         windows = [(since, until if until is not None else math.inf) for since, until in rule.windows]
-        for group in body.groups(lambda prefix: logs.group_names(account, region, prefix)):
-            for timestamp, ingested, message in logs.events(account, region, group, start * 1000, end * 1000,
-                                                            transformed=rule.apply_on_transformed_logs):
+        groups = body.groups(lambda prefix: logs.group_names(account, region, prefix))
+        read = logs.reader(account, region, groups, start * 1000, end * 1000, transformed=rule.apply_on_transformed_logs)
+
+        def observations() -> Iterator[tuple[int, float, tuple]]:
+            for _, timestamp, ingested, message in read():
                 if not any(since <= ingested < until for since, until in windows):
                     continue
                 seen = body.observe(message)
                 if seen is not None:
                     yield timestamp // 1000, seen[1], seen[0]
+        return observations
+
+
+def _aggregate(observations: Callable[[], Iterator], first: int, period: int):
+    """Per period (aligned on ``first``): each contributor's value, and the observations' count, sum,
+    minimum and maximum."""
+    periods: dict[int, dict[tuple, float]] = {}
+    samples: dict[int, list[float]] = {}
+    for at, value, keys in observations():
+        bucket = at - (at - first) % period
+        contributors = periods.setdefault(bucket, {})
+        contributors[keys] = contributors.get(keys, 0.0) + value
+        stats = samples.setdefault(bucket, [0, 0.0, value, value])
+        stats[0] += 1
+        stats[1] += value
+        stats[2], stats[3] = min(stats[2], value), max(stats[3], value)
+    return periods, samples
 
 
 def _statistics(contributors: dict[tuple, float], samples: list[float]) -> dict[str, float]:
