@@ -197,3 +197,22 @@ def test_rule_body_errors(cloud):
     with refused("InvalidParameterValue", "The value PAUSED for parameter RuleState is invalid."):
         cw.put_insight_rule(RuleName="bad", RuleDefinition=json.dumps(RULE), RuleState="PAUSED")
     assert cw.describe_insight_rules()["InsightRules"] == []
+
+
+def test_rules_on_transformed_logs(cloud):
+    cw, logs = client(cloud), cloud.client("logs")
+    logs.create_log_group(logGroupName="/kv")
+    logs.put_transformer(logGroupIdentifier="/kv", transformerConfig=[
+        {"parseKeyValue": {"fieldDelimiter": " ", "keyValueDelimiter": "="}}])
+    rule = {**RULE, "LogGroupNames": ["/kv"], "AggregateOn": "Count", "Contribution": {"Keys": ["$.user"]}}
+    cw.put_insight_rule(RuleName="transformed", RuleDefinition=json.dumps(rule), ApplyOnTransformedLogs=True)
+    cw.put_insight_rule(RuleName="raw", RuleDefinition=json.dumps(rule))
+    assert [r["ApplyOnTransformedLogs"] for r in cw.describe_insight_rules()["InsightRules"]] == [False, True]
+    start = aligned(60, back=3)
+    put_events(logs, "/kv", [(start, "user=ana action=login"), (start, "user=ana action=logout"),
+                             (start, "user=bo action=login")])
+    report = cw.get_insight_rule_report(RuleName="transformed", StartTime=start, EndTime=start + timedelta(minutes=1),
+                                        Period=60)
+    assert [(c["Keys"], c["ApproximateAggregateValue"]) for c in report["Contributors"]] == [(["ana"], 2.0), (["bo"], 1.0)]
+    raw = cw.get_insight_rule_report(RuleName="raw", StartTime=start, EndTime=start + timedelta(minutes=1), Period=60)
+    assert raw["Contributors"] == [] and raw["ApproximateUniqueCount"] == 0  # the stored events are not JSON
