@@ -175,11 +175,11 @@ class InsightRules:
                                     "Datapoints": [{"Timestamp": clock.from_epoch(bucket),
                                                     "ApproximateValue": periods[bucket][keys]}
                                                    for bucket in sorted(periods) if keys in periods[bucket]]}
-                                   for keys in top],
-                  "MetricDatapoints": []}
-        for bucket in sorted(periods):
-            values = _statistics(periods[bucket], samples[bucket])
-            answer["MetricDatapoints"].append({"Timestamp": clock.from_epoch(bucket), **{m: values[m] for m in metrics}})
+                                   for keys in top]}
+        if metrics:  # the series of statistics comes only when some are asked for, as on AWS
+            answer["MetricDatapoints"] = [{"Timestamp": clock.from_epoch(bucket),
+                                           **{m: v for m, v in _statistics(periods[bucket], samples[bucket]).items()
+                                              if m in metrics}} for bucket in sorted(periods)]
         return answer
 
     def metric_points(self, scope, name: str, metric: str, start: int, end: int, period: int) -> dict[int, float]:

@@ -104,11 +104,10 @@ class MetricStreams:
         if stream is None:
             raise ServiceError("ResourceNotFoundException", f"Metric stream {params['Name']} does not exist.", 404,
                                ResourceType="MetricStream", ResourceId=params["Name"])
-        return {"Arn": stream.arn, "Name": stream.name, **stream.config, "State": stream.state,
-                "CreationDate": clock.from_epoch(stream.created), "LastUpdateDate": clock.from_epoch(stream.updated),
-                "IncludeFilters": stream.config.get("IncludeFilters", []),
-                "ExcludeFilters": stream.config.get("ExcludeFilters", []),
-                "StatisticsConfigurations": stream.config.get("StatisticsConfigurations", []),
+        # Filters and statistics configurations appear only when the stream has them, as on AWS.
+        return {"Arn": stream.arn, "Name": stream.name, **{k: v for k, v in stream.config.items() if v != []},
+                "State": stream.state, "CreationDate": clock.from_epoch(stream.created),
+                "LastUpdateDate": clock.from_epoch(stream.updated),
                 "IncludeLinkedAccountsMetrics": bool(stream.config.get("IncludeLinkedAccountsMetrics"))}
 
     def list_metric_streams(self, ctx, params: dict) -> dict:

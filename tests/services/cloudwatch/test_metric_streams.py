@@ -25,7 +25,8 @@ def test_streams_are_kept_with_their_state(cloud):
     assert arn == "arn:aws:cloudwatch:us-east-1:000000000000:metric-stream/shop"
     got = cw.get_metric_stream(Name="shop")
     assert got["State"] == "running" and got["OutputFormat"] == "json" and got["FirehoseArn"] == FIREHOSE
-    assert got["IncludeFilters"] == [{"Namespace": "Shop", "MetricNames": ["Latency"]}] and got["ExcludeFilters"] == []
+    assert got["IncludeFilters"] == [{"Namespace": "Shop", "MetricNames": ["Latency"]}] and "ExcludeFilters" not in got
+    assert got["IncludeLinkedAccountsMetrics"] is False
     assert got["StatisticsConfigurations"][0]["AdditionalStatistics"] == ["p99", "tm90", "IQM"]
     cw.stop_metric_streams(Names=["shop", "not-there"])
     assert cw.get_metric_stream(Name="shop")["State"] == "stopped"
@@ -33,7 +34,7 @@ def test_streams_are_kept_with_their_state(cloud):
     stream(cw, "shop", ExcludeFilters=[{"Namespace": "Noise"}], Tags=[{"Key": "ignored", "Value": "x"}])
     updated = cw.get_metric_stream(Name="shop")
     assert updated["State"] == "stopped" and updated["ExcludeFilters"] == [{"Namespace": "Noise"}]
-    assert updated["IncludeFilters"] == [] and updated["CreationDate"] == got["CreationDate"]
+    assert "IncludeFilters" not in updated and updated["CreationDate"] == got["CreationDate"]
     assert cw.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "team", "Value": "shop"}]
     cw.start_metric_streams(Names=["shop"])
     stream(cw, "audit")
