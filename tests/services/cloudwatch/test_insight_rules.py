@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
+
 from tests.services.cloudwatch.helpers import aligned, client, refused
 
 RULE = {"Schema": {"Name": "CloudWatchLogRule", "Version": 1}, "LogGroupNames": ["/shop/access*"], "LogFormat": "JSON",
@@ -216,3 +218,29 @@ def test_rules_on_transformed_logs(cloud):
     assert [(c["Keys"], c["ApproximateAggregateValue"]) for c in report["Contributors"]] == [(["ana"], 2.0), (["bo"], 1.0)]
     raw = cw.get_insight_rule_report(RuleName="raw", StartTime=start, EndTime=start + timedelta(minutes=1), Period=60)
     assert raw["Contributors"] == [] and raw["ApproximateUniqueCount"] == 0  # the stored events are not JSON
+
+
+@pytest.mark.parametrize("protocol", ["query", "smithy-rpc-v2-cbor"])
+def test_the_new_operations_speak_every_protocol(cloud, protocol):
+    cw, logs = client(cloud, protocol), cloud.client("logs")
+    cw.put_insight_rule(RuleName="wire", RuleDefinition=json.dumps(RULE), Tags=[{"Key": "k", "Value": "v"}])
+    assert cw.describe_insight_rules()["InsightRules"][0]["Schema"] == "CloudWatchLogRule/1"
+    start = aligned(60, back=2)
+    put_events(logs, "/shop/access", [(start, {"ip": "10.0.0.1", "bytes": 5, "method": "PUT"})])
+    report = cw.get_insight_rule_report(RuleName="wire", StartTime=start, EndTime=start + timedelta(minutes=1), Period=60,
+                                        Metrics=["Sum"])
+    assert report["Contributors"][0]["Datapoints"] == [{"Timestamp": start, "ApproximateValue": 5.0}]
+    assert report["MetricDatapoints"] == [{"Timestamp": start, "Sum": 5.0}]
+    assert cw.enable_insight_rules(RuleNames=["ghost"])["Failures"][0]["FailureResource"] == "ghost"
+    cw.put_metric_stream(Name="wire", FirehoseArn="arn:aws:firehose:us-east-1:000000000000:deliverystream/d",
+                         RoleArn="arn:aws:iam::000000000000:role/r", OutputFormat="opentelemetry1.0")
+    assert cw.list_metric_streams()["Entries"][0]["OutputFormat"] == "opentelemetry1.0"
+    cw.put_metric_alarm(AlarmName="wire", Namespace="Fleet", MetricName="Disk", Statistic="Maximum", Period=60,
+                        EvaluationPeriods=1, Threshold=90.0, ComparisonOperator="GreaterThanThreshold",
+                        TreatMissingData="ignore")
+    cw.put_alarm_mute_rule(Name="wire", Rule={"Schedule": {"Expression": "cron(0 2 * * *)", "Duration": "PT1H"}},
+                           MuteTargets={"AlarmNames": ["wire"]}, ExpireDate=start + timedelta(days=30))
+    assert cw.get_alarm_mute_rule(AlarmMuteRuleName="wire")["ExpireDate"] == start + timedelta(days=30)
+    saved = cw.put_metric_data_query_definition(Path="wire", Type="SQL", Expression="SELECT 1")
+    assert cw.list_metric_data_query_definitions()["Items"][0]["Id"] == saved["Id"]
+    assert cw.get_dataset(DatasetIdentifier="default")["DatasetId"] == "default"
