@@ -267,7 +267,7 @@ class Gateway:
         try:
             operation, params = parser.parse(request)
             ctx.operation = operation.name
-            self.authorizer.check(service, model.signing_name, protocol, ctx, operation.name, params, issued)
+            self.authorizer.check(service, model.signing_name, protocol, ctx, operation.name, params, issued, operation)
             output = await self._dispatch(service, ctx, operation.name, params)
             response = serializer.serialize_response(operation, output or {}, request_id)
         except ServiceError as exc:
