@@ -6,9 +6,9 @@ DescribeDBProxyEndpoints, ModifyDBProxyEndpoint, DeleteDBProxyEndpoint).
 A proxy is a real TCP server (``proxy_server.py``) on a loopback address of its own in an AZ of its
 subnets, on PostgreSQL's port, as are its additional endpoints. Its one target group, ``default``,
 takes one DB instance (RDS Proxy's rule for instances); a target's health is whether the proxy
-reaches the instance's endpoint now. Only the POSTGRESQL engine family is served. Secrets Manager
-is not served: ``Auth`` entries are checked and kept, and clients log in with the database's own
-users, whose SCRAM exchange the proxy passes through.
+reaches the instance's endpoint now. Only the POSTGRESQL engine family is served. ``Auth`` entries
+are checked and kept but the proxy does not read their secrets (it does not authenticate clients
+itself): clients log in with the database's own users, whose SCRAM exchange it passes through.
 """
 
 from __future__ import annotations
