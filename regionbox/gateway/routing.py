@@ -16,6 +16,11 @@ from regionbox.protocol.http import HttpRequest
 from regionbox.protocol.specs import routing_facts
 
 
+# Signing names a service's endpoint rules give some of its operations, which its model's metadata
+# does not list: S3's directory-bucket (S3 Express One Zone) operations sign as "s3express".
+ENDPOINT_SIGNING_NAMES = {"s3": ("s3express",)}
+
+
 class UnservedService(ServiceError):
     """A request signed for a service regionbox does not serve (yet)."""
 
@@ -33,7 +38,7 @@ class ServiceIndex:
         self.by_action: dict[str, list[str]] = {}
         self.api_version: dict[str, str] = {}
         for name, facts in routing_facts(services).items():
-            for key in facts.signing_names:
+            for key in (*facts.signing_names, *ENDPOINT_SIGNING_NAMES.get(name, ())):
                 self.by_signing_name.setdefault(key, []).append(name)
             if facts.target_prefix:
                 self.by_target_prefix[facts.target_prefix] = name
