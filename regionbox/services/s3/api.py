@@ -94,6 +94,9 @@ class S3Api:
     async def get_object(self, account: str, bucket: str, key: str, *, first: int | None = None, last: int | None = None,
                          region: str | None = None, caller: Caller | None = None,
                          version_id: str | None = None) -> tuple[ObjectInfo, AsyncIterator[bytes]]:
+        """The object (bytes ``first``..``last``) and its body, an async iterator of chunks. A body kept
+        in files also offers them as ``pieces`` ((path, offset, length), or None once read as
+        chunks), so that a sender can have the kernel copy them to its socket (os.sendfile)."""
         params: dict[str, Any] = {"Bucket": bucket, "Key": key}
         if version_id:
             params["VersionId"] = version_id
