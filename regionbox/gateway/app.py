@@ -96,6 +96,7 @@ class Gateway:
             name = raw_name.decode("latin-1").lower()
             value = raw_value.decode("latin-1")
             headers[name] = f"{headers[name]},{value}" if name in headers else value
+        names = scope.get("extensions", {}).get("regionbox.header_names")
         request = HttpRequest(
             method=scope["method"],
             path=scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0] or scope["path"],
@@ -103,6 +104,7 @@ class Gateway:
             headers=headers,
             host=headers.get("host", ""),
             stream=BodyStream(receive),
+            sent=None if names is None else (names, scope["headers"]),
         )
         client = scope.get("client")
         try:
