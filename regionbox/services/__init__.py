@@ -27,6 +27,7 @@ SERVICES: dict[str, Entry] = {
                                                                 "*.execute-api.*.amazonaws.com"),
                         paths=("/restapis/", "/_aws/execute-api/")),
     "transfer": Entry("regionbox.services.transfer"),
+    "secretsmanager": Entry("regionbox.services.secretsmanager"),
     # Code.Location links of GetFunction and GetLayerVersion are served on the cloud's own port, and
     # function URLs on "<url-id>.lambda-url.<region>.localhost" or "/_aws/lambda-url/<url-id>/".
     "lambda": Entry("regionbox.services.lambda_", hosts=("*.lambda-url.*.localhost",),

@@ -9,7 +9,10 @@ from regionbox.services.rds.models import RdsState
 # ARN resource type -> (collection attribute, error code, what RDS calls it)
 KINDS = {"db": ("instances", "DBInstanceNotFound", "DBInstance"), "pg": ("parameter_groups", "DBParameterGroupNotFound", "DBParameterGroup"),
          "subgrp": ("subnet_groups", "DBSubnetGroupNotFoundFault", "DBSubnetGroup"),
-         "snapshot": ("snapshots", "DBSnapshotNotFound", "DBSnapshot")}
+         "snapshot": ("snapshots", "DBSnapshotNotFound", "DBSnapshot"),
+         "og": ("option_groups", "OptionGroupNotFoundFault", "OptionGroup"),
+         "es": ("subscriptions", "SubscriptionNotFound", "EventSubscription"),
+         "ri": ("reserved", "ReservedDBInstanceNotFound", "ReservedDBInstance")}
 MAX_TAGS = 50
 
 
