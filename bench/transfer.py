@@ -12,15 +12,26 @@ regionbox runs in its own process on uvloop, as `regionbox up` does, with a real
 as the FTP server's identity provider.
 Targets (issue 10): SFTP >= 1.0x OpenSSH; FTP >= 0.9x bare pyftpdlib.
 
-What limits them (py-spy on the server process, November 2026):
-- FTP and SFTP put: S3's ETag is the body's MD5, computed as the bytes arrive (hashlib, about
-  1.3 ms of CPU per MB here, on an executor thread beside the loop); a bare server only copies
-  bytes to disk (about 0.7 ms per MB), so put costs at least twice its CPU and, on two cores,
-  cannot pass roughly 0.8x of its speed.
-- SFTP: asyncssh's per-packet work. With chacha20-poly1305 (what OpenSSH's client picks first, and
-  AWS's default policy offers) asyncssh builds three ChaCha20 ciphers and a Poly1305 per packet and
-  sends an SSH_MSG_IGNORE before every data packet: about 2 ms per MB more than
-  `--cipher aes128-gcm@openssh.com`. OpenSSH's client caps packets at 32 KiB, so the count is fixed.
+What limits them (py-spy and per-thread CPU from /proc on the server process, November 2026, 2
+cores at load 14-20: wall figures swing 2x between runs there, CPU per MB far less):
+- FTP get: plain FTP has the kernel copy the object's files to the data socket (os.sendfile, as
+  pyftpdlib does): about 0.15 ms CPU per MB against pyftpdlib's 0.41 (it sends 64 KiB per call,
+  we as much as the socket takes). FTPS must read and encrypt the bytes.
+- FTP and SFTP put: S3's ETag is the body's MD5, computed as the bytes arrive (hashlib: 1.45 ms CPU
+  per MB here) on an executor thread beside the loop, with the disk write (about 0.3 ms) and the
+  hand-over (about 0.1 ms): about 1.8 ms per MB. FTP put's loop thread spends 0.6 ms per MB, what
+  pyftpdlib spends receiving; so put costs about 2.5 ms per MB against pyftpdlib's 0.8-0.9, which
+  on two busy cores caps its speed near 0.3-0.4x. Only an idle second core (MD5 beside the loop)
+  could bring it near pyftpdlib's speed: MD5 alone runs at about 690 MB/s.
+- SFTP: asyncssh's SSHConnection.send_packet, about 60% of the server's CPU on get. With
+  chacha20-poly1305 (what OpenSSH's client picks first, and AWS's default policy offers), per
+  32 KiB packet (OpenSSH's client caps packets at 32 KiB) ChachaCipher.encrypt_and_sign builds three
+  ChaCha20 ciphers and a Poly1305 (33 us, about 23% of the CPU), an SSH_MSG_IGNORE goes before
+  every packet (16 us more to encrypt and its own write: about 20%), and each packet is its own
+  transport.write (about 27%, with the kernel's loopback TCP work). Our read (one pread of the piece
+  asked for) is about 4%. `--cipher aes128-gcm@openssh.com` costs 2 ms per MB less on get
+  (3.0 against 4.95) and 1.8 less on put; in that run regionbox's speed was 1.12x OpenSSH's on put
+  and 1.15x on get (CPU 1.9x and 2.3x).
 """
 
 from __future__ import annotations

@@ -125,6 +125,9 @@ class Config:
     dax_metrics_interval: float = field(default_factory=lambda: float(_env("DAX_METRICS_INTERVAL", "60")))
     # S3: seconds between lifecycle sweeps (expirations due are carried out at the next one).
     s3_lifecycle_interval: float = field(default_factory=lambda: float(_env("S3_LIFECYCLE_INTERVAL", "60")))
+    # S3: how many seconds a "day" lasts for S3's clocked work: inventory reports (daily, weekly) and
+    # restores from GLACIER / DEEP_ARCHIVE (hours of a day to restore, days to keep): shorten it in a test.
+    s3_day: float = field(default_factory=lambda: float(_env("S3_DAY", "86400")))
     # AppSync: seconds between the "ka" keep-alives sent on a real-time WebSocket (AWS: about 60).
     appsync_keepalive_interval: float = field(default_factory=lambda: float(_env("APPSYNC_KEEPALIVE_INTERVAL", "60")))
     # Lambda: the interpreter of the python3.x runtimes ("" = the one running regionbox, which has

@@ -45,7 +45,7 @@ def window_start(window: str, default: float = 5 / 24) -> float:
 
 
 def daily_due(window: str, last_day: int, now: float, length: float = 86400.0) -> tuple[bool, int]:
-    """Whether a daily job in ``window`` is due (backups of RDS, ElastiCache), and the day to record as
+    """Whether a daily job in ``window`` is due (backups of RDS, ElastiCache clusters and serverless caches), and the day to record as
     its last, for days of ``length`` seconds (tests shorten them). Seen for the first time after today's
     window has opened (``last_day`` < 0), its first run is in tomorrow's window, as on AWS; a run
     missed (regionbox down, the resource busy) happens later the same day."""

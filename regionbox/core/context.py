@@ -26,6 +26,20 @@ class Caller:
     def root(cls, account_id: str, access_key_id: str = "") -> "Caller":
         return cls(account_id=account_id, arn=arn("iam", "", account_id, "root"), user_id=account_id, access_key_id=access_key_id)
 
+    @classmethod
+    def assumed_role(cls, role_arn: str, role_id: str, session_name: str, account_id: str | None = None,
+                     access_key_id: str = "") -> "Caller":
+        """A session of a role as STS names it: ``arn:aws:sts::<account>:assumed-role/<role name>/<session>``
+        (without the role's path) and user id ``<role id>:<session>``. Used wherever a service acts
+        as a role it was given (Lambda, Transfer, CloudTrail, AppSync, DAX) and by STS itself."""
+        parts = role_arn.split(":", 5)  # (a role named by a custom identity provider may be no ARN at all)
+        partition = parts[1] if len(parts) == 6 else "aws"
+        account = account_id or (parts[4] if len(parts) == 6 else "")
+        role_name = role_arn.rsplit("/", 1)[-1]
+        return cls(account_id=account, arn=arn("sts", "", account, f"assumed-role/{role_name}/{session_name}", partition),
+                   user_id=f"{role_id}:{session_name}", access_key_id=access_key_id, type="AssumedRole",
+                   role_arn=role_arn, session_name=session_name)
+
 
 @dataclass
 class RequestContext:

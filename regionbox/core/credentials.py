@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
+from regionbox.core import clock, ids
 from regionbox.core.context import Caller
 from regionbox.core.errors import ServiceError
 from regionbox.core.store import Store
@@ -56,6 +57,16 @@ class IssuedCredentials:
     scoped_policies: list[str] = dataclasses.field(default_factory=list)
     # Whose permissions a federated user's session draws on (GetFederationToken): the IAM user's ARN.
     issuer_arn: str | None = None
+
+    @classmethod
+    def session(cls, caller: Caller, seconds: float, **session) -> "IssuedCredentials":
+        """New temporary credentials (an ASIA key) acting as ``caller`` for ``seconds``; ``session``:
+        the session fields above (session_policy, session_tags ...)."""
+        return cls(access_key_id=ids.access_key_id("ASIA"), secret_access_key=ids.secret_access_key(),
+                   session_token=ids.token(356), expiration=int(clock.epoch()) + seconds,
+                   caller={"account_id": caller.account_id, "arn": caller.arn, "user_id": caller.user_id, "type": caller.type,
+                           "role_arn": caller.role_arn, "session_name": caller.session_name},
+                   **session)
 
 
 class CredentialRegistry:

@@ -74,6 +74,8 @@ class ServiceRegistry:
         self._data_planes = {name: entry for name, entry in entries.items()
                              if entry.hosts or entry.paths or entry.websocket_paths or entry.websocket_hosts
                              or entry.form_posts}
+        # Host names a service's resources own (API Gateway's custom domain names) -> that service.
+        self._claimed_hosts: dict[str, str] = {}
 
     @property
     def names(self) -> list[str]:
@@ -118,8 +120,20 @@ class ServiceRegistry:
         """What ``name`` offers other services (its ``Service.api``), loading it if needed."""
         return self.load(name).api
 
+    def claim_host(self, host: str, name: str | None) -> None:
+        """Plain HTTP requests whose Host is ``host`` go to service ``name``'s data plane (a name one
+        of its resources owns: an API Gateway custom domain name); None gives the name up."""
+        if name is None:
+            self._claimed_hosts.pop(host.lower(), None)
+        else:
+            self._claimed_hosts[host.lower()] = name
+
     def for_http(self, host: str, path: str, websocket: bool = False, form_post: bool = False) -> str | None:
         """The service whose data plane a plain HTTP (or WebSocket) request is for, if any."""
+        if self._claimed_hosts and not websocket:
+            claimed = self._claimed_hosts.get(host.rsplit(":", 1)[0].lower() if not host.endswith("]") else host)
+            if claimed is not None:
+                return claimed
         return next((name for name, entry in self._data_planes.items()
                      if entry.wants(host, path, websocket, form_post)), None)
 

@@ -28,6 +28,7 @@ from regionbox.gateway.guard import (CrossSiteRefused, Guard, cors_headers, form
 from regionbox.gateway.identity import check_presigned_expiry, check_region, credential_scope, verify_signature
 from regionbox.gateway.routing import ServiceIndex, UnservedService
 from regionbox.protocol import HttpRequest, HttpResponse, negotiate, parser_for, serializer_for
+from regionbox.protocol.cbor import rpc_v2_service
 from regionbox.protocol.errors import credential_error
 from regionbox.protocol.http import BodyStream, ClientDisconnected, decode_body
 from regionbox.protocol.specs import model_for_signing_name, service_model
@@ -95,6 +96,7 @@ class Gateway:
             name = raw_name.decode("latin-1").lower()
             value = raw_value.decode("latin-1")
             headers[name] = f"{headers[name]},{value}" if name in headers else value
+        names = scope.get("extensions", {}).get("regionbox.header_names")
         request = HttpRequest(
             method=scope["method"],
             path=scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0] or scope["path"],
@@ -102,6 +104,7 @@ class Gateway:
             headers=headers,
             host=headers.get("host", ""),
             stream=BodyStream(receive),
+            sent=None if names is None else (names, scope["headers"]),
         )
         client = scope.get("client")
         try:
@@ -266,7 +269,7 @@ class Gateway:
         try:
             operation, params = parser.parse(request)
             ctx.operation = operation.name
-            self.authorizer.check(service, model.signing_name, protocol, ctx, operation.name, params, issued)
+            self.authorizer.check(service, model.signing_name, protocol, ctx, operation.name, params, issued, operation)
             output = await self._dispatch(service, ctx, operation.name, params)
             response = serializer.serialize_response(operation, output or {}, request_id)
         except ServiceError as exc:
@@ -291,7 +294,7 @@ class Gateway:
     def _unserved(self, request: HttpRequest, error: UnservedService, request_id: str) -> HttpResponse:
         """A service regionbox does not serve answers 501 in its own protocol (XML for query and
         rest-xml services), so its client shows the cause instead of failing to parse."""
-        model = model_for_signing_name(error.signing_name)
+        model = model_for_signing_name(error.signing_name, rpc_v2_service(request.path))
         if model is None:
             return internal.generic_error(error, request_id)
         error.message = (f"regionbox does not serve {model.metadata.get('serviceId', error.signing_name)} yet; "

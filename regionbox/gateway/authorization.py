@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from regionbox.core.arns import account_of
 from regionbox.core.context import RequestContext
@@ -72,8 +72,9 @@ class Authorizer:
         return f"{service.iam_prefix or prefix}:{operation}"
 
     def check(self, service: Service, prefix: str, protocol: str, ctx: RequestContext, operation: str, params: dict,
-              credentials: "IssuedCredentials | None") -> None:
-        """Raise AccessDenied unless IAM allows the request. ``prefix``: the model's signing name."""
+              credentials: "IssuedCredentials | None", operation_model: Any = None) -> None:
+        """Raise AccessDenied unless IAM allows the request. ``prefix``: the model's signing name;
+        ``operation_model``: botocore's, for the errors it lists."""
         if not self.enabled:
             return
         action = self.action(service, prefix, operation)
@@ -99,7 +100,11 @@ class Authorizer:
                 # EC2's actions (not its Describe calls) carry an encoded message, as on AWS.
                 encoded = self.cloud.services.api("sts").encode_authorization_failure(
                     ctx, denial.action, denial.resource, denial.reason)
-            raise denied_error(protocol, caller.arn, denial.action, denial.resource, denial.reason, encoded)
+            error = denied_error(protocol, caller.arn, denial.action, denial.resource, denial.reason, encoded)
+            if params.get("DryRun") is True and operation_model is not None \
+                    and any(shape.name == "UnauthorizedOperation" for shape in operation_model.error_shapes):
+                error.code = "UnauthorizedOperation"  # Migration Hub's answer to a DryRun the caller may not make
+            raise error
 
     @staticmethod
     def _accesses(service: Service, ctx: RequestContext, operation: str, params: dict) -> list[Access]:

@@ -49,6 +49,14 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if self._header_deadline is None:
             self._arm_header_deadline()
         super().on_message_begin()
+        # ASGI lower-cases header names, but API Gateway hands a Lambda proxy integration the
+        # client's own spelling: the names as sent, in the order of scope["headers"].
+        self._header_names: list[bytes] = []
+        self.scope["extensions"] = {"regionbox.header_names": self._header_names}
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_names.append(name)
+        super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
         self._disarm_header_deadline()

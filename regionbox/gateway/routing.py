@@ -11,8 +11,14 @@ from __future__ import annotations
 from urllib.parse import parse_qsl
 
 from regionbox.core.errors import ServiceError
+from regionbox.protocol.cbor import rpc_v2_service
 from regionbox.protocol.http import HttpRequest
 from regionbox.protocol.specs import routing_facts
+
+
+# Signing names a service's endpoint rules give some of its operations, which its model's metadata
+# does not list: S3's directory-bucket (S3 Express One Zone) operations sign as "s3express".
+ENDPOINT_SIGNING_NAMES = {"s3": ("s3express",)}
 
 
 class UnservedService(ServiceError):
@@ -32,7 +38,7 @@ class ServiceIndex:
         self.by_action: dict[str, list[str]] = {}
         self.api_version: dict[str, str] = {}
         for name, facts in routing_facts(services).items():
-            for key in facts.signing_names:
+            for key in (*facts.signing_names, *ENDPOINT_SIGNING_NAMES.get(name, ())):
                 self.by_signing_name.setdefault(key, []).append(name)
             if facts.target_prefix:
                 self.by_target_prefix[facts.target_prefix] = name
@@ -46,6 +52,11 @@ class ServiceIndex:
             service = self.by_target_prefix.get(target.rsplit(".", 1)[0])
             if service:
                 return service
+        # smithy-rpc-v2 (CloudWatch): POST /service/{ServiceName}/operation/{Operation}; the name
+        # tells apart services that share a signing name (EventBridge and EventBridgeV2).
+        service = self.by_target_prefix.get(rpc_v2_service(request.path) or "")
+        if service:
+            return service
         candidates = self.by_signing_name.get(signing_name or "", [])
         if len(candidates) == 1:
             return candidates[0]
@@ -57,11 +68,6 @@ class ServiceIndex:
                 return candidates[0]
         if signing_name:
             raise UnservedService(signing_name)
-        if request.path.startswith("/service/"):
-            # smithy-rpc-v2 (CloudWatch): POST /service/{ServiceName}/operation/{Operation}
-            for prefix, service in self.by_target_prefix.items():
-                if request.path.startswith(f"/service/{prefix}/"):
-                    return service
         if self.unsigned_fallback is not None:
             return self.unsigned_fallback
         raise ServiceError("MissingAuthenticationToken", "Request is missing Authentication Token", status=403)

@@ -71,6 +71,12 @@ def load_cbor_body(body: bytes) -> Any:
         raise serialization_error("The request body could not be decoded as CBOR.") from None
 
 
+def rpc_v2_service(path: str) -> str | None:
+    """The service a Smithy RPC v2 request names in its path (its model's ``targetPrefix``)."""
+    parts = path.split("/", 4)
+    return parts[2] if len(parts) == 5 and parts[1] == "service" and parts[3] == "operation" and parts[2] else None
+
+
 class Parser:
     def __init__(self, model: ServiceModel, dialect: Dialect = DEFAULT):
         self.model = model

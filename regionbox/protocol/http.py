@@ -93,6 +93,12 @@ class HttpRequest:
     # A signed aws-chunked body's chunk signatures, set once the request's own signature is
     # verified (aws_chunked.ChunkSignatures); None when not checked.
     chunk_signatures: Any = field(default=None, repr=False)
+    # The headers as sent: (name in the client's case, value), repeated ones apart, in order;
+    # None where the connection did not record them (``sent_headers`` then lower-cases).
+    raw_headers: list[tuple[str, str]] | None = field(default=None, repr=False)
+    # What the gateway's connection recorded (the names as sent, ASGI's headers), made into
+    # raw_headers only when asked: most requests never need them.
+    sent: tuple[list[bytes], list[tuple[bytes, bytes]]] | None = field(default=None, repr=False)
 
     _query: list[tuple[str, str]] | None = field(default=None, repr=False)
 
@@ -101,6 +107,12 @@ class HttpRequest:
         if self._query is None:
             self._query = parse_qsl(self.query_string, keep_blank_values=True)
         return self._query
+
+    def sent_headers(self) -> list[tuple[str, str]]:
+        if self.raw_headers is None and self.sent is not None and len(self.sent[0]) == len(self.sent[1]):
+            self.raw_headers = [(name.decode("latin-1"), value.decode("latin-1"))
+                                for name, (_, value) in zip(*self.sent)]
+        return self.raw_headers if self.raw_headers is not None else list(self.headers.items())
 
     def query_param(self, name: str) -> str | None:
         for key, value in self.query:

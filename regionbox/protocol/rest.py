@@ -124,8 +124,26 @@ class Router:
         best = len(candidates[0][0].query)  # candidates are sorted: the first has the most fixed parts
         complete = [pair for pair in candidates if len(pair[0].query) == best and pair[0].complete(query, request.headers)]
         chosen = complete or candidates
+        if len(chosen) > 1 and _signed_for(request, query) == "s3express":
+            # S3 Express One Zone: GET / signed for s3express is ListDirectoryBuckets, not ListBuckets.
+            chosen = [pair for pair in chosen if _express_control(pair[0].operation)] or chosen
         route, found = next(((r, f) for r, f in chosen if hint and r.hint == hint), chosen[0])
         return route.operation, {name: unquote(found.group(_group(name))) for name in route.labels}
+
+
+_SIGNED_SERVICE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+
+
+def _signed_for(request: HttpRequest, query: dict[str, str]) -> str | None:
+    """The service a SigV4 request is signed for (header or presigned query), if signed."""
+    found = _SIGNED_SERVICE.search(request.headers.get("authorization", "")) or \
+        _SIGNED_SERVICE.search("Credential=" + query.get("X-Amz-Credential", ""))
+    return found.group(1) if found else None
+
+
+def _express_control(operation: OperationModel) -> bool:
+    """An operation the model sends to the S3 Express control endpoint (its endpoint rules sign it for s3express)."""
+    return any(param.name == "UseS3ExpressControlEndpoint" and param.value for param in operation.static_context_parameters)
 
 
 def compile_route(operation: OperationModel) -> Route:

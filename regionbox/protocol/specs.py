@@ -108,33 +108,47 @@ class RoutingFacts:
         )
 
 
-def model_for_signing_name(signing_name: str) -> "ServiceModel | None":
+def model_for_signing_name(signing_name: str, rpc_v2_service: str | None = None) -> "ServiceModel | None":
     """The botocore model of the service that signs as ``signing_name`` (``monitoring`` is
     CloudWatch, ``email`` SES ...), to answer a service regionbox does not serve in its own
     protocol. Most share their name; the others are found once in every model's metadata,
-    remembered with the routing facts."""
+    remembered with the routing facts. ``rpc_v2_service``: the service a Smithy RPC v2 request
+    names in its path (``/service/AWSEventsV2/operation/...``), which tells apart two services
+    that sign with one name (EventBridge and EventBridgeV2 both sign as ``events``)."""
     data = Path(botocore.__file__).parent / "data"
+    if rpc_v2_service:
+        service = _metadata_index("targetPrefix").get(rpc_v2_service)
+        if service:
+            return service_model(service)
     if signing_name and (data / signing_name).is_dir():
         model = service_model(signing_name)
         if signing_name in RoutingFacts.of(model).signing_names:
             return model
+    service = _metadata_index("signingName", "endpointPrefix").get(signing_name)
+    return service_model(service) if service else None
+
+
+def _metadata_index(*keys: str) -> dict[str, str]:
+    """Every bundled model's service name by the first of ``keys`` its metadata has a value for
+    (read once per botocore version, then from the cache file)."""
     path = _cache_path()
     try:
         cached = orjson.loads(path.read_bytes())
     except (OSError, ValueError):
         cached = {}
-    by_signing_name = cached.get("__signing_names__")
-    if by_signing_name is None:
-        by_signing_name = {}
-        metadata = {entry.name: (_bundled_model(entry.name) or {}).get("metadata", {}) for entry in sorted(data.iterdir())}
-        for key in ("signingName", "endpointPrefix"):  # a signing name first: it is what SigV4 scopes name
+    entry = "__by_" + "_".join(keys) + "__"
+    index = cached.get(entry)
+    if index is None:
+        data = Path(botocore.__file__).parent / "data"
+        index = {}
+        metadata = {e.name: (_bundled_model(e.name) or {}).get("metadata", {}) for e in sorted(data.iterdir())}
+        for key in keys:  # a signing name first: it is what SigV4 scopes name
             for service, fields in metadata.items():
                 if fields.get(key):
-                    by_signing_name.setdefault(fields[key], service)
-        cached["__signing_names__"] = by_signing_name
+                    index.setdefault(fields[key], service)
+        cached[entry] = index
         _write_atomically(path, orjson.dumps(cached))
-    service = by_signing_name.get(signing_name)
-    return service_model(service) if service else None
+    return index
 
 
 def _cache_path() -> Path:

@@ -27,14 +27,18 @@ SERVICES: dict[str, Entry] = {
                                                                 "*.execute-api.*.amazonaws.com"),
                         paths=("/restapis/", "/_aws/execute-api/")),
     "transfer": Entry("regionbox.services.transfer"),
+    "secretsmanager": Entry("regionbox.services.secretsmanager"),
     # Code.Location links of GetFunction and GetLayerVersion are served on the cloud's own port, and
     # function URLs on "<url-id>.lambda-url.<region>.localhost" or "/_aws/lambda-url/<url-id>/".
     "lambda": Entry("regionbox.services.lambda_", hosts=("*.lambda-url.*.localhost",),
                     paths=("/_lambda/", "/_aws/lambda-url/")),
     # GraphQL on "<api>.appsync-api.<region>.localhost/graphql" or "/graphql/<api>" (no DNS needed), and
-    # subscriptions on "<api>.appsync-realtime-api.<region>.localhost/graphql" or "/graphql/<api>/realtime".
-    "appsync": Entry("regionbox.services.appsync", hosts=("*.appsync-api.*.localhost",), paths=("/graphql",),
-                     websocket_hosts=("*.appsync-realtime-api.*.localhost",), websocket_paths=("/graphql/",)),
+    # subscriptions on "<api>.appsync-realtime-api.<region>.localhost/graphql" or "/graphql/<api>/realtime";
+    # Event APIs publish on ".../event" or "/event/<api>" and serve channels on "<api>.appsync-realtime-api
+    # .<region>.localhost/event/realtime" or "/event/<api>/realtime"; custom domain names reach their API
+    # on the same paths by Host (other paths beginning with "/event", as "/events", are handed back).
+    "appsync": Entry("regionbox.services.appsync", hosts=("*.appsync-api.*.localhost",), paths=("/graphql", "/event"),
+                     websocket_hosts=("*.appsync-realtime-api.*.localhost",), websocket_paths=("/graphql/", "/event/")),
     "rds": Entry("regionbox.services.rds"),
     "pi": Entry("regionbox.services.pi"),
     "cloudwatch": Entry("regionbox.services.cloudwatch"),

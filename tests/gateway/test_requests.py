@@ -136,6 +136,7 @@ def test_garbage_is_never_a_server_error(cloud, target, body):
     ("fis", lambda client: client.list_experiments()),                 # rest-json
     ("sqs", lambda client: client.list_queues()),                      # json
     ("keyspaces", lambda client: client.list_keyspaces()),             # signs as "cassandra"
+    ("eventbridgev2", lambda client: client.list_event_buses()),       # CBOR only, signs as EventBridge does
 ])
 def test_a_service_regionbox_does_not_serve_answers_501_in_its_own_protocol(cloud, service, call):
     with pytest.raises(ClientError) as caught:

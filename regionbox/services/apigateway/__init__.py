@@ -14,24 +14,13 @@ from regionbox.protocol.dialect import Dialect
 # API Gateway answers input that breaks the model (an enum, a missing member) with BadRequestException.
 DIALECT = Dialect(validation_code="BadRequestException")
 
-_AUTHORIZERS = "authorizer results are not cached, and test invocations of authorizers are not built"
-_DOMAINS = "custom domain names need certificates (ACM) and DNS, which regionbox does not serve"
+_DOMAINS = ("access associations are for private custom domain names, which need VPC endpoints (PrivateLink) "
+            "that regionbox does not serve")
 UNSUPPORTED = {
-    **{op: _AUTHORIZERS for op in ("TestInvokeAuthorizer", "FlushStageAuthorizersCache")},
-    **{op: _DOMAINS for op in ("CreateDomainName", "GetDomainName", "GetDomainNames", "UpdateDomainName",
-                               "DeleteDomainName", "CreateBasePathMapping", "GetBasePathMapping",
-                               "GetBasePathMappings", "UpdateBasePathMapping", "DeleteBasePathMapping",
-                               "CreateDomainNameAccessAssociation", "DeleteDomainNameAccessAssociation",
+    **{op: _DOMAINS for op in ("CreateDomainNameAccessAssociation", "DeleteDomainNameAccessAssociation",
                                "GetDomainNameAccessAssociations", "RejectDomainNameAccessAssociation")},
-    **{op: "VPC links need a Network Load Balancer, which regionbox does not serve"
-       for op in ("CreateVpcLink", "GetVpcLink", "GetVpcLinks", "UpdateVpcLink", "DeleteVpcLink")},
-    **{op: "client certificates for backend TLS are not built"
-       for op in ("GenerateClientCertificate", "GetClientCertificate", "GetClientCertificates",
-                  "UpdateClientCertificate", "DeleteClientCertificate")},
-    "GetModelTemplate": "generating a mapping template from a model is not built",
-    "GetSdk": "client SDK generation is not built",
-    "GetSdkType": "client SDK generation is not built",
-    "GetSdkTypes": "client SDK generation is not built",
+    "GetSdk": "client SDK generation is not built: AWS's SDKs are Swagger-codegen projects with AWS's signing "
+              "runtime per language; generate one from GetExport's OpenAPI document instead",
 }
 
 
@@ -41,9 +30,11 @@ def load(cloud) -> Service:
     from regionbox.services.apigateway.api import ApiGatewayApi
     from regionbox.services.apigateway.account import Accounts
     from regionbox.services.apigateway.apikeys import ApiKeys
-    from regionbox.services.apigateway.authorizers import Authorizers
+    from regionbox.services.apigateway.authorizers import Authorizers, ResultCache
     from regionbox.services.apigateway.cache import StageCache
+    from regionbox.services.apigateway.client_certificates import ClientCertificates
     from regionbox.services.apigateway.deployments import Deployments
+    from regionbox.services.apigateway.domains import Domains
     from regionbox.services.apigateway.documentation import Documentation
     from regionbox.services.apigateway.export import Exports
     from regionbox.services.apigateway.http_client import HttpClient
@@ -56,6 +47,7 @@ def load(cloud) -> Service:
     from regionbox.services.apigateway.responses import GatewayResponses
     from regionbox.services.apigateway.restapis import RestApis
     from regionbox.services.apigateway.schemas import Schemas
+    from regionbox.services.apigateway.sdks import Sdks
     from regionbox.services.apigateway.signed_calls import SignedCalls
     from regionbox.services.apigateway.stages import Stages
     from regionbox.services.apigateway.state import ApiGatewayState
@@ -63,10 +55,11 @@ def load(cloud) -> Service:
     from regionbox.services.apigateway.throttling import Throttles
     from regionbox.services.apigateway.tryout import TryOut
     from regionbox.services.apigateway.usage_plans import UsagePlans
+    from regionbox.services.apigateway.vpc_links import VpcLinks
 
     state = ApiGatewayState(cloud.store)
     throttles = Throttles()
-    client = HttpClient()
+    client = HttpClient(trusted_ca=lambda: cloud.ca.ensure())
     apis = RestApis(state, cloud.paginator)
     methods = Methods(state)
     integrations = Integrations(state)
@@ -75,24 +68,37 @@ def load(cloud) -> Service:
     plans = UsagePlans(state, cloud.paginator)
     keys = ApiKeys(state, cloud.paginator, plans)
     schemas = Schemas(state, cloud.paginator)
-    authorizers = Authorizers(state, cloud.paginator)
+    authorizer_cache = ResultCache()
     documentation = Documentation(state, cloud.paginator)
     openapi = OpenApi(state, apis)
     exports = Exports(state)
     responses = GatewayResponses(state, cloud.paginator)
     tags = Tags(state)
+    sdks = Sdks(cloud.paginator)
     accounts = Accounts(state)
+    domains = Domains(state, cloud.paginator,
+                      lambda host, claimed: cloud.services.claim_host(host, "apigateway" if claimed else None))
     lambda_api = lambda: cloud.services.api("lambda")  # noqa: E731 - reached only when a call needs it
-    integrator = Integrator(client, LambdaProxy(lambda_api))
+    authorizers = Authorizers(state, cloud.paginator, authorizer_cache, lambda_api)
+    client_certificates = ClientCertificates(state, cloud.paginator, cloud.state_dir / "apigateway" / "client-certificates")
+    vpc_links = VpcLinks(state, cloud.paginator, cloud.tasks, lambda: cloud.services.api("elbv2"))
+    integrator = Integrator(client, LambdaProxy(lambda_api), client_certificates.tls_files, vpc_links.address)
     cache = StageCache(state)
     signed_calls = SignedCalls(cloud.credentials, lambda: cloud.services.api("iam"), cloud.config.iam_enforcement)
     invoker = Invoker(state, keys, throttles, integrator, AccessLogs(lambda: cloud.services.api("logs")), cache,
-                      signed_calls, lambda_api)
+                      signed_calls, lambda_api, authorizer_cache)
     tryout = TryOut(state, integrator)
 
     def reset() -> None:
         throttles.clear()
         cache.clear()
+        authorizer_cache.clear()
+        for _, name, _ in state.domains.all():
+            cloud.services.claim_host(name, None)
+        state.domains_changed()
+
+    def start() -> None:
+        domains.restore()
 
     def stop() -> None:
         client.close()
@@ -136,6 +142,7 @@ def load(cloud) -> Service:
         "GetModels": schemas.get_models,
         "UpdateModel": schemas.update_model,
         "DeleteModel": schemas.delete_model,
+        "GetModelTemplate": schemas.get_model_template,
         "CreateRequestValidator": schemas.create_request_validator,
         "GetRequestValidator": schemas.get_request_validator,
         "GetRequestValidators": schemas.get_request_validators,
@@ -147,6 +154,8 @@ def load(cloud) -> Service:
         "GetAuthorizers": authorizers.get_authorizers,
         "UpdateAuthorizer": authorizers.update_authorizer,
         "DeleteAuthorizer": authorizers.delete_authorizer,
+        "TestInvokeAuthorizer": authorizers.test_invoke_authorizer,
+        "FlushStageAuthorizersCache": authorizers.flush_stage_authorizers_cache,
         # documentation
         "CreateDocumentationPart": documentation.create_documentation_part,
         "GetDocumentationPart": documentation.get_documentation_part,
@@ -177,6 +186,8 @@ def load(cloud) -> Service:
         "UpdateStage": stages.update_stage,
         "DeleteStage": stages.delete_stage,
         "GetExport": exports.get_export,
+        "GetSdkTypes": sdks.get_sdk_types,
+        "GetSdkType": sdks.get_sdk_type,
         "FlushStageCache": cache.flush_stage_cache,
         # API keys, usage plans, usage
         "CreateApiKey": keys.create_api_key,
@@ -202,6 +213,28 @@ def load(cloud) -> Service:
         "GetTags": tags.get_tags,
         "GetAccount": accounts.get_account,
         "UpdateAccount": accounts.update_account,
+        # client certificates and VPC links
+        "GenerateClientCertificate": client_certificates.generate_client_certificate,
+        "GetClientCertificate": client_certificates.get_client_certificate,
+        "GetClientCertificates": client_certificates.get_client_certificates,
+        "UpdateClientCertificate": client_certificates.update_client_certificate,
+        "DeleteClientCertificate": client_certificates.delete_client_certificate,
+        "CreateVpcLink": vpc_links.create_vpc_link,
+        "GetVpcLink": vpc_links.get_vpc_link,
+        "GetVpcLinks": vpc_links.get_vpc_links,
+        "UpdateVpcLink": vpc_links.update_vpc_link,
+        "DeleteVpcLink": vpc_links.delete_vpc_link,
+        # custom domain names and base path mappings
+        "CreateDomainName": domains.create_domain_name,
+        "GetDomainName": domains.get_domain_name,
+        "GetDomainNames": domains.get_domain_names,
+        "UpdateDomainName": domains.update_domain_name,
+        "DeleteDomainName": domains.delete_domain_name,
+        "CreateBasePathMapping": domains.create_base_path_mapping,
+        "GetBasePathMapping": domains.get_base_path_mapping,
+        "GetBasePathMappings": domains.get_base_path_mappings,
+        "UpdateBasePathMapping": domains.update_base_path_mapping,
+        "DeleteBasePathMapping": domains.delete_base_path_mapping,
     }
     return Service(
         name="apigateway",
@@ -211,6 +244,7 @@ def load(cloud) -> Service:
         http=invoker.handle,
         api=ApiGatewayApi(invoker),
         reset=reset,
+        start=start,
         stop=stop,
         # IAM: API Gateway's management actions are the HTTP verbs on resource paths (access.py).
         iam_actions=iam_actions(list(operations)),

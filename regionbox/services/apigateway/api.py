@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from regionbox.protocol.http import BodyStream, HttpRequest
-from regionbox.services.apigateway.invoke import MAX_PAYLOAD, Invoker, target_of
+from regionbox.services.apigateway.invoke import MAX_PAYLOAD, Invoker
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,10 @@ class ApiGatewayApi:
         sent = {name.lower(): value for name, value in (headers or {}).items()}
         sent.setdefault("host", parts.netloc)
         request = HttpRequest(method=method.upper(), path=parts.path or "/", query_string=parts.query, headers=sent,
-                              host=sent["host"], stream=BodyStream.of(body), raw_body=body)
-        if target_of(request) is None:
+                              host=sent["host"], stream=BodyStream.of(body), raw_body=body,
+                              raw_headers=[*(headers or {}).items()] + ([] if "host" in {k.lower() for k in headers or {}}
+                                                                        else [("Host", sent["host"])]))
+        if self._invoker.target(request) is None:
             return None
         response = await self._invoker.handle(request)
         if response is None:

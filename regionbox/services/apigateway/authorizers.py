@@ -8,7 +8,8 @@ decides (an Allow of execute-api:Invoke on the method's ARN passes, anything els
 ``principalId`` and ``context`` reach ``$context.authorizer`` and its ``usageIdentifierKey`` is the
 API key of an API whose key source is AUTHORIZER; a function that cannot be run is 500
 ``{"message":null}`` (AuthorizerConfigurationException), one that raises "Unauthorized" 401.
-Results are not cached (``authorizerResultTtlInSeconds`` is kept, not applied). regionbox has no
+Results are cached per stage and identity for ``authorizerResultTtlInSeconds`` (ResultCache), the
+policy of a cached result applied to each call's method. regionbox has no
 Cognito: a Cognito token is never one of its user pools' (401). No call passes unchecked.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import time
 from typing import Any, Callable
 
 import orjson
@@ -26,6 +28,7 @@ from regionbox.core.pagination import Paginator
 from regionbox.protocol.http import HttpRequest
 from regionbox.services.apigateway import patch
 from regionbox.services.apigateway.integrations import lambda_function
+from regionbox.services.apigateway.lambda_proxy import event_headers
 from regionbox.services.apigateway.models import new_id
 from regionbox.services.apigateway.paging import listing
 from regionbox.services.apigateway.state import ApiGatewayState, bad_request, conflict, not_found
@@ -86,23 +89,53 @@ def _allows(policy: Any, arn: str) -> bool | None:
     return allowed
 
 
-async def run(authorizer: dict | None, request: HttpRequest, call_arn: str, event_base: dict,
-              lambda_api: Callable[[], Any], context: dict) -> tuple[str, str | None] | None:
-    """None when the call may go on (``context["authorizer"]`` then set), else (gateway
-    response type, message)."""
+class ResultCache:
+    """Authorizers' results per stage, for ``authorizerResultTtlInSeconds`` (0: not cached), keyed by
+    the identity source's values, as AWS caches them; FlushStageAuthorizersCache empties a stage's."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._entries: dict[tuple, tuple[float, dict]] = {}
+
+    def get(self, key: tuple) -> dict | None:
+        found = self._entries.get(key)
+        if found is None or found[0] <= self.clock():
+            self._entries.pop(key, None)
+            return None
+        return found[1]
+
+    def put(self, key: tuple, ttl: int, result: dict) -> None:
+        if ttl <= 0:
+            return
+        if len(self._entries) >= 10_000:
+            self._entries.clear()
+        self._entries[key] = (self.clock() + ttl, result)
+
+    def flush(self, scope: tuple, api_id: str, stage: str) -> None:
+        for key in [k for k in self._entries if k[:3] == (scope, api_id, stage)]:
+            del self._entries[key]
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+async def evaluate(authorizer: dict | None, request: HttpRequest, call_arn: str, event_base: dict,
+                   lambda_api: Callable[[], Any]) -> tuple[tuple[str, str | None] | None, dict | None, list[str]]:
+    """Run the authorizer for a request: (refusal, None, values) when it refuses before a policy
+    (gateway response type, message), else (None, the function's answer, the identity values)."""
     if authorizer is None:
-        return "AUTHORIZER_CONFIGURATION_ERROR", None
+        return ("AUTHORIZER_CONFIGURATION_ERROR", None), None, []
     values = _identity(authorizer, request)
     if values is None:
-        return "UNAUTHORIZED", None
+        return ("UNAUTHORIZED", None), None, []
     if authorizer["type"] == "COGNITO_USER_POOLS":
-        return "UNAUTHORIZED", None
+        return ("UNAUTHORIZED", None), None, values
     pattern = authorizer.get("identityValidationExpression")
     if authorizer["type"] == "TOKEN" and pattern and not re.fullmatch(pattern, values[0] if values else ""):
-        return "UNAUTHORIZED", None
+        return ("UNAUTHORIZED", None), None, values
     function = lambda_function(authorizer.get("authorizerUri", ""))
     if function is None:
-        return "AUTHORIZER_CONFIGURATION_ERROR", None
+        return ("AUTHORIZER_CONFIGURATION_ERROR", None), None, values
     if authorizer["type"] == "TOKEN":
         event = {"type": "TOKEN", "authorizationToken": values[0] if values else "", "methodArn": call_arn}
     else:
@@ -117,20 +150,23 @@ async def run(authorizer: dict | None, request: HttpRequest, call_arn: str, even
             source_arn=None if trusted else f"arn:aws:execute-api:{region}:{account}:{api_id}/authorizers/{authorizer['id']}",
             source_account=None if trusted else account)
     except ServiceError:
-        return "AUTHORIZER_CONFIGURATION_ERROR", None
+        return ("AUTHORIZER_CONFIGURATION_ERROR", None), None, values
     try:
         result = answer.json()
     except orjson.JSONDecodeError:
         result = None
     if answer.function_error:
         unauthorized = isinstance(result, dict) and result.get("errorMessage") == "Unauthorized"
-        return ("UNAUTHORIZED", None) if unauthorized else ("AUTHORIZER_CONFIGURATION_ERROR", None)
-    if not isinstance(result, dict) or not result.get("principalId"):
-        return "AUTHORIZER_CONFIGURATION_ERROR", None
-    allowed = _allows(result.get("policyDocument"), call_arn)
-    if allowed is None:
-        return "AUTHORIZER_CONFIGURATION_ERROR", None
-    if not allowed:
+        return (("UNAUTHORIZED", None) if unauthorized else ("AUTHORIZER_CONFIGURATION_ERROR", None)), None, values
+    if not isinstance(result, dict) or not result.get("principalId") or _allows(result.get("policyDocument"), call_arn) is None:
+        return ("AUTHORIZER_CONFIGURATION_ERROR", None), None, values
+    return None, result, values
+
+
+def verdict(result: dict, call_arn: str, context: dict) -> tuple[str, str | None] | None:
+    """A function's answer applied to a call: None when its policy allows it (``context`` then
+    has the authorizer's principal and context), else the refusal."""
+    if not _allows(result.get("policyDocument"), call_arn):
         return "ACCESS_DENIED", "User is not authorized to access this resource"
     extra = result.get("context") if isinstance(result.get("context"), dict) else {}
     context["authorizer"] = {**{k: v for k, v in extra.items() if isinstance(v, (str, int, float, bool))},
@@ -140,10 +176,74 @@ async def run(authorizer: dict | None, request: HttpRequest, call_arn: str, even
     return None
 
 
+async def run(authorizer: dict | None, request: HttpRequest, call_arn: str, event_base: dict,
+              lambda_api: Callable[[], Any], context: dict, cache: ResultCache | None = None,
+              cache_scope: tuple = ()) -> tuple[str, str | None] | None:
+    """None when the call may go on (``context["authorizer"]`` then set), else (gateway
+    response type, message). With ``cache``, a result is kept per (scope, API, stage) and identity."""
+    ttl = int((authorizer or {}).get("authorizerResultTtlInSeconds", 300))
+    values = _identity(authorizer, request) if authorizer is not None else None
+    key = (*cache_scope, authorizer["id"], tuple(values)) if cache is not None and values and ttl > 0 else None
+    result = cache.get(key) if key is not None else None
+    if result is None:
+        refused, result, _ = await evaluate(authorizer, request, call_arn, event_base, lambda_api)
+        if refused is not None:
+            return refused
+        if key is not None:
+            cache.put(key, ttl, result)
+    return verdict(result, call_arn, context)
+
+
 class Authorizers:
-    def __init__(self, state: ApiGatewayState, paginator: Paginator) -> None:
+    def __init__(self, state: ApiGatewayState, paginator: Paginator, cache: ResultCache,
+                 lambda_api: Callable[[], Any]) -> None:
         self.state = state
         self.paginator = paginator
+        self.cache = cache
+        self.lambda_api = lambda_api
+
+    async def test_invoke_authorizer(self, ctx: RequestContext, params: dict) -> dict:
+        """The API's authorizer (as saved, not as deployed) run on the request described, its Lambda
+        function really invoked; the answer says what it decided, as AWS's console test shows."""
+        api = self.state.api(ctx.scope, params["restApiId"])
+        authorizer = self._authorizer(api, params["authorizerId"])
+        path, _, query = (params.get("pathWithQueryString") or "/").partition("?")
+        headers: dict[str, str] = {}
+        raw: list[tuple[str, str]] = []
+        for name, values in [*((k, [v]) for k, v in (params.get("headers") or {}).items()),
+                             *(params.get("multiValueHeaders") or {}).items()]:
+            for value in values:
+                headers[name.lower()] = f"{headers[name.lower()]},{value}" if name.lower() in headers else value
+                raw.append((name, value))
+        body = (params.get("body") or "").encode()
+        request = HttpRequest(method="GET", path=path, query_string=query, headers=headers, body=body,
+                              host=headers.get("host", ""), raw_headers=raw)
+        arn = f"arn:aws:execute-api:{ctx.region}:{ctx.account_id}:{api.id}/ESTestInvoke-stage/GET{path}"
+        sent, multi = event_headers(request)
+        event = {"resource": path, "path": path, "httpMethod": "GET", "headers": sent, "multiValueHeaders": multi,
+                 "queryStringParameters": dict(request.query) or None, "pathParameters": None,
+                 "stageVariables": params.get("stageVariables") or None,
+                 "requestContext": {"accountId": ctx.account_id, "apiId": api.id, "stage": "test-invoke-stage",
+                                    "httpMethod": "GET", "path": path, "resourcePath": path,
+                                    "requestId": ctx.request_id}}
+        started = time.monotonic()
+        refused, result, _ = await evaluate(authorizer, request, arn, event, self.lambda_api)
+        latency = int((time.monotonic() - started) * 1000)
+        if refused is not None:
+            status = 401 if refused[0] == "UNAUTHORIZED" else 500
+            return {"clientStatus": status, "latency": latency,
+                    "log": f"Execution log for request {ctx.request_id}\nAuthorizer {authorizer['name']}: {refused[0]}\n"}
+        return {"clientStatus": 200, "latency": latency, "principalId": str(result["principalId"]),
+                "policy": orjson.dumps(result.get("policyDocument")).decode(),
+                "authorization": {}, "claims": {},
+                "log": f"Execution log for request {ctx.request_id}\nAuthorizer {authorizer['name']} returned a policy "
+                       f"for principal {result['principalId']}\n"}
+
+    def flush_stage_authorizers_cache(self, ctx: RequestContext, params: dict) -> dict:
+        self.state.api(ctx.scope, params["restApiId"])
+        self.state.stage(ctx.scope, params["restApiId"], params["stageName"])
+        self.cache.flush(ctx.scope, params["restApiId"], params["stageName"])
+        return {}
 
     def _authorizer(self, api, authorizer_id: str) -> dict:
         found = api.authorizers.get(authorizer_id)

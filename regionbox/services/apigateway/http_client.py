@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import ssl
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
 
 MAX_BODY = 10 * 1024 * 1024
@@ -36,16 +38,31 @@ class Answer:
         return next((v for k, v in self.headers if k.lower() == name), None)
 
 
+@dataclass(frozen=True)
+class Tls:
+    """How an HTTPS backend is met: verified or not (an integration's tlsConfig), and the client
+    certificate to present (a stage's, as certificate and key files)."""
+    verify: bool = True
+    client_cert: tuple[Path, Path] | None = None
+
+
 class HttpClient:
-    def __init__(self) -> None:
-        self._idle: dict[tuple[str, str, int], list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]] = {}
+    def __init__(self, trusted_ca: Callable[[], Path] | None = None) -> None:
+        # Backends are verified against the system's CAs and the cloud's own (a load balancer's
+        # HTTPS listener, another regionbox endpoint).
+        self.trusted_ca = trusted_ca
+        self._idle: dict[tuple, list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]] = {}
+        self._contexts: dict[Tls, ssl.SSLContext] = {}
 
     async def request(self, method: str, url: str, headers: list[tuple[str, str]], body: bytes,
-                      timeout: float) -> Answer:
+                      timeout: float, tls: Tls = Tls(), connect_to: tuple[str, int] | None = None) -> Answer:
+        """``connect_to``: the address to connect to instead of the URL's host (a VPC link's load
+        balancer), the URL still naming the Host and the TLS server name."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise UpstreamError(f"not an HTTP URL: {url}")
-        origin = (parts.scheme, parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+        origin = (parts.scheme, parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), connect_to,
+                  tls if parts.scheme == "https" else None)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         host = parts.netloc.rsplit("@", 1)[-1]
         head = [f"{method} {target} HTTP/1.1", f"Host: {host}"]
@@ -56,14 +73,14 @@ class HttpClient:
         message = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
         return await asyncio.wait_for(self._exchange(origin, message, method), timeout)
 
-    async def _exchange(self, origin: tuple[str, str, int], message: bytes, method: str) -> Answer:
+    async def _exchange(self, origin: tuple, message: bytes, method: str) -> Answer:
         for attempt in range(2):
             reused, (reader, writer) = await self._connection(origin)
             try:
                 writer.write(message)
                 await writer.drain()
                 answer, keep = await _read_answer(reader, method)
-            except (ConnectionError, asyncio.IncompleteReadError, UpstreamError) as exc:
+            except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, UpstreamError) as exc:
                 writer.close()
                 if reused and attempt == 0 and not isinstance(exc, BodyTooLarge):
                     continue  # the backend closed a kept connection: once more on a new one
@@ -79,19 +96,35 @@ class HttpClient:
             return answer
         raise UpstreamError("unreachable")
 
-    async def _connection(self, origin: tuple[str, str, int]):
+    async def _connection(self, origin: tuple):
         idle = self._idle.get(origin)
         while idle:
             reader, writer = idle.pop()
             if not reader.at_eof() and not writer.is_closing():
                 return True, (reader, writer)
             writer.close()
-        scheme, host, port = origin
+        scheme, host, port, connect_to, tls = origin
         try:
-            context = ssl.create_default_context() if scheme == "https" else None
-            return False, await asyncio.open_connection(host, port, ssl=context)
-        except OSError as exc:
+            context = self._context(tls) if scheme == "https" else None
+            address, number = connect_to or (host, port)
+            return False, await asyncio.open_connection(address, number, ssl=context,
+                                                        server_hostname=host if context is not None else None)
+        except (OSError, ssl.SSLError) as exc:
             raise UpstreamError(f"cannot connect to {host}:{port}: {exc}") from exc
+
+    def _context(self, tls: Tls) -> ssl.SSLContext:
+        context = self._contexts.get(tls)
+        if context is None:
+            context = ssl.create_default_context()
+            if self.trusted_ca is not None:
+                context.load_verify_locations(str(self.trusted_ca()))
+            if not tls.verify:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            if tls.client_cert is not None:
+                context.load_cert_chain(str(tls.client_cert[0]), str(tls.client_cert[1]))
+            self._contexts[tls] = context
+        return context
 
     def close(self) -> None:
         for connections in self._idle.values():

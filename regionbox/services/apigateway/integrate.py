@@ -20,13 +20,14 @@ import asyncio
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
-from urllib.parse import parse_qsl, quote
+from pathlib import Path
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import orjson
 
 from regionbox.core.store import Scope
 from regionbox.protocol.http import HttpRequest, HttpResponse
-from regionbox.services.apigateway.http_client import HttpClient, UpstreamError
+from regionbox.services.apigateway.http_client import HttpClient, Tls, UpstreamError
 from regionbox.services.apigateway.lambda_proxy import LambdaProxy
 from regionbox.services.apigateway.models import ApiKey, Stage
 from regionbox.services.apigateway.templates import TemplateInput, render
@@ -70,9 +71,13 @@ def internal_error(call: Call) -> HttpResponse:
 
 
 class Integrator:
-    def __init__(self, client: HttpClient, lambda_proxy: LambdaProxy) -> None:
+    def __init__(self, client: HttpClient, lambda_proxy: LambdaProxy,
+                 client_certificate: Callable[[Scope, str], tuple[Path, Path] | None],
+                 vpc_link_address: Callable[[Scope, str], str | None]) -> None:
         self.client = client
         self.lambda_proxy = lambda_proxy
+        self.client_certificate = client_certificate  # (scope, id) -> a stage's certificate and key files
+        self.vpc_link_address = vpc_link_address  # (scope, link id) -> the load balancer's address
 
     async def run(self, call: Call) -> HttpResponse:
         integration = call.method.get("methodIntegration") or {}
@@ -173,8 +178,20 @@ class Integrator:
         method = integration.get("httpMethod") or call.request.method
         if method == "ANY":
             method = call.request.method
+        certificate_id = call.stage.body.get("clientCertificateId")
+        client_cert = self.client_certificate(call.scope, certificate_id) if certificate_id else None
+        tls = Tls(verify=not (integration.get("tlsConfig") or {}).get("insecureSkipVerification"), client_cert=client_cert)
+        connect_to = None
+        if integration.get("connectionType") == "VPC_LINK":
+            link = _stage_variables(integration.get("connectionId") or "", call.variables)
+            address = self.vpc_link_address(call.scope, link)
+            if address is None:
+                return internal_error(call)
+            parts = urlsplit(url)
+            connect_to = (address, parts.port or (443 if parts.scheme == "https" else 80))
         try:
-            return await self.client.request(method, url, headers, body, integration.get("timeoutInMillis", 29000) / 1000)
+            return await self.client.request(method, url, headers, body, integration.get("timeoutInMillis", 29000) / 1000,
+                                             tls=tls, connect_to=connect_to)
         except asyncio.TimeoutError:
             return call.refuse("INTEGRATION_TIMEOUT")
         except UpstreamError:
@@ -221,10 +238,13 @@ def _request_parameters(call: Call, integration: dict) -> dict[str, dict[str, st
     return mapped
 
 
+def _stage_variables(text: str, variables: dict[str, str]) -> str:
+    return re.sub(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}", lambda m: variables.get(m.group(1), ""), text)
+
+
 def _integration_url(call: Call, integration: dict, path_values: dict[str, str], query: dict[str, str],
                      proxy: bool) -> str:
-    uri = re.sub(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}", lambda m: call.variables.get(m.group(1), ""),
-                 integration.get("uri", ""))
+    uri = _stage_variables(integration.get("uri", ""), call.variables)
 
     def fill(found: re.Match) -> str:
         name = found.group(1)

@@ -47,6 +47,8 @@ def check_integration(integration: dict) -> None:
     if kind == "AWS_PROXY" and lambda_function(integration["uri"]) is None:
         raise bad_request("Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose "
                           "stream invocations.")
+    if integration.get("connectionType") == "VPC_LINK" and not integration.get("connectionId"):
+        raise bad_request("Connection Id must be specified for connection type VPC_LINK")
     timeout = integration.get("timeoutInMillis", 29000)
     if not 50 <= timeout <= 29000:
         raise bad_request("Timeout should be between 50 ms and 29000 ms")

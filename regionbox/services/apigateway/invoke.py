@@ -35,9 +35,11 @@ from regionbox.protocol.http import BodyTooLarge, HttpRequest, HttpResponse
 from regionbox.services.apigateway.account import ACCOUNT_BURST_LIMIT, ACCOUNT_RATE_LIMIT
 from regionbox.services.apigateway.access_logs import AccessLogs
 from regionbox.services.apigateway.apikeys import ApiKeys
-from regionbox.services.apigateway.authorizers import run as run_authorizer
+from regionbox.services.apigateway.authorizers import ResultCache, run as run_authorizer
 from regionbox.services.apigateway.cache import StageCache, cache_ttl, key_values
+from regionbox.services.apigateway.domains import mapped
 from regionbox.services.apigateway.integrate import Call, Integrator
+from regionbox.services.apigateway.lambda_proxy import event_headers
 from regionbox.services.apigateway.models import ApiKey, Deployment, Stage, UsagePlan
 from regionbox.services.apigateway.responses import forbidden, gateway_response
 from regionbox.services.apigateway.routes import Routes
@@ -74,8 +76,9 @@ def target_of(request: HttpRequest) -> Target | None:
 class Invoker:
     def __init__(self, state: ApiGatewayState, api_keys: ApiKeys, throttles: Throttles, integrator: Integrator,
                  access_logs: AccessLogs, cache: StageCache, signed_calls: SignedCalls,
-                 lambda_api: Callable[[], Any]) -> None:
+                 lambda_api: Callable[[], Any], authorizer_cache: ResultCache) -> None:
         self.state = state
+        self.authorizer_cache = authorizer_cache
         self.lambda_api = lambda_api
         self.signed_calls = signed_calls
         self.cache = cache
@@ -85,8 +88,19 @@ class Invoker:
         self.integrator = integrator
         self._routes: dict[tuple, tuple[Routes, Deployment]] = {}
 
+    def target(self, request: HttpRequest) -> Target | None:
+        """target_of, and the calls to a custom domain name (by its name or its regional domain
+        name), through its base path mappings: an unmapped path reaches no API (403)."""
+        host = request.host.rsplit(":", 1)[0].lower() if not request.host.endswith("]") else request.host
+        if host.startswith("d-") or ".execute-api." not in host:
+            found = self.state.domain_by_host(host)
+            if found is not None:
+                routed = mapped(found[1], request.path)
+                return Target(*routed) if routed is not None else Target("", "", request.path)
+        return target_of(request)
+
     async def handle(self, request: HttpRequest) -> HttpResponse | None:
-        target = target_of(request)
+        target = self.target(request)
         if target is None:
             return None  # /restapis/... without _user_request_: the control plane's
         request_id = str(uuid.uuid4())
@@ -139,12 +153,14 @@ class Invoker:
                 return refuse(*refused)
         if method.get("authorizationType") in ("CUSTOM", "COGNITO_USER_POOLS"):
             arn = method_arn(scope[1], scope[0], target.api_id, stage.name, request.method, target.path)
+            headers, multi_headers = event_headers(request)
             event = {"resource": found.resource["path"], "path": target.path, "httpMethod": request.method,
-                     "headers": dict(request.headers), "queryStringParameters": dict(request.query) or None,
+                     "headers": headers, "multiValueHeaders": multi_headers, "queryStringParameters": dict(request.query) or None,
                      "pathParameters": dict(found.path_params) or None,
                      "stageVariables": stage.body.get("variables") or None, "requestContext": dict(context)}
             refused = await run_authorizer(deployment.authorizers.get(method.get("authorizerId") or ""), request, arn,
-                                           event, self.lambda_api, context)
+                                           event, self.lambda_api, context, self.authorizer_cache,
+                                           (scope, target.api_id, stage.name))
             if refused is not None:
                 return refuse(*refused)
         key = plan = None

@@ -26,13 +26,26 @@ from regionbox.services.apigateway.signed_calls import method_arn
 log = logging.getLogger("regionbox.apigateway")
 
 
+def event_headers(request) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """``headers`` and ``multiValueHeaders`` as AWS gives them to a function: names in the client's
+    own case, a repeated header's values apart (its last one in ``headers``)."""
+    headers: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    spelled: dict[str, str] = {}  # the first spelling of each name, for one that comes back spelled otherwise
+    for name, value in request.sent_headers():
+        name = spelled.setdefault(name.lower(), name)
+        headers[name] = value
+        multi.setdefault(name, []).append(value)
+    return headers, multi
+
+
 def proxy_event(call) -> dict:
     request = call.request
     query = parse_qsl(request.query_string, keep_blank_values=True)
     multi_query: dict[str, list[str]] = {}
     for name, value in query:
         multi_query.setdefault(name, []).append(value)
-    headers = {k: v for k, v in request.headers.items()}
+    headers, multi_headers = event_headers(request)
     body = call.body
     try:
         text, encoded = body.decode("utf-8"), False
@@ -42,7 +55,7 @@ def proxy_event(call) -> dict:
                "domainName": request.host.rsplit(":", 1)[0], "domainPrefix": call.api_id}
     return {
         "resource": call.resource["path"], "path": call.path, "httpMethod": request.method,
-        "headers": headers or None, "multiValueHeaders": {k: v.split(",") for k, v in headers.items()} or None,
+        "headers": headers or None, "multiValueHeaders": multi_headers or None,
         "queryStringParameters": dict(query) or None, "multiValueQueryStringParameters": multi_query or None,
         "pathParameters": dict(call.path_params) or None, "stageVariables": dict(call.variables) or None,
         "requestContext": context, "body": text if body else None, "isBase64Encoded": encoded,

@@ -85,3 +85,26 @@ class UsagePlan:
 class Account:
     SCHEMA_VERSION: ClassVar[int] = 1
     body: dict  # the Account shape's settable part (cloudwatchRoleArn)
+
+
+@dataclass
+class DomainName:
+    SCHEMA_VERSION: ClassVar[int] = 1
+    name: str
+    body: dict  # the DomainName shape (regionalDomainName, endpointConfiguration, tags ...)
+    mappings: dict[str, dict] = field(default_factory=dict)  # base path ("(none)": none) -> the BasePathMapping shape
+
+
+@dataclass
+class ClientCertificate:
+    SCHEMA_VERSION: ClassVar[int] = 1
+    id: str
+    body: dict  # the ClientCertificate shape, pemEncodedCertificate included
+    private_key: str = ""  # PEM: API Gateway keeps it to present the certificate to backends
+
+
+@dataclass
+class VpcLink:
+    SCHEMA_VERSION: ClassVar[int] = 1
+    id: str
+    body: dict  # the VpcLink shape (name, targetArns, status ...)

@@ -14,6 +14,7 @@ import re
 from regionbox.core.context import RequestContext
 from regionbox.core.pagination import Paginator
 from regionbox.services.apigateway import patch
+from regionbox.services.apigateway.model_templates import default_template
 from regionbox.services.apigateway.models import RestApi, new_id
 from regionbox.services.apigateway.paging import listing
 from regionbox.services.apigateway.state import ApiGatewayState, bad_request, conflict, not_found
@@ -79,6 +80,10 @@ class Schemas:
     def get_model(self, ctx: RequestContext, params: dict) -> dict:
         api = self.state.api(ctx.scope, params["restApiId"])
         return dict(self._model(api, params["modelName"]))
+
+    def get_model_template(self, ctx: RequestContext, params: dict) -> dict:
+        api = self.state.api(ctx.scope, params["restApiId"])
+        return {"value": default_template(self._model(api, params["modelName"]).get("schema"), api.models)}
 
     def get_models(self, ctx: RequestContext, params: dict) -> dict:
         api = self.state.api(ctx.scope, params["restApiId"])

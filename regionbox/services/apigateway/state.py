@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from regionbox.core.errors import ServiceError
 from regionbox.core.store import Scope, Store
-from regionbox.services.apigateway.models import Account, ApiKey, Deployment, RestApi, Stage, UsagePlan
+from regionbox.services.apigateway.models import (Account, ApiKey, ClientCertificate, Deployment, DomainName, RestApi,
+                                                  Stage, UsagePlan, VpcLink)
 from regionbox.services.apigateway.usage import UsageTable
 
 
@@ -20,6 +21,13 @@ def not_found(message: str) -> ServiceError:
 
 def bad_request(message: str) -> ServiceError:
     return ServiceError("BadRequestException", message, status=400)
+
+
+def _found(document, message: str):
+    """The document a lookup found, or AWS's 404 with its message."""
+    if document is None:
+        raise not_found(message)
+    return document
 
 
 def conflict(message: str) -> ServiceError:
@@ -35,8 +43,12 @@ class ApiGatewayState:
         self.keys = store.collection("apigateway.apikeys", ApiKey)
         self.plans = store.collection("apigateway.usageplans", UsagePlan)
         self.accounts = store.collection("apigateway.account", Account)  # one document, key ""
+        self.domains = store.collection("apigateway.domainnames", DomainName)
+        self.client_certificates = store.collection("apigateway.clientcertificates", ClientCertificate)
+        self.vpc_links = store.collection("apigateway.vpclinks", VpcLink)
         self.usage = UsageTable(store)
         self._api_scopes: dict[str, Scope] = {}
+        self._domain_hosts: dict[str, tuple[Scope, str]] | None = None  # host -> the domain name's scope and key
 
     # -- lookups ---------------------------------------------------------------------------------
     def api(self, scope: Scope, api_id: str) -> RestApi:
@@ -58,28 +70,25 @@ class ApiGatewayState:
         return found
 
     def deployment(self, scope: Scope, api_id: str, deployment_id: str) -> Deployment:
-        found = self.deployments.get(scope, f"{api_id}/{deployment_id}")
-        if found is None:
-            raise not_found("Invalid Deployment identifier specified")
-        return found
+        return _found(self.deployments.get(scope, f"{api_id}/{deployment_id}"), "Invalid Deployment identifier specified")
 
     def stage(self, scope: Scope, api_id: str, name: str) -> Stage:
-        found = self.stages.get(scope, f"{api_id}/{name}")
-        if found is None:
-            raise not_found("Invalid Stage identifier specified")
-        return found
+        return _found(self.stages.get(scope, f"{api_id}/{name}"), "Invalid Stage identifier specified")
 
     def key(self, scope: Scope, key_id: str) -> ApiKey:
-        found = self.keys.get(scope, key_id)
-        if found is None:
-            raise not_found("Invalid API Key identifier specified")
-        return found
+        return _found(self.keys.get(scope, key_id), "Invalid API Key identifier specified")
 
     def plan(self, scope: Scope, plan_id: str) -> UsagePlan:
-        found = self.plans.get(scope, plan_id)
-        if found is None:
-            raise not_found("Invalid Usage Plan ID specified")
-        return found
+        return _found(self.plans.get(scope, plan_id), "Invalid Usage Plan ID specified")
+
+    def domain(self, scope: Scope, name: str) -> DomainName:
+        return _found(self.domains.get(scope, name), "Invalid domain name identifier specified")
+
+    def client_certificate(self, scope: Scope, certificate_id: str) -> ClientCertificate:
+        return _found(self.client_certificates.get(scope, certificate_id), "Invalid Client Certificate identifier specified")
+
+    def vpc_link(self, scope: Scope, link_id: str) -> VpcLink:
+        return _found(self.vpc_links.get(scope, link_id), "Invalid Vpc Link identifier specified")
 
     def stages_of(self, scope: Scope, api_id: str) -> list[Stage]:
         return [stage for stage in self.stages.values(scope) if stage.rest_api_id == api_id]
@@ -95,3 +104,19 @@ class ApiGatewayState:
             return scope
         self._api_scopes = {key: scope for scope, key, _ in self.apis.all()}
         return self._api_scopes.get(api_id)
+
+    def domain_by_host(self, host: str):
+        """The custom domain name a Host names, by the name itself or its regional (or edge)
+        domain name: (scope, DomainName) or None."""
+        if self._domain_hosts is None:
+            self._domain_hosts = {}
+            for scope, name, domain in self.domains.all():
+                for alias in (name, domain.body.get("regionalDomainName"), domain.body.get("distributionDomainName")):
+                    if alias:
+                        self._domain_hosts[alias] = (scope, name)
+        found = self._domain_hosts.get(host.lower())
+        domain = self.domains.get(*found) if found else None
+        return (found[0], domain) if domain is not None else None
+
+    def domains_changed(self) -> None:
+        self._domain_hosts = None

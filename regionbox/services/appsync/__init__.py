@@ -1,6 +1,8 @@
 """AppSync: GraphQL APIs (schema, data sources, resolvers in VTL or APPSYNC_JS, functions and
 pipelines, API keys, types, caching settings) and their data plane: GraphQL over HTTP on
-``/graphql`` and subscriptions over AppSync's real-time WebSocket protocol.
+``/graphql`` and subscriptions over AppSync's real-time WebSocket protocol. Event APIs (channel
+namespaces with APPSYNC_JS handlers) with publishing over HTTP on ``/event`` and channels over
+the Events WebSocket protocol (events.py, event_realtime.py).
 
 A query or mutation runs with graphql-core against the API's schema; each field with a resolver
 runs its program (programs.py) against its data source (invokers.py: NONE, AMAZON_DYNAMODB
@@ -12,8 +14,13 @@ from regionbox.protocol.dialect import Dialect
 from regionbox.services.appsync.api_keys import ApiKeys
 from regionbox.services.appsync.apis import GraphqlApis
 from regionbox.services.appsync.auth import Authenticator
+from regionbox.services.appsync.channels import Channels
 from regionbox.services.appsync.data_sources import DataSources
-from regionbox.services.appsync.endpoint import Endpoint
+from regionbox.services.appsync.domain_names import DomainNames
+from regionbox.services.appsync.endpoint import Endpoint, host_api
+from regionbox.services.appsync.event_apis import EventApis
+from regionbox.services.appsync.event_realtime import EventRealtime
+from regionbox.services.appsync.events import EventEndpoint, Events
 from regionbox.services.appsync.execution import Executor
 from regionbox.services.appsync.functions import Functions
 from regionbox.services.appsync.invokers import Invokers
@@ -21,21 +28,17 @@ from regionbox.services.appsync.programs import Programs
 from regionbox.services.appsync.realtime import Realtime
 from regionbox.services.appsync.resolvers import Resolvers
 from regionbox.services.appsync.schema import Schemas
+from regionbox.services.appsync.sockets import KeepAlive
 from regionbox.services.appsync.state import AppSyncState
 from regionbox.services.appsync.subscriptions import Hub
 
-_MERGED = "merged APIs (source API associations, schema merges) are not built"
-_EVENTS = "AppSync Events APIs (channel namespaces, the Events WebSocket) are not built; GraphQL APIs are"
+_MERGED = ("merged APIs are not built: a MERGED API serves the schema and resolvers merged from its source "
+           "GraphQL APIs (source API associations, StartSchemaMerge with @canonical/@hidden/@renamed resolving "
+           "conflicts), and CreateGraphqlApi refuses apiType MERGED")
 NOT_IMPLEMENTED = {
     "AssociateMergedGraphqlApi": _MERGED, "AssociateSourceGraphqlApi": _MERGED, "DisassociateMergedGraphqlApi": _MERGED,
     "DisassociateSourceGraphqlApi": _MERGED, "GetSourceApiAssociation": _MERGED, "ListSourceApiAssociations": _MERGED,
     "ListTypesByAssociation": _MERGED, "StartSchemaMerge": _MERGED, "UpdateSourceApiAssociation": _MERGED,
-    "CreateApi": _EVENTS, "GetApi": _EVENTS, "ListApis": _EVENTS, "UpdateApi": _EVENTS, "DeleteApi": _EVENTS,
-    "CreateChannelNamespace": _EVENTS, "GetChannelNamespace": _EVENTS, "ListChannelNamespaces": _EVENTS,
-    "UpdateChannelNamespace": _EVENTS, "DeleteChannelNamespace": _EVENTS,
-    **{op: "custom domain names need ACM certificates and DNS, which regionbox does not serve"
-       for op in ("CreateDomainName", "GetDomainName", "ListDomainNames", "UpdateDomainName", "DeleteDomainName",
-                  "AssociateApi", "DisassociateApi", "GetApiAssociation")},
     "StartDataSourceIntrospection": "RDS Data API introspection needs Aurora's Data API, which regionbox does not serve",
     "GetDataSourceIntrospection": "RDS Data API introspection needs Aurora's Data API, which regionbox does not serve",
 }
@@ -47,6 +50,9 @@ def load(cloud) -> Service:
     schemas = Schemas(state, cloud.paginator)
     apis = GraphqlApis(state, cloud.paginator, cloud.config.port)
     keys = ApiKeys(state, cloud.paginator)
+    channels = Channels()
+    domains = DomainNames(state, cloud.paginator)
+    event_apis = EventApis(state, cloud.paginator, programs, cloud.config.port, channels.drop_api)
     sources = DataSources(state, cloud.paginator)
     functions = Functions(state, cloud.paginator, programs)
     resolvers = Resolvers(state, cloud.paginator, schemas, programs)
@@ -57,8 +63,24 @@ def load(cloud) -> Service:
         await hub.publish(scope, api.api_id, schemas.compiled(api), mutation, value)
 
     executor = Executor(state, schemas, programs, Invokers(cloud), authenticator, publish, hub.invalidate)
-    endpoint = Endpoint(state, executor, authenticator)
-    realtime = Realtime(endpoint, executor, authenticator, hub, cloud.config.appsync_keepalive_interval)
+    endpoint = Endpoint(state, executor, authenticator, domains)
+    keepalive = KeepAlive(cloud.config.appsync_keepalive_interval)
+    realtime = Realtime(endpoint, executor, authenticator, hub, keepalive)
+    events = Events(state, authenticator, programs, channels, domains)
+    event_endpoint, event_realtime = EventEndpoint(events), EventRealtime(events, keepalive)
+
+    async def http(request):
+        """An Event API's publishing, else GraphQL; else (a path that only begins with "/event",
+        as "/events" does) an AWS request after all."""
+        if event_endpoint.claims(request):
+            return await event_endpoint(request)
+        if request.path.startswith("/graphql") or host_api(request.host)[0] is not None:
+            return await endpoint(request)
+        return None
+
+    async def websocket(scope, receive, send):  # an Event API's channels, else GraphQL subscriptions
+        await (event_realtime if event_realtime.claims(scope) else realtime)(scope, receive, send)
+
     return Service(
         name="appsync",
         operations={
@@ -88,11 +110,22 @@ def load(cloud) -> Service:
             "CreateResolver": resolvers.create_resolver, "GetResolver": resolvers.get_resolver,
             "ListResolvers": resolvers.list_resolvers, "UpdateResolver": resolvers.update_resolver,
             "DeleteResolver": resolvers.delete_resolver, "ListResolversByFunction": resolvers.list_resolvers_by_function,
+            "CreateApi": event_apis.create_api, "GetApi": event_apis.get_api, "ListApis": event_apis.list_apis,
+            "UpdateApi": event_apis.update_api, "DeleteApi": event_apis.delete_api,
+            "CreateChannelNamespace": event_apis.create_channel_namespace,
+            "GetChannelNamespace": event_apis.get_channel_namespace,
+            "ListChannelNamespaces": event_apis.list_channel_namespaces,
+            "UpdateChannelNamespace": event_apis.update_channel_namespace,
+            "DeleteChannelNamespace": event_apis.delete_channel_namespace,
+            "CreateDomainName": domains.create_domain_name, "GetDomainName": domains.get_domain_name,
+            "ListDomainNames": domains.list_domain_names, "UpdateDomainName": domains.update_domain_name,
+            "DeleteDomainName": domains.delete_domain_name, "AssociateApi": domains.associate_api,
+            "DisassociateApi": domains.disassociate_api, "GetApiAssociation": domains.get_api_association,
             "EvaluateMappingTemplate": programs.evaluate_mapping_template, "EvaluateCode": programs.evaluate_code,
         },
         not_implemented=NOT_IMPLEMENTED,
         dialect=Dialect(validation_code="BadRequestException"),
-        http=endpoint,
-        websocket=realtime,
-        stop=realtime.stop,
+        http=http,
+        websocket=websocket,
+        stop=keepalive.stop,
     )

@@ -42,7 +42,7 @@ class ApiKeys:
         return [k for k in self.state.children(self.state.api_keys, ctx.scope, api_id) if k.deletes > now]
 
     def create_api_key(self, ctx: RequestContext, params: dict) -> dict:
-        api = self.state.api(ctx.scope, params["apiId"])
+        api = self.state.any_api(ctx.scope, params["apiId"])
         if len(self._live(ctx, api.api_id)) >= MAX_KEYS:
             raise ServiceError("ApiKeyLimitExceededException", "The API key exceeded a limit. Try your request again.")
         expires = _expiry(params, time.time())
@@ -52,12 +52,12 @@ class ApiKeys:
         return {"apiKey": describe(key)}
 
     def list_api_keys(self, ctx: RequestContext, params: dict) -> dict:
-        self.state.api(ctx.scope, params["apiId"])
+        self.state.any_api(ctx.scope, params["apiId"])
         found, token = page(self.paginator, self._live(ctx, params["apiId"]), params, query=params["apiId"])
         return drop_none({"apiKeys": [describe(k) for k in found], "nextToken": token})
 
     def _get(self, ctx: RequestContext, params: dict) -> ApiKey:
-        self.state.api(ctx.scope, params["apiId"])
+        self.state.any_api(ctx.scope, params["apiId"])
         key = self.state.api_keys.get(ctx.scope, f"{params['apiId']}/{params['id']}")
         if key is None or key.deletes <= time.time():
             raise not_found(f"API key {params['id']} not found.")

@@ -105,36 +105,40 @@ class GraphqlApis:
         return {}
 
     # -- tags --------------------------------------------------------------------------------
-    def _tagged(self, ctx: RequestContext, arn: str) -> GraphqlApi:
+    def _tagged(self, ctx: RequestContext, arn: str) -> tuple[Any, str, Any]:
+        """(collection, key, document) of a taggable resource: a GraphQL or an Event API (the
+        model's resourceArn pattern admits nothing else; namespaces take tags when created)."""
         try:
             parsed = Arn.parse(arn)
         except ValueError:
             raise bad_request(f"Invalid resource ARN: {arn}") from None
         parts = parsed.resource.split("/")
         if parsed.service != "appsync" or len(parts) != 2 or parts[0] != "apis":
-            raise bad_request("Tags are supported on GraphQL APIs only.")
-        api = self.state.apis.get((parsed.account, parsed.region), parts[1])
-        if api is None or (parsed.account, parsed.region) != ctx.scope:
-            raise not_found(f"GraphQL API {parts[1]} not found.")
-        return api
+            raise bad_request("Tags are supported on APIs only.")
+        scope, key = (parsed.account, parsed.region), parts[1]
+        collection = self.state.apis if self.state.apis.get(scope, key) is not None else self.state.event_apis
+        found = collection.get(scope, key)
+        if found is None or scope != ctx.scope:
+            raise not_found(f"API {key} not found.")
+        return collection, key, found
 
     def tag_resource(self, ctx: RequestContext, params: dict) -> dict:
-        api = self._tagged(ctx, params["resourceArn"])
-        api.tags.update(params["tags"])
-        if len(api.tags) > 50:
+        collection, key, resource = self._tagged(ctx, params["resourceArn"])
+        resource.tags.update(params["tags"])
+        if len(resource.tags) > 50:
             raise bad_request("Too many tags: a resource has at most 50.")
-        self.state.apis.put(ctx.scope, api.api_id, api)
+        collection.put(ctx.scope, key, resource)
         return {}
 
     def untag_resource(self, ctx: RequestContext, params: dict) -> dict:
-        api = self._tagged(ctx, params["resourceArn"])
-        for key in params["tagKeys"]:
-            api.tags.pop(key, None)
-        self.state.apis.put(ctx.scope, api.api_id, api)
+        collection, key, resource = self._tagged(ctx, params["resourceArn"])
+        for name in params["tagKeys"]:
+            resource.tags.pop(name, None)
+        collection.put(ctx.scope, key, resource)
         return {}
 
     def list_tags_for_resource(self, ctx: RequestContext, params: dict) -> dict:
-        return {"tags": dict(self._tagged(ctx, params["resourceArn"]).tags)}
+        return {"tags": dict(self._tagged(ctx, params["resourceArn"])[2].tags)}
 
     # -- environment variables ---------------------------------------------------------------
     def put_graphql_api_environment_variables(self, ctx: RequestContext, params: dict) -> dict:

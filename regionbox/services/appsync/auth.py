@@ -67,10 +67,14 @@ class Authenticator:
         self.state = state
         self.cloud = cloud
 
-    async def authenticate(self, api: GraphqlApi, scope, headers: dict[str, str], path: str, body: bytes,
-                           source_ip: str = "127.0.0.1") -> Identity:
-        """``headers`` lower-cased; ``path`` and ``body`` as a SigV4 signature covers them."""
-        enabled = modes(api)
+    async def authenticate(self, api, scope, headers: dict[str, str], path: str, body: bytes,
+                           source_ip: str = "127.0.0.1", enabled: list[str] | None = None,
+                           lambda_config: dict | None = None, signed_as: tuple[tuple[str, bytes], ...] = ()) -> Identity:
+        """``headers`` lower-cased; ``path`` and ``body`` as a SigV4 signature covers them.
+        A GraphQL API's modes are its own; an Event API's caller names the ``enabled`` modes of
+        the operation and its Lambda authorizer's config, and ``signed_as`` the other (path, body)
+        pairs a client may have signed (it signs the HTTP endpoint's request, whatever it sent)."""
+        enabled = modes(api) if enabled is None else enabled
         key = headers.get("x-api-key")
         if key is not None:
             if "API_KEY" not in enabled or not self._key_valid(scope, api.api_id, key):
@@ -80,18 +84,21 @@ class Authenticator:
         if authorization.startswith("AWS4-HMAC-SHA256"):
             if "AWS_IAM" not in enabled:
                 raise Unauthorized()
-            return self._iam(api, scope, headers, path, body, source_ip)
+            # Clients sign the canonical "/graphql" of the API's own host, whatever URL reached us
+            # (the no-DNS path form).
+            canonical = "/graphql/connect" if path.endswith("/connect") else "/graphql"
+            return self._iam(api, scope, headers, ((path, body), (canonical, body), *signed_as), source_ip)
         if authorization and "AWS_LAMBDA" in enabled:
-            return await self._lambda(api, scope, authorization, headers, body, source_ip)
+            config = _lambda_config(api) if lambda_config is None else lambda_config
+            return await self._lambda(api, scope, config, authorization, headers, body, source_ip)
         if "AWS_IAM" in enabled and "API_KEY" not in enabled:
             raise Unauthorized("Valid authorization header not provided.")
         raise Unauthorized()
 
-    async def _lambda(self, api: GraphqlApi, scope, token: str, headers: dict[str, str], body: bytes,
+    async def _lambda(self, api, scope, config: dict, token: str, headers: dict[str, str], body: bytes,
                       source_ip: str) -> Identity:
         """AppSync's Lambda authorizer: the function (which must let appsync.amazonaws.com invoke
         it) answers isAuthorized, resolverContext and deniedFields for this token."""
-        config = _lambda_config(api)
         pattern = config.get("identityValidationExpression")
         if pattern and re.fullmatch(pattern, token) is None:
             raise Unauthorized()
@@ -120,25 +127,29 @@ class Authenticator:
         key = self.state.api_keys.get(scope, f"{api_id}/{key_id}")
         return key is not None and key.expires > clock.epoch()
 
-    def _iam(self, api: GraphqlApi, scope, headers: dict[str, str], path: str, body: bytes,
+    def _iam(self, api, scope, headers: dict[str, str], signed: tuple[tuple[str, bytes], ...],
              source_ip: str) -> Identity:
-        request = HttpRequest("POST", path, "", dict(headers), body=body, host=headers.get("host", ""))
+        """A SigV4 caller, whose signature matches one of the (path, body) requests ``signed``."""
+        request = HttpRequest("POST", signed[0][0], "", dict(headers), body=signed[0][1], host=headers.get("host", ""))
         credential = credential_scope(request)
         if credential is None:
             raise Unauthorized("Valid authorization header not provided.")
+        mismatch = Unauthorized("The request signature we calculated does not match the signature you provided.")
         try:
             caller = self.cloud.credentials.resolve(credential.access_key_id)
             issued = self.cloud.credentials.issued(credential.access_key_id)
-            if issued is not None:
+        except ServiceError:
+            raise mismatch from None
+        if issued is not None:
+            for path, body in signed:
+                request.path, request.body = path, body
                 try:
                     verify_signature(request, body, credential, issued)
+                    break
                 except ServiceError:
-                    # Clients sign the canonical "/graphql" of the API's own host, whatever URL
-                    # reached us (the no-DNS path form).
-                    request.path = "/graphql/connect" if path.endswith("/connect") else "/graphql"
-                    verify_signature(request, body, credential, issued)
-        except ServiceError:
-            raise Unauthorized("The request signature we calculated does not match the signature you provided.") from None
+                    continue
+            else:
+                raise mismatch
         if caller.account_id != scope[0]:
             raise Unauthorized()
         identity = {"accountId": caller.account_id, "cognitoIdentityPoolId": None, "cognitoIdentityId": None,
@@ -170,10 +181,15 @@ class Authenticator:
             return True
         cached = who.allowed.get((parent_type.name, field_name))
         if cached is None:
-            region = scope[1]
-            ctx = RequestContext(caller=who.caller, region=region, request_id=ids.request_id(), service="appsync",
-                                 operation="GraphQL", source_ip=who.source_ip)
-            field_arn = arn("appsync", region, scope[0], f"apis/{api.api_id}/types/{parent_type.name}/fields/{field_name}")
-            denial = self.cloud.services.api("iam").authorize(ctx, who.issued, "appsync:GraphQL", [Access(field_arn)])
-            cached = who.allowed[(parent_type.name, field_name)] = denial is None
+            field_arn = arn("appsync", scope[1], scope[0], f"apis/{api.api_id}/types/{parent_type.name}/fields/{field_name}")
+            cached = who.allowed[(parent_type.name, field_name)] = self.iam_allows(who, scope, "appsync:GraphQL",
+                                                                                   field_arn)
         return cached
+
+    def iam_allows(self, who: Identity, scope, action: str, resource: str) -> bool:
+        """IAM's verdict on an IAM caller's ``action`` on ``resource`` (others are not IAM's)."""
+        if who.mode != "AWS_IAM" or who.caller is None or who.caller.type == "Root":
+            return True
+        ctx = RequestContext(caller=who.caller, region=scope[1], request_id=ids.request_id(), service="appsync",
+                             operation=action.split(":", 1)[1], source_ip=who.source_ip)
+        return self.cloud.services.api("iam").authorize(ctx, who.issued, action, [Access(resource)]) is None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from regionbox.core.context import RequestContext
+from regionbox.core.errors import ServiceError
 from regionbox.services.appsync.common import api_arn, bad_request, drop_none, page
 from regionbox.services.appsync.models import DATA_SOURCE_SETTINGS, DataSource
 from regionbox.services.appsync.state import AppSyncState, not_found
@@ -47,6 +48,9 @@ class DataSources:
         return settings
 
     def create_data_source(self, ctx: RequestContext, params: dict) -> dict:
+        if self.state.event_apis.get(ctx.scope, params["apiId"]) is not None:
+            raise ServiceError("NotImplemented", "regionbox does not build Event API data sources (the integrations "
+                               "of channel namespace handlerConfigs) yet; namespaces run codeHandlers.", status=501)
         api = self.state.api(ctx.scope, params["apiId"])
         name = params["name"]
         if not _NAME.fullmatch(name):

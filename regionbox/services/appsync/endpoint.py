@@ -20,11 +20,17 @@ _PATH = re.compile(r"/graphql/([a-z0-9]+)(/realtime|/connect)?/?$")
 BODY_LIMIT = 1024 * 1024  # AppSync's largest request
 
 
+def host_api(host: str) -> tuple[str | None, str | None]:
+    """(api id, region) from an API's own host, ``<apiId>.appsync-[realtime-]api.<region>.localhost``."""
+    matched = _HOST.match(host.lower())
+    return (matched.group(1), matched.group(2)) if matched else (None, None)
+
+
 def api_id_of(host: str, path: str) -> tuple[str | None, str | None]:
     """(api id, region or None) from the Host (AppSync's own form) or the path (no-DNS form)."""
-    matched = _HOST.match(host.lower())
-    if matched and path.rstrip("/") in ("/graphql", "/graphql/realtime", "/graphql/connect"):
-        return matched.group(1), matched.group(2)
+    api_id, region = host_api(host)
+    if api_id and path.rstrip("/") in ("/graphql", "/graphql/realtime", "/graphql/connect"):
+        return api_id, region
     matched = _PATH.match(path)
     if matched:
         return matched.group(1), None
@@ -38,22 +44,23 @@ def answer(status: int, document: dict, request_id: str) -> HttpResponse:
 
 
 class Endpoint:
-    def __init__(self, state: AppSyncState, executor: Executor, authenticator: Authenticator) -> None:
+    def __init__(self, state: AppSyncState, executor: Executor, authenticator: Authenticator, domains) -> None:
         self.state = state
+        self.domains = domains  # DomainNames: a custom domain's Host routes to its API
         self.executor = executor
         self.authenticator = authenticator
 
     def locate(self, api_id: str | None, region: str | None) -> tuple[tuple[str, str], GraphqlApi] | None:
-        if not api_id:
-            return None
-        for scope, key, api in self.state.apis.all():
-            if key == api_id and (region is None or scope[1] == region):
-                return scope, api
-        return None
+        return self.state.locate(self.state.apis, api_id, region)
+
+    def find(self, host: str, path: str, realtime: bool = False) -> tuple[tuple[str, str], GraphqlApi] | None:
+        """The API a request names: by AppSync's host or path forms, or by a custom domain."""
+        return self.locate(*api_id_of(host, path)) or self.locate(
+            *self.domains.route(host, path, "graphql-realtime" if realtime else "graphql"))
 
     async def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = ids.request_id()
-        found = self.locate(*api_id_of(request.host, request.path))
+        found = self.find(request.host, request.path)
         if found is None:
             return answer(404, graphql_error("The GraphQL API this URL names does not exist.", "NotFoundException"),
                           request_id)

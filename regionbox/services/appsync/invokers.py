@@ -86,8 +86,7 @@ class Invokers:
         role = self.cloud.services.api("iam").role_by_arn(source.service_role_arn) if source.service_role_arn else None
         if role is None:
             return Caller.root(account)
-        return Caller(account_id=account, arn=f"arn:aws:sts::{account}:assumed-role/{role.name}/{SESSION}",
-                      user_id=f"{role.role_id}:{SESSION}", type="AssumedRole", role_arn=role.arn, session_name=SESSION)
+        return Caller.assumed_role(role.arn, role.role_id, SESSION, account)
 
     def dynamodb(self, source: DataSource, request: Any, scope) -> Any:
         if not isinstance(request, dict) or "operation" not in request:

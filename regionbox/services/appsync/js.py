@@ -233,8 +233,12 @@ def _bind(match: re.Match) -> str:
     return " ".join(parts)
 
 
+def exported_names(code: str) -> set[str]:
+    return {m.group(1) or m.group(2) for m in _FUNCTION_NAME.finditer(code)}
+
+
 def _module_to_script(code: str) -> str:
-    exported = {m.group(1) or m.group(2) for m in _FUNCTION_NAME.finditer(code)}
+    exported = exported_names(code)
     script = _IMPORT.sub(_bind, code)
     script = _EXPORT_LIST.sub("", script)
     script = _EXPORT_DECL.sub(r"\1", script)
@@ -245,6 +249,7 @@ def _module_to_script(code: str) -> str:
 
 class JsProgram:
     def __init__(self, code: str) -> None:
+        self.exported = exported_names(code)  # what the module exports (an Event API's onPublish, onSubscribe)
         self.context = quickjs.Context()
         self.context.set_memory_limit(MEMORY_LIMIT)
         self.context.set_time_limit(TIME_LIMIT)

@@ -112,3 +112,58 @@ class ApiKey:
     expires: int  # epoch seconds, rounded down to the hour as AppSync does
     deletes: int
     description: str | None = None
+
+
+@dataclass
+class EventApi:
+    """An AppSync Event API (CreateApi): channels under its namespaces, published to over HTTP
+    and the WebSocket, subscribed to over the WebSocket. Its API keys are ApiKey documents too."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    api_id: str
+    name: str
+    arn: str
+    event_config: dict[str, Any]  # EventConfig as given: authProviders, connection/publish/subscribe modes
+    owner_contact: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    created: float = 0.0
+
+
+@dataclass
+class ChannelNamespace:
+    """A channel namespace of an Event API ("<apiId>/<name>"): the first segment of its channels,
+    the auth modes that may publish and subscribe there, and its APPSYNC_JS handlers."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    api_id: str
+    name: str
+    arn: str
+    subscribe_auth_modes: list[dict] | None = None  # None: the API's defaultSubscribeAuthModes
+    publish_auth_modes: list[dict] | None = None  # None: the API's defaultPublishAuthModes
+    code_handlers: str | None = None  # an ES module exporting onPublish and/or onSubscribe
+    handler_configs: dict[str, Any] | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    created: float = 0.0
+    last_modified: float = 0.0
+
+    def modes(self, api: EventApi, operation: str) -> list[str]:
+        """The auth types that may PUBLISH or SUBSCRIBE here."""
+        own = self.publish_auth_modes if operation == "PUBLISH" else self.subscribe_auth_modes
+        config = api.event_config
+        chosen = own or config.get("defaultPublishAuthModes" if operation == "PUBLISH" else "defaultSubscribeAuthModes")
+        return [mode["authType"] for mode in chosen or ()]
+
+
+@dataclass
+class DomainName:
+    """A custom domain name (CreateDomainName) and the API associated with it (AssociateApi):
+    requests whose Host is the domain reach that API (/graphql, /graphql/realtime, /event,
+    /event/realtime)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    domain_name: str
+    arn: str
+    certificate_arn: str
+    description: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    api_id: str | None = None

@@ -11,20 +11,17 @@ slow client never holds up a mutation or other clients."""
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import logging
-from collections import deque
 from typing import Any, Callable
-from urllib.parse import parse_qs
 
 import orjson
 from graphql import OperationType
 from graphql.execution.values import get_argument_values, get_variable_values
 
 from regionbox.services.appsync.auth import Authenticator, Identity, Unauthorized
-from regionbox.services.appsync.endpoint import Endpoint, api_id_of
+from regionbox.services.appsync.endpoint import Endpoint
 from regionbox.services.appsync.execution import Executor, Run
+from regionbox.services.appsync.sockets import KeepAlive, Socket, handshake_auth, handshake_headers
 from regionbox.services.appsync.subscriptions import Hub, Subscriber
 from regionbox.services.appsync.utils import ResolverError, Util
 
@@ -33,51 +30,17 @@ log = logging.getLogger(__name__)
 SUBPROTOCOL = "graphql-ws"
 CONNECTION_TIMEOUT_MS = 300_000
 MAX_SUBSCRIPTIONS = 100  # per connection, as on AppSync
-_QUEUE_LIMIT = 10_000  # a client this far behind is disconnected rather than buffered without end
-_KA = b'{"type":"ka"}'
 UNAUTHORIZED = {"errorType": "UnauthorizedException", "message": "You are not authorized to make this call."}
-
-
-def _decode_headers(text: str | None) -> dict[str, str] | None:
-    if not text:
-        return None
-    try:
-        padded = text + "=" * (-len(text) % 4)
-        headers = orjson.loads(base64.urlsafe_b64decode(padded.replace("+", "-").replace("/", "_")))
-    except (ValueError, orjson.JSONDecodeError):
-        return None
-    return {str(k).lower(): str(v) for k, v in headers.items()} if isinstance(headers, dict) else None
 
 
 class Realtime:
     def __init__(self, endpoint: Endpoint, executor: Executor, authenticator: Authenticator, hub: Hub,
-                 keepalive_seconds: float) -> None:
+                 keepalive: KeepAlive) -> None:
         self.endpoint = endpoint
         self.executor = executor
         self.authenticator = authenticator
         self.hub = hub
-        self.keepalive_seconds = keepalive_seconds
-        # One timer sends every acknowledged connection its "ka": no task per idle connection.
-        self.acknowledged: set[Connection] = set()
-        self._ticker: asyncio.Task | None = None
-
-    def keep_alive(self, connection: "Connection") -> None:
-        self.acknowledged.add(connection)
-        if self._ticker is None or self._ticker.done():
-            self._ticker = asyncio.ensure_future(self._tick())
-
-    async def stop(self) -> None:
-        """The cloud stops: the keep-alive timer with it (connections end with the server)."""
-        if self._ticker is not None:
-            self._ticker.cancel()
-            await asyncio.gather(self._ticker, return_exceptions=True)
-            self._ticker = None
-
-    async def _tick(self) -> None:
-        while self.acknowledged:
-            await asyncio.sleep(self.keepalive_seconds)
-            for connection in list(self.acknowledged):
-                connection.deliver(_KA)
+        self.keepalive = keepalive
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if (await receive())["type"] != "websocket.connect":
@@ -90,15 +53,10 @@ class Realtime:
 
     async def _open(self, scope: dict, send: Callable) -> "Connection | None":
         """Accept (or refuse) the WebSocket and authenticate the headers it came with."""
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        offered = scope.get("subprotocols") or []
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        auth = _decode_headers((query.get("header") or [None])[0])
-        for protocol in offered:
-            if protocol.startswith("header-") and auth is None:
-                auth = _decode_headers(protocol[len("header-"):])
-        found = self.endpoint.locate(*api_id_of(headers.get("host", ""), scope["path"]))
-        if found is None or SUBPROTOCOL not in offered:
+        headers = handshake_headers(scope)
+        auth = handshake_auth(scope)
+        found = self.endpoint.find(headers.get("host", ""), scope["path"], realtime=True)
+        if found is None or SUBPROTOCOL not in (scope.get("subprotocols") or []):
             await send({"type": "websocket.close", "code": 1008})
             return None
         await send({"type": "websocket.accept", "subprotocol": SUBPROTOCOL})
@@ -111,97 +69,29 @@ class Realtime:
         return connection
 
 
-class Connection:
-    """One client. An idle connection holds this object and nothing else of its own: no task
-    waits for it (uvicorn's task reads its messages, one task flushes what it is sent only while
-    something is pending) and its outgoing queue exists only while it has messages."""
+class Connection(Socket):
+    """One GraphQL subscriber's connection (sockets.Socket: its queue and its reading)."""
 
-    __slots__ = ("realtime", "scope", "api", "send", "source_ip", "who", "subscriptions", "pending", "_flusher")
+    __slots__ = ("realtime", "scope", "api", "who", "subscriptions")
 
     def __init__(self, realtime: Realtime, scope, api, send: Callable, client) -> None:
+        super().__init__(send, client, realtime.keepalive)
         self.realtime = realtime
         self.scope = scope
         self.api = api
-        self.send = send
-        self.source_ip = client[0] if client else "127.0.0.1"
         self.who: Identity | None = None
         self.subscriptions: dict[str, Subscriber] = {}
-        # Messages waiting to be sent (text; None: close), made on the first and dropped when sent.
-        self.pending: deque[str | None] | None = None
-        self._flusher: asyncio.Future | None = None
 
-    def deliver(self, message: dict | bytes) -> None:
-        """Queue one message (a dict, or its JSON already made: one payload serves many)."""
-        if self.pending is None:
-            self.pending = deque()
-        if len(self.pending) >= _QUEUE_LIMIT:
-            self.pending.append(None)  # too far behind: the flusher closes the connection
-        else:
-            self.pending.append((message if isinstance(message, bytes) else orjson.dumps(message)).decode())
-        self._flush_soon()
+    def internal_error(self) -> dict:
+        return {"type": "error", "payload": {"errors": [{"errorType": "InternalFailure",
+                                                         "message": "An internal error occurred."}]}}
 
-    def close(self) -> None:
-        if self.pending is None:
-            self.pending = deque()
-        self.pending.append(None)
-        self._flush_soon()
+    def closed(self) -> None:
+        for subscriber in self.subscriptions.values():
+            self.realtime.hub.remove(subscriber)
+        self.subscriptions.clear()
 
-    def _flush_soon(self) -> None:
-        """Send at once: uvicorn writes to a client that keeps up without waiting, so a flush
-        usually ends here, with no task made (a task each made fanning out to 10,000 clients cost
-        more than the sending). A flush that must wait (the client's buffer is full) goes on in
-        a task of its own, so a slow client holds up nobody else."""
-        if self._flusher is not None:
-            return
-        flush = self._flush()
-        try:
-            waiting = flush.send(None)
-        except StopIteration:
-            return
-        self._flusher = asyncio.ensure_future(_go_on(flush, waiting))
-
-    async def _flush(self) -> None:
-        """Send what is pending, in order, then end (a slow client holds up only this task)."""
-        try:
-            while self.pending:
-                message = self.pending.popleft()
-                if message is None:
-                    self.pending.clear()
-                    await self.send({"type": "websocket.close", "code": 1013})
-                    return
-                await self.send({"type": "websocket.send", "text": message})
-        except Exception:  # noqa: BLE001 - the client went away: what is pending goes nowhere
-            self.pending = None
-        finally:
-            self._flusher = None
-            if not self.pending:
-                self.pending = None
-
-    async def serve(self, receive: Callable) -> None:
-        try:
-            while True:
-                event = await receive()
-                if event["type"] == "websocket.disconnect":
-                    return
-                text = event.get("text") or (event.get("bytes") or b"").decode("utf-8", "replace")
-                try:
-                    acknowledged = await self._on_message(text)
-                except Exception:  # noqa: BLE001 - one bad message must not end the connection
-                    log.exception("AppSync real-time message failed")
-                    self.deliver({"type": "error", "payload": {"errors": [{
-                        "errorType": "InternalFailure", "message": "An internal error occurred."}]}})
-                    continue
-                if acknowledged:
-                    self.realtime.keep_alive(self)
-        finally:
-            for subscriber in self.subscriptions.values():
-                self.realtime.hub.remove(subscriber)
-            self.subscriptions.clear()
-            self.realtime.acknowledged.discard(self)
-            if self._flusher is not None:
-                self._flusher.cancel()
-
-    async def _on_message(self, text: str) -> bool:
+    async def on_message(self, text: str) -> bool:
         """Handle one client message; True once the connection is acknowledged."""
         try:
             message = orjson.loads(text)
@@ -324,24 +214,3 @@ class Connection:
             return None
         return context.get("extensions") or {}
 
-
-async def _go_on(coroutine, waiting) -> None:
-    """Drive a coroutine that was started outside a task and had to wait for ``waiting`` (the
-    future it yielded, as asyncio's own tasks drive coroutines): each time what it waits for is
-    done, resume it; it reads the outcome itself. Cancelling this task cancels what it waits for,
-    which the coroutine then sees."""
-    while True:
-        try:
-            if waiting is None:
-                await asyncio.sleep(0)
-            else:
-                waiting._asyncio_future_blocking = False  # taken over, as a task's step does
-                await waiting
-        except BaseException:  # noqa: BLE001 - the coroutine's own await raises it when resumed
-            if waiting is None or not waiting.done():
-                coroutine.close()
-                raise
-        try:
-            waiting = coroutine.send(None)
-        except StopIteration:
-            return

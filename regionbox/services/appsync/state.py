@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from regionbox.core.errors import ServiceError
 from regionbox.core.store import Scope, Store
-from regionbox.services.appsync.models import ApiKey, DataSource, Function, GraphqlApi, Resolver
+from regionbox.services.appsync.models import (ApiKey, ChannelNamespace, DataSource, DomainName, EventApi, Function,
+                                               GraphqlApi, Resolver)
 
 
 def not_found(message: str) -> ServiceError:
@@ -20,12 +21,41 @@ class AppSyncState:
         self.resolvers = store.collection("appsync.resolvers", Resolver)
         self.functions = store.collection("appsync.functions", Function)
         self.api_keys = store.collection("appsync.api_keys", ApiKey)
+        self.event_apis = store.collection("appsync.event_apis", EventApi)
+        self.namespaces = store.collection("appsync.channel_namespaces", ChannelNamespace)
+        self.domain_names = store.collection("appsync.domain_names", DomainName)
 
     def api(self, scope: Scope, api_id: str) -> GraphqlApi:
         found = self.apis.get(scope, api_id)
         if found is None:
             raise not_found(f"GraphQL API {api_id} not found.")
         return found
+
+    def event_api(self, scope: Scope, api_id: str) -> EventApi:
+        found = self.event_apis.get(scope, api_id)
+        if found is None:
+            raise not_found(f"API {api_id} not found.")
+        return found
+
+    def any_api(self, scope: Scope, api_id: str) -> GraphqlApi | EventApi:
+        """A GraphQL or an Event API (both have API keys)."""
+        found = self.apis.get(scope, api_id) or self.event_apis.get(scope, api_id)
+        if found is None:
+            raise not_found(f"API {api_id} not found.")
+        return found
+
+    def namespace(self, scope: Scope, api_id: str, name: str) -> ChannelNamespace | None:
+        return self.namespaces.get(scope, f"{api_id}/{name}")
+
+    @staticmethod
+    def locate(collection, api_id: str | None, region: str | None) -> tuple[Scope, object] | None:
+        """(scope, API) of the API a data-plane request names, in any account (region None: any)."""
+        if not api_id:
+            return None
+        for scope, key, api in collection.all():
+            if key == api_id and (region is None or scope[1] == region):
+                return scope, api
+        return None
 
     @staticmethod
     def children(collection, scope: Scope, api_id: str) -> list:
@@ -44,8 +74,9 @@ class AppSyncState:
     def remove_api(self, scope: Scope, api_id: str) -> None:
         """The API with everything in it, in one transaction."""
         with self.store.transaction():
-            for collection in (self.data_sources, self.resolvers, self.functions, self.api_keys):
+            for collection in (self.data_sources, self.resolvers, self.functions, self.api_keys, self.namespaces):
                 for key, _ in collection.items(scope):
                     if key.startswith(f"{api_id}/"):
                         collection.delete(scope, key)
             self.apis.delete(scope, api_id)
+            self.event_apis.delete(scope, api_id)

@@ -73,8 +73,7 @@ class Destinations:
             raise errors.error("InvalidCloudWatchLogsRoleArnException", "Access denied. Check the trust relationships for your role.")
         if not self.logs().group_exists(ctx.account_id, ctx.region, name):
             raise errors.error("InvalidCloudWatchLogsLogGroupArnException", "CloudTrail cannot validate the specified log group ARN.")
-        session = Caller(account_id=role.account, arn=f"arn:{ctx.partition}:sts::{role.account}:assumed-role/{role.name}/CloudTrail",
-                         user_id=f"{role.role_id}:CloudTrail", type="AssumedRole", role_arn=role.arn, session_name="CloudTrail")
+        session = Caller.assumed_role(role.arn, role.role_id, "CloudTrail", role.account)
         as_role = RequestContext(caller=session, region=ctx.region, request_id=ids.request_id(), service="logs",
                                  operation="PutLogEvents", user_agent="cloudtrail.amazonaws.com")
         stream = ctx.arn("logs", f"log-group:{name}:log-stream:{ctx.account_id}_CloudTrail_{ctx.region}")

@@ -47,6 +47,7 @@ class Alarms:
         self.history = history
         self.paginator = paginator
         self.run_action = run_action  # Lambda actions (``actions.py``)
+        self.muting: Callable[[Scope, str, float], str | None] = lambda scope, name, at: None  # mute_rules.py
 
     # -- writing -----------------------------------------------------------------------------------
     def put_metric_alarm(self, ctx, params: dict) -> dict:
@@ -234,14 +235,32 @@ class Alarms:
             self.history.record(scope, alarm.name, alarm.kind, "StateUpdate", f"Alarm updated from {old['stateValue']} to {state}",
                                 {"version": "1.0", "oldState": old, "newState": new}, now)
             if alarm.actions_enabled:
-                key = {"ALARM": "AlarmActions", "OK": "OKActions", "INSUFFICIENT_DATA": "InsufficientDataActions"}[state]
-                for action in alarm.config.get(key) or []:
-                    if action.split(":")[2] == "lambda":
-                        self.run_action(scope, alarm, action, previous)
-                    else:
-                        self.action_done(scope, alarm, action, now, f"regionbox does not serve "
-                                         f"{SERVED_ELSEWHERE.get(action.split(':')[2], action.split(':')[2])}, so the "
-                                         "action could not be delivered")
+                self.run_actions(scope, alarm, previous, now)
+
+    def run_actions(self, scope: Scope, alarm: Alarm, previous: dict, at: float) -> None:
+        """Run the actions of the alarm's state, unless an active mute rule mutes them."""
+        key = {"ALARM": "AlarmActions", "OK": "OKActions", "INSUFFICIENT_DATA": "InsufficientDataActions"}[alarm.state]
+        actions = alarm.config.get(key) or []
+        rule = self.muting(scope, alarm.name, at) if actions else None
+        if rule is not None:
+            self.history.record(scope, alarm.name, alarm.kind, "Action",
+                                f"Alarm actions muted by alarm mute rule {rule}",
+                                {"actionState": "Muted", "stateUpdateTimestamp": int(at * 1000), "muteRule": rule,
+                                 "notificationResources": actions}, time.time())
+            return
+        for action in actions:
+            if action.split(":")[2] == "lambda":
+                self.run_action(scope, alarm, action, previous)
+            else:
+                self.action_done(scope, alarm, action, at, f"regionbox does not serve "
+                                 f"{SERVED_ELSEWHERE.get(action.split(':')[2], action.split(':')[2])}, so the "
+                                 "action could not be delivered")
+
+    def run_unmuted(self, scope: Scope, alarm: Alarm) -> None:
+        """What an alarm in ALARM runs when the mute rule that held its actions is deleted."""
+        if alarm.actions_enabled:
+            self.run_actions(scope, alarm, {"value": alarm.state, "reason": alarm.reason, "timestamp": alarm.state_updated,
+                                            "reasonData": alarm.reason_data}, time.time())
 
     def action_done(self, scope: Scope, alarm: Alarm, action: str, at: float, error: str | None = None) -> None:
         """An action's outcome in the alarm's history, as CloudWatch records it."""

@@ -1,6 +1,7 @@
 """Alarm evaluation: a background task (cloud.tasks) wakes every second and evaluates each metric
 alarm that is due (every period, at most every minute, as CloudWatch evaluates), then every
-composite alarm; it also flushes other services' buffered metrics and runs the store's roll-up.
+composite alarm; it also flushes other services' buffered metrics, has running metric streams
+report each minute (``metric_streams.py``) and runs the store's roll-up.
 
 A metric alarm looks at its last EvaluationPeriods complete periods: a period breaches when its
 value crosses the threshold; DatapointsToAlarm of them (default all) breaching is ALARM, else OK;
@@ -19,6 +20,7 @@ from regionbox.core.store import Scope
 from regionbox.services.cloudwatch.alarms import Alarms
 from regionbox.services.cloudwatch.expressions import TimeSeries
 from regionbox.services.cloudwatch.history import History, iso
+from regionbox.services.cloudwatch.metric_streams import MetricStreams
 from regionbox.services.cloudwatch.models import Alarm, CloudWatchState
 from regionbox.services.cloudwatch.queries import Queries, returned_period
 from regionbox.services.cloudwatch.rules import parse_rule
@@ -33,8 +35,10 @@ COMPARE = {"GreaterThanOrEqualToThreshold": (lambda v, t: v >= t, "greater than 
 
 
 class Evaluator:
-    def __init__(self, state: CloudWatchState, series: Series, queries: Queries, alarms: Alarms, history: History) -> None:
+    def __init__(self, state: CloudWatchState, series: Series, queries: Queries, alarms: Alarms, history: History,
+                 streams: MetricStreams) -> None:
         self.state = state
+        self.streams = streams
         self.series = series
         self.queries = queries
         self.alarms = alarms
@@ -50,6 +54,7 @@ class Evaluator:
             await asyncio.sleep(1.0)
 
     def tick(self, now: float) -> None:
+        self.streams.report(now)
         if self.series._buffer:
             self.series.flush()
         for scope, _, alarm in list(self.state.alarms.all()):

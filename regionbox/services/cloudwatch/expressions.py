@@ -10,7 +10,7 @@ RUNNING_SUM, SQRT, STDDEV, SUM, TIME_SERIES. SUM/AVG/MIN/MAX/STDDEV of one serie
 of an array a series (per timestamp over the array's series).
 
 Not here (an expression using them is a ValidationError naming the function): SEARCH, SELECT
-(Metrics Insights), ANOMALY_DETECTION_BAND, INSIGHT_RULE_METRIC, SERVICE_QUOTA, LAMBDA,
+(Metrics Insights), ANOMALY_DETECTION_BAND, SERVICE_QUOTA, LAMBDA,
 DB_PERF_INSIGHTS, SORT, SLICE, CONCAT, MINUTE/HOUR/DAY/DATE/MONTH/YEAR.
 """
 
@@ -24,7 +24,7 @@ from typing import Callable, Union
 
 from regionbox.core.errors import ServiceError
 
-NOT_SUPPORTED = frozenset(["SEARCH", "SELECT", "ANOMALY_DETECTION_BAND", "INSIGHT_RULE_METRIC", "SERVICE_QUOTA", "LAMBDA",
+NOT_SUPPORTED = frozenset(["SEARCH", "SELECT", "ANOMALY_DETECTION_BAND", "SERVICE_QUOTA", "LAMBDA",
                            "DB_PERF_INSIGHTS", "SORT", "SLICE", "CONCAT", "MINUTE", "HOUR", "DAY", "DATE", "MONTH",
                            "YEAR", "TIME_SERIES_METRICS"])
 
@@ -54,6 +54,8 @@ class Context:
     period: int
     own_id: str = ""
     references: set[str] = field(default_factory=set)
+    # INSIGHT_RULE_METRIC(rule, metric): (rule, metric, period) -> a Contributor Insights rule's statistic
+    insight_rule_metric: Callable[[str, str, int], TimeSeries] | None = None
 
 
 TOKEN = re.compile(r"""\s*(?:(?P<number>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|"""
@@ -428,6 +430,15 @@ def _remove_empty(context: Context, *args: Value) -> Value:
     return [s for s in (args[0] if isinstance(args[0], list) else [args[0]]) if isinstance(s, TimeSeries) and s.points]
 
 
+def _insight_rule_metric(context: Context, *args: Value) -> Value:
+    _arity(args, 2, 2, "INSIGHT_RULE_METRIC")
+    if not all(isinstance(a, str) for a in args):
+        raise ExpressionError("The arguments of INSIGHT_RULE_METRIC are a rule's name and a metric's name, as strings")
+    if context.insight_rule_metric is None:
+        raise ExpressionError("INSIGHT_RULE_METRIC is not available here")
+    return context.insight_rule_metric(args[0], args[1], context.period)
+
+
 FUNCTIONS: dict[str, Callable] = {
     "ABS": _unary("ABS", abs), "CEIL": _unary("CEIL", lambda v: float(math.ceil(v)) if math.isfinite(v) else v),
     "FLOOR": _unary("FLOOR", lambda v: float(math.floor(v)) if math.isfinite(v) else v),
@@ -440,7 +451,7 @@ FUNCTIONS: dict[str, Callable] = {
     "RUNNING_SUM": _per_series("RUNNING_SUM", _running_sum), "FILL": _fill, "IF": _if, "METRICS": _metrics,
     "FIRST": _first_last(0, "FIRST"), "LAST": _first_last(-1, "LAST"), "DATAPOINT_COUNT": _count,
     "METRIC_COUNT": _metric_count, "PERIOD": _period, "EPOCH": _epoch, "TIME_SERIES": _time_series,
-    "REMOVE_EMPTY": _remove_empty,
+    "REMOVE_EMPTY": _remove_empty, "INSIGHT_RULE_METRIC": _insight_rule_metric,
 }
 
 

@@ -50,9 +50,64 @@ class AnomalyDetector:
     arn: str = ""
 
 
+@dataclass
+class InsightRule:
+    """A Contributor Insights rule: its definition as given, and when it was enabled (it reads
+    the events ingested while it is, as CloudWatch's rules analyse log events as they arrive)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    name: str
+    arn: str
+    definition: str
+    state: str  # ENABLED | DISABLED
+    created: float
+    apply_on_transformed_logs: bool = False
+    windows: list[list] = field(default_factory=list)  # [enabled from, until or None] in epoch ms
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class MetricStream:
+    SCHEMA_VERSION: ClassVar[int] = 1
+    name: str
+    arn: str
+    config: dict  # the PutMetricStream parameters (without Name and Tags)
+    state: str  # running | stopped
+    created: float
+    updated: float
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class MuteRule:
+    SCHEMA_VERSION: ClassVar[int] = 1
+    name: str
+    arn: str
+    config: dict  # Description, Rule, MuteTargets, StartDate / ExpireDate (epoch seconds)
+    updated: float
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class QueryDefinition:
+    SCHEMA_VERSION: ClassVar[int] = 1
+    id: str
+    arn: str
+    path: str
+    expression: str
+    type: str  # PROMQL | SQL | METRIC_MATH
+    created: float
+    updated: float
+    tags: dict[str, str] = field(default_factory=dict)
+
+
 class CloudWatchState:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.alarms = store.collection("cloudwatch.alarms", Alarm)
         self.dashboards = store.collection("cloudwatch.dashboards", Dashboard)
         self.anomaly_detectors = store.collection("cloudwatch.anomaly_detectors", AnomalyDetector)
+        self.insight_rules = store.collection("cloudwatch.insight_rules", InsightRule)
+        self.metric_streams = store.collection("cloudwatch.metric_streams", MetricStream)
+        self.mute_rules = store.collection("cloudwatch.alarm_mute_rules", MuteRule)
+        self.query_definitions = store.collection("cloudwatch.query_definitions", QueryDefinition)

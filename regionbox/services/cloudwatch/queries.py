@@ -8,6 +8,7 @@ import hashlib
 import math
 import re
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 import orjson
 
@@ -81,6 +82,8 @@ class Queries:
     def __init__(self, series: Series, paginator: Paginator) -> None:
         self.series = series
         self.paginator = paginator
+        # (scope, rule, metric, start, end, period) -> points: Contributor Insights (insight_rules.py)
+        self.insight_metric: Callable[[Scope, str, str, int, int, int], dict[int, float]] | None = None
 
     # -- evaluation --------------------------------------------------------------------------------
     def metric_series(self, scope: Scope, stat: dict, start: int, end: int) -> TimeSeries:
@@ -120,7 +123,8 @@ class Queries:
                     referenced = expressions.references(query["Expression"])
                     periods = [query_period(by_id[r]) for r in referenced if r in by_id and query_period(by_id[r])]
                     period = int(query.get("Period") or (max(periods) if periods else 60))
-                    context = Context(resolve, all_series, grid, period, query_id)
+                    context = Context(resolve, all_series, grid, period, query_id,
+                                      insight_rule_metric=insight_rule_metric)
                     try:
                         value = expressions.evaluate(query["Expression"], context)
                     except (ArithmeticError, ValueError, TypeError) as error:
@@ -135,6 +139,11 @@ class Queries:
                 return value
             finally:
                 stack.pop()
+
+        def insight_rule_metric(rule: str, metric: str, period: int) -> TimeSeries:
+            if self.insight_metric is None:
+                raise ExpressionError("INSIGHT_RULE_METRIC is not available here")
+            return TimeSeries(self.insight_metric(scope, rule, metric, start, end, period), period=period)
 
         def all_series() -> list[TimeSeries]:
             # METRICS(): every metric query's series (not expressions), in the request's order

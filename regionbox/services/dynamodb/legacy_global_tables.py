@@ -73,6 +73,8 @@ class LegacyGlobalTables:
             raise invalid(f"1 validation error detected: Value null at 'replicationGroup.{missing[0]}.member.regionName' "
                           "failed to satisfy constraint: Member must not be null")
         regions = [region_named(ctx, r["RegionName"]) for r in params["ReplicationGroup"]]
+        if not regions:  # the model allows an empty list; a global table without a replica is none
+            raise invalid(INVALID + "The replication group must contain at least one region")
         if len(set(regions)) != len(regions):
             raise invalid(INVALID + "Duplicate region in the replication group")
         key_schema = None

@@ -28,25 +28,6 @@ from regionbox.services.elasticache.state import ElastiCacheState
 log = logging.getLogger("regionbox.elasticache")
 
 
-def window_start(window: str) -> float:
-    """"05:00-06:00" -> the fraction of a day at which the window opens."""
-    try:
-        hours, minutes = window.split("-")[0].split(":")
-        return (int(hours) * 60 + int(minutes)) / 1440
-    except (ValueError, IndexError):
-        return 5 / 24
-
-
-def due(window: str, last_day: int, now: float, length: float) -> tuple[bool, int]:
-    """(whether today's backup is due, the day to record as last) for a window, days of ``length`` seconds."""
-    today = int(now // length)
-    opened = now >= today * length + window_start(window) * length
-    if last_day < 0:
-        # First seen: today's window, if it has not opened yet; else tomorrow's.
-        return False, today if opened else today - 1
-    return opened and last_day < today, today
-
-
 class AutomaticSnapshots:
     def __init__(self, state: ElastiCacheState, snapshots: Snapshots, tasks: Tasks, day_seconds: Callable[[], float],
                  serverless: Callable[[float, int], None] | None = None) -> None:
@@ -66,7 +47,7 @@ class AutomaticSnapshots:
 
     def due(self, window: str, last_day: int, now: float) -> tuple[bool, int]:
         """(whether today's backup is due, the day to record as last) for a window."""
-        return due(window, last_day, now, self.day_seconds())
+        return clock.daily_due(window, last_day, now, self.day_seconds())
 
     async def _run(self) -> None:
         while True:

@@ -23,7 +23,6 @@ from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope
 from regionbox.core.tasks import Tasks
 from regionbox.services.elasticache import validation as check
-from regionbox.services.elasticache.automatic_snapshots import due
 from regionbox.services.elasticache.models import ServerlessCache, Snapshot
 from regionbox.services.elasticache.serverless import available_cache, cache_status
 from regionbox.services.elasticache.snapshots import Snapshots
@@ -179,7 +178,7 @@ class ServerlessSnapshots:
             if cache.engine == "memcached" or cache.snapshot_retention_limit <= 0:
                 continue
             self._prune(scope, cache, now, length)
-            take, today = due(cache.daily_snapshot_time, cache.last_automatic_day, now, length)
+            take, today = clock.daily_due(cache.daily_snapshot_time, cache.last_automatic_day, now, length)
             if not take:
                 if cache.last_automatic_day < 0:
                     cache.last_automatic_day = today

@@ -208,13 +208,20 @@ def parse_response(raw: bytes, head_only: bool) -> ResponseHead:
     return ResponseHead(raw, status, kept, body, keep_alive, cookies, has_server)
 
 
-def response_head(answer: ResponseHead, cookies: list[str], keep_client: bool, client_version: str) -> bytes:
-    """The answer's head as the client gets it: the node's cookies and Server added, and what the
-    client's connection does next."""
-    text = "\r\n".join(answer.lines)
+def response_head(answer: ResponseHead, cookies: list[str], keep_client: bool, client_version: str,
+                  settings=None) -> bytes:
+    """The answer's head as the client gets it: the node's cookies and Server added, the headers
+    the listener's attributes set (replacing the target's), and what the client's connection does next."""
+    lines = answer.lines
+    if settings is not None and (settings.response or not settings.server):
+        # routing.http.response.server.enabled false: no Server header at all, the target's included
+        replaced = {name for name, _ in settings.response} | (set() if settings.server else {"server"})
+        lines = [lines[0], *(line for line in lines[1:] if line.partition(":")[0].strip().lower() not in replaced),
+                 *(f"{name}: {value}" for name, value in settings.response)]
+    text = "\r\n".join(lines)
     for cookie in cookies:
         text += f"\r\nset-cookie: {cookie}"
-    if not answer.has_server:
+    if not answer.has_server and (settings is None or settings.server):
         text += "\r\nserver: awselb/2.0"
     if not keep_client:
         text += "\r\nconnection: close"

@@ -15,15 +15,15 @@ from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope
+from regionbox.services.elbv2 import ssl_policies
 from regionbox.services.elbv2.health import Health
-from regionbox.services.elbv2.load_balancers import PAGES
+from regionbox.services.elbv2.load_balancers import page_of
 from regionbox.services.elbv2.models import Elbv2State, Listener, Rule
 
 if TYPE_CHECKING:
     from regionbox.services.elbv2.nodes import Nodes
 
 MAX_LISTENERS = 50
-DEFAULT_SSL_POLICY = "ELBSecurityPolicy-2016-08"
 STATUS_CODE = re.compile(r"[245]\d\d")
 
 
@@ -85,8 +85,18 @@ def describe_listener(listener: Listener) -> dict[str, Any]:
     described = {"ListenerArn": listener.arn, "LoadBalancerArn": listener.lb_arn, "Port": listener.port,
                  "Protocol": listener.protocol, "DefaultActions": listener.default_actions}
     if listener.protocol == "HTTPS":
-        described.update(Certificates=[{"CertificateArn": listener.certificates[0]}], SslPolicy=listener.ssl_policy)
+        described.update(Certificates=[{"CertificateArn": listener.certificates[0]}], SslPolicy=listener.ssl_policy,
+                         MutualAuthentication=mutual_out(listener.mutual_authentication))
     return described
+
+
+def mutual_out(mutual: dict | None) -> dict[str, Any]:
+    if not mutual or mutual.get("Mode", "off") == "off":
+        return {"Mode": "off"}
+    return {"Mode": mutual["Mode"], "TrustStoreArn": mutual["TrustStoreArn"],
+            "IgnoreClientCertificateExpiry": bool(mutual.get("IgnoreClientCertificateExpiry", False)),
+            "TrustStoreAssociationStatus": "active",
+            "AdvertiseTrustStoreCaNames": mutual.get("AdvertiseTrustStoreCaNames", "off")}
 
 
 def _tls(protocol: str, params: dict, certificates: list[str], ssl_policy: str | None) -> tuple[list[str], str | None]:
@@ -97,14 +107,36 @@ def _tls(protocol: str, params: dict, certificates: list[str], ssl_policy: str |
     certificates = given + [arn for arn in certificates if arn not in given] if given else certificates
     if not certificates:
         raise ServiceError("CertificateNotFound", "A certificate must be specified for HTTPS listeners")
-    policy = params.get("SslPolicy") or ssl_policy or DEFAULT_SSL_POLICY
-    if not policy.startswith("ELBSecurityPolicy-"):
-        raise ServiceError("SSLPolicyNotFound", f"SSL policy '{policy}' not found")
-    return certificates, policy
+    return certificates, ssl_policies.check_policy(params.get("SslPolicy") or ssl_policy or ssl_policies.DEFAULT_POLICY)
+
+
+def _mutual(state: Elbv2State, scope: Scope, protocol: str, params: dict, current: dict | None) -> dict | None:
+    """An HTTPS listener's MutualAuthentication: off, or verify with a trust store of the account."""
+    given = params.get("MutualAuthentication")
+    if given is None:
+        return current if protocol == "HTTPS" else None
+    mode = given.get("Mode", "off")
+    if mode == "off":
+        return None
+    if protocol != "HTTPS":
+        raise ServiceError("InvalidConfigurationRequest", "Mutual authentication is supported on HTTPS listeners only")
+    if mode == "passthrough":
+        # Passthrough hands the target a certificate the node never verified, which Python's TLS
+        # cannot accept from a client; verify mode is served.
+        raise ServiceError("InvalidConfigurationRequest",
+                           "Mutual authentication mode 'passthrough' is not served by regionbox; use 'verify'")
+    if mode != "verify":
+        raise invalid(f"Mutual authentication mode '{mode}' is not valid; use off, passthrough or verify")
+    if not given.get("TrustStoreArn"):
+        raise invalid("A trust store ARN must be specified for mutual authentication in verify mode")
+    state.trust_store(scope, given["TrustStoreArn"])
+    return {"Mode": "verify", "TrustStoreArn": given["TrustStoreArn"],
+            "IgnoreClientCertificateExpiry": bool(given.get("IgnoreClientCertificateExpiry", False)),
+            "AdvertiseTrustStoreCaNames": given.get("AdvertiseTrustStoreCaNames", "off")}
 
 
 class Listeners:
-    """Create/Describe/Modify/DeleteListener, DescribeListenerAttributes, and an HTTPS listener's certificates."""
+    """Create/Describe/Modify/DeleteListener, and an HTTPS listener's certificates."""
 
     def __init__(self, state: Elbv2State, nodes: "Nodes", health: Health, paginator: Paginator) -> None:
         self.state = state
@@ -126,6 +158,7 @@ class Listeners:
         if not 1 <= port <= 65535:
             raise invalid("Port must be between 1 and 65535")
         certificates, ssl_policy = _tls(protocol, params, [], None)
+        mutual = _mutual(self.state, ctx.scope, protocol, params, None)
         existing = self.state.listeners_of(ctx.scope, lb.arn)
         actions = check_actions(self.state, ctx.scope, params["DefaultActions"])
         for listener in existing:
@@ -141,10 +174,10 @@ class Listeners:
         listener = Listener(arn=ctx.arn("elasticloadbalancing", f"listener/{suffix}/{ids.hex_id(length=16)}"),
                             lb_arn=lb.arn, port=port, protocol=protocol, default_actions=actions,
                             tags={tag["Key"]: tag.get("Value", "") for tag in params.get("Tags") or []},
-                            certificates=certificates, ssl_policy=ssl_policy)
+                            certificates=certificates, ssl_policy=ssl_policy, mutual_authentication=mutual)
         default_rule = Rule(arn=rule_arn(ctx, listener.arn), listener_arn=listener.arn, priority="default", actions=actions)
         # Before storing: a port another process holds fails the call, and nothing is left behind.
-        await self.nodes.open(ctx.scope, lb, port, protocol)
+        await self.nodes.open(ctx.scope, lb, listener)
         with self.state.transaction():
             self.state.listeners.put(ctx.scope, listener.arn, listener)
             self.state.rules.put(ctx.scope, default_rule.arn, default_rule)
@@ -162,11 +195,7 @@ class Listeners:
             found = self.state.listeners_of(ctx.scope, lb_arn)
         else:
             raise invalid("You must specify either listener ARNs or a load balancer ARN")
-        page, marker = self.paginator.paginate(found, params, PAGES, query=[lb_arn, arns])
-        result: dict[str, Any] = {"Listeners": [describe_listener(listener) for listener in page]}
-        if marker:
-            result["NextMarker"] = marker
-        return result
+        return page_of(self.paginator, found, params, "Listeners", describe_listener, [lb_arn, arns])
 
     async def modify_listener(self, ctx: RequestContext, params: dict) -> dict:
         listener = self.state.listener(ctx.scope, params["ListenerArn"])
@@ -178,11 +207,11 @@ class Listeners:
         port = params.get("Port", listener.port)
         if port != listener.port and any(other.port == port for other in self.state.listeners_of(ctx.scope, lb.arn)):
             raise ServiceError("DuplicateListener", f"A listener already exists on this port for this load balancer '{lb.arn}'")
-        if (port, protocol) != (listener.port, listener.protocol):
-            await self.nodes.close(lb, listener.port)
-            await self.nodes.open(ctx.scope, lb, port, protocol)
+        mutual = _mutual(self.state, ctx.scope, protocol, params, listener.mutual_authentication)
+        old_port = listener.port
         listener.port, listener.protocol, listener.default_actions = port, protocol, actions
-        listener.certificates, listener.ssl_policy = certificates, ssl_policy
+        listener.certificates, listener.ssl_policy, listener.mutual_authentication = certificates, ssl_policy, mutual
+        await self.nodes.refresh(ctx.scope, lb, listener, old_port)
         with self.state.transaction():
             self.state.listeners.put(ctx.scope, listener.arn, listener)
             for rule in self.state.rules_of(ctx.scope, listener.arn):
@@ -203,10 +232,6 @@ class Listeners:
             await self.nodes.close(lb, listener.port)
         self.health.sync_scope(ctx.scope)
         return {}
-
-    def describe_listener_attributes(self, ctx: RequestContext, params: dict) -> dict:
-        self.state.listener(ctx.scope, params["ListenerArn"])
-        return {"Attributes": []}  # HTTP listeners of an ALB have no attributes (they are for TCP and mTLS)
 
     # -- an HTTPS listener's certificates (the first is the default one, set by Create/ModifyListener) --
     def describe_listener_certificates(self, ctx: RequestContext, params: dict) -> dict:

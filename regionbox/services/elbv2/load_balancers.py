@@ -1,5 +1,5 @@
-"""Load balancers: CreateLoadBalancer, DescribeLoadBalancers, DeleteLoadBalancer, their attributes
-and security groups.
+"""Load balancers: CreateLoadBalancer, DescribeLoadBalancers, DeleteLoadBalancer, their attributes,
+security groups, subnets (SetSubnets) and IP address type.
 
 An application load balancer lives in the subnets it is given (at least two AZs, one subnet per
 AZ, as AWS insists) and gets a node per AZ, each on its own loopback address, plus the address
@@ -10,13 +10,13 @@ of an ALB's name leave out a node that is down (nodes.py).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from regionbox.core import clock, ids
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.pagination import PageRule, Paginator
-from regionbox.services.elbv2.models import HOSTED_ZONES, Elbv2State, LoadBalancer, by_names
+from regionbox.services.elbv2.models import HOSTED_ZONES, Elbv2State, LoadBalancer, chosen
 
 if TYPE_CHECKING:
     from regionbox.services.elbv2.health import Health
@@ -25,6 +25,16 @@ if TYPE_CHECKING:
 PAGES = PageRule(token="Marker", size="PageSize", default=400, minimum=1, maximum=400,
                  out_of_range=lambda n: invalid("Page size must be between 1 and 400"),
                  bad_token=lambda t: invalid("Invalid marker"))
+
+
+def page_of(paginator: Paginator, found: list, params: dict, member: str, describe: Callable[[Any], dict],
+            query: Any) -> dict[str, Any]:
+    """A Describe* answer: one page of ``found`` described under ``member``, and NextMarker when more follow."""
+    page, marker = paginator.paginate(found, params, PAGES, query=query)
+    result: dict[str, Any] = {member: [describe(item) for item in page]}
+    if marker:
+        result["NextMarker"] = marker
+    return result
 
 # What DescribeLoadBalancerAttributes answers for a new application load balancer.
 DEFAULT_ATTRIBUTES = {
@@ -76,6 +86,19 @@ def check_attributes(given: list[dict], known: dict[str, str], *, choices: dict,
     return changes
 
 
+def check_ip_address_type(kind: str, scheme: str) -> str:
+    """ipv4 only: dualstack needs subnets with IPv6 CIDR blocks, which regionbox's EC2 never gives
+    a subnet, so AWS's own refusal is the answer."""
+    if kind not in ("ipv4", "dualstack", "dualstack-without-public-ipv4"):
+        raise invalid(f"IP address type '{kind}' is not valid")
+    if kind == "dualstack-without-public-ipv4" and scheme != "internet-facing":
+        raise ServiceError("InvalidConfigurationRequest",
+                           "IP address type 'dualstack-without-public-ipv4' is only for internet-facing load balancers")
+    if kind != "ipv4":
+        raise invalid("You must specify subnets with an associated IPv6 CIDR block.")
+    return kind
+
+
 def dns_name(lb: LoadBalancer) -> str:
     """The name a client connects to: an address, as ElastiCache gives its endpoints (no DNS
     server is needed; AWS's ``<name>-<id>.<region>.elb.amazonaws.com`` resolves to the nodes'
@@ -99,7 +122,8 @@ def attributes_out(attributes: dict[str, str]) -> list[dict]:
 
 
 class LoadBalancers:
-    """Create/Describe/DeleteLoadBalancer, Describe/ModifyLoadBalancerAttributes, SetSecurityGroups."""
+    """Create/Describe/DeleteLoadBalancer, Describe/ModifyLoadBalancerAttributes, SetSecurityGroups,
+    SetSubnets, SetIpAddressType."""
 
     def __init__(self, state: Elbv2State, nodes: "Nodes", health: "Health", ec2, paginator: Paginator) -> None:
         self.state = state
@@ -137,7 +161,8 @@ class LoadBalancers:
         lb = LoadBalancer(arn=ctx.arn("elasticloadbalancing", f"loadbalancer/app/{name}/{lb_id}"), name=name, lb_id=lb_id,
                           scheme=scheme, vpc_id=zones[0].pop("VpcId"), created=clock.epoch(),
                           zones=[{"ZoneName": z["ZoneName"], "SubnetId": z["SubnetId"]} for z in zones],
-                          security_groups=security_groups, ip_address_type=params.get("IpAddressType", "ipv4"),
+                          security_groups=security_groups,
+                          ip_address_type=check_ip_address_type(params.get("IpAddressType", "ipv4"), scheme),
                           attributes=dict(DEFAULT_ATTRIBUTES), tags=tags)
         self.nodes.allocate(lb)
         self.state.load_balancers.put(ctx.scope, lb.arn, lb)
@@ -173,18 +198,9 @@ class LoadBalancers:
         arns, names = params.get("LoadBalancerArns"), params.get("Names")
         if arns and names:
             raise invalid("Load balancer names and load balancer ARNs cannot be specified at the same time")
-        everything = self.state.load_balancers.values(ctx.scope)
-        if arns:
-            found = [self.state.load_balancer(ctx.scope, arn) for arn in arns]
-        elif names:
-            found = by_names(everything, names, "LoadBalancerNotFound", "Load balancers")
-        else:
-            found = everything
-        page, marker = self.paginator.paginate(found, params, PAGES, query=[arns, names])
-        result: dict[str, Any] = {"LoadBalancers": [describe_load_balancer(lb, ctx.region) for lb in page]}
-        if marker:
-            result["NextMarker"] = marker
-        return result
+        found = chosen(self.state.load_balancers.values(ctx.scope), arns, names,
+                       lambda arn: self.state.load_balancer(ctx.scope, arn), "LoadBalancerNotFound", "Load balancers")
+        return page_of(self.paginator, found, params, "LoadBalancers", lambda lb: describe_load_balancer(lb, ctx.region), [arns, names])
 
     # -- DeleteLoadBalancer -------------------------------------------------------------------------
     async def delete_load_balancer(self, ctx: RequestContext, params: dict) -> dict:
@@ -219,6 +235,29 @@ class LoadBalancers:
         lb.attributes.update(changes)
         self.state.load_balancers.put(ctx.scope, lb.arn, lb)
         return {"Attributes": attributes_out(lb.attributes)}
+
+    async def set_subnets(self, ctx: RequestContext, params: dict) -> dict:
+        """The load balancer's AZs become the subnets': nodes of AZs left are stopped, nodes of new ones
+        start on new addresses, every listener opens again on the new set."""
+        lb = self.state.load_balancer(ctx.scope, params["LoadBalancerArn"])
+        if params.get("SubnetMappings") and params.get("Subnets"):
+            raise invalid("You can specify subnets or subnet mappings, not both")
+        subnet_ids = params.get("Subnets") or [m["SubnetId"] for m in params.get("SubnetMappings") or []]
+        zones = self._zones(ctx, subnet_ids)
+        if zones[0]["VpcId"] != lb.vpc_id:
+            raise ServiceError("InvalidSubnet", f"Subnets must belong to the load balancer's VPC '{lb.vpc_id}'")
+        if params.get("IpAddressType"):
+            lb.ip_address_type = check_ip_address_type(params["IpAddressType"], lb.scheme)
+        await self.nodes.rezone(ctx.scope, lb, [{"ZoneName": z["ZoneName"], "SubnetId": z["SubnetId"]} for z in zones])
+        self.state.load_balancers.put(ctx.scope, lb.arn, lb)
+        described = describe_load_balancer(lb, ctx.region)
+        return {"AvailabilityZones": described["AvailabilityZones"], "IpAddressType": lb.ip_address_type}
+
+    def set_ip_address_type(self, ctx: RequestContext, params: dict) -> dict:
+        lb = self.state.load_balancer(ctx.scope, params["LoadBalancerArn"])
+        lb.ip_address_type = check_ip_address_type(params["IpAddressType"], lb.scheme)
+        self.state.load_balancers.put(ctx.scope, lb.arn, lb)
+        return {"IpAddressType": lb.ip_address_type}
 
     def set_security_groups(self, ctx: RequestContext, params: dict) -> dict:
         lb = self.state.load_balancer(ctx.scope, params["LoadBalancerArn"])

@@ -19,6 +19,7 @@ LOAD_BALANCERS = "elbv2.load_balancers"
 TARGET_GROUPS = "elbv2.target_groups"
 LISTENERS = "elbv2.listeners"
 RULES = "elbv2.rules"
+TRUST_STORES = "elbv2.trust_stores"
 
 # Route 53 hosted zone of each region's ALB DNS names (CanonicalHostedZoneId), from AWS's list.
 HOSTED_ZONES = {
@@ -49,6 +50,8 @@ class LoadBalancer:
     nodes: dict[str, str] = field(default_factory=dict)  # zone -> node address
     attributes: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    # The LCU reservation: {"units", "state" (pending | provisioned), "modified", "day", "decreases"}
+    capacity: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -80,6 +83,9 @@ class Listener:
     # regionbox serves no ACM: clients trust `regionbox ca-cert`.
     certificates: list[str] = field(default_factory=list)
     ssl_policy: str | None = None
+    # HTTPS: MutualAuthentication as given ({"Mode": "verify", "TrustStoreArn", ...}); None: off.
+    mutual_authentication: dict | None = None
+    attributes: dict[str, str] = field(default_factory=dict)  # ModifyListenerAttributes' keys and values
 
 
 @dataclass
@@ -103,6 +109,7 @@ class Elbv2State:
         self.target_groups = store.collection(TARGET_GROUPS, TargetGroup)
         self.listeners = store.collection(LISTENERS, Listener)
         self.rules = store.collection(RULES, Rule)
+        self.trust_stores = store.collection(TRUST_STORES, TrustStore)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -120,6 +127,12 @@ class Elbv2State:
 
     def rule(self, scope: Scope, arn: str) -> Rule:
         return _found(self.rules.get(scope, arn), "RuleNotFound", "rules")
+
+    def trust_store(self, scope: Scope, arn: str) -> "TrustStore":
+        found = self.trust_stores.get(scope, arn)
+        if found is None:
+            raise ServiceError("TrustStoreNotFound", f"Trust store '{arn}' not found")
+        return found
 
     def listeners_of(self, scope: Scope, lb_arn: str) -> list[Listener]:
         return [item for item in self.listeners.values(scope) if item.lb_arn == lb_arn]
@@ -157,6 +170,16 @@ def by_names(resources: list, names: list[str], code: str, kind: str) -> list:
     return [by_name[name] for name in names]
 
 
+def chosen(everything: list, arns: list[str] | None, names: list[str] | None, lookup, code: str, kind: str) -> list:
+    """What a Describe* call names: the resources of ``arns`` (``lookup`` fails for one unknown), else
+    of ``names``, else all of them."""
+    if arns:
+        return [lookup(arn) for arn in arns]
+    if names:
+        return by_names(everything, names, code, kind)
+    return everything
+
+
 def forwarded_groups(actions: list[dict]) -> list[str]:
     """Every target group ARN that these actions forward to (TargetGroupArn or ForwardConfig)."""
     arns: list[str] = []
@@ -168,3 +191,17 @@ def forwarded_groups(actions: list[dict]) -> list[str]:
         for group in (action.get("ForwardConfig") or {}).get("TargetGroups", []):
             arns.append(group["TargetGroupArn"])
     return arns
+
+
+@dataclass
+class TrustStore:
+    arn: str
+    name: str
+    bundle: str  # the CA certificates (PEM) as read from S3 when created or modified
+    bundle_source: dict[str, str] = field(default_factory=dict)  # {"S3Bucket", "S3Key"[, "S3ObjectVersion"]}
+    certificates: int = 0
+    status: str = "ACTIVE"
+    # revocation id -> {"RevocationId", "RevocationType", "NumberOfRevokedEntries", "S3Bucket", "S3Key", "crl" (PEM)}
+    revocations: dict[str, dict] = field(default_factory=dict)
+    next_revocation: int = 1
+    tags: dict[str, str] = field(default_factory=dict)

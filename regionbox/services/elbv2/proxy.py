@@ -24,13 +24,13 @@ import random
 import ssl
 import time
 from http import HTTPStatus
-from pathlib import Path
 from typing import Callable
 
 from regionbox.core.listeners import bound_socket
 from regionbox.core.store import Scope
 from regionbox.services.elbv2.http1 import (BadMessage, Body, RequestHead, parse_request, parse_response,
                                             response_head)
+from regionbox.services.elbv2.listener_attributes import HeaderSettings, tls_headers
 from regionbox.services.elbv2.routing import Forward, Request, Respond, Router, fixed_response, redirect
 
 log = logging.getLogger("regionbox.elbv2.proxy")
@@ -58,7 +58,10 @@ class NodePort:
     """What every connection of one node's listener port shares: where requests go, and how."""
 
     def __init__(self, router: Router, pool: "Pool", scope: Scope, lb_arn: str, port: int,
-                 idle_timeout: Callable[[], float], protocol: str = "HTTP") -> None:
+                 idle_timeout: Callable[[], float], protocol: str = "HTTP", headers: HeaderSettings | None = None,
+                 tls_info: Callable[[], bool] = lambda: False) -> None:
+        self.headers = headers or HeaderSettings()  # the listener's attributes: heads the node rewrites
+        self.tls_info = tls_info  # whether requests carry X-Amzn-Tls-Version and -Cipher-Suite
         self.router = router
         self.pool = pool
         self.scope = scope
@@ -79,16 +82,12 @@ class NodeServer:
 
     @classmethod
     async def start(cls, node: NodePort, address: str, port: int, shared_address: str | None,
-                    tls: tuple[Path, Path] | None) -> "NodeServer":
+                    context: ssl.SSLContext | None) -> "NodeServer":
         server = cls()
         sockets = [bound_socket(address, port, shared=False)]
         try:
             if shared_address is not None:
                 sockets.append(bound_socket(shared_address, port, shared=True))
-            context = None
-            if tls is not None:
-                context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-                context.load_cert_chain(str(tls[0]), str(tls[1]))
             loop = asyncio.get_running_loop()
             for sock in sockets:
                 server.servers.append(await loop.create_server(lambda: ClientSide(node, server.connections), sock=sock,
@@ -243,6 +242,12 @@ class ClientSide(asyncio.Protocol):
         self.loop = loop = asyncio.get_running_loop()
         self.last_active = loop.time()
         self.timeout = self.node.idle_timeout()
+        self.tls_lines = ""  # request header lines of this TLS connection (client certificate, version)
+        ssl_object = transport.get_extra_info("ssl_object")
+        if ssl_object is not None:
+            cipher = ssl_object.cipher()
+            self.tls_lines = tls_headers(self.node.headers, ssl_object.getpeercert(binary_form=True), ssl_object.version(),
+                                         cipher[0] if cipher else None, self.node.tls_info())
         self.idle_timer = loop.call_later(self.timeout, self._tick)
 
     def connection_lost(self, exc) -> None:
@@ -372,6 +377,7 @@ class ClientSide(asyncio.Protocol):
         in_flight[decision.target] = in_flight.get(decision.target, 0) + 1
         forwarded_for = head.headers.get("x-forwarded-for")
         extra = (f"x-forwarded-for: {forwarded_for + ', ' if forwarded_for else ''}{self.peer}\r\n{node.forwarded}"
+                 f"{self.tls_lines}"
                  f"{'' if 'x-amzn-trace-id' in head.headers else 'x-amzn-trace-id: ' + _trace_id() + chr(13) + chr(10)}"
                  f"{'transfer-encoding: chunked' + chr(13) + chr(10) if head.chunked else ''}\r\n")
         self.upstream_head = (head.forwarded + extra).encode("latin-1")
@@ -498,7 +504,7 @@ class ClientSide(asyncio.Protocol):
         self.keep_upstream = answer.keep_alive and self.head.version == "HTTP/1.1"
         if answer.body is not None and answer.body.until_close:
             self.keep_client = False  # the end of the body is the end of the target's connection: so for the client
-        head = response_head(answer, cookies, self.keep_client, self.head.version)
+        head = response_head(answer, cookies, self.keep_client, self.head.version, self.node.headers)
         self.response = answer.body
         if answer.body is None:
             self.transport.write(head)

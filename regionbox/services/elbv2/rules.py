@@ -13,7 +13,7 @@ from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.pagination import Paginator
 from regionbox.services.elbv2.health import Health
 from regionbox.services.elbv2.listeners import check_actions, rule_arn
-from regionbox.services.elbv2.load_balancers import PAGES
+from regionbox.services.elbv2.load_balancers import page_of
 from regionbox.services.elbv2.models import Elbv2State, Rule
 
 MAX_RULES = 100  # per listener, the default rule not counted
@@ -101,11 +101,7 @@ class Rules:
             found = self.state.rules_of(ctx.scope, listener_arn)
         else:
             raise invalid("You must specify either listener rule ARNs or a listener ARN")
-        page, marker = self.paginator.paginate(found, params, PAGES, query=[listener_arn, arns])
-        result: dict[str, Any] = {"Rules": [describe_rule(rule) for rule in page]}
-        if marker:
-            result["NextMarker"] = marker
-        return result
+        return page_of(self.paginator, found, params, "Rules", describe_rule, [listener_arn, arns])
 
     def modify_rule(self, ctx: RequestContext, params: dict) -> dict:
         rule = self.state.rule(ctx.scope, params["RuleArn"])

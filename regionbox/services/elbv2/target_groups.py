@@ -17,7 +17,7 @@ from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError, invalid
 from regionbox.core.pagination import Paginator
 from regionbox.services.elbv2.health import Health
-from regionbox.services.elbv2.load_balancers import PAGES, attributes_out, check_attributes, check_name
+from regionbox.services.elbv2.load_balancers import attributes_out, check_attributes, check_name, page_of
 from regionbox.services.elbv2.models import Elbv2State, TargetGroup, by_names
 
 DEFAULT_ATTRIBUTES = {
@@ -147,11 +147,7 @@ class TargetGroups:
             found = [tg for tg in everything if lb_arn in self.state.target_group_users(ctx.scope, tg.arn)]
         else:
             found = everything
-        page, marker = self.paginator.paginate(found, params, PAGES, query=[arns, names, lb_arn])
-        result: dict[str, Any] = {"TargetGroups": [self._describe(ctx, tg) for tg in page]}
-        if marker:
-            result["NextMarker"] = marker
-        return result
+        return page_of(self.paginator, found, params, "TargetGroups", lambda tg: self._describe(ctx, tg), [arns, names, lb_arn])
 
     # -- ModifyTargetGroup / DeleteTargetGroup ----------------------------------------------------------
     def modify_target_group(self, ctx: RequestContext, params: dict) -> dict:

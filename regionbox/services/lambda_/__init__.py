@@ -30,13 +30,21 @@ log = logging.getLogger("regionbox.lambda")
 # A CreateFunction request carries up to 50 MB of zip in base64 (69905067 bytes) in its JSON.
 DIALECT = Dialect(max_request_bytes=70 * 1024 * 1024)
 
-_CAPACITY = ("Lambda Managed Instances (capacity providers, and the scaling configs of functions on them) are not "
-             "built: functions run in regionbox's own execution environments")
-_DURABLE = "durable functions (checkpointed executions that resume after waits and callbacks) are not built"
+# Lambda Managed Instances run a function's environments on EC2 instances that a capacity provider
+# launches in the customer's VPC, several requests per environment; regionbox runs every function in
+# its own local environments (workers.py) and launches no instances, so a capacity provider would
+# manage nothing and a scaling config would bound nothing.
+_CAPACITY = ("Lambda Managed Instances capacity providers are not built: they launch EC2 instances in your VPC "
+             "to run functions, and regionbox runs every function in its own local execution environments")
+_SCALING = ("function scaling configs (the minimum and maximum execution environments of a function version on a "
+            "capacity provider) are not built: Lambda Managed Instances are not, and CreateFunction refuses "
+            "CapacityProviderConfig")
+_DURABLE = ("durable executions are not built: they belong to durable functions (CreateFunction's DurableConfig, "
+            "runs checkpointed so they resume after waits and callbacks), which regionbox does not run")
 NOT_IMPLEMENTED = {
     **dict.fromkeys(["CreateCapacityProvider", "DeleteCapacityProvider", "GetCapacityProvider", "ListCapacityProviders",
-                     "UpdateCapacityProvider", "ListFunctionVersionsByCapacityProvider", "GetFunctionScalingConfig",
-                     "PutFunctionScalingConfig"], _CAPACITY),
+                     "UpdateCapacityProvider", "ListFunctionVersionsByCapacityProvider"], _CAPACITY),
+    **dict.fromkeys(["GetFunctionScalingConfig", "PutFunctionScalingConfig"], _SCALING),
     **dict.fromkeys(["CheckpointDurableExecution", "GetDurableExecution", "GetDurableExecutionHistory",
                      "GetDurableExecutionState", "ListDurableExecutionsByFunction", "SendDurableExecutionCallbackFailure",
                      "DeleteDurableExecution", "PauseDurableExecution", "ResumeDurableExecution",

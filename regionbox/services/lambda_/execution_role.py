@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from regionbox.core import arns, clock, ids
-from regionbox.core.arns import Arn
+from regionbox.core import clock, ids
+from regionbox.core.context import Caller
 from regionbox.core.credentials import CredentialRegistry, IssuedCredentials
 from regionbox.core.errors import ServiceError
 
@@ -47,22 +47,14 @@ class ExecutionRoles:
             return cached[0]
         iam = self.iam()
         role = iam.role_by_arn(role_arn)
-        parsed = Arn.parse(role_arn)
-        role_name = parsed.resource.rsplit("/", 1)[-1]
-        session_arn = arns.arn("sts", "", parsed.account, f"assumed-role/{role_name}/{function}", parsed.partition)
-        expiration = int(clock.epoch()) + SESSION_SECONDS
-        issued = IssuedCredentials(
-            access_key_id=ids.access_key_id("ASIA"), secret_access_key=ids.secret_access_key(),
-            session_token=ids.token(356), expiration=expiration,
-            caller={"account_id": parsed.account, "arn": session_arn,
-                    "user_id": f"{role.role_id if role else 'AROA' + ids.upper_id('', 17)}:{function}",
-                    "type": "AssumedRole", "role_arn": role_arn, "session_name": function})
+        role_id = role.role_id if role else "AROA" + ids.upper_id("", 17)
+        issued = IssuedCredentials.session(Caller.assumed_role(role_arn, role_id, function), SESSION_SECONDS)
         self.credentials.register(issued)
         if role is not None:
             iam.mark_role_used(role, region)
         variables = {"AWS_ACCESS_KEY_ID": issued.access_key_id, "AWS_SECRET_ACCESS_KEY": issued.secret_access_key,
                      "AWS_SESSION_TOKEN": issued.session_token}
-        self._sessions[(role_arn, function)] = (variables, expiration)
+        self._sessions[(role_arn, function)] = (variables, issued.expiration)
         return variables
 
     def forget(self) -> None:

@@ -243,7 +243,7 @@ def load(cloud) -> Service:
         # Writing and reading log events are not management events: CloudTrail's history omits them.
         data_events=frozenset({"PutLogEvents", "GetLogEvents", "FilterLogEvents", "GetLogRecord"}),
         dialect=DIALECT,
-        api=LogsApi(state),
+        api=LogsApi(state, transformers),
         start=start,
         stop=stop,
         reset=reset,

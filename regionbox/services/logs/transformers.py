@@ -102,10 +102,14 @@ class Transformers:
         return None
 
     def transformed(self, scope: Scope, group: LogGroup, message: str) -> str:
-        processors = self.processors_for(scope, group)
-        if not processors:
-            return message
-        try:
-            return transform(processors, message)
-        except UnsupportedProcessor:
-            return message
+        return transformed_by(self.processors_for(scope, group), message)
+
+
+def transformed_by(processors: list[dict] | None, message: str) -> str:
+    """The message as the processors make it; as it is when there are none or they cannot apply."""
+    if not processors:
+        return message
+    try:
+        return transform(processors, message)
+    except UnsupportedProcessor:
+        return message

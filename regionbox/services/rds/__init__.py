@@ -16,16 +16,11 @@ DIALECT = Dialect(validation_code="InvalidParameterValue",
                   required_members_only=("InvalidParameterValue", "The parameter {name} must be provided and must not be null."))
 
 GLOBAL = "Aurora global databases span regions; they are not built yet"
-SNAPSHOTS = "copying, changing and sharing snapshots are not built yet (taking, restoring and deleting them are)"
-BACKUPS = "retained automated backups of deleted instances and their cross-region replication are not built yet"
-PROXIES = "RDS Proxy is not built yet"
-OPTION_GROUPS = "option groups are MySQL/Oracle/SQL Server features; PostgreSQL has none to set"
+SNAPSHOTS = "tenant databases are Oracle multitenant (CDB) features"
+BACKUPS = "replicating automated backups to another region is not built yet"
 SECURITY_GROUPS = "DB security groups are EC2-Classic only; use VPC security groups"
-RESERVED = "reserved instances are a billing feature with nothing to emulate"
-SUBSCRIPTIONS = "event subscriptions need SNS, which regionbox does not serve yet"
 BLUE_GREEN = "blue/green deployments are not built yet"
 EXPORTS = "snapshot exports need S3 export tasks, which are not built yet"
-MAINTENANCE = "maintenance actions are AWS's patching, with nothing to emulate"
 OTHER = "not built yet"
 
 NOT_IMPLEMENTED = {
@@ -44,34 +39,21 @@ NOT_IMPLEMENTED = {
     **dict.fromkeys(["EnableHttpEndpoint", "DisableHttpEndpoint"], "the RDS Data API is not built yet"),
     **dict.fromkeys(["StartActivityStream", "StopActivityStream", "ModifyActivityStream"], "database activity streams need Kinesis, which regionbox does not serve yet"),
     "SwitchoverReadReplica": "switching over to a read replica (RDS Custom for SQL Server, Blue/Green) is not built yet",
-    **dict.fromkeys(["CopyDBSnapshot", "ModifyDBSnapshot", "DescribeDBSnapshotAttributes", "ModifyDBSnapshotAttribute",
-                     "DescribeDBSnapshotTenantDatabases"], SNAPSHOTS),
-    **dict.fromkeys(["DeleteDBInstanceAutomatedBackup", "StartDBInstanceAutomatedBackupsReplication",
-                     "StopDBInstanceAutomatedBackupsReplication"], BACKUPS),
+    "DescribeDBSnapshotTenantDatabases": SNAPSHOTS,
+    **dict.fromkeys(["StartDBInstanceAutomatedBackupsReplication", "StopDBInstanceAutomatedBackupsReplication"], BACKUPS),
     "RestoreDBInstanceFromS3": "restoring from S3 needs Percona XtraBackup files (MySQL only)",
-    **dict.fromkeys(["CreateDBProxy", "CreateDBProxyEndpoint", "DeleteDBProxy", "DeleteDBProxyEndpoint", "DeregisterDBProxyTargets",
-                     "DescribeDBProxies", "DescribeDBProxyEndpoints", "DescribeDBProxyTargetGroups", "DescribeDBProxyTargets",
-                     "ModifyDBProxy", "ModifyDBProxyEndpoint", "ModifyDBProxyTargetGroup", "RegisterDBProxyTargets"], PROXIES),
-    **dict.fromkeys(["CopyOptionGroup", "CreateOptionGroup", "DeleteOptionGroup", "DescribeOptionGroupOptions",
-                     "DescribeOptionGroups", "ModifyOptionGroup"], OPTION_GROUPS),
     **dict.fromkeys(["AuthorizeDBSecurityGroupIngress", "CreateDBSecurityGroup", "DeleteDBSecurityGroup",
                      "DescribeDBSecurityGroups", "RevokeDBSecurityGroupIngress"], SECURITY_GROUPS),
-    **dict.fromkeys(["DescribeReservedDBInstances", "DescribeReservedDBInstancesOfferings",
-                     "PurchaseReservedDBInstancesOffering"], RESERVED),
-    **dict.fromkeys(["AddSourceIdentifierToSubscription", "CreateEventSubscription", "DeleteEventSubscription",
-                     "DescribeEventSubscriptions", "ModifyEventSubscription", "RemoveSourceIdentifierFromSubscription"],
-                    SUBSCRIPTIONS),
     **dict.fromkeys(["CreateBlueGreenDeployment", "DeleteBlueGreenDeployment", "DescribeBlueGreenDeployments",
                      "SwitchoverBlueGreenDeployment"], BLUE_GREEN),
     **dict.fromkeys(["CancelExportTask", "DescribeExportTasks", "StartExportTask"], EXPORTS),
-    **dict.fromkeys(["ApplyPendingMaintenanceAction", "DescribePendingMaintenanceActions"], MAINTENANCE),
-    **dict.fromkeys(["AddRoleToDBInstance", "RemoveRoleFromDBInstance", "CopyDBParameterGroup", "CreateCustomDBEngineVersion",
-                     "DeleteCustomDBEngineVersion", "ModifyCustomDBEngineVersion", "CreateIntegration", "DeleteIntegration",
-                     "DescribeIntegrations", "ModifyIntegration", "CreateTenantDatabase", "DeleteTenantDatabase",
-                     "DescribeTenantDatabases", "ModifyTenantDatabase", "DescribeAccountAttributes", "DescribeCertificates",
-                     "ModifyCertificates", "DescribeDBMajorEngineVersions", "DescribeDBRecommendations",
-                     "ModifyDBRecommendation", "DescribeEventCategories", "DescribeSourceRegions",
-                     "DescribeValidDBInstanceModifications"], OTHER),
+    **dict.fromkeys(["CreateCustomDBEngineVersion", "DeleteCustomDBEngineVersion", "ModifyCustomDBEngineVersion"],
+                    "custom engine versions are RDS Custom's (Oracle, SQL Server on a customer's AMI)"),
+    **dict.fromkeys(["CreateIntegration", "DeleteIntegration", "DescribeIntegrations", "ModifyIntegration"],
+                    "zero-ETL integrations need Redshift, which regionbox does not serve"),
+    **dict.fromkeys(["CreateTenantDatabase", "DeleteTenantDatabase", "DescribeTenantDatabases", "ModifyTenantDatabase"],
+                    "tenant databases are Oracle multitenant (CDB) features"),
+    **dict.fromkeys(["DescribeDBRecommendations", "ModifyDBRecommendation"], OTHER),
 }
 
 
@@ -100,10 +82,24 @@ def load(cloud) -> Service:
     from regionbox.services.rds.cloudwatch_metrics import CloudWatchMetrics
     from regionbox.services.rds.log_files import LogFiles
     from regionbox.services.rds.tags import Tags
+    from regionbox.services.rds.account import Account
+    from regionbox.services.rds.proxies import Proxies
+    from regionbox.services.rds.event_subscriptions import EventSubscriptions
+    from regionbox.services.rds.reserved import ReservedInstances
+    from regionbox.services.rds.option_groups import OptionGroups
+    from regionbox.services.rds.certificates import Certificates
+    from regionbox.services.rds.event_categories import EventCategories
+    from regionbox.services.rds.instance_roles import InstanceRoles
+    from regionbox.services.rds.maintenance import Maintenance
+    from regionbox.services.rds.modifications import Modifications
+    from regionbox.services.rds.regions import SourceRegions
+    from regionbox.services.rds.retained_backups import RetainedBackups
+    from regionbox.services.rds.snapshot_copies import SnapshotCopies
+    from regionbox.services.rds.snapshot_sharing import SnapshotSharing
 
     state = RdsState(cloud.store)
     supervisor, tasks, paginator = cloud.supervisor, cloud.tasks, cloud.paginator
-    nodes = PostgresNodes(supervisor, supervisor.root / "rds", cloud._secret("rds.admin").hex())
+    nodes = PostgresNodes(supervisor, supervisor.root / "rds", cloud._secret("rds.admin").hex(), cloud.ca)
     events = EventLog(state.events, paginator)
     subnet_groups = SubnetGroups(state, lambda: cloud.services.api("ec2"), paginator)
     instances: Instances | None = None
@@ -120,12 +116,25 @@ def load(cloud) -> Service:
     failover.after_failover.append(replicas.follow)
     instances.before_delete.append(replicas.orphaned)
     snapshots = Snapshots(state, instances, events, tasks, supervisor.root / "rds-snapshots", paginator)
-    backups = Backups(instances, paginator)
-    automated = AutomatedBackups(state, instances, events, tasks, lambda: cloud.config.rds_backup_day)
+    retained = RetainedBackups(state, nodes)
+    backups = Backups(instances, paginator, retained)
+    automated = AutomatedBackups(state, instances, events, tasks, lambda: cloud.config.rds_backup_day, retained)
     instances.before_delete.append(automated.instance_deleted)
     log_files = LogFiles(instances)
     catalog = Catalog(paginator, subnet_groups.zones_of)
     tags = Tags(state)
+    option_groups = OptionGroups(state, paginator)
+    instances.option_group_of = option_groups.option_group_of
+    copies = SnapshotCopies(state, events, tasks, supervisor.root / "rds-snapshots", option_groups.option_group_of)
+    sharing = SnapshotSharing(state)
+    account = Account(state)
+    certificates = Certificates(state, cloud.ca, paginator)
+    maintenance = Maintenance(state, paginator)
+    roles = InstanceRoles(state, lambda: cloud.services.api("iam"))
+    subscriptions = EventSubscriptions(state, paginator)
+    reserved = ReservedInstances(state, paginator)
+    proxies = Proxies(state, cloud.listeners, tasks, lambda: cloud.services.api("ec2"), lambda: cloud.services.api("iam"),
+                      paginator)
     monitoring = EnhancedMonitoring(nodes, tasks, lambda: cloud.services.api("logs"), state.instances.get)
     instances.watchers.append(monitoring.on_instance)
     sampler = Sampler(cloud.store, nodes, tasks, state.instances.get)
@@ -154,13 +163,16 @@ def load(cloud) -> Service:
         cluster_endpoints.start()
         clusters.start()
         automated.start()
+        await proxies.start()
 
     async def stop() -> None:
+        await proxies.stop()
         await lifecycle.stop()
         members.close_all()
         cluster_endpoints.close_all()
 
     async def reset() -> None:
+        await proxies.stop()
         await lifecycle.reset()
         members.close_all()
         cluster_endpoints.close_all()
@@ -193,11 +205,16 @@ def load(cloud) -> Service:
             "ModifyDBParameterGroup": parameter_groups.modify_db_parameter_group,
             "ResetDBParameterGroup": parameter_groups.reset_db_parameter_group,
             "DeleteDBParameterGroup": parameter_groups.delete_db_parameter_group,
+            "CopyDBParameterGroup": parameter_groups.copy_db_parameter_group,
             # snapshots
             "CreateDBSnapshot": snapshots.create_db_snapshot,
             "DescribeDBSnapshots": snapshots.describe_db_snapshots,
             "RestoreDBInstanceFromDBSnapshot": snapshots.restore_db_instance_from_db_snapshot,
             "DeleteDBSnapshot": snapshots.delete_db_snapshot,
+            "CopyDBSnapshot": copies.copy_db_snapshot,
+            "ModifyDBSnapshot": copies.modify_db_snapshot,
+            "DescribeDBSnapshotAttributes": sharing.describe_db_snapshot_attributes,
+            "ModifyDBSnapshotAttribute": sharing.modify_db_snapshot_attribute,
             # automated backups
             "RestoreDBInstanceToPointInTime": backups.restore_db_instance_to_point_in_time,
             "DescribeDBInstanceAutomatedBackups": backups.describe_db_instance_automated_backups,
@@ -231,6 +248,7 @@ def load(cloud) -> Service:
             "RestoreDBClusterFromSnapshot": cluster_snapshots.restore_db_cluster_from_snapshot,
             "DescribeDBClusterSnapshotAttributes": cluster_snapshots.describe_db_cluster_snapshot_attributes,
             "ModifyDBClusterSnapshotAttribute": cluster_snapshots.modify_db_cluster_snapshot_attribute,
+            "DeleteDBInstanceAutomatedBackup": retained.delete_db_instance_automated_backup,
             # log files
             "DescribeDBLogFiles": log_files.describe_db_log_files,
             "DownloadDBLogFilePortion": log_files.download_db_log_file_portion,
@@ -241,6 +259,50 @@ def load(cloud) -> Service:
             "RemoveTagsFromResource": tags.remove_tags_from_resource,
             "DescribeDBEngineVersions": catalog.describe_db_engine_versions,
             "DescribeOrderableDBInstanceOptions": catalog.describe_orderable_db_instance_options,
+            "DescribeDBMajorEngineVersions": catalog.describe_db_major_engine_versions,
+            "DescribeSourceRegions": SourceRegions(paginator).describe_source_regions,
+            "DescribeValidDBInstanceModifications": Modifications(state).describe_valid_db_instance_modifications,
+            "DescribeAccountAttributes": account.describe_account_attributes,
+            "DescribeEventCategories": EventCategories().describe_event_categories,
+            # option groups
+            "CreateOptionGroup": option_groups.create_option_group,
+            "CopyOptionGroup": option_groups.copy_option_group,
+            "ModifyOptionGroup": option_groups.modify_option_group,
+            "DeleteOptionGroup": option_groups.delete_option_group,
+            "DescribeOptionGroups": option_groups.describe_option_groups,
+            "DescribeOptionGroupOptions": option_groups.describe_option_group_options,
+            # event subscriptions (stored and checked; SNS is not served, so nothing is delivered)
+            "CreateEventSubscription": subscriptions.create_event_subscription,
+            "ModifyEventSubscription": subscriptions.modify_event_subscription,
+            "DeleteEventSubscription": subscriptions.delete_event_subscription,
+            "DescribeEventSubscriptions": subscriptions.describe_event_subscriptions,
+            "AddSourceIdentifierToSubscription": subscriptions.add_source_identifier_to_subscription,
+            "RemoveSourceIdentifierFromSubscription": subscriptions.remove_source_identifier_from_subscription,
+            # reserved DB instances
+            "DescribeReservedDBInstancesOfferings": reserved.describe_reserved_db_instances_offerings,
+            "PurchaseReservedDBInstancesOffering": reserved.purchase_reserved_db_instances_offering,
+            "DescribeReservedDBInstances": reserved.describe_reserved_db_instances,
+            # RDS Proxy
+            "CreateDBProxy": proxies.create_db_proxy,
+            "DescribeDBProxies": proxies.describe_db_proxies,
+            "ModifyDBProxy": proxies.modify_db_proxy,
+            "DeleteDBProxy": proxies.delete_db_proxy,
+            "DescribeDBProxyTargetGroups": proxies.describe_db_proxy_target_groups,
+            "ModifyDBProxyTargetGroup": proxies.modify_db_proxy_target_group,
+            "RegisterDBProxyTargets": proxies.register_db_proxy_targets,
+            "DeregisterDBProxyTargets": proxies.deregister_db_proxy_targets,
+            "DescribeDBProxyTargets": proxies.describe_db_proxy_targets,
+            "CreateDBProxyEndpoint": proxies.create_db_proxy_endpoint,
+            "DescribeDBProxyEndpoints": proxies.describe_db_proxy_endpoints,
+            "ModifyDBProxyEndpoint": proxies.modify_db_proxy_endpoint,
+            "DeleteDBProxyEndpoint": proxies.delete_db_proxy_endpoint,
+            # the CA, maintenance, IAM roles of instances
+            "DescribeCertificates": certificates.describe_certificates,
+            "ModifyCertificates": certificates.modify_certificates,
+            "DescribePendingMaintenanceActions": maintenance.describe_pending_maintenance_actions,
+            "ApplyPendingMaintenanceAction": maintenance.apply_pending_maintenance_action,
+            "AddRoleToDBInstance": roles.add_role_to_db_instance,
+            "RemoveRoleFromDBInstance": roles.remove_role_from_db_instance,
         },
         not_implemented=NOT_IMPLEMENTED,
         dialect=DIALECT,

@@ -33,8 +33,9 @@ log = logging.getLogger("regionbox.rds")
 
 class AutomatedBackups:
     def __init__(self, state: RdsState, instances: Instances, events: EventLog, tasks: Tasks,
-                 day_seconds: Callable[[], float]) -> None:
+                 day_seconds: Callable[[], float], retained) -> None:
         self.state = state
+        self.retained = retained
         self.instances = instances
         self.nodes = instances.nodes
         self.events = events
@@ -120,6 +121,14 @@ class AutomatedBackups:
         shutil.rmtree(snapshot.path, ignore_errors=True)
 
     async def instance_deleted(self, scope: Scope, identifier: str) -> None:
-        """An instance's automated snapshots go with it (retaining them is not built)."""
+        """An instance's automated snapshots go with it, or their data stays as its retained
+        automated backup (DeleteAutomatedBackups=false)."""
+        instance = self.state.instances.get(scope, identifier)
+        retain = instance is not None and not instance.delete_automated_backups and instance.backup_retention > 0
+        if retain:
+            self.retained.retain(scope, instance)
         for snapshot in self.automated(scope, identifier):
-            self._forget(scope, snapshot)
+            if retain:
+                self.state.snapshots.delete(scope, snapshot.identifier)
+            else:
+                self._forget(scope, snapshot)

@@ -14,24 +14,30 @@ from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import Paginator
 from regionbox.services.rds import validation as check
 from regionbox.services.rds.instances import Instances
+from regionbox.services.rds.retained_backups import RetainedBackups, backups_arn, stand_in
 
 
 class Backups:
-    def __init__(self, instances: Instances, paginator: Paginator) -> None:
+    def __init__(self, instances: Instances, paginator: Paginator, retained: RetainedBackups) -> None:
         self.instances = instances
+        self.retained = retained
         self.nodes = instances.nodes
         self.paginator = paginator
 
     def restore_db_instance_to_point_in_time(self, ctx, params: dict) -> dict:
         scope = ctx.scope
         source_id = params.get("SourceDBInstanceIdentifier")
-        if source_id is None and params.get("SourceDbiResourceId"):
-            found = self.instances.state.instance_by_resource_id(params["SourceDbiResourceId"])
-            source_id = found[1].identifier if found is not None and found[0] == scope else params["SourceDbiResourceId"]
+        retained = None
+        if source_id is None and (params.get("SourceDbiResourceId") or params.get("SourceDBInstanceAutomatedBackupsArn")):
+            found = self.instances.state.instance_by_resource_id(params.get("SourceDbiResourceId") or "")
+            retained = self.retained.find(scope, params.get("SourceDbiResourceId"), params.get("SourceDBInstanceAutomatedBackupsArn"))
+            source_id = found[1].identifier if found is not None and found[0] == scope else \
+                params.get("SourceDbiResourceId") or params["SourceDBInstanceAutomatedBackupsArn"]
         if source_id is None:
             raise check.combination("One of SourceDBInstanceIdentifier, SourceDbiResourceId or "
                                     "SourceDBInstanceAutomatedBackupsArn must be specified.")
-        source = self.instances.get(scope, source_id)
+        # A deleted instance whose automated backups were retained is restored from them.
+        source = stand_in(retained) if retained is not None else self.instances.get(scope, source_id)
         restore_time, latest = params.get("RestoreTime"), bool(params.get("UseLatestRestorableTime"))
         if restore_time is not None and latest:
             raise check.combination("Cannot specify both RestoreTime and UseLatestRestorableTime.")
@@ -67,28 +73,18 @@ class Backups:
         return archive
 
     def describe_db_instance_automated_backups(self, ctx, params: dict) -> dict:
+        live = [(i, "active") for i in self.instances.state.instances.values(ctx.scope)]
+        retained = [(stand_in(b), "retained") for b in self.instances.state.retained_backups.values(ctx.scope)]
         rows = []
-        for instance in self.instances.state.instances.values(ctx.scope):
+        for instance, status in live + retained:
             if params.get("DBInstanceIdentifier") not in (None, instance.identifier):
                 continue
             if params.get("DbiResourceId") not in (None, instance.resource_id):
                 continue
+            if params.get("DBInstanceAutomatedBackupsArn") not in (None, backups_arn(ctx.scope, instance.resource_id)):
+                continue
             window = self.nodes.restorable_window(instance.resource_id)
             if window is None:
                 continue
-            rows.append({"DBInstanceArn": instance.arn, "DbiResourceId": instance.resource_id, "Region": ctx.scope[1],
-                         "DBInstanceIdentifier": instance.identifier,
-                         "RestoreWindow": {"EarliestTime": clock.from_epoch(window[0]), "LatestTime": clock.from_epoch(window[1])},
-                         "AllocatedStorage": instance.allocated_storage, "Status": "active", "Port": instance.port,
-                         "AvailabilityZone": instance.primary.zone if instance.primary else "", "Engine": instance.engine,
-                         "EngineVersion": instance.engine_version, "MasterUsername": instance.master_username,
-                         "InstanceCreateTime": clock.from_epoch(instance.created_at), "LicenseModel": "postgresql-license",
-                         "StorageType": instance.storage_type, "Encrypted": instance.storage_encrypted,
-                         "BackupRetentionPeriod": instance.backup_retention,
-                         "DBInstanceAutomatedBackupsArn": f"arn:aws:rds:{ctx.scope[1]}:{ctx.scope[0]}:auto-backup:"
-                                                          f"ab-{instance.resource_id[3:].lower()}",
-                         "BackupTarget": "region"})
+            rows.append(RetainedBackups.describe(ctx.scope, instance, status, window))
         return check.paged(self.paginator, "DBInstanceAutomatedBackups", rows, params)
-
-
-

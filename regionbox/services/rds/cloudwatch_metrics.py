@@ -24,6 +24,7 @@ from regionbox.core.tasks import Tasks
 from regionbox.services.rds.models import DBInstance
 from regionbox.services.rds.os_metrics import OsCollector
 from regionbox.services.rds.postgres import PostgresNodes
+from regionbox.services.rds.instance_loops import InstanceLoops
 
 log = logging.getLogger("regionbox.rds")
 NAMESPACE = "AWS/RDS"
@@ -42,18 +43,11 @@ class CloudWatchMetrics:
         self.lookup = lookup
         self.load = load
         self.interval = interval
-        self.loops: dict[tuple[Scope, str], asyncio.Task] = {}
+        self.loops = InstanceLoops(tasks, "CloudWatch metrics")
 
     def on_instance(self, scope: Scope, instance: DBInstance | None, identifier: str) -> None:
-        key = (scope, identifier)
         wanted = instance is not None and instance.status == "available"
-        running = self.loops.get(key)
-        if wanted and (running is None or running.done()):
-            self.loops[key] = self.tasks.spawn(self._loop(scope, identifier), owner="rds",
-                                               what=f"CloudWatch metrics of {identifier}")
-        elif not wanted and running is not None:
-            running.cancel()
-            self.loops.pop(key, None)
+        self.loops.keep(scope, identifier, wanted, lambda: self._loop(scope, identifier))
 
     def per_second(self, scope: Scope, identifier: str, second: int, sessions: int, on_cpu: int) -> None:
         self._put(scope, identifier, {"DBLoad": sessions, "DBLoadCPU": on_cpu, "DBLoadNonCPU": sessions - on_cpu},
@@ -120,6 +114,4 @@ class CloudWatchMetrics:
         self._put(scope, identifier, values, units, now)
 
     def stop_all(self) -> None:
-        for task in self.loops.values():
-            task.cancel()
-        self.loops.clear()
+        self.loops.stop_all()

@@ -20,6 +20,7 @@ from regionbox.core.tasks import Tasks
 from regionbox.services.rds.models import DBInstance
 from regionbox.services.rds.os_metrics import _cpu_times, _meminfo
 from regionbox.services.rds.postgres import PostgresNodes
+from regionbox.services.rds.instance_loops import InstanceLoops
 
 log = logging.getLogger("regionbox.rds")
 
@@ -63,7 +64,7 @@ class Sampler:
         self.nodes = nodes
         self.tasks = tasks
         self.lookup = lookup
-        self.loops: dict[tuple[Scope, str], asyncio.Task] = {}
+        self.loops = InstanceLoops(tasks, "Performance Insights sampling")
         # Called each sampled second with (scope, identifier, second, active sessions, sessions on CPU):
         # CloudWatch's high-resolution DBLoad.
         self.on_sample: list[Callable[[Scope, str, int, int, int], None]] = []
@@ -71,15 +72,8 @@ class Sampler:
         store.on_reset(lambda: [store.db.execute(f"DELETE FROM {t}") for t in ("rds_pi_load", "rds_pi_sql", "rds_pi_counters")])
 
     def on_instance(self, scope: Scope, instance: DBInstance | None, identifier: str) -> None:
-        key = (scope, identifier)
         wanted = instance is not None and instance.performance_insights and instance.status == "available"
-        running = self.loops.get(key)
-        if wanted and (running is None or running.done()):
-            self.loops[key] = self.tasks.spawn(self._loop(scope, identifier), owner="rds",
-                                               what=f"Performance Insights sampling of {identifier}")
-        elif not wanted and running is not None:
-            running.cancel()
-            self.loops.pop(key, None)
+        self.loops.keep(scope, identifier, wanted, lambda: self._loop(scope, identifier))
 
     async def _loop(self, scope: Scope, identifier: str) -> None:
         connection: psycopg.AsyncConnection | None = None
@@ -193,6 +187,4 @@ class Sampler:
         return row[0] if row else None
 
     def stop_all(self) -> None:
-        for task in self.loops.values():
-            task.cancel()
-        self.loops.clear()
+        self.loops.stop_all()

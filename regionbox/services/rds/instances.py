@@ -66,6 +66,8 @@ class Instances:
         # member, and a member's servers run with its cluster's parameter group under its own.
         self.clusters = None
         self.cluster_settings: Callable[[Scope, DBInstance], dict[str, str]] | None = None
+        # option_group_of(ctx, name, engine, version): the option group's name, or AWS's error (OptionGroups).
+        self.option_group_of: Callable = lambda ctx, name, engine, version: name
 
     # -- helpers ---------------------------------------------------------------------------------
     def get(self, scope: Scope, identifier: str) -> DBInstance:
@@ -117,8 +119,8 @@ class Instances:
             "ReadReplicaDBInstanceIdentifiers": [r.identifier for r in self.state.instances.values(scope)
                                                  if r.replica_source == instance.identifier],
             "LicenseModel": "postgresql-license",
-            "OptionGroupMemberships": [{"OptionGroupName": f"default:postgres-{instance.engine_version.split('.')[0]}",
-                                        "Status": "in-sync"}],
+            "OptionGroupMemberships": [{"OptionGroupName": instance.option_group or
+                                        f"default:postgres-{instance.engine_version.split('.')[0]}", "Status": "in-sync"}],
             "PubliclyAccessible": instance.publicly_accessible, "StorageType": instance.storage_type, "DbInstancePort": 0,
             "StorageEncrypted": instance.storage_encrypted, "DbiResourceId": instance.resource_id,
             "CACertificateIdentifier": "rds-ca-rsa2048-g1", "CopyTagsToSnapshot": instance.copy_tags_to_snapshot,
@@ -126,7 +128,7 @@ class Instances:
             "IAMDatabaseAuthenticationEnabled": False, "PerformanceInsightsEnabled": instance.performance_insights,
             "DeletionProtection": instance.deletion_protection, "TagList": instance.tags, "CustomerOwnedIpEnabled": False,
             "BackupTarget": "region", "NetworkType": "IPV4", "StorageThroughput": 0, "DedicatedLogVolume": False,
-            "EngineLifecycleSupport": "open-source-rds-extended-support",
+            "EngineLifecycleSupport": "open-source-rds-extended-support", "AssociatedRoles": instance.associated_roles,
         }
         if instance.db_name:
             described["DBName"] = instance.db_name
@@ -219,6 +221,7 @@ class Instances:
                 raise ServiceError("InvalidParameterValue", f"Invalid availability zone: {zone}")
         parameter_group = params.get("DBParameterGroupName") or default_group_name(version)
         self.parameter_groups.group(scope, parameter_group)  # it must exist
+        option_group = self.option_group_of(ctx, params["OptionGroupName"], engine, version) if params.get("OptionGroupName") else ""
         primary_zone = self.topology.place(scope[1], 1, candidates=zones, pinned=[zone] if zone else None)[0]
         endpoint, _ = self.addresses.allocate(port)
         node_address, _ = self.addresses.allocate(port)
@@ -237,7 +240,7 @@ class Instances:
             auto_minor_version_upgrade=params.get("AutoMinorVersionUpgrade", True),
             copy_tags_to_snapshot=bool(params.get("CopyTagsToSnapshot")), storage_encrypted=bool(params.get("StorageEncrypted")),
             created_at=clock.epoch(), tags=params.get("Tags") or [], vpc_security_groups=params.get("VpcSecurityGroupIds") or [],
-            replica_source=replica_of.identifier if replica_of else None,
+            replica_source=replica_of.identifier if replica_of else None, option_group=option_group,
             cluster=cluster, promotion_tier=params.get("PromotionTier", 1),
         )
         instance.nodes = [DbNode(node_id=next_node_id(instance, []), zone=primary_zone, address=node_address, role="primary")]
@@ -351,6 +354,8 @@ class Instances:
             self.parameter_groups.group(scope, params["DBParameterGroupName"])
         if params.get("PreferredBackupWindow"):
             check.backup_window(params["PreferredBackupWindow"])
+        if params.get("OptionGroupName"):
+            instance.option_group = self.option_group_of(ctx, params["OptionGroupName"], instance.engine, instance.engine_version)
         # Applied now whatever ApplyImmediately says, as RDS does for these.
         was_monitoring = instance.monitoring_interval
         instance.monitoring_interval, instance.monitoring_role_arn = interval or 0, role if interval else None
@@ -525,6 +530,7 @@ class Instances:
             if instance.status not in ("available", "stopped"):
                 raise check.invalid_state(instance.identifier)
         instance.status = "deleting"
+        instance.delete_automated_backups = params.get("DeleteAutomatedBackups", True)
         self.save(scope, instance)
         self.spawn(scope, instance.identifier, self._delete(scope, instance.identifier, final), "deleting")
         return {"DBInstance": self.describe(scope, instance)}

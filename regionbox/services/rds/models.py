@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from regionbox.core.store import Scope, Store
+from regionbox.core.store import Collection, Scope, Store
 
 
 @dataclass
@@ -60,6 +60,9 @@ class DBInstance:
     replica_source: str | None = None  # a read replica: the instance it follows
     cluster: str | None = None  # a DB cluster's member: the cluster (its writer or a reader, DBCluster.writer says)
     promotion_tier: int = 1  # a cluster member's priority for becoming the writer (0 first)
+    associated_roles: list[dict] = field(default_factory=list)  # AssociatedRoles: {RoleArn, FeatureName, Status}
+    delete_automated_backups: bool = True  # DeleteDBInstance's DeleteAutomatedBackups: False retains them
+    option_group: str = ""  # OptionGroupName; "" is the engine's default option group
 
     def __post_init__(self) -> None:
         # The store gives nested documents back as dicts.
@@ -117,6 +120,10 @@ class DBSnapshot:
     path: str  # the copy of the data directory
     db_name: str | None = None
     tags: list[dict] = field(default_factory=list)
+    restore_accounts: list[str] = field(default_factory=list)  # the "restore" attribute: account ids or "all"
+    source_arn: str | None = None  # a copy: the snapshot it was copied from (SourceDBSnapshotIdentifier)
+    source_region: str | None = None  # a copy from another region
+    option_group: str = ""
 
 
 @dataclass
@@ -207,6 +214,114 @@ class Event:
     source_arn: str = ""
 
 
+@dataclass
+class OptionGroup:
+    name: str
+    arn: str
+    engine: str
+    major_version: str
+    description: str
+    options: list[dict] = field(default_factory=list)  # PostgreSQL has no options: always empty
+    tags: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class EventSubscription:
+    name: str
+    arn: str
+    topic_arn: str
+    created_at: float
+    source_type: str | None = None
+    source_ids: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    enabled: bool = True
+    tags: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class ReservedDBInstance:
+    reservation_id: str  # ReservedDBInstanceId, the customer's
+    arn: str
+    lease_id: str
+    offering_id: str
+    instance_class: str
+    product: str
+    offering_type: str
+    duration: int
+    fixed_price: float
+    usage_price: float
+    recurring: float  # hourly recurring charge
+    multi_az: bool
+    count: int
+    start_time: float
+    tags: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class RetainedBackup:
+    """The automated backups of a deleted instance, kept because DeleteDBInstance said
+    DeleteAutomatedBackups=false: its base backups and WAL archive stay under its DbiResourceId."""
+    resource_id: str
+    arn: str  # DBInstanceAutomatedBackupsArn
+    instance_arn: str
+    instance_identifier: str
+    engine: str
+    engine_version: str
+    master_username: str
+    allocated_storage: int
+    storage_type: str
+    port: int
+    zone: str
+    instance_created_at: float
+    retention: int
+    parameter_group: str
+    instance_class: str = "db.t4g.micro"
+    db_name: str | None = None
+    status: str = "retained"
+
+
+@dataclass
+class DBProxy:
+    name: str
+    arn: str
+    engine_family: str
+    role_arn: str
+    vpc_id: str
+    subnets: list[str]
+    zone: str  # where its listener is placed
+    address: str  # its endpoint: a loopback address of its own, on the engine's port
+    port: int
+    created_at: float
+    updated_at: float
+    status: str = "creating"
+    security_groups: list[str] = field(default_factory=list)
+    auth: list[dict] = field(default_factory=list)
+    default_auth_scheme: str = "NONE"
+    require_tls: bool = False
+    idle_timeout: int = 1800
+    debug_logging: bool = False
+    # target group name -> {arn, created_at, updated_at, pool: ConnectionPoolConfigurationInfo, targets: [instance ids]}
+    target_groups: dict = field(default_factory=dict)
+    tags: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class DBProxyEndpoint:
+    name: str
+    arn: str
+    proxy: str
+    vpc_id: str
+    subnets: list[str]
+    zone: str
+    address: str
+    port: int
+    created_at: float
+    target_role: str = "READ_WRITE"
+    status: str = "creating"
+    security_groups: list[str] = field(default_factory=list)
+    tags: list[dict] = field(default_factory=list)
+
+
 class RdsState:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -219,6 +334,13 @@ class RdsState:
         self.cluster_parameter_groups = store.collection("rds.cluster_parameter_groups", DBParameterGroup)
         self.cluster_snapshots = store.collection("rds.cluster_snapshots", DBClusterSnapshot)
         self.cluster_endpoints = store.collection("rds.cluster_endpoints", DBClusterEndpoint)
+        self.option_groups = store.collection("rds.option_groups", OptionGroup)
+        self.subscriptions = store.collection("rds.event_subscriptions", EventSubscription)
+        self.reserved = store.collection("rds.reserved_instances", ReservedDBInstance)
+        self.retained_backups = store.collection("rds.retained_backups", RetainedBackup)
+        self.proxies = store.collection("rds.proxies", DBProxy)
+        self.proxy_endpoints = store.collection("rds.proxy_endpoints", DBProxyEndpoint)
+        self.certificate_override: Collection[dict] = store.collection("rds.certificate_override")
 
     def instance_by_resource_id(self, resource_id: str) -> tuple[Scope, DBInstance] | None:
         for scope, _, instance in self.instances.all():

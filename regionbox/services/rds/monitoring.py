@@ -16,6 +16,7 @@ from regionbox.core.tasks import Tasks
 from regionbox.services.rds.models import DBInstance
 from regionbox.services.rds.os_metrics import OsCollector
 from regionbox.services.rds.postgres import PostgresNodes
+from regionbox.services.rds.instance_loops import InstanceLoops
 
 log = logging.getLogger("regionbox.rds")
 GROUP = "RDSOSMetrics"
@@ -28,21 +29,12 @@ class EnhancedMonitoring:
         self.lookup = lookup
         self.tasks = tasks
         self.logs = logs
-        self.loops: dict[tuple[Scope, str], tuple[int, asyncio.Task]] = {}
+        self.loops = InstanceLoops(tasks, "Enhanced Monitoring")
 
     def on_instance(self, scope: Scope, instance: DBInstance | None, identifier: str) -> None:
-        key = (scope, identifier)
         interval = instance.monitoring_interval if instance is not None and instance.status == "available" else 0
-        running = self.loops.get(key)
-        if running is not None and running[0] == interval and not running[1].done():
-            return
-        if running is not None:
-            running[1].cancel()
-            self.loops.pop(key, None)
-        if interval:
-            task = self.tasks.spawn(self._loop(scope, identifier, instance.resource_id, interval), owner="rds",
-                                    what=f"Enhanced Monitoring of {identifier}")
-            self.loops[key] = (interval, task)
+        self.loops.keep(scope, identifier, interval,
+                        lambda: self._loop(scope, identifier, instance.resource_id, interval))
 
     async def _loop(self, scope: Scope, identifier: str, resource_id: str, interval: int) -> None:
         collector = OsCollector()
@@ -66,6 +58,4 @@ class EnhancedMonitoring:
         return instance.primary.node_id if instance is not None and instance.primary is not None else None
 
     def stop_all(self) -> None:
-        for _, task in self.loops.values():
-            task.cancel()
-        self.loops.clear()
+        self.loops.stop_all()

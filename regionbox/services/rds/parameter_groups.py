@@ -18,6 +18,7 @@ from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope
 from regionbox.engines import kinds
 from regionbox.services.rds import validation as check
+from regionbox.services.rds.account import quota
 from regionbox.services.rds.models import DBParameterGroup, RdsState
 
 # Parameters RDS does not let a customer set (replication and the server's own place are RDS's).
@@ -103,6 +104,30 @@ class ParameterGroups:
         group = DBParameterGroup(name=name.lower(), arn=ctx.arn("rds", f"pg:{name.lower()}"), family=fam,
                                  description=params["Description"], tags=params.get("Tags") or [])
         self.collection.put(ctx.scope, group.name, group)
+        return {"DBParameterGroup": self.describe(group, ctx)}
+
+    def copy_db_parameter_group(self, ctx, params: dict) -> dict:
+        source_id = params["SourceDBParameterGroupIdentifier"]
+        if source_id.startswith("arn:"):  # an ARN of the caller's own account and region
+            parts = source_id.split(":")
+            if len(parts) != 7 or parts[2] != "rds" or parts[5] != "pg":
+                raise invalid(f"Invalid source parameter group identifier: {source_id}")
+            if (parts[4], parts[3]) != ctx.scope:
+                raise not_found(source_id)
+            source_id = parts[6]
+        source = self.group(ctx.scope, source_id)
+        name = params["TargetDBParameterGroupIdentifier"]
+        if not check.IDENTIFIER.match(name) or name.lower().startswith("default"):
+            raise invalid(f"The parameter TargetDBParameterGroupIdentifier is not a valid identifier: {name}")
+        if self.state.parameter_groups.get(ctx.scope, name.lower()) is not None:
+            raise ServiceError("DBParameterGroupAlreadyExists", f"Parameter group {name.lower()} already exists")
+        if len(self.state.parameter_groups.values(ctx.scope)) >= quota("DBParameterGroups"):
+            raise ServiceError("DBParameterGroupQuotaExceeded", "The request cannot be processed because it would exceed "
+                               "the maximum number of DBParameterGroups for this account.")
+        group = DBParameterGroup(name=name.lower(), arn=ctx.arn("rds", f"pg:{name.lower()}"), family=source.family,
+                                 description=params["TargetDBParameterGroupDescription"], values=dict(source.values),
+                                 methods=dict(source.methods), tags=params.get("Tags") or [])
+        self.state.parameter_groups.put(ctx.scope, group.name, group)
         return {"DBParameterGroup": self.describe(group, ctx)}
 
     def describe_db_parameter_groups(self, ctx, params: dict) -> dict:

@@ -32,6 +32,7 @@ from regionbox.engines import NodeSpec, kinds
 from regionbox.services.rds.models import DBInstance, DbNode
 
 if TYPE_CHECKING:
+    from regionbox.core.tls import LocalCA
     from regionbox.engines import Node, Supervisor
 
 log = logging.getLogger("regionbox.rds")
@@ -63,15 +64,19 @@ def quote(value: str) -> str:
 
 
 class PostgresNodes:
-    def __init__(self, supervisor: "Supervisor", root: Path, admin_password: str) -> None:
+    def __init__(self, supervisor: "Supervisor", root: Path, admin_password: str, ca: "LocalCA | None" = None) -> None:
         self.supervisor = supervisor
         self.root = root  # <state>/engines/rds
         self.admin_password = admin_password
+        self.ca = ca  # the cloud's CA: every server takes TLS with a certificate of its own (rds-ca-rsa2048-g1 here)
         self._template_lock = asyncio.Lock()
 
     # -- where things are -----------------------------------------------------------------------
     def data_dir(self, node_id: str) -> Path:
         return self.root / node_id
+
+    def tls_dir(self, node_id: str) -> Path:
+        return self.data_dir(node_id) / "tls"
 
     def pgdata(self, node_id: str) -> Path:
         return self.data_dir(node_id) / "pgdata"
@@ -173,6 +178,10 @@ class PostgresNodes:
         settings["archive_timeout"] = "60"
         settings["archive_command"] = quote(f'test -f "{archive}/%f" || (cp %p "{archive}/%f.partial.$$" && '
                                             f'mv "{archive}/%f.partial.$$" "{archive}/%f")')
+        if self.ca is not None:  # the certificate is issued when the node starts (``spec``)
+            settings["ssl"] = "on"
+            settings["ssl_cert_file"] = quote(str(self.tls_dir(node_id) / "node.crt"))
+            settings["ssl_key_file"] = quote(str(self.tls_dir(node_id) / "node.key"))
         for name, value in values.items():
             settings[name] = quote(value)
         text = "".join(f"{name} = {value}\n" for name, value in settings.items())
@@ -260,6 +269,9 @@ class PostgresNodes:
 
     def spec(self, instance: DBInstance, db_node: DbNode) -> NodeSpec:
         options: dict = {}
+        if self.ca is not None:
+            # Its own address and the endpoint's, which it takes over if it is promoted.
+            self.ca.issue(self.tls_dir(db_node.node_id), [db_node.address, instance.endpoint_address])
         if db_node.role == "primary" and instance.endpoint_address and instance.endpoint_address != db_node.address:
             options["listen_also"] = [instance.endpoint_address]
         return NodeSpec(node_id=db_node.node_id, engine="postgres", version=instance.engine_version, zone=db_node.zone,

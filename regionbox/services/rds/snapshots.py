@@ -13,6 +13,7 @@ from regionbox.core.errors import ServiceError
 from regionbox.core.pagination import Paginator
 from regionbox.core.store import Scope
 from regionbox.core.tasks import Tasks
+from regionbox.services.rds import snapshot_sharing as sharing
 from regionbox.services.rds import validation as check
 from regionbox.services.rds.events import EventLog, Messages
 from regionbox.services.rds.instances import Instances
@@ -89,9 +90,8 @@ class Snapshots:
 
     def restore_db_instance_from_db_snapshot(self, ctx, params: dict) -> dict:
         # The model lets DBClusterSnapshotIdentifier stand instead; regionbox serves no DB clusters.
-        snapshot = self.state.snapshots.get(ctx.scope, check.required(params, "DBSnapshotIdentifier").lower())
-        if snapshot is None:
-            raise not_found(params["DBSnapshotIdentifier"])
+        # A name, or the ARN of a snapshot another account shares with the caller.
+        _, snapshot = sharing.find(self.state, ctx, check.required(params, "DBSnapshotIdentifier"))
         if snapshot.status != "available":
             raise ServiceError("InvalidDBSnapshotState", f"DBSnapshot {snapshot.identifier} is not in available state.")
         identifier = check.identifier(params["DBInstanceIdentifier"])
@@ -112,21 +112,26 @@ class Snapshots:
                 "LicenseModel": "postgresql-license", "SnapshotType": snapshot.snapshot_type, "PercentProgress": 100,
                 "StorageType": "gp2", "Encrypted": False, "DBSnapshotArn": snapshot.arn, "DbiResourceId": snapshot.resource_id,
                 "IAMDatabaseAuthenticationEnabled": False, "ProcessorFeatures": [], "TagList": snapshot.tags,
-                "SnapshotTarget": "region"}
+                "SnapshotTarget": "region", **({"SourceDBSnapshotIdentifier": snapshot.source_arn} if snapshot.source_arn else {}),
+                **({"SourceRegion": snapshot.source_region} if snapshot.source_region else {}),
+                **({"OptionGroupName": snapshot.option_group} if snapshot.option_group else {})}
 
     def describe_db_snapshots(self, ctx, params: dict) -> dict:
         identifier = params.get("DBSnapshotIdentifier")
         if identifier:
-            snapshot = self.state.snapshots.get(ctx.scope, identifier.lower())
-            if snapshot is None:
-                raise not_found(identifier)
-            snapshots = [snapshot]
+            snapshots = [sharing.find(self.state, ctx, identifier)[1]]
         else:
             snapshots = self.state.snapshots.values(ctx.scope)
+        kind = params.get("SnapshotType")
+        if kind in ("shared", "public"):  # other accounts' snapshots the caller may restore
+            snapshots = sharing.shared_snapshots(self.state, ctx, public=kind == "public", shared=kind == "shared")
+        elif not identifier and (params.get("IncludeShared") or params.get("IncludePublic")):
+            snapshots = snapshots + sharing.shared_snapshots(self.state, ctx, bool(params.get("IncludePublic")),
+                                                             bool(params.get("IncludeShared")))
         if params.get("DBInstanceIdentifier"):
             snapshots = [s for s in snapshots if s.instance_identifier == params["DBInstanceIdentifier"].lower()]
-        if params.get("SnapshotType"):
-            snapshots = [s for s in snapshots if s.snapshot_type == params["SnapshotType"]]
+        if kind and kind not in ("shared", "public"):
+            snapshots = [s for s in snapshots if s.snapshot_type == kind]
         return check.paged(self.paginator, "DBSnapshots", [self.describe(s) for s in snapshots], params)
 
     def delete_db_snapshot(self, ctx, params: dict) -> dict:

@@ -14,7 +14,10 @@ KINDS = {"db": ("instances", "DBInstanceNotFound", "DBInstance"), "pg": ("parame
          "cluster": ("clusters", "DBClusterNotFoundFault", "DBCluster"),
          "cluster-pg": ("cluster_parameter_groups", "DBClusterParameterGroupNotFound", "DBClusterParameterGroup"),
          "cluster-snapshot": ("cluster_snapshots", "DBClusterSnapshotNotFoundFault", "DBClusterSnapshot"),
-         "cluster-endpoint": ("cluster_endpoints", "DBClusterEndpointNotFoundFault", "DBClusterEndpoint")}
+         "cluster-endpoint": ("cluster_endpoints", "DBClusterEndpointNotFoundFault", "DBClusterEndpoint"),
+         "og": ("option_groups", "OptionGroupNotFoundFault", "OptionGroup"),
+         "es": ("subscriptions", "SubscriptionNotFound", "EventSubscription"),
+         "ri": ("reserved", "ReservedDBInstanceNotFound", "ReservedDBInstance")}
 MAX_TAGS = 50
 
 

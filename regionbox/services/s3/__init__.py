@@ -1,6 +1,8 @@
 """S3: buckets, objects, versions, multipart uploads, bucket policies, CORS, lifecycle expiration,
-event notifications and browser form uploads. Object data lives as files under the state
-directory (storage.py), what exists in SQLite (catalog.py); bodies stream both ways.
+event notifications, browser form uploads, Object Lock (object_lock.py), replication
+(replication.py), configurations by id and inventory reports (configurations.py, inventory.py) and
+restores of archived objects (restore.py). Object data lives as files under the state directory
+(storage.py), what exists in SQLite (catalog.py); bodies stream both ways.
 
 Other services (Transfer Family) use S3 through ``S3Api`` (api.py).
 """
@@ -19,25 +21,6 @@ DIALECT = Dialect(s3_conventions=True, scalar_root_outputs=(("GetBucketLocation"
                   virtual_hosts=VIRTUAL_HOSTS, partial_content_member="ContentRange")
 
 UNSUPPORTED = {
-    # Object Lock needs WORM retention enforced on every delete and overwrite path: not built.
-    "PutObjectLockConfiguration": "Object Lock (retention and legal holds) is not built",
-    "GetObjectLockConfiguration": "Object Lock (retention and legal holds) is not built",
-    "PutObjectRetention": "Object Lock (retention and legal holds) is not built",
-    "GetObjectRetention": "Object Lock (retention and legal holds) is not built",
-    "PutObjectLegalHold": "Object Lock (retention and legal holds) is not built",
-    "GetObjectLegalHold": "Object Lock (retention and legal holds) is not built",
-    # One region in one box: nothing to replicate to.
-    "PutBucketReplication": "replication needs a second region's S3, which one box does not run",
-    "GetBucketReplication": "replication needs a second region's S3, which one box does not run",
-    "DeleteBucketReplication": "replication needs a second region's S3, which one box does not run",
-    # Storage-class analytics, metrics, inventory and tiering report on AWS's storage classes and billing.
-    **{op: "storage analytics, metrics, inventory and intelligent tiering report on AWS's storage classes, which regionbox does not have"
-       for op in ("PutBucketAnalyticsConfiguration", "GetBucketAnalyticsConfiguration", "DeleteBucketAnalyticsConfiguration",
-                  "ListBucketAnalyticsConfigurations", "PutBucketMetricsConfiguration", "GetBucketMetricsConfiguration",
-                  "DeleteBucketMetricsConfiguration", "ListBucketMetricsConfigurations", "PutBucketInventoryConfiguration",
-                  "GetBucketInventoryConfiguration", "DeleteBucketInventoryConfiguration", "ListBucketInventoryConfigurations",
-                  "PutBucketIntelligentTieringConfiguration", "GetBucketIntelligentTieringConfiguration",
-                  "DeleteBucketIntelligentTieringConfiguration", "ListBucketIntelligentTieringConfigurations")},
     # S3 Tables / metadata tables and object annotations are S3 Tables (Iceberg) features.
     **{op: "S3 metadata tables and annotations need S3 Tables (Apache Iceberg), which regionbox does not serve"
        for op in ("CreateBucketMetadataConfiguration", "CreateBucketMetadataTableConfiguration",
@@ -47,26 +30,21 @@ UNSUPPORTED = {
                   "UpdateBucketMetadataJournalTableConfiguration", "PutObjectAnnotation", "GetObjectAnnotation",
                   "DeleteObjectAnnotation", "ListObjectAnnotations")},
     "SelectObjectContent": "S3 Select (SQL over CSV/JSON/Parquet with an event stream answer) is not built; AWS closed it to new customers",
-    "RestoreObject": "there is no Glacier tier to restore from: every object is immediately readable",
     "GetObjectTorrent": "BitTorrent delivery was retired by AWS",
     "WriteGetObjectResponse": "Object Lambda access points are not built",
     "CreateSession": "directory buckets (S3 Express One Zone) are not built",
-    "ListDirectoryBuckets": "directory buckets (S3 Express One Zone) are not built",
     "RenameObject": "renaming is for directory buckets (S3 Express One Zone), which are not built",
     "UpdateObjectEncryption": "objects are not encrypted at rest by regionbox: there is no key to change",
     "PutBucketAbac": "attribute-based access control for buckets needs IAM's tag conditions on S3 (not built)",
     "GetBucketAbac": "attribute-based access control for buckets needs IAM's tag conditions on S3 (not built)",
-    "PutBucketLifecycle": "the deprecated lifecycle API: use PutBucketLifecycleConfiguration",
-    "GetBucketLifecycle": "the deprecated lifecycle API: use GetBucketLifecycleConfiguration",
-    "PutBucketNotification": "the deprecated notification API: use PutBucketNotificationConfiguration",
-    "GetBucketNotification": "the deprecated notification API: use GetBucketNotificationConfiguration",
 }
 # Data events in CloudTrail (object-level), not management events.
 DATA_EVENTS = frozenset({
     "PutObject", "GetObject", "HeadObject", "DeleteObject", "DeleteObjects", "CopyObject", "GetObjectAttributes",
     "CreateMultipartUpload", "UploadPart", "UploadPartCopy", "CompleteMultipartUpload", "AbortMultipartUpload",
     "ListParts", "ListObjects", "ListObjectsV2", "ListObjectVersions", "GetObjectTagging", "PutObjectTagging",
-    "DeleteObjectTagging", "GetObjectAcl", "PutObjectAcl", "HeadBucket", "ListMultipartUploads",
+    "DeleteObjectTagging", "GetObjectAcl", "PutObjectAcl", "HeadBucket", "ListMultipartUploads", "RestoreObject",
+    "PutObjectRetention", "GetObjectRetention", "PutObjectLegalHold", "GetObjectLegalHold",
 })
 
 
@@ -74,12 +52,18 @@ def load(cloud) -> Service:
     from regionbox.protocol.specs import service_model
     from regionbox.services.s3.api import S3Api
     from regionbox.services.s3.buckets import Buckets, BucketSettings
+    from regionbox.services.s3.configurations import Configurations, check_analytics, check_inventory, check_tiering
     from regionbox.services.s3.cors import BucketCors
+    from regionbox.services.s3.inventory import Inventory
     from regionbox.services.s3.forms import FormUploads
+    from regionbox.services.s3.legacy import Legacy
     from regionbox.services.s3.lifecycle import Lifecycle
     from regionbox.services.s3.listing import Listing
     from regionbox.services.s3.multipart import Multipart
     from regionbox.services.s3.notifications import NotificationConfigurations, Notifier
+    from regionbox.services.s3.object_lock import ObjectLock
+    from regionbox.services.s3.replication import Replication
+    from regionbox.services.s3.restore import Restores
     from regionbox.services.s3.objects import Objects
     from regionbox.services.s3.policies import Access, BucketPolicies
     from regionbox.services.s3.resources import BucketPolicyOf, iam_actions, resources
@@ -97,9 +81,19 @@ def load(cloud) -> Service:
     multipart = Multipart(state, access, objects, versions, notifier)
     lifecycle.multipart = multipart
     listing = Listing(state, access)
+    locks = ObjectLock(state, access, objects)
+    replication = Replication(state, access, cloud.tasks)
+    versions.replication = replication
+    inventory = Inventory(state, versions, cloud.config.s3_day)
+    families = {"Analytics": Configurations(state, access, "AnalyticsConfiguration", check_analytics),
+                "Metrics": Configurations(state, access, "MetricsConfiguration"),
+                "Inventory": Configurations(state, access, "InventoryConfiguration", check_inventory),
+                "IntelligentTiering": Configurations(state, access, "IntelligentTieringConfiguration", check_tiering)}
     policies = BucketPolicies(state, access)
     cors = BucketCors(state, access, [cloud.config.default_region])
     notifications = NotificationConfigurations(state, access)
+    legacy = Legacy(lifecycle, notifications)
+    restores = Restores(state, access, objects, notifier, cloud.config.s3_day)
     parser = parser_for(service_model("s3"), dialect=DIALECT)
     policy_of = BucketPolicyOf(state)
     forms = FormUploads(state, objects, cloud, DIALECT, policy_of)
@@ -111,6 +105,8 @@ def load(cloud) -> Service:
         state.files.clear_tmp()
         kept = state.catalog.file_ids()
         state.files.sweep(kept)
+        replication.resume()
+        cloud.tasks.spawn(inventory.run(), owner="s3", what="S3 inventory reports")
         cloud.tasks.spawn(lifecycle.run(cloud.config.s3_lifecycle_interval), owner="s3", what="S3 lifecycle expiration")
 
     def reset() -> None:
@@ -123,6 +119,7 @@ def load(cloud) -> Service:
         "HeadBucket": buckets.head_bucket,
         "ListBuckets": buckets.list_buckets,
         "GetBucketLocation": buckets.get_bucket_location,
+        "ListDirectoryBuckets": buckets.list_directory_buckets,
         "PutBucketVersioning": buckets.put_bucket_versioning,
         "GetBucketVersioning": buckets.get_bucket_versioning,
         "PutBucketTagging": buckets.put_bucket_tagging,
@@ -162,9 +159,13 @@ def load(cloud) -> Service:
         "PutBucketLifecycleConfiguration": lifecycle.put_bucket_lifecycle_configuration,
         "GetBucketLifecycleConfiguration": lifecycle.get_bucket_lifecycle_configuration,
         "DeleteBucketLifecycle": lifecycle.delete_bucket_lifecycle,
+        "PutBucketLifecycle": legacy.put_bucket_lifecycle,
+        "GetBucketLifecycle": legacy.get_bucket_lifecycle,
         # notifications
         "PutBucketNotificationConfiguration": notifications.put_bucket_notification_configuration,
         "GetBucketNotificationConfiguration": notifications.get_bucket_notification_configuration,
+        "PutBucketNotification": legacy.put_bucket_notification,
+        "GetBucketNotification": legacy.get_bucket_notification,
         # objects
         "PutObject": objects.put_object,
         "GetObject": objects.get_object,
@@ -178,6 +179,21 @@ def load(cloud) -> Service:
         "GetObjectAcl": objects.get_object_acl,
         "PutObjectAcl": objects.put_object_acl,
         "GetObjectAttributes": objects.get_object_attributes,
+        "RestoreObject": restores.restore_object,
+        # Object Lock
+        "PutObjectLockConfiguration": locks.put_object_lock_configuration,
+        "GetObjectLockConfiguration": locks.get_object_lock_configuration,
+        "PutObjectRetention": locks.put_object_retention,
+        "GetObjectRetention": locks.get_object_retention,
+        "PutObjectLegalHold": locks.put_object_legal_hold,
+        "GetObjectLegalHold": locks.get_object_legal_hold,
+        # replication
+        "PutBucketReplication": replication.put_bucket_replication,
+        "GetBucketReplication": replication.get_bucket_replication,
+        "DeleteBucketReplication": replication.delete_bucket_replication,
+        # configurations by id: analytics, metrics, inventory (reports: inventory.py), intelligent tiering
+        **{name: handler for family, configurations in families.items()
+           for name, handler in configurations.operations(family).items()},
         # listings
         "ListObjects": listing.list_objects,
         "ListObjectsV2": listing.list_objects_v2,

@@ -92,8 +92,14 @@ class S3Api:
         return self.head_object(account, bucket, key, region=region, caller=caller)
 
     async def get_object(self, account: str, bucket: str, key: str, *, first: int | None = None, last: int | None = None,
-                         region: str | None = None, caller: Caller | None = None) -> tuple[ObjectInfo, AsyncIterator[bytes]]:
+                         region: str | None = None, caller: Caller | None = None,
+                         version_id: str | None = None) -> tuple[ObjectInfo, AsyncIterator[bytes]]:
+        """The object (bytes ``first``..``last``) and its body, an async iterator of chunks. A body kept
+        in files also offers them as ``pieces`` ((path, offset, length), or None once read as
+        chunks), so that a sender can have the kernel copy them to its socket (os.sendfile)."""
         params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+        if version_id:
+            params["VersionId"] = version_id
         if first is not None:
             params["Range"] = f"bytes={first}-{'' if last is None else last}"
         output = self._objects.get_object(self._ctx(account, "GetObject", region, caller), params)

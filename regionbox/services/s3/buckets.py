@@ -169,6 +169,17 @@ class Buckets:
             output["Prefix"] = prefix
         return output
 
+    def list_directory_buckets(self, ctx: RequestContext, params: dict) -> dict:
+        # Directory buckets (S3 Express One Zone) cannot be created here (CreateBucket refuses
+        # "--x-s3" names), so the account has none: an empty list is the true answer.
+        if not ctx.caller.access_key_id:
+            raise access_denied()
+        limit = params.get("MaxDirectoryBuckets")
+        if limit is not None and not 0 <= limit <= 1000:
+            raise invalid_argument("Argument max-directory-buckets must be an integer between 0 and 1000",
+                                   "max-directory-buckets", str(limit))
+        return {"Buckets": []}
+
     def get_bucket_location(self, ctx: RequestContext, params: dict) -> dict:
         bucket = self.access.bucket(ctx, params["Bucket"])
         # us-east-1 is the empty constraint, as S3 has answered since before regions had names.

@@ -18,6 +18,7 @@ from regionbox.core import clock
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
 from regionbox.protocol.values import to_epoch
+from regionbox.services.s3 import object_lock
 from regionbox.services.s3.errors import invalid_argument, malformed_xml, no_configuration
 from regionbox.services.s3.models import Bucket, Version
 from regionbox.services.s3.notifications import Notifier
@@ -136,7 +137,8 @@ class Lifecycle:
                 else:
                     days = (rule.get("NoncurrentVersionExpiration") or {}).get("NoncurrentDays")
                     became = newer_modified.get(version.key, version.modified)
-                    if days and now >= due(became, days):
+                    # A locked version outlives any rule (Object Lock wins over lifecycle, as on AWS).
+                    if days and now >= due(became, days) and not object_lock.locked(version, now):
                         self.versions.remove(version)
                         gone += 1
                         break

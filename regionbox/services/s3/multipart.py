@@ -13,6 +13,7 @@ from typing import Any
 from regionbox.core import clock
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
+from regionbox.services.s3 import object_lock
 from regionbox.services.s3.buckets import grants_of
 from regionbox.services.s3.checksums import MEMBERS, composite, full_object_crc, multipart_etag
 from regionbox.services.s3.errors import invalid_argument, malformed_xml, no_such_upload
@@ -44,7 +45,7 @@ class Multipart:
 
     def create_multipart_upload(self, ctx: RequestContext, params: dict) -> dict:
         bucket = self.access.bucket(ctx, params["Bucket"], params["Key"])
-        meta = object_meta(params, ctx)
+        meta = object_meta(params, ctx) | object_lock.write_meta(bucket, params)
         tags = parse_tagging(params.get("Tagging"))
         if tags:
             meta["tags"] = tags

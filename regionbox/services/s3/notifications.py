@@ -92,6 +92,9 @@ class Notifier:
     async def removed(self, ctx: RequestContext, bucket: Bucket, key: str, version: Version, how: str) -> None:
         await self._publish(ctx, bucket, key, f"ObjectRemoved:{how}", version)
 
+    async def restored(self, ctx: RequestContext, bucket: Bucket, version: Version) -> None:
+        await self._publish(ctx, bucket, version.key, "ObjectRestore:Post", version)
+
     async def expired(self, bucket: Bucket, key: str, version: Version, how: str) -> None:
         await self._publish(None, bucket, key, f"LifecycleExpiration:{how}", version)
 

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 from regionbox.core.context import RequestContext
 from regionbox.core.errors import ServiceError
-from regionbox.services.s3 import conditions
+from regionbox.services.s3 import conditions, object_lock, restore
 from regionbox.services.s3.buckets import acl_document, check_acl_allowed, grants_of, tag_set
 from regionbox.services.s3.checksums import MEMBERS
 from regionbox.services.s3.errors import (bad_digest, invalid_argument, invalid_request, malformed_xml,
@@ -27,6 +27,9 @@ MAX_PUT = 5 * 1024 ** 3
 CONTENT = ("ContentType", "ContentEncoding", "ContentDisposition", "ContentLanguage", "CacheControl", "Expires",
            "WebsiteRedirectLocation")
 ENCRYPTION = ("ServerSideEncryption", "SSEKMSKeyId", "BucketKeyEnabled", "SSECustomerAlgorithm", "SSECustomerKeyMD5")
+# What a copy does not take from its source: who owns it and may read it, and the state of the
+# source version itself (its lock, replication status, restored copy).
+NOT_COPIED = ("acl", "tags", "owner", "retention", "legal_hold", "replication", "restore")
 OVERRIDES = {"ResponseContentType": "ContentType", "ResponseContentEncoding": "ContentEncoding",
              "ResponseContentDisposition": "ContentDisposition", "ResponseContentLanguage": "ContentLanguage",
              "ResponseCacheControl": "CacheControl", "ResponseExpires": "Expires"}
@@ -126,6 +129,10 @@ def read_output(bucket: Bucket, version: Version, params: dict) -> dict:
         output["TagCount"] = len(meta["tags"])
     if bucket.versioning or version.version_id != NULL:
         output["VersionId"] = version.version_id
+    output.update(object_lock.read_output(meta))
+    output.update(restore.restore_header(meta))
+    if meta.get("replication"):
+        output["ReplicationStatus"] = meta["replication"]
     if params.get("ChecksumMode") == "ENABLED":
         output.update(checksum_output(meta))
     for override, member in OVERRIDES.items():
@@ -187,6 +194,7 @@ class Objects:
         tags = parse_tagging(params.get("Tagging"))
         grants = grants_of(params.get("ACL"), ctx.account_id)
         check_acl_allowed(bucket, params.get("ACL"), grants)
+        lock = object_lock.write_meta(bucket, params)
         writer, checksums = await self.write(ctx, bucket, key, params, params.get("Body"))
         try:
             # Checked again once the body is in: another writer may have won meanwhile.
@@ -195,7 +203,7 @@ class Objects:
         except BaseException:
             writer.discard()
             raise
-        meta = object_meta(params, ctx) | {"checksums": checksums, "checksum_type": "FULL_OBJECT"}
+        meta = object_meta(params, ctx) | {"checksums": checksums, "checksum_type": "FULL_OBJECT"} | lock
         if tags:
             meta["tags"] = tags
         if grants:
@@ -239,6 +247,7 @@ class Objects:
 
     def get_object(self, ctx: RequestContext, params: dict) -> dict:
         bucket, version = self._readable(ctx, params, "GET")
+        restore.check_readable(version)
         output = read_output(bucket, version, params)
         first, last = 0, version.size - 1
         part_number = params.get("PartNumber")
@@ -298,6 +307,9 @@ class Objects:
             if current is not None and not current.delete_marker and not conditions._matches(params["IfMatch"], current.etag):
                 raise ServiceError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
                                    412, Condition="If-Match")
+        if version_id is not None:
+            object_lock.check_removable(self.state.catalog.version(bucket.name, key, version_id),
+                                        bool(params.get("BypassGovernanceRetention")))
         removed, marker = self.versions.delete(bucket, key, version_id)
         output: dict[str, Any] = {}
         if marker is not None:
@@ -322,7 +334,8 @@ class Objects:
             key, version_id = item["Key"], item.get("VersionId")
             try:
                 self.access.check(ctx, bucket, key, operation="DeleteObjectVersion" if version_id else "DeleteObject")
-                result = await self._delete(ctx, bucket, key, version_id, {"IfMatch": item.get("ETag")})
+                result = await self._delete(ctx, bucket, key, version_id, {
+                    "IfMatch": item.get("ETag"), "BypassGovernanceRetention": params.get("BypassGovernanceRetention")})
             except ServiceError as error:
                 errors.append({"Key": key, "Code": error.code, "Message": error.message,
                                **({"VersionId": version_id} if version_id else {})})
@@ -358,10 +371,11 @@ class Objects:
                                   "changing the object's metadata, storage class, website redirect location or encryption "
                                   "attributes.")
         self.check_write_conditions(bucket, key, params)
+        lock = object_lock.write_meta(bucket, params)
         if directive == "REPLACE":
             meta = object_meta(params, ctx)
         else:
-            meta = {name: value for name, value in source.meta.items() if name not in ("acl", "tags", "owner")}
+            meta = {name: value for name, value in source.meta.items() if name not in NOT_COPIED}
             meta.update({name: params[name] for name in ("StorageClass", "WebsiteRedirectLocation", *ENCRYPTION)
                          if params.get(name) is not None})
             meta["owner"] = ctx.account_id
@@ -369,6 +383,7 @@ class Objects:
         meta["checksum_type"] = source.meta.get("checksum_type", "FULL_OBJECT")
         if source.meta.get("parts"):
             meta["parts"] = source.meta["parts"]
+        meta.update(lock)
         if params.get("TaggingDirective", "COPY") == "REPLACE":
             tags = parse_tagging(params.get("Tagging"))
             if tags:
@@ -402,6 +417,7 @@ class Objects:
         bucket = self.state.bucket(ctx.region, name)
         source = self.current(bucket, key, version_id, "GET") if version_id else self._latest_for_copy(bucket, key)
         self.access.check(ctx, bucket, key, operation="GetObject", object_grants=source.meta.get("acl"))
+        restore.check_readable(source)
         conditions.check_read(source, params, prefix="CopySourceIf", condition_prefix="x-amz-copy-source-")
         return bucket, source
 

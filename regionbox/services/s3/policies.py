@@ -45,6 +45,15 @@ ACTIONS = {
     "GetBucketNotificationConfiguration": "s3:GetBucketNotification", "DeleteBucketTagging": "s3:PutBucketTagging",
     "DeleteObjectTagging": "s3:DeleteObjectTagging", "PutBucketEncryption": "s3:PutEncryptionConfiguration",
     "GetBucketEncryption": "s3:GetEncryptionConfiguration", "DeleteBucketEncryption": "s3:PutEncryptionConfiguration",
+    "PutObjectLockConfiguration": "s3:PutBucketObjectLockConfiguration",
+    "GetObjectLockConfiguration": "s3:GetBucketObjectLockConfiguration",
+    "PutBucketReplication": "s3:PutReplicationConfiguration", "GetBucketReplication": "s3:GetReplicationConfiguration",
+    "DeleteBucketReplication": "s3:PutReplicationConfiguration",
+    **{f"{verb}Bucket{family}Configuration{s}": f"s3:{'Get' if verb in ('Get', 'List') else 'Put'}{family}Configuration"
+       for family in ("Analytics", "Metrics", "Inventory", "IntelligentTiering")
+       for verb, s in (("Put", ""), ("Get", ""), ("Delete", ""), ("List", "s"))},
+    "PutBucketLifecycle": "s3:PutLifecycleConfiguration", "GetBucketLifecycle": "s3:GetLifecycleConfiguration",
+    "ListDirectoryBuckets": "s3express:ListAllMyDirectoryBuckets",
 }
 MANAGE_POLICY = {"GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy", "GetBucketPolicyStatus"}
 READS = {"GetObject", "HeadObject"}

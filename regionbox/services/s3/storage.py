@@ -167,20 +167,50 @@ class Files:
                     path.unlink(missing_ok=True)
         self._made.clear()
 
-    async def read(self, files: list, start: int, end: int) -> AsyncIterator[bytes]:
+    def read(self, files: list, start: int, end: int) -> "Stretch":
         """Bytes ``start``..``end`` (inclusive) of the data made of ``files`` ([[id, size], ...])."""
+        pieces = []
         offset = 0
         for file_id, size in files:
-            if offset + size <= start or offset > end:
-                offset += size
-                continue
-            with open(self.path(file_id), "rb") as file:
-                file.seek(max(0, start - offset))
-                remaining = min(end, offset + size - 1) - max(start, offset) + 1
+            if offset + size > start and offset <= end:
+                first = max(start, offset)
+                pieces.append((str(self.path(file_id)), first - offset, min(end, offset + size - 1) - first + 1))
+            offset += size
+        return Stretch(pieces)
+
+
+class Stretch:
+    """A stretch of stored data: an async iterator of its bytes, a MiB at a time, or, for a sender
+    that has the kernel copy files to its socket (os.sendfile), the pieces of files it is made of
+    (``pieces``: path, offset, length), as long as nothing of it was read as bytes."""
+
+    def __init__(self, pieces: list[tuple[str, int, int]]) -> None:
+        self._pieces = pieces
+        self._chunks: AsyncIterator[bytes] | None = None
+
+    @property
+    def pieces(self) -> list[tuple[str, int, int]] | None:
+        return self._pieces if self._chunks is None else None
+
+    def __aiter__(self) -> "Stretch":
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._chunks is None:
+            self._chunks = self._read()
+        return await self._chunks.__anext__()
+
+    async def aclose(self) -> None:
+        if self._chunks is not None:
+            await self._chunks.aclose()
+
+    async def _read(self) -> AsyncIterator[bytes]:
+        for path, offset, remaining in self._pieces:
+            with open(path, "rb") as file:
+                file.seek(offset)
                 while remaining > 0:
                     chunk = file.read(min(READ, remaining))
                     if not chunk:
                         raise ServiceError("InternalError", "We encountered an internal error. Please try again.", 500)
                     remaining -= len(chunk)
                     yield chunk
-            offset += size

@@ -16,6 +16,7 @@ import secrets
 from typing import Callable
 
 from regionbox.core import clock
+from regionbox.services.s3 import object_lock
 from regionbox.services.s3.models import Bucket, Version
 from regionbox.services.s3.state import S3State
 
@@ -30,6 +31,9 @@ def new_version_id() -> str:
 class Versions:
     def __init__(self, state: S3State) -> None:
         self.state = state
+        # Replication (replication.py), set by load(): marks a new version PENDING before it is
+        # written and copies it to its destinations after.
+        self.replication = None
 
     def commit(self, bucket: Bucket, key: str, files: list, size: int, etag: str, meta: dict,
                also: Callable[[], None] | None = None, inline: bytes | None = None) -> Version:
@@ -37,14 +41,20 @@ class Versions:
         in the same transaction (CompleteMultipartUpload forgets its upload there)."""
         catalog = self.state.catalog
         version_id = new_version_id() if bucket.versioning == "Enabled" else NULL
-        version = Version(bucket.name, key, version_id, catalog.next_seq(), True, False, size, etag, clock.epoch(), files, meta,
+        now = clock.epoch()
+        object_lock.apply_default(bucket, meta, now)
+        version = Version(bucket.name, key, version_id, catalog.next_seq(), True, False, size, etag, now, files, meta,
                           inline)
+        if self.replication is not None:
+            self.replication.stamp(bucket, version)
         with self.state.store.transaction():
             replaced = catalog.put(version)
             if also is not None:
                 also()
         if replaced is not None:
             self.state.files.remove(file_id for file_id, _ in replaced.files)
+        if self.replication is not None:
+            self.replication.schedule(bucket, version)
         return version
 
     def delete(self, bucket: Bucket, key: str, version_id: str | None) -> tuple[Version | None, Version | None]:
@@ -67,6 +77,8 @@ class Versions:
             replaced = catalog.put(marker)
         if replaced is not None:
             self.state.files.remove(file_id for file_id, _ in replaced.files)
+        if self.replication is not None:
+            self.replication.schedule(bucket, marker)
         return None, marker
 
     def remove(self, version: Version) -> None:

@@ -20,7 +20,6 @@ import re
 from typing import TYPE_CHECKING, Callable
 
 from regionbox.core import arns, clock, ids
-from regionbox.core.arns import Arn
 from regionbox.core.audit import AuditTrail
 from regionbox.core.context import Caller, RequestContext
 from regionbox.core.credentials import CredentialRegistry, IssuedCredentials
@@ -136,14 +135,11 @@ class Sessions:
             raise invalid("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
         result: dict = {}
         self._session_policy(params, result)
-        session_arn = arns.arn("sts", "", role.account, f"assumed-role/{role.name}/{session_name}",
-                               Arn.parse(role.arn).partition)
-        assumed = Caller(account_id=role.account, arn=session_arn, user_id=f"{role.role_id}:{session_name}",
-                         type="AssumedRole", role_arn=role.arn, session_name=session_name)
+        assumed = Caller.assumed_role(role.arn, role.role_id, session_name, role.account)
         result["Credentials"] = self._mint(assumed, duration, session_policy=params.get("Policy"),
                                            session_policy_arns=[p["arn"] for p in params.get("PolicyArns") or []],
                                            session_tags=tags or {})
-        result["AssumedRoleUser"] = {"AssumedRoleId": assumed.user_id, "Arn": session_arn}
+        result["AssumedRoleUser"] = {"AssumedRoleId": assumed.user_id, "Arn": assumed.arn}
         self.iam().mark_role_used(role, ctx.region)
         ctx.touched("AWS::IAM::AccessKey", result["Credentials"]["AccessKeyId"])
         ctx.touched("AWS::IAM::Role", role.arn)
@@ -209,16 +205,7 @@ class Sessions:
     def _mint(self, caller: Caller, duration: int, **session) -> dict:
         """``session``: IssuedCredentials' session fields (session_policy, session_policy_arns,
         session_tags, issuer_arn)."""
-        expiration = int(clock.epoch()) + duration
-        credentials = IssuedCredentials(
-            access_key_id=ids.access_key_id("ASIA"),
-            secret_access_key=ids.secret_access_key(),
-            session_token=ids.token(356),
-            expiration=expiration,
-            caller={"account_id": caller.account_id, "arn": caller.arn, "user_id": caller.user_id,
-                    "type": caller.type, "role_arn": caller.role_arn, "session_name": caller.session_name},
-            **session,
-        )
+        credentials = IssuedCredentials.session(caller, duration, **session)
         self.credentials.register(credentials)
         return self._credentials_shape(credentials)
 

@@ -5,39 +5,39 @@ own in every AZ they are placed in (endpoints.py); users (users.py) log in with 
 through a custom identity provider (identity.py); what they do in S3 is what their role allows
 (filesystem.py, SFTP in sftp.py, FTP and FTPS in ftp.py), logged as AWS's structured logs
 (activity.py), and uploads start the server's managed workflows (workflows.py, workflow_runs.py).
+SFTP connectors (connectors.py, connector_runs.py, remote_sftp.py) are Transfer Family as a client:
+they log in to remote SFTP servers with a login kept in Secrets Manager and move files to and
+from S3. AS2's certificates (real X.509), profiles and agreements are kept (certificates.py,
+profiles.py, agreements.py), but AS2 messages are not exchanged; so are the accesses of
+directory groups (accesses.py), though without AWS Directory Service no one logs in through them.
 """
 
 from regionbox.core.service import Service
 
 NOT_SERVED = {
     **dict.fromkeys(
-        "CreateConnector DescribeConnector ListConnectors UpdateConnector DeleteConnector TestConnection "
-        "StartFileTransfer StartDirectoryListing StartRemoteDelete StartRemoteMove ListFileTransferResults".split(),
-        "SFTP and AS2 connectors (Transfer Family as a client of remote servers) are not built"),
-    **dict.fromkeys(
-        "CreateAgreement DescribeAgreement ListAgreements UpdateAgreement DeleteAgreement CreateProfile DescribeProfile "
-        "ListProfiles UpdateProfile DeleteProfile ImportCertificate DescribeCertificate ListCertificates "
-        "UpdateCertificate DeleteCertificate".split(),
-        "AS2 (agreements, profiles and their certificates) is not built"),
-    **dict.fromkeys(
         "CreateWebApp DescribeWebApp ListWebApps UpdateWebApp DeleteWebApp DescribeWebAppCustomization "
         "UpdateWebAppCustomization DeleteWebAppCustomization".split(),
         "Transfer Family web apps need IAM Identity Center, which regionbox does not serve"),
-    **dict.fromkeys(
-        "CreateAccess DescribeAccess ListAccesses UpdateAccess DeleteAccess".split(),
-        "accesses are for AWS Directory Service groups, and regionbox does not serve AWS Directory Service"),
 }
 
 
 def load(cloud) -> Service:
     from regionbox.core import ids
     from regionbox.core.context import RequestContext
+    from regionbox.services.transfer.accesses import Accesses
     from regionbox.services.transfer.activity import Activity
+    from regionbox.services.transfer.agreements import Agreements
     from regionbox.services.transfer.api import TransferApi
+    from regionbox.services.transfer.certificates import Certificates
+    from regionbox.services.transfer.connector_runs import ConnectorRuns
+    from regionbox.services.transfer.connectors import Connectors
     from regionbox.services.transfer.dataplane import DataPlane
     from regionbox.services.transfer.endpoints import Endpoints
     from regionbox.services.transfer.host_keys import HostKeys
     from regionbox.services.transfer.identity import IdentityProviders
+    from regionbox.services.transfer.profiles import Profiles
+    from regionbox.services.transfer.remote_sftp import Remote
     from regionbox.services.transfer.resources import resources
     from regionbox.services.transfer.security_policies import SecurityPolicies
     from regionbox.services.transfer.servers import ServerRules, Servers
@@ -73,9 +73,17 @@ def load(cloud) -> Service:
     policies = SecurityPolicies(cloud.paginator)
     tags = Tags(state, cloud.paginator)
     workflows = Workflows(state, cloud.paginator, runner)
+    remote = Remote(identity, api("secretsmanager"))
+    connectors = Connectors(state, cloud.paginator, remote)
+    accesses = Accesses(state, cloud.paginator, api("iam"))
+    certificates = Certificates(state, cloud.paginator)
+    profiles = Profiles(state, cloud.paginator)
+    agreements = Agreements(state, cloud.paginator)
+    connector_runs = ConnectorRuns(state, cloud.paginator, remote, identity, api("s3"), api("logs"), cloud.tasks)
 
     def start() -> None:
         runner.forget_interrupted()
+        connector_runs.forget_interrupted()
         servers.restore()
 
     async def stop() -> None:
@@ -123,6 +131,12 @@ def load(cloud) -> Service:
             "ImportSshPublicKey": users.import_ssh_public_key,
             "DeleteSshPublicKey": users.delete_ssh_public_key,
             "TestIdentityProvider": identity.test_identity_provider,
+            # accesses: directory groups of AWS_DIRECTORY_SERVICE servers
+            "CreateAccess": accesses.create_access,
+            "DescribeAccess": accesses.describe_access,
+            "ListAccesses": accesses.list_accesses,
+            "UpdateAccess": accesses.update_access,
+            "DeleteAccess": accesses.delete_access,
             # workflows and their executions
             "CreateWorkflow": workflows.create_workflow,
             "DescribeWorkflow": workflows.describe_workflow,
@@ -131,6 +145,34 @@ def load(cloud) -> Service:
             "ListExecutions": workflows.list_executions,
             "DescribeExecution": workflows.describe_execution,
             "SendWorkflowStepState": workflows.send_workflow_step_state,
+            # SFTP connectors
+            "CreateConnector": connectors.create_connector,
+            "DescribeConnector": connectors.describe_connector,
+            "ListConnectors": connectors.list_connectors,
+            "UpdateConnector": connectors.update_connector,
+            "DeleteConnector": connectors.delete_connector,
+            "TestConnection": connectors.test_connection,
+            "StartFileTransfer": connector_runs.start_file_transfer,
+            "ListFileTransferResults": connector_runs.list_file_transfer_results,
+            "StartDirectoryListing": connector_runs.start_directory_listing,
+            "StartRemoteDelete": connector_runs.start_remote_delete,
+            "StartRemoteMove": connector_runs.start_remote_move,
+            # AS2 certificates, profiles and agreements (configuration: no AS2 message exchange)
+            "ImportCertificate": certificates.import_certificate,
+            "DescribeCertificate": certificates.describe_certificate,
+            "ListCertificates": certificates.list_certificates,
+            "UpdateCertificate": certificates.update_certificate,
+            "DeleteCertificate": certificates.delete_certificate,
+            "CreateProfile": profiles.create_profile,
+            "DescribeProfile": profiles.describe_profile,
+            "ListProfiles": profiles.list_profiles,
+            "UpdateProfile": profiles.update_profile,
+            "DeleteProfile": profiles.delete_profile,
+            "CreateAgreement": agreements.create_agreement,
+            "DescribeAgreement": agreements.describe_agreement,
+            "ListAgreements": agreements.list_agreements,
+            "UpdateAgreement": agreements.update_agreement,
+            "DeleteAgreement": agreements.delete_agreement,
             # tags
             "TagResource": tags.tag_resource,
             "UntagResource": tags.untag_resource,

@@ -14,6 +14,7 @@ Uploads carry the metadata AWS sets: user-agent "AWSTransfer" and user-agent-id 
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass
 from typing import AsyncIterator
 
@@ -270,7 +271,13 @@ class Files:
 class Download:
     """An object read from an offset on: one GetObject stream, started again (ranged) when the
     client reads elsewhere than where the last read ended. A read is sliced out of the chunk the
-    stream gave (one copy; SFTP clients read 32 KiB at a time out of 1 MiB chunks)."""
+    stream gave (one copy; SFTP clients read 32 KiB at a time out of 1 MiB chunks).
+
+    An object kept in files (all but the smallest) is read from them directly instead: SFTP's
+    reads (256 KiB each from OpenSSH, any offset) are each one pread into the bytes sent, not a
+    read of a MiB sliced (and joined across chunks) into them. The files are opened once, so a
+    download sees the object it opened even if it is replaced meanwhile, as the stream does.
+    FTP's RETR sends the files' ``pieces`` (os.sendfile) or the stream's chunks."""
 
     def __init__(self, files: Files, path: str, location: Location) -> None:
         self.files = files
@@ -283,9 +290,11 @@ class Download:
         self._chunk = b""  # the stream's last chunk, and how much of it was read
         self._at = 0
         self._ended = False
+        self._extents: list[tuple[int, int, int, int]] | None = None  # (object offset, fd, file offset, length)
 
     async def seek(self, offset: int) -> None:
         await self._close_stream()
+        self._close_files()
         self.position = offset
         self._chunk, self._at = b"", 0
         try:
@@ -299,6 +308,13 @@ class Download:
             raise _from_s3(error, self.path) from None
 
     async def read(self, offset: int, size: int) -> bytes:
+        if self._extents is None and not self._chunk:
+            self._open_files()
+        if self._extents and offset >= self._extents[0][0]:
+            data = self._pread(offset, size)
+            self.position = offset + len(data)
+            self.sent += len(data)
+            return data
         if offset != self.position:
             await self.seek(offset)
         parts: list[bytes] = []
@@ -317,6 +333,39 @@ class Download:
         self.sent += len(data)
         return data
 
+    def _open_files(self) -> None:
+        """Read from here on from the files the stream is made of, if it is (else from the stream)."""
+        pieces = None if self._ended else getattr(self._stream, "pieces", None)
+        self._extents = []
+        at = self.position
+        try:
+            for path, offset, length in pieces or ():
+                self._extents.append((at, os.open(path, os.O_RDONLY | os.O_CLOEXEC), offset, length))
+                at += length
+        except OSError:
+            raise no_such_file(self.path) from None
+
+    def _pread(self, offset: int, size: int) -> bytes:
+        parts: list[bytes] = []
+        for start, fd, at, length in self._extents:
+            if size <= 0:
+                break
+            if offset >= start + length:
+                continue
+            wanted = min(size, start + length - offset)
+            part = os.pread(fd, wanted, at + offset - start)
+            if len(part) < wanted:
+                raise FsError(FsError.FAILURE, "The object's data ended early")
+            parts.append(part)
+            offset += wanted
+            size -= wanted
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def _close_files(self) -> None:
+        extents, self._extents = self._extents, None
+        for _, fd, _, _ in extents or ():
+            os.close(fd)
+
     async def _next(self) -> bool:
         """The stream's next chunk; False at its end."""
         if self._ended:
@@ -327,6 +376,13 @@ class Download:
             self._ended = True
             return False
         return True
+
+    def pieces(self) -> list[tuple[str, int, int]] | None:
+        """The rest of the object as pieces of S3's files (path, offset, length), for os.sendfile;
+        None when it is not in files or was partly read as bytes."""
+        if self._ended:
+            return None
+        return getattr(self._stream, "pieces", None) if not self._chunk else None
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """The rest of the object as it comes (FTP's RETR)."""
@@ -342,6 +398,7 @@ class Download:
             await stream.aclose()
 
     async def close(self) -> None:
+        self._close_files()
         await self._close_stream()
 
 

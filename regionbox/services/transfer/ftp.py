@@ -457,10 +457,17 @@ class FtpSession:
         self.plane.log(self.connection, "OPEN", path=download.path, mode="READ")
         try:
             channel = await self._data_connection("Opening BINARY mode data connection.")
+            pieces = None if self.protected else download.pieces()
             try:
-                async for chunk in download.chunks():
-                    channel.write(chunk)
-                    await channel.drain()
+                if pieces is not None:
+                    try:
+                        await channel.send_files(pieces)
+                    finally:
+                        download.sent += channel.sent
+                else:
+                    async for chunk in download.chunks():
+                        channel.write(chunk)
+                        await channel.drain()
             except (ConnectionError, ssl.SSLError):
                 self._finish(channel, abort=True)
                 raise Reply(426, "Connection closed; transfer aborted.") from None

@@ -7,11 +7,18 @@ bytes are copied once on their way in instead of three times (into a StreamReade
 it, and joined for the disk): for STOR that copying cost as much CPU as the whole bare server.
 Reading pauses while more than ``HELD`` bytes wait for the upload to take them; writes wait on the
 transport's flow control, as ``StreamWriter.drain`` does.
+
+A download over plain FTP leaves copying to the kernel (``send_files``: os.sendfile from the
+object's files to the socket, as a bare FTP server does), which copies each byte once instead of
+reading it into Python and writing it out. It runs on the loop, on a duplicate of the socket's
+descriptor (so uvloop's transport, which offers no sendfile, keeps its own), waiting for room in
+the socket's buffer with add_writer. TLS needs the bytes in user space, so FTPS keeps ``write``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import ssl
 from collections import deque
 from typing import Callable
@@ -37,6 +44,7 @@ class DataChannel(asyncio.BufferedProtocol):
         self._readable: asyncio.Future | None = None
         self._paused_writing = False
         self._writable: asyncio.Future | None = None
+        self.sent = 0  # bytes send_files handed to the kernel
 
     # -- the protocol ------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -117,6 +125,43 @@ class DataChannel(asyncio.BufferedProtocol):
                 self._paused_reading = False
                 self.transport.resume_reading()
             return chunk
+
+    async def send_files(self, pieces: list[tuple[str, int, int]]) -> int:
+        """Send pieces of files (path, offset, length), the kernel copying them: how many bytes
+        went (also counted in ``sent``). Raises ConnectionError when the connection broke or was
+        aborted."""
+        loop = asyncio.get_running_loop()
+        before = self.sent
+        socket = os.dup(self.transport.get_extra_info("socket").fileno())
+        try:
+            for path, offset, length in pieces:
+                with open(path, "rb") as file:
+                    source = file.fileno()
+                    while length > 0:
+                        if self._closed:
+                            raise ConnectionResetError("Connection lost")
+                        try:
+                            count = os.sendfile(socket, source, offset, length)
+                        except BlockingIOError:
+                            await self._room(loop, socket)
+                            continue
+                        if count == 0:
+                            raise ConnectionResetError(f"{path} ended early")  # storage lost it: never hang
+                        offset += count
+                        length -= count
+                        self.sent += count
+        finally:
+            os.close(socket)
+        return self.sent - before
+
+    async def _room(self, loop: asyncio.AbstractEventLoop, socket: int) -> None:
+        """Until the socket takes more, or the connection is lost (connection_lost wakes it)."""
+        self._writable = loop.create_future()
+        loop.add_writer(socket, lambda waiter=self._writable: waiter.done() or waiter.set_result(None))
+        try:
+            await self._writable
+        finally:
+            loop.remove_writer(socket)
 
     def write(self, data: bytes) -> None:
         self.transport.write(data)

@@ -30,7 +30,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from regionbox.core import arns, clock, ids
+from regionbox.core import clock, ids
 from regionbox.core.arns import Arn
 from regionbox.core.context import Caller, RequestContext
 from regionbox.core.credentials import CredentialRegistry, IssuedCredentials
@@ -207,16 +207,8 @@ class IdentityProviders:
         if role is None or not iam.service_allowed(iam.trust_policy(role_arn), PRINCIPAL, "sts:AssumeRole", role_arn, {}):
             raise AuthFailed(f"Unable to call identity provider: transfer.amazonaws.com cannot assume the invocation role "
                              f"{role_arn}")
-        parsed = Arn.parse(role_arn)
-        role_name = parsed.resource.rsplit("/", 1)[-1]
-        session_name = server.server_id
-        issued = IssuedCredentials(
-            access_key_id=ids.access_key_id("ASIA"), secret_access_key=ids.secret_access_key(),
-            session_token=ids.token(356), expiration=int(clock.epoch()) + SESSION_SECONDS,
-            caller={"account_id": parsed.account or scope[0], "type": "AssumedRole", "role_arn": role_arn,
-                    "session_name": session_name, "user_id": f"{role.role_id}:{session_name}",
-                    "arn": arns.arn("sts", "", parsed.account or scope[0], f"assumed-role/{role_name}/{session_name}",
-                                    parsed.partition)})
+        caller = Caller.assumed_role(role_arn, role.role_id, server.server_id, Arn.parse(role_arn).account or scope[0])
+        issued = IssuedCredentials.session(caller, SESSION_SECONDS)
         self.credentials.register(issued)
         iam.mark_role_used(role, scope[1])
         self._invocation_sessions[(role_arn, server.server_id)] = issued
@@ -238,13 +230,10 @@ class IdentityProviders:
             account = Arn.parse(role_arn).account or scope[0]
         except ValueError:
             account = scope[0]
-        role_name = role_arn.rsplit("/", 1)[-1]
         # A role that is gone has no policies: its session may do nothing.
         # The session's own access key: S3 takes a caller without one for an anonymous one.
-        caller = Caller(account_id=account, type="AssumedRole", role_arn=role_arn, session_name=session_name,
-                        access_key_id=ids.access_key_id("ASIA"),
-                        arn=f"arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}",
-                        user_id=f"{role.role_id if role else 'AROA' + role_name.upper()}:{session_name}")
+        role_id = role.role_id if role else "AROA" + role_arn.rsplit("/", 1)[-1].upper()
+        caller = Caller.assumed_role(role_arn, role_id, session_name, account, access_key_id=ids.access_key_id("ASIA"))
         credentials = IssuedCredentials(access_key_id="", secret_access_key="", session_token=session_name,
                                         expiration=0.0, caller={}, session_policy=policy or None)
         if role is not None:

@@ -118,3 +118,99 @@ class Execution:
     logging: dict | None = None  # {"LoggingRole", "LogGroupName"}
     steps: list[dict] = field(default_factory=list)  # results: {"StepType", "Outputs", "Error"}
     exception_steps: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Connector:
+    """An SFTP connector: Transfer Family as a client of a remote SFTP server."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    connector_id: str
+    arn: str
+    url: str  # sftp://host[:port]
+    access_role: str
+    sftp_config: dict = field(default_factory=dict)  # UserSecretId, TrustedHostKeys, MaxConcurrentConnections
+    logging_role: str = ""
+    security_policy: str = ""
+    tags: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class FileTransfer:
+    """One StartFileTransfer: each file's status, as ListFileTransferResults shows it."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    connector_id: str
+    transfer_id: str
+    started: float
+    results: list[dict] = field(default_factory=list)  # {"FilePath", "StatusCode", "FailureCode"?, "FailureMessage"?}
+
+
+@dataclass
+class Certificate:
+    """An imported X.509 certificate (with its private key, when given) for AS2 profiles."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    certificate_id: str
+    arn: str
+    usage: str  # SIGNING, ENCRYPTION, TLS
+    body: str
+    serial: str
+    not_before: float
+    not_after: float
+    active: float
+    inactive: float
+    chain: str = ""
+    private_key: str = ""
+    description: str = ""
+    tags: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Profile:
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    profile_id: str
+    arn: str
+    as2_id: str
+    profile_type: str  # LOCAL, PARTNER
+    certificate_ids: list[str] = field(default_factory=list)
+    tags: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Agreement:
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    agreement_id: str
+    arn: str
+    server_id: str
+    local_profile_id: str
+    partner_profile_id: str
+    access_role: str
+    status: str = "ACTIVE"
+    base_directory: str = ""
+    custom_directories: dict | None = None
+    description: str = ""
+    preserve_filename: str = "DISABLED"
+    enforce_message_signing: str = "DISABLED"
+    tags: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Access:
+    """What members of one directory group (by its SID) get on a server with AWS_DIRECTORY_SERVICE."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    server_id: str
+    external_id: str  # the group's SID, S-1-...
+    role: str
+    home_directory: str = ""
+    home_directory_type: str = "PATH"
+    mappings: list[dict] = field(default_factory=list)
+    policy: str = ""
+    posix_profile: dict | None = None

@@ -14,6 +14,8 @@ def resources(ctx: RequestContext, operation: str, params: dict) -> list[str]:
         return [ctx.arn("transfer", f"user/{server_id}/{user}")]
     if server_id and operation != "CreateUser":
         return [ctx.arn("transfer", f"server/{server_id}")]
+    if params.get("ConnectorId"):
+        return [ctx.arn("transfer", f"connector/{params['ConnectorId']}")]
     if params.get("WorkflowId"):
         return [ctx.arn("transfer", f"workflow/{params['WorkflowId']}")]
     return ["*"]

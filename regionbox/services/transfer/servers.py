@@ -1,6 +1,10 @@
 """Servers: CreateServer with AWS's rules, Describe/List/Update/Delete, Start/Stop with their
 states. A server's endpoints (endpoints.py) listen while it is ONLINE.
 
+AS2 is accepted as a protocol so that a server can hold AS2 agreements (agreements.py), but
+regionbox does not exchange AS2 messages: nothing listens for AS2 (S/MIME signature checks need
+CMS verification, which the cryptography package does not offer).
+
 States as AWS shows them: a new server is STARTING until its endpoints listen, then ONLINE;
 StopServer makes it STOPPING, then OFFLINE; StartServer STARTING again. A failure to listen is
 START_FAILED (and StartServer may be tried again).
@@ -47,9 +51,10 @@ class ServerRules:
             raise bad_request("At least one protocol must be specified")
         if len(set(protocols)) != len(protocols):
             raise bad_request("Protocols must not repeat")
-        if "AS2" in protocols:
-            raise ServiceError("NotImplemented", "AS2 servers need connectors, agreements and profiles, which regionbox "
-                               "does not serve", status=501, sender_fault=False)
+        if "AS2" in protocols and server.endpoint_type != "VPC":
+            raise bad_request("AS2 protocol is only supported with the VPC endpoint type")
+        if "AS2" in protocols and server.domain != "S3":
+            raise bad_request("AS2 protocol is only supported with the S3 domain")
         if server.domain == "EFS":
             raise ServiceError("NotImplemented", "EFS-backed servers need Amazon EFS, which regionbox does not serve",
                                status=501, sender_fault=False)
@@ -288,6 +293,12 @@ class Servers:
         with self.state.store.transaction():
             for user in self.state.users_of(ctx.scope, server.server_id):
                 self.state.users.delete(ctx.scope, f"{server.server_id}/{user.user_name}")
+            for access in self.state.accesses.values(ctx.scope):
+                if access.server_id == server.server_id:
+                    self.state.accesses.delete(ctx.scope, f"{server.server_id}/{access.external_id}")
+            for agreement in self.state.agreements.values(ctx.scope):
+                if agreement.server_id == server.server_id:
+                    self.state.agreements.delete(ctx.scope, f"{server.server_id}/{agreement.agreement_id}")
             self.state.servers.delete(ctx.scope, server.server_id)
         ctx.touched("AWS::Transfer::Server", server.server_id)
         return {}

@@ -308,6 +308,7 @@ class SftpListener:
             address, port, reuse_address=True, server_factory=lambda: _SshServer(listener), server_host_keys=keys,
             sftp_factory=TransferSftp, allow_scp=False, agent_forwarding=False, x11_forwarding=False,
             server_version=SERVER_VERSION, window=WINDOW, max_pktsize=MAX_PACKET, login_timeout=60,
+            line_editor=False,  # SFTP only: no shell whose input to edit, and one layer less per write
             **ssh_algorithms(server.security_policy))
         return listener
 

@@ -1,5 +1,6 @@
-"""Tags of servers, users, workflows and host keys, by ARN (TagResource, UntagResource,
-ListTagsForResource). A key tagged again takes the new value; at most 50 tags a resource."""
+"""Tags of servers, users, workflows, host keys, connectors, certificates, profiles and agreements,
+by ARN (TagResource, UntagResource, ListTagsForResource). A key tagged again takes the new value;
+at most 50 tags a resource."""
 
 from __future__ import annotations
 
@@ -40,6 +41,16 @@ class Tags:
         if kind == "workflow" and len(parts) == 1:
             workflow = self.state.workflow(scope, parts[0])
             return workflow, lambda: self.state.workflows.put(scope, workflow.workflow_id, workflow)
+        if kind == "connector" and len(parts) == 1:
+            connector = self.state.connector(scope, parts[0])
+            return connector, lambda: self.state.connectors.put(scope, connector.connector_id, connector)
+        if kind in ("certificate", "profile") and len(parts) == 1:
+            collection = self.state.certificates if kind == "certificate" else self.state.profiles
+            found = self.state.certificate(scope, parts[0]) if kind == "certificate" else self.state.profile(scope, parts[0])
+            return found, lambda: collection.put(scope, parts[0], found)
+        if kind == "agreement" and len(parts) == 2:
+            agreement = self.state.agreement(scope, parts[0], parts[1])
+            return agreement, lambda: self.state.agreements.put(scope, f"{parts[0]}/{parts[1]}", agreement)
         if kind == "host-key" and len(parts) == 2:
             server = self.state.server(scope, parts[0])
             key = next((k for k in server.host_keys if k.host_key_id == parts[1]), None)

@@ -54,6 +54,25 @@ def check_policy(iam, policy: str) -> None:
         raise bad_request(f"Invalid session policy: {message}") from None
 
 
+def update_login(holder, params: dict, iam) -> None:
+    """UpdateUser's and UpdateAccess's changes to what a login gets (role, home directory and
+    mappings, session policy, POSIX profile) on a User or an Access, checked first."""
+    home_type = params.get("HomeDirectoryType") or holder.home_directory_type
+    mappings = params["HomeDirectoryMappings"] if "HomeDirectoryMappings" in params else (
+        holder.mappings if home_type == "LOGICAL" else [])
+    check_home(home_type, params.get("HomeDirectory", holder.home_directory), mappings)
+    if "Policy" in params:
+        check_policy(iam, params["Policy"])
+        holder.policy = params["Policy"]
+    holder.home_directory_type, holder.mappings = home_type, list(mappings or [])
+    if "HomeDirectory" in params:
+        holder.home_directory = params["HomeDirectory"]
+    if params.get("Role"):
+        holder.role = params["Role"]
+    if "PosixProfile" in params:
+        holder.posix_profile = params["PosixProfile"]
+
+
 class Users:
     def __init__(self, state: TransferState, paginator: Paginator, iam) -> None:
         self.state = state
@@ -61,11 +80,8 @@ class Users:
         self.iam = iam  # () -> IamApi
 
     def _server(self, ctx: RequestContext, server_id: str):
-        server = self.state.server(ctx.scope, server_id)
-        if server.identity_provider_type != "SERVICE_MANAGED":
-            raise bad_request(f"Server {server_id} uses the {server.identity_provider_type} identity provider: its users "
-                              "are managed by that provider, not by Transfer Family")
-        return server
+        return self.state.server_for(ctx.scope, server_id, "SERVICE_MANAGED",
+                                     "its users are managed by that provider, not by Transfer Family")
 
     def create_user(self, ctx: RequestContext, params: dict) -> dict:
         server = self._server(ctx, params["ServerId"])
@@ -119,20 +135,7 @@ class Users:
     def update_user(self, ctx: RequestContext, params: dict) -> dict:
         self.state.server(ctx.scope, params["ServerId"])
         user = self.state.user(ctx.scope, params["ServerId"], params["UserName"])
-        home_type = params.get("HomeDirectoryType") or user.home_directory_type
-        mappings = params["HomeDirectoryMappings"] if "HomeDirectoryMappings" in params else (
-            user.mappings if home_type == "LOGICAL" else [])
-        check_home(home_type, params.get("HomeDirectory", user.home_directory), mappings)
-        if "Policy" in params:
-            check_policy(self.iam(), params["Policy"])
-            user.policy = params["Policy"]
-        user.home_directory_type, user.mappings = home_type, list(mappings or [])
-        if "HomeDirectory" in params:
-            user.home_directory = params["HomeDirectory"]
-        if params.get("Role"):
-            user.role = params["Role"]
-        if "PosixProfile" in params:
-            user.posix_profile = params["PosixProfile"]
+        update_login(user, params, self.iam())
         self.state.save_user(ctx.scope, user)
         ctx.touched("AWS::Transfer::User", user.user_name)
         return {"ServerId": user.server_id, "UserName": user.user_name}

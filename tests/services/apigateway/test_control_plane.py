@@ -247,10 +247,10 @@ def test_account_settings(gw):
 
 
 def test_unbuilt_operations_say_so(gw):
-    code, message, status = error_of(gw.test_invoke_authorizer, restApiId="abc", authorizerId="def")
-    assert (code, status) == ("NotImplemented", 501) and "authorizers" in message
-    code, message, status = error_of(gw.get_domain_names)
-    assert (code, status) == ("NotImplemented", 501) and "domain names" in message
+    code, message, status = error_of(gw.get_sdk, restApiId="abc", stageName="prod", sdkType="javascript")
+    assert (code, status) == ("NotImplemented", 501) and "SDK" in message
+    code, message, status = error_of(gw.get_domain_name_access_associations)
+    assert (code, status) == ("NotImplemented", 501) and "private custom domain names" in message
 
 
 def test_import_api_keys_from_csv(gw):

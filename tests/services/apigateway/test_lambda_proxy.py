@@ -3,6 +3,7 @@ function's resource policy deciding whether API Gateway may invoke it."""
 
 from __future__ import annotations
 
+import http.client
 import json
 
 import requests
@@ -11,6 +12,7 @@ from tests.services.apigateway.helpers import invoke_url
 from tests.services.lambda_.helpers import ACCOUNT, client, create
 
 HANDLER = '''
+import http.client
 import json
 
 def handler(event, context):
@@ -91,3 +93,44 @@ def test_lambda_token_authorizer_decides_and_gives_the_usage_key(cloud):
     assert requests.get(url, headers={"Authorization": "deny-bob"}).status_code == 403
     assert requests.get(url, headers={"Authorization": "bad"}).status_code == 401
     assert requests.get(url).status_code == 401
+
+
+ECHO_HEADERS = '''
+import http.client
+import json
+
+def handler(event, context):
+    return {"statusCode": 200, "body": json.dumps({"headers": event["headers"],
+                                                   "multi": event["multiValueHeaders"]})}
+'''
+
+
+def test_lambda_proxy_headers_keep_the_clients_case(cloud):
+    """AWS hands the function the header names as the client spelled them, repeated ones apart
+    in multiValueHeaders (a value's own commas are not separators)."""
+    function = create(cloud, "hdr-fn", ECHO_HEADERS)["FunctionArn"]
+    client(cloud).add_permission(FunctionName="hdr-fn", StatementId="apigw", Action="lambda:InvokeFunction",
+                                 Principal="apigateway.amazonaws.com")
+    gw = cloud.client("apigateway", account=ACCOUNT)
+    api = gw.create_rest_api(name="hdr-api")
+    root = api["rootResourceId"]
+    gw.put_method(restApiId=api["id"], resourceId=root, httpMethod="GET", authorizationType="NONE")
+    gw.put_integration(restApiId=api["id"], resourceId=root, httpMethod="GET", type="AWS_PROXY",
+                       integrationHttpMethod="POST",
+                       uri=f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function}/invocations")
+    gw.create_deployment(restApiId=api["id"], stageName="prod")
+    connection = http.client.HTTPConnection(cloud.endpoint.split("//", 1)[1])
+    connection.putrequest("GET", f"/restapis/{api['id']}/prod/_user_request_/")
+    for name, value in (("X-Mixed-Case", "One"), ("x-lower", "two"), ("X-Repeated", "a, b"),
+                        ("X-Repeated", "c"), ("ACCEPT", "text/plain")):
+        connection.putheader(name, value)
+    connection.endheaders()
+    answer = connection.getresponse()
+    event = json.loads(answer.read())
+    connection.close()
+    assert answer.status == 200
+    headers, multi = event["headers"], event["multi"]
+    assert {"X-Mixed-Case", "x-lower", "X-Repeated", "ACCEPT", "Host"} <= set(headers)
+    assert "x-mixed-case" not in headers and "accept" not in headers
+    assert (headers["X-Mixed-Case"], headers["x-lower"], headers["X-Repeated"]) == ("One", "two", "c")
+    assert multi["X-Repeated"] == ["a, b", "c"] and multi["X-Mixed-Case"] == ["One"]

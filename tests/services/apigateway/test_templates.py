@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from botocore.exceptions import ClientError
 import requests
 from hypothesis import given, strategies as st
 
@@ -85,3 +86,39 @@ def test_documented_mock_selects_its_response_by_a_conditional_template(cloud):
     outside = requests.get(invoke_url(cloud, api["id"], "test", "/"), params={"scope": "public"})
     assert outside.status_code == 500
     assert outside.json()["message"] == "The invoked method is not supported on the API resource."
+
+
+def test_get_model_template_maps_a_payload_into_the_model(cloud):
+    gw = cloud.client("apigateway")
+    api = gw.create_rest_api(name="templated")["id"]
+    gw.create_model(restApiId=api, name="Item", contentType="application/json", schema=json.dumps(
+        {"type": "object", "properties": {"sku": {"type": "string"}, "count": {"type": "integer"}}}))
+    gw.create_model(restApiId=api, name="Order", contentType="application/json", schema=json.dumps(
+        {"type": "object", "properties": {
+            "id": {"type": "string"}, "paid": {"type": "boolean"},
+            "items": {"type": "array", "items": {"$ref": f"https://apigateway.amazonaws.com/restapis/{api}/models/Item"}}}}))
+    template = gw.get_model_template(restApiId=api, modelName="Order")["value"]
+    assert template.startswith("#set($inputRoot = $input.path('$'))\n{")
+    assert '"id" : "$inputRoot.id"' in template and '"paid" : $inputRoot.paid' in template
+    assert "#foreach($elem in $inputRoot.items)" in template and '"count" : $elem.count' in template
+    payload = {"id": "o-1", "paid": True, "items": [{"sku": "a", "count": 2}, {"sku": "b", "count": 1}], "extra": 1}
+    mapped = render(template, TemplateInput(json.dumps(payload).encode(), {}, {}, {}, {}, {}))
+    assert json.loads(mapped) == {k: v for k, v in payload.items() if k != "extra"}
+    with pytest.raises(ClientError) as missing:
+        gw.get_model_template(restApiId=api, modelName="Nope")
+    assert missing.value.response["Error"]["Code"] == "NotFoundException"
+
+
+def test_sdk_types_as_aws_lists_them(cloud):
+    gw = cloud.client("apigateway")
+    types = gw.get_sdk_types()["items"]
+    assert [t["id"] for t in types] == ["android", "java", "javascript", "objectivec", "ruby", "swift"]
+    java = gw.get_sdk_type(id="java")
+    assert {"name": "java.package-name", "friendlyName": "Java Package Name",
+            "description": "Package name for the generated classes", "required": True} in java["configurationProperties"]
+    with pytest.raises(ClientError) as unknown:
+        gw.get_sdk_type(id="cobol")
+    assert unknown.value.response["Error"]["Code"] == "NotFoundException"
+    with pytest.raises(ClientError) as sdk:
+        gw.get_sdk(restApiId="x", stageName="prod", sdkType="javascript")
+    assert sdk.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501

@@ -35,6 +35,13 @@ type Subscription {
 """
 
 JS = {"name": "APPSYNC_JS", "runtimeVersion": "1.0.0"}
+ACCOUNT = "123456789012"
+
+
+def error_of(excinfo) -> tuple[str, str, int]:
+    """(code, message, HTTP status) of a boto3 ClientError caught by pytest.raises."""
+    error = excinfo.value.response
+    return error["Error"]["Code"], error["Error"]["Message"], error["ResponseMetadata"]["HTTPStatusCode"]
 
 PUT_MESSAGE = """{
   "version": "2017-02-28",

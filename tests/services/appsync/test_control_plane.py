@@ -10,19 +10,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.services.appsync.support import CHAT, JS, PAYLOAD, RESULT
-
-ACCOUNT = "123456789012"
-
-
-@pytest.fixture
-def appsync(cloud):
-    return cloud.client("appsync", account=ACCOUNT)
-
-
-def error_of(excinfo) -> tuple[str, str, int]:
-    error = excinfo.value.response
-    return error["Error"]["Code"], error["Error"]["Message"], error["ResponseMetadata"]["HTTPStatusCode"]
+from tests.services.appsync.support import ACCOUNT, CHAT, JS, PAYLOAD, RESULT, error_of
 
 
 def new_api(appsync, sdl: str | None = CHAT, **kwargs) -> str:
@@ -251,10 +239,10 @@ def test_evaluate_runs_the_data_planes_engines(appsync):
 
 
 def test_what_is_not_built_says_so(appsync):
-    with pytest.raises(ClientError) as events:
-        appsync.list_apis()
-    code, message, status = error_of(events)
-    assert status == 501 and "Events APIs" in message
+    with pytest.raises(ClientError) as merged:
+        appsync.list_source_api_associations(apiId="x")
+    code, message, status = error_of(merged)
+    assert status == 501 and "merged APIs" in message
 
 
 def test_code_that_never_ends_is_cut_off(appsync, monkeypatch):

@@ -23,3 +23,23 @@ def test_an_api_survives_kill_9(tmp_path):
         assert answer == {"data": {"listMessages": [{"id": sent, "text": "kept"}], "echo": "back"}}
     finally:
         process.cleanup()
+
+
+def test_an_event_api_and_its_domain_survive_kill_9(tmp_path):
+    from tests.services.appsync.test_events import HANDLERS, make_api, publish
+
+    process = CloudProcess(tmp_path / "state").start()
+    try:
+        api = make_api(process, codeHandlers=HANDLERS)
+        appsync = process.client("appsync", account="123456789012")
+        appsync.create_domain_name(domainName="kept.example.localhost",
+                                   certificateArn="arn:aws:acm:us-east-1:123456789012:certificate/x")
+        appsync.associate_api(domainName="kept.example.localhost", apiId=api["id"])
+        process.kill9()
+        process.start()
+        assert publish(api, "/chat/a", [{"n": 1}]).json()["failed"] == []
+        via_domain = requests.post(f"{process.endpoint}/event", json={"channel": "/chat/a", "events": ['{"bad": true}']},
+                                   headers={"Host": "kept.example.localhost", "x-api-key": api["key"]}, timeout=60)
+        assert via_domain.json()["failed"][0]["errorMessage"] == "bad event"  # the handler came back too
+    finally:
+        process.cleanup()

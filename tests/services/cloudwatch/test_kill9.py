@@ -1,5 +1,6 @@
-"""kill -9 of regionbox: acknowledged metric data, alarms with their state and history, and
-dashboards come back after a restart."""
+"""kill -9 of regionbox: acknowledged metric data, alarms with their state and history,
+dashboards, Contributor Insights rules, metric streams, mute rules and query definitions come
+back after a restart."""
 
 from __future__ import annotations
 
@@ -20,6 +21,15 @@ def test_metrics_alarms_and_dashboards_survive_kill_9(tmp_path):
                             TreatMissingData="ignore")
         cw.set_alarm_state(AlarmName="kept", StateValue="ALARM", StateReason="before the crash")
         cw.put_dashboard(DashboardName="kept", DashboardBody='{"widgets":[]}')
+        rule = ('{"Schema": {"Name": "CloudWatchLogRule", "Version": 1}, "LogGroupNames": ["/kept"], "LogFormat": "JSON", '
+                '"Contribution": {"Keys": ["$.ip"]}, "AggregateOn": "Count"}')
+        cw.put_insight_rule(RuleName="kept", RuleDefinition=rule)
+        cw.put_metric_stream(Name="kept", FirehoseArn="arn:aws:firehose:us-east-1:000000000000:deliverystream/kept",
+                             RoleArn="arn:aws:iam::000000000000:role/kept", OutputFormat="json")
+        cw.stop_metric_streams(Names=["kept"])
+        cw.put_alarm_mute_rule(Name="kept", Rule={"Schedule": {"Expression": "cron(0 2 * * *)", "Duration": "PT1H"}},
+                               MuteTargets={"AlarmNames": ["kept"]})
+        definition = cw.put_metric_data_query_definition(Path="kept", Type="METRIC_MATH", Expression="m1 * 2")["Id"]
         process.kill9()
         process.start()
         cw = process.client("cloudwatch")
@@ -32,5 +42,10 @@ def test_metrics_alarms_and_dashboards_survive_kill_9(tmp_path):
             "Alarm updated from INSUFFICIENT_DATA to ALARM", 'Alarm "kept" created']
         assert cw.get_dashboard(DashboardName="kept")["DashboardBody"] == '{"widgets":[]}'
         assert cw.list_metrics(Namespace="Kept")["Metrics"][0]["MetricName"] == "Orders"
+        assert [(r["Name"], r["State"], r["Definition"]) for r in cw.describe_insight_rules()["InsightRules"]] == [
+            ("kept", "ENABLED", rule)]
+        assert cw.get_metric_stream(Name="kept")["State"] == "stopped"
+        assert cw.get_alarm_mute_rule(AlarmMuteRuleName="kept")["MuteTargets"] == {"AlarmNames": ["kept"]}
+        assert cw.get_metric_data_query_definition(Id=definition)["Expression"] == "m1 * 2"
     finally:
         process.cleanup()

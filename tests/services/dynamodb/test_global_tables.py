@@ -184,6 +184,8 @@ def test_legacy_global_tables(cloud):
         east.describe_global_table(GlobalTableName="nothing")
     with aws_error("TableNotFoundException", "Table: missing not found in region us-west-2"):
         east.create_global_table(GlobalTableName="missing", ReplicationGroup=[{"RegionName": WEST}])
+    with aws_error("ValidationException", contains="The replication group must contain at least one region"):
+        east.create_global_table(GlobalTableName="nowhere", ReplicationGroup=[])
 
 
 def test_legacy_global_table_settings(cloud):

@@ -187,6 +187,7 @@ def test_listeners_rules_and_tags(cloud):
 def test_operations_left_out_say_so(cloud):
     elb = cloud.client("elbv2")
     with pytest.raises(ClientError) as caught:
-        elb.set_subnets(LoadBalancerArn="arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/app/x/1", Subnets=["s"])
+        elb.modify_ip_pools(LoadBalancerArn="arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/app/x/1",
+                            RemoveIpamPools=["ipv4"])
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
-    assert "SetSubnets" in caught.value.response["Error"]["Message"]
+    assert "ModifyIpPools" in caught.value.response["Error"]["Message"]

@@ -4,6 +4,10 @@ and SIGTERM still stops the cloud after load balancer nodes opened and closed.""
 from __future__ import annotations
 
 import signal
+import socket
+import ssl
+
+import pytest
 
 import requests
 
@@ -34,6 +38,7 @@ def test_load_balancers_come_back_after_kill_9_and_sigterm_stops_the_cloud():
         second = _load_balancer(cloud, "second", tg["TargetGroupArn"])
         elb.create_listener(LoadBalancerArn=second["LoadBalancerArn"], Protocol="HTTPS", Port=443,
                             Certificates=[{"CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/x"}],
+                            SslPolicy="ELBSecurityPolicy-TLS13-1-3-2021-06",
                             DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
         assert requests.get(f"http://{second['DNSName']}/", timeout=10).json()["target"] == "a"
         cloud.kill9()
@@ -44,6 +49,11 @@ def test_load_balancers_come_back_after_kill_9_and_sigterm_stops_the_cloud():
         assert requests.get(f"http://{first['DNSName']}/", timeout=10).text == "first"
         ca = ca_directory(cloud.state_dir) / "ca.pem"
         assert requests.get(f"https://{second['DNSName']}/", verify=str(ca), timeout=10).json()["target"] == "a"
+        tls12 = ssl.create_default_context(cafile=str(ca))
+        tls12.maximum_version = ssl.TLSVersion.TLSv1_2
+        with pytest.raises(ssl.SSLError):  # the listener's security policy (TLS 1.3 only) came back too
+            with socket.create_connection((second["DNSName"], 443), timeout=10) as raw:
+                tls12.wrap_socket(raw, server_hostname=second["DNSName"])
         # Nodes opened and closed out of order must not leave the cloud deaf to SIGTERM.
         elb.delete_load_balancer(LoadBalancerArn=first["LoadBalancerArn"])
         cloud.process.send_signal(signal.SIGTERM)

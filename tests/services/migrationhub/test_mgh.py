@@ -246,3 +246,16 @@ def test_tasks_survive_kill_9(tmp_path):
             {"Name": ARTIFACT}]
     finally:
         process.cleanup()
+
+
+def test_a_dry_run_the_caller_may_not_make_is_an_unauthorized_operation(cloud):
+    set_home_region(cloud)
+    iam = cloud.client("iam", account=ACCOUNT)
+    iam.create_user(UserName="auditor")
+    key = iam.create_access_key(UserName="auditor")["AccessKey"]
+    client = cloud.client("mgh", region=HOME, access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"])
+    code, message, status = error_of(client.create_progress_update_stream, ProgressUpdateStreamName="tool", DryRun=True)
+    assert (code, status) == ("UnauthorizedOperation", 400)
+    assert f"arn:aws:iam::{ACCOUNT}:user/auditor is not authorized to perform: mgh:CreateProgressUpdateStream" in message
+    # Without DryRun the same refusal is Migration Hub's AccessDeniedException.
+    assert error_of(client.create_progress_update_stream, ProgressUpdateStreamName="tool")[0] == "AccessDeniedException"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 
+import botocore.exceptions
 import psycopg
+import pytest
 
 from regionbox.testing.waiting import eventually as wait_until  # noqa: F401 - tests import it from here
 
@@ -42,3 +45,17 @@ def create(rds, identifier: str, **extra) -> dict:
     rds.create_db_instance(DBInstanceIdentifier=identifier, Engine="postgres", MasterUsername="app",
                            MasterUserPassword=PASSWORD, AllocatedStorage=20, DBInstanceClass="db.t4g.micro", **extra)
     return wait_status(rds, identifier)
+
+
+def error_of(call, **params) -> tuple[str, str]:
+    """(code, message) of the AWS error a call answers."""
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        call(**params)
+    return caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]
+
+
+def rds_role(iam, name: str) -> str:
+    """An IAM role RDS may assume (instance features, a proxy's role): its ARN."""
+    return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "rds.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]

@@ -13,12 +13,11 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
-import botocore.exceptions
 import psycopg
 import pytest
 
 from regionbox.engines import kinds
-from tests.services.rds.helpers import PASSWORD, connect, create, wait_status, wait_until
+from tests.services.rds.helpers import PASSWORD, connect, create, error_of, wait_status, wait_until
 
 pytestmark = pytest.mark.skipif(kinds.postgres_bindir() is None, reason="PostgreSQL is not installed")
 
@@ -34,12 +33,6 @@ def rds(regionbox_session):
 def instance(rds):
     described = create(rds, "app", MultiAZ=True, DBName="shop")
     return described
-
-
-def error_of(call, **params) -> tuple[str, str]:
-    with pytest.raises(botocore.exceptions.ClientError) as caught:
-        call(**params)
-    return caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]
 
 
 def test_an_instance_is_available_with_its_endpoint_zones_and_resource_id(rds, instance):

@@ -1,9 +1,13 @@
-"""Clients for S3 tests: path-style boto3 clients per account, and a way to read an error."""
+"""Clients for S3 tests: path-style boto3 clients per account, a way to read an error, and a cloud of\na test module's own with shortened settings."""
 
 from __future__ import annotations
 
+import pytest
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
+
+from regionbox.config import Config
+from regionbox.testing import RunningCloud
 
 OWNER = "111111111111"
 OTHER = "222222222222"
@@ -20,3 +24,13 @@ def error_of(call) -> dict:
     except ClientError as caught:
         return {**caught.response["Error"], "Status": caught.response["ResponseMetadata"]["HTTPStatusCode"]}
     raise AssertionError("no error")
+
+
+def module_cloud(**settings):
+    """A pytest fixture: one cloud for the module, with ``settings`` (``s3_day=1.0`` ...)."""
+    @pytest.fixture(scope="module")
+    def running():
+        started = RunningCloud(Config(ephemeral=True, **settings)).start()
+        yield started
+        started.stop()
+    return running

@@ -14,9 +14,7 @@ import urllib.request
 
 import pytest
 
-from regionbox.config import Config
-from regionbox.testing import RunningCloud
-from tests.services.s3.helpers import error_of, s3
+from tests.services.s3.helpers import error_of, module_cloud, s3
 
 
 def preflight(cloud, path: str, origin: str, method: str = "PUT", headers: str = "content-type"):
@@ -63,11 +61,7 @@ def test_cors_preflight_answered_by_the_bucket_rules(cloud):
     assert preflight(cloud, "/webapp/upload.bin", "https://app.example")[0] == 403
 
 
-@pytest.fixture(scope="module")
-def fast_lifecycle():
-    running = RunningCloud(Config(ephemeral=True, s3_lifecycle_interval=0.2)).start()
-    yield running
-    running.stop()
+fast_lifecycle = module_cloud(s3_lifecycle_interval=0.2)
 
 
 def test_lifecycle_expiration_really_deletes(fast_lifecycle):

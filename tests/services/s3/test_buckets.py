@@ -91,8 +91,8 @@ def test_versioning_tagging_and_settings_echoed(cloud):
 def test_an_unimplemented_operation_says_why(cloud):
     client = s3(cloud)
     client.create_bucket(Bucket="why")
-    error = error_of(lambda: client.get_bucket_replication(Bucket="why"))
-    assert error["Status"] == 501 and "second region" in error["Message"]
+    error = error_of(lambda: client.get_object_torrent(Bucket="why", Key="file"))
+    assert error["Status"] == 501 and "retired by AWS" in error["Message"]
 
 
 @pytest.mark.timeout(120)
@@ -159,3 +159,10 @@ def test_owner_is_the_callers_account(cloud):
     assert acl["Grants"][0]["Permission"] == "FULL_CONTROL"
     assert acl["Owner"]["ID"] == client.list_buckets()["Owner"]["ID"] != s3(cloud, OTHER).list_buckets()["Owner"]["ID"]
     assert OWNER not in acl["Owner"]["ID"]
+
+
+def test_list_directory_buckets_is_empty_beside_general_purpose_buckets(cloud):
+    client = s3(cloud)
+    client.create_bucket(Bucket="general")
+    assert client.list_directory_buckets()["Buckets"] == []
+    assert [b["Name"] for b in client.list_buckets()["Buckets"]] == ["general"]

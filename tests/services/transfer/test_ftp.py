@@ -5,8 +5,10 @@ Lambda). SFTP password logins go the same way."""
 from __future__ import annotations
 
 import ftplib
+import hashlib
 import io
 import json
+import random
 import socket
 import ssl
 from pathlib import Path
@@ -107,6 +109,74 @@ def test_ftps_explicit_tls_prot_p_passive(site):
     client.quit()
     assert keys(site["s3"]) == ["home/ann/secret.bin"]
     assert site["calls"]()[0]["protocol"] == "FTPS"
+
+
+MIB = 1024 * 1024
+
+
+def _multipart(s3, key: str, sizes: list[int]) -> bytes:
+    """An object stored as one file per part (parts of these sizes); its bytes."""
+    body = random.Random(key).randbytes(sum(sizes))
+    upload = s3.create_multipart_upload(Bucket="inbox", Key=key)["UploadId"]
+    parts, at = [], 0
+    for number, size in enumerate(sizes, 1):
+        etag = s3.upload_part(Bucket="inbox", Key=key, UploadId=upload, PartNumber=number,
+                              Body=body[at:at + size])["ETag"]
+        parts.append({"PartNumber": number, "ETag": etag})
+        at += size
+    s3.complete_multipart_upload(Bucket="inbox", Key=key, UploadId=upload, MultipartUpload={"Parts": parts})
+    return body
+
+
+@pytest.mark.parametrize("secure", [False, True], ids=["ftp", "ftps"])
+def test_retr_from_rest_offsets_across_the_files_of_an_object(site, secure):
+    """Plain FTP has the kernel copy the object's files to the socket; FTPS encrypts what it reads:
+    either way RETR sends the bytes from the REST offset on, across the files of a multipart object."""
+    body = _multipart(site["s3"], "home/ann/parts.bin", [5 * MIB, 5 * MIB, 300_000])
+    single = random.Random(1).randbytes(200_000)
+    site["s3"].put_object(Bucket="inbox", Key="home/ann/single.bin", Body=single)
+    client = ftps(site) if secure else ftp(site)
+    for name, data, offsets in (("parts.bin", body, [0, 1, 5 * MIB - 1, 5 * MIB, 5 * MIB + 7, 10 * MIB + 5,
+                                                      len(body) - 1, len(body)]),
+                                ("single.bin", single, [0, 65_537, len(single)])):
+        for offset in offsets:
+            got = bytearray()
+            client.retrbinary(f"RETR {name}", got.extend, rest=offset or None)
+            assert len(got) == len(data) - offset and got == data[offset:], (name, offset)
+    client.quit()
+
+
+@pytest.mark.parametrize("secure", [False, True], ids=["ftp", "ftps"])
+def test_a_large_upload_arrives_whole_with_s3s_etag(site, secure):
+    """Received bytes go through buffers that are filled again once the upload has written them:
+    every byte arrives as sent, and the object's ETag is its MD5, as AWS's is."""
+    body = random.Random(4).randbytes(20 * MIB + 12_345)
+    client = ftps(site) if secure else ftp(site)
+    client.storbinary("STOR large.bin", io.BytesIO(body), blocksize=256 * 1024)
+    client.quit()
+    got = site["s3"].get_object(Bucket="inbox", Key="home/ann/large.bin")
+    assert got["ETag"] == f'"{hashlib.md5(body).hexdigest()}"'
+    assert got["Body"].read() == body
+
+
+def test_a_download_the_client_drops_ends_that_transfer_only(site):
+    body = random.Random(2).randbytes(12 * MIB)
+    site["s3"].put_object(Bucket="inbox", Key="home/ann/big.bin", Body=body)
+    client = ftp(site)
+    client.voidcmd("TYPE I")
+    data = client.transfercmd("RETR big.bin")
+    assert len(data.recv(1000)) > 0
+    data.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    data.close()  # a reset halfway through
+    try:
+        reply = client.getresp()
+    except ftplib.error_temp as error:
+        reply = str(error)
+    assert reply[:3] in ("226", "426")  # 226 only if the kernel had taken every byte already
+    got = bytearray()
+    client.retrbinary("RETR big.bin", got.extend)
+    assert got == body
+    client.quit()
 
 
 def test_ftps_rules_prot_c_and_session_resumption(site):

@@ -219,9 +219,8 @@ def test_test_identity_provider(cloud, transfer, vpc):
 
 
 def test_what_is_not_served_answers_501_with_a_reason(transfer):
-    error = error_of(lambda: transfer.list_connectors())
-    assert error["Status"] == 501 and "connectors" in error["Message"]
-    assert error_of(lambda: transfer.list_profiles())["Status"] == 501
+    error = error_of(lambda: transfer.list_web_apps())
+    assert error["Status"] == 501 and "IAM Identity Center" in error["Message"]
     assert "EFS" in error_of(lambda: transfer.create_server(Domain="EFS"))["Message"]
 
 

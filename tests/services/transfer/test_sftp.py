@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import socket
 import subprocess
 
@@ -213,6 +214,38 @@ def test_asyncssh_client_and_a_dropped_upload_leaves_no_object(cloud, home):
     events = log_events(cloud, "/aws/transfer/sftp-tests", wait_for="PARTIAL_CLOSE")
     partial = [e for e in events if e["activity-type"] == "PARTIAL_CLOSE"]
     assert partial and partial[0]["path"] == "/inbox/home/ann/half.bin"
+
+
+def test_reads_at_any_offset_across_the_files_of_an_object(cloud, home):
+    """A multipart object is one file per part on disk: reads in any order, across part
+    boundaries, past the end, return the object's bytes (also of a small object kept inline)."""
+    mib = 1024 * 1024
+    body = random.Random(3).randbytes(10 * mib + 1000)
+    s3 = home["s3"]
+    upload = s3.create_multipart_upload(Bucket="inbox", Key="home/ann/parts.bin")["UploadId"]
+    parts = []
+    for number, (first, last) in enumerate([(0, 5 * mib), (5 * mib, 10 * mib), (10 * mib, len(body))], 1):
+        etag = s3.upload_part(Bucket="inbox", Key="home/ann/parts.bin", UploadId=upload, PartNumber=number,
+                              Body=body[first:last])["ETag"]
+        parts.append({"PartNumber": number, "ETag": etag})
+    s3.complete_multipart_upload(Bucket="inbox", Key="home/ann/parts.bin", UploadId=upload,
+                                 MultipartUpload={"Parts": parts})
+    s3.put_object(Bucket="inbox", Key="home/ann/small.bin", Body=b"0123456789")
+
+    async def scenario():
+        async with await _client(home) as conn:
+            async with conn.start_sftp_client() as client:
+                async with client.open("parts.bin", "rb") as file:
+                    for offset, size in [(5 * mib - 10, 20), (0, 100), (10 * mib - 1, 2000), (3, 5 * mib + 7),
+                                         (len(body) - 5, 100), (len(body), 10), (7 * mib, 70_000)]:
+                        await file.seek(offset)
+                        assert await file.read(size) == body[offset:offset + size], (offset, size)
+                async with client.open("small.bin", "rb") as file:
+                    await file.seek(4)
+                    assert await file.read(3) == b"456"
+                    await file.seek(1)
+                    assert await file.read(100) == b"123456789"
+    cloud.run(scenario())
 
 
 def test_no_shell_and_no_port_forwarding(home):

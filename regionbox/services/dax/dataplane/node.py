@@ -142,9 +142,7 @@ class Node:
         role = self.cloud.services.api("iam").role_by_arn(self.view.role_arn) if self.view.role_arn else None
         if role is None:
             return Caller.root(account)
-        return Caller(account_id=account, arn=f"arn:aws:sts::{account}:assumed-role/{role.name}/{ROLE_SESSION}",
-                      user_id=f"{role.role_id}:{ROLE_SESSION}", type="AssumedRole", role_arn=role.arn,
-                      session_name=ROLE_SESSION)
+        return Caller.assumed_role(role.arn, role.role_id, ROLE_SESSION, account)
 
     # -- answers ----------------------------------------------------------------------------
     def stream_item(self, item: dict, schema: list[dict]) -> bytes:
