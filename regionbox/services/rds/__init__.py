@@ -1,5 +1,5 @@
 """RDS: DB instances on real PostgreSQL servers, Multi-AZ with a streaming standby that a failover
-promotes, Enhanced Monitoring measured from the servers' processes, and the sessions Performance
+promotes, DB clusters (Aurora PostgreSQL, Multi-AZ DB clusters) whose readers stream from their writer, Enhanced Monitoring measured from the servers' processes, and the sessions Performance
 Insights (the ``pi`` service) reads.
 
 ``load`` builds the one state (``models.py``), the handlers by resource and the registration
@@ -15,7 +15,7 @@ from regionbox.protocol.dialect import Dialect
 DIALECT = Dialect(validation_code="InvalidParameterValue",
                   required_members_only=("InvalidParameterValue", "The parameter {name} must be provided and must not be null."))
 
-CLUSTERS = "DB clusters (Aurora, Multi-AZ DB clusters) are not built yet: regionbox serves DB instances"
+GLOBAL = "Aurora global databases span regions; they are not built yet"
 SNAPSHOTS = "tenant databases are Oracle multitenant (CDB) features"
 BACKUPS = "replicating automated backups to another region is not built yet"
 SECURITY_GROUPS = "DB security groups are EC2-Classic only; use VPC security groups"
@@ -24,21 +24,20 @@ EXPORTS = "snapshot exports need S3 export tasks, which are not built yet"
 OTHER = "not built yet"
 
 NOT_IMPLEMENTED = {
-    **dict.fromkeys([
-        "AddRoleToDBCluster", "BacktrackDBCluster", "CopyDBClusterParameterGroup", "CopyDBClusterSnapshot", "CreateDBCluster",
-        "CreateDBClusterEndpoint", "CreateDBClusterParameterGroup", "CreateDBClusterSnapshot", "CreateGlobalCluster",
-        "DeleteDBCluster", "DeleteDBClusterAutomatedBackup", "DeleteDBClusterEndpoint", "DeleteDBClusterParameterGroup",
-        "DeleteDBClusterSnapshot", "DeleteGlobalCluster", "DescribeDBClusterAutomatedBackups", "DescribeDBClusterBacktracks",
-        "DescribeDBClusterEndpoints", "DescribeDBClusterParameterGroups", "DescribeDBClusterParameters",
-        "DescribeDBClusterSnapshotAttributes", "DescribeDBClusterSnapshots", "DescribeDBClusters",
-        "DescribeEngineDefaultClusterParameters", "DescribeGlobalClusters", "FailoverDBCluster", "FailoverGlobalCluster",
-        "ModifyCurrentDBClusterCapacity", "ModifyDBCluster", "ModifyDBClusterEndpoint", "ModifyDBClusterParameterGroup",
-        "ModifyDBClusterSnapshotAttribute", "ModifyGlobalCluster", "PromoteReadReplicaDBCluster", "RebootDBCluster",
-        "RemoveFromGlobalCluster", "RemoveRoleFromDBCluster", "ResetDBClusterParameterGroup", "RestoreDBClusterFromS3",
-        "RestoreDBClusterFromSnapshot", "RestoreDBClusterToPointInTime", "StartDBCluster", "StopDBCluster",
-        "SwitchoverGlobalCluster", "CreateDBShardGroup", "DeleteDBShardGroup", "DescribeDBShardGroups", "ModifyDBShardGroup",
-        "RebootDBShardGroup", "DescribeServerlessV2PlatformVersions", "EnableHttpEndpoint", "DisableHttpEndpoint",
-        "StartActivityStream", "StopActivityStream", "ModifyActivityStream"], CLUSTERS),
+    **dict.fromkeys(["AddRoleToDBCluster", "RemoveRoleFromDBCluster"], "IAM roles for DB clusters (S3 import/export, Lambda) are not built yet"),
+    **dict.fromkeys(["BacktrackDBCluster", "DescribeDBClusterBacktracks"], "backtracking is Aurora MySQL's; Aurora PostgreSQL has none"),
+    **dict.fromkeys(["CreateGlobalCluster", "DeleteGlobalCluster", "DescribeGlobalClusters", "FailoverGlobalCluster",
+                     "ModifyGlobalCluster", "RemoveFromGlobalCluster", "SwitchoverGlobalCluster"], GLOBAL),
+    **dict.fromkeys(["RestoreDBClusterToPointInTime", "DescribeDBClusterAutomatedBackups", "DeleteDBClusterAutomatedBackup"],
+                    "a DB cluster's continuous backups (point-in-time restore) are not built yet; cluster snapshots are"),
+    "PromoteReadReplicaDBCluster": "cross-region read replica clusters are not built yet",
+    "RestoreDBClusterFromS3": "restoring from S3 needs Percona XtraBackup files (Aurora MySQL only)",
+    "ModifyCurrentDBClusterCapacity": "Aurora Serverless v1 capacity is not built (provisioned clusters are)",
+    **dict.fromkeys(["CreateDBShardGroup", "DeleteDBShardGroup", "DescribeDBShardGroups", "ModifyDBShardGroup",
+                     "RebootDBShardGroup"], "Aurora PostgreSQL Limitless Database (shard groups) is not built yet"),
+    "DescribeServerlessV2PlatformVersions": "Aurora Serverless v2 platform versions are not built yet",
+    **dict.fromkeys(["EnableHttpEndpoint", "DisableHttpEndpoint"], "the RDS Data API is not built yet"),
+    **dict.fromkeys(["StartActivityStream", "StopActivityStream", "ModifyActivityStream"], "database activity streams need Kinesis, which regionbox does not serve yet"),
     "SwitchoverReadReplica": "switching over to a read replica (RDS Custom for SQL Server, Blue/Green) is not built yet",
     "DescribeDBSnapshotTenantDatabases": SNAPSHOTS,
     **dict.fromkeys(["StartDBInstanceAutomatedBackupsReplication", "StopDBInstanceAutomatedBackupsReplication"], BACKUPS),
@@ -75,6 +74,11 @@ def load(cloud) -> Service:
     from regionbox.services.rds.automated_backups import AutomatedBackups
     from regionbox.services.rds.backups import Backups
     from regionbox.services.rds.catalog import Catalog
+    from regionbox.services.rds.cluster_endpoints import ClusterEndpoints
+    from regionbox.services.rds.cluster_members import ClusterMembers
+    from regionbox.services.rds.cluster_parameter_groups import ClusterParameterGroups
+    from regionbox.services.rds.cluster_snapshots import ClusterSnapshots
+    from regionbox.services.rds.clusters import Clusters
     from regionbox.services.rds.cloudwatch_metrics import CloudWatchMetrics
     from regionbox.services.rds.log_files import LogFiles
     from regionbox.services.rds.tags import Tags
@@ -105,7 +109,7 @@ def load(cloud) -> Service:
 
     parameter_groups = ParameterGroups(state, paginator, apply_parameters)
     failover = Failover(state, nodes, events, tasks, cloud.topology, cloud.addresses, subnet_groups.zones_of,
-                        lambda scope, instance: parameter_groups.values(scope, instance.parameter_group))
+                        lambda scope, instance: instances.settings_of(scope, instance))
     instances = Instances(state, nodes, failover, subnet_groups, parameter_groups, events, tasks, cloud.topology,
                           cloud.addresses, paginator, supervisor.root / "rds-snapshots")
     replicas = Replicas(instances)
@@ -141,19 +145,37 @@ def load(cloud) -> Service:
     sampler.on_sample.append(metrics.per_second)
     lifecycle = Lifecycle(state, nodes, instances, failover, events, tasks, cloud.addresses, [monitoring.stop_all, sampler.stop_all, metrics.stop_all])
     supervisor.listen(failover.on_engine_event)
+    # DB clusters: members are instances; the endpoints are the cloud's proxies.
+    members = ClusterMembers(instances, cloud.proxies)
+    cluster_parameter_groups = ClusterParameterGroups(state, paginator, instances)
+    instances.clusters, instances.cluster_settings = members, cluster_parameter_groups.settings
+    instances.watchers.append(members.on_instance)
+    instances.before_delete.append(members.member_leaving)
+    supervisor.listen(members.on_engine_event)
+    clusters = Clusters(members, cluster_parameter_groups, subnet_groups, cloud.addresses, paginator)
+    cluster_snapshots = ClusterSnapshots(clusters, supervisor.root / "rds-cluster-snapshots")
+    clusters.final_snapshot = cluster_snapshots.take_final
+    cluster_endpoints = ClusterEndpoints(members, cloud.addresses)
+    clusters.deleted.append(cluster_endpoints.cluster_deleted)
 
     async def start() -> None:
         await lifecycle.start()
+        cluster_endpoints.start()
+        clusters.start()
         automated.start()
         await proxies.start()
 
     async def stop() -> None:
         await proxies.stop()
         await lifecycle.stop()
+        members.close_all()
+        cluster_endpoints.close_all()
 
     async def reset() -> None:
         await proxies.stop()
         await lifecycle.reset()
+        members.close_all()
+        cluster_endpoints.close_all()
         automated.start()
 
     return Service(
@@ -196,6 +218,36 @@ def load(cloud) -> Service:
             # automated backups
             "RestoreDBInstanceToPointInTime": backups.restore_db_instance_to_point_in_time,
             "DescribeDBInstanceAutomatedBackups": backups.describe_db_instance_automated_backups,
+            # DB clusters
+            "CreateDBCluster": clusters.create_db_cluster,
+            "DescribeDBClusters": clusters.describe_db_clusters,
+            "ModifyDBCluster": clusters.modify_db_cluster,
+            "DeleteDBCluster": clusters.delete_db_cluster,
+            "StopDBCluster": clusters.stop_db_cluster,
+            "StartDBCluster": clusters.start_db_cluster,
+            "RebootDBCluster": clusters.reboot_db_cluster,
+            "FailoverDBCluster": members.failover_db_cluster,
+            "CreateDBClusterEndpoint": cluster_endpoints.create_db_cluster_endpoint,
+            "DescribeDBClusterEndpoints": cluster_endpoints.describe_db_cluster_endpoints,
+            "ModifyDBClusterEndpoint": cluster_endpoints.modify_db_cluster_endpoint,
+            "DeleteDBClusterEndpoint": cluster_endpoints.delete_db_cluster_endpoint,
+            # DB cluster parameter groups
+            "CreateDBClusterParameterGroup": cluster_parameter_groups.create_db_cluster_parameter_group,
+            "CopyDBClusterParameterGroup": cluster_parameter_groups.copy_db_cluster_parameter_group,
+            "DescribeDBClusterParameterGroups": cluster_parameter_groups.describe_db_cluster_parameter_groups,
+            "DescribeDBClusterParameters": cluster_parameter_groups.describe_db_cluster_parameters,
+            "DescribeEngineDefaultClusterParameters": cluster_parameter_groups.describe_engine_default_cluster_parameters,
+            "ModifyDBClusterParameterGroup": cluster_parameter_groups.modify_db_cluster_parameter_group,
+            "ResetDBClusterParameterGroup": cluster_parameter_groups.reset_db_cluster_parameter_group,
+            "DeleteDBClusterParameterGroup": cluster_parameter_groups.delete_db_cluster_parameter_group,
+            # DB cluster snapshots
+            "CreateDBClusterSnapshot": cluster_snapshots.create_db_cluster_snapshot,
+            "DescribeDBClusterSnapshots": cluster_snapshots.describe_db_cluster_snapshots,
+            "CopyDBClusterSnapshot": cluster_snapshots.copy_db_cluster_snapshot,
+            "DeleteDBClusterSnapshot": cluster_snapshots.delete_db_cluster_snapshot,
+            "RestoreDBClusterFromSnapshot": cluster_snapshots.restore_db_cluster_from_snapshot,
+            "DescribeDBClusterSnapshotAttributes": cluster_snapshots.describe_db_cluster_snapshot_attributes,
+            "ModifyDBClusterSnapshotAttribute": cluster_snapshots.modify_db_cluster_snapshot_attribute,
             "DeleteDBInstanceAutomatedBackup": retained.delete_db_instance_automated_backup,
             # log files
             "DescribeDBLogFiles": log_files.describe_db_log_files,

@@ -62,6 +62,10 @@ class Instances:
         self.watchers: list[Callable[[Scope, DBInstance | None, str], None]] = []
         # Awaited before an instance's servers go away for good (its read replicas are promoted).
         self.before_delete: list = []
+        # DB clusters (cluster_members.py): CreateDBInstance with a DBClusterIdentifier adds a
+        # member, and a member's servers run with its cluster's parameter group under its own.
+        self.clusters = None
+        self.cluster_settings: Callable[[Scope, DBInstance], dict[str, str]] | None = None
         # option_group_of(ctx, name, engine, version): the option group's name, or AWS's error (OptionGroups).
         self.option_group_of: Callable = lambda ctx, name, engine, version: name
 
@@ -80,7 +84,8 @@ class Instances:
             watcher(scope, instance, identifier)
 
     def settings_of(self, scope: Scope, instance: DBInstance) -> dict[str, str]:
-        return self.parameter_groups.values(scope, instance.parameter_group)
+        cluster = self.cluster_settings(scope, instance) if instance.cluster and self.cluster_settings else {}
+        return {**cluster, **self.parameter_groups.values(scope, instance.parameter_group)}
 
     def spawn(self, scope: Scope, identifier: str, coroutine, what: str) -> None:
         self.tasks.spawn(coroutine, owner="rds", what=f"{what} {identifier}",
@@ -127,6 +132,8 @@ class Instances:
         }
         if instance.db_name:
             described["DBName"] = instance.db_name
+        if instance.cluster:
+            described.update(DBClusterIdentifier=instance.cluster, PromotionTier=instance.promotion_tier)
         window = self.nodes.restorable_window(instance.resource_id) if instance.backup_retention else None
         if window is not None:
             described["LatestRestorableTime"] = clock.from_epoch(window[1])
@@ -163,6 +170,8 @@ class Instances:
         return installed
 
     def create_db_instance(self, ctx, params: dict) -> dict:
+        if params.get("DBClusterIdentifier"):
+            return self.clusters.add_member(ctx, params)
         identifier = check.identifier(params["DBInstanceIdentifier"])
         instance_class = check.instance_class(params["DBInstanceClass"])
         engine = params["Engine"].lower()
@@ -186,7 +195,7 @@ class Instances:
     def new_instance(self, ctx, params: dict, *, identifier: str, instance_class: str, engine: str, version: str, username: str,
                      password: str, storage: int, storage_type: str, db_name: str | None, source: str | None = None,
                      replica_of: DBInstance | None = None, recovery: tuple[str, float | None] | None = None,
-                     before_start=None) -> dict:
+                     before_start=None, cluster: str | None = None, make_data=None) -> dict:
         """The checks and the placement every new instance goes through (created, or restored from
         the data directory ``source``), then its making in the background."""
         scope = ctx.scope
@@ -232,21 +241,25 @@ class Instances:
             copy_tags_to_snapshot=bool(params.get("CopyTagsToSnapshot")), storage_encrypted=bool(params.get("StorageEncrypted")),
             created_at=clock.epoch(), tags=params.get("Tags") or [], vpc_security_groups=params.get("VpcSecurityGroupIds") or [],
             replica_source=replica_of.identifier if replica_of else None, option_group=option_group,
+            cluster=cluster, promotion_tier=params.get("PromotionTier", 1),
         )
         instance.nodes = [DbNode(node_id=next_node_id(instance, []), zone=primary_zone, address=node_address, role="primary")]
         self.save(scope, instance)
-        self.spawn(scope, identifier, self._create(scope, identifier, password, source, recovery, before_start), "creating")
+        self.spawn(scope, identifier, self._create(scope, identifier, password, source, recovery, before_start, make_data),
+                   "creating")
         return {"DBInstance": self.describe(scope, instance)}
 
     async def _create(self, scope: Scope, identifier: str, password: str, source: str | None = None,
-                      recovery: tuple[str, float | None] | None = None, before_start=None) -> None:
+                      recovery: tuple[str, float | None] | None = None, before_start=None, make_data=None) -> None:
         """Make the primary's data (a new cluster, a copy of a snapshot or base backup, or a base
         backup of the source of a read replica), start it, then the standby and the first backup."""
         if before_start is not None:
             await before_start()  # a point-in-time restore: the source's WAL up to now archived first
         instance = self.get(scope, identifier)
         primary = instance.primary
-        if instance.replica_source:
+        if make_data is not None:  # a DB cluster's reader: a base backup of its writer
+            await make_data(instance, primary)
+        elif instance.replica_source:
             await self.nodes.make_standby_data(self.get(scope, instance.replica_source), primary.node_id,
                                                application_name=instance.resource_id.lower())
         elif source is None:
@@ -259,7 +272,7 @@ class Instances:
         await self.nodes.start(instance, primary)
         if recovery is not None:
             await self.nodes.wait_promoted(instance)
-        if source is None and not instance.replica_source:
+        if source is None and not instance.replica_source and make_data is None:
             await self.nodes.set_up_roles(instance, password)
         if instance.multi_az:
             await self.failover.add_standby(scope, instance)
@@ -304,7 +317,8 @@ class Instances:
         for spec in params.get("Filters") or []:
             name, values = spec["Name"], set(spec.get("Values") or [])
             key = {"db-instance-id": lambda i: {i.identifier, i.arn}, "dbi-resource-id": lambda i: {i.resource_id},
-                   "engine": lambda i: {i.engine}, "db-cluster-id": lambda i: set()}.get(name)
+                   "engine": lambda i: {i.engine},
+                   "db-cluster-id": lambda i: {i.cluster} if i.cluster else set()}.get(name)
             if key is None:
                 raise invalid(f"Unrecognized filter name: {name}")
             instances = [i for i in instances if key(i) & values]
@@ -318,6 +332,9 @@ class Instances:
             raise check.invalid_state(instance.identifier)
         if params.get("NewDBInstanceIdentifier"):
             raise NotImplementedOperation("rds", "ModifyDBInstance", "renaming an instance (NewDBInstanceIdentifier) is not built yet")
+        if instance.cluster and (params.get("MultiAZ") or params.get("MasterUserPassword") is not None):
+            raise check.combination(f"The specified DB instance is a member of DB cluster {instance.cluster}: "
+                                    "modify the DB cluster instead.")
         immediately = bool(params.get("ApplyImmediately"))
         interval = params.get("MonitoringInterval", instance.monitoring_interval)
         role = params.get("MonitoringRoleArn", instance.monitoring_role_arn if interval else None)
@@ -443,12 +460,18 @@ class Instances:
     # -- StopDBInstance / StartDBInstance --------------------------------------------------------
     def stop_db_instance(self, ctx, params: dict) -> dict:
         instance = self.get(ctx.scope, params["DBInstanceIdentifier"])
+        self._not_a_member(instance)
         if instance.status != "available":
             raise check.invalid_state(instance.identifier)
         instance.status = "stopping"
         self.save(ctx.scope, instance)
         self.spawn(ctx.scope, instance.identifier, self._stop(ctx.scope, instance.identifier), "stopping")
         return {"DBInstance": self.describe(ctx.scope, instance)}
+
+    @staticmethod
+    def _not_a_member(instance: DBInstance) -> None:
+        if instance.cluster:  # a DB cluster's instances stop and start with it (StopDBCluster)
+            raise check.combination(f"{instance.engine} DB instances are not eligible for stopping and starting.")
 
     async def _stop(self, scope: Scope, identifier: str) -> None:
         instance = self.get(scope, identifier)
@@ -463,6 +486,7 @@ class Instances:
 
     def start_db_instance(self, ctx, params: dict) -> dict:
         instance = self.get(ctx.scope, params["DBInstanceIdentifier"])
+        self._not_a_member(instance)
         if instance.status != "stopped":
             raise check.invalid_state(instance.identifier, "stopped")
         instance.status = "starting"
@@ -489,7 +513,12 @@ class Instances:
             raise check.combination("Cannot delete protected DB Instance, please disable deletion protection and try again.")
         if instance.status == "deleting":
             raise check.invalid_state(instance.identifier)
-        if not skip and not final:
+        cluster = self.state.clusters.get(scope, instance.cluster) if instance.cluster else None
+        if cluster is not None and cluster.engine == "postgres" and cluster.status != "deleting":
+            raise check.combination("Cannot delete a DB instance of a Multi-AZ DB cluster: delete the DB cluster instead.")
+        if instance.cluster and final:
+            raise check.combination("FinalDBSnapshotIdentifier can not be specified when deleting a cluster instance")
+        if not skip and not final and not instance.cluster:  # a member's data stays with its cluster
             raise check.combination("FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.")
         if skip and final:
             raise check.combination("Cannot specify both SkipFinalSnapshot and FinalDBSnapshotIdentifier")

@@ -58,6 +58,8 @@ class DBInstance:
     vpc_security_groups: list[str] = field(default_factory=list)
     pending: dict = field(default_factory=dict)  # PendingModifiedValues waiting for the maintenance window
     replica_source: str | None = None  # a read replica: the instance it follows
+    cluster: str | None = None  # a DB cluster's member: the cluster (its writer or a reader, DBCluster.writer says)
+    promotion_tier: int = 1  # a cluster member's priority for becoming the writer (0 first)
     associated_roles: list[dict] = field(default_factory=list)  # AssociatedRoles: {RoleArn, FeatureName, Status}
     delete_automated_backups: bool = True  # DeleteDBInstance's DeleteAutomatedBackups: False retains them
     option_group: str = ""  # OptionGroupName; "" is the engine's default option group
@@ -122,6 +124,83 @@ class DBSnapshot:
     source_arn: str | None = None  # a copy: the snapshot it was copied from (SourceDBSnapshotIdentifier)
     source_region: str | None = None  # a copy from another region
     option_group: str = ""
+
+
+@dataclass
+class DBCluster:
+    """An Aurora PostgreSQL or Multi-AZ DB cluster: its members are the DB instances whose
+    ``cluster`` names it; one of them, ``writer``, has the primary's role, the others stream from it.
+    With no instances, the cluster's data waits in ``volume`` (a stopped server's data directory)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    identifier: str
+    arn: str
+    resource_id: str  # DbClusterResourceId: cluster-<26 upper alnum>
+    engine: str  # aurora-postgresql | postgres (a Multi-AZ DB cluster)
+    engine_version: str
+    master_username: str
+    port: int
+    endpoint_address: str  # the writer endpoint
+    reader_address: str  # the reader endpoint: round robin over the readers
+    status: str = "creating"
+    master_password: str = ""  # until the first writer has made the master user
+    database_name: str | None = None
+    writer: str | None = None
+    parameter_group: str = ""
+    subnet_group: str = "default"
+    zones: list[str] = field(default_factory=list)
+    backup_retention: int = 1
+    backup_window: str = "03:00-03:30"
+    deletion_protection: bool = False
+    copy_tags_to_snapshot: bool = False
+    storage_encrypted: bool = False
+    instance_class: str | None = None  # DBClusterInstanceClass: a Multi-AZ DB cluster's
+    allocated_storage: int = 1
+    storage_type: str = "aurora"
+    iops: int | None = None
+    created_at: float = 0.0
+    volume: str = ""  # where the data is while no instance holds it
+    tags: list[dict] = field(default_factory=list)
+    vpc_security_groups: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DBClusterSnapshot:
+    identifier: str
+    arn: str
+    cluster_identifier: str
+    cluster_resource_id: str
+    engine: str
+    engine_version: str
+    master_username: str
+    port: int
+    zones: list[str]
+    snapshot_type: str  # manual | automated
+    status: str
+    created_at: float
+    cluster_created_at: float
+    path: str
+    allocated_storage: int = 1
+    storage_type: str = "aurora"
+    database_name: str | None = None
+    source_arn: str | None = None  # a copy: the snapshot it was copied from
+    shared_with: list[str] = field(default_factory=list)  # the "restore" attribute: account ids, or "all"
+    tags: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class DBClusterEndpoint:
+    """A custom endpoint: its own address, forwarding to the members it selects in turn."""
+
+    identifier: str
+    arn: str
+    resource_id: str  # DBClusterEndpointResourceIdentifier: cluster-endpoint-<26 lower alnum>
+    cluster_identifier: str
+    address: str
+    endpoint_type: str  # READER | ANY
+    static_members: list[str] = field(default_factory=list)
+    excluded_members: list[str] = field(default_factory=list)
+    tags: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -251,6 +330,10 @@ class RdsState:
         self.parameter_groups = store.collection("rds.parameter_groups", DBParameterGroup)
         self.snapshots = store.collection("rds.snapshots", DBSnapshot)
         self.events = store.collection("rds.events", Event)
+        self.clusters = store.collection("rds.clusters", DBCluster)
+        self.cluster_parameter_groups = store.collection("rds.cluster_parameter_groups", DBParameterGroup)
+        self.cluster_snapshots = store.collection("rds.cluster_snapshots", DBClusterSnapshot)
+        self.cluster_endpoints = store.collection("rds.cluster_endpoints", DBClusterEndpoint)
         self.option_groups = store.collection("rds.option_groups", OptionGroup)
         self.subscriptions = store.collection("rds.event_subscriptions", EventSubscription)
         self.reserved = store.collection("rds.reserved_instances", ReservedDBInstance)

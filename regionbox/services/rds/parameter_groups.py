@@ -26,6 +26,7 @@ NOT_MODIFIABLE = {"listen_addresses", "port", "unix_socket_directories", "data_d
                   "config_file", "wal_level", "max_wal_senders", "hot_standby", "synchronous_standby_names",
                   "primary_conninfo", "archive_command", "archive_library", "restore_command", "ssl_cert_file",
                   "ssl_key_file", "external_pid_file", "shared_preload_libraries", "logging_collector", "log_directory"}
+FAMILY = re.compile(r"(postgres|aurora-postgresql)\d+")  # Aurora PostgreSQL's instances have groups of their own family
 TYPES = {"BOOLEAN": "boolean", "INTEGER": "integer", "REAL": "float", "STRING": "string", "ENUM": "list"}
 
 
@@ -61,6 +62,7 @@ def not_found(name: str) -> ServiceError:
 class ParameterGroups:
     def __init__(self, state: RdsState, paginator: Paginator, apply: Callable[[Scope, str, bool], None]) -> None:
         self.state = state
+        self.collection = state.parameter_groups  # DB cluster parameter groups keep theirs (cluster_parameter_groups.py)
         self.paginator = paginator
         # apply(scope, group name, static changed): the group's instances get its values (Instances).
         self.apply = apply
@@ -68,9 +70,9 @@ class ParameterGroups:
     def group(self, scope: Scope, name: str) -> DBParameterGroup:
         if name.startswith("default."):
             fam = name[len("default."):]
-            if re.fullmatch(r"postgres\d+", fam):
+            if FAMILY.fullmatch(fam):
                 return DBParameterGroup(name=name, arn="", family=fam, description=f"Default parameter group for {fam}")
-        group = self.state.parameter_groups.get(scope, name.lower())
+        group = self.collection.get(scope, name.lower())
         if group is None:
             raise not_found(name)
         return group
@@ -95,13 +97,13 @@ class ParameterGroups:
         if not check.IDENTIFIER.match(name) or name.lower().startswith("default"):
             raise invalid(f"The parameter DBParameterGroupName is not a valid identifier: {name}")
         fam = params["DBParameterGroupFamily"]
-        if not re.fullmatch(r"postgres\d+", fam):
+        if not FAMILY.fullmatch(fam):
             raise invalid(f"ParameterGroupFamily {fam} is not a valid parameter group family")
-        if self.state.parameter_groups.get(ctx.scope, name.lower()) is not None:
+        if self.collection.get(ctx.scope, name.lower()) is not None:
             raise ServiceError("DBParameterGroupAlreadyExists", f"Parameter group {name.lower()} already exists")
         group = DBParameterGroup(name=name.lower(), arn=ctx.arn("rds", f"pg:{name.lower()}"), family=fam,
                                  description=params["Description"], tags=params.get("Tags") or [])
-        self.state.parameter_groups.put(ctx.scope, group.name, group)
+        self.collection.put(ctx.scope, group.name, group)
         return {"DBParameterGroup": self.describe(group, ctx)}
 
     def copy_db_parameter_group(self, ctx, params: dict) -> dict:
@@ -134,7 +136,7 @@ class ParameterGroups:
             groups = [self.group(ctx.scope, name)]
         else:
             version = kinds.postgres_version() or "15"
-            groups = [self.group(ctx.scope, default_group_name(version)), *self.state.parameter_groups.values(ctx.scope)]
+            groups = [self.group(ctx.scope, default_group_name(version)), *self.collection.values(ctx.scope)]
         return check.paged(self.paginator, "DBParameterGroups", [self.describe(g, ctx) for g in groups], params)
 
     def describe_db_parameters(self, ctx, params: dict) -> dict:
@@ -181,7 +183,7 @@ class ParameterGroups:
             group.values[name] = str(parameter["ParameterValue"])
             group.methods[name] = method or "pending-reboot"
             static = static or cat[name]["context"] == "postmaster"
-        self.state.parameter_groups.put(ctx.scope, group.name, group)
+        self.collection.put(ctx.scope, group.name, group)
         self.apply(ctx.scope, group.name, static)
         return {"DBParameterGroupName": group.name}
 
@@ -193,7 +195,7 @@ class ParameterGroups:
             group.values, group.methods = {}, {}
         for parameter in params.get("Parameters") or []:
             group.values.pop(parameter.get("ParameterName"), None)
-        self.state.parameter_groups.put(ctx.scope, group.name, group)
+        self.collection.put(ctx.scope, group.name, group)
         self.apply(ctx.scope, group.name, True)
         return {"DBParameterGroupName": group.name}
 
@@ -204,5 +206,5 @@ class ParameterGroups:
         if any(i.parameter_group == group.name for i in self.state.instances.values(ctx.scope)):
             raise ServiceError("InvalidDBParameterGroupState", f"One or more database instances are still members of this "
                                f"parameter group {group.name}, so the group cannot be deleted")
-        self.state.parameter_groups.delete(ctx.scope, group.name)
+        self.collection.delete(ctx.scope, group.name)
         return {}

@@ -35,6 +35,9 @@ class Replicas:
         if source_id.startswith("arn:"):
             source_id = source_id.rsplit(":", 1)[-1]
         source = self.instances.get(scope, source_id)
+        if source.cluster:
+            raise check.combination(f"DB instance {source.identifier} is a member of DB cluster {source.cluster}: add a reader "
+                                    "to the cluster with CreateDBInstance instead.")
         if source.replica_source:
             raise NotImplementedOperation("rds", "CreateDBInstanceReadReplica", "replicas of read replicas are not built yet")
         if params.get("MultiAZ"):

@@ -1,5 +1,6 @@
 """Tags on RDS resources, by ARN: AddTagsToResource, ListTagsForResource, RemoveTagsFromResource.
-A DB instance, DB parameter group, DB subnet group or DB snapshot of the caller's account and region."""
+A DB instance, DB parameter group, DB subnet group, DB snapshot, or DB cluster and its parameter groups,
+snapshots and custom endpoints, of the caller's account and region."""
 
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ from regionbox.services.rds.models import RdsState
 KINDS = {"db": ("instances", "DBInstanceNotFound", "DBInstance"), "pg": ("parameter_groups", "DBParameterGroupNotFound", "DBParameterGroup"),
          "subgrp": ("subnet_groups", "DBSubnetGroupNotFoundFault", "DBSubnetGroup"),
          "snapshot": ("snapshots", "DBSnapshotNotFound", "DBSnapshot"),
+         "cluster": ("clusters", "DBClusterNotFoundFault", "DBCluster"),
+         "cluster-pg": ("cluster_parameter_groups", "DBClusterParameterGroupNotFound", "DBClusterParameterGroup"),
+         "cluster-snapshot": ("cluster_snapshots", "DBClusterSnapshotNotFoundFault", "DBClusterSnapshot"),
+         "cluster-endpoint": ("cluster_endpoints", "DBClusterEndpointNotFoundFault", "DBClusterEndpoint"),
          "og": ("option_groups", "OptionGroupNotFoundFault", "OptionGroup"),
          "es": ("subscriptions", "SubscriptionNotFound", "EventSubscription"),
          "ri": ("reserved", "ReservedDBInstanceNotFound", "ReservedDBInstance")}

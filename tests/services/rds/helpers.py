@@ -15,13 +15,23 @@ PASSWORD = "s3cret-Passw0rd"
 
 
 def wait_status(rds, identifier: str, wanted: str = "available", timeout: float = 120) -> dict:
+    return _wait(lambda: rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0], "DBInstanceStatus",
+                 identifier, wanted, timeout)
+
+
+def wait_cluster(rds, identifier: str, wanted: str = "available", timeout: float = 180) -> dict:
+    return _wait(lambda: rds.describe_db_clusters(DBClusterIdentifier=identifier)["DBClusters"][0], "Status", identifier,
+                 wanted, timeout)
+
+
+def _wait(describe, key: str, identifier: str, wanted: str, timeout: float) -> dict:
     deadline = time.monotonic() + timeout
     while True:
-        instance = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
-        if instance["DBInstanceStatus"] == wanted:
-            return instance
-        assert instance["DBInstanceStatus"] != "failed", instance
-        assert time.monotonic() < deadline, f"{identifier} still {instance['DBInstanceStatus']}"
+        found = describe()
+        if found[key] == wanted:
+            return found
+        assert found[key] != "failed", found
+        assert time.monotonic() < deadline, f"{identifier} still {found[key]}"
         time.sleep(0.1)
 
 

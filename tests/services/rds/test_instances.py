@@ -94,8 +94,8 @@ def test_bad_input_gets_rds_errors(rds, instance):
         "InvalidParameterCombination", "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.")
     single = rds.describe_db_instances(DBInstanceIdentifier="app")["DBInstances"][0]
     assert single["DBInstanceStatus"] == "available"
-    code, message = error_of(rds.create_db_cluster, DBClusterIdentifier="c", Engine="aurora-postgresql")
-    assert code == "NotImplemented" and "DB clusters" in message
+    assert error_of(rds.create_db_cluster, DBClusterIdentifier="c", Engine="aurora-postgresql") == (
+        "InvalidParameterValue", "The parameter MasterUsername must be provided and must not be blank.")
 
 
 def test_a_parameter_group_change_reaches_the_server(rds, instance):
