@@ -96,6 +96,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    # Like for like: the instance's server takes TLS (as RDS's do, with clients' default sslmode
+    # "prefer"), the bare server has no certificate. The targets measure the endpoint, not a cipher.
+    os.environ["PGSSLMODE"] = "disable"
     root = tempfile.mkdtemp(prefix="rds-bench-")
     bare, port = bare_postgres(root)
     process = CloudProcess().start()
