@@ -118,6 +118,7 @@ FOUND = {
     "dynamodb batch get null": case("dynamodb", "BatchGetItem", '{"RequestItems": {"t": null}}'),
     "dynamodb batch write null": case("dynamodb", "BatchWriteItem", '{"RequestItems": {"k": null}}'),
     "dynamodb partiql batch null": case("dynamodb", "BatchExecuteStatement", '{"Statements": [null, null]}'),
+    "elbv2 rule priority without a rule": case("elbv2", "SetRulePriorities", "RulePriorities.member.1.Priority=5"),
     "dynamodb global table of no region": case("dynamodb", "CreateGlobalTable", '{"GlobalTableName": "000", "ReplicationGroup": []}'),
     "dynamodb partiql transaction null": case("dynamodb", "ExecuteTransaction", '{"TransactStatements": [null]}'),
     "cloudtrail lookup null": case("cloudtrail", "LookupEvents", '{"LookupAttributes": [null]}'),

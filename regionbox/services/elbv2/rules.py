@@ -129,6 +129,11 @@ class Rules:
         return {}
 
     def set_rule_priorities(self, ctx: RequestContext, params: dict) -> dict:
+        for n, item in enumerate(params["RulePriorities"], 1):  # both are optional in the model only
+            for member in ("RuleArn", "Priority"):
+                if item.get(member) is None:
+                    raise invalid(f"1 validation error detected: Value null at 'rulePriorities.{n}.member."
+                                  f"{member[0].lower()}{member[1:]}' failed to satisfy constraint: Member must not be null")
         changes = [(self.state.rule(ctx.scope, item["RuleArn"]), _priority(item["Priority"]))
                    for item in params["RulePriorities"]]
         for rule, priority in changes:
