@@ -20,6 +20,10 @@ request (read the client, write the target, read the target, write the client), 
 target's two. A proxy with no Python in it at all would still spend about twice the target's
 CPU per request, so on busy cores the ratio is at most about (client + target) / (client +
 target + 2 x target): ~0.5 against this 7 µs target and a uvloop client, whatever the engine.
+What a faster proxy would need is fewer or cheaper socket calls than the target per request, not
+faster Python: batching several requests per read and write (pipelining the client would do it,
+browsers do not), splice(2) of bodies between sockets without copying them, or cores of its own
+(a production load balancer runs on other machines than its targets and clients).
 
 Run: python bench/alb.py [--seconds 1] [--rounds 3] [--client uvloop|asyncio]
 """
