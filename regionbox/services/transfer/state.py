@@ -14,6 +14,14 @@ def not_found(message: str, resource: str, resource_type: str) -> ServiceError:
     return ServiceError("ResourceNotFoundException", message, Resource=resource, ResourceType=resource_type)
 
 
+def _existing(collection, scope: Scope, key: str, resource: str, kind: str):
+    """The stored ``kind`` at ``key``, or Transfer's ResourceNotFoundException ("Unknown <kind>")."""
+    found = collection.get(scope, key)
+    if found is None:
+        raise not_found(f"Unknown {kind.lower()}", resource, kind)
+    return found
+
+
 def exists(message: str, resource: str, resource_type: str) -> ServiceError:
     return ServiceError("ResourceExistsException", message, Resource=resource, ResourceType=resource_type)
 
@@ -41,10 +49,7 @@ class TransferState:
         self.accesses = store.collection("transfer.accesses", Access)
 
     def server(self, scope: Scope, server_id: str) -> Server:
-        found = self.servers.get(scope, server_id)
-        if found is None:
-            raise not_found("Unknown server", server_id, "Server")
-        return found
+        return _existing(self.servers, scope, server_id, server_id, "Server")
 
     def server_for(self, scope: Scope, server_id: str, provider: str, refusal: str) -> Server:
         """The server, if its identity provider is ``provider`` (users are for SERVICE_MANAGED,
@@ -55,10 +60,7 @@ class TransferState:
         return server
 
     def user(self, scope: Scope, server_id: str, user_name: str) -> User:
-        found = self.users.get(scope, user_key(server_id, user_name))
-        if found is None:
-            raise not_found("Unknown user", user_name, "User")
-        return found
+        return _existing(self.users, scope, user_key(server_id, user_name), user_name, "User")
 
     def users_of(self, scope: Scope, server_id: str) -> list[User]:
         return [user for user in self.users.values(scope) if user.server_id == server_id]
@@ -67,40 +69,22 @@ class TransferState:
         self.users.put(scope, user_key(user.server_id, user.user_name), user)
 
     def workflow(self, scope: Scope, workflow_id: str) -> Workflow:
-        found = self.workflows.get(scope, workflow_id)
-        if found is None:
-            raise not_found("Unknown workflow", workflow_id, "Workflow")
-        return found
+        return _existing(self.workflows, scope, workflow_id, workflow_id, "Workflow")
 
     def connector(self, scope: Scope, connector_id: str) -> Connector:
-        found = self.connectors.get(scope, connector_id)
-        if found is None:
-            raise not_found("Unknown connector", connector_id, "Connector")
-        return found
+        return _existing(self.connectors, scope, connector_id, connector_id, "Connector")
 
     def certificate(self, scope: Scope, certificate_id: str) -> Certificate:
-        found = self.certificates.get(scope, certificate_id)
-        if found is None:
-            raise not_found("Unknown certificate", certificate_id, "Certificate")
-        return found
+        return _existing(self.certificates, scope, certificate_id, certificate_id, "Certificate")
 
     def profile(self, scope: Scope, profile_id: str) -> Profile:
-        found = self.profiles.get(scope, profile_id)
-        if found is None:
-            raise not_found("Unknown profile", profile_id, "Profile")
-        return found
+        return _existing(self.profiles, scope, profile_id, profile_id, "Profile")
 
     def agreement(self, scope: Scope, server_id: str, agreement_id: str) -> Agreement:
-        found = self.agreements.get(scope, f"{server_id}/{agreement_id}")
-        if found is None:
-            raise not_found("Unknown agreement", agreement_id, "Agreement")
-        return found
+        return _existing(self.agreements, scope, f"{server_id}/{agreement_id}", agreement_id, "Agreement")
 
     def execution(self, scope: Scope, workflow_id: str, execution_id: str) -> Execution:
-        found = self.executions.get(scope, f"{workflow_id}/{execution_id}")
-        if found is None:
-            raise not_found("Unknown execution", execution_id, "Execution")
-        return found
+        return _existing(self.executions, scope, f"{workflow_id}/{execution_id}", execution_id, "Execution")
 
     def save_execution(self, scope: Scope, execution: Execution) -> None:
         self.executions.put(scope, f"{execution.workflow_id}/{execution.execution_id}", execution)
